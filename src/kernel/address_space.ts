@@ -1,0 +1,570 @@
+/**
+ * The address space of the simulated process (the kernel's `mm_struct`): its areas, the program
+ * break, and the system calls that change them — brk, mmap, munmap, mprotect, mremap, madvise —
+ * with Linux's placement (top-down from mmap_base, 2 MiB alignment of large anonymous mappings
+ * on 64-bit kernels 6.7+), splitting and merging (`mm/vma.c`), and errno values.
+ *
+ * Invariants ({@link AddressSpace.check}): areas are sorted, page-aligned and never overlap; no
+ * two neighbouring areas are mergeable after a call that would have merged them.
+ *
+ * @module
+ */
+
+import { Errno } from "./errors.ts";
+import { Memory } from "./memory.ts";
+import type { KernelProfile } from "./profile.ts";
+import {
+  canMerge,
+  checkVma,
+  isPageAligned,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_NORESERVE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_STACK,
+  type MappedFile,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  PAGE_SIZE,
+  pageAlignUp,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+  type Vma,
+  VmFlag,
+  vmaPages,
+} from "./vma.ts";
+
+const PMD_SIZE = 2 * 1024 * 1024;
+
+/** A file to map, with the offset in it. */
+export interface FileMapping {
+  /** The file. */
+  readonly file: MappedFile;
+  /** Byte offset in the file (page-aligned). */
+  readonly offset: number;
+}
+
+/** Options of {@link AddressSpace}. */
+export interface AddressSpaceOptions {
+  /** The kernel. */
+  readonly profile: KernelProfile;
+  /** mm->mmap_base (top-down placement starts below it). */
+  readonly mmapBase: number;
+  /** mm->start_brk. */
+  readonly startBrk: number;
+  /** mm->brk; defaults to startBrk. */
+  readonly brk?: number;
+}
+
+/** The MADV_DONTNEED advice of madvise. */
+export const MADV_DONTNEED = 4;
+
+/**
+ * A process's areas and break.
+ *
+ * @example
+ * ```ts
+ * import { AddressSpace, linux618x86_64 } from "../../mod.ts";
+ * const space = new AddressSpace({
+ *   profile: linux618x86_64,
+ *   mmapBase: linux618x86_64.mmapBase,
+ *   startBrk: 0x555555555000,
+ * });
+ * const addr = space.mmap(0, 0x21000, 3, 0x22);
+ * addr.toString(16); // "7ffff7fde000"
+ * ```
+ */
+export class AddressSpace {
+  readonly profile: KernelProfile;
+  readonly memory: Memory;
+  /** mm->mmap_base. */
+  readonly mmapBase: number;
+  /** mm->start_brk. */
+  readonly startBrk: number;
+  #brk: number;
+  #vmas: Vma[] = [];
+  #nextAnon = 1;
+  #version = 0;
+
+  constructor(options: AddressSpaceOptions) {
+    this.profile = options.profile;
+    this.mmapBase = options.mmapBase;
+    this.startBrk = options.startBrk;
+    this.#brk = options.brk ?? options.startBrk;
+    this.memory = new Memory({
+      areaAt: (addr) => this.areaAt(addr),
+      firstWrite: (vma) => {
+        vma.anon = this.#nextAnon++;
+      },
+      addressText: (addr) => `0x${addr.toString(16)}`,
+    });
+  }
+
+  /** mm->brk: the program break. */
+  get brk(): number {
+    return this.#brk;
+  }
+
+  /** Counter bumped on every change of the areas (for views that cache). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The areas in address order (do not modify). */
+  areas(): readonly Vma[] {
+    return this.#vmas;
+  }
+
+  /** The area containing `addr`. */
+  areaAt(addr: number): Vma | undefined {
+    const i = this.#indexAfter(addr) - 1;
+    if (i >= 0 && addr < this.#vmas[i].end) return this.#vmas[i];
+    return undefined;
+  }
+
+  /** Index of the first area whose start is above `addr`. */
+  #indexAfter(addr: number): number {
+    let lo = 0, hi = this.#vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#vmas[mid].start <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the first area that ends above `addr`. */
+  #indexEndingAfter(addr: number): number {
+    let lo = 0, hi = this.#vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#vmas[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #changed(): void {
+    this.#version++;
+    this.memory.invalidate();
+  }
+
+  /**
+   * Adds an area as it is, without merging: for building an initial address space from a maps
+   * text. Throws if it overlaps an existing area.
+   */
+  insertInitial(vma: Vma): void {
+    checkVma(vma);
+    const i = this.#indexAfter(vma.start);
+    const prev = this.#vmas[i - 1], next = this.#vmas[i];
+    if ((prev && prev.end > vma.start) || (next && next.start < vma.end)) {
+      throw new Error(
+        `Overlapping areas: ${vma.start.toString(16)}-${vma.end.toString(16)} overlaps another`,
+      );
+    }
+    if (vma.anon === -1) vma.anon = this.#nextAnon++;
+    this.#vmas.splice(i, 0, vma);
+    this.#changed();
+  }
+
+  /** A fresh anon_vma identity (for areas that start out written). */
+  newAnonId(): number {
+    return this.#nextAnon++;
+  }
+
+  /** True when no area intersects `[start, end)`. */
+  isFree(start: number, end: number): boolean {
+    const i = this.#indexEndingAfter(start);
+    return i >= this.#vmas.length || this.#vmas[i].start >= end;
+  }
+
+  // --- placement --------------------------------------------------------------------------
+
+  #startGap(vma: Vma): number {
+    if (vma.flags & VmFlag.GROWSDOWN) {
+      const gap = vma.start - this.profile.stackGuardGap;
+      return gap > vma.start ? 0 : gap;
+    }
+    return vma.start;
+  }
+
+  /** The highest gap in [low, high) that holds `length`, top-down (unmapped_area_topdown). */
+  #topDown(length: number, high: number): number {
+    const low = Math.max(PAGE_SIZE, this.profile.mmapMinAddr);
+    if (length > high - low) return -Errno.ENOMEM;
+    // Walk the gaps from the highest one below `high` downwards.
+    let i = this.#indexEndingAfter(high - 1); // first area that ends above high-1
+    // Areas at index >= i end above high-1: the gap below area i (or below high) is the first.
+    for (;;) {
+      const next = this.#vmas[i];
+      let gapEnd = next ? Math.min(this.#startGap(next), high) : high;
+      if (next && next.start >= high) gapEnd = high;
+      const prev = this.#vmas[i - 1];
+      const gapStart = prev ? prev.end : low;
+      if (gapEnd > gapStart && gapEnd - gapStart >= length && gapEnd - length >= low) {
+        return gapEnd - length;
+      }
+      if (!prev) return -Errno.ENOMEM;
+      i--;
+      if (prev.end <= low) return -Errno.ENOMEM;
+    }
+  }
+
+  /** get_unmapped_area for an anonymous or file mapping without MAP_FIXED. */
+  #unmappedArea(hint: number, length: number, anonymous: boolean): number {
+    const p = this.profile;
+    if (length > p.taskSize) return -Errno.ENOMEM;
+    if (hint) {
+      const addr = pageAlignUp(hint);
+      if (p.taskSize - length >= addr && addr >= p.mmapMinAddr) {
+        const i = this.#indexEndingAfter(addr);
+        const next = this.#vmas[i];
+        const prev = this.#vmas[i - 1];
+        if ((!next || addr + length <= this.#startGap(next)) && (!prev || addr >= prev.end)) {
+          return addr;
+        }
+      }
+    }
+    if (p.thpAlignAnonymous && anonymous && !hint && length % PMD_SIZE === 0) {
+      const padded = this.#topDown(length + PMD_SIZE, this.mmapBase);
+      if (padded >= 0) {
+        const offSub = (PMD_SIZE - (padded % PMD_SIZE)) % PMD_SIZE;
+        return offSub === 0 ? padded + PMD_SIZE : padded + offSub;
+      }
+    }
+    return this.#topDown(length, this.mmapBase);
+  }
+
+  // --- area surgery -----------------------------------------------------------------------
+
+  /** Splits areas so that `addr` is a boundary (no area straddles it). */
+  #splitAt(addr: number): void {
+    const vma = this.areaAt(addr);
+    if (!vma || vma.start === addr) return;
+    const high: Vma = { ...vma, start: addr, pgoff: vma.pgoff + (addr - vma.start) / PAGE_SIZE };
+    vma.end = addr;
+    const i = this.#vmas.indexOf(vma);
+    this.#vmas.splice(i + 1, 0, high);
+  }
+
+  /** Removes every area inside `[start, end)`, splitting those that straddle its ends. */
+  #unmapRange(start: number, end: number): void {
+    this.#splitAt(start);
+    this.#splitAt(end);
+    const i = this.#indexEndingAfter(start);
+    let j = i;
+    while (j < this.#vmas.length && this.#vmas[j].start < end) j++;
+    if (j > i) {
+      this.#vmas.splice(i, j - i);
+      this.memory.discard(start, end);
+    }
+  }
+
+  /** Merges the area at index `i` with its neighbours where the kernel would. */
+  #mergeAround(i: number): number {
+    const vma = this.#vmas[i];
+    const prev = this.#vmas[i - 1];
+    if (prev && canMerge(prev, vma)) {
+      const next = this.#vmas[i + 1];
+      // Both sides can merge only if the three anon_vmas are compatible.
+      prev.end = vma.end;
+      prev.anon = prev.anon || vma.anon;
+      this.#vmas.splice(i, 1);
+      i--;
+      if (next && canMerge(prev, next)) {
+        prev.end = next.end;
+        prev.anon = prev.anon || next.anon;
+        this.#vmas.splice(i + 1, 1);
+      }
+      return i;
+    }
+    const next = this.#vmas[i + 1];
+    if (next && canMerge(vma, next)) {
+      vma.end = next.end;
+      vma.anon = vma.anon || next.anon;
+      this.#vmas.splice(i + 1, 1);
+    }
+    return i;
+  }
+
+  #insertAndMerge(vma: Vma): Vma {
+    const i = this.#indexAfter(vma.start);
+    this.#vmas.splice(i, 0, vma);
+    const j = this.#mergeAround(i);
+    return this.#vmas[j];
+  }
+
+  // --- system calls -----------------------------------------------------------------------
+
+  /**
+   * mmap(2). Returns the address, or `-errno`.
+   *
+   * @param addr hint, or the exact address with MAP_FIXED / MAP_FIXED_NOREPLACE
+   * @param length bytes (rounded up to pages)
+   * @param prot PROT_* bits
+   * @param flags MAP_* flags (one of MAP_PRIVATE and MAP_SHARED)
+   * @param file the file and offset for a file mapping
+   * @param owner what the mapping is for, kept for views
+   */
+  mmap(
+    addr: number,
+    length: number,
+    prot: number,
+    flags: number,
+    file?: FileMapping,
+    owner?: string,
+  ): number {
+    const type = flags & (MAP_SHARED | MAP_PRIVATE);
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE) return -Errno.EINVAL;
+    if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -Errno.EINVAL;
+    const anonymous = (flags & MAP_ANONYMOUS) !== 0;
+    if (!anonymous && !file) return -Errno.EINVAL;
+    if (file && !isPageAligned(file.offset)) return -Errno.EINVAL;
+    const len = pageAlignUp(length);
+    if (len > this.profile.taskSize) return -Errno.ENOMEM;
+    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    let start: number;
+    if (fixed) {
+      if (!isPageAligned(addr)) return -Errno.EINVAL;
+      if (addr > this.profile.taskSize - len || addr < this.profile.mmapMinAddr) {
+        return -Errno.ENOMEM;
+      }
+      if ((flags & MAP_FIXED_NOREPLACE) && !this.isFree(addr, addr + len)) return -Errno.EEXIST;
+      start = addr;
+    } else {
+      let hint = addr;
+      if (hint && hint < this.profile.mmapMinAddr) hint = pageAlignUp(this.profile.mmapMinAddr);
+      start = this.#unmappedArea(hint, len, anonymous && type === MAP_PRIVATE);
+      if (start < 0) return start;
+    }
+    const shared = type === MAP_SHARED;
+    let vmFlags = 0;
+    if (shared) vmFlags |= VmFlag.SHARED;
+    if ((flags & MAP_NORESERVE) && this.profile.overcommitMemory !== 2) {
+      vmFlags |= VmFlag.NORESERVE;
+    }
+    if (!shared && (prot & PROT_WRITE) && !(vmFlags & VmFlag.NORESERVE)) {
+      vmFlags |= VmFlag.ACCOUNT;
+    }
+    if ((flags & MAP_STACK) && this.profile.mapStackNoHugepage) vmFlags |= VmFlag.NOHUGEPAGE;
+    if (fixed) this.#unmapRange(start, start + len);
+    const vma: Vma = {
+      start,
+      end: start + len,
+      prot,
+      flags: vmFlags,
+      pgoff: file ? file.offset / PAGE_SIZE : (shared ? 0 : start / PAGE_SIZE),
+      file: file?.file,
+      anon: 0,
+      owner,
+    };
+    if (shared && anonymous) {
+      // Shared anonymous memory is a shmem file: it never merges with its neighbours.
+      vma.file = { dev: "00:01", inode: this.#nextAnon++, path: "/dev/zero (deleted)" };
+      this.#vmas.splice(this.#indexAfter(start), 0, vma);
+    } else {
+      this.#insertAndMerge(vma);
+    }
+    this.#changed();
+    return start;
+  }
+
+  /** munmap(2). Returns 0 or `-errno`. */
+  munmap(addr: number, length: number): number {
+    if (!isPageAligned(addr)) return -Errno.EINVAL;
+    if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
+    const len = pageAlignUp(length);
+    if (len > this.profile.taskSize || addr > this.profile.taskSize - len) return -Errno.EINVAL;
+    this.#unmapRange(addr, addr + len);
+    this.#changed();
+    return 0;
+  }
+
+  /** mprotect(2). Returns 0 or `-errno`; areas before a hole are already changed. */
+  mprotect(addr: number, length: number, prot: number): number {
+    if (!isPageAligned(addr)) return -Errno.EINVAL;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -Errno.EINVAL;
+    if (length < 0 || !Number.isFinite(length)) return -Errno.EINVAL;
+    const len = pageAlignUp(length);
+    const end = addr + len;
+    if (end < addr) return -Errno.ENOMEM;
+    if (len === 0) return 0;
+    let vma = this.areaAt(addr);
+    if (!vma) return -Errno.ENOMEM;
+    let nstart = addr;
+    for (;;) {
+      const tmp = Math.min(vma.end, end);
+      this.#protectPiece(vma, nstart, tmp, prot);
+      nstart = tmp;
+      if (nstart >= end) break;
+      const next = this.areaAt(nstart);
+      if (!next) {
+        this.#changed();
+        return -Errno.ENOMEM;
+      }
+      vma = next;
+    }
+    this.#changed();
+    return 0;
+  }
+
+  #protectPiece(vma: Vma, start: number, end: number, prot: number): void {
+    let flags = vma.flags;
+    if (prot & PROT_WRITE) {
+      if (!(vma.prot & PROT_WRITE) && !(flags & (VmFlag.ACCOUNT | VmFlag.NORESERVE | VmFlag.SHARED))) {
+        flags |= VmFlag.ACCOUNT;
+      }
+    } else if ((flags & VmFlag.ACCOUNT) && !vma.file && vma.anon === 0) {
+      flags &= ~VmFlag.ACCOUNT;
+    }
+    if (prot === vma.prot && flags === vma.flags) return;
+    this.#splitAt(start);
+    this.#splitAt(end);
+    const i = this.#indexAfter(start) - 1;
+    const piece = this.#vmas[i];
+    piece.prot = prot;
+    piece.flags = flags;
+    this.#mergeAround(i);
+  }
+
+  /** madvise(2): MADV_DONTNEED drops the pages; other advice is accepted and ignored. */
+  madvise(addr: number, length: number, advice: number): number {
+    if (!isPageAligned(addr) || length < 0) return -Errno.EINVAL;
+    const len = pageAlignUp(length);
+    if (len === 0) return 0;
+    if (!this.areaAt(addr)) return -Errno.ENOMEM;
+    if (advice === MADV_DONTNEED) this.memory.discard(addr, addr + len);
+    return 0;
+  }
+
+  /**
+   * mremap(2): shrink in place, grow in place when the pages above are free, or move
+   * (MREMAP_MAYMOVE). Returns the new address or `-errno`.
+   */
+  mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr = 0): number {
+    if (!isPageAligned(oldAddr)) return -Errno.EINVAL;
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) return -Errno.EINVAL;
+    if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -Errno.EINVAL;
+    const oldLen = pageAlignUp(oldLength), newLen = pageAlignUp(newLength);
+    if (newLen === 0) return -Errno.EINVAL;
+    const vma = this.areaAt(oldAddr);
+    if (!vma || oldAddr + oldLen > vma.end) return -Errno.EFAULT;
+    if (flags & MREMAP_FIXED) {
+      if (!isPageAligned(newAddr)) return -Errno.EINVAL;
+      return this.#moveArea(vma, oldAddr, oldLen, newLen, newAddr);
+    }
+    if (newLen <= oldLen) {
+      if (newLen < oldLen) this.#unmapRange(oldAddr + newLen, oldAddr + oldLen);
+      this.#changed();
+      return oldAddr;
+    }
+    if (oldAddr + oldLen === vma.end) {
+      const i = this.#vmas.indexOf(vma);
+      const next = this.#vmas[i + 1];
+      const want = oldAddr + newLen;
+      if (want <= this.profile.taskSize && (!next || want <= this.#startGap(next))) {
+        vma.end = want;
+        if (next && canMerge(vma, next)) {
+          vma.end = next.end;
+          this.#vmas.splice(i + 1, 1);
+        }
+        this.#changed();
+        return oldAddr;
+      }
+    }
+    if (!(flags & MREMAP_MAYMOVE)) return -Errno.ENOMEM;
+    const target = this.#unmappedArea(0, newLen, false);
+    if (target < 0) return target;
+    return this.#moveArea(vma, oldAddr, oldLen, newLen, target);
+  }
+
+  #moveArea(vma: Vma, oldAddr: number, oldLen: number, newLen: number, target: number): number {
+    const pgoff = vma.pgoff + (oldAddr - vma.start) / PAGE_SIZE;
+    const copy: Vma = { ...vma, start: target, end: target + newLen, pgoff };
+    const keep = Math.min(oldLen, newLen);
+    this.#unmapRange(target, target + newLen);
+    this.memory.move(oldAddr, target, keep);
+    const anon = vma.anon;
+    this.#unmapRangeKeepingPages(oldAddr, oldAddr + oldLen);
+    copy.anon = anon;
+    this.#insertAndMerge(copy);
+    this.#changed();
+    return target;
+  }
+
+  #unmapRangeKeepingPages(start: number, end: number): void {
+    this.#splitAt(start);
+    this.#splitAt(end);
+    const i = this.#indexEndingAfter(start);
+    let j = i;
+    while (j < this.#vmas.length && this.#vmas[j].start < end) j++;
+    this.#vmas.splice(i, j - i);
+  }
+
+  /**
+   * The brk system call: moves the break and returns the new one, or the old one when the
+   * kernel refuses (below start_brk, or colliding with the next mapping).
+   */
+  brkSyscall(requested: number): number {
+    const origBrk = this.#brk;
+    if (requested < this.startBrk || requested > this.profile.taskSize) return origBrk;
+    const newBrk = pageAlignUp(requested);
+    const oldBrk = pageAlignUp(this.#brk);
+    if (oldBrk === newBrk) {
+      this.#brk = requested;
+      return requested;
+    }
+    if (requested <= this.#brk) {
+      this.#brk = requested;
+      this.#unmapRange(newBrk, oldBrk);
+      this.#changed();
+      return requested;
+    }
+    // Check against existing mappings: a page of clearance below the next one.
+    const i = this.#indexEndingAfter(oldBrk);
+    const next = this.#vmas[i];
+    if (next && newBrk + PAGE_SIZE > this.#startGap(next)) return origBrk;
+    const prev = this.#vmas[i - 1];
+    const flags = VmFlag.ACCOUNT;
+    const prot = PROT_READ | PROT_WRITE;
+    if (
+      prev && prev.end === oldBrk && prev.start >= this.startBrk && prev.flags === flags &&
+      prev.prot === prot && !prev.file && !prev.name
+    ) {
+      prev.end = newBrk;
+    } else {
+      this.#vmas.splice(i, 0, {
+        start: oldBrk,
+        end: newBrk,
+        prot,
+        flags,
+        pgoff: oldBrk / PAGE_SIZE,
+        anon: 0,
+        owner: "heap",
+      });
+    }
+    this.#brk = requested;
+    this.#changed();
+    return requested;
+  }
+
+  /** True when the area is the `[heap]` (it overlaps [start_brk, brk]). */
+  isHeap(vma: Vma): boolean {
+    return vma.start <= this.#brk && vma.end >= this.startBrk && !vma.file && !vma.name;
+  }
+
+  /** Throws if the areas break the invariants. */
+  check(): void {
+    let last = -1;
+    for (const vma of this.#vmas) {
+      checkVma(vma);
+      if (vma.start < last) throw new Error(`Overlapping areas at 0x${vma.start.toString(16)}`);
+      last = vma.end;
+    }
+    void vmaPages;
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * A simulated Linux process: its address space and memory, its threads, the system calls they
+ * make (each one logged), glibc's `sbrk` and `pthread_create`/`pthread_join` as far as they shape
+ * the address space, and /proc/PID/maps.
+ *
+ * The allocator reaches the kernel only through {@link Process.sys} (brk, mmap, munmap, mprotect,
+ * mremap, madvise) and {@link Process.sbrk}, so every call it makes is in {@link Process.syscalls}.
+ *
+ * @module
+ */
+
+import { AddressSpace, type FileMapping } from "./address_space.ts";
+import { Errno, isSyscallError } from "./errors.ts";
+import { startingState, type StartingState } from "./layouts.ts";
+import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
+import type { Memory } from "./memory.ts";
+import type { KernelProfile } from "./profile.ts";
+import { type SyscallLog as SyscallLogType, SyscallLog } from "./syscall_log.ts";
+import {
+  legacyStackPolicy,
+  modernStackPolicy,
+  type StackPolicy,
+  type Thread,
+  type ThreadRuntime,
+  type ThreadStack,
+} from "./threads.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_STACK, PROT_NONE, PROT_READ, PROT_WRITE } from "./vma.ts";
+import { type WordOps, words32, words64 } from "./word.ts";
+
+/** Options of a {@link Process}. */
+export interface ProcessOptions {
+  /**
+   * Built-in starting state: `x86_64` (Linux 6.18, a PIE program, ASLR off), `i386` (the same
+   * program as a 32-bit process), or `seed-i386` (the 32-bit Linux 3.x machine of the seed
+   * material). Default `x86_64`.
+   */
+  profile?: string;
+  /** For `seed-i386`: which example program (`sbrk`, `mmap`, `mthread`). */
+  program?: string;
+  /**
+   * A /proc/PID/maps text to start from instead of a built-in layout (optionally preceded by
+   * `# initial break 0x…`); `arch` then says which kernel profile applies.
+   */
+  initialMaps?: string;
+  /** Architecture when `initialMaps` is given: `x86_64` (default) or `i386`. */
+  arch?: "i386" | "x86_64";
+  /** The kernel profile to use instead of the layout's. */
+  kernel?: KernelProfile;
+  /** Process id (default from the layout). */
+  pid?: number;
+  /** Thread ids handed out to new threads, in order (default pid + 1, pid + 2, …). */
+  threadIds?: readonly number[];
+  /** Address space layout randomization (default off, like `setarch -R`). */
+  aslr?: boolean;
+  /** Seed of the random source used with ASLR. */
+  seed?: number;
+  /** RLIMIT_STACK, the default thread stack size (default 8 MiB). */
+  stackLimit?: number;
+  /** How glibc maps thread stacks (default: the layout's). */
+  stackPolicy?: StackPolicy;
+}
+
+/** The system calls of the process, as a C program (or glibc) makes them. */
+export interface Syscalls {
+  /** brk(2), raw: returns the new break, or the old one on failure. */
+  brk(addr: number): number;
+  /** mmap(2): the address, or `-errno`. */
+  mmap(
+    addr: number,
+    length: number,
+    prot: number,
+    flags: number,
+    file?: FileMapping,
+    owner?: string,
+  ): number;
+  /** munmap(2): 0 or `-errno`. */
+  munmap(addr: number, length: number): number;
+  /** mprotect(2): 0 or `-errno`. */
+  mprotect(addr: number, length: number, prot: number): number;
+  /** mremap(2): the new address or `-errno`. */
+  mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr?: number): number;
+  /** madvise(2): 0 or `-errno`. */
+  madvise(addr: number, length: number, advice: number): number;
+}
+
+/** A small deterministic random source (mulberry32) for ASLR. */
+function randomSource(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A simulated process.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "../../mod.ts";
+ * const proc = new Process({ profile: "x86_64" });
+ * const old = proc.sbrk(4096);
+ * proc.maps().includes("[heap]"); // true
+ * proc.sbrk(-4096) === old + 4096; // true
+ * ```
+ */
+export class Process {
+  /** Process id. */
+  readonly pid: number;
+  /** The kernel. */
+  readonly kernel: KernelProfile;
+  /** Word arithmetic of the process's architecture. */
+  readonly words: WordOps;
+  /** `i386` or `x86_64`. */
+  readonly arch: "i386" | "x86_64";
+  /** Areas and break. */
+  readonly space: AddressSpace;
+  /** Every system call made. */
+  readonly syscalls: SyscallLogType = new SyscallLog();
+  /** The system calls, logged. */
+  readonly sys: Syscalls;
+  /** How thread stacks are mapped. */
+  readonly stackPolicy: StackPolicy;
+  /** RLIMIT_STACK. */
+  readonly stackLimit: number;
+  /** The layout the process started from. */
+  readonly start: StartingState;
+  #threads: Thread[] = [];
+  #current: Thread;
+  #threadIds: readonly number[];
+  #nextTidIndex = 0;
+  #stackCache: ThreadStack[] = [];
+  #stackCacheSize = 0;
+  #runtime: ThreadRuntime | undefined;
+
+  constructor(options: ProcessOptions = {}) {
+    const start = startingState(options);
+    this.start = start;
+    this.kernel = options.kernel ?? start.kernel;
+    this.arch = this.kernel.bits === 64 ? "x86_64" : "i386";
+    this.words = this.kernel.bits === 64 ? words64 : words32;
+    this.pid = options.pid ?? start.pid;
+    this.stackLimit = options.stackLimit ?? 8 * 1024 * 1024;
+    this.stackPolicy = options.stackPolicy ?? start.stackPolicy ??
+      (start.legacyGlibc ? legacyStackPolicy : modernStackPolicy);
+    this.#threadIds = options.threadIds ?? start.threadIds ?? [];
+    let mmapBase = start.mmapBase ?? this.kernel.mmapBase;
+    let startBrk = start.initialBreak;
+    if (options.aslr) {
+      const rnd = randomSource(options.seed ?? 1);
+      const pages = Math.floor(rnd() * 2 ** this.kernel.mmapRandomBits);
+      mmapBase -= pages * 4096;
+      startBrk += Math.floor(rnd() * (this.kernel.brkRandomRange / 4096)) * 4096;
+    }
+    this.space = new AddressSpace({ profile: this.kernel, mmapBase, startBrk });
+    for (const vma of start.areas) this.space.insertInitial({ ...vma });
+    const main: Thread = {
+      tid: this.pid,
+      index: 0,
+      state: "running",
+      errno: 0,
+      sp: start.stackPointer ?? 0,
+      locals: new Map(),
+    };
+    this.#threads.push(main);
+    this.#current = main;
+    this.sys = this.#makeSyscalls();
+  }
+
+  /** The process's memory. */
+  get memory(): Memory {
+    return this.space.memory;
+  }
+
+  /** The thread currently running. */
+  get currentThread(): Thread {
+    return this.#current;
+  }
+
+  /** The main thread. */
+  get mainThread(): Thread {
+    return this.#threads[0];
+  }
+
+  /** Every thread ever created, in creation order (the main thread first). */
+  get threads(): readonly Thread[] {
+    return this.#threads;
+  }
+
+  /** The allocator's part in thread creation and exit. */
+  set runtime(runtime: ThreadRuntime | undefined) {
+    this.#runtime = runtime;
+  }
+
+  get runtime(): ThreadRuntime | undefined {
+    return this.#runtime;
+  }
+
+  /** Runs `fn` with `thread` as the current thread. */
+  runOn<T>(thread: Thread, fn: () => T): T {
+    if (thread.state !== "running") throw new Error(`Thread ${thread.tid} is not running`);
+    const saved = this.#current;
+    this.#current = thread;
+    try {
+      return fn();
+    } finally {
+      this.#current = saved;
+    }
+  }
+
+  /** Makes `thread` the current thread. */
+  switchTo(thread: Thread): void {
+    if (thread.state !== "running") throw new Error(`Thread ${thread.tid} is not running`);
+    this.#current = thread;
+  }
+
+  #log(name: string, args: number[], result: number): number {
+    this.syscalls.add(this.#current.tid, name, args, result);
+    if (isSyscallError(result)) this.#current.errno = -result;
+    return result;
+  }
+
+  #makeSyscalls(): Syscalls {
+    const space = this.space;
+    return {
+      brk: (addr) => this.#log("brk", [addr], space.brkSyscall(addr)),
+      mmap: (addr, length, prot, flags, file, owner) =>
+        this.#log("mmap", [addr, length, prot, flags], space.mmap(addr, length, prot, flags, file, owner)),
+      munmap: (addr, length) => this.#log("munmap", [addr, length], space.munmap(addr, length)),
+      mprotect: (addr, length, prot) =>
+        this.#log("mprotect", [addr, length, prot], space.mprotect(addr, length, prot)),
+      mremap: (oldAddr, oldLength, newLength, flags, newAddr = 0) =>
+        this.#log(
+          "mremap",
+          [oldAddr, oldLength, newLength, flags, newAddr],
+          space.mremap(oldAddr, oldLength, newLength, flags, newAddr),
+        ),
+      madvise: (addr, length, advice) =>
+        this.#log("madvise", [addr, length, advice], space.madvise(addr, length, advice)),
+    };
+  }
+
+  /**
+   * glibc's `sbrk(increment)`: the old break, or -1 (the word `(void *) -1`) with errno ENOMEM.
+   * `sbrk(0)` makes no system call. A break the kernel refuses to lower is not noticed, as in
+   * glibc, which only checks that the new break is not below the one it asked for.
+   */
+  sbrk(increment: number): number {
+    const old = this.space.brk;
+    if (increment === 0) return old;
+    const words = this.words;
+    const fail = () => {
+      this.#current.errno = Errno.ENOMEM;
+      return words.max;
+    };
+    // glibc checks that the new break neither wraps past the top nor goes below zero.
+    if (increment > 0 ? old + increment >= 2 ** words.bits : old < -increment) return fail();
+    const want = old + increment;
+    const got = this.sys.brk(want);
+    if (got < want) return fail();
+    return old;
+  }
+
+  // --- threads ----------------------------------------------------------------------------
+
+  /**
+   * `pthread_create` with default attributes, run on the current thread: takes a cached stack
+   * of a joined thread if one fits, else maps a new one (stack + guard, as the glibc version
+   * does), then lets the allocator calloc the DTV (not for a cached stack, which keeps its own).
+   */
+  pthreadCreate(options: { tid?: number } = {}): Thread {
+    const creator = this.#current;
+    const policy = this.stackPolicy;
+    const size = Math.ceil(this.stackLimit / 4096) * 4096 + policy.guard;
+    let stack = this.#takeCachedStack(size);
+    const reused = stack !== undefined;
+    if (!stack) {
+      const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK;
+      const rw = PROT_READ | PROT_WRITE;
+      const index = this.#threads.length;
+      const owner = `thread ${index} stack`;
+      let base: number;
+      if (policy.order === "none-then-rw") {
+        base = this.sys.mmap(0, size, PROT_NONE, flags, undefined, owner);
+        if (isSyscallError(base)) throw new ThreadCreateError(-base);
+        this.sys.mprotect(base + policy.guard, size - policy.guard, rw);
+      } else {
+        base = this.sys.mmap(0, size, rw, flags, undefined, owner);
+        if (isSyscallError(base)) throw new ThreadCreateError(-base);
+        this.sys.mprotect(base, policy.guard, PROT_NONE);
+      }
+      stack = { base, size, guard: policy.guard, dtv: 0 };
+    }
+    const tid = options.tid ?? this.#threadIds[this.#nextTidIndex] ??
+      this.pid + this.#threads.length;
+    this.#nextTidIndex++;
+    const thread: Thread = {
+      tid,
+      index: this.#threads.length,
+      state: "running",
+      errno: 0,
+      stack,
+      sp: stack.base + stack.size - 0x1000 + 0x10,
+      locals: new Map(),
+    };
+    // The thread descriptor and static TLS sit at the top of the stack: written now.
+    this.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
+    this.memory.write8(stack.base + stack.size - 0x100, 0);
+    this.#threads.push(thread);
+    if (!reused && this.#runtime) stack.dtv = this.#runtime.allocateDtv(creator);
+    return thread;
+  }
+
+  #takeCachedStack(size: number): ThreadStack | undefined {
+    let best = -1;
+    for (let i = 0; i < this.#stackCache.length; i++) {
+      const s = this.#stackCache[i];
+      if (s.size >= size && (best < 0 || this.#stackCache[best].size > s.size)) {
+        best = i;
+        if (s.size === size) break;
+      }
+    }
+    if (best < 0) return undefined;
+    const [stack] = this.#stackCache.splice(best, 1);
+    this.#stackCacheSize -= stack.size;
+    return stack;
+  }
+
+  /** The thread's function returns: glibc's exit path runs on it (tcache flush, arena). */
+  threadExit(thread: Thread): void {
+    if (thread.index === 0) throw new Error("The main thread cannot exit with threadExit");
+    if (thread.state !== "running") throw new Error(`Thread ${thread.tid} is not running`);
+    if (this.#runtime) this.runOn(thread, () => this.#runtime!.threadExit(thread));
+    thread.state = "exited";
+    if (this.#current === thread) this.#current = this.mainThread;
+  }
+
+  /**
+   * `pthread_join` on the current thread: the thread exits if it has not, and its stack goes to
+   * glibc's stack cache; stacks beyond the cache limit are unmapped oldest first, and their DTVs
+   * freed on the joining thread.
+   */
+  pthreadJoin(thread: Thread): void {
+    if (thread.index === 0) throw new Error("Cannot join the main thread");
+    if (thread.state === "joined") throw new Error(`Thread ${thread.tid} was already joined`);
+    if (thread.state === "running") this.threadExit(thread);
+    thread.state = "joined";
+    const joiner = this.#current;
+    const stack = thread.stack!;
+    this.#stackCache.unshift(stack);
+    this.#stackCacheSize += stack.size;
+    while (this.#stackCacheSize > this.stackPolicy.cacheLimit && this.#stackCache.length > 0) {
+      const old = this.#stackCache.pop()!;
+      this.#stackCacheSize -= old.size;
+      if (old.dtv && this.#runtime) this.#runtime.freeDtv(joiner, old.dtv);
+      this.sys.munmap(old.base, old.size);
+    }
+  }
+
+  /** Stacks in glibc's stack cache, most recently cached first. */
+  get stackCache(): readonly ThreadStack[] {
+    return this.#stackCache;
+  }
+
+  // --- /proc/PID/maps ---------------------------------------------------------------------
+
+  /** /proc/PID/maps as the kernel prints it. */
+  maps(): string {
+    return mapsText({ space: this.space, kernel: this.kernel, threads: this.#threads });
+  }
+
+  /** /proc/PID/maps as structured regions. */
+  regions(): MapsRegion[] {
+    return mapsRegions({ space: this.space, kernel: this.kernel, threads: this.#threads });
+  }
+}
+
+/** pthread_create failed: the stack could not be mapped. */
+export class ThreadCreateError extends Error {
+  /** errno of the failing mmap (pthread_create returns EAGAIN for it). */
+  readonly errno: number;
+  constructor(errno: number) {
+    super(`pthread_create failed: cannot map the thread stack (errno ${errno})`);
+    this.name = "ThreadCreateError";
+    this.errno = errno;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The record of every system call the simulated process made: which thread, which call, its
+ * arguments and what it returned. The allocator's explain records and the notebooks read it.
+ *
+ * @module
+ */
+
+import { errnoName, isSyscallError } from "./errors.ts";
+
+/** One system call. */
+export interface SyscallRecord {
+  /** Sequence number, from 1. */
+  readonly seq: number;
+  /** Thread that made it. */
+  readonly tid: number;
+  /** Call name: `brk`, `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`. */
+  readonly name: string;
+  /** Arguments as the C call takes them. */
+  readonly args: readonly number[];
+  /** Raw result: an address, 0, or `-errno`. */
+  readonly result: number;
+}
+
+/**
+ * Text of one record, strace-style.
+ *
+ * @example
+ * ```ts
+ * import { formatSyscall } from "./syscall_log.ts";
+ * formatSyscall({ seq: 1, tid: 1, name: "munmap", args: [0x1000, 4096], result: -22 });
+ * // "munmap(0x1000, 4096) = -1 EINVAL"
+ * ```
+ */
+export function formatSyscall(record: SyscallRecord): string {
+  const args = record.args.map((a, i) =>
+    record.name === "brk" || i === 0 || (record.name === "mremap" && i === 4)
+      ? `0x${a.toString(16)}`
+      : String(a)
+  ).join(", ");
+  const result = isSyscallError(record.result)
+    ? `-1 ${errnoName(-record.result)}`
+    : record.name === "brk" || record.name === "mmap" || record.name === "mremap"
+    ? `0x${record.result.toString(16)}`
+    : String(record.result);
+  return `${record.name}(${args}) = ${result}`;
+}
+
+/** An append-only list of system calls with a cursor for "what happened since". */
+export class SyscallLog {
+  #records: SyscallRecord[] = [];
+  #limit: number;
+
+  /** @param limit records kept (oldest dropped first); default 100000 */
+  constructor(limit = 100_000) {
+    this.#limit = limit;
+  }
+
+  /** Appends a record. */
+  add(tid: number, name: string, args: readonly number[], result: number): SyscallRecord {
+    const last = this.#records[this.#records.length - 1];
+    const record = { seq: (last?.seq ?? 0) + 1, tid, name, args, result };
+    this.#records.push(record);
+    if (this.#records.length > this.#limit) this.#records.splice(0, this.#records.length >> 1);
+    return record;
+  }
+
+  /** Sequence number of the last record (0 when empty). */
+  get lastSeq(): number {
+    return this.#records[this.#records.length - 1]?.seq ?? 0;
+  }
+
+  /** Every record kept, oldest first. */
+  all(): readonly SyscallRecord[] {
+    return this.#records;
+  }
+
+  /** Records after sequence number `seq`. */
+  since(seq: number): SyscallRecord[] {
+    const out: SyscallRecord[] = [];
+    for (let i = this.#records.length - 1; i >= 0 && this.#records[i].seq > seq; i--) {
+      out.push(this.#records[i]);
+    }
+    return out.reverse();
+  }
+}
