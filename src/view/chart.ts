@@ -91,6 +91,28 @@ export function toVegaLiteV5(spec: VegaLiteSpec): VegaLiteSpec {
 }
 
 /**
+ * Compiles a vega-lite spec to a vega spec with vega-lite 5, as JupyterLab's
+ * renderer would; throws when the spec is invalid.
+ *
+ * @example
+ * ```ts
+ * import { compileToVega } from "./chart.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const vega = await compileToVega({ mark: "point", data: { values: [{ x: 1 }] } });
+ * assert.equal(vega.$schema, "https://vega.github.io/schema/vega/v5.json");
+ * ```
+ *
+ * @param spec A vega-lite spec.
+ * @returns The compiled vega spec as a JSON object.
+ */
+export async function compileToVega(spec: VegaLiteSpec): Promise<Record<string, unknown>> {
+  const [, vegaLite] = await loadVega();
+  // deno-lint-ignore no-explicit-any -- vega-lite's TopLevelSpec is stricter than plain JSON
+  return vegaLite.compile(toVegaLiteV5(spec) as any).spec as Record<string, unknown>;
+}
+
+/**
  * Compiles a vega-lite spec with vega-lite 5 and draws it as an SVG string,
  * without a browser.
  *
@@ -111,10 +133,10 @@ export function toVegaLiteV5(spec: VegaLiteSpec): VegaLiteSpec {
  * @returns The SVG markup.
  */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
-  const [vega, vegaLite] = await loadVega();
-  // deno-lint-ignore no-explicit-any -- vega-lite's TopLevelSpec is stricter than plain JSON
-  const compiled = vegaLite.compile(toVegaLiteV5(spec) as any).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  const [vega] = await loadVega();
+  const compiled = await compileToVega(spec);
+  // deno-lint-ignore no-explicit-any -- compiled above by vega-lite, so a valid vega spec
+  const view = new vega.View(vega.parse(compiled as any), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {
