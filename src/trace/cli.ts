@@ -1,0 +1,111 @@
+/**
+ * `deno task replay`: replays heap traces on the simulator and prints the oracle's output format.
+ *
+ *     deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N]
+ *                      [--initial-maps FILE] [--profile NAME] TRACE…
+ *
+ * Exit status: 0, 2 for a malformed trace line or bad arguments, 134 after an abort, 139 after
+ * a segmentation fault (the status of the first trace that failed).
+ *
+ * @module
+ */
+
+import { type ReplayOptions, replayTrace } from "./replay.ts";
+import { defaultAllocatorFactory } from "./allocator_factory.ts";
+
+const usage =
+  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--profile NAME] TRACE…";
+
+function fail(message: string): never {
+  console.error(`replay: ${message}`);
+  console.error(usage);
+  Deno.exit(2);
+}
+
+/** Runs the command line. */
+export function main(args: string[]): number {
+  const options: ReplayOptions = { allocator: defaultAllocatorFactory };
+  const traces: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => args[++i] ?? fail(`${a} needs a value`);
+    switch (a) {
+      case "--glibc":
+        options.glibc = value();
+        break;
+      case "--arch": {
+        const v = value();
+        if (v !== "i386" && v !== "x86_64") fail(`unknown arch: ${v}`);
+        options.arch = v;
+        break;
+      }
+      case "--nprocs": {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1) fail("--nprocs takes a positive whole number");
+        options.nprocs = v;
+        break;
+      }
+      case "--initial-maps":
+        try {
+          options.initialMaps = Deno.readTextFileSync(value());
+        } catch (e) {
+          fail(`cannot read ${args[i]}: ${(e as Error).message}`);
+        }
+        break;
+      case "--profile":
+        options.profile = value();
+        break;
+      case "-h":
+      case "--help":
+        console.log(usage);
+        return 0;
+      default:
+        if (a.startsWith("--")) fail(`unknown option: ${a}`);
+        traces.push(a);
+    }
+  }
+  if (traces.length === 0) fail("no trace given");
+  let status = 0;
+  const encoder = new TextEncoder();
+  for (const path of traces) {
+    let text: string;
+    try {
+      text = path === "-" ? new TextDecoder().decode(readAllStdin()) : Deno.readTextFileSync(path);
+    } catch (e) {
+      console.error(`replay: cannot read ${path}: ${(e as Error).message}`);
+      status ||= 2;
+      continue;
+    }
+    let result;
+    try {
+      result = replayTrace(text, options);
+    } catch (e) {
+      console.error(`replay: ${path}: ${(e as Error).message}`);
+      status ||= 2;
+      continue;
+    }
+    Deno.stdout.writeSync(encoder.encode(result.output));
+    if (result.error) console.error(`replay: ${path}: ${result.error.message}`);
+    status ||= result.status;
+  }
+  return status;
+}
+
+function readAllStdin(): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = Deno.stdin.readSync(buf);
+    if (n === null || n === 0) break;
+    chunks.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+if (import.meta.main) Deno.exit(main(Deno.args));

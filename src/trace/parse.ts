@@ -1,0 +1,277 @@
+/**
+ * The heap trace format (v1) of the real-glibc oracle (`SPEC.md`): one operation a line, `#`
+ * comments, decimal or 0x-hex numbers, slots 0..65535. Each line parses on its own, with the
+ * oracle driver's checks in the driver's order and its error messages, so that a malformed line
+ * stops a replay exactly where, and with the words, the oracle stops.
+ *
+ * @module
+ */
+
+/** Slots a trace can name. */
+export const MAX_SLOTS = 65536;
+/** Thread ids a trace can name. */
+export const MAX_TID = 4096;
+
+/** mallopt parameter numbers by name (the names the trace format accepts). */
+export const malloptParams: Readonly<Record<string, number>> = {
+  M_TRIM_THRESHOLD: -1,
+  M_TOP_PAD: -2,
+  M_MMAP_THRESHOLD: -3,
+  M_MMAP_MAX: -4,
+  M_ARENA_TEST: -7,
+  M_ARENA_MAX: -8,
+  M_MXFAST: 1,
+};
+
+/** One parsed operation. Numbers that may not fit a double exactly are bigints. */
+export type TraceOp =
+  | { kind: "malloc"; slot: number; size: bigint }
+  | { kind: "calloc"; slot: number; count: bigint; size: bigint }
+  | { kind: "memalign"; slot: number; alignment: bigint; size: bigint }
+  | { kind: "realloc"; slot: number; oldSlot: number; size: bigint }
+  | { kind: "free"; slot: number; args: string }
+  | { kind: "trim"; pad: bigint; args: string }
+  | { kind: "mallopt"; name: string; param: number; value: number; args: string }
+  | { kind: "thread"; tid: number; args: string }
+  | { kind: "join"; tid: number; args: string }
+  | { kind: "sbrk"; slot: number; delta: bigint; args: string }
+  | { kind: "mmap"; slot: number; length: bigint; prot: number; args: string }
+  | { kind: "munmap"; slot: number; offset: bigint; length: bigint; args: string }
+  | { kind: "mprotect"; slot: number; offset: bigint; length: bigint; prot: number; args: string }
+  | { kind: "brk" }
+  | { kind: "maps" }
+  | { kind: "rawmaps" };
+
+/** A malformed trace line; the message is the oracle driver's. */
+export class TraceError extends Error {
+  /** 1-based line number. */
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(message);
+    this.name = "TraceError";
+    this.line = line;
+  }
+}
+
+/** Limits of the replaying process's C types. */
+export interface TraceLimits {
+  /** Largest size_t. */
+  readonly sizeMax: bigint;
+  /** Largest intptr_t. */
+  readonly intptrMax: bigint;
+}
+
+/** size_t and intptr_t of a 32-bit or 64-bit process. */
+export function traceLimits(bits: 32 | 64): TraceLimits {
+  return bits === 64
+    ? { sizeMax: (1n << 64n) - 1n, intptrMax: (1n << 63n) - 1n }
+    : { sizeMax: (1n << 32n) - 1n, intptrMax: (1n << 31n) - 1n };
+}
+
+const HEX = /^0[xX][0-9a-fA-F]+$/;
+const DEC = /^[0-9]+$/;
+const U64_MAX = (1n << 64n) - 1n;
+
+/** An unsigned number token (decimal or 0x-hex), or undefined if it is not one. */
+function parseNum(token: string | undefined): bigint | undefined {
+  if (token === undefined) return undefined;
+  if (DEC.test(token)) {
+    const v = token.length < 16 ? BigInt(Number(token)) : BigInt(token);
+    return v > U64_MAX ? undefined : v;
+  }
+  if (HEX.test(token)) {
+    // The driver refuses more digits than fit in 64 bits.
+    const v = BigInt(token);
+    return v > U64_MAX ? undefined : v;
+  }
+  return undefined;
+}
+
+class Cursor {
+  #tokens: string[];
+  #i = 0;
+  constructor(tokens: string[], readonly line: number, readonly limits: TraceLimits) {
+    this.#tokens = tokens;
+  }
+  fail(message: string): never {
+    throw new TraceError(this.line, message);
+  }
+  rest(): string {
+    return this.#tokens.slice(this.#i).join(" ");
+  }
+  peek(): string | undefined {
+    return this.#tokens[this.#i];
+  }
+  next(): string | undefined {
+    return this.#tokens[this.#i++];
+  }
+  end(): void {
+    if (this.#i < this.#tokens.length) this.fail("trailing garbage");
+  }
+  slot(allowDash: boolean): number {
+    const t = this.next();
+    if (allowDash && t === "-") return -1;
+    const v = parseNum(t);
+    if (v === undefined || v >= BigInt(MAX_SLOTS)) this.fail("bad slot id");
+    return Number(v);
+  }
+  unsigned(): bigint {
+    const v = parseNum(this.next());
+    if (v === undefined) this.fail("bad number");
+    return v;
+  }
+  size(): bigint {
+    const v = this.unsigned();
+    if (v > this.limits.sizeMax) this.fail("number does not fit in size_t");
+    return v;
+  }
+  signedPtr(): bigint {
+    let t = this.next();
+    let neg = false;
+    if (t !== undefined && (t[0] === "-" || t[0] === "+")) {
+      neg = t[0] === "-";
+      t = t.slice(1);
+    }
+    const u = parseNum(t);
+    if (u === undefined) this.fail("bad number");
+    if (u > this.limits.intptrMax + (neg ? 1n : 0n)) this.fail("number does not fit in intptr_t");
+    return neg ? -u : u;
+  }
+  prot(): number {
+    const t = this.next();
+    if (t === undefined || !/^[r-][w-][x-]$/.test(t)) {
+      this.fail("bad protection (expected three characters like rw- or r-x)");
+    }
+    return (t[0] === "r" ? 1 : 0) | (t[1] === "w" ? 2 : 0) | (t[2] === "x" ? 4 : 0);
+  }
+}
+
+/** Splits a raw line into fields: comment stripped, tabs and `\r` taken as spaces. */
+export function lineFields(raw: string): string[] {
+  const hash = raw.indexOf("#");
+  const text = (hash >= 0 ? raw.slice(0, hash) : raw).replace(/[\t\r]/g, " ");
+  return text.split(" ").filter((f) => f.length > 0);
+}
+
+/**
+ * Parses one line. Returns undefined for a blank or comment-only line; throws
+ * {@link TraceError} for a malformed one.
+ *
+ * @example
+ * ```ts
+ * import { parseTraceLine, traceLimits } from "./parse.ts";
+ * parseTraceLine("malloc 3 0x20  # a small chunk", 1, traceLimits(64));
+ * // { kind: "malloc", slot: 3, size: 32n }
+ * ```
+ */
+export function parseTraceLine(
+  raw: string,
+  line: number,
+  limits: TraceLimits,
+): TraceOp | undefined {
+  const fields = lineFields(raw);
+  if (fields.length === 0) return undefined;
+  const c = new Cursor(fields.slice(1), line, limits);
+  const word = fields[0];
+  switch (word) {
+    case "malloc": {
+      const slot = c.slot(false), size = c.size();
+      c.end();
+      return { kind: "malloc", slot, size };
+    }
+    case "calloc": {
+      const slot = c.slot(false), count = c.size(), size = c.size();
+      c.end();
+      return { kind: "calloc", slot, count, size };
+    }
+    case "memalign": {
+      const slot = c.slot(false), alignment = c.size(), size = c.size();
+      c.end();
+      return { kind: "memalign", slot, alignment, size };
+    }
+    case "realloc": {
+      const slot = c.slot(false), oldSlot = c.slot(true), size = c.size();
+      c.end();
+      return { kind: "realloc", slot, oldSlot, size };
+    }
+    case "free": {
+      const args = c.rest();
+      const slot = c.slot(true);
+      c.end();
+      return { kind: "free", slot, args };
+    }
+    case "trim": {
+      const args = c.rest();
+      const pad = c.size();
+      c.end();
+      return { kind: "trim", pad, args };
+    }
+    case "mallopt": {
+      const args = c.rest();
+      const name = c.next() ?? "";
+      const param = malloptParams[name];
+      if (param === undefined) c.fail("unknown mallopt name");
+      const t = c.next();
+      const neg = t !== undefined && t.startsWith("-");
+      const u = parseNum(neg ? t!.slice(1) : t);
+      if (u === undefined) return c.fail("bad number");
+      c.end();
+      // The driver passes the value to mallopt as an int.
+      const value = Number(BigInt.asIntN(32, neg ? -u : u));
+      return { kind: "mallopt", name, param, value, args };
+    }
+    case "thread": {
+      const args = c.rest();
+      const tid = c.unsigned();
+      c.end();
+      if (tid >= BigInt(MAX_TID)) c.fail("thread id too large");
+      return { kind: "thread", tid: Number(tid), args };
+    }
+    case "join": {
+      const args = c.rest();
+      const tid = c.unsigned();
+      c.end();
+      return { kind: "join", tid: tid >= BigInt(MAX_TID) ? MAX_TID : Number(tid), args };
+    }
+    case "sbrk": {
+      const args = c.rest();
+      const slot = c.slot(false), delta = c.signedPtr();
+      c.end();
+      return { kind: "sbrk", slot, delta, args };
+    }
+    case "mmap": {
+      const args = c.rest();
+      const slot = c.slot(false), length = c.size(), prot = c.prot();
+      c.end();
+      return { kind: "mmap", slot, length, prot, args };
+    }
+    case "munmap": {
+      const args = c.rest();
+      const slot = c.slot(false), offset = c.signedPtr(), length = c.size();
+      c.end();
+      return { kind: "munmap", slot, offset, length, args };
+    }
+    case "mprotect": {
+      const args = c.rest();
+      const slot = c.slot(false), offset = c.signedPtr(), length = c.size(), prot = c.prot();
+      c.end();
+      return { kind: "mprotect", slot, offset, length, prot, args };
+    }
+    case "brk":
+    case "maps":
+    case "rawmaps":
+      c.end();
+      return { kind: word };
+    default:
+      return c.fail("unknown operation");
+  }
+}
+
+/** True when the first operation line of a trace is `rawmaps` (a kernel trace). */
+export function isKernelTrace(text: string): boolean {
+  for (const raw of text.split("\n")) {
+    const fields = lineFields(raw);
+    if (fields.length > 0) return fields.length === 1 && fields[0] === "rawmaps";
+  }
+  return false;
+}
