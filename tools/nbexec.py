@@ -275,7 +275,11 @@ def main(argv):
     parser.add_argument("--update", action="store_true", help="write outputs back")
     parser.add_argument("--timeout", type=float, default=300, help="per-cell seconds")
     parser.add_argument("--settle", type=float, default=0.75, help="quiet seconds after idle")
-    parser.add_argument("--kernel", default="deno", help="kernelspec name")
+    parser.add_argument(
+        "--kernel",
+        default=os.environ.get("HEAPLAB_KERNEL", "deno"),
+        help="kernelspec name (default: $HEAPLAB_KERNEL or deno)",
+    )
     parser.add_argument("--no-html", action="store_true", help="skip the HTML export")
     args = parser.parse_args(argv)
 

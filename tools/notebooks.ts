@@ -5,6 +5,10 @@
  * Debian's Jupyter packages (installed when running as root) and the Deno
  * kernelspec (installed with `deno jupyter --install` when missing or stale).
  *
+ * The kernelspec is `deno` unless the HEAPLAB_KERNEL environment variable names
+ * another (CI uses its own, so it never repoints a developer's `deno` kernel at a
+ * clone that is deleted afterwards).
+ *
  * Usage: `deno task notebooks [--update] [--only NAME]... [--dir DIR] [--out DIR]
  * [--timeout SECONDS]`. `--update` writes the executed outputs back into the
  * notebooks, so committed notebooks carry outputs; `--only` keeps notebooks
@@ -24,6 +28,9 @@ export const REPO_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url))
 
 /** The executor script run for each notebook. */
 export const NBEXEC: string = join(REPO_ROOT, "tools", "nbexec.py");
+
+/** The kernelspec notebooks run with: $HEAPLAB_KERNEL, or `deno`. */
+export const KERNEL: string = Deno.env.get("HEAPLAB_KERNEL") || "deno";
 
 /** Debian packages the executor needs. */
 export const JUPYTER_PACKAGES: readonly string[] = [
@@ -71,14 +78,15 @@ async function pythonHasJupyter(): Promise<boolean> {
   return ok;
 }
 
-/** Where the `deno` kernelspec's command points, or undefined when not installed. */
-async function denoKernelCommand(): Promise<string | undefined> {
+/** Where the kernelspec's command points, or undefined when it is not installed. */
+async function kernelCommand(): Promise<string | undefined> {
   const script = [
+    "import sys",
     "from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel",
-    "try: print(KernelSpecManager().get_kernel_spec('deno').argv[0])",
+    "try: print(KernelSpecManager().get_kernel_spec(sys.argv[1]).argv[0])",
     "except NoSuchKernel: pass",
   ].join("\n");
-  const { ok, stdout } = await run(PYTHON, ["-c", script], { quiet: true });
+  const { ok, stdout } = await run(PYTHON, ["-c", script, KERNEL], { quiet: true });
   const command = stdout.trim();
   return ok && command ? command : undefined;
 }
@@ -94,7 +102,7 @@ async function isExecutable(path: string): Promise<boolean> {
 /**
  * Makes sure notebooks can be executed: Jupyter's Python packages importable by
  * {@linkcode PYTHON} (installing the Debian packages when running as root) and
- * a `deno` kernelspec whose command exists.
+ * a {@linkcode KERNEL} kernelspec whose command exists.
  *
  * @throws {Error} When a prerequisite is missing and cannot be installed.
  */
@@ -111,16 +119,16 @@ export async function ensurePrerequisites(): Promise<void> {
       throw new Error(`Cannot run notebooks: installing Jupyter failed: ${APT_COMMAND}`);
     }
   }
-  const kernel = await denoKernelCommand();
+  const kernel = await kernelCommand();
   if (kernel === undefined || !(await isExecutable(kernel))) {
     console.log(
       kernel === undefined
-        ? "Installing the Deno Jupyter kernelspec (deno jupyter --install)"
-        : `The Deno kernelspec points to a missing ${kernel}; reinstalling it`,
+        ? `Installing the Deno Jupyter kernelspec ${KERNEL} (deno jupyter --install)`
+        : `The ${KERNEL} kernelspec points to a missing ${kernel}; reinstalling it`,
     );
-    const installed = await run(Deno.execPath(), ["jupyter", "--install", "--force"], {
-      quiet: true,
-    });
+    const args = ["jupyter", "--install", "--force", "--name", KERNEL];
+    if (KERNEL !== "deno") args.push("--display", `Deno (${KERNEL})`);
+    const installed = await run(Deno.execPath(), args, { quiet: true });
     if (!installed.ok) {
       throw new Error(`Cannot install the Deno kernelspec: ${installed.stderr.trim()}`);
     }
@@ -163,7 +171,7 @@ export async function executeNotebook(
   options: ExecuteOptions = {},
 ): Promise<ExecuteResult> {
   const outDir = resolve(options.outDir ?? join(REPO_ROOT, "out", "notebooks"));
-  const args = [NBEXEC, path, "--out", outDir];
+  const args = [NBEXEC, path, "--out", outDir, "--kernel", KERNEL];
   if (options.update) args.push("--update");
   if (options.timeout !== undefined) args.push("--timeout", String(options.timeout));
   const result = await run(PYTHON, args, { quiet: options.quiet });
