@@ -33,8 +33,8 @@ import {
   PROT_READ,
   PROT_WRITE,
   type Vma,
-  VmFlag,
   vmaPages,
+  VmFlag,
 } from "./vma.ts";
 
 const PMD_SIZE = 2 * 1024 * 1024;
@@ -415,7 +415,9 @@ export class AddressSpace {
   #protectPiece(vma: Vma, start: number, end: number, prot: number): void {
     let flags = vma.flags;
     if (prot & PROT_WRITE) {
-      if (!(vma.prot & PROT_WRITE) && !(flags & (VmFlag.ACCOUNT | VmFlag.NORESERVE | VmFlag.SHARED))) {
+      if (
+        !(vma.prot & PROT_WRITE) && !(flags & (VmFlag.ACCOUNT | VmFlag.NORESERVE | VmFlag.SHARED))
+      ) {
         flags |= VmFlag.ACCOUNT;
       }
     } else if ((flags & VmFlag.ACCOUNT) && !vma.file && vma.anon === 0) {
@@ -445,7 +447,13 @@ export class AddressSpace {
    * mremap(2): shrink in place, grow in place when the pages above are free, or move
    * (MREMAP_MAYMOVE). Returns the new address or `-errno`.
    */
-  mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr = 0): number {
+  mremap(
+    oldAddr: number,
+    oldLength: number,
+    newLength: number,
+    flags: number,
+    newAddr = 0,
+  ): number {
     if (!isPageAligned(oldAddr)) return -Errno.EINVAL;
     if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) return -Errno.EINVAL;
     if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -Errno.EINVAL;

@@ -17,7 +17,7 @@
  */
 
 import { type ParsedMaps, parseMaps, regionToVma } from "./maps.ts";
-import { linux3i386, linux618i386, linux618x86_64, type KernelProfile } from "./profile.ts";
+import { type KernelProfile, linux3i386, linux618i386, linux618x86_64 } from "./profile.ts";
 import type { StackPolicy } from "./threads.ts";
 import type { Vma } from "./vma.ts";
 

@@ -11,11 +11,11 @@
 
 import { AddressSpace, type FileMapping } from "./address_space.ts";
 import { Errno, isSyscallError } from "./errors.ts";
-import { startingState, type StartingState } from "./layouts.ts";
+import { type StartingState, startingState } from "./layouts.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
 import type { KernelProfile } from "./profile.ts";
-import { type SyscallLog as SyscallLogType, SyscallLog } from "./syscall_log.ts";
+import { SyscallLog, type SyscallLog as SyscallLogType } from "./syscall_log.ts";
 import {
   legacyStackPolicy,
   modernStackPolicy,
@@ -78,7 +78,13 @@ export interface Syscalls {
   /** mprotect(2): 0 or `-errno`. */
   mprotect(addr: number, length: number, prot: number): number;
   /** mremap(2): the new address or `-errno`. */
-  mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr?: number): number;
+  mremap(
+    oldAddr: number,
+    oldLength: number,
+    newLength: number,
+    flags: number,
+    newAddr?: number,
+  ): number;
   /** madvise(2): 0 or `-errno`. */
   madvise(addr: number, length: number, advice: number): number;
 }
@@ -228,7 +234,11 @@ export class Process {
     return {
       brk: (addr) => this.#log("brk", [addr], space.brkSyscall(addr)),
       mmap: (addr, length, prot, flags, file, owner) =>
-        this.#log("mmap", [addr, length, prot, flags], space.mmap(addr, length, prot, flags, file, owner)),
+        this.#log(
+          "mmap",
+          [addr, length, prot, flags],
+          space.mmap(addr, length, prot, flags, file, owner),
+        ),
       munmap: (addr, length) => this.#log("munmap", [addr, length], space.munmap(addr, length)),
       mprotect: (addr, length, prot) =>
         this.#log("mprotect", [addr, length, prot], space.mprotect(addr, length, prot)),

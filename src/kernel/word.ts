@@ -59,17 +59,16 @@ export function wordHex(ops: WordOps, x: number): string {
 }
 
 function hiLo64(x: number): [number, number] {
-  // x in the 64-bit representation; returns the unsigned high and low halves.
-  let u = x < 0 ? x + TWO64 : x;
-  if (u >= TWO64) u -= TWO64;
-  const hi = Math.floor(u / TWO32);
-  const lo = u - hi * TWO32;
+  // x in the 64-bit representation (negative from 2^63 up); the unsigned halves.
+  const hi = Math.floor(x / TWO32);
+  const lo = x - hi * TWO32;
   return [hi >>> 0, lo >>> 0];
 }
 
 function fromHiLo64(hi: number, lo: number): number {
-  const v = (hi >>> 0) * TWO32 + (lo >>> 0);
-  return v >= TWO63 ? v - TWO64 : v;
+  const h = hi >>> 0;
+  // Negative from 2^63 up, computed without an inexact intermediate.
+  return h >= 0x8000_0000 ? (h - TWO32) * TWO32 + (lo >>> 0) : h * TWO32 + (lo >>> 0);
 }
 
 /** Words of a 64-bit process (x86_64). */

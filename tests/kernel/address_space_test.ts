@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import {
+  Errno,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MREMAP_MAYMOVE,
+  Process,
+  PROT_EXEC,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+} from "../../mod.ts";
+
+const RW = PROT_READ | PROT_WRITE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+function proc() {
+  return new Process({ profile: "x86_64" });
+}
+
+function linesFor(p: Process, from: number, to: number): string[] {
+  return p.regions().filter((r) => r.start < to && r.end > from).map((r) =>
+    `${r.start.toString(16)}-${r.end.toString(16)} ${r.perms}`
+  );
+}
+
+Deno.test("mmap places mappings top-down in the highest gap that fits", () => {
+  const p = proc();
+  const a = p.sys.mmap(0, 0x1000, PROT_NONE, ANON);
+  const b = p.sys.mmap(0, 0x4000, RW, ANON);
+  assert.equal(a, 0x7ffff7fbf000);
+  assert.equal(b, a - 0x4000);
+});
+
+Deno.test("adjacent anonymous mappings with the same flags merge into one area", () => {
+  const p = proc();
+  const fence = p.sys.mmap(0, 0x1000, PROT_NONE, ANON);
+  p.sys.mmap(0, 0x4000, RW, ANON);
+  p.sys.mmap(0, 0x4000, RW, ANON);
+  assert.deepEqual(linesFor(p, fence - 0x8000, fence), [
+    `${(fence - 0x8000).toString(16)}-${fence.toString(16)} rw-p`,
+  ]);
+});
+
+Deno.test("mprotect of a middle page splits an area in three, and restoring merges it back", () => {
+  const p = proc();
+  const fence = p.sys.mmap(0, 0x1000, PROT_NONE, ANON);
+  const a = p.sys.mmap(0, 0x3000, RW, ANON);
+  assert.equal(p.sys.mprotect(a + 0x1000, 0x1000, PROT_READ), 0);
+  assert.equal(linesFor(p, a, fence).length, 3);
+  assert.equal(p.sys.mprotect(a + 0x1000, 0x1000, RW), 0);
+  assert.equal(linesFor(p, a, fence).length, 1);
+});
+
+Deno.test("munmap rejects an unaligned address and a zero length with EINVAL", () => {
+  const p = proc();
+  const a = p.sys.mmap(0, 0x2000, RW, ANON);
+  assert.equal(p.sys.munmap(a + 1, 0x1000), -Errno.EINVAL);
+  assert.equal(p.sys.munmap(a, 0), -Errno.EINVAL);
+  assert.equal(p.sys.munmap(0x1000, 0x1000), 0, "nothing mapped there: success");
+  assert.equal(p.sys.munmap(a, 1), 0, "length rounds up to a page");
+  assert.equal(p.space.areaAt(a), undefined);
+});
+
+Deno.test("mprotect: unaligned is EINVAL, zero length does nothing, a hole is ENOMEM", () => {
+  const p = proc();
+  const fence = p.sys.mmap(0, 0x1000, PROT_NONE, ANON);
+  const a = p.sys.mmap(0, 0x3000, RW, ANON);
+  assert.equal(fence, a + 0x3000);
+  assert.equal(p.sys.mprotect(a + 8, 0x1000, PROT_READ), -Errno.EINVAL);
+  assert.equal(p.sys.mprotect(a, 0, PROT_READ), 0);
+  p.sys.munmap(a + 0x1000, 0x1000);
+  // The page below the hole changes before the hole is found.
+  assert.equal(p.sys.mprotect(a, 0x3000, PROT_NONE), -Errno.ENOMEM);
+  assert.equal(p.space.areaAt(a)!.prot, PROT_NONE);
+  assert.equal(p.space.areaAt(a + 0x2000)!.prot, RW);
+  // A range that starts in the hole changes nothing.
+  assert.equal(p.sys.mprotect(a + 0x1000, 0x2000, PROT_READ), -Errno.ENOMEM);
+  assert.equal(p.space.areaAt(a + 0x2000)!.prot, RW);
+});
+
+Deno.test("MAP_FIXED replaces what is mapped; MAP_FIXED_NOREPLACE refuses with EEXIST", () => {
+  const p = proc();
+  const a = p.sys.mmap(0, 0x3000, RW, ANON);
+  p.memory.write32(a + 0x1000, 0x1234);
+  assert.equal(p.sys.mmap(a + 0x1000, 0x1000, PROT_READ | PROT_EXEC, ANON | MAP_FIXED), a + 0x1000);
+  assert.equal(p.space.areaAt(a + 0x1000)!.prot, PROT_READ | PROT_EXEC);
+  assert.equal(p.memory.read32(a + 0x1000), 0, "the old contents are gone");
+  assert.equal(p.sys.mmap(a, 0x1000, RW, ANON | MAP_FIXED_NOREPLACE), -Errno.EEXIST);
+  assert.equal(p.sys.mmap(a + 1, 0x1000, RW, ANON | MAP_FIXED), -Errno.EINVAL);
+});
+
+Deno.test("mmap argument errors are EINVAL, and a request larger than user space ENOMEM", () => {
+  const p = proc();
+  assert.equal(p.sys.mmap(0, 0, RW, ANON), -Errno.EINVAL);
+  assert.equal(p.sys.mmap(0, 0x1000, RW, MAP_ANONYMOUS), -Errno.EINVAL);
+  assert.equal(p.sys.mmap(0, 0x1000, RW, MAP_PRIVATE), -Errno.EINVAL, "no file, not anonymous");
+  assert.equal(p.sys.mmap(0, 2 ** 50, RW, ANON), -Errno.ENOMEM);
+});
+
+Deno.test("shared anonymous mappings never merge with private neighbours", () => {
+  const p = proc();
+  const a = p.sys.mmap(0, 0x1000, RW, MAP_SHARED | MAP_ANONYMOUS);
+  const b = p.sys.mmap(0, 0x1000, RW, ANON);
+  assert.equal(b, a - 0x1000);
+  assert.notEqual(p.space.areaAt(a), p.space.areaAt(b));
+  assert.ok(p.maps().includes("rw-s"));
+});
+
+Deno.test("a length that is a multiple of 2 MiB lands on a 2 MiB boundary on x86_64", () => {
+  const p = proc();
+  const a = p.sys.mmap(0, 0x200000, RW, ANON);
+  assert.equal(a % 0x200000, 0);
+  const b = p.sys.mmap(0, 0x201000, RW, ANON);
+  assert.notEqual(b % 0x200000, 0);
+  const q = new Process({ profile: "i386" });
+  const c = q.sys.mmap(0, 0x200000, RW, ANON);
+  assert.equal(c, 0xf7d8d000 - 0x200000, "32-bit: right below the lowest mapping");
+});
+
+Deno.test("brk grows [heap] from start_brk, shrinks it, and refuses to go below start_brk", () => {
+  const p = proc();
+  const start = p.sbrk(0);
+  assert.equal(p.sbrk(0x1800), start);
+  assert.equal(p.sbrk(0), start + 0x1800, "an unaligned break is kept exactly");
+  assert.ok(p.maps().includes(`${start.toString(16)}-${(start + 0x2000).toString(16)} rw-p`));
+  assert.equal(p.sbrk(-0x1800), start + 0x1800);
+  assert.ok(!p.maps().includes("[heap]"));
+  // The kernel refuses, returning the old break; glibc's sbrk does not notice.
+  assert.equal(p.sbrk(-0x10000), start);
+  assert.equal(p.sbrk(0), start);
+  assert.equal(p.space.brk, start);
+});
+
+Deno.test("brk cannot grow into the next mapping", () => {
+  const p = proc();
+  const start = p.sbrk(0);
+  p.sys.mmap(start + 0x10000, 0x1000, RW, ANON | MAP_FIXED);
+  assert.equal(p.sbrk(0x20000), p.words.max, "sbrk returns (void *) -1");
+  assert.equal(p.currentThread.errno, Errno.ENOMEM);
+  assert.equal(p.sbrk(0xf000), start, "up to a page below it is fine");
+});
+
+Deno.test("mremap grows in place when it can and moves with MREMAP_MAYMOVE when not", () => {
+  const p = proc();
+  const fence = p.sys.mmap(0, 0x1000, PROT_NONE, ANON);
+  const a = p.sys.mmap(0, 0x2000, RW, ANON);
+  p.memory.write32(a, 42);
+  assert.equal(p.sys.mremap(a, 0x2000, 0x1000, 0), a, "shrink in place");
+  assert.equal(p.sys.mremap(a, 0x1000, 0x2000, 0), a, "grow into the freed page");
+  assert.equal(p.sys.mremap(a, 0x2000, 0x3000, 0), -Errno.ENOMEM, "the fence is in the way");
+  const b = p.sys.mremap(a, 0x2000, 0x3000, MREMAP_MAYMOVE);
+  assert.ok(b > 0 && b !== a);
+  assert.equal(p.memory.read32(b), 42, "the contents move with the mapping");
+  assert.equal(p.space.areaAt(a), undefined);
+  void fence;
+});
+
+Deno.test("every system call is logged with its thread, arguments and result", () => {
+  const p = proc();
+  const before = p.syscalls.lastSeq;
+  p.sys.munmap(1, 1);
+  const [rec] = p.syscalls.since(before);
+  assert.equal(rec.name, "munmap");
+  assert.equal(rec.result, -Errno.EINVAL);
+  assert.equal(rec.tid, p.pid);
+});

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import {
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  Process,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+  SegmentationFault,
+  words64,
+} from "../../mod.ts";
+
+const RW = PROT_READ | PROT_WRITE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+function freshMapping(length = 0x3000, prot = RW) {
+  const proc = new Process({ profile: "x86_64" });
+  const addr = proc.sys.mmap(0, length, prot, ANON);
+  return { proc, addr, mem: proc.memory };
+}
+
+Deno.test("untouched anonymous memory reads as zeros without creating pages", () => {
+  const { mem, addr } = freshMapping();
+  assert.equal(mem.read64(addr + 0x1008), 0);
+  assert.equal(mem.residentPages, 0);
+});
+
+Deno.test("words are little-endian and 64-bit words keep (size_t)-1 exactly", () => {
+  const { mem, addr } = freshMapping();
+  mem.write64(addr, 0x1122334455667);
+  assert.equal(mem.read8(addr), 0x67);
+  assert.equal(mem.read32(addr), 0x34455667);
+  assert.equal(mem.read64(addr), 0x1122334455667);
+  mem.write64(addr + 8, -1);
+  assert.deepEqual([...mem.readBytes(addr + 8, 8)], new Array(8).fill(0xff));
+  assert.equal(mem.read64(addr + 8), -1);
+  assert.equal(words64.toBigInt(mem.read64(addr + 8)), 0xffffffffffffffffn);
+});
+
+Deno.test("accesses that cross a page boundary read and write both pages", () => {
+  const { mem, addr } = freshMapping();
+  mem.write64(addr + 0xffc, 0x000a030405060708);
+  assert.equal(mem.read32(addr + 0xffc), 0x05060708);
+  assert.equal(mem.read32(addr + 0x1000), 0x000a0304);
+  assert.equal(mem.read64(addr + 0xffc), 0x000a030405060708);
+});
+
+Deno.test("a read of unmapped memory is a SegmentationFault with SEGV_MAPERR", () => {
+  const { mem, proc, addr } = freshMapping();
+  proc.sys.munmap(addr, 0x3000);
+  assert.throws(() => mem.read64(addr + 0x10), (e: unknown) => {
+    assert.ok(e instanceof SegmentationFault);
+    assert.equal(e.code, "SEGV_MAPERR");
+    assert.equal(e.access, "read");
+    assert.equal(e.address, addr + 0x10);
+    return true;
+  });
+});
+
+Deno.test("a write to read-only memory is a SegmentationFault with SEGV_ACCERR", () => {
+  const { mem, addr } = freshMapping(0x1000, PROT_READ);
+  assert.equal(mem.read8(addr), 0);
+  assert.throws(() => mem.write8(addr, 1), (e: unknown) => {
+    assert.ok(e instanceof SegmentationFault);
+    assert.equal(e.code, "SEGV_ACCERR");
+    assert.equal(e.access, "write");
+    return true;
+  });
+});
+
+Deno.test("PROT_NONE memory can be neither read nor written", () => {
+  const { mem, addr } = freshMapping(0x1000, PROT_NONE);
+  assert.throws(() => mem.read8(addr), SegmentationFault);
+  assert.throws(() => mem.write64(addr, 1), SegmentationFault);
+});
+
+Deno.test("an access that runs off the end of a mapping faults at the first bad byte", () => {
+  const { mem, proc, addr } = freshMapping(0x2000);
+  proc.sys.munmap(addr + 0x1000, 0x1000);
+  assert.throws(() => mem.write64(addr + 0xffc, 1), (e: unknown) => {
+    assert.ok(e instanceof SegmentationFault);
+    assert.equal(e.address, addr + 0x1000);
+    return true;
+  });
+});
+
+Deno.test("mprotect takes effect on the next access, even after a cached one", () => {
+  const { mem, proc, addr } = freshMapping(0x2000);
+  mem.write8(addr, 7);
+  proc.sys.mprotect(addr, 0x1000, PROT_READ);
+  assert.equal(mem.read8(addr), 7);
+  assert.throws(() => mem.write8(addr, 1), SegmentationFault);
+  mem.write8(addr + 0x1000, 1);
+});
+
+Deno.test("munmap drops the contents: a new mapping at the same place reads zeros", () => {
+  const { mem, proc, addr } = freshMapping(0x1000);
+  mem.write32(addr, 0xdeadbeef);
+  proc.sys.munmap(addr, 0x1000);
+  const again = proc.sys.mmap(0, 0x1000, RW, ANON);
+  assert.equal(again, addr);
+  assert.equal(mem.read32(addr), 0);
+});
+
+Deno.test("fill, copy and byte ranges behave like memset and memmove", () => {
+  const { mem, addr } = freshMapping();
+  mem.fill(addr + 10, 5000, 0xab);
+  assert.equal(mem.read8(addr + 9), 0);
+  assert.equal(mem.read8(addr + 10), 0xab);
+  assert.equal(mem.read8(addr + 5009), 0xab);
+  assert.equal(mem.read8(addr + 5010), 0);
+  mem.copy(addr + 0x2000, addr + 10, 16);
+  assert.deepEqual([...mem.readBytes(addr + 0x2000, 16)], new Array(16).fill(0xab));
+});
+
+Deno.test("32-bit words wrap modulo 2^32", () => {
+  const proc = new Process({ profile: "i386" });
+  const addr = proc.sys.mmap(0, 0x1000, RW, ANON);
+  proc.memory.write32(addr, -1);
+  assert.equal(proc.memory.read32(addr), 0xffffffff);
+  assert.equal(proc.words.add(0xfffffff0, 0x20), 0x10);
+  assert.equal(proc.words.sub(0x10, 0x20), 0xfffffff0);
+});

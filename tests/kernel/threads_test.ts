@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { Process, PROT_NONE, PROT_READ, PROT_WRITE } from "../../mod.ts";
+
+Deno.test("pthread_create maps 8 MiB + a guard page: PROT_NONE first, then the stack read-write", () => {
+  const p = new Process({ profile: "x86_64" });
+  const before = p.syscalls.lastSeq;
+  const t = p.pthreadCreate();
+  const calls = p.syscalls.since(before);
+  assert.deepEqual(calls.map((c) => c.name), ["mmap", "mprotect"]);
+  assert.equal(calls[0].args[1], 0x801000);
+  assert.equal(calls[0].args[2], PROT_NONE);
+  assert.deepEqual(calls[1].args, [t.stack!.base + 0x1000, 0x800000, PROT_READ | PROT_WRITE]);
+  const guard = p.space.areaAt(t.stack!.base)!;
+  assert.equal(guard.end - guard.start, 0x1000);
+  assert.equal(p.space.areaAt(t.stack!.base + 0x1000)!.prot, PROT_READ | PROT_WRITE);
+});
+
+Deno.test("a joined thread's stack stays mapped and the next thread reuses it", () => {
+  const p = new Process({ profile: "x86_64" });
+  const t1 = p.pthreadCreate();
+  p.pthreadJoin(t1);
+  assert.ok(p.space.areaAt(t1.stack!.base), "still mapped, in the stack cache");
+  const before = p.syscalls.lastSeq;
+  const t2 = p.pthreadCreate();
+  assert.equal(t2.stack!.base, t1.stack!.base);
+  assert.equal(p.syscalls.since(before).length, 0, "no system call for a cached stack");
+});
+
+Deno.test("the stack cache holds 40 MiB: the fifth joined stack evicts the oldest", () => {
+  const p = new Process({ profile: "x86_64" });
+  const ts = [1, 2, 3, 4, 5].map(() => p.pthreadCreate());
+  for (const t of ts.slice(0, 4)) p.pthreadJoin(t);
+  assert.equal(p.stackCache.length, 4);
+  p.pthreadJoin(ts[4]);
+  assert.equal(p.stackCache.length, 4);
+  assert.equal(p.space.areaAt(ts[0].stack!.base + 0x1000), undefined, "the first cached is gone");
+});
+
+Deno.test("joining a thread twice or joining the main thread is refused", () => {
+  const p = new Process({ profile: "x86_64" });
+  const t = p.pthreadCreate();
+  p.pthreadJoin(t);
+  assert.throws(() => p.pthreadJoin(t), /already joined/);
+  assert.throws(() => p.pthreadJoin(p.mainThread), /main thread/);
+});
+
+Deno.test("thread ids come from the pid, or from the profile's list", () => {
+  const p = new Process({ profile: "x86_64", pid: 100 });
+  assert.equal(p.pthreadCreate().tid, 101);
+  const q = new Process({ profile: "x86_64", threadIds: [7000, 7005] });
+  assert.equal(q.pthreadCreate().tid, 7000);
+  assert.equal(q.pthreadCreate().tid, 7005);
+});
