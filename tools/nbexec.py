@@ -133,7 +133,10 @@ class Executor:
 
     def __enter__(self):
         self.km = KernelManager(kernel_name=self.kernel)
-        self.km.start_kernel(cwd=self.cwd)
+        # Same colours whatever the caller's terminal settings, so committed text
+        # outputs compare equal in CI (Deno colours values unless NO_COLOR is set).
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        self.km.start_kernel(cwd=self.cwd, env=env)
         self.kc = self.km.client()
         self.kc.start_channels()
         try:
