@@ -170,7 +170,8 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
     return word(first) === ar && heapInfoOk(first, fv.end);
   };
   const scanHeaps = () => {
-    if (process.space.version === scannedVersion && allocator === undefined) return;
+    // Heaps appear and disappear only with mmap, munmap and mprotect, which bump the version.
+    if (process.space.version === scannedVersion) return;
     scannedVersion = process.space.version;
     const found: number[] = [];
     for (const v of process.space.areas()) {
