@@ -98,6 +98,8 @@ export {
   malloptParams,
   parseTraceLine,
   TraceError,
+  type TraceLimits,
+  traceLimits,
   type TraceOp,
 } from "./src/trace/parse.ts";
 export {

@@ -78,7 +78,9 @@ export const MADV_DONTNEED = 4;
  * ```
  */
 export class AddressSpace {
+  /** The kernel. */
   readonly profile: KernelProfile;
+  /** The pages behind the areas. */
   readonly memory: Memory;
   /** mm->mmap_base. */
   readonly mmapBase: number;
@@ -89,6 +91,7 @@ export class AddressSpace {
   #nextAnon = 1;
   #version = 0;
 
+  /** An address space with no areas and the given break. */
   constructor(options: AddressSpaceOptions) {
     this.profile = options.profile;
     this.mmapBase = options.mmapBase;

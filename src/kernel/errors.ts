@@ -32,6 +32,7 @@ export class SegmentationFault extends Error {
   /** SEGV_MAPERR (nothing mapped) or SEGV_ACCERR (mapped, access not allowed). */
   readonly code: SegvCode;
 
+  /** A fault at `address`; `addressText` overrides how the address is printed. */
   constructor(address: number, access: AccessKind, code: SegvCode, addressText?: string) {
     const where = addressText ?? `0x${address.toString(16)}`;
     const what = code === "SEGV_MAPERR" ? "unmapped address" : "protected address";

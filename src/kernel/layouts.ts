@@ -57,6 +57,7 @@ export interface StartingStateOptions {
 
 /** An error in the choice or text of a starting state. */
 export class StartingStateError extends Error {
+  /** An error with a message saying what is wrong. */
   constructor(message: string) {
     super(message);
     this.name = "StartingStateError";

@@ -99,6 +99,7 @@ export function mapsText(ctx: MapsContext): string {
 
 /** An error in a maps text given as an initial state. */
 export class MapsParseError extends Error {
+  /** An error with a message saying which line is wrong. */
   constructor(message: string) {
     super(message);
     this.name = "MapsParseError";
@@ -110,6 +111,7 @@ const LINE =
 
 /** A maps text parsed: the regions, the gate line, and the `# initial break` if given. */
 export interface ParsedMaps {
+  /** The lines, in order. */
   readonly regions: MapsRegion[];
   /** The `[vsyscall]` line, kept verbatim. */
   readonly gateLine?: string;

@@ -47,6 +47,7 @@ export class Memory {
   #pageNo = -1;
   #page: DataView | undefined = undefined;
 
+  /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
     this.#areas = areas;
   }

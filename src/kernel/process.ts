@@ -142,6 +142,7 @@ export class Process {
   #stackCacheSize = 0;
   #runtime: ThreadRuntime | undefined;
 
+  /** A process in the starting state the options choose. */
   constructor(options: ProcessOptions = {}) {
     const start = startingState(options);
     this.start = start;
@@ -392,6 +393,7 @@ export class Process {
 export class ThreadCreateError extends Error {
   /** errno of the failing mmap (pthread_create returns EAGAIN for it). */
   readonly errno: number;
+  /** The failure, with the errno of the mmap. */
   constructor(errno: number) {
     super(`pthread_create failed: cannot map the thread stack (errno ${errno})`);
     this.name = "ThreadCreateError";

@@ -51,6 +51,7 @@ export class SyscallLog {
   #limit: number;
 
   /** @param limit records kept (oldest dropped first); default 100000 */
+  /** An empty log. */
   constructor(limit = 100_000) {
     this.#limit = limit;
   }

@@ -46,6 +46,7 @@ export type TraceOp =
 export class TraceError extends Error {
   /** 1-based line number. */
   readonly line: number;
+  /** A malformed line `line` (1-based) with the driver's message. */
   constructor(line: number, message: string) {
     super(message);
     this.name = "TraceError";

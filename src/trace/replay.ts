@@ -26,12 +26,19 @@ import {
 
 /** What the replay needs from the C library's allocator, on the current thread. */
 export interface TraceAllocator {
+  /** malloc(3). */
   malloc(size: number): number;
+  /** calloc(3). */
   calloc(count: number, size: number): number;
+  /** realloc(3). */
   realloc(ptr: number, size: number): number;
+  /** memalign(3). */
   memalign(alignment: number, size: number): number;
+  /** free(3). */
   free(ptr: number): void;
+  /** malloc_trim(3). */
   mallocTrim(pad: number): number;
+  /** mallopt(3). */
   mallopt(param: number, value: number): number;
 }
 
