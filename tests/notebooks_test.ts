@@ -126,6 +126,22 @@ Deno.test("the executor fails when a cell produces fewer outputs than it declare
   assert.match(result.log, /cell 1\/1 produced 1 outputs, expected at least 3/);
 });
 
+Deno.test("the executor fails and names the cell when the kernel dies", async () => {
+  await prepare();
+  const path = join(FIXTURES, "bad_notebooks", "kernel_dies.ipynb");
+  const result = await executeNotebook(path, { outDir: join(OUT, "test-bad"), quiet: true });
+  assert.equal(result.ok, false);
+  assert.match(result.log, /\[kernel_dies\] cell 2\/3 failed: the kernel died/);
+});
+
+Deno.test("the executor stops a cell that runs past its metadata timeout", async () => {
+  await prepare();
+  const path = join(FIXTURES, "bad_notebooks", "slow_cell.ipynb");
+  const result = await executeNotebook(path, { outDir: join(OUT, "test-bad"), quiet: true });
+  assert.equal(result.ok, false);
+  assert.match(result.log, /\[slow_cell\] cell 1\/1 failed: timed out after 2 s/);
+});
+
 Deno.test("the fixture's committed outputs match a fresh run, except its volatile cell", async () => {
   const { notebook } = await executed(FIXTURE, FIXTURE_OUT);
   const committed = await readNotebook(FIXTURE);

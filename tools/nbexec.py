@@ -11,7 +11,8 @@ after idle until it has been quiet for a while.
 A cell fails when it produces an error output, when the kernel dies or times
 out, or when it produces fewer outputs than expected. The expected count is
 `metadata.heaplab.outputs` when the cell declares it, else the number of
-outputs the notebook on disk already had for that cell.
+outputs the notebook on disk already had for that cell. A cell may also set
+`metadata.heaplab.timeout` (seconds) to override --timeout.
 
 Usage:
   /usr/bin/python3 tools/nbexec.py NOTEBOOK.ipynb [--out DIR] [--update]
@@ -119,11 +120,10 @@ def error_summary(output):
 
 
 class Executor:
-    def __init__(self, name, kernel, cwd, timeout, settle, log):
+    def __init__(self, name, kernel, cwd, settle, log):
         self.name = name
         self.kernel = kernel
         self.cwd = cwd
-        self.timeout = timeout
         self.settle = settle
         self.log = log
         self.km = None
@@ -199,16 +199,15 @@ class Executor:
             last = time.monotonic()
             self._route(msg)
 
-    def run_cell(self, index, source):
+    def run_cell(self, index, source, timeout):
         cell = CellOutputs(index)
         msg_id = self.kc.execute(source, store_history=True, allow_stdin=False)
         self.by_msg_id[msg_id] = cell
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + timeout
         reply = None
         while reply is None:
             if time.monotonic() >= deadline:
-                self.km.interrupt_kernel()
-                raise CellFailure(f"timed out after {self.timeout:g} s")
+                raise CellFailure(f"timed out after {timeout:g} s")
             try:
                 msg = self.kc.get_shell_msg(timeout=0.1)
             except queue.Empty:
@@ -221,7 +220,7 @@ class Executor:
         # Deno may publish outputs after idle: keep listening until quiet.
         settled = self._drain(lambda: cell.idle, quiet=self.settle, deadline=deadline)
         if not settled:
-            raise CellFailure(f"timed out after {self.timeout:g} s waiting for outputs")
+            raise CellFailure(f"timed out after {timeout:g} s waiting for outputs")
         count = reply["content"].get("execution_count")
         cell.execution_count = count if count is not None else cell.execution_count
         return cell, reply["content"]
@@ -234,12 +233,14 @@ def execute_notebook(path, kernel, timeout, settle, log):
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     failures = []
     cwd = os.path.dirname(os.path.abspath(path))
-    with Executor(name, kernel, cwd, timeout, settle, log) as ex:
+    log(f"[{name}] executing {len(code_cells)} code cells with kernel {kernel!r}")
+    with Executor(name, kernel, cwd, settle, log) as ex:
         for number, cell in enumerate(code_cells, start=1):
             label = f"[{name}] cell {number}/{len(code_cells)}"
             expected = expected_outputs(cell)
+            cell_timeout = cell.get("metadata", {}).get("heaplab", {}).get("timeout", timeout)
             try:
-                result, reply = ex.run_cell(number, cell.source)
+                result, reply = ex.run_cell(number, cell.source, float(cell_timeout))
             except CellFailure as err:
                 cell.outputs = []
                 failures.append(f"{label} failed: {err}")
