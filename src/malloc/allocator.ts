@@ -1,0 +1,377 @@
+/**
+ * heaplab's glibc allocator for one simulated process: ptmalloc2 of a chosen glibc version,
+ * running inside the process's memory, called on the process's current thread. It installs
+ * itself as the process's thread runtime (pthread_create's DTV calloc, a thread's tcache and
+ * arena teardown at exit), places `main_arena` in libc's data, and records what every public
+ * call did ({@link Allocator.lastRecord}).
+ *
+ * Invariant: the allocator's only state outside simulated memory is glibc's own static and
+ * thread-local scalars (see `context.ts`) and bookkeeping for views (heap numbers, mmapped
+ * chunk set); every chunk, bin, tcache and arena is read from memory on each call.
+ *
+ * @module
+ */
+
+import type { Process } from "../kernel/process.ts";
+import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
+import { isSyscallError } from "../kernel/errors.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
+import { type HeapRecord, MallocContext } from "./context.ts";
+import type { OperationRecord } from "./explain.ts";
+import {
+  type ArenaView,
+  arenaViews,
+  type BinsView,
+  binViews,
+  checkArena,
+  type ChunkView,
+  chunkViews,
+  type MmappedChunkView,
+  mmappedChunkViews,
+  type TcacheView,
+  tcacheView,
+} from "./inspect.ts";
+import { libcCalloc, libcFree, libcMalloc, mallocThreadFreeres } from "./libc_malloc.ts";
+import { mallopt } from "./mallopt.ts";
+import { alignedAlloc, libcMemalign, posixMemalign, pvalloc, valloc } from "./memalign.ts";
+import { type GlibcArch, type GlibcProfile, glibcProfile } from "./profile.ts";
+import { libcRealloc, usableSize } from "./realloc.ts";
+import { type Mallinfo, mallinfo, mallinfo2, mallocStats } from "./stats.ts";
+import { allocateStdoutBuffer, type StdoutKind } from "./stdio.ts";
+import { mallocTrim } from "./trim.ts";
+
+/** Options of an {@link Allocator}. */
+export interface AllocatorOptions {
+  /** glibc version: 2.23, 2.27, 2.31, 2.35, 2.36 (default), 2.39 or 2.41. */
+  glibc?: string;
+  /** Online CPUs, for the arena limit (default 2). */
+  nprocs?: number;
+  /** Record explain steps for every call (default true). */
+  explain?: boolean;
+  /** Seed of glibc's random tcache key (default 1). */
+  seed?: number;
+  /** Where to put `main_arena` (default: inside libc's writable data, or a page of its own). */
+  mainArena?: number;
+}
+
+/** Where a pointer returned by malloc lies. */
+export interface PointerPlace {
+  /** `main` (main arena), `heap` (a thread heap), `mmap` (its own mapping), `null`. */
+  readonly kind: "main" | "heap" | "mmap" | "null";
+  /** For `heap`: the heap's creation number (1, 2, …), or 0 if unknown. */
+  readonly heap: number;
+  /** For `heap`: the heap's start (the pointer rounded down to HEAP_MAX_SIZE). */
+  readonly heapStart: number;
+  /** The raw size word of the chunk. */
+  readonly sizeField: number;
+}
+
+function isLibcData(v: Vma): boolean {
+  const path = v.file?.path;
+  if (!path) return false;
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return /^libc[.-]/.test(base) && (v.prot & PROT_WRITE) !== 0;
+}
+
+/**
+ * ptmalloc2 of one glibc version on a simulated process.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "../kernel/process.ts";
+ * import { Allocator } from "./allocator.ts";
+ * const proc = new Process({ profile: "x86_64" });
+ * const heap = new Allocator(proc, { glibc: "2.36" });
+ * const a = heap.malloc(24);
+ * heap.free(a);
+ * heap.malloc(24) === a; // true: served from the tcache
+ * heap.lastRecord?.served; // "tcache"
+ * ```
+ */
+export class Allocator implements ThreadRuntime {
+  /** The process. */
+  readonly process: Process;
+  /** The glibc build. */
+  readonly profile: GlibcProfile;
+  /** glibc's state (for the modules of src/malloc and for tests). */
+  readonly context: MallocContext;
+  #last: OperationRecord | undefined;
+  #stdoutBuffer = 0;
+
+  constructor(process: Process, options: AllocatorOptions = {}) {
+    this.process = process;
+    this.profile = glibcProfile(options.glibc ?? "2.36", process.arch as GlibcArch);
+    const m = new MallocContext(process, this.profile, {
+      nprocs: options.nprocs ?? 2,
+      explain: options.explain ?? true,
+      seed: options.seed ?? 1,
+    });
+    this.context = m;
+    m.mainArena = options.mainArena ?? this.#placeMainArena();
+    m.arenas.staticInit(m.mainArena);
+    process.runtime = this;
+  }
+
+  /** Puts main_arena in libc's .data (a writable file mapping of libc), or maps a page for it. */
+  #placeMainArena(): number {
+    const size = this.profile.arena.size;
+    const areas = this.process.space.areas().filter(isLibcData);
+    const area = areas[areas.length - 1];
+    if (area) {
+      const offset = 0xac0;
+      if (area.end - area.start >= offset + size) return area.start + offset;
+      if (area.end - area.start >= size) return area.start;
+    }
+    const length = Math.ceil(size / 4096) * 4096;
+    const r = this.process.sys.mmap(
+      0,
+      length,
+      PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS,
+      undefined,
+      "libc data (main_arena)",
+    );
+    if (isSyscallError(r)) throw new Error(`Cannot map a page for main_arena (errno ${-r})`);
+    return r;
+  }
+
+  #run<T>(operation: string, args: readonly number[], fn: () => T, result: (r: T) => number): T {
+    const m = this.context;
+    const log = this.process.syscalls;
+    const seq = log.lastSeq;
+    const rec = m.explain.begin(operation, args, this.process.currentThread.tid);
+    const outer = m.operation === "";
+    if (outer) m.operation = operation;
+    let ok = false;
+    try {
+      const r = fn();
+      rec.result = result(r);
+      ok = true;
+      return r;
+    } finally {
+      if (outer) m.operation = "";
+      if (!ok) m.explain.reset();
+      if (m.explain.end() || !ok) {
+        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+        this.#last = rec;
+      }
+    }
+  }
+
+  /** What the last public call did. */
+  get lastRecord(): OperationRecord | undefined {
+    return this.#last;
+  }
+
+  // --- the C API, on the current thread ------------------------------------------------
+
+  /** `malloc(size)`: a pointer, or 0 (errno ENOMEM). */
+  malloc(size: number): number {
+    return this.#run("malloc", [size], () => libcMalloc(this.context, size), (r) => r);
+  }
+
+  /** `free(ptr)`. */
+  free(ptr: number): void {
+    this.#run("free", [ptr], () => libcFree(this.context, ptr), () => 0);
+  }
+
+  /** `calloc(count, size)`. */
+  calloc(count: number, size: number): number {
+    return this.#run(
+      "calloc",
+      [count, size],
+      () => libcCalloc(this.context, count, size),
+      (r) => r,
+    );
+  }
+
+  /** `realloc(ptr, size)`. */
+  realloc(ptr: number, size: number): number {
+    return this.#run("realloc", [ptr, size], () => libcRealloc(this.context, ptr, size), (r) => r);
+  }
+
+  /** `memalign(alignment, size)`. */
+  memalign(alignment: number, size: number): number {
+    return this.#run(
+      "memalign",
+      [alignment, size],
+      () => libcMemalign(this.context, alignment, size),
+      (r) => r,
+    );
+  }
+
+  /** `aligned_alloc(alignment, size)`. */
+  alignedAlloc(alignment: number, size: number): number {
+    return this.#run(
+      "aligned_alloc",
+      [alignment, size],
+      () => alignedAlloc(this.context, alignment, size),
+      (r) => r,
+    );
+  }
+
+  /** `posix_memalign(&p, alignment, size)`: the error number (0 on success) and the pointer. */
+  posixMemalign(alignment: number, size: number): { error: number; pointer: number } {
+    return this.#run(
+      "posix_memalign",
+      [alignment, size],
+      () => posixMemalign(this.context, alignment, size),
+      (r) => r.error,
+    );
+  }
+
+  /** `valloc(size)`. */
+  valloc(size: number): number {
+    return this.#run("valloc", [size], () => valloc(this.context, size), (r) => r);
+  }
+
+  /** `pvalloc(size)`. */
+  pvalloc(size: number): number {
+    return this.#run("pvalloc", [size], () => pvalloc(this.context, size), (r) => r);
+  }
+
+  /** `malloc_usable_size(ptr)`. */
+  usableSize(ptr: number): number {
+    return ptr === 0 ? 0 : usableSize(this.context, ptr);
+  }
+
+  /** `malloc_trim(pad)`: 1 if memory was given back. */
+  mallocTrim(pad: number): number {
+    return this.#run("malloc_trim", [pad], () => mallocTrim(this.context, pad), (r) => r);
+  }
+
+  /** `mallopt(param, value)`: 1 on success, 0 when refused. */
+  mallopt(param: number, value: number): number {
+    return this.#run(
+      "mallopt",
+      [param, value],
+      () => mallopt(this.context, param, value),
+      (r) => r,
+    );
+  }
+
+  /** `mallinfo2()`. */
+  mallinfo2(): Mallinfo {
+    return mallinfo2(this.context);
+  }
+
+  /** `mallinfo()` (int fields). */
+  mallinfo(): Mallinfo {
+    return mallinfo(this.context);
+  }
+
+  /** The text `malloc_stats()` prints to stderr. */
+  mallocStats(): string {
+    return mallocStats(this.context);
+  }
+
+  /**
+   * A `printf` to stdout on the current thread: at the process's first one, stdio allocates
+   * its buffer (glibc `_IO_file_doallocate`). Returns the buffer address when it was allocated
+   * by this call, 0 otherwise.
+   */
+  printf(options: { stdout?: StdoutKind } = {}): number {
+    if (this.#stdoutBuffer !== 0) return 0;
+    const b = this.#run(
+      "printf",
+      [],
+      () => allocateStdoutBuffer(this.context, options.stdout ?? "file"),
+      (r) => r,
+    );
+    this.#stdoutBuffer = b;
+    return b;
+  }
+
+  // --- the thread runtime (called by the process) ----------------------------------------
+
+  /** `_dl_allocate_tls`'s DTV calloc, on the creating thread. */
+  allocateDtv(creator: Thread): number {
+    this.context.multiThreaded = true;
+    const size = this.profile.sizeSz === 8 ? 16 : 8;
+    return this.process.runOn(creator, () => this.calloc(17, size));
+  }
+
+  /** `_dl_deallocate_tls`'s free of a DTV, on `caller`. */
+  freeDtv(caller: Thread, dtv: number): void {
+    this.process.runOn(caller, () => this.free(dtv));
+  }
+
+  /** A thread's exit: its tcache goes back to the arenas, its arena to the free list. */
+  threadExit(_thread: Thread): void {
+    this.#run("thread exit", [], () => mallocThreadFreeres(this.context), () => 0);
+  }
+
+  // --- queries for replay and views --------------------------------------------------------
+
+  /** glibc `HEAP_MAX_SIZE`. */
+  get heapMaxSize(): number {
+    return this.profile.heapMaxSize;
+  }
+
+  /** Address of main_arena. */
+  get mainArena(): number {
+    return this.context.mainArena;
+  }
+
+  /** Thread heaps in creation order (number 1, 2, …), with whether each is still mapped. */
+  heaps(): readonly HeapRecord[] {
+    return this.context.heaps.map((h) => ({ ...h }));
+  }
+
+  /** Where a pointer returned by malloc lies, read from its chunk's size word. */
+  classify(ptr: number): PointerPlace {
+    if (ptr === 0) return { kind: "null", heap: 0, heapStart: 0, sizeField: 0 };
+    const m = this.context;
+    const sizeField = m.chunks.word(ptr - m.profile.sizeSz);
+    if (sizeField & IS_MMAPPED) return { kind: "mmap", heap: 0, heapStart: 0, sizeField };
+    if (sizeField & NON_MAIN_ARENA) {
+      const heapStart = m.heapForPtr(ptr);
+      const rec = m.heaps.find((h) => h.alive && h.start === heapStart);
+      return { kind: "heap", heap: rec?.number ?? 0, heapStart, sizeField };
+    }
+    return { kind: "main", heap: 0, heapStart: 0, sizeField };
+  }
+
+  // --- inspection ---------------------------------------------------------------------------
+
+  /** The arenas, main first. */
+  arenas(): ArenaView[] {
+    return arenaViews(this.context);
+  }
+
+  /** The chunks of an arena (default: the current thread's, or main) in address order. */
+  chunks(arena: number = this.#defaultArena()): ChunkView[] {
+    return chunkViews(this.context, arena);
+  }
+
+  /** The bins of an arena. */
+  bins(arena: number = this.#defaultArena()): BinsView {
+    return binViews(this.context, arena);
+  }
+
+  /** A thread's tcache (default: the current thread). */
+  tcache(thread: Thread = this.process.currentThread): TcacheView {
+    return tcacheView(this.context, thread);
+  }
+
+  /** The mmapped chunks. */
+  mmappedChunks(): MmappedChunkView[] {
+    return mmappedChunkViews(this.context);
+  }
+
+  /** Throws a HeapCheckError at the first inconsistency of an arena (default: every arena). */
+  checkArena(arena?: number): void {
+    if (arena !== undefined) {
+      checkArena(this.context, arena);
+      return;
+    }
+    for (const a of this.arenas()) checkArena(this.context, a.address);
+  }
+
+  #defaultArena(): number {
+    const m = this.context;
+    const t = this.process.currentThread;
+    return (m.hasTls(t) && m.tls(t).arena) || m.mainArena;
+  }
+}

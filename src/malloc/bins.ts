@@ -1,0 +1,144 @@
+/**
+ * Bin indexing (glibc `fastbin_index`, `smallbin_index`, `largebin_index`, `bin_index`,
+ * `csize2tidx`) and the names views print for bins. Bin 1 is the unsorted bin, bins 2..63 the
+ * small bins (one size each), bins 64..126 the large bins (size ranges, kept sorted), and the
+ * fastbins and tcache bins are separate singly linked lists indexed by size.
+ *
+ * Invariant: `binIndex(size)` of a free chunk outside the tcache and fastbins names the only
+ * regular bin it may be kept in (once sorted out of the unsorted bin).
+ *
+ * @module
+ */
+
+import { type GlibcProfile, NSMALLBINS } from "./profile.ts";
+
+function shr(x: number, n: number): number {
+  return x >= 0 && x < 0x8000_0000 ? x >> n : x < 0 ? Infinity : Math.floor(x / 2 ** n);
+}
+
+/**
+ * Size-to-bin arithmetic of one glibc build.
+ *
+ * @example
+ * ```ts
+ * import { BinIndex } from "./bins.ts";
+ * import { glibcProfile } from "./profile.ts";
+ * const bins = new BinIndex(glibcProfile("2.36", "x86_64"));
+ * bins.fastbinIndex(0x20); // 0
+ * bins.binIndex(0x90); // 9: a small bin
+ * bins.binIndex(0x400); // 64: the first large bin
+ * bins.binName(9); // "smallbin 0x90"
+ * ```
+ */
+export class BinIndex {
+  readonly #p: GlibcProfile;
+  readonly #fastShift: number;
+  readonly #smallShift: number;
+  readonly #smallCorrection: number;
+  readonly #minLarge: number;
+  readonly #align: number;
+  readonly #largeLimit: number;
+  readonly #largeBase: number;
+
+  constructor(profile: GlibcProfile) {
+    this.#p = profile;
+    this.#fastShift = profile.sizeSz === 8 ? 4 : 3;
+    this.#smallShift = profile.mallocAlignment === 16 ? 4 : 3;
+    this.#smallCorrection = profile.mallocAlignment > 2 * profile.sizeSz ? 1 : 0;
+    this.#minLarge = profile.minLargeSize;
+    this.#align = profile.mallocAlignment;
+    const kind = profile.largebinIndex;
+    this.#largeLimit = kind === "64" ? 48 : kind === "32-big" ? 45 : 38;
+    this.#largeBase = kind === "64" ? 48 : kind === "32-big" ? 49 : 56;
+  }
+
+  /** glibc `fastbin_index`. */
+  fastbinIndex(size: number): number {
+    return shr(size, this.#fastShift) - 2;
+  }
+
+  /** The chunk size a fastbin holds. */
+  fastbinSize(i: number): number {
+    return (i + 2) << this.#fastShift;
+  }
+
+  /** glibc `in_smallbin_range` (unsigned). */
+  inSmallbinRange(size: number): boolean {
+    return size >= 0 && size < this.#minLarge;
+  }
+
+  /** glibc `smallbin_index`. */
+  smallbinIndex(size: number): number {
+    return (size >> this.#smallShift) + this.#smallCorrection;
+  }
+
+  /** glibc `largebin_index` (the 64-bit, 32-bit or 32-bit-with-16-byte-alignment macro). */
+  largebinIndex(size: number): number {
+    const s6 = shr(size, 6);
+    if (s6 <= this.#largeLimit) return this.#largeBase + s6;
+    const s9 = shr(size, 9);
+    if (s9 <= 20) return 91 + s9;
+    const s12 = shr(size, 12);
+    if (s12 <= 10) return 110 + s12;
+    const s15 = shr(size, 15);
+    if (s15 <= 4) return 119 + s15;
+    const s18 = shr(size, 18);
+    if (s18 <= 2) return 124 + s18;
+    return 126;
+  }
+
+  /** glibc `bin_index`. */
+  binIndex(size: number): number {
+    return this.inSmallbinRange(size) ? this.smallbinIndex(size) : this.largebinIndex(size);
+  }
+
+  /** glibc `csize2tidx`: the tcache bin of a chunk size. */
+  tcacheIndex(size: number): number {
+    if (size < 0) return Infinity;
+    return Math.floor((size - this.#p.minSize + this.#align - 1) / this.#align);
+  }
+
+  /** The chunk size a tcache bin holds (glibc `tidx2usize` plus the header). */
+  tcacheSize(i: number): number {
+    return i * this.#align + this.#p.minSize;
+  }
+
+  /** The chunk size of a small bin. */
+  smallbinSize(i: number): number {
+    return (i - this.#smallCorrection) << this.#smallShift;
+  }
+
+  /** The smallest chunk size of a large bin. */
+  largebinMinSize(i: number): number {
+    let lo = this.#minLarge, hi = 2 ** 40;
+    if (this.largebinIndex(lo) >= i) return lo;
+    while (hi - lo > this.#align) {
+      const mid = Math.floor((lo + hi) / 2 / this.#align) * this.#align;
+      if (this.largebinIndex(mid) >= i) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  }
+
+  /** Name of a regular bin: `unsorted`, `smallbin 0x90`, `largebin 64 (0x400+)`. */
+  binName(i: number): string {
+    if (i === 1) return "unsorted";
+    if (i < NSMALLBINS) return `smallbin 0x${this.smallbinSize(i).toString(16)}`;
+    return `largebin ${i} (0x${this.largebinMinSize(i).toString(16)}+)`;
+  }
+
+  /** Name of a fastbin: `fastbin 0x20`. */
+  fastbinName(i: number): string {
+    return `fastbin 0x${this.fastbinSize(i).toString(16)}`;
+  }
+
+  /** Name of a tcache bin: `tcache 0x20`. */
+  tcacheName(i: number): string {
+    return `tcache 0x${this.tcacheSize(i).toString(16)}`;
+  }
+
+  /** Name of the bin a free chunk of `size` sorts into. */
+  nameForSize(size: number): string {
+    return this.binName(this.binIndex(size));
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * How ptmalloc2 stops a process: `malloc_printerr` (an integrity check failed: glibc prints the
+ * message and calls abort(), SIGABRT) and a failed `assert`. Both end the simulated operation
+ * with a {@link HeapAbort} that keeps glibc's exact words. A corrupted list that would make real
+ * glibc loop forever ends in a {@link HeapLoopError} after a bounded number of steps.
+ *
+ * Invariant: nothing inside the allocator throws a plain JavaScript error for a state a C
+ * program can reach; every such state ends in one of these typed errors or in the memory
+ * layer's SegmentationFault.
+ *
+ * @module
+ */
+
+/**
+ * glibc aborted the process: an integrity check of malloc failed (`malloc_printerr`) or one of
+ * its assertions. The simulation stays as it was at the abort, for inspection.
+ *
+ * @example
+ * ```ts
+ * import { HeapAbort } from "./errors.ts";
+ * const e = new HeapAbort("free(): double free detected in tcache 2", "free", 0x5555555592a0);
+ * e.message; // "free(): double free detected in tcache 2"
+ * e.signal; // "SIGABRT"
+ * ```
+ */
+export class HeapAbort extends Error {
+  /** The signal the process dies of. */
+  readonly signal = "SIGABRT";
+  /** The message glibc prints, exactly (without the trailing newline). */
+  readonly glibcMessage: string;
+  /** The public operation that aborted (`malloc`, `free`, `realloc`, …). */
+  readonly operation: string;
+  /** The chunk or pointer the check was looking at (0 when none). */
+  readonly address: number;
+
+  constructor(glibcMessage: string, operation: string, address: number) {
+    super(glibcMessage);
+    this.name = "HeapAbort";
+    this.glibcMessage = glibcMessage;
+    this.operation = operation;
+    this.address = address;
+  }
+}
+
+/**
+ * A list walk went on for longer than any list the heap can hold: the list is corrupted into a
+ * cycle, and real glibc would spin forever (or until the walk reads unmapped memory).
+ *
+ * @example
+ * ```ts
+ * import { HeapLoopError } from "./errors.ts";
+ * const e = new HeapLoopError("fastbin 0x20", "malloc_consolidate", 0x4052a0, 1 << 22);
+ * e.message.startsWith("Endless loop"); // true
+ * ```
+ */
+export class HeapLoopError extends Error {
+  /** What was walked, e.g. `fastbin 0x20`, `unsorted bin`, `tcache 0x30`. */
+  readonly list: string;
+  /** The glibc routine that walked it. */
+  readonly routine: string;
+  /** The entry the walk was at when it gave up. */
+  readonly address: number;
+  /** Steps taken. */
+  readonly steps: number;
+  /** Real glibc would not return: it hangs. */
+  readonly signal = "HANG";
+
+  constructor(list: string, routine: string, address: number, steps: number) {
+    super(
+      `Endless loop: ${routine} walked ${list} for ${steps} steps (a corrupted list; ` +
+        `real glibc would hang) at 0x${address.toString(16)}`,
+    );
+    this.name = "HeapLoopError";
+    this.list = list;
+    this.routine = routine;
+    this.address = address;
+    this.steps = steps;
+  }
+}
+
+/** Steps after which a list walk that glibc does not bound is declared endless. */
+export const LOOP_LIMIT = 1 << 22;

@@ -1,0 +1,150 @@
+/**
+ * Explain records: what the allocator did for one public call — which path served it, which
+ * chunks moved between which bins, which chunks were split or merged, which system calls it
+ * made. Views render them; tests read them to assert on behaviour rather than on addresses.
+ *
+ * Invariant: a record describes exactly one public call; steps are in the order glibc took
+ * them, and `syscalls` are those logged by the process during the call.
+ *
+ * @module
+ */
+
+import type { SyscallRecord } from "../kernel/syscall_log.ts";
+
+/** What a step did to a chunk. */
+export type StepAction =
+  /** The chunk left a bin (`from`) to be returned or used. */
+  | "take"
+  /** The chunk went into a bin (`to`). */
+  | "put"
+  /** A chunk was split; `chunk` is the part kept, `note` says where the rest went. */
+  | "split"
+  /** The chunk merged with a neighbour (`note`: backward, forward, into top). */
+  | "merge"
+  /** Something happened to the arena: malloc_consolidate, sysmalloc, trim, … */
+  | "arena";
+
+/** One step. */
+export interface ExplainStep {
+  /** What happened. */
+  readonly action: StepAction;
+  /** Chunk address (0 for arena-wide steps). */
+  readonly chunk: number;
+  /** Chunk size at the time (0 when not meaningful). */
+  readonly size: number;
+  /** Bin the chunk came from, e.g. `tcache 0x20`, `fastbin 0x20`, `unsorted`, `top`. */
+  readonly from?: string;
+  /** Bin the chunk went to. */
+  readonly to?: string;
+  /** Free text. */
+  readonly note?: string;
+}
+
+/** What one public call did. */
+export interface OperationRecord {
+  /** `malloc`, `free`, `calloc`, `realloc`, `memalign`, `malloc_trim`, `mallopt`, … */
+  readonly operation: string;
+  /** The arguments, as numbers. */
+  readonly args: readonly number[];
+  /** Thread id of the caller. */
+  readonly tid: number;
+  /** Returned value (pointer, 0 for NULL, or the int result). */
+  result: number;
+  /**
+   * The path that served the call: `tcache`, `fastbin`, `smallbin`, `unsorted exact fit`,
+   * `last remainder`, `largebin`, `binmap`, `top`, `sysmalloc brk`, `sysmalloc heap`,
+   * `new heap`, `mmap`, `mremap`, `in place`, … or for free: `tcache`, `fastbin`, `unsorted`,
+   * `smallbin`, `top`, `munmap`.
+   */
+  served: string;
+  /** Address of the arena used (0 for none). */
+  arena: number;
+  /** The steps, in order. */
+  readonly steps: ExplainStep[];
+  /** System calls made during the call. */
+  syscalls: readonly SyscallRecord[];
+}
+
+/**
+ * Collects the steps of the current call.
+ *
+ * @example
+ * ```ts
+ * import { Explainer } from "./explain.ts";
+ * const ex = new Explainer(true);
+ * const rec = ex.begin("malloc", [24], 1);
+ * ex.step("take", 0x1000, 0x20, "tcache 0x20");
+ * ex.serve("tcache");
+ * rec.served; // "tcache"
+ * ```
+ */
+export class Explainer {
+  /** Whether steps are recorded (records still carry operation, result and path). */
+  enabled: boolean;
+  #current: OperationRecord | undefined;
+  #depth = 0;
+
+  constructor(enabled: boolean) {
+    this.enabled = enabled;
+  }
+
+  /** The record of the call in progress (or the last one). */
+  get current(): OperationRecord | undefined {
+    return this.#current;
+  }
+
+  /** Starts a record, unless a public call is already in progress (nested calls add to it). */
+  begin(operation: string, args: readonly number[], tid: number): OperationRecord {
+    if (this.#depth++ > 0 && this.#current) return this.#current;
+    this.#current = {
+      operation,
+      args,
+      tid,
+      result: 0,
+      served: "",
+      arena: 0,
+      steps: [],
+      syscalls: [],
+    };
+    return this.#current;
+  }
+
+  /** Ends the outermost call; true when this was it. */
+  end(): boolean {
+    this.#depth = Math.max(0, this.#depth - 1);
+    return this.#depth === 0;
+  }
+
+  /** Forgets nesting after an abort. */
+  reset(): void {
+    this.#depth = 0;
+  }
+
+  /** Records a step. */
+  step(
+    action: StepAction,
+    chunk: number,
+    size: number,
+    from?: string,
+    to?: string,
+    note?: string,
+  ): void {
+    if (!this.enabled || !this.#current) return;
+    this.#current.steps.push({ action, chunk, size, from, to, note });
+  }
+
+  /** Sets the serving path (the first one set wins, nested calls do not override it). */
+  serve(path: string): void {
+    if (this.#current && this.#current.served === "") this.#current.served = path;
+  }
+
+  /** Sets the serving path, overriding an earlier one. */
+  reserve(path: string): void {
+    if (this.#current) this.#current.served = path;
+  }
+
+  /** Records the arena used. */
+  arena(address: number): void {
+    if (this.#current && this.#current.arena === 0) this.#current.arena = address;
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * glibc's public allocation entry points on the calling thread (`__libc_malloc`,
+ * `__libc_free`, `__libc_calloc`), the one-time set-up (`ptmalloc_init`, `set_max_fast`) and
+ * the tcache's life cycle (`tcache_init` at a thread's first malloc or free,
+ * `tcache_thread_shutdown` when it exits).
+ *
+ * Invariant: a pointer returned here is 0 or the user pointer of a chunk marked in use; the
+ * calling thread's tcache exists after any malloc or free unless the thread is shutting down.
+ *
+ * @module
+ */
+
+import { Errno } from "../kernel/errors.ts";
+import { arenaGet, arenaGetRetry, arenaThreadFreeres } from "./arena_get.ts";
+import type { MallocContext } from "./context.ts";
+import { intFree } from "./free.ts";
+import { checkedRequest2size, intMalloc } from "./malloc.ts";
+import { munmapChunk } from "./sysmalloc.ts";
+import { tcacheCount, tcacheEntry, tcacheEntrySlot, tcacheGet } from "./tcache.ts";
+
+/** glibc `set_max_fast (s)`. */
+export function setMaxFast(m: MallocContext, s: number): void {
+  const p = m.profile, mask = p.mallocAlignment - 1;
+  const small = p.maxFastMaskCheck ? m.le(s, mask - p.sizeSz) : s === 0;
+  m.globalMaxFast = small ? 2 * p.sizeSz : (s + p.sizeSz) - ((s + p.sizeSz) % p.mallocAlignment);
+}
+
+/**
+ * glibc `ptmalloc_init`: the tcache key, the calling thread's arena (main_arena), the main
+ * arena's bins and `global_max_fast`.
+ */
+export function ptmallocInit(m: MallocContext): void {
+  if (m.initialized) return;
+  m.initialized = true;
+  if (m.profile.tcacheKey === "random") {
+    const hi = m.random32(), lo = m.random32();
+    m.tcacheKey = m.profile.sizeSz === 8
+      ? m.words.fromBigInt((BigInt(hi) << 32n) | BigInt(lo))
+      : lo;
+  }
+  m.tls().arena = m.mainArena;
+  m.arenas.initState(m.mainArena, true);
+  setMaxFast(m, m.profile.defaultMxFast);
+}
+
+/**
+ * glibc `tcache_init`: mallocs the calling thread's tcache_perthread_struct from its arena and
+ * zeroes it (nothing happens while the thread is shutting down, or when memory is short).
+ */
+export function tcacheInit(m: MallocContext): void {
+  const tls = m.tls();
+  if (tls.shuttingDown) return;
+  const bytes = m.profile.tcacheStructSize;
+  let arena = arenaGet(m, bytes);
+  let victim = intMalloc(m, arena, bytes);
+  if (victim === 0 && arena !== 0) {
+    arena = arenaGetRetry(m, arena, bytes);
+    victim = intMalloc(m, arena, bytes);
+  }
+  if (victim !== 0) {
+    tls.tcache = victim;
+    m.memory.fill(victim, bytes, 0);
+    m.explain.step("arena", victim - 2 * m.profile.sizeSz, 0, undefined, undefined, "tcache_init");
+  }
+}
+
+/** glibc `MAYBE_INIT_TCACHE`. */
+export function maybeInitTcache(m: MallocContext): void {
+  if (m.profile.tcache && m.tls().tcache === 0) tcacheInit(m);
+}
+
+/** The tcache has a chunk for bin i (glibc 2.30+ tests the count, 2.26–2.29 the list head). */
+function tcacheHas(m: MallocContext, tcache: number, i: number): boolean {
+  if (!(i < m.params.tcacheBins) || tcache === 0) return false;
+  return m.profile.tcacheCountBytes === 2
+    ? tcacheCount(m, tcache, i) > 0
+    : tcacheEntry(m, tcache, i) !== 0;
+}
+
+/**
+ * glibc `__libc_malloc (bytes)`: the tcache first, then `_int_malloc` in the thread's arena
+ * (retrying in another arena when it fails).
+ *
+ * @example
+ * ```ts
+ * import { Allocator } from "./allocator.ts";
+ * import { Process } from "../kernel/process.ts";
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const p = heap.malloc(1000);
+ * p - heap.process.start.initialBreak; // 0x2a0: after the tcache's 0x290 chunk
+ * ```
+ */
+export function libcMalloc(m: MallocContext, bytes: number): number {
+  ptmallocInit(m);
+  if (m.profile.tcache) {
+    const tbytes = checkedRequest2size(m, bytes);
+    if (tbytes === 0) {
+      m.setErrno(Errno.ENOMEM);
+      return 0;
+    }
+    const idx = m.bins.tcacheIndex(tbytes);
+    maybeInitTcache(m);
+    const tcache = m.tls().tcache;
+    if (tcacheHas(m, tcache, idx)) {
+      m.explain.serve("tcache");
+      return tcacheGet(m, tcache, idx);
+    }
+  }
+  if (m.singleThread) return intMalloc(m, m.mainArena, bytes);
+  let arena = arenaGet(m, bytes);
+  let victim = intMalloc(m, arena, bytes);
+  if (victim === 0 && arena !== 0) {
+    arena = arenaGetRetry(m, arena, bytes);
+    victim = intMalloc(m, arena, bytes);
+  }
+  return victim;
+}
+
+/**
+ * glibc `__libc_free (mem)`: munmap for an mmapped chunk (raising the dynamic mmap threshold),
+ * else `_int_free` in the chunk's arena.
+ */
+export function libcFree(m: MallocContext, mem: number): void {
+  if (mem === 0) return;
+  const c = m.chunks, mp = m.params;
+  const thread = m.thread;
+  const savedErrno = thread.errno;
+  const p = c.fromMem(mem);
+  if (c.isMmapped(p)) {
+    const raw = c.sizeField(p);
+    if (
+      !mp.noDynThreshold && m.lt(mp.mmapThreshold, raw) &&
+      m.le(raw, m.profile.mmapThresholdMax)
+    ) {
+      mp.mmapThreshold = c.size(p);
+      mp.trimThreshold = 2 * mp.mmapThreshold;
+      m.explain.step("arena", p, mp.mmapThreshold, undefined, undefined, "mmap threshold raised");
+    }
+    munmapChunk(m, p);
+    m.explain.serve("munmap");
+  } else {
+    maybeInitTcache(m);
+    const arena = m.arenaForChunk(p);
+    m.explain.arena(arena);
+    intFree(m, arena, p, false);
+  }
+  thread.errno = savedErrno;
+}
+
+/** Zeroes `n` bytes at `mem` (glibc's memset / clear_memory). */
+function clear(m: MallocContext, mem: number, n: number): void {
+  if (n > 0) m.memory.fill(mem, n, 0);
+}
+
+/**
+ * glibc `__libc_calloc (n, elem_size)`: like malloc of the product (NULL with ENOMEM on
+ * overflow), bypassing the tcache before 2.41, and zeroing only the part of the chunk that
+ * was not fresh memory from the system.
+ */
+export function libcCalloc(m: MallocContext, n: number, elemSize: number): number {
+  const c = m.chunks, a = m.arenas, p = m.profile;
+  const words = m.words;
+  const bits = 8 * p.sizeSz;
+  const product = n * elemSize;
+  let sz: number;
+  let overflow: boolean;
+  if (n >= 0 && elemSize >= 0 && product < 2 ** 53) {
+    sz = product;
+    overflow = product >= 2 ** bits;
+  } else {
+    const nb = words.toBigInt(n) * words.toBigInt(elemSize);
+    overflow = nb >= 1n << BigInt(bits);
+    sz = words.fromBigInt(nb);
+  }
+  if (overflow) {
+    m.setErrno(Errno.ENOMEM);
+    return 0;
+  }
+  ptmallocInit(m);
+  if (p.callocUsesTcache) {
+    const tbytes = checkedRequest2size(m, sz);
+    if (tbytes === 0) {
+      m.setErrno(Errno.ENOMEM);
+      return 0;
+    }
+    const idx = m.bins.tcacheIndex(tbytes);
+    maybeInitTcache(m);
+    const tcache = m.tls().tcache;
+    if (tcacheHas(m, tcache, idx)) {
+      m.explain.serve("tcache");
+      const mem = tcacheGet(m, tcache, idx);
+      clear(m, mem, c.size(c.fromMem(mem)) - p.sizeSz);
+      return mem;
+    }
+  } else {
+    maybeInitTcache(m);
+  }
+  let arena = m.singleThread ? m.mainArena : arenaGet(m, sz);
+  let oldtop = 0, oldtopsize = 0;
+  if (arena !== 0) {
+    oldtop = a.top(arena);
+    oldtopsize = c.size(oldtop);
+    if (arena === m.mainArena) {
+      const fresh = words.sub(words.add(m.params.sbrkBase, a.maxSystemMem(arena)), oldtop);
+      if (m.lt(oldtopsize, fresh)) oldtopsize = fresh;
+    } else {
+      const heap = m.heapForPtr(oldtop);
+      const fresh = words.sub(heap + c.word(heap + 3 * p.sizeSz), oldtop);
+      if (m.lt(oldtopsize, fresh)) oldtopsize = fresh;
+    }
+  }
+  let mem = intMalloc(m, arena, sz);
+  if (!m.singleThread && mem === 0 && arena !== 0) {
+    arena = arenaGetRetry(m, arena, sz);
+    mem = intMalloc(m, arena, sz);
+  }
+  if (mem === 0) return 0;
+  const chunk = c.fromMem(mem);
+  let csz = c.size(chunk);
+  if (c.isMmapped(chunk)) {
+    if (m.perturbByte) clear(m, mem, sz);
+    return mem;
+  }
+  if (m.perturbByte === 0 && chunk === oldtop && m.lt(oldtopsize, csz)) csz = oldtopsize;
+  clear(m, mem, csz - p.sizeSz);
+  return mem;
+}
+
+/**
+ * glibc `tcache_thread_shutdown`: the exiting thread frees every chunk of its tcache, then the
+ * tcache itself, into their arenas (the tcache is gone first, so nothing returns to it).
+ */
+export function tcacheThreadShutdown(m: MallocContext): void {
+  const tls = m.tls();
+  const tcache = tls.tcache;
+  tls.shuttingDown = true;
+  if (tcache === 0) return;
+  tls.tcache = 0;
+  const c = m.chunks;
+  for (let i = 0; i < m.profile.tcacheMaxBins; i++) {
+    const slot = tcacheEntrySlot(m, tcache, i);
+    let steps = 0;
+    for (let e = c.word(slot); e !== 0; e = c.word(slot)) {
+      if (m.profile.alignmentChecks && !c.aligned(e)) {
+        m.abort("tcache_thread_shutdown(): unaligned tcache chunk detected", e);
+      }
+      if (++steps > (1 << 22)) break;
+      c.setWord(slot, c.reveal(e));
+      libcFree(m, e);
+    }
+  }
+  libcFree(m, tcache);
+}
+
+/** glibc `__malloc_arena_thread_freeres`: the tcache, then the arena, of an exiting thread. */
+export function mallocThreadFreeres(m: MallocContext): void {
+  if (m.profile.tcache) tcacheThreadShutdown(m);
+  arenaThreadFreeres(m);
+}

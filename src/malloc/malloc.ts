@@ -1,0 +1,487 @@
+/**
+ * The allocation path inside one arena (glibc `_int_malloc`), stage by stage as glibc takes
+ * them:
+ *
+ * 1. fastbin of the exact size (and stash the rest of that fastbin into the tcache);
+ * 2. smallbin of the exact size (and stash the rest of that smallbin);
+ * 3. for a large request, malloc_consolidate first;
+ * 4. the unsorted bin, oldest first: the last remainder for a small request, an exact fit
+ *    (into the tcache first, while it has room), everything else sorted into its bin;
+ * 5. for a large request, the best fit in its large bin (by the nextsize skip list);
+ * 6. the binmap: the smallest non-empty larger bin, split;
+ * 7. the top chunk — after one more malloc_consolidate if fast chunks exist — or sysmalloc.
+ *
+ * Invariant: on return, the chunk handed out is marked in use (PREV_INUSE of the next chunk, or
+ * IS_MMAPPED), carries NON_MAIN_ARENA iff the arena is a thread arena, and every remainder it
+ * left is in the unsorted bin or is the top.
+ *
+ * @module
+ */
+
+import { NON_MAIN_ARENA, PREV_INUSE, request2size, withFlag } from "./chunk.ts";
+import type { MallocContext } from "./context.ts";
+import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
+import { mallocConsolidate } from "./free.ts";
+import { BINMAPSIZE } from "./profile.ts";
+import { sysmalloc } from "./sysmalloc.ts";
+import { tcacheCount, tcacheGet, tcachePut } from "./tcache.ts";
+import { unlinkChunk } from "./unlink.ts";
+
+/** glibc's `MAX_ITERS` of the unsorted-bin loop. */
+const MAX_ITERS = 10000;
+
+/**
+ * glibc `checked_request2size`: the chunk size for a request, or 0 when the request is too
+ * large (above PTRDIFF_MAX, or before 2.30 at or above `-2 * MINSIZE`).
+ *
+ * @example
+ * ```ts
+ * import { Allocator } from "./allocator.ts";
+ * import { Process } from "../kernel/process.ts";
+ * import { checkedRequest2size } from "./malloc.ts";
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * checkedRequest2size(heap.context, 1000); // 0x3f0
+ * checkedRequest2size(heap.context, -1); // 0: (size_t) -1 is too large
+ * ```
+ */
+export function checkedRequest2size(m: MallocContext, request: number): number {
+  const p = m.profile;
+  if (p.sizeSz === 8) {
+    if (request < 0) return 0; // >= 2^63: above PTRDIFF_MAX
+    if (p.requestLimit === "minus-2-minsize" && request >= 2 ** 64 - 2 * p.minSize) return 0;
+  } else {
+    if (p.requestLimit === "ptrdiff" ? request > 0x7fff_ffff : request >= 2 ** 32 - 2 * p.minSize) {
+      return 0;
+    }
+  }
+  return request2size(request, p.sizeSz, p.mallocAlignment - 1, p.minSize);
+}
+
+/** glibc `alloc_perturb`: fills a fresh chunk with `perturb_byte ^ 0xff` when M_PERTURB is set. */
+export function allocPerturb(m: MallocContext, mem: number, bytes: number): void {
+  if (m.perturbByte) m.memory.fill(mem, bytes, (m.perturbByte ^ 0xff) & 0xff);
+}
+
+function done(m: MallocContext, victim: number, bytes: number, served: string): number {
+  const mem = m.chunks.toMem(victim);
+  allocPerturb(m, mem, bytes);
+  m.explain.serve(served);
+  return mem;
+}
+
+/**
+ * glibc `_int_malloc (arena, bytes)`: returns a user pointer or 0 (errno ENOMEM). `arena` 0
+ * means no usable arena: only mmap is tried.
+ *
+ * @example
+ * ```ts
+ * import { Allocator } from "./allocator.ts";
+ * import { Process } from "../kernel/process.ts";
+ * import { intMalloc } from "./malloc.ts";
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * heap.malloc(1); // initializes malloc and the tcache
+ * const p = intMalloc(heap.context, heap.context.mainArena, 100);
+ * heap.usableSize(p); // 0x68
+ * ```
+ */
+export function intMalloc(m: MallocContext, arena: number, bytes: number): number {
+  const c = m.chunks, a = m.arenas, b = m.bins, p = m.profile, ex = m.explain;
+  const nb = checkedRequest2size(m, bytes);
+  if (nb === 0) {
+    m.setErrno();
+    return 0;
+  }
+  if (arena === 0) {
+    const mem = sysmalloc(m, nb, 0);
+    if (mem !== 0) allocPerturb(m, mem, bytes);
+    return mem;
+  }
+  ex.arena(arena);
+  const isMain = arena === m.mainArena;
+  const nonMain = isMain ? 0 : NON_MAIN_ARENA;
+  const tls = m.tls();
+  const tcache = tls.tcache;
+  const tcIdx = b.tcacheIndex(nb);
+  const useTcache = tcache !== 0 && tcIdx < m.params.tcacheBins;
+  const tcacheFull = () => tcacheCount(m, tcache, tcIdx) >= m.params.tcacheCount;
+
+  // 1. Fastbins.
+  if (m.le(nb, m.globalMaxFast)) {
+    const idx = b.fastbinIndex(nb);
+    const slot = a.fastbinSlot(arena, idx);
+    const victim = c.word(slot);
+    if (victim !== 0) {
+      if (p.alignmentChecks && c.misaligned(victim)) {
+        m.abort("malloc(): unaligned fastbin chunk detected 2", victim);
+      }
+      const next = c.reveal(victim + 2 * c.sizeSz);
+      if (!m.singleThread && p.alignmentChecks && next !== 0 && c.misaligned(next)) {
+        m.abort("malloc(): unaligned fastbin chunk detected", next);
+      }
+      c.setWord(slot, next);
+      if (b.fastbinIndex(c.size(victim)) !== idx) {
+        m.abort("malloc(): memory corruption (fast)", victim);
+      }
+      ex.step("take", victim, nb, b.fastbinName(idx));
+      if (useTcache) {
+        let tcVictim: number;
+        while (!tcacheFull() && (tcVictim = c.word(slot)) !== 0) {
+          if (p.alignmentChecks && c.misaligned(tcVictim)) {
+            m.abort("malloc(): unaligned fastbin chunk detected 3", tcVictim);
+          }
+          const after = c.reveal(tcVictim + 2 * c.sizeSz);
+          if (!m.singleThread && p.alignmentChecks && after !== 0 && c.misaligned(after)) {
+            m.abort("malloc(): unaligned fastbin chunk detected", after);
+          }
+          c.setWord(slot, after);
+          ex.step("take", tcVictim, nb, b.fastbinName(idx), undefined, "stashed");
+          tcachePut(m, tcache, tcVictim, tcIdx);
+        }
+      }
+      return done(m, victim, bytes, "fastbin");
+    }
+  }
+
+  // 2. Small bins (or, for a large request, consolidate the fastbins first).
+  let idx: number;
+  if (b.inSmallbinRange(nb)) {
+    idx = b.smallbinIndex(nb);
+    const bin = a.binAt(arena, idx);
+    const victim = c.bk(bin);
+    if (victim !== bin) {
+      const bck = c.bk(victim);
+      if (c.fd(bck) !== victim) m.abort("malloc(): smallbin double linked list corrupted", victim);
+      c.setInuseAt(victim, nb);
+      c.setBk(bin, bck);
+      c.setFd(bck, bin);
+      if (!isMain) c.setNonMainArena(victim);
+      ex.step("take", victim, nb, b.binName(idx));
+      if (useTcache) {
+        let tcVictim: number;
+        while (!tcacheFull() && (tcVictim = c.bk(bin)) !== bin) {
+          if (tcVictim !== 0) {
+            const tbck = c.bk(tcVictim);
+            c.setInuseAt(tcVictim, nb);
+            if (!isMain) c.setNonMainArena(tcVictim);
+            c.setBk(bin, tbck);
+            c.setFd(tbck, bin);
+            ex.step("take", tcVictim, nb, b.binName(idx), undefined, "stashed");
+            tcachePut(m, tcache, tcVictim, tcIdx);
+          }
+        }
+      }
+      return done(m, victim, bytes, "smallbin");
+    }
+  } else {
+    idx = b.largebinIndex(nb);
+    if (a.haveFastchunks(arena)) mallocConsolidate(m, arena);
+  }
+
+  const tcacheNb = useTcache ? nb : 0;
+  let returnCached = false;
+  let tcacheUnsortedCount = 0;
+  const unsorted = a.binAt(arena, 1);
+
+  for (;;) {
+    // 4. The unsorted bin.
+    let iters = 0;
+    let victim: number;
+    while ((victim = c.bk(unsorted)) !== unsorted) {
+      const bck = c.bk(victim);
+      let size: number;
+      if (p.unsortedChecks) {
+        size = c.size(victim);
+        const systemMem = a.systemMem(arena);
+        if (m.le(size, c.headerSize) || m.lt(systemMem, size)) {
+          m.abort("malloc(): invalid size (unsorted)", victim);
+        }
+        const next = c.at(victim, size);
+        const nextField = c.sizeField(next);
+        if (m.lt(nextField, c.headerSize) || m.lt(systemMem, nextField)) {
+          m.abort("malloc(): invalid next size (unsorted)", victim);
+        }
+        const nextPrev = c.prevSize(next);
+        if (nextPrev - (nextPrev & 7) !== size) {
+          m.abort("malloc(): mismatching next->prev_size (unsorted)", victim);
+        }
+        if (c.fd(bck) !== victim || c.fd(victim) !== unsorted) {
+          m.abort("malloc(): unsorted double linked list corrupted", victim);
+        }
+        if (nextField & PREV_INUSE) {
+          m.abort("malloc(): invalid next->prev_inuse (unsorted)", victim);
+        }
+      } else {
+        const raw = c.sizeField(victim);
+        if (m.le(raw, c.headerSize) || m.lt(a.systemMem(arena), raw)) {
+          m.abort("malloc(): memory corruption", victim);
+        }
+        size = c.size(victim);
+      }
+
+      // The last remainder serves a run of small requests.
+      if (
+        b.inSmallbinRange(nb) && bck === unsorted && victim === a.lastRemainder(arena) &&
+        m.lt(nb + p.minSize, size)
+      ) {
+        const remainderSize = size - nb;
+        const remainder = c.at(victim, nb);
+        c.setBk(unsorted, remainder);
+        c.setFd(unsorted, remainder);
+        a.setLastRemainder(arena, remainder);
+        c.setBk(remainder, unsorted);
+        c.setFd(remainder, unsorted);
+        if (!b.inSmallbinRange(remainderSize)) {
+          c.setFdNextsize(remainder, 0);
+          c.setBkNextsize(remainder, 0);
+        }
+        c.setHead(victim, nb + PREV_INUSE + nonMain);
+        c.setHead(remainder, remainderSize + PREV_INUSE);
+        c.setFoot(remainder, remainderSize);
+        ex.step("split", victim, nb, "unsorted", undefined, "last remainder");
+        ex.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+        return done(m, victim, bytes, "last remainder");
+      }
+
+      // Take it off the unsorted list.
+      if (p.unsortedChecks3 && c.fd(bck) !== victim) {
+        m.abort("malloc(): corrupted unsorted chunks 3", victim);
+      }
+      c.setBk(unsorted, bck);
+      c.setFd(bck, unsorted);
+
+      if (size === nb) {
+        c.setInuseAt(victim, size);
+        if (!isMain) c.setNonMainArena(victim);
+        if (tcacheNb > 0 && !tcacheFull()) {
+          ex.step("take", victim, size, "unsorted", undefined, "exact fit");
+          tcachePut(m, tcache, victim, tcIdx);
+          returnCached = true;
+          continue;
+        }
+        ex.step("take", victim, size, "unsorted", undefined, "exact fit");
+        return done(m, victim, bytes, "unsorted exact fit");
+      }
+
+      // Sort it into its bin.
+      let victimIndex: number, fwd: number, bck2: number;
+      if (b.inSmallbinRange(size)) {
+        victimIndex = b.smallbinIndex(size);
+        bck2 = a.binAt(arena, victimIndex);
+        fwd = c.fd(bck2);
+      } else {
+        victimIndex = b.largebinIndex(size);
+        bck2 = a.binAt(arena, victimIndex);
+        fwd = c.fd(bck2);
+        if (fwd !== bck2) {
+          const sizeIn = size + PREV_INUSE;
+          const last = c.bk(bck2);
+          if (m.lt(sizeIn, c.sizeField(last))) {
+            fwd = bck2;
+            bck2 = last;
+            const first = c.fd(fwd);
+            c.setFdNextsize(victim, first);
+            c.setBkNextsize(victim, c.bkNextsize(first));
+            c.setBkNextsize(first, victim);
+            c.setFdNextsize(c.bkNextsize(victim), victim);
+          } else {
+            let steps = 0;
+            while (m.lt(sizeIn, c.sizeField(fwd))) {
+              fwd = c.fdNextsize(fwd);
+              if (++steps > LOOP_LIMIT) {
+                throw new HeapLoopError(b.binName(victimIndex), "_int_malloc", fwd, steps);
+              }
+            }
+            if (sizeIn === c.sizeField(fwd)) {
+              fwd = c.fd(fwd);
+            } else {
+              c.setFdNextsize(victim, fwd);
+              c.setBkNextsize(victim, c.bkNextsize(fwd));
+              if (p.unsortedChecks && c.fdNextsize(c.bkNextsize(fwd)) !== fwd) {
+                m.abort("malloc(): largebin double linked list corrupted (nextsize)", fwd);
+              }
+              c.setBkNextsize(fwd, victim);
+              c.setFdNextsize(c.bkNextsize(victim), victim);
+            }
+            bck2 = c.bk(fwd);
+            if (p.unsortedChecks && c.fd(bck2) !== fwd) {
+              m.abort("malloc(): largebin double linked list corrupted (bk)", fwd);
+            }
+          }
+        } else {
+          c.setFdNextsize(victim, victim);
+          c.setBkNextsize(victim, victim);
+        }
+      }
+      a.markBin(arena, victimIndex);
+      c.setBk(victim, bck2);
+      c.setFd(victim, fwd);
+      c.setBk(fwd, victim);
+      c.setFd(bck2, victim);
+      ex.step("put", victim, size, "unsorted", b.binName(victimIndex), "sorted");
+
+      tcacheUnsortedCount++;
+      if (
+        returnCached && m.params.tcacheUnsortedLimit > 0 &&
+        tcacheUnsortedCount > m.params.tcacheUnsortedLimit
+      ) {
+        m.explain.serve("unsorted exact fit (via tcache)");
+        return tcacheGet(m, tcache, tcIdx);
+      }
+      if (++iters >= MAX_ITERS) break;
+    }
+
+    if (returnCached) {
+      m.explain.serve("unsorted exact fit (via tcache)");
+      return tcacheGet(m, tcache, tcIdx);
+    }
+
+    // 5. A large request: the smallest chunk that fits in its own bin.
+    if (!b.inSmallbinRange(nb)) {
+      const bin = a.binAt(arena, idx);
+      let v = c.fd(bin);
+      if (v !== bin && m.le(nb, c.sizeField(v))) {
+        v = c.bkNextsize(v);
+        let size: number;
+        let steps = 0;
+        while (m.lt(size = c.size(v), nb)) {
+          v = c.bkNextsize(v);
+          if (++steps > LOOP_LIMIT) {
+            throw new HeapLoopError(b.binName(idx), "_int_malloc", v, steps);
+          }
+        }
+        if (v !== c.bk(bin) && c.sizeField(v) === c.sizeField(c.fd(v))) v = c.fd(v);
+        const remainderSize = size - nb;
+        unlinkChunk(m, arena, v);
+        ex.step("take", v, size, b.binName(idx));
+        if (remainderSize < p.minSize) {
+          c.setInuseAt(v, size);
+          if (!isMain) c.setNonMainArena(v);
+        } else {
+          splitRemainder(
+            m,
+            arena,
+            v,
+            nb,
+            remainderSize,
+            nonMain,
+            false,
+            "malloc(): corrupted unsorted chunks",
+          );
+        }
+        return done(m, v, bytes, "largebin");
+      }
+    }
+
+    // 6. The binmap: the next non-empty bin, best fit by size class.
+    ++idx;
+    let bin = a.binAt(arena, idx);
+    let block = idx >> 5;
+    let map = a.binmap(arena, block);
+    let bit = (1 << (idx & 31)) >>> 0;
+    for (;;) {
+      if (bit > map || bit === 0) {
+        do {
+          if (++block >= BINMAPSIZE) break;
+        } while ((map = a.binmap(arena, block)) === 0);
+        if (block >= BINMAPSIZE) break;
+        bin = a.binAt(arena, block << 5);
+        bit = 1;
+      }
+      while ((bit & map) === 0) {
+        bin += 2 * c.sizeSz;
+        bit = (bit << 1) >>> 0;
+        if (bit === 0) m.assertFail("_int_malloc", "bit != 0");
+      }
+      const v = c.bk(bin);
+      if (v === bin) {
+        map = (map & ~bit) >>> 0;
+        a.setBinmap(arena, block, map);
+        bin += 2 * c.sizeSz;
+        bit = (bit << 1) >>> 0;
+      } else {
+        const size = c.size(v);
+        if (m.lt(size, nb)) {
+          m.assertFail("_int_malloc", "(unsigned long) (size) >= (unsigned long) (nb)", v);
+        }
+        const remainderSize = size - nb;
+        unlinkChunk(m, arena, v);
+        const binName = b.binName(a.binIndexOf(arena, bin));
+        ex.step("take", v, size, binName, undefined, "binmap");
+        if (remainderSize < p.minSize) {
+          c.setInuseAt(v, size);
+          if (!isMain) c.setNonMainArena(v);
+        } else {
+          splitRemainder(
+            m,
+            arena,
+            v,
+            nb,
+            remainderSize,
+            nonMain,
+            b.inSmallbinRange(nb),
+            "malloc(): corrupted unsorted chunks 2",
+          );
+        }
+        return done(m, v, bytes, "binmap");
+      }
+    }
+
+    // 7. The top chunk.
+    const top = a.top(arena);
+    const size = c.size(top);
+    if (p.topSizeCheck && m.lt(a.systemMem(arena), size)) {
+      m.abort("malloc(): corrupted top size", top);
+    }
+    if (m.le(nb + p.minSize, size)) {
+      const remainderSize = m.words.sub(size, nb);
+      const remainder = c.at(top, nb);
+      a.setTop(arena, remainder);
+      c.setHead(top, nb + PREV_INUSE + nonMain);
+      c.setHead(remainder, withFlag(remainderSize, PREV_INUSE));
+      ex.step("split", top, nb, "top");
+      return done(m, top, bytes, "top");
+    } else if (a.haveFastchunks(arena)) {
+      mallocConsolidate(m, arena);
+      idx = b.inSmallbinRange(nb) ? b.smallbinIndex(nb) : b.largebinIndex(nb);
+    } else {
+      const mem = sysmalloc(m, nb, arena);
+      if (mem !== 0) allocPerturb(m, mem, bytes);
+      return mem;
+    }
+  }
+}
+
+/**
+ * Splits `victim` (already unlinked) into an `nb`-byte chunk and a remainder that goes to the
+ * front of the unsorted bin (and becomes the last remainder when `advertise`).
+ */
+function splitRemainder(
+  m: MallocContext,
+  arena: number,
+  victim: number,
+  nb: number,
+  remainderSize: number,
+  nonMain: number,
+  advertise: boolean,
+  message: string,
+): void {
+  const c = m.chunks, a = m.arenas;
+  const remainder = c.at(victim, nb);
+  const bck = a.binAt(arena, 1);
+  const fwd = c.fd(bck);
+  if (c.bk(fwd) !== bck) m.abort(message, fwd);
+  c.setBk(remainder, bck);
+  c.setFd(remainder, fwd);
+  c.setFd(bck, remainder);
+  c.setBk(fwd, remainder);
+  if (advertise) a.setLastRemainder(arena, remainder);
+  if (!m.bins.inSmallbinRange(remainderSize)) {
+    c.setFdNextsize(remainder, 0);
+    c.setBkNextsize(remainder, 0);
+  }
+  c.setHead(victim, nb + PREV_INUSE + nonMain);
+  c.setHead(remainder, remainderSize + PREV_INUSE);
+  c.setFoot(remainder, remainderSize);
+  m.explain.step("split", victim, nb, undefined, undefined, "split");
+  m.explain.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+}

@@ -1,0 +1,191 @@
+/**
+ * Resizing (glibc `__libc_realloc`, `_int_realloc`): realloc(p, 0) frees; realloc(NULL, n)
+ * mallocs; an mmapped chunk is resized with mremap; a heap chunk shrinks in place (splitting
+ * off and freeing the tail), grows in place into the top or a free next chunk, or moves
+ * (malloc, copy, free).
+ *
+ * Invariant: the first `min(old usable size, new size)` bytes of the block are preserved.
+ *
+ * @module
+ */
+
+import { NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
+import type { MallocContext } from "./context.ts";
+import { intFree } from "./free.ts";
+import { libcFree, libcMalloc, maybeInitTcache } from "./libc_malloc.ts";
+import { checkedRequest2size, intMalloc } from "./malloc.ts";
+import { mremapChunk, munmapChunk } from "./sysmalloc.ts";
+import { unlinkChunk } from "./unlink.ts";
+
+/**
+ * Copies `n` bytes (memcpy), leaving pages that are zero on both sides untouched so that a
+ * large copy of never-written memory costs no simulated pages.
+ */
+export function copyBytes(m: MallocContext, dst: number, src: number, n: number): void {
+  const STEP = 4096;
+  for (let done = 0; done < n; done += STEP) {
+    const len = Math.min(STEP, n - done);
+    const bytes = m.memory.readBytes(src + done, len);
+    let zero = true;
+    for (let i = 0; i < len; i++) {
+      if (bytes[i] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (zero) m.memory.fill(dst + done, len, 0);
+    else m.memory.writeBytes(dst + done, bytes);
+  }
+}
+
+/** glibc `memsize (p)` / `musable`: the usable bytes of an in-use chunk. */
+export function usableSize(m: MallocContext, mem: number): number {
+  const c = m.chunks;
+  const p = c.fromMem(mem);
+  if (c.isMmapped(p)) return c.size(p) - c.headerSize;
+  if (c.inuse(p)) return c.size(p) - c.headerSize + c.sizeSz;
+  return 0;
+}
+
+/**
+ * glibc `__libc_realloc (oldmem, bytes)`.
+ *
+ * @example
+ * ```ts
+ * import { Allocator } from "./allocator.ts";
+ * import { Process } from "../kernel/process.ts";
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const p = heap.malloc(100);
+ * heap.realloc(p, 50) === p; // true: shrunk in place
+ * ```
+ */
+export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): number {
+  const c = m.chunks, p = m.profile;
+  if (bytes === 0 && oldmem !== 0) {
+    libcFree(m, oldmem);
+    return 0;
+  }
+  if (oldmem === 0) return libcMalloc(m, bytes);
+  const oldp = c.fromMem(oldmem);
+  if (p.reallocUsableShortcut) {
+    const usable = usableSize(m, oldmem);
+    if (m.le(bytes, usable)) {
+      const difference = usable - bytes;
+      if (difference < 2 * p.sizeSz || (c.isMmapped(oldp) && difference <= p.pageSize)) {
+        m.explain.serve("in place (usable size)");
+        return oldmem;
+      }
+    }
+  }
+  const oldsize = c.size(oldp);
+  let arena = 0;
+  if (!c.isMmapped(oldp)) {
+    maybeInitTcache(m);
+    arena = m.arenaForChunk(oldp);
+    m.explain.arena(arena);
+  }
+  if (m.lt(m.words.sub(0, oldsize), oldp) || c.misaligned(oldp)) {
+    m.abort("realloc(): invalid pointer", oldmem);
+  }
+  const nb = checkedRequest2size(m, bytes);
+  if (nb === 0) {
+    m.setErrno();
+    return 0;
+  }
+  if (c.isMmapped(oldp)) {
+    const newp = mremapChunk(m, oldp, nb);
+    if (newp !== 0) {
+      m.explain.serve("mremap");
+      return c.toMem(newp);
+    }
+    if (m.le(nb, oldsize - p.sizeSz)) return oldmem;
+    const newmem = libcMalloc(m, bytes);
+    if (newmem === 0) return 0;
+    copyBytes(m, newmem, oldmem, oldsize - c.headerSize);
+    munmapChunk(m, oldp);
+    return newmem;
+  }
+  if (m.singleThread) return intRealloc(m, arena, oldp, oldsize, nb);
+  let newp = intRealloc(m, arena, oldp, oldsize, nb);
+  if (newp === 0) {
+    newp = libcMalloc(m, bytes);
+    if (newp !== 0) {
+      copyBytes(m, newp, oldmem, usableSize(m, oldmem));
+      intFree(m, arena, oldp, false);
+    }
+  }
+  return newp;
+}
+
+/** glibc `_int_realloc (arena, oldp, oldsize, nb)`: the user pointer or 0. */
+export function intRealloc(
+  m: MallocContext,
+  arena: number,
+  oldp: number,
+  oldsize: number,
+  nb: number,
+): number {
+  const c = m.chunks, a = m.arenas, p = m.profile, ex = m.explain;
+  const nonMain = arena !== m.mainArena ? NON_MAIN_ARENA : 0;
+  if (
+    m.le(c.sizeField(oldp), c.headerSize) || m.le(a.systemMem(arena), oldsize) ||
+    (p.reallocOldSizeCheck && oldsize !== c.size(oldp))
+  ) {
+    m.abort("realloc(): invalid old size", c.toMem(oldp));
+  }
+  const next = c.at(oldp, oldsize);
+  const nextsize = c.size(next);
+  if (m.le(c.sizeField(next), c.headerSize) || m.le(a.systemMem(arena), nextsize)) {
+    m.abort("realloc(): invalid next size", c.toMem(oldp));
+  }
+  let newp: number, newsize: number;
+  if (m.le(nb, oldsize)) {
+    newp = oldp;
+    newsize = oldsize;
+    ex.serve("in place");
+  } else {
+    const top = a.top(arena);
+    if (next === top && m.le(nb + p.minSize, newsize = oldsize + nextsize)) {
+      c.setHeadSize(oldp, nb + nonMain);
+      a.setTop(arena, c.at(oldp, nb));
+      c.setHead(a.top(arena), newsize - nb + PREV_INUSE);
+      ex.step("merge", oldp, nb, "top", undefined, "grown into top");
+      ex.serve("grown into top");
+      return c.toMem(oldp);
+    } else if (next !== top && !c.inuse(next) && m.le(nb, newsize = oldsize + nextsize)) {
+      newp = oldp;
+      unlinkChunk(m, arena, next);
+      ex.step("merge", oldp, newsize, m.bins.nameForSize(nextsize), undefined, "grown into next");
+      ex.serve("grown into next chunk");
+    } else {
+      const newmem = intMalloc(m, arena, nb - c.alignMask);
+      if (newmem === 0) return 0;
+      newp = c.fromMem(newmem);
+      newsize = c.size(newp);
+      if (newp === next) {
+        newsize += oldsize;
+        newp = oldp;
+        ex.reserve("grown into next chunk");
+      } else {
+        const oldmem = c.toMem(oldp);
+        copyBytes(m, newmem, oldmem, oldsize - c.headerSize + c.sizeSz);
+        intFree(m, arena, oldp, true);
+        ex.reserve(`moved (${m.explain.current?.served || "malloc"})`);
+        return newmem;
+      }
+    }
+  }
+  const remainderSize = newsize - nb;
+  if (remainderSize < p.minSize) {
+    c.setHeadSize(newp, newsize + nonMain);
+    c.setInuseAt(newp, newsize);
+  } else {
+    const remainder = c.at(newp, nb);
+    c.setHeadSize(newp, nb + nonMain);
+    c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
+    c.setInuseAt(remainder, remainderSize);
+    ex.step("split", newp, nb, undefined, undefined, "tail freed");
+    intFree(m, arena, remainder, true);
+  }
+  return c.toMem(newp);
+}

@@ -1,0 +1,377 @@
+/**
+ * Getting memory from the system and giving it back (glibc `sysmalloc`, `sysmalloc_mmap`,
+ * `sysmalloc_mmap_fallback`, `systrim`, `munmap_chunk`, `mremap_chunk`):
+ *
+ * - a request at or above the mmap threshold becomes its own mmapped chunk (IS_MMAPPED, its
+ *   offset into the mapping in prev_size);
+ * - the main arena grows its top with sbrk (MORECORE), correcting a misaligned or foreign
+ *   break with a second sbrk, and falls back to mmap when brk fails (the arena is then
+ *   noncontiguous, the old top fenced off);
+ * - a thread arena grows its heap (mprotect) or starts a new heap, fencing the old top;
+ * - systrim gives the main arena's unused top pages back with a negative sbrk.
+ *
+ * Invariant: after sysmalloc the top chunk ends on a page boundary (in a heap: at heap->size)
+ * and has PREV_INUSE set; `system_mem` counts every byte the arena got from the system.
+ *
+ * @module
+ */
+
+import { isSyscallError } from "../kernel/errors.ts";
+import {
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  MREMAP_MAYMOVE,
+  PROT_READ,
+  PROT_WRITE,
+} from "../kernel/vma.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, withFlag } from "./chunk.ts";
+import type { MallocContext } from "./context.ts";
+import { intFree } from "./free.ts";
+import { growHeap, heapSize, newHeap, registerHeap, setHeapOwner } from "./heap.ts";
+
+/** glibc `MMAP_AS_MORECORE_SIZE`. */
+export const MMAP_AS_MORECORE_SIZE = 1024 * 1024;
+
+/** glibc's MORECORE: sbrk(delta), 0 on failure (glibc `__glibc_morecore`). */
+export function morecore(m: MallocContext, delta: number): number {
+  const r = m.process.sbrk(delta);
+  return r === m.words.max ? 0 : r;
+}
+
+/** A long (signed word) value of a word. */
+function signedWord(m: MallocContext, x: number): number {
+  return m.profile.sizeSz === 4 && x >= 0x8000_0000 ? x - 0x1_0000_0000 : x;
+}
+
+function alignUp(x: number, a: number): number {
+  const r = x % a;
+  return r === 0 ? x : r > 0 ? x + (a - r) : x - r;
+}
+
+/**
+ * glibc `sysmalloc_mmap`: maps a chunk of its own for `nb` bytes; the user pointer or 0.
+ */
+export function sysmallocMmap(m: MallocContext, nb: number): number {
+  const c = m.chunks, p = m.profile, pagesize = p.pageSize;
+  const overhead = p.mallocAlignment === 2 * p.sizeSz ? p.sizeSz : p.sizeSz + c.alignMask;
+  const size = alignUp(nb + overhead, pagesize);
+  if (m.le(size, nb) || size >= 2 ** 53) return 0;
+  const mm = m.process.sys.mmap(
+    0,
+    size,
+    PROT_READ | PROT_WRITE,
+    MAP_PRIVATE | MAP_ANONYMOUS,
+    undefined,
+    "mmapped chunk",
+  );
+  if (isSyscallError(mm)) return 0;
+  const frontMisalign = p.mallocAlignment === 2 * p.sizeSz ? 0 : (mm + c.headerSize) & c.alignMask;
+  let chunk: number;
+  if (frontMisalign > 0) {
+    const correction = p.mallocAlignment - frontMisalign;
+    chunk = mm + correction;
+    c.setPrevSize(chunk, correction);
+    c.setHead(chunk, (size - correction) + IS_MMAPPED);
+  } else {
+    chunk = mm;
+    c.setPrevSize(chunk, 0);
+    c.setHead(chunk, size + IS_MMAPPED);
+  }
+  m.mmappedChunks.add(chunk);
+  const mp = m.params;
+  mp.nMmaps++;
+  if (mp.nMmaps > mp.maxNMmaps) mp.maxNMmaps = mp.nMmaps;
+  mp.mmappedMem += size;
+  if (mp.mmappedMem > mp.maxMmappedMem) mp.maxMmappedMem = mp.mmappedMem;
+  m.explain.step("arena", chunk, c.size(chunk), undefined, undefined, `mmap ${size}`);
+  m.explain.serve("mmap");
+  return c.toMem(chunk);
+}
+
+/**
+ * glibc `sysmalloc (nb, arena)`: serves `nb` bytes when the top chunk is too small — an mmapped
+ * chunk, a grown or new heap, or a grown break — and returns the user pointer, or 0 with errno
+ * ENOMEM.
+ *
+ * @example
+ * ```ts
+ * import { Allocator } from "./allocator.ts";
+ * import { Process } from "../kernel/process.ts";
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * heap.malloc(1000); // the first sbrk: 0x21000 bytes
+ * heap.lastRecord?.syscalls[0].name; // "brk"
+ * ```
+ */
+export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
+  const c = m.chunks, a = m.arenas, p = m.profile, mp = m.params, words = m.words;
+  const pagesize = p.pageSize, minSize = p.minSize;
+  let triedMmap = false;
+
+  if (arena === 0 || (m.le(mp.mmapThreshold, nb) && mp.nMmaps < mp.nMmapsMax)) {
+    const mem = sysmallocMmap(m, nb);
+    if (mem !== 0) return mem;
+    triedMmap = true;
+  }
+  if (arena === 0) return 0;
+
+  const oldTop = a.top(arena);
+  let oldSize = c.size(oldTop);
+  const oldEnd = c.at(oldTop, oldSize);
+  const initialTop = a.binAt(arena, 1);
+  if (
+    !((oldTop === initialTop && oldSize === 0) ||
+      (m.le(minSize, oldSize) && c.prevInuse(oldTop) && oldEnd % pagesize === 0))
+  ) {
+    m.assertFail(
+      "sysmalloc",
+      "(old_top == initial_top (av) && old_size == 0) || ((unsigned long) (old_size) >= MINSIZE " +
+        "&& prev_inuse (old_top) && ((unsigned long) old_end & (pagesize - 1)) == 0)",
+      oldTop,
+    );
+  }
+  if (!m.lt(oldSize, nb + minSize)) {
+    m.assertFail(
+      "sysmalloc",
+      "(unsigned long) (old_size) < (unsigned long) (nb + MINSIZE)",
+      oldTop,
+    );
+  }
+
+  if (arena !== m.mainArena) {
+    const oldHeap = m.heapForPtr(oldTop);
+    const oldHeapSize = heapSize(m, oldHeap);
+    const grow = minSize + nb - oldSize;
+    let heap: number;
+    if (grow > 0 && growHeap(m, oldHeap, grow) === 0) {
+      a.setSystemMem(arena, a.systemMem(arena) + heapSize(m, oldHeap) - oldHeapSize);
+      c.setHead(oldTop, oldHeap + heapSize(m, oldHeap) - oldTop + PREV_INUSE);
+      m.explain.step("arena", oldHeap, heapSize(m, oldHeap), undefined, undefined, "heap grown");
+      m.explain.serve("sysmalloc heap");
+    } else if ((heap = newHeap(m, nb + (minSize + p.heapInfoSize), mp.topPad)) !== 0) {
+      setHeapOwner(m, heap, arena, oldHeap);
+      registerHeap(m, heap, arena);
+      a.setSystemMem(arena, a.systemMem(arena) + heapSize(m, heap));
+      const top = heap + p.heapInfoSize;
+      a.setTop(arena, top);
+      c.setHead(top, heapSize(m, heap) - p.heapInfoSize + PREV_INUSE);
+      m.explain.serve("new heap");
+      oldSize = (oldSize - minSize) - ((oldSize - minSize) & c.alignMask);
+      c.setHead(c.at(oldTop, oldSize + c.headerSize), 0 + PREV_INUSE);
+      if (m.le(minSize, oldSize)) {
+        c.setHead(c.at(oldTop, oldSize), c.headerSize + PREV_INUSE);
+        c.setFoot(c.at(oldTop, oldSize), c.headerSize);
+        c.setHead(oldTop, oldSize + PREV_INUSE + NON_MAIN_ARENA);
+        intFree(m, arena, oldTop, true);
+      } else {
+        c.setHead(oldTop, oldSize + c.headerSize + PREV_INUSE);
+        c.setFoot(oldTop, oldSize + c.headerSize);
+      }
+    } else if (!triedMmap) {
+      const mem = sysmallocMmap(m, nb);
+      if (mem !== 0) return mem;
+    }
+  } else {
+    // The main arena: extend the break.
+    let size = words.add(words.add(nb, mp.topPad), minSize);
+    const contiguous = a.contiguous(arena);
+    if (contiguous) size = words.sub(size, oldSize);
+    size = signedWord(m, size);
+    size = alignUp(size, pagesize);
+    let brk = 0;
+    let sndBrk = 0;
+    if (size > 0) brk = morecore(m, size);
+    if (brk !== 0) m.explain.serve("sysmalloc brk");
+    if (brk === 0) {
+      // sysmalloc_mmap_fallback: mmap as MORECORE.
+      const fb = p.mmapFallback;
+      let fsize = size;
+      if (contiguous) fsize = alignUp(fsize + oldSize, fb.align);
+      if (m.lt(fsize, fb.min)) fsize = fb.min;
+      if (m.lt(nb, fsize) && fsize > 0) {
+        const mbrk = m.process.sys.mmap(
+          0,
+          fsize,
+          PROT_READ | PROT_WRITE,
+          MAP_PRIVATE | MAP_ANONYMOUS,
+          undefined,
+          "main arena (mmap instead of brk)",
+        );
+        if (!isSyscallError(mbrk)) {
+          a.setNoncontiguous(arena);
+          brk = mbrk;
+          sndBrk = brk + fsize;
+          size = fsize;
+          m.explain.serve("sysmalloc mmap");
+        }
+      }
+    }
+    if (brk !== 0) {
+      if (mp.sbrkBase === 0) mp.sbrkBase = brk;
+      a.setSystemMem(arena, a.systemMem(arena) + size);
+      if (brk === oldEnd && sndBrk === 0) {
+        c.setHead(oldTop, size + oldSize + PREV_INUSE);
+        m.explain.step(
+          "arena",
+          oldTop,
+          size + oldSize,
+          undefined,
+          undefined,
+          `top grown by ${size}`,
+        );
+      } else if (a.contiguous(arena) && oldSize !== 0 && brk < oldEnd) {
+        m.abort("break adjusted to free malloc space", brk);
+      } else {
+        let frontMisalign = 0;
+        let correction = 0;
+        let alignedBrk = brk;
+        if (a.contiguous(arena)) {
+          if (oldSize) a.setSystemMem(arena, a.systemMem(arena) + brk - oldEnd);
+          frontMisalign = (brk + c.headerSize) & c.alignMask;
+          if (frontMisalign > 0) {
+            correction = p.mallocAlignment - frontMisalign;
+            alignedBrk += correction;
+          }
+          correction += oldSize;
+          const endMisalign = brk + size + correction;
+          correction += alignUp(endMisalign, pagesize) - endMisalign;
+          sndBrk = morecore(m, correction);
+          if (sndBrk === 0) {
+            correction = 0;
+            sndBrk = morecore(m, 0);
+          }
+        } else {
+          if (p.mallocAlignment !== 2 * p.sizeSz) {
+            frontMisalign = (brk + c.headerSize) & c.alignMask;
+            if (frontMisalign > 0) alignedBrk += p.mallocAlignment - frontMisalign;
+          }
+          if (sndBrk === 0) sndBrk = morecore(m, 0);
+        }
+        if (sndBrk !== 0) {
+          a.setTop(arena, alignedBrk);
+          m.mainSegments.push(alignedBrk);
+          c.setHead(alignedBrk, sndBrk - alignedBrk + correction + PREV_INUSE);
+          a.setSystemMem(arena, a.systemMem(arena) + correction);
+          m.explain.step(
+            "arena",
+            alignedBrk,
+            sndBrk - alignedBrk + correction,
+            undefined,
+            undefined,
+            "new top",
+          );
+          if (oldSize !== 0) {
+            oldSize = (oldSize - 2 * c.headerSize) - ((oldSize - 2 * c.headerSize) & c.alignMask);
+            c.setHead(oldTop, oldSize + PREV_INUSE);
+            c.setHead(c.at(oldTop, oldSize), c.headerSize + PREV_INUSE);
+            c.setHead(c.at(oldTop, oldSize + c.headerSize), c.headerSize + PREV_INUSE);
+            if (m.le(minSize, oldSize)) intFree(m, arena, oldTop, true);
+          }
+        }
+      }
+    }
+  }
+
+  if (m.lt(a.maxSystemMem(arena), a.systemMem(arena))) {
+    a.setMaxSystemMem(arena, a.systemMem(arena));
+  }
+
+  const top = a.top(arena);
+  const size = c.size(top);
+  if (m.le(nb + minSize, size)) {
+    const remainderSize = size - nb;
+    const remainder = c.at(top, nb);
+    a.setTop(arena, remainder);
+    c.setHead(top, nb + PREV_INUSE + (arena !== m.mainArena ? NON_MAIN_ARENA : 0));
+    c.setHead(remainder, withFlag(remainderSize, PREV_INUSE));
+    m.explain.step("split", top, nb, "top");
+    m.explain.serve("top");
+    return c.toMem(top);
+  }
+  m.setErrno();
+  return 0;
+}
+
+/**
+ * glibc `systrim (pad, arena)`: gives the main arena's unused top memory above `pad` back with
+ * a negative sbrk, when the break is still where malloc left it. 1 if memory was released.
+ */
+export function systrim(m: MallocContext, pad: number, arena: number): number {
+  const c = m.chunks, a = m.arenas, p = m.profile, words = m.words;
+  const top = a.top(arena);
+  const topSize = c.size(top);
+  const topArea = words.sub(topSize, p.minSize + 1);
+  if (m.le(topArea, pad)) return 0;
+  const diff = signedWord(m, words.sub(topArea, pad));
+  const extra = diff - (((diff % p.pageSize) + p.pageSize) % p.pageSize);
+  if (extra === 0) return 0;
+  const currentBrk = morecore(m, 0);
+  if (currentBrk === c.at(top, topSize)) {
+    morecore(m, -extra);
+    const newBrk = morecore(m, 0);
+    if (newBrk !== 0) {
+      const released = currentBrk - newBrk;
+      if (released !== 0) {
+        a.setSystemMem(arena, a.systemMem(arena) - released);
+        c.setHead(top, topSize - released + PREV_INUSE);
+        m.explain.step(
+          "arena",
+          top,
+          topSize - released,
+          undefined,
+          undefined,
+          `systrim ${released}`,
+        );
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+/** Checks the mapping of an mmapped chunk (munmap_chunk / mremap_chunk). */
+function mmappedBlock(m: MallocContext, chunk: number, message: string): [number, number] {
+  const c = m.chunks, pagesize = m.profile.pageSize;
+  const size = c.size(chunk);
+  const offset = c.prevSize(chunk);
+  const mem = c.toMem(chunk);
+  const block = m.words.sub(chunk, offset);
+  const total = m.words.add(offset, size);
+  const low = mem % pagesize;
+  if (block % pagesize !== 0 || total % pagesize !== 0 || (low & (low - 1)) !== 0) {
+    m.abort(message, mem);
+  }
+  return [block, total];
+}
+
+/** glibc `munmap_chunk`: unmaps an mmapped chunk. */
+export function munmapChunk(m: MallocContext, chunk: number): void {
+  const [block, total] = mmappedBlock(m, chunk, "munmap_chunk(): invalid pointer");
+  m.params.nMmaps--;
+  m.params.mmappedMem -= total;
+  m.mmappedChunks.delete(chunk);
+  m.explain.step("arena", chunk, total, "mmap", undefined, `munmap ${total}`);
+  m.process.sys.munmap(block, total);
+}
+
+/**
+ * glibc `mremap_chunk (p, new_size)`: resizes an mmapped chunk with mremap (it may move); the
+ * chunk or 0 when mremap fails.
+ */
+export function mremapChunk(m: MallocContext, chunk: number, newSize: number): number {
+  const c = m.chunks, pagesize = m.profile.pageSize;
+  const [block, total] = mmappedBlock(m, chunk, "mremap_chunk(): invalid pointer");
+  const offset = c.prevSize(chunk);
+  const size = c.size(chunk);
+  newSize = alignUp(newSize + offset + c.sizeSz, pagesize);
+  if (total === newSize) return chunk;
+  const cp = m.process.sys.mremap(block, total, newSize, MREMAP_MAYMOVE);
+  if (isSyscallError(cp)) return 0;
+  const np = cp + offset;
+  c.setHead(np, newSize - offset + IS_MMAPPED);
+  m.mmappedChunks.delete(chunk);
+  m.mmappedChunks.add(np);
+  m.params.mmappedMem += newSize - size - offset;
+  if (m.params.mmappedMem > m.params.maxMmappedMem) m.params.maxMmappedMem = m.params.mmappedMem;
+  m.explain.step("arena", np, newSize - offset, undefined, undefined, `mremap to ${newSize}`);
+  return np;
+}

@@ -1,0 +1,168 @@
+/**
+ * The per-thread cache (glibc `tcache_perthread_struct`, glibc 2.26+): 64 singly linked LIFO
+ * lists of free chunks, one per chunk size from MINSIZE up, at most `tcache_count` (7) each,
+ * taken and filled without locking the arena. The struct is itself a chunk, malloc'ed from the
+ * thread's arena at its first malloc or free:
+ *
+ * ```
+ *   counts[64]   uint8_t (up to 2.29) or uint16_t (2.30+)
+ *   entries[64]  tcache_entry *   (the user pointer of the first chunk)
+ * ```
+ *
+ * A cached chunk keeps `next` in its first user word (mangled with PROTECT_PTR from 2.32) and
+ * `key` in the second (2.29+: the tcache pointer, 2.34+: a random process-wide key), which
+ * free() uses to spot a double free.
+ *
+ * Invariant: `counts[i]` equals the length of list i, and every entry of list i is the user
+ * pointer of a chunk of size `tcacheSize(i)` that is in use as far as the arena is concerned.
+ *
+ * @module
+ */
+
+import type { MallocContext } from "./context.ts";
+import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
+
+/** Address of `counts[i]`. */
+function countAddr(m: MallocContext, tcache: number, i: number): number {
+  return tcache + i * m.profile.tcacheCountBytes;
+}
+
+/** Address of `entries[i]`. */
+export function tcacheEntrySlot(m: MallocContext, tcache: number, i: number): number {
+  return tcache + m.profile.tcacheMaxBins * m.profile.tcacheCountBytes + i * m.profile.sizeSz;
+}
+
+/** `counts[i]`. */
+export function tcacheCount(m: MallocContext, tcache: number, i: number): number {
+  const a = countAddr(m, tcache, i);
+  return m.profile.tcacheCountBytes === 2 ? m.memory.read16(a) : m.memory.read8(a);
+}
+
+function setCount(m: MallocContext, tcache: number, i: number, v: number): void {
+  const a = countAddr(m, tcache, i);
+  if (m.profile.tcacheCountBytes === 2) m.memory.write16(a, v & 0xffff);
+  else m.memory.write8(a, v & 0xff);
+}
+
+/** `entries[i]`. */
+export function tcacheEntry(m: MallocContext, tcache: number, i: number): number {
+  return m.chunks.word(tcacheEntrySlot(m, tcache, i));
+}
+
+/** The value free() stores in `e->key` of a cached chunk (0 on versions without a key). */
+export function tcacheKeyValue(m: MallocContext, tcache: number): number {
+  switch (m.profile.tcacheKey) {
+    case "random":
+      return m.tcacheKey;
+    case "tcache-pointer":
+      return tcache;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * glibc `tcache_put`: pushes chunk `p` onto list i of the current thread's tcache.
+ *
+ * @example
+ * ```ts
+ * import { Allocator } from "./allocator.ts";
+ * import { Process } from "../kernel/process.ts";
+ * import { tcacheCount } from "./tcache.ts";
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * heap.free(heap.malloc(24)); // tcache_put
+ * tcacheCount(heap.context, heap.context.tls().tcache, 0); // 1
+ * ```
+ */
+export function tcachePut(m: MallocContext, tcache: number, p: number, i: number): void {
+  const c = m.chunks;
+  const e = c.toMem(p);
+  if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, tcacheKeyValue(m, tcache));
+  const slot = tcacheEntrySlot(m, tcache, i);
+  c.setWord(e, c.protect(e, c.word(slot)));
+  c.setWord(slot, e);
+  setCount(m, tcache, i, tcacheCount(m, tcache, i) + 1);
+  m.explain.step("put", p, c.size(p), undefined, m.bins.tcacheName(i));
+}
+
+/**
+ * glibc `tcache_get_n`: removes the entry whose link is stored at `linkAddr` (the list head
+ * `entries[i]`, or the `next` field of the entry before it) and returns its user pointer.
+ */
+export function tcacheGetAt(
+  m: MallocContext,
+  tcache: number,
+  i: number,
+  linkAddr: number,
+): number {
+  const c = m.chunks;
+  const slot = tcacheEntrySlot(m, tcache, i);
+  const atHead = linkAddr === slot;
+  const e = atHead ? c.word(slot) : c.reveal(linkAddr);
+  if (m.profile.alignmentChecks && !c.aligned(e)) {
+    m.abort("malloc(): unaligned tcache chunk detected", e);
+  }
+  const next = c.reveal(e);
+  c.setWord(linkAddr, atHead ? next : c.protect(linkAddr, next));
+  setCount(m, tcache, i, tcacheCount(m, tcache, i) - 1);
+  if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, 0);
+  const p = c.fromMem(e);
+  m.explain.step("take", p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
+  return e;
+}
+
+/** glibc `tcache_get`: pops the head of list i. */
+export function tcacheGet(m: MallocContext, tcache: number, i: number): number {
+  return tcacheGetAt(m, tcache, i, tcacheEntrySlot(m, tcache, i));
+}
+
+/**
+ * The double-free test of `_int_free` (glibc `tcache_double_free_verify` in 2.41): called when
+ * the chunk's key word equals the tcache key; walks list i and aborts if the chunk is on it.
+ */
+export function tcacheDoubleFreeCheck(
+  m: MallocContext,
+  tcache: number,
+  e: number,
+  i: number,
+): void {
+  const c = m.chunks;
+  const checks = m.profile.tcacheWalkChecks;
+  let cnt = 0;
+  for (let tmp = tcacheEntry(m, tcache, i); tmp !== 0; tmp = c.reveal(tmp), cnt++) {
+    if (checks) {
+      if (cnt >= m.params.tcacheCount) m.abort("free(): too many chunks detected in tcache", e);
+      if (!c.aligned(tmp)) m.abort("free(): unaligned chunk detected in tcache 2", tmp);
+    } else if (cnt >= LOOP_LIMIT) {
+      throw new HeapLoopError(m.bins.tcacheName(i), "_int_free", tmp, cnt);
+    }
+    if (tmp === e) m.abort("free(): double free detected in tcache 2", c.fromMem(e));
+  }
+}
+
+/**
+ * The entries of list i, following the (unmangled) links from the head, at most `limit` long.
+ * For views: it stops at the first misaligned or repeated entry instead of faulting on it.
+ */
+export function tcacheList(
+  m: MallocContext,
+  tcache: number,
+  i: number,
+  limit = 1 << 16,
+): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const c = m.chunks;
+  for (let e = tcacheEntry(m, tcache, i); e !== 0 && out.length < limit;) {
+    if (seen.has(e)) break;
+    seen.add(e);
+    out.push(e);
+    if (!c.aligned(e)) break;
+    try {
+      e = c.reveal(e);
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
