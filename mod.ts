@@ -109,3 +109,23 @@ export {
   replayTrace,
   type TraceAllocator,
 } from "./src/trace/replay.ts";
+export {
+  Chart,
+  chart,
+  type ChartMediaBundle,
+  compileToVega,
+  JUPYTER_DISPLAY,
+  renderSvg,
+  toVegaLiteV5,
+  VEGA_LITE_V5_MIME,
+  VEGA_LITE_V5_SCHEMA,
+  type VegaLiteSpec,
+} from "./src/view/chart.ts";
+export {
+  formatBytes,
+  formatTable,
+  type FormatTableOptions,
+  hex,
+  padEnd,
+  padStart,
+} from "./src/view/format.ts";
