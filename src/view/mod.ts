@@ -1,0 +1,97 @@
+/**
+ * What notebooks show: /proc/PID/maps as tables that mark what changed, the system call log,
+ * maps of the address space and of the program break as vega-lite charts, and real runs of the
+ * seed's example programs compared with their simulated replays.
+ *
+ * @module
+ */
+
+export {
+  addressSpaceChart,
+  type AddressSpaceChartOptions,
+  addressSpaceData,
+  type AddressSpaceDatum,
+  REGION_COLORS,
+} from "./address_space_chart.ts";
+export { breakChart, type BreakChartOptions, type BreakStep, breakStep } from "./break_chart.ts";
+export {
+  Chart,
+  chart,
+  type ChartMediaBundle,
+  compileToVega,
+  JUPYTER_DISPLAY,
+  renderSvg,
+  toVegaLiteV5,
+  VEGA_LITE_V5_MIME,
+  VEGA_LITE_V5_SCHEMA,
+  type VegaLiteSpec,
+} from "./chart.ts";
+export { type DataRow, DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
+export {
+  formatBytes,
+  formatTable,
+  type FormatTableOptions,
+  hex,
+  padEnd,
+  padStart,
+} from "./format.ts";
+export {
+  compareMaps,
+  compareMapsLines,
+  type CompareMapsOptions,
+  type LineComparison,
+  type LineStatus,
+  MapsComparison,
+  type MapsComparisonBundle,
+} from "./maps_compare.ts";
+export {
+  diffMaps,
+  formatDelta,
+  type MapsChange,
+  type MapsChangeKind,
+  summarizeChanges,
+} from "./maps_diff.ts";
+export {
+  type MapsSnapshot,
+  snapshotFromText,
+  snapshotMaps,
+  type TextSnapshotOptions,
+} from "./maps_snapshot.ts";
+export { MapsTable, mapsTable, type MapsTableBundle, type MapsTableOptions } from "./maps_table.ts";
+export { MapsWatch, watchMaps } from "./maps_watch.ts";
+export { Notice, type NoticeBundle, type NoticeKind } from "./notice.ts";
+export {
+  findToolchain,
+  type MapsDump,
+  type ParsedRunOutput,
+  parseRunOutput,
+  RealRun,
+  type RealRunOptions,
+  runRealProgram,
+  Toolchain,
+  type ToolchainInfo,
+} from "./real_run.ts";
+export {
+  type ComparedStep,
+  RealVsSimulated,
+  realVsSimulated,
+  simulateFromMaps,
+  type SimulateFromMapsOptions,
+} from "./real_vs_simulated.ts";
+export {
+  describeRegions,
+  type MapsRow,
+  REGION_CATEGORIES,
+  type RegionCategory,
+  type RegionContext,
+  type RegionKind,
+} from "./region_kind.ts";
+export {
+  explainSyscall,
+  mapFlagsText,
+  protText,
+  SyscallTable,
+  syscallTable,
+  type SyscallTableBundle,
+  type SyscallTableOptions,
+} from "./syscall_table.ts";
