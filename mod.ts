@@ -129,3 +129,4 @@ export {
   padEnd,
   padStart,
 } from "./src/view/format.ts";
+export * from "./src/view/mod.ts";
