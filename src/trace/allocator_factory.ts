@@ -1,10 +1,12 @@
 /**
- * The allocator the replay uses by default: heaplab's ptmalloc2 model, when present.
+ * The allocator the replay uses by default: heaplab's ptmalloc2 of the requested glibc version.
  *
  * @module
  */
 
+import { Allocator } from "../malloc/allocator.ts";
 import type { AllocatorFactory } from "./replay.ts";
 
-/** Default allocator factory (undefined until the allocator is wired in). */
-export const defaultAllocatorFactory: AllocatorFactory | undefined = undefined;
+/** Builds heaplab's {@link Allocator} for a replay (without explain records: the replay prints none). */
+export const defaultAllocatorFactory: AllocatorFactory = (process, { glibc, nprocs }) =>
+  new Allocator(process, { glibc, nprocs, explain: false });
