@@ -23,21 +23,31 @@ export const malloptParams: Readonly<Record<string, number>> = {
   M_MXFAST: 1,
 };
 
+/** A number from a trace: a double when exact (below 2^53), else a bigint. */
+export type TraceNumber = number | bigint;
+
 /** One parsed operation. Numbers that may not fit a double exactly are bigints. */
 export type TraceOp =
-  | { kind: "malloc"; slot: number; size: bigint }
-  | { kind: "calloc"; slot: number; count: bigint; size: bigint }
-  | { kind: "memalign"; slot: number; alignment: bigint; size: bigint }
-  | { kind: "realloc"; slot: number; oldSlot: number; size: bigint }
+  | { kind: "malloc"; slot: number; size: TraceNumber }
+  | { kind: "calloc"; slot: number; count: TraceNumber; size: TraceNumber }
+  | { kind: "memalign"; slot: number; alignment: TraceNumber; size: TraceNumber }
+  | { kind: "realloc"; slot: number; oldSlot: number; size: TraceNumber }
   | { kind: "free"; slot: number; args: string }
-  | { kind: "trim"; pad: bigint; args: string }
+  | { kind: "trim"; pad: TraceNumber; args: string }
   | { kind: "mallopt"; name: string; param: number; value: number; args: string }
   | { kind: "thread"; tid: number; args: string }
   | { kind: "join"; tid: number; args: string }
-  | { kind: "sbrk"; slot: number; delta: bigint; args: string }
-  | { kind: "mmap"; slot: number; length: bigint; prot: number; args: string }
-  | { kind: "munmap"; slot: number; offset: bigint; length: bigint; args: string }
-  | { kind: "mprotect"; slot: number; offset: bigint; length: bigint; prot: number; args: string }
+  | { kind: "sbrk"; slot: number; delta: TraceNumber; args: string }
+  | { kind: "mmap"; slot: number; length: TraceNumber; prot: number; args: string }
+  | { kind: "munmap"; slot: number; offset: TraceNumber; length: TraceNumber; args: string }
+  | {
+    kind: "mprotect";
+    slot: number;
+    offset: TraceNumber;
+    length: TraceNumber;
+    prot: number;
+    args: string;
+  }
   | { kind: "brk" }
   | { kind: "maps" }
   | { kind: "rawmaps" };
@@ -69,23 +79,43 @@ export function traceLimits(bits: 32 | 64): TraceLimits {
     : { sizeMax: (1n << 32n) - 1n, intptrMax: (1n << 31n) - 1n };
 }
 
-const HEX = /^0[xX][0-9a-fA-F]+$/;
-const DEC = /^[0-9]+$/;
 const U64_MAX = (1n << 64n) - 1n;
+const EXACT = 2 ** 53;
 
 /** An unsigned number token (decimal or 0x-hex), or undefined if it is not one. */
-function parseNum(token: string | undefined): bigint | undefined {
-  if (token === undefined) return undefined;
-  if (DEC.test(token)) {
-    const v = token.length < 16 ? BigInt(Number(token)) : BigInt(token);
-    return v > U64_MAX ? undefined : v;
+function parseNum(token: string | undefined): TraceNumber | undefined {
+  if (token === undefined || token.length === 0) return undefined;
+  const hex = token.length > 2 && token.charCodeAt(0) === 48 &&
+    (token.charCodeAt(1) | 0x20) === 0x78;
+  let value = 0;
+  if (hex) {
+    for (let i = 2; i < token.length; i++) {
+      const c = token.charCodeAt(i);
+      const d = c >= 48 && c <= 57
+        ? c - 48
+        : c >= 97 && c <= 102
+        ? c - 87
+        : c >= 65 && c <= 70
+        ? c - 55
+        : -1;
+      if (d < 0) return undefined;
+      value = value * 16 + d;
+    }
+  } else {
+    for (let i = 0; i < token.length; i++) {
+      const c = token.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      value = value * 10 + (c - 48);
+    }
   }
-  if (HEX.test(token)) {
-    // The driver refuses more digits than fit in 64 bits.
-    const v = BigInt(token);
-    return v > U64_MAX ? undefined : v;
-  }
-  return undefined;
+  if (value < EXACT) return value;
+  // Too large for a double: redo it exactly. The driver refuses anything above 2^64 - 1.
+  const big = BigInt(token);
+  return big > U64_MAX ? undefined : big;
+}
+
+function gt(a: TraceNumber, b: bigint): boolean {
+  return typeof a === "number" ? a > Number(b) && BigInt(a) > b : a > b;
 }
 
 class Cursor {
@@ -113,20 +143,20 @@ class Cursor {
     const t = this.next();
     if (allowDash && t === "-") return -1;
     const v = parseNum(t);
-    if (v === undefined || v >= BigInt(MAX_SLOTS)) this.fail("bad slot id");
-    return Number(v);
+    if (typeof v !== "number" || v >= MAX_SLOTS) this.fail("bad slot id");
+    return v;
   }
-  unsigned(): bigint {
+  unsigned(): TraceNumber {
     const v = parseNum(this.next());
     if (v === undefined) this.fail("bad number");
     return v;
   }
-  size(): bigint {
+  size(): TraceNumber {
     const v = this.unsigned();
-    if (v > this.limits.sizeMax) this.fail("number does not fit in size_t");
+    if (gt(v, this.limits.sizeMax)) this.fail("number does not fit in size_t");
     return v;
   }
-  signedPtr(): bigint {
+  signedPtr(): TraceNumber {
     let t = this.next();
     let neg = false;
     if (t !== undefined && (t[0] === "-" || t[0] === "+")) {
@@ -135,7 +165,9 @@ class Cursor {
     }
     const u = parseNum(t);
     if (u === undefined) this.fail("bad number");
-    if (u > this.limits.intptrMax + (neg ? 1n : 0n)) this.fail("number does not fit in intptr_t");
+    if (gt(u, this.limits.intptrMax + (neg ? 1n : 0n))) {
+      this.fail("number does not fit in intptr_t");
+    }
     return neg ? -u : u;
   }
   prot(): number {
@@ -150,8 +182,13 @@ class Cursor {
 /** Splits a raw line into fields: comment stripped, tabs and `\r` taken as spaces. */
 export function lineFields(raw: string): string[] {
   const hash = raw.indexOf("#");
-  const text = (hash >= 0 ? raw.slice(0, hash) : raw).replace(/[\t\r]/g, " ");
-  return text.split(" ").filter((f) => f.length > 0);
+  let text = hash >= 0 ? raw.slice(0, hash) : raw;
+  if (text.indexOf("\t") >= 0 || text.indexOf("\r") >= 0) text = text.replace(/[\t\r]/g, " ");
+  const fields = text.split(" ");
+  for (let i = 0; i < fields.length; i++) {
+    if (fields[i].length === 0) return fields.filter((f) => f.length > 0);
+  }
+  return fields;
 }
 
 /**
@@ -218,21 +255,21 @@ export function parseTraceLine(
       if (u === undefined) return c.fail("bad number");
       c.end();
       // The driver passes the value to mallopt as an int.
-      const value = Number(BigInt.asIntN(32, neg ? -u : u));
+      const value = Number(BigInt.asIntN(32, BigInt(neg ? -u : u)));
       return { kind: "mallopt", name, param, value, args };
     }
     case "thread": {
       const args = c.rest();
       const tid = c.unsigned();
       c.end();
-      if (tid >= BigInt(MAX_TID)) c.fail("thread id too large");
-      return { kind: "thread", tid: Number(tid), args };
+      if (typeof tid !== "number" || tid >= MAX_TID) return c.fail("thread id too large");
+      return { kind: "thread", tid, args };
     }
     case "join": {
       const args = c.rest();
       const tid = c.unsigned();
       c.end();
-      return { kind: "join", tid: tid >= BigInt(MAX_TID) ? MAX_TID : Number(tid), args };
+      return { kind: "join", tid: typeof tid !== "number" || tid >= MAX_TID ? MAX_TID : tid, args };
     }
     case "sbrk": {
       const args = c.rest();

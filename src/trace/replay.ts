@@ -21,6 +21,7 @@ import {
   parseTraceLine,
   TraceError,
   traceLimits,
+  type TraceNumber,
   type TraceOp,
 } from "./parse.ts";
 
@@ -153,7 +154,8 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   const onThread = <T>(fn: () => T): T => process.runOn(thread(), fn);
   const word = (addr: number) =>
     sizeSz === 8 ? process.memory.read64(addr) : process.memory.read32(addr);
-  const toWord = (v: bigint) => words.fromBigInt(v);
+  const toWord = (v: TraceNumber) =>
+    typeof v === "number" ? (v < 0 ? words.wrap(v) : v) : words.fromBigInt(v);
 
   // --- heap discovery, as the driver's scan_heaps ---------------------------------------
   const heapInfoOk = (a: number, vmaEnd: number): boolean => {
@@ -308,7 +310,7 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
         checkSlotLive(op.oldSlot, line);
         const old = op.oldSlot >= 0 ? slots[op.oldSlot] : 0;
         const p = onThread(() => heap.realloc(old, toWord(op.size)));
-        if (op.oldSlot >= 0 && (p !== 0 || op.size === 0n)) {
+        if (op.oldSlot >= 0 && (p !== 0 || op.size === 0)) {
           slotLive[op.oldSlot] = 0;
           slots[op.oldSlot] = 0;
         }

@@ -19,7 +19,7 @@ Deno.test("comments, tabs and carriage returns are ignored as the oracle ignores
   assert.deepEqual(parseTraceLine("malloc\t3 0x20 # hi\r", 1, L64), {
     kind: "malloc",
     slot: 3,
-    size: 32n,
+    size: 32,
   });
 });
 
