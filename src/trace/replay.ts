@@ -143,6 +143,8 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   const slotLive = new Uint8Array(MAX_SLOTS);
   const slotAddr = new Uint8Array(MAX_SLOTS);
   const threads = new Map<number, Thread>();
+  // Slots whose chunk was mmapped when it was returned: the only ones `maps` can list.
+  const mmapSlots = new Set<number>();
   let cur = 0;
   const heaps: KnownHeap[] = [];
   let nextHeapNum = 1;
@@ -208,12 +210,15 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
 
   const reportPtr = (line: number, name: string, id: number, p: number) => {
     if (p === 0) {
+      mmapSlots.delete(id);
       emit(`${line} ${name} ${id} null - -`);
       return;
     }
     const sz = word(p - sizeSz);
     const flags = sz < 0 ? Number(words.toBigInt(sz) & 7n) : sz % 8;
     let where: string;
+    if (flags & 2) mmapSlots.add(id);
+    else mmapSlots.delete(id);
     if (flags & 2) {
       where = `mmap ${hex(p % 4096)}`;
     } else if (flags & 4) {
@@ -247,7 +252,7 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
         if (s < e) emit(vmaLine(`heap${h.num}`, r.perms, e - s));
       }
     }
-    for (let id = 0; id < MAX_SLOTS; id++) {
+    for (const id of [...mmapSlots].sort((a, b) => a - b)) {
       if (!slotLive[id] || slots[id] === 0) continue;
       const p = slots[id];
       const sz = word(p - sizeSz);
