@@ -15,7 +15,7 @@ import type { Process } from "../kernel/process.ts";
 import { Chart } from "./chart.ts";
 import { formatBytes, hex } from "./format.ts";
 import { type MapsSnapshot, snapshotMaps } from "./maps_snapshot.ts";
-import { REGION_CATEGORIES, type RegionCategory } from "./region_kind.ts";
+import { type MapsRow, REGION_CATEGORIES, type RegionCategory } from "./region_kind.ts";
 
 /** Options of {@linkcode addressSpaceChart}. */
 export interface AddressSpaceChartOptions {
@@ -76,9 +76,13 @@ export interface AddressSpaceDatum {
   readonly category: RegionCategory;
 }
 
-function shortName(name: string, category: RegionCategory): string {
-  if (name.startsWith("/")) return name.slice(name.lastIndexOf("/") + 1);
-  return name || category;
+/** The text on a wide bar: `binary r-xp`, `libc.so.6 r-xp`, `[heap] 132 KiB`, `mmap 2 MiB`. */
+function tagText(row: MapsRow, category: RegionCategory): string {
+  if (row.name.startsWith("/")) {
+    const who = category === "binary" ? "binary" : row.name.slice(row.name.lastIndexOf("/") + 1);
+    return `${who} ${row.perms}`;
+  }
+  return `${row.name || category} ${formatBytes(row.end - row.start)}`;
 }
 
 /**
@@ -124,9 +128,7 @@ export function addressSpaceData(
         name: row.name,
         what: kind.label,
         category: kind.category,
-        tag: wide
-          ? `${shortName(row.name, kind.category)} ${formatBytes(row.end - row.start)}`
-          : "",
+        tag: wide ? tagText(row, kind.category) : "",
         middle: (row.start + drawEnd) / 2,
       });
     }

@@ -150,7 +150,13 @@ function describe(spec: VegaLiteSpec): string {
   const markType = typeof mark === "string"
     ? mark
     : (mark as { type?: string } | undefined)?.type ??
-      (spec.layer ? "layered" : spec.hconcat || spec.vconcat || spec.concat ? "concat" : "chart");
+      (spec.layer
+        ? "layered"
+        : spec.facet
+        ? "faceted"
+        : spec.hconcat || spec.vconcat || spec.concat
+        ? "concat"
+        : "chart");
   const title = typeof spec.title === "string" ? ` "${spec.title}"` : "";
   parts.push(`${markType} chart${title}`);
   const values = (spec.data as { values?: unknown } | undefined)?.values;

@@ -29,8 +29,11 @@ export function escapeHtml(text: string): string {
   );
 }
 
-/** How a table row is marked: unchanged, or one of the changes a diff reports. */
-export type RowMark = "same" | "new" | "changed" | "removed";
+/**
+ * How a table row is marked: unchanged, or one of the changes a diff reports (`absent`: red like
+ * `removed`, but not struck through — a line one side of a comparison lacks).
+ */
+export type RowMark = "same" | "new" | "changed" | "removed" | "absent";
 
 /** Background colours of marked rows (GitHub's diff palette, readable in light and dark). */
 export const ROW_COLORS: Readonly<Record<RowMark, string>> = {
@@ -38,30 +41,36 @@ export const ROW_COLORS: Readonly<Record<RowMark, string>> = {
   new: "#dafbe1",
   changed: "#fff1c2",
   removed: "#ffebe9",
+  absent: "#ffebe9",
 };
 
 /** The class every heaplab table carries; {@linkcode TABLE_CSS} styles it. */
 export const TABLE_CLASS = "heaplab-table";
 
 /**
- * The style sheet of heaplab tables: compact, monospace, left-aligned (Jupyter right-aligns
- * table cells by default). Sent with every table; where a viewer strips `<style>` (an untrusted
+ * The style sheet of heaplab tables: compact, monospace, left-aligned. Jupyter right-aligns table
+ * cells with `:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`, so the selectors repeat the
+ * class to weigh more. Sent with every table; where a viewer strips `<style>` (an untrusted
  * notebook in JupyterLab), the table keeps Jupyter's own look and the inline row colours.
  */
-export const TABLE_CSS = `table.${TABLE_CLASS}{border-collapse:collapse;margin:0 0 6px 0;` +
-  "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}" +
-  `table.${TABLE_CLASS} th,table.${TABLE_CLASS} td{padding:1px 8px;text-align:left;` +
-  "white-space:nowrap;border-bottom:1px solid #d0d7de}" +
-  `table.${TABLE_CLASS} td.num,table.${TABLE_CLASS} th.num{text-align:right}` +
-  `table.${TABLE_CLASS} caption{caption-side:top;text-align:left;font-family:sans-serif;` +
-  "font-size:13px;padding:2px 0 4px 0}";
+export const TABLE_CSS: string = (() => {
+  const t = `table.${TABLE_CLASS}.${TABLE_CLASS}`;
+  return `${t}{border-collapse:collapse;margin:0 0 6px 0;` +
+    "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}" +
+    `${t} th,${t} td{padding:1px 8px;text-align:left;white-space:nowrap;` +
+    "border-bottom:1px solid #d0d7de}" +
+    `${t} td.num,${t} th.num{text-align:right}` +
+    `${t} caption{caption-side:top;text-align:left;font-family:sans-serif;font-size:13px;` +
+    "padding:2px 0 4px 0}";
+})();
 
 /** The inline style of a row with the given mark. */
 export function rowStyle(mark: RowMark): string {
   const color = ROW_COLORS[mark];
   if (!color) return "";
   // A dark text colour too: on a light background, a dark theme's light text would not show.
-  return `background:${color};color:${mark === "removed" ? "#82071e" : "#1f2328"}` +
+  const red = mark === "removed" || mark === "absent";
+  return `background:${color};color:${red ? "#82071e" : "#1f2328"}` +
     (mark === "removed" ? ";text-decoration:line-through" : "");
 }
 
@@ -89,6 +98,8 @@ export interface HtmlRow {
 export interface HtmlTableOptions {
   /** Caption above the table (plain text, escaped). */
   readonly caption?: string;
+  /** A second, smaller caption line in monospace (plain text, escaped). */
+  readonly captionNote?: string;
   /** Columns whose cells are right-aligned (numbers). */
   readonly rightAligned?: readonly number[];
   /** A `class` for the table element. */
@@ -133,7 +144,14 @@ export function htmlTable(
 ): string {
   const right = new Set(options.rightAligned ?? []);
   const cls = [TABLE_CLASS, ...(options.className ? [options.className] : [])].join(" ");
-  const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : "";
+  const note = options.captionNote
+    ? `<br><span style="font-family:ui-monospace,monospace;font-size:12px;color:#57606a">${
+      escapeHtml(options.captionNote)
+    }</span>`
+    : "";
+  const caption = options.caption || note
+    ? `<caption>${escapeHtml(options.caption ?? "")}${note}</caption>`
+    : "";
   const head = `<thead><tr>${
     header.map((h, i) => cellHtml("th", h, right.has(i))).join("")
   }</tr></thead>`;

@@ -1,7 +1,7 @@
 /**
- * Two /proc/PID/maps texts side by side — typically a real process's and the simulated one's
- * after the same calls — with identical lines plain, differing lines amber (the differing columns
- * highlighted) and lines only one side has in red or green. Lines are aligned by their longest
+ * Two /proc/PID/maps texts compared line by line — typically a real process's and the simulated
+ * one's after the same calls: identical lines shown once, differing lines shown from both sides in
+ * amber with the differing columns highlighted, lines only one side has in red or green. Lines are aligned by their longest
  * common subsequence, so one extra region does not make every later line differ.
  *
  * @module
@@ -162,28 +162,42 @@ export class MapsComparison {
     return `${head}${this.identicalCount} of ${this.lines.length} lines identical`;
   }
 
-  /** The two texts side by side as an HTML table. */
+  /**
+   * The comparison as an HTML table, one maps line a row: an identical line once, a differing
+   * line twice (real above simulated, the differing columns highlighted), a line only one side
+   * has in red (left only) or green (right only).
+   */
   toHtml(): string {
-    const marks = {
-      "identical": "same",
-      "different": "changed",
-      "only-left": "removed",
-      "only-right": "new",
-    } as const;
-    const signs = { "identical": "=", "different": "≠", "only-left": "−", "only-right": "+" };
-    const rows: HtmlRow[] = this.lines.map((l) => ({
-      mark: l.status === "only-left" ? "same" : marks[l.status],
-      cells: [
-        signs[l.status],
-        l.status === "different"
-          ? { text: l.left!, html: highlightFields(l.left!, l.right!) }
-          : { text: l.left ?? "", style: l.status === "only-left" ? "background:#ffebe9" : "" },
-        l.status === "different"
-          ? { text: l.right!, html: highlightFields(l.right!, l.left!) }
-          : { text: l.right ?? "" },
-      ],
-    }));
-    return htmlTable(["", this.labels[0], this.labels[1]], rows, {
+    const [left, right] = this.labels;
+    const pre = "white-space:pre";
+    const rows: HtmlRow[] = [];
+    for (const l of this.lines) {
+      if (l.status === "identical") {
+        rows.push({ cells: ["=", "both", { text: l.left!, style: pre }] });
+      } else if (l.status === "different") {
+        rows.push({
+          mark: "changed",
+          cells: ["≠", left, {
+            text: l.left!,
+            html: highlightFields(l.left!, l.right!),
+            style: pre,
+          }],
+        });
+        rows.push({
+          mark: "changed",
+          cells: ["≠", right, {
+            text: l.right!,
+            html: highlightFields(l.right!, l.left!),
+            style: pre,
+          }],
+        });
+      } else if (l.status === "only-left") {
+        rows.push({ mark: "absent", cells: ["−", `${left} only`, { text: l.left!, style: pre }] });
+      } else {
+        rows.push({ mark: "new", cells: ["+", `${right} only`, { text: l.right!, style: pre }] });
+      }
+    }
+    return htmlTable(["", "", "maps line"], rows, {
       caption: this.summary(),
       className: "heaplab-maps-compare",
     });

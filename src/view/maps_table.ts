@@ -11,7 +11,7 @@
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import type { Process } from "../kernel/process.ts";
 import { formatBytes, hex } from "./format.ts";
-import { escapeHtml, type HtmlRow, htmlTable, type RowMark } from "./html.ts";
+import { type HtmlRow, htmlTable, type RowMark } from "./html.ts";
 import { diffMaps, type MapsChange, type MapsChangeKind, summarizeChanges } from "./maps_diff.ts";
 import { type MapsSnapshot, snapshotMaps } from "./maps_snapshot.ts";
 import { describeRegions } from "./region_kind.ts";
@@ -110,6 +110,7 @@ export class MapsTable {
     const oldKinds = this.previous
       ? new Map(this.previous.rows.map((r, i) => [r, this.previous!.kinds[i]]))
       : new Map();
+    const diffed = this.previous !== undefined;
     const rows: HtmlRow[] = this.changes.map((c) => {
       const r = c.row;
       const kind = kindOf.get(r) ?? oldKinds.get(r) ?? describeRegions([r])[0];
@@ -119,28 +120,26 @@ export class MapsTable {
           address(r.start),
           address(r.end),
           { text: formatBytes(r.end - r.start), title: `${hex(r.end - r.start)} bytes` },
+          ...(diffed ? [c.note] : []),
           r.perms,
           address(r.offset),
           r.dev,
           String(r.inode),
           r.name,
           kind.label,
-          c.note,
         ],
       };
     });
-    const header = ["start", "end", "size", "perms", "offset", "dev", "inode", "name"];
-    const table = htmlTable([...header, "what it is", "change"], rows, {
+    // The change goes next to the size, where it is seen first; without a previous listing
+    // there is no change column.
+    const header = ["start", "end", "size", ...(diffed ? ["change"] : []), "perms", "offset"];
+    const table = htmlTable([...header, "dev", "inode", "name", "what it is"], rows, {
       caption: this.caption(),
-      rightAligned: [2, 6],
+      captionNote: this.note,
+      rightAligned: [2, diffed ? 7 : 6],
       className: "heaplab-maps",
     });
-    const note = this.note
-      ? `<div style="font-family:ui-monospace,monospace;font-size:12px;color:#57606a">${
-        escapeHtml(this.note)
-      }</div>`
-      : "";
-    return `<div class="heaplab-maps-view">${note}${table}</div>`;
+    return `<div class="heaplab-maps-view">${table}</div>`;
   }
 
   /** Exactly the /proc/PID/maps text. */

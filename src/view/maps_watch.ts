@@ -10,7 +10,9 @@
 import { formatSyscall } from "../kernel/syscall_log.ts";
 import type { Process } from "../kernel/process.ts";
 import { breakChart, type BreakChartOptions, type BreakStep, breakStep } from "./break_chart.ts";
-import type { Chart } from "./chart.ts";
+import { type Chart, JUPYTER_DISPLAY } from "./chart.ts";
+import { type DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
+import { formatBytes, hex } from "./format.ts";
 import { type MapsSnapshot, snapshotMaps } from "./maps_snapshot.ts";
 import { MapsTable } from "./maps_table.ts";
 import { type SyscallTable, syscallTable } from "./syscall_table.ts";
@@ -80,16 +82,42 @@ export class MapsWatch {
   }
 
   /**
-   * Ends a step without showing it (for the break chart).
+   * Ends a step without showing its maps (for the break chart).
    *
    * @param label What the step did.
-   * @returns The step's break and sizes.
+   * @returns The watch, which displays as the table of its steps.
    */
-  record(label: string): BreakStep {
+  record(label: string): this {
     this.#last = snapshotMaps(this.process, label);
-    const step = breakStep(this.process, label, this.#steps.length);
-    this.#steps.push(step);
-    return step;
+    this.#steps.push(breakStep(this.process, label, this.#steps.length));
+    return this;
+  }
+
+  /** The steps so far as a table: the break, the heap's size and the mmapped bytes. */
+  stepTable(): DataTable {
+    return dataTable(
+      this.#steps.map((s) => ({
+        step: s.step,
+        what: s.label,
+        break: hex(s.brk),
+        "heap (brk − start_brk)": formatBytes(s.heapSize),
+        "anonymous mmaps": formatBytes(s.mmapBytes),
+      })),
+    );
+  }
+
+  /** The steps as text. */
+  toString(): string {
+    return this.stepTable().toString();
+  }
+
+  /**
+   * The media bundle Deno's Jupyter kernel displays: the table of steps.
+   *
+   * @returns The table as HTML and text.
+   */
+  [JUPYTER_DISPLAY](): DataTableBundle {
+    return this.stepTable()[JUPYTER_DISPLAY]();
   }
 
   /** Every system call since the watch began. */
