@@ -24,6 +24,8 @@ export interface ToolchainInfo {
   readonly machine?: string;
   /** The kernel release (`uname -r`). */
   readonly kernel?: string;
+  /** The C library's version, e.g. `2.36` (`getconf GNU_LIBC_VERSION`). */
+  readonly glibc?: string;
 }
 
 async function which(name: string): Promise<string | undefined> {
@@ -79,6 +81,8 @@ export class Toolchain implements ToolchainInfo {
   readonly machine?: string;
   /** The kernel release. */
   readonly kernel?: string;
+  /** The C library's version, e.g. `2.36`. */
+  readonly glibc?: string;
 
   /**
    * Records what was found.
@@ -115,8 +119,9 @@ export class Toolchain implements ToolchainInfo {
   toString(): string {
     const reason = this.skipReason();
     if (reason) return `Skipped: ${reason}`;
+    const libc = this.glibc ? `, glibc ${this.glibc}` : "";
     return `${this.gccVersion} at ${this.gcc}; running with ASLR off: setarch ${this.machine} -R ` +
-      `(Linux ${this.kernel}, ${this.machine})`;
+      `(Linux ${this.kernel}, ${this.machine}${libc})`;
   }
 
   /**
@@ -144,7 +149,10 @@ export async function findToolchain(): Promise<Toolchain> {
   const version = gcc ? (await output(gcc, ["--version"])).stdout.split("\n")[0] : undefined;
   const machine = uname ? (await output(uname, ["-m"])).stdout.trim() || undefined : undefined;
   const kernel = uname ? (await output(uname, ["-r"])).stdout.trim() || undefined : undefined;
-  return new Toolchain({ gcc, gccVersion: version, setarch, machine, kernel });
+  const getconf = await which("getconf");
+  const libc = getconf ? (await output(getconf, ["GNU_LIBC_VERSION"])).stdout : "";
+  const glibc = /^glibc (\S+)/.exec(libc)?.[1];
+  return new Toolchain({ gcc, gccVersion: version, setarch, machine, kernel, glibc });
 }
 
 /** The maps a program printed at one step. */

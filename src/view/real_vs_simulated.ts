@@ -13,8 +13,12 @@
  */
 
 import { parseMaps } from "../kernel/maps.ts";
+import { Allocator } from "../malloc/allocator.ts";
 import { Process } from "../kernel/process.ts";
-import { JUPYTER_DISPLAY } from "./chart.ts";
+import { addressSpaceChart } from "./address_space_chart.ts";
+import { type Chart, JUPYTER_DISPLAY } from "./chart.ts";
+import { type MapsSnapshot, snapshotFromText } from "./maps_snapshot.ts";
+import { MapsTable } from "./maps_table.ts";
 import { dataTable } from "./data_table.ts";
 import { hex } from "./format.ts";
 import { compareMaps, type MapsComparison } from "./maps_compare.ts";
@@ -27,6 +31,11 @@ export interface SimulateFromMapsOptions {
   readonly arch?: "x86_64" | "i386";
   /** The program break, when the program printed it (default: the end of `[heap]`). */
   readonly brk?: number;
+  /**
+   * Re-create a `[heap]` the maps show with one `brk` (default true). Without, the break stays at
+   * the heap's start and the heap is left out, for an allocator to make it again.
+   */
+  readonly recreateHeap?: boolean;
 }
 
 /**
@@ -60,7 +69,7 @@ export function simulateFromMaps(maps: string, options: SimulateFromMapsOptions 
       initialMaps: `# initial break ${hex(heap.start)}\n${rest}`,
       arch,
     });
-    proc.sys.brk(options.brk ?? heap.end);
+    if (options.recreateHeap ?? true) proc.sys.brk(options.brk ?? heap.end);
     return proc;
   }
   let brk = options.brk;
@@ -72,6 +81,24 @@ export function simulateFromMaps(maps: string, options: SimulateFromMapsOptions 
   }
   return new Process({ initialMaps: `# initial break ${hex(brk)}\n${maps}`, arch });
 }
+
+/** Options of {@linkcode RealVsSimulated}. */
+export interface RealVsSimulatedOptions {
+  /** The program break, when the program printed it. */
+  readonly brk?: number;
+  /**
+   * Simulate this glibc version's allocator (e.g. the machine's, `Toolchain.glibc`):
+   * the simulated process starts without the real `[heap]`, and glibc's first printf makes it.
+   */
+  readonly glibc?: string;
+}
+
+/** Stands in for the allocator of a pair made without `glibc`: any use says so. */
+const NO_ALLOCATOR = new Proxy({}, {
+  get() {
+    throw new Error("This real-vs-simulated pair has no allocator: make it with { glibc }");
+  },
+}) as Allocator;
 
 /** One compared step. */
 export interface ComparedStep {
@@ -90,19 +117,39 @@ export class RealVsSimulated {
   readonly run: RealRun | Notice;
   /** The simulated process (none without a real run). */
   readonly simulated?: Process;
+  /** The simulated glibc allocator, when the pair was made with a glibc version. */
+  readonly allocator?: Allocator;
   #steps: ComparedStep[] = [];
+  #snapshots: MapsSnapshot[] | undefined;
+  #problem: Notice | undefined;
 
   /**
    * Pairs a real run with a simulated process started from its first maps.
    *
    * @param run The real run, or a skipped notice.
-   * @param options The break, when the program printed it.
+   * @param options The break, when the program printed it; the glibc version to simulate.
    */
-  constructor(run: RealRun | Notice, options: { brk?: number } = {}) {
+  constructor(run: RealRun | Notice, options: RealVsSimulatedOptions = {}) {
     this.run = run;
-    if (!(run instanceof Notice) && run.dumps.length > 0) {
-      this.simulated = simulateFromMaps(run.dumps[0].maps, { arch: run.arch, brk: options.brk });
+    if (run instanceof Notice || run.dumps.length === 0) return;
+    const first = run.dumps[0].maps;
+    if (options.glibc === undefined) {
+      this.simulated = simulateFromMaps(first, { arch: run.arch, brk: options.brk });
+      return;
     }
+    // The heap glibc made for stdout's buffer is made again, by the simulated glibc.
+    const process = simulateFromMaps(first, { arch: run.arch, recreateHeap: false });
+    try {
+      this.allocator = new Allocator(process, { glibc: options.glibc });
+    } catch (error) {
+      this.#problem = new Notice(
+        `this machine's glibc is not simulated: ${(error as Error).message}`,
+        "skipped",
+      );
+      return;
+    }
+    if (/\[heap\]/.test(first)) this.allocator.printf({ stdout: "pipe" });
+    this.simulated = process;
   }
 
   /** The steps compared so far. */
@@ -112,6 +159,7 @@ export class RealVsSimulated {
 
   #skip(): Notice | undefined {
     if (this.run instanceof Notice) return this.run;
+    if (this.#problem) return this.#problem;
     if (!this.simulated) return new Notice("the real program printed no maps", "skipped");
     if (this.#steps.length >= this.run.dumps.length) {
       return new Notice(`the real program printed only ${this.run.dumps.length} maps`, "skipped");
@@ -123,14 +171,15 @@ export class RealVsSimulated {
    * Makes the program's next calls on the simulated process and compares its maps with the real
    * program's maps at that step.
    *
-   * @param calls What the program did before printing the next maps.
+   * @param calls What the program did before printing the next maps, given the simulated
+   *   process and its allocator (which throws when used on a pair made without `glibc`).
    * @returns The comparison, or a skipped notice.
    */
-  step(calls: (process: Process) => unknown): MapsComparison | Notice {
+  step(calls: (process: Process, allocator: Allocator) => unknown): MapsComparison | Notice {
     const skip = this.#skip();
     if (skip) return skip;
     const run = this.run as RealRun;
-    calls(this.simulated!);
+    calls(this.simulated!, this.allocator ?? NO_ALLOCATOR);
     const dump = run.dumps[this.#steps.length];
     const comparison = compareMaps(dump.maps, this.simulated!.maps(), {
       labels: [`real ${run.program}`, "simulated"],
@@ -140,9 +189,66 @@ export class RealVsSimulated {
     return comparison;
   }
 
+  /**
+   * The real program's maps at one step, as a table marked with the changes since the step
+   * before.
+   *
+   * @param index The step, from 0.
+   * @returns The table, or a skipped notice.
+   */
+  realTable(index: number): MapsTable | Notice {
+    const snapshots = this.#realSnapshots();
+    if (snapshots instanceof Notice) return snapshots;
+    if (index >= snapshots.length) {
+      return new Notice(`the real program printed only ${snapshots.length} maps`, "skipped");
+    }
+    return new MapsTable(snapshots[index], { previous: snapshots[index - 1] });
+  }
+
+  /**
+   * The real program's address space at one step, as a chart.
+   *
+   * @param index The step, from 0.
+   * @returns The chart, or a skipped notice.
+   */
+  realChart(index: number): Chart | Notice {
+    const snapshots = this.#realSnapshots();
+    if (snapshots instanceof Notice) return snapshots;
+    if (index >= snapshots.length) {
+      return new Notice(`the real program printed only ${snapshots.length} maps`, "skipped");
+    }
+    const run = this.run as RealRun;
+    return addressSpaceChart(snapshots[index], {
+      title: `The real ${run.program} (${run.arch}): ${snapshots[index].label}`,
+    });
+  }
+
+  /**
+   * The first line the real program printed that starts with `prefix`.
+   *
+   * @param prefix The start of the line, e.g. `mmap returned`.
+   * @returns The line, or a note that there is no real run or no such line.
+   */
+  printedLine(prefix: string): string {
+    if (this.run instanceof Notice) return "(no real run)";
+    return this.run.printed.find((l) => l.startsWith(prefix)) ?? `(no line "${prefix}…")`;
+  }
+
+  #realSnapshots(): MapsSnapshot[] | Notice {
+    if (this.run instanceof Notice) return this.run;
+    if (!this.#snapshots) {
+      const dumps = this.run.dumps;
+      this.#snapshots = dumps.map((d) =>
+        snapshotFromText(d.maps, { label: d.label, initial: dumps[0].maps })
+      );
+    }
+    return this.#snapshots;
+  }
+
   /** A table: each step and how many of its lines are identical. */
   summary(): ReturnType<typeof dataTable> | Notice {
     if (this.run instanceof Notice) return this.run;
+    if (this.#problem) return this.#problem;
     return dataTable(
       this.#steps.map((s, i) => ({
         step: i + 1,
@@ -173,12 +279,12 @@ export class RealVsSimulated {
  * Runs an example program for real and starts its simulated replay.
  *
  * @param program `sbrk`, `mmap`, …
- * @param options Toolchain, architecture, sources; and the break, if known.
+ * @param options Toolchain, architecture, sources; the break, if known; the glibc to simulate.
  * @returns The pair; skipped (with the reason) when the program cannot be built or run.
  */
 export async function realVsSimulated(
   program: string,
-  options: RealRunOptions & { brk?: number } = {},
+  options: RealRunOptions & RealVsSimulatedOptions = {},
 ): Promise<RealVsSimulated> {
-  return new RealVsSimulated(await runRealProgram(program, options), { brk: options.brk });
+  return new RealVsSimulated(await runRealProgram(program, options), options);
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { MAP_ANONYMOUS, MAP_PRIVATE, type Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
+import {
+  type Allocator,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  type Process,
+  PROT_READ,
+  PROT_WRITE,
+} from "../../mod.ts";
 import { Notice } from "../../src/view/notice.ts";
 import {
   findToolchain,
@@ -116,4 +123,67 @@ Deno.test({
       assert.ok(!(cmp instanceof Notice) && cmp.identical, String(cmp));
     }
   },
+});
+
+Deno.test("the real run's maps show as tables marked with each step's changes, and as a chart", async () => {
+  const run = recordedRuns("x86_64", "mmap").get("build=pie ASLR=off")!;
+  const pair = new RealVsSimulated(run);
+  const table = pair.realTable(1);
+  assert.ok(!(table instanceof Notice));
+  assert.equal(table.toString(), run.dumps[1].maps);
+  const grown = table.changes.filter((c) => c.change !== "same");
+  assert.deepEqual(grown.map((c) => [c.change, c.row.start, c.delta]), [[
+    "grown",
+    0x7ffff7db0000,
+    132 * 1024,
+  ]]);
+  assert.ok(pair.realTable(3) instanceof Notice);
+  const chart = pair.realChart(1);
+  assert.ok(!(chart instanceof Notice));
+  await chart.toSvg();
+  assert.equal(pair.printedLine("mmap returned"), "mmap returned 0x7ffff7db0000 (132 KiB)");
+  assert.equal(pair.printedLine("nothing like this"), '(no line "nothing like this…")');
+});
+
+for (const arch of ["x86_64", "i386"] as const) {
+  Deno.test(`the recorded ${arch} mthread run replays identically with the simulated glibc 2.36`, () => {
+    const run = recordedRuns(arch, "mthread").get("build=pie ASLR=off")!;
+    const pair = new RealVsSimulated(run, { glibc: "2.36" });
+    const threads: ReturnType<Process["pthreadCreate"]>[] = [];
+    let main = 0, other = 0;
+    const steps = [
+      () => {},
+      (_: Process, heap: Allocator) => {
+        main = heap.malloc(1000);
+      },
+      (_: Process, heap: Allocator) => heap.free(main),
+      (p: Process) => threads.push(p.pthreadCreate()),
+      (p: Process, heap: Allocator) =>
+        p.runOn(threads[0], () => {
+          other = heap.malloc(1000);
+        }),
+      (p: Process, heap: Allocator) => p.runOn(threads[0], () => heap.free(other)),
+    ];
+    for (const step of steps) {
+      const cmp = pair.step(step);
+      assert.ok(!(cmp instanceof Notice) && cmp.identical, String(cmp));
+    }
+    const printed = run.printed.join("\n");
+    assert.ok(printed.includes(`malloc(1000) = 0x${main.toString(16)}, sbrk(0)`), printed);
+    assert.ok(printed.includes(`malloc(1000) = 0x${other.toString(16)})`), printed);
+  });
+}
+
+Deno.test("a glibc version heaplab does not simulate skips the replay with the reason", () => {
+  const run = recordedRuns("x86_64", "mthread").get("build=pie ASLR=off")!;
+  const pair = new RealVsSimulated(run, { glibc: "1.0" });
+  const skipped = pair.step(() => assert.fail("must not run"));
+  assert.ok(skipped instanceof Notice);
+  assert.match(String(skipped), /^Skipped: this machine's glibc is not simulated: Unknown glibc/);
+});
+
+Deno.test("a pair made without glibc says so when a step uses the allocator", () => {
+  const run = recordedRuns("x86_64", "sbrk").get("build=pie ASLR=off")!;
+  const pair = new RealVsSimulated(run);
+  assert.throws(() => pair.step((_, heap) => heap.malloc(1)), /make it with \{ glibc \}/);
 });
