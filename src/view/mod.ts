@@ -75,6 +75,7 @@ export {
   type ComparedStep,
   RealVsSimulated,
   realVsSimulated,
+  type RealVsSimulatedOptions,
   simulateFromMaps,
   type SimulateFromMapsOptions,
 } from "./real_vs_simulated.ts";
