@@ -1,0 +1,417 @@
+/**
+ * The chunks of the heap, one row each, as pwndbg's `heap` and `vis_heap_chunks` show them: the
+ * chunk's address, its size and flag bits (PREV_INUSE, IS_MMAPPED, NON_MAIN_ARENA), what it is
+ * (in use, free in a bin, cached in a tcache or a fastbin, top), the bin that holds a free chunk
+ * with the links stored in it, and the first bytes of its user data. Rows are coloured by state
+ * in Jupyter; as text it is an aligned table.
+ *
+ * Everything is read from simulated memory through the allocator's inspection calls, never from a
+ * shadow copy, so a corrupted heap shows as it is.
+ *
+ * @module
+ */
+
+import type { Allocator } from "../malloc/allocator.ts";
+import type { ChunkState } from "../malloc/inspect.ts";
+import { JUPYTER_DISPLAY } from "./chart.ts";
+import { formatTable, hex } from "./format.ts";
+import { escapeHtml, type HtmlCell, htmlTable } from "./html.ts";
+
+/** What a row of a {@linkcode HeapView} is: an arena chunk's state, or a chunk of its own mapping. */
+export type HeapRowState = ChunkState | "mmapped";
+
+/** Background colours of the chunk states (light, readable in dark themes with dark text). */
+export const CHUNK_STATE_COLORS: Readonly<Record<HeapRowState, string>> = {
+  "in use": "#ddf4ff",
+  free: "#dafbe1",
+  tcache: "#fbefff",
+  fastbin: "#fff1e5",
+  top: "#eaeef2",
+  fencepost: "#eaeef2",
+  mmapped: "#fff8c5",
+};
+
+/** One chunk as the view shows it. */
+export interface HeapRow {
+  /** Which arena the chunk belongs to (`main_arena`, `arena 0x7ffff0000030`), or `mmapped`. */
+  readonly arena: string;
+  /** Chunk address. */
+  readonly address: number;
+  /** User pointer (what malloc returned for it). */
+  readonly mem: number;
+  /** Size without the flag bits. */
+  readonly size: number;
+  /** The raw size word. */
+  readonly sizeField: number;
+  /** Names of the flag bits set: `PREV_INUSE`, `IS_MMAPPED`, `NON_MAIN_ARENA`. */
+  readonly flags: readonly string[];
+  /** What the chunk is. */
+  readonly state: HeapRowState;
+  /** The bin holding a free or cached chunk (`tcache 0x20 (tid 1234)`, `unsorted`, …). */
+  readonly bin?: string;
+  /** The links stored in a free chunk (`next 0x…`, `fd 0x… bk 0x…`), demangled, with what memory holds. */
+  readonly links?: string;
+  /** The first bytes of user data (empty when unreadable or for top). */
+  readonly data: Uint8Array;
+  /** The row was asked to be marked (e.g. the chunk the last call returned). */
+  readonly marked: boolean;
+}
+
+/** Options of {@linkcode heapView}. */
+export interface HeapViewOptions {
+  /** One arena (its malloc_state address), or `all` (default): every arena, main first. */
+  readonly arena?: number | "all";
+  /** Bytes of user data shown per chunk (default 16). */
+  readonly bytes?: number;
+  /** Show the mmapped chunks after the arenas' (default true). */
+  readonly mmapped?: boolean;
+  /** Chunk or user addresses whose rows are marked with an arrow. */
+  readonly mark?: readonly number[];
+  /** Caption (default: the glibc version and the number of chunks). */
+  readonly title?: string;
+}
+
+/** What Deno's Jupyter kernel shows for a {@linkcode HeapView}. */
+export interface HeapViewBundle {
+  /** The coloured table. */
+  "text/html": string;
+  /** The table as aligned text. */
+  "text/plain": string;
+}
+
+/**
+ * How views name an arena: `main_arena`, or `arena 0x…` with its heaps' numbers.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "../kernel/process.ts";
+ * import { Allocator } from "../malloc/allocator.ts";
+ * import { arenaLabel } from "./heap_view.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * assert.equal(arenaLabel(heap, heap.mainArena), "main_arena");
+ * ```
+ *
+ * @param allocator The allocator.
+ * @param arena The arena's malloc_state address.
+ * @returns Its name.
+ */
+export function arenaLabel(allocator: Allocator, arena: number): string {
+  if (arena === allocator.mainArena) return "main_arena";
+  const heaps = allocator.heaps().filter((h) => h.arena === arena && h.alive);
+  const numbers = heaps.map((h) => h.number).join(", ");
+  return `arena ${hex(arena)}` + (numbers ? ` (heap ${numbers})` : "");
+}
+
+/** Names of the flag bits set in a size word. */
+export function flagNames(sizeField: number): string[] {
+  const low = sizeField & 7;
+  const names: string[] = [];
+  if (low & 1) names.push("PREV_INUSE");
+  if (low & 2) names.push("IS_MMAPPED");
+  if (low & 4) names.push("NON_MAIN_ARENA");
+  return names;
+}
+
+/**
+ * Runs an inspection call, or gives a fallback when it faults: inspecting a heap whose memory a
+ * program unmapped (a break lowered into the heap, a corrupted pointer) can touch unmapped pages.
+ *
+ * @param inspect The inspection.
+ * @param fallback What to give when it throws.
+ * @returns The inspection's result or the fallback.
+ */
+export function inspectOr<T>(inspect: () => T, fallback: T): T {
+  try {
+    return inspect();
+  } catch {
+    return fallback;
+  }
+}
+
+/** Reads bytes without faulting: an unreadable range gives an empty array. */
+export function peekBytes(allocator: Allocator, address: number, length: number): Uint8Array {
+  try {
+    return allocator.process.memory.readBytes(address, length);
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+/** Reads a word without faulting (undefined when unreadable). */
+export function peekWord(allocator: Allocator, address: number): number | undefined {
+  try {
+    return allocator.context.chunks.word(address);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A word as hex, negative words (x86_64 values at or above 2^63) as their unsigned hex. */
+export function wordText(allocator: Allocator, value: number): string {
+  if (value >= 0) return hex(value);
+  const bits = BigInt(allocator.profile.sizeSz * 8);
+  return hex((1n << bits) + BigInt(value));
+}
+
+/**
+ * The stored and the real value of a singly linked pointer (tcache `next`, fastbin `fd`) at
+ * `position`: with safe-linking (glibc 2.32+) memory holds `(position >> 12) ^ pointer`.
+ *
+ * @param allocator The allocator.
+ * @param position Where the pointer is stored (the chunk's user pointer).
+ * @returns The stored word and the pointer it stands for, or undefined when unreadable.
+ */
+export function singleLink(
+  allocator: Allocator,
+  position: number,
+): { stored: number; pointer: number } | undefined {
+  const stored = peekWord(allocator, position);
+  if (stored === undefined) return undefined;
+  return { stored, pointer: allocator.context.chunks.protect(position, stored) };
+}
+
+/**
+ * A pointer as views print it: hex, or the bin it stands for when it points at a bin header in
+ * an arena (`&main_arena.bins[unsorted]`): the first and last free chunk of a bin link to it.
+ *
+ * @param allocator The allocator.
+ * @param pointer The pointer.
+ * @returns Its text.
+ */
+export function pointerText(allocator: Allocator, pointer: number): string {
+  const m = allocator.context;
+  for (const a of allocator.arenas()) {
+    const i = m.arenas.binIndexOf(a.address, pointer);
+    if (i >= 1) {
+      const name = a.address === allocator.mainArena ? "main_arena" : `arena ${hex(a.address)}`;
+      return `${m.bins.binName(i)} head (${name})`;
+    }
+  }
+  return wordText(allocator, pointer);
+}
+
+function linksOf(allocator: Allocator, state: HeapRowState, address: number, mem: number) {
+  const w = (v: number) => wordText(allocator, v);
+  if (state === "tcache" || state === "fastbin") {
+    const link = singleLink(allocator, mem);
+    if (!link) return undefined;
+    const name = state === "tcache" ? "next" : "fd";
+    return link.stored === link.pointer
+      ? `${name} ${w(link.pointer)}`
+      : `${name} ${w(link.pointer)} (stored ${w(link.stored)})`;
+  }
+  if (state === "free") {
+    const size = allocator.profile.sizeSz;
+    const fd = peekWord(allocator, address + 2 * size);
+    const bk = peekWord(allocator, address + 3 * size);
+    if (fd === undefined || bk === undefined) return undefined;
+    return `fd ${pointerText(allocator, fd)} bk ${pointerText(allocator, bk)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The chunks of every arena (or of one) and the mmapped chunks, read now.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "../kernel/process.ts";
+ * import { Allocator } from "../malloc/allocator.ts";
+ * import { heapView } from "./heap_view.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const a = heap.malloc(24);
+ * heap.malloc(24);
+ * heap.free(a);
+ * const view = heapView(heap, { mark: [a] });
+ * assert.deepEqual(view.rows.map((r) => r.state), ["in use", "tcache", "in use", "top"]);
+ * assert.equal(view.rows[1].bin, `tcache 0x20 (tid ${heap.process.mainThread.tid})`);
+ * ```
+ */
+export class HeapView {
+  /** The rows, arena by arena in address order, then the mmapped chunks. */
+  readonly rows: readonly HeapRow[];
+  /** Caption. */
+  readonly title: string;
+  /** Whether fd pointers of tcache and fastbins are mangled (safe-linking). */
+  readonly safeLinking: boolean;
+  readonly #sizeSz: number;
+
+  /**
+   * Makes a view of rows.
+   *
+   * @param rows The chunks.
+   * @param title Caption.
+   * @param options Word size and safe-linking, for the text.
+   */
+  constructor(
+    rows: readonly HeapRow[],
+    title: string,
+    options: { sizeSz: number; safeLinking: boolean },
+  ) {
+    this.rows = rows;
+    this.title = title;
+    this.safeLinking = options.safeLinking;
+    this.#sizeSz = options.sizeSz;
+  }
+
+  /** The rows of one state. */
+  withState(state: HeapRowState): HeapRow[] {
+    return this.rows.filter((r) => r.state === state);
+  }
+
+  /** The row of a chunk (by chunk or user address). */
+  find(address: number): HeapRow | undefined {
+    return this.rows.find((r) => r.address === address || r.mem === address);
+  }
+
+  #cells(r: HeapRow): string[] {
+    const width = this.#sizeSz * 2;
+    return [
+      r.marked ? "▶" : "",
+      r.arena,
+      hex(r.address, width),
+      hex(r.size),
+      r.flags.join("|"),
+      r.state,
+      r.bin ?? "",
+      r.links ?? "",
+      dataHex(r.data),
+      dataAscii(r.data),
+    ];
+  }
+
+  /** The header of the table. */
+  static readonly HEADER: readonly string[] = [
+    "",
+    "arena",
+    "chunk",
+    "size",
+    "flags",
+    "state",
+    "bin",
+    "links (demangled)",
+    "user data",
+    "",
+  ];
+
+  /** The rows as an aligned text table under the title. */
+  toString(): string {
+    const rows = [HeapView.HEADER.slice(), ...this.rows.map((r) => this.#cells(r))];
+    return `${this.title}\n${formatTable(rows)}`;
+  }
+
+  /** The rows as an HTML table coloured by state, with a legend. */
+  toHtml(): string {
+    const rows = this.rows.map((r) => {
+      const cells = this.#cells(r);
+      const style = `background:${CHUNK_STATE_COLORS[r.state]};color:#1f2328` +
+        (r.marked ? ";font-weight:bold" : "");
+      return {
+        cells: cells.map((text, i): HtmlCell =>
+          i === 3 ? { text, title: `size word ${hex(r.sizeField)}`, style } : { text, style }
+        ),
+      };
+    });
+    const legend = Object.entries(CHUNK_STATE_COLORS)
+      .filter(([state]) => state !== "fencepost")
+      .map(([state, color]) =>
+        `<span style="background:${color};color:#1f2328;padding:0 6px;margin-right:4px">${
+          escapeHtml(state)
+        }</span>`
+      ).join("");
+    const table = htmlTable(HeapView.HEADER, rows, {
+      caption: this.title,
+      captionNote: this.safeLinking
+        ? "safe-linking: tcache and fastbin links are stored as (address >> 12) ^ pointer"
+        : undefined,
+      className: "heaplab-heap",
+      rightAligned: [3],
+    });
+    return `<div class="heaplab-heap-view">${table}` +
+      `<div style="font-family:sans-serif;font-size:12px">${legend}</div></div>`;
+  }
+
+  /**
+   * The media bundle Deno's Jupyter kernel displays.
+   *
+   * @returns The coloured table and its text.
+   */
+  [JUPYTER_DISPLAY](): HeapViewBundle {
+    return { "text/html": this.toHtml(), "text/plain": this.toString() };
+  }
+}
+
+function dataHex(data: Uint8Array): string {
+  return [...data].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+function dataAscii(data: Uint8Array): string {
+  if (data.length === 0) return "";
+  return [...data].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
+}
+
+/**
+ * Reads the heap of an allocator now: see {@linkcode HeapView}.
+ *
+ * @param allocator The allocator.
+ * @param options Which arena, how many data bytes, which rows to mark, a caption.
+ * @returns The view.
+ */
+export function heapView(allocator: Allocator, options: HeapViewOptions = {}): HeapView {
+  const bytes = options.bytes ?? 16;
+  const marks = new Set(options.mark ?? []);
+  const arenas = allocator.arenas().filter((a) =>
+    options.arena === undefined || options.arena === "all" || a.address === options.arena
+  );
+  const rows: HeapRow[] = [];
+  const unreadable: string[] = [];
+  for (const a of arenas) {
+    const label = arenaLabel(allocator, a.address);
+    const chunks = inspectOr(() => allocator.chunks(a.address), undefined);
+    if (!chunks) unreadable.push(label);
+    for (const c of chunks ?? []) {
+      const state = c.state;
+      const userBytes = state === "top" || state === "fencepost"
+        ? 0
+        : Math.max(0, Math.min(bytes, c.size - allocator.profile.sizeSz));
+      rows.push({
+        arena: label,
+        address: c.address,
+        mem: c.mem,
+        size: c.size,
+        sizeField: c.sizeField,
+        flags: flagNames(c.sizeField),
+        state,
+        bin: c.bin,
+        links: linksOf(allocator, state, c.address, c.mem),
+        data: peekBytes(allocator, c.mem, userBytes),
+        marked: marks.has(c.address) || marks.has(c.mem),
+      });
+    }
+  }
+  if (options.mmapped ?? true) {
+    for (const m of allocator.mmappedChunks()) {
+      const sizeField = peekWord(allocator, m.address + allocator.profile.sizeSz) ?? m.size;
+      rows.push({
+        arena: "mmapped",
+        address: m.address,
+        mem: m.mem,
+        size: m.size,
+        sizeField,
+        flags: flagNames(sizeField),
+        state: "mmapped",
+        data: peekBytes(allocator, m.mem, Math.min(bytes, m.size)),
+        marked: marks.has(m.address) || marks.has(m.mem),
+      });
+    }
+  }
+  const p = allocator.profile;
+  const title = (options.title ??
+    `Heap chunks · glibc ${p.version} ${p.arch} · ${rows.length} chunks`) +
+    (unreadable.length ? ` · cannot walk ${unreadable.join(", ")} (unmapped memory)` : "");
+  return new HeapView(rows, title, { sizeSz: p.sizeSz, safeLinking: p.safeLinking });
+}
