@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type Allocator,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  type Process,
-  PROT_READ,
-  PROT_WRITE,
-} from "../../mod.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, type Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
+import type { Allocator } from "../../src/malloc/allocator.ts";
 import { Notice } from "../../src/view/notice.ts";
 import {
   findToolchain,
