@@ -96,3 +96,56 @@ export {
   type SyscallTableBundle,
   type SyscallTableOptions,
 } from "./syscall_table.ts";
+export {
+  arenaLabel,
+  CHUNK_STATE_COLORS,
+  flagNames,
+  type HeapRow,
+  type HeapRowState,
+  HeapView,
+  heapView,
+  type HeapViewBundle,
+  type HeapViewOptions,
+  peekBytes,
+  peekWord,
+  pointerText,
+  singleLink,
+  wordText,
+} from "./heap_view.ts";
+export {
+  type ArenaTop,
+  type BinRow,
+  BinsTable,
+  binsTable,
+  type BinsTableBundle,
+  type BinsTableOptions,
+  type StoredLink,
+} from "./bins_view.ts";
+export {
+  explainCall,
+  ExplainView,
+  explainView,
+  type ExplainViewBundle,
+  type ExplainViewOptions,
+  formatRecords,
+} from "./explain_view.ts";
+export {
+  type ArenaStep,
+  type HeapChartOptions,
+  HeapLog,
+  heapLog,
+  type HeapStep,
+  replayWithLog,
+} from "./heap_charts.ts";
+export {
+  COMPARED_VERSIONS,
+  type ComparedRow,
+  type CompareOptions,
+  compareScenario,
+  compareTrace,
+  type ScenarioContext,
+  type ScenarioStep,
+  VersionComparison,
+  type VersionComparisonBundle,
+  type VersionOutcome,
+} from "./compare_view.ts";
