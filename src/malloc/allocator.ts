@@ -53,6 +53,11 @@ export interface AllocatorOptions {
   seed?: number;
   /** Where to put `main_arena` (default: inside libc's writable data, or a page of its own). */
   mainArena?: number;
+  /**
+   * How stdio gets stdout's buffer: `malloc` (glibc 2.23+) or `mmap` (older glibc). Default:
+   * `mmap` on a layout of an old glibc (the seed machine), else `malloc`.
+   */
+  stdioBuffers?: "malloc" | "mmap";
 }
 
 /** Where a pointer returned by malloc lies. */
@@ -98,6 +103,7 @@ export class Allocator implements ThreadRuntime {
   readonly context: MallocContext;
   #last: OperationRecord | undefined;
   #stdoutBuffer = 0;
+  #stdioBuffers: "malloc" | "mmap";
 
   constructor(process: Process, options: AllocatorOptions = {}) {
     this.process = process;
@@ -108,6 +114,8 @@ export class Allocator implements ThreadRuntime {
       seed: options.seed ?? 1,
     });
     this.context = m;
+    this.#stdioBuffers = options.stdioBuffers ??
+      (process.start.legacyGlibc ? "mmap" : this.profile.stdioBuffers);
     m.mainArena = options.mainArena ?? this.#placeMainArena();
     m.arenas.staticInit(m.mainArena);
     process.runtime = this;
@@ -276,7 +284,7 @@ export class Allocator implements ThreadRuntime {
     const b = this.#run(
       "printf",
       [],
-      () => allocateStdoutBuffer(this.context, options.stdout ?? "file"),
+      () => allocateStdoutBuffer(this.context, options.stdout ?? "file", this.#stdioBuffers),
       (r) => r,
     );
     this.#stdoutBuffer = b;

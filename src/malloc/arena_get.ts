@@ -83,7 +83,7 @@ export function intNewArena(m: MallocContext, size: number): number {
   a.setNext(arena, a.next(m.mainArena));
   a.setNext(m.mainArena, arena);
   detachArena(m, replaced);
-  m.explain.step("arena", arena, 0, undefined, undefined, "new arena");
+  if (m.explain.enabled) m.explain.step("arena", arena, 0, undefined, undefined, "new arena");
   return arena;
 }
 
@@ -101,7 +101,9 @@ function getFreeList(m: MallocContext): number {
     a.setAttachedThreads(result, 1);
     detachArena(m, replaced);
     tls.arena = result;
-    m.explain.step("arena", result, 0, "free list", undefined, "arena reused from the free list");
+    if (m.explain.enabled) {
+      m.explain.step("arena", result, 0, "free list", undefined, "arena reused from the free list");
+    }
   }
   return result;
 }
@@ -138,7 +140,9 @@ function reusedArena(m: MallocContext, _avoid: number): number {
   a.setAttachedThreads(result, a.attachedThreads(result) + 1);
   tls.arena = result;
   m.nextToUse = a.next(result);
-  m.explain.step("arena", result, 0, undefined, undefined, "arena shared (reused_arena)");
+  if (m.explain.enabled) {
+    m.explain.step("arena", result, 0, undefined, undefined, "arena shared (reused_arena)");
+  }
   return result;
 }
 
@@ -189,7 +193,9 @@ export function arenaThreadFreeres(m: MallocContext): void {
     if (n === 0) {
       a.setNextFree(arena, m.freeList);
       m.freeList = arena;
-      m.explain.step("arena", arena, 0, undefined, "free list", "arena put on the free list");
+      if (m.explain.enabled) {
+        m.explain.step("arena", arena, 0, undefined, "free list", "arena put on the free list");
+      }
     }
   }
 }

@@ -305,5 +305,7 @@ export function request2size(
   minSize: number,
 ): number {
   const r = request + sizeSz + alignMask;
-  return r < minSize ? minSize : r - (r % (alignMask + 1));
+  if (r >= 0 && r < minSize) return minSize;
+  const a = alignMask + 1;
+  return r - (((r % a) + a) % a);
 }

@@ -237,13 +237,22 @@ export class MallocContext {
   }
 
   /**
-   * A failed glibc `assert` in malloc: the words depend on the version (glibc 2.35+ prints
-   * "Fatal glibc error: malloc assertion failure in FUNCTION: EXPR").
+   * A failed glibc `assert` in malloc. `key` names the assertion for the version's line
+   * numbers (profile.assertLines). glibc 2.36 prints "Fatal glibc error: malloc assertion
+   * failure in FUNCTION: EXPR"; the others "PROG: malloc.c:LINE: FUNCTION: Assertion `EXPR'
+   * failed." (the line is left out where heaplab does not know it for the version).
    */
-  assertFail(func: string, expr: string, address = 0): never {
-    const text = this.profile.assertStyle === "fatal"
-      ? `Fatal glibc error: malloc assertion failure in ${func}: ${expr}`
-      : `malloc.c: ${func}: Assertion \`${expr}' failed.`;
+  assertFail(func: string, expr: string, address = 0, key = ""): never {
+    let text: string;
+    if (this.profile.assertStyle === "fatal") {
+      text = `Fatal glibc error: malloc assertion failure in ${func}: ${expr}`;
+    } else {
+      const path = this.process.start.programPath ?? "";
+      const prog = path.slice(path.lastIndexOf("/") + 1);
+      const line = this.profile.assertLines[key];
+      const where = line ? `malloc.c:${line}` : "malloc.c";
+      text = `${prog ? prog + ": " : ""}${where}: ${func}: Assertion \`${expr}' failed.`;
+    }
     throw new HeapAbort(text, this.operation, address);
   }
 

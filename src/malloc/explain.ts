@@ -143,6 +143,20 @@ export class Explainer {
     if (this.#current) this.#current.served = path;
   }
 
+  /**
+   * Runs `fn` as glibc's own bookkeeping inside the call (e.g. tcache_init): its steps are
+   * kept, but it does not decide the serving path.
+   */
+  aside<T>(fn: () => T): T {
+    const rec = this.#current;
+    const served = rec?.served ?? "";
+    try {
+      return fn();
+    } finally {
+      if (rec) rec.served = served;
+    }
+  }
+
   /** Records the arena used. */
   arena(address: number): void {
     if (this.#current && this.#current.arena === 0) this.#current.arena = address;

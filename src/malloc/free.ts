@@ -113,7 +113,7 @@ export function intFreeChunk(
     if (haveLock && old !== 0 && b.fastbinIndex(c.size(old)) !== idx) {
       m.abort("invalid fastbin entry (free)", old);
     }
-    m.explain.step("put", p, size, undefined, b.fastbinName(idx));
+    if (m.explain.enabled) m.explain.step("put", p, size, undefined, b.fastbinName(idx));
     m.explain.serve("fastbin");
   } else if (!c.isMmapped(p)) {
     intFreeMergeChunk(m, arena, p, size);
@@ -145,11 +145,11 @@ export function intFreeMergeChunk(m: MallocContext, arena: number, p: number, si
     const prevsize = c.prevSize(p);
     size = m.words.add(size, prevsize);
     p = c.at(p, -prevsize);
-    if (m.profile.unlinkSizeCheck && c.size(p) !== prevsize) {
+    if (m.profile.consolidatePrevSizeCheck && c.size(p) !== prevsize) {
       m.abort("corrupted size vs. prev_size while consolidating", p);
     }
     unlinkChunk(m, arena, p);
-    m.explain.step("merge", p, size, undefined, undefined, "backward");
+    if (m.explain.enabled) m.explain.step("merge", p, size, undefined, undefined, "backward");
   }
   size = intFreeCreateChunk(m, arena, p, size, nextchunk, nextsize);
   intFreeMaybeConsolidate(m, arena, size);
@@ -174,7 +174,7 @@ export function intFreeCreateChunk(
     if (!nextinuse) {
       unlinkChunk(m, arena, nextchunk);
       size += nextsize;
-      m.explain.step("merge", p, size, undefined, undefined, "forward");
+      if (m.explain.enabled) m.explain.step("merge", p, size, undefined, undefined, "forward");
     } else {
       c.clearInuseAt(nextchunk, 0);
     }
@@ -202,13 +202,13 @@ export function intFreeCreateChunk(
     c.setBk(fwd, p);
     c.setHead(p, withFlag(size, PREV_INUSE));
     c.setFoot(p, size);
-    m.explain.step("put", p, size, undefined, to);
+    if (m.explain.enabled) m.explain.step("put", p, size, undefined, to);
     m.explain.serve(to === "unsorted" ? "unsorted" : "smallbin");
   } else {
     size += nextsize;
     c.setHead(p, withFlag(size, PREV_INUSE));
     a.setTop(arena, p);
-    m.explain.step("merge", p, size, undefined, "top", "into top");
+    if (m.explain.enabled) m.explain.step("merge", p, size, undefined, "top", "into top");
     m.explain.serve("top");
   }
   return size;
@@ -249,7 +249,9 @@ export function intFreeMaybeConsolidate(m: MallocContext, arena: number, size: n
 export function mallocConsolidate(m: MallocContext, arena: number): void {
   const c = m.chunks, a = m.arenas, b = m.bins, p = m.profile;
   a.setHaveFastchunks(arena, false);
-  m.explain.step("arena", arena, 0, undefined, undefined, "malloc_consolidate");
+  if (m.explain.enabled) {
+    m.explain.step("arena", arena, 0, undefined, undefined, "malloc_consolidate");
+  }
   const unsorted = a.binAt(arena, 1);
   for (let i = 0; i < p.nFastbins; i++) {
     const slot = a.fastbinSlot(arena, i);
@@ -270,12 +272,14 @@ export function mallocConsolidate(m: MallocContext, arena: number): void {
       let size = c.size(q);
       const nextchunk = c.at(q, size);
       const nextsize = c.size(nextchunk);
-      m.explain.step("take", q, size, b.fastbinName(i), undefined, "consolidate");
+      if (m.explain.enabled) {
+        m.explain.step("take", q, size, b.fastbinName(i), undefined, "consolidate");
+      }
       if (!c.prevInuse(q)) {
         const prevsize = c.prevSize(q);
         size = m.words.add(size, prevsize);
         q = c.at(q, -prevsize);
-        if (p.unlinkSizeCheck && c.size(q) !== prevsize) {
+        if (p.consolidatePrevSizeCheck && c.size(q) !== prevsize) {
           m.abort("corrupted size vs. prev_size in fastbins", q);
         }
         unlinkChunk(m, arena, q);
@@ -299,12 +303,16 @@ export function mallocConsolidate(m: MallocContext, arena: number): void {
         c.setBk(q, unsorted);
         c.setFd(q, first);
         c.setFoot(q, size);
-        m.explain.step("put", q, size, undefined, "unsorted", "consolidated");
+        if (m.explain.enabled) {
+          m.explain.step("put", q, size, undefined, "unsorted", "consolidated");
+        }
       } else {
         size += nextsize;
         c.setHead(q, withFlag(size, PREV_INUSE));
         a.setTop(arena, q);
-        m.explain.step("merge", q, size, undefined, "top", "consolidated into top");
+        if (m.explain.enabled) {
+          m.explain.step("merge", q, size, undefined, "top", "consolidated into top");
+        }
       }
       q = nextp;
     }

@@ -169,7 +169,7 @@ export function newHeap(m: MallocContext, size: number, topPad: number): number 
   setField(m, p2, SIZE, size);
   setField(m, p2, MPROTECT_SIZE, size);
   if (p.heapInfoHasPagesize) setField(m, p2, PAGESIZE, pagesize);
-  m.explain.step("arena", p2, size, undefined, undefined, "new heap");
+  if (m.explain.enabled) m.explain.step("arena", p2, size, undefined, undefined, "new heap");
   return p2;
 }
 
@@ -256,7 +256,9 @@ export function heapTrim(m: MallocContext, heap: number, pad: number): number {
     m.process.sys.munmap(heap, max);
     const rec = m.heaps.find((h) => h.start === heap && h.alive);
     if (rec) rec.alive = false;
-    m.explain.step("arena", heap, max, undefined, undefined, "heap unmapped (heap_trim)");
+    if (m.explain.enabled) {
+      m.explain.step("arena", heap, max, undefined, undefined, "heap unmapped (heap_trim)");
+    }
     heap = prevHeap;
     if (!c.prevInuse(q)) {
       q = c.at(q, -c.prevSize(q));
@@ -276,6 +278,8 @@ export function heapTrim(m: MallocContext, heap: number, pad: number): number {
   if (shrinkHeap(m, heap, extra) !== 0) return 0;
   a.setSystemMem(arena, a.systemMem(arena) - extra);
   c.setHead(top, topSize - extra + PREV_INUSE);
-  m.explain.step("arena", top, topSize - extra, undefined, undefined, `heap shrunk by ${extra}`);
+  if (m.explain.enabled) {
+    m.explain.step("arena", top, topSize - extra, undefined, undefined, `heap shrunk by ${extra}`);
+  }
   return 1;
 }

@@ -60,13 +60,22 @@ export function tcacheInit(m: MallocContext): void {
   if (victim !== 0) {
     tls.tcache = victim;
     m.memory.fill(victim, bytes, 0);
-    m.explain.step("arena", victim - 2 * m.profile.sizeSz, 0, undefined, undefined, "tcache_init");
+    if (m.explain.enabled) {
+      m.explain.step(
+        "arena",
+        victim - 2 * m.profile.sizeSz,
+        0,
+        undefined,
+        undefined,
+        "tcache_init",
+      );
+    }
   }
 }
 
 /** glibc `MAYBE_INIT_TCACHE`. */
 export function maybeInitTcache(m: MallocContext): void {
-  if (m.profile.tcache && m.tls().tcache === 0) tcacheInit(m);
+  if (m.profile.tcache && m.tls().tcache === 0) m.explain.aside(() => tcacheInit(m));
 }
 
 /** The tcache has a chunk for bin i (glibc 2.30+ tests the count, 2.26–2.29 the list head). */
@@ -134,7 +143,9 @@ export function libcFree(m: MallocContext, mem: number): void {
     ) {
       mp.mmapThreshold = c.size(p);
       mp.trimThreshold = 2 * mp.mmapThreshold;
-      m.explain.step("arena", p, mp.mmapThreshold, undefined, undefined, "mmap threshold raised");
+      if (m.explain.enabled) {
+        m.explain.step("arena", p, mp.mmapThreshold, undefined, undefined, "mmap threshold raised");
+      }
     }
     munmapChunk(m, p);
     m.explain.serve("munmap");
@@ -144,7 +155,7 @@ export function libcFree(m: MallocContext, mem: number): void {
     m.explain.arena(arena);
     intFree(m, arena, p, false);
   }
-  thread.errno = savedErrno;
+  if (m.profile.freePreservesErrno) thread.errno = savedErrno;
 }
 
 /** Zeroes `n` bytes at `mem` (glibc's memset / clear_memory). */

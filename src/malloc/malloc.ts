@@ -46,13 +46,14 @@ const MAX_ITERS = 10000;
  */
 export function checkedRequest2size(m: MallocContext, request: number): number {
   const p = m.profile;
-  if (p.sizeSz === 8) {
-    if (request < 0) return 0; // >= 2^63: above PTRDIFF_MAX
-    if (p.requestLimit === "minus-2-minsize" && request >= 2 ** 64 - 2 * p.minSize) return 0;
-  } else {
-    if (p.requestLimit === "ptrdiff" ? request > 0x7fff_ffff : request >= 2 ** 32 - 2 * p.minSize) {
-      return 0;
-    }
+  if (p.requestLimit === "ptrdiff") {
+    // Above PTRDIFF_MAX: a negative word on x86_64, 2^31 and up on i386.
+    if (p.sizeSz === 8 ? request < 0 : request > 0x7fff_ffff) return 0;
+  } else if (
+    p.sizeSz === 8 ? request < 0 && request >= -2 * p.minSize : request >= 2 ** 32 - 2 * p.minSize
+  ) {
+    // REQUEST_OUT_OF_RANGE: at or above -2 * MINSIZE.
+    return 0;
   }
   return request2size(request, p.sizeSz, p.mallocAlignment - 1, p.minSize);
 }
@@ -122,7 +123,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       if (b.fastbinIndex(c.size(victim)) !== idx) {
         m.abort("malloc(): memory corruption (fast)", victim);
       }
-      ex.step("take", victim, nb, b.fastbinName(idx));
+      if (ex.enabled) ex.step("take", victim, nb, b.fastbinName(idx));
       if (useTcache) {
         let tcVictim: number;
         while (!tcacheFull() && (tcVictim = c.word(slot)) !== 0) {
@@ -134,7 +135,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
             m.abort("malloc(): unaligned fastbin chunk detected", after);
           }
           c.setWord(slot, after);
-          ex.step("take", tcVictim, nb, b.fastbinName(idx), undefined, "stashed");
+          if (ex.enabled) ex.step("take", tcVictim, nb, b.fastbinName(idx), undefined, "stashed");
           tcachePut(m, tcache, tcVictim, tcIdx);
         }
       }
@@ -155,7 +156,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       c.setBk(bin, bck);
       c.setFd(bck, bin);
       if (!isMain) c.setNonMainArena(victim);
-      ex.step("take", victim, nb, b.binName(idx));
+      if (ex.enabled) ex.step("take", victim, nb, b.binName(idx));
       if (useTcache) {
         let tcVictim: number;
         while (!tcacheFull() && (tcVictim = c.bk(bin)) !== bin) {
@@ -165,7 +166,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
             if (!isMain) c.setNonMainArena(tcVictim);
             c.setBk(bin, tbck);
             c.setFd(tbck, bin);
-            ex.step("take", tcVictim, nb, b.binName(idx), undefined, "stashed");
+            if (ex.enabled) ex.step("take", tcVictim, nb, b.binName(idx), undefined, "stashed");
             tcachePut(m, tcache, tcVictim, tcIdx);
           }
         }
@@ -237,8 +238,10 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         c.setHead(victim, nb + PREV_INUSE + nonMain);
         c.setHead(remainder, remainderSize + PREV_INUSE);
         c.setFoot(remainder, remainderSize);
-        ex.step("split", victim, nb, "unsorted", undefined, "last remainder");
-        ex.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+        if (ex.enabled) ex.step("split", victim, nb, "unsorted", undefined, "last remainder");
+        if (ex.enabled) {
+          ex.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+        }
         return done(m, victim, bytes, "last remainder");
       }
 
@@ -253,12 +256,12 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         c.setInuseAt(victim, size);
         if (!isMain) c.setNonMainArena(victim);
         if (tcacheNb > 0 && !tcacheFull()) {
-          ex.step("take", victim, size, "unsorted", undefined, "exact fit");
+          if (ex.enabled) ex.step("take", victim, size, "unsorted", undefined, "exact fit");
           tcachePut(m, tcache, victim, tcIdx);
           returnCached = true;
           continue;
         }
-        ex.step("take", victim, size, "unsorted", undefined, "exact fit");
+        if (ex.enabled) ex.step("take", victim, size, "unsorted", undefined, "exact fit");
         return done(m, victim, bytes, "unsorted exact fit");
       }
 
@@ -317,7 +320,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       c.setFd(victim, fwd);
       c.setBk(fwd, victim);
       c.setFd(bck2, victim);
-      ex.step("put", victim, size, "unsorted", b.binName(victimIndex), "sorted");
+      if (ex.enabled) ex.step("put", victim, size, "unsorted", b.binName(victimIndex), "sorted");
 
       tcacheUnsortedCount++;
       if (
@@ -352,7 +355,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         if (v !== c.bk(bin) && c.sizeField(v) === c.sizeField(c.fd(v))) v = c.fd(v);
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);
-        ex.step("take", v, size, b.binName(idx));
+        if (ex.enabled) ex.step("take", v, size, b.binName(idx));
         if (remainderSize < p.minSize) {
           c.setInuseAt(v, size);
           if (!isMain) c.setNonMainArena(v);
@@ -406,7 +409,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);
         const binName = b.binName(a.binIndexOf(arena, bin));
-        ex.step("take", v, size, binName, undefined, "binmap");
+        if (ex.enabled) ex.step("take", v, size, binName, undefined, "binmap");
         if (remainderSize < p.minSize) {
           c.setInuseAt(v, size);
           if (!isMain) c.setNonMainArena(v);
@@ -438,7 +441,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       a.setTop(arena, remainder);
       c.setHead(top, nb + PREV_INUSE + nonMain);
       c.setHead(remainder, withFlag(remainderSize, PREV_INUSE));
-      ex.step("split", top, nb, "top");
+      if (ex.enabled) ex.step("split", top, nb, "top");
       return done(m, top, bytes, "top");
     } else if (a.haveFastchunks(arena)) {
       mallocConsolidate(m, arena);
@@ -482,6 +485,8 @@ function splitRemainder(
   c.setHead(victim, nb + PREV_INUSE + nonMain);
   c.setHead(remainder, remainderSize + PREV_INUSE);
   c.setFoot(remainder, remainderSize);
-  m.explain.step("split", victim, nb, undefined, undefined, "split");
-  m.explain.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+  if (m.explain.enabled) m.explain.step("split", victim, nb, undefined, undefined, "split");
+  if (m.explain.enabled) {
+    m.explain.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+  }
 }

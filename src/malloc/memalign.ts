@@ -52,6 +52,14 @@ export function midMemalign(m: MallocContext, alignment: number, bytes: number):
     while (a < alignment) a *= 2;
     alignment = a;
   }
+  if (p.requestLimit === "minus-2-minsize") {
+    // glibc before 2.30: "Check for overflow."
+    const room = m.words.sub(m.words.sub(m.words.max, alignment), p.minSize);
+    if (m.lt(room, bytes)) {
+      m.setErrno(Errno.ENOMEM);
+      return 0;
+    }
+  }
   if (p.memalignStyle === "merge-leader" && p.tcache) {
     const tbytes = checkedRequest2size(m, bytes);
     if (tbytes === 0) {
@@ -113,13 +121,24 @@ export function intMemalign(
       c.setHead(newp, newsize + IS_MMAPPED);
       m.mmappedChunks.delete(chunk);
       m.mmappedChunks.add(newp);
-      m.explain.step("split", newp, newsize, undefined, undefined, "aligned inside the mapping");
+      if (m.explain.enabled) {
+        m.explain.step("split", newp, newsize, undefined, undefined, "aligned inside the mapping");
+      }
       return c.toMem(newp);
     }
     c.setHead(newp, newsize + PREV_INUSE + nonMain);
     c.setInuseAt(newp, newsize);
     c.setHeadSize(chunk, leadsize + nonMain);
-    m.explain.step("split", newp, newsize, undefined, undefined, `leading ${leadsize} given back`);
+    if (m.explain.enabled) {
+      m.explain.step(
+        "split",
+        newp,
+        newsize,
+        undefined,
+        undefined,
+        `leading ${leadsize} given back`,
+      );
+    }
     if (p.memalignStyle === "merge-leader") intFreeMergeChunk(m, arena, chunk, leadsize);
     else intFree(m, arena, chunk, true);
     chunk = newp;
@@ -137,7 +156,9 @@ export function intMemalign(
         ) {
           const remainder = c.at(chunk, nb);
           c.setHeadSize(chunk, nb);
-          m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+          if (m.explain.enabled) {
+            m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+          }
           const merged = intFreeCreateChunk(
             m,
             arena,
@@ -154,7 +175,9 @@ export function intMemalign(
       const remainder = c.at(chunk, nb);
       c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
       c.setHeadSize(chunk, nb);
-      m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+      if (m.explain.enabled) {
+        m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+      }
       intFree(m, arena, remainder, true);
     }
   }
@@ -206,13 +229,22 @@ export function valloc(m: MallocContext, bytes: number): number {
 /** glibc `__libc_pvalloc`: page-aligned, the size rounded (glibc's way) to pages. */
 export function pvalloc(m: MallocContext, bytes: number): number {
   ptmallocInit(m);
-  const pagesize = m.profile.pageSize;
-  const max = m.words.max;
-  const rounded = m.words.add(bytes, pagesize - 1);
-  if (m.lt(rounded, bytes) || (m.profile.sizeSz === 4 && bytes + pagesize - 1 > max)) {
+  const pagesize = m.profile.pageSize, words = m.words;
+  if (m.profile.requestLimit === "minus-2-minsize") {
+    // glibc before 2.30: "Check for overflow.", then ALIGN_UP.
+    const room = words.sub(words.sub(words.max, 2 * pagesize), m.profile.minSize);
+    if (m.lt(room, bytes)) {
+      m.setErrno(Errno.ENOMEM);
+      return 0;
+    }
+    const up = words.add(bytes, pagesize - 1);
+    return midMemalign(m, pagesize, words.sub(up, up & (pagesize - 1)));
+  }
+  const rounded = words.add(bytes, pagesize - 1);
+  if (m.lt(rounded, bytes)) {
     m.setErrno(Errno.ENOMEM);
     return 0;
   }
-  const masked = m.words.and(rounded, m.words.sub(0, pagesize - 1));
-  return midMemalign(m, pagesize, masked);
+  // glibc's `rounded_bytes & -(pagesize - 1)` (sic): it keeps bit 0.
+  return midMemalign(m, pagesize, words.and(rounded, words.sub(0, pagesize - 1)));
 }

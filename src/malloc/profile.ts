@@ -40,9 +40,9 @@ export type MemalignStyle =
 
 /** Words of the assertion glibc prints when one of malloc's `assert`s fails. */
 export type AssertStyle =
-  /** `malloc.c:LINE: FUNCTION: Assertion `…' failed.` (glibc up to 2.34). */
+  /** `PROG: malloc.c:LINE: FUNCTION: Assertion `…' failed.` (up to 2.35, and 2.37+). */
   | "classic"
-  /** `Fatal glibc error: malloc assertion failure in FUNCTION: …` (glibc 2.35 and later). */
+  /** `Fatal glibc error: malloc assertion failure in FUNCTION: …` (glibc 2.36). */
   | "fatal";
 
 /** One glibc build: a version on an architecture. */
@@ -116,6 +116,17 @@ export interface GlibcProfile {
   readonly unlinkSizeCheck: boolean;
   /** malloc_consolidate checks each fastbin chunk's size index (2.27+). */
   readonly consolidateSizeCheck: boolean;
+  /**
+   * Backward consolidation checks the previous chunk's size against prev_size ("corrupted size
+   * vs. prev_size while consolidating" / "in fastbins", 2.29+).
+   */
+  readonly consolidatePrevSizeCheck: boolean;
+  /** munmap_chunk also checks that the user pointer's page offset is a power of two (2.30+). */
+  readonly munmapChunkMemCheck: boolean;
+  /** mremap_chunk checks the mapping ("mremap_chunk(): invalid pointer", 2.30+). */
+  readonly mremapChunkCheck: boolean;
+  /** free() leaves errno as it was (2.33+). */
+  readonly freePreservesErrno: boolean;
   /** `mallopt(M_MMAP_THRESHOLD)` refuses values above HEAP_MAX_SIZE / 2 (up to 2.34). */
   readonly mmapThresholdMaxCheck: boolean;
   /**
@@ -127,6 +138,8 @@ export interface GlibcProfile {
   readonly requestLimit: "ptrdiff" | "minus-2-minsize";
   /** Words of failed assertions. */
   readonly assertStyle: AssertStyle;
+  /** malloc.c line numbers of the assertions heaplab models, where known for the version. */
+  readonly assertLines: Readonly<Record<string, number>>;
   /** stdio buffers come from malloc (2.24+) or from mmap (older glibc's ALLOC_BUF). */
   readonly stdioBuffers: "malloc" | "mmap";
   /** glibc `TCACHE_MAX_BINS`. */
@@ -242,6 +255,10 @@ interface VersionFacts {
   unsortedChecks3: boolean;
   unlinkSizeCheck: boolean;
   consolidateSizeCheck: boolean;
+  consolidatePrevSizeCheck: boolean;
+  munmapChunkMemCheck: boolean;
+  mremapChunkCheck: boolean;
+  freePreservesErrno: boolean;
   mmapThresholdMaxCheck: boolean;
   mmapFallbackSwapped: boolean;
   heapInfoHasPagesize: boolean;
@@ -251,6 +268,7 @@ interface VersionFacts {
   i386Align16: boolean;
   requestLimit: "ptrdiff" | "minus-2-minsize";
   assertStyle: AssertStyle;
+  assertLines: Readonly<Record<string, number>>;
   stdioBuffers: "malloc" | "mmap";
 }
 
@@ -272,6 +290,10 @@ const base231: VersionFacts = {
   unsortedChecks3: true,
   unlinkSizeCheck: true,
   consolidateSizeCheck: true,
+  consolidatePrevSizeCheck: true,
+  munmapChunkMemCheck: true,
+  mremapChunkCheck: true,
+  freePreservesErrno: false,
   mmapThresholdMaxCheck: true,
   mmapFallbackSwapped: false,
   heapInfoHasPagesize: false,
@@ -281,10 +303,12 @@ const base231: VersionFacts = {
   i386Align16: true,
   requestLimit: "ptrdiff",
   assertStyle: "classic",
+  assertLines: { "sysmalloc old_top": 2379, "sysmalloc old_size": 2385 },
   stdioBuffers: "malloc",
 };
 
-const base236: VersionFacts = {
+/** glibc 2.35: safe-linking (2.32), the random tcache key (2.34), heap_info.pagesize (2.35). */
+const base235: VersionFacts = {
   ...base231,
   tcacheKey: "random",
   tcacheWalkChecks: true,
@@ -294,7 +318,28 @@ const base236: VersionFacts = {
   mmapFallbackSwapped: true,
   heapInfoHasPagesize: true,
   maxFastMaskCheck: true,
-  assertStyle: "fatal",
+  freePreservesErrno: true,
+  assertLines: {},
+};
+
+/** glibc 2.36: 2.35 with glibc's own words for malloc's failed assertions. */
+const base236: VersionFacts = { ...base235, assertStyle: "fatal" };
+
+/**
+ * glibc 2.39: memalign looks in the tcache and gives its leader and tail straight to the bins
+ * (2.38), aligned_alloc checks the alignment, realloc keeps a chunk that is already big
+ * enough, no MAP_NORESERVE for heaps, the mmap-fallback argument order fixed, assertions back
+ * to the classic words (generic __assert_fail).
+ */
+const base239: VersionFacts = {
+  ...base235,
+  memalignStyle: "merge-leader",
+  alignedAllocStrict: true,
+  reallocUsableShortcut: true,
+  reallocOldSizeCheck: true,
+  unsortedChecks3: false,
+  mmapFallbackSwapped: false,
+  heapReserveNoReserve: false,
 };
 
 const facts: Record<GlibcVersion, VersionFacts> = {
@@ -308,10 +353,13 @@ const facts: Record<GlibcVersion, VersionFacts> = {
     unsortedChecks3: false,
     unlinkSizeCheck: false,
     consolidateSizeCheck: false,
+    consolidatePrevSizeCheck: false,
+    munmapChunkMemCheck: false,
+    mremapChunkCheck: false,
     arenaHasFastchunksField: false,
     i386Align16: false,
     requestLimit: "minus-2-minsize",
-    stdioBuffers: "mmap",
+    assertLines: { "sysmalloc old_top": 2394 },
   },
   "2.27": {
     ...base231,
@@ -320,23 +368,20 @@ const facts: Record<GlibcVersion, VersionFacts> = {
     topSizeCheck: false,
     unsortedChecks: false,
     unsortedChecks3: false,
+    consolidatePrevSizeCheck: false,
+    munmapChunkMemCheck: false,
+    mremapChunkCheck: false,
     requestLimit: "minus-2-minsize",
+    assertLines: {},
   },
   "2.31": base231,
-  "2.35": base236,
+  "2.35": base235,
   "2.36": base236,
-  "2.39": { ...base236, alignedAllocStrict: true },
+  "2.39": base239,
   "2.41": {
-    ...base236,
+    ...base239,
     callocUsesTcache: true,
-    memalignStyle: "merge-leader",
-    alignedAllocStrict: true,
     freeSmallToSmallbin: true,
-    reallocUsableShortcut: true,
-    reallocOldSizeCheck: true,
-    unsortedChecks3: false,
-    mmapFallbackSwapped: false,
-    heapReserveNoReserve: false,
   },
 };
 
@@ -415,10 +460,15 @@ export function glibcProfile(version: string, arch: GlibcArch): GlibcProfile {
     unsortedChecks3: f.unsortedChecks3,
     unlinkSizeCheck: f.unlinkSizeCheck,
     consolidateSizeCheck: f.consolidateSizeCheck,
+    consolidatePrevSizeCheck: f.consolidatePrevSizeCheck,
+    munmapChunkMemCheck: f.munmapChunkMemCheck,
+    mremapChunkCheck: f.mremapChunkCheck,
+    freePreservesErrno: f.freePreservesErrno,
     mmapThresholdMaxCheck: f.mmapThresholdMaxCheck,
     mmapFallback: swapped ? { align: MiB, min: pageSize } : { align: pageSize, min: MiB },
     requestLimit: f.requestLimit,
     assertStyle: f.assertStyle,
+    assertLines: f.assertLines,
     stdioBuffers: f.stdioBuffers,
     tcacheMaxBins,
     tcacheFillCount: 7,

@@ -149,13 +149,15 @@ export function intRealloc(
       c.setHeadSize(oldp, nb + nonMain);
       a.setTop(arena, c.at(oldp, nb));
       c.setHead(a.top(arena), newsize - nb + PREV_INUSE);
-      ex.step("merge", oldp, nb, "top", undefined, "grown into top");
+      if (ex.enabled) ex.step("merge", oldp, nb, "top", undefined, "grown into top");
       ex.serve("grown into top");
       return c.toMem(oldp);
     } else if (next !== top && !c.inuse(next) && m.le(nb, newsize = oldsize + nextsize)) {
       newp = oldp;
       unlinkChunk(m, arena, next);
-      ex.step("merge", oldp, newsize, m.bins.nameForSize(nextsize), undefined, "grown into next");
+      if (ex.enabled) {
+        ex.step("merge", oldp, newsize, m.bins.nameForSize(nextsize), undefined, "grown into next");
+      }
       ex.serve("grown into next chunk");
     } else {
       const newmem = intMalloc(m, arena, nb - c.alignMask);
@@ -184,7 +186,7 @@ export function intRealloc(
     c.setHeadSize(newp, nb + nonMain);
     c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
     c.setInuseAt(remainder, remainderSize);
-    ex.step("split", newp, nb, undefined, undefined, "tail freed");
+    if (ex.enabled) ex.step("split", newp, nb, undefined, undefined, "tail freed");
     intFree(m, arena, remainder, true);
   }
   return c.toMem(newp);

@@ -1,8 +1,8 @@
 /**
  * The one allocation stdio makes on its own: the stdout buffer, at a process's first printf
  * (glibc `_IO_file_doallocate`). Its size is the output's st_blksize when that is below BUFSIZ
- * (8192): 4096 for a regular file or a pipe, 1024 for a terminal. glibc 2.24 and later malloc
- * it; older glibc mapped it (ALLOC_BUF, one anonymous page).
+ * (8192): 4096 for a regular file or a pipe, 1024 for a terminal. glibc 2.23 and later malloc
+ * it; older glibc (the seed material's 2.19) mapped it (ALLOC_BUF, one anonymous page).
  *
  * Invariant: the buffer is allocated once per process, by the thread that prints first.
  *
@@ -46,9 +46,13 @@ export function stdoutBufferSize(kind: StdoutKind): number {
  * heap.printf(); // 0: the buffer exists already
  * ```
  */
-export function allocateStdoutBuffer(m: MallocContext, kind: StdoutKind): number {
+export function allocateStdoutBuffer(
+  m: MallocContext,
+  kind: StdoutKind,
+  how: "malloc" | "mmap" = m.profile.stdioBuffers,
+): number {
   const size = stdoutBufferSize(kind);
-  if (m.profile.stdioBuffers === "malloc") return libcMalloc(m, size);
+  if (how === "malloc") return libcMalloc(m, size);
   const length = Math.ceil(size / m.profile.pageSize) * m.profile.pageSize;
   const r = m.process.sys.mmap(
     0,

@@ -43,6 +43,11 @@ function signedWord(m: MallocContext, x: number): number {
   return m.profile.sizeSz === 4 && x >= 0x8000_0000 ? x - 0x1_0000_0000 : x;
 }
 
+/** The unsigned value of a word (approximate above 2^53), e.g. for a length passed to mmap. */
+function unsigned(m: MallocContext, x: number): number {
+  return x < 0 ? Number(m.words.toBigInt(x)) : x;
+}
+
 function alignUp(x: number, a: number): number {
   const r = x % a;
   return r === 0 ? x : r > 0 ? x + (a - r) : x - r;
@@ -54,11 +59,11 @@ function alignUp(x: number, a: number): number {
 export function sysmallocMmap(m: MallocContext, nb: number): number {
   const c = m.chunks, p = m.profile, pagesize = p.pageSize;
   const overhead = p.mallocAlignment === 2 * p.sizeSz ? p.sizeSz : p.sizeSz + c.alignMask;
-  const size = alignUp(nb + overhead, pagesize);
-  if (m.le(size, nb) || size >= 2 ** 53) return 0;
+  const size = m.words.wrap(alignUp(m.words.add(nb, overhead), pagesize));
+  if (m.le(size, nb)) return 0;
   const mm = m.process.sys.mmap(
     0,
-    size,
+    unsigned(m, size),
     PROT_READ | PROT_WRITE,
     MAP_PRIVATE | MAP_ANONYMOUS,
     undefined,
@@ -83,7 +88,9 @@ export function sysmallocMmap(m: MallocContext, nb: number): number {
   if (mp.nMmaps > mp.maxNMmaps) mp.maxNMmaps = mp.nMmaps;
   mp.mmappedMem += size;
   if (mp.mmappedMem > mp.maxMmappedMem) mp.maxMmappedMem = mp.mmappedMem;
-  m.explain.step("arena", chunk, c.size(chunk), undefined, undefined, `mmap ${size}`);
+  if (m.explain.enabled) {
+    m.explain.step("arena", chunk, c.size(chunk), undefined, undefined, `mmap ${size}`);
+  }
   m.explain.serve("mmap");
   return c.toMem(chunk);
 }
@@ -127,6 +134,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
       "(old_top == initial_top (av) && old_size == 0) || ((unsigned long) (old_size) >= MINSIZE " +
         "&& prev_inuse (old_top) && ((unsigned long) old_end & (pagesize - 1)) == 0)",
       oldTop,
+      "sysmalloc old_top",
     );
   }
   if (!m.lt(oldSize, nb + minSize)) {
@@ -145,7 +153,9 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
     if (grow > 0 && growHeap(m, oldHeap, grow) === 0) {
       a.setSystemMem(arena, a.systemMem(arena) + heapSize(m, oldHeap) - oldHeapSize);
       c.setHead(oldTop, oldHeap + heapSize(m, oldHeap) - oldTop + PREV_INUSE);
-      m.explain.step("arena", oldHeap, heapSize(m, oldHeap), undefined, undefined, "heap grown");
+      if (m.explain.enabled) {
+        m.explain.step("arena", oldHeap, heapSize(m, oldHeap), undefined, undefined, "heap grown");
+      }
       m.explain.serve("sysmalloc heap");
     } else if ((heap = newHeap(m, nb + (minSize + p.heapInfoSize), mp.topPad)) !== 0) {
       setHeapOwner(m, heap, arena, oldHeap);
@@ -210,14 +220,16 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
       a.setSystemMem(arena, a.systemMem(arena) + size);
       if (brk === oldEnd && sndBrk === 0) {
         c.setHead(oldTop, size + oldSize + PREV_INUSE);
-        m.explain.step(
-          "arena",
-          oldTop,
-          size + oldSize,
-          undefined,
-          undefined,
-          `top grown by ${size}`,
-        );
+        if (m.explain.enabled) {
+          m.explain.step(
+            "arena",
+            oldTop,
+            size + oldSize,
+            undefined,
+            undefined,
+            `top grown by ${size}`,
+          );
+        }
       } else if (a.contiguous(arena) && oldSize !== 0 && brk < oldEnd) {
         m.abort("break adjusted to free malloc space", brk);
       } else {
@@ -251,14 +263,16 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
           m.mainSegments.push(alignedBrk);
           c.setHead(alignedBrk, sndBrk - alignedBrk + correction + PREV_INUSE);
           a.setSystemMem(arena, a.systemMem(arena) + correction);
-          m.explain.step(
-            "arena",
-            alignedBrk,
-            sndBrk - alignedBrk + correction,
-            undefined,
-            undefined,
-            "new top",
-          );
+          if (m.explain.enabled) {
+            m.explain.step(
+              "arena",
+              alignedBrk,
+              sndBrk - alignedBrk + correction,
+              undefined,
+              undefined,
+              "new top",
+            );
+          }
           if (oldSize !== 0) {
             oldSize = (oldSize - 2 * c.headerSize) - ((oldSize - 2 * c.headerSize) & c.alignMask);
             c.setHead(oldTop, oldSize + PREV_INUSE);
@@ -283,7 +297,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
     a.setTop(arena, remainder);
     c.setHead(top, nb + PREV_INUSE + (arena !== m.mainArena ? NON_MAIN_ARENA : 0));
     c.setHead(remainder, withFlag(remainderSize, PREV_INUSE));
-    m.explain.step("split", top, nb, "top");
+    if (m.explain.enabled) m.explain.step("split", top, nb, "top");
     m.explain.serve("top");
     return c.toMem(top);
   }
@@ -313,14 +327,16 @@ export function systrim(m: MallocContext, pad: number, arena: number): number {
       if (released !== 0) {
         a.setSystemMem(arena, a.systemMem(arena) - released);
         c.setHead(top, topSize - released + PREV_INUSE);
-        m.explain.step(
-          "arena",
-          top,
-          topSize - released,
-          undefined,
-          undefined,
-          `systrim ${released}`,
-        );
+        if (m.explain.enabled) {
+          m.explain.step(
+            "arena",
+            top,
+            topSize - released,
+            undefined,
+            undefined,
+            `systrim ${released}`,
+          );
+        }
         return 1;
       }
     }
@@ -329,7 +345,11 @@ export function systrim(m: MallocContext, pad: number, arena: number): number {
 }
 
 /** Checks the mapping of an mmapped chunk (munmap_chunk / mremap_chunk). */
-function mmappedBlock(m: MallocContext, chunk: number, message: string): [number, number] {
+function mmappedBlock(
+  m: MallocContext,
+  chunk: number,
+  message: string | undefined,
+): [number, number] {
   const c = m.chunks, pagesize = m.profile.pageSize;
   const size = c.size(chunk);
   const offset = c.prevSize(chunk);
@@ -337,7 +357,11 @@ function mmappedBlock(m: MallocContext, chunk: number, message: string): [number
   const block = m.words.sub(chunk, offset);
   const total = m.words.add(offset, size);
   const low = mem % pagesize;
-  if (block % pagesize !== 0 || total % pagesize !== 0 || (low & (low - 1)) !== 0) {
+  if (
+    message !== undefined &&
+    (block % pagesize !== 0 || total % pagesize !== 0 ||
+      (m.profile.munmapChunkMemCheck && (low & (low - 1)) !== 0))
+  ) {
     m.abort(message, mem);
   }
   return [block, total];
@@ -349,7 +373,9 @@ export function munmapChunk(m: MallocContext, chunk: number): void {
   m.params.nMmaps--;
   m.params.mmappedMem -= total;
   m.mmappedChunks.delete(chunk);
-  m.explain.step("arena", chunk, total, "mmap", undefined, `munmap ${total}`);
+  if (m.explain.enabled) {
+    m.explain.step("arena", chunk, total, "mmap", undefined, `munmap ${total}`);
+  }
   m.process.sys.munmap(block, total);
 }
 
@@ -359,7 +385,8 @@ export function munmapChunk(m: MallocContext, chunk: number): void {
  */
 export function mremapChunk(m: MallocContext, chunk: number, newSize: number): number {
   const c = m.chunks, pagesize = m.profile.pageSize;
-  const [block, total] = mmappedBlock(m, chunk, "mremap_chunk(): invalid pointer");
+  const check = m.profile.mremapChunkCheck ? "mremap_chunk(): invalid pointer" : undefined;
+  const [block, total] = mmappedBlock(m, chunk, check);
   const offset = c.prevSize(chunk);
   const size = c.size(chunk);
   newSize = alignUp(newSize + offset + c.sizeSz, pagesize);
@@ -372,6 +399,8 @@ export function mremapChunk(m: MallocContext, chunk: number, newSize: number): n
   m.mmappedChunks.add(np);
   m.params.mmappedMem += newSize - size - offset;
   if (m.params.mmappedMem > m.params.maxMmappedMem) m.params.maxMmappedMem = m.params.mmappedMem;
-  m.explain.step("arena", np, newSize - offset, undefined, undefined, `mremap to ${newSize}`);
+  if (m.explain.enabled) {
+    m.explain.step("arena", np, newSize - offset, undefined, undefined, `mremap to ${newSize}`);
+  }
   return np;
 }

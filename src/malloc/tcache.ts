@@ -82,7 +82,7 @@ export function tcachePut(m: MallocContext, tcache: number, p: number, i: number
   c.setWord(e, c.protect(e, c.word(slot)));
   c.setWord(slot, e);
   setCount(m, tcache, i, tcacheCount(m, tcache, i) + 1);
-  m.explain.step("put", p, c.size(p), undefined, m.bins.tcacheName(i));
+  if (m.explain.enabled) m.explain.step("put", p, c.size(p), undefined, m.bins.tcacheName(i));
 }
 
 /**
@@ -107,7 +107,7 @@ export function tcacheGetAt(
   setCount(m, tcache, i, tcacheCount(m, tcache, i) - 1);
   if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, 0);
   const p = c.fromMem(e);
-  m.explain.step("take", p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
+  if (m.explain.enabled) m.explain.step("take", p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
   return e;
 }
 

@@ -1,0 +1,45 @@
+/**
+ * fastbin_dup_into_stack: fastbin_dup, then a write into the duplicated chunk while it is both
+ * allocated and still linked in the fastbin. Its fd now names a fake chunk outside the heap
+ * (here: in an mmapped region standing in for the stack), whose size field matches the fastbin
+ * so that "malloc(): memory corruption (fast)" passes; the next allocations walk into it.
+ *
+ * Up to glibc 2.40 calloc never takes from the tcache, so with the tcache bin full the frees
+ * and the callocs both meet the fastbin. glibc 2.41's calloc does use the tcache: the tcache
+ * is emptied first, the first fastbin hit stashes the looped list into the tcache, and the
+ * write poisons the tcache link instead (which points at user data, not at a chunk header).
+ */
+
+import assert from "node:assert/strict";
+import { GLIBC_VERSIONS, type Lab, on, technique } from "./support.ts";
+
+const REQUEST = 8;
+
+technique({
+  name: "fastbin_dup_into_stack",
+  claim: "calloc returns a fake chunk on the stack",
+  outcomes: on(GLIBC_VERSIONS, "works"),
+  run(lab: Lab) {
+    const h = lab.heap;
+    const target = lab.stackTarget();
+    const fillers = lab.tcacheFillers(REQUEST);
+    const a = h.calloc(1, REQUEST), b = h.calloc(1, REQUEST);
+    h.calloc(1, REQUEST);
+    lab.freeAll(fillers);
+    h.free(a);
+    h.free(b);
+    lab.check();
+    h.free(a); // fastbin: a -> b -> a
+    if (lab.profile.callocUsesTcache) lab.mallocs(fillers.length, REQUEST);
+    const d = h.calloc(1, REQUEST);
+    assert.equal(d, a);
+    assert.equal(h.calloc(1, REQUEST), b);
+    // The fake chunk's size must put it in the same bin as the request.
+    lab.write(target - lab.sz, lab.chunkSize(REQUEST));
+    // a is both ours (d) and still a free-list entry: aim its link at the fake chunk.
+    const link = lab.profile.callocUsesTcache ? target : lab.chunk(target);
+    lab.write(d, lab.protect(d, link));
+    assert.equal(h.calloc(1, REQUEST), a);
+    assert.equal(h.calloc(1, REQUEST), target);
+  },
+});

@@ -1,0 +1,53 @@
+/**
+ * fastbin_dup: a double free that glibc's fastbin check cannot see. free() only compares the
+ * chunk with the head of its fastbin ("double free or corruption (fasttop)"), so freeing
+ * a, b, a links `a` twice and three mallocs hand out a, b, a. On tcache builds the tcache bin
+ * is filled first so the frees reach the fastbin, then emptied so the mallocs reach it; the
+ * first fastbin hit then stashes the looped list into the tcache, which serves a again.
+ */
+
+import assert from "node:assert/strict";
+import { GLIBC_VERSIONS, type Lab, on, technique } from "./support.ts";
+
+const REQUEST = 8;
+
+technique({
+  name: "fastbin_dup",
+  claim: "free(a), free(b), free(a) makes malloc return a twice",
+  outcomes: on(GLIBC_VERSIONS, "works"),
+  run(lab: Lab) {
+    const h = lab.heap;
+    const fillers = lab.tcacheFillers(REQUEST);
+    const a = h.malloc(REQUEST), b = h.malloc(REQUEST), c = h.malloc(REQUEST);
+    assert.ok(a && b && c);
+    lab.freeAll(fillers);
+    h.free(a);
+    lab.check();
+    h.free(b);
+    lab.check();
+    h.free(a); // the double free: a is no longer the fastbin's head
+    lab.mallocs(fillers.length, REQUEST); // empty the tcache
+    const first = h.malloc(REQUEST);
+    const second = h.malloc(REQUEST);
+    const third = h.malloc(REQUEST);
+    assert.equal(first, a);
+    assert.equal(second, b);
+    assert.equal(third, a);
+  },
+});
+
+// Without the intervening free of b, the fasttop check catches the double free everywhere.
+technique({
+  name: "fastbin_dup (free twice in a row)",
+  outcomes: on(GLIBC_VERSIONS, { aborts: "double free or corruption (fasttop)", in: "free" }),
+  run(lab: Lab) {
+    const h = lab.heap;
+    const fillers = lab.tcacheFillers(REQUEST);
+    const a = h.malloc(REQUEST);
+    h.malloc(REQUEST);
+    lab.freeAll(fillers);
+    h.free(a);
+    lab.check();
+    h.free(a); // a is the head of its fastbin
+  },
+});

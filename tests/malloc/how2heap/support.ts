@@ -1,0 +1,237 @@
+/**
+ * Support for the how2heap tests: a "lab" (a fresh process with heaplab's glibc on it, plus the
+ * word-sized reads and writes a C exploit does), and {@link technique}, which turns one
+ * technique and its expected outcome on every glibc version into one Deno test per version and
+ * architecture.
+ *
+ * Each technique is written the way a C program would run it: allocator calls, then raw writes
+ * into chunk headers and free-list pointers with `lab.write`. Nothing here reaches into the
+ * allocator's state except to read glibc's own layout facts (SIZE_SZ, the tcache struct's
+ * place), which a real exploit would know from the libc build.
+ */
+
+import assert from "node:assert/strict";
+import { Process } from "../../../src/kernel/process.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../../src/kernel/vma.ts";
+import { isSyscallError } from "../../../src/kernel/errors.ts";
+import type { WordOps } from "../../../src/kernel/word.ts";
+import { Allocator } from "../../../src/malloc/allocator.ts";
+import { HeapAbort } from "../../../src/malloc/errors.ts";
+import {
+  GLIBC_VERSIONS,
+  type GlibcArch,
+  type GlibcProfile,
+  type GlibcVersion,
+} from "../../../src/malloc/profile.ts";
+
+export { GLIBC_VERSIONS };
+export type { GlibcArch, GlibcVersion };
+
+/** A fresh process running one glibc build, with C-like word access to its memory. */
+export class Lab {
+  /** The process. */
+  readonly proc: Process;
+  /** glibc's allocator in it. */
+  readonly heap: Allocator;
+  /** The glibc build. */
+  readonly profile: GlibcProfile;
+  /** glibc `SIZE_SZ`. */
+  readonly sz: number;
+  /** Word arithmetic of the architecture. */
+  readonly words: WordOps;
+
+  constructor(glibc: GlibcVersion, arch: GlibcArch) {
+    this.proc = new Process({ profile: arch });
+    this.heap = new Allocator(this.proc, { glibc, explain: false });
+    this.profile = this.heap.profile;
+    this.sz = this.profile.sizeSz;
+    this.words = this.proc.words;
+  }
+
+  /** The glibc version. */
+  get version(): GlibcVersion {
+    return this.profile.version;
+  }
+
+  /** The build has a tcache (glibc 2.26+). */
+  get tcache(): boolean {
+    return this.profile.tcache;
+  }
+
+  /** `*(size_t *) addr`. */
+  read(addr: number): number {
+    return this.sz === 8 ? this.proc.memory.read64(addr) : this.proc.memory.read32(addr);
+  }
+
+  /** `*(size_t *) addr = value`. */
+  write(addr: number, value: number): void {
+    const v = this.words.wrap(value);
+    if (this.sz === 8) this.proc.memory.write64(addr, v);
+    else this.proc.memory.write32(addr, v);
+  }
+
+  /** `((size_t *) mem)[index]`, the way C indexes a chunk's user words. */
+  word(mem: number, index: number): number {
+    return this.read(mem + index * this.sz);
+  }
+
+  /** `((size_t *) mem)[index] = value`. */
+  setWord(mem: number, index: number, value: number): void {
+    this.write(mem + index * this.sz, value);
+  }
+
+  /** The chunk of a user pointer (glibc `mem2chunk`). */
+  chunk(mem: number): number {
+    return mem - 2 * this.sz;
+  }
+
+  /** The user pointer of a chunk (glibc `chunk2mem`). */
+  mem(chunk: number): number {
+    return chunk + 2 * this.sz;
+  }
+
+  /** The chunk size malloc uses for a request (glibc `request2size`). */
+  chunkSize(request: number): number {
+    const mask = this.profile.mallocAlignment - 1;
+    const n = request + this.sz + mask;
+    return n < this.profile.minSize ? this.profile.minSize : n - (n & mask);
+  }
+
+  /** The raw size word of the chunk of `mem`. */
+  sizeField(mem: number): number {
+    return this.read(mem - this.sz);
+  }
+
+  /** What a singly linked tcache or fastbin link stored at `pos` must hold to reach `ptr`
+   * (glibc `PROTECT_PTR` on 2.32+, the plain pointer before). */
+  protect(pos: number, ptr: number): number {
+    if (!this.profile.safeLinking) return ptr;
+    return this.words.xor(Math.floor(pos / 4096), ptr);
+  }
+
+  /** The inverse of {@link protect} (glibc `REVEAL_PTR`). */
+  reveal(pos: number, stored: number): number {
+    return this.protect(pos, stored);
+  }
+
+  /**
+   * A 16-byte aligned user pointer in a fresh mapping (see {@link mapStack}), with room for a
+   * fake chunk header below it and `0x100` bytes of fake chunk data after it.
+   */
+  stackTarget(): number {
+    return this.mapStack() + 0x100;
+  }
+
+  /**
+   * Maps `bytes` of fresh read-write memory, as a stand-in for a C program's stack or any
+   * other writable memory that is not the heap. Returns its (page-aligned) start.
+   */
+  mapStack(bytes = 0x2000): number {
+    const r = this.proc.sys.mmap(
+      0,
+      bytes,
+      PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS,
+      undefined,
+      "fake stack",
+    );
+    if (isSyscallError(r)) throw new Error(`mmap of a fake stack failed: errno ${-r}`);
+    return r;
+  }
+
+  /**
+   * Allocates the seven chunks that will fill the tcache bin of this request size (none on
+   * glibc without tcache). Freeing them later, with {@link freeAll}, fills the bin so that the
+   * next free of that size goes past the tcache, as how2heap does on tcache builds.
+   */
+  tcacheFillers(request: number): number[] {
+    const n = this.tcache ? this.profile.tcacheFillCount : 0;
+    return Array.from({ length: n }, () => this.heap.malloc(request));
+  }
+
+  /** free() of every pointer, in order. */
+  freeAll(pointers: readonly number[]): void {
+    for (const p of pointers) this.heap.free(p);
+  }
+
+  /** malloc(request) `count` times (to empty a tcache bin, for instance). */
+  mallocs(count: number, request: number): number[] {
+    return Array.from({ length: count }, () => this.heap.malloc(request));
+  }
+
+  /** Every arena is consistent (the heap is in a state glibc itself could reach). */
+  check(): void {
+    this.heap.checkArena();
+  }
+}
+
+/** What a technique does on one glibc version. */
+export type Outcome =
+  /** The technique works: the run's own assertions pass. */
+  | "works"
+  /** glibc stops it: the run ends in this abort, in this operation. */
+  | { readonly aborts: string; readonly in: "malloc" | "free" | "calloc" | "realloc" };
+
+/** One technique across versions. */
+export interface TechniqueSpec {
+  /** how2heap's name, e.g. `fastbin_dup`. */
+  readonly name: string;
+  /** What success looks like, for the test name ("malloc returns the target"). */
+  readonly claim?: string;
+  /** Expected outcome on each version it applies to; versions left out are not applicable. */
+  readonly outcomes: Partial<Record<GlibcVersion, Outcome>>;
+  /** Architectures (default both). */
+  readonly arches?: readonly GlibcArch[];
+  /**
+   * Known simulator gaps: `"2.41/x86_64"` → what the simulator does differently from glibc.
+   * The test is still written for real glibc's behaviour and is ignored until the gap closes.
+   */
+  readonly gaps?: Readonly<Record<string, string>>;
+  /** Runs the technique on a fresh lab; throws (HeapAbort or an assertion) if it fails. */
+  readonly run: (lab: Lab) => void;
+}
+
+/** Registers one Deno test per applicable version and architecture. */
+export function technique(spec: TechniqueSpec): void {
+  for (const arch of spec.arches ?? ["x86_64", "i386"]) {
+    for (const version of GLIBC_VERSIONS) {
+      const outcome = spec.outcomes[version];
+      if (outcome === undefined) continue;
+      const where = `glibc ${version} ${arch}`;
+      const gap = spec.gaps?.[`${version}/${arch}`];
+      const name = outcome === "works"
+        ? `${spec.name}: ${spec.claim} on ${where}`
+        : `${spec.name}: ${where} stops it in ${outcome.in}() with "${outcome.aborts}"`;
+      Deno.test({
+        name,
+        ignore: gap !== undefined,
+        fn: () => {
+          const lab = new Lab(version, arch);
+          if (outcome === "works") {
+            spec.run(lab);
+            return;
+          }
+          assert.throws(() => spec.run(lab), (e: unknown) => {
+            if (!(e instanceof HeapAbort)) throw e;
+            assert.equal(e.glibcMessage, outcome.aborts);
+            assert.equal(e.operation, outcome.in);
+            return true;
+          });
+        },
+      });
+    }
+  }
+}
+
+/** The same outcome on every listed version. */
+export function on(
+  versions: readonly GlibcVersion[],
+  outcome: Outcome,
+): Partial<Record<GlibcVersion, Outcome>> {
+  return Object.fromEntries(versions.map((v) => [v, outcome]));
+}
+
+/** glibc versions with a tcache. */
+export const TCACHE_VERSIONS: readonly GlibcVersion[] = GLIBC_VERSIONS.filter((v) => v !== "2.23");
+/** glibc versions with safe-linking (2.32+). */
+export const SAFE_LINKING_VERSIONS: readonly GlibcVersion[] = ["2.35", "2.36", "2.39", "2.41"];

@@ -1,0 +1,27 @@
+/**
+ * tcache_house_of_spirit: free() of a fake chunk goes to the tcache before any of the fastbin
+ * checks, so only the fake chunk's own size has to be plausible (no next-chunk size is
+ * needed); the next malloc of that size returns the fake chunk.
+ */
+
+import assert from "node:assert/strict";
+import { type Lab, on, TCACHE_VERSIONS, technique } from "./support.ts";
+
+const REQUEST = 0x30;
+
+technique({
+  name: "tcache_house_of_spirit",
+  claim: "free() of a fake stack chunk with only a size makes malloc return it",
+  outcomes: on(TCACHE_VERSIONS, "works"),
+  run(lab: Lab) {
+    const h = lab.heap;
+    h.malloc(1); // initialises the heap and the tcache
+    const victim = lab.stackTarget();
+    lab.write(victim - lab.sz, lab.chunkSize(REQUEST));
+    h.free(victim);
+    lab.check();
+    assert.deepEqual(h.tcache().bins.map((b) => b.chunks), [[lab.chunk(victim)]]);
+    assert.equal(h.malloc(REQUEST), victim);
+    lab.check();
+  },
+});
