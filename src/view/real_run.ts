@@ -111,7 +111,10 @@ export class Toolchain implements ToolchainInfo {
   skipReason(): string | undefined {
     const missing = this.missing();
     if (missing.length === 0) return undefined;
-    return `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not installed ` +
+    const names = missing.length > 1
+      ? `${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`
+      : missing[0];
+    return `${names} ${missing.length > 1 ? "are" : "is"} not installed ` +
       "(Debian: apt-get install gcc util-linux), so the real programs cannot be built and run";
   }
 
