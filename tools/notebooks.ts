@@ -5,6 +5,12 @@
  * Debian's Jupyter packages (installed when running as root) and the Deno
  * kernelspec (installed with `deno jupyter --install` when missing or stale).
  *
+ * Then it executes `notebooks/tslab/*.ipynb` with tslab, the Node TypeScript
+ * kernel, against the CommonJS bundle `dist/heaplab.cjs` (rebuilt first with
+ * `deno task bundle`). tslab is installed with npm into `node_modules/.tslab/`
+ * when missing; when it cannot be installed those notebooks are skipped with a
+ * message (or fail, when HEAPLAB_REQUIRE_TSLAB=1, as in CI).
+ *
  * The kernelspec is `deno` unless the HEAPLAB_KERNEL environment variable names
  * another (CI uses its own, so it never repoints a developer's `deno` kernel at a
  * clone that is deleted afterwards).
@@ -32,6 +38,38 @@ export const NBEXEC: string = join(REPO_ROOT, "tools", "nbexec.py");
 /** The kernelspec notebooks run with: $HEAPLAB_KERNEL, or `deno`. */
 export const KERNEL: string = Deno.env.get("HEAPLAB_KERNEL") || "deno";
 
+/** The tslab release the tslab notebooks run on. */
+export const TSLAB_VERSION = "1.0.22";
+
+/**
+ * Where tslab is installed: an npm prefix of its own inside `node_modules/`, so that installing
+ * it never prunes packages installed at the top level with `npm install --no-save` (CI's deno).
+ * The install is nested (`--install-strategy=nested`) so that `@types/node` lands under
+ * `tslab/node_modules/`, where tslab looks for it when the notebook's folder has none.
+ */
+export const TSLAB_PREFIX: string = join(REPO_ROOT, "node_modules", ".tslab");
+
+/** The tslab command. */
+export const TSLAB_BIN: string = join(TSLAB_PREFIX, "node_modules", ".bin", "tslab");
+
+/** The npm command that installs tslab (run in {@linkcode REPO_ROOT}). */
+export const TSLAB_NPM_COMMAND: string =
+  `npm install --prefix node_modules/.tslab --install-strategy=nested --no-save ` +
+  `--no-audit --no-fund tslab@${TSLAB_VERSION}`;
+
+/**
+ * The tslab kernelspec: its name, and the Jupyter data folder that holds it (put first on
+ * JUPYTER_PATH when executing, so a developer's own `tslab` kernelspec is neither used nor
+ * touched).
+ */
+export const TSLAB_KERNEL: { readonly name: string; readonly jupyterPath: string } = {
+  name: "tslab",
+  jupyterPath: join(TSLAB_PREFIX, "share", "jupyter"),
+};
+
+/** The CommonJS bundle of `src/core.ts` that tslab notebooks `import`. */
+export const BUNDLE: string = join(REPO_ROOT, "dist", "heaplab.cjs");
+
 /** Debian packages the executor needs. */
 export const JUPYTER_PACKAGES: readonly string[] = [
   "jupyter-nbconvert",
@@ -47,7 +85,7 @@ export const APT_COMMAND: string = `apt-get update && apt-get install -y ${
 async function run(
   command: string,
   args: string[],
-  options: { quiet?: boolean; env?: Record<string, string> } = {},
+  options: { quiet?: boolean; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   try {
     const output = await new Deno.Command(command, {
@@ -56,6 +94,7 @@ async function run(
       stderr: options.quiet ? "piped" : "inherit",
       stdin: "null",
       env: options.env,
+      cwd: options.cwd,
     }).output();
     const decoder = new TextDecoder();
     return {
@@ -135,6 +174,59 @@ export async function ensurePrerequisites(): Promise<void> {
   }
 }
 
+async function installedTslabVersion(): Promise<string | undefined> {
+  try {
+    const manifest = join(TSLAB_PREFIX, "node_modules", "tslab", "package.json");
+    return JSON.parse(await Deno.readTextFile(manifest)).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes sure tslab notebooks can run: tslab installed under {@linkcode TSLAB_PREFIX} (with npm,
+ * when missing) and its kernelspec written under {@linkcode TSLAB_KERNEL}'s folder.
+ *
+ * The kernelspec is the `kernel.json` that `tslab install --prefix` writes; it is written here
+ * because `tslab install` runs a Python script that imports IPython only for a temporary folder,
+ * and IPython is not among the Debian packages notebooks need.
+ *
+ * @returns undefined when tslab is ready, else why it is not.
+ */
+export async function ensureTslab(): Promise<string | undefined> {
+  if (!(await isExecutable(TSLAB_BIN)) || (await installedTslabVersion()) !== TSLAB_VERSION) {
+    console.log(`Installing tslab ${TSLAB_VERSION} with npm (${TSLAB_NPM_COMMAND})`);
+    const [command, ...args] = TSLAB_NPM_COMMAND.split(" ");
+    const installed = await run(command, [...args, "--loglevel=error"], {
+      quiet: true,
+      cwd: REPO_ROOT,
+    });
+    if (!installed.ok || !(await isExecutable(TSLAB_BIN))) {
+      const why = installed.stderr.trim().split("\n").slice(0, 3).join("\n");
+      return `installing tslab failed: ${TSLAB_NPM_COMMAND}: ${why}`;
+    }
+  }
+  const dir = join(TSLAB_KERNEL.jupyterPath, "kernels", TSLAB_KERNEL.name);
+  await Deno.mkdir(dir, { recursive: true });
+  const spec = {
+    argv: [TSLAB_BIN, "kernel", "--config-path", "{connection_file}"],
+    display_name: "TypeScript (tslab)",
+    language: "typescript",
+  };
+  await Deno.writeTextFile(join(dir, "kernel.json"), JSON.stringify(spec, null, 1) + "\n");
+  return undefined;
+}
+
+/**
+ * Builds {@linkcode BUNDLE} with `deno task bundle`.
+ *
+ * @throws {Error} When the bundler fails.
+ */
+export async function buildBundle(): Promise<void> {
+  const built = await run(Deno.execPath(), ["task", "bundle"], { quiet: true, cwd: REPO_ROOT });
+  if (!built.ok) throw new Error(`deno task bundle failed: ${built.stderr.trim()}`);
+}
+
 /** Options for {@linkcode executeNotebook}. */
 export interface ExecuteOptions {
   /** Folder for the executed `.ipynb` and its `.html`; `out/notebooks` unless given. */
@@ -145,6 +237,8 @@ export interface ExecuteOptions {
   timeout?: number;
   /** Capture the executor's log instead of printing it. */
   quiet?: boolean;
+  /** The kernelspec, and a Jupyter data folder to search first for it; {@linkcode KERNEL} unless given. */
+  kernel?: { readonly name: string; readonly jupyterPath?: string };
 }
 
 /** What {@linkcode executeNotebook} reports. */
@@ -160,7 +254,7 @@ export interface ExecuteResult {
 }
 
 /**
- * Executes one notebook with the Deno kernel (see `tools/nbexec.py`).
+ * Executes one notebook with the Deno kernel, or the given one (see `tools/nbexec.py`).
  *
  * @param path The notebook to execute.
  * @param options Output folder, write-back, per-cell timeout.
@@ -171,10 +265,16 @@ export async function executeNotebook(
   options: ExecuteOptions = {},
 ): Promise<ExecuteResult> {
   const outDir = resolve(options.outDir ?? join(REPO_ROOT, "out", "notebooks"));
-  const args = [NBEXEC, path, "--out", outDir, "--kernel", KERNEL];
+  const kernel = options.kernel ?? { name: KERNEL };
+  const args = [NBEXEC, path, "--out", outDir, "--kernel", kernel.name];
   if (options.update) args.push("--update");
   if (options.timeout !== undefined) args.push("--timeout", String(options.timeout));
-  const result = await run(PYTHON, args, { quiet: options.quiet });
+  let env: Record<string, string> | undefined;
+  if (kernel.jupyterPath) {
+    const rest = Deno.env.get("JUPYTER_PATH");
+    env = { JUPYTER_PATH: rest ? `${kernel.jupyterPath}:${rest}` : kernel.jupyterPath };
+  }
+  const result = await run(PYTHON, args, { quiet: options.quiet, env });
   const name = basename(path, ".ipynb");
   return {
     ok: result.ok,
@@ -234,35 +334,68 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+/** True when a missing tslab must fail the run instead of skipping its notebooks (CI). */
+export function tslabRequired(): boolean {
+  return Deno.env.get("HEAPLAB_REQUIRE_TSLAB") === "1";
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
+  const pick = (paths: string[]) =>
+    args.only.length === 0 ? paths : paths.filter((path) => {
+      const name = basename(path, ".ipynb");
+      return args.only.some((only) => name === only || name.startsWith(only));
+    });
   const all = await listNotebooks(args.dir);
-  const notebooks = args.only.length === 0 ? all : all.filter((path) => {
-    const name = basename(path, ".ipynb");
-    return args.only.some((only) => name === only || name.startsWith(only));
-  });
-  if (notebooks.length === 0) {
+  const allTslab = await listNotebooks(join(args.dir, "tslab"));
+  const notebooks = pick(all);
+  const tslabNotebooks = pick(allTslab);
+  if (notebooks.length + tslabNotebooks.length === 0) {
     console.log(
-      all.length === 0 ? `No notebooks in ${args.dir}` : `No notebook matches ${args.only}`,
+      all.length + allTslab.length === 0
+        ? `No notebooks in ${args.dir}`
+        : `No notebook matches ${args.only}`,
     );
     return args.only.length === 0 ? 0 : 1;
   }
   await ensurePrerequisites();
   const failed: string[] = [];
+  let count = 0;
   for (const path of notebooks) {
     const result = await executeNotebook(path, {
       outDir: args.out,
       update: args.update,
       timeout: args.timeout,
     });
+    count++;
     if (!result.ok) failed.push(basename(path));
+  }
+  if (tslabNotebooks.length > 0) {
+    const problem = await ensureTslab();
+    if (problem !== undefined) {
+      const names = tslabNotebooks.map((path) => `tslab/${basename(path)}`).join(", ");
+      console.log(`Cannot run ${names} with tslab: ${problem}`);
+      if (tslabRequired()) failed.push(names);
+    } else {
+      await buildBundle();
+      for (const path of tslabNotebooks) {
+        const result = await executeNotebook(path, {
+          outDir: join(args.out, "tslab"),
+          update: args.update,
+          timeout: args.timeout,
+          kernel: TSLAB_KERNEL,
+        });
+        count++;
+        if (!result.ok) failed.push(`tslab/${basename(path)}`);
+      }
+    }
   }
   const verb = args.update ? "executed and updated" : "executed";
   if (failed.length > 0) {
-    console.log(`Notebooks failed: ${failed.join(", ")} (${notebooks.length} run)`);
+    console.log(`Notebooks failed: ${failed.join(", ")} (${count} run)`);
     return 1;
   }
-  console.log(`All ${notebooks.length} notebooks ${verb}; output in ${args.out}`);
+  console.log(`All ${count} notebooks ${verb}; output in ${args.out}`);
   return 0;
 }
 
