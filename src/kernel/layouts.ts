@@ -29,8 +29,10 @@ export interface StartingState {
   readonly kernel: KernelProfile;
   /** The areas (copied into the process). */
   readonly areas: readonly Vma[];
-  /** mm->start_brk (and the break). */
+  /** mm->start_brk (and the break, unless {@link StartingState.brk} says otherwise). */
   readonly initialBreak: number;
+  /** mm->brk when the program has already moved it (a maps text with a `[heap]`). */
+  readonly brk?: number;
   /** mm->mmap_base if not the kernel profile's. */
   readonly mmapBase?: number;
   /** Process id. */
@@ -279,12 +281,25 @@ export function layoutFromMaps(text: string, arch: "i386" | "x86_64" = "x86_64")
       "The initial maps text needs a '# initial break 0x…' line (it has no [heap] to read it from)",
     );
   }
+  // With a [heap], the program has moved the break already: it is at the end of [heap] (to the
+  // page; the exact byte is not in the text).
+  const brk = heap && heap.end > initialBreak ? heap.end : undefined;
   const stack = parsed.regions.find((r) => r.name === "[stack]");
+  // The loader is the first mapping the kernel places top-down from mmap_base, so mmap_base is
+  // the highest end of any mapping below the stack (with ASLR off, TASK_SIZE - 128 MiB).
+  let mmapBase = 0;
+  for (const r of parsed.regions) {
+    if (r.name !== "[stack]" && (!stack || r.end <= stack.start)) {
+      mmapBase = Math.max(mmapBase, r.end);
+    }
+  }
   return {
     name: "maps",
     kernel,
     areas: parsed.regions.map(regionToVma),
     initialBreak,
+    brk,
+    mmapBase: mmapBase || undefined,
     pid: 1000,
     stackPointer: stack ? stack.end - 0x1000 : undefined,
   };

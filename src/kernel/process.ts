@@ -156,20 +156,43 @@ export class Process {
     this.#threadIds = options.threadIds ?? start.threadIds ?? [];
     let mmapBase = start.mmapBase ?? this.kernel.mmapBase;
     let startBrk = start.initialBreak;
-    if (options.aslr) {
+    let brk = start.brk;
+    let areas = start.areas.map((vma) => ({ ...vma }));
+    let stackPointer = start.stackPointer ?? 0;
+    if (options.aslr && !options.initialMaps) {
+      // Randomize as the kernel does: the mmap area (libraries, loader, vdso) moves down with
+      // mmap_base, a PIE binary and its break move together, the break moves again on its
+      // own, and the stack moves down.
       const rnd = randomSource(options.seed ?? 1);
-      const pages = Math.floor(rnd() * 2 ** this.kernel.mmapRandomBits);
-      mmapBase -= pages * 4096;
-      startBrk += Math.floor(rnd() * (this.kernel.brkRandomRange / 4096)) * 4096;
+      const pages = (bits: number) => Math.floor(rnd() * 2 ** bits) * 4096;
+      const mmapShift = pages(this.kernel.mmapRandomBits);
+      const execShift = start.name.startsWith("seed")
+        ? 0
+        : pages(Math.min(16, this.kernel.mmapRandomBits));
+      const brkShift = Math.floor(rnd() * (this.kernel.brkRandomRange / 4096)) * 4096;
+      const stackShift = pages(this.kernel.bits === 64 ? 18 : 8);
+      const stackArea = areas.find((a) => a.name === "[stack]");
+      areas = areas.map((a) => {
+        if (a === stackArea) return { ...a, start: a.start - stackShift, end: a.end - stackShift };
+        if (a.end <= startBrk) {
+          return { ...a, start: a.start + execShift, end: a.end + execShift };
+        }
+        const pgoff = a.file ? a.pgoff : a.pgoff - mmapShift / 4096;
+        return { ...a, start: a.start - mmapShift, end: a.end - mmapShift, pgoff };
+      });
+      mmapBase -= mmapShift;
+      startBrk += execShift + brkShift;
+      stackPointer -= stackShift;
+      brk = undefined;
     }
-    this.space = new AddressSpace({ profile: this.kernel, mmapBase, startBrk });
-    for (const vma of start.areas) this.space.insertInitial({ ...vma });
+    this.space = new AddressSpace({ profile: this.kernel, mmapBase, startBrk, brk });
+    for (const vma of areas) this.space.insertInitial(vma);
     const main: Thread = {
       tid: this.pid,
       index: 0,
       state: "running",
       errno: 0,
-      sp: start.stackPointer ?? 0,
+      sp: stackPointer,
       locals: new Map(),
     };
     this.#threads.push(main);

@@ -48,3 +48,25 @@ Deno.test("ASLR moves mmap_base and the break, deterministically for a seed", ()
   assert.notEqual(a.space.mmapBase, c.space.mmapBase);
   assert.notEqual(a.space.mmapBase, new Process({ profile: "x86_64" }).space.mmapBase);
 });
+
+Deno.test("a maps text with a [heap] starts with the break at its end, and brk grows that [heap]", () => {
+  const p = new Process({ profile: "x86_64" });
+  p.sbrk(0x21000);
+  const text = p.maps();
+  const q = new Process({ initialMaps: `# initial break 0x555555559000\n${text}` });
+  assert.equal(q.sbrk(0), 0x55555557a000);
+  q.sbrk(0x1000);
+  const heaps = q.maps().split("\n").filter((l) => l.endsWith("[heap]"));
+  assert.deepEqual(heaps, [
+    "555555559000-55555557b000 rw-p 00000000 00:00 0                          [heap]",
+  ]);
+});
+
+Deno.test("mmap_base of a maps text is where its loader ends, so mmaps land as they did", () => {
+  const p = new Process({ profile: "x86_64", aslr: true, seed: 9 });
+  const q = new Process({
+    initialMaps: `# initial break 0x${p.space.startBrk.toString(16)}\n${p.maps()}`,
+  });
+  assert.equal(q.space.mmapBase, p.space.mmapBase);
+  assert.equal(q.sys.mmap(0, 0x5000, 3, 0x22), p.sys.mmap(0, 0x5000, 3, 0x22));
+});
