@@ -104,6 +104,7 @@ export class Allocator implements ThreadRuntime {
   #last: OperationRecord | undefined;
   #stdoutBuffer = 0;
   #stdioBuffers: "malloc" | "mmap";
+  #depth = 0;
 
   constructor(process: Process, options: AllocatorOptions = {}) {
     this.process = process;
@@ -144,30 +145,58 @@ export class Allocator implements ThreadRuntime {
     return r;
   }
 
-  #run<T>(operation: string, args: readonly number[], fn: () => T, result: (r: T) => number): T {
+  /** Starts a public call: its name for abort messages, its explain record. */
+  #begin(operation: string, args: readonly number[] | undefined): number {
     const m = this.context;
-    const log = this.process.syscalls;
-    const seq = log.lastSeq;
-    const rec = m.explain.begin(operation, args, this.process.currentThread.tid);
-    const outer = m.operation === "";
-    if (outer) m.operation = operation;
-    let ok = false;
+    if (this.#depth++ === 0) m.operation = operation;
+    if (!m.explain.enabled) return -1;
+    m.explain.begin(operation, args ?? [], this.process.currentThread.tid);
+    return this.process.syscalls.lastSeq;
+  }
+
+  /** Ends a public call that returned `result`. */
+  #end<T>(seq: number, result: T, value: number): T {
+    const m = this.context;
+    if (--this.#depth === 0) m.operation = "";
+    if (seq < 0) return result;
+    const rec = m.explain.current!;
+    rec.result = value;
+    if (m.explain.end()) {
+      const log = this.process.syscalls;
+      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+      this.#last = rec;
+    }
+    return result;
+  }
+
+  /** Runs a less frequent public call. */
+  #run<T>(operation: string, args: readonly number[], fn: () => T, value: (r: T) => number): T {
+    const seq = this.#begin(operation, args);
     try {
       const r = fn();
-      rec.result = result(r);
-      ok = true;
-      return r;
-    } finally {
-      if (outer) m.operation = "";
-      if (!ok) m.explain.reset();
-      if (m.explain.end() || !ok) {
-        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
-        this.#last = rec;
-      }
+      return this.#end(seq, r, value(r));
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
     }
   }
 
-  /** What the last public call did. */
+  /** Ends a public call that threw (an abort, a fault): its record stays for inspection. */
+  #fail(seq: number): void {
+    const m = this.context;
+    this.#depth = 0;
+    m.operation = "";
+    if (seq < 0) return;
+    const rec = m.explain.current;
+    m.explain.reset();
+    if (rec) {
+      const log = this.process.syscalls;
+      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+      this.#last = rec;
+    }
+  }
+
+  /** What the last public call did (undefined when explain records are off). */
   get lastRecord(): OperationRecord | undefined {
     return this.#last;
   }
@@ -176,12 +205,26 @@ export class Allocator implements ThreadRuntime {
 
   /** `malloc(size)`: a pointer, or 0 (errno ENOMEM). */
   malloc(size: number): number {
-    return this.#run("malloc", [size], () => libcMalloc(this.context, size), (r) => r);
+    const seq = this.#begin("malloc", this.context.explain.enabled ? [size] : undefined);
+    try {
+      const r = libcMalloc(this.context, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `free(ptr)`. */
   free(ptr: number): void {
-    this.#run("free", [ptr], () => libcFree(this.context, ptr), () => 0);
+    const seq = this.#begin("free", this.context.explain.enabled ? [ptr] : undefined);
+    try {
+      libcFree(this.context, ptr);
+      this.#end(seq, 0, 0);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `calloc(count, size)`. */

@@ -160,6 +160,8 @@ export class MallocContext {
   /** The public operation in progress, for abort messages. */
   operation = "";
   #random: () => number;
+  #tlsThread: Thread | undefined;
+  #tlsValue: ThreadMalloc | undefined;
 
   constructor(process: Process, profile: GlibcProfile, options: MallocContextOptions) {
     this.process = process;
@@ -213,11 +215,14 @@ export class MallocContext {
 
   /** A thread's malloc variables (created zero on first use, as TLS is). */
   tls(thread: Thread = this.process.currentThread): ThreadMalloc {
+    if (thread === this.#tlsThread) return this.#tlsValue!;
     let t = thread.locals.get(LOCALS_KEY) as ThreadMalloc | undefined;
     if (t === undefined) {
       t = { tcache: 0, arena: 0, shuttingDown: false };
       thread.locals.set(LOCALS_KEY, t);
     }
+    this.#tlsThread = thread;
+    this.#tlsValue = t;
     return t;
   }
 
