@@ -31,3 +31,17 @@ technique({
     lab.check();
   },
 });
+
+// The one check on a fast free of a fake chunk: the size of the chunk after it.
+technique({
+  name: "house_of_spirit (no next size)",
+  outcomes: on(GLIBC_VERSIONS, { aborts: "free(): invalid next size (fast)", in: "free" }),
+  run(lab: Lab) {
+    const h = lab.heap;
+    h.malloc(1);
+    lab.freeAll(lab.tcacheFillers(REQUEST));
+    const victim = lab.stackTarget();
+    lab.write(victim - lab.sz, lab.chunkSize(REQUEST));
+    h.free(victim);
+  },
+});

@@ -25,3 +25,16 @@ technique({
     lab.check();
   },
 });
+
+// free() rejects a misaligned chunk before anything else, tcache or not.
+technique({
+  name: "tcache_house_of_spirit (misaligned fake chunk)",
+  outcomes: on(TCACHE_VERSIONS, { aborts: "free(): invalid pointer", in: "free" }),
+  run(lab: Lab) {
+    const h = lab.heap;
+    h.malloc(1);
+    const victim = lab.stackTarget() + 8;
+    lab.write(victim - lab.sz, lab.chunkSize(REQUEST));
+    h.free(victim);
+  },
+});

@@ -52,3 +52,25 @@ technique({
   }),
   run: (lab) => poison(lab, lab.stackTarget(), false),
 });
+
+// With a single entry in the bin: glibc 2.26-2.29 only test that the bin's head is not NULL,
+// so the poisoned link is followed; 2.30 tests the count, which is 0 after the first malloc,
+// and the second malloc is served from elsewhere.
+technique({
+  name: "tcache_poisoning (one entry in the bin)",
+  claim: "the poisoned link of a lone entry is followed",
+  outcomes: {
+    "2.27": "works",
+    ...on(["2.31", "2.35", "2.36", "2.39", "2.41"], { fails: "tcache counts are checked" }),
+  },
+  run(lab: Lab) {
+    const h = lab.heap;
+    const target = lab.stackTarget();
+    const a = h.malloc(REQUEST);
+    h.malloc(REQUEST); // keeps a away from top
+    h.free(a);
+    lab.write(a, lab.protect(a, target));
+    assert.equal(h.malloc(REQUEST), a);
+    assert.equal(h.malloc(REQUEST), target);
+  },
+});
