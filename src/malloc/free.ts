@@ -49,9 +49,13 @@ export function freePerturb(m: MallocContext, mem: number, n: number): void {
  * heap.lastRecord; // the record of the malloc; intFree alone makes none
  * ```
  */
-export function intFree(m: MallocContext, arena: number, p: number, haveLock: boolean): void {
-  const c = m.chunks;
-  const size = c.size(p);
+export function intFree(
+  m: MallocContext,
+  arena: number,
+  p: number,
+  haveLock: boolean,
+  size = m.chunks.size(p),
+): void {
   intFreeCheck(m, p, size);
   if (m.profile.tcache && tcacheFree(m, p, size)) return;
   intFreeChunk(m, arena, p, size, haveLock);
@@ -75,8 +79,9 @@ export function tcacheFree(m: MallocContext, p: number, size: number): boolean {
   if (m.profile.tcacheKey !== "none" && c.word(e + c.sizeSz) === tcacheKeyValue(m, tcache)) {
     tcacheDoubleFreeCheck(m, tcache, e, idx);
   }
-  if (tcacheCount(m, tcache, idx) < m.params.tcacheCount) {
-    tcachePut(m, tcache, p, idx);
+  const count = tcacheCount(m, tcache, idx);
+  if (count < m.params.tcacheCount) {
+    tcachePut(m, tcache, p, idx, count);
     m.explain.serve("tcache");
     return true;
   }

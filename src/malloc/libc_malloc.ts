@@ -11,6 +11,7 @@
  */
 
 import { Errno } from "../kernel/errors.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "./chunk.ts";
 import { arenaGet, arenaGetRetry, arenaThreadFreeres } from "./arena_get.ts";
 import type { MallocContext } from "./context.ts";
 import { intFree } from "./free.ts";
@@ -78,12 +79,15 @@ export function maybeInitTcache(m: MallocContext): void {
   if (m.profile.tcache && m.tls().tcache === 0) m.explain.aside(() => tcacheInit(m));
 }
 
-/** The tcache has a chunk for bin i (glibc 2.30+ tests the count, 2.26–2.29 the list head). */
-function tcacheHas(m: MallocContext, tcache: number, i: number): boolean {
-  if (!(i < m.params.tcacheBins) || tcache === 0) return false;
-  return m.profile.tcacheCountBytes === 2
-    ? tcacheCount(m, tcache, i) > 0
-    : tcacheEntry(m, tcache, i) !== 0;
+/**
+ * The count of tcache bin i when malloc may take from it (glibc 2.30+ tests the count,
+ * 2.26–2.29 the list head), else -1.
+ */
+function tcacheAvailable(m: MallocContext, tcache: number, i: number): number {
+  if (!(i < m.params.tcacheBins) || tcache === 0) return -1;
+  const count = tcacheCount(m, tcache, i);
+  if (m.profile.tcacheCountBytes === 2) return count > 0 ? count : -1;
+  return tcacheEntry(m, tcache, i) !== 0 ? count : -1;
 }
 
 /**
@@ -110,9 +114,10 @@ export function libcMalloc(m: MallocContext, bytes: number): number {
     const idx = m.bins.tcacheIndex(tbytes);
     maybeInitTcache(m);
     const tcache = m.tls().tcache;
-    if (tcacheHas(m, tcache, idx)) {
+    const count = tcacheAvailable(m, tcache, idx);
+    if (count >= 0) {
       m.explain.serve("tcache");
-      return tcacheGet(m, tcache, idx);
+      return tcacheGet(m, tcache, idx, count);
     }
   }
   if (m.singleThread) return intMalloc(m, m.mainArena, bytes);
@@ -135,8 +140,8 @@ export function libcFree(m: MallocContext, mem: number): void {
   const thread = m.thread;
   const savedErrno = thread.errno;
   const p = c.fromMem(mem);
-  if (c.isMmapped(p)) {
-    const raw = c.sizeField(p);
+  const raw = c.sizeField(p);
+  if (raw & IS_MMAPPED) {
     if (
       !mp.noDynThreshold && m.lt(mp.mmapThreshold, raw) &&
       m.le(raw, m.profile.mmapThresholdMax)
@@ -151,9 +156,9 @@ export function libcFree(m: MallocContext, mem: number): void {
     m.explain.serve("munmap");
   } else {
     maybeInitTcache(m);
-    const arena = m.arenaForChunk(p);
+    const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
     m.explain.arena(arena);
-    intFree(m, arena, p, false);
+    intFree(m, arena, p, false, raw - (raw & SIZE_BITS));
   }
   if (m.profile.freePreservesErrno) thread.errno = savedErrno;
 }
@@ -197,9 +202,10 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
     const idx = m.bins.tcacheIndex(tbytes);
     maybeInitTcache(m);
     const tcache = m.tls().tcache;
-    if (tcacheHas(m, tcache, idx)) {
+    const count = tcacheAvailable(m, tcache, idx);
+    if (count >= 0) {
       m.explain.serve("tcache");
-      const mem = tcacheGet(m, tcache, idx);
+      const mem = tcacheGet(m, tcache, idx, count);
       clear(m, mem, c.size(c.fromMem(mem)) - p.sizeSz);
       return mem;
     }

@@ -74,14 +74,20 @@ export function tcacheKeyValue(m: MallocContext, tcache: number): number {
  * tcacheCount(heap.context, heap.context.tls().tcache, 0); // 1
  * ```
  */
-export function tcachePut(m: MallocContext, tcache: number, p: number, i: number): void {
+export function tcachePut(
+  m: MallocContext,
+  tcache: number,
+  p: number,
+  i: number,
+  count = tcacheCount(m, tcache, i),
+): void {
   const c = m.chunks;
   const e = c.toMem(p);
   if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, tcacheKeyValue(m, tcache));
   const slot = tcacheEntrySlot(m, tcache, i);
   c.setWord(e, c.protect(e, c.word(slot)));
   c.setWord(slot, e);
-  setCount(m, tcache, i, tcacheCount(m, tcache, i) + 1);
+  setCount(m, tcache, i, count + 1);
   if (m.explain.enabled) m.explain.step("put", p, c.size(p), undefined, m.bins.tcacheName(i));
 }
 
@@ -94,6 +100,7 @@ export function tcacheGetAt(
   tcache: number,
   i: number,
   linkAddr: number,
+  count = tcacheCount(m, tcache, i),
 ): number {
   const c = m.chunks;
   const slot = tcacheEntrySlot(m, tcache, i);
@@ -104,16 +111,21 @@ export function tcacheGetAt(
   }
   const next = c.reveal(e);
   c.setWord(linkAddr, atHead ? next : c.protect(linkAddr, next));
-  setCount(m, tcache, i, tcacheCount(m, tcache, i) - 1);
+  setCount(m, tcache, i, count - 1);
   if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, 0);
   const p = c.fromMem(e);
   if (m.explain.enabled) m.explain.step("take", p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
   return e;
 }
 
-/** glibc `tcache_get`: pops the head of list i. */
-export function tcacheGet(m: MallocContext, tcache: number, i: number): number {
-  return tcacheGetAt(m, tcache, i, tcacheEntrySlot(m, tcache, i));
+/** glibc `tcache_get`: pops the head of list i (whose count the caller may pass). */
+export function tcacheGet(
+  m: MallocContext,
+  tcache: number,
+  i: number,
+  count = tcacheCount(m, tcache, i),
+): number {
+  return tcacheGetAt(m, tcache, i, tcacheEntrySlot(m, tcache, i), count);
 }
 
 /**
