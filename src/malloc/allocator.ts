@@ -106,6 +106,7 @@ export class Allocator implements ThreadRuntime {
   #stdioBuffers: "malloc" | "mmap";
   #depth = 0;
 
+  /** Installs glibc's allocator on `process` (as its thread runtime). */
   constructor(process: Process, options: AllocatorOptions = {}) {
     this.process = process;
     this.profile = glibcProfile(options.glibc ?? "2.36", process.arch as GlibcArch);

@@ -42,6 +42,7 @@ export class ArenaMemory {
   readonly #s: number;
   readonly #binsBase: number;
 
+  /** Arena access through `chunks` for a glibc build. */
   constructor(chunks: ChunkMemory, profile: GlibcProfile) {
     this.#c = chunks;
     this.#p = profile;

@@ -40,6 +40,7 @@ export class BinIndex {
   readonly #largeLimit: number;
   readonly #largeBase: number;
 
+  /** The bin arithmetic of a glibc build. */
   constructor(profile: GlibcProfile) {
     this.#p = profile;
     this.#fastShift = profile.sizeSz === 8 ? 4 : 3;

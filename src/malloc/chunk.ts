@@ -71,6 +71,7 @@ export class ChunkMemory {
   readonly #safeLinking: boolean;
   readonly #is64: boolean;
 
+  /** Chunk access on `memory` for a glibc build. */
   constructor(memory: Memory, words: WordOps, profile: GlibcProfile) {
     this.memory = memory;
     this.words = words;

@@ -163,6 +163,7 @@ export class MallocContext {
   #tlsThread: Thread | undefined;
   #tlsValue: ThreadMalloc | undefined;
 
+  /** glibc's state for `process`, before ptmalloc_init. */
   constructor(process: Process, profile: GlibcProfile, options: MallocContextOptions) {
     this.process = process;
     this.memory = process.memory;

@@ -33,6 +33,7 @@ export class HeapAbort extends Error {
   /** The chunk or pointer the check was looking at (0 when none). */
   readonly address: number;
 
+  /** glibc's words, the public operation, the chunk or pointer concerned. */
   constructor(glibcMessage: string, operation: string, address: number) {
     super(glibcMessage);
     this.name = "HeapAbort";
@@ -65,6 +66,7 @@ export class HeapLoopError extends Error {
   /** Real glibc would not return: it hangs. */
   readonly signal = "HANG";
 
+  /** The list, the glibc routine walking it, where it gave up, after how many steps. */
   constructor(list: string, routine: string, address: number, steps: number) {
     super(
       `Endless loop: ${routine} walked ${list} for ${steps} steps (a corrupted list; ` +

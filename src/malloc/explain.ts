@@ -84,6 +84,7 @@ export class Explainer {
   #current: OperationRecord | undefined;
   #depth = 0;
 
+  /** A collector; `enabled` false keeps no steps. */
   constructor(enabled: boolean) {
     this.enabled = enabled;
   }

@@ -128,6 +128,7 @@ export class HeapCheckError extends Error {
   /** The chunk or bin at fault. */
   readonly address: number;
 
+  /** An inconsistency `message` in `arena` at `address`. */
   constructor(message: string, arena: number, address: number) {
     super(`${message} (arena 0x${arena.toString(16)}, at 0x${address.toString(16)})`);
     this.name = "HeapCheckError";

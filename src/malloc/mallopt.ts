@@ -14,23 +14,23 @@ import { mallocConsolidate } from "./free.ts";
 import { ptmallocInit, setMaxFast } from "./libc_malloc.ts";
 
 /** mallopt parameter numbers (malloc.h). */
-export const M_MXFAST = 1;
+export const M_MXFAST: number = 1;
 /** Trim the top when it exceeds this many bytes. */
-export const M_TRIM_THRESHOLD = -1;
+export const M_TRIM_THRESHOLD: number = -1;
 /** Extra bytes to ask the system for on each sbrk. */
-export const M_TOP_PAD = -2;
+export const M_TOP_PAD: number = -2;
 /** Requests at or above this many bytes get their own mapping. */
-export const M_MMAP_THRESHOLD = -3;
+export const M_MMAP_THRESHOLD: number = -3;
 /** Most mmapped chunks at once. */
-export const M_MMAP_MAX = -4;
+export const M_MMAP_MAX: number = -4;
 /** Ignored since glibc 2.26 (MALLOC_CHECK_). */
-export const M_CHECK_ACTION = -5;
+export const M_CHECK_ACTION: number = -5;
 /** Fill freed and fresh memory with a byte. */
-export const M_PERTURB = -6;
+export const M_PERTURB: number = -6;
 /** Arenas before the limit from the CPU count applies. */
-export const M_ARENA_TEST = -7;
+export const M_ARENA_TEST: number = -7;
 /** Most arenas. */
-export const M_ARENA_MAX = -8;
+export const M_ARENA_MAX: number = -8;
 
 /** Names of the parameters, as the trace format writes them. */
 export const MALLOPT_PARAMS: Readonly<Record<string, number>> = {
