@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { JUPYTER_DISPLAY } from "../../src/view/chart.ts";
-import { compareScenario, compareTrace } from "../../src/view/compare_view.ts";
+import { compareProgram, compareScenario, compareTrace } from "../../src/view/compare_view.ts";
 
 Deno.test("compareTrace shows the tcache struct moving the first chunk from 2.26 on", () => {
   const c = compareTrace("malloc 0 24\nfree 0\nmalloc 1 24\n", { versions: ["2.23", "2.31"] });
@@ -67,4 +67,43 @@ Deno.test("a version comparison displays as a table marking differences and abor
   assert.match(bundle["text/html"], /#ffebe9/);
   assert.match(bundle["text/plain"], /≠ +3 +free\(a\) +ok +abort: free\(\): double free detected/);
   assert.match(bundle["text/plain"], /outcome +exit 0 +SIGABRT \(134\)/);
+});
+
+Deno.test("compareProgram runs loops and shows their results", () => {
+  const c = compareProgram(
+    `
+    for i in 0..2: p{i} = malloc(24)
+    for i in 0..2: free(p{i})
+    a = malloc(24)
+    a == p2                 // the tcache hands back the last chunk freed`,
+    { versions: ["2.36"] },
+  );
+  assert.deepEqual(c.rows.map((r) => r.source), [
+    "for i in 0..2: p{i} = malloc(24)",
+    "for i in 0..2: free(p{i})",
+    "a = malloc(24)",
+    "a == p2",
+  ]);
+  assert.equal(c.rows[0].results["2.36"], "heap+0x2a0, heap+0x2c0, heap+0x2e0");
+  assert.equal(c.rows[1].results["2.36"], "ok");
+  assert.equal(c.rows[3].results["2.36"], "true");
+});
+
+Deno.test("compareProgram writes memory: the house of force works until glibc 2.29", () => {
+  const c = compareProgram(
+    `
+    a = malloc(24)
+    *(a + 24) = -1          // top's size
+    b = malloc(main_arena - top - 32)
+    c = malloc(24)
+    c == main_arena`,
+    { versions: ["2.27", "2.36"] },
+  );
+  assert.equal(c.rows[4].results["2.27"], "true");
+  assert.equal(c.outcome("2.36").message, "malloc(): corrupted top size");
+  assert.equal(c.outcome("2.36").stoppedAt, 2);
+});
+
+Deno.test("compareProgram rejects a name it does not know", () => {
+  assert.throws(() => compareProgram("free(nowhere)", { versions: ["2.36"] }), SyntaxError);
 });
