@@ -259,7 +259,7 @@ export class HeapLog {
           field: "series",
           type: "nominal",
           scale: { domain: series.map(([n]) => n), range: [[1, 0], [1, 0], [1, 0], [4, 3]] },
-          legend: null,
+          legend: { title: null, orient: "top", labelLimit: 300 },
         },
         tooltip: TOOLTIP,
       },
