@@ -141,6 +141,7 @@ export {
   COMPARED_VERSIONS,
   type ComparedRow,
   type CompareOptions,
+  compareProgram,
   compareScenario,
   compareTrace,
   type ScenarioContext,
@@ -149,3 +150,5 @@ export {
   type VersionComparisonBundle,
   type VersionOutcome,
 } from "./compare_view.ts";
+export { SeedCheck, seedCheck, type SeedCheckBundle, type SeedLine } from "./seed_check.ts";
+export { StepView, stepView, type StepViewBundle, type StepViewOptions } from "./step_view.ts";
