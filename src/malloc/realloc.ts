@@ -22,20 +22,37 @@ import { unlinkChunk } from "./unlink.ts";
  * large copy of never-written memory costs no simulated pages.
  */
 export function copyBytes(m: MallocContext, dst: number, src: number, n: number): void {
-  const STEP = 4096;
-  for (let done = 0; done < n; done += STEP) {
-    const len = Math.min(STEP, n - done);
-    const bytes = m.memory.readBytes(src + done, len);
-    let zero = true;
-    for (let i = 0; i < len; i++) {
-      if (bytes[i] !== 0) {
-        zero = false;
-        break;
-      }
+  if (n <= 0) return;
+  const bytes = m.memory.readBytes(src, n);
+  const ints = new Int32Array(bytes.buffer, 0, n >> 2);
+  const PAGE = 4096;
+  // Destination page by destination page: runs of zero pages are written with one fill, which
+  // creates no page that was never touched; other pages are copied.
+  let zeroFrom = -1;
+  for (let start = 0; start < n;) {
+    const end = Math.min(n, start + PAGE - ((dst + start) % PAGE));
+    if (allZero(bytes, ints, start, end)) {
+      if (zeroFrom < 0) zeroFrom = start;
+    } else {
+      if (zeroFrom >= 0) m.memory.fill(dst + zeroFrom, start - zeroFrom, 0);
+      zeroFrom = -1;
+      m.memory.writeBytes(dst + start, bytes.subarray(start, end));
     }
-    if (zero) m.memory.fill(dst + done, len, 0);
-    else m.memory.writeBytes(dst + done, bytes);
+    start = end;
   }
+  if (zeroFrom >= 0) m.memory.fill(dst + zeroFrom, n - zeroFrom, 0);
+}
+
+/** True when `bytes[start, end)` are all zero (`ints` views the same buffer). */
+function allZero(bytes: Uint8Array, ints: Int32Array, start: number, end: number): boolean {
+  let i = start;
+  for (; i < end && (i & 3) !== 0; i++) if (bytes[i] !== 0) return false;
+  let acc = 0;
+  const last = (end >> 2) - 1;
+  for (let w = i >> 2; w <= last; w++) acc |= ints[w];
+  if (acc !== 0) return false;
+  for (i = Math.max(i, (last + 1) << 2); i < end; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /** glibc `memsize (p)` / `musable`: the usable bytes of an in-use chunk. */

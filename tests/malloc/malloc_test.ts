@@ -234,3 +234,16 @@ Deno.test("the seed machine's old glibc maps the stdout buffer instead of malloc
   heap.printf({ stdout: "tty" });
   assert.deepEqual(heap.lastRecord?.syscalls.map((s) => s.name), ["mmap"]);
 });
+
+Deno.test("realloc copies every byte of a block that spans pages, zero pages included", () => {
+  const { proc, heap } = fresh();
+  const p = heap.malloc(10_000);
+  for (let i = 0; i < 10_000; i += 997) proc.memory.write8(p + i, (i % 251) + 1);
+  heap.malloc(16);
+  const q = heap.realloc(p, 20_000);
+  assert.notEqual(q, p);
+  for (let i = 0; i < 10_000; i++) {
+    assert.equal(proc.memory.read8(q + i), i % 997 === 0 ? (i % 251) + 1 : 0);
+  }
+  heap.checkArena();
+});
