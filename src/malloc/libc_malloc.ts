@@ -14,6 +14,7 @@ import { Errno } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "./chunk.ts";
 import { arenaGet, arenaGetRetry, arenaThreadFreeres } from "./arena_get.ts";
 import type { MallocContext } from "./context.ts";
+import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { intFree } from "./free.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
 import { munmapChunk } from "./sysmalloc.ts";
@@ -261,7 +262,9 @@ export function tcacheThreadShutdown(m: MallocContext): void {
       if (m.profile.alignmentChecks && !c.aligned(e)) {
         m.abort("tcache_thread_shutdown(): unaligned tcache chunk detected", e);
       }
-      if (++steps > (1 << 22)) break;
+      if (++steps > LOOP_LIMIT) {
+        throw new HeapLoopError(m.bins.tcacheName(i), "tcache_thread_shutdown", e, steps);
+      }
       c.setWord(slot, c.reveal(e));
       libcFree(m, e);
     }

@@ -13,6 +13,7 @@
 import { Errno } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
+import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { arenaGet, arenaGetRetry } from "./arena_get.ts";
 import { intFree, intFreeCreateChunk, intFreeMaybeConsolidate, intFreeMergeChunk } from "./free.ts";
 import { libcMalloc, ptmallocInit } from "./libc_malloc.ts";
@@ -73,7 +74,10 @@ export function midMemalign(m: MallocContext, alignment: number, bytes: number):
       let link = tcacheEntrySlot(m, tcache, idx);
       let te = c.word(link);
       let steps = 0;
-      while (te !== 0 && te % alignment !== 0 && steps++ < (1 << 22)) {
+      while (te !== 0 && te % alignment !== 0) {
+        if (++steps > LOOP_LIMIT) {
+          throw new HeapLoopError(m.bins.tcacheName(idx), "_mid_memalign", te, steps);
+        }
         link = te;
         te = c.reveal(te);
       }

@@ -22,7 +22,13 @@ import { unlinkChunk } from "./unlink.ts";
  * large copy of never-written memory costs no simulated pages.
  */
 export function copyBytes(m: MallocContext, dst: number, src: number, n: number): void {
-  if (n <= 0) return;
+  const BLOCK = 1 << 20;
+  for (let done = 0; done < n; done += BLOCK) {
+    copyBlock(m, dst + done, src + done, Math.min(BLOCK, n - done));
+  }
+}
+
+function copyBlock(m: MallocContext, dst: number, src: number, n: number): void {
   const bytes = m.memory.readBytes(src, n);
   const ints = new Int32Array(bytes.buffer, 0, n >> 2);
   const PAGE = 4096;
