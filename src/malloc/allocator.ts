@@ -17,7 +17,7 @@ import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { type HeapRecord, MallocContext } from "./context.ts";
+import { MallocContext } from "./context.ts";
 import type { OperationRecord } from "./explain.ts";
 import {
   type ArenaView,
@@ -27,6 +27,8 @@ import {
   checkArena,
   type ChunkView,
   chunkViews,
+  type HeapView,
+  heapViews,
   type MmappedChunkView,
   mmappedChunkViews,
   type TcacheView,
@@ -366,9 +368,12 @@ export class Allocator implements ThreadRuntime {
     return this.context.mainArena;
   }
 
-  /** Thread heaps in creation order (number 1, 2, …), with whether each is still mapped. */
-  heaps(): readonly HeapRecord[] {
-    return this.context.heaps.map((h) => ({ ...h }));
+  /**
+   * Thread heaps in creation order (number 1, 2, …): start, arena, size, read-write size, and
+   * whether each is still mapped.
+   */
+  heaps(): HeapView[] {
+    return heapViews(this.context);
   }
 
   /** Where a pointer returned by malloc lies, read from its chunk's size word. */

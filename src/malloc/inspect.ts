@@ -18,6 +18,24 @@ import { arenaList } from "./stats.ts";
 import { NBINS, NSMALLBINS } from "./profile.ts";
 import { tcacheCount, tcacheList } from "./tcache.ts";
 
+/** A thread heap, as views show it. */
+export interface HeapView extends HeapRecord {
+  /** `heap_info.size` (0 once unmapped). */
+  readonly size: number;
+  /** `heap_info.mprotect_size`: the read-write part (0 once unmapped). */
+  readonly mprotectSize: number;
+}
+
+/** The heaps the allocator created, in creation order, with their current sizes. */
+export function heapViews(m: MallocContext): HeapView[] {
+  const s = m.profile.sizeSz;
+  return m.heaps.map((h) => ({
+    ...h,
+    size: h.alive ? safe(() => m.chunks.word(h.start + 2 * s), 0) : 0,
+    mprotectSize: h.alive ? safe(() => m.chunks.word(h.start + 3 * s), 0) : 0,
+  }));
+}
+
 /** An arena, as views show it. */
 export interface ArenaView {
   /** Address of its malloc_state. */
@@ -25,7 +43,7 @@ export interface ArenaView {
   /** The main arena (in libc's data) or a thread arena (in its first heap). */
   readonly isMain: boolean;
   /** Its thread heaps (none for the main arena), oldest first. */
-  readonly heaps: readonly HeapRecord[];
+  readonly heaps: readonly HeapView[];
   /** Top chunk. */
   readonly top: number;
   /** Top chunk size. */
@@ -156,12 +174,13 @@ export function arenaViews(m: MallocContext): ArenaView[] {
     free.add(f);
     f = safe(() => a.nextFree(f), 0);
   }
+  const heaps = heapViews(m);
   return safe(() => arenaList(m), [m.mainArena]).map((arena) => {
     const top = a.top(arena);
     return {
       address: arena,
       isMain: arena === m.mainArena,
-      heaps: m.heaps.filter((h) => h.arena === arena && h.alive),
+      heaps: heaps.filter((h) => h.arena === arena && h.alive),
       top,
       topSize: safe(() => c.size(top), 0),
       systemMem: a.systemMem(arena),

@@ -29,6 +29,8 @@ export {
   type ChunkState,
   type ChunkView,
   HeapCheckError,
+  type HeapView,
+  heapViews,
   type MmappedChunkView,
   type TcacheView,
 } from "./inspect.ts";
