@@ -17,7 +17,7 @@ import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { MallocContext } from "./context.ts";
+import { type HeapRecord, MallocContext } from "./context.ts";
 import type { OperationRecord } from "./explain.ts";
 import {
   type ArenaView,
@@ -27,7 +27,6 @@ import {
   checkArena,
   type ChunkView,
   chunkViews,
-  type HeapView,
   heapViews,
   type MmappedChunkView,
   mmappedChunkViews,
@@ -372,7 +371,7 @@ export class Allocator implements ThreadRuntime {
    * Thread heaps in creation order (number 1, 2, …): start, arena, size, read-write size, and
    * whether each is still mapped.
    */
-  heaps(): HeapView[] {
+  heaps(): (HeapRecord & { readonly size: number; readonly mprotectSize: number })[] {
     return heapViews(this.context);
   }
 

@@ -18,16 +18,16 @@ import { arenaList } from "./stats.ts";
 import { NBINS, NSMALLBINS } from "./profile.ts";
 import { tcacheCount, tcacheList } from "./tcache.ts";
 
-/** A thread heap, as views show it. */
-export interface HeapView extends HeapRecord {
-  /** `heap_info.size` (0 once unmapped). */
-  readonly size: number;
-  /** `heap_info.mprotect_size`: the read-write part (0 once unmapped). */
-  readonly mprotectSize: number;
-}
+/**
+ * A thread heap, as views show it: its record plus `size` (`heap_info.size`) and
+ * `mprotectSize` (the read-write part), both 0 once the heap is unmapped.
+ */
+export type HeapView = HeapRecord & { readonly size: number; readonly mprotectSize: number };
 
 /** The heaps the allocator created, in creation order, with their current sizes. */
-export function heapViews(m: MallocContext): HeapView[] {
+export function heapViews(
+  m: MallocContext,
+): (HeapRecord & { readonly size: number; readonly mprotectSize: number })[] {
   const s = m.profile.sizeSz;
   return m.heaps.map((h) => ({
     ...h,
@@ -43,7 +43,8 @@ export interface ArenaView {
   /** The main arena (in libc's data) or a thread arena (in its first heap). */
   readonly isMain: boolean;
   /** Its thread heaps (none for the main arena), oldest first. */
-  readonly heaps: readonly HeapView[];
+  readonly heaps:
+    readonly (HeapRecord & { readonly size: number; readonly mprotectSize: number })[];
   /** Top chunk. */
   readonly top: number;
   /** Top chunk size. */
