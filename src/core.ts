@@ -120,6 +120,7 @@ export {
   type ChunkState,
   type ChunkView,
   HeapCheckError,
+  type HeapView,
   type MmappedChunkView,
   type TcacheView,
 } from "./malloc/inspect.ts";

@@ -17,7 +17,7 @@ import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { escapeHtml, type HtmlCell, htmlTable } from "./html.ts";
 
-/** What a row of a {@linkcode HeapView} is: an arena chunk's state, or a chunk of its own mapping. */
+/** What a row of a {@linkcode HeapTable} is: an arena chunk's state, or a chunk of its own mapping. */
 export type HeapRowState = ChunkState | "mmapped";
 
 /** Background colours of the chunk states (light, readable in dark themes with dark text). */
@@ -71,7 +71,7 @@ export interface HeapViewOptions {
   readonly title?: string;
 }
 
-/** What Deno's Jupyter kernel shows for a {@linkcode HeapView}. */
+/** What Deno's Jupyter kernel shows for a {@linkcode HeapTable}. */
 export interface HeapViewBundle {
   /** The coloured table. */
   "text/html": string;
@@ -231,7 +231,7 @@ function linksOf(allocator: Allocator, state: HeapRowState, address: number, mem
  * assert.equal(view.rows[1].bin, `tcache 0x20 (tid ${heap.process.mainThread.tid})`);
  * ```
  */
-export class HeapView {
+export class HeapTable {
   /** The rows, arena by arena in address order, then the mmapped chunks. */
   readonly rows: readonly HeapRow[];
   /** Caption. */
@@ -300,7 +300,7 @@ export class HeapView {
 
   /** The rows as an aligned text table under the title. */
   toString(): string {
-    const rows = [HeapView.HEADER.slice(), ...this.rows.map((r) => this.#cells(r))];
+    const rows = [HeapTable.HEADER.slice(), ...this.rows.map((r) => this.#cells(r))];
     return `${this.title}\n${formatTable(rows)}`;
   }
 
@@ -323,7 +323,7 @@ export class HeapView {
           escapeHtml(state)
         }</span>`
       ).join("");
-    const table = htmlTable(HeapView.HEADER, rows, {
+    const table = htmlTable(HeapTable.HEADER, rows, {
       caption: this.title,
       captionNote: this.safeLinking
         ? "safe-linking: tcache and fastbin links are stored as (address >> 12) ^ pointer"
@@ -355,13 +355,13 @@ function dataAscii(data: Uint8Array): string {
 }
 
 /**
- * Reads the heap of an allocator now: see {@linkcode HeapView}.
+ * Reads the heap of an allocator now: see {@linkcode HeapTable}.
  *
  * @param allocator The allocator.
  * @param options Which arena, how many data bytes, which rows to mark, a caption.
  * @returns The view.
  */
-export function heapView(allocator: Allocator, options: HeapViewOptions = {}): HeapView {
+export function heapView(allocator: Allocator, options: HeapViewOptions = {}): HeapTable {
   const bytes = options.bytes ?? 16;
   const marks = new Set(options.mark ?? []);
   const arenas = allocator.arenas().filter((a) =>
@@ -413,5 +413,5 @@ export function heapView(allocator: Allocator, options: HeapViewOptions = {}): H
   const title = (options.title ??
     `Heap chunks · glibc ${p.version} ${p.arch} · ${rows.length} chunks`) +
     (unreadable.length ? ` · cannot walk ${unreadable.join(", ")} (unmapped memory)` : "");
-  return new HeapView(rows, title, { sizeSz: p.sizeSz, safeLinking: p.safeLinking });
+  return new HeapTable(rows, title, { sizeSz: p.sizeSz, safeLinking: p.safeLinking });
 }

@@ -102,7 +102,7 @@ export {
   flagNames,
   type HeapRow,
   type HeapRowState,
-  HeapView,
+  HeapTable,
   heapView,
   type HeapViewBundle,
   type HeapViewOptions,

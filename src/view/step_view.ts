@@ -10,7 +10,7 @@ import type { Allocator } from "../malloc/allocator.ts";
 import { type BinsTable, binsTable, type BinsTableOptions } from "./bins_view.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { type ExplainView, explainView } from "./explain_view.ts";
-import { type HeapView, heapView, type HeapViewOptions } from "./heap_view.ts";
+import { type HeapTable, heapView, type HeapViewOptions } from "./heap_view.ts";
 
 /** What Deno's Jupyter kernel shows for a {@linkcode StepView}. */
 export interface StepViewBundle {
@@ -51,7 +51,7 @@ export class StepView {
   /** What the call did. */
   readonly explain: ExplainView;
   /** The chunks. */
-  readonly heap: HeapView;
+  readonly heap: HeapTable;
   /** The bins. */
   readonly bins: BinsTable;
 
@@ -62,7 +62,7 @@ export class StepView {
    * @param heap The chunks.
    * @param bins The bins.
    */
-  constructor(explain: ExplainView, heap: HeapView, bins: BinsTable) {
+  constructor(explain: ExplainView, heap: HeapTable, bins: BinsTable) {
     this.explain = explain;
     this.heap = heap;
     this.bins = bins;
