@@ -11,7 +11,7 @@
  */
 
 import { Errno } from "./errors.ts";
-import { Memory } from "./memory.ts";
+import { ACCESS_NONE, ACCESS_READ, ACCESS_UNMAPPED, ACCESS_WRITE, Memory } from "./memory.ts";
 import type { KernelProfile } from "./profile.ts";
 import {
   canMerge,
@@ -150,9 +150,28 @@ export class AddressSpace {
     return lo;
   }
 
+  /** Page ranges whose areas changed since the last {@link AddressSpace.#changed}. */
+  #dirty: number[] = [];
+
+  #touch(start: number, end: number): void {
+    this.#dirty.push(start, end);
+  }
+
+  /** Brings the memory's page access levels in step with the areas of the touched ranges. */
   #changed(): void {
     this.#version++;
-    this.memory.invalidate();
+    const dirty = this.#dirty;
+    for (let k = 0; k < dirty.length; k += 2) {
+      const start = dirty[k], end = dirty[k + 1];
+      this.memory.setAccess(start, end, ACCESS_UNMAPPED);
+      for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
+        const v = this.#vmas[i];
+        if (v.start >= end) break;
+        const level = v.prot === 0 ? ACCESS_NONE : v.prot & PROT_WRITE ? ACCESS_WRITE : ACCESS_READ;
+        this.memory.setAccess(Math.max(start, v.start), Math.min(end, v.end), level);
+      }
+    }
+    dirty.length = 0;
   }
 
   /**
@@ -170,6 +189,7 @@ export class AddressSpace {
     }
     if (vma.anon === -1) vma.anon = this.#nextAnon++;
     this.#vmas.splice(i, 0, vma);
+    this.#touch(vma.start, vma.end);
     this.#changed();
   }
 
@@ -255,6 +275,7 @@ export class AddressSpace {
 
   /** Removes every area inside `[start, end)`, splitting those that straddle its ends. */
   #unmapRange(start: number, end: number): void {
+    this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
     const i = this.#indexEndingAfter(start);
@@ -294,6 +315,7 @@ export class AddressSpace {
   }
 
   #insertAndMerge(vma: Vma): Vma {
+    this.#touch(vma.start, vma.end);
     const i = this.#indexAfter(vma.start);
     this.#vmas.splice(i, 0, vma);
     const j = this.#mergeAround(i);
@@ -369,6 +391,7 @@ export class AddressSpace {
       // Shared anonymous memory is a shmem file: it never merges with its neighbours.
       vma.file = { dev: "00:01", inode: this.#nextAnon++, path: "/dev/zero (deleted)" };
       this.#vmas.splice(this.#indexAfter(start), 0, vma);
+      this.#touch(vma.start, vma.end);
     } else {
       this.#insertAndMerge(vma);
     }
@@ -427,6 +450,7 @@ export class AddressSpace {
       flags &= ~VmFlag.ACCOUNT;
     }
     if (prot === vma.prot && flags === vma.flags) return;
+    this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
     const i = this.#indexAfter(start) - 1;
@@ -478,6 +502,7 @@ export class AddressSpace {
       const next = this.#vmas[i + 1];
       const want = oldAddr + newLen;
       if (want <= this.profile.taskSize && (!next || want <= this.#startGap(next))) {
+        this.#touch(vma.end, want);
         vma.end = want;
         if (next && canMerge(vma, next)) {
           vma.end = next.end;
@@ -508,6 +533,7 @@ export class AddressSpace {
   }
 
   #unmapRangeKeepingPages(start: number, end: number): void {
+    this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
     const i = this.#indexEndingAfter(start);
@@ -542,6 +568,7 @@ export class AddressSpace {
     const prev = this.#vmas[i - 1];
     const flags = VmFlag.ACCOUNT;
     const prot = PROT_READ | PROT_WRITE;
+    this.#touch(oldBrk, newBrk);
     if (
       prev && prev.end === oldBrk && prev.start >= this.startBrk && prev.flags === flags &&
       prev.prot === prot && !prev.file && !prev.name

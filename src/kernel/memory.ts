@@ -1,17 +1,22 @@
 /**
  * Physical memory of the simulated process: sparse 4 KiB pages created on the first write,
- * read and written little-endian, every access checked against the protection of the area that
- * holds it. An untouched page reads as zeros without being created, as the kernel's zero page.
+ * read and written little-endian, every access checked against the protection of the page it
+ * touches. An untouched page reads as zeros without being created, as the kernel's zero page.
  *
- * A fast path serves accesses that stay inside the last page and the last area used; everything
- * else (page-crossing accesses, faults, the first write to a page) takes the slow path. A bad
- * access throws a {@link SegmentationFault}, never a JavaScript error.
+ * Layout, for speed: a two-level page table. A directory covers 65536 pages (256 MiB) and holds
+ * one access level per page (unmapped, no access, read, read-write — kept in step with the areas
+ * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
+ * An aligned access inside one page costs a directory lookup (cached), a level check and a
+ * typed-array read; page-crossing accesses, faults and the first write to a page take the slow
+ * path. A bad access throws a {@link SegmentationFault}, never a JavaScript error.
+ *
+ * Invariant: a page has bytes only if its area has an anon_vma (the first write gives it one).
  *
  * @module
  */
 
 import { type AccessKind, SegmentationFault } from "./errors.ts";
-import { PAGE_SIZE, PROT_WRITE, type Vma } from "./vma.ts";
+import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64, splitWord64 } from "./word.ts";
 
 /** What memory needs from the address space: the area that holds an address. */
@@ -23,6 +28,28 @@ export interface AreaLookup {
   /** Text of an address for fault messages. */
   addressText(addr: number): string;
 }
+
+/** Access level of a page: nothing mapped. */
+export const ACCESS_UNMAPPED = 0;
+/** Access level of a page: mapped PROT_NONE. */
+export const ACCESS_NONE = 1;
+/** Access level of a page: readable (PROT_READ or PROT_EXEC; x86 cannot map write-only). */
+export const ACCESS_READ = 2;
+/** Access level of a page: readable and writable. */
+export const ACCESS_WRITE = 3;
+
+const DIR_PAGES = 65536;
+
+interface Directory {
+  /** Access level per page. */
+  readonly levels: Uint8Array;
+  /** Bytes per page, as 32-bit words, once written. */
+  readonly pages: (Uint32Array | undefined)[];
+  /** Pages with bytes in this directory. */
+  resident: number;
+}
+
+const TWO32 = 0x1_0000_0000;
 
 /**
  * Page-granular sparse memory.
@@ -37,197 +64,280 @@ export interface AreaLookup {
  * ```
  */
 export class Memory {
-  #pages = new Map<number, DataView>();
+  #dirs = new Map<number, Directory>();
   #areas: AreaLookup;
-  // Cache of the last area: [lo, hi) readable, writable.
-  #lo = 0;
-  #hi = 0;
-  #writable = false;
-  // Cache of the last page.
-  #pageNo = -1;
-  #page: DataView | undefined = undefined;
+  #resident = 0;
+  // Two most recently used directories.
+  #hiA = -1;
+  #dirA: Directory | undefined = undefined;
+  #hiB = -1;
+  #dirB: Directory | undefined = undefined;
 
   /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
     this.#areas = areas;
   }
 
-  /** Forgets the cached area; the address space calls this on every change of its areas. */
-  invalidate(): void {
-    this.#lo = 0;
-    this.#hi = 0;
-    this.#writable = false;
-  }
-
   /** Number of pages that hold data (written at least once). */
   get residentPages(): number {
-    return this.#pages.size;
+    return this.#resident;
   }
 
-  /** Drops the pages of `[start, end)` (munmap, MADV_DONTNEED): they read as zeros again. */
-  discard(start: number, end: number): void {
-    const first = Math.floor(start / PAGE_SIZE), last = Math.ceil(end / PAGE_SIZE);
-    if (last - first < this.#pages.size) {
-      for (let p = first; p < last; p++) this.#pages.delete(p);
-    } else {
-      for (const p of this.#pages.keys()) if (p >= first && p < last) this.#pages.delete(p);
+  #dir(hi: number): Directory | undefined {
+    if (hi === this.#hiA) return this.#dirA;
+    if (hi === this.#hiB) {
+      const d = this.#dirB;
+      this.#hiB = this.#hiA;
+      this.#dirB = this.#dirA;
+      this.#hiA = hi;
+      this.#dirA = d;
+      return d;
     }
-    this.#pageNo = -1;
-    this.#page = undefined;
+    const d = this.#dirs.get(hi);
+    this.#hiB = this.#hiA;
+    this.#dirB = this.#dirA;
+    this.#hiA = hi;
+    this.#dirA = d;
+    return d;
   }
 
-  /** Moves the pages of `[from, from + length)` to `to` (mremap). */
+  #makeDir(hi: number): Directory {
+    let d = this.#dirs.get(hi);
+    if (!d) {
+      d = { levels: new Uint8Array(DIR_PAGES), pages: new Array(DIR_PAGES), resident: 0 };
+      this.#dirs.set(hi, d);
+      this.#hiA = this.#hiB = -1;
+      this.#dirA = this.#dirB = undefined;
+    }
+    return d;
+  }
+
+  /**
+   * Sets the access level of the pages of `[start, end)` (page-aligned): the address space calls
+   * this for every range whose areas changed. Bytes stay; {@link Memory.discard} drops them.
+   */
+  setAccess(start: number, end: number, level: number): void {
+    let no = Math.floor(start / PAGE_SIZE);
+    const last = Math.ceil(end / PAGE_SIZE);
+    while (no < last) {
+      const hi = Math.floor(no / DIR_PAGES);
+      const lo = no - hi * DIR_PAGES;
+      const n = Math.min(DIR_PAGES - lo, last - no);
+      const d = level === ACCESS_UNMAPPED ? this.#dirs.get(hi) : this.#makeDir(hi);
+      if (d) {
+        d.levels.fill(level, lo, lo + n);
+      }
+      no += n;
+    }
+  }
+
+  #dropPages(d: Directory, from: number, to: number): void {
+    for (let i = from; i < to && d.resident > 0; i++) {
+      if (d.pages[i] !== undefined) {
+        d.pages[i] = undefined;
+        d.resident--;
+        this.#resident--;
+      }
+    }
+  }
+
+  /** Drops the bytes of `[start, end)` (munmap, MADV_DONTNEED): they read as zeros again. */
+  discard(start: number, end: number): void {
+    let no = Math.floor(start / PAGE_SIZE);
+    const last = Math.ceil(end / PAGE_SIZE);
+    while (no < last) {
+      const hi = Math.floor(no / DIR_PAGES);
+      const lo = no - hi * DIR_PAGES;
+      const n = Math.min(DIR_PAGES - lo, last - no);
+      const d = this.#dirs.get(hi);
+      if (d && d.resident > 0) this.#dropPages(d, lo, lo + n);
+      no += n;
+    }
+  }
+
+  /** Moves the bytes of `[from, from + length)` to `to` (mremap). */
   move(from: number, to: number, length: number): void {
     const first = Math.floor(from / PAGE_SIZE), n = Math.ceil(length / PAGE_SIZE);
     const shift = Math.floor(to / PAGE_SIZE) - first;
-    const moved: [number, DataView][] = [];
+    const moved: [number, Uint32Array][] = [];
     for (let p = first; p < first + n; p++) {
-      const page = this.#pages.get(p);
-      if (page) {
+      const hi = Math.floor(p / DIR_PAGES), lo = p - hi * DIR_PAGES;
+      const d = this.#dirs.get(hi);
+      const page = d?.pages[lo];
+      if (d && page) {
         moved.push([p + shift, page]);
-        this.#pages.delete(p);
+        d.pages[lo] = undefined;
+        d.resident--;
+        this.#resident--;
       }
     }
-    for (const [p, page] of moved) this.#pages.set(p, page);
-    this.#pageNo = -1;
-    this.#page = undefined;
+    for (const [p, page] of moved) {
+      const hi = Math.floor(p / DIR_PAGES), lo = p - hi * DIR_PAGES;
+      const d = this.#makeDir(hi);
+      if (d.pages[lo] === undefined) {
+        d.resident++;
+        this.#resident++;
+      }
+      d.pages[lo] = page;
+    }
   }
 
-  #check(addr: number, size: number, access: AccessKind): void {
-    if (addr >= this.#lo && addr + size <= this.#hi && (access === "read" || this.#writable)) {
-      return;
-    }
-    // Walk every area the access touches.
-    let a = addr;
-    const end = addr + size;
-    while (a < end) {
+  /** Throws the fault for an access of `size` bytes at `addr` that the fast path refused. */
+  #fault(addr: number, size: number, access: AccessKind): never {
+    for (let a = addr; a < addr + size; a++) {
       const vma = this.#areas.areaAt(a);
       if (vma === undefined) {
         throw new SegmentationFault(a, access, "SEGV_MAPERR", this.#areas.addressText(a));
       }
-      if (vma.prot === 0 || (access === "write" && !(vma.prot & PROT_WRITE))) {
+      if (vma.prot === 0 || (access === "write" && !(vma.prot & 2))) {
         throw new SegmentationFault(a, access, "SEGV_ACCERR", this.#areas.addressText(a));
       }
-      if (access === "write" && vma.anon === 0) this.#areas.firstWrite(vma);
-      if (vma.start <= addr && end <= vma.end) {
-        this.#lo = vma.start;
-        this.#hi = vma.end;
-        // Writes take the fast path only once the area has its anon_vma.
-        this.#writable = (vma.prot & PROT_WRITE) !== 0 && vma.anon !== 0;
+    }
+    throw new SegmentationFault(addr, access, "SEGV_ACCERR", this.#areas.addressText(addr));
+  }
+
+  /** Checks a whole range for an access; returns nothing or throws the fault. */
+  #checkRange(addr: number, size: number, access: AccessKind): void {
+    const need = access === "read" ? ACCESS_READ : ACCESS_WRITE;
+    let no = Math.floor(addr / PAGE_SIZE);
+    const last = Math.ceil((addr + size) / PAGE_SIZE);
+    for (; no < last; no++) {
+      const hi = Math.floor(no / DIR_PAGES);
+      const d = this.#dir(hi);
+      if (d === undefined || d.levels[no - hi * DIR_PAGES] < need) {
+        this.#fault(Math.max(addr, no * PAGE_SIZE), 1, access);
       }
-      a = vma.end;
     }
   }
 
-  #pageFor(no: number, create: boolean): DataView | undefined {
-    if (no === this.#pageNo) return this.#page;
-    let page = this.#pages.get(no);
+  /** The page for a write at `addr` (already checked writable), created on first write. */
+  #writablePage(d: Directory, lo: number, addr: number): Uint32Array {
+    let page = d.pages[lo];
     if (page === undefined) {
-      if (!create) return undefined;
-      page = new DataView(new ArrayBuffer(PAGE_SIZE));
-      this.#pages.set(no, page);
+      const vma = this.#areas.areaAt(addr);
+      if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
+      page = new Uint32Array(PAGE_SIZE / 4);
+      d.pages[lo] = page;
+      d.resident++;
+      this.#resident++;
     }
-    this.#pageNo = no;
-    this.#page = page;
     return page;
   }
 
   /** Reads one byte. */
   read8(addr: number): number {
-    this.#check(addr, 1, "read");
-    const no = Math.floor(addr / PAGE_SIZE);
-    const page = this.#pageFor(no, false);
-    return page ? page.getUint8(addr - no * PAGE_SIZE) : 0;
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const lo = no - hi * DIR_PAGES;
+    const d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 1, "read");
+    const page = d.pages[lo];
+    if (page === undefined) return 0;
+    const off = addr - no * PAGE_SIZE;
+    return (page[off >>> 2] >>> ((off & 3) * 8)) & 0xff;
   }
 
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), off = addr - no * PAGE_SIZE;
-    if (off > PAGE_SIZE - 2) return this.read8(addr) | (this.read8(addr + 1) << 8);
-    this.#check(addr, 2, "read");
-    const page = this.#pageFor(no, false);
-    return page ? page.getUint16(off, true) : 0;
+    return this.read8(addr) | (this.read8(addr + 1) << 8);
   }
 
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), off = addr - no * PAGE_SIZE;
-    if (off > PAGE_SIZE - 4) return (this.read16(addr) | (this.read16(addr + 2) << 16)) >>> 0;
-    this.#check(addr, 4, "read");
-    const page = this.#pageFor(no, false);
-    return page ? page.getUint32(off, true) : 0;
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const lo = no - hi * DIR_PAGES;
+    const off = addr - no * PAGE_SIZE;
+    if ((off & 3) !== 0) {
+      return (this.read16(addr) | (this.read16(addr + 2) << 16)) >>> 0;
+    }
+    const d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 4, "read");
+    const page = d.pages[lo];
+    return page === undefined ? 0 : page[off >>> 2];
   }
 
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), off = addr - no * PAGE_SIZE;
-    if (off > PAGE_SIZE - 8) return joinWord64(this.read32(addr + 4), this.read32(addr));
-    this.#check(addr, 8, "read");
-    const page = this.#pageFor(no, false);
-    return page ? joinWord64(page.getUint32(off + 4, true), page.getUint32(off, true)) : 0;
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const lo = no - hi * DIR_PAGES;
+    const off = addr - no * PAGE_SIZE;
+    if ((off & 7) !== 0) return joinWord64(this.read32(addr + 4), this.read32(addr));
+    const d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 8, "read");
+    const page = d.pages[lo];
+    if (page === undefined) return 0;
+    const i = off >>> 2;
+    const h = page[i + 1];
+    return h >= 0x8000_0000 ? (h - TWO32) * TWO32 + page[i] : h * TWO32 + page[i];
   }
 
   /** Writes one byte. */
   write8(addr: number, value: number): void {
-    this.#check(addr, 1, "write");
-    const no = Math.floor(addr / PAGE_SIZE);
-    this.#pageFor(no, true)!.setUint8(addr - no * PAGE_SIZE, value & 0xff);
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const lo = no - hi * DIR_PAGES;
+    const d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 1, "write");
+    const page = this.#writablePage(d, lo, addr);
+    const off = addr - no * PAGE_SIZE, shift = (off & 3) * 8, i = off >>> 2;
+    page[i] = (page[i] & ~(0xff << shift)) | ((value & 0xff) << shift);
   }
 
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), off = addr - no * PAGE_SIZE;
-    if (off > PAGE_SIZE - 2) {
-      this.#check(addr, 2, "write");
-      this.write8(addr, value);
-      this.write8(addr + 1, value >>> 8);
-      return;
-    }
-    this.#check(addr, 2, "write");
-    this.#pageFor(no, true)!.setUint16(off, value & 0xffff, true);
+    this.#checkRange(addr, 2, "write");
+    this.write8(addr, value);
+    this.write8(addr + 1, value >>> 8);
   }
 
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), off = addr - no * PAGE_SIZE;
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const lo = no - hi * DIR_PAGES;
+    const off = addr - no * PAGE_SIZE;
     const v = value >>> 0 === value ? value : Number(BigInt.asUintN(32, BigInt(Math.trunc(value))));
-    if (off > PAGE_SIZE - 4) {
-      this.#check(addr, 4, "write");
+    if ((off & 3) !== 0) {
+      this.#checkRange(addr, 4, "write");
       this.write16(addr, v & 0xffff);
       this.write16(addr + 2, v >>> 16);
       return;
     }
-    this.#check(addr, 4, "write");
-    this.#pageFor(no, true)!.setUint32(off, v, true);
+    const d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 4, "write");
+    this.#writablePage(d, lo, addr)[off >>> 2] = v;
   }
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), off = addr - no * PAGE_SIZE;
-    const [hi, lo] = splitWord64(value);
-    if (off > PAGE_SIZE - 8) {
-      this.#check(addr, 8, "write");
-      this.write32(addr, lo);
-      this.write32(addr + 4, hi);
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const lo = no - hi * DIR_PAGES;
+    const off = addr - no * PAGE_SIZE;
+    if ((off & 7) !== 0) {
+      const [h, l] = splitWord64(value);
+      this.#checkRange(addr, 8, "write");
+      this.write32(addr, l);
+      this.write32(addr + 4, h);
       return;
     }
-    this.#check(addr, 8, "write");
-    const page = this.#pageFor(no, true)!;
-    page.setUint32(off, lo, true);
-    page.setUint32(off + 4, hi, true);
+    const d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 8, "write");
+    const page = this.#writablePage(d, lo, addr);
+    const h = Math.floor(value / TWO32);
+    const i = off >>> 2;
+    page[i] = value - h * TWO32;
+    page[i + 1] = h;
   }
 
   /** Reads `length` bytes. */
   readBytes(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
     if (length === 0) return out;
-    this.#check(addr, length, "read");
+    this.#checkRange(addr, length, "read");
     let done = 0;
     while (done < length) {
       const a = addr + done;
       const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, length - done);
-      const page = this.#pages.get(no);
+      const hi = Math.floor(no / DIR_PAGES);
+      const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
       if (page) out.set(new Uint8Array(page.buffer, off, n), done);
       done += n;
     }
@@ -237,13 +347,15 @@ export class Memory {
   /** Writes bytes. */
   writeBytes(addr: number, bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.#check(addr, bytes.length, "write");
+    this.#checkRange(addr, bytes.length, "write");
     let done = 0;
     while (done < bytes.length) {
       const a = addr + done;
       const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, bytes.length - done);
-      new Uint8Array(this.#pageFor(no, true)!.buffer, off, n).set(bytes.subarray(done, done + n));
+      const hi = Math.floor(no / DIR_PAGES);
+      const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
+      new Uint8Array(page.buffer, off, n).set(bytes.subarray(done, done + n));
       done += n;
     }
   }
@@ -251,14 +363,21 @@ export class Memory {
   /** Sets `length` bytes to `value` (memset). Untouched pages set to zero stay untouched. */
   fill(addr: number, length: number, value: number): void {
     if (length === 0) return;
-    this.#check(addr, length, "write");
+    this.#checkRange(addr, length, "write");
     let done = 0;
     while (done < length) {
       const a = addr + done;
       const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, length - done);
-      const page = this.#pageFor(no, value !== 0);
-      if (page) new Uint8Array(page.buffer, off, n).fill(value & 0xff);
+      const hi = Math.floor(no / DIR_PAGES);
+      const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
+      if (value & 0xff || d.pages[lo] !== undefined) {
+        new Uint8Array(this.#writablePage(d, lo, a).buffer, off, n).fill(value & 0xff);
+      } else {
+        // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
+        const vma = this.#areas.areaAt(a);
+        if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
+      }
       done += n;
     }
   }
