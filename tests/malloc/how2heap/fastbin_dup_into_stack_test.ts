@@ -44,6 +44,28 @@ technique({
   },
 });
 
+/** fastbin_dup_into_stack with a fake chunk 8 bytes off 16-byte alignment. */
+function misaligned(lab: Lab, threads: boolean): void {
+  const h = lab.heap;
+  if (threads) lab.proc.pthreadCreate(); // the process is no longer SINGLE_THREAD_P
+  const target = lab.stackTarget() + 8;
+  const fillers = lab.tcacheFillers(REQUEST);
+  const a = h.calloc(1, REQUEST), b = h.calloc(1, REQUEST);
+  h.calloc(1, REQUEST);
+  lab.freeAll(fillers);
+  h.free(a);
+  h.free(b);
+  h.free(a);
+  if (lab.profile.callocUsesTcache) lab.mallocs(fillers.length, REQUEST);
+  const d = h.calloc(1, REQUEST);
+  h.calloc(1, REQUEST);
+  lab.write(target - lab.sz, lab.chunkSize(REQUEST));
+  const link = lab.profile.callocUsesTcache ? target : lab.chunk(target);
+  lab.write(d, lab.protect(d, link));
+  h.calloc(1, REQUEST);
+  assert.equal(h.calloc(1, REQUEST), target);
+}
+
 // A fake chunk that is not 16-byte aligned: glibc 2.32 checks the alignment of a fastbin
 // head before taking it (and of tcache entries, which 2.41's route goes through).
 technique({
@@ -59,23 +81,24 @@ technique({
     "2.39": { aborts: "malloc(): unaligned fastbin chunk detected 2", in: "calloc" },
     "2.41": { aborts: "malloc(): unaligned tcache chunk detected", in: "calloc" },
   },
-  run(lab: Lab) {
-    const h = lab.heap;
-    const target = lab.stackTarget() + 8;
-    const fillers = lab.tcacheFillers(REQUEST);
-    const a = h.calloc(1, REQUEST), b = h.calloc(1, REQUEST);
-    h.calloc(1, REQUEST);
-    lab.freeAll(fillers);
-    h.free(a);
-    h.free(b);
-    h.free(a);
-    if (lab.profile.callocUsesTcache) lab.mallocs(fillers.length, REQUEST);
-    const d = h.calloc(1, REQUEST);
-    h.calloc(1, REQUEST);
-    lab.write(target - lab.sz, lab.chunkSize(REQUEST));
-    const link = lab.profile.callocUsesTcache ? target : lab.chunk(target);
-    lab.write(d, lab.protect(d, link));
-    h.calloc(1, REQUEST);
-    assert.equal(h.calloc(1, REQUEST), target);
+  run: (lab) => misaligned(lab, false),
+});
+
+// Once the process has a second thread, malloc unlinks fastbin heads with REMOVE_FB, which
+// (2.32+) checks the alignment of the new head as it takes the chunk before it: one calloc
+// earlier, and without the "2".
+technique({
+  name: "fastbin_dup_into_stack (misaligned fake chunk, two threads)",
+  claim: "calloc returns a misaligned fake chunk",
+  arches: ["x86_64"],
+  outcomes: {
+    "2.23": "works",
+    "2.27": "works",
+    "2.31": "works",
+    "2.35": { aborts: "malloc(): unaligned fastbin chunk detected", in: "calloc" },
+    "2.36": { aborts: "malloc(): unaligned fastbin chunk detected", in: "calloc" },
+    "2.39": { aborts: "malloc(): unaligned fastbin chunk detected", in: "calloc" },
+    "2.41": { aborts: "malloc(): unaligned tcache chunk detected", in: "calloc" },
   },
+  run: (lab) => misaligned(lab, true),
 });
