@@ -6,18 +6,24 @@
  * Layout, for speed: a two-level page table. A directory covers 65536 pages (256 MiB) and holds
  * one access level per page (unmapped, no access, read, read-write — kept in step with the areas
  * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
- * An aligned access inside one page costs a directory lookup (cached), a level check and a
- * typed-array read; page-crossing accesses, faults and the first write to a page take the slow
- * path. A bad access throws a {@link SegmentationFault}, never a JavaScript error.
+ * Beside them it keeps two views of the bytes that the fast path reads: `readable[i]` is the
+ * page's bytes when it has bytes and may be read, `writable[i]` when it may also be written.
+ * An aligned access inside one page of one of the two most recently used directories costs one
+ * array load and a typed-array access, small enough for V8 to inline into its callers;
+ * everything else — another directory, an untouched page, page-crossing or unaligned accesses,
+ * faults, the first write to a page — takes the slow path. A bad access throws a
+ * {@link SegmentationFault}, never a JavaScript error.
  *
- * Invariant: a page has bytes only if its area has an anon_vma (the first write gives it one).
+ * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
+ * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
+ * is `pages[i]` if `levels[i] >= ACCESS_WRITE`, else undefined.
  *
  * @module
  */
 
 import { type AccessKind, SegmentationFault } from "./errors.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
-import { joinWord64, splitWord64 } from "./word.ts";
+import { joinWord64 } from "./word.ts";
 
 /** What memory needs from the address space: the area that holds an address. */
 export interface AreaLookup {
@@ -45,6 +51,10 @@ interface Directory {
   readonly levels: Uint8Array;
   /** Bytes per page, as 32-bit words, once written. */
   readonly pages: (Uint32Array | undefined)[];
+  /** `pages[i]` where page i may be read, else undefined (the fast path of reads). */
+  readonly readable: (Uint32Array | undefined)[];
+  /** `pages[i]` where page i may be written, else undefined (the fast path of writes). */
+  readonly writable: (Uint32Array | undefined)[];
   /** Pages with bytes in this directory. */
   resident: number;
 }
@@ -67,7 +77,7 @@ export class Memory {
   #dirs = new Map<number, Directory>();
   #areas: AreaLookup;
   #resident = 0;
-  // Two most recently used directories.
+  // The two most recently used directories (never undefined while their number is not -1).
   #hiA = -1;
   #dirA: Directory | undefined = undefined;
   #hiB = -1;
@@ -94,22 +104,53 @@ export class Memory {
       return d;
     }
     const d = this.#dirs.get(hi);
-    this.#hiB = this.#hiA;
-    this.#dirB = this.#dirA;
-    this.#hiA = hi;
-    this.#dirA = d;
+    if (d !== undefined) {
+      this.#hiB = this.#hiA;
+      this.#dirB = this.#dirA;
+      this.#hiA = hi;
+      this.#dirA = d;
+    }
     return d;
+  }
+
+  /**
+   * The fast path's lookup: the directory `hi` if it is one of the two most recently used,
+   * else undefined (the caller then takes its slow path, which goes through {@link #dir}).
+   */
+  #recentDir(hi: number): Directory | undefined {
+    return hi === this.#hiA ? this.#dirA : hi === this.#hiB ? this.#dirB : undefined;
   }
 
   #makeDir(hi: number): Directory {
     let d = this.#dirs.get(hi);
     if (!d) {
-      d = { levels: new Uint8Array(DIR_PAGES), pages: new Array(DIR_PAGES), resident: 0 };
+      d = {
+        levels: new Uint8Array(DIR_PAGES),
+        pages: new Array(DIR_PAGES),
+        readable: new Array(DIR_PAGES),
+        writable: new Array(DIR_PAGES),
+        resident: 0,
+      };
       this.#dirs.set(hi, d);
-      this.#hiA = this.#hiB = -1;
-      this.#dirA = this.#dirB = undefined;
     }
     return d;
+  }
+
+  /** Sets the bytes of page `lo` of `d` (undefined: none) and its fast-path views. */
+  #setPage(d: Directory, lo: number, page: Uint32Array | undefined): void {
+    if (d.pages[lo] === undefined) {
+      if (page !== undefined) {
+        d.resident++;
+        this.#resident++;
+      }
+    } else if (page === undefined) {
+      d.resident--;
+      this.#resident--;
+    }
+    d.pages[lo] = page;
+    const level = d.levels[lo];
+    d.readable[lo] = level >= ACCESS_READ ? page : undefined;
+    d.writable[lo] = level >= ACCESS_WRITE ? page : undefined;
   }
 
   /**
@@ -126,6 +167,14 @@ export class Memory {
       const d = level === ACCESS_UNMAPPED ? this.#dirs.get(hi) : this.#makeDir(hi);
       if (d) {
         d.levels.fill(level, lo, lo + n);
+        if (d.resident > 0) {
+          for (let i = lo; i < lo + n; i++) {
+            const page = d.pages[i];
+            if (page === undefined) continue;
+            d.readable[i] = level >= ACCESS_READ ? page : undefined;
+            d.writable[i] = level >= ACCESS_WRITE ? page : undefined;
+          }
+        }
       }
       no += n;
     }
@@ -133,11 +182,7 @@ export class Memory {
 
   #dropPages(d: Directory, from: number, to: number): void {
     for (let i = from; i < to && d.resident > 0; i++) {
-      if (d.pages[i] !== undefined) {
-        d.pages[i] = undefined;
-        d.resident--;
-        this.#resident--;
-      }
+      if (d.pages[i] !== undefined) this.#setPage(d, i, undefined);
     }
   }
 
@@ -166,19 +211,12 @@ export class Memory {
       const page = d?.pages[lo];
       if (d && page) {
         moved.push([p + shift, page]);
-        d.pages[lo] = undefined;
-        d.resident--;
-        this.#resident--;
+        this.#setPage(d, lo, undefined);
       }
     }
     for (const [p, page] of moved) {
       const hi = Math.floor(p / DIR_PAGES), lo = p - hi * DIR_PAGES;
-      const d = this.#makeDir(hi);
-      if (d.pages[lo] === undefined) {
-        d.resident++;
-        this.#resident++;
-      }
-      d.pages[lo] = page;
+      this.#setPage(this.#makeDir(hi), lo, page);
     }
   }
 
@@ -217,9 +255,7 @@ export class Memory {
       const vma = this.#areas.areaAt(addr);
       if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
       page = new Uint32Array(PAGE_SIZE / 4);
-      d.pages[lo] = page;
-      d.resident++;
-      this.#resident++;
+      this.#setPage(d, lo, page);
     }
     return page;
   }
@@ -238,11 +274,22 @@ export class Memory {
 
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
-    return this.read8(addr) | (this.read8(addr + 1) << 8);
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const off = addr - no * PAGE_SIZE;
+    const page = (off & 1) === 0 ? this.#recentDir(hi)?.readable[no - hi * DIR_PAGES] : undefined;
+    if (page === undefined) return this.read8(addr) | (this.read8(addr + 1) << 8);
+    return (page[off >>> 2] >>> ((off & 2) * 8)) & 0xffff;
   }
 
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const off = addr - no * PAGE_SIZE;
+    const page = (off & 3) === 0 ? this.#recentDir(hi)?.readable[no - hi * DIR_PAGES] : undefined;
+    return page === undefined ? this.#read32Slow(addr) : page[off >>> 2];
+  }
+
+  #read32Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -257,6 +304,16 @@ export class Memory {
 
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const off = addr - no * PAGE_SIZE;
+    const page = (off & 7) === 0 ? this.#recentDir(hi)?.readable[no - hi * DIR_PAGES] : undefined;
+    if (page === undefined) return this.#read64Slow(addr);
+    const i = off >>> 2;
+    const h = page[i + 1];
+    return h >= 0x8000_0000 ? (h - TWO32) * TWO32 + page[i] : h * TWO32 + page[i];
+  }
+
+  #read64Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -283,13 +340,30 @@ export class Memory {
 
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
-    this.#checkRange(addr, 2, "write");
-    this.write8(addr, value);
-    this.write8(addr + 1, value >>> 8);
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const off = addr - no * PAGE_SIZE;
+    const page = (off & 1) === 0 ? this.#recentDir(hi)?.writable[no - hi * DIR_PAGES] : undefined;
+    if (page === undefined) {
+      this.#checkRange(addr, 2, "write");
+      this.write8(addr, value);
+      this.write8(addr + 1, value >>> 8);
+      return;
+    }
+    const shift = (off & 2) * 8, i = off >>> 2;
+    page[i] = (page[i] & ~(0xffff << shift)) | ((value & 0xffff) << shift);
   }
 
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const off = addr - no * PAGE_SIZE;
+    const page = (off & 3) === 0 ? this.#recentDir(hi)?.writable[no - hi * DIR_PAGES] : undefined;
+    // A Uint32Array store takes the value modulo 2^32, as the slow path does.
+    if (page === undefined) this.#write32Slow(addr, value);
+    else page[off >>> 2] = value;
+  }
+
+  #write32Slow(addr: number, value: number): void {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -308,12 +382,26 @@ export class Memory {
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const off = addr - no * PAGE_SIZE;
+    const page = (off & 7) === 0 ? this.#recentDir(hi)?.writable[no - hi * DIR_PAGES] : undefined;
+    if (page === undefined) {
+      this.#write64Slow(addr, value);
+      return;
+    }
+    const h = Math.floor(value / TWO32);
+    const i = off >>> 2;
+    page[i] = value - h * TWO32;
+    page[i + 1] = h;
+  }
+
+  #write64Slow(addr: number, value: number): void {
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
     if ((off & 7) !== 0) {
-      const [h, l] = splitWord64(value);
+      const h = Math.floor(value / TWO32);
       this.#checkRange(addr, 8, "write");
-      this.write32(addr, l);
+      this.write32(addr, value - h * TWO32);
       this.write32(addr + 4, h);
       return;
     }

@@ -105,14 +105,12 @@ export const words64: WordOps = {
     return Number(v);
   },
   xor(a: number, b: number): number {
-    const [ah, al] = hiLo64(a);
-    const [bh, bl] = hiLo64(b);
-    return fromHiLo64(ah ^ bh, al ^ bl);
+    const ah = Math.floor(a / TWO32), bh = Math.floor(b / TWO32);
+    return fromHiLo64(ah ^ bh, (a - ah * TWO32) ^ (b - bh * TWO32));
   },
   and(a: number, b: number): number {
-    const [ah, al] = hiLo64(a);
-    const [bh, bl] = hiLo64(b);
-    return fromHiLo64(ah & bh, al & bl);
+    const ah = Math.floor(a / TWO32), bh = Math.floor(b / TWO32);
+    return fromHiLo64(ah & bh, (a - ah * TWO32) & (b - bh * TWO32));
   },
 };
 
