@@ -207,6 +207,8 @@ export function parseTraceLine(
   line: number,
   limits: TraceLimits,
 ): TraceOp | undefined {
+  const common = parseCommonLine(raw);
+  if (common !== undefined) return common;
   const fields = lineFields(raw);
   if (fields.length === 0) return undefined;
   const c = new Cursor(fields.slice(1), line, limits);
@@ -307,9 +309,48 @@ export function parseTraceLine(
 
 /** True when the first operation line of a trace is `rawmaps` (a kernel trace). */
 export function isKernelTrace(text: string): boolean {
-  for (const raw of text.split("\n")) {
-    const fields = lineFields(raw);
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const fields = lineFields(text.slice(start, end));
     if (fields.length > 0) return fields.length === 1 && fields[0] === "rawmaps";
+    start = end + 1;
   }
   return false;
+}
+
+/**
+ * The value of the decimal digits `text[from, to)`, or -1 when that is empty, longer than 15
+ * digits (so the value is below 2^53) or holds anything but digits.
+ */
+function decimalAt(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
+}
+
+/**
+ * The lines that make up nearly every trace — `malloc SLOT SIZE` and `free SLOT`, decimal, one
+ * space apart, no comment, a size that fits every size_t — parsed without splitting the line.
+ * Undefined for any other line, which then goes the general way (and gets its error there).
+ */
+function parseCommonLine(raw: string): TraceOp | undefined {
+  if (raw.startsWith("malloc ")) {
+    const space = raw.indexOf(" ", 7);
+    if (space < 0) return undefined;
+    const slot = decimalAt(raw, 7, space), size = decimalAt(raw, space + 1, raw.length);
+    if (slot < 0 || slot >= MAX_SLOTS || size < 0 || size > 0xffff_ffff) return undefined;
+    return { kind: "malloc", slot, size };
+  }
+  if (raw.startsWith("free ")) {
+    const slot = decimalAt(raw, 5, raw.length);
+    if (slot < 0 || slot >= MAX_SLOTS) return undefined;
+    return { kind: "free", slot, args: raw.slice(5) };
+  }
+  return undefined;
 }

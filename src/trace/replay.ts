@@ -153,7 +153,11 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   const hex = (x: number) => "0x" + (x < 0 ? wordHex(words, x) : x.toString(16));
   const signedOffset = (a: number, base: number) => a >= base ? hex(a - base) : "-" + hex(base - a);
   const thread = () => (cur === 0 ? process.mainThread : threads.get(cur)!);
-  const onThread = <T>(fn: () => T): T => process.runOn(thread(), fn);
+  // Runs `fn` on the trace's current thread, switching to it only when it is not running now.
+  const onThread = <T>(fn: () => T): T => {
+    const t = thread();
+    return t === process.currentThread ? fn() : process.runOn(t, fn);
+  };
   const word = (addr: number) =>
     sizeSz === 8 ? process.memory.read64(addr) : process.memory.read32(addr);
   const toWord = (v: TraceNumber) =>
