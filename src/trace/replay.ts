@@ -122,9 +122,16 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   const limits = traceLimits(words.bits);
   const heapMax = words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
   const sizeSz = words.bytes;
-  const out: string[] = [];
+  // The output, in blocks of up to 256 lines joined as soon as they are complete: each line's
+  // string dies young, and the garbage collector copies one flat block instead of many ropes.
+  const blocks: string[] = [];
+  const block: string[] = [];
   const emit = (line: string) => {
-    out.push(line);
+    block.push(line);
+    if (block.length === 256) {
+      blocks.push(block.join("\n"));
+      block.length = 0;
+    }
     options.onLine?.(line);
   };
   emit(`# glibc ${glibc} ${arch} nprocs=${nprocs}`);
@@ -153,11 +160,10 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   const hex = (x: number) => "0x" + (x < 0 ? wordHex(words, x) : x.toString(16));
   const signedOffset = (a: number, base: number) => a >= base ? hex(a - base) : "-" + hex(base - a);
   const thread = () => (cur === 0 ? process.mainThread : threads.get(cur)!);
-  // Runs `fn` on the trace's current thread, switching to it only when it is not running now.
-  const onThread = <T>(fn: () => T): T => {
-    const t = thread();
-    return t === process.currentThread ? fn() : process.runOn(t, fn);
-  };
+  // Whether the trace's current thread is the process's running thread (no switch needed).
+  const onCurrentThread = () => thread() === process.currentThread;
+  // Runs `fn` on the trace's current thread.
+  const onThread = <T>(fn: () => T): T => onCurrentThread() ? fn() : process.runOn(thread(), fn);
   const word = (addr: number) =>
     sizeSz === 8 ? process.memory.read64(addr) : process.memory.read32(addr);
   const toWord = (v: TraceNumber) =>
@@ -300,13 +306,16 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
       case "calloc":
       case "memalign": {
         const heap = needAllocator(line);
-        const p = onThread(() =>
-          op.kind === "malloc"
-            ? heap.malloc(toWord(op.size))
-            : op.kind === "calloc"
-            ? heap.calloc(toWord(op.count), toWord(op.size))
-            : heap.memalign(toWord(op.alignment), toWord(op.size))
-        );
+        // malloc on the running thread, the common case, is called without a closure.
+        const p = op.kind === "malloc" && onCurrentThread()
+          ? heap.malloc(toWord(op.size))
+          : onThread(() =>
+            op.kind === "malloc"
+              ? heap.malloc(toWord(op.size))
+              : op.kind === "calloc"
+              ? heap.calloc(toWord(op.count), toWord(op.size))
+              : heap.memalign(toWord(op.alignment), toWord(op.size))
+          );
         slots[op.slot] = p;
         slotLive[op.slot] = p !== 0 ? 1 : 0;
         slotAddr[op.slot] = 0;
@@ -336,7 +345,8 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
         const heap = needAllocator(line);
         checkSlotLive(op.slot, line);
         const p = op.slot >= 0 ? slots[op.slot] : 0;
-        onThread(() => heap.free(p));
+        if (onCurrentThread()) heap.free(p);
+        else onThread(() => heap.free(p));
         if (op.slot >= 0) {
           slotLive[op.slot] = 0;
           slots[op.slot] = 0;
@@ -466,5 +476,6 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
       throw e;
     }
   }
-  return { output: out.join("\n") + "\n", status, process, allocator, error };
+  if (block.length > 0) blocks.push(block.join("\n"));
+  return { output: blocks.join("\n") + "\n", status, process, allocator, error };
 }
