@@ -8,7 +8,7 @@
  * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
  * Beside them it keeps two views of the bytes that the fast path reads: `readable[i]` is the
  * page's bytes when it has bytes and may be read, `writable[i]` when it may also be written.
- * An aligned access inside one page of one of the two most recently used directories costs one
+ * An aligned access inside one page of a directory in a small direct-mapped cache costs one
  * array load and a typed-array access, small enough for V8 to inline into its callers;
  * everything else — another directory, an untouched page, page-crossing or unaligned accesses,
  * faults, the first write to a page — takes the slow path. A bad access throws a
@@ -45,6 +45,8 @@ export const ACCESS_READ = 2;
 export const ACCESS_WRITE = 3;
 
 const DIR_PAGES = 65536;
+/** Entries of the directory cache (a power of two). */
+const DIR_CACHE = 16;
 
 interface Directory {
   /** Access level per page. */
@@ -77,11 +79,10 @@ export class Memory {
   #dirs = new Map<number, Directory>();
   #areas: AreaLookup;
   #resident = 0;
-  // The two most recently used directories (never undefined while their number is not -1).
-  #hiA = -1;
-  #dirA: Directory | undefined = undefined;
-  #hiB = -1;
-  #dirB: Directory | undefined = undefined;
+  // Directories by their number modulo DIR_CACHE (a direct-mapped cache; NaN marks an empty
+  // entry). Directories are never dropped, so an entry never goes stale.
+  readonly #cachedHi = new Float64Array(DIR_CACHE).fill(NaN);
+  readonly #cachedDir: (Directory | undefined)[] = new Array(DIR_CACHE).fill(undefined);
 
   /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
@@ -94,31 +95,23 @@ export class Memory {
   }
 
   #dir(hi: number): Directory | undefined {
-    if (hi === this.#hiA) return this.#dirA;
-    if (hi === this.#hiB) {
-      const d = this.#dirB;
-      this.#hiB = this.#hiA;
-      this.#dirB = this.#dirA;
-      this.#hiA = hi;
-      this.#dirA = d;
-      return d;
-    }
+    const k = hi & (DIR_CACHE - 1);
+    if (this.#cachedHi[k] === hi) return this.#cachedDir[k];
     const d = this.#dirs.get(hi);
     if (d !== undefined) {
-      this.#hiB = this.#hiA;
-      this.#dirB = this.#dirA;
-      this.#hiA = hi;
-      this.#dirA = d;
+      this.#cachedHi[k] = hi;
+      this.#cachedDir[k] = d;
     }
     return d;
   }
 
   /**
-   * The fast path's lookup: the directory `hi` if it is one of the two most recently used,
-   * else undefined (the caller then takes its slow path, which goes through {@link #dir}).
+   * The fast path's lookup: directory `hi` if the cache holds it, else undefined (the caller
+   * then takes its slow path, which goes through {@link #dir} and fills the cache).
    */
   #recentDir(hi: number): Directory | undefined {
-    return hi === this.#hiA ? this.#dirA : hi === this.#hiB ? this.#dirB : undefined;
+    const k = hi & (DIR_CACHE - 1);
+    return this.#cachedHi[k] === hi ? this.#cachedDir[k] : undefined;
   }
 
   #makeDir(hi: number): Directory {
@@ -414,6 +407,12 @@ export class Memory {
     page[i + 1] = h;
   }
 
+  /** True when the page holding `addr` has bytes (was written); false when it reads as zeros. */
+  hasBytes(addr: number): boolean {
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    return this.#dir(hi)?.pages[no - hi * DIR_PAGES] !== undefined;
+  }
+
   /** Reads `length` bytes. */
   readBytes(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
@@ -453,6 +452,8 @@ export class Memory {
     if (length === 0) return;
     this.#checkRange(addr, length, "write");
     let done = 0;
+    // The area of the last untouched page, once it has an anon_vma.
+    let faultedIn: Vma | undefined;
     while (done < length) {
       const a = addr + done;
       const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
@@ -461,10 +462,11 @@ export class Memory {
       const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
       if (value & 0xff || d.pages[lo] !== undefined) {
         new Uint8Array(this.#writablePage(d, lo, a).buffer, off, n).fill(value & 0xff);
-      } else {
+      } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
         const vma = this.#areas.areaAt(a);
         if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
+        if (vma && vma.anon !== 0) faultedIn = vma;
       }
       done += n;
     }

@@ -307,6 +307,8 @@ export function request2size(
 ): number {
   const r = request + sizeSz + alignMask;
   if (r >= 0 && r < minSize) return minSize;
+  // The usual request: a 32-bit mask instead of a floating-point remainder.
+  if (r >= 0 && r <= 0x7fff_ffff) return r & ~alignMask;
   const a = alignMask + 1;
   return r - (((r % a) + a) % a);
 }

@@ -63,6 +63,11 @@ export function allocPerturb(m: MallocContext, mem: number, bytes: number): void
   if (m.perturbByte) m.memory.fill(mem, bytes, (m.perturbByte ^ 0xff) & 0xff);
 }
 
+/** List `i` of the tcache holds `tcache_count` chunks: nothing more may be stashed in it. */
+function tcacheFull(m: MallocContext, tcache: number, i: number): boolean {
+  return tcacheCount(m, tcache, i) >= m.params.tcacheCount;
+}
+
 function done(m: MallocContext, victim: number, bytes: number, served: string): number {
   const mem = m.chunks.toMem(victim);
   allocPerturb(m, mem, bytes);
@@ -104,7 +109,6 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
   const tcache = tls.tcache;
   const tcIdx = b.tcacheIndex(nb);
   const useTcache = tcache !== 0 && tcIdx < m.params.tcacheBins;
-  const tcacheFull = () => tcacheCount(m, tcache, tcIdx) >= m.params.tcacheCount;
 
   // 1. Fastbins.
   if (m.le(nb, m.globalMaxFast)) {
@@ -126,7 +130,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       if (ex.enabled) ex.step("take", victim, nb, b.fastbinName(idx));
       if (useTcache) {
         let tcVictim: number;
-        while (!tcacheFull() && (tcVictim = c.word(slot)) !== 0) {
+        while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.word(slot)) !== 0) {
           if (p.alignmentChecks && c.misaligned(tcVictim)) {
             m.abort("malloc(): unaligned fastbin chunk detected 3", tcVictim);
           }
@@ -159,7 +163,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       if (ex.enabled) ex.step("take", victim, nb, b.binName(idx));
       if (useTcache) {
         let tcVictim: number;
-        while (!tcacheFull() && (tcVictim = c.bk(bin)) !== bin) {
+        while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.bk(bin)) !== bin) {
           if (tcVictim !== 0) {
             const tbck = c.bk(tcVictim);
             c.setInuseAt(tcVictim, nb);
@@ -255,7 +259,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       if (size === nb) {
         c.setInuseAt(victim, size);
         if (!isMain) c.setNonMainArena(victim);
-        if (tcacheNb > 0 && !tcacheFull()) {
+        if (tcacheNb > 0 && !tcacheFull(m, tcache, tcIdx)) {
           if (ex.enabled) ex.step("take", victim, size, "unsorted", undefined, "exact fit");
           tcachePut(m, tcache, victim, tcIdx);
           returnCached = true;

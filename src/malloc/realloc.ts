@@ -37,7 +37,9 @@ function copyBlock(m: MallocContext, dst: number, src: number, n: number): void 
   let zeroFrom = -1;
   for (let start = 0; start < n;) {
     const end = Math.min(n, start + PAGE - ((dst + start) % PAGE));
-    if (allZero(bytes, ints, start, end)) {
+    // Bytes from untouched source pages are zero without looking.
+    const untouched = !m.memory.hasBytes(src + start) && !m.memory.hasBytes(src + end - 1);
+    if (untouched || allZero(bytes, ints, start, end)) {
       if (zeroFrom < 0) zeroFrom = start;
     } else {
       if (zeroFrom >= 0) m.memory.fill(dst + zeroFrom, start - zeroFrom, 0);
