@@ -407,6 +407,11 @@ export class Memory {
     page[i + 1] = h;
   }
 
+  /** Throws the {@link SegmentationFault} an access of `length` bytes at `addr` would raise. */
+  checkAccess(addr: number, length: number, access: AccessKind): void {
+    if (length > 0) this.#checkRange(addr, length, access);
+  }
+
   /** True when the page holding `addr` has bytes (was written); false when it reads as zeros. */
   hasBytes(addr: number): boolean {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
@@ -461,7 +466,10 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
       if (value & 0xff || d.pages[lo] !== undefined) {
-        new Uint8Array(this.#writablePage(d, lo, a).buffer, off, n).fill(value & 0xff);
+        const page = this.#writablePage(d, lo, a);
+        // A whole page is filled word by word, without a byte view of it.
+        if (n === PAGE_SIZE) page.fill((value & 0xff) * 0x0101_0101);
+        else new Uint8Array(page.buffer, off, n).fill(value & 0xff);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
         const vma = this.#areas.areaAt(a);

@@ -68,6 +68,40 @@ function tcacheFull(m: MallocContext, tcache: number, i: number): boolean {
   return tcacheCount(m, tcache, i) >= m.params.tcacheCount;
 }
 
+/*
+ * The two walks along a large bin's nextsize skip list (one chunk per size, largest first along
+ * fd_nextsize), kept out of _int_malloc so that V8 compiles each tight loop on its own.
+ */
+
+/**
+ * Sorting a chunk into large bin `idx`: from `fwd`, follows fd_nextsize past the chunks larger
+ * than `sizeIn` (a size with PREV_INUSE set, compared with whole size words as glibc does).
+ */
+function skipLargerChunks(m: MallocContext, fwd: number, sizeIn: number, idx: number): number {
+  const c = m.chunks;
+  let steps = 0;
+  while (m.lt(sizeIn, c.sizeField(fwd))) {
+    fwd = c.fdNextsize(fwd);
+    if (++steps > LOOP_LIMIT) {
+      throw new HeapLoopError(m.bins.binName(idx), "_int_malloc", fwd, steps);
+    }
+  }
+  return fwd;
+}
+
+/** The best fit in large bin `idx`: from `v`, follows bk_nextsize past chunks smaller than `nb`. */
+function skipSmallerChunks(m: MallocContext, v: number, nb: number, idx: number): number {
+  const c = m.chunks;
+  let steps = 0;
+  while (m.lt(c.size(v), nb)) {
+    v = c.bkNextsize(v);
+    if (++steps > LOOP_LIMIT) {
+      throw new HeapLoopError(m.bins.binName(idx), "_int_malloc", v, steps);
+    }
+  }
+  return v;
+}
+
 function done(m: MallocContext, victim: number, bytes: number, served: string): number {
   const mem = m.chunks.toMem(victim);
   allocPerturb(m, mem, bytes);
@@ -291,13 +325,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
             c.setBkNextsize(first, victim);
             c.setFdNextsize(c.bkNextsize(victim), victim);
           } else {
-            let steps = 0;
-            while (m.lt(sizeIn, c.sizeField(fwd))) {
-              fwd = c.fdNextsize(fwd);
-              if (++steps > LOOP_LIMIT) {
-                throw new HeapLoopError(b.binName(victimIndex), "_int_malloc", fwd, steps);
-              }
-            }
+            fwd = skipLargerChunks(m, fwd, sizeIn, victimIndex);
             if (sizeIn === c.sizeField(fwd)) {
               fwd = c.fd(fwd);
             } else {
@@ -347,15 +375,8 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       const bin = a.binAt(arena, idx);
       let v = c.fd(bin);
       if (v !== bin && m.le(nb, c.sizeField(v))) {
-        v = c.bkNextsize(v);
-        let size: number;
-        let steps = 0;
-        while (m.lt(size = c.size(v), nb)) {
-          v = c.bkNextsize(v);
-          if (++steps > LOOP_LIMIT) {
-            throw new HeapLoopError(b.binName(idx), "_int_malloc", v, steps);
-          }
-        }
+        v = skipSmallerChunks(m, c.bkNextsize(v), nb, idx);
+        const size = c.size(v);
         if (v !== c.bk(bin) && c.sizeField(v) === c.sizeField(c.fd(v))) v = c.fd(v);
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);

@@ -29,37 +29,38 @@ export function copyBytes(m: MallocContext, dst: number, src: number, n: number)
 }
 
 function copyBlock(m: MallocContext, dst: number, src: number, n: number): void {
-  const bytes = m.memory.readBytes(src, n);
-  const ints = new Int32Array(bytes.buffer, 0, n >> 2);
+  const memory = m.memory;
+  // memcpy reads the whole source: a fault there comes before any write.
+  memory.checkAccess(src, n, "read");
   const PAGE = 4096;
   // Destination page by destination page: runs of zero pages are written with one fill, which
-  // creates no page that was never touched; other pages are copied.
+  // creates no page that was never touched; other pages are copied. Bytes from untouched source
+  // pages are zero without reading them.
   let zeroFrom = -1;
   for (let start = 0; start < n;) {
     const end = Math.min(n, start + PAGE - ((dst + start) % PAGE));
-    // Bytes from untouched source pages are zero without looking.
-    const untouched = !m.memory.hasBytes(src + start) && !m.memory.hasBytes(src + end - 1);
-    if (untouched || allZero(bytes, ints, start, end)) {
+    const untouched = !memory.hasBytes(src + start) && !memory.hasBytes(src + end - 1);
+    const bytes = untouched ? undefined : memory.readBytes(src + start, end - start);
+    if (bytes === undefined || allZero(bytes)) {
       if (zeroFrom < 0) zeroFrom = start;
     } else {
-      if (zeroFrom >= 0) m.memory.fill(dst + zeroFrom, start - zeroFrom, 0);
+      if (zeroFrom >= 0) memory.fill(dst + zeroFrom, start - zeroFrom, 0);
       zeroFrom = -1;
-      m.memory.writeBytes(dst + start, bytes.subarray(start, end));
+      memory.writeBytes(dst + start, bytes);
     }
     start = end;
   }
-  if (zeroFrom >= 0) m.memory.fill(dst + zeroFrom, n - zeroFrom, 0);
+  if (zeroFrom >= 0) memory.fill(dst + zeroFrom, n - zeroFrom, 0);
 }
 
-/** True when `bytes[start, end)` are all zero (`ints` views the same buffer). */
-function allZero(bytes: Uint8Array, ints: Int32Array, start: number, end: number): boolean {
-  let i = start;
-  for (; i < end && (i & 3) !== 0; i++) if (bytes[i] !== 0) return false;
+/** True when every byte of `bytes` is zero. */
+function allZero(bytes: Uint8Array): boolean {
+  const words = bytes.length >> 2;
+  const ints = new Int32Array(bytes.buffer, bytes.byteOffset, words);
   let acc = 0;
-  const last = (end >> 2) - 1;
-  for (let w = i >> 2; w <= last; w++) acc |= ints[w];
+  for (let w = 0; w < words; w++) acc |= ints[w];
   if (acc !== 0) return false;
-  for (i = Math.max(i, (last + 1) << 2); i < end; i++) if (bytes[i] !== 0) return false;
+  for (let i = words << 2; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 
