@@ -344,7 +344,9 @@ export class AddressSpace {
   ): number {
     const type = flags & (MAP_SHARED | MAP_PRIVATE);
     if (type !== MAP_SHARED && type !== MAP_PRIVATE) return -Errno.EINVAL;
-    if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
+    if (length === 0 || !Number.isFinite(length)) return -Errno.EINVAL;
+    // A negative length is a size_t above 2^63: more than user space.
+    if (length < 0) return -Errno.ENOMEM;
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -Errno.EINVAL;
     const anonymous = (flags & MAP_ANONYMOUS) !== 0;
     if (!anonymous && !file) return -Errno.EINVAL;
@@ -414,10 +416,11 @@ export class AddressSpace {
   mprotect(addr: number, length: number, prot: number): number {
     if (!isPageAligned(addr)) return -Errno.EINVAL;
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -Errno.EINVAL;
-    if (length < 0 || !Number.isFinite(length)) return -Errno.EINVAL;
+    if (!Number.isFinite(length)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     const end = addr + len;
-    if (end < addr) return -Errno.ENOMEM;
+    // A negative length is a size_t above 2^63: start + len wraps around.
+    if (length < 0 || end > this.profile.taskSize) return -Errno.ENOMEM;
     if (len === 0) return 0;
     let vma = this.areaAt(addr);
     if (!vma) return -Errno.ENOMEM;
@@ -486,6 +489,8 @@ export class AddressSpace {
     if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -Errno.EINVAL;
     const oldLen = pageAlignUp(oldLength), newLen = pageAlignUp(newLength);
     if (newLen === 0) return -Errno.EINVAL;
+    // Negative lengths are size_t values above 2^63: far more than user space.
+    if (oldLength < 0 || newLength < 0 || newLen > this.profile.taskSize) return -Errno.ENOMEM;
     const vma = this.areaAt(oldAddr);
     if (!vma || oldAddr + oldLen > vma.end) return -Errno.EFAULT;
     if (flags & MREMAP_FIXED) {

@@ -168,3 +168,12 @@ Deno.test("every system call is logged with its thread, arguments and result", (
   assert.equal(rec.result, -Errno.EINVAL);
   assert.equal(rec.tid, p.pid);
 });
+
+Deno.test("lengths above 2^63 (negative words) are ENOMEM for mmap, mprotect and mremap", () => {
+  const p = proc();
+  const a = p.sys.mmap(0, 0x2000, RW, ANON);
+  assert.equal(p.sys.mmap(0, -0x100000, RW, ANON), -Errno.ENOMEM);
+  assert.equal(p.sys.mprotect(a, -0x1000, PROT_READ), -Errno.ENOMEM);
+  assert.equal(p.sys.mremap(a, 0x2000, -0x100000, MREMAP_MAYMOVE), -Errno.ENOMEM);
+  assert.equal(p.space.areaAt(a)!.end - p.space.areaAt(a)!.start >= 0x2000, true, "untouched");
+});
