@@ -63,3 +63,37 @@ Deno.test("the seed machine labels thread stacks; a modern kernel does not", () 
   const t = modern.pthreadCreate();
   assert.ok(!modern.maps().includes(`[stack:${t.tid}]`));
 });
+
+Deno.test("seed per-thread arena example, whole: [heap] from brk, the thread's stack and arena", async () => {
+  const { Allocator } = await import("../../mod.ts");
+  const p = new Process({ profile: "seed-i386", program: "mthread" });
+  const libc = new Allocator(p, { glibc: "2.23" });
+  libc.printf();
+  const heapLine = "0804b000-0806c000 rw-p 00000000 00:00 0          [heap]";
+  const main = libc.malloc(1000);
+  assert.deepEqual(head(p, 5), [
+    ...MTHREAD_BINARY,
+    heapLine,
+    "b7e05000-b7e07000 rw-p 00000000 00:00 0",
+  ]);
+  libc.free(main);
+  assert.deepEqual(head(p, 5), [
+    ...MTHREAD_BINARY,
+    heapLine,
+    "b7e05000-b7e07000 rw-p 00000000 00:00 0",
+  ]);
+  const t = p.pthreadCreate();
+  const stack = [
+    "b7604000-b7605000 ---p 00000000 00:00 0",
+    "b7605000-b7e07000 rw-p 00000000 00:00 0          [stack:6594]",
+  ];
+  assert.deepEqual(head(p, 6), [...MTHREAD_BINARY, heapLine, ...stack]);
+  const arena = [
+    "b7500000-b7521000 rw-p 00000000 00:00 0",
+    "b7521000-b7600000 ---p 00000000 00:00 0",
+  ];
+  const q = p.runOn(t, () => libc.malloc(1000));
+  assert.deepEqual(head(p, 8), [...MTHREAD_BINARY, heapLine, ...arena, ...stack]);
+  p.runOn(t, () => libc.free(q));
+  assert.deepEqual(head(p, 8), [...MTHREAD_BINARY, heapLine, ...arena, ...stack]);
+});
