@@ -103,17 +103,6 @@ class Program {
     return `0x${this.words.toBigInt(x).toString(16)}`;
   }
 
-  /**
-   * Known simulator gap (see the ignored test at the end): on x86_64 the kernel's mremap
-   * takes a length of 2^63 or more as a shrink and unmaps the chunk, and glibc 2.23/2.27
-   * reach mremap with such a length when an mmapped chunk is realloc'ed to a huge size.
-   * Programs avoid that one call until the gap is closed.
-   */
-  hitsMremapGap(ptr: number, size: number): boolean {
-    return ptr !== 0 && this.arch === "x86_64" && ["2.23", "2.27"].includes(this.glibc) &&
-      size < 0 && (this.proc.memory.read8(ptr - this.sz) & 2) !== 0;
-  }
-
   // --- random values ---------------------------------------------------------------------
 
   /** A request size: mostly small, some large, a few mmapped or absurd. */
@@ -206,9 +195,8 @@ class Program {
     }
     if (k < 72) {
       const b = r.chance(0.15) ? undefined : this.#takeLive();
-      let n = r.chance(0.1) ? 0 : this.size();
+      const n = r.chance(0.1) ? 0 : this.size();
       const old = b?.ptr ?? 0;
-      if (this.hitsMremapGap(old, n)) n = 0x40;
       const p = call(
         `realloc(${this.hex(old)}, ${this.hex(n)})`,
         () => h.realloc(old, n),
@@ -253,7 +241,10 @@ class Program {
       );
       return `mallopt(${param}, ${this.hex(value)}) = ${result}`;
     }
-    if (k < 91) {
+    // Known simulator gap (the ignored test at the end): after corruption, malloc_trim can
+    // madvise a range of 2^60 bytes, which the simulated kernel walks page directory by page
+    // directory for hours. Corrupted programs skip malloc_trim until that is fixed.
+    if (k < 91 && !this.corrupted) {
       const pad = r.chance(0.9) ? r.between(0, 0x10000) : this.words.max;
       const result = call(`malloc_trim(${this.hex(pad)})`, () => h.mallocTrim(pad));
       return `malloc_trim(${this.hex(pad)}) = ${result}`;
@@ -304,7 +295,7 @@ class Program {
         // realloc of a live block (heap or mmapped) to a size nothing can serve.
         const b = this.#takeLive();
         if (!b) return "nothing to realloc";
-        const n = this.hitsMremapGap(b.ptr, w.max) ? 0x40 : huge();
+        const n = huge();
         const p = call(`realloc(${hex(b.ptr)}, ${hex(n)})`, () => h.realloc(b.ptr, n));
         if (p === 0) this.live.push(b);
         else this.#remember(p);
@@ -360,7 +351,7 @@ class Program {
         : this.live.length
         ? r.pick(this.live).ptr
         : 0;
-    const k = r.int(14);
+    const k = r.int(15);
     const p = any();
     if (p === 0) return "nothing to corrupt";
     const hex = (x: number) => this.hex(x);
@@ -438,8 +429,22 @@ class Program {
         write(at, v);
         return `arena word ${hex(at)} = ${hex(v)}`;
       }
+      case 13: {
+        // The arena list and heap bookkeeping: next, next_free, attached_threads, system_mem,
+        // or a word of a thread heap's heap_info (ar_ptr, prev, size, mprotect_size).
+        const layout = this.heap.profile.arena;
+        const heaps = h.heaps().filter((x) => x.alive);
+        const arena = r.pick(h.arenas()).address;
+        const v = r.chance(0.5) ? r.pick(h.arenas()).address : this.value();
+        const at = heaps.length && r.chance(0.4) ? r.pick(heaps).start + r.int(4) * sz : arena +
+          r.pick([layout.next, layout.nextFree, layout.attachedThreads, layout.systemMem]);
+        write(at, v);
+        h.mallinfo2();
+        return `arena list / heap_info word ${hex(at)} = ${hex(v)}, then mallinfo2()`;
+      }
       case 12: {
         h.mallinfo2();
+        h.mallocStats();
         return "mallinfo2()";
       }
       default: {
@@ -567,7 +572,7 @@ const BUILDS: readonly [GlibcVersion, GlibcArch][] = [
 const env = (name: string) => Deno.env.get(name);
 const seeds = env("FUZZ_SEED")
   ? [Number(env("FUZZ_SEED"))]
-  : Array.from({ length: Number(env("FUZZ_SEEDS") ?? 20) }, (_, i) => i + 1);
+  : Array.from({ length: Number(env("FUZZ_SEEDS") ?? 30) }, (_, i) => i + 1);
 const only = env("FUZZ_ONLY");
 
 for (const [glibc, arch] of BUILDS) {
@@ -583,17 +588,14 @@ for (const [glibc, arch] of BUILDS) {
 }
 
 // Fuzz finding (glibc 2.23 seeds 61, 87, 105, 269 and 2.27 seeds 36, 55, 124, 174, 201, 237
-// on x86_64, with FUZZ_SEEDS=300 before the programs learned to avoid it): realloc of an
+// on x86_64 with FUZZ_SEEDS=300, in the first version of the generator): realloc of an
 // mmapped chunk to a huge size. glibc 2.23/2.27 only refuse requests above -2 * MINSIZE, so
-// mremap_chunk asks the kernel for a length of about 2^64 - 1 MiB; Linux fails that with
-// ENOMEM, mremap_chunk returns 0, malloc(huge) fails too and realloc returns NULL, the chunk
-// untouched. Simulator gap (src/kernel, not malloc): the simulated mremap takes the length,
-// a negative word, as a shrink, unmaps the chunk and returns its old address, so glibc's
-// set_head on the new chunk faults: "SegmentationFault: write of unmapped address
-// <chunk + 8>". (i386 and glibc 2.30+ are unaffected: the length fails or is refused first.)
+// mremap_chunk asks the kernel for a length of about 2^64 - 1 MiB; Linux fails it with ENOMEM,
+// malloc(huge) fails too and realloc returns NULL with the chunk untouched. The simulated
+// mremap took the length (a negative word) for a shrink and unmapped the chunk, and glibc's
+// set_head then faulted (fixed in the kernel by b939f15).
 Deno.test({
   name: "realloc of an mmapped chunk to (size_t) -0x100000 returns NULL and keeps it",
-  ignore: true,
   fn() {
     for (const glibc of ["2.23", "2.27"]) {
       const proc = new Process({ profile: "x86_64" });
@@ -606,6 +608,35 @@ Deno.test({
       assert.equal(proc.memory.read8(p), 0x5a);
       heap.free(p);
       heap.checkArena();
+    }
+  },
+});
+
+// Fuzz finding (glibc 2.27 x86_64 seed 483 of an earlier generator: an 8-byte overflow into a
+// free chunk's size, then malloc_trim): mtrim madvises the whole pages of every free chunk
+// in the bins, so a size of 2^62 asks for MADV_DONTNEED on [chunk page, chunk + 2^62). Linux
+// walks only the mapped areas in that range (the heap's tail, libc's data, the stack...),
+// drops their pages and returns ENOMEM for the holes, at once. libc's .data reverts to the
+// file, so main_arena's top is NULL again and systrim faults reading its size at address 8.
+// Simulator gap (src/kernel, not malloc): Memory.discard steps through every page directory
+// of the range, empty or not, so `proc.sys.madvise(addr, 2 ** 62, MADV_DONTNEED)` does not
+// return (2^47 bytes take ~25 ms, 2^50 ~140 ms: linear in the length).
+Deno.test({
+  name: "malloc_trim over a free chunk whose size became 2^62 ends at once (in a segfault)",
+  ignore: true,
+  fn() {
+    for (const glibc of ["2.27", "2.41"]) {
+      const proc = new Process({ profile: "x86_64" });
+      const heap = new Allocator(proc, { glibc });
+      const a = heap.malloc(0x500);
+      heap.malloc(0x20);
+      heap.free(a);
+      proc.memory.write64(a - 8, 2 ** 62); // the overflow into the free chunk's size
+      assert.throws(() => heap.mallocTrim(0), (e: unknown) => {
+        assert.ok(e instanceof SegmentationFault);
+        assert.equal(e.address, 8);
+        return true;
+      });
     }
   },
 });
