@@ -45,7 +45,10 @@ technique({
   outcomes: {
     "2.23": "works",
     "2.27": "works",
-    ...on(LATER, { fails: "malloc refuses requests above PTRDIFF_MAX" }),
+    ...on(LATER, {
+      fails: "malloc refuses requests above PTRDIFF_MAX",
+      assertion: "malloc refused the request that moves top",
+    }),
   },
   run: (lab) => force(lab, lab.global()),
 });

@@ -185,8 +185,11 @@ export type Outcome =
   | "works"
   /** glibc stops it: the run ends in this abort, in this operation. */
   | { readonly aborts: string; readonly in: "malloc" | "free" | "calloc" | "realloc" }
-  /** glibc defeats it without aborting: the run's own assertions fail, for this reason. */
-  | { readonly fails: string };
+  /**
+   * glibc defeats it without aborting, for the reason `fails`: the run's assertion whose
+   * message is `assertion` fails.
+   */
+  | { readonly fails: string; readonly assertion: string };
 
 /** One technique across versions. */
 export interface TechniqueSpec {
@@ -230,7 +233,11 @@ export function technique(spec: TechniqueSpec): void {
             return;
           }
           if ("fails" in outcome) {
-            assert.throws(() => spec.run(lab), assert.AssertionError);
+            assert.throws(() => spec.run(lab), (e: unknown) => {
+              if (!(e instanceof assert.AssertionError)) throw e;
+              assert.equal(e.message.split("\n")[0], outcome.assertion);
+              return true;
+            });
             return;
           }
           assert.throws(() => spec.run(lab), (e: unknown) => {
