@@ -28,7 +28,7 @@ technique({
     lab.freeAll(fillers);
     h.free(a);
     h.free(b);
-    lab.check();
+    lab.vulnerability();
     h.free(a); // fastbin: a -> b -> a
     if (lab.profile.callocUsesTcache) lab.mallocs(fillers.length, REQUEST);
     const d = h.calloc(1, REQUEST);
@@ -55,6 +55,7 @@ function misaligned(lab: Lab, threads: boolean): void {
   lab.freeAll(fillers);
   h.free(a);
   h.free(b);
+  lab.vulnerability();
   h.free(a);
   if (lab.profile.callocUsesTcache) lab.mallocs(fillers.length, REQUEST);
   const d = h.calloc(1, REQUEST);

@@ -30,10 +30,9 @@ technique({
     h.malloc(0x10); // keeps a away from top
     lab.freeAll(fillers);
     h.free(a);
-    lab.check();
     h.free(prev); // merges with a
-    lab.check();
     h.malloc(REQUEST); // one free slot in the tcache bin
+    lab.vulnerability();
     h.free(a); // the double free: a goes to the tcache inside the merged free chunk
     const big = h.malloc(2 * REQUEST + 0x10);
     assert.equal(big, prev);

@@ -27,7 +27,7 @@ technique({
     const b = h.malloc(0x28);
     const realB = h.usableSize(b);
     const c = h.malloc(0xf8);
-    lab.check();
+    lab.vulnerability();
     mem.write8(b + realB, 0); // c's size 0x101 becomes 0x100
     const fakeSize = lab.chunk(c) - a;
     lab.write(b + realB - sz, fakeSize); // c's prev_size

@@ -15,9 +15,9 @@ const LATER: ["2.31", "2.35", "2.36", "2.39", "2.41"] = ["2.31", "2.35", "2.36",
 function force(lab: Lab, target: number): void {
   const h = lab.heap;
   const p1 = h.malloc(256);
-  lab.check();
   const top = lab.chunk(p1) + lab.chunkSize(256);
   assert.equal(h.bins().top.address, top);
+  lab.vulnerability();
   lab.write(top + lab.sz, -1); // the overflow into top's size: (size_t) -1
   // request2size(evil) is the distance from top to the target's chunk.
   const evil = lab.words.sub(lab.words.sub(lab.chunk(target), top), lab.sz);

@@ -33,10 +33,9 @@ technique({
     h.malloc(1000); // keeps victim away from top
     lab.freeAll(fillers);
     h.free(victim);
-    lab.check();
     h.malloc(1200); // sorts victim into its small bin
-    lab.check();
     assert.deepEqual(h.bins().smallbins.map((b) => b.chunks), [[lab.chunk(victim)]]);
+    lab.vulnerability();
     lab.setWord(victim, 1, buffer1); // victim->bk
     lab.mallocs(fillers.length, REQUEST); // empty the tcache
     assert.equal(h.malloc(REQUEST), victim);

@@ -26,8 +26,8 @@ technique({
     const victim = h.malloc(fast);
     assert.ok(victim > heapInfo && victim < heapInfo + heapMax);
     lab.freeAll(lab.tcacheFillers(fast));
-    lab.check();
     lab.write(heapInfo, fakeArena); // heap_info.ar_ptr
+    lab.vulnerability();
     lab.setWord(victim, -1, lab.chunkSize(fast) | 4); // NON_MAIN_ARENA
     h.free(victim);
     const index = lab.chunkSize(fast) / (2 * sz) - 2; // fastbin_index

@@ -24,11 +24,11 @@ technique({
     const size = lab.chunkSize(REQUEST);
     lab.write(victim - lab.sz, size);
     lab.write(lab.chunk(victim) + size + lab.sz, 0x1234); // the next chunk's size
+    lab.vulnerability();
     h.free(victim);
     assert.equal(h.bins().fastbins.find((f) => f.chunks.length > 0)?.chunks[0], lab.chunk(victim));
     lab.mallocs(fillers.length, REQUEST);
     assert.equal(h.calloc(1, REQUEST), victim);
-    lab.check();
   },
 });
 
@@ -42,6 +42,7 @@ technique({
     lab.freeAll(lab.tcacheFillers(REQUEST));
     const victim = lab.stackTarget();
     lab.write(victim - lab.sz, lab.chunkSize(REQUEST));
+    lab.vulnerability();
     h.free(victim);
   },
 });

@@ -34,11 +34,10 @@ technique({
     const b = h.malloc(0xa00);
     const c = h.malloc(0x500);
     h.malloc(0x100); // barrier against top
-    lab.check();
     // For glibc's size vs. prev_size check: the footer b will have once shrunk to 0xa00.
     lab.write(b + 0x9f0, 0xa00);
     h.free(b);
-    lab.check();
+    lab.vulnerability();
     proc.memory.write8(a + realA, 0); // the off-by-one NUL
     assert.equal(lab.sizeField(b), 0xa00);
     const b1 = h.malloc(0x500);
@@ -72,12 +71,10 @@ technique({
     h.malloc(0x10);
     const b = h.malloc(0x510);
     h.malloc(0x10);
-    lab.check();
     h.free(a);
     h.free(b);
     h.free(prev);
     h.malloc(0x1000); // sorts a, b and prev into one large bin
-    lab.check();
     // prev's fd_nextsize / bk_nextsize now name a and b: they become the fake chunk's fd/bk.
     assert.equal(h.malloc(0x500), prev);
     lab.setWord(prev, 1, 0x501); // fake chunk inside prev, 0x10 smaller
@@ -95,6 +92,7 @@ technique({
     mem.write8(a3 + 9, 0x00);
     const victim2 = h.malloc(0x4f0);
     assert.equal(victim2, victim);
+    lab.vulnerability();
     mem.write8(victim2 - 8, 0x00); // the off-by-one NUL: clears PREV_INUSE
     h.free(victim); // consolidates backwards with the fake chunk
     const merged = h.malloc(0x100);

@@ -27,13 +27,13 @@ technique({
     h.free(b);
     h.free(c);
     h.free(d);
-    lab.check();
     // The tcache struct is the heap's first chunk, in the page of `value`.
     const page = value - (value % 4096);
     const entries = page + 2 * sz + 64 * lab.profile.tcacheCountBytes;
     const slot = (request: number) =>
       entries + ((lab.chunkSize(request) - lab.profile.minSize) / lab.profile.mallocAlignment) * sz;
     const low32 = (x: number) => x % 2 ** 32;
+    lab.vulnerability();
     mem.write32(slot(0x38), low32(value)); // 0x40 bin's head: value
     h.malloc(0x38); // head = REVEAL(value->next): goal, protected with the page's key
     mem.write32(slot(0x18), low32(slot(0x38))); // 0x20 bin's head: the 0x40 head slot

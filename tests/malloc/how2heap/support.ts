@@ -27,12 +27,35 @@ import {
 export { GLIBC_VERSIONS };
 export type { GlibcArch, GlibcVersion };
 
-/** A fresh process running one glibc build, with C-like word access to its memory. */
+/** The allocator calls after which a lab checks every arena (while no bug has struck). */
+const CHECKED_CALLS = new Set([
+  "malloc",
+  "free",
+  "calloc",
+  "realloc",
+  "memalign",
+  "alignedAlloc",
+  "posixMemalign",
+  "valloc",
+  "pvalloc",
+  "mallocTrim",
+  "mallopt",
+]);
+
+/**
+ * A fresh process running one glibc build, with C-like word access to its memory.
+ *
+ * Until the technique calls {@link Lab.vulnerability}, every allocator call made through
+ * {@link Lab.heap} is followed by `checkArena()`: the heap must be consistent all the way to
+ * the bug. After it, the heap is whatever the bug made of it and is not checked.
+ */
 export class Lab {
   /** The process. */
   readonly proc: Process;
-  /** glibc's allocator in it. */
+  /** glibc's allocator in it, checked after each call until the vulnerability strikes. */
   readonly heap: Allocator;
+  /** The same allocator, never checked. */
+  readonly allocator: Allocator;
   /** The glibc build. */
   readonly profile: GlibcProfile;
   /** glibc `SIZE_SZ`. */
@@ -42,8 +65,21 @@ export class Lab {
 
   constructor(glibc: GlibcVersion, arch: GlibcArch) {
     this.proc = new Process({ profile: arch });
-    this.heap = new Allocator(this.proc, { glibc, explain: false });
-    this.profile = this.heap.profile;
+    const allocator = new Allocator(this.proc, { glibc, explain: false });
+    this.allocator = allocator;
+    this.heap = new Proxy(allocator, {
+      get: (target, key) => {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        if (!CHECKED_CALLS.has(String(key))) return value.bind(target); // #private fields
+        return (...args: unknown[]) => {
+          const result = value.apply(target, args);
+          if (!this.#struck) target.checkArena();
+          return result;
+        };
+      },
+    });
+    this.profile = allocator.profile;
     this.sz = this.profile.sizeSz;
     this.words = this.proc.words;
   }
@@ -173,10 +209,15 @@ export class Lab {
     return Array.from({ length: count }, () => this.heap.malloc(request));
   }
 
-  /** Every arena is consistent (the heap is in a state glibc itself could reach). */
-  check(): void {
-    this.heap.checkArena();
+  /**
+   * Marks the bug (how2heap's `VULNERABILITY`): from here on the heap holds what a correct
+   * program could not have made, and allocator calls are no longer followed by checkArena.
+   */
+  vulnerability(): void {
+    this.#struck = true;
   }
+
+  #struck = false;
 }
 
 /** What a technique does on one glibc version. */

@@ -25,7 +25,7 @@ technique({
     const h = lab.heap;
     const a = h.malloc(REQUEST);
     h.free(a);
-    lab.check();
+    lab.vulnerability();
     h.free(a);
     assert.equal(h.malloc(REQUEST), a);
     assert.equal(h.malloc(REQUEST), a);

@@ -18,11 +18,10 @@ technique({
     h.malloc(1); // initialises the heap and the tcache
     const victim = lab.stackTarget();
     lab.write(victim - lab.sz, lab.chunkSize(REQUEST));
+    lab.vulnerability();
     h.free(victim);
-    lab.check();
     assert.deepEqual(h.tcache().bins.map((b) => b.chunks), [[lab.chunk(victim)]]);
     assert.equal(h.malloc(REQUEST), victim);
-    lab.check();
   },
 });
 
@@ -35,6 +34,7 @@ technique({
     h.malloc(1);
     const victim = lab.stackTarget() + 8;
     lab.write(victim - lab.sz, lab.chunkSize(REQUEST));
+    lab.vulnerability();
     h.free(victim);
   },
 });

@@ -15,7 +15,7 @@ function poison(lab: Lab, target: number, mangle: boolean): void {
   const a = h.malloc(REQUEST), b = h.malloc(REQUEST);
   h.free(a);
   h.free(b);
-  lab.check();
+  lab.vulnerability();
   lab.write(b, mangle ? lab.protect(b, target) : target); // use after free of b
   assert.equal(h.malloc(REQUEST), b);
   assert.equal(h.malloc(REQUEST), target);
@@ -72,6 +72,7 @@ technique({
     const a = h.malloc(REQUEST);
     h.malloc(REQUEST); // keeps a away from top
     h.free(a);
+    lab.vulnerability();
     lab.write(a, lab.protect(a, target));
     assert.equal(h.malloc(REQUEST), a);
     assert.equal(h.malloc(REQUEST), target, "the second malloc returns the target");

@@ -37,11 +37,10 @@ technique({
     h.free(chunks[0]); // to the unsorted bin
     h.free(chunks[2]);
     h.malloc(REQUEST + 0x10); // sorts both into the small bin
-    lab.check();
     h.malloc(REQUEST);
     h.malloc(REQUEST); // 5 left in the tcache
-    lab.check();
     assert.equal(h.bins().smallbins[0]?.chunks.length, 2);
+    lab.vulnerability();
     lab.setWord(chunks[2], 1, stack); // chunk2->bk = fake chunk
     h.calloc(1, REQUEST);
     assert.equal(h.malloc(REQUEST), stack + 2 * sz, "malloc returns the fake chunk");

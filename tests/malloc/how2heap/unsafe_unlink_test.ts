@@ -18,7 +18,6 @@ technique({
   run(lab: Lab) {
     const h = lab.heap, sz = lab.sz;
     const chunk0 = h.malloc(REQUEST), chunk1 = h.malloc(REQUEST);
-    lab.check();
     const global = lab.global(); // void *chunk0_ptr = chunk0;
     lab.write(global, chunk0);
     const fakeSize = lab.chunkSize(REQUEST) - 2 * sz; // ends where chunk1's header starts
@@ -26,6 +25,7 @@ technique({
     lab.setWord(chunk0, 2, global - 3 * sz); // fd: fd->bk is the global
     lab.setWord(chunk0, 3, global - 2 * sz); // bk: bk->fd is the global
     // Overflow of chunk0 into chunk1: prev_size names the fake chunk, PREV_INUSE cleared.
+    lab.vulnerability();
     lab.write(lab.chunk(chunk1), fakeSize);
     lab.write(lab.chunk(chunk1) + sz, lab.sizeField(chunk1) & ~1);
     h.free(chunk1);
@@ -60,6 +60,7 @@ technique({
     lab.write(global, chunk0);
     lab.setWord(chunk0, 2, global - 3 * sz);
     lab.setWord(chunk0, 3, global - 2 * sz);
+    lab.vulnerability();
     lab.write(lab.chunk(chunk1), lab.chunkSize(REQUEST) - 2 * sz);
     lab.write(lab.chunk(chunk1) + sz, lab.sizeField(chunk1) & ~1);
     h.free(chunk1);

@@ -25,9 +25,9 @@ technique({
     const p = h.malloc(REQUEST);
     h.malloc(500); // keeps p away from top
     h.free(p);
-    lab.check();
     assert.deepEqual(h.bins().unsorted.chunks, [lab.chunk(p)]);
     const target = lab.global();
+    lab.vulnerability();
     lab.setWord(p, 1, target - 2 * sz); // use after free: p->bk
     assert.equal(h.malloc(REQUEST), p);
     const unsortedBin = h.mainArena + lab.profile.arena.top; // bin_at (av, 1)

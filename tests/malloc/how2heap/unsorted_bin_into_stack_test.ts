@@ -26,10 +26,10 @@ technique({
     const victim = h.malloc(REQUEST);
     h.malloc(REQUEST); // keeps victim away from top
     h.free(victim);
-    lab.check();
     const target = lab.stackTarget();
     lab.write(target - sz, lab.chunkSize(REQUEST)); // fake size: an exact fit
     lab.write(target + sz, lab.chunk(target)); // fake bk: any writable address
+    lab.vulnerability();
     lab.setWord(victim, -1, 0x30); // victim's size: small, not the request's
     lab.setWord(victim, 1, lab.chunk(target)); // victim->bk
     assert.equal(h.malloc(REQUEST), target);
