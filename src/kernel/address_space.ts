@@ -468,9 +468,21 @@ export class AddressSpace {
     if (!isPageAligned(addr) || length < 0) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len === 0) return 0;
-    if (!this.areaAt(addr)) return -Errno.ENOMEM;
-    if (advice === MADV_DONTNEED) this.memory.discard(addr, addr + len);
-    return 0;
+    const end = addr + len;
+    // Like Linux, walk only the areas in the range; a hole makes the call ENOMEM, but the areas
+    // around it are still advised.
+    let covered = addr, hole = false;
+    for (let i = this.#indexEndingAfter(addr); i < this.#vmas.length; i++) {
+      const v = this.#vmas[i];
+      if (v.start >= end) break;
+      if (v.start > covered) hole = true;
+      if (advice === MADV_DONTNEED) {
+        this.memory.discard(Math.max(addr, v.start), Math.min(end, v.end));
+      }
+      covered = v.end;
+    }
+    if (covered < end) hole = true;
+    return hole ? -Errno.ENOMEM : 0;
   }
 
   /**

@@ -177,3 +177,16 @@ Deno.test("lengths above 2^63 (negative words) are ENOMEM for mmap, mprotect and
   assert.equal(p.sys.mremap(a, 0x2000, -0x100000, MREMAP_MAYMOVE), -Errno.ENOMEM);
   assert.equal(p.space.areaAt(a)!.end - p.space.areaAt(a)!.start >= 0x2000, true, "untouched");
 });
+
+Deno.test("madvise(MADV_DONTNEED) drops pages of the areas in range and says ENOMEM for holes", () => {
+  const p = proc();
+  const a = p.sys.mmap(0, 0x3000, RW, ANON);
+  p.memory.write32(a, 7);
+  p.memory.write32(a + 0x2000, 9);
+  assert.equal(p.sys.madvise(a, 0x3000, 4), 0);
+  assert.equal(p.memory.read32(a), 0);
+  p.memory.write32(a + 0x2000, 9);
+  // A huge range (2^62 bytes) returns at once: only mapped areas are walked.
+  assert.equal(p.sys.madvise(a, 2 ** 62, 4), -Errno.ENOMEM);
+  assert.equal(p.memory.read32(a + 0x2000), 0);
+});

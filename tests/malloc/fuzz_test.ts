@@ -623,7 +623,6 @@ Deno.test({
 // return (2^47 bytes take ~25 ms, 2^50 ~140 ms: linear in the length).
 Deno.test({
   name: "malloc_trim over a free chunk whose size became 2^62 ends at once (in a segfault)",
-  ignore: true,
   fn() {
     for (const glibc of ["2.27", "2.41"]) {
       const proc = new Process({ profile: "x86_64" });
