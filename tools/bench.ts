@@ -445,7 +445,7 @@ async function sourceState(): Promise<string> {
 
 const fmt = (n: number, digits = 2) => Number.isFinite(n) ? n.toFixed(digits) : "n/a";
 const ratio = (a: number, b: number | undefined) =>
-  b !== undefined && b > 0 ? `${(a / b).toFixed(1)}×` : "n/a";
+  b !== undefined && b > 0 ? `${(a / b).toFixed(a / b < 1 ? 2 : 1)}×` : "n/a";
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--measure-replay") {
