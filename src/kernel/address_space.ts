@@ -102,7 +102,9 @@ export class AddressSpace {
       firstWrite: (vma) => {
         vma.anon = this.#nextAnon++;
       },
-      addressText: (addr) => `0x${addr.toString(16)}`,
+      // A negative number is a 64-bit word from 2^63 up: print its unsigned value.
+      addressText: (addr) =>
+        `0x${(addr < 0 ? BigInt(addr) + (1n << 64n) : BigInt(Math.trunc(addr))).toString(16)}`,
     });
   }
 

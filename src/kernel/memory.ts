@@ -310,7 +310,11 @@ export class Memory {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
-    if ((off & 7) !== 0) return joinWord64(this.read32(addr + 4), this.read32(addr));
+    if ((off & 7) !== 0) {
+      // Fault at the first bad byte, as the CPU would, before reading either half.
+      this.#checkRange(addr, 8, "read");
+      return joinWord64(this.read32(addr + 4), this.read32(addr));
+    }
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 8, "read");
     const page = d.pages[lo];

@@ -121,3 +121,13 @@ Deno.test("32-bit words wrap modulo 2^32", () => {
   assert.equal(proc.words.add(0xfffffff0, 0x20), 0x10);
   assert.equal(proc.words.sub(0x10, 0x20), 0xfffffff0);
 });
+
+Deno.test("a fault at a negative word address names it as the unsigned 64-bit address", () => {
+  const { mem } = freshMapping(0x1000);
+  assert.throws(() => mem.read64(-9), (e: unknown) => {
+    assert.ok(e instanceof SegmentationFault);
+    assert.equal(e.address, -9);
+    assert.match(e.message, /0xfffffffffffffff7$/);
+    return true;
+  });
+});
