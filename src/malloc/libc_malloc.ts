@@ -91,6 +91,29 @@ function tcacheAvailable(m: MallocContext, tcache: number, i: number): number {
   return tcacheEntry(m, tcache, i) !== 0 ? count : -1;
 }
 
+/** {@link tcacheTake} found no cached chunk: the caller goes on to the arenas. */
+const TCACHE_MISS = -1;
+
+/**
+ * The tcache fast path shared by `__libc_malloc` and (2.41) `__libc_calloc`: a chunk from the
+ * thread's tcache bin for `bytes`, 0 with ENOMEM for a request too large to represent, or
+ * {@link TCACHE_MISS} when the bin is empty (the tcache is created on the way if needed).
+ */
+function tcacheTake(m: MallocContext, bytes: number): number {
+  const tbytes = checkedRequest2size(m, bytes);
+  if (tbytes === 0) {
+    m.setErrno(Errno.ENOMEM);
+    return 0;
+  }
+  const idx = m.bins.tcacheIndex(tbytes);
+  maybeInitTcache(m);
+  const tcache = m.tls().tcache;
+  const count = tcacheAvailable(m, tcache, idx);
+  if (count < 0) return TCACHE_MISS;
+  m.explain.serve("tcache");
+  return tcacheGet(m, tcache, idx, count);
+}
+
 /**
  * glibc `__libc_malloc (bytes)`: the tcache first, then `_int_malloc` in the thread's arena
  * (retrying in another arena when it fails).
@@ -107,19 +130,8 @@ function tcacheAvailable(m: MallocContext, tcache: number, i: number): number {
 export function libcMalloc(m: MallocContext, bytes: number): number {
   ptmallocInit(m);
   if (m.profile.tcache) {
-    const tbytes = checkedRequest2size(m, bytes);
-    if (tbytes === 0) {
-      m.setErrno(Errno.ENOMEM);
-      return 0;
-    }
-    const idx = m.bins.tcacheIndex(tbytes);
-    maybeInitTcache(m);
-    const tcache = m.tls().tcache;
-    const count = tcacheAvailable(m, tcache, idx);
-    if (count >= 0) {
-      m.explain.serve("tcache");
-      return tcacheGet(m, tcache, idx, count);
-    }
+    const mem = tcacheTake(m, bytes);
+    if (mem !== TCACHE_MISS) return mem;
   }
   if (m.singleThread) return intMalloc(m, m.mainArena, bytes);
   let arena = arenaGet(m, bytes);
@@ -195,19 +207,9 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
   }
   ptmallocInit(m);
   if (p.callocUsesTcache) {
-    const tbytes = checkedRequest2size(m, sz);
-    if (tbytes === 0) {
-      m.setErrno(Errno.ENOMEM);
-      return 0;
-    }
-    const idx = m.bins.tcacheIndex(tbytes);
-    maybeInitTcache(m);
-    const tcache = m.tls().tcache;
-    const count = tcacheAvailable(m, tcache, idx);
-    if (count >= 0) {
-      m.explain.serve("tcache");
-      const mem = tcacheGet(m, tcache, idx, count);
-      clear(m, mem, c.size(c.fromMem(mem)) - p.sizeSz);
+    const mem = tcacheTake(m, sz);
+    if (mem !== TCACHE_MISS) {
+      if (mem !== 0) clear(m, mem, c.size(c.fromMem(mem)) - p.sizeSz);
       return mem;
     }
   } else {
