@@ -141,15 +141,10 @@ export class AddressSpace {
     return lo;
   }
 
-  /** Index of the first area that ends above `addr`. */
+  /** Index of the first area that ends above `addr` (the areas never overlap). */
   #indexEndingAfter(addr: number): number {
-    let lo = 0, hi = this.#vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.#vmas[mid].end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const i = this.#indexAfter(addr);
+    return i > 0 && this.#vmas[i - 1].end > addr ? i - 1 : i;
   }
 
   /** Page ranges whose areas changed since the last {@link AddressSpace.#changed}. */
