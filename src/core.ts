@@ -95,46 +95,5 @@ export {
 } from "./trace/replay.ts";
 
 // glibc's allocator (ptmalloc2) and what views read from it.
-export { Allocator, type AllocatorOptions, type PointerPlace } from "./malloc/allocator.ts";
-export { ArenaMemory } from "./malloc/arena.ts";
-export { BinIndex } from "./malloc/bins.ts";
-export { ChunkMemory, IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./malloc/chunk.ts";
-export {
-  type HeapRecord,
-  MallocContext,
-  type MallocContextOptions,
-  type MallocParams,
-  type ThreadMalloc,
-} from "./malloc/context.ts";
-export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./malloc/errors.ts";
-export {
-  Explainer,
-  type ExplainStep,
-  type OperationRecord,
-  type StepAction,
-} from "./malloc/explain.ts";
-export {
-  type ArenaView,
-  type BinsView,
-  type BinView,
-  type ChunkState,
-  type ChunkView,
-  HeapCheckError,
-  type HeapView,
-  type MmappedChunkView,
-  type TcacheView,
-} from "./malloc/inspect.ts";
-export {
-  type ArenaLayout,
-  type AssertStyle,
-  GLIBC_VERSIONS,
-  type GlibcArch,
-  type GlibcProfile,
-  glibcProfile,
-  type GlibcVersion,
-  type MemalignStyle,
-  type TcacheKeyKind,
-} from "./malloc/profile.ts";
-export { type Mallinfo } from "./malloc/stats.ts";
-export { type StdoutKind } from "./malloc/stdio.ts";
+export * from "./malloc/mod.ts";
 export { type TraceNumber } from "./trace/parse.ts";

@@ -34,7 +34,7 @@ export {
   type MmappedChunkView,
   type TcacheView,
 } from "./inspect.ts";
-export { HeapAbort, HeapLoopError } from "./errors.ts";
+export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
 export type { HeapRecord, MallocParams, ThreadMalloc } from "./context.ts";
 export { MallocContext, type MallocContextOptions } from "./context.ts";
