@@ -173,6 +173,8 @@ export interface ProgramPlacement {
   /** Next free address in .rodata. */
   rodata: number;
   rodataEnd: number;
+  /** Further read-only ranges for literals, in order. */
+  more: [number, number][];
   /** Next free address in .data/.bss. */
   data: number;
   dataEnd: number;
@@ -224,11 +226,17 @@ export class Machine {
     const key = String.fromCharCode(...bytes);
     const have = this.literals.get(key);
     if (have !== undefined) return have;
-    const addr = this.place.rodata;
     const n = bytes.length + 1;
+    // Past the binary's read-only data page, literals go on in its other read-only pages.
+    while (this.place.rodata + n > this.place.rodataEnd && this.place.more.length) {
+      const [start, end] = this.place.more.shift()!;
+      this.place.rodata = start;
+      this.place.rodataEnd = end;
+    }
+    const addr = this.place.rodata;
     if (addr + n > this.place.rodataEnd) {
       throw new CUnsupportedError(
-        "string literals beyond the binary's read-only page",
+        "string literals beyond the binary's read-only pages",
         this.file,
         line,
       );
@@ -349,7 +357,8 @@ class Compiler {
       m.functions.set(def.name, fn);
       m.byAddress.set(fn.address, fn);
     }
-    this.#scopes = [{ vars: new Map() }];
+    // libc's objects the program sees (stdin, stdout, stderr, errno) are globals already.
+    this.#scopes = [{ vars: new Map([...m.globals].map(([k, v]) => [k, { ...v }])) }];
     for (const g of u.globals) this.global(g, defined);
     for (const def of u.functions) this.func(def);
   }

@@ -300,7 +300,7 @@ export class CProgram {
   /** The C line where the current thread is. */
   currentLine(): number {
     const f = this.#topFrame();
-    return f ? f.line : this.#lastLine;
+    return f ? f.line : this.#sched.lastLine || this.#lastLine;
   }
 
   /** All of stdout written so far. */
@@ -548,6 +548,13 @@ function findPlaces(process: Process) {
     place: {
       rodata: rodataStart,
       rodataEnd: rodata.end,
+      more: [
+        ...mine.filter((a) => a !== rodata && !(a.prot & 6)).map((a): [number, number] => [
+          a.start + 0x40,
+          a.end,
+        ]),
+        ...(rodata !== text ? [[text.start + 0x800, text.end] as [number, number]] : []),
+      ],
       data: data.start + 0x20,
       dataEnd: data.end,
       text: text.start + 0x100,

@@ -69,6 +69,8 @@ export class Scheduler implements Runtime {
   current!: CThread;
   /** Runnable threads waiting, the next to run last. */
   readonly runnable: CThread[] = [];
+  /** Line of the last frame that returned (where the program ended after main returned). */
+  lastLine = 0;
   /** A thread just created (taken by the Spawn signal). */
   spawned: CThread | undefined;
 
@@ -163,7 +165,14 @@ export class Scheduler implements Runtime {
     }
     yield* fn.body!(frame);
     const now = P === 8 ? mem.read64(fp + 8) : mem.read32(fp + 4);
+    this.lastLine = frame.line;
     if (now !== retAddr) {
+      // The program overwrote the return address: it "returns" there. Into a function of the
+      // program, that function runs (as how2heap's house_of_lore jumps to its jackpot).
+      const target = this.m.byAddress.get(now);
+      th.frames.pop();
+      th.sp = savedSp + P;
+      if (target && "body" in target) return yield* this.callFunction(target, []);
       throw new ControlHijack(
         P === 8 ? readExact64(mem, fp + 8) : now,
         `${fn.name}() returned to an overwritten return address`,
