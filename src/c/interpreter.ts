@@ -303,6 +303,7 @@ class Compiler {
   #fn: CFunction | undefined;
   #frameCursor = 0;
   #blockEnd: number[] = [];
+  readonly #planned = new Map<VarDecl, number>();
   readonly #loadCache = new Map<CType, Load>();
   readonly #storeCache = new Map<CType, Store>();
 
@@ -410,6 +411,18 @@ class Compiler {
     this.#frameCursor = 0;
     this.#scopes.push({ vars: new Map() });
     this.#blockEnd = [def.body.end];
+    // The frame as gcc -O0 with -fstack-protector-strong lays it out: the canary right below
+    // the saved frame pointer when the function has arrays, then the arrays, then the other
+    // locals in declaration order, then the spilled parameters lowest.
+    const decls: VarDecl[] = [];
+    collectLocals(def.body, decls);
+    this.#planned.clear();
+    const arrays = decls.filter((d) => d.type.k === "array");
+    if (arrays.length) this.#frameCursor -= this.abi.ptrSize;
+    for (const d of [...arrays, ...decls.filter((d) => d.type.k !== "array")]) {
+      const align = Math.max(d.align ?? 1, alignOf(d.type, this.abi));
+      this.#planned.set(d, this.allocLocal(d.type, align, d.line));
+    }
     def.type.params.forEach((pt, i) => {
       const name = def.params[i];
       const offset = this.allocLocal(pt, alignOf(pt, this.abi), def.line);
@@ -745,7 +758,7 @@ class Compiler {
         }
         continue;
       }
-      const offset = this.allocLocal(
+      const offset = this.#planned.get(d) ?? this.allocLocal(
         d.type,
         Math.max(d.align ?? 1, alignOf(d.type, this.abi)),
         d.line,
@@ -1712,6 +1725,38 @@ class Compiler {
         return yield* rtm().callAddress(addr as Int, vals, types, line, f);
       },
     };
+  }
+}
+
+/** The automatic variables a function body declares, in source order. */
+function collectLocals(s: Stmt, out: VarDecl[]): void {
+  switch (s.k) {
+    case "decl":
+      for (const d of s.decls) {
+        if (d.storage === "auto" && d.type.k !== "fn") out.push(d);
+      }
+      break;
+    case "block":
+      for (const x of s.body) collectLocals(x, out);
+      break;
+    case "if":
+      collectLocals(s.t, out);
+      if (s.e) collectLocals(s.e, out);
+      break;
+    case "while":
+    case "do":
+    case "switch":
+      collectLocals(s.body, out);
+      break;
+    case "for":
+      if (s.init) collectLocals(s.init, out);
+      collectLocals(s.body, out);
+      break;
+    case "case":
+    case "default":
+    case "label":
+      collectLocals(s.stmt, out);
+      break;
   }
 }
 

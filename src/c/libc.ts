@@ -51,7 +51,13 @@ export class ThreadExit {
 type Impl = (h: LibcHost, c: BuiltinCall) => Value;
 type GenImpl = (h: LibcHost, c: BuiltinCall) => Generator<Signal, Value>;
 
-const n = (v: Value): number => Number(v as Int);
+/** An integer argument as a number; a 64-bit word from 2^63 up as heaplab's word (negative). */
+const n = (v: Value): number => typeof v === "number" ? v : Number(BigInt.asIntN(64, v as bigint));
+
+/** A word the simulator returned (negative from 2^63 up) as a C pointer or size_t value. */
+function fromWord(h: LibcHost, x: number): Value {
+  return x < 0 ? convertInt(x, h.m.abi.ptrSize, false) : x;
+}
 
 /** Writes text (latin1) to a stream's file descriptor through stdio. */
 export function writeStream(h: LibcHost, fd: number, text: string): void {
@@ -446,7 +452,7 @@ const impls: Record<string, Impl> = {
     }
     return 0;
   },
-  sbrk: (h, c) => h.process.sbrk(n(c.args[0])),
+  sbrk: (h, c) => fromWord(h, h.process.sbrk(n(c.args[0]))),
   sysconf: (h, c) => {
     const name = n(c.args[0]);
     if (name === 30) return 4096;
