@@ -1,6 +1,6 @@
 /**
  * Replays a heap trace on a simulated process and prints what the oracle driver prints for the
- * same trace on real glibc (`SPEC.md`): pointer results as main / heapK / mmap offsets with the
+ * same trace on real glibc (`docs/trace_format.md`): pointer results as main / heapK / mmap offsets with the
  * raw size word, the break, the heap-related mappings, the whole /proc/PID/maps, syscall results
  * with errno names. Heaps are found the way the driver finds them — by scanning the maps for
  * HEAP_MAX_SIZE-aligned addresses holding a plausible heap_info — so the comparison does not
@@ -59,8 +59,8 @@ export interface ReplayOptions {
   nprocs?: number;
   /** A /proc/PID/maps text (with `# initial break`) to start from. */
   initialMaps?: string;
-  /** A built-in starting state (`x86_64`, `i386`, `seed-i386`). */
-  profile?: string;
+  /** A built-in layout (`x86_64`, `i386`, `seed-i386`). */
+  layout?: string;
   /** More process options. */
   process?: ProcessOptions;
   /** The allocator; without one, heap operations stop the replay with an error. */
@@ -115,7 +115,7 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   const process = new Process({
     ...options.process,
     arch,
-    profile: options.profile ?? options.process?.profile ?? arch,
+    layout: options.layout ?? options.process?.layout ?? arch,
     initialMaps: options.initialMaps ?? options.process?.initialMaps,
   });
   const words = process.words;

@@ -13,6 +13,7 @@
 
 import { Process } from "../kernel/process.ts";
 import { Allocator } from "../malloc/allocator.ts";
+import { defaultAllocatorFactory } from "../trace/allocator_factory.ts";
 import { replayTrace } from "../trace/replay.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
@@ -236,7 +237,7 @@ export function compareTrace(trace: string, options: CompareOptions = {}): Versi
     const replay = replayTrace(trace, {
       glibc,
       arch: options.arch ?? "x86_64",
-      allocator: (process, o) => new Allocator(process, { ...o, explain: false }),
+      allocator: defaultAllocatorFactory,
     });
     let current: number | undefined;
     let stopLine: number | undefined;
@@ -356,7 +357,7 @@ export function compareScenario(
   const results = steps.map(() => ({} as Record<string, string | undefined>));
   const outcomes: VersionOutcome[] = [];
   for (const glibc of versions) {
-    const process = new Process({ profile: arch });
+    const process = new Process({ layout: arch });
     const heap = new Allocator(process, { glibc });
     const context: ScenarioContext = { heap, process, ptr: {} };
     let outcome: VersionOutcome = { glibc, status: 0 };

@@ -158,7 +158,7 @@ const TOOLTIP = [
  * import { heapLog } from "./heap_charts.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const log = heapLog(heap);
  * const p = log.run("malloc(16000)", () => heap.malloc(16000));
  * log.run("free", () => heap.free(p));

@@ -89,7 +89,7 @@ export interface HeapViewBundle {
  * import { arenaLabel } from "./heap_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * assert.equal(arenaLabel(heap, heap.mainArena), "main_arena");
  * ```
  *
@@ -222,7 +222,7 @@ function linksOf(allocator: Allocator, state: HeapRowState, address: number, mem
  * import { heapView } from "./heap_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const a = heap.malloc(24);
  * heap.malloc(24);
  * heap.free(a);
