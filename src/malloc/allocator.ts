@@ -17,7 +17,7 @@ import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { MallocContext } from "./context.ts";
+import { MallocContext, type MallocParams } from "./context.ts";
 import type { OperationRecord } from "./explain.ts";
 import {
   type ArenaInfo,
@@ -361,6 +361,36 @@ export class Allocator implements ThreadRuntime {
   }
 
   // --- queries for replay and views --------------------------------------------------------
+
+  /** glibc's `mp_` (struct malloc_par) as it is now: thresholds, padding, mmap counters. */
+  mallocParams(): Readonly<MallocParams> {
+    return { ...this.context.params };
+  }
+
+  /**
+   * The word at `address` (little-endian, the process's word size; negative above 2^63).
+   * Throws a SegmentationFault where the process could not read.
+   */
+  readWord(address: number): number {
+    return this.context.chunks.word(address);
+  }
+
+  /**
+   * glibc `PROTECT_PTR (position, pointer)`, its own inverse: the pointer a singly linked word
+   * `stored` at `position` stands for with safe-linking (glibc 2.32+), `stored` without it.
+   */
+  revealPointer(position: number, stored: number): number {
+    return this.context.chunks.protect(position, stored);
+  }
+
+  /**
+   * The name of the bin (`unsorted`, `smallbin 0x90`, …) whose header in arena `arena` is at
+   * `address` (`bin_at (arena, i)`, where the first and last free chunk link to), if any.
+   */
+  binHeaderName(arena: number, address: number): string | undefined {
+    const i = this.context.arenas.binIndexOf(arena, address);
+    return i >= 1 ? this.context.bins.binName(i) : undefined;
+  }
 
   /** glibc `HEAP_MAX_SIZE`. */
   get heapMaxSize(): number {

@@ -40,7 +40,7 @@ export {
 } from "./inspect.ts";
 export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
-export type { HeapRecord } from "./context.ts";
+export type { HeapRecord, MallocParams } from "./context.ts";
 export { request2size } from "./chunk.ts";
 export {
   type ArenaLayout,

@@ -30,10 +30,15 @@ export {
   type TraceNumber,
   type TraceOp,
 } from "./parse.ts";
+export { type ReplayOptions, type ReplayResult, type ReplayStop, replayTrace } from "./replay.ts";
 export {
   type AllocatorFactory,
-  type ReplayOptions,
-  type ReplayResult,
-  replayTrace,
+  type HeapMapping,
+  type ReplayEvent,
+  ReplaySession,
+  type SessionOptions,
   type TraceAllocator,
-} from "./replay.ts";
+  type TracePlace,
+} from "./session.ts";
+export { formatEvent, formatPlace, formatResult } from "./oracle_format.ts";
+export { type DiscoveredHeap, HeapDiscovery } from "./heap_discovery.ts";

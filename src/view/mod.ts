@@ -156,14 +156,12 @@ export {
   COMPARED_VERSIONS,
   type ComparedRow,
   type CompareOptions,
-  compareProgram,
-  compareScenario,
-  compareTrace,
-  type ScenarioContext,
-  type ScenarioStep,
   VersionComparison,
   type VersionComparisonBundle,
   type VersionOutcome,
-} from "./compare_view.ts";
+} from "./version_comparison.ts";
+export { compareTrace } from "./compare_trace.ts";
+export { compareScenario, type ScenarioContext, type ScenarioStep } from "./compare_scenario.ts";
+export { compareProgram } from "./compare_program.ts";
 export { SeedCheck, seedCheck, type SeedCheckBundle, type SeedLine } from "./seed_check.ts";
 export { StepView, stepView, type StepViewBundle, type StepViewOptions } from "./step_view.ts";
