@@ -295,7 +295,9 @@ const impls: Record<string, Impl> = {
   },
   __assert_fail: (h, c) => {
     const m = h.m;
-    const text = `${h.programName}: ${m.cString(c.args[1] as Int)}:${n(c.args[2])}: ` +
+    // glibc prints __progname: argv[0] after its last '/'.
+    const prog = h.programName.slice(h.programName.lastIndexOf("/") + 1);
+    const text = `${prog}: ${m.cString(c.args[1] as Int)}:${n(c.args[2])}: ` +
       `${m.cString(c.args[3] as Int)}: Assertion \`${m.cString(c.args[0] as Int)}' failed.\n`;
     h.streams.stderrBytes += text;
     throw new ProgramAbort("assertion failed");

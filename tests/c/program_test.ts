@@ -102,7 +102,7 @@ Deno.test("a failed assert prints glibc's message and aborts", () => {
   });
   assert.equal(r.state, "aborted");
   assert.equal(r.exitStatus, 134);
-  assert.equal(r.stderr, "./demo: demo.c:8: main: Assertion `p != NULL' failed.\n");
+  assert.equal(r.stderr, "demo: demo.c:8: main: Assertion `p != NULL' failed.\n");
 });
 
 Deno.test("exit(n) flushes stdout and ends with status n", () => {
@@ -216,4 +216,19 @@ Deno.test("i386 programs run with ILP32 sizes in a 32-bit process", () => {
   const proc = new Process({ layout: "i386" });
   const again = runC(main(`return sizeof(long);`), { process: proc });
   assert.equal(again.exitStatus, 4);
+});
+
+Deno.test("glibc 2.23 wraps malloc_printerr's message and its abort() flushes stdout", () => {
+  const r = runC(
+    main(`printf("x\\n");\n  void *a = malloc(24);\n  free(a);\n  free(a);\n  return 0;`),
+    {
+      glibc: "2.23",
+    },
+  );
+  assert.equal(r.state, "aborted");
+  assert.equal(r.stdout, "x\n");
+  assert.equal(
+    r.stderr,
+    "*** Error in `./prog': double free or corruption (fasttop): 0x000055555555a020 ***\n",
+  );
 });
