@@ -232,3 +232,15 @@ Deno.test("glibc 2.23 wraps malloc_printerr's message and its abort() flushes st
     "*** Error in `./prog': double free or corruption (fasttop): 0x000055555555a020 ***\n",
   );
 });
+
+Deno.test("stdin's buffer is malloc'ed at its first read, unless setbuf(stdin, NULL)", () => {
+  const prog = new CProgram(main(`printf("a\\n");\n  getchar();\n  return 0;`));
+  const r = prog.run();
+  assert.deepEqual(r.records.map((x) => [x.operation, x.args]), [["printf", []], ["malloc", [
+    1024,
+  ]]]);
+  const none = new CProgram(
+    main(`setbuf(stdin, NULL);\n  printf("a\\n");\n  getchar();\n  return 0;`),
+  );
+  assert.deepEqual(none.run().records.map((x) => x.operation), ["printf"]);
+});
