@@ -97,3 +97,6 @@ export {
 // glibc's allocator (ptmalloc2) and what views read from it.
 export * from "./malloc/mod.ts";
 export { type TraceNumber } from "./trace/parse.ts";
+
+// C programs run inside the simulated process.
+export * from "./c/mod.ts";
