@@ -1,41 +1,9 @@
 /**
- * Support for the tests of C programs run by heaplab's interpreter (issue 8): `runC` from
- * mod.ts when the interpreter is there, and the fixtures of real runs the tests compare with.
- *
- * The interpreter lands on its own branch; until mod.ts exports `runC` these tests are
- * registered but ignored, so that the fixtures and their expectations can land first.
+ * Support for the tests that compare C programs run by heaplab's interpreter with fixtures of
+ * real runs (tests/fixtures/c/): reading the fixtures, and the text comparisons they need.
  */
 
-/** The part of the interpreter's result these tests read (mod.ts's `CRunResult`). */
-export interface CRunOutcome {
-  readonly state: string;
-  readonly exitStatus?: number;
-  readonly line: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly error?: Error;
-}
-
-/** The options these tests pass (mod.ts's `CRunOptions`). */
-export interface CRunArgs {
-  readonly file?: string;
-  readonly programName?: string;
-  readonly glibc?: string;
-  readonly arch?: "x86_64" | "i386";
-  readonly maxSteps?: number;
-}
-
-/** mod.ts's `runC`, or undefined while the interpreter has not landed. */
-export const runC: ((source: string, options?: CRunArgs) => CRunOutcome) | undefined =
-  await (async () => {
-    const mod: Record<string, unknown> = await import("../../mod.ts");
-    const f = mod["runC"];
-    return typeof f === "function"
-      ? f as (source: string, options?: CRunArgs) => CRunOutcome
-      : undefined;
-  })();
-
-/** A fixture file's text. */
+/** A fixture file's text (a path under tests/fixtures/c/). */
 export function fixture(path: string): string {
   return Deno.readTextFileSync(new URL(`../fixtures/c/${path}`, import.meta.url));
 }
