@@ -185,7 +185,7 @@ export class CProgram {
     this.source = source;
     const file = options.file ?? "prog.c";
     this.file = file;
-    this.process = options.process ?? new Process({ profile: options.arch ?? "x86_64" });
+    this.process = options.process ?? new Process({ layout: options.arch ?? "x86_64" });
     this.allocator = options.allocator ??
       new Allocator(this.process, { glibc: options.glibc ?? "2.36" });
     this.#lastRecord = this.allocator.lastRecord;

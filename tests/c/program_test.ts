@@ -213,7 +213,7 @@ Deno.test("i386 programs run with ILP32 sizes in a 32-bit process", () => {
     arch: "i386",
   });
   assert.equal(r.stdout, "4 0x5655a1a0\n");
-  const proc = new Process({ profile: "i386" });
+  const proc = new Process({ layout: "i386" });
   const again = runC(main(`return sizeof(long);`), { process: proc });
   assert.equal(again.exitStatus, 4);
 });

@@ -36,7 +36,7 @@ const PAUSES: { stdout: string[]; maps: string[] }[] = [
 ];
 
 function start() {
-  const process = new Process({ profile: "seed-i386", program: "mthread" });
+  const process = new Process({ layout: "seed-i386", program: "mthread" });
   const allocator = new Allocator(process, { glibc: "2.23" });
   return new CProgram(SOURCE, { process, allocator, file: "mthread.c", programName: "./mthread" });
 }
