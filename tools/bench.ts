@@ -322,7 +322,11 @@ async function measureReplay(trace: string, output: string): Promise<ReplayFigur
 /** Allocator-only runs per trace and path; the fastest counts, as for native glibc. */
 const ALLOC_RUNS = 5;
 
-async function measureAllocator(trace: string, runs: number): Promise<AllocFigures> {
+async function measureAllocator(
+  trace: string,
+  runs: number,
+  onlyOff = false,
+): Promise<AllocFigures> {
   const lines = (await Deno.readTextFile(trace)).split("\n");
   if (lines.at(-1) === "") lines.pop();
   const started = performance.now();
@@ -338,7 +342,8 @@ async function measureAllocator(trace: string, runs: number): Promise<AllocFigur
     }
     return best;
   };
-  const off = fastest(false), on = fastest(true);
+  // An optional third argument, "off", skips the explain-on runs (for profiling one path).
+  const off = fastest(false), on = onlyOff ? off : fastest(true);
   return {
     heapOps,
     parseSeconds,
@@ -532,7 +537,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === "--measure-alloc") {
-    console.log(JSON.stringify(await measureAllocator(argv[1], Number(argv[2] ?? ALLOC_RUNS))));
+    const runs = Number(argv[2] ?? ALLOC_RUNS);
+    console.log(JSON.stringify(await measureAllocator(argv[1], runs, argv[3] === "off")));
     return 0;
   }
   if (argv[0] === "--measure-live") {
