@@ -224,7 +224,7 @@ function parseAll(lines: string[]): HeapOps {
  * fresh process; `explain` builds every call's explain record (the explain-on path).
  */
 function runAllocator(ops: HeapOps, explain: boolean): { seconds: number; cpuSeconds: number } {
-  const process = new Process({ arch: ARCH, profile: ARCH });
+  const process = new Process({ arch: ARCH, layout: ARCH });
   const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain });
   const slots = new Float64Array(65536);
   const threads = new Map<number, Thread>();
@@ -367,7 +367,7 @@ interface MemoryFigures {
 }
 
 function measureLiveChunks(count: number): MemoryFigures {
-  const process = new Process({ arch: ARCH, profile: ARCH });
+  const process = new Process({ arch: ARCH, layout: ARCH });
   const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain: false });
   const baselineRss = Deno.memoryUsage().rss;
   const started = performance.now();

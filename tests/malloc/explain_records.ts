@@ -32,7 +32,7 @@ export function explainFixture(trace: string, glibc: string, arch: string): stri
 
 /** One JSON line per public call of the trace: the record `lastRecord` holds after it. */
 export function explainRecords(text: string, glibc: string, arch: "x86_64" | "i386"): string {
-  const process = new Process({ arch, profile: arch });
+  const process = new Process({ arch, layout: arch });
   const heap = new Allocator(process, { glibc, nprocs: 2, explain: true });
   const limits = traceLimits(arch === "i386" ? 32 : 64);
   const slots = new Map<number, number>();
