@@ -32,6 +32,8 @@ interface Declarator {
   apply: (t: CType) => CType;
   /** Parameter names when the outermost derivation is a function. */
   params?: string[];
+  /** `__attribute__((aligned(N)))` after the declarator (`int i __attribute__((aligned(16)))`). */
+  align?: number;
 }
 
 const TYPE_WORDS = new Set([
@@ -249,7 +251,8 @@ class Parser {
       type = { ...type, n: this.#initLength(type, init) };
     }
     const t = d.nameTok ?? start;
-    return { name: d.name, type, init, storage, align: spec.align, line: t.line, col: t.col };
+    const align = maxAlign(spec.align, d.align);
+    return { name: d.name, type, init, storage, align, line: t.line, col: t.col };
   }
 
   #initLength(type: CType & { k: "array" }, init: Init): number {
@@ -453,7 +456,7 @@ class Parser {
         if (!this.#at(":")) d = this.#declarator(false);
         let bits: number | undefined;
         if (this.#accept(":")) bits = Number(this.constant(this.#conditional()));
-        const mSpec: Spec = { ...spec, align: spec.align };
+        const mSpec: Spec = { ...spec, align: maxAlign(spec.align, d.align) };
         this.#attributes(mSpec);
         members.push({ name: d.name, type: d.apply(spec.type), bits, align: mSpec.align });
         if (!this.#accept(",")) break;
@@ -559,16 +562,24 @@ class Parser {
         }));
       } else break;
     }
-    this.#attributes();
+    const after: Spec = { type: this.#abi.types.int, storage: "auto" };
+    this.#attributes(after);
+    const align = after.align;
     const apply = (t: CType): CType => {
       for (let k = 0; k < ptrs; k++) t = { k: "ptr", to: t };
       for (let k = suffixes.length - 1; k >= 0; k--) t = suffixes[k](t);
       return inner ? inner.apply(t) : t;
     };
     if (inner) {
-      return { name: inner.name, nameTok: inner.nameTok, apply, params: inner.params ?? params };
+      return {
+        name: inner.name,
+        nameTok: inner.nameTok,
+        apply,
+        params: inner.params ?? params,
+        align: maxAlign(inner.align, align),
+      };
     }
-    return { name, nameTok, apply, params };
+    return { name, nameTok, apply, params, align };
   }
 
   #paramList(): { types: CType[]; names: string[]; variadic: boolean; unprototyped: boolean } {
@@ -1140,6 +1151,11 @@ class Parser {
         return undefined;
     }
   }
+}
+
+/** The larger of two optional `aligned(N)` values. */
+function maxAlign(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 interface Spec {
