@@ -164,10 +164,6 @@ export class ControlHijack {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-function truthy(v: Value): boolean {
-  return v !== 0;
-}
-
 /** Where the program's parts live in the process. */
 export interface ProgramPlacement {
   /** Next free address in .rodata. */
@@ -734,7 +730,6 @@ class Compiler {
   declStmt(s: Stmt & { k: "decl" }): (f: Frame) => Generator<Signal, number> {
     const m = this.m;
     const scope = this.#scopes[this.#scopes.length - 1].vars;
-    const parts: ((f: Frame) => Generator<Signal, void> | undefined)[] = [];
     const inits: { offset: number; stores: InitStore[]; line: number; gen: boolean }[] = [];
     for (const d of s.decls) {
       if (d.storage === "typedef") continue;
@@ -777,7 +772,6 @@ class Compiler {
         inits.push({ offset, stores, line: d.line, gen: stores.some((x) => x.gen) });
       }
     }
-    void parts;
     const line = s.line;
     if (inits.length === 0) {
       return function* () {
@@ -1154,9 +1148,6 @@ class Compiler {
       case "index":
       case "member":
       case "compound": {
-        if (e.k === "id" && this.isUnknownFunctionName(e.name)) {
-          return this.fail(`'${e.name}' undeclared`, e, e.name);
-        }
         const lv = this.lvalue(e);
         return this.loadFrom(lv);
       }
@@ -1203,10 +1194,6 @@ class Compiler {
         throw new CUnsupportedError("va_arg", m.file, e.line);
     }
     throw new CUnsupportedError(`expression '${(e as Expr).k}'`, m.file, (e as Expr).line);
-  }
-
-  isUnknownFunctionName(_name: string): boolean {
-    return false;
   }
 
   /** Loads an lvalue (arrays and functions decay to their address). */
@@ -1812,5 +1799,3 @@ function findField(s: StructType, name: string): { field: Field; offset: number 
 function typeLabel(s: StructType): string {
   return `${s.union ? "union" : "struct"} ${s.tag}`;
 }
-
-export { truthy };

@@ -20,6 +20,7 @@ import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { HeapAbort } from "../malloc/errors.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
+import { exitStatusOf } from "../kernel/signals.ts";
 import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
 import type { Vma } from "../kernel/vma.ts";
@@ -478,7 +479,7 @@ export class CProgram {
       r = this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ProgramAbort) {
       if (this.#glibcOld) s.flush();
-      r = this.#result("aborted", { exitStatus: 134 });
+      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
     } else if (e instanceof HeapAbort) {
       s.stderrBytes += this.#glibcOldMessages
         ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${
@@ -489,9 +490,9 @@ export class CProgram {
             .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
         : e.glibcMessage + "\n";
       if (this.#glibcOld) s.flush();
-      r = this.#result("aborted", { exitStatus: 134, abort: e });
+      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof SegmentationFault) {
-      r = this.#result("crashed", { exitStatus: 139, fault: e });
+      r = this.#result("crashed", { exitStatus: exitStatusOf("SIGSEGV"), fault: e });
     } else if (e instanceof ControlHijack) {
       const a = typeof e.address === "bigint" ? e.address : BigInt(e.address);
       r = this.#result("hijacked", {
