@@ -244,3 +244,19 @@ Deno.test("stdin's buffer is malloc'ed at its first read, unless setbuf(stdin, N
   );
   assert.deepEqual(none.run().records.map((x) => x.operation), ["printf"]);
 });
+
+Deno.test("locals get gcc -O0's stack slots: scalars whose address is never taken first, parameters lowest", () => {
+  // Offsets from the frame pointer printed by Debian's gcc 12 -O0 for the same function.
+  const r = runC(`#include <stdio.h>
+void f(int x, long y, char *z) {
+  int a = 1;
+  { long inner = 5; printf("%ld ", (long)((char *)&inner - (char *)__builtin_frame_address(0))); }
+  char big[40];
+  char *fp = __builtin_frame_address(0);
+  printf("%ld %ld %ld %ld %ld\\n", (long)((char *)&a - fp), (long)(big - fp), (long)((char *)&x - fp),
+    (long)((char *)&y - fp), (long)((char *)&z - fp));
+}
+int main(void) { f(1, 2, 0); return 0; }
+`);
+  assert.equal(r.stdout, "-72 -12 -64 -84 -96 -104\n");
+});
