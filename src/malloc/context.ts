@@ -13,6 +13,7 @@
 
 import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
+import { SeededRandom } from "../kernel/random.ts";
 import type { Process } from "../kernel/process.ts";
 import type { Thread } from "../kernel/threads.ts";
 import type { WordOps } from "../kernel/word.ts";
@@ -159,7 +160,7 @@ export class MallocContext {
   readonly mmappedChunks: Set<number> = new Set();
   /** The public operation in progress, for abort messages. */
   operation = "";
-  #random: () => number;
+  readonly #random: SeededRandom;
   #tlsThread: Thread | undefined;
   #tlsValue: ThreadMalloc | undefined;
 
@@ -194,19 +195,12 @@ export class MallocContext {
       tcacheCount: profile.tcacheFillCount,
       tcacheUnsortedLimit: 0,
     };
-    let seed = options.seed >>> 0;
-    this.#random = () => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return (t ^ (t >>> 14)) >>> 0;
-    };
+    this.#random = new SeededRandom(options.seed);
   }
 
   /** 32 random bits (glibc's getrandom, made deterministic). */
   random32(): number {
-    return this.#random();
+    return this.#random.nextUint32();
   }
 
   /** The thread running now. */
