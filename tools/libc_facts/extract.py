@@ -20,6 +20,7 @@ SYMBOLS = [
     "_IO_2_1_stdout_", "_IO_2_1_stderr_", "environ", "__environ", "system", "execve", "puts",
     "printf", "free", "malloc", "exit", "abort", "tcache_key", "perturb_byte", "narenas",
     "__malloc_initialized", "free_list", "_IO_list_all", "__libc_system", "__tcache_dummy",
+    "malloc_hook_ini", "realloc_hook_ini", "memalign_hook_ini",
 ]
 TLS = ["tcache", "thread_arena", "tcache_shutting_down", "errno"]
 
