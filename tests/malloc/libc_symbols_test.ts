@@ -107,3 +107,31 @@ for (const build of LIBC_BUILDS) {
     assert.equal(build.tcacheFromThreadPointer, tcache - block);
   });
 }
+
+for (const build of LIBC_BUILDS) {
+  const dir = new URL(
+    `../fixtures/oracle/expected-raw/${build.version}-${build.arch}/`,
+    import.meta.url,
+  );
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(new URL("seed_sbrk.out", dir));
+  } catch {
+    continue; // the oracle has no raw output for this build
+  }
+  Deno.test(`libc ${build.version} ${build.arch}: the derived maps lines are those of the oracle's rawmaps`, () => {
+    const first = text.indexOf(" rawmaps\n");
+    const lines = text.slice(first).split("\n").filter((l) => /\/libc\.so\.6$/.test(l));
+    const end = lines.findIndex((l, i) => i > 0 && / 00000000 /.test(l));
+    const libc = lines.slice(0, end < 0 ? lines.length : end).map((l) => l.trim().split(/\s+/));
+    const base = parseInt(libc[0][0], 16);
+    const real = libc.map(([range, perms, offset]) => {
+      const [s, e] = range.split("-").map((x) => parseInt(x, 16) - base);
+      return `${hex(s)}-${hex(e)} ${perms} ${hex(parseInt(offset, 16))}`;
+    });
+    const derived = build.segments.filter((s) => s[3] >= 0).map(([s, e, p, o]) =>
+      `${hex(s)}-${hex(e)} ${p} ${hex(o)}`
+    );
+    assert.deepEqual(derived, real);
+  });
+}

@@ -38,9 +38,14 @@ def segments(headers):
     pages, its RELRO part made read-only, and the anonymous pages of .bss past the file."""
     relro = next((h for h in headers if h["type"] == "GNU_RELRO"), None)
     out = []
+    prev_end = None
     for h in headers:
         if h["type"] != "LOAD":
             continue
+        # the loader maps the whole span first; a hole between two segments stays PROT_NONE
+        if prev_end is not None and page_down(h["vaddr"]) > prev_end:
+            out.append([prev_end, page_down(h["vaddr"]), "---p", prev_end])
+        prev_end = page_up(h["vaddr"] + h["memsz"])
         perms = ("r" if "R" in h["flags"] else "-") + ("w" if "W" in h["flags"] else "-") + \
             ("x" if "E" in h["flags"] else "-") + "p"
         start, end = page_down(h["vaddr"]), page_up(h["vaddr"] + h["filesz"])
