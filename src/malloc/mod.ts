@@ -35,6 +35,21 @@ export {
   type TcacheView,
 } from "./inspect.ts";
 export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
+export {
+  ControlFlowHijack,
+  type LibcEvent,
+  ProcessExit,
+  type ProgramOutput,
+  type ShellSpawned,
+} from "./hooks.ts";
+export {
+  type HookName,
+  type LibcBuild,
+  libcBuild,
+  type LibcPlacement,
+  LibcState,
+} from "./libc_state.ts";
+export { LIBC_BUILDS, type LibcBuildFacts, type LibcSegment } from "./libc_symbols.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
 export type { HeapRecord, MallocParams, ThreadMalloc } from "./context.ts";
 export { MallocContext, type MallocContextOptions } from "./context.ts";
