@@ -11,10 +11,10 @@
 
 import { AddressSpace, type FileMapping } from "./address_space.ts";
 import { Errno, isSyscallError } from "./errors.ts";
-import { type StartingState, startingState } from "./layouts.ts";
+import { chooseLayout, type Layout } from "./layouts.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
-import type { KernelProfile } from "./profile.ts";
+import type { KernelProfile } from "./kernel_profile.ts";
 import { SyscallLog, type SyscallLog as SyscallLogType } from "./syscall_log.ts";
 import {
   legacyStackPolicy,
@@ -30,11 +30,11 @@ import { type WordOps, words32, words64 } from "./word.ts";
 /** Options of a {@link Process}. */
 export interface ProcessOptions {
   /**
-   * Built-in starting state: `x86_64` (Linux 6.18, a PIE program, ASLR off), `i386` (the same
+   * Built-in layout: `x86_64` (Linux 6.18, a PIE program, ASLR off), `i386` (the same
    * program as a 32-bit process), or `seed-i386` (the 32-bit Linux 3.x machine of the seed
    * material). Default `x86_64`.
    */
-  profile?: string;
+  layout?: string;
   /** For `seed-i386`: which example program (`sbrk`, `mmap`, `mthread`). */
   program?: string;
   /**
@@ -107,7 +107,7 @@ function randomSource(seed: number): () => number {
  * @example
  * ```ts
  * import { Process } from "../../mod.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const old = proc.sbrk(4096);
  * proc.maps().includes("[heap]"); // true
  * proc.sbrk(-4096) === old + 4096; // true
@@ -133,7 +133,7 @@ export class Process {
   /** RLIMIT_STACK. */
   readonly stackLimit: number;
   /** The layout the process started from. */
-  readonly start: StartingState;
+  readonly start: Layout;
   #threads: Thread[] = [];
   #current: Thread;
   #threadIds: readonly number[];
@@ -142,9 +142,9 @@ export class Process {
   #stackCacheSize = 0;
   #runtime: ThreadRuntime | undefined;
 
-  /** A process in the starting state the options choose. */
+  /** A process in the layout the options choose. */
   constructor(options: ProcessOptions = {}) {
-    const start = startingState(options);
+    const start = chooseLayout(options);
     this.start = start;
     this.kernel = options.kernel ?? start.kernel;
     this.arch = this.kernel.bits === 64 ? "x86_64" : "i386";
@@ -185,7 +185,7 @@ export class Process {
       stackPointer -= stackShift;
       brk = undefined;
     }
-    this.space = new AddressSpace({ profile: this.kernel, mmapBase, startBrk, brk });
+    this.space = new AddressSpace({ kernel: this.kernel, mmapBase, startBrk, brk });
     for (const vma of areas) this.space.insertInitial(vma);
     const main: Thread = {
       tid: this.pid,

@@ -104,7 +104,7 @@ function isLibcFile(v: Vma): boolean {
  * import { Process } from "../kernel/process.ts";
  * import { glibcProfile } from "./profile.ts";
  * import { LibcState } from "./libc_state.ts";
- * const libc = new LibcState(new Process({ profile: "x86_64" }), glibcProfile("2.36", "x86_64"));
+ * const libc = new LibcState(new Process({ layout: "x86_64" }), glibcProfile("2.36", "x86_64"));
  * assert.equal(libc.base, 0x7ffff7dd4000);
  * assert.equal(libc.mainArena, libc.base + 0x1d3c60);
  * assert.equal(libc.symbolAt(libc.mainArena + 0x60), "main_arena+0x60");

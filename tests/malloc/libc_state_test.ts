@@ -9,7 +9,7 @@ const FIX = new URL("../fixtures/libc/", import.meta.url);
 const hex = (n: number) => "0x" + n.toString(16);
 
 function lab(glibc: string, arch: GlibcArch = "x86_64") {
-  const proc = new Process({ profile: arch });
+  const proc = new Process({ layout: arch });
   const heap = new Allocator(proc, { glibc });
   const sz = heap.profile.sizeSz;
   const read = (a: number) => sz === 8 ? proc.memory.read64(a) : proc.memory.read32(a);
