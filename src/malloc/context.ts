@@ -368,6 +368,7 @@ export class MallocContext {
       profile.minSize - profile.sizeSz;
     params.tcacheCount = profile.tcacheFillCount;
     params.tcacheUnsortedLimit = 0;
+    if (libc.placement !== "packed") this.#loadDataBeforeMainArena();
     // .bss: global_max_fast and the hooks are zero until ptmalloc_init; up to 2.33 three hooks
     // start out at their *_hook_ini functions
     this.globalMaxFast = 0;
@@ -383,6 +384,23 @@ export class MallocContext {
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       return (t ^ (t >>> 14)) >>> 0;
     };
+  }
+
+  /**
+   * The loader's work on the 256 bytes of libc's data below main_arena: the file's bytes, then
+   * base + addend at each RELATIVE relocation (only where the data is writable).
+   */
+  #loadDataBeforeMainArena(): void {
+    const libc = this.libc, w = libc.build.facts.dataBeforeMainArena;
+    const start = libc.base + w.offset;
+    const area = this.process.space.areaAt(start);
+    if (!area || (area.prot & 2) === 0 || area.end < start + w.bytes.length / 2) return;
+    const bytes = new Uint8Array(w.bytes.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(w.bytes.slice(2 * i, 2 * i + 2), 16);
+    this.memory.writeBytes(start, bytes);
+    for (const [offset, addend] of w.relative) {
+      this.chunks.setWord(libc.base + offset, libc.base + addend);
+    }
   }
 
   /** glibc `global_max_fast`, read from libc's .bss (a size_t, or a uint8_t from 2.40). */

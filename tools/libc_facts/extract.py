@@ -97,6 +97,26 @@ def type_size(debug, expr):
     return int(m.group(1)) if m else None
 
 
+def data_window(path, headers, start, end):
+    """The file's bytes for [start, end) of the writable segment, and the RELATIVE relocations
+    in it (offset, addend): what the loader leaves there before main (base + addend)."""
+    seg = next(h for h in headers if h["type"] == "LOAD" and "W" in h["flags"])
+    raw = open(path, "rb").read()
+    data = raw[start - seg["vaddr"] + seg["offset"]:end - seg["vaddr"] + seg["offset"]]
+    relocs = []
+    for line in run("readelf", "-rW", path).splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[2] in ("R_X86_64_RELATIVE", "R_386_RELATIVE"):
+            off = int(f[0], 16)
+            if start <= off < end:
+                if len(f) >= 4:  # RELA: the addend is in the table
+                    addend = int(f[3], 16)
+                else:  # REL: the addend is the word in place
+                    addend = int.from_bytes(data[off - start:off - start + 4], "little")
+                relocs.append([off, addend])
+    return {"offset": start, "bytes": data.hex(), "relative": relocs}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default="/tmp/oracle-cache")
@@ -127,6 +147,8 @@ def main():
                 hit = local.get(name)
                 if hit:
                     tls[name] = {"offset": hit[0], "size": hit[1]}
+            headers = program_headers(libc)
+            arena = symbols["main_arena"]["offset"]
             builds.append({
                 "version": ver,
                 "arch": arch,
@@ -135,7 +157,8 @@ def main():
                 "fileSize": os.path.getsize(libc),
                 "symbols": symbols,
                 "tls": tls,
-                "programHeaders": program_headers(libc),
+                "programHeaders": headers,
+                "dataBeforeMainArena": data_window(libc, headers, arena - 0x100, arena),
                 "malloc_state": struct_layout(debug, "malloc_state"),
                 "malloc_par": struct_layout(debug, "malloc_par"),
                 "sizeof": {

@@ -92,6 +92,8 @@ def main():
                         (("tcache", b["tls"]["tcache"]), ("threadArena", b["tls"]["thread_arena"])))
         segs = ", ".join(f'[{hex(s)}, {hex(e)}, "{p}", {hexs(o)}]' for s, e, p, o in
                          segments(b["programHeaders"]))
+        win = b["dataBeforeMainArena"]
+        rel = ", ".join(f"[{hex(o)}, {hex(a)}]" for o, a in win["relative"])
         pr = probe(b["version"], b["arch"])
         tp = hexs(pr["tp-base"]) if pr else "undefined"
         tcache_tp = hexs(pr["tcache_var-tp"]) if pr else "undefined"
@@ -109,6 +111,11 @@ def main():
     mallocParSize: {b["malloc_par"]["size"]},
     mallocStateSize: {b["malloc_state"]["size"]},
     globalMaxFastSize: {b["sizeof"]["global_max_fast"] or 0},
+    dataBeforeMainArena: {{
+      offset: {hex(win["offset"])},
+      bytes: "{win["bytes"]}",
+      relative: [{rel}],
+    }},
   }},""")
     text = f"""/**
  * Facts of the real libc.so.6 builds the oracle runs (Debian's glibc 2.31, 2.36, 2.41, 2.43 and
@@ -158,6 +165,16 @@ export interface LibcBuildFacts {{
   readonly mallocStateSize: number;
   /** Bytes of `global_max_fast` (0: the build has none). */
   readonly globalMaxFastSize: number;
+  /**
+   * The 256 bytes of libc's data right below `main_arena` as the loader leaves them (file bytes,
+   * hex), and the RELATIVE relocations in them ([offset, addend]: the word is base + addend) —
+   * up to 2.33 the hooks and the pointers an exploit's fake chunk sizes come from.
+   */
+  readonly dataBeforeMainArena: {{
+    readonly offset: number;
+    readonly bytes: string;
+    readonly relative: readonly (readonly [number, number])[];
+  }};
 }}
 
 /** Every real build, as extracted. */
