@@ -334,7 +334,25 @@ export class Allocator implements ThreadRuntime {
 
   /** glibc's `mp_` (struct malloc_par) as it is now: thresholds, padding, mmap counters. */
   mallocParams(): Readonly<MallocParams> {
-    return { ...this.context.params };
+    const p = this.context.params; // read from mp_ in libc's memory, field by field
+    return {
+      trimThreshold: p.trimThreshold,
+      topPad: p.topPad,
+      mmapThreshold: p.mmapThreshold,
+      arenaTest: p.arenaTest,
+      arenaMax: p.arenaMax,
+      nMmaps: p.nMmaps,
+      nMmapsMax: p.nMmapsMax,
+      maxNMmaps: p.maxNMmaps,
+      noDynThreshold: p.noDynThreshold,
+      mmappedMem: p.mmappedMem,
+      maxMmappedMem: p.maxMmappedMem,
+      sbrkBase: p.sbrkBase,
+      tcacheBins: p.tcacheBins,
+      tcacheMaxBytes: p.tcacheMaxBytes,
+      tcacheCount: p.tcacheCount,
+      tcacheUnsortedLimit: p.tcacheUnsortedLimit,
+    };
   }
 
   /**
