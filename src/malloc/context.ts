@@ -15,6 +15,7 @@
 
 import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
+import { SeededRandom } from "../kernel/random.ts";
 import type { Process } from "../kernel/process.ts";
 import type { Thread } from "../kernel/threads.ts";
 import type { WordOps } from "../kernel/word.ts";
@@ -23,7 +24,7 @@ import { BinIndex } from "./bins.ts";
 import { ChunkMemory } from "./chunk.ts";
 import { HeapAbort } from "./errors.ts";
 import { Explainer } from "./explain.ts";
-import type { LibcEvent } from "./hooks.ts";
+import type { LibcEvent } from "./libc_events.ts";
 import { LibcState } from "./libc_state.ts";
 import type { GlibcProfile } from "./profile.ts";
 
@@ -331,7 +332,7 @@ export class MallocContext {
   readonly events: LibcEvent[] = [];
   /** The public operation in progress, for abort messages. */
   operation = "";
-  #random: () => number;
+  readonly #random: SeededRandom;
   readonly #maxFastAt: number;
   readonly #maxFastSize: number;
   #tlsThread: Thread | undefined;
@@ -376,14 +377,7 @@ export class MallocContext {
       const ini = libc.hooksActive ? libc.symbol(name.slice(2).replace("_hook", "_hook_ini")) : 0;
       this.chunks.setWord(at, ini ?? 0);
     }
-    let seed = options.seed >>> 0;
-    this.#random = () => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return (t ^ (t >>> 14)) >>> 0;
-    };
+    this.#random = new SeededRandom(options.seed);
   }
 
   /**
@@ -435,7 +429,7 @@ export class MallocContext {
 
   /** 32 random bits (glibc's getrandom, made deterministic). */
   random32(): number {
-    return this.#random();
+    return this.#random.nextUint32();
   }
 
   /** The thread running now. */

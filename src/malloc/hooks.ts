@@ -17,34 +17,7 @@
 import type { MallocContext } from "./context.ts";
 import type { HookName } from "./libc_state.ts";
 
-/** An event of the simulated process that is not an allocator step. */
-export type LibcEvent = ShellSpawned | ProgramOutput;
-
-/** `system()` ran: the process would now spawn `/bin/sh -c command`. */
-export interface ShellSpawned {
-  /** Discriminant. */
-  readonly kind: "ShellSpawned";
-  /** The string system() was given. */
-  readonly command: string;
-  /** The pointer that was followed (`__free_hook`, …). */
-  readonly via: string;
-  /** The glibc call that followed it (`free`, …). */
-  readonly call: string;
-  /** system()'s address. */
-  readonly target: number;
-}
-
-/** `puts()` ran and printed `text`. */
-export interface ProgramOutput {
-  /** Discriminant. */
-  readonly kind: "ProgramOutput";
-  /** What it printed (with puts' newline). */
-  readonly text: string;
-  /** The pointer that was followed. */
-  readonly via: string;
-  /** The glibc call that followed it. */
-  readonly call: string;
-}
+export type { LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
 
 /**
  * A glibc call followed an overwritten pointer to code the simulator does not run: in the real

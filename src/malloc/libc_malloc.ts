@@ -18,7 +18,7 @@ import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { intFree } from "./free.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
-import { munmapChunk } from "./sysmalloc.ts";
+import { munmapChunk } from "./mmapped_chunk.ts";
 import { tcacheCount, tcacheEntry, tcacheEntrySlot, tcacheGet } from "./tcache.ts";
 
 /** glibc `set_max_fast (s)`. */
@@ -64,14 +64,7 @@ export function tcacheInit(m: MallocContext): void {
     tls.tcache = victim;
     m.memory.fill(victim, bytes, 0);
     if (m.explain.enabled) {
-      m.explain.step(
-        "arena",
-        victim - 2 * m.profile.sizeSz,
-        0,
-        undefined,
-        undefined,
-        "tcache_init",
-      );
+      m.explain.arenaStep(victim - 2 * m.profile.sizeSz, 0, "tcache_init");
     }
   }
 }
@@ -166,7 +159,7 @@ export function libcFree(m: MallocContext, mem: number): void {
       mp.mmapThreshold = c.size(p);
       mp.trimThreshold = 2 * mp.mmapThreshold;
       if (m.explain.enabled) {
-        m.explain.step("arena", p, mp.mmapThreshold, undefined, undefined, "mmap threshold raised");
+        m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
       }
     }
     munmapChunk(m, p);

@@ -129,7 +129,7 @@ export function intMemalign(
       m.mmappedChunks.delete(chunk);
       m.mmappedChunks.add(newp);
       if (m.explain.enabled) {
-        m.explain.step("split", newp, newsize, undefined, undefined, "aligned inside the mapping");
+        m.explain.split(newp, newsize, { note: "aligned inside the mapping" });
       }
       return c.toMem(newp);
     }
@@ -137,14 +137,7 @@ export function intMemalign(
     c.setInuseAt(newp, newsize);
     c.setHeadSize(chunk, leadsize + nonMain);
     if (m.explain.enabled) {
-      m.explain.step(
-        "split",
-        newp,
-        newsize,
-        undefined,
-        undefined,
-        `leading ${leadsize} given back`,
-      );
+      m.explain.split(newp, newsize, { note: `leading ${leadsize} given back` });
     }
     if (p.memalignStyle === "merge-leader") intFreeMergeChunk(m, arena, chunk, leadsize);
     else intFree(m, arena, chunk, true);
@@ -164,7 +157,7 @@ export function intMemalign(
           const remainder = c.at(chunk, nb);
           c.setHeadSize(chunk, nb);
           if (m.explain.enabled) {
-            m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+            m.explain.split(chunk, nb, { note: "tail given back" });
           }
           const merged = intFreeCreateChunk(
             m,
@@ -183,7 +176,7 @@ export function intMemalign(
       c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
       c.setHeadSize(chunk, nb);
       if (m.explain.enabled) {
-        m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+        m.explain.split(chunk, nb, { note: "tail given back" });
       }
       intFree(m, arena, remainder, true);
     }

@@ -14,7 +14,7 @@ import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { mallocConsolidate } from "./free.ts";
 import { ptmallocInit } from "./libc_malloc.ts";
 import { NBINS } from "./profile.ts";
-import { systrim } from "./sysmalloc.ts";
+import { systrim } from "./morecore.ts";
 
 /** glibc `mtrim (arena, pad)`: 1 if anything was released. */
 export function mtrim(m: MallocContext, arena: number, pad: number): number {
