@@ -24,7 +24,6 @@ import {
   arenaInfos,
   type BinsInfo,
   binsInfo,
-  checkArena,
   type ChunkInfo,
   chunkInfos,
   type MmappedChunkInfo,
@@ -34,6 +33,7 @@ import {
   type ThreadHeapInfo,
   threadHeapInfos,
 } from "./inspect.ts";
+import { checkArena } from "./check_arena.ts";
 import { libcCalloc, libcFree, libcMalloc, mallocThreadFreeres } from "./libc_malloc.ts";
 import { mallopt } from "./mallopt.ts";
 import { alignedAlloc, libcMemalign, posixMemalign, pvalloc, valloc } from "./memalign.ts";

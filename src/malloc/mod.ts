@@ -33,11 +33,11 @@ export {
   type BinsInfo,
   type ChunkInfo,
   type ChunkState,
-  HeapCheckError,
   type MmappedChunkInfo,
   type TcacheInfo,
   type ThreadHeapInfo,
 } from "./inspect.ts";
+export { HeapCheckError } from "./check_arena.ts";
 export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
 export type { HeapRecord, MallocParams } from "./context.ts";
