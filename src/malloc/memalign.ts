@@ -13,6 +13,7 @@
 import { Errno } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
+import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { arenaGet, arenaGetRetry } from "./arena_get.ts";
 import { intFree, intFreeCreateChunk, intFreeMaybeConsolidate, intFreeMergeChunk } from "./free.ts";
@@ -41,6 +42,8 @@ function isPowerOf2(x: number): boolean {
  */
 export function midMemalign(m: MallocContext, alignment: number, bytes: number): number {
   const p = m.profile;
+  const hooked = runHook(m, "__memalign_hook", [alignment, bytes, 0], "memalign");
+  if (hooked !== NO_HOOK) return hooked;
   ptmallocInit(m);
   if (m.le(alignment, p.mallocAlignment)) return libcMalloc(m, bytes);
   if (m.lt(alignment, p.minSize)) alignment = p.minSize;
