@@ -15,7 +15,8 @@
 import type { Process } from "../kernel/process.ts";
 import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { MallocContext, type MallocParams } from "./context.ts";
+import { MallocContext } from "./context.ts";
+import type { MallocParams } from "./malloc_par.ts";
 import type { LibcEvent } from "./hooks.ts";
 import type { LibcState } from "./libc_state.ts";
 import type { OperationRecord } from "./explain.ts";

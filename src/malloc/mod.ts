@@ -55,7 +55,8 @@ export {
 } from "./libc_state.ts";
 export { LIBC_BUILDS, type LibcBuildFacts, type LibcSegment } from "./libc_symbols.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
-export type { HeapRecord, MallocParams } from "./context.ts";
+export type { HeapRecord } from "./context.ts";
+export type { MallocParams } from "./malloc_par.ts";
 export { request2size } from "./chunk.ts";
 export {
   type ArenaLayout,
