@@ -15,7 +15,8 @@
 import type { Process } from "../kernel/process.ts";
 import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { MallocContext, type MallocParams } from "./context.ts";
+import { MallocContext } from "./context.ts";
+import type { MallocParams } from "./malloc_par.ts";
 import type { LibcEvent } from "./hooks.ts";
 import type { LibcState } from "./libc_state.ts";
 import type { OperationRecord } from "./explain.ts";
@@ -24,7 +25,6 @@ import {
   arenaInfos,
   type BinsInfo,
   binsInfo,
-  checkArena,
   type ChunkInfo,
   chunkInfos,
   type MmappedChunkInfo,
@@ -34,6 +34,7 @@ import {
   type ThreadHeapInfo,
   threadHeapInfos,
 } from "./inspect.ts";
+import { checkArena } from "./check_arena.ts";
 import { libcCalloc, libcFree, libcMalloc, mallocThreadFreeres } from "./libc_malloc.ts";
 import { mallopt } from "./mallopt.ts";
 import { alignedAlloc, libcMemalign, posixMemalign, pvalloc, valloc } from "./memalign.ts";
