@@ -148,21 +148,27 @@ function latin1ToUtf8(s: string): string {
 /**
  * A C program in a simulated process.
  *
- * @example The seed's style: a program that waits for the reader
+ * @example A program that waits for the reader
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CProgram } from "./program.ts";
- * const prog = new CProgram(`#include <stdio.h>
- * #include <stdlib.h>
- * int main(void) {
- *   char *p = malloc(1000);
- *   printf("%p\\n", p);
- *   getchar();
- *   free(p);
- *   return 0;
- * }`);
- * const r = prog.run(); // paused at getchar(): r.stdout is "0x5555555596b0\n"
+ * const source = [
+ *   "int main(void) {",
+ *   "  char *p = malloc(1000);",
+ *   '  printf("%p\\n", p);',
+ *   "  getchar();",
+ *   "  free(p);",
+ *   "  return 0;",
+ *   "}",
+ * ].join("\n");
+ * const prog = new CProgram(source);
+ * const r = prog.run();
+ * assert.equal(r.state, "paused");
+ * assert.equal(r.line, 4);
+ * assert.equal(r.stdout, "0x5555555592a0\n");
+ * assert.deepEqual(r.records.map((x) => x.operation), ["malloc", "printf", "malloc"]);
  * prog.feed("\n");
- * prog.run().state; // "exited"
+ * assert.equal(prog.run().state, "exited");
  * ```
  */
 export class CProgram {
@@ -517,11 +523,12 @@ export class CProgram {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runC } from "./program.ts";
  * const r = runC(`#include <stdio.h>
  * int main(void) { printf("%zu\\n", sizeof(long)); return 3; }`);
- * r.stdout; // "8\n"
- * r.exitStatus; // 3
+ * assert.equal(r.stdout, "8\n");
+ * assert.equal(r.exitStatus, 3);
  * ```
  */
 export function runC(source: string, options: CRunOptions = {}): CRunResult {

@@ -260,3 +260,11 @@ int main(void) { f(1, 2, 0); return 0; }
 `);
   assert.equal(r.stdout, "-72 -12 -64 -84 -96 -104\n");
 });
+
+Deno.test("an undeclared name is a syntax error naming it", () => {
+  assert.throws(() => new CProgram("int main(void) {\n  return nope;\n}\n"), (e) => {
+    assert.ok(e instanceof CSyntaxError);
+    assert.equal(e.message, "prog.c:2:10: 'nope' undeclared");
+    return true;
+  });
+});
