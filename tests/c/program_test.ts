@@ -268,3 +268,32 @@ Deno.test("an undeclared name is a syntax error naming it", () => {
     return true;
   });
 });
+
+Deno.test("a thread's locals live on its own stack mapping; pthread_exit ends it with a value", () => {
+  const prog = new CProgram(
+    `#include <stdio.h>
+#include <pthread.h>
+void *worker(void *arg) {
+  int local = 5;
+  printf("%p\\n", (void *)&local);
+  pthread_exit((void *)7);
+  return 0;
+}
+int main(void) {
+  pthread_t t;
+  void *res;
+  pthread_create(&t, NULL, worker, NULL);
+  pthread_join(t, &res);
+  printf("%ld\\n", (long)res);
+  return 0;
+}`,
+    { stdout: "pipe" },
+  );
+  const r = prog.run();
+  assert.equal(r.state, "exited");
+  const [addr, res] = r.stdout.trim().split("\n");
+  assert.equal(res, "7");
+  const stack = prog.process.threads[1].stack!;
+  const a = parseInt(addr, 16);
+  assert.ok(a > stack.base + stack.guard && a < stack.base + stack.size, addr);
+});
