@@ -115,6 +115,12 @@ int clearenv(void);
 int rand(void);
 void srand(unsigned int seed);
 long time(long *t);
+va_list __builtin_va_start(void);
+void __builtin_va_copy(va_list *dst, va_list src);
+int vprintf(const char *fmt, va_list ap);
+int vfprintf(FILE *stream, const char *fmt, va_list ap);
+int vsprintf(char *s, const char *fmt, va_list ap);
+int vsnprintf(char *s, size_t n, const char *fmt, va_list ap);
 `;
 
 /** Predefined macros of an ABI. */
@@ -246,6 +252,9 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "__asm__(x)",
     "__volatile__",
     "__builtin_va_list void *",
+    "va_start(ap, last) ((ap) = __builtin_va_start())",
+    "va_end(ap) ((void)(ap))",
+    "va_copy(d, s) __builtin_va_copy(&(d), s)",
     "likely(x) __builtin_expect(!!(x), 1)",
     "unlikely(x) __builtin_expect(!!(x), 0)",
   ];

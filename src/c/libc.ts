@@ -118,6 +118,19 @@ function printfText(h: LibcHost, c: BuiltinCall, fmtIndex: number): string {
   }, m.abi.ptrSize);
 }
 
+/** A v*printf call as the *printf call it stands for: the va_list's arguments spliced in. */
+function withVaList(h: LibcHost, c: BuiltinCall, fmtIndex: number): BuiltinCall {
+  const list = h.m.vaLists.get(n(c.args[fmtIndex + 1]));
+  if (!list) throw new CRuntimeError("a va_list that va_start did not set", h.m.file, c.line);
+  return {
+    ...c,
+    args: [...c.args.slice(0, fmtIndex + 1), ...list.values.slice(list.next)],
+    types: [...c.types.slice(0, fmtIndex + 1), ...list.types.slice(list.next)],
+  };
+}
+
+let vaHandles = 0;
+
 function writeBytesTo(h: LibcHost, addr: number, text: string): void {
   const bytes = new Uint8Array(text.length);
   for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
@@ -213,6 +226,30 @@ const impls: Record<string, Impl> = {
     if (fd === 1) h.streams.stdoutBytes += t;
     else if (fd === 2) h.streams.stderrBytes += t;
     return t.length;
+  },
+  vprintf: (h, c) => impls.printf(h, withVaList(h, c, 0)),
+  vfprintf: (h, c) => impls.fprintf(h, withVaList(h, c, 1)),
+  vsprintf: (h, c) => impls.sprintf(h, withVaList(h, c, 1)),
+  vsnprintf: (h, c) => impls.snprintf(h, withVaList(h, c, 2)),
+  __builtin_va_start: (h, c) => {
+    const va = c.frame.varargs;
+    if (!va) {
+      throw new CRuntimeError("va_start in a function without '...'", h.m.file, c.line);
+    }
+    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    h.m.vaLists.set(handle, { values: va.values, types: va.types, next: 0 });
+    return handle;
+  },
+  __builtin_va_copy: (h, c) => {
+    const list = h.m.vaLists.get(n(c.args[1]));
+    if (!list) {
+      throw new CRuntimeError("va_copy of a va_list that va_start did not set", h.m.file, c.line);
+    }
+    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    h.m.vaLists.set(handle, { ...list });
+    if (h.m.abi.ptrSize === 8) h.m.mem.write64(n(c.args[0]), handle);
+    else h.m.mem.write32(n(c.args[0]), handle);
+    return 0;
   },
   sprintf: (h, c) => {
     const t = printfText(h, c, 1);

@@ -297,3 +297,30 @@ int main(void) {
   const a = parseInt(addr, 16);
   assert.ok(a > stack.base + stack.guard && a < stack.base + stack.size, addr);
 });
+
+Deno.test("variadic functions: va_start, va_arg, vprintf", () => {
+  const r = runC(`#include <stdio.h>
+#include <stdarg.h>
+void info(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("[info] ");
+  vprintf(fmt, ap);
+  va_end(ap);
+}
+long sum(int n, ...) {
+  va_list ap;
+  long s = 0;
+  va_start(ap, n);
+  for (int i = 0; i < n; i++) s += va_arg(ap, long);
+  va_end(ap);
+  return s;
+}
+int main(void) {
+  info("%s=%d %p\\n", "x", 42, (void *)0x10);
+  printf("%ld\\n", sum(3, 1L, 2L, 39L));
+  return 0;
+}
+`);
+  assert.equal(r.stdout, "[info] x=42 0x10\n42\n");
+});
