@@ -26,6 +26,7 @@ import {
 import type { Scheduler } from "./scheduler.ts";
 import { formatPrintf, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
 import type { CType, FunctionType } from "./types.ts";
+import { MALLINFO_FIELDS } from "./headers.ts";
 import type { Value } from "./values.ts";
 
 /** What the library functions work on. */
@@ -130,6 +131,19 @@ function withVaList(h: LibcHost, c: BuiltinCall, fmtIndex: number): BuiltinCall 
 }
 
 let vaHandles = 0;
+
+/** `struct mallinfo` (int counters) or `struct mallinfo2` (size_t) as the bytes C receives. */
+function mallinfoBytes(h: LibcHost, size: number): Uint8Array {
+  const info = size === 4 ? h.allocator.mallinfo() : h.allocator.mallinfo2();
+  const bytes = new Uint8Array(MALLINFO_FIELDS.length * size);
+  const view = new DataView(bytes.buffer);
+  MALLINFO_FIELDS.forEach((name, i) => {
+    const v = BigInt(info[name]);
+    if (size === 8) view.setBigUint64(i * 8, BigInt.asUintN(64, v), true);
+    else view.setUint32(i * 4, Number(BigInt.asUintN(32, v)), true);
+  });
+  return bytes;
+}
 
 function writeBytesTo(h: LibcHost, addr: number, text: string): void {
   const bytes = new Uint8Array(text.length);
@@ -377,6 +391,8 @@ const impls: Record<string, Impl> = {
   malloc_usable_size: (h, c) => mallocCall(h, () => h.allocator.usableSize(n(c.args[0]))),
   mallopt: (h, c) => mallocCall(h, () => h.allocator.mallopt(n(c.args[0]), n(c.args[1]))),
   malloc_trim: (h, c) => mallocCall(h, () => h.allocator.mallocTrim(n(c.args[0]))),
+  mallinfo: (h) => mallinfoBytes(h, 4),
+  mallinfo2: (h) => mallinfoBytes(h, h.m.abi.ptrSize),
   malloc_stats: (h) => {
     h.streams.stderrBytes += h.allocator.mallocStats();
     return 0;

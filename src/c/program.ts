@@ -25,7 +25,7 @@ import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
 import type { Vma } from "../kernel/vma.ts";
 import { CRuntimeError, CStepLimitError } from "./errors.ts";
-import { headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
+import { headerTags, headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
 import {
   compileUnit,
   ControlHijack,
@@ -130,7 +130,7 @@ function prototypes(abi: Abi): Map<string, FunctionType> {
   if (p) return p;
   const typedefs = headerTypedefs(abi);
   const { tokens } = preprocess(PROTOTYPES, "<libc>", predefinedMacros(abi));
-  const unit = parse(tokens, { file: "<libc>", abi, typedefs });
+  const unit = parse(tokens, { file: "<libc>", abi, typedefs, tags: headerTags(abi) });
   p = new Map();
   for (const g of unit.globals) if (g.type.k === "fn") p.set(g.name, g.type);
   prototypeCache.set(abi.arch, p);
@@ -217,7 +217,12 @@ export class CProgram {
     this.#streams.input = options.stdin ?? "";
     const pre = preprocess(source, file, predefinedMacros(abi));
     this.warnings = pre.warnings;
-    const unit = parse(pre.tokens, { file, abi, typedefs: headerTypedefs(abi) });
+    const unit = parse(pre.tokens, {
+      file,
+      abi,
+      typedefs: headerTypedefs(abi),
+      tags: headerTags(abi),
+    });
     const places = findPlaces(this.process);
     const mem = this.process.memory;
     const space = this.process.space;

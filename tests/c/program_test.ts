@@ -324,3 +324,18 @@ int main(void) {
 `);
   assert.equal(r.stdout, "[info] x=42 0x10\n42\n");
 });
+
+Deno.test("mallinfo2() and mallinfo() return glibc's counters as structs", () => {
+  const r = runC(`#include <stdio.h>
+#include <malloc.h>
+#include <stdlib.h>
+int main(void) {
+  void *p = malloc(100);
+  struct mallinfo2 mi = mallinfo2();
+  struct mallinfo m1 = mallinfo();
+  printf("%zu %zu %d %zu\\n", mi.arena, mi.uordblks, m1.uordblks, sizeof m1);
+  free(p);
+  return 0;
+}`);
+  assert.equal(r.stdout, "135168 768 768 40\n"); // the tcache's 0x290 and the 0x70 chunk in use
+});
