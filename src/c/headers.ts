@@ -145,6 +145,8 @@ int clearenv(void);
 int rand(void);
 void srand(unsigned int seed);
 long time(long *t);
+void perror(const char *s);
+char *strerror(int errnum);
 struct mallinfo mallinfo(void);
 struct mallinfo2 mallinfo2(void);
 va_list __builtin_va_start(void);

@@ -40,6 +40,8 @@ export interface LibcHost {
   readonly pauseOnInput: boolean;
   /** FILE* values of stdin, stdout, stderr. */
   readonly files: { stdin: number; stdout: number; stderr: number };
+  /** Address of `errno` (the program sees one errno; glibc's is per thread). */
+  readonly errno: number;
   /** Collects the allocator's explain records made since the last call. */
   noteRecords(): void;
 }
@@ -131,6 +133,33 @@ function withVaList(h: LibcHost, c: BuiltinCall, fmtIndex: number): BuiltinCall 
 }
 
 let vaHandles = 0;
+
+/** A raw system call result as libc returns it: -1 with errno set, or the result. */
+function sysResult(h: LibcHost, r: number, fail: Value = -1): Value {
+  if (!isSyscallError(r)) return r;
+  h.m.mem.write32(h.errno, -r);
+  return fail;
+}
+
+const ERRNO_TEXT: Record<number, string> = {
+  0: "Success",
+  1: "Operation not permitted",
+  2: "No such file or directory",
+  9: "Bad file descriptor",
+  11: "Resource temporarily unavailable",
+  12: "Cannot allocate memory",
+  13: "Permission denied",
+  14: "Bad address",
+  16: "Device or resource busy",
+  17: "File exists",
+  22: "Invalid argument",
+  28: "No space left on device",
+  75: "Value too large for defined data type",
+};
+
+function strerrorText(e: number): string {
+  return ERRNO_TEXT[e] ?? `Unknown error ${e}`;
+}
 
 /** `struct mallinfo` (int counters) or `struct mallinfo2` (size_t) as the bytes C receives. */
 function mallinfoBytes(h: LibcHost, size: number): Uint8Array {
@@ -500,30 +529,43 @@ const impls: Record<string, Impl> = {
       throw new CUnsupportedError("mmap of a file", h.m.file, c.line);
     }
     const r = h.process.sys.mmap(n(c.args[0]), n(c.args[1]), n(c.args[2]), n(c.args[3]));
-    return isSyscallError(r) ? convertInt(-1, h.m.abi.ptrSize, false) : r;
+    return sysResult(h, r, convertInt(-1, h.m.abi.ptrSize, false));
   },
   munmap: (h, c) => {
-    const r = h.process.sys.munmap(n(c.args[0]), n(c.args[1]));
-    return isSyscallError(r) ? -1 : 0;
+    return sysResult(h, h.process.sys.munmap(n(c.args[0]), n(c.args[1])));
   },
   mprotect: (h, c) => {
-    const r = h.process.sys.mprotect(n(c.args[0]), n(c.args[1]), n(c.args[2]));
-    return isSyscallError(r) ? -1 : 0;
+    return sysResult(h, h.process.sys.mprotect(n(c.args[0]), n(c.args[1]), n(c.args[2])));
   },
   madvise: (h, c) => {
-    const r = h.process.sys.madvise(n(c.args[0]), n(c.args[1]), n(c.args[2]));
-    return isSyscallError(r) ? -1 : 0;
+    return sysResult(h, h.process.sys.madvise(n(c.args[0]), n(c.args[1]), n(c.args[2])));
   },
   brk: (h, c) => {
     const want = n(c.args[0]);
     const got = h.process.sys.brk(want);
     if (got < want) {
       h.process.currentThread.errno = 12;
+      h.m.mem.write32(h.errno, 12);
       return -1;
     }
     return 0;
   },
-  sbrk: (h, c) => fromWord(h, h.process.sbrk(n(c.args[0]))),
+  sbrk: (h, c) => {
+    const before = h.process.currentThread.errno;
+    h.process.currentThread.errno = 0;
+    const r = h.process.sbrk(n(c.args[0]));
+    if (h.process.currentThread.errno) h.m.mem.write32(h.errno, h.process.currentThread.errno);
+    else h.process.currentThread.errno = before;
+    return fromWord(h, r);
+  },
+  perror: (h, c) => {
+    const e = h.m.mem.read32(h.errno);
+    const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
+    h.streams.stderrBytes += `${msg ? msg + ": " : ""}${strerrorText(e)}\n`;
+    return 0;
+  },
+  strerror: (h, c) =>
+    h.m.literal([...strerrorText(n(c.args[0]))].map((ch) => ch.charCodeAt(0)), c.line),
   sysconf: (h, c) => {
     const name = n(c.args[0]);
     if (name === 30) return 4096;

@@ -273,6 +273,7 @@ export class CProgram {
       programName: options.programName ?? "./prog",
       pauseOnInput: options.pauseOnInput ?? true,
       files,
+      errno: errnoAddr,
       noteRecords: () => this.#noteRecords(),
     };
     // Static initializers (constant in C; evaluated once, before main).

@@ -339,3 +339,20 @@ int main(void) {
 }`);
   assert.equal(r.stdout, "135168 768 768 40\n"); // the tcache's 0x290 and the 0x70 chunk in use
 });
+
+Deno.test("a failing system call sets errno; perror and strerror print glibc's words", () => {
+  const r = runC(`#include <stdio.h>
+#include <sys/mman.h>
+#include <errno.h>
+#include <string.h>
+int main(void) {
+  void *p = mmap(NULL, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    perror("mmap");
+    printf("%d %s\\n", errno, strerror(errno));
+  }
+  return 0;
+}`);
+  assert.equal(r.stdout, "22 Invalid argument\n");
+  assert.equal(r.stderr, "mmap: Invalid argument\n");
+});
