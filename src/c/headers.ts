@@ -123,6 +123,7 @@ void *sbrk(intptr_t increment);
 int madvise(void *addr, size_t len, int advice);
 long sysconf(int name);
 int getpagesize(void);
+int system(const char *command);
 void *__builtin_return_address(unsigned int level);
 void *__builtin_frame_address(unsigned int level);
 long __builtin_expect(long x, long c);

@@ -755,14 +755,22 @@ export function makeBuiltins(
   prototypes: Map<string, FunctionType>,
   host: () => LibcHost,
   textBase: number,
+  symbol: (name: string) => number | undefined = () => undefined,
 ): Map<string, Builtin> {
   const out = new Map<string, Builtin>();
+  const taken = new Set<number>();
   let addr = textBase;
   for (const [name, type] of prototypes) {
     const impl = impls[name];
     const gen = genImpls[name];
-    const address = addr;
-    addr += 0x30;
+    // The real address when the libc build has the symbol, else a made-up one in its text.
+    let address = symbol(name);
+    if (address === undefined || taken.has(address)) {
+      while (taken.has(addr)) addr += 0x30;
+      address = addr;
+      addr += 0x30;
+    }
+    taken.add(address);
     if (gen) {
       out.set(name, { name, type, address, gen: (c) => gen(host(), c) });
     } else if (impl) {

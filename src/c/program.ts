@@ -227,7 +227,10 @@ export class CProgram {
     const mem = this.process.memory;
     const space = this.process.space;
     const host = (): LibcHost => this.#host;
-    const builtins = makeBuiltins(prototypes(abi), host, places.libcText);
+    // Library functions and stdio's FILEs at their real addresses in the libc build, where known.
+    const libc = this.allocator.libc;
+    const symbol = (name: string) => libc.symbol(name);
+    const builtins = makeBuiltins(prototypes(abi), host, places.libcText, symbol);
     const m = new Machine({
       abi,
       mem,
@@ -249,9 +252,9 @@ export class CProgram {
     // libc's FILE objects, and the program's copies of stdin/stdout/stderr in its .bss.
     const P = abi.ptrSize;
     const files = {
-      stdin: places.libcData + 0x5a0,
-      stdout: places.libcData + 0x780 - (P === 8 ? 0 : 0x100),
-      stderr: places.libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
+      stdin: symbol("_IO_2_1_stdin_") ?? places.libcData + 0x5a0,
+      stdout: symbol("_IO_2_1_stdout_") ?? places.libcData + 0x780 - (P === 8 ? 0 : 0x100),
+      stderr: symbol("_IO_2_1_stderr_") ?? places.libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
     };
     const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
     for (const name of ["stdout", "stdin", "stderr"] as const) {

@@ -356,3 +356,16 @@ int main(void) {
   assert.equal(r.stdout, "22 Invalid argument\n");
   assert.equal(r.stderr, "mmap: Invalid argument\n");
 });
+
+Deno.test("library functions and stdio's FILEs are at their real offsets in the libc build", () => {
+  const prog = new CProgram(
+    main(`printf("%p %p\\n", (void *)system, (void *)stdout);\n  return 0;`),
+  );
+  const r = prog.run();
+  const libc = prog.allocator.libc;
+  const hex = (x: number) => "0x" + x.toString(16);
+  assert.equal(
+    r.stdout,
+    `${hex(libc.symbol("system")!)} ${hex(libc.symbol("_IO_2_1_stdout_")!)}\n`,
+  );
+});
