@@ -33,6 +33,56 @@ export function headerTags(abi: Abi): Map<string, StructType> {
   if (have) return have;
   const tags = new Map<string, StructType>();
   tagCache.set(abi.arch, tags);
+  // glibc's struct _IO_FILE (libio/bits/types/struct_FILE.h), for programs that forge FILEs.
+  const file: StructType = {
+    k: "struct",
+    union: false,
+    tag: "_IO_FILE",
+    fields: undefined,
+    size: 0,
+    align: 1,
+  };
+  const T = abi.types, P = abi.ptrSize;
+  const charp: CType = { k: "ptr", to: T.char }, voidp: CType = { k: "ptr", to: T.void };
+  const filep: CType = { k: "ptr", to: file };
+  const bytes = (n: number): CType => ({ k: "array", of: T.char, n });
+  layoutStruct(file, [
+    { name: "_flags", type: T.int },
+    ...[
+      "read_ptr",
+      "read_end",
+      "read_base",
+      "write_base",
+      "write_ptr",
+      "write_end",
+      "buf_base",
+      "buf_end",
+      "save_base",
+      "backup_base",
+      "save_end",
+    ].map((n) => ({
+      name: `_IO_${n}`,
+      type: charp,
+    })),
+    { name: "_markers", type: voidp },
+    { name: "_chain", type: filep },
+    { name: "_fileno", type: T.int },
+    { name: "_flags2", type: T.int },
+    { name: "_old_offset", type: T.long },
+    { name: "_cur_column", type: T.ushort },
+    { name: "_vtable_offset", type: T.schar },
+    { name: "_shortbuf", type: bytes(1) },
+    { name: "_lock", type: voidp },
+    { name: "_offset", type: T.llong },
+    { name: "_codecvt", type: voidp },
+    { name: "_wide_data", type: voidp },
+    { name: "_freeres_list", type: filep },
+    { name: "_freeres_buf", type: voidp },
+    { name: "__pad5", type: T.size },
+    { name: "_mode", type: T.int },
+    { name: "_unused2", type: bytes(15 * 4 - 4 * P - P) },
+  ], abi);
+  tags.set("_IO_FILE", file);
   for (const [tag, type] of [["mallinfo", abi.types.int], ["mallinfo2", abi.types.size]] as const) {
     const s: StructType = { k: "struct", union: false, tag, fields: undefined, size: 0, align: 1 };
     layoutStruct(s, MALLINFO_FIELDS.map((name) => ({ name, type })), abi);
@@ -124,6 +174,7 @@ int madvise(void *addr, size_t len, int advice);
 long sysconf(int name);
 int getpagesize(void);
 int system(const char *command);
+long syscall(long number, ...);
 void *__builtin_return_address(unsigned int level);
 void *__builtin_frame_address(unsigned int level);
 long __builtin_expect(long x, long c);
@@ -262,6 +313,10 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     `PRIxPTR "${lp64 ? "l" : ""}x"`,
     `PRIXPTR "${lp64 ? "l" : ""}X"`,
     `SYS_gettid ${lp64 ? 186 : 224}`,
+    `SYS_exit ${lp64 ? 60 : 1}`,
+    `SYS_exit_group ${lp64 ? 231 : 252}`,
+    `SYS_getpid ${lp64 ? 39 : 20}`,
+    `__NR_gettid ${lp64 ? 186 : 224}`,
     "__linux__ 1",
     "__linux 1",
     "linux 1",
@@ -314,7 +369,7 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     align,
   });
   const i64 = lp64 ? T.long : T.llong, u64 = lp64 ? T.ulong : T.ullong;
-  const file = opaque("_IO_FILE", lp64 ? 216 : 148, abi.ptrSize);
+  const file = headerTags(abi).get("_IO_FILE")!;
   return new Map<string, CType>([
     ["size_t", T.size],
     ["ssize_t", T.ssize],
@@ -355,6 +410,7 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     ["pthread_attr_t", opaque("pthread_attr_t", lp64 ? 56 : 36, abi.ptrSize)],
     ["pthread_mutex_t", opaque("pthread_mutex_t", lp64 ? 40 : 24, abi.ptrSize)],
     ["FILE", file],
+    ["_IO_FILE", file],
     ["va_list", { k: "ptr", to: T.void }],
   ]);
 }

@@ -573,6 +573,16 @@ const impls: Record<string, Impl> = {
     throw new CUnsupportedError(`sysconf(${name})`, h.m.file, c.line);
   },
   getpagesize: () => 4096,
+  syscall: (h, c) => {
+    const nr = n(c.args[0]);
+    const lp64 = h.m.abi.ptrSize === 8;
+    if (nr === (lp64 ? 60 : 1) || nr === (lp64 ? 231 : 252)) {
+      throw new ProgramExit(n(c.args[1] ?? 0), false);
+    }
+    if (nr === (lp64 ? 186 : 224)) return h.process.currentThread.tid;
+    if (nr === (lp64 ? 39 : 20)) return h.process.pid;
+    throw new CUnsupportedError(`syscall(${nr})`, h.m.file, c.line);
+  },
   __builtin_return_address: (h, c) => {
     const f = c.frame;
     if (n(c.args[0]) !== 0) {
