@@ -9,7 +9,37 @@
  */
 
 import { defineFromText, type Macro } from "./preprocessor.ts";
-import type { Abi, CType, StructType } from "./types.ts";
+import { type Abi, type CType, layoutStruct, type StructType } from "./types.ts";
+
+/** The ten counters of `struct mallinfo` (int) and `struct mallinfo2` (size_t), in order. */
+export const MALLINFO_FIELDS = [
+  "arena",
+  "ordblks",
+  "smblks",
+  "hblks",
+  "hblkhd",
+  "usmblks",
+  "fsmblks",
+  "uordblks",
+  "fordblks",
+  "keepcost",
+] as const;
+
+const tagCache = new Map<string, Map<string, StructType>>();
+
+/** Struct tags the headers define: `struct mallinfo` and `struct mallinfo2` (one per ABI). */
+export function headerTags(abi: Abi): Map<string, StructType> {
+  const have = tagCache.get(abi.arch);
+  if (have) return have;
+  const tags = new Map<string, StructType>();
+  tagCache.set(abi.arch, tags);
+  for (const [tag, type] of [["mallinfo", abi.types.int], ["mallinfo2", abi.types.size]] as const) {
+    const s: StructType = { k: "struct", union: false, tag, fields: undefined, size: 0, align: 1 };
+    layoutStruct(s, MALLINFO_FIELDS.map((name) => ({ name, type })), abi);
+    tags.set(tag, s);
+  }
+  return tags;
+}
 
 /** Prototypes of the library functions, in C. */
 export const PROTOTYPES = `
@@ -115,6 +145,14 @@ int clearenv(void);
 int rand(void);
 void srand(unsigned int seed);
 long time(long *t);
+struct mallinfo mallinfo(void);
+struct mallinfo2 mallinfo2(void);
+va_list __builtin_va_start(void);
+void __builtin_va_copy(va_list *dst, va_list src);
+int vprintf(const char *fmt, va_list ap);
+int vfprintf(FILE *stream, const char *fmt, va_list ap);
+int vsprintf(char *s, const char *fmt, va_list ap);
+int vsnprintf(char *s, size_t n, const char *fmt, va_list ap);
 `;
 
 /** Predefined macros of an ABI. */
@@ -246,6 +284,9 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "__asm__(x)",
     "__volatile__",
     "__builtin_va_list void *",
+    "va_start(ap, last) ((ap) = __builtin_va_start())",
+    "va_end(ap) ((void)(ap))",
+    "va_copy(d, s) __builtin_va_copy(&(d), s)",
     "likely(x) __builtin_expect(!!(x), 1)",
     "unlikely(x) __builtin_expect(!!(x), 0)",
   ];

@@ -26,6 +26,7 @@ import {
 import type { Scheduler } from "./scheduler.ts";
 import { formatPrintf, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
 import type { CType, FunctionType } from "./types.ts";
+import { MALLINFO_FIELDS } from "./headers.ts";
 import type { Value } from "./values.ts";
 
 /** What the library functions work on. */
@@ -116,6 +117,32 @@ function printfText(h: LibcHost, c: BuiltinCall, fmtIndex: number): string {
       } else m.mem.write32(addr, count);
     },
   }, m.abi.ptrSize);
+}
+
+/** A v*printf call as the *printf call it stands for: the va_list's arguments spliced in. */
+function withVaList(h: LibcHost, c: BuiltinCall, fmtIndex: number): BuiltinCall {
+  const list = h.m.vaLists.get(n(c.args[fmtIndex + 1]));
+  if (!list) throw new CRuntimeError("a va_list that va_start did not set", h.m.file, c.line);
+  return {
+    ...c,
+    args: [...c.args.slice(0, fmtIndex + 1), ...list.values.slice(list.next)],
+    types: [...c.types.slice(0, fmtIndex + 1), ...list.types.slice(list.next)],
+  };
+}
+
+let vaHandles = 0;
+
+/** `struct mallinfo` (int counters) or `struct mallinfo2` (size_t) as the bytes C receives. */
+function mallinfoBytes(h: LibcHost, size: number): Uint8Array {
+  const info = size === 4 ? h.allocator.mallinfo() : h.allocator.mallinfo2();
+  const bytes = new Uint8Array(MALLINFO_FIELDS.length * size);
+  const view = new DataView(bytes.buffer);
+  MALLINFO_FIELDS.forEach((name, i) => {
+    const v = BigInt(info[name]);
+    if (size === 8) view.setBigUint64(i * 8, BigInt.asUintN(64, v), true);
+    else view.setUint32(i * 4, Number(BigInt.asUintN(32, v)), true);
+  });
+  return bytes;
 }
 
 function writeBytesTo(h: LibcHost, addr: number, text: string): void {
@@ -213,6 +240,30 @@ const impls: Record<string, Impl> = {
     if (fd === 1) h.streams.stdoutBytes += t;
     else if (fd === 2) h.streams.stderrBytes += t;
     return t.length;
+  },
+  vprintf: (h, c) => impls.printf(h, withVaList(h, c, 0)),
+  vfprintf: (h, c) => impls.fprintf(h, withVaList(h, c, 1)),
+  vsprintf: (h, c) => impls.sprintf(h, withVaList(h, c, 1)),
+  vsnprintf: (h, c) => impls.snprintf(h, withVaList(h, c, 2)),
+  __builtin_va_start: (h, c) => {
+    const va = c.frame.varargs;
+    if (!va) {
+      throw new CRuntimeError("va_start in a function without '...'", h.m.file, c.line);
+    }
+    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    h.m.vaLists.set(handle, { values: va.values, types: va.types, next: 0 });
+    return handle;
+  },
+  __builtin_va_copy: (h, c) => {
+    const list = h.m.vaLists.get(n(c.args[1]));
+    if (!list) {
+      throw new CRuntimeError("va_copy of a va_list that va_start did not set", h.m.file, c.line);
+    }
+    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    h.m.vaLists.set(handle, { ...list });
+    if (h.m.abi.ptrSize === 8) h.m.mem.write64(n(c.args[0]), handle);
+    else h.m.mem.write32(n(c.args[0]), handle);
+    return 0;
   },
   sprintf: (h, c) => {
     const t = printfText(h, c, 1);
@@ -340,6 +391,8 @@ const impls: Record<string, Impl> = {
   malloc_usable_size: (h, c) => mallocCall(h, () => h.allocator.usableSize(n(c.args[0]))),
   mallopt: (h, c) => mallocCall(h, () => h.allocator.mallopt(n(c.args[0]), n(c.args[1]))),
   malloc_trim: (h, c) => mallocCall(h, () => h.allocator.mallocTrim(n(c.args[0]))),
+  mallinfo: (h) => mallinfoBytes(h, 4),
+  mallinfo2: (h) => mallinfoBytes(h, h.m.abi.ptrSize),
   malloc_stats: (h) => {
     h.streams.stderrBytes += h.allocator.mallocStats();
     return 0;
