@@ -433,8 +433,9 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         }
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);
-        const binName = b.binName(a.binIndexOf(arena, bin));
-        if (ex.enabled) ex.step("take", v, size, binName, undefined, "binmap");
+        if (ex.enabled) {
+          ex.step("take", v, size, b.binName(a.binIndexOf(arena, bin)), undefined, "binmap");
+        }
         if (remainderSize < p.minSize) {
           c.setInuseAt(v, size);
           if (!isMain) c.setNonMainArena(v);
