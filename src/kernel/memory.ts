@@ -477,7 +477,14 @@ export class Memory {
   /** Reads `length` bytes. */
   readBytes(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    if (length === 0) return out;
+    if (length > 0) this.readInto(addr, out);
+    return out;
+  }
+
+  /** Reads `out.length` bytes at `addr` into `out` (a reusable buffer: nothing is allocated). */
+  readInto(addr: number, out: Uint8Array): void {
+    const length = out.length;
+    if (length === 0) return;
     this.#checkRange(addr, length, "read");
     let done = 0;
     while (done < length) {
@@ -487,9 +494,9 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
       if (page) out.set(new Uint8Array(page.buffer, off, n), done);
+      else out.fill(0, done, done + n);
       done += n;
     }
-    return out;
   }
 
   /** Writes bytes. */

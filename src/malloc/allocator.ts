@@ -208,27 +208,39 @@ export class Allocator implements ThreadRuntime {
 
   /** `calloc(count, size)`. */
   calloc(count: number, size: number): number {
-    return this.#run(
-      "calloc",
-      [count, size],
-      () => libcCalloc(this.context, count, size),
-      (r) => r,
-    );
+    const seq = this.#begin("calloc", this.context.explain.enabled ? [count, size] : undefined);
+    try {
+      const r = libcCalloc(this.context, count, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `realloc(ptr, size)`. */
   realloc(ptr: number, size: number): number {
-    return this.#run("realloc", [ptr, size], () => libcRealloc(this.context, ptr, size), (r) => r);
+    const seq = this.#begin("realloc", this.context.explain.enabled ? [ptr, size] : undefined);
+    try {
+      const r = libcRealloc(this.context, ptr, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `memalign(alignment, size)`. */
   memalign(alignment: number, size: number): number {
-    return this.#run(
-      "memalign",
-      [alignment, size],
-      () => libcMemalign(this.context, alignment, size),
-      (r) => r,
-    );
+    const args = this.context.explain.enabled ? [alignment, size] : undefined;
+    const seq = this.#begin("memalign", args);
+    try {
+      const r = libcMemalign(this.context, alignment, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `aligned_alloc(alignment, size)`. */

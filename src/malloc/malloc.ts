@@ -441,8 +441,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         }
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);
-        const binName = b.binName(a.binIndexOf(arena, bin));
-        if (ex.enabled) ex.take(v, size, binName, "binmap");
+        if (ex.enabled) ex.take(v, size, b.binName(a.binIndexOf(arena, bin)), "binmap");
         if (remainderSize < p.minSize) {
           c.setInuseAt(v, size);
           if (!isMain) c.setNonMainArena(v);
