@@ -97,3 +97,22 @@ export {
 // glibc's allocator (ptmalloc2) and what views read from it.
 export * from "./malloc/mod.ts";
 export { type TraceNumber } from "./trace/parse.ts";
+
+// Snapshots of the whole process (time travel).
+export { type AddressSpaceState } from "./kernel/address_space.ts";
+export {
+  diffPageMaps,
+  editPageMap,
+  forEachPage,
+  pageAt,
+  type PageMap,
+  type PageNode,
+} from "./kernel/page_map.ts";
+export {
+  type ProcessSnapshot,
+  type SnapshotRuntime,
+  type ThreadSnapshot,
+} from "./kernel/snapshot.ts";
+export { type SyscallLogState } from "./kernel/syscall_log.ts";
+export { type AllocatorState } from "./malloc/allocator.ts";
+export { type MallocState } from "./malloc/snapshot.ts";

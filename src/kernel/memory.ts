@@ -22,6 +22,7 @@
  */
 
 import { type AccessKind, SegmentationFault } from "./errors.ts";
+import { diffPageMaps, editPageMap, type PageMap } from "./page_map.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64 } from "./word.ts";
 
@@ -59,6 +60,8 @@ interface Directory {
   readonly writable: (Uint32Array | undefined)[];
   /** Pages with bytes in this directory. */
   resident: number;
+  /** Number of the directory's first page. */
+  readonly base: number;
 }
 
 const TWO32 = 0x1_0000_0000;
@@ -123,6 +126,7 @@ export class Memory {
         readable: new Array(DIR_PAGES),
         writable: new Array(DIR_PAGES),
         resident: 0,
+        base: hi * DIR_PAGES,
       };
       this.#dirs.set(hi, d);
     }
@@ -143,7 +147,8 @@ export class Memory {
     d.pages[lo] = page;
     const level = d.levels[lo];
     d.readable[lo] = level >= ACCESS_READ ? page : undefined;
-    d.writable[lo] = level >= ACCESS_WRITE ? page : undefined;
+    d.writable[lo] = level >= ACCESS_WRITE && this.#isPrivate(page) ? page : undefined;
+    if (this.#snapshots > 0) this.#touched.push(d.base + lo);
   }
 
   /**
@@ -165,7 +170,7 @@ export class Memory {
             const page = d.pages[i];
             if (page === undefined) continue;
             d.readable[i] = level >= ACCESS_READ ? page : undefined;
-            d.writable[i] = level >= ACCESS_WRITE ? page : undefined;
+            d.writable[i] = level >= ACCESS_WRITE && this.#isPrivate(page) ? page : undefined;
           }
         }
       }
@@ -247,7 +252,11 @@ export class Memory {
     if (page === undefined) {
       const vma = this.#areas.areaAt(addr);
       if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
-      page = new Uint32Array(PAGE_SIZE / 4);
+      page = this.#ownPage(new Uint32Array(PAGE_SIZE / 4));
+      this.#setPage(d, lo, page);
+    } else if (d.writable[lo] === undefined) {
+      // A writable page without a write view is shared with a snapshot: copy it first.
+      page = this.#ownPage(page.slice());
       this.#setPage(d, lo, page);
     }
     return page;
@@ -487,5 +496,75 @@ export class Memory {
   /** Copies `length` bytes from `src` to `dst` (memmove). */
   copy(dst: number, src: number, length: number): void {
     this.writeBytes(dst, this.readBytes(src, length));
+  }
+
+  // --- snapshots: copy-on-write by page ------------------------------------------------------
+  //
+  // Until the first snapshot every page with bytes is private and writable in place. A snapshot
+  // commits the pages into a persistent PageMap and freezes them: their write views are cleared,
+  // so the next write to each takes the slow path, which copies the page (#writablePage). Pages
+  // written since the last commit are private (#private) and listed in #touched; a commit costs
+  // O(pages touched since the previous one), a restore O(pages that differ). The fast path is
+  // unchanged: it only ever sees write views of private pages.
+
+  /** Snapshots taken (0: none yet, and every page is private). */
+  #snapshots = 0;
+  /** The pages as of the last commit. */
+  #committed: PageMap = undefined;
+  /** Page numbers whose bytes were bound or replaced since the last commit. */
+  #touched: number[] = [];
+  /** Pages created or copied since the last commit: no snapshot holds them. */
+  #private = new Set<Uint32Array>();
+
+  #isPrivate(page: Uint32Array | undefined): boolean {
+    return this.#snapshots === 0 || this.#private.has(page!);
+  }
+
+  #ownPage(page: Uint32Array): Uint32Array {
+    if (this.#snapshots > 0) this.#private.add(page);
+    return page;
+  }
+
+  /**
+   * The bytes of every page, frozen: a persistent map that no later write changes. Taking one
+   * costs O(pages written since the previous one); the first costs O(pages with bytes).
+   */
+  snapshotPages(): PageMap {
+    const changes: [number, Uint32Array | undefined][] = [];
+    const freeze = (d: Directory, lo: number) => {
+      changes.push([d.base + lo, d.pages[lo]]);
+      d.writable[lo] = undefined;
+    };
+    if (this.#snapshots === 0) {
+      for (const d of this.#dirs.values()) {
+        for (let lo = 0; lo < DIR_PAGES && d.resident > 0; lo++) {
+          if (d.pages[lo] !== undefined) freeze(d, lo);
+        }
+      }
+    } else {
+      for (const no of this.#touched) {
+        const hi = Math.floor(no / DIR_PAGES);
+        freeze(this.#dirs.get(hi)!, no - hi * DIR_PAGES);
+      }
+    }
+    this.#committed = editPageMap(this.#committed, changes);
+    this.#touched = [];
+    this.#private.clear();
+    this.#snapshots++;
+    return this.#committed;
+  }
+
+  /**
+   * Makes the bytes of every page those of `pages` (from {@link Memory.snapshotPages}, of this
+   * memory or another): O(pages that differ). Access levels stay (the address space sets them).
+   */
+  restorePages(pages: PageMap): void {
+    const current = this.snapshotPages();
+    diffPageMaps(current, pages, (no, _now, page) => {
+      const hi = Math.floor(no / DIR_PAGES);
+      this.#setPage(this.#makeDir(hi), no - hi * DIR_PAGES, page);
+    });
+    this.#committed = pages;
+    this.#touched = [];
   }
 }

@@ -15,6 +15,12 @@ import { type StartingState, startingState } from "./layouts.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
 import type { KernelProfile } from "./profile.ts";
+import {
+  copyLocals,
+  isSnapshotRuntime,
+  type ProcessSnapshot,
+  type ThreadSnapshot,
+} from "./snapshot.ts";
 import { SyscallLog, type SyscallLog as SyscallLogType } from "./syscall_log.ts";
 import {
   legacyStackPolicy,
@@ -141,9 +147,11 @@ export class Process {
   #stackCache: ThreadStack[] = [];
   #stackCacheSize = 0;
   #runtime: ThreadRuntime | undefined;
+  #options: ProcessOptions;
 
   /** A process in the starting state the options choose. */
   constructor(options: ProcessOptions = {}) {
+    this.#options = options;
     const start = startingState(options);
     this.start = start;
     this.kernel = options.kernel ?? start.kernel;
@@ -196,6 +204,7 @@ export class Process {
       locals: new Map(),
     };
     this.#threads.push(main);
+    this.#created.add(main);
     this.#current = main;
     this.sys = this.#makeSyscalls();
   }
@@ -344,6 +353,7 @@ export class Process {
     this.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
     this.memory.write8(stack.base + stack.size - 0x100, 0);
     this.#threads.push(thread);
+    this.#created.add(thread);
     if (!reused && this.#runtime) stack.dtv = this.#runtime.allocateDtv(creator);
     return thread;
   }
@@ -409,6 +419,110 @@ export class Process {
   /** /proc/PID/maps as structured regions. */
   regions(): MapsRegion[] {
     return mapsRegions({ space: this.space, kernel: this.kernel, threads: this.#threads });
+  }
+
+  // --- snapshots (see snapshot.ts) ----------------------------------------------------------
+
+  #serial = 0;
+  /** Captures of joined threads, which never change again. */
+  #joined = new WeakMap<Thread, ThreadSnapshot>();
+  /** This process's own thread for a thread of the process a snapshot came from (fork). */
+  #adopted = new Map<Thread, Thread>();
+
+  /**
+   * The whole process now — memory (copy-on-write), areas, threads, system call log and the
+   * allocator's state — for {@link Process.restore} and {@link Process.fork}. O(1) plus the
+   * pages written since the previous snapshot.
+   *
+   * @example
+   * ```ts
+   * import { Allocator, Process } from "../../mod.ts";
+   * const proc = new Process();
+   * const libc = new Allocator(proc);
+   * const before = proc.snapshot();
+   * const p = libc.malloc(24);
+   * proc.restore(before);
+   * libc.malloc(24) === p; // true: the same call from the same state
+   * ```
+   */
+  snapshot(): ProcessSnapshot {
+    const threads = this.#threads.map((t) => this.#captureThread(t));
+    return {
+      space: this.space.captureState(),
+      threads,
+      current: this.#current.index,
+      nextTidIndex: this.#nextTidIndex,
+      stackCache: this.#stackCache.map((s) => ({ ...s })),
+      syscalls: this.syscalls.captureState(),
+      runtime: isSnapshotRuntime(this.#runtime) ? this.#runtime.captureState() : undefined,
+      serial: ++this.#serial,
+    };
+  }
+
+  #captureThread(t: Thread): ThreadSnapshot {
+    const known = this.#joined.get(t);
+    if (known) return known;
+    const snap: ThreadSnapshot = {
+      thread: t,
+      state: t.state,
+      errno: t.errno,
+      sp: t.sp,
+      stack: t.stack ? { ...t.stack } : undefined,
+      locals: copyLocals(t.locals),
+    };
+    if (t.state === "joined") this.#joined.set(t, snap);
+    return snap;
+  }
+
+  /**
+   * Returns the process to a snapshot taken in it (or, for a fork, in its parent): memory,
+   * areas, break, threads (the same thread objects as then), system call log and allocator.
+   */
+  restore(snapshot: ProcessSnapshot): void {
+    this.space.restoreState(snapshot.space);
+    this.#threads = snapshot.threads.map((s) => {
+      let t = s.thread;
+      if (!this.#owns(t)) {
+        t = this.#adopted.get(s.thread) ?? { ...s.thread, locals: new Map() };
+        this.#adopted.set(s.thread, t);
+        this.#created.add(t);
+      }
+      t.state = s.state;
+      t.errno = s.errno;
+      t.sp = s.sp;
+      t.stack = s.stack ? { ...s.stack } : undefined;
+      t.locals.clear();
+      for (const [k, v] of copyLocals(s.locals)) t.locals.set(k, v);
+      return t;
+    });
+    this.#joined = new WeakMap();
+    this.#current = this.#threads[snapshot.current];
+    this.#nextTidIndex = snapshot.nextTidIndex;
+    this.#stackCache = snapshot.stackCache.map((s) => ({ ...s }));
+    this.#stackCacheSize = this.#stackCache.reduce((n, s) => n + s.size, 0);
+    this.syscalls.restoreState(snapshot.syscalls);
+    if (snapshot.runtime !== undefined && isSnapshotRuntime(this.#runtime)) {
+      this.#runtime.restoreState(snapshot.runtime);
+    }
+  }
+
+  /** Threads this process created or adopted (a fork's threads are its own objects). */
+  #owns(t: Thread): boolean {
+    return this.#created.has(t);
+  }
+
+  #created = new WeakSet<Thread>();
+
+  /**
+   * An independent copy of the process now, or at `snapshot` (its own memory, copy-on-write
+   * against this one), with a copy of its allocator as `runtime`. The copy's threads are its own
+   * objects, in {@link Process.threads}.
+   */
+  fork(snapshot: ProcessSnapshot = this.snapshot()): Process {
+    const child = new Process(this.#options);
+    if (isSnapshotRuntime(this.#runtime)) this.#runtime.forkOnto?.(child);
+    child.restore(snapshot);
+    return child;
   }
 }
 

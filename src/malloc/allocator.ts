@@ -41,6 +41,7 @@ import { libcRealloc, usableSize } from "./realloc.ts";
 import { type Mallinfo, mallinfo, mallinfo2, mallocStats } from "./stats.ts";
 import { allocateStdoutBuffer, type StdoutKind } from "./stdio.ts";
 import { mallocTrim } from "./trim.ts";
+import { captureMallocState, type MallocState, restoreMallocState } from "./snapshot.ts";
 
 /** Options of an {@link Allocator}. */
 export interface AllocatorOptions {
@@ -106,9 +107,11 @@ export class Allocator implements ThreadRuntime {
   #stdoutBuffer = 0;
   #stdioBuffers: "malloc" | "mmap";
   #depth = 0;
+  #options: AllocatorOptions;
 
   /** Installs glibc's allocator on `process` (as its thread runtime). */
   constructor(process: Process, options: AllocatorOptions = {}) {
+    this.#options = options;
     this.process = process;
     this.profile = glibcProfile(options.glibc ?? "2.36", process.arch as GlibcArch);
     const m = new MallocContext(process, this.profile, {
@@ -425,9 +428,64 @@ export class Allocator implements ThreadRuntime {
     for (const a of this.arenas()) checkArena(this.context, a.address);
   }
 
+  // --- snapshots (the process takes them: Process.snapshot, restore, fork) -------------------
+
+  /** glibc's state outside simulated memory and the last explain record (for snapshots). */
+  captureState(): AllocatorState {
+    return {
+      malloc: captureMallocState(this.context),
+      last: this.#last,
+      stdoutBuffer: this.#stdoutBuffer,
+      depth: this.#depth,
+    };
+  }
+
+  /** Returns to a captured state (the process restores memory and threads). */
+  restoreState(state: unknown): void {
+    const s = state as AllocatorState;
+    restoreMallocState(this.context, s.malloc);
+    this.#last = s.last;
+    this.#stdoutBuffer = s.stdoutBuffer;
+    this.#depth = s.depth;
+  }
+
+  /** Installs a copy of this allocator on a forked process (its state follows by restore). */
+  forkOnto(child: Process): void {
+    new Allocator(child, { ...this.#options, mainArena: this.mainArena });
+  }
+
+  /**
+   * An independent copy of the process and this allocator, now: the copy's allocator. Its
+   * memory is copy-on-write against this one's; neither sees the other's calls.
+   *
+   * @example
+   * ```ts
+   * import { Allocator, Process } from "../../mod.ts";
+   * const libc = new Allocator(new Process());
+   * const child = libc.fork();
+   * const p = child.malloc(24);
+   * libc.malloc(24) === p; // true: the parent did not see the child's malloc
+   * ```
+   */
+  fork(): Allocator {
+    return this.process.fork().runtime as Allocator;
+  }
+
   #defaultArena(): number {
     const m = this.context;
     const t = this.process.currentThread;
     return (m.hasTls(t) && m.tls(t).arena) || m.mainArena;
   }
+}
+
+/** What a snapshot keeps of an {@link Allocator}. */
+export interface AllocatorState {
+  /** glibc's scalars and bookkeeping (context.ts). */
+  readonly malloc: MallocState;
+  /** The last explain record. */
+  readonly last: OperationRecord | undefined;
+  /** stdout's buffer, once printf allocated it. */
+  readonly stdoutBuffer: number;
+  /** Nesting of public calls. */
+  readonly depth: number;
 }

@@ -160,6 +160,7 @@ export class MallocContext {
   /** The public operation in progress, for abort messages. */
   operation = "";
   #random: () => number;
+  #seed: number;
   #tlsThread: Thread | undefined;
   #tlsValue: ThreadMalloc | undefined;
 
@@ -194,9 +195,9 @@ export class MallocContext {
       tcacheCount: profile.tcacheFillCount,
       tcacheUnsortedLimit: 0,
     };
-    let seed = options.seed >>> 0;
+    this.#seed = options.seed >>> 0;
     this.#random = () => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
+      const seed = this.#seed = (this.#seed + 0x6d2b79f5) >>> 0;
       let t = seed;
       t = Math.imul(t ^ (t >>> 15), t | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -207,6 +208,21 @@ export class MallocContext {
   /** 32 random bits (glibc's getrandom, made deterministic). */
   random32(): number {
     return this.#random();
+  }
+
+  /** The state of the random source (for snapshots). */
+  get randomState(): number {
+    return this.#seed;
+  }
+
+  set randomState(seed: number) {
+    this.#seed = seed;
+  }
+
+  /** Forgets the cached thread variables (after a snapshot replaced them). */
+  forgetThreadCache(): void {
+    this.#tlsThread = undefined;
+    this.#tlsValue = undefined;
   }
 
   /** The thread running now. */

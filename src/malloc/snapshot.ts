@@ -1,0 +1,90 @@
+/**
+ * The allocator's part of a process snapshot: everything glibc keeps outside simulated memory
+ * (`context.ts`: `mp_`, `global_max_fast`, the arena list bookkeeping, the tcache key and its
+ * random source, the thread heap records, the main arena's segments, the mmapped chunk set) plus
+ * the explain collector and the allocator's own scalars. Per-thread variables (`tcache`,
+ * `thread_arena`) live in the threads' locals and are captured with the threads.
+ *
+ * Invariant: a captured state is never changed afterwards; restoring copies out of it.
+ *
+ * @module
+ */
+
+import type { MallocContext } from "./context.ts";
+import type { OperationRecord } from "./explain.ts";
+
+/** glibc's JavaScript-side state at one moment. */
+export interface MallocState {
+  /** The context's own scalar fields (numbers, booleans, strings), by name. */
+  readonly scalars: Readonly<Record<string, unknown>>;
+  /** Copies of the object fields (params, heaps, segments, mmapped chunks). */
+  readonly objects: Readonly<Record<string, unknown>>;
+  /** The random source's state. */
+  readonly random: number;
+  /** The explain collector. */
+  readonly explain: {
+    enabled: boolean;
+    current: OperationRecord | undefined;
+    depth: number;
+  };
+}
+
+function copyValue(v: unknown): unknown {
+  if (v instanceof Set) return new Set(v);
+  if (v instanceof Map) return new Map(v);
+  if (Array.isArray(v)) return v.map((x) => x !== null && typeof x === "object" ? { ...x } : x);
+  if (v !== null && typeof v === "object") return { ...v };
+  return v;
+}
+
+/** Names of the context's fields that are state, not wiring (process, memory, profile, …). */
+const WIRING = new Set([
+  "process",
+  "memory",
+  "words",
+  "profile",
+  "chunks",
+  "arenas",
+  "bins",
+  "explain",
+]);
+
+/**
+ * Captures the context's state. Scalars and the state objects (params, heaps, …) are found by
+ * walking its own fields, so a field added to `context.ts` is captured without a change here.
+ */
+export function captureMallocState(m: MallocContext): MallocState {
+  const scalars: Record<string, unknown> = {};
+  const objects: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (WIRING.has(k)) continue;
+    if (v !== null && typeof v === "object") objects[k] = copyValue(v);
+    else if (typeof v !== "function") scalars[k] = v;
+  }
+  return { scalars, objects, random: m.randomState, explain: m.explain.captureState() };
+}
+
+/** Returns the context to a captured state (objects are filled in place, as fields are readonly). */
+export function restoreMallocState(m: MallocContext, s: MallocState): void {
+  const target = m as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(s.scalars)) target[k] = v;
+  for (const [k, v] of Object.entries(s.objects)) {
+    const live = target[k];
+    const copy = copyValue(v);
+    if (live instanceof Set && copy instanceof Set) {
+      live.clear();
+      for (const x of copy) live.add(x);
+    } else if (live instanceof Map && copy instanceof Map) {
+      live.clear();
+      for (const [a, b] of copy) live.set(a, b);
+    } else if (Array.isArray(live) && Array.isArray(copy)) {
+      live.length = 0;
+      live.push(...copy);
+    } else if (live !== null && typeof live === "object") {
+      Object.assign(live, copy);
+    } else target[k] = copy;
+  }
+  m.randomState = s.random;
+  m.explain.restoreState(s.explain);
+  m.forgetThreadCache();
+}
