@@ -116,3 +116,13 @@ export {
 export { type SyscallLogState } from "./kernel/syscall_log.ts";
 export { type AllocatorState } from "./malloc/allocator.ts";
 export { type MallocState } from "./malloc/snapshot.ts";
+export { HeapState, heapState } from "./history/state.ts";
+export {
+  type ArenaFieldChange,
+  type ByteChange,
+  type ChunkChange,
+  type ChunkChangeKind,
+  diff,
+  type HeapDiff,
+} from "./history/diff.ts";
+export { WhatIf, type WhatIfResult } from "./history/what_if.ts";

@@ -42,6 +42,7 @@ import { type Mallinfo, mallinfo, mallinfo2, mallocStats } from "./stats.ts";
 import { allocateStdoutBuffer, type StdoutKind } from "./stdio.ts";
 import { mallocTrim } from "./trim.ts";
 import { captureMallocState, type MallocState, restoreMallocState } from "./snapshot.ts";
+import { WhatIf } from "../history/what_if.ts";
 
 /** Options of an {@link Allocator}. */
 export interface AllocatorOptions {
@@ -469,6 +470,14 @@ export class Allocator implements ThreadRuntime {
    */
   fork(): Allocator {
     return this.process.fork().runtime as Allocator;
+  }
+
+  /**
+   * What the next call would do, run on a throwaway copy: `libc.whatIf.malloc(24)`, `.free(p)`,
+   * `.realloc(p, n)`, `.calloc(n, size)` — its record, result or abort, and its diff.
+   */
+  get whatIf(): WhatIf {
+    return new WhatIf(this);
   }
 
   #defaultArena(): number {

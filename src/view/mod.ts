@@ -152,3 +152,4 @@ export {
 } from "./compare_view.ts";
 export { SeedCheck, seedCheck, type SeedCheckBundle, type SeedLine } from "./seed_check.ts";
 export { StepView, stepView, type StepViewBundle, type StepViewOptions } from "./step_view.ts";
+export { describeChunkChange, DiffView, diffView, type DiffViewBundle } from "./diff_view.ts";
