@@ -126,3 +126,10 @@ export {
   type HeapDiff,
 } from "./history/diff.ts";
 export { WhatIf, type WhatIfResult } from "./history/what_if.ts";
+export {
+  History,
+  type HistoryOptions,
+  type HistoryStep,
+  type LineHook,
+  type StepKind,
+} from "./history/history.ts";

@@ -21,7 +21,11 @@ import {
   type ProcessSnapshot,
   type ThreadSnapshot,
 } from "./snapshot.ts";
-import { SyscallLog, type SyscallLog as SyscallLogType } from "./syscall_log.ts";
+import {
+  SyscallLog,
+  type SyscallLog as SyscallLogType,
+  type SyscallRecord,
+} from "./syscall_log.ts";
 import {
   legacyStackPolicy,
   modernStackPolicy,
@@ -257,10 +261,14 @@ export class Process {
   }
 
   #log(name: string, args: number[], result: number): number {
-    this.syscalls.add(this.#current.tid, name, args, result);
+    const record = this.syscalls.add(this.#current.tid, name, args, result);
     if (isSyscallError(result)) this.#current.errno = -result;
+    this.syscallObserver?.(record);
     return result;
   }
+
+  /** Called after every system call (the history recorder's hook). */
+  syscallObserver: ((record: SyscallRecord) => void) | undefined = undefined;
 
   #makeSyscalls(): Syscalls {
     const space = this.space;

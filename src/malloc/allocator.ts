@@ -164,14 +164,16 @@ export class Allocator implements ThreadRuntime {
   #end<T>(seq: number, result: T, value: number): T {
     const m = this.context;
     if (--this.#depth === 0) m.operation = "";
-    if (seq < 0) return result;
-    const rec = m.explain.current!;
-    rec.result = value;
-    if (m.explain.end()) {
-      const log = this.process.syscalls;
-      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
-      this.#last = rec;
+    if (seq >= 0) {
+      const rec = m.explain.current!;
+      rec.result = value;
+      if (m.explain.end()) {
+        const log = this.process.syscalls;
+        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+        this.#last = rec;
+      }
     }
+    if (this.#depth === 0 && this.callObserver !== undefined) this.callObserver(this, undefined);
     return result;
   }
 
@@ -182,24 +184,39 @@ export class Allocator implements ThreadRuntime {
       const r = fn();
       return this.#end(seq, r, value(r));
     } catch (e) {
-      this.#fail(seq);
+      this.#fail(seq, e);
       throw e;
     }
   }
 
   /** Ends a public call that threw (an abort, a fault): its record stays for inspection. */
-  #fail(seq: number): void {
+  #fail(seq: number, error?: unknown): void {
     const m = this.context;
+    // A nested call's failure passes through its callers' #fail too: only the outermost reports.
+    const outermost = this.#depth <= 1;
     this.#depth = 0;
     m.operation = "";
-    if (seq < 0) return;
-    const rec = m.explain.current;
-    m.explain.reset();
-    if (rec) {
-      const log = this.process.syscalls;
-      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
-      this.#last = rec;
+    if (seq >= 0) {
+      const rec = m.explain.current;
+      m.explain.reset();
+      if (rec) {
+        const log = this.process.syscalls;
+        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+        this.#last = rec;
+      }
     }
+    if (outermost) this.callObserver?.(this, error);
+  }
+
+  /**
+   * Called when a public call returns or throws (outermost calls only), with the error it threw:
+   * the history recorder's hook (`src/history/history.ts`).
+   */
+  callObserver: ((libc: Allocator, error: unknown) => void) | undefined = undefined;
+
+  /** True while a public call is running (a system call now is one the allocator made). */
+  get inCall(): boolean {
+    return this.#depth > 0;
   }
 
   /** What the last public call did (undefined when explain records are off). */
@@ -216,7 +233,7 @@ export class Allocator implements ThreadRuntime {
       const r = libcMalloc(this.context, size);
       return this.#end(seq, r, r);
     } catch (e) {
-      this.#fail(seq);
+      this.#fail(seq, e);
       throw e;
     }
   }
@@ -228,7 +245,7 @@ export class Allocator implements ThreadRuntime {
       libcFree(this.context, ptr);
       this.#end(seq, 0, 0);
     } catch (e) {
-      this.#fail(seq);
+      this.#fail(seq, e);
       throw e;
     }
   }
