@@ -133,3 +133,4 @@ export {
   type LineHook,
   type StepKind,
 } from "./history/history.ts";
+export { type RecordedReplay, type RecordOptions, recordReplay } from "./history/replay_record.ts";

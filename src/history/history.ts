@@ -165,9 +165,9 @@ export class History implements LineHook {
     throw new RangeError(`No step labelled ${label}`);
   }
 
-  /** Records a step now, with a label of your own. */
-  mark(label: string): HistoryStep {
-    return this.#push("mark", label);
+  /** Records a step now, with a label of your own (and the record of a call it stands for). */
+  mark(label: string, record?: OperationRecord): HistoryStep {
+    return this.#push("mark", label, record);
   }
 
   /** Records a step for a line of a program (the C interpreter's hook). */

@@ -22,7 +22,7 @@
  */
 
 import { type AccessKind, SegmentationFault } from "./errors.ts";
-import { diffPageMaps, editPageMap, type PageMap } from "./page_map.ts";
+import { diffPageMaps, editPageMap, PAGE_NODE_BYTES, type PageMap } from "./page_map.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64 } from "./word.ts";
 
@@ -257,6 +257,7 @@ export class Memory {
     } else if (d.writable[lo] === undefined) {
       // A writable page without a write view is shared with a snapshot: copy it first.
       page = this.#ownPage(page.slice());
+      this.#snapshotStats.copiedPages++;
       this.#setPage(d, lo, page);
     }
     return page;
@@ -516,6 +517,21 @@ export class Memory {
   /** Pages created or copied since the last commit: no snapshot holds them. */
   #private = new Set<Uint32Array>();
 
+  readonly #snapshotStats = { nodes: 0, copiedPages: 0 };
+
+  /**
+   * What snapshots have cost this memory so far: pages copied by a write after a snapshot
+   * (4 KiB each) and page-map nodes created ({@link PAGE_NODE_BYTES} each), and their bytes.
+   */
+  get snapshotCost(): { copiedPages: number; mapNodes: number; bytes: number } {
+    const { nodes, copiedPages } = this.#snapshotStats;
+    return {
+      copiedPages,
+      mapNodes: nodes,
+      bytes: copiedPages * PAGE_SIZE + nodes * PAGE_NODE_BYTES,
+    };
+  }
+
   #isPrivate(page: Uint32Array | undefined): boolean {
     return this.#snapshots === 0 || this.#private.has(page!);
   }
@@ -547,7 +563,7 @@ export class Memory {
         freeze(this.#dirs.get(hi)!, no - hi * DIR_PAGES);
       }
     }
-    this.#committed = editPageMap(this.#committed, changes);
+    this.#committed = editPageMap(this.#committed, changes, this.#snapshotStats);
     this.#touched = [];
     this.#private.clear();
     this.#snapshots++;

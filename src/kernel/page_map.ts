@@ -22,6 +22,9 @@ export type PageNode = (PageNode | Uint32Array | undefined)[];
 /** A persistent page map; `undefined` is the empty map. */
 export type PageMap = PageNode | undefined;
 
+/** Bytes of one trie node as V8 stores it (64 pointers and an array header), for estimates. */
+export const PAGE_NODE_BYTES = 64 * 8 + 32;
+
 /** The largest page number a map can hold, plus one. */
 export const PAGE_MAP_LIMIT = 2 ** (BITS * LEVELS);
 
@@ -41,7 +44,8 @@ export function pageAt(map: PageMap, no: number): Uint32Array | undefined {
 
 /**
  * A new map: `map` with each page number of `changes` bound to its page (undefined: removed).
- * Costs one path of at most six 64-entry nodes per changed page, shared between neighbours.
+ * Costs one path of at most six 64-entry nodes per changed page, shared between neighbours;
+ * `stats.nodes` counts the nodes it creates.
  *
  * @example
  * ```ts
@@ -55,12 +59,14 @@ export function pageAt(map: PageMap, no: number): Uint32Array | undefined {
 export function editPageMap(
   map: PageMap,
   changes: Iterable<readonly [number, Uint32Array | undefined]>,
+  stats?: { nodes: number },
 ): PageMap {
   const fresh = new Set<PageNode>();
   const own = (node: PageNode | undefined): PageNode => {
     if (node !== undefined && fresh.has(node)) return node;
     const copy: PageNode = node === undefined ? new Array(FANOUT).fill(undefined) : node.slice();
     fresh.add(copy);
+    if (stats) stats.nodes++;
     return copy;
   };
   let root = map;

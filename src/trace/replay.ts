@@ -67,6 +67,11 @@ export interface ReplayOptions {
   allocator?: AllocatorFactory;
   /** Called with each output line as it is produced (the returned text has them all too). */
   onLine?: (line: string) => void;
+  /**
+   * Called after each trace line ran (also the one that ended in an abort or fault), with its
+   * number and text: the history recorder's hook (`src/history/replay_record.ts`).
+   */
+  onStep?: (line: number, text: string) => void;
 }
 
 /** The result of a replay. */
@@ -458,7 +463,10 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
     const line = i + 1;
     try {
       const op = parseTraceLine(lines[i], line, limits);
-      if (op) execute(op, line);
+      if (op) {
+        execute(op, line);
+        options.onStep?.(line, lines[i]);
+      }
     } catch (e) {
       if (e instanceof TraceError) {
         emit(`${e.line} error ${e.message}`);
@@ -468,6 +476,7 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
       }
       const sig = signalOf(e);
       if (sig) {
+        options.onStep?.(line, lines[i]);
         emit(`${line} ${sig.kind} ${(e as Error).message}`);
         status = sig.status;
         error = e as Error;
