@@ -240,29 +240,33 @@ function chunkAt(list: readonly ChunkInfo[], addr: number): ChunkInfo | undefine
 
 function byteChanges(sa: HeapState, sb: HeapState, a: Reading, b: Reading): ByteChange[] {
   const runs: { address: number; before: number[]; after: number[] }[] = [];
-  diffPageMaps(sa.snapshot.space.pages, sb.snapshot.space.pages, (no, pa, pb) => {
-    const base = no * PAGE_SIZE;
-    for (let w = 0; w < PAGE_SIZE / 4; w++) {
-      const x = pa?.[w] ?? 0, y = pb?.[w] ?? 0;
-      if (x === y) continue;
-      for (let k = 0; k < 4; k++) {
-        const bx = (x >>> (8 * k)) & 0xff, by = (y >>> (8 * k)) & 0xff;
-        if (bx === by) continue;
-        const addr = base + 4 * w + k;
-        const last = runs[runs.length - 1];
-        if (last && addr - (last.address + last.before.length) < 8) {
-          // Join with the previous run, taking the unchanged bytes in between along.
-          for (let g = last.address + last.before.length; g < addr; g++) {
-            const v = byteAt(pa, pb, g - base, base, g);
-            last.before.push(v[0]);
-            last.after.push(v[1]);
-          }
-          last.before.push(bx);
-          last.after.push(by);
-        } else runs.push({ address: addr, before: [bx], after: [by] });
+  diffPageMaps(
+    sa.snapshot.space.pages ?? undefined,
+    sb.snapshot.space.pages ?? undefined,
+    (no, pa, pb) => {
+      const base = no * PAGE_SIZE;
+      for (let w = 0; w < PAGE_SIZE / 4; w++) {
+        const x = pa?.[w] ?? 0, y = pb?.[w] ?? 0;
+        if (x === y) continue;
+        for (let k = 0; k < 4; k++) {
+          const bx = (x >>> (8 * k)) & 0xff, by = (y >>> (8 * k)) & 0xff;
+          if (bx === by) continue;
+          const addr = base + 4 * w + k;
+          const last = runs[runs.length - 1];
+          if (last && addr - (last.address + last.before.length) < 8) {
+            // Join with the previous run, taking the unchanged bytes in between along.
+            for (let g = last.address + last.before.length; g < addr; g++) {
+              const v = byteAt(pa, pb, g - base, base, g);
+              last.before.push(v[0]);
+              last.after.push(v[1]);
+            }
+            last.before.push(bx);
+            last.after.push(by);
+          } else runs.push({ address: addr, before: [bx], after: [by] });
+        }
       }
-    }
-  });
+    },
+  );
   return runs.map((r) => {
     const c = chunkAt(b.chunks, r.address) ?? chunkAt(a.chunks, r.address);
     let where: string;

@@ -5,12 +5,17 @@
  * {@link History.forward}, {@link History.goto} and {@link History.seek} restore the live
  * process to a step, and a call made there drops the steps after it (a new future).
  *
- * Cost: a step is one snapshot (see `src/kernel/snapshot.ts`): O(1) plus the pages written
- * since the previous step, and about 4 KiB per page written plus path nodes of the page map.
+ * Cost: the history keeps the memory's journal (`memory.ts`: every word written, with its old
+ * and new value, 32 bytes each) and, per step, the process's JavaScript state (areas, threads,
+ * allocator scalars: shared with the previous step where unchanged) — memory grows with the
+ * words written, not with the address space. While it records, every write takes the memory's
+ * slow path. Moving to a step costs O(words written in between); a step's full
+ * {@link HeapState} (for diffs) is made when first asked for, by moving there and back.
  *
  * @module
  */
 
+import type { ProcessSnapshot } from "../kernel/snapshot.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
@@ -36,8 +41,48 @@ export interface HistoryStep {
   readonly error?: unknown;
   /** Bytes the allocator holds from the system: system_mem of every arena + mmapped chunks. */
   readonly heapSize: number;
-  /** The state after the step. */
+  /** The state after the step (made when first asked for). */
   readonly state: HeapState;
+}
+
+/** A step as the history keeps it: the JavaScript state and the journal position. */
+class RecordedStep implements HistoryStep {
+  readonly index: number;
+  readonly kind: StepKind;
+  readonly label: string;
+  readonly record?: OperationRecord;
+  readonly syscall?: SyscallRecord;
+  readonly error?: unknown;
+  readonly heapSize: number;
+  /** The process without its pages. */
+  readonly js: ProcessSnapshot;
+  /** The memory's journal position. */
+  readonly journal: number;
+  #state: HeapState | undefined;
+  readonly #history: History;
+
+  constructor(
+    history: History,
+    fields: Omit<HistoryStep, "state">,
+    js: ProcessSnapshot,
+    journal: number,
+  ) {
+    this.#history = history;
+    this.index = fields.index;
+    this.kind = fields.kind;
+    this.label = fields.label;
+    this.record = fields.record;
+    this.syscall = fields.syscall;
+    this.error = fields.error;
+    this.heapSize = fields.heapSize;
+    this.js = js;
+    this.journal = journal;
+  }
+
+  get state(): HeapState {
+    this.#state ??= this.#history.materialize(this);
+    return this.#state;
+  }
 }
 
 /**
@@ -90,7 +135,7 @@ function callLabel(libc: Allocator, error: unknown): string {
 export class History implements LineHook {
   /** The allocator whose process is recorded. */
   readonly allocator: Allocator;
-  #steps: HistoryStep[] = [];
+  #steps: RecordedStep[] = [];
   #position = 0;
   #calls: boolean;
   #syscalls: boolean;
@@ -101,6 +146,7 @@ export class History implements LineHook {
     this.allocator = libc;
     this.#calls = options.calls ?? true;
     this.#syscalls = options.syscalls ?? true;
+    libc.process.memory.startJournal();
     this.#push("start", "start");
     this.resume();
   }
@@ -122,6 +168,10 @@ export class History implements LineHook {
 
   /** Step `i` (negative: from the end), without moving. */
   at(i: number): HistoryStep {
+    return this.#at(i);
+  }
+
+  #at(i: number): RecordedStep {
     const step = this.#steps.at(i);
     if (!step) throw new RangeError(`No step ${i}: the history has ${this.#steps.length}`);
     return step;
@@ -134,10 +184,39 @@ export class History implements LineHook {
 
   /** Restores the live process to step `i`; returns the step. */
   goto(i: number): HistoryStep {
-    const step = this.at(i);
+    const step = this.#at(i);
     this.#position = step.index;
-    this.allocator.process.restore(step.state.snapshot);
+    this.#moveTo(step.journal, step.js);
     return step;
+  }
+
+  #moveTo(journal: number, js: ProcessSnapshot): void {
+    const proc = this.allocator.process;
+    proc.memory.moveJournal(journal);
+    proc.restore(js);
+  }
+
+  /**
+   * The full state of a step (a snapshot with pages), made by moving the live process there
+   * and back; for {@link HistoryStep.state}.
+   */
+  materialize(step: HistoryStep): HeapState {
+    const recorded = this.#at(step.index);
+    const proc = this.allocator.process;
+    const liveJs = proc.snapshot({ pages: false });
+    const liveJournal = proc.memory.journalPosition;
+    this.#moveTo(recorded.journal, recorded.js);
+    try {
+      return new HeapState(this.allocator, proc.snapshot(), step.label);
+    } finally {
+      this.#moveTo(liveJournal, liveJs);
+    }
+  }
+
+  /** Stops recording for good: the memory's journal is dropped (steps already read stay). */
+  stop(): void {
+    this.pause();
+    this.allocator.process.memory.stopJournal();
   }
 
   /** Goes `n` steps back (not past the start). */
@@ -224,18 +303,22 @@ export class History implements LineHook {
     syscall?: SyscallRecord,
     error?: unknown,
   ): HistoryStep {
-    const libc = this.allocator;
+    const proc = this.allocator.process;
     // A step made after going back starts a new future.
     if (this.#steps.length > 0) this.#steps.length = this.#position + 1;
     const index = this.#steps.length;
-    const state = new HeapState(libc, libc.process.snapshot(), label);
     let heapSize = 0;
     try {
       heapSize = this.#heapSize();
     } catch {
       // A corrupted arena list: leave the size at 0.
     }
-    const step: HistoryStep = { index, kind, label, record, syscall, error, heapSize, state };
+    const step = new RecordedStep(
+      this,
+      { index, kind, label, record, syscall, error, heapSize },
+      proc.snapshot({ pages: false }),
+      proc.memory.journalPosition,
+    );
     this.#steps.push(step);
     this.#position = index;
     return step;

@@ -615,12 +615,15 @@ export class AddressSpace {
   /** Frozen copies of the areas, reused while they have not changed. */
   #captured: AddressSpaceState | undefined;
 
-  /** The areas, break and pages as they are now; later calls change nothing in it. */
-  captureState(): AddressSpaceState {
+  /**
+   * The areas, break and pages as they are now; later calls change nothing in it. Without
+   * `pages` (a history keeping the memory's journal instead) the pages are left out (null).
+   */
+  captureState(pages = true): AddressSpaceState {
     const c = this.#captured;
-    const pages = this.memory.snapshotPages();
+    const map = pages ? this.memory.snapshotPages() : null;
     if (c && c.version === this.#version && c.nextAnon === this.#nextAnon && c.brk === this.#brk) {
-      return c.pages === pages ? c : { ...c, pages };
+      return c.pages === map ? c : { ...c, pages: map };
     }
     const vmas = this.#vmas.map((v) => Object.freeze({ ...v }));
     this.#captured = {
@@ -628,7 +631,7 @@ export class AddressSpace {
       brk: this.#brk,
       nextAnon: this.#nextAnon,
       version: this.#version,
-      pages,
+      pages: map,
     };
     return this.#captured;
   }
@@ -647,7 +650,7 @@ export class AddressSpace {
     this.#brk = state.brk;
     this.#nextAnon = state.nextAnon;
     this.#changed();
-    this.memory.restorePages(state.pages);
+    if (state.pages !== null) this.memory.restorePages(state.pages);
     this.#captured = { ...state, version: this.#version };
   }
 
@@ -673,6 +676,6 @@ export interface AddressSpaceState {
   readonly nextAnon: number;
   /** The change counter when captured. */
   readonly version: number;
-  /** The pages' bytes. */
-  readonly pages: PageMap;
+  /** The pages' bytes (null: not captured, the memory's journal has them). */
+  readonly pages: PageMap | null;
 }

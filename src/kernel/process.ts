@@ -440,7 +440,8 @@ export class Process {
   /**
    * The whole process now — memory (copy-on-write), areas, threads, system call log and the
    * allocator's state — for {@link Process.restore} and {@link Process.fork}. O(1) plus the
-   * pages written since the previous snapshot.
+   * pages written since the previous snapshot. With `pages: false` the pages are left out (a
+   * history that keeps the memory's journal restores them itself).
    *
    * @example
    * ```ts
@@ -453,10 +454,10 @@ export class Process {
    * libc.malloc(24) === p; // true: the same call from the same state
    * ```
    */
-  snapshot(): ProcessSnapshot {
+  snapshot(options: { pages?: boolean } = {}): ProcessSnapshot {
     const threads = this.#threads.map((t) => this.#captureThread(t));
     return {
-      space: this.space.captureState(),
+      space: this.space.captureState(options.pages ?? true),
       threads,
       current: this.#current.index,
       nextTidIndex: this.#nextTidIndex,
