@@ -471,6 +471,8 @@ export class Process {
   #captureThread(t: Thread): ThreadSnapshot {
     const known = this.#joined.get(t);
     if (known) return known;
+    const last = this.#lastCapture.get(t);
+    if (last && unchanged(t, last)) return last;
     const snap: ThreadSnapshot = {
       thread: t,
       state: t.state,
@@ -480,8 +482,12 @@ export class Process {
       locals: copyLocals(t.locals),
     };
     if (t.state === "joined") this.#joined.set(t, snap);
+    else this.#lastCapture.set(t, snap);
     return snap;
   }
+
+  /** Each running thread's last capture, shared by the next one while the thread is unchanged. */
+  #lastCapture = new WeakMap<Thread, ThreadSnapshot>();
 
   /**
    * Returns the process to a snapshot taken in it (or, for a fork, in its parent): memory,
@@ -505,6 +511,7 @@ export class Process {
       return t;
     });
     this.#joined = new WeakMap();
+    this.#lastCapture = new WeakMap();
     this.#current = this.#threads[snapshot.current];
     this.#nextTidIndex = snapshot.nextTidIndex;
     this.#stackCache = snapshot.stackCache.map((s) => ({ ...s }));
@@ -533,6 +540,27 @@ export class Process {
     child.restore(snapshot);
     return child;
   }
+}
+
+/** True when `t` still is as `snap` captured it (its locals compared one level deep). */
+function unchanged(t: Thread, snap: ThreadSnapshot): boolean {
+  if (t.state !== snap.state || t.errno !== snap.errno || t.sp !== snap.sp) return false;
+  const s = snap.stack;
+  if (t.stack?.base !== s?.base || t.stack?.size !== s?.size || t.stack?.dtv !== s?.dtv) {
+    return false;
+  }
+  if (t.locals.size !== snap.locals.size) return false;
+  for (const [k, v] of t.locals) {
+    const old = snap.locals.get(k);
+    if (v === old) continue;
+    if (v === null || old === null || typeof v !== "object" || typeof old !== "object") {
+      return false;
+    }
+    for (const f in v) {
+      if ((v as Record<string, unknown>)[f] !== (old as Record<string, unknown>)[f]) return false;
+    }
+  }
+  return true;
 }
 
 /** pthread_create failed: the stack could not be mapped. */

@@ -49,19 +49,58 @@ const WIRING = new Set([
   "explain",
 ]);
 
+/** Shallow equality of a live value and an earlier copy of it (as {@link copyValue} made it). */
+function sameAsCopy(live: unknown, copy: unknown): boolean {
+  if (live === copy) return true;
+  if (live instanceof Set && copy instanceof Set) {
+    if (live.size !== copy.size) return false;
+    for (const x of live) if (!copy.has(x)) return false;
+    return true;
+  }
+  if (Array.isArray(live) && Array.isArray(copy)) {
+    if (live.length !== copy.length) return false;
+    for (let i = 0; i < live.length; i++) if (!sameFields(live[i], copy[i])) return false;
+    return true;
+  }
+  if (live instanceof Map || copy instanceof Map) return false;
+  return sameFields(live, copy);
+}
+
+function sameFields(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
+  for (const k in ra) if (ra[k] !== rb[k]) return false;
+  return true;
+}
+
+/** The last state captured of each context: unchanged parts are shared with it. */
+const previous = new WeakMap<MallocContext, MallocState>();
+
 /**
  * Captures the context's state. Scalars and the state objects (params, heaps, …) are found by
- * walking its own fields, so a field added to `context.ts` is captured without a change here.
+ * walking its own fields, so a field added to `context.ts` is captured without a change here;
+ * parts equal to the previous capture are shared with it (a history captures after every call).
  */
 export function captureMallocState(m: MallocContext): MallocState {
-  const scalars: Record<string, unknown> = {};
+  const prev = previous.get(m);
+  let scalars: Record<string, unknown> = {};
   const objects: Record<string, unknown> = {};
+  let sameScalars = prev !== undefined;
   for (const [k, v] of Object.entries(m)) {
     if (WIRING.has(k)) continue;
-    if (v !== null && typeof v === "object") objects[k] = copyValue(v);
-    else if (typeof v !== "function") scalars[k] = v;
+    if (v !== null && typeof v === "object") {
+      const old = prev?.objects[k];
+      objects[k] = old !== undefined && sameAsCopy(v, old) ? old : copyValue(v);
+    } else if (typeof v !== "function") {
+      scalars[k] = v;
+      if (sameScalars && prev!.scalars[k] !== v) sameScalars = false;
+    }
   }
-  return { scalars, objects, random: m.randomState, explain: m.explain.captureState() };
+  if (sameScalars) scalars = prev!.scalars as Record<string, unknown>;
+  const state = { scalars, objects, random: m.randomState, explain: m.explain.captureState() };
+  previous.set(m, state);
+  return state;
 }
 
 /** Returns the context to a captured state (objects are filled in place, as fields are readonly). */
