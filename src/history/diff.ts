@@ -16,7 +16,7 @@
 import { diffPageMaps } from "../kernel/page_map.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import { PAGE_SIZE } from "../kernel/vma.ts";
-import type { Allocator } from "../malloc/allocator.ts";
+import type { Libc } from "./libc.ts";
 import type { ChunkState } from "../malloc/inspect.ts";
 import { diffMaps, type MapsChange } from "../view/maps_diff.ts";
 import type { MapsRow } from "../view/region_kind.ts";
@@ -127,7 +127,7 @@ interface Reading {
   arenaSize: number;
 }
 
-function read(libc: Allocator): Reading {
+function read(libc: Libc): Reading {
   const chunks: ChunkInfo[] = [];
   const arenas: Reading["arenas"] = new Map();
   for (const a of libc.arenas()) {

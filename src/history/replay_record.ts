@@ -1,6 +1,6 @@
 /**
- * A replay of a heap trace that records a {@link History}: one step per trace line, labelled
- * with the line (`12: free 3`), so that the run can be walked back and forth, diffed and
+ * A replay of a heap trace that records a {@link History}: one step per trace operation (the
+ * replay session's events, and the line that stopped it), labelled with the line (`12: free 3`), so that the run can be walked back and forth, diffed and
  * questioned with what-ifs afterwards. The allocator keeps explain records, so each step's
  * `record` says what the call did.
  *
@@ -9,6 +9,7 @@
 
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
+import type { TraceOp } from "../trace/parse.ts";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../trace/replay.ts";
 import { History } from "./history.ts";
 
@@ -21,9 +22,16 @@ export interface RecordedReplay {
 }
 
 /** Options of {@link recordReplay}: those of a replay, plus explain records on or off. */
-export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onStep"> {
+export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onEvent" | "onStop"> {
   /** Keep explain records for each step (default true; false is faster). */
   readonly explain?: boolean;
+}
+
+/** An operation as its trace line reads: `malloc 0 24`, `free 0`. */
+function opText(op: TraceOp): string {
+  if ("args" in op) return `${op.kind} ${op.args}`;
+  const values = Object.entries(op).filter(([k]) => k !== "kind").map(([, v]) => String(v));
+  return [op.kind, ...values].join(" ");
 }
 
 /**
@@ -43,17 +51,21 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
   let history: History | undefined;
   let libc: Allocator | undefined;
   let lastRecord: OperationRecord | undefined;
+  const step = (label: string) => {
+    history ??= new History(libc!, { calls: false, syscalls: false });
+    const record = libc!.lastRecord;
+    history.mark(label, record !== lastRecord ? record : undefined);
+    lastRecord = record;
+  };
   const result = replayTrace(text, {
     ...options,
     allocator: (process, { glibc, nprocs }) => {
       libc = new Allocator(process, { glibc, nprocs, explain: options.explain ?? true });
       return libc;
     },
-    onStep: (line, lineText) => {
-      history ??= new History(libc!, { calls: false, syscalls: false });
-      const record = libc!.lastRecord;
-      history.mark(`${line}: ${lineText}`, record !== lastRecord ? record : undefined);
-      lastRecord = record;
+    onEvent: (event) => step(`${event.line}: ${opText(event.op)}`),
+    onStop: (stop) => {
+      if (stop.kind !== "error") step(`${stop.line}: ${stop.kind} ${stop.message}`);
     },
   });
   // A trace with no operations still has its start.

@@ -10,12 +10,12 @@
  */
 
 import type { ProcessSnapshot } from "../kernel/snapshot.ts";
-import type { Allocator } from "../malloc/allocator.ts";
+import type { Libc } from "./libc.ts";
 
-const scratch = new WeakMap<Allocator, Allocator>();
+const scratch = new WeakMap<Libc, Libc>();
 
 /** The scratch fork that reads states of `libc`'s process. */
-function reader(libc: Allocator): Allocator {
+function reader(libc: Libc): Libc {
   let r = scratch.get(libc);
   if (r === undefined) {
     r = libc.fork();
@@ -40,21 +40,21 @@ function reader(libc: Allocator): Allocator {
  */
 export class HeapState {
   /** The allocator whose process this is a state of. */
-  readonly allocator: Allocator;
+  readonly allocator: Libc;
   /** The process snapshot. */
   readonly snapshot: ProcessSnapshot;
   /** A name for it (a step of a history, a label given by the user). */
   readonly label: string;
 
   /** A state from a snapshot of `allocator`'s process. */
-  constructor(allocator: Allocator, snapshot: ProcessSnapshot, label = "") {
+  constructor(allocator: Libc, snapshot: ProcessSnapshot, label = "") {
     this.allocator = allocator;
     this.snapshot = snapshot;
     this.label = label;
   }
 
   /** Runs `fn` on an allocator in this state (a scratch copy: what `fn` changes is dropped). */
-  read<T>(fn: (libc: Allocator) => T): T {
+  read<T>(fn: (libc: Libc) => T): T {
     const r = reader(this.allocator);
     r.process.restore(this.snapshot);
     return fn(r);
@@ -62,6 +62,6 @@ export class HeapState {
 }
 
 /** The state of `libc` and its process now. */
-export function heapState(libc: Allocator, label = ""): HeapState {
+export function heapState(libc: Libc, label = ""): HeapState {
   return new HeapState(libc, libc.process.snapshot(), label);
 }

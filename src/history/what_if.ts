@@ -8,7 +8,7 @@
  */
 
 import { SegmentationFault } from "../kernel/errors.ts";
-import type { Allocator } from "../malloc/allocator.ts";
+import type { Libc } from "./libc.ts";
 import { HeapAbort, HeapLoopError } from "../malloc/errors.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { diff, type HeapDiff } from "./diff.ts";
@@ -30,7 +30,7 @@ export interface WhatIfResult {
   readonly state: HeapState;
 }
 
-const sandboxes = new WeakMap<Allocator, Allocator>();
+const sandboxes = new WeakMap<Libc, Libc>();
 
 /**
  * The what-if questions for one allocator: each method runs the call on a copy and returns a
@@ -49,10 +49,10 @@ const sandboxes = new WeakMap<Allocator, Allocator>();
  * ```
  */
 export class WhatIf {
-  readonly #libc: Allocator;
+  readonly #libc: Libc;
 
   /** Questions about `libc`'s next call. */
-  constructor(libc: Allocator) {
+  constructor(libc: Libc) {
     this.#libc = libc;
   }
 
@@ -80,16 +80,16 @@ export class WhatIf {
   }
 
   /** What any calls would do together (the record and result are the last call's). */
-  run(call: string, fn: (libc: Allocator) => number): WhatIfResult {
+  run(call: string, fn: (libc: Libc) => number): WhatIfResult {
     return this.#ask(call, fn);
   }
 
-  #ask(call: string, fn: (libc: Allocator) => number): WhatIfResult {
+  #ask(call: string, fn: (libc: Libc) => number): WhatIfResult {
     const libc = this.#libc;
     const before = heapState(libc, "now");
     let sandbox = sandboxes.get(libc);
     if (sandbox === undefined) {
-      sandbox = libc.process.fork(before.snapshot).runtime as Allocator;
+      sandbox = libc.process.fork(before.snapshot).runtime as unknown as Libc;
       sandboxes.set(libc, sandbox);
     } else sandbox.process.restore(before.snapshot);
     const prior = sandbox.lastRecord;

@@ -23,10 +23,10 @@ export type PageNode = (PageNode | Uint32Array | undefined)[];
 export type PageMap = PageNode | undefined;
 
 /** Bytes of one trie node as V8 stores it (64 pointers and an array header), for estimates. */
-export const PAGE_NODE_BYTES = 64 * 8 + 32;
+export const PAGE_NODE_BYTES: number = 64 * 8 + 32;
 
 /** The largest page number a map can hold, plus one. */
-export const PAGE_MAP_LIMIT = 2 ** (BITS * LEVELS);
+export const PAGE_MAP_LIMIT: number = 2 ** (BITS * LEVELS);
 
 function digit(no: number, level: number): number {
   // level 0 is the root: the highest six bits.

@@ -1,7 +1,8 @@
 /**
  * Snapshots of a whole simulated process: its pages (copy-on-write, see `memory.ts` and
  * `page_map.ts`), areas and break, threads, glibc's stack cache, the system call log and the
- * state of the C library running in it (the allocator, through {@link SnapshotRuntime}).
+ * state of the C library running in it (the allocator, through `SnapshotRuntime` in
+ * `process.ts`).
  *
  * Cost: taking a snapshot is O(1) plus the pages written since the previous snapshot, each of
  * which joins a persistent page map (a path of at most six 64-entry nodes, about 3 KiB, shared
@@ -17,7 +18,6 @@
  */
 
 import type { AddressSpaceState } from "./address_space.ts";
-import type { Process } from "./process.ts";
 import type { SyscallLogState } from "./syscall_log.ts";
 import type { Thread, ThreadStack, ThreadState } from "./threads.ts";
 
@@ -57,19 +57,6 @@ export interface ProcessSnapshot {
   readonly serial: number;
 }
 
-/**
- * What a thread runtime (the allocator) implements to take part in snapshots: capture and
- * restore its state outside simulated memory, and make a copy of itself for a forked process.
- */
-export interface SnapshotRuntime {
-  /** Its state now; later calls must not change the value returned. */
-  captureState(): unknown;
-  /** Returns to a state from {@link SnapshotRuntime.captureState} (of itself or its parent). */
-  restoreState(state: unknown): void;
-  /** Installs a copy of itself (state to be restored next) on a forked process. */
-  forkOnto?(child: Process): void;
-}
-
 /** Copies a thread's local values: plain objects one level deep, other values as they are. */
 export function copyLocals(locals: ReadonlyMap<string, unknown>): Map<string, unknown> {
   const out = new Map<string, unknown>();
@@ -77,11 +64,4 @@ export function copyLocals(locals: ReadonlyMap<string, unknown>): Map<string, un
     out.set(k, v !== null && typeof v === "object" && !Array.isArray(v) ? { ...v } : v);
   }
   return out;
-}
-
-/** True when `runtime` takes part in snapshots. */
-export function isSnapshotRuntime(runtime: unknown): runtime is SnapshotRuntime {
-  return runtime !== null && typeof runtime === "object" &&
-    typeof (runtime as SnapshotRuntime).captureState === "function" &&
-    typeof (runtime as SnapshotRuntime).restoreState === "function";
 }

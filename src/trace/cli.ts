@@ -2,9 +2,9 @@
  * `deno task replay`: replays heap traces on the simulator and prints the oracle's output format.
  *
  *     deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N]
- *                      [--initial-maps FILE] [--profile NAME] [--record] TRACE…
+ *                      [--initial-maps FILE] [--layout NAME] [--record] TRACE…
  *
- * `--record` replays while recording a history (a snapshot per line, `recordReplay`) and
+ * `--record` replays while recording a history (a state per line, `recordReplay`) and
  * prints to stderr how many states it kept and what the snapshots cost; the output is the same.
  *
  * Exit status: 0, 2 for a malformed trace line or bad arguments, 134 after an abort, 139 after
@@ -18,7 +18,7 @@ import { defaultAllocatorFactory } from "./allocator_factory.ts";
 import { recordReplay } from "../history/replay_record.ts";
 
 const usage =
-  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--profile NAME] [--record] TRACE…";
+  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--layout NAME] [--record] TRACE…";
 
 function fail(message: string): never {
   console.error(`replay: ${message}`);
@@ -57,8 +57,8 @@ export function main(args: string[]): number {
           fail(`cannot read ${args[i]}: ${(e as Error).message}`);
         }
         break;
-      case "--profile":
-        options.profile = value();
+      case "--layout":
+        options.layout = value();
         break;
       case "--record":
         record = true;

@@ -32,7 +32,7 @@ for (const [glibc, arch] of BUILDS) {
     for (let seed = 1; seed <= 12; seed++) {
       const ops = randomProgram(seed * 7919, 160, seed % 2 === 0);
       const k = 20 + ((seed * 37) % 100);
-      const libc = new Allocator(new Process({ profile: arch }), { glibc });
+      const libc = new Allocator(new Process({ layout: arch }), { glibc });
       const vars: Vars = { ptrs: [], maps: [] };
       const prefix = run(libc, vars, ops.slice(0, k));
       if (prefix.at(-1)?.startsWith("stop")) continue;
