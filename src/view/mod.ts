@@ -172,3 +172,9 @@ export {
   type CProgramViewBundle,
   type CProgramViewOptions,
 } from "./c_program_view.ts";
+export {
+  HistoryView,
+  historyView,
+  type HistoryViewBundle,
+  type HistoryViewOptions,
+} from "./history_view.ts";
