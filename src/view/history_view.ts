@@ -46,7 +46,7 @@ function stepLine(s: HistoryStep): string {
  * const history = new History(libc);
  * libc.free(libc.malloc(24));
  * const view = historyView(history, { step: 1 });
- * assert.match(view.toString().split("\n")[1], /^> +1  malloc\(24\) = 0x/);
+ * assert.match(view.toString().split("\n")[1], /^> +1 {2}malloc\(24\) = 0x/);
  * assert.equal(view.chart().spec.layer !== undefined, true);
  * ```
  */

@@ -19,7 +19,7 @@ Deno.test("the history view marks the selected step and shows its diff; its char
   const view = historyView(history, { step: 3 });
   const lines = view.toString().split("\n");
   assert.equal(lines.length, 4);
-  assert.match(lines[3], /^> +3  free\(0x[0-9a-f]+\) · tcache · heap /);
+  assert.match(lines[3], /^> +3 {2}free\(0x[0-9a-f]+\) · tcache · heap /);
   assert.match(view.stepText(), /freed: in use \(0x20\) → tcache 0x20/);
   const spec = await compileToVega(view.chart().spec);
   assert.ok(spec);
