@@ -9,7 +9,6 @@
 
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
-import type { TraceOp } from "../trace/parse.ts";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../trace/replay.ts";
 import { History } from "./history.ts";
 
@@ -25,13 +24,6 @@ export interface RecordedReplay {
 export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onEvent" | "onStop"> {
   /** Keep explain records for each step (default true; false is faster). */
   readonly explain?: boolean;
-}
-
-/** An operation as its trace line reads: `malloc 0 24`, `free 0`. */
-function opText(op: TraceOp): string {
-  if ("args" in op) return `${op.kind} ${op.args}`;
-  const values = Object.entries(op).filter(([k]) => k !== "kind").map(([, v]) => String(v));
-  return [op.kind, ...values].join(" ");
 }
 
 /**
@@ -51,6 +43,7 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
   let history: History | undefined;
   let libc: Allocator | undefined;
   let lastRecord: OperationRecord | undefined;
+  const lines = text.split("\n");
   const step = (label: string) => {
     history ??= new History(libc!, { calls: false, syscalls: false });
     const record = libc!.lastRecord;
@@ -63,7 +56,7 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
       libc = new Allocator(process, { glibc, nprocs, explain: options.explain ?? true });
       return libc;
     },
-    onEvent: (event) => step(`${event.line}: ${opText(event.op)}`),
+    onEvent: (event) => step(`${event.line}: ${lines[event.line - 1]}`),
     onStop: (stop) => {
       if (stop.kind !== "error") step(`${stop.line}: ${stop.kind} ${stop.message}`);
     },

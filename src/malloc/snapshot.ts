@@ -74,6 +74,18 @@ function sameFields(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** The context's state fields, listed once per context (its fields never change). */
+const keysOf = new WeakMap<MallocContext, string[]>();
+
+function stateKeys(m: MallocContext): string[] {
+  let keys = keysOf.get(m);
+  if (keys === undefined) {
+    keys = Object.keys(m).filter((k) => !WIRING.has(k));
+    keysOf.set(m, keys);
+  }
+  return keys;
+}
+
 /** The last state captured of each context: unchanged parts are shared with it. */
 const previous = new WeakMap<MallocContext, MallocState>();
 
@@ -87,8 +99,9 @@ export function captureMallocState(m: MallocContext): MallocState {
   let scalars: Record<string, unknown> = {};
   const objects: Record<string, unknown> = {};
   let sameScalars = prev !== undefined;
-  for (const [k, v] of Object.entries(m)) {
-    if (WIRING.has(k)) continue;
+  const fields = m as unknown as Record<string, unknown>;
+  for (const k of stateKeys(m)) {
+    const v = fields[k];
     if (v !== null && typeof v === "object") {
       const old = prev?.objects[k];
       objects[k] = old !== undefined && sameAsCopy(v, old) ? old : copyValue(v);
