@@ -122,7 +122,7 @@ interface Reading {
   arenas: Map<number, { top: number; lastRemainder: number; binmap: string; systemMem: number }>;
   maps: MapsRow[];
   /** Regions for naming bytes outside chunks. */
-  regions: { start: number; end: number; name: string }[];
+  regions: { start: number; end: number; name: string; anonymous: boolean }[];
   mainArena: number;
   arenaSize: number;
 }
@@ -166,7 +166,12 @@ function read(libc: Libc): Reading {
       name: r.name,
       owner: r.vma?.owner,
     })),
-    regions: regions.map((r) => ({ start: r.start, end: r.end, name: r.name || r.perms })),
+    regions: regions.map((r) => ({
+      start: r.start,
+      end: r.end,
+      name: r.name || r.perms,
+      anonymous: r.name === "" && r.inode === 0,
+    })),
     mainArena: libc.mainArena,
     arenaSize: libc.profile.arena.size,
   };
@@ -275,9 +280,16 @@ function byteChanges(sa: HeapState, sb: HeapState, a: Reading, b: Reading): Byte
     } else if (r.address >= b.mainArena && r.address < b.mainArena + b.arenaSize) {
       where = "main_arena";
     } else {
+      const arena = [...b.arenas.keys()].find((x) => r.address >= x && r.address < x + b.arenaSize);
       const region = b.regions.find((g) => r.address >= g.start && r.address < g.end) ??
         a.regions.find((g) => r.address >= g.start && r.address < g.end);
-      where = region?.name ?? "unmapped";
+      where = arena !== undefined
+        ? `arena 0x${arena.toString(16)}`
+        : region === undefined
+        ? "unmapped"
+        : region.anonymous
+        ? `mapping 0x${region.start.toString(16)} (heap_info, a thread's stack, …)`
+        : region.name;
     }
     return {
       where,

@@ -73,10 +73,12 @@ function hexRows(
 export class DiffView {
   /** The diff shown. */
   readonly diff: HeapDiff;
+  readonly #maxRows: number;
 
-  /** Shows `diff`. */
-  constructor(diff: HeapDiff) {
+  /** Shows `diff`, with at most `maxRows` rows of 16 bytes in its hex dumps (default 24). */
+  constructor(diff: HeapDiff, options: { maxRows?: number } = {}) {
     this.diff = diff;
+    this.#maxRows = options.maxRows ?? 24;
   }
 
   /** The diff as lines of text. */
@@ -93,9 +95,14 @@ export class DiffView {
     }
     if (d.bytes.length) {
       out.push("bytes (changed ones in [..]):");
+      let rows = 0, hidden = 0;
       for (const b of d.bytes) {
         out.push(`  ${b.where}:`);
         for (const r of hexRows(b)) {
+          if (rows++ >= this.#maxRows) {
+            hidden++;
+            continue;
+          }
           const mark = (xs: string[]) =>
             xs.map((x, i) => r.changed[i] ? `[${x}]` : ` ${x} `).join("").trimEnd();
           out.push(
@@ -104,6 +111,7 @@ export class DiffView {
           );
         }
       }
+      if (hidden) out.push(`  … ${hidden} more rows of 16 bytes`);
     }
     if (d.maps.length) {
       out.push("maps:");
@@ -161,12 +169,17 @@ export class DiffView {
     if (d.bytes.length) {
       const cell = (x: string, changed: boolean) =>
         changed ? `<span style="background:#ffd33d;font-weight:bold">${x}</span>` : x;
+      let budget = this.#maxRows;
       const dump = d.bytes.map((b) => {
-        const rows = hexRows(b).map((r) =>
+        const all = hexRows(b);
+        const shown = all.slice(0, Math.max(0, budget));
+        budget -= shown.length;
+        const rows = shown.map((r) =>
           `${hex(r.address)} - ${r.before.map((x, i) => cell(x, r.changed[i])).join(" ")}\n` +
           `${hex(r.address)} + ${r.after.map((x, i) => cell(x, r.changed[i])).join(" ")}`
         );
-        return `${escapeHtml(b.where)}\n${rows.join("\n")}`;
+        const more = all.length > shown.length ? `\n… ${all.length - shown.length} more rows` : "";
+        return `${escapeHtml(b.where)}\n${rows.join("\n")}${more}`;
       }).join("\n");
       parts.push(`<pre class="heaplab-bytes" style="font-size:12px">${dump}</pre>`);
     }
@@ -198,7 +211,7 @@ export class DiffView {
   }
 }
 
-/** The view of a diff. */
-export function diffView(diff: HeapDiff): DiffView {
-  return new DiffView(diff);
+/** The view of a diff (at most `maxRows` rows of 16 bytes in its hex dumps, default 24). */
+export function diffView(diff: HeapDiff, options: { maxRows?: number } = {}): DiffView {
+  return new DiffView(diff, options);
 }
