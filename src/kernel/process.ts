@@ -417,6 +417,8 @@ export class Process {
   // --- snapshots (see snapshot.ts) ----------------------------------------------------------
 
   #serial = 0;
+  /** The last snapshot taken: the next shares its unchanged lists. */
+  #lastSnapshot: ProcessSnapshot | undefined;
   /** Captures of joined threads, which never change again. */
   #joined = new WeakMap<Thread, ThreadSnapshot>();
   /** This process's own thread for a thread of the process a snapshot came from (fork). */
@@ -440,13 +442,19 @@ export class Process {
    * ```
    */
   snapshot(options: { pages?: boolean } = {}): ProcessSnapshot {
-    const threads = this.#threads.map((t) => this.#captureThread(t));
-    return {
+    const last = this.#lastSnapshot;
+    let threads = this.#threads.map((t) => this.#captureThread(t));
+    if (last && sameItems(threads, last.threads)) threads = last.threads as ThreadSnapshot[];
+    let stackCache = this.#stackCache.map((s) => ({ ...s }));
+    if (last && sameStacks(stackCache, last.stackCache)) {
+      stackCache = last.stackCache as ThreadStack[];
+    }
+    return this.#lastSnapshot = {
       space: this.space.captureState(options.pages ?? true),
       threads,
       current: this.#current.index,
       nextTidIndex: this.#nextTidIndex,
-      stackCache: this.#stackCache.map((s) => ({ ...s })),
+      stackCache,
       syscalls: this.syscalls.captureState(),
       runtime: isSnapshotRuntime(this.#runtime) ? this.#runtime.captureState() : undefined,
       serial: ++this.#serial,
@@ -525,6 +533,15 @@ export class Process {
     child.restore(snapshot);
     return child;
   }
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameStacks(a: readonly ThreadStack[], b: readonly ThreadStack[]): boolean {
+  return a.length === b.length &&
+    a.every((s, i) => s.base === b[i].base && s.size === b[i].size && s.dtv === b[i].dtv);
 }
 
 /** True when `t` still is as `snap` captured it (its locals compared one level deep). */

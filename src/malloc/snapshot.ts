@@ -96,11 +96,24 @@ const previous = new WeakMap<MallocContext, MallocState>();
  */
 export function captureMallocState(m: MallocContext): MallocState {
   const prev = previous.get(m);
+  const fields = m as unknown as Record<string, unknown>;
+  const keys = stateKeys(m);
+  const ex = m.explain.captureState();
+  if (prev !== undefined && prev.random === m.randomState && sameFields(ex, prev.explain)) {
+    // The common case after a call: compare everything with the previous capture first.
+    let same = true;
+    for (let i = 0; i < keys.length && same; i++) {
+      const v = fields[keys[i]];
+      same = v !== null && typeof v === "object"
+        ? sameAsCopy(v, prev.objects[keys[i]])
+        : prev.scalars[keys[i]] === v;
+    }
+    if (same) return prev;
+  }
   let scalars: Record<string, unknown> = {};
   const objects: Record<string, unknown> = {};
   let sameScalars = prev !== undefined;
-  const fields = m as unknown as Record<string, unknown>;
-  for (const k of stateKeys(m)) {
+  for (const k of keys) {
     const v = fields[k];
     if (v !== null && typeof v === "object") {
       const old = prev?.objects[k];
@@ -111,7 +124,7 @@ export function captureMallocState(m: MallocContext): MallocState {
     }
   }
   if (sameScalars) scalars = prev!.scalars as Record<string, unknown>;
-  const state = { scalars, objects, random: m.randomState, explain: m.explain.captureState() };
+  const state = { scalars, objects, random: m.randomState, explain: ex };
   previous.set(m, state);
   return state;
 }
