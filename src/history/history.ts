@@ -101,6 +101,18 @@ export interface HistoryOptions {
   readonly syscalls?: boolean;
 }
 
+/** Calls whose result is a pointer. */
+const POINTER_CALLS = new Set([
+  "malloc",
+  "calloc",
+  "realloc",
+  "memalign",
+  "aligned_alloc",
+  "valloc",
+  "pvalloc",
+  "printf",
+]);
+
 function callLabel(libc: Allocator, error: unknown): string {
   const r = libc.lastRecord;
   if (!r) return error instanceof Error ? `call: ${error.message}` : "call";
@@ -111,7 +123,10 @@ function callLabel(libc: Allocator, error: unknown): string {
   );
   const call = `${r.operation}(${args.join(", ")})`;
   if (error instanceof Error) return `${call}: ${error.message}`;
-  return r.operation === "free" ? call : `${call} = 0x${r.result.toString(16)}`;
+  if (r.operation === "free" || r.operation === "thread exit") return call;
+  return POINTER_CALLS.has(r.operation)
+    ? `${call} = 0x${r.result.toString(16)}`
+    : `${call} = ${r.result}`;
 }
 
 /**

@@ -346,6 +346,7 @@ export class Process {
     this.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
     this.memory.write8(stack.base + stack.size - 0x100, 0);
     this.#threads.push(thread);
+    this.#unjoined.add(thread.index);
     this.#created.add(thread);
     if (!reused && this.#runtime) stack.dtv = this.#runtime.allocateDtv(creator);
     return thread;
@@ -419,6 +420,8 @@ export class Process {
   #serial = 0;
   /** The last snapshot taken: the next shares its unchanged lists. */
   #lastSnapshot: ProcessSnapshot | undefined;
+  /** Indices of threads not yet captured as joined (the only ones that can still change). */
+  #unjoined = new Set<number>([0]);
   /** Captures of joined threads, which never change again. */
   #joined = new WeakMap<Thread, ThreadSnapshot>();
   /** This process's own thread for a thread of the process a snapshot came from (fork). */
@@ -443,8 +446,18 @@ export class Process {
    */
   snapshot(options: { pages?: boolean } = {}): ProcessSnapshot {
     const last = this.#lastSnapshot;
-    let threads = this.#threads.map((t) => this.#captureThread(t));
-    if (last && sameItems(threads, last.threads)) threads = last.threads as ThreadSnapshot[];
+    let threads: ThreadSnapshot[];
+    if (last && last.threads.length === this.#threads.length) {
+      // Joined threads never change: only the others are captured again.
+      let changed: ThreadSnapshot[] | undefined;
+      for (const i of this.#unjoined) {
+        const snap = this.#captureThread(this.#threads[i]);
+        if (snap !== last.threads[i]) (changed ??= last.threads.slice())[i] = snap;
+        // Captured joined once, a thread never changes again.
+        if (snap.state === "joined") this.#unjoined.delete(i);
+      }
+      threads = changed ?? last.threads as ThreadSnapshot[];
+    } else threads = this.#threads.map((t) => this.#captureThread(t));
     let stackCache = this.#stackCache.map((s) => ({ ...s }));
     if (last && sameStacks(stackCache, last.stackCache)) {
       stackCache = last.stackCache as ThreadStack[];
@@ -505,6 +518,10 @@ export class Process {
     });
     this.#joined = new WeakMap();
     this.#lastCapture = new WeakMap();
+    this.#lastSnapshot = undefined;
+    this.#unjoined = new Set(
+      this.#threads.filter((t) => t.state !== "joined").map((t) => t.index),
+    );
     this.#current = this.#threads[snapshot.current];
     this.#nextTidIndex = snapshot.nextTidIndex;
     this.#stackCache = snapshot.stackCache.map((s) => ({ ...s }));
@@ -533,10 +550,6 @@ export class Process {
     child.restore(snapshot);
     return child;
   }
-}
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function sameStacks(a: readonly ThreadStack[], b: readonly ThreadStack[]): boolean {
