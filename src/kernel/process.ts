@@ -16,7 +16,7 @@ import { SeededRandom } from "./random.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
 import type { KernelProfile } from "./kernel_profile.ts";
-import { copyLocals, type ProcessSnapshot, type ThreadSnapshot } from "./snapshot.ts";
+import { copyLocals, isPlainLocal, type ProcessSnapshot, type ThreadSnapshot } from "./snapshot.ts";
 import {
   SyscallLog,
   type SyscallLog as SyscallLogType,
@@ -100,11 +100,12 @@ export interface Syscalls {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../../mod.ts";
  * const proc = new Process({ layout: "x86_64" });
  * const old = proc.sbrk(4096);
- * proc.maps().includes("[heap]"); // true
- * proc.sbrk(-4096) === old + 4096; // true
+ * assert.ok(proc.maps().includes("[heap]"));
+ * assert.equal(proc.sbrk(-4096), old + 4096);
  * ```
  */
 export class Process {
@@ -512,7 +513,8 @@ export class Process {
       t.errno = s.errno;
       t.sp = s.sp;
       t.stack = s.stack ? { ...s.stack } : undefined;
-      t.locals.clear();
+      // Plain values come from the snapshot; class instances stay for their runtime to restore.
+      for (const [k, v] of t.locals) if (isPlainLocal(v)) t.locals.delete(k);
       for (const [k, v] of copyLocals(s.locals)) t.locals.set(k, v);
       return t;
     });
@@ -564,8 +566,10 @@ function unchanged(t: Thread, snap: ThreadSnapshot): boolean {
   if (t.stack?.base !== s?.base || t.stack?.size !== s?.size || t.stack?.dtv !== s?.dtv) {
     return false;
   }
-  if (t.locals.size !== snap.locals.size) return false;
+  let plain = 0;
   for (const [k, v] of t.locals) {
+    if (!isPlainLocal(v)) continue;
+    plain++;
     const old = snap.locals.get(k);
     if (v === old) continue;
     if (v === null || old === null || typeof v !== "object" || typeof old !== "object") {
@@ -575,7 +579,7 @@ function unchanged(t: Thread, snap: ThreadSnapshot): boolean {
       if ((v as Record<string, unknown>)[f] !== (old as Record<string, unknown>)[f]) return false;
     }
   }
-  return true;
+  return plain === snap.locals.size;
 }
 
 /**

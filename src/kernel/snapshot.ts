@@ -57,10 +57,22 @@ export interface ProcessSnapshot {
   readonly serial: number;
 }
 
-/** Copies a thread's local values: plain objects one level deep, other values as they are. */
+/** True for a plain object or array (not a class instance, which its runtime captures itself). */
+export function isPlainLocal(v: unknown): boolean {
+  if (v === null || typeof v !== "object") return true;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null || Array.isArray(v);
+}
+
+/**
+ * Copies a thread's local values: primitives as they are, plain objects one level deep. Class
+ * instances (the allocator's `ThreadMalloc`, bound to one process's memory) are left out: the
+ * runtime that owns them captures and restores them (`SnapshotRuntime`).
+ */
 export function copyLocals(locals: ReadonlyMap<string, unknown>): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const [k, v] of locals) {
+    if (!isPlainLocal(v)) continue;
     out.set(k, v !== null && typeof v === "object" && !Array.isArray(v) ? { ...v } : v);
   }
   return out;

@@ -14,10 +14,10 @@
 
 import type { Process } from "../kernel/process.ts";
 import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
-import { isSyscallError } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
 import { MallocContext, type MallocParams } from "./context.ts";
+import type { LibcEvent } from "./hooks.ts";
+import type { LibcState } from "./libc_state.ts";
 import type { OperationRecord } from "./explain.ts";
 import {
   type ArenaInfo,
@@ -76,26 +76,20 @@ export interface PointerPlace {
   readonly sizeField: number;
 }
 
-function isLibcData(v: Vma): boolean {
-  const path = v.file?.path;
-  if (!path) return false;
-  const base = path.slice(path.lastIndexOf("/") + 1);
-  return /^libc[.-]/.test(base) && (v.prot & PROT_WRITE) !== 0;
-}
-
 /**
  * ptmalloc2 of one glibc version on a simulated process.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../kernel/process.ts";
  * import { Allocator } from "./allocator.ts";
  * const proc = new Process({ layout: "x86_64" });
  * const heap = new Allocator(proc, { glibc: "2.36" });
  * const a = heap.malloc(24);
  * heap.free(a);
- * heap.malloc(24) === a; // true: served from the tcache
- * heap.lastRecord?.served; // "tcache"
+ * assert.equal(heap.malloc(24), a); // served from the tcache
+ * assert.equal(heap.lastRecord?.served, "tcache");
  * ```
  */
 export class Allocator implements ThreadRuntime {
@@ -114,6 +108,7 @@ export class Allocator implements ThreadRuntime {
   #stdioBuffers: "malloc" | "mmap";
   #depth = 0;
   #options: AllocatorOptions;
+  #lastState: AllocatorState | undefined;
 
   /** Installs glibc's allocator on `process` (as its thread runtime). */
   constructor(process: Process, options: AllocatorOptions = {}) {
@@ -128,32 +123,9 @@ export class Allocator implements ThreadRuntime {
     this.context = m;
     this.#stdioBuffers = options.stdioBuffers ??
       (process.start.legacyGlibc ? "mmap" : this.profile.stdioBuffers);
-    m.mainArena = options.mainArena ?? this.#placeMainArena();
+    if (options.mainArena !== undefined) m.mainArena = options.mainArena;
     m.arenas.staticInit(m.mainArena);
     process.runtime = this;
-  }
-
-  /** Puts main_arena in libc's .data (a writable file mapping of libc), or maps a page for it. */
-  #placeMainArena(): number {
-    const size = this.profile.arena.size;
-    const areas = this.process.space.areas().filter(isLibcData);
-    const area = areas[areas.length - 1];
-    if (area) {
-      const offset = 0xac0;
-      if (area.end - area.start >= offset + size) return area.start + offset;
-      if (area.end - area.start >= size) return area.start;
-    }
-    const length = Math.ceil(size / 4096) * 4096;
-    const r = this.process.sys.mmap(
-      0,
-      length,
-      PROT_READ | PROT_WRITE,
-      MAP_PRIVATE | MAP_ANONYMOUS,
-      undefined,
-      "libc data (main_arena)",
-    );
-    if (isSyscallError(r)) throw new Error(`Cannot map a page for main_arena (errno ${-r})`);
-    return r;
   }
 
   /** Starts a public call: its name for abort messages, its explain record. */
@@ -385,7 +357,25 @@ export class Allocator implements ThreadRuntime {
 
   /** glibc's `mp_` (struct malloc_par) as it is now: thresholds, padding, mmap counters. */
   mallocParams(): Readonly<MallocParams> {
-    return { ...this.context.params };
+    const p = this.context.params; // read from mp_ in libc's memory, field by field
+    return {
+      trimThreshold: p.trimThreshold,
+      topPad: p.topPad,
+      mmapThreshold: p.mmapThreshold,
+      arenaTest: p.arenaTest,
+      arenaMax: p.arenaMax,
+      nMmaps: p.nMmaps,
+      nMmapsMax: p.nMmapsMax,
+      maxNMmaps: p.maxNMmaps,
+      noDynThreshold: p.noDynThreshold,
+      mmappedMem: p.mmappedMem,
+      maxMmappedMem: p.maxMmappedMem,
+      sbrkBase: p.sbrkBase,
+      tcacheBins: p.tcacheBins,
+      tcacheMaxBytes: p.tcacheMaxBytes,
+      tcacheCount: p.tcacheCount,
+      tcacheUnsortedLimit: p.tcacheUnsortedLimit,
+    };
   }
 
   /**
@@ -421,6 +411,19 @@ export class Allocator implements ThreadRuntime {
   /** Address of main_arena. */
   get mainArena(): number {
     return this.context.mainArena;
+  }
+
+  /**
+   * Where libc and its allocator state lie: `libc.base`, `libc.symbol("__free_hook")`,
+   * `libc.mp`, `libc.symbolAt(addr)` (the name for an address).
+   */
+  get libc(): LibcState {
+    return this.context.libc;
+  }
+
+  /** What calls through overwritten pointers ran (system's ShellSpawned, puts' output). */
+  get events(): readonly LibcEvent[] {
+    return this.context.events;
   }
 
   /**
@@ -488,8 +491,29 @@ export class Allocator implements ThreadRuntime {
 
   /** glibc's state outside simulated memory and the last explain record (for snapshots). */
   captureState(): AllocatorState {
-    return {
-      malloc: captureMallocState(this.context),
+    const m = this.context;
+    const prev = this.#lastState;
+    const tls: [number, number, boolean][] = [];
+    let sameTls = prev !== undefined;
+    for (const t of this.process.threads) {
+      if (!m.hasTls(t)) continue;
+      const v = m.tls(t);
+      const k = tls.length;
+      tls.push([t.index, v.arena, v.shuttingDown]);
+      const p = prev?.tls[k];
+      if (sameTls && !(p && p[0] === t.index && p[1] === v.arena && p[2] === v.shuttingDown)) {
+        sameTls = false;
+      }
+    }
+    if (sameTls && prev!.tls.length !== tls.length) sameTls = false;
+    const malloc = captureMallocState(m);
+    if (
+      sameTls && prev!.malloc === malloc && prev!.last === this.#last &&
+      prev!.stdoutBuffer === this.#stdoutBuffer && prev!.depth === this.#depth
+    ) return prev!;
+    return this.#lastState = {
+      tls: sameTls ? prev!.tls : tls,
+      malloc,
       last: this.#last,
       stdoutBuffer: this.#stdoutBuffer,
       depth: this.#depth,
@@ -499,7 +523,27 @@ export class Allocator implements ThreadRuntime {
   /** Returns to a captured state (the process restores memory and threads). */
   restoreState(state: unknown): void {
     const s = state as AllocatorState;
-    restoreMallocState(this.context, s.malloc);
+    const m = this.context;
+    restoreMallocState(m, s.malloc);
+    // Each thread's malloc variables: its TLS tcache word came back with the pages; the rest is
+    // set here. A thread without them then (or new since) keeps fresh-TLS values.
+    const byIndex = new Map(s.tls.map((e) => [e[0], e]));
+    for (const t of this.process.threads) {
+      const e = byIndex.get(t.index);
+      if (e === undefined && !m.hasTls(t)) continue;
+      if (e !== undefined && !m.hasTls(t)) {
+        // A fork's own thread: create its variables without losing the tcache word in memory.
+        const slot = m.libc.tcacheSlot(t);
+        const word = m.chunks.word(slot);
+        m.tls(t);
+        m.chunks.setWord(slot, word);
+      }
+      const v = m.tls(t);
+      v.arena = e?.[1] ?? 0;
+      v.shuttingDown = e?.[2] ?? false;
+    }
+    m.forgetThreadCache();
+    this.#lastState = undefined;
     this.#last = s.last;
     this.#stdoutBuffer = s.stdoutBuffer;
     this.#depth = s.depth;
@@ -544,6 +588,8 @@ export class Allocator implements ThreadRuntime {
 
 /** What a snapshot keeps of an {@link Allocator}. */
 export interface AllocatorState {
+  /** Each thread's `thread_arena` and `tcache_shutting_down`, by thread index. */
+  readonly tls: readonly (readonly [number, number, boolean])[];
   /** glibc's scalars and bookkeeping (context.ts). */
   readonly malloc: MallocState;
   /** The last explain record. */

@@ -1,7 +1,7 @@
 /**
  * The allocator's part of a process snapshot: everything glibc keeps outside simulated memory
- * (`context.ts`: `mp_`, `global_max_fast`, the arena list bookkeeping, the tcache key and its
- * random source, the thread heap records, the main arena's segments, the mmapped chunk set) plus
+ * (`context.ts`: the arena list bookkeeping, the tcache key and its random source, the thread
+ * heap records, the main arena's segments, the mmapped chunk set, libc's event log) plus
  * the explain collector and the allocator's own scalars. Per-thread variables (`tcache`,
  * `thread_arena`) live in the threads' locals and are captured with the threads.
  *
@@ -47,6 +47,9 @@ const WIRING = new Set([
   "arenas",
   "bins",
   "explain",
+  // Where libc's data lies, and mp_ read from it: bytes in memory, restored with the pages.
+  "libc",
+  "params",
 ]);
 
 /** Shallow equality of a live value and an earlier copy of it (as {@link copyValue} made it). */
