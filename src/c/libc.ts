@@ -637,19 +637,33 @@ const genImpls: Record<string, GenImpl> = {
   },
 };
 
-/** The library functions, with their prototypes and addresses in libc's text. */
+/**
+ * The library functions, with their prototypes and addresses in libc's text: the real build's
+ * address where `known` has one (system, puts, malloc, … — so that a pointer an exploit
+ * computes from a libc leak is the function the program calls), else one of their own.
+ */
 export function makeBuiltins(
   prototypes: Map<string, FunctionType>,
   host: () => LibcHost,
   textBase: number,
+  known: (name: string) => number | undefined = () => undefined,
 ): Map<string, Builtin> {
   const out = new Map<string, Builtin>();
+  const real = new Set<number>();
+  for (const name of prototypes.keys()) {
+    const a = known(name);
+    if (a !== undefined) real.add(a);
+  }
   let addr = textBase;
   for (const [name, type] of prototypes) {
     const impl = impls[name];
     const gen = genImpls[name];
-    const address = addr;
-    addr += 0x30;
+    let address = known(name) ?? -1;
+    if (address < 0) {
+      while (real.has(addr)) addr += 0x30;
+      address = addr;
+      addr += 0x30;
+    }
     if (gen) {
       out.set(name, { name, type, address, gen: (c) => gen(host(), c) });
     } else if (impl) {

@@ -19,6 +19,7 @@
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { HeapAbort } from "../malloc/errors.ts";
+import { ControlFlowHijack, type LibcEvent, ProcessExit } from "../malloc/hooks.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
@@ -105,7 +106,12 @@ export interface CRunResult {
   error?: Error;
   /** The C call stack where it paused or ended, innermost first ("main () at prog.c:12"). */
   backtrace: string[];
+  /** What calls through overwritten pointers ran so far (system's ShellSpawned, …). */
+  events: readonly LibcEvent[];
 }
+
+/** Functions placed at the real build's addresses (those an exploit computes from a leak). */
+const EXPLOIT_TARGETS = new Set(["system", "puts", "printf", "free", "malloc", "exit", "execve"]);
 
 /** A local variable of the current frame. */
 export interface CLocal {
@@ -209,7 +215,11 @@ export class CProgram {
     const mem = this.process.memory;
     const space = this.process.space;
     const host = (): LibcHost => this.#host;
-    const builtins = makeBuiltins(prototypes(abi), host, places.libcText);
+    const libc = this.allocator.libc;
+    const real = libc.placement === "packed"
+      ? () => undefined
+      : (name: string) => EXPLOIT_TARGETS.has(name) ? libc.symbol(name) : undefined;
+    const builtins = makeBuiltins(prototypes(abi), host, places.libcText, real);
     const m = new Machine({
       abi,
       mem,
@@ -241,6 +251,11 @@ export class CProgram {
       m.globals.set(name, { type: fileType, addr });
       if (P === 8) mem.write64(addr, files[name]);
       else mem.write32(addr, files[name]);
+    }
+    // glibc's malloc hooks, at their addresses in libc (called by malloc.c up to 2.33)
+    const hookType: CType = { k: "ptr", to: abi.types.void };
+    for (const [name, addr] of Object.entries(libc.hooks)) {
+      m.globals.set(name, { type: hookType, addr });
     }
     const errnoAddr = m.allocateGlobal(abi.types.int, 4, 0);
     m.globals.set("errno", { type: abi.types.int, addr: errnoAddr });
@@ -375,6 +390,7 @@ export class CProgram {
       stderr: latin1ToUtf8(this.#streams.stderrBytes),
       newStdout: latin1ToUtf8(all.slice(this.#reportedStdout)),
       records: this.#records,
+      events: this.allocator.events,
       backtrace: this.backtrace(),
       ...extra,
     };
@@ -479,6 +495,11 @@ export class CProgram {
       r = this.#result("aborted", { exitStatus: 134, abort: e });
     } else if (e instanceof SegmentationFault) {
       r = this.#result("crashed", { exitStatus: 139, fault: e });
+    } else if (e instanceof ControlFlowHijack) {
+      r = this.#result("hijacked", { error: e });
+    } else if (e instanceof ProcessExit) {
+      s.flush();
+      r = this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ControlHijack) {
       const a = typeof e.address === "bigint" ? e.address : BigInt(e.address);
       r = this.#result("hijacked", {

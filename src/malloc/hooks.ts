@@ -28,7 +28,7 @@ export type { LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
  * import assert from "node:assert/strict";
  * import { ControlFlowHijack } from "./hooks.ts";
  * const e = new ControlFlowHijack(0x4141414141414141, [24, 0], "__malloc_hook", "malloc");
- * assert.equal(e.message, "malloc followed __malloc_hook to 0x4141414141414141 (24, 0x0)");
+ * assert.equal(e.message, "malloc followed __malloc_hook to 0x4141414141414141 (0x18, 0x0)");
  * ```
  */
 export class ControlFlowHijack extends Error {
@@ -51,7 +51,7 @@ export class ControlFlowHijack extends Error {
     call: string,
     symbol?: string,
   ) {
-    const shown = args.map((a, i) => (i === 0 ? String(a) : "0x" + a.toString(16))).join(", ");
+    const shown = args.map((a) => "0x" + a.toString(16)).join(", ");
     super(
       `${call} followed ${via} to 0x${target.toString(16)}${symbol ? ` <${symbol}>` : ""} ` +
         `(${shown})`,
