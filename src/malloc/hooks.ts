@@ -129,13 +129,16 @@ export const NO_HOOK = -1;
 /**
  * glibc's hook check at the top of a public call (2.33 and older): reads the hook word; a
  * `*_hook_ini` function clears its hook(s) and lets the call go on; any other non-zero value is
- * called. Returns {@link NO_HOOK} to go on, else the hook's result (a word).
+ * called with the call's arguments (`a`, and `b` unless it is NaN) and glibc's caller address
+ * (0). Returns {@link NO_HOOK} to go on, else the hook's result (a word). Nothing is
+ * allocated unless a hook is called.
  */
 export function runHook(
   m: MallocContext,
   hook: HookName,
-  args: readonly number[],
   call: string,
+  a: number,
+  b = NaN,
 ): number {
   const libc = m.libc;
   if (!libc.hooksActive) return NO_HOOK;
@@ -156,5 +159,6 @@ export function runHook(
     m.chunks.setWord(at, 0);
     return NO_HOOK;
   }
+  const args = Number.isNaN(b) ? [a, 0] : [a, b, 0];
   return callThrough(m, target, args, hook, call);
 }
