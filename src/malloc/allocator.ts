@@ -79,14 +79,15 @@ export interface PointerPlace {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../kernel/process.ts";
  * import { Allocator } from "./allocator.ts";
  * const proc = new Process({ layout: "x86_64" });
  * const heap = new Allocator(proc, { glibc: "2.36" });
  * const a = heap.malloc(24);
  * heap.free(a);
- * heap.malloc(24) === a; // true: served from the tcache
- * heap.lastRecord?.served; // "tcache"
+ * assert.equal(heap.malloc(24), a); // served from the tcache
+ * assert.equal(heap.lastRecord?.served, "tcache");
  * ```
  */
 export class Allocator implements ThreadRuntime {

@@ -269,6 +269,7 @@ export interface MallocContextOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../kernel/process.ts";
  * import { MallocContext } from "./context.ts";
  * import { glibcProfile } from "./profile.ts";
@@ -276,7 +277,7 @@ export interface MallocContextOptions {
  * const m = new MallocContext(proc, glibcProfile("2.36", "x86_64"), {
  *   nprocs: 2, explain: false, seed: 1,
  * });
- * m.params.mmapThreshold; // 131072
+ * assert.equal(m.params.mmapThreshold, 131072);
  * ```
  */
 export class MallocContext {

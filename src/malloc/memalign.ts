@@ -33,10 +33,11 @@ function isPowerOf2(x: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
- * heap.memalign(4096, 100) % 4096; // 0
+ * assert.equal(heap.memalign(4096, 100) % 4096, 0);
  * ```
  */
 export function midMemalign(m: MallocContext, alignment: number, bytes: number): number {

@@ -79,11 +79,12 @@ export function usableSize(m: MallocContext, mem: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100);
- * heap.realloc(p, 50) === p; // true: shrunk in place
+ * assert.equal(heap.realloc(p, 50), p); // shrunk in place
  * ```
  */
 export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): number {
