@@ -51,13 +51,14 @@ function versionNumber(v: string): number {
 }
 
 /**
- * The real build for a glibc version (or the nearest one, ties to the older).
+ * The real build for a glibc version (or the nearest one; a tie goes to the newer build).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { libcBuild } from "./libc_state.ts";
  * assert.equal(libcBuild("2.27", "x86_64").from, "2.31");
+ * assert.equal(libcBuild("2.42", "x86_64").from, "2.43");
  * assert.equal(libcBuild("2.36", "x86_64").facts.symbols.main_arena, 0x1d3c60);
  * ```
  */
@@ -67,7 +68,7 @@ export function libcBuild(version: string, arch: "i386" | "x86_64"): LibcBuild {
   for (const b of LIBC_BUILDS) {
     if (b.arch !== arch) continue;
     const d = Math.abs(versionNumber(b.version) - want);
-    if (!best || d < Math.abs(versionNumber(best.version) - want)) best = b;
+    if (!best || d <= Math.abs(versionNumber(best.version) - want)) best = b;
   }
   if (!best) throw new RangeError(`No libc build for ${arch}`);
   return { facts: best, from: best.version, modelled: best.version !== version };
