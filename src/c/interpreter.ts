@@ -1233,7 +1233,13 @@ class Compiler {
     if (t.k === "array") return { ...lv, t: { k: "ptr", to: t.of } };
     if (t.k === "fn") return { ...lv, t: { k: "ptr", to: t } };
     const bf = (lv as { bitfield?: Field }).bitfield;
-    if (bf) return this.combine(t, [lv], this.bitLoad(bf));
+    if (bf) {
+      // A bit-field of int's size or less whose values all fit in an int reads as an int
+      // (C11 6.3.1.1): for `unsigned a : 3`, `a - 2` is negative, as gcc computes it.
+      const int = this.abi.types.int;
+      const narrow = t.k === "int" && t.size <= int.size && bf.bits! < int.size * 8;
+      return this.combine(narrow ? int : t, [lv], this.bitLoad(bf));
+    }
     const ld = this.load(t);
     if (lv.ev) {
       const a = lv.ev;

@@ -66,7 +66,13 @@ export function main(args: string[]): number {
   }
   if (traces.length === 0) fail("no trace given");
   let status = 0;
+  // The output streams to stdout block by block, encoded into one reused buffer.
   const encoder = new TextEncoder();
+  const buffer = new Uint8Array(1 << 16);
+  const writeText = (text: string) => {
+    if (text.length * 3 > buffer.length) writeAll(encoder.encode(text));
+    else writeAll(buffer.subarray(0, encoder.encodeInto(text, buffer).written));
+  };
   for (const path of traces) {
     let text: string;
     try {
@@ -78,17 +84,21 @@ export function main(args: string[]): number {
     }
     let result;
     try {
-      result = replayTrace(text, options);
+      result = replayTrace(text, { ...options, write: writeText });
     } catch (e) {
       console.error(`replay: ${path}: ${(e as Error).message}`);
       status ||= 2;
       continue;
     }
-    Deno.stdout.writeSync(encoder.encode(result.output));
     if (result.error) console.error(`replay: ${path}: ${result.error.message}`);
     status ||= result.status;
   }
   return status;
+}
+
+/** Writes all of `bytes` to stdout (a write to a pipe may take only part of them). */
+function writeAll(bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
 }
 
 function readAllStdin(): Uint8Array {
