@@ -7,6 +7,10 @@
  * Invariants ({@link AddressSpace.check}): areas are sorted, page-aligned and never overlap; no
  * two neighbouring areas are mergeable after a call that would have merged them.
  *
+ * Why over 500 lines: the system calls share the area list and its private split, merge and
+ * placement helpers (`#mergeAround`, `#insertAndMerge`, the gap search), which keep the invariants
+ * above only together; split apart they would have to expose the list they guard.
+ *
  * @module
  */
 

@@ -8,9 +8,8 @@
  * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
  * Beside them it keeps two views of the bytes that the fast path reads: `readable[i]` is the
  * page's bytes when it has bytes and may be read, `writable[i]` when it may also be written.
- In front of the table sits a
- * TLB: a small direct-mapped cache from page number to the page's `readable` and `writable`
- * views, filled by the slow path. An aligned access to a page in the TLB costs one division,
+ * In front of the table sits a TLB: a small direct-mapped cache from page number to the page's
+ * `readable` and `writable` views, filled by the slow path. An aligned access to a page in the TLB costs one division,
  * one compare and a typed-array access, small enough for V8 to inline into its callers, and
  * it touches a few hot cache lines instead of the directory's 65536-entry arrays; everything
  * else — a page not in the TLB, an untouched page, page-crossing or unaligned accesses,
@@ -19,9 +18,14 @@
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
  * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
- * is `pages[i]` if `levels[i] >= ACCESS_WRITE`, else undefined; a TLB entry holds the current
+ * is `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds
+ * it) and no journal is kept (see the end of the class), else undefined; a TLB entry holds the current
  * `readable` and `writable` of its page, so whatever changes them flushes the TLB
  * ({@link Memory.setAccess}, `#setPage`).
+ *
+ * Why over 500 lines: each access width (8, 16, 32 and 64 bits, read and write) has its own
+ * fast path written out, small enough for V8 to inline into its callers; one generic routine
+ * would be shorter and slower on the path every simulated load and store takes.
  *
  * @module
  */
@@ -492,7 +496,14 @@ export class Memory {
   /** Reads `length` bytes. */
   readBytes(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    if (length === 0) return out;
+    if (length > 0) this.readInto(addr, out);
+    return out;
+  }
+
+  /** Reads `out.length` bytes at `addr` into `out` (a reusable buffer: nothing is allocated). */
+  readInto(addr: number, out: Uint8Array): void {
+    const length = out.length;
+    if (length === 0) return;
     this.#checkRange(addr, length, "read");
     let done = 0;
     while (done < length) {
@@ -502,9 +513,9 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
       if (page) out.set(new Uint8Array(page.buffer, off, n), done);
+      else out.fill(0, done, done + n);
       done += n;
     }
-    return out;
   }
 
   /** Writes bytes. */

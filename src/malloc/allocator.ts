@@ -15,7 +15,8 @@
 import type { Process } from "../kernel/process.ts";
 import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { MallocContext, type MallocParams } from "./context.ts";
+import { MallocContext } from "./context.ts";
+import type { MallocParams } from "./malloc_par.ts";
 import type { LibcEvent } from "./hooks.ts";
 import type { LibcState } from "./libc_state.ts";
 import type { OperationRecord } from "./explain.ts";
@@ -24,7 +25,6 @@ import {
   arenaInfos,
   type BinsInfo,
   binsInfo,
-  checkArena,
   type ChunkInfo,
   chunkInfos,
   type MmappedChunkInfo,
@@ -34,6 +34,7 @@ import {
   type ThreadHeapInfo,
   threadHeapInfos,
 } from "./inspect.ts";
+import { checkArena } from "./check_arena.ts";
 import { libcCalloc, libcFree, libcMalloc, mallocThreadFreeres } from "./libc_malloc.ts";
 import { mallopt } from "./mallopt.ts";
 import { alignedAlloc, libcMemalign, posixMemalign, pvalloc, valloc } from "./memalign.ts";
@@ -229,27 +230,39 @@ export class Allocator implements ThreadRuntime {
 
   /** `calloc(count, size)`. */
   calloc(count: number, size: number): number {
-    return this.#run(
-      "calloc",
-      [count, size],
-      () => libcCalloc(this.context, count, size),
-      (r) => r,
-    );
+    const seq = this.#begin("calloc", this.context.explain.enabled ? [count, size] : undefined);
+    try {
+      const r = libcCalloc(this.context, count, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `realloc(ptr, size)`. */
   realloc(ptr: number, size: number): number {
-    return this.#run("realloc", [ptr, size], () => libcRealloc(this.context, ptr, size), (r) => r);
+    const seq = this.#begin("realloc", this.context.explain.enabled ? [ptr, size] : undefined);
+    try {
+      const r = libcRealloc(this.context, ptr, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `memalign(alignment, size)`. */
   memalign(alignment: number, size: number): number {
-    return this.#run(
-      "memalign",
-      [alignment, size],
-      () => libcMemalign(this.context, alignment, size),
-      (r) => r,
-    );
+    const args = this.context.explain.enabled ? [alignment, size] : undefined;
+    const seq = this.#begin("memalign", args);
+    try {
+      const r = libcMemalign(this.context, alignment, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `aligned_alloc(alignment, size)`. */

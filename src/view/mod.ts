@@ -77,15 +77,17 @@ export { MapsWatch, watchMaps } from "./maps_watch.ts";
 export { Notice, type NoticeBundle, type NoticeKind } from "./notice.ts";
 export {
   findToolchain,
-  type MapsDump,
-  type ParsedRunOutput,
-  parseRunOutput,
   RealRun,
   type RealRunOptions,
   runRealProgram,
   Toolchain,
-  type ToolchainInfo,
 } from "./real_run.ts";
+export {
+  type MapsDump,
+  type ParsedRunOutput,
+  parseRunOutput,
+  type ToolchainInfo,
+} from "../host/mod.ts";
 export {
   type ComparedStep,
   RealVsSimulated,
