@@ -10,9 +10,9 @@
  * @module
  */
 
-import { Errno } from "./errors.ts";
-import { ACCESS_NONE, ACCESS_READ, ACCESS_UNMAPPED, ACCESS_WRITE, Memory } from "./memory.ts";
-import type { KernelProfile } from "./profile.ts";
+import { ArgumentRangeError, Errno } from "./errors.ts";
+import { ACCESS_UNMAPPED, accessLevel, Memory } from "./memory.ts";
+import { DEFAULT_MAX_MAP_COUNT, type KernelProfile } from "./profile.ts";
 import {
   canMerge,
   checkVma,
@@ -57,6 +57,8 @@ export interface AddressSpaceOptions {
   readonly startBrk: number;
   /** mm->brk; defaults to startBrk. */
   readonly brk?: number;
+  /** vm.max_map_count (default: the profile's, else 65530). */
+  readonly maxMapCount?: number;
 }
 
 /** The MADV_DONTNEED advice of madvise. */
@@ -87,6 +89,7 @@ export class AddressSpace {
   /** mm->start_brk. */
   readonly startBrk: number;
   #brk: number;
+  #maxMapCount: number;
   #vmas: Vma[] = [];
   #nextAnon = 1;
   #version = 0;
@@ -97,8 +100,17 @@ export class AddressSpace {
     this.mmapBase = options.mmapBase;
     this.startBrk = options.startBrk;
     this.#brk = options.brk ?? options.startBrk;
+    this.#maxMapCount = options.maxMapCount ?? options.profile.maxMapCount ??
+      DEFAULT_MAX_MAP_COUNT;
     this.memory = new Memory({
       areaAt: (addr) => this.areaAt(addr),
+      areasIn: (start, end, visit) => {
+        for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
+          const v = this.#vmas[i];
+          if (v.start >= end) break;
+          visit(v);
+        }
+      },
       firstWrite: (vma) => {
         vma.anon = this.#nextAnon++;
       },
@@ -111,6 +123,37 @@ export class AddressSpace {
   /** mm->brk: the program break. */
   get brk(): number {
     return this.#brk;
+  }
+
+  /**
+   * vm.max_map_count (`sysctl -w vm.max_map_count=N`): mmap and brk fail with ENOMEM while the
+   * process has more areas than this, and a munmap, mprotect or madvise that would split an area
+   * fails with ENOMEM once it has this many.
+   */
+  get maxMapCount(): number {
+    return this.#maxMapCount;
+  }
+
+  set maxMapCount(count: number) {
+    if (!Number.isSafeInteger(count) || count < 0 || count > 0x7fff_ffff) {
+      throw new ArgumentRangeError("maxMapCount", count, "an integer from 0 to 2^31-1");
+    }
+    this.#maxMapCount = count;
+  }
+
+  /** mm->map_count: the number of areas. */
+  get mapCount(): number {
+    return this.#vmas.length;
+  }
+
+  /**
+   * `__vm_enough_memory` for `bytes` of accounted memory: the heuristic (mode 0) refuses only
+   * one request larger than RAM plus swap; mode 1 never refuses. Mode 2 (strict accounting) is
+   * not modelled and never refuses here.
+   */
+  #enoughMemory(bytes: number): boolean {
+    const limit = this.profile.ramAndSwap;
+    return this.profile.overcommitMemory !== 0 || limit === undefined || bytes <= limit;
   }
 
   /** Counter bumped on every change of the areas (for views that cache). */
@@ -164,8 +207,7 @@ export class AddressSpace {
       for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
         const v = this.#vmas[i];
         if (v.start >= end) break;
-        const level = v.prot === 0 ? ACCESS_NONE : v.prot & PROT_WRITE ? ACCESS_WRITE : ACCESS_READ;
-        this.memory.setAccess(Math.max(start, v.start), Math.min(end, v.end), level);
+        this.memory.setAccess(Math.max(start, v.start), Math.min(end, v.end), accessLevel(v.prot));
       }
     }
     dirty.length = 0;
@@ -351,6 +393,7 @@ export class AddressSpace {
     const len = pageAlignUp(length);
     if (len > this.profile.taskSize) return -Errno.ENOMEM;
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    if (this.#vmas.length > this.#maxMapCount) return -Errno.ENOMEM;
     let start: number;
     if (fixed) {
       if (!isPageAligned(addr)) return -Errno.EINVAL;
@@ -375,6 +418,7 @@ export class AddressSpace {
       vmFlags |= VmFlag.ACCOUNT;
     }
     if ((flags & MAP_STACK) && this.profile.mapStackNoHugepage) vmFlags |= VmFlag.NOHUGEPAGE;
+    if ((vmFlags & VmFlag.ACCOUNT) && !this.#enoughMemory(len)) return -Errno.ENOMEM;
     if (fixed) this.#unmapRange(start, start + len);
     const vma: Vma = {
       start,
@@ -404,6 +448,13 @@ export class AddressSpace {
     if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len > this.profile.taskSize || addr > this.profile.taskSize - len) return -Errno.EINVAL;
+    // Splitting one area in three needs a free slot under vm.max_map_count.
+    const vma = this.areaAt(addr);
+    if (
+      vma && vma.start < addr && addr + len < vma.end && this.#vmas.length >= this.#maxMapCount
+    ) {
+      return -Errno.ENOMEM;
+    }
     this.#unmapRange(addr, addr + len);
     this.#changed();
     return 0;
@@ -424,7 +475,11 @@ export class AddressSpace {
     let nstart = addr;
     for (;;) {
       const tmp = Math.min(vma.end, end);
-      this.#protectPiece(vma, nstart, tmp, prot);
+      const error = this.#protectPiece(vma, nstart, tmp, prot);
+      if (error) {
+        this.#changed();
+        return error;
+      }
       nstart = tmp;
       if (nstart >= end) break;
       const next = this.areaAt(nstart);
@@ -438,7 +493,8 @@ export class AddressSpace {
     return 0;
   }
 
-  #protectPiece(vma: Vma, start: number, end: number, prot: number): void {
+  /** Changes `[start, end)` of `vma` to `prot`: 0, or `-ENOMEM` when a split is refused. */
+  #protectPiece(vma: Vma, start: number, end: number, prot: number): number {
     let flags = vma.flags;
     if (prot & PROT_WRITE) {
       if (
@@ -449,7 +505,22 @@ export class AddressSpace {
     } else if ((flags & VmFlag.ACCOUNT) && !vma.file && vma.anon === 0) {
       flags &= ~VmFlag.ACCOUNT;
     }
-    if (prot === vma.prot && flags === vma.flags) return;
+    if (prot === vma.prot && flags === vma.flags) return 0;
+    if (this.#vmas.length >= this.#maxMapCount && (start > vma.start || end < vma.end)) {
+      // split_vma refuses at the limit, unless the piece merges into its neighbour instead.
+      const i = this.#vmas.indexOf(vma);
+      const prev = this.#vmas[i - 1], next = this.#vmas[i + 1];
+      const pgoff = vma.pgoff + (start - vma.start) / PAGE_SIZE;
+      const changed = { ...vma, start, end, prot, flags, pgoff };
+      const intoPrev = start === vma.start && prev !== undefined && canMerge(prev, changed);
+      const intoNext = end === vma.end && next !== undefined && canMerge(changed, next);
+      if (!intoPrev && !intoNext) return -Errno.ENOMEM;
+    }
+    if (
+      (flags & VmFlag.ACCOUNT) && !(vma.flags & VmFlag.ACCOUNT) && !this.#enoughMemory(end - start)
+    ) {
+      return -Errno.ENOMEM;
+    }
     this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
@@ -458,6 +529,7 @@ export class AddressSpace {
     piece.prot = prot;
     piece.flags = flags;
     this.#mergeAround(i);
+    return 0;
   }
 
   /** madvise(2): MADV_DONTNEED drops the pages; other advice is accepted and ignored. */
@@ -575,6 +647,9 @@ export class AddressSpace {
       this.#changed();
       return requested;
     }
+    // do_brk_flags: the area count, then the memory, then the mappings above.
+    if (this.#vmas.length > this.#maxMapCount) return origBrk;
+    if (!this.#enoughMemory(newBrk - oldBrk)) return origBrk;
     // Check against existing mappings: a page of clearance below the next one.
     const i = this.#indexEndingAfter(oldBrk);
     const next = this.#vmas[i];

@@ -44,6 +44,72 @@ export class SegmentationFault extends Error {
   }
 }
 
+/**
+ * An argument of a public heaplab function has the wrong type (a string, `NaN`, a bigint where
+ * a number is expected, …). The message names the argument and shows the value.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentTypeError } from "./errors.ts";
+ * const e = new ArgumentTypeError("length", "12", "a number");
+ * e.message; // 'Invalid argument length: "12" (expected a number)'
+ * ```
+ */
+export class ArgumentTypeError extends TypeError {
+  /** The argument's name. */
+  readonly argument: string;
+  /** The value given. */
+  readonly value: unknown;
+  /** What `argument` is: its name, the value given and what was expected. */
+  constructor(argument: string, value: unknown, expected: string) {
+    super(`Invalid argument ${argument}: ${showValue(value)} (expected ${expected})`);
+    this.name = "ArgumentTypeError";
+    this.argument = argument;
+    this.value = value;
+  }
+}
+
+/**
+ * An argument of a public heaplab function has the right type but a value out of its range (a
+ * fraction, a negative count, an address wider than the process's words, …).
+ *
+ * @example
+ * ```ts
+ * import { ArgumentRangeError } from "./errors.ts";
+ * const e = new ArgumentRangeError("nprocs", 0, "an integer from 1 to 1024");
+ * e.message; // "Argument nprocs out of range: 0 (expected an integer from 1 to 1024)"
+ * ```
+ */
+export class ArgumentRangeError extends RangeError {
+  /** The argument's name. */
+  readonly argument: string;
+  /** The value given. */
+  readonly value: unknown;
+  /** What `argument` is: its name, the value given and the range expected. */
+  constructor(argument: string, value: unknown, expected: string) {
+    super(`Argument ${argument} out of range: ${showValue(value)} (expected ${expected})`);
+    this.name = "ArgumentRangeError";
+    this.argument = argument;
+    this.value = value;
+  }
+}
+
+/** A value as an error message shows it: strings quoted, bigints with `n`, numbers in hex when large. */
+export function showValue(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  }
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "number") {
+    return Number.isInteger(value) && Math.abs(value) >= 0x10000
+      ? `${value < 0 ? "-" : ""}0x${Math.abs(value).toString(16)}`
+      : String(value);
+  }
+  if (value === null) return "null";
+  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object";
+  return String(value);
+}
+
 /** errno values of x86 Linux that the simulated calls return. */
 export const Errno = {
   EPERM: 1,
@@ -55,7 +121,9 @@ export const Errno = {
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  ESRCH: 3,
   EINVAL: 22,
+  EDEADLK: 35,
   ENOSPC: 28,
   EOVERFLOW: 75,
 } as const;

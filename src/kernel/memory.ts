@@ -14,6 +14,11 @@
  * faults, the first write to a page — takes the slow path. A bad access throws a
  * {@link SegmentationFault}, never a JavaScript error.
  *
+ * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
+ * made only when an access reaches it, its levels then read from the areas; until then
+ * {@link Memory.setAccess} has nothing to update there, so a 1 TiB `PROT_NONE` reservation costs
+ * nothing.
+ *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
  * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
  * is `pages[i]` if `levels[i] >= ACCESS_WRITE`, else undefined.
@@ -29,6 +34,8 @@ import { joinWord64 } from "./word.ts";
 export interface AreaLookup {
   /** The area containing `addr`, if any. */
   areaAt(addr: number): Vma | undefined;
+  /** Calls `visit` for each area that intersects `[start, end)`, in address order. */
+  areasIn(start: number, end: number, visit: (vma: Vma) => void): void;
   /** Called on the first write to a page of `vma` that has no anon_vma yet. */
   firstWrite(vma: Vma): void;
   /** Text of an address for fault messages. */
@@ -43,6 +50,11 @@ export const ACCESS_NONE = 1;
 export const ACCESS_READ = 2;
 /** Access level of a page: readable and writable. */
 export const ACCESS_WRITE = 3;
+
+/** The access level of pages mapped with the `PROT_*` bits `prot`. */
+export function accessLevel(prot: number): number {
+  return prot === 0 ? ACCESS_NONE : prot & 2 ? ACCESS_WRITE : ACCESS_READ;
+}
 
 const DIR_PAGES = 65536;
 /** Entries of the directory cache (a power of two). */
@@ -97,7 +109,7 @@ export class Memory {
   #dir(hi: number): Directory | undefined {
     const k = hi & (DIR_CACHE - 1);
     if (this.#cachedHi[k] === hi) return this.#cachedDir[k];
-    const d = this.#dirs.get(hi);
+    const d = this.#dirs.get(hi) ?? this.#loadDir(hi);
     if (d !== undefined) {
       this.#cachedHi[k] = hi;
       this.#cachedDir[k] = d;
@@ -114,11 +126,27 @@ export class Memory {
     return this.#cachedHi[k] === hi ? this.#cachedDir[k] : undefined;
   }
 
+  /** Directory `hi` if some area reaches into it (made now, its levels from the areas). */
+  #loadDir(hi: number): Directory | undefined {
+    if (!Number.isSafeInteger(hi) || hi < 0) return undefined;
+    let any = false;
+    const base = hi * DIR_PAGES * PAGE_SIZE;
+    this.#areas.areasIn(base, base + DIR_PAGES * PAGE_SIZE, () => any = true);
+    return any ? this.#makeDir(hi) : undefined;
+  }
+
   #makeDir(hi: number): Directory {
     let d = this.#dirs.get(hi);
     if (!d) {
+      const levels = new Uint8Array(DIR_PAGES);
+      const base = hi * DIR_PAGES * PAGE_SIZE, end = base + DIR_PAGES * PAGE_SIZE;
+      this.#areas.areasIn(base, end, (vma) => {
+        const from = (Math.max(base, vma.start) - base) / PAGE_SIZE;
+        const to = (Math.min(end, vma.end) - base) / PAGE_SIZE;
+        levels.fill(accessLevel(vma.prot), from, to);
+      });
       d = {
-        levels: new Uint8Array(DIR_PAGES),
+        levels,
         pages: new Array(DIR_PAGES),
         readable: new Array(DIR_PAGES),
         writable: new Array(DIR_PAGES),
@@ -149,6 +177,7 @@ export class Memory {
   /**
    * Sets the access level of the pages of `[start, end)` (page-aligned): the address space calls
    * this for every range whose areas changed. Bytes stay; {@link Memory.discard} drops them.
+   * Only directories already made are updated: the others read their levels when made.
    */
   setAccess(start: number, end: number, level: number): void {
     let no = Math.floor(start / PAGE_SIZE);
@@ -157,7 +186,7 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const lo = no - hi * DIR_PAGES;
       const n = Math.min(DIR_PAGES - lo, last - no);
-      const d = level === ACCESS_UNMAPPED ? this.#dirs.get(hi) : this.#makeDir(hi);
+      const d = this.#dirs.get(hi);
       if (d) {
         d.levels.fill(level, lo, lo + n);
         if (d.resident > 0) {
@@ -419,7 +448,7 @@ export class Memory {
   /** True when the page holding `addr` has bytes (was written); false when it reads as zeros. */
   hasBytes(addr: number): boolean {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
-    return this.#dir(hi)?.pages[no - hi * DIR_PAGES] !== undefined;
+    return this.#dirs.get(hi)?.pages[no - hi * DIR_PAGES] !== undefined;
   }
 
   /** Reads `length` bytes. */
