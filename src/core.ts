@@ -14,6 +14,8 @@ export {
 } from "./kernel/address_space.ts";
 export {
   type AccessKind,
+  ArgumentRangeError,
+  ArgumentTypeError,
   Errno,
   errnoName,
   type ErrnoValue,

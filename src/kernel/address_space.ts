@@ -403,7 +403,8 @@ export class AddressSpace {
       if ((flags & MAP_FIXED_NOREPLACE) && !this.isFree(addr, addr + len)) return -Errno.EEXIST;
       start = addr;
     } else {
-      let hint = addr;
+      // A hint above TASK_SIZE (a negative 64-bit word too) is no use: placed as without one.
+      let hint = addr < 0 || addr > this.profile.taskSize ? 0 : addr;
       if (hint && hint < this.profile.mmapMinAddr) hint = pageAlignUp(this.profile.mmapMinAddr);
       start = this.#unmappedArea(hint, len, anonymous && type === MAP_PRIVATE);
       if (start < 0) return start;
@@ -444,7 +445,8 @@ export class AddressSpace {
 
   /** munmap(2). Returns 0 or `-errno`. */
   munmap(addr: number, length: number): number {
-    if (!isPageAligned(addr)) return -Errno.EINVAL;
+    // A negative address is a 64-bit word from 2^63 up: above TASK_SIZE.
+    if (!isPageAligned(addr) || addr < 0) return -Errno.EINVAL;
     if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len > this.profile.taskSize || addr > this.profile.taskSize - len) return -Errno.EINVAL;
@@ -534,7 +536,7 @@ export class AddressSpace {
 
   /** madvise(2): MADV_DONTNEED drops the pages; other advice is accepted and ignored. */
   madvise(addr: number, length: number, advice: number): number {
-    if (!isPageAligned(addr) || length < 0) return -Errno.EINVAL;
+    if (!isPageAligned(addr) || length < 0 || addr < 0) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len === 0) return 0;
     const end = addr + len;

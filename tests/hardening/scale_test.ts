@@ -51,13 +51,14 @@ Deno.test("a 1 TiB private writable mapping fails with ENOMEM under the overcomm
 
 Deno.test("malloc(1 << 40) returns NULL with ENOMEM, as glibc on Linux does", () => {
   assert.equal(fact("scale", "malloc(1<<40)"), "malloc(1<<40) = NULL errno ENOMEM");
-  for (const arch of ["x86_64", "i386"] as const) {
-    const p = new Process({ profile: arch });
-    const libc = new Allocator(p, { glibc: "2.36" });
-    assert.equal(libc.malloc(TiB), 0);
-    assert.equal(p.currentThread.errno, Errno.ENOMEM);
-    libc.checkArena();
-  }
+  const p = new Process({ profile: "x86_64" });
+  const libc = new Allocator(p, { glibc: "2.36" });
+  assert.equal(libc.malloc(TiB), 0);
+  assert.equal(p.currentThread.errno, Errno.ENOMEM);
+  libc.checkArena();
+  // An i386 size_t cannot hold 2^40: C would not compile the call; heaplab says so.
+  const q = new Process({ profile: "i386" });
+  assert.throws(() => new Allocator(q).malloc(TiB), { name: "ArgumentRangeError" });
 });
 
 Deno.test("1 GiB mmaps in a loop end in ENOMEM after as many mappings as on Linux", () => {
