@@ -115,8 +115,10 @@ export class AddressSpace {
         vma.anon = this.#nextAnon++;
       },
       // A negative number is a 64-bit word from 2^63 up: print its unsigned value.
+      // The unsigned word: a negative number is a 64-bit word from 2^63 up.
       addressText: (addr) =>
-        `0x${(addr < 0 ? BigInt(addr) + (1n << 64n) : BigInt(Math.trunc(addr))).toString(16)}`,
+        `0x${BigInt.asUintN(this.profile.bits, BigInt(Math.trunc(addr))).toString(16)}`,
+      bits: this.profile.bits,
     });
   }
 

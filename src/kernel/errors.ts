@@ -9,8 +9,13 @@
 /** The kind of memory access that faulted. */
 export type AccessKind = "read" | "write";
 
-/** `si_code` of a SIGSEGV: no mapping at the address, or a mapping that forbids the access. */
-export type SegvCode = "SEGV_MAPERR" | "SEGV_ACCERR";
+/**
+ * `si_code` of a SIGSEGV: no mapping at the address, or a mapping that forbids the access; or
+ * `SI_KERNEL` for a non-canonical x86_64 address (2^47 to 2^64 - 2^47), which the CPU refuses
+ * with a general protection fault before any page lookup — Linux then reports si_addr 0
+ * (tests/fixtures/kernel_facts/noncanon.c).
+ */
+export type SegvCode = "SEGV_MAPERR" | "SEGV_ACCERR" | "SI_KERNEL";
 
 /**
  * A simulated SIGSEGV: the process touched memory it may not.
@@ -29,18 +34,38 @@ export class SegmentationFault extends Error {
   readonly address: number;
   /** Read or write. */
   readonly access: AccessKind;
-  /** SEGV_MAPERR (nothing mapped) or SEGV_ACCERR (mapped, access not allowed). */
+  /** SEGV_MAPERR (nothing mapped), SEGV_ACCERR (access not allowed), SI_KERNEL (non-canonical). */
   readonly code: SegvCode;
+  /** The faulting address as the process's unsigned word, exact even above 2^53. */
+  readonly exactAddress: bigint;
+  /** What the kernel puts in `si_addr`: the address, or 0 for SI_KERNEL. */
+  readonly siAddr: bigint;
 
-  /** A fault at `address`; `addressText` overrides how the address is printed. */
-  constructor(address: number, access: AccessKind, code: SegvCode, addressText?: string) {
+  /**
+   * A fault at `address`; `addressText` overrides how the address is printed; `exactAddress`
+   * gives the unsigned address where the number cannot hold it.
+   */
+  constructor(
+    address: number,
+    access: AccessKind,
+    code: SegvCode,
+    addressText?: string,
+    exactAddress?: bigint,
+  ) {
     const where = addressText ?? `0x${address.toString(16)}`;
-    const what = code === "SEGV_MAPERR" ? "unmapped address" : "protected address";
+    const what = code === "SEGV_MAPERR"
+      ? "unmapped address"
+      : code === "SEGV_ACCERR"
+      ? "protected address"
+      : "non-canonical address";
     super(`Segmentation fault: ${access} of ${what} ${where}`);
     this.name = "SegmentationFault";
     this.address = address;
     this.access = access;
     this.code = code;
+    this.exactAddress = exactAddress ??
+      (Number.isInteger(address) ? BigInt.asUintN(64, BigInt(address)) : 0n);
+    this.siAddr = code === "SI_KERNEL" ? 0n : this.exactAddress;
   }
 }
 

@@ -258,10 +258,16 @@ export class Process {
     this.sys = this.#makeSyscalls();
   }
 
-  /** The process's memory. */
+  /**
+   * The process's memory, for code outside the simulator: every address is checked first (an
+   * integer, or a bigint; a fraction or NaN is an {@link ArgumentRangeError}), then the access
+   * runs on the memory itself (`proc.space.memory`, which the allocator uses unchecked).
+   */
   get memory(): Memory {
-    return this.space.memory;
+    return this.#checkedMemory ??= checkedMemory(this.space.memory);
   }
+
+  #checkedMemory: Memory | undefined;
 
   /** The thread currently running. */
   get currentThread(): Thread {
@@ -439,8 +445,8 @@ export class Process {
       locals: new Map(),
     };
     // The thread descriptor and static TLS sit at the top of the stack: written now.
-    this.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
-    this.memory.write8(stack.base + stack.size - 0x100, 0);
+    this.space.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
+    this.space.memory.write8(stack.base + stack.size - 0x100, 0);
     this.#threads.push(thread);
     if (!reused && this.#runtime) stack.dtv = this.#runtime.allocateDtv(creator);
     return thread;
@@ -520,6 +526,51 @@ export class Process {
   regions(): MapsRegion[] {
     return mapsRegions({ space: this.space, kernel: this.kernel, threads: this.#threads });
   }
+}
+
+/** Methods of Memory whose first argument is an address. */
+const ADDRESSED = /^(read|write|fill|copy|checkAccess|hasBytes)/;
+
+/**
+ * `memory` with its addresses checked: a proxy whose read/write methods throw an
+ * {@link ArgumentRangeError} for an address that is not an integer, and hand a bigint address
+ * or value to the exact 64-bit methods.
+ */
+function checkedMemory(memory: Memory): Memory {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(memory, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      if (typeof key !== "string" || !ADDRESSED.test(key)) return value.bind(target);
+      let fn = wrapped.get(key);
+      if (fn === undefined) {
+        fn = (...args: unknown[]) => {
+          const [addr, second] = args;
+          if (typeof addr === "bigint" || typeof second === "bigint") {
+            if (key === "read64") return target.readBig64(addr as bigint);
+            if (key === "write64") return target.writeBig64(addr as bigint, second as bigint);
+          }
+          checkAddressArgument(addr, "address");
+          if (key === "copy") checkAddressArgument(second, "src");
+          else if (/^write(8|16|32|64)$/.test(key)) {
+            if (typeof second !== "number" || !Number.isInteger(second)) {
+              throw new ArgumentRangeError("value", second, "an integer");
+            }
+          }
+          return value.apply(target, args);
+        };
+        wrapped.set(key, fn);
+      }
+      return fn;
+    },
+  });
+}
+
+function checkAddressArgument(addr: unknown, name: string): void {
+  if (typeof addr === "bigint") return;
+  if (typeof addr !== "number") throw new ArgumentTypeError(name, addr, "a number or a bigint");
+  if (!Number.isInteger(addr)) throw new ArgumentRangeError(name, addr, "an integer address");
 }
 
 /** Throws unless `file` is a {@link FileMapping} with a whole, non-negative offset. */

@@ -165,7 +165,7 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   // Runs `fn` on the trace's current thread.
   const onThread = <T>(fn: () => T): T => onCurrentThread() ? fn() : process.runOn(thread(), fn);
   const word = (addr: number) =>
-    sizeSz === 8 ? process.memory.read64(addr) : process.memory.read32(addr);
+    sizeSz === 8 ? process.space.memory.read64(addr) : process.space.memory.read32(addr);
   const toWord = (v: TraceNumber) =>
     typeof v === "number" ? (v < 0 ? words.wrap(v) : v) : words.fromBigInt(v);
 
