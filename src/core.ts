@@ -69,6 +69,7 @@ export {
   MAP_SHARED,
   MAP_STACK,
   type MappedFile,
+  MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
   PAGE_SIZE,

@@ -25,6 +25,7 @@ import {
   MAP_SHARED,
   MAP_STACK,
   type MappedFile,
+  MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
   PAGE_SIZE,
@@ -388,7 +389,8 @@ export class AddressSpace {
     if (length === 0 || !Number.isFinite(length)) return -Errno.EINVAL;
     // A negative length is a size_t above 2^63: more than user space.
     if (length < 0) return -Errno.ENOMEM;
-    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -Errno.EINVAL;
+    // mmap ignores prot bits it does not know (PROT_GROWSDOWN, 0x10: kernel_facts/mremap.c).
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
     const anonymous = (flags & MAP_ANONYMOUS) !== 0;
     if (!anonymous && !file) return -Errno.EINVAL;
     if (file && !isPageAligned(file.offset)) return -Errno.EINVAL;
@@ -398,10 +400,11 @@ export class AddressSpace {
     if (this.#vmas.length > this.#maxMapCount) return -Errno.ENOMEM;
     let start: number;
     if (fixed) {
+      // __get_unmapped_area's order: range, alignment, then security_mmap_addr (page 0 and
+      // the rest below vm.mmap_min_addr need CAP_SYS_RAWIO, which a process lacks).
+      if (addr < 0 || addr > this.profile.taskSize - len) return -Errno.ENOMEM;
       if (!isPageAligned(addr)) return -Errno.EINVAL;
-      if (addr > this.profile.taskSize - len || addr < this.profile.mmapMinAddr) {
-        return -Errno.ENOMEM;
-      }
+      if (addr < this.profile.mmapMinAddr) return -Errno.EPERM;
       if ((flags & MAP_FIXED_NOREPLACE) && !this.isFree(addr, addr + len)) return -Errno.EEXIST;
       start = addr;
     } else {
@@ -569,29 +572,54 @@ export class AddressSpace {
     flags: number,
     newAddr = 0,
   ): number {
-    if (!isPageAligned(oldAddr)) return -Errno.EINVAL;
-    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) return -Errno.EINVAL;
+    // check_mremap_params, in the kernel's order (tests/fixtures/kernel_facts/mremap.c).
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) return -Errno.EINVAL;
     if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -Errno.EINVAL;
+    if (!isPageAligned(oldAddr)) return -Errno.EINVAL;
     const oldLen = pageAlignUp(oldLength), newLen = pageAlignUp(newLength);
     if (newLen === 0) return -Errno.EINVAL;
+    const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
+    if (dontUnmap && (!(flags & MREMAP_MAYMOVE) || oldLen !== newLen)) return -Errno.EINVAL;
     // Negative lengths are size_t values above 2^63: far more than user space.
-    if (oldLength < 0 || newLength < 0 || newLen > this.profile.taskSize) return -Errno.ENOMEM;
+    if (oldLength < 0 || newLength < 0 || newLen > this.profile.taskSize) {
+      return flags & MREMAP_FIXED ? -Errno.EINVAL : -Errno.ENOMEM;
+    }
+    const taskSize = this.profile.taskSize;
+    if (flags & MREMAP_FIXED) {
+      if (!isPageAligned(newAddr)) return -Errno.EINVAL;
+      if (newAddr < 0 || newAddr > taskSize - newLen) return -Errno.EINVAL;
+      // The new range may not overlap the old one (identical ranges included).
+      if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) return -Errno.EINVAL;
+    } else if (dontUnmap && !isPageAligned(newAddr)) {
+      return -Errno.EINVAL;
+    }
     const vma = this.areaAt(oldAddr);
     if (!vma || oldAddr + oldLen > vma.end) return -Errno.EFAULT;
     if (flags & MREMAP_FIXED) {
-      if (!isPageAligned(newAddr)) return -Errno.EINVAL;
-      return this.#moveArea(vma, oldAddr, oldLen, newLen, newAddr);
+      // security_mmap_addr: below vm.mmap_min_addr needs CAP_SYS_RAWIO, which we lack.
+      if (newAddr < this.profile.mmapMinAddr) return -Errno.EPERM;
+      if (this.#vmas.length >= this.#maxMapCount - 3) return -Errno.ENOMEM;
+      return this.#moveArea(vma, oldAddr, oldLen, newLen, newAddr, dontUnmap);
+    }
+    if (dontUnmap) {
+      if (this.#vmas.length >= this.#maxMapCount - 3) return -Errno.ENOMEM;
+      const hint = newAddr > 0 && newAddr <= taskSize ? newAddr : 0;
+      const target = this.#unmappedArea(hint, newLen, false);
+      if (target < 0) return target;
+      return this.#moveArea(vma, oldAddr, oldLen, newLen, target, true);
     }
     if (newLen <= oldLen) {
       if (newLen < oldLen) this.#unmapRange(oldAddr + newLen, oldAddr + oldLen);
       this.#changed();
       return oldAddr;
     }
+    const growth = newLen - oldLen;
+    if ((vma.flags & VmFlag.ACCOUNT) && !this.#enoughMemory(growth)) return -Errno.ENOMEM;
     if (oldAddr + oldLen === vma.end) {
       const i = this.#vmas.indexOf(vma);
       const next = this.#vmas[i + 1];
       const want = oldAddr + newLen;
-      if (want <= this.profile.taskSize && (!next || want <= this.#startGap(next))) {
+      if (want <= taskSize && (!next || want <= this.#startGap(next))) {
         this.#touch(vma.end, want);
         vma.end = want;
         if (next && canMerge(vma, next)) {
@@ -603,19 +631,37 @@ export class AddressSpace {
       }
     }
     if (!(flags & MREMAP_MAYMOVE)) return -Errno.ENOMEM;
+    if (this.#vmas.length >= this.#maxMapCount - 3) return -Errno.ENOMEM;
     const target = this.#unmappedArea(0, newLen, false);
     if (target < 0) return target;
     return this.#moveArea(vma, oldAddr, oldLen, newLen, target);
   }
 
-  #moveArea(vma: Vma, oldAddr: number, oldLen: number, newLen: number, target: number): number {
+  /**
+   * move_vma: the pages of `[oldAddr, oldAddr + oldLen)` go to `target`; the old range is
+   * unmapped, or with MREMAP_DONTUNMAP stays mapped and reads as zeros.
+   */
+  #moveArea(
+    vma: Vma,
+    oldAddr: number,
+    oldLen: number,
+    newLen: number,
+    target: number,
+    dontUnmap = false,
+  ): number {
     const pgoff = vma.pgoff + (oldAddr - vma.start) / PAGE_SIZE;
     const copy: Vma = { ...vma, start: target, end: target + newLen, pgoff };
     const keep = Math.min(oldLen, newLen);
     this.#unmapRange(target, target + newLen);
     this.memory.move(oldAddr, target, keep);
     const anon = vma.anon;
-    this.#unmapRangeKeepingPages(oldAddr, oldAddr + oldLen);
+    if (dontUnmap) {
+      // The moved area is a new anonymous area of its own; the old one keeps its identity.
+      if (!vma.file) copy.pgoff = target / PAGE_SIZE;
+      this.#touch(oldAddr, oldAddr + oldLen);
+    } else {
+      this.#unmapRangeKeepingPages(oldAddr, oldAddr + oldLen);
+    }
     copy.anon = anon;
     this.#insertAndMerge(copy);
     this.#changed();
