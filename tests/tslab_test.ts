@@ -54,7 +54,7 @@ Deno.test("deno task bundle makes a CommonJS file that plain Node runs the seed'
   await bundle();
   const script = `
     const { Allocator, Process } = require(${JSON.stringify(BUNDLE)});
-    const proc = new Process({ profile: "seed-i386", program: "mthread" });
+    const proc = new Process({ layout: "seed-i386", program: "mthread" });
     const heap = new Allocator(proc, { glibc: "2.23" });
     const thread = proc.pthreadCreate();
     proc.runOn(thread, () => heap.malloc(1000));

@@ -202,7 +202,7 @@ function parseAll(lines: string[]): HeapOp[] {
 
 /** The allocator alone on pre-parsed operations, as `bench/native_replay.c` runs glibc. */
 function runAllocator(ops: HeapOp[]): number {
-  const process = new Process({ arch: ARCH, profile: ARCH });
+  const process = new Process({ arch: ARCH, layout: ARCH });
   const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain: false });
   const slots = new Float64Array(65536);
   const threads = new Map<number, Thread>();
@@ -303,7 +303,7 @@ interface MemoryFigures {
 }
 
 function measureLiveChunks(count: number): MemoryFigures {
-  const process = new Process({ arch: ARCH, profile: ARCH });
+  const process = new Process({ arch: ARCH, layout: ARCH });
   const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain: false });
   const baselineRss = Deno.memoryUsage().rss;
   const started = performance.now();

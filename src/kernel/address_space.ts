@@ -12,7 +12,7 @@
 
 import { ArgumentRangeError, Errno } from "./errors.ts";
 import { ACCESS_UNMAPPED, accessLevel, Memory } from "./memory.ts";
-import { DEFAULT_MAX_MAP_COUNT, type KernelProfile } from "./profile.ts";
+import { DEFAULT_MAX_MAP_COUNT, type KernelProfile } from "./kernel_profile.ts";
 import {
   canMerge,
   checkVma,
@@ -51,7 +51,7 @@ export interface FileMapping {
 /** Options of {@link AddressSpace}. */
 export interface AddressSpaceOptions {
   /** The kernel. */
-  readonly profile: KernelProfile;
+  readonly kernel: KernelProfile;
   /** mm->mmap_base (top-down placement starts below it). */
   readonly mmapBase: number;
   /** mm->start_brk. */
@@ -72,7 +72,7 @@ export const MADV_DONTNEED = 4;
  * ```ts
  * import { AddressSpace, linux618x86_64 } from "../../mod.ts";
  * const space = new AddressSpace({
- *   profile: linux618x86_64,
+ *   kernel: linux618x86_64,
  *   mmapBase: linux618x86_64.mmapBase,
  *   startBrk: 0x555555555000,
  * });
@@ -82,7 +82,7 @@ export const MADV_DONTNEED = 4;
  */
 export class AddressSpace {
   /** The kernel. */
-  readonly profile: KernelProfile;
+  readonly kernel: KernelProfile;
   /** The pages behind the areas. */
   readonly memory: Memory;
   /** mm->mmap_base. */
@@ -97,11 +97,11 @@ export class AddressSpace {
 
   /** An address space with no areas and the given break. */
   constructor(options: AddressSpaceOptions) {
-    this.profile = options.profile;
+    this.kernel = options.kernel;
     this.mmapBase = options.mmapBase;
     this.startBrk = options.startBrk;
     this.#brk = options.brk ?? options.startBrk;
-    this.#maxMapCount = options.maxMapCount ?? options.profile.maxMapCount ??
+    this.#maxMapCount = options.maxMapCount ?? options.kernel.maxMapCount ??
       DEFAULT_MAX_MAP_COUNT;
     this.memory = new Memory({
       areaAt: (addr) => this.areaAt(addr),
@@ -118,8 +118,8 @@ export class AddressSpace {
       // A negative number is a 64-bit word from 2^63 up: print its unsigned value.
       // The unsigned word: a negative number is a 64-bit word from 2^63 up.
       addressText: (addr) =>
-        `0x${BigInt.asUintN(this.profile.bits, BigInt(Math.trunc(addr))).toString(16)}`,
-      bits: this.profile.bits,
+        `0x${BigInt.asUintN(this.kernel.bits, BigInt(Math.trunc(addr))).toString(16)}`,
+      bits: this.kernel.bits,
     });
   }
 
@@ -155,8 +155,8 @@ export class AddressSpace {
    * not modelled and never refuses here.
    */
   #enoughMemory(bytes: number): boolean {
-    const limit = this.profile.ramAndSwap;
-    return this.profile.overcommitMemory !== 0 || limit === undefined || bytes <= limit;
+    const limit = this.kernel.ramAndSwap;
+    return this.kernel.overcommitMemory !== 0 || limit === undefined || bytes <= limit;
   }
 
   /** Counter bumped on every change of the areas (for views that cache). */
@@ -250,7 +250,7 @@ export class AddressSpace {
 
   #startGap(vma: Vma): number {
     if (vma.flags & VmFlag.GROWSDOWN) {
-      const gap = vma.start - this.profile.stackGuardGap;
+      const gap = vma.start - this.kernel.stackGuardGap;
       return gap > vma.start ? 0 : gap;
     }
     return vma.start;
@@ -258,7 +258,7 @@ export class AddressSpace {
 
   /** The highest gap in [low, high) that holds `length`, top-down (unmapped_area_topdown). */
   #topDown(length: number, high: number): number {
-    const low = Math.max(PAGE_SIZE, this.profile.mmapMinAddr);
+    const low = Math.max(PAGE_SIZE, this.kernel.mmapMinAddr);
     if (length > high - low) return -Errno.ENOMEM;
     // Walk the gaps from the highest one below `high` downwards.
     let i = this.#indexEndingAfter(high - 1); // first area that ends above high-1
@@ -280,7 +280,7 @@ export class AddressSpace {
 
   /** get_unmapped_area for an anonymous or file mapping without MAP_FIXED. */
   #unmappedArea(hint: number, length: number, anonymous: boolean): number {
-    const p = this.profile;
+    const p = this.kernel;
     if (length > p.taskSize) return -Errno.ENOMEM;
     if (hint) {
       const addr = pageAlignUp(hint);
@@ -395,35 +395,35 @@ export class AddressSpace {
     if (!anonymous && !file) return -Errno.EINVAL;
     if (file && !isPageAligned(file.offset)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
-    if (len > this.profile.taskSize) return -Errno.ENOMEM;
+    if (len > this.kernel.taskSize) return -Errno.ENOMEM;
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
     if (this.#vmas.length > this.#maxMapCount) return -Errno.ENOMEM;
     let start: number;
     if (fixed) {
       // __get_unmapped_area's order: range, alignment, then security_mmap_addr (page 0 and
       // the rest below vm.mmap_min_addr need CAP_SYS_RAWIO, which a process lacks).
-      if (addr < 0 || addr > this.profile.taskSize - len) return -Errno.ENOMEM;
+      if (addr < 0 || addr > this.kernel.taskSize - len) return -Errno.ENOMEM;
       if (!isPageAligned(addr)) return -Errno.EINVAL;
-      if (addr < this.profile.mmapMinAddr) return -Errno.EPERM;
+      if (addr < this.kernel.mmapMinAddr) return -Errno.EPERM;
       if ((flags & MAP_FIXED_NOREPLACE) && !this.isFree(addr, addr + len)) return -Errno.EEXIST;
       start = addr;
     } else {
       // A hint above TASK_SIZE (a negative 64-bit word too) is no use: placed as without one.
-      let hint = addr < 0 || addr > this.profile.taskSize ? 0 : addr;
-      if (hint && hint < this.profile.mmapMinAddr) hint = pageAlignUp(this.profile.mmapMinAddr);
+      let hint = addr < 0 || addr > this.kernel.taskSize ? 0 : addr;
+      if (hint && hint < this.kernel.mmapMinAddr) hint = pageAlignUp(this.kernel.mmapMinAddr);
       start = this.#unmappedArea(hint, len, anonymous && type === MAP_PRIVATE);
       if (start < 0) return start;
     }
     const shared = type === MAP_SHARED;
     let vmFlags = 0;
     if (shared) vmFlags |= VmFlag.SHARED;
-    if ((flags & MAP_NORESERVE) && this.profile.overcommitMemory !== 2) {
+    if ((flags & MAP_NORESERVE) && this.kernel.overcommitMemory !== 2) {
       vmFlags |= VmFlag.NORESERVE;
     }
     if (!shared && (prot & PROT_WRITE) && !(vmFlags & VmFlag.NORESERVE)) {
       vmFlags |= VmFlag.ACCOUNT;
     }
-    if ((flags & MAP_STACK) && this.profile.mapStackNoHugepage) vmFlags |= VmFlag.NOHUGEPAGE;
+    if ((flags & MAP_STACK) && this.kernel.mapStackNoHugepage) vmFlags |= VmFlag.NOHUGEPAGE;
     if ((vmFlags & VmFlag.ACCOUNT) && !this.#enoughMemory(len)) return -Errno.ENOMEM;
     if (fixed) this.#unmapRange(start, start + len);
     const vma: Vma = {
@@ -454,7 +454,7 @@ export class AddressSpace {
     if (!isPageAligned(addr) || addr < 0) return -Errno.EINVAL;
     if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
-    if (len > this.profile.taskSize || addr > this.profile.taskSize - len) return -Errno.EINVAL;
+    if (len > this.kernel.taskSize || addr > this.kernel.taskSize - len) return -Errno.EINVAL;
     // Splitting one area in three needs a free slot under vm.max_map_count.
     const vma = this.areaAt(addr);
     if (
@@ -475,7 +475,7 @@ export class AddressSpace {
     const len = pageAlignUp(length);
     const end = addr + len;
     // A negative length is a size_t above 2^63: start + len wraps around.
-    if (length < 0 || end > this.profile.taskSize) return -Errno.ENOMEM;
+    if (length < 0 || end > this.kernel.taskSize) return -Errno.ENOMEM;
     if (len === 0) return 0;
     let vma = this.areaAt(addr);
     if (!vma) return -Errno.ENOMEM;
@@ -581,10 +581,10 @@ export class AddressSpace {
     const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
     if (dontUnmap && (!(flags & MREMAP_MAYMOVE) || oldLen !== newLen)) return -Errno.EINVAL;
     // Negative lengths are size_t values above 2^63: far more than user space.
-    if (oldLength < 0 || newLength < 0 || newLen > this.profile.taskSize) {
+    if (oldLength < 0 || newLength < 0 || newLen > this.kernel.taskSize) {
       return flags & MREMAP_FIXED ? -Errno.EINVAL : -Errno.ENOMEM;
     }
-    const taskSize = this.profile.taskSize;
+    const taskSize = this.kernel.taskSize;
     if (flags & MREMAP_FIXED) {
       if (!isPageAligned(newAddr)) return -Errno.EINVAL;
       if (newAddr < 0 || newAddr > taskSize - newLen) return -Errno.EINVAL;
@@ -597,7 +597,7 @@ export class AddressSpace {
     if (!vma || oldAddr + oldLen > vma.end) return -Errno.EFAULT;
     if (flags & MREMAP_FIXED) {
       // security_mmap_addr: below vm.mmap_min_addr needs CAP_SYS_RAWIO, which we lack.
-      if (newAddr < this.profile.mmapMinAddr) return -Errno.EPERM;
+      if (newAddr < this.kernel.mmapMinAddr) return -Errno.EPERM;
       if (this.#vmas.length >= this.#maxMapCount - 3) return -Errno.ENOMEM;
       return this.#moveArea(vma, oldAddr, oldLen, newLen, newAddr, dontUnmap);
     }
@@ -684,7 +684,7 @@ export class AddressSpace {
    */
   brkSyscall(requested: number): number {
     const origBrk = this.#brk;
-    if (requested < this.startBrk || requested > this.profile.taskSize) return origBrk;
+    if (requested < this.startBrk || requested > this.kernel.taskSize) return origBrk;
     const newBrk = pageAlignUp(requested);
     const oldBrk = pageAlignUp(this.#brk);
     if (oldBrk === newBrk) {

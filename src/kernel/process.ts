@@ -18,10 +18,10 @@ import {
   wordArgument,
 } from "./arguments.ts";
 import { ArgumentRangeError, ArgumentTypeError, Errno, isSyscallError } from "./errors.ts";
-import { type StartingState, startingState } from "./layouts.ts";
+import { chooseLayout, type Layout } from "./layouts.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
-import type { KernelProfile } from "./profile.ts";
+import type { KernelProfile } from "./kernel_profile.ts";
 import { SyscallLog, type SyscallLog as SyscallLogType } from "./syscall_log.ts";
 import {
   legacyStackPolicy,
@@ -37,11 +37,11 @@ import { type WordOps, words32, words64 } from "./word.ts";
 /** Options of a {@link Process}. */
 export interface ProcessOptions {
   /**
-   * Built-in starting state: `x86_64` (Linux 6.18, a PIE program, ASLR off), `i386` (the same
+   * Built-in layout: `x86_64` (Linux 6.18, a PIE program, ASLR off), `i386` (the same
    * program as a 32-bit process), or `seed-i386` (the 32-bit Linux 3.x machine of the seed
    * material). Default `x86_64`.
    */
-  profile?: string;
+  layout?: string;
   /** For `seed-i386`: which example program (`sbrk`, `mmap`, `mthread`). */
   program?: string;
   /**
@@ -75,9 +75,9 @@ const PID_MAX = 4_194_304;
 /** Throws the typed error for the first bad option of a {@link Process}. */
 function checkProcessOptions(options: ProcessOptions): void {
   const o = optionsArgument("options", options);
-  // An unknown profile name is a StartingStateError listing the known ones.
-  if (o.profile !== undefined && typeof o.profile !== "string") {
-    throw new ArgumentTypeError("profile", o.profile, "a profile name");
+  // An unknown layout name is a LayoutError listing the known ones.
+  if (o.layout !== undefined && typeof o.layout !== "string") {
+    throw new ArgumentTypeError("layout", o.layout, "a layout name");
   }
   if (o.program !== undefined && typeof o.program !== "string") {
     throw new ArgumentTypeError("program", o.program, "a string");
@@ -158,7 +158,7 @@ function randomSource(seed: number): () => number {
  * @example
  * ```ts
  * import { Process } from "../../mod.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const old = proc.sbrk(4096);
  * proc.maps().includes("[heap]"); // true
  * proc.sbrk(-4096) === old + 4096; // true
@@ -184,7 +184,7 @@ export class Process {
   /** RLIMIT_STACK. */
   readonly stackLimit: number;
   /** The layout the process started from. */
-  readonly start: StartingState;
+  readonly start: Layout;
   #threads: Thread[] = [];
   #current: Thread;
   #threadIds: readonly number[];
@@ -193,10 +193,10 @@ export class Process {
   #stackCacheSize = 0;
   #runtime: ThreadRuntime | undefined;
 
-  /** A process in the starting state the options choose. */
+  /** A process in the layout the options choose. */
   constructor(options: ProcessOptions = {}) {
     checkProcessOptions(options);
-    const start = startingState(options);
+    const start = chooseLayout(options);
     this.start = start;
     this.kernel = options.kernel ?? start.kernel;
     this.arch = this.kernel.bits === 64 ? "x86_64" : "i386";
@@ -238,7 +238,7 @@ export class Process {
       brk = undefined;
     }
     this.space = new AddressSpace({
-      profile: this.kernel,
+      kernel: this.kernel,
       mmapBase,
       startBrk,
       brk,

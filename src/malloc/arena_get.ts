@@ -30,7 +30,7 @@ export function narenasFromNcores(m: MallocContext, n: number): number {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { arenaGet } from "./arena_get.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1);
  * arenaGet(heap.context, 100) === heap.context.mainArena; // true on the main thread
  * ```

@@ -16,7 +16,7 @@ import type { Memory } from "../kernel/memory.ts";
 import type { Process } from "../kernel/process.ts";
 import type { Thread } from "../kernel/threads.ts";
 import type { WordOps } from "../kernel/word.ts";
-import { ArenaMemory } from "./arena.ts";
+import { ArenaMemory } from "./malloc_state.ts";
 import { BinIndex } from "./bins.ts";
 import { ChunkMemory } from "./chunk.ts";
 import { HeapAbort } from "./errors.ts";
@@ -101,7 +101,7 @@ export interface MallocContextOptions {
  * import { Process } from "../kernel/process.ts";
  * import { MallocContext } from "./context.ts";
  * import { glibcProfile } from "./profile.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const m = new MallocContext(proc, glibcProfile("2.36", "x86_64"), {
  *   nprocs: 2, explain: false, seed: 1,
  * });

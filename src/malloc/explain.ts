@@ -140,7 +140,7 @@ export class Explainer {
   }
 
   /** Sets the serving path, overriding an earlier one. */
-  reserve(path: string): void {
+  overrideServed(path: string): void {
     if (this.#current) this.#current.served = path;
   }
 

@@ -43,7 +43,7 @@ export function freePerturb(m: MallocContext, mem: number, n: number): void {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { intFree } from "./free.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(24);
  * intFree(heap.context, heap.context.mainArena, p - 16, false);
  * heap.lastRecord; // the record of the malloc; intFree alone makes none
@@ -244,7 +244,7 @@ export function intFreeMaybeConsolidate(m: MallocContext, arena: number, size: n
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { mallocConsolidate } from "./free.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const ps = Array.from({ length: 9 }, () => heap.malloc(24));
  * ps.forEach((p) => heap.free(p)); // 7 to the tcache, 2 to the 0x20 fastbin
  * mallocConsolidate(heap.context, heap.context.mainArena);

@@ -70,7 +70,7 @@ export interface HeapInfo {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { readHeapInfo } from "./heap.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const heap = new Allocator(proc, { glibc: "2.36" });
  * const t = proc.pthreadCreate();
  * proc.runOn(t, () => heap.malloc(1000));

@@ -122,7 +122,7 @@ function tcacheTake(m: MallocContext, bytes: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(1000);
  * p - heap.process.start.initialBreak; // 0x2a0: after the tcache's 0x290 chunk
  * ```

@@ -39,7 +39,7 @@ const MAX_ITERS = 10000;
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { checkedRequest2size } from "./malloc.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * checkedRequest2size(heap.context, 1000); // 0x3f0
  * checkedRequest2size(heap.context, -1); // 0: (size_t) -1 is too large
  * ```
@@ -118,7 +118,7 @@ function done(m: MallocContext, victim: number, bytes: number, served: string): 
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { intMalloc } from "./malloc.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1); // initializes malloc and the tcache
  * const p = intMalloc(heap.context, heap.context.mainArena, 100);
  * heap.usableSize(p); // 0x68

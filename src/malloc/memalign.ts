@@ -34,7 +34,7 @@ function isPowerOf2(x: number): boolean {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.memalign(4096, 100) % 4096; // 0
  * ```
  */

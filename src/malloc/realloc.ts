@@ -80,7 +80,7 @@ export function usableSize(m: MallocContext, mem: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100);
  * heap.realloc(p, 50) === p; // true: shrunk in place
  * ```
@@ -193,12 +193,12 @@ export function intRealloc(
       if (newp === next) {
         newsize += oldsize;
         newp = oldp;
-        ex.reserve("grown into next chunk");
+        ex.overrideServed("grown into next chunk");
       } else {
         const oldmem = c.toMem(oldp);
         copyBytes(m, newmem, oldmem, oldsize - c.headerSize + c.sizeSz);
         intFree(m, arena, oldp, true);
-        ex.reserve(`moved (${m.explain.current?.served || "malloc"})`);
+        ex.overrideServed(`moved (${m.explain.current?.served || "malloc"})`);
         return newmem;
       }
     }

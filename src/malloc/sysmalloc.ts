@@ -104,7 +104,7 @@ export function sysmallocMmap(m: MallocContext, nb: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1000); // the first sbrk: 0x21000 bytes
  * heap.lastRecord?.syscalls[0].name; // "brk"
  * ```

@@ -69,7 +69,7 @@ export function tcacheKeyValue(m: MallocContext, tcache: number): number {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { tcacheCount } from "./tcache.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.free(heap.malloc(24)); // tcache_put
  * tcacheCount(heap.context, heap.context.tls().tcache, 0); // 1
  * ```

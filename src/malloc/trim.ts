@@ -51,7 +51,7 @@ export function mtrim(m: MallocContext, arena: number, pad: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100_000);
  * heap.free(p);
  * heap.mallocTrim(0); // 1: the break went down

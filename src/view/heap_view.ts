@@ -89,7 +89,7 @@ export interface HeapViewBundle {
  * import { arenaLabel } from "./heap_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * assert.equal(arenaLabel(heap, heap.mainArena), "main_arena");
  * ```
  *
@@ -142,7 +142,7 @@ export function peekBytes(allocator: Allocator, address: number, length: number)
 /** Reads a word without faulting (undefined when unreadable). */
 export function peekWord(allocator: Allocator, address: number): number | undefined {
   try {
-    return allocator.context.chunks.word(address);
+    return allocator.readWord(address);
   } catch {
     return undefined;
   }
@@ -169,7 +169,7 @@ export function singleLink(
 ): { stored: number; pointer: number } | undefined {
   const stored = peekWord(allocator, position);
   if (stored === undefined) return undefined;
-  return { stored, pointer: allocator.context.chunks.protect(position, stored) };
+  return { stored, pointer: allocator.revealPointer(position, stored) };
 }
 
 /**
@@ -181,12 +181,11 @@ export function singleLink(
  * @returns Its text.
  */
 export function pointerText(allocator: Allocator, pointer: number): string {
-  const m = allocator.context;
   for (const a of allocator.arenas()) {
-    const i = m.arenas.binIndexOf(a.address, pointer);
-    if (i >= 1) {
+    const bin = allocator.binHeaderName(a.address, pointer);
+    if (bin !== undefined) {
       const name = a.address === allocator.mainArena ? "main_arena" : `arena ${hex(a.address)}`;
-      return `${m.bins.binName(i)} head (${name})`;
+      return `${bin} head (${name})`;
     }
   }
   return wordText(allocator, pointer);
@@ -222,7 +221,7 @@ function linksOf(allocator: Allocator, state: HeapRowState, address: number, mem
  * import { heapView } from "./heap_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const a = heap.malloc(24);
  * heap.malloc(24);
  * heap.free(a);

@@ -40,7 +40,7 @@ const notIntegers: [unknown, string][] = [
 ];
 
 function fresh(arch: "i386" | "x86_64", glibc: string) {
-  const proc = new Process({ profile: arch });
+  const proc = new Process({ layout: arch });
   return { proc, libc: new Allocator(proc, { glibc }) };
 }
 
@@ -117,7 +117,7 @@ Deno.test("malloc_trim with a NaN pad is refused before it touches the arena", (
 
 Deno.test("system call arguments are words: NaN and strings are typed errors, -1 is the top word", () => {
   for (const arch of ["i386", "x86_64"] as const) {
-    const p = new Process({ profile: arch });
+    const p = new Process({ layout: arch });
     const maps = p.maps();
     for (const [value, name] of notIntegers) {
       const v = value as number;
@@ -145,7 +145,7 @@ Deno.test("system call arguments are words: NaN and strings are typed errors, -1
 
 Deno.test("process and allocator options are checked with typed errors", () => {
   const bad: [Record<string, unknown>, string, string][] = [
-    [{ profile: 64 }, "profile", "ArgumentTypeError"],
+    [{ layout: 64 }, "layout", "ArgumentTypeError"],
     [{ pid: 0 }, "pid", "ArgumentRangeError"],
     [{ pid: NaN }, "pid", "ArgumentRangeError"],
     [{ pid: "7" }, "pid", "ArgumentTypeError"],
@@ -161,7 +161,7 @@ Deno.test("process and allocator options are checked with typed errors", () => {
   for (const [options, argument, name] of bad) {
     assert.throws(() => new Process(options), { name, argument }, JSON.stringify(options));
   }
-  assert.throws(() => new Process({ profile: "x86-64" }), { name: "StartingStateError" });
+  assert.throws(() => new Process({ layout: "x86-64" }), { name: "LayoutError" });
   const proc = new Process();
   const badAlloc: [Record<string, unknown>, string, string][] = [
     [{ nprocs: 0 }, "nprocs", "ArgumentRangeError"],

@@ -10,7 +10,7 @@ const dir = new URL("../fixtures/glibc_facts/", import.meta.url);
 
 /** Runs a v2 trace of malloc/calloc/free/write/read lines; returns its lines as the oracle does. */
 function run(glibc: string, trace: string): string[] {
-  const proc = new Process({ profile: "x86_64" });
+  const proc = new Process({ layout: "x86_64" });
   const libc = new Allocator(proc, { glibc });
   const slots = new Map<number, number>();
   const out: string[] = [];
@@ -58,7 +58,7 @@ Deno.test("calloc of a chunk whose size word is 0 clears what real glibc clears"
 
 Deno.test("calloc stores at least three words even when the chunk is smaller (clear_memory)", () => {
   // clearsize = chunksize - SIZE_SZ; glibc always stores d[0..2], then up to 9 words.
-  const proc = new Process({ profile: "x86_64" });
+  const proc = new Process({ layout: "x86_64" });
   const libc = new Allocator(proc, { glibc: "2.41" });
   const a = libc.malloc(24), b = libc.malloc(24);
   proc.memory.write64(b - 8, 0x21); // b's size word, next to a's third word

@@ -96,7 +96,7 @@ Deno.test("mremap and mmap argument rules print what the real kernel printed (mr
 
 Deno.test("page 0 never becomes readable: mmap and mremap to it fail with EPERM", () => {
   for (const arch of ["x86_64", "i386"] as const) {
-    const p = new Process({ profile: arch });
+    const p = new Process({ layout: arch });
     const a = p.sys.mmap(0, 4096, RW, ANON);
     assert.equal(p.sys.mmap(0, 4096, RW, ANON | MAP_FIXED), -Errno.EPERM);
     assert.equal(p.sys.mremap(a, 4096, 4096, FIXED, 0), -Errno.EPERM);

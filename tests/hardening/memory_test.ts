@@ -55,7 +55,7 @@ Deno.test("reads at non-canonical, kernel and unmapped addresses fault as on x86
 });
 
 Deno.test("i386 faults print 32-bit addresses, whatever number reached them", () => {
-  const p = new Process({ profile: "i386" });
+  const p = new Process({ layout: "i386" });
   for (const [addr, text] of [[-16, "0xfffffff0"], [0xfffffffc, "0xfffffffc"]] as const) {
     assert.throws(() => p.memory.read32(addr), (e: SegmentationFault) => {
       assert.equal(e.code, "SEGV_MAPERR");

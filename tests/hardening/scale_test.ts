@@ -51,13 +51,13 @@ Deno.test("a 1 TiB private writable mapping fails with ENOMEM under the overcomm
 
 Deno.test("malloc(1 << 40) returns NULL with ENOMEM, as glibc on Linux does", () => {
   assert.equal(fact("scale", "malloc(1<<40)"), "malloc(1<<40) = NULL errno ENOMEM");
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   const libc = new Allocator(p, { glibc: "2.36" });
   assert.equal(libc.malloc(TiB), 0);
   assert.equal(p.currentThread.errno, Errno.ENOMEM);
   libc.checkArena();
   // An i386 size_t cannot hold 2^40: C would not compile the call; heaplab says so.
-  const q = new Process({ profile: "i386" });
+  const q = new Process({ layout: "i386" });
   assert.throws(() => new Allocator(q).malloc(TiB), { name: "ArgumentRangeError" });
 });
 

@@ -18,7 +18,7 @@ const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 
 function proc() {
-  return new Process({ profile: "x86_64" });
+  return new Process({ layout: "x86_64" });
 }
 
 function linesFor(p: Process, from: number, to: number): string[] {
@@ -116,7 +116,7 @@ Deno.test("a length that is a multiple of 2 MiB lands on a 2 MiB boundary on x86
   assert.equal(a % 0x200000, 0);
   const b = p.sys.mmap(0, 0x201000, RW, ANON);
   assert.notEqual(b % 0x200000, 0);
-  const q = new Process({ profile: "i386" });
+  const q = new Process({ layout: "i386" });
   const c = q.sys.mmap(0, 0x200000, RW, ANON);
   assert.equal(c, 0xf7d8d000 - 0x200000, "32-bit: right below the lowest mapping");
 });

@@ -105,7 +105,7 @@ class Program {
 
   constructor(readonly glibc: GlibcVersion, readonly arch: GlibcArch, readonly seed: number) {
     this.rng = new Random(seed * 7919 + arch.length * 31 + Number(glibc.slice(2)));
-    this.proc = new Process({ profile: arch });
+    this.proc = new Process({ layout: arch });
     this.heap = new Allocator(this.proc, { glibc, explain: false, seed });
     this.sz = this.heap.profile.sizeSz;
   }
@@ -670,7 +670,7 @@ Deno.test({
   name: "realloc of an mmapped chunk to (size_t) -0x100000 returns NULL and keeps it",
   fn() {
     for (const glibc of ["2.23", "2.27"]) {
-      const proc = new Process({ profile: "x86_64" });
+      const proc = new Process({ layout: "x86_64" });
       const heap = new Allocator(proc, { glibc });
       const p = heap.malloc(0x30000);
       assert.equal(heap.classify(p).kind, "mmap");
@@ -696,7 +696,7 @@ Deno.test({
   name: "malloc_trim over a free chunk whose size became 2^62 ends at once (in a segfault)",
   fn() {
     for (const glibc of ["2.27", "2.41"]) {
-      const proc = new Process({ profile: "x86_64" });
+      const proc = new Process({ layout: "x86_64" });
       const heap = new Allocator(proc, { glibc });
       const a = heap.malloc(0x500);
       heap.malloc(0x20);

@@ -4,7 +4,7 @@ import { JUPYTER_DISPLAY } from "../../src/view/chart.ts";
 import { binsTable } from "../../src/view/bins_view.ts";
 
 function modern(glibc = "2.36") {
-  const process = new Process({ profile: "x86_64" });
+  const process = new Process({ layout: "x86_64" });
   return { process, heap: new Allocator(process, { glibc }) };
 }
 
@@ -68,7 +68,7 @@ Deno.test("the bins view shows each safe-linked next pointer as stored and deman
 });
 
 Deno.test("the bins view of glibc 2.23 has no tcache and says so", () => {
-  const process = new Process({ profile: "seed-i386", program: "mthread" });
+  const process = new Process({ layout: "seed-i386", program: "mthread" });
   const heap = new Allocator(process, { glibc: "2.23" });
   const a = heap.malloc(24);
   heap.malloc(24);
