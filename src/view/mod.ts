@@ -46,6 +46,7 @@ export {
   formatBytes,
   formatTable,
   type FormatTableOptions,
+  heapBytes,
   hex,
   padEnd,
   padStart,
