@@ -10,3 +10,6 @@
 export * from "./kernel/mod.ts";
 export * from "./malloc/mod.ts";
 export * from "./trace/mod.ts";
+
+// C programs run inside the simulated process.
+export * from "./c/mod.ts";

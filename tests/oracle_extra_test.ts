@@ -18,26 +18,30 @@ function names(dir: string): string[] {
 }
 
 for (const build of BUILDS) {
-  Deno.test(`generated traces of seeds 6-12 replay as real glibc ${build.name} prints them`, () => {
+  Deno.test(`generated traces of seeds 6-12 replay as real glibc ${build.name} prints them`, async (t) => {
     for (const name of names("traces")) {
-      const expected = Deno.readTextFileSync(`${EXTRA}expected/${build.name}/${name}.out`);
-      const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/${name}.trace`), {
-        glibc: build.glibc,
-        arch: build.arch,
+      await t.step(name, () => {
+        const expected = Deno.readTextFileSync(`${EXTRA}expected/${build.name}/${name}.out`);
+        const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/${name}.trace`), {
+          glibc: build.glibc,
+          arch: build.arch,
+        });
+        assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
       });
-      assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
     }
   });
 
-  Deno.test(`mremap and thread-heap kernel traces match real glibc ${build.name} byte for byte`, () => {
+  Deno.test(`mremap and thread-heap kernel traces match real glibc ${build.name} byte for byte`, async (t) => {
     for (const name of names("traces/kernel")) {
-      const expected = Deno.readTextFileSync(`${EXTRA}expected-raw/${build.name}/${name}.out`);
-      const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/kernel/${name}.trace`), {
-        glibc: build.glibc,
-        arch: build.arch,
-        initialMaps: initialMapsOf(expected),
+      await t.step(`kernel/${name}`, () => {
+        const expected = Deno.readTextFileSync(`${EXTRA}expected-raw/${build.name}/${name}.out`);
+        const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/kernel/${name}.trace`), {
+          glibc: build.glibc,
+          arch: build.arch,
+          initialMaps: initialMapsOf(expected),
+        });
+        assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
       });
-      assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
     }
   });
 }

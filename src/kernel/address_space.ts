@@ -34,7 +34,6 @@ import {
   PROT_READ,
   PROT_WRITE,
   type Vma,
-  vmaPages,
   VmFlag,
 } from "./vma.ts";
 
@@ -70,6 +69,7 @@ export const MADV_DONTNEED = 4;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AddressSpace, linux618x86_64 } from "../../mod.ts";
  * const space = new AddressSpace({
  *   kernel: linux618x86_64,
@@ -77,7 +77,7 @@ export const MADV_DONTNEED = 4;
  *   startBrk: 0x555555555000,
  * });
  * const addr = space.mmap(0, 0x21000, 3, 0x22);
- * addr.toString(16); // "7ffff7fde000"
+ * assert.equal(addr.toString(16), "7ffff7fde000");
  * ```
  */
 export class AddressSpace {
@@ -734,14 +734,21 @@ export class AddressSpace {
     return vma.start <= this.#brk && vma.end >= this.startBrk && !vma.file && !vma.name;
   }
 
-  /** Throws if the areas break the invariants. */
+  /**
+   * Throws if the areas break the invariants: each is page-aligned and non-empty, they are
+   * sorted and never overlap, and no two neighbours could be one area (Linux merges them).
+   */
   check(): void {
-    let last = -1;
+    let previous: Vma | undefined;
     for (const vma of this.#vmas) {
       checkVma(vma);
-      if (vma.start < last) throw new Error(`Overlapping areas at 0x${vma.start.toString(16)}`);
-      last = vma.end;
+      if (previous && vma.start < previous.end) {
+        throw new Error(`Overlapping areas at 0x${vma.start.toString(16)}`);
+      }
+      if (previous && canMerge(previous, vma)) {
+        throw new Error(`Unmerged neighbouring areas at 0x${vma.start.toString(16)}`);
+      }
+      previous = vma;
     }
-    void vmaPages;
   }
 }

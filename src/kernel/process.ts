@@ -19,6 +19,7 @@ import {
 } from "./arguments.ts";
 import { ArgumentRangeError, ArgumentTypeError, Errno, isSyscallError } from "./errors.ts";
 import { chooseLayout, type Layout } from "./layouts.ts";
+import { SeededRandom } from "./random.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
 import type { KernelProfile } from "./kernel_profile.ts";
@@ -140,28 +141,17 @@ export interface Syscalls {
   madvise(addr: number, length: number, advice: number): number;
 }
 
-/** A small deterministic random source (mulberry32) for ASLR. */
-function randomSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A simulated process.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../../mod.ts";
  * const proc = new Process({ layout: "x86_64" });
  * const old = proc.sbrk(4096);
- * proc.maps().includes("[heap]"); // true
- * proc.sbrk(-4096) === old + 4096; // true
+ * assert.ok(proc.maps().includes("[heap]"));
+ * assert.equal(proc.sbrk(-4096), old + 4096);
  * ```
  */
 export class Process {
@@ -215,7 +205,8 @@ export class Process {
       // Randomize as the kernel does: the mmap area (libraries, loader, vdso) moves down with
       // mmap_base, a PIE binary and its break move together, the break moves again on its
       // own, and the stack moves down.
-      const rnd = randomSource(options.seed ?? 1);
+      const random = new SeededRandom(options.seed ?? 1);
+      const rnd = () => random.next();
       const pages = (bits: number) => Math.floor(rnd() * 2 ** bits) * 4096;
       const mmapShift = pages(this.kernel.mmapRandomBits);
       const execShift = start.name.startsWith("seed")

@@ -13,7 +13,7 @@
 
 import { SegmentationFault } from "../kernel/errors.ts";
 import type { Thread } from "../kernel/threads.ts";
-import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, SIZE_BITS } from "./chunk.ts";
 import type { HeapRecord, MallocContext } from "./context.ts";
 import { arenaList } from "./stats.ts";
 import { NBINS, NSMALLBINS } from "./profile.ts";
@@ -407,7 +407,7 @@ export function chunkInfos(m: MallocContext, arena: number): ChunkInfo[] {
         break;
       }
       const field = read.value;
-      const size = field - (field & 7);
+      const size = field - (field & SIZE_BITS);
       let state: ChunkState;
       let bin: string | undefined;
       if (q === top) state = "top";
@@ -475,9 +475,10 @@ export function mmappedChunkInfos(m: MallocContext): MmappedChunkInfo[] {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { checkArena } from "./inspect.ts";
+ * import assert from "node:assert/strict";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.free(heap.malloc(2000));
- * checkArena(heap.context, heap.context.mainArena); // no error
+ * assert.doesNotThrow(() => checkArena(heap.context, heap.context.mainArena));
  * ```
  */
 export function checkArena(m: MallocContext, arena: number): void {
@@ -570,7 +571,7 @@ export function checkArena(m: MallocContext, arena: number): void {
       if (++n > 1 << 22) fail("the chunk walk does not end", q);
       if (end !== Infinity && q >= end) fail("the chunk walk ran past the end of its heap", q);
       const field = c.sizeField(q);
-      const size = field - (field & 7);
+      const size = field - (field & SIZE_BITS);
       if (size === 0 && !isMain) break; // heap fencepost
       if (size === c.headerSize) break; // main-arena fencepost pair
       if (!c.aligned(size) || size < p.minSize) {

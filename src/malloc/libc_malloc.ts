@@ -14,10 +14,11 @@ import { Errno, SegmentationFault } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "./chunk.ts";
 import { arenaGet, arenaGetRetry, arenaThreadFreeres } from "./arena_get.ts";
 import type { MallocContext } from "./context.ts";
+import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { intFree } from "./free.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
-import { munmapChunk } from "./sysmalloc.ts";
+import { munmapChunk } from "./mmapped_chunk.ts";
 import { tcacheCount, tcacheEntry, tcacheEntrySlot, tcacheGet } from "./tcache.ts";
 
 /** glibc `set_max_fast (s)`. */
@@ -63,14 +64,7 @@ export function tcacheInit(m: MallocContext): void {
     tls.tcache = victim;
     m.memory.fill(victim, bytes, 0);
     if (m.explain.enabled) {
-      m.explain.step(
-        "arena",
-        victim - 2 * m.profile.sizeSz,
-        0,
-        undefined,
-        undefined,
-        "tcache_init",
-      );
+      m.explain.arenaStep(victim - 2 * m.profile.sizeSz, 0, "tcache_init");
     }
   }
 }
@@ -120,14 +114,17 @@ function tcacheTake(m: MallocContext, bytes: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(1000);
- * p - heap.process.start.initialBreak; // 0x2a0: after the tcache's 0x290 chunk
+ * assert.equal(p - heap.process.start.initialBreak, 0x2a0); // after the tcache's 0x290 chunk
  * ```
  */
 export function libcMalloc(m: MallocContext, bytes: number): number {
+  const hooked = runHook(m, "__malloc_hook", [bytes, 0], "malloc");
+  if (hooked !== NO_HOOK) return hooked;
   ptmallocInit(m);
   if (m.profile.tcache) {
     const mem = tcacheTake(m, bytes);
@@ -148,6 +145,7 @@ export function libcMalloc(m: MallocContext, bytes: number): number {
  * else `_int_free` in the chunk's arena.
  */
 export function libcFree(m: MallocContext, mem: number): void {
+  if (runHook(m, "__free_hook", [mem, 0], "free") !== NO_HOOK) return;
   if (mem === 0) return;
   const c = m.chunks, mp = m.params;
   const thread = m.thread;
@@ -162,7 +160,7 @@ export function libcFree(m: MallocContext, mem: number): void {
       mp.mmapThreshold = c.size(p);
       mp.trimThreshold = 2 * mp.mmapThreshold;
       if (m.explain.enabled) {
-        m.explain.step("arena", p, mp.mmapThreshold, undefined, undefined, "mmap threshold raised");
+        m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
       }
     }
     munmapChunk(m, p);
@@ -259,6 +257,16 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
   if (overflow) {
     m.setErrno(Errno.ENOMEM);
     return 0;
+  }
+  if (m.libc.hooksActive) {
+    // up to 2.33 calloc calls __malloc_hook itself (malloc_hook_ini: __libc_malloc) and clears
+    const hook = m.chunks.word(m.libc.hooks.__malloc_hook);
+    if (hook !== 0) {
+      const hooked = runHook(m, "__malloc_hook", [sz, 0], "calloc");
+      const mem = hooked === NO_HOOK ? libcMalloc(m, sz) : hooked;
+      if (mem !== 0) clear(m, mem, sz);
+      return mem;
+    }
   }
   ptmallocInit(m);
   if (p.callocUsesTcache) {

@@ -13,6 +13,7 @@
 import { Errno } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
+import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { arenaGet, arenaGetRetry } from "./arena_get.ts";
 import { intFree, intFreeCreateChunk, intFreeMaybeConsolidate, intFreeMergeChunk } from "./free.ts";
@@ -32,14 +33,17 @@ function isPowerOf2(x: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
- * heap.memalign(4096, 100) % 4096; // 0
+ * assert.equal(heap.memalign(4096, 100) % 4096, 0);
  * ```
  */
 export function midMemalign(m: MallocContext, alignment: number, bytes: number): number {
   const p = m.profile;
+  const hooked = runHook(m, "__memalign_hook", [alignment, bytes, 0], "memalign");
+  if (hooked !== NO_HOOK) return hooked;
   ptmallocInit(m);
   if (m.le(alignment, p.mallocAlignment)) return libcMalloc(m, bytes);
   if (m.lt(alignment, p.minSize)) alignment = p.minSize;
@@ -126,7 +130,7 @@ export function intMemalign(
       m.mmappedChunks.delete(chunk);
       m.mmappedChunks.add(newp);
       if (m.explain.enabled) {
-        m.explain.step("split", newp, newsize, undefined, undefined, "aligned inside the mapping");
+        m.explain.split(newp, newsize, { note: "aligned inside the mapping" });
       }
       return c.toMem(newp);
     }
@@ -134,14 +138,7 @@ export function intMemalign(
     c.setInuseAt(newp, newsize);
     c.setHeadSize(chunk, leadsize + nonMain);
     if (m.explain.enabled) {
-      m.explain.step(
-        "split",
-        newp,
-        newsize,
-        undefined,
-        undefined,
-        `leading ${leadsize} given back`,
-      );
+      m.explain.split(newp, newsize, { note: `leading ${leadsize} given back` });
     }
     if (p.memalignStyle === "merge-leader") intFreeMergeChunk(m, arena, chunk, leadsize);
     else intFree(m, arena, chunk, true);
@@ -161,7 +158,7 @@ export function intMemalign(
           const remainder = c.at(chunk, nb);
           c.setHeadSize(chunk, nb);
           if (m.explain.enabled) {
-            m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+            m.explain.split(chunk, nb, { note: "tail given back" });
           }
           const merged = intFreeCreateChunk(
             m,
@@ -180,7 +177,7 @@ export function intMemalign(
       c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
       c.setHeadSize(chunk, nb);
       if (m.explain.enabled) {
-        m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+        m.explain.split(chunk, nb, { note: "tail given back" });
       }
       intFree(m, arena, remainder, true);
     }

@@ -11,10 +11,11 @@
 
 import { NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
+import { NO_HOOK, runHook } from "./hooks.ts";
 import { intFree } from "./free.ts";
 import { libcFree, libcMalloc, maybeInitTcache } from "./libc_malloc.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
-import { mremapChunk, munmapChunk } from "./sysmalloc.ts";
+import { mremapChunk, munmapChunk } from "./mmapped_chunk.ts";
 import { unlinkChunk } from "./unlink.ts";
 
 /**
@@ -78,15 +79,18 @@ export function usableSize(m: MallocContext, mem: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100);
- * heap.realloc(p, 50) === p; // true: shrunk in place
+ * assert.equal(heap.realloc(p, 50), p); // shrunk in place
  * ```
  */
 export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): number {
   const c = m.chunks, p = m.profile;
+  const hooked = runHook(m, "__realloc_hook", [oldmem, bytes, 0], "realloc");
+  if (hooked !== NO_HOOK) return hooked;
   if (bytes === 0 && oldmem !== 0) {
     libcFree(m, oldmem);
     return 0;
@@ -175,14 +179,14 @@ export function intRealloc(
       c.setHeadSize(oldp, nb + nonMain);
       a.setTop(arena, c.at(oldp, nb));
       c.setHead(a.top(arena), newsize - nb + PREV_INUSE);
-      if (ex.enabled) ex.step("merge", oldp, nb, "top", undefined, "grown into top");
+      if (ex.enabled) ex.merge(oldp, nb, { from: "top", note: "grown into top" });
       ex.serve("grown into top");
       return c.toMem(oldp);
     } else if (next !== top && !c.inuse(next) && m.le(nb, newsize = oldsize + nextsize)) {
       newp = oldp;
       unlinkChunk(m, arena, next);
       if (ex.enabled) {
-        ex.step("merge", oldp, newsize, m.bins.nameForSize(nextsize), undefined, "grown into next");
+        ex.merge(oldp, newsize, { from: m.bins.nameForSize(nextsize), note: "grown into next" });
       }
       ex.serve("grown into next chunk");
     } else {
@@ -212,7 +216,7 @@ export function intRealloc(
     c.setHeadSize(newp, nb + nonMain);
     c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
     c.setInuseAt(remainder, remainderSize);
-    if (ex.enabled) ex.step("split", newp, nb, undefined, undefined, "tail freed");
+    if (ex.enabled) ex.split(newp, nb, { note: "tail freed" });
     intFree(m, arena, remainder, true);
   }
   return c.toMem(newp);

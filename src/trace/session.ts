@@ -17,6 +17,7 @@ import { Process, type ProcessOptions } from "../kernel/process.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE } from "../kernel/vma.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
 import { HeapDiscovery } from "./heap_discovery.ts";
 import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
 
@@ -426,11 +427,13 @@ export class ReplaySession {
     }
     const words = this.process.words;
     const sizeWord = this.#word(p - this.#sizeSz);
-    const flags = sizeWord < 0 ? Number(words.toBigInt(sizeWord) & 7n) : sizeWord % 8;
-    if (flags & 2) this.#mmapSlots.add(id);
+    const flags = sizeWord < 0
+      ? Number(words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
+      : sizeWord % (SIZE_BITS + 1);
+    if (flags & IS_MMAPPED) this.#mmapSlots.add(id);
     else this.#mmapSlots.delete(id);
-    if (flags & 2) return { kind: "mmap", offset: p % 4096, sizeWord };
-    if (flags & 4) {
+    if (flags & IS_MMAPPED) return { kind: "mmap", offset: p % 4096, sizeWord };
+    if (flags & NON_MAIN_ARENA) {
       const base = Math.floor(p / this.heapMax) * this.heapMax;
       let heap = this.discovery.numberOf(base);
       if (heap === undefined) {
@@ -463,11 +466,11 @@ export class ReplaySession {
       if (!this.#slotLive[id] || this.#slots[id] === 0) continue;
       const p = this.#slots[id];
       const sz = this.#word(p - sizeSz);
-      if (!(sz & 2)) continue;
+      if (!(sz & IS_MMAPPED)) continue;
       const chunk = p - 2 * sizeSz;
       const prev = this.#word(chunk);
       const mstart = chunk - prev;
-      const mlen = prev + (sz - (sz % 8));
+      const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
       const v = regions.find((r) => r.start <= mstart && mstart < r.end);
       out.push({ label: `mmapchunk ${id}`, perms: v ? v.perms : "????", size: mlen });
     }

@@ -12,6 +12,7 @@
  */
 
 import type { Allocator } from "../malloc/allocator.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, SIZE_BITS } from "../malloc/chunk.ts";
 import type { ChunkState } from "../malloc/inspect.ts";
 import { integerArgument, optionsArgument } from "../kernel/arguments.ts";
 import { ArgumentTypeError } from "../kernel/errors.ts";
@@ -112,11 +113,11 @@ export function arenaLabel(allocator: Allocator, arena: number): string {
 
 /** Names of the flag bits set in a size word. */
 export function flagNames(sizeField: number): string[] {
-  const low = sizeField & 7;
+  const low = sizeField & SIZE_BITS;
   const names: string[] = [];
-  if (low & 1) names.push("PREV_INUSE");
-  if (low & 2) names.push("IS_MMAPPED");
-  if (low & 4) names.push("NON_MAIN_ARENA");
+  if (low & PREV_INUSE) names.push("PREV_INUSE");
+  if (low & IS_MMAPPED) names.push("IS_MMAPPED");
+  if (low & NON_MAIN_ARENA) names.push("NON_MAIN_ARENA");
   return names;
 }
 

@@ -17,8 +17,22 @@ import {
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 
+/**
+ * A process whose address space is checked after every system call: areas sorted, aligned,
+ * disjoint, and no two neighbours left that Linux would have merged.
+ */
 function proc() {
-  return new Process({ layout: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
+  const sys = p.sys as unknown as Record<string, (...args: number[]) => number>;
+  for (const name of Object.keys(sys)) {
+    const call = sys[name];
+    sys[name] = (...args: number[]) => {
+      const result = call(...args);
+      p.space.check();
+      return result;
+    };
+  }
+  return p;
 }
 
 function linesFor(p: Process, from: number, to: number): string[] {

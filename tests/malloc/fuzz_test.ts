@@ -29,37 +29,11 @@ import {
   M_TOP_PAD,
   M_TRIM_THRESHOLD,
 } from "../../src/malloc/mallopt.ts";
+import { SeededRandom } from "../../src/kernel/random.ts";
 import { GLIBC_VERSIONS, type GlibcArch, type GlibcVersion } from "../../src/malloc/profile.ts";
 
-/** A small deterministic generator (mulberry32). */
-class Random {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  /** An integer in [lo, hi]. */
-  between(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+/** The fuzzer's random source. */
+class Random extends SeededRandom {}
 
 /** A live allocation of the program. */
 interface Block {
