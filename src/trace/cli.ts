@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type ReplayOptions, replayTrace } from "./replay.ts";
+import { ReplayInterrupted, type ReplayOptions, replayTrace } from "./replay.ts";
 import { defaultAllocatorFactory } from "./allocator_factory.ts";
 
 const usage =
@@ -80,6 +80,8 @@ export function main(args: string[]): number {
     try {
       result = replayTrace(text, options);
     } catch (e) {
+      // What was printed before the line that broke off stays on stdout.
+      if (e instanceof ReplayInterrupted) Deno.stdout.writeSync(encoder.encode(e.output));
       console.error(`replay: ${path}: ${(e as Error).message}`);
       status ||= 2;
       continue;

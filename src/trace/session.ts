@@ -176,15 +176,17 @@ export class ReplaySession {
   /** A fresh process (and allocator) as the options say, its break placed as the driver does. */
   constructor(options: SessionOptions = {}) {
     this.glibc = options.glibc ?? "2.36";
-    this.arch = options.arch ?? "x86_64";
+    const arch = options.arch ?? "x86_64";
     this.nprocs = options.nprocs ?? 2;
     const process = new Process({
       ...options.process,
-      arch: this.arch,
-      layout: options.layout ?? options.process?.layout ?? this.arch,
+      arch,
+      layout: options.layout ?? options.process?.layout ?? arch,
       initialMaps: options.initialMaps ?? options.process?.initialMaps,
     });
     this.process = process;
+    // What actually runs: a layout or maps text of the other width decides the architecture.
+    this.arch = process.arch;
     this.#sizeSz = process.words.bytes;
     this.heapMax = process.words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
     this.#recordSyscalls = options.recordSyscalls ?? false;
