@@ -110,3 +110,55 @@ Deno.test("vm.max_map_count: mmap fails once the process has more areas, splits 
   assert.throws(() => p.space.maxMapCount = -1, { name: "ArgumentRangeError" });
   assert.throws(() => p.space.maxMapCount = NaN, { name: "ArgumentRangeError" });
 });
+
+Deno.test("placement with the hole cache is the highest gap below mmap_base, as a full walk", () => {
+  // A reference walk over the areas checks every top-down placement of random programs that
+  // map, unmap, protect and remap (the cache must forget holes that removals open).
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let run = 0; run < 4; run++) {
+    const p = new Process();
+    const base = p.space.mmapBase, low = 0x10000;
+    const live: [number, number][] = [];
+    for (let step = 0; step < 400; step++) {
+      const what = rnd(10);
+      if (what < 6 || live.length === 0) {
+        const pages = [1, 2, 3, 7, 16, 100][rnd(6)];
+        const len = pages * 4096;
+        // The reference: the highest gap below mmap_base that holds len.
+        const areas = p.space.areas().filter((v) => v.start < base);
+        let expected = -1;
+        let top = base;
+        for (let i = areas.length - 1; i >= -1; i--) {
+          const gapStart = i >= 0 ? Math.max(areas[i].end, low) : low;
+          const gapEnd = Math.min(top, i + 1 < areas.length ? areas[i + 1].start : base);
+          if (gapEnd - gapStart >= len) {
+            expected = gapEnd - len;
+            break;
+          }
+          if (i >= 0) top = areas[i].start;
+        }
+        const got = p.sys.mmap(0, len, rnd(2) ? PROT_READ : RW, ANON);
+        assert.equal(got, expected, `run ${run} step ${step}: mmap of ${len}`);
+        live.push([got, len]);
+      } else if (what < 8) {
+        const [a, len] = live.splice(rnd(live.length), 1)[0];
+        const off = rnd(len / 4096) * 4096;
+        p.sys.munmap(a + off, Math.min(len - off, 4096 * (1 + rnd(3))));
+      } else if (what < 9) {
+        const [a, len] = live[rnd(live.length)];
+        p.sys.mprotect(a, Math.min(len, 8192), rnd(2) ? PROT_NONE : RW);
+      } else {
+        // A THP-aligned mapping (its padding leaves holes) and a move.
+        p.sys.mmap(0, 2 * 1024 * 1024, RW, ANON);
+        const [a, len] = live[rnd(live.length)];
+        p.sys.mremap(a, 4096, 4096 * 3, 1);
+        void len;
+      }
+    }
+    p.space.check();
+  }
+});
