@@ -5,13 +5,17 @@
  * - `reserve-1TiB`: one 1 TiB PROT_NONE MAP_NORESERVE mapping, then one page of it touched;
  * - `mmap-1GiB-until-ENOMEM`: 1 GiB read-write mappings until mmap fails (131,071 on x86_64);
  * - `malloc-1TiB`: `malloc(1 << 40)` under the overcommit heuristic (NULL, ENOMEM);
- * - `vmas-N`: N one-page mappings of alternating protection (N areas), then 100,000 lookups.
+ * - `vmas-N`: N one-page mappings of alternating protection (N areas; vm.max_map_count raised
+ *   above N), then 100,000 lookups.
+ *
+ * Wall time, CPU time (user + system of the probe's process) and peak RSS of each.
  *
  * Usage: `deno task bench:resources [--vmas N]` (default 70000). Prints a Markdown table.
  *
  * @module
  */
 
+import { cpuUsage } from "node:process";
 import { Allocator, Process } from "../mod.ts";
 
 const ANON = 0x22, RW = 3;
@@ -38,6 +42,7 @@ const probes: Record<string, (arg: number) => string> = {
   },
   vmas: (n) => {
     const p = new Process();
+    p.space.maxMapCount = n + 1000; // sysctl vm.max_map_count, as one would on Linux
     for (let i = 0; i < n; i++) p.sys.mmap(0, 4096, i & 1 ? 1 : RW, ANON);
     let found = 0;
     for (let i = 0; i < 100_000; i++) {
@@ -55,10 +60,12 @@ function peakRssMiB(): number {
 if (Deno.args[0] === "--probe") {
   // Child: run one probe, print one JSON line.
   const [name, arg] = [Deno.args[1], Number(Deno.args[2] ?? 0)];
-  const t = performance.now();
+  const t = performance.now(), cpu = cpuUsage();
   const note = probes[name](arg);
   const ms = performance.now() - t;
-  console.log(JSON.stringify({ ms, rss: peakRssMiB(), note }));
+  const used = cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  console.log(JSON.stringify({ ms, cpuMs, rss: peakRssMiB(), note }));
 } else {
   const i = Deno.args.indexOf("--vmas");
   const vmas = i >= 0 ? Number(Deno.args[i + 1]) : 70_000;
@@ -69,8 +76,8 @@ if (Deno.args[0] === "--probe") {
     [`vmas-${vmas}`, "vmas", vmas],
   ];
   const self = new URL(import.meta.url).pathname;
-  console.log("| probe | time | peak RSS | result |");
-  console.log("| ----- | ---: | -------: | ------ |");
+  console.log("| probe | time (CPU) | peak RSS | result |");
+  console.log("| ----- | ---------: | -------: | ------ |");
   for (const [label, name, arg] of runs) {
     const out = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", self, "--probe", name, String(arg)],
@@ -78,7 +85,9 @@ if (Deno.args[0] === "--probe") {
     }).outputSync();
     const r = JSON.parse(new TextDecoder().decode(out.stdout).trim());
     console.log(
-      `| ${label} | ${(r.ms / 1000).toFixed(2)} s | ${r.rss.toFixed(0)} MiB | ${r.note} |`,
+      `| ${label} | ${(r.ms / 1000).toFixed(2)} s (${(r.cpuMs / 1000).toFixed(2)} s) | ${
+        r.rss.toFixed(0)
+      } MiB | ${r.note} |`,
     );
   }
 }
