@@ -323,7 +323,11 @@ export class HeapTable {
       };
     });
     const legend = Object.entries(CHUNK_STATE_COLORS)
-      .filter(([state]) => state !== "fencepost")
+      // Unreadable chunks are in the legend only when there are some (a corrupted heap).
+      .filter(([state]) =>
+        state !== "fencepost" &&
+        (state !== "unreadable" || this.rows.some((r) => r.state === "unreadable"))
+      )
       .map(([state, color]) =>
         `<span style="background:${color};color:#1f2328;padding:0 6px;margin-right:4px">${
           escapeHtml(state)
