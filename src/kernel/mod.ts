@@ -29,6 +29,8 @@ export {
 } from "./address_space.ts";
 export {
   type AccessKind,
+  ArgumentRangeError,
+  ArgumentTypeError,
   Errno,
   errnoName,
   type ErrnoValue,
@@ -72,6 +74,7 @@ export {
   MAP_SHARED,
   MAP_STACK,
   type MappedFile,
+  MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
   PAGE_SIZE,

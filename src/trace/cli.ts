@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type ReplayOptions, replayTrace } from "./replay.ts";
+import { ReplayInterrupted, type ReplayOptions, replayTrace } from "./replay.ts";
 import { defaultAllocatorFactory } from "./allocator_factory.ts";
 import { recordReplay } from "../history/replay_record.ts";
 
@@ -106,6 +106,8 @@ export function main(args: string[]): number {
         );
       } else result = replayTrace(text, { ...options, write: writeText });
     } catch (e) {
+      // What was printed before the line that broke off stays on stdout.
+      if (e instanceof ReplayInterrupted) Deno.stdout.writeSync(encoder.encode(e.output));
       console.error(`replay: ${path}: ${(e as Error).message}`);
       status ||= 2;
       continue;
