@@ -27,8 +27,8 @@ export type { LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { ControlFlowHijack } from "./hooks.ts";
- * const e = new ControlFlowHijack(0x4141414141414141, [24, 0], "__malloc_hook", "malloc");
- * assert.equal(e.message, "malloc followed __malloc_hook to 0x4141414141414141 (24, 0x0)");
+ * const e = new ControlFlowHijack(0x414141414141, [24, 0], "__malloc_hook", "malloc");
+ * assert.equal(e.message, "malloc followed __malloc_hook to 0x414141414141 (24, 0x0)");
  * ```
  */
 export class ControlFlowHijack extends Error {
