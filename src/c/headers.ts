@@ -175,6 +175,7 @@ long sysconf(int name);
 int getpagesize(void);
 int system(const char *command);
 long syscall(long number, ...);
+void *dlsym(void *handle, const char *symbol);
 void *__builtin_return_address(unsigned int level);
 void *__builtin_frame_address(unsigned int level);
 long __builtin_expect(long x, long c);
@@ -314,6 +315,8 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     `PRIXPTR "${lp64 ? "l" : ""}X"`,
     `SYS_gettid ${lp64 ? 186 : 224}`,
     `SYS_exit ${lp64 ? 60 : 1}`,
+    "RTLD_NEXT ((void *) -1l)",
+    "RTLD_DEFAULT ((void *) 0)",
     `SYS_exit_group ${lp64 ? 231 : 252}`,
     `SYS_getpid ${lp64 ? 39 : 20}`,
     `__NR_gettid ${lp64 ? 186 : 224}`,

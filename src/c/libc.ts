@@ -573,6 +573,11 @@ const impls: Record<string, Impl> = {
     throw new CUnsupportedError(`sysconf(${name})`, h.m.file, c.line);
   },
   getpagesize: () => 4096,
+  dlsym: (h, c) => {
+    // The libc build's symbols (RTLD_NEXT and RTLD_DEFAULT both find libc's).
+    const name = h.m.cString(c.args[1] as Int);
+    return h.m.builtins.get(name)?.address ?? h.allocator.libc.symbol(name) ?? 0;
+  },
   syscall: (h, c) => {
     const nr = n(c.args[0]);
     const lp64 = h.m.abi.ptrSize === 8;

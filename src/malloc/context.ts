@@ -255,6 +255,21 @@ export class MallocContext {
     return this.#random.nextUint32();
   }
 
+  /** The state of the random source (for snapshots). */
+  get randomState(): number {
+    return this.#random.state;
+  }
+
+  set randomState(seed: number) {
+    this.#random.state = seed;
+  }
+
+  /** Forgets the cached thread variables (after a snapshot replaced them). */
+  forgetThreadCache(): void {
+    this.#tlsThread = undefined;
+    this.#tlsValue = undefined;
+  }
+
   /** The thread running now. */
   get thread(): Thread {
     return this.process.currentThread;

@@ -84,3 +84,7 @@ export {
 export type { Mallinfo } from "./stats.ts";
 export { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 export { stdoutBufferSize, type StdoutKind } from "./stdio.ts";
+
+// The allocator's part of a process snapshot.
+export { type AllocatorState } from "./allocator.ts";
+export { type MallocState } from "./snapshot.ts";

@@ -2,7 +2,10 @@
  * `deno task replay`: replays heap traces on the simulator and prints the oracle's output format.
  *
  *     deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N]
- *                      [--initial-maps FILE] [--layout NAME] TRACE…
+ *                      [--initial-maps FILE] [--layout NAME] [--record] TRACE…
+ *
+ * `--record` replays while recording a history (a state per line, `recordReplay`) and
+ * prints to stderr how many states it kept and what the snapshots cost; the output is the same.
  *
  * Exit status: 0, 2 for a malformed trace line or bad arguments, 134 after an abort, 139 after
  * a segmentation fault (the status of the first trace that failed).
@@ -12,9 +15,10 @@
 
 import { type ReplayOptions, replayTrace } from "./replay.ts";
 import { defaultAllocatorFactory } from "./allocator_factory.ts";
+import { recordReplay } from "../history/replay_record.ts";
 
 const usage =
-  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--layout NAME] TRACE…";
+  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--layout NAME] [--record] TRACE…";
 
 function fail(message: string): never {
   console.error(`replay: ${message}`);
@@ -26,6 +30,7 @@ function fail(message: string): never {
 export function main(args: string[]): number {
   const options: ReplayOptions = { allocator: defaultAllocatorFactory };
   const traces: string[] = [];
+  let record = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => args[++i] ?? fail(`${a} needs a value`);
@@ -54,6 +59,9 @@ export function main(args: string[]): number {
         break;
       case "--layout":
         options.layout = value();
+        break;
+      case "--record":
+        record = true;
         break;
       case "-h":
       case "--help":
@@ -84,7 +92,19 @@ export function main(args: string[]): number {
     }
     let result;
     try {
-      result = replayTrace(text, { ...options, write: writeText });
+      if (record) {
+        const t0 = performance.now();
+        const { allocator: _, ...recordOptions } = options;
+        const recorded = recordReplay(text, { ...recordOptions, write: writeText });
+        result = recorded.result;
+        const ms = performance.now() - t0;
+        const cost = result.process.memory.snapshotCost;
+        console.error(
+          `replay: ${path}: recorded ${recorded.history.length} states in ${ms.toFixed(0)} ms; ` +
+            `snapshots cost ${cost.copiedPages} copied pages and ${cost.mapNodes} page-map nodes ` +
+            `(${(cost.bytes / 1048576).toFixed(1)} MiB)`,
+        );
+      } else result = replayTrace(text, { ...options, write: writeText });
     } catch (e) {
       console.error(`replay: ${path}: ${(e as Error).message}`);
       status ||= 2;

@@ -167,9 +167,16 @@ export { compareScenario, type ScenarioContext, type ScenarioStep } from "./comp
 export { compareProgram } from "./compare_program.ts";
 export { SeedCheck, seedCheck, type SeedCheckBundle, type SeedLine } from "./seed_check.ts";
 export { StepView, stepView, type StepViewBundle, type StepViewOptions } from "./step_view.ts";
+export { describeChunkChange, DiffView, diffView, type DiffViewBundle } from "./diff_view.ts";
 export {
   CProgramView,
   cProgramView,
   type CProgramViewBundle,
   type CProgramViewOptions,
 } from "./c_program_view.ts";
+export {
+  HistoryView,
+  historyView,
+  type HistoryViewBundle,
+  type HistoryViewOptions,
+} from "./history_view.ts";
