@@ -27,13 +27,13 @@ export type { LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { ControlFlowHijack } from "./hooks.ts";
- * const e = new ControlFlowHijack(0x414141414141, [24, 0], "__malloc_hook", "malloc");
- * assert.equal(e.message, "malloc followed __malloc_hook to 0x414141414141 (24, 0x0)");
+ * const e = new ControlFlowHijack(0x4141414141414141n, [24, 0], "__malloc_hook", "malloc");
+ * assert.equal(e.message, "malloc followed __malloc_hook to 0x4141414141414141 (0x18, 0x0)");
  * ```
  */
 export class ControlFlowHijack extends Error {
-  /** Where the call goes. */
-  readonly target: number;
+  /** Where the call goes: a bigint when the word does not fit a number exactly (above 2^53). */
+  readonly target: number | bigint;
   /** Its arguments, in order. */
   readonly args: readonly number[];
   /** The pointer followed (`__free_hook`, `__malloc_hook`, …). */
@@ -45,13 +45,13 @@ export class ControlFlowHijack extends Error {
 
   /** A call of `call` through `via` to `target` with `args`. */
   constructor(
-    target: number,
+    target: number | bigint,
     args: readonly number[],
     via: string,
     call: string,
     symbol?: string,
   ) {
-    const shown = args.map((a, i) => (i === 0 ? String(a) : "0x" + a.toString(16))).join(", ");
+    const shown = args.map((a) => "0x" + a.toString(16)).join(", ");
     super(
       `${call} followed ${via} to 0x${target.toString(16)}${symbol ? ` <${symbol}>` : ""} ` +
         `(${shown})`,
@@ -99,12 +99,13 @@ export function readCString(m: MallocContext, addr: number, max = 4096): string 
  */
 export function callThrough(
   m: MallocContext,
-  target: number,
+  target: number | bigint,
   args: readonly number[],
   via: string,
   call: string,
 ): number {
   const libc = m.libc;
+  if (typeof target === "bigint") throw new ControlFlowHijack(target, args, via, call);
   const name = libc.symbolNamed(target);
   switch (name) {
     case "system": {
@@ -129,13 +130,16 @@ export const NO_HOOK = -1;
 /**
  * glibc's hook check at the top of a public call (2.33 and older): reads the hook word; a
  * `*_hook_ini` function clears its hook(s) and lets the call go on; any other non-zero value is
- * called. Returns {@link NO_HOOK} to go on, else the hook's result (a word).
+ * called with the call's arguments (`a`, and `b` unless it is NaN) and glibc's caller address
+ * (0). Returns {@link NO_HOOK} to go on, else the hook's result (a word). Nothing is
+ * allocated unless a hook is called.
  */
 export function runHook(
   m: MallocContext,
   hook: HookName,
-  args: readonly number[],
   call: string,
+  a: number,
+  b = NaN,
 ): number {
   const libc = m.libc;
   if (!libc.hooksActive) return NO_HOOK;
@@ -156,5 +160,13 @@ export function runHook(
     m.chunks.setWord(at, 0);
     return NO_HOOK;
   }
-  return callThrough(m, target, args, hook, call);
+  const args = Number.isNaN(b) ? [a, 0] : [a, b, 0];
+  return callThrough(m, Number.isSafeInteger(target) ? target : exactWord(m, at), args, hook, call);
+}
+
+/** The 64-bit word at `at` exactly, as a bigint (a number above 2^53 has lost its low bits). */
+function exactWord(m: MallocContext, at: number): bigint {
+  const low = m.memory.read32(at);
+  const high = m.memory.read32(at + 4);
+  return (BigInt(high) << 32n) | BigInt(low);
 }

@@ -150,6 +150,20 @@ Deno.test("glibc 2.31: malloc() follows __malloc_hook to an unknown address: Con
   });
 });
 
+Deno.test("glibc 2.31: a hook word above 2^53 is followed to its exact address (a bigint)", () => {
+  const { proc, heap, libc } = lab("2.31");
+  heap.malloc(24);
+  const hook = libc.symbol("__malloc_hook")!;
+  proc.memory.write32(hook, 0x41414141);
+  proc.memory.write32(hook + 4, 0x41414141);
+  assert.throws(() => heap.malloc(40), (e: unknown) => {
+    assert.ok(e instanceof ControlFlowHijack);
+    assert.equal(e.target, 0x4141414141414141n);
+    assert.match(e.message, /to 0x4141414141414141 /);
+    return true;
+  });
+});
+
 Deno.test("glibc 2.31: __malloc_hook starts at malloc_hook_ini, cleared by the first malloc", () => {
   const { heap, read, libc } = lab("2.31");
   const hook = libc.symbol("__malloc_hook")!;
@@ -176,4 +190,33 @@ Deno.test("modelled versions borrow the nearest real build and say so", () => {
   );
   assert.equal(libcBuild("2.36", "i386").modelled, false);
   assert.equal(lab("2.27").libc.build.modelled, true);
+});
+
+Deno.test("on the seed's libc 2.19 the state is packed into libc's data, and the hooks still work", () => {
+  const proc = new Process({ layout: "seed-i386", program: "mthread" });
+  const before = proc.maps();
+  const heap = new Allocator(proc, { glibc: "2.23" });
+  const libc = heap.libc;
+  assert.equal(libc.placement, "packed");
+  assert.equal(proc.maps(), before); // no mapping added or changed
+  const cmd = heap.malloc(24);
+  proc.memory.writeBytes(cmd, new TextEncoder().encode("id\0"));
+  proc.memory.write32(libc.hooks.__free_hook, libc.symbol("system")!);
+  heap.free(cmd);
+  assert.deepEqual(heap.events.map((e) => e.kind === "ShellSpawned" && e.command), ["id"]);
+});
+
+Deno.test("a process without libc gets one page for glibc's state", () => {
+  const maps = "# initial break 0x555555559000\n" +
+    "555555554000-555555555000 r--p 00000000 fe:00 1 /prog\n" +
+    "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]\n";
+  const proc = new Process({ initialMaps: maps });
+  const heap = new Allocator(proc, { glibc: "2.36" });
+  assert.equal(heap.libc.placement, "packed");
+  const page = proc.regions().find((r) => r.start <= heap.mainArena && heap.mainArena < r.end)!;
+  assert.equal(page.end - page.start, 0x1000);
+  const p = heap.malloc(0x500);
+  heap.malloc(0x20);
+  heap.free(p);
+  assert.equal(heap.readWord(p), heap.mainArena + heap.profile.arena.bins - 16);
 });
