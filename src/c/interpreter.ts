@@ -1398,53 +1398,9 @@ class Compiler {
     const m = this.m;
     const T = this.T;
     const lt = l.t, rt = r.t;
-    const P = this.abi.ptrSize;
     // Pointer arithmetic.
     if ((op === "+" || op === "-") && (lt.k === "ptr" || rt.k === "ptr")) {
-      if (lt.k === "ptr" && rt.k === "ptr" && op === "-") {
-        const esz = lt.to.k === "void" ? 1 : this.size(lt.to, at.line);
-        const ssize = T.ssize;
-        return {
-          t: ssize,
-          lt,
-          rt,
-          apply: (a, b) => {
-            const d = P === 8
-              ? sub64(a as Int, b as Int, true)
-              : convertInt((a as number) - (b as number), 4, true);
-            return esz === 1
-              ? d
-              : P === 8
-              ? div64(d, esz, true)
-              : Math.trunc((d as number) / esz) | 0;
-          },
-        };
-      }
-      const ptrLeft = lt.k === "ptr";
-      const pt = (ptrLeft ? lt : rt) as CType & { k: "ptr" };
-      const other = ptrLeft ? rt : lt;
-      if (other.k !== "int") this.fail(`invalid operands to binary ${op}`, at, op);
-      const esz = pt.to.k === "void" || pt.to.k === "fn" ? 1 : this.size(pt.to, at.line);
-      const sign = op === "-" ? -1 : 1;
-      const signed = (other as IntType).signed || (other as IntType).size < 8;
-      const add = (p: Value, i: Value): Value => {
-        if (typeof p === "number" && typeof i === "number") {
-          const x = p + sign * i * esz;
-          if (x >= 0 && (P === 8 ? x <= MAX : x < 4294967296)) return x;
-        }
-        if (P === 4) {
-          return convertInt(BigInt(p as Int) + BigInt(sign * esz) * BigInt(i as Int), 4, false);
-        }
-        let off: Int = mul64(i as Int, esz, signed);
-        if (sign < 0) off = neg64(off, true);
-        return add64(p as Int, off, false);
-      };
-      return {
-        t: pt,
-        lt,
-        rt,
-        apply: ptrLeft ? add : (a, b) => add(b, a),
-      };
+      return this.pointerArith(op, lt, rt, at);
     }
     const cmp = op === "<" || op === ">" || op === "<=" || op === ">=" || op === "==" ||
       op === "!=";
@@ -1494,61 +1450,66 @@ class Compiler {
       return { t: ct, lt: ct, rt: ct, apply: f as (a: Value, b: Value) => Value };
     }
     const it = ct as IntType;
-    const s = it.signed;
     const line = at.line;
     const divZero = () => m.error("division by zero (Floating point exception)", line, "SIGFPE");
-    let apply: (a: Value, b: Value) => Value;
-    if (it.size === 8) {
-      const minus = -(2n ** 63n);
-      const ops: Record<string, (a: Value, b: Value) => Value> = {
-        "+": (a, b) => add64(a as Int, b as Int, s),
-        "-": (a, b) => sub64(a as Int, b as Int, s),
-        "*": (a, b) => mul64(a as Int, b as Int, s),
-        "/": (a, b) => {
-          if (b === 0) throw divZero();
-          if (s && a === minus && b === -1) throw divZero();
-          return div64(a as Int, b as Int, s);
-        },
-        "%": (a, b) => {
-          if (b === 0) throw divZero();
-          if (s && a === minus && b === -1) throw divZero();
-          return mod64(a as Int, b as Int, s);
-        },
-        "&": (a, b) => and64(a as Int, b as Int, s),
-        "|": (a, b) => or64(a as Int, b as Int, s),
-        "^": (a, b) => xor64(a as Int, b as Int, s),
-      };
-      apply = ops[op];
-    } else {
-      const w = s ? (x: number) => x | 0 : (x: number) => x >>> 0;
-      const ops: Record<string, (a: Value, b: Value) => Value> = {
-        "+": s
-          ? (a, b) => ((a as number) + (b as number)) | 0
-          : (a, b) => ((a as number) + (b as number)) >>> 0,
-        "-": s
-          ? (a, b) => ((a as number) - (b as number)) | 0
-          : (a, b) => ((a as number) - (b as number)) >>> 0,
-        "*": s
-          ? (a, b) => Math.imul(a as number, b as number)
-          : (a, b) => Math.imul(a as number, b as number) >>> 0,
-        "/": (a, b) => {
-          if (b === 0) throw divZero();
-          if (s && a === -2147483648 && b === -1) throw divZero();
-          return w(Math.trunc((a as number) / (b as number)));
-        },
-        "%": (a, b) => {
-          if (b === 0) throw divZero();
-          if (s && a === -2147483648 && b === -1) throw divZero();
-          return w((a as number) % (b as number));
-        },
-        "&": (a, b) => w((a as number) & (b as number)),
-        "|": (a, b) => w((a as number) | (b as number)),
-        "^": (a, b) => w((a as number) ^ (b as number)),
-      };
-      apply = ops[op];
-    }
+    const apply = integerOp(op, it, divZero);
     if (!apply) this.fail(`invalid operator ${op}`, at, op);
     return { t: ct, lt: ct, rt: ct, apply };
+  }
+
+  /** Pointer `+` and `-`: a pointer moved by whole elements, or the elements between two. */
+  pointerArith(
+    op: string,
+    lt: CType,
+    rt: CType,
+    at: { line: number; col: number },
+  ): { t: CType; lt: CType; rt: CType; apply: (a: Value, b: Value) => Value } {
+    const T = this.T;
+    const P = this.abi.ptrSize;
+    if (lt.k === "ptr" && rt.k === "ptr" && op === "-") {
+      const esz = lt.to.k === "void" ? 1 : this.size(lt.to, at.line);
+      const ssize = T.ssize;
+      return {
+        t: ssize,
+        lt,
+        rt,
+        apply: (a, b) => {
+          const d = P === 8
+            ? sub64(a as Int, b as Int, true)
+            : convertInt((a as number) - (b as number), 4, true);
+          return esz === 1
+            ? d
+            : P === 8
+            ? div64(d, esz, true)
+            : Math.trunc((d as number) / esz) | 0;
+        },
+      };
+    }
+    const ptrLeft = lt.k === "ptr";
+    const pt = (ptrLeft ? lt : rt) as CType & { k: "ptr" };
+    const other = ptrLeft ? rt : lt;
+    if (other.k !== "int") this.fail(`invalid operands to binary ${op}`, at, op);
+    const esz = pt.to.k === "void" || pt.to.k === "fn" ? 1 : this.size(pt.to, at.line);
+    const sign = op === "-" ? -1 : 1;
+    const signed = (other as IntType).signed || (other as IntType).size < 8;
+    const add = (p: Value, i: Value): Value => {
+      if (typeof p === "number" && typeof i === "number") {
+        const x = p + sign * i * esz;
+        if (x >= 0 && (P === 8 ? x <= MAX : x < 4294967296)) return x;
+      }
+      if (P === 4) {
+        return convertInt(BigInt(p as Int) + BigInt(sign * esz) * BigInt(i as Int), 4, false);
+      }
+      let off: Int = mul64(i as Int, esz, signed);
+      if (sign < 0) off = neg64(off, true);
+      return add64(p as Int, off, false);
+    };
+    return {
+      t: pt,
+      lt,
+      rt,
+      apply: ptrLeft ? add : (a, b) => add(b, a),
+    };
   }
 
   binary(e: Expr & { k: "bin" }): E {
@@ -1756,6 +1717,64 @@ class Compiler {
  * The automatic variables of a function body in the order gcc -O0 gives them stack slots: a
  * scope's own variables in declaration order, then its inner scopes, one after the other.
  */
+/** The function of an integer binary operator `+ - * / % & | ^` in type `it` (C's wraparound). */
+function integerOp(
+  op: string,
+  it: IntType,
+  divZero: () => unknown,
+): ((a: Value, b: Value) => Value) | undefined {
+  const s = it.signed;
+  if (it.size === 8) {
+    const minus = -(2n ** 63n);
+    const ops: Record<string, (a: Value, b: Value) => Value> = {
+      "+": (a, b) => add64(a as Int, b as Int, s),
+      "-": (a, b) => sub64(a as Int, b as Int, s),
+      "*": (a, b) => mul64(a as Int, b as Int, s),
+      "/": (a, b) => {
+        if (b === 0) throw divZero();
+        if (s && a === minus && b === -1) throw divZero();
+        return div64(a as Int, b as Int, s);
+      },
+      "%": (a, b) => {
+        if (b === 0) throw divZero();
+        if (s && a === minus && b === -1) throw divZero();
+        return mod64(a as Int, b as Int, s);
+      },
+      "&": (a, b) => and64(a as Int, b as Int, s),
+      "|": (a, b) => or64(a as Int, b as Int, s),
+      "^": (a, b) => xor64(a as Int, b as Int, s),
+    };
+    return ops[op];
+  } else {
+    const w = s ? (x: number) => x | 0 : (x: number) => x >>> 0;
+    const ops: Record<string, (a: Value, b: Value) => Value> = {
+      "+": s
+        ? (a, b) => ((a as number) + (b as number)) | 0
+        : (a, b) => ((a as number) + (b as number)) >>> 0,
+      "-": s
+        ? (a, b) => ((a as number) - (b as number)) | 0
+        : (a, b) => ((a as number) - (b as number)) >>> 0,
+      "*": s
+        ? (a, b) => Math.imul(a as number, b as number)
+        : (a, b) => Math.imul(a as number, b as number) >>> 0,
+      "/": (a, b) => {
+        if (b === 0) throw divZero();
+        if (s && a === -2147483648 && b === -1) throw divZero();
+        return w(Math.trunc((a as number) / (b as number)));
+      },
+      "%": (a, b) => {
+        if (b === 0) throw divZero();
+        if (s && a === -2147483648 && b === -1) throw divZero();
+        return w((a as number) % (b as number));
+      },
+      "&": (a, b) => w((a as number) & (b as number)),
+      "|": (a, b) => w((a as number) | (b as number)),
+      "^": (a, b) => w((a as number) ^ (b as number)),
+    };
+    return ops[op];
+  }
+}
+
 function collectLocals(s: Stmt, out: VarDecl[]): void {
   const own = (x: Stmt): Stmt => {
     while (x.k === "label" || x.k === "case" || x.k === "default") x = x.stmt;

@@ -171,25 +171,7 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
       out += "%";
       break;
     }
-    const bits = (() => {
-      switch (length) {
-        case "hh":
-          return 8;
-        case "h":
-          return 16;
-        case "l":
-        case "z":
-        case "t":
-          return ptrSize * 8;
-        case "ll":
-        case "q":
-        case "j":
-        case "L":
-          return 64;
-        default:
-          return 32;
-      }
-    })();
+    const bits = lengthBits(length, ptrSize);
     switch (conv) {
       case "%":
         out += "%";
@@ -200,28 +182,13 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
       case "x":
       case "X":
       case "o": {
-        const raw = toBig(next().value);
-        const signed = conv === "d" || conv === "i";
-        let v = signed ? BigInt.asIntN(bits, raw) : BigInt.asUintN(bits, raw);
-        const neg = v < 0n;
-        if (neg) v = -v;
-        let digits = conv === "x"
-          ? v.toString(16)
-          : conv === "X"
-          ? v.toString(16).toUpperCase()
-          : conv === "o"
-          ? v.toString(8)
-          : v.toString();
-        if (prec >= 0) {
-          if (prec === 0 && v === 0n) digits = "";
-          digits = digits.padStart(prec, "0");
-        }
-        if (alt && conv === "o" && !digits.startsWith("0")) digits = "0" + digits;
-        if (alt && v !== 0n && (conv === "x" || conv === "X")) {
-          digits = (conv === "x" ? "0x" : "0X") + digits;
-        }
-        const sign = neg ? "-" : signed && plus ? "+" : signed && space ? " " : "";
-        out += pad(sign + digits, width, left, zero && prec < 0);
+        const flags = { plus, space, alt };
+        out += pad(
+          formatInteger(toBig(next().value), conv, bits, prec, flags),
+          width,
+          left,
+          zero && prec < 0,
+        );
         break;
       }
       case "c": {
@@ -272,6 +239,58 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
     }
   }
   return out;
+}
+
+/** The width in bits of an integer argument with printf length modifier `length`. */
+function lengthBits(length: string, ptrSize: number): number {
+  switch (length) {
+    case "hh":
+      return 8;
+    case "h":
+      return 16;
+    case "l":
+    case "z":
+    case "t":
+      return ptrSize * 8;
+    case "ll":
+    case "q":
+    case "j":
+    case "L":
+      return 64;
+    default:
+      return 32;
+  }
+}
+
+/** The digits of an integer conversion (`d i u x X o`), with sign, precision and `#` prefix. */
+function formatInteger(
+  raw: bigint,
+  conv: string,
+  bits: number,
+  prec: number,
+  { plus, space, alt }: { plus: boolean; space: boolean; alt: boolean },
+): string {
+  const signed = conv === "d" || conv === "i";
+  let v = signed ? BigInt.asIntN(bits, raw) : BigInt.asUintN(bits, raw);
+  const neg = v < 0n;
+  if (neg) v = -v;
+  let digits = conv === "x"
+    ? v.toString(16)
+    : conv === "X"
+    ? v.toString(16).toUpperCase()
+    : conv === "o"
+    ? v.toString(8)
+    : v.toString();
+  if (prec >= 0) {
+    if (prec === 0 && v === 0n) digits = "";
+    digits = digits.padStart(prec, "0");
+  }
+  if (alt && conv === "o" && !digits.startsWith("0")) digits = "0" + digits;
+  if (alt && v !== 0n && (conv === "x" || conv === "X")) {
+    digits = (conv === "x" ? "0x" : "0X") + digits;
+  }
+  const sign = neg ? "-" : signed && plus ? "+" : signed && space ? " " : "";
+  return sign + digits;
 }
 
 function formatFloat(
