@@ -6,6 +6,11 @@
  *
  * Errors are {@link CSyntaxError}s with the file, line, column and offending token.
  *
+ * Over 500 lines: one recursive-descent `Parser` class (about 1,050 lines) over a single token
+ * cursor and typedef scope. Its declaration, type-name, statement and expression methods recurse
+ * into each other (a cast and `sizeof` need a type name, an array declarator needs a constant
+ * expression, a statement may be a declaration), so they share one class as in any C parser.
+ *
  * @module
  */
 

@@ -9,6 +9,10 @@
  * Macro expansion follows C's rescanning rule with per-token hide sets: a macro's name is not
  * expanded again inside its own expansion.
  *
+ * Over 500 lines: the three stages of C preprocessing, in order — logical lines, directives with
+ * `#if` expression evaluation, and macro expansion with hide sets. Expansion (from `withHide`
+ * down) is the natural seam for a later `macros.ts`.
+ *
  * @module
  */
 

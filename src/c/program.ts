@@ -13,6 +13,10 @@
  * `hijacked`. Buffered stdout is lost at an abort or a crash (glibc 2.27 and later; older
  * glibc's abort() flushed it). The process stays inspectable after any of them.
  *
+ * Over 500 lines: the `CProgram` class (about 380 lines) is the one public handle on a running C
+ * program — compile, feed input, run, step, locals, backtrace and the brk/mmap family it forwards
+ * — and the rest is its options/result types and the helpers that format what it reports.
+ *
  * @module
  */
 

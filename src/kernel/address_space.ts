@@ -11,6 +11,10 @@
  * placement helpers (`#mergeAround`, `#insertAndMerge`, the gap search), which keep the invariants
  * above only together; split apart they would have to expose the list they guard.
  *
+ * Over 500 lines: one `AddressSpace` class (about 745 lines), because mmap, munmap, mprotect,
+ * madvise, mremap and brk all edit the same sorted VMA list and must split and merge areas by the
+ * same rules and keep the same map count and version.
+ *
  * @module
  */
 

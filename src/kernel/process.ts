@@ -6,6 +6,11 @@
  * The allocator reaches the kernel only through {@link Process.sys} (brk, mmap, munmap, mprotect,
  * mremap, madvise) and {@link Process.sbrk}, so every call it makes is in {@link Process.syscalls}.
  *
+ * Over 500 lines: the `Process` class (about 510 lines) ties together the address space, memory,
+ * threads with their stack cache, and syscalls that one process owns, with snapshot, restore and
+ * fork of all of them; the file's remaining lines are the argument checks its public methods
+ * share.
+ *
  * @module
  */
 

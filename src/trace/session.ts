@@ -9,6 +9,10 @@
  * Invariant: a slot holds either a chunk pointer (`live`) or an mmap/sbrk address (`address`),
  * never both; only slots whose chunk was mmapped when it was returned are listed by `maps`.
  *
+ * Over 500 lines: the `ReplaySession` class (about 375 lines) plus the exported types that
+ * describe its options, events and places; the types are its public contract and read best beside
+ * it.
+ *
  * @module
  */
 
