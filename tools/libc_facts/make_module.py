@@ -125,6 +125,10 @@ def main():
  * tools/libc_facts/extract.py and probe.sh (raw facts in tests/fixtures/libc/); this file is
  * generated from them by tools/libc_facts/make_module.py — do not edit it by hand.
  *
+ * Over 500 lines: generated data, one record per build (five glibc versions for two
+ * architectures), each listing its maps segments, symbol offsets, TLS offsets and `malloc_par`
+ * layout; only the types above the table are written by hand in the generator.
+ *
  * @module
  */
 
