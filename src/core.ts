@@ -11,6 +11,8 @@ export {
   type AddressSpaceOptions,
   type FileMapping,
   MADV_DONTNEED,
+  MADV_GUARD_INSTALL,
+  MADV_GUARD_REMOVE,
 } from "./kernel/address_space.ts";
 export {
   type AccessKind,
@@ -50,9 +52,10 @@ export {
 } from "./kernel/profile.ts";
 export { formatSyscall, SyscallLog, type SyscallRecord } from "./kernel/syscall_log.ts";
 export {
-  legacyStackPolicy,
-  modernStackPolicy,
+  defaultStackPolicy,
+  type StackGuardStyle,
   type StackPolicy,
+  stackPolicy,
   type Thread,
   type ThreadRuntime,
   type ThreadStack,

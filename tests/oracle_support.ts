@@ -8,22 +8,14 @@
 import { fileURLToPath } from "node:url";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../src/trace/replay.ts";
 import { defaultAllocatorFactory } from "../src/trace/allocator_factory.ts";
+import { ORACLE_BUILDS } from "../src/malloc/profile.ts";
 
 /** Folder of the oracle fixtures. */
 export const ORACLE = fileURLToPath(new URL("./fixtures/oracle/", import.meta.url));
 
-/** The six real-glibc builds the oracle ran. */
-export const BUILDS: readonly { glibc: string; arch: "i386" | "x86_64"; name: string }[] = [
-  "2.31-x86_64",
-  "2.36-x86_64",
-  "2.41-x86_64",
-  "2.31-i386",
-  "2.36-i386",
-  "2.41-i386",
-].map((name) => {
-  const [glibc, arch] = name.split("-");
-  return { glibc, arch: arch as "i386" | "x86_64", name };
-});
+/** The real-glibc builds the oracle ran (from the glibc profile's release table). */
+export const BUILDS: readonly { glibc: string; arch: "i386" | "x86_64"; name: string }[] =
+  ORACLE_BUILDS.map(({ glibc, arch }) => ({ glibc, arch, name: `${glibc}-${arch}` }));
 
 /** Names (without extension) of the trace files in a folder of the fixtures. */
 export function traceNames(dir: string): string[] {

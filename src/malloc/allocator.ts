@@ -13,7 +13,12 @@
  */
 
 import type { Process } from "../kernel/process.ts";
-import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
+import {
+  type StackPolicy,
+  stackPolicy,
+  type Thread,
+  type ThreadRuntime,
+} from "../kernel/threads.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
@@ -106,6 +111,8 @@ export class Allocator implements ThreadRuntime {
   #stdoutBuffer = 0;
   #stdioBuffers: "malloc" | "mmap";
   #depth = 0;
+  /** How this glibc maps thread stacks (nptl's guard page, its 40 MiB stack cache). */
+  readonly stackPolicy: StackPolicy;
 
   /** Installs glibc's allocator on `process` (as its thread runtime). */
   constructor(process: Process, options: AllocatorOptions = {}) {
@@ -117,8 +124,8 @@ export class Allocator implements ThreadRuntime {
       seed: options.seed ?? 1,
     });
     this.context = m;
-    this.#stdioBuffers = options.stdioBuffers ??
-      (process.start.legacyGlibc ? "mmap" : this.profile.stdioBuffers);
+    this.#stdioBuffers = options.stdioBuffers ?? this.profile.stdioBuffers;
+    this.stackPolicy = stackPolicy(this.profile.stackGuard);
     m.mainArena = options.mainArena ?? this.#placeMainArena();
     m.arenas.staticInit(m.mainArena);
     process.runtime = this;

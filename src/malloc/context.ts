@@ -188,8 +188,8 @@ export class MallocContext {
       mmappedMem: 0,
       maxMmappedMem: 0,
       sbrkBase: 0,
-      tcacheBins: profile.tcache ? profile.tcacheMaxBins : 0,
-      tcacheMaxBytes: (profile.tcacheMaxBins - 1) * profile.mallocAlignment + profile.minSize -
+      tcacheBins: profile.tcache ? profile.tcacheSmallBins : 0,
+      tcacheMaxBytes: (profile.tcacheSmallBins - 1) * profile.mallocAlignment + profile.minSize -
         profile.sizeSz,
       tcacheCount: profile.tcacheFillCount,
       tcacheUnsortedLimit: 0,

@@ -13,13 +13,11 @@
 
 import { Process } from "../kernel/process.ts";
 import { Allocator } from "../malloc/allocator.ts";
+import { COMPARED_VERSIONS } from "../malloc/profile.ts";
 import { replayTrace } from "../trace/replay.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { type HtmlCell, type HtmlRow, htmlTable } from "./html.ts";
-
-/** The versions compared unless told otherwise. */
-export const COMPARED_VERSIONS: readonly string[] = ["2.23", "2.27", "2.31", "2.36", "2.41"];
 
 /** How one version's run ended. */
 export interface VersionOutcome {

@@ -138,7 +138,6 @@ export {
   replayWithLog,
 } from "./heap_charts.ts";
 export {
-  COMPARED_VERSIONS,
   type ComparedRow,
   type CompareOptions,
   compareProgram,

@@ -22,6 +22,7 @@ import {
   type GlibcArch,
   type GlibcProfile,
   type GlibcVersion,
+  versionsWhere,
 } from "../../../src/malloc/profile.ts";
 
 export { GLIBC_VERSIONS };
@@ -302,6 +303,10 @@ export function on(
 }
 
 /** glibc versions with a tcache. */
-export const TCACHE_VERSIONS: readonly GlibcVersion[] = GLIBC_VERSIONS.filter((v) => v !== "2.23");
+export const TCACHE_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => p.tcache);
 /** glibc versions with safe-linking (2.32+). */
-export const SAFE_LINKING_VERSIONS: readonly GlibcVersion[] = ["2.35", "2.36", "2.39", "2.41"];
+export const SAFE_LINKING_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => p.safeLinking);
+/** glibc versions with fastbins (up to 2.42). */
+export const FASTBIN_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => p.fastbins);
+/** glibc versions without fastbins (2.43+). */
+export const NO_FASTBIN_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => !p.fastbins);
