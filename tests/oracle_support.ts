@@ -37,6 +37,14 @@ export function initialMapsOf(expected: string): string {
   return out.join("\n") + "\n";
 }
 
+/**
+ * The oracle driver's address space at its start on a build (the first rawmaps of a kernel
+ * trace, as the real kernel printed it): the layout every trace of that build ran in.
+ */
+export function driverLayout(build: string): string {
+  return initialMapsOf(Deno.readTextFileSync(`${ORACLE}expected-raw/${build}/seed_mthread.out`));
+}
+
 /** True when a trace has heap or thread operations (it needs the allocator). */
 export function hasHeapOps(trace: string): boolean {
   return trace.split("\n").some((l) =>

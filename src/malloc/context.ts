@@ -65,7 +65,7 @@ export interface ThreadMalloc {
   tcache: number;
   /** `thread_arena`: the arena the thread allocates from, or 0. */
   arena: number;
-  /** `tcache_shutting_down`. */
+  /** `tcache_shutting_down` (2.43+: `tcache` points at the disabled dummy). */
   shuttingDown: boolean;
 }
 
@@ -137,6 +137,11 @@ export class MallocContext {
   perturbByte = 0;
   /** glibc `__malloc_initialized`. */
   initialized = false;
+  /**
+   * glibc 2.43+ `tcache_init (av)` as `_int_malloc` calls it, set by `ptmalloc_init`: a
+   * function rather than an import because tcache_init itself calls `_int_malloc`.
+   */
+  tcacheInitIn: (arena: number) => void = () => {};
   /** glibc `tcache_key` (2.34+), a word. */
   tcacheKey = 0;
   /** glibc `narenas`. */

@@ -29,10 +29,23 @@ export const GLIBC_RELEASES: readonly GlibcRelease[] = [
   { version: "2.36", oracle: ["x86_64", "i386"], compared: true },
   { version: "2.39", oracle: [], compared: false },
   { version: "2.41", oracle: ["x86_64", "i386"], compared: true },
+  { version: "2.42", oracle: [], compared: false },
+  { version: "2.43", oracle: ["x86_64"], compared: true },
+  { version: "2.44", oracle: ["x86_64"], compared: true },
 ];
 
 /** glibc versions heaplab models (the releases of {@link GLIBC_RELEASES}). */
-export type GlibcVersion = "2.23" | "2.27" | "2.31" | "2.35" | "2.36" | "2.39" | "2.41";
+export type GlibcVersion =
+  | "2.23"
+  | "2.27"
+  | "2.31"
+  | "2.35"
+  | "2.36"
+  | "2.39"
+  | "2.41"
+  | "2.42"
+  | "2.43"
+  | "2.44";
 
 /** One release of {@link GLIBC_RELEASES}. */
 export interface GlibcRelease {
@@ -205,10 +218,35 @@ export interface GlibcProfile {
   readonly tcacheInitPadsTwice: boolean;
   /** `_int_malloc` stashes exact fits from the unsorted bin into the tcache (until 2.43). */
   readonly tcacheStashUnsorted: boolean;
+  /**
+   * An mmapped chunk ends CHUNK_HDR_SZ before the end of its mapping, as a heap chunk ends
+   * where the next header starts (`mmap_set_chunk`, 2.43+); its usable size is then computed
+   * like any chunk's, and realloc no longer keeps an mmapped chunk up to a page too big.
+   */
+  readonly mmapChunkTrailer: boolean;
+  /**
+   * How `arena_get2` sets the arena limit once `narenas` passes `arena_test`: `per-core` is
+   * NARENAS_FROM_NCORES (8 or 2 per core, after `narenas > arena_test`); `cores` (2.44) is the
+   * number of cores, at least `arena_test`, once `narenas >= arena_test`.
+   */
+  readonly arenaLimit: "per-core" | "cores";
   /** The fastbins exist (until 2.42; 2.43 removed them with everything around them). */
   readonly fastbins: boolean;
-  /** sysmalloc frees the old top with `_int_free_chunk` (2.42+), never into the tcache. */
-  readonly oldTopSkipsTcache: boolean;
+  /**
+   * malloc's own frees (sysmalloc's old top, realloc's old chunk and remainder) go through
+   * `_int_free_chunk` (2.42+), never into the tcache and without free's pointer checks.
+   */
+  readonly internalFreesSkipTcache: boolean;
+  /**
+   * `tcache_double_free_verify` walks every tcache bin and, finding nothing, clears the key
+   * and frees the chunk again (2.42+); before, it walked the chunk's own bin only.
+   */
+  readonly tcacheVerifyAllBins: boolean;
+  /**
+   * `tcache_thread_shutdown` gives the chunks straight to their arena with `_int_free_chunk`
+   * (2.43+) instead of through `__libc_free`.
+   */
+  readonly tcacheShutdownToArena: boolean;
   /** How `pthread_create` maps a new thread's stack and its guard page (nptl). */
   readonly stackGuard: StackGuardStyle;
   /** sizeof (tcache_perthread_struct). */
@@ -413,7 +451,11 @@ export const GLIBC_FACTS: GlibcFacts = {
   tcacheInitPadsTwice: between("2.43", "2.43"),
   tcacheStashUnsorted: until("2.43"),
   fastbins: until("2.42"),
-  oldTopSkipsTcache: since("2.42"),
+  arenaLimit: since<"per-core" | "cores">("2.44", "cores", "per-core"),
+  mmapChunkTrailer: since("2.43"),
+  internalFreesSkipTcache: since("2.42"),
+  tcacheVerifyAllBins: since("2.42"),
+  tcacheShutdownToArena: since("2.43"),
   safeLinking: since("2.32"),
   alignmentChecks: since("2.32"),
   callocUsesTcache: since("2.41"),

@@ -26,7 +26,7 @@ import {
 } from "../kernel/vma.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, withFlag } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
-import { intFree } from "./free.ts";
+import { intFreeInternal } from "./free.ts";
 import { growHeap, heapSize, newHeap, registerHeap, setHeapOwner } from "./heap.ts";
 
 /** glibc `MMAP_AS_MORECORE_SIZE`. */
@@ -58,6 +58,7 @@ function alignUp(x: number, a: number): number {
  */
 export function sysmallocMmap(m: MallocContext, nb: number): number {
   const c = m.chunks, p = m.profile, pagesize = p.pageSize;
+  if (p.mmapChunkTrailer) return sysmallocMmapPadded(m, nb);
   const overhead = p.mallocAlignment === 2 * p.sizeSz ? p.sizeSz : p.sizeSz + c.alignMask;
   const size = m.words.wrap(alignUp(m.words.add(nb, overhead), pagesize));
   if (m.le(size, nb)) return 0;
@@ -82,6 +83,41 @@ export function sysmallocMmap(m: MallocContext, nb: number): number {
     c.setPrevSize(chunk, 0);
     c.setHead(chunk, size + IS_MMAPPED);
   }
+  m.mmappedChunks.add(chunk);
+  const mp = m.params;
+  mp.nMmaps++;
+  if (mp.nMmaps > mp.maxNMmaps) mp.maxNMmaps = mp.nMmaps;
+  mp.mmappedMem += size;
+  if (mp.mmappedMem > mp.maxMmappedMem) mp.maxMmappedMem = mp.mmappedMem;
+  if (m.explain.enabled) {
+    m.explain.step("arena", chunk, c.size(chunk), undefined, undefined, `mmap ${size}`);
+  }
+  m.explain.serve("mmap");
+  return c.toMem(chunk);
+}
+
+/**
+ * glibc 2.43+ `sysmalloc_mmap` and `mmap_set_chunk`: the chunk starts `MALLOC_ALIGNMENT -
+ * CHUNK_HDR_SZ` bytes into the mapping (its prev_size says so) and ends CHUNK_HDR_SZ before
+ * the mapping's end.
+ */
+function sysmallocMmapPadded(m: MallocContext, nb: number): number {
+  const c = m.chunks, p = m.profile;
+  const padding = p.mallocAlignment - c.headerSize;
+  const size = m.words.wrap(alignUp(m.words.add(nb, padding + c.headerSize), p.pageSize));
+  if (m.le(size, nb)) return 0;
+  const mm = m.process.sys.mmap(
+    0,
+    unsigned(m, size),
+    PROT_READ | PROT_WRITE,
+    MAP_PRIVATE | MAP_ANONYMOUS,
+    undefined,
+    "mmapped chunk",
+  );
+  if (isSyscallError(mm)) return 0;
+  const chunk = mm + padding;
+  c.setPrevSize(chunk, padding);
+  c.setHead(chunk, (size - padding - c.headerSize) + IS_MMAPPED);
   m.mmappedChunks.add(chunk);
   const mp = m.params;
   mp.nMmaps++;
@@ -171,7 +207,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
         c.setHead(c.at(oldTop, oldSize), c.headerSize + PREV_INUSE);
         c.setFoot(c.at(oldTop, oldSize), c.headerSize);
         c.setHead(oldTop, oldSize + PREV_INUSE + NON_MAIN_ARENA);
-        intFree(m, arena, oldTop, true);
+        intFreeInternal(m, arena, oldTop, true);
       } else {
         c.setHead(oldTop, oldSize + c.headerSize + PREV_INUSE);
         c.setFoot(oldTop, oldSize + c.headerSize);
@@ -278,7 +314,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
             c.setHead(oldTop, oldSize + PREV_INUSE);
             c.setHead(c.at(oldTop, oldSize), c.headerSize + PREV_INUSE);
             c.setHead(c.at(oldTop, oldSize + c.headerSize), c.headerSize + PREV_INUSE);
-            if (m.le(minSize, oldSize)) intFree(m, arena, oldTop, true);
+            if (m.le(minSize, oldSize)) intFreeInternal(m, arena, oldTop, true);
           }
         }
       }
@@ -355,7 +391,8 @@ function mmappedBlock(
   const offset = c.prevSize(chunk);
   const mem = c.toMem(chunk);
   const block = m.words.sub(chunk, offset);
-  const total = m.words.add(offset, size);
+  const trailer = m.profile.mmapChunkTrailer ? c.headerSize : 0;
+  const total = m.words.add(offset, size + trailer);
   const low = mem % pagesize;
   if (
     message !== undefined &&
@@ -389,12 +426,13 @@ export function mremapChunk(m: MallocContext, chunk: number, newSize: number): n
   const [block, total] = mmappedBlock(m, chunk, check);
   const offset = c.prevSize(chunk);
   const size = c.size(chunk);
-  newSize = alignUp(newSize + offset + c.sizeSz, pagesize);
+  const trailer = m.profile.mmapChunkTrailer ? c.headerSize : 0;
+  newSize = alignUp(newSize + offset + (trailer || c.sizeSz), pagesize);
   if (total === newSize) return chunk;
   const cp = m.process.sys.mremap(block, total, newSize, MREMAP_MAYMOVE);
   if (isSyscallError(cp)) return 0;
   const np = cp + offset;
-  c.setHead(np, newSize - offset + IS_MMAPPED);
+  c.setHead(np, newSize - offset - trailer + IS_MMAPPED);
   m.mmappedChunks.delete(chunk);
   m.mmappedChunks.add(np);
   m.params.mmappedMem += newSize - size - offset;

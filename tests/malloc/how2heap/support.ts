@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { Process } from "../../../src/kernel/process.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../../src/kernel/vma.ts";
-import { isSyscallError } from "../../../src/kernel/errors.ts";
+import { isSyscallError, SegmentationFault } from "../../../src/kernel/errors.ts";
 import type { WordOps } from "../../../src/kernel/word.ts";
 import { Allocator } from "../../../src/malloc/allocator.ts";
 import { HeapAbort } from "../../../src/malloc/errors.ts";
@@ -25,7 +25,7 @@ import {
   versionsWhere,
 } from "../../../src/malloc/profile.ts";
 
-export { GLIBC_VERSIONS };
+export { GLIBC_VERSIONS, versionsWhere };
 export type { GlibcArch, GlibcVersion };
 
 /** The allocator calls after which a lab checks every arena (while no bug has struck). */
@@ -231,7 +231,12 @@ export type Outcome =
    * glibc defeats it without aborting, for the reason `fails`: the run's assertion whose
    * message is `assertion` fails.
    */
-  | { readonly fails: string; readonly assertion: string };
+  | { readonly fails: string; readonly assertion: string }
+  /**
+   * glibc does not stop it, but what it does instead leaves the heap so that the program
+   * crashes (a segmentation fault in malloc or free, or in the program), for the reason given.
+   */
+  | { readonly crashes: string };
 
 /** One technique across versions. */
 export interface TechniqueSpec {
@@ -252,8 +257,12 @@ export interface TechniqueSpec {
   readonly run: (lab: Lab) => void;
 }
 
+/** Every technique registered, in registration order. */
+export const TECHNIQUES: TechniqueSpec[] = [];
+
 /** Registers one Deno test per applicable version and architecture. */
 export function technique(spec: TechniqueSpec): void {
+  TECHNIQUES.push(spec);
   for (const arch of spec.arches ?? ["x86_64", "i386"]) {
     for (const version of GLIBC_VERSIONS) {
       const outcome = spec.outcomes[version];
@@ -264,6 +273,8 @@ export function technique(spec: TechniqueSpec): void {
         ? `${spec.name}: ${spec.claim} on ${where}`
         : "fails" in outcome
         ? `${spec.name}: fails quietly on ${where} (${outcome.fails})`
+        : "crashes" in outcome
+        ? `${spec.name}: crashes on ${where} (${outcome.crashes})`
         : `${spec.name}: ${where} stops it in ${outcome.in}() with "${outcome.aborts}"`;
       Deno.test({
         name,
@@ -272,6 +283,10 @@ export function technique(spec: TechniqueSpec): void {
           const lab = new Lab(version, arch);
           if (outcome === "works") {
             spec.run(lab);
+            return;
+          }
+          if ("crashes" in outcome) {
+            assert.throws(() => spec.run(lab), SegmentationFault);
             return;
           }
           if ("fails" in outcome) {
