@@ -7,7 +7,7 @@
  * ```ts
  * import { MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "./mod.ts";
  *
- * const proc = new Process({ profile: "seed-i386", program: "mmap" });
+ * const proc = new Process({ layout: "seed-i386", program: "mmap" });
  * const addr = proc.sys.mmap(0, 132 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
  * console.log(proc.maps().split("\n")[3]); // b7e00000-b7e22000 rw-p 00000000 00:00 0
  * proc.sys.munmap(addr, 132 * 1024);

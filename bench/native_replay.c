@@ -1,5 +1,5 @@
 // Times real glibc on a heap trace's malloc/free/calloc/realloc/memalign lines, parsed up front,
-// so that only the allocator calls are timed. Every other line (thread, join, brk, maps, ...) is
+// so that only the allocator calls are timed (wall and CPU time). Every other line (thread, join, brk, maps, ...) is
 // skipped: a threads trace runs on one thread. Prints ns per operation. The physical-limit anchor
 // for heaplab's replay throughput (tools/bench.ts); from ../shared/perf/native_replay.c, plus
 // memalign lines and clearing the old slot of a moving realloc, without which a trace that
@@ -38,7 +38,8 @@ int main(int argc, char **argv) {
   }
   fclose(f);
   void **slot = calloc(65536, sizeof *slot);
-  struct timespec t0, t1;
+  struct timespec t0, t1, c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (size_t i = 0; i < n; i++) {
     Op *o = &ops[i];
@@ -56,7 +57,9 @@ int main(int argc, char **argv) {
     }
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
   double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
-  printf("%zu ops, %.1f ns/op, %.2f Mops/s\n", n, ns / n, n / ns * 1e3);
+  double cpu = (c1.tv_sec - c0.tv_sec) * 1e9 + (c1.tv_nsec - c0.tv_nsec);
+  printf("%zu ops, %.1f ns/op, %.2f Mops/s, %.1f ns/op CPU\n", n, ns / n, n / ns * 1e3, cpu / n);
   return 0;
 }

@@ -39,7 +39,7 @@ Deno.bench({
   name: "malloc(24) + free, 10k pairs (tcache fast path)",
   group: "allocator",
   fn(b) {
-    const process = new Process({ profile: "x86_64" });
+    const process = new Process({ layout: "x86_64" });
     const heap = new Allocator(process, { explain: false });
     b.start();
     for (let i = 0; i < 10_000; i++) heap.free(heap.malloc(24));
@@ -51,7 +51,7 @@ Deno.bench({
   name: "malloc(32) × 10k live chunks (top chunk split)",
   group: "allocator",
   fn(b) {
-    const process = new Process({ profile: "x86_64" });
+    const process = new Process({ layout: "x86_64" });
     const heap = new Allocator(process, { explain: false });
     b.start();
     for (let i = 0; i < 10_000; i++) heap.malloc(32);

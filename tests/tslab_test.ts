@@ -54,7 +54,7 @@ Deno.test("deno task bundle makes a CommonJS file that plain Node runs the seed'
   await bundle();
   const script = `
     const { Allocator, Process } = require(${JSON.stringify(BUNDLE)});
-    const proc = new Process({ profile: "seed-i386", program: "mthread" });
+    const proc = new Process({ layout: "seed-i386", program: "mthread" });
     const heap = new Allocator(proc, { glibc: "2.23" });
     const thread = proc.pthreadCreate();
     proc.runOn(thread, () => heap.malloc(1000));
@@ -70,6 +70,24 @@ Deno.test("deno task bundle makes a CommonJS file that plain Node runs the seed'
   assert.ok(output.success, "node could not run dist/heaplab.cjs");
   const lines = new TextDecoder().decode(output.stdout).split("\n").map((l) => l.trimEnd());
   assert.ok(lines.includes("b7500000-b7521000 rw-p 00000000 00:00 0"), lines.join("\n"));
+});
+
+Deno.test("the CommonJS bundle runs C programs in plain Node", async () => {
+  await bundle();
+  const script = `
+    const { runC } = require(${JSON.stringify(BUNDLE)});
+    const r = runC("#include <stdlib.h>\\n#include <stdio.h>\\nint main(void) { void *p = malloc(24); printf(\\"%p\\\\n\\", p); return 0; }");
+    process.stdout.write(r.state + " " + r.stdout);`;
+  let output;
+  try {
+    output = await new Deno.Command("node", { args: ["-e", script], stdout: "piped" }).output();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    console.log("Skipping the Node check of dist/heaplab.cjs: node is not installed");
+    return;
+  }
+  assert.ok(output.success, "node could not run a C program through dist/heaplab.cjs");
+  assert.equal(new TextDecoder().decode(output.stdout), "exited 0x5555555592a0\n");
 });
 
 Deno.test("notebooks/tslab/per_thread_arena runs with tslab, prints the seed's lines and matches its outputs", async () => {

@@ -57,7 +57,10 @@ async function capture(
   command: string,
   args: string[],
   options: { stdout?: string } = {},
-): Promise<{ ok: boolean; stdout: string; stderr: string; seconds: number }> {
+): Promise<
+  { ok: boolean; stdout: string; stderr: string; seconds: number; cpuSeconds: number }
+> {
+  const cpuBefore = childCpuSeconds();
   const started = performance.now();
   try {
     const output = await new Deno.Command(command, {
@@ -67,20 +70,18 @@ async function capture(
       stdin: "null",
     }).output();
     const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = childCpuSeconds() - cpuBefore;
     const decoder = new TextDecoder();
+    const stderr = decoder.decode(output.stderr);
     if (options.stdout) {
       await Deno.writeFile(options.stdout, output.stdout);
-      return { ok: output.success, stdout: "", stderr: decoder.decode(output.stderr), seconds };
+      return { ok: output.success, stdout: "", stderr, seconds, cpuSeconds };
     }
-    return {
-      ok: output.success,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-      seconds,
-    };
+    const stdout = decoder.decode(output.stdout);
+    return { ok: output.success, stdout, stderr, seconds, cpuSeconds };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      return { ok: false, stdout: "", stderr: `${command}: not found`, seconds: 0 };
+      return { ok: false, stdout: "", stderr: `${command}: not found`, seconds: 0, cpuSeconds: 0 };
     }
     throw error;
   }
@@ -115,12 +116,27 @@ function peakRss(): number {
   }
 }
 
+/** Fields of /proc/self/stat after the command name (0: state, 11: utime, 13: cutime). */
+function statFields(): string[] {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** CPU time (user + system, all threads) of this process so far, in seconds. */
 function cpuSeconds(): number {
   try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const fields = statFields();
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time of this process's waited-for children so far (cutime + cstime), in seconds. */
+function childCpuSeconds(): number {
+  try {
+    const fields = statFields();
+    return (Number(fields[13]) + Number(fields[14])) / 100;
   } catch {
     return NaN;
   }
@@ -131,19 +147,140 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 // --- measurements run in a child process -----------------------------------------------------
 
-/** A heap operation, pre-parsed for the allocator-only run. */
-type HeapOp =
-  | { kind: "malloc"; slot: number; size: number }
-  | { kind: "calloc"; slot: number; count: number; size: number }
-  | { kind: "memalign"; slot: number; alignment: number; size: number }
-  | { kind: "realloc"; slot: number; oldSlot: number; size: number }
-  | { kind: "free"; slot: number }
-  | { kind: "thread"; tid: number }
-  | { kind: "join"; tid: number };
+/** Operation codes of the pre-parsed heap operations (as `bench/native_replay.c` keeps them). */
+const OP_MALLOC = 0, OP_FREE = 1, OP_CALLOC = 2, OP_REALLOC = 3, OP_MEMALIGN = 4;
+const OP_THREAD = 5, OP_JOIN = 6;
+
+/**
+ * The heap operations of a trace, pre-parsed for the allocator-only run into flat typed arrays
+ * (a struct of arrays, as native_replay's `Op[]`), so that the timed loop reads no objects.
+ */
+interface HeapOps {
+  /** Number of operations. */
+  length: number;
+  /** OP_* code. */
+  code: Uint8Array;
+  /** Slot, or thread id for OP_THREAD / OP_JOIN. */
+  slot: Int32Array;
+  /** realloc's old slot (-1 for NULL). */
+  oldSlot: Int32Array;
+  /** First number: size (malloc, realloc), count (calloc), alignment (memalign). */
+  a: Float64Array;
+  /** Second number: size (calloc, memalign). */
+  b: Float64Array;
+}
+
+function parseAll(lines: string[]): HeapOps {
+  const limits = traceLimits(64);
+  const n = lines.length;
+  const ops: HeapOps = {
+    length: 0,
+    code: new Uint8Array(n),
+    slot: new Int32Array(n),
+    oldSlot: new Int32Array(n),
+    a: new Float64Array(n),
+    b: new Float64Array(n),
+  };
+  const push = (code: number, slot: number, a = 0, b = 0, oldSlot = -1) => {
+    const k = ops.length++;
+    ops.code[k] = code;
+    ops.slot[k] = slot;
+    ops.a[k] = a;
+    ops.b[k] = b;
+    ops.oldSlot[k] = oldSlot;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const op = parseTraceLine(lines[i], i + 1, limits);
+    if (!op) continue;
+    switch (op.kind) {
+      case "malloc":
+        push(OP_MALLOC, op.slot, toNumber(op.size));
+        break;
+      case "calloc":
+        push(OP_CALLOC, op.slot, toNumber(op.count), toNumber(op.size));
+        break;
+      case "memalign":
+        push(OP_MEMALIGN, op.slot, toNumber(op.alignment), toNumber(op.size));
+        break;
+      case "realloc":
+        push(OP_REALLOC, op.slot, toNumber(op.size), 0, op.oldSlot);
+        break;
+      case "free":
+        push(OP_FREE, op.slot);
+        break;
+      case "thread":
+        push(OP_THREAD, op.tid);
+        break;
+      case "join":
+        push(OP_JOIN, op.tid);
+        break;
+    }
+  }
+  return ops;
+}
+
+/**
+ * The allocator alone on pre-parsed operations, as `bench/native_replay.c` runs glibc, in a
+ * fresh process; `explain` builds every call's explain record (the explain-on path).
+ */
+function runAllocator(ops: HeapOps, explain: boolean): { seconds: number; cpuSeconds: number } {
+  const process = new Process({ arch: ARCH, layout: ARCH });
+  const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain });
+  const slots = new Float64Array(65536);
+  const threads = new Map<number, Thread>();
+  const { code, slot, oldSlot, a, b } = ops;
+  const cpuBefore = cpuSeconds();
+  const started = performance.now();
+  for (let k = 0; k < ops.length; k++) {
+    const s = slot[k];
+    switch (code[k]) {
+      case OP_MALLOC:
+        slots[s] = heap.malloc(a[k]);
+        break;
+      case OP_CALLOC:
+        slots[s] = heap.calloc(a[k], b[k]);
+        break;
+      case OP_MEMALIGN:
+        slots[s] = heap.memalign(a[k], b[k]);
+        break;
+      case OP_REALLOC: {
+        const o = oldSlot[k];
+        const p = heap.realloc(o >= 0 ? slots[o] : 0, a[k]);
+        if (o >= 0 && o !== s && (p !== 0 || a[k] === 0)) slots[o] = 0;
+        slots[s] = p;
+        break;
+      }
+      case OP_FREE:
+        heap.free(s >= 0 ? slots[s] : 0);
+        if (s >= 0) slots[s] = 0;
+        break;
+      case OP_THREAD: {
+        let t = s === 0 ? process.mainThread : threads.get(s);
+        if (t === undefined) {
+          process.switchTo(process.mainThread);
+          t = process.pthreadCreate();
+          threads.set(s, t);
+        }
+        process.switchTo(t);
+        break;
+      }
+      case OP_JOIN: {
+        process.switchTo(process.mainThread);
+        process.pthreadJoin(threads.get(s)!);
+        threads.delete(s);
+        break;
+      }
+    }
+  }
+  return {
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpuSeconds() - cpuBefore,
+  };
+}
 
 /** What the replay child measures on one trace. */
 interface ReplayFigures {
-  lines: number;
+  /** replayTrace alone, inside the process: wall and CPU seconds. */
   seconds: number;
   cpuSeconds: number;
   status: number;
@@ -154,105 +291,12 @@ interface ReplayFigures {
 interface AllocFigures {
   heapOps: number;
   parseSeconds: number;
+  /** Fastest run without explain records: wall and CPU seconds of that run. */
   allocSeconds: number;
-}
-
-function parseAll(lines: string[]): HeapOp[] {
-  const limits = traceLimits(64);
-  const ops: HeapOp[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const op = parseTraceLine(lines[i], i + 1, limits);
-    if (!op) continue;
-    switch (op.kind) {
-      case "malloc":
-        ops.push({ kind: "malloc", slot: op.slot, size: toNumber(op.size) });
-        break;
-      case "calloc":
-        ops.push({
-          kind: "calloc",
-          slot: op.slot,
-          count: toNumber(op.count),
-          size: toNumber(op.size),
-        });
-        break;
-      case "memalign":
-        ops.push({
-          kind: "memalign",
-          slot: op.slot,
-          alignment: toNumber(op.alignment),
-          size: toNumber(op.size),
-        });
-        break;
-      case "realloc":
-        ops.push({ kind: "realloc", slot: op.slot, oldSlot: op.oldSlot, size: toNumber(op.size) });
-        break;
-      case "free":
-        ops.push({ kind: "free", slot: op.slot });
-        break;
-      case "thread":
-        ops.push({ kind: "thread", tid: op.tid });
-        break;
-      case "join":
-        ops.push({ kind: "join", tid: op.tid });
-        break;
-    }
-  }
-  return ops;
-}
-
-/** The allocator alone on pre-parsed operations, as `bench/native_replay.c` runs glibc. */
-function runAllocator(ops: HeapOp[]): number {
-  const process = new Process({ arch: ARCH, profile: ARCH });
-  const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain: false });
-  const slots = new Float64Array(65536);
-  const threads = new Map<number, Thread>();
-  let thread = process.mainThread;
-  const started = performance.now();
-  for (const op of ops) {
-    switch (op.kind) {
-      case "malloc":
-        slots[op.slot] = process.runOn(thread, () => heap.malloc(op.size));
-        break;
-      case "calloc":
-        slots[op.slot] = process.runOn(thread, () => heap.calloc(op.count, op.size));
-        break;
-      case "memalign":
-        slots[op.slot] = process.runOn(thread, () => heap.memalign(op.alignment, op.size));
-        break;
-      case "realloc": {
-        const old = op.oldSlot >= 0 ? slots[op.oldSlot] : 0;
-        const p = process.runOn(thread, () => heap.realloc(old, op.size));
-        if (op.oldSlot >= 0 && op.oldSlot !== op.slot && (p !== 0 || op.size === 0)) {
-          slots[op.oldSlot] = 0;
-        }
-        slots[op.slot] = p;
-        break;
-      }
-      case "free": {
-        const p = op.slot >= 0 ? slots[op.slot] : 0;
-        process.runOn(thread, () => heap.free(p));
-        if (op.slot >= 0) slots[op.slot] = 0;
-        break;
-      }
-      case "thread": {
-        let t = op.tid === 0 ? process.mainThread : threads.get(op.tid);
-        if (t === undefined) {
-          t = process.runOn(process.mainThread, () => process.pthreadCreate());
-          threads.set(op.tid, t);
-        }
-        thread = t;
-        break;
-      }
-      case "join": {
-        const t = threads.get(op.tid)!;
-        process.runOn(process.mainThread, () => process.pthreadJoin(t));
-        threads.delete(op.tid);
-        thread = process.mainThread;
-        break;
-      }
-    }
-  }
-  return (performance.now() - started) / 1000;
+  allocCpuSeconds: number;
+  /** Fastest run building every explain record. */
+  explainSeconds: number;
+  explainCpuSeconds: number;
 }
 
 async function measureReplay(trace: string, output: string): Promise<ReplayFigures> {
@@ -267,9 +311,7 @@ async function measureReplay(trace: string, output: string): Promise<ReplayFigur
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds() - cpuBefore;
   await Deno.writeTextFile(output, result.output);
-  const lines = text.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
   return {
-    lines: lines.length,
     seconds,
     cpuSeconds: cpu,
     status: result.status,
@@ -277,16 +319,38 @@ async function measureReplay(trace: string, output: string): Promise<ReplayFigur
   };
 }
 
-async function measureAllocator(trace: string): Promise<AllocFigures> {
+/** Allocator-only runs per trace and path; the fastest counts, as for native glibc. */
+const ALLOC_RUNS = 5;
+
+async function measureAllocator(
+  trace: string,
+  runs: number,
+  onlyOff = false,
+): Promise<AllocFigures> {
   const lines = (await Deno.readTextFile(trace)).split("\n");
   if (lines.at(-1) === "") lines.pop();
   const started = performance.now();
   const ops = parseAll(lines);
   const parseSeconds = (performance.now() - started) / 1000;
+  let heapOps = 0;
+  for (let k = 0; k < ops.length; k++) if (ops.code[k] < OP_THREAD) heapOps++;
+  const fastest = (explain: boolean) => {
+    let best = { seconds: Infinity, cpuSeconds: Infinity };
+    for (let i = 0; i < runs; i++) {
+      const run = runAllocator(ops, explain);
+      if (run.seconds < best.seconds) best = run;
+    }
+    return best;
+  };
+  // An optional third argument, "off", skips the explain-on runs (for profiling one path).
+  const off = fastest(false), on = onlyOff ? off : fastest(true);
   return {
-    heapOps: ops.filter((op) => op.kind !== "thread" && op.kind !== "join").length,
+    heapOps,
     parseSeconds,
-    allocSeconds: runAllocator(ops),
+    allocSeconds: off.seconds,
+    allocCpuSeconds: off.cpuSeconds,
+    explainSeconds: on.seconds,
+    explainCpuSeconds: on.cpuSeconds,
   };
 }
 
@@ -303,7 +367,7 @@ interface MemoryFigures {
 }
 
 function measureLiveChunks(count: number): MemoryFigures {
-  const process = new Process({ arch: ARCH, profile: ARCH });
+  const process = new Process({ arch: ARCH, layout: ARCH });
   const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain: false });
   const baselineRss = Deno.memoryUsage().rss;
   const started = performance.now();
@@ -387,14 +451,34 @@ async function buildNative(): Promise<string | undefined> {
 /** Native runs per trace; the fastest counts (a run of 0.05-4 s is easily preempted here). */
 const NATIVE_RUNS = 5;
 
-async function runNative(binary: string, trace: string) {
-  let best: { ops: number; seconds: number } | undefined;
+/** The fastest native run: the allocator calls alone, and the whole process (parse included). */
+interface NativeFigures {
+  ops: number;
+  /** Allocator calls alone: wall and CPU seconds (of the fastest run by wall time). */
+  seconds: number;
+  cpuSeconds: number;
+  /** The whole process, parsing the trace included: wall and CPU seconds (fastest run). */
+  processSeconds: number;
+  processCpuSeconds: number;
+}
+
+async function runNative(binary: string, trace: string): Promise<NativeFigures | undefined> {
+  let best: NativeFigures | undefined;
   for (let i = 0; i < NATIVE_RUNS; i++) {
     const run = await capture(binary, [trace]);
-    const match = run.stdout.match(/^(\d+) ops, ([\d.]+) ns\/op/);
+    const match = run.stdout.match(
+      /^(\d+) ops, ([\d.]+) ns\/op, [\d.]+ Mops\/s, ([\d.]+) ns\/op CPU/,
+    );
     if (!run.ok || !match) return undefined;
-    const ops = Number(match[1]), seconds = (ops * Number(match[2])) / 1e9;
-    if (best === undefined || seconds < best.seconds) best = { ops, seconds };
+    const ops = Number(match[1]);
+    const seconds = (ops * Number(match[2])) / 1e9, cpuSeconds = (ops * Number(match[3])) / 1e9;
+    if (best === undefined) {
+      best = { ops, seconds, cpuSeconds, processSeconds: Infinity, processCpuSeconds: Infinity };
+    }
+    if (seconds < best.seconds) Object.assign(best, { seconds, cpuSeconds });
+    if (run.seconds < best.processSeconds) {
+      Object.assign(best, { processSeconds: run.seconds, processCpuSeconds: run.cpuSeconds });
+    }
   }
   return best;
 }
@@ -453,7 +537,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === "--measure-alloc") {
-    console.log(JSON.stringify(await measureAllocator(argv[1])));
+    const runs = Number(argv[2] ?? ALLOC_RUNS);
+    console.log(JSON.stringify(await measureAllocator(argv[1], runs, argv[3] === "off")));
     return 0;
   }
   if (argv[0] === "--measure-live") {
@@ -472,20 +557,25 @@ async function main(argv: string[]): Promise<number> {
   if (args.oracle && !oracle) console.log("oracle driver: n/a (oracle not built)");
 
   const rows: string[][] = [];
+  const extras: string[][] = [];
   for (const shape of args.shapes) {
     const trace = await ensureTrace(shape, args.ops);
+    const lines = (await Deno.readTextFile(trace)).split("\n")
+      .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#")).length;
     const simOut = join(OUT, `${shape}-${args.ops}.heaplab.out`);
-    console.log(`${shape}: simulator…`);
+    console.log(`${shape}: replay…`);
     const run = await child(["--measure-replay", trace, simOut]);
     if (!run.ok) throw new Error(`The ${shape} replay failed: ${run.stderr.trim()}`);
     const sim = JSON.parse(run.stdout) as ReplayFigures;
-    console.log(`${shape}: simulated allocator alone…`);
+    console.log(
+      `${shape}: simulated allocator alone, explain off and on (${ALLOC_RUNS} runs each)…`,
+    );
     const runAlloc = await child(["--measure-alloc", trace]);
     if (!runAlloc.ok) {
       throw new Error(`The ${shape} allocator run failed: ${runAlloc.stderr.trim()}`);
     }
     const alone = JSON.parse(runAlloc.stdout) as AllocFigures;
-    console.log(`${shape}: native glibc…`);
+    console.log(`${shape}: native glibc (${NATIVE_RUNS} runs)…`);
     const nat = native ? await runNative(native, trace) : undefined;
     let oracleSeconds: number | undefined;
     let same = "n/a";
@@ -502,23 +592,67 @@ async function main(argv: string[]): Promise<number> {
         console.log(`oracle driver failed on ${shape}: ${ran.stderr.trim().split("\n")[0]}`);
       }
     }
-    rows.push([
+    const perOp = (seconds: number, ops: number) => fmt((seconds / ops) * 1e9, 0);
+    const pair = (wall: number, cpu: number, digits = 2) =>
+      `${fmt(wall, digits)} (${fmt(cpu, digits)})`;
+    const nativeCalls = nat ? pair(nat.seconds, nat.cpuSeconds, 3) : "n/a";
+    const nativeProcess = nat ? pair(nat.processSeconds, nat.processCpuSeconds) : "n/a";
+    const row = (
+      what: string,
+      ops: number,
+      wall: number,
+      cpu: number,
+      nativeText: string,
+      nativeWall: number | undefined,
+      nativeCpu: number | undefined,
+    ) => [
       shape,
-      String(sim.lines),
-      `${fmt(sim.seconds)} (${fmt(sim.cpuSeconds, 1)})`,
-      `${(sim.lines / sim.seconds / 1000).toFixed(0)} k`,
-      fmt((sim.seconds / sim.lines) * 1e6, 1),
+      what,
+      String(ops),
+      pair(wall, cpu),
+      perOp(wall, ops),
+      nativeText,
+      ratio(wall, nativeWall),
+      ratio(cpu, nativeCpu),
+    ];
+    rows.push(
+      row(
+        "allocator, explain off",
+        alone.heapOps,
+        alone.allocSeconds,
+        alone.allocCpuSeconds,
+        nativeCalls,
+        nat?.seconds,
+        nat?.cpuSeconds,
+      ),
+      row(
+        "allocator, explain on",
+        alone.heapOps,
+        alone.explainSeconds,
+        alone.explainCpuSeconds,
+        nativeCalls,
+        nat?.seconds,
+        nat?.cpuSeconds,
+      ),
+      row(
+        "whole replay (process)",
+        lines,
+        run.seconds,
+        run.cpuSeconds,
+        nativeProcess,
+        nat?.processSeconds,
+        nat?.processCpuSeconds,
+      ),
+    );
+    extras.push([
+      shape,
+      pair(sim.seconds, sim.cpuSeconds),
       fmt(alone.parseSeconds),
-      fmt(alone.allocSeconds),
-      nat ? `${fmt(nat.seconds, 3)} (${fmt((nat.seconds / nat.ops) * 1e9, 0)} ns/op)` : "n/a",
       oracleSeconds !== undefined
         ? fmt(oracleSeconds, 1)
         : args.oracle
         ? "n/a (oracle not built)"
         : "n/a (--no-oracle)",
-      ratio(sim.seconds, nat?.seconds),
-      ratio(alone.allocSeconds, nat?.seconds),
-      ratio(sim.seconds, oracleSeconds),
       same,
       mib(sim.peakRss),
     ]);
@@ -534,9 +668,13 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const table = [
-    "| trace | op lines | replay s (CPU s) | replay ops/s | µs/op | parse s | alloc s | native glibc s | oracle driver s | replay / native | alloc / native | replay / oracle | output = oracle | replay peak RSS MiB |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |",
+    "| trace | path | ops | simulated s (CPU s) | ns/op | native glibc s (CPU s) | wall ratio | CPU ratio |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map((r) => `| ${r.join(" | ")} |`),
+    "",
+    "| trace | replayTrace in process s (CPU s) | parse alone s | oracle driver s | output = oracle | replay peak RSS MiB |",
+    "| --- | ---: | ---: | ---: | :---: | ---: |",
+    ...extras.map((r) => `| ${r.join(" | ")} |`),
   ];
   const notes = [
     ...header,
@@ -544,14 +682,18 @@ async function main(argv: string[]): Promise<number> {
     "",
     ...table,
     "",
-    "replay: replayTrace, the whole product (parse, allocator, oracle-format output), wall time",
-    "(CPU time of the process, GC threads included); parse: parseTraceLine alone; alloc: the simulated",
-    "allocator alone on the pre-parsed heap operations, threads created, switched and joined as in",
-    "the trace — each in a fresh Deno process. native glibc: bench/native_replay.c (gcc -O2), only the",
-    "malloc/free/calloc/realloc/memalign lines, pre-parsed, timed around the calls, all on one thread",
-    `(the threads trace too), the fastest of ${NATIVE_RUNS} runs. oracle driver: the real-glibc`,
-    "oracle's run.sh, whole process; it reads /proc/self/maps after every operation and is no speed",
-    "reference. output = oracle: the replay's output is byte-identical to the oracle driver's.",
+    "allocator: the simulated allocator alone on the trace's heap operations, pre-parsed into typed",
+    "arrays, threads created, switched and joined as in the trace, each run on a fresh process, the",
+    `fastest of ${ALLOC_RUNS} runs in one Deno process (explain off: the replay's allocator; explain on:`,
+    "every call's explain record built); against native glibc timed the same way around its calls",
+    `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${NATIVE_RUNS} runs). whole replay:`,
+    "a fresh Deno process that reads the trace, replays it with replayTrace and writes the output,",
+    "from spawn to exit, against native_replay's whole process (which parses the trace too; fastest",
+    `of ${NATIVE_RUNS}). CPU s: user + system time of that run (the children's rusage for whole processes,`,
+    "CLOCK_PROCESS_CPUTIME_ID natively); on a loaded machine compare CPU ratios. replayTrace in process:",
+    "the replay alone inside its process; parse alone: parseTraceLine over every line; oracle driver:",
+    "the real-glibc oracle's run.sh (it reads /proc/self/maps after every operation: no speed",
+    "reference); output = oracle: the replay's output is byte-identical to the oracle driver's.",
     "",
     `Memory: ${memory.chunks} live malloc(32) chunks: RSS ${mib(memory.rss)} MiB (peak ` +
     `${mib(memory.peakRss)} MiB, ${mib(memory.baselineRss)} MiB before the mallocs), V8 heap ` +

@@ -12,7 +12,7 @@
 
 import { Errno } from "./errors.ts";
 import { ACCESS_NONE, ACCESS_READ, ACCESS_UNMAPPED, ACCESS_WRITE, Memory } from "./memory.ts";
-import type { KernelProfile } from "./profile.ts";
+import type { KernelProfile } from "./kernel_profile.ts";
 import {
   canMerge,
   checkVma,
@@ -33,7 +33,6 @@ import {
   PROT_READ,
   PROT_WRITE,
   type Vma,
-  vmaPages,
   VmFlag,
 } from "./vma.ts";
 
@@ -50,7 +49,7 @@ export interface FileMapping {
 /** Options of {@link AddressSpace}. */
 export interface AddressSpaceOptions {
   /** The kernel. */
-  readonly profile: KernelProfile;
+  readonly kernel: KernelProfile;
   /** mm->mmap_base (top-down placement starts below it). */
   readonly mmapBase: number;
   /** mm->start_brk. */
@@ -73,7 +72,7 @@ export const MADV_GUARD_REMOVE = 103;
  * ```ts
  * import { AddressSpace, linux618x86_64 } from "../../mod.ts";
  * const space = new AddressSpace({
- *   profile: linux618x86_64,
+ *   kernel: linux618x86_64,
  *   mmapBase: linux618x86_64.mmapBase,
  *   startBrk: 0x555555555000,
  * });
@@ -83,7 +82,7 @@ export const MADV_GUARD_REMOVE = 103;
  */
 export class AddressSpace {
   /** The kernel. */
-  readonly profile: KernelProfile;
+  readonly kernel: KernelProfile;
   /** The pages behind the areas. */
   readonly memory: Memory;
   /** mm->mmap_base. */
@@ -97,7 +96,7 @@ export class AddressSpace {
 
   /** An address space with no areas and the given break. */
   constructor(options: AddressSpaceOptions) {
-    this.profile = options.profile;
+    this.kernel = options.kernel;
     this.mmapBase = options.mmapBase;
     this.startBrk = options.startBrk;
     this.#brk = options.brk ?? options.startBrk;
@@ -231,7 +230,7 @@ export class AddressSpace {
 
   #startGap(vma: Vma): number {
     if (vma.flags & VmFlag.GROWSDOWN) {
-      const gap = vma.start - this.profile.stackGuardGap;
+      const gap = vma.start - this.kernel.stackGuardGap;
       return gap > vma.start ? 0 : gap;
     }
     return vma.start;
@@ -239,7 +238,7 @@ export class AddressSpace {
 
   /** The highest gap in [low, high) that holds `length`, top-down (unmapped_area_topdown). */
   #topDown(length: number, high: number): number {
-    const low = Math.max(PAGE_SIZE, this.profile.mmapMinAddr);
+    const low = Math.max(PAGE_SIZE, this.kernel.mmapMinAddr);
     if (length > high - low) return -Errno.ENOMEM;
     // Walk the gaps from the highest one below `high` downwards.
     let i = this.#indexEndingAfter(high - 1); // first area that ends above high-1
@@ -261,7 +260,7 @@ export class AddressSpace {
 
   /** get_unmapped_area for an anonymous or file mapping without MAP_FIXED. */
   #unmappedArea(hint: number, length: number, anonymous: boolean): number {
-    const p = this.profile;
+    const p = this.kernel;
     if (length > p.taskSize) return -Errno.ENOMEM;
     if (hint) {
       const addr = pageAlignUp(hint);
@@ -375,32 +374,32 @@ export class AddressSpace {
     if (!anonymous && !file) return -Errno.EINVAL;
     if (file && !isPageAligned(file.offset)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
-    if (len > this.profile.taskSize) return -Errno.ENOMEM;
+    if (len > this.kernel.taskSize) return -Errno.ENOMEM;
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
     let start: number;
     if (fixed) {
       if (!isPageAligned(addr)) return -Errno.EINVAL;
-      if (addr > this.profile.taskSize - len || addr < this.profile.mmapMinAddr) {
+      if (addr > this.kernel.taskSize - len || addr < this.kernel.mmapMinAddr) {
         return -Errno.ENOMEM;
       }
       if ((flags & MAP_FIXED_NOREPLACE) && !this.isFree(addr, addr + len)) return -Errno.EEXIST;
       start = addr;
     } else {
       let hint = addr;
-      if (hint && hint < this.profile.mmapMinAddr) hint = pageAlignUp(this.profile.mmapMinAddr);
+      if (hint && hint < this.kernel.mmapMinAddr) hint = pageAlignUp(this.kernel.mmapMinAddr);
       start = this.#unmappedArea(hint, len, anonymous && type === MAP_PRIVATE);
       if (start < 0) return start;
     }
     const shared = type === MAP_SHARED;
     let vmFlags = 0;
     if (shared) vmFlags |= VmFlag.SHARED;
-    if ((flags & MAP_NORESERVE) && this.profile.overcommitMemory !== 2) {
+    if ((flags & MAP_NORESERVE) && this.kernel.overcommitMemory !== 2) {
       vmFlags |= VmFlag.NORESERVE;
     }
     if (!shared && (prot & PROT_WRITE) && !(vmFlags & VmFlag.NORESERVE)) {
       vmFlags |= VmFlag.ACCOUNT;
     }
-    if ((flags & MAP_STACK) && this.profile.mapStackNoHugepage) vmFlags |= VmFlag.NOHUGEPAGE;
+    if ((flags & MAP_STACK) && this.kernel.mapStackNoHugepage) vmFlags |= VmFlag.NOHUGEPAGE;
     if (fixed) this.#unmapRange(start, start + len);
     const vma: Vma = {
       start,
@@ -429,7 +428,7 @@ export class AddressSpace {
     if (!isPageAligned(addr)) return -Errno.EINVAL;
     if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
-    if (len > this.profile.taskSize || addr > this.profile.taskSize - len) return -Errno.EINVAL;
+    if (len > this.kernel.taskSize || addr > this.kernel.taskSize - len) return -Errno.EINVAL;
     this.#unmapRange(addr, addr + len);
     this.#changed();
     return 0;
@@ -443,7 +442,7 @@ export class AddressSpace {
     const len = pageAlignUp(length);
     const end = addr + len;
     // A negative length is a size_t above 2^63: start + len wraps around.
-    if (length < 0 || end > this.profile.taskSize) return -Errno.ENOMEM;
+    if (length < 0 || end > this.kernel.taskSize) return -Errno.ENOMEM;
     if (len === 0) return 0;
     let vma = this.areaAt(addr);
     if (!vma) return -Errno.ENOMEM;
@@ -539,7 +538,7 @@ export class AddressSpace {
     const oldLen = pageAlignUp(oldLength), newLen = pageAlignUp(newLength);
     if (newLen === 0) return -Errno.EINVAL;
     // Negative lengths are size_t values above 2^63: far more than user space.
-    if (oldLength < 0 || newLength < 0 || newLen > this.profile.taskSize) return -Errno.ENOMEM;
+    if (oldLength < 0 || newLength < 0 || newLen > this.kernel.taskSize) return -Errno.ENOMEM;
     const vma = this.areaAt(oldAddr);
     if (!vma || oldAddr + oldLen > vma.end) return -Errno.EFAULT;
     if (flags & MREMAP_FIXED) {
@@ -555,7 +554,7 @@ export class AddressSpace {
       const i = this.#vmas.indexOf(vma);
       const next = this.#vmas[i + 1];
       const want = oldAddr + newLen;
-      if (want <= this.profile.taskSize && (!next || want <= this.#startGap(next))) {
+      if (want <= this.kernel.taskSize && (!next || want <= this.#startGap(next))) {
         this.#touch(vma.end, want);
         vma.end = want;
         if (next && canMerge(vma, next)) {
@@ -602,7 +601,7 @@ export class AddressSpace {
    */
   brkSyscall(requested: number): number {
     const origBrk = this.#brk;
-    if (requested < this.startBrk || requested > this.profile.taskSize) return origBrk;
+    if (requested < this.startBrk || requested > this.kernel.taskSize) return origBrk;
     const newBrk = pageAlignUp(requested);
     const oldBrk = pageAlignUp(this.#brk);
     if (oldBrk === newBrk) {
@@ -649,14 +648,21 @@ export class AddressSpace {
     return vma.start <= this.#brk && vma.end >= this.startBrk && !vma.file && !vma.name;
   }
 
-  /** Throws if the areas break the invariants. */
+  /**
+   * Throws if the areas break the invariants: each is page-aligned and non-empty, they are
+   * sorted and never overlap, and no two neighbours could be one area (Linux merges them).
+   */
   check(): void {
-    let last = -1;
+    let previous: Vma | undefined;
     for (const vma of this.#vmas) {
       checkVma(vma);
-      if (vma.start < last) throw new Error(`Overlapping areas at 0x${vma.start.toString(16)}`);
-      last = vma.end;
+      if (previous && vma.start < previous.end) {
+        throw new Error(`Overlapping areas at 0x${vma.start.toString(16)}`);
+      }
+      if (previous && canMerge(previous, vma)) {
+        throw new Error(`Unmerged neighbouring areas at 0x${vma.start.toString(16)}`);
+      }
+      previous = vma;
     }
-    void vmaPages;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Starting states of a simulated process: the areas a freshly started program has before its
- * first instruction of interest (binary, libraries, loader, vdso, stack), its program break and
- * pid — either built in, or read from a real /proc/PID/maps text.
+ * Layouts: the starting address space of a simulated process — the areas a freshly started
+ * program has before its first instruction of interest (binary, libraries, loader, vdso,
+ * stack), its program break and pid — either built in, or read from a real /proc/PID/maps text.
  *
  * Built in:
  * - `x86_64`: Linux 6.18, Debian 12's glibc 2.36 loader and libc, a PIE program, ASLR off
@@ -17,19 +17,19 @@
  */
 
 import { type ParsedMaps, parseMaps, regionToVma } from "./maps.ts";
-import { type KernelProfile, linux3i386, linux618i386, linux618x86_64 } from "./profile.ts";
+import { type KernelProfile, linux3i386, linux618i386, linux618x86_64 } from "./kernel_profile.ts";
 import type { StackPolicy } from "./threads.ts";
 import type { Vma } from "./vma.ts";
 
-/** The state a process starts from. */
-export interface StartingState {
+/** A layout: the address space (and pid, break, kernel) a process starts from. */
+export interface Layout {
   /** Layout name. */
   readonly name: string;
   /** The kernel. */
   readonly kernel: KernelProfile;
   /** The areas (copied into the process). */
   readonly areas: readonly Vma[];
-  /** mm->start_brk (and the break, unless {@link StartingState.brk} says otherwise). */
+  /** mm->start_brk (and the break, unless {@link Layout.brk} says otherwise). */
   readonly initialBreak: number;
   /** mm->brk when the program has already moved it (a maps text with a `[heap]`). */
   readonly brk?: number;
@@ -47,20 +47,20 @@ export interface StartingState {
   readonly programPath?: string;
 }
 
-/** Options that choose a starting state (a subset of the process options). */
-export interface StartingStateOptions {
-  profile?: string;
+/** Options that choose a layout (a subset of the process options). */
+export interface LayoutOptions {
+  layout?: string;
   program?: string;
   initialMaps?: string;
   arch?: "i386" | "x86_64";
 }
 
-/** An error in the choice or text of a starting state. */
-export class StartingStateError extends Error {
+/** An error in the choice or text of a layout. */
+export class LayoutError extends Error {
   /** An error with a message saying what is wrong. */
   constructor(message: string) {
     super(message);
-    this.name = "StartingStateError";
+    this.name = "LayoutError";
   }
 }
 
@@ -105,7 +105,7 @@ function anon(start: number, end: number, perms = "rw-p", name?: string): Segmen
 }
 
 /** The x86_64 layout: a PIE program under Debian 12's glibc 2.36, ASLR off. */
-function x86_64Layout(programPath: string): StartingState {
+function x86_64Layout(programPath: string): Layout {
   const prog = file(programPath, "fe:00", 2170961);
   const libc = file("/usr/lib/x86_64-linux-gnu/libc.so.6", "fe:00", 339380);
   const ld = file("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "fe:00", 338944);
@@ -145,7 +145,7 @@ function x86_64Layout(programPath: string): StartingState {
 }
 
 /** The i386 layout: the same program built with -m32, on the same kernel. */
-function i386Layout(programPath: string): StartingState {
+function i386Layout(programPath: string): Layout {
   const prog = file(programPath, "fe:00", 2170961);
   const libc = file("/usr/lib32/libc.so.6", "fe:00", 1540101);
   const ld = file("/usr/lib32/ld-linux.so.2", "fe:00", 1540098);
@@ -202,10 +202,10 @@ const seedPrograms: Record<string, { path: string; inode: number; pid: number; t
  * pages sit right below the lowest library: one page under libc for a program that links only
  * libc, two under libc for one that also links libpthread (whose static TLS is larger).
  */
-function seedLayout(program: string): StartingState {
+function seedLayout(program: string): Layout {
   const p = seedPrograms[program];
   if (!p) {
-    throw new StartingStateError(
+    throw new LayoutError(
       `Unknown seed program: ${program} (expected one of ${Object.keys(seedPrograms).join(", ")})`,
     );
   }
@@ -260,21 +260,21 @@ function seedLayout(program: string): StartingState {
   };
 }
 
-/** A starting state read from a /proc/PID/maps text. */
-export function layoutFromMaps(text: string, arch: "i386" | "x86_64" = "x86_64"): StartingState {
+/** A layout read from a /proc/PID/maps text. */
+export function layoutFromMaps(text: string, arch: "i386" | "x86_64" = "x86_64"): Layout {
   let parsed: ParsedMaps;
   try {
     parsed = parseMaps(text);
   } catch (e) {
-    throw new StartingStateError(`Bad initial maps: ${(e as Error).message}`);
+    throw new LayoutError(`Bad initial maps: ${(e as Error).message}`);
   }
-  if (parsed.regions.length === 0) throw new StartingStateError("The initial maps text is empty");
+  if (parsed.regions.length === 0) throw new LayoutError("The initial maps text is empty");
   const base = arch === "i386" ? linux618i386 : linux618x86_64;
   const kernel: KernelProfile = { ...base, gateLine: parsed.gateLine };
   const heap = parsed.regions.find((r) => r.name === "[heap]");
   const initialBreak = parsed.initialBreak ?? heap?.start;
   if (initialBreak === undefined) {
-    throw new StartingStateError(
+    throw new LayoutError(
       "The initial maps text needs a '# initial break 0x…' line (it has no [heap] to read it from)",
     );
   }
@@ -305,11 +305,11 @@ export function layoutFromMaps(text: string, arch: "i386" | "x86_64" = "x86_64")
 /** Names of the built-in layouts. */
 export const layoutNames: readonly string[] = ["x86_64", "i386", "seed-i386"];
 
-/** The starting state the options choose. */
-export function startingState(options: StartingStateOptions): StartingState {
+/** The layout the options choose. */
+export function chooseLayout(options: LayoutOptions): Layout {
   if (options.initialMaps !== undefined) return layoutFromMaps(options.initialMaps, options.arch);
-  const profile = options.profile ?? (options.arch === "i386" ? "i386" : "x86_64");
-  switch (profile) {
+  const layout = options.layout ?? (options.arch === "i386" ? "i386" : "x86_64");
+  switch (layout) {
     case "x86_64":
       return x86_64Layout(options.program ?? "/tmp/real_maps/mthread");
     case "i386":
@@ -317,8 +317,8 @@ export function startingState(options: StartingStateOptions): StartingState {
     case "seed-i386":
       return seedLayout(options.program ?? "mthread");
     default:
-      throw new StartingStateError(
-        `Unknown profile: ${profile} (expected one of ${layoutNames.join(", ")})`,
+      throw new LayoutError(
+        `Unknown layout: ${layout} (expected one of ${layoutNames.join(", ")})`,
       );
   }
 }

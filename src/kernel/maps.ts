@@ -8,7 +8,7 @@
  */
 
 import type { AddressSpace } from "./address_space.ts";
-import type { KernelProfile } from "./profile.ts";
+import type { KernelProfile } from "./kernel_profile.ts";
 import type { Thread } from "./threads.ts";
 import { PAGE_SIZE, parsePerms, permsText, PROT_WRITE, type Vma, VmFlag } from "./vma.ts";
 

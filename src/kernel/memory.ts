@@ -8,15 +8,20 @@
  * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
  * Beside them it keeps two views of the bytes that the fast path reads: `readable[i]` is the
  * page's bytes when it has bytes and may be read, `writable[i]` when it may also be written.
- * An aligned access inside one page of a directory in a small direct-mapped cache costs one
- * array load and a typed-array access, small enough for V8 to inline into its callers;
- * everything else — another directory, an untouched page, page-crossing or unaligned accesses,
+ In front of the table sits a
+ * TLB: a small direct-mapped cache from page number to the page's `readable` and `writable`
+ * views, filled by the slow path. An aligned access to a page in the TLB costs one division,
+ * one compare and a typed-array access, small enough for V8 to inline into its callers, and
+ * it touches a few hot cache lines instead of the directory's 65536-entry arrays; everything
+ * else — a page not in the TLB, an untouched page, page-crossing or unaligned accesses,
  * faults, the first write to a page — takes the slow path. A bad access throws a
  * {@link SegmentationFault}, never a JavaScript error.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
  * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
- * is `pages[i]` if `levels[i] >= ACCESS_WRITE`, else undefined.
+ * is `pages[i]` if `levels[i] >= ACCESS_WRITE`, else undefined; a TLB entry holds the current
+ * `readable` and `writable` of its page, so whatever changes them flushes the TLB
+ * ({@link Memory.setAccess}, `#setPage`).
  *
  * @module
  */
@@ -47,8 +52,12 @@ export const ACCESS_WRITE = 3;
 const DIR_PAGES = 65536;
 /** Entries of the directory cache (a power of two). */
 const DIR_CACHE = 16;
+/** Entries of the TLB (a power of two). */
+const TLB_SIZE = 4096;
 
 interface Directory {
+  /** Its number: it holds pages `hi * DIR_PAGES` to `hi * DIR_PAGES + DIR_PAGES - 1`. */
+  readonly hi: number;
   /** Access level per page. */
   readonly levels: Uint8Array;
   /** Bytes per page, as 32-bit words, once written. */
@@ -69,7 +78,7 @@ const TWO32 = 0x1_0000_0000;
  * @example
  * ```ts
  * import { Process } from "../../mod.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const addr = proc.sys.mmap(0, 4096, 3, 0x22);
  * proc.memory.write64(addr, 0x1234);
  * proc.memory.read64(addr); // 0x1234
@@ -83,6 +92,11 @@ export class Memory {
   // entry). Directories are never dropped, so an entry never goes stale.
   readonly #cachedHi = new Float64Array(DIR_CACHE).fill(NaN);
   readonly #cachedDir: (Directory | undefined)[] = new Array(DIR_CACHE).fill(undefined);
+  // The TLB, direct-mapped by page number modulo TLB_SIZE (NaN: empty, equal to no page number): the page number held
+  // and that page's readable and writable views (see the invariants above).
+  readonly #tlbPage = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly #tlbRead: (Uint32Array | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  readonly #tlbWrite: (Uint32Array | undefined)[] = new Array(TLB_SIZE).fill(undefined);
 
   /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
@@ -105,19 +119,31 @@ export class Memory {
     return d;
   }
 
-  /**
-   * The fast path's lookup: directory `hi` if the cache holds it, else undefined (the caller
-   * then takes its slow path, which goes through {@link #dir} and fills the cache).
-   */
-  #recentDir(hi: number): Directory | undefined {
-    const k = hi & (DIR_CACHE - 1);
-    return this.#cachedHi[k] === hi ? this.#cachedDir[k] : undefined;
+  /** Puts page `no` (page `lo` of directory `d`) in the TLB; the slow paths call this. */
+  #tlbFill(no: number, d: Directory, lo: number): void {
+    const k = no & (TLB_SIZE - 1);
+    this.#tlbPage[k] = no;
+    this.#tlbRead[k] = d.readable[lo];
+    this.#tlbWrite[k] = d.writable[lo];
+  }
+
+  /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
+  #tlbFlush(from: number, to: number): void {
+    if (to - from >= TLB_SIZE) {
+      this.#tlbPage.fill(NaN);
+      return;
+    }
+    for (let no = from; no < to; no++) {
+      const k = no & (TLB_SIZE - 1);
+      if (this.#tlbPage[k] === no) this.#tlbPage[k] = NaN;
+    }
   }
 
   #makeDir(hi: number): Directory {
     let d = this.#dirs.get(hi);
     if (!d) {
       d = {
+        hi,
         levels: new Uint8Array(DIR_PAGES),
         pages: new Array(DIR_PAGES),
         readable: new Array(DIR_PAGES),
@@ -141,6 +167,8 @@ export class Memory {
       this.#resident--;
     }
     d.pages[lo] = page;
+    const no = d.hi * DIR_PAGES + lo;
+    this.#tlbFlush(no, no + 1);
     const level = d.levels[lo];
     d.readable[lo] = level >= ACCESS_READ ? page : undefined;
     d.writable[lo] = level >= ACCESS_WRITE ? page : undefined;
@@ -153,6 +181,7 @@ export class Memory {
   setAccess(start: number, end: number, level: number): void {
     let no = Math.floor(start / PAGE_SIZE);
     const last = Math.ceil(end / PAGE_SIZE);
+    this.#tlbFlush(no, last);
     while (no < last) {
       const hi = Math.floor(no / DIR_PAGES);
       const lo = no - hi * DIR_PAGES;
@@ -267,18 +296,25 @@ export class Memory {
 
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
     const off = addr - no * PAGE_SIZE;
-    const page = (off & 1) === 0 ? this.#recentDir(hi)?.readable[no - hi * DIR_PAGES] : undefined;
-    if (page === undefined) return this.read8(addr) | (this.read8(addr + 1) << 8);
+    const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbRead[k] : undefined;
+    if (page === undefined) return this.#read16Slow(addr);
     return (page[off >>> 2] >>> ((off & 2) * 8)) & 0xffff;
+  }
+
+  #read16Slow(addr: number): number {
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const d = this.#dir(hi);
+    if ((addr & 1) === 0 && d !== undefined) this.#tlbFill(no, d, no - hi * DIR_PAGES);
+    return this.read8(addr) | (this.read8(addr + 1) << 8);
   }
 
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
     const off = addr - no * PAGE_SIZE;
-    const page = (off & 3) === 0 ? this.#recentDir(hi)?.readable[no - hi * DIR_PAGES] : undefined;
+    const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbRead[k] : undefined;
     return page === undefined ? this.#read32Slow(addr) : page[off >>> 2];
   }
 
@@ -291,15 +327,16 @@ export class Memory {
     }
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 4, "read");
+    this.#tlbFill(no, d, lo);
     const page = d.pages[lo];
     return page === undefined ? 0 : page[off >>> 2];
   }
 
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
     const off = addr - no * PAGE_SIZE;
-    const page = (off & 7) === 0 ? this.#recentDir(hi)?.readable[no - hi * DIR_PAGES] : undefined;
+    const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbRead[k] : undefined;
     if (page === undefined) return this.#read64Slow(addr);
     const i = off >>> 2;
     const h = page[i + 1];
@@ -317,6 +354,7 @@ export class Memory {
     }
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 8, "read");
+    this.#tlbFill(no, d, lo);
     const page = d.pages[lo];
     if (page === undefined) return 0;
     const i = off >>> 2;
@@ -337,24 +375,32 @@ export class Memory {
 
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
     const off = addr - no * PAGE_SIZE;
-    const page = (off & 1) === 0 ? this.#recentDir(hi)?.writable[no - hi * DIR_PAGES] : undefined;
+    const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbWrite[k] : undefined;
     if (page === undefined) {
-      this.#checkRange(addr, 2, "write");
-      this.write8(addr, value);
-      this.write8(addr + 1, value >>> 8);
+      this.#write16Slow(addr, value);
       return;
     }
     const shift = (off & 2) * 8, i = off >>> 2;
     page[i] = (page[i] & ~(0xffff << shift)) | ((value & 0xffff) << shift);
   }
 
+  #write16Slow(addr: number, value: number): void {
+    this.#checkRange(addr, 2, "write");
+    this.write8(addr, value);
+    this.write8(addr + 1, value >>> 8);
+    if ((addr & 1) === 0) {
+      const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+      this.#tlbFill(no, this.#dir(hi)!, no - hi * DIR_PAGES);
+    }
+  }
+
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
     const off = addr - no * PAGE_SIZE;
-    const page = (off & 3) === 0 ? this.#recentDir(hi)?.writable[no - hi * DIR_PAGES] : undefined;
+    const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbWrite[k] : undefined;
     // A Uint32Array store takes the value modulo 2^32, as the slow path does.
     if (page === undefined) this.#write32Slow(addr, value);
     else page[off >>> 2] = value;
@@ -374,13 +420,14 @@ export class Memory {
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 4, "write");
     this.#writablePage(d, lo, addr)[off >>> 2] = v;
+    this.#tlbFill(no, d, lo);
   }
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
     const off = addr - no * PAGE_SIZE;
-    const page = (off & 7) === 0 ? this.#recentDir(hi)?.writable[no - hi * DIR_PAGES] : undefined;
+    const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbWrite[k] : undefined;
     if (page === undefined) {
       this.#write64Slow(addr, value);
       return;
@@ -405,6 +452,7 @@ export class Memory {
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 8, "write");
     const page = this.#writablePage(d, lo, addr);
+    this.#tlbFill(no, d, lo);
     const h = Math.floor(value / TWO32);
     const i = off >>> 2;
     page[i] = value - h * TWO32;

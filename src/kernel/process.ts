@@ -11,10 +11,11 @@
 
 import { AddressSpace, type FileMapping, MADV_GUARD_INSTALL } from "./address_space.ts";
 import { Errno, isSyscallError } from "./errors.ts";
-import { type StartingState, startingState } from "./layouts.ts";
+import { chooseLayout, type Layout } from "./layouts.ts";
+import { SeededRandom } from "./random.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
-import type { KernelProfile } from "./profile.ts";
+import type { KernelProfile } from "./kernel_profile.ts";
 import { SyscallLog, type SyscallLog as SyscallLogType } from "./syscall_log.ts";
 import {
   defaultStackPolicy,
@@ -29,11 +30,11 @@ import { type WordOps, words32, words64 } from "./word.ts";
 /** Options of a {@link Process}. */
 export interface ProcessOptions {
   /**
-   * Built-in starting state: `x86_64` (Linux 6.18, a PIE program, ASLR off), `i386` (the same
+   * Built-in layout: `x86_64` (Linux 6.18, a PIE program, ASLR off), `i386` (the same
    * program as a 32-bit process), or `seed-i386` (the 32-bit Linux 3.x machine of the seed
    * material). Default `x86_64`.
    */
-  profile?: string;
+  layout?: string;
   /** For `seed-i386`: which example program (`sbrk`, `mmap`, `mthread`). */
   program?: string;
   /**
@@ -88,25 +89,13 @@ export interface Syscalls {
   madvise(addr: number, length: number, advice: number): number;
 }
 
-/** A small deterministic random source (mulberry32) for ASLR. */
-function randomSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A simulated process.
  *
  * @example
  * ```ts
  * import { Process } from "../../mod.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const old = proc.sbrk(4096);
  * proc.maps().includes("[heap]"); // true
  * proc.sbrk(-4096) === old + 4096; // true
@@ -131,7 +120,7 @@ export class Process {
   /** RLIMIT_STACK. */
   readonly stackLimit: number;
   /** The layout the process started from. */
-  readonly start: StartingState;
+  readonly start: Layout;
   #threads: Thread[] = [];
   #current: Thread;
   #threadIds: readonly number[];
@@ -140,9 +129,9 @@ export class Process {
   #stackCacheSize = 0;
   #runtime: ThreadRuntime | undefined;
 
-  /** A process in the starting state the options choose. */
+  /** A process in the layout the options choose. */
   constructor(options: ProcessOptions = {}) {
-    const start = startingState(options);
+    const start = chooseLayout(options);
     this.start = start;
     this.kernel = options.kernel ?? start.kernel;
     this.arch = this.kernel.bits === 64 ? "x86_64" : "i386";
@@ -160,7 +149,8 @@ export class Process {
       // Randomize as the kernel does: the mmap area (libraries, loader, vdso) moves down with
       // mmap_base, a PIE binary and its break move together, the break moves again on its
       // own, and the stack moves down.
-      const rnd = randomSource(options.seed ?? 1);
+      const random = new SeededRandom(options.seed ?? 1);
+      const rnd = () => random.next();
       const pages = (bits: number) => Math.floor(rnd() * 2 ** bits) * 4096;
       const mmapShift = pages(this.kernel.mmapRandomBits);
       const execShift = start.name.startsWith("seed")
@@ -182,7 +172,7 @@ export class Process {
       stackPointer -= stackShift;
       brk = undefined;
     }
-    this.space = new AddressSpace({ profile: this.kernel, mmapBase, startBrk, brk });
+    this.space = new AddressSpace({ kernel: this.kernel, mmapBase, startBrk, brk });
     for (const vma of areas) this.space.insertInitial(vma);
     const main: Thread = {
       tid: this.pid,

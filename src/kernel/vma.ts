@@ -105,11 +105,6 @@ export function pageAlignUp(x: number): number {
   return Math.ceil(x / PAGE_SIZE) * PAGE_SIZE;
 }
 
-/** Rounds down to a page boundary. */
-export function pageAlignDown(x: number): number {
-  return Math.floor(x / PAGE_SIZE) * PAGE_SIZE;
-}
-
 /** True when `x` is a multiple of the page size. */
 export function isPageAligned(x: number): boolean {
   return x % PAGE_SIZE === 0;

@@ -58,13 +58,6 @@ export function wordHex(ops: WordOps, x: number): string {
   return ops.toBigInt(x).toString(16);
 }
 
-function hiLo64(x: number): [number, number] {
-  // x in the 64-bit representation (negative from 2^63 up); the unsigned halves.
-  const hi = Math.floor(x / TWO32);
-  const lo = x - hi * TWO32;
-  return [hi >>> 0, lo >>> 0];
-}
-
 function fromHiLo64(hi: number, lo: number): number {
   const h = hi >>> 0;
   // Negative from 2^63 up, computed without an inexact intermediate.
@@ -150,12 +143,28 @@ export const words32: WordOps = {
   },
 };
 
-/** Splits a 64-bit word into its unsigned 32-bit halves `[high, low]`. */
-export function splitWord64(x: number): [number, number] {
-  return hiLo64(x);
-}
-
 /** Joins unsigned 32-bit halves into a 64-bit word. */
 export function joinWord64(hi: number, lo: number): number {
   return fromHiLo64(hi, lo);
+}
+
+/**
+ * A word read as C's `long` (INTERNAL_SIZE_T cast to a signed type): a 32-bit word at or above
+ * 2^31 is negative. (A 64-bit word is already carried signed.)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { signedWord, words32 } from "./word.ts";
+ * assert.equal(signedWord(words32, 0xffff_f000), -0x1000);
+ * ```
+ */
+export function signedWord(ops: WordOps, x: number): number {
+  return ops.bits === 32 && x >= 0x8000_0000 ? x - TWO32 : x;
+}
+
+/** `x` rounded up to a multiple of `alignment` (a negative `x` towards zero), as glibc's ALIGN_UP. */
+export function alignUp(x: number, alignment: number): number {
+  const r = x % alignment;
+  return r === 0 ? x : r > 0 ? x + (alignment - r) : x - r;
 }

@@ -22,21 +22,22 @@ import {
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { type HeapRecord, MallocContext } from "./context.ts";
+import { MallocContext, type MallocParams } from "./context.ts";
 import type { OperationRecord } from "./explain.ts";
 import {
-  type ArenaView,
-  arenaViews,
-  type BinsView,
-  binViews,
+  type ArenaInfo,
+  arenaInfos,
+  type BinsInfo,
+  binsInfo,
   checkArena,
-  type ChunkView,
-  chunkViews,
-  heapViews,
-  type MmappedChunkView,
-  mmappedChunkViews,
-  type TcacheView,
-  tcacheView,
+  type ChunkInfo,
+  chunkInfos,
+  type MmappedChunkInfo,
+  mmappedChunkInfos,
+  type TcacheInfo,
+  tcacheInfo,
+  type ThreadHeapInfo,
+  threadHeapInfos,
 } from "./inspect.ts";
 import { libcCalloc, libcFree, libcMalloc, mallocThreadFreeres } from "./libc_malloc.ts";
 import { mallopt } from "./mallopt.ts";
@@ -92,7 +93,7 @@ function isLibcData(v: Vma): boolean {
  * ```ts
  * import { Process } from "../kernel/process.ts";
  * import { Allocator } from "./allocator.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const heap = new Allocator(proc, { glibc: "2.36" });
  * const a = heap.malloc(24);
  * heap.free(a);
@@ -105,7 +106,11 @@ export class Allocator implements ThreadRuntime {
   readonly process: Process;
   /** The glibc build. */
   readonly profile: GlibcProfile;
-  /** glibc's state (for the modules of src/malloc and for tests). */
+  /**
+   * glibc's state, for the modules of src/malloc and for tests: not part of the public API.
+   *
+   * @internal
+   */
   readonly context: MallocContext;
   #last: OperationRecord | undefined;
   #stdoutBuffer = 0;
@@ -364,6 +369,36 @@ export class Allocator implements ThreadRuntime {
 
   // --- queries for replay and views --------------------------------------------------------
 
+  /** glibc's `mp_` (struct malloc_par) as it is now: thresholds, padding, mmap counters. */
+  mallocParams(): Readonly<MallocParams> {
+    return { ...this.context.params };
+  }
+
+  /**
+   * The word at `address` (little-endian, the process's word size; negative above 2^63).
+   * Throws a SegmentationFault where the process could not read.
+   */
+  readWord(address: number): number {
+    return this.context.chunks.word(address);
+  }
+
+  /**
+   * glibc `PROTECT_PTR (position, pointer)`, its own inverse: the pointer a singly linked word
+   * `stored` at `position` stands for with safe-linking (glibc 2.32+), `stored` without it.
+   */
+  revealPointer(position: number, stored: number): number {
+    return this.context.chunks.protect(position, stored);
+  }
+
+  /**
+   * The name of the bin (`unsorted`, `smallbin 0x90`, …) whose header in arena `arena` is at
+   * `address` (`bin_at (arena, i)`, where the first and last free chunk link to), if any.
+   */
+  binHeaderName(arena: number, address: number): string | undefined {
+    const i = this.context.arenas.binIndexOf(arena, address);
+    return i >= 1 ? this.context.bins.binName(i) : undefined;
+  }
+
   /** glibc `HEAP_MAX_SIZE`. */
   get heapMaxSize(): number {
     return this.profile.heapMaxSize;
@@ -378,8 +413,8 @@ export class Allocator implements ThreadRuntime {
    * Thread heaps in creation order (number 1, 2, …): start, arena, size, read-write size, and
    * whether each is still mapped.
    */
-  heaps(): (HeapRecord & { readonly size: number; readonly mprotectSize: number })[] {
-    return heapViews(this.context);
+  heaps(): ThreadHeapInfo[] {
+    return threadHeapInfos(this.context);
   }
 
   /** Where a pointer returned by malloc lies, read from its chunk's size word. */
@@ -399,31 +434,34 @@ export class Allocator implements ThreadRuntime {
   // --- inspection ---------------------------------------------------------------------------
 
   /** The arenas, main first. */
-  arenas(): ArenaView[] {
-    return arenaViews(this.context);
+  arenas(): ArenaInfo[] {
+    return arenaInfos(this.context);
   }
 
   /** The chunks of an arena (default: the current thread's, or main) in address order. */
-  chunks(arena: number = this.#defaultArena()): ChunkView[] {
-    return chunkViews(this.context, arena);
+  chunks(arena: number = this.#defaultArena()): ChunkInfo[] {
+    return chunkInfos(this.context, arena);
   }
 
   /** The bins of an arena. */
-  bins(arena: number = this.#defaultArena()): BinsView {
-    return binViews(this.context, arena);
+  bins(arena: number = this.#defaultArena()): BinsInfo {
+    return binsInfo(this.context, arena);
   }
 
   /** A thread's tcache (default: the current thread). */
-  tcache(thread: Thread = this.process.currentThread): TcacheView {
-    return tcacheView(this.context, thread);
+  tcache(thread: Thread = this.process.currentThread): TcacheInfo {
+    return tcacheInfo(this.context, thread);
   }
 
   /** The mmapped chunks. */
-  mmappedChunks(): MmappedChunkView[] {
-    return mmappedChunkViews(this.context);
+  mmappedChunks(): MmappedChunkInfo[] {
+    return mmappedChunkInfos(this.context);
   }
 
-  /** Throws a HeapCheckError at the first inconsistency of an arena (default: every arena). */
+  /**
+   * Throws a HeapCheckError at the first inconsistency of an arena (default: every arena):
+   * glibc's `do_check_malloc_state`, extended to the tcache.
+   */
   checkArena(arena?: number): void {
     if (arena !== undefined) {
       checkArena(this.context, arena);

@@ -30,7 +30,7 @@ export function narenasFromNcores(m: MallocContext, n: number): number {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { arenaGet } from "./arena_get.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1);
  * arenaGet(heap.context, 100) === heap.context.mainArena; // true on the main thread
  * ```
@@ -83,7 +83,7 @@ export function intNewArena(m: MallocContext, size: number): number {
   a.setNext(arena, a.next(m.mainArena));
   a.setNext(m.mainArena, arena);
   detachArena(m, replaced);
-  if (m.explain.enabled) m.explain.step("arena", arena, 0, undefined, undefined, "new arena");
+  if (m.explain.enabled) m.explain.arenaStep(arena, 0, "new arena");
   return arena;
 }
 
@@ -102,7 +102,7 @@ function getFreeList(m: MallocContext): number {
     detachArena(m, replaced);
     tls.arena = result;
     if (m.explain.enabled) {
-      m.explain.step("arena", result, 0, "free list", undefined, "arena reused from the free list");
+      m.explain.arenaStep(result, 0, "arena reused from the free list", { from: "free list" });
     }
   }
   return result;
@@ -141,7 +141,7 @@ function reusedArena(m: MallocContext, _avoid: number): number {
   tls.arena = result;
   m.nextToUse = a.next(result);
   if (m.explain.enabled) {
-    m.explain.step("arena", result, 0, undefined, undefined, "arena shared (reused_arena)");
+    m.explain.arenaStep(result, 0, "arena shared (reused_arena)");
   }
   return result;
 }
@@ -196,7 +196,7 @@ export function arenaThreadFreeres(m: MallocContext): void {
       a.setNextFree(arena, m.freeList);
       m.freeList = arena;
       if (m.explain.enabled) {
-        m.explain.step("arena", arena, 0, undefined, "free list", "arena put on the free list");
+        m.explain.arenaStep(arena, 0, "arena put on the free list", { to: "free list" });
       }
     }
   }

@@ -44,7 +44,7 @@ const TWO53 = 2 ** 53;
  * import { Process } from "../kernel/process.ts";
  * import { ChunkMemory } from "./chunk.ts";
  * import { glibcProfile } from "./profile.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const base = proc.sys.mmap(0, 4096, 3, 0x22);
  * const chunks = new ChunkMemory(proc.memory, proc.words, glibcProfile("2.36", "x86_64"));
  * chunks.setHead(base, 0x21);

@@ -13,10 +13,11 @@
 
 import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
+import { SeededRandom } from "../kernel/random.ts";
 import type { Process } from "../kernel/process.ts";
 import type { Thread } from "../kernel/threads.ts";
 import type { WordOps } from "../kernel/word.ts";
-import { ArenaMemory } from "./arena.ts";
+import { ArenaMemory } from "./malloc_state.ts";
 import { BinIndex } from "./bins.ts";
 import { ChunkMemory } from "./chunk.ts";
 import { HeapAbort } from "./errors.ts";
@@ -101,7 +102,7 @@ export interface MallocContextOptions {
  * import { Process } from "../kernel/process.ts";
  * import { MallocContext } from "./context.ts";
  * import { glibcProfile } from "./profile.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const m = new MallocContext(proc, glibcProfile("2.36", "x86_64"), {
  *   nprocs: 2, explain: false, seed: 1,
  * });
@@ -164,7 +165,7 @@ export class MallocContext {
   readonly mmappedChunks: Set<number> = new Set();
   /** The public operation in progress, for abort messages. */
   operation = "";
-  #random: () => number;
+  readonly #random: SeededRandom;
   #tlsThread: Thread | undefined;
   #tlsValue: ThreadMalloc | undefined;
 
@@ -199,19 +200,12 @@ export class MallocContext {
       tcacheCount: profile.tcacheFillCount,
       tcacheUnsortedLimit: 0,
     };
-    let seed = options.seed >>> 0;
-    this.#random = () => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return (t ^ (t >>> 14)) >>> 0;
-    };
+    this.#random = new SeededRandom(options.seed);
   }
 
   /** 32 random bits (glibc's getrandom, made deterministic). */
   random32(): number {
-    return this.#random();
+    return this.#random.nextUint32();
   }
 
   /** The thread running now. */

@@ -40,6 +40,16 @@ export interface ExplainStep {
   readonly note?: string;
 }
 
+/** Where a step's chunk came from or went, and a note, when a step has them. */
+export interface StepDetail {
+  /** Bin the chunk came from. */
+  readonly from?: string;
+  /** Bin the chunk went to. */
+  readonly to?: string;
+  /** Free text. */
+  readonly note?: string;
+}
+
 /** What one public call did. */
 export interface OperationRecord {
   /** `malloc`, `free`, `calloc`, `realloc`, `memalign`, `malloc_trim`, `mallopt`, … */
@@ -70,12 +80,21 @@ export interface OperationRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Explainer } from "./explain.ts";
  * const ex = new Explainer(true);
  * const rec = ex.begin("malloc", [24], 1);
- * ex.step("take", 0x1000, 0x20, "tcache 0x20");
+ * ex.take(0x1000, 0x20, "tcache 0x20");
  * ex.serve("tcache");
- * rec.served; // "tcache"
+ * assert.equal(rec.served, "tcache");
+ * assert.deepEqual(rec.steps[0], {
+ *   action: "take",
+ *   chunk: 0x1000,
+ *   size: 0x20,
+ *   from: "tcache 0x20",
+ *   to: undefined,
+ *   note: undefined,
+ * });
  * ```
  */
 export class Explainer {
@@ -121,14 +140,38 @@ export class Explainer {
     this.#depth = 0;
   }
 
-  /** Records a step. */
-  step(
+  /** The chunk left bin `from` (`tcache 0x20`, `fastbin 0x20`, `unsorted`, …). */
+  take(chunk: number, size: number, from: string, note?: string): void {
+    this.#step("take", chunk, size, from, undefined, note);
+  }
+
+  /** The chunk went into bin `to`. */
+  put(chunk: number, size: number, to: string, detail: StepDetail = {}): void {
+    this.#step("put", chunk, size, detail.from, to, detail.note);
+  }
+
+  /** A chunk was split; `chunk` is the part kept. */
+  split(chunk: number, size: number, detail: StepDetail = {}): void {
+    this.#step("split", chunk, size, detail.from, detail.to, detail.note);
+  }
+
+  /** The chunk merged with a neighbour (or top). */
+  merge(chunk: number, size: number, detail: StepDetail = {}): void {
+    this.#step("merge", chunk, size, detail.from, detail.to, detail.note);
+  }
+
+  /** Something happened to the arena (`malloc_consolidate`, `new heap`, `systrim 4096`, …). */
+  arenaStep(address: number, size: number, note: string, detail: StepDetail = {}): void {
+    this.#step("arena", address, size, detail.from, detail.to, note);
+  }
+
+  #step(
     action: StepAction,
     chunk: number,
     size: number,
-    from?: string,
-    to?: string,
-    note?: string,
+    from: string | undefined,
+    to: string | undefined,
+    note: string | undefined,
   ): void {
     if (!this.enabled || !this.#current) return;
     this.#current.steps.push({ action, chunk, size, from, to, note });
@@ -140,7 +183,7 @@ export class Explainer {
   }
 
   /** Sets the serving path, overriding an earlier one. */
-  reserve(path: string): void {
+  overrideServed(path: string): void {
     if (this.#current) this.#current.served = path;
   }
 

@@ -22,7 +22,8 @@ import { PREV_INUSE, withFlag } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { heapTrim } from "./heap.ts";
-import { munmapChunk, systrim } from "./sysmalloc.ts";
+import { munmapChunk } from "./mmapped_chunk.ts";
+import { systrim } from "./morecore.ts";
 import { tcacheCount, tcacheDoubleFreeCheck, tcacheKeyValue, tcachePut } from "./tcache.ts";
 import { unlinkChunk } from "./unlink.ts";
 
@@ -43,7 +44,7 @@ export function freePerturb(m: MallocContext, mem: number, n: number): void {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { intFree } from "./free.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(24);
  * intFree(heap.context, heap.context.mainArena, p - 16, false);
  * heap.lastRecord; // the record of the malloc; intFree alone makes none
@@ -132,7 +133,7 @@ export function intFreeChunk(
     if (haveLock && old !== 0 && b.fastbinIndex(c.size(old)) !== idx) {
       m.abort("invalid fastbin entry (free)", old);
     }
-    if (m.explain.enabled) m.explain.step("put", p, size, undefined, b.fastbinName(idx));
+    if (m.explain.enabled) m.explain.put(p, size, b.fastbinName(idx));
     m.explain.serve("fastbin");
   } else if (!c.isMmapped(p)) {
     intFreeMergeChunk(m, arena, p, size);
@@ -168,7 +169,7 @@ export function intFreeMergeChunk(m: MallocContext, arena: number, p: number, si
       m.abort("corrupted size vs. prev_size while consolidating", p);
     }
     unlinkChunk(m, arena, p);
-    if (m.explain.enabled) m.explain.step("merge", p, size, undefined, undefined, "backward");
+    if (m.explain.enabled) m.explain.merge(p, size, { note: "backward" });
   }
   size = intFreeCreateChunk(m, arena, p, size, nextchunk, nextsize);
   intFreeMaybeConsolidate(m, arena, size);
@@ -193,7 +194,7 @@ export function intFreeCreateChunk(
     if (!nextinuse) {
       unlinkChunk(m, arena, nextchunk);
       size += nextsize;
-      if (m.explain.enabled) m.explain.step("merge", p, size, undefined, undefined, "forward");
+      if (m.explain.enabled) m.explain.merge(p, size, { note: "forward" });
     } else {
       c.clearInuseAt(nextchunk, 0);
     }
@@ -221,13 +222,13 @@ export function intFreeCreateChunk(
     c.setBk(fwd, p);
     c.setHead(p, withFlag(size, PREV_INUSE));
     c.setFoot(p, size);
-    if (m.explain.enabled) m.explain.step("put", p, size, undefined, to);
+    if (m.explain.enabled) m.explain.put(p, size, to);
     m.explain.serve(to === "unsorted" ? "unsorted" : "smallbin");
   } else {
     size += nextsize;
     c.setHead(p, withFlag(size, PREV_INUSE));
     a.setTop(arena, p);
-    if (m.explain.enabled) m.explain.step("merge", p, size, undefined, "top", "into top");
+    if (m.explain.enabled) m.explain.merge(p, size, { to: "top", note: "into top" });
     m.explain.serve("top");
   }
   return size;
@@ -258,7 +259,7 @@ export function intFreeMaybeConsolidate(m: MallocContext, arena: number, size: n
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { mallocConsolidate } from "./free.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const ps = Array.from({ length: 9 }, () => heap.malloc(24));
  * ps.forEach((p) => heap.free(p)); // 7 to the tcache, 2 to the 0x20 fastbin
  * mallocConsolidate(heap.context, heap.context.mainArena);
@@ -270,7 +271,7 @@ export function mallocConsolidate(m: MallocContext, arena: number): void {
   if (!p.fastbins) return; // 2.43+: no fastbins, and nothing calls malloc_consolidate
   a.setHaveFastchunks(arena, false);
   if (m.explain.enabled) {
-    m.explain.step("arena", arena, 0, undefined, undefined, "malloc_consolidate");
+    m.explain.arenaStep(arena, 0, "malloc_consolidate");
   }
   const unsorted = a.binAt(arena, 1);
   for (let i = 0; i < p.nFastbins; i++) {
@@ -293,7 +294,7 @@ export function mallocConsolidate(m: MallocContext, arena: number): void {
       const nextchunk = c.at(q, size);
       const nextsize = c.size(nextchunk);
       if (m.explain.enabled) {
-        m.explain.step("take", q, size, b.fastbinName(i), undefined, "consolidate");
+        m.explain.take(q, size, b.fastbinName(i), "consolidate");
       }
       if (!c.prevInuse(q)) {
         const prevsize = c.prevSize(q);
@@ -324,14 +325,14 @@ export function mallocConsolidate(m: MallocContext, arena: number): void {
         c.setFd(q, first);
         c.setFoot(q, size);
         if (m.explain.enabled) {
-          m.explain.step("put", q, size, undefined, "unsorted", "consolidated");
+          m.explain.put(q, size, "unsorted", { note: "consolidated" });
         }
       } else {
         size += nextsize;
         c.setHead(q, withFlag(size, PREV_INUSE));
         a.setTop(arena, q);
         if (m.explain.enabled) {
-          m.explain.step("merge", q, size, undefined, "top", "consolidated into top");
+          m.explain.merge(q, size, { to: "top", note: "consolidated into top" });
         }
       }
       q = nextp;

@@ -70,7 +70,7 @@ export interface HeapInfo {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { readHeapInfo } from "./heap.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const heap = new Allocator(proc, { glibc: "2.36" });
  * const t = proc.pthreadCreate();
  * proc.runOn(t, () => heap.malloc(1000));
@@ -91,11 +91,6 @@ export function readHeapInfo(m: MallocContext, heap: number): HeapInfo {
 /** `heap->size`. */
 export function heapSize(m: MallocContext, heap: number): number {
   return field(m, heap, SIZE);
-}
-
-/** `heap->prev`. */
-export function heapPrev(m: MallocContext, heap: number): number {
-  return field(m, heap, PREV);
 }
 
 /** Sets `heap->ar_ptr` and `heap->prev`. */
@@ -169,7 +164,7 @@ export function newHeap(m: MallocContext, size: number, topPad: number): number 
   setField(m, p2, SIZE, size);
   setField(m, p2, MPROTECT_SIZE, size);
   if (p.heapInfoHasPagesize) setField(m, p2, PAGESIZE, pagesize);
-  if (m.explain.enabled) m.explain.step("arena", p2, size, undefined, undefined, "new heap");
+  if (m.explain.enabled) m.explain.arenaStep(p2, size, "new heap");
   return p2;
 }
 
@@ -257,7 +252,7 @@ export function heapTrim(m: MallocContext, heap: number, pad: number): number {
     const rec = m.heaps.find((h) => h.start === heap && h.alive);
     if (rec) rec.alive = false;
     if (m.explain.enabled) {
-      m.explain.step("arena", heap, max, undefined, undefined, "heap unmapped (heap_trim)");
+      m.explain.arenaStep(heap, max, "heap unmapped (heap_trim)");
     }
     heap = prevHeap;
     if (!c.prevInuse(q)) {
@@ -279,7 +274,7 @@ export function heapTrim(m: MallocContext, heap: number, pad: number): number {
   a.setSystemMem(arena, a.systemMem(arena) - extra);
   c.setHead(top, topSize - extra + PREV_INUSE);
   if (m.explain.enabled) {
-    m.explain.step("arena", top, topSize - extra, undefined, undefined, `heap shrunk by ${extra}`);
+    m.explain.arenaStep(top, topSize - extra, `heap shrunk by ${extra}`);
   }
   return 1;
 }

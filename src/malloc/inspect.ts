@@ -12,22 +12,20 @@
  */
 
 import type { Thread } from "../kernel/threads.ts";
-import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, SIZE_BITS } from "./chunk.ts";
 import type { HeapRecord, MallocContext } from "./context.ts";
 import { arenaList } from "./stats.ts";
 import { NBINS, NSMALLBINS } from "./profile.ts";
 import { tcacheCount, tcacheList } from "./tcache.ts";
 
 /**
- * A thread heap, as views show it: its record plus `size` (`heap_info.size`) and
+ * A thread heap, as data: its record plus `size` (`heap_info.size`) and
  * `mprotectSize` (the read-write part), both 0 once the heap is unmapped.
  */
-export type HeapView = HeapRecord & { readonly size: number; readonly mprotectSize: number };
+export type ThreadHeapInfo = HeapRecord & { readonly size: number; readonly mprotectSize: number };
 
 /** The heaps the allocator created, in creation order, with their current sizes. */
-export function heapViews(
-  m: MallocContext,
-): (HeapRecord & { readonly size: number; readonly mprotectSize: number })[] {
+export function threadHeapInfos(m: MallocContext): ThreadHeapInfo[] {
   const s = m.profile.sizeSz;
   return m.heaps.map((h) => ({
     ...h,
@@ -36,15 +34,14 @@ export function heapViews(
   }));
 }
 
-/** An arena, as views show it. */
-export interface ArenaView {
+/** An arena, as data. */
+export interface ArenaInfo {
   /** Address of its malloc_state. */
   readonly address: number;
   /** The main arena (in libc's data) or a thread arena (in its first heap). */
   readonly isMain: boolean;
   /** Its thread heaps (none for the main arena), oldest first. */
-  readonly heaps:
-    readonly (HeapRecord & { readonly size: number; readonly mprotectSize: number })[];
+  readonly heaps: readonly ThreadHeapInfo[];
   /** Top chunk. */
   readonly top: number;
   /** Top chunk size. */
@@ -63,7 +60,7 @@ export interface ArenaView {
 export type ChunkState = "in use" | "free" | "tcache" | "fastbin" | "top" | "fencepost";
 
 /** One chunk of an arena walk. */
-export interface ChunkView {
+export interface ChunkInfo {
   /** Chunk address. */
   readonly address: number;
   /** User pointer (address + 2 * SIZE_SZ). */
@@ -85,7 +82,7 @@ export interface ChunkView {
 }
 
 /** One bin list. */
-export interface BinView {
+export interface BinInfo {
   /** Bin name. */
   readonly name: string;
   /** Index (fastbin index, regular bin index, or tcache index). */
@@ -97,17 +94,17 @@ export interface BinView {
 }
 
 /** All bins of an arena. */
-export interface BinsView {
+export interface BinsInfo {
   /** The arena. */
   readonly arena: number;
   /** Fastbins, by index. */
-  readonly fastbins: readonly BinView[];
+  readonly fastbins: readonly BinInfo[];
   /** Bin 1. */
-  readonly unsorted: BinView;
+  readonly unsorted: BinInfo;
   /** Bins 2..63 that are not empty. */
-  readonly smallbins: readonly BinView[];
+  readonly smallbins: readonly BinInfo[];
   /** Bins 64..126 that are not empty. */
-  readonly largebins: readonly BinView[];
+  readonly largebins: readonly BinInfo[];
   /** Top chunk and its size. */
   readonly top: { readonly address: number; readonly size: number };
   /** `last_remainder`. */
@@ -117,17 +114,17 @@ export interface BinsView {
 }
 
 /** A thread's tcache. */
-export interface TcacheView {
+export interface TcacheInfo {
   /** Thread id. */
   readonly tid: number;
   /** Address of tcache_perthread_struct (0: none yet). */
   readonly address: number;
   /** Non-empty bins. */
-  readonly bins: readonly (BinView & { readonly count: number })[];
+  readonly bins: readonly (BinInfo & { readonly count: number })[];
 }
 
 /** A chunk that has its own mapping. */
-export interface MmappedChunkView {
+export interface MmappedChunkInfo {
   /** Chunk address. */
   readonly address: number;
   /** User pointer. */
@@ -167,7 +164,7 @@ function safe<T>(fn: () => T, fallback: T): T {
 }
 
 /** The arenas, main first. */
-export function arenaViews(m: MallocContext): ArenaView[] {
+export function arenaInfos(m: MallocContext): ArenaInfo[] {
   if (!m.initialized) return [];
   const a = m.arenas, c = m.chunks;
   const free = new Set<number>();
@@ -175,7 +172,7 @@ export function arenaViews(m: MallocContext): ArenaView[] {
     free.add(f);
     f = safe(() => a.nextFree(f), 0);
   }
-  const heaps = heapViews(m);
+  const heaps = threadHeapInfos(m);
   return safe(() => arenaList(m), [m.mainArena]).map((arena) => {
     const top = a.top(arena);
     return {
@@ -198,7 +195,7 @@ function walkList(
   first: number,
   next: (q: number) => number,
   stop: number,
-): BinView {
+): BinInfo {
   const chunks: number[] = [];
   const seen = new Set<number>();
   let broken = false;
@@ -221,9 +218,9 @@ function walkList(
 }
 
 /** Every bin of an arena. */
-export function binViews(m: MallocContext, arena: number): BinsView {
+export function binsInfo(m: MallocContext, arena: number): BinsInfo {
   const a = m.arenas, c = m.chunks, b = m.bins, p = m.profile;
-  const fastbins: BinView[] = [];
+  const fastbins: BinInfo[] = [];
   for (let i = 0; i < p.nFastbins; i++) {
     fastbins.push(
       walkList(b.fastbinName(i), i, a.fastbin(arena, i), (q) => c.reveal(q + 2 * c.sizeSz), 0),
@@ -233,7 +230,7 @@ export function binViews(m: MallocContext, arena: number): BinsView {
     const bin = a.binAt(arena, i);
     return walkList(b.binName(i), i, c.fd(bin), (q) => c.fd(q), bin);
   };
-  const smallbins: BinView[] = [], largebins: BinView[] = [];
+  const smallbins: BinInfo[] = [], largebins: BinInfo[] = [];
   for (let i = 2; i < NBINS; i++) {
     const v = regular(i);
     if (v.chunks.length === 0) continue;
@@ -253,9 +250,9 @@ export function binViews(m: MallocContext, arena: number): BinsView {
 }
 
 /** The tcache of a thread. */
-export function tcacheView(m: MallocContext, thread: Thread): TcacheView {
+export function tcacheInfo(m: MallocContext, thread: Thread): TcacheInfo {
   const tcache = m.hasTls(thread) ? m.tls(thread).tcache : 0;
-  const bins: (BinView & { count: number })[] = [];
+  const bins: (BinInfo & { count: number })[] = [];
   if (tcache !== 0) {
     for (let i = 0; i < m.profile.tcacheMaxBins; i++) {
       const count = tcacheCount(m, tcache, i);
@@ -276,14 +273,14 @@ export function tcacheView(m: MallocContext, thread: Thread): TcacheView {
 /** Where every cached or binned chunk is, by chunk address. */
 function binMembership(m: MallocContext, arena: number): Map<number, string> {
   const where = new Map<number, string>();
-  const bins = binViews(m, arena);
+  const bins = binsInfo(m, arena);
   for (const f of bins.fastbins) for (const q of f.chunks) where.set(q, f.name);
   for (const v of [bins.unsorted, ...bins.smallbins, ...bins.largebins]) {
     for (const q of v.chunks) where.set(q, v.name);
   }
   for (const t of m.process.threads) {
     if (t.state !== "running" || !m.hasTls(t)) continue;
-    for (const v of tcacheView(m, t).bins) {
+    for (const v of tcacheInfo(m, t).bins) {
       for (const q of v.chunks) where.set(q, `${v.name} (tid ${t.tid})`);
     }
   }
@@ -318,19 +315,19 @@ function arenaRegions(m: MallocContext, arena: number): [number, number][] {
 }
 
 /** The chunks of an arena in address order, heap by heap. */
-export function chunkViews(m: MallocContext, arena: number): ChunkView[] {
+export function chunkInfos(m: MallocContext, arena: number): ChunkInfo[] {
   if (!m.initialized) return [];
   const c = m.chunks, a = m.arenas;
   const where = binMembership(m, arena);
   const top = a.top(arena);
-  const out: ChunkView[] = [];
+  const out: ChunkInfo[] = [];
   for (const [start, end] of arenaRegions(m, arena)) {
     let q = start;
     let n = 0;
     while (q < end && n++ < 1 << 20) {
       const field = safe(() => c.sizeField(q), -1);
       if (field === -1) break;
-      const size = field - (field & 7);
+      const size = field - (field & SIZE_BITS);
       let state: ChunkState;
       let bin: string | undefined;
       if (q === top) state = "top";
@@ -366,7 +363,7 @@ export function chunkViews(m: MallocContext, arena: number): ChunkView[] {
 }
 
 /** The mmapped chunks the allocator handed out and has not unmapped. */
-export function mmappedChunkViews(m: MallocContext): MmappedChunkView[] {
+export function mmappedChunkInfos(m: MallocContext): MmappedChunkInfo[] {
   const c = m.chunks;
   return [...m.mmappedChunks].sort((x, y) => x - y).map((q) => {
     const size = c.size(q), prev = c.prevSize(q);
@@ -375,10 +372,11 @@ export function mmappedChunkViews(m: MallocContext): MmappedChunkView[] {
 }
 
 /**
- * Walks an arena's chunks and bins and throws a {@link HeapCheckError} at the first
- * inconsistency: a chunk size that is misaligned, too small or runs past its heap; a free
- * chunk whose footer or successor's PREV_INUSE disagrees; two adjacent free chunks; a free
- * chunk in no bin; a bin whose links do not point back, whose chunks have the wrong size or
+ * glibc `do_check_malloc_state` (malloc.c's MALLOC_DEBUG check of an arena), extended: walks
+ * an arena's chunks and bins and throws a {@link HeapCheckError} at the first inconsistency: a
+ * chunk size that is misaligned, too small or runs past its heap; a free chunk whose footer or
+ * successor's PREV_INUSE disagrees; two adjacent free chunks; a free chunk in no bin; a bin
+ * whose links do not point back, whose chunks have the wrong size or
  * are not free; an unsorted large bin; a tcache count that does not match its list.
  *
  * @example
@@ -386,7 +384,7 @@ export function mmappedChunkViews(m: MallocContext): MmappedChunkView[] {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { checkArena } from "./inspect.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.free(heap.malloc(2000));
  * checkArena(heap.context, heap.context.mainArena); // no error
  * ```
@@ -401,7 +399,7 @@ export function checkArena(m: MallocContext, arena: number): void {
   const top = a.top(arena);
   const freeInBins = new Set<number>();
   // Bins.
-  const bins = binViews(m, arena);
+  const bins = binsInfo(m, arena);
   for (const f of bins.fastbins) {
     if (f.broken) fail(`${f.name} is broken (cycle or bad entry)`, f.chunks.at(-1) ?? 0);
     for (const q of f.chunks) {
@@ -481,7 +479,7 @@ export function checkArena(m: MallocContext, arena: number): void {
       if (++n > 1 << 22) fail("the chunk walk does not end", q);
       if (end !== Infinity && q >= end) fail("the chunk walk ran past the end of its heap", q);
       const field = c.sizeField(q);
-      const size = field - (field & 7);
+      const size = field - (field & SIZE_BITS);
       if (size === 0 && !isMain) break; // heap fencepost
       if (size === c.headerSize) break; // main-arena fencepost pair
       if (!c.aligned(size) || size < p.minSize) {

@@ -18,7 +18,7 @@ import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { request2size } from "./chunk.ts";
 import { intFree, intFreeChunk } from "./free.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
-import { munmapChunk } from "./sysmalloc.ts";
+import { munmapChunk } from "./mmapped_chunk.ts";
 import {
   tcacheCount,
   tcacheDoubleFreeCheck,
@@ -92,14 +92,7 @@ export function tcacheInit(m: MallocContext, arena?: number): void {
     m.memory.fill(victim, bytes, 0);
     tcacheFillSlots(m, victim);
     if (m.explain.enabled) {
-      m.explain.step(
-        "arena",
-        victim - 2 * m.profile.sizeSz,
-        0,
-        undefined,
-        undefined,
-        "tcache_init",
-      );
+      m.explain.arenaStep(victim - 2 * m.profile.sizeSz, 0, "tcache_init");
     }
   }
 }
@@ -167,7 +160,7 @@ function tcacheTake(m: MallocContext, bytes: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(1000);
  * p - heap.process.start.initialBreak; // 0x2a0: after the tcache's 0x290 chunk
  * ```
@@ -216,7 +209,7 @@ export function libcFree(m: MallocContext, mem: number): void {
       mp.mmapThreshold = c.size(p);
       mp.trimThreshold = 2 * mp.mmapThreshold;
       if (m.explain.enabled) {
-        m.explain.step("arena", p, mp.mmapThreshold, undefined, undefined, "mmap threshold raised");
+        m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
       }
     }
     munmapChunk(m, p);
@@ -292,7 +285,7 @@ function intFreeChunkOrMunmap(m: MallocContext, arena: number, p: number, size: 
       mp.mmapThreshold = c.size(p);
       mp.trimThreshold = 2 * mp.mmapThreshold;
       if (m.explain.enabled) {
-        m.explain.step("arena", p, mp.mmapThreshold, undefined, undefined, "mmap threshold raised");
+        m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
       }
     }
     munmapChunk(m, p);

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { NON_MAIN_ARENA, PREV_INUSE, request2size, withFlag } from "./chunk.ts";
+import { NON_MAIN_ARENA, PREV_INUSE, request2size, SIZE_BITS, withFlag } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { mallocConsolidate } from "./free.ts";
@@ -39,7 +39,7 @@ const MAX_ITERS = 10000;
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { checkedRequest2size } from "./malloc.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * checkedRequest2size(heap.context, 1000); // 0x3f0
  * checkedRequest2size(heap.context, -1); // 0: (size_t) -1 is too large
  * ```
@@ -128,7 +128,7 @@ function done(m: MallocContext, victim: number, bytes: number, served: string): 
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { intMalloc } from "./malloc.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1); // initializes malloc and the tcache
  * const p = intMalloc(heap.context, heap.context.mainArena, 100);
  * heap.usableSize(p); // 0x68
@@ -173,7 +173,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       if (b.fastbinIndex(c.size(victim)) !== idx) {
         m.abort("malloc(): memory corruption (fast)", victim);
       }
-      if (ex.enabled) ex.step("take", victim, nb, b.fastbinName(idx));
+      if (ex.enabled) ex.take(victim, nb, b.fastbinName(idx));
       if (useTcache) {
         let tcVictim: number;
         while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.word(slot)) !== 0) {
@@ -185,7 +185,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
             m.abort("malloc(): unaligned fastbin chunk detected", after);
           }
           c.setWord(slot, after);
-          if (ex.enabled) ex.step("take", tcVictim, nb, b.fastbinName(idx), undefined, "stashed");
+          if (ex.enabled) ex.take(tcVictim, nb, b.fastbinName(idx), "stashed");
           tcachePut(m, tcache, tcVictim, tcIdx);
         }
       }
@@ -206,7 +206,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       c.setBk(bin, bck);
       c.setFd(bck, bin);
       if (!isMain) c.setNonMainArena(victim);
-      if (ex.enabled) ex.step("take", victim, nb, b.binName(idx));
+      if (ex.enabled) ex.take(victim, nb, b.binName(idx));
       if (lazy && tcIdx < m.params.tcacheBins) {
         tcache = tcacheForStash(m, arena);
         useTcache = tcache !== 0;
@@ -220,7 +220,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
             if (!isMain) c.setNonMainArena(tcVictim);
             c.setBk(bin, tbck);
             c.setFd(tbck, bin);
-            if (ex.enabled) ex.step("take", tcVictim, nb, b.binName(idx), undefined, "stashed");
+            if (ex.enabled) ex.take(tcVictim, nb, b.binName(idx), "stashed");
             tcachePut(m, tcache, tcVictim, tcIdx);
           }
         }
@@ -256,7 +256,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
           m.abort("malloc(): invalid next size (unsorted)", victim);
         }
         const nextPrev = c.prevSize(next);
-        if (nextPrev - (nextPrev & 7) !== size) {
+        if (nextPrev - (nextPrev & SIZE_BITS) !== size) {
           m.abort("malloc(): mismatching next->prev_size (unsorted)", victim);
         }
         if (c.fd(bck) !== victim || c.fd(victim) !== unsorted) {
@@ -292,9 +292,9 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         c.setHead(victim, nb + PREV_INUSE + nonMain);
         c.setHead(remainder, remainderSize + PREV_INUSE);
         c.setFoot(remainder, remainderSize);
-        if (ex.enabled) ex.step("split", victim, nb, "unsorted", undefined, "last remainder");
+        if (ex.enabled) ex.split(victim, nb, { from: "unsorted", note: "last remainder" });
         if (ex.enabled) {
-          ex.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+          ex.put(remainder, remainderSize, "unsorted", { note: "remainder" });
         }
         return done(m, victim, bytes, "last remainder");
       }
@@ -313,12 +313,12 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         if (
           p.tcacheStashUnsorted && tcacheNb > 0 && tcache !== 0 && !tcacheFull(m, tcache, tcIdx)
         ) {
-          if (ex.enabled) ex.step("take", victim, size, "unsorted", undefined, "exact fit");
+          if (ex.enabled) ex.take(victim, size, "unsorted", "exact fit");
           tcachePut(m, tcache, victim, tcIdx);
           returnCached = true;
           continue;
         }
-        if (ex.enabled) ex.step("take", victim, size, "unsorted", undefined, "exact fit");
+        if (ex.enabled) ex.take(victim, size, "unsorted", "exact fit");
         return done(m, victim, bytes, "unsorted exact fit");
       }
 
@@ -339,6 +339,9 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
             fwd = bck2;
             bck2 = last;
             const first = c.fd(fwd);
+            if (p.largebinSmallestCheck && c.fdNextsize(c.bkNextsize(first)) !== first) {
+              m.abort("malloc(): largebin double linked list corrupted (nextsize)", first);
+            }
             c.setFdNextsize(victim, first);
             c.setBkNextsize(victim, c.bkNextsize(first));
             c.setBkNextsize(first, victim);
@@ -371,7 +374,9 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       c.setFd(victim, fwd);
       c.setBk(fwd, victim);
       c.setFd(bck2, victim);
-      if (ex.enabled) ex.step("put", victim, size, "unsorted", b.binName(victimIndex), "sorted");
+      if (ex.enabled) {
+        ex.put(victim, size, b.binName(victimIndex), { from: "unsorted", note: "sorted" });
+      }
 
       tcacheUnsortedCount++;
       if (
@@ -399,7 +404,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         if (v !== c.bk(bin) && c.sizeField(v) === c.sizeField(c.fd(v))) v = c.fd(v);
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);
-        if (ex.enabled) ex.step("take", v, size, b.binName(idx));
+        if (ex.enabled) ex.take(v, size, b.binName(idx));
         if (remainderSize < p.minSize) {
           c.setInuseAt(v, size);
           if (!isMain) c.setNonMainArena(v);
@@ -453,7 +458,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);
         const binName = b.binName(a.binIndexOf(arena, bin));
-        if (ex.enabled) ex.step("take", v, size, binName, undefined, "binmap");
+        if (ex.enabled) ex.take(v, size, binName, "binmap");
         if (remainderSize < p.minSize) {
           c.setInuseAt(v, size);
           if (!isMain) c.setNonMainArena(v);
@@ -485,7 +490,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       a.setTop(arena, remainder);
       c.setHead(top, nb + PREV_INUSE + nonMain);
       c.setHead(remainder, withFlag(remainderSize, PREV_INUSE));
-      if (ex.enabled) ex.step("split", top, nb, "top");
+      if (ex.enabled) ex.split(top, nb, { from: "top" });
       return done(m, top, bytes, "top");
     } else if (a.haveFastchunks(arena)) {
       mallocConsolidate(m, arena);
@@ -529,8 +534,8 @@ function splitRemainder(
   c.setHead(victim, nb + PREV_INUSE + nonMain);
   c.setHead(remainder, remainderSize + PREV_INUSE);
   c.setFoot(remainder, remainderSize);
-  if (m.explain.enabled) m.explain.step("split", victim, nb, undefined, undefined, "split");
+  if (m.explain.enabled) m.explain.split(victim, nb, { note: "split" });
   if (m.explain.enabled) {
-    m.explain.step("put", remainder, remainderSize, undefined, "unsorted", "remainder");
+    m.explain.put(remainder, remainderSize, "unsorted", { note: "remainder" });
   }
 }

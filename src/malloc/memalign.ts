@@ -34,7 +34,7 @@ function isPowerOf2(x: number): boolean {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.memalign(4096, 100) % 4096; // 0
  * ```
  */
@@ -128,7 +128,7 @@ export function intMemalign(
       m.mmappedChunks.delete(chunk);
       m.mmappedChunks.add(newp);
       if (m.explain.enabled) {
-        m.explain.step("split", newp, newsize, undefined, undefined, "aligned inside the mapping");
+        m.explain.split(newp, newsize, { note: "aligned inside the mapping" });
       }
       return c.toMem(newp);
     }
@@ -136,14 +136,7 @@ export function intMemalign(
     c.setInuseAt(newp, newsize);
     c.setHeadSize(chunk, leadsize + nonMain);
     if (m.explain.enabled) {
-      m.explain.step(
-        "split",
-        newp,
-        newsize,
-        undefined,
-        undefined,
-        `leading ${leadsize} given back`,
-      );
+      m.explain.split(newp, newsize, { note: `leading ${leadsize} given back` });
     }
     if (p.memalignStyle === "merge-leader") intFreeMergeChunk(m, arena, chunk, leadsize);
     else intFree(m, arena, chunk, true);
@@ -163,7 +156,7 @@ export function intMemalign(
           const remainder = c.at(chunk, nb);
           c.setHeadSize(chunk, nb);
           if (m.explain.enabled) {
-            m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+            m.explain.split(chunk, nb, { note: "tail given back" });
           }
           const merged = intFreeCreateChunk(
             m,
@@ -182,7 +175,7 @@ export function intMemalign(
       c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
       c.setHeadSize(chunk, nb);
       if (m.explain.enabled) {
-        m.explain.step("split", chunk, nb, undefined, undefined, "tail given back");
+        m.explain.split(chunk, nb, { note: "tail given back" });
       }
       intFree(m, arena, remainder, true);
     }

@@ -1,20 +1,26 @@
 /**
  * heaplab's ptmalloc2: glibc's allocator (versions 2.23 to 2.41, i386 and x86_64) running
- * inside a simulated process's memory. Start with {@link Allocator}.
+ * inside a simulated process's memory — chunks, bins, tcache and arenas are bytes at real
+ * addresses. Start with {@link Allocator}; its methods `arenas()`, `chunks()`, `bins()`,
+ * `tcache()` and `checkArena()` return the data types exported here (`…Info`).
+ *
+ * May import: `src/kernel/` (the process, its memory and system calls), never `src/trace/` or
+ * `src/view/`. The allocator reaches the kernel only through `Process.sys` and `Process.sbrk`.
  *
  * @example
  * ```ts
- * import { Process } from "../kernel/process.ts";
+ * import assert from "node:assert/strict";
+ * import { Process } from "../kernel/mod.ts";
  * import { Allocator, HeapAbort } from "./mod.ts";
- * const proc = new Process({ profile: "x86_64" });
- * const heap = new Allocator(proc, { glibc: "2.36" });
+ *
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(24);
  * heap.free(p);
- * try {
- *   heap.free(p);
- * } catch (e) {
- *   (e as HeapAbort).glibcMessage; // "free(): double free detected in tcache 2"
- * }
+ * assert.throws(() => heap.free(p), (e) => {
+ *   assert.ok(e instanceof HeapAbort);
+ *   assert.equal(e.glibcMessage, "free(): double free detected in tcache 2");
+ *   return true;
+ * });
  * ```
  *
  * @module
@@ -22,26 +28,20 @@
 
 export { Allocator, type AllocatorOptions, type PointerPlace } from "./allocator.ts";
 export {
-  type ArenaView,
-  type BinsView,
-  type BinView,
-  checkArena,
+  type ArenaInfo,
+  type BinInfo,
+  type BinsInfo,
+  type ChunkInfo,
   type ChunkState,
-  type ChunkView,
   HeapCheckError,
-  type HeapView,
-  heapViews,
-  type MmappedChunkView,
-  type TcacheView,
+  type MmappedChunkInfo,
+  type TcacheInfo,
+  type ThreadHeapInfo,
 } from "./inspect.ts";
 export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
-export type { HeapRecord, MallocParams, ThreadMalloc } from "./context.ts";
-export { MallocContext, type MallocContextOptions } from "./context.ts";
-export { ChunkMemory, request2size, withFlag } from "./chunk.ts";
-export { ArenaMemory } from "./arena.ts";
-export { BinIndex } from "./bins.ts";
-export { Explainer } from "./explain.ts";
+export type { HeapRecord, MallocParams } from "./context.ts";
+export { request2size } from "./chunk.ts";
 export {
   type ArenaLayout,
   type AssertStyle,
@@ -76,6 +76,5 @@ export {
   MALLOPT_PARAMS,
 } from "./mallopt.ts";
 export type { Mallinfo } from "./stats.ts";
-export { type HeapInfo, readHeapInfo } from "./heap.ts";
 export { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 export { stdoutBufferSize, type StdoutKind } from "./stdio.ts";

@@ -230,6 +230,11 @@ export interface GlibcProfile {
    * number of cores, at least `arena_test`, once `narenas >= arena_test`.
    */
   readonly arenaLimit: "per-core" | "cores";
+  /**
+   * Sorting a chunk smaller than every chunk of its large bin checks the bin's nextsize links
+   * ("malloc(): largebin double linked list corrupted (nextsize)", 2.42+).
+   */
+  readonly largebinSmallestCheck: boolean;
   /** The fastbins exist (until 2.42; 2.43 removed them with everything around them). */
   readonly fastbins: boolean;
   /**
@@ -451,6 +456,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   tcacheInitPadsTwice: between("2.43", "2.43"),
   tcacheStashUnsorted: until("2.43"),
   fastbins: until("2.42"),
+  largebinSmallestCheck: since("2.42"),
   arenaLimit: since<"per-core" | "cores">("2.44", "cores", "per-core"),
   mmapChunkTrailer: since("2.43"),
   internalFreesSkipTcache: since("2.42"),

@@ -14,7 +14,7 @@ import type { MallocContext } from "./context.ts";
 import { intFreeInternal } from "./free.ts";
 import { libcFree, libcMalloc, maybeInitTcache } from "./libc_malloc.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
-import { mremapChunk, munmapChunk } from "./sysmalloc.ts";
+import { mremapChunk, munmapChunk } from "./mmapped_chunk.ts";
 import { unlinkChunk } from "./unlink.ts";
 
 /**
@@ -80,7 +80,7 @@ export function usableSize(m: MallocContext, mem: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100);
  * heap.realloc(p, 50) === p; // true: shrunk in place
  * ```
@@ -177,14 +177,14 @@ export function intRealloc(
       c.setHeadSize(oldp, nb + nonMain);
       a.setTop(arena, c.at(oldp, nb));
       c.setHead(a.top(arena), newsize - nb + PREV_INUSE);
-      if (ex.enabled) ex.step("merge", oldp, nb, "top", undefined, "grown into top");
+      if (ex.enabled) ex.merge(oldp, nb, { from: "top", note: "grown into top" });
       ex.serve("grown into top");
       return c.toMem(oldp);
     } else if (next !== top && !c.inuse(next) && m.le(nb, newsize = oldsize + nextsize)) {
       newp = oldp;
       unlinkChunk(m, arena, next);
       if (ex.enabled) {
-        ex.step("merge", oldp, newsize, m.bins.nameForSize(nextsize), undefined, "grown into next");
+        ex.merge(oldp, newsize, { from: m.bins.nameForSize(nextsize), note: "grown into next" });
       }
       ex.serve("grown into next chunk");
     } else {
@@ -195,12 +195,12 @@ export function intRealloc(
       if (newp === next) {
         newsize += oldsize;
         newp = oldp;
-        ex.reserve("grown into next chunk");
+        ex.overrideServed("grown into next chunk");
       } else {
         const oldmem = c.toMem(oldp);
         copyBytes(m, newmem, oldmem, oldsize - c.headerSize + c.sizeSz);
         intFreeInternal(m, arena, oldp, true);
-        ex.reserve(`moved (${m.explain.current?.served || "malloc"})`);
+        ex.overrideServed(`moved (${m.explain.current?.served || "malloc"})`);
         return newmem;
       }
     }
@@ -214,7 +214,7 @@ export function intRealloc(
     c.setHeadSize(newp, nb + nonMain);
     c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
     c.setInuseAt(remainder, remainderSize);
-    if (ex.enabled) ex.step("split", newp, nb, undefined, undefined, "tail freed");
+    if (ex.enabled) ex.split(newp, nb, { note: "tail freed" });
     intFreeInternal(m, arena, remainder, true);
   }
   return c.toMem(newp);

@@ -119,7 +119,7 @@ export function arenaList(m: MallocContext): number[] {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1000);
  * heap.mallinfo2().arena; // 0x21000
  * ```

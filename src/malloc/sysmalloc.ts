@@ -1,6 +1,7 @@
 /**
- * Getting memory from the system and giving it back (glibc `sysmalloc`, `sysmalloc_mmap`,
- * `sysmalloc_mmap_fallback`, `systrim`, `munmap_chunk`, `mremap_chunk`):
+ * Getting memory from the system (glibc `sysmalloc`, `sysmalloc_mmap`,
+ * `sysmalloc_mmap_fallback`); giving it back is `morecore.ts` (`systrim`) and
+ * `mmapped_chunk.ts` (`munmap_chunk`, `mremap_chunk`):
  *
  * - a request at or above the mmap threshold becomes its own mmapped chunk (IS_MMAPPED, its
  *   offset into the mapping in prev_size);
@@ -8,7 +9,6 @@
  *   break with a second sbrk, and falls back to mmap when brk fails (the arena is then
  *   noncontiguous, the old top fenced off);
  * - a thread arena grows its heap (mprotect) or starts a new heap, fencing the old top;
- * - systrim gives the main arena's unused top pages back with a negative sbrk.
  *
  * Invariant: after sysmalloc the top chunk ends on a page boundary (in a heap: at heap->size)
  * and has PREV_INUSE set; `system_mem` counts every byte the arena got from the system.
@@ -17,40 +17,17 @@
  */
 
 import { isSyscallError } from "../kernel/errors.ts";
-import {
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  MREMAP_MAYMOVE,
-  PROT_READ,
-  PROT_WRITE,
-} from "../kernel/vma.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../kernel/vma.ts";
+import { alignUp, signedWord } from "../kernel/word.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, withFlag } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
 import { intFreeInternal } from "./free.ts";
+import { morecore } from "./morecore.ts";
 import { growHeap, heapSize, newHeap, registerHeap, setHeapOwner } from "./heap.ts";
-
-/** glibc `MMAP_AS_MORECORE_SIZE`. */
-export const MMAP_AS_MORECORE_SIZE = 1024 * 1024;
-
-/** glibc's MORECORE: sbrk(delta), 0 on failure (glibc `__glibc_morecore`). */
-export function morecore(m: MallocContext, delta: number): number {
-  const r = m.process.sbrk(delta);
-  return r === m.words.max ? 0 : r;
-}
-
-/** A long (signed word) value of a word. */
-function signedWord(m: MallocContext, x: number): number {
-  return m.profile.sizeSz === 4 && x >= 0x8000_0000 ? x - 0x1_0000_0000 : x;
-}
 
 /** The unsigned value of a word (approximate above 2^53), e.g. for a length passed to mmap. */
 function unsigned(m: MallocContext, x: number): number {
   return x < 0 ? Number(m.words.toBigInt(x)) : x;
-}
-
-function alignUp(x: number, a: number): number {
-  const r = x % a;
-  return r === 0 ? x : r > 0 ? x + (a - r) : x - r;
 }
 
 /**
@@ -90,7 +67,7 @@ export function sysmallocMmap(m: MallocContext, nb: number): number {
   mp.mmappedMem += size;
   if (mp.mmappedMem > mp.maxMmappedMem) mp.maxMmappedMem = mp.mmappedMem;
   if (m.explain.enabled) {
-    m.explain.step("arena", chunk, c.size(chunk), undefined, undefined, `mmap ${size}`);
+    m.explain.arenaStep(chunk, c.size(chunk), `mmap ${size}`);
   }
   m.explain.serve("mmap");
   return c.toMem(chunk);
@@ -125,7 +102,7 @@ function sysmallocMmapPadded(m: MallocContext, nb: number): number {
   mp.mmappedMem += size;
   if (mp.mmappedMem > mp.maxMmappedMem) mp.maxMmappedMem = mp.mmappedMem;
   if (m.explain.enabled) {
-    m.explain.step("arena", chunk, c.size(chunk), undefined, undefined, `mmap ${size}`);
+    m.explain.arenaStep(chunk, c.size(chunk), `mmap ${size}`);
   }
   m.explain.serve("mmap");
   return c.toMem(chunk);
@@ -140,7 +117,7 @@ function sysmallocMmapPadded(m: MallocContext, nb: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1000); // the first sbrk: 0x21000 bytes
  * heap.lastRecord?.syscalls[0].name; // "brk"
  * ```
@@ -190,7 +167,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
       a.setSystemMem(arena, a.systemMem(arena) + heapSize(m, oldHeap) - oldHeapSize);
       c.setHead(oldTop, oldHeap + heapSize(m, oldHeap) - oldTop + PREV_INUSE);
       if (m.explain.enabled) {
-        m.explain.step("arena", oldHeap, heapSize(m, oldHeap), undefined, undefined, "heap grown");
+        m.explain.arenaStep(oldHeap, heapSize(m, oldHeap), "heap grown");
       }
       m.explain.serve("sysmalloc heap");
     } else if ((heap = newHeap(m, nb + (minSize + p.heapInfoSize), mp.topPad)) !== 0) {
@@ -221,7 +198,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
     let size = words.add(words.add(nb, mp.topPad), minSize);
     const contiguous = a.contiguous(arena);
     if (contiguous) size = words.sub(size, oldSize);
-    size = signedWord(m, size);
+    size = signedWord(m.words, size);
     size = alignUp(size, pagesize);
     let brk = 0;
     let sndBrk = 0;
@@ -257,14 +234,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
       if (brk === oldEnd && sndBrk === 0) {
         c.setHead(oldTop, size + oldSize + PREV_INUSE);
         if (m.explain.enabled) {
-          m.explain.step(
-            "arena",
-            oldTop,
-            size + oldSize,
-            undefined,
-            undefined,
-            `top grown by ${size}`,
-          );
+          m.explain.arenaStep(oldTop, size + oldSize, `top grown by ${size}`);
         }
       } else if (a.contiguous(arena) && oldSize !== 0 && brk < oldEnd) {
         m.abort("break adjusted to free malloc space", brk);
@@ -300,14 +270,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
           c.setHead(alignedBrk, sndBrk - alignedBrk + correction + PREV_INUSE);
           a.setSystemMem(arena, a.systemMem(arena) + correction);
           if (m.explain.enabled) {
-            m.explain.step(
-              "arena",
-              alignedBrk,
-              sndBrk - alignedBrk + correction,
-              undefined,
-              undefined,
-              "new top",
-            );
+            m.explain.arenaStep(alignedBrk, sndBrk - alignedBrk + correction, "new top");
           }
           if (oldSize !== 0) {
             oldSize = (oldSize - 2 * c.headerSize) - ((oldSize - 2 * c.headerSize) & c.alignMask);
@@ -333,112 +296,10 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
     a.setTop(arena, remainder);
     c.setHead(top, nb + PREV_INUSE + (arena !== m.mainArena ? NON_MAIN_ARENA : 0));
     c.setHead(remainder, withFlag(remainderSize, PREV_INUSE));
-    if (m.explain.enabled) m.explain.step("split", top, nb, "top");
+    if (m.explain.enabled) m.explain.split(top, nb, { from: "top" });
     m.explain.serve("top");
     return c.toMem(top);
   }
   m.setErrno();
   return 0;
-}
-
-/**
- * glibc `systrim (pad, arena)`: gives the main arena's unused top memory above `pad` back with
- * a negative sbrk, when the break is still where malloc left it. 1 if memory was released.
- */
-export function systrim(m: MallocContext, pad: number, arena: number): number {
-  const c = m.chunks, a = m.arenas, p = m.profile, words = m.words;
-  const top = a.top(arena);
-  const topSize = c.size(top);
-  const topArea = words.sub(topSize, p.minSize + 1);
-  if (m.le(topArea, pad)) return 0;
-  const diff = signedWord(m, words.sub(topArea, pad));
-  const extra = diff - (((diff % p.pageSize) + p.pageSize) % p.pageSize);
-  if (extra === 0) return 0;
-  const currentBrk = morecore(m, 0);
-  if (currentBrk === c.at(top, topSize)) {
-    morecore(m, -extra);
-    const newBrk = morecore(m, 0);
-    if (newBrk !== 0) {
-      const released = currentBrk - newBrk;
-      if (released !== 0) {
-        a.setSystemMem(arena, a.systemMem(arena) - released);
-        c.setHead(top, topSize - released + PREV_INUSE);
-        if (m.explain.enabled) {
-          m.explain.step(
-            "arena",
-            top,
-            topSize - released,
-            undefined,
-            undefined,
-            `systrim ${released}`,
-          );
-        }
-        return 1;
-      }
-    }
-  }
-  return 0;
-}
-
-/** Checks the mapping of an mmapped chunk (munmap_chunk / mremap_chunk). */
-function mmappedBlock(
-  m: MallocContext,
-  chunk: number,
-  message: string | undefined,
-): [number, number] {
-  const c = m.chunks, pagesize = m.profile.pageSize;
-  const size = c.size(chunk);
-  const offset = c.prevSize(chunk);
-  const mem = c.toMem(chunk);
-  const block = m.words.sub(chunk, offset);
-  const trailer = m.profile.mmapChunkTrailer ? c.headerSize : 0;
-  const total = m.words.add(offset, size + trailer);
-  const low = mem % pagesize;
-  if (
-    message !== undefined &&
-    (block % pagesize !== 0 || total % pagesize !== 0 ||
-      (m.profile.munmapChunkMemCheck && (low & (low - 1)) !== 0))
-  ) {
-    m.abort(message, mem);
-  }
-  return [block, total];
-}
-
-/** glibc `munmap_chunk`: unmaps an mmapped chunk. */
-export function munmapChunk(m: MallocContext, chunk: number): void {
-  const [block, total] = mmappedBlock(m, chunk, "munmap_chunk(): invalid pointer");
-  m.params.nMmaps--;
-  m.params.mmappedMem -= total;
-  m.mmappedChunks.delete(chunk);
-  if (m.explain.enabled) {
-    m.explain.step("arena", chunk, total, "mmap", undefined, `munmap ${total}`);
-  }
-  m.process.sys.munmap(block, total);
-}
-
-/**
- * glibc `mremap_chunk (p, new_size)`: resizes an mmapped chunk with mremap (it may move); the
- * chunk or 0 when mremap fails.
- */
-export function mremapChunk(m: MallocContext, chunk: number, newSize: number): number {
-  const c = m.chunks, pagesize = m.profile.pageSize;
-  const check = m.profile.mremapChunkCheck ? "mremap_chunk(): invalid pointer" : undefined;
-  const [block, total] = mmappedBlock(m, chunk, check);
-  const offset = c.prevSize(chunk);
-  const size = c.size(chunk);
-  const trailer = m.profile.mmapChunkTrailer ? c.headerSize : 0;
-  newSize = alignUp(newSize + offset + (trailer || c.sizeSz), pagesize);
-  if (total === newSize) return chunk;
-  const cp = m.process.sys.mremap(block, total, newSize, MREMAP_MAYMOVE);
-  if (isSyscallError(cp)) return 0;
-  const np = cp + offset;
-  c.setHead(np, newSize - offset - trailer + IS_MMAPPED);
-  m.mmappedChunks.delete(chunk);
-  m.mmappedChunks.add(np);
-  m.params.mmappedMem += newSize - size - offset;
-  if (m.params.mmappedMem > m.params.maxMmappedMem) m.params.maxMmappedMem = m.params.mmappedMem;
-  if (m.explain.enabled) {
-    m.explain.step("arena", np, newSize - offset, undefined, undefined, `mremap to ${newSize}`);
-  }
-  return np;
 }

@@ -81,7 +81,7 @@ export function tcacheKeyValue(m: MallocContext, tcache: number): number {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { tcacheCount } from "./tcache.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.free(heap.malloc(24)); // tcache_put
  * tcacheCount(heap.context, heap.context.tls().tcache, 0); // 1
  * ```
@@ -100,7 +100,7 @@ export function tcachePut(
   c.setWord(e, c.protect(e, c.word(slot)));
   c.setWord(slot, e);
   setCount(m, tcache, i, count + 1);
-  if (m.explain.enabled) m.explain.step("put", p, c.size(p), undefined, m.bins.tcacheName(i));
+  if (m.explain.enabled) m.explain.put(p, c.size(p), m.bins.tcacheName(i));
 }
 
 /**
@@ -126,7 +126,7 @@ export function tcacheGetAt(
   setCount(m, tcache, i, count - 1);
   if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, 0);
   const p = c.fromMem(e);
-  if (m.explain.enabled) m.explain.step("take", p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
+  if (m.explain.enabled) m.explain.take(p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
   return e;
 }
 

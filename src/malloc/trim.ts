@@ -14,7 +14,7 @@ import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { mallocConsolidate } from "./free.ts";
 import { ptmallocInit } from "./libc_malloc.ts";
 import { NBINS } from "./profile.ts";
-import { systrim } from "./sysmalloc.ts";
+import { systrim } from "./morecore.ts";
 
 /** glibc `mtrim (arena, pad)`: 1 if anything was released. */
 export function mtrim(m: MallocContext, arena: number, pad: number): number {
@@ -51,7 +51,7 @@ export function mtrim(m: MallocContext, arena: number, pad: number): number {
  * ```ts
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100_000);
  * heap.free(p);
  * heap.mallocTrim(0); // 1: the break went down

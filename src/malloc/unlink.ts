@@ -19,7 +19,7 @@ import type { MallocContext } from "./context.ts";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { unlinkChunk } from "./unlink.ts";
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const a = heap.malloc(0x500), guard = heap.malloc(16);
  * heap.free(a); // into the unsorted bin
  * unlinkChunk(heap.context, heap.context.mainArena, a - 16);

@@ -4,9 +4,16 @@
  * @module
  */
 
+import type { Process } from "../kernel/process.ts";
 import { Allocator } from "../malloc/allocator.ts";
-import type { AllocatorFactory } from "./replay.ts";
 
-/** Builds heaplab's {@link Allocator} for a replay (without explain records: the replay prints none). */
-export const defaultAllocatorFactory: AllocatorFactory = (process, { glibc, nprocs }) =>
-  new Allocator(process, { glibc, nprocs, explain: false });
+/**
+ * Builds heaplab's {@link Allocator} for a replay (an {@link AllocatorFactory}), without explain
+ * records: the replay prints none.
+ */
+export function defaultAllocatorFactory(
+  process: Process,
+  options: { glibc: string; nprocs: number },
+): Allocator {
+  return new Allocator(process, { glibc: options.glibc, nprocs: options.nprocs, explain: false });
+}

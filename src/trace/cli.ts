@@ -2,7 +2,7 @@
  * `deno task replay`: replays heap traces on the simulator and prints the oracle's output format.
  *
  *     deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N]
- *                      [--initial-maps FILE] [--profile NAME] TRACE…
+ *                      [--initial-maps FILE] [--layout NAME] TRACE…
  *
  * Exit status: 0, 2 for a malformed trace line or bad arguments, 134 after an abort, 139 after
  * a segmentation fault (the status of the first trace that failed).
@@ -15,7 +15,7 @@ import { type ReplayOptions, replayTrace } from "./replay.ts";
 import { defaultAllocatorFactory } from "./allocator_factory.ts";
 
 const usage =
-  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--profile NAME] TRACE…";
+  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--layout NAME] TRACE…";
 
 function fail(message: string): never {
   console.error(`replay: ${message}`);
@@ -56,8 +56,8 @@ export function main(args: string[]): number {
           fail(`cannot read ${args[i]}: ${(e as Error).message}`);
         }
         break;
-      case "--profile":
-        options.profile = value();
+      case "--layout":
+        options.layout = value();
         break;
       case "-h":
       case "--help":

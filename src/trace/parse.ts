@@ -1,27 +1,32 @@
 /**
- * The heap trace format (v1) of the real-glibc oracle (`SPEC.md`): one operation a line, `#`
- * comments, decimal or 0x-hex numbers, slots 0..65535. Each line parses on its own, with the
- * oracle driver's checks in the driver's order and its error messages, so that a malformed line
- * stops a replay exactly where, and with the words, the oracle stops.
+ * The heap trace format (v1) of the real-glibc oracle (`docs/trace_format.md`): one operation a
+ * line, `#` comments, decimal or 0x-hex numbers, slots 0..65535. Each line parses on its own, with
+ * the oracle driver's checks in the driver's order and its error messages, so that a malformed
+ * line stops a replay exactly where, and with the words, the oracle stops.
  *
  * @module
  */
+
+import { MALLOPT_PARAMS } from "../malloc/mallopt.ts";
 
 /** Slots a trace can name. */
 export const MAX_SLOTS = 65536;
 /** Thread ids a trace can name. */
 export const MAX_TID = 4096;
 
-/** mallopt parameter numbers by name (the names the trace format accepts). */
-export const malloptParams: Readonly<Record<string, number>> = {
-  M_TRIM_THRESHOLD: -1,
-  M_TOP_PAD: -2,
-  M_MMAP_THRESHOLD: -3,
-  M_MMAP_MAX: -4,
-  M_ARENA_TEST: -7,
-  M_ARENA_MAX: -8,
-  M_MXFAST: 1,
-};
+/**
+ * The mallopt names the trace format accepts (the oracle driver's table): all of
+ * {@link MALLOPT_PARAMS} but `M_CHECK_ACTION` and `M_PERTURB`.
+ */
+const TRACE_MALLOPT_NAMES: ReadonlySet<string> = new Set([
+  "M_TRIM_THRESHOLD",
+  "M_TOP_PAD",
+  "M_MMAP_THRESHOLD",
+  "M_MMAP_MAX",
+  "M_ARENA_TEST",
+  "M_ARENA_MAX",
+  "M_MXFAST",
+]);
 
 /** A number from a trace: a double when exact (below 2^53), else a bigint. */
 export type TraceNumber = number | bigint;
@@ -249,8 +254,8 @@ export function parseTraceLine(
     case "mallopt": {
       const args = c.rest();
       const name = c.next() ?? "";
-      const param = malloptParams[name];
-      if (param === undefined) c.fail("unknown mallopt name");
+      const param = TRACE_MALLOPT_NAMES.has(name) ? MALLOPT_PARAMS[name] : undefined;
+      if (param === undefined) return c.fail("unknown mallopt name");
       const t = c.next();
       const neg = t !== undefined && t.startsWith("-");
       const u = parseNum(neg ? t!.slice(1) : t);

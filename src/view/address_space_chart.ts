@@ -146,7 +146,7 @@ export function addressSpaceData(
  * import { addressSpaceChart } from "./address_space_chart.ts";
  * import assert from "node:assert/strict";
  *
- * const chart = addressSpaceChart(new Process({ profile: "x86_64" }));
+ * const chart = addressSpaceChart(new Process({ layout: "x86_64" }));
  * assert.equal((chart.spec.facet as { row: { field: string } }).row.field, "group");
  * ```
  *

@@ -13,7 +13,7 @@
 
 import type { Thread } from "../kernel/threads.ts";
 import type { Allocator } from "../malloc/allocator.ts";
-import type { BinView } from "../malloc/inspect.ts";
+import type { BinInfo } from "../malloc/inspect.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { type HtmlRow, htmlTable } from "./html.ts";
@@ -89,7 +89,7 @@ export interface ArenaTop {
  * import { binsTable } from "./bins_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const a = heap.malloc(24), b = heap.malloc(24);
  * heap.free(a);
  * heap.free(b);
@@ -220,7 +220,7 @@ function singleLinks(
   return out;
 }
 
-function kindOf(v: BinView): BinRow["kind"] {
+function kindOf(v: BinInfo): BinRow["kind"] {
   const first = v.name.split(" ")[0];
   return first === "unsorted" ? "unsorted" : first === "smallbin" ? "smallbin" : "largebin";
 }

@@ -59,7 +59,7 @@ function startupAnonymousBytes(process: Process): number {
  * import { breakStep } from "./break_chart.ts";
  * import assert from "node:assert/strict";
  *
- * const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+ * const proc = new Process({ layout: "seed-i386", program: "sbrk" });
  * proc.sbrk(4096);
  * const step = breakStep(proc, "sbrk(4096)", 1);
  * assert.equal(step.heapSize, 4096);

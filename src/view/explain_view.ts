@@ -68,7 +68,7 @@ function signalOf(error: unknown): { signal: string; message: string } | undefin
  * import { explainCall, explainView } from "./explain_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const a = heap.malloc(24);
  * assert.match(explainView(heap).headline(), /^malloc\(24\) = 0x[0-9a-f]+ · served by /);
  * heap.free(a);

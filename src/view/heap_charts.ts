@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatSyscall } from "../kernel/syscall_log.ts";
+import { formatSyscall, type SyscallRecord } from "../kernel/syscall_log.ts";
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { isKernelTrace } from "../trace/parse.ts";
@@ -98,7 +98,7 @@ function measure(
     });
   }
   const mmapped = allocator.mmappedChunks();
-  const params = allocator.context.params;
+  const params = allocator.mallocParams();
   const brk = allocator.process.space.brk;
   return {
     step,
@@ -158,7 +158,7 @@ const TOOLTIP = [
  * import { heapLog } from "./heap_charts.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const log = heapLog(heap);
  * const p = log.run("malloc(16000)", () => heap.malloc(16000));
  * log.run("free", () => heap.free(p));
@@ -389,8 +389,11 @@ const STEP_OPS = new Set([
   "mprotect",
 ]);
 
-/** Replay output lines that end a replay like a signal. */
-const SIGNAL_LINES: Readonly<Record<string, string>> = { abort: "SIGABRT", segfault: "SIGSEGV" };
+/** The signal each way a replay can end early stands for. */
+const exitSignal: Readonly<Record<"abort" | "segfault", string>> = {
+  abort: "SIGABRT",
+  segfault: "SIGSEGV",
+};
 
 /**
  * Replays a heap trace (the oracle's format) on heaplab's allocator and logs the heap after
@@ -413,12 +416,18 @@ const SIGNAL_LINES: Readonly<Record<string, string>> = { abort: "SIGABRT", segfa
  */
 export function replayWithLog(
   trace: string,
-  options: Omit<ReplayOptions, "allocator" | "onLine"> = {},
+  options: Omit<ReplayOptions, "allocator" | "onLine" | "onEvent" | "onStop"> = {},
 ): { log: HeapLog; replay: ReplayResult } {
   const sources = trace.split("\n");
   let log: HeapLog | undefined;
-  let seq = 0;
   let lastRecord: OperationRecord | undefined;
+  const record = (line: number, op: string, calls: readonly SyscallRecord[], signal?: string) => {
+    const source = sources[line - 1]?.replace(/#.*/, "").trim() || op;
+    const rec = log!.allocator.lastRecord;
+    const served = signal ? signal : rec !== lastRecord ? rec?.served ?? "" : "";
+    lastRecord = rec;
+    log!.record(signal ? `${source} (${signal})` : source, served, calls.map(formatSyscall));
+  };
   const replay = replayTrace(trace, {
     ...options,
     allocator: (process, { glibc, nprocs }) => {
@@ -430,22 +439,17 @@ export function replayWithLog(
         const want = Math.ceil(brk / max) * max;
         if (want !== brk) process.sbrk(want - brk);
       }
-      seq = process.syscalls.lastSeq;
       log = new HeapLog(allocator);
       return allocator;
     },
-    onLine: (line) => {
-      const m = /^(\d+) (\w+)/.exec(line);
-      const signal = m && SIGNAL_LINES[m[2]];
-      if (!m || !log || !(STEP_OPS.has(m[2]) || signal)) return;
-      const process = log.allocator.process;
-      const calls = process.syscalls.since(seq).map(formatSyscall);
-      seq = process.syscalls.lastSeq;
-      const source = sources[Number(m[1]) - 1]?.replace(/#.*/, "").trim() || m[2];
-      const rec = log.allocator.lastRecord;
-      const served = signal ? signal : rec !== lastRecord ? rec?.served ?? "" : "";
-      lastRecord = rec;
-      log.record(signal ? `${source} (${signal})` : source, served, calls);
+    recordSyscalls: true,
+    onEvent: (event) => {
+      if (!log || !STEP_OPS.has(event.op.kind)) return;
+      record(event.line, event.op.kind, event.syscalls);
+    },
+    onStop: (stop) => {
+      if (!log || stop.kind === "error") return;
+      record(stop.line, stop.kind, stop.syscalls, exitSignal[stop.kind]);
     },
   });
   if (!log) throw new Error("The replay built no allocator");

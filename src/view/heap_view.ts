@@ -12,6 +12,7 @@
  */
 
 import type { Allocator } from "../malloc/allocator.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, SIZE_BITS } from "../malloc/chunk.ts";
 import type { ChunkState } from "../malloc/inspect.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
@@ -89,7 +90,7 @@ export interface HeapViewBundle {
  * import { arenaLabel } from "./heap_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * assert.equal(arenaLabel(heap, heap.mainArena), "main_arena");
  * ```
  *
@@ -106,11 +107,11 @@ export function arenaLabel(allocator: Allocator, arena: number): string {
 
 /** Names of the flag bits set in a size word. */
 export function flagNames(sizeField: number): string[] {
-  const low = sizeField & 7;
+  const low = sizeField & SIZE_BITS;
   const names: string[] = [];
-  if (low & 1) names.push("PREV_INUSE");
-  if (low & 2) names.push("IS_MMAPPED");
-  if (low & 4) names.push("NON_MAIN_ARENA");
+  if (low & PREV_INUSE) names.push("PREV_INUSE");
+  if (low & IS_MMAPPED) names.push("IS_MMAPPED");
+  if (low & NON_MAIN_ARENA) names.push("NON_MAIN_ARENA");
   return names;
 }
 
@@ -142,7 +143,7 @@ export function peekBytes(allocator: Allocator, address: number, length: number)
 /** Reads a word without faulting (undefined when unreadable). */
 export function peekWord(allocator: Allocator, address: number): number | undefined {
   try {
-    return allocator.context.chunks.word(address);
+    return allocator.readWord(address);
   } catch {
     return undefined;
   }
@@ -169,7 +170,7 @@ export function singleLink(
 ): { stored: number; pointer: number } | undefined {
   const stored = peekWord(allocator, position);
   if (stored === undefined) return undefined;
-  return { stored, pointer: allocator.context.chunks.protect(position, stored) };
+  return { stored, pointer: allocator.revealPointer(position, stored) };
 }
 
 /**
@@ -181,12 +182,11 @@ export function singleLink(
  * @returns Its text.
  */
 export function pointerText(allocator: Allocator, pointer: number): string {
-  const m = allocator.context;
   for (const a of allocator.arenas()) {
-    const i = m.arenas.binIndexOf(a.address, pointer);
-    if (i >= 1) {
+    const bin = allocator.binHeaderName(a.address, pointer);
+    if (bin !== undefined) {
       const name = a.address === allocator.mainArena ? "main_arena" : `arena ${hex(a.address)}`;
-      return `${m.bins.binName(i)} head (${name})`;
+      return `${bin} head (${name})`;
     }
   }
   return wordText(allocator, pointer);
@@ -222,7 +222,7 @@ function linksOf(allocator: Allocator, state: HeapRowState, address: number, mem
  * import { heapView } from "./heap_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const a = heap.malloc(24);
  * heap.malloc(24);
  * heap.free(a);

@@ -73,7 +73,7 @@ function startRow(vma: Vma): MapsRow {
  * import { snapshotMaps } from "./maps_snapshot.ts";
  * import assert from "node:assert/strict";
  *
- * const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+ * const proc = new Process({ layout: "seed-i386", program: "sbrk" });
  * const snap = snapshotMaps(proc, "start");
  * assert.equal(snap.text, proc.maps());
  * assert.equal(snap.brk, 0x804b000);

@@ -57,7 +57,7 @@ function address(x: number): string {
  * import { mapsTable } from "./maps_table.ts";
  * import assert from "node:assert/strict";
  *
- * const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+ * const proc = new Process({ layout: "seed-i386", program: "sbrk" });
  * const before = mapsTable(proc).snapshot;
  * proc.sys.brk(proc.sbrk(0) + 4096);
  * const table = mapsTable(proc, { previous: before });
@@ -167,7 +167,7 @@ export class MapsTable {
  * import { mapsTable } from "./maps_table.ts";
  * import assert from "node:assert/strict";
  *
- * const table = mapsTable(new Process({ profile: "seed-i386", program: "mmap" }));
+ * const table = mapsTable(new Process({ layout: "seed-i386", program: "mmap" }));
  * assert.match(table.toHtml(), /<table/);
  * ```
  *

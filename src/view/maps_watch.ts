@@ -26,7 +26,7 @@ import { type SyscallTable, syscallTable } from "./syscall_table.ts";
  * import { watchMaps } from "./maps_watch.ts";
  * import assert from "node:assert/strict";
  *
- * const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+ * const proc = new Process({ layout: "seed-i386", program: "sbrk" });
  * const watch = watchMaps(proc);
  * proc.sys.brk(proc.sbrk(0) + 4096);
  * const table = watch.table("after brk(+4096)");

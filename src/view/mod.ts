@@ -1,7 +1,22 @@
 /**
  * What notebooks show: /proc/PID/maps as tables that mark what changed, the system call log,
- * maps of the address space and of the program break as vega-lite charts, and real runs of the
- * seed's example programs compared with their simulated replays.
+ * maps of the address space and of the program break as vega-lite charts, heap, bin and explain
+ * views of the allocator, glibc versions compared, and real runs of the seed's example programs
+ * compared with their simulated replays. Values that render implement
+ * `[Symbol.for("Jupyter.display")]()`.
+ *
+ * May import: `src/kernel/`, `src/malloc/` and `src/trace/` (and the vega packages); nothing
+ * imports `src/view/` but the top-level `mod.ts`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Process } from "../kernel/mod.ts";
+ * import { mapsTable } from "./mod.ts";
+ *
+ * const proc = new Process({ layout: "x86_64" });
+ * assert.equal(mapsTable(proc).toString(), proc.maps());
+ * ```
  *
  * @module
  */
@@ -140,14 +155,18 @@ export {
 export {
   type ComparedRow,
   type CompareOptions,
-  compareProgram,
-  compareScenario,
-  compareTrace,
-  type ScenarioContext,
-  type ScenarioStep,
   VersionComparison,
   type VersionComparisonBundle,
   type VersionOutcome,
-} from "./compare_view.ts";
+} from "./version_comparison.ts";
+export { compareTrace } from "./compare_trace.ts";
+export { compareScenario, type ScenarioContext, type ScenarioStep } from "./compare_scenario.ts";
+export { compareProgram } from "./compare_program.ts";
 export { SeedCheck, seedCheck, type SeedCheckBundle, type SeedLine } from "./seed_check.ts";
 export { StepView, stepView, type StepViewBundle, type StepViewOptions } from "./step_view.ts";
+export {
+  CProgramView,
+  cProgramView,
+  type CProgramViewBundle,
+  type CProgramViewOptions,
+} from "./c_program_view.ts";

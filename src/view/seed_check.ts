@@ -45,7 +45,7 @@ function printedLines(text: string | readonly string[]): string[] {
  * import { seedCheck } from "./seed_check.ts";
  * import assert from "node:assert/strict";
  *
- * const proc = new Process({ profile: "seed-i386", program: "mmap" });
+ * const proc = new Process({ layout: "seed-i386", program: "mmap" });
  * const check = seedCheck(proc, `
  * 08048000-08049000 r-xp 00000000 08:01 539691     /home/sploitfun/ptmalloc.ppt/syscalls/mmap
  * ...`);

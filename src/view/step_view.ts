@@ -40,7 +40,7 @@ export interface StepViewOptions {
  * import { stepView } from "./step_view.ts";
  * import assert from "node:assert/strict";
  *
- * const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.free(heap.malloc(24));
  * const text = stepView(heap).toString();
  * assert.match(text, /^free\(0x[0-9a-f]+\) · served by tcache/);

@@ -159,7 +159,7 @@ export interface SyscallTableBundle {
  * import { syscallTable } from "./syscall_table.ts";
  * import assert from "node:assert/strict";
  *
- * const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+ * const proc = new Process({ layout: "seed-i386", program: "sbrk" });
  * proc.sys.brk(0x804c000);
  * assert.equal(syscallTable(proc).toString(), "brk(0x804c000) = 0x804c000");
  * ```
@@ -228,7 +228,7 @@ export class SyscallTable {
  * import { syscallTable } from "./syscall_table.ts";
  * import assert from "node:assert/strict";
  *
- * const proc = new Process({ profile: "seed-i386", program: "mmap" });
+ * const proc = new Process({ layout: "seed-i386", program: "mmap" });
  * const mark = proc.syscalls.lastSeq;
  * proc.sys.munmap(0x1000, 4096);
  * assert.equal(syscallTable(proc, { since: mark }).records.length, 1);

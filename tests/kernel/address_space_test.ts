@@ -17,8 +17,22 @@ import {
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 
+/**
+ * A process whose address space is checked after every system call: areas sorted, aligned,
+ * disjoint, and no two neighbours left that Linux would have merged.
+ */
 function proc() {
-  return new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
+  const sys = p.sys as unknown as Record<string, (...args: number[]) => number>;
+  for (const name of Object.keys(sys)) {
+    const call = sys[name];
+    sys[name] = (...args: number[]) => {
+      const result = call(...args);
+      p.space.check();
+      return result;
+    };
+  }
+  return p;
 }
 
 function linesFor(p: Process, from: number, to: number): string[] {
@@ -116,7 +130,7 @@ Deno.test("a length that is a multiple of 2 MiB lands on a 2 MiB boundary on x86
   assert.equal(a % 0x200000, 0);
   const b = p.sys.mmap(0, 0x201000, RW, ANON);
   assert.notEqual(b % 0x200000, 0);
-  const q = new Process({ profile: "i386" });
+  const q = new Process({ layout: "i386" });
   const c = q.sys.mmap(0, 0x200000, RW, ANON);
   assert.equal(c, 0xf7d8d000 - 0x200000, "32-bit: right below the lowest mapping");
 });

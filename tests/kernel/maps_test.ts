@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { layoutFromMaps, parseMaps, Process, StartingStateError } from "../../mod.ts";
+import { LayoutError, layoutFromMaps, parseMaps, Process } from "../../mod.ts";
 
 Deno.test("maps lines pad names to column 73 on a 64-bit kernel, 32-bit processes included", () => {
-  for (const profile of ["x86_64", "i386"]) {
-    const p = new Process({ profile });
+  for (const layout of ["x86_64", "i386"]) {
+    const p = new Process({ layout });
     for (const line of p.maps().split("\n").filter((l) => l.includes("["))) {
       if (line.includes("[vsyscall]")) continue;
       assert.equal(line.indexOf("["), 73, line);
@@ -12,18 +12,18 @@ Deno.test("maps lines pad names to column 73 on a 64-bit kernel, 32-bit processe
 });
 
 Deno.test("maps lines pad names to column 49 on a 32-bit kernel", () => {
-  const p = new Process({ profile: "seed-i386", program: "sbrk" });
+  const p = new Process({ layout: "seed-i386", program: "sbrk" });
   const line = p.maps().split("\n").find((l) => l.includes("[stack]"))!;
   assert.equal(line.indexOf("["), 49);
 });
 
 Deno.test("a line without a name ends with the inode and one space", () => {
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   assert.ok(p.maps().includes("7ffff7fc0000-7ffff7fc2000 rw-p 00000000 00:00 0 \n"));
 });
 
 Deno.test("a maps text round-trips through parseMaps and a process built from it", () => {
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   const text = p.maps();
   const q = new Process({ initialMaps: `# initial break 0x555555559000\n${text}` });
   assert.equal(q.maps(), text);
@@ -33,24 +33,24 @@ Deno.test("a maps text round-trips through parseMaps and a process built from it
 Deno.test("an initial maps text without a break or with garbage is refused clearly", () => {
   assert.throws(
     () => layoutFromMaps("7ffff7fc0000-7ffff7fc2000 rw-p 00000000 00:00 0\n"),
-    (e: unknown) => e instanceof StartingStateError && /initial break/.test(e.message),
+    (e: unknown) => e instanceof LayoutError && /initial break/.test(e.message),
   );
-  assert.throws(() => layoutFromMaps("hello\n"), StartingStateError);
-  assert.throws(() => new Process({ profile: "amiga" }), /Unknown profile/);
+  assert.throws(() => layoutFromMaps("hello\n"), LayoutError);
+  assert.throws(() => new Process({ layout: "amiga" }), /Unknown layout/);
 });
 
 Deno.test("ASLR moves mmap_base and the break, deterministically for a seed", () => {
-  const a = new Process({ profile: "x86_64", aslr: true, seed: 1 });
-  const b = new Process({ profile: "x86_64", aslr: true, seed: 1 });
-  const c = new Process({ profile: "x86_64", aslr: true, seed: 2 });
+  const a = new Process({ layout: "x86_64", aslr: true, seed: 1 });
+  const b = new Process({ layout: "x86_64", aslr: true, seed: 1 });
+  const c = new Process({ layout: "x86_64", aslr: true, seed: 2 });
   assert.equal(a.space.mmapBase, b.space.mmapBase);
   assert.equal(a.space.startBrk, b.space.startBrk);
   assert.notEqual(a.space.mmapBase, c.space.mmapBase);
-  assert.notEqual(a.space.mmapBase, new Process({ profile: "x86_64" }).space.mmapBase);
+  assert.notEqual(a.space.mmapBase, new Process({ layout: "x86_64" }).space.mmapBase);
 });
 
 Deno.test("a maps text with a [heap] starts with the break at its end, and brk grows that [heap]", () => {
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   p.sbrk(0x21000);
   const text = p.maps();
   const q = new Process({ initialMaps: `# initial break 0x555555559000\n${text}` });
@@ -63,7 +63,7 @@ Deno.test("a maps text with a [heap] starts with the break at its end, and brk g
 });
 
 Deno.test("mmap_base of a maps text is where its loader ends, so mmaps land as they did", () => {
-  const p = new Process({ profile: "x86_64", aslr: true, seed: 9 });
+  const p = new Process({ layout: "x86_64", aslr: true, seed: 9 });
   const q = new Process({
     initialMaps: `# initial break 0x${p.space.startBrk.toString(16)}\n${p.maps()}`,
   });

@@ -14,7 +14,7 @@ const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 
 function freshMapping(length = 0x3000, prot = RW) {
-  const proc = new Process({ profile: "x86_64" });
+  const proc = new Process({ layout: "x86_64" });
   const addr = proc.sys.mmap(0, length, prot, ANON);
   return { proc, addr, mem: proc.memory };
 }
@@ -114,7 +114,7 @@ Deno.test("fill, copy and byte ranges behave like memset and memmove", () => {
 });
 
 Deno.test("32-bit words wrap modulo 2^32", () => {
-  const proc = new Process({ profile: "i386" });
+  const proc = new Process({ layout: "i386" });
   const addr = proc.sys.mmap(0, 0x1000, RW, ANON);
   proc.memory.write32(addr, -1);
   assert.equal(proc.memory.read32(addr), 0xffffffff);

@@ -21,7 +21,7 @@ function head(p: Process, n: number): string[] {
 }
 
 Deno.test("seed mmap example: a 132 KiB mapping merges with the page below libc, munmap undoes it", () => {
-  const p = new Process({ profile: "seed-i386", program: "mmap" });
+  const p = new Process({ layout: "seed-i386", program: "mmap" });
   assert.equal(p.pid, 6067);
   assert.deepEqual(head(p, 4), [...MMAP_BINARY, "b7e21000-b7e22000 rw-p 00000000 00:00 0"]);
   const addr = p.sys.mmap(0, 132 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
@@ -31,7 +31,7 @@ Deno.test("seed mmap example: a 132 KiB mapping merges with the page below libc,
 });
 
 Deno.test("seed sbrk example: the break starts at 0x804b000 and one page of [heap] comes and goes", () => {
-  const p = new Process({ profile: "seed-i386", program: "sbrk" });
+  const p = new Process({ layout: "seed-i386", program: "sbrk" });
   assert.equal(p.pid, 6141);
   const curr = p.sbrk(0);
   assert.equal(curr, 0x804b000);
@@ -46,7 +46,7 @@ Deno.test("seed sbrk example: the break starts at 0x804b000 and one page of [hea
 });
 
 Deno.test("seed per-thread arena example: the thread's stack and guard page, labelled [stack:6594]", () => {
-  const p = new Process({ profile: "seed-i386", program: "mthread" });
+  const p = new Process({ layout: "seed-i386", program: "mthread" });
   assert.equal(p.pid, 6501);
   assert.deepEqual(head(p, 4), [...MTHREAD_BINARY, "b7e05000-b7e07000 rw-p 00000000 00:00 0"]);
   const t = p.pthreadCreate();
@@ -59,14 +59,14 @@ Deno.test("seed per-thread arena example: the thread's stack and guard page, lab
 });
 
 Deno.test("the seed machine labels thread stacks; a modern kernel does not", () => {
-  const modern = new Process({ profile: "i386" });
+  const modern = new Process({ layout: "i386" });
   const t = modern.pthreadCreate();
   assert.ok(!modern.maps().includes(`[stack:${t.tid}]`));
 });
 
 Deno.test("seed per-thread arena example, whole: [heap] from brk, the thread's stack and arena", async () => {
   const { Allocator } = await import("../../mod.ts");
-  const p = new Process({ profile: "seed-i386", program: "mthread" });
+  const p = new Process({ layout: "seed-i386", program: "mthread" });
   const libc = new Allocator(p, { glibc: "2.23" });
   libc.printf();
   const heapLine = "0804b000-0806c000 rw-p 00000000 00:00 0          [heap]";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Process, PROT_NONE, PROT_READ, PROT_WRITE } from "../../mod.ts";
 
 Deno.test("pthread_create maps 8 MiB + a guard page: PROT_NONE first, then the stack read-write", () => {
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   const before = p.syscalls.lastSeq;
   const t = p.pthreadCreate();
   const calls = p.syscalls.since(before);
@@ -16,7 +16,7 @@ Deno.test("pthread_create maps 8 MiB + a guard page: PROT_NONE first, then the s
 });
 
 Deno.test("a joined thread's stack stays mapped and the next thread reuses it", () => {
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   const t1 = p.pthreadCreate();
   p.pthreadJoin(t1);
   assert.ok(p.space.areaAt(t1.stack!.base), "still mapped, in the stack cache");
@@ -27,7 +27,7 @@ Deno.test("a joined thread's stack stays mapped and the next thread reuses it", 
 });
 
 Deno.test("the stack cache holds 40 MiB: the fifth joined stack evicts the oldest", () => {
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   const ts = [1, 2, 3, 4, 5].map(() => p.pthreadCreate());
   for (const t of ts.slice(0, 4)) p.pthreadJoin(t);
   assert.equal(p.stackCache.length, 4);
@@ -37,24 +37,24 @@ Deno.test("the stack cache holds 40 MiB: the fifth joined stack evicts the oldes
 });
 
 Deno.test("joining a thread twice or joining the main thread is refused", () => {
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   const t = p.pthreadCreate();
   p.pthreadJoin(t);
   assert.throws(() => p.pthreadJoin(t), /already joined/);
   assert.throws(() => p.pthreadJoin(p.mainThread), /main thread/);
 });
 
-Deno.test("thread ids come from the pid, or from the profile's list", () => {
-  const p = new Process({ profile: "x86_64", pid: 100 });
+Deno.test("thread ids come from the pid, or from the layout's list", () => {
+  const p = new Process({ layout: "x86_64", pid: 100 });
   assert.equal(p.pthreadCreate().tid, 101);
-  const q = new Process({ profile: "x86_64", threadIds: [7000, 7005] });
+  const q = new Process({ layout: "x86_64", threadIds: [7000, 7005] });
   assert.equal(q.pthreadCreate().tid, 7000);
   assert.equal(q.pthreadCreate().tid, 7005);
 });
 
 Deno.test("glibc's profile, not the layout, chooses how stacks are mapped: 2.23 on x86_64", async () => {
   const { Allocator } = await import("../../src/malloc/allocator.ts");
-  const p = new Process({ profile: "x86_64" });
+  const p = new Process({ layout: "x86_64" });
   new Allocator(p, { glibc: "2.23" });
   const before = p.syscalls.lastSeq;
   const t = p.pthreadCreate();

@@ -29,37 +29,11 @@ import {
   M_TOP_PAD,
   M_TRIM_THRESHOLD,
 } from "../../src/malloc/mallopt.ts";
+import { SeededRandom } from "../../src/kernel/random.ts";
 import { GLIBC_VERSIONS, type GlibcArch, type GlibcVersion } from "../../src/malloc/profile.ts";
 
-/** A small deterministic generator (mulberry32). */
-class Random {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  /** An integer in [lo, hi]. */
-  between(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+/** The fuzzer's random source. */
+class Random extends SeededRandom {}
 
 /** A live allocation of the program. */
 interface Block {
@@ -105,7 +79,7 @@ class Program {
 
   constructor(readonly glibc: GlibcVersion, readonly arch: GlibcArch, readonly seed: number) {
     this.rng = new Random(seed * 7919 + arch.length * 31 + Number(glibc.slice(2)));
-    this.proc = new Process({ profile: arch });
+    this.proc = new Process({ layout: arch });
     this.heap = new Allocator(this.proc, { glibc, explain: false, seed });
     this.sz = this.heap.profile.sizeSz;
   }
@@ -670,7 +644,7 @@ Deno.test({
   name: "realloc of an mmapped chunk to (size_t) -0x100000 returns NULL and keeps it",
   fn() {
     for (const glibc of ["2.23", "2.27"]) {
-      const proc = new Process({ profile: "x86_64" });
+      const proc = new Process({ layout: "x86_64" });
       const heap = new Allocator(proc, { glibc });
       const p = heap.malloc(0x30000);
       assert.equal(heap.classify(p).kind, "mmap");
@@ -696,7 +670,7 @@ Deno.test({
   name: "malloc_trim over a free chunk whose size became 2^62 ends at once (in a segfault)",
   fn() {
     for (const glibc of ["2.27", "2.41"]) {
-      const proc = new Process({ profile: "x86_64" });
+      const proc = new Process({ layout: "x86_64" });
       const heap = new Allocator(proc, { glibc });
       const a = heap.malloc(0x500);
       heap.malloc(0x20);

@@ -12,7 +12,7 @@ export function fresh(
   arch: "x86_64" | "i386" = "x86_64",
   options: { nprocs?: number } = {},
 ): { proc: Process; heap: Allocator } {
-  const proc = new Process({ profile: arch });
+  const proc = new Process({ layout: arch });
   const heap = new Allocator(proc, { glibc, nprocs: options.nprocs ?? 2 });
   return { proc, heap };
 }

@@ -229,7 +229,7 @@ Deno.test("the printf buffer is a 4096-byte malloc after the tcache for a file, 
 });
 
 Deno.test("the seed machine's old glibc maps the stdout buffer instead of mallocing it", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mthread" });
+  const proc = new Process({ layout: "seed-i386", program: "mthread" });
   const heap = new Allocator(proc, { glibc: "2.23" });
   heap.printf({ stdout: "tty" });
   assert.deepEqual(heap.lastRecord?.syscalls.map((s) => s.name), ["mmap"]);

@@ -91,3 +91,16 @@ Deno.test("a fact changes at the release the table gives, not before", () => {
   assert.equal(glibcProfile("2.23", "x86_64").stdioBuffers, "mmap");
   assert.equal(glibcProfile("2.27", "i386").stdioBuffers, "malloc");
 });
+
+Deno.test("2.42+ large tcache bins are named for the power-of-two size class they hold", async () => {
+  const { BinIndex } = await import("../../src/malloc/bins.ts");
+  const b = new BinIndex(glibcProfile("2.43", "x86_64"));
+  assert.equal(b.tcacheName(63), "tcache 0x410");
+  assert.equal(b.tcacheName(64), "tcache 0x420-0x7f0");
+  assert.equal(b.tcacheName(65), "tcache 0x800-0xff0");
+  assert.equal(b.tcacheName(75), "tcache 0x200000-0x3ffff0"); // up to 4 MiB
+  const p = glibcProfile("2.43", "x86_64");
+  assert.equal(p.tcacheStructSize, 76 * (2 + 8));
+  assert.equal(p.nFastbins, 0);
+  assert.equal(p.arena.size, 0x840); // no fastbinsY, no have_fastchunks
+});

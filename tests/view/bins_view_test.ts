@@ -4,7 +4,7 @@ import { JUPYTER_DISPLAY } from "../../src/view/chart.ts";
 import { binsTable } from "../../src/view/bins_view.ts";
 
 function modern(glibc = "2.36") {
-  const process = new Process({ profile: "x86_64" });
+  const process = new Process({ layout: "x86_64" });
   return { process, heap: new Allocator(process, { glibc }) };
 }
 
@@ -68,7 +68,7 @@ Deno.test("the bins view shows each safe-linked next pointer as stored and deman
 });
 
 Deno.test("the bins view of glibc 2.23 has no tcache and says so", () => {
-  const process = new Process({ profile: "seed-i386", program: "mthread" });
+  const process = new Process({ layout: "seed-i386", program: "mthread" });
   const heap = new Allocator(process, { glibc: "2.23" });
   const a = heap.malloc(24);
   heap.malloc(24);
@@ -85,4 +85,15 @@ Deno.test("the bins view displays as an HTML table and as text with the top chun
   const bundle = binsTable(heap)[JUPYTER_DISPLAY]();
   assert.match(bundle["text/html"], /<table[^>]*heaplab-bins/);
   assert.match(bundle["text/plain"], /main_arena: top 0x[0-9a-f]+ \(size 0x[0-9a-f]+\)/);
+});
+
+Deno.test("glibc 2.43 has no fastbins: no fastbin rows, even empty ones, and 16 chunks per tcache bin", () => {
+  const { heap } = modern("2.43");
+  const ps = Array.from({ length: 17 }, () => heap.malloc(24));
+  for (const p of ps) heap.free(p);
+  const t = binsTable(heap, { showEmpty: true });
+  assert.ok(!t.rows.some((r) => r.kind === "fastbin"));
+  const tc = t.rows.find((r) => r.kind === "tcache" && r.name === "tcache 0x20");
+  assert.equal(tc?.chunks.length, 16);
+  assert.ok(t.rows.some((r) => r.kind === "smallbin" && r.name === "smallbin 0x20"));
 });

@@ -9,8 +9,8 @@ import { watchMaps } from "../../src/view/maps_watch.ts";
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 
-function busyProcess(profile: string): Process {
-  const proc = new Process({ profile });
+function busyProcess(layout: string): Process {
+  const proc = new Process({ layout });
   proc.sbrk(0x21000);
   proc.sys.mmap(0, 2 * 1024 * 1024, RW, ANON);
   proc.pthreadCreate();
@@ -18,11 +18,11 @@ function busyProcess(profile: string): Process {
 }
 
 Deno.test("the address-space chart is vega-lite v5 that compiles, on 32- and 64-bit layouts", async () => {
-  for (const profile of ["x86_64", "i386", "seed-i386"]) {
-    const chart = addressSpaceChart(busyProcess(profile));
+  for (const layout of ["x86_64", "i386", "seed-i386"]) {
+    const chart = addressSpaceChart(busyProcess(layout));
     assert.equal(chart.spec.$schema, VEGA_LITE_V5_SCHEMA);
     const vega = await compileToVega(chart.spec);
-    assert.ok((vega.marks as unknown[]).length > 0, profile);
+    assert.ok((vega.marks as unknown[]).length > 0, layout);
   }
 });
 
@@ -47,7 +47,7 @@ Deno.test("the address-space chart draws an SVG with one bar per region", async 
 });
 
 Deno.test("breakStep measures heap size from start_brk and mmapped bytes beyond startup", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mmap" });
+  const proc = new Process({ layout: "seed-i386", program: "mmap" });
   assert.deepEqual(breakStep(proc, "start", 0), {
     step: 0,
     label: "start",
@@ -64,7 +64,7 @@ Deno.test("breakStep measures heap size from start_brk and mmapped bytes beyond 
 });
 
 Deno.test("the program-break chart compiles and has a point per step and series", async () => {
-  const proc = new Process({ profile: "x86_64" });
+  const proc = new Process({ layout: "x86_64" });
   const watch = watchMaps(proc);
   for (let i = 0; i < 3; i++) {
     proc.sbrk(0x21000);

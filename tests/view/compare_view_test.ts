@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { JUPYTER_DISPLAY } from "../../src/view/chart.ts";
-import { compareProgram, compareScenario, compareTrace } from "../../src/view/compare_view.ts";
+import { compareProgram } from "../../src/view/compare_program.ts";
+import { compareScenario } from "../../src/view/compare_scenario.ts";
+import { compareTrace } from "../../src/view/compare_trace.ts";
 
 Deno.test("compareTrace shows the tcache struct moving the first chunk from 2.26 on", () => {
   const c = compareTrace("malloc 0 24\nfree 0\nmalloc 1 24\n", { versions: ["2.23", "2.31"] });

@@ -4,7 +4,7 @@ import { JUPYTER_DISPLAY } from "../../src/view/chart.ts";
 import { explainCall, explainView } from "../../src/view/explain_view.ts";
 
 function modern(glibc = "2.36") {
-  const process = new Process({ profile: "x86_64" });
+  const process = new Process({ layout: "x86_64" });
   return { process, heap: new Allocator(process, { glibc }) };
 }
 
@@ -37,7 +37,7 @@ Deno.test("the explain view shows a chunk going into the tcache and coming back"
 });
 
 Deno.test("the explain view names a thread arena and the mmap/munmap of a new heap", () => {
-  const process = new Process({ profile: "seed-i386", program: "mthread" });
+  const process = new Process({ layout: "seed-i386", program: "mthread" });
   const heap = new Allocator(process, { glibc: "2.23" });
   process.switchTo(process.pthreadCreate());
   heap.malloc(1000);

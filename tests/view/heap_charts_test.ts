@@ -4,7 +4,7 @@ import { compileToVega, JUPYTER_DISPLAY } from "../../src/view/chart.ts";
 import { heapLog, replayWithLog } from "../../src/view/heap_charts.ts";
 
 function modern(glibc = "2.36") {
-  const process = new Process({ profile: "x86_64" });
+  const process = new Process({ layout: "x86_64" });
   return { process, heap: new Allocator(process, { glibc }) };
 }
 

@@ -4,7 +4,7 @@ import { JUPYTER_DISPLAY } from "../../src/view/chart.ts";
 import { CHUNK_STATE_COLORS, heapView } from "../../src/view/heap_view.ts";
 
 function modern(glibc = "2.36") {
-  const process = new Process({ profile: "x86_64" });
+  const process = new Process({ layout: "x86_64" });
   return { process, heap: new Allocator(process, { glibc }) };
 }
 
@@ -69,7 +69,7 @@ Deno.test("the heap view shows the first bytes of user data", () => {
 });
 
 Deno.test("the heap view shows thread arenas with NON_MAIN_ARENA and mmapped chunks with IS_MMAPPED", () => {
-  const process = new Process({ profile: "seed-i386", program: "mthread" });
+  const process = new Process({ layout: "seed-i386", program: "mthread" });
   const heap = new Allocator(process, { glibc: "2.23" });
   heap.malloc(1000);
   process.switchTo(process.pthreadCreate());

@@ -15,18 +15,18 @@ function bodyRows(html: string): string[] {
 }
 
 Deno.test("a maps table's text/plain is exactly process.maps(), on every profile", () => {
-  for (const profile of ["seed-i386", "x86_64", "i386"]) {
-    const proc = new Process({ profile });
+  for (const layout of ["seed-i386", "x86_64", "i386"]) {
+    const proc = new Process({ layout });
     proc.sys.mmap(0, 132 * 1024, RW, ANON);
     proc.pthreadCreate();
     const bundle = mapsTable(proc)[JUPYTER_DISPLAY]();
-    assert.equal(bundle["text/plain"], proc.maps(), profile);
-    assert.equal(mapsTable(proc).toString(), proc.maps(), profile);
+    assert.equal(bundle["text/plain"], proc.maps(), layout);
+    assert.equal(mapsTable(proc).toString(), proc.maps(), layout);
   }
 });
 
 Deno.test("a maps table's HTML has one row per maps line, the [vsyscall] line included", () => {
-  const proc = new Process({ profile: "x86_64" });
+  const proc = new Process({ layout: "x86_64" });
   const lines = proc.maps().trimEnd().split("\n");
   const rows = bodyRows(mapsTable(proc).toHtml());
   assert.equal(rows.length, lines.length);
@@ -38,7 +38,7 @@ Deno.test("a maps table's HTML has one row per maps line, the [vsyscall] line in
 });
 
 Deno.test("the table says what each region is: binary, [heap], thread stack and guard, mmap", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mthread" });
+  const proc = new Process({ layout: "seed-i386", program: "mthread" });
   proc.sbrk(0x21000);
   proc.pthreadCreate();
   const html = mapsTable(proc).toHtml();
@@ -59,7 +59,7 @@ Deno.test("the table says what each region is: binary, [heap], thread stack and 
 });
 
 Deno.test("the table marks a new [heap] green and a removed one red and struck through", () => {
-  const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+  const proc = new Process({ layout: "seed-i386", program: "sbrk" });
   const start = proc.sbrk(0);
   const before = snapshotMaps(proc, "start");
   proc.sys.brk(start + 4096);
@@ -81,7 +81,7 @@ Deno.test("the table marks a new [heap] green and a removed one red and struck t
 });
 
 Deno.test("the table marks the seed's merged mmap as grown by 132 KiB, then shrunk back", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mmap" });
+  const proc = new Process({ layout: "seed-i386", program: "mmap" });
   const watch = watchMaps(proc, "Before mmap");
   const addr = proc.sys.mmap(0, 132 * 1024, RW, ANON);
   const after = watch.table("After mmap");
@@ -105,7 +105,7 @@ Deno.test("the table marks the seed's merged mmap as grown by 132 KiB, then shru
 });
 
 Deno.test("a table's caption names the step, the break and the changes", () => {
-  const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+  const proc = new Process({ layout: "seed-i386", program: "sbrk" });
   const watch = watchMaps(proc, "start");
   proc.sys.brk(0x804c000);
   assert.equal(

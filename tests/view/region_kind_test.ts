@@ -9,7 +9,7 @@ function labels(snap: ReturnType<typeof snapshotMaps>): Map<string, string> {
 }
 
 Deno.test("x86_64's startup regions: PIE segments, libc, TLS, vvar, vdso, loader, stack", () => {
-  const what = labels(snapshotMaps(new Process({ profile: "x86_64" })));
+  const what = labels(snapshotMaps(new Process({ layout: "x86_64" })));
   assert.equal(what.get("555555554000"), "binary ELF headers, symbols (read-only)");
   assert.equal(what.get("555555555000"), "binary text (code)");
   assert.equal(what.get("555555556000"), "binary read-only data (.rodata)");
@@ -23,7 +23,7 @@ Deno.test("x86_64's startup regions: PIE segments, libc, TLS, vvar, vdso, loader
 });
 
 Deno.test("an mmap that merged with a startup page is an mmapped region that says so", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mmap" });
+  const proc = new Process({ layout: "seed-i386", program: "mmap" });
   proc.sys.mmap(0, 132 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   const snap = snapshotMaps(proc);
   const i = snap.rows.findIndex((r) => r.start === 0xb7e00000);
@@ -35,7 +35,7 @@ Deno.test("an mmap that merged with a startup page is an mmapped region that say
 });
 
 Deno.test("vma.owner names what the allocator mapped; ---p parts are its reserve", () => {
-  const proc = new Process({ profile: "x86_64" });
+  const proc = new Process({ layout: "x86_64" });
   const base = proc.sys.mmap(
     0,
     64 << 20,

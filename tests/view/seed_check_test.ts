@@ -15,7 +15,7 @@ b7605000-b7e07000 rw-p 00000000 00:00 0          [stack:6594]
 ...`;
 
 Deno.test("the seed's mthread listing after the thread's malloc is reproduced by glibc 2.23", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mthread" });
+  const proc = new Process({ layout: "seed-i386", program: "mthread" });
   const heap = new Allocator(proc, { glibc: "2.23" });
   heap.printf({ stdout: "tty" });
   heap.free(heap.malloc(1000));
@@ -28,7 +28,7 @@ Deno.test("the seed's mthread listing after the thread's malloc is reproduced by
 });
 
 Deno.test("a seed check reports the first differing line and throws on assert", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mthread" });
+  const proc = new Process({ layout: "seed-i386", program: "mthread" });
   const check = seedCheck(proc, SEED_AFTER_THREAD_MALLOC);
   assert.equal(check.ok, false);
   assert.equal(check.lines[3].same, false);

@@ -5,7 +5,7 @@ import { explainCall } from "../../src/view/explain_view.ts";
 import { stepView } from "../../src/view/step_view.ts";
 
 Deno.test("a step view stacks the explanation, the heap and the bins, marking the freed chunk", () => {
-  const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+  const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
   const a = heap.malloc(24);
   heap.malloc(24);
   heap.free(a);
@@ -18,7 +18,7 @@ Deno.test("a step view stacks the explanation, the heap and the bins, marking th
 });
 
 Deno.test("a step view can show an aborted call's explanation", () => {
-  const heap = new Allocator(new Process({ profile: "x86_64" }), { glibc: "2.36" });
+  const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
   const a = heap.malloc(24);
   heap.free(a);
   const view = stepView(heap, { explain: explainCall(heap, () => heap.free(a)) });

@@ -5,7 +5,7 @@ import { snapshotMaps } from "../../src/view/maps_snapshot.ts";
 import { explainSyscall, syscallTable } from "../../src/view/syscall_table.ts";
 
 Deno.test("the syscall table prints strace-style lines with formatSyscall", () => {
-  const proc = new Process({ profile: "seed-i386", program: "sbrk" });
+  const proc = new Process({ layout: "seed-i386", program: "sbrk" });
   const start = proc.sbrk(0);
   proc.sys.brk(start + 4096);
   proc.sys.brk(start);
@@ -16,7 +16,7 @@ Deno.test("the syscall table prints strace-style lines with formatSyscall", () =
 });
 
 Deno.test("the syscall table starts after a snapshot or a sequence number", () => {
-  const proc = new Process({ profile: "seed-i386", program: "mmap" });
+  const proc = new Process({ layout: "seed-i386", program: "mmap" });
   const addr = proc.sys.mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
   const snap = snapshotMaps(proc);
   proc.sys.munmap(addr, 4096);
@@ -26,7 +26,7 @@ Deno.test("the syscall table starts after a snapshot or a sequence number", () =
 });
 
 Deno.test("calls from several threads get [pid N] prefixes, and the HTML a row each", () => {
-  const proc = new Process({ profile: "x86_64" });
+  const proc = new Process({ layout: "x86_64" });
   const t = proc.pthreadCreate();
   proc.runOn(t, () => proc.sys.brk(0));
   const table = syscallTable(proc);

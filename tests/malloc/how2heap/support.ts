@@ -65,7 +65,7 @@ export class Lab {
   readonly words: WordOps;
 
   constructor(glibc: GlibcVersion, arch: GlibcArch) {
-    this.proc = new Process({ profile: arch });
+    this.proc = new Process({ layout: arch });
     const allocator = new Allocator(this.proc, { glibc, explain: false });
     this.allocator = allocator;
     this.heap = new Proxy(allocator, {

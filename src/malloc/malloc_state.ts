@@ -3,7 +3,8 @@
  * chunk, the last remainder, the 127 circular bin lists with their bitmap, the arena list links
  * and the memory counters. The main arena lives in libc's data; a thread arena lives in its
  * first heap, right after heap_info. This module reads and writes the fields and sets up a
- * fresh arena (glibc `malloc_init_state`).
+ * fresh arena (glibc `malloc_init_state`). glibc's `arena.c` (finding, creating and reusing
+ * arenas and thread heaps) is `arena_get.ts` and `heap.ts`.
  *
  * Invariant: each bin header `bin_at (arena, i)` is addressed so that its `fd`/`bk` words are
  * `bins[2i-2]` and `bins[2i-1]`; an empty bin points to itself both ways.
@@ -26,9 +27,9 @@ export const FASTCHUNKS_BIT = 1;
  * ```ts
  * import { Process } from "../kernel/process.ts";
  * import { ChunkMemory } from "./chunk.ts";
- * import { ArenaMemory } from "./arena.ts";
+ * import { ArenaMemory } from "./malloc_state.ts";
  * import { glibcProfile } from "./profile.ts";
- * const proc = new Process({ profile: "x86_64" });
+ * const proc = new Process({ layout: "x86_64" });
  * const profile = glibcProfile("2.36", "x86_64");
  * const at = proc.sys.mmap(0, 4096, 3, 0x22);
  * const arenas = new ArenaMemory(new ChunkMemory(proc.memory, proc.words, profile), profile);

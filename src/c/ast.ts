@@ -1,0 +1,106 @@
+/**
+ * The abstract syntax tree of a C translation unit, as the parser builds it: types are already
+ * resolved (typedef names, struct layouts with the process's ABI), expressions and statements
+ * carry their source line and column.
+ *
+ * @module
+ */
+
+import type { Int } from "./integer.ts";
+import type { CType, FunctionType } from "./types.ts";
+
+/** Where a node is in the source. */
+export interface Pos {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** An expression. */
+export type Expr =
+  | Pos & { readonly k: "num"; readonly value: Int | number; readonly type: CType }
+  | Pos & { readonly k: "str"; readonly bytes: readonly number[] }
+  | Pos & { readonly k: "id"; readonly name: string }
+  | Pos & { readonly k: "bin"; readonly op: string; readonly l: Expr; readonly r: Expr }
+  | Pos & { readonly k: "assign"; readonly op: string; readonly l: Expr; readonly r: Expr }
+  | Pos & { readonly k: "un"; readonly op: string; readonly e: Expr }
+  | Pos & { readonly k: "cast"; readonly type: CType; readonly e: Expr }
+  | Pos & { readonly k: "sizeof"; readonly type?: CType; readonly e?: Expr }
+  | Pos & { readonly k: "alignof"; readonly type: CType }
+  | Pos & { readonly k: "call"; readonly f: Expr; readonly args: readonly Expr[] }
+  | Pos & { readonly k: "index"; readonly a: Expr; readonly i: Expr }
+  | Pos & {
+    readonly k: "member";
+    readonly e: Expr;
+    readonly name: string;
+    readonly arrow: boolean;
+  }
+  | Pos & { readonly k: "cond"; readonly c: Expr; readonly a: Expr; readonly b: Expr }
+  | Pos & { readonly k: "comma"; readonly l: Expr; readonly r: Expr }
+  | Pos & { readonly k: "compound"; readonly type: CType; readonly init: Init }
+  | Pos & { readonly k: "offsetof"; readonly type: CType; readonly path: readonly string[] }
+  | Pos & { readonly k: "vaarg"; readonly ap: Expr; readonly type: CType };
+
+/** One designator of an initializer item. */
+export type Designator = { readonly field: string } | { readonly index: Expr };
+
+/** An initializer: an expression or a brace list. */
+export type Init =
+  | { readonly k: "expr"; readonly e: Expr }
+  | {
+    readonly k: "list";
+    readonly items: readonly { readonly designators: readonly Designator[]; readonly init: Init }[];
+  } & Pos;
+
+/** A declared object or function name. */
+export interface VarDecl extends Pos {
+  readonly name: string;
+  type: CType;
+  readonly init?: Init;
+  readonly storage: "auto" | "static" | "extern" | "typedef";
+  /** `__attribute__((aligned(N)))`. */
+  readonly align?: number;
+}
+
+/** A statement. */
+export type Stmt =
+  | Pos & { readonly k: "expr"; readonly e: Expr }
+  | Pos & { readonly k: "decl"; readonly decls: readonly VarDecl[] }
+  | Pos & { readonly k: "block"; readonly body: readonly Stmt[]; readonly end: number }
+  | Pos & { readonly k: "if"; readonly c: Expr; readonly t: Stmt; readonly e?: Stmt }
+  | Pos & { readonly k: "while"; readonly c: Expr; readonly body: Stmt }
+  | Pos & { readonly k: "do"; readonly body: Stmt; readonly c: Expr }
+  | Pos & {
+    readonly k: "for";
+    readonly init?: Stmt;
+    readonly c?: Expr;
+    readonly step?: Expr;
+    readonly body: Stmt;
+  }
+  | Pos & { readonly k: "switch"; readonly e: Expr; readonly body: Stmt }
+  | Pos & { readonly k: "case"; readonly value: Expr; readonly high?: Expr; readonly stmt: Stmt }
+  | Pos & { readonly k: "default"; readonly stmt: Stmt }
+  | Pos & { readonly k: "break" }
+  | Pos & { readonly k: "continue" }
+  | Pos & { readonly k: "return"; readonly e?: Expr }
+  | Pos & { readonly k: "goto"; readonly label: string }
+  | Pos & { readonly k: "label"; readonly label: string; readonly stmt: Stmt }
+  | Pos & { readonly k: "empty" };
+
+/** A function definition. */
+export interface FunctionDef extends Pos {
+  readonly name: string;
+  readonly type: FunctionType;
+  readonly params: readonly string[];
+  readonly body: Stmt & { k: "block" };
+  readonly isStatic: boolean;
+}
+
+/** A translation unit. */
+export interface TranslationUnit {
+  /** Functions defined, in source order. */
+  readonly functions: FunctionDef[];
+  /** File-scope objects and declarations, in source order. */
+  readonly globals: VarDecl[];
+  /** Enumeration constants. */
+  readonly enums: Map<string, number>;
+}

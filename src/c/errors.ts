@@ -1,0 +1,125 @@
+/**
+ * How a C program run by heaplab's interpreter goes wrong, as typed errors: text that is not C
+ * (or not the C the interpreter knows) is a {@link CSyntaxError} with file:line:column and the
+ * offending token; a construct or library function the interpreter does not model is a
+ * {@link CUnsupportedError} naming it and its line; a program that runs past its step budget is a
+ * {@link CStepLimitError}; anything else the program does that C leaves to the machine (a
+ * division by zero, a call through a pointer that is not a function) is a {@link CRuntimeError}.
+ * Faults of the simulated memory stay the kernel's `SegmentationFault`, glibc's checks stay
+ * `HeapAbort`: the interpreter only adds the C line to them.
+ *
+ * @module
+ */
+
+/**
+ * The source is not C the interpreter can read.
+ *
+ * @example
+ * ```ts
+ * import { CSyntaxError } from "./errors.ts";
+ * const e = new CSyntaxError("expected ';'", "prog.c", 3, 7, "}");
+ * e.message; // "prog.c:3:7: expected ';' before '}'"
+ * ```
+ */
+export class CSyntaxError extends Error {
+  /** File name as given to the program. */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+  /** The offending token's text ("" at the end of the input). */
+  readonly token: string;
+
+  /** A syntax error at file:line:column, before `token`. */
+  constructor(what: string, file: string, line: number, column: number, token: string) {
+    const at = token === "" ? "at end of input" : `before '${token}'`;
+    super(`${file}:${line}:${column}: ${what} ${at}`);
+    this.name = "CSyntaxError";
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.token = token;
+  }
+}
+
+/**
+ * A construct or library function that the interpreter does not model: never a silent wrong
+ * answer.
+ *
+ * @example
+ * ```ts
+ * import { CUnsupportedError } from "./errors.ts";
+ * new CUnsupportedError("function 'fork'", "prog.c", 12).message;
+ * // "prog.c:12: unsupported: function 'fork'"
+ * ```
+ */
+export class CUnsupportedError extends Error {
+  /** What is not supported. */
+  readonly what: string;
+  /** File name. */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+
+  /** `what` (a function or construct) at file:line. */
+  constructor(what: string, file: string, line: number) {
+    super(`${file}:${line}: unsupported: ${what}`);
+    this.name = "CUnsupportedError";
+    this.what = what;
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/**
+ * The program executed more statements than its budget (`maxSteps`): it is stopped, not hung.
+ *
+ * @example
+ * ```ts
+ * import { CStepLimitError } from "./errors.ts";
+ * new CStepLimitError(1000, 4).message; // "Step limit reached: 1000 statements executed (line 4)"
+ * ```
+ */
+export class CStepLimitError extends Error {
+  /** The budget that ran out. */
+  readonly steps: number;
+  /** The line about to run. */
+  readonly line: number;
+
+  /** Budget and line. */
+  constructor(steps: number, line: number) {
+    super(`Step limit reached: ${steps} statements executed (line ${line})`);
+    this.name = "CStepLimitError";
+    this.steps = steps;
+    this.line = line;
+  }
+}
+
+/**
+ * Something the C program did that a real machine answers with a signal or undefined behaviour
+ * the interpreter refuses to guess: a division by zero (SIGFPE), a type error found at run time.
+ *
+ * @example
+ * ```ts
+ * import { CRuntimeError } from "./errors.ts";
+ * new CRuntimeError("division by zero", "prog.c", 5, "SIGFPE").signal; // "SIGFPE"
+ * ```
+ */
+export class CRuntimeError extends Error {
+  /** File name. */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** The signal a real process would die of, if any. */
+  readonly signal: string | undefined;
+
+  /** What happened, where, and the signal if a real process would get one. */
+  constructor(what: string, file: string, line: number, signal?: string) {
+    super(`${file}:${line}: ${what}`);
+    this.name = "CRuntimeError";
+    this.file = file;
+    this.line = line;
+    this.signal = signal;
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * What the libc and POSIX headers declare, for both ABIs: the predefined macros (`NULL`,
+ * `assert`, `PROT_READ`, `M_MMAP_THRESHOLD`, `INT_MAX`, `PRIx64`, …), the typedef names
+ * (`size_t`, `uint64_t`, `pthread_t`, `FILE`, …) and the prototypes of the library functions
+ * the interpreter provides (`libc.ts`). They are available whether or not the program includes
+ * the header, since the seed document's `#include` lines lost their names.
+ *
+ * @module
+ */
+
+import { defineFromText, type Macro } from "./preprocessor.ts";
+import type { Abi, CType, StructType } from "./types.ts";
+
+/** Prototypes of the library functions, in C. */
+export const PROTOTYPES = `
+int printf(const char *fmt, ...);
+int fprintf(FILE *stream, const char *fmt, ...);
+int dprintf(int fd, const char *fmt, ...);
+int sprintf(char *s, const char *fmt, ...);
+int snprintf(char *s, size_t n, const char *fmt, ...);
+int puts(const char *s);
+int putchar(int c);
+int fputs(const char *s, FILE *stream);
+int fputc(int c, FILE *stream);
+int putc(int c, FILE *stream);
+size_t fwrite(const void *p, size_t size, size_t n, FILE *stream);
+int fflush(FILE *stream);
+void setbuf(FILE *stream, char *buf);
+int setvbuf(FILE *stream, char *buf, int mode, size_t size);
+int getchar(void);
+int getc(FILE *stream);
+int fgetc(FILE *stream);
+char *fgets(char *s, int n, FILE *stream);
+ssize_t read(int fd, void *buf, size_t n);
+ssize_t write(int fd, const void *buf, size_t n);
+int scanf(const char *fmt, ...);
+void exit(int status);
+void _exit(int status);
+void _Exit(int status);
+void abort(void);
+void __assert_fail(const char *expr, const char *file, unsigned int line, const char *func);
+void *malloc(size_t size);
+void free(void *p);
+void *calloc(size_t n, size_t size);
+void *realloc(void *p, size_t size);
+void *memalign(size_t alignment, size_t size);
+int posix_memalign(void **p, size_t alignment, size_t size);
+void *aligned_alloc(size_t alignment, size_t size);
+void *valloc(size_t size);
+void *pvalloc(size_t size);
+size_t malloc_usable_size(void *p);
+int mallopt(int param, int value);
+int malloc_trim(size_t pad);
+void malloc_stats(void);
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memchr(const void *s, int c, size_t n);
+size_t strlen(const char *s);
+char *strcpy(char *d, const char *s);
+char *strncpy(char *d, const char *s, size_t n);
+char *strcat(char *d, const char *s);
+char *strncat(char *d, const char *s, size_t n);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
+char *strstr(const char *h, const char *n);
+char *strdup(const char *s);
+char *strndup(const char *s, size_t n);
+int atoi(const char *s);
+long atol(const char *s);
+long strtol(const char *s, char **end, int base);
+unsigned long strtoul(const char *s, char **end, int base);
+long long strtoll(const char *s, char **end, int base);
+unsigned long long strtoull(const char *s, char **end, int base);
+int abs(int x);
+long labs(long x);
+int getpid(void);
+int gettid(void);
+unsigned int sleep(unsigned int s);
+int usleep(unsigned int us);
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+int pthread_join(pthread_t t, void **ret);
+void pthread_exit(void *ret);
+pthread_t pthread_self(void);
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
+int munmap(void *addr, size_t len);
+int mprotect(void *addr, size_t len, int prot);
+int brk(void *addr);
+void *sbrk(intptr_t increment);
+int madvise(void *addr, size_t len, int advice);
+long sysconf(int name);
+int getpagesize(void);
+void *__builtin_return_address(unsigned int level);
+void *__builtin_frame_address(unsigned int level);
+long __builtin_expect(long x, long c);
+void __builtin_trap(void);
+void __builtin_unreachable(void);
+int isatty(int fd);
+int fileno(FILE *stream);
+int isprint(int c);
+int isdigit(int c);
+int isalpha(int c);
+int isalnum(int c);
+int isspace(int c);
+int isxdigit(int c);
+int isupper(int c);
+int islower(int c);
+int toupper(int c);
+int tolower(int c);
+char *getenv(const char *name);
+int clearenv(void);
+int rand(void);
+void srand(unsigned int seed);
+long time(long *t);
+`;
+
+/** Predefined macros of an ABI. */
+export function predefinedMacros(abi: Abi): Map<string, Macro> {
+  const lp64 = abi.ptrSize === 8;
+  const long = lp64 ? "l" : "ll";
+  const lines = [
+    "NULL ((void*)0)",
+    "EOF (-1)",
+    "true 1",
+    "false 0",
+    "bool _Bool",
+    "__bool_true_false_are_defined 1",
+    "EXIT_SUCCESS 0",
+    "EXIT_FAILURE 1",
+    "assert(e) ((e) ? (void)0 : __assert_fail(#e, __FILE__, __LINE__, __func__))",
+    "static_assert _Static_assert",
+    "offsetof(t, m) __builtin_offsetof(t, m)",
+    "PROT_NONE 0",
+    "PROT_READ 1",
+    "PROT_WRITE 2",
+    "PROT_EXEC 4",
+    "MAP_SHARED 1",
+    "MAP_PRIVATE 2",
+    "MAP_FIXED 0x10",
+    "MAP_ANONYMOUS 0x20",
+    "MAP_ANON 0x20",
+    "MAP_NORESERVE 0x4000",
+    "MAP_POPULATE 0x8000",
+    "MAP_STACK 0x20000",
+    "MAP_FIXED_NOREPLACE 0x100000",
+    "MAP_FAILED ((void *) -1)",
+    "MADV_NORMAL 0",
+    "MADV_DONTNEED 4",
+    "MADV_FREE 8",
+    "M_MXFAST 1",
+    "M_TRIM_THRESHOLD -1",
+    "M_TOP_PAD -2",
+    "M_MMAP_THRESHOLD -3",
+    "M_MMAP_MAX -4",
+    "M_CHECK_ACTION -5",
+    "M_PERTURB -6",
+    "M_ARENA_TEST -7",
+    "M_ARENA_MAX -8",
+    "_IOFBF 0",
+    "_IOLBF 1",
+    "_IONBF 2",
+    "BUFSIZ 8192",
+    "STDIN_FILENO 0",
+    "STDOUT_FILENO 1",
+    "STDERR_FILENO 2",
+    "_SC_PAGESIZE 30",
+    "_SC_PAGE_SIZE 30",
+    "_SC_NPROCESSORS_ONLN 84",
+    "CHAR_BIT 8",
+    "SCHAR_MIN (-128)",
+    "SCHAR_MAX 127",
+    "UCHAR_MAX 255",
+    "CHAR_MIN (-128)",
+    "CHAR_MAX 127",
+    "SHRT_MIN (-32768)",
+    "SHRT_MAX 32767",
+    "USHRT_MAX 65535",
+    "INT_MIN (-2147483647-1)",
+    "INT_MAX 2147483647",
+    "UINT_MAX 4294967295U",
+    `LONG_MAX ${lp64 ? "9223372036854775807L" : "2147483647L"}`,
+    `LONG_MIN (-LONG_MAX-1L)`,
+    `ULONG_MAX ${lp64 ? "18446744073709551615UL" : "4294967295UL"}`,
+    "LLONG_MAX 9223372036854775807LL",
+    "LLONG_MIN (-LLONG_MAX-1LL)",
+    "ULLONG_MAX 18446744073709551615ULL",
+    `SIZE_MAX ${lp64 ? "18446744073709551615UL" : "4294967295U"}`,
+    `SSIZE_MAX ${lp64 ? "9223372036854775807L" : "2147483647"}`,
+    "INT8_MIN (-128)",
+    "INT8_MAX 127",
+    "UINT8_MAX 255",
+    "INT16_MIN (-32768)",
+    "INT16_MAX 32767",
+    "UINT16_MAX 65535",
+    "INT32_MIN (-2147483647-1)",
+    "INT32_MAX 2147483647",
+    "UINT32_MAX 4294967295U",
+    `INT64_MAX 9223372036854775807${long.toUpperCase()}`,
+    `INT64_MIN (-INT64_MAX-1)`,
+    `UINT64_MAX 18446744073709551615U${long.toUpperCase()}`,
+    `INTPTR_MAX ${lp64 ? "9223372036854775807L" : "2147483647"}`,
+    `UINTPTR_MAX ${lp64 ? "18446744073709551615UL" : "4294967295U"}`,
+    `PTRDIFF_MAX ${lp64 ? "9223372036854775807L" : "2147483647"}`,
+    `INT64_C(c) c ## ${long.toUpperCase()}`,
+    `UINT64_C(c) c ## U${long.toUpperCase()}`,
+    `PRId64 "${long}d"`,
+    `PRIi64 "${long}i"`,
+    `PRIu64 "${long}u"`,
+    `PRIx64 "${long}x"`,
+    `PRIX64 "${long}X"`,
+    `PRIo64 "${long}o"`,
+    'PRId32 "d"',
+    'PRIu32 "u"',
+    'PRIx32 "x"',
+    'PRIX32 "X"',
+    `PRIdPTR "${lp64 ? "l" : ""}d"`,
+    `PRIuPTR "${lp64 ? "l" : ""}u"`,
+    `PRIxPTR "${lp64 ? "l" : ""}x"`,
+    `PRIXPTR "${lp64 ? "l" : ""}X"`,
+    `SYS_gettid ${lp64 ? 186 : 224}`,
+    "__linux__ 1",
+    "__linux 1",
+    "linux 1",
+    "__unix__ 1",
+    "__GNUC__ 12",
+    "__GNUC_MINOR__ 2",
+    "__STDC__ 1",
+    "__STDC_VERSION__ 201710L",
+    "__STDC_HOSTED__ 1",
+    "__CHAR_BIT__ 8",
+    `__SIZEOF_POINTER__ ${abi.ptrSize}`,
+    `__SIZEOF_LONG__ ${abi.ptrSize}`,
+    `__SIZEOF_SIZE_T__ ${abi.ptrSize}`,
+    "__SIZEOF_INT__ 4",
+    "__SIZEOF_LONG_LONG__ 8",
+    "__ORDER_LITTLE_ENDIAN__ 1234",
+    "__BYTE_ORDER__ 1234",
+    ...(lp64
+      ? ["__x86_64__ 1", "__x86_64 1", "__amd64__ 1", "__LP64__ 1", "_LP64 1"]
+      : ["__i386__ 1", "__i386 1", "i386 1", "__ILP32__ 1"]),
+    "__restrict restrict",
+    "__inline inline",
+    "__asm__(x)",
+    "__volatile__",
+    "__builtin_va_list void *",
+    "likely(x) __builtin_expect(!!(x), 1)",
+    "unlikely(x) __builtin_expect(!!(x), 0)",
+  ];
+  const out = new Map<string, Macro>();
+  for (const l of lines) {
+    const [name, m] = defineFromText(l);
+    out.set(name, m);
+  }
+  return out;
+}
+
+/** Typedef names of the headers, and the opaque structs behind them. */
+export function headerTypedefs(abi: Abi): Map<string, CType> {
+  const T = abi.types;
+  const lp64 = abi.ptrSize === 8;
+  const opaque = (tag: string, size: number, align: number): StructType => ({
+    k: "struct",
+    union: false,
+    tag,
+    fields: [],
+    size,
+    align,
+  });
+  const i64 = lp64 ? T.long : T.llong, u64 = lp64 ? T.ulong : T.ullong;
+  const file = opaque("_IO_FILE", lp64 ? 216 : 148, abi.ptrSize);
+  return new Map<string, CType>([
+    ["size_t", T.size],
+    ["ssize_t", T.ssize],
+    ["ptrdiff_t", T.ssize],
+    ["intptr_t", T.ssize],
+    ["uintptr_t", T.size],
+    ["int8_t", T.schar],
+    ["uint8_t", T.uchar],
+    ["int16_t", T.short],
+    ["uint16_t", T.ushort],
+    ["int32_t", T.int],
+    ["uint32_t", T.uint],
+    ["int64_t", i64],
+    ["uint64_t", u64],
+    ["intmax_t", i64],
+    ["uintmax_t", u64],
+    ["int_least8_t", T.schar],
+    ["uint_least8_t", T.uchar],
+    ["int_fast8_t", T.schar],
+    ["uint_fast8_t", T.uchar],
+    ["u_int8_t", T.uchar],
+    ["u_int16_t", T.ushort],
+    ["u_int32_t", T.uint],
+    ["u_int64_t", u64],
+    ["u_char", T.uchar],
+    ["u_short", T.ushort],
+    ["u_int", T.uint],
+    ["u_long", T.ulong],
+    ["uint", T.uint],
+    ["ulong", T.ulong],
+    ["pid_t", T.int],
+    ["uid_t", T.uint],
+    ["off_t", T.long],
+    ["time_t", T.long],
+    ["useconds_t", T.uint],
+    ["wchar_t", T.int],
+    ["pthread_t", T.ulong],
+    ["pthread_attr_t", opaque("pthread_attr_t", lp64 ? 56 : 36, abi.ptrSize)],
+    ["pthread_mutex_t", opaque("pthread_mutex_t", lp64 ? 40 : 24, abi.ptrSize)],
+    ["FILE", file],
+    ["va_list", { k: "ptr", to: T.void }],
+  ]);
+}

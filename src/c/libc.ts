@@ -1,0 +1,672 @@
+/**
+ * The C library as heap-exploitation programs use it, each function working on the simulated
+ * process: the malloc family through the simulated glibc (`Allocator`), stdio through
+ * `stdio.ts` (stdout's buffer a real allocation at the first output), `mmap`/`brk`/`sbrk`
+ * through `Process.sys`, threads through the scheduler, `mem*`/`str*` on the process's memory
+ * (so they fault where the real ones would). A function the interpreter does not provide is a
+ * {@link CUnsupportedError} when the program calls it.
+ *
+ * @module
+ */
+
+import type { Allocator } from "../malloc/allocator.ts";
+import type { Process } from "../kernel/process.ts";
+import { isSyscallError } from "../kernel/errors.ts";
+import { stdoutBufferSize } from "../malloc/stdio.ts";
+import { CRuntimeError, CUnsupportedError } from "./errors.ts";
+import { convertInt, type Int } from "./integer.ts";
+import {
+  type Builtin,
+  type BuiltinCall,
+  type Machine,
+  ProgramAbort,
+  ProgramExit,
+  Signal,
+} from "./interpreter.ts";
+import type { Scheduler } from "./scheduler.ts";
+import { formatPrintf, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
+import type { CType, FunctionType } from "./types.ts";
+import type { Value } from "./values.ts";
+
+/** What the library functions work on. */
+export interface LibcHost {
+  readonly m: Machine;
+  readonly sched: Scheduler;
+  readonly process: Process;
+  readonly allocator: Allocator;
+  readonly streams: Streams;
+  readonly programName: string;
+  readonly pauseOnInput: boolean;
+  /** FILE* values of stdin, stdout, stderr. */
+  readonly files: { stdin: number; stdout: number; stderr: number };
+  /** Collects the allocator's explain records made since the last call. */
+  noteRecords(): void;
+}
+
+/** Thread exit by pthread_exit. */
+export class ThreadExit {
+  constructor(readonly value: Value) {}
+}
+
+type Impl = (h: LibcHost, c: BuiltinCall) => Value;
+type GenImpl = (h: LibcHost, c: BuiltinCall) => Generator<Signal, Value>;
+
+/** An integer argument as a number; a 64-bit word from 2^63 up as heaplab's word (negative). */
+const n = (v: Value): number => typeof v === "number" ? v : Number(BigInt.asIntN(64, v as bigint));
+
+/** A word the simulator returned (negative from 2^63 up) as a C pointer or size_t value. */
+function fromWord(h: LibcHost, x: number): Value {
+  return x < 0 ? convertInt(x, h.m.abi.ptrSize, false) : x;
+}
+
+/** Writes text (latin1) to a stream's file descriptor through stdio. */
+export function writeStream(h: LibcHost, fd: number, text: string): void {
+  const s = h.streams;
+  if (fd === 2) {
+    s.stderrBytes += text;
+    return;
+  }
+  if (fd !== 1) return;
+  if (s.mode === IONBF) {
+    s.stdoutBytes += text;
+    return;
+  }
+  if (s.buffer === 0 && !s.userBuffer) {
+    // glibc's _IO_file_doallocate at the first output: the allocator models the allocation.
+    const kind = s.kind === "tty" ? "tty" : s.kind;
+    const b = h.allocator.printf({ stdout: kind });
+    h.noteRecords();
+    s.buffer = b || 1;
+    s.bufferSize = stdoutBufferSize(kind);
+  }
+  s.pending += text;
+  if (s.mode === IOLBF && text.includes("\n")) {
+    s.flush();
+    return;
+  }
+  const size = s.bufferSize || 4096;
+  while (s.pending.length >= size) {
+    s.stdoutBytes += s.pending.slice(0, size);
+    s.pending = s.pending.slice(size);
+  }
+}
+
+function streamFd(h: LibcHost, f: Value): number {
+  const a = n(f);
+  if (a === h.files.stdout) return 1;
+  if (a === h.files.stderr) return 2;
+  if (a === h.files.stdin) return 0;
+  return -1;
+}
+
+function printfText(h: LibcHost, c: BuiltinCall, fmtIndex: number): string {
+  const m = h.m;
+  const fmt = m.cString(c.args[fmtIndex] as Int);
+  let i = fmtIndex + 1;
+  return formatPrintf(fmt, {
+    next: () => i < c.args.length ? { value: c.args[i] as Int, type: c.types[i++] } : undefined,
+    cString: (a, limit) => m.cString(a, limit),
+    storeCount: (a, count, length) => {
+      const addr = n(a);
+      if (length === "hh") m.mem.write8(addr, count & 0xff);
+      else if (length === "h") m.mem.write16(addr, count & 0xffff);
+      else if (length === "l" || length === "z" || length === "ll") {
+        if (m.abi.ptrSize === 8 || length === "ll") m.mem.write64(addr, count);
+        else m.mem.write32(addr, count);
+      } else m.mem.write32(addr, count);
+    },
+  }, m.abi.ptrSize);
+}
+
+function writeBytesTo(h: LibcHost, addr: number, text: string): void {
+  const bytes = new Uint8Array(text.length);
+  for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
+  h.m.mem.writeBytes(addr, bytes);
+}
+
+/** Reads one byte of stdin; undefined when the program must pause for input. */
+function readByte(h: LibcHost): number | undefined {
+  const s = h.streams;
+  if (s.input.length > 0) {
+    const c = s.input.charCodeAt(0);
+    s.input = s.input.slice(1);
+    return c;
+  }
+  // Underflow: glibc flushes a line-buffered stdout before it reads.
+  if (s.mode === IOLBF) s.flush();
+  if (s.eof || !h.pauseOnInput) return -1;
+  return undefined;
+}
+
+function* getByte(h: LibcHost): Generator<Signal, number> {
+  for (;;) {
+    const c = readByte(h);
+    if (c !== undefined) return c;
+    yield Signal.Input;
+  }
+}
+
+function mallocCall<T>(h: LibcHost, f: () => T): T {
+  try {
+    return f();
+  } finally {
+    h.noteRecords();
+  }
+}
+
+function strtoX(h: LibcHost, c: BuiltinCall, size: number, signed: boolean): Value {
+  const m = h.m;
+  const start = n(c.args[0]);
+  const s = m.cString(start);
+  let base = n(c.args[2]);
+  const match = /^(\s*)([+-]?)(0[xX](?=[0-9a-fA-F])|0(?=[0-7]))?([0-9a-zA-Z]*)/.exec(s)!;
+  let prefix = match[3] ?? "";
+  if (base === 0) base = prefix.toLowerCase() === "0x" ? 16 : prefix === "0" ? 8 : 10;
+  else if (base !== 16 && prefix.toLowerCase() === "0x") prefix = "0";
+  if (prefix === "0") prefix = "";
+  let v = 0n;
+  let used = 0;
+  for (const ch of match[4]) {
+    const d = parseInt(ch, 36);
+    if (Number.isNaN(d) || d >= base) break;
+    v = v * BigInt(base) + BigInt(d);
+    used++;
+  }
+  if (match[2] === "-") v = -v;
+  const consumed = used || prefix ? match[1].length + match[2].length + prefix.length + used : 0;
+  if (n(c.args[1]) !== 0) {
+    const P = m.abi.ptrSize;
+    const end = start + consumed;
+    if (P === 8) m.mem.write64(n(c.args[1]), end);
+    else m.mem.write32(n(c.args[1]), end);
+  }
+  const bits = size * 8;
+  const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
+  const min = signed ? -(1n << BigInt(bits - 1)) : -max;
+  if (v > max) v = max;
+  if (v < min) v = signed ? min : max;
+  return convertInt(v, size, signed);
+}
+
+const impls: Record<string, Impl> = {
+  printf: (h, c) => {
+    const t = printfText(h, c, 0);
+    writeStream(h, 1, t);
+    return t.length;
+  },
+  fprintf: (h, c) => {
+    const t = printfText(h, c, 1);
+    writeStream(h, streamFd(h, c.args[0]), t);
+    return t.length;
+  },
+  dprintf: (h, c) => {
+    const t = printfText(h, c, 1);
+    const fd = n(c.args[0]);
+    if (fd === 1) h.streams.stdoutBytes += t;
+    else if (fd === 2) h.streams.stderrBytes += t;
+    return t.length;
+  },
+  sprintf: (h, c) => {
+    const t = printfText(h, c, 1);
+    writeBytesTo(h, n(c.args[0]), t + "\0");
+    return t.length;
+  },
+  snprintf: (h, c) => {
+    const t = printfText(h, c, 2);
+    const size = n(c.args[1]);
+    if (size > 0) writeBytesTo(h, n(c.args[0]), t.slice(0, size - 1) + "\0");
+    return t.length;
+  },
+  puts: (h, c) => {
+    writeStream(h, 1, h.m.cString(c.args[0] as Int) + "\n");
+    return 1;
+  },
+  putchar: (h, c) => {
+    writeStream(h, 1, String.fromCharCode(n(c.args[0]) & 0xff));
+    return n(c.args[0]) & 0xff;
+  },
+  fputs: (h, c) => {
+    writeStream(h, streamFd(h, c.args[1]), h.m.cString(c.args[0] as Int));
+    return 1;
+  },
+  fputc: (h, c) => {
+    writeStream(h, streamFd(h, c.args[1]), String.fromCharCode(n(c.args[0]) & 0xff));
+    return n(c.args[0]) & 0xff;
+  },
+  putc: (h, c) => impls.fputc(h, c),
+  fwrite: (h, c) => {
+    const len = n(c.args[1]) * n(c.args[2]);
+    const bytes = h.m.mem.readBytes(n(c.args[0]), len);
+    writeStream(h, streamFd(h, c.args[3]), String.fromCharCode(...bytes));
+    return c.args[2];
+  },
+  fflush: (h, c) => {
+    const fd = n(c.args[0]) === 0 ? 1 : streamFd(h, c.args[0]);
+    if (fd === 1) h.streams.flush();
+    return 0;
+  },
+  setbuf: (h, c) => {
+    const fd = streamFd(h, c.args[0]);
+    if (fd === 1) {
+      h.streams.flush();
+      if (n(c.args[1]) === 0) h.streams.mode = IONBF;
+      else {
+        h.streams.mode = IOFBF;
+        h.streams.userBuffer = true;
+        h.streams.buffer = n(c.args[1]);
+        h.streams.bufferSize = 8192;
+      }
+    }
+    return 0;
+  },
+  setvbuf: (h, c) => {
+    const fd = streamFd(h, c.args[0]);
+    if (fd === 1) {
+      h.streams.flush();
+      const mode = n(c.args[2]);
+      h.streams.mode = mode;
+      if (n(c.args[1]) !== 0) {
+        h.streams.userBuffer = true;
+        h.streams.buffer = n(c.args[1]);
+        h.streams.bufferSize = n(c.args[3]);
+      }
+    }
+    return 0;
+  },
+  write: (h, c) => {
+    const fd = n(c.args[0]);
+    const bytes = h.m.mem.readBytes(n(c.args[1]), n(c.args[2]));
+    const text = String.fromCharCode(...bytes);
+    if (fd === 1) h.streams.stdoutBytes += text;
+    else if (fd === 2) h.streams.stderrBytes += text;
+    return c.args[2];
+  },
+  exit: (_h, c) => {
+    throw new ProgramExit(n(c.args[0]), true);
+  },
+  _exit: (_h, c) => {
+    throw new ProgramExit(n(c.args[0]), false);
+  },
+  _Exit: (_h, c) => {
+    throw new ProgramExit(n(c.args[0]), false);
+  },
+  abort: () => {
+    throw new ProgramAbort("abort()");
+  },
+  __assert_fail: (h, c) => {
+    const m = h.m;
+    const text = `${h.programName}: ${m.cString(c.args[1] as Int)}:${n(c.args[2])}: ` +
+      `${m.cString(c.args[3] as Int)}: Assertion \`${m.cString(c.args[0] as Int)}' failed.\n`;
+    h.streams.stderrBytes += text;
+    throw new ProgramAbort("assertion failed");
+  },
+  malloc: (h, c) => mallocCall(h, () => h.allocator.malloc(n(c.args[0]))),
+  free: (h, c) => mallocCall(h, () => (h.allocator.free(n(c.args[0])), 0)),
+  calloc: (h, c) => mallocCall(h, () => h.allocator.calloc(n(c.args[0]), n(c.args[1]))),
+  realloc: (h, c) => mallocCall(h, () => h.allocator.realloc(n(c.args[0]), n(c.args[1]))),
+  memalign: (h, c) => mallocCall(h, () => h.allocator.memalign(n(c.args[0]), n(c.args[1]))),
+  aligned_alloc: (h, c) =>
+    mallocCall(h, () => h.allocator.alignedAlloc(n(c.args[0]), n(c.args[1]))),
+  posix_memalign: (h, c) =>
+    mallocCall(h, () => {
+      const r = h.allocator.posixMemalign(n(c.args[1]), n(c.args[2]));
+      if (r.error === 0) {
+        const a = n(c.args[0]);
+        if (h.m.abi.ptrSize === 8) h.m.mem.write64(a, r.pointer);
+        else h.m.mem.write32(a, r.pointer);
+      }
+      return r.error;
+    }),
+  valloc: (h, c) => mallocCall(h, () => h.allocator.valloc(n(c.args[0]))),
+  pvalloc: (h, c) => mallocCall(h, () => h.allocator.pvalloc(n(c.args[0]))),
+  malloc_usable_size: (h, c) => mallocCall(h, () => h.allocator.usableSize(n(c.args[0]))),
+  mallopt: (h, c) => mallocCall(h, () => h.allocator.mallopt(n(c.args[0]), n(c.args[1]))),
+  malloc_trim: (h, c) => mallocCall(h, () => h.allocator.mallocTrim(n(c.args[0]))),
+  malloc_stats: (h) => {
+    h.streams.stderrBytes += h.allocator.mallocStats();
+    return 0;
+  },
+  memset: (h, c) => {
+    h.m.mem.fill(n(c.args[0]), n(c.args[2]), n(c.args[1]) & 0xff);
+    return c.args[0];
+  },
+  memcpy: (h, c) => {
+    h.m.mem.copy(n(c.args[0]), n(c.args[1]), n(c.args[2]));
+    return c.args[0];
+  },
+  memmove: (h, c) => {
+    h.m.mem.copy(n(c.args[0]), n(c.args[1]), n(c.args[2]));
+    return c.args[0];
+  },
+  memcmp: (h, c) => {
+    const len = n(c.args[2]);
+    const a = h.m.mem.readBytes(n(c.args[0]), len), b = h.m.mem.readBytes(n(c.args[1]), len);
+    for (let i = 0; i < len; i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return 0;
+  },
+  memchr: (h, c) => {
+    const a = n(c.args[0]), ch = n(c.args[1]) & 0xff, len = n(c.args[2]);
+    for (let i = 0; i < len; i++) if (h.m.mem.read8(a + i) === ch) return a + i;
+    return 0;
+  },
+  strlen: (h, c) => h.m.cString(c.args[0] as Int).length,
+  strcpy: (h, c) => {
+    writeBytesTo(h, n(c.args[0]), h.m.cString(c.args[1] as Int) + "\0");
+    return c.args[0];
+  },
+  strncpy: (h, c) => {
+    const len = n(c.args[2]);
+    const s = h.m.cString(c.args[1] as Int, len);
+    writeBytesTo(h, n(c.args[0]), s.padEnd(len, "\0"));
+    return c.args[0];
+  },
+  strcat: (h, c) => {
+    const d = n(c.args[0]);
+    writeBytesTo(h, d + h.m.cString(d).length, h.m.cString(c.args[1] as Int) + "\0");
+    return c.args[0];
+  },
+  strncat: (h, c) => {
+    const d = n(c.args[0]);
+    const s = h.m.cString(c.args[1] as Int, n(c.args[2]));
+    writeBytesTo(h, d + h.m.cString(d).length, s + "\0");
+    return c.args[0];
+  },
+  strcmp: (h, c) => cmp(h.m.cString(c.args[0] as Int), h.m.cString(c.args[1] as Int)),
+  strncmp: (h, c) => {
+    const len = n(c.args[2]);
+    return cmp(h.m.cString(c.args[0] as Int, len), h.m.cString(c.args[1] as Int, len));
+  },
+  strchr: (h, c) => {
+    const a = n(c.args[0]), s = h.m.cString(a), ch = n(c.args[1]) & 0xff;
+    if (ch === 0) return a + s.length;
+    const i = s.indexOf(String.fromCharCode(ch));
+    return i < 0 ? 0 : a + i;
+  },
+  strrchr: (h, c) => {
+    const a = n(c.args[0]), s = h.m.cString(a), ch = n(c.args[1]) & 0xff;
+    if (ch === 0) return a + s.length;
+    const i = s.lastIndexOf(String.fromCharCode(ch));
+    return i < 0 ? 0 : a + i;
+  },
+  strstr: (h, c) => {
+    const a = n(c.args[0]);
+    const i = h.m.cString(a).indexOf(h.m.cString(c.args[1] as Int));
+    return i < 0 ? 0 : a + i;
+  },
+  strdup: (h, c) => {
+    const s = h.m.cString(c.args[0] as Int);
+    const p = mallocCall(h, () => h.allocator.malloc(s.length + 1));
+    if (p) writeBytesTo(h, p, s + "\0");
+    return p;
+  },
+  strndup: (h, c) => {
+    const s = h.m.cString(c.args[0] as Int, n(c.args[1]));
+    const p = mallocCall(h, () => h.allocator.malloc(s.length + 1));
+    if (p) writeBytesTo(h, p, s + "\0");
+    return p;
+  },
+  atoi: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, 4, true),
+  atol: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, h.m.abi.ptrSize, true),
+  strtol: (h, c) => strtoX(h, c, h.m.abi.ptrSize, true),
+  strtoul: (h, c) => strtoX(h, c, h.m.abi.ptrSize, false),
+  strtoll: (h, c) => strtoX(h, c, 8, true),
+  strtoull: (h, c) => strtoX(h, c, 8, false),
+  abs: (_h, c) => Math.abs(n(c.args[0])) | 0,
+  labs: (h, c) => {
+    const v = BigInt(c.args[0] as Int);
+    return convertInt(v < 0n ? -v : v, h.m.abi.ptrSize, true);
+  },
+  getpid: (h) => h.process.pid,
+  gettid: (h) => h.process.currentThread.tid,
+  sleep: () => 0,
+  usleep: () => 0,
+  pthread_self: (h) => h.sched.current.handle || pthreadSelfMain(h),
+  pthread_exit: (_h, c) => {
+    throw new ThreadExit(c.args[0]);
+  },
+  mmap: (h, c) => {
+    if (n(c.args[4]) !== -1 && !(n(c.args[3]) & 0x20)) {
+      throw new CUnsupportedError("mmap of a file", h.m.file, c.line);
+    }
+    const r = h.process.sys.mmap(n(c.args[0]), n(c.args[1]), n(c.args[2]), n(c.args[3]));
+    return isSyscallError(r) ? convertInt(-1, h.m.abi.ptrSize, false) : r;
+  },
+  munmap: (h, c) => {
+    const r = h.process.sys.munmap(n(c.args[0]), n(c.args[1]));
+    return isSyscallError(r) ? -1 : 0;
+  },
+  mprotect: (h, c) => {
+    const r = h.process.sys.mprotect(n(c.args[0]), n(c.args[1]), n(c.args[2]));
+    return isSyscallError(r) ? -1 : 0;
+  },
+  madvise: (h, c) => {
+    const r = h.process.sys.madvise(n(c.args[0]), n(c.args[1]), n(c.args[2]));
+    return isSyscallError(r) ? -1 : 0;
+  },
+  brk: (h, c) => {
+    const want = n(c.args[0]);
+    const got = h.process.sys.brk(want);
+    if (got < want) {
+      h.process.currentThread.errno = 12;
+      return -1;
+    }
+    return 0;
+  },
+  sbrk: (h, c) => fromWord(h, h.process.sbrk(n(c.args[0]))),
+  sysconf: (h, c) => {
+    const name = n(c.args[0]);
+    if (name === 30) return 4096;
+    if (name === 84) return 2;
+    throw new CUnsupportedError(`sysconf(${name})`, h.m.file, c.line);
+  },
+  getpagesize: () => 4096,
+  __builtin_return_address: (h, c) => {
+    const f = c.frame;
+    if (n(c.args[0]) !== 0) {
+      throw new CUnsupportedError("__builtin_return_address(n > 0)", h.m.file, c.line);
+    }
+    const P = h.m.abi.ptrSize;
+    return P === 8 ? h.m.mem.read64(f.fp + 8) : h.m.mem.read32(f.fp + 4);
+  },
+  __builtin_frame_address: (h, c) => {
+    if (n(c.args[0]) !== 0) {
+      throw new CUnsupportedError("__builtin_frame_address(n > 0)", h.m.file, c.line);
+    }
+    return c.frame.fp;
+  },
+  __builtin_expect: (_h, c) => c.args[0],
+  __builtin_trap: (h, c) => {
+    throw new CRuntimeError("__builtin_trap (illegal instruction)", h.m.file, c.line, "SIGILL");
+  },
+  __builtin_unreachable: (h, c) => {
+    throw new CRuntimeError("__builtin_unreachable reached", h.m.file, c.line, "SIGILL");
+  },
+  isatty: (h, c) => (h.streams.kind === "tty" && n(c.args[0]) <= 2 ? 1 : 0),
+  fileno: (h, c) => streamFd(h, c.args[0]),
+  isprint: (_h, c) => (n(c.args[0]) >= 32 && n(c.args[0]) < 127 ? 1 : 0),
+  isdigit: (_h, c) => (n(c.args[0]) >= 48 && n(c.args[0]) <= 57 ? 1 : 0),
+  isalpha: (_h, c) => (/[A-Za-z]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
+  isalnum: (_h, c) => (/[A-Za-z0-9]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
+  isspace: (_h, c) => (/[ \t\n\v\f\r]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
+  isxdigit: (_h, c) => (/[0-9a-fA-F]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
+  isupper: (_h, c) => (n(c.args[0]) >= 65 && n(c.args[0]) <= 90 ? 1 : 0),
+  islower: (_h, c) => (n(c.args[0]) >= 97 && n(c.args[0]) <= 122 ? 1 : 0),
+  toupper: (_h, c) => (n(c.args[0]) >= 97 && n(c.args[0]) <= 122 ? n(c.args[0]) - 32 : c.args[0]),
+  tolower: (_h, c) => (n(c.args[0]) >= 65 && n(c.args[0]) <= 90 ? n(c.args[0]) + 32 : c.args[0]),
+  getenv: () => 0,
+  clearenv: () => 0,
+  time: () => 0,
+};
+
+function pthreadSelfMain(h: LibcHost): number {
+  // The main thread's descriptor lives in the TLS block below libc (glibc: in the loader's
+  // static TLS area); a fixed address near the top of the mmap area stands for it.
+  return h.m.abi.ptrSize === 8 ? 0x7ffff7d8e740 : 0xf7d8c740;
+}
+
+function cmp(a: string, b: string): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = i < a.length ? a.charCodeAt(i) : 0, y = i < b.length ? b.charCodeAt(i) : 0;
+    if (x !== y) return x - y;
+  }
+  return 0;
+}
+
+const genImpls: Record<string, GenImpl> = {
+  *getchar(h) {
+    return yield* getByte(h);
+  },
+  *getc(h, c) {
+    if (streamFd(h, c.args[0]) !== 0) return -1;
+    return yield* getByte(h);
+  },
+  *fgetc(h, c) {
+    if (streamFd(h, c.args[0]) !== 0) return -1;
+    return yield* getByte(h);
+  },
+  *fgets(h, c) {
+    const dst = n(c.args[0]), max = n(c.args[1]);
+    if (streamFd(h, c.args[2]) !== 0 || max <= 0) return 0;
+    let s = "";
+    while (s.length < max - 1) {
+      const b = yield* getByte(h);
+      if (b < 0) break;
+      s += String.fromCharCode(b);
+      if (b === 10) break;
+    }
+    if (s.length === 0) return 0;
+    writeBytesTo(h, dst, s + "\0");
+    return dst;
+  },
+  *read(h, c) {
+    const fd = n(c.args[0]);
+    if (fd !== 0) throw new CUnsupportedError(`read from fd ${fd}`, h.m.file, c.line);
+    const dst = n(c.args[1]), max = n(c.args[2]);
+    const first = yield* getByte(h);
+    if (first < 0) return 0;
+    let s = String.fromCharCode(first);
+    // read(2) returns what is there, up to a line on a terminal.
+    while (s.length < max && h.streams.input.length > 0 && !s.endsWith("\n")) {
+      s += h.streams.input[0];
+      h.streams.input = h.streams.input.slice(1);
+    }
+    writeBytesTo(h, dst, s);
+    return s.length;
+  },
+  *scanf(h, c) {
+    const m = h.m;
+    const fmt = m.cString(c.args[0] as Int);
+    let assigned = 0, argi = 1;
+    let peeked: number | undefined;
+    const get = function* (): Generator<Signal, number> {
+      if (peeked !== undefined) {
+        const p = peeked;
+        peeked = undefined;
+        return p;
+      }
+      return yield* getByte(h);
+    };
+    for (let i = 0; i < fmt.length; i++) {
+      const ch = fmt[i];
+      if (/\s/.test(ch)) continue;
+      if (ch !== "%") continue;
+      let length = "";
+      i++;
+      while ("hlzjtL".includes(fmt[i])) length += fmt[i++];
+      const conv = fmt[i];
+      let b = yield* get();
+      while (b >= 0 && /\s/.test(String.fromCharCode(b))) b = yield* get();
+      if (b < 0) return assigned === 0 ? -1 : assigned;
+      let word = "";
+      while (b >= 0 && !/\s/.test(String.fromCharCode(b))) {
+        word += String.fromCharCode(b);
+        b = yield* get();
+      }
+      peeked = b;
+      const addr = n(c.args[argi++]);
+      if (conv === "s") writeBytesTo(h, addr, word + "\0");
+      else {
+        const base = conv === "x" ? 16 : conv === "o" ? 8 : 10;
+        const v = BigInt.asUintN(
+          64,
+          BigInt(base === 16 ? "0x" + word.replace(/^0x/i, "") : word || "0"),
+        );
+        const wide = length === "l"
+          ? m.abi.ptrSize
+          : length === "ll" || length === "z"
+          ? 8
+          : length === "h"
+          ? 2
+          : 4;
+        if (wide === 8) {
+          m.mem.write32(addr, Number(v & 0xffffffffn));
+          m.mem.write32(addr + 4, Number(v >> 32n));
+        } else if (wide === 2) m.mem.write16(addr, Number(v & 0xffffn));
+        else m.mem.write32(addr, Number(v & 0xffffffffn));
+      }
+      assigned++;
+    }
+    return assigned;
+  },
+  *pthread_create(h, c) {
+    const t = h.sched.create(c.args[2] as Int, c.args[3], c.line);
+    h.noteRecords();
+    const P = h.m.abi.ptrSize;
+    if (P === 8) h.m.mem.write64(n(c.args[0]), t.handle);
+    else h.m.mem.write32(n(c.args[0]), t.handle);
+    yield Signal.Spawn;
+    return 0;
+  },
+  *pthread_join(h, c) {
+    const t = h.sched.byHandle(c.args[0] as Int);
+    if (!t) return 3; // ESRCH
+    if (t.joined) return 22; // EINVAL
+    while (!t.done) {
+      t.joiners.push(h.sched.current);
+      yield Signal.Block;
+    }
+    t.joined = true;
+    h.process.pthreadJoin(t.thread);
+    h.noteRecords();
+    const ret = n(c.args[1]);
+    if (ret !== 0) {
+      if (h.m.abi.ptrSize === 8) h.m.mem.write64(ret, Number(t.result as Int));
+      else h.m.mem.write32(ret, Number(t.result as Int));
+    }
+    return 0;
+  },
+};
+
+/** The library functions, with their prototypes and addresses in libc's text. */
+export function makeBuiltins(
+  prototypes: Map<string, FunctionType>,
+  host: () => LibcHost,
+  textBase: number,
+): Map<string, Builtin> {
+  const out = new Map<string, Builtin>();
+  let addr = textBase;
+  for (const [name, type] of prototypes) {
+    const impl = impls[name];
+    const gen = genImpls[name];
+    const address = addr;
+    addr += 0x30;
+    if (gen) {
+      out.set(name, { name, type, address, gen: (c) => gen(host(), c) });
+    } else if (impl) {
+      out.set(name, { name, type, address, fn: (c) => impl(host(), c) });
+    } else {
+      out.set(name, {
+        name,
+        type,
+        address,
+        fn: (c) => {
+          throw new CUnsupportedError(`function '${name}'`, host().m.file, c.line);
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** Re-exported types for the program module. */
+export type { CType };

@@ -1,0 +1,1182 @@
+/**
+ * A recursive-descent parser for C99 with the GNU extensions heap-exploitation programs use
+ * (`__attribute__((aligned(N)))` and friends, `__extension__`, `typeof` is not among them).
+ * It resolves types as it goes — typedef names, struct and union layouts with the process's
+ * ABI, enum constants, array sizes — so that the interpreter sees concrete types.
+ *
+ * Errors are {@link CSyntaxError}s with the file, line, column and offending token.
+ *
+ * @module
+ */
+
+import type { Designator, Expr, FunctionDef, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
+import { CSyntaxError, CUnsupportedError } from "./errors.ts";
+import { convertInt, type Int } from "./integer.ts";
+import { literalBytes, type Token } from "./lexer.ts";
+import {
+  type Abi,
+  alignOf,
+  type CType,
+  type FunctionType,
+  type IntType,
+  layoutStruct,
+  type PointerType,
+  sizeOf,
+  type StructType,
+} from "./types.ts";
+
+/** What a declarator adds around the base type. */
+interface Declarator {
+  name: string;
+  nameTok?: Token;
+  apply: (t: CType) => CType;
+  /** Parameter names when the outermost derivation is a function. */
+  params?: string[];
+  /** `__attribute__((aligned(N)))` after the declarator (`int i __attribute__((aligned(16)))`). */
+  align?: number;
+}
+
+const TYPE_WORDS = new Set([
+  "void",
+  "char",
+  "short",
+  "int",
+  "long",
+  "float",
+  "double",
+  "signed",
+  "unsigned",
+  "_Bool",
+  "struct",
+  "union",
+  "enum",
+  "const",
+  "volatile",
+  "restrict",
+  "__restrict",
+  "__restrict__",
+  "__const",
+  "__volatile__",
+  "static",
+  "extern",
+  "typedef",
+  "auto",
+  "register",
+  "inline",
+  "__inline",
+  "__inline__",
+  "_Noreturn",
+  "__attribute__",
+  "__attribute",
+  "__extension__",
+  "_Alignas",
+  "_Thread_local",
+  "__thread",
+  "__signed__",
+  "_Atomic",
+  "__typeof__",
+  "typeof",
+]);
+
+/** Options of {@link parse}. */
+export interface ParseOptions {
+  readonly file: string;
+  readonly abi: Abi;
+  /** Typedef names known before the program (size_t, pthread_t, …). */
+  readonly typedefs: ReadonlyMap<string, CType>;
+  /** Struct tags known before the program. */
+  readonly tags?: ReadonlyMap<string, StructType>;
+}
+
+/**
+ * Parses a preprocessed translation unit.
+ *
+ * @example
+ * ```ts
+ * import { parse } from "./parser.ts";
+ * import { preprocess } from "./preprocessor.ts";
+ * import { LP64 } from "./types.ts";
+ * const { tokens } = preprocess("int main(void) { return 0; }", "p.c", new Map());
+ * parse(tokens, { file: "p.c", abi: LP64, typedefs: new Map() }).functions[0].name; // "main"
+ * ```
+ */
+export function parse(tokens: Token[], options: ParseOptions): TranslationUnit {
+  return new Parser(tokens, options).unit();
+}
+
+class Parser {
+  #t: Token[];
+  #i = 0;
+  #file: string;
+  #abi: Abi;
+  #scopes: Map<string, CType | "var">[];
+  #tags: Map<string, StructType>[];
+  #enums = new Map<string, number>();
+  #anon = 0;
+
+  constructor(tokens: Token[], options: ParseOptions) {
+    this.#t = tokens;
+    this.#file = options.file;
+    this.#abi = options.abi;
+    this.#scopes = [new Map(options.typedefs)];
+    this.#tags = [new Map(options.tags ?? [])];
+  }
+
+  // --- tokens -----------------------------------------------------------------------------
+
+  get #peek(): Token {
+    return this.#t[this.#i];
+  }
+
+  #at(v: string, k = 0): boolean {
+    const t = this.#t[this.#i + k];
+    return t !== undefined && t.v === v && (t.k === "punct" || t.k === "id");
+  }
+
+  #next(): Token {
+    const t = this.#t[this.#i];
+    if (t.k !== "eof") this.#i++;
+    return t;
+  }
+
+  #accept(v: string): boolean {
+    if (this.#at(v)) {
+      this.#i++;
+      return true;
+    }
+    return false;
+  }
+
+  #fail(what: string, t: Token = this.#peek): never {
+    throw new CSyntaxError(what, this.#file, t.line, t.col, t.v);
+  }
+
+  #expect(v: string, what = `expected '${v}'`): Token {
+    if (!this.#at(v)) this.#fail(what);
+    return this.#next();
+  }
+
+  #ident(): Token {
+    const t = this.#peek;
+    if (t.k !== "id") this.#fail("expected identifier");
+    return this.#next();
+  }
+
+  // --- scopes -----------------------------------------------------------------------------
+
+  #typedef(name: string): CType | undefined {
+    for (let s = this.#scopes.length - 1; s >= 0; s--) {
+      const v = this.#scopes[s].get(name);
+      if (v !== undefined) return v === "var" ? undefined : v;
+    }
+    return undefined;
+  }
+
+  #isTypeStart(k = 0): boolean {
+    const t = this.#t[this.#i + k];
+    if (!t || t.k !== "id") return false;
+    return TYPE_WORDS.has(t.v) || this.#typedef(t.v) !== undefined;
+  }
+
+  #push(): void {
+    this.#scopes.push(new Map());
+    this.#tags.push(new Map());
+  }
+
+  #pop(): void {
+    this.#scopes.pop();
+    this.#tags.pop();
+  }
+
+  #declare(name: string, v: CType | "var"): void {
+    this.#scopes[this.#scopes.length - 1].set(name, v);
+  }
+
+  // --- translation unit --------------------------------------------------------------------
+
+  unit(): TranslationUnit {
+    const functions: FunctionDef[] = [];
+    const globals: VarDecl[] = [];
+    while (this.#peek.k !== "eof") {
+      if (this.#accept(";")) continue;
+      const start = this.#peek;
+      const spec = this.#specifiers();
+      if (this.#accept(";")) continue; // struct or enum declaration only
+      let first = true;
+      for (;;) {
+        const d = this.#declarator(false);
+        const type = d.apply(spec.type);
+        this.#attributes(spec);
+        if (first && type.k === "fn" && this.#at("{")) {
+          if (!d.name) this.#fail("expected function name", start);
+          this.#declare(d.name, "var");
+          const params = d.params ?? [];
+          this.#push();
+          type.params.forEach((_, i) => params[i] && this.#declare(params[i], "var"));
+          const body = this.#block();
+          this.#pop();
+          functions.push({
+            name: d.name,
+            type,
+            params,
+            body,
+            isStatic: spec.storage === "static",
+            line: d.nameTok?.line ?? start.line,
+            col: d.nameTok?.col ?? start.col,
+          });
+          break;
+        }
+        first = false;
+        globals.push(this.#finishDecl(d, type, spec, start));
+        if (this.#accept(",")) continue;
+        this.#expect(";", "expected ';', ',' or '='");
+        break;
+      }
+    }
+    return { functions, globals, enums: this.#enums };
+  }
+
+  #finishDecl(d: Declarator, type: CType, spec: Spec, start: Token): VarDecl {
+    if (!d.name) this.#fail("expected identifier", start);
+    const storage = spec.storage;
+    if (storage === "typedef") {
+      this.#declare(d.name, type);
+      return { name: d.name, type, storage, line: start.line, col: start.col };
+    }
+    this.#declare(d.name, "var");
+    let init: Init | undefined;
+    if (this.#accept("=")) init = this.#initializer();
+    // An array of unknown size takes its length from its initializer.
+    if (type.k === "array" && type.n === undefined && init) {
+      type = { ...type, n: this.#initLength(type, init) };
+    }
+    const t = d.nameTok ?? start;
+    const align = maxAlign(spec.align, d.align);
+    return { name: d.name, type, init, storage, align, line: t.line, col: t.col };
+  }
+
+  #initLength(type: CType & { k: "array" }, init: Init): number {
+    if (init.k === "expr") {
+      if (init.e.k === "str") return init.e.bytes.length + 1;
+      return 1;
+    }
+    if (
+      init.items.length === 1 && init.items[0].init.k === "expr" &&
+      init.items[0].init.e.k === "str" && type.of.k === "int" && type.of.size === 1
+    ) return init.items[0].init.e.bytes.length + 1;
+    let n = 0, pos = 0;
+    for (const item of init.items) {
+      const d = item.designators[0];
+      if (d && "index" in d) pos = Number(this.constant(d.index));
+      pos++;
+      n = Math.max(n, pos);
+    }
+    return n;
+  }
+
+  // --- declaration specifiers ---------------------------------------------------------------
+
+  #specifiers(): Spec {
+    const start = this.#peek;
+    const spec: Spec = { type: this.#abi.types.int, storage: "auto" };
+    let base: CType | undefined;
+    let signed: boolean | undefined;
+    let longs = 0, short = false, sawInt = false, sawChar = false, sawDouble = false;
+    let any = false;
+    for (;;) {
+      const t = this.#peek;
+      if (t.k !== "id") break;
+      const v = t.v;
+      if (v === "__attribute__" || v === "__attribute") {
+        this.#attributes(spec);
+        continue;
+      }
+      if (
+        v === "const" || v === "volatile" || v === "restrict" || v === "__restrict" ||
+        v === "__restrict__" || v === "__const" || v === "__volatile__" || v === "inline" ||
+        v === "__inline" || v === "__inline__" || v === "_Noreturn" || v === "__extension__" ||
+        v === "register" || v === "auto" || v === "_Thread_local" || v === "__thread" ||
+        v === "_Atomic"
+      ) {
+        this.#next();
+        continue;
+      }
+      if (v === "static" || v === "extern" || v === "typedef") {
+        spec.storage = v;
+        this.#next();
+        continue;
+      }
+      if (v === "_Alignas") {
+        this.#next();
+        this.#expect("(");
+        const a = this.#isTypeStart()
+          ? alignOf(this.#typeName(), this.#abi)
+          : Number(this.constant(this.#assign()));
+        this.#expect(")");
+        spec.align = Math.max(spec.align ?? 1, a);
+        continue;
+      }
+      if (v === "typeof" || v === "__typeof__") {
+        throw new CUnsupportedError("typeof", this.#file, t.line);
+      }
+      if (v === "signed" || v === "__signed__") signed = true;
+      else if (v === "unsigned") signed = false;
+      else if (v === "long") longs++;
+      else if (v === "short") short = true;
+      else if (v === "int") sawInt = true;
+      else if (v === "char") sawChar = true;
+      else if (v === "double") sawDouble = true;
+      else if (v === "void") base = this.#abi.types.void;
+      else if (v === "float") base = this.#abi.types.float;
+      else if (v === "_Bool") base = this.#abi.types.bool;
+      else if (v === "struct" || v === "union") {
+        this.#next();
+        base = this.#struct(v === "union");
+        any = true;
+        continue;
+      } else if (v === "enum") {
+        this.#next();
+        base = this.#enum();
+        any = true;
+        continue;
+      } else {
+        const td = this.#typedef(v);
+        if (
+          td === undefined || any || base || sawInt || sawChar || longs || short ||
+          signed !== undefined || sawDouble
+        ) break;
+        base = td;
+      }
+      any = true;
+      this.#next();
+    }
+    if (!any) this.#fail("expected declaration specifiers", start);
+    const T = this.#abi.types;
+    if (base) spec.type = base;
+    else if (sawDouble) spec.type = longs ? T.ldouble : T.double;
+    else if (sawChar) spec.type = signed === undefined ? T.char : signed ? T.schar : T.uchar;
+    else if (short) spec.type = signed === false ? T.ushort : T.short;
+    else if (longs >= 2) spec.type = signed === false ? T.ullong : T.llong;
+    else if (longs === 1) spec.type = signed === false ? T.ulong : T.long;
+    else spec.type = signed === false ? T.uint : T.int;
+    return spec;
+  }
+
+  /** Skips `__attribute__((…))`, keeping `aligned(N)` and `packed`. */
+  #attributes(spec?: Spec): void {
+    while (
+      this.#at("__attribute__") || this.#at("__attribute") || this.#at("__asm__") ||
+      this.#at("asm") || this.#at("__asm")
+    ) {
+      const word = this.#next().v;
+      this.#expect("(");
+      if (word.includes("asm")) {
+        let depth = 1;
+        while (depth > 0 && this.#peek.k !== "eof") {
+          const v = this.#next().v;
+          if (v === "(") depth++;
+          else if (v === ")") depth--;
+        }
+        continue;
+      }
+      this.#expect("(");
+      while (!this.#at(")")) {
+        const name = this.#next();
+        const n = name.v.replace(/^__(.*)__$/, "$1");
+        if (this.#accept("(")) {
+          const args: Expr[] = [];
+          while (!this.#at(")")) {
+            args.push(this.#assign());
+            this.#accept(",");
+          }
+          this.#expect(")");
+          if (n === "aligned" && spec) {
+            const a = args.length ? Number(this.constant(args[0])) : 16;
+            spec.align = Math.max(spec.align ?? 1, a);
+          }
+        } else if (n === "aligned" && spec) spec.align = Math.max(spec.align ?? 1, 16);
+        else if (n === "packed" && spec) spec.packed = true;
+        this.#accept(",");
+      }
+      this.#expect(")");
+      this.#expect(")");
+    }
+  }
+
+  #lookupTag(tag: string): StructType | undefined {
+    for (let s = this.#tags.length - 1; s >= 0; s--) {
+      const v = this.#tags[s].get(tag);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  #struct(union: boolean): StructType {
+    const attrs: Spec = { type: this.#abi.types.int, storage: "auto" };
+    this.#attributes(attrs);
+    let tag = "";
+    if (this.#peek.k === "id") tag = this.#next().v;
+    this.#attributes(attrs);
+    let s: StructType | undefined;
+    if (!this.#at("{")) {
+      if (!tag) this.#fail("expected '{'");
+      s = this.#lookupTag(tag);
+      if (!s) {
+        s = { k: "struct", union, tag, fields: undefined, size: 0, align: 1 };
+        this.#tags[this.#tags.length - 1].set(tag, s);
+      }
+      return s;
+    }
+    if (tag) {
+      s = this.#tags[this.#tags.length - 1].get(tag);
+      if (s?.fields) this.#fail(`redefinition of '${union ? "union" : "struct"} ${tag}'`);
+    }
+    if (!s) {
+      s = {
+        k: "struct",
+        union,
+        tag: tag || `<anonymous${++this.#anon}>`,
+        fields: undefined,
+        size: 0,
+        align: 1,
+      };
+      if (tag) this.#tags[this.#tags.length - 1].set(tag, s);
+    }
+    this.#expect("{");
+    const members: { name: string; type: CType; bits?: number; align?: number }[] = [];
+    while (!this.#accept("}")) {
+      const spec = this.#specifiers();
+      if (this.#accept(";")) {
+        // An anonymous struct or union member: its fields are reachable by name.
+        if (spec.type.k === "struct") members.push({ name: "", type: spec.type });
+        continue;
+      }
+      for (;;) {
+        let d: Declarator = { name: "", apply: (t) => t };
+        if (!this.#at(":")) d = this.#declarator(false);
+        let bits: number | undefined;
+        if (this.#accept(":")) bits = Number(this.constant(this.#conditional()));
+        const mSpec: Spec = { ...spec, align: maxAlign(spec.align, d.align) };
+        this.#attributes(mSpec);
+        members.push({ name: d.name, type: d.apply(spec.type), bits, align: mSpec.align });
+        if (!this.#accept(",")) break;
+      }
+      this.#expect(";");
+    }
+    this.#attributes(attrs);
+    layoutStruct(s, members, this.#abi, attrs.packed);
+    if (attrs.align && attrs.align > s.align) {
+      s.align = attrs.align;
+      s.size = Math.ceil(s.size / s.align) * s.align;
+    }
+    return s;
+  }
+
+  #enum(): IntType {
+    this.#attributes();
+    if (this.#peek.k === "id") this.#next();
+    if (this.#accept("{")) {
+      let v = 0;
+      while (!this.#accept("}")) {
+        const name = this.#ident();
+        if (this.#accept("=")) v = Number(this.constant(this.#conditional()));
+        this.#enums.set(name.v, v);
+        this.#declare(name.v, "var");
+        v++;
+        if (!this.#accept(",")) {
+          this.#expect("}");
+          break;
+        }
+      }
+    }
+    return this.#abi.types.uint.signed ? this.#abi.types.uint : this.#abi.types.int;
+  }
+
+  // --- declarators ------------------------------------------------------------------------
+
+  #qualifiers(): void {
+    while (
+      this.#at("const") || this.#at("volatile") || this.#at("restrict") ||
+      this.#at("__restrict") || this.#at("__restrict__") || this.#at("__const") ||
+      this.#at("_Atomic")
+    ) this.#next();
+    this.#attributes();
+  }
+
+  /** A declarator; `abstract` allows the name to be missing (type names, parameters). */
+  #declarator(abstract: boolean): Declarator {
+    this.#attributes();
+    let ptrs = 0;
+    while (this.#accept("*")) {
+      ptrs++;
+      this.#qualifiers();
+    }
+    let inner: Declarator | undefined;
+    let name = "";
+    let nameTok: Token | undefined;
+    if (
+      this.#at("(") &&
+      (this.#at("*", 1) || this.#at("(", 1) || this.#at("[", 1) ||
+        (this.#t[this.#i + 1]?.k === "id" && !this.#isTypeStart(1) &&
+          !abstract) ||
+        this.#at("__attribute__", 1))
+    ) {
+      this.#next();
+      inner = this.#declarator(abstract);
+      this.#expect(")");
+    } else if (this.#peek.k === "id" && !this.#isTypeStart()) {
+      nameTok = this.#next();
+      name = nameTok.v;
+    } else if (!abstract) {
+      this.#fail("expected identifier or '('");
+    }
+    // Suffixes: arrays and parameter lists, applied innermost first.
+    const suffixes: ((t: CType) => CType)[] = [];
+    let params: string[] | undefined;
+    for (;;) {
+      if (this.#accept("[")) {
+        this.#qualifiers();
+        this.#accept("static");
+        let n: number | undefined;
+        if (!this.#at("]")) {
+          const e = this.#assign();
+          const v = this.constantOrUndefined(e);
+          if (v === undefined) {
+            throw new CUnsupportedError("variable-length array", this.#file, e.line);
+          }
+          n = Number(v);
+        }
+        this.#expect("]");
+        suffixes.push((t) => ({ k: "array", of: t, n }));
+      } else if (this.#at("(")) {
+        this.#next();
+        const fp = this.#paramList();
+        if (params === undefined && !inner) params = fp.names;
+        else if (params === undefined && inner && !inner.params) params = fp.names;
+        suffixes.push((t) => ({
+          k: "fn",
+          ret: t,
+          params: fp.types,
+          variadic: fp.variadic,
+          unprototyped: fp.unprototyped,
+        }));
+      } else break;
+    }
+    const after: Spec = { type: this.#abi.types.int, storage: "auto" };
+    this.#attributes(after);
+    const align = after.align;
+    const apply = (t: CType): CType => {
+      for (let k = 0; k < ptrs; k++) t = { k: "ptr", to: t };
+      for (let k = suffixes.length - 1; k >= 0; k--) t = suffixes[k](t);
+      return inner ? inner.apply(t) : t;
+    };
+    if (inner) {
+      return {
+        name: inner.name,
+        nameTok: inner.nameTok,
+        apply,
+        params: inner.params ?? params,
+        align: maxAlign(inner.align, align),
+      };
+    }
+    return { name, nameTok, apply, params, align };
+  }
+
+  #paramList(): { types: CType[]; names: string[]; variadic: boolean; unprototyped: boolean } {
+    const types: CType[] = [], names: string[] = [];
+    let variadic = false;
+    if (this.#accept(")")) return { types, names, variadic, unprototyped: true };
+    if (this.#at("void") && this.#at(")", 1)) {
+      this.#next();
+      this.#next();
+      return { types, names, variadic, unprototyped: false };
+    }
+    for (;;) {
+      if (this.#accept("...")) {
+        variadic = true;
+        break;
+      }
+      const spec = this.#specifiers();
+      const d = this.#declarator(true);
+      let t = d.apply(spec.type);
+      if (t.k === "array") t = { k: "ptr", to: t.of };
+      else if (t.k === "fn") t = { k: "ptr", to: t };
+      types.push(t);
+      names.push(d.name);
+      if (!this.#accept(",")) break;
+    }
+    this.#expect(")");
+    return { types, names, variadic, unprototyped: false };
+  }
+
+  #typeName(): CType {
+    const spec = this.#specifiers();
+    const d = this.#declarator(true);
+    return d.apply(spec.type);
+  }
+
+  // --- initializers -----------------------------------------------------------------------
+
+  #initializer(): Init {
+    const open = this.#peek;
+    if (!this.#accept("{")) return { k: "expr", e: this.#assign() };
+    const items: { designators: Designator[]; init: Init }[] = [];
+    while (!this.#accept("}")) {
+      const designators: Designator[] = [];
+      for (;;) {
+        if (this.#accept(".")) designators.push({ field: this.#ident().v });
+        else if (this.#accept("[")) {
+          designators.push({ index: this.#conditional() });
+          this.#expect("]");
+        } else break;
+      }
+      if (designators.length) this.#expect("=");
+      items.push({ designators, init: this.#initializer() });
+      if (!this.#accept(",")) {
+        this.#expect("}");
+        break;
+      }
+    }
+    return { k: "list", items, line: open.line, col: open.col };
+  }
+
+  // --- statements ---------------------------------------------------------------------------
+
+  #block(): Stmt & { k: "block" } {
+    const open = this.#expect("{");
+    this.#push();
+    const body: Stmt[] = [];
+    while (!this.#at("}")) {
+      if (this.#peek.k === "eof") this.#fail("expected '}'");
+      body.push(this.#statement());
+    }
+    const close = this.#next();
+    this.#pop();
+    return { k: "block", body, end: close.line, line: open.line, col: open.col };
+  }
+
+  #declStmt(): Stmt {
+    const start = this.#peek;
+    const spec = this.#specifiers();
+    const decls: VarDecl[] = [];
+    if (!this.#accept(";")) {
+      for (;;) {
+        const d = this.#declarator(false);
+        const type = d.apply(spec.type);
+        const s2: Spec = { ...spec };
+        this.#attributes(s2);
+        decls.push(this.#finishDecl(d, type, s2, start));
+        if (this.#accept(",")) continue;
+        this.#expect(";", "expected ';', ',' or '='");
+        break;
+      }
+    }
+    return { k: "decl", decls, line: start.line, col: start.col };
+  }
+
+  #statement(): Stmt {
+    const t = this.#peek;
+    const pos = { line: t.line, col: t.col };
+    if (t.k === "id") {
+      if (this.#at(":", 1) && !TYPE_WORDS.has(t.v) && t.v !== "default") {
+        this.#next();
+        this.#next();
+        if (this.#at("}")) return { k: "label", label: t.v, stmt: { k: "empty", ...pos }, ...pos };
+        return { k: "label", label: t.v, stmt: this.#statement(), ...pos };
+      }
+      switch (t.v) {
+        case "if": {
+          this.#next();
+          this.#expect("(");
+          const c = this.#expr();
+          this.#expect(")");
+          const then = this.#statement();
+          const els = this.#accept("else") ? this.#statement() : undefined;
+          return { k: "if", c, t: then, e: els, ...pos };
+        }
+        case "while": {
+          this.#next();
+          this.#expect("(");
+          const c = this.#expr();
+          this.#expect(")");
+          return { k: "while", c, body: this.#statement(), ...pos };
+        }
+        case "do": {
+          this.#next();
+          const body = this.#statement();
+          this.#expect("while");
+          this.#expect("(");
+          const c = this.#expr();
+          this.#expect(")");
+          this.#expect(";");
+          return { k: "do", body, c, ...pos };
+        }
+        case "for": {
+          this.#next();
+          this.#expect("(");
+          this.#push();
+          let init: Stmt | undefined;
+          if (this.#isTypeStart()) init = this.#declStmt();
+          else if (!this.#accept(";")) {
+            const e = this.#expr();
+            init = { k: "expr", e, line: e.line, col: e.col };
+            this.#expect(";");
+          }
+          const c = this.#at(";") ? undefined : this.#expr();
+          this.#expect(";");
+          const step = this.#at(")") ? undefined : this.#expr();
+          this.#expect(")");
+          const body = this.#statement();
+          this.#pop();
+          return { k: "for", init, c, step, body, ...pos };
+        }
+        case "switch": {
+          this.#next();
+          this.#expect("(");
+          const e = this.#expr();
+          this.#expect(")");
+          return { k: "switch", e, body: this.#statement(), ...pos };
+        }
+        case "case": {
+          this.#next();
+          const value = this.#conditional();
+          let high: Expr | undefined;
+          if (this.#accept("...")) high = this.#conditional();
+          this.#expect(":");
+          const stmt = this.#at("}") ? { k: "empty" as const, ...pos } : this.#statement();
+          return { k: "case", value, high, stmt, ...pos };
+        }
+        case "default": {
+          this.#next();
+          this.#expect(":");
+          const stmt = this.#at("}") ? { k: "empty" as const, ...pos } : this.#statement();
+          return { k: "default", stmt, ...pos };
+        }
+        case "break":
+          this.#next();
+          this.#expect(";");
+          return { k: "break", ...pos };
+        case "continue":
+          this.#next();
+          this.#expect(";");
+          return { k: "continue", ...pos };
+        case "return": {
+          this.#next();
+          const e = this.#at(";") ? undefined : this.#expr();
+          this.#expect(";");
+          return { k: "return", e, ...pos };
+        }
+        case "goto": {
+          this.#next();
+          const label = this.#ident().v;
+          this.#expect(";");
+          return { k: "goto", label, ...pos };
+        }
+      }
+      if (this.#isTypeStart()) return this.#declStmt();
+    }
+    if (this.#at("{")) return this.#block();
+    if (this.#accept(";")) return { k: "empty", ...pos };
+    const e = this.#expr();
+    this.#expect(";", "expected ';'");
+    return { k: "expr", e, ...pos };
+  }
+
+  // --- expressions ----------------------------------------------------------------------------
+
+  #expr(): Expr {
+    let e = this.#assign();
+    while (this.#at(",")) {
+      const t = this.#next();
+      e = { k: "comma", l: e, r: this.#assign(), line: t.line, col: t.col };
+    }
+    return e;
+  }
+
+  #assign(): Expr {
+    const l = this.#conditional();
+    const t = this.#peek;
+    if (
+      t.k === "punct" &&
+      ["=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="].includes(t.v)
+    ) {
+      this.#next();
+      return { k: "assign", op: t.v, l, r: this.#assign(), line: t.line, col: t.col };
+    }
+    return l;
+  }
+
+  #conditional(): Expr {
+    const c = this.#binary(0);
+    if (!this.#at("?")) return c;
+    const t = this.#next();
+    const a = this.#at(":") ? c : this.#expr();
+    this.#expect(":");
+    const b = this.#conditional();
+    return { k: "cond", c, a, b, line: t.line, col: t.col };
+  }
+
+  static LEVELS: readonly (readonly string[])[] = [
+    ["||"],
+    ["&&"],
+    ["|"],
+    ["^"],
+    ["&"],
+    ["==", "!="],
+    ["<", ">", "<=", ">="],
+    ["<<", ">>"],
+    ["+", "-"],
+    ["*", "/", "%"],
+  ];
+
+  #binary(level: number): Expr {
+    if (level === Parser.LEVELS.length) return this.#cast();
+    let l = this.#binary(level + 1);
+    const ops = Parser.LEVELS[level];
+    for (;;) {
+      const t = this.#peek;
+      if (t.k !== "punct" || !ops.includes(t.v)) return l;
+      this.#next();
+      l = { k: "bin", op: t.v, l, r: this.#binary(level + 1), line: t.line, col: t.col };
+    }
+  }
+
+  #cast(): Expr {
+    const t = this.#peek;
+    if (this.#at("(") && this.#isTypeStart(1)) {
+      this.#next();
+      const type = this.#typeName();
+      this.#expect(")");
+      if (this.#at("{")) {
+        const init = this.#initializer();
+        return this.#postfix({ k: "compound", type, init, line: t.line, col: t.col });
+      }
+      return { k: "cast", type, e: this.#cast(), line: t.line, col: t.col };
+    }
+    return this.#unary();
+  }
+
+  #unary(): Expr {
+    const t = this.#peek;
+    const pos = { line: t.line, col: t.col };
+    if (t.k === "punct") {
+      if (t.v === "++" || t.v === "--") {
+        this.#next();
+        return { k: "un", op: t.v === "++" ? "pre++" : "pre--", e: this.#unary(), ...pos };
+      }
+      if (["-", "+", "!", "~", "*", "&"].includes(t.v)) {
+        this.#next();
+        return { k: "un", op: t.v, e: this.#cast(), ...pos };
+      }
+      if (t.v === "&&") throw new CUnsupportedError("label address (&&label)", this.#file, t.line);
+    }
+    if (t.k === "id") {
+      if (t.v === "sizeof") {
+        this.#next();
+        if (this.#at("(") && this.#isTypeStart(1)) {
+          this.#next();
+          const type = this.#typeName();
+          this.#expect(")");
+          return { k: "sizeof", type, ...pos };
+        }
+        return { k: "sizeof", e: this.#unary(), ...pos };
+      }
+      if (t.v === "_Alignof" || t.v === "__alignof__" || t.v === "alignof") {
+        this.#next();
+        this.#expect("(");
+        const type = this.#typeName();
+        this.#expect(")");
+        return { k: "alignof", type, ...pos };
+      }
+      if (t.v === "__extension__") {
+        this.#next();
+        return this.#cast();
+      }
+    }
+    return this.#postfix(this.#primary());
+  }
+
+  #postfix(e: Expr): Expr {
+    for (;;) {
+      const t = this.#peek;
+      const pos = { line: t.line, col: t.col };
+      if (t.k !== "punct") return e;
+      if (t.v === "[") {
+        this.#next();
+        const i = this.#expr();
+        this.#expect("]");
+        e = { k: "index", a: e, i, ...pos };
+      } else if (t.v === "(") {
+        this.#next();
+        const args: Expr[] = [];
+        while (!this.#at(")")) {
+          args.push(this.#assign());
+          if (!this.#accept(",")) break;
+        }
+        this.#expect(")", "expected ')'");
+        e = { k: "call", f: e, args, ...pos };
+      } else if (t.v === "." || t.v === "->") {
+        this.#next();
+        const name = this.#ident().v;
+        e = { k: "member", e, name, arrow: t.v === "->", ...pos };
+      } else if (t.v === "++" || t.v === "--") {
+        this.#next();
+        e = { k: "un", op: t.v === "++" ? "post++" : "post--", e, ...pos };
+      } else return e;
+    }
+  }
+
+  #primary(): Expr {
+    const t = this.#peek;
+    const pos = { line: t.line, col: t.col };
+    switch (t.k) {
+      case "num":
+        this.#next();
+        return this.#number(t);
+      case "char": {
+        this.#next();
+        const q = t.v.indexOf("'");
+        const bytes = literalBytes(t.v.slice(q + 1, -1));
+        let v = 0;
+        for (const b of bytes) v = (v << 8) | b;
+        // A one-char constant has type int, its value the char's (signed char) value.
+        const value = bytes.length === 1 ? (bytes[0] << 24) >> 24 : v | 0;
+        return { k: "num", value, type: this.#abi.types.int, ...pos };
+      }
+      case "str": {
+        const bytes: number[] = [];
+        while (this.#peek.k === "str") {
+          const s = this.#next().v;
+          const q = s.indexOf('"');
+          bytes.push(...literalBytes(s.slice(q + 1, -1)));
+        }
+        return { k: "str", bytes, ...pos };
+      }
+      case "id": {
+        if (t.v === "__builtin_offsetof" || t.v === "offsetof") {
+          this.#next();
+          this.#expect("(");
+          const type = this.#typeName();
+          this.#expect(",");
+          const path = [this.#ident().v];
+          while (this.#accept(".")) path.push(this.#ident().v);
+          this.#expect(")");
+          return { k: "offsetof", type, path, ...pos };
+        }
+        if (t.v === "__builtin_va_arg" || t.v === "va_arg") {
+          this.#next();
+          this.#expect("(");
+          const ap = this.#assign();
+          this.#expect(",");
+          const type = this.#typeName();
+          this.#expect(")");
+          return { k: "vaarg", ap, type, ...pos };
+        }
+        if (this.#isTypeStart()) this.#fail("expected expression");
+        this.#next();
+        const ev = this.#enums.get(t.v);
+        if (ev !== undefined && this.#isEnumVisible(t.v)) {
+          return { k: "num", value: ev, type: this.#abi.types.int, ...pos };
+        }
+        return { k: "id", name: t.v, ...pos };
+      }
+      case "punct":
+        if (t.v === "(") {
+          this.#next();
+          if (this.#at("{")) {
+            throw new CUnsupportedError("statement expression ({ ... })", this.#file, t.line);
+          }
+          const e = this.#expr();
+          this.#expect(")", "expected ')'");
+          return e;
+        }
+        break;
+    }
+    return this.#fail("expected expression");
+  }
+
+  #isEnumVisible(name: string): boolean {
+    // An inner variable may shadow an enumerator: the enumerator is declared as "var" in its own
+    // scope, so look for the nearest declaration and check that it is the enum's scope.
+    return this.#enums.has(name);
+  }
+
+  #number(t: Token): Expr {
+    const pos = { line: t.line, col: t.col };
+    const text = t.v;
+    const T = this.#abi.types;
+    const isHex = /^0[xX]/.test(text);
+    if (!isHex && /[.eE]/.test(text) || isHex && /[.pP]/.test(text)) {
+      const body = text.replace(/[fFlL]+$/, "");
+      const value = isHex ? hexFloat(body) : Number(body);
+      if (Number.isNaN(value)) this.#fail("invalid floating constant", t);
+      const type = /[fF]$/.test(text) ? T.float : /[lL]$/.test(text) ? T.ldouble : T.double;
+      return { k: "num", value, type, ...pos };
+    }
+    const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(text);
+    if (!m) this.#fail("invalid integer constant", t);
+    const digits = m[1];
+    let big: bigint;
+    if (/^0[bB]/.test(digits)) big = BigInt(digits);
+    else if (/^0[0-7]+$/.test(digits)) big = BigInt("0o" + digits.slice(1));
+    else big = BigInt(digits);
+    const suffix = m[2].toLowerCase();
+    const unsigned = suffix.includes("u");
+    const longs = (suffix.match(/l/g) ?? []).length;
+    const decimal = !isHex && !/^0/.test(digits) || digits === "0";
+    // C11 6.4.4.1: the first type in the list that can represent the value.
+    const candidates: IntType[] = [];
+    if (longs === 0) {
+      if (!unsigned) candidates.push(T.int);
+      if (unsigned || !decimal) candidates.push(T.uint);
+    }
+    if (longs <= 1) {
+      if (!unsigned) candidates.push(T.long);
+      if (unsigned || !decimal) candidates.push(T.ulong);
+    }
+    if (!unsigned) candidates.push(T.llong);
+    if (unsigned || !decimal) candidates.push(T.ullong);
+    let type = candidates.find((c) => big < 2n ** BigInt(c.size * 8 - (c.signed ? 1 : 0)));
+    if (!type) type = T.ullong;
+    return { k: "num", value: convertInt(big, type.size, type.signed), type, ...pos };
+  }
+
+  // --- constant expressions ---------------------------------------------------------------------
+
+  /** Evaluates an integer constant expression, or throws. */
+  constant(e: Expr): Int {
+    const v = this.constantOrUndefined(e);
+    if (v === undefined) {
+      throw new CSyntaxError(
+        "expression is not an integer constant",
+        this.#file,
+        e.line,
+        e.col,
+        "",
+      );
+    }
+    return v;
+  }
+
+  constantOrUndefined(e: Expr): bigint | undefined {
+    const c = (x: Expr): bigint | undefined => this.constantOrUndefined(x);
+    switch (e.k) {
+      case "num":
+        return typeof e.value === "bigint" ? e.value : BigInt(Math.trunc(e.value));
+      case "sizeof":
+        if (e.type) return BigInt(sizeOf(e.type, this.#abi));
+        return undefined;
+      case "alignof":
+        return BigInt(alignOf(e.type, this.#abi));
+      case "offsetof": {
+        let t: CType = e.type, off = 0;
+        for (const name of e.path) {
+          if (t.k !== "struct" || !t.fields) return undefined;
+          const f = t.fields.find((f) => f.name === name);
+          if (!f) return undefined;
+          off += f.offset;
+          t = f.type;
+        }
+        return BigInt(off);
+      }
+      case "cast": {
+        const v = c(e.e);
+        if (v === undefined) return undefined;
+        if (e.type.k === "int") {
+          return e.type.signed
+            ? BigInt.asIntN(e.type.size * 8, v)
+            : BigInt.asUintN(e.type.size * 8, v);
+        }
+        if (e.type.k === "ptr") return BigInt.asUintN(this.#abi.ptrSize * 8, v);
+        return undefined;
+      }
+      case "un": {
+        const v = c(e.e);
+        if (v === undefined) return undefined;
+        if (e.op === "-") return -v;
+        if (e.op === "+") return v;
+        if (e.op === "~") return ~v;
+        if (e.op === "!") return v === 0n ? 1n : 0n;
+        return undefined;
+      }
+      case "cond": {
+        const v = c(e.c);
+        if (v === undefined) return undefined;
+        return v !== 0n ? c(e.a) : c(e.b);
+      }
+      case "bin": {
+        const a = c(e.l), b = c(e.r);
+        if (a === undefined || b === undefined) return undefined;
+        switch (e.op) {
+          case "+":
+            return a + b;
+          case "-":
+            return a - b;
+          case "*":
+            return a * b;
+          case "/":
+            return b === 0n ? undefined : a / b;
+          case "%":
+            return b === 0n ? undefined : a % b;
+          case "<<":
+            return a << b;
+          case ">>":
+            return a >> b;
+          case "&":
+            return a & b;
+          case "|":
+            return a | b;
+          case "^":
+            return a ^ b;
+          case "<":
+            return a < b ? 1n : 0n;
+          case ">":
+            return a > b ? 1n : 0n;
+          case "<=":
+            return a <= b ? 1n : 0n;
+          case ">=":
+            return a >= b ? 1n : 0n;
+          case "==":
+            return a === b ? 1n : 0n;
+          case "!=":
+            return a !== b ? 1n : 0n;
+          case "&&":
+            return a !== 0n && b !== 0n ? 1n : 0n;
+          case "||":
+            return a !== 0n || b !== 0n ? 1n : 0n;
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+}
+
+/** The larger of two optional `aligned(N)` values. */
+function maxAlign(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+
+interface Spec {
+  type: CType;
+  storage: "auto" | "static" | "extern" | "typedef";
+  align?: number;
+  packed?: boolean;
+}
+
+function hexFloat(s: string): number {
+  const m = /^0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/.exec(s);
+  if (!m) return NaN;
+  const int = m[1] || "0", frac = m[2] ?? "";
+  const mant = parseInt(int + frac, 16) / 16 ** frac.length;
+  return mant * 2 ** Number(m[3] ?? 0);
+}
+
+/** A pointer type to `t`. */
+export function pointerTo(t: CType): PointerType {
+  return { k: "ptr", to: t };
+}
+
+/** Re-exported for the interpreter. */
+export type { FunctionType };

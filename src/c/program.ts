@@ -1,0 +1,617 @@
+/**
+ * A C program running inside a simulated process: {@link CProgram} compiles the source,
+ * places the binary's parts in the process's program mappings (functions in its text, string
+ * literals in its read-only data, globals in `.data`/`.bss`), and runs `main` on the process's
+ * main thread through the scheduler. `run()` goes until the program pauses (a read of empty
+ * standard input) or ends; `step()` runs one source line; `feed()` gives it input.
+ *
+ * How a run ends, as a shell would see it: `exit(n)` or a return from main is `exited` with
+ * status n (stdout's buffer is written); glibc's `malloc_printerr` writes its message to stderr
+ * and aborts (`aborted`, 134), as do `abort()` and a failed `assert` (its glibc message on
+ * stderr); a bad memory access is `crashed` (SIGSEGV, 139); a return through an overwritten
+ * return address or a call through a pointer into executable memory that is no function is
+ * `hijacked`. Buffered stdout is lost at an abort or a crash (glibc 2.27 and later; older
+ * glibc's abort() flushed it). The process stays inspectable after any of them.
+ *
+ * @module
+ */
+
+import { Allocator } from "../malloc/allocator.ts";
+import type { OperationRecord } from "../malloc/explain.ts";
+import { HeapAbort } from "../malloc/errors.ts";
+import { SegmentationFault } from "../kernel/errors.ts";
+import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
+import { Process } from "../kernel/process.ts";
+import type { Vma } from "../kernel/vma.ts";
+import { CRuntimeError, CStepLimitError } from "./errors.ts";
+import { headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
+import {
+  compileUnit,
+  ControlHijack,
+  type Frame,
+  Machine,
+  ProgramAbort,
+  ProgramExit,
+  Signal,
+} from "./interpreter.ts";
+import { type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
+import { parse } from "./parser.ts";
+import { preprocess } from "./preprocessor.ts";
+import { type CThread, Scheduler } from "./scheduler.ts";
+import { type StdoutKind, Streams } from "./stdio.ts";
+import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
+import { loader, type Value } from "./values.ts";
+
+/** An explain record of the allocator (what one malloc/free did). */
+export type ExplainRecord = OperationRecord;
+
+/** Options of {@link CProgram} and {@link runC}. */
+export interface CRunOptions {
+  /** File name used in messages, assert text and `__FILE__` (default "prog.c"). */
+  file?: string;
+  /** argv[0] as the assert message prints it (default "./prog"). */
+  programName?: string;
+  /** Run inside this process (default: a new Process of `arch`'s layout). */
+  process?: Process;
+  /** Default: `new Allocator(process, { glibc })`. */
+  allocator?: Allocator;
+  /** glibc version (default "2.36"). */
+  glibc?: string;
+  /** When no process is given (default "x86_64"). */
+  arch?: "x86_64" | "i386";
+  /**
+   * Keep the allocator's explain records (default true; false runs faster, and `records` stays
+   * empty). Only for the allocator made here.
+   */
+  explain?: boolean;
+  /** Initial standard input. */
+  stdin?: string;
+  /** A read of empty stdin pauses (default true for CProgram); false: it reads EOF. */
+  pauseOnInput?: boolean;
+  /** Statements before CStepLimitError (default 50_000_000). */
+  maxSteps?: number;
+  /**
+   * Where stdout goes: "tty" (line buffered, a 1 KiB buffer), "pipe" or "file" (fully
+   * buffered, 4 KiB). Default: "tty" for CProgram (a program that waits for the reader runs
+   * on a terminal), "pipe" for runC (as real runs are captured).
+   */
+  stdout?: StdoutKind;
+}
+
+/** How far a program got. */
+export type CRunState = "paused" | "exited" | "aborted" | "crashed" | "hijacked" | "error";
+
+/** The result of `run()` or `step()`. */
+export interface CRunResult {
+  /** How the run stopped. */
+  state: CRunState;
+  /** As a shell shows it: exit(n) → n, SIGABRT → 134, SIGSEGV → 139. */
+  exitStatus?: number;
+  /** C line where it paused or ended. */
+  line: number;
+  /** All of stdout written so far (what reached fd 1). */
+  stdout: string;
+  /** All of stderr so far. */
+  stderr: string;
+  /** stdout since the previous result. */
+  newStdout: string;
+  /** The allocator's explain records of the calls since the previous result. */
+  records: ExplainRecord[];
+  /** A glibc abort (malloc_printerr), with glibc's message. */
+  abort?: HeapAbort;
+  /** The SIGSEGV, with its address. */
+  fault?: SegmentationFault;
+  /** Any other error (unsupported construct, step limit, hijacked control flow). */
+  error?: Error;
+  /** The C call stack where it paused or ended, innermost first ("main () at prog.c:12"). */
+  backtrace: string[];
+}
+
+/** A local variable of the current frame. */
+export interface CLocal {
+  /** Name. */
+  name: string;
+  /** C spelling of the type. */
+  type: string;
+  /** Address of the variable. */
+  address: number;
+  /** The value as C prints it (integers in decimal, pointers as %p, arrays in braces). */
+  value: string;
+}
+
+const prototypeCache = new Map<string, Map<string, FunctionType>>();
+
+function prototypes(abi: Abi): Map<string, FunctionType> {
+  let p = prototypeCache.get(abi.arch);
+  if (p) return p;
+  const typedefs = headerTypedefs(abi);
+  const { tokens } = preprocess(PROTOTYPES, "<libc>", predefinedMacros(abi));
+  const unit = parse(tokens, { file: "<libc>", abi, typedefs });
+  p = new Map();
+  for (const g of unit.globals) if (g.type.k === "fn") p.set(g.name, g.type);
+  prototypeCache.set(abi.arch, p);
+  return p;
+}
+
+const decoder = new TextDecoder();
+
+function latin1ToUtf8(s: string): string {
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return decoder.decode(bytes);
+}
+
+/**
+ * A C program in a simulated process.
+ *
+ * @example The seed's style: a program that waits for the reader
+ * ```ts
+ * import { CProgram } from "./program.ts";
+ * const prog = new CProgram(`#include <stdio.h>
+ * #include <stdlib.h>
+ * int main(void) {
+ *   char *p = malloc(1000);
+ *   printf("%p\\n", p);
+ *   getchar();
+ *   free(p);
+ *   return 0;
+ * }`);
+ * const r = prog.run(); // paused at getchar(): r.stdout is "0x5555555596b0\n"
+ * prog.feed("\n");
+ * prog.run().state; // "exited"
+ * ```
+ */
+export class CProgram {
+  /** The process the program runs in. */
+  readonly process: Process;
+  /** glibc's allocator of the process. */
+  readonly allocator: Allocator;
+  /** Preprocessor warnings (an `#include` without a name, an unknown header). */
+  readonly warnings: string[];
+  /** The C source. */
+  readonly source: string;
+  /** File name used in messages. */
+  readonly file: string;
+  readonly #m: Machine;
+  readonly #sched: Scheduler;
+  readonly #streams: Streams;
+  readonly #maxSteps: number;
+  readonly #host: LibcHost;
+  #records: ExplainRecord[] = [];
+  #lastRecord: ExplainRecord | undefined;
+  #reportedStdout = 0;
+  #final: CRunResult | undefined;
+  #started = false;
+  #lastLine = 0;
+  readonly #glibcOld: boolean;
+
+  /** Compiles `source`; syntax errors throw CSyntaxError (file:line:column and token). */
+  constructor(source: string, options: CRunOptions = {}) {
+    this.source = source;
+    const file = options.file ?? "prog.c";
+    this.file = file;
+    this.process = options.process ?? new Process({ layout: options.arch ?? "x86_64" });
+    this.allocator = options.allocator ??
+      new Allocator(this.process, {
+        glibc: options.glibc ?? "2.36",
+        explain: options.explain ?? true,
+      });
+    this.#lastRecord = this.allocator.lastRecord;
+    this.#glibcOld = versionBelow(this.allocator.profile.version, 2, 27);
+    const abi = abiOf(this.process.arch);
+    this.#maxSteps = options.maxSteps ?? 50_000_000;
+    this.#streams = new Streams(options.stdout ?? "tty");
+    this.#streams.input = options.stdin ?? "";
+    const pre = preprocess(source, file, predefinedMacros(abi));
+    this.warnings = pre.warnings;
+    const unit = parse(pre.tokens, { file, abi, typedefs: headerTypedefs(abi) });
+    const places = findPlaces(this.process);
+    const mem = this.process.memory;
+    const space = this.process.space;
+    const host = (): LibcHost => this.#host;
+    const builtins = makeBuiltins(prototypes(abi), host, places.libcText);
+    const m = new Machine({
+      abi,
+      mem,
+      file,
+      builtins,
+      place: places.place,
+      writeReadOnly: (addr, bytes) => {
+        const area = space.areaAt(addr)!;
+        const anon = area.anon;
+        const start = Math.floor(addr / 4096) * 4096;
+        const end = Math.ceil((addr + bytes.length) / 4096) * 4096;
+        mem.setAccess(start, end, ACCESS_WRITE);
+        mem.writeBytes(addr, bytes);
+        mem.setAccess(start, end, ACCESS_READ);
+        area.anon = anon;
+      },
+    });
+    this.#m = m;
+    // libc's FILE objects, and the program's copies of stdin/stdout/stderr in its .bss.
+    const P = abi.ptrSize;
+    const files = {
+      stdin: places.libcData + 0x5a0,
+      stdout: places.libcData + 0x780 - (P === 8 ? 0 : 0x100),
+      stderr: places.libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
+    };
+    const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
+    for (const name of ["stdout", "stdin", "stderr"] as const) {
+      const addr = m.allocateGlobal(fileType, P, 0);
+      m.globals.set(name, { type: fileType, addr });
+      if (P === 8) mem.write64(addr, files[name]);
+      else mem.write32(addr, files[name]);
+    }
+    const errnoAddr = m.allocateGlobal(abi.types.int, 4, 0);
+    m.globals.set("errno", { type: abi.types.int, addr: errnoAddr });
+    compileUnit(unit, m);
+    this.#sched = new Scheduler(m, this.process);
+    this.#host = {
+      m,
+      sched: this.#sched,
+      process: this.process,
+      allocator: this.allocator,
+      streams: this.#streams,
+      programName: options.programName ?? "./prog",
+      pauseOnInput: options.pauseOnInput ?? true,
+      files,
+      noteRecords: () => this.#noteRecords(),
+    };
+    // Static initializers (constant in C; evaluated once, before main).
+    const initFrame: Frame = { fp: 0, line: 0, fn: undefined!, ret: 0 };
+    for (const init of m.inits) init(initFrame);
+    const main = m.functions.get("main");
+    if (!main) throw new CRuntimeError("undefined reference to 'main'", file, 1);
+    // argv on the main thread's stack, above main's frame.
+    const sp = this.process.mainThread.sp;
+    const name = this.#host.programName;
+    const strAddr = sp + 0x200;
+    mem.writeBytes(strAddr, new Uint8Array([...name].map((c) => c.charCodeAt(0)).concat([0])));
+    const argv = sp + 0x100;
+    if (P === 8) {
+      mem.write64(argv, strAddr);
+      mem.write64(argv + 8, 0);
+    } else {
+      mem.write32(argv, strAddr);
+      mem.write32(argv + 4, 0);
+    }
+    const args: Value[] = [1, argv, argv + 2 * P];
+    this.#sched.startMain(main, args.slice(0, main.params.length));
+    this.#lastLine = main.line;
+  }
+
+  /** True once the program has ended (exited, aborted, crashed, …). */
+  get done(): boolean {
+    return this.#final !== undefined;
+  }
+
+  /** Appends to standard input. */
+  feed(input: string): void {
+    this.#streams.input += input;
+  }
+
+  /** Closes standard input: reads past its end return EOF instead of pausing. */
+  closeInput(): void {
+    this.#streams.eof = true;
+  }
+
+  /** Runs until a pause or the end. */
+  run(): CRunResult {
+    return this.#drive(false);
+  }
+
+  /** Runs one source line. */
+  step(): CRunResult {
+    return this.#drive(true);
+  }
+
+  /** The C line where the current thread is. */
+  currentLine(): number {
+    const f = this.#topFrame();
+    return f ? f.line : this.#sched.lastLine || this.#lastLine;
+  }
+
+  /** All of stdout written so far. */
+  get stdout(): string {
+    return latin1ToUtf8(this.#streams.stdoutBytes);
+  }
+
+  /** The locals of the current frame (declared by the current line), in declaration order. */
+  locals(): CLocal[] {
+    const f = this.#topFrame();
+    if (!f) return [];
+    const line = f.line;
+    const m = this.#m;
+    return f.fn.locals
+      .filter((l) => l.line <= line && line <= l.endLine)
+      .map((l) => {
+        const address = f.fp + l.offset;
+        let value: string;
+        try {
+          value = formatValue(l.type, address, m);
+        } catch {
+          value = "<unreadable>";
+        }
+        return { name: l.name, type: typeName(l.type), address, value };
+      });
+  }
+
+  /** The C call stack of the current thread, innermost first. */
+  backtrace(): string[] {
+    const t = this.#sched.current;
+    if (!t) return [];
+    return t.frames.slice().reverse().map((f, i) =>
+      `#${i} ${f.fn.name} () at ${this.file}:${f.line}`
+    );
+  }
+
+  /** The source line `n` (1-based). */
+  sourceLine(n: number): string {
+    return this.source.split("\n")[n - 1] ?? "";
+  }
+
+  #topFrame(): Frame | undefined {
+    const t = this.#sched.current;
+    return t?.frames[t.frames.length - 1];
+  }
+
+  #noteRecords(): void {
+    const r = this.allocator.lastRecord;
+    if (r && r !== this.#lastRecord) {
+      this.#records.push(r);
+      this.#lastRecord = r;
+    }
+  }
+
+  #result(state: CRunState, extra: Partial<CRunResult> = {}): CRunResult {
+    this.#noteRecords();
+    const all = this.#streams.stdoutBytes;
+    const line = this.currentLine();
+    this.#lastLine = line;
+    const r: CRunResult = {
+      state,
+      line,
+      stdout: latin1ToUtf8(all),
+      stderr: latin1ToUtf8(this.#streams.stderrBytes),
+      newStdout: latin1ToUtf8(all.slice(this.#reportedStdout)),
+      records: this.#records,
+      backtrace: this.backtrace(),
+      ...extra,
+    };
+    this.#reportedStdout = all.length;
+    this.#records = [];
+    return r;
+  }
+
+  #drive(stepping: boolean): CRunResult {
+    if (this.#final) {
+      return { ...this.#final, newStdout: "", records: [] };
+    }
+    const m = this.#m;
+    const sched = this.#sched;
+    const startThread = sched.current;
+    const startLine = this.#started ? this.currentLine() : -1;
+    this.#started = true;
+    const max = this.#maxSteps;
+    m.yieldAt = stepping ? m.steps + 1 : max;
+    try {
+      for (;;) {
+        const th = sched.current;
+        if (th.thread.state === "running") this.process.switchTo(th.thread);
+        let r: IteratorResult<Signal, Value>;
+        try {
+          r = th.gen.next();
+        } catch (e) {
+          if (e instanceof ThreadExit && th.thread.index !== 0) {
+            r = { done: true, value: e.value };
+          } else if (e instanceof ThreadExit) {
+            throw new ProgramExit(0, true);
+          } else throw e;
+        }
+        if (r.done) {
+          if (th.thread.index === 0) throw new ProgramExit(Number(r.value) | 0, true);
+          this.#threadDone(th, r.value);
+          continue;
+        }
+        switch (r.value) {
+          case Signal.Step:
+            if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
+            if (stepping) {
+              if (this.currentLine() !== startLine || sched.current !== startThread) {
+                return this.#result("paused");
+              }
+              m.yieldAt = m.steps + 1;
+            } else m.yieldAt = max;
+            break;
+          case Signal.Input:
+            return this.#result("paused");
+          case Signal.Spawn:
+            sched.runnable.push(th);
+            sched.switchTo(sched.spawned!);
+            sched.spawned = undefined;
+            break;
+          case Signal.Block: {
+            const next = sched.runnable.pop();
+            if (!next) {
+              throw new CRuntimeError(
+                "deadlock: every thread is blocked",
+                this.file,
+                this.currentLine(),
+              );
+            }
+            sched.switchTo(next);
+            break;
+          }
+        }
+      }
+    } catch (e) {
+      return this.#end(e);
+    }
+  }
+
+  #threadDone(th: CThread, value: Value): void {
+    const sched = this.#sched;
+    th.done = true;
+    th.result = value;
+    if (th.thread.state === "running") this.process.threadExit(th.thread);
+    this.#noteRecords();
+    sched.runnable.push(...th.joiners);
+    th.joiners = [];
+    const next = sched.runnable.pop();
+    if (!next) {
+      throw new CRuntimeError("deadlock: every thread is blocked", this.file, this.currentLine());
+    }
+    sched.switchTo(next);
+  }
+
+  #end(e: unknown): CRunResult {
+    const s = this.#streams;
+    let r: CRunResult;
+    if (e instanceof ProgramExit) {
+      if (e.flush) s.flush();
+      r = this.#result("exited", { exitStatus: e.status & 0xff });
+    } else if (e instanceof ProgramAbort) {
+      if (this.#glibcOld) s.flush();
+      r = this.#result("aborted", { exitStatus: 134 });
+    } else if (e instanceof HeapAbort) {
+      s.stderrBytes += e.glibcMessage + "\n";
+      if (this.#glibcOld) s.flush();
+      r = this.#result("aborted", { exitStatus: 134, abort: e });
+    } else if (e instanceof SegmentationFault) {
+      r = this.#result("crashed", { exitStatus: 139, fault: e });
+    } else if (e instanceof ControlHijack) {
+      const a = typeof e.address === "bigint" ? e.address : BigInt(e.address);
+      r = this.#result("hijacked", {
+        error: new Error(
+          `Control flow hijacked: ${e.how} (0x${BigInt.asUintN(64, a).toString(16)})`,
+        ),
+      });
+    } else if (e instanceof CRuntimeError && e.signal === "SIGFPE") {
+      r = this.#result("crashed", { exitStatus: 136, error: e });
+    } else if (e instanceof CRuntimeError && e.signal === "SIGILL") {
+      r = this.#result("crashed", { exitStatus: 132, error: e });
+    } else {
+      r = this.#result("error", { error: e instanceof Error ? e : new Error(String(e)) });
+    }
+    this.#final = r;
+    return r;
+  }
+}
+
+/**
+ * Runs a C program to its end (stdin at EOF once the given text is read).
+ *
+ * @example
+ * ```ts
+ * import { runC } from "./program.ts";
+ * const r = runC(`#include <stdio.h>
+ * int main(void) { printf("%zu\\n", sizeof(long)); return 3; }`);
+ * r.stdout; // "8\n"
+ * r.exitStatus; // 3
+ * ```
+ */
+export function runC(source: string, options: CRunOptions = {}): CRunResult {
+  const prog = new CProgram(source, {
+    stdout: "pipe",
+    ...options,
+    pauseOnInput: false,
+  });
+  return prog.run();
+}
+
+function versionBelow(v: string, major: number, minor: number): boolean {
+  const [a, b] = v.split(".").map(Number);
+  return a < major || (a === major && b < minor);
+}
+
+/** Where the program's parts go in the process. */
+function findPlaces(process: Process) {
+  const areas = process.space.areas();
+  const path = process.start.programPath;
+  const prog = areas.filter((a) =>
+    a.file && (path ? a.file.path === path : true) && a.start < 0xf0000000_0000
+  );
+  const progFile = prog[0]?.file?.path;
+  const mine = prog.filter((a) => a.file?.path === progFile);
+  const text = mine.find((a) => a.prot & 4);
+  const data = mine.filter((a) => a.prot & 2).at(-1);
+  let rodata: Vma | undefined = mine.find((a) =>
+    text && a.start >= text.end && !(a.prot & 2) && a.pgoff > text.pgoff
+  );
+  let rodataStart: number;
+  if (rodata) rodataStart = rodata.start + 0x10;
+  else {
+    rodata = text;
+    rodataStart = text ? text.start + 0x800 : 0;
+  }
+  const libc = areas.filter((a) => a.file && /libc[.-]/.test(a.file.path));
+  const libcText = libc.find((a) => a.prot & 4)?.start ?? 0x7000_0000;
+  const libcData = libc.filter((a) => a.prot & 2).at(-1)?.start ?? 0x7100_0000;
+  if (!text || !data || !rodata) {
+    throw new Error(
+      "The process has no program mappings (text, rodata, data) to load a C program into",
+    );
+  }
+  return {
+    place: {
+      rodata: rodataStart,
+      rodataEnd: rodata.end,
+      more: [
+        ...mine.filter((a) => a !== rodata && !(a.prot & 6)).map((a): [number, number] => [
+          a.start + 0x40,
+          a.end,
+        ]),
+        ...(rodata !== text ? [[text.start + 0x800, text.end] as [number, number]] : []),
+      ],
+      data: data.start + 0x20,
+      dataEnd: data.end,
+      text: text.start + 0x100,
+    },
+    libcText: libcText + 0x20000,
+    libcData,
+  };
+}
+
+/** A value in memory as C would print it. */
+function formatValue(t: CType, addr: number, m: Machine): string {
+  switch (t.k) {
+    case "int": {
+      const v = loader(t, m.mem, m.abi)(addr);
+      if (t.size === 1 && t.name === "char") {
+        const c = Number(v);
+        return c >= 32 && c < 127 ? `${c} '${String.fromCharCode(c)}'` : String(c);
+      }
+      return String(v);
+    }
+    case "float":
+      return String(loader(t, m.mem, m.abi)(addr));
+    case "ptr": {
+      const v = loader(t, m.mem, m.abi)(addr) as number | bigint;
+      return v === 0 ? "(nil)" : "0x" + BigInt(v).toString(16);
+    }
+    case "array": {
+      const n = t.n ?? 0;
+      const esz = t.of.k === "int" || t.of.k === "ptr" || t.of.k === "float"
+        ? (t.of.k === "ptr" ? m.abi.ptrSize : t.of.size === 16 ? 16 : t.of.size)
+        : 0;
+      if (t.of.k === "int" && t.of.size === 1) {
+        const s = m.cString(addr, n);
+        return JSON.stringify(s);
+      }
+      if (!esz) return "{…}";
+      const shown = Math.min(n, 16);
+      const parts: string[] = [];
+      for (let i = 0; i < shown; i++) parts.push(formatValue(t.of, addr + i * esz, m));
+      return `{${parts.join(", ")}${n > shown ? ", …" : ""}}`;
+    }
+    case "struct":
+      return `{${
+        (t.fields ?? []).slice(0, 8).map((f) =>
+          `${f.name} = ${formatValue(f.type, addr + f.offset, m)}`
+        )
+          .join(", ")
+      }}`;
+    default:
+      return "";
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Threads of a C program and their schedule. Each thread is a simulated thread of the process
+ * (`Process.pthreadCreate`: its stack mapping, its DTV) running a generator of the interpreter.
+ * The schedule is deterministic and cooperative:
+ *
+ * - the main thread runs first;
+ * - `pthread_create` switches to the new thread at once, and it runs until it pauses, blocks
+ *   or exits; its creator waits on a stack of runnable threads;
+ * - a thread that blocks (`pthread_join` of a thread still running) lets the most recently
+ *   suspended runnable thread run (last in, first out);
+ * - a thread that exits wakes the thread joining it, which runs next;
+ * - a pause (a read of empty standard input) in any thread pauses the whole program, and the
+ *   same thread continues when the program is resumed.
+ *
+ * So the seed's two-thread example prints exactly as it did on the terminal: the thread runs to
+ * its end, pausing at each `getchar()`, while main waits in `pthread_join`.
+ *
+ * Calls: a frame is laid out as gcc -O0 does — the return address, then the saved frame
+ * pointer, then the locals below — on the thread's own stack. A return address overwritten by
+ * the program is noticed when the function returns: control is hijacked.
+ *
+ * @module
+ */
+
+import type { Thread } from "../kernel/threads.ts";
+import type { Process } from "../kernel/process.ts";
+import type { Int } from "./integer.ts";
+import {
+  type Builtin,
+  type CFunction,
+  ControlHijack,
+  type Frame,
+  type Machine,
+  type Runtime,
+  Signal,
+} from "./interpreter.ts";
+import type { CType } from "./types.ts";
+import type { Value } from "./values.ts";
+import { CRuntimeError } from "./errors.ts";
+import { SegmentationFault } from "../kernel/errors.ts";
+
+/** A thread of the C program. */
+export interface CThread {
+  /** The simulated thread. */
+  readonly thread: Thread;
+  /** Its generator (undefined before it starts). */
+  gen: Generator<Signal, Value>;
+  /** Stack pointer. */
+  sp: number;
+  /** Frames, outermost first. */
+  readonly frames: Frame[];
+  /** `pthread_t` value. */
+  readonly handle: number;
+  done: boolean;
+  /** The value it returned or passed to pthread_exit. */
+  result: Value;
+  /** Threads waiting in pthread_join for it. */
+  joiners: CThread[];
+  /** Joined already. */
+  joined: boolean;
+}
+
+/** Runs the threads of a machine. */
+export class Scheduler implements Runtime {
+  readonly m: Machine;
+  readonly process: Process;
+  readonly threads: CThread[] = [];
+  /** The thread running. */
+  current!: CThread;
+  /** Runnable threads waiting, the next to run last. */
+  readonly runnable: CThread[] = [];
+  /** Line of the last frame that returned (where the program ended after main returned). */
+  lastLine = 0;
+  /** A thread just created (taken by the Spawn signal). */
+  spawned: CThread | undefined;
+
+  constructor(m: Machine, process: Process) {
+    this.m = m;
+    this.process = process;
+    m.rt = this;
+  }
+
+  /** The main thread, calling `main`. */
+  startMain(main: CFunction, args: Value[]): CThread {
+    const t = this.#newThread(this.process.mainThread, this.process.mainThread.sp, 0);
+    t.gen = this.callFunction(main, args, t);
+    this.current = t;
+    return t;
+  }
+
+  #newThread(thread: Thread, sp: number, handle: number): CThread {
+    const t: CThread = {
+      thread,
+      gen: undefined!,
+      sp: Math.floor(sp / 16) * 16,
+      frames: [],
+      handle,
+      done: false,
+      result: 0,
+      joiners: [],
+      joined: false,
+    };
+    this.threads.push(t);
+    return t;
+  }
+
+  /** `pthread_create`: a new simulated thread that will call `fn(arg)`. */
+  create(fnAddr: Int, arg: Value, line: number): CThread {
+    const target = this.m.byAddress.get(Number(fnAddr));
+    if (!target || !("body" in target)) {
+      throw new CRuntimeError(
+        `pthread_create: start routine 0x${fnAddr.toString(16)} is not a function of the program`,
+        this.m.file,
+        line,
+      );
+    }
+    const thread = this.process.pthreadCreate();
+    const stackTop = thread.stack ? thread.stack.base + thread.stack.size : thread.sp;
+    // glibc puts the thread descriptor (struct pthread) and static TLS at the top of the stack;
+    // the start routine's frame begins below them.
+    const handle = stackTop - (this.m.abi.ptrSize === 8 ? 0x900 : 0x4c0);
+    const t = this.#newThread(thread, thread.sp - 0x100, handle);
+    t.gen = this.callFunction(target, [arg], t);
+    this.spawned = t;
+    return t;
+  }
+
+  /** Switches the process to a thread. */
+  switchTo(t: CThread): void {
+    this.current = t;
+    if (t.thread.state === "running") this.process.switchTo(t.thread);
+  }
+
+  /** The thread of a `pthread_t`. */
+  byHandle(handle: Int): CThread | undefined {
+    return this.threads.find((t) => t.handle === Number(handle) && t.handle !== 0);
+  }
+
+  /** Calls a user function on the current thread (or on `t`). */
+  *callFunction(fn: CFunction, args: Value[], t?: CThread): Generator<Signal, Value> {
+    const th = t ?? this.current;
+    const m = this.m;
+    const P = m.abi.ptrSize;
+    const mem = m.mem;
+    // call pushes the return address, the prologue the frame pointer.
+    const fp = th.sp - 2 * P;
+    const retAddr = th.frames.length
+      ? th.frames[th.frames.length - 1].fn.address + 0x20
+      : m.place.text - 0x100;
+    const savedFp = th.frames.length ? th.frames[th.frames.length - 1].fp : 0;
+    if (P === 8) {
+      mem.write64(fp + 8, retAddr);
+      mem.write64(fp, savedFp);
+    } else {
+      mem.write32(fp + 4, retAddr);
+      mem.write32(fp, savedFp);
+    }
+    const frame: Frame = { fp, line: fn.line, fn, ret: 0 };
+    const savedSp = th.sp;
+    th.sp = Math.floor((fp - fn.frameSize) / 16) * 16;
+    th.frames.push(frame);
+    for (let i = 0; i < fn.params.length && i < args.length; i++) {
+      const p = fn.params[i];
+      p.store(fp + p.offset, args[i]);
+    }
+    yield* fn.body!(frame);
+    const now = P === 8 ? mem.read64(fp + 8) : mem.read32(fp + 4);
+    this.lastLine = frame.line;
+    if (now !== retAddr) {
+      // The program overwrote the return address: it "returns" there. Into a function of the
+      // program, that function runs (as how2heap's house_of_lore jumps to its jackpot).
+      const target = this.m.byAddress.get(now);
+      th.frames.pop();
+      th.sp = savedSp + P;
+      if (target && "body" in target) return yield* this.callFunction(target, []);
+      throw new ControlHijack(
+        P === 8 ? readExact64(mem, fp + 8) : now,
+        `${fn.name}() returned to an overwritten return address`,
+      );
+    }
+    th.frames.pop();
+    th.sp = savedSp;
+    return frame.ret;
+  }
+
+  /** Calls through a function pointer. */
+  *callAddress(
+    addr: Int,
+    args: Value[],
+    types: CType[],
+    line: number,
+    f: Frame,
+  ): Generator<Signal, Value> {
+    const target = typeof addr === "number" ? this.m.byAddress.get(addr) : undefined;
+    if (target && "body" in target) return yield* this.callFunction(target, args);
+    if (target) {
+      const b = target as Builtin;
+      const call = { args, types, line, frame: f };
+      return b.gen ? yield* b.gen(call) : b.fn!(call);
+    }
+    // Not a function: an executable mapping means control flow is hijacked; else SIGSEGV.
+    const a = typeof addr === "number" ? addr : Number(addr);
+    const area = typeof addr === "number" ? this.process.space.areaAt(a) : undefined;
+    if (area && area.prot & 4) {
+      throw new ControlHijack(addr, `call through a pointer to 0x${addr.toString(16)}`);
+    }
+    throw new SegmentationFault(
+      a,
+      "read",
+      area ? "SEGV_ACCERR" : "SEGV_MAPERR",
+      `0x${BigInt.asUintN(64, BigInt(addr)).toString(16)}`,
+    );
+  }
+}
+
+function readExact64(mem: Machine["mem"], a: number): Int {
+  const lo = mem.read32(a), hi = mem.read32(a + 4);
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+export { Signal };

@@ -1,0 +1,334 @@
+/**
+ * The C program's standard streams, as glibc's stdio runs them: stdout fully buffered when it
+ * is not a terminal (a pipe or a file, as when real runs are captured) and line buffered on a
+ * terminal, its buffer a real allocation at the first output (the allocator's
+ * `printf()`, glibc `_IO_file_doallocate`) unless `setbuf`/`setvbuf` chose otherwise; stderr
+ * unbuffered; stdin read from the text the caller feeds. What reached file descriptors 1 and 2
+ * is kept as text. Buffered stdout is written at `exit` and lost at an abort or a crash, as in a
+ * real process.
+ *
+ * `formatPrintf` is glibc's printf format language: flags, width, precision, length modifiers,
+ * `%d %i %u %x %X %o %c %s %p %f %e %g %a %%` and `%n`.
+ *
+ * @module
+ */
+
+import type { Int } from "./integer.ts";
+import type { CType } from "./types.ts";
+
+/** Buffering modes (glibc `_IOFBF`, `_IOLBF`, `_IONBF`). */
+export const IOFBF = 0, IOLBF = 1, IONBF = 2;
+
+/** Where stdout goes: a terminal, a pipe or a file. */
+export type StdoutKind = "tty" | "pipe" | "file";
+
+/** stdout, stderr and stdin of one program. */
+export class Streams {
+  /** Bytes written to fd 1, as latin1 text. */
+  stdoutBytes = "";
+  /** Bytes written to fd 2. */
+  stderrBytes = "";
+  /** Bytes in stdout's buffer, not yet written. */
+  pending = "";
+  /** stdout's mode. */
+  mode: number;
+  /** stdout's buffer (0 until allocated). */
+  buffer = 0;
+  /** stdout's buffer size. */
+  bufferSize = 0;
+  /** The buffer was chosen by setvbuf (no allocation). */
+  userBuffer = false;
+  /** stdin text not yet read, and the part glibc has read into its buffer. */
+  input = "";
+  /** Input was closed (no more will come): reads return EOF. */
+  eof = false;
+  readonly kind: StdoutKind;
+
+  constructor(kind: StdoutKind) {
+    this.kind = kind;
+    this.mode = kind === "tty" ? IOLBF : IOFBF;
+  }
+
+  /** Writes to fd 1 what the buffer holds. */
+  flush(): void {
+    this.stdoutBytes += this.pending;
+    this.pending = "";
+  }
+}
+
+/** How printf gets its next argument. */
+export interface FormatArgs {
+  /** The next argument's value and type. */
+  next(): { value: Int | Uint8Array; type: CType } | undefined;
+  /** The text of a C string at an address. */
+  cString(addr: Int, limit?: number): string;
+  /** `%n`: stores the count so far at an address, with the length modifier. */
+  storeCount(addr: Int, count: number, length: string): void;
+}
+
+function pad(s: string, width: number, left: boolean, zero: boolean, signAware = true): string {
+  if (s.length >= width) return s;
+  if (left) return s + " ".repeat(width - s.length);
+  if (zero) {
+    let prefix = "";
+    if (signAware && (s[0] === "-" || s[0] === "+" || s[0] === " ")) {
+      prefix = s[0];
+      s = s.slice(1);
+    }
+    if (/^0[xX]/.test(s)) {
+      prefix += s.slice(0, 2);
+      s = s.slice(2);
+    }
+    return prefix + "0".repeat(width - prefix.length - s.length) + s;
+  }
+  return " ".repeat(width - s.length) + s;
+}
+
+function toBig(v: Int | Uint8Array): bigint {
+  if (v instanceof Uint8Array) return 0n;
+  return typeof v === "bigint" ? v : BigInt(Math.trunc(v));
+}
+
+/**
+ * Formats like glibc's printf; returns the text (latin1: one char per byte).
+ *
+ * @example
+ * ```ts
+ * import { formatPrintf } from "./stdio.ts";
+ * import { LP64 } from "./types.ts";
+ * const vals = [{ value: 0x5555555592a0, type: { k: "ptr", to: LP64.types.void } as const }];
+ * formatPrintf("%p|%5d", {
+ *   next: () => vals.shift() ?? { value: 42, type: LP64.types.int },
+ *   cString: () => "",
+ *   storeCount: () => {},
+ * }, 8); // "0x5555555592a0|   42"
+ * ```
+ */
+export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): string {
+  let out = "";
+  let i = 0;
+  const n = fmt.length;
+  const next = () =>
+    args.next() ?? { value: 0, type: { k: "int", size: 4, signed: true, name: "int" } as CType };
+  while (i < n) {
+    const c = fmt[i];
+    if (c !== "%") {
+      const j = fmt.indexOf("%", i);
+      const end = j < 0 ? n : j;
+      out += fmt.slice(i, end);
+      i = end;
+      continue;
+    }
+    i++;
+    let left = false, plus = false, space = false, alt = false, zero = false;
+    for (; i < n; i++) {
+      const f = fmt[i];
+      if (f === "-") left = true;
+      else if (f === "+") plus = true;
+      else if (f === " ") space = true;
+      else if (f === "#") alt = true;
+      else if (f === "0") zero = true;
+      else if (f === "'") continue;
+      else break;
+    }
+    let width = 0;
+    if (fmt[i] === "*") {
+      width = Number(toBig(next().value));
+      if (width < 0) {
+        left = true;
+        width = -width;
+      }
+      i++;
+    } else {
+      while (i < n && fmt[i] >= "0" && fmt[i] <= "9") {
+        width = width * 10 + (fmt.charCodeAt(i++) - 48);
+      }
+    }
+    let prec = -1;
+    if (fmt[i] === ".") {
+      i++;
+      prec = 0;
+      if (fmt[i] === "*") {
+        prec = Number(toBig(next().value));
+        if (prec < 0) prec = -1;
+        i++;
+      } else {
+        while (i < n && fmt[i] >= "0" && fmt[i] <= "9") {
+          prec = prec * 10 + (fmt.charCodeAt(i++) - 48);
+        }
+      }
+    }
+    let length = "";
+    while (i < n && "hlLqjzt".includes(fmt[i])) length += fmt[i++];
+    const conv = fmt[i++];
+    if (conv === undefined) {
+      out += "%";
+      break;
+    }
+    const bits = (() => {
+      switch (length) {
+        case "hh":
+          return 8;
+        case "h":
+          return 16;
+        case "l":
+        case "z":
+        case "t":
+          return ptrSize * 8;
+        case "ll":
+        case "q":
+        case "j":
+        case "L":
+          return 64;
+        default:
+          return 32;
+      }
+    })();
+    switch (conv) {
+      case "%":
+        out += "%";
+        break;
+      case "d":
+      case "i":
+      case "u":
+      case "x":
+      case "X":
+      case "o": {
+        const raw = toBig(next().value);
+        const signed = conv === "d" || conv === "i";
+        let v = signed ? BigInt.asIntN(bits, raw) : BigInt.asUintN(bits, raw);
+        const neg = v < 0n;
+        if (neg) v = -v;
+        let digits = conv === "x"
+          ? v.toString(16)
+          : conv === "X"
+          ? v.toString(16).toUpperCase()
+          : conv === "o"
+          ? v.toString(8)
+          : v.toString();
+        if (prec >= 0) {
+          if (prec === 0 && v === 0n) digits = "";
+          digits = digits.padStart(prec, "0");
+        }
+        if (alt && conv === "o" && !digits.startsWith("0")) digits = "0" + digits;
+        if (alt && v !== 0n && (conv === "x" || conv === "X")) {
+          digits = (conv === "x" ? "0x" : "0X") + digits;
+        }
+        const sign = neg ? "-" : signed && plus ? "+" : signed && space ? " " : "";
+        out += pad(sign + digits, width, left, zero && prec < 0);
+        break;
+      }
+      case "c": {
+        const v = Number(BigInt.asUintN(8, toBig(next().value)));
+        out += pad(String.fromCharCode(v), width, left, false);
+        break;
+      }
+      case "s": {
+        const a = next().value;
+        let s: string;
+        if (toBig(a) === 0n) s = prec < 0 || prec >= 6 ? "(null)" : "";
+        else s = args.cString(a as Int, prec < 0 ? Infinity : prec);
+        out += pad(s, width, left, false);
+        break;
+      }
+      case "p": {
+        const v = BigInt.asUintN(ptrSize * 8, toBig(next().value));
+        const s = v === 0n ? "(nil)" : (plus ? "+" : space ? " " : "") + "0x" + v.toString(16);
+        out += pad(s, width, left, zero && v !== 0n);
+        break;
+      }
+      case "n": {
+        args.storeCount(next().value as Int, out.length, length);
+        break;
+      }
+      case "f":
+      case "F":
+      case "e":
+      case "E":
+      case "g":
+      case "G":
+      case "a":
+      case "A": {
+        const x = next().value as number;
+        out += pad(
+          formatFloat(x, conv, prec, alt, plus, space),
+          width,
+          left,
+          zero && Number.isFinite(x),
+        );
+        break;
+      }
+      case "m":
+        out += "Success";
+        break;
+      default:
+        out += "%" + length + conv;
+    }
+  }
+  return out;
+}
+
+function formatFloat(
+  x: number,
+  conv: string,
+  prec: number,
+  alt: boolean,
+  plus: boolean,
+  space: boolean,
+): string {
+  const upper = conv === conv.toUpperCase();
+  const sign = x < 0 || Object.is(x, -0) ? "-" : plus ? "+" : space ? " " : "";
+  const a = Math.abs(x);
+  let body: string;
+  if (!Number.isFinite(a)) body = Number.isNaN(a) ? "nan" : "inf";
+  else {
+    const p = prec < 0 ? 6 : prec;
+    switch (conv.toLowerCase()) {
+      case "f":
+        body = a.toFixed(Math.min(p, 100));
+        if (alt && p === 0) body += ".";
+        break;
+      case "e":
+        body = expForm(a.toExponential(Math.min(p, 100)));
+        break;
+      case "g": {
+        const P = p === 0 ? 1 : p;
+        const exp = a === 0 ? 0 : Math.floor(Math.log10(Number(a.toExponential(P - 1))));
+        if (exp < -4 || exp >= P) body = expForm(a.toExponential(P - 1));
+        else body = a.toFixed(Math.max(0, P - 1 - exp));
+        if (!alt && body.includes(".")) {
+          body = body.replace(/(\.\d*?)0+(e|$)/, "$1$2").replace(/\.(e|$)/, "$1");
+        }
+        break;
+      }
+      default:
+        body = hexFloat(a, prec);
+    }
+  }
+  if (upper) body = body.toUpperCase();
+  return sign + body;
+}
+
+function expForm(s: string): string {
+  // JavaScript writes 1.5e+2; C writes 1.5e+02.
+  return s.replace(/e([+-])(\d)$/, "e$10$2");
+}
+
+function hexFloat(a: number, prec: number): string {
+  if (a === 0) return "0x0p+0";
+  let e = Math.floor(Math.log2(a));
+  let m = a / 2 ** e;
+  if (m >= 2) {
+    m /= 2;
+    e++;
+  }
+  let frac = "";
+  let f = m - 1;
+  for (let k = 0; k < 13 && (prec < 0 ? f > 0 : k < prec); k++) {
+    f *= 16;
+    const d = Math.floor(f);
+    frac += d.toString(16);
+    f -= d;
+  }
+  return `0x1${frac ? "." + frac : ""}p${e >= 0 ? "+" : ""}${e}`;
+}

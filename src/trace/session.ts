@@ -1,0 +1,491 @@
+/**
+ * A replay session: one simulated process (and its allocator) executing parsed trace operations
+ * one at a time, keeping the trace's slots and threads, and answering each operation with a
+ * structured {@link ReplayEvent} — the returned pointer and where it lies (`main`, `heapK`,
+ * `mmap` with offsets and the raw size word), the break, the heap-related mappings, system call
+ * results and errno. What the events mean is the oracle's (`docs/trace_format.md`); printing
+ * them in the oracle's text is `oracle_format.ts`, driving a whole trace is `replay.ts`.
+ *
+ * Invariant: a slot holds either a chunk pointer (`live`) or an mmap/sbrk address (`address`),
+ * never both; only slots whose chunk was mmapped when it was returned are listed by `maps`.
+ *
+ * @module
+ */
+
+import { isSyscallError } from "../kernel/errors.ts";
+import { Process, type ProcessOptions } from "../kernel/process.ts";
+import type { SyscallRecord } from "../kernel/syscall_log.ts";
+import type { Thread } from "../kernel/threads.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE } from "../kernel/vma.ts";
+import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
+import { HeapDiscovery } from "./heap_discovery.ts";
+import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
+
+/** What the replay needs from the C library's allocator, on the current thread. */
+export interface TraceAllocator {
+  /** malloc(3). */
+  malloc(size: number): number;
+  /** calloc(3). */
+  calloc(count: number, size: number): number;
+  /** realloc(3). */
+  realloc(ptr: number, size: number): number;
+  /** memalign(3). */
+  memalign(alignment: number, size: number): number;
+  /** free(3). */
+  free(ptr: number): void;
+  /** malloc_trim(3). */
+  mallocTrim(pad: number): number;
+  /** mallopt(3). */
+  mallopt(param: number, value: number): number;
+}
+
+/** Builds the allocator for a process. */
+export type AllocatorFactory = (
+  process: Process,
+  options: { glibc: string; nprocs: number },
+) => TraceAllocator;
+
+/** Where a returned pointer lies, as the oracle reports it. */
+export type TracePlace =
+  /** malloc returned NULL. */
+  | { readonly kind: "null" }
+  /** A main-arena chunk; `offset` from the main heap start (negative below it). */
+  | { readonly kind: "main"; readonly offset: number; readonly sizeWord: number }
+  /**
+   * A chunk of a thread heap: `heap` is its number (undefined when no heap was found there),
+   * `offset` from the HEAP_MAX_SIZE-aligned start.
+   */
+  | {
+    readonly kind: "heap";
+    readonly heap: number | undefined;
+    readonly offset: number;
+    readonly sizeWord: number;
+  }
+  /** A chunk served by mmap; `offset` is the pointer's offset in its page. */
+  | { readonly kind: "mmap"; readonly offset: number; readonly sizeWord: number };
+
+/** One line of a `maps` report: a heap-related mapping (or the part of it in a heap). */
+export interface HeapMapping {
+  /** `[heap]`, `heapK`, `mmapchunk <slot>` or `stack:<tid>`. */
+  readonly label: string;
+  /** Permissions as /proc/PID/maps prints them (`????` when the mapping is gone). */
+  readonly perms: string;
+  /** Size in bytes. */
+  readonly size: number;
+}
+
+/** What one trace operation did. */
+export interface ReplayEvent {
+  /** 1-based trace line. */
+  readonly line: number;
+  /** The operation. */
+  readonly op: TraceOp;
+  /**
+   * The value the call returned: the pointer (malloc, calloc, memalign, realloc), the int result
+   * (trim, mallopt), the old break or -1 as a word (sbrk), the address or -errno (mmap), 0 or
+   * -errno (munmap, mprotect), the break (brk); 0 otherwise.
+   */
+  readonly result: number;
+  /** Where a returned pointer lies (pointer operations only). */
+  readonly place?: TracePlace;
+  /** The errno of a failed sbrk, mmap, munmap or mprotect. */
+  readonly errno?: number;
+  /** The break (brk) or old break (a successful sbrk), counted from the main heap start. */
+  readonly breakOffset?: number;
+  /** The heap-related mappings (maps). */
+  readonly mappings?: readonly HeapMapping[];
+  /** The whole /proc/PID/maps text (rawmaps). */
+  readonly rawmaps?: string;
+  /** The system calls made by the operation (only with `recordSyscalls`). */
+  readonly syscalls: readonly SyscallRecord[];
+}
+
+/** Options of a {@link ReplaySession}. */
+export interface SessionOptions {
+  /** glibc version (default 2.36). */
+  glibc?: string;
+  /** Architecture (default x86_64). */
+  arch?: "i386" | "x86_64";
+  /** Online CPUs, for the arena limit (default 2, as the oracle's expected outputs). */
+  nprocs?: number;
+  /** A /proc/PID/maps text (with `# initial break`) to start from. */
+  initialMaps?: string;
+  /** A built-in layout (`x86_64`, `i386`, `seed-i386`). */
+  layout?: string;
+  /** More process options. */
+  process?: ProcessOptions;
+  /** The allocator; without one, heap operations stop the replay with an error. */
+  allocator?: AllocatorFactory;
+  /**
+   * A kernel trace (first operation `rawmaps`): the break stays where the kernel put it.
+   * Otherwise it is first raised to a HEAP_MAX_SIZE boundary, as the oracle's driver does.
+   */
+  kernelTrace?: boolean;
+  /** Events carry the system calls each operation made (default false). */
+  recordSyscalls?: boolean;
+}
+
+const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
+
+/**
+ * A process replaying trace operations.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTraceLine, traceLimits } from "./parse.ts";
+ * import { ReplaySession } from "./session.ts";
+ * import { defaultAllocatorFactory } from "./allocator_factory.ts";
+ *
+ * const session = new ReplaySession({ allocator: defaultAllocatorFactory });
+ * const event = session.execute(parseTraceLine("malloc 0 24", 1, traceLimits(64))!, 1);
+ * assert.deepEqual(event.place, { kind: "main", offset: 0x2a0, sizeWord: 0x21 });
+ * ```
+ */
+export class ReplaySession {
+  /** glibc version. */
+  readonly glibc: string;
+  /** Architecture. */
+  readonly arch: "i386" | "x86_64";
+  /** Online CPUs. */
+  readonly nprocs: number;
+  /** The process. */
+  readonly process: Process;
+  /** The allocator, if there is one. */
+  readonly allocator?: TraceAllocator;
+  /** Whether this is a kernel trace. */
+  readonly kernelTrace: boolean;
+  /** The main heap start: offsets of `main` pointers and of the break count from it. */
+  readonly mainStart: number;
+  /** HEAP_MAX_SIZE of the architecture (as the oracle's builds use it). */
+  readonly heapMax: number;
+  /** The thread heaps found so far. */
+  readonly discovery: HeapDiscovery;
+
+  readonly #sizeSz: number;
+  readonly #recordSyscalls: boolean;
+  readonly #slots = new Float64Array(MAX_SLOTS);
+  readonly #slotLive = new Uint8Array(MAX_SLOTS);
+  readonly #slotAddr = new Uint8Array(MAX_SLOTS);
+  readonly #threads = new Map<number, Thread>();
+  // Slots whose chunk was mmapped when it was returned: the only ones `maps` can list.
+  readonly #mmapSlots = new Set<number>();
+  #cur = 0;
+  #seq = 0;
+
+  /** A fresh process (and allocator) as the options say, its break placed as the driver does. */
+  constructor(options: SessionOptions = {}) {
+    this.glibc = options.glibc ?? "2.36";
+    this.arch = options.arch ?? "x86_64";
+    this.nprocs = options.nprocs ?? 2;
+    const process = new Process({
+      ...options.process,
+      arch: this.arch,
+      layout: options.layout ?? options.process?.layout ?? this.arch,
+      initialMaps: options.initialMaps ?? options.process?.initialMaps,
+    });
+    this.process = process;
+    this.#sizeSz = process.words.bytes;
+    this.heapMax = process.words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
+    this.#recordSyscalls = options.recordSyscalls ?? false;
+    this.allocator = options.allocator?.(process, { glibc: this.glibc, nprocs: this.nprocs });
+    this.kernelTrace = options.kernelTrace ?? false;
+    if (!this.kernelTrace) {
+      const brk0 = process.sbrk(0);
+      const want = Math.ceil(brk0 / this.heapMax) * this.heapMax;
+      if (want !== brk0) process.sbrk(want - brk0);
+    }
+    this.mainStart = process.sbrk(0);
+    this.discovery = new HeapDiscovery(process, this.heapMax);
+  }
+
+  /** The system calls made since the current (or last) operation began. */
+  syscallsSinceOperation(): readonly SyscallRecord[] {
+    return this.#recordSyscalls ? this.process.syscalls.since(this.#seq) : NO_SYSCALLS;
+  }
+
+  /**
+   * Executes one operation of trace line `line`. Throws a {@link TraceError} for an operation
+   * the oracle refuses (a slot that is not live, no allocator), and lets glibc's aborts and
+   * segmentation faults through.
+   */
+  execute(op: TraceOp, line: number): ReplayEvent {
+    if (this.#recordSyscalls) this.#seq = this.process.syscalls.lastSeq;
+    switch (op.kind) {
+      case "malloc":
+      case "calloc":
+      case "memalign":
+        return this.#allocate(op, line);
+      case "realloc":
+        return this.#realloc(op, line);
+      case "free":
+        return this.#free(op, line);
+      case "trim": {
+        const heap = this.#needAllocator(line);
+        const r = this.#onThread(() => heap.mallocTrim(this.#toWord(op.pad)));
+        this.discovery.scan();
+        return this.#event(line, op, r);
+      }
+      case "mallopt": {
+        const heap = this.#needAllocator(line);
+        const r = this.#onThread(() => heap.mallopt(op.param, op.value));
+        this.discovery.scan();
+        return this.#event(line, op, r);
+      }
+      case "thread":
+        return this.#switchThread(op, line);
+      case "join":
+        return this.#join(op, line);
+      case "sbrk":
+        return this.#sbrk(op, line);
+      case "mmap":
+        return this.#mmap(op, line);
+      case "munmap":
+      case "mprotect":
+        return this.#unmapOrProtect(op, line);
+      case "brk": {
+        const r = this.process.sbrk(0);
+        return { ...this.#event(line, op, r), breakOffset: r - this.mainStart };
+      }
+      case "maps":
+        this.discovery.scan();
+        return { ...this.#event(line, op, 0), mappings: this.#heapMappings() };
+      case "rawmaps":
+        return { ...this.#event(line, op, 0), rawmaps: this.process.maps() };
+    }
+  }
+
+  #event(line: number, op: TraceOp, result: number): ReplayEvent {
+    return { line, op, result, syscalls: this.syscallsSinceOperation() };
+  }
+
+  #thread(): Thread {
+    return this.#cur === 0 ? this.process.mainThread : this.#threads.get(this.#cur)!;
+  }
+
+  // Whether the trace's current thread is the process's running thread (no switch needed).
+  #onCurrentThread(): boolean {
+    return this.#thread() === this.process.currentThread;
+  }
+
+  // Runs `fn` on the trace's current thread.
+  #onThread<T>(fn: () => T): T {
+    return this.#onCurrentThread() ? fn() : this.process.runOn(this.#thread(), fn);
+  }
+
+  #word(addr: number): number {
+    const memory = this.process.memory;
+    return this.#sizeSz === 8 ? memory.read64(addr) : memory.read32(addr);
+  }
+
+  #toWord(v: TraceNumber): number {
+    const words = this.process.words;
+    return typeof v === "number" ? (v < 0 ? words.wrap(v) : v) : words.fromBigInt(v);
+  }
+
+  #needAllocator(line: number): TraceAllocator {
+    if (!this.allocator) {
+      throw new TraceError(line, "heap operations need an allocator (none was given)");
+    }
+    return this.allocator;
+  }
+
+  #checkSlotLive(id: number, line: number): void {
+    if (id >= 0 && this.#slotAddr[id]) {
+      throw new TraceError(line, "slot holds an mmap/sbrk address, not a chunk");
+    }
+    if (id >= 0 && !this.#slotLive[id]) throw new TraceError(line, "slot is not live");
+  }
+
+  #setChunkSlot(slot: number, p: number): void {
+    this.#slots[slot] = p;
+    this.#slotLive[slot] = p !== 0 ? 1 : 0;
+    this.#slotAddr[slot] = 0;
+  }
+
+  #setAddressSlot(slot: number, ok: boolean, address: number): void {
+    this.#slots[slot] = ok ? address : 0;
+    this.#slotLive[slot] = 0;
+    this.#slotAddr[slot] = ok ? 1 : 0;
+  }
+
+  #allocate(op: TraceOp & { kind: "malloc" | "calloc" | "memalign" }, line: number): ReplayEvent {
+    const heap = this.#needAllocator(line);
+    // malloc on the running thread, the common case, is called without a closure.
+    const p = op.kind === "malloc" && this.#onCurrentThread()
+      ? heap.malloc(this.#toWord(op.size))
+      : this.#onThread(() =>
+        op.kind === "malloc"
+          ? heap.malloc(this.#toWord(op.size))
+          : op.kind === "calloc"
+          ? heap.calloc(this.#toWord(op.count), this.#toWord(op.size))
+          : heap.memalign(this.#toWord(op.alignment), this.#toWord(op.size))
+      );
+    this.#setChunkSlot(op.slot, p);
+    this.discovery.scan();
+    return this.#pointerEvent(line, op, op.slot, p);
+  }
+
+  #realloc(op: TraceOp & { kind: "realloc" }, line: number): ReplayEvent {
+    const heap = this.#needAllocator(line);
+    this.#checkSlotLive(op.oldSlot, line);
+    const old = op.oldSlot >= 0 ? this.#slots[op.oldSlot] : 0;
+    const p = this.#onThread(() => heap.realloc(old, this.#toWord(op.size)));
+    if (op.oldSlot >= 0 && (p !== 0 || op.size === 0)) {
+      this.#slotLive[op.oldSlot] = 0;
+      this.#slots[op.oldSlot] = 0;
+    }
+    if (p !== 0 || op.slot !== op.oldSlot) this.#setChunkSlot(op.slot, p);
+    this.discovery.scan();
+    return this.#pointerEvent(line, op, op.slot, p);
+  }
+
+  #free(op: TraceOp & { kind: "free" }, line: number): ReplayEvent {
+    const heap = this.#needAllocator(line);
+    this.#checkSlotLive(op.slot, line);
+    const p = op.slot >= 0 ? this.#slots[op.slot] : 0;
+    if (this.#onCurrentThread()) heap.free(p);
+    else this.#onThread(() => heap.free(p));
+    if (op.slot >= 0) {
+      this.#slotLive[op.slot] = 0;
+      this.#slots[op.slot] = 0;
+    }
+    this.discovery.scan();
+    return this.#event(line, op, 0);
+  }
+
+  #switchThread(op: TraceOp & { kind: "thread" }, line: number): ReplayEvent {
+    const process = this.process;
+    if (op.tid !== 0 && !this.#threads.has(op.tid)) {
+      const t = process.runOn(process.mainThread, () => process.pthreadCreate());
+      this.#threads.set(op.tid, t);
+    }
+    this.#cur = op.tid;
+    this.discovery.scan();
+    return this.#event(line, op, 0);
+  }
+
+  #join(op: TraceOp & { kind: "join" }, line: number): ReplayEvent {
+    const process = this.process;
+    const t = this.#threads.get(op.tid);
+    if (op.tid === 0 || op.tid >= MAX_TID || !t) {
+      throw new TraceError(line, "join of a thread that is not running");
+    }
+    process.runOn(process.mainThread, () => process.pthreadJoin(t));
+    this.#threads.delete(op.tid);
+    this.#cur = 0;
+    this.discovery.scan();
+    return this.#event(line, op, 0);
+  }
+
+  #sbrk(op: TraceOp & { kind: "sbrk" }, line: number): ReplayEvent {
+    const th = this.#thread();
+    th.errno = 0;
+    const r = this.#onThread(() => this.process.sbrk(Number(op.delta)));
+    const ok = r !== this.process.words.max;
+    this.#setAddressSlot(op.slot, ok, r);
+    this.discovery.scan();
+    const event = this.#event(line, op, r);
+    return ok ? { ...event, breakOffset: r - this.mainStart } : { ...event, errno: th.errno };
+  }
+
+  #mmap(op: TraceOp & { kind: "mmap" }, line: number): ReplayEvent {
+    const length = this.#toWord(op.length);
+    const r = this.#onThread(() =>
+      this.process.sys.mmap(0, length, op.prot, MAP_PRIVATE | MAP_ANONYMOUS)
+    );
+    const ok = !isSyscallError(r);
+    this.#setAddressSlot(op.slot, ok, r);
+    this.discovery.scan();
+    const event = this.#event(line, op, r);
+    return ok ? event : { ...event, errno: -r };
+  }
+
+  #unmapOrProtect(op: TraceOp & { kind: "munmap" | "mprotect" }, line: number): ReplayEvent {
+    if (!this.#slotAddr[op.slot]) throw new TraceError(line, "slot holds no mmap/sbrk address");
+    const sys = this.process.sys;
+    const addr = this.process.words.add(this.#slots[op.slot], this.#toWord(op.offset));
+    const len = this.#toWord(op.length);
+    const r = this.#onThread(() =>
+      op.kind === "munmap" ? sys.munmap(addr, len) : sys.mprotect(addr, len, op.prot)
+    );
+    this.discovery.scan();
+    const event = this.#event(line, op, r);
+    return r === 0 ? event : { ...event, errno: -r };
+  }
+
+  /** The event of a pointer result: where the pointer lies, read from its size word. */
+  #pointerEvent(line: number, op: TraceOp, id: number, p: number): ReplayEvent {
+    const place = this.#place(id, p);
+    return { line, op, result: p, place, syscalls: this.syscallsSinceOperation() };
+  }
+
+  #place(id: number, p: number): TracePlace {
+    if (p === 0) {
+      this.#mmapSlots.delete(id);
+      return { kind: "null" };
+    }
+    const words = this.process.words;
+    const sizeWord = this.#word(p - this.#sizeSz);
+    const flags = sizeWord < 0
+      ? Number(words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
+      : sizeWord % (SIZE_BITS + 1);
+    if (flags & IS_MMAPPED) this.#mmapSlots.add(id);
+    else this.#mmapSlots.delete(id);
+    if (flags & IS_MMAPPED) return { kind: "mmap", offset: p % 4096, sizeWord };
+    if (flags & NON_MAIN_ARENA) {
+      const base = Math.floor(p / this.heapMax) * this.heapMax;
+      let heap = this.discovery.numberOf(base);
+      if (heap === undefined) {
+        this.discovery.rescan();
+        heap = this.discovery.numberOf(base);
+      }
+      return { kind: "heap", heap, offset: p - base, sizeWord };
+    }
+    return { kind: "main", offset: p - this.mainStart, sizeWord };
+  }
+
+  /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
+  #heapMappings(): HeapMapping[] {
+    const out: HeapMapping[] = [];
+    const regions = this.process.regions();
+    const mainStart = this.mainStart, heapMax = this.heapMax, sizeSz = this.#sizeSz;
+    for (const r of regions) {
+      if (r.name === "[heap]" && r.end > mainStart) {
+        out.push({ label: "[heap]", perms: r.perms, size: r.end - Math.max(r.start, mainStart) });
+      }
+    }
+    const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
+    for (const h of byNum) {
+      for (const r of regions) {
+        const s = Math.max(r.start, h.base), e = Math.min(r.end, h.base + heapMax);
+        if (s < e) out.push({ label: `heap${h.num}`, perms: r.perms, size: e - s });
+      }
+    }
+    for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
+      if (!this.#slotLive[id] || this.#slots[id] === 0) continue;
+      const p = this.#slots[id];
+      const sz = this.#word(p - sizeSz);
+      if (!(sz & IS_MMAPPED)) continue;
+      const chunk = p - 2 * sizeSz;
+      const prev = this.#word(chunk);
+      const mstart = chunk - prev;
+      const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
+      const v = regions.find((r) => r.start <= mstart && mstart < r.end);
+      out.push({ label: `mmapchunk ${id}`, perms: v ? v.perms : "????", size: mlen });
+    }
+    const tids = [...this.#threads.keys()].sort((a, b) => a - b);
+    for (const tid of tids) {
+      const t = this.#threads.get(tid)!;
+      const vi = regions.findIndex((r) => r.start <= t.sp && t.sp < r.end);
+      if (vi < 0) continue;
+      const below = regions[vi - 1];
+      if (below && below.end === regions[vi].start && below.perms.startsWith("---")) {
+        out.push({ label: `stack:${tid}`, perms: below.perms, size: below.end - below.start });
+      }
+      const r = regions[vi];
+      out.push({ label: `stack:${tid}`, perms: r.perms, size: r.end - r.start });
+    }
+    return out;
+  }
+}
