@@ -12,6 +12,7 @@
  * @module
  */
 
+import { setTcacheMax } from "./tcache.ts";
 import type { Process } from "../kernel/process.ts";
 import {
   type StackPolicy,
@@ -50,7 +51,7 @@ import { mallocTrim } from "./trim.ts";
 
 /** Options of an {@link Allocator}. */
 export interface AllocatorOptions {
-  /** glibc version: 2.23, 2.27, 2.31, 2.35, 2.36 (default), 2.39 or 2.41. */
+  /** glibc version: one of `GLIBC_VERSIONS` (default 2.36). */
   glibc?: string;
   /** Online CPUs, for the arena limit (default 2). */
   nprocs?: number;
@@ -61,10 +62,15 @@ export interface AllocatorOptions {
   /** Where to put `main_arena` (default: inside libc's writable data, or a page of its own). */
   mainArena?: number;
   /**
-   * How stdio gets stdout's buffer: `malloc` (glibc 2.23+) or `mmap` (older glibc). Default:
-   * `mmap` on a layout of an old glibc (the seed machine), else `malloc`.
+   * How stdio gets stdout's buffer: `malloc` (glibc 2.24+) or `mmap` (older glibc). Default:
+   * the glibc version's way.
    */
   stdioBuffers?: "malloc" | "mmap";
+  /**
+   * The `glibc.malloc.tcache_max` tunable (GLIBC_TUNABLES): the largest request the tcache
+   * keeps. From 2.42 up to 4 MiB, through the 12 large tcache bins; before, up to 1032 bytes.
+   */
+  tcacheMax?: number;
 }
 
 /** Where a pointer returned by malloc lies. */
@@ -129,6 +135,7 @@ export class Allocator implements ThreadRuntime {
       seed: options.seed ?? 1,
     });
     this.context = m;
+    if (options.tcacheMax !== undefined) setTcacheMax(m, options.tcacheMax);
     this.#stdioBuffers = options.stdioBuffers ?? this.profile.stdioBuffers;
     this.stackPolicy = stackPolicy(this.profile.stackGuard);
     m.mainArena = options.mainArena ?? this.#placeMainArena();

@@ -134,6 +134,15 @@ export class BinIndex {
   }
 
   /** Name of a tcache bin: `tcache 0x20`. */
+  /**
+   * glibc 2.42+ `large_csize2tidx`: the large tcache bin of a chunk size above the small bins,
+   * one bin per power of two.
+   */
+  tcacheLargeIndex(size: number): number {
+    const maxSmall = this.tcacheSize(this.#p.tcacheSmallBins - 1);
+    return this.#p.tcacheSmallBins + size.toString(2).length - maxSmall.toString(2).length;
+  }
+
   tcacheName(i: number): string {
     const small = this.#p.tcacheSmallBins;
     if (i < small) return `tcache 0x${this.tcacheSize(i).toString(16)}`;

@@ -52,8 +52,10 @@ export interface MallocParams {
   sbrkBase: number;
   /** `tcache_bins`. */
   tcacheBins: number;
-  /** `tcache_max_bytes`. */
+  /** `tcache_max_bytes` (up to 2.41: the largest usable size the tcache takes). */
   tcacheMaxBytes: number;
+  /** 2.42+ `tcache_max_bytes`: one more than the largest chunk size the tcache takes. */
+  tcacheMaxChunk: number;
   /** `tcache_count`. */
   tcacheCount: number;
   /** `tcache_unsorted_limit`. */
@@ -197,6 +199,7 @@ export class MallocContext {
       tcacheBins: profile.tcache ? profile.tcacheSmallBins : 0,
       tcacheMaxBytes: (profile.tcacheSmallBins - 1) * profile.mallocAlignment + profile.minSize -
         profile.sizeSz,
+      tcacheMaxChunk: (profile.tcacheSmallBins - 1) * profile.mallocAlignment + profile.minSize + 1,
       tcacheCount: profile.tcacheFillCount,
       tcacheUnsortedLimit: 0,
     };

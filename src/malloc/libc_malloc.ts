@@ -26,7 +26,9 @@ import {
   tcacheEntrySlot,
   tcacheFillSlots,
   tcacheGet,
+  tcacheGetLarge,
   tcachePut,
+  tcachePutLarge,
 } from "./tcache.ts";
 
 /** glibc `set_max_fast (s)`. */
@@ -146,6 +148,15 @@ function tcacheTake(m: MallocContext, bytes: number): number {
   const idx = m.bins.tcacheIndex(tbytes);
   maybeInitTcache(m);
   const tcache = m.tls().tcache;
+  const p = m.profile;
+  if (p.tcacheLargeBins > 0 && idx >= p.tcacheSmallBins) {
+    // 2.42+: a large tcache bin, searched by size (used when tcache_max was raised).
+    if (tcache === 0 || !m.lt(tbytes, m.params.tcacheMaxChunk)) return TCACHE_MISS;
+    const mem = tcacheGetLarge(m, tcache, m.bins.tcacheLargeIndex(tbytes), tbytes);
+    if (mem === 0) return TCACHE_MISS;
+    m.explain.serve("tcache");
+    return mem;
+  }
   const count = tcacheAvailable(m, tcache, idx);
   if (count < 0) return TCACHE_MISS;
   m.explain.serve("tcache");
@@ -235,7 +246,7 @@ function libcFreeTcacheFirst(m: MallocContext, mem: number): void {
   const size = raw - (raw & SIZE_BITS);
   if (c.misaligned(p)) m.abort("free(): invalid pointer", p);
   const tls = m.tls();
-  const tcacheSize = m.lt(size, m.params.tcacheMaxBytes + c.sizeSz + 1);
+  const tcacheSize = m.lt(size, m.params.tcacheMaxChunk);
   if (tcacheSize && (tls.tcache !== 0 || pr.tcacheInit === "lazy")) {
     const tcache = tls.tcache;
     if (c.word(mem + c.sizeSz) === m.tcacheKey) {
@@ -246,13 +257,27 @@ function libcFreeTcacheFirst(m: MallocContext, mem: number): void {
       return;
     }
     const idx = m.bins.tcacheIndex(size);
-    if (
-      tcache !== 0 && idx < m.params.tcacheBins &&
-      tcacheCount(m, tcache, idx) < m.params.tcacheCount
-    ) {
-      tcachePut(m, tcache, p, idx);
-      m.explain.serve("tcache");
-      return;
+    if (idx < pr.tcacheSmallBins) {
+      if (
+        tcache !== 0 && idx < m.params.tcacheBins &&
+        tcacheCount(m, tcache, idx) < m.params.tcacheCount
+      ) {
+        tcachePut(m, tcache, p, idx);
+        m.explain.serve("tcache");
+        return;
+      }
+    } else {
+      // A large tcache bin (only reachable when the tcache_max tunable raised the limit).
+      const large = m.bins.tcacheLargeIndex(size);
+      if (
+        tcache !== 0 && m.le(pr.minSize, size) &&
+        !(pr.tcacheLargeSkipsMmapped && raw & IS_MMAPPED) &&
+        tcacheCount(m, tcache, large) < m.params.tcacheCount
+      ) {
+        tcachePutLarge(m, tcache, p, large);
+        m.explain.serve("tcache");
+        return;
+      }
     }
     if (tcache === 0 && !tls.shuttingDown) {
       // tcache_free_init: create the tcache, then free again.

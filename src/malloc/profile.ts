@@ -235,6 +235,8 @@ export interface GlibcProfile {
    * ("malloc(): largebin double linked list corrupted (nextsize)", 2.42+).
    */
   readonly largebinSmallestCheck: boolean;
+  /** free() keeps mmapped chunks out of the large tcache bins (2.42 only; 2.43 does not check). */
+  readonly tcacheLargeSkipsMmapped: boolean;
   /** The fastbins exist (until 2.42; 2.43 removed them with everything around them). */
   readonly fastbins: boolean;
   /**
@@ -456,6 +458,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   tcacheInitPadsTwice: between("2.43", "2.43"),
   tcacheStashUnsorted: until("2.43"),
   fastbins: until("2.42"),
+  tcacheLargeSkipsMmapped: between("2.42", "2.42"),
   largebinSmallestCheck: since("2.42"),
   arenaLimit: since<"per-core" | "cores">("2.44", "cores", "per-core"),
   mmapChunkTrailer: since("2.43"),

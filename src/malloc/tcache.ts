@@ -126,7 +126,7 @@ export function tcacheGetAt(
   setCount(m, tcache, i, count - 1);
   if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, 0);
   const p = c.fromMem(e);
-  if (m.explain.enabled) m.explain.take(p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
+  if (m.explain.enabled) m.explain.take(p, m.chunks.size(p), m.bins.tcacheName(i));
   return e;
 }
 
@@ -198,4 +198,79 @@ export function tcacheList(
     }
   }
   return out;
+}
+
+/**
+ * glibc 2.42+ `tcache_location_large`: the link (the list head or an entry's `next`) before
+ * the first entry of large bin i whose chunk is at least `size` bytes, and that entry (0 if
+ * none). A large bin is kept sorted by size, smallest first.
+ */
+function tcacheLocationLarge(
+  m: MallocContext,
+  tcache: number,
+  i: number,
+  size: number,
+): [link: number, entry: number] {
+  const c = m.chunks;
+  let link = tcacheEntrySlot(m, tcache, i);
+  let te = c.word(link);
+  for (let steps = 0; te !== 0 && m.lt(c.size(c.fromMem(te)), size); steps++) {
+    if (steps > LOOP_LIMIT) throw new HeapLoopError(m.bins.tcacheName(i), "tcache", te, steps);
+    link = te;
+    te = c.reveal(te);
+  }
+  return [link, te];
+}
+
+/** glibc 2.42+ `tcache_put_large`: chunk `p` into large bin i, in size order. */
+export function tcachePutLarge(m: MallocContext, tcache: number, p: number, i: number): void {
+  const c = m.chunks;
+  const [link] = tcacheLocationLarge(m, tcache, i, c.size(p));
+  const e = c.toMem(p);
+  c.setWord(e + c.sizeSz, tcacheKeyValue(m, tcache));
+  const slot = tcacheEntrySlot(m, tcache, i);
+  if (link === slot) {
+    c.setWord(e, c.protect(e, c.word(slot)));
+    c.setWord(slot, e);
+  } else {
+    c.setWord(e, c.protect(e, c.reveal(link)));
+    c.setWord(link, c.protect(link, e));
+  }
+  setCount(m, tcache, i, tcacheCount(m, tcache, i) + 1);
+  if (m.explain.enabled) m.explain.put(p, c.size(p), m.bins.tcacheName(i));
+}
+
+/**
+ * glibc 2.42+ `tcache_get_large`: a chunk of exactly `size` bytes from large bin i (its user
+ * pointer), or 0.
+ */
+export function tcacheGetLarge(m: MallocContext, tcache: number, i: number, size: number): number {
+  const c = m.chunks;
+  const [link, te] = tcacheLocationLarge(m, tcache, i, size);
+  if (te === 0 || c.size(c.fromMem(te)) !== size) return 0;
+  return tcacheGetAt(m, tcache, i, link);
+}
+
+/**
+ * The `glibc.malloc.tcache_max` tunable (glibc `do_set_tcache_max`): from 2.42 any request up
+ * to 4 MiB (the large bins take the rest), before only up to the last small bin. Returns 1 if
+ * accepted.
+ */
+export function setTcacheMax(m: MallocContext, value: number): number {
+  const p = m.profile, mp = m.params, b = m.bins;
+  const mask = p.mallocAlignment - 1;
+  const nb = value + p.sizeSz + mask < p.minSize ? p.minSize : (value + p.sizeSz + mask) & ~mask;
+  if (p.tcacheLargeBins === 0) {
+    if (value > mp.tcacheMaxBytes) return 0;
+    mp.tcacheMaxBytes = value;
+    mp.tcacheBins = b.tcacheIndex(nb) + 1;
+    return 1;
+  }
+  if (value > Number.MAX_SAFE_INTEGER) return 0;
+  let idx = b.tcacheIndex(nb);
+  if (idx >= p.tcacheSmallBins) idx = b.tcacheLargeIndex(nb);
+  if (idx >= p.tcacheMaxBins) return 0;
+  if (idx < p.tcacheSmallBins) mp.tcacheBins = idx + 1;
+  mp.tcacheMaxChunk = nb + 1;
+  return 1;
 }
