@@ -27,29 +27,33 @@ function names(dir: string): string[] {
 }
 
 for (const build of BUILDS) {
-  Deno.test(`generated traces of seeds 6-16 replay as real glibc ${build.name} prints them`, () => {
+  Deno.test(`generated traces of seeds 6-16 replay as real glibc ${build.name} prints them`, async (t) => {
     for (const name of names("traces")) {
       const path = `${EXTRA}expected/${build.name}/${name}.out`;
       if (!exists(path)) continue; // seeds 13+ have x86_64 outputs only
-      const expected = Deno.readTextFileSync(path);
-      const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/${name}.trace`), {
-        glibc: build.glibc,
-        arch: build.arch,
-        initialMaps: driverLayout(build.name), // stacks merge from 2.42: the real layout counts
+      await t.step(name, () => {
+        const expected = Deno.readTextFileSync(path);
+        const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/${name}.trace`), {
+          glibc: build.glibc,
+          arch: build.arch,
+          initialMaps: driverLayout(build.name), // stacks merge from 2.42: the real layout counts
+        });
+        assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
       });
-      assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
     }
   });
 
-  Deno.test(`mremap and thread-heap kernel traces match real glibc ${build.name} byte for byte`, () => {
+  Deno.test(`mremap and thread-heap kernel traces match real glibc ${build.name} byte for byte`, async (t) => {
     for (const name of names("traces/kernel")) {
-      const expected = Deno.readTextFileSync(`${EXTRA}expected-raw/${build.name}/${name}.out`);
-      const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/kernel/${name}.trace`), {
-        glibc: build.glibc,
-        arch: build.arch,
-        initialMaps: initialMapsOf(expected),
+      await t.step(`kernel/${name}`, () => {
+        const expected = Deno.readTextFileSync(`${EXTRA}expected-raw/${build.name}/${name}.out`);
+        const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/kernel/${name}.trace`), {
+          glibc: build.glibc,
+          arch: build.arch,
+          initialMaps: initialMapsOf(expected),
+        });
+        assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
       });
-      assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
     }
   });
 }

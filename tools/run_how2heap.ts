@@ -1,10 +1,27 @@
-// Runs how2heap's C programs through the interpreter and prints how each ends (no test: how2heap's
-// files are not part of heaplab). Usage:
-//   deno run -A tools/run_how2heap.ts DIR [glibc]    (DIR holds glibc_X.Y/*.c of shellphish/how2heap)
+/**
+ * Runs shellphish/how2heap's C programs through heaplab's C interpreter and prints how each
+ * ends — no test: how2heap's files are not part of heaplab. Fetch how2heap and lay its
+ * `glibc_X.Y/*.c` out as `DIR/X.Y/*.c`, then:
+ *
+ *   deno run -A tools/run_how2heap.ts DIR [X.Y]
+ *       each program on the glibc it was written for (every folder DIR has for a modelled version)
+ *   deno run -A tools/run_how2heap.ts DIR X.Y --native V
+ *       also compiles each with gcc -O0, runs it under the host's glibc (version V) with
+ *       `setarch -R`, and compares exit status, stdout (addresses masked) and stderr's last line
+ *       with the interpreter's run on glibc V
+ *
+ * @module
+ */
+
 import { GLIBC_VERSIONS, runC } from "../mod.ts";
 
-const dir = Deno.args[0] ?? "/tmp/h2h";
-const only = Deno.args[1];
+const [dir = "/tmp/h2h", only] = Deno.args;
+const nativeAt = Deno.args.indexOf("--native");
+const native = nativeAt >= 0 ? Deno.args[nativeAt + 1] : undefined;
+const mask = (s: string) => s.replace(/0x[0-9a-f]+/g, "ADDR");
+const last = (s: string) => s.trim().split("\n").at(-1) ?? "";
+const tmp = native ? Deno.makeTempDirSync() : "";
+
 for (const v of GLIBC_VERSIONS) {
   if (only && v !== only) continue;
   let entries: Deno.DirEntry[];
@@ -16,11 +33,39 @@ for (const v of GLIBC_VERSIONS) {
   for (const e of entries) {
     if (!e.name.endsWith(".c")) continue;
     const src = Deno.readTextFileSync(`${dir}/${v}/${e.name}`);
+    const name = e.name.replace(/\.c$/, "");
     let line: string;
     try {
-      const r = runC(src, { file: e.name, glibc: v, maxSteps: 5_000_000 });
+      const r = runC(src, { file: e.name, programName: `./${name}`, glibc: native ?? v });
       const why = r.abort?.glibcMessage ?? r.fault?.message ?? r.error?.message ?? "";
       line = `${r.state} ${r.exitStatus ?? ""} line ${r.line} ${why.split("\n")[0]}`;
+      if (native) {
+        const exe = `${tmp}/${name}`;
+        const cc = new Deno.Command("gcc", {
+          args: ["-O0", "-w", "-o", exe, e.name],
+          cwd: `${dir}/${v}`,
+        }).outputSync();
+        if (!cc.success) line += " | gcc failed";
+        else {
+          const real = new Deno.Command("setarch", {
+            args: ["-R", `./${name}`],
+            cwd: tmp,
+            stdin: "null",
+            stdout: "piped",
+            stderr: "piped",
+          }).outputSync();
+          const status = real.signal === "SIGABRT"
+            ? 134
+            : real.signal === "SIGSEGV"
+            ? 139
+            : real.code;
+          const out = new TextDecoder().decode(real.stdout);
+          const err = new TextDecoder().decode(real.stderr);
+          const same = status === r.exitStatus && mask(out) === mask(r.stdout) &&
+            mask(last(err)) === mask(last(r.stderr));
+          line += ` | real ${status} ${same ? "SAME" : `DIFFERENT: ${last(err)}`}`;
+        }
+      }
     } catch (err) {
       line = `compile: ${(err as Error).message.split("\n")[0]}`;
     }

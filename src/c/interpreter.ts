@@ -164,10 +164,6 @@ export class ControlHijack {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-function truthy(v: Value): boolean {
-  return v !== 0;
-}
-
 /** Where the program's parts live in the process. */
 export interface ProgramPlacement {
   /** Next free address in .rodata. */
@@ -411,18 +407,24 @@ class Compiler {
     this.#frameCursor = 0;
     this.#scopes.push({ vars: new Map() });
     this.#blockEnd = [def.body.end];
-    // The frame as gcc -O0 with -fstack-protector-strong lays it out: the canary right below
-    // the saved frame pointer when the function has arrays, then the arrays, then the other
-    // locals in declaration order, then the spilled parameters lowest.
+    // The frame as Debian's gcc 12 at -O0 lays it out (no stack protector by default): the
+    // locals below the saved frame pointer scope by scope in declaration order, each at its
+    // natural alignment (arrays of 16 bytes or more at 16), the spilled parameters lowest.
+    // Scalars whose address is never taken (gimple registers) get their slots first, then the
+    // rest (address-taken scalars, arrays, structs).
     const decls: VarDecl[] = [];
     collectLocals(def.body, decls);
+    const taken = new Set<string>();
+    addressTaken(def.body, taken);
+    const inMemory = (d: VarDecl) =>
+      taken.has(d.name) || d.type.k === "array" || d.type.k === "struct";
     this.#planned.clear();
-    const arrays = decls.filter((d) => d.type.k === "array");
-    if (arrays.length) this.#frameCursor -= this.abi.ptrSize;
-    for (const d of [...arrays, ...decls.filter((d) => d.type.k !== "array")]) {
+    for (const d of [...decls.filter((d) => !inMemory(d)), ...decls.filter(inMemory)]) {
       const align = Math.max(d.align ?? 1, alignOf(d.type, this.abi));
       this.#planned.set(d, this.allocLocal(d.type, align, d.line));
     }
+    // The parameters' spill slots start at a 16-byte boundary below the locals.
+    this.#frameCursor = Math.floor(this.#frameCursor / 16) * 16;
     def.type.params.forEach((pt, i) => {
       const name = def.params[i];
       const offset = this.allocLocal(pt, alignOf(pt, this.abi), def.line);
@@ -734,7 +736,6 @@ class Compiler {
   declStmt(s: Stmt & { k: "decl" }): (f: Frame) => Generator<Signal, number> {
     const m = this.m;
     const scope = this.#scopes[this.#scopes.length - 1].vars;
-    const parts: ((f: Frame) => Generator<Signal, void> | undefined)[] = [];
     const inits: { offset: number; stores: InitStore[]; line: number; gen: boolean }[] = [];
     for (const d of s.decls) {
       if (d.storage === "typedef") continue;
@@ -777,7 +778,6 @@ class Compiler {
         inits.push({ offset, stores, line: d.line, gen: stores.some((x) => x.gen) });
       }
     }
-    void parts;
     const line = s.line;
     if (inits.length === 0) {
       return function* () {
@@ -1154,9 +1154,6 @@ class Compiler {
       case "index":
       case "member":
       case "compound": {
-        if (e.k === "id" && this.isUnknownFunctionName(e.name)) {
-          return this.fail(`'${e.name}' undeclared`, e, e.name);
-        }
         const lv = this.lvalue(e);
         return this.loadFrom(lv);
       }
@@ -1203,10 +1200,6 @@ class Compiler {
         throw new CUnsupportedError("va_arg", m.file, e.line);
     }
     throw new CUnsupportedError(`expression '${(e as Expr).k}'`, m.file, (e as Expr).line);
-  }
-
-  isUnknownFunctionName(_name: string): boolean {
-    return false;
   }
 
   /** Loads an lvalue (arrays and functions decay to their address). */
@@ -1728,17 +1721,29 @@ class Compiler {
   }
 }
 
-/** The automatic variables a function body declares, in source order. */
+/**
+ * The automatic variables of a function body in the order gcc -O0 gives them stack slots: a
+ * scope's own variables in declaration order, then its inner scopes, one after the other.
+ */
 function collectLocals(s: Stmt, out: VarDecl[]): void {
+  const own = (x: Stmt): Stmt => {
+    while (x.k === "label" || x.k === "case" || x.k === "default") x = x.stmt;
+    return x;
+  };
+  const declsOf = (x: Stmt) => {
+    if (x.k !== "decl") return;
+    for (const d of x.decls) if (d.storage === "auto" && d.type.k !== "fn") out.push(d);
+  };
   switch (s.k) {
     case "decl":
-      for (const d of s.decls) {
-        if (d.storage === "auto" && d.type.k !== "fn") out.push(d);
-      }
+      declsOf(s);
       break;
-    case "block":
-      for (const x of s.body) collectLocals(x, out);
+    case "block": {
+      const body = s.body.map(own);
+      for (const x of body) declsOf(x);
+      for (const x of body) if (x.k !== "decl") collectLocals(x, out);
       break;
+    }
     case "if":
       collectLocals(s.t, out);
       if (s.e) collectLocals(s.e, out);
@@ -1757,6 +1762,24 @@ function collectLocals(s: Stmt, out: VarDecl[]): void {
     case "label":
       collectLocals(s.stmt, out);
       break;
+  }
+}
+
+/** Names whose address a function body takes (`&x`, `&x.f`, `&x[i]`). */
+function addressTaken(node: unknown, out: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const x of node) addressTaken(x, out);
+    return;
+  }
+  if (node === null || typeof node !== "object") return;
+  const n = node as Record<string, unknown>;
+  if (n.k === "un" && n.op === "&") {
+    let e = n.e as Expr;
+    while (e.k === "member" && !e.arrow || e.k === "index") e = e.k === "member" ? e.e : e.a;
+    if (e.k === "id") out.add(e.name);
+  }
+  for (const [key, value] of Object.entries(n)) {
+    if (key !== "type" && typeof value === "object") addressTaken(value, out);
   }
 }
 
@@ -1812,5 +1835,3 @@ function findField(s: StructType, name: string): { field: Field; offset: number 
 function typeLabel(s: StructType): string {
   return `${s.union ? "union" : "struct"} ${s.tag}`;
 }
-
-export { truthy };

@@ -127,6 +127,14 @@ function writeBytesTo(h: LibcHost, addr: number, text: string): void {
 /** Reads one byte of stdin; undefined when the program must pause for input. */
 function readByte(h: LibcHost): number | undefined {
   const s = h.streams;
+  if (!s.stdinBuffered && s.stdinMode !== IONBF) {
+    // glibc's _IO_file_doallocate at stdin's first read: a malloc of st_blksize (2.24 and later,
+    // the glibc profile's stdioBuffers; older glibc mapped it, which the seed's layouts hold).
+    s.stdinBuffered = true;
+    if (h.allocator.profile.stdioBuffers === "malloc") {
+      mallocCall(h, () => h.allocator.malloc(stdoutBufferSize(s.kind)));
+    }
+  }
   if (s.input.length > 0) {
     const c = s.input.charCodeAt(0);
     s.input = s.input.slice(1);
@@ -247,6 +255,10 @@ const impls: Record<string, Impl> = {
   },
   setbuf: (h, c) => {
     const fd = streamFd(h, c.args[0]);
+    if (fd === 0 && !h.streams.stdinBuffered) {
+      h.streams.stdinMode = n(c.args[1]) === 0 ? IONBF : IOFBF;
+      h.streams.stdinBuffered = n(c.args[1]) !== 0;
+    }
     if (fd === 1) {
       h.streams.flush();
       if (n(c.args[1]) === 0) h.streams.mode = IONBF;
@@ -261,6 +273,10 @@ const impls: Record<string, Impl> = {
   },
   setvbuf: (h, c) => {
     const fd = streamFd(h, c.args[0]);
+    if (fd === 0 && !h.streams.stdinBuffered) {
+      h.streams.stdinMode = n(c.args[2]);
+      h.streams.stdinBuffered = n(c.args[1]) !== 0;
+    }
     if (fd === 1) {
       h.streams.flush();
       const mode = n(c.args[2]);
@@ -295,7 +311,9 @@ const impls: Record<string, Impl> = {
   },
   __assert_fail: (h, c) => {
     const m = h.m;
-    const text = `${h.programName}: ${m.cString(c.args[1] as Int)}:${n(c.args[2])}: ` +
+    // glibc prints __progname: argv[0] after its last '/'.
+    const prog = h.programName.slice(h.programName.lastIndexOf("/") + 1);
+    const text = `${prog}: ${m.cString(c.args[1] as Int)}:${n(c.args[2])}: ` +
       `${m.cString(c.args[3] as Int)}: Assertion \`${m.cString(c.args[0] as Int)}' failed.\n`;
     h.streams.stderrBytes += text;
     throw new ProgramAbort("assertion failed");

@@ -20,6 +20,7 @@ import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { HeapAbort } from "../malloc/errors.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
+import { exitStatusOf } from "../kernel/signals.ts";
 import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
 import type { Vma } from "../kernel/vma.ts";
@@ -49,7 +50,10 @@ export type ExplainRecord = OperationRecord;
 export interface CRunOptions {
   /** File name used in messages, assert text and `__FILE__` (default "prog.c"). */
   file?: string;
-  /** argv[0] as the assert message prints it (default "./prog"). */
+  /**
+   * argv[0] (default "./prog"): an assert message prints its last component (glibc's
+   * `__progname`), glibc 2.23's malloc_printerr all of it.
+   */
   programName?: string;
   /** Run inside this process (default: a new Process of `arch`'s layout). */
   process?: Process;
@@ -184,6 +188,8 @@ export class CProgram {
   #started = false;
   #lastLine = 0;
   readonly #glibcOld: boolean;
+  /** glibc before 2.26 wrapped malloc_printerr's message in "*** Error in `prog': …". */
+  readonly #glibcOldMessages: boolean;
 
   /** Compiles `source`; syntax errors throw CSyntaxError (file:line:column and token). */
   constructor(source: string, options: CRunOptions = {}) {
@@ -197,7 +203,8 @@ export class CProgram {
         explain: options.explain ?? true,
       });
     this.#lastRecord = this.allocator.lastRecord;
-    this.#glibcOld = versionBelow(this.allocator.profile.version, 2, 27);
+    this.#glibcOld = this.allocator.profile.abortFlushesStdio;
+    this.#glibcOldMessages = this.allocator.profile.printerrErrorIn;
     const abi = abiOf(this.process.arch);
     this.#maxSteps = options.maxSteps ?? 50_000_000;
     this.#streams = new Streams(options.stdout ?? "tty");
@@ -472,13 +479,20 @@ export class CProgram {
       r = this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ProgramAbort) {
       if (this.#glibcOld) s.flush();
-      r = this.#result("aborted", { exitStatus: 134 });
+      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
     } else if (e instanceof HeapAbort) {
-      s.stderrBytes += e.glibcMessage + "\n";
+      s.stderrBytes += this.#glibcOldMessages
+        ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${
+          // glibc passed chunk2mem(p); heaplab's abort carries the chunk (realloc's the pointer).
+          (e.glibcMessage.startsWith("realloc")
+            ? e.address
+            : e.address + 2 * (this.process.arch === "x86_64" ? 8 : 4))
+            .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
+        : e.glibcMessage + "\n";
       if (this.#glibcOld) s.flush();
-      r = this.#result("aborted", { exitStatus: 134, abort: e });
+      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof SegmentationFault) {
-      r = this.#result("crashed", { exitStatus: 139, fault: e });
+      r = this.#result("crashed", { exitStatus: exitStatusOf("SIGSEGV"), fault: e });
     } else if (e instanceof ControlHijack) {
       const a = typeof e.address === "bigint" ? e.address : BigInt(e.address);
       r = this.#result("hijacked", {
@@ -517,11 +531,6 @@ export function runC(source: string, options: CRunOptions = {}): CRunResult {
     pauseOnInput: false,
   });
   return prog.run();
-}
-
-function versionBelow(v: string, major: number, minor: number): boolean {
-  const [a, b] = v.split(".").map(Number);
-  return a < major || (a === major && b < minor);
 }
 
 /** Where the program's parts go in the process. */

@@ -38,8 +38,12 @@ export class Streams {
   bufferSize = 0;
   /** The buffer was chosen by setvbuf (no allocation). */
   userBuffer = false;
-  /** stdin text not yet read, and the part glibc has read into its buffer. */
+  /** stdin text not yet read. */
   input = "";
+  /** stdin's buffer exists (allocated at its first read, or given by setvbuf). */
+  stdinBuffered = false;
+  /** stdin's mode. */
+  stdinMode: number = IOLBF;
   /** Input was closed (no more will come): reads return EOF. */
   eof = false;
   readonly kind: StdoutKind;

@@ -70,6 +70,7 @@ export const MADV_GUARD_REMOVE = 103;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AddressSpace, linux618x86_64 } from "../../mod.ts";
  * const space = new AddressSpace({
  *   kernel: linux618x86_64,
@@ -77,7 +78,7 @@ export const MADV_GUARD_REMOVE = 103;
  *   startBrk: 0x555555555000,
  * });
  * const addr = space.mmap(0, 0x21000, 3, 0x22);
- * addr.toString(16); // "7ffff7fde000"
+ * assert.equal(addr.toString(16), "7ffff7fde000");
  * ```
  */
 export class AddressSpace {

@@ -17,9 +17,10 @@ export type SegvCode = "SEGV_MAPERR" | "SEGV_ACCERR";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SegmentationFault } from "./errors.ts";
  * const fault = new SegmentationFault(0x10, "read", "SEGV_MAPERR");
- * fault.message; // "Segmentation fault: read of unmapped address 0x10"
+ * assert.equal(fault.message, "Segmentation fault: read of unmapped address 0x10");
  * ```
  */
 export class SegmentationFault extends Error {
@@ -72,8 +73,9 @@ const errnoNames = new Map<number, string>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errnoName } from "./errors.ts";
- * errnoName(22); // "EINVAL"
+ * assert.equal(errnoName(22), "EINVAL");
  * ```
  */
 export function errnoName(errno: number): string {

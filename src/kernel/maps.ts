@@ -126,9 +126,10 @@ export interface ParsedMaps {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseMaps } from "./maps.ts";
  * const parsed = parseMaps("# initial break 0x56555000\n08048000-08049000 r-xp 00000000 08:01 5 /bin/x\n");
- * parsed.regions[0].name; // "/bin/x"
+ * assert.equal(parsed.regions[0].name, "/bin/x");
  * ```
  */
 export function parseMaps(text: string): ParsedMaps {

@@ -77,11 +77,12 @@ const TWO32 = 0x1_0000_0000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../../mod.ts";
  * const proc = new Process({ layout: "x86_64" });
  * const addr = proc.sys.mmap(0, 4096, 3, 0x22);
  * proc.memory.write64(addr, 0x1234);
- * proc.memory.read64(addr); // 0x1234
+ * assert.equal(proc.memory.read64(addr), 0x1234);
  * ```
  */
 export class Memory {

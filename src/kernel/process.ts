@@ -94,11 +94,12 @@ export interface Syscalls {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../../mod.ts";
  * const proc = new Process({ layout: "x86_64" });
  * const old = proc.sbrk(4096);
- * proc.maps().includes("[heap]"); // true
- * proc.sbrk(-4096) === old + 4096; // true
+ * assert.ok(proc.maps().includes("[heap]"));
+ * assert.equal(proc.sbrk(-4096), old + 4096);
  * ```
  */
 export class Process {

@@ -26,9 +26,12 @@ export interface SyscallRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatSyscall } from "./syscall_log.ts";
- * formatSyscall({ seq: 1, tid: 1, name: "munmap", args: [0x1000, 4096], result: -22 });
- * // "munmap(0x1000, 4096) = -1 EINVAL"
+ * assert.equal(
+ *   formatSyscall({ seq: 1, tid: 1, name: "munmap", args: [0x1000, 4096], result: -22 }),
+ *   "munmap(0x1000, 4096) = -1 EINVAL",
+ * );
  * ```
  */
 export function formatSyscall(record: SyscallRecord): string {

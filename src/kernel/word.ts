@@ -50,8 +50,9 @@ export interface WordOps {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { words64, wordHex } from "./word.ts";
- * wordHex(words64, -1); // "ffffffffffffffff"
+ * assert.equal(wordHex(words64, -1), "ffffffffffffffff");
  * ```
  */
 export function wordHex(ops: WordOps, x: number): string {

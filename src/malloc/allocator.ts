@@ -20,10 +20,10 @@ import {
   type Thread,
   type ThreadRuntime,
 } from "../kernel/threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
-import { isSyscallError } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
 import { MallocContext, type MallocParams } from "./context.ts";
+import type { LibcEvent } from "./hooks.ts";
+import type { LibcState } from "./libc_state.ts";
 import type { OperationRecord } from "./explain.ts";
 import {
   type ArenaInfo,
@@ -85,26 +85,20 @@ export interface PointerPlace {
   readonly sizeField: number;
 }
 
-function isLibcData(v: Vma): boolean {
-  const path = v.file?.path;
-  if (!path) return false;
-  const base = path.slice(path.lastIndexOf("/") + 1);
-  return /^libc[.-]/.test(base) && (v.prot & PROT_WRITE) !== 0;
-}
-
 /**
  * ptmalloc2 of one glibc version on a simulated process.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../kernel/process.ts";
  * import { Allocator } from "./allocator.ts";
  * const proc = new Process({ layout: "x86_64" });
  * const heap = new Allocator(proc, { glibc: "2.36" });
  * const a = heap.malloc(24);
  * heap.free(a);
- * heap.malloc(24) === a; // true: served from the tcache
- * heap.lastRecord?.served; // "tcache"
+ * assert.equal(heap.malloc(24), a); // served from the tcache
+ * assert.equal(heap.lastRecord?.served, "tcache");
  * ```
  */
 export class Allocator implements ThreadRuntime {
@@ -138,32 +132,9 @@ export class Allocator implements ThreadRuntime {
     if (options.tcacheMax !== undefined) setTcacheMax(m, options.tcacheMax);
     this.#stdioBuffers = options.stdioBuffers ?? this.profile.stdioBuffers;
     this.stackPolicy = stackPolicy(this.profile.stackGuard);
-    m.mainArena = options.mainArena ?? this.#placeMainArena();
+    if (options.mainArena !== undefined) m.mainArena = options.mainArena;
     m.arenas.staticInit(m.mainArena);
     process.runtime = this;
-  }
-
-  /** Puts main_arena in libc's .data (a writable file mapping of libc), or maps a page for it. */
-  #placeMainArena(): number {
-    const size = this.profile.arena.size;
-    const areas = this.process.space.areas().filter(isLibcData);
-    const area = areas[areas.length - 1];
-    if (area) {
-      const offset = 0xac0;
-      if (area.end - area.start >= offset + size) return area.start + offset;
-      if (area.end - area.start >= size) return area.start;
-    }
-    const length = Math.ceil(size / 4096) * 4096;
-    const r = this.process.sys.mmap(
-      0,
-      length,
-      PROT_READ | PROT_WRITE,
-      MAP_PRIVATE | MAP_ANONYMOUS,
-      undefined,
-      "libc data (main_arena)",
-    );
-    if (isSyscallError(r)) throw new Error(`Cannot map a page for main_arena (errno ${-r})`);
-    return r;
   }
 
   /** Starts a public call: its name for abort messages, its explain record. */
@@ -378,7 +349,25 @@ export class Allocator implements ThreadRuntime {
 
   /** glibc's `mp_` (struct malloc_par) as it is now: thresholds, padding, mmap counters. */
   mallocParams(): Readonly<MallocParams> {
-    return { ...this.context.params };
+    const p = this.context.params; // read from mp_ in libc's memory, field by field
+    return {
+      trimThreshold: p.trimThreshold,
+      topPad: p.topPad,
+      mmapThreshold: p.mmapThreshold,
+      arenaTest: p.arenaTest,
+      arenaMax: p.arenaMax,
+      nMmaps: p.nMmaps,
+      nMmapsMax: p.nMmapsMax,
+      maxNMmaps: p.maxNMmaps,
+      noDynThreshold: p.noDynThreshold,
+      mmappedMem: p.mmappedMem,
+      maxMmappedMem: p.maxMmappedMem,
+      sbrkBase: p.sbrkBase,
+      tcacheBins: p.tcacheBins,
+      tcacheMaxBytes: p.tcacheMaxBytes,
+      tcacheCount: p.tcacheCount,
+      tcacheUnsortedLimit: p.tcacheUnsortedLimit,
+    };
   }
 
   /**
@@ -414,6 +403,19 @@ export class Allocator implements ThreadRuntime {
   /** Address of main_arena. */
   get mainArena(): number {
     return this.context.mainArena;
+  }
+
+  /**
+   * Where libc and its allocator state lie: `libc.base`, `libc.symbol("__free_hook")`,
+   * `libc.mp`, `libc.symbolAt(addr)` (the name for an address).
+   */
+  get libc(): LibcState {
+    return this.context.libc;
+  }
+
+  /** What calls through overwritten pointers ran (system's ShellSpawned, puts' output). */
+  get events(): readonly LibcEvent[] {
+    return this.context.events;
   }
 
   /**

@@ -27,12 +27,13 @@ export function narenasFromNcores(m: MallocContext, n: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { arenaGet } from "./arena_get.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1);
- * arenaGet(heap.context, 100) === heap.context.mainArena; // true on the main thread
+ * assert.equal(arenaGet(heap.context, 100), heap.context.mainArena); // on the main thread
  * ```
  */
 export function arenaGet(m: MallocContext, size: number): number {

@@ -21,13 +21,14 @@ function shr(x: number, n: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BinIndex } from "./bins.ts";
  * import { glibcProfile } from "./profile.ts";
  * const bins = new BinIndex(glibcProfile("2.36", "x86_64"));
- * bins.fastbinIndex(0x20); // 0
- * bins.binIndex(0x90); // 9: a small bin
- * bins.binIndex(0x400); // 64: the first large bin
- * bins.binName(9); // "smallbin 0x90"
+ * assert.equal(bins.fastbinIndex(0x20), 0);
+ * assert.equal(bins.binIndex(0x90), 9); // a small bin
+ * assert.equal(bins.binIndex(0x400), 64); // the first large bin
+ * assert.equal(bins.binName(9), "smallbin 0x90");
  * ```
  */
 export class BinIndex {

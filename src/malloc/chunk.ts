@@ -41,6 +41,7 @@ const TWO53 = 2 ** 53;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../kernel/process.ts";
  * import { ChunkMemory } from "./chunk.ts";
  * import { glibcProfile } from "./profile.ts";
@@ -48,7 +49,7 @@ const TWO53 = 2 ** 53;
  * const base = proc.sys.mmap(0, 4096, 3, 0x22);
  * const chunks = new ChunkMemory(proc.memory, proc.words, glibcProfile("2.36", "x86_64"));
  * chunks.setHead(base, 0x21);
- * chunks.size(base); // 0x20
+ * assert.equal(chunks.size(base), 0x20);
  * ```
  */
 export class ChunkMemory {
@@ -280,9 +281,10 @@ export class ChunkMemory {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withFlag } from "./chunk.ts";
- * withFlag(0x20, 1); // 0x21
- * withFlag(-1, 1); // -1: (size_t) -1 already has every bit
+ * assert.equal(withFlag(0x20, 1), 0x21);
+ * assert.equal(withFlag(-1, 1), -1); // (size_t) -1 already has every bit
  * ```
  */
 export function withFlag(x: number, flag: number): number {
@@ -294,9 +296,10 @@ export function withFlag(x: number, flag: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { request2size } from "./chunk.ts";
- * request2size(24, 8, 15, 32); // 0x20
- * request2size(25, 8, 15, 32); // 0x30
+ * assert.equal(request2size(24, 8, 15, 32), 0x20);
+ * assert.equal(request2size(25, 8, 15, 32), 0x30);
  * ```
  */
 export function request2size(

@@ -1,9 +1,11 @@
 /**
  * The allocator's global and thread-local state — what glibc keeps in static variables of
- * malloc.c and arena.c: the parameters `mp_`, `global_max_fast`, `perturb_byte`, the arena list
- * bookkeeping (`narenas`, `free_list`, `next_to_use`, `aligned_heap_area`), the tcache key, and
- * per thread `tcache`, `thread_arena` and `tcache_shutting_down`. The arenas, heaps, chunks and
- * tcaches themselves are bytes in simulated memory; only these scalars live in JavaScript.
+ * malloc.c and arena.c. `main_arena`, the parameters `mp_`, `global_max_fast`, the hooks and each
+ * thread's TLS `tcache` pointer are bytes in simulated memory at their real addresses in libc
+ * (src/malloc/libc_state.ts), read and written there on every call, so a user's write to them
+ * changes what the next call does. The rest — `perturb_byte`, the arena list bookkeeping
+ * (`narenas`, `free_list`, `next_to_use`, `aligned_heap_area`), the tcache key, `thread_arena`
+ * and `tcache_shutting_down` — are scalars in JavaScript.
  *
  * Invariant: every module of the allocator reaches the process (memory and system calls) and
  * these variables through one {@link MallocContext}.
@@ -22,6 +24,8 @@ import { BinIndex } from "./bins.ts";
 import { ChunkMemory } from "./chunk.ts";
 import { HeapAbort } from "./errors.ts";
 import { Explainer } from "./explain.ts";
+import type { LibcEvent } from "./libc_events.ts";
+import { LibcState } from "./libc_state.ts";
 import type { GlibcProfile } from "./profile.ts";
 
 /** glibc `struct malloc_par` (`mp_`): the tunable parameters and the mmap statistics. */
@@ -52,24 +56,196 @@ export interface MallocParams {
   sbrkBase: number;
   /** `tcache_bins`. */
   tcacheBins: number;
-  /** `tcache_max_bytes` (up to 2.41: the largest usable size the tcache takes). */
+  /**
+   * `tcache_max_bytes`: up to 2.41 the largest usable size the tcache takes; from 2.42 one more
+   * than the largest chunk size it takes.
+   */
   tcacheMaxBytes: number;
-  /** 2.42+ `tcache_max_bytes`: one more than the largest chunk size the tcache takes. */
-  tcacheMaxChunk: number;
   /** `tcache_count`. */
   tcacheCount: number;
   /** `tcache_unsorted_limit`. */
   tcacheUnsortedLimit: number;
 }
 
-/** A thread's malloc variables (glibc `__thread` variables of malloc.c and arena.c). */
-export interface ThreadMalloc {
-  /** `tcache`: address of the thread's tcache_perthread_struct, or 0. */
-  tcache: number;
+/**
+ * `mp_` as bytes: each field is read from and written to `struct malloc_par` in libc's data at
+ * the build's offsets.
+ */
+class MallocParamsMemory implements MallocParams {
+  readonly #c: ChunkMemory;
+  readonly #mem: Memory;
+  readonly #trimThreshold: number;
+  readonly #topPad: number;
+  readonly #mmapThreshold: number;
+  readonly #arenaTest: number;
+  readonly #arenaMax: number;
+  readonly #nMmaps: number;
+  readonly #nMmapsMax: number;
+  readonly #maxNMmaps: number;
+  readonly #noDynThreshold: number;
+  readonly #mmappedMem: number;
+  readonly #maxMmappedMem: number;
+  readonly #sbrkBase: number;
+  readonly #tcacheBins: number;
+  readonly #tcacheMaxBytes: number;
+  readonly #tcacheCount: number;
+  /** Offset of `tcache_unsorted_limit`, or -1 where mp_ has none (2.44 removed it). */
+  readonly #tcacheUnsortedLimit: number;
+
+  constructor(chunks: ChunkMemory, mp: number, fields: Readonly<Record<string, number>>) {
+    this.#c = chunks;
+    this.#mem = chunks.memory;
+    this.#trimThreshold = mp + fields.trimThreshold;
+    this.#topPad = mp + fields.topPad;
+    this.#mmapThreshold = mp + fields.mmapThreshold;
+    this.#arenaTest = mp + fields.arenaTest;
+    this.#arenaMax = mp + fields.arenaMax;
+    this.#nMmaps = mp + fields.nMmaps;
+    this.#nMmapsMax = mp + fields.nMmapsMax;
+    this.#maxNMmaps = mp + fields.maxNMmaps;
+    this.#noDynThreshold = mp + fields.noDynThreshold;
+    this.#mmappedMem = mp + fields.mmappedMem;
+    this.#maxMmappedMem = mp + fields.maxMmappedMem;
+    this.#sbrkBase = mp + fields.sbrkBase;
+    this.#tcacheBins = mp + (fields.tcacheBins ?? fields.tcacheSmallBins);
+    this.#tcacheMaxBytes = mp + fields.tcacheMaxBytes;
+    this.#tcacheCount = mp + fields.tcacheCount;
+    this.#tcacheUnsortedLimit = fields.tcacheUnsortedLimit === undefined
+      ? -1
+      : mp + fields.tcacheUnsortedLimit;
+  }
+
+  get trimThreshold(): number {
+    return this.#c.word(this.#trimThreshold);
+  }
+  set trimThreshold(v: number) {
+    this.#c.setWord(this.#trimThreshold, v);
+  }
+  get topPad(): number {
+    return this.#c.word(this.#topPad);
+  }
+  set topPad(v: number) {
+    this.#c.setWord(this.#topPad, v);
+  }
+  get mmapThreshold(): number {
+    return this.#c.word(this.#mmapThreshold);
+  }
+  set mmapThreshold(v: number) {
+    this.#c.setWord(this.#mmapThreshold, v);
+  }
+  get arenaTest(): number {
+    return this.#c.word(this.#arenaTest);
+  }
+  set arenaTest(v: number) {
+    this.#c.setWord(this.#arenaTest, v);
+  }
+  get arenaMax(): number {
+    return this.#c.word(this.#arenaMax);
+  }
+  set arenaMax(v: number) {
+    this.#c.setWord(this.#arenaMax, v);
+  }
+  get nMmaps(): number {
+    return this.#mem.read32(this.#nMmaps) | 0;
+  }
+  set nMmaps(v: number) {
+    this.#mem.write32(this.#nMmaps, v >>> 0);
+  }
+  get nMmapsMax(): number {
+    return this.#mem.read32(this.#nMmapsMax) | 0;
+  }
+  set nMmapsMax(v: number) {
+    this.#mem.write32(this.#nMmapsMax, v >>> 0);
+  }
+  get maxNMmaps(): number {
+    return this.#mem.read32(this.#maxNMmaps) | 0;
+  }
+  set maxNMmaps(v: number) {
+    this.#mem.write32(this.#maxNMmaps, v >>> 0);
+  }
+  get noDynThreshold(): boolean {
+    return this.#mem.read32(this.#noDynThreshold) !== 0;
+  }
+  set noDynThreshold(v: boolean) {
+    this.#mem.write32(this.#noDynThreshold, v ? 1 : 0);
+  }
+  get mmappedMem(): number {
+    return this.#c.word(this.#mmappedMem);
+  }
+  set mmappedMem(v: number) {
+    this.#c.setWord(this.#mmappedMem, v);
+  }
+  get maxMmappedMem(): number {
+    return this.#c.word(this.#maxMmappedMem);
+  }
+  set maxMmappedMem(v: number) {
+    this.#c.setWord(this.#maxMmappedMem, v);
+  }
+  get sbrkBase(): number {
+    return this.#c.word(this.#sbrkBase);
+  }
+  set sbrkBase(v: number) {
+    this.#c.setWord(this.#sbrkBase, v);
+  }
+  get tcacheBins(): number {
+    return this.#c.word(this.#tcacheBins);
+  }
+  set tcacheBins(v: number) {
+    this.#c.setWord(this.#tcacheBins, v);
+  }
+  get tcacheMaxBytes(): number {
+    return this.#c.word(this.#tcacheMaxBytes);
+  }
+  set tcacheMaxBytes(v: number) {
+    this.#c.setWord(this.#tcacheMaxBytes, v);
+  }
+  get tcacheCount(): number {
+    return this.#c.word(this.#tcacheCount);
+  }
+  set tcacheCount(v: number) {
+    this.#c.setWord(this.#tcacheCount, v);
+  }
+  get tcacheUnsortedLimit(): number {
+    if (this.#tcacheUnsortedLimit < 0) return 0;
+    return this.#c.word(this.#tcacheUnsortedLimit);
+  }
+  set tcacheUnsortedLimit(v: number) {
+    if (this.#tcacheUnsortedLimit < 0) return;
+    this.#c.setWord(this.#tcacheUnsortedLimit, v);
+  }
+}
+
+/**
+ * A thread's malloc variables (glibc `__thread` variables of malloc.c and arena.c). `tcache` is
+ * the word in the thread's TLS block; the others are kept in JavaScript.
+ */
+export class ThreadMalloc {
   /** `thread_arena`: the arena the thread allocates from, or 0. */
-  arena: number;
+  arena = 0;
   /** `tcache_shutting_down` (2.43+: `tcache` points at the disabled dummy). */
-  shuttingDown: boolean;
+  shuttingDown = false;
+  readonly #c: ChunkMemory;
+  readonly #thread: Thread;
+  /** Address of the thread's TLS `tcache` variable. */
+  readonly slot: number;
+
+  /** The variables of `thread`, whose `tcache` lives at `slot` (zeroed, as new TLS is). */
+  constructor(chunks: ChunkMemory, thread: Thread, slot: number) {
+    this.#c = chunks;
+    this.#thread = thread;
+    this.slot = slot;
+    chunks.setWord(slot, 0);
+  }
+
+  /** `tcache`: address of the thread's tcache_perthread_struct, or 0 (read from its TLS). */
+  get tcache(): number {
+    if (this.#thread.state === "joined") return 0; // its TLS is gone with its stack
+    return this.#c.word(this.slot);
+  }
+
+  set tcache(value: number) {
+    this.#c.setWord(this.slot, value);
+  }
 }
 
 /** A thread heap the allocator created (glibc `heap_info` at `start`). */
@@ -101,6 +277,7 @@ export interface MallocContextOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../kernel/process.ts";
  * import { MallocContext } from "./context.ts";
  * import { glibcProfile } from "./profile.ts";
@@ -108,7 +285,7 @@ export interface MallocContextOptions {
  * const m = new MallocContext(proc, glibcProfile("2.36", "x86_64"), {
  *   nprocs: 2, explain: false, seed: 1,
  * });
- * m.params.mmapThreshold; // 131072
+ * assert.equal(m.params.mmapThreshold, 131072);
  * ```
  */
 export class MallocContext {
@@ -128,14 +305,14 @@ export class MallocContext {
   readonly bins: BinIndex;
   /** Explain records. */
   readonly explain: Explainer;
-  /** glibc `mp_`. */
+  /** glibc `mp_` (bytes in libc's data). */
   readonly params: MallocParams;
   /** Online CPUs. */
   readonly nprocs: number;
-  /** Address of `main_arena` (set by the allocator when it places libc's data). */
-  mainArena = 0;
-  /** glibc `global_max_fast`. */
-  globalMaxFast = 0;
+  /** Where libc's allocator state lies. */
+  readonly libc: LibcState;
+  /** Address of `main_arena`. */
+  mainArena: number;
   /** glibc `perturb_byte`. */
   perturbByte = 0;
   /** glibc `__malloc_initialized`. */
@@ -165,9 +342,13 @@ export class MallocContext {
   readonly mainSegments: number[] = [];
   /** Live mmapped chunks (chunk addresses), for inspection. */
   readonly mmappedChunks: Set<number> = new Set();
+  /** What hijacked calls did (system, puts), in order. */
+  readonly events: LibcEvent[] = [];
   /** The public operation in progress, for abort messages. */
   operation = "";
   readonly #random: SeededRandom;
+  readonly #maxFastAt: number;
+  readonly #maxFastSize: number;
   #tlsThread: Thread | undefined;
   #tlsValue: ThreadMalloc | undefined;
 
@@ -182,28 +363,83 @@ export class MallocContext {
     this.arenas = new ArenaMemory(this.chunks, profile);
     this.bins = new BinIndex(profile);
     this.explain = new Explainer(options.explain);
-    const arenaTest = profile.sizeSz === 4 ? 2 : 8;
-    this.params = {
-      trimThreshold: 128 * 1024,
-      topPad: profile.defaultTopPad,
-      mmapThreshold: 128 * 1024,
-      arenaTest,
-      arenaMax: 0,
-      nMmaps: 0,
-      nMmapsMax: 65536,
-      maxNMmaps: 0,
-      noDynThreshold: false,
-      mmappedMem: 0,
-      maxMmappedMem: 0,
-      sbrkBase: 0,
-      tcacheBins: profile.tcache ? profile.tcacheSmallBins : 0,
-      tcacheMaxBytes: (profile.tcacheSmallBins - 1) * profile.mallocAlignment + profile.minSize -
-        profile.sizeSz,
-      tcacheMaxChunk: (profile.tcacheSmallBins - 1) * profile.mallocAlignment + profile.minSize + 1,
-      tcacheCount: profile.tcacheFillCount,
-      tcacheUnsortedLimit: 0,
-    };
+    const libc = new LibcState(process, profile);
+    this.libc = libc;
+    this.mainArena = libc.mainArena;
+    this.#maxFastAt = libc.globalMaxFast;
+    this.#maxFastSize = libc.globalMaxFastSize;
+    const facts = libc.build.facts;
+    process.memory.fill(libc.mp, facts.mallocParSize, 0);
+    this.params = new MallocParamsMemory(this.chunks, libc.mp, facts.mallocPar);
+    // mp_'s static initializer in libc's .data
+    const params = this.params;
+    params.trimThreshold = 128 * 1024;
+    params.topPad = profile.defaultTopPad;
+    params.mmapThreshold = 128 * 1024;
+    params.arenaTest = profile.sizeSz === 4 ? 2 : 8;
+    params.nMmapsMax = 65536;
+    params.tcacheBins = profile.tcache ? profile.tcacheSmallBins : 0;
+    // Up to 2.41 the largest usable size (tidx2usize); from 2.42 the largest chunk size + 1.
+    params.tcacheMaxBytes = (profile.tcacheSmallBins - 1) * profile.mallocAlignment +
+      profile.minSize + (profile.tcacheLargeBins > 0 ? 1 : -profile.sizeSz);
+    params.tcacheCount = profile.tcacheFillCount;
+    params.tcacheUnsortedLimit = 0;
+    if (libc.placement !== "packed") this.#loadDataBeforeMainArena();
+    // .bss: global_max_fast and the hooks are zero until ptmalloc_init; up to 2.33 three hooks
+    // start out at their *_hook_ini functions
+    this.globalMaxFast = 0;
+    for (const [name, at] of Object.entries(libc.hooks)) {
+      const ini = libc.hooksActive ? libc.symbol(name.slice(2).replace("_hook", "_hook_ini")) : 0;
+      this.chunks.setWord(at, ini ?? 0);
+    }
     this.#random = new SeededRandom(options.seed);
+  }
+
+  /**
+   * The loader's work on the 256 bytes of libc's data below main_arena: the file's bytes, then
+   * base + addend at each RELATIVE relocation (only where the data is writable).
+   */
+  #loadDataBeforeMainArena(): void {
+    const libc = this.libc, w = libc.build.facts.dataBeforeMainArena;
+    const start = libc.base + w.offset;
+    const area = this.process.space.areaAt(start);
+    if (!area || (area.prot & 2) === 0 || area.end < start + w.bytes.length / 2) return;
+    const bytes = new Uint8Array(w.bytes.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(w.bytes.slice(2 * i, 2 * i + 2), 16);
+    this.memory.writeBytes(start, bytes);
+    for (const [offset, addend] of w.relative) {
+      this.chunks.setWord(libc.base + offset, libc.base + addend);
+    }
+  }
+
+  /** glibc `global_max_fast`, read from libc's .bss (a size_t, or a uint8_t from 2.40). */
+  get globalMaxFast(): number {
+    const at = this.#maxFastAt;
+    switch (this.#maxFastSize) {
+      case 8:
+        return this.chunks.word(at);
+      case 4:
+        return this.memory.read32(at);
+      case 1:
+        return this.memory.read8(at);
+      default:
+        return 0;
+    }
+  }
+
+  set globalMaxFast(value: number) {
+    const at = this.#maxFastAt;
+    switch (this.#maxFastSize) {
+      case 8:
+        this.chunks.setWord(at, value);
+        break;
+      case 4:
+        this.memory.write32(at, value >>> 0);
+        break;
+      case 1:
+        this.memory.write8(at, value & 0xff);
+        break;
+    }
   }
 
   /** 32 random bits (glibc's getrandom, made deterministic). */
@@ -221,7 +457,7 @@ export class MallocContext {
     if (thread === this.#tlsThread) return this.#tlsValue!;
     let t = thread.locals.get(LOCALS_KEY) as ThreadMalloc | undefined;
     if (t === undefined) {
-      t = { tcache: 0, arena: 0, shuttingDown: false };
+      t = new ThreadMalloc(this.chunks, thread, this.libc.tcacheSlot(thread));
       thread.locals.set(LOCALS_KEY, t);
     }
     this.#tlsThread = thread;

@@ -17,10 +17,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HeapAbort } from "./errors.ts";
  * const e = new HeapAbort("free(): double free detected in tcache 2", "free", 0x5555555592a0);
- * e.message; // "free(): double free detected in tcache 2"
- * e.signal; // "SIGABRT"
+ * assert.equal(e.message, "free(): double free detected in tcache 2");
+ * assert.equal(e.signal, "SIGABRT");
  * ```
  */
 export class HeapAbort extends Error {
@@ -49,9 +50,10 @@ export class HeapAbort extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HeapLoopError } from "./errors.ts";
  * const e = new HeapLoopError("fastbin 0x20", "malloc_consolidate", 0x4052a0, 1 << 22);
- * e.message.startsWith("Endless loop"); // true
+ * assert.ok(e.message.startsWith("Endless loop"));
  * ```
  */
 export class HeapLoopError extends Error {

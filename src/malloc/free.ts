@@ -44,10 +44,12 @@ export function freePerturb(m: MallocContext, mem: number, n: number): void {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { intFree } from "./free.ts";
+ * import assert from "node:assert/strict";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(24);
  * intFree(heap.context, heap.context.mainArena, p - 16, false);
- * heap.lastRecord; // the record of the malloc; intFree alone makes none
+ * assert.equal(heap.lastRecord?.operation, "malloc"); // intFree alone makes no record
+ * assert.equal(heap.tcache().bins[0].chunks.length, 1);
  * ```
  */
 export function intFree(
@@ -256,6 +258,7 @@ export function intFreeMaybeConsolidate(m: MallocContext, arena: number, size: n
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { mallocConsolidate } from "./free.ts";
@@ -263,7 +266,7 @@ export function intFreeMaybeConsolidate(m: MallocContext, arena: number, size: n
  * const ps = Array.from({ length: 9 }, () => heap.malloc(24));
  * ps.forEach((p) => heap.free(p)); // 7 to the tcache, 2 to the 0x20 fastbin
  * mallocConsolidate(heap.context, heap.context.mainArena);
- * heap.bins().fastbins[0].chunks.length; // 0
+ * assert.equal(heap.bins().fastbins[0].chunks.length, 0);
  * ```
  */
 export function mallocConsolidate(m: MallocContext, arena: number): void {

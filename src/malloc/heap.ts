@@ -67,6 +67,7 @@ export interface HeapInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { readHeapInfo } from "./heap.ts";
@@ -74,7 +75,7 @@ export interface HeapInfo {
  * const heap = new Allocator(proc, { glibc: "2.36" });
  * const t = proc.pthreadCreate();
  * proc.runOn(t, () => heap.malloc(1000));
- * readHeapInfo(heap.context, heap.heaps()[0].start).size; // 0x21000
+ * assert.equal(readHeapInfo(heap.context, heap.heaps()[0].start).size, 0x21000);
  * ```
  */
 export function readHeapInfo(m: MallocContext, heap: number): HeapInfo {

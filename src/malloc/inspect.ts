@@ -384,9 +384,10 @@ export function mmappedChunkInfos(m: MallocContext): MmappedChunkInfo[] {
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { checkArena } from "./inspect.ts";
+ * import assert from "node:assert/strict";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.free(heap.malloc(2000));
- * checkArena(heap.context, heap.context.mainArena); // no error
+ * assert.doesNotThrow(() => checkArena(heap.context, heap.context.mainArena));
  * ```
  */
 export function checkArena(m: MallocContext, arena: number): void {

@@ -14,6 +14,7 @@ import { Errno } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "./chunk.ts";
 import { arenaGet, arenaGetRetry, arenaThreadFreeres } from "./arena_get.ts";
 import type { MallocContext } from "./context.ts";
+import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { request2size } from "./chunk.ts";
 import { intFree, intFreeChunk } from "./free.ts";
@@ -151,7 +152,7 @@ function tcacheTake(m: MallocContext, bytes: number): number {
   const p = m.profile;
   if (p.tcacheLargeBins > 0 && idx >= p.tcacheSmallBins) {
     // 2.42+: a large tcache bin, searched by size (used when tcache_max was raised).
-    if (tcache === 0 || !m.lt(tbytes, m.params.tcacheMaxChunk)) return TCACHE_MISS;
+    if (tcache === 0 || !m.lt(tbytes, m.params.tcacheMaxBytes)) return TCACHE_MISS;
     const mem = tcacheGetLarge(m, tcache, m.bins.tcacheLargeIndex(tbytes), tbytes);
     if (mem === 0) return TCACHE_MISS;
     m.explain.serve("tcache");
@@ -169,14 +170,17 @@ function tcacheTake(m: MallocContext, bytes: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(1000);
- * p - heap.process.start.initialBreak; // 0x2a0: after the tcache's 0x290 chunk
+ * assert.equal(p - heap.process.start.initialBreak, 0x2a0); // after the tcache's 0x290 chunk
  * ```
  */
 export function libcMalloc(m: MallocContext, bytes: number): number {
+  const hooked = runHook(m, "__malloc_hook", [bytes, 0], "malloc");
+  if (hooked !== NO_HOOK) return hooked;
   ptmallocInit(m);
   if (m.profile.tcache) {
     const mem = tcacheTake(m, bytes);
@@ -202,6 +206,7 @@ function libcMalloc2(m: MallocContext, bytes: number): number {
  * else `_int_free` in the chunk's arena.
  */
 export function libcFree(m: MallocContext, mem: number): void {
+  if (runHook(m, "__free_hook", [mem, 0], "free") !== NO_HOOK) return;
   if (mem === 0) return;
   if (m.profile.tcacheCountsDown) {
     libcFreeTcacheFirst(m, mem);
@@ -246,7 +251,7 @@ function libcFreeTcacheFirst(m: MallocContext, mem: number): void {
   const size = raw - (raw & SIZE_BITS);
   if (c.misaligned(p)) m.abort("free(): invalid pointer", p);
   const tls = m.tls();
-  const tcacheSize = m.lt(size, m.params.tcacheMaxChunk);
+  const tcacheSize = m.lt(size, m.params.tcacheMaxBytes);
   if (tcacheSize && (tls.tcache !== 0 || pr.tcacheInit === "lazy")) {
     const tcache = tls.tcache;
     if (c.word(mem + c.sizeSz) === m.tcacheKey) {
@@ -349,6 +354,16 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
   if (overflow) {
     m.setErrno(Errno.ENOMEM);
     return 0;
+  }
+  if (m.libc.hooksActive) {
+    // up to 2.33 calloc calls __malloc_hook itself (malloc_hook_ini: __libc_malloc) and clears
+    const hook = m.chunks.word(m.libc.hooks.__malloc_hook);
+    if (hook !== 0) {
+      const hooked = runHook(m, "__malloc_hook", [sz, 0], "calloc");
+      const mem = hooked === NO_HOOK ? libcMalloc(m, sz) : hooked;
+      if (mem !== 0) clear(m, mem, sz);
+      return mem;
+    }
   }
   ptmallocInit(m);
   if (p.callocUsesTcache) {

@@ -36,12 +36,13 @@ const MAX_ITERS = 10000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { checkedRequest2size } from "./malloc.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
- * checkedRequest2size(heap.context, 1000); // 0x3f0
- * checkedRequest2size(heap.context, -1); // 0: (size_t) -1 is too large
+ * assert.equal(checkedRequest2size(heap.context, 1000), 0x3f0);
+ * assert.equal(checkedRequest2size(heap.context, -1), 0); // (size_t) -1 is too large
  * ```
  */
 export function checkedRequest2size(m: MallocContext, request: number): number {
@@ -125,13 +126,14 @@ function done(m: MallocContext, victim: number, bytes: number, served: string): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { intMalloc } from "./malloc.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1); // initializes malloc and the tcache
  * const p = intMalloc(heap.context, heap.context.mainArena, 100);
- * heap.usableSize(p); // 0x68
+ * assert.equal(heap.usableSize(p), 0x68);
  * ```
  */
 export function intMalloc(m: MallocContext, arena: number, bytes: number): number {

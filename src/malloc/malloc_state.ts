@@ -25,6 +25,7 @@ export const FASTCHUNKS_BIT = 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Process } from "../kernel/process.ts";
  * import { ChunkMemory } from "./chunk.ts";
  * import { ArenaMemory } from "./malloc_state.ts";
@@ -34,7 +35,7 @@ export const FASTCHUNKS_BIT = 1;
  * const at = proc.sys.mmap(0, 4096, 3, 0x22);
  * const arenas = new ArenaMemory(new ChunkMemory(proc.memory, proc.words, profile), profile);
  * arenas.initState(at, true);
- * arenas.top(at) === arenas.binAt(at, 1); // true: initial_top is the unsorted bin
+ * assert.equal(arenas.top(at), arenas.binAt(at, 1)); // initial_top is the unsorted bin
  * ```
  */
 export class ArenaMemory {

@@ -50,12 +50,13 @@ export const MALLOPT_PARAMS: Readonly<Record<string, number>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { M_MXFAST } from "./mallopt.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
- * heap.mallopt(M_MXFAST, 160); // 1
- * heap.mallopt(M_MXFAST, 161); // 0: above MAX_FAST_SIZE
+ * assert.equal(heap.mallopt(M_MXFAST, 160), 1);
+ * assert.equal(heap.mallopt(M_MXFAST, 161), 0); // above MAX_FAST_SIZE
  * ```
  */
 export function mallopt(m: MallocContext, param: number, value: number): number {

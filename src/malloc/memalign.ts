@@ -13,6 +13,7 @@
 import { Errno } from "../kernel/errors.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
+import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { arenaGet, arenaGetRetry } from "./arena_get.ts";
 import { intFree, intFreeCreateChunk, intFreeMaybeConsolidate, intFreeMergeChunk } from "./free.ts";
@@ -32,14 +33,17 @@ function isPowerOf2(x: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
- * heap.memalign(4096, 100) % 4096; // 0
+ * assert.equal(heap.memalign(4096, 100) % 4096, 0);
  * ```
  */
 export function midMemalign(m: MallocContext, alignment: number, bytes: number): number {
   const p = m.profile;
+  const hooked = runHook(m, "__memalign_hook", [alignment, bytes, 0], "memalign");
+  if (hooked !== NO_HOOK) return hooked;
   ptmallocInit(m);
   if (m.le(alignment, p.mallocAlignment)) return libcMalloc(m, bytes);
   if (m.lt(alignment, p.minSize)) alignment = p.minSize;

@@ -39,6 +39,21 @@ export {
   type ThreadHeapInfo,
 } from "./inspect.ts";
 export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
+export {
+  ControlFlowHijack,
+  type LibcEvent,
+  ProcessExit,
+  type ProgramOutput,
+  type ShellSpawned,
+} from "./hooks.ts";
+export {
+  type HookName,
+  type LibcBuild,
+  libcBuild,
+  type LibcPlacement,
+  LibcState,
+} from "./libc_state.ts";
+export { LIBC_BUILDS, type LibcBuildFacts, type LibcSegment } from "./libc_symbols.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
 export type { HeapRecord, MallocParams } from "./context.ts";
 export { request2size } from "./chunk.ts";

@@ -76,6 +76,19 @@ export function versionsWhere(fact: (p: GlibcProfile) => boolean): GlibcVersion[
   return GLIBC_VERSIONS.filter((v) => fact(glibcProfile(v, "x86_64")));
 }
 
+/**
+ * Of `candidates` (glibc version strings, e.g. the real builds some data exists for), the one
+ * nearest to `version` (the older one on a tie), or undefined when there is none.
+ */
+export function nearestRelease(version: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const c of candidates) {
+    const d = Math.abs(minor(c) - minor(version));
+    if (best === undefined || d < Math.abs(minor(best) - minor(version))) best = c;
+  }
+  return best;
+}
+
 /** True when `version` names a release heaplab models. */
 export function isGlibcVersion(version: string): version is GlibcVersion {
   return (GLIBC_VERSIONS as readonly string[]).includes(version);
@@ -237,6 +250,12 @@ export interface GlibcProfile {
   readonly largebinSmallestCheck: boolean;
   /** free() keeps mmapped chunks out of the large tcache bins (2.42 only; 2.43 does not check). */
   readonly tcacheLargeSkipsMmapped: boolean;
+  /** `__malloc_hook` and the other allocation hooks are called (until 2.33; 2.34 removed them). */
+  readonly mallocHooks: boolean;
+  /** abort() flushes stdio's streams before raising SIGABRT (until 2.26). */
+  readonly abortFlushesStdio: boolean;
+  /** malloc_printerr wraps its message in "*** Error in `PROG': … ***" (until 2.25). */
+  readonly printerrErrorIn: boolean;
   /** The fastbins exist (until 2.42; 2.43 removed them with everything around them). */
   readonly fastbins: boolean;
   /**
@@ -458,6 +477,9 @@ export const GLIBC_FACTS: GlibcFacts = {
   tcacheInitPadsTwice: between("2.43", "2.43"),
   tcacheStashUnsorted: until("2.43"),
   fastbins: until("2.42"),
+  mallocHooks: until("2.33"),
+  abortFlushesStdio: until("2.26"),
+  printerrErrorIn: until("2.25"),
   tcacheLargeSkipsMmapped: between("2.42", "2.42"),
   largebinSmallestCheck: since("2.42"),
   arenaLimit: since<"per-core" | "cores">("2.44", "cores", "per-core"),

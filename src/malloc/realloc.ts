@@ -11,6 +11,7 @@
 
 import { NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
+import { NO_HOOK, runHook } from "./hooks.ts";
 import { intFreeInternal } from "./free.ts";
 import { libcFree, libcMalloc, maybeInitTcache } from "./libc_malloc.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
@@ -78,15 +79,18 @@ export function usableSize(m: MallocContext, mem: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100);
- * heap.realloc(p, 50) === p; // true: shrunk in place
+ * assert.equal(heap.realloc(p, 50), p); // shrunk in place
  * ```
  */
 export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): number {
   const c = m.chunks, p = m.profile;
+  const hooked = runHook(m, "__realloc_hook", [oldmem, bytes, 0], "realloc");
+  if (hooked !== NO_HOOK) return hooked;
   if (bytes === 0 && oldmem !== 0) {
     libcFree(m, oldmem);
     return 0;

@@ -117,11 +117,12 @@ export function arenaList(m: MallocContext): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1000);
- * heap.mallinfo2().arena; // 0x21000
+ * assert.equal(heap.mallinfo2().arena, 0x21000);
  * ```
  */
 export function mallinfo2(m: MallocContext): Mallinfo {

@@ -39,11 +39,12 @@ export function stdoutBufferSize(kind: StdoutKind): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.printf(); // the 0x1010 chunk after the tcache
- * heap.printf(); // 0: the buffer exists already
+ * assert.equal(heap.printf(), 0); // the buffer exists already
  * ```
  */
 export function allocateStdoutBuffer(

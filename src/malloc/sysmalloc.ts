@@ -115,11 +115,12 @@ function sysmallocMmapPadded(m: MallocContext, nb: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.malloc(1000); // the first sbrk: 0x21000 bytes
- * heap.lastRecord?.syscalls[0].name; // "brk"
+ * assert.equal(heap.lastRecord?.syscalls[0].name, "brk");
  * ```
  */
 export function sysmalloc(m: MallocContext, nb: number, arena: number): number {

@@ -78,12 +78,13 @@ export function tcacheKeyValue(m: MallocContext, tcache: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { tcacheCount } from "./tcache.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * heap.free(heap.malloc(24)); // tcache_put
- * tcacheCount(heap.context, heap.context.tls().tcache, 0); // 1
+ * assert.equal(tcacheCount(heap.context, heap.context.tls().tcache, 0), 1);
  * ```
  */
 export function tcachePut(
@@ -271,6 +272,6 @@ export function setTcacheMax(m: MallocContext, value: number): number {
   if (idx >= p.tcacheSmallBins) idx = b.tcacheLargeIndex(nb);
   if (idx >= p.tcacheMaxBins) return 0;
   if (idx < p.tcacheSmallBins) mp.tcacheBins = idx + 1;
-  mp.tcacheMaxChunk = nb + 1;
+  mp.tcacheMaxBytes = nb + 1;
   return 1;
 }

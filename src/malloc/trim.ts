@@ -49,12 +49,13 @@ export function mtrim(m: MallocContext, arena: number, pad: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const p = heap.malloc(100_000);
  * heap.free(p);
- * heap.mallocTrim(0); // 1: the break went down
+ * assert.equal(heap.mallocTrim(0), 1); // the break went down
  * ```
  */
 export function mallocTrim(m: MallocContext, pad: number): number {

@@ -19,10 +19,13 @@ import type { MallocContext } from "./context.ts";
  * import { Allocator } from "./allocator.ts";
  * import { Process } from "../kernel/process.ts";
  * import { unlinkChunk } from "./unlink.ts";
+ * import assert from "node:assert/strict";
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
  * const a = heap.malloc(0x500), guard = heap.malloc(16);
  * heap.free(a); // into the unsorted bin
+ * assert.equal(heap.bins().unsorted.chunks.length, 1);
  * unlinkChunk(heap.context, heap.context.mainArena, a - 16);
+ * assert.equal(heap.bins().unsorted.chunks.length, 0);
  * ```
  */
 export function unlinkChunk(m: MallocContext, _arena: number, p: number): void {

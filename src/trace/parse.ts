@@ -202,9 +202,13 @@ export function lineFields(raw: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTraceLine, traceLimits } from "./parse.ts";
- * parseTraceLine("malloc 3 0x20  # a small chunk", 1, traceLimits(64));
- * // { kind: "malloc", slot: 3, size: 32n }
+ * assert.deepEqual(parseTraceLine("malloc 3 0x20  # a small chunk", 1, traceLimits(64)), {
+ *   kind: "malloc",
+ *   slot: 3,
+ *   size: 32,
+ * });
  * ```
  */
 export function parseTraceLine(

@@ -102,7 +102,7 @@ Deno.test("a failed assert prints glibc's message and aborts", () => {
   });
   assert.equal(r.state, "aborted");
   assert.equal(r.exitStatus, 134);
-  assert.equal(r.stderr, "./demo: demo.c:8: main: Assertion `p != NULL' failed.\n");
+  assert.equal(r.stderr, "demo: demo.c:8: main: Assertion `p != NULL' failed.\n");
 });
 
 Deno.test("exit(n) flushes stdout and ends with status n", () => {
@@ -216,4 +216,48 @@ Deno.test("i386 programs run with ILP32 sizes in a 32-bit process", () => {
   const proc = new Process({ layout: "i386" });
   const again = runC(main(`return sizeof(long);`), { process: proc });
   assert.equal(again.exitStatus, 4);
+});
+
+Deno.test("glibc 2.23 wraps malloc_printerr's message and its abort() flushes stdout", () => {
+  const r = runC(
+    main(`printf("x\\n");\n  void *a = malloc(24);\n  free(a);\n  free(a);\n  return 0;`),
+    {
+      glibc: "2.23",
+    },
+  );
+  assert.equal(r.state, "aborted");
+  assert.equal(r.stdout, "x\n");
+  // glibc 2.23 maps stdout's buffer (libio's ALLOC_BUF): the heap starts with `a`.
+  assert.equal(
+    r.stderr,
+    "*** Error in `./prog': double free or corruption (fasttop): 0x0000555555559010 ***\n",
+  );
+});
+
+Deno.test("stdin's buffer is malloc'ed at its first read, unless setbuf(stdin, NULL)", () => {
+  const prog = new CProgram(main(`printf("a\\n");\n  getchar();\n  return 0;`));
+  const r = prog.run();
+  assert.deepEqual(r.records.map((x) => [x.operation, x.args]), [["printf", []], ["malloc", [
+    1024,
+  ]]]);
+  const none = new CProgram(
+    main(`setbuf(stdin, NULL);\n  printf("a\\n");\n  getchar();\n  return 0;`),
+  );
+  assert.deepEqual(none.run().records.map((x) => x.operation), ["printf"]);
+});
+
+Deno.test("locals get gcc -O0's stack slots: scalars whose address is never taken first, parameters lowest", () => {
+  // Offsets from the frame pointer printed by Debian's gcc 12 -O0 for the same function.
+  const r = runC(`#include <stdio.h>
+void f(int x, long y, char *z) {
+  int a = 1;
+  { long inner = 5; printf("%ld ", (long)((char *)&inner - (char *)__builtin_frame_address(0))); }
+  char big[40];
+  char *fp = __builtin_frame_address(0);
+  printf("%ld %ld %ld %ld %ld\\n", (long)((char *)&a - fp), (long)(big - fp), (long)((char *)&x - fp),
+    (long)((char *)&y - fp), (long)((char *)&z - fp));
+}
+int main(void) { f(1, 2, 0); return 0; }
+`);
+  assert.equal(r.stdout, "-72 -12 -64 -84 -96 -104\n");
 });

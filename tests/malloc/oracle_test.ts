@@ -9,8 +9,6 @@
  */
 
 import assert from "node:assert/strict";
-import { Allocator } from "../../src/malloc/allocator.ts";
-import { replayTrace } from "../../src/trace/replay.ts";
 import {
   BUILDS,
   driverLayout,
@@ -18,13 +16,9 @@ import {
   hasHeapOps,
   initialMapsOf,
   ORACLE,
+  replay,
   traceNames,
 } from "../oracle_support.ts";
-
-const factory = (
-  p: ConstructorParameters<typeof Allocator>[0],
-  o: { glibc: string; nprocs: number },
-) => new Allocator(p, { glibc: o.glibc, nprocs: o.nprocs, explain: false });
 
 function check(actual: string, expected: string, what: string): void {
   if (actual !== expected) {
@@ -38,34 +32,36 @@ const heapTraces = [
 ];
 
 for (const build of BUILDS) {
-  Deno.test(`heap traces replay exactly as real glibc ${build.name} prints them`, () => {
+  Deno.test(`heap traces replay exactly as real glibc ${build.name} prints them`, async (t) => {
     for (const [dir, name] of heapTraces) {
-      const text = Deno.readTextFileSync(`${ORACLE}${dir}/${name}.trace`);
-      const expected = Deno.readTextFileSync(`${ORACLE}expected/${build.name}/${name}.out`);
-      const { output } = replayTrace(text, {
-        glibc: build.glibc,
-        arch: build.arch,
-        nprocs: 2,
-        initialMaps: driverLayout(build.name),
-        allocator: factory,
+      await t.step(`${dir}/${name}`, () => {
+        const text = Deno.readTextFileSync(`${ORACLE}${dir}/${name}.trace`);
+        const expected = Deno.readTextFileSync(`${ORACLE}expected/${build.name}/${name}.out`);
+        const { output } = replay(text, {
+          glibc: build.glibc,
+          arch: build.arch,
+          nprocs: 2,
+          initialMaps: driverLayout(build.name),
+        });
+        check(output, expected, `${dir}/${name} on ${build.name}`);
       });
-      check(output, expected, `${dir}/${name} on ${build.name}`);
     }
   });
 
-  Deno.test(`kernel traces with heap operations match real glibc ${build.name} byte for byte`, () => {
+  Deno.test(`kernel traces with heap operations match real glibc ${build.name} byte for byte`, async (t) => {
     for (const name of traceNames("traces/kernel")) {
       const text = Deno.readTextFileSync(`${ORACLE}traces/kernel/${name}.trace`);
       if (!hasHeapOps(text)) continue;
-      const expected = Deno.readTextFileSync(`${ORACLE}expected-raw/${build.name}/${name}.out`);
-      const { output } = replayTrace(text, {
-        glibc: build.glibc,
-        arch: build.arch,
-        nprocs: 2,
-        initialMaps: initialMapsOf(expected),
-        allocator: factory,
+      await t.step(`kernel/${name}`, () => {
+        const expected = Deno.readTextFileSync(`${ORACLE}expected-raw/${build.name}/${name}.out`);
+        const { output } = replay(text, {
+          glibc: build.glibc,
+          arch: build.arch,
+          nprocs: 2,
+          initialMaps: initialMapsOf(expected),
+        });
+        check(output, expected, `kernel/${name} on ${build.name}`);
       });
-      check(output, expected, `kernel/${name} on ${build.name}`);
     }
   });
 }

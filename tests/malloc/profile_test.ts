@@ -30,6 +30,7 @@ const VERSION_COMPARE = new RegExp(
     String.raw`\b(?:version|glibc)\s*(?:[=!]==?|[<>]=?)\s*["'\x60]`,
     String.raw`case\s+["'\x60]2\.\d+["'\x60]`,
     String.raw`(?:version|glibc)\.(?:startsWith|localeCompare|split)\(`,
+    String.raw`\.split\(["'\x60]\.["'\x60]\)\.map\(Number\)`,
     String.raw`\[["'\x60]2\.\d+["'\x60](?:\s*,\s*["'\x60]2\.\d+["'\x60])+\]`,
   ].join("|"),
 );
@@ -55,6 +56,7 @@ Deno.test("the version-compare check catches the usual ways of comparing version
       `case "2.41":`,
       `const list = ["2.31", "2.36"];`,
       `profile.version.startsWith("2.4")`,
+      `const [a, b] = v.split(".").map(Number);`,
     ]
   ) assert.ok(VERSION_COMPARE.test(code), code);
   assert.ok(!VERSION_COMPARE.test(`new Allocator(proc, { glibc: "2.36" })`));

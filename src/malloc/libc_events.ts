@@ -1,0 +1,36 @@
+/**
+ * What the simulated process did besides allocating, when a glibc call followed an overwritten
+ * pointer into a libc function heaplab runs (src/malloc/hooks.ts): system() spawning a shell,
+ * puts() printing. The allocator keeps them in order (`Allocator.events`).
+ *
+ * @module
+ */
+
+/** An event of the simulated process that is not an allocator step. */
+export type LibcEvent = ShellSpawned | ProgramOutput;
+
+/** `system()` ran: the process would now spawn `/bin/sh -c command`. */
+export interface ShellSpawned {
+  /** Discriminant. */
+  readonly kind: "ShellSpawned";
+  /** The string system() was given. */
+  readonly command: string;
+  /** The pointer that was followed (`__free_hook`, …). */
+  readonly via: string;
+  /** The glibc call that followed it (`free`, …). */
+  readonly call: string;
+  /** system()'s address. */
+  readonly target: number;
+}
+
+/** `puts()` ran and printed `text`. */
+export interface ProgramOutput {
+  /** Discriminant. */
+  readonly kind: "ProgramOutput";
+  /** What it printed (with puts' newline). */
+  readonly text: string;
+  /** The pointer that was followed. */
+  readonly via: string;
+  /** The glibc call that followed it. */
+  readonly call: string;
+}
