@@ -13,3 +13,6 @@ export * from "./trace/mod.ts";
 
 // C programs run inside the simulated process.
 export * from "./c/mod.ts";
+
+// Time travel: snapshots, histories, diffs and what-ifs.
+export * from "./history/mod.ts";

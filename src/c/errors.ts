@@ -33,8 +33,13 @@ export class CSyntaxError extends Error {
 
   /** A syntax error at file:line:column, before `token`. */
   constructor(what: string, file: string, line: number, column: number, token: string) {
-    const at = token === "" ? "at end of input" : `before '${token}'`;
-    super(`${file}:${line}:${column}: ${what} ${at}`);
+    // "'x' undeclared" names its token already; other messages say where they stopped.
+    const at = what.includes(`'${token}'`) && token !== ""
+      ? ""
+      : token === ""
+      ? " at end of input"
+      : ` before '${token}'`;
+    super(`${file}:${line}:${column}: ${what}${at}`);
     this.name = "CSyntaxError";
     this.file = file;
     this.line = line;

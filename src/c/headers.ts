@@ -9,7 +9,87 @@
  */
 
 import { defineFromText, type Macro } from "./preprocessor.ts";
-import type { Abi, CType, StructType } from "./types.ts";
+import { type Abi, type CType, layoutStruct, type StructType } from "./types.ts";
+
+/** The ten counters of `struct mallinfo` (int) and `struct mallinfo2` (size_t), in order. */
+export const MALLINFO_FIELDS = [
+  "arena",
+  "ordblks",
+  "smblks",
+  "hblks",
+  "hblkhd",
+  "usmblks",
+  "fsmblks",
+  "uordblks",
+  "fordblks",
+  "keepcost",
+] as const;
+
+const tagCache = new Map<string, Map<string, StructType>>();
+
+/** Struct tags the headers define: `struct mallinfo` and `struct mallinfo2` (one per ABI). */
+export function headerTags(abi: Abi): Map<string, StructType> {
+  const have = tagCache.get(abi.arch);
+  if (have) return have;
+  const tags = new Map<string, StructType>();
+  tagCache.set(abi.arch, tags);
+  // glibc's struct _IO_FILE (libio/bits/types/struct_FILE.h), for programs that forge FILEs.
+  const file: StructType = {
+    k: "struct",
+    union: false,
+    tag: "_IO_FILE",
+    fields: undefined,
+    size: 0,
+    align: 1,
+  };
+  const T = abi.types, P = abi.ptrSize;
+  const charp: CType = { k: "ptr", to: T.char }, voidp: CType = { k: "ptr", to: T.void };
+  const filep: CType = { k: "ptr", to: file };
+  const bytes = (n: number): CType => ({ k: "array", of: T.char, n });
+  layoutStruct(file, [
+    { name: "_flags", type: T.int },
+    ...[
+      "read_ptr",
+      "read_end",
+      "read_base",
+      "write_base",
+      "write_ptr",
+      "write_end",
+      "buf_base",
+      "buf_end",
+      "save_base",
+      "backup_base",
+      "save_end",
+    ].map((n) => ({
+      name: `_IO_${n}`,
+      type: charp,
+    })),
+    { name: "_markers", type: voidp },
+    { name: "_chain", type: filep },
+    { name: "_fileno", type: T.int },
+    { name: "_flags2", type: T.int },
+    { name: "_old_offset", type: T.long },
+    { name: "_cur_column", type: T.ushort },
+    { name: "_vtable_offset", type: T.schar },
+    { name: "_shortbuf", type: bytes(1) },
+    { name: "_lock", type: voidp },
+    { name: "_offset", type: T.llong },
+    { name: "_codecvt", type: voidp },
+    { name: "_wide_data", type: voidp },
+    { name: "_freeres_list", type: filep },
+    { name: "_freeres_buf", type: voidp },
+    { name: "__pad5", type: T.size },
+    { name: "_mode", type: T.int },
+    { name: "_unused2", type: bytes(15 * 4 - 4 * P - P) },
+  ], abi);
+  tags.set("_IO_FILE", file);
+  for (const [tag, type] of [["mallinfo", abi.types.int], ["mallinfo2", abi.types.size]] as const) {
+    const s: StructType = { k: "struct", union: false, tag, fields: undefined, size: 0, align: 1 };
+    layoutStruct(s, MALLINFO_FIELDS.map((name) => ({ name, type })), abi);
+    tags.set(tag, s);
+  }
+  return tags;
+}
 
 /** Prototypes of the library functions, in C. */
 export const PROTOTYPES = `
@@ -93,6 +173,9 @@ void *sbrk(intptr_t increment);
 int madvise(void *addr, size_t len, int advice);
 long sysconf(int name);
 int getpagesize(void);
+int system(const char *command);
+long syscall(long number, ...);
+void *dlsym(void *handle, const char *symbol);
 void *__builtin_return_address(unsigned int level);
 void *__builtin_frame_address(unsigned int level);
 long __builtin_expect(long x, long c);
@@ -115,6 +198,16 @@ int clearenv(void);
 int rand(void);
 void srand(unsigned int seed);
 long time(long *t);
+void perror(const char *s);
+char *strerror(int errnum);
+struct mallinfo mallinfo(void);
+struct mallinfo2 mallinfo2(void);
+va_list __builtin_va_start(void);
+void __builtin_va_copy(va_list *dst, va_list src);
+int vprintf(const char *fmt, va_list ap);
+int vfprintf(FILE *stream, const char *fmt, va_list ap);
+int vsprintf(char *s, const char *fmt, va_list ap);
+int vsnprintf(char *s, size_t n, const char *fmt, va_list ap);
 `;
 
 /** Predefined macros of an ABI. */
@@ -221,6 +314,12 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     `PRIxPTR "${lp64 ? "l" : ""}x"`,
     `PRIXPTR "${lp64 ? "l" : ""}X"`,
     `SYS_gettid ${lp64 ? 186 : 224}`,
+    `SYS_exit ${lp64 ? 60 : 1}`,
+    "RTLD_NEXT ((void *) -1l)",
+    "RTLD_DEFAULT ((void *) 0)",
+    `SYS_exit_group ${lp64 ? 231 : 252}`,
+    `SYS_getpid ${lp64 ? 39 : 20}`,
+    `__NR_gettid ${lp64 ? 186 : 224}`,
     "__linux__ 1",
     "__linux 1",
     "linux 1",
@@ -246,6 +345,9 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "__asm__(x)",
     "__volatile__",
     "__builtin_va_list void *",
+    "va_start(ap, last) ((ap) = __builtin_va_start())",
+    "va_end(ap) ((void)(ap))",
+    "va_copy(d, s) __builtin_va_copy(&(d), s)",
     "likely(x) __builtin_expect(!!(x), 1)",
     "unlikely(x) __builtin_expect(!!(x), 0)",
   ];
@@ -270,7 +372,7 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     align,
   });
   const i64 = lp64 ? T.long : T.llong, u64 = lp64 ? T.ulong : T.ullong;
-  const file = opaque("_IO_FILE", lp64 ? 216 : 148, abi.ptrSize);
+  const file = headerTags(abi).get("_IO_FILE")!;
   return new Map<string, CType>([
     ["size_t", T.size],
     ["ssize_t", T.ssize],
@@ -311,6 +413,7 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     ["pthread_attr_t", opaque("pthread_attr_t", lp64 ? 56 : 36, abi.ptrSize)],
     ["pthread_mutex_t", opaque("pthread_mutex_t", lp64 ? 40 : 24, abi.ptrSize)],
     ["FILE", file],
+    ["_IO_FILE", file],
     ["va_list", { k: "ptr", to: T.void }],
   ]);
 }

@@ -79,6 +79,15 @@ export interface Frame {
   readonly fn: CFunction;
   /** The return value (set by `return`). */
   ret: Value;
+  /** Arguments beyond the parameters of a variadic function, with their promoted types. */
+  varargs?: { values: Value[]; types: CType[] };
+}
+
+/** A `va_list` in flight: the variadic arguments and the next one's index. */
+export interface VaList {
+  readonly values: Value[];
+  readonly types: CType[];
+  next: number;
 }
 
 /** A local variable of a function, for views. */
@@ -144,7 +153,7 @@ export interface Runtime {
     f: Frame,
   ): Generator<Signal, Value>;
   /** Calls a user function. */
-  callFunction(fn: CFunction, args: Value[]): Generator<Signal, Value>;
+  callFunction(fn: CFunction, args: Value[], types?: CType[]): Generator<Signal, Value>;
 }
 
 /** Program exits (exit(), return from main). */
@@ -196,6 +205,8 @@ export class Machine {
   yieldAt = 0;
   /** Label sought by a goto in flight. */
   gotoLabel = "";
+  /** `va_list`s by handle (the value stored in the program's va_list variable). */
+  readonly vaLists = new Map<number, VaList>();
   /** Initializers of globals, run once before main. */
   readonly inits: ((f: Frame) => void)[] = [];
   readonly #writeReadOnly: (addr: number, bytes: Uint8Array) => void;
@@ -1196,8 +1207,22 @@ class Compiler {
         return this.assign(e);
       case "call":
         return this.call(e);
-      case "vaarg":
-        throw new CUnsupportedError("va_arg", m.file, e.line);
+      case "vaarg": {
+        const ap = this.expr(e.ap);
+        const t = e.type;
+        const line = e.line;
+        const convs = new Map<CType, ((v: Value) => Value) | undefined>();
+        return this.combine(t, [ap], (h) => {
+          const list = m.vaLists.get(Number(h));
+          if (!list) throw m.error("va_arg on a va_list that va_start did not set", line);
+          const i = list.next++;
+          if (i >= list.values.length) return 0; // reads past the arguments: garbage in C
+          const from = list.types[i];
+          if (!convs.has(from)) convs.set(from, this.converter(from, t, e));
+          const conv = convs.get(from);
+          return conv ? conv(list.values[i]) : list.values[i];
+        });
+      }
     }
     throw new CUnsupportedError(`expression '${(e as Expr).k}'`, m.file, (e as Expr).line);
   }
@@ -1208,7 +1233,13 @@ class Compiler {
     if (t.k === "array") return { ...lv, t: { k: "ptr", to: t.of } };
     if (t.k === "fn") return { ...lv, t: { k: "ptr", to: t } };
     const bf = (lv as { bitfield?: Field }).bitfield;
-    if (bf) return this.combine(t, [lv], this.bitLoad(bf));
+    if (bf) {
+      // A bit-field of int's size or less whose values all fit in an int reads as an int
+      // (C11 6.3.1.1): for `unsigned a : 3`, `a - 2` is negative, as gcc computes it.
+      const int = this.abi.types.int;
+      const narrow = t.k === "int" && t.size <= int.size && bf.bits! < int.size * 8;
+      return this.combine(narrow ? int : t, [lv], this.bitLoad(bf));
+    }
     const ld = this.load(t);
     if (lv.ev) {
       const a = lv.ev;
@@ -1704,7 +1735,7 @@ class Compiler {
         g: function* (f) {
           const vals: Value[] = [];
           for (const g of gs) vals.push(yield* g(f));
-          return yield* rtm().callFunction(fn, vals);
+          return yield* rtm().callFunction(fn, vals, types);
         },
       };
     }

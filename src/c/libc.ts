@@ -26,6 +26,7 @@ import {
 import type { Scheduler } from "./scheduler.ts";
 import { formatPrintf, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
 import type { CType, FunctionType } from "./types.ts";
+import { MALLINFO_FIELDS } from "./headers.ts";
 import type { Value } from "./values.ts";
 
 /** What the library functions work on. */
@@ -39,6 +40,8 @@ export interface LibcHost {
   readonly pauseOnInput: boolean;
   /** FILE* values of stdin, stdout, stderr. */
   readonly files: { stdin: number; stdout: number; stderr: number };
+  /** Address of `errno` (the program sees one errno; glibc's is per thread). */
+  readonly errno: number;
   /** Collects the allocator's explain records made since the last call. */
   noteRecords(): void;
 }
@@ -116,6 +119,59 @@ function printfText(h: LibcHost, c: BuiltinCall, fmtIndex: number): string {
       } else m.mem.write32(addr, count);
     },
   }, m.abi.ptrSize);
+}
+
+/** A v*printf call as the *printf call it stands for: the va_list's arguments spliced in. */
+function withVaList(h: LibcHost, c: BuiltinCall, fmtIndex: number): BuiltinCall {
+  const list = h.m.vaLists.get(n(c.args[fmtIndex + 1]));
+  if (!list) throw new CRuntimeError("a va_list that va_start did not set", h.m.file, c.line);
+  return {
+    ...c,
+    args: [...c.args.slice(0, fmtIndex + 1), ...list.values.slice(list.next)],
+    types: [...c.types.slice(0, fmtIndex + 1), ...list.types.slice(list.next)],
+  };
+}
+
+let vaHandles = 0;
+
+/** A raw system call result as libc returns it: -1 with errno set, or the result. */
+function sysResult(h: LibcHost, r: number, fail: Value = -1): Value {
+  if (!isSyscallError(r)) return r;
+  h.m.mem.write32(h.errno, -r);
+  return fail;
+}
+
+const ERRNO_TEXT: Record<number, string> = {
+  0: "Success",
+  1: "Operation not permitted",
+  2: "No such file or directory",
+  9: "Bad file descriptor",
+  11: "Resource temporarily unavailable",
+  12: "Cannot allocate memory",
+  13: "Permission denied",
+  14: "Bad address",
+  16: "Device or resource busy",
+  17: "File exists",
+  22: "Invalid argument",
+  28: "No space left on device",
+  75: "Value too large for defined data type",
+};
+
+function strerrorText(e: number): string {
+  return ERRNO_TEXT[e] ?? `Unknown error ${e}`;
+}
+
+/** `struct mallinfo` (int counters) or `struct mallinfo2` (size_t) as the bytes C receives. */
+function mallinfoBytes(h: LibcHost, size: number): Uint8Array {
+  const info = size === 4 ? h.allocator.mallinfo() : h.allocator.mallinfo2();
+  const bytes = new Uint8Array(MALLINFO_FIELDS.length * size);
+  const view = new DataView(bytes.buffer);
+  MALLINFO_FIELDS.forEach((name, i) => {
+    const v = BigInt(info[name]);
+    if (size === 8) view.setBigUint64(i * 8, BigInt.asUintN(64, v), true);
+    else view.setUint32(i * 4, Number(BigInt.asUintN(32, v)), true);
+  });
+  return bytes;
 }
 
 function writeBytesTo(h: LibcHost, addr: number, text: string): void {
@@ -213,6 +269,30 @@ const impls: Record<string, Impl> = {
     if (fd === 1) h.streams.stdoutBytes += t;
     else if (fd === 2) h.streams.stderrBytes += t;
     return t.length;
+  },
+  vprintf: (h, c) => impls.printf(h, withVaList(h, c, 0)),
+  vfprintf: (h, c) => impls.fprintf(h, withVaList(h, c, 1)),
+  vsprintf: (h, c) => impls.sprintf(h, withVaList(h, c, 1)),
+  vsnprintf: (h, c) => impls.snprintf(h, withVaList(h, c, 2)),
+  __builtin_va_start: (h, c) => {
+    const va = c.frame.varargs;
+    if (!va) {
+      throw new CRuntimeError("va_start in a function without '...'", h.m.file, c.line);
+    }
+    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    h.m.vaLists.set(handle, { values: va.values, types: va.types, next: 0 });
+    return handle;
+  },
+  __builtin_va_copy: (h, c) => {
+    const list = h.m.vaLists.get(n(c.args[1]));
+    if (!list) {
+      throw new CRuntimeError("va_copy of a va_list that va_start did not set", h.m.file, c.line);
+    }
+    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    h.m.vaLists.set(handle, { ...list });
+    if (h.m.abi.ptrSize === 8) h.m.mem.write64(n(c.args[0]), handle);
+    else h.m.mem.write32(n(c.args[0]), handle);
+    return 0;
   },
   sprintf: (h, c) => {
     const t = printfText(h, c, 1);
@@ -340,6 +420,8 @@ const impls: Record<string, Impl> = {
   malloc_usable_size: (h, c) => mallocCall(h, () => h.allocator.usableSize(n(c.args[0]))),
   mallopt: (h, c) => mallocCall(h, () => h.allocator.mallopt(n(c.args[0]), n(c.args[1]))),
   malloc_trim: (h, c) => mallocCall(h, () => h.allocator.mallocTrim(n(c.args[0]))),
+  mallinfo: (h) => mallinfoBytes(h, 4),
+  mallinfo2: (h) => mallinfoBytes(h, h.m.abi.ptrSize),
   malloc_stats: (h) => {
     h.streams.stderrBytes += h.allocator.mallocStats();
     return 0;
@@ -447,30 +529,43 @@ const impls: Record<string, Impl> = {
       throw new CUnsupportedError("mmap of a file", h.m.file, c.line);
     }
     const r = h.process.sys.mmap(n(c.args[0]), n(c.args[1]), n(c.args[2]), n(c.args[3]));
-    return isSyscallError(r) ? convertInt(-1, h.m.abi.ptrSize, false) : r;
+    return sysResult(h, r, convertInt(-1, h.m.abi.ptrSize, false));
   },
   munmap: (h, c) => {
-    const r = h.process.sys.munmap(n(c.args[0]), n(c.args[1]));
-    return isSyscallError(r) ? -1 : 0;
+    return sysResult(h, h.process.sys.munmap(n(c.args[0]), n(c.args[1])));
   },
   mprotect: (h, c) => {
-    const r = h.process.sys.mprotect(n(c.args[0]), n(c.args[1]), n(c.args[2]));
-    return isSyscallError(r) ? -1 : 0;
+    return sysResult(h, h.process.sys.mprotect(n(c.args[0]), n(c.args[1]), n(c.args[2])));
   },
   madvise: (h, c) => {
-    const r = h.process.sys.madvise(n(c.args[0]), n(c.args[1]), n(c.args[2]));
-    return isSyscallError(r) ? -1 : 0;
+    return sysResult(h, h.process.sys.madvise(n(c.args[0]), n(c.args[1]), n(c.args[2])));
   },
   brk: (h, c) => {
     const want = n(c.args[0]);
     const got = h.process.sys.brk(want);
     if (got < want) {
       h.process.currentThread.errno = 12;
+      h.m.mem.write32(h.errno, 12);
       return -1;
     }
     return 0;
   },
-  sbrk: (h, c) => fromWord(h, h.process.sbrk(n(c.args[0]))),
+  sbrk: (h, c) => {
+    const before = h.process.currentThread.errno;
+    h.process.currentThread.errno = 0;
+    const r = h.process.sbrk(n(c.args[0]));
+    if (h.process.currentThread.errno) h.m.mem.write32(h.errno, h.process.currentThread.errno);
+    else h.process.currentThread.errno = before;
+    return fromWord(h, r);
+  },
+  perror: (h, c) => {
+    const e = h.m.mem.read32(h.errno);
+    const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
+    h.streams.stderrBytes += `${msg ? msg + ": " : ""}${strerrorText(e)}\n`;
+    return 0;
+  },
+  strerror: (h, c) =>
+    h.m.literal([...strerrorText(n(c.args[0]))].map((ch) => ch.charCodeAt(0)), c.line),
   sysconf: (h, c) => {
     const name = n(c.args[0]);
     if (name === 30) return 4096;
@@ -478,6 +573,21 @@ const impls: Record<string, Impl> = {
     throw new CUnsupportedError(`sysconf(${name})`, h.m.file, c.line);
   },
   getpagesize: () => 4096,
+  dlsym: (h, c) => {
+    // The libc build's symbols (RTLD_NEXT and RTLD_DEFAULT both find libc's).
+    const name = h.m.cString(c.args[1] as Int);
+    return h.m.builtins.get(name)?.address ?? h.allocator.libc.symbol(name) ?? 0;
+  },
+  syscall: (h, c) => {
+    const nr = n(c.args[0]);
+    const lp64 = h.m.abi.ptrSize === 8;
+    if (nr === (lp64 ? 60 : 1) || nr === (lp64 ? 231 : 252)) {
+      throw new ProgramExit(n(c.args[1] ?? 0), false);
+    }
+    if (nr === (lp64 ? 186 : 224)) return h.process.currentThread.tid;
+    if (nr === (lp64 ? 39 : 20)) return h.process.pid;
+    throw new CUnsupportedError(`syscall(${nr})`, h.m.file, c.line);
+  },
   __builtin_return_address: (h, c) => {
     const f = c.frame;
     if (n(c.args[0]) !== 0) {
@@ -660,14 +770,22 @@ export function makeBuiltins(
   prototypes: Map<string, FunctionType>,
   host: () => LibcHost,
   textBase: number,
+  symbol: (name: string) => number | undefined = () => undefined,
 ): Map<string, Builtin> {
   const out = new Map<string, Builtin>();
+  const taken = new Set<number>();
   let addr = textBase;
   for (const [name, type] of prototypes) {
     const impl = impls[name];
     const gen = genImpls[name];
-    const address = addr;
-    addr += 0x30;
+    // The real address when the libc build has the symbol, else a made-up one in its text.
+    let address = symbol(name);
+    if (address === undefined || taken.has(address)) {
+      while (taken.has(addr)) addr += 0x30;
+      address = addr;
+      addr += 0x30;
+    }
+    taken.add(address);
     if (gen) {
       out.set(name, { name, type, address, gen: (c) => gen(host(), c) });
     } else if (impl) {

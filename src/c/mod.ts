@@ -3,6 +3,9 @@
  * {@link runC} (to the end). See `program.ts` for how a run ends and `scheduler.ts` for the
  * thread schedule.
  *
+ * May import: `src/kernel/` (the process, its memory and signals) and `src/malloc/` (the C
+ * library's allocator the programs call), never `src/trace/` or `src/view/`.
+ *
  * @module
  */
 

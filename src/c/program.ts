@@ -25,7 +25,7 @@ import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
 import type { Vma } from "../kernel/vma.ts";
 import { CRuntimeError, CStepLimitError } from "./errors.ts";
-import { headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
+import { headerTags, headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
 import {
   compileUnit,
   ControlHijack,
@@ -130,7 +130,7 @@ function prototypes(abi: Abi): Map<string, FunctionType> {
   if (p) return p;
   const typedefs = headerTypedefs(abi);
   const { tokens } = preprocess(PROTOTYPES, "<libc>", predefinedMacros(abi));
-  const unit = parse(tokens, { file: "<libc>", abi, typedefs });
+  const unit = parse(tokens, { file: "<libc>", abi, typedefs, tags: headerTags(abi) });
   p = new Map();
   for (const g of unit.globals) if (g.type.k === "fn") p.set(g.name, g.type);
   prototypeCache.set(abi.arch, p);
@@ -148,21 +148,27 @@ function latin1ToUtf8(s: string): string {
 /**
  * A C program in a simulated process.
  *
- * @example The seed's style: a program that waits for the reader
+ * @example A program that waits for the reader
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CProgram } from "./program.ts";
- * const prog = new CProgram(`#include <stdio.h>
- * #include <stdlib.h>
- * int main(void) {
- *   char *p = malloc(1000);
- *   printf("%p\\n", p);
- *   getchar();
- *   free(p);
- *   return 0;
- * }`);
- * const r = prog.run(); // paused at getchar(): r.stdout is "0x5555555596b0\n"
+ * const source = [
+ *   "int main(void) {",
+ *   "  char *p = malloc(1000);",
+ *   '  printf("%p\\n", p);',
+ *   "  getchar();",
+ *   "  free(p);",
+ *   "  return 0;",
+ *   "}",
+ * ].join("\n");
+ * const prog = new CProgram(source);
+ * const r = prog.run();
+ * assert.equal(r.state, "paused");
+ * assert.equal(r.line, 4);
+ * assert.equal(r.stdout, "0x5555555592a0\n");
+ * assert.deepEqual(r.records.map((x) => x.operation), ["malloc", "printf", "malloc"]);
  * prog.feed("\n");
- * prog.run().state; // "exited"
+ * assert.equal(prog.run().state, "exited");
  * ```
  */
 export class CProgram {
@@ -211,12 +217,20 @@ export class CProgram {
     this.#streams.input = options.stdin ?? "";
     const pre = preprocess(source, file, predefinedMacros(abi));
     this.warnings = pre.warnings;
-    const unit = parse(pre.tokens, { file, abi, typedefs: headerTypedefs(abi) });
+    const unit = parse(pre.tokens, {
+      file,
+      abi,
+      typedefs: headerTypedefs(abi),
+      tags: headerTags(abi),
+    });
     const places = findPlaces(this.process);
     const mem = this.process.memory;
     const space = this.process.space;
     const host = (): LibcHost => this.#host;
-    const builtins = makeBuiltins(prototypes(abi), host, places.libcText);
+    // Library functions and stdio's FILEs at their real addresses in the libc build, where known.
+    const libc = this.allocator.libc;
+    const symbol = (name: string) => libc.symbol(name);
+    const builtins = makeBuiltins(prototypes(abi), host, places.libcText, symbol);
     const m = new Machine({
       abi,
       mem,
@@ -238,9 +252,9 @@ export class CProgram {
     // libc's FILE objects, and the program's copies of stdin/stdout/stderr in its .bss.
     const P = abi.ptrSize;
     const files = {
-      stdin: places.libcData + 0x5a0,
-      stdout: places.libcData + 0x780 - (P === 8 ? 0 : 0x100),
-      stderr: places.libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
+      stdin: symbol("_IO_2_1_stdin_") ?? places.libcData + 0x5a0,
+      stdout: symbol("_IO_2_1_stdout_") ?? places.libcData + 0x780 - (P === 8 ? 0 : 0x100),
+      stderr: symbol("_IO_2_1_stderr_") ?? places.libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
     };
     const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
     for (const name of ["stdout", "stdin", "stderr"] as const) {
@@ -262,6 +276,7 @@ export class CProgram {
       programName: options.programName ?? "./prog",
       pauseOnInput: options.pauseOnInput ?? true,
       files,
+      errno: errnoAddr,
       noteRecords: () => this.#noteRecords(),
     };
     // Static initializers (constant in C; evaluated once, before main).
@@ -517,11 +532,12 @@ export class CProgram {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runC } from "./program.ts";
  * const r = runC(`#include <stdio.h>
  * int main(void) { printf("%zu\\n", sizeof(long)); return 3; }`);
- * r.stdout; // "8\n"
- * r.exitStatus; // 3
+ * assert.equal(r.stdout, "8\n");
+ * assert.equal(r.exitStatus, 3);
  * ```
  */
 export function runC(source: string, options: CRunOptions = {}): CRunResult {

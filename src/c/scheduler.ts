@@ -83,7 +83,7 @@ export class Scheduler implements Runtime {
   /** The main thread, calling `main`. */
   startMain(main: CFunction, args: Value[]): CThread {
     const t = this.#newThread(this.process.mainThread, this.process.mainThread.sp, 0);
-    t.gen = this.callFunction(main, args, t);
+    t.gen = this.callFunction(main, args, undefined, t);
     this.current = t;
     return t;
   }
@@ -120,7 +120,7 @@ export class Scheduler implements Runtime {
     // the start routine's frame begins below them.
     const handle = stackTop - (this.m.abi.ptrSize === 8 ? 0x900 : 0x4c0);
     const t = this.#newThread(thread, thread.sp - 0x100, handle);
-    t.gen = this.callFunction(target, [arg], t);
+    t.gen = this.callFunction(target, [arg], undefined, t);
     this.spawned = t;
     return t;
   }
@@ -137,7 +137,12 @@ export class Scheduler implements Runtime {
   }
 
   /** Calls a user function on the current thread (or on `t`). */
-  *callFunction(fn: CFunction, args: Value[], t?: CThread): Generator<Signal, Value> {
+  *callFunction(
+    fn: CFunction,
+    args: Value[],
+    types?: CType[],
+    t?: CThread,
+  ): Generator<Signal, Value> {
     const th = t ?? this.current;
     const m = this.m;
     const P = m.abi.ptrSize;
@@ -156,6 +161,10 @@ export class Scheduler implements Runtime {
       mem.write32(fp, savedFp);
     }
     const frame: Frame = { fp, line: fn.line, fn, ret: 0 };
+    if (fn.type.variadic && types) {
+      const k = fn.params.length;
+      frame.varargs = { values: args.slice(k), types: types.slice(k) };
+    }
     const savedSp = th.sp;
     th.sp = Math.floor((fp - fn.frameSize) / 16) * 16;
     th.frames.push(frame);
@@ -192,7 +201,7 @@ export class Scheduler implements Runtime {
     f: Frame,
   ): Generator<Signal, Value> {
     const target = typeof addr === "number" ? this.m.byAddress.get(addr) : undefined;
-    if (target && "body" in target) return yield* this.callFunction(target, args);
+    if (target && "body" in target) return yield* this.callFunction(target, args, types);
     if (target) {
       const b = target as Builtin;
       const call = { args, types, line, frame: f };

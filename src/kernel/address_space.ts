@@ -7,11 +7,16 @@
  * Invariants ({@link AddressSpace.check}): areas are sorted, page-aligned and never overlap; no
  * two neighbouring areas are mergeable after a call that would have merged them.
  *
+ * Why over 500 lines: the system calls share the area list and its private split, merge and
+ * placement helpers (`#mergeAround`, `#insertAndMerge`, the gap search), which keep the invariants
+ * above only together; split apart they would have to expose the list they guard.
+ *
  * @module
  */
 
 import { Errno } from "./errors.ts";
 import { ACCESS_NONE, ACCESS_READ, ACCESS_UNMAPPED, ACCESS_WRITE, Memory } from "./memory.ts";
+import type { PageMap } from "./page_map.ts";
 import type { KernelProfile } from "./kernel_profile.ts";
 import {
   canMerge,
@@ -649,6 +654,50 @@ export class AddressSpace {
     return vma.start <= this.#brk && vma.end >= this.startBrk && !vma.file && !vma.name;
   }
 
+  // --- snapshots ------------------------------------------------------------------------------
+
+  /** Frozen copies of the areas, reused while they have not changed. */
+  #captured: AddressSpaceState | undefined;
+
+  /**
+   * The areas, break and pages as they are now; later calls change nothing in it. Without
+   * `pages` (a history keeping the memory's journal instead) the pages are left out (null).
+   */
+  captureState(pages = true): AddressSpaceState {
+    const c = this.#captured;
+    const map = pages ? this.memory.snapshotPages() : null;
+    if (c && c.version === this.#version && c.nextAnon === this.#nextAnon && c.brk === this.#brk) {
+      return c.pages === map ? c : { ...c, pages: map };
+    }
+    const vmas = this.#vmas.map((v) => Object.freeze({ ...v }));
+    this.#captured = {
+      vmas,
+      brk: this.#brk,
+      nextAnon: this.#nextAnon,
+      version: this.#version,
+      pages: map,
+    };
+    return this.#captured;
+  }
+
+  /**
+   * Returns to a captured state (of this address space or, for fork, of another with the same
+   * layout): areas, break, anon_vma numbering and pages. Access levels change only for the
+   * ranges of areas that differ.
+   */
+  restoreState(state: AddressSpaceState): void {
+    const key = (v: Vma) => `${v.start}:${v.end}:${v.prot}`;
+    const oldKeys = new Set(this.#vmas.map(key)), newKeys = new Set(state.vmas.map(key));
+    for (const v of this.#vmas) if (!newKeys.has(key(v))) this.#touch(v.start, v.end);
+    for (const v of state.vmas) if (!oldKeys.has(key(v))) this.#touch(v.start, v.end);
+    this.#vmas = state.vmas.map((v) => ({ ...v }));
+    this.#brk = state.brk;
+    this.#nextAnon = state.nextAnon;
+    this.#changed();
+    if (state.pages !== null) this.memory.restorePages(state.pages);
+    this.#captured = { ...state, version: this.#version };
+  }
+
   /**
    * Throws if the areas break the invariants: each is page-aligned and non-empty, they are
    * sorted and never overlap, and no two neighbours could be one area (Linux merges them).
@@ -666,4 +715,18 @@ export class AddressSpace {
       previous = vma;
     }
   }
+}
+
+/** What a snapshot keeps of an address space (see {@link AddressSpace.captureState}). */
+export interface AddressSpaceState {
+  /** The areas, frozen. */
+  readonly vmas: readonly Vma[];
+  /** The program break. */
+  readonly brk: number;
+  /** The next anon_vma identity. */
+  readonly nextAnon: number;
+  /** The change counter when captured. */
+  readonly version: number;
+  /** The pages' bytes (null: not captured, the memory's journal has them). */
+  readonly pages: PageMap | null;
 }

@@ -8,9 +8,8 @@
  * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
  * Beside them it keeps two views of the bytes that the fast path reads: `readable[i]` is the
  * page's bytes when it has bytes and may be read, `writable[i]` when it may also be written.
- In front of the table sits a
- * TLB: a small direct-mapped cache from page number to the page's `readable` and `writable`
- * views, filled by the slow path. An aligned access to a page in the TLB costs one division,
+ * In front of the table sits a TLB: a small direct-mapped cache from page number to the page's
+ * `readable` and `writable` views, filled by the slow path. An aligned access to a page in the TLB costs one division,
  * one compare and a typed-array access, small enough for V8 to inline into its callers, and
  * it touches a few hot cache lines instead of the directory's 65536-entry arrays; everything
  * else — a page not in the TLB, an untouched page, page-crossing or unaligned accesses,
@@ -23,10 +22,15 @@
  * `readable` and `writable` of its page, so whatever changes them flushes the TLB
  * ({@link Memory.setAccess}, `#setPage`).
  *
+ * Why over 500 lines: each access width (8, 16, 32 and 64 bits, read and write) has its own
+ * fast path written out, small enough for V8 to inline into its callers; one generic routine
+ * would be shorter and slower on the path every simulated load and store takes.
+ *
  * @module
  */
 
 import { type AccessKind, SegmentationFault } from "./errors.ts";
+import { diffPageMaps, editPageMap, PAGE_NODE_BYTES, type PageMap } from "./page_map.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64 } from "./word.ts";
 
@@ -172,7 +176,8 @@ export class Memory {
     this.#tlbFlush(no, no + 1);
     const level = d.levels[lo];
     d.readable[lo] = level >= ACCESS_READ ? page : undefined;
-    d.writable[lo] = level >= ACCESS_WRITE ? page : undefined;
+    d.writable[lo] = level >= ACCESS_WRITE && this.#writeView(page) ? page : undefined;
+    if (this.#snapshots > 0) this.#touched.push(d.hi * DIR_PAGES + lo);
   }
 
   /**
@@ -195,7 +200,7 @@ export class Memory {
             const page = d.pages[i];
             if (page === undefined) continue;
             d.readable[i] = level >= ACCESS_READ ? page : undefined;
-            d.writable[i] = level >= ACCESS_WRITE ? page : undefined;
+            d.writable[i] = level >= ACCESS_WRITE && this.#writeView(page) ? page : undefined;
           }
         }
       }
@@ -205,7 +210,7 @@ export class Memory {
 
   #dropPages(d: Directory, from: number, to: number): void {
     for (let i = from; i < to && d.resident > 0; i++) {
-      if (d.pages[i] !== undefined) this.#setPage(d, i, undefined);
+      if (d.pages[i] !== undefined) this.#bind(d, i, undefined);
     }
   }
 
@@ -234,12 +239,12 @@ export class Memory {
       const page = d?.pages[lo];
       if (d && page) {
         moved.push([p + shift, page]);
-        this.#setPage(d, lo, undefined);
+        this.#bind(d, lo, undefined);
       }
     }
     for (const [p, page] of moved) {
       const hi = Math.floor(p / DIR_PAGES), lo = p - hi * DIR_PAGES;
-      this.#setPage(this.#makeDir(hi), lo, page);
+      this.#bind(this.#makeDir(hi), lo, page);
     }
   }
 
@@ -277,7 +282,13 @@ export class Memory {
     if (page === undefined) {
       const vma = this.#areas.areaAt(addr);
       if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
-      page = new Uint32Array(PAGE_SIZE / 4);
+      page = this.#ownPage(new Uint32Array(PAGE_SIZE / 4));
+      if (this.#journaling) this.#logBinding(d.hi * DIR_PAGES + lo, undefined, -2);
+      this.#setPage(d, lo, page);
+    } else if (d.writable[lo] === undefined && !this.#isPrivate(page)) {
+      // A writable page without a write view is shared with a snapshot: copy it first.
+      page = this.#ownPage(page.slice());
+      this.#snapshotStats.copiedPages++;
       this.#setPage(d, lo, page);
     }
     return page;
@@ -371,7 +382,9 @@ export class Memory {
     if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 1, "write");
     const page = this.#writablePage(d, lo, addr);
     const off = addr - no * PAGE_SIZE, shift = (off & 3) * 8, i = off >>> 2;
-    page[i] = (page[i] & ~(0xff << shift)) | ((value & 0xff) << shift);
+    const old = page[i];
+    page[i] = (old & ~(0xff << shift)) | ((value & 0xff) << shift);
+    if (this.#journaling) this.#logWord(no, i, old, page[i]);
   }
 
   /** Writes a little-endian 16-bit value. */
@@ -420,8 +433,11 @@ export class Memory {
     }
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 4, "write");
-    this.#writablePage(d, lo, addr)[off >>> 2] = v;
+    const page = this.#writablePage(d, lo, addr), i = off >>> 2;
     this.#tlbFill(no, d, lo);
+    const old = page[i];
+    page[i] = v;
+    if (this.#journaling) this.#logWord(no, i, old, page[i]);
   }
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
@@ -456,8 +472,13 @@ export class Memory {
     this.#tlbFill(no, d, lo);
     const h = Math.floor(value / TWO32);
     const i = off >>> 2;
+    const low = page[i], high = page[i + 1];
     page[i] = value - h * TWO32;
     page[i + 1] = h;
+    if (this.#journaling) {
+      this.#logWord(no, i, low, page[i]);
+      this.#logWord(no, i + 1, high, page[i + 1]);
+    }
   }
 
   /** Throws the {@link SegmentationFault} an access of `length` bytes at `addr` would raise. */
@@ -474,7 +495,14 @@ export class Memory {
   /** Reads `length` bytes. */
   readBytes(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    if (length === 0) return out;
+    if (length > 0) this.readInto(addr, out);
+    return out;
+  }
+
+  /** Reads `out.length` bytes at `addr` into `out` (a reusable buffer: nothing is allocated). */
+  readInto(addr: number, out: Uint8Array): void {
+    const length = out.length;
+    if (length === 0) return;
     this.#checkRange(addr, length, "read");
     let done = 0;
     while (done < length) {
@@ -484,9 +512,9 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
       if (page) out.set(new Uint8Array(page.buffer, off, n), done);
+      else out.fill(0, done, done + n);
       done += n;
     }
-    return out;
   }
 
   /** Writes bytes. */
@@ -500,7 +528,9 @@ export class Memory {
       const n = Math.min(PAGE_SIZE - off, bytes.length - done);
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
+      const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
       new Uint8Array(page.buffer, off, n).set(bytes.subarray(done, done + n));
+      if (before) this.#logWords(no, page, off, before);
       done += n;
     }
   }
@@ -520,9 +550,11 @@ export class Memory {
       const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
       if (value & 0xff || d.pages[lo] !== undefined) {
         const page = this.#writablePage(d, lo, a);
+        const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
         // A whole page is filled word by word, without a byte view of it.
         if (n === PAGE_SIZE) page.fill((value & 0xff) * 0x0101_0101);
         else new Uint8Array(page.buffer, off, n).fill(value & 0xff);
+        if (before) this.#logWords(no, page, off, before);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
         const vma = this.#areas.areaAt(a);
@@ -536,5 +568,224 @@ export class Memory {
   /** Copies `length` bytes from `src` to `dst` (memmove). */
   copy(dst: number, src: number, length: number): void {
     this.writeBytes(dst, this.readBytes(src, length));
+  }
+
+  // --- snapshots: copy-on-write by page ------------------------------------------------------
+  //
+  // Until the first snapshot every page with bytes is private and writable in place. A snapshot
+  // commits the pages into a persistent PageMap and freezes them: their write views are cleared,
+  // so the next write to each takes the slow path, which copies the page (#writablePage). Pages
+  // written since the last commit are private (#private) and listed in #touched; a commit costs
+  // O(pages touched since the previous one), a restore O(pages that differ). The fast path is
+  // unchanged: it only ever sees write views of private pages.
+
+  /** Snapshots taken (0: none yet, and every page is private). */
+  #snapshots = 0;
+  /** The pages as of the last commit. */
+  #committed: PageMap = undefined;
+  /** Page numbers whose bytes were bound or replaced since the last commit. */
+  #touched: number[] = [];
+  /** Pages created or copied since the last commit: no snapshot holds them. */
+  #private = new Set<Uint32Array>();
+
+  readonly #snapshotStats = { nodes: 0, copiedPages: 0 };
+
+  /**
+   * What snapshots have cost this memory so far: pages copied by a write after a snapshot
+   * (4 KiB each) and page-map nodes created ({@link PAGE_NODE_BYTES} each), and their bytes.
+   */
+  get snapshotCost(): { copiedPages: number; mapNodes: number; bytes: number } {
+    const { nodes, copiedPages } = this.#snapshotStats;
+    return {
+      copiedPages,
+      mapNodes: nodes,
+      bytes: copiedPages * PAGE_SIZE + nodes * PAGE_NODE_BYTES,
+    };
+  }
+
+  #isPrivate(page: Uint32Array | undefined): boolean {
+    return this.#snapshots === 0 || this.#private.has(page!);
+  }
+
+  #ownPage(page: Uint32Array): Uint32Array {
+    if (this.#snapshots > 0) this.#private.add(page);
+    return page;
+  }
+
+  /**
+   * The bytes of every page, frozen: a persistent map that no later write changes. Taking one
+   * costs O(pages written since the previous one); the first costs O(pages with bytes).
+   */
+  snapshotPages(): PageMap {
+    const changes: [number, Uint32Array | undefined][] = [];
+    const freeze = (d: Directory, lo: number) => {
+      const no = d.hi * DIR_PAGES + lo;
+      changes.push([no, d.pages[lo]]);
+      d.writable[lo] = undefined;
+      this.#tlbFlush(no, no + 1);
+    };
+    if (this.#snapshots === 0) {
+      for (const d of this.#dirs.values()) {
+        for (let lo = 0; lo < DIR_PAGES && d.resident > 0; lo++) {
+          if (d.pages[lo] !== undefined) freeze(d, lo);
+        }
+      }
+    } else {
+      for (const no of this.#touched) {
+        const hi = Math.floor(no / DIR_PAGES);
+        freeze(this.#dirs.get(hi)!, no - hi * DIR_PAGES);
+      }
+    }
+    this.#committed = editPageMap(this.#committed, changes, this.#snapshotStats);
+    this.#touched = [];
+    this.#private.clear();
+    this.#snapshots++;
+    return this.#committed;
+  }
+
+  /**
+   * Makes the bytes of every page those of `pages` (from {@link Memory.snapshotPages}, of this
+   * memory or another): O(pages that differ). Access levels stay (the address space sets them).
+   */
+  restorePages(pages: PageMap): void {
+    const current = this.snapshotPages();
+    diffPageMaps(current, pages, (no, _now, page) => {
+      const hi = Math.floor(no / DIR_PAGES);
+      this.#setPage(this.#makeDir(hi), no - hi * DIR_PAGES, page);
+    });
+    this.#committed = pages;
+    this.#touched = [];
+  }
+
+  // --- the journal: word-level undo and redo, for recording histories cheaply -------------------
+  //
+  // While the journal is on, no page has a write view, so every write takes a slow path, which
+  // logs (page number, word, old value, new value) for each word it changes, and each change of
+  // a page's bytes as a whole (created zero, dropped, moved) with the page it held. Moving along
+  // the journal applies old values backwards or new values forwards; a write made after moving
+  // back drops the entries ahead (a new future). Pages the journal holds are frozen (not
+  // private), so a write to them copies them first, as after a snapshot.
+
+  #journaling = false;
+  /** Quadruples (page number, word or -1 for a binding, old, new); bindings index #jPages. */
+  #journal: number[] = [];
+  /** Pages of binding entries (-1 in an entry: none; -2: a fresh zero page). */
+  #jPages: Uint32Array[] = [];
+  /** Entries applied: the journal's end unless moved back. */
+  #jpos = 0;
+
+  /** Whether a page may have a write view (a private page while no journal is kept). */
+  #writeView(page: Uint32Array | undefined): boolean {
+    return !this.#journaling && this.#isPrivate(page);
+  }
+
+  /** Starts the journal: commits the pages (as a snapshot does) and drops every write view. */
+  startJournal(): void {
+    if (this.#journaling) return;
+    this.snapshotPages();
+    this.#journaling = true;
+    this.#journal = [];
+    this.#jPages = [];
+    this.#jpos = 0;
+  }
+
+  /** Stops the journal (and forgets it); writes take the fast path again after the next copy. */
+  stopJournal(): void {
+    this.#journaling = false;
+    this.#journal = [];
+    this.#jPages = [];
+    this.#jpos = 0;
+    this.snapshotPages();
+  }
+
+  /** Entries applied so far: a position to come back to with {@link Memory.moveJournal}. */
+  get journalPosition(): number {
+    return this.#jpos;
+  }
+
+  /** Numbers held by the journal (4 per entry), for cost estimates. */
+  get journalSize(): number {
+    return this.#journal.length;
+  }
+
+  /** Undoes or redoes entries until `position` entries are applied. */
+  moveJournal(position: number): void {
+    const j = this.#journal;
+    if (!(position >= 0 && position * 4 <= j.length)) {
+      throw new RangeError(`No journal position ${position}`);
+    }
+    // Applying entries logs nothing, and pages copied meanwhile get no write view.
+    while (this.#jpos > position) this.#applyEntry(--this.#jpos, 2);
+    while (this.#jpos < position) this.#applyEntry(this.#jpos++, 3);
+  }
+
+  /** Applies the old (slot 2) or new (slot 3) value of entry `k`. */
+  #applyEntry(k: number, slot: 2 | 3): void {
+    const j = this.#journal, no = j[4 * k], word = j[4 * k + 1], v = j[4 * k + slot];
+    const hi = Math.floor(no / DIR_PAGES), lo = no - hi * DIR_PAGES;
+    const d = this.#makeDir(hi);
+    if (word === -1) {
+      const page = v === -1
+        ? undefined
+        : v === -2
+        ? this.#ownPage(new Uint32Array(PAGE_SIZE / 4))
+        : this.#jPages[v];
+      this.#setPage(d, lo, page);
+      return;
+    }
+    let page = d.pages[lo]!;
+    if (!this.#isPrivate(page)) {
+      page = this.#ownPage(page.slice());
+      this.#setPage(d, lo, page);
+    }
+    page[word] = v;
+  }
+
+  #truncateAhead(): void {
+    if (this.#jpos * 4 !== this.#journal.length) this.#journal.length = this.#jpos * 4;
+  }
+
+  #logWord(no: number, word: number, old: number, now: number): void {
+    if (old === now) return;
+    this.#truncateAhead();
+    this.#journal.push(no, word, old, now);
+    this.#jpos++;
+  }
+
+  /** Logs that page `no` held `old` and now holds a page given by code `now` (-2: fresh zero). */
+  #logBinding(no: number, old: Uint32Array | undefined, now: number): void {
+    this.#truncateAhead();
+    let oldCode = -1;
+    if (old !== undefined) {
+      this.#private.delete(old);
+      oldCode = this.#jPages.push(old) - 1;
+    }
+    this.#journal.push(no, -1, oldCode, now);
+    this.#jpos++;
+  }
+
+  /** Binds page `lo` of `d` to `page` (bytes that change: dropped, moved), journaled. */
+  #bind(d: Directory, lo: number, page: Uint32Array | undefined): void {
+    if (this.#journaling) {
+      let code = -1;
+      if (page !== undefined) {
+        this.#private.delete(page);
+        code = this.#jPages.push(page) - 1;
+      }
+      this.#logBinding(d.hi * DIR_PAGES + lo, d.pages[lo], code);
+    }
+    this.#setPage(d, lo, page);
+  }
+
+  /** Copies of the words of `page` that a write of `n` bytes at `off` touches. */
+  #wordsOf(page: Uint32Array, off: number, n: number): Uint32Array {
+    return page.slice(off >>> 2, (off + n + 3) >>> 2);
+  }
+
+  #logWords(no: number, page: Uint32Array, off: number, before: Uint32Array): void {
+    const first = off >>> 2;
+    for (let k = 0; k < before.length; k++) {
+      this.#logWord(no, first + k, before[k], page[first + k]);
+    }
   }
 }

@@ -85,3 +85,18 @@ export {
   type Vma,
 } from "./vma.ts";
 export { wordHex, type WordOps, words32, words64 } from "./word.ts";
+
+// Snapshots of the whole process (copy-on-write pages).
+export { type AddressSpaceState } from "./address_space.ts";
+export {
+  diffPageMaps,
+  editPageMap,
+  forEachPage,
+  PAGE_NODE_BYTES,
+  pageAt,
+  type PageMap,
+  type PageNode,
+} from "./page_map.ts";
+export { type ProcessSnapshot, type ThreadSnapshot } from "./snapshot.ts";
+export { type SnapshotRuntime } from "./process.ts";
+export { type SyscallLogState } from "./syscall_log.ts";

@@ -16,7 +16,12 @@ import { SeededRandom } from "./random.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
 import type { KernelProfile } from "./kernel_profile.ts";
-import { SyscallLog, type SyscallLog as SyscallLogType } from "./syscall_log.ts";
+import { copyLocals, isPlainLocal, type ProcessSnapshot, type ThreadSnapshot } from "./snapshot.ts";
+import {
+  SyscallLog,
+  type SyscallLog as SyscallLogType,
+  type SyscallRecord,
+} from "./syscall_log.ts";
 import {
   defaultStackPolicy,
   type StackPolicy,
@@ -129,9 +134,11 @@ export class Process {
   #stackCache: ThreadStack[] = [];
   #stackCacheSize = 0;
   #runtime: ThreadRuntime | undefined;
+  #options: ProcessOptions;
 
   /** A process in the layout the options choose. */
   constructor(options: ProcessOptions = {}) {
+    this.#options = options;
     const start = chooseLayout(options);
     this.start = start;
     this.kernel = options.kernel ?? start.kernel;
@@ -184,6 +191,7 @@ export class Process {
       locals: new Map(),
     };
     this.#threads.push(main);
+    this.#created.add(main);
     this.#current = main;
     this.sys = this.#makeSyscalls();
   }
@@ -244,10 +252,14 @@ export class Process {
   }
 
   #log(name: string, args: number[], result: number): number {
-    this.syscalls.add(this.#current.tid, name, args, result);
+    const record = this.syscalls.add(this.#current.tid, name, args, result);
     if (isSyscallError(result)) this.#current.errno = -result;
+    this.syscallObserver?.(record);
     return result;
   }
+
+  /** Called after every system call (the history recorder's hook). */
+  syscallObserver: ((record: SyscallRecord) => void) | undefined = undefined;
 
   #makeSyscalls(): Syscalls {
     const space = this.space;
@@ -344,6 +356,8 @@ export class Process {
     this.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
     this.memory.write8(stack.base + stack.size - 0x100, 0);
     this.#threads.push(thread);
+    this.#unjoined.add(thread.index);
+    this.#created.add(thread);
     if (!reused && this.#runtime) stack.dtv = this.#runtime.allocateDtv(creator);
     return thread;
   }
@@ -410,6 +424,191 @@ export class Process {
   regions(): MapsRegion[] {
     return mapsRegions({ space: this.space, kernel: this.kernel, threads: this.#threads });
   }
+
+  // --- snapshots (see snapshot.ts) ----------------------------------------------------------
+
+  #serial = 0;
+  /** The last snapshot taken: the next shares its unchanged lists. */
+  #lastSnapshot: ProcessSnapshot | undefined;
+  /** Indices of threads not yet captured as joined (the only ones that can still change). */
+  #unjoined = new Set<number>([0]);
+  /** Captures of joined threads, which never change again. */
+  #joined = new WeakMap<Thread, ThreadSnapshot>();
+  /** This process's own thread for a thread of the process a snapshot came from (fork). */
+  #adopted = new Map<Thread, Thread>();
+
+  /**
+   * The whole process now — memory (copy-on-write), areas, threads, system call log and the
+   * allocator's state — for {@link Process.restore} and {@link Process.fork}. O(1) plus the
+   * pages written since the previous snapshot. With `pages: false` the pages are left out (a
+   * history that keeps the memory's journal restores them itself).
+   *
+   * @example
+   * ```ts
+   * import { Allocator, Process } from "../../mod.ts";
+   * const proc = new Process();
+   * const libc = new Allocator(proc);
+   * const before = proc.snapshot();
+   * const p = libc.malloc(24);
+   * proc.restore(before);
+   * libc.malloc(24) === p; // true: the same call from the same state
+   * ```
+   */
+  snapshot(options: { pages?: boolean } = {}): ProcessSnapshot {
+    const last = this.#lastSnapshot;
+    let threads: ThreadSnapshot[];
+    if (last && last.threads.length === this.#threads.length) {
+      // Joined threads never change: only the others are captured again.
+      let changed: ThreadSnapshot[] | undefined;
+      for (const i of this.#unjoined) {
+        const snap = this.#captureThread(this.#threads[i]);
+        if (snap !== last.threads[i]) (changed ??= last.threads.slice())[i] = snap;
+        // Captured joined once, a thread never changes again.
+        if (snap.state === "joined") this.#unjoined.delete(i);
+      }
+      threads = changed ?? last.threads as ThreadSnapshot[];
+    } else threads = this.#threads.map((t) => this.#captureThread(t));
+    let stackCache = this.#stackCache.map((s) => ({ ...s }));
+    if (last && sameStacks(stackCache, last.stackCache)) {
+      stackCache = last.stackCache as ThreadStack[];
+    }
+    return this.#lastSnapshot = {
+      space: this.space.captureState(options.pages ?? true),
+      threads,
+      current: this.#current.index,
+      nextTidIndex: this.#nextTidIndex,
+      stackCache,
+      syscalls: this.syscalls.captureState(),
+      runtime: isSnapshotRuntime(this.#runtime) ? this.#runtime.captureState() : undefined,
+      serial: ++this.#serial,
+    };
+  }
+
+  #captureThread(t: Thread): ThreadSnapshot {
+    const known = this.#joined.get(t);
+    if (known) return known;
+    const last = this.#lastCapture.get(t);
+    if (last && unchanged(t, last)) return last;
+    const snap: ThreadSnapshot = {
+      thread: t,
+      state: t.state,
+      errno: t.errno,
+      sp: t.sp,
+      stack: t.stack ? { ...t.stack } : undefined,
+      locals: copyLocals(t.locals),
+    };
+    if (t.state === "joined") this.#joined.set(t, snap);
+    else this.#lastCapture.set(t, snap);
+    return snap;
+  }
+
+  /** Each running thread's last capture, shared by the next one while the thread is unchanged. */
+  #lastCapture = new WeakMap<Thread, ThreadSnapshot>();
+
+  /**
+   * Returns the process to a snapshot taken in it (or, for a fork, in its parent): memory,
+   * areas, break, threads (the same thread objects as then), system call log and allocator.
+   */
+  restore(snapshot: ProcessSnapshot): void {
+    this.space.restoreState(snapshot.space);
+    this.#threads = snapshot.threads.map((s) => {
+      let t = s.thread;
+      if (!this.#owns(t)) {
+        t = this.#adopted.get(s.thread) ?? { ...s.thread, locals: new Map() };
+        this.#adopted.set(s.thread, t);
+        this.#created.add(t);
+      }
+      t.state = s.state;
+      t.errno = s.errno;
+      t.sp = s.sp;
+      t.stack = s.stack ? { ...s.stack } : undefined;
+      // Plain values come from the snapshot; class instances stay for their runtime to restore.
+      for (const [k, v] of t.locals) if (isPlainLocal(v)) t.locals.delete(k);
+      for (const [k, v] of copyLocals(s.locals)) t.locals.set(k, v);
+      return t;
+    });
+    this.#joined = new WeakMap();
+    this.#lastCapture = new WeakMap();
+    this.#lastSnapshot = undefined;
+    this.#unjoined = new Set(
+      this.#threads.filter((t) => t.state !== "joined").map((t) => t.index),
+    );
+    this.#current = this.#threads[snapshot.current];
+    this.#nextTidIndex = snapshot.nextTidIndex;
+    this.#stackCache = snapshot.stackCache.map((s) => ({ ...s }));
+    this.#stackCacheSize = this.#stackCache.reduce((n, s) => n + s.size, 0);
+    this.syscalls.restoreState(snapshot.syscalls);
+    if (snapshot.runtime !== undefined && isSnapshotRuntime(this.#runtime)) {
+      this.#runtime.restoreState(snapshot.runtime);
+    }
+  }
+
+  /** Threads this process created or adopted (a fork's threads are its own objects). */
+  #owns(t: Thread): boolean {
+    return this.#created.has(t);
+  }
+
+  #created = new WeakSet<Thread>();
+
+  /**
+   * An independent copy of the process now, or at `snapshot` (its own memory, copy-on-write
+   * against this one), with a copy of its allocator as `runtime`. The copy's threads are its own
+   * objects, in {@link Process.threads}.
+   */
+  fork(snapshot: ProcessSnapshot = this.snapshot()): Process {
+    const child = new Process(this.#options);
+    if (isSnapshotRuntime(this.#runtime)) this.#runtime.forkOnto?.(child);
+    child.restore(snapshot);
+    return child;
+  }
+}
+
+function sameStacks(a: readonly ThreadStack[], b: readonly ThreadStack[]): boolean {
+  return a.length === b.length &&
+    a.every((s, i) => s.base === b[i].base && s.size === b[i].size && s.dtv === b[i].dtv);
+}
+
+/** True when `t` still is as `snap` captured it (its locals compared one level deep). */
+function unchanged(t: Thread, snap: ThreadSnapshot): boolean {
+  if (t.state !== snap.state || t.errno !== snap.errno || t.sp !== snap.sp) return false;
+  const s = snap.stack;
+  if (t.stack?.base !== s?.base || t.stack?.size !== s?.size || t.stack?.dtv !== s?.dtv) {
+    return false;
+  }
+  let plain = 0;
+  for (const [k, v] of t.locals) {
+    if (!isPlainLocal(v)) continue;
+    plain++;
+    const old = snap.locals.get(k);
+    if (v === old) continue;
+    if (v === null || old === null || typeof v !== "object" || typeof old !== "object") {
+      return false;
+    }
+    for (const f in v) {
+      if ((v as Record<string, unknown>)[f] !== (old as Record<string, unknown>)[f]) return false;
+    }
+  }
+  return plain === snap.locals.size;
+}
+
+/**
+ * What a thread runtime (the allocator) implements to take part in snapshots: capture and
+ * restore its state outside simulated memory, and make a copy of itself for a forked process.
+ */
+export interface SnapshotRuntime {
+  /** Its state now; later calls must not change the value returned. */
+  captureState(): unknown;
+  /** Returns to a state from {@link SnapshotRuntime.captureState} (of itself or its parent). */
+  restoreState(state: unknown): void;
+  /** Installs a copy of itself (state to be restored next) on a forked process. */
+  forkOnto?(child: Process): void;
+}
+
+/** True when `runtime` takes part in snapshots. */
+function isSnapshotRuntime(runtime: unknown): runtime is SnapshotRuntime {
+  return runtime !== null && typeof runtime === "object" &&
+    typeof (runtime as SnapshotRuntime).captureState === "function" &&
+    typeof (runtime as SnapshotRuntime).restoreState === "function";
 }
 
 /** pthread_create failed: the stack could not be mapped. */

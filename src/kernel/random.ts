@@ -26,6 +26,15 @@ export class SeededRandom {
     this.#state = seed >>> 0;
   }
 
+  /** The generator's state (for snapshots: setting it back repeats what followed). */
+  get state(): number {
+    return this.#state;
+  }
+
+  set state(value: number) {
+    this.#state = value >>> 0;
+  }
+
   /** The next 32 random bits, as an unsigned number. */
   nextUint32(): number {
     this.#state = (this.#state + 0x6d2b79f5) >>> 0;

@@ -64,7 +64,10 @@ export class SyscallLog {
     const last = this.#records[this.#records.length - 1];
     const record = { seq: (last?.seq ?? 0) + 1, tid, name, args, result };
     this.#records.push(record);
-    if (this.#records.length > this.#limit) this.#records.splice(0, this.#records.length >> 1);
+    if (this.#records.length > this.#limit) {
+      // A new array, not a splice: snapshots may hold the old one.
+      this.#records = this.#records.slice(this.#records.length >> 1);
+    }
     return record;
   }
 
@@ -78,6 +81,19 @@ export class SyscallLog {
     return this.#records;
   }
 
+  /**
+   * The log as it is now, for a snapshot: O(1). Records are immutable and later calls only
+   * append, so the array and its length describe it.
+   */
+  captureState(): SyscallLogState {
+    return { records: this.#records, length: this.#records.length };
+  }
+
+  /** Returns to a captured log (a copy of it: O(records), as another log may hold the array). */
+  restoreState(state: SyscallLogState): void {
+    this.#records = state.records.slice(0, state.length);
+  }
+
   /** Records after sequence number `seq`. */
   since(seq: number): SyscallRecord[] {
     const out: SyscallRecord[] = [];
@@ -86,4 +102,12 @@ export class SyscallLog {
     }
     return out.reverse();
   }
+}
+
+/** A captured {@link SyscallLog}: the first `length` records of `records`. */
+export interface SyscallLogState {
+  /** The array of records (later ones may follow). */
+  readonly records: readonly SyscallRecord[];
+  /** How many belong to the state. */
+  readonly length: number;
 }

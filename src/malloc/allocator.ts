@@ -21,7 +21,8 @@ import {
   type ThreadRuntime,
 } from "../kernel/threads.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
-import { MallocContext, type MallocParams } from "./context.ts";
+import { MallocContext } from "./context.ts";
+import type { MallocParams } from "./malloc_par.ts";
 import type { LibcEvent } from "./hooks.ts";
 import type { LibcState } from "./libc_state.ts";
 import type { OperationRecord } from "./explain.ts";
@@ -30,7 +31,6 @@ import {
   arenaInfos,
   type BinsInfo,
   binsInfo,
-  checkArena,
   type ChunkInfo,
   chunkInfos,
   type MmappedChunkInfo,
@@ -40,6 +40,7 @@ import {
   type ThreadHeapInfo,
   threadHeapInfos,
 } from "./inspect.ts";
+import { checkArena } from "./check_arena.ts";
 import { libcCalloc, libcFree, libcMalloc, mallocThreadFreeres } from "./libc_malloc.ts";
 import { mallopt } from "./mallopt.ts";
 import { alignedAlloc, libcMemalign, posixMemalign, pvalloc, valloc } from "./memalign.ts";
@@ -48,6 +49,8 @@ import { libcRealloc, usableSize } from "./realloc.ts";
 import { type Mallinfo, mallinfo, mallinfo2, mallocStats } from "./stats.ts";
 import { allocateStdoutBuffer, type StdoutKind } from "./stdio.ts";
 import { mallocTrim } from "./trim.ts";
+import { captureMallocState, type MallocState, restoreMallocState } from "./snapshot.ts";
+import { WhatIf } from "../history/what_if.ts";
 
 /** Options of an {@link Allocator}. */
 export interface AllocatorOptions {
@@ -116,11 +119,14 @@ export class Allocator implements ThreadRuntime {
   #stdoutBuffer = 0;
   #stdioBuffers: "malloc" | "mmap";
   #depth = 0;
+  #options: AllocatorOptions;
+  #lastState: AllocatorState | undefined;
   /** How this glibc maps thread stacks (nptl's guard page, its 40 MiB stack cache). */
   readonly stackPolicy: StackPolicy;
 
   /** Installs glibc's allocator on `process` (as its thread runtime). */
   constructor(process: Process, options: AllocatorOptions = {}) {
+    this.#options = options;
     this.process = process;
     this.profile = glibcProfile(options.glibc ?? "2.36", process.arch as GlibcArch);
     const m = new MallocContext(process, this.profile, {
@@ -150,14 +156,16 @@ export class Allocator implements ThreadRuntime {
   #end<T>(seq: number, result: T, value: number): T {
     const m = this.context;
     if (--this.#depth === 0) m.operation = "";
-    if (seq < 0) return result;
-    const rec = m.explain.current!;
-    rec.result = value;
-    if (m.explain.end()) {
-      const log = this.process.syscalls;
-      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
-      this.#last = rec;
+    if (seq >= 0) {
+      const rec = m.explain.current!;
+      rec.result = value;
+      if (m.explain.end()) {
+        const log = this.process.syscalls;
+        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+        this.#last = rec;
+      }
     }
+    if (this.#depth === 0 && this.callObserver !== undefined) this.callObserver(this, undefined);
     return result;
   }
 
@@ -168,24 +176,39 @@ export class Allocator implements ThreadRuntime {
       const r = fn();
       return this.#end(seq, r, value(r));
     } catch (e) {
-      this.#fail(seq);
+      this.#fail(seq, e);
       throw e;
     }
   }
 
   /** Ends a public call that threw (an abort, a fault): its record stays for inspection. */
-  #fail(seq: number): void {
+  #fail(seq: number, error?: unknown): void {
     const m = this.context;
+    // A nested call's failure passes through its callers' #fail too: only the outermost reports.
+    const outermost = this.#depth <= 1;
     this.#depth = 0;
     m.operation = "";
-    if (seq < 0) return;
-    const rec = m.explain.current;
-    m.explain.reset();
-    if (rec) {
-      const log = this.process.syscalls;
-      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
-      this.#last = rec;
+    if (seq >= 0) {
+      const rec = m.explain.current;
+      m.explain.reset();
+      if (rec) {
+        const log = this.process.syscalls;
+        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+        this.#last = rec;
+      }
     }
+    if (outermost) this.callObserver?.(this, error);
+  }
+
+  /**
+   * Called when a public call returns or throws (outermost calls only), with the error it threw:
+   * the history recorder's hook (`src/history/history.ts`).
+   */
+  callObserver: ((libc: Allocator, error: unknown) => void) | undefined = undefined;
+
+  /** True while a public call is running (a system call now is one the allocator made). */
+  get inCall(): boolean {
+    return this.#depth > 0;
   }
 
   /** What the last public call did (undefined when explain records are off). */
@@ -202,7 +225,7 @@ export class Allocator implements ThreadRuntime {
       const r = libcMalloc(this.context, size);
       return this.#end(seq, r, r);
     } catch (e) {
-      this.#fail(seq);
+      this.#fail(seq, e);
       throw e;
     }
   }
@@ -214,34 +237,46 @@ export class Allocator implements ThreadRuntime {
       libcFree(this.context, ptr);
       this.#end(seq, 0, 0);
     } catch (e) {
-      this.#fail(seq);
+      this.#fail(seq, e);
       throw e;
     }
   }
 
   /** `calloc(count, size)`. */
   calloc(count: number, size: number): number {
-    return this.#run(
-      "calloc",
-      [count, size],
-      () => libcCalloc(this.context, count, size),
-      (r) => r,
-    );
+    const seq = this.#begin("calloc", this.context.explain.enabled ? [count, size] : undefined);
+    try {
+      const r = libcCalloc(this.context, count, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `realloc(ptr, size)`. */
   realloc(ptr: number, size: number): number {
-    return this.#run("realloc", [ptr, size], () => libcRealloc(this.context, ptr, size), (r) => r);
+    const seq = this.#begin("realloc", this.context.explain.enabled ? [ptr, size] : undefined);
+    try {
+      const r = libcRealloc(this.context, ptr, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `memalign(alignment, size)`. */
   memalign(alignment: number, size: number): number {
-    return this.#run(
-      "memalign",
-      [alignment, size],
-      () => libcMemalign(this.context, alignment, size),
-      (r) => r,
-    );
+    const args = this.context.explain.enabled ? [alignment, size] : undefined;
+    const seq = this.#begin("memalign", args);
+    try {
+      const r = libcMemalign(this.context, alignment, size);
+      return this.#end(seq, r, r);
+    } catch (e) {
+      this.#fail(seq);
+      throw e;
+    }
   }
 
   /** `aligned_alloc(alignment, size)`. */
@@ -479,9 +514,115 @@ export class Allocator implements ThreadRuntime {
     for (const a of this.arenas()) checkArena(this.context, a.address);
   }
 
+  // --- snapshots (the process takes them: Process.snapshot, restore, fork) -------------------
+
+  /** glibc's state outside simulated memory and the last explain record (for snapshots). */
+  captureState(): AllocatorState {
+    const m = this.context;
+    const prev = this.#lastState;
+    const tls: [number, number, boolean][] = [];
+    let sameTls = prev !== undefined;
+    for (const t of this.process.threads) {
+      if (!m.hasTls(t)) continue;
+      const v = m.tls(t);
+      const k = tls.length;
+      tls.push([t.index, v.arena, v.shuttingDown]);
+      const p = prev?.tls[k];
+      if (sameTls && !(p && p[0] === t.index && p[1] === v.arena && p[2] === v.shuttingDown)) {
+        sameTls = false;
+      }
+    }
+    if (sameTls && prev!.tls.length !== tls.length) sameTls = false;
+    const malloc = captureMallocState(m);
+    if (
+      sameTls && prev!.malloc === malloc && prev!.last === this.#last &&
+      prev!.stdoutBuffer === this.#stdoutBuffer && prev!.depth === this.#depth
+    ) return prev!;
+    return this.#lastState = {
+      tls: sameTls ? prev!.tls : tls,
+      malloc,
+      last: this.#last,
+      stdoutBuffer: this.#stdoutBuffer,
+      depth: this.#depth,
+    };
+  }
+
+  /** Returns to a captured state (the process restores memory and threads). */
+  restoreState(state: unknown): void {
+    const s = state as AllocatorState;
+    const m = this.context;
+    restoreMallocState(m, s.malloc);
+    // Each thread's malloc variables: its TLS tcache word came back with the pages; the rest is
+    // set here. A thread without them then (or new since) keeps fresh-TLS values.
+    const byIndex = new Map(s.tls.map((e) => [e[0], e]));
+    for (const t of this.process.threads) {
+      const e = byIndex.get(t.index);
+      if (e === undefined && !m.hasTls(t)) continue;
+      if (e !== undefined && !m.hasTls(t)) {
+        // A fork's own thread: create its variables without losing the tcache word in memory.
+        const slot = m.libc.tcacheSlot(t);
+        const word = m.chunks.word(slot);
+        m.tls(t);
+        m.chunks.setWord(slot, word);
+      }
+      const v = m.tls(t);
+      v.arena = e?.[1] ?? 0;
+      v.shuttingDown = e?.[2] ?? false;
+    }
+    m.forgetThreadCache();
+    this.#lastState = undefined;
+    this.#last = s.last;
+    this.#stdoutBuffer = s.stdoutBuffer;
+    this.#depth = s.depth;
+  }
+
+  /** Installs a copy of this allocator on a forked process (its state follows by restore). */
+  forkOnto(child: Process): void {
+    new Allocator(child, { ...this.#options, mainArena: this.mainArena });
+  }
+
+  /**
+   * An independent copy of the process and this allocator, now: the copy's allocator. Its
+   * memory is copy-on-write against this one's; neither sees the other's calls.
+   *
+   * @example
+   * ```ts
+   * import { Allocator, Process } from "../../mod.ts";
+   * const libc = new Allocator(new Process());
+   * const child = libc.fork();
+   * const p = child.malloc(24);
+   * libc.malloc(24) === p; // true: the parent did not see the child's malloc
+   * ```
+   */
+  fork(): Allocator {
+    return this.process.fork().runtime as Allocator;
+  }
+
+  /**
+   * What the next call would do, run on a throwaway copy: `libc.whatIf.malloc(24)`, `.free(p)`,
+   * `.realloc(p, n)`, `.calloc(n, size)` — its record, result or abort, and its diff.
+   */
+  get whatIf(): WhatIf {
+    return new WhatIf(this);
+  }
+
   #defaultArena(): number {
     const m = this.context;
     const t = this.process.currentThread;
     return (m.hasTls(t) && m.tls(t).arena) || m.mainArena;
   }
+}
+
+/** What a snapshot keeps of an {@link Allocator}. */
+export interface AllocatorState {
+  /** Each thread's `thread_arena` and `tcache_shutting_down`, by thread index. */
+  readonly tls: readonly (readonly [number, number, boolean])[];
+  /** glibc's scalars and bookkeeping (context.ts). */
+  readonly malloc: MallocState;
+  /** The last explain record. */
+  readonly last: OperationRecord | undefined;
+  /** stdout's buffer, once printf allocated it. */
+  readonly stdoutBuffer: number;
+  /** Nesting of public calls. */
+  readonly depth: number;
 }

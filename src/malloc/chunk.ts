@@ -65,10 +65,6 @@ export class ChunkMemory {
   readonly memory: Memory;
   /** Word arithmetic. */
   readonly words: WordOps;
-  /** Reads a word. */
-  readonly word: (addr: number) => number;
-  /** Writes a word. */
-  readonly setWord: (addr: number, value: number) => void;
   readonly #safeLinking: boolean;
   readonly #is64: boolean;
 
@@ -82,13 +78,20 @@ export class ChunkMemory {
     this.minSize = profile.minSize;
     this.#safeLinking = profile.safeLinking;
     this.#is64 = profile.sizeSz === 8;
-    if (this.#is64) {
-      this.word = (a) => memory.read64(a);
-      this.setWord = (a, v) => memory.write64(a, v);
-    } else {
-      this.word = (a) => memory.read32(a);
-      this.setWord = (a, v) => memory.write32(a, v);
-    }
+  }
+
+  // Methods, not per-instance closures: a closure made for each process would be a new call
+  // target for V8, so code optimized for one process's chunks deoptimizes on the next one's.
+
+  /** Reads a word. */
+  word(addr: number): number {
+    return this.#is64 ? this.memory.read64(addr) : this.memory.read32(addr);
+  }
+
+  /** Writes a word. */
+  setWord(addr: number, value: number): void {
+    if (this.#is64) this.memory.write64(addr, value);
+    else this.memory.write32(addr, value);
   }
 
   /** glibc `prev_size`. */

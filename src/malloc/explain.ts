@@ -201,6 +201,18 @@ export class Explainer {
     }
   }
 
+  /** The collector's state, for snapshots. */
+  captureState(): { enabled: boolean; current: OperationRecord | undefined; depth: number } {
+    return { enabled: this.enabled, current: this.#current, depth: this.#depth };
+  }
+
+  /** Returns to a captured state. */
+  restoreState(s: { enabled: boolean; current: OperationRecord | undefined; depth: number }): void {
+    this.enabled = s.enabled;
+    this.#current = s.current;
+    this.#depth = s.depth;
+  }
+
   /** Records the arena used. */
   arena(address: number): void {
     if (this.#current && this.#current.arena === 0) this.#current.arena = address;

@@ -200,14 +200,15 @@ export function intFreeCreateChunk(
     } else {
       c.clearInuseAt(nextchunk, 0);
     }
-    let bck: number, fwd: number, to: string;
+    // `toSmallbin`: the bin the chunk goes to, for the explain record (named only when asked).
+    let bck: number, fwd: number, toSmallbin = 0;
     if (m.profile.freeSmallToSmallbin && b.inSmallbinRange(size)) {
       const idx = b.smallbinIndex(size);
       bck = a.binAt(arena, idx);
       fwd = c.fd(bck);
       if (c.bk(fwd) !== bck) m.abort("free(): chunks in smallbin corrupted", p);
       a.markBin(arena, idx);
-      to = b.binName(idx);
+      toSmallbin = idx;
     } else {
       bck = a.binAt(arena, 1);
       fwd = c.fd(bck);
@@ -216,7 +217,6 @@ export function intFreeCreateChunk(
         c.setFdNextsize(p, 0);
         c.setBkNextsize(p, 0);
       }
-      to = "unsorted";
     }
     c.setFd(p, fwd);
     c.setBk(p, bck);
@@ -224,8 +224,10 @@ export function intFreeCreateChunk(
     c.setBk(fwd, p);
     c.setHead(p, withFlag(size, PREV_INUSE));
     c.setFoot(p, size);
-    if (m.explain.enabled) m.explain.put(p, size, to);
-    m.explain.serve(to === "unsorted" ? "unsorted" : "smallbin");
+    if (m.explain.enabled) {
+      m.explain.put(p, size, toSmallbin === 0 ? "unsorted" : b.binName(toSmallbin));
+    }
+    m.explain.serve(toSmallbin === 0 ? "unsorted" : "smallbin");
   } else {
     size += nextsize;
     c.setHead(p, withFlag(size, PREV_INUSE));

@@ -15,6 +15,10 @@
  * IS_MMAPPED), carries NON_MAIN_ARENA iff the arena is a thread arena, and every remainder it
  * left is in the unsorted bin or is the top.
  *
+ * Why over 500 lines: `_int_malloc` is one routine of about 350 lines in glibc, and its stages
+ * share their locals (the request, its bin index, the victim); it stays one function here so a
+ * reader can follow it beside glibc's, with its small helpers next to it.
+ *
  * @module
  */
 
@@ -459,8 +463,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
         }
         const remainderSize = size - nb;
         unlinkChunk(m, arena, v);
-        const binName = b.binName(a.binIndexOf(arena, bin));
-        if (ex.enabled) ex.take(v, size, binName, "binmap");
+        if (ex.enabled) ex.take(v, size, b.binName(a.binIndexOf(arena, bin)), "binmap");
         if (remainderSize < p.minSize) {
           c.setInuseAt(v, size);
           if (!isMain) c.setNonMainArena(v);

@@ -33,11 +33,11 @@ export {
   type BinsInfo,
   type ChunkInfo,
   type ChunkState,
-  HeapCheckError,
   type MmappedChunkInfo,
   type TcacheInfo,
   type ThreadHeapInfo,
 } from "./inspect.ts";
+export { HeapCheckError } from "./check_arena.ts";
 export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 export {
   ControlFlowHijack,
@@ -55,7 +55,8 @@ export {
 } from "./libc_state.ts";
 export { LIBC_BUILDS, type LibcBuildFacts, type LibcSegment } from "./libc_symbols.ts";
 export type { ExplainStep, OperationRecord, StepAction } from "./explain.ts";
-export type { HeapRecord, MallocParams } from "./context.ts";
+export type { HeapRecord } from "./context.ts";
+export type { MallocParams } from "./malloc_par.ts";
 export { request2size } from "./chunk.ts";
 export {
   type ArenaLayout,
@@ -93,3 +94,7 @@ export {
 export type { Mallinfo } from "./stats.ts";
 export { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 export { stdoutBufferSize, type StdoutKind } from "./stdio.ts";
+
+// The allocator's part of a process snapshot.
+export { type AllocatorState } from "./allocator.ts";
+export { type MallocState } from "./snapshot.ts";

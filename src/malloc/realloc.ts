@@ -37,11 +37,17 @@ function copyBlock(m: MallocContext, dst: number, src: number, n: number): void 
   // Destination page by destination page: runs of zero pages are written with one fill, which
   // creates no page that was never touched; other pages are copied. Bytes from untouched source
   // pages are zero without reading them.
+  // One page-sized buffer carries every page of the block.
+  const scratch = new Uint8Array(PAGE);
   let zeroFrom = -1;
   for (let start = 0; start < n;) {
     const end = Math.min(n, start + PAGE - ((dst + start) % PAGE));
     const untouched = !memory.hasBytes(src + start) && !memory.hasBytes(src + end - 1);
-    const bytes = untouched ? undefined : memory.readBytes(src + start, end - start);
+    let bytes: Uint8Array | undefined;
+    if (!untouched) {
+      bytes = end - start === PAGE ? scratch : scratch.subarray(0, end - start);
+      memory.readInto(src + start, bytes);
+    }
     if (bytes === undefined || allZero(bytes)) {
       if (zeroFrom < 0) zeroFrom = start;
     } else {

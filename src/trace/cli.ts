@@ -2,7 +2,10 @@
  * `deno task replay`: replays heap traces on the simulator and prints the oracle's output format.
  *
  *     deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N]
- *                      [--initial-maps FILE] [--layout NAME] TRACE…
+ *                      [--initial-maps FILE] [--layout NAME] [--record] TRACE…
+ *
+ * `--record` replays while recording a history (a state per line, `recordReplay`) and
+ * prints to stderr how many states it kept and what the snapshots cost; the output is the same.
  *
  * Exit status: 0, 2 for a malformed trace line or bad arguments, 134 after an abort, 139 after
  * a segmentation fault (the status of the first trace that failed).
@@ -13,9 +16,10 @@
 import { GLIBC_VERSIONS, isGlibcVersion } from "../malloc/profile.ts";
 import { type ReplayOptions, replayTrace } from "./replay.ts";
 import { defaultAllocatorFactory } from "./allocator_factory.ts";
+import { recordReplay } from "../history/replay_record.ts";
 
 const usage =
-  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--layout NAME] TRACE…";
+  "usage: deno task replay [--glibc V] [--arch i386|x86_64] [--nprocs N] [--initial-maps FILE] [--layout NAME] [--record] TRACE…";
 
 function fail(message: string): never {
   console.error(`replay: ${message}`);
@@ -27,6 +31,7 @@ function fail(message: string): never {
 export function main(args: string[]): number {
   const options: ReplayOptions = { allocator: defaultAllocatorFactory };
   const traces: string[] = [];
+  let record = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => args[++i] ?? fail(`${a} needs a value`);
@@ -59,6 +64,9 @@ export function main(args: string[]): number {
       case "--layout":
         options.layout = value();
         break;
+      case "--record":
+        record = true;
+        break;
       case "-h":
       case "--help":
         console.log(usage);
@@ -70,7 +78,13 @@ export function main(args: string[]): number {
   }
   if (traces.length === 0) fail("no trace given");
   let status = 0;
+  // The output streams to stdout block by block, encoded into one reused buffer.
   const encoder = new TextEncoder();
+  const buffer = new Uint8Array(1 << 16);
+  const writeText = (text: string) => {
+    if (text.length * 3 > buffer.length) writeAll(encoder.encode(text));
+    else writeAll(buffer.subarray(0, encoder.encodeInto(text, buffer).written));
+  };
   for (const path of traces) {
     let text: string;
     try {
@@ -82,17 +96,33 @@ export function main(args: string[]): number {
     }
     let result;
     try {
-      result = replayTrace(text, options);
+      if (record) {
+        const t0 = performance.now();
+        const { allocator: _, ...recordOptions } = options;
+        const recorded = recordReplay(text, { ...recordOptions, write: writeText });
+        result = recorded.result;
+        const ms = performance.now() - t0;
+        const cost = result.process.memory.snapshotCost;
+        console.error(
+          `replay: ${path}: recorded ${recorded.history.length} states in ${ms.toFixed(0)} ms; ` +
+            `snapshots cost ${cost.copiedPages} copied pages and ${cost.mapNodes} page-map nodes ` +
+            `(${(cost.bytes / 1048576).toFixed(1)} MiB)`,
+        );
+      } else result = replayTrace(text, { ...options, write: writeText });
     } catch (e) {
       console.error(`replay: ${path}: ${(e as Error).message}`);
       status ||= 2;
       continue;
     }
-    Deno.stdout.writeSync(encoder.encode(result.output));
     if (result.error) console.error(`replay: ${path}: ${result.error.message}`);
     status ||= result.status;
   }
   return status;
+}
+
+/** Writes all of `bytes` to stdout (a write to a pipe may take only part of them). */
+function writeAll(bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
 }
 
 function readAllStdin(): Uint8Array {

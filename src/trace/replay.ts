@@ -41,6 +41,12 @@ export interface ReplayStop {
 export interface ReplayOptions extends Omit<SessionOptions, "kernelTrace"> {
   /** Called with each output line as it is produced (the returned text has them all too). */
   onLine?: (line: string) => void;
+  /**
+   * Streams the output: called with blocks of whole lines (each ending in a newline) as they are
+   * complete, up to 256 lines a block. The result's `output` is then empty: a long replay never
+   * holds its whole text.
+   */
+  write?: (text: string) => void;
   /** Called with each operation's event, after its lines are printed. */
   onEvent?: (event: ReplayEvent) => void;
   /** Called when a line stops the replay, after its line is printed. */
@@ -49,7 +55,7 @@ export interface ReplayOptions extends Omit<SessionOptions, "kernelTrace"> {
 
 /** The result of a replay. */
 export interface ReplayResult {
-  /** The output, each line ending in a newline. */
+  /** The output, each line ending in a newline (empty when it was streamed to `write`). */
   readonly output: string;
   /** 0, or 2 for a malformed line, 134 after an abort (SIGABRT), 139 after a SIGSEGV. */
   readonly status: number;
@@ -92,15 +98,19 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
 export function replayTrace(text: string, options: ReplayOptions = {}): ReplayResult {
   // The output, in blocks of up to 256 lines joined as soon as they are complete: each line's
   // string dies young, and the garbage collector copies one flat block instead of many ropes.
+  // A block goes to `write` at once when the output is streamed.
   const blocks: string[] = [];
   const block: string[] = [];
-  const onLine = options.onLine, onEvent = options.onEvent;
+  const onLine = options.onLine, onEvent = options.onEvent, write = options.write;
+  const flush = () => {
+    if (block.length === 0) return;
+    if (write) write(block.join("\n") + "\n");
+    else blocks.push(block.join("\n"));
+    block.length = 0;
+  };
   const emit = (line: string) => {
     block.push(line);
-    if (block.length === 256) {
-      blocks.push(block.join("\n"));
-      block.length = 0;
-    }
+    if (block.length === 256) flush();
     onLine?.(line);
   };
   const session = new ReplaySession({ ...options, kernelTrace: isKernelTrace(text) });
@@ -131,9 +141,9 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
       break;
     }
   }
-  if (block.length > 0) blocks.push(block.join("\n"));
+  flush();
   return {
-    output: blocks.join("\n") + "\n",
+    output: write ? "" : blocks.join("\n") + "\n",
     status,
     process: session.process,
     allocator: session.allocator,

@@ -170,7 +170,8 @@ export class ReplaySession {
   readonly #threads = new Map<number, Thread>();
   // Slots whose chunk was mmapped when it was returned: the only ones `maps` can list.
   readonly #mmapSlots = new Set<number>();
-  #cur = 0;
+  // The trace's current thread (set by `thread` lines; the main thread for tid 0).
+  #curThread: Thread;
   #seq = 0;
 
   /** A fresh process (and allocator) as the options say, its break placed as the driver does. */
@@ -185,6 +186,7 @@ export class ReplaySession {
       initialMaps: options.initialMaps ?? options.process?.initialMaps,
     });
     this.process = process;
+    this.#curThread = process.mainThread;
     this.#sizeSz = process.words.bytes;
     this.heapMax = process.words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
     this.#recordSyscalls = options.recordSyscalls ?? false;
@@ -260,12 +262,25 @@ export class ReplaySession {
   }
 
   #thread(): Thread {
-    return this.#cur === 0 ? this.process.mainThread : this.#threads.get(this.#cur)!;
+    return this.#curThread;
   }
 
   // Whether the trace's current thread is the process's running thread (no switch needed).
   #onCurrentThread(): boolean {
-    return this.#thread() === this.process.currentThread;
+    return this.#curThread === this.process.currentThread;
+  }
+
+  // Makes the trace's current thread the running one for a heap call, without a closure;
+  // returns the thread to go back to with #leave (undefined: no switch was needed).
+  #enter(): Thread | undefined {
+    const running = this.process.currentThread;
+    if (this.#curThread === running) return undefined;
+    this.process.switchTo(this.#curThread);
+    return running;
+  }
+
+  #leave(saved: Thread | undefined): void {
+    if (saved !== undefined) this.process.switchTo(saved);
   }
 
   // Runs `fn` on the trace's current thread.
@@ -311,16 +326,17 @@ export class ReplaySession {
 
   #allocate(op: TraceOp & { kind: "malloc" | "calloc" | "memalign" }, line: number): ReplayEvent {
     const heap = this.#needAllocator(line);
-    // malloc on the running thread, the common case, is called without a closure.
-    const p = op.kind === "malloc" && this.#onCurrentThread()
-      ? heap.malloc(this.#toWord(op.size))
-      : this.#onThread(() =>
-        op.kind === "malloc"
-          ? heap.malloc(this.#toWord(op.size))
-          : op.kind === "calloc"
-          ? heap.calloc(this.#toWord(op.count), this.#toWord(op.size))
-          : heap.memalign(this.#toWord(op.alignment), this.#toWord(op.size))
-      );
+    const saved = this.#enter();
+    let p: number;
+    try {
+      p = op.kind === "malloc"
+        ? heap.malloc(this.#toWord(op.size))
+        : op.kind === "calloc"
+        ? heap.calloc(this.#toWord(op.count), this.#toWord(op.size))
+        : heap.memalign(this.#toWord(op.alignment), this.#toWord(op.size));
+    } finally {
+      this.#leave(saved);
+    }
     this.#setChunkSlot(op.slot, p);
     this.discovery.scan();
     return this.#pointerEvent(line, op, op.slot, p);
@@ -330,7 +346,13 @@ export class ReplaySession {
     const heap = this.#needAllocator(line);
     this.#checkSlotLive(op.oldSlot, line);
     const old = op.oldSlot >= 0 ? this.#slots[op.oldSlot] : 0;
-    const p = this.#onThread(() => heap.realloc(old, this.#toWord(op.size)));
+    const saved = this.#enter();
+    let p: number;
+    try {
+      p = heap.realloc(old, this.#toWord(op.size));
+    } finally {
+      this.#leave(saved);
+    }
     if (op.oldSlot >= 0 && (p !== 0 || op.size === 0)) {
       this.#slotLive[op.oldSlot] = 0;
       this.#slots[op.oldSlot] = 0;
@@ -344,8 +366,12 @@ export class ReplaySession {
     const heap = this.#needAllocator(line);
     this.#checkSlotLive(op.slot, line);
     const p = op.slot >= 0 ? this.#slots[op.slot] : 0;
-    if (this.#onCurrentThread()) heap.free(p);
-    else this.#onThread(() => heap.free(p));
+    const saved = this.#enter();
+    try {
+      heap.free(p);
+    } finally {
+      this.#leave(saved);
+    }
     if (op.slot >= 0) {
       this.#slotLive[op.slot] = 0;
       this.#slots[op.slot] = 0;
@@ -360,7 +386,7 @@ export class ReplaySession {
       const t = process.runOn(process.mainThread, () => process.pthreadCreate());
       this.#threads.set(op.tid, t);
     }
-    this.#cur = op.tid;
+    this.#curThread = op.tid === 0 ? process.mainThread : this.#threads.get(op.tid)!;
     this.discovery.scan();
     return this.#event(line, op, 0);
   }
@@ -373,7 +399,7 @@ export class ReplaySession {
     }
     process.runOn(process.mainThread, () => process.pthreadJoin(t));
     this.#threads.delete(op.tid);
-    this.#cur = 0;
+    this.#curThread = process.mainThread;
     this.discovery.scan();
     return this.#event(line, op, 0);
   }

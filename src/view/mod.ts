@@ -77,15 +77,17 @@ export { MapsWatch, watchMaps } from "./maps_watch.ts";
 export { Notice, type NoticeBundle, type NoticeKind } from "./notice.ts";
 export {
   findToolchain,
-  type MapsDump,
-  type ParsedRunOutput,
-  parseRunOutput,
   RealRun,
   type RealRunOptions,
   runRealProgram,
   Toolchain,
-  type ToolchainInfo,
 } from "./real_run.ts";
+export {
+  type MapsDump,
+  type ParsedRunOutput,
+  parseRunOutput,
+  type ToolchainInfo,
+} from "../host/mod.ts";
 export {
   type ComparedStep,
   RealVsSimulated,
@@ -164,9 +166,16 @@ export { compareScenario, type ScenarioContext, type ScenarioStep } from "./comp
 export { compareProgram } from "./compare_program.ts";
 export { SeedCheck, seedCheck, type SeedCheckBundle, type SeedLine } from "./seed_check.ts";
 export { StepView, stepView, type StepViewBundle, type StepViewOptions } from "./step_view.ts";
+export { describeChunkChange, DiffView, diffView, type DiffViewBundle } from "./diff_view.ts";
 export {
   CProgramView,
   cProgramView,
   type CProgramViewBundle,
   type CProgramViewOptions,
 } from "./c_program_view.ts";
+export {
+  HistoryView,
+  historyView,
+  type HistoryViewBundle,
+  type HistoryViewOptions,
+} from "./history_view.ts";

@@ -55,7 +55,7 @@ for (const [program, runs] of Object.entries(OUTCOMES)) {
       fn() {
         const result = runC(fixture(`how2heap/${program}.c`), {
           file: `${program}.c`,
-          programName: "prog",
+          programName: "./prog", // argv[0] of the real runs
           glibc: version,
           arch: "x86_64",
         });

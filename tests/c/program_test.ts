@@ -261,3 +261,112 @@ int main(void) { f(1, 2, 0); return 0; }
 `);
   assert.equal(r.stdout, "-72 -12 -64 -84 -96 -104\n");
 });
+
+Deno.test("an undeclared name is a syntax error naming it", () => {
+  assert.throws(() => new CProgram("int main(void) {\n  return nope;\n}\n"), (e) => {
+    assert.ok(e instanceof CSyntaxError);
+    assert.equal(e.message, "prog.c:2:10: 'nope' undeclared");
+    return true;
+  });
+});
+
+Deno.test("a thread's locals live on its own stack mapping; pthread_exit ends it with a value", () => {
+  const prog = new CProgram(
+    `#include <stdio.h>
+#include <pthread.h>
+void *worker(void *arg) {
+  int local = 5;
+  printf("%p\\n", (void *)&local);
+  pthread_exit((void *)7);
+  return 0;
+}
+int main(void) {
+  pthread_t t;
+  void *res;
+  pthread_create(&t, NULL, worker, NULL);
+  pthread_join(t, &res);
+  printf("%ld\\n", (long)res);
+  return 0;
+}`,
+    { stdout: "pipe" },
+  );
+  const r = prog.run();
+  assert.equal(r.state, "exited");
+  const [addr, res] = r.stdout.trim().split("\n");
+  assert.equal(res, "7");
+  const stack = prog.process.threads[1].stack!;
+  const a = parseInt(addr, 16);
+  assert.ok(a > stack.base + stack.guard && a < stack.base + stack.size, addr);
+});
+
+Deno.test("variadic functions: va_start, va_arg, vprintf", () => {
+  const r = runC(`#include <stdio.h>
+#include <stdarg.h>
+void info(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("[info] ");
+  vprintf(fmt, ap);
+  va_end(ap);
+}
+long sum(int n, ...) {
+  va_list ap;
+  long s = 0;
+  va_start(ap, n);
+  for (int i = 0; i < n; i++) s += va_arg(ap, long);
+  va_end(ap);
+  return s;
+}
+int main(void) {
+  info("%s=%d %p\\n", "x", 42, (void *)0x10);
+  printf("%ld\\n", sum(3, 1L, 2L, 39L));
+  return 0;
+}
+`);
+  assert.equal(r.stdout, "[info] x=42 0x10\n42\n");
+});
+
+Deno.test("mallinfo2() and mallinfo() return glibc's counters as structs", () => {
+  const r = runC(`#include <stdio.h>
+#include <malloc.h>
+#include <stdlib.h>
+int main(void) {
+  void *p = malloc(100);
+  struct mallinfo2 mi = mallinfo2();
+  struct mallinfo m1 = mallinfo();
+  printf("%zu %zu %d %zu\\n", mi.arena, mi.uordblks, m1.uordblks, sizeof m1);
+  free(p);
+  return 0;
+}`);
+  assert.equal(r.stdout, "135168 768 768 40\n"); // the tcache's 0x290 and the 0x70 chunk in use
+});
+
+Deno.test("a failing system call sets errno; perror and strerror print glibc's words", () => {
+  const r = runC(`#include <stdio.h>
+#include <sys/mman.h>
+#include <errno.h>
+#include <string.h>
+int main(void) {
+  void *p = mmap(NULL, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    perror("mmap");
+    printf("%d %s\\n", errno, strerror(errno));
+  }
+  return 0;
+}`);
+  assert.equal(r.stdout, "22 Invalid argument\n");
+  assert.equal(r.stderr, "mmap: Invalid argument\n");
+});
+
+Deno.test("library functions and stdio's FILEs are at their real offsets in the libc build", () => {
+  const prog = new CProgram(
+    main(`printf("%p %p\\n", (void *)system, (void *)stdout);\n  return 0;`),
+  );
+  const r = prog.run();
+  const libc = prog.allocator.libc;
+  const hex = (x: number) => "0x" + x.toString(16);
+  assert.equal(
+    r.stdout,
+    `${hex(libc.symbol("system")!)} ${hex(libc.symbol("_IO_2_1_stdout_")!)}\n`,
+  );
+});

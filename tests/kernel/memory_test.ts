@@ -131,3 +131,30 @@ Deno.test("a fault at a negative word address names it as the unsigned 64-bit ad
     return true;
   });
 });
+
+Deno.test("readInto fills a reused buffer, untouched pages as zeros, and faults like readBytes", () => {
+  const { proc, mem, addr } = freshMapping();
+  const buffer = new Uint8Array(0x1800).fill(0xaa);
+  mem.write8(addr + 0x800, 7);
+  mem.readInto(addr + 0x800, buffer); // one written page, then half an untouched one
+  assert.equal(buffer[0], 7);
+  assert.ok(buffer.subarray(1).every((b) => b === 0));
+  assert.deepEqual(buffer, mem.readBytes(addr + 0x800, 0x1800));
+  assert.equal(mem.residentPages, 1);
+  proc.sys.mprotect(addr + 0x2000, 0x1000, PROT_NONE);
+  assert.throws(() => mem.readInto(addr + 0x1000, buffer), SegmentationFault);
+});
+
+Deno.test("the TLB never serves a page after its protection or bytes changed", () => {
+  const { proc, mem, addr } = freshMapping();
+  mem.write64(addr, 0x1234);
+  assert.equal(mem.read64(addr), 0x1234); // now in the TLB
+  proc.sys.mprotect(addr, 0x1000, PROT_READ);
+  assert.throws(() => mem.write64(addr, 1), SegmentationFault);
+  assert.equal(mem.read64(addr), 0x1234);
+  proc.sys.munmap(addr, 0x1000);
+  assert.throws(() => mem.read64(addr), SegmentationFault);
+  const again = proc.sys.mmap(addr, 0x1000, RW, ANON | 0x10); // MAP_FIXED
+  assert.equal(again, addr);
+  assert.equal(mem.read64(addr), 0); // the old bytes are gone
+});

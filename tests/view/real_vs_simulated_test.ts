@@ -2,13 +2,8 @@ import assert from "node:assert/strict";
 import { MAP_ANONYMOUS, MAP_PRIVATE, type Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
 import type { Allocator } from "../../src/malloc/allocator.ts";
 import { Notice } from "../../src/view/notice.ts";
-import {
-  findToolchain,
-  parseRunOutput,
-  RealRun,
-  runRealProgram,
-  Toolchain,
-} from "../../src/view/real_run.ts";
+import { parseRunOutput } from "../../src/host/real_run.ts";
+import { findToolchain, RealRun, runRealProgram, Toolchain } from "../../src/view/real_run.ts";
 import { RealVsSimulated, simulateFromMaps } from "../../src/view/real_vs_simulated.ts";
 
 const FIXTURES = new URL("../fixtures/real_maps/", import.meta.url);

@@ -1,0 +1,341 @@
+/**
+ * A recorded history of a process: a snapshot after every allocator call, every system call the
+ * program makes itself, every line (with the C interpreter, through {@link LineHook}), and every
+ * {@link History.mark}. The history is a cursor over its steps: {@link History.back},
+ * {@link History.forward}, {@link History.goto} and {@link History.seek} restore the live
+ * process to a step, and a call made there drops the steps after it (a new future).
+ *
+ * Cost: the history keeps the memory's journal (`memory.ts`: every word written, with its old
+ * and new value, 32 bytes each) and, per step, the process's JavaScript state (areas, threads,
+ * allocator scalars: shared with the previous step where unchanged) — memory grows with the
+ * words written, not with the address space. While it records, every write takes the memory's
+ * slow path. Moving to a step costs O(words written in between); a step's full
+ * {@link HeapState} (for diffs) is made when first asked for, by moving there and back.
+ *
+ * @module
+ */
+
+import type { ProcessSnapshot } from "../kernel/snapshot.ts";
+import type { SyscallRecord } from "../kernel/syscall_log.ts";
+import type { Allocator } from "../malloc/allocator.ts";
+import type { OperationRecord } from "../malloc/explain.ts";
+import { diff, type HeapDiff } from "./diff.ts";
+import { HeapState } from "./state.ts";
+
+/** What made a step. */
+export type StepKind = "start" | "call" | "syscall" | "line" | "mark";
+
+/** One recorded step. */
+export interface HistoryStep {
+  /** Position in the history, from 0 (the state when recording started). */
+  readonly index: number;
+  /** What made it. */
+  readonly kind: StepKind;
+  /** Its label: the call (`malloc(24) = 0x…`), system call, line, or the mark's text. */
+  readonly label: string;
+  /** The allocator call's record (kind `call`, when explain records are on). */
+  readonly record?: OperationRecord;
+  /** The system call (kind `syscall`). */
+  readonly syscall?: SyscallRecord;
+  /** The error the call ended with (an abort, a fault). */
+  readonly error?: unknown;
+  /** Bytes the allocator holds from the system: system_mem of every arena + mmapped chunks. */
+  readonly heapSize: number;
+  /** The state after the step (made when first asked for). */
+  readonly state: HeapState;
+}
+
+/** A step as the history keeps it: the JavaScript state and the journal position. */
+class RecordedStep implements HistoryStep {
+  readonly index: number;
+  readonly kind: StepKind;
+  readonly label: string;
+  readonly record?: OperationRecord;
+  readonly syscall?: SyscallRecord;
+  readonly error?: unknown;
+  readonly heapSize: number;
+  /** The process without its pages. */
+  readonly js: ProcessSnapshot;
+  /** The memory's journal position. */
+  readonly journal: number;
+  #state: HeapState | undefined;
+  readonly #history: History;
+
+  constructor(
+    history: History,
+    fields: Omit<HistoryStep, "state">,
+    js: ProcessSnapshot,
+    journal: number,
+  ) {
+    this.#history = history;
+    this.index = fields.index;
+    this.kind = fields.kind;
+    this.label = fields.label;
+    this.record = fields.record;
+    this.syscall = fields.syscall;
+    this.error = fields.error;
+    this.heapSize = fields.heapSize;
+    this.js = js;
+    this.journal = journal;
+  }
+
+  get state(): HeapState {
+    this.#state ??= this.#history.materialize(this);
+    return this.#state;
+  }
+}
+
+/**
+ * What an interpreter of C calls to record a step per executed line; the history implements it.
+ */
+export interface LineHook {
+  /** The line `line` (1-based) of the program, with its text, has just run. */
+  line(line: number, text?: string): void;
+}
+
+/** Options of a {@link History}. */
+export interface HistoryOptions {
+  /** A step after every outermost allocator call (default true). */
+  readonly calls?: boolean;
+  /** A step after every system call made outside allocator calls (default true). */
+  readonly syscalls?: boolean;
+}
+
+/** Calls whose result is a pointer. */
+const POINTER_CALLS = new Set([
+  "malloc",
+  "calloc",
+  "realloc",
+  "memalign",
+  "aligned_alloc",
+  "valloc",
+  "pvalloc",
+  "printf",
+]);
+
+function callLabel(libc: Allocator, error: unknown): string {
+  const r = libc.lastRecord;
+  if (!r) return error instanceof Error ? `call: ${error.message}` : "call";
+  const args = r.args.map((a) =>
+    r.operation === "free" || r.operation === "realloc" && a === r.args[0]
+      ? `0x${a.toString(16)}`
+      : String(a)
+  );
+  const call = `${r.operation}(${args.join(", ")})`;
+  if (error instanceof Error) return `${call}: ${error.message}`;
+  if (r.operation === "free" || r.operation === "thread exit") return call;
+  return POINTER_CALLS.has(r.operation)
+    ? `${call} = 0x${r.result.toString(16)}`
+    : `${call} = ${r.result}`;
+}
+
+/**
+ * Records the states of `libc`'s process and walks them.
+ *
+ * @example
+ * ```ts
+ * import { Allocator, History, Process } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const libc = new Allocator(new Process());
+ * const history = new History(libc);
+ * const a = libc.malloc(24);
+ * libc.free(a);
+ * assert.equal(history.length, 3); // start, malloc, free
+ * history.back(); // the live process is back after the malloc
+ * assert.equal(libc.whatIf.free(a).error, undefined); // a is not free there
+ * history.seek(/^free/);
+ * assert.equal(history.position, 2);
+ * ```
+ */
+export class History implements LineHook {
+  /** The allocator whose process is recorded. */
+  readonly allocator: Allocator;
+  #steps: RecordedStep[] = [];
+  #position = 0;
+  #calls: boolean;
+  #syscalls: boolean;
+  #recording = false;
+
+  /** Starts recording `libc`'s process: step 0 is its state now. */
+  constructor(libc: Allocator, options: HistoryOptions = {}) {
+    this.allocator = libc;
+    this.#calls = options.calls ?? true;
+    this.#syscalls = options.syscalls ?? true;
+    libc.process.memory.startJournal();
+    this.#push("start", "start");
+    this.resume();
+  }
+
+  /** Number of steps. */
+  get length(): number {
+    return this.#steps.length;
+  }
+
+  /** Index of the step the live process is at. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Every step, oldest first. */
+  get steps(): readonly HistoryStep[] {
+    return this.#steps;
+  }
+
+  /** Step `i` (negative: from the end), without moving. */
+  at(i: number): HistoryStep {
+    return this.#at(i);
+  }
+
+  #at(i: number): RecordedStep {
+    const step = this.#steps.at(i);
+    if (!step) throw new RangeError(`No step ${i}: the history has ${this.#steps.length}`);
+    return step;
+  }
+
+  /** The step the live process is at. */
+  current(): HistoryStep {
+    return this.#steps[this.#position];
+  }
+
+  /** Restores the live process to step `i`; returns the step. */
+  goto(i: number): HistoryStep {
+    const step = this.#at(i);
+    this.#position = step.index;
+    this.#moveTo(step.journal, step.js);
+    return step;
+  }
+
+  #moveTo(journal: number, js: ProcessSnapshot): void {
+    const proc = this.allocator.process;
+    proc.memory.moveJournal(journal);
+    proc.restore(js);
+  }
+
+  /**
+   * The full state of a step (a snapshot with pages), made by moving the live process there
+   * and back; for {@link HistoryStep.state}.
+   */
+  materialize(step: HistoryStep): HeapState {
+    const recorded = this.#at(step.index);
+    const proc = this.allocator.process;
+    const liveJs = proc.snapshot({ pages: false });
+    const liveJournal = proc.memory.journalPosition;
+    this.#moveTo(recorded.journal, recorded.js);
+    try {
+      return new HeapState(this.allocator, proc.snapshot(), step.label);
+    } finally {
+      this.#moveTo(liveJournal, liveJs);
+    }
+  }
+
+  /** Stops recording for good: the memory's journal is dropped (steps already read stay). */
+  stop(): void {
+    this.pause();
+    this.allocator.process.memory.stopJournal();
+  }
+
+  /** Goes `n` steps back (not past the start). */
+  back(n = 1): HistoryStep {
+    return this.goto(Math.max(0, this.#position - n));
+  }
+
+  /** Goes `n` steps forward (not past the last). */
+  forward(n = 1): HistoryStep {
+    return this.goto(Math.min(this.#steps.length - 1, this.#position + n));
+  }
+
+  /**
+   * Goes to the first step after the current one whose label matches (a string: the label
+   * starts with it), wrapping around to the start; throws if none does.
+   */
+  seek(label: string | RegExp): HistoryStep {
+    const match = (s: HistoryStep) =>
+      typeof label === "string" ? s.label.startsWith(label) : label.test(s.label);
+    const n = this.#steps.length;
+    for (let k = 1; k <= n; k++) {
+      const step = this.#steps[(this.#position + k) % n];
+      if (match(step)) return this.goto(step.index);
+    }
+    throw new RangeError(`No step labelled ${label}`);
+  }
+
+  /** Records a step now, with a label of your own (and the record of a call it stands for). */
+  mark(label: string, record?: OperationRecord): HistoryStep {
+    return this.#push("mark", label, record);
+  }
+
+  /** Records a step for a line of a program (the C interpreter's hook). */
+  line(line: number, text?: string): void {
+    this.#push("line", text === undefined ? `line ${line}` : `line ${line}: ${text}`);
+  }
+
+  /** What changed from step `i` to step `j` (default: the step before `j`). */
+  diff(j: number = this.#position, i: number = j - 1): HeapDiff {
+    return diff(this.at(i).state, this.at(j).state);
+  }
+
+  /** Stops recording allocator and system calls (marks and lines are still recorded). */
+  pause(): void {
+    if (!this.#recording) return;
+    this.#recording = false;
+    this.allocator.callObserver = undefined;
+    this.allocator.process.syscallObserver = undefined;
+  }
+
+  /** Records allocator and system calls again (as the options say). */
+  resume(): void {
+    if (this.#recording) return;
+    this.#recording = true;
+    const libc = this.allocator;
+    if (this.#calls) {
+      libc.callObserver = (l, error) =>
+        this.#push("call", callLabel(l, error), l.lastRecord, undefined, error);
+    }
+    if (this.#syscalls) {
+      libc.process.syscallObserver = (record) => {
+        if (!libc.inCall) this.#push("syscall", `${record.name}`, undefined, record);
+      };
+    }
+  }
+
+  #heapSize(): number {
+    const m = this.allocator.context;
+    if (!m.initialized) return 0;
+    let total = m.params.mmappedMem;
+    let arena = m.mainArena;
+    for (let n = 0; n < 1024; n++) {
+      total += m.arenas.systemMem(arena);
+      arena = m.arenas.next(arena);
+      if (arena === m.mainArena || arena === 0) break;
+    }
+    return total;
+  }
+
+  #push(
+    kind: StepKind,
+    label: string,
+    record?: OperationRecord,
+    syscall?: SyscallRecord,
+    error?: unknown,
+  ): HistoryStep {
+    const proc = this.allocator.process;
+    // A step made after going back starts a new future.
+    if (this.#steps.length > 0) this.#steps.length = this.#position + 1;
+    const index = this.#steps.length;
+    let heapSize = 0;
+    try {
+      heapSize = this.#heapSize();
+    } catch {
+      // A corrupted arena list: leave the size at 0.
+    }
+    const step = new RecordedStep(
+      this,
+      { index, kind, label, record, syscall, error, heapSize },
+      proc.snapshot({ pages: false }),
+      proc.memory.journalPosition,
+    );
+    this.#steps.push(step);
+    this.#position = index;
+    return step;
+  }
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import {
+  defaultAllocatorFactory,
+  formatEvent,
+  parseTraceLine,
+  type ReplayEvent,
+  ReplaySession,
+  replayTrace,
+  traceLimits,
+  words64,
+} from "../../mod.ts";
+
+function run(
+  lines: string[],
+  kernelTrace = false,
+): { session: ReplaySession; events: ReplayEvent[] } {
+  const session = new ReplaySession({ allocator: defaultAllocatorFactory, kernelTrace });
+  const events = lines.map((text, i) =>
+    session.execute(parseTraceLine(text, i + 1, traceLimits(64))!, i + 1)
+  );
+  return { session, events };
+}
+
+Deno.test("a pointer event says where the chunk lies: main heap offset and raw size word", () => {
+  const { events } = run(["malloc 0 24", "malloc 1 200000"]);
+  assert.deepEqual(events[0].place, { kind: "main", offset: 0x2a0, sizeWord: 0x21 });
+  assert.equal(events[1].place?.kind, "mmap");
+  assert.equal(events[1].place?.kind === "mmap" && events[1].place.sizeWord & 2, 2);
+});
+
+Deno.test("a failed mmap carries its errno, and the oracle line names it", () => {
+  const { events } = run(["mmap 0 0 rw-"], true);
+  assert.equal(events[0].errno, 22);
+  const lines: string[] = [];
+  formatEvent(words64, events[0], (l) => lines.push(l));
+  assert.deepEqual(lines, ["1 mmap 0 0 rw- -> MAP_FAILED EINVAL"]);
+});
+
+Deno.test("a maps event lists the heap, thread heaps, mmapped chunks and stacks as data", () => {
+  const { events } = run(["malloc 0 200000", "thread 1", "malloc 1 24", "maps"]);
+  const labels = events[3].mappings!.map((m) => m.label);
+  assert.deepEqual(labels, [
+    "[heap]",
+    "heap1",
+    "heap1",
+    "mmapchunk 0",
+    "stack:1",
+    "stack:1",
+  ]);
+});
+
+Deno.test("events carry the system calls of their operation when asked", () => {
+  const session = new ReplaySession({ allocator: defaultAllocatorFactory, recordSyscalls: true });
+  const limits = traceLimits(64);
+  const first = session.execute(parseTraceLine("malloc 0 24", 1, limits)!, 1);
+  assert.deepEqual(first.syscalls.map((s) => s.name), ["brk"]);
+  const event = session.execute(parseTraceLine("malloc 1 200000", 2, limits)!, 2);
+  assert.deepEqual(event.syscalls.map((s) => s.name), ["mmap"]);
+});
+
+Deno.test("replayTrace hands each event and the stop to its callers", () => {
+  const kinds: string[] = [];
+  let stop = "";
+  const { status } = replayTrace("malloc 0 24\nfree 0\nfree 0\n", {
+    allocator: defaultAllocatorFactory,
+    onEvent: (e) => kinds.push(e.op.kind),
+    onStop: (s) => stop = `${s.line} ${s.kind} ${s.message}`,
+  });
+  assert.equal(status, 2);
+  assert.deepEqual(kinds, ["malloc", "free"]);
+  assert.equal(stop, "3 error slot is not live");
+});
