@@ -627,9 +627,9 @@ const impls: Record<string, Impl> = {
 };
 
 function pthreadSelfMain(h: LibcHost): number {
-  // The main thread's descriptor lives in the TLS block below libc (glibc: in the loader's
-  // static TLS area); a fixed address near the top of the mmap area stands for it.
-  return h.m.abi.ptrSize === 8 ? 0x7ffff7d8e740 : 0xf7d8c740;
+  // The main thread's descriptor is its thread pointer, in the static TLS area the loader put
+  // next to libc (where the probe of the real process found it; see src/malloc/libc_state.ts).
+  return h.allocator.libc.threadPointer(h.process.mainThread);
 }
 
 function cmp(a: string, b: string): number {

@@ -19,6 +19,7 @@
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { HeapAbort } from "../malloc/errors.ts";
+import { ControlFlowHijack, type LibcEvent, ProcessExit } from "../malloc/hooks.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { exitStatusOf } from "../kernel/signals.ts";
 import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
@@ -109,6 +110,8 @@ export interface CRunResult {
   error?: Error;
   /** The C call stack where it paused or ended, innermost first ("main () at prog.c:12"). */
   backtrace: string[];
+  /** What calls through overwritten pointers ran so far (system's ShellSpawned, …). */
+  events: readonly LibcEvent[];
 }
 
 /** A local variable of the current frame. */
@@ -263,6 +266,11 @@ export class CProgram {
       if (P === 8) mem.write64(addr, files[name]);
       else mem.write32(addr, files[name]);
     }
+    // glibc's malloc hooks, at their addresses in libc (called by malloc.c up to 2.33)
+    const hookType: CType = { k: "ptr", to: abi.types.void };
+    for (const [name, addr] of Object.entries(libc.hooks)) {
+      m.globals.set(name, { type: hookType, addr });
+    }
     const errnoAddr = m.allocateGlobal(abi.types.int, 4, 0);
     m.globals.set("errno", { type: abi.types.int, addr: errnoAddr });
     compileUnit(unit, m);
@@ -397,6 +405,7 @@ export class CProgram {
       stderr: latin1ToUtf8(this.#streams.stderrBytes),
       newStdout: latin1ToUtf8(all.slice(this.#reportedStdout)),
       records: this.#records,
+      events: this.allocator.events,
       backtrace: this.backtrace(),
       ...extra,
     };
@@ -508,6 +517,11 @@ export class CProgram {
       r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof SegmentationFault) {
       r = this.#result("crashed", { exitStatus: exitStatusOf("SIGSEGV"), fault: e });
+    } else if (e instanceof ControlFlowHijack) {
+      r = this.#result("hijacked", { error: e });
+    } else if (e instanceof ProcessExit) {
+      s.flush();
+      r = this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ControlHijack) {
       const a = typeof e.address === "bigint" ? e.address : BigInt(e.address);
       r = this.#result("hijacked", {

@@ -18,7 +18,8 @@
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
  * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
- * is `pages[i]` if `levels[i] >= ACCESS_WRITE`, else undefined; a TLB entry holds the current
+ * is `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds
+ * it) and no journal is kept (see the end of the class), else undefined; a TLB entry holds the current
  * `readable` and `writable` of its page, so whatever changes them flushes the TLB
  * ({@link Memory.setAccess}, `#setPage`).
  *

@@ -28,7 +28,7 @@ export type { LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
  * import assert from "node:assert/strict";
  * import { ControlFlowHijack } from "./hooks.ts";
  * const e = new ControlFlowHijack(0x4141414141414141, [24, 0], "__malloc_hook", "malloc");
- * assert.equal(e.message, "malloc followed __malloc_hook to 0x4141414141414141 (24, 0x0)");
+ * assert.equal(e.message, "malloc followed __malloc_hook to 0x4141414141414141 (0x18, 0x0)");
  * ```
  */
 export class ControlFlowHijack extends Error {
@@ -51,7 +51,7 @@ export class ControlFlowHijack extends Error {
     call: string,
     symbol?: string,
   ) {
-    const shown = args.map((a, i) => (i === 0 ? String(a) : "0x" + a.toString(16))).join(", ");
+    const shown = args.map((a) => "0x" + a.toString(16)).join(", ");
     super(
       `${call} followed ${via} to 0x${target.toString(16)}${symbol ? ` <${symbol}>` : ""} ` +
         `(${shown})`,
@@ -129,13 +129,16 @@ export const NO_HOOK = -1;
 /**
  * glibc's hook check at the top of a public call (2.33 and older): reads the hook word; a
  * `*_hook_ini` function clears its hook(s) and lets the call go on; any other non-zero value is
- * called. Returns {@link NO_HOOK} to go on, else the hook's result (a word).
+ * called with the call's arguments (`a`, and `b` unless it is NaN) and glibc's caller address
+ * (0). Returns {@link NO_HOOK} to go on, else the hook's result (a word). Nothing is
+ * allocated unless a hook is called.
  */
 export function runHook(
   m: MallocContext,
   hook: HookName,
-  args: readonly number[],
   call: string,
+  a: number,
+  b = NaN,
 ): number {
   const libc = m.libc;
   if (!libc.hooksActive) return NO_HOOK;
@@ -156,5 +159,6 @@ export function runHook(
     m.chunks.setWord(at, 0);
     return NO_HOOK;
   }
+  const args = Number.isNaN(b) ? [a, 0] : [a, b, 0];
   return callThrough(m, target, args, hook, call);
 }

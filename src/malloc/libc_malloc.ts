@@ -179,7 +179,7 @@ function tcacheTake(m: MallocContext, bytes: number): number {
  * ```
  */
 export function libcMalloc(m: MallocContext, bytes: number): number {
-  const hooked = runHook(m, "__malloc_hook", [bytes, 0], "malloc");
+  const hooked = runHook(m, "__malloc_hook", "malloc", bytes);
   if (hooked !== NO_HOOK) return hooked;
   ptmallocInit(m);
   if (m.profile.tcache) {
@@ -206,7 +206,7 @@ function libcMalloc2(m: MallocContext, bytes: number): number {
  * else `_int_free` in the chunk's arena.
  */
 export function libcFree(m: MallocContext, mem: number): void {
-  if (runHook(m, "__free_hook", [mem, 0], "free") !== NO_HOOK) return;
+  if (runHook(m, "__free_hook", "free", mem) !== NO_HOOK) return;
   if (mem === 0) return;
   if (m.profile.tcacheCountsDown) {
     libcFreeTcacheFirst(m, mem);
@@ -359,7 +359,7 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
     // up to 2.33 calloc calls __malloc_hook itself (malloc_hook_ini: __libc_malloc) and clears
     const hook = m.chunks.word(m.libc.hooks.__malloc_hook);
     if (hook !== 0) {
-      const hooked = runHook(m, "__malloc_hook", [sz, 0], "calloc");
+      const hooked = runHook(m, "__malloc_hook", "calloc", sz);
       const mem = hooked === NO_HOOK ? libcMalloc(m, sz) : hooked;
       if (mem !== 0) clear(m, mem, sz);
       return mem;

@@ -46,13 +46,14 @@ export interface LibcBuild {
 }
 
 /**
- * The real build for a glibc version (or the nearest one, ties to the older).
+ * The real build for a glibc version (or the nearest one; a tie goes to the newer build).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { libcBuild } from "./libc_state.ts";
  * assert.equal(libcBuild("2.27", "x86_64").from, "2.31");
+ * assert.equal(libcBuild("2.42", "x86_64").from, "2.43");
  * assert.equal(libcBuild("2.36", "x86_64").facts.symbols.main_arena, 0x1d3c60);
  * ```
  */
@@ -76,8 +77,12 @@ export type LibcPlacement =
   /** Another libc (or none): the state is packed into writable memory heaplab chose. */
   | "packed";
 
-/** Size of glibc's `struct pthread` below which a thread's TLS lies (modelled, not measured). */
-const PTHREAD_SIZE = { x86_64: 0x900, i386: 0x480 } as const;
+/**
+ * Distance from a thread stack's top to its thread pointer (glibc's `struct pthread` sits at
+ * the top of the stack, the static TLS right below the pointer): modelled, not measured; the
+ * same as the C interpreter's `pthread_self()`.
+ */
+const PTHREAD_SIZE = { x86_64: 0x900, i386: 0x4c0 } as const;
 
 function isLibcFile(v: Vma): boolean {
   const path = v.file?.path;

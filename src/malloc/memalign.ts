@@ -42,7 +42,7 @@ function isPowerOf2(x: number): boolean {
  */
 export function midMemalign(m: MallocContext, alignment: number, bytes: number): number {
   const p = m.profile;
-  const hooked = runHook(m, "__memalign_hook", [alignment, bytes, 0], "memalign");
+  const hooked = runHook(m, "__memalign_hook", "memalign", alignment, bytes);
   if (hooked !== NO_HOOK) return hooked;
   ptmallocInit(m);
   if (m.le(alignment, p.mallocAlignment)) return libcMalloc(m, bytes);

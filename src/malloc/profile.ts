@@ -78,7 +78,8 @@ export function versionsWhere(fact: (p: GlibcProfile) => boolean): GlibcVersion[
 
 /**
  * Of `candidates` (glibc version strings, e.g. the real builds some data exists for), the one
- * nearest to `version` (the older one on a tie), or undefined when there is none.
+ * nearest to `version`, or undefined when there is none. On a tie the older one: 2.42, between the
+ * 2.41 and 2.43 builds, still has fastbins and `global_max_fast`, which 2.43's libc lacks.
  */
 export function nearestRelease(version: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;

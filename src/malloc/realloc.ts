@@ -95,7 +95,7 @@ export function usableSize(m: MallocContext, mem: number): number {
  */
 export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): number {
   const c = m.chunks, p = m.profile;
-  const hooked = runHook(m, "__realloc_hook", [oldmem, bytes, 0], "realloc");
+  const hooked = runHook(m, "__realloc_hook", "realloc", oldmem, bytes);
   if (hooked !== NO_HOOK) return hooked;
   if (bytes === 0 && oldmem !== 0) {
     libcFree(m, oldmem);

@@ -5,7 +5,8 @@
  *                      [--initial-maps FILE] [--layout NAME] [--record] TRACE…
  *
  * `--record` replays while recording a history (a state per line, `recordReplay`) and
- * prints to stderr how many states it kept and what the snapshots cost; the output is the same.
+ * prints to stderr how many states it kept and the size of the memory's journal; the output is the
+ * same.
  *
  * Exit status: 0, 2 for a malformed trace line or bad arguments, 134 after an abort, 139 after
  * a segmentation fault (the status of the first trace that failed).
@@ -102,11 +103,10 @@ export function main(args: string[]): number {
         const recorded = recordReplay(text, { ...recordOptions, write: writeText });
         result = recorded.result;
         const ms = performance.now() - t0;
-        const cost = result.process.memory.snapshotCost;
+        const bytes = result.process.memory.journalSize * 8;
         console.error(
           `replay: ${path}: recorded ${recorded.history.length} states in ${ms.toFixed(0)} ms; ` +
-            `snapshots cost ${cost.copiedPages} copied pages and ${cost.mapNodes} page-map nodes ` +
-            `(${(cost.bytes / 1048576).toFixed(1)} MiB)`,
+            `the memory's journal holds ${(bytes / 1048576).toFixed(1)} MiB`,
         );
       } else result = replayTrace(text, { ...options, write: writeText });
     } catch (e) {

@@ -175,7 +175,8 @@ export function singleLink(
 
 /**
  * A pointer as views print it: hex, or the bin it stands for when it points at a bin header in
- * an arena (`&main_arena.bins[unsorted]`): the first and last free chunk of a bin link to it.
+ * an arena (`&main_arena.bins[unsorted]`): the first and last free chunk of a bin link to it;
+ * a pointer into libc's data or text also names the symbol (`0x… <__free_hook>`).
  *
  * @param allocator The allocator.
  * @param pointer The pointer.
@@ -189,11 +190,15 @@ export function pointerText(allocator: Allocator, pointer: number): string {
       return `${bin} head (${name})`;
     }
   }
-  return wordText(allocator, pointer);
+  const symbol = allocator.libc.symbolAt(pointer);
+  return symbol ? `${wordText(allocator, pointer)} <${symbol}>` : wordText(allocator, pointer);
 }
 
 function linksOf(allocator: Allocator, state: HeapRowState, address: number, mem: number) {
-  const w = (v: number) => wordText(allocator, v);
+  const w = (v: number) => {
+    const symbol = allocator.libc.symbolAt(v);
+    return symbol ? `${wordText(allocator, v)} <${symbol}>` : wordText(allocator, v);
+  };
   if (state === "tcache" || state === "fastbin") {
     const link = singleLink(allocator, mem);
     if (!link) return undefined;

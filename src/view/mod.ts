@@ -42,6 +42,7 @@ export {
   type VegaLiteSpec,
 } from "./chart.ts";
 export { type DataRow, DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
+export { libcStateTable, type LibcStateTableOptions } from "./libc_state_view.ts";
 export {
   formatBytes,
   formatTable,

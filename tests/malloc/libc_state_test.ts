@@ -177,3 +177,32 @@ Deno.test("modelled versions borrow the nearest real build and say so", () => {
   assert.equal(libcBuild("2.36", "i386").modelled, false);
   assert.equal(lab("2.27").libc.build.modelled, true);
 });
+
+Deno.test("on the seed's libc 2.19 the state is packed into libc's data, and the hooks still work", () => {
+  const proc = new Process({ layout: "seed-i386", program: "mthread" });
+  const before = proc.maps();
+  const heap = new Allocator(proc, { glibc: "2.23" });
+  const libc = heap.libc;
+  assert.equal(libc.placement, "packed");
+  assert.equal(proc.maps(), before); // no mapping added or changed
+  const cmd = heap.malloc(24);
+  proc.memory.writeBytes(cmd, new TextEncoder().encode("id\0"));
+  proc.memory.write32(libc.hooks.__free_hook, libc.symbol("system")!);
+  heap.free(cmd);
+  assert.deepEqual(heap.events.map((e) => e.kind === "ShellSpawned" && e.command), ["id"]);
+});
+
+Deno.test("a process without libc gets one page for glibc's state", () => {
+  const maps = "# initial break 0x555555559000\n" +
+    "555555554000-555555555000 r--p 00000000 fe:00 1 /prog\n" +
+    "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]\n";
+  const proc = new Process({ initialMaps: maps });
+  const heap = new Allocator(proc, { glibc: "2.36" });
+  assert.equal(heap.libc.placement, "packed");
+  const page = proc.regions().find((r) => r.start <= heap.mainArena && heap.mainArena < r.end)!;
+  assert.equal(page.end - page.start, 0x1000);
+  const p = heap.malloc(0x500);
+  heap.malloc(0x20);
+  heap.free(p);
+  assert.equal(heap.readWord(p), heap.mainArena + heap.profile.arena.bins - 16);
+});
