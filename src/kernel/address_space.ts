@@ -14,10 +14,10 @@
  * @module
  */
 
-import { Errno } from "./errors.ts";
-import { ACCESS_NONE, ACCESS_READ, ACCESS_UNMAPPED, ACCESS_WRITE, Memory } from "./memory.ts";
+import { ArgumentRangeError, Errno } from "./errors.ts";
+import { ACCESS_NONE, ACCESS_UNMAPPED, accessLevel, Memory } from "./memory.ts";
 import type { PageMap } from "./page_map.ts";
-import type { KernelProfile } from "./kernel_profile.ts";
+import { DEFAULT_MAX_MAP_COUNT, type KernelProfile } from "./kernel_profile.ts";
 import {
   canMerge,
   checkVma,
@@ -30,6 +30,7 @@ import {
   MAP_SHARED,
   MAP_STACK,
   type MappedFile,
+  MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
   PAGE_SIZE,
@@ -61,6 +62,8 @@ export interface AddressSpaceOptions {
   readonly startBrk: number;
   /** mm->brk; defaults to startBrk. */
   readonly brk?: number;
+  /** vm.max_map_count (default: the profile's, else 65530). */
+  readonly maxMapCount?: number;
 }
 
 /** The MADV_DONTNEED advice of madvise. */
@@ -96,6 +99,7 @@ export class AddressSpace {
   /** mm->start_brk. */
   readonly startBrk: number;
   #brk: number;
+  #maxMapCount: number;
   #vmas: Vma[] = [];
   #nextAnon = 1;
   #version = 0;
@@ -106,20 +110,62 @@ export class AddressSpace {
     this.mmapBase = options.mmapBase;
     this.startBrk = options.startBrk;
     this.#brk = options.brk ?? options.startBrk;
+    this.#maxMapCount = options.maxMapCount ?? options.kernel.maxMapCount ??
+      DEFAULT_MAX_MAP_COUNT;
     this.memory = new Memory({
       areaAt: (addr) => this.areaAt(addr),
+      areasIn: (start, end, visit) => {
+        for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
+          const v = this.#vmas[i];
+          if (v.start >= end) break;
+          visit(v);
+        }
+      },
       firstWrite: (vma) => {
         vma.anon = this.#nextAnon++;
       },
       // A negative number is a 64-bit word from 2^63 up: print its unsigned value.
+      // The unsigned word: a negative number is a 64-bit word from 2^63 up.
       addressText: (addr) =>
-        `0x${(addr < 0 ? BigInt(addr) + (1n << 64n) : BigInt(Math.trunc(addr))).toString(16)}`,
+        `0x${BigInt.asUintN(this.kernel.bits, BigInt(Math.trunc(addr))).toString(16)}`,
+      bits: this.kernel.bits,
     });
   }
 
   /** mm->brk: the program break. */
   get brk(): number {
     return this.#brk;
+  }
+
+  /**
+   * vm.max_map_count (`sysctl -w vm.max_map_count=N`): mmap and brk fail with ENOMEM while the
+   * process has more areas than this, and a munmap, mprotect or madvise that would split an area
+   * fails with ENOMEM once it has this many.
+   */
+  get maxMapCount(): number {
+    return this.#maxMapCount;
+  }
+
+  set maxMapCount(count: number) {
+    if (!Number.isSafeInteger(count) || count < 0 || count > 0x7fff_ffff) {
+      throw new ArgumentRangeError("maxMapCount", count, "an integer from 0 to 2^31-1");
+    }
+    this.#maxMapCount = count;
+  }
+
+  /** mm->map_count: the number of areas. */
+  get mapCount(): number {
+    return this.#vmas.length;
+  }
+
+  /**
+   * `__vm_enough_memory` for `bytes` of accounted memory: the heuristic (mode 0) refuses only
+   * one request larger than RAM plus swap; mode 1 never refuses. Mode 2 (strict accounting) is
+   * not modelled and never refuses here.
+   */
+  #enoughMemory(bytes: number): boolean {
+    const limit = this.kernel.ramAndSwap;
+    return this.kernel.overcommitMemory !== 0 || limit === undefined || bytes <= limit;
   }
 
   /** Counter bumped on every change of the areas (for views that cache). */
@@ -179,8 +225,7 @@ export class AddressSpace {
       for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
         const v = this.#vmas[i];
         if (v.start >= end) break;
-        const level = v.prot === 0 ? ACCESS_NONE : v.prot & PROT_WRITE ? ACCESS_WRITE : ACCESS_READ;
-        this.memory.setAccess(Math.max(start, v.start), Math.min(end, v.end), level);
+        this.memory.setAccess(Math.max(start, v.start), Math.min(end, v.end), accessLevel(v.prot));
       }
       if (this.#guards.size > 0) this.#reapplyGuards(start, end);
     }
@@ -242,22 +287,44 @@ export class AddressSpace {
     return vma.start;
   }
 
+  /**
+   * Where the last top-down search from mmap_base ended (0: no such search since areas were last
+   * removed), and the largest gap above it: every gap in [#holeCacheTop, mmap_base) is at most
+   * #holeCacheSize bytes. A search for more can start at #holeCacheTop and find what a walk from
+   * mmap_base would — so placing N mappings one below the other costs O(N log N), not O(N^2).
+   * (Linux 2.6's free_area_cache and cached_hole_size; Linux now keeps the largest gap of each
+   * subtree of its maple tree.) Removing or shrinking an area forgets it.
+   */
+  #holeCacheTop = 0;
+  #holeCacheSize = 0;
+
   /** The highest gap in [low, high) that holds `length`, top-down (unmapped_area_topdown). */
   #topDown(length: number, high: number): number {
     const low = Math.max(PAGE_SIZE, this.kernel.mmapMinAddr);
     if (length > high - low) return -Errno.ENOMEM;
-    // Walk the gaps from the highest one below `high` downwards.
-    let i = this.#indexEndingAfter(high - 1); // first area that ends above high-1
-    // Areas at index >= i end above high-1: the gap below area i (or below high) is the first.
+    const fromBase = high === this.mmapBase;
+    let top = high, skipped = 0;
+    if (fromBase && this.#holeCacheTop !== 0 && length > this.#holeCacheSize) {
+      top = this.#holeCacheTop;
+      skipped = this.#holeCacheSize;
+    }
+    // Walk the gaps from the highest one below `top` downwards.
+    let i = this.#indexEndingAfter(top - 1); // first area that ends above top-1
+    // Areas at index >= i end above top-1: the gap below area i (or below top) is the first.
     for (;;) {
       const next = this.#vmas[i];
-      let gapEnd = next ? Math.min(this.#startGap(next), high) : high;
-      if (next && next.start >= high) gapEnd = high;
+      let gapEnd = next ? Math.min(this.#startGap(next), top) : top;
+      if (next && next.start >= top) gapEnd = top;
       const prev = this.#vmas[i - 1];
       const gapStart = prev ? prev.end : low;
       if (gapEnd > gapStart && gapEnd - gapStart >= length && gapEnd - length >= low) {
+        if (fromBase) {
+          this.#holeCacheTop = gapEnd - length;
+          this.#holeCacheSize = skipped;
+        }
         return gapEnd - length;
       }
+      if (gapEnd > gapStart && gapEnd - gapStart > skipped) skipped = gapEnd - gapStart;
       if (!prev) return -Errno.ENOMEM;
       i--;
       if (prev.end <= low) return -Errno.ENOMEM;
@@ -281,6 +348,8 @@ export class AddressSpace {
     }
     if (p.thpAlignAnonymous && anonymous && !hint && length % PMD_SIZE === 0) {
       const padded = this.#topDown(length + PMD_SIZE, this.mmapBase);
+      // The alignment leaves free space inside the padded gap: the hole cache must not skip it.
+      this.#holeCacheTop = 0;
       if (padded >= 0) {
         const offSub = (PMD_SIZE - (padded % PMD_SIZE)) % PMD_SIZE;
         return offSub === 0 ? padded + PMD_SIZE : padded + offSub;
@@ -303,6 +372,7 @@ export class AddressSpace {
 
   /** Removes every area inside `[start, end)`, splitting those that straddle its ends. */
   #unmapRange(start: number, end: number): void {
+    this.#holeCacheTop = 0;
     this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
@@ -375,23 +445,27 @@ export class AddressSpace {
     if (length === 0 || !Number.isFinite(length)) return -Errno.EINVAL;
     // A negative length is a size_t above 2^63: more than user space.
     if (length < 0) return -Errno.ENOMEM;
-    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -Errno.EINVAL;
+    // mmap ignores prot bits it does not know (PROT_GROWSDOWN, 0x10: kernel_facts/mremap.c).
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
     const anonymous = (flags & MAP_ANONYMOUS) !== 0;
     if (!anonymous && !file) return -Errno.EINVAL;
     if (file && !isPageAligned(file.offset)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len > this.kernel.taskSize) return -Errno.ENOMEM;
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    if (this.#vmas.length > this.#maxMapCount) return -Errno.ENOMEM;
     let start: number;
     if (fixed) {
+      // __get_unmapped_area's order: range, alignment, then security_mmap_addr (page 0 and
+      // the rest below vm.mmap_min_addr need CAP_SYS_RAWIO, which a process lacks).
+      if (addr < 0 || addr > this.kernel.taskSize - len) return -Errno.ENOMEM;
       if (!isPageAligned(addr)) return -Errno.EINVAL;
-      if (addr > this.kernel.taskSize - len || addr < this.kernel.mmapMinAddr) {
-        return -Errno.ENOMEM;
-      }
+      if (addr < this.kernel.mmapMinAddr) return -Errno.EPERM;
       if ((flags & MAP_FIXED_NOREPLACE) && !this.isFree(addr, addr + len)) return -Errno.EEXIST;
       start = addr;
     } else {
-      let hint = addr;
+      // A hint above TASK_SIZE (a negative 64-bit word too) is no use: placed as without one.
+      let hint = addr < 0 || addr > this.kernel.taskSize ? 0 : addr;
       if (hint && hint < this.kernel.mmapMinAddr) hint = pageAlignUp(this.kernel.mmapMinAddr);
       start = this.#unmappedArea(hint, len, anonymous && type === MAP_PRIVATE);
       if (start < 0) return start;
@@ -406,6 +480,7 @@ export class AddressSpace {
       vmFlags |= VmFlag.ACCOUNT;
     }
     if ((flags & MAP_STACK) && this.kernel.mapStackNoHugepage) vmFlags |= VmFlag.NOHUGEPAGE;
+    if ((vmFlags & VmFlag.ACCOUNT) && !this.#enoughMemory(len)) return -Errno.ENOMEM;
     if (fixed) this.#unmapRange(start, start + len);
     const vma: Vma = {
       start,
@@ -431,10 +506,18 @@ export class AddressSpace {
 
   /** munmap(2). Returns 0 or `-errno`. */
   munmap(addr: number, length: number): number {
-    if (!isPageAligned(addr)) return -Errno.EINVAL;
+    // A negative address is a 64-bit word from 2^63 up: above TASK_SIZE.
+    if (!isPageAligned(addr) || addr < 0) return -Errno.EINVAL;
     if (length <= 0 || !Number.isFinite(length)) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len > this.kernel.taskSize || addr > this.kernel.taskSize - len) return -Errno.EINVAL;
+    // Splitting one area in three needs a free slot under vm.max_map_count.
+    const vma = this.areaAt(addr);
+    if (
+      vma && vma.start < addr && addr + len < vma.end && this.#vmas.length >= this.#maxMapCount
+    ) {
+      return -Errno.ENOMEM;
+    }
     this.#unmapRange(addr, addr + len);
     this.#changed();
     return 0;
@@ -455,7 +538,11 @@ export class AddressSpace {
     let nstart = addr;
     for (;;) {
       const tmp = Math.min(vma.end, end);
-      this.#protectPiece(vma, nstart, tmp, prot);
+      const error = this.#protectPiece(vma, nstart, tmp, prot);
+      if (error) {
+        this.#changed();
+        return error;
+      }
       nstart = tmp;
       if (nstart >= end) break;
       const next = this.areaAt(nstart);
@@ -469,7 +556,8 @@ export class AddressSpace {
     return 0;
   }
 
-  #protectPiece(vma: Vma, start: number, end: number, prot: number): void {
+  /** Changes `[start, end)` of `vma` to `prot`: 0, or `-ENOMEM` when a split is refused. */
+  #protectPiece(vma: Vma, start: number, end: number, prot: number): number {
     let flags = vma.flags;
     if (prot & PROT_WRITE) {
       if (
@@ -480,7 +568,22 @@ export class AddressSpace {
     } else if ((flags & VmFlag.ACCOUNT) && !vma.file && vma.anon === 0) {
       flags &= ~VmFlag.ACCOUNT;
     }
-    if (prot === vma.prot && flags === vma.flags) return;
+    if (prot === vma.prot && flags === vma.flags) return 0;
+    if (this.#vmas.length >= this.#maxMapCount && (start > vma.start || end < vma.end)) {
+      // split_vma refuses at the limit, unless the piece merges into its neighbour instead.
+      const i = this.#vmas.indexOf(vma);
+      const prev = this.#vmas[i - 1], next = this.#vmas[i + 1];
+      const pgoff = vma.pgoff + (start - vma.start) / PAGE_SIZE;
+      const changed = { ...vma, start, end, prot, flags, pgoff };
+      const intoPrev = start === vma.start && prev !== undefined && canMerge(prev, changed);
+      const intoNext = end === vma.end && next !== undefined && canMerge(changed, next);
+      if (!intoPrev && !intoNext) return -Errno.ENOMEM;
+    }
+    if (
+      (flags & VmFlag.ACCOUNT) && !(vma.flags & VmFlag.ACCOUNT) && !this.#enoughMemory(end - start)
+    ) {
+      return -Errno.ENOMEM;
+    }
     this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
@@ -489,6 +592,7 @@ export class AddressSpace {
     piece.prot = prot;
     piece.flags = flags;
     this.#mergeAround(i);
+    return 0;
   }
 
   /**
@@ -498,7 +602,7 @@ export class AddressSpace {
    * other advice is accepted and ignored.
    */
   madvise(addr: number, length: number, advice: number): number {
-    if (!isPageAligned(addr) || length < 0) return -Errno.EINVAL;
+    if (!isPageAligned(addr) || length < 0 || addr < 0) return -Errno.EINVAL;
     const len = pageAlignUp(length);
     if (len === 0) return 0;
     const end = addr + len;
@@ -538,29 +642,54 @@ export class AddressSpace {
     flags: number,
     newAddr = 0,
   ): number {
-    if (!isPageAligned(oldAddr)) return -Errno.EINVAL;
-    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) return -Errno.EINVAL;
+    // check_mremap_params, in the kernel's order (tests/fixtures/kernel_facts/mremap.c).
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) return -Errno.EINVAL;
     if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -Errno.EINVAL;
+    if (!isPageAligned(oldAddr)) return -Errno.EINVAL;
     const oldLen = pageAlignUp(oldLength), newLen = pageAlignUp(newLength);
     if (newLen === 0) return -Errno.EINVAL;
+    const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
+    if (dontUnmap && (!(flags & MREMAP_MAYMOVE) || oldLen !== newLen)) return -Errno.EINVAL;
     // Negative lengths are size_t values above 2^63: far more than user space.
-    if (oldLength < 0 || newLength < 0 || newLen > this.kernel.taskSize) return -Errno.ENOMEM;
+    if (oldLength < 0 || newLength < 0 || newLen > this.kernel.taskSize) {
+      return flags & MREMAP_FIXED ? -Errno.EINVAL : -Errno.ENOMEM;
+    }
+    const taskSize = this.kernel.taskSize;
+    if (flags & MREMAP_FIXED) {
+      if (!isPageAligned(newAddr)) return -Errno.EINVAL;
+      if (newAddr < 0 || newAddr > taskSize - newLen) return -Errno.EINVAL;
+      // The new range may not overlap the old one (identical ranges included).
+      if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) return -Errno.EINVAL;
+    } else if (dontUnmap && !isPageAligned(newAddr)) {
+      return -Errno.EINVAL;
+    }
     const vma = this.areaAt(oldAddr);
     if (!vma || oldAddr + oldLen > vma.end) return -Errno.EFAULT;
     if (flags & MREMAP_FIXED) {
-      if (!isPageAligned(newAddr)) return -Errno.EINVAL;
-      return this.#moveArea(vma, oldAddr, oldLen, newLen, newAddr);
+      // security_mmap_addr: below vm.mmap_min_addr needs CAP_SYS_RAWIO, which we lack.
+      if (newAddr < this.kernel.mmapMinAddr) return -Errno.EPERM;
+      if (this.#vmas.length >= this.#maxMapCount - 3) return -Errno.ENOMEM;
+      return this.#moveArea(vma, oldAddr, oldLen, newLen, newAddr, dontUnmap);
+    }
+    if (dontUnmap) {
+      if (this.#vmas.length >= this.#maxMapCount - 3) return -Errno.ENOMEM;
+      const hint = newAddr > 0 && newAddr <= taskSize ? newAddr : 0;
+      const target = this.#unmappedArea(hint, newLen, false);
+      if (target < 0) return target;
+      return this.#moveArea(vma, oldAddr, oldLen, newLen, target, true);
     }
     if (newLen <= oldLen) {
       if (newLen < oldLen) this.#unmapRange(oldAddr + newLen, oldAddr + oldLen);
       this.#changed();
       return oldAddr;
     }
+    const growth = newLen - oldLen;
+    if ((vma.flags & VmFlag.ACCOUNT) && !this.#enoughMemory(growth)) return -Errno.ENOMEM;
     if (oldAddr + oldLen === vma.end) {
       const i = this.#vmas.indexOf(vma);
       const next = this.#vmas[i + 1];
       const want = oldAddr + newLen;
-      if (want <= this.kernel.taskSize && (!next || want <= this.#startGap(next))) {
+      if (want <= taskSize && (!next || want <= this.#startGap(next))) {
         this.#touch(vma.end, want);
         vma.end = want;
         if (next && canMerge(vma, next)) {
@@ -572,19 +701,37 @@ export class AddressSpace {
       }
     }
     if (!(flags & MREMAP_MAYMOVE)) return -Errno.ENOMEM;
+    if (this.#vmas.length >= this.#maxMapCount - 3) return -Errno.ENOMEM;
     const target = this.#unmappedArea(0, newLen, false);
     if (target < 0) return target;
     return this.#moveArea(vma, oldAddr, oldLen, newLen, target);
   }
 
-  #moveArea(vma: Vma, oldAddr: number, oldLen: number, newLen: number, target: number): number {
+  /**
+   * move_vma: the pages of `[oldAddr, oldAddr + oldLen)` go to `target`; the old range is
+   * unmapped, or with MREMAP_DONTUNMAP stays mapped and reads as zeros.
+   */
+  #moveArea(
+    vma: Vma,
+    oldAddr: number,
+    oldLen: number,
+    newLen: number,
+    target: number,
+    dontUnmap = false,
+  ): number {
     const pgoff = vma.pgoff + (oldAddr - vma.start) / PAGE_SIZE;
     const copy: Vma = { ...vma, start: target, end: target + newLen, pgoff };
     const keep = Math.min(oldLen, newLen);
     this.#unmapRange(target, target + newLen);
     this.memory.move(oldAddr, target, keep);
     const anon = vma.anon;
-    this.#unmapRangeKeepingPages(oldAddr, oldAddr + oldLen);
+    if (dontUnmap) {
+      // The moved area is a new anonymous area of its own; the old one keeps its identity.
+      if (!vma.file) copy.pgoff = target / PAGE_SIZE;
+      this.#touch(oldAddr, oldAddr + oldLen);
+    } else {
+      this.#unmapRangeKeepingPages(oldAddr, oldAddr + oldLen);
+    }
     copy.anon = anon;
     this.#insertAndMerge(copy);
     this.#changed();
@@ -592,6 +739,7 @@ export class AddressSpace {
   }
 
   #unmapRangeKeepingPages(start: number, end: number): void {
+    this.#holeCacheTop = 0;
     this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
@@ -620,6 +768,9 @@ export class AddressSpace {
       this.#changed();
       return requested;
     }
+    // do_brk_flags: the area count, then the memory, then the mappings above.
+    if (this.#vmas.length > this.#maxMapCount) return origBrk;
+    if (!this.#enoughMemory(newBrk - oldBrk)) return origBrk;
     // Check against existing mappings: a page of clearance below the next one.
     const i = this.#indexEndingAfter(oldBrk);
     const next = this.#vmas[i];
@@ -691,6 +842,7 @@ export class AddressSpace {
     for (const v of this.#vmas) if (!newKeys.has(key(v))) this.#touch(v.start, v.end);
     for (const v of state.vmas) if (!oldKeys.has(key(v))) this.#touch(v.start, v.end);
     this.#vmas = state.vmas.map((v) => ({ ...v }));
+    this.#holeCacheTop = 0; // other areas: the gaps above the cached search are unknown
     this.#brk = state.brk;
     this.#nextAnon = state.nextAnon;
     this.#changed();

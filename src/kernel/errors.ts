@@ -9,8 +9,13 @@
 /** The kind of memory access that faulted. */
 export type AccessKind = "read" | "write";
 
-/** `si_code` of a SIGSEGV: no mapping at the address, or a mapping that forbids the access. */
-export type SegvCode = "SEGV_MAPERR" | "SEGV_ACCERR";
+/**
+ * `si_code` of a SIGSEGV: no mapping at the address, or a mapping that forbids the access; or
+ * `SI_KERNEL` for a non-canonical x86_64 address (2^47 to 2^64 - 2^47), which the CPU refuses
+ * with a general protection fault before any page lookup — Linux then reports si_addr 0
+ * (tests/fixtures/kernel_facts/noncanon.c).
+ */
+export type SegvCode = "SEGV_MAPERR" | "SEGV_ACCERR" | "SI_KERNEL";
 
 /**
  * A simulated SIGSEGV: the process touched memory it may not.
@@ -30,19 +35,105 @@ export class SegmentationFault extends Error {
   readonly address: number;
   /** Read or write. */
   readonly access: AccessKind;
-  /** SEGV_MAPERR (nothing mapped) or SEGV_ACCERR (mapped, access not allowed). */
+  /** SEGV_MAPERR (nothing mapped), SEGV_ACCERR (access not allowed), SI_KERNEL (non-canonical). */
   readonly code: SegvCode;
+  /** The faulting address as the process's unsigned word, exact even above 2^53. */
+  readonly exactAddress: bigint;
+  /** What the kernel puts in `si_addr`: the address, or 0 for SI_KERNEL. */
+  readonly siAddr: bigint;
 
-  /** A fault at `address`; `addressText` overrides how the address is printed. */
-  constructor(address: number, access: AccessKind, code: SegvCode, addressText?: string) {
+  /**
+   * A fault at `address`; `addressText` overrides how the address is printed; `exactAddress`
+   * gives the unsigned address where the number cannot hold it.
+   */
+  constructor(
+    address: number,
+    access: AccessKind,
+    code: SegvCode,
+    addressText?: string,
+    exactAddress?: bigint,
+  ) {
     const where = addressText ?? `0x${address.toString(16)}`;
-    const what = code === "SEGV_MAPERR" ? "unmapped address" : "protected address";
+    const what = code === "SEGV_MAPERR"
+      ? "unmapped address"
+      : code === "SEGV_ACCERR"
+      ? "protected address"
+      : "non-canonical address";
     super(`Segmentation fault: ${access} of ${what} ${where}`);
     this.name = "SegmentationFault";
     this.address = address;
     this.access = access;
     this.code = code;
+    this.exactAddress = exactAddress ??
+      (Number.isInteger(address) ? BigInt.asUintN(64, BigInt(address)) : 0n);
+    this.siAddr = code === "SI_KERNEL" ? 0n : this.exactAddress;
   }
+}
+
+/**
+ * An argument of a public heaplab function has the wrong type (a string, `NaN`, a bigint where
+ * a number is expected, …). The message names the argument and shows the value.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentTypeError } from "./errors.ts";
+ * const e = new ArgumentTypeError("length", "12", "a number");
+ * e.message; // 'Invalid argument length: "12" (expected a number)'
+ * ```
+ */
+export class ArgumentTypeError extends TypeError {
+  /** The argument's name. */
+  readonly argument: string;
+  /** The value given. */
+  readonly value: unknown;
+  /** What `argument` is: its name, the value given and what was expected. */
+  constructor(argument: string, value: unknown, expected: string) {
+    super(`Invalid argument ${argument}: ${showValue(value)} (expected ${expected})`);
+    this.name = "ArgumentTypeError";
+    this.argument = argument;
+    this.value = value;
+  }
+}
+
+/**
+ * An argument of a public heaplab function has the right type but a value out of its range (a
+ * fraction, a negative count, an address wider than the process's words, …).
+ *
+ * @example
+ * ```ts
+ * import { ArgumentRangeError } from "./errors.ts";
+ * const e = new ArgumentRangeError("nprocs", 0, "an integer from 1 to 1024");
+ * e.message; // "Argument nprocs out of range: 0 (expected an integer from 1 to 1024)"
+ * ```
+ */
+export class ArgumentRangeError extends RangeError {
+  /** The argument's name. */
+  readonly argument: string;
+  /** The value given. */
+  readonly value: unknown;
+  /** What `argument` is: its name, the value given and the range expected. */
+  constructor(argument: string, value: unknown, expected: string) {
+    super(`Argument ${argument} out of range: ${showValue(value)} (expected ${expected})`);
+    this.name = "ArgumentRangeError";
+    this.argument = argument;
+    this.value = value;
+  }
+}
+
+/** A value as an error message shows it: strings quoted, bigints with `n`, numbers in hex when large. */
+export function showValue(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  }
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "number") {
+    return Number.isInteger(value) && Math.abs(value) >= 0x10000
+      ? `${value < 0 ? "-" : ""}0x${Math.abs(value).toString(16)}`
+      : String(value);
+  }
+  if (value === null) return "null";
+  if (typeof value === "object") return Array.isArray(value) ? "an array" : "an object";
+  return String(value);
 }
 
 /** errno values of x86 Linux that the simulated calls return. */
@@ -56,7 +147,9 @@ export const Errno = {
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  ESRCH: 3,
   EINVAL: 22,
+  EDEADLK: 35,
   ENOSPC: 28,
   EOVERFLOW: 75,
 } as const;

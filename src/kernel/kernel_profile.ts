@@ -40,7 +40,24 @@ export interface KernelProfile {
   readonly gateLine?: string;
   /** vm.overcommit_memory (0 heuristic, 1 always, 2 never). */
   readonly overcommitMemory: 0 | 1 | 2;
+  /**
+   * RAM plus swap in bytes (`totalram_pages() + total_swap_pages`): with the heuristic
+   * overcommit (mode 0) one accounted mapping (private and writable, not MAP_NORESERVE) larger
+   * than this fails with ENOMEM (`__vm_enough_memory`). Default: no limit.
+   */
+  readonly ramAndSwap?: number;
+  /** vm.max_map_count: mmap fails with ENOMEM once the process has more areas (default 65530). */
+  readonly maxMapCount?: number;
 }
+
+/** The default of vm.max_map_count (`DEFAULT_MAX_MAP_COUNT`). */
+export const DEFAULT_MAX_MAP_COUNT = 65530;
+
+/**
+ * RAM (no swap) of the machine that produced the oracle's kernel facts
+ * (tests/fixtures/kernel_facts/): MemTotal 24683748 kB.
+ */
+const ORACLE_MACHINE_RAM = 24683748 * 1024;
 
 const MiB = 1024 * 1024;
 
@@ -61,6 +78,7 @@ export const linux618x86_64: KernelProfile = {
   threadStackLabels: false,
   gateLine: "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]",
   overcommitMemory: 0,
+  ramAndSwap: ORACLE_MACHINE_RAM,
 };
 
 /** Linux 6.18 running a 32-bit (compat) process. */
@@ -79,6 +97,7 @@ export const linux618i386: KernelProfile = {
   mapStackNoHugepage: true,
   threadStackLabels: false,
   overcommitMemory: 0,
+  ramAndSwap: ORACLE_MACHINE_RAM,
 };
 
 /** A 32-bit Linux 3.x kernel (3G/1G split), the machine of the seed material. */

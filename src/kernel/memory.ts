@@ -16,6 +16,11 @@
  * faults, the first write to a page — takes the slow path. A bad access throws a
  * {@link SegmentationFault}, never a JavaScript error.
  *
+ * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
+ * made only when an access reaches it, its levels then read from the areas; until then
+ * {@link Memory.setAccess} has nothing to update there, so a 1 TiB `PROT_NONE` reservation costs
+ * nothing.
+ *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
  * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
  * is `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds
@@ -30,7 +35,7 @@
  * @module
  */
 
-import { type AccessKind, SegmentationFault } from "./errors.ts";
+import { type AccessKind, ArgumentRangeError, SegmentationFault } from "./errors.ts";
 import { diffPageMaps, editPageMap, PAGE_NODE_BYTES, type PageMap } from "./page_map.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64 } from "./word.ts";
@@ -39,10 +44,14 @@ import { joinWord64 } from "./word.ts";
 export interface AreaLookup {
   /** The area containing `addr`, if any. */
   areaAt(addr: number): Vma | undefined;
+  /** Calls `visit` for each area that intersects `[start, end)`, in address order. */
+  areasIn(start: number, end: number, visit: (vma: Vma) => void): void;
   /** Called on the first write to a page of `vma` that has no anon_vma yet. */
   firstWrite(vma: Vma): void;
   /** Text of an address for fault messages. */
   addressText(addr: number): string;
+  /** Word size of the process (default 64): decides how out-of-range addresses fault. */
+  readonly bits?: 32 | 64;
 }
 
 /** Access level of a page: nothing mapped. */
@@ -53,6 +62,11 @@ export const ACCESS_NONE = 1;
 export const ACCESS_READ = 2;
 /** Access level of a page: readable and writable. */
 export const ACCESS_WRITE = 3;
+
+/** The access level of pages mapped with the `PROT_*` bits `prot`. */
+export function accessLevel(prot: number): number {
+  return prot === 0 ? ACCESS_NONE : prot & 2 ? ACCESS_WRITE : ACCESS_READ;
+}
 
 const DIR_PAGES = 65536;
 /** Entries of the directory cache (a power of two). */
@@ -117,7 +131,7 @@ export class Memory {
   #dir(hi: number): Directory | undefined {
     const k = hi & (DIR_CACHE - 1);
     if (this.#cachedHi[k] === hi) return this.#cachedDir[k];
-    const d = this.#dirs.get(hi);
+    const d = this.#dirs.get(hi) ?? this.#loadDir(hi);
     if (d !== undefined) {
       this.#cachedHi[k] = hi;
       this.#cachedDir[k] = d;
@@ -145,12 +159,28 @@ export class Memory {
     }
   }
 
+  /** Directory `hi` if some area reaches into it (made now, its levels from the areas). */
+  #loadDir(hi: number): Directory | undefined {
+    if (!Number.isSafeInteger(hi) || hi < 0) return undefined;
+    let any = false;
+    const base = hi * DIR_PAGES * PAGE_SIZE;
+    this.#areas.areasIn(base, base + DIR_PAGES * PAGE_SIZE, () => any = true);
+    return any ? this.#makeDir(hi) : undefined;
+  }
+
   #makeDir(hi: number): Directory {
     let d = this.#dirs.get(hi);
     if (!d) {
+      const levels = new Uint8Array(DIR_PAGES);
+      const base = hi * DIR_PAGES * PAGE_SIZE, end = base + DIR_PAGES * PAGE_SIZE;
+      this.#areas.areasIn(base, end, (vma) => {
+        const from = (Math.max(base, vma.start) - base) / PAGE_SIZE;
+        const to = (Math.min(end, vma.end) - base) / PAGE_SIZE;
+        levels.fill(accessLevel(vma.prot), from, to);
+      });
       d = {
         hi,
-        levels: new Uint8Array(DIR_PAGES),
+        levels,
         pages: new Array(DIR_PAGES),
         readable: new Array(DIR_PAGES),
         writable: new Array(DIR_PAGES),
@@ -184,6 +214,7 @@ export class Memory {
   /**
    * Sets the access level of the pages of `[start, end)` (page-aligned): the address space calls
    * this for every range whose areas changed. Bytes stay; {@link Memory.discard} drops them.
+   * Only directories already made are updated: the others read their levels when made.
    */
   setAccess(start: number, end: number, level: number): void {
     let no = Math.floor(start / PAGE_SIZE);
@@ -193,7 +224,7 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const lo = no - hi * DIR_PAGES;
       const n = Math.min(DIR_PAGES - lo, last - no);
-      const d = level === ACCESS_UNMAPPED ? this.#dirs.get(hi) : this.#makeDir(hi);
+      const d = this.#dirs.get(hi);
       if (d) {
         d.levels.fill(level, lo, lo + n);
         if (d.resident > 0) {
@@ -251,6 +282,7 @@ export class Memory {
 
   /** Throws the fault for an access of `size` bytes at `addr` that the fast path refused. */
   #fault(addr: number, size: number, access: AccessKind): never {
+    this.#checkAddress(addr, access);
     for (let a = addr; a < addr + size; a++) {
       const vma = this.#areas.areaAt(a);
       if (vma === undefined) {
@@ -261,6 +293,36 @@ export class Memory {
       }
     }
     throw new SegmentationFault(addr, access, "SEGV_ACCERR", this.#areas.addressText(addr));
+  }
+
+  /**
+   * The faults of an address no area can hold: not an integer (a caller's bug: a typed
+   * argument error), or beyond the process's words. On x86_64 a non-canonical address
+   * (2^47 .. 2^64 - 2^47) is a general protection fault (SI_KERNEL); a kernel-half address
+   * is SEGV_MAPERR. An i386 process's addresses are taken modulo 2^32 in the message.
+   */
+  #checkAddress(addr: number | bigint, access: AccessKind): void {
+    if (typeof addr === "number" && !Number.isInteger(addr)) {
+      throw new ArgumentRangeError("address", addr, "an integer address");
+    }
+    const bits = this.#areas.bits ?? 64;
+    const exact = BigInt.asUintN(bits, BigInt(addr));
+    const inRange = typeof addr === "bigint"
+      ? addr >= -(1n << 63n) && addr < 1n << 64n
+      : addr >= -(2 ** 63) && addr < 2 ** 64;
+    if (!inRange) {
+      throw new ArgumentRangeError("address", addr, `a ${bits}-bit address`);
+    }
+    const text = `0x${exact.toString(16)}`;
+    if (bits === 64 && exact >= 1n << 47n && exact < (1n << 64n) - (1n << 47n)) {
+      throw new SegmentationFault(Number(addr), access, "SI_KERNEL", text, exact);
+    }
+    if (
+      typeof addr === "bigint" || addr > Number.MAX_SAFE_INTEGER ||
+      (bits === 32 && (addr < 0 || addr >= 2 ** 32))
+    ) {
+      throw new SegmentationFault(Number(addr), access, "SEGV_MAPERR", text, exact);
+    }
   }
 
   /** Checks a whole range for an access; returns nothing or throws the fault. */
@@ -482,21 +544,75 @@ export class Memory {
     }
   }
 
+  /**
+   * Reads a 64-bit word as its exact unsigned value (a number cannot hold every 64-bit value).
+   * The address may be a bigint: one above 2^53 faults with its exact value.
+   */
+  readBig64(addr: number | bigint): bigint {
+    const a = this.#address(addr, "read");
+    this.#checkRange(a, 8, "read");
+    return (BigInt(this.read32(a + 4)) << 32n) | BigInt(this.read32(a));
+  }
+
+  /**
+   * Writes a 64-bit word given exactly: a bigint from -2^63 to 2^64 - 1 (taken modulo 2^64) or
+   * a number. Faults before writing anything when any of the 8 bytes may not be written.
+   */
+  writeBig64(addr: number | bigint, value: bigint | number): void {
+    const a = this.#address(addr, "write");
+    let v: bigint;
+    if (typeof value === "bigint") v = value;
+    else if (typeof value === "number" && Number.isInteger(value)) v = BigInt(value);
+    else throw new ArgumentRangeError("value", value, "an integer or a bigint");
+    if (v < -(1n << 63n) || v >= 1n << 64n) {
+      throw new ArgumentRangeError("value", value, "a 64-bit word");
+    }
+    v = BigInt.asUintN(64, v);
+    this.#checkRange(a, 8, "write");
+    this.write32(a, Number(v & 0xffff_ffffn));
+    this.write32(a + 4, Number(v >> 32n));
+  }
+
+  /** A number or bigint address as a number; one no number holds exactly faults now. */
+  #address(addr: number | bigint, access: AccessKind): number {
+    if (typeof addr === "number") {
+      if (Number.isSafeInteger(addr)) return addr;
+    } else if (typeof addr === "bigint") {
+      if (addr >= BigInt(Number.MIN_SAFE_INTEGER) && addr <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        return Number(addr);
+      }
+    } else {
+      throw new ArgumentRangeError("address", addr, "a number or a bigint");
+    }
+    this.#checkAddress(addr, access);
+    return Number(addr);
+  }
+
+  /** A byte count of a bulk access: an integer from 0 to 2^53 - 1. */
+  #length(length: number): number {
+    if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) {
+      throw new ArgumentRangeError("length", length, "a byte count (an integer, 0 or more)");
+    }
+    return length;
+  }
+
   /** Throws the {@link SegmentationFault} an access of `length` bytes at `addr` would raise. */
   checkAccess(addr: number, length: number, access: AccessKind): void {
-    if (length > 0) this.#checkRange(addr, length, access);
+    if (this.#length(length) > 0) this.#checkRange(this.#address(addr, access), length, access);
   }
 
   /** True when the page holding `addr` has bytes (was written); false when it reads as zeros. */
   hasBytes(addr: number): boolean {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
-    return this.#dir(hi)?.pages[no - hi * DIR_PAGES] !== undefined;
+    return this.#dirs.get(hi)?.pages[no - hi * DIR_PAGES] !== undefined;
   }
 
   /** Reads `length` bytes. */
   readBytes(addr: number, length: number): Uint8Array {
+    if (this.#length(length) === 0) return new Uint8Array(0);
+    this.#checkRange(this.#address(addr, "read"), length, "read");
     const out = new Uint8Array(length);
-    if (length > 0) this.readInto(addr, out);
+    this.readInto(addr, out);
     return out;
   }
 
@@ -520,8 +636,11 @@ export class Memory {
 
   /** Writes bytes. */
   writeBytes(addr: number, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new ArgumentRangeError("bytes", bytes, "a Uint8Array");
+    }
     if (bytes.length === 0) return;
-    this.#checkRange(addr, bytes.length, "write");
+    this.#checkRange(this.#address(addr, "write"), bytes.length, "write");
     let done = 0;
     while (done < bytes.length) {
       const a = addr + done;
@@ -538,8 +657,8 @@ export class Memory {
 
   /** Sets `length` bytes to `value` (memset). Untouched pages set to zero stay untouched. */
   fill(addr: number, length: number, value: number): void {
-    if (length === 0) return;
-    this.#checkRange(addr, length, "write");
+    if (this.#length(length) === 0) return;
+    this.#checkRange(this.#address(addr, "write"), length, "write");
     let done = 0;
     // The area of the last untouched page, once it has an anon_vma.
     let faultedIn: Vma | undefined;

@@ -31,6 +31,8 @@ export {
 } from "./address_space.ts";
 export {
   type AccessKind,
+  ArgumentRangeError,
+  ArgumentTypeError,
   Errno,
   errnoName,
   type ErrnoValue,
@@ -75,6 +77,7 @@ export {
   MAP_SHARED,
   MAP_STACK,
   type MappedFile,
+  MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
   PAGE_SIZE,

@@ -10,7 +10,14 @@
  */
 
 import { AddressSpace, type FileMapping, MADV_GUARD_INSTALL } from "./address_space.ts";
-import { Errno, isSyscallError } from "./errors.ts";
+import {
+  booleanArgument,
+  choiceArgument,
+  integerArgument,
+  optionsArgument,
+  wordArgument,
+} from "./arguments.ts";
+import { ArgumentRangeError, ArgumentTypeError, Errno, isSyscallError } from "./errors.ts";
 import { chooseLayout, type Layout } from "./layouts.ts";
 import { SeededRandom } from "./random.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
@@ -63,6 +70,50 @@ export interface ProcessOptions {
   stackLimit?: number;
   /** How glibc maps thread stacks (default: the layout's). */
   stackPolicy?: StackPolicy;
+  /** vm.max_map_count (default 65530); also settable later as `proc.space.maxMapCount`. */
+  maxMapCount?: number;
+}
+
+/** Linux's largest pid (`/proc/sys/kernel/pid_max` on 64-bit, PID_MAX_LIMIT). */
+const PID_MAX = 4_194_304;
+
+/** Throws the typed error for the first bad option of a {@link Process}. */
+function checkProcessOptions(options: ProcessOptions): void {
+  const o = optionsArgument("options", options);
+  // An unknown layout name is a LayoutError listing the known ones.
+  if (o.layout !== undefined && typeof o.layout !== "string") {
+    throw new ArgumentTypeError("layout", o.layout, "a layout name");
+  }
+  if (o.program !== undefined && typeof o.program !== "string") {
+    throw new ArgumentTypeError("program", o.program, "a string");
+  }
+  if (o.initialMaps !== undefined && typeof o.initialMaps !== "string") {
+    throw new ArgumentTypeError("initialMaps", o.initialMaps, "a /proc/PID/maps text");
+  }
+  if (o.arch !== undefined) choiceArgument("arch", o.arch, ["i386", "x86_64"]);
+  if (o.kernel !== undefined && (typeof o.kernel !== "object" || o.kernel === null)) {
+    throw new ArgumentTypeError("kernel", o.kernel, "a KernelProfile");
+  }
+  if (o.pid !== undefined) integerArgument("pid", o.pid, 1, PID_MAX);
+  if (o.threadIds !== undefined) {
+    if (!Array.isArray(o.threadIds)) {
+      throw new ArgumentTypeError("threadIds", o.threadIds, "an array of thread ids");
+    }
+    const seen = new Set<number>();
+    o.threadIds.forEach((tid, i) => {
+      integerArgument(`threadIds[${i}]`, tid, 1, PID_MAX);
+      if (seen.has(tid) || tid === o.pid) {
+        throw new ArgumentRangeError(`threadIds[${i}]`, tid, "a thread id not used before");
+      }
+      seen.add(tid);
+    });
+  }
+  if (o.aslr !== undefined) booleanArgument("aslr", o.aslr);
+  if (o.seed !== undefined) integerArgument("seed", o.seed, 0, 0xffff_ffff);
+  if (o.stackLimit !== undefined) integerArgument("stackLimit", o.stackLimit, 1, 2 ** 32);
+  if (o.maxMapCount !== undefined) {
+    integerArgument("maxMapCount", o.maxMapCount, 0, 0x7fff_ffff);
+  }
 }
 
 /** The system calls of the process, as a C program (or glibc) makes them. */
@@ -138,6 +189,7 @@ export class Process {
 
   /** A process in the layout the options choose. */
   constructor(options: ProcessOptions = {}) {
+    checkProcessOptions(options);
     this.#options = options;
     const start = chooseLayout(options);
     this.start = start;
@@ -180,7 +232,13 @@ export class Process {
       stackPointer -= stackShift;
       brk = undefined;
     }
-    this.space = new AddressSpace({ kernel: this.kernel, mmapBase, startBrk, brk });
+    this.space = new AddressSpace({
+      kernel: this.kernel,
+      mmapBase,
+      startBrk,
+      brk,
+      maxMapCount: options.maxMapCount,
+    });
     for (const vma of areas) this.space.insertInitial(vma);
     const main: Thread = {
       tid: this.pid,
@@ -196,10 +254,16 @@ export class Process {
     this.sys = this.#makeSyscalls();
   }
 
-  /** The process's memory. */
+  /**
+   * The process's memory, for code outside the simulator: every address is checked first (an
+   * integer, or a bigint; a fraction or NaN is an {@link ArgumentRangeError}), then the access
+   * runs on the memory itself (`proc.space.memory`, which the allocator uses unchecked).
+   */
   get memory(): Memory {
-    return this.space.memory;
+    return this.#checkedMemory ??= checkedMemory(this.space.memory);
   }
+
+  #checkedMemory: Memory | undefined;
 
   /** The thread currently running. */
   get currentThread(): Thread {
@@ -233,8 +297,17 @@ export class Process {
     return this.#stackPolicy ?? this.#runtime?.stackPolicy ?? defaultStackPolicy;
   }
 
+  /** Throws unless `thread` is one of this process's threads. */
+  #own(thread: Thread, name = "thread"): void {
+    if (this.#threads[thread?.index] !== thread) {
+      throw new ArgumentTypeError(name, thread, `a thread of process ${this.pid}`);
+    }
+  }
+
   /** Runs `fn` with `thread` as the current thread. */
   runOn<T>(thread: Thread, fn: () => T): T {
+    this.#own(thread);
+    if (typeof fn !== "function") throw new ArgumentTypeError("fn", fn, "a function");
     if (thread.state !== "running") throw new Error(`Thread ${thread.tid} is not running`);
     const saved = this.#current;
     this.#current = thread;
@@ -247,6 +320,7 @@ export class Process {
 
   /** Makes `thread` the current thread. */
   switchTo(thread: Thread): void {
+    this.#own(thread);
     if (thread.state !== "running") throw new Error(`Thread ${thread.tid} is not running`);
     this.#current = thread;
   }
@@ -263,25 +337,45 @@ export class Process {
 
   #makeSyscalls(): Syscalls {
     const space = this.space;
+    // Every argument of a system call is a register: a word of the process.
+    const w = (name: string, value: unknown) => wordArgument(this.words, name, value);
     return {
-      brk: (addr) => this.#log("brk", [addr], space.brkSyscall(addr)),
-      mmap: (addr, length, prot, flags, file, owner) =>
-        this.#log(
+      brk: (addr) => {
+        addr = w("addr", addr);
+        return this.#log("brk", [addr], space.brkSyscall(addr));
+      },
+      mmap: (addr, length, prot, flags, file, owner) => {
+        addr = w("addr", addr), length = w("length", length);
+        prot = w("prot", prot), flags = w("flags", flags);
+        if (file !== undefined) checkFileMapping(file);
+        return this.#log(
           "mmap",
           [addr, length, prot, flags],
           space.mmap(addr, length, prot, flags, file, owner),
-        ),
-      munmap: (addr, length) => this.#log("munmap", [addr, length], space.munmap(addr, length)),
-      mprotect: (addr, length, prot) =>
-        this.#log("mprotect", [addr, length, prot], space.mprotect(addr, length, prot)),
-      mremap: (oldAddr, oldLength, newLength, flags, newAddr = 0) =>
-        this.#log(
+        );
+      },
+      munmap: (addr, length) => {
+        addr = w("addr", addr), length = w("length", length);
+        return this.#log("munmap", [addr, length], space.munmap(addr, length));
+      },
+      mprotect: (addr, length, prot) => {
+        addr = w("addr", addr), length = w("length", length), prot = w("prot", prot);
+        return this.#log("mprotect", [addr, length, prot], space.mprotect(addr, length, prot));
+      },
+      mremap: (oldAddr, oldLength, newLength, flags, newAddr = 0) => {
+        oldAddr = w("oldAddr", oldAddr), oldLength = w("oldLength", oldLength);
+        newLength = w("newLength", newLength), flags = w("flags", flags);
+        newAddr = w("newAddr", newAddr);
+        return this.#log(
           "mremap",
           [oldAddr, oldLength, newLength, flags, newAddr],
           space.mremap(oldAddr, oldLength, newLength, flags, newAddr),
-        ),
-      madvise: (addr, length, advice) =>
-        this.#log("madvise", [addr, length, advice], space.madvise(addr, length, advice)),
+        );
+      },
+      madvise: (addr, length, advice) => {
+        addr = w("addr", addr), length = w("length", length), advice = w("advice", advice);
+        return this.#log("madvise", [addr, length, advice], space.madvise(addr, length, advice));
+      },
     };
   }
 
@@ -291,6 +385,9 @@ export class Process {
    * glibc, which only checks that the new break is not below the one it asked for.
    */
   sbrk(increment: number): number {
+    // intptr_t: the word, read signed.
+    increment = wordArgument(this.words, "increment", increment);
+    if (increment >= 2 ** (this.words.bits - 1)) increment -= 2 ** this.words.bits;
     const old = this.space.brk;
     if (increment === 0) return old;
     const words = this.words;
@@ -314,6 +411,13 @@ export class Process {
    * does), then lets the allocator calloc the DTV (not for a cached stack, which keeps its own).
    */
   pthreadCreate(options: { tid?: number } = {}): Thread {
+    const o = optionsArgument("options", options);
+    if (o.tid !== undefined) {
+      integerArgument("tid", o.tid, 1, PID_MAX);
+      if (this.#threads.some((t) => t.tid === o.tid && t.state !== "joined")) {
+        throw new ArgumentRangeError("tid", o.tid, "the id of no living thread");
+      }
+    }
     const creator = this.#current;
     const policy = this.stackPolicy;
     const size = Math.ceil(this.stackLimit / 4096) * 4096 + policy.guard;
@@ -340,7 +444,7 @@ export class Process {
       }
       stack = { base, size, guard: policy.guard, dtv: 0 };
     }
-    const tid = options.tid ?? this.#threadIds[this.#nextTidIndex] ??
+    const tid = o.tid ?? this.#threadIds[this.#nextTidIndex] ??
       this.pid + this.#threads.length;
     this.#nextTidIndex++;
     const thread: Thread = {
@@ -353,8 +457,8 @@ export class Process {
       locals: new Map(),
     };
     // The thread descriptor and static TLS sit at the top of the stack: written now.
-    this.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
-    this.memory.write8(stack.base + stack.size - 0x100, 0);
+    this.space.memory.fill(stack.base + stack.size - 0x100, 0x100, 0);
+    this.space.memory.write8(stack.base + stack.size - 0x100, 0);
     this.#threads.push(thread);
     this.#unjoined.add(thread.index);
     this.#created.add(thread);
@@ -379,6 +483,7 @@ export class Process {
 
   /** The thread's function returns: glibc's exit path runs on it (tcache flush, arena). */
   threadExit(thread: Thread): void {
+    this.#own(thread);
     if (thread.index === 0) throw new Error("The main thread cannot exit with threadExit");
     if (thread.state !== "running") throw new Error(`Thread ${thread.tid} is not running`);
     if (this.#runtime) this.runOn(thread, () => this.#runtime!.threadExit(thread));
@@ -389,11 +494,21 @@ export class Process {
   /**
    * `pthread_join` on the current thread: the thread exits if it has not, and its stack goes to
    * glibc's stack cache; stacks beyond the cache limit are unmapped oldest first, and their DTVs
-   * freed on the joining thread.
+   * freed on the joining thread. Returns 0, or glibc's error number: EDEADLK for the calling
+   * thread itself, ESRCH for a thread already joined or not of this process
+   * (tests/fixtures/kernel_facts/pthread_join.c).
    */
-  pthreadJoin(thread: Thread): void {
-    if (thread.index === 0) throw new Error("Cannot join the main thread");
-    if (thread.state === "joined") throw new Error(`Thread ${thread.tid} was already joined`);
+  pthreadJoin(thread: Thread): number {
+    if (typeof thread !== "object" || thread === null) {
+      throw new ArgumentTypeError("thread", thread, "a Thread");
+    }
+    if (this.#threads[thread.index] !== thread) return Errno.ESRCH;
+    if (thread === this.#current) return Errno.EDEADLK;
+    if (thread.state === "joined") return Errno.ESRCH;
+    if (thread.index === 0) {
+      // pthread_join(main) from another thread waits for the process to end: never, here.
+      throw new ArgumentRangeError("thread", thread.tid, "a thread other than the main thread");
+    }
     if (thread.state === "running") this.threadExit(thread);
     thread.state = "joined";
     const joiner = this.#current;
@@ -406,6 +521,7 @@ export class Process {
       if (old.dtv && this.#runtime) this.#runtime.freeDtv(joiner, old.dtv);
       this.sys.munmap(old.base, old.size);
     }
+    return 0;
   }
 
   /** Stacks in glibc's stack cache, most recently cached first. */
@@ -609,6 +725,59 @@ function isSnapshotRuntime(runtime: unknown): runtime is SnapshotRuntime {
   return runtime !== null && typeof runtime === "object" &&
     typeof (runtime as SnapshotRuntime).captureState === "function" &&
     typeof (runtime as SnapshotRuntime).restoreState === "function";
+}
+
+/** Methods of Memory whose first argument is an address. */
+const ADDRESSED = /^(read|write|fill|copy|checkAccess|hasBytes)/;
+
+/**
+ * `memory` with its addresses checked: a proxy whose read/write methods throw an
+ * {@link ArgumentRangeError} for an address that is not an integer, and hand a bigint address
+ * or value to the exact 64-bit methods.
+ */
+function checkedMemory(memory: Memory): Memory {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(memory, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      if (typeof key !== "string" || !ADDRESSED.test(key)) return value.bind(target);
+      let fn = wrapped.get(key);
+      if (fn === undefined) {
+        fn = (...args: unknown[]) => {
+          const [addr, second] = args;
+          if (typeof addr === "bigint" || typeof second === "bigint") {
+            if (key === "read64") return target.readBig64(addr as bigint);
+            if (key === "write64") return target.writeBig64(addr as bigint, second as bigint);
+          }
+          checkAddressArgument(addr, "address");
+          if (key === "copy") checkAddressArgument(second, "src");
+          else if (/^write(8|16|32|64)$/.test(key)) {
+            if (typeof second !== "number" || !Number.isInteger(second)) {
+              throw new ArgumentRangeError("value", second, "an integer");
+            }
+          }
+          return value.apply(target, args);
+        };
+        wrapped.set(key, fn);
+      }
+      return fn;
+    },
+  });
+}
+
+function checkAddressArgument(addr: unknown, name: string): void {
+  if (typeof addr === "bigint") return;
+  if (typeof addr !== "number") throw new ArgumentTypeError(name, addr, "a number or a bigint");
+  if (!Number.isInteger(addr)) throw new ArgumentRangeError(name, addr, "an integer address");
+}
+
+/** Throws unless `file` is a {@link FileMapping} with a whole, non-negative offset. */
+function checkFileMapping(file: FileMapping): void {
+  if (typeof file !== "object" || file === null || typeof file.file !== "object") {
+    throw new ArgumentTypeError("file", file, "a FileMapping ({ file, offset })");
+  }
+  integerArgument("file.offset", file.offset, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /** pthread_create failed: the stack could not be mapped. */

@@ -40,6 +40,8 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 export const MREMAP_MAYMOVE = 1;
 /** Move to the given new address. */
 export const MREMAP_FIXED = 2;
+/** Move the pages but leave the old range mapped (empty): same length, with MREMAP_MAYMOVE. */
+export const MREMAP_DONTUNMAP = 4;
 
 /** Kernel VMA flags that matter for merging (not the real VM_* bit values). */
 export const VmFlag = {

@@ -20,6 +20,16 @@ import {
   type Thread,
   type ThreadRuntime,
 } from "../kernel/threads.ts";
+import { ArgumentTypeError } from "../kernel/errors.ts";
+import {
+  booleanArgument,
+  choiceArgument,
+  intArgument,
+  integerArgument,
+  optionsArgument,
+  wordArgument,
+} from "../kernel/arguments.ts";
+import { Process as ProcessClass } from "../kernel/process.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA } from "./chunk.ts";
 import { MallocContext } from "./context.ts";
 import type { MallocParams } from "./malloc_par.ts";
@@ -126,6 +136,23 @@ export class Allocator implements ThreadRuntime {
 
   /** Installs glibc's allocator on `process` (as its thread runtime). */
   constructor(process: Process, options: AllocatorOptions = {}) {
+    if (!(process instanceof ProcessClass)) {
+      throw new ArgumentTypeError("process", process, "a Process");
+    }
+    options = optionsArgument("options", options);
+    if (options.glibc !== undefined && typeof options.glibc !== "string") {
+      throw new ArgumentTypeError("glibc", options.glibc, 'a version string such as "2.36"');
+    }
+    // get_nprocs(): at least one CPU; the kernel's NR_CPUS limit is 8192.
+    if (options.nprocs !== undefined) integerArgument("nprocs", options.nprocs, 1, 8192);
+    if (options.explain !== undefined) booleanArgument("explain", options.explain);
+    if (options.seed !== undefined) integerArgument("seed", options.seed, 0, 0xffff_ffff);
+    if (options.mainArena !== undefined) {
+      integerArgument("mainArena", options.mainArena, 1, process.kernel.taskSize - 1);
+    }
+    if (options.stdioBuffers !== undefined) {
+      choiceArgument("stdioBuffers", options.stdioBuffers, ["malloc", "mmap"]);
+    }
     this.#options = options;
     this.process = process;
     this.profile = glibcProfile(options.glibc ?? "2.36", process.arch as GlibcArch);
@@ -141,6 +168,15 @@ export class Allocator implements ThreadRuntime {
     if (options.mainArena !== undefined) m.mainArena = options.mainArena;
     m.arenas.staticInit(m.mainArena);
     process.runtime = this;
+  }
+
+  /** A `size_t` or pointer argument as the process's word (C's conversion; typed errors). */
+  #word(name: string, value: number): number {
+    // The common case, a small non-negative integer, costs a few comparisons.
+    if (typeof value === "number" && value >= 0 && value <= 0x7fff_ffff && value % 1 === 0) {
+      return value;
+    }
+    return wordArgument(this.process.words, name, value);
   }
 
   /** Starts a public call: its name for abort messages, its explain record. */
@@ -220,6 +256,7 @@ export class Allocator implements ThreadRuntime {
 
   /** `malloc(size)`: a pointer, or 0 (errno ENOMEM). */
   malloc(size: number): number {
+    size = this.#word("size", size);
     const seq = this.#begin("malloc", this.context.explain.enabled ? [size] : undefined);
     try {
       const r = libcMalloc(this.context, size);
@@ -232,6 +269,7 @@ export class Allocator implements ThreadRuntime {
 
   /** `free(ptr)`. */
   free(ptr: number): void {
+    ptr = this.#word("ptr", ptr);
     const seq = this.#begin("free", this.context.explain.enabled ? [ptr] : undefined);
     try {
       libcFree(this.context, ptr);
@@ -244,6 +282,7 @@ export class Allocator implements ThreadRuntime {
 
   /** `calloc(count, size)`. */
   calloc(count: number, size: number): number {
+    count = this.#word("count", count), size = this.#word("size", size);
     const seq = this.#begin("calloc", this.context.explain.enabled ? [count, size] : undefined);
     try {
       const r = libcCalloc(this.context, count, size);
@@ -256,6 +295,7 @@ export class Allocator implements ThreadRuntime {
 
   /** `realloc(ptr, size)`. */
   realloc(ptr: number, size: number): number {
+    ptr = this.#word("ptr", ptr), size = this.#word("size", size);
     const seq = this.#begin("realloc", this.context.explain.enabled ? [ptr, size] : undefined);
     try {
       const r = libcRealloc(this.context, ptr, size);
@@ -268,6 +308,7 @@ export class Allocator implements ThreadRuntime {
 
   /** `memalign(alignment, size)`. */
   memalign(alignment: number, size: number): number {
+    alignment = this.#word("alignment", alignment), size = this.#word("size", size);
     const args = this.context.explain.enabled ? [alignment, size] : undefined;
     const seq = this.#begin("memalign", args);
     try {
@@ -281,6 +322,7 @@ export class Allocator implements ThreadRuntime {
 
   /** `aligned_alloc(alignment, size)`. */
   alignedAlloc(alignment: number, size: number): number {
+    alignment = this.#word("alignment", alignment), size = this.#word("size", size);
     return this.#run(
       "aligned_alloc",
       [alignment, size],
@@ -291,6 +333,7 @@ export class Allocator implements ThreadRuntime {
 
   /** `posix_memalign(&p, alignment, size)`: the error number (0 on success) and the pointer. */
   posixMemalign(alignment: number, size: number): { error: number; pointer: number } {
+    alignment = this.#word("alignment", alignment), size = this.#word("size", size);
     return this.#run(
       "posix_memalign",
       [alignment, size],
@@ -301,26 +344,31 @@ export class Allocator implements ThreadRuntime {
 
   /** `valloc(size)`. */
   valloc(size: number): number {
+    size = this.#word("size", size);
     return this.#run("valloc", [size], () => valloc(this.context, size), (r) => r);
   }
 
   /** `pvalloc(size)`. */
   pvalloc(size: number): number {
+    size = this.#word("size", size);
     return this.#run("pvalloc", [size], () => pvalloc(this.context, size), (r) => r);
   }
 
   /** `malloc_usable_size(ptr)`. */
   usableSize(ptr: number): number {
+    ptr = this.#word("ptr", ptr);
     return ptr === 0 ? 0 : usableSize(this.context, ptr);
   }
 
   /** `malloc_trim(pad)`: 1 if memory was given back. */
   mallocTrim(pad: number): number {
+    pad = this.#word("pad", pad);
     return this.#run("malloc_trim", [pad], () => mallocTrim(this.context, pad), (r) => r);
   }
 
   /** `mallopt(param, value)`: 1 on success, 0 when refused. */
   mallopt(param: number, value: number): number {
+    param = intArgument("param", param), value = intArgument("value", value);
     return this.#run(
       "mallopt",
       [param, value],

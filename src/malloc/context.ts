@@ -169,11 +169,12 @@ export class MallocContext {
   /** glibc's state for `process`, before ptmalloc_init. */
   constructor(process: Process, profile: GlibcProfile, options: MallocContextOptions) {
     this.process = process;
-    this.memory = process.memory;
+    // The simulator's own accesses skip the argument checks of `process.memory`.
+    this.memory = process.space.memory;
     this.words = process.words;
     this.profile = profile;
     this.nprocs = options.nprocs;
-    this.chunks = new ChunkMemory(process.memory, process.words, profile);
+    this.chunks = new ChunkMemory(this.memory, process.words, profile);
     this.arenas = new ArenaMemory(this.chunks, profile);
     this.bins = new BinIndex(profile);
     this.explain = new Explainer(options.explain);
@@ -183,7 +184,7 @@ export class MallocContext {
     this.#maxFastAt = libc.globalMaxFast;
     this.#maxFastSize = libc.globalMaxFastSize;
     const facts = libc.build.facts;
-    process.memory.fill(libc.mp, facts.mallocParSize, 0);
+    this.memory.fill(libc.mp, facts.mallocParSize, 0);
     this.params = new MallocParamsMemory(this.chunks, libc.mp, facts.mallocPar);
     // mp_'s static initializer in libc's .data
     const params = this.params;

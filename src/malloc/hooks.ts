@@ -27,13 +27,13 @@ export type { LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { ControlFlowHijack } from "./hooks.ts";
- * const e = new ControlFlowHijack(0x4141414141414141, [24, 0], "__malloc_hook", "malloc");
+ * const e = new ControlFlowHijack(0x4141414141414141n, [24, 0], "__malloc_hook", "malloc");
  * assert.equal(e.message, "malloc followed __malloc_hook to 0x4141414141414141 (0x18, 0x0)");
  * ```
  */
 export class ControlFlowHijack extends Error {
-  /** Where the call goes. */
-  readonly target: number;
+  /** Where the call goes: a bigint when the word does not fit a number exactly (above 2^53). */
+  readonly target: number | bigint;
   /** Its arguments, in order. */
   readonly args: readonly number[];
   /** The pointer followed (`__free_hook`, `__malloc_hook`, …). */
@@ -45,7 +45,7 @@ export class ControlFlowHijack extends Error {
 
   /** A call of `call` through `via` to `target` with `args`. */
   constructor(
-    target: number,
+    target: number | bigint,
     args: readonly number[],
     via: string,
     call: string,
@@ -99,12 +99,13 @@ export function readCString(m: MallocContext, addr: number, max = 4096): string 
  */
 export function callThrough(
   m: MallocContext,
-  target: number,
+  target: number | bigint,
   args: readonly number[],
   via: string,
   call: string,
 ): number {
   const libc = m.libc;
+  if (typeof target === "bigint") throw new ControlFlowHijack(target, args, via, call);
   const name = libc.symbolNamed(target);
   switch (name) {
     case "system": {
@@ -160,5 +161,12 @@ export function runHook(
     return NO_HOOK;
   }
   const args = Number.isNaN(b) ? [a, 0] : [a, b, 0];
-  return callThrough(m, target, args, hook, call);
+  return callThrough(m, Number.isSafeInteger(target) ? target : exactWord(m, at), args, hook, call);
+}
+
+/** The 64-bit word at `at` exactly, as a bigint (a number above 2^53 has lost its low bits). */
+function exactWord(m: MallocContext, at: number): bigint {
+  const low = m.memory.read32(at);
+  const high = m.memory.read32(at + 4);
+  return (BigInt(high) << 32n) | BigInt(low);
 }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { SegmentationFault } from "../kernel/errors.ts";
 import type { Thread } from "../kernel/threads.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, SIZE_BITS } from "./chunk.ts";
 import type { HeapRecord, MallocContext } from "./context.ts";
@@ -56,7 +57,14 @@ export interface ArenaInfo {
 }
 
 /** What a chunk is, in the walk of an arena. */
-export type ChunkState = "in use" | "free" | "tcache" | "fastbin" | "top" | "fencepost";
+export type ChunkState =
+  | "in use"
+  | "free"
+  | "tcache"
+  | "fastbin"
+  | "top"
+  | "fencepost"
+  | "unreadable";
 
 /** One chunk of an arena walk. */
 export interface ChunkInfo {
@@ -78,6 +86,8 @@ export interface ChunkInfo {
   readonly state: ChunkState;
   /** The bin holding it (`tcache 0x20 (tid 1234)`, `fastbin 0x20`, `unsorted`, …). */
   readonly bin?: string;
+  /** For an `unreadable` chunk: `cannot read 0x… (SEGV_ACCERR)`; the walk stops there. */
+  readonly fault?: string;
 }
 
 /** One bin list. */
@@ -90,6 +100,8 @@ export interface BinInfo {
   readonly chunks: readonly number[];
   /** The walk stopped early: a cycle, a misaligned or unreadable entry. */
   readonly broken: boolean;
+  /** Why an entry could not be read (`cannot read 0x… (SEGV_MAPERR)`), if that stopped it. */
+  readonly fault?: string;
 }
 
 /** All bins of an arena. */
@@ -134,6 +146,8 @@ export interface MmappedChunkInfo {
   readonly mapping: number;
   /** Length of its mapping (prev_size + size). */
   readonly length: number;
+  /** Its header could not be read: `cannot read 0x… (SEGV_ACCERR)`. */
+  readonly fault?: string;
 }
 
 const VIEW_LIMIT = 4096;
@@ -143,6 +157,26 @@ function safe<T>(fn: () => T, fallback: T): T {
     return fn();
   } catch {
     return fallback;
+  }
+}
+
+/**
+ * What a view shows for memory it cannot read: `cannot read 0x… (SEGV_ACCERR)` for a fault,
+ * the error's message for anything else a corrupted heap can make a walk throw.
+ */
+export function faultText(e: unknown): string {
+  if (e instanceof SegmentationFault) {
+    return `cannot read 0x${e.exactAddress.toString(16)} (${e.code})`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** `fn()`, or its fault as text. */
+function attempt<T>(fn: () => T): { value: T; fault?: undefined } | { fault: string } {
+  try {
+    return { value: fn() };
+  } catch (e) {
+    return { fault: faultText(e) };
   }
 }
 
@@ -157,17 +191,17 @@ export function arenaInfos(m: MallocContext): ArenaInfo[] {
   }
   const heaps = threadHeapInfos(m);
   return safe(() => arenaList(m), [m.mainArena]).map((arena) => {
-    const top = a.top(arena);
+    const top = safe(() => a.top(arena), 0);
     return {
       address: arena,
       isMain: arena === m.mainArena,
       heaps: heaps.filter((h) => h.arena === arena && h.alive),
       top,
       topSize: safe(() => c.size(top), 0),
-      systemMem: a.systemMem(arena),
-      attachedThreads: a.attachedThreads(arena),
+      systemMem: safe(() => a.systemMem(arena), 0),
+      attachedThreads: safe(() => a.attachedThreads(arena), 0),
       onFreeList: free.has(arena),
-      contiguous: a.contiguous(arena),
+      contiguous: safe(() => a.contiguous(arena), true),
     };
   });
 }
@@ -182,6 +216,7 @@ function walkList(
   const chunks: number[] = [];
   const seen = new Set<number>();
   let broken = false;
+  let fault: string | undefined;
   let q = first;
   while (q !== stop && q !== 0) {
     if (seen.has(q) || chunks.length >= VIEW_LIMIT) {
@@ -190,14 +225,22 @@ function walkList(
     }
     seen.add(q);
     chunks.push(q);
-    const n = safe(() => next(q), -1);
-    if (n === -1) {
+    const n = attempt(() => next(q));
+    if (n.fault !== undefined) {
       broken = true;
+      fault = n.fault;
       break;
     }
-    q = n;
+    q = n.value;
   }
-  return { name, index, chunks, broken };
+  return fault === undefined
+    ? { name, index, chunks, broken }
+    : { name, index, chunks, broken, fault };
+}
+
+/** A bin whose head cannot be read. */
+function unreadableBin(name: string, index: number, e: unknown): BinInfo {
+  return { name, index, chunks: [], broken: true, fault: faultText(e) };
 }
 
 /** Every bin of an arena. */
@@ -205,13 +248,24 @@ export function binsInfo(m: MallocContext, arena: number): BinsInfo {
   const a = m.arenas, c = m.chunks, b = m.bins, p = m.profile;
   const fastbins: BinInfo[] = [];
   for (let i = 0; i < p.nFastbins; i++) {
-    fastbins.push(
-      walkList(b.fastbinName(i), i, a.fastbin(arena, i), (q) => c.reveal(q + 2 * c.sizeSz), 0),
-    );
+    let head: number;
+    try {
+      head = a.fastbin(arena, i);
+    } catch (e) {
+      fastbins.push(unreadableBin(b.fastbinName(i), i, e));
+      continue;
+    }
+    fastbins.push(walkList(b.fastbinName(i), i, head, (q) => c.reveal(q + 2 * c.sizeSz), 0));
   }
   const regular = (i: number) => {
     const bin = a.binAt(arena, i);
-    return walkList(b.binName(i), i, c.fd(bin), (q) => c.fd(q), bin);
+    let head: number;
+    try {
+      head = c.fd(bin);
+    } catch (e) {
+      return unreadableBin(b.binName(i), i, e);
+    }
+    return walkList(b.binName(i), i, head, (q) => c.fd(q), bin);
   };
   const smallbins: BinInfo[] = [], largebins: BinInfo[] = [];
   for (let i = 2; i < NBINS; i++) {
@@ -219,7 +273,7 @@ export function binsInfo(m: MallocContext, arena: number): BinsInfo {
     if (v.chunks.length === 0) continue;
     (i < NSMALLBINS ? smallbins : largebins).push(v);
   }
-  const top = a.top(arena);
+  const top = safe(() => a.top(arena), 0);
   return {
     arena,
     fastbins,
@@ -227,8 +281,8 @@ export function binsInfo(m: MallocContext, arena: number): BinsInfo {
     smallbins,
     largebins,
     top: { address: top, size: safe(() => c.size(top), 0) },
-    lastRemainder: a.lastRemainder(arena),
-    binmap: [0, 1, 2, 3].map((i) => a.binmap(arena, i)),
+    lastRemainder: safe(() => a.lastRemainder(arena), 0),
+    binmap: [0, 1, 2, 3].map((i) => safe(() => a.binmap(arena, i), 0)),
   };
 }
 
@@ -238,15 +292,25 @@ export function tcacheInfo(m: MallocContext, thread: Thread): TcacheInfo {
   const bins: (BinInfo & { count: number })[] = [];
   if (tcache !== 0) {
     for (let i = 0; i < m.profile.tcacheMaxBins; i++) {
-      const count = tcacheCount(m, tcache, i);
-      const entries = safe(() => tcacheList(m, tcache, i, VIEW_LIMIT), []);
-      if (count === 0 && entries.length === 0) continue;
+      const count = attempt(() => tcacheCount(m, tcache, i));
+      if (count.fault !== undefined) {
+        bins.push({
+          ...unreadableBin(m.bins.tcacheName(i), i, undefined),
+          fault: count.fault,
+          count: 0,
+        });
+        break; // the rest of tcache_perthread_struct is as unreadable
+      }
+      const entries = attempt(() => tcacheList(m, tcache, i, VIEW_LIMIT));
+      const list = entries.fault === undefined ? entries.value : [];
+      if (count.value === 0 && list.length === 0 && entries.fault === undefined) continue;
       bins.push({
         name: m.bins.tcacheName(i),
         index: i,
-        chunks: entries.map((e) => e - 2 * m.profile.sizeSz),
-        broken: entries.length !== count,
-        count,
+        chunks: list.map((e) => e - 2 * m.profile.sizeSz),
+        broken: list.length !== count.value || entries.fault !== undefined,
+        count: count.value,
+        ...(entries.fault === undefined ? {} : { fault: entries.fault }),
       });
     }
   }
@@ -274,8 +338,10 @@ function binMembership(m: MallocContext, arena: number): Map<number, string> {
 export function arenaRegions(m: MallocContext, arena: number): [number, number][] {
   const p = m.profile, c = m.chunks;
   if (arena === m.mainArena) {
-    const top = m.arenas.top(arena);
-    const topEnd = top + safe(() => c.size(top), 0);
+    const top = safe(() => m.arenas.top(arena), 0);
+    // A corrupted top size (House of Force's -1) still ends the walk at top, which is listed.
+    const topSize = safe(() => c.size(top), 0);
+    const topEnd = topSize > 0 ? top + topSize : top + 1;
     const out: [number, number][] = [];
     m.mainSegments.forEach((start, i) => {
       const next = m.mainSegments[i + 1];
@@ -292,7 +358,7 @@ export function arenaRegions(m: MallocContext, arena: number): [number, number][
       const mis = (start + c.headerSize) & c.alignMask;
       if (mis) start += p.mallocAlignment - mis;
     }
-    out.push([start, h.start + c.word(h.start + 2 * p.sizeSz)]);
+    out.push([start, h.start + safe(() => c.word(h.start + 2 * p.sizeSz), 0)]);
   }
   return out;
 }
@@ -302,14 +368,28 @@ export function chunkInfos(m: MallocContext, arena: number): ChunkInfo[] {
   if (!m.initialized) return [];
   const c = m.chunks, a = m.arenas;
   const where = binMembership(m, arena);
-  const top = a.top(arena);
+  const top = safe(() => a.top(arena), 0);
   const out: ChunkInfo[] = [];
   for (const [start, end] of arenaRegions(m, arena)) {
     let q = start;
     let n = 0;
     while (q < end && n++ < 1 << 20) {
-      const field = safe(() => c.sizeField(q), -1);
-      if (field === -1) break;
+      const read = attempt(() => c.sizeField(q));
+      if (read.fault !== undefined) {
+        out.push({
+          address: q,
+          mem: q + c.headerSize,
+          size: 0,
+          sizeField: 0,
+          prevInuse: false,
+          mmapped: false,
+          nonMainArena: false,
+          state: "unreadable",
+          fault: read.fault,
+        });
+        break;
+      }
+      const field = read.value;
       const size = field - (field & SIZE_BITS);
       let state: ChunkState;
       let bin: string | undefined;
@@ -349,7 +429,18 @@ export function chunkInfos(m: MallocContext, arena: number): ChunkInfo[] {
 export function mmappedChunkInfos(m: MallocContext): MmappedChunkInfo[] {
   const c = m.chunks;
   return [...m.mmappedChunks].sort((x, y) => x - y).map((q) => {
-    const size = c.size(q), prev = c.prevSize(q);
+    const read = attempt(() => [c.size(q), c.prevSize(q)]);
+    if (read.fault !== undefined) {
+      return {
+        address: q,
+        mem: q + c.headerSize,
+        size: 0,
+        mapping: q,
+        length: 0,
+        fault: read.fault,
+      };
+    }
+    const [size, prev] = read.value;
     return { address: q, mem: q + c.headerSize, size, mapping: q - prev, length: prev + size };
   });
 }

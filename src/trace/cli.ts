@@ -15,7 +15,7 @@
  */
 
 import { GLIBC_VERSIONS, isGlibcVersion } from "../malloc/profile.ts";
-import { type ReplayOptions, replayTrace } from "./replay.ts";
+import { ReplayInterrupted, type ReplayOptions, replayTrace } from "./replay.ts";
 import { defaultAllocatorFactory } from "./allocator_factory.ts";
 import { recordReplay } from "../history/replay_record.ts";
 
@@ -110,6 +110,8 @@ export function main(args: string[]): number {
         );
       } else result = replayTrace(text, { ...options, write: writeText });
     } catch (e) {
+      // What was printed before the line that broke off stays on stdout.
+      if (e instanceof ReplayInterrupted) Deno.stdout.writeSync(encoder.encode(e.output));
       console.error(`replay: ${path}: ${(e as Error).message}`);
       status ||= 2;
       continue;

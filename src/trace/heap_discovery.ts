@@ -86,7 +86,7 @@ export class HeapDiscovery {
   }
 
   #word(addr: number): number {
-    const memory = this.#process.memory;
+    const memory = this.#process.space.memory; // unchecked: the replay's own reads
     return this.#sizeSz === 8 ? memory.read64(addr) : memory.read32(addr);
   }
 

@@ -30,7 +30,13 @@ export {
   type TraceNumber,
   type TraceOp,
 } from "./parse.ts";
-export { type ReplayOptions, type ReplayResult, type ReplayStop, replayTrace } from "./replay.ts";
+export {
+  ReplayInterrupted,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplayStop,
+  replayTrace,
+} from "./replay.ts";
 export {
   type AllocatorFactory,
   type HeapMapping,

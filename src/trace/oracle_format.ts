@@ -152,5 +152,7 @@ export function formatEvent(
 
 /** The line that ends a replay: `<line> error|abort|segfault <message>`. */
 export function formatStop(stop: { line: number; kind: string; message: string }): string {
+  // The driver's SIGSEGV/SIGBUS handler prints only `<line> segv` (the oracle's SPEC.md, v2).
+  if (stop.kind === "segfault") return `${stop.line} segv`;
   return `${stop.line} ${stop.kind} ${stop.message}`;
 }

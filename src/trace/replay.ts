@@ -19,7 +19,9 @@ import {
   type SessionOptions,
   type TraceAllocator,
 } from "./session.ts";
-import type { Process } from "../kernel/process.ts";
+import { type Process, ThreadCreateError } from "../kernel/process.ts";
+import { ArgumentRangeError, ArgumentTypeError } from "../kernel/errors.ts";
+import { choiceArgument, integerArgument, optionsArgument } from "../kernel/arguments.ts";
 
 /** How a replay stopped before the end of its trace. */
 export interface ReplayStop {
@@ -67,10 +69,33 @@ export interface ReplayResult {
   readonly error?: Error;
 }
 
+/**
+ * A replay broke off on an error no oracle run can give (a simulator bug): it carries the
+ * output printed so far, so that nothing is lost.
+ */
+export class ReplayInterrupted extends Error {
+  /** The output up to the line that threw, each line ending in a newline. */
+  readonly output: string;
+  /** 1-based trace line. */
+  readonly line: number;
+
+  /** `cause` stopped the replay at `line` after `output`. */
+  constructor(line: number, cause: unknown, output: string) {
+    super(`line ${line}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "ReplayInterrupted";
+    this.line = line;
+    this.output = output;
+  }
+}
+
 /** How an error thrown by an operation stops the replay, or undefined if it does not. */
 function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefined {
   if (e instanceof TraceError) {
     return { line: e.line, kind: "error", message: e.message, status: 2, error: e };
+  }
+  // The driver's own words when its pthread_create fails (no room for another stack).
+  if (e instanceof ThreadCreateError) {
+    return { line, kind: "error", message: "pthread_create failed", status: 2, error: e };
   }
   const signal = fatalSignalOf(e);
   if (!signal) return undefined;
@@ -96,6 +121,7 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
  * ```
  */
 export function replayTrace(text: string, options: ReplayOptions = {}): ReplayResult {
+  checkReplayArguments(text, options);
   // The output, in blocks of up to 256 lines joined as soon as they are complete: each line's
   // string dies young, and the garbage collector copies one flat block instead of many ropes.
   // A block goes to `write` at once when the output is streamed.
@@ -133,7 +159,11 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
       }
     } catch (e) {
       const stop = stopOf(e, line);
-      if (!stop) throw e;
+      if (!stop) {
+        if (block.length > 0) blocks.push(block.join("\n"));
+        const output = blocks.length > 0 ? blocks.join("\n") + "\n" : "";
+        throw new ReplayInterrupted(line, e, output);
+      }
       emit(formatStop(stop));
       status = stop.status;
       error = stop.error;
@@ -149,4 +179,29 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
     allocator: session.allocator,
     error,
   };
+}
+
+/** Throws a typed error for a bad argument of {@link replayTrace}. */
+function checkReplayArguments(text: unknown, options: ReplayOptions): void {
+  if (typeof text !== "string") throw new ArgumentTypeError("text", text, "the trace as a string");
+  const o = optionsArgument("options", options);
+  if (o.glibc !== undefined && typeof o.glibc !== "string") {
+    throw new ArgumentTypeError("glibc", o.glibc, 'a version string such as "2.36"');
+  }
+  if (o.arch !== undefined) choiceArgument("arch", o.arch, ["i386", "x86_64"]);
+  if (o.nprocs !== undefined) integerArgument("nprocs", o.nprocs, 1, 8192);
+  if (o.initialMaps !== undefined && typeof o.initialMaps !== "string") {
+    throw new ArgumentTypeError("initialMaps", o.initialMaps, "a /proc/PID/maps text");
+  }
+  if (o.layout !== undefined && typeof o.layout !== "string") {
+    throw new ArgumentTypeError("layout", o.layout, "a layout name");
+  }
+  for (const name of ["onLine", "onEvent", "onStop", "allocator"] as const) {
+    if (o[name] !== undefined && typeof o[name] !== "function") {
+      throw new ArgumentTypeError(name, o[name], "a function");
+    }
+  }
+  if (o.recordSyscalls !== undefined && typeof o.recordSyscalls !== "boolean") {
+    throw new ArgumentRangeError("recordSyscalls", o.recordSyscalls, "true or false");
+  }
 }

@@ -177,15 +177,17 @@ export class ReplaySession {
   /** A fresh process (and allocator) as the options say, its break placed as the driver does. */
   constructor(options: SessionOptions = {}) {
     this.glibc = options.glibc ?? "2.36";
-    this.arch = options.arch ?? "x86_64";
+    const arch = options.arch ?? "x86_64";
     this.nprocs = options.nprocs ?? 2;
     const process = new Process({
       ...options.process,
-      arch: this.arch,
-      layout: options.layout ?? options.process?.layout ?? this.arch,
+      arch,
+      layout: options.layout ?? options.process?.layout ?? arch,
       initialMaps: options.initialMaps ?? options.process?.initialMaps,
     });
     this.process = process;
+    // What actually runs: a layout or maps text of the other width decides the architecture.
+    this.arch = process.arch;
     this.#curThread = process.mainThread;
     this.#sizeSz = process.words.bytes;
     this.heapMax = process.words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
@@ -289,7 +291,7 @@ export class ReplaySession {
   }
 
   #word(addr: number): number {
-    const memory = this.process.memory;
+    const memory = this.process.space.memory; // unchecked: the replay's own reads
     return this.#sizeSz === 8 ? memory.read64(addr) : memory.read32(addr);
   }
 

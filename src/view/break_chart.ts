@@ -8,7 +8,7 @@
 
 import type { Process } from "../kernel/process.ts";
 import { Chart } from "./chart.ts";
-import { formatBytes, hex } from "./format.ts";
+import { heapBytes, hex } from "./format.ts";
 
 /** The memory a process has from the kernel at one step. */
 export interface BreakStep {
@@ -123,7 +123,7 @@ export function breakChart(steps: readonly BreakStep[], options: BreakChartOptio
       series: name,
       bytes: get(s),
       KiB: get(s) / 1024,
-      size: formatBytes(get(s)),
+      size: heapBytes(get(s)),
       brk: hex(s.brk),
     }))
   );

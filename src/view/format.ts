@@ -24,17 +24,16 @@
  * assert.equal(hex(0x290, 8), "0x00000290");
  * ```
  *
- * @param n The value to format; must be a non-negative integer.
+ * @param n The value to format: an integer; a negative one is a 64-bit word from 2^63 up
+ *   (heaplab's representation, `word.ts`) and prints as its unsigned value.
  * @param width Minimum number of hex digits, padded with zeros.
  * @returns The value as `0x`-prefixed hex.
  */
 export function hex(n: number | bigint, width = 0): string {
-  if (typeof n === "number" && (!Number.isInteger(n) || n < 0)) {
-    throw new RangeError(`Cannot format as hex: ${n} is not a non-negative integer`);
+  if (typeof n === "number" && !Number.isInteger(n)) {
+    throw new RangeError(`Cannot format as hex: ${n} is not an integer`);
   }
-  if (typeof n === "bigint" && n < 0n) {
-    throw new RangeError(`Cannot format as hex: ${n} is negative`);
-  }
+  if (n < 0) n = BigInt.asUintN(64, BigInt(n));
   return "0x" + n.toString(16).padStart(width, "0");
 }
 
@@ -72,6 +71,24 @@ export function formatBytes(n: number): string {
   const rounded = Math.round(value * 10) / 10;
   const text = Number.isInteger(rounded) ? String(rounded) : rounded.toFixed(1);
   return `${text} ${BYTE_UNITS[unit]}`;
+}
+
+/**
+ * A byte count read from a heap that may be corrupted: {@link formatBytes} when it is one,
+ * else the word in hex (a negative number is a 64-bit word from 2^63 up).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { heapBytes } from "./format.ts";
+ *
+ * assert.equal(heapBytes(135168), "132 KiB");
+ * assert.equal(heapBytes(-16), "0xfffffffffffffff0");
+ * ```
+ */
+export function heapBytes(n: number): string {
+  if (Number.isFinite(n) && n >= 0) return formatBytes(n);
+  return Number.isInteger(n) ? hex(n) : String(n);
 }
 
 /**

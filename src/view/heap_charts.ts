@@ -15,7 +15,7 @@ import { isKernelTrace } from "../trace/parse.ts";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../trace/replay.ts";
 import { Chart, JUPYTER_DISPLAY } from "./chart.ts";
 import { type DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
-import { formatBytes, hex } from "./format.ts";
+import { heapBytes, hex } from "./format.ts";
 import { arenaLabel, inspectOr } from "./heap_view.ts";
 
 /** One arena at one step. */
@@ -136,7 +136,7 @@ function point(s: HeapStep, series: string, bytes: number) {
     label: s.label,
     series,
     KiB: bytes / 1024,
-    size: formatBytes(bytes),
+    size: heapBytes(bytes),
     brk: hex(s.brk),
   };
 }
@@ -339,9 +339,9 @@ export class HeapLog {
       what: s.label,
       "served by": s.served,
       "system calls": s.syscalls.join("; "),
-      "heap": formatBytes(s.heapSize),
+      "heap": heapBytes(s.heapSize),
       "top": hex(s.topSize),
-      "mmapped": formatBytes(s.mmapped),
+      "mmapped": heapBytes(s.mmapped),
       "mmap threshold": hex(s.mmapThreshold),
     })));
   }

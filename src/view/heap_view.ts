@@ -14,6 +14,8 @@
 import type { Allocator } from "../malloc/allocator.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, SIZE_BITS } from "../malloc/chunk.ts";
 import type { ChunkState } from "../malloc/inspect.ts";
+import { integerArgument, optionsArgument } from "../kernel/arguments.ts";
+import { ArgumentTypeError } from "../kernel/errors.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { escapeHtml, type HtmlCell, htmlTable } from "./html.ts";
@@ -30,6 +32,7 @@ export const CHUNK_STATE_COLORS: Readonly<Record<HeapRowState, string>> = {
   top: "#eaeef2",
   fencepost: "#eaeef2",
   mmapped: "#fff8c5",
+  unreadable: "#ffebe9",
 };
 
 /** One chunk as the view shows it. */
@@ -50,7 +53,10 @@ export interface HeapRow {
   readonly state: HeapRowState;
   /** The bin holding a free or cached chunk (`tcache 0x20 (tid 1234)`, `unsorted`, …). */
   readonly bin?: string;
-  /** The links stored in a free chunk (`next 0x…`, `fd 0x… bk 0x…`), demangled, with what memory holds. */
+  /**
+   * The links stored in a free chunk (`next 0x…`, `fd 0x… bk 0x…`), demangled, with what memory
+   * holds; for a chunk whose header cannot be read, `cannot read 0x… (SEGV_ACCERR)`.
+   */
   readonly links?: string;
   /** The first bytes of user data (empty when unreadable or for top). */
   readonly data: Uint8Array;
@@ -322,7 +328,11 @@ export class HeapTable {
       };
     });
     const legend = Object.entries(CHUNK_STATE_COLORS)
-      .filter(([state]) => state !== "fencepost")
+      // Unreadable chunks are in the legend only when there are some (a corrupted heap).
+      .filter(([state]) =>
+        state !== "fencepost" &&
+        (state !== "unreadable" || this.rows.some((r) => r.state === "unreadable"))
+      )
       .map(([state, color]) =>
         `<span style="background:${color};color:#1f2328;padding:0 6px;margin-right:4px">${
           escapeHtml(state)
@@ -359,6 +369,24 @@ function dataAscii(data: Uint8Array): string {
   return [...data].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
 }
 
+/** Throws a typed error for the first bad option of {@link heapView}. */
+function checkHeapViewOptions(options: HeapViewOptions): void {
+  const o = optionsArgument("options", options);
+  if (o.arena !== undefined && o.arena !== "all") {
+    integerArgument("arena", o.arena, 0, Number.MAX_SAFE_INTEGER);
+  }
+  if (o.bytes !== undefined) integerArgument("bytes", o.bytes, 0, 4096);
+  if (o.mmapped !== undefined && typeof o.mmapped !== "boolean") {
+    throw new ArgumentTypeError("mmapped", o.mmapped, "true or false");
+  }
+  if (o.mark !== undefined && !Array.isArray(o.mark)) {
+    throw new ArgumentTypeError("mark", o.mark, "an array of addresses");
+  }
+  if (o.title !== undefined && typeof o.title !== "string") {
+    throw new ArgumentTypeError("title", o.title, "a string");
+  }
+}
+
 /**
  * Reads the heap of an allocator now: see {@linkcode HeapTable}.
  *
@@ -367,6 +395,7 @@ function dataAscii(data: Uint8Array): string {
  * @returns The view.
  */
 export function heapView(allocator: Allocator, options: HeapViewOptions = {}): HeapTable {
+  checkHeapViewOptions(options);
   const bytes = options.bytes ?? 16;
   const marks = new Set(options.mark ?? []);
   const arenas = allocator.arenas().filter((a) =>
@@ -377,7 +406,7 @@ export function heapView(allocator: Allocator, options: HeapViewOptions = {}): H
   for (const a of arenas) {
     const label = arenaLabel(allocator, a.address);
     const chunks = inspectOr(() => allocator.chunks(a.address), undefined);
-    if (!chunks) unreadable.push(label);
+    if (!chunks || chunks.some((c) => c.state === "unreadable")) unreadable.push(label);
     for (const c of chunks ?? []) {
       const state = c.state;
       const userBytes = state === "top" || state === "fencepost"
@@ -392,7 +421,7 @@ export function heapView(allocator: Allocator, options: HeapViewOptions = {}): H
         flags: flagNames(c.sizeField),
         state,
         bin: c.bin,
-        links: linksOf(allocator, state, c.address, c.mem),
+        links: state === "unreadable" ? c.fault : linksOf(allocator, state, c.address, c.mem),
         data: peekBytes(allocator, c.mem, userBytes),
         marked: marks.has(c.address) || marks.has(c.mem),
       });
@@ -408,8 +437,9 @@ export function heapView(allocator: Allocator, options: HeapViewOptions = {}): H
         size: m.size,
         sizeField,
         flags: flagNames(sizeField),
-        state: "mmapped",
-        data: peekBytes(allocator, m.mem, Math.min(bytes, m.size)),
+        state: m.fault === undefined ? "mmapped" : "unreadable",
+        links: m.fault,
+        data: peekBytes(allocator, m.mem, Math.max(0, Math.min(bytes, m.size))),
         marked: marks.has(m.address) || marks.has(m.mem),
       });
     }
@@ -417,6 +447,6 @@ export function heapView(allocator: Allocator, options: HeapViewOptions = {}): H
   const p = allocator.profile;
   const title = (options.title ??
     `Heap chunks · glibc ${p.version} ${p.arch} · ${rows.length} chunks`) +
-    (unreadable.length ? ` · cannot walk ${unreadable.join(", ")} (unmapped memory)` : "");
+    (unreadable.length ? ` · cannot walk ${unreadable.join(", ")} (unreadable memory)` : "");
   return new HeapTable(rows, title, { sizeSz: p.sizeSz, safeLinking: p.safeLinking });
 }

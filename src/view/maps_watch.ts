@@ -12,7 +12,7 @@ import type { Process } from "../kernel/process.ts";
 import { breakChart, type BreakChartOptions, type BreakStep, breakStep } from "./break_chart.ts";
 import { type Chart, JUPYTER_DISPLAY } from "./chart.ts";
 import { type DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
-import { formatBytes, hex } from "./format.ts";
+import { heapBytes, hex } from "./format.ts";
 import { type MapsSnapshot, snapshotMaps } from "./maps_snapshot.ts";
 import { MapsTable } from "./maps_table.ts";
 import { type SyscallTable, syscallTable } from "./syscall_table.ts";
@@ -100,8 +100,8 @@ export class MapsWatch {
         step: s.step,
         what: s.label,
         break: hex(s.brk),
-        "heap (brk − start_brk)": formatBytes(s.heapSize),
-        "anonymous mmaps": formatBytes(s.mmapBytes),
+        "heap (brk − start_brk)": heapBytes(s.heapSize),
+        "anonymous mmaps": heapBytes(s.mmapBytes),
       })),
     );
   }

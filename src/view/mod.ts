@@ -47,6 +47,7 @@ export {
   formatBytes,
   formatTable,
   type FormatTableOptions,
+  heapBytes,
   hex,
   padEnd,
   padStart,

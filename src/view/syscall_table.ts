@@ -25,7 +25,7 @@ import {
   PROT_WRITE,
 } from "../kernel/vma.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
-import { formatBytes, hex } from "./format.ts";
+import { heapBytes, hex } from "./format.ts";
 import { htmlTable } from "./html.ts";
 import type { MapsSnapshot } from "./maps_snapshot.ts";
 
@@ -111,24 +111,24 @@ export function explainSyscall(record: SyscallRecord): string {
         : `move the break to ${hex(a0)}: refused, it stays at ${hex(record.result)}`;
     case "mmap": {
       const where = a0 ? ` near ${hex(a0)}` : "";
-      const what = `map ${formatBytes(a1)}${where}, ${protText(a2)}, ${mapFlagsText(a3)}`;
+      const what = `map ${heapBytes(a1)}${where}, ${protText(a2)}, ${mapFlagsText(a3)}`;
       return `${what}: ${outcome || `at ${hex(record.result)}`}`;
     }
     case "munmap":
-      return `unmap ${formatBytes(a1)} at ${hex(a0)}${failed ? `: ${outcome}` : ""}`;
+      return `unmap ${heapBytes(a1)} at ${hex(a0)}${failed ? `: ${outcome}` : ""}`;
     case "mprotect":
-      return `make ${formatBytes(a1)} at ${hex(a0)} ${protText(a2)}${failed ? `: ${outcome}` : ""}`;
+      return `make ${heapBytes(a1)} at ${hex(a0)} ${protText(a2)}${failed ? `: ${outcome}` : ""}`;
     case "mremap": {
       const flags = flagNames(a3, [[MREMAP_MAYMOVE, "MREMAP_MAYMOVE"], [
         MREMAP_FIXED,
         "MREMAP_FIXED",
       ]], "0");
       const to = a3 & MREMAP_FIXED ? ` to ${hex(a4)}` : "";
-      const what = `resize ${formatBytes(a1)} at ${hex(a0)} to ${formatBytes(a2)}${to}, ${flags}`;
+      const what = `resize ${heapBytes(a1)} at ${hex(a0)} to ${heapBytes(a2)}${to}, ${flags}`;
       return `${what}: ${outcome || `now at ${hex(record.result)}`}`;
     }
     case "madvise":
-      return `advise ${a2} on ${formatBytes(a1)} at ${hex(a0)}${failed ? `: ${outcome}` : ""}`;
+      return `advise ${a2} on ${heapBytes(a1)} at ${hex(a0)}${failed ? `: ${outcome}` : ""}`;
     default:
       return outcome;
   }

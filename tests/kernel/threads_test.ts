@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Process, PROT_NONE, PROT_READ, PROT_WRITE } from "../../mod.ts";
+import { Errno, Process, PROT_NONE, PROT_READ, PROT_WRITE } from "../../mod.ts";
 
 Deno.test("pthread_create maps 8 MiB + a guard page: PROT_NONE first, then the stack read-write", () => {
   const p = new Process({ layout: "x86_64" });
@@ -36,12 +36,14 @@ Deno.test("the stack cache holds 40 MiB: the fifth joined stack evicts the oldes
   assert.equal(p.space.areaAt(ts[0].stack!.base + 0x1000), undefined, "the first cached is gone");
 });
 
-Deno.test("joining a thread twice or joining the main thread is refused", () => {
+Deno.test("joining a thread twice gives ESRCH, joining itself EDEADLK, as glibc", () => {
   const p = new Process({ layout: "x86_64" });
   const t = p.pthreadCreate();
-  p.pthreadJoin(t);
-  assert.throws(() => p.pthreadJoin(t), /already joined/);
-  assert.throws(() => p.pthreadJoin(p.mainThread), /main thread/);
+  assert.equal(p.pthreadJoin(t), 0);
+  assert.equal(p.pthreadJoin(t), Errno.ESRCH);
+  assert.equal(p.pthreadJoin(p.mainThread), Errno.EDEADLK);
+  const u = p.pthreadCreate();
+  assert.throws(() => p.runOn(u, () => p.pthreadJoin(p.mainThread)), /main thread/);
 });
 
 Deno.test("thread ids come from the pid, or from the layout's list", () => {

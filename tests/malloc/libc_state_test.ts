@@ -150,6 +150,20 @@ Deno.test("glibc 2.31: malloc() follows __malloc_hook to an unknown address: Con
   });
 });
 
+Deno.test("glibc 2.31: a hook word above 2^53 is followed to its exact address (a bigint)", () => {
+  const { proc, heap, libc } = lab("2.31");
+  heap.malloc(24);
+  const hook = libc.symbol("__malloc_hook")!;
+  proc.memory.write32(hook, 0x41414141);
+  proc.memory.write32(hook + 4, 0x41414141);
+  assert.throws(() => heap.malloc(40), (e: unknown) => {
+    assert.ok(e instanceof ControlFlowHijack);
+    assert.equal(e.target, 0x4141414141414141n);
+    assert.match(e.message, /to 0x4141414141414141 /);
+    return true;
+  });
+});
+
 Deno.test("glibc 2.31: __malloc_hook starts at malloc_hook_ini, cleared by the first malloc", () => {
   const { heap, read, libc } = lab("2.31");
   const hook = libc.symbol("__malloc_hook")!;

@@ -27,7 +27,7 @@ const VERSION_COMPARE = new RegExp(
   [
     String.raw`(?:[=!]==?|[<>]=?)\s*["'\x60]2\.\d+["'\x60]`,
     String.raw`["'\x60]2\.\d+["'\x60]\s*(?:[=!]==?|[<>]=?)`,
-    String.raw`\b(?:version|glibc)\s*(?:[=!]==?|[<>]=?)\s*["'\x60]`,
+    String.raw`\b(?:version|glibc)\s*(?:[=!]==?|[<>]=?)\s*["'\x60]\d`,
     String.raw`case\s+["'\x60]2\.\d+["'\x60]`,
     String.raw`(?:version|glibc)\.(?:startsWith|localeCompare|split)\(`,
     String.raw`\.split\(["'\x60]\.["'\x60]\)\.map\(Number\)`,
@@ -60,6 +60,7 @@ Deno.test("the version-compare check catches the usual ways of comparing version
     ]
   ) assert.ok(VERSION_COMPARE.test(code), code);
   assert.ok(!VERSION_COMPARE.test(`new Allocator(proc, { glibc: "2.36" })`));
+  assert.ok(!VERSION_COMPARE.test(`if (typeof o.glibc !== "string") fail();`));
 });
 
 Deno.test("each fact of the table is read at every version into the profile", () => {
