@@ -16,9 +16,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CSyntaxError } from "./errors.ts";
  * const e = new CSyntaxError("expected ';'", "prog.c", 3, 7, "}");
- * e.message; // "prog.c:3:7: expected ';' before '}'"
+ * assert.equal(e.message, "prog.c:3:7: expected ';' before '}'");
  * ```
  */
 export class CSyntaxError extends Error {
@@ -54,9 +55,12 @@ export class CSyntaxError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CUnsupportedError } from "./errors.ts";
- * new CUnsupportedError("function 'fork'", "prog.c", 12).message;
- * // "prog.c:12: unsupported: function 'fork'"
+ * assert.equal(
+ *   new CUnsupportedError("function 'fork'", "prog.c", 12).message,
+ *   "prog.c:12: unsupported: function 'fork'",
+ * );
  * ```
  */
 export class CUnsupportedError extends Error {
@@ -82,8 +86,12 @@ export class CUnsupportedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CStepLimitError } from "./errors.ts";
- * new CStepLimitError(1000, 4).message; // "Step limit reached: 1000 statements executed (line 4)"
+ * assert.equal(
+ *   new CStepLimitError(1000, 4).message,
+ *   "Step limit reached: 1000 statements executed (line 4)",
+ * );
  * ```
  */
 export class CStepLimitError extends Error {
@@ -107,8 +115,9 @@ export class CStepLimitError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CRuntimeError } from "./errors.ts";
- * new CRuntimeError("division by zero", "prog.c", 5, "SIGFPE").signal; // "SIGFPE"
+ * assert.equal(new CRuntimeError("division by zero", "prog.c", 5, "SIGFPE").signal, "SIGFPE");
  * ```
  */
 export class CRuntimeError extends Error {

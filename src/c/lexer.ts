@@ -71,8 +71,14 @@ function isIdPart(c: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenizeLine } from "./lexer.ts";
- * tokenizeLine("x += 0x10;", 1, 1, "prog.c").map((t) => t.v); // ["x", "+=", "0x10", ";"]
+ * assert.deepEqual(tokenizeLine("x += 0x10;", 1, 1, "prog.c").map((t) => t.v), [
+ *   "x",
+ *   "+=",
+ *   "0x10",
+ *   ";",
+ * ]);
  * ```
  */
 export function tokenizeLine(text: string, line: number, col0: number, file: string): Token[] {

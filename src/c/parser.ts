@@ -93,11 +93,13 @@ export interface ParseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parse } from "./parser.ts";
  * import { preprocess } from "./preprocessor.ts";
  * import { LP64 } from "./types.ts";
  * const { tokens } = preprocess("int main(void) { return 0; }", "p.c", new Map());
- * parse(tokens, { file: "p.c", abi: LP64, typedefs: new Map() }).functions[0].name; // "main"
+ * const program = parse(tokens, { file: "p.c", abi: LP64, typedefs: new Map() });
+ * assert.equal(program.functions[0].name, "main");
  * ```
  */
 export function parse(tokens: Token[], options: ParseOptions): TranslationUnit {

@@ -169,9 +169,10 @@ function logicalLines(source: string, file: string): LogicalLine[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { preprocess } from "./preprocessor.ts";
  * const { tokens } = preprocess("#define TWICE(x) ((x) * 2)\nint y = TWICE(3);", "prog.c", new Map());
- * tokens.map((t) => t.v).join(" "); // "int y = ( ( 3 ) * 2 ) ; "
+ * assert.equal(tokens.map((t) => t.v).join(" "), "int y = ( ( 3 ) * 2 ) ; "); // the last token is the end of input
  * ```
  */
 export function preprocess(

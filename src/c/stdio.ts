@@ -98,14 +98,16 @@ function toBig(v: Int | Uint8Array): bigint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPrintf } from "./stdio.ts";
  * import { LP64 } from "./types.ts";
  * const vals = [{ value: 0x5555555592a0, type: { k: "ptr", to: LP64.types.void } as const }];
- * formatPrintf("%p|%5d", {
+ * const text = formatPrintf("%p|%5d", {
  *   next: () => vals.shift() ?? { value: 42, type: LP64.types.int },
  *   cString: () => "",
  *   storeCount: () => {},
- * }, 8); // "0x5555555592a0|   42"
+ * }, 8);
+ * assert.equal(text, "0x5555555592a0|   42");
  * ```
  */
 export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): string {
