@@ -112,3 +112,13 @@ export function objectOption(
     throw new ArgumentTypeError(name, value, what);
   }
 }
+
+/** A function argument (a call to explain), required. */
+export function functionArgument(name: string, value: unknown): void {
+  if (typeof value !== "function") throw new ArgumentTypeError(name, value, "a function");
+}
+
+/** A string argument (maps text, a trace, a program's source), required. */
+export function textArgument(name: string, value: unknown, what = "a string"): void {
+  if (typeof value !== "string") throw new ArgumentTypeError(name, value, what);
+}
