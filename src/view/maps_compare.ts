@@ -48,6 +48,8 @@ function lines(text: string): string[] {
  * @returns The aligned pairs, in order.
  */
 export function compareMapsLines(left: string, right: string): LineComparison[] {
+  textArgument("left", left, "maps text");
+  textArgument("right", right, "maps text");
   const a = lines(left), b = lines(right);
   // Longest common subsequence, by dynamic programming from the ends.
   const lcs: number[][] = Array.from(

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { integerArgument } from "../kernel/arguments.ts";
 import { parseMaps } from "../kernel/maps.ts";
 import { Allocator } from "../malloc/allocator.ts";
 import { Process } from "../kernel/process.ts";
@@ -26,6 +27,7 @@ import { Notice } from "./notice.ts";
 import {
   booleanOption,
   choiceOption,
+  functionArgument,
   integerOption,
   objectOption,
   stringOption,
@@ -195,6 +197,7 @@ export class RealVsSimulated {
    * @returns The comparison, or a skipped notice.
    */
   step(calls: (process: Process, allocator: Allocator) => unknown): MapsComparison | Notice {
+    functionArgument("calls", calls);
     const skip = this.#skip();
     if (skip) return skip;
     const run = this.run as RealRun;
@@ -216,6 +219,7 @@ export class RealVsSimulated {
    * @returns The table, or a skipped notice.
    */
   realTable(index: number): MapsTable | Notice {
+    integerArgument("index", index, 0, Number.MAX_SAFE_INTEGER);
     const snapshots = this.#realSnapshots();
     if (snapshots instanceof Notice) return snapshots;
     if (index >= snapshots.length) {
@@ -231,6 +235,7 @@ export class RealVsSimulated {
    * @returns The chart, or a skipped notice.
    */
   realChart(index: number): Chart | Notice {
+    integerArgument("index", index, 0, Number.MAX_SAFE_INTEGER);
     const snapshots = this.#realSnapshots();
     if (snapshots instanceof Notice) return snapshots;
     if (index >= snapshots.length) {

@@ -28,7 +28,8 @@ import { heapLog, replayWithLog } from "../../src/view/heap_charts.ts";
 import { heapView } from "../../src/view/heap_view.ts";
 import { historyView } from "../../src/view/history_view.ts";
 import { libcStateTable } from "../../src/view/libc_state_view.ts";
-import { compareMaps } from "../../src/view/maps_compare.ts";
+import { compareMaps, compareMapsLines } from "../../src/view/maps_compare.ts";
+import { diffMaps } from "../../src/view/maps_diff.ts";
 import { snapshotFromText, snapshotMaps } from "../../src/view/maps_snapshot.ts";
 import { mapsTable } from "../../src/view/maps_table.ts";
 import { watchMaps } from "../../src/view/maps_watch.ts";
@@ -171,6 +172,20 @@ function probes(): Probe[] {
     ["seedCheck printed", () => seedCheck(MAPS, [1] as never), T, "printed[0]"],
     ["seedCheck label", () => seedCheck(proc, "x", 1 as never), T, "label"],
     ["simulateFromMaps arch", () => simulateFromMaps(MAPS, { arch: "x86" as never }), R, "arch"],
+    [
+      "RealVsSimulated step",
+      () => new RealVsSimulated(new Notice("no")).step(1 as never),
+      T,
+      "calls",
+    ],
+    [
+      "RealVsSimulated realTable",
+      () => new RealVsSimulated(new Notice("no")).realTable(-1),
+      R,
+      "index",
+    ],
+    ["diffMaps before", () => diffMaps("x" as never, snap.rows), T, "before"],
+    ["compareMapsLines left", () => compareMapsLines(null as never, MAPS), T, "left"],
     ["RealVsSimulated brk", () => new RealVsSimulated(new Notice("no"), { brk: -1 }), R, "brk"],
   ];
 }
