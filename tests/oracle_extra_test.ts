@@ -6,9 +6,18 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { BUILDS, firstDifference, initialMapsOf, replay } from "./oracle_support.ts";
+import { BUILDS, driverLayout, firstDifference, initialMapsOf, replay } from "./oracle_support.ts";
 
 const EXTRA = fileURLToPath(new URL("./fixtures/oracle-extra/", import.meta.url));
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function names(dir: string): string[] {
   return [...Deno.readDirSync(EXTRA + dir)]
@@ -18,13 +27,16 @@ function names(dir: string): string[] {
 }
 
 for (const build of BUILDS) {
-  Deno.test(`generated traces of seeds 6-12 replay as real glibc ${build.name} prints them`, async (t) => {
+  Deno.test(`generated traces of seeds 6-16 replay as real glibc ${build.name} prints them`, async (t) => {
     for (const name of names("traces")) {
+      const path = `${EXTRA}expected/${build.name}/${name}.out`;
+      if (!exists(path)) continue; // seeds 13+ have x86_64 outputs only
       await t.step(name, () => {
-        const expected = Deno.readTextFileSync(`${EXTRA}expected/${build.name}/${name}.out`);
+        const expected = Deno.readTextFileSync(path);
         const { output } = replay(Deno.readTextFileSync(`${EXTRA}traces/${name}.trace`), {
           glibc: build.glibc,
           arch: build.arch,
+          initialMaps: driverLayout(build.name), // stacks merge from 2.42: the real layout counts
         });
         assert.ok(output === expected, `${name}: ${firstDifference(output, expected)}`);
       });

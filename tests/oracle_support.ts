@@ -8,22 +8,14 @@
 import { fileURLToPath } from "node:url";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../src/trace/replay.ts";
 import { defaultAllocatorFactory } from "../src/trace/allocator_factory.ts";
+import { ORACLE_BUILDS } from "../src/malloc/profile.ts";
 
 /** Folder of the oracle fixtures. */
 export const ORACLE = fileURLToPath(new URL("./fixtures/oracle/", import.meta.url));
 
-/** The six real-glibc builds the oracle ran. */
-export const BUILDS: readonly { glibc: string; arch: "i386" | "x86_64"; name: string }[] = [
-  "2.31-x86_64",
-  "2.36-x86_64",
-  "2.41-x86_64",
-  "2.31-i386",
-  "2.36-i386",
-  "2.41-i386",
-].map((name) => {
-  const [glibc, arch] = name.split("-");
-  return { glibc, arch: arch as "i386" | "x86_64", name };
-});
+/** The real-glibc builds the oracle ran (from the glibc profile's release table). */
+export const BUILDS: readonly { glibc: string; arch: "i386" | "x86_64"; name: string }[] =
+  ORACLE_BUILDS.map(({ glibc, arch }) => ({ glibc, arch, name: `${glibc}-${arch}` }));
 
 /** Names (without extension) of the trace files in a folder of the fixtures. */
 export function traceNames(dir: string): string[] {
@@ -43,6 +35,14 @@ export function initialMapsOf(expected: string): string {
   let i = lines.findIndex((l) => / rawmaps$/.test(l));
   for (i++; i < lines.length && lines[i].startsWith("  "); i++) out.push(lines[i].slice(2));
   return out.join("\n") + "\n";
+}
+
+/**
+ * The oracle driver's address space at its start on a build (the first rawmaps of a kernel
+ * trace, as the real kernel printed it): the layout every trace of that build ran in.
+ */
+export function driverLayout(build: string): string {
+  return initialMapsOf(Deno.readTextFileSync(`${ORACLE}expected-raw/${build}/seed_mthread.out`));
 }
 
 /** True when a trace has heap or thread operations (it needs the allocator). */

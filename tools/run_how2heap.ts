@@ -4,7 +4,7 @@
  * `glibc_X.Y/*.c` out as `DIR/X.Y/*.c`, then:
  *
  *   deno run -A tools/run_how2heap.ts DIR [X.Y]
- *       each program on the glibc it was written for (2.23, 2.27, 2.31, 2.35, 2.39, 2.41)
+ *       each program on the glibc it was written for (every folder DIR has for a modelled version)
  *   deno run -A tools/run_how2heap.ts DIR X.Y --native V
  *       also compiles each with gcc -O0, runs it under the host's glibc (version V) with
  *       `setarch -R`, and compares exit status, stdout (addresses masked) and stderr's last line
@@ -13,7 +13,7 @@
  * @module
  */
 
-import { runC } from "../mod.ts";
+import { GLIBC_VERSIONS, runC } from "../mod.ts";
 
 const [dir = "/tmp/h2h", only] = Deno.args;
 const nativeAt = Deno.args.indexOf("--native");
@@ -22,7 +22,7 @@ const mask = (s: string) => s.replace(/0x[0-9a-f]+/g, "ADDR");
 const last = (s: string) => s.trim().split("\n").at(-1) ?? "";
 const tmp = native ? Deno.makeTempDirSync() : "";
 
-for (const v of ["2.23", "2.27", "2.31", "2.35", "2.39", "2.41"]) {
+for (const v of GLIBC_VERSIONS) {
   if (only && v !== only) continue;
   let entries: Deno.DirEntry[];
   try {

@@ -184,10 +184,10 @@ function writeBytesTo(h: LibcHost, addr: number, text: string): void {
 function readByte(h: LibcHost): number | undefined {
   const s = h.streams;
   if (!s.stdinBuffered && s.stdinMode !== IONBF) {
-    // glibc's _IO_file_doallocate at stdin's first read: a malloc of st_blksize (2.23 and later;
-    // the seed's old glibc mapped it, which its layouts already hold).
+    // glibc's _IO_file_doallocate at stdin's first read: a malloc of st_blksize (2.24 and later,
+    // the glibc profile's stdioBuffers; older glibc mapped it, which the seed's layouts hold).
     s.stdinBuffered = true;
-    if (!h.process.start.legacyGlibc) {
+    if (h.allocator.profile.stdioBuffers === "malloc") {
       mallocCall(h, () => h.allocator.malloc(stdoutBufferSize(s.kind)));
     }
   }

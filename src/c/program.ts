@@ -212,8 +212,8 @@ export class CProgram {
         explain: options.explain ?? true,
       });
     this.#lastRecord = this.allocator.lastRecord;
-    this.#glibcOld = versionBelow(this.allocator.profile.version, 2, 27);
-    this.#glibcOldMessages = versionBelow(this.allocator.profile.version, 2, 26);
+    this.#glibcOld = this.allocator.profile.abortFlushesStdio;
+    this.#glibcOldMessages = this.allocator.profile.printerrErrorIn;
     const abi = abiOf(this.process.arch);
     this.#maxSteps = options.maxSteps ?? 50_000_000;
     this.#streams = new Streams(options.stdout ?? "tty");
@@ -561,11 +561,6 @@ export function runC(source: string, options: CRunOptions = {}): CRunResult {
     pauseOnInput: false,
   });
   return prog.run();
-}
-
-function versionBelow(v: string, major: number, minor: number): boolean {
-  const [a, b] = v.split(".").map(Number);
-  return a < major || (a === major && b < minor);
 }
 
 /** Where the program's parts go in the process. */

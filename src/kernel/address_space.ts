@@ -15,7 +15,7 @@
  */
 
 import { ArgumentRangeError, Errno } from "./errors.ts";
-import { ACCESS_UNMAPPED, accessLevel, Memory } from "./memory.ts";
+import { ACCESS_NONE, ACCESS_UNMAPPED, accessLevel, Memory } from "./memory.ts";
 import type { PageMap } from "./page_map.ts";
 import { DEFAULT_MAX_MAP_COUNT, type KernelProfile } from "./kernel_profile.ts";
 import {
@@ -68,6 +68,10 @@ export interface AddressSpaceOptions {
 
 /** The MADV_DONTNEED advice of madvise. */
 export const MADV_DONTNEED = 4;
+/** madvise advice (Linux 6.13+): make the pages guard pages, faulting on any access. */
+export const MADV_GUARD_INSTALL = 102;
+/** madvise advice (Linux 6.13+): remove guard pages, which then read as zeros. */
+export const MADV_GUARD_REMOVE = 103;
 
 /**
  * A process's areas and break.
@@ -198,6 +202,12 @@ export class AddressSpace {
     return i > 0 && this.#vmas[i - 1].end > addr ? i - 1 : i;
   }
 
+  /**
+   * Guard pages (MADV_GUARD_INSTALL): page-table markers, not areas. The area around them is
+   * not split and /proc/PID/maps does not show them; any access faults. Numbers of pages.
+   */
+  #guards = new Set<number>();
+
   /** Page ranges whose areas changed since the last {@link AddressSpace.#changed}. */
   #dirty: number[] = [];
 
@@ -217,8 +227,24 @@ export class AddressSpace {
         if (v.start >= end) break;
         this.memory.setAccess(Math.max(start, v.start), Math.min(end, v.end), accessLevel(v.prot));
       }
+      if (this.#guards.size > 0) this.#reapplyGuards(start, end);
     }
     dirty.length = 0;
+  }
+
+  /** Guard pages of `[start, end)` stay guards while mapped and vanish with their area. */
+  #reapplyGuards(start: number, end: number): void {
+    for (const page of this.#guards) {
+      const at = page * PAGE_SIZE;
+      if (at < start || at >= end) continue;
+      if (this.areaAt(at)) this.memory.setAccess(at, at + PAGE_SIZE, ACCESS_NONE);
+      else this.#guards.delete(page);
+    }
+  }
+
+  /** True when the page holding `addr` is a guard page (MADV_GUARD_INSTALL). */
+  isGuardPage(addr: number): boolean {
+    return this.#guards.has(Math.floor(addr / PAGE_SIZE));
   }
 
   /**
@@ -569,7 +595,12 @@ export class AddressSpace {
     return 0;
   }
 
-  /** madvise(2): MADV_DONTNEED drops the pages; other advice is accepted and ignored. */
+  /**
+   * madvise(2): MADV_DONTNEED drops the pages (anonymous ones read back as zeros);
+   * MADV_GUARD_INSTALL turns them into guard pages (dropped, and any access faults with SIGSEGV,
+   * the area neither split nor marked in the maps), MADV_GUARD_REMOVE turns them back (zeros);
+   * other advice is accepted and ignored.
+   */
   madvise(addr: number, length: number, advice: number): number {
     if (!isPageAligned(addr) || length < 0 || addr < 0) return -Errno.EINVAL;
     const len = pageAlignUp(length);
@@ -582,12 +613,21 @@ export class AddressSpace {
       const v = this.#vmas[i];
       if (v.start >= end) break;
       if (v.start > covered) hole = true;
+      const from = Math.max(addr, v.start), to = Math.min(end, v.end);
       if (advice === MADV_DONTNEED) {
-        this.memory.discard(Math.max(addr, v.start), Math.min(end, v.end));
+        this.memory.discard(from, to);
+      } else if (advice === MADV_GUARD_INSTALL || advice === MADV_GUARD_REMOVE) {
+        this.memory.discard(from, to);
+        for (let page = from / PAGE_SIZE; page < to / PAGE_SIZE; page++) {
+          if (advice === MADV_GUARD_INSTALL) this.#guards.add(page);
+          else this.#guards.delete(page);
+        }
+        this.#touch(from, to);
       }
       covered = v.end;
     }
     if (covered < end) hole = true;
+    if (advice === MADV_GUARD_INSTALL || advice === MADV_GUARD_REMOVE) this.#changed();
     return hole ? -Errno.ENOMEM : 0;
   }
 

@@ -41,8 +41,6 @@ export interface Layout {
   readonly threadIds?: readonly number[];
   /** Main thread's stack pointer. */
   readonly stackPointer?: number;
-  /** The glibc of this layout maps thread stacks the pre-2.27 way. */
-  readonly legacyGlibc?: boolean;
   /** How thread stacks are mapped, if not the default for the glibc. */
   readonly stackPolicy?: StackPolicy;
   /** The program's path. */
@@ -258,7 +256,6 @@ function seedLayout(program: string): Layout {
     pid: p.pid,
     threadIds: p.tids,
     stackPointer: 0xbffff000,
-    legacyGlibc: true,
     programPath: p.path,
   };
 }

@@ -26,6 +26,8 @@ export {
   type AddressSpaceOptions,
   type FileMapping,
   MADV_DONTNEED,
+  MADV_GUARD_INSTALL,
+  MADV_GUARD_REMOVE,
 } from "./address_space.ts";
 export {
   type AccessKind,
@@ -57,9 +59,10 @@ export {
 } from "./kernel_profile.ts";
 export { formatSyscall, SyscallLog, type SyscallRecord } from "./syscall_log.ts";
 export {
-  legacyStackPolicy,
-  modernStackPolicy,
+  defaultStackPolicy,
+  type StackGuardStyle,
   type StackPolicy,
+  stackPolicy,
   type Thread,
   type ThreadRuntime,
   type ThreadStack,

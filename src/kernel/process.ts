@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AddressSpace, type FileMapping } from "./address_space.ts";
+import { AddressSpace, type FileMapping, MADV_GUARD_INSTALL } from "./address_space.ts";
 import {
   booleanArgument,
   choiceArgument,
@@ -30,8 +30,7 @@ import {
   type SyscallRecord,
 } from "./syscall_log.ts";
 import {
-  legacyStackPolicy,
-  modernStackPolicy,
+  defaultStackPolicy,
   type StackPolicy,
   type Thread,
   type ThreadRuntime,
@@ -174,8 +173,7 @@ export class Process {
   readonly syscalls: SyscallLogType = new SyscallLog();
   /** The system calls, logged. */
   readonly sys: Syscalls;
-  /** How thread stacks are mapped. */
-  readonly stackPolicy: StackPolicy;
+  #stackPolicy: StackPolicy | undefined;
   /** RLIMIT_STACK. */
   readonly stackLimit: number;
   /** The layout the process started from. */
@@ -200,8 +198,7 @@ export class Process {
     this.words = this.kernel.bits === 64 ? words64 : words32;
     this.pid = options.pid ?? start.pid;
     this.stackLimit = options.stackLimit ?? 8 * 1024 * 1024;
-    this.stackPolicy = options.stackPolicy ?? start.stackPolicy ??
-      (start.legacyGlibc ? legacyStackPolicy : modernStackPolicy);
+    this.#stackPolicy = options.stackPolicy ?? start.stackPolicy;
     this.#threadIds = options.threadIds ?? start.threadIds ?? [];
     let mmapBase = start.mmapBase ?? this.kernel.mmapBase;
     let startBrk = start.initialBreak;
@@ -290,6 +287,14 @@ export class Process {
 
   get runtime(): ThreadRuntime | undefined {
     return this.#runtime;
+  }
+
+  /**
+   * How thread stacks are mapped: the process option or layout if they say, else the C
+   * library's (its allocator, the thread runtime), else {@link defaultStackPolicy}.
+   */
+  get stackPolicy(): StackPolicy {
+    return this.#stackPolicy ?? this.#runtime?.stackPolicy ?? defaultStackPolicy;
   }
 
   /** Throws unless `thread` is one of this process's threads. */
@@ -424,10 +429,14 @@ export class Process {
       const index = this.#threads.length;
       const owner = `thread ${index} stack`;
       let base: number;
-      if (policy.order === "none-then-rw") {
+      if (policy.guardStyle === "none-then-mprotect") {
         base = this.sys.mmap(0, size, PROT_NONE, flags, undefined, owner);
         if (isSyscallError(base)) throw new ThreadCreateError(-base);
         this.sys.mprotect(base + policy.guard, size - policy.guard, rw);
+      } else if (policy.guardStyle === "madvise") {
+        base = this.sys.mmap(0, size, rw, flags, undefined, owner);
+        if (isSyscallError(base)) throw new ThreadCreateError(-base);
+        this.sys.madvise(base, policy.guard, MADV_GUARD_INSTALL);
       } else {
         base = this.sys.mmap(0, size, rw, flags, undefined, owner);
         if (isSyscallError(base)) throw new ThreadCreateError(-base);

@@ -53,31 +53,35 @@ export interface ThreadRuntime {
   freeDtv(caller: Thread, dtv: number): void;
   /** The thread's own exit: flush its tcache, put its arena on the free list. */
   threadExit(thread: Thread): void;
+  /** How this C library maps thread stacks. */
+  readonly stackPolicy?: StackPolicy;
 }
 
-/** How a glibc version maps thread stacks. */
+/**
+ * How the C library maps a new thread's stack and guard page (nptl's `allocate_stack`); the C
+ * library's profile chooses one, the kernel only carries it out.
+ *
+ * - `rw-then-mprotect`: mmap the whole block read-write, then mprotect the guard PROT_NONE.
+ * - `none-then-mprotect`: mmap it PROT_NONE, then mprotect the part above the guard read-write.
+ * - `madvise`: mmap it read-write, then `madvise(MADV_GUARD_INSTALL)` the guard: one rw-p VMA
+ *   whose lowest page faults, so neighbouring stacks merge.
+ */
+export type StackGuardStyle = "rw-then-mprotect" | "none-then-mprotect" | "madvise";
+
+/** How thread stacks are mapped and cached. */
 export interface StackPolicy {
-  /**
-   * `none-then-rw`: mmap PROT_NONE, then mprotect the part above the guard read-write (glibc
-   * 2.27+). `rw-then-guard`: mmap read-write, then mprotect the guard PROT_NONE (older glibc).
-   */
-  readonly order: "none-then-rw" | "rw-then-guard";
+  /** How the guard page is made. */
+  readonly guardStyle: StackGuardStyle;
   /** Stack cache limit in bytes (glibc: 40 MiB). */
   readonly cacheLimit: number;
   /** Guard size (one page). */
   readonly guard: number;
 }
 
-/** glibc 2.27 and later. */
-export const modernStackPolicy: StackPolicy = {
-  order: "none-then-rw",
-  cacheLimit: 40 * 1024 * 1024,
-  guard: 4096,
-};
+/** A stack policy with the usual 40 MiB cache and one guard page. */
+export function stackPolicy(guardStyle: StackGuardStyle): StackPolicy {
+  return { guardStyle, cacheLimit: 40 * 1024 * 1024, guard: 4096 };
+}
 
-/** glibc before 2.27 (the seed material's machine). */
-export const legacyStackPolicy: StackPolicy = {
-  order: "rw-then-guard",
-  cacheLimit: 40 * 1024 * 1024,
-  guard: 4096,
-};
+/** The policy of a process whose C library did not say (no allocator installed). */
+export const defaultStackPolicy: StackPolicy = stackPolicy("none-then-mprotect");

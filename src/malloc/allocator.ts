@@ -12,8 +12,14 @@
  * @module
  */
 
+import { setTcacheMax } from "./tcache.ts";
 import type { Process } from "../kernel/process.ts";
-import type { Thread, ThreadRuntime } from "../kernel/threads.ts";
+import {
+  type StackPolicy,
+  stackPolicy,
+  type Thread,
+  type ThreadRuntime,
+} from "../kernel/threads.ts";
 import { ArgumentTypeError } from "../kernel/errors.ts";
 import {
   booleanArgument,
@@ -58,7 +64,7 @@ import { WhatIf } from "../history/what_if.ts";
 
 /** Options of an {@link Allocator}. */
 export interface AllocatorOptions {
-  /** glibc version: 2.23, 2.27, 2.31, 2.35, 2.36 (default), 2.39 or 2.41. */
+  /** glibc version: one of `GLIBC_VERSIONS` (default 2.36). */
   glibc?: string;
   /** Online CPUs, for the arena limit (default 2). */
   nprocs?: number;
@@ -69,10 +75,15 @@ export interface AllocatorOptions {
   /** Where to put `main_arena` (default: inside libc's writable data, or a page of its own). */
   mainArena?: number;
   /**
-   * How stdio gets stdout's buffer: `malloc` (glibc 2.23+) or `mmap` (older glibc). Default:
-   * `mmap` on a layout of an old glibc (the seed machine), else `malloc`.
+   * How stdio gets stdout's buffer: `malloc` (glibc 2.24+) or `mmap` (older glibc). Default:
+   * the glibc version's way.
    */
   stdioBuffers?: "malloc" | "mmap";
+  /**
+   * The `glibc.malloc.tcache_max` tunable (GLIBC_TUNABLES): the largest request the tcache
+   * keeps. From 2.42 up to 4 MiB, through the 12 large tcache bins; before, up to 1032 bytes.
+   */
+  tcacheMax?: number;
 }
 
 /** Where a pointer returned by malloc lies. */
@@ -120,6 +131,8 @@ export class Allocator implements ThreadRuntime {
   #depth = 0;
   #options: AllocatorOptions;
   #lastState: AllocatorState | undefined;
+  /** How this glibc maps thread stacks (nptl's guard page, its 40 MiB stack cache). */
+  readonly stackPolicy: StackPolicy;
 
   /** Installs glibc's allocator on `process` (as its thread runtime). */
   constructor(process: Process, options: AllocatorOptions = {}) {
@@ -149,8 +162,9 @@ export class Allocator implements ThreadRuntime {
       seed: options.seed ?? 1,
     });
     this.context = m;
-    this.#stdioBuffers = options.stdioBuffers ??
-      (process.start.legacyGlibc ? "mmap" : this.profile.stdioBuffers);
+    if (options.tcacheMax !== undefined) setTcacheMax(m, options.tcacheMax);
+    this.#stdioBuffers = options.stdioBuffers ?? this.profile.stdioBuffers;
+    this.stackPolicy = stackPolicy(this.profile.stackGuard);
     if (options.mainArena !== undefined) m.mainArena = options.mainArena;
     m.arenas.staticInit(m.mainArena);
     process.runtime = this;

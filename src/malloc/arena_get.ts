@@ -153,7 +153,9 @@ export function arenaGet2(m: MallocContext, size: number, avoid: number): number
   if (arena !== 0) return arena;
   if (m.narenasLimit === 0) {
     if (m.params.arenaMax !== 0) m.narenasLimit = m.params.arenaMax;
-    else if (m.narenas > m.params.arenaTest) {
+    else if (m.profile.arenaLimit === "cores") {
+      if (m.narenas >= m.params.arenaTest) m.narenasLimit = Math.max(m.nprocs, m.params.arenaTest);
+    } else if (m.narenas > m.params.arenaTest) {
       m.narenasLimit = narenasFromNcores(m, m.nprocs >= 1 ? m.nprocs : 2);
     }
   }

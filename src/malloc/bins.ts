@@ -135,8 +135,24 @@ export class BinIndex {
   }
 
   /** Name of a tcache bin: `tcache 0x20`. */
+  /**
+   * glibc 2.42+ `large_csize2tidx`: the large tcache bin of a chunk size above the small bins,
+   * one bin per power of two.
+   */
+  tcacheLargeIndex(size: number): number {
+    const maxSmall = this.tcacheSize(this.#p.tcacheSmallBins - 1);
+    return this.#p.tcacheSmallBins + size.toString(2).length - maxSmall.toString(2).length;
+  }
+
   tcacheName(i: number): string {
-    return `tcache 0x${this.tcacheSize(i).toString(16)}`;
+    const small = this.#p.tcacheSmallBins;
+    if (i < small) return `tcache 0x${this.tcacheSize(i).toString(16)}`;
+    // 2.42+ large bins (glibc `large_csize2tidx`): one per power of two above the small bins.
+    const maxSmall = this.tcacheSize(small - 1);
+    const width = maxSmall.toString(2).length + (i - small);
+    const low = Math.max(2 ** (width - 1), maxSmall + this.#align);
+    const high = 2 ** width - this.#align;
+    return `tcache 0x${low.toString(16)}-0x${high.toString(16)}`;
   }
 
   /** Name of the bin a free chunk of `size` sorts into. */

@@ -36,7 +36,7 @@ import type { GlibcProfile } from "./profile.ts";
 export class ThreadMalloc {
   /** `thread_arena`: the arena the thread allocates from, or 0. */
   arena = 0;
-  /** `tcache_shutting_down`. */
+  /** `tcache_shutting_down` (2.43+: `tcache` points at the disabled dummy). */
   shuttingDown = false;
   readonly #c: ChunkMemory;
   readonly #thread: Thread;
@@ -131,6 +131,11 @@ export class MallocContext {
   perturbByte = 0;
   /** glibc `__malloc_initialized`. */
   initialized = false;
+  /**
+   * glibc 2.43+ `tcache_init (av)` as `_int_malloc` calls it, set by `ptmalloc_init`: a
+   * function rather than an import because tcache_init itself calls `_int_malloc`.
+   */
+  tcacheInitIn: (arena: number) => void = () => {};
   /** glibc `tcache_key` (2.34+), a word. */
   tcacheKey = 0;
   /** glibc `narenas`. */
@@ -188,9 +193,10 @@ export class MallocContext {
     params.mmapThreshold = 128 * 1024;
     params.arenaTest = profile.sizeSz === 4 ? 2 : 8;
     params.nMmapsMax = 65536;
-    params.tcacheBins = profile.tcache ? profile.tcacheMaxBins : 0;
-    params.tcacheMaxBytes = (profile.tcacheMaxBins - 1) * profile.mallocAlignment +
-      profile.minSize - profile.sizeSz;
+    params.tcacheBins = profile.tcache ? profile.tcacheSmallBins : 0;
+    // Up to 2.41 the largest usable size (tidx2usize); from 2.42 the largest chunk size + 1.
+    params.tcacheMaxBytes = (profile.tcacheSmallBins - 1) * profile.mallocAlignment +
+      profile.minSize + (profile.tcacheLargeBins > 0 ? 1 : -profile.sizeSz);
     params.tcacheCount = profile.tcacheFillCount;
     params.tcacheUnsortedLimit = 0;
     if (libc.placement !== "packed") this.#loadDataBeforeMainArena();

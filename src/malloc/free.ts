@@ -64,6 +64,20 @@ export function intFree(
   intFreeChunk(m, arena, p, size, haveLock);
 }
 
+/**
+ * malloc's own frees of chunks it holds (sysmalloc's old top, realloc's old chunk and
+ * remainder): `_int_free` up to 2.41, `_int_free_chunk` from 2.42 (no checks, no tcache).
+ */
+export function intFreeInternal(
+  m: MallocContext,
+  arena: number,
+  p: number,
+  haveLock: boolean,
+): void {
+  if (m.profile.internalFreesSkipTcache) intFreeChunk(m, arena, p, m.chunks.size(p), haveLock);
+  else intFree(m, arena, p, haveLock);
+}
+
 /** glibc `_int_free_check`: the pointer and size checks every free starts with. */
 export function intFreeCheck(m: MallocContext, p: number, size: number): void {
   const c = m.chunks;
@@ -259,6 +273,7 @@ export function intFreeMaybeConsolidate(m: MallocContext, arena: number, size: n
  */
 export function mallocConsolidate(m: MallocContext, arena: number): void {
   const c = m.chunks, a = m.arenas, b = m.bins, p = m.profile;
+  if (!p.fastbins) return; // 2.43+: no fastbins, and nothing calls malloc_consolidate
   a.setHaveFastchunks(arena, false);
   if (m.explain.enabled) {
     m.explain.arenaStep(arena, 0, "malloc_consolidate");

@@ -1,8 +1,8 @@
 /**
  * glibc's public allocation entry points on the calling thread (`__libc_malloc`,
  * `__libc_free`, `__libc_calloc`), the one-time set-up (`ptmalloc_init`, `set_max_fast`) and
- * the tcache's life cycle (`tcache_init` at a thread's first malloc or free,
- * `tcache_thread_shutdown` when it exits).
+ * the tcache's life cycle (`tcache_init` at a thread's first malloc or free — from 2.43 only
+ * when a chunk is about to enter it —, `tcache_thread_shutdown` when it exits).
  *
  * Invariant: a pointer returned here is 0 or the user pointer of a chunk marked in use; the
  * calling thread's tcache exists after any malloc or free unless the thread is shutting down.
@@ -16,14 +16,29 @@ import { arenaGet, arenaGetRetry, arenaThreadFreeres } from "./arena_get.ts";
 import type { MallocContext } from "./context.ts";
 import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
-import { intFree } from "./free.ts";
+import { request2size } from "./chunk.ts";
+import { intFree, intFreeChunk } from "./free.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
 import { munmapChunk } from "./mmapped_chunk.ts";
-import { tcacheCount, tcacheEntry, tcacheEntrySlot, tcacheGet } from "./tcache.ts";
+import {
+  tcacheCount,
+  tcacheDoubleFreeCheck,
+  tcacheEntry,
+  tcacheEntrySlot,
+  tcacheFillSlots,
+  tcacheGet,
+  tcacheGetLarge,
+  tcachePut,
+  tcachePutLarge,
+} from "./tcache.ts";
 
 /** glibc `set_max_fast (s)`. */
 export function setMaxFast(m: MallocContext, s: number): void {
   const p = m.profile, mask = p.mallocAlignment - 1;
+  if (!p.fastbins) {
+    m.globalMaxFast = 0; // 2.43+: no fastbins; no size is ever "fast"
+    return;
+  }
   const small = p.maxFastMaskCheck ? m.le(s, mask - p.sizeSz) : s === 0;
   m.globalMaxFast = small ? 2 * p.sizeSz : (s + p.sizeSz) - ((s + p.sizeSz) % p.mallocAlignment);
 }
@@ -43,45 +58,77 @@ export function ptmallocInit(m: MallocContext): void {
   }
   m.tls().arena = m.mainArena;
   m.arenas.initState(m.mainArena, true);
+  m.tcacheInitIn = (arena) => tcacheInit(m, arena);
   setMaxFast(m, m.profile.defaultMxFast);
 }
 
 /**
  * glibc `tcache_init`: mallocs the calling thread's tcache_perthread_struct from its arena and
  * zeroes it (nothing happens while the thread is shutting down, or when memory is short).
+ * From 2.43 it is called with the arena `_int_malloc` is working in (`arena`), or with none
+ * from free; the tcache is disabled first, so a failure is never retried.
  */
-export function tcacheInit(m: MallocContext): void {
+export function tcacheInit(m: MallocContext, arena?: number): void {
   const tls = m.tls();
   if (tls.shuttingDown) return;
-  const bytes = m.profile.tcacheStructSize;
-  let arena = arenaGet(m, bytes);
-  let victim = intMalloc(m, arena, bytes);
-  if (victim === 0 && arena !== 0) {
-    arena = arenaGetRetry(m, arena, bytes);
-    victim = intMalloc(m, arena, bytes);
+  const p = m.profile;
+  const bytes = p.tcacheStructSize;
+  let victim: number;
+  if (p.tcacheInit === "lazy") {
+    tls.shuttingDown = true; // tcache_set_disabled
+    victim = arena !== undefined
+      ? intMalloc(m, arena, p.tcacheInitPadsTwice ? padded(m, bytes) : bytes)
+      : libcMalloc2(m, bytes);
+    if (victim !== 0) tls.shuttingDown = false;
+  } else if (m.singleThread && p.tcacheInit === "first-malloc") {
+    victim = intMalloc(m, m.mainArena, bytes);
+  } else {
+    let a = arenaGet(m, bytes);
+    victim = intMalloc(m, a, bytes);
+    if (victim === 0 && a !== 0) {
+      a = arenaGetRetry(m, a, bytes);
+      victim = intMalloc(m, a, bytes);
+    }
   }
   if (victim !== 0) {
     tls.tcache = victim;
     m.memory.fill(victim, bytes, 0);
+    tcacheFillSlots(m, victim);
     if (m.explain.enabled) {
       m.explain.arenaStep(victim - 2 * m.profile.sizeSz, 0, "tcache_init");
     }
   }
 }
 
-/** glibc `MAYBE_INIT_TCACHE`. */
-export function maybeInitTcache(m: MallocContext): void {
-  if (m.profile.tcache && m.tls().tcache === 0) m.explain.aside(() => tcacheInit(m));
+/** glibc `request2size`. */
+function padded(m: MallocContext, bytes: number): number {
+  const p = m.profile;
+  return request2size(bytes, p.sizeSz, p.mallocAlignment - 1, p.minSize);
 }
 
 /**
- * The count of tcache bin i when malloc may take from it (glibc 2.30+ tests the count,
- * 2.26–2.29 the list head), else -1.
+ * glibc `MAYBE_INIT_TCACHE` where the version has it: `on` is the kind of call (`malloc` for
+ * the allocating calls, `free` for free and realloc). 2.26–2.41 create the tcache at a thread's
+ * first call of either kind, 2.42 at its first allocation, 2.43+ never here (lazily, later).
+ */
+export function maybeInitTcache(m: MallocContext, on: "malloc" | "free" = "malloc"): void {
+  const p = m.profile;
+  if (!p.tcache || m.tls().tcache !== 0) return;
+  if (p.tcacheInit === "first-call" || (p.tcacheInit === "first-malloc" && on === "malloc")) {
+    m.explain.aside(() => tcacheInit(m));
+  }
+}
+
+/**
+ * The count of tcache bin i when malloc may take from it (glibc 2.30–2.41 test the count,
+ * 2.26–2.29 and 2.42+ the list head), else -1.
  */
 function tcacheAvailable(m: MallocContext, tcache: number, i: number): number {
   if (!(i < m.params.tcacheBins) || tcache === 0) return -1;
   const count = tcacheCount(m, tcache, i);
-  if (m.profile.tcacheCountBytes === 2) return count > 0 ? count : -1;
+  if (m.profile.tcacheCountBytes === 2 && !m.profile.tcacheCountsDown) {
+    return count > 0 ? count : -1;
+  }
   return tcacheEntry(m, tcache, i) !== 0 ? count : -1;
 }
 
@@ -102,6 +149,15 @@ function tcacheTake(m: MallocContext, bytes: number): number {
   const idx = m.bins.tcacheIndex(tbytes);
   maybeInitTcache(m);
   const tcache = m.tls().tcache;
+  const p = m.profile;
+  if (p.tcacheLargeBins > 0 && idx >= p.tcacheSmallBins) {
+    // 2.42+: a large tcache bin, searched by size (used when tcache_max was raised).
+    if (tcache === 0 || !m.lt(tbytes, m.params.tcacheMaxBytes)) return TCACHE_MISS;
+    const mem = tcacheGetLarge(m, tcache, m.bins.tcacheLargeIndex(tbytes), tbytes);
+    if (mem === 0) return TCACHE_MISS;
+    m.explain.serve("tcache");
+    return mem;
+  }
   const count = tcacheAvailable(m, tcache, idx);
   if (count < 0) return TCACHE_MISS;
   m.explain.serve("tcache");
@@ -130,6 +186,11 @@ export function libcMalloc(m: MallocContext, bytes: number): number {
     const mem = tcacheTake(m, bytes);
     if (mem !== TCACHE_MISS) return mem;
   }
+  return libcMalloc2(m, bytes);
+}
+
+/** glibc `__libc_malloc2` (the arena part of `__libc_malloc`, named so in 2.42+). */
+function libcMalloc2(m: MallocContext, bytes: number): number {
   if (m.singleThread) return intMalloc(m, m.mainArena, bytes);
   let arena = arenaGet(m, bytes);
   let victim = intMalloc(m, arena, bytes);
@@ -147,6 +208,10 @@ export function libcMalloc(m: MallocContext, bytes: number): number {
 export function libcFree(m: MallocContext, mem: number): void {
   if (runHook(m, "__free_hook", "free", mem) !== NO_HOOK) return;
   if (mem === 0) return;
+  if (m.profile.tcacheCountsDown) {
+    libcFreeTcacheFirst(m, mem);
+    return;
+  }
   const c = m.chunks, mp = m.params;
   const thread = m.thread;
   const savedErrno = thread.errno;
@@ -166,12 +231,99 @@ export function libcFree(m: MallocContext, mem: number): void {
     munmapChunk(m, p);
     m.explain.serve("munmap");
   } else {
-    maybeInitTcache(m);
+    maybeInitTcache(m, "free");
     const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
     m.explain.arena(arena);
     intFree(m, arena, p, false, raw - (raw & SIZE_BITS));
   }
   if (m.profile.freePreservesErrno) thread.errno = savedErrno;
+}
+
+/**
+ * glibc 2.42+ `__libc_free`: the alignment check, then the tcache (for every chunk, mmapped or
+ * not, whose size the tcache takes; 2.43+ creates the tcache here and frees again), then the
+ * size check and `_int_free_chunk`.
+ */
+function libcFreeTcacheFirst(m: MallocContext, mem: number): void {
+  const c = m.chunks, pr = m.profile;
+  const p = c.fromMem(mem);
+  const raw = c.sizeField(p);
+  const size = raw - (raw & SIZE_BITS);
+  if (c.misaligned(p)) m.abort("free(): invalid pointer", p);
+  const tls = m.tls();
+  const tcacheSize = m.lt(size, m.params.tcacheMaxBytes);
+  if (tcacheSize && (tls.tcache !== 0 || pr.tcacheInit === "lazy")) {
+    const tcache = tls.tcache;
+    if (c.word(mem + c.sizeSz) === m.tcacheKey) {
+      if (tcache !== 0) tcacheDoubleFreeCheck(m, tcache, mem, m.bins.tcacheIndex(size));
+      // Not a double free after all: clear the key and free it again.
+      c.setWord(mem + c.sizeSz, 0);
+      libcFree(m, mem);
+      return;
+    }
+    const idx = m.bins.tcacheIndex(size);
+    if (idx < pr.tcacheSmallBins) {
+      if (
+        tcache !== 0 && idx < m.params.tcacheBins &&
+        tcacheCount(m, tcache, idx) < m.params.tcacheCount
+      ) {
+        tcachePut(m, tcache, p, idx);
+        m.explain.serve("tcache");
+        return;
+      }
+    } else {
+      // A large tcache bin (only reachable when the tcache_max tunable raised the limit).
+      const large = m.bins.tcacheLargeIndex(size);
+      if (
+        tcache !== 0 && m.le(pr.minSize, size) &&
+        !(pr.tcacheLargeSkipsMmapped && raw & IS_MMAPPED) &&
+        tcacheCount(m, tcache, large) < m.params.tcacheCount
+      ) {
+        tcachePutLarge(m, tcache, p, large);
+        m.explain.serve("tcache");
+        return;
+      }
+    }
+    if (tcache === 0 && !tls.shuttingDown) {
+      // tcache_free_init: create the tcache, then free again.
+      m.explain.aside(() => tcacheInit(m));
+      libcFree(m, mem);
+      return;
+    }
+  }
+  // INT_ADD_OVERFLOW (p, size - MINSIZE): also catches a size below MINSIZE.
+  if (p + m.words.sub(size, pr.minSize) >= 2 ** (8 * c.sizeSz)) m.abort("free(): invalid size", p);
+  const arena = raw & IS_MMAPPED ? 0 : raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
+  if (arena !== 0) m.explain.arena(arena);
+  intFreeChunkOrMunmap(m, arena, p, size);
+}
+
+/**
+ * glibc 2.42+ `_int_free_chunk` as `__libc_free` calls it: the fastbins (2.42), merging into
+ * the bins, or for an mmapped chunk the dynamic threshold and munmap; errno kept as it was.
+ */
+function intFreeChunkOrMunmap(m: MallocContext, arena: number, p: number, size: number): void {
+  const c = m.chunks, mp = m.params;
+  const thread = m.thread;
+  const savedErrno = thread.errno;
+  const raw = c.sizeField(p);
+  if (raw & IS_MMAPPED) {
+    if (
+      !mp.noDynThreshold && m.lt(mp.mmapThreshold, raw) &&
+      m.le(raw, m.profile.mmapThresholdMax)
+    ) {
+      mp.mmapThreshold = c.size(p);
+      mp.trimThreshold = 2 * mp.mmapThreshold;
+      if (m.explain.enabled) {
+        m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
+      }
+    }
+    munmapChunk(m, p);
+    m.explain.serve("munmap");
+  } else {
+    intFreeChunk(m, arena, p, size, false);
+  }
+  thread.errno = savedErrno;
 }
 
 /** Zeroes `n` bytes at `mem` (glibc's memset / clear_memory). */
@@ -319,6 +471,16 @@ export function tcacheThreadShutdown(m: MallocContext): void {
   if (tcache === 0) return;
   tls.tcache = 0;
   const c = m.chunks;
+  // 2.43+: straight to the chunk's arena (glibc `_int_free_chunk`), key cleared first.
+  const release = m.profile.tcacheShutdownToArena
+    ? (e: number) => {
+      c.setWord(e + c.sizeSz, 0);
+      const p = c.fromMem(e);
+      const raw = c.sizeField(p);
+      const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
+      intFreeChunkOrMunmap(m, arena, p, raw - (raw & SIZE_BITS));
+    }
+    : (e: number) => libcFree(m, e);
   for (let i = 0; i < m.profile.tcacheMaxBins; i++) {
     const slot = tcacheEntrySlot(m, tcache, i);
     let steps = 0;
@@ -330,10 +492,10 @@ export function tcacheThreadShutdown(m: MallocContext): void {
         throw new HeapLoopError(m.bins.tcacheName(i), "tcache_thread_shutdown", e, steps);
       }
       c.setWord(slot, c.reveal(e));
-      libcFree(m, e);
+      release(e);
     }
   }
-  libcFree(m, tcache);
+  release(tcache);
 }
 
 /** glibc `__malloc_arena_thread_freeres`: the tcache, then the arena, of an exiting thread. */

@@ -33,7 +33,7 @@ import {
 } from "../kernel/vma.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { LIBC_BUILDS, type LibcBuildFacts } from "./libc_symbols.ts";
-import type { GlibcProfile } from "./profile.ts";
+import { type GlibcProfile, nearestRelease } from "./profile.ts";
 
 /** The libc build a glibc version runs with. */
 export interface LibcBuild {
@@ -43,11 +43,6 @@ export interface LibcBuild {
   readonly from: string;
   /** True when the version has no real build and borrows the nearest one's layout. */
   readonly modelled: boolean;
-}
-
-function versionNumber(v: string): number {
-  const [a, b] = v.split(".").map(Number);
-  return a * 1000 + b;
 }
 
 /**
@@ -63,13 +58,9 @@ function versionNumber(v: string): number {
  * ```
  */
 export function libcBuild(version: string, arch: "i386" | "x86_64"): LibcBuild {
-  const want = versionNumber(version);
-  let best: LibcBuildFacts | undefined;
-  for (const b of LIBC_BUILDS) {
-    if (b.arch !== arch) continue;
-    const d = Math.abs(versionNumber(b.version) - want);
-    if (!best || d <= Math.abs(versionNumber(best.version) - want)) best = b;
-  }
+  const builds = LIBC_BUILDS.filter((b) => b.arch === arch);
+  const from = nearestRelease(version, builds.map((b) => b.version));
+  const best = builds.find((b) => b.version === from);
   if (!best) throw new RangeError(`No libc build for ${arch}`);
   return { facts: best, from: best.version, modelled: best.version !== version };
 }
@@ -177,7 +168,7 @@ export class LibcState {
       __realloc_hook: base + offsets.__realloc_hook,
       __memalign_hook: base + offsets.__memalign_hook,
     };
-    this.hooksActive = versionNumber(profile.version) <= versionNumber("2.33");
+    this.hooksActive = profile.mallocHooks;
     const block = Math.ceil(f.tlsBlock.size / f.tlsBlock.align) * f.tlsBlock.align;
     this.tcacheFromThreadPointer = f.tlsBlock.tcache - block;
     this.#symbols = Object.entries(offsets).map(([n, o]) => [n, base + o] as [string, number])

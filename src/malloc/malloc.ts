@@ -69,6 +69,16 @@ export function allocPerturb(m: MallocContext, mem: number, bytes: number): void
 }
 
 /** List `i` of the tcache holds `tcache_count` chunks: nothing more may be stashed in it. */
+/**
+ * 2.43+: the tcache is created when the first chunk is about to be stashed in it, if it is
+ * still inactive (neither created nor disabled). The thread's tcache, or 0.
+ */
+function tcacheForStash(m: MallocContext, arena: number): number {
+  const tls = m.tls();
+  if (tls.tcache === 0 && !tls.shuttingDown) m.explain.aside(() => m.tcacheInitIn(arena));
+  return tls.tcache;
+}
+
 function tcacheFull(m: MallocContext, tcache: number, i: number): boolean {
   return tcacheCount(m, tcache, i) >= m.params.tcacheCount;
 }
@@ -146,9 +156,11 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
   const isMain = arena === m.mainArena;
   const nonMain = isMain ? 0 : NON_MAIN_ARENA;
   const tls = m.tls();
-  const tcache = tls.tcache;
+  let tcache = tls.tcache;
   const tcIdx = b.tcacheIndex(nb);
-  const useTcache = tcache !== 0 && tcIdx < m.params.tcacheBins;
+  // 2.43+ creates the tcache lazily, at the first chunk it would stash.
+  const lazy = p.tcacheInit === "lazy";
+  let useTcache = tcache !== 0 && tcIdx < m.params.tcacheBins;
 
   // 1. Fastbins.
   if (m.le(nb, m.globalMaxFast)) {
@@ -201,6 +213,10 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       c.setFd(bck, bin);
       if (!isMain) c.setNonMainArena(victim);
       if (ex.enabled) ex.take(victim, nb, b.binName(idx));
+      if (lazy && tcIdx < m.params.tcacheBins) {
+        tcache = tcacheForStash(m, arena);
+        useTcache = tcache !== 0;
+      }
       if (useTcache) {
         let tcVictim: number;
         while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.bk(bin)) !== bin) {
@@ -222,7 +238,7 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
     if (a.haveFastchunks(arena)) mallocConsolidate(m, arena);
   }
 
-  const tcacheNb = useTcache ? nb : 0;
+  const tcacheNb = useTcache || (lazy && tcIdx < m.params.tcacheBins) ? nb : 0;
   let returnCached = false;
   let tcacheUnsortedCount = 0;
   const unsorted = a.binAt(arena, 1);
@@ -299,7 +315,10 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
       if (size === nb) {
         c.setInuseAt(victim, size);
         if (!isMain) c.setNonMainArena(victim);
-        if (tcacheNb > 0 && !tcacheFull(m, tcache, tcIdx)) {
+        if (lazy && p.tcacheStashUnsorted) tcache = tcacheForStash(m, arena);
+        if (
+          p.tcacheStashUnsorted && tcacheNb > 0 && tcache !== 0 && !tcacheFull(m, tcache, tcIdx)
+        ) {
           if (ex.enabled) ex.take(victim, size, "unsorted", "exact fit");
           tcachePut(m, tcache, victim, tcIdx);
           returnCached = true;
@@ -326,6 +345,9 @@ export function intMalloc(m: MallocContext, arena: number, bytes: number): numbe
             fwd = bck2;
             bck2 = last;
             const first = c.fd(fwd);
+            if (p.largebinSmallestCheck && c.fdNextsize(c.bkNextsize(first)) !== first) {
+              m.abort("malloc(): largebin double linked list corrupted (nextsize)", first);
+            }
             c.setFdNextsize(victim, first);
             c.setBkNextsize(victim, c.bkNextsize(first));
             c.setBkNextsize(first, victim);

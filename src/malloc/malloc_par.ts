@@ -38,7 +38,10 @@ export interface MallocParams {
   sbrkBase: number;
   /** `tcache_bins`. */
   tcacheBins: number;
-  /** `tcache_max_bytes`. */
+  /**
+   * `tcache_max_bytes`: up to 2.41 the largest usable size the tcache takes; from 2.42 one more
+   * than the largest chunk size it takes.
+   */
   tcacheMaxBytes: number;
   /** `tcache_count`. */
   tcacheCount: number;
@@ -68,6 +71,7 @@ export class MallocParamsMemory implements MallocParams {
   readonly #tcacheBins: number;
   readonly #tcacheMaxBytes: number;
   readonly #tcacheCount: number;
+  /** Offset of `tcache_unsorted_limit`, or -1 where mp_ has none (2.44 removed it). */
   readonly #tcacheUnsortedLimit: number;
 
   constructor(chunks: ChunkMemory, mp: number, fields: Readonly<Record<string, number>>) {
@@ -88,7 +92,9 @@ export class MallocParamsMemory implements MallocParams {
     this.#tcacheBins = mp + (fields.tcacheBins ?? fields.tcacheSmallBins);
     this.#tcacheMaxBytes = mp + fields.tcacheMaxBytes;
     this.#tcacheCount = mp + fields.tcacheCount;
-    this.#tcacheUnsortedLimit = mp + (fields.tcacheUnsortedLimit ?? fields.tcacheCount);
+    this.#tcacheUnsortedLimit = fields.tcacheUnsortedLimit === undefined
+      ? -1
+      : mp + fields.tcacheUnsortedLimit;
   }
 
   get trimThreshold(): number {
@@ -182,9 +188,11 @@ export class MallocParamsMemory implements MallocParams {
     this.#c.setWord(this.#tcacheCount, v);
   }
   get tcacheUnsortedLimit(): number {
+    if (this.#tcacheUnsortedLimit < 0) return 0;
     return this.#c.word(this.#tcacheUnsortedLimit);
   }
   set tcacheUnsortedLimit(v: number) {
+    if (this.#tcacheUnsortedLimit < 0) return;
     this.#c.setWord(this.#tcacheUnsortedLimit, v);
   }
 }

@@ -122,6 +122,7 @@ export class ArenaMemory {
 
   /** `have_fastchunks` (or, before 2.26, FASTCHUNKS_BIT clear in flags). */
   haveFastchunks(arena: number): boolean {
+    if (!this.#p.fastbins) return false;
     const off = this.#p.arena.haveFastchunks;
     if (off >= 0) return this.#c.memory.read32(arena + off) !== 0;
     return (this.flags(arena) & FASTCHUNKS_BIT) === 0;
@@ -129,6 +130,7 @@ export class ArenaMemory {
 
   /** Sets `have_fastchunks`. */
   setHaveFastchunks(arena: number, value: boolean): void {
+    if (!this.#p.fastbins) return;
     const off = this.#p.arena.haveFastchunks;
     if (off >= 0) {
       this.#c.memory.write32(arena + off, value ? 1 : 0);
@@ -243,7 +245,7 @@ export class ArenaMemory {
     }
     if (!isMain) this.setNoncontiguous(arena);
     if (this.#p.arena.haveFastchunks >= 0) this.setHaveFastchunks(arena, false);
-    else this.setFlags(arena, this.flags(arena) | FASTCHUNKS_BIT);
+    else if (this.#p.fastbins) this.setFlags(arena, this.flags(arena) | FASTCHUNKS_BIT);
     this.setTop(arena, this.binAt(arena, 1));
   }
 

@@ -68,6 +68,7 @@ export function mallopt(m: MallocContext, param: number, value: number): number 
   let res = 1;
   switch (param) {
     case M_MXFAST:
+      if (!p.fastbins) break; // 2.43+: do_set_mxfast accepts anything and does nothing
       if (m.le(asSize, p.maxFastSize)) setMaxFast(m, asSize);
       else res = 0;
       break;

@@ -17,7 +17,7 @@ import { NO_HOOK, runHook } from "./hooks.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { arenaGet, arenaGetRetry } from "./arena_get.ts";
 import { intFree, intFreeCreateChunk, intFreeMaybeConsolidate, intFreeMergeChunk } from "./free.ts";
-import { libcMalloc, ptmallocInit } from "./libc_malloc.ts";
+import { libcMalloc, maybeInitTcache, ptmallocInit } from "./libc_malloc.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
 import { tcacheCount, tcacheEntrySlot, tcacheGetAt } from "./tcache.ts";
 
@@ -72,6 +72,8 @@ export function midMemalign(m: MallocContext, alignment: number, bytes: number):
       return 0;
     }
     const idx = m.bins.tcacheIndex(tbytes);
+    // 2.42's tcache_get_align creates a missing tcache (and finds nothing in it).
+    if (p.tcacheInit === "first-malloc") maybeInitTcache(m);
     const tcache = m.tls().tcache;
     if (idx < m.params.tcacheBins && tcache !== 0 && tcacheCount(m, tcache, idx) > 0) {
       const c = m.chunks;

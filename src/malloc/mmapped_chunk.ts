@@ -26,7 +26,9 @@ function mmappedBlock(
   const offset = c.prevSize(chunk);
   const mem = c.toMem(chunk);
   const block = m.words.sub(chunk, offset);
-  const total = m.words.add(offset, size);
+  // 2.43+: the chunk ends CHUNK_HDR_SZ before the mapping (mmap_size).
+  const trailer = m.profile.mmapChunkTrailer ? c.headerSize : 0;
+  const total = m.words.add(offset, size + trailer);
   const low = mem % pagesize;
   if (
     message !== undefined &&
@@ -60,12 +62,13 @@ export function mremapChunk(m: MallocContext, chunk: number, newSize: number): n
   const [block, total] = mmappedBlock(m, chunk, check);
   const offset = c.prevSize(chunk);
   const size = c.size(chunk);
-  newSize = alignUp(newSize + offset + c.sizeSz, pagesize);
+  const trailer = m.profile.mmapChunkTrailer ? c.headerSize : 0;
+  newSize = alignUp(newSize + offset + (trailer || c.sizeSz), pagesize);
   if (total === newSize) return chunk;
   const cp = m.process.sys.mremap(block, total, newSize, MREMAP_MAYMOVE);
   if (isSyscallError(cp)) return 0;
   const np = cp + offset;
-  c.setHead(np, newSize - offset + IS_MMAPPED);
+  c.setHead(np, newSize - offset - trailer + IS_MMAPPED);
   m.mmappedChunks.delete(chunk);
   m.mmappedChunks.add(np);
   m.params.mmappedMem += newSize - size - offset;

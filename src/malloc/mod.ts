@@ -61,13 +61,23 @@ export { request2size } from "./chunk.ts";
 export {
   type ArenaLayout,
   type AssertStyle,
+  COMPARED_VERSIONS,
+  type DerivedField,
+  type Fact,
+  GLIBC_FACTS,
+  GLIBC_RELEASES,
   GLIBC_VERSIONS,
   type GlibcArch,
+  type GlibcFacts,
   type GlibcProfile,
   glibcProfile,
+  type GlibcRelease,
   type GlibcVersion,
+  isGlibcVersion,
   type MemalignStyle,
+  ORACLE_BUILDS,
   type TcacheKeyKind,
+  versionsWhere,
 } from "./profile.ts";
 export {
   M_ARENA_MAX,

@@ -1,8 +1,11 @@
 /**
  * glibc version profiles: every fact about one glibc release (and one architecture) that changes
- * what ptmalloc2 does — sizes of its structures, which checks exist and with which words, how
- * the tcache and the fastbins are linked, how memalign and calloc behave. One object per glibc
- * version, read by the code that needs a fact; no other module compares version numbers.
+ * what ptmalloc2 and the parts of the C library around it (thread stacks, stdio) do. The facts
+ * are one table, {@link GLIBC_FACTS}: each is written once, with the release where it begins (or
+ * ends) — `safeLinking: since("2.32")`, `fastbins: until("2.42")` — and a profile is that table
+ * read at one version, plus the sizes derived from `SIZE_SZ` and `MALLOC_ALIGNMENT`. Every list
+ * of versions in heaplab derives from {@link GLIBC_RELEASES}, and no other module compares
+ * version strings (a test checks it): adding a version is a line here plus its tests.
  *
  * Invariant: the derived sizes agree with glibc's C definitions (`MINSIZE`, `NFASTBINS`,
  * `sizeof (heap_info)`, `sizeof (struct malloc_state)`, `sizeof (tcache_perthread_struct)`) for
@@ -11,22 +14,86 @@
  * @module
  */
 
-/** glibc versions heaplab models. 2.31, 2.36 and 2.41 are checked against the real oracle. */
-export type GlibcVersion = "2.23" | "2.27" | "2.31" | "2.35" | "2.36" | "2.39" | "2.41";
+import type { StackGuardStyle } from "../kernel/threads.ts";
+
+/**
+ * The glibc releases heaplab models, oldest first: where each was checked against real glibc
+ * (the oracle's builds), and whether comparisons across versions show it by default (one
+ * release per era of the allocator). The single list every other version list derives from.
+ */
+export const GLIBC_RELEASES: readonly GlibcRelease[] = [
+  { version: "2.23", oracle: [], compared: true },
+  { version: "2.27", oracle: [], compared: true },
+  { version: "2.31", oracle: ["x86_64", "i386"], compared: true },
+  { version: "2.35", oracle: [], compared: false },
+  { version: "2.36", oracle: ["x86_64", "i386"], compared: true },
+  { version: "2.39", oracle: [], compared: false },
+  { version: "2.41", oracle: ["x86_64", "i386"], compared: true },
+  { version: "2.42", oracle: [], compared: false },
+  { version: "2.43", oracle: ["x86_64"], compared: true },
+  { version: "2.44", oracle: ["x86_64"], compared: true },
+];
+
+/** glibc versions heaplab models (the releases of {@link GLIBC_RELEASES}). */
+export type GlibcVersion =
+  | "2.23"
+  | "2.27"
+  | "2.31"
+  | "2.35"
+  | "2.36"
+  | "2.39"
+  | "2.41"
+  | "2.42"
+  | "2.43"
+  | "2.44";
+
+/** One release of {@link GLIBC_RELEASES}. */
+export interface GlibcRelease {
+  /** The version. */
+  readonly version: GlibcVersion;
+  /** Architectures on which the real-glibc oracle recorded it. */
+  readonly oracle: readonly GlibcArch[];
+  /** Shown by comparisons across versions unless told otherwise. */
+  readonly compared: boolean;
+}
 
 /** Every version, oldest first. */
-export const GLIBC_VERSIONS: readonly GlibcVersion[] = [
-  "2.23",
-  "2.27",
-  "2.31",
-  "2.35",
-  "2.36",
-  "2.39",
-  "2.41",
-];
+export const GLIBC_VERSIONS: readonly GlibcVersion[] = GLIBC_RELEASES.map((r) => r.version);
 
 /** Architectures. */
 export type GlibcArch = "i386" | "x86_64";
+
+/** The versions a comparison across versions shows unless told otherwise. */
+export const COMPARED_VERSIONS: readonly GlibcVersion[] = GLIBC_RELEASES
+  .filter((r) => r.compared).map((r) => r.version);
+
+/** The builds (version and architecture) whose output the real-glibc oracle recorded. */
+export const ORACLE_BUILDS: readonly { readonly glibc: GlibcVersion; readonly arch: GlibcArch }[] =
+  GLIBC_RELEASES.flatMap((r) => r.oracle.map((arch) => ({ glibc: r.version, arch })));
+
+/** The versions on which `fact` of the profile holds (on x86_64), oldest first. */
+export function versionsWhere(fact: (p: GlibcProfile) => boolean): GlibcVersion[] {
+  return GLIBC_VERSIONS.filter((v) => fact(glibcProfile(v, "x86_64")));
+}
+
+/**
+ * Of `candidates` (glibc version strings, e.g. the real builds some data exists for), the one
+ * nearest to `version`, or undefined when there is none. On a tie the older one: 2.42, between the
+ * 2.41 and 2.43 builds, still has fastbins and `global_max_fast`, which 2.43's libc lacks.
+ */
+export function nearestRelease(version: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const c of candidates) {
+    const d = Math.abs(minor(c) - minor(version));
+    if (best === undefined || d < Math.abs(minor(best) - minor(version))) best = c;
+  }
+  return best;
+}
+
+/** True when `version` names a release heaplab models. */
+export function isGlibcVersion(version: string): version is GlibcVersion {
+  return (GLIBC_VERSIONS as readonly string[]).includes(version);
+}
 
 /** How the tcache marks a chunk it holds (glibc `tcache_entry.key`). */
 export type TcacheKeyKind = "none" | "tcache-pointer" | "random";
@@ -142,10 +209,73 @@ export interface GlibcProfile {
   readonly assertLines: Readonly<Record<string, number>>;
   /** stdio buffers come from malloc (2.24+) or from mmap (older glibc's ALLOC_BUF). */
   readonly stdioBuffers: "malloc" | "mmap";
-  /** glibc `TCACHE_MAX_BINS`. */
+  /** glibc `TCACHE_MAX_BINS`: the bins of tcache_perthread_struct (small plus large). */
   readonly tcacheMaxBins: number;
-  /** glibc `TCACHE_FILL_COUNT`. */
+  /** glibc `TCACHE_SMALL_BINS`: one bin per chunk size from MINSIZE (64). */
+  readonly tcacheSmallBins: number;
+  /** glibc `TCACHE_LARGE_BINS`: power-of-two size classes above the small bins (2.42+: 12). */
+  readonly tcacheLargeBins: number;
+  /** glibc `TCACHE_FILL_COUNT` (7; 16 from 2.43). */
   readonly tcacheFillCount: number;
+  /**
+   * The tcache's per-bin counters hold the free slots left (`num_slots`, counting down, 2.42+)
+   * instead of the chunks held (`counts`).
+   */
+  readonly tcacheCountsDown: boolean;
+  /**
+   * When the thread's tcache_perthread_struct is malloc'ed: `first-call` at its first malloc
+   * or free (MAYBE_INIT_TCACHE, 2.26–2.41), `first-malloc` at its first malloc only (2.42),
+   * `lazy` only when a chunk is about to enter it (2.43+: stashing in _int_malloc, or a free).
+   */
+  readonly tcacheInit: "first-call" | "first-malloc" | "lazy";
+  /** 2.43's `tcache_init` pads its request twice (`_int_malloc (av, request2size (bytes))`). */
+  readonly tcacheInitPadsTwice: boolean;
+  /** `_int_malloc` stashes exact fits from the unsorted bin into the tcache (until 2.43). */
+  readonly tcacheStashUnsorted: boolean;
+  /**
+   * An mmapped chunk ends CHUNK_HDR_SZ before the end of its mapping, as a heap chunk ends
+   * where the next header starts (`mmap_set_chunk`, 2.43+); its usable size is then computed
+   * like any chunk's, and realloc no longer keeps an mmapped chunk up to a page too big.
+   */
+  readonly mmapChunkTrailer: boolean;
+  /**
+   * How `arena_get2` sets the arena limit once `narenas` passes `arena_test`: `per-core` is
+   * NARENAS_FROM_NCORES (8 or 2 per core, after `narenas > arena_test`); `cores` (2.44) is the
+   * number of cores, at least `arena_test`, once `narenas >= arena_test`.
+   */
+  readonly arenaLimit: "per-core" | "cores";
+  /**
+   * Sorting a chunk smaller than every chunk of its large bin checks the bin's nextsize links
+   * ("malloc(): largebin double linked list corrupted (nextsize)", 2.42+).
+   */
+  readonly largebinSmallestCheck: boolean;
+  /** free() keeps mmapped chunks out of the large tcache bins (2.42 only; 2.43 does not check). */
+  readonly tcacheLargeSkipsMmapped: boolean;
+  /** `__malloc_hook` and the other allocation hooks are called (until 2.33; 2.34 removed them). */
+  readonly mallocHooks: boolean;
+  /** abort() flushes stdio's streams before raising SIGABRT (until 2.26). */
+  readonly abortFlushesStdio: boolean;
+  /** malloc_printerr wraps its message in "*** Error in `PROG': … ***" (until 2.25). */
+  readonly printerrErrorIn: boolean;
+  /** The fastbins exist (until 2.42; 2.43 removed them with everything around them). */
+  readonly fastbins: boolean;
+  /**
+   * malloc's own frees (sysmalloc's old top, realloc's old chunk and remainder) go through
+   * `_int_free_chunk` (2.42+), never into the tcache and without free's pointer checks.
+   */
+  readonly internalFreesSkipTcache: boolean;
+  /**
+   * `tcache_double_free_verify` walks every tcache bin and, finding nothing, clears the key
+   * and frees the chunk again (2.42+); before, it walked the chunk's own bin only.
+   */
+  readonly tcacheVerifyAllBins: boolean;
+  /**
+   * `tcache_thread_shutdown` gives the chunks straight to their arena with `_int_free_chunk`
+   * (2.43+) instead of through `__libc_free`.
+   */
+  readonly tcacheShutdownToArena: boolean;
+  /** How `pthread_create` maps a new thread's stack and its guard page (nptl). */
+  readonly stackGuard: StackGuardStyle;
   /** sizeof (tcache_perthread_struct). */
   readonly tcacheStructSize: number;
   /** sizeof (heap_info). */
@@ -237,153 +367,179 @@ function arenaLayout(sizeSz: number, nFastbins: number, hasFastchunks: boolean):
   };
 }
 
-interface VersionFacts {
-  tcache: boolean;
-  tcacheCountBytes: 1 | 2;
-  tcacheKey: TcacheKeyKind;
-  tcacheWalkChecks: boolean;
-  safeLinking: boolean;
-  alignmentChecks: boolean;
-  callocUsesTcache: boolean;
-  memalignStyle: MemalignStyle;
-  alignedAllocStrict: boolean;
-  freeSmallToSmallbin: boolean;
-  reallocUsableShortcut: boolean;
-  reallocOldSizeCheck: boolean;
-  topSizeCheck: boolean;
-  unsortedChecks: boolean;
-  unsortedChecks3: boolean;
-  unlinkSizeCheck: boolean;
-  consolidateSizeCheck: boolean;
-  consolidatePrevSizeCheck: boolean;
-  munmapChunkMemCheck: boolean;
-  mremapChunkCheck: boolean;
-  freePreservesErrno: boolean;
-  mmapThresholdMaxCheck: boolean;
-  mmapFallbackSwapped: boolean;
-  heapInfoHasPagesize: boolean;
-  heapReserveNoReserve: boolean;
-  maxFastMaskCheck: boolean;
-  arenaHasFastchunksField: boolean;
-  i386Align16: boolean;
-  requestLimit: "ptrdiff" | "minus-2-minsize";
-  assertStyle: AssertStyle;
-  assertLines: Readonly<Record<string, number>>;
-  stdioBuffers: "malloc" | "mmap";
+/** The release number of a version string ("2.32" -> 32). */
+function minor(version: string): number {
+  const m = /^2\.(\d+)$/.exec(version);
+  if (!m) throw new RangeError(`Not a glibc 2.x version: ${version}`);
+  return Number(m[1]);
 }
 
-const base231: VersionFacts = {
-  tcache: true,
-  tcacheCountBytes: 2,
-  tcacheKey: "tcache-pointer",
-  tcacheWalkChecks: false,
-  safeLinking: false,
-  alignmentChecks: false,
-  callocUsesTcache: false,
-  memalignStyle: "free-leader",
-  alignedAllocStrict: false,
-  freeSmallToSmallbin: false,
-  reallocUsableShortcut: false,
-  reallocOldSizeCheck: false,
-  topSizeCheck: true,
-  unsortedChecks: true,
-  unsortedChecks3: true,
-  unlinkSizeCheck: true,
-  consolidateSizeCheck: true,
-  consolidatePrevSizeCheck: true,
-  munmapChunkMemCheck: true,
-  mremapChunkCheck: true,
-  freePreservesErrno: false,
-  mmapThresholdMaxCheck: true,
-  mmapFallbackSwapped: false,
-  heapInfoHasPagesize: false,
-  heapReserveNoReserve: true,
-  maxFastMaskCheck: false,
-  arenaHasFastchunksField: true,
-  i386Align16: true,
-  requestLimit: "ptrdiff",
-  assertStyle: "classic",
-  assertLines: { "sysmalloc old_top": 2379, "sysmalloc old_size": 2385 },
-  stdioBuffers: "malloc",
-};
+/** One fact: its value at the oldest release, then each release where it changed. */
+export interface Fact<T> {
+  /** The value before the first change. */
+  readonly initial: T;
+  /** Each release (which need not be modelled) where the value changed, oldest first. */
+  readonly changes: readonly (readonly [release: string, value: T])[];
+}
 
-/** glibc 2.35: safe-linking (2.32), the random tcache key (2.34), heap_info.pagesize (2.35). */
-const base235: VersionFacts = {
-  ...base231,
-  tcacheKey: "random",
-  tcacheWalkChecks: true,
-  safeLinking: true,
-  alignmentChecks: true,
-  mmapThresholdMaxCheck: false,
-  mmapFallbackSwapped: true,
-  heapInfoHasPagesize: true,
-  maxFastMaskCheck: true,
-  freePreservesErrno: true,
-  assertLines: {},
-};
-
-/** glibc 2.36: 2.35 with glibc's own words for malloc's failed assertions. */
-const base236: VersionFacts = { ...base235, assertStyle: "fatal" };
+/** Fields of {@link GlibcProfile} derived from the architecture and other facts. */
+export type DerivedField =
+  | "version"
+  | "arch"
+  | "sizeSz"
+  | "mallocAlignment"
+  | "minSize"
+  | "heapMaxSize"
+  | "heapMinSize"
+  | "mmapThresholdMax"
+  | "pageSize"
+  | "defaultTopPad"
+  | "defaultMxFast"
+  | "maxFastSize"
+  | "nFastbins"
+  | "mmapFallback"
+  | "tcacheMaxBins"
+  | "tcacheStructSize"
+  | "heapInfoSize"
+  | "arena"
+  | "minLargeSize"
+  | "largebinIndex";
 
 /**
- * glibc 2.39: memalign looks in the tcache and gives its leader and tail straight to the bins
- * (2.38), aligned_alloc checks the alignment, realloc keeps a chunk that is already big
- * enough, no MAP_NORESERVE for heaps, the mmap-fallback argument order fixed, assertions back
- * to the classic words (generic __assert_fail).
+ * The type of the fact table: one {@link Fact} for every field of {@link GlibcProfile} that is
+ * not derived (so a new profile field must get its row), plus two facts that only feed
+ * derived fields.
  */
-const base239: VersionFacts = {
-  ...base235,
-  memalignStyle: "merge-leader",
-  alignedAllocStrict: true,
-  reallocUsableShortcut: true,
-  reallocOldSizeCheck: true,
-  unsortedChecks3: false,
-  mmapFallbackSwapped: false,
-  heapReserveNoReserve: false,
+export type GlibcFacts =
+  & { readonly [K in Exclude<keyof GlibcProfile, DerivedField>]: Fact<GlibcProfile[K]> }
+  & {
+    /** sysmalloc_mmap_fallback's size and alignment arguments swapped (2.35 to 2.38). */
+    readonly mmapFallbackSwapped: Fact<boolean>;
+    /** MALLOC_ALIGNMENT is 16 on i386 (2.26+). */
+    readonly i386Align16: Fact<boolean>;
+  };
+
+/** A fact that is `value` from `release` on and `before` until then. */
+function since<T = boolean>(
+  release: string,
+  value: T = true as T,
+  before: T = false as T,
+): Fact<T> {
+  return { initial: before, changes: [[release, value]] };
+}
+
+/** A fact that holds up to and including `release` and not after it. */
+function until(release: string): Fact<boolean> {
+  return { initial: true, changes: [[`2.${minor(release) + 1}`, false]] };
+}
+
+/** A fact true from `first` up to and including `last`. */
+function between(first: string, last: string): Fact<boolean> {
+  return { initial: false, changes: [[first, true], [`2.${minor(last) + 1}`, false]] };
+}
+
+/** A fact with several changes. */
+function steps<T>(initial: T, ...changes: (readonly [string, T])[]): Fact<T> {
+  return { initial, changes };
+}
+
+/** The same at every release. */
+function always<T>(value: T): Fact<T> {
+  return { initial: value, changes: [] };
+}
+
+/** The value of a fact at a version. */
+function valueAt<T>(fact: Fact<T>, version: string): T {
+  const v = minor(version);
+  let value = fact.initial;
+  for (const [release, next] of fact.changes) if (minor(release) <= v) value = next;
+  return value;
+}
+
+/**
+ * Every version fact, written once with the release where it changed (glibc's NEWS and
+ * malloc.c history; releases heaplab does not model, like 2.26 or 2.32, are where the change
+ * happened). See {@link GlibcProfile} for what each one means.
+ */
+export const GLIBC_FACTS: GlibcFacts = {
+  tcache: since("2.26"),
+  tcacheCountBytes: steps<1 | 2>(1, ["2.30", 2]),
+  tcacheKey: steps<TcacheKeyKind>("none", ["2.29", "tcache-pointer"], ["2.34", "random"]),
+  tcacheWalkChecks: since("2.33"),
+  tcacheSmallBins: always(64),
+  tcacheLargeBins: since("2.42", 12, 0),
+  tcacheFillCount: since("2.43", 16, 7),
+  tcacheCountsDown: since("2.42"),
+  tcacheInit: steps<GlibcProfile["tcacheInit"]>(
+    "first-call",
+    ["2.42", "first-malloc"],
+    ["2.43", "lazy"],
+  ),
+  tcacheInitPadsTwice: between("2.43", "2.43"),
+  tcacheStashUnsorted: until("2.43"),
+  fastbins: until("2.42"),
+  mallocHooks: until("2.33"),
+  abortFlushesStdio: until("2.26"),
+  printerrErrorIn: until("2.25"),
+  tcacheLargeSkipsMmapped: between("2.42", "2.42"),
+  largebinSmallestCheck: since("2.42"),
+  arenaLimit: since<"per-core" | "cores">("2.44", "cores", "per-core"),
+  mmapChunkTrailer: since("2.43"),
+  internalFreesSkipTcache: since("2.42"),
+  tcacheVerifyAllBins: since("2.42"),
+  tcacheShutdownToArena: since("2.43"),
+  safeLinking: since("2.32"),
+  alignmentChecks: since("2.32"),
+  callocUsesTcache: since("2.41"),
+  memalignStyle: since<MemalignStyle>("2.38", "merge-leader", "free-leader"),
+  alignedAllocStrict: since("2.38"),
+  freeSmallToSmallbin: since("2.41"),
+  reallocUsableShortcut: since("2.39"),
+  reallocOldSizeCheck: since("2.39"),
+  topSizeCheck: since("2.29"),
+  unsortedChecks: since("2.29"),
+  unsortedChecks3: between("2.29", "2.38"),
+  unlinkSizeCheck: since("2.26"),
+  consolidateSizeCheck: since("2.27"),
+  consolidatePrevSizeCheck: since("2.29"),
+  munmapChunkMemCheck: since("2.30"),
+  mremapChunkCheck: since("2.30"),
+  freePreservesErrno: since("2.33"),
+  mmapThresholdMaxCheck: until("2.34"),
+  mmapFallbackSwapped: between("2.35", "2.38"),
+  heapInfoHasPagesize: since("2.35"),
+  heapReserveNoReserve: until("2.38"),
+  maxFastMaskCheck: since("2.32"),
+  arenaHasFastchunksField: steps(false, ["2.26", true], ["2.43", false]),
+  i386Align16: since("2.26"),
+  requestLimit: since<"ptrdiff" | "minus-2-minsize">("2.30", "ptrdiff", "minus-2-minsize"),
+  assertStyle: steps<AssertStyle>("classic", ["2.36", "fatal"], ["2.37", "classic"]),
+  assertLines: steps<Readonly<Record<string, number>>>(
+    { "sysmalloc old_top": 2394 },
+    ["2.24", {}],
+    ["2.31", { "sysmalloc old_top": 2379, "sysmalloc old_size": 2385 }],
+    ["2.32", {}],
+  ),
+  stdioBuffers: since<"malloc" | "mmap">("2.24", "malloc", "mmap"),
+  stackGuard: steps<StackGuardStyle>(
+    "rw-then-mprotect",
+    ["2.27", "none-then-mprotect"],
+    ["2.42", "madvise"],
+  ),
+} as const;
+
+type Facts = {
+  -readonly [K in keyof typeof GLIBC_FACTS]: typeof GLIBC_FACTS[K] extends Fact<infer T> ? T
+    : never;
 };
 
-const facts: Record<GlibcVersion, VersionFacts> = {
-  "2.23": {
-    ...base231,
-    tcache: false,
-    tcacheCountBytes: 1,
-    tcacheKey: "none",
-    topSizeCheck: false,
-    unsortedChecks: false,
-    unsortedChecks3: false,
-    unlinkSizeCheck: false,
-    consolidateSizeCheck: false,
-    consolidatePrevSizeCheck: false,
-    munmapChunkMemCheck: false,
-    mremapChunkCheck: false,
-    arenaHasFastchunksField: false,
-    i386Align16: false,
-    requestLimit: "minus-2-minsize",
-    assertLines: { "sysmalloc old_top": 2394 },
-  },
-  "2.27": {
-    ...base231,
-    tcacheCountBytes: 1,
-    tcacheKey: "none",
-    topSizeCheck: false,
-    unsortedChecks: false,
-    unsortedChecks3: false,
-    consolidatePrevSizeCheck: false,
-    munmapChunkMemCheck: false,
-    mremapChunkCheck: false,
-    requestLimit: "minus-2-minsize",
-    assertLines: {},
-  },
-  "2.31": base231,
-  "2.35": base235,
-  "2.36": base236,
-  "2.39": base239,
-  "2.41": {
-    ...base239,
-    callocUsesTcache: true,
-    freeSmallToSmallbin: true,
-  },
-};
+function factsAt(version: string): Facts {
+  const out: Record<string, unknown> = {};
+  for (const [name, fact] of Object.entries(GLIBC_FACTS)) {
+    out[name] = valueAt(fact as Fact<unknown>, version);
+  }
+  return out as Facts;
+}
 
 const cache = new Map<string, GlibcProfile>();
 
@@ -392,22 +548,24 @@ const cache = new Map<string, GlibcProfile>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { glibcProfile } from "./profile.ts";
  * const p = glibcProfile("2.36", "x86_64");
- * p.tcacheStructSize + 16; // 0x290, the tcache chunk
- * p.heapInfoSize; // 0x30 (0x20 on 2.31)
+ * assert.equal(p.tcacheStructSize + 16, 0x290); // the tcache chunk
+ * assert.equal(p.heapInfoSize, 0x30); // 0x20 on 2.31
+ * assert.equal(glibcProfile("2.31", "x86_64").safeLinking, false);
  * ```
  */
 export function glibcProfile(version: string, arch: GlibcArch): GlibcProfile {
   const key = `${version}-${arch}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const f = facts[version as GlibcVersion];
-  if (!f) {
+  if (!isGlibcVersion(version)) {
     throw new RangeError(
       `Unknown glibc version: ${version} (expected one of ${GLIBC_VERSIONS.join(", ")})`,
     );
   }
+  const f = factsAt(version);
   const sizeSz = arch === "x86_64" ? 8 : 4;
   const mallocAlignment: 8 | 16 = sizeSz === 8 || f.i386Align16 ? 16 : 8;
   const mask = mallocAlignment - 1;
@@ -417,16 +575,18 @@ export function glibcProfile(version: string, arch: GlibcArch): GlibcProfile {
     req + sizeSz + mask < minSize ? minSize : (req + sizeSz + mask) & ~mask;
   const maxFastSize = (80 * sizeSz) / 4;
   const fastbinShift = sizeSz === 8 ? 4 : 3;
-  const nFastbins = (request2size(maxFastSize) >> fastbinShift) - 2 + 1;
+  const nFastbins = f.fastbins ? (request2size(maxFastSize) >> fastbinShift) - 2 + 1 : 0;
   const heapFields = f.heapInfoHasPagesize ? 5 : 4;
   const heapInfoSize = alignUp(heapFields * sizeSz + 2 * sizeSz, mallocAlignment) - 2 * sizeSz;
   const smallbinCorrection = mallocAlignment > 2 * sizeSz ? 1 : 0;
   const mmapThresholdMax = sizeSz === 8 ? 4 * MiB * 8 : 512 * KiB;
   const pageSize = 4096;
-  const tcacheMaxBins = 64;
+  const tcacheMaxBins = f.tcacheSmallBins + f.tcacheLargeBins;
   const swapped = f.mmapFallbackSwapped;
+  const { mmapFallbackSwapped: _, i386Align16: _a, ...plain } = f;
   const profile: GlibcProfile = {
-    version: version as GlibcVersion,
+    ...plain,
+    version,
     arch,
     sizeSz,
     mallocAlignment,
@@ -436,42 +596,11 @@ export function glibcProfile(version: string, arch: GlibcArch): GlibcProfile {
     mmapThresholdMax,
     pageSize,
     defaultTopPad: 128 * KiB,
-    defaultMxFast: (64 * sizeSz) / 4,
+    defaultMxFast: f.fastbins ? (64 * sizeSz) / 4 : 0,
     maxFastSize,
     nFastbins,
-    maxFastMaskCheck: f.maxFastMaskCheck,
-    arenaHasFastchunksField: f.arenaHasFastchunksField,
-    heapInfoHasPagesize: f.heapInfoHasPagesize,
-    heapReserveNoReserve: f.heapReserveNoReserve,
-    tcache: f.tcache,
-    tcacheCountBytes: f.tcacheCountBytes,
-    tcacheKey: f.tcacheKey,
-    tcacheWalkChecks: f.tcacheWalkChecks,
-    safeLinking: f.safeLinking,
-    alignmentChecks: f.alignmentChecks,
-    callocUsesTcache: f.callocUsesTcache,
-    memalignStyle: f.memalignStyle,
-    alignedAllocStrict: f.alignedAllocStrict,
-    freeSmallToSmallbin: f.freeSmallToSmallbin,
-    reallocUsableShortcut: f.reallocUsableShortcut,
-    reallocOldSizeCheck: f.reallocOldSizeCheck,
-    topSizeCheck: f.topSizeCheck,
-    unsortedChecks: f.unsortedChecks,
-    unsortedChecks3: f.unsortedChecks3,
-    unlinkSizeCheck: f.unlinkSizeCheck,
-    consolidateSizeCheck: f.consolidateSizeCheck,
-    consolidatePrevSizeCheck: f.consolidatePrevSizeCheck,
-    munmapChunkMemCheck: f.munmapChunkMemCheck,
-    mremapChunkCheck: f.mremapChunkCheck,
-    freePreservesErrno: f.freePreservesErrno,
-    mmapThresholdMaxCheck: f.mmapThresholdMaxCheck,
     mmapFallback: swapped ? { align: MiB, min: pageSize } : { align: pageSize, min: MiB },
-    requestLimit: f.requestLimit,
-    assertStyle: f.assertStyle,
-    assertLines: f.assertLines,
-    stdioBuffers: f.stdioBuffers,
     tcacheMaxBins,
-    tcacheFillCount: 7,
     tcacheStructSize: f.tcache ? tcacheMaxBins * (f.tcacheCountBytes + sizeSz) : 0,
     heapInfoSize,
     arena: arenaLayout(sizeSz, nFastbins, f.arenaHasFastchunksField),

@@ -12,7 +12,7 @@
 import { NON_MAIN_ARENA, PREV_INUSE } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
 import { NO_HOOK, runHook } from "./hooks.ts";
-import { intFree } from "./free.ts";
+import { intFreeInternal } from "./free.ts";
 import { libcFree, libcMalloc, maybeInitTcache } from "./libc_malloc.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
 import { mremapChunk, munmapChunk } from "./mmapped_chunk.ts";
@@ -75,7 +75,7 @@ function allZero(bytes: Uint8Array): boolean {
 export function usableSize(m: MallocContext, mem: number): number {
   const c = m.chunks;
   const p = c.fromMem(mem);
-  if (c.isMmapped(p)) return c.size(p) - c.headerSize;
+  if (c.isMmapped(p)) return c.size(p) - c.headerSize + (m.profile.mmapChunkTrailer ? c.sizeSz : 0);
   if (c.inuse(p)) return c.size(p) - c.headerSize + c.sizeSz;
   return 0;
 }
@@ -107,7 +107,8 @@ export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): nu
     const usable = usableSize(m, oldmem);
     if (m.le(bytes, usable)) {
       const difference = usable - bytes;
-      if (difference < 2 * p.sizeSz || (c.isMmapped(oldp) && difference <= p.pageSize)) {
+      const mmappedSlack = !p.mmapChunkTrailer && c.isMmapped(oldp) && difference <= p.pageSize;
+      if (difference < 2 * p.sizeSz || mmappedSlack) {
         m.explain.serve("in place (usable size)");
         return oldmem;
       }
@@ -116,7 +117,7 @@ export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): nu
   const oldsize = c.size(oldp);
   let arena = 0;
   if (!c.isMmapped(oldp)) {
-    maybeInitTcache(m);
+    maybeInitTcache(m, "free");
     arena = m.arenaForChunk(oldp);
     m.explain.arena(arena);
   }
@@ -134,10 +135,11 @@ export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): nu
       m.explain.serve("mremap");
       return c.toMem(newp);
     }
-    if (m.le(nb, oldsize - p.sizeSz)) return oldmem;
+    const usable = usableSize(m, oldmem);
+    if (p.mmapChunkTrailer ? m.le(bytes, usable) : m.le(nb, oldsize - p.sizeSz)) return oldmem;
     const newmem = libcMalloc(m, bytes);
     if (newmem === 0) return 0;
-    copyBytes(m, newmem, oldmem, oldsize - c.headerSize);
+    copyBytes(m, newmem, oldmem, usable);
     munmapChunk(m, oldp);
     return newmem;
   }
@@ -147,7 +149,7 @@ export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): nu
     newp = libcMalloc(m, bytes);
     if (newp !== 0) {
       copyBytes(m, newp, oldmem, usableSize(m, oldmem));
-      intFree(m, arena, oldp, false);
+      intFreeInternal(m, arena, oldp, false);
     }
   }
   return newp;
@@ -207,7 +209,7 @@ export function intRealloc(
       } else {
         const oldmem = c.toMem(oldp);
         copyBytes(m, newmem, oldmem, oldsize - c.headerSize + c.sizeSz);
-        intFree(m, arena, oldp, true);
+        intFreeInternal(m, arena, oldp, true);
         ex.overrideServed(`moved (${m.explain.current?.served || "malloc"})`);
         return newmem;
       }
@@ -223,7 +225,7 @@ export function intRealloc(
     c.setHead(remainder, remainderSize + PREV_INUSE + nonMain);
     c.setInuseAt(remainder, remainderSize);
     if (ex.enabled) ex.split(newp, nb, { note: "tail freed" });
-    intFree(m, arena, remainder, true);
+    intFreeInternal(m, arena, remainder, true);
   }
   return c.toMem(newp);
 }

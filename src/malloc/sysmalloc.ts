@@ -21,7 +21,7 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../kernel/vma
 import { alignUp, signedWord } from "../kernel/word.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, withFlag } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
-import { intFree } from "./free.ts";
+import { intFreeInternal } from "./free.ts";
 import { morecore } from "./morecore.ts";
 import { growHeap, heapSize, newHeap, registerHeap, setHeapOwner } from "./heap.ts";
 
@@ -35,6 +35,7 @@ function unsigned(m: MallocContext, x: number): number {
  */
 export function sysmallocMmap(m: MallocContext, nb: number): number {
   const c = m.chunks, p = m.profile, pagesize = p.pageSize;
+  if (p.mmapChunkTrailer) return sysmallocMmapPadded(m, nb);
   const overhead = p.mallocAlignment === 2 * p.sizeSz ? p.sizeSz : p.sizeSz + c.alignMask;
   const size = m.words.wrap(alignUp(m.words.add(nb, overhead), pagesize));
   if (m.le(size, nb)) return 0;
@@ -59,6 +60,41 @@ export function sysmallocMmap(m: MallocContext, nb: number): number {
     c.setPrevSize(chunk, 0);
     c.setHead(chunk, size + IS_MMAPPED);
   }
+  m.mmappedChunks.add(chunk);
+  const mp = m.params;
+  mp.nMmaps++;
+  if (mp.nMmaps > mp.maxNMmaps) mp.maxNMmaps = mp.nMmaps;
+  mp.mmappedMem += size;
+  if (mp.mmappedMem > mp.maxMmappedMem) mp.maxMmappedMem = mp.mmappedMem;
+  if (m.explain.enabled) {
+    m.explain.arenaStep(chunk, c.size(chunk), `mmap ${size}`);
+  }
+  m.explain.serve("mmap");
+  return c.toMem(chunk);
+}
+
+/**
+ * glibc 2.43+ `sysmalloc_mmap` and `mmap_set_chunk`: the chunk starts `MALLOC_ALIGNMENT -
+ * CHUNK_HDR_SZ` bytes into the mapping (its prev_size says so) and ends CHUNK_HDR_SZ before
+ * the mapping's end.
+ */
+function sysmallocMmapPadded(m: MallocContext, nb: number): number {
+  const c = m.chunks, p = m.profile;
+  const padding = p.mallocAlignment - c.headerSize;
+  const size = m.words.wrap(alignUp(m.words.add(nb, padding + c.headerSize), p.pageSize));
+  if (m.le(size, nb)) return 0;
+  const mm = m.process.sys.mmap(
+    0,
+    unsigned(m, size),
+    PROT_READ | PROT_WRITE,
+    MAP_PRIVATE | MAP_ANONYMOUS,
+    undefined,
+    "mmapped chunk",
+  );
+  if (isSyscallError(mm)) return 0;
+  const chunk = mm + padding;
+  c.setPrevSize(chunk, padding);
+  c.setHead(chunk, (size - padding - c.headerSize) + IS_MMAPPED);
   m.mmappedChunks.add(chunk);
   const mp = m.params;
   mp.nMmaps++;
@@ -149,7 +185,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
         c.setHead(c.at(oldTop, oldSize), c.headerSize + PREV_INUSE);
         c.setFoot(c.at(oldTop, oldSize), c.headerSize);
         c.setHead(oldTop, oldSize + PREV_INUSE + NON_MAIN_ARENA);
-        intFree(m, arena, oldTop, true);
+        intFreeInternal(m, arena, oldTop, true);
       } else {
         c.setHead(oldTop, oldSize + c.headerSize + PREV_INUSE);
         c.setFoot(oldTop, oldSize + c.headerSize);
@@ -242,7 +278,7 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
             c.setHead(oldTop, oldSize + PREV_INUSE);
             c.setHead(c.at(oldTop, oldSize), c.headerSize + PREV_INUSE);
             c.setHead(c.at(oldTop, oldSize + c.headerSize), c.headerSize + PREV_INUSE);
-            if (m.le(minSize, oldSize)) intFree(m, arena, oldTop, true);
+            if (m.le(minSize, oldSize)) intFreeInternal(m, arena, oldTop, true);
           }
         }
       }

@@ -1,19 +1,23 @@
 /**
  * The per-thread cache (glibc `tcache_perthread_struct`, glibc 2.26+): 64 singly linked LIFO
- * lists of free chunks, one per chunk size from MINSIZE up, at most `tcache_count` (7) each,
- * taken and filled without locking the arena. The struct is itself a chunk, malloc'ed from the
- * thread's arena at its first malloc or free:
+ * lists of free chunks, one per chunk size from MINSIZE up, at most `tcache_count` (7; 16 from
+ * 2.43) each, taken and filled without locking the arena. The struct is itself a chunk,
+ * malloc'ed from the thread's arena (at its first malloc or free; from 2.43 only when a chunk
+ * is about to enter it):
  *
  * ```
- *   counts[64]   uint8_t (up to 2.29) or uint16_t (2.30+)
- *   entries[64]  tcache_entry *   (the user pointer of the first chunk)
+ *   counts[64]     uint8_t (up to 2.29) or uint16_t (2.30+)
+ *   entries[64]    tcache_entry *   (the user pointer of the first chunk)
+ *
+ *   num_slots[76]  uint16_t (2.42+: free slots left, counting down; 64 small + 12 large bins)
+ *   entries[76]
  * ```
  *
  * A cached chunk keeps `next` in its first user word (mangled with PROTECT_PTR from 2.32) and
  * `key` in the second (2.29+: the tcache pointer, 2.34+: a random process-wide key), which
  * free() uses to spot a double free.
  *
- * Invariant: `counts[i]` equals the length of list i, and every entry of list i is the user
+ * Invariant: `counts[i]` (or `tcache_count - num_slots[i]`) equals the length of list i, and every entry of list i is the user
  * pointer of a chunk of size `tcacheSize(i)` that is in use as far as the arena is concerned.
  *
  * @module
@@ -32,16 +36,24 @@ export function tcacheEntrySlot(m: MallocContext, tcache: number, i: number): nu
   return tcache + m.profile.tcacheMaxBins * m.profile.tcacheCountBytes + i * m.profile.sizeSz;
 }
 
-/** `counts[i]`. */
+/** The chunks held in bin i: `counts[i]`, or (2.42+) `tcache_count - num_slots[i]`. */
 export function tcacheCount(m: MallocContext, tcache: number, i: number): number {
   const a = countAddr(m, tcache, i);
-  return m.profile.tcacheCountBytes === 2 ? m.memory.read16(a) : m.memory.read8(a);
+  const raw = m.profile.tcacheCountBytes === 2 ? m.memory.read16(a) : m.memory.read8(a);
+  return m.profile.tcacheCountsDown ? m.params.tcacheCount - raw : raw;
 }
 
 function setCount(m: MallocContext, tcache: number, i: number, v: number): void {
   const a = countAddr(m, tcache, i);
+  if (m.profile.tcacheCountsDown) v = m.params.tcacheCount - v;
   if (m.profile.tcacheCountBytes === 2) m.memory.write16(a, v & 0xffff);
   else m.memory.write8(a, v & 0xff);
+}
+
+/** glibc 2.42+ `tcache_init`: every bin starts with `tcache_count` free slots. */
+export function tcacheFillSlots(m: MallocContext, tcache: number): void {
+  if (!m.profile.tcacheCountsDown) return;
+  for (let i = 0; i < m.profile.tcacheMaxBins; i++) setCount(m, tcache, i, 0);
 }
 
 /** `entries[i]`. */
@@ -115,7 +127,7 @@ export function tcacheGetAt(
   setCount(m, tcache, i, count - 1);
   if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, 0);
   const p = c.fromMem(e);
-  if (m.explain.enabled) m.explain.take(p, m.bins.tcacheSize(i), m.bins.tcacheName(i));
+  if (m.explain.enabled) m.explain.take(p, m.chunks.size(p), m.bins.tcacheName(i));
   return e;
 }
 
@@ -131,7 +143,8 @@ export function tcacheGet(
 
 /**
  * The double-free test of `_int_free` (glibc `tcache_double_free_verify` in 2.41): called when
- * the chunk's key word equals the tcache key; walks list i and aborts if the chunk is on it.
+ * the chunk's key word equals the tcache key; walks list i (2.42+: every list) and aborts if
+ * the chunk is on it.
  */
 export function tcacheDoubleFreeCheck(
   m: MallocContext,
@@ -139,6 +152,14 @@ export function tcacheDoubleFreeCheck(
   e: number,
   i: number,
 ): void {
+  if (m.profile.tcacheVerifyAllBins) {
+    for (let k = 0; k < m.profile.tcacheMaxBins; k++) walkForDoubleFree(m, tcache, e, k);
+  } else {
+    walkForDoubleFree(m, tcache, e, i);
+  }
+}
+
+function walkForDoubleFree(m: MallocContext, tcache: number, e: number, i: number): void {
   const c = m.chunks;
   const checks = m.profile.tcacheWalkChecks;
   let cnt = 0;
@@ -178,4 +199,79 @@ export function tcacheList(
     }
   }
   return out;
+}
+
+/**
+ * glibc 2.42+ `tcache_location_large`: the link (the list head or an entry's `next`) before
+ * the first entry of large bin i whose chunk is at least `size` bytes, and that entry (0 if
+ * none). A large bin is kept sorted by size, smallest first.
+ */
+function tcacheLocationLarge(
+  m: MallocContext,
+  tcache: number,
+  i: number,
+  size: number,
+): [link: number, entry: number] {
+  const c = m.chunks;
+  let link = tcacheEntrySlot(m, tcache, i);
+  let te = c.word(link);
+  for (let steps = 0; te !== 0 && m.lt(c.size(c.fromMem(te)), size); steps++) {
+    if (steps > LOOP_LIMIT) throw new HeapLoopError(m.bins.tcacheName(i), "tcache", te, steps);
+    link = te;
+    te = c.reveal(te);
+  }
+  return [link, te];
+}
+
+/** glibc 2.42+ `tcache_put_large`: chunk `p` into large bin i, in size order. */
+export function tcachePutLarge(m: MallocContext, tcache: number, p: number, i: number): void {
+  const c = m.chunks;
+  const [link] = tcacheLocationLarge(m, tcache, i, c.size(p));
+  const e = c.toMem(p);
+  c.setWord(e + c.sizeSz, tcacheKeyValue(m, tcache));
+  const slot = tcacheEntrySlot(m, tcache, i);
+  if (link === slot) {
+    c.setWord(e, c.protect(e, c.word(slot)));
+    c.setWord(slot, e);
+  } else {
+    c.setWord(e, c.protect(e, c.reveal(link)));
+    c.setWord(link, c.protect(link, e));
+  }
+  setCount(m, tcache, i, tcacheCount(m, tcache, i) + 1);
+  if (m.explain.enabled) m.explain.put(p, c.size(p), m.bins.tcacheName(i));
+}
+
+/**
+ * glibc 2.42+ `tcache_get_large`: a chunk of exactly `size` bytes from large bin i (its user
+ * pointer), or 0.
+ */
+export function tcacheGetLarge(m: MallocContext, tcache: number, i: number, size: number): number {
+  const c = m.chunks;
+  const [link, te] = tcacheLocationLarge(m, tcache, i, size);
+  if (te === 0 || c.size(c.fromMem(te)) !== size) return 0;
+  return tcacheGetAt(m, tcache, i, link);
+}
+
+/**
+ * The `glibc.malloc.tcache_max` tunable (glibc `do_set_tcache_max`): from 2.42 any request up
+ * to 4 MiB (the large bins take the rest), before only up to the last small bin. Returns 1 if
+ * accepted.
+ */
+export function setTcacheMax(m: MallocContext, value: number): number {
+  const p = m.profile, mp = m.params, b = m.bins;
+  const mask = p.mallocAlignment - 1;
+  const nb = value + p.sizeSz + mask < p.minSize ? p.minSize : (value + p.sizeSz + mask) & ~mask;
+  if (p.tcacheLargeBins === 0) {
+    if (value > mp.tcacheMaxBytes) return 0;
+    mp.tcacheMaxBytes = value;
+    mp.tcacheBins = b.tcacheIndex(nb) + 1;
+    return 1;
+  }
+  if (value > Number.MAX_SAFE_INTEGER) return 0;
+  let idx = b.tcacheIndex(nb);
+  if (idx >= p.tcacheSmallBins) idx = b.tcacheLargeIndex(nb);
+  if (idx >= p.tcacheMaxBins) return 0;
+  if (idx < p.tcacheSmallBins) mp.tcacheBins = idx + 1;
+  mp.tcacheMaxBytes = nb + 1;
+  return 1;
 }

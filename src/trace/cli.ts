@@ -14,6 +14,7 @@
  * @module
  */
 
+import { GLIBC_VERSIONS, isGlibcVersion } from "../malloc/profile.ts";
 import { ReplayInterrupted, type ReplayOptions, replayTrace } from "./replay.ts";
 import { defaultAllocatorFactory } from "./allocator_factory.ts";
 import { recordReplay } from "../history/replay_record.ts";
@@ -36,9 +37,12 @@ export function main(args: string[]): number {
     const a = args[i];
     const value = () => args[++i] ?? fail(`${a} needs a value`);
     switch (a) {
-      case "--glibc":
-        options.glibc = value();
+      case "--glibc": {
+        const v = value();
+        if (!isGlibcVersion(v)) fail(`unknown glibc: ${v} (one of ${GLIBC_VERSIONS.join(", ")})`);
+        options.glibc = v;
         break;
+      }
       case "--arch": {
         const v = value();
         if (v !== "i386" && v !== "x86_64") fail(`unknown arch: ${v}`);

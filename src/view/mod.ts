@@ -157,7 +157,6 @@ export {
   replayWithLog,
 } from "./heap_charts.ts";
 export {
-  COMPARED_VERSIONS,
   type ComparedRow,
   type CompareOptions,
   VersionComparison,

@@ -15,8 +15,8 @@ import { GLIBC_VERSIONS } from "../malloc/profile.ts";
 import { type HtmlCell, type HtmlRow, htmlTable } from "./html.ts";
 import { arrayOption, choiceOption, stringOption, viewOptions } from "./options.ts";
 
-/** The versions compared unless told otherwise. */
-export const COMPARED_VERSIONS: readonly string[] = ["2.23", "2.27", "2.31", "2.36", "2.41"];
+/** The versions compared unless told otherwise (one per era; the glibc profile's table). */
+export { COMPARED_VERSIONS } from "../malloc/profile.ts";
 
 /** How one version's run ended. */
 export interface VersionOutcome {

@@ -53,3 +53,15 @@ Deno.test("thread ids come from the pid, or from the layout's list", () => {
   assert.equal(q.pthreadCreate().tid, 7000);
   assert.equal(q.pthreadCreate().tid, 7005);
 });
+
+Deno.test("glibc's profile, not the layout, chooses how stacks are mapped: 2.23 on x86_64", async () => {
+  const { Allocator } = await import("../../src/malloc/allocator.ts");
+  const p = new Process({ layout: "x86_64" });
+  new Allocator(p, { glibc: "2.23" });
+  const before = p.syscalls.lastSeq;
+  const t = p.pthreadCreate();
+  const calls = p.syscalls.since(before).filter((c) => c.name !== "brk");
+  assert.deepEqual(calls.slice(0, 2).map((c) => c.name), ["mmap", "mprotect"]);
+  assert.equal(calls[0].args[2], PROT_READ | PROT_WRITE); // read-write first, then the guard
+  assert.deepEqual(calls[1].args, [t.stack!.base, 0x1000, PROT_NONE]);
+});

@@ -119,3 +119,31 @@ Deno.test("an exiting thread returns its tcache chunks to its arena", () => {
   assert.deepEqual(states, ["top"]);
   heap.checkArena();
 });
+
+Deno.test("2.43 with tcache_max raised: large chunks go to the large tcache bins, sorted, and come back", async () => {
+  const { Allocator, Process } = await import("../../mod.ts");
+  const { binsTable } = await import("../../src/view/bins_view.ts");
+  const heap = new Allocator(new Process({ layout: "x86_64" }), {
+    glibc: "2.43",
+    tcacheMax: 0x10000,
+  });
+  const big = heap.malloc(0x1800), small = heap.malloc(0x1000);
+  heap.malloc(24); // keeps them off the top
+  heap.free(big);
+  heap.free(small);
+  assert.equal(heap.lastRecord?.served, "tcache");
+  const row = binsTable(heap).rows.find((r) => r.name === "tcache 0x1000-0x1ff0");
+  assert.deepEqual(row?.chunks, [small - 16, big - 16]); // smallest first
+  assert.equal(heap.malloc(0x1800), big); // exact size only
+  assert.equal(heap.lastRecord?.served, "tcache");
+  assert.notEqual(heap.malloc(0x1100), small); // 0x1110 is not 0x1010: not from the tcache
+});
+
+Deno.test("without the tunable, 2.43 keeps chunks above 0x410 out of the tcache", async () => {
+  const { Allocator, Process } = await import("../../mod.ts");
+  const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.43" });
+  const a = heap.malloc(0x1000);
+  heap.malloc(24);
+  heap.free(a);
+  assert.notEqual(heap.lastRecord?.served, "tcache");
+});

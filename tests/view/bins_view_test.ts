@@ -86,3 +86,14 @@ Deno.test("the bins view displays as an HTML table and as text with the top chun
   assert.match(bundle["text/html"], /<table[^>]*heaplab-bins/);
   assert.match(bundle["text/plain"], /main_arena: top 0x[0-9a-f]+ \(size 0x[0-9a-f]+\)/);
 });
+
+Deno.test("glibc 2.43 has no fastbins: no fastbin rows, even empty ones, and 16 chunks per tcache bin", () => {
+  const { heap } = modern("2.43");
+  const ps = Array.from({ length: 17 }, () => heap.malloc(24));
+  for (const p of ps) heap.free(p);
+  const t = binsTable(heap, { showEmpty: true });
+  assert.ok(!t.rows.some((r) => r.kind === "fastbin"));
+  const tc = t.rows.find((r) => r.kind === "tcache" && r.name === "tcache 0x20");
+  assert.equal(tc?.chunks.length, 16);
+  assert.ok(t.rows.some((r) => r.kind === "smallbin" && r.name === "smallbin 0x20"));
+});

@@ -11,14 +11,18 @@
  */
 
 import assert from "node:assert/strict";
-import { GLIBC_VERSIONS, type Lab, on, technique } from "./support.ts";
+import { FASTBIN_VERSIONS, type Lab, NO_FASTBIN_VERSIONS, on, technique } from "./support.ts";
 
 const REQUEST = 8;
 
 technique({
   name: "fastbin_dup_into_stack",
   claim: "calloc returns a fake chunk on the stack",
-  outcomes: on(GLIBC_VERSIONS, "works"),
+  outcomes: {
+    ...on(FASTBIN_VERSIONS, "works"),
+    // 2.43+: no fastbins; the double free corrupts the small bins and the program crashes.
+    ...on(NO_FASTBIN_VERSIONS, { crashes: "no fastbins: the repeated free corrupts the bins" }),
+  },
   run(lab: Lab) {
     const h = lab.heap;
     const target = lab.stackTarget();
@@ -81,6 +85,8 @@ technique({
     "2.36": { aborts: "malloc(): unaligned fastbin chunk detected 2", in: "calloc" },
     "2.39": { aborts: "malloc(): unaligned fastbin chunk detected 2", in: "calloc" },
     "2.41": { aborts: "malloc(): unaligned tcache chunk detected", in: "calloc" },
+    "2.42": { aborts: "malloc(): unaligned tcache chunk detected", in: "calloc" },
+    ...on(NO_FASTBIN_VERSIONS, { crashes: "no fastbins: the repeated free corrupts the bins" }),
   },
   run: (lab) => misaligned(lab, false),
 });
@@ -100,6 +106,8 @@ technique({
     "2.36": { aborts: "malloc(): unaligned fastbin chunk detected", in: "calloc" },
     "2.39": { aborts: "malloc(): unaligned fastbin chunk detected", in: "calloc" },
     "2.41": { aborts: "malloc(): unaligned tcache chunk detected", in: "calloc" },
+    "2.42": { aborts: "malloc(): unaligned tcache chunk detected", in: "calloc" },
+    ...on(NO_FASTBIN_VERSIONS, { crashes: "no fastbins: the repeated free corrupts the bins" }),
   },
   run: (lab) => misaligned(lab, true),
 });

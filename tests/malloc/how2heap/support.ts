@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { Process } from "../../../src/kernel/process.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../../src/kernel/vma.ts";
-import { isSyscallError } from "../../../src/kernel/errors.ts";
+import { isSyscallError, SegmentationFault } from "../../../src/kernel/errors.ts";
 import type { WordOps } from "../../../src/kernel/word.ts";
 import { Allocator } from "../../../src/malloc/allocator.ts";
 import { HeapAbort } from "../../../src/malloc/errors.ts";
@@ -24,9 +24,10 @@ import {
   type GlibcArch,
   type GlibcProfile,
   type GlibcVersion,
+  versionsWhere,
 } from "../../../src/malloc/profile.ts";
 
-export { GLIBC_VERSIONS };
+export { GLIBC_VERSIONS, versionsWhere };
 export type { GlibcArch, GlibcVersion };
 
 /** The allocator calls after which a lab checks every arena (while no bug has struck). */
@@ -265,6 +266,11 @@ export type Outcome =
    * message is `assertion` fails.
    */
   | { readonly fails: string; readonly assertion: string }
+  /**
+   * glibc does not stop it, but what it does instead leaves the heap so that the program
+   * crashes (a segmentation fault in malloc or free, or in the program), for the reason given.
+   */
+  | { readonly crashes: string }
   /** The run ends with system(`shell`) reached through the pointer `via` from glibc's `in`. */
   | { readonly shell: string; readonly via: string; readonly in: string }
   /** The run ends in a ControlFlowHijack through `via` from glibc's `in`. */
@@ -289,8 +295,12 @@ export interface TechniqueSpec {
   readonly run: (lab: Lab) => void;
 }
 
+/** Every technique registered, in registration order. */
+export const TECHNIQUES: TechniqueSpec[] = [];
+
 /** Registers one Deno test per applicable version and architecture. */
 export function technique(spec: TechniqueSpec): void {
+  TECHNIQUES.push(spec);
   for (const arch of spec.arches ?? ["x86_64", "i386"]) {
     for (const version of GLIBC_VERSIONS) {
       const outcome = spec.outcomes[version];
@@ -305,6 +315,8 @@ export function technique(spec: TechniqueSpec): void {
         ? `${spec.name}: ${outcome.in}() follows ${outcome.hijack} to the attacker's address on ${where}`
         : "fails" in outcome
         ? `${spec.name}: fails quietly on ${where} (${outcome.fails})`
+        : "crashes" in outcome
+        ? `${spec.name}: crashes on ${where} (${outcome.crashes})`
         : `${spec.name}: ${where} stops it in ${outcome.in}() with "${outcome.aborts}"`;
       Deno.test({
         name,
@@ -313,6 +325,10 @@ export function technique(spec: TechniqueSpec): void {
           const lab = new Lab(version, arch);
           if (outcome === "works") {
             spec.run(lab);
+            return;
+          }
+          if ("crashes" in outcome) {
+            assert.throws(() => spec.run(lab), SegmentationFault);
             return;
           }
           if ("shell" in outcome) {
@@ -362,6 +378,10 @@ export function on(
 }
 
 /** glibc versions with a tcache. */
-export const TCACHE_VERSIONS: readonly GlibcVersion[] = GLIBC_VERSIONS.filter((v) => v !== "2.23");
+export const TCACHE_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => p.tcache);
 /** glibc versions with safe-linking (2.32+). */
-export const SAFE_LINKING_VERSIONS: readonly GlibcVersion[] = ["2.35", "2.36", "2.39", "2.41"];
+export const SAFE_LINKING_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => p.safeLinking);
+/** glibc versions with fastbins (up to 2.42). */
+export const FASTBIN_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => p.fastbins);
+/** glibc versions without fastbins (2.43+). */
+export const NO_FASTBIN_VERSIONS: readonly GlibcVersion[] = versionsWhere((p) => !p.fastbins);
