@@ -46,14 +46,15 @@ export interface LibcBuild {
 }
 
 /**
- * The real build for a glibc version (or the nearest one; a tie goes to the newer build).
+ * The real build for a glibc version (or the nearest one; a tie goes to the older build, so 2.42,
+ * which still has fastbins, borrows 2.41's layout with its `global_max_fast`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { libcBuild } from "./libc_state.ts";
  * assert.equal(libcBuild("2.27", "x86_64").from, "2.31");
- * assert.equal(libcBuild("2.42", "x86_64").from, "2.43");
+ * assert.equal(libcBuild("2.42", "x86_64").from, "2.41");
  * assert.equal(libcBuild("2.36", "x86_64").facts.symbols.main_arena, 0x1d3c60);
  * ```
  */

@@ -15,6 +15,14 @@ import type { Process } from "../kernel/process.ts";
 import { Chart } from "./chart.ts";
 import { formatBytes, hex } from "./format.ts";
 import { type MapsSnapshot, snapshotMaps } from "./maps_snapshot.ts";
+import {
+  booleanOption,
+  integerOption,
+  numberOption,
+  objectOption,
+  stringOption,
+  viewOptions,
+} from "./options.ts";
 import { type MapsRow, REGION_CATEGORIES, type RegionCategory } from "./region_kind.ts";
 
 /** Options of {@linkcode addressSpaceChart}. */
@@ -29,6 +37,16 @@ export interface AddressSpaceChartOptions {
   readonly width?: number;
   /** Also draw the `[vsyscall]` page, which lies above user space (default false). */
   readonly includeVsyscall?: boolean;
+}
+
+/** Throws a typed error for the first bad option of {@link addressSpaceChart}. */
+function checkAddressSpaceOptions(options: AddressSpaceChartOptions | undefined): void {
+  const o = viewOptions(options, ["title", "gap", "minWidth", "width", "includeVsyscall"]);
+  stringOption("title", o.title);
+  integerOption("gap", o.gap, 0);
+  numberOption("minWidth", o.minWidth, 0, 1);
+  integerOption("width", o.width, 1);
+  booleanOption("includeVsyscall", o.includeVsyscall);
 }
 
 /** Colours of the region categories, in the order of {@linkcode REGION_CATEGORIES}. */
@@ -96,6 +114,7 @@ export function addressSpaceData(
   snapshot: MapsSnapshot,
   options: AddressSpaceChartOptions = {},
 ): AddressSpaceDatum[] {
+  checkAddressSpaceOptions(options);
   const gap = options.gap ?? 32 * 1024 * 1024;
   const minWidth = options.minWidth ?? 0.004;
   // A bar gets a tag when it is at least about 120 pixels wide.
@@ -158,6 +177,8 @@ export function addressSpaceChart(
   source: Process | MapsSnapshot,
   options: AddressSpaceChartOptions = {},
 ): Chart {
+  checkAddressSpaceOptions(options);
+  objectOption("source", source, "a Process or a MapsSnapshot");
   const snapshot = "rows" in source ? source : snapshotMaps(source);
   const values = addressSpaceData(snapshot, options);
   const present = new Set(values.map((v) => v.category));

@@ -18,6 +18,14 @@ import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { type HtmlRow, htmlTable } from "./html.ts";
 import { arenaLabel, inspectOr, singleLink, wordText } from "./heap_view.ts";
+import {
+  arrayOption,
+  booleanOption,
+  integerOption,
+  objectOption,
+  stringOption,
+  viewOptions,
+} from "./options.ts";
 
 /** One link of a safe-linked list: where it is stored, what memory holds, what it means. */
 export interface StoredLink {
@@ -225,6 +233,17 @@ function kindOf(v: BinInfo): BinRow["kind"] {
   return first === "unsorted" ? "unsorted" : first === "smallbin" ? "smallbin" : "largebin";
 }
 
+/** Throws a typed error for the first bad option of {@link binsTable}. */
+function checkBinsTableOptions(options: BinsTableOptions | undefined): void {
+  const o = viewOptions(options, ["arena", "threads", "showEmpty", "title"]);
+  if (o.arena !== "all") integerOption("arena", o.arena);
+  arrayOption("threads", o.threads, "an array of threads", (name, t) => {
+    objectOption(name, t, "a thread", (v) => "tid" in v);
+  });
+  booleanOption("showEmpty", o.showEmpty);
+  stringOption("title", o.title);
+}
+
 /**
  * Reads every bin of an allocator: see {@linkcode BinsTable}.
  *
@@ -233,6 +252,7 @@ function kindOf(v: BinInfo): BinRow["kind"] {
  * @returns The table.
  */
 export function binsTable(allocator: Allocator, options: BinsTableOptions = {}): BinsTable {
+  checkBinsTableOptions(options);
   const rows: BinRow[] = [];
   const p = allocator.profile;
   if (p.tcache) {

@@ -9,6 +9,7 @@
 import type { Process } from "../kernel/process.ts";
 import { Chart } from "./chart.ts";
 import { heapBytes, hex } from "./format.ts";
+import { arrayOption, integerOption, stringOption, viewOptions } from "./options.ts";
 
 /** The memory a process has from the kernel at one step. */
 export interface BreakStep {
@@ -72,6 +73,8 @@ function startupAnonymousBytes(process: Process): number {
  * @returns The step.
  */
 export function breakStep(process: Process, label: string, step: number): BreakStep {
+  stringOption("label", label);
+  integerOption("step", step);
   const brk = process.space.brk;
   return {
     step,
@@ -111,6 +114,10 @@ export interface BreakChartOptions {
  * @returns The chart.
  */
 export function breakChart(steps: readonly BreakStep[], options: BreakChartOptions = {}): Chart {
+  arrayOption("steps", steps, "an array of break steps");
+  const o = viewOptions(options, ["title", "width"]);
+  stringOption("title", o.title);
+  integerOption("width", o.width, 1);
   const series = [
     ["heap (brk − start_brk)", (s: BreakStep) => s.heapSize],
     ["anonymous mmaps", (s: BreakStep) => s.mmapBytes],

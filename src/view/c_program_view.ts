@@ -10,6 +10,7 @@
 import type { CProgram, CRunResult } from "../c/program.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { escapeHtml, htmlTable } from "./html.ts";
+import { integerOption, objectOption, viewOptions } from "./options.ts";
 
 /** Options of {@linkcode cProgramView}. */
 export interface CProgramViewOptions {
@@ -49,6 +50,10 @@ export class CProgramView {
 
   /** A view of `program` as it is now. */
   constructor(program: CProgram, options: CProgramViewOptions = {}) {
+    objectOption("program", program, "a CProgram", (v) => "currentLine" in v);
+    const o = viewOptions(options, ["context", "result"]);
+    integerOption("context", o.context);
+    objectOption("result", o.result, "a run result");
     const ctx = options.context ?? 3;
     this.line = program.currentLine();
     const lines = program.source.split("\n");

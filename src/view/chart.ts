@@ -11,6 +11,8 @@
  * @module
  */
 
+import { objectOption } from "./options.ts";
+
 /** The vega-lite `$schema` that JupyterLab's renderer accepts. */
 export const VEGA_LITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 
@@ -208,6 +210,7 @@ export class Chart {
    * @param spec A vega-lite spec whose data is inline (`data.values`).
    */
   constructor(spec: VegaLiteSpec) {
+    objectOption("spec", spec, "a vega-lite spec object", (v) => !Array.isArray(v));
     this.spec = toVegaLiteV5(spec);
   }
 

@@ -12,7 +12,12 @@ import {
   type ScenarioStep,
   valueText,
 } from "./compare_scenario.ts";
-import type { CompareOptions, VersionComparison } from "./version_comparison.ts";
+import { textArgument } from "./options.ts";
+import {
+  checkCompareOptions,
+  type CompareOptions,
+  type VersionComparison,
+} from "./version_comparison.ts";
 
 /** A program line's statement: an assignment from an allocator call, a free, a write, a value. */
 const CALL = /^(\w+)\s*=\s*(malloc|calloc|realloc|memalign)\((.*)\)$/;
@@ -132,6 +137,8 @@ function runStatement(line: string, c: ScenarioContext): string {
  * @returns The comparison.
  */
 export function compareProgram(source: string, options: CompareOptions = {}): VersionComparison {
+  textArgument("source", source, "program text");
+  checkCompareOptions(options);
   const steps: ScenarioStep[] = source.split("\n")
     .map((l) => l.replace(/\/\/.*$/, "").trim())
     .filter((l) => l !== "")

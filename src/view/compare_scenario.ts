@@ -10,7 +10,9 @@ import { Process } from "../kernel/process.ts";
 import { exitStatusOf, fatalSignalOf } from "../kernel/signals.ts";
 import { Allocator } from "../malloc/allocator.ts";
 import { hex } from "./format.ts";
+import { arrayOption, objectOption } from "./options.ts";
 import {
+  checkCompareOptions,
   COMPARED_VERSIONS,
   type CompareOptions,
   rowDiffers,
@@ -74,6 +76,10 @@ export function compareScenario(
   steps: readonly ScenarioStep[],
   options: CompareOptions = {},
 ): VersionComparison {
+  arrayOption("steps", steps, "an array of { label, run } steps", (name, step) => {
+    objectOption(name, step, "a { label, run } step", (v) => "run" in v);
+  });
+  checkCompareOptions(options);
   const versions = options.versions ?? COMPARED_VERSIONS;
   const arch = options.arch ?? "x86_64";
   const results = steps.map(() => ({} as Record<string, string | undefined>));

@@ -13,7 +13,9 @@ import { formatDetails, formatResult } from "../trace/oracle_format.ts";
 import { replayTrace } from "../trace/replay.ts";
 import type { ReplayEvent } from "../trace/session.ts";
 import type { WordOps } from "../kernel/word.ts";
+import { textArgument } from "./options.ts";
 import {
+  checkCompareOptions,
   COMPARED_VERSIONS,
   type ComparedRow,
   type CompareOptions,
@@ -54,6 +56,8 @@ function resultText(words: WordOps, event: ReplayEvent): string {
  * @returns The comparison.
  */
 export function compareTrace(trace: string, options: CompareOptions = {}): VersionComparison {
+  textArgument("trace", trace, "trace text");
+  checkCompareOptions(options);
   const versions = options.versions ?? COMPARED_VERSIONS;
   const arch = options.arch ?? "x86_64";
   const words = arch === "x86_64" ? words64 : words32;

@@ -8,6 +8,7 @@
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable } from "./format.ts";
 import { htmlTable } from "./html.ts";
+import { arrayOption, objectOption, stringOption } from "./options.ts";
 
 /** One row: column name to cell text (numbers are printed as they are). */
 export type DataRow = Readonly<Record<string, string | number | boolean>>;
@@ -47,6 +48,10 @@ export class DataTable {
    * @param title Caption above the table.
    */
   constructor(rows: readonly DataRow[], title?: string) {
+    arrayOption("rows", rows, "an array of row objects", (name, row) => {
+      objectOption(name, row, "a row object", (v) => !Array.isArray(v));
+    });
+    stringOption("title", title);
     this.rows = rows;
     this.title = title;
     const columns: string[] = [];

@@ -12,6 +12,7 @@ import type { ByteChange, ChunkChange, HeapDiff } from "../history/diff.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { hex } from "./format.ts";
 import { escapeHtml, htmlTable } from "./html.ts";
+import { integerOption, objectOption, viewOptions } from "./options.ts";
 
 /** What Deno's Jupyter kernel shows for a {@linkcode DiffView}. */
 export interface DiffViewBundle {
@@ -77,6 +78,8 @@ export class DiffView {
 
   /** Shows `diff`, with at most `maxRows` rows of 16 bytes in its hex dumps (default 24). */
   constructor(diff: HeapDiff, options: { maxRows?: number } = {}) {
+    objectOption("diff", diff, "a HeapDiff", (v) => "chunks" in v);
+    integerOption("maxRows", viewOptions(options, ["maxRows"]).maxRows);
     this.diff = diff;
     this.#maxRows = options.maxRows ?? 24;
   }

@@ -15,6 +15,7 @@ import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { escapeHtml, type HtmlRow, htmlTable } from "./html.ts";
 import { arenaLabel } from "./heap_view.ts";
+import { functionArgument, objectOption, viewOptions } from "./options.ts";
 import { explainSyscall } from "./syscall_table.ts";
 
 /** Options of {@linkcode explainView}. */
@@ -215,6 +216,9 @@ export function explainView(
   source: Allocator | OperationRecord | undefined,
   options: ExplainViewOptions = {},
 ): ExplainView {
+  objectOption("source", source, "an Allocator or an operation record");
+  const o = viewOptions(options, ["error", "allocator"]);
+  objectOption("allocator", o.allocator, "an Allocator", (v) => "lastRecord" in v);
   if (source && "lastRecord" in source) {
     return new ExplainView(source.lastRecord, { ...options, allocator: source });
   }
@@ -231,6 +235,8 @@ export function explainView(
  * @returns The view.
  */
 export function explainCall(allocator: Allocator, call: () => unknown): ExplainView {
+  objectOption("allocator", allocator, "an Allocator", (v) => "lastRecord" in v);
+  functionArgument("call", call);
   const before = allocator.lastRecord;
   let error: unknown;
   try {

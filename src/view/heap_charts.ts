@@ -17,6 +17,16 @@ import { Chart, JUPYTER_DISPLAY } from "./chart.ts";
 import { type DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
 import { heapBytes, hex } from "./format.ts";
 import { arenaLabel, inspectOr } from "./heap_view.ts";
+import {
+  arrayOption,
+  booleanOption,
+  functionArgument,
+  integerOption,
+  objectOption,
+  stringOption,
+  textArgument,
+  viewOptions,
+} from "./options.ts";
 
 /** One arena at one step. */
 export interface ArenaStep {
@@ -148,6 +158,14 @@ const TOOLTIP = [
   { field: "brk", title: "break" },
 ];
 
+/** Throws a typed error for the first bad option of a {@linkcode HeapLog} chart. */
+function checkHeapChartOptions(options: HeapChartOptions | undefined): void {
+  const o = viewOptions(options, ["title", "width", "labels"]);
+  stringOption("title", o.title);
+  integerOption("width", o.width, 1);
+  booleanOption("labels", o.labels);
+}
+
 /**
  * A log of the heap after each step, for charts and a step table.
  *
@@ -179,6 +197,8 @@ export class HeapLog {
    * @param label What the starting state is (default "start").
    */
   constructor(allocator: Allocator, label = "start") {
+    objectOption("allocator", allocator, "an Allocator", (v) => "lastRecord" in v);
+    stringOption("label", label);
     this.allocator = allocator;
     this.#steps.push(measure(allocator, 0, label, "", []));
   }
@@ -202,6 +222,9 @@ export class HeapLog {
    * @returns The step.
    */
   record(label: string, served = "", syscalls: readonly string[] = []): HeapStep {
+    textArgument("label", label);
+    stringOption("served", served);
+    arrayOption("syscalls", syscalls, "an array of strings", textArgument);
     const step = measure(this.allocator, this.#steps.length, label, served, syscalls);
     this.#steps.push(step);
     return step;
@@ -216,6 +239,8 @@ export class HeapLog {
    * @returns What the call returned.
    */
   run<T>(label: string, call: () => T): T {
+    textArgument("label", label);
+    functionArgument("call", call);
     const before = this.allocator.lastRecord;
     const seq = this.allocator.process.syscalls.lastSeq;
     const value = call();
@@ -233,6 +258,7 @@ export class HeapLog {
    * @returns The chart.
    */
   growthChart(options: HeapChartOptions = {}): Chart {
+    checkHeapChartOptions(options);
     const series = [
       ["main heap (brk − sbrk_base)", (s: HeapStep) => s.heapSize, "#e15759"],
       ["top chunk (main_arena)", (s: HeapStep) => s.topSize, "#4e79a7"],
@@ -274,6 +300,7 @@ export class HeapLog {
    * @returns The chart.
    */
   usageChart(options: HeapChartOptions = {}): Chart {
+    checkHeapChartOptions(options);
     const series = [
       ["in use", (a: ArenaStep) => a.inUse, "#4e79a7"],
       ["cached (tcache, fastbins)", (a: ArenaStep) => a.cached, "#b07aa1"],
@@ -314,6 +341,7 @@ export class HeapLog {
    * @returns The chart.
    */
   arenaChart(options: HeapChartOptions = {}): Chart {
+    checkHeapChartOptions(options);
     const values = this.#steps.flatMap((s) =>
       s.arenas.map((a) => point(s, `${a.arena} system_mem`, a.systemMem))
     );
@@ -418,6 +446,7 @@ export function replayWithLog(
   trace: string,
   options: Omit<ReplayOptions, "allocator" | "onLine" | "onEvent" | "onStop"> = {},
 ): { log: HeapLog; replay: ReplayResult } {
+  textArgument("trace", trace, "trace text");
   const sources = trace.split("\n");
   let log: HeapLog | undefined;
   let lastRecord: OperationRecord | undefined;

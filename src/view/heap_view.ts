@@ -14,11 +14,12 @@
 import type { Allocator } from "../malloc/allocator.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, SIZE_BITS } from "../malloc/chunk.ts";
 import type { ChunkState } from "../malloc/inspect.ts";
-import { integerArgument, optionsArgument } from "../kernel/arguments.ts";
+import { integerArgument } from "../kernel/arguments.ts";
 import { ArgumentTypeError } from "../kernel/errors.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { escapeHtml, type HtmlCell, htmlTable } from "./html.ts";
+import { viewOptions } from "./options.ts";
 
 /** What a row of a {@linkcode HeapTable} is: an arena chunk's state, or a chunk of its own mapping. */
 export type HeapRowState = ChunkState | "mmapped";
@@ -371,7 +372,7 @@ function dataAscii(data: Uint8Array): string {
 
 /** Throws a typed error for the first bad option of {@link heapView}. */
 function checkHeapViewOptions(options: HeapViewOptions): void {
-  const o = optionsArgument("options", options);
+  const o = viewOptions(options, ["arena", "bytes", "mmapped", "mark", "title"]);
   if (o.arena !== undefined && o.arena !== "all") {
     integerArgument("arena", o.arena, 0, Number.MAX_SAFE_INTEGER);
   }

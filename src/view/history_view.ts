@@ -13,6 +13,7 @@ import { JUPYTER_DISPLAY } from "./chart.ts";
 import { DiffView } from "./diff_view.ts";
 import { formatBytes } from "./format.ts";
 import { escapeHtml, htmlTable } from "./html.ts";
+import { integerOption, objectOption, viewOptions } from "./options.ts";
 
 /** What Deno's Jupyter kernel shows for a {@linkcode HistoryView}. */
 export interface HistoryViewBundle {
@@ -59,6 +60,10 @@ export class HistoryView {
 
   /** Shows `history` with step `options.step` selected. */
   constructor(history: History, options: HistoryViewOptions = {}) {
+    objectOption("history", history, "a History", (v) => "steps" in v);
+    const o = viewOptions(options, ["step", "around"]);
+    integerOption("step", o.step, 0, Math.max(0, history.steps.length - 1));
+    integerOption("around", o.around);
     this.history = history;
     this.selected = options.step ?? history.position;
     this.#around = options.around ?? Infinity;

@@ -12,6 +12,7 @@ import type { Allocator } from "../malloc/allocator.ts";
 import { type DataRow, DataTable } from "./data_table.ts";
 import { hex } from "./format.ts";
 import { peekBytes, wordText } from "./heap_view.ts";
+import { arrayOption, booleanOption, choiceOption, viewOptions } from "./options.ts";
 
 /** Options of {@link libcStateTable}. */
 export interface LibcStateTableOptions {
@@ -62,6 +63,11 @@ export function libcStateTable(
   allocator: Allocator,
   options: LibcStateTableOptions = {},
 ): DataTable {
+  const o = viewOptions(options, ["parts", "allBins"]);
+  arrayOption("parts", o.parts, "an array of part names", (name, part) => {
+    choiceOption(name, part, ["main_arena", "mp_", "globals", "tls"]);
+  });
+  booleanOption("allBins", o.allBins);
   const libc = allocator.libc;
   const p = allocator.profile;
   const sz = p.sizeSz;

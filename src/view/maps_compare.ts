@@ -9,6 +9,8 @@
 
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { escapeHtml, type HtmlRow, htmlTable } from "./html.ts";
+import { ArgumentRangeError } from "../kernel/errors.ts";
+import { arrayOption, stringOption, textArgument, viewOptions } from "./options.ts";
 
 /** How one aligned pair of lines compares. */
 export type LineStatus = "identical" | "different" | "only-left" | "only-right";
@@ -46,6 +48,8 @@ function lines(text: string): string[] {
  * @returns The aligned pairs, in order.
  */
 export function compareMapsLines(left: string, right: string): LineComparison[] {
+  textArgument("left", left, "maps text");
+  textArgument("right", right, "maps text");
   const a = lines(left), b = lines(right);
   // Longest common subsequence, by dynamic programming from the ends.
   const lcs: number[][] = Array.from(
@@ -141,6 +145,16 @@ export class MapsComparison {
    * @param options Labels and title.
    */
   constructor(left: string, right: string, options: CompareMapsOptions = {}) {
+    textArgument("left", left, "maps text");
+    textArgument("right", right, "maps text");
+    const o = viewOptions(options, ["labels", "title"]);
+    arrayOption("labels", o.labels, "two labels", (name, label) => {
+      textArgument(name, label);
+    });
+    if (o.labels && o.labels.length !== 2) {
+      throw new ArgumentRangeError("labels", o.labels, "two labels");
+    }
+    stringOption("title", o.title);
     this.lines = compareMapsLines(left, right);
     this.labels = options.labels ?? ["real", "simulated"];
     this.title = options.title;

@@ -10,6 +10,7 @@
  */
 
 import { formatBytes, hex } from "./format.ts";
+import { arrayOption } from "./options.ts";
 import type { MapsRow } from "./region_kind.ts";
 
 /** How a line changed. */
@@ -70,6 +71,8 @@ export function formatDelta(delta: number): string {
  * @returns One entry per line of `after`, plus the removed lines of `before`, in address order.
  */
 export function diffMaps(before: readonly MapsRow[], after: readonly MapsRow[]): MapsChange[] {
+  arrayOption("before", before, "an array of maps rows");
+  arrayOption("after", after, "an array of maps rows");
   const beforeKeys = new Set(before.map(key));
   const afterKeys = new Set(after.map(key));
   const oldRows = before.filter((r) => !afterKeys.has(key(r)));

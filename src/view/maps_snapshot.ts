@@ -9,6 +9,7 @@
 import { parseMaps } from "../kernel/maps.ts";
 import type { Process } from "../kernel/process.ts";
 import { PAGE_SIZE, permsText, type Vma } from "../kernel/vma.ts";
+import { integerOption, objectOption, stringOption, textArgument, viewOptions } from "./options.ts";
 import { describeRegions, type MapsRow, type RegionKind } from "./region_kind.ts";
 
 /** /proc/PID/maps at one moment. */
@@ -84,6 +85,8 @@ function startRow(vma: Vma): MapsRow {
  * @returns The snapshot.
  */
 export function snapshotMaps(process: Process, label?: string): MapsSnapshot {
+  objectOption("process", process, "a Process", (v) => "regions" in v);
+  stringOption("label", label);
   const rows: MapsRow[] = process.regions().map((r) => ({
     start: r.start,
     end: r.end,
@@ -147,6 +150,14 @@ export interface TextSnapshotOptions {
  * @returns The snapshot; its `text` is the given text.
  */
 export function snapshotFromText(text: string, options: TextSnapshotOptions = {}): MapsSnapshot {
+  textArgument("text", text, "maps text");
+  const o = viewOptions(options, ["label", "brk", "initial", "programPath"]);
+  stringOption("label", o.label);
+  integerOption("brk", o.brk);
+  if (typeof o.initial !== "string") {
+    objectOption("initial", o.initial, "a MapsSnapshot or maps text", (v) => "rows" in v);
+  }
+  stringOption("programPath", o.programPath);
   const parsed = parseMaps(text);
   const rows: MapsRow[] = parsed.regions.map(({ vma: _, ...r }) => r);
   const bits = rows.some((r) => r.end > 2 ** 32) || parsed.gateLine ? 64 : 32;

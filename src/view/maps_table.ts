@@ -14,6 +14,7 @@ import { formatBytes, hex } from "./format.ts";
 import { type HtmlRow, htmlTable, type RowMark } from "./html.ts";
 import { diffMaps, type MapsChange, type MapsChangeKind, summarizeChanges } from "./maps_diff.ts";
 import { type MapsSnapshot, snapshotMaps } from "./maps_snapshot.ts";
+import { objectOption, stringOption, viewOptions } from "./options.ts";
 import { describeRegions } from "./region_kind.ts";
 
 /** Options of {@linkcode mapsTable}. */
@@ -45,6 +46,14 @@ const MARKS: Readonly<Record<MapsChangeKind, RowMark>> = {
 
 function address(x: number): string {
   return hex(x, 8).slice(2);
+}
+
+/** Throws a typed error for the first bad option of {@link mapsTable}. */
+function checkMapsTableOptions(options: MapsTableOptions | undefined): void {
+  const o = viewOptions(options, ["previous", "label", "note"]);
+  objectOption("previous", o.previous, "a MapsSnapshot", (v) => "rows" in v);
+  stringOption("label", o.label);
+  stringOption("note", o.note);
 }
 
 /**
@@ -82,6 +91,8 @@ export class MapsTable {
    * @param options The earlier listing and a note.
    */
   constructor(snapshot: MapsSnapshot, options: Omit<MapsTableOptions, "label"> = {}) {
+    objectOption("snapshot", snapshot, "a MapsSnapshot", (v) => "rows" in v);
+    checkMapsTableOptions(options);
     this.snapshot = snapshot;
     this.previous = options.previous;
     this.note = options.note;
@@ -179,6 +190,8 @@ export function mapsTable(
   source: Process | MapsSnapshot,
   options: MapsTableOptions = {},
 ): MapsTable {
+  objectOption("source", source, "a Process or a MapsSnapshot");
+  checkMapsTableOptions(options);
   const snapshot = "rows" in source ? source : snapshotMaps(source, options.label);
   return new MapsTable(snapshot, options);
 }

@@ -15,6 +15,7 @@ import { type DataTable, dataTable, type DataTableBundle } from "./data_table.ts
 import { heapBytes, hex } from "./format.ts";
 import { type MapsSnapshot, snapshotMaps } from "./maps_snapshot.ts";
 import { MapsTable } from "./maps_table.ts";
+import { stringOption, textArgument } from "./options.ts";
 import { type SyscallTable, syscallTable } from "./syscall_table.ts";
 
 /**
@@ -49,6 +50,7 @@ export class MapsWatch {
    * @param label What its state is now (default "start").
    */
   constructor(process: Process, label = "start") {
+    stringOption("label", label);
     this.process = process;
     this.first = this.#last = snapshotMaps(process, label);
     this.#steps = [breakStep(process, label, 0)];
@@ -72,6 +74,7 @@ export class MapsWatch {
    * @returns The table.
    */
   table(label: string): MapsTable {
+    textArgument("label", label);
     const previous = this.#last;
     const calls = this.process.syscalls.since(previous.syscallSeq ?? 0);
     const note = calls.length === 0
@@ -88,6 +91,7 @@ export class MapsWatch {
    * @returns The watch, which displays as the table of its steps.
    */
   record(label: string): this {
+    textArgument("label", label);
     this.#last = snapshotMaps(this.process, label);
     this.#steps.push(breakStep(this.process, label, this.#steps.length));
     return this;

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { integerArgument } from "../kernel/arguments.ts";
 import { parseMaps } from "../kernel/maps.ts";
 import { Allocator } from "../malloc/allocator.ts";
 import { Process } from "../kernel/process.ts";
@@ -23,6 +24,16 @@ import { dataTable } from "./data_table.ts";
 import { hex } from "./format.ts";
 import { compareMaps, type MapsComparison } from "./maps_compare.ts";
 import { Notice } from "./notice.ts";
+import {
+  booleanOption,
+  choiceOption,
+  functionArgument,
+  integerOption,
+  objectOption,
+  stringOption,
+  textArgument,
+  viewOptions,
+} from "./options.ts";
 import { type RealRun, type RealRunOptions, runRealProgram } from "./real_run.ts";
 
 /** Options of {@linkcode simulateFromMaps}. */
@@ -59,6 +70,11 @@ export interface SimulateFromMapsOptions {
  * @returns The process; its log holds the one `brk` that re-created the heap, if any.
  */
 export function simulateFromMaps(maps: string, options: SimulateFromMapsOptions = {}): Process {
+  textArgument("maps", maps, "maps text");
+  const o = viewOptions(options, ["arch", "brk", "recreateHeap"]);
+  choiceOption("arch", o.arch, ["x86_64", "i386"]);
+  integerOption("brk", o.brk);
+  booleanOption("recreateHeap", o.recreateHeap);
   const arch = options.arch ?? "x86_64";
   const lines = maps.split("\n");
   const { regions } = parseMaps(maps);
@@ -130,6 +146,11 @@ export class RealVsSimulated {
    * @param options The break, when the program printed it; the glibc version to simulate.
    */
   constructor(run: RealRun | Notice, options: RealVsSimulatedOptions = {}) {
+    objectOption("run", run, "a RealRun or a Notice", (v) => v instanceof Notice || "dumps" in v);
+    // realVsSimulated passes its run options on too.
+    const o = viewOptions(options, ["brk", "glibc", "toolchain", "arch", "sourceDir"]);
+    integerOption("brk", o.brk);
+    stringOption("glibc", o.glibc);
     this.run = run;
     if (run instanceof Notice || run.dumps.length === 0) return;
     const first = run.dumps[0].maps;
@@ -176,6 +197,7 @@ export class RealVsSimulated {
    * @returns The comparison, or a skipped notice.
    */
   step(calls: (process: Process, allocator: Allocator) => unknown): MapsComparison | Notice {
+    functionArgument("calls", calls);
     const skip = this.#skip();
     if (skip) return skip;
     const run = this.run as RealRun;
@@ -197,6 +219,7 @@ export class RealVsSimulated {
    * @returns The table, or a skipped notice.
    */
   realTable(index: number): MapsTable | Notice {
+    integerArgument("index", index, 0, Number.MAX_SAFE_INTEGER);
     const snapshots = this.#realSnapshots();
     if (snapshots instanceof Notice) return snapshots;
     if (index >= snapshots.length) {
@@ -212,6 +235,7 @@ export class RealVsSimulated {
    * @returns The chart, or a skipped notice.
    */
   realChart(index: number): Chart | Notice {
+    integerArgument("index", index, 0, Number.MAX_SAFE_INTEGER);
     const snapshots = this.#realSnapshots();
     if (snapshots instanceof Notice) return snapshots;
     if (index >= snapshots.length) {
@@ -286,5 +310,10 @@ export async function realVsSimulated(
   program: string,
   options: RealRunOptions & RealVsSimulatedOptions = {},
 ): Promise<RealVsSimulated> {
+  textArgument("program", program, "an example program's name");
+  const o = viewOptions(options, ["brk", "glibc", "toolchain", "arch", "sourceDir"]);
+  integerOption("brk", o.brk);
+  stringOption("glibc", o.glibc);
+  choiceOption("arch", o.arch, ["x86_64", "i386"]);
   return new RealVsSimulated(await runRealProgram(program, options), options);
 }

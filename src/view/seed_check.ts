@@ -11,6 +11,7 @@ import type { Process } from "../kernel/process.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable } from "./format.ts";
 import { type HtmlRow, htmlTable } from "./html.ts";
+import { arrayOption, objectOption, stringOption, textArgument } from "./options.ts";
 
 /** One printed line next to the simulated line at the same place. */
 export interface SeedLine {
@@ -66,6 +67,11 @@ export class SeedCheck {
    * @param label What the listing is.
    */
   constructor(printed: string | readonly string[], simulated: string, label = "") {
+    if (typeof printed !== "string") {
+      arrayOption("printed", printed, "the printed text or an array of lines", textArgument);
+    }
+    textArgument("simulated", simulated, "maps text");
+    stringOption("label", label);
     const ours = simulated.split("\n").map((l) => l.trimEnd());
     this.label = label;
     this.lines = printedLines(printed).map((line, i) => ({
@@ -146,5 +152,8 @@ export function seedCheck(
   printed: string | readonly string[],
   label?: string,
 ): SeedCheck {
+  if (typeof source !== "string") {
+    objectOption("source", source, "a Process or maps text", (v) => "maps" in v);
+  }
   return new SeedCheck(printed, typeof source === "string" ? source : source.maps(), label);
 }

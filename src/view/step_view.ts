@@ -9,8 +9,9 @@
 import type { Allocator } from "../malloc/allocator.ts";
 import { type BinsTable, binsTable, type BinsTableOptions } from "./bins_view.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
-import { type ExplainView, explainView } from "./explain_view.ts";
+import { ExplainView, explainView } from "./explain_view.ts";
 import { type HeapTable, heapView, type HeapViewOptions } from "./heap_view.ts";
+import { objectOption, viewOptions } from "./options.ts";
 
 /** What Deno's Jupyter kernel shows for a {@linkcode StepView}. */
 export interface StepViewBundle {
@@ -94,6 +95,11 @@ export class StepView {
  * @returns The view.
  */
 export function stepView(allocator: Allocator, options: StepViewOptions = {}): StepView {
+  objectOption("allocator", allocator, "an Allocator", (v) => "lastRecord" in v);
+  const o = viewOptions(options, ["explain", "heap", "bins"]);
+  objectOption("explain", o.explain, "an ExplainView", (v) => v instanceof ExplainView);
+  objectOption("heap", o.heap, "heap view options", (v) => !Array.isArray(v));
+  objectOption("bins", o.bins, "bins view options", (v) => !Array.isArray(v));
   const explain = options.explain ?? explainView(allocator);
   const rec = explain.record;
   const touched = rec ? [rec.result, ...(rec.operation === "free" ? rec.args : [])] : [];

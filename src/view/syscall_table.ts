@@ -28,6 +28,7 @@ import { JUPYTER_DISPLAY } from "./chart.ts";
 import { heapBytes, hex } from "./format.ts";
 import { htmlTable } from "./html.ts";
 import type { MapsSnapshot } from "./maps_snapshot.ts";
+import { arrayOption, integerOption, objectOption, stringOption, viewOptions } from "./options.ts";
 
 function flagNames(value: number, names: ReadonlyArray<readonly [number, string]>, none: string) {
   const parts = names.filter(([bit]) => value & bit).map(([, name]) => name);
@@ -177,6 +178,8 @@ export class SyscallTable {
    * @param title Caption above the table.
    */
   constructor(records: readonly SyscallRecord[], title?: string) {
+    arrayOption("records", records, "an array of system call records");
+    stringOption("title", title);
     this.records = records;
     this.title = title;
   }
@@ -239,6 +242,11 @@ export class SyscallTable {
  * @returns The table.
  */
 export function syscallTable(process: Process, options: SyscallTableOptions = {}): SyscallTable {
+  objectOption("process", process, "a Process", (v) => "syscalls" in v);
+  const o = viewOptions(options, ["since", "title"]);
+  if (typeof o.since !== "object") integerOption("since", o.since);
+  else objectOption("since", o.since, "a sequence number or a MapsSnapshot", (v) => "rows" in v);
+  stringOption("title", o.title);
   const since = typeof options.since === "number" ? options.since : options.since?.syscallSeq ?? 0;
   return new SyscallTable(process.syscalls.since(since), options.title);
 }

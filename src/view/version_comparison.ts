@@ -11,7 +11,9 @@
 
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable } from "./format.ts";
+import { GLIBC_VERSIONS } from "../malloc/profile.ts";
 import { type HtmlCell, type HtmlRow, htmlTable } from "./html.ts";
+import { arrayOption, choiceOption, stringOption, viewOptions } from "./options.ts";
 
 /** The versions compared unless told otherwise (one per era; the glibc profile's table). */
 export { COMPARED_VERSIONS } from "../malloc/profile.ts";
@@ -193,6 +195,19 @@ export interface CompareOptions {
   readonly arch?: "i386" | "x86_64";
   /** Caption. */
   readonly title?: string;
+}
+
+/**
+ * Throws a typed error for the first bad option of {@linkcode compareTrace},
+ * {@linkcode compareScenario} or {@linkcode compareProgram}.
+ */
+export function checkCompareOptions(options: CompareOptions | undefined): void {
+  const o = viewOptions(options, ["versions", "arch", "title"]);
+  arrayOption("versions", o.versions, "an array of glibc versions", (name, v) => {
+    choiceOption(name, v, GLIBC_VERSIONS);
+  });
+  choiceOption("arch", o.arch, ["i386", "x86_64"]);
+  stringOption("title", o.title);
 }
 
 /** Whether the versions that reached a row printed different things for it. */
