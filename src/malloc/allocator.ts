@@ -9,6 +9,10 @@
  * thread-local scalars (see `context.ts`) and bookkeeping for views (heap numbers, mmapped
  * chunk set); every chunk, bin, tcache and arena is read from memory on each call.
  *
+ * Over 500 lines: the `Allocator` facade is one class whose methods are the public API (the
+ * malloc family, inspection, snapshots and what-ifs), each a few lines delegating to the
+ * modules that model glibc; splitting the class would split the API a user reads in one place.
+ *
  * @module
  */
 

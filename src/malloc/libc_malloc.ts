@@ -7,6 +7,9 @@
  * Invariant: a pointer returned here is 0 or the user pointer of a chunk marked in use; the
  * calling thread's tcache exists after any malloc or free unless the thread is shutting down.
  *
+ * Over 500 lines: glibc's public entry points share the hook checks, the tcache fast path and
+ * the arena retry logic with each other; they are kept beside each other as in glibc's malloc.c.
+ *
  * @module
  */
 

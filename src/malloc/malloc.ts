@@ -19,6 +19,9 @@
  * share their locals (the request, its bin index, the victim); it stays one function here so a
  * reader can follow it beside glibc's, with its small helpers next to it.
  *
+ * Over 500 lines: `intMalloc` models glibc's `_int_malloc`, whose original is longer than this
+ * file; its stages are kept in one file, in glibc's order, so a glibc reader finds each at once.
+ *
  * @module
  */
 

@@ -11,6 +11,9 @@
  * `sizeof (heap_info)`, `sizeof (struct malloc_state)`, `sizeof (tcache_perthread_struct)`) for
  * the profile's `SIZE_SZ` and `MALLOC_ALIGNMENT`; {@link checkProfile} verifies them.
  *
+ * Over 500 lines: the file is the one table of version facts, with the data types it builds and
+ * the checks of its derived sizes; keeping every version fact in one file is the point of it.
+ *
  * @module
  */
 
