@@ -4,6 +4,10 @@
  * throwaway fork (`libc.whatIf`), and recorded replays ({@link recordReplay}). Snapshots
  * themselves are `Process.snapshot()`, `restore()` and `fork()`.
  *
+ * May import: `src/kernel/`, `src/malloc/`, `src/trace/` (recorded replays) and
+ * `src/view/maps_diff.ts` (maps lines compared, data only). The allocator reaches back here only
+ * for `what_if.ts`, which sees the allocator through the small `Libc` interface of `libc.ts`.
+ *
  * @example
  * ```ts
  * import { Allocator, diff, heapState, Process } from "../../mod.ts";

@@ -5,8 +5,10 @@
  * compared with their simulated replays. Values that render implement
  * `[Symbol.for("Jupyter.display")]()`.
  *
- * May import: `src/kernel/`, `src/malloc/` and `src/trace/` (and the vega packages); nothing
- * imports `src/view/` but the top-level `mod.ts`.
+ * May import: `src/kernel/`, `src/malloc/`, `src/trace/`, `src/host/` (real runs), and the types
+ * of `src/c/` and `src/history/` that its program, diff and history views render (and the vega
+ * packages). Only `mod.ts` imports the views; `src/history/` uses one data module of this folder,
+ * `maps_diff.ts` (maps lines compared), which imports only formatting and option helpers.
  *
  * @example
  * ```ts
