@@ -215,24 +215,13 @@ export function libcFree(m: MallocContext, mem: number): void {
     libcFreeTcacheFirst(m, mem);
     return;
   }
-  const c = m.chunks, mp = m.params;
+  const c = m.chunks;
   const thread = m.thread;
   const savedErrno = thread.errno;
   const p = c.fromMem(mem);
   const raw = c.sizeField(p);
   if (raw & IS_MMAPPED) {
-    if (
-      !mp.noDynThreshold && m.lt(mp.mmapThreshold, raw) &&
-      m.le(raw, m.profile.mmapThresholdMax)
-    ) {
-      mp.mmapThreshold = c.size(p);
-      mp.trimThreshold = 2 * mp.mmapThreshold;
-      if (m.explain.enabled) {
-        m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
-      }
-    }
-    munmapChunk(m, p);
-    m.explain.serve("munmap");
+    freeMmapped(m, p, raw);
   } else {
     maybeInitTcache(m, "free");
     const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
@@ -306,27 +295,33 @@ function libcFreeTcacheFirst(m: MallocContext, mem: number): void {
  * the bins, or for an mmapped chunk the dynamic threshold and munmap; errno kept as it was.
  */
 function intFreeChunkOrMunmap(m: MallocContext, arena: number, p: number, size: number): void {
-  const c = m.chunks, mp = m.params;
+  const c = m.chunks;
   const thread = m.thread;
   const savedErrno = thread.errno;
   const raw = c.sizeField(p);
   if (raw & IS_MMAPPED) {
-    if (
-      !mp.noDynThreshold && m.lt(mp.mmapThreshold, raw) &&
-      m.le(raw, m.profile.mmapThresholdMax)
-    ) {
-      mp.mmapThreshold = c.size(p);
-      mp.trimThreshold = 2 * mp.mmapThreshold;
-      if (m.explain.enabled) {
-        m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
-      }
-    }
-    munmapChunk(m, p);
-    m.explain.serve("munmap");
+    freeMmapped(m, p, raw);
   } else {
     intFreeChunk(m, arena, p, size, false);
   }
   thread.errno = savedErrno;
+}
+
+/**
+ * The mmapped-chunk branch of `__libc_free` (every version): raise the dynamic mmap threshold
+ * (and the trim threshold with it) when the chunk is above it, then munmap the chunk.
+ */
+function freeMmapped(m: MallocContext, p: number, raw: number): void {
+  const mp = m.params;
+  if (!mp.noDynThreshold && m.lt(mp.mmapThreshold, raw) && m.le(raw, m.profile.mmapThresholdMax)) {
+    mp.mmapThreshold = m.chunks.size(p);
+    mp.trimThreshold = 2 * mp.mmapThreshold;
+    if (m.explain.enabled) {
+      m.explain.arenaStep(p, mp.mmapThreshold, "mmap threshold raised");
+    }
+  }
+  munmapChunk(m, p);
+  m.explain.serve("munmap");
 }
 
 /** Zeroes `n` bytes at `mem` (glibc's memset / clear_memory). */
