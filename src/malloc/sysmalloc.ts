@@ -39,14 +39,7 @@ export function sysmallocMmap(m: MallocContext, nb: number): number {
   const overhead = p.mallocAlignment === 2 * p.sizeSz ? p.sizeSz : p.sizeSz + c.alignMask;
   const size = m.words.wrap(alignUp(m.words.add(nb, overhead), pagesize));
   if (m.le(size, nb)) return 0;
-  const mm = m.process.sys.mmap(
-    0,
-    unsigned(m, size),
-    PROT_READ | PROT_WRITE,
-    MAP_PRIVATE | MAP_ANONYMOUS,
-    undefined,
-    "mmapped chunk",
-  );
+  const mm = mmapChunkRegion(m, size);
   if (isSyscallError(mm)) return 0;
   const frontMisalign = p.mallocAlignment === 2 * p.sizeSz ? 0 : (mm + c.headerSize) & c.alignMask;
   let chunk: number;
@@ -60,17 +53,7 @@ export function sysmallocMmap(m: MallocContext, nb: number): number {
     c.setPrevSize(chunk, 0);
     c.setHead(chunk, size + IS_MMAPPED);
   }
-  m.mmappedChunks.add(chunk);
-  const mp = m.params;
-  mp.nMmaps++;
-  if (mp.nMmaps > mp.maxNMmaps) mp.maxNMmaps = mp.nMmaps;
-  mp.mmappedMem += size;
-  if (mp.mmappedMem > mp.maxMmappedMem) mp.maxMmappedMem = mp.mmappedMem;
-  if (m.explain.enabled) {
-    m.explain.arenaStep(chunk, c.size(chunk), `mmap ${size}`);
-  }
-  m.explain.serve("mmap");
-  return c.toMem(chunk);
+  return mmappedChunkMade(m, chunk, size);
 }
 
 /**
@@ -83,7 +66,17 @@ function sysmallocMmapPadded(m: MallocContext, nb: number): number {
   const padding = p.mallocAlignment - c.headerSize;
   const size = m.words.wrap(alignUp(m.words.add(nb, padding + c.headerSize), p.pageSize));
   if (m.le(size, nb)) return 0;
-  const mm = m.process.sys.mmap(
+  const mm = mmapChunkRegion(m, size);
+  if (isSyscallError(mm)) return 0;
+  const chunk = mm + padding;
+  c.setPrevSize(chunk, padding);
+  c.setHead(chunk, (size - padding - c.headerSize) + IS_MMAPPED);
+  return mmappedChunkMade(m, chunk, size);
+}
+
+/** The anonymous read-write mapping `sysmalloc_mmap` asks for (`size` a signed word). */
+function mmapChunkRegion(m: MallocContext, size: number): number {
+  return m.process.sys.mmap(
     0,
     unsigned(m, size),
     PROT_READ | PROT_WRITE,
@@ -91,12 +84,15 @@ function sysmallocMmapPadded(m: MallocContext, nb: number): number {
     undefined,
     "mmapped chunk",
   );
-  if (isSyscallError(mm)) return 0;
-  const chunk = mm + padding;
-  c.setPrevSize(chunk, padding);
-  c.setHead(chunk, (size - padding - c.headerSize) + IS_MMAPPED);
+}
+
+/**
+ * The tail of `sysmalloc_mmap` once the chunk's header is written: counts the mapping in
+ * mp_'s n_mmaps / mmapped_mem (and their maxima) and returns the user pointer.
+ */
+function mmappedChunkMade(m: MallocContext, chunk: number, size: number): number {
+  const c = m.chunks, mp = m.params;
   m.mmappedChunks.add(chunk);
-  const mp = m.params;
   mp.nMmaps++;
   if (mp.nMmaps > mp.maxNMmaps) mp.maxNMmaps = mp.nMmaps;
   mp.mmappedMem += size;
