@@ -121,7 +121,7 @@ export class ArgumentRangeError extends RangeError {
 }
 
 /** A value as an error message shows it: strings quoted, bigints with `n`, numbers in hex when large. */
-export function showValue(value: unknown): string {
+function showValue(value: unknown): string {
   if (typeof value === "string") {
     return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
   }

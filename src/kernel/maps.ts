@@ -41,13 +41,13 @@ export interface MapsContext {
 }
 
 /** The column names start at: 25 + 6 * sizeof(void *) of the kernel. */
-export function nameColumn(kernel: KernelProfile): number {
+function nameColumn(kernel: KernelProfile): number {
   const kernelBits = kernel.compat ? 64 : kernel.bits;
   return 25 + (kernelBits / 8) * 6;
 }
 
 /** The name /proc/PID/maps prints for an area. */
-export function areaName(vma: Vma, ctx: MapsContext): string {
+function areaName(vma: Vma, ctx: MapsContext): string {
   if (vma.file) return vma.file.path;
   if (vma.name) return vma.name;
   if (ctx.space.isHeap(vma)) return "[heap]";

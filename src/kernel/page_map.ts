@@ -26,7 +26,7 @@ export type PageMap = PageNode | undefined;
 export const PAGE_NODE_BYTES: number = 64 * 8 + 32;
 
 /** The largest page number a map can hold, plus one. */
-export const PAGE_MAP_LIMIT: number = 2 ** (BITS * LEVELS);
+const PAGE_MAP_LIMIT: number = 2 ** (BITS * LEVELS);
 
 function digit(no: number, level: number): number {
   // level 0 is the root: the highest six bits.

@@ -11,7 +11,7 @@
 export type FatalSignal = "SIGABRT" | "SIGSEGV";
 
 /** Linux's numbers of the fatal signals (x86, `asm/signal.h`). */
-export const SIGNAL_NUMBERS: Readonly<Record<FatalSignal, number>> = { SIGABRT: 6, SIGSEGV: 11 };
+const SIGNAL_NUMBERS: Readonly<Record<FatalSignal, number>> = { SIGABRT: 6, SIGSEGV: 11 };
 
 /**
  * The exit status of a process killed by `signal`, as a shell reports it.

@@ -98,7 +98,7 @@ export interface Vma {
 }
 
 /** Number of pages in an area. */
-export function vmaPages(vma: Vma): number {
+function vmaPages(vma: Vma): number {
   return (vma.end - vma.start) / PAGE_SIZE;
 }
 
@@ -127,7 +127,7 @@ export function parsePerms(text: string): { prot: number; shared: boolean } | un
 }
 
 /** Two anon_vmas can be merged when either is unset or they are the same. */
-export function anonCompatible(a: number, b: number): boolean {
+function anonCompatible(a: number, b: number): boolean {
   return a === 0 || b === 0 || a === b;
 }
 

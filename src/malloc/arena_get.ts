@@ -18,7 +18,7 @@ import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { newHeap, registerHeap, setHeapOwner } from "./heap.ts";
 
 /** glibc `NARENAS_FROM_NCORES`. */
-export function narenasFromNcores(m: MallocContext, n: number): number {
+function narenasFromNcores(m: MallocContext, n: number): number {
   return n * (m.profile.sizeSz === 4 ? 2 : 8);
 }
 
@@ -54,7 +54,7 @@ function detachArena(m: MallocContext, replaced: number): void {
  * glibc `_int_new_arena (size)`: a new thread arena in a new heap, its malloc_state right
  * after heap_info and its top chunk after that; attached to the current thread.
  */
-export function intNewArena(m: MallocContext, size: number): number {
+function intNewArena(m: MallocContext, size: number): number {
   const p = m.profile, a = m.arenas, c = m.chunks;
   let heap = newHeap(
     m,
@@ -148,7 +148,7 @@ function reusedArena(m: MallocContext, _avoid: number): number {
 }
 
 /** glibc `arena_get2 (size, avoid)`. */
-export function arenaGet2(m: MallocContext, size: number, avoid: number): number {
+function arenaGet2(m: MallocContext, size: number, avoid: number): number {
   let arena = getFreeList(m);
   if (arena !== 0) return arena;
   if (m.narenasLimit === 0) {

@@ -28,10 +28,10 @@ import { tcacheCount, tcacheDoubleFreeCheck, tcacheKeyValue, tcachePut } from ".
 import { unlinkChunk } from "./unlink.ts";
 
 /** glibc `FASTBIN_CONSOLIDATION_THRESHOLD`. */
-export const FASTBIN_CONSOLIDATION_THRESHOLD = 65536;
+const FASTBIN_CONSOLIDATION_THRESHOLD = 65536;
 
 /** glibc `free_perturb`. */
-export function freePerturb(m: MallocContext, mem: number, n: number): void {
+function freePerturb(m: MallocContext, mem: number, n: number): void {
   if (m.perturbByte && n > 0) m.memory.fill(mem, n, m.perturbByte);
 }
 
@@ -79,14 +79,14 @@ export function intFreeInternal(
 }
 
 /** glibc `_int_free_check`: the pointer and size checks every free starts with. */
-export function intFreeCheck(m: MallocContext, p: number, size: number): void {
+function intFreeCheck(m: MallocContext, p: number, size: number): void {
   const c = m.chunks;
   if (m.lt(m.words.sub(0, size), p) || c.misaligned(p)) m.abort("free(): invalid pointer", p);
   if (m.lt(size, m.profile.minSize) || !c.aligned(size)) m.abort("free(): invalid size", p);
 }
 
 /** glibc `tcache_free`: true when the chunk went into the current thread's tcache. */
-export function tcacheFree(m: MallocContext, p: number, size: number): boolean {
+function tcacheFree(m: MallocContext, p: number, size: number): boolean {
   const tcache = m.tls().tcache;
   if (tcache === 0) return false;
   const idx = m.bins.tcacheIndex(size);

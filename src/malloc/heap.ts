@@ -202,7 +202,7 @@ export function growHeap(m: MallocContext, heap: number, diff: number): number {
  * glibc `shrink_heap (h, diff)`: gives back the heap's last `diff` bytes — MADV_DONTNEED, or
  * (vm.overcommit_memory 2) a PROT_NONE mapping over them. 0 on success.
  */
-export function shrinkHeap(m: MallocContext, heap: number, diff: number): number {
+function shrinkHeap(m: MallocContext, heap: number, diff: number): number {
   const newSize = field(m, heap, SIZE) - diff;
   if (newSize < m.profile.heapInfoSize) return -1;
   if (m.process.kernel.overcommitMemory === 2) {

@@ -82,7 +82,7 @@ export class ProcessExit extends Error {
 }
 
 /** Reads a NUL-terminated string (at most 4096 bytes) from simulated memory. */
-export function readCString(m: MallocContext, addr: number, max = 4096): string {
+function readCString(m: MallocContext, addr: number, max = 4096): string {
   let s = "";
   for (let i = 0; i < max; i++) {
     const b = m.memory.read8(addr + i);
@@ -97,7 +97,7 @@ export function readCString(m: MallocContext, addr: number, max = 4096): string 
  * `via`: runs system/puts/exit, throws {@link ControlFlowHijack} for anything else. Returns
  * what the function returns.
  */
-export function callThrough(
+function callThrough(
   m: MallocContext,
   target: number | bigint,
   args: readonly number[],

@@ -164,7 +164,7 @@ function safe<T>(fn: () => T, fallback: T): T {
  * What a view shows for memory it cannot read: `cannot read 0x… (SEGV_ACCERR)` for a fault,
  * the error's message for anything else a corrupted heap can make a walk throw.
  */
-export function faultText(e: unknown): string {
+function faultText(e: unknown): string {
   if (e instanceof SegmentationFault) {
     return `cannot read 0x${e.exactAddress.toString(16)} (${e.code})`;
   }

@@ -462,7 +462,7 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
  * glibc `tcache_thread_shutdown`: the exiting thread frees every chunk of its tcache, then the
  * tcache itself, into their arenas (the tcache is gone first, so nothing returns to it).
  */
-export function tcacheThreadShutdown(m: MallocContext): void {
+function tcacheThreadShutdown(m: MallocContext): void {
   const tls = m.tls();
   const tcache = tls.tcache;
   tls.shuttingDown = true;

@@ -67,7 +67,7 @@ export function checkedRequest2size(m: MallocContext, request: number): number {
 }
 
 /** glibc `alloc_perturb`: fills a fresh chunk with `perturb_byte ^ 0xff` when M_PERTURB is set. */
-export function allocPerturb(m: MallocContext, mem: number, bytes: number): void {
+function allocPerturb(m: MallocContext, mem: number, bytes: number): void {
   if (m.perturbByte) m.memory.fill(mem, bytes, (m.perturbByte ^ 0xff) & 0xff);
 }
 

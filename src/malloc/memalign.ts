@@ -40,7 +40,7 @@ function isPowerOf2(x: number): boolean {
  * assert.equal(heap.memalign(4096, 100) % 4096, 0);
  * ```
  */
-export function midMemalign(m: MallocContext, alignment: number, bytes: number): number {
+function midMemalign(m: MallocContext, alignment: number, bytes: number): number {
   const p = m.profile;
   const hooked = runHook(m, "__memalign_hook", "memalign", alignment, bytes);
   if (hooked !== NO_HOOK) return hooked;
@@ -104,7 +104,7 @@ export function midMemalign(m: MallocContext, alignment: number, bytes: number):
 }
 
 /** glibc `_int_memalign (arena, alignment, bytes)`. */
-export function intMemalign(
+function intMemalign(
   m: MallocContext,
   arena: number,
   alignment: number,

@@ -620,7 +620,7 @@ export function glibcProfile(version: string, arch: GlibcArch): GlibcProfile {
  * chunk header must be a multiple of MALLOC_ALIGNMENT, MINSIZE a multiple of it, and the
  * fastbin array must cover MAX_FAST_SIZE.
  */
-export function checkProfile(p: GlibcProfile): void {
+function checkProfile(p: GlibcProfile): void {
   const fail = (what: string) => {
     throw new Error(`Inconsistent glibc profile ${p.version}-${p.arch}: ${what}`);
   };

@@ -22,7 +22,7 @@ import { unlinkChunk } from "./unlink.ts";
  * Copies `n` bytes (memcpy), leaving pages that are zero on both sides untouched so that a
  * large copy of never-written memory costs no simulated pages.
  */
-export function copyBytes(m: MallocContext, dst: number, src: number, n: number): void {
+function copyBytes(m: MallocContext, dst: number, src: number, n: number): void {
   const BLOCK = 1 << 20;
   for (let done = 0; done < n; done += BLOCK) {
     copyBlock(m, dst + done, src + done, Math.min(BLOCK, n - done));
@@ -156,7 +156,7 @@ export function libcRealloc(m: MallocContext, oldmem: number, bytes: number): nu
 }
 
 /** glibc `_int_realloc (arena, oldp, oldsize, nb)`: the user pointer or 0. */
-export function intRealloc(
+function intRealloc(
   m: MallocContext,
   arena: number,
   oldp: number,

@@ -53,7 +53,7 @@ function empty(): Mallinfo {
 }
 
 /** glibc `int_mallinfo (arena, m)`: adds one arena's numbers. */
-export function intMallinfo(m: MallocContext, arena: number, info: Mallinfo): void {
+function intMallinfo(m: MallocContext, arena: number, info: Mallinfo): void {
   const c = m.chunks, a = m.arenas, p = m.profile;
   let avail = c.size(a.top(arena));
   let nblocks = 1;

@@ -21,7 +21,7 @@ export const BUFSIZ = 8192;
 export type StdoutKind = "file" | "pipe" | "tty";
 
 /** st_blksize of each kind of output on Linux. */
-export const STDOUT_BLKSIZE: Readonly<Record<StdoutKind, number>> = {
+const STDOUT_BLKSIZE: Readonly<Record<StdoutKind, number>> = {
   file: 4096,
   pipe: 4096,
   tty: 1024,

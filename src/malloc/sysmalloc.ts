@@ -33,7 +33,7 @@ function unsigned(m: MallocContext, x: number): number {
 /**
  * glibc `sysmalloc_mmap`: maps a chunk of its own for `nb` bytes; the user pointer or 0.
  */
-export function sysmallocMmap(m: MallocContext, nb: number): number {
+function sysmallocMmap(m: MallocContext, nb: number): number {
   const c = m.chunks, p = m.profile, pagesize = p.pageSize;
   if (p.mmapChunkTrailer) return sysmallocMmapPadded(m, nb);
   const overhead = p.mallocAlignment === 2 * p.sizeSz ? p.sizeSz : p.sizeSz + c.alignMask;
