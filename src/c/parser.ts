@@ -25,7 +25,6 @@ import {
   type FunctionType,
   type IntType,
   layoutStruct,
-  type PointerType,
   sizeOf,
   type StructType,
 } from "./types.ts";
@@ -1178,11 +1177,6 @@ function hexFloat(s: string): number {
   const int = m[1] || "0", frac = m[2] ?? "";
   const mant = parseInt(int + frac, 16) / 16 ** frac.length;
   return mant * 2 ** Number(m[3] ?? 0);
-}
-
-/** A pointer type to `t`. */
-export function pointerTo(t: CType): PointerType {
-  return { k: "ptr", to: t };
 }
 
 /** Re-exported for the interpreter. */

@@ -325,22 +325,3 @@ function rank(t: IntType): number {
   // long long above long even when both are 8 bytes (its name shows in messages only).
   return t.size * 2 + (t.name.includes("long long") ? 1 : 0);
 }
-
-/** Two types are the same type (for pointer comparisons and function pointers, loosely). */
-export function sameType(a: CType, b: CType): boolean {
-  if (a.k !== b.k) return false;
-  switch (a.k) {
-    case "int":
-      return a.size === (b as IntType).size && a.signed === (b as IntType).signed;
-    case "float":
-      return a.size === (b as FloatType).size;
-    case "ptr":
-      return sameType(a.to, (b as PointerType).to);
-    case "array":
-      return sameType(a.of, (b as ArrayType).of);
-    case "struct":
-      return a === b;
-    default:
-      return true;
-  }
-}
