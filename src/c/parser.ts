@@ -153,6 +153,16 @@ class Parser {
     return false;
   }
 
+  /** Runs a size computation, turning its "incomplete type" into a CSyntaxError here. */
+  #complete<T>(size: () => T): T {
+    try {
+      return size();
+    } catch (e) {
+      if (e instanceof CSyntaxError) throw e;
+      this.#fail((e as Error).message);
+    }
+  }
+
   #fail(what: string, t: Token = this.#peek): never {
     throw new CSyntaxError(what, this.#file, t.line, t.col, t.v);
   }
@@ -470,7 +480,7 @@ class Parser {
       this.#expect(";");
     }
     this.#attributes(attrs);
-    layoutStruct(s, members, this.#abi, attrs.packed);
+    this.#complete(() => layoutStruct(s, members, this.#abi, attrs.packed));
     if (attrs.align && attrs.align > s.align) {
       s.align = attrs.align;
       s.size = Math.ceil(s.size / s.align) * s.align;
@@ -1070,7 +1080,7 @@ class Parser {
       case "num":
         return typeof e.value === "bigint" ? e.value : BigInt(Math.trunc(e.value));
       case "sizeof":
-        if (e.type) return BigInt(sizeOf(e.type, this.#abi));
+        if (e.type) return BigInt(this.#complete(() => sizeOf(e.type!, this.#abi)));
         return undefined;
       case "alignof":
         return BigInt(alignOf(e.type, this.#abi));

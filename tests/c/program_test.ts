@@ -370,3 +370,18 @@ Deno.test("library functions and stdio's FILEs are at their real offsets in the 
     `${hex(libc.symbol("system")!)} ${hex(libc.symbol("_IO_2_1_stdout_")!)}\n`,
   );
 });
+
+Deno.test("an incomplete struct in a member or a constant sizeof is a CSyntaxError, not a raw Error", () => {
+  for (
+    const source of [
+      "struct S { struct S s; };\nint main(void) { return 0; }\n",
+      "struct Z;\nint main(void) { static char b[sizeof(struct Z)]; return 0; }\n",
+    ]
+  ) {
+    assert.throws(() => new CProgram(source), (e) => {
+      assert.ok(e instanceof CSyntaxError);
+      assert.match(e.message, /incomplete type 'struct [SZ]'/);
+      return true;
+    });
+  }
+});
