@@ -15,6 +15,7 @@
  */
 
 import type { Designator, Expr, FunctionDef, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
+import { alignUp } from "../kernel/word.ts";
 import { CSyntaxError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
 import { literalBytes, type Token } from "./lexer.ts";
@@ -483,7 +484,7 @@ class Parser {
     this.#complete(() => layoutStruct(s, members, this.#abi, attrs.packed));
     if (attrs.align && attrs.align > s.align) {
       s.align = attrs.align;
-      s.size = Math.ceil(s.size / s.align) * s.align;
+      s.size = alignUp(s.size, s.align);
     }
     return s;
   }

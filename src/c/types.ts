@@ -7,6 +7,8 @@
  * @module
  */
 
+import { alignUp } from "../kernel/word.ts";
+
 /** An integer type (char, short, int, long, long long, _Bool, enums). */
 export interface IntType {
   readonly k: "int";
@@ -222,7 +224,7 @@ export function layoutStruct(
         let start = offset * 8 + bitPos;
         const unitStart = Math.floor(start / unitBits) * unitBits;
         if (m.bits === 0 || start + m.bits > unitStart + unitBits) {
-          start = Math.ceil(start / unitBits) * unitBits;
+          start = alignUp(start, unitBits);
         }
         if (m.bits > 0) {
           const unitOffset = Math.floor(start / unitBits) * (unitBits / 8);
@@ -250,7 +252,7 @@ export function layoutStruct(
       fields.push({ name: m.name, type: m.type, offset: 0 });
       size = Math.max(size, sz);
     } else {
-      offset = Math.ceil(offset / a) * a;
+      offset = alignUp(offset, a);
       fields.push({ name: m.name, type: m.type, offset });
       offset += sz;
       size = offset;
@@ -260,7 +262,7 @@ export function layoutStruct(
   if (bitPos) size = Math.max(size, offset + 1);
   s.fields = fields;
   s.align = align;
-  s.size = Math.ceil(size / align) * align;
+  s.size = alignUp(size, align);
 }
 
 /** The C spelling of a type, with an optional declarator name (`int *p`, `char buf[16]`). */
