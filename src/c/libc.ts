@@ -16,7 +16,7 @@
 import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { isSyscallError } from "../kernel/errors.ts";
-import { stdoutBufferSize } from "../malloc/stdio.ts";
+import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
 import {
@@ -350,7 +350,7 @@ const impls: Record<string, Impl> = {
         h.streams.mode = IOFBF;
         h.streams.userBuffer = true;
         h.streams.buffer = n(c.args[1]);
-        h.streams.bufferSize = 8192;
+        h.streams.bufferSize = BUFSIZ;
       }
     }
     return 0;
