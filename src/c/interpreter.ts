@@ -60,6 +60,7 @@ import {
 import type { Memory } from "../kernel/memory.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { alignUp } from "../kernel/word.ts";
+import { byteText } from "./stdio.ts";
 
 /** What a generator yields to the scheduler. */
 export const enum Signal {
@@ -237,7 +238,7 @@ export class Machine {
 
   /** The address of a string literal in .rodata (identical literals share one). */
   literal(bytes: readonly number[], line: number): number {
-    const key = String.fromCharCode(...bytes);
+    const key = byteText(bytes);
     const have = this.literals.get(key);
     if (have !== undefined) return have;
     const n = bytes.length + 1;

@@ -965,7 +965,7 @@ class Parser {
         while (this.#peek.k === "str") {
           const s = this.#next().v;
           const q = s.indexOf('"');
-          bytes.push(...literalBytes(s.slice(q + 1, -1)));
+          for (const b of literalBytes(s.slice(q + 1, -1))) bytes.push(b);
         }
         return { k: "str", bytes, ...pos };
       }

@@ -385,3 +385,16 @@ Deno.test("an incomplete struct in a member or a constant sizeof is a CSyntaxErr
     });
   }
 });
+
+Deno.test("a long string literal and a large write reach their typed outcome, not a call-stack RangeError", () => {
+  assert.throws(
+    () => new CProgram(`int main(void) { char *p = "${"a".repeat(300000)}"; return p[0]; }\n`),
+    (e) => e instanceof CUnsupportedError,
+  );
+  const r = runC(
+    "#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n" +
+      "int main(void) { char *p = malloc(300000); memset(p, 'x', 300000);\n" +
+      "  write(1, p, 300000); return 0; }\n",
+  );
+  assert.equal(r.stdout.length, 300000);
+});
