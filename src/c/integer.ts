@@ -191,8 +191,3 @@ export function fromHalves(hi: number, lo: number, signed: boolean): Int {
   const u = (BigInt(hi) << 32n) | BigInt(lo);
   return signed ? BigInt.asIntN(64, u) : u;
 }
-
-/** Unsigned 64-bit value as a bigint. */
-export function toUnsignedBig(x: Int, bits: number): bigint {
-  return BigInt.asUintN(bits, big(x));
-}

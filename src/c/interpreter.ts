@@ -59,6 +59,8 @@ import {
 } from "./types.ts";
 import type { Memory } from "../kernel/memory.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
+import { alignUp } from "../kernel/word.ts";
+import { byteText } from "./stdio.ts";
 
 /** What a generator yields to the scheduler. */
 export const enum Signal {
@@ -236,7 +238,7 @@ export class Machine {
 
   /** The address of a string literal in .rodata (identical literals share one). */
   literal(bytes: readonly number[], line: number): number {
-    const key = String.fromCharCode(...bytes);
+    const key = byteText(bytes);
     const have = this.literals.get(key);
     if (have !== undefined) return have;
     const n = bytes.length + 1;
@@ -265,7 +267,7 @@ export class Machine {
   /** Reserves a global in .data/.bss. */
   allocateGlobal(type: CType, align: number, line: number): number {
     const size = Math.max(1, sizeOf(type, this.abi));
-    const addr = Math.ceil(this.place.data / align) * align;
+    const addr = alignUp(this.place.data, align);
     if (addr + size > this.place.dataEnd) {
       throw new CUnsupportedError(
         `globals larger than the binary's data segment (${size} bytes more)`,
@@ -453,7 +455,7 @@ class Compiler {
     });
     const body = this.block(def.body, false);
     this.#scopes.pop();
-    fn.frameSize = Math.ceil(-this.#frameCursor / 16) * 16;
+    fn.frameSize = alignUp(-this.#frameCursor, 16);
     const isMain = def.name === "main";
     const retType = def.type.ret;
     const zero: Value = retType.k === "float" ? 0 : 0;

@@ -16,7 +16,7 @@
 import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { isSyscallError } from "../kernel/errors.ts";
-import { stdoutBufferSize } from "../malloc/stdio.ts";
+import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
 import {
@@ -28,7 +28,7 @@ import {
   Signal,
 } from "./interpreter.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { formatPrintf, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
+import { byteText, formatPrintf, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
 import type { CType, FunctionType } from "./types.ts";
 import { MALLINFO_FIELDS } from "./headers.ts";
 import type { Value } from "./values.ts";
@@ -329,7 +329,7 @@ const impls: Record<string, Impl> = {
   fwrite: (h, c) => {
     const len = n(c.args[1]) * n(c.args[2]);
     const bytes = h.m.mem.readBytes(n(c.args[0]), len);
-    writeStream(h, streamFd(h, c.args[3]), String.fromCharCode(...bytes));
+    writeStream(h, streamFd(h, c.args[3]), byteText(bytes));
     return c.args[2];
   },
   fflush: (h, c) => {
@@ -350,7 +350,7 @@ const impls: Record<string, Impl> = {
         h.streams.mode = IOFBF;
         h.streams.userBuffer = true;
         h.streams.buffer = n(c.args[1]);
-        h.streams.bufferSize = 8192;
+        h.streams.bufferSize = BUFSIZ;
       }
     }
     return 0;
@@ -376,7 +376,7 @@ const impls: Record<string, Impl> = {
   write: (h, c) => {
     const fd = n(c.args[0]);
     const bytes = h.m.mem.readBytes(n(c.args[1]), n(c.args[2]));
-    const text = String.fromCharCode(...bytes);
+    const text = byteText(bytes);
     if (fd === 1) h.streams.stdoutBytes += text;
     else if (fd === 2) h.streams.stderrBytes += text;
     return c.args[2];

@@ -15,6 +15,7 @@
  */
 
 import type { Designator, Expr, FunctionDef, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
+import { alignUp } from "../kernel/word.ts";
 import { CSyntaxError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
 import { literalBytes, type Token } from "./lexer.ts";
@@ -25,7 +26,6 @@ import {
   type FunctionType,
   type IntType,
   layoutStruct,
-  type PointerType,
   sizeOf,
   type StructType,
 } from "./types.ts";
@@ -152,6 +152,16 @@ class Parser {
       return true;
     }
     return false;
+  }
+
+  /** Runs a size computation, turning its "incomplete type" into a CSyntaxError here. */
+  #complete<T>(size: () => T): T {
+    try {
+      return size();
+    } catch (e) {
+      if (e instanceof CSyntaxError) throw e;
+      this.#fail((e as Error).message);
+    }
   }
 
   #fail(what: string, t: Token = this.#peek): never {
@@ -471,10 +481,10 @@ class Parser {
       this.#expect(";");
     }
     this.#attributes(attrs);
-    layoutStruct(s, members, this.#abi, attrs.packed);
+    this.#complete(() => layoutStruct(s, members, this.#abi, attrs.packed));
     if (attrs.align && attrs.align > s.align) {
       s.align = attrs.align;
-      s.size = Math.ceil(s.size / s.align) * s.align;
+      s.size = alignUp(s.size, s.align);
     }
     return s;
   }
@@ -955,7 +965,7 @@ class Parser {
         while (this.#peek.k === "str") {
           const s = this.#next().v;
           const q = s.indexOf('"');
-          bytes.push(...literalBytes(s.slice(q + 1, -1)));
+          for (const b of literalBytes(s.slice(q + 1, -1))) bytes.push(b);
         }
         return { k: "str", bytes, ...pos };
       }
@@ -1071,7 +1081,7 @@ class Parser {
       case "num":
         return typeof e.value === "bigint" ? e.value : BigInt(Math.trunc(e.value));
       case "sizeof":
-        if (e.type) return BigInt(sizeOf(e.type, this.#abi));
+        if (e.type) return BigInt(this.#complete(() => sizeOf(e.type!, this.#abi)));
         return undefined;
       case "alignof":
         return BigInt(alignOf(e.type, this.#abi));
@@ -1178,11 +1188,6 @@ function hexFloat(s: string): number {
   const int = m[1] || "0", frac = m[2] ?? "";
   const mant = parseInt(int + frac, 16) / 16 ** frac.length;
   return mant * 2 ** Number(m[3] ?? 0);
-}
-
-/** A pointer type to `t`. */
-export function pointerTo(t: CType): PointerType {
-  return { k: "ptr", to: t };
 }
 
 /** Re-exported for the interpreter. */

@@ -16,6 +16,18 @@
 import type { Int } from "./integer.ts";
 import type { CType } from "./types.ts";
 
+/**
+ * Bytes as a one-char-per-byte string, in slices: `String.fromCharCode(...bytes)` overflows the
+ * call stack near 100,000 arguments (a long literal, a large fwrite).
+ */
+export function byteText(bytes: ArrayLike<number>): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...Array.prototype.slice.call(bytes, i, i + 8192) as number[]);
+  }
+  return s;
+}
+
 /** Buffering modes (glibc `_IOFBF`, `_IOLBF`, `_IONBF`). */
 export const IOFBF = 0, IOLBF = 1, IONBF = 2;
 

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { alignUp } from "../kernel/word.ts";
+
 /** An integer type (char, short, int, long, long long, _Bool, enums). */
 export interface IntType {
   readonly k: "int";
@@ -222,7 +224,7 @@ export function layoutStruct(
         let start = offset * 8 + bitPos;
         const unitStart = Math.floor(start / unitBits) * unitBits;
         if (m.bits === 0 || start + m.bits > unitStart + unitBits) {
-          start = Math.ceil(start / unitBits) * unitBits;
+          start = alignUp(start, unitBits);
         }
         if (m.bits > 0) {
           const unitOffset = Math.floor(start / unitBits) * (unitBits / 8);
@@ -250,7 +252,7 @@ export function layoutStruct(
       fields.push({ name: m.name, type: m.type, offset: 0 });
       size = Math.max(size, sz);
     } else {
-      offset = Math.ceil(offset / a) * a;
+      offset = alignUp(offset, a);
       fields.push({ name: m.name, type: m.type, offset });
       offset += sz;
       size = offset;
@@ -260,7 +262,7 @@ export function layoutStruct(
   if (bitPos) size = Math.max(size, offset + 1);
   s.fields = fields;
   s.align = align;
-  s.size = Math.ceil(size / align) * align;
+  s.size = alignUp(size, align);
 }
 
 /** The C spelling of a type, with an optional declarator name (`int *p`, `char buf[16]`). */
@@ -324,23 +326,4 @@ export function commonType(a: CType, b: CType, abi: Abi): CType {
 function rank(t: IntType): number {
   // long long above long even when both are 8 bytes (its name shows in messages only).
   return t.size * 2 + (t.name.includes("long long") ? 1 : 0);
-}
-
-/** Two types are the same type (for pointer comparisons and function pointers, loosely). */
-export function sameType(a: CType, b: CType): boolean {
-  if (a.k !== b.k) return false;
-  switch (a.k) {
-    case "int":
-      return a.size === (b as IntType).size && a.signed === (b as IntType).signed;
-    case "float":
-      return a.size === (b as FloatType).size;
-    case "ptr":
-      return sameType(a.to, (b as PointerType).to);
-    case "array":
-      return sameType(a.of, (b as ArrayType).of);
-    case "struct":
-      return a === b;
-    default:
-      return true;
-  }
 }

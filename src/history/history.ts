@@ -18,7 +18,7 @@
 import type { ProcessSnapshot } from "../kernel/snapshot.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Allocator } from "../malloc/allocator.ts";
-import type { OperationRecord } from "../malloc/explain.ts";
+import { callText, type OperationRecord } from "../malloc/explain.ts";
 import { diff, type HeapDiff } from "./diff.ts";
 import { HeapState } from "./state.ts";
 
@@ -101,32 +101,11 @@ export interface HistoryOptions {
   readonly syscalls?: boolean;
 }
 
-/** Calls whose result is a pointer. */
-const POINTER_CALLS = new Set([
-  "malloc",
-  "calloc",
-  "realloc",
-  "memalign",
-  "aligned_alloc",
-  "valloc",
-  "pvalloc",
-  "printf",
-]);
-
 function callLabel(libc: Allocator, error: unknown): string {
   const r = libc.lastRecord;
   if (!r) return error instanceof Error ? `call: ${error.message}` : "call";
-  const args = r.args.map((a) =>
-    r.operation === "free" || r.operation === "realloc" && a === r.args[0]
-      ? `0x${a.toString(16)}`
-      : String(a)
-  );
-  const call = `${r.operation}(${args.join(", ")})`;
-  if (error instanceof Error) return `${call}: ${error.message}`;
-  if (r.operation === "free" || r.operation === "thread exit") return call;
-  return POINTER_CALLS.has(r.operation)
-    ? `${call} = 0x${r.result.toString(16)}`
-    : `${call} = ${r.result}`;
+  if (error instanceof Error) return `${callText(r, false)}: ${error.message}`;
+  return callText(r);
 }
 
 /**

@@ -218,3 +218,43 @@ export class Explainer {
     if (this.#current && this.#current.arena === 0) this.#current.arena = address;
   }
 }
+
+/** Operations whose result is a pointer. */
+const POINTER_RESULTS: ReadonlySet<string> = new Set([
+  "malloc",
+  "calloc",
+  "realloc",
+  "memalign",
+  "aligned_alloc",
+  "valloc",
+  "pvalloc",
+  "printf",
+]);
+
+/** Arguments that are pointers, by operation. */
+const POINTER_ARGS: Readonly<Record<string, readonly number[]>> = { free: [0], realloc: [0] };
+
+/**
+ * A record's call as C: `malloc(1000) = 0x804b008`, `free(0x804b008)`, `malloc(-1) = NULL`;
+ * without the result when the call did not return (`returned: false`, e.g. it aborted).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Allocator, Process } from "../../mod.ts";
+ * import { callText } from "./explain.ts";
+ * const libc = new Allocator(new Process(), { glibc: "2.36" });
+ * libc.malloc(24);
+ * assert.equal(callText(libc.lastRecord!), "malloc(24) = 0x5555555592a0");
+ * ```
+ */
+export function callText(record: OperationRecord, returned = true): string {
+  const pointerArgs = POINTER_ARGS[record.operation] ?? [];
+  const args = record.args.map((a, i) =>
+    pointerArgs.includes(i) ? "0x" + a.toString(16) : String(a)
+  );
+  const text = `${record.operation}(${args.join(", ")})`;
+  if (!returned || record.operation === "free" || record.operation === "thread exit") return text;
+  if (!POINTER_RESULTS.has(record.operation)) return `${text} = ${record.result}`;
+  return `${text} = ${record.result === 0 ? "NULL" : "0x" + record.result.toString(16)}`;
+}

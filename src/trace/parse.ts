@@ -185,7 +185,7 @@ class Cursor {
 }
 
 /** Splits a raw line into fields: comment stripped, tabs and `\r` taken as spaces. */
-export function lineFields(raw: string): string[] {
+function lineFields(raw: string): string[] {
   const hash = raw.indexOf("#");
   let text = hash >= 0 ? raw.slice(0, hash) : raw;
   if (text.indexOf("\t") >= 0 || text.indexOf("\r") >= 0) text = text.replace(/[\t\r]/g, " ");

@@ -9,6 +9,7 @@
 
 import type { CProgram, CRunResult } from "../c/program.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
+import { hex } from "./format.ts";
 import { escapeHtml, htmlTable } from "./html.ts";
 import { integerOption, objectOption, viewOptions } from "./options.ts";
 
@@ -73,9 +74,7 @@ export class CProgramView {
     const listing = this.source.map((l) =>
       `${l.n === this.line ? "=>" : "  "} ${String(l.n).padStart(width)}  ${l.text}`
     );
-    const locals = this.locals.map((l) =>
-      `  ${l.type} ${l.name} @ 0x${l.address.toString(16)} = ${l.value}`
-    );
+    const locals = this.locals.map((l) => `  ${l.type} ${l.name} @ ${hex(l.address)} = ${l.value}`);
     return [
       `${this.state} at line ${this.line}`,
       ...listing,
@@ -100,7 +99,7 @@ export class CProgramView {
     const locals = htmlTable(
       ["name", "type", "address", "value"],
       this.locals.map((l) => ({
-        cells: [l.name, l.type, `0x${l.address.toString(16)}`, l.value],
+        cells: [l.name, l.type, hex(l.address), l.value],
       })),
       { caption: "locals" },
     );

@@ -10,7 +10,7 @@
 
 import { formatSyscall } from "../kernel/syscall_log.ts";
 import type { Allocator } from "../malloc/allocator.ts";
-import type { ExplainStep, OperationRecord } from "../malloc/explain.ts";
+import { callText, type ExplainStep, type OperationRecord } from "../malloc/explain.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { escapeHtml, type HtmlRow, htmlTable } from "./html.ts";
@@ -33,24 +33,6 @@ export interface ExplainViewBundle {
   /** The same as text. */
   "text/plain": string;
 }
-
-/** Operations whose result is a pointer. */
-const POINTER_RESULTS = new Set([
-  "malloc",
-  "calloc",
-  "realloc",
-  "memalign",
-  "aligned_alloc",
-  "valloc",
-  "pvalloc",
-  "printf",
-]);
-
-/** Arguments that are pointers, by operation. */
-const POINTER_ARGS: Readonly<Record<string, readonly number[]>> = {
-  free: [0],
-  realloc: [0],
-};
 
 /** The signal and message of an error that ends a simulated call like a signal ends a process. */
 function signalOf(error: unknown): { signal: string; message: string } | undefined {
@@ -101,15 +83,7 @@ export class ExplainView {
   call(): string {
     const r = this.record;
     if (!r) return "(no allocator call)";
-    const pointerArgs = POINTER_ARGS[r.operation] ?? [];
-    const args = r.args.map((a, i) => (pointerArgs.includes(i) ? hex(a) : String(a))).join(", ");
-    const text = `${r.operation}(${args})`;
-    if (this.signal) return text;
-    if (r.operation === "free" || r.operation === "thread exit") return text;
-    if (POINTER_RESULTS.has(r.operation)) {
-      return `${text} = ${r.result === 0 ? "NULL" : hex(r.result)}`;
-    }
-    return `${text} = ${r.result}`;
+    return callText(r, !this.signal);
   }
 
   /** One line: the call, the path that served it, the arena, the thread. */

@@ -77,7 +77,7 @@ export class Toolchain implements ToolchainInfo {
    * @returns The line as text and as a note.
    */
   [JUPYTER_DISPLAY](): { "text/html": string; "text/plain": string } {
-    return new Notice(this.toString().replace(/^Skipped: /, ""), this.ok ? "info" : "skipped")
+    return new Notice(this.skipReason() ?? this.toString(), this.ok ? "info" : "skipped")
       [JUPYTER_DISPLAY]();
   }
 }

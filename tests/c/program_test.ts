@@ -370,3 +370,31 @@ Deno.test("library functions and stdio's FILEs are at their real offsets in the 
     `${hex(libc.symbol("system")!)} ${hex(libc.symbol("_IO_2_1_stdout_")!)}\n`,
   );
 });
+
+Deno.test("an incomplete struct in a member or a constant sizeof is a CSyntaxError, not a raw Error", () => {
+  for (
+    const source of [
+      "struct S { struct S s; };\nint main(void) { return 0; }\n",
+      "struct Z;\nint main(void) { static char b[sizeof(struct Z)]; return 0; }\n",
+    ]
+  ) {
+    assert.throws(() => new CProgram(source), (e) => {
+      assert.ok(e instanceof CSyntaxError);
+      assert.match(e.message, /incomplete type 'struct [SZ]'/);
+      return true;
+    });
+  }
+});
+
+Deno.test("a long string literal and a large write reach their typed outcome, not a call-stack RangeError", () => {
+  assert.throws(
+    () => new CProgram(`int main(void) { char *p = "${"a".repeat(300000)}"; return p[0]; }\n`),
+    (e) => e instanceof CUnsupportedError,
+  );
+  const r = runC(
+    "#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n" +
+      "int main(void) { char *p = malloc(300000); memset(p, 'x', 300000);\n" +
+      "  write(1, p, 300000); return 0; }\n",
+  );
+  assert.equal(r.stdout.length, 300000);
+});
