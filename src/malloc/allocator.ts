@@ -135,6 +135,8 @@ export class Allocator implements ThreadRuntime {
   #depth = 0;
   #options: AllocatorOptions;
   #lastState: AllocatorState | undefined;
+  /** The largest number {@link wordArgument} passes through unchanged (2^53 - 1 or 2^32 - 1). */
+  readonly #wordLimit: number;
   /** How this glibc maps thread stacks (nptl's guard page, its 40 MiB stack cache). */
   readonly stackPolicy: StackPolicy;
 
@@ -159,6 +161,7 @@ export class Allocator implements ThreadRuntime {
     }
     this.#options = options;
     this.process = process;
+    this.#wordLimit = process.words.bits === 64 ? Number.MAX_SAFE_INTEGER : process.words.max;
     this.profile = glibcProfile(options.glibc ?? "2.36", process.arch as GlibcArch);
     const m = new MallocContext(process, this.profile, {
       nprocs: options.nprocs ?? 2,
@@ -174,10 +177,17 @@ export class Allocator implements ThreadRuntime {
     process.runtime = this;
   }
 
-  /** A `size_t` or pointer argument as the process's word (C's conversion; typed errors). */
+  /**
+   * A `size_t` or pointer argument as the process's word (C's conversion; typed errors). The
+   * common case, a non-negative integer that is already a word (any size or user-space pointer),
+   * costs a few comparisons; `Math.floor` rather than `% 1`, which is a floating-point remainder
+   * for the pointers above 2^31 that most frees pass.
+   */
   #word(name: string, value: number): number {
-    // The common case, a small non-negative integer, costs a few comparisons.
-    if (typeof value === "number" && value >= 0 && value <= 0x7fff_ffff && value % 1 === 0) {
+    if (
+      typeof value === "number" && value >= 0 && value <= this.#wordLimit &&
+      Math.floor(value) === value
+    ) {
       return value;
     }
     return wordArgument(this.process.words, name, value);

@@ -40,6 +40,8 @@ export class BinIndex {
   readonly #align: number;
   readonly #largeLimit: number;
   readonly #largeBase: number;
+  /** `MINSIZE - MALLOC_ALIGNMENT + 1`: csize2tidx divides `size - this` by the alignment. */
+  readonly #tcacheBias: number;
 
   /** The bin arithmetic of a glibc build. */
   constructor(profile: GlibcProfile) {
@@ -49,6 +51,7 @@ export class BinIndex {
     this.#smallCorrection = profile.mallocAlignment > 2 * profile.sizeSz ? 1 : 0;
     this.#minLarge = profile.minLargeSize;
     this.#align = profile.mallocAlignment;
+    this.#tcacheBias = profile.minSize - profile.mallocAlignment + 1;
     const kind = profile.largebinIndex;
     this.#largeLimit = kind === "64" ? 48 : kind === "32-big" ? 45 : 38;
     this.#largeBase = kind === "64" ? 48 : kind === "32-big" ? 49 : 56;
@@ -96,8 +99,11 @@ export class BinIndex {
 
   /** glibc `csize2tidx`: the tcache bin of a chunk size. */
   tcacheIndex(size: number): number {
+    const r = size - this.#tcacheBias;
+    // The usual size: a shift instead of a floating-point division.
+    if (r >= 0 && r <= 0x7fff_ffff) return r >> this.#smallShift;
     if (size < 0) return Infinity;
-    return Math.floor((size - this.#p.minSize + this.#align - 1) / this.#align);
+    return Math.floor(r / this.#align);
   }
 
   /** The chunk size a tcache bin holds (glibc `tidx2usize` plus the header). */

@@ -37,7 +37,8 @@ function freePerturb(m: MallocContext, mem: number, n: number): void {
 
 /**
  * glibc `_int_free (arena, p, have_lock)`: frees chunk `p` of `arena` (not an mmapped chunk
- * unless it reaches the final munmap branch).
+ * unless it reaches the final munmap branch). `tcache` is the calling thread's tcache pointer,
+ * which `__libc_free` has just read from its TLS (default: read it now; 0 without a tcache).
  *
  * @example
  * ```ts
@@ -58,9 +59,10 @@ export function intFree(
   p: number,
   haveLock: boolean,
   size = m.chunks.size(p),
+  tcache = m.profile.tcache ? m.tls().tcache : 0,
 ): void {
   intFreeCheck(m, p, size);
-  if (m.profile.tcache && tcacheFree(m, p, size)) return;
+  if (tcache !== 0 && tcacheFree(m, p, size, tcache)) return;
   intFreeChunk(m, arena, p, size, haveLock);
 }
 
@@ -85,10 +87,8 @@ function intFreeCheck(m: MallocContext, p: number, size: number): void {
   if (m.lt(size, m.profile.minSize) || !c.aligned(size)) m.abort("free(): invalid size", p);
 }
 
-/** glibc `tcache_free`: true when the chunk went into the current thread's tcache. */
-function tcacheFree(m: MallocContext, p: number, size: number): boolean {
-  const tcache = m.tls().tcache;
-  if (tcache === 0) return false;
+/** glibc `tcache_free`: true when the chunk went into `tcache`, the current thread's. */
+function tcacheFree(m: MallocContext, p: number, size: number, tcache: number): boolean {
   const idx = m.bins.tcacheIndex(size);
   if (!(idx < m.params.tcacheBins)) return false;
   const c = m.chunks;

@@ -113,13 +113,19 @@ function padded(m: MallocContext, bytes: number): number {
  * glibc `MAYBE_INIT_TCACHE` where the version has it: `on` is the kind of call (`malloc` for
  * the allocating calls, `free` for free and realloc). 2.26–2.41 create the tcache at a thread's
  * first call of either kind, 2.42 at its first allocation, 2.43+ never here (lazily, later).
+ * Returns the thread's tcache after it (0: none), so the caller need not read its TLS again.
  */
-export function maybeInitTcache(m: MallocContext, on: "malloc" | "free" = "malloc"): void {
+export function maybeInitTcache(m: MallocContext, on: "malloc" | "free" = "malloc"): number {
   const p = m.profile;
-  if (!p.tcache || m.tls().tcache !== 0) return;
+  if (!p.tcache) return 0;
+  const tls = m.tls();
+  const tcache = tls.tcache;
+  if (tcache !== 0) return tcache;
   if (p.tcacheInit === "first-call" || (p.tcacheInit === "first-malloc" && on === "malloc")) {
     m.explain.aside(() => tcacheInit(m));
+    return tls.tcache;
   }
+  return 0;
 }
 
 /**
@@ -150,8 +156,7 @@ function tcacheTake(m: MallocContext, bytes: number): number {
     return 0;
   }
   const idx = m.bins.tcacheIndex(tbytes);
-  maybeInitTcache(m);
-  const tcache = m.tls().tcache;
+  const tcache = maybeInitTcache(m);
   const p = m.profile;
   if (p.tcacheLargeBins > 0 && idx >= p.tcacheSmallBins) {
     // 2.42+: a large tcache bin, searched by size (used when tcache_max was raised).
@@ -223,10 +228,10 @@ export function libcFree(m: MallocContext, mem: number): void {
   if (raw & IS_MMAPPED) {
     freeMmapped(m, p, raw);
   } else {
-    maybeInitTcache(m, "free");
+    const tcache = maybeInitTcache(m, "free");
     const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
     m.explain.arena(arena);
-    intFree(m, arena, p, false, raw - (raw & SIZE_BITS));
+    intFree(m, arena, p, false, raw - (raw & SIZE_BITS), tcache);
   }
   if (m.profile.freePreservesErrno) thread.errno = savedErrno;
 }
