@@ -34,6 +34,7 @@ export const NON_MAIN_ARENA = 4;
 export const SIZE_BITS = 7;
 
 const TWO32 = 0x1_0000_0000;
+const TWO44 = 2 ** 44;
 const TWO53 = 2 ** 53;
 
 /**
@@ -253,14 +254,15 @@ export class ChunkMemory {
    */
   protect(pos: number, ptr: number): number {
     if (!this.#safeLinking) return ptr;
-    const key = Math.floor(pos / 4096);
-    if (!this.#is64) return (key ^ ptr) >>> 0;
-    if (ptr >= 0 && ptr < TWO53) {
+    if (!this.#is64) return (Math.floor(pos / 4096) ^ ptr) >>> 0;
+    if (ptr >= 0 && ptr < TWO53 && pos >= 0) {
+      // Both halves at once: the key's low half is `pos / 4096` truncated (`>>> 0` takes it
+      // modulo 2^32), its high half `pos / 2^44`; no intermediate leaves the integers exactly.
       const hi = Math.floor(ptr / TWO32), lo = ptr >>> 0;
-      const khi = Math.floor(key / TWO32), klo = key >>> 0;
+      const khi = Math.floor(pos / TWO44), klo = (pos / 4096) >>> 0;
       return ((hi ^ khi) >>> 0) * TWO32 + ((lo ^ klo) >>> 0);
     }
-    return this.words.xor(key, ptr);
+    return this.words.xor(Math.floor(pos / 4096), ptr);
   }
 
   /** glibc `REVEAL_PTR`: reads the mangled pointer stored at `pos` and unmangles it. */

@@ -338,7 +338,9 @@ export class MallocContext {
   /** The heap_info address of a chunk in a thread heap (glibc `heap_for_ptr`). */
   heapForPtr(p: number): number {
     const max = this.profile.heapMaxSize;
-    return p - (p % max);
+    // HEAP_MAX_SIZE is a power of two: a multiplication and a floor, where `%` on an address
+    // above 2^31 would be a floating-point remainder (a call into the runtime in V8).
+    return p >= 0 ? Math.floor(p / max) * max : p - (p % max);
   }
 
   /** glibc `arena_for_chunk`. */

@@ -1,0 +1,66 @@
+// The hot paths' arithmetic (safe-linking's PROTECT_PTR, csize2tidx, heap_for_ptr) takes shortcuts
+// for the usual values — shifts, truncations, no floating-point remainder. These tests hold each
+// shortcut to the plain formula on the values it takes and on the edges around them.
+
+import assert from "node:assert/strict";
+import { BinIndex } from "../../src/malloc/bins.ts";
+import { ChunkMemory } from "../../src/malloc/chunk.ts";
+import { MallocContext } from "../../src/malloc/context.ts";
+import { glibcProfile } from "../../src/malloc/profile.ts";
+import { Process } from "../../src/kernel/process.ts";
+import { words32, words64 } from "../../src/kernel/word.ts";
+
+/** A deterministic stream of integers below `limit` (xorshift). */
+function* integers(count: number, limit: number, seed = 7): Generator<number> {
+  let s = seed;
+  for (let i = 0; i < count; i++) {
+    s ^= s << 13, s ^= s >>> 17, s ^= s << 5;
+    const hi = (s >>> 0) / 2 ** 32;
+    s ^= s << 13, s ^= s >>> 17, s ^= s << 5;
+    yield Math.floor((hi + (s >>> 0) / 2 ** 64) * limit);
+  }
+}
+
+Deno.test("PROTECT_PTR equals (pos >> 12) ^ ptr on whole 64-bit and 32-bit words", () => {
+  const process = new Process({ layout: "x86_64" });
+  const chunks = new ChunkMemory(process.memory, words64, glibcProfile("2.36", "x86_64"));
+  const slow = (pos: number, ptr: number) => words64.xor(Math.floor(pos / 4096), ptr);
+  const edges = [0, 1, 0xfff, 0x1000, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 44, 2 ** 47 - 16];
+  const values = [...edges, ...integers(2000, 2 ** 53), ...integers(2000, 2 ** 48)];
+  for (const pos of values) {
+    for (const ptr of [...edges, -1, -(2 ** 40), 2 ** 53 - 1, pos + 16]) {
+      assert.equal(chunks.protect(pos, ptr), slow(pos, ptr), `pos ${pos}, ptr ${ptr}`);
+    }
+  }
+  const process32 = new Process({ arch: "i386", layout: "i386" });
+  const chunks32 = new ChunkMemory(process32.memory, words32, glibcProfile("2.36", "i386"));
+  for (const pos of integers(2000, 2 ** 32)) {
+    for (const ptr of [0, 0xffff_fff0, pos]) {
+      assert.equal(chunks32.protect(pos, ptr), words32.xor(Math.floor(pos / 4096), ptr));
+    }
+  }
+});
+
+Deno.test("csize2tidx equals (size - MINSIZE + MALLOC_ALIGNMENT - 1) / MALLOC_ALIGNMENT", () => {
+  for (const [version, arch] of [["2.36", "x86_64"], ["2.31", "i386"], ["2.43", "x86_64"]]) {
+    const profile = glibcProfile(version, arch as "x86_64" | "i386");
+    const bins = new BinIndex(profile);
+    const align = profile.mallocAlignment;
+    const slow = (size: number) =>
+      size < 0 ? Infinity : Math.floor((size - profile.minSize + align - 1) / align);
+    const sizes = [0, 1, 8, 16, 31, 32, 33, 0x410, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 16, 2 ** 53, -1];
+    for (const size of [...sizes, ...integers(3000, 2 ** 40), ...integers(3000, 0x10000)]) {
+      assert.equal(bins.tcacheIndex(size), slow(size), `${version} ${arch} size ${size}`);
+    }
+  }
+});
+
+Deno.test("heap_for_ptr rounds down to HEAP_MAX_SIZE on every address", () => {
+  const process = new Process({ layout: "x86_64" });
+  const profile = glibcProfile("2.36", "x86_64");
+  const m = new MallocContext(process, profile, { nprocs: 2, explain: false, seed: 1 });
+  const max = profile.heapMaxSize;
+  for (const p of [0, 1, max - 1, max, 2 ** 47 - 1, -1, -(2 ** 40), ...integers(3000, 2 ** 48)]) {
+    assert.equal(m.heapForPtr(p), p - (p % max), `p ${p}`);
+  }
+});
