@@ -68,6 +68,8 @@ export class ChunkMemory {
   readonly words: WordOps;
   readonly #safeLinking: boolean;
   readonly #is64: boolean;
+  /** Safe-linking on 64-bit words: {@link ChunkMemory.protect}'s fast path applies. */
+  readonly #fastProtect: boolean;
 
   /** Chunk access on `memory` for a glibc build. */
   constructor(memory: Memory, words: WordOps, profile: GlibcProfile) {
@@ -79,6 +81,7 @@ export class ChunkMemory {
     this.minSize = profile.minSize;
     this.#safeLinking = profile.safeLinking;
     this.#is64 = profile.sizeSz === 8;
+    this.#fastProtect = profile.safeLinking && this.#is64;
   }
 
   // Methods, not per-instance closures: a closure made for each process would be a new call
@@ -253,15 +256,22 @@ export class ChunkMemory {
    * at `pos` (`(pos >> 12) ^ ptr`, glibc 2.32+). The identity on versions without it.
    */
   protect(pos: number, ptr: number): number {
-    if (!this.#safeLinking) return ptr;
-    if (!this.#is64) return (Math.floor(pos / 4096) ^ ptr) >>> 0;
-    if (ptr >= 0 && ptr < TWO53 && pos >= 0) {
+    // The usual case, a 64-bit user-space pointer, is kept small so V8 inlines it into the
+    // tcache and fastbin paths; the others (no safe-linking, i386, whole words) are a call.
+    if (this.#fastProtect && ptr >= 0 && ptr < TWO53 && pos >= 0) {
       // Both halves at once: the key's low half is `pos / 4096` truncated (`>>> 0` takes it
       // modulo 2^32), its high half `pos / 2^44`; no intermediate leaves the integers exactly.
       const hi = Math.floor(ptr / TWO32), lo = ptr >>> 0;
       const khi = Math.floor(pos / TWO44), klo = (pos / 4096) >>> 0;
       return ((hi ^ khi) >>> 0) * TWO32 + ((lo ^ klo) >>> 0);
     }
+    return this.#protectOther(pos, ptr);
+  }
+
+  /** {@link ChunkMemory.protect} off its fast path. */
+  #protectOther(pos: number, ptr: number): number {
+    if (!this.#safeLinking) return ptr;
+    if (!this.#is64) return (Math.floor(pos / 4096) ^ ptr) >>> 0;
     return this.words.xor(Math.floor(pos / 4096), ptr);
   }
 
