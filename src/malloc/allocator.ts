@@ -55,7 +55,13 @@ import {
   threadHeapInfos,
 } from "./inspect.ts";
 import { checkArena } from "./check_arena.ts";
-import { libcCalloc, libcFree, libcMalloc, mallocThreadFreeres } from "./libc_malloc.ts";
+import {
+  libcCalloc,
+  type LibcEntry,
+  libcFreeOf,
+  libcMallocOf,
+  mallocThreadFreeres,
+} from "./libc_malloc.ts";
 import { mallopt } from "./mallopt.ts";
 import { alignedAlloc, libcMemalign, posixMemalign, pvalloc, valloc } from "./memalign.ts";
 import { type GlibcArch, type GlibcProfile, glibcProfile } from "./profile.ts";
@@ -137,6 +143,9 @@ export class Allocator implements ThreadRuntime {
   #lastState: AllocatorState | undefined;
   /** The largest number {@link wordArgument} passes through unchanged (2^53 - 1 or 2^32 - 1). */
   readonly #wordLimit: number;
+  /** This glibc's `__libc_malloc` and `__libc_free`, chosen once from its profile. */
+  readonly #libcMalloc: LibcEntry;
+  readonly #libcFree: LibcEntry;
   /** How this glibc maps thread stacks (nptl's guard page, its 40 MiB stack cache). */
   readonly stackPolicy: StackPolicy;
 
@@ -163,6 +172,8 @@ export class Allocator implements ThreadRuntime {
     this.process = process;
     this.#wordLimit = process.words.bits === 64 ? Number.MAX_SAFE_INTEGER : process.words.max;
     this.profile = glibcProfile(options.glibc ?? "2.36", process.arch as GlibcArch);
+    this.#libcMalloc = libcMallocOf(this.profile);
+    this.#libcFree = libcFreeOf(this.profile);
     const m = new MallocContext(process, this.profile, {
       nprocs: options.nprocs ?? 2,
       explain: options.explain ?? true,
@@ -273,7 +284,7 @@ export class Allocator implements ThreadRuntime {
     size = this.#word("size", size);
     const seq = this.#begin("malloc", this.context.explain.enabled ? [size] : undefined);
     try {
-      const r = libcMalloc(this.context, size);
+      const r = this.#libcMalloc(this.context, size);
       return this.#end(seq, r, r);
     } catch (e) {
       this.#fail(seq, e);
@@ -286,7 +297,7 @@ export class Allocator implements ThreadRuntime {
     ptr = this.#word("ptr", ptr);
     const seq = this.#begin("free", this.context.explain.enabled ? [ptr] : undefined);
     try {
-      libcFree(this.context, ptr);
+      this.#libcFree(this.context, ptr);
       this.#end(seq, 0, 0);
     } catch (e) {
       this.#fail(seq, e);

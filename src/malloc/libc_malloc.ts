@@ -23,6 +23,7 @@ import { request2size } from "./chunk.ts";
 import { intFree, intFreeChunk } from "./free.ts";
 import { checkedRequest2size, intMalloc } from "./malloc.ts";
 import { munmapChunk } from "./mmapped_chunk.ts";
+import type { GlibcProfile } from "./profile.ts";
 import {
   tcacheCount,
   tcacheDoubleFreeCheck,
@@ -189,12 +190,33 @@ function tcacheTake(m: MallocContext, bytes: number): number {
 export function libcMalloc(m: MallocContext, bytes: number): number {
   const hooked = runHook(m, "__malloc_hook", "malloc", bytes);
   if (hooked !== NO_HOOK) return hooked;
+  return m.profile.tcache ? mallocTcacheFirst(m, bytes) : mallocNoTcache(m, bytes);
+}
+
+/** `__libc_malloc` without hooks (2.34+) on a glibc with a tcache. */
+function mallocTcacheFirst(m: MallocContext, bytes: number): number {
   ptmallocInit(m);
-  if (m.profile.tcache) {
-    const mem = tcacheTake(m, bytes);
-    if (mem !== TCACHE_MISS) return mem;
-  }
+  const mem = tcacheTake(m, bytes);
+  return mem !== TCACHE_MISS ? mem : libcMalloc2(m, bytes);
+}
+
+/** `__libc_malloc` without hooks and without a tcache. */
+function mallocNoTcache(m: MallocContext, bytes: number): number {
+  ptmallocInit(m);
   return libcMalloc2(m, bytes);
+}
+
+/** A public entry point of malloc: `__libc_malloc` or `__libc_free` on a context. */
+export type LibcEntry = (m: MallocContext, value: number) => number;
+
+/**
+ * `__libc_malloc` of a glibc build, chosen once per allocator (the Allocator's `malloc` calls
+ * it): where a version reads no hooks, the hook check is left out rather than made on every
+ * call, and the tcache branch is taken or not by construction. Each is {@link libcMalloc}.
+ */
+export function libcMallocOf(profile: GlibcProfile): LibcEntry {
+  if (profile.mallocHooks) return libcMalloc;
+  return profile.tcache ? mallocTcacheFirst : mallocNoTcache;
 }
 
 /** glibc `__libc_malloc2` (the arena part of `__libc_malloc`, named so in 2.42+). */
@@ -215,11 +237,38 @@ function libcMalloc2(m: MallocContext, bytes: number): number {
  */
 export function libcFree(m: MallocContext, mem: number): void {
   if (runHook(m, "__free_hook", "free", mem) !== NO_HOOK) return;
+  if (m.profile.tcacheCountsDown) freeTcacheFirst(m, mem);
+  else freeArenaFirst(m, mem);
+}
+
+/**
+ * `__libc_free` of a glibc build, chosen once per allocator as {@link libcMallocOf} chooses
+ * malloc: the hook check only where the version has hooks, then the version's free path. Each
+ * is {@link libcFree}; the result is always 0.
+ */
+export function libcFreeOf(profile: GlibcProfile): LibcEntry {
+  if (profile.mallocHooks) return freeEntry;
+  return profile.tcacheCountsDown ? freeTcacheFirstEntry : freeArenaFirstEntry;
+}
+
+function freeEntry(m: MallocContext, mem: number): number {
+  libcFree(m, mem);
+  return 0;
+}
+
+function freeTcacheFirstEntry(m: MallocContext, mem: number): number {
+  freeTcacheFirst(m, mem);
+  return 0;
+}
+
+function freeArenaFirstEntry(m: MallocContext, mem: number): number {
+  freeArenaFirst(m, mem);
+  return 0;
+}
+
+/** `__libc_free` after the hook check, up to 2.41: the chunk's arena decides (or munmap). */
+function freeArenaFirst(m: MallocContext, mem: number): void {
   if (mem === 0) return;
-  if (m.profile.tcacheCountsDown) {
-    libcFreeTcacheFirst(m, mem);
-    return;
-  }
   const c = m.chunks;
   const thread = m.thread;
   const savedErrno = thread.errno;
@@ -241,7 +290,8 @@ export function libcFree(m: MallocContext, mem: number): void {
  * not, whose size the tcache takes; 2.43+ creates the tcache here and frees again), then the
  * size check and `_int_free_chunk`.
  */
-function libcFreeTcacheFirst(m: MallocContext, mem: number): void {
+function freeTcacheFirst(m: MallocContext, mem: number): void {
+  if (mem === 0) return;
   const c = m.chunks, pr = m.profile;
   const p = c.fromMem(mem);
   const raw = c.sizeField(p);

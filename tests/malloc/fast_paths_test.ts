@@ -1,12 +1,15 @@
-// The hot paths' arithmetic (safe-linking's PROTECT_PTR, csize2tidx, heap_for_ptr) takes shortcuts
-// for the usual values — shifts, truncations, no floating-point remainder. These tests hold each
-// shortcut to the plain formula on the values it takes and on the edges around them.
+// The hot paths take shortcuts: the arithmetic (safe-linking's PROTECT_PTR, csize2tidx,
+// heap_for_ptr) for the usual values — shifts, truncations, no floating-point remainder — and the
+// Allocator's malloc and free, chosen once from the glibc profile. These tests hold each shortcut
+// to the plain formula or entry point, on the values it takes and on the edges around them.
 
 import assert from "node:assert/strict";
 import { BinIndex } from "../../src/malloc/bins.ts";
 import { ChunkMemory } from "../../src/malloc/chunk.ts";
 import { MallocContext } from "../../src/malloc/context.ts";
-import { glibcProfile } from "../../src/malloc/profile.ts";
+import { GLIBC_VERSIONS, glibcProfile } from "../../src/malloc/profile.ts";
+import { Allocator } from "../../src/malloc/allocator.ts";
+import { libcFree, libcMalloc } from "../../src/malloc/libc_malloc.ts";
 import { Process } from "../../src/kernel/process.ts";
 import { words32, words64 } from "../../src/kernel/word.ts";
 
@@ -62,5 +65,29 @@ Deno.test("heap_for_ptr rounds down to HEAP_MAX_SIZE on every address", () => {
   const max = profile.heapMaxSize;
   for (const p of [0, 1, max - 1, max, 2 ** 47 - 1, -1, -(2 ** 40), ...integers(3000, 2 ** 48)]) {
     assert.equal(m.heapForPtr(p), p - (p % max), `p ${p}`);
+  }
+});
+
+Deno.test("the malloc and free an Allocator picks for its glibc behave as __libc_malloc and __libc_free", () => {
+  for (const version of GLIBC_VERSIONS) {
+    for (const arch of ["x86_64", "i386"] as const) {
+      const picked = new Allocator(new Process({ arch, layout: arch }), { glibc: version });
+      const plain = new Allocator(new Process({ arch, layout: arch }), { glibc: version });
+      const m = plain.context;
+      const live: [number, number][] = [];
+      for (const [k, size] of [...integers(300, 5000, 3)].entries()) {
+        if (k % 3 === 2 && live.length > 0) {
+          const [a, b] = live.splice(size % live.length, 1)[0];
+          picked.free(a);
+          libcFree(m, b);
+        } else {
+          const a = picked.malloc(size), b = libcMalloc(m, size);
+          assert.equal(a, b, `${version} ${arch}: malloc(${size})`);
+          live.push([a, b]);
+        }
+      }
+      assert.deepEqual(picked.bins(), plain.bins(), `${version} ${arch}`);
+      assert.deepEqual(picked.tcache(), plain.tcache(), `${version} ${arch}`);
+    }
   }
 });
