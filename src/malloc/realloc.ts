@@ -210,7 +210,8 @@ function intRealloc(
         const oldmem = c.toMem(oldp);
         copyBytes(m, newmem, oldmem, oldsize - c.headerSize + c.sizeSz);
         intFreeInternal(m, arena, oldp, true);
-        ex.overrideServed(`moved (${m.explain.current?.served || "malloc"})`);
+        // The path name is built only for a record (explain off builds nothing).
+        if (ex.current) ex.overrideServed(`moved (${ex.current.served || "malloc"})`);
         return newmem;
       }
     }
