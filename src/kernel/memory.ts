@@ -6,15 +6,16 @@
  * Layout, for speed: a two-level page table. A directory covers 65536 pages (256 MiB) and holds
  * one access level per page (unmapped, no access, read, read-write — kept in step with the areas
  * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
- * Beside them it keeps two views of the bytes that the fast path reads: `readable[i]` is the
- * page's bytes when it has bytes and may be read, `writable[i]` when it may also be written.
  * In front of the table sits a TLB: a small direct-mapped cache from page number to the page's
- * `readable` and `writable` views, filled by the slow path. An aligned access to a page in the TLB costs one division,
- * one compare and a typed-array access, small enough for V8 to inline into its callers, and
- * it touches a few hot cache lines instead of the directory's 65536-entry arrays; everything
- * else — a page not in the TLB, an untouched page, page-crossing or unaligned accesses,
- * faults, the first write to a page — takes the slow path. A bad access throws a
- * {@link SegmentationFault}, never a JavaScript error.
+ * readable view (its bytes when it has bytes and may be read) and writable view (when it may
+ * also be written in place), filled by the slow path. An aligned access to a page in the TLB
+ * costs one division, one compare and a typed-array access, small enough for V8 to inline into
+ * its callers, and it touches a few hot cache lines instead of the directory's 65536-entry
+ * arrays; everything else — a page not in the TLB, an untouched page, page-crossing or
+ * unaligned accesses, faults, the first write to a page — takes the slow path. A bad access
+ * throws a {@link SegmentationFault}, never a JavaScript error. Pages come from a
+ * {@link PagePool} (carved from slabs, recycled when dropped), so a page's bytes start at its
+ * `byteOffset`, not at offset 0 of its `buffer`.
  *
  * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
  * made only when an access reaches it, its levels then read from the areas; until then
@@ -22,11 +23,12 @@
  * nothing.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
- * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
- * is `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds
- * it) and no journal is kept (see the end of the class), else undefined; a TLB entry holds the current
- * `readable` and `writable` of its page, so whatever changes them flushes the TLB
- * ({@link Memory.setAccess}, `#setPage`).
+ * a TLB entry's readable view is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and
+ * its writable view is `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no
+ * snapshot holds it) and no journal is kept (see the end of the class), else undefined; so
+ * whatever changes a page's bytes, level or privacy flushes its TLB entry
+ * ({@link Memory.setAccess}, `#setPage`, snapshots). Only a page that nothing but its directory
+ * holds goes back to the pool when dropped.
  *
  * Why over 500 lines: each access width (8, 16, 32 and 64 bits, read and write) has its own
  * fast path written out, small enough for V8 to inline into its callers; one generic routine
@@ -41,6 +43,7 @@
 
 import { type AccessKind, ArgumentRangeError, SegmentationFault } from "./errors.ts";
 import { diffPageMaps, editPageMap, PAGE_NODE_BYTES, type PageMap } from "./page_map.ts";
+import { PagePool } from "./page_pool.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64 } from "./word.ts";
 
@@ -85,10 +88,6 @@ interface Directory {
   readonly levels: Uint8Array;
   /** Bytes per page, as 32-bit words, once written. */
   readonly pages: (Uint32Array | undefined)[];
-  /** `pages[i]` where page i may be read, else undefined (the fast path of reads). */
-  readonly readable: (Uint32Array | undefined)[];
-  /** `pages[i]` where page i may be written, else undefined (the fast path of writes). */
-  readonly writable: (Uint32Array | undefined)[];
   /** Pages with bytes in this directory. */
   resident: number;
 }
@@ -110,6 +109,7 @@ const TWO32 = 0x1_0000_0000;
  */
 export class Memory {
   #dirs = new Map<number, Directory>();
+  readonly #pool = new PagePool();
   #areas: AreaLookup;
   #resident = 0;
   // Directories by their number modulo DIR_CACHE (a direct-mapped cache; NaN marks an empty
@@ -146,9 +146,12 @@ export class Memory {
   /** Puts page `no` (page `lo` of directory `d`) in the TLB; the slow paths call this. */
   #tlbFill(no: number, d: Directory, lo: number): void {
     const k = no & (TLB_SIZE - 1);
+    const page = d.pages[lo], level = d.levels[lo];
     this.#tlbPage[k] = no;
-    this.#tlbRead[k] = d.readable[lo];
-    this.#tlbWrite[k] = d.writable[lo];
+    this.#tlbRead[k] = level >= ACCESS_READ ? page : undefined;
+    this.#tlbWrite[k] = level >= ACCESS_WRITE && page !== undefined && this.#writeView(page)
+      ? page
+      : undefined;
   }
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
@@ -186,8 +189,6 @@ export class Memory {
         hi,
         levels,
         pages: new Array(DIR_PAGES),
-        readable: new Array(DIR_PAGES),
-        writable: new Array(DIR_PAGES),
         resident: 0,
       };
       this.#dirs.set(hi, d);
@@ -209,9 +210,6 @@ export class Memory {
     d.pages[lo] = page;
     const no = d.hi * DIR_PAGES + lo;
     this.#tlbFlush(no, no + 1);
-    const level = d.levels[lo];
-    d.readable[lo] = level >= ACCESS_READ ? page : undefined;
-    d.writable[lo] = level >= ACCESS_WRITE && this.#writeView(page) ? page : undefined;
     if (this.#snapshots > 0) this.#touched.push(d.hi * DIR_PAGES + lo);
   }
 
@@ -228,25 +226,23 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const lo = no - hi * DIR_PAGES;
       const n = Math.min(DIR_PAGES - lo, last - no);
-      const d = this.#dirs.get(hi);
-      if (d) {
-        d.levels.fill(level, lo, lo + n);
-        if (d.resident > 0) {
-          for (let i = lo; i < lo + n; i++) {
-            const page = d.pages[i];
-            if (page === undefined) continue;
-            d.readable[i] = level >= ACCESS_READ ? page : undefined;
-            d.writable[i] = level >= ACCESS_WRITE && this.#writeView(page) ? page : undefined;
-          }
-        }
-      }
+      this.#dirs.get(hi)?.levels.fill(level, lo, lo + n);
       no += n;
     }
   }
 
+  /** Drops pages `[from, to)` of `d`; those nothing else holds go back to the pool. */
   #dropPages(d: Directory, from: number, to: number): void {
     for (let i = from; i < to && d.resident > 0; i++) {
-      if (d.pages[i] !== undefined) this.#bind(d, i, undefined);
+      const page = d.pages[i];
+      if (page === undefined) continue;
+      // A private page with no journal: no snapshot holds it and the journal will not.
+      const unshared = this.#writeView(page);
+      this.#bind(d, i, undefined);
+      if (unshared) {
+        this.#private.delete(page);
+        this.#pool.give(page);
+      }
     }
   }
 
@@ -349,12 +345,12 @@ export class Memory {
     if (page === undefined) {
       const vma = this.#areas.areaAt(addr);
       if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
-      page = this.#ownPage(new Uint32Array(PAGE_SIZE / 4));
+      page = this.#ownPage(this.#pool.take());
       if (this.#journaling) this.#logBinding(d.hi * DIR_PAGES + lo, undefined, -2);
       this.#setPage(d, lo, page);
-    } else if (d.writable[lo] === undefined && !this.#isPrivate(page)) {
-      // A writable page without a write view is shared with a snapshot: copy it first.
-      page = this.#ownPage(page.slice());
+    } else if (!this.#isPrivate(page)) {
+      // A page a snapshot or the journal holds: copy it first.
+      page = this.#ownPage(this.#pool.copyOf(page));
       this.#snapshotStats.copiedPages++;
       this.#setPage(d, lo, page);
     }
@@ -632,7 +628,7 @@ export class Memory {
       const n = Math.min(PAGE_SIZE - off, length - done);
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
-      if (page) out.set(new Uint8Array(page.buffer, off, n), done);
+      if (page) out.set(new Uint8Array(page.buffer, page.byteOffset + off, n), done);
       else out.fill(0, done, done + n);
       done += n;
     }
@@ -653,7 +649,7 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
       const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
-      new Uint8Array(page.buffer, off, n).set(bytes.subarray(done, done + n));
+      new Uint8Array(page.buffer, page.byteOffset + off, n).set(bytes.subarray(done, done + n));
       if (before) this.#logWords(no, page, off, before);
       done += n;
     }
@@ -677,7 +673,7 @@ export class Memory {
         const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
         // A whole page is filled word by word, without a byte view of it.
         if (n === PAGE_SIZE) page.fill((value & 0xff) * 0x0101_0101);
-        else new Uint8Array(page.buffer, off, n).fill(value & 0xff);
+        else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
         if (before) this.#logWords(no, page, off, before);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
@@ -745,7 +741,6 @@ export class Memory {
     const freeze = (d: Directory, lo: number) => {
       const no = d.hi * DIR_PAGES + lo;
       changes.push([no, d.pages[lo]]);
-      d.writable[lo] = undefined;
       this.#tlbFlush(no, no + 1);
     };
     if (this.#snapshots === 0) {
@@ -852,14 +847,14 @@ export class Memory {
       const page = v === -1
         ? undefined
         : v === -2
-        ? this.#ownPage(new Uint32Array(PAGE_SIZE / 4))
+        ? this.#ownPage(this.#pool.take())
         : this.#jPages[v];
       this.#setPage(d, lo, page);
       return;
     }
     let page = d.pages[lo]!;
     if (!this.#isPrivate(page)) {
-      page = this.#ownPage(page.slice());
+      page = this.#ownPage(this.#pool.copyOf(page));
       this.#setPage(d, lo, page);
     }
     page[word] = v;

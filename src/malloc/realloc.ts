@@ -29,26 +29,29 @@ function copyBytes(m: MallocContext, dst: number, src: number, n: number): void 
   }
 }
 
+/**
+ * The page-sized buffer that carries every copied page from source to destination (and its
+ * words, for the zero test): made once, since a buffer per copy cost more than the copy.
+ */
+const scratch = new Uint8Array(4096);
+const scratchWords = new Int32Array(scratch.buffer);
+
 function copyBlock(m: MallocContext, dst: number, src: number, n: number): void {
   const memory = m.memory;
   // memcpy reads the whole source: a fault there comes before any write.
   memory.checkAccess(src, n, "read");
-  const PAGE = 4096;
+  const PAGE = scratch.length;
   // Destination page by destination page: runs of zero pages are written with one fill, which
   // creates no page that was never touched; other pages are copied. Bytes from untouched source
   // pages are zero without reading them.
-  // One page-sized buffer carries every page of the block.
-  const scratch = new Uint8Array(PAGE);
   let zeroFrom = -1;
   for (let start = 0; start < n;) {
     const end = Math.min(n, start + PAGE - ((dst + start) % PAGE));
+    const length = end - start;
     const untouched = !memory.hasBytes(src + start) && !memory.hasBytes(src + end - 1);
-    let bytes: Uint8Array | undefined;
-    if (!untouched) {
-      bytes = end - start === PAGE ? scratch : scratch.subarray(0, end - start);
-      memory.readInto(src + start, bytes);
-    }
-    if (bytes === undefined || allZero(bytes)) {
+    const bytes = length === PAGE ? scratch : scratch.subarray(0, length);
+    if (!untouched) memory.readInto(src + start, bytes);
+    if (untouched || scratchZero(length)) {
       if (zeroFrom < 0) zeroFrom = start;
     } else {
       if (zeroFrom >= 0) memory.fill(dst + zeroFrom, start - zeroFrom, 0);
@@ -60,14 +63,11 @@ function copyBlock(m: MallocContext, dst: number, src: number, n: number): void 
   if (zeroFrom >= 0) memory.fill(dst + zeroFrom, n - zeroFrom, 0);
 }
 
-/** True when every byte of `bytes` is zero. */
-function allZero(bytes: Uint8Array): boolean {
-  const words = bytes.length >> 2;
-  const ints = new Int32Array(bytes.buffer, bytes.byteOffset, words);
-  let acc = 0;
-  for (let w = 0; w < words; w++) acc |= ints[w];
-  if (acc !== 0) return false;
-  for (let i = words << 2; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+/** True when the first `length` bytes of the scratch buffer are zero (word by word). */
+function scratchZero(length: number): boolean {
+  const words = length >> 2;
+  for (let w = 0; w < words; w++) if (scratchWords[w] !== 0) return false;
+  for (let i = words << 2; i < length; i++) if (scratch[i] !== 0) return false;
   return true;
 }
 
