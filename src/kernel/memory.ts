@@ -673,9 +673,10 @@ export class Memory {
       if (value & 0xff || d.pages[lo] !== undefined) {
         const page = this.#writablePage(d, lo, a);
         const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
-        // A whole page is filled word by word, without a byte view of it.
-        if (n === PAGE_SIZE) page.fill((value & 0xff) * 0x0101_0101);
-        else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
+        // Whole words are filled as words, without a byte view of the page.
+        if (((off | n) & 3) === 0) {
+          page.fill((value & 0xff) * 0x0101_0101, off >>> 2, (off + n) >>> 2);
+        } else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
         if (before) this.#logWords(no, page, off, before);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
@@ -687,9 +688,58 @@ export class Memory {
     }
   }
 
-  /** Copies `length` bytes from `src` to `dst` (memmove). */
+  /**
+   * Copies `length` bytes from `src` to `dst` (memmove): faults as reading the source and then
+   * writing the destination would, before writing anything. Ranges that do not overlap are
+   * copied page view to page view (words when both sides are word-aligned), without a buffer.
+   */
   copy(dst: number, src: number, length: number): void {
-    this.writeBytes(dst, this.readBytes(src, length));
+    if (this.#length(length) === 0) return;
+    const s = this.#address(src, "read"), d = this.#address(dst, "write");
+    if (this.#journaling || (d < s + length && s < d + length)) {
+      this.writeBytes(dst, this.readBytes(src, length));
+      return;
+    }
+    this.#checkRange(s, length, "read");
+    this.#checkRange(d, length, "write");
+    for (let done = 0; done < length;) {
+      const a = d + done;
+      const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, length - done);
+      const hi = Math.floor(no / DIR_PAGES);
+      const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
+      // The source of one destination page lies in at most two source pages.
+      for (let part = 0; part < n;) {
+        const b = s + done + part;
+        const sno = Math.floor(b / PAGE_SIZE), soff = b - sno * PAGE_SIZE;
+        const m = Math.min(PAGE_SIZE - soff, n - part);
+        const shi = Math.floor(sno / DIR_PAGES);
+        const from = this.#dir(shi)!.pages[sno - shi * DIR_PAGES];
+        copyInto(page, off + part, from, soff, m);
+        part += m;
+      }
+      done += n;
+    }
+  }
+
+  /**
+   * True when every byte of `[addr, addr + length)` reads as zero (untouched pages do); faults
+   * as a read would. Reads the page words in place.
+   */
+  isZero(addr: number, length: number): boolean {
+    if (this.#length(length) === 0) return true;
+    const start = this.#address(addr, "read");
+    this.#checkRange(start, length, "read");
+    for (let done = 0; done < length;) {
+      const a = start + done;
+      const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, length - done);
+      const hi = Math.floor(no / DIR_PAGES);
+      const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
+      if (page !== undefined && !zeroIn(page, off, n)) return false;
+      done += n;
+    }
+    return true;
   }
 
   // --- snapshots: copy-on-write by page ------------------------------------------------------
@@ -909,4 +959,42 @@ export class Memory {
       this.#logWord(no, first + k, before[k], page[first + k]);
     }
   }
+}
+
+/**
+ * Copies `n` bytes from byte `fromOff` of `from` (undefined: an untouched page, zeros) to byte
+ * `off` of `page`: word by word with `set` or `fill` when both offsets and `n` are word-aligned,
+ * else through byte views of the two pages.
+ */
+function copyInto(
+  page: Uint32Array,
+  off: number,
+  from: Uint32Array | undefined,
+  fromOff: number,
+  n: number,
+): void {
+  if (((off | fromOff | n) & 3) === 0) {
+    const w = off >>> 2;
+    if (from === undefined) page.fill(0, w, w + (n >>> 2));
+    else page.set(from.subarray(fromOff >>> 2, (fromOff + n) >>> 2), w);
+    return;
+  }
+  const to = new Uint8Array(page.buffer, page.byteOffset + off, n);
+  if (from === undefined) to.fill(0);
+  else to.set(new Uint8Array(from.buffer, from.byteOffset + fromOff, n));
+}
+
+/** True when bytes `[off, off + n)` of `page` are all zero. */
+function zeroIn(page: Uint32Array, off: number, n: number): boolean {
+  const end = off + n;
+  // Whole words, then the bytes of the partial words at either end.
+  const first = (off + 3) >>> 2, last = end >>> 2;
+  for (let w = first; w < last; w++) if (page[w] !== 0) return false;
+  for (let b = off; b < Math.min(end, first * 4); b++) {
+    if ((page[b >>> 2] >>> ((b & 3) * 8)) & 0xff) return false;
+  }
+  for (let b = Math.max(last * 4, off); b < end; b++) {
+    if ((page[b >>> 2] >>> ((b & 3) * 8)) & 0xff) return false;
+  }
+  return true;
 }

@@ -29,46 +29,27 @@ function copyBytes(m: MallocContext, dst: number, src: number, n: number): void 
   }
 }
 
-/**
- * The page-sized buffer that carries every copied page from source to destination (and its
- * words, for the zero test): made once, since a buffer per copy cost more than the copy.
- */
-const scratch = new Uint8Array(4096);
-const scratchWords = new Int32Array(scratch.buffer);
-
 function copyBlock(m: MallocContext, dst: number, src: number, n: number): void {
   const memory = m.memory;
   // memcpy reads the whole source: a fault there comes before any write.
   memory.checkAccess(src, n, "read");
-  const PAGE = scratch.length;
+  const PAGE = 4096;
   // Destination page by destination page: runs of zero pages are written with one fill, which
-  // creates no page that was never touched; other pages are copied. Bytes from untouched source
-  // pages are zero without reading them.
+  // creates no page that was never touched; other pages are copied page view to page view
+  // (Memory.copy). Untouched source pages read as zero without being created.
   let zeroFrom = -1;
   for (let start = 0; start < n;) {
     const end = Math.min(n, start + PAGE - ((dst + start) % PAGE));
-    const length = end - start;
-    const untouched = !memory.hasBytes(src + start) && !memory.hasBytes(src + end - 1);
-    const bytes = length === PAGE ? scratch : scratch.subarray(0, length);
-    if (!untouched) memory.readInto(src + start, bytes);
-    if (untouched || scratchZero(length)) {
+    if (memory.isZero(src + start, end - start)) {
       if (zeroFrom < 0) zeroFrom = start;
     } else {
       if (zeroFrom >= 0) memory.fill(dst + zeroFrom, start - zeroFrom, 0);
       zeroFrom = -1;
-      memory.writeBytes(dst + start, bytes);
+      memory.copy(dst + start, src + start, end - start);
     }
     start = end;
   }
   if (zeroFrom >= 0) memory.fill(dst + zeroFrom, n - zeroFrom, 0);
-}
-
-/** True when the first `length` bytes of the scratch buffer are zero (word by word). */
-function scratchZero(length: number): boolean {
-  const words = length >> 2;
-  for (let w = 0; w < words; w++) if (scratchWords[w] !== 0) return false;
-  for (let i = words << 2; i < length; i++) if (scratch[i] !== 0) return false;
-  return true;
 }
 
 /** glibc `memsize (p)` / `musable`: the usable bytes of an in-use chunk. */
