@@ -23,12 +23,12 @@
  * nothing.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
- * a TLB entry's readable view is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and
- * its writable view is `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no
- * snapshot holds it) and no journal is kept (see the end of the class), else undefined; so
- * whatever changes a page's bytes, level or privacy flushes its TLB entry
- * ({@link Memory.setAccess}, `#setPage`, snapshots). Only a page that nothing but its directory
- * holds goes back to the pool when dropped.
+ * a TLB entry's readable view is `pages[i]` (a shared zero page when it has no bytes) if
+ * `levels[i] >= ACCESS_READ`, else undefined, and its writable view is `pages[i]` if
+ * `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds it) and no journal is
+ * kept (see the end of the class), else undefined; so whatever changes a page's bytes, level or
+ * privacy flushes its TLB entry ({@link Memory.setAccess}, `#setPage`, snapshots). Only a page
+ * that nothing but its directory holds goes back to the pool when dropped.
  *
  * Why over 500 lines: each access width (8, 16, 32 and 64 bits, read and write) has its own
  * fast path written out, small enough for V8 to inline into its callers; one generic routine
@@ -97,6 +97,12 @@ interface Directory {
 const TWO32 = 0x1_0000_0000;
 
 /**
+ * What the TLB reads for a readable page without bytes (the kernel's zero page): shared, never
+ * written (no write view or directory ever holds it), so reads of untouched memory stay fast.
+ */
+const ZERO_PAGE = new Uint32Array(PAGE_SIZE / 4);
+
+/**
  * Page-granular sparse memory.
  *
  * @example
@@ -150,7 +156,7 @@ export class Memory {
     const k = no & (TLB_SIZE - 1);
     const page = d.pages[lo], level = d.levels[lo];
     this.#tlbPage[k] = no;
-    this.#tlbRead[k] = level >= ACCESS_READ ? page : undefined;
+    this.#tlbRead[k] = level >= ACCESS_READ ? page ?? ZERO_PAGE : undefined;
     this.#tlbWrite[k] = level >= ACCESS_WRITE && page !== undefined && this.#writeView(page)
       ? page
       : undefined;
