@@ -14,8 +14,8 @@
  * arrays; everything else — a page not in the TLB, an untouched page, page-crossing or
  * unaligned accesses, faults, the first write to a page — takes the slow path. A bad access
  * throws a {@link SegmentationFault}, never a JavaScript error. Pages come from a
- * {@link PagePool} (carved from slabs, recycled when dropped), so a page's bytes start at its
- * `byteOffset`, not at offset 0 of its `buffer`.
+ * {@link PagePool}, which recycles dropped ones; byte views of a page start at its
+ * `byteOffset`.
  *
  * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
  * made only when an access reaches it, its levels then read from the areas; until then

@@ -1,25 +1,23 @@
 /**
- * Where the simulated memory gets its 4 KiB pages: carved from slabs of {@link SLAB_PAGES}
- * pages, and recycled when the memory drops a page that nothing else holds (munmap,
- * MADV_DONTNEED, a heap shrinking). A fresh `Uint32Array(1024)` is an ArrayBuffer of its own:
- * a backing store allocated, zeroed and accounted to the garbage collector as external memory,
- * about 1–5 µs in V8; a page carved from a slab is only a view (about 0.4 µs with the slab's
- * share), a recycled one a `fill(0)` (under 0.1 µs). Page creation was 6–15% of the allocator's
- * time before this pool (bench/README.md).
+ * Where the simulated memory gets its 4 KiB pages: a page the memory drops while nothing else
+ * holds it (munmap, MADV_DONTNEED, a heap shrinking) is kept and handed out again, zeroed, for
+ * the next first write. A fresh `Uint32Array(1024)` is an ArrayBuffer of its own — a backing
+ * store allocated, zeroed and accounted to the garbage collector as external memory, about
+ * 1–2 µs in V8 — where a recycled page costs a `fill(0)` (under 0.1 µs). Pages carved from
+ * larger shared buffers (slabs of 16–64 pages) were tried and dropped: their first touch costs
+ * kernel page faults (system time) that 4 KiB buffers from the C heap do not, and the A/B on
+ * the mixed trace came out slower (bench/README.md).
  *
  * Invariants: a page handed out is zero and belongs to nobody else; a page given back must be
  * held by nobody (no snapshot, no journal, no directory): the pool hands it out again. At most
  * {@link FREE_PAGES_KEPT} pages wait for reuse, so a process that unmapped a large area does
- * not keep its memory. Pages are views into shared slabs: code that needs a page's bytes as
- * another view must use its `byteOffset`, never assume offset 0 of its `buffer`.
+ * not keep all its memory.
  *
  * @module
  */
 
 /** Words of a page (4 KiB). */
 const PAGE_WORDS = 1024;
-/** Pages per slab (256 KiB): large enough to amortize the slab, small enough not to waste. */
-export const SLAB_PAGES = 64;
 /** Pages kept for reuse at most (16 MiB). */
 export const FREE_PAGES_KEPT = 4096;
 
@@ -38,9 +36,6 @@ export const FREE_PAGES_KEPT = 4096;
  * ```
  */
 export class PagePool {
-  #slab: ArrayBuffer | undefined;
-  /** Pages of `#slab` already handed out. */
-  #carved = SLAB_PAGES;
   readonly #free: Uint32Array[] = [];
 
   /** Pages waiting for reuse. */
@@ -51,12 +46,7 @@ export class PagePool {
   /** A zeroed page that nobody else holds. */
   take(): Uint32Array {
     const page = this.#free.pop();
-    if (page !== undefined) return page.fill(0);
-    if (this.#carved === SLAB_PAGES) {
-      this.#slab = new ArrayBuffer(SLAB_PAGES * PAGE_WORDS * 4);
-      this.#carved = 0;
-    }
-    return new Uint32Array(this.#slab!, this.#carved++ * PAGE_WORDS * 4, PAGE_WORDS);
+    return page === undefined ? new Uint32Array(PAGE_WORDS) : page.fill(0);
   }
 
   /** A page with the words of `page`, for a copy on write. */
