@@ -302,11 +302,6 @@ interface AllocFigures {
 async function measureReplay(trace: string, output: string): Promise<ReplayFigures> {
   const text = await Deno.readTextFile(trace);
   const file = Deno.openSync(output, { write: true, create: true, truncate: true });
-  const encoder = new TextEncoder();
-  const buffer = new Uint8Array(1 << 16);
-  const writeAll = (bytes: Uint8Array) => {
-    for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
-  };
   const cpuBefore = cpuSeconds();
   const started = performance.now();
   const result = replayTrace(text, {
@@ -314,9 +309,8 @@ async function measureReplay(trace: string, output: string): Promise<ReplayFigur
     arch: ARCH,
     allocator: defaultAllocatorFactory,
     // Streamed to the file as the CLI streams it to stdout.
-    write: (block) => {
-      if (block.length * 3 > buffer.length) writeAll(encoder.encode(block));
-      else writeAll(buffer.subarray(0, encoder.encodeInto(block, buffer).written));
+    writeBytes: (chunk) => {
+      for (let done = 0; done < chunk.length;) done += file.writeSync(chunk.subarray(done));
     },
   });
   const seconds = (performance.now() - started) / 1000;

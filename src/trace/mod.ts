@@ -40,6 +40,7 @@ export {
 export {
   type AllocatorFactory,
   type HeapMapping,
+  type PlaceFields,
   type ReplayEvent,
   ReplaySession,
   type SessionOptions,
