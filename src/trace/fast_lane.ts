@@ -1,7 +1,7 @@
 /**
  * The replay's fast lane: the lines that make up nearly every trace — `malloc`, `calloc`,
  * `memalign`, `realloc`, `free`, `thread`, `join` and `brk`, written the plain way (decimal
- * numbers, one space apart, no comment) — read straight from the trace's text, run through the
+ * numbers, one space apart, no comment) — read straight from the trace's bytes, run through the
  * session's lean calls and printed as bytes into an {@link OutputBuffer}. No TraceOp, no
  * ReplayEvent, no string is built for such a line; per line, the replay's own work shrinks to a
  * few character reads and byte writes beside the allocator's.
@@ -37,7 +37,7 @@ export class FastLane {
   // The largest size_t, capped where doubles stop being exact.
   readonly #sizeMax: number;
   // The line being read, and the position of the next field in it.
-  #text = "";
+  #bytes: Uint8Array = new Uint8Array(0);
   #at = 0;
   #end = 0;
 
@@ -50,13 +50,13 @@ export class FastLane {
   }
 
   /**
-   * Runs and prints line `line`, `text[start, end)`, if it is a plain line of a hot operation:
-   * true then; false (having done nothing) for any other line.
+   * Runs and prints line `line`, the bytes `bytes[start, end)`, if it is a plain line of a hot
+   * operation: true then; false (having done nothing) for any other line.
    */
-  run(text: string, start: number, end: number, line: number): boolean {
-    this.#text = text;
+  run(bytes: Uint8Array, start: number, end: number, line: number): boolean {
+    this.#bytes = bytes;
     this.#end = end;
-    switch (text.charCodeAt(start)) {
+    switch (bytes[start]) {
       case 109: // m
         if (this.#word(start, "malloc")) return this.#malloc(start, line);
         if (this.#word(start, "memalign")) return this.#memalign(start, line);
@@ -80,14 +80,14 @@ export class FastLane {
 
   // Whether the line starts with `word` and then a space (or ends there); #at is then past it.
   #word(start: number, word: string): boolean {
-    const text = this.#text, n = word.length;
+    const bytes = this.#bytes, n = word.length;
     if (start + n > this.#end) return false;
-    for (let i = 1; i < n; i++) if (text.charCodeAt(start + i) !== word.charCodeAt(i)) return false;
+    for (let i = 1; i < n; i++) if (bytes[start + i] !== word.charCodeAt(i)) return false;
     if (start + n === this.#end) {
       this.#at = start + n;
       return true;
     }
-    if (text.charCodeAt(start + n) !== SPACE) return false;
+    if (bytes[start + n] !== SPACE) return false;
     this.#at = start + n + 1;
     return true;
   }
@@ -97,11 +97,11 @@ export class FastLane {
    * `last`, the line's end; -1 for anything else.
    */
   #number(max: number, last: boolean): number {
-    const text = this.#text, end = this.#end;
+    const bytes = this.#bytes, end = this.#end;
     let i = this.#at, value = 0;
     const from = i;
     for (; i < end; i++) {
-      const c = text.charCodeAt(i);
+      const c = bytes[i];
       if (c === SPACE) break;
       if (c < 48 || c > 57) return -1;
       value = value * 10 + (c - 48);
@@ -113,7 +113,7 @@ export class FastLane {
   // A slot field that may be `-` (no chunk: -1); NOT_READ for anything else.
   #slotOrDash(last: boolean): number {
     const at = this.#at;
-    if (at < this.#end && this.#text.charCodeAt(at) === DASH) {
+    if (at < this.#end && this.#bytes[at] === DASH) {
       return this.#fieldEnd(at + 1, last) ? -1 : NOT_READ;
     }
     const slot = this.#number(MAX_SLOTS - 1, last);
@@ -124,8 +124,8 @@ export class FastLane {
     if (last) {
       if (i !== this.#end) return false;
     } else {
-      if (i + 1 >= this.#end || this.#text.charCodeAt(i) !== SPACE) return false;
-      if (this.#text.charCodeAt(i + 1) === SPACE) return false;
+      if (i + 1 >= this.#end || this.#bytes[i] !== SPACE) return false;
+      if (this.#bytes[i + 1] === SPACE) return false;
     }
     this.#at = i + 1;
     return true;
@@ -219,7 +219,7 @@ export class FastLane {
     const out = this.#out, place = this.#session.lastPlace;
     out.decimal(line);
     out.byte(SPACE);
-    out.ascii(this.#text, start, start + opLength);
+    out.copy(this.#bytes, start, start + opLength);
     out.byte(SPACE);
     out.decimal(slot);
     out.byte(SPACE);
@@ -261,7 +261,7 @@ export class FastLane {
     const out = this.#out;
     out.decimal(line);
     out.byte(SPACE);
-    out.ascii(this.#text, start, this.#end);
+    out.copy(this.#bytes, start, this.#end);
     out.endLine();
   }
 

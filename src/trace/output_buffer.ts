@@ -46,12 +46,14 @@ export class OutputBuffer {
 
   /** Makes room for `n` more bytes. */
   #reserve(n: number): Uint8Array {
-    if (this.#length + n > this.#bytes.length) {
-      const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + n));
-      grown.set(this.#bytes.subarray(0, this.#length));
-      this.#bytes = grown;
-    }
-    return this.#bytes;
+    return this.#length + n <= this.#bytes.length ? this.#bytes : this.#grow(n);
+  }
+
+  #grow(n: number): Uint8Array {
+    const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + n));
+    grown.set(this.#bytes.subarray(0, this.#length));
+    this.#bytes = grown;
+    return grown;
   }
 
   /** One byte (an ASCII code). */
@@ -65,19 +67,25 @@ export class OutputBuffer {
     let n = this.#length;
     for (let i = from; i < to; i++) {
       const c = text.charCodeAt(i);
-      if (c >= 0x80) {
-        this.#length = n;
-        this.#utf8(text.slice(i, to));
-        return;
-      }
+      if (c >= 0x80) return this.#utf8(text.slice(i, to), n);
       bytes[n++] = c;
     }
     this.#length = n;
   }
 
-  #utf8(text: string): void {
+  // The rest of a text from its first character that is not ASCII, written at `at`.
+  #utf8(text: string, at: number): void {
+    this.#length = at;
     const bytes = this.#reserve(text.length * 3);
     this.#length += encoder.encodeInto(text, bytes.subarray(this.#length)).written;
+  }
+
+  /** The bytes `source[from, to)` as they are. */
+  copy(source: Uint8Array, from: number, to: number): void {
+    const bytes = this.#reserve(to - from);
+    let n = this.#length;
+    for (let i = from; i < to; i++) bytes[n++] = source[i];
+    this.#length = n;
   }
 
   /** A whole number `0 <= value < 2^53` in decimal. */

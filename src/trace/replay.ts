@@ -6,9 +6,9 @@
  * trace on real glibc (`docs/trace_format.md`); callers that want data instead of text receive
  * every {@link ReplayEvent} through `onEvent`.
  *
- * The trace is walked line by line in place (no split), and the output is written as bytes into
- * one reused buffer (`output_buffer.ts`) that streams to `writeBytes` or `write` in chunks of
- * whole lines. When no caller wants each event or line, the plain lines of the hot operations
+ * The trace is read as bytes, line by line in place (`trace_input.ts`: a file is read in chunks,
+ * never whole), and the output is written as bytes into one reused buffer (`output_buffer.ts`)
+ * that streams to `writeBytes` or `write` in chunks of whole lines. When no caller wants each event or line, the plain lines of the hot operations
  * take the fast lane (`fast_lane.ts`), which builds no object per line; every other line, and
  * every line when `onEvent` or `onLine` is given, is parsed, executed and formatted the general
  * way, which defines the output.
@@ -21,7 +21,8 @@ import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import { FastLane } from "./fast_lane.ts";
 import { formatEvent, formatHeader, formatStop } from "./oracle_format.ts";
 import { OutputBuffer } from "./output_buffer.ts";
-import { isKernelTrace, parseTraceLine, TraceError, traceLimits } from "./parse.ts";
+import { isBlankLine, isKernelTrace, parseTraceLine, TraceError, traceLimits } from "./parse.ts";
+import { TraceInput, type TraceSource } from "./trace_input.ts";
 import {
   type ReplayEvent,
   ReplaySession,
@@ -124,7 +125,8 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
 }
 
 /**
- * Replays a trace.
+ * Replays a trace: its text, its UTF-8 bytes, or a reader of them (a file opened with
+ * `Deno.openSync`, `Deno.stdin`), which is read in chunks as the replay goes.
  *
  * @example
  * ```ts
@@ -134,8 +136,8 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
  * assert.equal(output.split("\n")[0], "# glibc 2.36 x86_64 nprocs=2");
  * ```
  */
-export function replayTrace(text: string, options: ReplayOptions = {}): ReplayResult {
-  checkReplayArguments(text, options);
+export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): ReplayResult {
+  checkReplayArguments(trace, options);
   const onLine = options.onLine, onEvent = options.onEvent;
   const write = options.write, writeBytes = options.writeBytes;
   // The output, kept as decoded chunks unless it is streamed.
@@ -152,7 +154,11 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
     out.endLine();
     onLine?.(line);
   };
-  const session = new ReplaySession({ ...options, kernelTrace: isKernelTrace(text) });
+  const input = new TraceInput(trace);
+  // A kernel trace is one whose first operation line is `rawmaps`.
+  const first = input.firstLine((line) => !isBlankLine(line));
+  const kernelTrace = first !== undefined && isKernelTrace(first);
+  const session = new ReplaySession({ ...options, kernelTrace });
   for (const line of formatHeader(session)) emit(line);
   // Callers that watch every event or line get them all the general way.
   const fast = onLine === undefined && onEvent === undefined
@@ -163,12 +169,10 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
   const limits = traceLimits(words.bits);
   let status = 0;
   let error: Error | undefined;
-  for (let start = 0, line = 1; start < text.length; line++) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
+  for (let line = 1; input.next(); line++) {
     try {
-      if (fast === undefined || !fast.run(text, start, end, line)) {
-        const op = parseTraceLine(text.slice(start, end), line, limits);
+      if (fast === undefined || !fast.run(input.bytes, input.start, input.end, line)) {
+        const op = parseTraceLine(input.text(), line, limits);
         if (op) {
           const event = session.execute(op, line);
           formatEvent(words, event, emit);
@@ -187,7 +191,6 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
       options.onStop?.({ ...stop, syscalls: session.syscallsSinceOperation() });
       break;
     }
-    start = end + 1;
   }
   out.flush();
   return {
@@ -200,8 +203,17 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
 }
 
 /** Throws a typed error for a bad argument of {@link replayTrace}. */
-function checkReplayArguments(text: unknown, options: ReplayOptions): void {
-  if (typeof text !== "string") throw new ArgumentTypeError("text", text, "the trace as a string");
+function checkReplayArguments(trace: unknown, options: ReplayOptions): void {
+  if (
+    typeof trace !== "string" && !(trace instanceof Uint8Array) &&
+    typeof (trace as { readSync?: unknown })?.readSync !== "function"
+  ) {
+    throw new ArgumentTypeError(
+      "text",
+      trace,
+      "the trace as a string, its UTF-8 bytes or a reader (readSync)",
+    );
+  }
   const o = optionsArgument("options", options);
   if (o.glibc !== undefined && typeof o.glibc !== "string") {
     throw new ArgumentTypeError("glibc", o.glibc, 'a version string such as "2.36"');

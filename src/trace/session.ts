@@ -195,7 +195,10 @@ export class ReplaySession {
   readonly #slotAddr = new Uint8Array(MAX_SLOTS);
   readonly #threads = new Map<number, Thread>();
   // Slots whose chunk was mmapped when it was returned: the only ones `maps` can list.
+  // (A flag per slot beside the set, so that the common case, a chunk that was not mmapped
+  // replacing one that was not either, costs no set operation.)
   readonly #mmapSlots = new Set<number>();
+  readonly #slotMmapped = new Uint8Array(MAX_SLOTS);
   // The trace's current thread (set by `thread` lines; the main thread for tid 0).
   #curThread: Thread;
   #seq = 0;
@@ -571,7 +574,7 @@ export class ReplaySession {
   #locate(id: number, p: number): void {
     const where = this.#where;
     if (p === 0) {
-      this.#mmapSlots.delete(id);
+      this.#unmarkMmapped(id);
       where.kind = "null";
       where.heap = undefined;
       where.offset = 0;
@@ -586,12 +589,15 @@ export class ReplaySession {
     where.sizeWord = sizeWord;
     where.heap = undefined;
     if (flags & IS_MMAPPED) {
-      this.#mmapSlots.add(id);
+      if (!this.#slotMmapped[id]) {
+        this.#slotMmapped[id] = 1;
+        this.#mmapSlots.add(id);
+      }
       where.kind = "mmap";
       where.offset = p % 4096;
       return;
     }
-    this.#mmapSlots.delete(id);
+    this.#unmarkMmapped(id);
     if (flags & NON_MAIN_ARENA) {
       const base = Math.floor(p / this.heapMax) * this.heapMax;
       let heap = this.discovery.numberOf(base);
@@ -606,6 +612,13 @@ export class ReplaySession {
     }
     where.kind = "main";
     where.offset = p - this.mainStart;
+  }
+
+  #unmarkMmapped(id: number): void {
+    if (this.#slotMmapped[id]) {
+      this.#slotMmapped[id] = 0;
+      this.#mmapSlots.delete(id);
+    }
   }
 
   /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
