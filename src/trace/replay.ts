@@ -169,8 +169,10 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
   const limits = traceLimits(words.bits);
   let status = 0;
   let error: Error | undefined;
-  for (let line = 1; input.next(); line++) {
+  for (let line = 1;; line++) {
     try {
+      // (A reader that fails breaks the replay off like a simulator error: output kept.)
+      if (!input.next()) break;
       if (fast === undefined || !fast.run(input.bytes, input.start, input.end, line)) {
         const op = parseTraceLine(input.text(), line, limits);
         if (op) {

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { defaultAllocatorFactory } from "../../src/trace/allocator_factory.ts";
-import { replayTrace } from "../../src/trace/replay.ts";
+import { ReplayInterrupted, replayTrace } from "../../src/trace/replay.ts";
 import { TraceInput, type TraceReader } from "../../src/trace/trace_input.ts";
 
 /** A reader of `text` that hands out at most `size` bytes a call. */
@@ -85,4 +85,28 @@ Deno.test("a replay read from a reader prints what the replay of the text prints
       assert.equal(read.status, whole.status);
     }
   }
+});
+
+Deno.test("a reader that fails breaks the replay off with the output printed so far", () => {
+  const good = chunkedReader("malloc 1 24\nfree 1\nmalloc 2 24\n", 14);
+  let reads = 0;
+  const failing: TraceReader = {
+    readSync(buffer) {
+      if (++reads === 3) throw new Error("disk on fire");
+      return good.readSync(buffer);
+    },
+  };
+  let error: unknown;
+  try {
+    replayTrace(failing, { allocator: defaultAllocatorFactory });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof ReplayInterrupted);
+  assert.equal(error.line, 3);
+  assert.match(error.message, /disk on fire/);
+  assert.equal(
+    error.output,
+    "# glibc 2.36 x86_64 nprocs=2\n1 malloc 1 main 0x2a0 0x21\n2 free 1\n",
+  );
 });
