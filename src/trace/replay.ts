@@ -8,10 +8,10 @@
  *
  * The trace is read as bytes, line by line in place (`trace_input.ts`: a file is read in chunks,
  * never whole), and the output is written as bytes into one reused buffer (`output_buffer.ts`)
- * that streams to `writeBytes` or `write` in chunks of whole lines. When no caller wants each event or line, the plain lines of the hot operations
- * take the fast lane (`fast_lane.ts`), which builds no object per line; every other line, and
- * every line when `onEvent` or `onLine` is given, is parsed, executed and formatted the general
- * way, which defines the output.
+ * that streams to `writeBytes` or `write` in chunks of whole lines. When no caller wants each
+ * event or line, the plain lines of the hot operations take the fast lane (`fast_lane.ts`), which
+ * builds no object per line; every other line, and every line when `onEvent` or `onLine` is
+ * given, is parsed, executed and formatted the general way, which defines the output.
  *
  * @module
  */

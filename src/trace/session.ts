@@ -203,12 +203,7 @@ export class ReplaySession {
   #curThread: Thread;
   #seq = 0;
   // Where the last returned pointer lies (see `lastPlace`).
-  readonly #where: {
-    kind: TracePlace["kind"];
-    heap: number | undefined;
-    offset: number;
-    sizeWord: number;
-  } = {
+  readonly #where: { -readonly [K in keyof PlaceFields]: PlaceFields[K] } = {
     kind: "null",
     heap: undefined,
     offset: 0,
