@@ -154,3 +154,99 @@ Deno.test("an error no oracle run gives keeps the same output both ways", () => 
   assert.equal(outputs[0], outputs[1]);
   assert.match(outputs[0], /\n3 malloc 2 main 0x2a0 0x21\n$/);
 });
+
+/**
+ * A seeded trace of valid heap operations (slots and threads tracked), now and then written
+ * otherwise than plainly — zeros, hex, tabs, double spaces, comments, `\r` — or broken outright.
+ */
+function nearPlainTrace(seed: number, count: number): string {
+  let x = seed;
+  const next = (n: number) => {
+    x = (x * 48271) % 2147483647;
+    return x % n;
+  };
+  const live = new Set<number>(), threads = new Set<number>();
+  const freeSlot = () => {
+    for (let k = 0; k < 64; k++) if (!live.has(k)) return k;
+    return 64;
+  };
+  const liveSlot = () => [...live][next(live.size)];
+  const size = () => String([next(100), next(1100), next(300_000), 0][next(4)]);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let line: string;
+    const kind = next(9);
+    if (kind <= 2 || live.size === 0) {
+      const slot = freeSlot();
+      live.add(slot);
+      line = [`malloc ${slot} ${size()}`, `calloc ${slot} ${next(9)} ${size()}`][next(2)];
+      if (kind === 2) line = `memalign ${slot} ${[16, 64, 4096][next(3)]} ${size()}`;
+    } else if (kind <= 5) {
+      const slot = next(10) === 0 ? -1 : liveSlot();
+      live.delete(slot);
+      line = slot < 0 ? "free -" : `free ${slot}`;
+    } else if (kind === 6) {
+      const old = liveSlot(), slot = next(2) === 0 ? old : freeSlot();
+      live.delete(old);
+      live.add(slot);
+      line = next(8) === 0 ? `realloc ${slot} - ${size()}` : `realloc ${slot} ${old} ${size()}`;
+    } else if (kind === 7) {
+      const tid = next(4);
+      if (tid !== 0) threads.add(tid);
+      line = `thread ${tid}`;
+    } else {
+      const tid = [...threads][next(threads.size + 1)];
+      if (tid !== undefined) threads.delete(tid);
+      line = tid === undefined ? "brk" : `join ${tid}`;
+    }
+    // One line in twelve written otherwise: most still valid, some not.
+    switch (next(12) === 0 ? next(11) : -1) {
+      case 0:
+        line = line.replace(/ (\d)/, " 0$1");
+        break;
+      case 1:
+        line = line.replace(/ (\d+)$/, (_, d) => " 0x" + Number(d).toString(16));
+        break;
+      case 2:
+        line = line.replace(" ", "\t");
+        break;
+      case 3:
+        line = line.replace(" ", "  ");
+        break;
+      case 4:
+        line += " # a comment";
+        break;
+      case 5:
+        line += "\r";
+        break;
+      case 6:
+        line = " " + line;
+        break;
+      case 7:
+        line += " 1";
+        break;
+      case 8:
+        line = line.replace(/ \d+$/, " 99999999999999999999");
+        break;
+      case 9:
+        line = line.replace(/ \d+$/, " 4294967296");
+        break;
+      case 10:
+        line = "maps";
+        break;
+    }
+    lines.push(line);
+  }
+  return lines.join("\n") + "\n";
+}
+
+Deno.test("generated traces, now and then written otherwise, print and stop the same both ways", () => {
+  for (let seed = 1; seed <= 120; seed++) {
+    const trace = nearPlainTrace(seed, 60);
+    try {
+      bothWays(trace, { arch: seed % 2 === 0 ? "i386" : "x86_64" });
+    } catch (e) {
+      throw new Error(`seed ${seed}: ${JSON.stringify(trace)}: ${(e as Error).message}`);
+    }
+  }
+});
