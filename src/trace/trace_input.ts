@@ -55,10 +55,17 @@ export class TraceInput {
   // Where the next line starts.
   #next = 0;
   #eof: boolean;
+  // The source text, when it was given as a string of ASCII characters only.
+  #ascii: string | undefined;
 
   /** The lines of `source`. */
   constructor(source: TraceSource) {
-    if (typeof source === "string") source = new TextEncoder().encode(source);
+    if (typeof source === "string") {
+      const text = source;
+      source = new TextEncoder().encode(text);
+      // ASCII text: byte offsets are character offsets, and a line's text is a slice.
+      if (source.length === text.length) this.#ascii = text;
+    }
     if (source instanceof Uint8Array) {
       this.bytes = source;
       this.#filled = source.length;
@@ -97,7 +104,9 @@ export class TraceInput {
 
   /** The current line as text. */
   text(): string {
-    return decoder.decode(this.bytes.subarray(this.start, this.end));
+    return this.#ascii !== undefined
+      ? this.#ascii.slice(this.start, this.end)
+      : decoder.decode(this.bytes.subarray(this.start, this.end));
   }
 
   /**
