@@ -25,7 +25,7 @@ import { isSyscallError } from "../kernel/errors.ts";
 import { Process, type ProcessOptions } from "../kernel/process.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE } from "../kernel/vma.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, permsText } from "../kernel/vma.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
 import { HeapDiscovery } from "./heap_discovery.ts";
 import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
@@ -619,18 +619,21 @@ export class ReplaySession {
   /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
   #heapMappings(): HeapMapping[] {
     const out: HeapMapping[] = [];
-    const regions = this.process.regions();
+    // The areas as /proc/PID/maps lists them (its regions, without building them all): the
+    // heap is the anonymous, unnamed area the address space calls the heap.
+    const space = this.process.space, regions = space.areas();
     const mainStart = this.mainStart, heapMax = this.heapMax, sizeSz = this.#sizeSz;
     for (const r of regions) {
-      if (r.name === "[heap]" && r.end > mainStart) {
-        out.push({ label: "[heap]", perms: r.perms, size: r.end - Math.max(r.start, mainStart) });
+      if (!r.file && !r.name && space.isHeap(r) && r.end > mainStart) {
+        const size = r.end - Math.max(r.start, mainStart);
+        out.push({ label: "[heap]", perms: permsText(r), size });
       }
     }
     const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
     for (const h of byNum) {
       for (const r of regions) {
         const s = Math.max(r.start, h.base), e = Math.min(r.end, h.base + heapMax);
-        if (s < e) out.push({ label: `heap${h.num}`, perms: r.perms, size: e - s });
+        if (s < e) out.push({ label: `heap${h.num}`, perms: permsText(r), size: e - s });
       }
     }
     for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
@@ -642,8 +645,8 @@ export class ReplaySession {
       const prev = this.#word(chunk);
       const mstart = chunk - prev;
       const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
-      const v = regions.find((r) => r.start <= mstart && mstart < r.end);
-      out.push({ label: `mmapchunk ${id}`, perms: v ? v.perms : "????", size: mlen });
+      const v = space.areaAt(mstart);
+      out.push({ label: `mmapchunk ${id}`, perms: v ? permsText(v) : "????", size: mlen });
     }
     const tids = [...this.#threads.keys()].sort((a, b) => a - b);
     for (const tid of tids) {
@@ -651,11 +654,11 @@ export class ReplaySession {
       const vi = regions.findIndex((r) => r.start <= t.sp && t.sp < r.end);
       if (vi < 0) continue;
       const below = regions[vi - 1];
-      if (below && below.end === regions[vi].start && below.perms.startsWith("---")) {
-        out.push({ label: `stack:${tid}`, perms: below.perms, size: below.end - below.start });
+      if (below && below.end === regions[vi].start && (below.prot & 7) === 0) {
+        out.push({ label: `stack:${tid}`, perms: permsText(below), size: below.end - below.start });
       }
       const r = regions[vi];
-      out.push({ label: `stack:${tid}`, perms: r.perms, size: r.end - r.start });
+      out.push({ label: `stack:${tid}`, perms: permsText(r), size: r.end - r.start });
     }
     return out;
   }
