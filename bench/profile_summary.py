@@ -31,10 +31,10 @@ def layer(frame):
         return "allocator logic (src/malloc)"
     if "/src/kernel/" in url:
         return "kernel: threads, mappings (src/kernel)"
-    if base == "parse.ts":
-        return "parsing (trace/parse.ts)"
-    if base in ("oracle_format.ts", "replay.ts"):
-        return "formatting, output blocks"
+    if base in ("parse.ts", "fast_lane.ts"):
+        return "parsing, fast lane (trace/parse.ts, fast_lane.ts)"
+    if base in ("oracle_format.ts", "replay.ts", "output_buffer.ts"):
+        return "formatting, output bytes"
     if base in ("session.ts", "heap_discovery.ts"):
         return "replay session: slots, places, events"
     if "/bench/" in url or "/tools/" in url:

@@ -6,15 +6,16 @@
  * Layout, for speed: a two-level page table. A directory covers 65536 pages (256 MiB) and holds
  * one access level per page (unmapped, no access, read, read-write — kept in step with the areas
  * by the address space through {@link Memory.setAccess}) and the page's bytes once written.
- * Beside them it keeps two views of the bytes that the fast path reads: `readable[i]` is the
- * page's bytes when it has bytes and may be read, `writable[i]` when it may also be written.
  * In front of the table sits a TLB: a small direct-mapped cache from page number to the page's
- * `readable` and `writable` views, filled by the slow path. An aligned access to a page in the TLB costs one division,
- * one compare and a typed-array access, small enough for V8 to inline into its callers, and
- * it touches a few hot cache lines instead of the directory's 65536-entry arrays; everything
- * else — a page not in the TLB, an untouched page, page-crossing or unaligned accesses,
- * faults, the first write to a page — takes the slow path. A bad access throws a
- * {@link SegmentationFault}, never a JavaScript error.
+ * readable view (its bytes when it has bytes and may be read) and writable view (when it may
+ * also be written in place), filled by the slow path. An aligned access to a page in the TLB
+ * costs one division, one compare and a typed-array access, small enough for V8 to inline into
+ * its callers, and it touches a few hot cache lines instead of the directory's 65536-entry
+ * arrays; everything else — a page not in the TLB, an untouched page, page-crossing or
+ * unaligned accesses, faults, the first write to a page — takes the slow path. A bad access
+ * throws a {@link SegmentationFault}, never a JavaScript error. Pages come from a
+ * {@link PagePool}, which recycles dropped ones; byte views of a page start at its
+ * `byteOffset`.
  *
  * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
  * made only when an access reaches it, its levels then read from the areas; until then
@@ -22,11 +23,12 @@
  * nothing.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
- * `readable[i]` is `pages[i]` if `levels[i] >= ACCESS_READ`, else undefined, and `writable[i]`
- * is `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds
- * it) and no journal is kept (see the end of the class), else undefined; a TLB entry holds the current
- * `readable` and `writable` of its page, so whatever changes them flushes the TLB
- * ({@link Memory.setAccess}, `#setPage`).
+ * a TLB entry's readable view is `pages[i]` (a shared zero page when it has no bytes) if
+ * `levels[i] >= ACCESS_READ`, else undefined, and its writable view is `pages[i]` if
+ * `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds it) and no journal is
+ * kept (see the end of the class), else undefined; so whatever changes a page's bytes, level or
+ * privacy flushes its TLB entry ({@link Memory.setAccess}, `#setPage`, snapshots). Only a page
+ * that nothing but its directory holds goes back to the pool when dropped.
  *
  * Why over 500 lines: each access width (8, 16, 32 and 64 bits, read and write) has its own
  * fast path written out, small enough for V8 to inline into its callers; one generic routine
@@ -41,6 +43,7 @@
 
 import { type AccessKind, ArgumentRangeError, SegmentationFault } from "./errors.ts";
 import { diffPageMaps, editPageMap, PAGE_NODE_BYTES, type PageMap } from "./page_map.ts";
+import { PagePool } from "./page_pool.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64 } from "./word.ts";
 
@@ -77,6 +80,8 @@ const DIR_PAGES = 65536;
 const DIR_CACHE = 16;
 /** Entries of the TLB (a power of two). */
 const TLB_SIZE = 4096;
+// The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 4095: literals
+// make less bytecode than constants, and V8 inlines a small function into more of its callers.
 
 interface Directory {
   /** Its number: it holds pages `hi * DIR_PAGES` to `hi * DIR_PAGES + DIR_PAGES - 1`. */
@@ -85,15 +90,17 @@ interface Directory {
   readonly levels: Uint8Array;
   /** Bytes per page, as 32-bit words, once written. */
   readonly pages: (Uint32Array | undefined)[];
-  /** `pages[i]` where page i may be read, else undefined (the fast path of reads). */
-  readonly readable: (Uint32Array | undefined)[];
-  /** `pages[i]` where page i may be written, else undefined (the fast path of writes). */
-  readonly writable: (Uint32Array | undefined)[];
   /** Pages with bytes in this directory. */
   resident: number;
 }
 
 const TWO32 = 0x1_0000_0000;
+
+/**
+ * What the TLB reads for a readable page without bytes (the kernel's zero page): shared, never
+ * written (no write view or directory ever holds it), so reads of untouched memory stay fast.
+ */
+const ZERO_PAGE = new Uint32Array(PAGE_SIZE / 4);
 
 /**
  * Page-granular sparse memory.
@@ -110,6 +117,7 @@ const TWO32 = 0x1_0000_0000;
  */
 export class Memory {
   #dirs = new Map<number, Directory>();
+  readonly #pool = new PagePool();
   #areas: AreaLookup;
   #resident = 0;
   // Directories by their number modulo DIR_CACHE (a direct-mapped cache; NaN marks an empty
@@ -146,9 +154,12 @@ export class Memory {
   /** Puts page `no` (page `lo` of directory `d`) in the TLB; the slow paths call this. */
   #tlbFill(no: number, d: Directory, lo: number): void {
     const k = no & (TLB_SIZE - 1);
+    const page = d.pages[lo], level = d.levels[lo];
     this.#tlbPage[k] = no;
-    this.#tlbRead[k] = d.readable[lo];
-    this.#tlbWrite[k] = d.writable[lo];
+    this.#tlbRead[k] = level >= ACCESS_READ ? page ?? ZERO_PAGE : undefined;
+    this.#tlbWrite[k] = level >= ACCESS_WRITE && page !== undefined && this.#writeView(page)
+      ? page
+      : undefined;
   }
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
@@ -186,8 +197,6 @@ export class Memory {
         hi,
         levels,
         pages: new Array(DIR_PAGES),
-        readable: new Array(DIR_PAGES),
-        writable: new Array(DIR_PAGES),
         resident: 0,
       };
       this.#dirs.set(hi, d);
@@ -209,9 +218,6 @@ export class Memory {
     d.pages[lo] = page;
     const no = d.hi * DIR_PAGES + lo;
     this.#tlbFlush(no, no + 1);
-    const level = d.levels[lo];
-    d.readable[lo] = level >= ACCESS_READ ? page : undefined;
-    d.writable[lo] = level >= ACCESS_WRITE && this.#writeView(page) ? page : undefined;
     if (this.#snapshots > 0) this.#touched.push(d.hi * DIR_PAGES + lo);
   }
 
@@ -228,25 +234,23 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const lo = no - hi * DIR_PAGES;
       const n = Math.min(DIR_PAGES - lo, last - no);
-      const d = this.#dirs.get(hi);
-      if (d) {
-        d.levels.fill(level, lo, lo + n);
-        if (d.resident > 0) {
-          for (let i = lo; i < lo + n; i++) {
-            const page = d.pages[i];
-            if (page === undefined) continue;
-            d.readable[i] = level >= ACCESS_READ ? page : undefined;
-            d.writable[i] = level >= ACCESS_WRITE && this.#writeView(page) ? page : undefined;
-          }
-        }
-      }
+      this.#dirs.get(hi)?.levels.fill(level, lo, lo + n);
       no += n;
     }
   }
 
+  /** Drops pages `[from, to)` of `d`; those nothing else holds go back to the pool. */
   #dropPages(d: Directory, from: number, to: number): void {
     for (let i = from; i < to && d.resident > 0; i++) {
-      if (d.pages[i] !== undefined) this.#bind(d, i, undefined);
+      const page = d.pages[i];
+      if (page === undefined) continue;
+      // A private page with no journal: no snapshot holds it and the journal will not.
+      const unshared = this.#writeView(page);
+      this.#bind(d, i, undefined);
+      if (unshared) {
+        this.#private.delete(page);
+        this.#pool.give(page);
+      }
     }
   }
 
@@ -349,12 +353,12 @@ export class Memory {
     if (page === undefined) {
       const vma = this.#areas.areaAt(addr);
       if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
-      page = this.#ownPage(new Uint32Array(PAGE_SIZE / 4));
+      page = this.#ownPage(this.#pool.take());
       if (this.#journaling) this.#logBinding(d.hi * DIR_PAGES + lo, undefined, -2);
       this.#setPage(d, lo, page);
-    } else if (d.writable[lo] === undefined && !this.#isPrivate(page)) {
-      // A writable page without a write view is shared with a snapshot: copy it first.
-      page = this.#ownPage(page.slice());
+    } else if (!this.#isPrivate(page)) {
+      // A page a snapshot or the journal holds: copy it first.
+      page = this.#ownPage(this.#pool.copyOf(page));
       this.#snapshotStats.copiedPages++;
       this.#setPage(d, lo, page);
     }
@@ -375,8 +379,8 @@ export class Memory {
 
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
-    const off = addr - no * PAGE_SIZE;
+    const no = Math.floor(addr / 4096), k = no & 4095;
+    const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbRead[k] : undefined;
     if (page === undefined) return this.#read16Slow(addr);
     return (page[off >>> 2] >>> ((off & 2) * 8)) & 0xffff;
@@ -391,8 +395,8 @@ export class Memory {
 
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
-    const off = addr - no * PAGE_SIZE;
+    const no = Math.floor(addr / 4096), k = no & 4095;
+    const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbRead[k] : undefined;
     return page === undefined ? this.#read32Slow(addr) : page[off >>> 2];
   }
@@ -413,13 +417,13 @@ export class Memory {
 
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
-    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
-    const off = addr - no * PAGE_SIZE;
+    const no = Math.floor(addr / 4096), k = no & 4095;
+    const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbRead[k] : undefined;
     if (page === undefined) return this.#read64Slow(addr);
     const i = off >>> 2;
-    const h = page[i + 1];
-    return h >= 0x8000_0000 ? (h - TWO32) * TWO32 + page[i] : h * TWO32 + page[i];
+    // The high word read as signed (`| 0`): the word's number (see `word.ts`).
+    return (page[i + 1] | 0) * 0x1_0000_0000 + page[i];
   }
 
   #read64Slow(addr: number): number {
@@ -456,8 +460,8 @@ export class Memory {
 
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
-    const off = addr - no * PAGE_SIZE;
+    const no = Math.floor(addr / 4096), k = no & 4095;
+    const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbWrite[k] : undefined;
     if (page === undefined) {
       this.#write16Slow(addr, value);
@@ -479,8 +483,8 @@ export class Memory {
 
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
-    const off = addr - no * PAGE_SIZE;
+    const no = Math.floor(addr / 4096), k = no & 4095;
+    const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbWrite[k] : undefined;
     // A Uint32Array store takes the value modulo 2^32, as the slow path does.
     if (page === undefined) this.#write32Slow(addr, value);
@@ -509,17 +513,17 @@ export class Memory {
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
-    const no = Math.floor(addr / PAGE_SIZE), k = no & (TLB_SIZE - 1);
-    const off = addr - no * PAGE_SIZE;
+    const no = Math.floor(addr / 4096), k = no & 4095;
+    const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbWrite[k] : undefined;
     if (page === undefined) {
       this.#write64Slow(addr, value);
       return;
     }
-    const h = Math.floor(value / TWO32);
+    // A Uint32Array store takes an integer modulo 2^32: the low word is the value itself.
     const i = off >>> 2;
-    page[i] = value - h * TWO32;
-    page[i + 1] = h;
+    page[i] = value;
+    page[i + 1] = Math.floor(value / 0x1_0000_0000);
   }
 
   #write64Slow(addr: number, value: number): void {
@@ -632,7 +636,7 @@ export class Memory {
       const n = Math.min(PAGE_SIZE - off, length - done);
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
-      if (page) out.set(new Uint8Array(page.buffer, off, n), done);
+      if (page) out.set(new Uint8Array(page.buffer, page.byteOffset + off, n), done);
       else out.fill(0, done, done + n);
       done += n;
     }
@@ -653,7 +657,7 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
       const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
-      new Uint8Array(page.buffer, off, n).set(bytes.subarray(done, done + n));
+      new Uint8Array(page.buffer, page.byteOffset + off, n).set(bytes.subarray(done, done + n));
       if (before) this.#logWords(no, page, off, before);
       done += n;
     }
@@ -675,9 +679,10 @@ export class Memory {
       if (value & 0xff || d.pages[lo] !== undefined) {
         const page = this.#writablePage(d, lo, a);
         const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
-        // A whole page is filled word by word, without a byte view of it.
-        if (n === PAGE_SIZE) page.fill((value & 0xff) * 0x0101_0101);
-        else new Uint8Array(page.buffer, off, n).fill(value & 0xff);
+        // Whole words are filled as words, without a byte view of the page.
+        if (((off | n) & 3) === 0) {
+          page.fill((value & 0xff) * 0x0101_0101, off >>> 2, (off + n) >>> 2);
+        } else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
         if (before) this.#logWords(no, page, off, before);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
@@ -689,9 +694,58 @@ export class Memory {
     }
   }
 
-  /** Copies `length` bytes from `src` to `dst` (memmove). */
+  /**
+   * Copies `length` bytes from `src` to `dst` (memmove): faults as reading the source and then
+   * writing the destination would, before writing anything. Ranges that do not overlap are
+   * copied page view to page view (words when both sides are word-aligned), without a buffer.
+   */
   copy(dst: number, src: number, length: number): void {
-    this.writeBytes(dst, this.readBytes(src, length));
+    if (this.#length(length) === 0) return;
+    const s = this.#address(src, "read"), d = this.#address(dst, "write");
+    if (this.#journaling || (d < s + length && s < d + length)) {
+      this.writeBytes(dst, this.readBytes(src, length));
+      return;
+    }
+    this.#checkRange(s, length, "read");
+    this.#checkRange(d, length, "write");
+    for (let done = 0; done < length;) {
+      const a = d + done;
+      const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, length - done);
+      const hi = Math.floor(no / DIR_PAGES);
+      const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
+      // The source of one destination page lies in at most two source pages.
+      for (let part = 0; part < n;) {
+        const b = s + done + part;
+        const sno = Math.floor(b / PAGE_SIZE), soff = b - sno * PAGE_SIZE;
+        const m = Math.min(PAGE_SIZE - soff, n - part);
+        const shi = Math.floor(sno / DIR_PAGES);
+        const from = this.#dir(shi)!.pages[sno - shi * DIR_PAGES];
+        copyInto(page, off + part, from, soff, m);
+        part += m;
+      }
+      done += n;
+    }
+  }
+
+  /**
+   * True when every byte of `[addr, addr + length)` reads as zero (untouched pages do); faults
+   * as a read would. Reads the page words in place.
+   */
+  isZero(addr: number, length: number): boolean {
+    if (this.#length(length) === 0) return true;
+    const start = this.#address(addr, "read");
+    this.#checkRange(start, length, "read");
+    for (let done = 0; done < length;) {
+      const a = start + done;
+      const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, length - done);
+      const hi = Math.floor(no / DIR_PAGES);
+      const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
+      if (page !== undefined && !zeroIn(page, off, n)) return false;
+      done += n;
+    }
+    return true;
   }
 
   // --- snapshots: copy-on-write by page ------------------------------------------------------
@@ -745,7 +799,6 @@ export class Memory {
     const freeze = (d: Directory, lo: number) => {
       const no = d.hi * DIR_PAGES + lo;
       changes.push([no, d.pages[lo]]);
-      d.writable[lo] = undefined;
       this.#tlbFlush(no, no + 1);
     };
     if (this.#snapshots === 0) {
@@ -852,14 +905,14 @@ export class Memory {
       const page = v === -1
         ? undefined
         : v === -2
-        ? this.#ownPage(new Uint32Array(PAGE_SIZE / 4))
+        ? this.#ownPage(this.#pool.take())
         : this.#jPages[v];
       this.#setPage(d, lo, page);
       return;
     }
     let page = d.pages[lo]!;
     if (!this.#isPrivate(page)) {
-      page = this.#ownPage(page.slice());
+      page = this.#ownPage(this.#pool.copyOf(page));
       this.#setPage(d, lo, page);
     }
     page[word] = v;
@@ -912,4 +965,42 @@ export class Memory {
       this.#logWord(no, first + k, before[k], page[first + k]);
     }
   }
+}
+
+/**
+ * Copies `n` bytes from byte `fromOff` of `from` (undefined: an untouched page, zeros) to byte
+ * `off` of `page`: word by word with `set` or `fill` when both offsets and `n` are word-aligned,
+ * else through byte views of the two pages.
+ */
+function copyInto(
+  page: Uint32Array,
+  off: number,
+  from: Uint32Array | undefined,
+  fromOff: number,
+  n: number,
+): void {
+  if (((off | fromOff | n) & 3) === 0) {
+    const w = off >>> 2;
+    if (from === undefined) page.fill(0, w, w + (n >>> 2));
+    else page.set(from.subarray(fromOff >>> 2, (fromOff + n) >>> 2), w);
+    return;
+  }
+  const to = new Uint8Array(page.buffer, page.byteOffset + off, n);
+  if (from === undefined) to.fill(0);
+  else to.set(new Uint8Array(from.buffer, from.byteOffset + fromOff, n));
+}
+
+/** True when bytes `[off, off + n)` of `page` are all zero. */
+function zeroIn(page: Uint32Array, off: number, n: number): boolean {
+  const end = off + n;
+  // Whole words, then the bytes of the partial words at either end.
+  const first = (off + 3) >>> 2, last = end >>> 2;
+  for (let w = first; w < last; w++) if (page[w] !== 0) return false;
+  for (let b = off; b < Math.min(end, first * 4); b++) {
+    if ((page[b >>> 2] >>> ((b & 3) * 8)) & 0xff) return false;
+  }
+  for (let b = Math.max(last * 4, off); b < end; b++) {
+    if ((page[b >>> 2] >>> ((b & 3) * 8)) & 0xff) return false;
+  }
+  return true;
 }

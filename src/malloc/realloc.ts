@@ -35,40 +35,21 @@ function copyBlock(m: MallocContext, dst: number, src: number, n: number): void 
   memory.checkAccess(src, n, "read");
   const PAGE = 4096;
   // Destination page by destination page: runs of zero pages are written with one fill, which
-  // creates no page that was never touched; other pages are copied. Bytes from untouched source
-  // pages are zero without reading them.
-  // One page-sized buffer carries every page of the block.
-  const scratch = new Uint8Array(PAGE);
+  // creates no page that was never touched; other pages are copied page view to page view
+  // (Memory.copy). Untouched source pages read as zero without being created.
   let zeroFrom = -1;
   for (let start = 0; start < n;) {
     const end = Math.min(n, start + PAGE - ((dst + start) % PAGE));
-    const untouched = !memory.hasBytes(src + start) && !memory.hasBytes(src + end - 1);
-    let bytes: Uint8Array | undefined;
-    if (!untouched) {
-      bytes = end - start === PAGE ? scratch : scratch.subarray(0, end - start);
-      memory.readInto(src + start, bytes);
-    }
-    if (bytes === undefined || allZero(bytes)) {
+    if (memory.isZero(src + start, end - start)) {
       if (zeroFrom < 0) zeroFrom = start;
     } else {
       if (zeroFrom >= 0) memory.fill(dst + zeroFrom, start - zeroFrom, 0);
       zeroFrom = -1;
-      memory.writeBytes(dst + start, bytes);
+      memory.copy(dst + start, src + start, end - start);
     }
     start = end;
   }
   if (zeroFrom >= 0) memory.fill(dst + zeroFrom, n - zeroFrom, 0);
-}
-
-/** True when every byte of `bytes` is zero. */
-function allZero(bytes: Uint8Array): boolean {
-  const words = bytes.length >> 2;
-  const ints = new Int32Array(bytes.buffer, bytes.byteOffset, words);
-  let acc = 0;
-  for (let w = 0; w < words; w++) acc |= ints[w];
-  if (acc !== 0) return false;
-  for (let i = words << 2; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
 }
 
 /** glibc `memsize (p)` / `musable`: the usable bytes of an in-use chunk. */

@@ -79,17 +79,17 @@ export function main(args: string[]): number {
   }
   if (traces.length === 0) fail("no trace given");
   let status = 0;
-  // The output streams to stdout block by block, encoded into one reused buffer.
+  // The output streams to stdout as the replay writes it: bytes, a chunk of lines at a time.
   const encoder = new TextEncoder();
-  const buffer = new Uint8Array(1 << 16);
-  const writeText = (text: string) => {
-    if (text.length * 3 > buffer.length) writeAll(encoder.encode(text));
-    else writeAll(buffer.subarray(0, encoder.encodeInto(text, buffer).written));
-  };
   for (const path of traces) {
-    let text: string;
+    // A replay reads its trace in chunks as it goes; a recording keeps the text (its labels).
+    let source: string | Deno.FsFile | typeof Deno.stdin;
     try {
-      text = path === "-" ? new TextDecoder().decode(readAllStdin()) : Deno.readTextFileSync(path);
+      if (record) {
+        source = path === "-"
+          ? new TextDecoder().decode(readAllStdin())
+          : Deno.readTextFileSync(path);
+      } else source = path === "-" ? Deno.stdin : Deno.openSync(path);
     } catch (e) {
       console.error(`replay: cannot read ${path}: ${(e as Error).message}`);
       status ||= 2;
@@ -100,7 +100,7 @@ export function main(args: string[]): number {
       if (record) {
         const t0 = performance.now();
         const { allocator: _, ...recordOptions } = options;
-        const recorded = recordReplay(text, { ...recordOptions, write: writeText });
+        const recorded = recordReplay(source as string, { ...recordOptions, writeBytes: writeAll });
         result = recorded.result;
         const ms = performance.now() - t0;
         const bytes = result.process.memory.journalSize * 8;
@@ -108,13 +108,15 @@ export function main(args: string[]): number {
           `replay: ${path}: recorded ${recorded.history.length} states in ${ms.toFixed(0)} ms; ` +
             `the memory's journal holds ${(bytes / 1048576).toFixed(1)} MiB`,
         );
-      } else result = replayTrace(text, { ...options, write: writeText });
+      } else result = replayTrace(source, { ...options, writeBytes: writeAll });
     } catch (e) {
       // What was printed before the line that broke off stays on stdout.
       if (e instanceof ReplayInterrupted) Deno.stdout.writeSync(encoder.encode(e.output));
       console.error(`replay: ${path}: ${(e as Error).message}`);
       status ||= 2;
       continue;
+    } finally {
+      if (source instanceof Deno.FsFile) source.close();
     }
     if (result.error) console.error(`replay: ${path}: ${result.error.message}`);
     status ||= result.status;

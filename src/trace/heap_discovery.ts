@@ -46,7 +46,12 @@ export class HeapDiscovery {
 
   /** The number of the live heap at `base`, if there is one. */
   numberOf(base: number): number | undefined {
-    return this.#heaps.find((h) => h.alive && h.base === base)?.num;
+    // A loop, not find(): this runs for every thread-arena pointer the replay prints.
+    const heaps = this.#heaps;
+    for (let i = 0; i < heaps.length; i++) {
+      if (heaps[i].alive && heaps[i].base === base) return heaps[i].num;
+    }
+    return undefined;
   }
 
   /** Scans again even if the address space has not changed since the last scan. */

@@ -40,6 +40,7 @@ export {
 export {
   type AllocatorFactory,
   type HeapMapping,
+  type PlaceFields,
   type ReplayEvent,
   ReplaySession,
   type SessionOptions,
@@ -47,4 +48,5 @@ export {
   type TracePlace,
 } from "./session.ts";
 export { formatEvent, formatPlace, formatResult } from "./oracle_format.ts";
+export { type TraceReader, type TraceSource } from "./trace_input.ts";
 export { type DiscoveredHeap, HeapDiscovery } from "./heap_discovery.ts";

@@ -13,7 +13,7 @@ import { wordHex, type WordOps } from "../kernel/word.ts";
 import type { ReplayEvent, TracePlace } from "./session.ts";
 
 /** A number as the oracle prints it: lowercase hex with `0x`, a negative word unsigned. */
-function oracleHex(words: WordOps, x: number): string {
+export function oracleHex(words: WordOps, x: number): string {
   return "0x" + (x < 0 ? wordHex(words, x) : x.toString(16));
 }
 

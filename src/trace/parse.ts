@@ -316,6 +316,11 @@ export function parseTraceLine(
   }
 }
 
+/** True for a line that holds no operation: blank or only a comment. */
+export function isBlankLine(raw: string): boolean {
+  return lineFields(raw).length === 0;
+}
+
 /** True when the first operation line of a trace is `rawmaps` (a kernel trace). */
 export function isKernelTrace(text: string): boolean {
   for (let start = 0; start <= text.length;) {

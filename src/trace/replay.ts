@@ -6,13 +6,23 @@
  * trace on real glibc (`docs/trace_format.md`); callers that want data instead of text receive
  * every {@link ReplayEvent} through `onEvent`.
  *
+ * The trace is read as bytes, line by line in place (`trace_input.ts`: a file is read in chunks,
+ * never whole), and the output is written as bytes into one reused buffer (`output_buffer.ts`)
+ * that streams to `writeBytes` or `write` in chunks of whole lines. When no caller wants each
+ * event or line, the plain lines of the hot operations take the fast lane (`fast_lane.ts`), which
+ * builds no object per line; every other line, and every line when `onEvent` or `onLine` is
+ * given, is parsed, executed and formatted the general way, which defines the output.
+ *
  * @module
  */
 
 import { exitStatusOf, fatalSignalOf } from "../kernel/signals.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
+import { FastLane } from "./fast_lane.ts";
 import { formatEvent, formatHeader, formatStop } from "./oracle_format.ts";
-import { isKernelTrace, parseTraceLine, TraceError, traceLimits } from "./parse.ts";
+import { OutputBuffer } from "./output_buffer.ts";
+import { isBlankLine, isKernelTrace, parseTraceLine, TraceError, traceLimits } from "./parse.ts";
+import { TraceInput, type TraceSource } from "./trace_input.ts";
 import {
   type ReplayEvent,
   ReplaySession,
@@ -44,11 +54,16 @@ export interface ReplayOptions extends Omit<SessionOptions, "kernelTrace"> {
   /** Called with each output line as it is produced (the returned text has them all too). */
   onLine?: (line: string) => void;
   /**
-   * Streams the output: called with blocks of whole lines (each ending in a newline) as they are
-   * complete, up to 256 lines a block. The result's `output` is then empty: a long replay never
+   * Streams the output: called with chunks of whole lines (each ending in a newline) as they are
+   * complete, some 64 KiB a chunk. The result's `output` is then empty: a long replay never
    * holds its whole text.
    */
   write?: (text: string) => void;
+  /**
+   * Streams the output as UTF-8 bytes, as `write` streams it as text (the cheaper of the two:
+   * the replay writes bytes). The chunk is valid only during the call: write or copy it then.
+   */
+  writeBytes?: (chunk: Uint8Array) => void;
   /** Called with each operation's event, after its lines are printed. */
   onEvent?: (event: ReplayEvent) => void;
   /** Called when a line stops the replay, after its line is printed. */
@@ -110,7 +125,8 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
 }
 
 /**
- * Replays a trace.
+ * Replays a trace: its text, its UTF-8 bytes, or a reader of them (a file opened with
+ * `Deno.openSync`, `Deno.stdin`), which is read in chunks as the replay goes.
  *
  * @example
  * ```ts
@@ -120,49 +136,56 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
  * assert.equal(output.split("\n")[0], "# glibc 2.36 x86_64 nprocs=2");
  * ```
  */
-export function replayTrace(text: string, options: ReplayOptions = {}): ReplayResult {
-  checkReplayArguments(text, options);
-  // The output, in blocks of up to 256 lines joined as soon as they are complete: each line's
-  // string dies young, and the garbage collector copies one flat block instead of many ropes.
-  // A block goes to `write` at once when the output is streamed.
-  const blocks: string[] = [];
-  const block: string[] = [];
-  const onLine = options.onLine, onEvent = options.onEvent, write = options.write;
-  const flush = () => {
-    if (block.length === 0) return;
-    if (write) write(block.join("\n") + "\n");
-    else blocks.push(block.join("\n"));
-    block.length = 0;
-  };
+export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): ReplayResult {
+  checkReplayArguments(trace, options);
+  const onLine = options.onLine, onEvent = options.onEvent;
+  const write = options.write, writeBytes = options.writeBytes;
+  // The output, kept as decoded chunks unless it is streamed.
+  const kept: string[] = [];
+  const decoder = new TextDecoder();
+  const out = new OutputBuffer(
+    writeBytes ??
+      (write
+        ? (chunk) => write(decoder.decode(chunk))
+        : (chunk) => kept.push(decoder.decode(chunk))),
+  );
   const emit = (line: string) => {
-    block.push(line);
-    if (block.length === 256) flush();
+    out.ascii(line);
+    out.endLine();
     onLine?.(line);
   };
-  const session = new ReplaySession({ ...options, kernelTrace: isKernelTrace(text) });
+  const input = new TraceInput(trace);
+  // A kernel trace is one whose first operation line is `rawmaps`.
+  const first = input.firstLine((line) => !isBlankLine(line));
+  const kernelTrace = first !== undefined && isKernelTrace(first);
+  const session = new ReplaySession({ ...options, kernelTrace });
   for (const line of formatHeader(session)) emit(line);
+  // Callers that watch every event or line get them all the general way.
+  const fast = onLine === undefined && onEvent === undefined
+    ? new FastLane(session, out)
+    : undefined;
 
   const words = session.process.words;
   const limits = traceLimits(words.bits);
-  const lines = text.split("\n");
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   let status = 0;
   let error: Error | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = i + 1;
+  for (let line = 1;; line++) {
     try {
-      const op = parseTraceLine(lines[i], line, limits);
-      if (op) {
-        const event = session.execute(op, line);
-        formatEvent(words, event, emit);
-        onEvent?.(event);
+      // (A reader that fails breaks the replay off like a simulator error: output kept.)
+      if (!input.next()) break;
+      if (fast === undefined || !fast.run(input.bytes, input.start, input.end, line)) {
+        const op = parseTraceLine(input.text(), line, limits);
+        if (op) {
+          const event = session.execute(op, line);
+          formatEvent(words, event, emit);
+          onEvent?.(event);
+        }
       }
     } catch (e) {
       const stop = stopOf(e, line);
       if (!stop) {
-        if (block.length > 0) blocks.push(block.join("\n"));
-        const output = blocks.length > 0 ? blocks.join("\n") + "\n" : "";
-        throw new ReplayInterrupted(line, e, output);
+        // What was printed and not yet streamed goes with the error.
+        throw new ReplayInterrupted(line, e, kept.join("") + decoder.decode(out.take()));
       }
       emit(formatStop(stop));
       status = stop.status;
@@ -171,9 +194,9 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
       break;
     }
   }
-  flush();
+  out.flush();
   return {
-    output: write ? "" : blocks.join("\n") + "\n",
+    output: write || writeBytes ? "" : kept.join(""),
     status,
     process: session.process,
     allocator: session.allocator,
@@ -182,8 +205,17 @@ export function replayTrace(text: string, options: ReplayOptions = {}): ReplayRe
 }
 
 /** Throws a typed error for a bad argument of {@link replayTrace}. */
-function checkReplayArguments(text: unknown, options: ReplayOptions): void {
-  if (typeof text !== "string") throw new ArgumentTypeError("text", text, "the trace as a string");
+function checkReplayArguments(trace: unknown, options: ReplayOptions): void {
+  if (
+    typeof trace !== "string" && !(trace instanceof Uint8Array) &&
+    typeof (trace as { readSync?: unknown })?.readSync !== "function"
+  ) {
+    throw new ArgumentTypeError(
+      "text",
+      trace,
+      "the trace as a string, its UTF-8 bytes or a reader (readSync)",
+    );
+  }
   const o = optionsArgument("options", options);
   if (o.glibc !== undefined && typeof o.glibc !== "string") {
     throw new ArgumentTypeError("glibc", o.glibc, 'a version string such as "2.36"');
@@ -196,7 +228,9 @@ function checkReplayArguments(text: unknown, options: ReplayOptions): void {
   if (o.layout !== undefined && typeof o.layout !== "string") {
     throw new ArgumentTypeError("layout", o.layout, "a layout name");
   }
-  for (const name of ["onLine", "onEvent", "onStop", "allocator"] as const) {
+  for (
+    const name of ["onLine", "onEvent", "onStop", "write", "writeBytes", "allocator"] as const
+  ) {
     if (o[name] !== undefined && typeof o[name] !== "function") {
       throw new ArgumentTypeError(name, o[name], "a function");
     }

@@ -6,10 +6,15 @@
  * results and errno. What the events mean is the oracle's (`docs/trace_format.md`); printing
  * them in the oracle's text is `oracle_format.ts`, driving a whole trace is `replay.ts`.
  *
+ * The hot operations are also lean calls (`malloc`, `free`, `switchThread`, …) that take plain
+ * numbers, return the pointer and leave where it lies in one reused {@link PlaceFields}: the
+ * replay's fast lane (`fast_lane.ts`) calls them without building an operation or an event, and
+ * `execute` is built on the same calls, so the two cannot differ.
+ *
  * Invariant: a slot holds either a chunk pointer (`live`) or an mmap/sbrk address (`address`),
  * never both; only slots whose chunk was mmapped when it was returned are listed by `maps`.
  *
- * Over 500 lines: the `ReplaySession` class (about 375 lines) plus the exported types that
+ * Over 500 lines: the `ReplaySession` class (about 480 lines) plus the exported types that
  * describe its options, events and places; the types are its public contract and read best beside
  * it.
  *
@@ -20,7 +25,7 @@ import { isSyscallError } from "../kernel/errors.ts";
 import { Process, type ProcessOptions } from "../kernel/process.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE } from "../kernel/vma.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, permsText } from "../kernel/vma.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
 import { HeapDiscovery } from "./heap_discovery.ts";
 import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
@@ -67,6 +72,21 @@ export type TracePlace =
   }
   /** A chunk served by mmap; `offset` is the pointer's offset in its page. */
   | { readonly kind: "mmap"; readonly offset: number; readonly sizeWord: number };
+
+/**
+ * Where the last returned pointer lies: the fields of a {@link TracePlace}, kept in one object the
+ * session reuses for every pointer operation, so that its lean calls build nothing.
+ */
+export interface PlaceFields {
+  /** As {@link TracePlace}'s `kind`. */
+  readonly kind: TracePlace["kind"];
+  /** The thread heap's number (`heap` only; undefined when none was found there). */
+  readonly heap: number | undefined;
+  /** As {@link TracePlace}'s `offset` (0 for `null`). */
+  readonly offset: number;
+  /** The raw size word (0 for `null`). */
+  readonly sizeWord: number;
+}
 
 /** One line of a `maps` report: a heap-related mapping (or the part of it in a heap). */
 export interface HeapMapping {
@@ -130,6 +150,8 @@ export interface SessionOptions {
 }
 
 const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
+// The allocating calls #allocate makes.
+const MALLOC = 0, CALLOC = 1, MEMALIGN = 2;
 
 /**
  * A process replaying trace operations.
@@ -173,10 +195,20 @@ export class ReplaySession {
   readonly #slotAddr = new Uint8Array(MAX_SLOTS);
   readonly #threads = new Map<number, Thread>();
   // Slots whose chunk was mmapped when it was returned: the only ones `maps` can list.
+  // (A flag per slot beside the set, so that the common case, a chunk that was not mmapped
+  // replacing one that was not either, costs no set operation.)
   readonly #mmapSlots = new Set<number>();
+  readonly #slotMmapped = new Uint8Array(MAX_SLOTS);
   // The trace's current thread (set by `thread` lines; the main thread for tid 0).
   #curThread: Thread;
   #seq = 0;
+  // Where the last returned pointer lies (see `lastPlace`).
+  readonly #where: { -readonly [K in keyof PlaceFields]: PlaceFields[K] } = {
+    kind: "null",
+    heap: undefined,
+    offset: 0,
+    sizeWord: 0,
+  };
 
   /** A fresh process (and allocator) as the options say, its break placed as the driver does. */
   constructor(options: SessionOptions = {}) {
@@ -218,16 +250,25 @@ export class ReplaySession {
    * segmentation faults through.
    */
   execute(op: TraceOp, line: number): ReplayEvent {
-    if (this.#recordSyscalls) this.#seq = this.process.syscalls.lastSeq;
+    this.#begin();
     switch (op.kind) {
       case "malloc":
-      case "calloc":
-      case "memalign":
-        return this.#allocate(op, line);
-      case "realloc":
-        return this.#realloc(op, line);
+        return this.#pointerEvent(line, op, this.malloc(op.slot, this.#toWord(op.size), line));
+      case "calloc": {
+        const p = this.calloc(op.slot, this.#toWord(op.count), this.#toWord(op.size), line);
+        return this.#pointerEvent(line, op, p);
+      }
+      case "memalign": {
+        const p = this.memalign(op.slot, this.#toWord(op.alignment), this.#toWord(op.size), line);
+        return this.#pointerEvent(line, op, p);
+      }
+      case "realloc": {
+        const p = this.realloc(op.slot, op.oldSlot, this.#toWord(op.size), line);
+        return this.#pointerEvent(line, op, p);
+      }
       case "free":
-        return this.#free(op, line);
+        this.free(op.slot, line);
+        return this.#event(line, op, 0);
       case "trim": {
         const heap = this.#needAllocator(line);
         const r = this.#onThread(() => heap.mallocTrim(this.#toWord(op.pad)));
@@ -241,9 +282,11 @@ export class ReplaySession {
         return this.#event(line, op, r);
       }
       case "thread":
-        return this.#switchThread(op, line);
+        this.switchThread(op.tid);
+        return this.#event(line, op, 0);
       case "join":
-        return this.#join(op, line);
+        this.join(op.tid, line);
+        return this.#event(line, op, 0);
       case "sbrk":
         return this.#sbrk(op, line);
       case "mmap":
@@ -252,8 +295,8 @@ export class ReplaySession {
       case "mprotect":
         return this.#unmapOrProtect(op, line);
       case "brk": {
-        const r = this.process.sbrk(0);
-        return { ...this.#event(line, op, r), breakOffset: r - this.mainStart };
+        const breakOffset = this.brk();
+        return { ...this.#event(line, op, breakOffset + this.mainStart), breakOffset };
       }
       case "maps":
         this.discovery.scan();
@@ -330,84 +373,143 @@ export class ReplaySession {
     this.#slotAddr[slot] = ok ? 1 : 0;
   }
 
-  #allocate(op: TraceOp & { kind: "malloc" | "calloc" | "memalign" }, line: number): ReplayEvent {
+  // The lean calls: each heap operation the replay's fast lane (`fast_lane.ts`) runs without
+  // a TraceOp or a ReplayEvent. `execute` runs the same calls and wraps their results in an
+  // event, so the two ways cannot differ.
+
+  /**
+   * malloc(`size`) into `slot` on the trace's current thread; returns the pointer and leaves
+   * where it lies in {@link lastPlace}.
+   */
+  malloc(slot: number, size: number, line: number): number {
+    return this.#allocate(slot, MALLOC, 0, size, line);
+  }
+
+  /** calloc(`count`, `size`) into `slot`, as {@link malloc}. */
+  calloc(slot: number, count: number, size: number, line: number): number {
+    return this.#allocate(slot, CALLOC, count, size, line);
+  }
+
+  /** memalign(`alignment`, `size`) into `slot`, as {@link malloc}. */
+  memalign(slot: number, alignment: number, size: number, line: number): number {
+    return this.#allocate(slot, MEMALIGN, alignment, size, line);
+  }
+
+  // malloc(size), calloc(first, size) or memalign(first, size), as `call` says.
+  #allocate(slot: number, call: number, first: number, size: number, line: number): number {
+    this.#begin();
     const heap = this.#needAllocator(line);
     const saved = this.#enter();
     let p: number;
     try {
-      p = op.kind === "malloc"
-        ? heap.malloc(this.#toWord(op.size))
-        : op.kind === "calloc"
-        ? heap.calloc(this.#toWord(op.count), this.#toWord(op.size))
-        : heap.memalign(this.#toWord(op.alignment), this.#toWord(op.size));
+      p = call === MALLOC
+        ? heap.malloc(size)
+        : call === CALLOC
+        ? heap.calloc(first, size)
+        : heap.memalign(first, size);
     } finally {
       this.#leave(saved);
     }
-    this.#setChunkSlot(op.slot, p);
+    this.#setChunkSlot(slot, p);
     this.discovery.scan();
-    return this.#pointerEvent(line, op, op.slot, p);
+    this.#locate(slot, p);
+    return p;
   }
 
-  #realloc(op: TraceOp & { kind: "realloc" }, line: number): ReplayEvent {
+  /**
+   * realloc(the chunk of `oldSlot`, `size`) into `slot` (`oldSlot` -1: realloc(NULL, …)), as
+   * {@link malloc}. Throws a {@link TraceError} when `oldSlot` holds no chunk.
+   */
+  realloc(slot: number, oldSlot: number, size: number, line: number): number {
+    this.#begin();
     const heap = this.#needAllocator(line);
-    this.#checkSlotLive(op.oldSlot, line);
-    const old = op.oldSlot >= 0 ? this.#slots[op.oldSlot] : 0;
+    this.#checkSlotLive(oldSlot, line);
+    const old = oldSlot >= 0 ? this.#slots[oldSlot] : 0;
     const saved = this.#enter();
     let p: number;
     try {
-      p = heap.realloc(old, this.#toWord(op.size));
+      p = heap.realloc(old, size);
     } finally {
       this.#leave(saved);
     }
-    if (op.oldSlot >= 0 && (p !== 0 || op.size === 0)) {
-      this.#slotLive[op.oldSlot] = 0;
-      this.#slots[op.oldSlot] = 0;
+    if (oldSlot >= 0 && (p !== 0 || size === 0)) {
+      this.#slotLive[oldSlot] = 0;
+      this.#slots[oldSlot] = 0;
     }
-    if (p !== 0 || op.slot !== op.oldSlot) this.#setChunkSlot(op.slot, p);
+    if (p !== 0 || slot !== oldSlot) this.#setChunkSlot(slot, p);
     this.discovery.scan();
-    return this.#pointerEvent(line, op, op.slot, p);
+    this.#locate(slot, p);
+    return p;
   }
 
-  #free(op: TraceOp & { kind: "free" }, line: number): ReplayEvent {
+  /**
+   * free(the chunk of `slot`) (`slot` -1: free(NULL)). Throws a {@link TraceError} when the slot
+   * holds no chunk.
+   */
+  free(slot: number, line: number): void {
+    this.#begin();
     const heap = this.#needAllocator(line);
-    this.#checkSlotLive(op.slot, line);
-    const p = op.slot >= 0 ? this.#slots[op.slot] : 0;
+    this.#checkSlotLive(slot, line);
+    const p = slot >= 0 ? this.#slots[slot] : 0;
     const saved = this.#enter();
     try {
       heap.free(p);
     } finally {
       this.#leave(saved);
     }
-    if (op.slot >= 0) {
-      this.#slotLive[op.slot] = 0;
-      this.#slots[op.slot] = 0;
+    if (slot >= 0) {
+      this.#slotLive[slot] = 0;
+      this.#slots[slot] = 0;
     }
     this.discovery.scan();
-    return this.#event(line, op, 0);
   }
 
-  #switchThread(op: TraceOp & { kind: "thread" }, line: number): ReplayEvent {
+  /** Makes trace thread `tid` (0: the main thread) current, creating it on first use. */
+  switchThread(tid: number): void {
+    this.#begin();
     const process = this.process;
-    if (op.tid !== 0 && !this.#threads.has(op.tid)) {
+    if (tid !== 0 && !this.#threads.has(tid)) {
       const t = process.runOn(process.mainThread, () => process.pthreadCreate());
-      this.#threads.set(op.tid, t);
+      this.#threads.set(tid, t);
     }
-    this.#curThread = op.tid === 0 ? process.mainThread : this.#threads.get(op.tid)!;
+    this.#curThread = tid === 0 ? process.mainThread : this.#threads.get(tid)!;
     this.discovery.scan();
-    return this.#event(line, op, 0);
   }
 
-  #join(op: TraceOp & { kind: "join" }, line: number): ReplayEvent {
+  /**
+   * Joins trace thread `tid` from the main thread, which becomes current. Throws a
+   * {@link TraceError} when no such thread runs.
+   */
+  join(tid: number, line: number): void {
+    this.#begin();
     const process = this.process;
-    const t = this.#threads.get(op.tid);
-    if (op.tid === 0 || op.tid >= MAX_TID || !t) {
+    const t = this.#threads.get(tid);
+    if (tid === 0 || tid >= MAX_TID || !t) {
       throw new TraceError(line, "join of a thread that is not running");
     }
     process.runOn(process.mainThread, () => process.pthreadJoin(t));
-    this.#threads.delete(op.tid);
+    this.#threads.delete(tid);
     this.#curThread = process.mainThread;
     this.discovery.scan();
-    return this.#event(line, op, 0);
+  }
+
+  /** The break, counted from the main heap start (the `brk` line). */
+  brk(): number {
+    this.#begin();
+    return this.process.sbrk(0) - this.mainStart;
+  }
+
+  /**
+   * Where the pointer the last pointer call returned lies: one object, overwritten by the next
+   * call (copy what you keep).
+   */
+  get lastPlace(): PlaceFields {
+    return this.#where;
+  }
+
+  /** Marks the start of an operation, for the system calls it will have made. */
+  #begin(): void {
+    if (this.#recordSyscalls) this.#seq = this.process.syscalls.lastSeq;
   }
 
   #sbrk(op: TraceOp & { kind: "sbrk" }, line: number): ReplayEvent {
@@ -446,25 +548,51 @@ export class ReplaySession {
     return r === 0 ? event : { ...event, errno: -r };
   }
 
-  /** The event of a pointer result: where the pointer lies, read from its size word. */
-  #pointerEvent(line: number, op: TraceOp, id: number, p: number): ReplayEvent {
-    const place = this.#place(id, p);
+  /** The event of a pointer result: where the pointer lies, as the last lean call left it. */
+  #pointerEvent(line: number, op: TraceOp, p: number): ReplayEvent {
+    const where = this.#where;
+    let place: TracePlace;
+    switch (where.kind) {
+      case "null":
+        place = { kind: "null" };
+        break;
+      case "heap":
+        place = { kind: "heap", heap: where.heap, offset: where.offset, sizeWord: where.sizeWord };
+        break;
+      default:
+        place = { kind: where.kind, offset: where.offset, sizeWord: where.sizeWord };
+    }
     return { line, op, result: p, place, syscalls: this.syscallsSinceOperation() };
   }
 
-  #place(id: number, p: number): TracePlace {
+  // Where `p` (returned into slot `id`) lies, read from its size word, into #where.
+  #locate(id: number, p: number): void {
+    const where = this.#where;
     if (p === 0) {
-      this.#mmapSlots.delete(id);
-      return { kind: "null" };
+      this.#unmarkMmapped(id);
+      where.kind = "null";
+      where.heap = undefined;
+      where.offset = 0;
+      where.sizeWord = 0;
+      return;
     }
     const words = this.process.words;
     const sizeWord = this.#word(p - this.#sizeSz);
     const flags = sizeWord < 0
       ? Number(words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
       : sizeWord % (SIZE_BITS + 1);
-    if (flags & IS_MMAPPED) this.#mmapSlots.add(id);
-    else this.#mmapSlots.delete(id);
-    if (flags & IS_MMAPPED) return { kind: "mmap", offset: p % 4096, sizeWord };
+    where.sizeWord = sizeWord;
+    where.heap = undefined;
+    if (flags & IS_MMAPPED) {
+      if (!this.#slotMmapped[id]) {
+        this.#slotMmapped[id] = 1;
+        this.#mmapSlots.add(id);
+      }
+      where.kind = "mmap";
+      where.offset = p % 4096;
+      return;
+    }
+    this.#unmarkMmapped(id);
     if (flags & NON_MAIN_ARENA) {
       const base = Math.floor(p / this.heapMax) * this.heapMax;
       let heap = this.discovery.numberOf(base);
@@ -472,26 +600,40 @@ export class ReplaySession {
         this.discovery.rescan();
         heap = this.discovery.numberOf(base);
       }
-      return { kind: "heap", heap, offset: p - base, sizeWord };
+      where.kind = "heap";
+      where.heap = heap;
+      where.offset = p - base;
+      return;
     }
-    return { kind: "main", offset: p - this.mainStart, sizeWord };
+    where.kind = "main";
+    where.offset = p - this.mainStart;
+  }
+
+  #unmarkMmapped(id: number): void {
+    if (this.#slotMmapped[id]) {
+      this.#slotMmapped[id] = 0;
+      this.#mmapSlots.delete(id);
+    }
   }
 
   /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
   #heapMappings(): HeapMapping[] {
     const out: HeapMapping[] = [];
-    const regions = this.process.regions();
+    // The areas as /proc/PID/maps lists them (its regions, without building them all): the
+    // heap is the anonymous, unnamed area the address space calls the heap.
+    const space = this.process.space, regions = space.areas();
     const mainStart = this.mainStart, heapMax = this.heapMax, sizeSz = this.#sizeSz;
     for (const r of regions) {
-      if (r.name === "[heap]" && r.end > mainStart) {
-        out.push({ label: "[heap]", perms: r.perms, size: r.end - Math.max(r.start, mainStart) });
+      if (!r.file && !r.name && space.isHeap(r) && r.end > mainStart) {
+        const size = r.end - Math.max(r.start, mainStart);
+        out.push({ label: "[heap]", perms: permsText(r), size });
       }
     }
     const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
     for (const h of byNum) {
       for (const r of regions) {
         const s = Math.max(r.start, h.base), e = Math.min(r.end, h.base + heapMax);
-        if (s < e) out.push({ label: `heap${h.num}`, perms: r.perms, size: e - s });
+        if (s < e) out.push({ label: `heap${h.num}`, perms: permsText(r), size: e - s });
       }
     }
     for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
@@ -503,8 +645,8 @@ export class ReplaySession {
       const prev = this.#word(chunk);
       const mstart = chunk - prev;
       const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
-      const v = regions.find((r) => r.start <= mstart && mstart < r.end);
-      out.push({ label: `mmapchunk ${id}`, perms: v ? v.perms : "????", size: mlen });
+      const v = space.areaAt(mstart);
+      out.push({ label: `mmapchunk ${id}`, perms: v ? permsText(v) : "????", size: mlen });
     }
     const tids = [...this.#threads.keys()].sort((a, b) => a - b);
     for (const tid of tids) {
@@ -512,11 +654,11 @@ export class ReplaySession {
       const vi = regions.findIndex((r) => r.start <= t.sp && t.sp < r.end);
       if (vi < 0) continue;
       const below = regions[vi - 1];
-      if (below && below.end === regions[vi].start && below.perms.startsWith("---")) {
-        out.push({ label: `stack:${tid}`, perms: below.perms, size: below.end - below.start });
+      if (below && below.end === regions[vi].start && (below.prot & 7) === 0) {
+        out.push({ label: `stack:${tid}`, perms: permsText(below), size: below.end - below.start });
       }
       const r = regions[vi];
-      out.push({ label: `stack:${tid}`, perms: r.perms, size: r.end - r.start });
+      out.push({ label: `stack:${tid}`, perms: permsText(r), size: r.end - r.start });
     }
     return out;
   }

@@ -53,6 +53,8 @@ Deno.test("replayTrace checks its arguments with typed errors", () => {
     ["", { nprocs: 1.5 }, "nprocs", "ArgumentRangeError"],
     ["", { glibc: 2.36 }, "glibc", "ArgumentTypeError"],
     ["", { onLine: "print" }, "onLine", "ArgumentTypeError"],
+    ["", { write: "stdout" }, "write", "ArgumentTypeError"],
+    ["", { writeBytes: new Uint8Array(4) }, "writeBytes", "ArgumentTypeError"],
   ];
   for (const [text, options, argument, name] of bad) {
     assert.throws(() => replayTrace(text as string, options), { name, argument });

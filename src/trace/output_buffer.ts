@@ -1,0 +1,155 @@
+/**
+ * The replay's output as bytes: a reused, growing `Uint8Array` that lines are written into —
+ * ASCII text, decimal and lowercase hex numbers written digit by digit — and that is handed to a
+ * sink in chunks of whole lines. A replay of a million lines thus builds no string per line:
+ * nothing to join, to encode or to collect. Text that is not ASCII (a path in a `rawmaps` line)
+ * is written as UTF-8, so the bytes are always the UTF-8 of the text the lines spell.
+ *
+ * Invariant: `length` bytes are pending; a chunk is handed on only at a line's end, so every
+ * chunk holds whole lines.
+ *
+ * @module
+ */
+
+/** Chunks are handed on once this many bytes are pending at a line's end. */
+const CHUNK_BYTES = 1 << 16;
+
+const encoder = new TextEncoder();
+
+/**
+ * A byte sink for output lines.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OutputBuffer } from "./output_buffer.ts";
+ *
+ * const chunks: string[] = [];
+ * const out = new OutputBuffer((chunk) => chunks.push(new TextDecoder().decode(chunk)));
+ * out.decimal(7);
+ * out.ascii(" malloc 3 main ");
+ * out.hex(0x2a0);
+ * out.endLine();
+ * out.flush();
+ * assert.deepEqual(chunks, ["7 malloc 3 main 0x2a0\n"]);
+ * ```
+ */
+export class OutputBuffer {
+  #bytes = new Uint8Array(CHUNK_BYTES + 4096);
+  #length = 0;
+  readonly #sink: (chunk: Uint8Array) => void;
+
+  /** Lines go to `sink` in chunks of whole lines; a chunk is valid only during the call. */
+  constructor(sink: (chunk: Uint8Array) => void) {
+    this.#sink = sink;
+  }
+
+  /** Makes room for `n` more bytes. */
+  #reserve(n: number): Uint8Array {
+    return this.#length + n <= this.#bytes.length ? this.#bytes : this.#grow(n);
+  }
+
+  #grow(n: number): Uint8Array {
+    const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + n));
+    grown.set(this.#bytes.subarray(0, this.#length));
+    this.#bytes = grown;
+    return grown;
+  }
+
+  /** One byte (an ASCII code). */
+  byte(code: number): void {
+    this.#reserve(1)[this.#length++] = code;
+  }
+
+  /** `text[from, to)` (the whole text by default), as UTF-8. */
+  ascii(text: string, from = 0, to = text.length): void {
+    const bytes = this.#reserve(to - from);
+    let n = this.#length;
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return this.#utf8(text.slice(i, to), n);
+      bytes[n++] = c;
+    }
+    this.#length = n;
+  }
+
+  // The rest of a text from its first character that is not ASCII, written at `at`.
+  #utf8(text: string, at: number): void {
+    this.#length = at;
+    const bytes = this.#reserve(text.length * 3);
+    this.#length += encoder.encodeInto(text, bytes.subarray(this.#length)).written;
+  }
+
+  /** The bytes `source[from, to)` as they are. */
+  copy(source: Uint8Array, from: number, to: number): void {
+    const bytes = this.#reserve(to - from);
+    let n = this.#length;
+    for (let i = from; i < to; i++) bytes[n++] = source[i];
+    this.#length = n;
+  }
+
+  /** A whole number `0 <= value < 2^53` in decimal. */
+  decimal(value: number): void {
+    let n = 1;
+    for (let limit = 10; limit <= value && n < 16; limit *= 10) n++;
+    const bytes = this.#reserve(n);
+    let at = this.#length + n;
+    this.#length = at;
+    // Below 2^31 the digits come from integer division; above, from exact double division.
+    while (value >= 0x8000_0000) {
+      const q = Math.floor(value / 10);
+      bytes[--at] = 48 + (value - q * 10);
+      value = q;
+    }
+    let small = value | 0;
+    do {
+      const q = (small / 10) | 0;
+      bytes[--at] = 48 + (small - q * 10);
+      small = q;
+    } while (small > 0);
+  }
+
+  /** A whole number `0 <= value < 2^53` as `0x` and lowercase hex digits. */
+  hex(value: number): void {
+    let n = 1;
+    for (let limit = 16; limit <= value && n < 14; limit *= 16) n++;
+    const bytes = this.#reserve(n + 2);
+    bytes[this.#length] = 0x30; // 0
+    bytes[this.#length + 1] = 0x78; // x
+    let at = this.#length + 2 + n;
+    this.#length = at;
+    // The low 32 bits by shifts; what is above them, if anything, by exact double division.
+    let high = Math.floor(value / 0x1_0000_0000), low = (value - high * 0x1_0000_0000) >>> 0;
+    for (let k = high > 0 ? 8 : n; k > 0; k--) {
+      const d = low & 15;
+      bytes[--at] = d < 10 ? 48 + d : 87 + d;
+      low >>>= 4;
+    }
+    while (high > 0) {
+      const d = high & 15;
+      bytes[--at] = d < 10 ? 48 + d : 87 + d;
+      high = Math.floor(high / 16);
+    }
+  }
+
+  /** Ends a line; hands the pending lines on once there are enough of them. */
+  endLine(): void {
+    this.#reserve(1)[this.#length++] = 10;
+    if (this.#length >= CHUNK_BYTES) this.flush();
+  }
+
+  /** Hands every pending line on. */
+  flush(): void {
+    if (this.#length === 0) return;
+    const chunk = this.#bytes.subarray(0, this.#length);
+    this.#length = 0;
+    this.#sink(chunk);
+  }
+
+  /** The pending bytes, dropped from the buffer (for output that must not be lost). */
+  take(): Uint8Array {
+    const pending = this.#bytes.slice(0, this.#length);
+    this.#length = 0;
+    return pending;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The page pool behind the simulated memory: pages come zeroed, and dropped pages are reused
+ * only when nothing else holds them (a snapshot or the journal keeps theirs intact).
+ */
+
+import assert from "node:assert/strict";
+import { MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
+import { forEachPage } from "../../src/kernel/page_map.ts";
+import { FREE_PAGES_KEPT, PagePool } from "../../src/kernel/page_pool.ts";
+
+const RW = PROT_READ | PROT_WRITE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+Deno.test("a pool hands out zeroed pages that share no bytes", () => {
+  const pool = new PagePool();
+  const pages = Array.from({ length: 3 }, () => pool.take());
+  pages.forEach((page, i) => page.fill(i + 1));
+  pages.forEach((page, i) => {
+    assert.equal(page.length, 1024);
+    assert.ok(page.every((w) => w === i + 1));
+  });
+});
+
+Deno.test("a page given back comes out again zeroed, and the pool keeps a bounded number", () => {
+  const pool = new PagePool();
+  const page = pool.take();
+  page.fill(0xdead);
+  pool.give(page);
+  assert.equal(pool.freePages, 1);
+  const again = pool.take();
+  assert.equal(again, page);
+  assert.ok(again.every((w) => w === 0));
+  for (let i = 0; i < FREE_PAGES_KEPT + 10; i++) pool.give(new Uint32Array(1024));
+  assert.equal(pool.freePages, FREE_PAGES_KEPT);
+});
+
+Deno.test("memory unmapped and mapped again reads as zeros (its pages are reused)", () => {
+  const proc = new Process({ layout: "x86_64" });
+  const addr = proc.sys.mmap(0, 0x4000, RW, ANON);
+  for (let a = addr; a < addr + 0x4000; a += 8) proc.memory.write64(a, a);
+  proc.sys.munmap(addr, 0x4000);
+  const again = proc.sys.mmap(0, 0x4000, RW, ANON);
+  assert.equal(proc.memory.residentPages, 0);
+  proc.memory.write64(again + 0x2000, 1);
+  for (let a = again; a < again + 0x4000; a += 8) {
+    assert.equal(proc.memory.read64(a), a === again + 0x2000 ? 1 : 0);
+  }
+});
+
+Deno.test("a page dropped after a snapshot keeps the snapshot's bytes", () => {
+  const proc = new Process({ layout: "x86_64" });
+  const addr = proc.sys.mmap(0, 0x2000, RW, ANON);
+  proc.memory.fill(addr, 0x2000, 0x5a);
+  const snap = proc.memory.snapshotPages();
+  proc.sys.munmap(addr, 0x2000);
+  const other = proc.sys.mmap(0, 0x2000, RW, ANON);
+  proc.memory.fill(other, 0x2000, 0x11);
+  const seen: number[] = [];
+  forEachPage(snap, (_no, page) => seen.push(...new Set(page)));
+  assert.deepEqual(seen, [0x5a5a5a5a, 0x5a5a5a5a]);
+});
+
+Deno.test("a page dropped while the journal is on comes back when the journal moves back", () => {
+  const proc = new Process({ layout: "x86_64" });
+  const addr = proc.sys.mmap(0, 0x2000, RW, ANON);
+  proc.memory.write64(addr + 8, 0x1234);
+  proc.memory.startJournal();
+  const before = proc.memory.journalPosition;
+  proc.memory.discard(addr, addr + 0x2000);
+  proc.memory.fill(addr, 0x2000, 0x77);
+  proc.memory.moveJournal(before);
+  assert.equal(proc.memory.read64(addr + 8), 0x1234);
+  assert.equal(proc.memory.read64(addr + 16), 0);
+  proc.memory.stopJournal();
+});
+
+Deno.test("bulk reads and writes land in the right pages", () => {
+  const proc = new Process({ layout: "x86_64" });
+  const addr = proc.sys.mmap(0, 0x3000, RW, ANON);
+  proc.memory.write8(addr, 1);
+  proc.memory.write8(addr + 0x1000, 2);
+  proc.memory.writeBytes(addr + 0x1ffe, Uint8Array.of(3, 4, 5, 6));
+  proc.memory.fill(addr + 0x2002, 5, 7);
+  assert.deepEqual(
+    [...proc.memory.readBytes(addr + 0x1ffc, 12)],
+    [0, 0, 3, 4, 5, 6, 7, 7, 7, 7, 7, 0],
+  );
+  assert.equal(proc.memory.read8(addr), 1);
+  assert.equal(proc.memory.read8(addr + 0x1000), 2);
+});

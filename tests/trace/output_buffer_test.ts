@@ -1,0 +1,69 @@
+/**
+ * The replay's byte sink writes numbers as `String(n)` and `0x` + `n.toString(16)` would, text as
+ * UTF-8, and hands its bytes on in chunks of whole lines.
+ */
+
+import assert from "node:assert/strict";
+import { OutputBuffer } from "../../src/trace/output_buffer.ts";
+
+function collect(): { out: OutputBuffer; text: () => string; chunks: Uint8Array[] } {
+  const chunks: Uint8Array[] = [];
+  const out = new OutputBuffer((chunk) => chunks.push(chunk.slice()));
+  const decoder = new TextDecoder();
+  return { out, chunks, text: () => chunks.map((c) => decoder.decode(c)).join("") };
+}
+
+Deno.test("numbers print in decimal and 0x-hex exactly, up to 2^53 - 1", () => {
+  const values = [0, 1, 9, 10, 15, 16, 99, 100, 255, 256, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
+  values.push(0x1_0000_0000, 0x12_3456_789a, 999_999_999_999_999, 1e15, 2 ** 53 - 1);
+  // A spread of magnitudes, the same every run.
+  for (let k = 0, x = 1; k < 200; k++, x = (x * 48271) % 2147483647) {
+    values.push(Math.floor((x / 2147483647) * 2 ** (k % 53)));
+  }
+  const { out, text } = collect();
+  let want = "";
+  for (const v of values) {
+    out.decimal(v);
+    out.byte(32);
+    out.hex(v);
+    out.endLine();
+    want += `${v} 0x${v.toString(16)}\n`;
+  }
+  out.flush();
+  assert.equal(text(), want);
+});
+
+Deno.test("text is written as UTF-8, and bytes as they are", () => {
+  const { out, chunks } = collect();
+  out.ascii("maps /tmp/h\u00e9ap \u2603", 5);
+  out.byte(32);
+  out.copy(new TextEncoder().encode("free 12"), 5, 7);
+  out.endLine();
+  out.flush();
+  assert.deepEqual(chunks, [new TextEncoder().encode("/tmp/h\u00e9ap \u2603 12\n")]);
+});
+
+Deno.test("chunks hold whole lines, and a line longer than a chunk grows the buffer", () => {
+  const { out, chunks, text } = collect();
+  const long = "x".repeat(300_000);
+  let want = "";
+  for (let i = 0; i < 20_000; i++) {
+    const line = i === 777 ? long : `${i} free ${i}`;
+    out.ascii(line);
+    out.endLine();
+    want += line + "\n";
+  }
+  out.flush();
+  assert.ok(chunks.length > 2);
+  for (const chunk of chunks) assert.equal(chunk[chunk.length - 1], 10);
+  assert.equal(text(), want);
+});
+
+Deno.test("take() hands back what was not yet flushed, and drops it", () => {
+  const { out, chunks } = collect();
+  out.ascii("1 malloc 0 null - -");
+  out.endLine();
+  assert.equal(new TextDecoder().decode(out.take()), "1 malloc 0 null - -\n");
+  out.flush();
+  assert.equal(chunks.length, 0);
+});

@@ -1,0 +1,112 @@
+/**
+ * A trace read from a reader in chunks gives the same lines, and the same replay, as the same
+ * text split at `\n` — wherever the chunks break it.
+ */
+
+import assert from "node:assert/strict";
+import { defaultAllocatorFactory } from "../../src/trace/allocator_factory.ts";
+import { ReplayInterrupted, replayTrace } from "../../src/trace/replay.ts";
+import { TraceInput, type TraceReader } from "../../src/trace/trace_input.ts";
+
+/** A reader of `text` that hands out at most `size` bytes a call. */
+function chunkedReader(text: string, size: number): TraceReader {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  return {
+    readSync(buffer: Uint8Array): number | null {
+      if (at >= bytes.length) return null;
+      const n = Math.min(size, buffer.length, bytes.length - at);
+      buffer.set(bytes.subarray(at, at + n));
+      at += n;
+      return n;
+    },
+  };
+}
+
+function linesOf(input: TraceInput): string[] {
+  const lines: string[] = [];
+  while (input.next()) lines.push(input.text());
+  return lines;
+}
+
+/** The lines `replayTrace` numbers: split at `\n`, a final empty piece dropped. */
+function splitLines(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+Deno.test("a trace's lines are the same from a string, bytes or a reader of any chunk size", () => {
+  const long = "malloc 1 " + "9".repeat(700_000);
+  const texts = [
+    "",
+    "\n",
+    "\n\n",
+    "malloc 0 24",
+    "malloc 0 24\nfree 0\n",
+    "malloc 0 24\r\nfree 0\r\n\r\n",
+    "# h\u00e9ap \u2603\nmalloc 0 24\n",
+    `${long}\nfree 1\n${long}`,
+  ];
+  for (const text of texts) {
+    const want = splitLines(text);
+    assert.deepEqual(linesOf(new TraceInput(text)), want);
+    assert.deepEqual(linesOf(new TraceInput(new TextEncoder().encode(text))), want);
+    for (const size of [1, 3, 7, 4096, 1 << 20]) {
+      assert.deepEqual(linesOf(new TraceInput(chunkedReader(text, size))), want, `${size}`);
+    }
+  }
+});
+
+Deno.test("the first line is found ahead without consuming any line", () => {
+  const comments = "# a comment long enough to span chunks\n".repeat(20_000);
+  const text = `${comments}\nrawmaps\nmmap 0 4096 rw-\n`;
+  for (const source of [text, chunkedReader(text, 5000)]) {
+    const input = new TraceInput(source);
+    assert.equal(input.firstLine((l) => !l.startsWith("#") && l !== ""), "rawmaps");
+    assert.deepEqual(linesOf(input), splitLines(text));
+  }
+  assert.equal(new TraceInput("# only\n").firstLine((l) => !l.startsWith("#")), undefined);
+});
+
+Deno.test("a replay read from a reader prints what the replay of the text prints", () => {
+  const options = { allocator: defaultAllocatorFactory };
+  const traces = [
+    Deno.readTextFileSync("tests/fixtures/oracle-extra/traces/threads-12.trace"),
+    Deno.readTextFileSync("tests/fixtures/oracle/traces/gen/mixed-1.trace"),
+    "# a kernel trace behind comments\n\nrawmaps\nmmap 0 4096 rw-\nrawmaps\n",
+    "malloc 1 24\nfree 1\nfree 1\nmalloc 2 24\n",
+  ];
+  for (const text of traces) {
+    const whole = replayTrace(text, options);
+    for (const size of [1, 100, 65536]) {
+      const read = replayTrace(chunkedReader(text, size), options);
+      assert.equal(read.output, whole.output);
+      assert.equal(read.status, whole.status);
+    }
+  }
+});
+
+Deno.test("a reader that fails breaks the replay off with the output printed so far", () => {
+  const good = chunkedReader("malloc 1 24\nfree 1\nmalloc 2 24\n", 14);
+  let reads = 0;
+  const failing: TraceReader = {
+    readSync(buffer) {
+      if (++reads === 3) throw new Error("disk on fire");
+      return good.readSync(buffer);
+    },
+  };
+  let error: unknown;
+  try {
+    replayTrace(failing, { allocator: defaultAllocatorFactory });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof ReplayInterrupted);
+  assert.equal(error.line, 3);
+  assert.match(error.message, /disk on fire/);
+  assert.equal(
+    error.output,
+    "# glibc 2.36 x86_64 nprocs=2\n1 malloc 1 main 0x2a0 0x21\n2 free 1\n",
+  );
+});
