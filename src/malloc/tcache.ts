@@ -101,7 +101,17 @@ export function tcachePut(
   c.setWord(e, c.protect(e, c.word(slot)));
   c.setWord(slot, e);
   setCount(m, tcache, i, count + 1);
-  if (m.explain.enabled) m.explain.put(p, c.size(p), m.bins.tcacheName(i));
+  if (m.explain.enabled) explainTcacheStep(m, "put", p, i);
+}
+
+/**
+ * The explain step of a chunk put into or taken from tcache bin i (only with explain on): apart
+ * so that the put and get paths stay small enough for V8 to inline.
+ */
+function explainTcacheStep(m: MallocContext, action: "put" | "take", p: number, i: number): void {
+  const size = m.chunks.size(p), name = m.bins.tcacheName(i);
+  if (action === "put") m.explain.put(p, size, name);
+  else m.explain.take(p, size, name);
 }
 
 /**
@@ -126,8 +136,7 @@ export function tcacheGetAt(
   c.setWord(linkAddr, atHead ? next : c.protect(linkAddr, next));
   setCount(m, tcache, i, count - 1);
   if (m.profile.tcacheKey !== "none") c.setWord(e + c.sizeSz, 0);
-  const p = c.fromMem(e);
-  if (m.explain.enabled) m.explain.take(p, m.chunks.size(p), m.bins.tcacheName(i));
+  if (m.explain.enabled) explainTcacheStep(m, "take", c.fromMem(e), i);
   return e;
 }
 
