@@ -79,12 +79,19 @@ const DIR_PAGES = 65536;
 /** Entries of the directory cache (a power of two). */
 const DIR_CACHE = 16;
 /**
- * Entries of the TLB (a power of two): 16384 pages (64 MiB) — a 1M-operation trace's heaps span
+ * Entries of the TLB (a power of two): 65536 pages (256 MiB). A 1M-operation trace's heaps span
  * 12–50k pages, and at 4096 entries conflict misses sent 6% more of the threads trace's accesses
- * down the slow path (interleaved A/B, allocator alone and whole replay).
+ * down the slow path. Thread arenas' heaps are 64 MiB-aligned (glibc's HEAP_MAX_SIZE), so at
+ * 16384 entries the same page of every heap — the first holds the heap header and the arena's
+ * `malloc_state`, read on every call — shared one entry: 894k TLB fills on the 1M threads trace,
+ * 225k at 65536 (four heaps apart), 20k at 131072, where making a `Memory` took 3.8 instead of
+ * 0.4 ms. Folding the higher bits into the index (`no ^ (no >>> 6)`) left 14k, but with two
+ * more operations on every access it was no faster on the threads trace and 5–13% slower on
+ * the small one (interleaved A/B). The price here: each
+ * `Memory` takes about 1 MiB and 1 ms more to make (fresh memory, first touched).
  */
-const TLB_SIZE = 16384;
-// The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 16383: literals
+const TLB_SIZE = 65536;
+// The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 65535: literals
 // make less bytecode than constants, and V8 inlines a small function into more of its callers.
 
 interface Directory {
@@ -383,7 +390,7 @@ export class Memory {
 
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
-    const no = Math.floor(addr / 4096), k = no & 16383;
+    const no = Math.floor(addr / 4096), k = no & 65535;
     const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbRead[k] : undefined;
     if (page === undefined) return this.#read16Slow(addr);
@@ -399,7 +406,7 @@ export class Memory {
 
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
-    const no = Math.floor(addr / 4096), k = no & 16383;
+    const no = Math.floor(addr / 4096), k = no & 65535;
     const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbRead[k] : undefined;
     return page === undefined ? this.#read32Slow(addr) : page[off >>> 2];
@@ -421,7 +428,7 @@ export class Memory {
 
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
-    const no = Math.floor(addr / 4096), k = no & 16383;
+    const no = Math.floor(addr / 4096), k = no & 65535;
     const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbRead[k] : undefined;
     if (page === undefined) return this.#read64Slow(addr);
@@ -464,7 +471,7 @@ export class Memory {
 
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
-    const no = Math.floor(addr / 4096), k = no & 16383;
+    const no = Math.floor(addr / 4096), k = no & 65535;
     const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbWrite[k] : undefined;
     if (page === undefined) {
@@ -487,7 +494,7 @@ export class Memory {
 
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
-    const no = Math.floor(addr / 4096), k = no & 16383;
+    const no = Math.floor(addr / 4096), k = no & 65535;
     const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbWrite[k] : undefined;
     // A Uint32Array store takes the value modulo 2^32, as the slow path does.
@@ -517,7 +524,7 @@ export class Memory {
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
-    const no = Math.floor(addr / 4096), k = no & 16383;
+    const no = Math.floor(addr / 4096), k = no & 65535;
     const off = addr - no * 4096;
     const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbWrite[k] : undefined;
     if (page === undefined) {
