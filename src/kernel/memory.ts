@@ -79,18 +79,19 @@ const DIR_PAGES = 65536;
 /** Entries of the directory cache (a power of two). */
 const DIR_CACHE = 16;
 /**
- * Entries of the TLB (a power of two): 65536 pages (256 MiB). A 1M-operation trace's heaps span
+ * Entries of the TLB (a power of two): 32768 pages (128 MiB). A 1M-operation trace's heaps span
  * 12–50k pages, and at 4096 entries conflict misses sent 6% more of the threads trace's accesses
  * down the slow path. Thread arenas' heaps are 64 MiB-aligned (glibc's HEAP_MAX_SIZE), so at
  * 16384 entries the same page of every heap — the first holds the heap header and the arena's
  * `malloc_state`, read on every call — shared one entry: 894k TLB fills on the 1M threads trace,
- * 225k at 65536 (four heaps apart), 20k at 131072, where making a `Memory` took 3.8 instead of
- * 0.4 ms. Folding the higher bits into the index (`no ^ (no >>> 6)`) left 14k, but with two
+ * 555k at 32768 (heaps two apart share), 225k at 65536, 20k at 131072. Larger costs every
+ * `Memory` when it is made: an array of 65536 views is made in V8's large-object space, in
+ * fresh memory (a `Process` took 1.4 instead of 0.5 ms to make, and the malloc tests ran 30%
+ * longer). Folding the higher bits into the index (`no ^ (no >>> 6)`) left 14k, but with two
  * more operations on every access it was no faster on the threads trace and 5–13% slower on
- * the small one (interleaved A/B). The price here: each
- * `Memory` takes about 1 MiB and 1 ms more to make (fresh memory, first touched).
+ * the small one (interleaved A/B).
  */
-const TLB_SIZE = 65536;
+const TLB_SIZE = 32768;
 // The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 65535: literals
 // make less bytecode than constants, and V8 inlines a small function into more of its callers.
 
@@ -135,11 +136,14 @@ export class Memory {
   // entry). Directories are never dropped, so an entry never goes stale.
   readonly #cachedHi = new Float64Array(DIR_CACHE).fill(NaN);
   readonly #cachedDir: (Directory | undefined)[] = new Array(DIR_CACHE).fill(undefined);
-  // The TLB, direct-mapped by page number modulo TLB_SIZE (NaN: empty, equal to no page number): the page number held
-  // and that page's readable and writable views (see the invariants above).
-  readonly #tlbPage = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly #tlbRead: (Uint32Array | undefined)[] = new Array(TLB_SIZE).fill(undefined);
-  readonly #tlbWrite: (Uint32Array | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  // The TLB, direct-mapped by page number modulo TLB_SIZE (NaN: empty, equal to no page
+  // number; see the invariants above). One array of views, two of page numbers: an entry's page
+  // number is in #tlbRead when the page may be read (its view: its bytes, or the zero page), in
+  // #tlbWrite too when it may be written in place (its view: its bytes). An array of objects
+  // this long costs far more to make than a typed array (below TLB_SIZE), so there is one.
+  readonly #tlbRead = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly #tlbWrite = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly #tlbView: (Uint32Array | undefined)[] = new Array(TLB_SIZE).fill(undefined);
 
   /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
@@ -166,22 +170,27 @@ export class Memory {
   #tlbFill(no: number, d: Directory, lo: number): void {
     const k = no & (TLB_SIZE - 1);
     const page = d.pages[lo], level = d.levels[lo];
-    this.#tlbPage[k] = no;
-    this.#tlbRead[k] = level >= ACCESS_READ ? page ?? ZERO_PAGE : undefined;
+    const readable = level >= ACCESS_READ;
+    this.#tlbView[k] = readable ? page ?? ZERO_PAGE : undefined;
+    this.#tlbRead[k] = readable ? no : NaN;
     this.#tlbWrite[k] = level >= ACCESS_WRITE && page !== undefined && this.#writeView(page)
-      ? page
-      : undefined;
+      ? no
+      : NaN;
   }
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
   #tlbFlush(from: number, to: number): void {
     if (to - from >= TLB_SIZE) {
-      this.#tlbPage.fill(NaN);
+      this.#tlbRead.fill(NaN);
+      this.#tlbWrite.fill(NaN);
       return;
     }
     for (let no = from; no < to; no++) {
       const k = no & (TLB_SIZE - 1);
-      if (this.#tlbPage[k] === no) this.#tlbPage[k] = NaN;
+      if (this.#tlbRead[k] === no || this.#tlbWrite[k] === no) {
+        this.#tlbRead[k] = NaN;
+        this.#tlbWrite[k] = NaN;
+      }
     }
   }
 
@@ -390,9 +399,9 @@ export class Memory {
 
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
-    const no = Math.floor(addr / 4096), k = no & 65535;
+    const no = Math.floor(addr / 4096), k = no & 32767;
     const off = addr - no * 4096;
-    const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbRead[k] : undefined;
+    const page = this.#tlbRead[k] === no && (off & 1) === 0 ? this.#tlbView[k] : undefined;
     if (page === undefined) return this.#read16Slow(addr);
     return (page[off >>> 2] >>> ((off & 2) * 8)) & 0xffff;
   }
@@ -406,9 +415,9 @@ export class Memory {
 
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
-    const no = Math.floor(addr / 4096), k = no & 65535;
+    const no = Math.floor(addr / 4096), k = no & 32767;
     const off = addr - no * 4096;
-    const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbRead[k] : undefined;
+    const page = this.#tlbRead[k] === no && (off & 3) === 0 ? this.#tlbView[k] : undefined;
     return page === undefined ? this.#read32Slow(addr) : page[off >>> 2];
   }
 
@@ -428,9 +437,9 @@ export class Memory {
 
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
-    const no = Math.floor(addr / 4096), k = no & 65535;
+    const no = Math.floor(addr / 4096), k = no & 32767;
     const off = addr - no * 4096;
-    const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbRead[k] : undefined;
+    const page = this.#tlbRead[k] === no && (off & 7) === 0 ? this.#tlbView[k] : undefined;
     if (page === undefined) return this.#read64Slow(addr);
     const i = off >>> 2;
     // The high word read as signed (`| 0`): the word's number (see `word.ts`).
@@ -471,9 +480,9 @@ export class Memory {
 
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
-    const no = Math.floor(addr / 4096), k = no & 65535;
+    const no = Math.floor(addr / 4096), k = no & 32767;
     const off = addr - no * 4096;
-    const page = this.#tlbPage[k] === no && (off & 1) === 0 ? this.#tlbWrite[k] : undefined;
+    const page = this.#tlbWrite[k] === no && (off & 1) === 0 ? this.#tlbView[k] : undefined;
     if (page === undefined) {
       this.#write16Slow(addr, value);
       return;
@@ -494,9 +503,9 @@ export class Memory {
 
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
-    const no = Math.floor(addr / 4096), k = no & 65535;
+    const no = Math.floor(addr / 4096), k = no & 32767;
     const off = addr - no * 4096;
-    const page = this.#tlbPage[k] === no && (off & 3) === 0 ? this.#tlbWrite[k] : undefined;
+    const page = this.#tlbWrite[k] === no && (off & 3) === 0 ? this.#tlbView[k] : undefined;
     // A Uint32Array store takes the value modulo 2^32, as the slow path does.
     if (page === undefined) this.#write32Slow(addr, value);
     else page[off >>> 2] = value;
@@ -524,9 +533,9 @@ export class Memory {
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
-    const no = Math.floor(addr / 4096), k = no & 65535;
+    const no = Math.floor(addr / 4096), k = no & 32767;
     const off = addr - no * 4096;
-    const page = this.#tlbPage[k] === no && (off & 7) === 0 ? this.#tlbWrite[k] : undefined;
+    const page = this.#tlbWrite[k] === no && (off & 7) === 0 ? this.#tlbView[k] : undefined;
     if (page === undefined) {
       this.#write64Slow(addr, value);
       return;
