@@ -241,22 +241,33 @@ function fromFastbin(
     m.abort("malloc(): memory corruption (fast)", victim);
   }
   if (ex.enabled) ex.take(victim, nb, b.fastbinName(idx));
-  if (tcache !== 0) {
-    let tcVictim: number;
-    while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.word(slot)) !== 0) {
-      if (p.alignmentChecks && c.misaligned(tcVictim)) {
-        m.abort("malloc(): unaligned fastbin chunk detected 3", tcVictim);
-      }
-      const after = c.reveal(tcVictim + 2 * c.sizeSz);
-      if (!m.singleThread && p.alignmentChecks && after !== 0 && c.misaligned(after)) {
-        m.abort("malloc(): unaligned fastbin chunk detected", after);
-      }
-      c.setWord(slot, after);
-      if (ex.enabled) ex.take(tcVictim, nb, b.fastbinName(idx), "stashed");
-      tcachePut(m, tcache, tcVictim, tcIdx);
-    }
-  }
+  if (tcache !== 0) stashFastbin(m, slot, nb, idx, tcache, tcIdx);
   return done(m, victim, bytes, "fastbin");
+}
+
+/** Moves chunks from the head of fastbin `idx` (at `slot`) into the tcache while it has room. */
+function stashFastbin(
+  m: MallocContext,
+  slot: number,
+  nb: number,
+  idx: number,
+  tcache: number,
+  tcIdx: number,
+): void {
+  const c = m.chunks, p = m.profile, ex = m.explain;
+  let tcVictim: number;
+  while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.word(slot)) !== 0) {
+    if (p.alignmentChecks && c.misaligned(tcVictim)) {
+      m.abort("malloc(): unaligned fastbin chunk detected 3", tcVictim);
+    }
+    const after = c.reveal(tcVictim + 2 * c.sizeSz);
+    if (!m.singleThread && p.alignmentChecks && after !== 0 && c.misaligned(after)) {
+      m.abort("malloc(): unaligned fastbin chunk detected", after);
+    }
+    c.setWord(slot, after);
+    if (ex.enabled) ex.take(tcVictim, nb, m.bins.fastbinName(idx), "stashed");
+    tcachePut(m, tcache, tcVictim, tcIdx);
+  }
 }
 
 /**
@@ -288,21 +299,34 @@ function fromSmallbin(
   if (m.profile.tcacheInit === "lazy" && tcIdx < m.params.tcacheBins) {
     tcache = tcacheForStash(m, arena);
   }
-  if (tcache !== 0) {
-    let tcVictim: number;
-    while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.bk(bin)) !== bin) {
-      if (tcVictim !== 0) {
-        const tbck = c.bk(tcVictim);
-        c.setInuseAt(tcVictim, nb);
-        if (!isMain) c.setNonMainArena(tcVictim);
-        c.setBk(bin, tbck);
-        c.setFd(tbck, bin);
-        if (ex.enabled) ex.take(tcVictim, nb, m.bins.binName(idx), "stashed");
-        tcachePut(m, tcache, tcVictim, tcIdx);
-      }
+  if (tcache !== 0) stashSmallbin(m, arena, bin, nb, idx, tcache, tcIdx);
+  return done(m, victim, bytes, "smallbin");
+}
+
+/** Moves chunks from the back of smallbin `idx` (`bin`) into the tcache while it has room. */
+function stashSmallbin(
+  m: MallocContext,
+  arena: number,
+  bin: number,
+  nb: number,
+  idx: number,
+  tcache: number,
+  tcIdx: number,
+): void {
+  const c = m.chunks, ex = m.explain;
+  const isMain = arena === m.mainArena;
+  let tcVictim: number;
+  while (!tcacheFull(m, tcache, tcIdx) && (tcVictim = c.bk(bin)) !== bin) {
+    if (tcVictim !== 0) {
+      const tbck = c.bk(tcVictim);
+      c.setInuseAt(tcVictim, nb);
+      if (!isMain) c.setNonMainArena(tcVictim);
+      c.setBk(bin, tbck);
+      c.setFd(tbck, bin);
+      if (ex.enabled) ex.take(tcVictim, nb, m.bins.binName(idx), "stashed");
+      tcachePut(m, tcache, tcVictim, tcIdx);
     }
   }
-  return done(m, victim, bytes, "smallbin");
 }
 
 /**
