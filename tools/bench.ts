@@ -225,80 +225,6 @@ function parseAll(lines: string[]): HeapOps {
   return ops;
 }
 
-/** Heap operations per call of `applyBatch`. */
-const BATCH = 4096;
-
-/** Operations `from` to `to` (exclusive) of `runAllocator`, each by `applyOp`. */
-function applyBatch(
-  heap: Allocator,
-  process: Process,
-  threads: Map<number, Thread>,
-  slots: Float64Array,
-  ops: HeapOps,
-  from: number,
-  to: number,
-): void {
-  for (let k = from; k < to; k++) applyOp(heap, process, threads, slots, ops, k);
-}
-
-/**
- * One heap operation of `runAllocator`. A function of its own, not the loop's body, so that V8
- * compiles it as a whole function rather than only inside the loop's on-stack replacement (OSR):
- * in some processes the OSR-compiled loop left the allocator's paths compiled far worse (0.6–0.7 s
- * of the small 1M trace instead of 0.35 s). Fewer slow processes with it (4 of 50 against 11 of
- * 40, load average 2–2.5 on 2 cores, issue #13), but not none: the rest is V8's concurrent
- * compilation (`--no-concurrent-recompilation` or `--no-maglev-osr`: 0 slow of 8 each).
- */
-function applyOp(
-  heap: Allocator,
-  process: Process,
-  threads: Map<number, Thread>,
-  slots: Float64Array,
-  ops: HeapOps,
-  k: number,
-): void {
-  const { code, slot, oldSlot, a, b } = ops;
-  const s = slot[k];
-  switch (code[k]) {
-    case OP_MALLOC:
-      slots[s] = heap.malloc(a[k]);
-      break;
-    case OP_CALLOC:
-      slots[s] = heap.calloc(a[k], b[k]);
-      break;
-    case OP_MEMALIGN:
-      slots[s] = heap.memalign(a[k], b[k]);
-      break;
-    case OP_REALLOC: {
-      const o = oldSlot[k];
-      const p = heap.realloc(o >= 0 ? slots[o] : 0, a[k]);
-      if (o >= 0 && o !== s && (p !== 0 || a[k] === 0)) slots[o] = 0;
-      slots[s] = p;
-      break;
-    }
-    case OP_FREE:
-      heap.free(s >= 0 ? slots[s] : 0);
-      if (s >= 0) slots[s] = 0;
-      break;
-    case OP_THREAD: {
-      let t = s === 0 ? process.mainThread : threads.get(s);
-      if (t === undefined) {
-        process.switchTo(process.mainThread);
-        t = process.pthreadCreate();
-        threads.set(s, t);
-      }
-      process.switchTo(t);
-      break;
-    }
-    case OP_JOIN: {
-      process.switchTo(process.mainThread);
-      process.pthreadJoin(threads.get(s)!);
-      threads.delete(s);
-      break;
-    }
-  }
-}
-
 /**
  * The allocator alone on pre-parsed operations, as `bench/native_replay.c` runs glibc, in a
  * fresh process; `explain` builds every call's explain record (the explain-on path).
@@ -308,10 +234,49 @@ function runAllocator(ops: HeapOps, explain: boolean): { seconds: number; cpuSec
   const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain });
   const slots = new Float64Array(65536);
   const threads = new Map<number, Thread>();
+  const { code, slot, oldSlot, a, b } = ops;
   const cpuBefore = cpuSeconds();
   const started = performance.now();
-  for (let k = 0; k < ops.length; k += BATCH) {
-    applyBatch(heap, process, threads, slots, ops, k, Math.min(k + BATCH, ops.length));
+  for (let k = 0; k < ops.length; k++) {
+    const s = slot[k];
+    switch (code[k]) {
+      case OP_MALLOC:
+        slots[s] = heap.malloc(a[k]);
+        break;
+      case OP_CALLOC:
+        slots[s] = heap.calloc(a[k], b[k]);
+        break;
+      case OP_MEMALIGN:
+        slots[s] = heap.memalign(a[k], b[k]);
+        break;
+      case OP_REALLOC: {
+        const o = oldSlot[k];
+        const p = heap.realloc(o >= 0 ? slots[o] : 0, a[k]);
+        if (o >= 0 && o !== s && (p !== 0 || a[k] === 0)) slots[o] = 0;
+        slots[s] = p;
+        break;
+      }
+      case OP_FREE:
+        heap.free(s >= 0 ? slots[s] : 0);
+        if (s >= 0) slots[s] = 0;
+        break;
+      case OP_THREAD: {
+        let t = s === 0 ? process.mainThread : threads.get(s);
+        if (t === undefined) {
+          process.switchTo(process.mainThread);
+          t = process.pthreadCreate();
+          threads.set(s, t);
+        }
+        process.switchTo(t);
+        break;
+      }
+      case OP_JOIN: {
+        process.switchTo(process.mainThread);
+        process.pthreadJoin(threads.get(s)!);
+        threads.delete(s);
+        break;
+      }
+    }
   }
   return {
     seconds: (performance.now() - started) / 1000,
