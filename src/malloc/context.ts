@@ -160,6 +160,12 @@ export class MallocContext {
   readonly events: LibcEvent[] = [];
   /** The public operation in progress, for abort messages. */
   operation = "";
+  /**
+   * glibc `tcache_unsorted_count`, a local of `_int_malloc`: here because it counts across the
+   * passes of the unsorted bin (`intMalloc` makes one more after a malloc_consolidate), each pass
+   * a function of its own.
+   */
+  tcacheUnsortedCount = 0;
   readonly #random: SeededRandom;
   readonly #maxFastAt: number;
   readonly #maxFastSize: number;

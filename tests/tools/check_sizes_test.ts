@@ -30,7 +30,7 @@ Deno.test("the size check measures functions, methods and arrow functions from d
 });
 
 Deno.test("the size check names long functions, except glibc's longer routines", () => {
-  const source = `function long() {\n${body(150)}\n}\nfunction intMalloc() {\n${body(150)}\n}\n`;
+  const source = `function long() {\n${body(150)}\n}\nfunction sysmalloc() {\n${body(150)}\n}\n`;
   assert.deepEqual(sizeProblems("x.ts", source), ["x.ts:1: function long is 152 lines"]);
 });
 
