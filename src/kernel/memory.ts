@@ -92,7 +92,7 @@ const DIR_CACHE = 16;
  * the small one (interleaved A/B).
  */
 const TLB_SIZE = 32768;
-// The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 65535: literals
+// The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 32767: literals
 // make less bytecode than constants, and V8 inlines a small function into more of its callers.
 
 interface Directory {
