@@ -161,7 +161,7 @@ const OP_THREAD = 5, OP_JOIN = 6;
  * The heap operations of a trace, pre-parsed for the allocator-only run into flat typed arrays
  * (a struct of arrays, as native_replay's `Op[]`), so that the timed loop reads no objects.
  */
-interface HeapOps {
+export interface HeapOps {
   /** Number of operations. */
   length: number;
   /** OP_* code. */
@@ -176,7 +176,8 @@ interface HeapOps {
   b: Float64Array;
 }
 
-function parseAll(lines: string[]): HeapOps {
+/** Pre-parses a trace's lines into {@link HeapOps} (the other lines are left out). */
+export function parseAll(lines: string[]): HeapOps {
   const limits = traceLimits(64);
   const n = lines.length;
   const ops: HeapOps = {
@@ -225,13 +226,25 @@ function parseAll(lines: string[]): HeapOps {
   return ops;
 }
 
+/** The simulator classes the allocator run uses: this checkout's, or another checkout's (`bench/ab_alloc.ts`). */
+export interface SimulatorClasses {
+  // deno-lint-ignore no-explicit-any
+  Process: new (options: any) => Process;
+  // deno-lint-ignore no-explicit-any
+  Allocator: new (process: any, options: any) => Allocator;
+}
+
 /**
  * The allocator alone on pre-parsed operations, as `bench/native_replay.c` runs glibc, in a
  * fresh process; `explain` builds every call's explain record (the explain-on path).
  */
-function runAllocator(ops: HeapOps, explain: boolean): { seconds: number; cpuSeconds: number } {
-  const process = new Process({ arch: ARCH, layout: ARCH });
-  const heap = new Allocator(process, { glibc: GLIBC, nprocs: 2, explain });
+export function runAllocator(
+  ops: HeapOps,
+  explain: boolean,
+  classes: SimulatorClasses = { Process, Allocator },
+): { seconds: number; cpuSeconds: number } {
+  const process = new classes.Process({ arch: ARCH, layout: ARCH });
+  const heap = new classes.Allocator(process, { glibc: GLIBC, nprocs: 2, explain });
   const slots = new Float64Array(65536);
   const threads = new Map<number, Thread>();
   const { code, slot, oldSlot, a, b } = ops;
