@@ -19,7 +19,7 @@ import { PAGE_SIZE } from "../kernel/vma.ts";
 import type { Libc } from "./libc.ts";
 import type { ChunkState } from "../malloc/inspect.ts";
 import { diffMaps, type MapsChange } from "../view/maps_diff.ts";
-import type { MapsRow } from "../view/region_kind.ts";
+import { type MapsRow, mapsRow } from "../view/region_kind.ts";
 import type { HeapState } from "./state.ts";
 
 /** How a chunk changed. */
@@ -156,16 +156,7 @@ function read(libc: Libc): Reading {
   return {
     chunks,
     arenas,
-    maps: regions.map((r) => ({
-      start: r.start,
-      end: r.end,
-      perms: r.perms,
-      offset: r.offset,
-      dev: r.dev,
-      inode: r.inode,
-      name: r.name,
-      owner: r.vma?.owner,
-    })),
+    maps: regions.map(mapsRow),
     regions: regions.map((r) => ({
       start: r.start,
       end: r.end,

@@ -10,7 +10,7 @@ import { parseMaps } from "../kernel/maps.ts";
 import type { Process } from "../kernel/process.ts";
 import { PAGE_SIZE, permsText, type Vma } from "../kernel/vma.ts";
 import { integerOption, objectOption, stringOption, textArgument, viewOptions } from "./options.ts";
-import { describeRegions, type MapsRow, type RegionKind } from "./region_kind.ts";
+import { describeRegions, type MapsRow, mapsRow, type RegionKind } from "./region_kind.ts";
 
 /** /proc/PID/maps at one moment. */
 export interface MapsSnapshot {
@@ -87,16 +87,7 @@ function startRow(vma: Vma): MapsRow {
 export function snapshotMaps(process: Process, label?: string): MapsSnapshot {
   objectOption("process", process, "a Process", (v) => "regions" in v);
   stringOption("label", label);
-  const rows: MapsRow[] = process.regions().map((r) => ({
-    start: r.start,
-    end: r.end,
-    perms: r.perms,
-    offset: r.offset,
-    dev: r.dev,
-    inode: r.inode,
-    name: r.name,
-    owner: r.vma?.owner,
-  }));
+  const rows: MapsRow[] = process.regions().map(mapsRow);
   const bits = process.kernel.bits;
   const kinds = describeRegions(rows, {
     programPath: process.start.programPath,

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { MapsRegion } from "../kernel/maps.ts";
+
 /** A maps line as the views use it: the kernel's columns plus who made the area, if known. */
 export interface MapsRow {
   /** First address. */
@@ -27,6 +29,20 @@ export interface MapsRow {
   readonly name: string;
   /** What mapped the area, from the simulated area's `owner` (e.g. "thread 1 stack"). */
   readonly owner?: string;
+}
+
+/** The row of one region of a process's maps (what `snapshotMaps` and the history's states keep). */
+export function mapsRow(r: MapsRegion): MapsRow {
+  return {
+    start: r.start,
+    end: r.end,
+    perms: r.perms,
+    offset: r.offset,
+    dev: r.dev,
+    inode: r.inode,
+    name: r.name,
+    owner: r.vma?.owner,
+  };
 }
 
 /** Broad kinds of region, one colour each in charts. */
