@@ -8,17 +8,12 @@ import { SegmentationFault } from "../../src/kernel/errors.ts";
 import { forEachPage } from "../../src/kernel/page_map.ts";
 import type { Allocator } from "../../src/malloc/allocator.ts";
 import { HeapAbort, HeapLoopError } from "../../src/malloc/errors.ts";
+import { SeededRandom } from "../../src/kernel/random.ts";
 
-/** mulberry32. */
+/** Integers in [0, n) from the simulation's own seeded generator (mulberry32). */
 function random(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const r = new SeededRandom(seed);
+  return (n) => r.int(n);
 }
 
 export type Op =

@@ -14,16 +14,12 @@ import { Allocator } from "../../src/malloc/allocator.ts";
 import { HeapAbort, HeapLoopError } from "../../src/malloc/errors.ts";
 import { ControlFlowHijack, ProcessExit } from "../../src/malloc/hooks.ts";
 import { GLIBC_VERSIONS, type GlibcArch, type GlibcVersion } from "../../src/malloc/profile.ts";
+import { SeededRandom } from "../../src/kernel/random.ts";
 
+/** Integers in [0, n) from the simulation's own seeded generator (mulberry32). */
 function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n: number) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const r = new SeededRandom(seed);
+  return (n) => r.int(n);
 }
 
 function dies(e: unknown): boolean {
