@@ -74,7 +74,6 @@ function allocPerturb(m: MallocContext, mem: number, bytes: number): void {
   if (m.perturbByte) m.memory.fill(mem, bytes, (m.perturbByte ^ 0xff) & 0xff);
 }
 
-/** List `i` of the tcache holds `tcache_count` chunks: nothing more may be stashed in it. */
 /**
  * 2.43+: the tcache is created when the first chunk is about to be stashed in it, if it is
  * still inactive (neither created nor disabled). The thread's tcache, or 0.
@@ -85,6 +84,7 @@ function tcacheForStash(m: MallocContext, arena: number): number {
   return tls.tcache;
 }
 
+/** List `i` of the tcache holds `tcache_count` chunks: nothing more may be stashed in it. */
 function tcacheFull(m: MallocContext, tcache: number, i: number): boolean {
   return tcacheCount(m, tcache, i) >= m.params.tcacheCount;
 }
