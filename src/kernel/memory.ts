@@ -94,6 +94,7 @@ const DIR_CACHE = 16;
 const TLB_SIZE = 32768;
 // The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 32767: literals
 // make less bytecode than constants, and V8 inlines a small function into more of its callers.
+// tests/kernel/memory_literals_test.ts fails when they and the constants disagree.
 
 interface Directory {
   /** Its number: it holds pages `hi * DIR_PAGES` to `hi * DIR_PAGES + DIR_PAGES - 1`. */
