@@ -34,7 +34,7 @@
  * fast path written out, small enough for V8 to inline into its callers; one generic routine
  * would be shorter and slower on the path every simulated load and store takes.
  *
- * Over 500 lines: one `Memory` class (about 800 lines) whose read/write paths, page directory,
+ * Over 500 lines: one `Memory` class (about 860 lines) whose read/write paths, page directory,
  * TLB, page snapshots and undo journal all work on the same private page tables;
  * splitting them would expose those tables outside the class.
  *

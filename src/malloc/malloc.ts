@@ -22,8 +22,9 @@
  * rare ones (sorting into large bins, the binmap scan, sysmalloc) no longer make V8 recompile the
  * whole routine each time one of them runs for the first time.
  *
- * Over 500 lines: `intMalloc` models glibc's `_int_malloc`, whose original is longer than this
- * file; its stages are kept in one file, in glibc's order, so a glibc reader finds each at once.
+ * Over 500 lines: `intMalloc` and its stage functions model glibc's `_int_malloc`, one routine
+ * longer than this file; the stages are kept in one file, in glibc's order, so a glibc reader
+ * finds each at once.
  *
  * @module
  */
