@@ -34,7 +34,7 @@
  * fast path written out, small enough for V8 to inline into its callers; one generic routine
  * would be shorter and slower on the path every simulated load and store takes.
  *
- * Over 500 lines: one `Memory` class (about 800 lines) whose read/write paths, page directory,
+ * Over 500 lines: one `Memory` class (about 860 lines) whose read/write paths, page directory,
  * TLB, page snapshots and undo journal all work on the same private page tables;
  * splitting them would expose those tables outside the class.
  *
@@ -94,6 +94,7 @@ const DIR_CACHE = 16;
 const TLB_SIZE = 32768;
 // The fast paths (read16 … write64) spell PAGE_SIZE as 4096 and TLB_SIZE - 1 as 32767: literals
 // make less bytecode than constants, and V8 inlines a small function into more of its callers.
+// tests/kernel/memory_literals_test.ts fails when they and the constants disagree.
 
 interface Directory {
   /** Its number: it holds pages `hi * DIR_PAGES` to `hi * DIR_PAGES + DIR_PAGES - 1`. */

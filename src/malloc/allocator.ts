@@ -58,6 +58,7 @@ import { checkArena } from "./check_arena.ts";
 import {
   libcCalloc,
   type LibcEntry,
+  type LibcFreeEntry,
   libcFreeOf,
   libcMallocOf,
   mallocThreadFreeres,
@@ -145,7 +146,7 @@ export class Allocator implements ThreadRuntime {
   readonly #wordLimit: number;
   /** This glibc's `__libc_malloc` and `__libc_free`, chosen once from its profile. */
   readonly #libcMalloc: LibcEntry;
-  readonly #libcFree: LibcEntry;
+  readonly #libcFree: LibcFreeEntry;
   /** How this glibc maps thread stacks (nptl's guard page, its 40 MiB stack cache). */
   readonly stackPolicy: StackPolicy;
 

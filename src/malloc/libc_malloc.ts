@@ -206,8 +206,11 @@ function mallocNoTcache(m: MallocContext, bytes: number): number {
   return libcMalloc2(m, bytes);
 }
 
-/** A public entry point of malloc: `__libc_malloc` or `__libc_free` on a context. */
+/** `__libc_malloc` on a context (see {@link libcMallocOf}). */
 export type LibcEntry = (m: MallocContext, value: number) => number;
+
+/** `__libc_free` on a context (see {@link libcFreeOf}). */
+export type LibcFreeEntry = (m: MallocContext, mem: number) => void;
 
 /**
  * `__libc_malloc` of a glibc build, chosen once per allocator (the Allocator's `malloc` calls
@@ -244,26 +247,11 @@ export function libcFree(m: MallocContext, mem: number): void {
 /**
  * `__libc_free` of a glibc build, chosen once per allocator as {@link libcMallocOf} chooses
  * malloc: the hook check only where the version has hooks, then the version's free path. Each
- * is {@link libcFree}; the result is always 0.
+ * is {@link libcFree}.
  */
-export function libcFreeOf(profile: GlibcProfile): LibcEntry {
-  if (profile.mallocHooks) return freeEntry;
-  return profile.tcacheCountsDown ? freeTcacheFirstEntry : freeArenaFirstEntry;
-}
-
-function freeEntry(m: MallocContext, mem: number): number {
-  libcFree(m, mem);
-  return 0;
-}
-
-function freeTcacheFirstEntry(m: MallocContext, mem: number): number {
-  freeTcacheFirst(m, mem);
-  return 0;
-}
-
-function freeArenaFirstEntry(m: MallocContext, mem: number): number {
-  freeArenaFirst(m, mem);
-  return 0;
+export function libcFreeOf(profile: GlibcProfile): LibcFreeEntry {
+  if (profile.mallocHooks) return libcFree;
+  return profile.tcacheCountsDown ? freeTcacheFirst : freeArenaFirst;
 }
 
 /** `__libc_free` after the hook check, up to 2.41: the chunk's arena decides (or munmap). */

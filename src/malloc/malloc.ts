@@ -22,8 +22,9 @@
  * rare ones (sorting into large bins, the binmap scan, sysmalloc) no longer make V8 recompile the
  * whole routine each time one of them runs for the first time.
  *
- * Over 500 lines: `intMalloc` models glibc's `_int_malloc`, whose original is longer than this
- * file; its stages are kept in one file, in glibc's order, so a glibc reader finds each at once.
+ * Over 500 lines: `intMalloc` and its stage functions model glibc's `_int_malloc`, one routine
+ * longer than this file; the stages are kept in one file, in glibc's order, so a glibc reader
+ * finds each at once.
  *
  * @module
  */
@@ -74,7 +75,6 @@ function allocPerturb(m: MallocContext, mem: number, bytes: number): void {
   if (m.perturbByte) m.memory.fill(mem, bytes, (m.perturbByte ^ 0xff) & 0xff);
 }
 
-/** List `i` of the tcache holds `tcache_count` chunks: nothing more may be stashed in it. */
 /**
  * 2.43+: the tcache is created when the first chunk is about to be stashed in it, if it is
  * still inactive (neither created nor disabled). The thread's tcache, or 0.
@@ -85,6 +85,7 @@ function tcacheForStash(m: MallocContext, arena: number): number {
   return tls.tcache;
 }
 
+/** List `i` of the tcache holds `tcache_count` chunks: nothing more may be stashed in it. */
 function tcacheFull(m: MallocContext, tcache: number, i: number): boolean {
   return tcacheCount(m, tcache, i) >= m.params.tcacheCount;
 }
