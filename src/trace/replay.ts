@@ -156,7 +156,13 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
   };
   const input = new TraceInput(trace);
   // A kernel trace is one whose first operation line is `rawmaps`.
-  const first = input.firstLine((line) => !isBlankLine(line));
+  let first: string | undefined;
+  try {
+    first = input.firstLine((line) => !isBlankLine(line));
+  } catch (e) {
+    // A reader that fails before the first line breaks the replay off there, as below.
+    throw new ReplayInterrupted(1, e, "");
+  }
   const kernelTrace = first !== undefined && isKernelTrace(first);
   const session = new ReplaySession({ ...options, kernelTrace });
   for (const line of formatHeader(session)) emit(line);
@@ -169,7 +175,8 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
   const limits = traceLimits(words.bits);
   let status = 0;
   let error: Error | undefined;
-  for (let line = 1;; line++) {
+  let line = 1;
+  for (;; line++) {
     try {
       // (A reader that fails breaks the replay off like a simulator error: output kept.)
       if (!input.next()) break;
@@ -194,7 +201,12 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
       break;
     }
   }
-  out.flush();
+  try {
+    out.flush();
+  } catch (e) {
+    // A sink that fails on the last chunk: the same typed error as one failing mid-replay.
+    throw new ReplayInterrupted(line, e, kept.join(""));
+  }
   return {
     output: write || writeBytes ? "" : kept.join(""),
     status,
