@@ -635,7 +635,7 @@ export class ReplaySession {
     const space = this.process.space, regions = space.areas();
     const mainStart = this.mainStart, heapMax = this.heapMax, sizeSz = this.#sizeSz;
     for (const r of regions) {
-      if (!r.file && !r.name && space.isHeap(r) && r.end > mainStart) {
+      if (space.isHeap(r) && r.end > mainStart) {
         const size = r.end - Math.max(r.start, mainStart);
         out.push({ label: "[heap]", perms: permsText(r), size });
       }
