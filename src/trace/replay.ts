@@ -154,6 +154,10 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
     out.endLine();
     onLine?.(line);
   };
+  // A failure that is no stop of the oracle's (a reader, a sink or a callback that throws, a
+  // simulator error): what was printed and not yet streamed goes with the error.
+  const interrupted = (line: number, e: unknown) =>
+    new ReplayInterrupted(line, e, kept.join("") + decoder.decode(out.take()));
   const input = new TraceInput(trace);
   // A kernel trace is one whose first operation line is `rawmaps`.
   let first: string | undefined;
@@ -161,7 +165,7 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
     first = input.firstLine((line) => !isBlankLine(line));
   } catch (e) {
     // A reader that fails before the first line breaks the replay off there, as below.
-    throw new ReplayInterrupted(1, e, "");
+    throw interrupted(1, e);
   }
   const kernelTrace = first !== undefined && isKernelTrace(first);
   const session = new ReplaySession({ ...options, kernelTrace });
@@ -190,11 +194,12 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
       }
     } catch (e) {
       const stop = stopOf(e, line);
-      if (!stop) {
-        // What was printed and not yet streamed goes with the error.
-        throw new ReplayInterrupted(line, e, kept.join("") + decoder.decode(out.take()));
+      if (!stop) throw interrupted(line, e);
+      try {
+        emit(formatStop(stop));
+      } catch (e) {
+        throw interrupted(line, e);
       }
-      emit(formatStop(stop));
       status = stop.status;
       error = stop.error;
       options.onStop?.({ ...stop, syscalls: session.syscallsSinceOperation() });
@@ -205,7 +210,7 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
     out.flush();
   } catch (e) {
     // A sink that fails on the last chunk: the same typed error as one failing mid-replay.
-    throw new ReplayInterrupted(line, e, kept.join(""));
+    throw interrupted(line, e);
   }
   return {
     output: write || writeBytes ? "" : kept.join(""),

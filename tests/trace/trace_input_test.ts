@@ -134,3 +134,10 @@ Deno.test("a writeBytes that fails on the last chunk is a typed error", () => {
   };
   assert.throws(() => replayTrace("malloc 0 24\n", { writeBytes }), ReplayInterrupted);
 });
+
+Deno.test("a callback that fails on the stop line is a typed error", () => {
+  const onLine = (line: string) => {
+    if (line.includes("error")) throw new Error("callback broke");
+  };
+  assert.throws(() => replayTrace("malloc 0 24\nfree 0\nfree 0\n", { onLine }), ReplayInterrupted);
+});
