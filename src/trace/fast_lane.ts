@@ -206,10 +206,7 @@ export class FastLane {
     const out = this.#out;
     out.decimal(line);
     out.ascii(" brk ");
-    if (offset < 0) {
-      out.byte(DASH);
-      this.#hex(-offset);
-    } else this.#hex(offset);
+    this.#signedHex(offset);
     out.endLine();
     return true;
   }
@@ -229,10 +226,7 @@ export class FastLane {
         break;
       case "main":
         out.ascii("main ");
-        if (place.offset < 0) {
-          out.byte(DASH);
-          this.#hex(-place.offset);
-        } else this.#hex(place.offset);
+        this.#signedHex(place.offset);
         break;
       case "heap":
         if (place.heap === undefined) out.ascii("heap? ");
@@ -269,5 +263,14 @@ export class FastLane {
   #hex(x: number): void {
     if (x >= 0 && x <= Number.MAX_SAFE_INTEGER) this.#out.hex(x);
     else this.#out.ascii(oracleHex(this.#words, x));
+  }
+
+  // An offset that may be negative (below the main heap start): `-0x…` then, as signedHex in
+  // oracle_format.ts prints it.
+  #signedHex(offset: number): void {
+    if (offset < 0) {
+      this.#out.byte(DASH);
+      this.#hex(-offset);
+    } else this.#hex(offset);
   }
 }

@@ -154,9 +154,19 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
     out.endLine();
     onLine?.(line);
   };
+  // A failure that is no stop of the oracle's (a reader, a sink or a callback that throws, a
+  // simulator error): what was printed and not yet streamed goes with the error.
+  const interrupted = (line: number, e: unknown) =>
+    new ReplayInterrupted(line, e, kept.join("") + decoder.decode(out.take()));
   const input = new TraceInput(trace);
   // A kernel trace is one whose first operation line is `rawmaps`.
-  const first = input.firstLine((line) => !isBlankLine(line));
+  let first: string | undefined;
+  try {
+    first = input.firstLine((line) => !isBlankLine(line));
+  } catch (e) {
+    // A reader that fails before the first line breaks the replay off there, as below.
+    throw interrupted(1, e);
+  }
   const kernelTrace = first !== undefined && isKernelTrace(first);
   const session = new ReplaySession({ ...options, kernelTrace });
   for (const line of formatHeader(session)) emit(line);
@@ -169,7 +179,8 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
   const limits = traceLimits(words.bits);
   let status = 0;
   let error: Error | undefined;
-  for (let line = 1;; line++) {
+  let line = 1;
+  for (;; line++) {
     try {
       // (A reader that fails breaks the replay off like a simulator error: output kept.)
       if (!input.next()) break;
@@ -183,18 +194,24 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
       }
     } catch (e) {
       const stop = stopOf(e, line);
-      if (!stop) {
-        // What was printed and not yet streamed goes with the error.
-        throw new ReplayInterrupted(line, e, kept.join("") + decoder.decode(out.take()));
+      if (!stop) throw interrupted(line, e);
+      try {
+        emit(formatStop(stop));
+      } catch (e) {
+        throw interrupted(line, e);
       }
-      emit(formatStop(stop));
       status = stop.status;
       error = stop.error;
       options.onStop?.({ ...stop, syscalls: session.syscallsSinceOperation() });
       break;
     }
   }
-  out.flush();
+  try {
+    out.flush();
+  } catch (e) {
+    // A sink that fails on the last chunk: the same typed error as one failing mid-replay.
+    throw interrupted(line, e);
+  }
   return {
     output: write || writeBytes ? "" : kept.join(""),
     status,

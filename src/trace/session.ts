@@ -21,7 +21,7 @@
  * @module
  */
 
-import { isSyscallError } from "../kernel/errors.ts";
+import { ArgumentRangeError, isSyscallError } from "../kernel/errors.ts";
 import { Process, type ProcessOptions } from "../kernel/process.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
@@ -152,6 +152,14 @@ export interface SessionOptions {
 const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
 // The allocating calls #allocate makes.
 const MALLOC = 0, CALLOC = 1, MEMALIGN = 2;
+
+// A slot or thread id given to a lean call: parsed lines are checked by parse.ts, but a caller
+// of the public lean calls could pass anything, which would index past the slot arrays.
+function checkId(name: string, id: number, count: number): void {
+  if (!(Number.isInteger(id) && id >= 0 && id < count)) {
+    throw new ArgumentRangeError(name, id, `an integer from 0 to ${count - 1}`);
+  }
+}
 
 /**
  * A process replaying trace operations.
@@ -398,6 +406,7 @@ export class ReplaySession {
   // malloc(size), calloc(first, size) or memalign(first, size), as `call` says.
   #allocate(slot: number, call: number, first: number, size: number, line: number): number {
     this.#begin();
+    checkId("slot", slot, MAX_SLOTS);
     const heap = this.#needAllocator(line);
     const saved = this.#enter();
     let p: number;
@@ -422,6 +431,7 @@ export class ReplaySession {
    */
   realloc(slot: number, oldSlot: number, size: number, line: number): number {
     this.#begin();
+    checkId("slot", slot, MAX_SLOTS);
     const heap = this.#needAllocator(line);
     this.#checkSlotLive(oldSlot, line);
     const old = oldSlot >= 0 ? this.#slots[oldSlot] : 0;
@@ -467,6 +477,7 @@ export class ReplaySession {
   /** Makes trace thread `tid` (0: the main thread) current, creating it on first use. */
   switchThread(tid: number): void {
     this.#begin();
+    checkId("tid", tid, MAX_TID);
     const process = this.process;
     if (tid !== 0 && !this.#threads.has(tid)) {
       const t = process.runOn(process.mainThread, () => process.pthreadCreate());
@@ -624,7 +635,7 @@ export class ReplaySession {
     const space = this.process.space, regions = space.areas();
     const mainStart = this.mainStart, heapMax = this.heapMax, sizeSz = this.#sizeSz;
     for (const r of regions) {
-      if (!r.file && !r.name && space.isHeap(r) && r.end > mainStart) {
+      if (space.isHeap(r) && r.end > mainStart) {
         const size = r.end - Math.max(r.start, mainStart);
         out.push({ label: "[heap]", perms: permsText(r), size });
       }

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { ArgumentTypeError } from "../kernel/errors.ts";
+
 /** What a trace can be read from: Deno's `FsFile` and `Deno.stdin` are such readers. */
 export interface TraceReader {
   /** Reads into `buffer`; returns how many bytes it read, or null (or 0) at the end. */
@@ -142,9 +144,12 @@ export class TraceInput {
     this.bytes = bytes;
     this.#next -= keep;
     this.#filled = pending;
+    const room = bytes.length - pending;
     const n = this.#reader!.readSync(bytes.subarray(pending));
     if (n === null || n === 0) this.#eof = true;
-    else this.#filled += n;
+    else if (Number.isInteger(n) && n > 0 && n <= room) this.#filled += n;
+    // Anything else (undefined, a fraction, -1, more than the room) would spin or read garbage.
+    else throw new ArgumentTypeError("trace", n, `readSync to return null or 0..${room} bytes`);
     return pending;
   }
 }

@@ -9,6 +9,8 @@ import {
   traceLimits,
   words64,
 } from "../../mod.ts";
+import { ArgumentRangeError } from "../../src/kernel/errors.ts";
+import { MAX_SLOTS, MAX_TID } from "../../src/trace/parse.ts";
 
 function run(
   lines: string[],
@@ -69,4 +71,13 @@ Deno.test("replayTrace hands each event and the stop to its callers", () => {
   assert.equal(status, 2);
   assert.deepEqual(kinds, ["malloc", "free"]);
   assert.equal(stop, "3 error slot is not live");
+});
+
+Deno.test("the lean calls refuse a slot or thread id outside the trace's range", () => {
+  const session = new ReplaySession({ allocator: defaultAllocatorFactory });
+  assert.throws(() => session.malloc(MAX_SLOTS, 24, 1), ArgumentRangeError);
+  assert.throws(() => session.calloc(-1, 1, 24, 1), ArgumentRangeError);
+  assert.throws(() => session.realloc(1.5, -1, 24, 1), ArgumentRangeError);
+  assert.throws(() => session.switchThread(MAX_TID), ArgumentRangeError);
+  assert.equal(session.lastPlace.kind, "null");
 });

@@ -110,3 +110,34 @@ Deno.test("a reader that fails breaks the replay off with the output printed so 
     "# glibc 2.36 x86_64 nprocs=2\n1 malloc 1 main 0x2a0 0x21\n2 free 1\n",
   );
 });
+
+Deno.test("a reader that fails before the first line, or answers nonsense, is a typed error", () => {
+  const readers: TraceReader[] = [
+    {
+      readSync: () => {
+        throw new Error("no disk");
+      },
+    },
+    { readSync: () => undefined as unknown as number },
+    { readSync: () => -1 },
+    { readSync: () => 1e9 },
+  ];
+  for (const reader of readers) {
+    // (Before, the last three spun forever or threw a raw RangeError.)
+    assert.throws(() => replayTrace(reader), ReplayInterrupted);
+  }
+});
+
+Deno.test("a writeBytes that fails on the last chunk is a typed error", () => {
+  const writeBytes = () => {
+    throw new Error("pipe closed");
+  };
+  assert.throws(() => replayTrace("malloc 0 24\n", { writeBytes }), ReplayInterrupted);
+});
+
+Deno.test("a callback that fails on the stop line is a typed error", () => {
+  const onLine = (line: string) => {
+    if (line.includes("error")) throw new Error("callback broke");
+  };
+  assert.throws(() => replayTrace("malloc 0 24\nfree 0\nfree 0\n", { onLine }), ReplayInterrupted);
+});
