@@ -13,12 +13,16 @@ const source = Deno.readTextFileSync(new URL("../../src/kernel/memory.ts", impor
 Deno.test("memory.ts's fast-path literals equal TLB_SIZE - 1 and PAGE_SIZE", () => {
   const tlbSize = Number(/^const TLB_SIZE = (\d+);$/m.exec(source)?.[1]);
   assert.ok(tlbSize > 0 && (tlbSize & (tlbSize - 1)) === 0, "TLB_SIZE is a power of two");
-  const masks = [...source.matchAll(/\bk = no & (\d+);/g)].map((m) => Number(m[1]));
-  assert.equal(masks.length, 6, "one mask per fast path (read16 … write64)");
-  for (const mask of masks) assert.equal(mask, tlbSize - 1);
-  const pages = [...source.matchAll(/Math\.floor\(addr \/ (\d+)\)/g)].map((m) => Number(m[1]));
-  assert.ok(pages.length >= 6);
-  for (const page of pages) assert.equal(page, PAGE_SIZE);
+  // Each fast path: `const off = addr & OFFSET, k = (addr >>> SHIFT) & MASK;`, where OFFSET keeps
+  // the offset's bits above the access's alignment, SHIFT is log2(PAGE_SIZE).
+  const paths = [...source.matchAll(/const off = addr & (\d+), k = \(addr >>> (\d+)\) & (\d+);/g)];
+  assert.equal(paths.length, 6, "one per fast path (read16 … write64)");
+  const widths = [2, 4, 8, 2, 4, 8];
+  paths.forEach(([, offset, shift, mask], i) => {
+    assert.equal(Number(mask), tlbSize - 1);
+    assert.equal(2 ** Number(shift), PAGE_SIZE);
+    assert.equal(Number(offset), PAGE_SIZE - widths[i]);
+  });
   // The note that explains the literals names the same mask.
   assert.match(source, new RegExp(`TLB_SIZE - 1 as ${tlbSize - 1}\\b`));
 });

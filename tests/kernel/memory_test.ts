@@ -158,3 +158,60 @@ Deno.test("the TLB never serves a page after its protection or bytes changed", (
   assert.equal(again, addr);
   assert.equal(mem.read64(addr), 0); // the old bytes are gone
 });
+
+Deno.test("an access the TLB holds a page for is served by it only when aligned and in the page", () => {
+  const { mem, addr } = freshMapping();
+  const bytes = [
+    0x10,
+    0x11,
+    0x12,
+    0x13,
+    0x14,
+    0x15,
+    0x16,
+    0x17,
+    0x18,
+    0,
+    0,
+    0x1b,
+    0x1c,
+    0x1d,
+    0x1e,
+  ];
+  bytes.forEach((b, i) => mem.write8(addr + i, b));
+  assert.equal(mem.read16(addr), 0x1110); // the page is now in the TLB
+  // Misaligned accesses within the cached page read and write the bytes they cover.
+  assert.equal(mem.read64(addr + 3), 0x1817_1615_1413);
+  assert.equal(mem.read32(addr + 1), 0x1413_1211);
+  assert.equal(mem.read16(addr + 5), 0x1615);
+  mem.write64(addr + 4, 0x2524_2322_2120);
+  mem.write32(addr + 13, 0x3433_3231);
+  mem.write16(addr + 1, 0x4241);
+  assert.deepEqual(
+    [...mem.readBytes(addr, 17)],
+    [
+      0x10,
+      0x41,
+      0x42,
+      0x13,
+      0x20,
+      0x21,
+      0x22,
+      0x23,
+      0x24,
+      0x25,
+      0,
+      0,
+      0x1c,
+      0x31,
+      0x32,
+      0x33,
+      0x34,
+    ],
+  );
+  // Addresses whose low 32 bits equal the cached page's (the same TLB entry) are other pages.
+  for (const far of [addr + 2 ** 32, addr + 2 ** 44, addr - 2 ** 32]) {
+    assert.throws(() => mem.read64(far), SegmentationFault);
+    assert.throws(() => mem.write64(far, 1), SegmentationFault);
+  }
+});
