@@ -11,11 +11,16 @@
  * also be written in place), filled by the slow path. An aligned access to a page in the TLB
  * costs two integer masks of the address, one compare and a typed-array access, small enough
  * for V8 to inline into its callers, and it touches a few hot cache lines instead of the
- * directory's 65536-entry arrays; everything else — a page not in the TLB, an untouched page, page-crossing or
- * unaligned accesses, faults, the first write to a page — takes the slow path. A bad access
- * throws a {@link SegmentationFault}, never a JavaScript error. Pages come from a
- * {@link PagePool}, which recycles dropped ones; byte views of a page start at its
- * `byteOffset`.
+ * directory's 65536-entry arrays; everything else — a page not in the TLB, an untouched page,
+ * page-crossing or unaligned accesses, faults, the first write to a page — takes the slow
+ * path. A bad access throws a {@link SegmentationFault}, never a JavaScript error.
+ *
+ * Pages come from a {@link PagePool}, which recycles dropped ones and carves new ones from
+ * slabs (ArrayBuffers of up to 256 pages): a page is a `Uint32Array` of its 4 KiB, and byte
+ * views of it start at its `byteOffset`. The TLB keeps not the page's view but its slab's and
+ * the page's word offset there ({@link slabOf}), so an access loads the entry, a slab object
+ * that a few slabs keep in the cache, and the bytes — not one `Uint32Array` object per page
+ * (a cache line more, and a host page of V8's heap more, on a random access).
  *
  * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
  * made only when an access reaches it, its levels then read from the areas; until then
@@ -23,10 +28,10 @@
  * nothing.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
- * a TLB entry's readable view is `pages[i]` (a shared zero page when it has no bytes) if
- * `levels[i] >= ACCESS_READ`, else undefined, and its writable view is `pages[i]` if
- * `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds it) and no journal is
- * kept (see the end of the class), else undefined; so whatever changes a page's bytes, level or
+ * a TLB entry's readable view (seen through its slab) is `pages[i]` (a shared zero page when
+ * it has no bytes) if `levels[i] >= ACCESS_READ`, else undefined, and its writable view is
+ * `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds it) and
+ * no journal is kept (see the end of the class), else undefined; so whatever changes a page's bytes, level or
  * privacy flushes its TLB entry ({@link Memory.setAccess}, `#setPage`, snapshots). Only a page
  * that nothing but its directory holds goes back to the pool when dropped.
  *
@@ -43,7 +48,7 @@
 
 import { type AccessKind, ArgumentRangeError, SegmentationFault } from "./errors.ts";
 import { diffPageMaps, editPageMap, PAGE_NODE_BYTES, type PageMap } from "./page_map.ts";
-import { PagePool } from "./page_pool.ts";
+import { PagePool, slabOf } from "./page_pool.ts";
 import { PAGE_SIZE, type Vma } from "./vma.ts";
 import { joinWord64 } from "./word.ts";
 
@@ -152,7 +157,9 @@ export class Memory {
   // this long costs far more to make than a typed array (below TLB_SIZE), so there is one.
   readonly #tlbRead = new Float64Array(TLB_SIZE).fill(NaN);
   readonly #tlbWrite = new Float64Array(TLB_SIZE).fill(NaN);
+  // The view's slab is in #tlbView and its word offset there in #tlbBase.
   readonly #tlbView: (Uint32Array | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  readonly #tlbBase = new Int32Array(TLB_SIZE);
 
   /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
@@ -180,7 +187,9 @@ export class Memory {
     const k = no & (TLB_SIZE - 1);
     const page = d.pages[lo], level = d.levels[lo];
     const readable = level >= ACCESS_READ;
-    this.#tlbView[k] = readable ? page ?? ZERO_PAGE : undefined;
+    const view = readable ? page ?? ZERO_PAGE : undefined;
+    this.#tlbView[k] = view === undefined ? undefined : slabOf(view);
+    this.#tlbBase[k] = view === undefined ? 0 : view.byteOffset >>> 2;
     this.#tlbRead[k] = readable ? no * PAGE_SIZE : NaN;
     this.#tlbWrite[k] = level >= ACCESS_WRITE && page !== undefined && this.#writeView(page)
       ? no * PAGE_SIZE
@@ -411,7 +420,7 @@ export class Memory {
     const off = addr & 4094, k = (addr >>> 12) & 32767;
     const page = this.#tlbRead[k] === addr - off ? this.#tlbView[k] : undefined;
     if (page === undefined) return this.#read16Slow(addr);
-    return (page[off >>> 2] >>> ((off & 2) * 8)) & 0xffff;
+    return (page[this.#tlbBase[k] + (off >>> 2)] >>> ((off & 2) * 8)) & 0xffff;
   }
 
   #read16Slow(addr: number): number {
@@ -425,7 +434,7 @@ export class Memory {
   read32(addr: number): number {
     const off = addr & 4092, k = (addr >>> 12) & 32767;
     const page = this.#tlbRead[k] === addr - off ? this.#tlbView[k] : undefined;
-    return page === undefined ? this.#read32Slow(addr) : page[off >>> 2];
+    return page === undefined ? this.#read32Slow(addr) : page[this.#tlbBase[k] + (off >>> 2)];
   }
 
   #read32Slow(addr: number): number {
@@ -447,7 +456,7 @@ export class Memory {
     const off = addr & 4088, k = (addr >>> 12) & 32767;
     const page = this.#tlbRead[k] === addr - off ? this.#tlbView[k] : undefined;
     if (page === undefined) return this.#read64Slow(addr);
-    const i = off >>> 2;
+    const i = this.#tlbBase[k] + (off >>> 2);
     // The high word read as signed (`| 0`): the word's number (see `word.ts`).
     return (page[i + 1] | 0) * 0x1_0000_0000 + page[i];
   }
@@ -492,7 +501,7 @@ export class Memory {
       this.#write16Slow(addr, value);
       return;
     }
-    const shift = (off & 2) * 8, i = off >>> 2;
+    const shift = (off & 2) * 8, i = this.#tlbBase[k] + (off >>> 2);
     page[i] = (page[i] & ~(0xffff << shift)) | ((value & 0xffff) << shift);
   }
 
@@ -512,7 +521,7 @@ export class Memory {
     const page = this.#tlbWrite[k] === addr - off ? this.#tlbView[k] : undefined;
     // A Uint32Array store takes the value modulo 2^32, as the slow path does.
     if (page === undefined) this.#write32Slow(addr, value);
-    else page[off >>> 2] = value;
+    else page[this.#tlbBase[k] + (off >>> 2)] = value;
   }
 
   #write32Slow(addr: number, value: number): void {
@@ -544,7 +553,7 @@ export class Memory {
       return;
     }
     // A Uint32Array store takes an integer modulo 2^32: the low word is the value itself.
-    const i = off >>> 2;
+    const i = this.#tlbBase[k] + (off >>> 2);
     page[i] = value;
     page[i + 1] = Math.floor(value / 0x1_0000_0000);
   }
