@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
 import { forEachPage } from "../../src/kernel/page_map.ts";
-import { FREE_PAGES_KEPT, PagePool } from "../../src/kernel/page_pool.ts";
+import { FREE_PAGES_KEPT, PagePool, SLAB_PAGES, slabOf } from "../../src/kernel/page_pool.ts";
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -18,6 +18,21 @@ Deno.test("a pool hands out zeroed pages that share no bytes", () => {
   pages.forEach((page, i) => {
     assert.equal(page.length, 1024);
     assert.ok(page.every((w) => w === i + 1));
+  });
+});
+
+Deno.test("a page's words are its slab's words at its offset, for pool pages and others", () => {
+  const pool = new PagePool();
+  const pages = Array.from({ length: 2 * SLAB_PAGES + 1 }, () => pool.take());
+  pages.push(new Uint32Array(1024)); // a page made outside any pool is a slab of its own
+  pages.forEach((page, i) => page.fill(i + 1));
+  pages.forEach((page, i) => {
+    const slab = slabOf(page), at = page.byteOffset / 4;
+    assert.equal(slab.buffer, page.buffer);
+    assert.equal(slabOf(page), slab, "the same view every time");
+    assert.ok(slab.length <= SLAB_PAGES * 1024);
+    // No two pages share bytes: each still holds what was written to it.
+    assert.ok(slab.subarray(at, at + 1024).every((w) => w === i + 1));
   });
 });
 
