@@ -9,7 +9,7 @@
  * goes from the TLB entry straight to the bytes: a few slab objects, always in the cache,
  * stand in for one `Uint32Array` object per page, and neighbouring pages are neighbours in the
  * host's memory, where each 4 KiB ArrayBuffer was an allocation of its own. (In a loop of
- * dependent random 64-bit reads over 1024 pages, 54–70 ns a read from slabs against 110–160
+ * dependent random 64-bit reads over 1024 pages, 54–70 ns a read from slabs against 110–180
  * ns from 4 KiB buffers; over 256 pages, or 2048 and more, the two were alike.) Measured
  * against 4 KiB buffers (interleaved, CPU time; bench/README.md): 3–9% less on the small
  * trace's whole replay, 6–9% less on mixed, threads within the noise. Slabs were tried before
