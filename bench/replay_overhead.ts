@@ -5,11 +5,15 @@
  * (`git archive <commit> | tar -x -C /tmp/base`) the two are run interleaved in one process, so
  * that both see the same load.
  *
- *     deno run -A bench/replay_overhead.ts TRACE [RUNS] [OTHER_CHECKOUT]
+ *     deno run -A bench/replay_overhead.ts TRACE [RUNS] [OTHER_CHECKOUT] [--glibc]
  *
  * Prints the first run's CPU seconds (JIT warm-up included) and the least and median of the
  * others. The stub's output is not the oracle's (every pointer is the same chunk): it is
- * discarded.
+ * discarded. The trace is given to `replayTrace` as its bytes, read once up front.
+ *
+ * With `--glibc` each checkout replays with its own default allocator (glibc 2.36) instead: the
+ * whole replay, warm, in one process — where the session's and the allocator's memory compete for
+ * the caches, which the stub hides.
  *
  * @module
  */
@@ -47,28 +51,35 @@ function stubAllocator(process: Process) {
   };
 }
 
-type Replay = (text: string, options: Record<string, unknown>) => { status: number };
+type Replay = (text: Uint8Array, options: Record<string, unknown>) => { status: number };
+type Factory = typeof stubAllocator;
 
-async function load(root: string): Promise<Replay> {
-  return (await import(`file://${resolve(root)}/src/trace/replay.ts`)).replayTrace;
+async function load(root: string, glibc: boolean): Promise<[Replay, Factory]> {
+  const base = `file://${resolve(root)}/src/trace`;
+  const replay = (await import(`${base}/replay.ts`)).replayTrace;
+  if (!glibc) return [replay, stubAllocator];
+  return [replay, (await import(`${base}/allocator_factory.ts`)).defaultAllocatorFactory];
 }
 
-const [trace, runsArg, other] = Deno.args;
+const glibc = Deno.args.includes("--glibc");
+const [trace, runsArg, other] = Deno.args.filter((a) => a !== "--glibc");
 if (!trace) {
-  console.error("usage: deno run -A bench/replay_overhead.ts TRACE [RUNS] [OTHER_CHECKOUT]");
+  console.error(
+    "usage: deno run -A bench/replay_overhead.ts TRACE [RUNS] [OTHER_CHECKOUT] [--glibc]",
+  );
   Deno.exit(2);
 }
-const text = Deno.readTextFileSync(trace);
+const text = Deno.readFileSync(trace);
 const here = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const sides: [string, Replay][] = [["this", await load(here)]];
-if (other) sides.push([other, await load(other)]);
+const sides: [string, Replay, Factory][] = [["this", ...await load(here, glibc)]];
+if (other) sides.push([other, ...await load(other, glibc)]);
 const cpu = new Map<string, number[]>(sides.map(([name]) => [name, []]));
 for (let run = 0; run < Number(runsArg ?? 5); run++) {
-  for (const [name, replay] of sides) {
+  for (const [name, replay, allocator] of sides) {
     const before = cpuSeconds();
     let bytes = 0;
     replay(text, {
-      allocator: stubAllocator,
+      allocator,
       write: (block: string) => (bytes += block.length),
       writeBytes: (chunk: Uint8Array) => (bytes += chunk.length),
     });

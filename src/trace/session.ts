@@ -150,6 +150,9 @@ export interface SessionOptions {
 }
 
 const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
+// A slot's state bits: it holds a chunk pointer (not 0); it holds an mmap/sbrk address; the
+// chunk returned into it was mmapped (kept after a free, until the slot gets another pointer).
+const SLOT_LIVE = 1, SLOT_ADDRESS = 2, SLOT_MMAPPED = 4;
 // The allocating calls #allocate makes.
 const MALLOC = 0, CALLOC = 1, MEMALIGN = 2;
 
@@ -198,15 +201,15 @@ export class ReplaySession {
 
   readonly #sizeSz: number;
   readonly #recordSyscalls: boolean;
-  readonly #slots = new Float64Array(MAX_SLOTS);
-  readonly #slotLive = new Uint8Array(MAX_SLOTS);
-  readonly #slotAddr = new Uint8Array(MAX_SLOTS);
+  // Each slot's value (a chunk pointer or an address) and its state (SLOT_LIVE, SLOT_ADDRESS,
+  // SLOT_MMAPPED): one byte of state, so that an operation reads two arrays, not four.
+  readonly #slotValues = new Float64Array(MAX_SLOTS);
+  readonly #slotBits = new Uint8Array(MAX_SLOTS);
   readonly #threads = new Map<number, Thread>();
-  // Slots whose chunk was mmapped when it was returned: the only ones `maps` can list.
-  // (A flag per slot beside the set, so that the common case, a chunk that was not mmapped
+  // Slots whose chunk was mmapped when it was returned (SLOT_MMAPPED): the only ones `maps` can
+  // list. (The bit beside the set, so that the common case, a chunk that was not mmapped
   // replacing one that was not either, costs no set operation.)
   readonly #mmapSlots = new Set<number>();
-  readonly #slotMmapped = new Uint8Array(MAX_SLOTS);
   // The trace's current thread (set by `thread` lines; the main thread for tid 0).
   #curThread: Thread;
   #seq = 0;
@@ -362,23 +365,31 @@ export class ReplaySession {
     return this.allocator;
   }
 
-  #checkSlotLive(id: number, line: number): void {
-    if (id >= 0 && this.#slotAddr[id]) {
+  // The chunk pointer in slot `id` (-1: none, NULL); throws when the slot holds no chunk.
+  #liveChunk(id: number, line: number): number {
+    if (id < 0) return 0;
+    const bits = this.#slotBits[id];
+    if (bits & SLOT_ADDRESS) {
       throw new TraceError(line, "slot holds an mmap/sbrk address, not a chunk");
     }
-    if (id >= 0 && !this.#slotLive[id]) throw new TraceError(line, "slot is not live");
+    if (!(bits & SLOT_LIVE)) throw new TraceError(line, "slot is not live");
+    return this.#slotValues[id];
+  }
+
+  // Slot `id` no longer holds a chunk (its SLOT_MMAPPED bit stays).
+  #clearChunkSlot(id: number): void {
+    this.#slotValues[id] = 0;
+    this.#slotBits[id] &= ~SLOT_LIVE;
   }
 
   #setChunkSlot(slot: number, p: number): void {
-    this.#slots[slot] = p;
-    this.#slotLive[slot] = p !== 0 ? 1 : 0;
-    this.#slotAddr[slot] = 0;
+    this.#slotValues[slot] = p;
+    this.#slotBits[slot] = (this.#slotBits[slot] & SLOT_MMAPPED) | (p !== 0 ? SLOT_LIVE : 0);
   }
 
   #setAddressSlot(slot: number, ok: boolean, address: number): void {
-    this.#slots[slot] = ok ? address : 0;
-    this.#slotLive[slot] = 0;
-    this.#slotAddr[slot] = ok ? 1 : 0;
+    this.#slotValues[slot] = ok ? address : 0;
+    this.#slotBits[slot] = (this.#slotBits[slot] & SLOT_MMAPPED) | (ok ? SLOT_ADDRESS : 0);
   }
 
   // The lean calls: each heap operation the replay's fast lane (`fast_lane.ts`) runs without
@@ -433,8 +444,7 @@ export class ReplaySession {
     this.#begin();
     checkId("slot", slot, MAX_SLOTS);
     const heap = this.#needAllocator(line);
-    this.#checkSlotLive(oldSlot, line);
-    const old = oldSlot >= 0 ? this.#slots[oldSlot] : 0;
+    const old = this.#liveChunk(oldSlot, line);
     const saved = this.#enter();
     let p: number;
     try {
@@ -442,10 +452,7 @@ export class ReplaySession {
     } finally {
       this.#leave(saved);
     }
-    if (oldSlot >= 0 && (p !== 0 || size === 0)) {
-      this.#slotLive[oldSlot] = 0;
-      this.#slots[oldSlot] = 0;
-    }
+    if (oldSlot >= 0 && (p !== 0 || size === 0)) this.#clearChunkSlot(oldSlot);
     if (p !== 0 || slot !== oldSlot) this.#setChunkSlot(slot, p);
     this.discovery.scan();
     this.#locate(slot, p);
@@ -459,18 +466,14 @@ export class ReplaySession {
   free(slot: number, line: number): void {
     this.#begin();
     const heap = this.#needAllocator(line);
-    this.#checkSlotLive(slot, line);
-    const p = slot >= 0 ? this.#slots[slot] : 0;
+    const p = this.#liveChunk(slot, line);
     const saved = this.#enter();
     try {
       heap.free(p);
     } finally {
       this.#leave(saved);
     }
-    if (slot >= 0) {
-      this.#slotLive[slot] = 0;
-      this.#slots[slot] = 0;
-    }
+    if (slot >= 0) this.#clearChunkSlot(slot);
     this.discovery.scan();
   }
 
@@ -547,9 +550,11 @@ export class ReplaySession {
   }
 
   #unmapOrProtect(op: TraceOp & { kind: "munmap" | "mprotect" }, line: number): ReplayEvent {
-    if (!this.#slotAddr[op.slot]) throw new TraceError(line, "slot holds no mmap/sbrk address");
+    if (!(this.#slotBits[op.slot] & SLOT_ADDRESS)) {
+      throw new TraceError(line, "slot holds no mmap/sbrk address");
+    }
     const sys = this.process.sys;
-    const addr = this.process.words.add(this.#slots[op.slot], this.#toWord(op.offset));
+    const addr = this.process.words.add(this.#slotValues[op.slot], this.#toWord(op.offset));
     const len = this.#toWord(op.length);
     const r = this.#onThread(() =>
       op.kind === "munmap" ? sys.munmap(addr, len) : sys.mprotect(addr, len, op.prot)
@@ -589,14 +594,16 @@ export class ReplaySession {
     }
     const words = this.process.words;
     const sizeWord = this.#word(p - this.#sizeSz);
+    // (`&` on a whole number below 2^53 takes its low 32 bits exactly; `%` would be a
+    // floating-point remainder, a call out of optimized code, on a word read as a double.)
     const flags = sizeWord < 0
       ? Number(words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
-      : sizeWord % (SIZE_BITS + 1);
+      : sizeWord & SIZE_BITS;
     where.sizeWord = sizeWord;
     where.heap = undefined;
     if (flags & IS_MMAPPED) {
-      if (!this.#slotMmapped[id]) {
-        this.#slotMmapped[id] = 1;
+      if (!(this.#slotBits[id] & SLOT_MMAPPED)) {
+        this.#slotBits[id] |= SLOT_MMAPPED;
         this.#mmapSlots.add(id);
       }
       where.kind = "mmap";
@@ -621,8 +628,8 @@ export class ReplaySession {
   }
 
   #unmarkMmapped(id: number): void {
-    if (this.#slotMmapped[id]) {
-      this.#slotMmapped[id] = 0;
+    if (this.#slotBits[id] & SLOT_MMAPPED) {
+      this.#slotBits[id] &= ~SLOT_MMAPPED;
       this.#mmapSlots.delete(id);
     }
   }
@@ -648,8 +655,8 @@ export class ReplaySession {
       }
     }
     for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
-      if (!this.#slotLive[id] || this.#slots[id] === 0) continue;
-      const p = this.#slots[id];
+      const p = this.#slotValues[id];
+      if (!(this.#slotBits[id] & SLOT_LIVE) || p === 0) continue;
       const sz = this.#word(p - sizeSz);
       if (!(sz & IS_MMAPPED)) continue;
       const chunk = p - 2 * sizeSz;
