@@ -7,8 +7,8 @@
  *
  *     deno run -A bench/replay_overhead.ts TRACE [RUNS] [OTHER_CHECKOUT] [--glibc]
  *
- * Prints the first run's CPU seconds (JIT warm-up included) and the least and median of the
- * others. The stub's output is not the oracle's (every pointer is the same chunk): it is
+ * Prints the first run's CPU seconds (JIT warm-up included; the checkout that runs first pays
+ * for the process's own warm-up too) and the least and median of the others. The stub's output is not the oracle's (every pointer is the same chunk): it is
  * discarded. The trace is given to `replayTrace` as its bytes, read once up front.
  *
  * With `--glibc` each checkout replays with its own default allocator (glibc 2.36) instead: the
@@ -75,7 +75,9 @@ const sides: [string, Replay, Factory][] = [["this", ...await load(here, glibc)]
 if (other) sides.push([other, ...await load(other, glibc)]);
 const cpu = new Map<string, number[]>(sides.map(([name]) => [name, []]));
 for (let run = 0; run < Number(runsArg ?? 5); run++) {
-  for (const [name, replay, allocator] of sides) {
+  // Every other round the other checkout goes first, so that neither always runs on a heap the
+  // other has just grown (or has just left to collect).
+  for (const [name, replay, allocator] of run % 2 === 0 ? sides : [...sides].reverse()) {
     const before = cpuSeconds();
     let bytes = 0;
     replay(text, {

@@ -4,7 +4,9 @@
  * numbers, one space apart, no comment) — read straight from the trace's bytes, run through the
  * session's lean calls and printed as bytes into an {@link OutputBuffer}. No TraceOp, no
  * ReplayEvent, no string is built for such a line; per line, the replay's own work shrinks to a
- * few character reads and byte writes beside the allocator's.
+ * few character reads and byte writes beside the allocator's. Each byte is read once: the lane
+ * meets the line's `\n` as it reads the last field and tells the input where the line ended
+ * (`TraceInput.begin` only made sure the whole line is in the buffer).
  *
  * The general way (`parse.ts`, `ReplaySession.execute`, `oracle_format.ts`) defines what a
  * line means and prints: the fast lane takes only lines whose meaning is beyond doubt, and a line
@@ -23,7 +25,7 @@ import type { OutputBuffer } from "./output_buffer.ts";
 import { MAX_SLOTS, MAX_TID } from "./parse.ts";
 import type { ReplaySession } from "./session.ts";
 
-const SPACE = 32, DASH = 45;
+const NEWLINE = 10, SPACE = 32, DASH = 45;
 // A number token of at most 15 digits is below 2^53: exact as a double.
 const MAX_DIGITS = 15;
 // What #slotOrDash returns for a field that is neither a slot nor `-`.
@@ -36,9 +38,11 @@ export class FastLane {
   readonly #words: WordOps;
   // The largest size_t, capped where doubles stop being exact.
   readonly #sizeMax: number;
-  // The line being read, and the position of the next field in it.
+  // The line being read: the position of its next field, where the bytes read end (the line
+  // ends at the first `\n` or there), and, once its last field is read, where it ends.
   #bytes: Uint8Array = new Uint8Array(0);
   #at = 0;
+  #limit = 0;
   #end = 0;
 
   /** Lines of `session`'s trace, printed into `out`. */
@@ -50,40 +54,50 @@ export class FastLane {
   }
 
   /**
-   * Runs and prints line `line`, the bytes `bytes[start, end)`, if it is a plain line of a hot
-   * operation: true then; false (having done nothing) for any other line.
+   * Runs and prints line `line` — the bytes from `start` to the first `\n` or to `limit` — if it
+   * is a plain line of a hot operation, and returns where it ends (its `\n`, or `limit`); returns
+   * -1 (having done nothing) for any other line.
    */
-  run(bytes: Uint8Array, start: number, end: number, line: number): boolean {
+  run(bytes: Uint8Array, start: number, limit: number, line: number): number {
     this.#bytes = bytes;
-    this.#end = end;
+    this.#limit = limit;
+    let ran: boolean;
     switch (bytes[start]) {
       case 109: // m
-        if (this.#word(start, "malloc")) return this.#malloc(start, line);
-        if (this.#word(start, "memalign")) return this.#memalign(start, line);
-        return false;
+        if (this.#word(start, "malloc")) ran = this.#malloc(start, line);
+        else ran = this.#word(start, "memalign") && this.#memalign(start, line);
+        break;
       case 102: // f
-        return this.#word(start, "free") && this.#free(start, line);
+        ran = this.#word(start, "free") && this.#free(start, line);
+        break;
       case 114: // r
-        return this.#word(start, "realloc") && this.#realloc(start, line);
+        ran = this.#word(start, "realloc") && this.#realloc(start, line);
+        break;
       case 99: // c
-        return this.#word(start, "calloc") && this.#calloc(start, line);
+        ran = this.#word(start, "calloc") && this.#calloc(start, line);
+        break;
       case 116: // t
-        return this.#word(start, "thread") && this.#thread(start, line);
+        ran = this.#word(start, "thread") && this.#thread(start, line);
+        break;
       case 106: // j
-        return this.#word(start, "join") && this.#join(start, line);
+        ran = this.#word(start, "join") && this.#join(start, line);
+        break;
       case 98: // b
-        return end - start === 3 && this.#word(start, "brk") && this.#brk(line);
+        ran = this.#word(start, "brk") && this.#fieldEnd(start + 3, true) && this.#brk(line);
+        break;
       default:
-        return false;
+        ran = false;
     }
+    return ran ? this.#end : -1;
   }
 
-  // Whether the line starts with `word` and then a space (or ends there); #at is then past it.
+  // Whether the line starts with `word` and then a space (or ends there); #at is then past the
+  // space (or at the end).
   #word(start: number, word: string): boolean {
-    const bytes = this.#bytes, n = word.length;
-    if (start + n > this.#end) return false;
+    const bytes = this.#bytes, n = word.length, limit = this.#limit;
+    if (start + n > limit) return false;
     for (let i = 1; i < n; i++) if (bytes[start + i] !== word.charCodeAt(i)) return false;
-    if (start + n === this.#end) {
+    if (start + n === limit || bytes[start + n] === NEWLINE) {
       this.#at = start + n;
       return true;
     }
@@ -97,14 +111,13 @@ export class FastLane {
    * `last`, the line's end; -1 for anything else.
    */
   #number(max: number, last: boolean): number {
-    const bytes = this.#bytes, end = this.#end;
+    const bytes = this.#bytes, limit = this.#limit;
     let i = this.#at, value = 0;
     const from = i;
-    for (; i < end; i++) {
-      const c = bytes[i];
-      if (c === SPACE) break;
-      if (c < 48 || c > 57) return -1;
-      value = value * 10 + (c - 48);
+    for (; i < limit; i++) {
+      const digit = bytes[i] - 48;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
     }
     if (i === from || i - from > MAX_DIGITS || value > max) return -1;
     return this.#fieldEnd(i, last) ? value : -1;
@@ -113,20 +126,25 @@ export class FastLane {
   // A slot field that may be `-` (no chunk: -1); NOT_READ for anything else.
   #slotOrDash(last: boolean): number {
     const at = this.#at;
-    if (at < this.#end && this.#bytes[at] === DASH) {
+    if (at < this.#limit && this.#bytes[at] === DASH) {
       return this.#fieldEnd(at + 1, last) ? -1 : NOT_READ;
     }
     const slot = this.#number(MAX_SLOTS - 1, last);
     return slot < 0 ? NOT_READ : slot;
   }
 
+  // Whether a field that ended at `i` is followed by the line's end (`last`: #end is then set)
+  // or by a single space and another field's first character (#at is then past the space).
   #fieldEnd(i: number, last: boolean): boolean {
+    const bytes = this.#bytes, limit = this.#limit;
     if (last) {
-      if (i !== this.#end) return false;
-    } else {
-      if (i + 1 >= this.#end || this.#bytes[i] !== SPACE) return false;
-      if (this.#bytes[i + 1] === SPACE) return false;
+      if (i !== limit && bytes[i] !== NEWLINE) return false;
+      this.#end = i;
+      return true;
     }
+    if (i + 1 >= limit || bytes[i] !== SPACE) return false;
+    const next = bytes[i + 1];
+    if (next === SPACE || next === NEWLINE) return false;
     this.#at = i + 1;
     return true;
   }

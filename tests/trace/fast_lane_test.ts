@@ -250,3 +250,25 @@ Deno.test("generated traces, now and then written otherwise, print and stop the 
     }
   }
 });
+
+Deno.test("the fast lane reads lines in place however a reader splits them", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const trace = nearPlainTrace(seed, 60);
+    const want = bothWays(trace);
+    const bytes = new TextEncoder().encode(trace);
+    for (const size of [1, 7, 64]) {
+      let at = 0;
+      const reader = {
+        readSync(buffer: Uint8Array): number | null {
+          if (at >= bytes.length) return null;
+          const n = Math.min(size, buffer.length, bytes.length - at);
+          buffer.set(bytes.subarray(at, at + n));
+          at += n;
+          return n;
+        },
+      };
+      const read = replayTrace(reader, { allocator: defaultAllocatorFactory });
+      assert.equal(read.output, want, `seed ${seed}, chunks of ${size}`);
+    }
+  }
+});
