@@ -19,23 +19,24 @@
  */
 
 import { dirname, resolve } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { Process } from "../src/kernel/process.ts";
+import type { Process as SimulatedProcess } from "../src/kernel/process.ts";
 
-/** CPU seconds (user + system) of this process so far. */
+/** CPU seconds (user + system) of this process so far, to the microsecond (getrusage). */
 function cpuSeconds(): number {
-  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 /** An allocator whose every allocation is one 24-byte chunk at the start of the main heap. */
-function stubAllocator(process: Process) {
+function stubAllocator(simulated: SimulatedProcess) {
   let chunk = 0;
   const allocate = () => {
     if (chunk === 0) {
-      const start = process.sbrk(0);
-      process.sbrk(4096);
-      process.memory.write64(start + 0x298, 0x21);
+      const start = simulated.sbrk(0);
+      simulated.sbrk(4096);
+      simulated.memory.write64(start + 0x298, 0x21);
       chunk = start + 0x2a0;
     }
     return chunk;
@@ -91,7 +92,7 @@ for (let run = 0; run < Number(runsArg ?? 5); run++) {
 for (const [name, runs] of cpu) {
   const warm = runs.slice(1).sort((a, b) => a - b);
   console.log(
-    `${name}: first ${runs[0].toFixed(2)} s CPU; then least ${warm[0]?.toFixed(2)}, ` +
-      `median ${warm[warm.length >> 1]?.toFixed(2)}`,
+    `${name}: first ${runs[0].toFixed(3)} s CPU; then least ${warm[0]?.toFixed(3)}, ` +
+      `median ${warm[warm.length >> 1]?.toFixed(3)}`,
   );
 }

@@ -1,7 +1,8 @@
 /**
  * The replay's output as bytes: a reused, growing `Uint8Array` that lines are written into —
- * ASCII text, decimal and lowercase hex numbers written digit by digit — and that is handed to a
- * sink in chunks of whole lines. A replay of a million lines thus builds no string per line:
+ * ASCII text, decimal and lowercase hex numbers (two digits a step from small tables below 2^31
+ * and 2^32, as a replay's line numbers, slots, offsets and size words are) — and that is handed to
+ * a sink in chunks of whole lines. A replay of a million lines thus builds no string per line:
  * nothing to join, to encode or to collect. Text that is not ASCII (a path in a `rawmaps` line)
  * is written as UTF-8, so the bytes are always the UTF-8 of the text the lines spell.
  *
@@ -15,6 +16,27 @@
 const CHUNK_BYTES = 1 << 16;
 
 const encoder = new TextEncoder();
+
+// Two ASCII digits per table entry, so that a number is written two digits a step: the decimal
+// digits of 0..99 and the lowercase hex digits of 0..255.
+const DECIMAL_PAIRS = new Uint8Array(200);
+const HEX_PAIRS = new Uint8Array(512);
+for (let i = 0; i < 100; i++) {
+  DECIMAL_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DECIMAL_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+for (let i = 0; i < 256; i++) {
+  const high = i >> 4, low = i & 15;
+  HEX_PAIRS[2 * i] = high < 10 ? 48 + high : 87 + high;
+  HEX_PAIRS[2 * i + 1] = low < 10 ? 48 + low : 87 + low;
+}
+
+// The number of decimal digits of `v`, 0 <= v < 2^31.
+function decimalDigits(v: number): number {
+  if (v < 10_000) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+  if (v < 100_000_000) return v < 100_000 ? 5 : v < 1_000_000 ? 6 : v < 10_000_000 ? 7 : 8;
+  return v < 1_000_000_000 ? 9 : 10;
+}
 
 /**
  * A byte sink for output lines.
@@ -90,12 +112,33 @@ export class OutputBuffer {
 
   /** A whole number `0 <= value < 2^53` in decimal. */
   decimal(value: number): void {
-    let n = 1;
-    for (let limit = 10; limit <= value && n < 16; limit *= 10) n++;
+    if (value >= 0x8000_0000) return this.#largeDecimal(value);
+    let v = value | 0;
+    const n = decimalDigits(v);
+    const bytes = this.#reserve(n);
+    const first = this.#length;
+    let at = first + n;
+    this.#length = at;
+    // Two digits a step from the right, then the first one if n is odd.
+    while (v >= 100) {
+      const q = (v / 100) | 0, pair = 2 * (v - q * 100);
+      bytes[--at] = DECIMAL_PAIRS[pair + 1];
+      bytes[--at] = DECIMAL_PAIRS[pair];
+      v = q;
+    }
+    if (v >= 10) {
+      bytes[first + 1] = DECIMAL_PAIRS[2 * v + 1];
+      bytes[first] = DECIMAL_PAIRS[2 * v];
+    } else bytes[first] = 48 + v;
+  }
+
+  // decimal() from 2^31 up: the digits by exact double division.
+  #largeDecimal(value: number): void {
+    let n = 10;
+    for (let limit = 1e10; limit <= value && n < 16; limit *= 10) n++;
     const bytes = this.#reserve(n);
     let at = this.#length + n;
     this.#length = at;
-    // Below 2^31 the digits come from integer division; above, from exact double division.
     while (value >= 0x8000_0000) {
       const q = Math.floor(value / 10);
       bytes[--at] = 48 + (value - q * 10);
@@ -111,16 +154,37 @@ export class OutputBuffer {
 
   /** A whole number `0 <= value < 2^53` as `0x` and lowercase hex digits. */
   hex(value: number): void {
-    let n = 1;
-    for (let limit = 16; limit <= value && n < 14; limit *= 16) n++;
+    if (value > 0xffff_ffff) return this.#largeHex(value);
+    let low = value >>> 0;
+    // Digits: a quarter of the significant bits, rounded up (one for 0).
+    const n = low === 0 ? 1 : (35 - Math.clz32(low)) >> 2;
+    const bytes = this.#reserve(n + 2);
+    const first = this.#length + 2;
+    bytes[first - 2] = 0x30; // 0
+    bytes[first - 1] = 0x78; // x
+    let at = first + n;
+    this.#length = at;
+    // Two digits (a byte) a step from the right, then the first one if n is odd.
+    while (at - first >= 2) {
+      const pair = 2 * (low & 0xff);
+      bytes[--at] = HEX_PAIRS[pair + 1];
+      bytes[--at] = HEX_PAIRS[pair];
+      low >>>= 8;
+    }
+    if (at > first) bytes[first] = HEX_PAIRS[2 * low + 1];
+  }
+
+  // hex() from 2^32 up: the low 32 bits by shifts, the rest by exact double division.
+  #largeHex(value: number): void {
+    let n = 9;
+    for (let limit = 2 ** 36; limit <= value && n < 14; limit *= 16) n++;
     const bytes = this.#reserve(n + 2);
     bytes[this.#length] = 0x30; // 0
     bytes[this.#length + 1] = 0x78; // x
     let at = this.#length + 2 + n;
     this.#length = at;
-    // The low 32 bits by shifts; what is above them, if anything, by exact double division.
     let high = Math.floor(value / 0x1_0000_0000), low = (value - high * 0x1_0000_0000) >>> 0;
-    for (let k = high > 0 ? 8 : n; k > 0; k--) {
+    for (let k = 8; k > 0; k--) {
       const d = low & 15;
       bytes[--at] = d < 10 ? 48 + d : 87 + d;
       low >>>= 4;
