@@ -8,8 +8,10 @@
  *     deno run -A bench/replay_overhead.ts TRACE [RUNS] [OTHER_CHECKOUT] [--glibc]
  *
  * Prints the first run's CPU seconds (JIT warm-up included; the checkout that runs first pays
- * for the process's own warm-up too) and the least and median of the others. The stub's output is not the oracle's (every pointer is the same chunk): it is
- * discarded. The trace is given to `replayTrace` as its bytes, read once up front.
+ * for the process's own warm-up too) and the least and median of the others. To compare cold
+ * replays, run it with RUNS 1 and no other checkout in fresh processes, alternating checkouts.
+ * The stub's output is not the oracle's (every pointer is the same chunk): it is discarded. The
+ * trace is given to `replayTrace` as its bytes, read once up front.
  *
  * With `--glibc` each checkout replays with its own default allocator (glibc 2.36) instead: the
  * whole replay, warm, in one process — where the session's and the allocator's memory compete for
