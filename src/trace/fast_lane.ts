@@ -21,7 +21,7 @@
 
 import type { WordOps } from "../kernel/word.ts";
 import { oracleHex } from "./oracle_format.ts";
-import type { OutputBuffer } from "./output_buffer.ts";
+import { MAX_DECIMAL, type OutputBuffer, putAscii, putDecimal, putHex } from "./output_buffer.ts";
 import { MAX_SLOTS, MAX_TID } from "./parse.ts";
 import type { ReplaySession } from "./session.ts";
 
@@ -30,6 +30,9 @@ const NEWLINE = 10, SPACE = 32, DASH = 45;
 const MAX_DIGITS = 15;
 // What #slotOrDash returns for a field that is neither a slot nor `-`.
 const NOT_READ = -2;
+// The most bytes a pointer or brk line takes: a line number, the operation, a slot, `heapK ` or
+// `heap? `, a signed offset and a size word (a word is at most 18 characters: `0x`, 16 digits).
+const MAX_LINE = 128;
 
 /** Runs the plain lines of a trace on a session, printing into a byte buffer. */
 export class FastLane {
@@ -44,6 +47,11 @@ export class FastLane {
   #at = 0;
   #limit = 0;
   #end = 0;
+  // The last line number printed, as ASCII digits: the next line's is the same plus one, added
+  // in place (a copy of the digits costs less than writing a number of six or seven digits).
+  readonly #lineDigits = new Uint8Array(MAX_DECIMAL);
+  #lineDigitCount = 0;
+  #lineNumber = -1;
 
   /** Lines of `session`'s trace, printed into `out`. */
   constructor(session: ReplaySession, out: OutputBuffer) {
@@ -221,74 +229,99 @@ export class FastLane {
 
   #brk(line: number): boolean {
     const offset = this.#session.brk();
-    const out = this.#out;
-    out.decimal(line);
-    out.ascii(" brk ");
-    this.#signedHex(offset);
-    out.endLine();
+    const out = this.#out, bytes = out.room(MAX_LINE);
+    let at = this.#putLine(bytes, out.length, line);
+    at = putAscii(bytes, at, " brk ");
+    at = this.#putSignedHex(bytes, at, offset);
+    bytes[at++] = NEWLINE;
+    out.endLineAt(at);
     return true;
   }
 
-  // `<line> <op> <slot> <where> <offset> <sizefield>`, as formatEvent prints a pointer result.
+  // `<line> <op> <slot> <where> <offset> <sizefield>`, as formatEvent prints a pointer result,
+  // written straight into the output's buffer.
   #printPointer(start: number, opLength: number, slot: number, line: number): void {
-    const out = this.#out, place = this.#session.lastPlace;
-    out.decimal(line);
-    out.byte(SPACE);
-    out.copy(this.#bytes, start, start + opLength);
-    out.byte(SPACE);
-    out.decimal(slot);
-    out.byte(SPACE);
+    const out = this.#out, place = this.#session.lastPlace, source = this.#bytes;
+    const bytes = out.room(MAX_LINE);
+    let at = this.#putLine(bytes, out.length, line);
+    bytes[at++] = SPACE;
+    for (let i = start; i < start + opLength; i++) bytes[at++] = source[i];
+    bytes[at++] = SPACE;
+    at = putDecimal(bytes, at, slot);
+    bytes[at++] = SPACE;
     switch (place.kind) {
       case "null":
-        out.ascii("null - -");
+        at = putAscii(bytes, at, "null - -");
         break;
       case "main":
-        out.ascii("main ");
-        this.#signedHex(place.offset);
+        at = putAscii(bytes, at, "main ");
+        at = this.#putSignedHex(bytes, at, place.offset);
         break;
       case "heap":
-        if (place.heap === undefined) out.ascii("heap? ");
+        if (place.heap === undefined) at = putAscii(bytes, at, "heap? ");
         else {
-          out.ascii("heap");
-          out.decimal(place.heap);
-          out.byte(SPACE);
+          at = putAscii(bytes, at, "heap");
+          at = putDecimal(bytes, at, place.heap);
+          bytes[at++] = SPACE;
         }
-        this.#hex(place.offset);
+        at = this.#putHex(bytes, at, place.offset);
         break;
       case "mmap":
-        out.ascii("mmap ");
-        this.#hex(place.offset);
+        at = putAscii(bytes, at, "mmap ");
+        at = this.#putHex(bytes, at, place.offset);
         break;
     }
     if (place.kind !== "null") {
-      out.byte(SPACE);
-      this.#hex(place.sizeWord);
+      bytes[at++] = SPACE;
+      at = this.#putHex(bytes, at, place.sizeWord);
     }
-    out.endLine();
+    bytes[at++] = NEWLINE;
+    out.endLineAt(at);
   }
 
   // `<line> <the line as written>`: free, thread and join echo their arguments, and a plain line
   // is its operation and arguments one space apart.
   #printEcho(start: number, line: number): void {
-    const out = this.#out;
-    out.decimal(line);
-    out.byte(SPACE);
-    out.copy(this.#bytes, start, this.#end);
-    out.endLine();
+    const out = this.#out, source = this.#bytes, end = this.#end;
+    const bytes = out.room(MAX_DECIMAL + 2 + end - start);
+    let at = this.#putLine(bytes, out.length, line);
+    bytes[at++] = SPACE;
+    for (let i = start; i < end; i++) bytes[at++] = source[i];
+    bytes[at++] = NEWLINE;
+    out.endLineAt(at);
+  }
+
+  // Line number `line` in decimal.
+  #putLine(bytes: Uint8Array, at: number, line: number): number {
+    if (line !== this.#lineNumber) this.#setLineDigits(line);
+    const digits = this.#lineDigits, n = this.#lineDigitCount;
+    for (let i = 0; i < n; i++) bytes[at + i] = digits[i];
+    return at + n;
+  }
+
+  #setLineDigits(line: number): void {
+    const digits = this.#lineDigits;
+    let i = this.#lineDigitCount - 1;
+    if (line === this.#lineNumber + 1) {
+      // One more: the trailing 9s turn to 0s and the digit before them goes up.
+      while (i >= 0 && digits[i] === 57) digits[i--] = 48;
+    }
+    if (line === this.#lineNumber + 1 && i >= 0) digits[i]++;
+    else this.#lineDigitCount = putDecimal(digits, 0, line); // another number, or one digit more
+    this.#lineNumber = line;
   }
 
   // A word as the oracle prints it (a negative word unsigned, the rare way).
-  #hex(x: number): void {
-    if (x >= 0 && x <= Number.MAX_SAFE_INTEGER) this.#out.hex(x);
-    else this.#out.ascii(oracleHex(this.#words, x));
+  #putHex(bytes: Uint8Array, at: number, x: number): number {
+    if (x >= 0 && x <= Number.MAX_SAFE_INTEGER) return putHex(bytes, at, x);
+    return putAscii(bytes, at, oracleHex(this.#words, x));
   }
 
   // An offset that may be negative (below the main heap start): `-0x…` then, as signedHex in
   // oracle_format.ts prints it.
-  #signedHex(offset: number): void {
-    if (offset < 0) {
-      this.#out.byte(DASH);
-      this.#hex(-offset);
-    } else this.#hex(offset);
+  #putSignedHex(bytes: Uint8Array, at: number, offset: number): number {
+    if (offset >= 0) return this.#putHex(bytes, at, offset);
+    bytes[at] = DASH;
+    return this.#putHex(bytes, at + 1, -offset);
   }
 }

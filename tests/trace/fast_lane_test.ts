@@ -272,3 +272,16 @@ Deno.test("the fast lane reads lines in place however a reader splits them", () 
     }
   }
 });
+
+Deno.test("line numbers print right across digit counts, after general lines too", () => {
+  // Plain lines (the fast lane adds one to the last number it printed) with general ones
+  // (`maps`, a comment) now and then, across 9 -> 10, 99 -> 100, 999 -> 1000 and 9999 -> 10000.
+  const lines: string[] = [];
+  for (let i = 1; i <= 10_050; i++) {
+    lines.push(i % 97 === 0 ? "maps" : i % 101 === 0 ? "# a comment" : i % 2 ? "brk" : "thread 0");
+  }
+  lines[9_998] = "maps";
+  const output = bothWays(lines.join("\n") + "\n");
+  assert.match(output, /\n9 brk 0x0\n10 thread 0\n/);
+  assert.match(output, /\n9998 thread 0\n9999 maps\n10000 thread 0\n10001 brk 0x0\n/);
+});
