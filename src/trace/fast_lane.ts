@@ -1,6 +1,6 @@
 /**
  * The replay's fast lane: the lines that make up nearly every trace — `malloc`, `calloc`,
- * `memalign`, `realloc`, `free`, `thread`, `join` and `brk`, written the plain way (decimal
+ * `memalign`, `realloc`, `free`, `thread`, `join`, `brk` and `maps`, written the plain way (decimal
  * numbers, one space apart, no comment) — read straight from the trace's bytes, run through the
  * session's lean calls and printed as bytes into an {@link OutputBuffer}. No TraceOp, no
  * ReplayEvent, no string is built for such a line; per line, the replay's own work shrinks to a
@@ -23,7 +23,8 @@ import type { WordOps } from "../kernel/word.ts";
 import { oracleHex } from "./oracle_format.ts";
 import { MAX_DECIMAL, type OutputBuffer, putAscii, putDecimal, putHex } from "./output_buffer.ts";
 import { MAX_SLOTS, MAX_TID } from "./parse.ts";
-import type { ReplaySession } from "./session.ts";
+import type { MappingVisitor, ReplaySession } from "./session.ts";
+import { permsText } from "../kernel/vma.ts";
 
 const NEWLINE = 10, SPACE = 32, DASH = 45;
 // A number token of at most 15 digits is below 2^53: exact as a double.
@@ -73,7 +74,8 @@ export class FastLane {
     switch (bytes[start]) {
       case 109: // m
         if (this.#word(start, "malloc")) ran = this.#malloc(start, line);
-        else ran = this.#word(start, "memalign") && this.#memalign(start, line);
+        else if (this.#word(start, "memalign")) ran = this.#memalign(start, line);
+        else ran = this.#word(start, "maps") && this.#fieldEnd(start + 4, true) && this.#maps(line);
         break;
       case 102: // f
         ran = this.#word(start, "free") && this.#free(start, line);
@@ -237,6 +239,49 @@ export class FastLane {
     out.endLineAt(at);
     return true;
   }
+
+  // `<line> maps` and the report's lines, as formatEvent prints them: written past the output's
+  // pending bytes and ended together, so that an error while listing prints nothing of it.
+  #maps(line: number): boolean {
+    const out = this.#out, bytes = out.room(MAX_LINE);
+    const at = this.#putLine(bytes, out.length, line);
+    this.#mapsEnd = putAscii(bytes, at, " maps\n");
+    this.#session.maps(this.#printMapping);
+    out.endLineAt(this.#mapsEnd);
+    return true;
+  }
+
+  // Where the `maps` report being written ends so far.
+  #mapsEnd = 0;
+
+  // `  <label> <perms> <size>`: a line of a `maps` report, as formatDetails prints it.
+  readonly #printMapping: MappingVisitor = (label, id, area, size) => {
+    const out = this.#out;
+    let at = this.#mapsEnd;
+    const bytes = out.room(at - out.length + MAX_LINE);
+    bytes[at++] = SPACE;
+    bytes[at++] = SPACE;
+    switch (label) {
+      case "[heap]":
+        at = putAscii(bytes, at, "[heap]");
+        break;
+      case "heap":
+        at = putDecimal(bytes, putAscii(bytes, at, "heap"), id);
+        break;
+      case "mmapchunk":
+        at = putDecimal(bytes, putAscii(bytes, at, "mmapchunk "), id);
+        break;
+      case "stack":
+        at = putDecimal(bytes, putAscii(bytes, at, "stack:"), id);
+        break;
+    }
+    bytes[at++] = SPACE;
+    at = putAscii(bytes, at, area ? permsText(area) : "????");
+    bytes[at++] = SPACE;
+    at = this.#putHex(bytes, at, size);
+    bytes[at++] = NEWLINE;
+    this.#mapsEnd = at;
+  };
 
   // `<line> <op> <slot> <where> <offset> <sizefield>`, as formatEvent prints a pointer result,
   // written straight into the output's buffer.

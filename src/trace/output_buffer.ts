@@ -172,7 +172,8 @@ export class OutputBuffer {
 
   #grow(n: number): Uint8Array {
     const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + n));
-    grown.set(this.#bytes.subarray(0, this.#length));
+    // All of it: a writer may have put bytes past #length that it has not ended yet (room()).
+    grown.set(this.#bytes);
     this.#bytes = grown;
     return grown;
   }
@@ -222,7 +223,8 @@ export class OutputBuffer {
   /**
    * For a writer that puts a line's bytes itself (with {@link putDecimal}, {@link putHex},
    * {@link putAscii}): makes room for `n` more bytes and returns the buffer; they go from
-   * {@link length} on, and {@link endLineAt} ends the line.
+   * {@link length} on, and {@link endLineAt} ends the line (or several lines). Bytes written past
+   * {@link length} and not yet ended stay when a later call grows the buffer.
    */
   room(n: number): Uint8Array {
     return this.#reserve(n);

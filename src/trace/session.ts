@@ -25,7 +25,7 @@ import { ArgumentRangeError, isSyscallError } from "../kernel/errors.ts";
 import { Process, type ProcessOptions } from "../kernel/process.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, permsText } from "../kernel/vma.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, permsText, type Vma } from "../kernel/vma.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
 import { HeapDiscovery } from "./heap_discovery.ts";
 import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
@@ -96,6 +96,46 @@ export interface HeapMapping {
   readonly perms: string;
   /** Size in bytes. */
   readonly size: number;
+}
+
+/** The kinds of line in a `maps` report: `[heap]`, `heapK`, `mmapchunk <slot>`, `stack:<tid>`. */
+export type MappingLabel = "[heap]" | "heap" | "mmapchunk" | "stack";
+
+/**
+ * Called for each line of a `maps` report, in order: its kind and number (the heap's, the slot's
+ * or the thread's; 0 for `[heap]`), the area whose permissions it shows (undefined when the
+ * mapping is gone: `????`), and its size in bytes.
+ */
+export type MappingVisitor = (
+  label: MappingLabel,
+  id: number,
+  area: Vma | undefined,
+  size: number,
+) => void;
+
+/** The index of the first of `areas` (in address order) that ends above `addr`. */
+function firstEndingAfter(areas: readonly Vma[], addr: number): number {
+  let low = 0, high = areas.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (areas[mid].end <= addr) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** A `maps` line's label as the oracle prints it. */
+function labelText(label: MappingLabel, id: number): string {
+  switch (label) {
+    case "[heap]":
+      return label;
+    case "heap":
+      return `heap${id}`;
+    case "mmapchunk":
+      return `mmapchunk ${id}`;
+    case "stack":
+      return `stack:${id}`;
+  }
 }
 
 /** What one trace operation did. */
@@ -634,9 +674,26 @@ export class ReplaySession {
     }
   }
 
-  /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
+  /**
+   * The `maps` report, line by line to `visit` (the lean call of a `maps` line: no object or
+   * string per line); {@link execute} lists the same lines in its event's `mappings`.
+   */
+  maps(visit: MappingVisitor): void {
+    this.#begin();
+    this.discovery.scan();
+    this.#eachHeapMapping(visit);
+  }
+
   #heapMappings(): HeapMapping[] {
     const out: HeapMapping[] = [];
+    this.#eachHeapMapping((label, id, area, size) => {
+      out.push({ label: labelText(label, id), perms: area ? permsText(area) : "????", size });
+    });
+    return out;
+  }
+
+  /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
+  #eachHeapMapping(visit: MappingVisitor): void {
     // The areas as /proc/PID/maps lists them (its regions, without building them all): the
     // heap is the anonymous, unnamed area the address space calls the heap.
     const space = this.process.space, regions = space.areas();
@@ -644,14 +701,18 @@ export class ReplaySession {
     for (const r of regions) {
       if (space.isHeap(r) && r.end > mainStart) {
         const size = r.end - Math.max(r.start, mainStart);
-        out.push({ label: "[heap]", perms: permsText(r), size });
+        visit("[heap]", 0, r, size);
       }
     }
     const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
     for (const h of byNum) {
-      for (const r of regions) {
-        const s = Math.max(r.start, h.base), e = Math.min(r.end, h.base + heapMax);
-        if (s < e) out.push({ label: `heap${h.num}`, perms: permsText(r), size: e - s });
+      // The areas that overlap the heap's HEAP_MAX_SIZE (found by a binary search: a process
+      // with many threads has hundreds of areas).
+      const end = h.base + heapMax;
+      for (let i = firstEndingAfter(regions, h.base); i < regions.length; i++) {
+        const r = regions[i];
+        if (r.start >= end) break;
+        visit("heap", h.num, r, Math.min(r.end, end) - Math.max(r.start, h.base));
       }
     }
     for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
@@ -664,20 +725,19 @@ export class ReplaySession {
       const mstart = chunk - prev;
       const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
       const v = space.areaAt(mstart);
-      out.push({ label: `mmapchunk ${id}`, perms: v ? permsText(v) : "????", size: mlen });
+      visit("mmapchunk", id, v, mlen);
     }
     const tids = [...this.#threads.keys()].sort((a, b) => a - b);
     for (const tid of tids) {
       const t = this.#threads.get(tid)!;
-      const vi = regions.findIndex((r) => r.start <= t.sp && t.sp < r.end);
-      if (vi < 0) continue;
+      const vi = firstEndingAfter(regions, t.sp);
+      if (vi === regions.length || regions[vi].start > t.sp) continue;
       const below = regions[vi - 1];
       if (below && below.end === regions[vi].start && (below.prot & 7) === 0) {
-        out.push({ label: `stack:${tid}`, perms: permsText(below), size: below.end - below.start });
+        visit("stack", tid, below, below.end - below.start);
       }
       const r = regions[vi];
-      out.push({ label: `stack:${tid}`, perms: permsText(r), size: r.end - r.start });
+      visit("stack", tid, r, r.end - r.start);
     }
-    return out;
   }
 }

@@ -71,6 +71,7 @@ Deno.test("lines the fast lane must not take stop or print as the general way sa
     "malloc 1 24\nrealloc 1 -- 5\n",
     "malloc 1 24\nfree -1\n",
     "brk\nmalloc 1 24\nbrk\nbrk x\nbrk 1\n",
+    "malloc 1 24\nmaps\nmaps x\nmaps \n maps\nmaps\r\nmap\nmapsmaps\nmaps",
     // Out of range: slots, thread ids, sizes.
     "malloc 65535 24\nfree 65535\nmalloc 65536 24\n",
     "thread 4095\nmalloc 1 24\njoin 4095\nthread 4096\n",
