@@ -53,6 +53,8 @@ export class FastLane {
   readonly #lineDigits = new Uint8Array(MAX_DECIMAL);
   #lineDigitCount = 0;
   #lineNumber = -1;
+  // Where the `maps` report being written ends so far (past the output's pending bytes).
+  #mapsEnd = 0;
 
   /** Lines of `session`'s trace, printed into `out`. */
   constructor(session: ReplaySession, out: OutputBuffer) {
@@ -250,9 +252,6 @@ export class FastLane {
     out.endLineAt(this.#mapsEnd);
     return true;
   }
-
-  // Where the `maps` report being written ends so far.
-  #mapsEnd = 0;
 
   // `  <label> <perms> <size>`: a line of a `maps` report, as formatDetails prints it.
   readonly #printMapping: MappingVisitor = (label, id, area, size) => {

@@ -7,9 +7,10 @@
  * them in the oracle's text is `oracle_format.ts`, driving a whole trace is `replay.ts`.
  *
  * The hot operations are also lean calls (`malloc`, `free`, `switchThread`, …) that take plain
- * numbers, return the pointer and leave where it lies in one reused {@link PlaceFields}: the
- * replay's fast lane (`fast_lane.ts`) calls them without building an operation or an event, and
- * `execute` is built on the same calls, so the two cannot differ.
+ * numbers, return the pointer and leave where it lies in one reused {@link PlaceFields} (`maps`
+ * hands its report's lines to a visitor): the replay's fast lane (`fast_lane.ts`) calls them
+ * without building an operation or an event, and `execute` is built on the same calls, so the two
+ * cannot differ.
  *
  * Invariant: a slot holds either a chunk pointer (`live`) or an mmap/sbrk address (`address`),
  * never both; only slots whose chunk was mmapped when it was returned are listed by `maps`.
