@@ -180,7 +180,7 @@ export class MallocContext {
     this.words = process.words;
     this.profile = profile;
     this.nprocs = options.nprocs;
-    this.chunks = new ChunkMemory(this.memory, process.words, profile);
+    this.chunks = ChunkMemory.of(this.memory, process.words, profile);
     this.arenas = new ArenaMemory(this.chunks, profile);
     this.bins = new BinIndex(profile);
     this.explain = new Explainer(options.explain);
