@@ -363,10 +363,9 @@ function fromUnsorted(
       return done(m, victim, bytes, "last remainder");
     }
 
-    // Take it off the unsorted list.
-    if (p.unsortedChecks3 && c.fd(bck) !== victim) {
-      m.abort("malloc(): corrupted unsorted chunks 3", victim);
-    }
+    // Take it off the unsorted list. glibc 2.29–2.38 test `bck->fd != victim` again first
+    // ("malloc(): corrupted unsorted chunks 3"): the word checkedUnsortedSize has just compared
+    // (2.29+), with nothing stored since, so that test cannot fail and the word is not read again.
     c.setBk(unsorted, bck);
     c.setFd(bck, unsorted);
 
