@@ -124,9 +124,14 @@ export function maybeInitTcache(m: MallocContext, on: "malloc" | "free" = "mallo
   return tcache !== 0 ? tcache : initTcacheOnCall(m, on);
 }
 
-/** {@link maybeInitTcache} when the thread has no tcache yet. */
+/**
+ * {@link maybeInitTcache} when the thread has no tcache (yet, or any more: an exiting thread's
+ * `tcache_thread_shutdown` frees every cached chunk with the tcache gone, and tcache_init
+ * returns at once while it is shutting down).
+ */
 function initTcacheOnCall(m: MallocContext, on: "malloc" | "free"): number {
   const init = m.profile.tcacheInit;
+  if (m.tls().shuttingDown) return 0;
   if (init === "first-call" || (init === "first-malloc" && on === "malloc")) {
     m.explain.aside(() => tcacheInit(m));
     return m.tls().tcache;
