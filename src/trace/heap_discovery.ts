@@ -62,9 +62,13 @@ export class HeapDiscovery {
 
   /** Looks for heaps that appeared or disappeared since the last scan. */
   scan(): void {
-    const space = this.#process.space;
     // Heaps appear and disappear only with mmap, munmap and mprotect, which bump the version.
-    if (space.version === this.#scannedVersion) return;
+    // (This test alone is small enough for V8 to inline into the replay's every operation.)
+    if (this.#process.space.version !== this.#scannedVersion) this.#scanAreas();
+  }
+
+  #scanAreas(): void {
+    const space = this.#process.space;
     this.#scannedVersion = space.version;
     const heapMax = this.#heapMax;
     const found: number[] = [];

@@ -40,6 +40,8 @@ export {
 export {
   type AllocatorFactory,
   type HeapMapping,
+  type MappingLabel,
+  type MappingVisitor,
   type PlaceFields,
   type ReplayEvent,
   ReplaySession,

@@ -183,8 +183,12 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
   for (;; line++) {
     try {
       // (A reader that fails breaks the replay off like a simulator error: output kept.)
-      if (!input.next()) break;
-      if (fast === undefined || !fast.run(input.bytes, input.start, input.end, line)) {
+      if (!input.begin()) break;
+      // The fast lane finds the line's end as it reads the fields; the general way, first.
+      const end = fast === undefined ? -1 : fast.run(input.bytes, input.start, input.limit, line);
+      if (end >= 0) input.endAt(end);
+      else {
+        input.findEnd();
         const op = parseTraceLine(input.text(), line, limits);
         if (op) {
           const event = session.execute(op, line);

@@ -7,9 +7,10 @@
  * them in the oracle's text is `oracle_format.ts`, driving a whole trace is `replay.ts`.
  *
  * The hot operations are also lean calls (`malloc`, `free`, `switchThread`, …) that take plain
- * numbers, return the pointer and leave where it lies in one reused {@link PlaceFields}: the
- * replay's fast lane (`fast_lane.ts`) calls them without building an operation or an event, and
- * `execute` is built on the same calls, so the two cannot differ.
+ * numbers, return the pointer and leave where it lies in one reused {@link PlaceFields} (`maps`
+ * hands its report's lines to a visitor): the replay's fast lane (`fast_lane.ts`) calls them
+ * without building an operation or an event, and `execute` is built on the same calls, so the two
+ * cannot differ.
  *
  * Invariant: a slot holds either a chunk pointer (`live`) or an mmap/sbrk address (`address`),
  * never both; only slots whose chunk was mmapped when it was returned are listed by `maps`.
@@ -25,7 +26,7 @@ import { ArgumentRangeError, isSyscallError } from "../kernel/errors.ts";
 import { Process, type ProcessOptions } from "../kernel/process.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, permsText } from "../kernel/vma.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, permsText, type Vma } from "../kernel/vma.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
 import { HeapDiscovery } from "./heap_discovery.ts";
 import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
@@ -98,6 +99,46 @@ export interface HeapMapping {
   readonly size: number;
 }
 
+/** The kinds of line in a `maps` report: `[heap]`, `heapK`, `mmapchunk <slot>`, `stack:<tid>`. */
+export type MappingLabel = "[heap]" | "heap" | "mmapchunk" | "stack";
+
+/**
+ * Called for each line of a `maps` report, in order: its kind and number (the heap's, the slot's
+ * or the thread's; 0 for `[heap]`), the area whose permissions it shows (undefined when the
+ * mapping is gone: `????`), and its size in bytes.
+ */
+export type MappingVisitor = (
+  label: MappingLabel,
+  id: number,
+  area: Vma | undefined,
+  size: number,
+) => void;
+
+/** The index of the first of `areas` (in address order) that ends above `addr`. */
+function firstEndingAfter(areas: readonly Vma[], addr: number): number {
+  let low = 0, high = areas.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (areas[mid].end <= addr) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** A `maps` line's label as the oracle prints it. */
+function labelText(label: MappingLabel, id: number): string {
+  switch (label) {
+    case "[heap]":
+      return label;
+    case "heap":
+      return `heap${id}`;
+    case "mmapchunk":
+      return `mmapchunk ${id}`;
+    case "stack":
+      return `stack:${id}`;
+  }
+}
+
 /** What one trace operation did. */
 export interface ReplayEvent {
   /** 1-based trace line. */
@@ -150,6 +191,9 @@ export interface SessionOptions {
 }
 
 const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
+// A slot's state bits: it holds a chunk pointer (not 0); it holds an mmap/sbrk address; the
+// chunk returned into it was mmapped (kept after a free, until the slot gets another pointer).
+const SLOT_LIVE = 1, SLOT_ADDRESS = 2, SLOT_MMAPPED = 4;
 // The allocating calls #allocate makes.
 const MALLOC = 0, CALLOC = 1, MEMALIGN = 2;
 
@@ -198,15 +242,15 @@ export class ReplaySession {
 
   readonly #sizeSz: number;
   readonly #recordSyscalls: boolean;
-  readonly #slots = new Float64Array(MAX_SLOTS);
-  readonly #slotLive = new Uint8Array(MAX_SLOTS);
-  readonly #slotAddr = new Uint8Array(MAX_SLOTS);
+  // Each slot's value (a chunk pointer or an address) and its state (SLOT_LIVE, SLOT_ADDRESS,
+  // SLOT_MMAPPED): one byte of state, so that an operation reads two arrays, not four.
+  readonly #slotValues = new Float64Array(MAX_SLOTS);
+  readonly #slotBits = new Uint8Array(MAX_SLOTS);
   readonly #threads = new Map<number, Thread>();
-  // Slots whose chunk was mmapped when it was returned: the only ones `maps` can list.
-  // (A flag per slot beside the set, so that the common case, a chunk that was not mmapped
+  // Slots whose chunk was mmapped when it was returned (SLOT_MMAPPED): the only ones `maps` can
+  // list. (The bit beside the set, so that the common case, a chunk that was not mmapped
   // replacing one that was not either, costs no set operation.)
   readonly #mmapSlots = new Set<number>();
-  readonly #slotMmapped = new Uint8Array(MAX_SLOTS);
   // The trace's current thread (set by `thread` lines; the main thread for tid 0).
   #curThread: Thread;
   #seq = 0;
@@ -362,23 +406,31 @@ export class ReplaySession {
     return this.allocator;
   }
 
-  #checkSlotLive(id: number, line: number): void {
-    if (id >= 0 && this.#slotAddr[id]) {
+  // The chunk pointer in slot `id` (-1: none, NULL); throws when the slot holds no chunk.
+  #liveChunk(id: number, line: number): number {
+    if (id < 0) return 0;
+    const bits = this.#slotBits[id];
+    if (bits & SLOT_ADDRESS) {
       throw new TraceError(line, "slot holds an mmap/sbrk address, not a chunk");
     }
-    if (id >= 0 && !this.#slotLive[id]) throw new TraceError(line, "slot is not live");
+    if (!(bits & SLOT_LIVE)) throw new TraceError(line, "slot is not live");
+    return this.#slotValues[id];
+  }
+
+  // Slot `id` no longer holds a chunk (its SLOT_MMAPPED bit stays).
+  #clearChunkSlot(id: number): void {
+    this.#slotValues[id] = 0;
+    this.#slotBits[id] &= ~SLOT_LIVE;
   }
 
   #setChunkSlot(slot: number, p: number): void {
-    this.#slots[slot] = p;
-    this.#slotLive[slot] = p !== 0 ? 1 : 0;
-    this.#slotAddr[slot] = 0;
+    this.#slotValues[slot] = p;
+    this.#slotBits[slot] = (this.#slotBits[slot] & SLOT_MMAPPED) | (p !== 0 ? SLOT_LIVE : 0);
   }
 
   #setAddressSlot(slot: number, ok: boolean, address: number): void {
-    this.#slots[slot] = ok ? address : 0;
-    this.#slotLive[slot] = 0;
-    this.#slotAddr[slot] = ok ? 1 : 0;
+    this.#slotValues[slot] = ok ? address : 0;
+    this.#slotBits[slot] = (this.#slotBits[slot] & SLOT_MMAPPED) | (ok ? SLOT_ADDRESS : 0);
   }
 
   // The lean calls: each heap operation the replay's fast lane (`fast_lane.ts`) runs without
@@ -433,8 +485,7 @@ export class ReplaySession {
     this.#begin();
     checkId("slot", slot, MAX_SLOTS);
     const heap = this.#needAllocator(line);
-    this.#checkSlotLive(oldSlot, line);
-    const old = oldSlot >= 0 ? this.#slots[oldSlot] : 0;
+    const old = this.#liveChunk(oldSlot, line);
     const saved = this.#enter();
     let p: number;
     try {
@@ -442,10 +493,7 @@ export class ReplaySession {
     } finally {
       this.#leave(saved);
     }
-    if (oldSlot >= 0 && (p !== 0 || size === 0)) {
-      this.#slotLive[oldSlot] = 0;
-      this.#slots[oldSlot] = 0;
-    }
+    if (oldSlot >= 0 && (p !== 0 || size === 0)) this.#clearChunkSlot(oldSlot);
     if (p !== 0 || slot !== oldSlot) this.#setChunkSlot(slot, p);
     this.discovery.scan();
     this.#locate(slot, p);
@@ -459,18 +507,14 @@ export class ReplaySession {
   free(slot: number, line: number): void {
     this.#begin();
     const heap = this.#needAllocator(line);
-    this.#checkSlotLive(slot, line);
-    const p = slot >= 0 ? this.#slots[slot] : 0;
+    const p = this.#liveChunk(slot, line);
     const saved = this.#enter();
     try {
       heap.free(p);
     } finally {
       this.#leave(saved);
     }
-    if (slot >= 0) {
-      this.#slotLive[slot] = 0;
-      this.#slots[slot] = 0;
-    }
+    if (slot >= 0) this.#clearChunkSlot(slot);
     this.discovery.scan();
   }
 
@@ -547,9 +591,11 @@ export class ReplaySession {
   }
 
   #unmapOrProtect(op: TraceOp & { kind: "munmap" | "mprotect" }, line: number): ReplayEvent {
-    if (!this.#slotAddr[op.slot]) throw new TraceError(line, "slot holds no mmap/sbrk address");
+    if (!(this.#slotBits[op.slot] & SLOT_ADDRESS)) {
+      throw new TraceError(line, "slot holds no mmap/sbrk address");
+    }
     const sys = this.process.sys;
-    const addr = this.process.words.add(this.#slots[op.slot], this.#toWord(op.offset));
+    const addr = this.process.words.add(this.#slotValues[op.slot], this.#toWord(op.offset));
     const len = this.#toWord(op.length);
     const r = this.#onThread(() =>
       op.kind === "munmap" ? sys.munmap(addr, len) : sys.mprotect(addr, len, op.prot)
@@ -589,14 +635,16 @@ export class ReplaySession {
     }
     const words = this.process.words;
     const sizeWord = this.#word(p - this.#sizeSz);
+    // (`&` on a whole number below 2^53 takes its low 32 bits exactly; `%` would be a
+    // floating-point remainder, a call out of optimized code, on a word read as a double.)
     const flags = sizeWord < 0
       ? Number(words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
-      : sizeWord % (SIZE_BITS + 1);
+      : sizeWord & SIZE_BITS;
     where.sizeWord = sizeWord;
     where.heap = undefined;
     if (flags & IS_MMAPPED) {
-      if (!this.#slotMmapped[id]) {
-        this.#slotMmapped[id] = 1;
+      if (!(this.#slotBits[id] & SLOT_MMAPPED)) {
+        this.#slotBits[id] |= SLOT_MMAPPED;
         this.#mmapSlots.add(id);
       }
       where.kind = "mmap";
@@ -621,15 +669,32 @@ export class ReplaySession {
   }
 
   #unmarkMmapped(id: number): void {
-    if (this.#slotMmapped[id]) {
-      this.#slotMmapped[id] = 0;
+    if (this.#slotBits[id] & SLOT_MMAPPED) {
+      this.#slotBits[id] &= ~SLOT_MMAPPED;
       this.#mmapSlots.delete(id);
     }
   }
 
-  /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
+  /**
+   * The `maps` report, line by line to `visit` (the lean call of a `maps` line: no object or
+   * string per line); {@link execute} lists the same lines in its event's `mappings`.
+   */
+  maps(visit: MappingVisitor): void {
+    this.#begin();
+    this.discovery.scan();
+    this.#eachHeapMapping(visit);
+  }
+
   #heapMappings(): HeapMapping[] {
     const out: HeapMapping[] = [];
+    this.#eachHeapMapping((label, id, area, size) => {
+      out.push({ label: labelText(label, id), perms: area ? permsText(area) : "????", size });
+    });
+    return out;
+  }
+
+  /** The `maps` report: [heap], each live heap's parts, mmapped chunks by slot, thread stacks. */
+  #eachHeapMapping(visit: MappingVisitor): void {
     // The areas as /proc/PID/maps lists them (its regions, without building them all): the
     // heap is the anonymous, unnamed area the address space calls the heap.
     const space = this.process.space, regions = space.areas();
@@ -637,19 +702,23 @@ export class ReplaySession {
     for (const r of regions) {
       if (space.isHeap(r) && r.end > mainStart) {
         const size = r.end - Math.max(r.start, mainStart);
-        out.push({ label: "[heap]", perms: permsText(r), size });
+        visit("[heap]", 0, r, size);
       }
     }
     const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
     for (const h of byNum) {
-      for (const r of regions) {
-        const s = Math.max(r.start, h.base), e = Math.min(r.end, h.base + heapMax);
-        if (s < e) out.push({ label: `heap${h.num}`, perms: permsText(r), size: e - s });
+      // The areas that overlap the heap's HEAP_MAX_SIZE (found by a binary search: a process
+      // with many threads has hundreds of areas).
+      const end = h.base + heapMax;
+      for (let i = firstEndingAfter(regions, h.base); i < regions.length; i++) {
+        const r = regions[i];
+        if (r.start >= end) break;
+        visit("heap", h.num, r, Math.min(r.end, end) - Math.max(r.start, h.base));
       }
     }
     for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
-      if (!this.#slotLive[id] || this.#slots[id] === 0) continue;
-      const p = this.#slots[id];
+      const p = this.#slotValues[id];
+      if (!(this.#slotBits[id] & SLOT_LIVE) || p === 0) continue;
       const sz = this.#word(p - sizeSz);
       if (!(sz & IS_MMAPPED)) continue;
       const chunk = p - 2 * sizeSz;
@@ -657,20 +726,19 @@ export class ReplaySession {
       const mstart = chunk - prev;
       const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
       const v = space.areaAt(mstart);
-      out.push({ label: `mmapchunk ${id}`, perms: v ? permsText(v) : "????", size: mlen });
+      visit("mmapchunk", id, v, mlen);
     }
     const tids = [...this.#threads.keys()].sort((a, b) => a - b);
     for (const tid of tids) {
       const t = this.#threads.get(tid)!;
-      const vi = regions.findIndex((r) => r.start <= t.sp && t.sp < r.end);
-      if (vi < 0) continue;
+      const vi = firstEndingAfter(regions, t.sp);
+      if (vi === regions.length || regions[vi].start > t.sp) continue;
       const below = regions[vi - 1];
       if (below && below.end === regions[vi].start && (below.prot & 7) === 0) {
-        out.push({ label: `stack:${tid}`, perms: permsText(below), size: below.end - below.start });
+        visit("stack", tid, below, below.end - below.start);
       }
       const r = regions[vi];
-      out.push({ label: `stack:${tid}`, perms: permsText(r), size: r.end - r.start });
+      visit("stack", tid, r, r.end - r.start);
     }
-    return out;
   }
 }

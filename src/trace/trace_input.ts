@@ -8,8 +8,16 @@
  * Lines end at `\n` (a `\r` before it stays in the line, as when the text is split at `\n`); a
  * last line without `\n` is a line too; an empty text has none.
  *
- * Invariant: `bytes[start, end)` is the current line, and the bytes from `end` to `#filled`
- * are read but not yet consumed.
+ * A line is found in one of two ways. {@link TraceInput.next} looks for its `\n`. The replay's
+ * fast lane instead reads the line's fields straight from the bytes and meets the `\n` on the way,
+ * so searching for it first would read every byte twice: {@link TraceInput.begin} only makes
+ * sure the whole line is in the buffer — it starts before the last `\n` read, which a refill
+ * finds once per chunk, or the text has ended — and the reader of the fields then tells where the
+ * line ended ({@link TraceInput.endAt}), or asks for it to be found ({@link TraceInput.findEnd}).
+ *
+ * Invariant: `bytes[start, end)` is the current line once its end is known, every line that
+ * starts before `#complete` ends in a `\n` before it, and the bytes from the current line's end
+ * to `#filled` are read but not yet consumed.
  *
  * @module
  */
@@ -52,8 +60,12 @@ export class TraceInput {
   start = 0;
   /** Where the current line ends (at its `\n`, or at the end of the text). */
   end = 0;
+  /** Where the bytes read end: the current line ends at a `\n` before this, or at it. */
+  limit = 0;
   readonly #reader: TraceReader | undefined;
   #filled: number;
+  // Just past the last `\n` in bytes[0, #filled) (0 if none).
+  #complete = 0;
   // Where the next line starts.
   #next = 0;
   #eof: boolean;
@@ -71,6 +83,8 @@ export class TraceInput {
     if (source instanceof Uint8Array) {
       this.bytes = source;
       this.#filled = source.length;
+      this.#complete = source.lastIndexOf(NEWLINE) + 1;
+      this.limit = source.length;
       this.#eof = true;
     } else {
       this.#reader = source;
@@ -82,26 +96,50 @@ export class TraceInput {
 
   /** Moves to the next line; false at the end of the text. */
   next(): boolean {
-    let from = this.#next;
-    for (;;) {
-      const bytes = this.bytes, filled = this.#filled;
-      for (let i = from; i < filled; i++) {
-        if (bytes[i] === NEWLINE) {
-          this.start = this.#next;
-          this.end = i;
-          this.#next = i + 1;
-          return true;
-        }
-      }
-      if (this.#eof) {
-        if (this.#next >= filled) return false;
-        this.start = this.#next;
-        this.end = filled;
-        this.#next = filled;
-        return true;
-      }
-      from = this.#refill();
+    if (!this.begin()) return false;
+    this.findEnd();
+    return true;
+  }
+
+  /**
+   * Moves to the next line without looking for its end: false at the end of the text. The whole
+   * line is then in `bytes` from {@link start}: it ends at the first `\n` from there, or at
+   * {@link limit}. Give its end to {@link endAt}, or find it with {@link findEnd}, before the
+   * next call.
+   */
+  begin(): boolean {
+    const next = this.#next;
+    if (next < this.#complete) {
+      this.start = next;
+      return true;
     }
+    return this.#beginSlowly();
+  }
+
+  // begin() when the next line is not known to be whole in the buffer: read more until it is.
+  #beginSlowly(): boolean {
+    while (!this.#eof) {
+      this.#refill();
+      if (this.#next < this.#complete) break;
+    }
+    if (this.#next >= this.#filled) return false;
+    this.start = this.#next;
+    this.limit = this.#filled;
+    return true;
+  }
+
+  /** The current line ends at `end` (its `\n`, or {@link limit}): the next line starts after. */
+  endAt(end: number): void {
+    this.end = end;
+    this.#next = end + 1;
+  }
+
+  /** Finds where the current line ends ({@link end}). */
+  findEnd(): void {
+    const bytes = this.bytes, limit = this.#filled;
+    let i = this.start;
+    while (i < limit && bytes[i] !== NEWLINE) i++;
+    this.endAt(i);
   }
 
   /** The current line as text. */
@@ -131,8 +169,8 @@ export class TraceInput {
   #keepAll = false;
 
   // Reads more: the unfinished line (and whatever must be kept) moves to the buffer's front,
-  // which grows if that leaves too little room. Returns where the search for `\n` resumes.
-  #refill(): number {
+  // which grows if that leaves too little room.
+  #refill(): void {
     const keep = this.#keepAll ? 0 : this.#next;
     const pending = this.#filled - keep;
     let bytes = this.bytes;
@@ -144,12 +182,17 @@ export class TraceInput {
     this.bytes = bytes;
     this.#next -= keep;
     this.#filled = pending;
+    this.#complete = Math.max(0, this.#complete - keep);
     const room = bytes.length - pending;
     const n = this.#reader!.readSync(bytes.subarray(pending));
     if (n === null || n === 0) this.#eof = true;
-    else if (Number.isInteger(n) && n > 0 && n <= room) this.#filled += n;
-    // Anything else (undefined, a fraction, -1, more than the room) would spin or read garbage.
+    else if (Number.isInteger(n) && n > 0 && n <= room) {
+      this.#filled += n;
+      // (lastIndexOf on the new bytes only: a builtin loop, once per chunk.)
+      const last = bytes.subarray(pending, this.#filled).lastIndexOf(NEWLINE);
+      if (last >= 0) this.#complete = pending + last + 1;
+    } // Anything else (undefined, a fraction, -1, more than the room) would spin or read garbage.
     else throw new ArgumentTypeError("trace", n, `readSync to return null or 0..${room} bytes`);
-    return pending;
+    this.limit = this.#filled;
   }
 }

@@ -16,6 +16,9 @@ function collect(): { out: OutputBuffer; text: () => string; chunks: Uint8Array[
 Deno.test("numbers print in decimal and 0x-hex exactly, up to 2^53 - 1", () => {
   const values = [0, 1, 9, 10, 15, 16, 99, 100, 255, 256, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
   values.push(0x1_0000_0000, 0x12_3456_789a, 999_999_999_999_999, 1e15, 2 ** 53 - 1);
+  // Every digit count's first and last number, in both bases (the writers count digits first).
+  for (let p = 10; p <= 1e15; p *= 10) values.push(p - 1, p);
+  for (let p = 16; p <= 2 ** 52; p *= 16) values.push(p - 1, p);
   // A spread of magnitudes, the same every run.
   for (let k = 0, x = 1; k < 200; k++, x = (x * 48271) % 2147483647) {
     values.push(Math.floor((x / 2147483647) * 2 ** (k % 53)));

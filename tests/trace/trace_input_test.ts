@@ -58,6 +58,42 @@ Deno.test("a trace's lines are the same from a string, bytes or a reader of any 
   }
 });
 
+/** The lines as the fast lane reads them: begin(), its own scan to `\n` or limit, endAt(). */
+function linesReadInPlace(input: TraceInput): string[] {
+  const lines: string[] = [];
+  while (input.begin()) {
+    let end = input.start;
+    while (end < input.limit && input.bytes[end] !== 10) end++;
+    input.endAt(end);
+    lines.push(input.text());
+  }
+  return lines;
+}
+
+Deno.test("begin() leaves the whole line in the buffer, its end found in place or by findEnd", () => {
+  const texts = ["", "\n\n", "malloc 0 24", "malloc 0 24\r\nfree 0\n\nfree 1", "# \u00e9\nbrk\n"];
+  texts.push(Array.from({ length: 3000 }, (_, i) => `malloc ${i} ${i * 7}`).join("\n") + "\n");
+  for (const text of texts) {
+    const want = splitLines(text);
+    assert.deepEqual(linesReadInPlace(new TraceInput(text)), want);
+    for (const size of [1, 2, 5, 13, 4096]) {
+      assert.deepEqual(linesReadInPlace(new TraceInput(chunkedReader(text, size))), want);
+      // Both ways in turn, as the replay mixes fast-lane and general lines.
+      const input = new TraceInput(chunkedReader(text, size)), mixed: string[] = [];
+      for (let k = 0; input.begin(); k++) {
+        if (k % 2 === 0) input.findEnd();
+        else {
+          let end = input.start;
+          while (end < input.limit && input.bytes[end] !== 10) end++;
+          input.endAt(end);
+        }
+        mixed.push(input.text());
+      }
+      assert.deepEqual(mixed, want, `${size}`);
+    }
+  }
+});
+
 Deno.test("the first line is found ahead without consuming any line", () => {
   const comments = "# a comment long enough to span chunks\n".repeat(20_000);
   const text = `${comments}\nrawmaps\nmmap 0 4096 rw-\n`;
