@@ -289,6 +289,41 @@ export class ChunkMemory {
   le(a: number, b: number): boolean {
     return this.#is64 ? ((a < 0) === (b < 0) ? a <= b : b < 0) : a <= b;
   }
+
+  /**
+   * The chunk access for a glibc build: {@link ChunkMemory64} for 64-bit words, else a plain
+   * ChunkMemory. The allocator makes its chunk access here, once per process.
+   */
+  static of(memory: Memory, words: WordOps, profile: GlibcProfile): ChunkMemory {
+    return profile.sizeSz === 8
+      ? new ChunkMemory64(memory, words, profile)
+      : new ChunkMemory(memory, words, profile);
+  }
+}
+
+/**
+ * {@link ChunkMemory} for 64-bit words (x86_64): the word accesses and the unsigned compares
+ * without the test of the word size that ChunkMemory makes on every call. They are the
+ * innermost calls of every malloc and free, inlined by V8 into their callers: each byte of
+ * their bytecode counts against the caller's inlining budget (tests/malloc/fast_paths_test.ts
+ * holds them to ChunkMemory's).
+ */
+export class ChunkMemory64 extends ChunkMemory {
+  override word(addr: number): number {
+    return this.memory.read64(addr);
+  }
+
+  override setWord(addr: number, value: number): void {
+    this.memory.write64(addr, value);
+  }
+
+  override lt(a: number, b: number): boolean {
+    return (a < 0) === (b < 0) ? a < b : b < 0;
+  }
+
+  override le(a: number, b: number): boolean {
+    return (a < 0) === (b < 0) ? a <= b : b < 0;
+  }
 }
 
 /**

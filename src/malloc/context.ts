@@ -180,7 +180,7 @@ export class MallocContext {
     this.words = process.words;
     this.profile = profile;
     this.nprocs = options.nprocs;
-    this.chunks = new ChunkMemory(this.memory, process.words, profile);
+    this.chunks = ChunkMemory.of(this.memory, process.words, profile);
     this.arenas = new ArenaMemory(this.chunks, profile);
     this.bins = new BinIndex(profile);
     this.explain = new Explainer(options.explain);
@@ -233,19 +233,12 @@ export class MallocContext {
     }
   }
 
-  /** glibc `global_max_fast`, read from libc's .bss (a size_t, or a uint8_t from 2.40). */
+  /**
+   * glibc `global_max_fast`, read from libc's .bss (a size_t, or a uint8_t from 2.40). Read on
+   * every malloc and free past the tcache: the size_t case is kept small enough to inline.
+   */
   get globalMaxFast(): number {
-    const at = this.#maxFastAt;
-    switch (this.#maxFastSize) {
-      case 8:
-        return this.chunks.word(at);
-      case 4:
-        return this.memory.read32(at);
-      case 1:
-        return this.memory.read8(at);
-      default:
-        return 0;
-    }
+    return this.#maxFastSize === 8 ? this.chunks.word(this.#maxFastAt) : this.#narrowMaxFast();
   }
 
   set globalMaxFast(value: number) {
@@ -260,6 +253,18 @@ export class MallocContext {
       case 1:
         this.memory.write8(at, value & 0xff);
         break;
+    }
+  }
+
+  /** {@link MallocContext.globalMaxFast} when it is not a size_t. */
+  #narrowMaxFast(): number {
+    switch (this.#maxFastSize) {
+      case 4:
+        return this.memory.read32(this.#maxFastAt);
+      case 1:
+        return this.memory.read8(this.#maxFastAt);
+      default:
+        return 0;
     }
   }
 

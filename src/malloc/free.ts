@@ -15,10 +15,14 @@
  * Invariant: no two adjacent chunks outside the tcache and the fastbins are both free, and the
  * top chunk never follows a free chunk.
  *
+ * A word glibc reads more than once with no store in between (a chunk's size word for its flag,
+ * its size and the size check) is read once here and reused, as glibc's compiler does: the
+ * value cannot differ, and the first read faults where the others would.
+ *
  * @module
  */
 
-import { PREV_INUSE, withFlag } from "./chunk.ts";
+import { PREV_INUSE, SIZE_BITS, withFlag } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
 import { HeapLoopError, LOOP_LIMIT } from "./errors.ts";
 import { heapTrim } from "./heap.ts";
@@ -120,7 +124,8 @@ export function intFreeChunk(
   if (m.le(size, m.globalMaxFast)) {
     const next = c.at(p, size);
     const nextField = c.sizeField(next);
-    if (m.le(nextField, c.headerSize) || m.le(a.systemMem(arena), c.size(next))) {
+    const nextSize = nextField - (nextField & SIZE_BITS);
+    if (m.le(nextField, c.headerSize) || m.le(a.systemMem(arena), nextSize)) {
       m.abort("free(): invalid next size (fast)", p);
     }
     freePerturb(m, c.toMem(p), size - c.headerSize);
@@ -157,9 +162,10 @@ export function intFreeMergeChunk(m: MallocContext, arena: number, p: number, si
   if (a.contiguous(arena) && m.le(c.at(top, c.size(top)), nextchunk)) {
     m.abort("double free or corruption (out)", p);
   }
-  if (!c.prevInuse(nextchunk)) m.abort("double free or corruption (!prev)", p);
-  const nextsize = c.size(nextchunk);
-  if (m.le(c.sizeField(nextchunk), c.headerSize) || m.le(a.systemMem(arena), nextsize)) {
+  const nextField = c.sizeField(nextchunk);
+  if (!(nextField & PREV_INUSE)) m.abort("double free or corruption (!prev)", p);
+  const nextsize = nextField - (nextField & SIZE_BITS);
+  if (m.le(nextField, c.headerSize) || m.le(a.systemMem(arena), nextsize)) {
     m.abort("free(): invalid next size (normal)", p);
   }
   freePerturb(m, c.toMem(p), size - c.headerSize);
@@ -288,20 +294,24 @@ export function mallocConsolidate(m: MallocContext, arena: number): void {
       if (p.alignmentChecks && c.misaligned(q)) {
         m.abort("malloc_consolidate(): unaligned fastbin chunk detected", q);
       }
-      if (p.consolidateSizeCheck && b.fastbinIndex(c.size(q)) !== i) {
+      // q's size word, read once: before its `fd` where the version checks the size, after it
+      // where it does not (the order in which a wild q faults).
+      let qField = p.consolidateSizeCheck ? c.sizeField(q) : 0;
+      if (p.consolidateSizeCheck && b.fastbinIndex(qField - (qField & SIZE_BITS)) !== i) {
         m.abort("malloc_consolidate(): invalid chunk size", q);
       }
       if (++steps > LOOP_LIMIT) {
         throw new HeapLoopError(b.fastbinName(i), "malloc_consolidate", q, steps);
       }
       const nextp = c.reveal(q + 2 * c.sizeSz);
-      let size = c.size(q);
+      if (!p.consolidateSizeCheck) qField = c.sizeField(q);
+      let size = qField - (qField & SIZE_BITS);
       const nextchunk = c.at(q, size);
       const nextsize = c.size(nextchunk);
       if (m.explain.enabled) {
         m.explain.take(q, size, b.fastbinName(i), "consolidate");
       }
-      if (!c.prevInuse(q)) {
+      if (!(qField & PREV_INUSE)) {
         const prevsize = c.prevSize(q);
         size = m.words.add(size, prevsize);
         q = c.at(q, -prevsize);

@@ -115,16 +115,26 @@ function padded(m: MallocContext, bytes: number): number {
  * the allocating calls, `free` for free and realloc). 2.26–2.41 create the tcache at a thread's
  * first call of either kind, 2.42 at its first allocation, 2.43+ never here (lazily, later).
  * Returns the thread's tcache after it (0: none), so the caller need not read its TLS again.
+ * Every malloc and free comes here: what it does once the tcache exists (a test and the read
+ * of the TLS pointer) is kept small enough for V8 to inline, the creation is a call.
  */
 export function maybeInitTcache(m: MallocContext, on: "malloc" | "free" = "malloc"): number {
-  const p = m.profile;
-  if (!p.tcache) return 0;
-  const tls = m.tls();
-  const tcache = tls.tcache;
-  if (tcache !== 0) return tcache;
-  if (p.tcacheInit === "first-call" || (p.tcacheInit === "first-malloc" && on === "malloc")) {
+  if (!m.profile.tcache) return 0;
+  const tcache = m.tls().tcache;
+  return tcache !== 0 ? tcache : initTcacheOnCall(m, on);
+}
+
+/**
+ * {@link maybeInitTcache} when the thread has no tcache (yet, or any more: an exiting thread's
+ * `tcache_thread_shutdown` frees every cached chunk with the tcache gone, and tcache_init
+ * returns at once while it is shutting down).
+ */
+function initTcacheOnCall(m: MallocContext, on: "malloc" | "free"): number {
+  const init = m.profile.tcacheInit;
+  if (m.tls().shuttingDown) return 0;
+  if (init === "first-call" || (init === "first-malloc" && on === "malloc")) {
     m.explain.aside(() => tcacheInit(m));
-    return tls.tcache;
+    return m.tls().tcache;
   }
   return 0;
 }

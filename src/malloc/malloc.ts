@@ -352,7 +352,7 @@ function fromUnsorted(
   let victim: number;
   while ((victim = c.bk(unsorted)) !== unsorted) {
     const bck = c.bk(victim);
-    const size = checkedUnsortedSize(m, arena, victim, bck, unsorted);
+    const size = checkedUnsortedSize(m, arena, victim, bck);
 
     // The last remainder serves a run of small requests.
     if (
@@ -363,10 +363,9 @@ function fromUnsorted(
       return done(m, victim, bytes, "last remainder");
     }
 
-    // Take it off the unsorted list.
-    if (p.unsortedChecks3 && c.fd(bck) !== victim) {
-      m.abort("malloc(): corrupted unsorted chunks 3", victim);
-    }
+    // Take it off the unsorted list. glibc 2.29–2.38 test `bck->fd != victim` again first
+    // ("malloc(): corrupted unsorted chunks 3"): the word checkedUnsortedSize has just compared
+    // (2.29+), with nothing stored since, so that test cannot fail and the word is not read again.
     c.setBk(unsorted, bck);
     c.setFd(bck, unsorted);
 
@@ -411,7 +410,6 @@ function checkedUnsortedSize(
   arena: number,
   victim: number,
   bck: number,
-  unsorted: number,
 ): number {
   const c = m.chunks, a = m.arenas;
   if (!m.profile.unsortedChecks) {
@@ -435,7 +433,7 @@ function checkedUnsortedSize(
   if (nextPrev - (nextPrev & SIZE_BITS) !== size) {
     m.abort("malloc(): mismatching next->prev_size (unsorted)", victim);
   }
-  if (c.fd(bck) !== victim || c.fd(victim) !== unsorted) {
+  if (c.fd(bck) !== victim || c.fd(victim) !== a.binAt(arena, 1)) {
     m.abort("malloc(): unsorted double linked list corrupted", victim);
   }
   if (nextField & PREV_INUSE) {

@@ -180,8 +180,6 @@ export interface GlibcProfile {
   readonly topSizeCheck: boolean;
   /** The unsorted-bin checks of 2.29+ (invalid size, next size, prev_size, list, prev_inuse). */
   readonly unsortedChecks: boolean;
-  /** The "malloc(): corrupted unsorted chunks 3" check (2.29 to 2.40). */
-  readonly unsortedChecks3: boolean;
   /** `unlink_chunk` checks `chunksize (p) == prev_size (next_chunk (p))` (2.26+). */
   readonly unlinkSizeCheck: boolean;
   /** malloc_consolidate checks each fastbin chunk's size index (2.27+). */
@@ -501,7 +499,6 @@ export const GLIBC_FACTS: GlibcFacts = {
   reallocOldSizeCheck: since("2.39"),
   topSizeCheck: since("2.29"),
   unsortedChecks: since("2.29"),
-  unsortedChecks3: between("2.29", "2.38"),
   unlinkSizeCheck: since("2.26"),
   consolidateSizeCheck: since("2.27"),
   consolidatePrevSizeCheck: since("2.29"),

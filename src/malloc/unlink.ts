@@ -30,7 +30,8 @@ import type { MallocContext } from "./context.ts";
  */
 export function unlinkChunk(m: MallocContext, _arena: number, p: number): void {
   const c = m.chunks;
-  if (m.profile.unlinkSizeCheck && c.size(p) !== c.prevSize(c.next(p))) {
+  // chunksize (p) once for the test and next_chunk (p): nothing is stored between the two.
+  if (m.profile.unlinkSizeCheck && prevSizeMismatch(m, p)) {
     m.abort("corrupted size vs. prev_size", p);
   }
   const fd = c.fd(p);
@@ -58,4 +59,11 @@ export function unlinkChunk(m: MallocContext, _arena: number, p: number): void {
       c.setFdNextsize(bkn, fdn);
     }
   }
+}
+
+/** glibc `chunksize (p) != prev_size (next_chunk (p))`, reading p's size word once. */
+function prevSizeMismatch(m: MallocContext, p: number): boolean {
+  const c = m.chunks;
+  const size = c.size(p);
+  return size !== c.prevSize(c.at(p, size));
 }

@@ -1,11 +1,12 @@
 // The hot paths take shortcuts: the arithmetic (safe-linking's PROTECT_PTR, csize2tidx,
-// heap_for_ptr) for the usual values — shifts, truncations, no floating-point remainder — and the
-// Allocator's malloc and free, chosen once from the glibc profile. These tests hold each shortcut
+// heap_for_ptr) for the usual values — shifts, truncations, no floating-point remainder —, the
+// 64-bit chunk access without a word-size test, and the Allocator's malloc and free, chosen once
+// from the glibc profile. These tests hold each shortcut
 // to the plain formula or entry point, on the values it takes and on the edges around them.
 
 import assert from "node:assert/strict";
 import { BinIndex } from "../../src/malloc/bins.ts";
-import { ChunkMemory } from "../../src/malloc/chunk.ts";
+import { ChunkMemory, ChunkMemory64 } from "../../src/malloc/chunk.ts";
 import { MallocContext } from "../../src/malloc/context.ts";
 import { GLIBC_VERSIONS, glibcProfile } from "../../src/malloc/profile.ts";
 import { Allocator } from "../../src/malloc/allocator.ts";
@@ -40,6 +41,33 @@ Deno.test("PROTECT_PTR equals (pos >> 12) ^ ptr on whole 64-bit and 32-bit words
   for (const pos of integers(2000, 2 ** 32)) {
     for (const ptr of [0, 0xffff_fff0, pos]) {
       assert.equal(chunks32.protect(pos, ptr), words32.xor(Math.floor(pos / 4096), ptr));
+    }
+  }
+});
+
+Deno.test("64-bit chunk access reads, writes and compares words as the generic one does", () => {
+  const process = new Process({ layout: "x86_64" });
+  const profile = glibcProfile("2.36", "x86_64");
+  const plain = new ChunkMemory(process.memory, words64, profile);
+  const fast = ChunkMemory.of(process.memory, words64, profile);
+  assert.ok(fast instanceof ChunkMemory64);
+  assert.ok(
+    !(ChunkMemory.of(process.memory, words32, glibcProfile("2.36", "i386")) instanceof
+      ChunkMemory64),
+  );
+  const base = process.sys.mmap(0, 4096, 3, 0x22);
+  const words = [0, 1, 7, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 47 - 16, 2 ** 53 - 1, -1, -(2 ** 40)];
+  for (const [k, v] of [...words, ...integers(500, 2 ** 53)].entries()) {
+    const at = base + 8 * (k % 512);
+    fast.setWord(at, v);
+    assert.equal(plain.word(at), v, `word ${v}`);
+    plain.setWord(at, v);
+    assert.equal(fast.word(at), v, `word ${v}`);
+  }
+  for (const a of words) {
+    for (const b of words) {
+      assert.equal(fast.lt(a, b), plain.lt(a, b), `${a} < ${b}`);
+      assert.equal(fast.le(a, b), plain.le(a, b), `${a} <= ${b}`);
     }
   }
 });
