@@ -10,6 +10,7 @@ import { defaultAllocatorFactory } from "../../src/trace/allocator_factory.ts";
 import { ReplayInterrupted, type ReplayOptions, replayTrace } from "../../src/trace/replay.ts";
 import type { AllocatorFactory } from "../../src/trace/session.ts";
 import { firstDifference } from "../oracle_support.ts";
+import { chunkedReader } from "./chunked_reader.ts";
 
 /** Replays `trace` both ways and asserts they agree; returns the output. */
 function bothWays(trace: string, options: ReplayOptions = {}): string {
@@ -259,19 +260,8 @@ Deno.test("the fast lane reads lines in place however a reader splits them", () 
   for (let seed = 1; seed <= 20; seed++) {
     const trace = nearPlainTrace(seed, 60);
     const want = bothWays(trace);
-    const bytes = new TextEncoder().encode(trace);
     for (const size of [1, 7, 64]) {
-      let at = 0;
-      const reader = {
-        readSync(buffer: Uint8Array): number | null {
-          if (at >= bytes.length) return null;
-          const n = Math.min(size, buffer.length, bytes.length - at);
-          buffer.set(bytes.subarray(at, at + n));
-          at += n;
-          return n;
-        },
-      };
-      const read = replayTrace(reader, { allocator: defaultAllocatorFactory });
+      const read = replayTrace(chunkedReader(trace, size), { allocator: defaultAllocatorFactory });
       assert.equal(read.output, want, `seed ${seed}, chunks of ${size}`);
     }
   }

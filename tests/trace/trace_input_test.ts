@@ -7,21 +7,7 @@ import assert from "node:assert/strict";
 import { defaultAllocatorFactory } from "../../src/trace/allocator_factory.ts";
 import { ReplayInterrupted, replayTrace } from "../../src/trace/replay.ts";
 import { TraceInput, type TraceReader } from "../../src/trace/trace_input.ts";
-
-/** A reader of `text` that hands out at most `size` bytes a call. */
-function chunkedReader(text: string, size: number): TraceReader {
-  const bytes = new TextEncoder().encode(text);
-  let at = 0;
-  return {
-    readSync(buffer: Uint8Array): number | null {
-      if (at >= bytes.length) return null;
-      const n = Math.min(size, buffer.length, bytes.length - at);
-      buffer.set(bytes.subarray(at, at + n));
-      at += n;
-      return n;
-    },
-  };
-}
+import { chunkedReader } from "./chunked_reader.ts";
 
 function linesOf(input: TraceInput): string[] {
   const lines: string[] = [];
