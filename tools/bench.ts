@@ -346,7 +346,7 @@ function measureReplay(trace: string, output: string): ReplayFigures {
 
 /** Allocator-only runs per trace and path; the fastest counts, as for native glibc. */
 const ALLOC_RUNS = 5;
-/** Fresh Deno processes per measuring child (allocator alone, whole replay); the fastest counts. */
+/** Fresh Deno processes of the allocator-alone child per trace; the fastest counts. */
 const PROCESSES = 3;
 
 async function measureAllocator(
@@ -479,8 +479,12 @@ async function buildNative(): Promise<string | undefined> {
   return binary;
 }
 
-/** Native runs per trace; the fastest counts (a run of 0.05-4 s is easily preempted here). */
-const NATIVE_RUNS = 5;
+/**
+ * Rounds per trace, each a whole-replay process and a native run (and, in the first
+ * {@link PROCESSES}, an allocator-alone process); the fastest of each counts (a run of 0.05-4 s
+ * is easily preempted here).
+ */
+const ROUNDS = 5;
 
 /** The fastest native run: the allocator calls alone, and the whole process (parse included). */
 interface NativeFigures {
@@ -493,25 +497,35 @@ interface NativeFigures {
   processCpuSeconds: number;
 }
 
-async function runNative(binary: string, trace: string): Promise<NativeFigures | undefined> {
-  let best: NativeFigures | undefined;
-  for (let i = 0; i < NATIVE_RUNS; i++) {
-    const run = await capture(binary, [trace]);
-    const match = run.stdout.match(
-      /^(\d+) ops, ([\d.]+) ns\/op, [\d.]+ Mops\/s, ([\d.]+) ns\/op CPU/,
-    );
-    if (!run.ok || !match) return undefined;
-    const ops = Number(match[1]);
-    const seconds = (ops * Number(match[2])) / 1e9, cpuSeconds = (ops * Number(match[3])) / 1e9;
-    if (best === undefined) {
-      best = { ops, seconds, cpuSeconds, processSeconds: Infinity, processCpuSeconds: Infinity };
-    }
-    best.seconds = Math.min(best.seconds, seconds);
-    best.cpuSeconds = Math.min(best.cpuSeconds, cpuSeconds);
-    best.processSeconds = Math.min(best.processSeconds, run.seconds);
-    best.processCpuSeconds = Math.min(best.processCpuSeconds, run.cpuSeconds);
-  }
-  return best;
+/** One native run of `trace`; undefined when the binary failed or printed something else. */
+async function runNativeOnce(binary: string, trace: string): Promise<NativeFigures | undefined> {
+  const run = await capture(binary, [trace]);
+  const match = run.stdout.match(
+    /^(\d+) ops, ([\d.]+) ns\/op, [\d.]+ Mops\/s, ([\d.]+) ns\/op CPU/,
+  );
+  if (!run.ok || !match) return undefined;
+  const ops = Number(match[1]);
+  return {
+    ops,
+    seconds: (ops * Number(match[2])) / 1e9,
+    cpuSeconds: (ops * Number(match[3])) / 1e9,
+    processSeconds: run.seconds,
+    processCpuSeconds: run.cpuSeconds,
+  };
+}
+
+/** The fastest of native runs: each figure the least of the runs (undefined if one failed). */
+function fastestNative(runs: (NativeFigures | undefined)[]): NativeFigures | undefined {
+  if (runs.length === 0 || runs.some((r) => r === undefined)) return undefined;
+  const all = runs as NativeFigures[];
+  const least = (key: keyof NativeFigures) => Math.min(...all.map((r) => r[key]));
+  return {
+    ops: all[0].ops,
+    seconds: least("seconds"),
+    cpuSeconds: least("cpuSeconds"),
+    processSeconds: least("processSeconds"),
+    processCpuSeconds: least("processCpuSeconds"),
+  };
 }
 
 async function oracleDir(): Promise<string | undefined> {
@@ -596,17 +610,33 @@ async function main(argv: string[]): Promise<number> {
     const lines = (await Deno.readTextFile(trace)).split("\n")
       .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#")).length;
     const simOut = join(OUT, `${shape}-${args.ops}.heaplab.out`);
-    // Each measuring child is a fresh Deno process, run PROCESSES times: V8 compiles the hot
-    // paths differently from one process to the next (1 process in 3 got code some 60% slower
-    // on the small trace), so the fastest process counts, as the fastest of NATIVE_RUNS does
-    // natively, and the slowest is printed beside it.
-    console.log(`${shape}: replay (${PROCESSES} processes)…`);
+    // Each measuring child is a fresh Deno process: V8 compiles the hot paths differently from
+    // one process to the next (1 process in 3 got code some 60% slower on the small trace), so
+    // the fastest process counts, as the fastest native run does, and the slowest is printed
+    // beside it. The simulated and native runs take turns, so that a shared machine's slow
+    // minutes fall on both sides alike instead of on whichever ran then.
+    console.log(
+      `${shape}: replay (${ROUNDS} processes), simulated allocator alone explain off and on ` +
+        `(${ALLOC_RUNS} runs each, ${PROCESSES} processes) and native glibc (${ROUNDS} runs), ` +
+        "taking turns…",
+    );
     const replays = [];
-    for (let i = 0; i < PROCESSES; i++) {
+    const allocs: AllocFigures[] = [];
+    const natives: (NativeFigures | undefined)[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
       const run = await child(["--measure-replay", trace, simOut]);
       if (!run.ok) throw new Error(`The ${shape} replay failed: ${run.stderr.trim()}`);
       replays.push({ run, sim: JSON.parse(run.stdout) as ReplayFigures });
+      if (native) natives.push(await runNativeOnce(native, trace));
+      if (i < PROCESSES) {
+        const runAlloc = await child(["--measure-alloc", trace]);
+        if (!runAlloc.ok) {
+          throw new Error(`The ${shape} allocator run failed: ${runAlloc.stderr.trim()}`);
+        }
+        allocs.push(JSON.parse(runAlloc.stdout) as AllocFigures);
+      }
     }
+    const nat = fastestNative(natives);
     const run = {
       seconds: Math.min(...replays.map((r) => r.run.seconds)),
       cpuSeconds: Math.min(...replays.map((r) => r.run.cpuSeconds)),
@@ -618,18 +648,6 @@ async function main(argv: string[]): Promise<number> {
       status: replays[0].sim.status,
       peakRss: Math.max(...replays.map((r) => r.sim.peakRss)),
     };
-    console.log(
-      `${shape}: simulated allocator alone, explain off and on (${ALLOC_RUNS} runs each, ` +
-        `${PROCESSES} processes)…`,
-    );
-    const allocs: AllocFigures[] = [];
-    for (let i = 0; i < PROCESSES; i++) {
-      const runAlloc = await child(["--measure-alloc", trace]);
-      if (!runAlloc.ok) {
-        throw new Error(`The ${shape} allocator run failed: ${runAlloc.stderr.trim()}`);
-      }
-      allocs.push(JSON.parse(runAlloc.stdout) as AllocFigures);
-    }
     const least = (key: keyof AllocFigures) => Math.min(...allocs.map((a) => a[key]));
     const most = (key: keyof AllocFigures) => Math.max(...allocs.map((a) => a[key]));
     const alone = {
@@ -642,8 +660,6 @@ async function main(argv: string[]): Promise<number> {
       slowestAlloc: most("allocSeconds"),
       slowestExplain: most("explainSeconds"),
     };
-    console.log(`${shape}: native glibc (${NATIVE_RUNS} runs)…`);
-    const nat = native ? await runNative(native, trace) : undefined;
     let oracleSeconds: number | undefined;
     let same = "n/a";
     if (oracle) {
@@ -758,10 +774,10 @@ async function main(argv: string[]): Promise<number> {
     "arrays, threads created, switched and joined as in the trace, each run on a fresh process, the",
     `fastest of ${ALLOC_RUNS} runs in each of ${PROCESSES} Deno processes (explain off: the replay's allocator; explain on:`,
     "every call's explain record built); against native glibc timed the same way around its calls",
-    `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${NATIVE_RUNS} runs). whole replay:`,
-    `a fresh Deno process (the fastest of ${PROCESSES}) that reads the trace, replays it with replayTrace and writes the output,`,
+    `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${ROUNDS} runs). whole replay:`,
+    `a fresh Deno process (the fastest of ${ROUNDS}) that reads the trace, replays it with replayTrace and writes the output,`,
     "from spawn to exit, against native_replay's whole process (which parses the trace too; fastest",
-    `of ${NATIVE_RUNS}). CPU s: the least user + system time of the runs (the children's rusage for whole processes,`,
+    `of ${ROUNDS}; the simulated and native runs take turns). CPU s: the least user + system time of the runs (the children's rusage for whole processes,`,
     "CLOCK_PROCESS_CPUTIME_ID natively); on a loaded machine compare CPU ratios. replayTrace in process:",
     "the replay alone inside its process; parse alone: parseTraceLine over every line; oracle driver:",
     "the real-glibc oracle's run.sh (it reads /proc/self/maps after every operation: no speed",
