@@ -62,6 +62,8 @@ export interface ReplayOptions extends Omit<SessionOptions, "kernelTrace"> {
   /**
    * Streams the output as UTF-8 bytes, as `write` streams it as text (the cheaper of the two:
    * the replay writes bytes). The chunk is valid only during the call: write or copy it then.
+   * Given together with `write`, this one gets the output and `write` is not called (a caller
+   * can pass both to replay with versions of heaplab that know only `write`).
    */
   writeBytes?: (chunk: Uint8Array) => void;
   /** Called with each operation's event, after its lines are printed. */

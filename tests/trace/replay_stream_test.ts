@@ -35,6 +35,20 @@ Deno.test("a replay streamed as bytes writes the UTF-8 of the text, in chunks of
   assert.equal(chunks.map((c) => decoder.decode(c)).join(""), whole.output);
 });
 
+Deno.test("given both write and writeBytes, the bytes get the output and write is not called", () => {
+  const whole = replayTrace(trace, options);
+  const chunks: Uint8Array[] = [];
+  let texts = 0;
+  replayTrace(trace, {
+    ...options,
+    write: () => texts++,
+    writeBytes: (c) => chunks.push(c.slice()),
+  });
+  assert.equal(texts, 0);
+  const decoder = new TextDecoder();
+  assert.equal(chunks.map((c) => decoder.decode(c)).join(""), whole.output);
+});
+
 Deno.test("text that is not ASCII streams as UTF-8 bytes", () => {
   const maps = "55d0c0000000-55d0c0001000 r--p 00000000 08:01 42 /tmp/h\u00e9ap/a.out\n" +
     "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 [stack]\n# initial break 0x55d0c0001000\n";
