@@ -736,12 +736,14 @@ export class Memory {
    */
   copy(dst: number, src: number, length: number): void {
     if (this.#length(length) === 0) return;
-    const s = this.#address(src, "read"), d = this.#address(dst, "write");
+    // The whole source first (its address, then its bytes), then the destination.
+    const s = this.#address(src, "read");
+    this.#checkRange(s, length, "read");
+    const d = this.#address(dst, "write");
     if (this.#journaling || (d < s + length && s < d + length)) {
       this.writeBytes(dst, this.readBytes(src, length));
       return;
     }
-    this.#checkRange(s, length, "read");
     this.#checkRange(d, length, "write");
     for (let done = 0; done < length;) {
       const a = d + done;

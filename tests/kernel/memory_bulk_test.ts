@@ -69,6 +69,18 @@ Deno.test("copy faults on the source before writing anything", () => {
   assert.equal(proc.memory.read8(addr), 0x41);
 });
 
+Deno.test("copy faults on an unreadable source before a non-canonical destination", () => {
+  // memmove reads before it writes: the source's fault comes first, as readBytes then
+  // writeBytes would give it (the raw memory the simulator uses and the checked one alike).
+  const proc = new Process({ layout: "x86_64" });
+  for (const mem of [proc.memory, proc.space.memory]) {
+    assert.throws(
+      () => mem.copy(2 ** 60, 0x1000, 16),
+      (e) => e instanceof SegmentationFault && e.address === 0x1000 && e.access === "read",
+    );
+  }
+});
+
 Deno.test("isZero sees any non-zero byte, wherever it is, and untouched pages as zeros", () => {
   const proc = new Process({ layout: "x86_64" });
   const addr = proc.sys.mmap(0, 0x3000, RW, ANON);
