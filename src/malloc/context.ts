@@ -163,7 +163,8 @@ export class MallocContext {
   /**
    * glibc `tcache_unsorted_count`, a local of `_int_malloc`: here because it counts across the
    * passes of the unsorted bin (`intMalloc` makes one more after a malloc_consolidate), each pass
-   * a function of its own.
+   * a function of its own. A nested `_int_malloc` (2.43+ creating the tcache mid-pass) keeps
+   * the caller's count (see `tcacheForStash` in malloc.ts).
    */
   tcacheUnsortedCount = 0;
   readonly #random: SeededRandom;

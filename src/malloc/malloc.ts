@@ -81,7 +81,13 @@ function allocPerturb(m: MallocContext, mem: number, bytes: number): void {
  */
 function tcacheForStash(m: MallocContext, arena: number): number {
   const tls = m.tls();
-  if (tls.tcache === 0 && !tls.shuttingDown) m.explain.aside(() => m.tcacheInitIn(arena));
+  if (tls.tcache === 0 && !tls.shuttingDown) {
+    // tcache_init runs an _int_malloc of its own, which starts its own count; glibc's count is
+    // a local, so this call's goes on where it was.
+    const count = m.tcacheUnsortedCount;
+    m.explain.aside(() => m.tcacheInitIn(arena));
+    m.tcacheUnsortedCount = count;
+  }
   return tls.tcache;
 }
 
