@@ -423,7 +423,7 @@ function checkedUnsortedSize(
     if (m.le(raw, c.headerSize) || m.lt(a.systemMem(arena), raw)) {
       m.abort("malloc(): memory corruption", victim);
     }
-    return c.size(victim);
+    return raw - (raw & SIZE_BITS); // chunksize (victim): the word just read
   }
   const size = c.size(victim);
   const systemMem = a.systemMem(arena);
