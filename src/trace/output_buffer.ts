@@ -143,16 +143,20 @@ export function putAscii(bytes: Uint8Array, at: number, text: string): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { OutputBuffer } from "./output_buffer.ts";
+ * import { OutputBuffer, putAscii, putDecimal, putHex } from "./output_buffer.ts";
  *
  * const chunks: string[] = [];
  * const out = new OutputBuffer((chunk) => chunks.push(new TextDecoder().decode(chunk)));
- * out.decimal(7);
- * out.ascii(" malloc 3 main ");
- * out.hex(0x2a0);
+ * out.ascii("# a header line");
  * out.endLine();
+ * const bytes = out.room(64);
+ * let at = putDecimal(bytes, out.length, 7);
+ * at = putAscii(bytes, at, " malloc 3 main ");
+ * at = putHex(bytes, at, 0x2a0);
+ * bytes[at++] = 10;
+ * out.endLineAt(at);
  * out.flush();
- * assert.deepEqual(chunks, ["7 malloc 3 main 0x2a0\n"]);
+ * assert.deepEqual(chunks, ["# a header line\n7 malloc 3 main 0x2a0\n"]);
  * ```
  */
 export class OutputBuffer {
@@ -178,18 +182,13 @@ export class OutputBuffer {
     return grown;
   }
 
-  /** One byte (an ASCII code). */
-  byte(code: number): void {
-    this.#reserve(1)[this.#length++] = code;
-  }
-
-  /** `text[from, to)` (the whole text by default), as UTF-8. */
-  ascii(text: string, from = 0, to = text.length): void {
-    const bytes = this.#reserve(to - from);
+  /** `text` as UTF-8 (a byte a character while it is ASCII, as a replay's lines are). */
+  ascii(text: string): void {
+    const to = text.length, bytes = this.#reserve(to);
     let n = this.#length;
-    for (let i = from; i < to; i++) {
+    for (let i = 0; i < to; i++) {
       const c = text.charCodeAt(i);
-      if (c >= 0x80) return this.#utf8(text.slice(i, to), n);
+      if (c >= 0x80) return this.#utf8(text.slice(i), n);
       bytes[n++] = c;
     }
     this.#length = n;
@@ -200,24 +199,6 @@ export class OutputBuffer {
     this.#length = at;
     const bytes = this.#reserve(text.length * 3);
     this.#length += encoder.encodeInto(text, bytes.subarray(this.#length)).written;
-  }
-
-  /** The bytes `source[from, to)` as they are. */
-  copy(source: Uint8Array, from: number, to: number): void {
-    const bytes = this.#reserve(to - from);
-    let n = this.#length;
-    for (let i = from; i < to; i++) bytes[n++] = source[i];
-    this.#length = n;
-  }
-
-  /** A whole number `0 <= value < 2^53` in decimal. */
-  decimal(value: number): void {
-    this.#length = putDecimal(this.#reserve(MAX_DECIMAL), this.#length, value);
-  }
-
-  /** A whole number `0 <= value < 2^53` as `0x` and lowercase hex digits. */
-  hex(value: number): void {
-    this.#length = putHex(this.#reserve(MAX_HEX), this.#length, value);
   }
 
   /**

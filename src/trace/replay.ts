@@ -171,7 +171,12 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
   }
   const kernelTrace = first !== undefined && isKernelTrace(first);
   const session = new ReplaySession({ ...options, kernelTrace });
-  for (const line of formatHeader(session)) emit(line);
+  try {
+    for (const line of formatHeader(session)) emit(line);
+  } catch (e) {
+    // An onLine that throws on the header: broken off as on any later line.
+    throw interrupted(1, e);
+  }
   // Callers that watch every event or line get them all the general way.
   const fast = onLine === undefined && onEvent === undefined
     ? new FastLane(session, out)
@@ -203,12 +208,12 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
       if (!stop) throw interrupted(line, e);
       try {
         emit(formatStop(stop));
+        options.onStop?.({ ...stop, syscalls: session.syscallsSinceOperation() });
       } catch (e) {
         throw interrupted(line, e);
       }
       status = stop.status;
       error = stop.error;
-      options.onStop?.({ ...stop, syscalls: session.syscallsSinceOperation() });
       break;
     }
   }

@@ -406,9 +406,11 @@ export class ReplaySession {
     return this.allocator;
   }
 
-  // The chunk pointer in slot `id` (-1: none, NULL); throws when the slot holds no chunk.
+  // The chunk pointer in slot `id` (-1: none, NULL); throws when the slot holds no chunk. (Only
+  // -1 means NULL: any other id a caller of the lean calls passes must name a slot.)
   #liveChunk(id: number, line: number): number {
-    if (id < 0) return 0;
+    if (id === -1) return 0;
+    checkId("slot", id, MAX_SLOTS);
     const bits = this.#slotBits[id];
     if (bits & SLOT_ADDRESS) {
       throw new TraceError(line, "slot holds an mmap/sbrk address, not a chunk");

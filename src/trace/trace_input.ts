@@ -17,7 +17,7 @@
  *
  * Invariant: `bytes[start, end)` is the current line once its end is known, every line that
  * starts before `#complete` ends in a `\n` before it, and the bytes from the current line's end
- * to `#filled` are read but not yet consumed.
+ * to `limit` are read but not yet consumed.
  *
  * @module
  */
@@ -63,8 +63,7 @@ export class TraceInput {
   /** Where the bytes read end: the current line ends at a `\n` before this, or at it. */
   limit = 0;
   readonly #reader: TraceReader | undefined;
-  #filled: number;
-  // Just past the last `\n` in bytes[0, #filled) (0 if none).
+  // Just past the last `\n` in bytes[0, limit) (0 if none).
   #complete = 0;
   // Where the next line starts.
   #next = 0;
@@ -82,14 +81,12 @@ export class TraceInput {
     }
     if (source instanceof Uint8Array) {
       this.bytes = source;
-      this.#filled = source.length;
       this.#complete = source.lastIndexOf(NEWLINE) + 1;
       this.limit = source.length;
       this.#eof = true;
     } else {
       this.#reader = source;
       this.bytes = new Uint8Array(CHUNK);
-      this.#filled = 0;
       this.#eof = false;
     }
   }
@@ -122,9 +119,8 @@ export class TraceInput {
       this.#refill();
       if (this.#next < this.#complete) break;
     }
-    if (this.#next >= this.#filled) return false;
+    if (this.#next >= this.limit) return false;
     this.start = this.#next;
-    this.limit = this.#filled;
     return true;
   }
 
@@ -136,7 +132,7 @@ export class TraceInput {
 
   /** Finds where the current line ends ({@link end}). */
   findEnd(): void {
-    const bytes = this.bytes, limit = this.#filled;
+    const bytes = this.bytes, limit = this.limit;
     let i = this.start;
     while (i < limit && bytes[i] !== NEWLINE) i++;
     this.endAt(i);
@@ -172,27 +168,26 @@ export class TraceInput {
   // which grows if that leaves too little room.
   #refill(): void {
     const keep = this.#keepAll ? 0 : this.#next;
-    const pending = this.#filled - keep;
+    const pending = this.limit - keep;
     let bytes = this.bytes;
     if (pending + CHUNK / 4 > bytes.length) {
       const grown = new Uint8Array(bytes.length * 2);
-      grown.set(bytes.subarray(keep, this.#filled));
+      grown.set(bytes.subarray(keep, this.limit));
       bytes = grown;
-    } else if (keep > 0) bytes.copyWithin(0, keep, this.#filled);
+    } else if (keep > 0) bytes.copyWithin(0, keep, this.limit);
     this.bytes = bytes;
     this.#next -= keep;
-    this.#filled = pending;
+    this.limit = pending;
     this.#complete = Math.max(0, this.#complete - keep);
     const room = bytes.length - pending;
     const n = this.#reader!.readSync(bytes.subarray(pending));
     if (n === null || n === 0) this.#eof = true;
     else if (Number.isInteger(n) && n > 0 && n <= room) {
-      this.#filled += n;
+      this.limit += n;
       // (lastIndexOf on the new bytes only: a builtin loop, once per chunk.)
-      const last = bytes.subarray(pending, this.#filled).lastIndexOf(NEWLINE);
+      const last = bytes.subarray(pending, this.limit).lastIndexOf(NEWLINE);
       if (last >= 0) this.#complete = pending + last + 1;
     } // Anything else (undefined, a fraction, -1, more than the room) would spin or read garbage.
     else throw new ArgumentTypeError("trace", n, `readSync to return null or 0..${room} bytes`);
-    this.limit = this.#filled;
   }
 }

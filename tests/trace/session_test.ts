@@ -81,3 +81,13 @@ Deno.test("the lean calls refuse a slot or thread id outside the trace's range",
   assert.throws(() => session.switchThread(MAX_TID), ArgumentRangeError);
   assert.equal(session.lastPlace.kind, "null");
 });
+
+Deno.test("only slot -1 means NULL to free and realloc; another id outside the range is refused", () => {
+  const session = new ReplaySession({ allocator: defaultAllocatorFactory });
+  session.free(-1, 1);
+  for (const id of [-3, MAX_SLOTS, 1.5, NaN]) {
+    assert.throws(() => session.free(id, 2), ArgumentRangeError);
+    assert.throws(() => session.realloc(0, id, 24, 3), ArgumentRangeError);
+  }
+  assert.equal(session.lastPlace.kind, "null");
+});

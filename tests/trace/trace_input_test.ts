@@ -163,3 +163,22 @@ Deno.test("a callback that fails on the stop line is a typed error", () => {
   };
   assert.throws(() => replayTrace("malloc 0 24\nfree 0\nfree 0\n", { onLine }), ReplayInterrupted);
 });
+
+Deno.test("an onLine that fails on the header, or an onStop that fails, is a typed error", () => {
+  const onLine = () => {
+    throw new Error("callback broke");
+  };
+  assert.throws(() => replayTrace("malloc 0 24\n", { onLine }), ReplayInterrupted);
+  const onStop = () => {
+    throw new Error("callback broke");
+  };
+  let error: unknown;
+  try {
+    replayTrace("free 3\n", { onStop, allocator: defaultAllocatorFactory });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof ReplayInterrupted);
+  // What was printed, the stop line included, goes with the error.
+  assert.match(error.output, /\n1 error slot is not live\n$/);
+});
