@@ -112,10 +112,20 @@ export function isPageAligned(x: number): boolean {
   return x % PAGE_SIZE === 0;
 }
 
+/**
+ * The 16 permission texts, by `prot & 7` plus 8 when shared: made once, so that the replay's
+ * `maps` reports (a text for each line) build no strings.
+ */
+const PERMS_TEXTS: readonly string[] = Array.from(
+  { length: 16 },
+  (_, i) =>
+    (i & PROT_READ ? "r" : "-") + (i & PROT_WRITE ? "w" : "-") + (i & PROT_EXEC ? "x" : "-") +
+    (i & 8 ? "s" : "p"),
+);
+
 /** The `rwxp` / `rw-s` permission text of an area. */
 export function permsText(vma: Pick<Vma, "prot" | "flags">): string {
-  return (vma.prot & PROT_READ ? "r" : "-") + (vma.prot & PROT_WRITE ? "w" : "-") +
-    (vma.prot & PROT_EXEC ? "x" : "-") + (vma.flags & VmFlag.SHARED ? "s" : "p");
+  return PERMS_TEXTS[(vma.prot & 7) | (vma.flags & VmFlag.SHARED ? 8 : 0)];
 }
 
 /** Parses `rw-p`-style text into prot bits and the shared flag. */

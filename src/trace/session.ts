@@ -701,7 +701,8 @@ export class ReplaySession {
     // heap is the anonymous, unnamed area the address space calls the heap.
     const space = this.process.space, regions = space.areas();
     const mainStart = this.mainStart, heapMax = this.heapMax, sizeSz = this.#sizeSz;
-    for (const r of regions) {
+    for (let i = 0; i < regions.length; i++) {
+      const r = regions[i];
       if (space.isHeap(r) && r.end > mainStart) {
         const size = r.end - Math.max(r.start, mainStart);
         visit("[heap]", 0, r, size);
