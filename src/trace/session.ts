@@ -708,8 +708,11 @@ export class ReplaySession {
         visit("[heap]", 0, r, size);
       }
     }
-    const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
-    for (const h of byNum) {
+    // The discovery lists heaps in the order it numbered them: the report's order.
+    const heaps = this.discovery.heaps;
+    for (let k = 0; k < heaps.length; k++) {
+      const h = heaps[k];
+      if (!h.alive) continue;
       // The areas that overlap the heap's HEAP_MAX_SIZE (found by a binary search: a process
       // with many threads has hundreds of areas).
       const end = h.base + heapMax;
