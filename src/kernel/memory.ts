@@ -220,6 +220,10 @@ export class Memory {
   // The view's slab is in #tlbView and its word offset there in #tlbBase.
   readonly #tlbView: (Uint32Array | undefined)[] = new Array(TLB_SIZE);
   readonly #tlbBase = new Int32Array(TLB_SIZE);
+  // True while no entry was filled since the TLB was made or last flushed whole: a flush then
+  // has nothing to drop (a new process maps its whole layout, page ranges of thousands of
+  // pages, before its first access).
+  #tlbEmpty = true;
 
   /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
@@ -245,6 +249,7 @@ export class Memory {
   /** Puts page `no` (page `lo` of directory `d`) in the TLB; the slow paths call this. */
   #tlbFill(no: number, d: Directory, lo: number): void {
     const k = no & (TLB_SIZE - 1);
+    this.#tlbEmpty = false;
     const page = d.page(lo), level = d.levels[lo];
     const readable = level >= ACCESS_READ;
     const view = readable ? page ?? ZERO_PAGE : undefined;
@@ -258,9 +263,11 @@ export class Memory {
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
   #tlbFlush(from: number, to: number): void {
+    if (this.#tlbEmpty) return;
     if (to - from >= TLB_SIZE) {
       this.#tlbRead.fill(NaN);
       this.#tlbWrite.fill(NaN);
+      this.#tlbEmpty = true;
       return;
     }
     for (let no = from; no < to; no++) {

@@ -280,13 +280,15 @@ export class ReplaySession {
     this.#sizeSz = process.words.bytes;
     this.heapMax = process.words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
     this.#recordSyscalls = options.recordSyscalls ?? false;
-    this.allocator = options.allocator?.(process, { glibc: this.glibc, nprocs: this.nprocs });
     this.kernelTrace = options.kernelTrace ?? false;
+    // The break aligned first, as the driver does at its start, before any memory is touched:
+    // the up to 64 MiB it maps then cost the memory's TLB nothing to flush.
     if (!this.kernelTrace) {
       const brk0 = process.sbrk(0);
       const want = Math.ceil(brk0 / this.heapMax) * this.heapMax;
       if (want !== brk0) process.sbrk(want - brk0);
     }
+    this.allocator = options.allocator?.(process, { glibc: this.glibc, nprocs: this.nprocs });
     this.mainStart = process.sbrk(0);
     this.discovery = new HeapDiscovery(process, this.heapMax);
   }

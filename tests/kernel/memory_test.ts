@@ -267,3 +267,16 @@ Deno.test("pages far apart in one directory keep their bytes until dropped", () 
   proc.restore(snapshot);
   assert.equal(mem.read64(addr), 1);
 });
+
+Deno.test("the TLB drops a page whose protection changed after a flush of every entry", () => {
+  const { proc, mem, addr } = freshMapping();
+  mem.write64(addr, 1); // the page is now in the TLB
+  // Unmapping more pages than the TLB has entries empties it whole.
+  const big = proc.sys.mmap(0, 200 << 20, RW, ANON);
+  mem.write64(big, 2);
+  proc.sys.munmap(big, 200 << 20);
+  assert.equal(mem.read64(addr), 1); // back in the TLB
+  proc.sys.mprotect(addr, 0x1000, PROT_READ);
+  assert.throws(() => mem.write64(addr, 3), SegmentationFault);
+  assert.throws(() => mem.read64(big), SegmentationFault);
+});
