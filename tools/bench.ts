@@ -799,9 +799,9 @@ async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   try {
-    // An exit status and a normal end, not Deno.exit(): only then does Deno store the V8 code
-    // cache of the modules, which the next measuring child starts with (see src/trace/cli.ts).
-    Deno.exitCode = await main(Deno.args);
+    // Deno.exit(), not a normal end: a measuring child skips the heap's teardown, as the replay
+    // command does (see src/trace/cli.ts).
+    Deno.exit(await main(Deno.args));
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     Deno.exit(2);
