@@ -117,10 +117,12 @@ const TLB_SIZE = 32768;
 /**
  * Pages per group of a directory's page array (4 MiB): a group is made when one of its pages
  * first gets bytes. One array of 65536 entries per directory cost 2–3 ms to make in a fresh
- * process (1 MiB of fresh memory a directory, made for each 256 MiB region a process touches,
+ * process (256 KiB of fresh memory a directory, made for each 256 MiB region a process touches,
  * the heap, the stacks and libc at least), for pages a replay mostly never writes.
  */
 const GROUP_PAGES = 1024;
+/** log2(GROUP_PAGES): page `lo` of a directory is in its group `lo >>> GROUP_SHIFT`. */
+const GROUP_SHIFT = 10;
 
 /** The page table of 65536 pages (256 MiB): their access levels and their bytes once written. */
 class Directory {
@@ -141,24 +143,24 @@ class Directory {
 
   /** The bytes of page `lo`, if it has any. */
   page(lo: number): Uint32Array | undefined {
-    const group = this.#groups[lo >>> 10];
-    return group === undefined ? undefined : group[lo & 1023];
+    const group = this.#groups[lo >>> GROUP_SHIFT];
+    return group === undefined ? undefined : group[lo & (GROUP_PAGES - 1)];
   }
 
   /** Sets the bytes of page `lo` (undefined: none); the caller keeps `resident`. */
   setPage(lo: number, page: Uint32Array | undefined): void {
-    let group = this.#groups[lo >>> 10];
+    let group = this.#groups[lo >>> GROUP_SHIFT];
     if (group === undefined) {
       if (page === undefined) return;
-      group = this.#groups[lo >>> 10] = new Array(GROUP_PAGES);
+      group = this.#groups[lo >>> GROUP_SHIFT] = new Array(GROUP_PAGES);
     }
-    group[lo & 1023] = page;
+    group[lo & (GROUP_PAGES - 1)] = page;
   }
 
   /** The first page of `[from, to)` that may have bytes (`to` if none): skips empty groups. */
   nextPage(from: number, to: number): number {
     let lo = from;
-    while (lo < to && this.#groups[lo >>> 10] === undefined) {
+    while (lo < to && this.#groups[lo >>> GROUP_SHIFT] === undefined) {
       lo = (lo | (GROUP_PAGES - 1)) + 1;
     }
     return Math.min(lo, to);
@@ -212,7 +214,7 @@ export class Memory {
   // but the first (0 is the address of page 0, whose entry is the first). So the tag arrays
   // start as zeros with NaN in entry 0, and neither they nor the views need a fill when a
   // memory is made: untouched, their zeros are the host's zero pages, made on first use (a fill
-  // of the 768 KiB was some 3 ms of every `Process` made in a fresh process). The views'
+  // of the 640 KiB was some 3 ms of every `Process` made in a fresh process). The views'
   // array is holey either way (a fill keeps an array's holey kind), and no empty entry's view
   // is ever read.
   readonly #tlbRead = emptyTags();
