@@ -701,11 +701,16 @@ export class ReplaySession {
     // heap is the anonymous, unnamed area the address space calls the heap.
     const space = this.process.space, regions = space.areas();
     const mainStart = this.mainStart, heapMax = this.heapMax, sizeSz = this.#sizeSz;
-    for (const r of regions) {
-      if (space.isHeap(r) && r.end > mainStart) {
-        const size = r.end - Math.max(r.start, mainStart);
-        visit("[heap]", 0, r, size);
-      }
+    // The heap's areas overlap [start_brk, brk]: from the first that ends at or after start_brk
+    // (and after mainStart), found by binary search, up to the last that begins at or below brk.
+    const brk = space.brk;
+    for (
+      let i = firstEndingAfter(regions, Math.max(space.startBrk - 1, mainStart));
+      i < regions.length && regions[i].start <= brk;
+      i++
+    ) {
+      const r = regions[i];
+      if (space.isHeap(r)) visit("[heap]", 0, r, r.end - Math.max(r.start, mainStart));
     }
     const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
     for (const h of byNum) {
