@@ -112,10 +112,23 @@ export function isPageAligned(x: number): boolean {
   return x % PAGE_SIZE === 0;
 }
 
+/**
+ * {@link permsText} of every combination of PROT_READ, PROT_WRITE and PROT_EXEC (bits 0–2) and
+ * shared (bit 3), made once: a `maps` report prints one per line (80k lines on the 1M threads
+ * trace), and a string built per call is garbage.
+ */
+const PERMS_TEXTS: readonly string[] = Array.from(
+  { length: 16 },
+  (_, i) =>
+    (i & PROT_READ ? "r" : "-") + (i & PROT_WRITE ? "w" : "-") + (i & PROT_EXEC ? "x" : "-") +
+    (i & 8 ? "s" : "p"),
+);
+
 /** The `rwxp` / `rw-s` permission text of an area. */
 export function permsText(vma: Pick<Vma, "prot" | "flags">): string {
-  return (vma.prot & PROT_READ ? "r" : "-") + (vma.prot & PROT_WRITE ? "w" : "-") +
-    (vma.prot & PROT_EXEC ? "x" : "-") + (vma.flags & VmFlag.SHARED ? "s" : "p");
+  return PERMS_TEXTS[
+    (vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) | (vma.flags & VmFlag.SHARED ? 8 : 0)
+  ];
 }
 
 /** Parses `rw-p`-style text into prot bits and the shared flag. */
