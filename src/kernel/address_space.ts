@@ -225,12 +225,18 @@ export class AddressSpace {
     const dirty = this.#dirty;
     for (let k = 0; k < dirty.length; k += 2) {
       const start = dirty[k], end = dirty[k + 1];
-      this.memory.setAccess(start, end, ACCESS_UNMAPPED);
+      // Each page's level set once (each setAccess flushes the TLB over its range): the areas'
+      // parts at their levels, the gaps between them unmapped.
+      let at = start;
       for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
         const v = this.#vmas[i];
         if (v.start >= end) break;
-        this.memory.setAccess(Math.max(start, v.start), Math.min(end, v.end), accessLevel(v.prot));
+        const from = Math.max(start, v.start), to = Math.min(end, v.end);
+        if (from > at) this.memory.setAccess(at, from, ACCESS_UNMAPPED);
+        this.memory.setAccess(from, to, accessLevel(v.prot));
+        at = to;
       }
+      if (at < end) this.memory.setAccess(at, end, ACCESS_UNMAPPED);
       if (this.#guards.size > 0) this.#reapplyGuards(start, end);
     }
     dirty.length = 0;

@@ -350,7 +350,7 @@ export class Memory {
       const unshared = this.#writeView(page);
       this.#bind(d, i, undefined);
       if (unshared) {
-        this.#private.delete(page);
+        if (this.#snapshots > 0) this.#private.delete(page);
         this.#pool.give(page);
       }
     }

@@ -113,8 +113,9 @@ export function isPageAligned(x: number): boolean {
 }
 
 /**
- * The 16 permission texts, by `prot & 7` plus 8 when shared: made once, so that the replay's
- * `maps` reports (a text for each line) build no strings.
+ * {@link permsText} of every combination of PROT_READ, PROT_WRITE and PROT_EXEC (bits 0–2) and
+ * shared (bit 3), made once: a `maps` report prints one per line (80k lines on the 1M threads
+ * trace), and a string built per call is garbage.
  */
 const PERMS_TEXTS: readonly string[] = Array.from(
   { length: 16 },
@@ -125,7 +126,9 @@ const PERMS_TEXTS: readonly string[] = Array.from(
 
 /** The `rwxp` / `rw-s` permission text of an area. */
 export function permsText(vma: Pick<Vma, "prot" | "flags">): string {
-  return PERMS_TEXTS[(vma.prot & 7) | (vma.flags & VmFlag.SHARED ? 8 : 0)];
+  return PERMS_TEXTS[
+    (vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) | (vma.flags & VmFlag.SHARED ? 8 : 0)
+  ];
 }
 
 /** Parses `rw-p`-style text into prot bits and the shared flag. */

@@ -514,6 +514,11 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
 /**
  * glibc `tcache_thread_shutdown`: the exiting thread frees every chunk of its tcache, then the
  * tcache itself, into their arenas (the tcache is gone first, so nothing returns to it).
+ *
+ * Each chunk goes through the version's `__libc_free` as glibc's does, picked once
+ * ({@link libcFreeOf}: the hook check only where the version has hooks), or from 2.43 through
+ * {@link freeToArena}; an exiting thread frees some 45 chunks on the threads trace, so no
+ * closure or entry test is made per chunk.
  */
 function tcacheThreadShutdown(m: MallocContext): void {
   const tls = m.tls();
@@ -521,32 +526,36 @@ function tcacheThreadShutdown(m: MallocContext): void {
   tls.shuttingDown = true;
   if (tcache === 0) return;
   tls.tcache = 0;
-  const c = m.chunks;
-  // 2.43+: straight to the chunk's arena (glibc `_int_free_chunk`), key cleared first.
-  const release = m.profile.tcacheShutdownToArena
-    ? (e: number) => {
-      c.setWord(e + c.sizeSz, 0);
-      const p = c.fromMem(e);
-      const raw = c.sizeField(p);
-      const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
-      intFreeChunkOrMunmap(m, arena, p, raw - (raw & SIZE_BITS));
-    }
-    : (e: number) => libcFree(m, e);
-  for (let i = 0; i < m.profile.tcacheMaxBins; i++) {
+  const c = m.chunks, p = m.profile;
+  const release = p.tcacheShutdownToArena ? freeToArena : libcFreeOf(p);
+  for (let i = 0; i < p.tcacheMaxBins; i++) {
     const slot = tcacheEntrySlot(m, tcache, i);
     let steps = 0;
     for (let e = c.word(slot); e !== 0; e = c.word(slot)) {
-      if (m.profile.alignmentChecks && !c.aligned(e)) {
+      if (p.alignmentChecks && !c.aligned(e)) {
         m.abort("tcache_thread_shutdown(): unaligned tcache chunk detected", e);
       }
       if (++steps > LOOP_LIMIT) {
         throw new HeapLoopError(m.bins.tcacheName(i), "tcache_thread_shutdown", e, steps);
       }
       c.setWord(slot, c.reveal(e));
-      release(e);
+      release(m, e);
     }
   }
-  release(tcache);
+  release(m, tcache);
+}
+
+/**
+ * 2.43+ `tcache_thread_shutdown`'s free of a cached chunk: its key cleared, then straight to
+ * the chunk's arena (glibc `_int_free_chunk`), or munmap.
+ */
+function freeToArena(m: MallocContext, mem: number): void {
+  const c = m.chunks;
+  c.setWord(mem + c.sizeSz, 0);
+  const p = c.fromMem(mem);
+  const raw = c.sizeField(p);
+  const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
+  intFreeChunkOrMunmap(m, arena, p, raw - (raw & SIZE_BITS));
 }
 
 /** glibc `__malloc_arena_thread_freeres`: the tcache, then the arena, of an exiting thread. */

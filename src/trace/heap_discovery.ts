@@ -46,13 +46,23 @@ export class HeapDiscovery {
 
   /** The number of the live heap at `base`, if there is one. */
   numberOf(base: number): number | undefined {
-    // A loop, not find(): this runs for every thread-arena pointer the replay prints.
+    // This runs for every thread-arena pointer the replay prints, and a thread's pointers come
+    // in runs from its arena's heap: the heap found last is tried first. (At most one live heap
+    // has a given base, so it is the one the loop would find.)
+    const last = this.#lastFound;
+    if (last !== undefined && last.base === base && last.alive) return last.num;
     const heaps = this.#heaps;
     for (let i = 0; i < heaps.length; i++) {
-      if (heaps[i].alive && heaps[i].base === base) return heaps[i].num;
+      if (heaps[i].alive && heaps[i].base === base) {
+        this.#lastFound = heaps[i];
+        return heaps[i].num;
+      }
     }
     return undefined;
   }
+
+  /** The heap {@link numberOf} found last. */
+  #lastFound: DiscoveredHeap | undefined = undefined;
 
   /** Scans again even if the address space has not changed since the last scan. */
   rescan(): void {

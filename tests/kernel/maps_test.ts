@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { LayoutError, layoutFromMaps, parseMaps, Process } from "../../mod.ts";
+import { parsePerms, permsText, VmFlag } from "../../src/kernel/vma.ts";
 
 Deno.test("maps lines pad names to column 73 on a 64-bit kernel, 32-bit processes included", () => {
   for (const layout of ["x86_64", "i386"]) {
@@ -69,4 +70,24 @@ Deno.test("mmap_base of a maps text is where its loader ends, so mmaps land as t
   });
   assert.equal(q.space.mmapBase, p.space.mmapBase);
   assert.equal(q.sys.mmap(0, 0x5000, 3, 0x22), p.sys.mmap(0, 0x5000, 3, 0x22));
+});
+
+Deno.test("permsText prints each protection and sharing as rwx and p or s, and parsePerms reads it back", () => {
+  const seen = new Set<string>();
+  for (let prot = 0; prot < 8; prot++) {
+    for (const shared of [false, true]) {
+      const text = permsText({ prot, flags: shared ? VmFlag.SHARED : 0 });
+      assert.equal(
+        text,
+        `${prot & 1 ? "r" : "-"}${prot & 2 ? "w" : "-"}${prot & 4 ? "x" : "-"}${
+          shared ? "s" : "p"
+        }`,
+      );
+      assert.deepEqual(parsePerms(text), { prot, shared });
+      seen.add(text);
+    }
+  }
+  assert.equal(seen.size, 16);
+  // Bits other than read, write and exec (PROT_GROWSDOWN) are not printed.
+  assert.equal(permsText({ prot: 0x01000003, flags: 0 }), "rw-p");
 });

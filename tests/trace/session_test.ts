@@ -91,3 +91,25 @@ Deno.test("only slot -1 means NULL to free and realloc; another id outside the r
   }
   assert.equal(session.lastPlace.kind, "null");
 });
+
+Deno.test("the process runs the trace's current thread; a join returns it to the main thread", () => {
+  const { session } = run(["malloc 0 24", "thread 1", "malloc 1 24"]);
+  const process = session.process;
+  const first = process.currentThread;
+  assert.notEqual(first, process.mainThread);
+  // The chunk came from the thread's arena: the thread really ran the call.
+  assert.equal(session.lastPlace.kind, "heap");
+  session.switchThread(0);
+  assert.equal(process.currentThread, process.mainThread);
+  session.switchThread(1);
+  assert.equal(process.currentThread, first);
+  // A caller that switches the process meanwhile gets it back after the next call.
+  process.switchTo(process.mainThread);
+  session.malloc(2, 24, 4);
+  assert.equal(session.lastPlace.kind, "heap");
+  assert.equal(process.currentThread, process.mainThread);
+  session.switchThread(1);
+  session.join(1, 5);
+  assert.equal(process.currentThread, process.mainThread);
+  assert.equal(first.state, "joined");
+});
