@@ -799,6 +799,8 @@ async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   try {
+    // Deno.exit(), not a normal end: a measuring child skips the heap's teardown, as the replay
+    // command does (see src/trace/cli.ts).
     Deno.exit(await main(Deno.args));
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);

@@ -25,7 +25,9 @@
  * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
  * made only when an access reaches it, its levels then read from the areas; until then
  * {@link Memory.setAccess} has nothing to update there, so a 1 TiB `PROT_NONE` reservation costs
- * nothing.
+ * nothing; and a directory's page array is made in groups of 1024 pages, each on the first write
+ * to one of its pages. Nor does a new memory fill its TLB: see `#tlbRead` for why its zeros are
+ * empty entries.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
  * a TLB entry's readable view (seen through its slab) is `pages[i]` (a shared zero page when
@@ -112,18 +114,67 @@ const TLB_SIZE = 32768;
 // and TLB_SIZE - 1 as 32767 as literals, which make less bytecode than constants;
 // tests/kernel/memory_literals_test.ts fails when they and the constants disagree.
 
-interface Directory {
+/**
+ * Pages per group of a directory's page array (4 MiB): a group is made when one of its pages
+ * first gets bytes. One array of 65536 entries per directory cost 2–3 ms to make in a fresh
+ * process (256 KiB of fresh memory a directory, made for each 256 MiB region a process touches,
+ * the heap, the stacks and libc at least), for pages a replay mostly never writes.
+ */
+const GROUP_PAGES = 1024;
+/** log2(GROUP_PAGES): page `lo` of a directory is in its group `lo >>> GROUP_SHIFT`. */
+const GROUP_SHIFT = 10;
+
+/** The page table of 65536 pages (256 MiB): their access levels and their bytes once written. */
+class Directory {
   /** Its number: it holds pages `hi * DIR_PAGES` to `hi * DIR_PAGES + DIR_PAGES - 1`. */
   readonly hi: number;
   /** Access level per page. */
-  readonly levels: Uint8Array;
-  /** Bytes per page, as 32-bit words, once written. */
-  readonly pages: (Uint32Array | undefined)[];
+  readonly levels = new Uint8Array(DIR_PAGES);
   /** Pages with bytes in this directory. */
-  resident: number;
+  resident = 0;
+  /** Bytes per page, as 32-bit words, once written; in groups of GROUP_PAGES pages. */
+  readonly #groups: ((Uint32Array | undefined)[] | undefined)[] = new Array(
+    DIR_PAGES / GROUP_PAGES,
+  );
+
+  constructor(hi: number) {
+    this.hi = hi;
+  }
+
+  /** The bytes of page `lo`, if it has any. */
+  page(lo: number): Uint32Array | undefined {
+    const group = this.#groups[lo >>> GROUP_SHIFT];
+    return group === undefined ? undefined : group[lo & (GROUP_PAGES - 1)];
+  }
+
+  /** Sets the bytes of page `lo` (undefined: none); the caller keeps `resident`. */
+  setPage(lo: number, page: Uint32Array | undefined): void {
+    let group = this.#groups[lo >>> GROUP_SHIFT];
+    if (group === undefined) {
+      if (page === undefined) return;
+      group = this.#groups[lo >>> GROUP_SHIFT] = new Array(GROUP_PAGES);
+    }
+    group[lo & (GROUP_PAGES - 1)] = page;
+  }
+
+  /** The first page of `[from, to)` that may have bytes (`to` if none): skips empty groups. */
+  nextPage(from: number, to: number): number {
+    let lo = from;
+    while (lo < to && this.#groups[lo >>> GROUP_SHIFT] === undefined) {
+      lo = (lo | (GROUP_PAGES - 1)) + 1;
+    }
+    return Math.min(lo, to);
+  }
 }
 
 const TWO32 = 0x1_0000_0000;
+
+/** A TLB tag array whose entries are all empty: zeros (see `#tlbRead`), NaN in entry 0. */
+function emptyTags(): Float64Array {
+  const tags = new Float64Array(TLB_SIZE);
+  tags[0] = NaN;
+  return tags;
+}
 
 /**
  * What the TLB reads for a readable page without bytes (the kernel's zero page): shared, never
@@ -152,17 +203,29 @@ export class Memory {
   // Directories by their number modulo DIR_CACHE (a direct-mapped cache; NaN marks an empty
   // entry). Directories are never dropped, so an entry never goes stale.
   readonly #cachedHi = new Float64Array(DIR_CACHE).fill(NaN);
-  readonly #cachedDir: (Directory | undefined)[] = new Array(DIR_CACHE).fill(undefined);
-  // The TLB, direct-mapped by page number modulo TLB_SIZE (NaN: empty, equal to no address;
-  // see the invariants above). One array of views, two of page addresses: an entry's page
-  // address is in #tlbRead when the page may be read (its view: its bytes, or the zero page), in
-  // #tlbWrite too when it may be written in place (its view: its bytes). An array of objects
-  // this long costs far more to make than a typed array (below TLB_SIZE), so there is one.
-  readonly #tlbRead = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly #tlbWrite = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly #cachedDir: (Directory | undefined)[] = new Array(DIR_CACHE);
+  // The TLB, direct-mapped by page number modulo TLB_SIZE (see the invariants above). One array
+  // of views, two of page addresses: an entry's page address is in #tlbRead when the page may be
+  // read (its view: its bytes, or the zero page), in #tlbWrite too when it may be written in
+  // place (its view: its bytes). An array of objects this long costs far more to make than a
+  // typed array (below TLB_SIZE), so there is one.
+  //
+  // An empty entry's tag is one that no address of that entry can match: NaN, or 0 in any entry
+  // but the first (0 is the address of page 0, whose entry is the first). So the tag arrays
+  // start as zeros with NaN in entry 0, and neither they nor the views need a fill when a
+  // memory is made: untouched, their zeros are the host's zero pages, made on first use (a fill
+  // of the 640 KiB was some 3 ms of every `Process` made in a fresh process). The views'
+  // array is holey either way (a fill keeps an array's holey kind), and no empty entry's view
+  // is ever read.
+  readonly #tlbRead = emptyTags();
+  readonly #tlbWrite = emptyTags();
   // The view's slab is in #tlbView and its word offset there in #tlbBase.
-  readonly #tlbView: (Uint32Array | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  readonly #tlbView: (Uint32Array | undefined)[] = new Array(TLB_SIZE);
   readonly #tlbBase = new Int32Array(TLB_SIZE);
+  // True while no entry was filled since the TLB was made or last flushed whole: a flush then
+  // has nothing to drop (a new process maps its whole layout, page ranges of thousands of
+  // pages, before its first access).
+  #tlbEmpty = true;
 
   /** Memory whose protections `areas` decides. */
   constructor(areas: AreaLookup) {
@@ -188,7 +251,8 @@ export class Memory {
   /** Puts page `no` (page `lo` of directory `d`) in the TLB; the slow paths call this. */
   #tlbFill(no: number, d: Directory, lo: number): void {
     const k = no & (TLB_SIZE - 1);
-    const page = d.pages[lo], level = d.levels[lo];
+    this.#tlbEmpty = false;
+    const page = d.page(lo), level = d.levels[lo];
     const readable = level >= ACCESS_READ;
     const view = readable ? page ?? ZERO_PAGE : undefined;
     this.#tlbView[k] = view === undefined ? undefined : slabOf(view);
@@ -201,9 +265,11 @@ export class Memory {
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
   #tlbFlush(from: number, to: number): void {
+    if (this.#tlbEmpty) return;
     if (to - from >= TLB_SIZE) {
       this.#tlbRead.fill(NaN);
       this.#tlbWrite.fill(NaN);
+      this.#tlbEmpty = true;
       return;
     }
     for (let no = from; no < to; no++) {
@@ -227,19 +293,14 @@ export class Memory {
   #makeDir(hi: number): Directory {
     let d = this.#dirs.get(hi);
     if (!d) {
-      const levels = new Uint8Array(DIR_PAGES);
+      d = new Directory(hi);
+      const levels = d.levels;
       const base = hi * DIR_PAGES * PAGE_SIZE, end = base + DIR_PAGES * PAGE_SIZE;
       this.#areas.areasIn(base, end, (vma) => {
         const from = (Math.max(base, vma.start) - base) / PAGE_SIZE;
         const to = (Math.min(end, vma.end) - base) / PAGE_SIZE;
         levels.fill(accessLevel(vma.prot), from, to);
       });
-      d = {
-        hi,
-        levels,
-        pages: new Array(DIR_PAGES),
-        resident: 0,
-      };
       this.#dirs.set(hi, d);
     }
     return d;
@@ -247,7 +308,7 @@ export class Memory {
 
   /** Sets the bytes of page `lo` of `d` (undefined: none) and its fast-path views. */
   #setPage(d: Directory, lo: number, page: Uint32Array | undefined): void {
-    if (d.pages[lo] === undefined) {
+    if (d.page(lo) === undefined) {
       if (page !== undefined) {
         d.resident++;
         this.#resident++;
@@ -256,7 +317,7 @@ export class Memory {
       d.resident--;
       this.#resident--;
     }
-    d.pages[lo] = page;
+    d.setPage(lo, page);
     const no = d.hi * DIR_PAGES + lo;
     this.#tlbFlush(no, no + 1);
     if (this.#snapshots > 0) this.#touched.push(d.hi * DIR_PAGES + lo);
@@ -282,8 +343,8 @@ export class Memory {
 
   /** Drops pages `[from, to)` of `d`; those nothing else holds go back to the pool. */
   #dropPages(d: Directory, from: number, to: number): void {
-    for (let i = from; i < to && d.resident > 0; i++) {
-      const page = d.pages[i];
+    for (let i = d.nextPage(from, to); i < to && d.resident > 0; i = d.nextPage(i + 1, to)) {
+      const page = d.page(i);
       if (page === undefined) continue;
       // A private page with no journal: no snapshot holds it and the journal will not.
       const unshared = this.#writeView(page);
@@ -317,7 +378,7 @@ export class Memory {
     for (let p = first; p < first + n; p++) {
       const hi = Math.floor(p / DIR_PAGES), lo = p - hi * DIR_PAGES;
       const d = this.#dirs.get(hi);
-      const page = d?.pages[lo];
+      const page = d?.page(lo);
       if (d && page) {
         moved.push([p + shift, page]);
         this.#bind(d, lo, undefined);
@@ -390,7 +451,7 @@ export class Memory {
 
   /** The page for a write at `addr` (already checked writable), created on first write. */
   #writablePage(d: Directory, lo: number, addr: number): Uint32Array {
-    let page = d.pages[lo];
+    let page = d.page(lo);
     if (page === undefined) {
       const vma = this.#areas.areaAt(addr);
       if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
@@ -412,7 +473,7 @@ export class Memory {
     const lo = no - hi * DIR_PAGES;
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 1, "read");
-    const page = d.pages[lo];
+    const page = d.page(lo);
     if (page === undefined) return 0;
     const off = addr - no * PAGE_SIZE;
     return (page[off >>> 2] >>> ((off & 3) * 8)) & 0xff;
@@ -450,7 +511,7 @@ export class Memory {
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 4, "read");
     this.#tlbFill(no, d, lo);
-    const page = d.pages[lo];
+    const page = d.page(lo);
     return page === undefined ? 0 : page[off >>> 2];
   }
 
@@ -476,7 +537,7 @@ export class Memory {
     const d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 8, "read");
     this.#tlbFill(no, d, lo);
-    const page = d.pages[lo];
+    const page = d.page(lo);
     if (page === undefined) return 0;
     const i = off >>> 2;
     const h = page[i + 1];
@@ -647,7 +708,7 @@ export class Memory {
   /** True when the page holding `addr` has bytes (was written); false when it reads as zeros. */
   hasBytes(addr: number): boolean {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
-    return this.#dirs.get(hi)?.pages[no - hi * DIR_PAGES] !== undefined;
+    return this.#dirs.get(hi)?.page(no - hi * DIR_PAGES) !== undefined;
   }
 
   /** Reads `length` bytes. */
@@ -670,7 +731,7 @@ export class Memory {
       const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, length - done);
       const hi = Math.floor(no / DIR_PAGES);
-      const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
+      const page = this.#dir(hi)!.page(no - hi * DIR_PAGES);
       if (page) out.set(new Uint8Array(page.buffer, page.byteOffset + off, n), done);
       else out.fill(0, done, done + n);
       done += n;
@@ -711,7 +772,7 @@ export class Memory {
       const n = Math.min(PAGE_SIZE - off, length - done);
       const hi = Math.floor(no / DIR_PAGES);
       const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
-      if (value & 0xff || d.pages[lo] !== undefined) {
+      if (value & 0xff || d.page(lo) !== undefined) {
         const page = this.#writablePage(d, lo, a);
         const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
         // Whole words are filled as words, without a byte view of the page.
@@ -757,7 +818,7 @@ export class Memory {
         const sno = Math.floor(b / PAGE_SIZE), soff = b - sno * PAGE_SIZE;
         const m = Math.min(PAGE_SIZE - soff, n - part);
         const shi = Math.floor(sno / DIR_PAGES);
-        const from = this.#dir(shi)!.pages[sno - shi * DIR_PAGES];
+        const from = this.#dir(shi)!.page(sno - shi * DIR_PAGES);
         copyInto(page, off + part, from, soff, m);
         part += m;
       }
@@ -778,7 +839,7 @@ export class Memory {
       const no = Math.floor(a / PAGE_SIZE), off = a - no * PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, length - done);
       const hi = Math.floor(no / DIR_PAGES);
-      const page = this.#dir(hi)!.pages[no - hi * DIR_PAGES];
+      const page = this.#dir(hi)!.page(no - hi * DIR_PAGES);
       if (page !== undefined && !zeroIn(page, off, n)) return false;
       done += n;
     }
@@ -835,13 +896,17 @@ export class Memory {
     const changes: [number, Uint32Array | undefined][] = [];
     const freeze = (d: Directory, lo: number) => {
       const no = d.hi * DIR_PAGES + lo;
-      changes.push([no, d.pages[lo]]);
+      changes.push([no, d.page(lo)]);
       this.#tlbFlush(no, no + 1);
     };
     if (this.#snapshots === 0) {
       for (const d of this.#dirs.values()) {
-        for (let lo = 0; lo < DIR_PAGES && d.resident > 0; lo++) {
-          if (d.pages[lo] !== undefined) freeze(d, lo);
+        for (
+          let lo = d.nextPage(0, DIR_PAGES);
+          lo < DIR_PAGES && d.resident > 0;
+          lo = d.nextPage(lo + 1, DIR_PAGES)
+        ) {
+          if (d.page(lo) !== undefined) freeze(d, lo);
         }
       }
     } else {
@@ -947,7 +1012,7 @@ export class Memory {
       this.#setPage(d, lo, page);
       return;
     }
-    let page = d.pages[lo]!;
+    let page = d.page(lo)!;
     if (!this.#isPrivate(page)) {
       page = this.#ownPage(this.#pool.copyOf(page));
       this.#setPage(d, lo, page);
@@ -986,7 +1051,7 @@ export class Memory {
         this.#private.delete(page);
         code = this.#jPages.push(page) - 1;
       }
-      this.#logBinding(d.hi * DIR_PAGES + lo, d.pages[lo], code);
+      this.#logBinding(d.hi * DIR_PAGES + lo, d.page(lo), code);
     }
     this.#setPage(d, lo, page);
   }

@@ -39,7 +39,7 @@ export class HeapDiscovery {
     this.#sizeSz = process.words.bytes;
   }
 
-  /** Every heap seen so far, in order of discovery. */
+  /** Every heap seen so far, in order of discovery, which is the order of their numbers. */
   get heaps(): readonly DiscoveredHeap[] {
     return this.#heaps;
   }

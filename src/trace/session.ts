@@ -283,13 +283,15 @@ export class ReplaySession {
     this.#sizeSz = process.words.bytes;
     this.heapMax = process.words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
     this.#recordSyscalls = options.recordSyscalls ?? false;
-    this.allocator = options.allocator?.(process, { glibc: this.glibc, nprocs: this.nprocs });
     this.kernelTrace = options.kernelTrace ?? false;
+    // The break aligned first, as the driver does at its start, before any memory is touched:
+    // the up to 64 MiB it maps then cost the memory's TLB nothing to flush.
     if (!this.kernelTrace) {
       const brk0 = process.sbrk(0);
       const want = Math.ceil(brk0 / this.heapMax) * this.heapMax;
       if (want !== brk0) process.sbrk(want - brk0);
     }
+    this.allocator = options.allocator?.(process, { glibc: this.glibc, nprocs: this.nprocs });
     this.mainStart = process.sbrk(0);
     this.discovery = new HeapDiscovery(process, this.heapMax);
   }
@@ -723,8 +725,11 @@ export class ReplaySession {
       const r = regions[i];
       if (space.isHeap(r)) visit("[heap]", 0, r, r.end - Math.max(r.start, mainStart));
     }
-    const byNum = this.discovery.heaps.filter((h) => h.alive).sort((a, b) => a.num - b.num);
-    for (const h of byNum) {
+    // The discovery lists heaps in the order it numbered them: the report's order.
+    const heaps = this.discovery.heaps;
+    for (let k = 0; k < heaps.length; k++) {
+      const h = heaps[k];
+      if (!h.alive) continue;
       // The areas that overlap the heap's HEAP_MAX_SIZE (found by a binary search: a process
       // with many threads has hundreds of areas).
       const end = h.base + heapMax;

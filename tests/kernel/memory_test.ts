@@ -9,6 +9,8 @@ import {
   SegmentationFault,
   words64,
 } from "../../mod.ts";
+import { Memory } from "../../src/kernel/memory.ts";
+import type { Vma } from "../../src/kernel/vma.ts";
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -214,4 +216,67 @@ Deno.test("an access the TLB holds a page for is served by it only when aligned 
     assert.throws(() => mem.read64(far), SegmentationFault);
     assert.throws(() => mem.write64(far, 1), SegmentationFault);
   }
+});
+
+/** A memory over fixed areas (no address space), for tests of its own tables. */
+function memoryOver(areas: { start: number; end: number; prot: number }[]): Memory {
+  const vmas: Vma[] = areas.map((a) => ({ ...a, flags: 0, pgoff: 0, anon: 0 }));
+  return new Memory({
+    areaAt: (addr) => vmas.find((v) => v.start <= addr && addr < v.end),
+    areasIn: (start, end, visit) => {
+      for (const v of vmas) if (v.start < end && start < v.end) visit(v);
+    },
+    firstWrite: (vma) => vma.anon = 1,
+    addressText: (addr) => `0x${addr.toString(16)}`,
+  });
+}
+
+Deno.test("no address matches an empty TLB entry of a fresh memory, page 0's included", () => {
+  // The TLB's first entry holds page 0 and every 32768th page after it.
+  const far = 32768 * 4096;
+  const mem = memoryOver([
+    { start: 0, end: 0x1000, prot: PROT_READ },
+    { start: 0x1000, end: 0x2000, prot: RW },
+    { start: far, end: far + 0x1000, prot: RW },
+  ]);
+  assert.throws(() => mem.write64(0, 1), (e) => e instanceof SegmentationFault);
+  assert.throws(() => mem.write32(8, 1), (e) => e instanceof SegmentationFault);
+  assert.equal(mem.read64(0), 0);
+  assert.throws(() => mem.read64(0x2000), (e) => e instanceof SegmentationFault);
+  assert.throws(() => mem.read64(far + 0x1000), (e) => e instanceof SegmentationFault);
+  mem.write64(0x1000, 0x1234);
+  mem.write64(far, 0x5678);
+  assert.equal(mem.read64(0x1000), 0x1234);
+  assert.equal(mem.read64(far), 0x5678);
+  assert.equal(mem.read64(0), 0);
+  assert.equal(mem.residentPages, 2);
+});
+
+Deno.test("pages far apart in one directory keep their bytes until dropped", () => {
+  const { proc, mem, addr } = freshMapping(64 << 20);
+  const offsets = [0, 0x1000, 5 << 20, (64 << 20) - 0x1000];
+  offsets.forEach((off, i) => mem.write64(addr + off, i + 1));
+  assert.equal(mem.residentPages, offsets.length);
+  offsets.forEach((off, i) => assert.equal(mem.read64(addr + off), i + 1));
+  proc.sys.munmap(addr + 0x1000, (32 << 20) - 0x1000);
+  assert.equal(mem.residentPages, 2);
+  assert.equal(mem.read64(addr), 1);
+  assert.equal(mem.read64(addr + (64 << 20) - 0x1000), 4);
+  const snapshot = proc.snapshot();
+  mem.write64(addr, 9);
+  proc.restore(snapshot);
+  assert.equal(mem.read64(addr), 1);
+});
+
+Deno.test("the TLB drops a page whose protection changed after a flush of every entry", () => {
+  const { proc, mem, addr } = freshMapping();
+  mem.write64(addr, 1); // the page is now in the TLB
+  // Unmapping more pages than the TLB has entries empties it whole.
+  const big = proc.sys.mmap(0, 200 << 20, RW, ANON);
+  mem.write64(big, 2);
+  proc.sys.munmap(big, 200 << 20);
+  assert.equal(mem.read64(addr), 1); // back in the TLB
+  proc.sys.mprotect(addr, 0x1000, PROT_READ);
+  assert.throws(() => mem.write64(addr, 3), SegmentationFault);
+  assert.throws(() => mem.read64(big), SegmentationFault);
 });
