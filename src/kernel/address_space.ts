@@ -119,7 +119,7 @@ export class AddressSpace {
     this.memory = new Memory({
       areaAt: (addr) => this.areaAt(addr),
       areasIn: (start, end, visit) => {
-        for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
+        for (let i = this.indexEndingAfter(start); i < this.#vmas.length; i++) {
           const v = this.#vmas[i];
           if (v.start >= end) break;
           visit(v);
@@ -200,8 +200,12 @@ export class AddressSpace {
     return lo;
   }
 
-  /** Index of the first area that ends above `addr` (the areas never overlap). */
-  #indexEndingAfter(addr: number): number {
+  /**
+   * Index in {@link AddressSpace.areas} of the first area that ends above `addr` (the areas'
+   * count if none): the areas from there on in address order are those at or above `addr`, the
+   * first of them holding it when it is mapped. A binary search (the areas never overlap).
+   */
+  indexEndingAfter(addr: number): number {
     const i = this.#indexAfter(addr);
     return i > 0 && this.#vmas[i - 1].end > addr ? i - 1 : i;
   }
@@ -228,7 +232,7 @@ export class AddressSpace {
       // Each page's level set once (each setAccess flushes the TLB over its range): the areas'
       // parts at their levels, the gaps between them unmapped.
       let at = start;
-      for (let i = this.#indexEndingAfter(start); i < this.#vmas.length; i++) {
+      for (let i = this.indexEndingAfter(start); i < this.#vmas.length; i++) {
         const v = this.#vmas[i];
         if (v.start >= end) break;
         const from = Math.max(start, v.start), to = Math.min(end, v.end);
@@ -283,7 +287,7 @@ export class AddressSpace {
 
   /** True when no area intersects `[start, end)`. */
   isFree(start: number, end: number): boolean {
-    const i = this.#indexEndingAfter(start);
+    const i = this.indexEndingAfter(start);
     return i >= this.#vmas.length || this.#vmas[i].start >= end;
   }
 
@@ -319,7 +323,7 @@ export class AddressSpace {
       skipped = this.#holeCacheSize;
     }
     // Walk the gaps from the highest one below `top` downwards.
-    let i = this.#indexEndingAfter(top - 1); // first area that ends above top-1
+    let i = this.indexEndingAfter(top - 1); // first area that ends above top-1
     // Areas at index >= i end above top-1: the gap below area i (or below top) is the first.
     for (;;) {
       const next = this.#vmas[i];
@@ -348,7 +352,7 @@ export class AddressSpace {
     if (hint) {
       const addr = pageAlignUp(hint);
       if (p.taskSize - length >= addr && addr >= p.mmapMinAddr) {
-        const i = this.#indexEndingAfter(addr);
+        const i = this.indexEndingAfter(addr);
         const next = this.#vmas[i];
         const prev = this.#vmas[i - 1];
         if ((!next || addr + length <= this.#startGap(next)) && (!prev || addr >= prev.end)) {
@@ -386,7 +390,7 @@ export class AddressSpace {
     this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
-    const i = this.#indexEndingAfter(start);
+    const i = this.indexEndingAfter(start);
     let j = i;
     while (j < this.#vmas.length && this.#vmas[j].start < end) j++;
     if (j > i) {
@@ -619,7 +623,7 @@ export class AddressSpace {
     // Like Linux, walk only the areas in the range; a hole makes the call ENOMEM, but the areas
     // around it are still advised.
     let covered = addr, hole = false;
-    for (let i = this.#indexEndingAfter(addr); i < this.#vmas.length; i++) {
+    for (let i = this.indexEndingAfter(addr); i < this.#vmas.length; i++) {
       const v = this.#vmas[i];
       if (v.start >= end) break;
       if (v.start > covered) hole = true;
@@ -753,7 +757,7 @@ export class AddressSpace {
     this.#touch(start, end);
     this.#splitAt(start);
     this.#splitAt(end);
-    const i = this.#indexEndingAfter(start);
+    const i = this.indexEndingAfter(start);
     let j = i;
     while (j < this.#vmas.length && this.#vmas[j].start < end) j++;
     this.#vmas.splice(i, j - i);
@@ -782,7 +786,7 @@ export class AddressSpace {
     if (this.#vmas.length > this.#maxMapCount) return origBrk;
     if (!this.#enoughMemory(newBrk - oldBrk)) return origBrk;
     // Check against existing mappings: a page of clearance below the next one.
-    const i = this.#indexEndingAfter(oldBrk);
+    const i = this.indexEndingAfter(oldBrk);
     const next = this.#vmas[i];
     if (next && newBrk + PAGE_SIZE > this.#startGap(next)) return origBrk;
     const prev = this.#vmas[i - 1];

@@ -117,17 +117,6 @@ export type MappingVisitor = (
   size: number,
 ) => void;
 
-/** The index of the first of `areas` (in address order) that ends above `addr`. */
-function firstEndingAfter(areas: readonly Vma[], addr: number): number {
-  let low = 0, high = areas.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (areas[mid].end <= addr) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
 /** A `maps` line's label as the oracle prints it. */
 function labelText(label: MappingLabel, id: number): string {
   switch (label) {
@@ -718,7 +707,7 @@ export class ReplaySession {
     // (and after mainStart), found by binary search, up to the last that begins at or below brk.
     const brk = space.brk;
     for (
-      let i = firstEndingAfter(regions, Math.max(space.startBrk - 1, mainStart));
+      let i = space.indexEndingAfter(Math.max(space.startBrk - 1, mainStart));
       i < regions.length && regions[i].start <= brk;
       i++
     ) {
@@ -733,7 +722,7 @@ export class ReplaySession {
       // The areas that overlap the heap's HEAP_MAX_SIZE (found by a binary search: a process
       // with many threads has hundreds of areas).
       const end = h.base + heapMax;
-      for (let i = firstEndingAfter(regions, h.base); i < regions.length; i++) {
+      for (let i = space.indexEndingAfter(h.base); i < regions.length; i++) {
         const r = regions[i];
         if (r.start >= end) break;
         visit("heap", h.num, r, Math.min(r.end, end) - Math.max(r.start, h.base));
@@ -754,7 +743,7 @@ export class ReplaySession {
     const tids = [...this.#threads.keys()].sort((a, b) => a - b);
     for (const tid of tids) {
       const t = this.#threads.get(tid)!;
-      const vi = firstEndingAfter(regions, t.sp);
+      const vi = space.indexEndingAfter(t.sp);
       if (vi === regions.length || regions[vi].start > t.sp) continue;
       const below = regions[vi - 1];
       if (below && below.end === regions[vi].start && (below.prot & 7) === 0) {
