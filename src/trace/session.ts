@@ -545,10 +545,10 @@ export class ReplaySession {
     if (tid === 0 || tid >= MAX_TID || !t) {
       throw new TraceError(line, "join of a thread that is not running");
     }
-    process.runOn(process.mainThread, () => process.pthreadJoin(t));
+    process.switchTo(process.mainThread);
+    process.pthreadJoin(t);
     this.#threads.delete(tid);
     this.#curThread = process.mainThread;
-    process.switchTo(process.mainThread);
     this.discovery.scan();
   }
 
