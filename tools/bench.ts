@@ -59,13 +59,20 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** A finished child process: its output, and its wall and CPU seconds from spawn to exit. */
+interface Captured {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  cpuSeconds: number;
+}
+
 async function capture(
   command: string,
   args: string[],
   options: { stdout?: string } = {},
-): Promise<
-  { ok: boolean; stdout: string; stderr: string; seconds: number; cpuSeconds: number }
-> {
+): Promise<Captured> {
   const cpuBefore = childCpuSeconds();
   const started = performance.now();
   try {
@@ -468,6 +475,27 @@ export async function ensureTrace(shape: string, ops: number): Promise<string> {
   return path;
 }
 
+/** The operations `bench/native_replay.c` runs; it skips every other line. */
+const NATIVE_OPERATIONS = new Set(["malloc", "free", "calloc", "realloc", "memalign"]);
+
+/**
+ * The trace's heap lines alone — the lines `native_replay` runs (no `thread`, `join`, `maps`,
+ * `brk`): the same work on both sides, where the whole trace has the simulated process also
+ * create, switch and join threads (their arenas, stacks and `tcache_thread_shutdown`) and
+ * print its `maps` and `brk` lines, which `native_replay` skips. Generated once next to it.
+ *
+ * @returns Its path.
+ */
+export async function ensureHeapLinesTrace(trace: string): Promise<string> {
+  const path = trace.replace(/\.trace$/, "") + ".heap-lines.trace";
+  if (await exists(path)) return path;
+  const kept = (await Deno.readTextFile(trace)).split("\n")
+    .filter((line) => NATIVE_OPERATIONS.has(line.slice(0, line.indexOf(" "))));
+  await Deno.writeTextFile(`${path}.tmp`, kept.join("\n") + "\n");
+  await Deno.rename(`${path}.tmp`, path);
+  return path;
+}
+
 async function buildNative(): Promise<string | undefined> {
   const binary = join(OUT, "native_replay");
   await Deno.mkdir(OUT, { recursive: true }); // a fresh clone has no out/bench yet
@@ -610,6 +638,10 @@ async function main(argv: string[]): Promise<number> {
     const lines = (await Deno.readTextFile(trace)).split("\n")
       .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#")).length;
     const simOut = join(OUT, `${shape}-${args.ops}.heaplab.out`);
+    const heapTrace = await ensureHeapLinesTrace(trace);
+    const heapLines = (await Deno.readTextFile(heapTrace)).split("\n").filter((l) => l !== "")
+      .length;
+    const heapOut = join(OUT, `${shape}-${args.ops}.heap-lines.heaplab.out`);
     // Each measuring child is a fresh Deno process: V8 compiles the hot paths differently from
     // one process to the next (1 process in 3 got code some 60% slower on the small trace), so
     // the fastest process counts, as the fastest native run does, and the slowest is printed
@@ -621,13 +653,21 @@ async function main(argv: string[]): Promise<number> {
         "taking turns…",
     );
     const replays = [];
+    const heapReplays: Captured[] = [];
     const allocs: AllocFigures[] = [];
     const natives: (NativeFigures | undefined)[] = [];
+    const heapNatives: (NativeFigures | undefined)[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const run = await child(["--measure-replay", trace, simOut]);
       if (!run.ok) throw new Error(`The ${shape} replay failed: ${run.stderr.trim()}`);
       replays.push({ run, sim: JSON.parse(run.stdout) as ReplayFigures });
       if (native) natives.push(await runNativeOnce(native, trace));
+      const heapRun = await child(["--measure-replay", heapTrace, heapOut]);
+      if (!heapRun.ok) {
+        throw new Error(`The ${shape} heap-lines replay failed: ${heapRun.stderr.trim()}`);
+      }
+      heapReplays.push(heapRun);
+      if (native) heapNatives.push(await runNativeOnce(native, heapTrace));
       if (i < PROCESSES) {
         const runAlloc = await child(["--measure-alloc", trace]);
         if (!runAlloc.ok) {
@@ -637,6 +677,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     const nat = fastestNative(natives);
+    const heapNat = fastestNative(heapNatives);
     const run = {
       seconds: Math.min(...replays.map((r) => r.run.seconds)),
       cpuSeconds: Math.min(...replays.map((r) => r.run.cpuSeconds)),
@@ -731,6 +772,16 @@ async function main(argv: string[]): Promise<number> {
         nat?.processCpuSeconds,
         run.slowest,
       ),
+      row(
+        "whole replay, heap lines only (process)",
+        heapLines,
+        Math.min(...heapReplays.map((r) => r.seconds)),
+        Math.min(...heapReplays.map((r) => r.cpuSeconds)),
+        heapNat ? pair(heapNat.processSeconds, heapNat.processCpuSeconds) : "n/a",
+        heapNat?.processSeconds,
+        heapNat?.processCpuSeconds,
+        Math.max(...heapReplays.map((r) => r.seconds)),
+      ),
     );
     extras.push([
       shape,
@@ -777,7 +828,11 @@ async function main(argv: string[]): Promise<number> {
     `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${ROUNDS} runs). whole replay:`,
     `a fresh Deno process (the fastest of ${ROUNDS}) that reads the trace, replays it with replayTrace and writes the output,`,
     "from spawn to exit, against native_replay's whole process (which parses the trace too; fastest",
-    `of ${ROUNDS}; the simulated and native runs take turns). CPU s: the least user + system time of the runs (the children's rusage for whole processes,`,
+    `of ${ROUNDS}; the simulated and native runs take turns). heap lines only: the same on the trace's`,
+    "malloc, free, calloc, realloc and memalign lines alone, the lines native_replay runs (it skips",
+    "thread, join, maps and brk lines: on the whole trace the simulated process also creates, switches",
+    "and joins threads, with their arenas, stacks and tcache_thread_shutdown, and prints its maps).",
+    "CPU s: the least user + system time of the runs (the children's rusage for whole processes,",
     "CLOCK_PROCESS_CPUTIME_ID natively); on a loaded machine compare CPU ratios. replayTrace in process:",
     "the replay alone inside its process; parse alone: parseTraceLine over every line; oracle driver:",
     "the real-glibc oracle's run.sh (it reads /proc/self/maps after every operation: no speed",
