@@ -10,7 +10,8 @@
  *
  *     deno run -A bench/cold_warm.ts TRACE [RUNS]
  *
- * Prints one line per run. Linux only (it reads `/proc`); the output is discarded.
+ * Prints one line per run. Linux only (it reads `/proc`); the output is discarded. To compare
+ * two checkouts' warm replays in one process, use `replay_overhead.ts --glibc`.
  *
  * @module
  */

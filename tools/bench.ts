@@ -9,6 +9,9 @@
  * - **parse**: `parseTraceLine` over every line, alone;
  * - **alloc**: the allocator alone on the pre-parsed heap operations (malloc, free, calloc,
  *   realloc, memalign, and thread create/switch/join), no output — what `native_replay` does;
+ * - **heap lines**: the replay again on the trace's malloc, free, calloc, realloc and memalign
+ *   lines alone (`<trace>.heap-lines.trace`), the lines `native_replay` runs, against
+ *   `native_replay` on the same file: the work both sides do;
  *
  * then real glibc on the same trace: `bench/native_replay.c` built with `gcc -O2` (the heap
  * operations only, pre-parsed, on one thread; the fastest of five runs), and the real-glibc oracle driver
@@ -486,7 +489,7 @@ const NATIVE_OPERATIONS = new Set(["malloc", "free", "calloc", "realloc", "memal
  *
  * @returns Its path.
  */
-export async function ensureHeapLinesTrace(trace: string): Promise<string> {
+async function ensureHeapLinesTrace(trace: string): Promise<string> {
   const path = trace.replace(/\.trace$/, "") + ".heap-lines.trace";
   if (await exists(path)) return path;
   const kept = (await Deno.readTextFile(trace)).split("\n")
