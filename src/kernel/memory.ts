@@ -15,12 +15,14 @@
  * page-crossing or unaligned accesses, faults, the first write to a page — takes the slow
  * path. A bad access throws a {@link SegmentationFault}, never a JavaScript error.
  *
- * Pages come from a {@link PagePool}, which recycles dropped ones and carves new ones from
- * slabs (ArrayBuffers of up to 256 pages): a page is a `Uint32Array` of its 4 KiB, and byte
- * views of it start at its `byteOffset`. The TLB keeps not the page's view but its slab's and
- * the page's word offset there ({@link slabOf}), so an access loads the entry, a slab object
- * that a few slabs keep in the cache, and the bytes — not one `Uint32Array` object per page
- * (a cache line more, and a host page of V8's heap more, on a random access).
+ * Pages come from a {@link PagePool}, which recycles dropped ones and carves new ones from a
+ * page store (one host buffer shared by the memories of this JS process, see page_pool.ts): a
+ * page is a `Uint32Array` of its 4 KiB, and byte views of it start at its `byteOffset`. The TLB
+ * keeps only pages of the pool's store, as their word offsets in the store's one view, so an
+ * access loads the entry and then the bytes — no `Uint32Array` object per page or per slab on
+ * the way (a dependent load more on every access). A page from elsewhere (a slab of a pool
+ * whose store was full, a page restored from another memory's snapshot) is read and written
+ * through the slow path.
  *
  * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
  * made only when an access reaches it, its levels then read from the areas; until then
@@ -30,10 +32,11 @@
  * empty entries.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
- * a TLB entry's readable view (seen through its slab) is `pages[i]` (a shared zero page when
- * it has no bytes) if `levels[i] >= ACCESS_READ`, else undefined, and its writable view is
- * `pages[i]` if `levels[i] >= ACCESS_WRITE` and the page is private (no snapshot holds it) and
- * no journal is kept (see the end of the class), else undefined; so whatever changes a page's bytes, level or
+ * a TLB entry's readable view (seen through the store) is `pages[i]` (the store's zero page
+ * when it has no bytes) if `levels[i] >= ACCESS_READ` and that view is in the store, else
+ * none, and its writable view is `pages[i]` if `levels[i] >= ACCESS_WRITE`, the page is in the
+ * store and private (no snapshot holds it) and no journal is kept (see the end of the class),
+ * else none; so whatever changes a page's bytes, level or
  * privacy flushes its TLB entry ({@link Memory.setAccess}, `#setPage`, snapshots). Only a page
  * that nothing but its directory holds goes back to the pool when dropped.
  *
@@ -177,12 +180,6 @@ function emptyTags(): Float64Array {
 }
 
 /**
- * What the TLB reads for a readable page without bytes (the kernel's zero page): shared, never
- * written (no write view or directory ever holds it), so reads of untouched memory stay fast.
- */
-const ZERO_PAGE = new Uint32Array(PAGE_SIZE / 4);
-
-/**
  * Page-granular sparse memory.
  *
  * @example
@@ -204,11 +201,11 @@ export class Memory {
   // entry). Directories are never dropped, so an entry never goes stale.
   readonly #cachedHi = new Float64Array(DIR_CACHE).fill(NaN);
   readonly #cachedDir: (Directory | undefined)[] = new Array(DIR_CACHE);
-  // The TLB, direct-mapped by page number modulo TLB_SIZE (see the invariants above). One array
-  // of views, two of page addresses: an entry's page address is in #tlbRead when the page may be
-  // read (its view: its bytes, or the zero page), in #tlbWrite too when it may be written in
-  // place (its view: its bytes). An array of objects this long costs far more to make than a
-  // typed array (below TLB_SIZE), so there is one.
+  // The TLB, direct-mapped by page number modulo TLB_SIZE (see the invariants above). Two
+  // arrays of page addresses and one of word offsets in the store: an entry's page address is
+  // in #tlbRead when the page may be read (its view: its bytes, or the store's zero page), in
+  // #tlbWrite too when it may be written in place (its view: its bytes); the view's first word
+  // is word #tlbBase[k] of #store.
   //
   // An empty entry's tag is one that no address of that entry can match: NaN, or 0 in any entry
   // but the first (0 is the address of page 0, whose entry is the first). So the tag arrays
@@ -219,9 +216,11 @@ export class Memory {
   // is ever read.
   readonly #tlbRead = emptyTags();
   readonly #tlbWrite = emptyTags();
-  // The view's slab is in #tlbView and its word offset there in #tlbBase.
-  readonly #tlbView: (Uint32Array | undefined)[] = new Array(TLB_SIZE);
   readonly #tlbBase = new Int32Array(TLB_SIZE);
+  /** The words of the pool's page store: every page the TLB holds is a view of them. */
+  readonly #store: Uint32Array = this.#pool.storeWords;
+  /** What the TLB reads for a readable page without bytes (the kernel's zero page). */
+  readonly #zeroPage: Uint32Array = this.#pool.zeroPage;
   // True while no entry was filled since the TLB was made or last flushed whole: a flush then
   // has nothing to drop (a new process maps its whole layout, page ranges of thousands of
   // pages, before its first access).
@@ -254,11 +253,13 @@ export class Memory {
     this.#tlbEmpty = false;
     const page = d.page(lo), level = d.levels[lo];
     const readable = level >= ACCESS_READ;
-    const view = readable ? page ?? ZERO_PAGE : undefined;
-    this.#tlbView[k] = view === undefined ? undefined : slabOf(view);
-    this.#tlbBase[k] = view === undefined ? 0 : view.byteOffset >>> 2;
-    this.#tlbRead[k] = readable ? no * PAGE_SIZE : NaN;
-    this.#tlbWrite[k] = level >= ACCESS_WRITE && page !== undefined && this.#writeView(page)
+    const view = readable ? page ?? this.#zeroPage : undefined;
+    // Only a page of the store has an entry; any other takes the slow path every time.
+    const stored = view !== undefined && slabOf(view) === this.#store;
+    this.#tlbBase[k] = stored ? view.byteOffset >>> 2 : 0;
+    this.#tlbRead[k] = stored ? no * PAGE_SIZE : NaN;
+    this.#tlbWrite[k] = stored && level >= ACCESS_WRITE && page !== undefined &&
+        this.#writeView(page)
       ? no * PAGE_SIZE
       : NaN;
   }
@@ -482,9 +483,8 @@ export class Memory {
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
     const off = addr & 4094, k = (addr >>> 12) & 32767;
-    const page = this.#tlbRead[k] === addr - off ? this.#tlbView[k] : undefined;
-    if (page === undefined) return this.#read16Slow(addr);
-    return (page[this.#tlbBase[k] + (off >>> 2)] >>> ((off & 2) * 8)) & 0xffff;
+    if (this.#tlbRead[k] !== addr - off) return this.#read16Slow(addr);
+    return (this.#store[this.#tlbBase[k] + (off >>> 2)] >>> ((off & 2) * 8)) & 0xffff;
   }
 
   #read16Slow(addr: number): number {
@@ -497,8 +497,8 @@ export class Memory {
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
     const off = addr & 4092, k = (addr >>> 12) & 32767;
-    const page = this.#tlbRead[k] === addr - off ? this.#tlbView[k] : undefined;
-    return page === undefined ? this.#read32Slow(addr) : page[this.#tlbBase[k] + (off >>> 2)];
+    if (this.#tlbRead[k] !== addr - off) return this.#read32Slow(addr);
+    return this.#store[this.#tlbBase[k] + (off >>> 2)];
   }
 
   #read32Slow(addr: number): number {
@@ -518,9 +518,8 @@ export class Memory {
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
     const off = addr & 4088, k = (addr >>> 12) & 32767;
-    const page = this.#tlbRead[k] === addr - off ? this.#tlbView[k] : undefined;
-    if (page === undefined) return this.#read64Slow(addr);
-    const i = this.#tlbBase[k] + (off >>> 2);
+    if (this.#tlbRead[k] !== addr - off) return this.#read64Slow(addr);
+    const page = this.#store, i = this.#tlbBase[k] + (off >>> 2);
     // The high word read as signed (`| 0`): the word's number (see `word.ts`).
     return (page[i + 1] | 0) * 0x1_0000_0000 + page[i];
   }
@@ -560,12 +559,11 @@ export class Memory {
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
     const off = addr & 4094, k = (addr >>> 12) & 32767;
-    const page = this.#tlbWrite[k] === addr - off ? this.#tlbView[k] : undefined;
-    if (page === undefined) {
+    if (this.#tlbWrite[k] !== addr - off) {
       this.#write16Slow(addr, value);
       return;
     }
-    const shift = (off & 2) * 8, i = this.#tlbBase[k] + (off >>> 2);
+    const page = this.#store, shift = (off & 2) * 8, i = this.#tlbBase[k] + (off >>> 2);
     page[i] = (page[i] & ~(0xffff << shift)) | ((value & 0xffff) << shift);
   }
 
@@ -582,10 +580,9 @@ export class Memory {
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
     const off = addr & 4092, k = (addr >>> 12) & 32767;
-    const page = this.#tlbWrite[k] === addr - off ? this.#tlbView[k] : undefined;
     // A Uint32Array store takes the value modulo 2^32, as the slow path does.
-    if (page === undefined) this.#write32Slow(addr, value);
-    else page[this.#tlbBase[k] + (off >>> 2)] = value;
+    if (this.#tlbWrite[k] !== addr - off) this.#write32Slow(addr, value);
+    else this.#store[this.#tlbBase[k] + (off >>> 2)] = value;
   }
 
   #write32Slow(addr: number, value: number): void {
@@ -611,13 +608,12 @@ export class Memory {
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
     const off = addr & 4088, k = (addr >>> 12) & 32767;
-    const page = this.#tlbWrite[k] === addr - off ? this.#tlbView[k] : undefined;
-    if (page === undefined) {
+    if (this.#tlbWrite[k] !== addr - off) {
       this.#write64Slow(addr, value);
       return;
     }
     // A Uint32Array store takes an integer modulo 2^32: the low word is the value itself.
-    const i = this.#tlbBase[k] + (off >>> 2);
+    const page = this.#store, i = this.#tlbBase[k] + (off >>> 2);
     page[i] = value;
     page[i + 1] = Math.floor(value / 0x1_0000_0000);
   }

@@ -3,23 +3,27 @@
  * holds it (munmap, MADV_DONTNEED, a heap shrinking) is kept and handed out again, zeroed, for
  * the next first write; a recycled page costs a `fill(0)` (under 0.1 µs).
  *
- * New pages are carved from slabs: one ArrayBuffer of 16 pages, then of twice as many as the
- * one before, up to {@link SLAB_PAGES}; a page is a `Uint32Array` view of its 4 KiB. The TLB
- * of the memory keeps a page's slab (see {@link slabOf}) and its offset there, so an access
- * goes from the TLB entry straight to the bytes: a few slab objects, always in the cache,
- * stand in for one `Uint32Array` object per page, and neighbouring pages are neighbours in the
- * host's memory, where each 4 KiB ArrayBuffer was an allocation of its own. (In a loop of
- * dependent random 64-bit reads over 1024 pages, 54–70 ns a read from slabs against 110–180
- * ns from 4 KiB buffers; over 256 pages, or 2048 and more, the two were alike.) Measured
- * against 4 KiB buffers (interleaved, CPU time; bench/README.md): 3–9% less on the small
- * trace's whole replay, 6–9% less on mixed, threads within the noise. Slabs were tried before
- * and dropped when the cost that mattered was a fresh page's: that is the host's page fault
- * either way, in `take` or on the page's first write.
+ * New pages come from a {@link PageStore}: one host buffer of 1 GiB of address space (smaller
+ * when the host refuses it), reserved once and shared by every memory of this JS process; the
+ * host backs only the pages written. A page is a `Uint32Array` view of its 4 KiB there, so the
+ * TLB of a memory keeps, for a page of its store, only the page's word offset in the store's
+ * one view: an access goes from the TLB entry to the bytes without loading a view per page or
+ * per slab first — one dependent load fewer on the path of every simulated access (measured:
+ * bench/README.md, "One buffer for the pages"). A memory's pages all come from the store that
+ * was current when its pool was made; when that store is full, from slabs (ArrayBuffers of 16
+ * pages, then twice as many as the one before, up to {@link SLAB_PAGES}), whose pages the TLB
+ * does not hold (every access to them takes the slow path), and a later pool gets a new store.
+ *
+ * A store's page goes back to the store when its pool gives it back beyond
+ * {@link FREE_PAGES_KEPT}, or when nothing holds it any more (a memory, a snapshot or a journal
+ * that was dropped): a `FinalizationRegistry` returns it after the garbage collector found it,
+ * at the host's next turn of its event loop. So the pages of processes made one after another
+ * are reused, and a store's host pages once written stay with this JS process, as a heap's do.
  *
  * Invariants: a page handed out is zero and belongs to nobody else; a page given back must be
  * held by nobody (no snapshot, no journal, no directory): the pool hands it out again. At most
- * {@link FREE_PAGES_KEPT} pages wait for reuse, so a process that unmapped a large area does
- * not keep all its memory (a slab's memory goes when none of its pages is held any more).
+ * {@link FREE_PAGES_KEPT} pages wait for reuse in a pool; a store's page is handed out by one
+ * pool at a time, and its zero page (its page 0) never.
  *
  * @module
  */
@@ -30,6 +34,8 @@ const PAGE_WORDS = 1024;
 export const FREE_PAGES_KEPT = 4096;
 /** Pages of the largest slab (1 MiB). */
 export const SLAB_PAGES = 256;
+/** Pages of a store, the largest the host gives first (1 GiB of address space, then less). */
+const STORE_PAGES = [1 << 18, 1 << 16, 1 << 14, 1 << 12];
 
 // Each slab's view of its whole buffer is kept on the buffer and on each page carved from it,
 // under a key no one else has: a TLB fill (one per slow-path access: 555k on the 1M
@@ -65,6 +71,101 @@ function slabOfBuffer(page: Uint32Array): Uint32Array {
 }
 
 /**
+ * One host buffer that pages are carved from: page `n` is words `n * 1024` to `n * 1024 + 1023`
+ * of {@link PageStore.words}. Its page 0 is the zero page, never handed out. A page handed out
+ * comes back by {@link PageStore.give}, or by itself once nothing holds it (see the module).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PageStore } from "./page_pool.ts";
+ * const store = new PageStore(3); // the zero page and two more
+ * const a = store.take()!, b = store.take()!;
+ * assert.equal(store.take(), undefined); // full
+ * a[0] = 7;
+ * store.give(a);
+ * const c = store.take()!;
+ * assert.equal(c.byteOffset, a.byteOffset); // the same bytes, zeroed
+ * assert.equal(c[0], 0);
+ * assert.equal(b.buffer, store.words.buffer);
+ * ```
+ */
+export class PageStore {
+  /** The whole buffer as 32-bit words (each page's {@link slabOf}). */
+  readonly words: Uint32Array;
+  /** Page 0, all zeros: what the TLB reads for a readable page that has no bytes. */
+  readonly zeroPage: Uint32Array;
+  readonly #pages: number;
+  /** Pages carved so far (page 0 included). */
+  #carved = 1;
+  /** Pages given back or found unreachable, by number, to hand out again (not zero). */
+  readonly #returned: number[] = [];
+  readonly #registry = new FinalizationRegistry<number>((no) => this.#returned.push(no));
+
+  /** A store of `pages` pages (a RangeError when the host cannot give the buffer). */
+  constructor(pages: number) {
+    this.words = new Uint32Array(pages * PAGE_WORDS);
+    (this.words.buffer as SlabBuffer)[SLAB] = this.words;
+    this.#pages = pages;
+    this.zeroPage = this.#view(0);
+  }
+
+  /** Whether every page is out (none carved or returned is left). */
+  get full(): boolean {
+    return this.#carved === this.#pages && this.#returned.length === 0;
+  }
+
+  /** A zeroed page that nobody else holds, or undefined when every page is out. */
+  take(): Uint32Array | undefined {
+    const returned = this.#returned.pop();
+    if (returned !== undefined) return this.#handOut(returned).fill(0);
+    if (this.#carved === this.#pages) return undefined;
+    return this.#handOut(this.#carved++);
+  }
+
+  /** Takes back a page of this store that nobody holds any more. */
+  give(page: Uint32Array): void {
+    this.#registry.unregister(page);
+    this.#returned.push(page.byteOffset / (PAGE_WORDS * 4));
+  }
+
+  #handOut(no: number): Uint32Array {
+    const page = this.#view(no);
+    this.#registry.register(page, no, page);
+    return page;
+  }
+
+  #view(no: number): Uint32Array {
+    const page: SlabPage = this.words.subarray(no * PAGE_WORDS, (no + 1) * PAGE_WORDS);
+    page[SLAB] = this.words;
+    return page;
+  }
+}
+
+/** The store new pools take their pages from; replaced when full. */
+let currentStore: PageStore | undefined;
+/** Whether the host refused every store size: pools then use slabs alone. */
+let noStore = false;
+
+/** A store with pages left for a new pool, made when there is none; undefined if the host refuses. */
+function storeForNewPool(): PageStore | undefined {
+  if (currentStore !== undefined && !currentStore.full) return currentStore;
+  if (noStore) return undefined;
+  for (const pages of STORE_PAGES) {
+    try {
+      return currentStore = new PageStore(pages);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
+  }
+  noStore = true;
+  return undefined;
+}
+
+/** The zero page of pools without a store. */
+const LONE_ZERO_PAGE = new Uint32Array(PAGE_WORDS);
+
+/**
  * A source of zeroed 4 KiB pages.
  *
  * @example
@@ -80,7 +181,13 @@ function slabOfBuffer(page: Uint32Array): Uint32Array {
  */
 export class PagePool {
   readonly #free: Uint32Array[] = [];
-  /** The slab new pages come from, its size in pages and the next page to carve. */
+  /** The store new pages come from while it has room. */
+  readonly #store: PageStore | undefined = storeForNewPool();
+  /** The view of the store's words, whose pages the TLB holds (an empty view without a store). */
+  readonly storeWords: Uint32Array = this.#store?.words ?? new Uint32Array(0);
+  /** What a readable page without bytes reads as: the store's zero page. */
+  readonly zeroPage: Uint32Array = this.#store?.zeroPage ?? LONE_ZERO_PAGE;
+  /** The slab new pages come from once the store is full, its size and the next page to carve. */
   #slab = new ArrayBuffer(0);
   #slabPages = 0;
   #carved = 0;
@@ -94,6 +201,8 @@ export class PagePool {
   take(): Uint32Array {
     const free = this.#free.pop();
     if (free !== undefined) return free.fill(0);
+    const stored = this.#store?.take();
+    if (stored !== undefined) return stored;
     if (this.#carved === this.#slabPages) {
       this.#slabPages = Math.min(SLAB_PAGES, Math.max(16, this.#slabPages * 2));
       this.#slab = new ArrayBuffer(this.#slabPages * PAGE_WORDS * 4);
@@ -119,5 +228,8 @@ export class PagePool {
   /** Takes back a page nobody holds any more (it is zeroed when handed out again). */
   give(page: Uint32Array): void {
     if (this.#free.length < FREE_PAGES_KEPT) this.#free.push(page);
+    else if (this.#store !== undefined && slabOf(page) === this.#store.words) {
+      this.#store.give(page);
+    }
   }
 }

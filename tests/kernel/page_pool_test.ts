@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
 import { forEachPage } from "../../src/kernel/page_map.ts";
-import { FREE_PAGES_KEPT, PagePool, SLAB_PAGES, slabOf } from "../../src/kernel/page_pool.ts";
+import {
+  FREE_PAGES_KEPT,
+  PagePool,
+  PageStore,
+  SLAB_PAGES,
+  slabOf,
+} from "../../src/kernel/page_pool.ts";
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -30,10 +36,50 @@ Deno.test("a page's words are its slab's words at its offset, for pool pages and
     const slab = slabOf(page), at = page.byteOffset / 4;
     assert.equal(slab.buffer, page.buffer);
     assert.equal(slabOf(page), slab, "the same view every time");
-    assert.ok(slab.length <= SLAB_PAGES * 1024);
     // No two pages share bytes: each still holds what was written to it.
     assert.ok(slab.subarray(at, at + 1024).every((w) => w === i + 1));
   });
+  // A pool's pages come from its store (the last one, made elsewhere, does not).
+  assert.ok(pages.slice(0, -1).every((page) => slabOf(page) === pool.storeWords));
+  assert.ok(pool.zeroPage.every((w) => w === 0));
+  assert.equal(slabOf(pool.zeroPage), pool.storeWords);
+});
+
+Deno.test("a store hands out each page once, its zero page never, and pages given back again", () => {
+  const store = new PageStore(4);
+  const pages = [store.take()!, store.take()!, store.take()!];
+  assert.equal(store.take(), undefined, "the zero page and three more: full");
+  assert.ok(store.full);
+  const offsets = new Set([store.zeroPage, ...pages].map((page) => page.byteOffset));
+  assert.equal(offsets.size, 4, "no two share bytes");
+  pages[1].fill(0xdead);
+  store.give(pages[1]);
+  assert.ok(!store.full);
+  const again = store.take()!;
+  assert.equal(again.byteOffset, pages[1].byteOffset);
+  assert.ok(again.every((w) => w === 0), "zeroed when handed out again");
+  assert.ok(store.zeroPage.every((w) => w === 0));
+});
+
+Deno.test("a pool whose store is full takes slabs, whose pages the memory reads the slow way", () => {
+  // Pools share the store: fill what is left of it from one pool, then a memory made meanwhile
+  // keeps working on slab pages, and the next pool gets a new store.
+  const proc = new Process({ layout: "x86_64" });
+  const addr = proc.sys.mmap(0, 0x3000, RW, ANON);
+  proc.memory.write64(addr, 0x1111);
+  const hog = new PagePool();
+  const held: Uint32Array[] = [];
+  for (let page = hog.take(); slabOf(page) === hog.storeWords; page = hog.take()) held.push(page);
+  // The process's pool has the same store, now full: its next pages are slab pages.
+  proc.memory.write64(addr + 0x1000, 0x2222);
+  proc.memory.write64(addr + 0x2008, 0x3333);
+  assert.equal(proc.memory.read64(addr), 0x1111);
+  assert.equal(proc.memory.read64(addr + 0x1000), 0x2222);
+  assert.equal(proc.memory.read64(addr + 0x2008), 0x3333);
+  proc.memory.write32(addr + 0x1004, 7);
+  assert.equal(proc.memory.read64(addr + 0x1000), 0x7_0000_2222);
+  assert.notEqual(new PagePool().storeWords, hog.storeWords, "a new pool gets a new store");
+  for (const page of held) hog.give(page);
 });
 
 Deno.test("a page given back comes out again zeroed, and the pool keeps a bounded number", () => {
