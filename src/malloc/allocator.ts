@@ -209,26 +209,36 @@ export class Allocator implements ThreadRuntime {
   #begin(operation: string, args: readonly number[] | undefined): number {
     const m = this.context;
     if (this.#depth++ === 0) m.operation = operation;
-    if (!m.explain.enabled) return -1;
-    m.explain.begin(operation, args ?? [], this.process.currentThread.tid);
+    return m.explain.enabled ? this.#beginRecord(operation, args) : -1;
+  }
+
+  /**
+   * Starts a call's explain record; returns the system-call log's position. Apart from #begin
+   * (and #endRecord from #end) so that what every call runs is small enough for V8 to inline
+   * together with the allocator under it.
+   */
+  #beginRecord(operation: string, args: readonly number[] | undefined): number {
+    this.context.explain.begin(operation, args ?? [], this.process.currentThread.tid);
     return this.process.syscalls.lastSeq;
   }
 
   /** Ends a public call that returned `result`. */
   #end<T>(seq: number, result: T, value: number): T {
-    const m = this.context;
-    if (--this.#depth === 0) m.operation = "";
-    if (seq >= 0) {
-      const rec = m.explain.current!;
-      rec.result = value;
-      if (m.explain.end()) {
-        const log = this.process.syscalls;
-        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
-        this.#last = rec;
-      }
-    }
+    if (--this.#depth === 0) this.context.operation = "";
+    if (seq >= 0) this.#endRecord(seq, value);
     if (this.#depth === 0 && this.callObserver !== undefined) this.callObserver(this, undefined);
     return result;
+  }
+
+  /** Ends the explain record of a call that returned `value`, begun at log position `seq`. */
+  #endRecord(seq: number, value: number): void {
+    const m = this.context, rec = m.explain.current!;
+    rec.result = value;
+    if (m.explain.end()) {
+      const log = this.process.syscalls;
+      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+      this.#last = rec;
+    }
   }
 
   /** Runs a less frequent public call. */

@@ -296,7 +296,14 @@ export class MallocContext {
 
   /** A thread's malloc variables (created zero on first use, as TLS is). */
   tls(thread: Thread = this.process.currentThread): ThreadMalloc {
-    if (thread === this.#tlsThread) return this.#tlsValue!;
+    return thread === this.#tlsThread ? this.#tlsValue! : this.#tlsOf(thread);
+  }
+
+  /**
+   * {@link MallocContext.tls} of a thread other than the last one asked for: apart so that the
+   * usual case, inlined into every malloc and free, spends little of V8's inlining budget.
+   */
+  #tlsOf(thread: Thread): ThreadMalloc {
     let t = thread.locals.get(LOCALS_KEY) as ThreadMalloc | undefined;
     if (t === undefined) {
       t = new ThreadMalloc(this.chunks, thread, this.libc.tcacheSlot(thread));

@@ -52,7 +52,15 @@ export function setMaxFast(m: MallocContext, s: number): void {
  * arena's bins and `global_max_fast`.
  */
 export function ptmallocInit(m: MallocContext): void {
-  if (m.initialized) return;
+  if (!m.initialized) ptmallocFirstCall(m);
+}
+
+/**
+ * {@link ptmallocInit}'s work, done once: apart so that the test every `malloc` and `free`
+ * makes is a few bytes of bytecode, which V8 inlines without spending its inlining budget
+ * (the whole function was 235 bytes of it, in front of `tcacheTake`).
+ */
+function ptmallocFirstCall(m: MallocContext): void {
   m.initialized = true;
   if (m.profile.tcacheKey === "random") {
     const hi = m.random32(), lo = m.random32();
@@ -162,25 +170,32 @@ const TCACHE_MISS = -1;
  */
 function tcacheTake(m: MallocContext, bytes: number): number {
   const tbytes = checkedRequest2size(m, bytes);
-  if (tbytes === 0) {
-    m.setErrno(Errno.ENOMEM);
-    return 0;
-  }
+  if (tbytes === 0) return tooLarge(m);
   const idx = m.bins.tcacheIndex(tbytes);
   const tcache = maybeInitTcache(m);
+  // The rare paths are calls of their own, so that V8 inlines this function into its callers
+  // (each call not inlined boxes the pointers it passes and returns).
   const p = m.profile;
-  if (p.tcacheLargeBins > 0 && idx >= p.tcacheSmallBins) {
-    // 2.42+: a large tcache bin, searched by size (used when tcache_max was raised).
-    if (tcache === 0 || !m.lt(tbytes, m.params.tcacheMaxBytes)) return TCACHE_MISS;
-    const mem = tcacheGetLarge(m, tcache, m.bins.tcacheLargeIndex(tbytes), tbytes);
-    if (mem === 0) return TCACHE_MISS;
-    m.explain.serve("tcache");
-    return mem;
-  }
+  if (p.tcacheLargeBins > 0 && idx >= p.tcacheSmallBins) return tcacheTakeLarge(m, tcache, tbytes);
   const count = tcacheAvailable(m, tcache, idx);
   if (count < 0) return TCACHE_MISS;
   m.explain.serve("tcache");
   return tcacheGet(m, tcache, idx, count);
+}
+
+/** A request too large to represent: 0 with ENOMEM. */
+function tooLarge(m: MallocContext): number {
+  m.setErrno(Errno.ENOMEM);
+  return 0;
+}
+
+/** {@link tcacheTake} from a large tcache bin (2.42+), searched by size (tcache_max raised). */
+function tcacheTakeLarge(m: MallocContext, tcache: number, tbytes: number): number {
+  if (tcache === 0 || !m.lt(tbytes, m.params.tcacheMaxBytes)) return TCACHE_MISS;
+  const mem = tcacheGetLarge(m, tcache, m.bins.tcacheLargeIndex(tbytes), tbytes);
+  if (mem === 0) return TCACHE_MISS;
+  m.explain.serve("tcache");
+  return mem;
 }
 
 /**
