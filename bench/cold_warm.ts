@@ -5,8 +5,8 @@
  * and system time in clock ticks). The first run is what `deno task bench` times in a fresh
  * process; the later ones are what a notebook's kernel or a test that replays again pays. What
  * the first run pays more is V8's compilation of the hot paths (the code runs in the lower
- * tiers meanwhile) and memory touched for the first time: the simulated pages' slabs, V8's
- * heap as it grows, each a host page fault.
+ * tiers meanwhile) and memory touched for the first time: the simulated pages (in the page
+ * store, `src/kernel/page_pool.ts`), V8's heap as it grows, each a host page fault.
  *
  *     deno run -A bench/cold_warm.ts TRACE [RUNS]
  *

@@ -19,8 +19,8 @@
  * page store (one host buffer shared by the memories of this JS process, see page_pool.ts): a
  * page is a `Uint32Array` of its 4 KiB, and byte views of it start at its `byteOffset`. The TLB
  * keeps only pages of the pool's store, as their word offsets in the store's one view, so an
- * access loads the entry and then the bytes — no `Uint32Array` object per page or per slab on
- * the way (a dependent load more on every access). A page from elsewhere (a slab of a pool
+ * access loads the entry and then the bytes, with no view of a page or of a slab to load in
+ * between (each was one dependent load more on every access). A page from elsewhere (a slab of a pool
  * whose store was full, a page restored from another memory's snapshot) is read and written
  * through the slow path.
  *

@@ -188,15 +188,22 @@ const LONE_ZERO_PAGE = new Uint32Array(PAGE_WORDS);
 export class PagePool {
   readonly #free: Uint32Array[] = [];
   /** The store new pages come from while it has room. */
-  readonly #store: PageStore | undefined = storeForNewPool();
+  readonly #store: PageStore | undefined;
   /** The view of the store's words, whose pages the TLB holds (an empty view without a store). */
-  readonly storeWords: Uint32Array = this.#store?.words ?? new Uint32Array(0);
+  readonly storeWords: Uint32Array;
   /** What a readable page without bytes reads as: the store's zero page. */
-  readonly zeroPage: Uint32Array = this.#store?.zeroPage ?? LONE_ZERO_PAGE;
+  readonly zeroPage: Uint32Array;
   /** The slab new pages come from once the store is full, its size and the next page to carve. */
   #slab = new ArrayBuffer(0);
   #slabPages = 0;
   #carved = 0;
+
+  /** A pool taking its pages from `store` (default: this JS process's current store). */
+  constructor(store: PageStore | undefined = storeForNewPool()) {
+    this.#store = store;
+    this.storeWords = store?.words ?? new Uint32Array(0);
+    this.zeroPage = store?.zeroPage ?? LONE_ZERO_PAGE;
+  }
 
   /** Pages waiting for reuse. */
   get freePages(): number {

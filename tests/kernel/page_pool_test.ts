@@ -28,7 +28,8 @@ Deno.test("a pool hands out zeroed pages that share no bytes", () => {
 });
 
 Deno.test("a page's words are its slab's words at its offset, for pool pages and others", () => {
-  const pool = new PagePool();
+  // A store of the zero page and two more: then slabs, over more than one.
+  const pool = new PagePool(new PageStore(3));
   const pages = Array.from({ length: 2 * SLAB_PAGES + 1 }, () => pool.take());
   pages.push(new Uint32Array(1024)); // a page made outside any pool is a slab of its own
   pages.forEach((page, i) => page.fill(i + 1));
@@ -39,8 +40,11 @@ Deno.test("a page's words are its slab's words at its offset, for pool pages and
     // No two pages share bytes: each still holds what was written to it.
     assert.ok(slab.subarray(at, at + 1024).every((w) => w === i + 1));
   });
-  // A pool's pages come from its store (the last one, made elsewhere, does not).
-  assert.ok(pages.slice(0, -1).every((page) => slabOf(page) === pool.storeWords));
+  // The first two come from the pool's store, the others (and the one made elsewhere) do not.
+  assert.deepEqual(
+    pages.map((page) => slabOf(page) === pool.storeWords),
+    pages.map((_, i) => i < 2),
+  );
   assert.ok(pool.zeroPage.every((w) => w === 0));
   assert.equal(slabOf(pool.zeroPage), pool.storeWords);
 });
