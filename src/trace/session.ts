@@ -185,7 +185,7 @@ export interface SessionOptions {
 const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
 // A slot's state bits: it holds a chunk pointer (not 0); it holds an mmap/sbrk address; the
 // chunk returned into it was mmapped (kept after a free, until the slot gets another pointer).
-const SLOT_LIVE = 1, SLOT_ADDRESS = 2, SLOT_MMAPPED = 4;
+const SLOT_LIVE = 1, SLOT_ADDRESS = 2, SLOT_MMAPPED = 4, SLOT_DEAD = 8;
 // The allocating calls #allocate makes.
 const MALLOC = 0, CALLOC = 1, MEMALIGN = 2;
 
@@ -412,14 +412,15 @@ export class ReplaySession {
     if (bits & SLOT_ADDRESS) {
       throw new TraceError(line, "slot holds an mmap/sbrk address, not a chunk");
     }
-    if (!(bits & SLOT_LIVE)) throw new TraceError(line, "slot is not live");
+    // A dead slot gives its last pointer: freeing it again is glibc's double free (format v2).
+    if (!(bits & (SLOT_LIVE | SLOT_DEAD))) throw new TraceError(line, "slot is not live");
     return this.#slotValues[id];
   }
 
-  // Slot `id` no longer holds a chunk (its SLOT_MMAPPED bit stays).
+  // Slot `id`'s chunk was freed or realloc'd away: the slot is dead and keeps the pointer, which
+  // a later `free` or `realloc` of it passes to glibc again (its SLOT_MMAPPED bit stays).
   #clearChunkSlot(id: number): void {
-    this.#slotValues[id] = 0;
-    this.#slotBits[id] &= ~SLOT_LIVE;
+    this.#slotBits[id] = (this.#slotBits[id] & ~SLOT_LIVE) | SLOT_DEAD;
   }
 
   #setChunkSlot(slot: number, p: number): void {

@@ -63,7 +63,7 @@ Deno.test("events carry the system calls of their operation when asked", () => {
 Deno.test("replayTrace hands each event and the stop to its callers", () => {
   const kinds: string[] = [];
   let stop = "";
-  const { status } = replayTrace("malloc 0 24\nfree 0\nfree 0\n", {
+  const { status } = replayTrace("malloc 0 24\nfree 0\nfree 1\n", {
     allocator: defaultAllocatorFactory,
     onEvent: (e) => kinds.push(e.op.kind),
     onStop: (s) => stop = `${s.line} ${s.kind} ${s.message}`,
