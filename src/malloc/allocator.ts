@@ -532,6 +532,17 @@ export class Allocator implements ThreadRuntime {
     return this.context.libc;
   }
 
+  /**
+   * Whether `value` is a word of libc's writable data that glibc chose at random: its
+   * `tcache_key` (2.34+, once malloc is initialized), which the oracle's trace format v2 prints
+   * as `key` when a trace reads it.
+   */
+  holdsLibcWord(value: bigint): boolean {
+    const m = this.context;
+    return m.profile.tcacheKey === "random" && m.initialized &&
+      m.words.toBigInt(m.tcacheKey) === value;
+  }
+
   /** What calls through overwritten pointers ran (system's ShellSpawned, puts' output). */
   get events(): readonly LibcEvent[] {
     return this.context.events;

@@ -177,6 +177,12 @@ export class LibcState {
     this.#mainTp = this.#mainThreadPointer(areas.length > 0);
   }
 
+  /** The end of libc's image: its last segment's (.bss included), as the build maps it. */
+  get imageEnd(): number {
+    const segments = this.build.facts.segments;
+    return this.base + segments[segments.length - 1][1];
+  }
+
   /** Absolute address of a libc symbol of the build, or undefined. */
   symbol(name: string): number | undefined {
     const o = this.#offsets[name];

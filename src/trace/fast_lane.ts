@@ -20,7 +20,7 @@
  */
 
 import type { WordOps } from "../kernel/word.ts";
-import { oracleHex } from "./oracle_format.ts";
+import { formatPlace, oracleHex } from "./oracle_format.ts";
 import { MAX_DECIMAL, type OutputBuffer, putAscii, putDecimal, putHex } from "./output_buffer.ts";
 import { MAX_SLOTS, MAX_TID } from "./parse.ts";
 import type { MappingVisitor, ReplaySession } from "./session.ts";
@@ -314,6 +314,12 @@ export class FastLane {
         at = putAscii(bytes, at, "mmap ");
         at = this.#putHex(bytes, at, place.offset);
         break;
+      default:
+        // (v2) A pointer a corrupted heap handed out: the rare way, size word included.
+        at = putAscii(bytes, at, formatPlace(this.#words, place.v2Place!));
+        bytes[at++] = NEWLINE;
+        out.endLineAt(at);
+        return;
     }
     if (place.kind !== "null") {
       bytes[at++] = SPACE;

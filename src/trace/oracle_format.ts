@@ -10,7 +10,8 @@
 
 import { errnoName } from "../kernel/errors.ts";
 import { wordHex, type WordOps } from "../kernel/word.ts";
-import type { ReplayEvent, TracePlace } from "./session.ts";
+import type { AddressPlace } from "./places.ts";
+import type { ReadValue, ReplayEvent, TracePlace } from "./session.ts";
 
 /** A number as the oracle prints it: lowercase hex with `0x`, a negative word unsigned. */
 export function oracleHex(words: WordOps, x: number): string {
@@ -51,6 +52,43 @@ export function formatPlace(words: WordOps, place: TracePlace): string {
     }
     case "main":
       return `main ${signedHex(words, place.offset)} ${oracleHex(words, place.sizeWord)}`;
+    case "fake":
+    case "slot":
+    case "libc":
+      return `${formatAddressPlace(words, place)} ${oracleHex(words, place.sizeWord)}`;
+    case "unmapped":
+      return `unmapped ${oracleHex(words, place.address)} -`;
+  }
+}
+
+/** (v2) An address's place: `fake1 0x10`, `main 0x2a0`, `heap2 0x8a0`, `slot3 -0x8`, `libc 0x1ecbe0`. */
+export function formatAddressPlace(words: WordOps, place: AddressPlace): string {
+  const offset = signedHex(words, place.offset);
+  switch (place.kind) {
+    case "fake":
+      return `fake${place.area} ${offset}`;
+    case "main":
+      return `main ${offset}`;
+    case "heap":
+      return `heap${place.heap} ${offset}`;
+    case "slot":
+      return `slot${place.slot} ${offset}`;
+    case "libc":
+      return `libc ${offset}`;
+  }
+}
+
+/** (v2) What a `read` read: `0x0`, a place, `mangled <place>`, `mangled 0x0`, `key` or hex. */
+export function formatReadValue(words: WordOps, value: ReadValue): string {
+  switch (value.kind) {
+    case "number":
+      return "0x" + value.value.toString(16);
+    case "place":
+      return formatAddressPlace(words, value.place);
+    case "mangled":
+      return `mangled ${value.place ? formatAddressPlace(words, value.place) : "0x0"}`;
+    case "key":
+      return "key";
   }
 }
 
@@ -129,7 +167,14 @@ export function formatEvent(
     case "free":
     case "thread":
     case "join":
+    case "write":
       emit(`${line} ${op.kind} ${op.args}`);
+      return;
+    case "read":
+      emit(`${line} read ${op.args} -> ${formatReadValue(words, event.value!)}`);
+      return;
+    case "fake":
+      emit(`${line} fake ${op.args} -> fake${event.fakeArea}`);
       return;
     case "trim":
     case "mallopt":
@@ -154,5 +199,8 @@ export function formatEvent(
 export function formatStop(stop: { line: number; kind: string; message: string }): string {
   // The driver's SIGSEGV/SIGBUS handler prints only `<line> segv` (the oracle's SPEC.md, v2).
   if (stop.kind === "segfault") return `${stop.line} segv`;
-  return `${stop.line} ${stop.kind} ${stop.message}`;
+  if (stop.kind === "hang") return `${stop.line} hang`;
+  return stop.message === ""
+    ? `${stop.line} ${stop.kind}`
+    : `${stop.line} ${stop.kind} ${stop.message}`;
 }

@@ -1,6 +1,8 @@
 /**
- * The heap trace format (v1) of the real-glibc oracle (`docs/trace_format.md`): one operation a
- * line, `#` comments, decimal or 0x-hex numbers, slots 0..65535. Each line parses on its own, with
+ * The heap trace format of the real-glibc oracle (`docs/trace_format.md`): one operation a line,
+ * `#` comments, decimal or 0x-hex numbers, slots 0..65535 — version 1's heap and kernel operations
+ * and version 2's memory (`write`, `read`), fake areas (`fake`) and frees of any pointer
+ * (`free <id> <±offset>`). Each line parses on its own, with
  * the oracle driver's checks in the driver's order and its error messages, so that a malformed
  * line stops a replay exactly where, and with the words, the oracle stops.
  *
@@ -37,7 +39,21 @@ export type TraceOp =
   | { kind: "calloc"; slot: number; count: TraceNumber; size: TraceNumber }
   | { kind: "memalign"; slot: number; alignment: TraceNumber; size: TraceNumber }
   | { kind: "realloc"; slot: number; oldSlot: number; size: TraceNumber }
-  | { kind: "free"; slot: number; args: string }
+  /** free(slot's pointer), or with `offset` (format v2) free(slot's pointer + offset). */
+  | { kind: "free"; slot: number; offset?: TraceNumber; args: string }
+  /** (v2) Stores `value`, truncated to `width` bytes, at the slot's pointer + offset. */
+  | {
+    kind: "write";
+    slot: number;
+    offset: TraceNumber;
+    width: AccessWidth;
+    value: WriteValue;
+    args: string;
+  }
+  /** (v2) Loads `width` bytes from the slot's pointer + offset. */
+  | { kind: "read"; slot: number; offset: TraceNumber; width: AccessWidth; args: string }
+  /** (v2) Slot = a new zeroed fake area of `size` bytes (rounded up to 16). */
+  | { kind: "fake"; slot: number; size: TraceNumber; args: string }
   | { kind: "trim"; pad: TraceNumber; args: string }
   | { kind: "mallopt"; name: string; param: number; value: number; args: string }
   | { kind: "thread"; tid: number; args: string }
@@ -56,6 +72,18 @@ export type TraceOp =
   | { kind: "brk" }
   | { kind: "maps" }
   | { kind: "rawmaps" };
+
+/** The widths of a v2 `write` or `read`, in bytes. */
+export type AccessWidth = 1 | 2 | 4 | 8;
+
+/**
+ * What a v2 `write` stores: a number (its 64-bit two's complement, cut to the width), or the
+ * address slot `slot`'s pointer + `offset`, plain (`ptr`) or safe-linked as glibc 2.32+ keeps
+ * tcache and fastbin links (`mangled`: XORed with the written address shifted right by 12).
+ */
+export type WriteValue =
+  | { kind: "number"; value: bigint }
+  | { kind: "ptr" | "mangled"; slot: number; offset: TraceNumber };
 
 /** A malformed trace line; the message is the oracle driver's. */
 export class TraceError extends Error {
@@ -175,6 +203,20 @@ class Cursor {
     }
     return neg ? -u : u;
   }
+  /** A `write` value: an optional `-`, then a number up to 2^64 - 1 (the driver's long long). */
+  signedValue(): bigint {
+    let t = this.next();
+    const neg = t !== undefined && t[0] === "-";
+    if (neg) t = t!.slice(1);
+    const u = parseNum(t);
+    if (u === undefined) this.fail("bad number");
+    return BigInt.asUintN(64, neg ? -BigInt(u) : BigInt(u));
+  }
+  width(): AccessWidth {
+    const w = this.unsigned();
+    if (w !== 1 && w !== 2 && w !== 4 && w !== 8) this.fail("bad width (1, 2, 4 or 8)");
+    return w;
+  }
   prot(): number {
     const t = this.next();
     if (t === undefined || !/^[r-][w-][x-]$/.test(t)) {
@@ -246,8 +288,39 @@ export function parseTraceLine(
     case "free": {
       const args = c.rest();
       const slot = c.slot(true);
+      // (v2) A slot, then a signed number: free(the slot's pointer + offset).
+      const t = c.peek();
+      if (slot >= 0 && t !== undefined && /^[-+0-9]/.test(t)) {
+        const offset = c.signedPtr();
+        c.end();
+        return { kind: "free", slot, offset, args };
+      }
       c.end();
       return { kind: "free", slot, args };
+    }
+    case "write":
+    case "read": {
+      const args = c.rest();
+      const slot = c.slot(false), offset = c.signedPtr(), width = c.width();
+      if (word === "read") {
+        c.end();
+        return { kind: "read", slot, offset, width, args };
+      }
+      let value: WriteValue;
+      const t = c.peek();
+      if (t === "ptr" || t === "mangled") {
+        c.next();
+        value = { kind: t, slot: c.slot(false), offset: c.signedPtr() };
+      } else value = { kind: "number", value: c.signedValue() };
+      c.end();
+      return { kind: "write", slot, offset, width, value, args };
+    }
+    case "fake": {
+      const args = c.rest();
+      const slot = c.slot(false), size = c.size();
+      c.end();
+      if (size === 0) return c.fail("bad size");
+      return { kind: "fake", slot, size, args };
     }
     case "trim": {
       const args = c.rest();

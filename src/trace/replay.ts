@@ -2,7 +2,7 @@
  * Replays a whole heap trace: each line parsed (`parse.ts`), executed by a
  * {@link ReplaySession} and printed in the oracle's text (`oracle_format.ts`), until the end or
  * the first line that stops the oracle too — a malformed line (exit status 2), a glibc abort
- * (134) or a segmentation fault (139). The output is what the oracle driver prints for the same
+ * (134), a segmentation fault (139) or a call glibc would never return from (142, `hang`). The output is what the oracle driver prints for the same
  * trace on real glibc (`docs/trace_format.md`); callers that want data instead of text receive
  * every {@link ReplayEvent} through `onEvent`.
  *
@@ -17,6 +17,7 @@
  */
 
 import { exitStatusOf, fatalSignalOf } from "../kernel/signals.ts";
+import { HeapLoopError } from "../malloc/errors.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import { FastLane } from "./fast_lane.ts";
 import { formatEvent, formatHeader, formatStop } from "./oracle_format.ts";
@@ -37,11 +38,14 @@ import { choiceArgument, integerArgument, optionsArgument } from "../kernel/argu
 export interface ReplayStop {
   /** 1-based trace line. */
   readonly line: number;
-  /** `error` (a malformed line), `abort` (SIGABRT) or `segfault` (SIGSEGV). */
-  readonly kind: "error" | "abort" | "segfault";
+  /**
+   * `error` (a malformed line), `abort` (SIGABRT), `segfault` (SIGSEGV) or `hang` (glibc would
+   * never return: the driver's per-operation alarm).
+   */
+  readonly kind: "error" | "abort" | "segfault" | "hang";
   /** The oracle's message, or glibc's. */
   readonly message: string;
-  /** The exit status: 2, 134 or 139. */
+  /** The exit status: 2, 134, 139 or 142. */
   readonly status: number;
   /** The error. */
   readonly error: Error;
@@ -105,8 +109,16 @@ export class ReplayInterrupted extends Error {
   }
 }
 
-/** How an error thrown by an operation stops the replay, or undefined if it does not. */
-function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefined {
+/**
+ * How an error thrown by an operation stops the replay, or undefined if it does not. An abort's
+ * message is glibc's last line without the program's name an assert() message starts with, as
+ * the driver prints it.
+ */
+function stopOf(
+  e: unknown,
+  line: number,
+  process: Process,
+): Omit<ReplayStop, "syscalls"> | undefined {
   if (e instanceof TraceError) {
     return { line: e.line, kind: "error", message: e.message, status: 2, error: e };
   }
@@ -114,13 +126,23 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
   if (e instanceof ThreadCreateError) {
     return { line, kind: "error", message: "pthread_create failed", status: 2, error: e };
   }
+  // A loop real glibc would never leave: the driver's alarm ends it (SIGALRM, 128 + 14).
+  if (e instanceof HeapLoopError) {
+    return { line, kind: "hang", message: e.message, status: 142, error: e };
+  }
   const signal = fatalSignalOf(e);
   if (!signal) return undefined;
   const kind = signal === "SIGABRT" ? "abort" : "segfault";
+  let message = (e as Error).message;
+  const path = process.start.programPath ?? "";
+  const program = path.slice(path.lastIndexOf("/") + 1);
+  if (kind === "abort" && program && message.startsWith(program + ": ")) {
+    message = message.slice(program.length + 2);
+  }
   return {
     line,
     kind,
-    message: (e as Error).message,
+    message,
     status: exitStatusOf(signal),
     error: e as Error,
   };
@@ -204,7 +226,7 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
         }
       }
     } catch (e) {
-      const stop = stopOf(e, line);
+      const stop = stopOf(e, line, session.process);
       if (!stop) throw interrupted(line, e);
       try {
         emit(formatStop(stop));

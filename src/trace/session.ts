@@ -25,14 +25,29 @@
  * @module
  */
 
-import { ArgumentRangeError, isSyscallError } from "../kernel/errors.ts";
+import { ArgumentRangeError, isSyscallError, SegmentationFault } from "../kernel/errors.ts";
 import { Process, type ProcessOptions } from "../kernel/process.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, permsText, type Vma } from "../kernel/vma.ts";
+import {
+  MAP_ANONYMOUS,
+  MAP_FIXED_NOREPLACE,
+  MAP_PRIVATE,
+  permsText,
+  PROT_READ,
+  PROT_WRITE,
+  type Vma,
+} from "../kernel/vma.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
 import { HeapDiscovery } from "./heap_discovery.ts";
 import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
+import {
+  type AddressPlace,
+  FakeAreas,
+  type LibcImage,
+  oracleFakeRegion,
+  SlotRegions,
+} from "./places.ts";
 
 /** What the replay needs from the C library's allocator, on the current thread. */
 export interface TraceAllocator {
@@ -50,6 +65,13 @@ export interface TraceAllocator {
   mallocTrim(pad: number): number;
   /** mallopt(3). */
   mallopt(param: number, value: number): number;
+  /** Where libc's image lies, for format v2's `libc` places (none: no pointer is one). */
+  readonly libc?: LibcImage;
+  /**
+   * Whether `value` is a word of libc's writable data — glibc 2.34+'s `tcache_key`, which v2's
+   * reads print as `key` (none: no value is).
+   */
+  holdsLibcWord?(value: bigint): boolean;
 }
 
 /** Builds the allocator for a process. */
@@ -75,7 +97,36 @@ export type TracePlace =
     readonly sizeWord: number;
   }
   /** A chunk served by mmap; `offset` is the pointer's offset in its page. */
-  | { readonly kind: "mmap"; readonly offset: number; readonly sizeWord: number };
+  | { readonly kind: "mmap"; readonly offset: number; readonly sizeWord: number }
+  /** (v2) In fake area `area`, `offset` from its start (a fake chunk a corrupted heap handed out). */
+  | {
+    readonly kind: "fake";
+    readonly area: number;
+    readonly offset: number;
+    readonly sizeWord: number;
+  }
+  /** (v2) In the mapping of `mmap` slot `slot`, `offset` from the slot's pointer. */
+  | {
+    readonly kind: "slot";
+    readonly slot: number;
+    readonly offset: number;
+    readonly sizeWord: number;
+  }
+  /** (v2) In libc's image, `offset` from its load address. */
+  | { readonly kind: "libc"; readonly offset: number; readonly sizeWord: number }
+  /** (v2) Anywhere else, its size word unreadable: the pointer itself. */
+  | { readonly kind: "unmapped"; readonly address: number };
+
+/**
+ * What a v2 `read` of a pointer's width printed: 0 or a value outside every place (`number`, in
+ * hex; narrower reads are always this), a place, a safe-linked pointer to a place (`mangled`;
+ * no place: `mangled 0x0`), or glibc's tcache key (`key`).
+ */
+export type ReadValue =
+  | { readonly kind: "number"; readonly value: bigint }
+  | { readonly kind: "place"; readonly place: AddressPlace }
+  | { readonly kind: "mangled"; readonly place: AddressPlace | undefined }
+  | { readonly kind: "key" };
 
 /**
  * Where the last returned pointer lies: the fields of a {@link TracePlace}, kept in one object the
@@ -88,8 +139,10 @@ export interface PlaceFields {
   readonly heap: number | undefined;
   /** As {@link TracePlace}'s `offset` (0 for `null`). */
   readonly offset: number;
-  /** The raw size word (0 for `null`). */
+  /** The raw size word (0 for `null`, and when it cannot be read). */
   readonly sizeWord: number;
+  /** The whole place for the kinds format v2 added (`fake`, `slot`, `libc`, `unmapped`). */
+  readonly v2Place: TracePlace | undefined;
 }
 
 /** One line of a `maps` report: a heap-related mapping (or the part of it in a heap). */
@@ -153,6 +206,10 @@ export interface ReplayEvent {
   readonly mappings?: readonly HeapMapping[];
   /** The whole /proc/PID/maps text (rawmaps). */
   readonly rawmaps?: string;
+  /** What a v2 `read` read. */
+  readonly value?: ReadValue;
+  /** The number of the fake area a v2 `fake` made. */
+  readonly fakeArea?: number;
   /** The system calls made by the operation (only with `recordSyscalls`). */
   readonly syscalls: readonly SyscallRecord[];
 }
@@ -185,7 +242,10 @@ export interface SessionOptions {
 const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
 // A slot's state bits: it holds a chunk pointer (not 0); it holds an mmap/sbrk address; the
 // chunk returned into it was mmapped (kept after a free, until the slot gets another pointer).
-const SLOT_LIVE = 1, SLOT_ADDRESS = 2, SLOT_MMAPPED = 4, SLOT_DEAD = 8;
+// (v2) A dead chunk slot keeps its last pointer; a fake slot holds a fake area's start; a slot
+// stands for memory in places (an mmap slot, an mmapped chunk: in #regions).
+const SLOT_LIVE = 1, SLOT_ADDRESS = 2, SLOT_MMAPPED = 4, SLOT_DEAD = 8, SLOT_FAKE = 16;
+const SLOT_REGION = 32;
 // The allocating calls #allocate makes.
 const MALLOC = 0, CALLOC = 1, MEMALIGN = 2;
 
@@ -252,7 +312,11 @@ export class ReplaySession {
     heap: undefined,
     offset: 0,
     sizeWord: 0,
+    v2Place: undefined,
   };
+  // (v2) The trace's fake areas (made at the first `fake`) and the memory slots stand for.
+  #fakes: FakeAreas | undefined = undefined;
+  readonly #regions = new SlotRegions();
 
   /** A fresh process (and allocator) as the options say, its break placed as the driver does. */
   constructor(options: SessionOptions = {}) {
@@ -273,14 +337,15 @@ export class ReplaySession {
     this.heapMax = process.words.bits === 64 ? 64 * 1024 * 1024 : 1024 * 1024;
     this.#recordSyscalls = options.recordSyscalls ?? false;
     this.kernelTrace = options.kernelTrace ?? false;
-    // The break aligned first, as the driver does at its start, before any memory is touched:
-    // the up to 64 MiB it maps then cost the memory's TLB nothing to flush.
+    // The allocator first: on a fresh built-in layout it lays libc out as the version's real
+    // build (its offsets are then the real ones, which format v2's `libc` places print). Then
+    // the break aligned, as the driver does at its start, before glibc touches any memory.
+    this.allocator = options.allocator?.(process, { glibc: this.glibc, nprocs: this.nprocs });
     if (!this.kernelTrace) {
       const brk0 = process.sbrk(0);
       const want = Math.ceil(brk0 / this.heapMax) * this.heapMax;
       if (want !== brk0) process.sbrk(want - brk0);
     }
-    this.allocator = options.allocator?.(process, { glibc: this.glibc, nprocs: this.nprocs });
     this.mainStart = process.sbrk(0);
     this.discovery = new HeapDiscovery(process, this.heapMax);
   }
@@ -313,8 +378,16 @@ export class ReplaySession {
         return this.#pointerEvent(line, op, p);
       }
       case "free":
-        this.free(op.slot, line);
+        if (op.offset === undefined) this.free(op.slot, line);
+        else this.#freeAt(op.slot, this.#toWord(op.offset), line);
         return this.#event(line, op, 0);
+      case "write":
+        this.#write(op);
+        return this.#event(line, op, 0);
+      case "read":
+        return { ...this.#event(line, op, 0), value: this.#read(op) };
+      case "fake":
+        return { ...this.#event(line, op, 0), fakeArea: this.#fake(op.slot, op.size, line) };
       case "trim": {
         const heap = this.#needAllocator(line);
         const r = this.#onThread(() => heap.mallocTrim(this.#toWord(op.pad)));
@@ -393,7 +466,9 @@ export class ReplaySession {
 
   #toWord(v: TraceNumber): number {
     const words = this.process.words;
-    return typeof v === "number" ? (v < 0 ? words.wrap(v) : v) : words.fromBigInt(v);
+    return typeof v === "number"
+      ? (v < 0 ? words.wrap(v) : v)
+      : words.fromBigInt(BigInt.asUintN(words.bits, v));
   }
 
   #needAllocator(line: number): TraceAllocator {
@@ -403,14 +478,19 @@ export class ReplaySession {
     return this.allocator;
   }
 
-  // The chunk pointer in slot `id` (-1: none, NULL); throws when the slot holds no chunk. (Only
-  // -1 means NULL: any other id a caller of the lean calls passes must name a slot.)
-  #liveChunk(id: number, line: number): number {
+  // The chunk pointer in slot `id` (-1: none, NULL); throws when the slot holds no chunk (a fake
+  // slot gives its area's start where `fake` allows it: `free`). (Only -1 means NULL: any other
+  // id a caller of the lean calls passes must name a slot.)
+  #liveChunk(id: number, line: number, fake = false): number {
     if (id === -1) return 0;
     checkId("slot", id, MAX_SLOTS);
     const bits = this.#slotBits[id];
     if (bits & SLOT_ADDRESS) {
       throw new TraceError(line, "slot holds an mmap/sbrk address, not a chunk");
+    }
+    if (bits & SLOT_FAKE) {
+      if (fake) return this.#slotValues[id];
+      throw new TraceError(line, "slot holds a fake area, not a chunk");
     }
     // A dead slot gives its last pointer: freeing it again is glibc's double free (format v2).
     if (!(bits & (SLOT_LIVE | SLOT_DEAD))) throw new TraceError(line, "slot is not live");
@@ -425,12 +505,28 @@ export class ReplaySession {
 
   #setChunkSlot(slot: number, p: number): void {
     this.#slotValues[slot] = p;
-    this.#slotBits[slot] = (this.#slotBits[slot] & SLOT_MMAPPED) | (p !== 0 ? SLOT_LIVE : 0);
+    this.#slotBits[slot] = (this.#slotBits[slot] & (SLOT_MMAPPED | SLOT_REGION)) |
+      (p !== 0 ? SLOT_LIVE : 0);
   }
 
-  #setAddressSlot(slot: number, ok: boolean, address: number): void {
+  // An mmap or sbrk result (`length`: the mapping an mmap slot stands for; 0 for sbrk), or a fake
+  // area (SLOT_FAKE).
+  #setAddressSlot(slot: number, ok: boolean, address: number, length = 0, kind = SLOT_ADDRESS) {
+    this.#unmarkMmapped(slot);
     this.#slotValues[slot] = ok ? address : 0;
-    this.#slotBits[slot] = (this.#slotBits[slot] & SLOT_MMAPPED) | (ok ? SLOT_ADDRESS : 0);
+    this.#slotBits[slot] = (this.#slotBits[slot] & SLOT_REGION) | (ok ? kind : 0);
+    this.#setRegion(slot, address, ok && kind === SLOT_ADDRESS ? length : 0, true);
+  }
+
+  // Slot `slot` stands for `[lo, lo + length)` in places (nothing when length is 0).
+  #setRegion(slot: number, lo: number, length: number, mmapAddress: boolean): void {
+    if (length > 0) {
+      this.#regions.set(slot, lo, lo + length, this.#slotValues[slot], mmapAddress);
+      this.#slotBits[slot] |= SLOT_REGION;
+    } else if (this.#slotBits[slot] & SLOT_REGION) {
+      this.#regions.clear(slot);
+      this.#slotBits[slot] &= ~SLOT_REGION;
+    }
   }
 
   // The lean calls: each heap operation the replay's fast lane (`fast_lane.ts`) runs without
@@ -494,9 +590,11 @@ export class ReplaySession {
       this.#leave(saved);
     }
     if (oldSlot >= 0 && (p !== 0 || size === 0)) this.#clearChunkSlot(oldSlot);
-    if (p !== 0 || slot !== oldSlot) this.#setChunkSlot(slot, p);
+    // A NULL result into the old slot leaves it as it was.
+    const set = p !== 0 || slot !== oldSlot;
+    if (set) this.#setChunkSlot(slot, p);
     this.discovery.scan();
-    this.#locate(slot, p);
+    this.#locate(set ? slot : -1, p);
     return p;
   }
 
@@ -507,15 +605,123 @@ export class ReplaySession {
   free(slot: number, line: number): void {
     this.#begin();
     const heap = this.#needAllocator(line);
-    const p = this.#liveChunk(slot, line);
+    // (v2) A fake slot frees its area's start and stays as it is.
+    const p = this.#liveChunk(slot, line, true);
     const saved = this.#enter();
     try {
       heap.free(p);
     } finally {
       this.#leave(saved);
     }
-    if (slot >= 0) this.#clearChunkSlot(slot);
+    if (slot >= 0 && !(this.#slotBits[slot] & SLOT_FAKE)) this.#clearChunkSlot(slot);
     this.discovery.scan();
+  }
+
+  // (v2) `free <id> <±offset>`: free(slot's pointer + offset) for any slot, unchecked (a slot that
+  // holds nothing counts as NULL). Offset 0 on a chunk slot that holds a pointer makes it dead.
+  #freeAt(slot: number, offset: number, line: number): void {
+    const heap = this.#needAllocator(line);
+    const p = this.process.words.add(this.#slotValues[slot], offset);
+    const saved = this.#enter();
+    try {
+      heap.free(p);
+    } finally {
+      this.#leave(saved);
+    }
+    if (offset === 0 && (this.#slotBits[slot] & SLOT_LIVE)) this.#clearChunkSlot(slot);
+    this.discovery.scan();
+  }
+
+  // (v2) The address `slot`'s pointer + `offset` names (a slot that holds none counts as NULL).
+  #slotAddress(slot: number, offset: TraceNumber): number {
+    return this.process.words.add(this.#slotValues[slot], this.#toWord(offset));
+  }
+
+  // (v2) `write`: the value's bytes, little-endian, stored one by one from the lowest as the
+  // driver's main thread stores them (a fault on any byte is the process's SIGSEGV).
+  #write(op: TraceOp & { kind: "write" }): void {
+    const words = this.process.words;
+    const a = this.#slotAddress(op.slot, op.offset);
+    const v = op.value;
+    let value: bigint;
+    if (v.kind === "number") value = v.value;
+    else {
+      value = words.toBigInt(this.#slotAddress(v.slot, v.offset));
+      // glibc 2.32+'s PROTECT_PTR: the stored address XOR the written address >> 12.
+      if (v.kind === "mangled") value ^= words.toBigInt(a) >> 12n;
+    }
+    const memory = this.process.space.memory;
+    for (let i = 0; i < op.width; i++) {
+      memory.write8(words.add(a, i), Number((value >> BigInt(8 * i)) & 0xffn));
+    }
+    // A write can make or break a thread heap's header: look for heaps again, as the driver does
+    // after every operation.
+    this.discovery.rescan();
+  }
+
+  // (v2) `read`: `width` bytes, read from the highest as the driver reads them, and what they
+  // name.
+  #read(op: TraceOp & { kind: "read" }): ReadValue {
+    const words = this.process.words;
+    const a = this.#slotAddress(op.slot, op.offset);
+    const memory = this.process.space.memory;
+    let value = 0n;
+    for (let i = op.width - 1; i >= 0; i--) {
+      value = (value << 8n) | BigInt(memory.read8(words.add(a, i)));
+    }
+    if (op.width !== words.bytes || value === 0n) return { kind: "number", value };
+    const u = words.fromBigInt(value);
+    const place = this.#addressPlace(u, true);
+    if (place) return { kind: "place", place };
+    const profile = this.#glibcMinor;
+    if (profile >= 32) {
+      const d = value ^ (words.toBigInt(a) >> 12n);
+      if (d === 0n) return { kind: "mangled", place: undefined };
+      const demangled = this.#addressPlace(words.fromBigInt(d), true);
+      if (demangled) return { kind: "mangled", place: demangled };
+    }
+    // tcache_key: 64 random bits; the test leaves out the small values libc's data is full of.
+    const big = words.bits === 64
+      ? (value >> 32n) !== 0n && (value >> 32n) !== 0xffff_ffffn
+      : value >= 0x100_0000n && value <= 0xff00_0000n;
+    if (profile >= 34 && big && this.allocator?.holdsLibcWord?.(value)) return { kind: "key" };
+    return { kind: "number", value };
+  }
+
+  // glibc's minor version (31 for 2.31), as the driver tells versions apart.
+  get #glibcMinor(): number {
+    return Number(this.glibc.split(".")[1] ?? 0);
+  }
+
+  // (v2) `fake`: the next fake area into `slot`; returns its number.
+  #fake(slot: number, size: TraceNumber, line: number): number {
+    const fakes = this.#fakes ??= this.#makeFakeRegion(line);
+    const { area, start } = fakes.carve(size, line);
+    this.#setAddressSlot(slot, true, start, 0, SLOT_FAKE);
+    return area;
+  }
+
+  // The region fake areas are carved from: where the oracle's driver has it (in its .bss, which
+  // a kernel trace's maps already hold), mapped there when it is free; anywhere otherwise.
+  #makeFakeRegion(line: number): FakeAreas {
+    const size = FakeAreas.regionSize, sys = this.process.sys, space = this.process.space;
+    const want = oracleFakeRegion(this.arch, this.glibc);
+    const mapped = (a: number) => {
+      const v = space.areaAt(a);
+      return v !== undefined && (v.prot & (PROT_READ | PROT_WRITE)) === (PROT_READ | PROT_WRITE);
+    };
+    if (mapped(want) && mapped(want + size - 1)) return new FakeAreas(want);
+    const prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    let at = this.process.runOn(
+      this.process.mainThread,
+      () => sys.mmap(want, size, prot, flags | MAP_FIXED_NOREPLACE),
+    );
+    if (isSyscallError(at)) {
+      at = this.process.runOn(this.process.mainThread, () => sys.mmap(0, size, prot, flags));
+    }
+    if (isSyscallError(at)) throw new TraceError(line, "no room for the fake areas");
+    this.discovery.scan();
+    return new FakeAreas(at);
   }
 
   /**
@@ -589,7 +795,7 @@ export class ReplaySession {
       this.process.sys.mmap(0, length, op.prot, MAP_PRIVATE | MAP_ANONYMOUS)
     );
     const ok = !isSyscallError(r);
-    this.#setAddressSlot(op.slot, ok, r);
+    this.#setAddressSlot(op.slot, ok, r, length);
     this.discovery.scan();
     const event = this.#event(line, op, r);
     return ok ? event : { ...event, errno: -r };
@@ -621,56 +827,158 @@ export class ReplaySession {
       case "heap":
         place = { kind: "heap", heap: where.heap, offset: where.offset, sizeWord: where.sizeWord };
         break;
-      default:
+      case "main":
+      case "mmap":
         place = { kind: where.kind, offset: where.offset, sizeWord: where.sizeWord };
+        break;
+      default:
+        place = where.v2Place!;
     }
     return { line, op, result: p, place, syscalls: this.syscallsSinceOperation() };
   }
 
-  // Where `p` (returned into slot `id`) lies, read from its size word, into #where.
+  // Where `p` lies, into #where (format v2's rules, first match wins: a fake area, the main heap
+  // up to the break, a live thread heap, IS_MMAPPED in the size word, an mmap slot's memory,
+  // libc, an unreadable size word, NON_MAIN_ARENA, the main heap's signed offset); and, when it
+  // went into slot `id` (-1: no slot changed), what the slot stands for: its chunk's mapping
+  // when the chunk was mmapped.
   #locate(id: number, p: number): void {
     const where = this.#where;
+    where.v2Place = undefined;
+    where.heap = undefined;
     if (p === 0) {
-      this.#unmarkMmapped(id);
+      if (id >= 0) this.#noteChunk(id, false, 0, 0);
       where.kind = "null";
-      where.heap = undefined;
       where.offset = 0;
       where.sizeWord = 0;
       return;
     }
-    const words = this.process.words;
-    const sizeWord = this.#word(p - this.#sizeSz);
+    const sizeSz = this.#sizeSz;
+    const sizeWord = this.#readableWord(p - sizeSz);
+    const readable = sizeWord === sizeWord; // not NaN
     // (`&` on a whole number below 2^53 takes its low 32 bits exactly; `%` would be a
     // floating-point remainder, a call out of optimized code, on a word read as a double.)
-    const flags = sizeWord < 0
-      ? Number(words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
+    const flags = !readable
+      ? 0
+      : sizeWord < 0
+      ? Number(this.process.words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
       : sizeWord & SIZE_BITS;
-    where.sizeWord = sizeWord;
-    where.heap = undefined;
-    if (flags & IS_MMAPPED) {
-      if (!(this.#slotBits[id] & SLOT_MMAPPED)) {
-        this.#slotBits[id] |= SLOT_MMAPPED;
-        this.#mmapSlots.add(id);
-      }
-      where.kind = "mmap";
-      where.offset = p % 4096;
+    if (id >= 0) this.#noteChunk(id, (flags & IS_MMAPPED) !== 0, p, sizeWord);
+    where.sizeWord = readable ? sizeWord : 0;
+    if (p >= this.mainStart && p <= this.process.space.brk) {
+      where.kind = "main";
+      where.offset = p - this.mainStart;
       return;
     }
-    this.#unmarkMmapped(id);
-    if (flags & NON_MAIN_ARENA) {
-      const base = Math.floor(p / this.heapMax) * this.heapMax;
-      let heap = this.discovery.numberOf(base);
-      if (heap === undefined) {
-        this.discovery.rescan();
-        heap = this.discovery.numberOf(base);
-      }
+    const base = p >= 0 ? Math.floor(p / this.heapMax) * this.heapMax : NaN;
+    let heap = this.discovery.numberOf(base);
+    if (heap === undefined && flags & NON_MAIN_ARENA) {
+      this.discovery.rescan();
+      heap = this.discovery.numberOf(base);
+    }
+    if (heap !== undefined) {
       where.kind = "heap";
       where.heap = heap;
       where.offset = p - base;
       return;
     }
-    where.kind = "main";
-    where.offset = p - this.mainStart;
+    const fake = this.#fakes?.find(p);
+    if (fake === undefined && flags & IS_MMAPPED) {
+      where.kind = "mmap";
+      where.offset = p % 4096;
+      return;
+    }
+    this.#locateOther(p, readable, flags, base);
+  }
+
+  // #locate's rare ends: a fake area, an mmap slot's memory, libc, `unmapped`, `heap?`, or the
+  // main heap's offset (negative below it).
+  #locateOther(p: number, readable: boolean, flags: number, base: number): void {
+    const where = this.#where, sizeWord = where.sizeWord;
+    const place = this.#fakePlace(p) ?? this.#otherPlace(p, false);
+    if (place !== undefined) {
+      where.kind = place.kind;
+      where.offset = place.offset;
+      where.v2Place = place.kind === "fake"
+        ? { kind: "fake", area: place.area, offset: place.offset, sizeWord }
+        : place.kind === "slot"
+        ? { kind: "slot", slot: place.slot, offset: place.offset, sizeWord }
+        : { kind: "libc", offset: place.offset, sizeWord };
+    } else if (!readable) {
+      where.kind = "unmapped";
+      where.offset = p;
+      where.v2Place = { kind: "unmapped", address: p };
+    } else if (flags & NON_MAIN_ARENA) {
+      where.kind = "heap";
+      where.offset = p - base;
+    } else {
+      where.kind = "main";
+      where.offset = p - this.mainStart;
+    }
+  }
+
+  // The word at `addr`, or NaN when it is not readable.
+  #readableWord(addr: number): number {
+    try {
+      return this.#word(addr);
+    } catch (e) {
+      if (e instanceof SegmentationFault) return NaN;
+      throw e;
+    }
+  }
+
+  // Slot `id` got chunk `p` (0: none) with size word `sizeWord`: whether `maps` lists it, and the
+  // mapping it stands for in v2's places (an mmapped chunk's, read from its header).
+  #noteChunk(id: number, mmapped: boolean, p: number, sizeWord: number): void {
+    if (!mmapped) {
+      this.#unmarkMmapped(id);
+      if (this.#slotBits[id] & SLOT_REGION) this.#setRegion(id, 0, 0, false);
+      return;
+    }
+    if (!(this.#slotBits[id] & SLOT_MMAPPED)) {
+      this.#slotBits[id] |= SLOT_MMAPPED;
+      this.#mmapSlots.add(id);
+    }
+    const chunk = p - 2 * this.#sizeSz, prev = this.#readableWord(chunk);
+    if (prev !== prev) this.#setRegion(id, 0, 0, false);
+    else {
+      const words = this.process.words;
+      const lo = words.sub(chunk, prev);
+      const hi = words.add(chunk, words.sub(sizeWord, words.and(sizeWord, SIZE_BITS)));
+      this.#setRegion(id, lo, hi > lo ? hi - lo : 0, false);
+    }
+  }
+
+  // (v2) The fake area `u` lies in, as a place.
+  #fakePlace(u: number): AddressPlace | undefined {
+    const fake = this.#fakes?.find(u);
+    return fake && { kind: "fake", area: fake.area, offset: u - fake.start };
+  }
+
+  // (v2) The place an address names: a fake area, the main heap up to the break, a live thread
+  // heap, a slot's memory (`chunks`: mmapped chunks' too, as for read values; else only mmap
+  // slots'), libc; undefined if none.
+  #addressPlace(u: number, chunks: boolean): AddressPlace | undefined {
+    const fake = this.#fakePlace(u);
+    if (fake) return fake;
+    if (u >= this.mainStart && u <= this.process.space.brk) {
+      return { kind: "main", offset: u - this.mainStart };
+    }
+    if (u >= 0) {
+      const base = Math.floor(u / this.heapMax) * this.heapMax;
+      const heap = this.discovery.numberOf(base);
+      if (heap !== undefined) return { kind: "heap", heap, offset: u - base };
+    }
+    return this.#otherPlace(u, chunks);
+  }
+
+  // (v2) A slot's memory, then libc's image.
+  #otherPlace(u: number, chunks: boolean): AddressPlace | undefined {
+    const slot = this.#regions.find(u, chunks);
+    if (slot) return slot;
+    const libc = this.allocator?.libc;
+    if (libc && u >= libc.base && u < libc.imageEnd) return { kind: "libc", offset: u - libc.base };
+    return undefined;
   }
 
   #unmarkMmapped(id: number): void {
@@ -732,10 +1040,11 @@ export class ReplaySession {
     for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
       const p = this.#slotValues[id];
       if (!(this.#slotBits[id] & SLOT_LIVE) || p === 0) continue;
-      const sz = this.#word(p - sizeSz);
-      if (!(sz & IS_MMAPPED)) continue;
-      const chunk = p - 2 * sizeSz;
-      const prev = this.#word(chunk);
+      // (A chunk a corrupted heap unmapped behind the slot's back is left out, as the driver
+      // leaves it out.)
+      const sz = this.#readableWord(p - sizeSz), chunk = p - 2 * sizeSz;
+      const prev = this.#readableWord(chunk);
+      if (prev !== prev || sz !== sz || !(sz & IS_MMAPPED)) continue;
       const mstart = chunk - prev;
       const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
       const v = space.areaAt(mstart);

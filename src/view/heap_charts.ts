@@ -418,9 +418,11 @@ const STEP_OPS = new Set([
 ]);
 
 /** The signal each way a replay can end early stands for. */
-const exitSignal: Readonly<Record<"abort" | "segfault", string>> = {
+const exitSignal: Readonly<Record<"abort" | "segfault" | "hang", string>> = {
   abort: "SIGABRT",
   segfault: "SIGSEGV",
+  // The oracle's driver ends a call that never returns with its alarm.
+  hang: "SIGALRM",
 };
 
 /**
