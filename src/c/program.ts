@@ -22,7 +22,7 @@
 
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
-import { HeapAbort } from "../malloc/errors.ts";
+import { HeapAbort, HeapAssertionFailure } from "../malloc/errors.ts";
 import { ControlFlowHijack, type LibcEvent, ProcessExit } from "../malloc/hooks.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { exitStatusOf } from "../kernel/signals.ts";
@@ -508,6 +508,11 @@ export class CProgram {
     } else if (e instanceof ProgramAbort) {
       if (this.#glibcOld) s.flush();
       r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
+    } else if (e instanceof HeapAssertionFailure) {
+      // assert's own words (not malloc_printerr's), naming the program by its argv[0]
+      s.stderrBytes += e.messageFor(this.#host.programName) + "\n";
+      if (this.#glibcOld) s.flush();
+      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof HeapAbort) {
       s.stderrBytes += this.#glibcOldMessages
         ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${

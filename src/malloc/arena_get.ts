@@ -96,10 +96,10 @@ function getFreeList(m: MallocContext): number {
   const result = m.freeList;
   if (result !== 0) {
     m.freeList = a.nextFree(result);
-    if (a.attachedThreads(result) !== 0) {
-      m.assertFail("get_free_list", "result->attached_threads == 0", result);
-    }
-    a.setAttachedThreads(result, 1);
+    const attached = a.attachedThreads(result);
+    if (m.profile.freeListAssert && attached !== 0) m.assertFail("freeListAttached", result);
+    // 2.25+ sets it to 1 after the assertion; 2.23 adds one to whatever it holds.
+    a.setAttachedThreads(result, m.words.add(attached, 1));
     detachArena(m, replaced);
     tls.arena = result;
     if (m.explain.enabled) {

@@ -22,7 +22,8 @@ import type { WordOps } from "../kernel/word.ts";
 import { ArenaMemory } from "./malloc_state.ts";
 import { BinIndex } from "./bins.ts";
 import { ChunkMemory } from "./chunk.ts";
-import { HeapAbort } from "./errors.ts";
+import { MALLOC_ASSERTIONS, type MallocAssertion } from "./assertions.ts";
+import { HeapAbort, HeapAssertionFailure } from "./errors.ts";
 import { Explainer } from "./explain.ts";
 import type { LibcEvent } from "./libc_events.ts";
 import { LibcState } from "./libc_state.ts";
@@ -330,23 +331,26 @@ export class MallocContext {
   }
 
   /**
-   * A failed glibc `assert` in malloc. `key` names the assertion for the version's line
-   * numbers (profile.assertLines). glibc 2.36 prints "Fatal glibc error: malloc assertion
-   * failure in FUNCTION: EXPR"; the others "PROG: malloc.c:LINE: FUNCTION: Assertion `EXPR'
-   * failed." (the line is left out where heaplab does not know it for the version).
+   * A failed glibc `assert` in malloc.c or arena.c: ends the operation with a
+   * {@link HeapAssertionFailure} in the version's words (profile `assertStyle`) and line
+   * (`assertLines`), naming the program by its path, as a process started through it would.
    */
-  assertFail(func: string, expr: string, address = 0, key = ""): never {
-    let text: string;
-    if (this.profile.assertStyle === "fatal") {
-      text = `Fatal glibc error: malloc assertion failure in ${func}: ${expr}`;
-    } else {
-      const path = this.process.start.programPath ?? "";
-      const prog = path.slice(path.lastIndexOf("/") + 1);
-      const line = this.profile.assertLines[key];
-      const where = line ? `malloc.c:${line}` : "malloc.c";
-      text = `${prog ? prog + ": " : ""}${where}: ${func}: Assertion \`${expr}' failed.`;
+  assertFail(assertion: MallocAssertion, address = 0): never {
+    const p = this.profile;
+    const line = p.assertLines[assertion];
+    if (line === undefined) {
+      throw new Error(`heaplab bug: glibc ${p.version} has no assertion ${assertion}`);
     }
-    throw new HeapAbort(text, this.operation, address);
+    const site = MALLOC_ASSERTIONS[assertion];
+    const expression = p.assertExpressions[assertion] ?? site.expression;
+    throw new HeapAssertionFailure(
+      { ...site, expression, assertion, style: p.assertStyle, line },
+      {
+        programName: this.process.start.programPath ?? "",
+        operation: this.operation,
+        address,
+      },
+    );
   }
 
   /** Sets errno on the current thread (glibc `__set_errno`). */

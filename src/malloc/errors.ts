@@ -1,8 +1,9 @@
 /**
  * How ptmalloc2 stops a process: `malloc_printerr` (an integrity check failed: glibc prints the
  * message and calls abort(), SIGABRT) and a failed `assert`. Both end the simulated operation
- * with a {@link HeapAbort} that keeps glibc's exact words. A corrupted list that would make real
- * glibc loop forever ends in a {@link HeapLoopError} after a bounded number of steps.
+ * with a {@link HeapAbort} that keeps glibc's exact words; a failed `assert` is the subclass
+ * {@link HeapAssertionFailure}, whose words can name the program. A corrupted list that would
+ * make real glibc loop forever ends in a {@link HeapLoopError} after a bounded number of steps.
  *
  * Invariant: nothing inside the allocator throws a plain JavaScript error for a state a C
  * program can reach; every such state ends in one of these typed errors or in the memory
@@ -10,6 +11,8 @@
  *
  * @module
  */
+
+import { assertionMessage, type FailedAssertion } from "./assertions.ts";
 
 /**
  * glibc aborted the process: an integrity check of malloc failed (`malloc_printerr`) or one of
@@ -41,6 +44,47 @@ export class HeapAbort extends Error {
     this.glibcMessage = glibcMessage;
     this.operation = operation;
     this.address = address;
+  }
+}
+
+/**
+ * glibc aborted because one of malloc's `assert`s failed. The words are the version's
+ * (`AssertStyle`); up to 2.35 they start with the program's name, argv[0] after its last
+ * '/': `glibcMessage` names the program the allocator knows (its process's program path), and
+ * {@link HeapAssertionFailure.messageFor} gives the message of a process started with another
+ * argv[0].
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MALLOC_ASSERTIONS } from "./assertions.ts";
+ * import { HeapAssertionFailure } from "./errors.ts";
+ * const e = new HeapAssertionFailure(
+ *   { ...MALLOC_ASSERTIONS.binmapBit, assertion: "binmapBit", style: "classic", line: 4017 },
+ *   { programName: "/tmp/demo", operation: "malloc", address: 0 },
+ * );
+ * const words = "malloc.c:4017: _int_malloc: Assertion `bit != 0' failed.";
+ * assert.equal(e.glibcMessage, `demo: ${words}`);
+ * assert.equal(e.messageFor("./prog"), `prog: ${words}`);
+ * ```
+ */
+export class HeapAssertionFailure extends HeapAbort {
+  /** Which assertion failed, where it sits, and the version's words and line for it. */
+  readonly failed: FailedAssertion;
+
+  /** The failed assertion; the argv[0] of the process, the public operation, the chunk. */
+  constructor(
+    failed: FailedAssertion,
+    where: { programName: string; operation: string; address: number },
+  ) {
+    super(assertionMessage(failed, where.programName), where.operation, where.address);
+    this.name = "HeapAssertionFailure";
+    this.failed = failed;
+  }
+
+  /** The message glibc prints in a process whose argv[0] is `programName`. */
+  messageFor(programName: string): string {
+    return assertionMessage(this.failed, programName);
   }
 }
 

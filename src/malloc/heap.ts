@@ -241,7 +241,7 @@ export function heapTrim(m: MallocContext, heap: number, pad: number): number {
     const misalign = q & c.alignMask;
     q = prevHeap + prevSize - misalign;
     if (c.sizeField(q) !== (0 | PREV_INUSE)) {
-      m.assertFail("heap_trim", "chunksize_nomask (p) == (0 | PREV_INUSE)", q);
+      m.assertFail("heapTrimFencepost", q);
     }
     q = c.at(q, -c.prevSize(q));
     let newSize = c.size(q) + (minSize - 2 * s) + misalign;

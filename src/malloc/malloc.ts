@@ -594,7 +594,7 @@ function fromBinmap(m: MallocContext, arena: number, nb: number, bytes: number, 
     while ((bit & map) === 0) {
       bin += 2 * c.sizeSz;
       bit <<= 1;
-      if (bit === 0) m.assertFail("_int_malloc", "bit != 0");
+      if (bit === 0) m.assertFail("binmapBit");
     }
     const v = c.bk(bin);
     if (v === bin) {
@@ -605,7 +605,7 @@ function fromBinmap(m: MallocContext, arena: number, nb: number, bytes: number, 
     } else {
       const size = c.size(v);
       if (m.lt(size, nb)) {
-        m.assertFail("_int_malloc", "(unsigned long) (size) >= (unsigned long) (nb)", v);
+        m.assertFail("binmapSize", v);
       }
       unlinkChunk(m, arena, v);
       if (m.explain.enabled) {

@@ -38,7 +38,15 @@ export {
   type ThreadHeapInfo,
 } from "./inspect.ts";
 export { HeapCheckError } from "./check_arena.ts";
-export { HeapAbort, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
+export { HeapAbort, HeapAssertionFailure, HeapLoopError, LOOP_LIMIT } from "./errors.ts";
+export {
+  assertionMessage,
+  type AssertionSite,
+  type AssertStyle,
+  type FailedAssertion,
+  MALLOC_ASSERTIONS,
+  type MallocAssertion,
+} from "./assertions.ts";
 export {
   ControlFlowHijack,
   type LibcEvent,
@@ -60,7 +68,6 @@ export type { MallocParams } from "./malloc_par.ts";
 export { request2size } from "./chunk.ts";
 export {
   type ArenaLayout,
-  type AssertStyle,
   COMPARED_VERSIONS,
   type DerivedField,
   type Fact,

@@ -18,6 +18,7 @@
  */
 
 import type { StackGuardStyle } from "../kernel/threads.ts";
+import type { AssertStyle, MallocAssertion } from "./assertions.ts";
 
 /**
  * The glibc releases heaplab models, oldest first: where each was checked against real glibc
@@ -108,13 +109,6 @@ export type MemalignStyle =
   /** `_int_free_merge_chunk` of the leader (straight to the bins), a tcache look-up first. */
   | "merge-leader";
 
-/** Words of the assertion glibc prints when one of malloc's `assert`s fails. */
-export type AssertStyle =
-  /** `PROG: malloc.c:LINE: FUNCTION: Assertion `…' failed.` (up to 2.35, and 2.37+). */
-  | "classic"
-  /** `Fatal glibc error: malloc assertion failure in FUNCTION: …` (glibc 2.36). */
-  | "fatal";
-
 /** One glibc build: a version on an architecture. */
 export interface GlibcProfile {
   /** glibc version. */
@@ -204,10 +198,22 @@ export interface GlibcProfile {
   readonly mmapFallback: { readonly align: number; readonly min: number };
   /** Largest request: `PTRDIFF_MAX` (2.30+) or `-2 * MINSIZE` (REQUEST_OUT_OF_RANGE before). */
   readonly requestLimit: "ptrdiff" | "minus-2-minsize";
-  /** Words of failed assertions. */
+  /** Words of a failed assertion: classic (up to 2.35), malloc-fatal (2.36), libc-assert (2.37+). */
   readonly assertStyle: AssertStyle;
-  /** malloc.c line numbers of the assertions heaplab models, where known for the version. */
-  readonly assertLines: Readonly<Record<string, number>>;
+  /**
+   * The line of each modelled assertion in malloc.c or arena.c, in the release's sources, which
+   * the Debian builds of the real-glibc oracle keep. A build that patches malloc.c prints other
+   * lines (reports from Ubuntu 16.04 show malloc.c:2394 for sysmallocOldTop, where the 2.23
+   * release has 2392). An assertion the release does not have has no line.
+   */
+  readonly assertLines: Readonly<Partial<Record<MallocAssertion, number>>>;
+  /** Assertions whose text differs from the newest sources' (before 2.25, heap_trim's). */
+  readonly assertExpressions: Readonly<Partial<Record<MallocAssertion, string>>>;
+  /**
+   * get_free_list asserts that the arena it takes has no thread attached (2.25+; before, it adds
+   * one to the count).
+   */
+  readonly freeListAssert: boolean;
   /** stdio buffers come from malloc (2.24+) or from mmap (older glibc's ALLOC_BUF). */
   readonly stdioBuffers: "malloc" | "mmap";
   /** glibc `TCACHE_MAX_BINS`: the bins of tcache_perthread_struct (small plus large). */
@@ -218,6 +224,13 @@ export interface GlibcProfile {
   readonly tcacheLargeBins: number;
   /** glibc `TCACHE_FILL_COUNT` (7; 16 from 2.43). */
   readonly tcacheFillCount: number;
+  /**
+   * glibc `csize2tidx` rounds a chunk size up to a bin (`(x - MINSIZE + MALLOC_ALIGNMENT - 1) /
+   * MALLOC_ALIGNMENT`, up to 2.42) instead of down (`(x - MINSIZE) / MALLOC_ALIGNMENT`, 2.43+,
+   * seen in its source and real runs; 2.42 unverified): only a size a corruption left unaligned
+   * tells them apart.
+   */
+  readonly tcacheIndexRoundsUp: boolean;
   /**
    * The tcache's per-bin counters hold the free slots left (`num_slots`, counting down, 2.42+)
    * instead of the chunks held (`counts`).
@@ -444,6 +457,22 @@ function steps<T>(initial: T, ...changes: (readonly [string, T])[]): Fact<T> {
   return { initial, changes };
 }
 
+/**
+ * One release's assertion lines, in the order of malloc.c and arena.c's functions: sysmalloc's
+ * two, _int_malloc's binmap two, heap_trim's fencepost, get_free_list's (none before 2.25).
+ */
+function assertLines(
+  sysmallocOldTop: number,
+  sysmallocOldSize: number,
+  binmapBit: number,
+  binmapSize: number,
+  heapTrimFencepost: number,
+  freeListAttached?: number,
+): Partial<Record<MallocAssertion, number>> {
+  const lines = { sysmallocOldTop, sysmallocOldSize, binmapBit, binmapSize, heapTrimFencepost };
+  return freeListAttached === undefined ? lines : { ...lines, freeListAttached };
+}
+
 /** The same at every release. */
 function always<T>(value: T): Fact<T> {
   return { initial: value, changes: [] };
@@ -470,6 +499,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   tcacheSmallBins: always(64),
   tcacheLargeBins: since("2.42", 12, 0),
   tcacheFillCount: since("2.43", 16, 7),
+  tcacheIndexRoundsUp: until("2.43"),
   tcacheCountsDown: since("2.42"),
   tcacheInit: steps<GlibcProfile["tcacheInit"]>(
     "first-call",
@@ -513,13 +543,26 @@ export const GLIBC_FACTS: GlibcFacts = {
   arenaHasFastchunksField: steps(false, ["2.26", true], ["2.43", false]),
   i386Align16: since("2.26"),
   requestLimit: since<"ptrdiff" | "minus-2-minsize">("2.30", "ptrdiff", "minus-2-minsize"),
-  assertStyle: steps<AssertStyle>("classic", ["2.36", "fatal"], ["2.37", "classic"]),
-  assertLines: steps<Readonly<Record<string, number>>>(
-    { "sysmalloc old_top": 2394 },
-    ["2.24", {}],
-    ["2.31", { "sysmalloc old_top": 2379, "sysmalloc old_size": 2385 }],
-    ["2.32", {}],
+  assertStyle: steps<AssertStyle>("classic", ["2.36", "malloc-fatal"], ["2.37", "libc-assert"]),
+  // The lines change with every release: one entry per modelled release (no profile is built
+  // for the others). Checked against the real builds by tests/malloc/assertions_test.ts.
+  assertLines: steps<Readonly<Partial<Record<MallocAssertion, number>>>>(
+    assertLines(2392, 2398, 3704, 3723, 698),
+    ["2.27", assertLines(2398, 2404, 4004, 4023, 612, 769)],
+    ["2.31", assertLines(2379, 2385, 4017, 4036, 613, 770)],
+    ["2.35", assertLines(2617, 2623, 4283, 4302, 659, 821)],
+    ["2.36", assertLines(2611, 2617, 4279, 4298, 659, 821)],
+    ["2.39", assertLines(2599, 2605, 4357, 4376, 553, 715)],
+    ["2.41", assertLines(2601, 2607, 4415, 4434, 553, 715)],
+    ["2.42", assertLines(2607, 2613, 4478, 4497, 537, 699)],
+    ["2.43", assertLines(2371, 2377, 4222, 4241, 543, 705)],
+    ["2.44", assertLines(2199, 2205, 3929, 3948, 523, 685)],
   ),
+  assertExpressions: steps<Readonly<Partial<Record<MallocAssertion, string>>>>(
+    { heapTrimFencepost: "p->size == (0 | PREV_INUSE)" },
+    ["2.25", {}],
+  ),
+  freeListAssert: since("2.25"),
   stdioBuffers: since<"malloc" | "mmap">("2.24", "malloc", "mmap"),
   stackGuard: steps<StackGuardStyle>(
     "rw-then-mprotect",

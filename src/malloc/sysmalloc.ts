@@ -139,21 +139,9 @@ export function sysmalloc(m: MallocContext, nb: number, arena: number): number {
     !((oldTop === initialTop && oldSize === 0) ||
       (m.le(minSize, oldSize) && c.prevInuse(oldTop) && oldEnd % pagesize === 0))
   ) {
-    m.assertFail(
-      "sysmalloc",
-      "(old_top == initial_top (av) && old_size == 0) || ((unsigned long) (old_size) >= MINSIZE " +
-        "&& prev_inuse (old_top) && ((unsigned long) old_end & (pagesize - 1)) == 0)",
-      oldTop,
-      "sysmalloc old_top",
-    );
+    m.assertFail("sysmallocOldTop", oldTop);
   }
-  if (!m.lt(oldSize, nb + minSize)) {
-    m.assertFail(
-      "sysmalloc",
-      "(unsigned long) (old_size) < (unsigned long) (nb + MINSIZE)",
-      oldTop,
-    );
-  }
+  if (!m.lt(oldSize, nb + minSize)) m.assertFail("sysmallocOldSize", oldTop);
 
   if (arena !== m.mainArena) {
     const oldHeap = m.heapForPtr(oldTop);

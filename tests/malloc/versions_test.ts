@@ -65,6 +65,7 @@ Deno.test("failed assertions keep each version's words", () => {
     const [glibc, start] of [
       ["2.31", "mthread: malloc.c:2379: sysmalloc: Assertion `(old_top == initial_top (av)"],
       ["2.36", "Fatal glibc error: malloc assertion failure in sysmalloc: (old_top =="],
+      ["2.41", "Fatal glibc error: malloc.c:2601 (sysmalloc): assertion failed: (old_top =="],
     ]
   ) {
     const { proc, heap } = fresh(glibc);
