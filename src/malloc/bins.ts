@@ -51,7 +51,9 @@ export class BinIndex {
     this.#smallCorrection = profile.mallocAlignment > 2 * profile.sizeSz ? 1 : 0;
     this.#minLarge = profile.minLargeSize;
     this.#align = profile.mallocAlignment;
-    this.#tcacheBias = profile.minSize - profile.mallocAlignment + 1;
+    this.#tcacheBias = profile.tcacheIndexRoundsUp
+      ? profile.minSize - profile.mallocAlignment + 1
+      : profile.minSize;
     const kind = profile.largebinIndex;
     this.#largeLimit = kind === "64" ? 48 : kind === "32-big" ? 45 : 38;
     this.#largeBase = kind === "64" ? 48 : kind === "32-big" ? 49 : 56;
@@ -102,7 +104,9 @@ export class BinIndex {
     const r = size - this.#tcacheBias;
     // The usual size: a shift instead of a floating-point division.
     if (r >= 0 && r <= 0x7fff_ffff) return r >> this.#smallShift;
-    if (size < 0) return Infinity;
+    // Unsigned in glibc: a size below the bias (a corrupted size word, 0) or a negative word
+    // wraps to a huge index, as does a negative word.
+    if (r < 0) return Infinity;
     return Math.floor(r / this.#align);
   }
 

@@ -277,7 +277,21 @@ export class ChunkMemory {
 
   /** glibc `REVEAL_PTR`: reads the mangled pointer stored at `pos` and unmangles it. */
   reveal(pos: number): number {
-    return this.protect(pos, this.word(pos));
+    const w = this.word(pos);
+    return w < TWO53 && w > -TWO53 ? this.protect(pos, w) : this.#revealWide(pos);
+  }
+
+  /**
+   * {@link reveal} of a word beyond 2^53 in size, which a number carries rounded (`word.ts`):
+   * random bytes a corruption wrote. Unmangled, it keeps high bits no user-space address has, so
+   * any access through it faults whatever its exact value; glibc's alignment check looks at its
+   * low bits, which the rounding lost. The result is read from the word's exact low half and
+   * carried as 2^52 plus it: as far outside user space, with the low bits the check sees.
+   */
+  #revealWide(pos: number): number {
+    const low = this.memory.read32(pos);
+    const key = this.#safeLinking ? Math.floor(pos / 4096) >>> 0 : 0;
+    return 2 ** 52 + ((low ^ key) >>> 0);
   }
 
   /** Unsigned `a < b` on words. */

@@ -149,16 +149,21 @@ function initTcacheOnCall(m: MallocContext, on: "malloc" | "free"): number {
 
 /**
  * The count of tcache bin i when malloc may take from it (glibc 2.30–2.41 test the count,
- * 2.26–2.29 and 2.42+ the list head), else -1.
+ * 2.26–2.29 and 2.42+ the list head), else {@link NO_CHUNK}.
  */
 function tcacheAvailable(m: MallocContext, tcache: number, i: number): number {
-  if (!(i < m.params.tcacheBins) || tcache === 0) return -1;
+  if (!(i < m.params.tcacheBins) || tcache === 0) return NO_CHUNK;
   const count = tcacheCount(m, tcache, i);
   if (m.profile.tcacheCountBytes === 2 && !m.profile.tcacheCountsDown) {
-    return count > 0 ? count : -1;
+    return count > 0 ? count : NO_CHUNK;
   }
-  return tcacheEntry(m, tcache, i) !== 0 ? count : -1;
+  // Only the list's head decides (2.26–2.29, 2.42+): a list a corruption made longer than its
+  // count goes on giving chunks, its count below zero (2.42+: free slots above tcache_count).
+  return tcacheEntry(m, tcache, i) !== 0 ? count : NO_CHUNK;
 }
+
+/** {@link tcacheAvailable}: the bin has no chunk to give (a count never is this). */
+const NO_CHUNK = -Infinity;
 
 /** {@link tcacheTake} found no cached chunk: the caller goes on to the arenas. */
 const TCACHE_MISS = -1;
@@ -178,7 +183,7 @@ function tcacheTake(m: MallocContext, bytes: number): number {
   const p = m.profile;
   if (p.tcacheLargeBins > 0 && idx >= p.tcacheSmallBins) return tcacheTakeLarge(m, tcache, tbytes);
   const count = tcacheAvailable(m, tcache, idx);
-  if (count < 0) return TCACHE_MISS;
+  if (count === NO_CHUNK) return TCACHE_MISS;
   m.explain.serve("tcache");
   return tcacheGet(m, tcache, idx, count);
 }
@@ -310,6 +315,9 @@ function freeTcacheFirst(m: MallocContext, mem: number): void {
   const raw = c.sizeField(p);
   const size = raw - (raw & SIZE_BITS);
   if (c.misaligned(p)) m.abort("free(): invalid pointer", p);
+  // From 2.43 libc's early initialization runs `__ptmalloc_init`: the tcache key exists before
+  // the first call, and a free that comes first compares with it, not with 0.
+  if (pr.tcacheInit === "lazy") ptmallocInit(m);
   const tls = m.tls();
   const tcacheSize = m.lt(size, m.params.tcacheMaxBytes);
   if (tcacheSize && (tls.tcache !== 0 || pr.tcacheInit === "lazy")) {
@@ -351,8 +359,16 @@ function freeTcacheFirst(m: MallocContext, mem: number): void {
       return;
     }
   }
-  // INT_ADD_OVERFLOW (p, size - MINSIZE): also catches a size below MINSIZE.
-  if (p + m.words.sub(size, pr.minSize) >= 2 ** (8 * c.sizeSz)) m.abort("free(): invalid size", p);
+  // INT_ADD_OVERFLOW (p, size - MINSIZE), unsigned: also catches a size below MINSIZE (the
+  // difference wraps to a huge word). Words from 2^63 up are negative numbers: counted exactly.
+  const room = m.words.sub(size, pr.minSize);
+  if (
+    room >= 0
+      ? p + room >= 2 ** (8 * c.sizeSz)
+      : m.words.toBigInt(p) + m.words.toBigInt(room) >= 1n << BigInt(8 * c.sizeSz)
+  ) {
+    m.abort("free(): invalid size", p);
+  }
   const arena = raw & IS_MMAPPED ? 0 : raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
   if (arena !== 0) m.explain.arena(arena);
   intFreeChunkOrMunmap(m, arena, p, size);

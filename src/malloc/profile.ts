@@ -499,7 +499,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   tcacheSmallBins: always(64),
   tcacheLargeBins: since("2.42", 12, 0),
   tcacheFillCount: since("2.43", 16, 7),
-  tcacheIndexRoundsUp: until("2.43"),
+  tcacheIndexRoundsUp: until("2.42"),
   tcacheCountsDown: since("2.42"),
   tcacheInit: steps<GlibcProfile["tcacheInit"]>(
     "first-call",
