@@ -22,6 +22,7 @@
 
 export { defaultAllocatorFactory } from "./allocator_factory.ts";
 export {
+  type AccessWidth,
   isKernelTrace,
   parseTraceLine,
   TraceError,
@@ -29,7 +30,9 @@ export {
   traceLimits,
   type TraceNumber,
   type TraceOp,
+  type WriteValue,
 } from "./parse.ts";
+export { type AddressPlace, type LibcImage } from "./places.ts";
 export {
   ReplayInterrupted,
   type ReplayOptions,
@@ -43,12 +46,19 @@ export {
   type MappingLabel,
   type MappingVisitor,
   type PlaceFields,
+  type ReadValue,
   type ReplayEvent,
   ReplaySession,
   type SessionOptions,
   type TraceAllocator,
   type TracePlace,
 } from "./session.ts";
-export { formatEvent, formatPlace, formatResult } from "./oracle_format.ts";
+export {
+  formatAddressPlace,
+  formatEvent,
+  formatPlace,
+  formatReadValue,
+  formatResult,
+} from "./oracle_format.ts";
 export { type TraceReader, type TraceSource } from "./trace_input.ts";
 export { type DiscoveredHeap, HeapDiscovery } from "./heap_discovery.ts";

@@ -141,11 +141,16 @@ export interface LibcImage {
  * Where the oracle's driver has its fake region (`fake_mem`, the guard below area 1): the
  * driver's load address in the oracle's runs (ASLR off; its first mapping in the kernel traces'
  * first `rawmaps`) plus `fake_mem`'s offset in the driver binary (`nm`). x86_64: one address for
- * every build; i386 by build (2.31, 2.36, 2.41; later versions take 2.41's, unmeasured).
+ * every build; i386 by build (2.31, 2.36, 2.41; any other version takes 2.41's, unmeasured).
  */
 export function oracleFakeRegion(arch: "i386" | "x86_64", glibc: string): number {
   if (arch === "x86_64") return 0x7fff_f680_0000 + 0xc9000;
-  const minor = Number(glibc.split(".")[1] ?? 0);
-  const driver = minor <= 31 ? 0xf69c_5000 : minor <= 36 ? 0xf69b_c000 : 0xf69b_a000;
-  return driver + 0x7d000;
+  return (I386_DRIVER_BASE[glibc] ?? I386_DRIVER_BASE["2.41"]) + 0x7d000;
 }
+
+/** The i386 driver's load address in the oracle's runs, by the glibc build it ran on. */
+const I386_DRIVER_BASE: Readonly<Record<string, number>> = {
+  "2.31": 0xf69c_5000,
+  "2.36": 0xf69b_c000,
+  "2.41": 0xf69b_a000,
+};

@@ -17,7 +17,7 @@
  */
 
 import { exitStatusOf, fatalSignalOf } from "../kernel/signals.ts";
-import { HeapLoopError } from "../malloc/errors.ts";
+import { HeapAssertionFailure, HeapLoopError } from "../malloc/errors.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import { FastLane } from "./fast_lane.ts";
 import { formatEvent, formatHeader, formatStop } from "./oracle_format.ts";
@@ -109,16 +109,8 @@ export class ReplayInterrupted extends Error {
   }
 }
 
-/**
- * How an error thrown by an operation stops the replay, or undefined if it does not. An abort's
- * message is glibc's last line without the program's name an assert() message starts with, as
- * the driver prints it.
- */
-function stopOf(
-  e: unknown,
-  line: number,
-  process: Process,
-): Omit<ReplayStop, "syscalls"> | undefined {
+/** How an error thrown by an operation stops the replay, or undefined if it does not. */
+function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefined {
   if (e instanceof TraceError) {
     return { line: e.line, kind: "error", message: e.message, status: 2, error: e };
   }
@@ -133,12 +125,8 @@ function stopOf(
   const signal = fatalSignalOf(e);
   if (!signal) return undefined;
   const kind = signal === "SIGABRT" ? "abort" : "segfault";
-  let message = (e as Error).message;
-  const path = process.start.programPath ?? "";
-  const program = path.slice(path.lastIndexOf("/") + 1);
-  if (kind === "abort" && program && message.startsWith(program + ": ")) {
-    message = message.slice(program.length + 2);
-  }
+  // The driver prints an assert's words without the program's name they start with (2.31).
+  const message = e instanceof HeapAssertionFailure ? e.messageFor("") : (e as Error).message;
   return {
     line,
     kind,
@@ -226,7 +214,7 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
         }
       }
     } catch (e) {
-      const stop = stopOf(e, line, session.process);
+      const stop = stopOf(e, line);
       if (!stop) throw interrupted(line, e);
       try {
         emit(formatStop(stop));

@@ -39,6 +39,7 @@ import {
   type Vma,
 } from "../kernel/vma.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, SIZE_BITS } from "../malloc/chunk.ts";
+import { type GlibcProfile, glibcProfile } from "../malloc/profile.ts";
 import { HeapDiscovery } from "./heap_discovery.ts";
 import { MAX_SLOTS, MAX_TID, TraceError, type TraceNumber, type TraceOp } from "./parse.ts";
 import {
@@ -673,8 +674,8 @@ export class ReplaySession {
     const u = words.fromBigInt(value);
     const place = this.#addressPlace(u, true);
     if (place) return { kind: "place", place };
-    const profile = this.#glibcMinor;
-    if (profile >= 32) {
+    const glibc = this.#glibcProfile;
+    if (glibc.safeLinking) {
       const d = value ^ (words.toBigInt(a) >> 12n);
       if (d === 0n) return { kind: "mangled", place: undefined };
       const demangled = this.#addressPlace(words.fromBigInt(d), true);
@@ -684,13 +685,16 @@ export class ReplaySession {
     const big = words.bits === 64
       ? (value >> 32n) !== 0n && (value >> 32n) !== 0xffff_ffffn
       : value >= 0x100_0000n && value <= 0xff00_0000n;
-    if (profile >= 34 && big && this.allocator?.holdsLibcWord?.(value)) return { kind: "key" };
+    if (glibc.tcacheKey === "random" && big && this.allocator?.holdsLibcWord?.(value)) {
+      return { kind: "key" };
+    }
     return { kind: "number", value };
   }
 
-  // glibc's minor version (31 for 2.31), as the driver tells versions apart.
-  get #glibcMinor(): number {
-    return Number(this.glibc.split(".")[1] ?? 0);
+  // The glibc build's facts: safe-linking (2.32+) and the random tcache key (2.34+) decide how
+  // the driver prints a read value.
+  get #glibcProfile(): GlibcProfile {
+    return glibcProfile(this.glibc, this.arch);
   }
 
   // (v2) `fake`: the next fake area into `slot`; returns its number.
