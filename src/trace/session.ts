@@ -315,6 +315,9 @@ export class ReplaySession {
     sizeWord: 0,
     v2Place: undefined,
   };
+  // Whether the trace may have corrupted the heap itself (format v2's memory lines, a free at an
+  // offset, a dead slot freed): `maps` then looks at every live slot.
+  #corrupted = false;
   // (v2) The trace's fake areas (made at the first `fake`) and the memory slots stand for.
   #fakes: FakeAreas | undefined = undefined;
   readonly #regions = new SlotRegions();
@@ -495,6 +498,7 @@ export class ReplaySession {
     }
     // A dead slot gives its last pointer: freeing it again is glibc's double free (format v2).
     if (!(bits & (SLOT_LIVE | SLOT_DEAD))) throw new TraceError(line, "slot is not live");
+    if (!(bits & SLOT_LIVE)) this.#corrupted = true;
     return this.#slotValues[id];
   }
 
@@ -623,6 +627,7 @@ export class ReplaySession {
   #freeAt(slot: number, offset: number, line: number): void {
     const heap = this.#needAllocator(line);
     const p = this.process.words.add(this.#slotValues[slot], offset);
+    this.#corrupted = true;
     const saved = this.#enter();
     try {
       heap.free(p);
@@ -652,6 +657,7 @@ export class ReplaySession {
       if (v.kind === "mangled") value ^= words.toBigInt(a) >> 12n;
     }
     const memory = this.process.space.memory;
+    this.#corrupted = true;
     for (let i = 0; i < op.width; i++) {
       memory.write8(words.add(a, i), Number((value >> BigInt(8 * i)) & 0xffn));
     }
@@ -985,6 +991,13 @@ export class ReplaySession {
     return undefined;
   }
 
+  // Every slot holding a live chunk, in id order.
+  #liveSlots(): number[] {
+    const ids: number[] = [], bits = this.#slotBits;
+    for (let id = 0; id < bits.length; id++) if (bits[id] & SLOT_LIVE) ids.push(id);
+    return ids;
+  }
+
   #unmarkMmapped(id: number): void {
     if (this.#slotBits[id] & SLOT_MMAPPED) {
       this.#slotBits[id] &= ~SLOT_MMAPPED;
@@ -1041,7 +1054,11 @@ export class ReplaySession {
         visit("heap", h.num, r, Math.min(r.end, end) - Math.max(r.start, h.base));
       }
     }
-    for (const id of [...this.#mmapSlots].sort((a, b) => a - b)) {
+    // The slots that can hold an mmapped chunk: those that received one, and once the trace
+    // corrupted memory (a v2 write, a free at an offset, a dead slot freed), any live slot, as
+    // the driver looks at every live slot's size word.
+    const ids = this.#corrupted ? this.#liveSlots() : [...this.#mmapSlots].sort((a, b) => a - b);
+    for (const id of ids) {
       const p = this.#slotValues[id];
       if (!(this.#slotBits[id] & SLOT_LIVE) || p === 0) continue;
       // (A chunk a corrupted heap unmapped behind the slot's back is left out, as the driver
