@@ -121,7 +121,9 @@ export function intFreeChunk(
   haveLock: boolean,
 ): void {
   const c = m.chunks, a = m.arenas, b = m.bins;
-  if (m.le(size, m.globalMaxFast)) {
+  // (2.43+ has no fastbins: its global_max_fast of 0 would still take a size word of 0, which
+  // tcache_thread_shutdown passes here unchecked.)
+  if (m.le(size, m.globalMaxFast) && m.profile.fastbins) {
     const next = c.at(p, size);
     const nextField = c.sizeField(next);
     const nextSize = nextField - (nextField & SIZE_BITS);
