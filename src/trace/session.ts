@@ -880,6 +880,13 @@ export class ReplaySession {
       where.offset = p - this.mainStart;
       return;
     }
+    // An intact heap never hands out an mmapped chunk inside a heap's reservation: until the
+    // trace corrupted memory, the size word's flag decides at once (v1's rule, the same answer).
+    if (flags & IS_MMAPPED && !this.#corrupted) {
+      where.kind = "mmap";
+      where.offset = p % 4096;
+      return;
+    }
     const base = p >= 0 ? Math.floor(p / this.heapMax) * this.heapMax : NaN;
     let heap = this.discovery.numberOf(base);
     if (heap === undefined && flags & NON_MAIN_ARENA) {
