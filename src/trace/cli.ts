@@ -9,7 +9,8 @@
  * same.
  *
  * Exit status: 0, 2 for a malformed trace line or bad arguments, 134 after an abort, 139 after
- * a segmentation fault (the status of the first trace that failed).
+ * a segmentation fault, 142 after a hang (the status of the first trace that failed), as the
+ * oracle's driver exits.
  *
  * @module
  */
