@@ -20,7 +20,7 @@
  */
 
 import type { WordOps } from "../kernel/word.ts";
-import { formatPlace, oracleHex } from "./oracle_format.ts";
+import { formatPlace, oracleHex, sizeWordHex } from "./oracle_format.ts";
 import { MAX_DECIMAL, type OutputBuffer, putAscii, putDecimal, putHex } from "./output_buffer.ts";
 import { MAX_SLOTS, MAX_TID } from "./parse.ts";
 import type { MappingVisitor, ReplaySession } from "./session.ts";
@@ -323,7 +323,9 @@ export class FastLane {
     }
     if (place.kind !== "null") {
       bytes[at++] = SPACE;
-      at = this.#putHex(bytes, at, place.sizeWord);
+      at = place.exactSizeWord === undefined
+        ? this.#putHex(bytes, at, place.sizeWord)
+        : putAscii(bytes, at, sizeWordHex(this.#words, place));
     }
     bytes[at++] = NEWLINE;
     out.endLineAt(at);

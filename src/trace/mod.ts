@@ -50,6 +50,7 @@ export {
   type ReplayEvent,
   ReplaySession,
   type SessionOptions,
+  type SizeWordFields,
   type TraceAllocator,
   type TracePlace,
 } from "./session.ts";
@@ -59,6 +60,7 @@ export {
   formatPlace,
   formatReadValue,
   formatResult,
+  sizeWordHex,
 } from "./oracle_format.ts";
 export { type TraceReader, type TraceSource } from "./trace_input.ts";
 export { type DiscoveredHeap, HeapDiscovery } from "./heap_discovery.ts";

@@ -11,7 +11,7 @@
 import { errnoName } from "../kernel/errors.ts";
 import { wordHex, type WordOps } from "../kernel/word.ts";
 import type { AddressPlace } from "./places.ts";
-import type { ReadValue, ReplayEvent, TracePlace } from "./session.ts";
+import type { ReadValue, ReplayEvent, SizeWordFields, TracePlace } from "./session.ts";
 
 /** A number as the oracle prints it: lowercase hex with `0x`, a negative word unsigned. */
 export function oracleHex(words: WordOps, x: number): string {
@@ -44,21 +44,28 @@ export function formatPlace(words: WordOps, place: TracePlace): string {
     case "null":
       return "null - -";
     case "mmap":
-      return `mmap ${oracleHex(words, place.offset)} ${oracleHex(words, place.sizeWord)}`;
+      return `mmap ${oracleHex(words, place.offset)} ${sizeWordHex(words, place)}`;
     case "heap": {
       const offset = oracleHex(words, place.offset);
       const where = place.heap === undefined ? `heap? ${offset}` : `heap${place.heap} ${offset}`;
-      return `${where} ${oracleHex(words, place.sizeWord)}`;
+      return `${where} ${sizeWordHex(words, place)}`;
     }
     case "main":
-      return `main ${signedHex(words, place.offset)} ${oracleHex(words, place.sizeWord)}`;
+      return `main ${signedHex(words, place.offset)} ${sizeWordHex(words, place)}`;
     case "fake":
     case "slot":
     case "libc":
-      return `${formatAddressPlace(words, place)} ${oracleHex(words, place.sizeWord)}`;
+      return `${formatAddressPlace(words, place)} ${sizeWordHex(words, place)}`;
     case "unmapped":
       return `unmapped ${oracleHex(words, place.address)} -`;
   }
+}
+
+/** A result's size word in hex: exactly, also when a number carries it rounded. */
+export function sizeWordHex(words: WordOps, place: SizeWordFields): string {
+  return place.exactSizeWord !== undefined
+    ? "0x" + place.exactSizeWord.toString(16)
+    : oracleHex(words, place.sizeWord);
 }
 
 /** (v2) An address's place: `fake1 0x10`, `main 0x2a0`, `heap2 0x8a0`, `slot3 -0x8`, `libc 0x1ecbe0`. */

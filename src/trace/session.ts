@@ -81,40 +81,58 @@ export type AllocatorFactory = (
   options: { glibc: string; nprocs: number },
 ) => TraceAllocator;
 
+/**
+ * The raw size word below a returned pointer, as a word (`sizeWord`) and, when it is beyond 2^53
+ * in size — random bytes a corruption wrote, which a number carries rounded (`word.ts`) — exactly
+ * (`exactSizeWord`), as the output prints it.
+ */
+export interface SizeWordFields {
+  /** The raw size word. */
+  readonly sizeWord: number;
+  /** Its exact value when `sizeWord` is rounded (beyond 2^53 in size); else undefined. */
+  readonly exactSizeWord?: bigint;
+}
+
 /** Where a returned pointer lies, as the oracle reports it. */
 export type TracePlace =
   /** malloc returned NULL. */
   | { readonly kind: "null" }
   /** A main-arena chunk; `offset` from the main heap start (negative below it). */
-  | { readonly kind: "main"; readonly offset: number; readonly sizeWord: number }
+  | ({ readonly kind: "main"; readonly offset: number } & SizeWordFields)
   /**
    * A chunk of a thread heap: `heap` is its number (undefined when no heap was found there),
    * `offset` from the HEAP_MAX_SIZE-aligned start.
    */
-  | {
-    readonly kind: "heap";
-    readonly heap: number | undefined;
-    readonly offset: number;
-    readonly sizeWord: number;
-  }
+  | (
+    & {
+      readonly kind: "heap";
+      readonly heap: number | undefined;
+      readonly offset: number;
+    }
+    & SizeWordFields
+  )
   /** A chunk served by mmap; `offset` is the pointer's offset in its page. */
-  | { readonly kind: "mmap"; readonly offset: number; readonly sizeWord: number }
+  | ({ readonly kind: "mmap"; readonly offset: number } & SizeWordFields)
   /** (v2) In fake area `area`, `offset` from its start (a fake chunk a corrupted heap handed out). */
-  | {
-    readonly kind: "fake";
-    readonly area: number;
-    readonly offset: number;
-    readonly sizeWord: number;
-  }
+  | (
+    & {
+      readonly kind: "fake";
+      readonly area: number;
+      readonly offset: number;
+    }
+    & SizeWordFields
+  )
   /** (v2) In the mapping of `mmap` slot `slot`, `offset` from the slot's pointer. */
-  | {
-    readonly kind: "slot";
-    readonly slot: number;
-    readonly offset: number;
-    readonly sizeWord: number;
-  }
+  | (
+    & {
+      readonly kind: "slot";
+      readonly slot: number;
+      readonly offset: number;
+    }
+    & SizeWordFields
+  )
   /** (v2) In libc's image, `offset` from its load address. */
-  | { readonly kind: "libc"; readonly offset: number; readonly sizeWord: number }
+  | ({ readonly kind: "libc"; readonly offset: number } & SizeWordFields)
   /** (v2) Anywhere else, its size word unreadable: the pointer itself. */
   | { readonly kind: "unmapped"; readonly address: number };
 
@@ -142,6 +160,8 @@ export interface PlaceFields {
   readonly offset: number;
   /** The raw size word (0 for `null`, and when it cannot be read). */
   readonly sizeWord: number;
+  /** Its exact value when `sizeWord` is rounded (beyond 2^53 in size), else undefined. */
+  readonly exactSizeWord: bigint | undefined;
   /** The whole place for the kinds format v2 added (`fake`, `slot`, `libc`, `unmapped`). */
   readonly v2Place: TracePlace | undefined;
 }
@@ -241,6 +261,12 @@ export interface SessionOptions {
 }
 
 const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
+const TWO53 = 2 ** 53;
+
+// A place's exact size word, when it has one (spread into a place object).
+function exactOf(where: PlaceFields): { exactSizeWord?: bigint } {
+  return where.exactSizeWord === undefined ? {} : { exactSizeWord: where.exactSizeWord };
+}
 // A slot's state bits: it holds a chunk pointer (not 0); it holds an mmap/sbrk address; the
 // chunk returned into it was mmapped (kept after a free, until the slot gets another pointer).
 // (v2) A dead chunk slot keeps its last pointer; a fake slot holds a fake area's start; a slot
@@ -313,6 +339,7 @@ export class ReplaySession {
     heap: undefined,
     offset: 0,
     sizeWord: 0,
+    exactSizeWord: undefined,
     v2Place: undefined,
   };
   // Whether the trace may have corrupted the heap itself (format v2's memory lines, a free at an
@@ -835,11 +862,22 @@ export class ReplaySession {
         place = { kind: "null" };
         break;
       case "heap":
-        place = { kind: "heap", heap: where.heap, offset: where.offset, sizeWord: where.sizeWord };
+        place = {
+          kind: "heap",
+          heap: where.heap,
+          offset: where.offset,
+          sizeWord: where.sizeWord,
+          ...exactOf(where),
+        };
         break;
       case "main":
       case "mmap":
-        place = { kind: where.kind, offset: where.offset, sizeWord: where.sizeWord };
+        place = {
+          kind: where.kind,
+          offset: where.offset,
+          sizeWord: where.sizeWord,
+          ...exactOf(where),
+        };
         break;
       default:
         place = where.v2Place!;
@@ -861,15 +899,24 @@ export class ReplaySession {
       where.kind = "null";
       where.offset = 0;
       where.sizeWord = 0;
+      where.exactSizeWord = undefined;
       return;
     }
     const sizeSz = this.#sizeSz;
     const sizeWord = this.#readableWord(p - sizeSz);
     const readable = sizeWord === sizeWord; // not NaN
+    // A word beyond 2^53 in size (random bytes) is carried rounded: its flags and its printed
+    // value come from its exact bytes.
+    const exact = readable && (sizeWord >= TWO53 || sizeWord <= -TWO53)
+      ? this.#exactWord(p - sizeSz)
+      : undefined;
+    where.exactSizeWord = exact;
     // (`&` on a whole number below 2^53 takes its low 32 bits exactly; `%` would be a
     // floating-point remainder, a call out of optimized code, on a word read as a double.)
     const flags = !readable
       ? 0
+      : exact !== undefined
+      ? Number(exact & BigInt(SIZE_BITS))
       : sizeWord < 0
       ? Number(this.process.words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
       : sizeWord & SIZE_BITS;
@@ -911,16 +958,16 @@ export class ReplaySession {
   // #locate's rare ends: a fake area, an mmap slot's memory, libc, `unmapped`, `heap?`, or the
   // main heap's offset (negative below it).
   #locateOther(p: number, readable: boolean, flags: number, base: number): void {
-    const where = this.#where, sizeWord = where.sizeWord;
+    const where = this.#where, size = { sizeWord: where.sizeWord, ...exactOf(where) };
     const place = this.#fakePlace(p) ?? this.#otherPlace(p, false);
     if (place !== undefined) {
       where.kind = place.kind;
       where.offset = place.offset;
       where.v2Place = place.kind === "fake"
-        ? { kind: "fake", area: place.area, offset: place.offset, sizeWord }
+        ? { kind: "fake", area: place.area, offset: place.offset, ...size }
         : place.kind === "slot"
-        ? { kind: "slot", slot: place.slot, offset: place.offset, sizeWord }
-        : { kind: "libc", offset: place.offset, sizeWord };
+        ? { kind: "slot", slot: place.slot, offset: place.offset, ...size }
+        : { kind: "libc", offset: place.offset, ...size };
     } else if (!readable) {
       where.kind = "unmapped";
       where.offset = p;
@@ -932,6 +979,13 @@ export class ReplaySession {
       where.kind = "main";
       where.offset = p - this.mainStart;
     }
+  }
+
+  // The word at `addr` exactly (it is readable), from its halves.
+  #exactWord(addr: number): bigint {
+    const memory = this.process.space.memory;
+    if (this.#sizeSz === 4) return BigInt(memory.read32(addr));
+    return (BigInt(memory.read32(addr + 4)) << 32n) | BigInt(memory.read32(addr));
   }
 
   // The word at `addr`, or NaN when it is not readable.
