@@ -894,16 +894,51 @@ export class ReplaySession {
     const where = this.#where;
     where.v2Place = undefined;
     where.heap = undefined;
+    where.exactSizeWord = undefined;
     if (p === 0) {
       if (id >= 0) this.#noteChunk(id, false, 0, 0);
       where.kind = "null";
       where.offset = 0;
       where.sizeWord = 0;
-      where.exactSizeWord = undefined;
       return;
     }
-    const sizeSz = this.#sizeSz;
-    const sizeWord = this.#readableWord(p - sizeSz);
+    const sizeWord = this.#readableWord(p - this.#sizeSz);
+    // The usual case, kept small: an intact heap (the trace corrupted no memory) and a size word
+    // that is a number exactly. The size word's flags decide, as v1 had it: for every chunk glibc
+    // hands out there, the answer of v2's rules.
+    if (!this.#corrupted && sizeWord >= 0 && sizeWord < TWO53) {
+      // (`&` on a whole number below 2^53 takes its low 32 bits exactly; `%` would be a
+      // floating-point remainder, a call out of optimized code, on a word read as a double.)
+      const flags = sizeWord & SIZE_BITS;
+      where.sizeWord = sizeWord;
+      if (id >= 0 && (flags & IS_MMAPPED || this.#slotBits[id] & (SLOT_MMAPPED | SLOT_REGION))) {
+        this.#noteChunk(id, (flags & IS_MMAPPED) !== 0, p, sizeWord);
+      }
+      if (flags & IS_MMAPPED) {
+        where.kind = "mmap";
+        where.offset = p % 4096;
+        return;
+      }
+      if (!(flags & NON_MAIN_ARENA)) {
+        where.kind = "main";
+        where.offset = p - this.mainStart;
+        return;
+      }
+      const base = Math.floor(p / this.heapMax) * this.heapMax;
+      const heap = this.discovery.numberOf(base);
+      if (heap !== undefined) {
+        where.kind = "heap";
+        where.heap = heap;
+        where.offset = p - base;
+        return;
+      }
+    }
+    this.#locateAny(id, p, sizeWord);
+  }
+
+  // #locate for any pointer, by v2's rules in full.
+  #locateAny(id: number, p: number, sizeWord: number): void {
+    const where = this.#where, sizeSz = this.#sizeSz;
     const readable = sizeWord === sizeWord; // not NaN
     // A word beyond 2^53 in size (random bytes) is carried rounded: its flags and its printed
     // value come from its exact bytes.
@@ -911,8 +946,6 @@ export class ReplaySession {
       ? this.#exactWord(p - sizeSz)
       : undefined;
     where.exactSizeWord = exact;
-    // (`&` on a whole number below 2^53 takes its low 32 bits exactly; `%` would be a
-    // floating-point remainder, a call out of optimized code, on a word read as a double.)
     const flags = !readable
       ? 0
       : exact !== undefined
@@ -922,16 +955,20 @@ export class ReplaySession {
       : sizeWord & SIZE_BITS;
     if (id >= 0) this.#noteChunk(id, (flags & IS_MMAPPED) !== 0, p, sizeWord);
     where.sizeWord = readable ? sizeWord : 0;
-    if (p >= this.mainStart && p <= this.process.space.brk) {
+    if (!this.#corrupted) {
+      if (flags & IS_MMAPPED) {
+        where.kind = "mmap";
+        where.offset = p % 4096;
+        return;
+      }
+      if (!(flags & NON_MAIN_ARENA)) {
+        where.kind = "main";
+        where.offset = p - this.mainStart;
+        return;
+      }
+    } else if (p >= this.mainStart && p <= this.process.space.brk) {
       where.kind = "main";
       where.offset = p - this.mainStart;
-      return;
-    }
-    // An intact heap never hands out an mmapped chunk inside a heap's reservation: until the
-    // trace corrupted memory, the size word's flag decides at once (v1's rule, the same answer).
-    if (flags & IS_MMAPPED && !this.#corrupted) {
-      where.kind = "mmap";
-      where.offset = p % 4096;
       return;
     }
     const base = p >= 0 ? Math.floor(p / this.heapMax) * this.heapMax : NaN;
