@@ -502,7 +502,13 @@ async function ensureHeapLinesTrace(trace: string): Promise<string> {
 async function buildNative(): Promise<string | undefined> {
   const binary = join(OUT, "native_replay");
   await Deno.mkdir(OUT, { recursive: true }); // a fresh clone has no out/bench yet
-  const built = await capture("gcc", ["-O2", "-o", binary, join(ROOT, "bench", "native_replay.c")]);
+  const built = await capture("gcc", [
+    "-O2",
+    "-pthread",
+    "-o",
+    binary,
+    join(ROOT, "bench", "native_replay.c"),
+  ]);
   if (!built.ok) {
     console.log(`native glibc: n/a (gcc failed: ${built.stderr.trim().split("\n")[0]})`);
     return undefined;
