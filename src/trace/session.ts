@@ -936,7 +936,8 @@ export class ReplaySession {
     this.#locateAny(id, p, sizeWord);
   }
 
-  // #locate for any pointer, by v2's rules in full.
+  // #locate for any pointer, by v2's rules in full (an intact heap's pointers that come here — a
+  // thread heap's chunk before its heap was found — get the same answer from them).
   #locateAny(id: number, p: number, sizeWord: number): void {
     const where = this.#where, sizeSz = this.#sizeSz;
     const readable = sizeWord === sizeWord; // not NaN
@@ -955,18 +956,7 @@ export class ReplaySession {
       : sizeWord & SIZE_BITS;
     if (id >= 0) this.#noteChunk(id, (flags & IS_MMAPPED) !== 0, p, sizeWord);
     where.sizeWord = readable ? sizeWord : 0;
-    if (!this.#corrupted) {
-      if (flags & IS_MMAPPED) {
-        where.kind = "mmap";
-        where.offset = p % 4096;
-        return;
-      }
-      if (!(flags & NON_MAIN_ARENA)) {
-        where.kind = "main";
-        where.offset = p - this.mainStart;
-        return;
-      }
-    } else if (p >= this.mainStart && p <= this.process.space.brk) {
+    if (p >= this.mainStart && p <= this.process.space.brk) {
       where.kind = "main";
       where.offset = p - this.mainStart;
       return;
