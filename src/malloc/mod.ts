@@ -1,5 +1,5 @@
 /**
- * heaplab's ptmalloc2: glibc's allocator (versions 2.23 to 2.41, i386 and x86_64) running
+ * heaplab's ptmalloc2: glibc's allocator (versions 2.23 to 2.44, i386 and x86_64) running
  * inside a simulated process's memory — chunks, bins, tcache and arenas are bytes at real
  * addresses. Start with {@link Allocator}; its methods `arenas()`, `chunks()`, `bins()`,
  * `tcache()` and `checkArena()` return the data types exported here (`…Info`).
