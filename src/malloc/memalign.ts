@@ -75,7 +75,10 @@ function midMemalign(m: MallocContext, alignment: number, bytes: number): number
     // 2.42's tcache_get_align creates a missing tcache (and finds nothing in it).
     if (p.tcacheInit === "first-malloc") maybeInitTcache(m);
     const tcache = m.tls().tcache;
-    if (idx < m.params.tcacheBins && tcache !== 0 && tcacheCount(m, tcache, idx) > 0) {
+    if (p.tcacheLargeBins > 0) {
+      const mem = tcacheGetAlign(m, tcache, tbytes, alignment);
+      if (mem !== 0) return mem;
+    } else if (idx < m.params.tcacheBins && tcache !== 0 && tcacheCount(m, tcache, idx) > 0) {
       const c = m.chunks;
       let link = tcacheEntrySlot(m, tcache, idx);
       let te = c.word(link);
@@ -101,6 +104,31 @@ function midMemalign(m: MallocContext, alignment: number, bytes: number): number
     mem = intMemalign(m, arena, alignment, bytes);
   }
   return mem;
+}
+
+/**
+ * glibc 2.42+ `tcache_get_align (nb, alignment)`: in the tcache bin of chunk size `nb` (a large
+ * bin beyond the small ones, where chunks of several sizes lie in ascending order), the first
+ * entry of exactly `nb` bytes that is aligned, taken out; 0 when the walk meets a larger chunk
+ * or the end first.
+ */
+function tcacheGetAlign(m: MallocContext, tcache: number, nb: number, alignment: number): number {
+  const p = m.profile, c = m.chunks, b = m.bins;
+  if (tcache === 0 || !m.lt(nb, m.params.tcacheMaxBytes)) return 0;
+  let idx = b.tcacheIndex(nb);
+  if (idx >= p.tcacheSmallBins) idx = b.tcacheLargeIndex(nb);
+  let link = tcacheEntrySlot(m, tcache, idx);
+  let te = c.word(link), steps = 0;
+  for (; te !== 0; link = te, te = c.reveal(te)) {
+    const size = c.size(c.fromMem(te));
+    if (!(m.lt(size, nb) || (size === nb && te % alignment !== 0))) break;
+    if (++steps > LOOP_LIMIT) {
+      throw new HeapLoopError(b.tcacheName(idx), "_mid_memalign", te, steps);
+    }
+  }
+  if (te === 0 || c.size(c.fromMem(te)) !== nb || te % alignment !== 0) return 0;
+  m.explain.serve("tcache (aligned entry)");
+  return tcacheGetAt(m, tcache, idx, link);
 }
 
 /** glibc `_int_memalign (arena, alignment, bytes)`. */
