@@ -62,6 +62,7 @@ import {
   libcFreeOf,
   libcMallocOf,
   mallocThreadFreeres,
+  ptmallocInit,
 } from "./libc_malloc.ts";
 import { mallopt } from "./mallopt.ts";
 import { alignedAlloc, libcMemalign, posixMemalign, pvalloc, valloc } from "./memalign.ts";
@@ -186,6 +187,8 @@ export class Allocator implements ThreadRuntime {
     this.stackPolicy = stackPolicy(this.profile.stackGuard);
     if (options.mainArena !== undefined) m.mainArena = options.mainArena;
     m.arenas.staticInit(m.mainArena);
+    // (2.43+) libc's early initialization: malloc is set up before main, its tcache key drawn.
+    if (this.profile.mallocInitAtStartup) ptmallocInit(m);
     process.runtime = this;
   }
 

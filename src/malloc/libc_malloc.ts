@@ -315,9 +315,6 @@ function freeTcacheFirst(m: MallocContext, mem: number): void {
   const raw = c.sizeField(p);
   const size = raw - (raw & SIZE_BITS);
   if (c.misaligned(p)) m.abort("free(): invalid pointer", p);
-  // From 2.43 libc's early initialization runs `__ptmalloc_init`: the tcache key exists before
-  // the first call, and a free that comes first compares with it, not with 0.
-  if (pr.tcacheInit === "lazy") ptmallocInit(m);
   const tls = m.tls();
   const tcacheSize = m.lt(size, m.params.tcacheMaxBytes);
   if (tcacheSize && (tls.tcache !== 0 || pr.tcacheInit === "lazy")) {

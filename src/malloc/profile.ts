@@ -232,6 +232,12 @@ export interface GlibcProfile {
    */
   readonly tcacheIndexRoundsUp: boolean;
   /**
+   * libc's early initialization runs `__ptmalloc_init` (2.43+, seen in its sources and real runs:
+   * a free before any malloc meets the real tcache key); before, the first malloc or free runs
+   * `ptmalloc_init`.
+   */
+  readonly mallocInitAtStartup: boolean;
+  /**
    * The tcache's per-bin counters hold the free slots left (`num_slots`, counting down, 2.42+)
    * instead of the chunks held (`counts`).
    */
@@ -500,6 +506,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   tcacheLargeBins: since("2.42", 12, 0),
   tcacheFillCount: since("2.43", 16, 7),
   tcacheIndexRoundsUp: until("2.42"),
+  mallocInitAtStartup: since("2.43"),
   tcacheCountsDown: since("2.42"),
   tcacheInit: steps<GlibcProfile["tcacheInit"]>(
     "first-call",
