@@ -90,21 +90,22 @@ export class FakeAreas {
 /**
  * The memory each slot stands for in places: an `mmap` slot's mapping (its length as given), and
  * the mapping of an mmapped chunk a slot received (kept after it is freed, until the slot gets
- * another pointer). Looked up lowest slot first, as the driver does.
+ * another pointer). Looked up lowest slot first, as the driver does. (A place's offset counts
+ * from the slot's pointer, which the session keeps.)
  */
 export class SlotRegions {
-  // [lo, hi, pointer, kind] by slot; kind 1 for an mmap address, 0 for a chunk's mapping.
-  readonly #regions = new Map<number, [number, number, number, number]>();
+  // [lo, hi, kind] by slot; kind 1 for an mmap address, 0 for a chunk's mapping.
+  readonly #regions = new Map<number, [number, number, number]>();
   #sorted: number[] | undefined = undefined;
 
-  /** Slot `slot` (holding `pointer`) stands for `[lo, hi)`: an mmap slot's or a chunk's. */
-  set(slot: number, lo: number, hi: number, pointer: number, mmapAddress: boolean): void {
+  /** Slot `slot` stands for `[lo, hi)`: an mmap slot's mapping or a chunk's. */
+  set(slot: number, lo: number, hi: number, mmapAddress: boolean): void {
     if (!(hi > lo)) {
       this.clear(slot);
       return;
     }
     if (!this.#regions.has(slot)) this.#sorted = undefined;
-    this.#regions.set(slot, [lo, hi, pointer, mmapAddress ? 1 : 0]);
+    this.#regions.set(slot, [lo, hi, mmapAddress ? 1 : 0]);
   }
 
   /** Slot `slot` stands for no memory. */
@@ -113,19 +114,16 @@ export class SlotRegions {
   }
 
   /**
-   * The slot whose memory holds `addr`, lowest first (only mmap slots unless `chunks`), as a
-   * place; undefined if none.
+   * The lowest slot whose memory holds `addr` (only mmap slots unless `chunks`), or -1.
    */
-  find(addr: number, chunks: boolean): AddressPlace | undefined {
-    if (this.#regions.size === 0) return undefined;
+  find(addr: number, chunks: boolean): number {
+    if (this.#regions.size === 0) return -1;
     const sorted = this.#sorted ??= [...this.#regions.keys()].sort((a, b) => a - b);
     for (const slot of sorted) {
-      const [lo, hi, pointer, kind] = this.#regions.get(slot)!;
-      if (addr >= lo && addr < hi && (chunks || kind === 1)) {
-        return { kind: "slot", slot, offset: addr - pointer };
-      }
+      const [lo, hi, kind] = this.#regions.get(slot)!;
+      if (addr >= lo && addr < hi && (chunks || kind === 1)) return slot;
     }
-    return undefined;
+    return -1;
   }
 }
 

@@ -553,7 +553,7 @@ export class ReplaySession {
   // Slot `slot` stands for `[lo, lo + length)` in places (nothing when length is 0).
   #setRegion(slot: number, lo: number, length: number, mmapAddress: boolean): void {
     if (length > 0) {
-      this.#regions.set(slot, lo, lo + length, this.#slotValues[slot], mmapAddress);
+      this.#regions.set(slot, lo, lo + length, mmapAddress);
       this.#slotBits[slot] |= SLOT_REGION;
     } else if (this.#slotBits[slot] & SLOT_REGION) {
       this.#regions.clear(slot);
@@ -1073,7 +1073,7 @@ export class ReplaySession {
   // (v2) A slot's memory, then libc's image.
   #otherPlace(u: number, chunks: boolean): AddressPlace | undefined {
     const slot = this.#regions.find(u, chunks);
-    if (slot) return slot;
+    if (slot >= 0) return { kind: "slot", slot, offset: u - this.#slotValues[slot] };
     const libc = this.allocator?.libc;
     if (libc && u >= libc.base && u < libc.imageEnd) return { kind: "libc", offset: u - libc.base };
     return undefined;
