@@ -4,13 +4,23 @@
 // ../shared/perf/native_replay.c, plus memalign lines and clearing the old slot of a moving
 // realloc, without which a trace that reuses that slot for a memalign frees a dangling pointer.
 //
-// By default every other line (thread, join, brk, maps, ...) is skipped: a threads trace runs on
-// one thread, in the main arena — what `deno task bench` compares with. With --threads, `thread`
-// and `join` lines are honoured as the oracle's driver honours them: each trace thread is a real
-// pthread, created at its first `thread` line, and runs its stretches of operations while the
-// main thread waits on a semaphore; `join` ends it (tcache_thread_shutdown) and joins it.
+// How a trace's `thread` and `join` lines are run:
+// - by default they are skipped, with every other line (brk, maps, ...): a threads trace runs on
+//   one thread, in the main arena;
+// - --threads honours them as the oracle's driver does: each trace thread is a real pthread,
+//   created at its first `thread` line, that runs its stretches of operations while the main
+//   thread waits on a semaphore; `join` ends it (tcache_thread_shutdown) and joins it. Every
+//   switch is a hand-off between kernel threads (two futex calls and a context switch);
+// - --tls-switch (x86_64) does glibc's side of the same work without the hand-offs: each trace
+//   thread is still a real pthread, created at its first `thread` line and parked, but its
+//   stretches run on the main thread with the thread pointer (the FS base, ARCH_SET_FS) set to
+//   that thread's, so that malloc finds that thread's tcache and arena in its thread-local
+//   storage, as on the thread itself. `join` wakes the thread to end as above.
+// --print writes every operation's result (the pointer, 0 for a free) after the timing, so the
+// modes can be checked against each other under `setarch -R`.
 //
-//   gcc -O2 -pthread -o native_replay bench/native_replay.c && ./native_replay [--threads] TRACE
+//   gcc -O2 -pthread -o native_replay bench/native_replay.c
+//   ./native_replay [--threads | --tls-switch] [--print] TRACE
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
@@ -18,35 +28,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <asm/prctl.h>
+#endif
 enum { M, F, C, R, A, T, J };
 typedef struct { int op, id, old; unsigned long a, b; } Op;
 static Op *ops;
 static void **slot;
-// A trace thread (--threads): its pthread, and the stretch of operations it runs next.
+static void **result; // --print: what each operation returned
+// A trace thread: its pthread, and the stretch of operations it runs next (--threads).
 typedef struct { pthread_t th; sem_t go, done; size_t from, to; int alive, exit; } Thread;
 static Thread threads[4096];
+static int tls_switch;
+static void *main_tp; // the main thread's thread pointer (--tls-switch)
 
 static void run(size_t from, size_t to) {
   for (size_t i = from; i < to; i++) {
     Op *o = &ops[i];
+    void *p = 0;
     switch (o->op) {
-      case M: slot[o->id] = malloc(o->a); break;
+      case M: p = slot[o->id] = malloc(o->a); break;
       case F: free(slot[o->id]); slot[o->id] = 0; break;
-      case C: slot[o->id] = calloc(o->a, o->b); break;
+      case C: p = slot[o->id] = calloc(o->a, o->b); break;
       case R: {
-        void *p = realloc(o->old < 0 ? 0 : slot[o->old], o->a);
+        p = realloc(o->old < 0 ? 0 : slot[o->old], o->a);
         if (o->old >= 0 && o->old != o->id && (p || o->a == 0)) slot[o->old] = 0;
         slot[o->id] = p;
         break;
       }
-      case A: slot[o->id] = memalign(o->a, o->b); break;
+      case A: p = slot[o->id] = memalign(o->a, o->b); break;
     }
+    if (result) result[i] = p;
   }
+}
+
+// The thread pointer of the running code: glibc's thread-local variables (malloc's tcache and
+// arena among them) are found from it. Nothing but the allocator calls runs between two sets.
+static void set_thread_pointer(void *tp) {
+#if defined(__x86_64__)
+  if (syscall(SYS_arch_prctl, ARCH_SET_FS, tp) != 0) exit(3);
+#else
+  (void)tp;
+  exit(3);
+#endif
 }
 
 static void *worker(void *arg) {
   Thread *t = arg;
+  if (tls_switch) sem_post(&t->done); // parked before the main thread takes its TLS
   for (;;) {
     sem_wait(&t->go);
     if (t->exit) break;
@@ -56,14 +88,22 @@ static void *worker(void *arg) {
   return 0;
 }
 
+// The thread pointer now set (--tls-switch): main_tp or a trace thread's.
+static void *tp_now;
+
+static void use_thread_pointer(void *tp) {
+  if (tp != tp_now) set_thread_pointer(tp_now = tp);
+}
+
 // The operations from `i` on, with their threads: a stretch on the current thread, then a
-// thread switch or join.
+// thread switch or join. Threads are created and joined from the main thread's own TLS.
 static void run_threads(size_t n) {
   int cur = 0;
+  tp_now = main_tp;
   for (size_t i = 0; i < n;) {
     size_t j = i;
     while (j < n && ops[j].op != T && ops[j].op != J) j++;
-    if (j > i && cur == 0) run(i, j);
+    if (j > i && (cur == 0 || tls_switch)) run(i, j);
     else if (j > i) {
       Thread *t = &threads[cur];
       t->from = i, t->to = j;
@@ -76,13 +116,18 @@ static void run_threads(size_t n) {
       cur = o->id;
       Thread *t = &threads[cur];
       if (cur != 0 && !t->alive) {
+        if (tls_switch) use_thread_pointer(main_tp);
         sem_init(&t->go, 0, 0);
         sem_init(&t->done, 0, 0);
         t->exit = 0, t->alive = 1;
         if (pthread_create(&t->th, 0, worker, t) != 0) exit(2);
+        if (tls_switch) sem_wait(&t->done);
       }
+      // On x86_64 a pthread_t is its thread's control block, where its thread pointer points.
+      if (tls_switch) use_thread_pointer(cur == 0 ? main_tp : (void *)t->th);
     } else if (o->id > 0 && threads[o->id].alive) {
       Thread *t = &threads[o->id];
+      if (tls_switch) use_thread_pointer(main_tp);
       t->exit = 1;
       sem_post(&t->go);
       pthread_join(t->th, 0);
@@ -90,14 +135,27 @@ static void run_threads(size_t n) {
     }
     i = j + 1;
   }
+  if (tls_switch) use_thread_pointer(main_tp);
 }
 
 int main(int argc, char **argv) {
-  int with_threads = argc == 3 && strcmp(argv[1], "--threads") == 0;
-  if (argc != 2 + with_threads) {
-    fprintf(stderr, "usage: %s [--threads] TRACE\n", argv[0]);
+  int with_threads = 0, print = 0, a = 1;
+  for (; a < argc - 1; a++) {
+    if (strcmp(argv[a], "--threads") == 0) with_threads = 1;
+    else if (strcmp(argv[a], "--tls-switch") == 0) with_threads = tls_switch = 1;
+    else if (strcmp(argv[a], "--print") == 0) print = 1;
+    else break;
+  }
+  if (a != argc - 1) {
+    fprintf(stderr, "usage: %s [--threads | --tls-switch] [--print] TRACE\n", argv[0]);
     return 2;
   }
+#if !defined(__x86_64__)
+  if (tls_switch) {
+    fprintf(stderr, "%s: --tls-switch is for x86_64\n", argv[0]);
+    return 2;
+  }
+#endif
   FILE *f = fopen(argv[argc - 1], "r");
   if (!f) return 2;
   size_t cap = 1 << 20, n = 0;
@@ -119,6 +177,8 @@ int main(int argc, char **argv) {
   }
   fclose(f);
   slot = calloc(65536, sizeof *slot);
+  if (print) result = calloc(n, sizeof *result);
+  main_tp = (void *)pthread_self();
   struct timespec t0, t1, c0, c1;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -129,5 +189,8 @@ int main(int argc, char **argv) {
   double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
   double cpu = (c1.tv_sec - c0.tv_sec) * 1e9 + (c1.tv_nsec - c0.tv_nsec);
   printf("%zu ops, %.1f ns/op, %.2f Mops/s, %.1f ns/op CPU\n", n, ns / n, n / ns * 1e3, cpu / n);
+  for (size_t i = 0; print && i < n; i++) {
+    if (ops[i].op != T && ops[i].op != J) printf("%p\n", result[i]);
+  }
   return 0;
 }

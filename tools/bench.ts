@@ -14,7 +14,9 @@
  *   `native_replay` on the same file: the work both sides do;
  *
  * then real glibc on the same trace: `bench/native_replay.c` built with `gcc -O2` (the heap
- * operations only, pre-parsed, on one thread; the fastest of five runs), and the real-glibc oracle driver
+ * operations only, pre-parsed, on one thread; the fastest of five runs; on a trace with threads
+ * also with them, `--tls-switch`, once it is seen to return what real hand-offs between threads
+ * return, pointer for pointer), and the real-glibc oracle driver
  * (`$ORACLE_DIR/run.sh 2.36 x86_64`, default `../shared/oracle`; it needs its `build/`), which
  * reads `/proc/self/maps` after every operation and is therefore no speed reference, but prints
  * the same output as the replay: the two outputs are compared. Last, the peak memory of a
@@ -534,9 +536,16 @@ interface NativeFigures {
   processCpuSeconds: number;
 }
 
-/** One native run of `trace`; undefined when the binary failed or printed something else. */
-async function runNativeOnce(binary: string, trace: string): Promise<NativeFigures | undefined> {
-  const run = await capture(binary, [trace]);
+/**
+ * One native run of `trace`; undefined when the binary failed or printed something else.
+ * `flags`: `--tls-switch` runs the trace's threads (see `bench/native_replay.c`).
+ */
+async function runNativeOnce(
+  binary: string,
+  trace: string,
+  flags: string[] = [],
+): Promise<NativeFigures | undefined> {
+  const run = await capture(binary, [...flags, trace]);
   const match = run.stdout.match(
     /^(\d+) ops, ([\d.]+) ns\/op, [\d.]+ Mops\/s, ([\d.]+) ns\/op CPU/,
   );
@@ -572,6 +581,24 @@ async function oracleDir(): Promise<string | undefined> {
   const ready = await exists(join(dir, "run.sh")) &&
     await exists(join(dir, "build", `driver-${ARCH}`));
   return ready ? dir : undefined;
+}
+
+/**
+ * Whether `native_replay --tls-switch` (each trace thread's stretches run on the main thread with
+ * that thread's thread pointer) returns what real hand-offs between the threads return, pointer
+ * for pointer, with ASLR off: that it does glibc's work of the trace's threads. A string says why
+ * not.
+ */
+async function tlsSwitchIsFaithful(binary: string, trace: string): Promise<true | string> {
+  const results = async (mode: string) => {
+    const run = await capture("setarch", ["-R", binary, mode, "--print", trace]);
+    return run.ok ? run.stdout.slice(run.stdout.indexOf("\n") + 1) : undefined;
+  };
+  const handOffs = await results("--threads");
+  const switched = await results("--tls-switch");
+  if (handOffs === undefined || switched === undefined) return "setarch -R or a mode failed";
+  if (handOffs !== switched) return "its results differ from real hand-offs between threads";
+  return true;
 }
 
 function child(args: string[]) {
@@ -644,8 +671,19 @@ async function main(argv: string[]): Promise<number> {
   const extras: string[][] = [];
   for (const shape of args.shapes) {
     const trace = await ensureTrace(shape, args.ops);
-    const lines = (await Deno.readTextFile(trace)).split("\n")
+    const text = await Deno.readTextFile(trace);
+    const lines = text.split("\n")
       .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#")).length;
+    // A trace with threads is run natively with them too (`--tls-switch`), once that mode is
+    // seen to return what real threads return; on one thread as well, as before.
+    let threadMode: string | undefined;
+    if (native && /^thread /m.test(text)) {
+      console.log(`${shape}: checking native_replay --tls-switch against real thread hand-offs…`);
+      const faithful = await tlsSwitchIsFaithful(native, trace);
+      if (faithful === true) threadMode = "--tls-switch";
+      else console.log(`native_replay --tls-switch on ${shape}: n/a (${faithful})`);
+    }
+    const threaded = /^thread /m.test(text);
     const simOut = join(OUT, `${shape}-${args.ops}.heaplab.out`);
     const heapTrace = await ensureHeapLinesTrace(trace);
     const heapLines = (await Deno.readTextFile(heapTrace)).split("\n").filter((l) => l !== "")
@@ -666,11 +704,15 @@ async function main(argv: string[]): Promise<number> {
     const allocs: AllocFigures[] = [];
     const natives: (NativeFigures | undefined)[] = [];
     const heapNatives: (NativeFigures | undefined)[] = [];
+    const threadNatives: (NativeFigures | undefined)[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const run = await child(["--measure-replay", trace, simOut]);
       if (!run.ok) throw new Error(`The ${shape} replay failed: ${run.stderr.trim()}`);
       replays.push({ run, sim: JSON.parse(run.stdout) as ReplayFigures });
       if (native) natives.push(await runNativeOnce(native, trace));
+      if (native && threadMode) {
+        threadNatives.push(await runNativeOnce(native, trace, [threadMode]));
+      }
       const heapRun = await child(["--measure-replay", heapTrace, heapOut]);
       if (!heapRun.ok) {
         throw new Error(`The ${shape} heap-lines replay failed: ${heapRun.stderr.trim()}`);
@@ -687,6 +729,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const nat = fastestNative(natives);
     const heapNat = fastestNative(heapNatives);
+    const threadNat = threadMode ? fastestNative(threadNatives) : undefined;
     const run = {
       seconds: Math.min(...replays.map((r) => r.run.seconds)),
       cpuSeconds: Math.min(...replays.map((r) => r.run.cpuSeconds)),
@@ -729,7 +772,6 @@ async function main(argv: string[]): Promise<number> {
     const pair = (wall: number, cpu: number, digits = 2) =>
       `${fmt(wall, digits)} (${fmt(cpu, digits)})`;
     const nativeCalls = nat ? pair(nat.seconds, nat.cpuSeconds, 3) : "n/a";
-    const nativeProcess = nat ? pair(nat.processSeconds, nat.processCpuSeconds) : "n/a";
     const row = (
       what: string,
       ops: number,
@@ -750,6 +792,45 @@ async function main(argv: string[]): Promise<number> {
       ratio(wall, nativeWall),
       ratio(cpu, nativeCpu),
     ];
+    const nativeText = (figures: NativeFigures | undefined) =>
+      figures ? pair(figures.processSeconds, figures.processCpuSeconds) : "n/a";
+    // The whole trace both sides: with its threads natively when the trace has any (the
+    // trace's work: thread arenas and heaps, stacks, tcache_thread_shutdown), and on one thread.
+    const wholeRows = threaded
+      ? [
+        row(
+          "whole replay (process); native: with the trace's threads",
+          lines,
+          run.seconds,
+          run.cpuSeconds,
+          nativeText(threadNat),
+          threadNat?.processSeconds,
+          threadNat?.processCpuSeconds,
+          run.slowest,
+        ),
+        row(
+          "whole replay (process); native: on one thread",
+          lines,
+          run.seconds,
+          run.cpuSeconds,
+          nativeText(nat),
+          nat?.processSeconds,
+          nat?.processCpuSeconds,
+          run.slowest,
+        ),
+      ]
+      : [
+        row(
+          "whole replay (process)",
+          lines,
+          run.seconds,
+          run.cpuSeconds,
+          nativeText(nat),
+          nat?.processSeconds,
+          nat?.processCpuSeconds,
+          run.slowest,
+        ),
+      ];
     rows.push(
       row(
         "allocator, explain off",
@@ -771,22 +852,13 @@ async function main(argv: string[]): Promise<number> {
         nat?.cpuSeconds,
         alone.slowestExplain,
       ),
-      row(
-        "whole replay (process)",
-        lines,
-        run.seconds,
-        run.cpuSeconds,
-        nativeProcess,
-        nat?.processSeconds,
-        nat?.processCpuSeconds,
-        run.slowest,
-      ),
+      ...wholeRows,
       row(
         "whole replay, heap lines only (process)",
         heapLines,
         Math.min(...heapReplays.map((r) => r.seconds)),
         Math.min(...heapReplays.map((r) => r.cpuSeconds)),
-        heapNat ? pair(heapNat.processSeconds, heapNat.processCpuSeconds) : "n/a",
+        nativeText(heapNat),
         heapNat?.processSeconds,
         heapNat?.processCpuSeconds,
         Math.max(...heapReplays.map((r) => r.seconds)),
@@ -837,10 +909,13 @@ async function main(argv: string[]): Promise<number> {
     `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${ROUNDS} runs). whole replay:`,
     `a fresh Deno process (the fastest of ${ROUNDS}) that reads the trace, replays it with replayTrace and writes the output,`,
     "from spawn to exit, against native_replay's whole process (which parses the trace too; fastest",
-    `of ${ROUNDS}; the simulated and native runs take turns). heap lines only: the same on the trace's`,
-    "malloc, free, calloc, realloc and memalign lines alone, the lines native_replay runs (it skips",
-    "thread, join, maps and brk lines: on the whole trace the simulated process also creates, switches",
-    "and joins threads, with their arenas, stacks and tcache_thread_shutdown, and prints its maps).",
+    `of ${ROUNDS}; the simulated and native runs take turns). On a trace with threads, natively once with`,
+    "the trace's threads (native_replay --tls-switch: each trace thread a real pthread, its stretches",
+    "run with its thread pointer, so that glibc uses its tcache and arena; checked first to return",
+    "what real hand-offs between the threads return, pointer for pointer, under setarch -R) and once",
+    "on one thread (its thread and join lines skipped: one arena, no thread created). heap lines only:",
+    "the same on the trace's malloc, free, calloc, realloc and memalign lines alone, on one thread on",
+    "both sides (the simulated process then creates no thread and prints no maps either).",
     "CPU s: the least user + system time of the runs (the children's rusage for whole processes,",
     "CLOCK_PROCESS_CPUTIME_ID natively); on a loaded machine compare CPU ratios. replayTrace in process:",
     "the replay alone inside its process; parse alone: parseTraceLine over every line; oracle driver:",
