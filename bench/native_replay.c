@@ -16,8 +16,11 @@
 //   stretches run on the main thread with the thread pointer (the FS base, ARCH_SET_FS) set to
 //   that thread's, so that malloc finds that thread's tcache and arena in its thread-local
 //   storage, as on the thread itself. `join` wakes the thread to end as above.
-// --print writes every operation's result (the pointer, 0 for a free) after the timing, so the
-// modes can be checked against each other under `setarch -R`.
+// --print writes every operation's result after the timing, a line each: the pointer and its
+// chunk's size word as the call left it (0 0 for a free or NULL), so that the modes can be
+// checked against each other under `setarch -R`, and against the oracle's recorded output
+// (tests/tools/native_replay_test.ts). The trace is read without stdio, so the heap starts empty
+// as in the oracle's driver and in heaplab's replay (stdio's FILE would be left in tcache).
 //
 //   gcc -O2 -pthread -o native_replay bench/native_replay.c
 //   ./native_replay [--threads | --tls-switch] [--print] TRACE
@@ -28,6 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,14 +44,59 @@ enum { M, F, C, R, A, T, J };
 typedef struct { int op, id, old; unsigned long a, b; } Op;
 static Op *ops;
 static void **slot;
-static void **result; // --print: what each operation returned
+static void **result;          // --print: what each operation returned
+static unsigned long *size_word; // --print: the size word of its chunk then (0 for none)
 // A trace thread: its pthread, and the stretch of operations it runs next (--threads).
 typedef struct { pthread_t th; sem_t go, done; size_t from, to; int alive, exit; } Thread;
 static Thread threads[4096];
 static int tls_switch;
 static void *main_tp; // the main thread's thread pointer (--tls-switch)
 
-static void run(size_t from, size_t to) {
+// The size word in front of the chunk malloc returned `p` from (outside the object, as far as
+// the compiler knows: hence a function of its own).
+__attribute__((noinline)) static unsigned long chunk_size_word(void *p) {
+  unsigned long word;
+  memcpy(&word, (char *)p - sizeof word, sizeof word);
+  return word;
+}
+
+// The trace's next line (its newline replaced by a NUL), from a static buffer refilled with
+// read(2); NULL at the end. A line longer than the buffer is cut.
+static char *next_line(int fd) {
+  static char buf[1 << 16];
+  static size_t start, end;
+  for (;;) {
+    char *nl = memchr(buf + start, '\n', end - start);
+    if (nl || (end == sizeof buf - 1 && start == 0)) {
+      char *line = buf + start;
+      if (!nl) nl = buf + end - 1;
+      *nl = 0;
+      start = (size_t)(nl - buf) + 1;
+      return line;
+    }
+    memmove(buf, buf + start, end - start);
+    end -= start, start = 0;
+    ssize_t r = read(fd, buf + end, sizeof buf - 1 - end);
+    if (r <= 0) {
+      if (end == start) return 0;
+      buf[end] = 0; // the last line, with no newline
+      start = end;
+      return buf;
+    }
+    end += (size_t)r;
+  }
+}
+
+// Zeroed memory of its own, outside every arena.
+static void *pages(size_t bytes) {
+  void *p = mmap(0, bytes ? bytes : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) exit(2);
+  return p;
+}
+
+// The operations `from` to `to`; `record`: keep each one's result for --print. Inlined into
+// two copies, so that the timed one is the plain loop.
+static inline __attribute__((always_inline)) void run_ops(size_t from, size_t to, int record) {
   for (size_t i = from; i < to; i++) {
     Op *o = &ops[i];
     void *p = 0;
@@ -61,8 +112,13 @@ static void run(size_t from, size_t to) {
       }
       case A: p = slot[o->id] = memalign(o->a, o->b); break;
     }
-    if (result) result[i] = p;
+    if (record) result[i] = p, size_word[i] = p ? chunk_size_word(p) : 0;
   }
+}
+
+static void run(size_t from, size_t to) {
+  if (result) run_ops(from, to, 1);
+  else run_ops(from, to, 0);
 }
 
 // The thread pointer of the running code: glibc's thread-local variables (malloc's tcache and
@@ -156,12 +212,15 @@ int main(int argc, char **argv) {
     return 2;
   }
 #endif
-  FILE *f = fopen(argv[argc - 1], "r");
-  if (!f) return 2;
+  // The trace is read with read(2) into a static buffer, not stdio (whose FILE and buffer would
+  // be the heap's first chunks): the heap starts as the oracle's driver leaves it, so that
+  // --print's places can be compared with the oracle's output.
+  int fd = open(argv[argc - 1], O_RDONLY);
+  if (fd < 0) return 2;
   size_t cap = 1 << 20, n = 0;
   ops = malloc(cap * sizeof *ops);
-  char line[256], w[32];
-  while (fgets(line, sizeof line, f)) {
+  char *line, w[32];
+  while ((line = next_line(fd))) {
     Op o = {0};
     if (sscanf(line, "malloc %d %lu", &o.id, &o.a) == 2) o.op = M;
     else if (sscanf(line, "free %d", &o.id) == 1) o.op = F;
@@ -175,9 +234,10 @@ int main(int argc, char **argv) {
     if (n == cap) ops = realloc(ops, (cap *= 2) * sizeof *ops);
     ops[n++] = o;
   }
-  fclose(f);
-  slot = calloc(65536, sizeof *slot);
-  if (print) result = calloc(n, sizeof *result);
+  close(fd);
+  // Mapped, never malloc'd: below mmap's threshold (a short trace) they would be heap chunks.
+  slot = pages(65536 * sizeof *slot);
+  if (print) result = pages(n * sizeof *result), size_word = pages(n * sizeof *size_word);
   main_tp = (void *)pthread_self();
   struct timespec t0, t1, c0, c1;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
@@ -190,7 +250,7 @@ int main(int argc, char **argv) {
   double cpu = (c1.tv_sec - c0.tv_sec) * 1e9 + (c1.tv_nsec - c0.tv_nsec);
   printf("%zu ops, %.1f ns/op, %.2f Mops/s, %.1f ns/op CPU\n", n, ns / n, n / ns * 1e3, cpu / n);
   for (size_t i = 0; print && i < n; i++) {
-    if (ops[i].op != T && ops[i].op != J) printf("%p\n", result[i]);
+    if (ops[i].op != T && ops[i].op != J) printf("%#lx %#lx\n", (unsigned long)result[i], size_word[i]);
   }
   return 0;
 }
