@@ -796,41 +796,23 @@ async function main(argv: string[]): Promise<number> {
       figures ? pair(figures.processSeconds, figures.processCpuSeconds) : "n/a";
     // The whole trace both sides: with its threads natively when the trace has any (the
     // trace's work: thread arenas and heaps, stacks, tcache_thread_shutdown), and on one thread.
+    const whole = (what: string, figures: NativeFigures | undefined) =>
+      row(
+        what,
+        lines,
+        run.seconds,
+        run.cpuSeconds,
+        nativeText(figures),
+        figures?.processSeconds,
+        figures?.processCpuSeconds,
+        run.slowest,
+      );
     const wholeRows = threaded
       ? [
-        row(
-          "whole replay (process); native: with the trace's threads",
-          lines,
-          run.seconds,
-          run.cpuSeconds,
-          nativeText(threadNat),
-          threadNat?.processSeconds,
-          threadNat?.processCpuSeconds,
-          run.slowest,
-        ),
-        row(
-          "whole replay (process); native: on one thread",
-          lines,
-          run.seconds,
-          run.cpuSeconds,
-          nativeText(nat),
-          nat?.processSeconds,
-          nat?.processCpuSeconds,
-          run.slowest,
-        ),
+        whole("whole replay (process); native: with the trace's threads", threadNat),
+        whole("whole replay (process); native: on one thread", nat),
       ]
-      : [
-        row(
-          "whole replay (process)",
-          lines,
-          run.seconds,
-          run.cpuSeconds,
-          nativeText(nat),
-          nat?.processSeconds,
-          nat?.processCpuSeconds,
-          run.slowest,
-        ),
-      ];
+      : [whole("whole replay (process)", nat)];
     rows.push(
       row(
         "allocator, explain off",
