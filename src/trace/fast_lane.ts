@@ -20,7 +20,7 @@
  */
 
 import type { WordOps } from "../kernel/word.ts";
-import { formatPlace, oracleHex, sizeWordHex } from "./oracle_format.ts";
+import { formatPlace, hexOf, oracleHex, sizeWordHex } from "./oracle_format.ts";
 import { MAX_DECIMAL, type OutputBuffer, putAscii, putDecimal, putHex } from "./output_buffer.ts";
 import { MAX_SLOTS, MAX_TID } from "./parse.ts";
 import type { MappingVisitor, ReplaySession } from "./session.ts";
@@ -254,7 +254,7 @@ export class FastLane {
   }
 
   // `  <label> <perms> <size>`: a line of a `maps` report, as formatDetails prints it.
-  readonly #printMapping: MappingVisitor = (label, id, area, size) => {
+  readonly #printMapping: MappingVisitor = (label, id, area, size, exactSize) => {
     const out = this.#out;
     let at = this.#mapsEnd;
     const bytes = out.room(at - out.length + MAX_LINE);
@@ -277,7 +277,9 @@ export class FastLane {
     bytes[at++] = SPACE;
     at = putAscii(bytes, at, area ? permsText(area) : "????");
     bytes[at++] = SPACE;
-    at = this.#putHex(bytes, at, size);
+    at = exactSize === undefined
+      ? this.#putHex(bytes, at, size)
+      : putAscii(bytes, at, hexOf(exactSize));
     bytes[at++] = NEWLINE;
     this.#mapsEnd = at;
   };

@@ -61,10 +61,15 @@ export function formatPlace(words: WordOps, place: TracePlace): string {
   }
 }
 
+/** An exact unsigned value (a word beyond 2^53, a read) as the oracle prints it. */
+export function hexOf(value: bigint): string {
+  return "0x" + value.toString(16);
+}
+
 /** A result's size word in hex: exactly, also when a number carries it rounded. */
 export function sizeWordHex(words: WordOps, place: SizeWordFields): string {
   return place.exactSizeWord !== undefined
-    ? "0x" + place.exactSizeWord.toString(16)
+    ? hexOf(place.exactSizeWord)
     : oracleHex(words, place.sizeWord);
 }
 
@@ -89,7 +94,7 @@ export function formatAddressPlace(words: WordOps, place: AddressPlace): string 
 export function formatReadValue(words: WordOps, value: ReadValue): string {
   switch (value.kind) {
     case "number":
-      return "0x" + value.value.toString(16);
+      return hexOf(value.value);
     case "place":
       return formatAddressPlace(words, value.place);
     case "mangled":
@@ -134,7 +139,10 @@ export function formatResult(words: WordOps, event: ReplayEvent): string | undef
 /** The lines after an operation's own line: `maps`' mappings and `rawmaps`' whole text. */
 export function formatDetails(words: WordOps, event: ReplayEvent): string[] {
   if (event.mappings) {
-    return event.mappings.map((m) => `  ${m.label} ${m.perms} ${oracleHex(words, m.size)}`);
+    return event.mappings.map((m) => {
+      const size = m.exactSize === undefined ? oracleHex(words, m.size) : hexOf(m.exactSize);
+      return `  ${m.label} ${m.perms} ${size}`;
+    });
   }
   if (event.rawmaps !== undefined) {
     return event.rawmaps.slice(0, -1).split("\n").map((l) => `  ${l}`);

@@ -174,6 +174,11 @@ export interface HeapMapping {
   readonly perms: string;
   /** Size in bytes. */
   readonly size: number;
+  /**
+   * The size exactly, when `size` carries it rounded (beyond 2^53: an mmapped chunk's header a
+   * corruption rewrote); else undefined.
+   */
+  readonly exactSize?: bigint;
 }
 
 /** The kinds of line in a `maps` report: `[heap]`, `heapK`, `mmapchunk <slot>`, `stack:<tid>`. */
@@ -182,13 +187,15 @@ export type MappingLabel = "[heap]" | "heap" | "mmapchunk" | "stack";
 /**
  * Called for each line of a `maps` report, in order: its kind and number (the heap's, the slot's
  * or the thread's; 0 for `[heap]`), the area whose permissions it shows (undefined when the
- * mapping is gone: `????`), and its size in bytes.
+ * mapping is gone: `????`), its size in bytes, and that size exactly when `size` carries it
+ * rounded (see {@link HeapMapping}).
  */
 export type MappingVisitor = (
   label: MappingLabel,
   id: number,
   area: Vma | undefined,
   size: number,
+  exactSize?: bigint,
 ) => void;
 
 /** A `maps` line's label as the oracle prints it. */
@@ -943,18 +950,10 @@ export class ReplaySession {
     const readable = sizeWord === sizeWord; // not NaN
     // A word beyond 2^53 in size (random bytes) is carried rounded: its flags and its printed
     // value come from its exact bytes.
-    const exact = readable && (sizeWord >= TWO53 || sizeWord <= -TWO53)
-      ? this.#exactWord(p - sizeSz)
-      : undefined;
+    const exact = this.#exactIfWide(p - sizeSz, sizeWord);
     where.exactSizeWord = exact;
-    const flags = !readable
-      ? 0
-      : exact !== undefined
-      ? Number(exact & BigInt(SIZE_BITS))
-      : sizeWord < 0
-      ? Number(this.process.words.toBigInt(sizeWord) & BigInt(SIZE_BITS))
-      : sizeWord & SIZE_BITS;
-    if (id >= 0) this.#noteChunk(id, (flags & IS_MMAPPED) !== 0, p, sizeWord);
+    const flags = this.#flagsOf(sizeWord, exact);
+    if (id >= 0) this.#noteChunk(id, (flags & IS_MMAPPED) !== 0, p, sizeWord, exact);
     where.sizeWord = readable ? sizeWord : 0;
     if (p >= this.mainStart && p <= this.process.space.brk) {
       where.kind = "main";
@@ -1015,6 +1014,45 @@ export class ReplaySession {
     return (BigInt(memory.read32(addr + 4)) << 32n) | BigInt(memory.read32(addr));
   }
 
+  // The word `word` read at `addr` exactly, when a number carries it rounded (beyond 2^53 in
+  // size: random bytes a corruption wrote); else undefined (also when it is NaN: unreadable).
+  #exactIfWide(addr: number, word: number): bigint | undefined {
+    return word >= TWO53 || word <= -TWO53 ? this.#exactWord(addr) : undefined;
+  }
+
+  // The flag bits of size word `sizeWord` (its exact value `exact`, when rounded); none when it
+  // could not be read (NaN).
+  #flagsOf(sizeWord: number, exact: bigint | undefined): number {
+    if (exact !== undefined) return Number(exact & BigInt(SIZE_BITS));
+    return sizeWord === sizeWord ? this.process.words.and(sizeWord, SIZE_BITS) : 0;
+  }
+
+  // The mapping an mmapped chunk's header describes, as glibc and the driver compute it in
+  // unsigned words: from the chunk minus its prev_size, prev_size plus its size (flags cleared)
+  // long — exactly too (`exactLength`) when a number carries the length rounded. Undefined when
+  // the prev_size cannot be read. `sizeWord` is the chunk's (`exact`: exactly, when rounded).
+  #chunkMapping(
+    p: number,
+    sizeWord: number,
+    exact: bigint | undefined,
+  ): { start: number; length: number; exactLength: bigint | undefined } | undefined {
+    const words = this.process.words, chunk = words.sub(p, 2 * this.#sizeSz);
+    const prev = this.#readableWord(chunk);
+    if (prev !== prev) return undefined;
+    const start = words.sub(chunk, prev), prevExact = this.#exactIfWide(chunk, prev);
+    if (exact === undefined && prevExact === undefined) {
+      const length = words.add(prev, words.sub(sizeWord, words.and(sizeWord, SIZE_BITS)));
+      return { start, length, exactLength: undefined };
+    }
+    const big = BigInt.asUintN(
+      words.bits,
+      (prevExact ?? words.toBigInt(prev)) +
+        ((exact ?? words.toBigInt(sizeWord)) & ~BigInt(SIZE_BITS)),
+    );
+    const length = words.fromBigInt(big);
+    return { start, length, exactLength: length >= TWO53 || length <= -TWO53 ? big : undefined };
+  }
+
   // The word at `addr`, or NaN when it is not readable.
   #readableWord(addr: number): number {
     try {
@@ -1027,7 +1065,13 @@ export class ReplaySession {
 
   // Slot `id` got chunk `p` (0: none) with size word `sizeWord`: whether `maps` lists it, and the
   // mapping it stands for in v2's places (an mmapped chunk's, read from its header).
-  #noteChunk(id: number, mmapped: boolean, p: number, sizeWord: number): void {
+  #noteChunk(
+    id: number,
+    mmapped: boolean,
+    p: number,
+    sizeWord: number,
+    exact: bigint | undefined = undefined,
+  ): void {
     if (!mmapped) {
       this.#unmarkMmapped(id);
       if (this.#slotBits[id] & SLOT_REGION) this.#setRegion(id, 0, 0, false);
@@ -1037,14 +1081,10 @@ export class ReplaySession {
       this.#slotBits[id] |= SLOT_MMAPPED;
       this.#mmapSlots.add(id);
     }
-    const chunk = p - 2 * this.#sizeSz, prev = this.#readableWord(chunk);
-    if (prev !== prev) this.#setRegion(id, 0, 0, false);
-    else {
-      const words = this.process.words;
-      const lo = words.sub(chunk, prev);
-      const hi = words.add(chunk, words.sub(sizeWord, words.and(sizeWord, SIZE_BITS)));
-      this.#setRegion(id, lo, hi > lo ? hi - lo : 0, false);
-    }
+    const mapping = this.#chunkMapping(p, sizeWord, exact);
+    const end = mapping && this.process.words.add(mapping.start, mapping.length);
+    if (mapping === undefined || !(end! > mapping.start)) this.#setRegion(id, 0, 0, false);
+    else this.#setRegion(id, mapping.start, end! - mapping.start, false);
   }
 
   // (v2) The fake area `u` lies in, as a place.
@@ -1105,8 +1145,9 @@ export class ReplaySession {
 
   #heapMappings(): HeapMapping[] {
     const out: HeapMapping[] = [];
-    this.#eachHeapMapping((label, id, area, size) => {
-      out.push({ label: labelText(label, id), perms: area ? permsText(area) : "????", size });
+    this.#eachHeapMapping((label, id, area, size, exactSize) => {
+      const perms = area ? permsText(area) : "????";
+      out.push({ label: labelText(label, id), perms, size, ...(exactSize && { exactSize }) });
     });
     return out;
   }
@@ -1151,13 +1192,11 @@ export class ReplaySession {
       if (!(this.#slotBits[id] & SLOT_LIVE) || p === 0) continue;
       // (A chunk a corrupted heap unmapped behind the slot's back is left out, as the driver
       // leaves it out.)
-      const sz = this.#readableWord(p - sizeSz), chunk = p - 2 * sizeSz;
-      const prev = this.#readableWord(chunk);
-      if (prev !== prev || sz !== sz || !(sz & IS_MMAPPED)) continue;
-      const mstart = chunk - prev;
-      const mlen = prev + (sz - (sz % (SIZE_BITS + 1)));
-      const v = space.areaAt(mstart);
-      visit("mmapchunk", id, v, mlen);
+      const sz = this.#readableWord(p - sizeSz), exact = this.#exactIfWide(p - sizeSz, sz);
+      if (!(this.#flagsOf(sz, exact) & IS_MMAPPED)) continue;
+      const mapping = this.#chunkMapping(p, sz, exact);
+      if (mapping === undefined) continue;
+      visit("mmapchunk", id, space.areaAt(mapping.start), mapping.length, mapping.exactLength);
     }
     const tids = [...this.#threads.keys()].sort((a, b) => a - b);
     for (const tid of tids) {
