@@ -676,14 +676,14 @@ async function main(argv: string[]): Promise<number> {
       .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#")).length;
     // A trace with threads is run natively with them too (`--tls-switch`), once that mode is
     // seen to return what real threads return; on one thread as well, as before.
-    let threadMode: string | undefined;
-    if (native && /^thread /m.test(text)) {
+    const threaded = /^thread /m.test(text);
+    let tlsSwitch = false;
+    if (native && threaded) {
       console.log(`${shape}: checking native_replay --tls-switch against real thread hand-offs…`);
       const faithful = await tlsSwitchIsFaithful(native, trace);
-      if (faithful === true) threadMode = "--tls-switch";
-      else console.log(`native_replay --tls-switch on ${shape}: n/a (${faithful})`);
+      tlsSwitch = faithful === true;
+      if (!tlsSwitch) console.log(`native_replay --tls-switch on ${shape}: n/a (${faithful})`);
     }
-    const threaded = /^thread /m.test(text);
     const simOut = join(OUT, `${shape}-${args.ops}.heaplab.out`);
     const heapTrace = await ensureHeapLinesTrace(trace);
     const heapLines = (await Deno.readTextFile(heapTrace)).split("\n").filter((l) => l !== "")
@@ -710,8 +710,8 @@ async function main(argv: string[]): Promise<number> {
       if (!run.ok) throw new Error(`The ${shape} replay failed: ${run.stderr.trim()}`);
       replays.push({ run, sim: JSON.parse(run.stdout) as ReplayFigures });
       if (native) natives.push(await runNativeOnce(native, trace));
-      if (native && threadMode) {
-        threadNatives.push(await runNativeOnce(native, trace, [threadMode]));
+      if (native && tlsSwitch) {
+        threadNatives.push(await runNativeOnce(native, trace, ["--tls-switch"]));
       }
       const heapRun = await child(["--measure-replay", heapTrace, heapOut]);
       if (!heapRun.ok) {
@@ -729,7 +729,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const nat = fastestNative(natives);
     const heapNat = fastestNative(heapNatives);
-    const threadNat = threadMode ? fastestNative(threadNatives) : undefined;
+    const threadNat = tlsSwitch ? fastestNative(threadNatives) : undefined;
     const run = {
       seconds: Math.min(...replays.map((r) => r.run.seconds)),
       cpuSeconds: Math.min(...replays.map((r) => r.run.cpuSeconds)),
