@@ -22,8 +22,7 @@ async function run(cmd: string, args: string[]): Promise<string> {
   return text;
 }
 
-async function buildNative(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "native_replay_" });
+async function buildNative(dir: string): Promise<string> {
   const binary = `${dir}/native_replay`;
   await run("gcc", [
     "-O2",
@@ -47,74 +46,75 @@ async function results(binary: string, modes: string[], trace: string) {
 const HEAP_OPS = new Set(["malloc", "free", "calloc", "realloc", "memalign"]);
 
 Deno.test({
-  name: "native_replay --tls-switch returns what real hand-offs between threads return",
+  name: "native_replay --tls-switch does what the trace's real threads do",
   ignore: !toolchain.ok || Deno.build.arch !== "x86_64",
-  async fn() {
-    const binary = await buildNative();
-    for (const name of TRACES) {
-      const trace = new URL(`traces/gen/${name}.trace`, ORACLE).pathname;
-      const switched = await results(binary, ["--tls-switch"], trace);
-      assert.deepEqual(switched, await results(binary, ["--threads"], trace), name);
-      // On one thread the same lines take other chunks: the threads were honoured.
-      assert.notDeepEqual(switched, await results(binary, [], trace), name);
-    }
-  },
-});
-
-Deno.test({
-  name: "native_replay --tls-switch gives every chunk the place and size word the oracle recorded",
-  ignore: !toolchain.ok || Deno.build.arch !== "x86_64",
-  async fn() {
-    const glibc = (await run("getconf", ["GNU_LIBC_VERSION"])).trim().split(" ")[1];
-    const expectedDir = new URL(`expected/${glibc}-x86_64/`, ORACLE);
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "native_replay_" });
     try {
-      await Deno.stat(expectedDir);
-    } catch {
-      console.log(`Not checked: no oracle output recorded for this machine's glibc ${glibc}`);
-      return;
-    }
-    const binary = await buildNative();
-    for (const name of TRACES) {
-      const trace = new URL(`traces/gen/${name}.trace`, ORACLE).pathname;
-      const got = await results(binary, ["--tls-switch"], trace);
-      const expected = new Map<number, string[]>();
-      for (
-        const line of (await Deno.readTextFile(new URL(`${name}.out`, expectedDir))).split("\n")
-      ) {
-        const fields = line.split(" ");
-        if (/^\d+$/.test(fields[0])) expected.set(Number(fields[0]), fields.slice(1));
-      }
-      let k = 0, mainStart: bigint | undefined, checked = 0;
-      const lines = (await Deno.readTextFile(trace)).split("\n");
-      for (let n = 1; n <= lines.length; n++) {
-        const [op, slot] = lines[n - 1].split(" ");
-        // native_replay skips `free -`, free(NULL).
-        if (!HEAP_OPS.has(op) || (op === "free" && slot === "-")) continue;
-        const [p, size] = got[k++];
-        const want = expected.get(n);
-        assert.ok(want !== undefined && want[0] === op, `${name}:${n}: ${want}`);
-        if (op === "free") continue;
-        checked++;
-        const [, , place, offset, sizeWord] = want;
-        const where = `${name}:${n} ${want.join(" ")}: got ${p.toString(16)}`;
-        if (place === "null") {
-          assert.equal(p, 0n, where);
-          continue;
+      const binary = await buildNative(dir);
+      await t.step("it returns what real hand-offs between threads return", async () => {
+        for (const name of TRACES) {
+          const trace = new URL(`traces/gen/${name}.trace`, ORACLE).pathname;
+          const switched = await results(binary, ["--tls-switch"], trace);
+          assert.deepEqual(switched, await results(binary, ["--threads"], trace), name);
+          // On one thread the same lines take other chunks: the threads were honoured.
+          assert.notDeepEqual(switched, await results(binary, [], trace), name);
         }
-        const off = BigInt(offset);
-        if (place === "main") {
-          mainStart ??= p - off;
-          assert.equal(p - off, mainStart, where);
-        } else if (place.startsWith("heap")) {
-          assert.equal(p % HEAP_ALIGN, off, where);
-        } else {
-          assert.equal(place, "mmap", where);
-          assert.equal(p % 4096n, off % 4096n, where);
+      });
+      await t.step("every chunk has the place and size word the oracle recorded", async () => {
+        const glibc = (await run("getconf", ["GNU_LIBC_VERSION"])).trim().split(" ")[1];
+        const expectedDir = new URL(`expected/${glibc}-x86_64/`, ORACLE);
+        try {
+          await Deno.stat(expectedDir);
+        } catch {
+          console.log(`Not checked: no oracle output recorded for this machine's glibc ${glibc}`);
+          return;
         }
-        assert.equal(size, BigInt(sizeWord), where);
-      }
-      assert.equal(k, got.length, name);
-      assert.ok(checked > 400, `${name}: ${checked} results checked`);
+        for (const name of TRACES) {
+          const trace = new URL(`traces/gen/${name}.trace`, ORACLE).pathname;
+          const got = await results(binary, ["--tls-switch"], trace);
+          const expected = new Map<number, string[]>();
+          for (
+            const line of (await Deno.readTextFile(new URL(`${name}.out`, expectedDir))).split("\n")
+          ) {
+            const fields = line.split(" ");
+            if (/^\d+$/.test(fields[0])) expected.set(Number(fields[0]), fields.slice(1));
+          }
+          let k = 0, mainStart: bigint | undefined, checked = 0;
+          const lines = (await Deno.readTextFile(trace)).split("\n");
+          for (let n = 1; n <= lines.length; n++) {
+            const [op, slot] = lines[n - 1].split(" ");
+            // native_replay skips `free -`, free(NULL).
+            if (!HEAP_OPS.has(op) || (op === "free" && slot === "-")) continue;
+            const [p, size] = got[k++];
+            const want = expected.get(n);
+            assert.ok(want !== undefined && want[0] === op, `${name}:${n}: ${want}`);
+            if (op === "free") continue;
+            checked++;
+            const [, , place, offset, sizeWord] = want;
+            const where = `${name}:${n} ${want.join(" ")}: got ${p.toString(16)}`;
+            if (place === "null") {
+              assert.equal(p, 0n, where);
+              continue;
+            }
+            const off = BigInt(offset);
+            if (place === "main") {
+              mainStart ??= p - off;
+              assert.equal(p - off, mainStart, where);
+            } else if (place.startsWith("heap")) {
+              assert.equal(p % HEAP_ALIGN, off, where);
+            } else {
+              assert.equal(place, "mmap", where);
+              assert.equal(p % 4096n, off % 4096n, where);
+            }
+            assert.equal(size, BigInt(sizeWord), where);
+          }
+          assert.equal(k, got.length, name);
+          assert.ok(checked > 400, `${name}: ${checked} results checked`);
+        }
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
