@@ -2,9 +2,10 @@
  * Replays a whole heap trace: each line parsed (`parse.ts`), executed by a
  * {@link ReplaySession} and printed in the oracle's text (`oracle_format.ts`), until the end or
  * the first line that stops the oracle too — a malformed line (exit status 2), a glibc abort
- * (134), a segmentation fault (139) or a call glibc would never return from (142, `hang`). The output is what the oracle driver prints for the same
- * trace on real glibc (`docs/trace_format.md`); callers that want data instead of text receive
- * every {@link ReplayEvent} through `onEvent`.
+ * (134), a segmentation fault (139) or a call glibc would never return from (142, `hang`). The
+ * output is what the oracle driver prints for the same trace on real glibc
+ * (`docs/trace_format.md`); callers that want data instead of text receive every
+ * {@link ReplayEvent} through `onEvent`.
  *
  * The trace is read as bytes, line by line in place (`trace_input.ts`: a file is read in chunks,
  * never whole), and the output is written as bytes into one reused buffer (`output_buffer.ts`)

@@ -972,28 +972,29 @@ export class ReplaySession {
       where.offset = p - base;
       return;
     }
-    const fake = this.#fakes?.find(p);
+    const fake = this.#fakePlace(p);
     if (fake === undefined && flags & IS_MMAPPED) {
       where.kind = "mmap";
       where.offset = p % 4096;
       return;
     }
-    this.#locateOther(p, readable, flags, base);
+    this.#locateOther(p, fake ?? this.#otherPlace(p, false), readable, flags, base);
   }
 
-  // #locate's rare ends: a fake area, an mmap slot's memory, libc, `unmapped`, `heap?`, or the
-  // main heap's offset (negative below it).
-  #locateOther(p: number, readable: boolean, flags: number, base: number): void {
-    const where = this.#where, size = { sizeWord: where.sizeWord, ...exactOf(where) };
-    const place = this.#fakePlace(p) ?? this.#otherPlace(p, false);
+  // #locate's rare ends: `place` (a fake area, an mmap slot's memory, libc), `unmapped`, `heap?`,
+  // or the main heap's offset (negative below it).
+  #locateOther(
+    p: number,
+    place: AddressPlace | undefined,
+    readable: boolean,
+    flags: number,
+    base: number,
+  ): void {
+    const where = this.#where;
     if (place !== undefined) {
       where.kind = place.kind;
       where.offset = place.offset;
-      where.v2Place = place.kind === "fake"
-        ? { kind: "fake", area: place.area, offset: place.offset, ...size }
-        : place.kind === "slot"
-        ? { kind: "slot", slot: place.slot, offset: place.offset, ...size }
-        : { kind: "libc", offset: place.offset, ...size };
+      where.v2Place = { ...place, sizeWord: where.sizeWord, ...exactOf(where) } as TracePlace;
     } else if (!readable) {
       where.kind = "unmapped";
       where.offset = p;
