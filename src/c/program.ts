@@ -527,7 +527,9 @@ export class CProgram {
     } else if (e instanceof SegmentationFault) {
       r = this.#result("crashed", { exitStatus: exitStatusOf("SIGSEGV"), fault: e });
     } else if (e instanceof ControlFlowHijack) {
-      r = this.#result("hijacked", { error: e });
+      // (A jump to nothing executable is also the process's SIGSEGV: its exit status.)
+      const exitStatus = e.signal ? exitStatusOf(e.signal) : undefined;
+      r = this.#result("hijacked", { error: e, ...(exitStatus !== undefined && { exitStatus }) });
     } else if (e instanceof ProcessExit) {
       s.flush();
       r = this.#result("exited", { exitStatus: e.status & 0xff });

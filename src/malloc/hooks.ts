@@ -9,11 +9,14 @@
  * `system(cmd)` records a {@link ShellSpawned} event with the command, `puts(s)` records what it
  * prints, `exit(status)` ends the process in a {@link ProcessExit}. Anything else ends the
  * operation in a typed {@link ControlFlowHijack} that names the target, the arguments, the
- * pointer followed and the glibc call that followed it.
+ * pointer followed and the glibc call that followed it; when nothing executable is mapped at the
+ * target, the CPU faults on the jump and the hijack is also the process's SIGSEGV (its `signal`),
+ * as real glibc's process dies there (the oracle's driver prints `segv`).
  *
  * @module
  */
 
+import { PROT_EXEC } from "../kernel/vma.ts";
 import type { MallocContext } from "./context.ts";
 import type { HookName } from "./libc_state.ts";
 
@@ -42,6 +45,11 @@ export class ControlFlowHijack extends Error {
   readonly call: string;
   /** The libc symbol at the target, if it is one. */
   readonly symbol: string | undefined;
+  /**
+   * `SIGSEGV` when no executable mapping holds the target: the jump itself faults. Undefined
+   * when code is mapped there, which the simulator does not run.
+   */
+  readonly signal: "SIGSEGV" | undefined;
 
   /** A call of `call` through `via` to `target` with `args`. */
   constructor(
@@ -50,6 +58,7 @@ export class ControlFlowHijack extends Error {
     via: string,
     call: string,
     symbol?: string,
+    signal?: "SIGSEGV",
   ) {
     const shown = args.map((a) => "0x" + a.toString(16)).join(", ");
     super(
@@ -62,6 +71,7 @@ export class ControlFlowHijack extends Error {
     this.via = via;
     this.call = call;
     this.symbol = symbol;
+    this.signal = signal;
   }
 }
 
@@ -105,7 +115,10 @@ function callThrough(
   call: string,
 ): number {
   const libc = m.libc;
-  if (typeof target === "bigint") throw new ControlFlowHijack(target, args, via, call);
+  // A word beyond 2^53 is no user-space address: the jump faults.
+  if (typeof target === "bigint") {
+    throw new ControlFlowHijack(target, args, via, call, undefined, "SIGSEGV");
+  }
   const name = libc.symbolNamed(target);
   switch (name) {
     case "system": {
@@ -121,7 +134,9 @@ function callThrough(
     case "exit":
       throw new ProcessExit(args[0] & 0xff, via);
   }
-  throw new ControlFlowHijack(target, args, via, call, name);
+  const area = m.process.space.areaAt(target);
+  const executable = area !== undefined && (area.prot & PROT_EXEC) !== 0;
+  throw new ControlFlowHijack(target, args, via, call, name, executable ? undefined : "SIGSEGV");
 }
 
 /** What a hook check decided: go on with glibc's own code, or return the hook's result. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Process } from "../../src/kernel/process.ts";
 import { Allocator } from "../../src/malloc/allocator.ts";
 import { ControlFlowHijack } from "../../src/malloc/hooks.ts";
+import { fatalSignalOf } from "../../src/kernel/signals.ts";
 import { libcBuild } from "../../src/malloc/libc_state.ts";
 import type { GlibcArch } from "../../src/malloc/profile.ts";
 
@@ -146,6 +147,20 @@ Deno.test("glibc 2.31: malloc() follows __malloc_hook to an unknown address: Con
     assert.deepEqual(e.args, [40, 0]);
     assert.equal(e.via, "__malloc_hook");
     assert.equal(e.call, "malloc");
+    assert.equal(e.signal, undefined); // code is mapped there: what it does is not simulated
+    return true;
+  });
+});
+
+Deno.test("glibc 2.31: a hook aimed at memory nothing executes is also the process's SIGSEGV", () => {
+  const { heap, write, libc } = lab("2.31");
+  const chunk = heap.malloc(24);
+  write(libc.symbol("__free_hook")!, chunk);
+  assert.throws(() => heap.free(chunk), (e: unknown) => {
+    assert.ok(e instanceof ControlFlowHijack);
+    assert.equal(e.target, chunk);
+    assert.equal(e.signal, "SIGSEGV");
+    assert.equal(fatalSignalOf(e), "SIGSEGV");
     return true;
   });
 });
@@ -160,6 +175,7 @@ Deno.test("glibc 2.31: a hook word above 2^53 is followed to its exact address (
     assert.ok(e instanceof ControlFlowHijack);
     assert.equal(e.target, 0x4141414141414141n);
     assert.match(e.message, /to 0x4141414141414141 /);
+    assert.equal(e.signal, "SIGSEGV");
     return true;
   });
 });
