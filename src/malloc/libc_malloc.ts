@@ -466,6 +466,17 @@ function libcMemset(m: MallocContext, d: number, length: number): void {
 }
 
 /**
+ * The chunk size whose usable part calloc clears in a chunk `mem` it took from the tcache for
+ * `bytes`: the bin's (the request's chunk size) for a small bin where the version clears by the
+ * bin (2.43+), else the chunk's own size word, as a corruption may have left it.
+ */
+function callocClearSize(m: MallocContext, mem: number, bytes: number): number {
+  const p = m.profile, nb = checkedRequest2size(m, bytes);
+  if (p.callocClearsBinSize && m.bins.tcacheIndex(nb) < p.tcacheSmallBins) return nb;
+  return m.chunks.size(m.chunks.fromMem(mem));
+}
+
+/**
  * glibc `__libc_calloc (n, elem_size)`: like malloc of the product (NULL with ENOMEM on
  * overflow), bypassing the tcache before 2.41, and zeroing only the part of the chunk that
  * was not fresh memory from the system.
@@ -503,7 +514,7 @@ export function libcCalloc(m: MallocContext, n: number, elemSize: number): numbe
   if (p.callocUsesTcache) {
     const mem = tcacheTake(m, sz);
     if (mem !== TCACHE_MISS) {
-      if (mem !== 0) clearMemory(m, mem, words.sub(c.size(c.fromMem(mem)), p.sizeSz));
+      if (mem !== 0) clearMemory(m, mem, words.sub(callocClearSize(m, mem, sz), p.sizeSz));
       return mem;
     }
   } else {

@@ -160,6 +160,13 @@ export interface GlibcProfile {
   readonly alignmentChecks: boolean;
   /** calloc takes chunks from the tcache (2.41). */
   readonly callocUsesTcache: boolean;
+  /**
+   * What calloc clears of a chunk from a small tcache bin: the bin's usable size (the request's
+   * chunk size less SIZE_SZ, `tidx2usize`; 2.43+, seen in its sources and in a real run where a
+   * corruption had grown the chunk's size word) or the chunk's own size less SIZE_SZ (2.41).
+   * 2.42 is unverified and taken as 2.41.
+   */
+  readonly callocClearsBinSize: boolean;
   /** How memalign gives back the leading part. */
   readonly memalignStyle: MemalignStyle;
   /** aligned_alloc fails with EINVAL for an alignment that is not a power of two (2.38+). */
@@ -529,6 +536,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   safeLinking: since("2.32"),
   alignmentChecks: since("2.32"),
   callocUsesTcache: since("2.41"),
+  callocClearsBinSize: since("2.43"),
   memalignStyle: since<MemalignStyle>("2.38", "merge-leader", "free-leader"),
   alignedAllocStrict: since("2.38"),
   freeSmallToSmallbin: since("2.41"),
