@@ -59,9 +59,15 @@ export class BinIndex {
     this.#largeBase = kind === "64" ? 48 : kind === "32-big" ? 49 : 56;
   }
 
-  /** glibc `fastbin_index`. */
+  /**
+   * glibc `fastbin_index`, which casts the size to `unsigned int` first: of a size word a
+   * corruption made 2^32 or more, only the low 32 bits count (0x7fff00000021 is a 0x20 chunk's).
+   */
   fastbinIndex(size: number): number {
-    return shr(size, this.#fastShift) - 2;
+    const low = size >= 0 && size <= 0xffff_ffff
+      ? size
+      : size - Math.floor(size / 2 ** 32) * 2 ** 32;
+    return (low >>> this.#fastShift) - 2;
   }
 
   /** The chunk size a fastbin holds. */
