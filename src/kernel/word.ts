@@ -164,6 +164,28 @@ export function signedWord(ops: WordOps, x: number): number {
   return ops.bits === 32 && x >= 0x8000_0000 ? x - TWO32 : x;
 }
 
+/**
+ * glibc's `ALIGN_DOWN (x, a)` on a word: `x & ~(a - 1)`, a mask and not a division, so that an
+ * `a` a corruption left at 0 (heap_info's pagesize) gives 0 and any other gives what C gives.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maskAlignDown, maskAlignUp, words32 } from "./word.ts";
+ * assert.equal(maskAlignDown(words32, 0x1fff, 0x1000), 0x1000);
+ * assert.equal(maskAlignDown(words32, 0x1fff, 0), 0);
+ * assert.equal(maskAlignUp(words32, 0xffff_f001, 0x1000), 0); // wraps, as size_t does
+ * ```
+ */
+export function maskAlignDown(ops: WordOps, x: number, a: number): number {
+  return ops.and(x, ops.sub(0, a));
+}
+
+/** glibc's `ALIGN_UP (x, a)` on a word: `(x + a - 1) & ~(a - 1)`, wrapping as C does. */
+export function maskAlignUp(ops: WordOps, x: number, a: number): number {
+  return maskAlignDown(ops, ops.add(x, ops.sub(a, 1)), a);
+}
+
 /** `x` rounded up to a multiple of `alignment` (a negative `x` towards zero), as glibc's ALIGN_UP. */
 export function alignUp(x: number, alignment: number): number {
   const r = x % alignment;

@@ -21,6 +21,7 @@
 
 import { isSyscallError } from "../kernel/errors.ts";
 import { MADV_DONTNEED } from "../kernel/address_space.ts";
+import { maskAlignDown, maskAlignUp, signedWord } from "../kernel/word.ts";
 import {
   MAP_ANONYMOUS,
   MAP_FIXED,
@@ -181,7 +182,7 @@ export function registerHeap(m: MallocContext, heap: number, arena: number): voi
  */
 export function growHeap(m: MallocContext, heap: number, diff: number): number {
   const pagesize = heapPagesize(m, heap);
-  diff = Math.ceil(diff / pagesize) * pagesize;
+  diff = maskAlignUp(m.words, diff, pagesize);
   const newSize = field(m, heap, SIZE) + diff;
   if (m.lt(m.profile.heapMaxSize, newSize)) return -1;
   const mprotectSize = field(m, heap, MPROTECT_SIZE);
@@ -203,11 +204,12 @@ export function growHeap(m: MallocContext, heap: number, diff: number): number {
  * (vm.overcommit_memory 2) a PROT_NONE mapping over them. 0 on success.
  */
 function shrinkHeap(m: MallocContext, heap: number, diff: number): number {
-  const newSize = field(m, heap, SIZE) - diff;
+  // (long) h->size - diff: signed, so a size word a corruption set from 2^31 up (i386) stops it.
+  const newSize = signedWord(m.words, field(m, heap, SIZE)) - diff;
   if (newSize < m.profile.heapInfoSize) return -1;
   if (m.process.kernel.overcommitMemory === 2) {
     const r = m.process.sys.mmap(
-      heap + newSize,
+      m.words.add(heap, newSize),
       diff,
       PROT_NONE,
       MAP_FIXED | MAP_ANONYMOUS | MAP_PRIVATE,
@@ -217,7 +219,7 @@ function shrinkHeap(m: MallocContext, heap: number, diff: number): number {
     if (isSyscallError(r)) return -2;
     setField(m, heap, MPROTECT_SIZE, newSize);
   } else {
-    m.process.sys.madvise(heap + newSize, diff, MADV_DONTNEED);
+    m.process.sys.madvise(m.words.add(heap, newSize), diff, MADV_DONTNEED);
   }
   setField(m, heap, SIZE, newSize);
   return 0;
@@ -269,7 +271,7 @@ export function heapTrim(m: MallocContext, heap: number, pad: number): number {
   const topArea = topSize - minSize - 1;
   if (topArea < 0 || m.le(topArea, pad)) return 0;
   const pagesize = heapPagesize(m, heap);
-  const extra = Math.floor((topArea - pad) / pagesize) * pagesize;
+  const extra = maskAlignDown(m.words, topArea - pad, pagesize);
   if (extra === 0) return 0;
   if (shrinkHeap(m, heap, extra) !== 0) return 0;
   a.setSystemMem(arena, a.systemMem(arena) - extra);

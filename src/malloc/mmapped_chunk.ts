@@ -11,7 +11,7 @@
 
 import { isSyscallError } from "../kernel/errors.ts";
 import { MREMAP_MAYMOVE } from "../kernel/vma.ts";
-import { alignUp } from "../kernel/word.ts";
+import { maskAlignUp } from "../kernel/word.ts";
 import { IS_MMAPPED } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
 
@@ -63,7 +63,8 @@ export function mremapChunk(m: MallocContext, chunk: number, newSize: number): n
   const offset = c.prevSize(chunk);
   const size = c.size(chunk);
   const trailer = m.profile.mmapChunkTrailer ? c.headerSize : 0;
-  newSize = alignUp(newSize + offset + (trailer || c.sizeSz), pagesize);
+  // size_t arithmetic: a corrupted prev_size can wrap it.
+  newSize = maskAlignUp(m.words, m.words.add(newSize, offset + (trailer || c.sizeSz)), pagesize);
   if (total === newSize) return chunk;
   const cp = m.process.sys.mremap(block, total, newSize, MREMAP_MAYMOVE);
   if (isSyscallError(cp)) return 0;
