@@ -115,7 +115,9 @@ function callThrough(
   call: string,
 ): number {
   const libc = m.libc;
-  // A word beyond 2^53 is no user-space address: the jump faults.
+  // A word from 2^63 up (a negative number) is shown unsigned; like any word beyond 2^53, it is
+  // no user-space address: the jump faults.
+  if (typeof target === "number" && target < 0) target = m.words.toBigInt(target);
   if (typeof target === "bigint") {
     throw new ControlFlowHijack(target, args, via, call, undefined, "SIGSEGV");
   }

@@ -152,6 +152,21 @@ Deno.test("glibc 2.31: malloc() follows __malloc_hook to an unknown address: Con
   });
 });
 
+Deno.test("glibc 2.31: a hook word from 2^63 up is followed to its unsigned address", () => {
+  const { proc, heap, libc } = lab("2.31");
+  heap.malloc(24);
+  const hook = libc.symbol("__malloc_hook")!;
+  proc.memory.write32(hook, 0x1000);
+  proc.memory.write32(hook + 4, 0xfff8_0000);
+  assert.throws(() => heap.malloc(40), (e: unknown) => {
+    assert.ok(e instanceof ControlFlowHijack);
+    assert.equal(e.target, 0xfff8_0000_0000_1000n);
+    assert.match(e.message, /to 0xfff8000000001000 /);
+    assert.equal(e.signal, "SIGSEGV");
+    return true;
+  });
+});
+
 Deno.test("glibc 2.31: a hook aimed at memory nothing executes is also the process's SIGSEGV", () => {
   const { heap, write, libc } = lab("2.31");
   const chunk = heap.malloc(24);
