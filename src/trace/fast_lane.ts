@@ -21,12 +21,20 @@
 
 import type { WordOps } from "../kernel/word.ts";
 import { formatPlace, hexOf, oracleHex, sizeWordHex } from "./oracle_format.ts";
-import { MAX_DECIMAL, type OutputBuffer, putAscii, putDecimal, putHex } from "./output_buffer.ts";
+import {
+  MAX_DECIMAL,
+  type OutputBuffer,
+  putAscii,
+  putDecimal,
+  putHex,
+  putHex32,
+} from "./output_buffer.ts";
 import { MAX_SLOTS, MAX_TID } from "./parse.ts";
-import type { MappingVisitor, ReplaySession } from "./session.ts";
+import type { MappingVisitor, PlaceFields, ReplaySession } from "./session.ts";
 import { permsText } from "../kernel/vma.ts";
 
-const NEWLINE = 10, SPACE = 32, DASH = 45;
+const NEWLINE = 10, SPACE = 32, DASH = 45, ZERO = 48;
+const TWO32 = 0x1_0000_0000;
 // A number token of at most 15 digits is below 2^53: exact as a double.
 const MAX_DIGITS = 15;
 // What #slotOrDash returns for a field that is neither a slot nor `-`.
@@ -164,46 +172,50 @@ export class FastLane {
   #malloc(start: number, line: number): boolean {
     const slot = this.#number(MAX_SLOTS - 1, false);
     if (slot < 0) return false;
+    const slotEnd = this.#at - 1;
     const size = this.#number(this.#sizeMax, true);
     if (size < 0) return false;
     this.#session.malloc(slot, size, line);
-    this.#printPointer(start, 6, slot, line);
+    this.#printPointer(start, 6, slotEnd, slot, line);
     return true;
   }
 
   #calloc(start: number, line: number): boolean {
     const slot = this.#number(MAX_SLOTS - 1, false);
     if (slot < 0) return false;
+    const slotEnd = this.#at - 1;
     const count = this.#number(this.#sizeMax, false);
     if (count < 0) return false;
     const size = this.#number(this.#sizeMax, true);
     if (size < 0) return false;
     this.#session.calloc(slot, count, size, line);
-    this.#printPointer(start, 6, slot, line);
+    this.#printPointer(start, 6, slotEnd, slot, line);
     return true;
   }
 
   #memalign(start: number, line: number): boolean {
     const slot = this.#number(MAX_SLOTS - 1, false);
     if (slot < 0) return false;
+    const slotEnd = this.#at - 1;
     const alignment = this.#number(this.#sizeMax, false);
     if (alignment < 0) return false;
     const size = this.#number(this.#sizeMax, true);
     if (size < 0) return false;
     this.#session.memalign(slot, alignment, size, line);
-    this.#printPointer(start, 8, slot, line);
+    this.#printPointer(start, 8, slotEnd, slot, line);
     return true;
   }
 
   #realloc(start: number, line: number): boolean {
     const slot = this.#number(MAX_SLOTS - 1, false);
     if (slot < 0) return false;
+    const slotEnd = this.#at - 1;
     const oldSlot = this.#slotOrDash(false);
     if (oldSlot === NOT_READ) return false;
     const size = this.#number(this.#sizeMax, true);
     if (size < 0) return false;
     this.#session.realloc(slot, oldSlot, size, line);
-    this.#printPointer(start, 7, slot, line);
+    this.#printPointer(start, 7, slotEnd, slot, line);
     return true;
   }
 
@@ -285,16 +297,51 @@ export class FastLane {
   };
 
   // `<line> <op> <slot> <where> <offset> <sizefield>`, as formatEvent prints a pointer result,
-  // written straight into the output's buffer.
-  #printPointer(start: number, opLength: number, slot: number, line: number): void {
+  // written straight into the output's buffer. The usual line — a main-heap chunk whose offset
+  // and size word fit in 32 bits, its slot written the shortest way — is kept small enough for
+  // V8 to inline its whole writing (the slot's digits are copied as the trace wrote them); any
+  // other goes on in #printPlace.
+  #printPointer(
+    start: number,
+    opLength: number,
+    slotEnd: number,
+    slot: number,
+    line: number,
+  ): void {
     const out = this.#out, place = this.#session.lastPlace, source = this.#bytes;
     const bytes = out.room(MAX_LINE);
     let at = this.#putLine(bytes, out.length, line);
     bytes[at++] = SPACE;
-    for (let i = start; i < start + opLength; i++) bytes[at++] = source[i];
+    const slotStart = start + opLength + 1;
+    if (source[slotStart] === ZERO && slotEnd - slotStart > 1) {
+      // Leading zeros: the slot as a number.
+      for (let i = start; i < slotStart; i++) bytes[at++] = source[i];
+      at = putDecimal(bytes, at, slot);
+    } else for (let i = start; i < slotEnd; i++) bytes[at++] = source[i];
     bytes[at++] = SPACE;
-    at = putDecimal(bytes, at, slot);
+    const offset = place.offset, sizeWord = place.sizeWord;
+    if (
+      place.kind !== "main" || !(offset >= 0 && offset < TWO32) || !(sizeWord < TWO32) ||
+      place.exactSizeWord !== undefined
+    ) {
+      this.#printPlace(bytes, at, place);
+      return;
+    }
+    // `main 0x<offset> 0x<size word>`
+    bytes[at] = 109; // m
+    bytes[at + 1] = 97; // a
+    bytes[at + 2] = 105; // i
+    bytes[at + 3] = 110; // n
+    bytes[at + 4] = SPACE;
+    at = putHex32(bytes, at + 5, offset);
     bytes[at++] = SPACE;
+    at = putHex32(bytes, at, sizeWord);
+    bytes[at++] = NEWLINE;
+    out.endLineAt(at);
+  }
+
+  // The rest of a pointer line from its place on, written at `at` (#printPointer's other cases).
+  #printPlace(bytes: Uint8Array, at: number, place: PlaceFields): void {
     switch (place.kind) {
       case "null":
         at = putAscii(bytes, at, "null - -");
@@ -320,7 +367,7 @@ export class FastLane {
         // (v2) A pointer a corrupted heap handed out: the rare way, size word included.
         at = putAscii(bytes, at, formatPlace(this.#words, place.v2Place!));
         bytes[at++] = NEWLINE;
-        out.endLineAt(at);
+        this.#out.endLineAt(at);
         return;
     }
     if (place.kind !== "null") {
@@ -330,7 +377,7 @@ export class FastLane {
         : putAscii(bytes, at, sizeWordHex(this.#words, place));
     }
     bytes[at++] = NEWLINE;
-    out.endLineAt(at);
+    this.#out.endLineAt(at);
   }
 
   // `<line> <the line as written>`: free, thread and join echo their arguments, and a plain line

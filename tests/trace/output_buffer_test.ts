@@ -10,6 +10,7 @@ import {
   OutputBuffer,
   putDecimal,
   putHex,
+  putHex32,
 } from "../../src/trace/output_buffer.ts";
 
 function collect(): { out: OutputBuffer; text: () => string; chunks: Uint8Array[] } {
@@ -32,13 +33,18 @@ Deno.test("numbers print in decimal and 0x-hex exactly, up to 2^53 - 1", () => {
   const { out, text } = collect();
   let want = "";
   for (const v of values) {
-    const bytes = out.room(MAX_DECIMAL + MAX_HEX + 2);
+    const bytes = out.room(MAX_DECIMAL + 2 * MAX_HEX + 3);
     let at = putDecimal(bytes, out.length, v);
     bytes[at++] = 32;
     at = putHex(bytes, at, v);
+    if (v < 2 ** 32) {
+      // The 32-bit writer the replay's usual pointer line uses: the same digits.
+      bytes[at++] = 32;
+      at = putHex32(bytes, at, v);
+    }
     bytes[at++] = 10;
     out.endLineAt(at);
-    want += `${v} 0x${v.toString(16)}\n`;
+    want += `${v} 0x${v.toString(16)}${v < 2 ** 32 ? ` 0x${v.toString(16)}` : ""}\n`;
   }
   out.flush();
   assert.equal(text(), want);
