@@ -28,7 +28,7 @@
  * made only when an access reaches it, its levels then read from the areas; until then
  * {@link Memory.setAccess} has nothing to update there, so a 1 TiB `PROT_NONE` reservation costs
  * nothing; and a directory's page array is made in groups of 1024 pages, each on the first write
- * to one of its pages. Nor does a new memory fill its TLB: see `#tlbRead` for why its zeros are
+ * to one of its pages. Nor does a new memory fill its TLB: see `tlbRead` for why its zeros are
  * empty entries.
  *
  * Invariants: a page has bytes only if its area has an anon_vma (the first write gives it one);
@@ -112,10 +112,19 @@ const TLB_SIZE = 32768;
 // is its page's address, so `tag === addr - off` holds only for an aligned address in that
 // page: a misaligned, negative, fractional or NaN address never equals a page's address, and
 // takes the slow path. Against `Math.floor(addr / 4096)` that is a float division and rounding
-// fewer on every access and 31 bytes less bytecode (read64 128 bytes with the slab offset,
-// write64 143), so V8 inlines the accesses into more of their callers. They spell PAGE_SIZE - width, log2(PAGE_SIZE)
+// fewer on every access and 31 bytes less bytecode. They spell PAGE_SIZE - width, log2(PAGE_SIZE)
 // and TLB_SIZE - 1 as 32767 as literals, which make less bytecode than constants;
 // tests/kernel/memory_literals_test.ts fails when they and the constants disagree.
+//
+// Each fast path is the TLB test and a call of an in-page helper (word64At …), each at most 75
+// bytes of bytecode: V8 inlines a callee that small with a HeapNumber argument (an x86_64
+// address) into any caller without counting it against the caller's budget of 920 inlined
+// bytes, in Turbofan and in Maglev (which inlines nothing above 100 bytes). In one function of
+// 117 bytes, read64 took that budget from the allocator's paths, which then called their
+// parts with boxed addresses (a warm small replay allocated 96 MB of HeapNumbers, now 64;
+// bench/README.md). tests/kernel/memory_inlining_test.ts holds them to that size. For the
+// same reason the fields and methods they use are TypeScript-private, not `#`: a `#` field
+// costs a context load in each access's bytecode and a `#` method a brand check.
 
 /**
  * Pages per group of a directory's page array (4 MiB): a group is made when one of its pages
@@ -172,7 +181,7 @@ class Directory {
 
 const TWO32 = 0x1_0000_0000;
 
-/** A TLB tag array whose entries are all empty: zeros (see `#tlbRead`), NaN in entry 0. */
+/** A TLB tag array whose entries are all empty: zeros (see `tlbRead`), NaN in entry 0. */
 function emptyTags(): Float64Array {
   const tags = new Float64Array(TLB_SIZE);
   tags[0] = NaN;
@@ -203,9 +212,9 @@ export class Memory {
   readonly #cachedDir: (Directory | undefined)[] = new Array(DIR_CACHE);
   // The TLB, direct-mapped by page number modulo TLB_SIZE (see the invariants above). Two
   // arrays of page addresses and one of word offsets in the store: an entry's page address is
-  // in #tlbRead when the page may be read (its view: its bytes, or the store's zero page), in
-  // #tlbWrite too when it may be written in place (its view: its bytes); the view's first word
-  // is word #tlbBase[k] of #store.
+  // in tlbRead when the page may be read (its view: its bytes, or the store's zero page), in
+  // tlbWrite too when it may be written in place (its view: its bytes); the view's first word
+  // is word tlbBase[k] of store.
   //
   // An empty entry's tag is one that no address of that entry can match: NaN, or 0 in any entry
   // but the first (0 is the address of page 0, whose entry is the first). So the tag arrays
@@ -214,11 +223,11 @@ export class Memory {
   // of the 640 KiB was some 3 ms of every `Process` made in a fresh process). The views'
   // array is holey either way (a fill keeps an array's holey kind), and no empty entry's view
   // is ever read.
-  readonly #tlbRead = emptyTags();
-  readonly #tlbWrite = emptyTags();
-  readonly #tlbBase = new Int32Array(TLB_SIZE);
+  private readonly tlbRead = emptyTags();
+  private readonly tlbWrite = emptyTags();
+  private readonly tlbBase = new Int32Array(TLB_SIZE);
   /** The words of the pool's page store: every page the TLB holds is a view of them. */
-  readonly #store: Uint32Array = this.#pool.storeWords;
+  private readonly store: Uint32Array = this.#pool.storeWords;
   /** What the TLB reads for a readable page without bytes (the kernel's zero page). */
   readonly #zeroPage: Uint32Array = this.#pool.zeroPage;
   // True while no entry was filled since the TLB was made or last flushed whole: a flush then
@@ -255,10 +264,10 @@ export class Memory {
     const readable = level >= ACCESS_READ;
     const view = readable ? page ?? this.#zeroPage : undefined;
     // Only a page of the store has an entry; any other takes the slow path every time.
-    const stored = view !== undefined && slabOf(view) === this.#store;
-    this.#tlbBase[k] = stored ? view.byteOffset >>> 2 : 0;
-    this.#tlbRead[k] = stored ? no * PAGE_SIZE : NaN;
-    this.#tlbWrite[k] = stored && level >= ACCESS_WRITE && page !== undefined &&
+    const stored = view !== undefined && slabOf(view) === this.store;
+    this.tlbBase[k] = stored ? view.byteOffset >>> 2 : 0;
+    this.tlbRead[k] = stored ? no * PAGE_SIZE : NaN;
+    this.tlbWrite[k] = stored && level >= ACCESS_WRITE && page !== undefined &&
         this.#writeView(page)
       ? no * PAGE_SIZE
       : NaN;
@@ -268,16 +277,16 @@ export class Memory {
   #tlbFlush(from: number, to: number): void {
     if (this.#tlbEmpty) return;
     if (to - from >= TLB_SIZE) {
-      this.#tlbRead.fill(NaN);
-      this.#tlbWrite.fill(NaN);
+      this.tlbRead.fill(NaN);
+      this.tlbWrite.fill(NaN);
       this.#tlbEmpty = true;
       return;
     }
     for (let no = from; no < to; no++) {
       const k = no & (TLB_SIZE - 1), base = no * PAGE_SIZE;
-      if (this.#tlbRead[k] === base || this.#tlbWrite[k] === base) {
-        this.#tlbRead[k] = NaN;
-        this.#tlbWrite[k] = NaN;
+      if (this.tlbRead[k] === base || this.tlbWrite[k] === base) {
+        this.tlbRead[k] = NaN;
+        this.tlbWrite[k] = NaN;
       }
     }
   }
@@ -482,12 +491,19 @@ export class Memory {
 
   /** Reads a little-endian 16-bit value. */
   read16(addr: number): number {
-    const off = addr & 4094, k = (addr >>> 12) & 32767;
-    if (this.#tlbRead[k] !== addr - off) return this.#read16Slow(addr);
-    return (this.#store[this.#tlbBase[k] + (off >>> 2)] >>> ((off & 2) * 8)) & 0xffff;
+    const k = (addr >>> 12) & 32767;
+    return this.tlbRead[k] === addr - (addr & 4094)
+      ? this.half16At(k, addr)
+      : this.read16Slow(addr);
   }
 
-  #read16Slow(addr: number): number {
+  /** {@link read16} of `addr`, whose page is TLB entry `k`. */
+  private half16At(k: number, addr: number): number {
+    const off = addr & 4094;
+    return (this.store[this.tlbBase[k] + (off >>> 2)] >>> ((off & 2) * 8)) & 0xffff;
+  }
+
+  private read16Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const d = this.#dir(hi);
     if ((addr & 1) === 0 && d !== undefined) this.#tlbFill(no, d, no - hi * DIR_PAGES);
@@ -496,12 +512,18 @@ export class Memory {
 
   /** Reads a little-endian unsigned 32-bit value. */
   read32(addr: number): number {
-    const off = addr & 4092, k = (addr >>> 12) & 32767;
-    if (this.#tlbRead[k] !== addr - off) return this.#read32Slow(addr);
-    return this.#store[this.#tlbBase[k] + (off >>> 2)];
+    const k = (addr >>> 12) & 32767;
+    return this.tlbRead[k] === addr - (addr & 4092)
+      ? this.word32At(k, addr)
+      : this.read32Slow(addr);
   }
 
-  #read32Slow(addr: number): number {
+  /** {@link read32} of `addr`, whose page is TLB entry `k`. */
+  private word32At(k: number, addr: number): number {
+    return this.store[this.tlbBase[k] + ((addr & 4092) >>> 2)];
+  }
+
+  private read32Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -517,14 +539,20 @@ export class Memory {
 
   /** Reads a little-endian 64-bit word (see `word.ts` for its representation). */
   read64(addr: number): number {
-    const off = addr & 4088, k = (addr >>> 12) & 32767;
-    if (this.#tlbRead[k] !== addr - off) return this.#read64Slow(addr);
-    const page = this.#store, i = this.#tlbBase[k] + (off >>> 2);
+    const k = (addr >>> 12) & 32767;
+    return this.tlbRead[k] === addr - (addr & 4088)
+      ? this.word64At(k, addr)
+      : this.read64Slow(addr);
+  }
+
+  /** {@link read64} of `addr`, whose page is TLB entry `k`. */
+  private word64At(k: number, addr: number): number {
+    const page = this.store, i = this.tlbBase[k] + ((addr & 4088) >>> 2);
     // The high word read as signed (`| 0`): the word's number (see `word.ts`).
     return (page[i + 1] | 0) * 0x1_0000_0000 + page[i];
   }
 
-  #read64Slow(addr: number): number {
+  private read64Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -558,16 +586,20 @@ export class Memory {
 
   /** Writes a little-endian 16-bit value. */
   write16(addr: number, value: number): void {
-    const off = addr & 4094, k = (addr >>> 12) & 32767;
-    if (this.#tlbWrite[k] !== addr - off) {
-      this.#write16Slow(addr, value);
-      return;
-    }
-    const page = this.#store, shift = (off & 2) * 8, i = this.#tlbBase[k] + (off >>> 2);
+    const k = (addr >>> 12) & 32767;
+    return this.tlbWrite[k] === addr - (addr & 4094)
+      ? this.setHalf16At(k, addr, value)
+      : this.write16Slow(addr, value);
+  }
+
+  /** {@link write16} of `value` at `addr`, whose page is TLB entry `k`. */
+  private setHalf16At(k: number, addr: number, value: number): void {
+    const off = addr & 4094, shift = (off & 2) * 8;
+    const page = this.store, i = this.tlbBase[k] + (off >>> 2);
     page[i] = (page[i] & ~(0xffff << shift)) | ((value & 0xffff) << shift);
   }
 
-  #write16Slow(addr: number, value: number): void {
+  private write16Slow(addr: number, value: number): void {
     this.#checkRange(addr, 2, "write");
     this.write8(addr, value);
     this.write8(addr + 1, value >>> 8);
@@ -579,13 +611,19 @@ export class Memory {
 
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
   write32(addr: number, value: number): void {
-    const off = addr & 4092, k = (addr >>> 12) & 32767;
-    // A Uint32Array store takes the value modulo 2^32, as the slow path does.
-    if (this.#tlbWrite[k] !== addr - off) this.#write32Slow(addr, value);
-    else this.#store[this.#tlbBase[k] + (off >>> 2)] = value;
+    const k = (addr >>> 12) & 32767;
+    return this.tlbWrite[k] === addr - (addr & 4092)
+      ? this.setWord32At(k, addr, value)
+      : this.write32Slow(addr, value);
   }
 
-  #write32Slow(addr: number, value: number): void {
+  /** {@link write32} of `value` at `addr`, whose page is TLB entry `k`. */
+  private setWord32At(k: number, addr: number, value: number): void {
+    // A Uint32Array store takes the value modulo 2^32, as the slow path does.
+    this.store[this.tlbBase[k] + ((addr & 4092) >>> 2)] = value;
+  }
+
+  private write32Slow(addr: number, value: number): void {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -607,18 +645,21 @@ export class Memory {
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
   write64(addr: number, value: number): void {
-    const off = addr & 4088, k = (addr >>> 12) & 32767;
-    if (this.#tlbWrite[k] !== addr - off) {
-      this.#write64Slow(addr, value);
-      return;
-    }
+    const k = (addr >>> 12) & 32767;
+    return this.tlbWrite[k] === addr - (addr & 4088)
+      ? this.setWord64At(k, addr, value)
+      : this.write64Slow(addr, value);
+  }
+
+  /** {@link write64} of `value` at `addr`, whose page is TLB entry `k`. */
+  private setWord64At(k: number, addr: number, value: number): void {
     // A Uint32Array store takes an integer modulo 2^32: the low word is the value itself.
-    const page = this.#store, i = this.#tlbBase[k] + (off >>> 2);
+    const page = this.store, i = this.tlbBase[k] + ((addr & 4088) >>> 2);
     page[i] = value;
     page[i + 1] = Math.floor(value / 0x1_0000_0000);
   }
 
-  #write64Slow(addr: number, value: number): void {
+  private write64Slow(addr: number, value: number): void {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
