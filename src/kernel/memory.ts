@@ -503,6 +503,7 @@ export class Memory {
     return (this.store[this.tlbBase[k] + (off >>> 2)] >>> ((off & 2) * 8)) & 0xffff;
   }
 
+  /** {@link read16} when the TLB holds no entry for the address (or it is misaligned). */
   private read16Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const d = this.#dir(hi);
@@ -523,6 +524,7 @@ export class Memory {
     return this.store[this.tlbBase[k] + ((addr & 4092) >>> 2)];
   }
 
+  /** {@link read32} when the TLB holds no entry for the address (or it is misaligned). */
   private read32Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
@@ -552,6 +554,7 @@ export class Memory {
     return (page[i + 1] | 0) * 0x1_0000_0000 + page[i];
   }
 
+  /** {@link read64} when the TLB holds no entry for the address (or it is misaligned). */
   private read64Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
@@ -599,6 +602,7 @@ export class Memory {
     page[i] = (page[i] & ~(0xffff << shift)) | ((value & 0xffff) << shift);
   }
 
+  /** {@link write16} when the TLB holds no entry for the address (or it is misaligned). */
   private write16Slow(addr: number, value: number): void {
     this.#checkRange(addr, 2, "write");
     this.write8(addr, value);
@@ -623,6 +627,7 @@ export class Memory {
     this.store[this.tlbBase[k] + ((addr & 4092) >>> 2)] = value;
   }
 
+  /** {@link write32} when the TLB holds no entry for the address (or it is misaligned). */
   private write32Slow(addr: number, value: number): void {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
@@ -659,6 +664,7 @@ export class Memory {
     page[i + 1] = Math.floor(value / 0x1_0000_0000);
   }
 
+  /** {@link write64} when the TLB holds no entry for the address (or it is misaligned). */
   private write64Slow(addr: number, value: number): void {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
