@@ -91,22 +91,7 @@ function putLargeDecimal(bytes: Uint8Array, at: number, value: number): number {
  * `at` (room for {@link MAX_HEX} bytes); returns where it ends.
  */
 export function putHex(bytes: Uint8Array, at: number, value: number): number {
-  if (value > 0xffff_ffff) return putLargeHex(bytes, at, value);
-  let low = value >>> 0;
-  // Digits: a quarter of the significant bits, rounded up (one for 0).
-  const first = at + 2, end = first + (low === 0 ? 1 : (35 - Math.clz32(low)) >> 2);
-  bytes[at] = 0x30; // 0
-  bytes[at + 1] = 0x78; // x
-  at = end;
-  // Two digits (a byte) a step from the right, then the first one if there is one left.
-  while (at - first >= 2) {
-    const pair = 2 * (low & 0xff);
-    bytes[--at] = HEX_PAIRS[pair + 1];
-    bytes[--at] = HEX_PAIRS[pair];
-    low >>>= 8;
-  }
-  if (at > first) bytes[first] = HEX_PAIRS[2 * low + 1];
-  return end;
+  return value > 0xffff_ffff ? putLargeHex(bytes, at, value) : putHex32(bytes, at, value);
 }
 
 /**
@@ -115,9 +100,11 @@ export function putHex(bytes: Uint8Array, at: number, value: number): number {
  */
 export function putHex32(bytes: Uint8Array, at: number, value: number): number {
   let v = value >>> 0;
+  // Digits: a quarter of the significant bits, rounded up (one for 0).
   const first = at + 2, end = first + (v === 0 ? 1 : (35 - Math.clz32(v)) >> 2);
   bytes[at] = 0x30; // 0
   bytes[at + 1] = 0x78; // x
+  // Two digits (a byte) a step from the right, then the first one if there is one left.
   let i = end;
   while (i - first >= 2) {
     const pair = 2 * (v & 0xff);
