@@ -321,7 +321,8 @@ export class FastLane {
     bytes[at++] = SPACE;
     const offset = place.offset, sizeWord = place.sizeWord;
     if (
-      place.kind !== "main" || !(offset >= 0 && offset < TWO32) || !(sizeWord < TWO32) ||
+      place.kind !== "main" || !(offset >= 0 && offset < TWO32) ||
+      !(sizeWord >= 0 && sizeWord < TWO32) ||
       place.exactSizeWord !== undefined
     ) {
       this.#printPlace(bytes, at, place);
