@@ -18,7 +18,7 @@
 
 import { isSyscallError } from "../kernel/errors.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../kernel/vma.ts";
-import { alignUp, signedWord } from "../kernel/word.ts";
+import { alignUp, maskAlignUp, signedWord } from "../kernel/word.ts";
 import { IS_MMAPPED, NON_MAIN_ARENA, PREV_INUSE, withFlag } from "./chunk.ts";
 import type { MallocContext } from "./context.ts";
 import { intFreeInternal } from "./free.ts";
@@ -37,7 +37,7 @@ function sysmallocMmap(m: MallocContext, nb: number): number {
   const c = m.chunks, p = m.profile, pagesize = p.pageSize;
   if (p.mmapChunkTrailer) return sysmallocMmapPadded(m, nb);
   const overhead = p.mallocAlignment === 2 * p.sizeSz ? p.sizeSz : p.sizeSz + c.alignMask;
-  const size = m.words.wrap(alignUp(m.words.add(nb, overhead), pagesize));
+  const size = maskAlignUp(m.words, m.words.add(nb, overhead), pagesize);
   if (m.le(size, nb)) return 0;
   const mm = mmapChunkRegion(m, size);
   if (isSyscallError(mm)) return 0;
@@ -64,7 +64,7 @@ function sysmallocMmap(m: MallocContext, nb: number): number {
 function sysmallocMmapPadded(m: MallocContext, nb: number): number {
   const c = m.chunks, p = m.profile;
   const padding = p.mallocAlignment - c.headerSize;
-  const size = m.words.wrap(alignUp(m.words.add(nb, padding + c.headerSize), p.pageSize));
+  const size = maskAlignUp(m.words, m.words.add(nb, padding + c.headerSize), p.pageSize);
   if (m.le(size, nb)) return 0;
   const mm = mmapChunkRegion(m, size);
   if (isSyscallError(mm)) return 0;
