@@ -4,8 +4,10 @@
  * For each generated trace shape (small, mixed, threads; `bench/scale_trace.py`, 1M operation
  * lines, cached in `out/bench/`) it times, each in a fresh Deno process:
  *
- * - **replay**: `replayTrace` with the default allocator (glibc 2.36, x86_64) — the product:
- *   parsing, the allocator, and the oracle-format output (pointer classes, `maps`, heap scans);
+ * - **replay**: the replay command (`src/trace/cli.ts`, glibc 2.36, x86_64) — the product:
+ *   parsing, the allocator, and the oracle-format output (pointer classes, `maps`, heap scans),
+ *   bundled into one file as `deno task bundle:replay` makes it, and from source as `deno task
+ *   replay` runs it; and `replayTrace` timed inside its process;
  * - **parse**: `parseTraceLine` over every line, alone;
  * - **alloc**: the allocator alone on the pre-parsed heap operations (malloc, free, calloc,
  *   realloc, memalign, and thread create/switch/join), no output — what `native_replay` does;
@@ -76,13 +78,14 @@ interface Captured {
 async function capture(
   command: string,
   args: string[],
-  options: { stdout?: string } = {},
+  options: { stdout?: string; cwd?: string } = {},
 ): Promise<Captured> {
   const cpuBefore = childCpuSeconds();
   const started = performance.now();
   try {
     const output = await new Deno.Command(command, {
       args,
+      cwd: options.cwd,
       stdout: "piped",
       stderr: "piped",
       stdin: "null",
@@ -605,6 +608,37 @@ function child(args: string[]) {
   return capture(Deno.execPath(), ["run", "-A", join(ROOT, "tools", "bench.ts"), ...args]);
 }
 
+/** The replay command from source, `deno task replay`: 71 modules. */
+const CLI_SOURCE = join(ROOT, "src", "trace", "cli.ts");
+/** The replay command as one file, `deno task bundle:replay`. */
+const CLI_BUNDLE = join(ROOT, "dist", "replay.js");
+
+/** Builds {@link CLI_BUNDLE} from the sources as they are now. */
+async function bundleReplay(): Promise<void> {
+  const built = await capture(Deno.execPath(), ["task", "bundle:replay"], { cwd: ROOT });
+  if (!built.ok) throw new Error(`deno task bundle:replay failed: ${built.stderr.trim()}`);
+}
+
+/**
+ * One process of the replay command (`script`: {@link CLI_SOURCE} or {@link CLI_BUNDLE}) on
+ * `trace`, its output going to the file `output` as a shell redirection sends it: timed from
+ * spawn to exit (the shell execs Deno).
+ */
+async function runReplayCommand(script: string, trace: string, output: string) {
+  const run = await capture("sh", [
+    "-c",
+    'exec "$0" run -A "$1" --glibc "$2" --arch "$3" "$4" > "$5"',
+    Deno.execPath(),
+    script,
+    GLIBC,
+    ARCH,
+    trace,
+    output,
+  ]);
+  if (!run.ok) throw new Error(`The replay command ${script} failed on ${trace}: ${run.stderr}`);
+  return run;
+}
+
 async function sameFiles(a: string, b: string): Promise<boolean> {
   const [x, y] = await Promise.all([Deno.readFile(a), Deno.readFile(b)]);
   return x.length === y.length && x.every((byte, i) => byte === y[i]);
@@ -664,6 +698,8 @@ async function main(argv: string[]): Promise<number> {
   console.log(`load average before: ${loadBefore}`);
 
   const native = await buildNative();
+  // The replay command as `deno task bundle:replay` makes it, from the sources as they are.
+  await bundleReplay();
   const oracle = args.oracle ? await oracleDir() : undefined;
   if (args.oracle && !oracle) console.log("oracle driver: n/a (oracle not built)");
 
@@ -689,6 +725,8 @@ async function main(argv: string[]): Promise<number> {
     const heapLines = (await Deno.readTextFile(heapTrace)).split("\n").filter((l) => l !== "")
       .length;
     const heapOut = join(OUT, `${shape}-${args.ops}.heap-lines.heaplab.out`);
+    const sourceOut = join(OUT, `${shape}-${args.ops}.source.heaplab.out`);
+    const inProcessOut = join(OUT, `${shape}-${args.ops}.in-process.heaplab.out`);
     // Each measuring child is a fresh Deno process: V8 compiles the hot paths differently from
     // one process to the next (1 process in 3 got code some 60% slower on the small trace), so
     // the fastest process counts, as the fastest native run does, and the slowest is printed
@@ -699,26 +737,26 @@ async function main(argv: string[]): Promise<number> {
         `(${ALLOC_RUNS} runs each, ${PROCESSES} processes) and native glibc (${ROUNDS} runs), ` +
         "taking turns…",
     );
-    const replays = [];
+    const replays: Captured[] = [];
+    const sourceReplays: Captured[] = [];
+    const sims: ReplayFigures[] = [];
     const heapReplays: Captured[] = [];
     const allocs: AllocFigures[] = [];
     const natives: (NativeFigures | undefined)[] = [];
     const heapNatives: (NativeFigures | undefined)[] = [];
     const threadNatives: (NativeFigures | undefined)[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const run = await child(["--measure-replay", trace, simOut]);
-      if (!run.ok) throw new Error(`The ${shape} replay failed: ${run.stderr.trim()}`);
-      replays.push({ run, sim: JSON.parse(run.stdout) as ReplayFigures });
+      replays.push(await runReplayCommand(CLI_BUNDLE, trace, simOut));
       if (native) natives.push(await runNativeOnce(native, trace));
       if (native && tlsSwitch) {
         threadNatives.push(await runNativeOnce(native, trace, ["--tls-switch"]));
       }
-      const heapRun = await child(["--measure-replay", heapTrace, heapOut]);
-      if (!heapRun.ok) {
-        throw new Error(`The ${shape} heap-lines replay failed: ${heapRun.stderr.trim()}`);
-      }
-      heapReplays.push(heapRun);
+      heapReplays.push(await runReplayCommand(CLI_BUNDLE, heapTrace, heapOut));
       if (native) heapNatives.push(await runNativeOnce(native, heapTrace));
+      sourceReplays.push(await runReplayCommand(CLI_SOURCE, trace, sourceOut));
+      const inProcess = await child(["--measure-replay", trace, inProcessOut]);
+      if (!inProcess.ok) throw new Error(`The ${shape} replay failed: ${inProcess.stderr.trim()}`);
+      sims.push(JSON.parse(inProcess.stdout) as ReplayFigures);
       if (i < PROCESSES) {
         const runAlloc = await child(["--measure-alloc", trace]);
         if (!runAlloc.ok) {
@@ -730,17 +768,24 @@ async function main(argv: string[]): Promise<number> {
     const nat = fastestNative(natives);
     const heapNat = fastestNative(heapNatives);
     const threadNat = tlsSwitch ? fastestNative(threadNatives) : undefined;
-    const run = {
-      seconds: Math.min(...replays.map((r) => r.run.seconds)),
-      cpuSeconds: Math.min(...replays.map((r) => r.run.cpuSeconds)),
-      slowest: Math.max(...replays.map((r) => r.run.seconds)),
-    };
+    const fastest = (runs: Captured[]) => ({
+      seconds: Math.min(...runs.map((r) => r.seconds)),
+      cpuSeconds: Math.min(...runs.map((r) => r.cpuSeconds)),
+      slowest: Math.max(...runs.map((r) => r.seconds)),
+    });
+    const run = fastest(replays), fromSource = fastest(sourceReplays);
     const sim: ReplayFigures = {
-      seconds: Math.min(...replays.map((r) => r.sim.seconds)),
-      cpuSeconds: Math.min(...replays.map((r) => r.sim.cpuSeconds)),
-      status: replays[0].sim.status,
-      peakRss: Math.max(...replays.map((r) => r.sim.peakRss)),
+      seconds: Math.min(...sims.map((r) => r.seconds)),
+      cpuSeconds: Math.min(...sims.map((r) => r.cpuSeconds)),
+      status: sims[0].status,
+      peakRss: Math.max(...sims.map((r) => r.peakRss)),
     };
+    // The three ways of replaying print the same bytes, or no figure of theirs means anything.
+    for (const other of [sourceOut, inProcessOut]) {
+      if (!(await sameFiles(simOut, other))) {
+        throw new Error(`${other} differs from ${simOut}: the bundle and the sources disagree`);
+      }
+    }
     const least = (key: keyof AllocFigures) => Math.min(...allocs.map((a) => a[key]));
     const most = (key: keyof AllocFigures) => Math.max(...allocs.map((a) => a[key]));
     const alone = {
@@ -796,23 +841,33 @@ async function main(argv: string[]): Promise<number> {
       figures ? pair(figures.processSeconds, figures.processCpuSeconds) : "n/a";
     // The whole trace both sides: with its threads natively when the trace has any (the
     // trace's work: thread arenas and heaps, stacks, tcache_thread_shutdown), and on one thread.
-    const whole = (what: string, figures: NativeFigures | undefined) =>
+    const whole = (what: string, figures: NativeFigures | undefined, replay = run) =>
       row(
         what,
         lines,
-        run.seconds,
-        run.cpuSeconds,
+        replay.seconds,
+        replay.cpuSeconds,
         nativeText(figures),
         figures?.processSeconds,
         figures?.processCpuSeconds,
-        run.slowest,
+        replay.slowest,
       );
+    // The command from source is compared with glibc on the trace's own terms (with its threads
+    // when it has any), as the bundle's first row is.
     const wholeRows = threaded
       ? [
         whole("whole replay (process); native: with the trace's threads", threadNat),
         whole("whole replay (process); native: on one thread", nat),
+        whole(
+          "whole replay, command from source (process); native: with threads",
+          threadNat,
+          fromSource,
+        ),
       ]
-      : [whole("whole replay (process)", nat)];
+      : [
+        whole("whole replay (process)", nat),
+        whole("whole replay, command from source (process)", nat, fromSource),
+      ];
     rows.push(
       row(
         "allocator, explain off",
@@ -889,8 +944,10 @@ async function main(argv: string[]): Promise<number> {
     `fastest of ${ALLOC_RUNS} runs in each of ${PROCESSES} Deno processes (explain off: the replay's allocator; explain on:`,
     "every call's explain record built); against native glibc timed the same way around its calls",
     `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${ROUNDS} runs). whole replay:`,
-    `a fresh Deno process (the fastest of ${ROUNDS}) that reads the trace, replays it with replayTrace and writes the output,`,
-    "from spawn to exit, against native_replay's whole process (which parses the trace too; fastest",
+    `the replay command bundled into one file (deno task bundle:replay: dist/replay.js), a fresh Deno`,
+    `process (the fastest of ${ROUNDS}) that reads the trace, replays it and writes the output to a file,`,
+    "from spawn to exit; command from source: the same command as `deno task replay` runs it, its 71",
+    "modules loaded one by one; against native_replay's whole process (which parses the trace too; fastest",
     `of ${ROUNDS}; the simulated and native runs take turns). On a trace with threads, natively once with`,
     "the trace's threads (native_replay --tls-switch: each trace thread a real pthread, its stretches",
     "run with its thread pointer, so that glibc uses its tcache and arena; checked first to return",
