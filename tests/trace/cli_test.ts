@@ -26,6 +26,11 @@ const CASES = [
     expected: `${FIXTURES}/oracle-corrupt/expected/2.36-x86_64/corrupt-1.out`,
     status: 134,
   },
+  {
+    trace: `${FIXTURES}/oracle-corrupt/traces/v2-err-bad-width.trace`,
+    expected: `${FIXTURES}/oracle-corrupt/expected/2.36-x86_64/v2-err-bad-width.out`,
+    status: 2,
+  },
 ];
 
 /** Runs `script` (the command from source or bundled) with `args`: status, stdout, stderr. */
