@@ -522,8 +522,9 @@ async function buildNative(): Promise<string | undefined> {
 }
 
 /**
- * Rounds per trace, each a whole-replay process and a native run (and, in the first
- * {@link PROCESSES}, an allocator-alone process); the fastest of each counts (a run of 0.05-4 s
+ * Rounds per trace, each the whole-replay processes (bundled, on the heap lines, from source) and
+ * the native runs (and, in the first {@link PROCESSES}, an allocator-alone process and a
+ * `replayTrace`-in-process one); the fastest of each counts (a run of 0.05-4 s
  * is easily preempted here).
  */
 const ROUNDS = 5;
@@ -608,7 +609,7 @@ function child(args: string[]) {
   return capture(Deno.execPath(), ["run", "-A", join(ROOT, "tools", "bench.ts"), ...args]);
 }
 
-/** The replay command from source, `deno task replay`: 71 modules. */
+/** The replay command from source, as `deno task replay` runs it: its modules one by one. */
 const CLI_SOURCE = join(ROOT, "src", "trace", "cli.ts");
 /** The replay command as one file, `deno task bundle:replay`. */
 const CLI_BUNDLE = join(ROOT, "dist", "replay.js");
@@ -754,10 +755,13 @@ async function main(argv: string[]): Promise<number> {
       heapReplays.push(await runReplayCommand(CLI_BUNDLE, heapTrace, heapOut));
       if (native) heapNatives.push(await runNativeOnce(native, heapTrace));
       sourceReplays.push(await runReplayCommand(CLI_SOURCE, trace, sourceOut));
-      const inProcess = await child(["--measure-replay", trace, inProcessOut]);
-      if (!inProcess.ok) throw new Error(`The ${shape} replay failed: ${inProcess.stderr.trim()}`);
-      sims.push(JSON.parse(inProcess.stdout) as ReplayFigures);
       if (i < PROCESSES) {
+        // replayTrace timed inside its process, and the process's peak RSS: the second table.
+        const inProcess = await child(["--measure-replay", trace, inProcessOut]);
+        if (!inProcess.ok) {
+          throw new Error(`The ${shape} replay failed: ${inProcess.stderr.trim()}`);
+        }
+        sims.push(JSON.parse(inProcess.stdout) as ReplayFigures);
         const runAlloc = await child(["--measure-alloc", trace]);
         if (!runAlloc.ok) {
           throw new Error(`The ${shape} allocator run failed: ${runAlloc.stderr.trim()}`);
@@ -946,7 +950,7 @@ async function main(argv: string[]): Promise<number> {
     `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${ROUNDS} runs). whole replay:`,
     `the replay command bundled into one file (deno task bundle:replay: dist/replay.js), a fresh Deno`,
     `process (the fastest of ${ROUNDS}) that reads the trace, replays it and writes the output to a file,`,
-    "from spawn to exit; command from source: the same command as `deno task replay` runs it, its 71",
+    "from spawn to exit; command from source: the same command as `deno task replay` runs it, its",
     "modules loaded one by one; against native_replay's whole process (which parses the trace too; fastest",
     `of ${ROUNDS}; the simulated and native runs take turns). On a trace with threads, natively once with`,
     "the trace's threads (native_replay --tls-switch: each trace thread a real pthread, its stretches",
@@ -957,7 +961,7 @@ async function main(argv: string[]): Promise<number> {
     "both sides (the simulated process then creates no thread and prints no maps either).",
     "CPU s: the least user + system time of the runs (the children's rusage for whole processes,",
     "CLOCK_PROCESS_CPUTIME_ID natively); on a loaded machine compare CPU ratios. replayTrace in process:",
-    "the replay alone inside its process; parse alone: parseTraceLine over every line; oracle driver:",
+    `the replay alone inside its process (fastest of ${PROCESSES}); parse alone: parseTraceLine over every line; oracle driver:`,
     "the real-glibc oracle's run.sh (it reads /proc/self/maps after every operation: no speed",
     "reference); output = oracle: the replay's output is byte-identical to the oracle driver's.",
     "slowest process: the best time of the slowest of those processes — V8 does not compile the hot",
