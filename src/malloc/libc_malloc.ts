@@ -471,8 +471,11 @@ function libcMemset(m: MallocContext, d: number, length: number): void {
  * bin (2.43+), else the chunk's own size word, as a corruption may have left it.
  */
 function callocClearSize(m: MallocContext, mem: number, bytes: number): number {
-  const p = m.profile, nb = checkedRequest2size(m, bytes);
-  if (p.callocClearsBinSize && m.bins.tcacheIndex(nb) < p.tcacheSmallBins) return nb;
+  const p = m.profile;
+  if (p.callocClearsBinSize) {
+    const nb = checkedRequest2size(m, bytes);
+    if (m.bins.tcacheIndex(nb) < p.tcacheSmallBins) return nb;
+  }
   return m.chunks.size(m.chunks.fromMem(mem));
 }
 
