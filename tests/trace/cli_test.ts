@@ -77,6 +77,15 @@ for (const [name, script] of [["from source", SOURCE], ["bundled", BUNDLE]] as c
     assert.match(run.stderr, /^replay: unknown glibc: 9\.99 \(one of .*2\.36.*\)\nusage: /);
   });
 
+  Deno.test(`the replay command ${name} names a trace it cannot read and goes on to the next`, async () => {
+    if (script === BUNDLE) await bundle();
+    const missing = `${FIXTURES}/no-such.trace`;
+    const run = await replay(script, ["--glibc", "2.36", missing, CASES[0].trace]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^replay: cannot read .*no-such\.trace: /);
+    assert.equal(run.stdout, await Deno.readTextFile(CASES[0].expected));
+  });
+
   Deno.test(`the replay command ${name} reads the trace from stdin when given -`, async () => {
     if (script === BUNDLE) await bundle();
     const child = new Deno.Command(Deno.execPath(), {
