@@ -20,6 +20,14 @@
  * at the host's next turn of its event loop. So the pages of processes made one after another
  * are reused, and a store's host pages once written stay with this JS process, as a heap's do.
  *
+ * A page never written before is written once as it is handed out (a zero at its first word):
+ * the host then gives it a page frame of its own at once. Were its first touch a read, the host
+ * would map its shared zero page there, and the first write would have to replace that mapping
+ * — which takes the other threads of the process (V8's compiler and collector threads) out of
+ * that address, a TLB shootdown: 12.6 µs a page against 1.2 µs on the VM this was measured on
+ * (the simulated memory reads a word before it writes it on a page's first write), some 15 ms
+ * of a 1M-line small replay (bench/README.md, "The first touch of a page").
+ *
  * Invariants: a page handed out is zero and belongs to nobody else; a page given back must be
  * held by nobody (no snapshot, no journal, no directory): the pool hands it out again. At most
  * {@link FREE_PAGES_KEPT} pages wait for reuse in a pool; a store's page is handed out by one
@@ -126,7 +134,7 @@ export class PageStore {
     const returned = this.#returned.pop();
     if (returned !== undefined) return this.#handOut(returned).fill(0);
     if (this.#carved === this.#pages) return undefined;
-    return this.#handOut(this.#carved++);
+    return writtenOnce(this.#handOut(this.#carved++));
   }
 
   /** Takes back a page of this store that nobody holds any more. */
@@ -146,6 +154,12 @@ export class PageStore {
     page[SLAB] = this.words;
     return page;
   }
+}
+
+/** `page`, fresh from the host, after a write to it (see the module: its first touch a write). */
+function writtenOnce(page: Uint32Array): Uint32Array {
+  page[0] = 0;
+  return page;
 }
 
 /** The store new pools take their pages from; replaced when full. */
@@ -228,7 +242,7 @@ export class PagePool {
       PAGE_WORDS,
     );
     page[SLAB] = (this.#slab as SlabBuffer)[SLAB];
-    return page;
+    return writtenOnce(page);
   }
 
   /** A page with the words of `page`, for a copy on write. */

@@ -65,6 +65,40 @@ Deno.test("a store hands out each page once, its zero page never, and pages give
   assert.ok(store.zeroPage.every((w) => w === 0));
 });
 
+/** The process's anonymous memory that the host backs, in KiB (Linux: `/proc/self/smaps_rollup`). */
+function anonymousKiB(): number {
+  const rollup = Deno.readTextFileSync("/proc/self/smaps_rollup");
+  return Number(/^Anonymous:\s+(\d+) kB/m.exec(rollup)![1]);
+}
+
+const HAS_SMAPS = (() => {
+  try {
+    anonymousKiB();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "a fresh page is the host's own when handed out: its first touch is a write, not a read",
+  ignore: !HAS_SMAPS,
+  fn() {
+    // Were it untouched, the memory's first read of it would map the host's zero page there,
+    // and its first write would then have to replace that mapping (see page_pool.ts).
+    const pages = 8192; // 32 MiB
+    const store = new PageStore(pages + 1);
+    const pool = new PagePool(new PageStore(1)); // its store is full: slabs
+    const before = anonymousKiB();
+    const taken = Array.from({ length: pages }, () => store.take()!);
+    const fromSlabs = Array.from({ length: 2048 }, () => pool.take());
+    const grown = anonymousKiB() - before;
+    assert.ok(grown >= (pages + 2048) * 4 * 0.75, `anonymous memory grew by ${grown} KiB`);
+    assert.ok(taken.every((page) => page.every((w) => w === 0)));
+    assert.ok(fromSlabs.every((page) => page.every((w) => w === 0)));
+  },
+});
+
 Deno.test("a pool whose store is full takes slabs, whose pages the memory reads the slow way", () => {
   // Pools share the store: fill what is left of it from one pool, then a memory made meanwhile
   // keeps working on slab pages, and the next pool gets a new store.
