@@ -187,3 +187,27 @@ Deno.test("bulk reads and writes land in the right pages", () => {
   assert.equal(proc.memory.read8(addr), 1);
   assert.equal(proc.memory.read8(addr + 0x1000), 2);
 });
+
+Deno.test("a page nothing holds any more comes back to its store, zeroed, after a collection", async () => {
+  // The FinalizationRegistry path needs a collection on demand: a child with V8's gc exposed.
+  const program = new URL("./page_pool_gc_program.ts", import.meta.url);
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", program.pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(run.stderr);
+  assert.equal(run.code, 0, stderr);
+  const seen = JSON.parse(new TextDecoder().decode(run.stdout));
+  assert.deepEqual(
+    { ...seen, rounds: undefined },
+    {
+      fullAtFirst: true,
+      cameBack: true,
+      rounds: undefined,
+      sameBytes: true,
+      zeroed: true,
+      keptIntact: true,
+    },
+  );
+});
