@@ -820,7 +820,6 @@ async function main(argv: string[]): Promise<number> {
     const perOp = (seconds: number, ops: number) => fmt((seconds / ops) * 1e9, 0);
     const pair = (wall: number, cpu: number, digits = 2) =>
       `${fmt(wall, digits)} (${fmt(cpu, digits)})`;
-    const nativeCalls = nat ? pair(nat.seconds, nat.cpuSeconds, 3) : "n/a";
     const row = (
       what: string,
       ops: number,
@@ -872,27 +871,30 @@ async function main(argv: string[]): Promise<number> {
         whole("whole replay (process)", nat),
         whole("whole replay, command from source (process)", nat, fromSource),
       ];
+    // The allocator alone against glibc's calls alone: on a trace with threads, natively with
+    // them too (`--tls-switch`: the calls timed with the trace's thread lines among them, as the
+    // simulated run creates, switches and joins its threads), and on one thread.
+    const calls = (what: string, explain: boolean, figures: NativeFigures | undefined) =>
+      row(
+        what,
+        alone.heapOps,
+        explain ? alone.explainSeconds : alone.allocSeconds,
+        explain ? alone.explainCpuSeconds : alone.allocCpuSeconds,
+        figures ? pair(figures.seconds, figures.cpuSeconds, 3) : "n/a",
+        figures?.seconds,
+        figures?.cpuSeconds,
+        explain ? alone.slowestExplain : alone.slowestAlloc,
+      );
+    const allocRows = threaded
+      ? [
+        calls("allocator, explain off; native: with the trace's threads", false, threadNat),
+        calls("allocator, explain off; native: on one thread", false, nat),
+        calls("allocator, explain on; native: with the trace's threads", true, threadNat),
+        calls("allocator, explain on; native: on one thread", true, nat),
+      ]
+      : [calls("allocator, explain off", false, nat), calls("allocator, explain on", true, nat)];
     rows.push(
-      row(
-        "allocator, explain off",
-        alone.heapOps,
-        alone.allocSeconds,
-        alone.allocCpuSeconds,
-        nativeCalls,
-        nat?.seconds,
-        nat?.cpuSeconds,
-        alone.slowestAlloc,
-      ),
-      row(
-        "allocator, explain on",
-        alone.heapOps,
-        alone.explainSeconds,
-        alone.explainCpuSeconds,
-        nativeCalls,
-        nat?.seconds,
-        nat?.cpuSeconds,
-        alone.slowestExplain,
-      ),
+      ...allocRows,
       ...wholeRows,
       row(
         "whole replay, heap lines only (process)",
@@ -947,7 +949,8 @@ async function main(argv: string[]): Promise<number> {
     "arrays, threads created, switched and joined as in the trace, each run on a fresh process, the",
     `fastest of ${ALLOC_RUNS} runs in each of ${PROCESSES} Deno processes (explain off: the replay's allocator; explain on:`,
     "every call's explain record built); against native glibc timed the same way around its calls",
-    `(bench/native_replay.c, gcc -O2, all on one thread, fastest of ${ROUNDS} runs). whole replay:`,
+    `(bench/native_replay.c, gcc -O2, fastest of ${ROUNDS} runs; on a trace with threads, with them and on`,
+    "one thread, as below). whole replay:",
     `the replay command bundled into one file (deno task bundle:replay: dist/replay.js), a fresh Deno`,
     `process (the fastest of ${ROUNDS}) that reads the trace, replays it and writes the output to a file,`,
     "from spawn to exit; command from source: the same command as `deno task replay` runs it, its",
