@@ -743,6 +743,8 @@ async function main(argv: string[]): Promise<number> {
     const sims: ReplayFigures[] = [];
     const heapReplays: Captured[] = [];
     const allocs: AllocFigures[] = [];
+    // On a trace with threads, the allocator alone on its heap lines too: one thread both sides.
+    const heapAllocs: AllocFigures[] = [];
     const natives: (NativeFigures | undefined)[] = [];
     const heapNatives: (NativeFigures | undefined)[] = [];
     const threadNatives: (NativeFigures | undefined)[] = [];
@@ -767,6 +769,15 @@ async function main(argv: string[]): Promise<number> {
           throw new Error(`The ${shape} allocator run failed: ${runAlloc.stderr.trim()}`);
         }
         allocs.push(JSON.parse(runAlloc.stdout) as AllocFigures);
+        if (threaded) {
+          const heapAlloc = await child(["--measure-alloc", heapTrace, String(ALLOC_RUNS), "off"]);
+          if (!heapAlloc.ok) {
+            throw new Error(
+              `The ${shape} heap lines' allocator run failed: ${heapAlloc.stderr.trim()}`,
+            );
+          }
+          heapAllocs.push(JSON.parse(heapAlloc.stdout) as AllocFigures);
+        }
       }
     }
     const nat = fastestNative(natives);
@@ -885,10 +896,23 @@ async function main(argv: string[]): Promise<number> {
         figures?.cpuSeconds,
         explain ? alone.slowestExplain : alone.slowestAlloc,
       );
+    // The same work on both sides on one thread: the trace's heap lines alone.
+    const heapCalls = () =>
+      row(
+        "allocator, explain off, heap lines only (one thread both sides)",
+        heapAllocs[0].heapOps,
+        Math.min(...heapAllocs.map((a) => a.allocSeconds)),
+        Math.min(...heapAllocs.map((a) => a.allocCpuSeconds)),
+        heapNat ? pair(heapNat.seconds, heapNat.cpuSeconds, 3) : "n/a",
+        heapNat?.seconds,
+        heapNat?.cpuSeconds,
+        Math.max(...heapAllocs.map((a) => a.allocSeconds)),
+      );
     const allocRows = threaded
       ? [
         calls("allocator, explain off; native: with the trace's threads", false, threadNat),
         calls("allocator, explain off; native: on one thread", false, nat),
+        heapCalls(),
         calls("allocator, explain on; native: with the trace's threads", true, threadNat),
         calls("allocator, explain on; native: on one thread", true, nat),
       ]
@@ -950,7 +974,7 @@ async function main(argv: string[]): Promise<number> {
     `fastest of ${ALLOC_RUNS} runs in each of ${PROCESSES} Deno processes (explain off: the replay's allocator; explain on:`,
     "every call's explain record built); against native glibc timed the same way around its calls",
     `(bench/native_replay.c, gcc -O2, fastest of ${ROUNDS} runs; on a trace with threads, with them and on`,
-    "one thread, as below). whole replay:",
+    "one thread, as below; and both on the trace's heap lines alone, on one thread). whole replay:",
     `the replay command bundled into one file (deno task bundle:replay: dist/replay.js), a fresh Deno`,
     `process (the fastest of ${ROUNDS}) that reads the trace, replays it and writes the output to a file,`,
     "from spawn to exit; command from source: the same command as `deno task replay` runs it, its",
