@@ -578,6 +578,34 @@ function fastestNative(runs: (NativeFigures | undefined)[]): NativeFigures | und
   };
 }
 
+/** Allocator-alone processes' figures: the fastest of each, and the slowest process's best. */
+interface FastestAlloc {
+  heapOps: number;
+  parseSeconds: number;
+  allocSeconds: number;
+  allocCpuSeconds: number;
+  explainSeconds: number;
+  explainCpuSeconds: number;
+  slowestAlloc: number;
+  slowestExplain: number;
+}
+
+/** The fastest of allocator-alone processes (each figure the least), and the slowest ones. */
+function fastestAlloc(runs: AllocFigures[]): FastestAlloc {
+  const least = (key: keyof AllocFigures) => Math.min(...runs.map((a) => a[key]));
+  const most = (key: keyof AllocFigures) => Math.max(...runs.map((a) => a[key]));
+  return {
+    heapOps: runs[0].heapOps,
+    parseSeconds: least("parseSeconds"),
+    allocSeconds: least("allocSeconds"),
+    allocCpuSeconds: least("allocCpuSeconds"),
+    explainSeconds: least("explainSeconds"),
+    explainCpuSeconds: least("explainCpuSeconds"),
+    slowestAlloc: most("allocSeconds"),
+    slowestExplain: most("explainSeconds"),
+  };
+}
+
 async function oracleDir(): Promise<string | undefined> {
   const dir = decodeURIComponent(
     new URL(Deno.env.get("ORACLE_DIR") ?? "../shared/oracle", `file://${ROOT}/`).pathname,
@@ -607,6 +635,14 @@ async function tlsSwitchIsFaithful(binary: string, trace: string): Promise<true 
 
 function child(args: string[]) {
   return capture(Deno.execPath(), ["run", "-A", join(ROOT, "tools", "bench.ts"), ...args]);
+}
+
+/** An allocator-alone child on `trace` (`offOnly`: explain off alone). */
+async function allocatorChild(trace: string, offOnly = false): Promise<AllocFigures> {
+  const args = ["--measure-alloc", trace, ...(offOnly ? [String(ALLOC_RUNS), "off"] : [])];
+  const run = await child(args);
+  if (!run.ok) throw new Error(`The allocator run on ${trace} failed: ${run.stderr.trim()}`);
+  return JSON.parse(run.stdout) as AllocFigures;
 }
 
 /** The replay command from source, as `deno task replay` runs it: its modules one by one. */
@@ -764,20 +800,8 @@ async function main(argv: string[]): Promise<number> {
           throw new Error(`The ${shape} replay failed: ${inProcess.stderr.trim()}`);
         }
         sims.push(JSON.parse(inProcess.stdout) as ReplayFigures);
-        const runAlloc = await child(["--measure-alloc", trace]);
-        if (!runAlloc.ok) {
-          throw new Error(`The ${shape} allocator run failed: ${runAlloc.stderr.trim()}`);
-        }
-        allocs.push(JSON.parse(runAlloc.stdout) as AllocFigures);
-        if (threaded) {
-          const heapAlloc = await child(["--measure-alloc", heapTrace, String(ALLOC_RUNS), "off"]);
-          if (!heapAlloc.ok) {
-            throw new Error(
-              `The ${shape} heap lines' allocator run failed: ${heapAlloc.stderr.trim()}`,
-            );
-          }
-          heapAllocs.push(JSON.parse(heapAlloc.stdout) as AllocFigures);
-        }
+        allocs.push(await allocatorChild(trace));
+        if (threaded) heapAllocs.push(await allocatorChild(heapTrace, true));
       }
     }
     const nat = fastestNative(natives);
@@ -801,18 +825,7 @@ async function main(argv: string[]): Promise<number> {
         throw new Error(`${other} differs from ${simOut}: the bundle and the sources disagree`);
       }
     }
-    const least = (key: keyof AllocFigures) => Math.min(...allocs.map((a) => a[key]));
-    const most = (key: keyof AllocFigures) => Math.max(...allocs.map((a) => a[key]));
-    const alone = {
-      heapOps: allocs[0].heapOps,
-      parseSeconds: least("parseSeconds"),
-      allocSeconds: least("allocSeconds"),
-      allocCpuSeconds: least("allocCpuSeconds"),
-      explainSeconds: least("explainSeconds"),
-      explainCpuSeconds: least("explainCpuSeconds"),
-      slowestAlloc: most("allocSeconds"),
-      slowestExplain: most("explainSeconds"),
-    };
+    const alone = fastestAlloc(allocs);
     let oracleSeconds: number | undefined;
     let same = "n/a";
     if (oracle) {
@@ -884,35 +897,34 @@ async function main(argv: string[]): Promise<number> {
       ];
     // The allocator alone against glibc's calls alone: on a trace with threads, natively with
     // them too (`--tls-switch`: the calls timed with the trace's thread lines among them, as the
-    // simulated run creates, switches and joins its threads), and on one thread.
-    const calls = (what: string, explain: boolean, figures: NativeFigures | undefined) =>
+    // simulated run creates, switches and joins its threads), on one thread, and both sides on
+    // the trace's heap lines alone (`sim`: those runs), the same work on one thread.
+    const calls = (
+      what: string,
+      explain: boolean,
+      figures: NativeFigures | undefined,
+      sim: FastestAlloc = alone,
+    ) =>
       row(
         what,
-        alone.heapOps,
-        explain ? alone.explainSeconds : alone.allocSeconds,
-        explain ? alone.explainCpuSeconds : alone.allocCpuSeconds,
+        sim.heapOps,
+        explain ? sim.explainSeconds : sim.allocSeconds,
+        explain ? sim.explainCpuSeconds : sim.allocCpuSeconds,
         figures ? pair(figures.seconds, figures.cpuSeconds, 3) : "n/a",
         figures?.seconds,
         figures?.cpuSeconds,
-        explain ? alone.slowestExplain : alone.slowestAlloc,
-      );
-    // The same work on both sides on one thread: the trace's heap lines alone.
-    const heapCalls = () =>
-      row(
-        "allocator, explain off, heap lines only (one thread both sides)",
-        heapAllocs[0].heapOps,
-        Math.min(...heapAllocs.map((a) => a.allocSeconds)),
-        Math.min(...heapAllocs.map((a) => a.allocCpuSeconds)),
-        heapNat ? pair(heapNat.seconds, heapNat.cpuSeconds, 3) : "n/a",
-        heapNat?.seconds,
-        heapNat?.cpuSeconds,
-        Math.max(...heapAllocs.map((a) => a.allocSeconds)),
+        explain ? sim.slowestExplain : sim.slowestAlloc,
       );
     const allocRows = threaded
       ? [
         calls("allocator, explain off; native: with the trace's threads", false, threadNat),
         calls("allocator, explain off; native: on one thread", false, nat),
-        heapCalls(),
+        calls(
+          "allocator, explain off, heap lines only (one thread both sides)",
+          false,
+          heapNat,
+          fastestAlloc(heapAllocs),
+        ),
         calls("allocator, explain on; native: with the trace's threads", true, threadNat),
         calls("allocator, explain on; native: on one thread", true, nat),
       ]
