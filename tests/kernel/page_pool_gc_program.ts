@@ -38,5 +38,5 @@ console.log(JSON.stringify({
   rounds,
   sameBytes: again !== undefined && offsets.has(again.byteOffset),
   zeroed: again !== undefined && again.every((w) => w === 0),
-  keptIntact: kept.byteOffset !== again?.byteOffset,
+  heldPageNotReissued: kept.byteOffset !== again?.byteOffset,
 }));

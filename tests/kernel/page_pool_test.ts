@@ -198,16 +198,13 @@ Deno.test("a page nothing holds any more comes back to its store, zeroed, after 
   }).output();
   const stderr = new TextDecoder().decode(run.stderr);
   assert.equal(run.code, 0, stderr);
-  const seen = JSON.parse(new TextDecoder().decode(run.stdout));
-  assert.deepEqual(
-    { ...seen, rounds: undefined },
-    {
-      fullAtFirst: true,
-      cameBack: true,
-      rounds: undefined,
-      sameBytes: true,
-      zeroed: true,
-      keptIntact: true,
-    },
-  );
+  // How many collections it took is V8's business; what came back is the store's.
+  const { rounds: _, ...seen } = JSON.parse(new TextDecoder().decode(run.stdout));
+  assert.deepEqual(seen, {
+    fullAtFirst: true,
+    cameBack: true,
+    sameBytes: true,
+    zeroed: true,
+    heldPageNotReissued: true,
+  });
 });
