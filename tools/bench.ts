@@ -564,45 +564,47 @@ async function runNativeOnce(
   };
 }
 
+/** Each figure of `keys` the least over `runs` (the fastest run of each kind). */
+function leastOf<T extends Record<K, number>, K extends keyof T>(
+  runs: T[],
+  keys: readonly K[],
+): Record<K, number> {
+  const least = {} as Record<K, number>;
+  for (const key of keys) least[key] = Math.min(...runs.map((r) => r[key]));
+  return least;
+}
+
 /** The fastest of native runs: each figure the least of the runs (undefined if one failed). */
 function fastestNative(runs: (NativeFigures | undefined)[]): NativeFigures | undefined {
   if (runs.length === 0 || runs.some((r) => r === undefined)) return undefined;
   const all = runs as NativeFigures[];
-  const least = (key: keyof NativeFigures) => Math.min(...all.map((r) => r[key]));
   return {
     ops: all[0].ops,
-    seconds: least("seconds"),
-    cpuSeconds: least("cpuSeconds"),
-    processSeconds: least("processSeconds"),
-    processCpuSeconds: least("processCpuSeconds"),
+    ...leastOf(all, ["seconds", "cpuSeconds", "processSeconds", "processCpuSeconds"] as const),
   };
 }
 
 /** Allocator-alone processes' figures: the fastest of each, and the slowest process's best. */
-interface FastestAlloc {
-  heapOps: number;
-  parseSeconds: number;
-  allocSeconds: number;
-  allocCpuSeconds: number;
-  explainSeconds: number;
-  explainCpuSeconds: number;
+interface FastestAlloc extends AllocFigures {
+  /** The slowest process's fastest run, explain off and on. */
   slowestAlloc: number;
   slowestExplain: number;
 }
 
 /** The fastest of allocator-alone processes (each figure the least), and the slowest ones. */
 function fastestAlloc(runs: AllocFigures[]): FastestAlloc {
-  const least = (key: keyof AllocFigures) => Math.min(...runs.map((a) => a[key]));
-  const most = (key: keyof AllocFigures) => Math.max(...runs.map((a) => a[key]));
+  const timings = [
+    "parseSeconds",
+    "allocSeconds",
+    "allocCpuSeconds",
+    "explainSeconds",
+    "explainCpuSeconds",
+  ] as const;
   return {
     heapOps: runs[0].heapOps,
-    parseSeconds: least("parseSeconds"),
-    allocSeconds: least("allocSeconds"),
-    allocCpuSeconds: least("allocCpuSeconds"),
-    explainSeconds: least("explainSeconds"),
-    explainCpuSeconds: least("explainCpuSeconds"),
-    slowestAlloc: most("allocSeconds"),
-    slowestExplain: most("explainSeconds"),
+    ...leastOf(runs, timings),
+    slowestAlloc: Math.max(...runs.map((a) => a.allocSeconds)),
+    slowestExplain: Math.max(...runs.map((a) => a.explainSeconds)),
   };
 }
 
