@@ -810,14 +810,12 @@ async function main(argv: string[]): Promise<number> {
     const heapNat = fastestNative(heapNatives);
     const threadNat = tlsSwitch ? fastestNative(threadNatives) : undefined;
     const fastest = (runs: Captured[]) => ({
-      seconds: Math.min(...runs.map((r) => r.seconds)),
-      cpuSeconds: Math.min(...runs.map((r) => r.cpuSeconds)),
+      ...leastOf(runs, ["seconds", "cpuSeconds"] as const),
       slowest: Math.max(...runs.map((r) => r.seconds)),
     });
     const run = fastest(replays), fromSource = fastest(sourceReplays);
     const sim: ReplayFigures = {
-      seconds: Math.min(...sims.map((r) => r.seconds)),
-      cpuSeconds: Math.min(...sims.map((r) => r.cpuSeconds)),
+      ...leastOf(sims, ["seconds", "cpuSeconds"] as const),
       status: sims[0].status,
       peakRss: Math.max(...sims.map((r) => r.peakRss)),
     };

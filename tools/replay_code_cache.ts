@@ -7,9 +7,11 @@
  * (30–45 ms after a 1M-line replay). So, left to itself, every run of the bundle would parse its
  * 214 KB again; importing it once here (its `main` does not run: the bundle is not the main
  * module) leaves the cache that every later `deno run -A dist/replay.js …` reads. What that is
- * worth, alternating fresh processes: bench/README.md ("The bundle's code cache").
+ * worth, alternating fresh processes: bench/README.md ("The compiler's queue, and the bundle's
+ * code cache").
  *
- * Usage: `deno run --allow-read=dist/replay.js tools/replay_code_cache.ts` (after `deno bundle … -o dist/replay.js`).
+ * Usage, from the repository's root after `deno bundle … -o dist/replay.js`:
+ * `deno run --allow-read=dist/replay.js tools/replay_code_cache.ts`.
  *
  * @module
  */
