@@ -734,41 +734,54 @@ function isSnapshotRuntime(runtime: unknown): runtime is SnapshotRuntime {
 
 /** Methods of Memory whose first argument is an address. */
 const ADDRESSED = /^(read|write|fill|copy|checkAccess|hasBytes)/;
+/** Methods of Memory whose second argument is a value to write. */
+const WRITES_VALUE = /^write(8|16|32|64)$/;
 
 /**
  * `memory` with its addresses checked: a proxy whose read/write methods throw an
  * {@link ArgumentRangeError} for an address that is not an integer, and hand a bigint address
- * or value to the exact 64-bit methods.
+ * or value to the exact 64-bit methods. Each method is looked up, tested and wrapped once, on its
+ * first use: an access then costs the proxy's lookup and the checks, no pattern match.
  */
 function checkedMemory(memory: Memory): Memory {
-  const wrapped = new Map<PropertyKey, unknown>();
+  const methods = new Map<PropertyKey, unknown>();
   return new Proxy(memory, {
     get(target, key) {
+      const method = methods.get(key);
+      if (method !== undefined) return method;
       const value = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
-      if (typeof key !== "string" || !ADDRESSED.test(key)) return value.bind(target);
-      let fn = wrapped.get(key);
-      if (fn === undefined) {
-        fn = (...args: unknown[]) => {
-          const [addr, second] = args;
-          if (typeof addr === "bigint" || typeof second === "bigint") {
-            if (key === "read64") return target.readBig64(addr as bigint);
-            if (key === "write64") return target.writeBig64(addr as bigint, second as bigint);
-          }
-          checkAddressArgument(addr, "address");
-          if (key === "copy") checkAddressArgument(second, "src");
-          else if (/^write(8|16|32|64)$/.test(key)) {
-            if (typeof second !== "number" || !Number.isInteger(second)) {
-              throw new ArgumentRangeError("value", second, "an integer");
-            }
-          }
-          return value.apply(target, args);
-        };
-        wrapped.set(key, fn);
-      }
+      const fn = typeof key === "string" && ADDRESSED.test(key)
+        ? checkedMethod(target, key, value)
+        : value.bind(target);
+      methods.set(key, fn);
       return fn;
     },
   });
+}
+
+/** Memory's method `key` (`method`) of `target`, its arguments checked first. */
+function checkedMethod(
+  target: Memory,
+  key: string,
+  method: (...args: unknown[]) => unknown,
+): (...args: unknown[]) => unknown {
+  const exact = key === "read64" || key === "write64";
+  const writesValue = WRITES_VALUE.test(key), copies = key === "copy";
+  return (...args: unknown[]) => {
+    const addr = args[0], second = args[1];
+    if (exact && (typeof addr === "bigint" || typeof second === "bigint")) {
+      return key === "read64"
+        ? target.readBig64(addr as bigint)
+        : target.writeBig64(addr as bigint, second as bigint);
+    }
+    checkAddressArgument(addr, "address");
+    if (copies) checkAddressArgument(second, "src");
+    else if (writesValue && (typeof second !== "number" || !Number.isInteger(second))) {
+      throw new ArgumentRangeError("value", second, "an integer");
+    }
+    return method.apply(target, args);
+  };
 }
 
 function checkAddressArgument(addr: unknown, name: string): void {

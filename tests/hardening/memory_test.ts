@@ -83,6 +83,32 @@ Deno.test("fractional and NaN addresses are argument errors, not faults or silen
   assert.equal(p.memory.residentPages, 0);
 });
 
+Deno.test("every call through process.memory is checked, not only a method's first", () => {
+  const p = new Process();
+  const a = p.sys.mmap(0, 4096, RW, ANON);
+  for (let i = 0; i < 3; i++) {
+    p.memory.write64(a, 7 + i);
+    assert.equal(p.memory.read64(a), 7 + i);
+    assert.throws(() => p.memory.write64(a, 1.5), {
+      name: "ArgumentRangeError",
+      argument: "value",
+    });
+    assert.throws(() => p.memory.write8(a, NaN), { name: "ArgumentRangeError", argument: "value" });
+    assert.throws(() => p.memory.copy(a, a + 0.5, 8), {
+      name: "ArgumentRangeError",
+      argument: "src",
+    });
+    // A bigint address or value (from JavaScript, beyond the types) goes to the exact methods.
+    const exact = p.memory as unknown as {
+      read64(addr: bigint): bigint;
+      write64(addr: bigint, value: bigint): void;
+    };
+    exact.write64(BigInt(a), (1n << 63n) + 1n);
+    assert.equal(exact.read64(BigInt(a)), (1n << 63n) + 1n);
+  }
+  assert.equal(p.memory.read64, p.memory.read64, "one wrapper per method");
+});
+
 Deno.test("64-bit words above 2^53 round-trip exactly as bigints", () => {
   const p = new Process();
   const a = p.sys.mmap(0, 8192, RW, ANON);
