@@ -39,7 +39,7 @@ import { MallocContext } from "./context.ts";
 import type { MallocParams } from "./malloc_par.ts";
 import type { LibcEvent } from "./hooks.ts";
 import type { LibcState } from "./libc_state.ts";
-import type { OperationRecord } from "./explain.ts";
+import { NO_SYSCALLS, type OperationRecord } from "./explain.ts";
 import {
   type ArenaInfo,
   arenaInfos,
@@ -239,7 +239,7 @@ export class Allocator implements ThreadRuntime {
     rec.result = value;
     if (m.explain.end()) {
       const log = this.process.syscalls;
-      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+      rec.syscalls = log.lastSeq !== seq ? log.since(seq) : NO_SYSCALLS;
       this.#last = rec;
     }
   }
@@ -268,7 +268,7 @@ export class Allocator implements ThreadRuntime {
       m.explain.reset();
       if (rec) {
         const log = this.process.syscalls;
-        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : [];
+        rec.syscalls = log.lastSeq !== seq ? log.since(seq) : NO_SYSCALLS;
         this.#last = rec;
       }
     }

@@ -75,6 +75,9 @@ export interface OperationRecord {
   syscalls: readonly SyscallRecord[];
 }
 
+/** The `syscalls` of a record whose call made none: one shared, frozen empty list. */
+export const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
+
 /**
  * Collects the steps of the current call.
  *
@@ -124,7 +127,7 @@ export class Explainer {
       served: "",
       arena: 0,
       steps: [],
-      syscalls: [],
+      syscalls: NO_SYSCALLS,
     };
     return this.#current;
   }

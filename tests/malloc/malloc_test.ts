@@ -16,6 +16,19 @@ Deno.test("the first malloc grows the break by 0x21000 on x86_64 and 0x22000 on 
   }
 });
 
+Deno.test("a call that made no system call has an empty, frozen syscalls list", () => {
+  const { heap } = fresh();
+  heap.malloc(24); // the first call grows the break
+  const first = heap.lastRecord!;
+  const p = heap.malloc(24);
+  const second = heap.lastRecord!;
+  heap.free(p);
+  assert.deepEqual(first.syscalls.map((s) => s.name), ["brk"]);
+  assert.deepEqual(second.syscalls, []);
+  assert.ok(Object.isFrozen(second.syscalls), "shared by every such record: nothing may add to it");
+  assert.equal(heap.lastRecord!.syscalls, second.syscalls);
+});
+
 Deno.test("small requests split the top chunk in address order", () => {
   const { heap } = fresh();
   const a = heap.malloc(24), b = heap.malloc(24), c = heap.malloc(100);
