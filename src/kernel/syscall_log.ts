@@ -21,6 +21,9 @@ export interface SyscallRecord {
   readonly result: number;
 }
 
+/** No system calls: one shared, frozen empty list (most calls and operations make none). */
+export const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
+
 /**
  * Text of one record, strace-style.
  *

@@ -39,7 +39,8 @@ import { MallocContext } from "./context.ts";
 import type { MallocParams } from "./malloc_par.ts";
 import type { LibcEvent } from "./hooks.ts";
 import type { LibcState } from "./libc_state.ts";
-import { NO_SYSCALLS, type OperationRecord } from "./explain.ts";
+import type { OperationRecord } from "./explain.ts";
+import { NO_SYSCALLS } from "../kernel/syscall_log.ts";
 import {
   type ArenaInfo,
   arenaInfos,

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { SyscallRecord } from "../kernel/syscall_log.ts";
+import { NO_SYSCALLS, type SyscallRecord } from "../kernel/syscall_log.ts";
 
 /** What a step did to a chunk. */
 export type StepAction =
@@ -74,9 +74,6 @@ export interface OperationRecord {
   /** System calls made during the call. */
   syscalls: readonly SyscallRecord[];
 }
-
-/** The `syscalls` of a record whose call made none: one shared, frozen empty list. */
-export const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
 
 /**
  * Collects the steps of the current call.

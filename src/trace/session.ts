@@ -27,7 +27,7 @@
 
 import { ArgumentRangeError, isSyscallError, SegmentationFault } from "../kernel/errors.ts";
 import { Process, type ProcessOptions } from "../kernel/process.ts";
-import type { SyscallRecord } from "../kernel/syscall_log.ts";
+import { NO_SYSCALLS, type SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Thread } from "../kernel/threads.ts";
 import {
   MAP_ANONYMOUS,
@@ -267,7 +267,6 @@ export interface SessionOptions {
   recordSyscalls?: boolean;
 }
 
-const NO_SYSCALLS: readonly SyscallRecord[] = Object.freeze([]);
 const TWO53 = 2 ** 53;
 
 // A place's exact size word, when it has one (spread into a place object).
