@@ -56,6 +56,12 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
       libc = new Allocator(process, { glibc, nprocs, explain: options.explain ?? true });
       return libc;
     },
+    // The header is printed once the session is set up and before the first line runs: the
+    // history starts there, so that step 0 is the process before any line.
+    onLine: (line) => {
+      history ??= new History(libc!, { calls: false, syscalls: false });
+      options.onLine?.(line);
+    },
     onEvent: (event) => step(`${event.line}: ${lines[event.line - 1]}`),
     onStop: (stop) => {
       if (stop.kind !== "error") step(`${stop.line}: ${stop.kind} ${stop.message}`);

@@ -33,3 +33,14 @@ Deno.test("walking a recorded replay back shows each line's state again", () => 
   const free = history.seek(/^\d+: free/);
   assert.equal(free.record?.operation, "free");
 });
+
+Deno.test("step 0 of a recorded replay is the process before its first line", () => {
+  const { history } = recordReplay("malloc 0 24\nfree 0\n");
+  const libc = history.allocator, brk = libc.process.sbrk(0);
+  history.goto(0);
+  assert.equal(history.at(0).label, "start");
+  assert.deepEqual(libc.chunks(), [], "the first malloc has not run");
+  assert.ok(libc.process.sbrk(0) < brk, "nor grown the heap");
+  history.goto(1);
+  assert.equal(libc.chunks().length, 3, "the chunk, tcache_perthread_struct and top");
+});
