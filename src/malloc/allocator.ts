@@ -144,6 +144,12 @@ export class Allocator implements ThreadRuntime {
   #depth = 0;
   #options: AllocatorOptions;
   #lastState: AllocatorState | undefined;
+  // The threads the next capture looks at again: those not joined at the last one (a joined
+  // thread runs no more code, so its malloc variables stay as captured until a restore), each with
+  // its position among the process's threads and its entry's in #lastState's `tls` (-1: it has
+  // no malloc variables yet); and how many threads the process had then.
+  #openThreads: OpenThread[] = [];
+  #threadsSeen = -1;
   /** The largest number {@link wordArgument} passes through unchanged (2^53 - 1 or 2^32 - 1). */
   readonly #wordLimit: number;
   /** This glibc's `__libc_malloc` and `__libc_free`, chosen once from its profile. */
@@ -617,33 +623,68 @@ export class Allocator implements ThreadRuntime {
 
   /** glibc's state outside simulated memory and the last explain record (for snapshots). */
   captureState(): AllocatorState {
-    const m = this.context;
     const prev = this.#lastState;
-    const tls: [number, number, boolean][] = [];
-    let sameTls = prev !== undefined;
-    for (const t of this.process.threads) {
-      if (!m.hasTls(t)) continue;
-      const v = m.tls(t);
-      const k = tls.length;
-      tls.push([t.index, v.arena, v.shuttingDown]);
-      const p = prev?.tls[k];
-      if (sameTls && !(p && p[0] === t.index && p[1] === v.arena && p[2] === v.shuttingDown)) {
-        sameTls = false;
-      }
-    }
-    if (sameTls && prev!.tls.length !== tls.length) sameTls = false;
-    const malloc = captureMallocState(m);
+    const tls = this.#captureTls(prev?.tls);
+    const malloc = captureMallocState(this.context);
     if (
-      sameTls && prev!.malloc === malloc && prev!.last === this.#last &&
-      prev!.stdoutBuffer === this.#stdoutBuffer && prev!.depth === this.#depth
-    ) return prev!;
+      prev !== undefined && prev.tls === tls && prev.malloc === malloc &&
+      prev.last === this.#last && prev.stdoutBuffer === this.#stdoutBuffer &&
+      prev.depth === this.#depth
+    ) return prev;
     return this.#lastState = {
-      tls: sameTls ? prev!.tls : tls,
+      tls,
       malloc,
       last: this.#last,
       stdoutBuffer: this.#stdoutBuffer,
       depth: this.#depth,
     };
+  }
+
+  /**
+   * Each thread's malloc variables, `prev` (the last capture's) when none changed. Only the
+   * threads not joined at the last capture are looked at: a history of the threads trace captures
+   * this at every line, and its joined threads come to outnumber the running ones a hundredfold.
+   */
+  #captureTls(prev: AllocatorState["tls"] | undefined): AllocatorState["tls"] {
+    const m = this.context, threads = this.process.threads;
+    if (prev === undefined || threads.length !== this.#threadsSeen) return this.#listTls(prev);
+    let tls = prev, joined = false;
+    for (const { position, entry } of this.#openThreads) {
+      const t = threads[position];
+      joined ||= t.state === "joined";
+      if (entry < 0) {
+        if (m.hasTls(t)) return this.#listTls(prev);
+        continue;
+      }
+      const v = m.tls(t), e = tls[entry];
+      if (e[1] !== v.arena || e[2] !== v.shuttingDown) {
+        if (tls === prev) tls = prev.slice();
+        (tls as TlsEntry[])[entry] = [t.index, v.arena, v.shuttingDown];
+      }
+    }
+    if (joined) {
+      this.#openThreads = this.#openThreads.filter((o) => threads[o.position].state !== "joined");
+    }
+    return tls;
+  }
+
+  /** {@link Allocator.#captureTls} over every thread (`prev` again if nothing differs). */
+  #listTls(prev: AllocatorState["tls"] | undefined): AllocatorState["tls"] {
+    const m = this.context, threads = this.process.threads;
+    const tls: TlsEntry[] = [], open: OpenThread[] = [];
+    threads.forEach((t, position) => {
+      const has = m.hasTls(t);
+      if (has) {
+        const v = m.tls(t);
+        tls.push([t.index, v.arena, v.shuttingDown]);
+      }
+      if (t.state !== "joined") open.push({ position, entry: has ? tls.length - 1 : -1 });
+    });
+    this.#openThreads = open;
+    this.#threadsSeen = threads.length;
+    const same = prev !== undefined && prev.length === tls.length &&
+      prev.every((p, i) => p[0] === tls[i][0] && p[1] === tls[i][1] && p[2] === tls[i][2]);
+    return same ? prev : tls;
   }
 
   /** Returns to a captured state (the process restores memory and threads). */
@@ -670,6 +711,7 @@ export class Allocator implements ThreadRuntime {
     }
     m.forgetThreadCache();
     this.#lastState = undefined;
+    this.#threadsSeen = -1;
     this.#last = s.last;
     this.#stdoutBuffer = s.stdoutBuffer;
     this.#depth = s.depth;
@@ -710,6 +752,16 @@ export class Allocator implements ThreadRuntime {
     const t = this.process.currentThread;
     return (m.hasTls(t) && m.tls(t).arena) || m.mainArena;
   }
+}
+
+/** A thread's index, `thread_arena` and `tcache_shutting_down`: an entry of `AllocatorState.tls`. */
+type TlsEntry = AllocatorState["tls"][number];
+
+/** A thread a capture looks at again: its position in the process's threads, its entry's in `tls`. */
+interface OpenThread {
+  readonly position: number;
+  /** -1: the thread has no malloc variables yet. */
+  readonly entry: number;
 }
 
 /** What a snapshot keeps of an {@link Allocator}. */

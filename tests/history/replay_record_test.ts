@@ -44,3 +44,35 @@ Deno.test("step 0 of a recorded replay is the process before its first line", ()
   history.goto(1);
   assert.equal(libc.chunks().length, 3, "the chunk, tcache_perthread_struct and top");
 });
+
+Deno.test("going back to any line restores every thread's arena and tcache shutdown, joined or not", () => {
+  // Threads come and go, each taking an arena; two overlap so that one is joined while the
+  // other runs, and the main thread allocates between them.
+  const lines = ["malloc 0 24"];
+  for (let t = 1; t <= 6; t++) {
+    lines.push(`thread ${t}`, `malloc ${t} 40`, `free ${t}`);
+    if (t > 1) lines.push(`join ${t - 1}`);
+    lines.push("thread 0", `malloc 10 ${16 * t}`);
+  }
+  lines.push("join 6");
+  // Each thread's `thread_arena` and `tcache_shutting_down` (a thread that never called malloc
+  // has glibc's initial zeros, which a restore gives it as values).
+  const variables = (libc: Allocator) =>
+    libc.process.threads.map((t) => {
+      if (!libc.context.hasTls(t)) return [t.index, 0, false];
+      const v = libc.context.tls(t);
+      return [t.index, v.arena, v.shuttingDown];
+    });
+  const after = (n: number) => {
+    const { process } = replayTrace(lines.slice(0, n).join("\n") + "\n", {
+      allocator: (p, o) => new Allocator(p, { ...o, explain: false }),
+    });
+    return variables(process.runtime as Allocator);
+  };
+  const { history } = recordReplay(lines.join("\n") + "\n");
+  const steps = [...history.steps.keys()];
+  for (const i of [...steps.reverse(), ...steps.reverse()]) {
+    history.goto(i);
+    assert.deepEqual(variables(history.allocator), after(i), `step ${i}`);
+  }
+});
