@@ -42,6 +42,10 @@ export class BinIndex {
   readonly #largeBase: number;
   /** `MINSIZE - MALLOC_ALIGNMENT + 1`: csize2tidx divides `size - this` by the alignment. */
   readonly #tcacheBias: number;
+  // Names by index, made on first use: an explain record names a bin at nearly every step.
+  readonly #binNames: string[] = [];
+  readonly #fastbinNames: string[] = [];
+  readonly #tcacheNames: string[] = [];
 
   /** The bin arithmetic of a glibc build. */
   constructor(profile: GlibcProfile) {
@@ -140,17 +144,18 @@ export class BinIndex {
 
   /** Name of a regular bin: `unsorted`, `smallbin 0x90`, `largebin 64 (0x400+)`. */
   binName(i: number): string {
-    if (i === 1) return "unsorted";
-    if (i < NSMALLBINS) return `smallbin 0x${this.smallbinSize(i).toString(16)}`;
-    return `largebin ${i} (0x${this.largebinMinSize(i).toString(16)}+)`;
+    return this.#binNames[i] ??= i === 1
+      ? "unsorted"
+      : i < NSMALLBINS
+      ? `smallbin 0x${this.smallbinSize(i).toString(16)}`
+      : `largebin ${i} (0x${this.largebinMinSize(i).toString(16)}+)`;
   }
 
   /** Name of a fastbin: `fastbin 0x20`. */
   fastbinName(i: number): string {
-    return `fastbin 0x${this.fastbinSize(i).toString(16)}`;
+    return this.#fastbinNames[i] ??= `fastbin 0x${this.fastbinSize(i).toString(16)}`;
   }
 
-  /** Name of a tcache bin: `tcache 0x20`. */
   /**
    * glibc 2.42+ `large_csize2tidx`: the large tcache bin of a chunk size above the small bins,
    * one bin per power of two.
@@ -160,7 +165,12 @@ export class BinIndex {
     return this.#p.tcacheSmallBins + size.toString(2).length - maxSmall.toString(2).length;
   }
 
+  /** Name of a tcache bin: `tcache 0x20`; on 2.42+ a large one's range, `tcache 0x420-0x7f0`. */
   tcacheName(i: number): string {
+    return this.#tcacheNames[i] ??= this.#tcacheRangeName(i);
+  }
+
+  #tcacheRangeName(i: number): string {
     const small = this.#p.tcacheSmallBins;
     if (i < small) return `tcache 0x${this.tcacheSize(i).toString(16)}`;
     // 2.42+ large bins (glibc `large_csize2tidx`): one per power of two above the small bins.
