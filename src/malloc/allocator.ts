@@ -147,9 +147,10 @@ export class Allocator implements ThreadRuntime {
   // The threads the next capture looks at again: those not joined at the last one (a joined
   // thread runs no more code, so its malloc variables stay as captured until a restore), each with
   // its position among the process's threads and its entry's in #lastState's `tls` (-1: it has
-  // no malloc variables yet); and how many threads the process had then.
+  // no malloc variables yet); and the process's list of threads then and its length (a restore of
+  // the process replaces the list).
   #openThreads: OpenThread[] = [];
-  #threadsSeen = -1;
+  #threadsSeen: { list: readonly Thread[]; length: number } | undefined;
   /** The largest number {@link wordArgument} passes through unchanged (2^53 - 1 or 2^32 - 1). */
   readonly #wordLimit: number;
   /** This glibc's `__libc_malloc` and `__libc_free`, chosen once from its profile. */
@@ -647,7 +648,10 @@ export class Allocator implements ThreadRuntime {
    */
   #captureTls(prev: AllocatorState["tls"] | undefined): AllocatorState["tls"] {
     const m = this.context, threads = this.process.threads;
-    if (prev === undefined || threads.length !== this.#threadsSeen) return this.#listTls(prev);
+    const seen = this.#threadsSeen;
+    if (prev === undefined || seen?.list !== threads || seen.length !== threads.length) {
+      return this.#listTls(prev);
+    }
     let tls = prev, joined = false;
     for (const { position, entry } of this.#openThreads) {
       const t = threads[position];
@@ -681,7 +685,7 @@ export class Allocator implements ThreadRuntime {
       if (t.state !== "joined") open.push({ position, entry: has ? tls.length - 1 : -1 });
     });
     this.#openThreads = open;
-    this.#threadsSeen = threads.length;
+    this.#threadsSeen = { list: threads, length: threads.length };
     const same = prev !== undefined && prev.length === tls.length &&
       prev.every((p, i) => p[0] === tls[i][0] && p[1] === tls[i][1] && p[2] === tls[i][2]);
     return same ? prev : tls;
@@ -711,7 +715,7 @@ export class Allocator implements ThreadRuntime {
     }
     m.forgetThreadCache();
     this.#lastState = undefined;
-    this.#threadsSeen = -1;
+    this.#threadsSeen = undefined;
     this.#last = s.last;
     this.#stdoutBuffer = s.stdoutBuffer;
     this.#depth = s.depth;
