@@ -77,20 +77,36 @@ function sameFields(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** The context's state fields, listed once per context (its fields never change). */
-const keysOf = new WeakMap<MallocContext, string[]>();
-
-function stateKeys(m: MallocContext): string[] {
-  let keys = keysOf.get(m);
-  if (keys === undefined) {
-    keys = Object.keys(m).filter((k) => !WIRING.has(k));
-    keysOf.set(m, keys);
-  }
-  return keys;
+/**
+ * The context's state fields, listed once per context (its fields never change): their names and
+ * where each is in `Object.values(m)`, which reads every field in one call where a loop over the
+ * names makes a keyed load each (a history captures at every line).
+ */
+interface StateFields {
+  readonly keys: readonly string[];
+  readonly at: readonly number[];
+  /** How many own fields the context had (another count: the list is made again). */
+  readonly count: number;
 }
 
-/** The last state captured of each context: unchanged parts are shared with it. */
-const previous = new WeakMap<MallocContext, MallocState>();
+const fieldsOf = new WeakMap<MallocContext, StateFields>();
+
+function stateFields(m: MallocContext, count: number): StateFields {
+  let f = fieldsOf.get(m);
+  if (f === undefined || f.count !== count) {
+    const all = Object.keys(m);
+    const at = all.flatMap((k, i) => WIRING.has(k) ? [] : [i]);
+    f = { keys: at.map((i) => all[i]), at, count: all.length };
+    fieldsOf.set(m, f);
+  }
+  return f;
+}
+
+/**
+ * The last state captured of each context, with its fields' values in {@link StateFields} order
+ * (an object field's copy): unchanged parts are shared with it.
+ */
+const previous = new WeakMap<MallocContext, { state: MallocState; values: unknown[] }>();
 
 /**
  * Captures the context's state. Scalars and the state objects (params, heaps, …) are found by
@@ -98,37 +114,44 @@ const previous = new WeakMap<MallocContext, MallocState>();
  * parts equal to the previous capture are shared with it (a history captures after every call).
  */
 export function captureMallocState(m: MallocContext): MallocState {
-  const prev = previous.get(m);
-  const fields = m as unknown as Record<string, unknown>;
-  const keys = stateKeys(m);
+  const last = previous.get(m), prev = last?.state;
+  const live = Object.values(m);
+  const { keys, at } = stateFields(m, live.length);
   const ex = m.explain.captureState();
-  if (prev !== undefined && prev.random === m.randomState && sameFields(ex, prev.explain)) {
+  if (last !== undefined && prev!.random === m.randomState && last.values.length === keys.length) {
     // The common case after a call: compare everything with the previous capture first.
     let same = true;
-    for (let i = 0; i < keys.length && same; i++) {
-      const v = fields[keys[i]];
-      same = v !== null && typeof v === "object"
-        ? sameAsCopy(v, prev.objects[keys[i]])
-        : prev.scalars[keys[i]] === v;
+    for (let i = 0; i < at.length && same; i++) {
+      const v = live[at[i]], was = last.values[i];
+      same = v !== null && typeof v === "object" ? sameAsCopy(v, was) : was === v;
     }
-    if (same) return prev;
+    if (same) {
+      if (sameFields(ex, prev!.explain)) return prev!;
+      // Only the explain collector moved on (every call leaves a record, explain on or off).
+      const state = { ...prev!, explain: ex };
+      previous.set(m, { state, values: last.values });
+      return state;
+    }
   }
   let scalars: Record<string, unknown> = {};
   const objects: Record<string, unknown> = {};
+  const values: unknown[] = [];
   let sameScalars = prev !== undefined;
-  for (const k of keys) {
-    const v = fields[k];
+  for (let i = 0; i < at.length; i++) {
+    const k = keys[i], v = live[at[i]];
     if (v !== null && typeof v === "object") {
       const old = prev?.objects[k];
-      objects[k] = old !== undefined && sameAsCopy(v, old) ? old : copyValue(v);
-    } else if (typeof v !== "function") {
+      values.push(objects[k] = old !== undefined && sameAsCopy(v, old) ? old : copyValue(v));
+    } else {
+      values.push(v);
+      if (typeof v === "function") continue;
       scalars[k] = v;
       if (sameScalars && prev!.scalars[k] !== v) sameScalars = false;
     }
   }
   if (sameScalars) scalars = prev!.scalars as Record<string, unknown>;
   const state = { scalars, objects, random: m.randomState, explain: ex };
-  previous.set(m, state);
+  previous.set(m, { state, values });
   return state;
 }
 
