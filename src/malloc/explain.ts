@@ -173,8 +173,13 @@ export class Explainer {
     to: string | undefined,
     note: string | undefined,
   ): void {
-    if (!this.enabled || !this.#current) return;
-    this.#current.steps.push({ action, chunk, size, from, to, note });
+    const rec = this.#current;
+    if (!this.enabled || !rec) return;
+    const step = { action, chunk, size, from, to, note };
+    // The first step makes a list of one: a push onto the empty list would reserve 16 slots, and
+    // most calls take one step (a run of C code or a history keeps every record).
+    if (rec.steps.length === 0) (rec as { steps: ExplainStep[] }).steps = [step];
+    else rec.steps.push(step);
   }
 
   /** Sets the serving path (the first one set wins, nested calls do not override it). */
