@@ -40,14 +40,16 @@ export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onEven
  * ```
  */
 export function recordReplay(text: string, options: RecordOptions = {}): RecordedReplay {
+  // The history starts at the header's first line (a replay always prints `# glibc …`): the
+  // session is set up then, its break aligned, and no trace line has run, so step 0 is the
+  // process before any line.
   let history: History | undefined;
   let libc: Allocator | undefined;
   let lastRecord: OperationRecord | undefined;
   const lines = text.split("\n");
   const step = (label: string) => {
-    history ??= new History(libc!, { calls: false, syscalls: false });
     const record = libc!.lastRecord;
-    history.mark(label, record !== lastRecord ? record : undefined);
+    history!.mark(label, record !== lastRecord ? record : undefined);
     lastRecord = record;
   };
   const result = replayTrace(text, {
@@ -56,8 +58,6 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
       libc = new Allocator(process, { glibc, nprocs, explain: options.explain ?? true });
       return libc;
     },
-    // The header is printed once the session is set up and before the first line runs: the
-    // history starts there, so that step 0 is the process before any line.
     onLine: (line) => {
       history ??= new History(libc!, { calls: false, syscalls: false });
       options.onLine?.(line);
@@ -67,7 +67,6 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
       if (stop.kind !== "error") step(`${stop.line}: ${stop.kind} ${stop.message}`);
     },
   });
-  // A trace with no operations still has its start.
-  history ??= new History(result.allocator as Allocator, { calls: false, syscalls: false });
+  if (history === undefined) throw new Error("recordReplay: the replay printed no header");
   return { result, history };
 }
