@@ -100,7 +100,8 @@ export interface OperationRecord {
 export class Explainer {
   /** Whether steps are recorded (records still carry operation, result and path). */
   enabled: boolean;
-  #current: OperationRecord | undefined;
+  // The record being written: its list of steps is replaced by the first step (see #step).
+  #current: (Omit<OperationRecord, "steps"> & { steps: ExplainStep[] }) | undefined;
   #depth = 0;
 
   /** A collector; `enabled` false keeps no steps. */
@@ -178,7 +179,7 @@ export class Explainer {
     const step = { action, chunk, size, from, to, note };
     // The first step makes a list of one: a push onto the empty list would reserve 16 slots, and
     // most calls take one step (a run of C code or a history keeps every record).
-    if (rec.steps.length === 0) (rec as { steps: ExplainStep[] }).steps = [step];
+    if (rec.steps.length === 0) rec.steps = [step];
     else rec.steps.push(step);
   }
 
