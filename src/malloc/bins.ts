@@ -16,6 +16,26 @@ function shr(x: number, n: number): number {
   return x >= 0 && x < 0x8000_0000 ? x >> n : x < 0 ? Infinity : Math.floor(x / 2 ** n);
 }
 
+/** Indices below this have their names kept: every real bin's (128 regular, 64+ tcache). */
+const KEPT_NAMES = 256;
+
+/**
+ * Names by index, kept once made — for indices a real bin has only: a corrupted size word can
+ * name any index, and a fuzzing run would otherwise keep a name for each it met.
+ */
+class KeptNames {
+  readonly #names: string[] = [];
+
+  get(i: number): string | undefined {
+    return this.#names[i];
+  }
+
+  keep(i: number, name: string): string {
+    if (Number.isInteger(i) && i >= 0 && i < KEPT_NAMES) this.#names[i] = name;
+    return name;
+  }
+}
+
 /**
  * Size-to-bin arithmetic of one glibc build.
  *
@@ -43,9 +63,9 @@ export class BinIndex {
   /** `MINSIZE - MALLOC_ALIGNMENT + 1`: csize2tidx divides `size - this` by the alignment. */
   readonly #tcacheBias: number;
   // Names by index, made on first use: an explain record names a bin at nearly every step.
-  readonly #binNames: string[] = [];
-  readonly #fastbinNames: string[] = [];
-  readonly #tcacheNames: string[] = [];
+  readonly #binNames = new KeptNames();
+  readonly #fastbinNames = new KeptNames();
+  readonly #tcacheNames = new KeptNames();
 
   /** The bin arithmetic of a glibc build. */
   constructor(profile: GlibcProfile) {
@@ -144,16 +164,20 @@ export class BinIndex {
 
   /** Name of a regular bin: `unsorted`, `smallbin 0x90`, `largebin 64 (0x400+)`. */
   binName(i: number): string {
-    return this.#binNames[i] ??= i === 1
-      ? "unsorted"
-      : i < NSMALLBINS
-      ? `smallbin 0x${this.smallbinSize(i).toString(16)}`
-      : `largebin ${i} (0x${this.largebinMinSize(i).toString(16)}+)`;
+    return this.#binNames.get(i) ?? this.#binNames.keep(
+      i,
+      i === 1
+        ? "unsorted"
+        : i < NSMALLBINS
+        ? `smallbin 0x${this.smallbinSize(i).toString(16)}`
+        : `largebin ${i} (0x${this.largebinMinSize(i).toString(16)}+)`,
+    );
   }
 
   /** Name of a fastbin: `fastbin 0x20`. */
   fastbinName(i: number): string {
-    return this.#fastbinNames[i] ??= `fastbin 0x${this.fastbinSize(i).toString(16)}`;
+    return this.#fastbinNames.get(i) ??
+      this.#fastbinNames.keep(i, `fastbin 0x${this.fastbinSize(i).toString(16)}`);
   }
 
   /**
@@ -167,7 +191,7 @@ export class BinIndex {
 
   /** Name of a tcache bin: `tcache 0x20`; on 2.42+ a large one's range, `tcache 0x420-0x7f0`. */
   tcacheName(i: number): string {
-    return this.#tcacheNames[i] ??= this.#tcacheRangeName(i);
+    return this.#tcacheNames.get(i) ?? this.#tcacheNames.keep(i, this.#tcacheRangeName(i));
   }
 
   #tcacheRangeName(i: number): string {
