@@ -660,10 +660,11 @@ export class Allocator implements ThreadRuntime {
         if (m.hasTls(t)) return this.#listTls(prev);
         continue;
       }
-      const v = m.tls(t), e = tls[entry];
-      if (e[1] !== v.arena || e[2] !== v.shuttingDown) {
+      // Compared field by field: most captures change nothing, and build nothing.
+      const v = m.tls(t), was = tls[entry];
+      if (was[1] !== v.arena || was[2] !== v.shuttingDown) {
         if (tls === prev) tls = prev.slice();
-        (tls as TlsEntry[])[entry] = [t.index, v.arena, v.shuttingDown];
+        (tls as TlsEntry[])[entry] = this.#tlsEntry(t);
       }
     }
     if (joined) {
@@ -678,17 +679,20 @@ export class Allocator implements ThreadRuntime {
     const tls: TlsEntry[] = [], open: OpenThread[] = [];
     threads.forEach((t, position) => {
       const has = m.hasTls(t);
-      if (has) {
-        const v = m.tls(t);
-        tls.push([t.index, v.arena, v.shuttingDown]);
-      }
+      if (has) tls.push(this.#tlsEntry(t));
       if (t.state !== "joined") open.push({ position, entry: has ? tls.length - 1 : -1 });
     });
     this.#openThreads = open;
     this.#threadsSeen = { list: threads, length: threads.length };
     const same = prev !== undefined && prev.length === tls.length &&
-      prev.every((p, i) => p[0] === tls[i][0] && p[1] === tls[i][1] && p[2] === tls[i][2]);
+      prev.every((p, i) => sameTlsEntry(p, tls[i]));
     return same ? prev : tls;
+  }
+
+  /** Thread `t`'s entry in `AllocatorState.tls` (it has malloc variables). */
+  #tlsEntry(t: Thread): TlsEntry {
+    const v = this.context.tls(t);
+    return [t.index, v.arena, v.shuttingDown];
   }
 
   /** Returns to a captured state (the process restores memory and threads). */
@@ -760,6 +764,10 @@ export class Allocator implements ThreadRuntime {
 
 /** A thread's index, `thread_arena` and `tcache_shutting_down`: an entry of `AllocatorState.tls`. */
 type TlsEntry = AllocatorState["tls"][number];
+
+function sameTlsEntry(a: TlsEntry, b: TlsEntry): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
 
 /** A thread a capture looks at again: its position in the process's threads, its entry's in `tls`. */
 interface OpenThread {
