@@ -118,7 +118,9 @@ export function captureMallocState(m: MallocContext): MallocState {
   const live = Object.values(m);
   const { keys, at } = stateFields(m, live.length);
   const ex = m.explain.captureState();
-  if (last !== undefined && prev!.random === m.randomState && last.values.length === keys.length) {
+  if (
+    last !== undefined && last.state.random === m.randomState && last.values.length === keys.length
+  ) {
     // The common case after a call: compare everything with the previous capture first.
     let same = true;
     for (let i = 0; i < at.length && same; i++) {
@@ -126,9 +128,9 @@ export function captureMallocState(m: MallocContext): MallocState {
       same = v !== null && typeof v === "object" ? sameAsCopy(v, was) : was === v;
     }
     if (same) {
-      if (sameFields(ex, prev!.explain)) return prev!;
+      if (sameFields(ex, last.state.explain)) return last.state;
       // Only the explain collector moved on (every call leaves a record, explain on or off).
-      const state = { ...prev!, explain: ex };
+      const state = { ...last.state, explain: ex };
       previous.set(m, { state, values: last.values });
       return state;
     }
