@@ -11,7 +11,10 @@
  * empty standard input, a step, a thread switch) and continue later; expressions compile to
  * plain closures unless they contain a call that may stop (a user function, `getchar`,
  * `pthread_join`, …), in which case they compile to generators too. A generator yields a
- * {@link Signal} to the scheduler (`scheduler.ts`).
+ * {@link Signal} to the scheduler (`scheduler.ts`). A statement of a bounded number of steps with
+ * no loop and no such call also compiles to a plain function, which loops and blocks run
+ * instead of its generator whenever all its steps fit before the next stop (see
+ * `CompiledStmt`): a loop's iterations then make no generator each, and stop where they would.
  *
  * Over 500 lines: the `Compiler` class (about 1,400 lines) is one compiler whose statement,
  * declaration, lvalue, expression, conversion and call methods recurse into each other through
@@ -76,6 +79,29 @@ export const enum Signal {
 
 /** Completion of a statement. */
 const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3, GOTO = 4;
+
+/**
+ * A compiled statement: a generator that runs it and may stop at each of its steps (a statement
+ * boundary, where `m.steps` reaches `m.yieldAt`), and, for a statement that takes a bounded number
+ * of steps and contains no loop and no call that may stop, the same run as a plain function
+ * (`plain`, at most `steps` steps). A loop or a block runs a child plainly when all of its steps
+ * fit before the next stop (`m.steps + steps < m.yieldAt`): then the generator would not have
+ * stopped either, and the run is the same — the same steps counted, lines noted, loads and stores
+ * made — without a generator made for every statement of every iteration.
+ */
+type CompiledStmt = ((f: Frame) => Generator<Signal, number>) & {
+  plain?: (f: Frame) => number;
+  steps?: number;
+};
+
+/** `run` with its plain form (see {@link CompiledStmt}). */
+function withPlain(
+  run: (f: Frame) => Generator<Signal, number>,
+  plain: (f: Frame) => number,
+  steps: number,
+): CompiledStmt {
+  return Object.assign(run, { plain, steps });
+}
 
 /** A running C function's frame. */
 export interface Frame {
@@ -459,8 +485,11 @@ class Compiler {
     const isMain = def.name === "main";
     const retType = def.type.ret;
     const zero: Value = retType.k === "float" ? 0 : 0;
+    const m = this.m;
     fn.body = function* (f) {
-      const c = yield* body(f);
+      const c = body.plain !== undefined && m.steps + body.steps! < m.yieldAt
+        ? body.plain(f)
+        : yield* body(f);
       if (c === GOTO) throw new CSyntaxError(`label '${fn.name}' not found`, "", fn.line, 1, "");
       if (c !== RETURN) f.ret = isMain ? 0 : zero;
       return c;
@@ -490,11 +519,11 @@ class Compiler {
 
   // --- statements -------------------------------------------------------------------------
 
-  block(b: Stmt & { k: "block" }, scope = true): (f: Frame) => Generator<Signal, number> {
+  block(b: Stmt & { k: "block" }, scope = true): CompiledStmt {
     if (scope) this.#scopes.push({ vars: new Map() });
     this.#blockEnd.push(b.end);
     const labels = new Map<string, number>();
-    const stmts: ((f: Frame) => Generator<Signal, number>)[] = [];
+    const stmts: CompiledStmt[] = [];
     for (const s of b.body) {
       let x = s;
       while (x.k === "label") {
@@ -509,18 +538,33 @@ class Compiler {
     const n = stmts.length;
     if (labels.size === 0) {
       if (n === 1) return stmts[0];
-      return function* (f) {
+      const run = function* (f: Frame) {
         for (let i = 0; i < n; i++) {
-          const c = yield* stmts[i](f);
+          const s = stmts[i];
+          const c = s.plain !== undefined && m.steps + s.steps! < m.yieldAt
+            ? s.plain(f)
+            : yield* s(f);
           if (c !== NORMAL) return c;
         }
         return NORMAL;
       };
+      if (!stmts.every((s) => s.plain !== undefined)) return run;
+      const plains = stmts.map((s) => s.plain!);
+      return withPlain(run, (f) => {
+        for (let i = 0; i < n; i++) {
+          const c = plains[i](f);
+          if (c !== NORMAL) return c;
+        }
+        return NORMAL;
+      }, stmts.reduce((sum, s) => sum + s.steps!, 0));
     }
     return function* (f) {
       let i = 0;
       while (i < n) {
-        const c = yield* stmts[i](f);
+        const s = stmts[i];
+        const c = s.plain !== undefined && m.steps + s.steps! < m.yieldAt
+          ? s.plain(f)
+          : yield* s(f);
         if (c === NORMAL) {
           i++;
           continue;
@@ -538,7 +582,7 @@ class Compiler {
     };
   }
 
-  stmt(s: Stmt): (f: Frame) => Generator<Signal, number> {
+  stmt(s: Stmt): CompiledStmt {
     const m = this.m;
     const line = s.line;
     switch (s.k) {
@@ -546,12 +590,17 @@ class Compiler {
         const e = this.expr(s.e);
         const ev = e.ev, g = e.g;
         if (ev) {
-          return function* (f) {
+          return withPlain(function* (f) {
             f.line = line;
             if (++m.steps >= m.yieldAt) yield Signal.Step;
             ev(f);
             return NORMAL;
-          };
+          }, (f) => {
+            f.line = line;
+            ++m.steps;
+            ev(f);
+            return NORMAL;
+          }, 1);
         }
         return function* (f) {
           f.line = line;
@@ -565,14 +614,18 @@ class Compiler {
       case "block":
         return this.block(s);
       case "empty":
-        return function* () {
-          return NORMAL;
-        };
+        return withPlain(
+          function* () {
+            return NORMAL;
+          },
+          () => NORMAL,
+          0,
+        );
       case "if": {
         const c = this.cond(s.c);
         const t = this.stmt(s.t);
         const e = s.e ? this.stmt(s.e) : undefined;
-        return function* (f) {
+        const run = function* (f: Frame) {
           f.line = line;
           if (++m.steps >= m.yieldAt) yield Signal.Step;
           const v = c.ev ? c.ev(f) : yield* c.g!(f);
@@ -580,7 +633,102 @@ class Compiler {
           if (e) return yield* e(f);
           return NORMAL;
         };
+        const cv = c.ev, tp = t.plain, ep = e?.plain;
+        if (cv === undefined || tp === undefined || (e !== undefined && ep === undefined)) {
+          return run;
+        }
+        return withPlain(run, (f) => {
+          f.line = line;
+          ++m.steps;
+          if (cv(f)) return tp(f);
+          return ep !== undefined ? ep(f) : NORMAL;
+        }, 1 + Math.max(t.steps!, e?.steps ?? 0));
       }
+      case "while":
+      case "do":
+      case "for":
+        return this.loopStmt(s);
+      case "switch":
+        return this.switchStmt(s);
+      case "case":
+      case "default":
+        this.fail(`'${s.k}' label not within a switch statement`, s, s.k);
+        break;
+      case "break":
+        return withPlain(
+          function* () {
+            return BREAK;
+          },
+          () => BREAK,
+          0,
+        );
+      case "continue":
+        return withPlain(
+          function* () {
+            return CONTINUE;
+          },
+          () => CONTINUE,
+          0,
+        );
+      case "return": {
+        const fn = this.#fn!;
+        if (!s.e) {
+          return withPlain(function* (f) {
+            f.line = line;
+            if (++m.steps >= m.yieldAt) yield Signal.Step;
+            f.ret = 0;
+            return RETURN;
+          }, (f) => {
+            f.line = line;
+            ++m.steps;
+            f.ret = 0;
+            return RETURN;
+          }, 1);
+        }
+        const e = this.convert(this.expr(s.e), fn.type.ret, s.e);
+        const run = function* (f: Frame) {
+          f.line = line;
+          if (++m.steps >= m.yieldAt) yield Signal.Step;
+          f.ret = e.ev ? e.ev(f) : yield* e.g!(f);
+          return RETURN;
+        };
+        const ev = e.ev;
+        if (ev === undefined) return run;
+        return withPlain(run, (f) => {
+          f.line = line;
+          ++m.steps;
+          f.ret = ev(f);
+          return RETURN;
+        }, 1);
+      }
+      case "goto": {
+        const label = s.label;
+        return withPlain(function* (f) {
+          f.line = line;
+          if (++m.steps >= m.yieldAt) yield Signal.Step;
+          m.gotoLabel = label;
+          return GOTO;
+        }, (f) => {
+          f.line = line;
+          ++m.steps;
+          m.gotoLabel = label;
+          return GOTO;
+        }, 1);
+      }
+      case "label":
+        return this.stmt(s.stmt);
+    }
+    throw new CUnsupportedError(`statement '${(s as Stmt).k}'`, m.file, line);
+  }
+
+  /**
+   * A `while`, `do` or `for` loop: a generator (a loop can run without end), whose body runs
+   * plainly in each iteration where its steps fit before the next stop.
+   */
+  loopStmt(s: Stmt & { k: "while" | "do" | "for" }): CompiledStmt {
+    const m = this.m;
+    const line = s.line;
+    switch (s.k) {
       case "while": {
         const c = this.cond(s.c);
         const body = this.stmt(s.body);
@@ -590,7 +738,9 @@ class Compiler {
             if (++m.steps >= m.yieldAt) yield Signal.Step;
             const v = c.ev ? c.ev(f) : yield* c.g!(f);
             if (!v) return NORMAL;
-            const r = yield* body(f);
+            const r = body.plain !== undefined && m.steps + body.steps! < m.yieldAt
+              ? body.plain(f)
+              : yield* body(f);
             if (r === BREAK) return NORMAL;
             if (r !== NORMAL && r !== CONTINUE) return r;
           }
@@ -602,7 +752,9 @@ class Compiler {
         const cline = s.c.line;
         return function* (f) {
           for (;;) {
-            const r = yield* body(f);
+            const r = body.plain !== undefined && m.steps + body.steps! < m.yieldAt
+              ? body.plain(f)
+              : yield* body(f);
             if (r === BREAK) return NORMAL;
             if (r !== NORMAL && r !== CONTINUE) return r;
             f.line = cline;
@@ -628,7 +780,9 @@ class Compiler {
               const v = c.ev ? c.ev(f) : yield* c.g!(f);
               if (!v) return NORMAL;
             }
-            const r = yield* body(f);
+            const r = body.plain !== undefined && m.steps + body.steps! < m.yieldAt
+              ? body.plain(f)
+              : yield* body(f);
             if (r === BREAK) return NORMAL;
             if (r !== NORMAL && r !== CONTINUE) return r;
             if (step) {
@@ -638,54 +792,10 @@ class Compiler {
           }
         };
       }
-      case "switch":
-        return this.switchStmt(s);
-      case "case":
-      case "default":
-        this.fail(`'${s.k}' label not within a switch statement`, s, s.k);
-        break;
-      case "break":
-        return function* () {
-          return BREAK;
-        };
-      case "continue":
-        return function* () {
-          return CONTINUE;
-        };
-      case "return": {
-        const fn = this.#fn!;
-        if (!s.e) {
-          return function* (f) {
-            f.line = line;
-            if (++m.steps >= m.yieldAt) yield Signal.Step;
-            f.ret = 0;
-            return RETURN;
-          };
-        }
-        const e = this.convert(this.expr(s.e), fn.type.ret, s.e);
-        return function* (f) {
-          f.line = line;
-          if (++m.steps >= m.yieldAt) yield Signal.Step;
-          f.ret = e.ev ? e.ev(f) : yield* e.g!(f);
-          return RETURN;
-        };
-      }
-      case "goto": {
-        const label = s.label;
-        return function* (f) {
-          f.line = line;
-          if (++m.steps >= m.yieldAt) yield Signal.Step;
-          m.gotoLabel = label;
-          return GOTO;
-        };
-      }
-      case "label":
-        return this.stmt(s.stmt);
     }
-    throw new CUnsupportedError(`statement '${(s as Stmt).k}'`, m.file, line);
   }
 
-  switchStmt(s: Stmt & { k: "switch" }): (f: Frame) => Generator<Signal, number> {
+  switchStmt(s: Stmt & { k: "switch" }): CompiledStmt {
     const m = this.m;
     const line = s.line;
     const e = this.expr(s.e);
@@ -695,7 +805,7 @@ class Compiler {
     this.#scopes.push({ vars: new Map() });
     const cases: { lo: Int; hi: Int; at: number }[] = [];
     let dflt = -1;
-    const stmts: ((f: Frame) => Generator<Signal, number>)[] = [];
+    const stmts: CompiledStmt[] = [];
     const labels = new Map<string, number>();
     for (let x of body) {
       for (;;) {
@@ -729,7 +839,10 @@ class Compiler {
       }
       if (i < 0) return NORMAL;
       while (i < n) {
-        const r = yield* stmts[i](f);
+        const s = stmts[i];
+        const r = s.plain !== undefined && m.steps + s.steps! < m.yieldAt
+          ? s.plain(f)
+          : yield* s(f);
         if (r === NORMAL) {
           i++;
           continue;
@@ -752,7 +865,7 @@ class Compiler {
     return v as Int;
   }
 
-  declStmt(s: Stmt & { k: "decl" }): (f: Frame) => Generator<Signal, number> {
+  declStmt(s: Stmt & { k: "decl" }): CompiledStmt {
     const m = this.m;
     const scope = this.#scopes[this.#scopes.length - 1].vars;
     const inits: { offset: number; stores: InitStore[]; line: number; gen: boolean }[] = [];
@@ -799,11 +912,15 @@ class Compiler {
     }
     const line = s.line;
     if (inits.length === 0) {
-      return function* () {
-        return NORMAL;
-      };
+      return withPlain(
+        function* () {
+          return NORMAL;
+        },
+        () => NORMAL,
+        0,
+      );
     }
-    return function* (f) {
+    const run = function* (f: Frame) {
       f.line = line;
       if (++m.steps >= m.yieldAt) yield Signal.Step;
       for (const i of inits) {
@@ -815,6 +932,16 @@ class Compiler {
       }
       return NORMAL;
     };
+    if (inits.some((i) => i.gen)) return run;
+    return withPlain(run, (f) => {
+      f.line = line;
+      ++m.steps;
+      for (const i of inits) {
+        const addr = f.fp + i.offset;
+        for (const st of i.stores) st(f, addr);
+      }
+      return NORMAL;
+    }, 1);
   }
 
   // --- initializers ------------------------------------------------------------------------
