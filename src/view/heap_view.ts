@@ -19,7 +19,7 @@ import { ArgumentTypeError } from "../kernel/errors.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { escapeHtml, type HtmlCell, htmlTable } from "./html.ts";
-import { viewOptions } from "./options.ts";
+import { integerOption, viewOptions } from "./options.ts";
 
 /** What a row of a {@linkcode HeapTable} is: an arena chunk's state, or a chunk of its own mapping. */
 export type HeapRowState = ChunkState | "mmapped";
@@ -77,7 +77,19 @@ export interface HeapViewOptions {
   readonly mark?: readonly number[];
   /** Caption (default: the glibc version and the number of chunks). */
   readonly title?: string;
+  /**
+   * The most rows the text and HTML show (default {@linkcode HEAP_VIEW_MAX_ROWS}, at least 2). A
+   * longer heap shows its first and last rows and every marked one, each run of rows left out as
+   * one line that says how many; {@linkcode HeapTable.rows} keeps them all.
+   */
+  readonly maxRows?: number;
 }
+
+/**
+ * How many rows a heap view shows by default: a replayed trace's heap can hold tens of thousands
+ * of chunks, whose table (megabytes of HTML) a notebook cannot show usefully or quickly.
+ */
+export const HEAP_VIEW_MAX_ROWS = 200;
 
 /** What Deno's Jupyter kernel shows for a {@linkcode HeapTable}. */
 export interface HeapViewBundle {
@@ -250,6 +262,8 @@ export class HeapTable {
   readonly title: string;
   /** Whether fd pointers of tcache and fastbins are mangled (safe-linking). */
   readonly safeLinking: boolean;
+  /** The most rows the text and HTML show (see {@linkcode HeapViewOptions.maxRows}). */
+  readonly maxRows: number;
   readonly #sizeSz: number;
 
   /**
@@ -257,17 +271,41 @@ export class HeapTable {
    *
    * @param rows The chunks.
    * @param title Caption.
-   * @param options Word size and safe-linking, for the text.
+   * @param options Word size and safe-linking, for the text; how many rows to show.
    */
   constructor(
     rows: readonly HeapRow[],
     title: string,
-    options: { sizeSz: number; safeLinking: boolean },
+    options: { sizeSz: number; safeLinking: boolean; maxRows?: number },
   ) {
     this.rows = rows;
     this.title = title;
     this.safeLinking = options.safeLinking;
+    this.maxRows = options.maxRows ?? HEAP_VIEW_MAX_ROWS;
     this.#sizeSz = options.sizeSz;
+  }
+
+  /**
+   * The rows the text and HTML show, in order, with each run of rows left out as its count: all
+   * of them when they are at most {@linkcode maxRows}; else the first half of that many, the last
+   * half and every marked row.
+   */
+  #shown(): (HeapRow | number)[] {
+    const rows = this.rows, n = rows.length, max = this.maxRows;
+    if (n <= max) return rows.slice();
+    const head = Math.ceil(max / 2), tail = n - Math.floor(max / 2);
+    const out: (HeapRow | number)[] = [];
+    let hidden = 0;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      if (i < head || i >= tail || r.marked) {
+        if (hidden > 0) out.push(hidden);
+        hidden = 0;
+        out.push(r);
+      } else hidden++;
+    }
+    if (hidden > 0) out.push(hidden);
+    return out;
   }
 
   /** The rows of one state. */
@@ -312,13 +350,22 @@ export class HeapTable {
 
   /** The rows as an aligned text table under the title. */
   toString(): string {
-    const rows = [HeapTable.HEADER.slice(), ...this.rows.map((r) => this.#cells(r))];
-    return `${this.title}\n${formatTable(rows)}`;
+    const shown = this.#shown();
+    const cells = shown.flatMap((r) => typeof r === "number" ? [] : [this.#cells(r)]);
+    const lines = formatTable([HeapTable.HEADER.slice(), ...cells]).split("\n");
+    // A left-out run is a line of its own, outside the columns (they stay as wide as the rows).
+    let next = 1;
+    const body = shown.map((r) => typeof r === "number" ? leftOut(r) : lines[next++]);
+    return [this.title, lines[0], ...body].join("\n");
   }
 
   /** The rows as an HTML table coloured by state, with a legend. */
   toHtml(): string {
-    const rows = this.rows.map((r) => {
+    const rows = this.#shown().map((r) => {
+      if (typeof r === "number") {
+        const style = "font-style:italic;color:#57606a";
+        return { cells: [{ text: leftOut(r), style, colspan: HeapTable.HEADER.length }] };
+      }
       const cells = this.#cells(r);
       const style = `background:${CHUNK_STATE_COLORS[r.state]};color:#1f2328` +
         (r.marked ? ";font-weight:bold" : "");
@@ -361,6 +408,11 @@ export class HeapTable {
   }
 }
 
+/** The line that stands for `count` rows a view leaves out. */
+function leftOut(count: number): string {
+  return `… ${count} ${count === 1 ? "chunk" : "chunks"} not shown (a larger maxRows shows them)`;
+}
+
 function dataHex(data: Uint8Array): string {
   return [...data].map((b) => b.toString(16).padStart(2, "0")).join(" ");
 }
@@ -372,7 +424,7 @@ function dataAscii(data: Uint8Array): string {
 
 /** Throws a typed error for the first bad option of {@link heapView}. */
 function checkHeapViewOptions(options: HeapViewOptions): void {
-  const o = viewOptions(options, ["arena", "bytes", "mmapped", "mark", "title"]);
+  const o = viewOptions(options, ["arena", "bytes", "mmapped", "mark", "title", "maxRows"]);
   if (o.arena !== undefined && o.arena !== "all") {
     integerArgument("arena", o.arena, 0, Number.MAX_SAFE_INTEGER);
   }
@@ -386,13 +438,15 @@ function checkHeapViewOptions(options: HeapViewOptions): void {
   if (o.title !== undefined && typeof o.title !== "string") {
     throw new ArgumentTypeError("title", o.title, "a string");
   }
+  integerOption("maxRows", o.maxRows, 2);
 }
 
 /**
  * Reads the heap of an allocator now: see {@linkcode HeapTable}.
  *
  * @param allocator The allocator.
- * @param options Which arena, how many data bytes, which rows to mark, a caption.
+ * @param options Which arena, how many data bytes, which rows to mark, a caption, how many rows
+ * to show.
  * @returns The view.
  */
 export function heapView(allocator: Allocator, options: HeapViewOptions = {}): HeapTable {
@@ -449,5 +503,9 @@ export function heapView(allocator: Allocator, options: HeapViewOptions = {}): H
   const title = (options.title ??
     `Heap chunks · glibc ${p.version} ${p.arch} · ${rows.length} chunks`) +
     (unreadable.length ? ` · cannot walk ${unreadable.join(", ")} (unreadable memory)` : "");
-  return new HeapTable(rows, title, { sizeSz: p.sizeSz, safeLinking: p.safeLinking });
+  return new HeapTable(rows, title, {
+    sizeSz: p.sizeSz,
+    safeLinking: p.safeLinking,
+    maxRows: options.maxRows,
+  });
 }

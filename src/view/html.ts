@@ -84,6 +84,8 @@ export interface HtmlCell {
   readonly style?: string;
   /** Cell markup given as is instead of `text` (already escaped by the caller). */
   readonly html?: string;
+  /** Columns the cell spans (default 1). */
+  readonly colspan?: number;
 }
 
 /** A row: its cells and its mark. */
@@ -117,7 +119,8 @@ function cellHtml(
   const styles = [rowStyle, c.style].filter((s) => s);
   const style = styles.length ? ` style="${styles.join(";")}"` : "";
   const title = c.title ? ` title="${escapeHtml(c.title)}"` : "";
-  return `<${tag}${cls}${style}${title}>${c.html ?? escapeHtml(c.text)}</${tag}>`;
+  const span = c.colspan !== undefined && c.colspan > 1 ? ` colspan="${c.colspan}"` : "";
+  return `<${tag}${cls}${style}${title}${span}>${c.html ?? escapeHtml(c.text)}</${tag}>`;
 }
 
 /**

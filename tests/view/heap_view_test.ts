@@ -101,3 +101,30 @@ Deno.test("the heap view does not fault when the heap's memory was unmapped unde
   const view = heapView(heap);
   assert.match(view.title, /cannot walk main_arena/);
 });
+
+Deno.test("a heap longer than maxRows shows its first and last rows and every marked one", () => {
+  const { heap } = modern();
+  const chunks = Array.from({ length: 30 }, () => heap.malloc(24));
+  const view = heapView(heap, { maxRows: 6, mark: [chunks[14]] });
+  assert.equal(view.rows.length, 32); // the tcache struct, 30 chunks, top: all kept as data
+  const text = view.toString().split("\n");
+  // Title, header, 3 first rows, a gap, the marked row, a gap, 3 last rows.
+  assert.equal(text.length, 11);
+  assert.equal(text[5], "… 12 chunks not shown (a larger maxRows shows them)");
+  assert.match(text[6], /^▶ /);
+  assert.equal(text[7], "… 13 chunks not shown (a larger maxRows shows them)");
+  assert.match(text[10], / top$/);
+  const html = view.toHtml();
+  assert.equal(html.match(/<tr/g)!.length, 1 + 9); // header, 7 rows, 2 gaps
+  assert.match(html, /<td style="font-style:italic;color:#57606a" colspan="10">… 12 chunks/);
+});
+
+Deno.test("a heap view shows 200 rows by default and every row up to maxRows", () => {
+  const { heap } = modern();
+  for (let i = 0; i < 250; i++) heap.malloc(24);
+  const lines = (view: ReturnType<typeof heapView>) => view.toString().split("\n").length;
+  assert.equal(lines(heapView(heap)), 2 + 200 + 1);
+  assert.equal(lines(heapView(heap, { maxRows: 252 })), 2 + 252);
+  assert.throws(() => heapView(heap, { maxRows: 1 }), /maxRows/);
+  assert.throws(() => heapView(heap, { maxRows: Infinity }), /maxRows/);
+});
