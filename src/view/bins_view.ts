@@ -17,7 +17,7 @@ import type { BinInfo } from "../malloc/inspect.ts";
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { type HtmlRow, htmlTable } from "./html.ts";
-import { arenaLabel, inspectOr, singleLink, wordText } from "./heap_view.ts";
+import { arenaLabel, inspectOr, singleLink, wordText } from "./heap_reading.ts";
 import {
   arrayOption,
   booleanOption,

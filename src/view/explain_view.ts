@@ -14,7 +14,7 @@ import { callText, type ExplainStep, type OperationRecord } from "../malloc/expl
 import { JUPYTER_DISPLAY } from "./chart.ts";
 import { formatTable, hex } from "./format.ts";
 import { escapeHtml, type HtmlRow, htmlTable } from "./html.ts";
-import { arenaLabel } from "./heap_view.ts";
+import { arenaLabel } from "./heap_reading.ts";
 import { functionArgument, objectOption, viewOptions } from "./options.ts";
 import { explainSyscall } from "./syscall_table.ts";
 

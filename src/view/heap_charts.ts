@@ -16,7 +16,7 @@ import { type ReplayOptions, type ReplayResult, replayTrace } from "../trace/rep
 import { Chart, JUPYTER_DISPLAY } from "./chart.ts";
 import { type DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
 import { heapBytes, hex } from "./format.ts";
-import { arenaLabel, inspectOr } from "./heap_view.ts";
+import { arenaLabel, inspectOr } from "./heap_reading.ts";
 import {
   arrayOption,
   booleanOption,

@@ -11,7 +11,7 @@
 import type { Allocator } from "../malloc/allocator.ts";
 import { type DataRow, DataTable } from "./data_table.ts";
 import { hex } from "./format.ts";
-import { peekBytes, wordText } from "./heap_view.ts";
+import { peekBytes, wordText } from "./heap_reading.ts";
 import { arrayOption, booleanOption, choiceOption, viewOptions } from "./options.ts";
 
 /** Options of {@link libcStateTable}. */

@@ -118,21 +118,24 @@ export {
   type SyscallTableOptions,
 } from "./syscall_table.ts";
 export {
-  arenaLabel,
   CHUNK_STATE_COLORS,
-  flagNames,
+  HEAP_VIEW_MAX_ROWS,
   type HeapRow,
   type HeapRowState,
   HeapTable,
   heapView,
   type HeapViewBundle,
   type HeapViewOptions,
+} from "./heap_view.ts";
+export {
+  arenaLabel,
+  flagNames,
   peekBytes,
   peekWord,
   pointerText,
   singleLink,
   wordText,
-} from "./heap_view.ts";
+} from "./heap_reading.ts";
 export {
   type ArenaTop,
   type BinRow,
