@@ -18,7 +18,7 @@ import { hex } from "./format.ts";
  * ```ts
  * import { Process } from "../kernel/process.ts";
  * import { Allocator } from "../malloc/allocator.ts";
- * import { arenaLabel } from "./heap_view.ts";
+ * import { arenaLabel } from "./heap_reading.ts";
  * import assert from "node:assert/strict";
  *
  * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36" });
