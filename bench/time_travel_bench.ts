@@ -1,13 +1,16 @@
 /**
  * `deno bench -A bench/time_travel_bench.ts`: what time travel costs, on the generated small
  * trace (`bench/scale_trace.py`, made once into `out/bench/`): a snapshot and a restore after
- * 100k lines, and a recorded replay (a history step per line) against a plain one on 20k lines.
+ * 100k lines, a what-if and its diff there (the quick diff against a walk of every chunk), and a
+ * recorded replay (a history step per line) against a plain one on 20k lines.
  * The 1M-line figures in the README come from `tools/time_travel_bench.ts`.
  *
  * @module
  */
 
+import { fullDiff } from "../src/history/diff.ts";
 import { recordReplay } from "../src/history/replay_record.ts";
+import { heapState } from "../src/history/state.ts";
 import type { ProcessSnapshot } from "../src/kernel/snapshot.ts";
 import { Allocator } from "../src/malloc/allocator.ts";
 import { replayTrace } from "../src/trace/replay.ts";
@@ -29,11 +32,12 @@ try {
 // One process after 100k lines, with a snapshot 1000 lines before its end.
 let process: ReturnType<typeof replayTrace>["process"] | undefined;
 let earlier: ProcessSnapshot | undefined;
+let libc: Allocator | undefined;
 if (long) {
   process = replayTrace(long, {
-    allocator: (proc, o) => (process = proc, new Allocator(proc, { ...o, explain: false })),
+    allocator: (proc, o) => libc = new Allocator(proc, { ...o, explain: false }),
     onEvent: (e) => {
-      if (e.line === 99_000) earlier = process!.snapshot();
+      if (e.line === 99_000) earlier = libc!.process.snapshot();
     },
   }).process;
 }
@@ -55,6 +59,29 @@ Deno.bench({
     const now = process!.snapshot();
     process!.restore(earlier!);
     process!.restore(now);
+  },
+});
+
+Deno.bench({
+  name: "whatIf.malloc(200) after 100k lines: the call and its quick diff",
+  group: "what-if",
+  baseline: true,
+  ignore: libc === undefined,
+  fn() {
+    libc!.whatIf.malloc(200);
+  },
+});
+
+Deno.bench({
+  name: "the same what-if's diff, walking every chunk of both states (fullDiff)",
+  group: "what-if",
+  ignore: libc === undefined,
+  fn(b) {
+    const before = heapState(libc!, "before");
+    const after = libc!.whatIf.malloc(200).state;
+    b.start();
+    fullDiff(before, after);
+    b.end();
   },
 });
 

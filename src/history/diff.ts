@@ -8,7 +8,11 @@
  * size changed state or bin; one that shrank was split (or carved from top); one that grew
  * merged; a chunk only in the newer state was created, one only in the older was absorbed into
  * a neighbour or released with its memory. Bytes are compared only on the pages the two states
- * do not share, so a diff costs O(pages written in between).
+ * do not share, and chunks only where those pages (or the bins, tops and areas) let them differ:
+ * an index of the older state's chunks, kept from a recent diff of the same allocator, is updated
+ * to the newer by walking again from the chunks on changed pages (`chunk_index.ts`). A diff then
+ * costs O(pages written in between, and their chunks) plus the bins' lists and the areas, not a
+ * walk of every chunk; {@link fullDiff} walks every chunk, and gives the same diff.
  *
  * @module
  */
@@ -17,7 +21,15 @@ import { diffPageMaps } from "../kernel/page_map.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import { PAGE_SIZE } from "../kernel/vma.ts";
 import type { Libc } from "./libc.ts";
-import type { ChunkState } from "../malloc/inspect.ts";
+import type { BinsInfo, ChunkInfo as WalkedChunk, ChunkState } from "../malloc/inspect.ts";
+import {
+  buildChunkIndex,
+  chunkBelow,
+  type ChunkIndex,
+  type IndexedChunk,
+  indexes as isIndexOf,
+  updateChunkIndex,
+} from "./chunk_index.ts";
 import { diffMaps, type MapsChange } from "../view/maps_diff.ts";
 import { type MapsRow, mapsRow } from "../view/region_kind.ts";
 import type { HeapState } from "./state.ts";
@@ -117,44 +129,36 @@ interface ChunkInfo {
   bin?: string;
 }
 
+/** What a diff reads of a state besides its chunks. */
 interface Reading {
-  chunks: ChunkInfo[];
   arenas: Map<number, { top: number; lastRemainder: number; binmap: string; systemMem: number }>;
   maps: MapsRow[];
   /** Regions for naming bytes outside chunks. */
   regions: { start: number; end: number; name: string; anonymous: boolean }[];
   mainArena: number;
   arenaSize: number;
+  /** The chunk with the highest address at or below an address, if any. */
+  chunkBelow(addr: number): ChunkInfo | undefined;
 }
 
-function read(libc: Libc): Reading {
-  const chunks: ChunkInfo[] = [];
+/** Arena fields, maps and regions of `libc`'s state, with `bins` giving each arena's bins. */
+function readState(
+  libc: Libc,
+  bins: (arena: number) => BinsInfo,
+  chunkBelow: Reading["chunkBelow"],
+): Reading {
   const arenas: Reading["arenas"] = new Map();
   for (const a of libc.arenas()) {
-    for (const c of libc.chunks(a.address)) {
-      chunks.push({
-        address: c.address,
-        arena: a.address,
-        size: c.size,
-        state: c.state,
-        bin: c.bin,
-      });
-    }
-    const bins = libc.bins(a.address);
+    const b = bins(a.address);
     arenas.set(a.address, {
       top: a.top,
-      lastRemainder: bins.lastRemainder,
-      binmap: bins.binmap.map((w) => w.toString(16).padStart(8, "0")).join(" "),
+      lastRemainder: b.lastRemainder,
+      binmap: b.binmap.map((w) => w.toString(16).padStart(8, "0")).join(" "),
       systemMem: a.systemMem,
     });
   }
-  for (const m of libc.mmappedChunks()) {
-    chunks.push({ address: m.address, arena: 0, size: m.size, state: "mmapped" });
-  }
-  chunks.sort((x, y) => x.address - y.address);
   const regions = libc.process.regions();
   return {
-    chunks,
     arenas,
     maps: regions.map(mapsRow),
     regions: regions.map((r) => ({
@@ -165,6 +169,42 @@ function read(libc: Libc): Reading {
     })),
     mainArena: libc.mainArena,
     arenaSize: libc.profile.arena.size,
+    chunkBelow,
+  };
+}
+
+/** Every chunk of `libc`'s state, from a walk of each arena, in address order. */
+function readChunks(libc: Libc): ChunkInfo[] {
+  const chunks: ChunkInfo[] = [];
+  for (const a of libc.arenas()) {
+    for (const c of libc.chunks(a.address)) {
+      chunks.push({
+        address: c.address,
+        arena: a.address,
+        size: c.size,
+        state: c.state,
+        bin: c.bin,
+      });
+    }
+  }
+  for (const m of libc.mmappedChunks()) {
+    chunks.push({ address: m.address, arena: 0, size: m.size, state: "mmapped" });
+  }
+  return chunks.sort((x, y) => x.address - y.address);
+}
+
+/** A chunk of a {@link ChunkIndex} as the diff compares it. */
+function fromIndex(c: IndexedChunk): ChunkInfo {
+  if (c.arena === 0) {
+    return { address: c.chunk.address, arena: 0, size: c.chunk.size, state: "mmapped" };
+  }
+  const chunk = c.chunk as WalkedChunk;
+  return {
+    address: chunk.address,
+    arena: c.arena,
+    size: chunk.size,
+    state: chunk.state,
+    bin: chunk.bin,
   };
 }
 
@@ -190,10 +230,11 @@ function chunkChange(a: ChunkInfo | undefined, b: ChunkInfo | undefined): ChunkC
   return { kind: "moved", ...base };
 }
 
-function chunkChanges(a: Reading, b: Reading): ChunkChange[] {
+/** The changes from chunks `a` to chunks `b` (each in address order), in address order. */
+function chunkChanges(a: readonly ChunkInfo[], b: readonly ChunkInfo[]): ChunkChange[] {
   const key = (c: ChunkInfo) => `${c.arena}:${c.address}`;
-  const before = new Map(a.chunks.map((c) => [key(c), c]));
-  const after = new Map(b.chunks.map((c) => [key(c), c]));
+  const before = new Map(a.map((c) => [key(c), c]));
+  const after = new Map(b.map((c) => [key(c), c]));
   const out: ChunkChange[] = [];
   for (const [k, c] of after) {
     const change = chunkChange(before.get(k), c);
@@ -222,15 +263,20 @@ function arenaChanges(a: Reading, b: Reading): ArenaFieldChange[] {
   return out;
 }
 
-/** The chunk (from `list`, in address order) holding `addr`, if any. */
-function chunkAt(list: readonly ChunkInfo[], addr: number): ChunkInfo | undefined {
+/** The chunk of `list` (in address order) with the highest address at or below `addr`. */
+function listBelow(list: readonly ChunkInfo[], addr: number): ChunkInfo | undefined {
   let lo = 0, hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (list[mid].address <= addr) lo = mid + 1;
     else hi = mid;
   }
-  const c = list[lo - 1];
+  return list[lo - 1];
+}
+
+/** The chunk of a state holding `addr`, if any. */
+function chunkAt(r: Reading, addr: number): ChunkInfo | undefined {
+  const c = r.chunkBelow(addr);
   return c && addr < c.address + Math.max(c.size, 16) ? c : undefined;
 }
 
@@ -264,7 +310,7 @@ function byteChanges(sa: HeapState, sb: HeapState, a: Reading, b: Reading): Byte
     },
   );
   return runs.map((r) => {
-    const c = chunkAt(b.chunks, r.address) ?? chunkAt(a.chunks, r.address);
+    const c = chunkAt(b, r.address) ?? chunkAt(a, r.address);
     let where: string;
     if (c) {
       where = `${c.state === "mmapped" ? "mmapped chunk" : "chunk"} 0x${c.address.toString(16)}`;
@@ -317,6 +363,99 @@ function syscallsBetween(a: HeapState, b: HeapState): SyscallRecord[] {
   return lb.records.slice(0, lb.length);
 }
 
+/** Recent chunk indexes of each allocator's states, newest first (see {@link diff}). */
+const indexes = new WeakMap<Libc, ChunkIndex[]>();
+
+/** Pages that may differ before a full walk is cheaper than an update of `index`. */
+function pageBudget(index: ChunkIndex): number {
+  return 64 + index.count / 16;
+}
+
+/** A state's reading and chunk index, from a recent index when there is one. */
+function indexed(state: HeapState): { reading: Reading; index: ChunkIndex } {
+  const recent = indexes.get(state.allocator) ?? [];
+  const same = recent.find((x) => isIndexOf(x, state));
+  const found = same ? { index: same, reading: readings.get(same)! } : state.read((libc) => {
+    const base = recent[0];
+    const update = base && updateChunkIndex(base, libc, state, pageBudget(base));
+    const index = update ? update.index : buildChunkIndex(libc, state);
+    return { index, reading: readingOf(libc, index) };
+  });
+  remember(state.allocator, found.index);
+  return found;
+}
+
+function remember(libc: Libc, index: ChunkIndex): void {
+  const recent = indexes.get(libc) ?? [];
+  if (recent[0] === index) return;
+  indexes.set(libc, [index, ...recent.filter((x) => x !== index)].slice(0, 2));
+}
+
+/** The reading kept with each index (an index is of one state, read once). */
+const readings = new WeakMap<ChunkIndex, Reading>();
+
+/** The reading of `libc`'s state, whose index is `index`. */
+function readingOf(libc: Libc, index: ChunkIndex): Reading {
+  const below = (addr: number) => {
+    const c = chunkBelow(index, addr);
+    return c && fromIndex(c);
+  };
+  const r = readState(libc, (arena) => index.bins.get(arena)!, below);
+  readings.set(index, r);
+  return r;
+}
+
+/**
+ * What changed from state `a` to state `b` — what {@link fullDiff} returns — from `a`'s chunk
+ * index (kept from a recent diff, or made now) updated to `b`, walking again only where the two
+ * can differ; undefined where the update gives up (see `chunk_index.ts`).
+ */
+export function quickDiff(a: HeapState, b: HeapState): HeapDiff | undefined {
+  const { reading: ra, index: ia } = indexed(a);
+  const update = b.read((libc) => {
+    const u = updateChunkIndex(ia, libc, b, pageBudget(ia));
+    return u && { ...u, reading: readingOf(libc, u.index) };
+  });
+  if (update === undefined) return undefined;
+  if (b.allocator === a.allocator) remember(b.allocator, update.index);
+  const { before, after } = update.candidates;
+  const chunks = chunkChanges(before.map(fromIndex), after.map(fromIndex));
+  return assemble(a, b, chunks, ra, update.reading);
+}
+
+/**
+ * What changed from state `a` to state `b`, from a walk of every chunk of both: what
+ * {@link diff} returns, the slow way (kept for tests to compare it with).
+ */
+export function fullDiff(a: HeapState, b: HeapState): HeapDiff {
+  const read = (libc: Libc) => {
+    const chunks = readChunks(libc);
+    const below = (addr: number) => listBelow(chunks, addr);
+    return { chunks, reading: readState(libc, (arena) => libc.bins(arena), below) };
+  };
+  const sa = a.read(read), sb = b.read(read);
+  return assemble(a, b, chunkChanges(sa.chunks, sb.chunks), sa.reading, sb.reading);
+}
+
+function assemble(
+  a: HeapState,
+  b: HeapState,
+  chunks: ChunkChange[],
+  ra: Reading,
+  rb: Reading,
+): HeapDiff {
+  const maps = diffMaps(ra.maps, rb.maps).filter((c) => c.change !== "same");
+  return {
+    from: a.label,
+    to: b.label,
+    chunks,
+    bytes: byteChanges(a, b, ra, rb),
+    arenas: arenaChanges(ra, rb),
+    maps,
+    syscalls: syscallsBetween(a, b),
+  };
+}
+
 /**
  * What changed from state `a` to state `b` (of the same process or of a fork of it).
  *
@@ -334,15 +473,5 @@ function syscallsBetween(a: HeapState, b: HeapState): SyscallRecord[] {
  * ```
  */
 export function diff(a: HeapState, b: HeapState): HeapDiff {
-  const ra = a.read(read), rb = b.read(read);
-  const maps = diffMaps(ra.maps, rb.maps).filter((c) => c.change !== "same");
-  return {
-    from: a.label,
-    to: b.label,
-    chunks: chunkChanges(ra, rb),
-    bytes: byteChanges(a, b, ra, rb),
-    arenas: arenaChanges(ra, rb),
-    maps,
-    syscalls: syscallsBetween(a, b),
-  };
+  return quickDiff(a, b) ?? fullDiff(a, b);
 }

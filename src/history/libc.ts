@@ -8,7 +8,13 @@
 
 import type { Process } from "../kernel/process.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
-import type { ArenaInfo, BinsInfo, ChunkInfo, MmappedChunkInfo } from "../malloc/inspect.ts";
+import type {
+  ArenaInfo,
+  BinsInfo,
+  ChunkInfo,
+  ChunkWalk,
+  MmappedChunkInfo,
+} from "../malloc/inspect.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
 
 /** An allocator on a simulated process, as the time-travel modules use it. */
@@ -27,6 +33,8 @@ export interface Libc {
   arenas(): ArenaInfo[];
   /** The chunks of an arena. */
   chunks(arena?: number): ChunkInfo[];
+  /** The chunks of the given arenas (default: all), one at a time. */
+  chunkWalks(arenas?: readonly number[]): ChunkWalk[];
   /** The bins of an arena. */
   bins(arena?: number): BinsInfo;
   /** The mmapped chunks. */

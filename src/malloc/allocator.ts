@@ -48,6 +48,8 @@ import {
   binsInfo,
   type ChunkInfo,
   chunkInfos,
+  type ChunkWalk,
+  chunkWalks,
   type MmappedChunkInfo,
   mmappedChunkInfos,
   type TcacheInfo,
@@ -591,6 +593,14 @@ export class Allocator implements ThreadRuntime {
   /** The chunks of an arena (default: the current thread's, or main) in address order. */
   chunks(arena: number = this.#defaultArena()): ChunkInfo[] {
     return chunkInfos(this.context, arena);
+  }
+
+  /**
+   * The chunk walks of the given arenas (default: every arena): `chunks()` one chunk at a time,
+   * for a reader that re-reads only part of a heap (the time-travel diff).
+   */
+  chunkWalks(arenas?: readonly number[]): ChunkWalk[] {
+    return chunkWalks(this.context, arenas);
   }
 
   /** The bins of an arena. */

@@ -317,20 +317,29 @@ export function tcacheInfo(m: MallocContext, thread: Thread): TcacheInfo {
   return { tid: thread.tid, address: tcache, bins };
 }
 
-/** Where every cached or binned chunk is, by chunk address. */
-function binMembership(m: MallocContext, arena: number): Map<number, string> {
+/** The tcache entries of every running thread, by chunk address (`tcache 0x20 (tid 1)`). */
+function tcacheMembership(m: MallocContext): Map<number, string> {
   const where = new Map<number, string>();
-  const bins = binsInfo(m, arena);
-  for (const f of bins.fastbins) for (const q of f.chunks) where.set(q, f.name);
-  for (const v of [bins.unsorted, ...bins.smallbins, ...bins.largebins]) {
-    for (const q of v.chunks) where.set(q, v.name);
-  }
   for (const t of m.process.threads) {
     if (t.state !== "running" || !m.hasTls(t)) continue;
     for (const v of tcacheInfo(m, t).bins) {
       for (const q of v.chunks) where.set(q, `${v.name} (tid ${t.tid})`);
     }
   }
+  return where;
+}
+
+/**
+ * Where every cached or binned chunk is, by chunk address: the arena's bins, then every running
+ * thread's tcache (`tcache`, computed once for all arenas), which wins for a chunk in both.
+ */
+function binMembership(bins: BinsInfo, tcache: ReadonlyMap<number, string>): Map<number, string> {
+  const where = new Map<number, string>();
+  for (const f of bins.fastbins) for (const q of f.chunks) where.set(q, f.name);
+  for (const v of [bins.unsorted, ...bins.smallbins, ...bins.largebins]) {
+    for (const q of v.chunks) where.set(q, v.name);
+  }
+  for (const [q, name] of tcache) where.set(q, name);
   return where;
 }
 
@@ -363,63 +372,102 @@ export function arenaRegions(m: MallocContext, arena: number): [number, number][
   return out;
 }
 
+/** Most chunks one region's walk lists before it gives up (a corrupted heap can loop). */
+export const CHUNK_WALK_LIMIT: number = 1 << 20;
+
+/**
+ * An arena's chunk walk one chunk at a time, for a caller that reads only part of a heap (the
+ * time-travel diff): a region's walk steps from its first chunk while below the region's end,
+ * for at most {@link CHUNK_WALK_LIMIT} chunks, until `step` gives no `next` ({@link chunkInfos}).
+ */
+export interface ChunkWalk {
+  /** The arena. */
+  readonly arena: number;
+  /** The address ranges holding its chunks: [first chunk, end] pairs. */
+  readonly regions: readonly (readonly [number, number])[];
+  /** Its top chunk (0 when unreadable). */
+  readonly top: number;
+  /** Its bins (as `bins()` gives them). */
+  readonly bins: BinsInfo;
+  /** The bin of each chunk in its bins or (any arena's) in a running thread's tcache. */
+  readonly where: ReadonlyMap<number, string>;
+  /** The chunk at `q` of a region ending at `end`, and the next one's address unless it stops. */
+  step(q: number, end: number): { readonly chunk: ChunkInfo; readonly next?: number };
+}
+
+function chunkWalk(
+  m: MallocContext,
+  arena: number,
+  tcache: ReadonlyMap<number, string>,
+): ChunkWalk {
+  const c = m.chunks;
+  const bins = binsInfo(m, arena);
+  const where = binMembership(bins, tcache);
+  const top = safe(() => m.arenas.top(arena), 0);
+  const step = (q: number, end: number): { chunk: ChunkInfo; next?: number } => {
+    const read = attempt(() => c.sizeField(q));
+    if (read.fault !== undefined) {
+      const flags = { prevInuse: false, mmapped: false, nonMainArena: false };
+      const size = { size: 0, sizeField: 0 };
+      const fault = read.fault;
+      return {
+        chunk: { address: q, mem: q + c.headerSize, ...size, ...flags, state: "unreadable", fault },
+      };
+    }
+    const field = read.value;
+    const size = field - (field & SIZE_BITS);
+    let state: ChunkState;
+    let bin: string | undefined;
+    if (q === top) state = "top";
+    else if (size <= c.headerSize) state = "fencepost";
+    else {
+      bin = where.get(q);
+      const nextInuse = safe(() => c.inuseAt(q, size), true);
+      state = bin?.startsWith("tcache")
+        ? "tcache"
+        : bin?.startsWith("fastbin")
+        ? "fastbin"
+        : nextInuse
+        ? "in use"
+        : "free";
+    }
+    const chunk: ChunkInfo = {
+      address: q,
+      mem: q + c.headerSize,
+      size,
+      sizeField: field,
+      prevInuse: (field & PREV_INUSE) !== 0,
+      mmapped: (field & IS_MMAPPED) !== 0,
+      nonMainArena: (field & NON_MAIN_ARENA) !== 0,
+      state,
+      bin,
+    };
+    const stops = state === "top" || size === 0 || size < 0 ||
+      (state === "fencepost" && end === Infinity);
+    return stops ? { chunk } : { chunk, next: q + size };
+  };
+  return { arena, regions: arenaRegions(m, arena), top, bins, where, step };
+}
+
+/** The chunk walks of the given arenas (default: every arena), in their order. */
+export function chunkWalks(m: MallocContext, arenas?: readonly number[]): ChunkWalk[] {
+  if (!m.initialized) return [];
+  const tcache = tcacheMembership(m);
+  return (arenas ?? arenaInfos(m).map((a) => a.address)).map((a) => chunkWalk(m, a, tcache));
+}
+
 /** The chunks of an arena in address order, heap by heap. */
 export function chunkInfos(m: MallocContext, arena: number): ChunkInfo[] {
   if (!m.initialized) return [];
-  const c = m.chunks, a = m.arenas;
-  const where = binMembership(m, arena);
-  const top = safe(() => a.top(arena), 0);
+  const walk = chunkWalk(m, arena, tcacheMembership(m));
   const out: ChunkInfo[] = [];
-  for (const [start, end] of arenaRegions(m, arena)) {
-    let q = start;
+  for (const [start, end] of walk.regions) {
+    let q: number | undefined = start;
     let n = 0;
-    while (q < end && n++ < 1 << 20) {
-      const read = attempt(() => c.sizeField(q));
-      if (read.fault !== undefined) {
-        out.push({
-          address: q,
-          mem: q + c.headerSize,
-          size: 0,
-          sizeField: 0,
-          prevInuse: false,
-          mmapped: false,
-          nonMainArena: false,
-          state: "unreadable",
-          fault: read.fault,
-        });
-        break;
-      }
-      const field = read.value;
-      const size = field - (field & SIZE_BITS);
-      let state: ChunkState;
-      let bin: string | undefined;
-      if (q === top) state = "top";
-      else if (size <= c.headerSize) state = "fencepost";
-      else {
-        bin = where.get(q);
-        const nextInuse = safe(() => c.inuseAt(q, size), true);
-        state = bin?.startsWith("tcache")
-          ? "tcache"
-          : bin?.startsWith("fastbin")
-          ? "fastbin"
-          : nextInuse
-          ? "in use"
-          : "free";
-      }
-      out.push({
-        address: q,
-        mem: q + c.headerSize,
-        size,
-        sizeField: field,
-        prevInuse: (field & PREV_INUSE) !== 0,
-        mmapped: (field & IS_MMAPPED) !== 0,
-        nonMainArena: (field & NON_MAIN_ARENA) !== 0,
-        state,
-        bin,
-      });
-      if (state === "top" || size === 0 || size < 0) break;
-      if (state === "fencepost" && end === Infinity) break;
-      q += size;
+    while (q !== undefined && q < end && n++ < CHUNK_WALK_LIMIT) {
+      const { chunk, next } = walk.step(q, end);
+      out.push(chunk);
+      q = next;
     }
   }
   return out;
