@@ -103,6 +103,17 @@ function withPlain(
   return Object.assign(run, { plain, steps });
 }
 
+/** A statement that takes no step and completes with `code` (an empty statement, `break`, …). */
+function completesWith(code: number): CompiledStmt {
+  return withPlain(
+    function* () {
+      return code;
+    },
+    () => code,
+    0,
+  );
+}
+
 /** A running C function's frame. */
 export interface Frame {
   /** Frame pointer: saved frame pointer here, return address above, locals below. */
@@ -614,13 +625,7 @@ class Compiler {
       case "block":
         return this.block(s);
       case "empty":
-        return withPlain(
-          function* () {
-            return NORMAL;
-          },
-          () => NORMAL,
-          0,
-        );
+        return completesWith(NORMAL);
       case "if": {
         const c = this.cond(s.c);
         const t = this.stmt(s.t);
@@ -655,21 +660,9 @@ class Compiler {
         this.fail(`'${s.k}' label not within a switch statement`, s, s.k);
         break;
       case "break":
-        return withPlain(
-          function* () {
-            return BREAK;
-          },
-          () => BREAK,
-          0,
-        );
+        return completesWith(BREAK);
       case "continue":
-        return withPlain(
-          function* () {
-            return CONTINUE;
-          },
-          () => CONTINUE,
-          0,
-        );
+        return completesWith(CONTINUE);
       case "return": {
         const fn = this.#fn!;
         if (!s.e) {
@@ -912,13 +905,7 @@ class Compiler {
     }
     const line = s.line;
     if (inits.length === 0) {
-      return withPlain(
-        function* () {
-          return NORMAL;
-        },
-        () => NORMAL,
-        0,
-      );
+      return completesWith(NORMAL);
     }
     const run = function* (f: Frame) {
       f.line = line;
