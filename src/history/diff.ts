@@ -282,11 +282,14 @@ function chunkAt(r: Reading, addr: number): ChunkInfo | undefined {
 
 function byteChanges(sa: HeapState, sb: HeapState, a: Reading, b: Reading): ByteChange[] {
   const runs: { address: number; before: number[]; after: number[] }[] = [];
+  // The page before this one, when it differs too: a run may end there and go on here.
+  let prevNo = -1, prevA: Uint32Array | undefined, prevB: Uint32Array | undefined;
   diffPageMaps(
     sa.snapshot.space.pages ?? undefined,
     sb.snapshot.space.pages ?? undefined,
     (no, pa, pb) => {
       const base = no * PAGE_SIZE;
+      const prevBase = prevNo === no - 1 ? base - PAGE_SIZE : -1;
       for (let w = 0; w < PAGE_SIZE / 4; w++) {
         const x = pa?.[w] ?? 0, y = pb?.[w] ?? 0;
         if (x === y) continue;
@@ -296,9 +299,10 @@ function byteChanges(sa: HeapState, sb: HeapState, a: Reading, b: Reading): Byte
           const addr = base + 4 * w + k;
           const last = runs[runs.length - 1];
           if (last && addr - (last.address + last.before.length) < 8) {
-            // Join with the previous run, taking the unchanged bytes in between along.
+            // Join with the previous run, taking the unchanged bytes in between along (those
+            // below this page from the page before, which holds the run's last byte).
             for (let g = last.address + last.before.length; g < addr; g++) {
-              const v = byteAt(pa, pb, g - base, base, g);
+              const v = g >= base ? byteAt(pa, pb, g - base) : byteAt(prevA, prevB, g - prevBase);
               last.before.push(v[0]);
               last.after.push(v[1]);
             }
@@ -307,6 +311,9 @@ function byteChanges(sa: HeapState, sb: HeapState, a: Reading, b: Reading): Byte
           } else runs.push({ address: addr, before: [bx], after: [by] });
         }
       }
+      prevNo = no;
+      prevA = pa;
+      prevB = pb;
     },
   );
   return runs.map((r) => {
@@ -338,13 +345,11 @@ function byteChanges(sa: HeapState, sb: HeapState, a: Reading, b: Reading): Byte
   });
 }
 
-/** Bytes at `addr` of two versions of one page (only called within the page being compared). */
+/** The bytes at offset `off` of two versions of one page (undefined: a page of zeros). */
 function byteAt(
   pa: Uint32Array | undefined,
   pb: Uint32Array | undefined,
   off: number,
-  _base: number,
-  _addr: number,
 ): [number, number] {
   const w = off >>> 2, k = off & 3;
   return [((pa?.[w] ?? 0) >>> (8 * k)) & 0xff, ((pb?.[w] ?? 0) >>> (8 * k)) & 0xff];

@@ -146,3 +146,20 @@ Deno.test("what-if on a thread arena, and of an abort, leaves the real process a
   const bad = predict(libc, (l) => l.whatIf.free(q), (l) => (l.free(q), 0));
   assert.ok(bad.error instanceof HeapAbort, String(bad.error));
 });
+
+Deno.test("a diff's run of changed bytes across a page boundary shows the bytes between as they are", () => {
+  const libc = new Allocator(new Process(), { glibc: "2.36" });
+  const p = libc.malloc(0x3000);
+  const boundary = Math.ceil((p + 64) / 4096) * 4096;
+  const memory = libc.process.memory;
+  // Unchanged bytes on both sides of the boundary, then a change a byte before and after them.
+  memory.writeBytes(boundary - 2, Uint8Array.of(0x11, 0x22, 0x33));
+  const before = heapState(libc);
+  memory.write8(boundary - 3, 0xaa);
+  memory.write8(boundary + 1, 0xbb);
+  const d = diff(before, heapState(libc));
+  assert.equal(d.bytes.length, 1);
+  assert.equal(d.bytes[0].address, boundary - 3);
+  assert.deepEqual([...d.bytes[0].before], [0, 0x11, 0x22, 0x33, 0]);
+  assert.deepEqual([...d.bytes[0].after], [0xaa, 0x11, 0x22, 0x33, 0xbb]);
+});
