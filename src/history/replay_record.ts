@@ -21,7 +21,8 @@ export interface RecordedReplay {
 }
 
 /** Options of {@link recordReplay}: those of a replay, plus explain records on or off. */
-export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onEvent" | "onStop"> {
+export interface RecordOptions
+  extends Omit<ReplayOptions, "allocator" | "onEvent" | "onStart" | "onOperation" | "onStop"> {
   /** Keep explain records for each step (default true; false is faster). */
   readonly explain?: boolean;
 }
@@ -40,9 +41,8 @@ export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onEven
  * ```
  */
 export function recordReplay(text: string, options: RecordOptions = {}): RecordedReplay {
-  // The history starts at the header's first line (a replay always prints `# glibc …`): the
-  // session is set up then, its break aligned, and no trace line has run, so step 0 is the
-  // process before any line.
+  // The history starts once the header is printed (`onStart`): the session is set up then, its
+  // break aligned, and no trace line has run, so step 0 is the process before any line.
   let history: History | undefined;
   let libc: Allocator | undefined;
   let lastRecord: OperationRecord | undefined;
@@ -52,17 +52,15 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
     history!.mark(label, record !== lastRecord ? record : undefined);
     lastRecord = record;
   };
+  // The history steps at `onOperation`, which leaves the hot lines on the replay's fast lane.
   const result = replayTrace(text, {
     ...options,
     allocator: (process, { glibc, nprocs }) => {
       libc = new Allocator(process, { glibc, nprocs, explain: options.explain ?? true });
       return libc;
     },
-    onLine: (line) => {
-      history ??= new History(libc!, { calls: false, syscalls: false });
-      options.onLine?.(line);
-    },
-    onEvent: (event) => step(`${event.line}: ${lines[event.line - 1]}`),
+    onStart: () => history = new History(libc!, { calls: false, syscalls: false }),
+    onOperation: (line) => step(`${line}: ${lines[line - 1]}`),
     onStop: (stop) => {
       if (stop.kind !== "error") step(`${stop.line}: ${stop.kind} ${stop.message}`);
     },
