@@ -10,7 +10,7 @@
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../trace/replay.ts";
-import { History } from "./history.ts";
+import { History, markQuietly } from "./history.ts";
 
 /** A recorded replay. */
 export interface RecordedReplay {
@@ -49,7 +49,7 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
   const lines = text.split("\n");
   const step = (label: string) => {
     const record = libc!.lastRecord;
-    history!.mark(label, record !== lastRecord ? record : undefined);
+    markQuietly(history!, label, record !== lastRecord ? record : undefined);
     lastRecord = record;
   };
   // The history steps at `onOperation`, which leaves the hot lines on the replay's fast lane.
