@@ -869,6 +869,18 @@ export class Memory {
       const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
       if (value & 0xff || d.page(lo) !== undefined) {
         const page = this.#writablePage(d, lo, a);
+        if (this.#journaling && ((off | n) & 3) === 0) {
+          // Whole words, journaled: each compared, and logged only when it changes.
+          this.#fillWords(
+            no,
+            page,
+            off >>> 2,
+            (off + n) >>> 2,
+            ((value & 0xff) * 0x0101_0101) >>> 0,
+          );
+          done += n;
+          continue;
+        }
         if (this.#journaling) this.#saveWords(page, off, n);
         // Whole words are filled as words, without a byte view of the page.
         if (((off | n) & 3) === 0) {
@@ -1141,20 +1153,26 @@ export class Memory {
     page[(key - no * PAGE_SIZE) >>> 2] = v;
   }
 
+  /** Makes room for `n` more entries after #jpos (the arrays doubled until they hold them). */
+  #reserve(n: number): void {
+    const need = this.#jpos + n;
+    if (need <= this.#jKeys.length) return;
+    let capacity = Math.max(1024, this.#jKeys.length);
+    while (capacity < need) capacity *= 2;
+    const keys = new Float64Array(capacity), old = new Uint32Array(capacity);
+    const now = new Uint32Array(capacity);
+    keys.set(this.#jKeys);
+    old.set(this.#jOld);
+    now.set(this.#jNew);
+    this.#jKeys = keys;
+    this.#jOld = old;
+    this.#jNew = now;
+  }
+
   /** The next entry's index: the entries ahead are dropped, the arrays grown when full. */
   #nextEntry(): number {
     const e = this.#jpos;
-    if (e === this.#jKeys.length) {
-      const capacity = Math.max(1024, e * 2);
-      const keys = new Float64Array(capacity), old = new Uint32Array(capacity);
-      const now = new Uint32Array(capacity);
-      keys.set(this.#jKeys);
-      old.set(this.#jOld);
-      now.set(this.#jNew);
-      this.#jKeys = keys;
-      this.#jOld = old;
-      this.#jNew = now;
-    }
+    if (e === this.#jKeys.length) this.#reserve(1);
     this.#jpos = this.#jlen = e + 1;
     return e;
   }
@@ -1162,10 +1180,12 @@ export class Memory {
   /** Logs that the word at `addr` changed from `old` to `now` (nothing if it did not change). */
   #logWord(addr: number, old: number, now: number): void {
     if (old === now) return;
-    const e = this.#nextEntry();
+    const e = this.#jpos;
+    if (e === this.#jKeys.length) this.#reserve(1);
     this.#jKeys[e] = addr;
     this.#jOld[e] = old;
     this.#jNew[e] = now;
+    this.#jpos = this.#jlen = e + 1;
   }
 
   /** The code of `page` in a binding entry: the journal holds it from now on (not private). */
@@ -1202,8 +1222,39 @@ export class Memory {
   /** Logs the words of page `no` that a write of `n` bytes at `off` changed (see #saveWords). */
   #logWords(no: number, page: Uint32Array, off: number, n: number): void {
     const before = this.#before, first = off >>> 2, count = ((off + n + 3) >>> 2) - first;
+    this.#reserve(count);
+    const keys = this.#jKeys, olds = this.#jOld, news = this.#jNew;
     const base = no * PAGE_SIZE + first * 4;
-    for (let k = 0; k < count; k++) this.#logWord(base + k * 4, before[k], page[first + k]);
+    let e = this.#jpos;
+    for (let k = 0; k < count; k++) {
+      const old = before[k], now = page[first + k];
+      if (old === now) continue;
+      keys[e] = base + k * 4;
+      olds[e] = old;
+      news[e] = now;
+      e++;
+    }
+    // (Nothing changed: the entries ahead, if the journal was moved back, stay.)
+    if (e !== this.#jpos) this.#jpos = this.#jlen = e;
+  }
+
+  /** Sets words `[first, end)` of page `no` to `word`, logging those it changes. */
+  #fillWords(no: number, page: Uint32Array, first: number, end: number, word: number): void {
+    this.#reserve(end - first);
+    const keys = this.#jKeys, olds = this.#jOld, news = this.#jNew;
+    const base = no * PAGE_SIZE;
+    let e = this.#jpos;
+    for (let w = first; w < end; w++) {
+      const old = page[w];
+      if (old === word) continue;
+      page[w] = word;
+      keys[e] = base + w * 4;
+      olds[e] = old;
+      news[e] = word;
+      e++;
+    }
+    // (Nothing changed: the entries ahead, if the journal was moved back, stay.)
+    if (e !== this.#jpos) this.#jpos = this.#jlen = e;
   }
 }
 

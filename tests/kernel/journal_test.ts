@@ -82,8 +82,8 @@ Deno.test("random writes of every width with the journal on come back at every p
     };
     for (let i = seen.length - 1; i >= 0; i -= 3) check(i);
     for (let i = 0; i < seen.length; i += 5) check(i);
-    // A new future from the middle: the entries ahead are dropped, the new ones kept.
     const mid = seen[Math.floor(seen.length / 2)];
+    // A new future from the middle: the entries ahead are dropped, the new ones kept.
     memory.moveJournal(mid.position);
     memory.write64(addr + 64, 0xdead_beef);
     const future = memory.journalPosition;
@@ -111,4 +111,22 @@ Deno.test("after the journal stops, writes are neither logged nor lost", () => {
   assert.deepEqual([0, 8, 16, 24].map((o) => memory.read64(addr + o)), [10, 11, 12, 13]);
   assert.equal(memory.read16(addr + 40), 0xbeef);
   assert.equal(memory.journalBytes, 0);
+});
+
+Deno.test("writes that change no word log nothing, and keep the entries ahead", () => {
+  const proc = new Process({ layout: "x86_64" });
+  const memory = proc.memory;
+  const addr = proc.sys.mmap(0, 4096, RW, ANON);
+  memory.fill(addr, 4096, 0x11);
+  memory.startJournal();
+  memory.write64(addr, 5);
+  const ahead = memory.journalPosition;
+  memory.moveJournal(0);
+  memory.fill(addr + 64, 64, 0x11);
+  memory.writeBytes(addr + 130, new Uint8Array(9).fill(0x11));
+  memory.write32(addr + 8, 0x1111_1111);
+  assert.equal(memory.journalPosition, 0);
+  memory.moveJournal(ahead);
+  assert.equal(memory.read64(addr), 5);
+  memory.stopJournal();
 });
