@@ -56,9 +56,18 @@ interface StepExtras {
 
 /**
  * Records a step as {@link History.mark} does, without making its object (a recorded replay
- * marks every trace line and reads few of them).
+ * marks every trace line and reads few of them). A number stands for the label that
+ * {@link labelLinesWith}'s function makes of it when the label is first read, so that a step
+ * keeps no string of its own.
  */
-export let markQuietly: (history: History, label: string, record?: OperationRecord) => void;
+export let markQuietly: (
+  history: History,
+  label: string | number,
+  record?: OperationRecord,
+) => void;
+
+/** Sets the function that makes the label of a step marked with a number (see markQuietly). */
+export let labelLinesWith: (history: History, label: (line: number) => string) => void;
 
 /** A step as the history keeps it: the JavaScript state and the journal position. */
 class RecordedStep implements HistoryStep {
@@ -147,7 +156,9 @@ export class History implements LineHook {
   // The steps, column by column (a recorded replay makes one per trace line): index i of each
   // column is step i. Its object is made when first asked for (#step).
   #kinds: StepKind[] = [];
-  #labels: string[] = [];
+  /** Labels, or numbers that #lineLabel makes labels of (markQuietly). */
+  #labels: (string | number)[] = [];
+  #lineLabel: (line: number) => string = String;
   #heapSizes: number[] = [];
   /** Each step's process without its pages (consecutive steps mostly share one). */
   #js: ProcessSnapshot[] = [];
@@ -202,6 +213,12 @@ export class History implements LineHook {
     return this.#step(k);
   }
 
+  /** The label of step `i`. */
+  #label(i: number): string {
+    const label = this.#labels[i];
+    return typeof label === "number" ? this.#lineLabel(label) : label;
+  }
+
   /** The object of step `i` (an index of the columns), made on the first call. */
   #step(i: number): RecordedStep {
     let step = this.#made[i];
@@ -212,7 +229,7 @@ export class History implements LineHook {
         {
           index: i,
           kind: this.#kinds[i],
-          label: this.#labels[i],
+          label: this.#label(i),
           record: extras?.record,
           syscall: extras?.syscall,
           error: extras?.error,
@@ -287,7 +304,7 @@ export class History implements LineHook {
     const n = this.#kinds.length;
     for (let k = 1; k <= n; k++) {
       const i = (this.#position + k) % n;
-      if (match(this.#labels[i])) return this.goto(i);
+      if (match(this.#label(i))) return this.goto(i);
     }
     throw new RangeError(`No step labelled ${label}`);
   }
@@ -299,6 +316,7 @@ export class History implements LineHook {
 
   static {
     markQuietly = (history, label, record) => history.#push("mark", label, record);
+    labelLinesWith = (history, label) => history.#lineLabel = label;
   }
 
   /** Records a step for a line of a program (the C interpreter's hook). */
@@ -351,7 +369,7 @@ export class History implements LineHook {
   /** Records a step; returns its index. */
   #push(
     kind: StepKind,
-    label: string,
+    label: string | number,
     record?: OperationRecord,
     syscall?: SyscallRecord,
     error?: unknown,

@@ -10,7 +10,7 @@
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../trace/replay.ts";
-import { History, markQuietly } from "./history.ts";
+import { History, labelLinesWith, markQuietly } from "./history.ts";
 
 /** A recorded replay. */
 export interface RecordedReplay {
@@ -46,8 +46,10 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
   let history: History | undefined;
   let libc: Allocator | undefined;
   let lastRecord: OperationRecord | undefined;
-  const lines = text.split("\n");
-  const step = (label: string) => {
+  // A step's label is made when first read: `12: free 3`, from the trace's line 12.
+  let lines: string[] | undefined;
+  const lineLabel = (line: number) => `${line}: ${(lines ??= text.split("\n"))[line - 1]}`;
+  const step = (label: string | number) => {
     const record = libc!.lastRecord;
     markQuietly(history!, label, record !== lastRecord ? record : undefined);
     lastRecord = record;
@@ -59,8 +61,11 @@ export function recordReplay(text: string, options: RecordOptions = {}): Recorde
       libc = new Allocator(process, { glibc, nprocs, explain: options.explain ?? true });
       return libc;
     },
-    onStart: () => history = new History(libc!, { calls: false, syscalls: false }),
-    onOperation: (line) => step(`${line}: ${lines[line - 1]}`),
+    onStart: () => {
+      history = new History(libc!, { calls: false, syscalls: false });
+      labelLinesWith(history, lineLabel);
+    },
+    onOperation: step,
     onStop: (stop) => {
       if (stop.kind !== "error") step(`${stop.line}: ${stop.kind} ${stop.message}`);
     },
