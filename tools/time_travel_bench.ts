@@ -74,7 +74,7 @@ for (const shape of ["small", "mixed", "threads"]) {
   c = cpuSeconds();
   const recorded = recordReplay(head, { explain: false });
   const rec = cpuSeconds() - c;
-  const journalPerStep = recorded.result.process.memory.journalSize * 8 / recorded.history.length;
+  const journalPerStep = recorded.result.process.memory.journalBytes / recorded.history.length;
   rows.push(
     `| ${shape} | ${OPS} | ${resident} | ${snaps.length} | ${(perSnapshot / 1024).toFixed(1)} | ` +
       `${snapMs.toFixed(2)} | ${againMs.toFixed(3)} | ${backMs.toFixed(2)} | ${

@@ -6,10 +6,12 @@
  * process to a step, and a call made there drops the steps after it (a new future).
  *
  * Cost: the history keeps the memory's journal (`memory.ts`: every word written, with its old
- * and new value, 32 bytes each) and, per step, the process's JavaScript state (areas, threads,
+ * and new value, 16 bytes each) and, per step, the process's JavaScript state (areas, threads,
  * allocator scalars: shared with the previous step where unchanged) — memory grows with the
  * words written, not with the address space. While it records, every write takes the memory's
- * slow path. Moving to a step costs O(words written in between); a step's full
+ * slow path (in place, through the journal's TLB, after a page's first copy). The steps are kept
+ * column by column, a few numbers and references each; a step's object ({@link HistoryStep}) is
+ * made when first asked for. Moving to a step costs O(words written in between); a step's full
  * {@link HeapState} (for diffs) is made when first asked for, by moving there and back.
  *
  * @module
@@ -44,6 +46,28 @@ export interface HistoryStep {
   /** The state after the step (made when first asked for). */
   readonly state: HeapState;
 }
+
+/** What few steps have: a call's record, a system call, an error. */
+interface StepExtras {
+  readonly record?: OperationRecord;
+  readonly syscall?: SyscallRecord;
+  readonly error?: unknown;
+}
+
+/**
+ * Records a step as {@link History.mark} does, without making its object (a recorded replay
+ * marks every trace line and reads few of them). A number stands for the label that
+ * {@link labelLinesWith}'s function makes of it when the label is first read, so that a step
+ * keeps no string of its own.
+ */
+export let markQuietly: (
+  history: History,
+  label: string | number,
+  record?: OperationRecord,
+) => void;
+
+/** Sets the function that makes the label of a step marked with a number (see markQuietly). */
+export let labelLinesWith: (history: History, label: (line: number) => string) => void;
 
 /** A step as the history keeps it: the JavaScript state and the journal position. */
 class RecordedStep implements HistoryStep {
@@ -129,7 +153,21 @@ function callLabel(libc: Allocator, error: unknown): string {
 export class History implements LineHook {
   /** The allocator whose process is recorded. */
   readonly allocator: Allocator;
-  #steps: RecordedStep[] = [];
+  // The steps, column by column (a recorded replay makes one per trace line): index i of each
+  // column is step i. Its object is made when first asked for (#step).
+  #kinds: StepKind[] = [];
+  /** Labels, or numbers that #lineLabel makes labels of (markQuietly). */
+  #labels: (string | number)[] = [];
+  #lineLabel: (line: number) => string = String;
+  #heapSizes: number[] = [];
+  /** Each step's process without its pages (consecutive steps mostly share one). */
+  #js: ProcessSnapshot[] = [];
+  /** Each step's position in the memory's journal. */
+  #journals: number[] = [];
+  /** The record, system call and error of the steps that have one. */
+  #extras = new Map<number, StepExtras>();
+  /** The step objects made so far (holes where none was asked for). */
+  #made: (RecordedStep | undefined)[] = [];
   #position = 0;
   #calls: boolean;
   #syscalls: boolean;
@@ -147,7 +185,7 @@ export class History implements LineHook {
 
   /** Number of steps. */
   get length(): number {
-    return this.#steps.length;
+    return this.#kinds.length;
   }
 
   /** Index of the step the live process is at. */
@@ -157,7 +195,8 @@ export class History implements LineHook {
 
   /** Every step, oldest first. */
   get steps(): readonly HistoryStep[] {
-    return this.#steps;
+    for (let i = 0; i < this.#kinds.length; i++) this.#step(i);
+    return this.#made as RecordedStep[]; // every step's object is made now
   }
 
   /** Step `i` (negative: from the end), without moving. */
@@ -165,15 +204,47 @@ export class History implements LineHook {
     return this.#at(i);
   }
 
+  /** Step `i` (negative: from the end), as `Array.prototype.at` reads an index. */
   #at(i: number): RecordedStep {
-    const step = this.#steps.at(i);
-    if (!step) throw new RangeError(`No step ${i}: the history has ${this.#steps.length}`);
+    const n = this.#kinds.length;
+    let k = Math.trunc(Number(i)) || 0;
+    if (k < 0) k += n;
+    if (!(k >= 0 && k < n)) throw new RangeError(`No step ${i}: the history has ${n}`);
+    return this.#step(k);
+  }
+
+  /** The label of step `i`. */
+  #label(i: number): string {
+    const label = this.#labels[i];
+    return typeof label === "number" ? this.#lineLabel(label) : label;
+  }
+
+  /** The object of step `i` (an index of the columns), made on the first call. */
+  #step(i: number): RecordedStep {
+    let step = this.#made[i];
+    if (step === undefined) {
+      const extras = this.#extras.get(i);
+      step = this.#made[i] = new RecordedStep(
+        this,
+        {
+          index: i,
+          kind: this.#kinds[i],
+          label: this.#label(i),
+          record: extras?.record,
+          syscall: extras?.syscall,
+          error: extras?.error,
+          heapSize: this.#heapSizes[i],
+        },
+        this.#js[i],
+        this.#journals[i],
+      );
+    }
     return step;
   }
 
   /** The step the live process is at. */
   current(): HistoryStep {
-    return this.#steps[this.#position];
+    return this.#step(this.#position);
   }
 
   /** Restores the live process to step `i`; returns the step. */
@@ -195,11 +266,11 @@ export class History implements LineHook {
    * and back; for {@link HistoryStep.state}.
    */
   materialize(step: HistoryStep): HeapState {
-    const recorded = this.#at(step.index);
+    const i = this.#at(step.index).index;
     const proc = this.allocator.process;
     const liveJs = proc.snapshot({ pages: false });
     const liveJournal = proc.memory.journalPosition;
-    this.#moveTo(recorded.journal, recorded.js);
+    this.#moveTo(this.#journals[i], this.#js[i]);
     try {
       return new HeapState(this.allocator, proc.snapshot(), step.label);
     } finally {
@@ -220,7 +291,7 @@ export class History implements LineHook {
 
   /** Goes `n` steps forward (not past the last). */
   forward(n = 1): HistoryStep {
-    return this.goto(Math.min(this.#steps.length - 1, this.#position + n));
+    return this.goto(Math.min(this.#kinds.length - 1, this.#position + n));
   }
 
   /**
@@ -228,19 +299,24 @@ export class History implements LineHook {
    * starts with it), wrapping around to the start; throws if none does.
    */
   seek(label: string | RegExp): HistoryStep {
-    const match = (s: HistoryStep) =>
-      typeof label === "string" ? s.label.startsWith(label) : label.test(s.label);
-    const n = this.#steps.length;
+    const match = (text: string) =>
+      typeof label === "string" ? text.startsWith(label) : label.test(text);
+    const n = this.#kinds.length;
     for (let k = 1; k <= n; k++) {
-      const step = this.#steps[(this.#position + k) % n];
-      if (match(step)) return this.goto(step.index);
+      const i = (this.#position + k) % n;
+      if (match(this.#label(i))) return this.goto(i);
     }
     throw new RangeError(`No step labelled ${label}`);
   }
 
   /** Records a step now, with a label of your own (and the record of a call it stands for). */
   mark(label: string, record?: OperationRecord): HistoryStep {
-    return this.#push("mark", label, record);
+    return this.#step(this.#push("mark", label, record));
+  }
+
+  static {
+    markQuietly = (history, label, record) => history.#push("mark", label, record);
+    labelLinesWith = (history, label) => history.#lineLabel = label;
   }
 
   /** Records a step for a line of a program (the C interpreter's hook). */
@@ -290,31 +366,43 @@ export class History implements LineHook {
     return total;
   }
 
+  /** Records a step; returns its index. */
   #push(
     kind: StepKind,
-    label: string,
+    label: string | number,
     record?: OperationRecord,
     syscall?: SyscallRecord,
     error?: unknown,
-  ): HistoryStep {
+  ): number {
     const proc = this.allocator.process;
     // A step made after going back starts a new future.
-    if (this.#steps.length > 0) this.#steps.length = this.#position + 1;
-    const index = this.#steps.length;
+    if (this.#kinds.length > 0) this.#dropAfter(this.#position);
+    const index = this.#kinds.length;
     let heapSize = 0;
     try {
       heapSize = this.#heapSize();
     } catch {
       // A corrupted arena list: leave the size at 0.
     }
-    const step = new RecordedStep(
-      this,
-      { index, kind, label, record, syscall, error, heapSize },
-      proc.snapshot({ pages: false }),
-      proc.memory.journalPosition,
-    );
-    this.#steps.push(step);
+    this.#kinds.push(kind);
+    this.#labels.push(label);
+    this.#heapSizes.push(heapSize);
+    this.#js.push(proc.snapshot({ pages: false }));
+    this.#journals.push(proc.memory.journalPosition);
+    if (record !== undefined || syscall !== undefined || error !== undefined) {
+      this.#extras.set(index, { record, syscall, error });
+    }
     this.#position = index;
-    return step;
+    return index;
+  }
+
+  /** Drops the steps after step `i` (a new future). */
+  #dropAfter(i: number): void {
+    const n = i + 1;
+    if (this.#kinds.length === n) return;
+    this.#kinds.length = this.#labels.length = this.#heapSizes.length = n;
+    this.#js.length = this.#journals.length = n;
+    if (this.#made.length > n) this.#made.length = n;
+    for (const k of this.#extras.keys()) if (k >= n) this.#extras.delete(k);
   }
 }

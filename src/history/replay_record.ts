@@ -10,7 +10,7 @@
 import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "../trace/replay.ts";
-import { History } from "./history.ts";
+import { History, labelLinesWith, markQuietly } from "./history.ts";
 
 /** A recorded replay. */
 export interface RecordedReplay {
@@ -21,7 +21,8 @@ export interface RecordedReplay {
 }
 
 /** Options of {@link recordReplay}: those of a replay, plus explain records on or off. */
-export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onEvent" | "onStop"> {
+export interface RecordOptions
+  extends Omit<ReplayOptions, "allocator" | "onEvent" | "onStart" | "onOperation" | "onStop"> {
   /** Keep explain records for each step (default true; false is faster). */
   readonly explain?: boolean;
 }
@@ -40,29 +41,31 @@ export interface RecordOptions extends Omit<ReplayOptions, "allocator" | "onEven
  * ```
  */
 export function recordReplay(text: string, options: RecordOptions = {}): RecordedReplay {
-  // The history starts at the header's first line (a replay always prints `# glibc …`): the
-  // session is set up then, its break aligned, and no trace line has run, so step 0 is the
-  // process before any line.
+  // The history starts once the header is printed (`onStart`): the session is set up then, its
+  // break aligned, and no trace line has run, so step 0 is the process before any line.
   let history: History | undefined;
   let libc: Allocator | undefined;
   let lastRecord: OperationRecord | undefined;
-  const lines = text.split("\n");
-  const step = (label: string) => {
+  // A step's label is made when first read: `12: free 3`, from the trace's line 12.
+  let lines: string[] | undefined;
+  const lineLabel = (line: number) => `${line}: ${(lines ??= text.split("\n"))[line - 1]}`;
+  const step = (label: string | number) => {
     const record = libc!.lastRecord;
-    history!.mark(label, record !== lastRecord ? record : undefined);
+    markQuietly(history!, label, record !== lastRecord ? record : undefined);
     lastRecord = record;
   };
+  // The history steps at `onOperation`, which leaves the hot lines on the replay's fast lane.
   const result = replayTrace(text, {
     ...options,
     allocator: (process, { glibc, nprocs }) => {
       libc = new Allocator(process, { glibc, nprocs, explain: options.explain ?? true });
       return libc;
     },
-    onLine: (line) => {
-      history ??= new History(libc!, { calls: false, syscalls: false });
-      options.onLine?.(line);
+    onStart: () => {
+      history = new History(libc!, { calls: false, syscalls: false });
+      labelLinesWith(history, lineLabel);
     },
-    onEvent: (event) => step(`${event.line}: ${lines[event.line - 1]}`),
+    onOperation: step,
     onStop: (stop) => {
       if (stop.kind !== "error") step(`${stop.line}: ${stop.kind} ${stop.message}`);
     },

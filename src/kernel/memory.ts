@@ -36,7 +36,8 @@
  * when it has no bytes) if `levels[i] >= ACCESS_READ` and that view is in the store, else
  * none, and its writable view is `pages[i]` if `levels[i] >= ACCESS_WRITE`, the page is in the
  * store and private (no snapshot holds it) and no journal is kept (see the end of the class),
- * else none; so whatever changes a page's bytes, level or
+ * else none — while a journal is kept, that view is the entry's journal view instead, which the
+ * slow write paths write through and log; so whatever changes a page's bytes, level or
  * privacy flushes its TLB entry ({@link Memory.setAccess}, `#setPage`, snapshots). Only a page
  * that nothing but its directory holds goes back to the pool when dropped.
  *
@@ -44,7 +45,7 @@
  * fast path written out, small enough for V8 to inline into its callers; one generic routine
  * would be shorter and slower on the path every simulated load and store takes.
  *
- * Over 500 lines: one `Memory` class (about 860 lines) whose read/write paths, page directory,
+ * Over 500 lines: one `Memory` class (about 1000 lines) whose read/write paths, page directory,
  * TLB, page snapshots and undo journal all work on the same private page tables;
  * splitting them would expose those tables outside the class.
  *
@@ -181,6 +182,12 @@ class Directory {
 
 const TWO32 = 0x1_0000_0000;
 
+/**
+ * The journal TLB of every memory that keeps no journal: all empty (NaN), shared and never
+ * written, so that a memory costs no more to make than before the journal had a TLB.
+ */
+const NO_JOURNAL_TAGS = new Float64Array(TLB_SIZE).fill(NaN);
+
 /** A TLB tag array whose entries are all empty: zeros (see `tlbRead`), NaN in entry 0. */
 function emptyTags(): Float64Array {
   const tags = new Float64Array(TLB_SIZE);
@@ -226,6 +233,11 @@ export class Memory {
   private readonly tlbRead = emptyTags();
   private readonly tlbWrite = emptyTags();
   private readonly tlbBase = new Int32Array(TLB_SIZE);
+  /**
+   * While the journal is kept, the pages that the slow write paths may write in place and log
+   * (see the journal at the end of the class); else {@link NO_JOURNAL_TAGS}, never written.
+   */
+  private tlbJournal: Float64Array = NO_JOURNAL_TAGS;
   /** The words of the pool's page store: every page the TLB holds is a view of them. */
   private readonly store: Uint32Array = this.#pool.storeWords;
   /** What the TLB reads for a readable page without bytes (the kernel's zero page). */
@@ -267,10 +279,10 @@ export class Memory {
     const stored = view !== undefined && slabOf(view) === this.store;
     this.tlbBase[k] = stored ? view.byteOffset >>> 2 : 0;
     this.tlbRead[k] = stored ? no * PAGE_SIZE : NaN;
-    this.tlbWrite[k] = stored && level >= ACCESS_WRITE && page !== undefined &&
-        this.#writeView(page)
-      ? no * PAGE_SIZE
-      : NaN;
+    const inPlace = stored && level >= ACCESS_WRITE && page !== undefined &&
+      this.#isPrivate(page);
+    this.tlbWrite[k] = inPlace && !this.#journaling ? no * PAGE_SIZE : NaN;
+    if (this.#journaling) this.tlbJournal[k] = inPlace ? no * PAGE_SIZE : NaN;
   }
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
@@ -279,6 +291,7 @@ export class Memory {
     if (to - from >= TLB_SIZE) {
       this.tlbRead.fill(NaN);
       this.tlbWrite.fill(NaN);
+      if (this.#journaling) this.tlbJournal.fill(NaN);
       this.#tlbEmpty = true;
       return;
     }
@@ -287,6 +300,8 @@ export class Memory {
       if (this.tlbRead[k] === base || this.tlbWrite[k] === base) {
         this.tlbRead[k] = NaN;
         this.tlbWrite[k] = NaN;
+        // (A journal entry's page is in tlbRead too: filled and dropped together.)
+        if (this.#journaling) this.tlbJournal[k] = NaN;
       }
     }
   }
@@ -466,7 +481,7 @@ export class Memory {
       const vma = this.#areas.areaAt(addr);
       if (vma && vma.anon === 0) this.#areas.firstWrite(vma);
       page = this.#ownPage(this.#pool.take());
-      if (this.#journaling) this.#logBinding(d.hi * DIR_PAGES + lo, undefined, -2);
+      if (this.#journaling) this.#logBinding(d.hi * DIR_PAGES + lo, undefined, FRESH_PAGE);
       this.#setPage(d, lo, page);
     } else if (!this.#isPrivate(page)) {
       // A page a snapshot or the journal holds: copy it first.
@@ -584,7 +599,7 @@ export class Memory {
     const off = addr - no * PAGE_SIZE, shift = (off & 3) * 8, i = off >>> 2;
     const old = page[i];
     page[i] = (old & ~(0xff << shift)) | ((value & 0xff) << shift);
-    if (this.#journaling) this.#logWord(no, i, old, page[i]);
+    if (this.#journaling) this.#logWord(no * PAGE_SIZE + i * 4, old, page[i]);
   }
 
   /** Writes a little-endian 16-bit value. */
@@ -604,6 +619,11 @@ export class Memory {
 
   /** {@link write16} when the TLB holds no entry for the address (or it is misaligned). */
   private write16Slow(addr: number, value: number): void {
+    const k = (addr >>> 12) & 32767;
+    if (this.tlbJournal[k] === addr - (addr & 4094)) {
+      this.journalHalf16At(k, addr, value);
+      return;
+    }
     this.#checkRange(addr, 2, "write");
     this.write8(addr, value);
     this.write8(addr + 1, value >>> 8);
@@ -611,6 +631,15 @@ export class Memory {
       const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
       this.#tlbFill(no, this.#dir(hi)!, no - hi * DIR_PAGES);
     }
+  }
+
+  /** {@link write16} of `value` at `addr`, whose page is journal TLB entry `k`: logged. */
+  private journalHalf16At(k: number, addr: number, value: number): void {
+    const off = addr & 4094, shift = (off & 2) * 8;
+    const page = this.store, i = this.tlbBase[k] + (off >>> 2);
+    const old = page[i];
+    page[i] = (old & ~(0xffff << shift)) | ((value & 0xffff) << shift);
+    this.#logWord(addr - (off & 2), old, page[i]);
   }
 
   /** Writes a little-endian 32-bit value (taken modulo 2^32). */
@@ -629,6 +658,14 @@ export class Memory {
 
   /** {@link write32} when the TLB holds no entry for the address (or it is misaligned). */
   private write32Slow(addr: number, value: number): void {
+    const k = (addr >>> 12) & 32767;
+    if (this.tlbJournal[k] === addr - (addr & 4092)) {
+      const page = this.store, i = this.tlbBase[k] + ((addr & 4092) >>> 2);
+      const old = page[i];
+      page[i] = value;
+      this.#logWord(addr, old, page[i]);
+      return;
+    }
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -645,7 +682,7 @@ export class Memory {
     this.#tlbFill(no, d, lo);
     const old = page[i];
     page[i] = v;
-    if (this.#journaling) this.#logWord(no, i, old, page[i]);
+    if (this.#journaling) this.#logWord(addr, old, page[i]);
   }
 
   /** Writes a little-endian 64-bit word (see `word.ts` for its representation). */
@@ -666,6 +703,11 @@ export class Memory {
 
   /** {@link write64} when the TLB holds no entry for the address (or it is misaligned). */
   private write64Slow(addr: number, value: number): void {
+    const k = (addr >>> 12) & 32767;
+    if (this.tlbJournal[k] === addr - (addr & 4088)) {
+      this.journalWord64At(k, addr, value);
+      return;
+    }
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     const off = addr - no * PAGE_SIZE;
@@ -686,9 +728,19 @@ export class Memory {
     page[i] = value - h * TWO32;
     page[i + 1] = h;
     if (this.#journaling) {
-      this.#logWord(no, i, low, page[i]);
-      this.#logWord(no, i + 1, high, page[i + 1]);
+      this.#logWord(addr, low, page[i]);
+      this.#logWord(addr + 4, high, page[i + 1]);
     }
+  }
+
+  /** {@link write64} of `value` at `addr`, whose page is journal TLB entry `k`: logged. */
+  private journalWord64At(k: number, addr: number, value: number): void {
+    const page = this.store, i = this.tlbBase[k] + ((addr & 4088) >>> 2);
+    const low = page[i], high = page[i + 1];
+    page[i] = value;
+    page[i + 1] = Math.floor(value / 0x1_0000_0000);
+    this.#logWord(addr, low, page[i]);
+    this.#logWord(addr + 4, high, page[i + 1]);
   }
 
   /**
@@ -795,9 +847,9 @@ export class Memory {
       const n = Math.min(PAGE_SIZE - off, bytes.length - done);
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
-      const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
+      if (this.#journaling) this.#saveWords(page, off, n);
       new Uint8Array(page.buffer, page.byteOffset + off, n).set(bytes.subarray(done, done + n));
-      if (before) this.#logWords(no, page, off, before);
+      if (this.#journaling) this.#logWords(no, page, off, n);
       done += n;
     }
   }
@@ -817,12 +869,24 @@ export class Memory {
       const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
       if (value & 0xff || d.page(lo) !== undefined) {
         const page = this.#writablePage(d, lo, a);
-        const before = this.#journaling ? this.#wordsOf(page, off, n) : undefined;
+        if (this.#journaling && ((off | n) & 3) === 0) {
+          // Whole words, journaled: each compared, and logged only when it changes.
+          this.#fillWords(
+            no,
+            page,
+            off >>> 2,
+            (off + n) >>> 2,
+            ((value & 0xff) * 0x0101_0101) >>> 0,
+          );
+          done += n;
+          continue;
+        }
+        if (this.#journaling) this.#saveWords(page, off, n);
         // Whole words are filled as words, without a byte view of the page.
         if (((off | n) & 3) === 0) {
           page.fill((value & 0xff) * 0x0101_0101, off >>> 2, (off + n) >>> 2);
         } else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
-        if (before) this.#logWords(no, page, off, before);
+        if (this.#journaling) this.#logWords(no, page, off, n);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
         const vma = this.#areas.areaAt(a);
@@ -982,19 +1046,35 @@ export class Memory {
   // --- the journal: word-level undo and redo, for recording histories cheaply -------------------
   //
   // While the journal is on, no page has a write view, so every write takes a slow path, which
-  // logs (page number, word, old value, new value) for each word it changes, and each change of
-  // a page's bytes as a whole (created zero, dropped, moved) with the page it held. Moving along
-  // the journal applies old values backwards or new values forwards; a write made after moving
-  // back drops the entries ahead (a new future). Pages the journal holds are frozen (not
+  // logs each word it changes — the word's address, its old and its new value — and each change
+  // of a page's bytes as a whole (created zero, dropped, moved) with the page it held. Moving
+  // along the journal applies old values backwards or new values forwards; a write made after
+  // moving back drops the entries ahead (a new future). Pages the journal holds are frozen (not
   // private), so a write to them copies them first, as after a snapshot.
+  //
+  // The slow write paths of 16, 32 and 64 bits first look in a TLB of their own, `tlbJournal`,
+  // filled as the write views would be (a private page of the store that may be written): a hit
+  // writes the word in place and logs it, as the fast path would write it. The entries are three
+  // typed arrays grown by doubling — the word's address (a binding's: minus its page number,
+  // minus one), and two 32-bit words (a binding's: codes of its pages, see #pageCode) — 16 bytes
+  // an entry, and no object per write (as number quadruples, in an array of numbers, they cost
+  // 32 bytes and most of a recording's garbage collection).
 
   #journaling = false;
-  /** Quadruples (page number, word or -1 for a binding, old, new); bindings index #jPages. */
-  #journal: number[] = [];
-  /** Pages of binding entries (-1 in an entry: none; -2: a fresh zero page). */
+  /** Each entry's word address, or for a binding `-1 - page number`. */
+  #jKeys = new Float64Array(0);
+  /** Each entry's old word (a binding's: the code of the page it held). */
+  #jOld = new Uint32Array(0);
+  /** Each entry's new word (a binding's: the code of the page it holds). */
+  #jNew = new Uint32Array(0);
+  /** Entries in the journal (those ahead of #jpos were undone, and are redone moving forward). */
+  #jlen = 0;
+  /** Pages of binding entries: code `PAGE_CODES + i` is `#jPages[i]`. */
   #jPages: Uint32Array[] = [];
   /** Entries applied: the journal's end unless moved back. */
   #jpos = 0;
+  /** The words a bulk write is about to change, saved to log their old values (one page's). */
+  readonly #before = new Uint32Array(PAGE_SIZE / 4 + 1);
 
   /** Whether a page may have a write view (a private page while no journal is kept). */
   #writeView(page: Uint32Array | undefined): boolean {
@@ -1006,18 +1086,26 @@ export class Memory {
     if (this.#journaling) return;
     this.snapshotPages();
     this.#journaling = true;
-    this.#journal = [];
-    this.#jPages = [];
-    this.#jpos = 0;
+    this.#clearJournal(1024);
+    // The commit dropped every write view; the slow paths fill the journal's TLB from now on.
+    this.tlbJournal = new Float64Array(TLB_SIZE).fill(NaN);
   }
 
   /** Stops the journal (and forgets it); writes take the fast path again after the next copy. */
   stopJournal(): void {
     this.#journaling = false;
-    this.#journal = [];
-    this.#jPages = [];
-    this.#jpos = 0;
+    this.#clearJournal(0);
+    this.tlbJournal = NO_JOURNAL_TAGS;
     this.snapshotPages();
+  }
+
+  #clearJournal(capacity: number): void {
+    this.#jKeys = new Float64Array(capacity);
+    this.#jOld = new Uint32Array(capacity);
+    this.#jNew = new Uint32Array(capacity);
+    this.#jPages = [];
+    this.#jlen = 0;
+    this.#jpos = 0;
   }
 
   /** Entries applied so far: a position to come back to with {@link Memory.moveJournal}. */
@@ -1025,92 +1113,157 @@ export class Memory {
     return this.#jpos;
   }
 
-  /** Numbers held by the journal (4 per entry), for cost estimates. */
-  get journalSize(): number {
-    return this.#journal.length;
+  /** Bytes the journal's entries take (16 an entry; the pages it holds are not counted). */
+  get journalBytes(): number {
+    return this.#jlen * 16;
   }
 
   /** Undoes or redoes entries until `position` entries are applied. */
   moveJournal(position: number): void {
-    const j = this.#journal;
-    if (!(position >= 0 && position * 4 <= j.length)) {
+    if (!(position >= 0 && position <= this.#jlen && Number.isInteger(position))) {
       throw new RangeError(`No journal position ${position}`);
     }
     // Applying entries logs nothing, and pages copied meanwhile get no write view.
-    while (this.#jpos > position) this.#applyEntry(--this.#jpos, 2);
-    while (this.#jpos < position) this.#applyEntry(this.#jpos++, 3);
+    while (this.#jpos > position) this.#applyEntry(--this.#jpos, this.#jOld);
+    while (this.#jpos < position) this.#applyEntry(this.#jpos++, this.#jNew);
   }
 
-  /** Applies the old (slot 2) or new (slot 3) value of entry `k`. */
-  #applyEntry(k: number, slot: 2 | 3): void {
-    const j = this.#journal, no = j[4 * k], word = j[4 * k + 1], v = j[4 * k + slot];
-    const hi = Math.floor(no / DIR_PAGES), lo = no - hi * DIR_PAGES;
-    const d = this.#makeDir(hi);
-    if (word === -1) {
-      const page = v === -1
+  /** Applies the old (`values` #jOld) or new (#jNew) value of entry `e`. */
+  #applyEntry(e: number, values: Uint32Array): void {
+    const key = this.#jKeys[e], v = values[e];
+    if (key < 0) {
+      const no = -1 - key, hi = Math.floor(no / DIR_PAGES);
+      const page = v === NO_PAGE
         ? undefined
-        : v === -2
+        : v === FRESH_PAGE
         ? this.#ownPage(this.#pool.take())
-        : this.#jPages[v];
-      this.#setPage(d, lo, page);
+        : this.#jPages[v - PAGE_CODES];
+      this.#setPage(this.#makeDir(hi), no - hi * DIR_PAGES, page);
       return;
     }
+    const no = Math.floor(key / PAGE_SIZE),
+      hi = Math.floor(no / DIR_PAGES),
+      lo = no - hi * DIR_PAGES;
+    const d = this.#makeDir(hi);
     let page = d.page(lo)!;
     if (!this.#isPrivate(page)) {
       page = this.#ownPage(this.#pool.copyOf(page));
       this.#setPage(d, lo, page);
     }
-    page[word] = v;
+    page[(key - no * PAGE_SIZE) >>> 2] = v;
   }
 
-  #truncateAhead(): void {
-    if (this.#jpos * 4 !== this.#journal.length) this.#journal.length = this.#jpos * 4;
+  /** Makes room for `n` more entries after #jpos (the arrays doubled until they hold them). */
+  #reserve(n: number): void {
+    const need = this.#jpos + n;
+    if (need <= this.#jKeys.length) return;
+    let capacity = Math.max(1024, this.#jKeys.length);
+    while (capacity < need) capacity *= 2;
+    const keys = new Float64Array(capacity), old = new Uint32Array(capacity);
+    const now = new Uint32Array(capacity);
+    keys.set(this.#jKeys);
+    old.set(this.#jOld);
+    now.set(this.#jNew);
+    this.#jKeys = keys;
+    this.#jOld = old;
+    this.#jNew = now;
   }
 
-  #logWord(no: number, word: number, old: number, now: number): void {
+  /** The next entry's index: the entries ahead are dropped, the arrays grown when full. */
+  #nextEntry(): number {
+    const e = this.#jpos;
+    if (e === this.#jKeys.length) this.#reserve(1);
+    this.#jpos = this.#jlen = e + 1;
+    return e;
+  }
+
+  /** Logs that the word at `addr` changed from `old` to `now` (nothing if it did not change). */
+  #logWord(addr: number, old: number, now: number): void {
     if (old === now) return;
-    this.#truncateAhead();
-    this.#journal.push(no, word, old, now);
-    this.#jpos++;
+    const e = this.#jpos;
+    if (e === this.#jKeys.length) this.#reserve(1);
+    this.#jKeys[e] = addr;
+    this.#jOld[e] = old;
+    this.#jNew[e] = now;
+    this.#jpos = this.#jlen = e + 1;
   }
 
-  /** Logs that page `no` held `old` and now holds a page given by code `now` (-2: fresh zero). */
+  /** The code of `page` in a binding entry: the journal holds it from now on (not private). */
+  #pageCode(page: Uint32Array | undefined): number {
+    if (page === undefined) return NO_PAGE;
+    this.#private.delete(page);
+    return PAGE_CODES + this.#jPages.push(page) - 1;
+  }
+
+  /** Logs that page `no` held `old` and now holds the page of code `now`. */
   #logBinding(no: number, old: Uint32Array | undefined, now: number): void {
-    this.#truncateAhead();
-    let oldCode = -1;
-    if (old !== undefined) {
-      this.#private.delete(old);
-      oldCode = this.#jPages.push(old) - 1;
-    }
-    this.#journal.push(no, -1, oldCode, now);
-    this.#jpos++;
+    const oldCode = this.#pageCode(old);
+    const e = this.#nextEntry();
+    this.#jKeys[e] = -1 - no;
+    this.#jOld[e] = oldCode;
+    this.#jNew[e] = now;
   }
 
   /** Binds page `lo` of `d` to `page` (bytes that change: dropped, moved), journaled. */
   #bind(d: Directory, lo: number, page: Uint32Array | undefined): void {
     if (this.#journaling) {
-      let code = -1;
-      if (page !== undefined) {
-        this.#private.delete(page);
-        code = this.#jPages.push(page) - 1;
-      }
+      const code = this.#pageCode(page);
       this.#logBinding(d.hi * DIR_PAGES + lo, d.page(lo), code);
     }
     this.#setPage(d, lo, page);
   }
 
-  /** Copies of the words of `page` that a write of `n` bytes at `off` touches. */
-  #wordsOf(page: Uint32Array, off: number, n: number): Uint32Array {
-    return page.slice(off >>> 2, (off + n + 3) >>> 2);
+  /** Saves the words of `page` that a write of `n` bytes at `off` touches into #before. */
+  #saveWords(page: Uint32Array, off: number, n: number): void {
+    const before = this.#before, first = off >>> 2, count = ((off + n + 3) >>> 2) - first;
+    for (let k = 0; k < count; k++) before[k] = page[first + k];
   }
 
-  #logWords(no: number, page: Uint32Array, off: number, before: Uint32Array): void {
-    const first = off >>> 2;
-    for (let k = 0; k < before.length; k++) {
-      this.#logWord(no, first + k, before[k], page[first + k]);
+  /** Logs the words of page `no` that a write of `n` bytes at `off` changed (see #saveWords). */
+  #logWords(no: number, page: Uint32Array, off: number, n: number): void {
+    const before = this.#before, first = off >>> 2, count = ((off + n + 3) >>> 2) - first;
+    this.#reserve(count);
+    const keys = this.#jKeys, olds = this.#jOld, news = this.#jNew;
+    const base = no * PAGE_SIZE + first * 4;
+    let e = this.#jpos;
+    for (let k = 0; k < count; k++) {
+      const old = before[k], now = page[first + k];
+      if (old === now) continue;
+      keys[e] = base + k * 4;
+      olds[e] = old;
+      news[e] = now;
+      e++;
     }
+    // (Nothing changed: the entries ahead, if the journal was moved back, stay.)
+    if (e !== this.#jpos) this.#jpos = this.#jlen = e;
+  }
+
+  /** Sets words `[first, end)` of page `no` to `word`, logging those it changes. */
+  #fillWords(no: number, page: Uint32Array, first: number, end: number, word: number): void {
+    this.#reserve(end - first);
+    const keys = this.#jKeys, olds = this.#jOld, news = this.#jNew;
+    const base = no * PAGE_SIZE;
+    let e = this.#jpos;
+    for (let w = first; w < end; w++) {
+      const old = page[w];
+      if (old === word) continue;
+      page[w] = word;
+      keys[e] = base + w * 4;
+      olds[e] = old;
+      news[e] = word;
+      e++;
+    }
+    // (Nothing changed: the entries ahead, if the journal was moved back, stay.)
+    if (e !== this.#jpos) this.#jpos = this.#jlen = e;
   }
 }
+
+/** A binding entry's code for no page (the page's bytes were dropped). */
+const NO_PAGE = 0;
+/** A binding entry's code for a fresh zero page (taken from the pool when applied). */
+const FRESH_PAGE = 1;
+/** The first code of a page the journal holds (`#jPages[code - PAGE_CODES]`). */
+const PAGE_CODES = 2;
 
 /**
  * Copies `n` bytes from byte `fromOff` of `from` (undefined: an untouched page, zeros) to byte

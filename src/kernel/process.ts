@@ -579,28 +579,44 @@ export class Process {
     const last = this.#lastSnapshot;
     let threads: ThreadSnapshot[];
     if (last && last.threads.length === this.#threads.length) {
-      // Joined threads never change: only the others are captured again.
+      // Joined threads never change: only the others are captured again, each compared with
+      // its capture in the last snapshot first (the thread object it captured: the threads
+      // are the same list, as no restore came between).
       let changed: ThreadSnapshot[] | undefined;
       for (const i of this.#unjoined) {
-        const snap = this.#captureThread(this.#threads[i]);
-        if (snap !== last.threads[i]) (changed ??= last.threads.slice())[i] = snap;
+        const t = this.#threads[i], was = last.threads[i];
+        let snap = was;
+        if (was.thread !== t || !unchanged(t, was)) {
+          snap = this.#captureThread(t);
+          if (snap !== was) (changed ??= last.threads.slice())[i] = snap;
+        }
         // Captured joined once, a thread never changes again.
         if (snap.state === "joined") this.#unjoined.delete(i);
       }
       threads = changed ?? last.threads as ThreadSnapshot[];
     } else threads = this.#threads.map((t) => this.#captureThread(t));
-    let stackCache = this.#stackCache.map((s) => ({ ...s }));
-    if (last && sameStacks(stackCache, last.stackCache)) {
-      stackCache = last.stackCache as ThreadStack[];
-    }
+    const stackCache = last && sameStacks(this.#stackCache, last.stackCache)
+      ? last.stackCache as ThreadStack[]
+      : this.#stackCache.map((s) => ({ ...s }));
+    const pages = options.pages ?? true;
+    const space = this.space.captureState(pages);
+    const syscalls = this.syscalls.captureState();
+    const runtime = isSnapshotRuntime(this.#runtime) ? this.#runtime.captureState() : undefined;
+    // A history captures at every step, most of which change nothing outside memory: without
+    // pages, a capture equal to the last is that one (its serial too), not one more object kept.
+    if (
+      !pages && last !== undefined && last.space === space && last.threads === threads &&
+      last.current === this.#current.index && last.nextTidIndex === this.#nextTidIndex &&
+      last.stackCache === stackCache && last.syscalls === syscalls && last.runtime === runtime
+    ) return last;
     return this.#lastSnapshot = {
-      space: this.space.captureState(options.pages ?? true),
+      space,
       threads,
       current: this.#current.index,
       nextTidIndex: this.#nextTidIndex,
       stackCache,
-      syscalls: this.syscalls.captureState(),
-      runtime: isSnapshotRuntime(this.#runtime) ? this.#runtime.captureState() : undefined,
+      syscalls,
+      runtime,
       serial: ++this.#serial,
     };
   }

@@ -53,7 +53,10 @@ export interface ProcessSnapshot {
   readonly syscalls: SyscallLogState;
   /** The C library's state (the allocator's), if it takes part. */
   readonly runtime: unknown;
-  /** Monotonic number of the snapshot in its process (for labels and ordering). */
+  /**
+   * Monotonic number of the snapshot in its process (for labels and ordering). A snapshot
+   * without pages taken when nothing changed since the last is that one, number included.
+   */
   readonly serial: number;
 }
 

@@ -89,8 +89,15 @@ export class SyscallLog {
    * append, so the array and its length describe it.
    */
   captureState(): SyscallLogState {
-    return { records: this.#records, length: this.#records.length };
+    const c = this.#captured;
+    if (c !== undefined && c.records === this.#records && c.length === this.#records.length) {
+      return c;
+    }
+    return this.#captured = { records: this.#records, length: this.#records.length };
   }
+
+  /** The last capture: the next is the same object while nothing was logged in between. */
+  #captured: SyscallLogState | undefined;
 
   /** Returns to a captured log (a copy of it: O(records), as another log may hold the array). */
   restoreState(state: SyscallLogState): void {

@@ -152,6 +152,7 @@ export class Allocator implements ThreadRuntime {
   // no malloc variables yet); and the process's list of threads then and its length (a restore of
   // the process replaces the list).
   #openThreads: OpenThread[] = [];
+  /** The thread list the last capture read, and how many threads it had then. */
   #threadsSeen: { list: readonly Thread[]; length: number } | undefined;
   /** The largest number {@link wordArgument} passes through unchanged (2^53 - 1 or 2^32 - 1). */
   readonly #wordLimit: number;
@@ -655,19 +656,32 @@ export class Allocator implements ThreadRuntime {
    * Each thread's malloc variables, `prev` (the last capture's) when none changed. Only the
    * threads not joined at the last capture are looked at: a history of the threads trace captures
    * this at every line, and its joined threads come to outnumber the running ones a hundredfold.
+   * Threads created since, and threads that got their variables since, are added at the end of
+   * the list (whose order nothing reads: a restore looks entries up by thread), so the threads
+   * trace's thousand thread creations do not each list every thread again.
    */
   #captureTls(prev: AllocatorState["tls"] | undefined): AllocatorState["tls"] {
     const m = this.context, threads = this.process.threads;
     const seen = this.#threadsSeen;
-    if (prev === undefined || seen?.list !== threads || seen.length !== threads.length) {
+    if (prev === undefined || seen?.list !== threads || seen.length > threads.length) {
       return this.#listTls(prev);
     }
     let tls = prev, joined = false;
-    for (const { position, entry } of this.#openThreads) {
+    const add = (t: Thread): number => {
+      if (tls === prev) tls = prev.slice();
+      return (tls as TlsEntry[]).push(this.#tlsEntry(t)) - 1;
+    };
+    for (let position = seen.length; position < threads.length; position++) {
       const t = threads[position];
+      const entry = m.hasTls(t) ? add(t) : -1;
+      if (t.state !== "joined") this.#openThreads.push({ position, entry });
+    }
+    seen.length = threads.length;
+    for (const open of this.#openThreads) {
+      const t = threads[open.position], entry = open.entry;
       joined ||= t.state === "joined";
       if (entry < 0) {
-        if (m.hasTls(t)) return this.#listTls(prev);
+        if (m.hasTls(t)) open.entry = add(t);
         continue;
       }
       // Compared field by field: most captures change nothing, and build nothing.
@@ -782,8 +796,8 @@ function sameTlsEntry(a: TlsEntry, b: TlsEntry): boolean {
 /** A thread a capture looks at again: its position in the process's threads, its entry's in `tls`. */
 interface OpenThread {
   readonly position: number;
-  /** -1: the thread has no malloc variables yet. */
-  readonly entry: number;
+  /** -1: the thread has no malloc variables yet (set when it gets them). */
+  entry: number;
 }
 
 /** What a snapshot keeps of an {@link Allocator}. */

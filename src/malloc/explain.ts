@@ -207,10 +207,17 @@ export class Explainer {
     }
   }
 
-  /** The collector's state, for snapshots. */
+  /** The collector's state, for snapshots: the last one again while it has not changed. */
   captureState(): { enabled: boolean; current: OperationRecord | undefined; depth: number } {
-    return { enabled: this.enabled, current: this.#current, depth: this.#depth };
+    const c = this.#captured;
+    if (
+      c !== undefined && c.enabled === this.enabled && c.current === this.#current &&
+      c.depth === this.#depth
+    ) return c;
+    return this.#captured = { enabled: this.enabled, current: this.#current, depth: this.#depth };
   }
+
+  #captured: { enabled: boolean; current: OperationRecord | undefined; depth: number } | undefined;
 
   /** Returns to a captured state. */
   restoreState(s: { enabled: boolean; current: OperationRecord | undefined; depth: number }): void {

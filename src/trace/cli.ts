@@ -104,7 +104,7 @@ export function main(args: string[]): number {
         const recorded = recordReplay(source as string, { ...recordOptions, writeBytes: writeAll });
         result = recorded.result;
         const ms = performance.now() - t0;
-        const bytes = result.process.memory.journalSize * 8;
+        const bytes = result.process.memory.journalBytes;
         console.error(
           `replay: ${path}: recorded ${recorded.history.length} states in ${ms.toFixed(0)} ms; ` +
             `the memory's journal holds ${(bytes / 1048576).toFixed(1)} MiB`,

@@ -12,7 +12,8 @@
  * that streams to `writeBytes` or `write` in chunks of whole lines. When no caller wants each
  * event or line, the plain lines of the hot operations take the fast lane (`fast_lane.ts`), which
  * builds no object per line; every other line, and every line when `onEvent` or `onLine` is
- * given, is parsed, executed and formatted the general way, which defines the output.
+ * given, is parsed, executed and formatted the general way, which defines the output. Callers
+ * that only need to know that a line ran (`onOperation`) keep the fast lane.
  *
  * @module
  */
@@ -73,6 +74,17 @@ export interface ReplayOptions extends Omit<SessionOptions, "kernelTrace"> {
   writeBytes?: (chunk: Uint8Array) => void;
   /** Called with each operation's event, after its lines are printed. */
   onEvent?: (event: ReplayEvent) => void;
+  /**
+   * Called once the header is printed, before the first trace line runs: the process is set up
+   * (its break aligned) and no line has run. Keeps the fast lane open.
+   */
+  onStart?: (process: Process) => void;
+  /**
+   * Called with the line number of each operation that ran, after its lines are printed: what
+   * `onEvent` tells without the event, so the plain lines of the hot operations still take the
+   * fast lane (a recorded replay steps its history here).
+   */
+  onOperation?: (line: number) => void;
   /** Called when a line stops the replay, after its line is printed. */
   onStop?: (stop: ReplayStop) => void;
 }
@@ -151,7 +163,7 @@ function stopOf(e: unknown, line: number): Omit<ReplayStop, "syscalls"> | undefi
  */
 export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): ReplayResult {
   checkReplayArguments(trace, options);
-  const onLine = options.onLine, onEvent = options.onEvent;
+  const onLine = options.onLine, onEvent = options.onEvent, onOperation = options.onOperation;
   const write = options.write, writeBytes = options.writeBytes;
   // The output, kept as decoded chunks unless it is streamed.
   const kept: string[] = [];
@@ -184,8 +196,9 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
   const session = new ReplaySession({ ...options, kernelTrace });
   try {
     for (const line of formatHeader(session)) emit(line);
+    options.onStart?.(session.process);
   } catch (e) {
-    // An onLine that throws on the header: broken off as on any later line.
+    // An onLine or onStart that throws on the header: broken off as on any later line.
     throw interrupted(1, e);
   }
   // Callers that watch every event or line get them all the general way.
@@ -204,14 +217,17 @@ export function replayTrace(trace: TraceSource, options: ReplayOptions = {}): Re
       if (!input.begin()) break;
       // The fast lane finds the line's end as it reads the fields; the general way, first.
       const end = fast === undefined ? -1 : fast.run(input.bytes, input.start, input.limit, line);
-      if (end >= 0) input.endAt(end);
-      else {
+      if (end >= 0) {
+        input.endAt(end);
+        onOperation?.(line);
+      } else {
         input.findEnd();
         const op = parseTraceLine(input.text(), line, limits);
         if (op) {
           const event = session.execute(op, line);
           formatEvent(words, event, emit);
           onEvent?.(event);
+          onOperation?.(line);
         }
       }
     } catch (e) {
@@ -268,7 +284,16 @@ function checkReplayArguments(trace: unknown, options: ReplayOptions): void {
     throw new ArgumentTypeError("layout", o.layout, "a layout name");
   }
   for (
-    const name of ["onLine", "onEvent", "onStop", "write", "writeBytes", "allocator"] as const
+    const name of [
+      "onLine",
+      "onEvent",
+      "onStart",
+      "onOperation",
+      "onStop",
+      "write",
+      "writeBytes",
+      "allocator",
+    ] as const
   ) {
     if (o[name] !== undefined && typeof o[name] !== "function") {
       throw new ArgumentTypeError(name, o[name], "a function");

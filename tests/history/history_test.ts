@@ -65,6 +65,29 @@ Deno.test("a call made after going back starts a new future", () => {
   assert.match(history.at(2).label, /^malloc\(24\)/);
 });
 
+Deno.test("a step is one object however it is reached, and a new future replaces the steps after it", () => {
+  const libc = new Allocator(new Process());
+  const history = new History(libc);
+  const a = libc.malloc(24);
+  libc.free(a);
+  const third = history.at(-1);
+  assert.equal(history.at(2), third);
+  assert.equal(history.at(2.7), third, "an index is read as Array.prototype.at reads it");
+  assert.equal(history.steps[2], third);
+  assert.equal(history.goto(2), third);
+  assert.equal(history.current(), third);
+  assert.throws(() => history.at(3), RangeError);
+  assert.throws(() => history.at(-4), RangeError);
+  history.goto(1);
+  libc.malloc(1000);
+  // The old step keeps what it recorded; the history's step 2 is the new one.
+  assert.match(third.label, /^free/);
+  assert.equal(third.record?.operation, "free");
+  assert.match(history.at(2).label, /^malloc\(1000\)/);
+  assert.equal(history.at(2).record?.operation, "malloc");
+  assert.deepEqual(history.steps.map((s) => s.index), [0, 1, 2]);
+});
+
 Deno.test("an abort is a step of its own, with its error; lines and marks are steps too", () => {
   const libc = new Allocator(new Process());
   const history = new History(libc);

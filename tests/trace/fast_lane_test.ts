@@ -5,10 +5,11 @@
  */
 
 import assert from "node:assert/strict";
+import type { Allocator } from "../../src/malloc/allocator.ts";
 import { HeapAbort } from "../../src/malloc/errors.ts";
 import { defaultAllocatorFactory } from "../../src/trace/allocator_factory.ts";
 import { ReplayInterrupted, type ReplayOptions, replayTrace } from "../../src/trace/replay.ts";
-import type { AllocatorFactory } from "../../src/trace/session.ts";
+import { type AllocatorFactory, ReplaySession } from "../../src/trace/session.ts";
 import { firstDifference } from "../oracle_support.ts";
 import { chunkedReader } from "./chunked_reader.ts";
 
@@ -278,4 +279,31 @@ Deno.test("line numbers print right across digit counts, after general lines too
   const output = bothWays(lines.join("\n") + "\n");
   assert.match(output, /\n9 brk 0x0\n10 thread 0\n/);
   assert.match(output, /\n9998 thread 0\n9999 maps\n10000 thread 0\n10001 brk 0x0\n/);
+});
+
+Deno.test("onStart and onOperation keep the fast lane: each operation line reported once, in order", () => {
+  const trace = "malloc 1 24\n# a comment\nfree 1\n\ncalloc 2 3 8\nmalloc 3 0x20\nthread 1\nmaps\n";
+  const allocator = defaultAllocatorFactory;
+  const plain = replayTrace(trace, { allocator });
+  // The general way runs each line through ReplaySession.execute; the fast lane does not.
+  const execute = ReplaySession.prototype.execute;
+  const executed: number[] = [], seen: string[] = [];
+  ReplaySession.prototype.execute = function (op, line) {
+    executed.push(line);
+    return execute.call(this, op, line);
+  };
+  try {
+    const watched = replayTrace(trace, {
+      allocator,
+      // Before the first line: malloc has not run yet (ptmalloc_init neither).
+      onStart: (process) =>
+        seen.push((process.runtime as Allocator).context.initialized ? "late" : "start"),
+      onOperation: (line) => seen.push(`${line}`),
+    });
+    assert.equal(watched.output, plain.output);
+  } finally {
+    ReplaySession.prototype.execute = execute;
+  }
+  assert.deepEqual(seen, ["start", "1", "3", "5", "6", "7", "8"]);
+  assert.deepEqual(executed, [6], "only the hex line went the general way");
 });
