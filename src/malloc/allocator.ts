@@ -731,11 +731,15 @@ export class Allocator implements ThreadRuntime {
       const e = byIndex.get(t.index);
       if (e === undefined && !m.hasTls(t)) continue;
       if (e !== undefined && !m.hasTls(t)) {
-        // A fork's own thread: create its variables without losing the tcache word in memory.
-        const slot = m.libc.tcacheSlot(t);
-        const word = m.chunks.word(slot);
-        m.tls(t);
-        m.chunks.setWord(slot, word);
+        // A fork's own thread: create its variables without losing the tcache word in memory
+        // (a joined thread has none: its TLS went with its stack, which may be unmapped).
+        if (t.state === "joined") m.tls(t);
+        else {
+          const slot = m.libc.tcacheSlot(t);
+          const word = m.chunks.word(slot);
+          m.tls(t);
+          m.chunks.setWord(slot, word);
+        }
       }
       const v = m.tls(t);
       v.arena = e?.[1] ?? 0;

@@ -44,12 +44,15 @@ export class ThreadMalloc {
   /** Address of the thread's TLS `tcache` variable. */
   readonly slot: number;
 
-  /** The variables of `thread`, whose `tcache` lives at `slot` (zeroed, as new TLS is). */
+  /**
+   * The variables of `thread`, whose `tcache` lives at `slot` (zeroed, as new TLS is; a joined
+   * thread has no TLS left to zero: its stack may be unmapped, see {@link tcache}).
+   */
   constructor(chunks: ChunkMemory, thread: Thread, slot: number) {
     this.#c = chunks;
     this.#thread = thread;
     this.slot = slot;
-    chunks.setWord(slot, 0);
+    if (thread.state !== "joined") chunks.setWord(slot, 0);
   }
 
   /** `tcache`: address of the thread's tcache_perthread_struct, or 0 (read from its TLS). */

@@ -12,6 +12,7 @@ import { heapState } from "../../src/history/state.ts";
 import type { WhatIfResult } from "../../src/history/what_if.ts";
 import { diffView } from "../../src/view/diff_view.ts";
 import { forEachPage } from "../../src/kernel/page_map.ts";
+import { replayTrace } from "../../src/trace/replay.ts";
 
 /** Everything observable about the real process. */
 function observe(libc: Allocator): string {
@@ -162,4 +163,21 @@ Deno.test("a diff's run of changed bytes across a page boundary shows the bytes 
   assert.equal(d.bytes[0].address, boundary - 3);
   assert.deepEqual([...d.bytes[0].before], [0, 0x11, 0x22, 0x33, 0]);
   assert.deepEqual([...d.bytes[0].after], [0xaa, 0x11, 0x22, 0x33, 0xbb]);
+});
+
+Deno.test("a what-if after a joined thread's stack was unmapped predicts the real call", () => {
+  // arena_reuse.trace's line 95 joins a thread whose stack the stack cache then unmaps; a fork
+  // once faulted there, reading that thread's TLS tcache word to restore it.
+  const trace = Deno.readTextFileSync(
+    new URL("../fixtures/oracle/traces/arena_reuse.trace", import.meta.url),
+  ).split("\n").slice(0, 95).join("\n");
+  assert.match(trace.split("\n")[94], /^join /);
+  const libc = replayTrace(trace, { glibc: "2.36", allocator: (p, o) => new Allocator(p, o) })
+    .allocator as Allocator;
+  const joined = libc.process.threads.filter((t) => t.state === "joined");
+  assert.ok(
+    joined.some((t) => t.stack && !libc.process.space.areaAt(t.stack.base + t.stack.size - 1)),
+  );
+  predict(libc, (l) => l.whatIf.malloc(24), (l) => l.malloc(24));
+  predict(libc, (l) => l.whatIf.malloc(0x500), (l) => l.malloc(0x500));
 });
