@@ -47,9 +47,8 @@ export interface HistoryStep {
   readonly state: HeapState;
 }
 
-/** What few steps have: a call's record, a system call, an error. */
+/** What few steps have: a system call, an error. */
 interface StepExtras {
-  readonly record?: OperationRecord;
   readonly syscall?: SyscallRecord;
   readonly error?: unknown;
 }
@@ -164,7 +163,12 @@ export class History implements LineHook {
   #js: ProcessSnapshot[] = [];
   /** Each step's position in the memory's journal. */
   #journals: number[] = [];
-  /** The record, system call and error of the steps that have one. */
+  /**
+   * Each step's call record, if it has one (a column: a recorded replay's steps nearly all do,
+   * and an object and a map entry each cost more than the slot).
+   */
+  #records: (OperationRecord | undefined)[] = [];
+  /** The system call and error of the steps that have one. */
   #extras = new Map<number, StepExtras>();
   /** The step objects made so far (holes where none was asked for). */
   #made: (RecordedStep | undefined)[] = [];
@@ -230,7 +234,7 @@ export class History implements LineHook {
           index: i,
           kind: this.#kinds[i],
           label: this.#label(i),
-          record: extras?.record,
+          record: this.#records[i],
           syscall: extras?.syscall,
           error: extras?.error,
           heapSize: this.#heapSizes[i],
@@ -389,9 +393,8 @@ export class History implements LineHook {
     this.#heapSizes.push(heapSize);
     this.#js.push(proc.snapshot({ pages: false }));
     this.#journals.push(proc.memory.journalPosition);
-    if (record !== undefined || syscall !== undefined || error !== undefined) {
-      this.#extras.set(index, { record, syscall, error });
-    }
+    this.#records.push(record);
+    if (syscall !== undefined || error !== undefined) this.#extras.set(index, { syscall, error });
     this.#position = index;
     return index;
   }
@@ -401,7 +404,7 @@ export class History implements LineHook {
     const n = i + 1;
     if (this.#kinds.length === n) return;
     this.#kinds.length = this.#labels.length = this.#heapSizes.length = n;
-    this.#js.length = this.#journals.length = n;
+    this.#js.length = this.#journals.length = this.#records.length = n;
     if (this.#made.length > n) this.#made.length = n;
     for (const k of this.#extras.keys()) if (k >= n) this.#extras.delete(k);
   }

@@ -638,10 +638,12 @@ export class Allocator implements ThreadRuntime {
     const prev = this.#lastState;
     const tls = this.#captureTls(prev?.tls);
     const malloc = captureMallocState(this.context);
+    const explain = this.context.explain;
     if (
       prev !== undefined && prev.tls === tls && prev.malloc === malloc &&
       prev.last === this.#last && prev.stdoutBuffer === this.#stdoutBuffer &&
-      prev.depth === this.#depth
+      prev.depth === this.#depth && prev.explainEnabled === explain.enabled &&
+      prev.explainCurrent === explain.current && prev.explainDepth === explain.depth
     ) return prev;
     return this.#lastState = {
       tls,
@@ -649,6 +651,9 @@ export class Allocator implements ThreadRuntime {
       last: this.#last,
       stdoutBuffer: this.#stdoutBuffer,
       depth: this.#depth,
+      explainEnabled: explain.enabled,
+      explainCurrent: explain.current,
+      explainDepth: explain.depth,
     };
   }
 
@@ -724,6 +729,7 @@ export class Allocator implements ThreadRuntime {
     const s = state as AllocatorState;
     const m = this.context;
     restoreMallocState(m, s.malloc);
+    m.explain.restoreState(s.explainEnabled, s.explainCurrent, s.explainDepth);
     // Each thread's malloc variables: its TLS tcache word came back with the pages; the rest is
     // set here. A thread without them then (or new since) keeps fresh-TLS values.
     const byIndex = new Map(s.tls.map((e) => [e[0], e]));
@@ -816,4 +822,13 @@ export interface AllocatorState {
   readonly stdoutBuffer: number;
   /** Nesting of public calls. */
   readonly depth: number;
+  /**
+   * Whether the explain collector keeps steps. Its three fields are the allocator state's own: a
+   * call changes them, and glibc's {@link MallocState} then stays shared with the last capture.
+   */
+  readonly explainEnabled: boolean;
+  /** The explain collector's current record (the call in progress, or the last one). */
+  readonly explainCurrent: OperationRecord | undefined;
+  /** The explain collector's nesting of public calls. */
+  readonly explainDepth: number;
 }

@@ -207,23 +207,19 @@ export class Explainer {
     }
   }
 
-  /** The collector's state, for snapshots: the last one again while it has not changed. */
-  captureState(): { enabled: boolean; current: OperationRecord | undefined; depth: number } {
-    const c = this.#captured;
-    if (
-      c !== undefined && c.enabled === this.enabled && c.current === this.#current &&
-      c.depth === this.#depth
-    ) return c;
-    return this.#captured = { enabled: this.enabled, current: this.#current, depth: this.#depth };
+  /** Nesting of the public calls in progress (0 between calls). */
+  get depth(): number {
+    return this.#depth;
   }
 
-  #captured: { enabled: boolean; current: OperationRecord | undefined; depth: number } | undefined;
-
-  /** Returns to a captured state. */
-  restoreState(s: { enabled: boolean; current: OperationRecord | undefined; depth: number }): void {
-    this.enabled = s.enabled;
-    this.#current = s.current;
-    this.#depth = s.depth;
+  /**
+   * Returns to a captured state: whether steps are kept, the current record and the nesting (the
+   * allocator's snapshot keeps them as its own fields, one object fewer at every history step).
+   */
+  restoreState(enabled: boolean, current: OperationRecord | undefined, depth: number): void {
+    this.enabled = enabled;
+    this.#current = current;
+    this.#depth = depth;
   }
 
   /** Records the arena used. */

@@ -1,9 +1,11 @@
 /**
- * The allocator's part of a process snapshot: everything glibc keeps outside simulated memory
+ * glibc's part of a process snapshot: everything glibc keeps outside simulated memory
  * (`context.ts`: the arena list bookkeeping, the tcache key and its random source, the thread
- * heap records, the main arena's segments, the mmapped chunk set, libc's event log) plus
- * the explain collector and the allocator's own scalars. Per-thread variables (`tcache`,
- * `thread_arena`) live in the threads' locals and are captured with the threads.
+ * heap records, the main arena's segments, the mmapped chunk set, libc's event log). The explain
+ * collector and the allocator's own scalars are the allocator's part (`AllocatorState`), and
+ * per-thread variables (`tcache`, `thread_arena`) live in the threads' locals, captured with the
+ * threads. A capture is shared with the previous one while nothing in it changed: most calls
+ * change nothing here (a history captures at every call).
  *
  * Invariant: a captured state is never changed afterwards; restoring copies out of it.
  *
@@ -11,7 +13,6 @@
  */
 
 import type { MallocContext } from "./context.ts";
-import type { OperationRecord } from "./explain.ts";
 
 /** glibc's JavaScript-side state at one moment. */
 export interface MallocState {
@@ -21,12 +22,6 @@ export interface MallocState {
   readonly objects: Readonly<Record<string, unknown>>;
   /** The random source's state. */
   readonly random: number;
-  /** The explain collector. */
-  readonly explain: {
-    enabled: boolean;
-    current: OperationRecord | undefined;
-    depth: number;
-  };
 }
 
 function copyValue(v: unknown): unknown {
@@ -117,7 +112,6 @@ export function captureMallocState(m: MallocContext): MallocState {
   const last = previous.get(m), prev = last?.state;
   const live = Object.values(m);
   const { keys, at } = stateFields(m, live.length);
-  const ex = m.explain.captureState();
   if (
     last !== undefined && last.state.random === m.randomState && last.values.length === keys.length
   ) {
@@ -127,13 +121,7 @@ export function captureMallocState(m: MallocContext): MallocState {
       const v = live[at[i]], was = last.values[i];
       same = v !== null && typeof v === "object" ? sameAsCopy(v, was) : was === v;
     }
-    if (same) {
-      if (sameFields(ex, last.state.explain)) return last.state;
-      // Only the explain collector moved on (every call leaves a record, explain on or off).
-      const state = { ...last.state, explain: ex };
-      previous.set(m, { state, values: last.values });
-      return state;
-    }
+    if (same) return last.state;
   }
   let scalars: Record<string, unknown> = {};
   const objects: Record<string, unknown> = {};
@@ -152,7 +140,7 @@ export function captureMallocState(m: MallocContext): MallocState {
     }
   }
   if (sameScalars) scalars = prev!.scalars as Record<string, unknown>;
-  const state = { scalars, objects, random: m.randomState, explain: ex };
+  const state = { scalars, objects, random: m.randomState };
   previous.set(m, { state, values });
   return state;
 }
@@ -178,6 +166,5 @@ export function restoreMallocState(m: MallocContext, s: MallocState): void {
     } else target[k] = copy;
   }
   m.randomState = s.random;
-  m.explain.restoreState(s.explain);
   m.forgetThreadCache();
 }
