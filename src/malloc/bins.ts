@@ -189,7 +189,11 @@ export class BinIndex {
     return this.#p.tcacheSmallBins + size.toString(2).length - maxSmall.toString(2).length;
   }
 
-  /** Name of a tcache bin: `tcache 0x20`; on 2.42+ a large one's range, `tcache 0x420-0x7f0`. */
+  /**
+   * Name of a tcache bin: `tcache 0x20`; on 2.42+ a large one's range, `tcache 0x420-0x7f0`, and
+   * `tcache bin N` for an index past every chunk size (only a corrupted `mp_.tcache_bins` lets
+   * glibc reach one).
+   */
   tcacheName(i: number): string {
     return this.#tcacheNames.get(i) ?? this.#tcacheNames.keep(i, this.#tcacheRangeName(i));
   }
@@ -200,8 +204,10 @@ export class BinIndex {
     // 2.42+ large bins (glibc `large_csize2tidx`): one per power of two above the small bins.
     const maxSmall = this.tcacheSize(small - 1);
     const width = maxSmall.toString(2).length + (i - small);
-    const low = Math.max(2 ** (width - 1), maxSmall + this.#align);
-    const high = 2 ** width - this.#align;
+    if (width > this.#p.sizeSz * 8) return `tcache bin ${i}`;
+    // Exact in bigints: the highest classes reach 2^64, past doubles' exact integers.
+    const top = 1n << BigInt(width), first = top >> 1n, above = BigInt(maxSmall + this.#align);
+    const low = first > above ? first : above, high = top - BigInt(this.#align);
     return `tcache 0x${low.toString(16)}-0x${high.toString(16)}`;
   }
 

@@ -102,6 +102,12 @@ Deno.test("2.42+ large tcache bins are named for the power-of-two size class the
   assert.equal(b.tcacheName(64), "tcache 0x420-0x7f0");
   assert.equal(b.tcacheName(65), "tcache 0x800-0xff0");
   assert.equal(b.tcacheName(75), "tcache 0x200000-0x3ffff0"); // up to 4 MiB
+  // Past the 76 bins only a corrupted mp_.tcache_bins leads: sizes up to 2^64 still have a
+  // range, an index past them a number (it read `tcache 0xInfinity-0xInfinity`).
+  assert.equal(b.tcacheName(117), "tcache 0x8000000000000000-0xfffffffffffffff0");
+  assert.equal(b.tcacheName(118), "tcache bin 118");
+  assert.equal(b.tcacheName(1e9), "tcache bin 1000000000");
+  assert.equal(new BinIndex(glibcProfile("2.43", "i386")).tcacheName(86), "tcache bin 86");
   const p = glibcProfile("2.43", "x86_64");
   assert.equal(p.tcacheStructSize, 76 * (2 + 8));
   assert.equal(p.nFastbins, 0);
