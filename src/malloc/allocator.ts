@@ -736,18 +736,8 @@ export class Allocator implements ThreadRuntime {
     for (const t of this.process.threads) {
       const e = byIndex.get(t.index);
       if (e === undefined && !m.hasTls(t)) continue;
-      if (e !== undefined && !m.hasTls(t)) {
-        // A fork's own thread: create its variables without losing the tcache word in memory
-        // (a joined thread has none: its TLS went with its stack, which may be unmapped).
-        if (t.state === "joined") m.tls(t);
-        else {
-          const slot = m.libc.tcacheSlot(t);
-          const word = m.chunks.word(slot);
-          m.tls(t);
-          m.chunks.setWord(slot, word);
-        }
-      }
-      const v = m.tls(t);
+      // A fork's own thread: its variables, over the tcache word the pages brought back.
+      const v = e !== undefined && !m.hasTls(t) ? m.adoptTls(t) : m.tls(t);
       v.arena = e?.[1] ?? 0;
       v.shuttingDown = e?.[2] ?? false;
     }

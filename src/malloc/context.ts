@@ -45,14 +45,15 @@ export class ThreadMalloc {
   readonly slot: number;
 
   /**
-   * The variables of `thread`, whose `tcache` lives at `slot` (zeroed, as new TLS is; a joined
-   * thread has no TLS left to zero: its stack may be unmapped, see {@link tcache}).
+   * The variables of `thread`, whose `tcache` lives at `slot`: zeroed there when `fresh`, as new
+   * TLS is (a joined thread has no TLS left to zero: its stack may be unmapped, see
+   * {@link tcache}), else as memory holds it.
    */
-  constructor(chunks: ChunkMemory, thread: Thread, slot: number) {
+  constructor(chunks: ChunkMemory, thread: Thread, slot: number, fresh: boolean) {
     this.#c = chunks;
     this.#thread = thread;
     this.slot = slot;
-    if (thread.state !== "joined") chunks.setWord(slot, 0);
+    if (fresh && thread.state !== "joined") chunks.setWord(slot, 0);
   }
 
   /** `tcache`: address of the thread's tcache_perthread_struct, or 0 (read from its TLS). */
@@ -310,11 +311,21 @@ export class MallocContext {
   #tlsOf(thread: Thread): ThreadMalloc {
     let t = thread.locals.get(LOCALS_KEY) as ThreadMalloc | undefined;
     if (t === undefined) {
-      t = new ThreadMalloc(this.chunks, thread, this.libc.tcacheSlot(thread));
+      t = new ThreadMalloc(this.chunks, thread, this.libc.tcacheSlot(thread), true);
       thread.locals.set(LOCALS_KEY, t);
     }
     this.#tlsThread = thread;
     this.#tlsValue = t;
+    return t;
+  }
+
+  /**
+   * Makes the malloc variables of a thread that has none, over its TLS as memory holds it: a
+   * fork restoring a captured state, whose pages brought the `tcache` word back.
+   */
+  adoptTls(thread: Thread): ThreadMalloc {
+    const t = new ThreadMalloc(this.chunks, thread, this.libc.tcacheSlot(thread), false);
+    thread.locals.set(LOCALS_KEY, t);
     return t;
   }
 
