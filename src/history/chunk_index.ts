@@ -258,7 +258,7 @@ function walkRegion(
 }
 
 /** The first index of `chunks` (in address order) whose address is at least `addr`. */
-function lowerBound(chunks: readonly { address: number }[], addr: number): number {
+export function lowerBound(chunks: readonly { address: number }[], addr: number): number {
   let lo = 0, hi = chunks.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
@@ -325,7 +325,7 @@ function changedRanges(
   let pages = 0;
   let over = false;
   diffPageMaps(a.pages ?? undefined, b.pages ?? undefined, (no) => {
-    if (++pages > maxPages) over = true;
+    if (over || ++pages > maxPages) return void (over = true);
     const last = ranges[ranges.length - 1];
     if (last && last[1] === no * PAGE_SIZE) last[1] += PAGE_SIZE;
     else ranges.push([no * PAGE_SIZE, (no + 1) * PAGE_SIZE]);
@@ -359,18 +359,14 @@ function protectionChanges(a: readonly Vma[], b: readonly Vma[]): [number, numbe
  * and no mmapped chunk lies in one. (A region's walk only goes up.)
  */
 function uniqueAddresses(index: ChunkIndex): boolean {
-  const spans = index.regions.filter((r) => r.chunks.length > 0).map((r) =>
-    [r.chunks[0].address, r.chunks[r.chunks.length - 1].address] as const
-  ).sort((x, y) => x[0] - y[0]);
-  for (let i = 1; i < spans.length; i++) if (spans[i][0] <= spans[i - 1][1]) return false;
+  const spans = index.regions.filter((r) => r.chunks.length > 0).map((r) => ({
+    address: r.chunks[0].address,
+    last: r.chunks[r.chunks.length - 1].address,
+  })).sort((x, y) => x.address - y.address);
+  for (let i = 1; i < spans.length; i++) if (spans[i].address <= spans[i - 1].last) return false;
   for (const m of index.mmapped) {
-    let lo = 0, hi = spans.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (spans[mid][0] <= m.address) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0 && m.address <= spans[lo - 1][1]) return false;
+    const span = spans[lowerBound(spans, m.address + 1) - 1];
+    if (span !== undefined && m.address <= span.last) return false;
   }
   return true;
 }

@@ -28,6 +28,7 @@ import {
   type ChunkIndex,
   type IndexedChunk,
   indexes as isIndexOf,
+  lowerBound,
   updateChunkIndex,
 } from "./chunk_index.ts";
 import { diffMaps, type MapsChange } from "../view/maps_diff.ts";
@@ -263,17 +264,6 @@ function arenaChanges(a: Reading, b: Reading): ArenaFieldChange[] {
   return out;
 }
 
-/** The chunk of `list` (in address order) with the highest address at or below `addr`. */
-function listBelow(list: readonly ChunkInfo[], addr: number): ChunkInfo | undefined {
-  let lo = 0, hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid].address <= addr) lo = mid + 1;
-    else hi = mid;
-  }
-  return list[lo - 1];
-}
-
 /** The chunk of a state holding `addr`, if any. */
 function chunkAt(r: Reading, addr: number): ChunkInfo | undefined {
   const c = r.chunkBelow(addr);
@@ -435,7 +425,7 @@ export function quickDiff(a: HeapState, b: HeapState): HeapDiff | undefined {
 export function fullDiff(a: HeapState, b: HeapState): HeapDiff {
   const read = (libc: Libc) => {
     const chunks = readChunks(libc);
-    const below = (addr: number) => listBelow(chunks, addr);
+    const below = (addr: number) => chunks[lowerBound(chunks, addr + 1) - 1];
     return { chunks, reading: readState(libc, (arena) => libc.bins(arena), below) };
   };
   const sa = a.read(read), sb = b.read(read);

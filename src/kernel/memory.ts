@@ -1180,12 +1180,10 @@ export class Memory {
   /** Logs that the word at `addr` changed from `old` to `now` (nothing if it did not change). */
   #logWord(addr: number, old: number, now: number): void {
     if (old === now) return;
-    const e = this.#jpos;
-    if (e === this.#jKeys.length) this.#reserve(1);
+    const e = this.#nextEntry();
     this.#jKeys[e] = addr;
     this.#jOld[e] = old;
     this.#jNew[e] = now;
-    this.#jpos = this.#jlen = e + 1;
   }
 
   /** The code of `page` in a binding entry: the journal holds it from now on (not private). */
