@@ -81,7 +81,7 @@ Deno.test("a what-if's diff is the full walk's at every step of random programs"
   assert.ok(quick > total * 0.9, `quick diffs: ${quick} of ${total}`);
 });
 
-Deno.test("what-ifs on a heap of thousands of chunks diff like the full walk, and quickly", () => {
+Deno.test("what-ifs on a heap of thousands of chunks take the quick path and diff like the full walk", () => {
   const libc = new Allocator(new Process(), { glibc: "2.36" });
   const sizes = [24, 40, 72, 130, 300, 600, 1100, 2000, 5000];
   const live: number[] = [];
