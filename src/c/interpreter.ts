@@ -103,6 +103,26 @@ function withPlain(
   return Object.assign(run, { plain, steps });
 }
 
+/**
+ * A statement of one step and then `act` (a plain action, returning the completion): the line
+ * noted and the step counted, a stop there when the budget says so, then the action.
+ */
+function stepThen(m: Machine, line: number, act: (f: Frame) => number): CompiledStmt {
+  return withPlain(
+    function* (f) {
+      f.line = line;
+      if (++m.steps >= m.yieldAt) yield Signal.Step;
+      return act(f);
+    },
+    (f) => {
+      f.line = line;
+      ++m.steps;
+      return act(f);
+    },
+    1,
+  );
+}
+
 /** A statement that takes no step and completes with `code` (an empty statement, `break`, …). */
 function completesWith(code: number): CompiledStmt {
   return withPlain(
@@ -601,17 +621,10 @@ class Compiler {
         const e = this.expr(s.e);
         const ev = e.ev, g = e.g;
         if (ev) {
-          return withPlain(function* (f) {
-            f.line = line;
-            if (++m.steps >= m.yieldAt) yield Signal.Step;
+          return stepThen(m, line, (f) => {
             ev(f);
             return NORMAL;
-          }, (f) => {
-            f.line = line;
-            ++m.steps;
-            ev(f);
-            return NORMAL;
-          }, 1);
+          });
         }
         return function* (f) {
           f.line = line;
@@ -666,47 +679,32 @@ class Compiler {
       case "return": {
         const fn = this.#fn!;
         if (!s.e) {
-          return withPlain(function* (f) {
-            f.line = line;
-            if (++m.steps >= m.yieldAt) yield Signal.Step;
+          return stepThen(m, line, (f) => {
             f.ret = 0;
             return RETURN;
-          }, (f) => {
-            f.line = line;
-            ++m.steps;
-            f.ret = 0;
-            return RETURN;
-          }, 1);
+          });
         }
         const e = this.convert(this.expr(s.e), fn.type.ret, s.e);
-        const run = function* (f: Frame) {
+        const ev = e.ev, g = e.g;
+        if (ev) {
+          return stepThen(m, line, (f) => {
+            f.ret = ev(f);
+            return RETURN;
+          });
+        }
+        return function* (f: Frame) {
           f.line = line;
           if (++m.steps >= m.yieldAt) yield Signal.Step;
-          f.ret = e.ev ? e.ev(f) : yield* e.g!(f);
+          f.ret = yield* g!(f);
           return RETURN;
         };
-        const ev = e.ev;
-        if (ev === undefined) return run;
-        return withPlain(run, (f) => {
-          f.line = line;
-          ++m.steps;
-          f.ret = ev(f);
-          return RETURN;
-        }, 1);
       }
       case "goto": {
         const label = s.label;
-        return withPlain(function* (f) {
-          f.line = line;
-          if (++m.steps >= m.yieldAt) yield Signal.Step;
+        return stepThen(m, line, () => {
           m.gotoLabel = label;
           return GOTO;
-        }, (f) => {
-          f.line = line;
-          ++m.steps;
-          m.gotoLabel = label;
-          return GOTO;
-        }, 1);
+        });
       }
       case "label":
         return this.stmt(s.stmt);
@@ -907,7 +905,16 @@ class Compiler {
     if (inits.length === 0) {
       return completesWith(NORMAL);
     }
-    const run = function* (f: Frame) {
+    if (!inits.some((i) => i.gen)) {
+      return stepThen(m, line, (f) => {
+        for (const i of inits) {
+          const addr = f.fp + i.offset;
+          for (const st of i.stores) st(f, addr);
+        }
+        return NORMAL;
+      });
+    }
+    return function* (f: Frame) {
       f.line = line;
       if (++m.steps >= m.yieldAt) yield Signal.Step;
       for (const i of inits) {
@@ -919,16 +926,6 @@ class Compiler {
       }
       return NORMAL;
     };
-    if (inits.some((i) => i.gen)) return run;
-    return withPlain(run, (f) => {
-      f.line = line;
-      ++m.steps;
-      for (const i of inits) {
-        const addr = f.fp + i.offset;
-        for (const st of i.stores) st(f, addr);
-      }
-      return NORMAL;
-    }, 1);
   }
 
   // --- initializers ------------------------------------------------------------------------
