@@ -601,6 +601,9 @@ export class Allocator implements ThreadRuntime {
    * for a reader that re-reads only part of a heap (the time-travel diff).
    */
   chunkWalks(arenas?: readonly number[]): ChunkWalk[] {
+    if (arenas !== undefined && !(Array.isArray(arenas) && arenas.every(Number.isSafeInteger))) {
+      throw new ArgumentTypeError("arenas", arenas, "an array of arena addresses");
+    }
     return chunkWalks(this.context, arenas);
   }
 

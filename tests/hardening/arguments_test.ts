@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import {
   Allocator,
   ArgumentRangeError,
-  type ArgumentTypeError,
+  ArgumentTypeError,
   Errno,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
@@ -192,4 +192,14 @@ Deno.test("thread ids: a duplicate tid is refused, threads of another process ar
   assert.equal(p.pthreadJoin(t), 0);
   // After the join the id is free again.
   assert.equal(p.pthreadCreate({ tid: 5000 }).tid, 5000);
+});
+
+Deno.test("chunkWalks takes an array of arena addresses, anything else a typed error", () => {
+  const libc = new Allocator(new Process(), { glibc: "2.36" });
+  libc.malloc(24);
+  for (const bad of ["x", 5, [1.5], [Number.NaN], {}]) {
+    assert.throws(() => libc.chunkWalks(bad as never), ArgumentTypeError, String(bad));
+  }
+  assert.equal(libc.chunkWalks().length, 1);
+  assert.equal(libc.chunkWalks([libc.mainArena])[0].arena, libc.mainArena);
 });
