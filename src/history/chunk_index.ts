@@ -27,6 +27,7 @@
 
 import type { AddressSpaceState } from "../kernel/address_space.ts";
 import { diffPageMaps } from "../kernel/page_map.ts";
+import { threadsKey } from "../kernel/snapshot.ts";
 import { PAGE_SIZE, type Vma } from "../kernel/vma.ts";
 import {
   type BinsInfo,
@@ -94,7 +95,7 @@ class GiveUp extends Error {}
 /** True when `index` was made from a state captured as `state` is (same areas, pages, …). */
 export function indexes(index: ChunkIndex, state: HeapState): boolean {
   const s = state.snapshot;
-  return index.space === s.space && index.threads === s.threads && index.runtime === s.runtime;
+  return index.space === s.space && index.threads === threadsKey(s) && index.runtime === s.runtime;
 }
 
 /** The index of `libc`'s state now, from a walk of every chunk. */
@@ -126,7 +127,7 @@ function finish(
   const s = state.snapshot;
   return {
     space: s.space,
-    threads: s.threads,
+    threads: threadsKey(s),
     runtime: s.runtime,
     regions,
     ...arenas,

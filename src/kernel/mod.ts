@@ -100,6 +100,7 @@ export {
   type PageMap,
   type PageNode,
 } from "./page_map.ts";
+export { PersistentList } from "./persistent_list.ts";
 export { type ProcessSnapshot, type ThreadSnapshot } from "./snapshot.ts";
 export { type SnapshotRuntime } from "./process.ts";
 export { type SyscallLogState } from "./syscall_log.ts";

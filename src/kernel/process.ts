@@ -28,7 +28,15 @@ import { SeededRandom } from "./random.ts";
 import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
 import type { KernelProfile } from "./kernel_profile.ts";
-import { copyLocals, isPlainLocal, type ProcessSnapshot, type ThreadSnapshot } from "./snapshot.ts";
+import { PersistentList } from "./persistent_list.ts";
+import {
+  copyLocals,
+  isPlainLocal,
+  ProcessCapture,
+  type ProcessSnapshot,
+  type ThreadSnapshot,
+  threadsOf,
+} from "./snapshot.ts";
 import {
   SyscallLog,
   type SyscallLog as SyscallLogType,
@@ -550,7 +558,7 @@ export class Process {
 
   #serial = 0;
   /** The last snapshot taken: the next shares its unchanged lists. */
-  #lastSnapshot: ProcessSnapshot | undefined;
+  #lastSnapshot: ProcessCapture | undefined;
   /** Indices of threads not yet captured as joined (the only ones that can still change). */
   #unjoined = new Set<number>([0]);
   /** Captures of joined threads, which never change again. */
@@ -577,24 +585,30 @@ export class Process {
    */
   snapshot(options: { pages?: boolean } = {}): ProcessSnapshot {
     const last = this.#lastSnapshot;
-    let threads: ThreadSnapshot[];
-    if (last && last.threads.length === this.#threads.length) {
+    let threads: PersistentList<ThreadSnapshot>;
+    if (last) {
       // Joined threads never change: only the others are captured again, each compared with
       // its capture in the last snapshot first (the thread object it captured: the threads
-      // are the same list, as no restore came between).
-      let changed: ThreadSnapshot[] | undefined;
+      // are the same list, as no restore came between), and the threads created since added.
+      threads = last.threadList;
+      const known = threads.length;
       for (const i of this.#unjoined) {
-        const t = this.#threads[i], was = last.threads[i];
-        let snap = was;
-        if (was.thread !== t || !unchanged(t, was)) {
+        if (i >= known) continue;
+        const t = this.#threads[i];
+        let snap = threads.at(i);
+        if (snap.thread !== t || !unchanged(t, snap)) {
           snap = this.#captureThread(t);
-          if (snap !== was) (changed ??= last.threads.slice())[i] = snap;
+          threads = threads.with(i, snap);
         }
         // Captured joined once, a thread never changes again.
         if (snap.state === "joined") this.#unjoined.delete(i);
       }
-      threads = changed ?? last.threads as ThreadSnapshot[];
-    } else threads = this.#threads.map((t) => this.#captureThread(t));
+      for (let i = known; i < this.#threads.length; i++) {
+        const snap = this.#captureThread(this.#threads[i]);
+        threads = threads.append(snap);
+        if (snap.state === "joined") this.#unjoined.delete(i);
+      }
+    } else threads = PersistentList.of(this.#threads.map((t) => this.#captureThread(t)));
     const stackCache = last && sameStacks(this.#stackCache, last.stackCache)
       ? last.stackCache as ThreadStack[]
       : this.#stackCache.map((s) => ({ ...s }));
@@ -605,20 +619,20 @@ export class Process {
     // A history captures at every step, most of which change nothing outside memory: without
     // pages, a capture equal to the last is that one (its serial too), not one more object kept.
     if (
-      !pages && last !== undefined && last.space === space && last.threads === threads &&
+      !pages && last !== undefined && last.space === space && last.threadList === threads &&
       last.current === this.#current.index && last.nextTidIndex === this.#nextTidIndex &&
       last.stackCache === stackCache && last.syscalls === syscalls && last.runtime === runtime
     ) return last;
-    return this.#lastSnapshot = {
+    return this.#lastSnapshot = new ProcessCapture({
       space,
-      threads,
+      threadList: threads,
       current: this.#current.index,
       nextTidIndex: this.#nextTidIndex,
       stackCache,
       syscalls,
       runtime,
       serial: ++this.#serial,
-    };
+    });
   }
 
   #captureThread(t: Thread): ThreadSnapshot {
@@ -648,7 +662,7 @@ export class Process {
    */
   restore(snapshot: ProcessSnapshot): void {
     this.space.restoreState(snapshot.space);
-    this.#threads = snapshot.threads.map((s) => {
+    this.#threads = Array.from(threadsOf(snapshot), (s) => {
       let t = s.thread;
       if (!this.#owns(t)) {
         t = this.#adopted.get(s.thread) ?? { ...s.thread, locals: new Map() };

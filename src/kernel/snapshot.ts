@@ -18,6 +18,7 @@
  */
 
 import type { AddressSpaceState } from "./address_space.ts";
+import type { PersistentList } from "./persistent_list.ts";
 import type { SyscallLogState } from "./syscall_log.ts";
 import type { Thread, ThreadStack, ThreadState } from "./threads.ts";
 
@@ -58,6 +59,58 @@ export interface ProcessSnapshot {
    * without pages taken when nothing changed since the last is that one, number included.
    */
   readonly serial: number;
+}
+
+/** The fields of a {@link ProcessCapture}: a snapshot with its threads as a persistent list. */
+export interface ProcessCaptureFields extends Omit<ProcessSnapshot, "threads"> {
+  /** Every thread created so far, in creation order (shares chunks with the last capture's). */
+  readonly threadList: PersistentList<ThreadSnapshot>;
+}
+
+/**
+ * A snapshot as `Process.snapshot` takes it. Its threads are kept in a {@link PersistentList}
+ * that shares all but one chunk with the previous capture's, and listed in an array only when
+ * `threads` is first read (a history reads a few of its captures' threads, and keeps them all).
+ */
+export class ProcessCapture implements ProcessSnapshot {
+  readonly space: AddressSpaceState;
+  readonly threadList: PersistentList<ThreadSnapshot>;
+  readonly current: number;
+  readonly nextTidIndex: number;
+  readonly stackCache: readonly ThreadStack[];
+  readonly syscalls: SyscallLogState;
+  readonly runtime: unknown;
+  readonly serial: number;
+  #threads: readonly ThreadSnapshot[] | undefined;
+
+  constructor(fields: ProcessCaptureFields) {
+    this.space = fields.space;
+    this.threadList = fields.threadList;
+    this.current = fields.current;
+    this.nextTidIndex = fields.nextTidIndex;
+    this.stackCache = fields.stackCache;
+    this.syscalls = fields.syscalls;
+    this.runtime = fields.runtime;
+    this.serial = fields.serial;
+  }
+
+  /** Every thread created so far, in creation order. */
+  get threads(): readonly ThreadSnapshot[] {
+    return this.#threads ??= Object.freeze(this.threadList.toArray());
+  }
+}
+
+/**
+ * What stands for a snapshot's threads in an identity test: two captures with the same key hold
+ * the same thread snapshots (a capture's list, or any other snapshot's array).
+ */
+export function threadsKey(snapshot: ProcessSnapshot): object {
+  return snapshot instanceof ProcessCapture ? snapshot.threadList : snapshot.threads;
+}
+
+/** A snapshot's threads, without listing a capture's in an array. */
+export function threadsOf(snapshot: ProcessSnapshot): Iterable<ThreadSnapshot> {
+  return snapshot instanceof ProcessCapture ? snapshot.threadList : snapshot.threads;
 }
 
 /** True for a plain object or array (not a class instance, which its runtime captures itself). */

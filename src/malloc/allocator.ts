@@ -41,6 +41,7 @@ import type { LibcEvent } from "./hooks.ts";
 import type { LibcState } from "./libc_state.ts";
 import type { OperationRecord } from "./explain.ts";
 import { NO_SYSCALLS } from "../kernel/syscall_log.ts";
+import { PersistentList } from "../kernel/persistent_list.ts";
 import {
   type ArenaInfo,
   arenaInfos,
@@ -675,13 +676,13 @@ export class Allocator implements ThreadRuntime {
       return this.#listTls(prev);
     }
     let tls = prev, joined = false;
-    const add = (t: Thread): number => {
-      if (tls === prev) tls = prev.slice();
-      return (tls as TlsEntry[]).push(this.#tlsEntry(t)) - 1;
-    };
     for (let position = seen.length; position < threads.length; position++) {
       const t = threads[position];
-      const entry = m.hasTls(t) ? add(t) : -1;
+      let entry = -1;
+      if (m.hasTls(t)) {
+        entry = tls.length;
+        tls = tls.append(this.#tlsEntry(t));
+      }
       if (t.state !== "joined") this.#openThreads.push({ position, entry });
     }
     seen.length = threads.length;
@@ -689,15 +690,15 @@ export class Allocator implements ThreadRuntime {
       const t = threads[open.position], entry = open.entry;
       joined ||= t.state === "joined";
       if (entry < 0) {
-        if (m.hasTls(t)) open.entry = add(t);
+        if (m.hasTls(t)) {
+          open.entry = tls.length;
+          tls = tls.append(this.#tlsEntry(t));
+        }
         continue;
       }
       // Compared field by field: most captures change nothing, and build nothing.
-      const v = m.tls(t), was = tls[entry];
-      if (was[1] !== v.arena || was[2] !== v.shuttingDown) {
-        if (tls === prev) tls = prev.slice();
-        (tls as TlsEntry[])[entry] = this.#tlsEntry(t);
-      }
+      const v = m.tls(t), was = tls.at(entry);
+      if (was[1] !== v.arena || was[2] !== v.shuttingDown) tls = tls.with(entry, this.#tlsEntry(t));
     }
     if (joined) {
       this.#openThreads = this.#openThreads.filter((o) => threads[o.position].state !== "joined");
@@ -717,8 +718,8 @@ export class Allocator implements ThreadRuntime {
     this.#openThreads = open;
     this.#threadsSeen = { list: threads, length: threads.length };
     const same = prev !== undefined && prev.length === tls.length &&
-      prev.every((p, i) => sameTlsEntry(p, tls[i]));
-    return same ? prev : tls;
+      tls.every((e, i) => sameTlsEntry(prev.at(i), e));
+    return same ? prev : PersistentList.of(tls);
   }
 
   /** Thread `t`'s entry in `AllocatorState.tls` (it has malloc variables). */
@@ -735,7 +736,7 @@ export class Allocator implements ThreadRuntime {
     m.explain.restoreState(s.explainEnabled, s.explainCurrent, s.explainDepth);
     // Each thread's malloc variables: its TLS tcache word came back with the pages; the rest is
     // set here. A thread without them then (or new since) keeps fresh-TLS values.
-    const byIndex = new Map(s.tls.map((e) => [e[0], e]));
+    const byIndex = new Map(Array.from(s.tls, (e) => [e[0], e]));
     for (const t of this.process.threads) {
       const e = byIndex.get(t.index);
       if (e === undefined && !m.hasTls(t)) continue;
@@ -790,7 +791,7 @@ export class Allocator implements ThreadRuntime {
 }
 
 /** A thread's index, `thread_arena` and `tcache_shutting_down`: an entry of `AllocatorState.tls`. */
-type TlsEntry = AllocatorState["tls"][number];
+type TlsEntry = readonly [number, number, boolean];
 
 function sameTlsEntry(a: TlsEntry, b: TlsEntry): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
@@ -805,8 +806,11 @@ interface OpenThread {
 
 /** What a snapshot keeps of an {@link Allocator}. */
 export interface AllocatorState {
-  /** Each thread's `thread_arena` and `tcache_shutting_down`, by thread index. */
-  readonly tls: readonly (readonly [number, number, boolean])[];
+  /**
+   * Each thread's index, `thread_arena` and `tcache_shutting_down`, for the threads that have
+   * malloc variables (a list that shares its unchanged chunks with the last capture's).
+   */
+  readonly tls: PersistentList<readonly [number, number, boolean]>;
   /** glibc's scalars and bookkeeping (context.ts). */
   readonly malloc: MallocState;
   /** The last explain record. */

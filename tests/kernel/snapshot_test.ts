@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { forEachPage } from "../../src/kernel/page_map.ts";
 import { Process } from "../../src/kernel/process.ts";
+import type { ProcessSnapshot } from "../../src/kernel/snapshot.ts";
+import type { Thread } from "../../src/kernel/threads.ts";
 import { Allocator } from "../../src/malloc/allocator.ts";
 import { observe, type Op, randomProgram, step, type Vars } from "./random_program.ts";
 
@@ -119,3 +121,43 @@ function pageOf(snap: ReturnType<Process["snapshot"]>, no: number): Uint32Array 
   });
   return found;
 }
+
+Deno.test("snapshots keep each of 200 threads and its malloc variables as they were then", () => {
+  // More threads than a chunk of the snapshots' thread lists holds (64), created, run and joined
+  // one at a time, a snapshot after each: restoring any of them, in any order, gives back every
+  // thread as it was, and so does reading the snapshot's own list.
+  const proc = new Process();
+  const libc = new Allocator(proc);
+  const m = libc.context;
+  const now = () =>
+    JSON.stringify(proc.threads.map((t) => [
+      t.index,
+      t.state,
+      t.errno,
+      t.sp,
+      t.stack?.base,
+      m.hasTls(t) ? [m.tls(t).arena, m.tls(t).shuttingDown] : null,
+    ]));
+  const listed = (snap: ProcessSnapshot) =>
+    JSON.stringify(
+      snap.threads.map((s) => [s.thread.index, s.state, s.errno, s.sp, s.stack?.base]),
+    );
+  const running: Thread[] = [];
+  const taken: { snap: ProcessSnapshot; threads: string; list: string }[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = proc.runOn(proc.mainThread, () => proc.pthreadCreate());
+    proc.switchTo(t);
+    libc.free(libc.malloc(24 + 16 * (i % 7)));
+    proc.switchTo(proc.mainThread);
+    running.push(t);
+    if (i % 3 === 2) proc.pthreadJoin(running.splice((i * 7) % running.length, 1)[0]);
+    const snap = proc.snapshot();
+    taken.push({ snap, threads: now(), list: listed(snap) });
+  }
+  for (const k of [199, 0, 150, 63, 64, 65, 128, 7, 199]) {
+    proc.restore(taken[k].snap);
+    assert.equal(now(), taken[k].threads, `restored snapshot ${k}`);
+    assert.equal(listed(taken[k].snap), taken[k].list, `snapshot ${k}'s threads`);
+    assert.equal(taken[k].snap.threads.length, k + 2);
+  }
+});
