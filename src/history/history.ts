@@ -17,6 +17,8 @@
  * @module
  */
 
+import { integerArgument } from "../kernel/arguments.ts";
+import { ArgumentRangeError, ArgumentTypeError } from "../kernel/errors.ts";
 import type { ProcessSnapshot } from "../kernel/snapshot.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Allocator } from "../malloc/allocator.ts";
@@ -208,10 +210,15 @@ export class History implements LineHook {
     return this.#at(i);
   }
 
-  /** Step `i` (negative: from the end), as `Array.prototype.at` reads an index. */
+  /**
+   * Step `i` (negative: from the end), its fraction dropped as `Array.prototype.at` drops it; a
+   * typed error for NaN or anything but a number (which `Array.prototype.at` would read as 0).
+   */
   #at(i: number): RecordedStep {
     const n = this.#kinds.length;
-    let k = Math.trunc(Number(i)) || 0;
+    if (typeof i !== "number") throw new ArgumentTypeError("step", i, "a step index");
+    if (Number.isNaN(i)) throw new ArgumentRangeError("step", i, "a step index");
+    let k = Math.trunc(i);
     if (k < 0) k += n;
     if (!(k >= 0 && k < n)) throw new RangeError(`No step ${i}: the history has ${n}`);
     return this.#step(k);
@@ -290,11 +297,13 @@ export class History implements LineHook {
 
   /** Goes `n` steps back (not past the start). */
   back(n = 1): HistoryStep {
+    integerArgument("n", n, 0, Number.MAX_SAFE_INTEGER);
     return this.goto(Math.max(0, this.#position - n));
   }
 
   /** Goes `n` steps forward (not past the last). */
   forward(n = 1): HistoryStep {
+    integerArgument("n", n, 0, Number.MAX_SAFE_INTEGER);
     return this.goto(Math.min(this.#kinds.length - 1, this.#position + n));
   }
 
@@ -303,6 +312,9 @@ export class History implements LineHook {
    * starts with it), wrapping around to the start; throws if none does.
    */
   seek(label: string | RegExp): HistoryStep {
+    if (typeof label !== "string" && !(label instanceof RegExp)) {
+      throw new ArgumentTypeError("label", label, "a string or a RegExp");
+    }
     const match = (text: string) =>
       typeof label === "string" ? text.startsWith(label) : label.test(text);
     const n = this.#kinds.length;
@@ -315,6 +327,7 @@ export class History implements LineHook {
 
   /** Records a step now, with a label of your own (and the record of a call it stands for). */
   mark(label: string, record?: OperationRecord): HistoryStep {
+    if (typeof label !== "string") throw new ArgumentTypeError("label", label, "a string");
     return this.#step(this.#push("mark", label, record));
   }
 
@@ -325,12 +338,17 @@ export class History implements LineHook {
 
   /** Records a step for a line of a program (the C interpreter's hook). */
   line(line: number, text?: string): void {
+    integerArgument("line", line, 0, Number.MAX_SAFE_INTEGER);
+    if (text !== undefined && typeof text !== "string") {
+      throw new ArgumentTypeError("text", text, "a string");
+    }
     this.#push("line", text === undefined ? `line ${line}` : `line ${line}: ${text}`);
   }
 
   /** What changed from step `i` to step `j` (default: the step before `j`). */
-  diff(j: number = this.#position, i: number = j - 1): HeapDiff {
-    return diff(this.at(i).state, this.at(j).state);
+  diff(j: number = this.#position, i?: number): HeapDiff {
+    const to = this.at(j);
+    return diff(this.at(i ?? j - 1).state, to.state);
   }
 
   /** Stops recording allocator and system calls (marks and lines are still recorded). */

@@ -155,3 +155,33 @@ Deno.test("random programs with corrupting writes: every recorded step comes bac
     }
   }
 });
+
+Deno.test("history refuses a step, count or label of the wrong kind with a typed error", () => {
+  const libc = new Allocator(new Process());
+  const history = new History(libc);
+  libc.free(libc.malloc(24));
+  const at = history.position;
+  const bad: [string, () => unknown, string, string][] = [
+    ["seek(3)", () => history.seek(3 as unknown as string), "ArgumentTypeError", "label"],
+    ["goto('x')", () => history.goto("x" as unknown as number), "ArgumentTypeError", "step"],
+    ["goto(NaN)", () => history.goto(NaN), "ArgumentRangeError", "step"],
+    ["at('1')", () => history.at("1" as unknown as number), "ArgumentTypeError", "step"],
+    ["back(-1)", () => history.back(-1), "ArgumentRangeError", "n"],
+    ["forward(NaN)", () => history.forward(NaN), "ArgumentRangeError", "n"],
+    ["diff('a')", () => history.diff("a" as unknown as number), "ArgumentTypeError", "step"],
+    ["mark(5)", () => history.mark(5 as unknown as string), "ArgumentTypeError", "label"],
+    ["line('x')", () => history.line("x" as unknown as number), "ArgumentTypeError", "line"],
+  ];
+  for (const [call, f, name, argument] of bad) {
+    assert.throws(f, (e: Error & { argument?: string }) => {
+      assert.equal(e.name, name, call);
+      assert.equal(e.argument, argument, call);
+      return true;
+    });
+  }
+  // Nothing moved or was recorded, and the usual calls still work.
+  assert.equal(history.position, at);
+  assert.equal(history.at(-1).index, at);
+  assert.equal(history.back(1).index, at - 1);
+  assert.equal(history.seek(/^free/).index, at);
+});
