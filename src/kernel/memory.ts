@@ -1121,7 +1121,11 @@ export class Memory {
   /** Undoes or redoes entries until `position` entries are applied. */
   moveJournal(position: number): void {
     if (!(position >= 0 && position <= this.#jlen && Number.isInteger(position))) {
-      throw new RangeError(`No journal position ${position}`);
+      throw new ArgumentRangeError(
+        "position",
+        position,
+        `a journal position from 0 to ${this.#jlen}`,
+      );
     }
     // Applying entries logs nothing, and pages copied meanwhile get no write view.
     while (this.#jpos > position) this.#applyEntry(--this.#jpos, this.#jOld);

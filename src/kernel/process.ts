@@ -597,7 +597,8 @@ export class Process {
         const t = this.#threads[i];
         let snap = threads.at(i);
         if (snap.thread !== t || !unchanged(t, snap)) {
-          snap = this.#captureThread(t);
+          // (The same thread, changed since: captured anew without comparing it again.)
+          snap = snap.thread === t ? this.#newCapture(t) : this.#captureThread(t);
           threads = threads.with(i, snap);
         }
         // Captured joined once, a thread never changes again.
@@ -639,7 +640,11 @@ export class Process {
     const known = this.#joined.get(t);
     if (known) return known;
     const last = this.#lastCapture.get(t);
-    if (last && unchanged(t, last)) return last;
+    return last && unchanged(t, last) ? last : this.#newCapture(t);
+  }
+
+  /** A new capture of `t`, kept as its last (for good once it is joined). */
+  #newCapture(t: Thread): ThreadSnapshot {
     const snap: ThreadSnapshot = {
       thread: t,
       state: t.state,

@@ -91,7 +91,11 @@ Deno.test("random writes of every width with the journal on come back at every p
     assert.deepEqual(memory.readBytes(addr, PAGES * 4096), seen[0].bytes);
     memory.moveJournal(future);
     assert.equal(memory.read64(addr + 64), 0xdead_beef);
-    assert.throws(() => memory.moveJournal(future + 1), RangeError);
+    assert.throws(() => memory.moveJournal(future + 1), {
+      name: "ArgumentRangeError",
+      message: `Argument position out of range: ${future + 1} ` +
+        `(expected a journal position from 0 to ${future})`,
+    });
     memory.stopJournal();
   }
 });
