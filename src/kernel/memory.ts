@@ -238,6 +238,17 @@ export class Memory {
    * (see the journal at the end of the class); else {@link NO_JOURNAL_TAGS}, never written.
    */
   private tlbJournal: Float64Array = NO_JOURNAL_TAGS;
+  /**
+   * Pages known to hold only zeros: each cleared whole by a fill and not written since. calloc
+   * clears the same big recycled chunks again and again (the 1M-line mixed trace: 1.5G words,
+   * 99.8% of them zero already), and realloc asks whether each source page is zero; a page known
+   * zero is skipped (a journaled fill would compare every word, to log those it changes).
+   * Invariant: a page leaves the set before any write reaches it — it has no write or journal
+   * TLB entry (#markZeroed, #tlbFill), so every write takes a path through #writablePage, which
+   * drops it, as #setPage does (a page bound, dropped, moved or restored); moving the journal
+   * (which writes pages directly) empties the set.
+   */
+  readonly #zeroed = new Set<number>();
   /** The words of the pool's page store: every page the TLB holds is a view of them. */
   private readonly store: Uint32Array = this.#pool.storeWords;
   /** What the TLB reads for a readable page without bytes (the kernel's zero page). */
@@ -281,10 +292,10 @@ export class Memory {
     this.tlbRead[k] = stored ? no * PAGE_SIZE : NaN;
     const inPlace = stored && level >= ACCESS_WRITE && page !== undefined &&
       this.#isPrivate(page);
-    this.tlbWrite[k] = inPlace && !this.#journaling ? no * PAGE_SIZE : NaN;
-    if (this.#journaling) {
-      this.tlbJournal[k] = inPlace && !this.#zeroed.has(no) ? no * PAGE_SIZE : NaN;
-    }
+    // A page known zero takes every write to the slow path, which forgets it (see #zeroed).
+    const writable = inPlace && !(this.#zeroed.size !== 0 && this.#zeroed.has(no));
+    this.tlbWrite[k] = writable && !this.#journaling ? no * PAGE_SIZE : NaN;
+    if (this.#journaling) this.tlbJournal[k] = writable ? no * PAGE_SIZE : NaN;
   }
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
@@ -872,9 +883,9 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const d = this.#dir(hi)!, lo = no - hi * DIR_PAGES;
       if (value & 0xff || d.page(lo) !== undefined) {
-        // A whole page of zeros, journaled: nothing to do on a page known zero; else the page
-        // is known zero after it (see #zeroed).
-        const zeroPage = this.#journaling && n === PAGE_SIZE && (value & 0xff) === 0;
+        // A whole page of zeros: nothing to do on a page known zero; else the page is known
+        // zero after it (see #zeroed).
+        const zeroPage = n === PAGE_SIZE && (value & 0xff) === 0;
         if (zeroPage && this.#zeroed.has(no)) {
           done += n;
           continue;
@@ -899,6 +910,7 @@ export class Memory {
           page.fill((value & 0xff) * 0x0101_0101, off >>> 2, (off + n) >>> 2);
         } else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
         if (this.#journaling) this.#logWords(no, page, off, n);
+        if (zeroPage) this.#markZeroed(no);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
         const vma = this.#areas.areaAt(a);
@@ -1046,7 +1058,6 @@ export class Memory {
    * memory or another): O(pages that differ). Access levels stay (the address space sets them).
    */
   restorePages(pages: PageMap): void {
-    this.#zeroed.clear();
     const current = this.snapshotPages();
     diffPageMaps(current, pages, (no, _now, page) => {
       const hi = Math.floor(no / DIR_PAGES);
@@ -1088,16 +1099,6 @@ export class Memory {
   #jpos = 0;
   /** The words a bulk write is about to change, saved to log their old values (one page's). */
   readonly #before = new Uint32Array(PAGE_SIZE / 4 + 1);
-  /**
-   * While the journal is kept: pages known to hold only zeros, each cleared whole by a fill and
-   * not written since. A journaled fill compares every word it writes (to log those it changes),
-   * and calloc clears the same big chunks again and again (the 1M-line mixed trace: 1.5G words,
-   * 99.8% of them zero already); a page known zero is skipped. Invariant: a page leaves the set
-   * before any write reaches it — it has no journal TLB entry (#tlbFill), so every write takes a
-   * path through #writablePage, which drops it, as #setPage does; moving the journal (which
-   * writes pages directly) empties the set.
-   */
-  readonly #zeroed = new Set<number>();
 
   /** Whether a page may have a write view (a private page while no journal is kept). */
   #writeView(page: Uint32Array | undefined): boolean {
@@ -1269,8 +1270,9 @@ export class Memory {
   /** Page `no` holds only zeros now: known so until its next write (see #zeroed). */
   #markZeroed(no: number): void {
     this.#zeroed.add(no);
-    const k = no & (TLB_SIZE - 1);
-    if (this.tlbJournal[k] === no * PAGE_SIZE) this.tlbJournal[k] = NaN;
+    const k = no & (TLB_SIZE - 1), base = no * PAGE_SIZE;
+    if (this.tlbWrite[k] === base) this.tlbWrite[k] = NaN;
+    if (this.tlbJournal[k] === base) this.tlbJournal[k] = NaN;
   }
 
   /** Sets words `[first, end)` of page `no` to `word`, logging those it changes. */
