@@ -67,31 +67,21 @@ export interface ProcessCaptureFields extends Omit<ProcessSnapshot, "threads"> {
   readonly threadList: PersistentList<ThreadSnapshot>;
 }
 
+/** A {@link ProcessCapture}'s fields (declaration merging: the class holds them all). */
+export interface ProcessCapture extends ProcessCaptureFields {}
+
 /**
- * A snapshot as `Process.snapshot` takes it. Its threads are kept in a {@link PersistentList}
- * that shares all but one chunk with the previous capture's, and listed in an array only when
- * `threads` is first read (a history reads a few of its captures' threads, and keeps them all).
+ * A snapshot as `Process.snapshot` takes it: its fields as {@link ProcessCaptureFields} lists
+ * them (the interface of the same name adds them to the class). Its threads are kept in a
+ * {@link PersistentList} that shares all but one chunk with the previous capture's, and listed in
+ * an array only when `threads` is first read (a history reads a few of its captures' threads, and
+ * keeps them all).
  */
 export class ProcessCapture implements ProcessSnapshot {
-  readonly space: AddressSpaceState;
-  readonly threadList: PersistentList<ThreadSnapshot>;
-  readonly current: number;
-  readonly nextTidIndex: number;
-  readonly stackCache: readonly ThreadStack[];
-  readonly syscalls: SyscallLogState;
-  readonly runtime: unknown;
-  readonly serial: number;
   #threads: readonly ThreadSnapshot[] | undefined;
 
   constructor(fields: ProcessCaptureFields) {
-    this.space = fields.space;
-    this.threadList = fields.threadList;
-    this.current = fields.current;
-    this.nextTidIndex = fields.nextTidIndex;
-    this.stackCache = fields.stackCache;
-    this.syscalls = fields.syscalls;
-    this.runtime = fields.runtime;
-    this.serial = fields.serial;
+    Object.assign(this, fields);
   }
 
   /** Every thread created so far, in creation order. */
