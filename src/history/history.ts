@@ -24,6 +24,7 @@ import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Allocator } from "../malloc/allocator.ts";
 import { callText, type OperationRecord } from "../malloc/explain.ts";
 import { diff, type HeapDiff } from "./diff.ts";
+import { HEAP_CHECK_STEPS, heapNearlyFull } from "./heap_budget.ts";
 import { HeapState } from "./state.ts";
 
 /** What made a step. */
@@ -178,6 +179,7 @@ export class History implements LineHook {
   #calls: boolean;
   #syscalls: boolean;
   #recording = false;
+  #full: string | undefined;
 
   /** Starts recording `libc`'s process: step 0 is its state now. */
   constructor(libc: Allocator, options: HistoryOptions = {}) {
@@ -187,6 +189,15 @@ export class History implements LineHook {
     libc.process.memory.startJournal();
     this.#push("start", "start");
     this.resume();
+  }
+
+  /**
+   * Why the history took no more steps, once the JavaScript heap was nearly full (see
+   * `heap_budget.ts`); undefined while it records. The live process goes on; the steps kept can
+   * still be walked.
+   */
+  get full(): string | undefined {
+    return this.#full;
   }
 
   /** Number of steps. */
@@ -328,7 +339,9 @@ export class History implements LineHook {
   /** Records a step now, with a label of your own (and the record of a call it stands for). */
   mark(label: string, record?: OperationRecord): HistoryStep {
     if (typeof label !== "string") throw new ArgumentTypeError("label", label, "a string");
-    return this.#step(this.#push("mark", label, record));
+    const index = this.#push("mark", label, record);
+    if (index < 0) throw new RangeError(`No step recorded: ${this.#full}`);
+    return this.#step(index);
   }
 
   static {
@@ -400,6 +413,14 @@ export class History implements LineHook {
     // A step made after going back starts a new future.
     if (this.#kinds.length > 0) this.#dropAfter(this.#position);
     const index = this.#kinds.length;
+    if (this.#full !== undefined) return -1;
+    if (index % HEAP_CHECK_STEPS === 0 && index > 0) {
+      this.#full = heapNearlyFull(index);
+      if (this.#full !== undefined) {
+        this.pause();
+        return -1;
+      }
+    }
     let heapSize = 0;
     try {
       heapSize = this.#heapSize();

@@ -109,6 +109,8 @@ export function main(args: string[]): number {
           `replay: ${path}: recorded ${recorded.history.length} states in ${ms.toFixed(0)} ms; ` +
             `the memory's journal holds ${(bytes / 1048576).toFixed(1)} MiB`,
         );
+        const full = recorded.history.full;
+        if (full !== undefined) console.error(`replay: ${path}: the history stopped: ${full}`);
       } else result = replayTrace(source, { ...options, writeBytes: writeAll });
     } catch (e) {
       // What was printed before the line that broke off stays on stdout.
