@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { Process } from "../../src/kernel/process.ts";
+import { SeededRandom } from "../../src/kernel/random.ts";
 
 const RW = 3, R = 1, ANON = 0x22;
 const ZEROS = new Uint8Array(4096);
@@ -98,4 +99,66 @@ Deno.test("a page known zero that other bytes are moved onto is cleared again", 
   assert.equal(memory.read8(a + 5), 0x33);
   memory.fill(a, 4096, 0);
   assert.deepEqual(memory.readBytes(a, 4096), ZEROS);
+});
+
+Deno.test("random writes, whole-page clears, snapshots and restores read as a byte model", () => {
+  const PAGES = 6, SIZE = PAGES * 4096;
+  for (let seed = 1; seed <= 6; seed++) {
+    const random = new SeededRandom(seed);
+    const r = (n: number) => random.int(n);
+    const proc = new Process({ layout: "x86_64" });
+    const memory = proc.memory;
+    const addr = proc.sys.mmap(0, SIZE, RW, ANON);
+    const model = new Uint8Array(SIZE);
+    const saved: { snap: ReturnType<Process["snapshot"]>; bytes: Uint8Array }[] = [];
+    for (let n = 0; n < 600; n++) {
+      const k = r(100), page = r(PAGES) * 4096;
+      if (k < 30) {
+        // Whole pages cleared (mostly) or filled, as calloc and memset do.
+        const pages = 1 + r(2), at = Math.min(page, SIZE - pages * 4096);
+        const v = r(4) === 0 ? 1 + r(255) : 0;
+        memory.fill(addr + at, pages * 4096, v);
+        model.fill(v, at, at + pages * 4096);
+      } else if (k < 70) {
+        const width = [1, 2, 4, 8][r(4)];
+        const off = r(3) === 0 ? r(SIZE - 8) : r(SIZE / width) * width;
+        const value = r(0x1_0000) * 0x1_0000 + r(0x1_0000);
+        if (width === 1) memory.write8(addr + off, value);
+        else if (width === 2) memory.write16(addr + off, value);
+        else if (width === 4) memory.write32(addr + off, value);
+        else memory.write64(addr + off, value);
+        for (let b = 0; b < width; b++) model[off + b] = b < 4 ? (value >>> (8 * b)) & 0xff : 0;
+      } else if (k < 78) {
+        const bytes = Uint8Array.from({ length: 1 + r(200) }, () => r(256));
+        const at = r(SIZE - bytes.length);
+        memory.writeBytes(addr + at, bytes);
+        model.set(bytes, at);
+      } else if (k < 84) {
+        const length = 1 + r(6000), from = r(SIZE - length), to = r(SIZE - length);
+        memory.copy(addr + to, addr + from, length);
+        model.copyWithin(to, from, from + length);
+      } else if (k < 88) {
+        proc.sys.munmap(addr + page, 4096);
+        assert.equal(proc.sys.mmap(addr + page, 4096, RW, ANON | 0x10), addr + page);
+        model.fill(0, page, page + 4096);
+      } else if (k < 92) {
+        proc.sys.mprotect(addr + page, 4096, R);
+        proc.sys.mprotect(addr + page, 4096, RW);
+      } else if (k < 96) {
+        saved.push({ snap: proc.snapshot(), bytes: model.slice() });
+      } else if (saved.length > 0) {
+        const back = saved[r(saved.length)];
+        proc.restore(back.snap);
+        model.set(back.bytes);
+      }
+      const at = r(PAGES) * 4096;
+      assert.equal(
+        memory.isZero(addr + at, 4096),
+        model.subarray(at, at + 4096).every((b) => b === 0),
+        `seed ${seed} step ${n}: isZero`,
+      );
+      if (n % 10 === 0) assert.deepEqual(memory.readBytes(addr, SIZE), model, `seed ${seed} ${n}`);
+    }
+    assert.deepEqual(memory.readBytes(addr, SIZE), model, `seed ${seed}`);
+  }
 });
