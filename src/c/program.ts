@@ -29,6 +29,7 @@ import { exitStatusOf } from "../kernel/signals.ts";
 import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
 import type { Vma } from "../kernel/vma.ts";
+import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
 import { CRuntimeError, CStepLimitError } from "./errors.ts";
 import { headerTags, headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
 import {
@@ -104,8 +105,16 @@ export interface CRunResult {
   stderr: string;
   /** stdout since the previous result. */
   newStdout: string;
-  /** The allocator's explain records of the calls since the previous result. */
+  /**
+   * The allocator's explain records of the calls since the previous result (none once
+   * `recordsFull` is set).
+   */
   records: ExplainRecord[];
+  /**
+   * Why the run keeps no more explain records: the JavaScript heap was nearly full (see
+   * `src/kernel/heap_budget.ts`). The program runs on; pass `explain: false` for long runs.
+   */
+  recordsFull?: string;
   /** A glibc abort (malloc_printerr), with glibc's message. */
   abort?: HeapAbort;
   /** The SIGSEGV, with its address. */
@@ -195,6 +204,9 @@ export class CProgram {
   readonly #maxSteps: number;
   readonly #host: LibcHost;
   #records: ExplainRecord[] = [];
+  /** Records noted so far, and why no more are kept (see CRunResult.recordsFull). */
+  #recordCount = 0;
+  #recordsFull: string | undefined;
   #lastRecord: ExplainRecord | undefined;
   #reportedStdout = 0;
   #final: CRunResult | undefined;
@@ -395,8 +407,17 @@ export class CProgram {
   #noteRecords(): void {
     const r = this.allocator.lastRecord;
     if (r && r !== this.#lastRecord) {
-      this.#records.push(r);
       this.#lastRecord = r;
+      if (this.#recordsFull !== undefined) return;
+      if (++this.#recordCount % HEAP_CHECK_STEPS === 0) {
+        const full = heapNearlyFull();
+        if (full !== undefined) {
+          this.#recordsFull = `${full} after ${this.#recordCount - 1} explain records: later ` +
+            `calls' records were not kept (run with explain: false)`;
+          return;
+        }
+      }
+      this.#records.push(r);
     }
   }
 
@@ -412,6 +433,7 @@ export class CProgram {
       stderr: latin1ToUtf8(this.#streams.stderrBytes),
       newStdout: latin1ToUtf8(all.slice(this.#reportedStdout)),
       records: this.#records,
+      ...(this.#recordsFull === undefined ? {} : { recordsFull: this.#recordsFull }),
       events: this.allocator.events,
       backtrace: this.backtrace(),
       ...extra,

@@ -24,7 +24,7 @@ import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Allocator } from "../malloc/allocator.ts";
 import { callText, type OperationRecord } from "../malloc/explain.ts";
 import { diff, type HeapDiff } from "./diff.ts";
-import { HEAP_CHECK_STEPS, heapNearlyFull } from "./heap_budget.ts";
+import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
 import { HeapState } from "./state.ts";
 
 /** What made a step. */
@@ -193,7 +193,7 @@ export class History implements LineHook {
 
   /**
    * Why the history took no more steps, once the JavaScript heap was nearly full (see
-   * `heap_budget.ts`); undefined while it records. The live process goes on; the steps kept can
+   * `src/kernel/heap_budget.ts`); undefined while it records. The live process goes on; the steps kept can
    * still be walked.
    */
   get full(): string | undefined {
@@ -415,8 +415,10 @@ export class History implements LineHook {
     const index = this.#kinds.length;
     if (this.#full !== undefined) return -1;
     if (index % HEAP_CHECK_STEPS === 0 && index > 0) {
-      this.#full = heapNearlyFull(index);
-      if (this.#full !== undefined) {
+      const full = heapNearlyFull();
+      if (full !== undefined) {
+        this.#full = `${full} after step ${index - 1}: later steps were not recorded (record ` +
+          `fewer steps, or without explain records)`;
         this.pause();
         return -1;
       }

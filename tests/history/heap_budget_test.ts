@@ -5,7 +5,7 @@ generation; V8 adds the young generation's to the limit it reports, 96 MiB more 
  */
 
 import assert from "node:assert/strict";
-import { HEAP_SHARE } from "../../src/history/heap_budget.ts";
+import { HEAP_SHARE } from "../../src/kernel/heap_budget.ts";
 
 Deno.test("a recording too long for the heap keeps its first steps and says why it stopped", async () => {
   const program = new URL("./heap_budget_program.ts", import.meta.url).pathname;
