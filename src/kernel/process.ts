@@ -666,8 +666,15 @@ export class Process {
    * areas, break, threads (the same thread objects as then), system call log and allocator.
    */
   restore(snapshot: ProcessSnapshot): void {
+    const threads = snapshot !== null && typeof snapshot === "object" &&
+        typeof snapshot.space === "object" && snapshot.space !== null
+      ? threadsOf(snapshot)
+      : undefined;
+    if (threads === undefined) {
+      throw new ArgumentTypeError("snapshot", snapshot, "a snapshot from Process.snapshot()");
+    }
     this.space.restoreState(snapshot.space);
-    this.#threads = Array.from(threadsOf(snapshot), (s) => {
+    this.#threads = Array.from(threads, (s) => {
       let t = s.thread;
       if (!this.#owns(t)) {
         t = this.#adopted.get(s.thread) ?? { ...s.thread, locals: new Map() };

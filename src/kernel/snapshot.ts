@@ -18,7 +18,7 @@
  */
 
 import type { AddressSpaceState } from "./address_space.ts";
-import type { PersistentList } from "./persistent_list.ts";
+import { PersistentList } from "./persistent_list.ts";
 import type { SyscallLogState } from "./syscall_log.ts";
 import type { Thread, ThreadStack, ThreadState } from "./threads.ts";
 
@@ -91,16 +91,28 @@ export class ProcessCapture implements ProcessSnapshot {
 }
 
 /**
+ * A snapshot's threads as a list: a capture's own, or that of a copy of it (`{ ...snapshot }`
+ * keeps `threadList` and loses the `threads` getter), else its `threads` array; undefined for
+ * anything else.
+ */
+function threadListOf(snapshot: ProcessSnapshot): PersistentList<ThreadSnapshot> | undefined {
+  const list = (snapshot as Partial<ProcessCaptureFields>).threadList;
+  return list instanceof PersistentList ? list : undefined;
+}
+
+/**
  * What stands for a snapshot's threads in an identity test: two captures with the same key hold
  * the same thread snapshots (a capture's list, or any other snapshot's array).
  */
 export function threadsKey(snapshot: ProcessSnapshot): object {
-  return snapshot instanceof ProcessCapture ? snapshot.threadList : snapshot.threads;
+  return threadListOf(snapshot) ?? snapshot.threads;
 }
 
-/** A snapshot's threads, without listing a capture's in an array. */
-export function threadsOf(snapshot: ProcessSnapshot): Iterable<ThreadSnapshot> {
-  return snapshot instanceof ProcessCapture ? snapshot.threadList : snapshot.threads;
+/** A snapshot's threads, without listing a capture's in an array (undefined: it has none). */
+export function threadsOf(snapshot: ProcessSnapshot): Iterable<ThreadSnapshot> | undefined {
+  const list = threadListOf(snapshot);
+  if (list !== undefined) return list;
+  return Array.isArray(snapshot.threads) ? snapshot.threads : undefined;
 }
 
 /** True for a plain object or array (not a class instance, which its runtime captures itself). */

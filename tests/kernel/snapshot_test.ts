@@ -161,3 +161,24 @@ Deno.test("snapshots keep each of 200 threads and its malloc variables as they w
     assert.equal(taken[k].snap.threads.length, k + 2);
   }
 });
+
+Deno.test("a copy of a snapshot restores as it does; anything else is a typed error", () => {
+  const proc = new Process();
+  const libc = new Allocator(proc);
+  proc.runOn(proc.mainThread, () => proc.pthreadCreate());
+  const p = libc.malloc(24);
+  const snap = proc.snapshot();
+  const at = observe(libc);
+  libc.free(p);
+  proc.restore({ ...snap }); // a spread keeps the fields, not the threads getter
+  assert.equal(observe(libc), at);
+  assert.equal(proc.threads.length, 2);
+  for (const bad of [null, {}, { ...snap, threadList: undefined, threads: 3 }]) {
+    assert.throws(
+      () => proc.restore(bad as unknown as ProcessSnapshot),
+      (e: Error & { argument?: string }) =>
+        e.name === "ArgumentTypeError" && e.argument === "snapshot",
+    );
+  }
+  assert.equal(observe(libc), at, "a refused restore changes nothing");
+});
