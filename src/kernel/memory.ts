@@ -891,25 +891,17 @@ export class Memory {
           continue;
         }
         const page = this.#writablePage(d, lo, a);
+        const word = ((value & 0xff) * 0x0101_0101) >>> 0;
         if (this.#journaling && ((off | n) & 3) === 0) {
           // Whole words, journaled: each compared, and logged only when it changes.
-          this.#fillWords(
-            no,
-            page,
-            off >>> 2,
-            (off + n) >>> 2,
-            ((value & 0xff) * 0x0101_0101) >>> 0,
-          );
-          if (zeroPage) this.#markZeroed(no);
-          done += n;
-          continue;
+          this.#fillWords(no, page, off >>> 2, (off + n) >>> 2, word);
+        } else {
+          if (this.#journaling) this.#saveWords(page, off, n);
+          // Whole words are filled as words, without a byte view of the page.
+          if (((off | n) & 3) === 0) page.fill(word, off >>> 2, (off + n) >>> 2);
+          else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
+          if (this.#journaling) this.#logWords(no, page, off, n);
         }
-        if (this.#journaling) this.#saveWords(page, off, n);
-        // Whole words are filled as words, without a byte view of the page.
-        if (((off | n) & 3) === 0) {
-          page.fill((value & 0xff) * 0x0101_0101, off >>> 2, (off + n) >>> 2);
-        } else new Uint8Array(page.buffer, page.byteOffset + off, n).fill(value & 0xff);
-        if (this.#journaling) this.#logWords(no, page, off, n);
         if (zeroPage) this.#markZeroed(no);
       } else if (faultedIn === undefined || a < faultedIn.start || a >= faultedIn.end) {
         // A write of zeros to an untouched page still faults it in: the area gets its anon_vma.
