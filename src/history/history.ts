@@ -19,12 +19,12 @@
 
 import { integerArgument } from "../kernel/arguments.ts";
 import { ArgumentRangeError, ArgumentTypeError } from "../kernel/errors.ts";
+import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
 import type { ProcessSnapshot } from "../kernel/snapshot.ts";
 import type { SyscallRecord } from "../kernel/syscall_log.ts";
 import type { Allocator } from "../malloc/allocator.ts";
 import { callText, type OperationRecord } from "../malloc/explain.ts";
 import { diff, type HeapDiff } from "./diff.ts";
-import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
 import { HeapState } from "./state.ts";
 
 /** What made a step. */
@@ -193,8 +193,9 @@ export class History implements LineHook {
 
   /**
    * Why the history took no more steps, once the JavaScript heap was nearly full (see
-   * `src/kernel/heap_budget.ts`); undefined while it records. The live process goes on; the steps kept can
-   * still be walked.
+   * `src/kernel/heap_budget.ts`); undefined while it records. The live process goes on, the
+   * steps kept can still be walked, and a call made after going back still drops the steps after
+   * (their journal entries are gone) without recording one.
    */
   get full(): string | undefined {
     return this.#full;

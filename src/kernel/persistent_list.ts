@@ -31,11 +31,6 @@ export class PersistentList<T> implements Iterable<T> {
     this.length = length;
   }
 
-  /** The list of no entries. */
-  static empty<T>(): PersistentList<T> {
-    return new PersistentList<T>([], 0);
-  }
-
   /**
    * The list of `items`' entries (copied).
    *

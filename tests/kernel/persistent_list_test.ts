@@ -9,7 +9,7 @@ import { SeededRandom } from "../../src/kernel/random.ts";
 
 Deno.test("a persistent list reads as an array model through random changes and appends", () => {
   const random = new SeededRandom(7);
-  let list = PersistentList.empty<number>();
+  let list = PersistentList.of<number>([]);
   let model: number[] = [];
   const kept: [PersistentList<number>, number[]][] = [];
   for (let i = 0; i < 3000; i++) {
