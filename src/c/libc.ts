@@ -17,6 +17,7 @@ import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
+import { assertFail } from "./assert_fail.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
 import {
@@ -399,7 +400,17 @@ const impls: Record<string, Impl> = {
     const prog = h.programName.slice(h.programName.lastIndexOf("/") + 1);
     const text = `${prog}: ${m.cString(c.args[1] as Int)}:${n(c.args[2])}: ` +
       `${m.cString(c.args[3] as Int)}: Assertion \`${m.cString(c.args[0] as Int)}' failed.\n`;
-    h.streams.stderrBytes += text;
+    const a = h.allocator;
+    assertFail({
+      profile: a.profile,
+      malloc: (size) => mallocCall(h, () => a.malloc(size)),
+      realloc: (pointer, size) => mallocCall(h, () => a.realloc(pointer, size)),
+      free: (pointer) => mallocCall(h, () => a.free(pointer)),
+      store: (address, bytes) => m.mem.writeBytes(address, bytes),
+      print: (message) => {
+        h.streams.stderrBytes += message;
+      },
+    }, text);
     throw new ProgramAbort("assertion failed");
   },
   malloc: (h, c) => mallocCall(h, () => h.allocator.malloc(n(c.args[0]))),

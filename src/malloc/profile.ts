@@ -282,6 +282,23 @@ export interface GlibcProfile {
   readonly mallocHooks: boolean;
   /** abort() flushes stdio's streams before raising SIGABRT (until 2.26). */
   readonly abortFlushesStdio: boolean;
+  /**
+   * What dcgettext asks of malloc when `__assert_fail` translates its message's format in the C
+   * locale (no catalog is looked up): nothing (until 2.25); a free of its copy of the catalogs'
+   * directory, which is NULL for libc's absolute one (`free-dirname`, 2.26+); or also a malloc of
+   * the catalog's name (`LC_MESSAGES/libc.mo`, 20 bytes) and of the locale's (`C`, 2 bytes),
+   * freed with it (`work-strings`, 2.41+; on the stack before).
+   */
+  readonly assertGettext: "none" | "free-dirname" | "work-strings";
+  /**
+   * How `__assert_fail` builds its message before printing it: asprintf into a 100-byte malloc
+   * grown to 2n + 100 bytes while it is full, then trimmed by realloc or copied into an exact
+   * malloc (`asprintf-100`, until 2.36); asprintf into a 200-byte stack buffer, then an exact
+   * malloc, or a 312-byte malloc grown by half and trimmed by realloc (`asprintf-200`, 2.37 to
+   * 2.42); either string is freed once printed. `direct` (2.43+): `__libc_assert` writes it
+   * without malloc.
+   */
+  readonly assertMessage: "asprintf-100" | "asprintf-200" | "direct";
   /** malloc_printerr wraps its message in "*** Error in `PROG': … ***" (until 2.25). */
   readonly printerrErrorIn: boolean;
   /** The fastbins exist (until 2.42; 2.43 removed them with everything around them). */
@@ -525,6 +542,16 @@ export const GLIBC_FACTS: GlibcFacts = {
   fastbins: until("2.42"),
   mallocHooks: until("2.33"),
   abortFlushesStdio: until("2.26"),
+  assertGettext: steps<GlibcProfile["assertGettext"]>(
+    "none",
+    ["2.26", "free-dirname"],
+    ["2.41", "work-strings"],
+  ),
+  assertMessage: steps<GlibcProfile["assertMessage"]>(
+    "asprintf-100",
+    ["2.37", "asprintf-200"],
+    ["2.43", "direct"],
+  ),
   printerrErrorIn: until("2.25"),
   tcacheLargeSkipsMmapped: between("2.42", "2.42"),
   largebinSmallestCheck: since("2.42"),

@@ -22,19 +22,6 @@ const OUTCOMES: Record<string, Record<string, RealRun>> = JSON.parse(
 /** glibc versions the real oracle ran on x86_64 (outcomes.json has real runs of each). */
 const VERSIONS = ORACLE_BUILDS.filter((b) => b.arch === "x86_64").map((b) => b.glibc);
 
-/**
- * Runs where the simulator is known to end differently from real glibc, with what differs; they
- * are ignored until the gap closes (listed, not hidden).
- */
-const GAPS: Record<string, string> = {
-  "safe_link_double_protect/2.43":
-    "the program's assertion fails in both; real glibc's __assert_fail then mallocs (dcgettext " +
-    "looks up the message catalog: 'LC_MESSAGES/libc.mo' and the like) and the second 0x20 " +
-    "chunk meets the corrupted tcache link (unaligned tcache chunk); heaplab's assert() " +
-    "allocates nothing and prints the assertion",
-  "safe_link_double_protect/2.44": "as on 2.43",
-};
-
 /** The interpreter's end state for a real exit status. */
 function stateOf(exitStatus: number): string {
   if (exitStatus === 134) return "aborted";
@@ -53,7 +40,6 @@ for (const [program, runs] of Object.entries(OUTCOMES)) {
     const real = runs[version];
     Deno.test({
       name: `${program}.c ${describe(real)} on glibc ${version} x86_64, as it does on real glibc`,
-      ignore: GAPS[`${program}/${version}`] !== undefined,
       fn() {
         const result = runC(fixture(`how2heap/${program}.c`), {
           file: `${program}.c`,
