@@ -1,10 +1,9 @@
 /**
  * glibc's `__assert_fail`: what a failed `assert()` asks of malloc before it prints its message
- * and aborts. The format goes through dcgettext, which on newer glibc mallocs and frees two work
- * strings, and up to 2.42 the message is built by asprintf into heap buffers that are grown,
- * trimmed and freed (the profile's `assertGettext` and `assertMessage`, read from each release's
- * sources and seen under gdb on real 2.31, 2.36, 2.41, 2.43 and 2.44:
- * `tests/fixtures/c/assert_fail/`). These are real calls: a corrupted heap can make one of them
+ * and aborts. The format goes through dcgettext (`gettext.ts`), and up to 2.42 the message is
+ * built by asprintf into heap buffers that are grown, trimmed and freed (the profile's
+ * `assertMessage`, read from each release's sources and seen under gdb on real 2.31, 2.36, 2.41,
+ * 2.43 and 2.44: `tests/fixtures/c/libc_calls/`). These are real calls: a corrupted heap can make one of them
  * end in malloc's own abort instead of the assertion's message, and up to 2.33 they go through
  * the malloc hooks.
  *
@@ -19,25 +18,18 @@
  */
 
 import type { GlibcProfile } from "../malloc/profile.ts";
+import { type GettextLibc, latin1, translateMessage } from "./gettext.ts";
 
-/** What `__assert_fail` works with: the malloc family, the process's memory and stderr. */
-export interface AssertFailLibc {
-  readonly profile: Pick<GlibcProfile, "assertGettext" | "assertMessage">;
-  malloc(size: number): number;
+/** What `__assert_fail` works with: dcgettext's, realloc and stderr. */
+export interface AssertFailLibc extends GettextLibc {
+  readonly profile: Pick<GlibcProfile, "gettextCalls" | "assertMessage">;
   realloc(pointer: number, size: number): number;
-  free(pointer: number): void;
-  /** Writes bytes into the process's memory. */
-  store(address: number, bytes: Uint8Array): void;
   /** Writes text to stderr. */
   print(text: string): void;
 }
 
 /** What glibc prints when asprintf could not build the message. */
 export const UNEXPECTED_ERROR = "Unexpected error.\n";
-
-/** The catalog dcgettext would look for (`LC_MESSAGES/libc.mo`) and the locale's name. */
-const CATALOG_NAME = latin1("LC_MESSAGES/libc.mo\0");
-const LOCALE_NAME = latin1("C\0");
 
 /** asprintf's first buffer up to 2.36 (a malloc), and from 2.37 (on the stack). */
 const ASPRINTF_100 = 100;
@@ -48,7 +40,7 @@ const ASPRINTF_200 = 200;
  * Assertion ... failed.\n`) is printed unless asprintf fails; the caller then aborts.
  */
 export function assertFail(libc: AssertFailLibc, message: string): void {
-  translateFormat(libc);
+  translateMessage(libc);
   const text = latin1(message);
   switch (libc.profile.assertMessage) {
     case "direct":
@@ -69,30 +61,6 @@ function printAndFree(libc: AssertFailLibc, message: string, str: number): void 
   }
   libc.print(message);
   libc.free(str);
-}
-
-// dcgettext in the C locale: it finds no catalog and returns the format untranslated.
-function translateFormat(libc: AssertFailLibc): void {
-  switch (libc.profile.assertGettext) {
-    case "none":
-      return;
-    case "free-dirname":
-      libc.free(0);
-      return;
-    case "work-strings": {
-      // A failed malloc goes straight to the frees, the strings not made stay NULL.
-      const domain = libc.malloc(CATALOG_NAME.length);
-      let locale = 0;
-      if (domain !== 0) {
-        libc.store(domain, CATALOG_NAME);
-        locale = libc.malloc(LOCALE_NAME.length);
-        if (locale !== 0) libc.store(locale, LOCALE_NAME);
-      }
-      libc.free(0);
-      libc.free(domain);
-      libc.free(locale);
-    }
-  }
 }
 
 /**
@@ -178,11 +146,5 @@ function grownPrintfBuffer(size: number): number {
 function withNul(text: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(text.length + 1);
   bytes.set(text);
-  return bytes;
-}
-
-function latin1(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
 }

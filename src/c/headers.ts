@@ -210,6 +210,22 @@ int vsprintf(char *s, const char *fmt, va_list ap);
 int vsnprintf(char *s, size_t n, const char *fmt, va_list ap);
 `;
 
+/** <errno.h>: Linux's numbers for the errors a heap program meets (x86_64 and i386 alike). */
+const ERRNO_MACROS = [
+  "EPERM 1",
+  "ENOENT 2",
+  "EBADF 9",
+  "EAGAIN 11",
+  "ENOMEM 12",
+  "EACCES 13",
+  "EFAULT 14",
+  "EBUSY 16",
+  "EEXIST 17",
+  "EINVAL 22",
+  "ENOSPC 28",
+  "EOVERFLOW 75",
+];
+
 /** Predefined macros of an ABI. */
 export function predefinedMacros(abi: Abi): Map<string, Macro> {
   const lp64 = abi.ptrSize === 8;
@@ -256,6 +272,7 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "_IOLBF 1",
     "_IONBF 2",
     "BUFSIZ 8192",
+    ...ERRNO_MACROS,
     "STDIN_FILENO 0",
     "STDOUT_FILENO 1",
     "STDERR_FILENO 2",

@@ -17,7 +17,9 @@ import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
-import { assertFail } from "./assert_fail.ts";
+import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
+import { errorMessage } from "./error_messages.ts";
+import { translateMessage } from "./gettext.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
 import {
@@ -146,26 +148,6 @@ function sysResult(h: LibcHost, r: number, fail: Value = -1): Value {
   return fail;
 }
 
-const ERRNO_TEXT: Record<number, string> = {
-  0: "Success",
-  1: "Operation not permitted",
-  2: "No such file or directory",
-  9: "Bad file descriptor",
-  11: "Resource temporarily unavailable",
-  12: "Cannot allocate memory",
-  13: "Permission denied",
-  14: "Bad address",
-  16: "Device or resource busy",
-  17: "File exists",
-  22: "Invalid argument",
-  28: "No space left on device",
-  75: "Value too large for defined data type",
-};
-
-function strerrorText(e: number): string {
-  return ERRNO_TEXT[e] ?? `Unknown error ${e}`;
-}
-
 /** `struct mallinfo` (int counters) or `struct mallinfo2` (size_t) as the bytes C receives. */
 function mallinfoBytes(h: LibcHost, size: number): Uint8Array {
   const info = size === 4 ? h.allocator.mallinfo() : h.allocator.mallinfo2();
@@ -183,6 +165,36 @@ function writeBytesTo(h: LibcHost, addr: number, text: string): void {
   const bytes = new Uint8Array(text.length);
   for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
   h.m.mem.writeBytes(addr, bytes);
+}
+
+/**
+ * The malloc family, memory and stderr as glibc's own routines use them (`assert_fail.ts`,
+ * `gettext.ts`): their calls are the program's calls, recorded as such.
+ */
+function libcCalls(h: LibcHost): AssertFailLibc {
+  const a = h.allocator;
+  return {
+    profile: a.profile,
+    malloc: (size) => mallocCall(h, () => a.malloc(size)),
+    realloc: (pointer, size) => mallocCall(h, () => a.realloc(pointer, size)),
+    free: (pointer) => mallocCall(h, () => a.free(pointer)),
+    store: (address, bytes) => h.m.mem.writeBytes(address, bytes),
+    print: (message) => {
+      h.streams.stderrBytes += message;
+    },
+  };
+}
+
+/**
+ * glibc's message for error number `e` (`strerror`), after dcgettext's calls for it; "Unknown
+ * error N" for a number without one, without the calls glibc then makes (not modelled: its
+ * buffer for the text, which differs from version to version).
+ */
+function errorText(h: LibcHost, e: number): string {
+  const message = errorMessage(e, h.allocator.profile);
+  if (message === undefined) return `Unknown error ${e}`;
+  translateMessage(libcCalls(h));
+  return message;
 }
 
 /** Reads one byte of stdin; undefined when the program must pause for input. */
@@ -400,17 +412,7 @@ const impls: Record<string, Impl> = {
     const prog = h.programName.slice(h.programName.lastIndexOf("/") + 1);
     const text = `${prog}: ${m.cString(c.args[1] as Int)}:${n(c.args[2])}: ` +
       `${m.cString(c.args[3] as Int)}: Assertion \`${m.cString(c.args[0] as Int)}' failed.\n`;
-    const a = h.allocator;
-    assertFail({
-      profile: a.profile,
-      malloc: (size) => mallocCall(h, () => a.malloc(size)),
-      realloc: (pointer, size) => mallocCall(h, () => a.realloc(pointer, size)),
-      free: (pointer) => mallocCall(h, () => a.free(pointer)),
-      store: (address, bytes) => m.mem.writeBytes(address, bytes),
-      print: (message) => {
-        h.streams.stderrBytes += message;
-      },
-    }, text);
+    assertFail(libcCalls(h), text);
     throw new ProgramAbort("assertion failed");
   },
   malloc: (h, c) => mallocCall(h, () => h.allocator.malloc(n(c.args[0]))),
@@ -576,11 +578,11 @@ const impls: Record<string, Impl> = {
   perror: (h, c) => {
     const e = h.m.mem.read32(h.errno);
     const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
-    h.streams.stderrBytes += `${msg ? msg + ": " : ""}${strerrorText(e)}\n`;
+    h.streams.stderrBytes += `${msg ? msg + ": " : ""}${errorText(h, e)}\n`;
     return 0;
   },
   strerror: (h, c) =>
-    h.m.literal([...strerrorText(n(c.args[0]))].map((ch) => ch.charCodeAt(0)), c.line),
+    h.m.literal([...errorText(h, n(c.args[0]))].map((ch) => ch.charCodeAt(0)), c.line),
   sysconf: (h, c) => {
     const name = n(c.args[0]);
     if (name === 30) return 4096;

@@ -283,13 +283,16 @@ export interface GlibcProfile {
   /** abort() flushes stdio's streams before raising SIGABRT (until 2.26). */
   readonly abortFlushesStdio: boolean;
   /**
-   * What dcgettext asks of malloc when `__assert_fail` translates its message's format in the C
-   * locale (no catalog is looked up): nothing (until 2.25); a free of its copy of the catalogs'
-   * directory, which is NULL for libc's absolute one (`free-dirname`, 2.26+); or also a malloc of
-   * the catalog's name (`LC_MESSAGES/libc.mo`, 20 bytes) and of the locale's (`C`, 2 bytes),
-   * freed with it (`work-strings`, 2.41+; on the stack before).
+   * What dcgettext asks of malloc when libc translates one of its messages (strerror's, perror's,
+   * a failed assert's format) in the C locale, where it looks up no catalog: nothing (until
+   * 2.25); a free of its copy of the catalogs' directory, which is NULL for libc's absolute one
+   * (`free-dirname`, 2.26+); or also a malloc of the catalog's name (`LC_MESSAGES/libc.mo`, 20
+   * bytes) and of the locale's (`C`, 2 bytes), freed with it (`work-strings`, 2.41+; on the
+   * stack before).
    */
-  readonly assertGettext: "none" | "free-dirname" | "work-strings";
+  readonly gettextCalls: "none" | "free-dirname" | "work-strings";
+  /** strerror knows EFTYPE (134, "Inappropriate file type or format"; 2.43+). */
+  readonly errnoEftype: boolean;
   /**
    * How `__assert_fail` builds its message before printing it: asprintf into a 100-byte malloc
    * grown to 2n + 100 bytes while it is full, then trimmed by realloc or copied into an exact
@@ -542,7 +545,8 @@ export const GLIBC_FACTS: GlibcFacts = {
   fastbins: until("2.42"),
   mallocHooks: until("2.33"),
   abortFlushesStdio: until("2.26"),
-  assertGettext: steps<GlibcProfile["assertGettext"]>(
+  errnoEftype: since("2.43"),
+  gettextCalls: steps<GlibcProfile["gettextCalls"]>(
     "none",
     ["2.26", "free-dirname"],
     ["2.41", "work-strings"],
