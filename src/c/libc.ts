@@ -19,6 +19,7 @@ import { isSyscallError } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import { errorMessage } from "./error_messages.ts";
+import { scanFormat } from "./scanf.ts";
 import { translateMessage } from "./gettext.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
@@ -700,58 +701,25 @@ const genImpls: Record<string, GenImpl> = {
   },
   *scanf(h, c) {
     const m = h.m;
-    const fmt = m.cString(c.args[0] as Int);
-    let assigned = 0, argi = 1;
-    let peeked: number | undefined;
-    const get = function* (): Generator<Signal, number> {
-      if (peeked !== undefined) {
-        const p = peeked;
-        peeked = undefined;
-        return p;
-      }
-      return yield* getByte(h);
-    };
-    for (let i = 0; i < fmt.length; i++) {
-      const ch = fmt[i];
-      if (/\s/.test(ch)) continue;
-      if (ch !== "%") continue;
-      let length = "";
-      i++;
-      while ("hlzjtL".includes(fmt[i])) length += fmt[i++];
-      const conv = fmt[i];
-      let b = yield* get();
-      while (b >= 0 && /\s/.test(String.fromCharCode(b))) b = yield* get();
-      if (b < 0) return assigned === 0 ? -1 : assigned;
-      let word = "";
-      while (b >= 0 && !/\s/.test(String.fromCharCode(b))) {
-        word += String.fromCharCode(b);
-        b = yield* get();
-      }
-      peeked = b;
-      const addr = n(c.args[argi++]);
-      if (conv === "s") writeBytesTo(h, addr, word + "\0");
-      else {
-        const base = conv === "x" ? 16 : conv === "o" ? 8 : 10;
-        const v = BigInt.asUintN(
-          64,
-          BigInt(base === 16 ? "0x" + word.replace(/^0x/i, "") : word || "0"),
-        );
-        const wide = length === "l"
-          ? m.abi.ptrSize
-          : length === "ll" || length === "z"
-          ? 8
-          : length === "h"
-          ? 2
-          : 4;
-        if (wide === 8) {
-          m.mem.write32(addr, Number(v & 0xffffffffn));
-          m.mem.write32(addr + 4, Number(v >> 32n));
-        } else if (wide === 2) m.mem.write16(addr, Number(v & 0xffffn));
-        else m.mem.write32(addr, Number(v & 0xffffffffn));
-      }
-      assigned++;
-    }
-    return assigned;
+    return yield* scanFormat({
+      get: () => getByte(h),
+      unget: (byte) => {
+        h.streams.input = String.fromCharCode(byte) + h.streams.input;
+      },
+      storeText: (address, text) => writeBytesTo(h, address, text + "\0"),
+      storeChars: (address, text) => writeBytesTo(h, address, text),
+      storeInteger: (address, value, size) => {
+        const bytes = new Uint8Array(size);
+        let v = BigInt.asUintN(8 * size, value);
+        for (let k = 0; k < size; k++, v >>= 8n) bytes[k] = Number(v & 0xffn);
+        m.mem.writeBytes(address, bytes);
+      },
+      argument: (index) => n(c.args[index + 1]),
+      intSize: 4,
+      longSize: m.abi.ptrSize,
+      file: m.file,
+      line: c.line,
+    }, m.cString(c.args[0] as Int));
   },
   *pthread_create(h, c) {
     const t = h.sched.create(c.args[2] as Int, c.args[3], c.line);

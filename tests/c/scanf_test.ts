@@ -1,0 +1,32 @@
+/**
+ * scanf reads standard input as real glibc's does: scanf.c, run by heaplab's C interpreter on
+ * each input of tests/fixtures/c/scanf/, prints what it printed under each x86_64 oracle build
+ * (made by make_outputs.sh) — what each conversion stored and returned, and the bytes scanf
+ * left unread for getchar.
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { ORACLE_BUILDS, runC } from "../../mod.ts";
+
+const SOURCE = fixture("scanf/scanf.c");
+const INPUTS = [...Deno.readDirSync(new URL("../fixtures/c/scanf/", import.meta.url))]
+  .map((e) => e.name).filter((name) => name.endsWith(".in")).sort();
+
+for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+  Deno.test(`scanf reads its inputs as glibc ${glibc}'s does`, () => {
+    for (const input of INPUTS) {
+      const result = runC(SOURCE, {
+        file: "scanf.c",
+        glibc,
+        arch: "x86_64",
+        stdin: fixture(`scanf/${input}`),
+        pauseOnInput: false,
+        explain: false,
+      });
+      if (result.state === "error") throw result.error;
+      const real = fixture(`scanf/${input.replace(/\.in$/, "")}.${glibc}.out`);
+      assert.equal(result.stdout, real, input);
+    }
+  });
+}
