@@ -26,6 +26,11 @@ export interface AssertFailLibc extends GettextLibc {
   realloc(pointer: number, size: number): number;
   /** Writes text to stderr. */
   print(text: string): void;
+  /**
+   * Called as asprintf starts: throws when the build faults there on the caller's stack
+   * (`misaligned_stack.ts`).
+   */
+  checkStack?(): void;
 }
 
 /** What glibc prints when asprintf could not build the message. */
@@ -47,8 +52,10 @@ export function assertFail(libc: AssertFailLibc, message: string): void {
       libc.print(message);
       return;
     case "asprintf-100":
+      libc.checkStack?.();
       return printAndFree(libc, message, asprintfFrom100(libc, text));
     case "asprintf-200":
+      libc.checkStack?.();
       return printAndFree(libc, message, asprintfFrom200(libc, text));
   }
 }

@@ -118,6 +118,7 @@ void exit(int status);
 void _exit(int status);
 void _Exit(int status);
 void abort(void);
+int system(const char *command);
 void __assert_fail(const char *expr, const char *file, unsigned int line, const char *func);
 void *malloc(size_t size);
 void free(void *p);

@@ -146,6 +146,11 @@ export interface Frame {
   ret: Value;
   /** Arguments beyond the parameters of a variadic function, with their promoted types. */
   varargs?: { values: Value[]; types: CType[] };
+  /**
+   * The stack is 8 bytes off the ABI's 16-byte alignment in this function and in the calls it
+   * makes: it was entered through an overwritten return address (`misaligned_stack.ts`).
+   */
+  misaligned?: boolean;
 }
 
 /** A `va_list` in flight: the variadic arguments and the next one's index. */

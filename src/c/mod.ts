@@ -20,3 +20,4 @@ export {
 } from "./program.ts";
 export { CRuntimeError, CStepLimitError, CSyntaxError, CUnsupportedError } from "./errors.ts";
 export { type StdoutKind as CStdoutKind } from "./stdio.ts";
+export { MisalignedStackFault } from "./misaligned_stack.ts";

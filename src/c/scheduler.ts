@@ -142,6 +142,7 @@ export class Scheduler implements Runtime {
     args: Value[],
     types?: CType[],
     t?: CThread,
+    misaligned?: boolean,
   ): Generator<Signal, Value> {
     const th = t ?? this.current;
     const m = this.m;
@@ -161,6 +162,8 @@ export class Scheduler implements Runtime {
       mem.write32(fp, savedFp);
     }
     const frame: Frame = { fp, line: fn.line, fn, ret: 0 };
+    // A call keeps the caller's alignment; a hijacked return passes the other one.
+    if (misaligned ?? th.frames.at(-1)?.misaligned) frame.misaligned = true;
     if (fn.type.variadic && types) {
       const k = fn.params.length;
       frame.varargs = { values: args.slice(k), types: types.slice(k) };
@@ -177,11 +180,16 @@ export class Scheduler implements Runtime {
     this.lastLine = frame.line;
     if (now !== retAddr) {
       // The program overwrote the return address: it "returns" there. Into a function of the
-      // program, that function runs (as how2heap's house_of_lore jumps to its jackpot).
+      // program, that function runs (as how2heap's house_of_lore jumps to its jackpot), entered
+      // by a return instead of a call: on x86_64 its stack is 8 bytes off the ABI's alignment,
+      // or back on it after an odd number of such returns.
       const target = this.m.byAddress.get(now);
       th.frames.pop();
       th.sp = savedSp + P;
-      if (target && "body" in target) return yield* this.callFunction(target, []);
+      if (target && "body" in target) {
+        const misaligned = P === 8 && !frame.misaligned;
+        return yield* this.callFunction(target, [], undefined, undefined, misaligned);
+      }
       throw new ControlHijack(
         P === 8 ? readExact64(mem, fp + 8) : now,
         `${fn.name}() returned to an overwritten return address`,

@@ -9,15 +9,18 @@
 /** An event of the simulated process that is not an allocator step. */
 export type LibcEvent = ShellSpawned | ProgramOutput;
 
-/** `system()` ran: the process would now spawn `/bin/sh -c command`. */
+/**
+ * `system()` ran: the process would now spawn `/bin/sh -c command`. heaplab does not run the
+ * command; a C program's own call returns 0, what the shell returns when it reads no more input.
+ */
 export interface ShellSpawned {
   /** Discriminant. */
   readonly kind: "ShellSpawned";
   /** The string system() was given. */
   readonly command: string;
-  /** The pointer that was followed (`__free_hook`, …). */
+  /** The pointer that was followed (`__free_hook`, …), or `direct call` when a C program called it. */
   readonly via: string;
-  /** The glibc call that followed it (`free`, …). */
+  /** The glibc call that followed it (`free`, …), or `system`. */
   readonly call: string;
   /** system()'s address. */
   readonly target: number;

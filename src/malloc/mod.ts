@@ -84,6 +84,7 @@ export {
   type GlibcVersion,
   isGlibcVersion,
   type MemalignStyle,
+  type MisalignedStackCall,
   ORACLE_BUILDS,
   type TcacheKeyKind,
   versionsWhere,

@@ -109,6 +109,19 @@ export type MemalignStyle =
   /** `_int_free_merge_chunk` of the leader (straight to the bins), a tcache look-up first. */
   | "merge-leader";
 
+/**
+ * A kind of libc call whose code some glibc builds compile with aligned SSE stores to the stack
+ * (`GlibcProfile.misalignedStackFaults`): `system`; `unbuffered-stream-printf`, printf to an
+ * unbuffered stream (stderr, or stdout after `setbuf(stdout, NULL)`; perror too); `printf-buffer`,
+ * printf into a string or a descriptor (sprintf, snprintf, their `v` forms, dprintf);
+ * `asprintf`, the message of a failed assert.
+ */
+export type MisalignedStackCall =
+  | "system"
+  | "unbuffered-stream-printf"
+  | "printf-buffer"
+  | "asprintf";
+
 /** One glibc build: a version on an architecture. */
 export interface GlibcProfile {
   /** glibc version. */
@@ -293,6 +306,14 @@ export interface GlibcProfile {
   readonly gettextCalls: "none" | "free-dirname" | "work-strings";
   /** strerror knows EFTYPE (134, "Inappropriate file type or format"; 2.43+). */
   readonly errnoEftype: boolean;
+  /**
+   * The libc calls that fault when made on a stack 8 bytes off the 16-byte alignment the x86_64
+   * ABI promises at a call — as from a function entered through an overwritten return address:
+   * the build's code stores to the stack with an aligned SSE instruction (movaps), a general
+   * protection fault (`src/c/misaligned_stack.ts`). Seen on real 2.31 (none), 2.36, 2.41, 2.43
+   * and 2.44; 2.23, 2.27 and 2.35 model none, 2.39 and 2.42 2.41's (unverified).
+   */
+  readonly misalignedStackFaults: readonly MisalignedStackCall[];
   /**
    * How `__assert_fail` builds its message before printing it: asprintf into a 100-byte malloc
    * grown to 2n + 100 bytes while it is full, then trimmed by realloc or copied into an exact
@@ -546,6 +567,11 @@ export const GLIBC_FACTS: GlibcFacts = {
   mallocHooks: until("2.33"),
   abortFlushesStdio: until("2.26"),
   errnoEftype: since("2.43"),
+  misalignedStackFaults: steps<readonly MisalignedStackCall[]>(
+    [],
+    ["2.36", ["system", "unbuffered-stream-printf", "asprintf"]],
+    ["2.37", ["system", "printf-buffer", "asprintf"]],
+  ),
   gettextCalls: steps<GlibcProfile["gettextCalls"]>(
     "none",
     ["2.26", "free-dirname"],
