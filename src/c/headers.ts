@@ -161,6 +161,8 @@ long labs(long x);
 int getpid(void);
 int gettid(void);
 unsigned int sleep(unsigned int s);
+unsigned int alarm(unsigned int seconds);
+sighandler_t signal(int signum, sighandler_t handler);
 int usleep(unsigned int us);
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int pthread_join(pthread_t t, void **ret);
@@ -210,6 +212,29 @@ int vfprintf(FILE *stream, const char *fmt, va_list ap);
 int vsprintf(char *s, const char *fmt, va_list ap);
 int vsnprintf(char *s, size_t n, const char *fmt, va_list ap);
 `;
+
+/** <signal.h>: Linux's signal numbers (x86_64 and i386 alike) and the special handlers. */
+const SIGNAL_MACROS = [
+  "SIGHUP 1",
+  "SIGINT 2",
+  "SIGQUIT 3",
+  "SIGILL 4",
+  "SIGTRAP 5",
+  "SIGABRT 6",
+  "SIGBUS 7",
+  "SIGFPE 8",
+  "SIGKILL 9",
+  "SIGUSR1 10",
+  "SIGSEGV 11",
+  "SIGUSR2 12",
+  "SIGPIPE 13",
+  "SIGALRM 14",
+  "SIGTERM 15",
+  "SIGCHLD 17",
+  "SIG_DFL ((sighandler_t) 0)",
+  "SIG_IGN ((sighandler_t) 1)",
+  "SIG_ERR ((sighandler_t) -1)",
+];
 
 /** <errno.h>: Linux's numbers for the errors a heap program meets (x86_64 and i386 alike). */
 const ERRNO_MACROS = [
@@ -274,6 +299,7 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "_IONBF 2",
     "BUFSIZ 8192",
     ...ERRNO_MACROS,
+    ...SIGNAL_MACROS,
     "STDIN_FILENO 0",
     "STDOUT_FILENO 1",
     "STDERR_FILENO 2",
@@ -391,6 +417,10 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
   });
   const i64 = lp64 ? T.long : T.llong, u64 = lp64 ? T.ulong : T.ullong;
   const file = headerTags(abi).get("_IO_FILE")!;
+  const handler: CType = {
+    k: "ptr",
+    to: { k: "fn", ret: T.void, params: [T.int], variadic: false, unprototyped: false },
+  };
   return new Map<string, CType>([
     ["size_t", T.size],
     ["ssize_t", T.ssize],
@@ -433,5 +463,7 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     ["FILE", file],
     ["_IO_FILE", file],
     ["va_list", { k: "ptr", to: T.void }],
+    ["sighandler_t", handler],
+    ["__sighandler_t", handler],
   ]);
 }

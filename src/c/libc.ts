@@ -21,6 +21,8 @@ import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import { errorMessage } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
 import { scanFormat } from "./scanf.ts";
+import type { GlibcRand } from "./rand.ts";
+import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
 import { translateMessage } from "./gettext.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
@@ -53,6 +55,10 @@ export interface LibcHost {
   readonly errno: number;
   /** Collects the allocator's explain records made since the last call. */
   noteRecords(): void;
+  /** The generator behind `rand()`. */
+  readonly rand: GlibcRand;
+  /** What `signal()` and `alarm()` set. */
+  readonly signals: SignalDispositions;
 }
 
 /** Thread exit by pthread_exit. */
@@ -718,7 +724,34 @@ const impls: Record<string, Impl> = {
   tolower: (_h, c) => (n(c.args[0]) >= 65 && n(c.args[0]) <= 90 ? n(c.args[0]) + 32 : c.args[0]),
   getenv: () => 0,
   clearenv: () => 0,
-  time: () => 0,
+  // The clock reads 0 (1970-01-01): a simulated program takes no time.
+  time: (h, c) => {
+    const t = n(c.args[0]);
+    if (t !== 0) {
+      if (h.m.abi.ptrSize === 8) h.m.mem.write64(t, 0);
+      else h.m.mem.write32(t, 0);
+    }
+    return 0;
+  },
+  rand: (h) => h.rand.next(),
+  srand: (h, c) => {
+    h.rand.seed(n(c.args[0]));
+    return 0;
+  },
+  alarm: (h, c) => h.signals.alarm(n(c.args[0]) >>> 0),
+  signal: (h, c) => {
+    const previous = h.signals.set(n(c.args[0]), n(c.args[1]));
+    if (previous === "unsupported") {
+      throw new CUnsupportedError(
+        `a handler for signal ${n(c.args[0])}, which a fault raises (heaplab ends the program ` +
+          "there instead of running it)",
+        h.m.file,
+        c.line,
+      );
+    }
+    if (previous === SIG_ERR) h.m.mem.write32(h.errno, 22); // EINVAL
+    return fromWord(h, previous);
+  },
 };
 
 function pthreadSelfMain(h: LibcHost): number {

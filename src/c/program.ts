@@ -44,7 +44,9 @@ import {
 import { type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
+import { GlibcRand } from "./rand.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
+import { SignalDispositions } from "./signal_dispositions.ts";
 import { type StdoutKind, Streams } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
 import { loader, type Value } from "./values.ts";
@@ -305,6 +307,8 @@ export class CProgram {
       files,
       errno: errnoAddr,
       noteRecords: () => this.#noteRecords(),
+      rand: new GlibcRand(),
+      signals: new SignalDispositions(),
     };
     // Static initializers (constant in C; evaluated once, before main).
     const initFrame: Frame = { fp: 0, line: 0, fn: undefined!, ret: 0 };

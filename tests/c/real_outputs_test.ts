@@ -1,0 +1,38 @@
+/**
+ * C programs whose whole output is real glibc's, version by version: each program below, run by
+ * heaplab's C interpreter, prints what it printed under each x86_64 oracle build (its folder's
+ * `<version>.out`, made by the folder's script) — strerror's messages for 0 to 139 ("Unknown
+ * error N" where glibc has none, EFTYPE's from 2.43), rand()'s numbers unseeded and after
+ * several seeds, what signal(), alarm(), sleep() and time() return.
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { ORACLE_BUILDS, runC } from "../../mod.ts";
+
+const PROGRAMS = [
+  { folder: "error_messages", file: "messages.c", what: "strerror's messages for 0 to 139" },
+  { folder: "rand", file: "rand.c", what: "rand()'s numbers" },
+  { folder: "signals", file: "signals.c", what: "signal(), alarm(), sleep() and time()" },
+];
+
+for (const { folder, file, what } of PROGRAMS) {
+  const source = fixture(`${folder}/${file}`);
+  for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+    Deno.test(`${what} are glibc ${glibc}'s`, () => {
+      const result = runC(source, { file, glibc, arch: "x86_64", explain: false });
+      if (result.state === "error") throw result.error;
+      assert.equal(result.stdout, fixture(`${folder}/${glibc}.out`));
+    });
+  }
+}
+
+Deno.test("a handler for a signal a fault raises is refused, not silently never run", () => {
+  const result = runC(
+    `#include <signal.h>
+     void on_segv(int s) {}
+     int main(void) { signal(SIGSEGV, on_segv); return 0; }`,
+  );
+  assert.equal(result.state, "error");
+  assert.match(result.error!.message, /unsupported: a handler for signal 11/);
+});
