@@ -53,6 +53,8 @@ export interface LibcHost {
   readonly files: { stdin: number; stdout: number; stderr: number };
   /** Address of `errno` (the program sees one errno; glibc's is per thread). */
   readonly errno: number;
+  /** Address of `environ`. */
+  readonly environ: number;
   /** Collects the allocator's explain records made since the last call. */
   noteRecords(): void;
   /** The generator behind `rand()`. */
@@ -722,8 +724,23 @@ const impls: Record<string, Impl> = {
   islower: (_h, c) => (n(c.args[0]) >= 97 && n(c.args[0]) <= 122 ? 1 : 0),
   toupper: (_h, c) => (n(c.args[0]) >= 97 && n(c.args[0]) <= 122 ? n(c.args[0]) - 32 : c.args[0]),
   tolower: (_h, c) => (n(c.args[0]) >= 65 && n(c.args[0]) <= 90 ? n(c.args[0]) + 32 : c.args[0]),
-  getenv: () => 0,
-  clearenv: () => 0,
+  // glibc's getenv walks `environ`, whatever the program did to it.
+  getenv: (h, c) => {
+    const m = h.m, P = m.abi.ptrSize, key = m.cString(c.args[0] as Int) + "=";
+    const read = (a: number) => P === 8 ? m.mem.read64(a) : m.mem.read32(a);
+    const environ = read(h.environ);
+    for (let at = environ; environ !== 0; at += P) {
+      const entry = read(at);
+      if (entry === 0) break;
+      if (m.cString(entry, key.length) === key) return entry + key.length;
+    }
+    return 0;
+  },
+  clearenv: (h) => {
+    if (h.m.abi.ptrSize === 8) h.m.mem.write64(h.environ, 0);
+    else h.m.mem.write32(h.environ, 0);
+    return 0;
+  },
   // The clock reads 0 (1970-01-01): a simulated program takes no time.
   time: (h, c) => {
     const t = n(c.args[0]);

@@ -45,6 +45,7 @@ import { type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import { GlibcRand } from "./rand.ts";
+import { layStartStack, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
 import { type StdoutKind, Streams } from "./stdio.ts";
@@ -76,6 +77,13 @@ export interface CRunOptions {
    * empty). Only for the allocator made here.
    */
   explain?: boolean;
+  /** argv after argv[0] (`programName`). */
+  args?: readonly string[];
+  /**
+   * The environment, as `NAME=value` strings (default none, as `env -i` runs a program): on
+   * x86_64 its strings shift the stack as they would in the real process.
+   */
+  environment?: readonly string[];
   /** Initial standard input. */
   stdin?: string;
   /** A read of empty stdin pauses (default true for CProgram); false: it reads EOF. */
@@ -294,6 +302,11 @@ export class CProgram {
     }
     const errnoAddr = m.allocateGlobal(abi.types.int, 4, 0);
     m.globals.set("errno", { type: abi.types.int, addr: errnoAddr });
+    // glibc's `environ` (also `__environ`): the environment main's third argument points to.
+    const charPP: CType = { k: "ptr", to: { k: "ptr", to: abi.types.char } };
+    const environAddr = m.allocateGlobal(charPP, P, 0);
+    m.globals.set("environ", { type: charPP, addr: environAddr });
+    m.globals.set("__environ", { type: charPP, addr: environAddr });
     compileUnit(unit, m);
     this.#sched = new Scheduler(m, this.process);
     this.#host = {
@@ -306,6 +319,7 @@ export class CProgram {
       pauseOnInput: options.pauseOnInput ?? true,
       files,
       errno: errnoAddr,
+      environ: environAddr,
       noteRecords: () => this.#noteRecords(),
       rand: new GlibcRand(),
       signals: new SignalDispositions(),
@@ -315,22 +329,42 @@ export class CProgram {
     for (const init of m.inits) init(initFrame);
     const main = m.functions.get("main");
     if (!main) throw new CRuntimeError("undefined reference to 'main'", file, 1);
-    // argv on the main thread's stack, above main's frame.
-    const sp = this.process.mainThread.sp;
     const name = this.#host.programName;
-    const strAddr = sp + 0x200;
-    mem.writeBytes(strAddr, new Uint8Array([...name].map((c) => c.charCodeAt(0)).concat([0])));
-    const argv = sp + 0x100;
-    if (P === 8) {
-      mem.write64(argv, strAddr);
-      mem.write64(argv + 8, 0);
-    } else {
-      mem.write32(argv, strAddr);
-      mem.write32(argv + 4, 0);
-    }
-    const args: Value[] = [1, argv, argv + 2 * P];
-    this.#sched.startMain(main, args.slice(0, main.params.length));
+    const argv = [name, ...(options.args ?? [])], env = options.environment ?? [];
+    const stack = this.process.space.areaAt(STACK_TOP - 1);
+    let start: StartStack;
+    if (P === 8 && stack?.name === "[stack]" && stack.end === STACK_TOP) {
+      // As exec and glibc's start code leave it for `setarch -R env -i ./prog` (start_stack.ts).
+      const below = this.allocator.profile.mainFrameBelowArgv;
+      start = layStartStack(mem, name, argv, env, below);
+    } else start = this.#plainStartStack(mem, P, argv, env);
+    if (P === 8) mem.write64(environAddr, start.envp);
+    else mem.write32(environAddr, start.envp);
+    const args: Value[] = [start.argc, start.argv, start.envp];
+    this.#sched.startMain(main, args.slice(0, main.params.length), start.callerSp);
     this.#lastLine = main.line;
+  }
+
+  // Another layout (i386, a process given with its own stack): the strings and their pointer
+  // arrays just above the main thread's stack pointer, main's frame below it.
+  #plainStartStack(
+    mem: Machine["mem"],
+    P: number,
+    argv: readonly string[],
+    env: readonly string[],
+  ): StartStack {
+    const sp = this.process.mainThread.sp;
+    const put = P === 8 ? (a: number, v: number) => mem.write64(a, v) : mem.write32.bind(mem);
+    const argvAt = sp + 0x100, envp = argvAt + (argv.length + 1) * P;
+    let text = sp + 0x200;
+    [...argv, ...env].forEach((s, i) => {
+      mem.writeBytes(text, new Uint8Array([...s].map((c) => c.charCodeAt(0)).concat([0])));
+      put(i < argv.length ? argvAt + i * P : envp + (i - argv.length) * P, text);
+      text += s.length + 1;
+    });
+    put(argvAt + argv.length * P, 0);
+    put(envp + env.length * P, 0);
+    return { argc: argv.length, argv: argvAt, envp, callerSp: sp };
   }
 
   /** True once the program has ended (exited, aborted, crashed, …). */

@@ -80,9 +80,9 @@ export class Scheduler implements Runtime {
     m.rt = this;
   }
 
-  /** The main thread, calling `main`. */
-  startMain(main: CFunction, args: Value[]): CThread {
-    const t = this.#newThread(this.process.mainThread, this.process.mainThread.sp, 0);
+  /** The main thread, calling `main` with the stack pointer at `sp` (default the thread's). */
+  startMain(main: CFunction, args: Value[], sp = this.process.mainThread.sp): CThread {
+    const t = this.#newThread(this.process.mainThread, sp, 0);
     t.gen = this.callFunction(main, args, undefined, t);
     this.current = t;
     return t;

@@ -315,6 +315,13 @@ export interface GlibcProfile {
    */
   readonly misalignedStackFaults: readonly MisalignedStackCall[];
   /**
+   * How far below argv main's frame pointer lies in a program glibc's start code called (the
+   * frames of `_start`, `__libc_start_main` and, from 2.34, `__libc_start_call_main`), on x86_64:
+   * seen on real 2.31 (0xf8), 2.36 and 2.41 (0x118), 2.43 and 2.44 (0x128); 2.23, 2.27, 2.35,
+   * 2.39 and 2.42 take their neighbours' (unverified).
+   */
+  readonly mainFrameBelowArgv: number;
+  /**
    * How `__assert_fail` builds its message before printing it: asprintf into a 100-byte malloc
    * grown to 2n + 100 bytes while it is full, then trimmed by realloc or copied into an exact
    * malloc (`asprintf-100`, until 2.36); asprintf into a 200-byte stack buffer, then an exact
@@ -567,6 +574,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   mallocHooks: until("2.33"),
   abortFlushesStdio: until("2.26"),
   errnoEftype: since("2.43"),
+  mainFrameBelowArgv: steps(0xf8, ["2.34", 0x118], ["2.43", 0x128]),
   misalignedStackFaults: steps<readonly MisalignedStackCall[]>(
     [],
     ["2.36", ["system", "unbuffered-stream-printf", "asprintf"]],

@@ -131,7 +131,7 @@ export class CProgramView {
  * const view = cProgramView(prog, { result });
  * assert.equal(view.line, 3);
  * assert.match(view.toString(), /=> 3 {4}getchar\(\);/);
- * assert.match(view.toString(), /int x @ 0x7fffffffd[0-9a-f]+ = 7/);
+ * assert.match(view.toString(), /int x @ 0x7fffffffe[0-9a-f]+ = 7/);
  * ```
  */
 export function cProgramView(program: CProgram, options: CProgramViewOptions = {}): CProgramView {
