@@ -5,19 +5,29 @@
  *
  *   deno run -A tools/run_how2heap.ts DIR [X.Y]
  *       each program on the glibc it was written for (every folder DIR has for a modelled version)
- *   deno run -A tools/run_how2heap.ts DIR X.Y --native V
- *       also compiles each with gcc -O0, runs it under the host's glibc (version V) with
- *       `setarch -R`, and compares exit status, stdout (addresses masked) and stderr's last line
- *       with the interpreter's run on glibc V
+ *   deno run -A tools/run_how2heap.ts DIR [X.Y] --native V
+ *       also compiles each with gcc -O0, runs it under the host's glibc (version V) as
+ *       `setarch -R env -i ./NAME`, and compares exit status, stdout (addresses masked) and
+ *       stderr's last line (addresses masked) with the interpreter's run on glibc V
+ *   deno run -A tools/run_how2heap.ts DIR [X.Y] --oracle V
+ *       the same against the real glibc V of the oracle's build (`../shared/oracle/build.sh`):
+ *       each program compiled against its 2.31 sysroot and started directly with V's loader and
+ *       libc (tests/fixtures/c/real_glibc.sh's compile_prog and direct_prog; needs patchelf)
  *
  * @module
  */
 
 import { GLIBC_VERSIONS, runC } from "../mod.ts";
 
-const [dir = "/tmp/h2h", only] = Deno.args;
-const nativeAt = Deno.args.indexOf("--native");
-const native = nativeAt >= 0 ? Deno.args[nativeAt + 1] : undefined;
+const [dir = "/tmp/h2h", folder] = Deno.args;
+const only = folder?.startsWith("--") ? undefined : folder;
+const flagValue = (flag: string) => {
+  const at = Deno.args.indexOf(flag);
+  return at >= 0 ? Deno.args[at + 1] : undefined;
+};
+const oracle = flagValue("--oracle");
+const native = flagValue("--native") ?? oracle;
+const REAL_GLIBC = new URL("../tests/fixtures/c/real_glibc.sh", import.meta.url).pathname;
 const mask = (s: string) => s.replace(/0x[0-9a-f]+/g, "ADDR");
 const last = (s: string) => s.trim().split("\n").at(-1) ?? "";
 const tmp = native ? Deno.makeTempDirSync() : "";
@@ -41,14 +51,26 @@ for (const v of GLIBC_VERSIONS) {
       line = `${r.state} ${r.exitStatus ?? ""} line ${r.line} ${why.split("\n")[0]}`;
       if (native) {
         const exe = `${tmp}/${name}`;
-        const cc = new Deno.Command("gcc", {
-          args: ["-O0", "-w", "-o", exe, e.name],
-          cwd: `${dir}/${v}`,
-        }).outputSync();
+        const cc = oracle
+          ? new Deno.Command("bash", {
+            args: [
+              "-c",
+              '. "$0" && compile_prog "$1" "$2" "$3.built" builtins && direct_prog "$3.built" "$4" "$3"',
+              REAL_GLIBC,
+              `${dir}/${v}`,
+              name,
+              exe,
+              oracle,
+            ],
+          }).outputSync()
+          : new Deno.Command("gcc", {
+            args: ["-O0", "-w", "-o", exe, e.name],
+            cwd: `${dir}/${v}`,
+          }).outputSync();
         if (!cc.success) line += " | gcc failed";
         else {
           const real = new Deno.Command("setarch", {
-            args: ["-R", `./${name}`],
+            args: ["-R", "env", "-i", `./${name}`],
             cwd: tmp,
             stdin: "null",
             stdout: "piped",
