@@ -45,7 +45,7 @@ import { type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import { GlibcRand } from "./rand.ts";
-import { layStartStack, STACK_TOP, type StartStack } from "./start_stack.ts";
+import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
 import { type StdoutKind, Streams } from "./stdio.ts";
@@ -302,9 +302,16 @@ export class CProgram {
     }
     const errnoAddr = m.allocateGlobal(abi.types.int, 4, 0);
     m.globals.set("errno", { type: abi.types.int, addr: errnoAddr });
-    // glibc's `environ` (also `__environ`): the environment main's third argument points to.
+    // glibc's `environ` (also `__environ`): the environment main's third argument points to; in
+    // libc's data, unless the program names it, which gives the program its own copy in its data
+    // (a copy relocation) and leaves libc's at 0.
     const charPP: CType = { k: "ptr", to: { k: "ptr", to: abi.types.char } };
-    const environAddr = m.allocateGlobal(charPP, P, 0);
+    const namesEnviron = pre.tokens.some((t) => t.v === "environ" || t.v === "__environ");
+    // The x86_64 process started as exec starts it (start_stack.ts), with a real libc build.
+    const stack = this.process.space.areaAt(STACK_TOP - 1);
+    const execStack = P === 8 && stack?.name === "[stack]" && stack.end === STACK_TOP;
+    const environAddr = (execStack && !namesEnviron && this.allocator.libc.symbol("environ")) ||
+      m.allocateGlobal(charPP, P, 0);
     m.globals.set("environ", { type: charPP, addr: environAddr });
     m.globals.set("__environ", { type: charPP, addr: environAddr });
     compileUnit(unit, m);
@@ -331,17 +338,18 @@ export class CProgram {
     if (!main) throw new CRuntimeError("undefined reference to 'main'", file, 1);
     const name = this.#host.programName;
     const argv = [name, ...(options.args ?? [])], env = options.environment ?? [];
-    const stack = this.process.space.areaAt(STACK_TOP - 1);
-    let start: StartStack;
-    if (P === 8 && stack?.name === "[stack]" && stack.end === STACK_TOP) {
+    let start: StartStack, returnTo: number | undefined;
+    if (execStack) {
       // As exec and glibc's start code leave it for `setarch -R env -i ./prog` (start_stack.ts).
       const below = this.allocator.profile.mainFrameBelowArgv;
       start = layStartStack(mem, name, argv, env, below);
+      const site = MAIN_RETURN_SITES[libc.build.facts.version];
+      if (site !== undefined) returnTo = libc.base + site;
     } else start = this.#plainStartStack(mem, P, argv, env);
     if (P === 8) mem.write64(environAddr, start.envp);
     else mem.write32(environAddr, start.envp);
     const args: Value[] = [start.argc, start.argv, start.envp];
-    this.#sched.startMain(main, args.slice(0, main.params.length), start.callerSp);
+    this.#sched.startMain(main, args.slice(0, main.params.length), start.callerSp, returnTo);
     this.#lastLine = main.line;
   }
 

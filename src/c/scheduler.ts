@@ -67,6 +67,9 @@ export class Scheduler implements Runtime {
   readonly threads: CThread[] = [];
   /** The thread running. */
   current!: CThread;
+  // The main thread, and where its first frame returns to (see startMain).
+  #main: CThread | undefined;
+  #mainReturn: number | undefined;
   /** Runnable threads waiting, the next to run last. */
   readonly runnable: CThread[] = [];
   /** Line of the last frame that returned (where the program ended after main returned). */
@@ -80,9 +83,19 @@ export class Scheduler implements Runtime {
     m.rt = this;
   }
 
-  /** The main thread, calling `main` with the stack pointer at `sp` (default the thread's). */
-  startMain(main: CFunction, args: Value[], sp = this.process.mainThread.sp): CThread {
+  /**
+   * The main thread, calling `main` with the stack pointer at `sp` (default the thread's), its
+   * return address `returnTo` (default an address just below the program's code).
+   */
+  startMain(
+    main: CFunction,
+    args: Value[],
+    sp = this.process.mainThread.sp,
+    returnTo?: number,
+  ): CThread {
     const t = this.#newThread(this.process.mainThread, sp, 0);
+    this.#main = t;
+    this.#mainReturn = returnTo;
     t.gen = this.callFunction(main, args, undefined, t);
     this.current = t;
     return t;
@@ -152,7 +165,7 @@ export class Scheduler implements Runtime {
     const fp = th.sp - 2 * P;
     const retAddr = th.frames.length
       ? th.frames[th.frames.length - 1].fn.address + 0x20
-      : m.place.text - 0x100;
+      : (th === this.#main && this.#mainReturn) || m.place.text - 0x100;
     const savedFp = th.frames.length ? th.frames[th.frames.length - 1].fp : 0;
     if (P === 8) {
       mem.write64(fp + 8, retAddr);

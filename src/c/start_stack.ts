@@ -25,6 +25,19 @@ const RANDOM_BYTES = 16;
 /** Words of Linux 6.18's x86_64 auxiliary vector: 22 entries and AT_NULL, two words each. */
 const AUXV_WORDS = 46;
 
+/**
+ * Where main returns to in each real x86_64 libc build, from its base: just past glibc's call of
+ * main in `__libc_start_main` (2.31) or `__libc_start_call_main` (2.34 and later). Seen on real
+ * runs as main's return address minus printf's (tests/fixtures/c/start_stack/).
+ */
+export const MAIN_RETURN_SITES: Readonly<Record<string, number>> = {
+  "2.31": 0x23d7a,
+  "2.36": 0x2724a,
+  "2.41": 0x29ca8,
+  "2.43": 0x29fba,
+  "2.44": 0x2a3fe,
+};
+
 /** Where exec and the start code left things, for `main(argc, argv, envp)`. */
 export interface StartStack {
   readonly argc: number;

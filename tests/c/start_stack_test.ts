@@ -52,3 +52,21 @@ Deno.test("clearenv() empties what getenv() finds", () => {
   );
   assert.equal(result.stdout, "1 (nil)\n");
 });
+
+const LIBC_ENVIRON: Record<string, { delta: number; stdout: string }> = JSON.parse(
+  fixture("start_stack/libc_environ.json"),
+);
+
+for (const [glibc, real] of Object.entries(LIBC_ENVIRON)) {
+  Deno.test(`libc's own environ holds envp on glibc ${glibc} when the program does not name it`, () => {
+    const result = runC(fixture("start_stack/libc_environ.c"), {
+      file: "libc_environ.c",
+      glibc,
+      arch: "x86_64",
+      args: [String(real.delta)],
+      explain: false,
+    });
+    if (result.state === "error") throw result.error;
+    assert.equal(result.stdout, real.stdout);
+  });
+}
