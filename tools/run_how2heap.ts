@@ -53,6 +53,8 @@ for (const v of GLIBC_VERSIONS) {
         const exe = `${tmp}/${name}`;
         const cc = oracle
           ? new Deno.Command("bash", {
+            // glibc 2.31 keeps dlsym in libdl (house_of_roman).
+            env: src.includes("dlsym") ? { LDLIBS: "-ldl" } : {},
             args: [
               "-c",
               '. "$0" && compile_prog "$1" "$2" "$3.built" builtins && direct_prog "$3.built" "$4" "$3"',
