@@ -339,6 +339,19 @@ export class CProgram {
     const name = this.#host.programName;
     const argv = [name, ...(options.args ?? [])], env = options.environment ?? [];
     let start: StartStack, returnTo: number | undefined;
+    // The strings take the top of the stack area, which the kernel would grow and heaplab does
+    // not: keep them to a quarter of it.
+    const strings = [name, ...argv, ...env].reduce((n, text) => n + text.length + 1, 0);
+    if (stack && strings > (stack.end - stack.start) / 4) {
+      throw new CRuntimeError(
+        `argv and the environment take ${strings} bytes: at most ${
+          (stack.end - stack.start) / 4
+        } ` +
+          "fit the initial stack",
+        file,
+        1,
+      );
+    }
     if (execStack) {
       // As exec and glibc's start code leave it for `setarch -R env -i ./prog` (start_stack.ts).
       const below = this.allocator.profile.mainFrameBelowArgv;

@@ -70,3 +70,10 @@ for (const [glibc, real] of Object.entries(LIBC_ENVIRON)) {
     assert.equal(result.stdout, real.stdout);
   });
 }
+
+Deno.test("an environment too large for the initial stack is refused with a clear error", () => {
+  assert.throws(
+    () => runC("int main(void) { return 0; }", { environment: ["A=" + "x".repeat(40000)] }),
+    /argv and the environment take 40\d\d\d bytes: at most 33792 fit the initial stack/,
+  );
+});
