@@ -6,9 +6,9 @@
  * platform name and 16 random bytes, the auxiliary vector, envp, argv and argc, the whole 16-byte
  * aligned — and, below it, the frames of glibc's start code (`_start`, `__libc_start_main`,
  * `__libc_start_call_main`): main's frame pointer lies the profile's `mainFrameBelowArgv` bytes
- * below argv. Seen on real 2.31, 2.36 and 2.43 under Linux 6.18, a program started directly with
- * several environments, names and arguments: argv, envp, their strings and main's frame, address
- * for address (tests/fixtures/c/start_stack/).
+ * below argv. Seen on real 2.31, 2.36, 2.41, 2.43 and 2.44 under Linux 6.18, a program started
+ * directly with several environments, names and arguments: argv, envp, their strings and main's
+ * frame, address for address (tests/fixtures/c/start_stack/).
  *
  * Not written: the auxiliary vector's values and the random bytes (their room is kept; they read
  * as zeros), the start code's frames.
