@@ -2,10 +2,10 @@
  * glibc's `__assert_fail`: what a failed `assert()` asks of malloc before it prints its message
  * and aborts. The format goes through dcgettext (`gettext.ts`), and up to 2.42 the message is
  * built by asprintf into heap buffers that are grown, trimmed and freed (the profile's
- * `assertMessage`, read from each release's sources and seen under gdb on real 2.31, 2.36, 2.41,
- * 2.43 and 2.44: `tests/fixtures/c/libc_calls/`). These are real calls: a corrupted heap can make one of them
- * end in malloc's own abort instead of the assertion's message, and up to 2.33 they go through
- * the malloc hooks.
+ * `assertMessage`, read from each release's sources and seen under gdb on real 2.31, 2.36,
+ * 2.41, 2.43 and 2.44: `tests/fixtures/c/libc_calls/`). These are real calls: a corrupted heap
+ * can make one of them end in malloc's own abort instead of the assertion's message, and up to
+ * 2.33 they go through the malloc hooks.
  *
  * Invariant: the calls are made in glibc's order with glibc's sizes, every buffer holds the
  * bytes glibc wrote into it when it is grown, copied or freed, and a string asprintf could not

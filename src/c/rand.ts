@@ -1,11 +1,11 @@
 /**
  * glibc's `rand()` and `srand()`: the additive feedback generator of `random_r` with its default
  * state (TYPE_3: 31 words, the second tap 3 words ahead). `srand(seed)` fills the state from the
- * seed (0 counts as 1; read as a signed 32-bit word) with the "minimal standard" multiplier 16807 modulo 2^31 - 1, then runs
- * the generator 310 times; each `rand()` adds the rear word to the front one (modulo 2^32) and
- * returns that sum shifted right by one. A program that never calls `srand` gets `srand(1)`'s
- * numbers. The same in every glibc heaplab models: tests/c/real_outputs_test.ts checks 200 numbers
- * against real 2.31, 2.36, 2.41, 2.43 and 2.44.
+ * seed (0 counts as 1; read as a signed 32-bit word) with the "minimal standard" multiplier 16807
+ * modulo 2^31 - 1, then runs the generator 310 times; each `rand()` adds the rear word to the
+ * front one (modulo 2^32) and returns that sum shifted right by one. A program that never calls
+ * `srand` gets `srand(1)`'s numbers. The same in every glibc heaplab models:
+ * tests/c/real_outputs_test.ts checks 200 numbers against real 2.31, 2.36, 2.41, 2.43 and 2.44.
  *
  * @module
  */

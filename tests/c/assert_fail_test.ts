@@ -65,7 +65,7 @@ Deno.test("dcgettext's failed malloc frees NULLs and the message is still printe
   ]);
 });
 
-Deno.test("asprintf's grown buffer that cannot be grown again is freed, up to 2.36 and after", () => {
+Deno.test("asprintf's buffer that cannot grow again is freed, up to 2.36 and after", () => {
   const long = "x".repeat(400) + "\n";
   const old = failingLibc({ gettextCalls: "none", assertMessage: "asprintf-100" }, 3);
   assertFail(old.libc, long);

@@ -1,6 +1,6 @@
 /**
- * libc's own malloc calls, as real glibc makes them: the C programs of tests/fixtures/c/libc_calls/,
- * run by heaplab's C interpreter, print what they printed under real glibc and make, after the
+ * libc's own malloc calls, as real glibc makes them: the C programs of
+ * tests/fixtures/c/libc_calls/, run by heaplab's C interpreter, print what they printed under real glibc and make, after the
  * program's own calls, the same malloc, realloc and free calls with the same sizes on the same
  * chunks (calls.json, traced under gdb by make_calls.sh): a failed assert() before it aborts
  * (its messages' lengths take each way asprintf builds a string: an exact copy, a trimmed buffer,
