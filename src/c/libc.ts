@@ -55,6 +55,8 @@ export interface LibcHost {
   readonly errno: number;
   /** Address of `environ`. */
   readonly environ: number;
+  /** Built with gcc's builtins on (printf("text\n") compiled into puts), as by default. */
+  readonly gccBuiltins: boolean;
   /** Collects the allocator's explain records made since the last call. */
   noteRecords(): void;
   /** The generator behind `rand()`. */
@@ -303,7 +305,7 @@ function checkPrintfStack(h: LibcHost, c: BuiltinCall, fn: string, fd: number): 
  */
 function foldedByGcc(h: LibcHost, c: BuiltinCall, fn: string): boolean {
   const at = fn === "printf" ? 0 : fn === "fprintf" ? 1 : -1;
-  if (at < 0) return false;
+  if (at < 0 || !h.gccBuiltins) return false;
   const address = n(c.args[at]), format = h.m.cString(address as Int);
   if (h.m.literals.get(format) !== address) return false;
   const rest = c.args.length - at - 1;

@@ -80,6 +80,12 @@ export interface CRunOptions {
   /** argv after argv[0] (`programName`). */
   args?: readonly string[];
   /**
+   * Whether the program was built as gcc builds by default, its builtins on (default true), so
+   * that printf("text\n") became puts; false: as with -fno-builtin. It decides only which calls
+   * fault on a misaligned stack (`misaligned_stack.ts`).
+   */
+  gccBuiltins?: boolean;
+  /**
    * The environment, as `NAME=value` strings (default none, as `env -i` runs a program): on
    * x86_64 its strings shift the stack as they would in the real process.
    */
@@ -327,6 +333,7 @@ export class CProgram {
       files,
       errno: errnoAddr,
       environ: environAddr,
+      gccBuiltins: options.gccBuiltins ?? true,
       noteRecords: () => this.#noteRecords(),
       rand: new GlibcRand(),
       signals: new SignalDispositions(),

@@ -44,6 +44,7 @@ for (const [program, runs] of Object.entries(OUTCOMES)) {
         const result = runC(fixture(`how2heap/${program}.c`), {
           file: `${program}.c`,
           programName: "./prog", // argv[0] of the real runs
+          gccBuiltins: false, // make_outcomes.sh builds with -fno-builtin
           glibc: version,
           arch: "x86_64",
         });

@@ -5,7 +5,8 @@
  * ends as it ended under real 2.31, 2.36, 2.41, 2.43 and 2.44 (outcomes.json, made by
  * make_outcomes.sh) — system() on 2.36 and later, printf to an unbuffered stream on 2.36, printf
  * into a string or a descriptor from 2.41 on, a failed assert's asprintf, nothing on 2.31 — and a
- * second hijacked return puts the stack back.
+ * second hijacked return puts the stack back; built as gcc builds by default and with
+ * -fno-builtin, which keeps the printf calls gcc would turn into puts.
  */
 
 import assert from "node:assert/strict";
@@ -19,34 +20,51 @@ interface RealRun {
   readonly stderr: string;
 }
 
-const OUTCOMES: Record<string, Record<string, RealRun>> = JSON.parse(
-  fixture("misaligned_stack/outcomes.json"),
-);
 const SOURCE = fixture("misaligned_stack/misaligned.c");
+// Built as gcc builds by default, and with -fno-builtin (printf("text\n") stays printf).
+const BUILDS = [
+  { gccBuiltins: true, file: "outcomes.json", how: "" },
+  { gccBuiltins: false, file: "outcomes_no_builtin.json", how: " built with -fno-builtin" },
+];
 
-for (const [version, runs] of Object.entries(OUTCOMES)) {
-  Deno.test(`libc calls after a hijacked return end as on real glibc ${version}`, () => {
-    const differ: string[] = [];
-    for (const [fn, real] of Object.entries(runs)) {
-      const result = runC(SOURCE, {
-        file: "misaligned.c",
-        programName: "./prog",
-        glibc: version,
-        arch: "x86_64",
-        stdin: `${fn}\n`,
-        pauseOnInput: false,
-      });
-      if (result.state === "error") throw result.error;
-      const got = { exitStatus: result.exitStatus, stdout: result.stdout, stderr: result.stderr };
-      try {
-        assert.deepEqual(got, real);
-        if (real.exitStatus === 139) assert.ok(result.fault instanceof MisalignedStackFault, fn);
-      } catch {
-        differ.push(`${fn}: ${JSON.stringify(got)} vs real ${JSON.stringify(real)}`);
-      }
+for (const { gccBuiltins, file, how } of BUILDS) {
+  const outcomes: Record<string, Record<string, RealRun>> = JSON.parse(
+    fixture(`misaligned_stack/${file}`),
+  );
+  for (const [version, runs] of Object.entries(outcomes)) {
+    Deno.test(`libc calls after a hijacked return end as on real glibc ${version}${how}`, () => {
+      assert.deepEqual(differences(runs, version, gccBuiltins), []);
+    });
+  }
+}
+
+/** The runs whose ending heaplab does not reproduce, each with both endings. */
+function differences(
+  runs: Record<string, RealRun>,
+  version: string,
+  gccBuiltins: boolean,
+): string[] {
+  const differ: string[] = [];
+  for (const [fn, real] of Object.entries(runs)) {
+    const result = runC(SOURCE, {
+      file: "misaligned.c",
+      programName: "./prog",
+      glibc: version,
+      arch: "x86_64",
+      stdin: `${fn}\n`,
+      pauseOnInput: false,
+      gccBuiltins,
+    });
+    if (result.state === "error") throw result.error;
+    const got = { exitStatus: result.exitStatus, stdout: result.stdout, stderr: result.stderr };
+    try {
+      assert.deepEqual(got, real);
+      if (real.exitStatus === 139) assert.ok(result.fault instanceof MisalignedStackFault, fn);
+    } catch {
+      differ.push(`${fn}: ${JSON.stringify(got)} vs real ${JSON.stringify(real)}`);
     }
-    assert.deepEqual(differ, []);
-  });
+  }
+  return differ;
 }
 
 Deno.test("a C program's system() records the shell it spawns and returns 0", () => {
