@@ -18,7 +18,8 @@
  */
 
 import type { GlibcProfile } from "../malloc/profile.ts";
-import { type GettextLibc, latin1, translateMessage } from "./gettext.ts";
+import { type GettextLibc, translateMessage } from "./gettext.ts";
+import { textBytes } from "./stdio.ts";
 
 /** What `__assert_fail` works with: dcgettext's, realloc and stderr. */
 export interface AssertFailLibc extends GettextLibc {
@@ -36,6 +37,8 @@ export interface AssertFailLibc extends GettextLibc {
 /** What glibc prints when asprintf could not build the message. */
 export const UNEXPECTED_ERROR = "Unexpected error.\n";
 
+const NUL = new Uint8Array(1);
+
 /** asprintf's first buffer up to 2.36 (a malloc), and from 2.37 (on the stack). */
 const ASPRINTF_100 = 100;
 const ASPRINTF_200 = 200;
@@ -46,7 +49,7 @@ const ASPRINTF_200 = 200;
  */
 export function assertFail(libc: AssertFailLibc, message: string): void {
   translateMessage(libc);
-  const text = latin1(message);
+  const text = textBytes(message);
   switch (libc.profile.assertMessage) {
     case "direct":
       libc.print(message);
@@ -105,7 +108,7 @@ function asprintfFrom100(libc: AssertFailLibc, text: Uint8Array): number {
       libc.free(buffer);
     } else str = libc.realloc(buffer, needed) || buffer;
   }
-  libc.store(str + text.length, new Uint8Array(1));
+  libc.store(str + text.length, NUL);
   return str;
 }
 
@@ -117,7 +120,7 @@ function asprintfFrom100(libc: AssertFailLibc, text: Uint8Array): number {
 function asprintfFrom200(libc: AssertFailLibc, text: Uint8Array): number {
   if (text.length <= ASPRINTF_200) {
     const str = libc.malloc(text.length + 1);
-    if (str !== 0) libc.store(str, withNul(text));
+    if (str !== 0) storeString(libc, str, text);
     return str;
   }
   let size = grownPrintfBuffer(ASPRINTF_200);
@@ -140,7 +143,7 @@ function asprintfFrom200(libc: AssertFailLibc, text: Uint8Array): number {
     libc.free(buffer);
     return 0;
   }
-  libc.store(str + text.length, new Uint8Array(1));
+  storeString(libc, str, text);
   return str;
 }
 
@@ -150,8 +153,8 @@ function grownPrintfBuffer(size: number): number {
   return (Math.ceil((size + Math.floor(size / 2)) / 16) * 16) | 8;
 }
 
-function withNul(text: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(text.length + 1);
-  bytes.set(text);
-  return bytes;
+// The finished string: the text and its NUL.
+function storeString(libc: AssertFailLibc, at: number, text: Uint8Array): void {
+  libc.store(at, text);
+  libc.store(at + text.length, NUL);
 }

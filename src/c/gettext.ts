@@ -11,6 +11,7 @@
  */
 
 import type { GlibcProfile } from "../malloc/profile.ts";
+import { textBytes } from "./stdio.ts";
 
 /** What dcgettext works with: the malloc family and the process's memory. */
 export interface GettextLibc {
@@ -22,8 +23,8 @@ export interface GettextLibc {
 }
 
 /** The catalog dcgettext would look for (`LC_MESSAGES/libc.mo`) and the locale's name. */
-const CATALOG_NAME = latin1("LC_MESSAGES/libc.mo\0");
-const LOCALE_NAME = latin1("C\0");
+const CATALOG_NAME = textBytes("LC_MESSAGES/libc.mo\0");
+const LOCALE_NAME = textBytes("C\0");
 
 /** Makes dcgettext's malloc calls for one of libc's messages (which it leaves as it is). */
 export function translateMessage(libc: GettextLibc): void {
@@ -47,11 +48,4 @@ export function translateMessage(libc: GettextLibc): void {
       libc.free(locale);
     }
   }
-}
-
-/** Text as bytes, one a character (latin1). */
-export function latin1(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
 }

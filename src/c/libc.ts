@@ -35,7 +35,7 @@ import {
   Signal,
 } from "./interpreter.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { byteText, formatPrintf, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
+import { byteText, formatPrintf, IOFBF, IOLBF, IONBF, type Streams, textBytes } from "./stdio.ts";
 import type { CType, FunctionType } from "./types.ts";
 import { MALLINFO_FIELDS } from "./headers.ts";
 import type { Value } from "./values.ts";
@@ -174,9 +174,7 @@ function mallinfoBytes(h: LibcHost, size: number): Uint8Array {
 }
 
 function writeBytesTo(h: LibcHost, addr: number, text: string): void {
-  const bytes = new Uint8Array(text.length);
-  for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
-  h.m.mem.writeBytes(addr, bytes);
+  h.m.mem.writeBytes(addr, textBytes(text));
 }
 
 /**

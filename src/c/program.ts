@@ -48,7 +48,7 @@ import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
-import { type StdoutKind, Streams } from "./stdio.ts";
+import { type StdoutKind, Streams, textBytes } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
 import { loader, type Value } from "./values.ts";
 
@@ -172,9 +172,7 @@ function prototypes(abi: Abi): Map<string, FunctionType> {
 const decoder = new TextDecoder();
 
 function latin1ToUtf8(s: string): string {
-  const bytes = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-  return decoder.decode(bytes);
+  return decoder.decode(textBytes(s));
 }
 
 /**
@@ -386,7 +384,7 @@ export class CProgram {
     const argvAt = sp + 0x100, envp = argvAt + (argv.length + 1) * P;
     let text = sp + 0x200;
     [...argv, ...env].forEach((s, i) => {
-      mem.writeBytes(text, new Uint8Array([...s].map((c) => c.charCodeAt(0)).concat([0])));
+      mem.writeBytes(text, textBytes(s + "\0"));
       put(i < argv.length ? argvAt + i * P : envp + (i - argv.length) * P, text);
       text += s.length + 1;
     });

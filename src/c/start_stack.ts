@@ -16,6 +16,8 @@
  * @module
  */
 
+import { textBytes } from "./stdio.ts";
+
 /** The 64-bit process's stack ends here with randomization off. */
 export const STACK_TOP = 0x7fff_ffff_f000;
 /** `AT_PLATFORM`'s string on x86_64. */
@@ -67,9 +69,7 @@ export function layStartStack(
   let p = STACK_TOP - 8;
   const put = (text: string): number => {
     p -= text.length + 1;
-    const bytes = new Uint8Array(text.length + 1);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    mem.writeBytes(p, bytes);
+    mem.writeBytes(p, textBytes(text + "\0"));
     return p;
   };
   put(path);

@@ -16,6 +16,13 @@
 import type { Int } from "./integer.ts";
 import type { CType } from "./types.ts";
 
+/** A one-char-per-byte (latin1) string as bytes: the inverse of {@link byteText}. */
+export function textBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
 /**
  * Bytes as a one-char-per-byte string, in slices: `String.fromCharCode(...bytes)` overflows the
  * call stack near 100,000 arguments (a long literal, a large fwrite).
