@@ -298,6 +298,17 @@ export class Machine {
     for (const b of this.builtins.values()) this.byAddress.set(b.address, b);
   }
 
+  /** The pointer-sized word at `addr` (as `word.ts` reads a 64-bit one). */
+  readPointer(addr: number): number {
+    return this.abi.ptrSize === 8 ? this.mem.read64(addr) : this.mem.read32(addr);
+  }
+
+  /** Writes a pointer-sized word at `addr`. */
+  writePointer(addr: number, value: number): void {
+    if (this.abi.ptrSize === 8) this.mem.write64(addr, value);
+    else this.mem.write32(addr, value);
+  }
+
   /** The address of a string literal in .rodata (identical literals share one). */
   literal(bytes: readonly number[], line: number): number {
     const key = byteText(bytes);

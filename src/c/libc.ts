@@ -369,8 +369,7 @@ const impls: Record<string, Impl> = {
     }
     const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
     h.m.vaLists.set(handle, { ...list });
-    if (h.m.abi.ptrSize === 8) h.m.mem.write64(n(c.args[0]), handle);
-    else h.m.mem.write32(n(c.args[0]), handle);
+    h.m.writePointer(n(c.args[0]), handle);
     return 0;
   },
   sprintf: (h, c) => {
@@ -510,11 +509,7 @@ const impls: Record<string, Impl> = {
   posix_memalign: (h, c) =>
     mallocCall(h, () => {
       const r = h.allocator.posixMemalign(n(c.args[1]), n(c.args[2]));
-      if (r.error === 0) {
-        const a = n(c.args[0]);
-        if (h.m.abi.ptrSize === 8) h.m.mem.write64(a, r.pointer);
-        else h.m.mem.write32(a, r.pointer);
-      }
+      if (r.error === 0) h.m.writePointer(n(c.args[0]), r.pointer);
       return r.error;
     }),
   valloc: (h, c) => mallocCall(h, () => h.allocator.valloc(n(c.args[0]))),
@@ -696,8 +691,7 @@ const impls: Record<string, Impl> = {
     if (n(c.args[0]) !== 0) {
       throw new CUnsupportedError("__builtin_return_address(n > 0)", h.m.file, c.line);
     }
-    const P = h.m.abi.ptrSize;
-    return P === 8 ? h.m.mem.read64(f.fp + 8) : h.m.mem.read32(f.fp + 4);
+    return h.m.readPointer(f.fp + h.m.abi.ptrSize);
   },
   __builtin_frame_address: (h, c) => {
     if (n(c.args[0]) !== 0) {
@@ -726,28 +720,22 @@ const impls: Record<string, Impl> = {
   tolower: (_h, c) => (n(c.args[0]) >= 65 && n(c.args[0]) <= 90 ? n(c.args[0]) + 32 : c.args[0]),
   // glibc's getenv walks `environ`, whatever the program did to it.
   getenv: (h, c) => {
-    const m = h.m, P = m.abi.ptrSize, key = m.cString(c.args[0] as Int) + "=";
-    const read = (a: number) => P === 8 ? m.mem.read64(a) : m.mem.read32(a);
-    const environ = read(h.environ);
-    for (let at = environ; environ !== 0; at += P) {
-      const entry = read(at);
-      if (entry === 0) break;
+    const m = h.m, key = m.cString(c.args[0] as Int) + "=";
+    const environ = m.readPointer(h.environ);
+    if (environ === 0) return 0;
+    for (let at = environ, entry; (entry = m.readPointer(at)) !== 0; at += m.abi.ptrSize) {
       if (m.cString(entry, key.length) === key) return entry + key.length;
     }
     return 0;
   },
   clearenv: (h) => {
-    if (h.m.abi.ptrSize === 8) h.m.mem.write64(h.environ, 0);
-    else h.m.mem.write32(h.environ, 0);
+    h.m.writePointer(h.environ, 0);
     return 0;
   },
   // The clock reads 0 (1970-01-01): a simulated program takes no time.
   time: (h, c) => {
     const t = n(c.args[0]);
-    if (t !== 0) {
-      if (h.m.abi.ptrSize === 8) h.m.mem.write64(t, 0);
-      else h.m.mem.write32(t, 0);
-    }
+    if (t !== 0) h.m.writePointer(t, 0); // time_t is a long
     return 0;
   },
   rand: (h) => h.rand.next(),
@@ -851,9 +839,7 @@ const genImpls: Record<string, GenImpl> = {
   *pthread_create(h, c) {
     const t = h.sched.create(c.args[2] as Int, c.args[3], c.line);
     h.noteRecords();
-    const P = h.m.abi.ptrSize;
-    if (P === 8) h.m.mem.write64(n(c.args[0]), t.handle);
-    else h.m.mem.write32(n(c.args[0]), t.handle);
+    h.m.writePointer(n(c.args[0]), t.handle);
     yield Signal.Spawn;
     return 0;
   },
@@ -869,10 +855,7 @@ const genImpls: Record<string, GenImpl> = {
     h.process.pthreadJoin(t.thread);
     h.noteRecords();
     const ret = n(c.args[1]);
-    if (ret !== 0) {
-      if (h.m.abi.ptrSize === 8) h.m.mem.write64(ret, Number(t.result as Int));
-      else h.m.mem.write32(ret, Number(t.result as Int));
-    }
+    if (ret !== 0) h.m.writePointer(ret, Number(t.result as Int));
     return 0;
   },
 };

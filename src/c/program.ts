@@ -345,17 +345,12 @@ export class CProgram {
     const argv = [name, ...(options.args ?? [])], env = options.environment ?? [];
     let start: StartStack, returnTo: number | undefined;
     // The strings take the top of the stack area, which the kernel would grow and heaplab does
-    // not: keep them to a quarter of it.
+    // not: keep them to a quarter of it (the path once more than argv: exec copies both).
     const strings = [name, ...argv, ...env].reduce((n, text) => n + text.length + 1, 0);
-    if (stack && strings > (stack.end - stack.start) / 4) {
-      throw new CRuntimeError(
-        `argv and the environment take ${strings} bytes: at most ${
-          (stack.end - stack.start) / 4
-        } ` +
-          "fit the initial stack",
-        file,
-        1,
-      );
+    const room = stack ? (stack.end - stack.start) / 4 : Infinity;
+    if (strings > room) {
+      const what = `argv and the environment take ${strings} bytes`;
+      throw new CRuntimeError(`${what}: at most ${room} fit the initial stack`, file, 1);
     }
     if (execStack) {
       // As exec and glibc's start code leave it for `setarch -R env -i ./prog` (start_stack.ts).
@@ -363,33 +358,27 @@ export class CProgram {
       start = layStartStack(mem, name, argv, env, below);
       const site = MAIN_RETURN_SITES[libc.build.facts.version];
       if (site !== undefined) returnTo = libc.base + site;
-    } else start = this.#plainStartStack(mem, P, argv, env);
-    if (P === 8) mem.write64(environAddr, start.envp);
-    else mem.write32(environAddr, start.envp);
+    } else start = this.#plainStartStack(m, argv, env);
+    m.writePointer(environAddr, start.envp);
     const args: Value[] = [start.argc, start.argv, start.envp];
     this.#sched.startMain(main, args.slice(0, main.params.length), start.callerSp, returnTo);
     this.#lastLine = main.line;
   }
 
-  // Another layout (i386, a process given with its own stack): the strings and their pointer
-  // arrays just above the main thread's stack pointer, main's frame below it.
-  #plainStartStack(
-    mem: Machine["mem"],
-    P: number,
-    argv: readonly string[],
-    env: readonly string[],
-  ): StartStack {
-    const sp = this.process.mainThread.sp;
-    const put = P === 8 ? (a: number, v: number) => mem.write64(a, v) : mem.write32.bind(mem);
+  // Another layout (i386, a process given with its own stack): the pointer arrays just above
+  // the main thread's stack pointer, then the strings (from sp + 0x200 unless the arrays reach
+  // further), main's frame below it.
+  #plainStartStack(m: Machine, argv: readonly string[], env: readonly string[]): StartStack {
+    const sp = this.process.mainThread.sp, P = m.abi.ptrSize;
     const argvAt = sp + 0x100, envp = argvAt + (argv.length + 1) * P;
-    let text = sp + 0x200;
+    let text = Math.max(sp + 0x200, envp + (env.length + 1) * P);
     [...argv, ...env].forEach((s, i) => {
-      mem.writeBytes(text, textBytes(s + "\0"));
-      put(i < argv.length ? argvAt + i * P : envp + (i - argv.length) * P, text);
+      m.mem.writeBytes(text, textBytes(s + "\0"));
+      m.writePointer(i < argv.length ? argvAt + i * P : envp + (i - argv.length) * P, text);
       text += s.length + 1;
     });
-    put(argvAt + argv.length * P, 0);
-    put(envp + env.length * P, 0);
+    m.writePointer(argvAt + argv.length * P, 0);
+    m.writePointer(envp + env.length * P, 0);
     return { argc: argv.length, argv: argvAt, envp, callerSp: sp };
   }
 

@@ -37,6 +37,9 @@ export interface ScanTarget {
   readonly line: number;
 }
 
+/** What a read past a conversion's width gives: no byte was read (none to push back). */
+const WIDTH_DONE = -2;
+
 const isSpace = (b: number) => b === 32 || (b >= 9 && b <= 13);
 const digitValue = (b: number) =>
   b >= 48 && b <= 57 ? b - 48 : b >= 97 && b <= 102 ? b - 87 : b >= 65 && b <= 70 ? b - 55 : 99;
@@ -114,7 +117,7 @@ export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, nu
       }
       continue;
     }
-    if (!"diuoxXps".includes(conv) || conv === undefined) {
+    if (!"diuoxXps".includes(conv)) {
       throw new CUnsupportedError(`scanf conversion '%${length}${conv ?? ""}'`, t.file, t.line);
     }
     // Every other conversion skips leading whitespace.
@@ -126,10 +129,9 @@ export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, nu
       let text = "";
       while (b >= 0 && !isSpace(b) && text.length < max) {
         text += String.fromCharCode(b);
-        if (text.length < max) b = yield* read();
-        else b = -2;
+        b = text.length < max ? yield* read() : WIDTH_DONE;
       }
-      if (b !== -2) unget(b);
+      if (b !== WIDTH_DONE) unget(b);
       sawInput = true;
       if (!suppress) {
         t.storeText(t.argument(argument++), text);
@@ -142,7 +144,7 @@ export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, nu
     let taken = 0, negative = false, digits = 0, value = 0n;
     const next = function* () {
       taken++;
-      return taken < max ? yield* read() : -2;
+      return taken < max ? yield* read() : WIDTH_DONE;
     };
     if (b === 43 || b === 45) {
       negative = b === 45;
@@ -163,8 +165,8 @@ export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, nu
       digits++;
       b = yield* next();
     }
-    if (b !== -2) unget(b);
-    if (digits === 0) return stop(b < 0 && b !== -2);
+    if (b !== WIDTH_DONE) unget(b);
+    if (digits === 0) return stop(b < 0 && b !== WIDTH_DONE);
     sawInput = true;
     if (!suppress) {
       t.storeInteger(t.argument(argument++), negative ? -value : value, size);

@@ -56,6 +56,8 @@ export interface CThread {
   result: Value;
   /** Threads waiting in pthread_join for it. */
   joiners: CThread[];
+  /** Where its first function returns to (main: into libc's start code), if known. */
+  firstReturn?: number;
   /** Joined already. */
   joined: boolean;
 }
@@ -67,9 +69,6 @@ export class Scheduler implements Runtime {
   readonly threads: CThread[] = [];
   /** The thread running. */
   current!: CThread;
-  // The main thread, and where its first frame returns to (see startMain).
-  #main: CThread | undefined;
-  #mainReturn: number | undefined;
   /** Runnable threads waiting, the next to run last. */
   readonly runnable: CThread[] = [];
   /** Line of the last frame that returned (where the program ended after main returned). */
@@ -94,8 +93,7 @@ export class Scheduler implements Runtime {
     returnTo?: number,
   ): CThread {
     const t = this.#newThread(this.process.mainThread, sp, 0);
-    this.#main = t;
-    this.#mainReturn = returnTo;
+    t.firstReturn = returnTo;
     t.gen = this.callFunction(main, args, undefined, t);
     this.current = t;
     return t;
@@ -165,7 +163,7 @@ export class Scheduler implements Runtime {
     const fp = th.sp - 2 * P;
     const retAddr = th.frames.length
       ? th.frames[th.frames.length - 1].fn.address + 0x20
-      : (th === this.#main && this.#mainReturn) || m.place.text - 0x100;
+      : th.firstReturn ?? m.place.text - 0x100;
     const savedFp = th.frames.length ? th.frames[th.frames.length - 1].fp : 0;
     if (P === 8) {
       mem.write64(fp + 8, retAddr);
@@ -195,7 +193,7 @@ export class Scheduler implements Runtime {
       // The program overwrote the return address: it "returns" there. Into a function of the
       // program, that function runs (as how2heap's house_of_lore jumps to its jackpot), entered
       // by a return instead of a call: on x86_64 its stack is 8 bytes off the ABI's alignment,
-      // or back on it after an odd number of such returns.
+      // or back on it when the function returning was entered that way itself.
       const target = this.m.byAddress.get(now);
       th.frames.pop();
       th.sp = savedSp + P;
