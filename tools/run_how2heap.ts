@@ -69,8 +69,11 @@ for (const v of GLIBC_VERSIONS) {
             args: ["-O0", "-w", "-o", exe, e.name],
             cwd: `${dir}/${v}`,
           }).outputSync();
-        if (!cc.success) line += " | gcc failed";
-        else {
+        if (!cc.success) {
+          // (real_glibc.sh says why: no oracle build, no patchelf, a compile error.)
+          const why = new TextDecoder().decode(cc.stderr).trim().split("\n").at(-1);
+          line += ` | build failed: ${why}`;
+        } else {
           const real = new Deno.Command("setarch", {
             args: ["-R", "env", "-i", `./${name}`],
             cwd: tmp,
