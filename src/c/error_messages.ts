@@ -148,6 +148,23 @@ const MESSAGES: Readonly<Record<number, string>> = {
 const EFTYPE = 134;
 const EFTYPE_MESSAGE = "Inappropriate file type or format";
 
+/**
+ * What strerror says of a number without a message: `Unknown error N`, N written as the build
+ * writes it (`strerrorAbsOverflow`: -2^31's absolute value overflows, then widens to the
+ * unsigned long of `wordBits`: seen on real x86_64 2.31; on i386 the 32-bit long gives -2^31
+ * back, by the source, unverified).
+ */
+export function unknownErrorText(
+  errnum: number,
+  profile: Pick<GlibcProfile, "strerrorAbsOverflow">,
+  wordBits: 32 | 64,
+): string {
+  if (errnum === -0x8000_0000 && profile.strerrorAbsOverflow && wordBits === 64) {
+    return "Unknown error -18446744071562067968";
+  }
+  return `Unknown error ${errnum}`;
+}
+
 /** The message of error number `errnum` in a glibc; undefined when it has none. */
 export function errorMessage(
   errnum: number,

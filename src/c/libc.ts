@@ -18,7 +18,7 @@ import type { Process } from "../kernel/process.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
-import { errorMessage } from "./error_messages.ts";
+import { errorMessage, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
 import { scanFormat } from "./scanf.ts";
 import type { GlibcRand } from "./rand.ts";
@@ -202,7 +202,9 @@ function libcCalls(h: LibcHost): AssertFailLibc {
  */
 function errorText(h: LibcHost, e: number): string {
   const message = errorMessage(e, h.allocator.profile);
-  if (message === undefined) return `Unknown error ${e}`;
+  if (message === undefined) {
+    return unknownErrorText(e, h.allocator.profile, h.m.abi.ptrSize === 8 ? 64 : 32);
+  }
   translateMessage(libcCalls(h));
   return message;
 }
@@ -657,7 +659,7 @@ const impls: Record<string, Impl> = {
   },
   perror: (h, c) => {
     checkPrintfStack(h, c, "perror", 2);
-    const e = h.m.mem.read32(h.errno);
+    const e = h.m.mem.read32(h.errno) | 0; // errno is an int
     const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
     h.streams.stderrBytes += `${msg ? msg + ": " : ""}${errorText(h, e)}\n`;
     return 0;
@@ -829,7 +831,17 @@ const genImpls: Record<string, GenImpl> = {
         for (let k = 0; k < size; k++, v >>= 8n) bytes[k] = Number(v & 0xffn);
         m.mem.writeBytes(address, bytes);
       },
-      argument: (index) => n(c.args[index + 1]),
+      argument: (index) => {
+        // glibc would store through whatever the missing argument's register holds.
+        if (index + 1 >= c.args.length) {
+          throw new CRuntimeError(
+            `scanf: conversion ${index + 1} has no argument to store into`,
+            m.file,
+            c.line,
+          );
+        }
+        return n(c.args[index + 1]);
+      },
       intSize: 4,
       longSize: m.abi.ptrSize,
       file: m.file,

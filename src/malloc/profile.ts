@@ -307,6 +307,12 @@ export interface GlibcProfile {
   /** strerror knows EFTYPE (134, "Inappropriate file type or format"; 2.43+). */
   readonly errnoEftype: boolean;
   /**
+   * strerror writes an unknown negative number as `-` and `abs(errnum)` widened to an unsigned
+   * long (until 2.31), so that -2^31 reads -18446744071562067968 on x86_64; from 2.32 it prints
+   * the int as it is (seen on real 2.31 and 2.36+).
+   */
+  readonly strerrorAbsOverflow: boolean;
+  /**
    * The libc calls that fault when made on a stack 8 bytes off the 16-byte alignment the x86_64
    * ABI promises at a call — as from a function entered through an overwritten return address:
    * the build's code stores to the stack with an aligned SSE instruction (movaps), a general
@@ -574,6 +580,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   mallocHooks: until("2.33"),
   abortFlushesStdio: until("2.26"),
   errnoEftype: since("2.43"),
+  strerrorAbsOverflow: until("2.31"),
   mainFrameBelowArgv: steps(0xf8, ["2.34", 0x118], ["2.43", 0x128]),
   misalignedStackFaults: steps<readonly MisalignedStackCall[]>(
     [],

@@ -11,10 +11,24 @@ import { fixture } from "./c_support.ts";
 import { ORACLE_BUILDS, runC } from "../../mod.ts";
 
 const PROGRAMS = [
-  { folder: "error_messages", file: "messages.c", what: "strerror's messages for 0 to 139" },
+  {
+    folder: "error_messages",
+    file: "messages.c",
+    what: "strerror's messages for -2^31, -1 and 0 to 139, perror's for errno -5,",
+  },
   { folder: "rand", file: "rand.c", what: "rand()'s numbers" },
   { folder: "signals", file: "signals.c", what: "signal(), alarm(), sleep() and time()" },
 ];
+
+/** What the real run printed on stderr (its `.err` file, kept only when not empty). */
+function stderrOf(path: string): string {
+  try {
+    return fixture(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "";
+    throw e;
+  }
+}
 
 for (const { folder, file, what } of PROGRAMS) {
   const source = fixture(`${folder}/${file}`);
@@ -23,6 +37,7 @@ for (const { folder, file, what } of PROGRAMS) {
       const result = runC(source, { file, glibc, arch: "x86_64", explain: false });
       if (result.state === "error") throw result.error;
       assert.equal(result.stdout, fixture(`${folder}/${glibc}.out`));
+      assert.equal(result.stderr, stderrOf(`${folder}/${glibc}.err`));
     });
   }
 }

@@ -30,3 +30,13 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     }
   });
 }
+
+Deno.test("a scanf conversion without an argument is a CRuntimeError, not a crash inside", () => {
+  const result = runC(
+    `#include <stdio.h>
+     int main(void) { int a; return scanf("%d %d", &a); }`,
+    { stdin: "12 13\n", pauseOnInput: false },
+  );
+  assert.equal(result.state, "error");
+  assert.match(result.error!.message, /scanf: conversion 2 has no argument to store into/);
+});
