@@ -18,6 +18,12 @@ import type { Process } from "../kernel/process.ts";
 import { isSyscallError } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
+import {
+  type DescriptorHost,
+  readDescriptor,
+  sizeArgument,
+  writeDescriptor,
+} from "./descriptors.ts";
 import { errorMessage, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
 import { scanFormat } from "./scanf.ts";
@@ -209,26 +215,36 @@ function errorText(h: LibcHost, e: number): string {
   return message;
 }
 
-/** Reads one byte of stdin; undefined when the program must pause for input. */
+/**
+ * Reads one byte of stdin through stdio; undefined when the program must pause for input.
+ * stdio takes from the descriptor what one read(2) returns (the rest of a line, one byte when
+ * stdin is unbuffered) and keeps what it has not handed out yet: read(2) does not see it.
+ */
 function readByte(h: LibcHost): number | undefined {
   const s = h.streams;
-  if (!s.stdinBuffered && s.stdinMode !== IONBF) {
-    // glibc's _IO_file_doallocate at stdin's first read: a malloc of st_blksize (2.24 and later,
-    // the glibc profile's stdioBuffers; older glibc mapped it, which the seed's layouts hold).
-    s.stdinBuffered = true;
-    if (h.allocator.profile.stdioBuffers === "malloc") {
-      mallocCall(h, () => h.allocator.malloc(stdoutBufferSize(s.kind)));
+  if (s.stdioInput.length === 0) {
+    if (!s.stdinBuffered && s.stdinMode !== IONBF) {
+      // glibc's _IO_file_doallocate at stdin's first read: a malloc of st_blksize (2.24 and
+      // later, the glibc profile's stdioBuffers; older glibc mapped it, which the seed's
+      // layouts hold).
+      s.stdinBuffered = true;
+      if (h.allocator.profile.stdioBuffers === "malloc") {
+        mallocCall(h, () => h.allocator.malloc(stdoutBufferSize(s.kind)));
+      }
     }
+    // Underflow: glibc flushes a line-buffered stdout before it reads.
+    if (s.mode === IOLBF) s.flush();
+    if (s.input.length === 0) return s.eof || !h.pauseOnInput ? -1 : undefined;
+    const lineEnd = s.input.indexOf("\n");
+    const taken = s.stdinMode === IONBF
+      ? 1
+      : Math.min(lineEnd < 0 ? s.input.length : lineEnd + 1, stdoutBufferSize(s.kind));
+    s.stdioInput = s.input.slice(0, taken);
+    s.input = s.input.slice(taken);
   }
-  if (s.input.length > 0) {
-    const c = s.input.charCodeAt(0);
-    s.input = s.input.slice(1);
-    return c;
-  }
-  // Underflow: glibc flushes a line-buffered stdout before it reads.
-  if (s.mode === IOLBF) s.flush();
-  if (s.eof || !h.pauseOnInput) return -1;
-  return undefined;
+  const c = s.stdioInput.charCodeAt(0);
+  s.stdioInput = s.stdioInput.slice(1);
+  return c;
 }
 
 function* getByte(h: LibcHost): Generator<Signal, number> {
@@ -237,6 +253,16 @@ function* getByte(h: LibcHost): Generator<Signal, number> {
     if (c !== undefined) return c;
     yield Signal.Input;
   }
+}
+
+/** What read(2) and write(2) see of the program. */
+function descriptorHost(h: LibcHost): DescriptorHost {
+  return {
+    mem: h.m.mem,
+    streams: h.streams,
+    ptrSize: h.m.abi.ptrSize,
+    pauseOnInput: h.pauseOnInput,
+  };
 }
 
 function mallocCall<T>(h: LibcHost, f: () => T): T {
@@ -452,12 +478,11 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   write: (h, c) => {
-    const fd = n(c.args[0]);
-    const bytes = h.m.mem.readBytes(n(c.args[1]), n(c.args[2]));
-    const text = byteText(bytes);
-    if (fd === 1) h.streams.stdoutBytes += text;
-    else if (fd === 2) h.streams.stderrBytes += text;
-    return c.args[2];
+    const size = (v: Value) => sizeArgument(v as Int, h.m.abi.ptrSize);
+    return sysResult(
+      h,
+      writeDescriptor(descriptorHost(h), n(c.args[0]), size(c.args[1]), size(c.args[2])),
+    );
   },
   exit: (_h, c) => {
     throw new ProgramExit(n(c.args[0]), true);
@@ -802,26 +827,19 @@ const genImpls: Record<string, GenImpl> = {
     return dst;
   },
   *read(h, c) {
-    const fd = n(c.args[0]);
-    if (fd !== 0) throw new CUnsupportedError(`read from fd ${fd}`, h.m.file, c.line);
-    const dst = n(c.args[1]), max = n(c.args[2]);
-    const first = yield* getByte(h);
-    if (first < 0) return 0;
-    let s = String.fromCharCode(first);
-    // read(2) returns what is there, up to a line on a terminal.
-    while (s.length < max && h.streams.input.length > 0 && !s.endsWith("\n")) {
-      s += h.streams.input[0];
-      h.streams.input = h.streams.input.slice(1);
-    }
-    writeBytesTo(h, dst, s);
-    return s.length;
+    const size = (v: Value) => sizeArgument(v as Int, h.m.abi.ptrSize);
+    const host = descriptorHost(h);
+    return sysResult(
+      h,
+      yield* readDescriptor(host, n(c.args[0]), size(c.args[1]), size(c.args[2])),
+    );
   },
   *scanf(h, c) {
     const m = h.m;
     return yield* scanFormat({
       get: () => getByte(h),
       unget: (byte) => {
-        h.streams.input = String.fromCharCode(byte) + h.streams.input;
+        h.streams.stdioInput = String.fromCharCode(byte) + h.streams.stdioInput;
       },
       storeText: (address, text) => writeBytesTo(h, address, text + "\0"),
       storeChars: (address, text) => writeBytesTo(h, address, text),

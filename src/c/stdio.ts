@@ -57,8 +57,13 @@ export class Streams {
   bufferSize = 0;
   /** The buffer was chosen by setvbuf (no allocation). */
   userBuffer = false;
-  /** stdin text not yet read. */
+  /** stdin text the descriptor has not delivered yet (sent, not read). */
   input = "";
+  /**
+   * Bytes stdio's stdin buffer holds: read from the descriptor, not yet handed out by getchar,
+   * fgets or scanf (a byte scanf pushed back too). read(2) does not see them.
+   */
+  stdioInput = "";
   /** stdin's buffer exists (allocated at its first read, or given by setvbuf). */
   stdinBuffered = false;
   /** stdin's mode. */

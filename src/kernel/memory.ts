@@ -815,6 +815,23 @@ export class Memory {
     if (this.#length(length) > 0) this.#checkRange(this.#address(addr, access), length, access);
   }
 
+  /**
+   * How many of the `length` bytes from `addr` on an access may touch before the first page
+   * it may not: where the kernel's copy from or to user memory stops (all `length` when none
+   * refuses it).
+   */
+  accessibleLength(addr: number, length: number, access: AccessKind): number {
+    const need = access === "read" ? ACCESS_READ : ACCESS_WRITE;
+    const end = addr + this.#length(length);
+    for (let at = addr; at < end;) {
+      const no = Math.floor(at / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+      const d = this.#dir(hi);
+      if (d === undefined || d.levels[no - hi * DIR_PAGES] < need) return at - addr;
+      at = (no + 1) * PAGE_SIZE;
+    }
+    return length;
+  }
+
   /** True when the page holding `addr` has bytes (was written); false when it reads as zeros. */
   hasBytes(addr: number): boolean {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);

@@ -1,0 +1,125 @@
+/**
+ * read(2) and write(2) on the program's descriptors 0, 1 and 2, answered as Linux answers
+ * them, below stdio: no FILE buffer is allocated, flushed or filled.
+ *
+ * - Descriptors. On a terminal (stdout kind "tty") all three are the same terminal, opened for
+ *   reading and writing: `write(0, …)` shows on it and `read(1, …)` reads what is typed. Run
+ *   with a pipe or a file as stdout, stdin is a pipe's read end and 1 and 2 are write-only:
+ *   any other descriptor, or the wrong direction, is EBADF.
+ * - The buffer. The kernel first refuses a range that ends above the user address space
+ *   (`access_ok`: `buf + count` beyond 0x7ffffffff000 on x86_64, or wrapping) with EFAULT and
+ *   clamps the count to MAX_RW_COUNT; then it copies until the first page it may not touch,
+ *   and what it has done by then depends on the file:
+ *   - a write to a regular file keeps every byte copied before the fault;
+ *   - a write to a pipe or a terminal goes in pages (4096 bytes from `buf`): a page that
+ *     cannot be copied whole ends it, so a buffer that faults within its first 4096 bytes
+ *     writes nothing (EFAULT) — assuming, for a pipe, that its reader has taken what was
+ *     written before (a half-filled last page of the pipe would be filled first);
+ *   - a read from a pipe copies the line the writer sent: if it does not fit, the bytes
+ *     before the fault are stored, the read fails with EFAULT and the line stays in the pipe;
+ *   - a read from a terminal copies the line in pieces of 64 bytes: at a fault it returns the
+ *     bytes stored (EFAULT if none) and the rest of that piece is lost.
+ *   Measured on the real kernel with real glibc (tests/fixtures/c/descriptors/).
+ * - stdin is fed one line per read, as a person types or a script sends lines (`runC`'s
+ *   `stdin`): a read returns at most the rest of the current line; with none, it waits
+ *   (`pauseOnInput`) or reads end of file (0). stderr is the same kind of file as stdout.
+ *
+ * @module
+ */
+
+import type { Memory } from "../kernel/memory.ts";
+import { Signal } from "./interpreter.ts";
+import { byteText, type Streams, textBytes } from "./stdio.ts";
+
+/** errno values (Linux, every architecture heaplab runs). */
+export const EBADF = 9, EFAULT = 14;
+
+/** The top of x86_64's user address space (TASK_SIZE_MAX with 4-level page tables). */
+const USER_END_X86_64 = 0x7fff_ffff_f000;
+/** The most a single read or write transfers (MAX_RW_COUNT: INT_MAX rounded down to a page). */
+const MAX_RW_COUNT = 0x7fff_f000;
+/** The piece a pipe or a terminal write copies at a time (a page). */
+const WRITE_PIECE = 4096;
+/** The piece a terminal read hands over at a time (the kernel's 64-byte buffer). */
+const TTY_READ_PIECE = 64;
+
+/** What read(2) and write(2) work on. */
+export interface DescriptorHost {
+  readonly mem: Memory;
+  readonly streams: Streams;
+  /** 4 (i386) or 8 (x86_64). */
+  readonly ptrSize: number;
+  /** A read of empty stdin waits for input (else it reads end of file). */
+  readonly pauseOnInput: boolean;
+}
+
+/** A size_t argument's value (a negative int converted, as C passes it). */
+export function sizeArgument(value: number | bigint, ptrSize: number): number {
+  return Number(BigInt.asUintN(ptrSize * 8, BigInt(value)));
+}
+
+/** access_ok: a range that ends above the user address space, or wraps, is refused. */
+function refused(buf: number, count: number, ptrSize: number): boolean {
+  // An i386 process's range ends below 2^33, far below x86_64's limit: only its copy faults.
+  return ptrSize === 8 && buf + count > USER_END_X86_64;
+}
+
+/** write(fd, buf, count): the bytes written, or -errno. */
+export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, count: number): number {
+  const s = h.streams, tty = s.kind === "tty";
+  if (!(fd === 1 || fd === 2 || (tty && fd === 0))) return -EBADF;
+  if (refused(buf, count, h.ptrSize)) return -EFAULT;
+  const wanted = Math.min(count, MAX_RW_COUNT);
+  if (wanted === 0) return 0;
+  const readable = h.mem.accessibleLength(buf, wanted, "read");
+  const done = readable === wanted || s.kind === "file"
+    ? readable
+    : readable - readable % WRITE_PIECE;
+  if (done === 0) return -EFAULT;
+  const text = byteText(h.mem.readBytes(buf, done));
+  if (fd === 2) s.stderrBytes += text;
+  else s.stdoutBytes += text;
+  return done;
+}
+
+/** read(fd, buf, count): the bytes read, or -errno; pauses while stdin waits for input. */
+export function* readDescriptor(
+  h: DescriptorHost,
+  fd: number,
+  buf: number,
+  count: number,
+): Generator<Signal, number> {
+  const s = h.streams, tty = s.kind === "tty";
+  if (!(fd === 0 || (tty && (fd === 1 || fd === 2)))) return -EBADF;
+  if (refused(buf, count, h.ptrSize)) return -EFAULT;
+  const wanted = Math.min(count, MAX_RW_COUNT);
+  if (wanted === 0) return 0;
+  while (s.input.length === 0) {
+    if (s.eof || !h.pauseOnInput) return 0;
+    yield Signal.Input;
+  }
+  const lineEnd = s.input.indexOf("\n");
+  const line = Math.min(wanted, lineEnd < 0 ? s.input.length : lineEnd + 1);
+  if (!tty) {
+    const fits = h.mem.accessibleLength(buf, line, "write");
+    store(h, buf, s.input.slice(0, fits));
+    if (fits < line) return -EFAULT;
+    s.input = s.input.slice(line);
+    return line;
+  }
+  let stored = 0;
+  for (let left = line; left > 0;) {
+    const piece = Math.min(TTY_READ_PIECE, left);
+    const fits = h.mem.accessibleLength(buf + stored, piece, "write");
+    store(h, buf + stored, s.input.slice(0, fits));
+    s.input = s.input.slice(piece);
+    stored += fits;
+    left -= piece;
+    if (fits < piece) return stored > 0 ? stored : -EFAULT;
+  }
+  return stored;
+}
+
+function store(h: DescriptorHost, at: number, text: string): void {
+  if (text.length > 0) h.mem.writeBytes(at, textBytes(text));
+}

@@ -1,0 +1,64 @@
+/**
+ * read(2) and write(2) below stdio, against real runs (tests/fixtures/c/descriptors/): what
+ * they return for descriptors and buffers the kernel refuses, how far a copy that meets an
+ * unmapped page gets on a pipe, a file and a terminal, and that stdio's stdin buffer is not
+ * what read(2) reads.
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { type CStdoutKind, ORACLE_BUILDS, runC } from "../../mod.ts";
+
+/** What make_descriptors.sh sends each program, a line at a time. */
+const PROGRAMS = [
+  {
+    name: "descriptors",
+    what: "read and write with refused descriptors and buffers",
+    input: "abcdefghijklmnopqrstuvwxyz0123456789\n" +
+      "second line here xx\n" +
+      "third line, longer than sixty-four bytes: 0123456789 0123456789 0123456789\n",
+  },
+  {
+    name: "stdin_buffered",
+    what: "read beside scanf and getchar on a buffered stdin",
+    input: "first\n12\nthird\n",
+  },
+  {
+    name: "stdin_unbuffered",
+    what: "read beside scanf and getchar on an unbuffered stdin",
+    input: "first\n12\nthird\n",
+  },
+];
+
+/** The real run's stderr (its `.err` file, kept only when not empty). */
+function stderrOf(path: string): string {
+  try {
+    return fixture(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "";
+    throw e;
+  }
+}
+
+const KINDS: { kind: CStdoutKind; where: string }[] = [
+  { kind: "pipe", where: "a pipe" },
+  { kind: "file", where: "a file" },
+  { kind: "tty", where: "a terminal" },
+];
+
+for (const { name, what, input } of PROGRAMS) {
+  const source = fixture(`descriptors/${name}.c`);
+  for (const { kind, where } of KINDS) {
+    const expected = fixture(`descriptors/${name}.${kind}.out`);
+    const expectedErr = stderrOf(`descriptors/${name}.${kind}.err`);
+    for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+      Deno.test(`${what} on ${where} end as on glibc ${glibc}`, () => {
+        const result = runC(source, { glibc, arch: "x86_64", stdin: input, stdout: kind });
+        if (result.state === "error") throw result.error;
+        assert.equal(result.state, "exited");
+        assert.equal(result.stdout, expected);
+        assert.equal(result.stderr, expectedErr);
+      });
+    }
+  }
+}
