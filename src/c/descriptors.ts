@@ -15,14 +15,15 @@
  *     cannot be copied whole ends it, so a buffer that faults within its first 4096 bytes
  *     writes nothing (EFAULT) — assuming, for a pipe, that its reader has taken what was
  *     written before (a half-filled last page of the pipe would be filled first);
- *   - a read from a pipe copies the line the writer sent: if it does not fit, the bytes
- *     before the fault are stored, the read fails with EFAULT and the line stays in the pipe;
+ *   - a read from a pipe copies what the writer sent: if it does not fit, the bytes before
+ *     the fault are stored, the read fails with EFAULT and the bytes stay in the pipe;
  *   - a read from a terminal copies the line in pieces of 64 bytes: at a fault it returns the
  *     bytes stored (EFAULT if none) and the rest of that piece is lost.
  *   Measured on the real kernel with real glibc (tests/fixtures/c/descriptors/).
- * - stdin is fed one line per read, as a person types or a script sends lines (`runC`'s
- *   `stdin`): a read returns at most the rest of the current line; with none, it waits
- *   (`pauseOnInput`) or reads end of file (0). stderr is the same kind of file as stdout.
+ * - stdin comes in sends (`Streams.send`), each arriving once the program waits for input: a
+ *   read from a pipe returns at most the rest of the current send, one from a terminal a line
+ *   (`Streams.readable`); with none, it waits (`pauseOnInput`) or reads end of file (0).
+ *   stderr is the same kind of file as stdout.
  *
  * @module
  */
@@ -94,25 +95,24 @@ export function* readDescriptor(
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
-  while (s.input.length === 0) {
+  let readable: number;
+  while ((readable = s.readable(s.eof || !h.pauseOnInput)) === 0) {
     if (s.eof || !h.pauseOnInput) return 0;
     yield Signal.Input;
   }
-  const lineEnd = s.input.indexOf("\n");
-  const line = Math.min(wanted, lineEnd < 0 ? s.input.length : lineEnd + 1);
+  const taken = Math.min(wanted, readable);
   if (!tty) {
-    const fits = h.mem.accessibleLength(buf, line, "write");
-    store(h, buf, s.input.slice(0, fits));
-    if (fits < line) return -EFAULT;
-    s.input = s.input.slice(line);
-    return line;
+    const fits = h.mem.accessibleLength(buf, taken, "write");
+    store(h, buf, s.peekInput(fits));
+    if (fits < taken) return -EFAULT;
+    s.takeInput(taken);
+    return taken;
   }
   let stored = 0;
-  for (let left = line; left > 0;) {
+  for (let left = taken; left > 0;) {
     const piece = Math.min(TTY_READ_PIECE, left);
     const fits = h.mem.accessibleLength(buf + stored, piece, "write");
-    store(h, buf + stored, s.input.slice(0, fits));
-    s.input = s.input.slice(piece);
+    store(h, buf + stored, s.takeInput(piece).slice(0, fits));
     stored += fits;
     left -= piece;
     if (fits < piece) return stored > 0 ? stored : -EFAULT;

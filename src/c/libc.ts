@@ -217,8 +217,8 @@ function errorText(h: LibcHost, e: number): string {
 
 /**
  * Reads one byte of stdin through stdio; undefined when the program must pause for input.
- * stdio takes from the descriptor what one read(2) returns (the rest of a line, one byte when
- * stdin is unbuffered) and keeps what it has not handed out yet: read(2) does not see it.
+ * stdio takes from the descriptor what one read(2) returns (up to its buffer's size, one byte
+ * when stdin is unbuffered) and keeps what it has not handed out yet: read(2) does not see it.
  */
 function readByte(h: LibcHost): number | undefined {
   const s = h.streams;
@@ -234,13 +234,10 @@ function readByte(h: LibcHost): number | undefined {
     }
     // Underflow: glibc flushes a line-buffered stdout before it reads.
     if (s.mode === IOLBF) s.flush();
-    if (s.input.length === 0) return s.eof || !h.pauseOnInput ? -1 : undefined;
-    const lineEnd = s.input.indexOf("\n");
-    const taken = s.stdinMode === IONBF
-      ? 1
-      : Math.min(lineEnd < 0 ? s.input.length : lineEnd + 1, stdoutBufferSize(s.kind));
-    s.stdioInput = s.input.slice(0, taken);
-    s.input = s.input.slice(taken);
+    const final = s.eof || !h.pauseOnInput, readable = s.readable(final);
+    if (readable === 0) return final ? -1 : undefined;
+    const size = s.stdinMode === IONBF ? 1 : stdoutBufferSize(s.kind);
+    s.stdioInput = s.takeInput(Math.min(readable, size));
   }
   const c = s.stdioInput.charCodeAt(0);
   s.stdioInput = s.stdioInput.slice(1);

@@ -24,7 +24,7 @@ import { Allocator } from "../malloc/allocator.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { HeapAbort, HeapAssertionFailure } from "../malloc/errors.ts";
 import { ControlFlowHijack, type LibcEvent, ProcessExit } from "../malloc/hooks.ts";
-import { SegmentationFault } from "../kernel/errors.ts";
+import { ArgumentRangeError, SegmentationFault } from "../kernel/errors.ts";
 import { exitStatusOf } from "../kernel/signals.ts";
 import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
@@ -48,7 +48,7 @@ import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
-import { type StdoutKind, Streams, textBytes } from "./stdio.ts";
+import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
 import { loader, type Value } from "./values.ts";
 
@@ -90,8 +90,13 @@ export interface CRunOptions {
    * x86_64 its strings shift the stack as they would in the real process.
    */
   environment?: readonly string[];
-  /** Initial standard input. */
-  stdin?: string;
+  /**
+   * Standard input, sent to the program a line at a time, or as the sends of an array (each
+   * whole: a pipe delivers a send's newlines and all to one read, a terminal a line): bytes, or
+   * strings whose characters are bytes (`"\xe0"` is the byte 0xe0; text beyond latin1 must be
+   * encoded first, e.g. with `TextEncoder`). Each send arrives once the program waits for input.
+   */
+  stdin?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** A read of empty stdin pauses (default true for CProgram); false: it reads EOF. */
   pauseOnInput?: boolean;
   /** Statements before CStepLimitError (default 50_000_000). */
@@ -115,12 +120,18 @@ export interface CRunResult {
   exitStatus?: number;
   /** C line where it paused or ended. */
   line: number;
-  /** All of stdout written so far (what reached fd 1). */
+  /** All of stdout written so far (what reached fd 1), decoded as UTF-8. */
   stdout: string;
-  /** All of stderr so far. */
+  /** All of stderr so far, decoded as UTF-8. */
   stderr: string;
-  /** stdout since the previous result. */
+  /** stdout since the previous result, decoded as UTF-8. */
   newStdout: string;
+  /** The bytes of {@link stdout}, as written: what a leak's bytes need (made when read). */
+  readonly stdoutBytes: Uint8Array;
+  /** The bytes of {@link stderr} (made when read). */
+  readonly stderrBytes: Uint8Array;
+  /** The bytes of {@link newStdout} (made when read). */
+  readonly newStdoutBytes: Uint8Array;
   /**
    * The allocator's explain records of the calls since the previous result (none once
    * `recordsFull` is set).
@@ -173,6 +184,29 @@ const decoder = new TextDecoder();
 
 function latin1ToUtf8(s: string): string {
   return decoder.decode(textBytes(s));
+}
+
+/**
+ * The sends of a `stdin` option: each element of an array, or each line of a text or of bytes
+ * (a line per send, as typed: each arrives once the program waits for input).
+ */
+function stdinSends(stdin: string | Uint8Array | readonly (string | Uint8Array)[]): string[] {
+  if (Array.isArray(stdin)) return stdin.map((sent) => inputText("stdin", sent));
+  return inputText("stdin", stdin as string | Uint8Array).match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+/** Input given as bytes or as a string of bytes, as the one-char-per-byte text stdin keeps. */
+function inputText(argument: string, input: string | Uint8Array): string {
+  if (typeof input !== "string") return byteText(input);
+  const wide = input.search(/[\u0100-\uffff]/);
+  if (wide >= 0) {
+    throw new ArgumentRangeError(
+      argument,
+      input.slice(wide, wide + 1),
+      "bytes: a string's characters are bytes, \\x00 to \\xff; encode text first (TextEncoder)",
+    );
+  }
+  return input;
 }
 
 /**
@@ -247,7 +281,7 @@ export class CProgram {
     const abi = abiOf(this.process.arch);
     this.#maxSteps = options.maxSteps ?? 50_000_000;
     this.#streams = new Streams(options.stdout ?? "tty");
-    this.#streams.input = options.stdin ?? "";
+    for (const sent of stdinSends(options.stdin ?? "")) this.#streams.send(sent);
     const pre = preprocess(source, file, predefinedMacros(abi));
     this.warnings = pre.warnings;
     const unit = parse(pre.tokens, {
@@ -387,9 +421,12 @@ export class CProgram {
     return this.#final !== undefined;
   }
 
-  /** Appends to standard input. */
-  feed(input: string): void {
-    this.#streams.input += input;
+  /**
+   * Sends to standard input, as one write (see {@link CRunOptions.stdin}): bytes, or a string
+   * whose characters are bytes.
+   */
+  feed(input: string | Uint8Array): void {
+    this.#streams.send(inputText("input", input));
   }
 
   /** Closes standard input: reads past its end return EOF instead of pausing. */
@@ -479,12 +516,22 @@ export class CProgram {
     const all = this.#streams.stdoutBytes;
     const line = this.currentLine();
     this.#lastLine = line;
+    const errors = this.#streams.stderrBytes, fresh = all.slice(this.#reportedStdout);
     const r: CRunResult = {
       state,
       line,
       stdout: latin1ToUtf8(all),
-      stderr: latin1ToUtf8(this.#streams.stderrBytes),
-      newStdout: latin1ToUtf8(all.slice(this.#reportedStdout)),
+      stderr: latin1ToUtf8(errors),
+      newStdout: latin1ToUtf8(fresh),
+      get stdoutBytes() {
+        return textBytes(all);
+      },
+      get stderrBytes() {
+        return textBytes(errors);
+      },
+      get newStdoutBytes() {
+        return textBytes(fresh);
+      },
       records: this.#records,
       ...(this.#recordsFull === undefined ? {} : { recordsFull: this.#recordsFull }),
       events: this.allocator.events,

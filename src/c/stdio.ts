@@ -57,8 +57,6 @@ export class Streams {
   bufferSize = 0;
   /** The buffer was chosen by setvbuf (no allocation). */
   userBuffer = false;
-  /** stdin text the descriptor has not delivered yet (sent, not read). */
-  input = "";
   /**
    * Bytes stdio's stdin buffer holds: read from the descriptor, not yet handed out by getchar,
    * fgets or scanf (a byte scanf pushed back too). read(2) does not see them.
@@ -71,10 +69,56 @@ export class Streams {
   /** Input was closed (no more will come): reads return EOF. */
   eof = false;
   readonly kind: StdoutKind;
+  /** stdin's bytes sent and not yet read, as one-char-per-byte text. */
+  #input = "";
+  /** The size of each send not yet read whole; the first is what is left of the current one. */
+  #sends: number[] = [];
 
   constructor(kind: StdoutKind) {
     this.kind = kind;
     this.mode = kind === "tty" ? IOLBF : IOFBF;
+  }
+
+  /** How many bytes were sent to stdin and not yet read. */
+  get pendingInput(): number {
+    return this.#input.length;
+  }
+
+  /** Sends bytes to stdin: one write by what feeds the program (a line typed, a script's send). */
+  send(text: string): void {
+    if (text.length === 0) return;
+    this.#input += text;
+    this.#sends.push(text.length);
+  }
+
+  /**
+   * How many bytes one read(2) of stdin may take now (0: none yet, or none will come). From a
+   * pipe, the rest of the current send: each send arrives once the program waits for input, so
+   * a read never joins two. From a terminal (stdout kind "tty"), a line, whole, whatever the
+   * sends were; an unfinished line only when no more input will come (`final`).
+   */
+  readable(final: boolean): number {
+    if (this.#input.length === 0) return 0;
+    if (this.kind !== "tty") return this.#sends[0];
+    const lineEnd = this.#input.indexOf("\n");
+    return lineEnd >= 0 ? lineEnd + 1 : final ? this.#input.length : 0;
+  }
+
+  /** The next `n` bytes of stdin, left where they are. */
+  peekInput(n: number): string {
+    return this.#input.slice(0, n);
+  }
+
+  /** Takes the next `n` bytes of stdin (at most what was sent). */
+  takeInput(n: number): string {
+    const taken = this.#input.slice(0, n);
+    this.#input = this.#input.slice(taken.length);
+    for (let left = taken.length; left > 0;) {
+      const part = Math.min(left, this.#sends[0]);
+      left -= part;
+      if ((this.#sends[0] -= part) === 0) this.#sends.shift();
+    }
+    return taken;
   }
 
   /** Writes to fd 1 what the buffer holds. */

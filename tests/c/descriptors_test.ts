@@ -1,15 +1,16 @@
 /**
  * read(2) and write(2) below stdio, against real runs (tests/fixtures/c/descriptors/): what
  * they return for descriptors and buffers the kernel refuses, how far a copy that meets an
- * unmapped page gets on a pipe, a file and a terminal, and that stdio's stdin buffer is not
- * what read(2) reads.
+ * unmapped page gets on a pipe, a file and a terminal, that stdio's stdin buffer is not what
+ * read(2) reads, and what one read takes of the sends stdin gets (a pipe's whole send, a
+ * terminal's line).
  */
 
 import assert from "node:assert/strict";
 import { fixture } from "./c_support.ts";
 import { type CStdoutKind, ORACLE_BUILDS, runC } from "../../mod.ts";
 
-/** What make_descriptors.sh sends each program, a line at a time. */
+/** What make_descriptors.sh sends each program: a line at a time, or the sends of an array. */
 const PROGRAMS = [
   {
     name: "descriptors",
@@ -27,6 +28,11 @@ const PROGRAMS = [
     name: "stdin_unbuffered",
     what: "read beside scanf and getchar on an unbuffered stdin",
     input: "first\n12\nthird\n",
+  },
+  {
+    name: "sends",
+    what: "sends of several lines and of part of one, read by read, fgets and getchar,",
+    input: ["AB\nCD", "1\n2\n", "x\n"],
   },
 ];
 

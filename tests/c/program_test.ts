@@ -133,17 +133,21 @@ Deno.test("a NULL dereference is SIGSEGV; the process stays inspectable", () => 
 
 Deno.test("a read of empty stdin pauses; feed() and run() continue; step() runs one line", () => {
   const prog = new CProgram(
-    main(`int c = getchar();\n  printf("got %c\\n", c);\n  c = getchar();\n  return c;`),
+    main(
+      `int c = getchar();\n  printf("got %c\\n", c);\n  c = getchar();\n  c = getchar();\n  return c;`,
+    ),
   );
   const first = prog.run();
   assert.equal(first.state, "paused");
   assert.equal(first.line, 7);
-  prog.feed("x");
+  prog.feed("x"); // typed, Enter not pressed: a terminal delivers no line yet
+  assert.equal(prog.run().line, 7);
+  prog.feed("\n");
   const second = prog.run();
   assert.equal(second.state, "paused");
-  assert.equal(second.line, 9);
+  assert.equal(second.line, 10); // the second getchar took the newline
   assert.equal(second.newStdout, "got x\n");
-  prog.feed("A");
+  prog.feed("A\n");
   const end = prog.run();
   assert.equal(end.state, "exited");
   assert.equal(end.exitStatus, 65);
