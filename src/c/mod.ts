@@ -1,6 +1,7 @@
 /**
  * C programs inside the simulated process: {@link CProgram} (pause by pause) and
- * {@link runC} (to the end). See `program.ts` for how a run ends and `scheduler.ts` for the
+ * {@link runC} (to the end), {@link ProgramTube} (a conversation with one, as an exploit script
+ * has with a process). See `program.ts` for how a run ends and `scheduler.ts` for the
  * thread schedule.
  *
  * May import: `src/kernel/` (the process, its memory and signals) and `src/malloc/` (the C
@@ -21,3 +22,4 @@ export {
 export { CRuntimeError, CStepLimitError, CSyntaxError, CUnsupportedError } from "./errors.ts";
 export { type StdoutKind as CStdoutKind } from "./stdio.ts";
 export { MisalignedStackFault } from "./misaligned_stack.ts";
+export { ProgramTube, ProgramTubeError } from "./tube.ts";
