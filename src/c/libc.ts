@@ -130,9 +130,20 @@ function streamFd(h: LibcHost, f: Value): number {
 function printfText(h: LibcHost, c: BuiltinCall, fmtIndex: number): string {
   const m = h.m;
   const fmt = m.cString(c.args[fmtIndex] as Int);
-  let i = fmtIndex + 1;
+  const first = fmtIndex + 1;
   return formatPrintf(fmt, {
-    next: () => i < c.args.length ? { value: c.args[i] as Int, type: c.types[i++] } : undefined,
+    at: (position) =>
+      first + position < c.args.length
+        ? { value: c.args[first + position] as Int, type: c.types[first + position] }
+        : undefined,
+    missing: (position) =>
+      new CUnsupportedError(
+        `a format that reads argument ${position + 1} of ${c.args.length - first} passed ` +
+          `(${JSON.stringify(fmt.length > 40 ? fmt.slice(0, 40) + "…" : fmt)}: a format-string ` +
+          "bug; real printf reads whatever a register or the stack holds there)",
+        m.file,
+        c.line,
+      ),
     cString: (a, limit) => m.cString(a, limit),
     storeCount: (a, count, length) => {
       const addr = n(a);

@@ -128,10 +128,18 @@ export class Streams {
   }
 }
 
-/** How printf gets its next argument. */
+/** How printf gets its arguments. */
 export interface FormatArgs {
-  /** The next argument's value and type. */
-  next(): { value: Int | Uint8Array; type: CType } | undefined;
+  /**
+   * The value and type of the argument at `position` (0: the first after the format), or
+   * undefined when the call passed none there.
+   */
+  at(position: number): { value: Int | Uint8Array; type: CType } | undefined;
+  /**
+   * The error for a conversion that reads an argument the call did not pass (`position`, from
+   * 0): real printf would read whatever a register or the stack holds there.
+   */
+  missing(position: number): Error;
   /** The text of a C string at an address. */
   cString(addr: Int, limit?: number): string;
   /** `%n`: stores the count so far at an address, with the length modifier. */
@@ -182,8 +190,22 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
   let out = "";
   let i = 0;
   const n = fmt.length;
-  const next = () =>
-    args.next() ?? { value: 0, type: { k: "int", size: 4, signed: true, name: "int" } as CType };
+  // The next argument in order; a conversion's `N$` (and a `*N$` width or precision) names its
+  // own, from 1, as glibc's positional arguments do.
+  let sequence = 0;
+  const take = (position: number) => {
+    const arg = args.at(position);
+    if (arg === undefined) throw args.missing(position);
+    return arg;
+  };
+  const positional = (): number | undefined => {
+    const m = /^([1-9][0-9]*)\$/.exec(fmt.slice(i, i + 12));
+    if (m === null) return undefined;
+    i += m[0].length;
+    return Number(m[1]) - 1;
+  };
+  let position: number | undefined;
+  const next = () => take(position ?? sequence++);
   while (i < n) {
     const c = fmt[i];
     if (c !== "%") {
@@ -194,6 +216,7 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
       continue;
     }
     i++;
+    position = positional();
     let left = false, plus = false, space = false, alt = false, zero = false;
     for (; i < n; i++) {
       const f = fmt[i];
@@ -207,12 +230,13 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
     }
     let width = 0;
     if (fmt[i] === "*") {
-      width = Number(toBig(next().value));
+      i++;
+      const at = positional();
+      width = Number(BigInt.asIntN(32, toBig(take(at ?? sequence++).value))); // an int
       if (width < 0) {
         left = true;
         width = -width;
       }
-      i++;
     } else {
       while (i < n && fmt[i] >= "0" && fmt[i] <= "9") {
         width = width * 10 + (fmt.charCodeAt(i++) - 48);
@@ -223,9 +247,10 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
       i++;
       prec = 0;
       if (fmt[i] === "*") {
-        prec = Number(toBig(next().value));
-        if (prec < 0) prec = -1;
         i++;
+        const at = positional();
+        prec = Number(BigInt.asIntN(32, toBig(take(at ?? sequence++).value)));
+        if (prec < 0) prec = -1;
       } else {
         while (i < n && fmt[i] >= "0" && fmt[i] <= "9") {
           prec = prec * 10 + (fmt.charCodeAt(i++) - 48);

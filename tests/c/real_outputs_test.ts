@@ -3,7 +3,8 @@
  * heaplab's C interpreter, prints what it printed under each x86_64 oracle build (its folder's
  * `<version>.out`, made by the folder's script) — strerror's messages for 0 to 139 ("Unknown
  * error N" where glibc has none, EFTYPE's from 2.43), rand()'s numbers unseeded and after
- * several seeds, what signal(), alarm(), sleep() and time() return.
+ * several seeds, what signal(), alarm(), sleep() and time() return, printf's positional
+ * arguments.
  */
 
 import assert from "node:assert/strict";
@@ -18,6 +19,11 @@ const PROGRAMS = [
   },
   { folder: "rand", file: "rand.c", what: "rand()'s numbers" },
   { folder: "signals", file: "signals.c", what: "signal(), alarm(), sleep() and time()" },
+  {
+    folder: "printf_positional",
+    file: "positional.c",
+    what: "printf's positional arguments (%N$, *N$)",
+  },
 ];
 
 /** What the real run printed on stderr (its `.err` file, kept only when not empty). */
@@ -50,4 +56,21 @@ Deno.test("a handler for a signal a fault raises is refused, not silently never 
   );
   assert.equal(result.state, "error");
   assert.match(result.error!.message, /unsupported: a handler for signal 11/);
+});
+
+Deno.test("a format that reads an argument the call did not pass is unsupported, not printed as 0", () => {
+  for (const format of ["%p %p", "%7$p", "%n", "%*d"]) {
+    const result = runC(
+      `#include <stdio.h>
+       #include <string.h>
+       int main(void) { char buf[16]; strcpy(buf, "${format}"); printf(buf); return 0; }`,
+    );
+    assert.equal(result.state, "error", format);
+    assert.equal(result.error!.name, "CUnsupportedError");
+    assert.match(
+      result.error!.message,
+      /prog\.c:3: unsupported: a format that reads argument \d+ of 0 passed/,
+    );
+    assert.match(result.error!.message, /a format-string bug/);
+  }
 });
