@@ -634,10 +634,16 @@ export class CProgram {
       if (this.#glibcOld) s.flush();
       r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
     } else if (e instanceof HeapAssertionFailure) {
-      // assert's own words (not malloc_printerr's), naming the program by its argv[0]
-      s.stderrBytes += e.messageFor(this.#host.programName) + "\n";
+      // assert's own words (not malloc_printerr's), naming the program by its argv[0], which
+      // is not the name of the process the allocator was made for
+      const named = new HeapAssertionFailure(e.failed, {
+        programName: this.#host.programName,
+        operation: e.operation,
+        address: e.address,
+      });
+      s.stderrBytes += named.glibcMessage + "\n";
       if (this.#glibcOld) s.flush();
-      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
+      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: named });
     } else if (e instanceof HeapAbort) {
       s.stderrBytes += this.#glibcOldMessages
         ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${

@@ -4,7 +4,8 @@
  * `<version>.out`, made by the folder's script) — strerror's messages for 0 to 139 ("Unknown
  * error N" where glibc has none, EFTYPE's from 2.43), rand()'s numbers unseeded and after
  * several seeds, what signal(), alarm(), sleep() and time() return, printf's positional
- * arguments.
+ * arguments; and a malloc assertion's message (sysmalloc's, after a top chunk overwritten), on
+ * stderr and in the result's abort.
  */
 
 import assert from "node:assert/strict";
@@ -74,3 +75,15 @@ Deno.test("a format that reads an argument the call did not pass is unsupported,
     assert.match(result.error!.message, /a format-string bug/);
   }
 });
+
+const TOP_SIZE = fixture("malloc_assertion/top_size.c");
+for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+  Deno.test(`a malloc assertion's message, printed and in the abort, is glibc ${glibc}'s, naming argv[0]`, () => {
+    const result = runC(TOP_SIZE, { file: "top_size.c", glibc, arch: "x86_64" });
+    const stderr = fixture(`malloc_assertion/${glibc}.err`);
+    assert.equal(result.state, "aborted");
+    assert.equal(String(result.exitStatus), fixture(`malloc_assertion/${glibc}.status`).trim());
+    assert.equal(result.stderr, stderr);
+    assert.equal(result.abort!.glibcMessage + "\n", stderr);
+  });
+}
