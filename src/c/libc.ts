@@ -27,6 +27,7 @@ import {
 import { errorMessage, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
 import { scanFormat } from "./scanf.ts";
+import { STRING_FUNCTIONS } from "./string_functions.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
 import { translateMessage } from "./gettext.ts";
@@ -909,7 +910,9 @@ export function makeBuiltins(
   const taken = new Set<number>();
   let addr = textBase;
   for (const [name, type] of prototypes) {
-    const impl = impls[name];
+    const string = STRING_FUNCTIONS[name];
+    const impl = impls[name] ??
+      (string && ((h: LibcHost, c: BuiltinCall) => string(h.m, c)));
     const gen = genImpls[name];
     // The real address when the libc build has the symbol, else a made-up one in its text.
     let address = symbol(name);

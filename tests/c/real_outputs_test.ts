@@ -21,6 +21,11 @@ const PROGRAMS = [
   { folder: "rand", file: "rand.c", what: "rand()'s numbers" },
   { folder: "signals", file: "signals.c", what: "signal(), alarm(), sleep() and time()" },
   {
+    folder: "string_functions",
+    file: "strings.c",
+    what: "strcspn, strspn, strpbrk, strtok(_r), strsep, strnlen, strcasecmp, memmem and the rest",
+  },
+  {
     folder: "printf_positional",
     file: "positional.c",
     what: "printf's positional arguments (%N$, *N$)",
