@@ -26,7 +26,7 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
-import { scanFormat } from "./scanf.ts";
+import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -227,43 +227,6 @@ function errorText(h: LibcHost, e: number): string {
   return message;
 }
 
-/**
- * Reads one byte of stdin through stdio; undefined when the program must pause for input.
- * stdio takes from the descriptor what one read(2) returns (up to its buffer's size, one byte
- * when stdin is unbuffered) and keeps what it has not handed out yet: read(2) does not see it.
- */
-function readByte(h: LibcHost): number | undefined {
-  const s = h.streams;
-  if (s.stdioInput.length === 0) {
-    if (!s.stdinBuffered && s.stdinMode !== IONBF) {
-      // glibc's _IO_file_doallocate at stdin's first read: a malloc of st_blksize (2.24 and
-      // later, the glibc profile's stdioBuffers; older glibc mapped it, which the seed's
-      // layouts hold).
-      s.stdinBuffered = true;
-      if (h.allocator.profile.stdioBuffers === "malloc") {
-        mallocCall(h, () => h.allocator.malloc(stdoutBufferSize(s.kind)));
-      }
-    }
-    // Underflow: glibc flushes a line-buffered stdout before it reads.
-    if (s.mode === IOLBF) s.flush();
-    const final = s.eof || !h.pauseOnInput, readable = s.readable(final);
-    if (readable === 0) return final ? -1 : undefined;
-    const size = s.stdinMode === IONBF ? 1 : stdoutBufferSize(s.kind);
-    s.stdioInput = s.takeInput(Math.min(readable, size));
-  }
-  const c = s.stdioInput.charCodeAt(0);
-  s.stdioInput = s.stdioInput.slice(1);
-  return c;
-}
-
-function* getByte(h: LibcHost): Generator<Signal, number> {
-  for (;;) {
-    const c = readByte(h);
-    if (c !== undefined) return c;
-    yield Signal.Input;
-  }
-}
-
 /** What read(2) and write(2) see of the program. */
 function descriptorHost(h: LibcHost): DescriptorHost {
   return {
@@ -271,6 +234,21 @@ function descriptorHost(h: LibcHost): DescriptorHost {
     streams: h.streams,
     ptrSize: h.m.abi.ptrSize,
     pauseOnInput: h.pauseOnInput,
+  };
+}
+
+/** What the functions reading stdin see of the program. */
+function stdinHost(h: LibcHost): StdinHost {
+  return {
+    m: h.m,
+    streams: h.streams,
+    profile: h.allocator.profile,
+    pauseOnInput: h.pauseOnInput,
+    errno: h.errno,
+    files: h.files,
+    malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
+    realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
+    free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
   };
 }
 
@@ -539,6 +517,17 @@ const impls: Record<string, Impl> = {
   free: (h, c) => mallocCall(h, () => (h.allocator.free(n(c.args[0])), 0)),
   calloc: (h, c) => mallocCall(h, () => h.allocator.calloc(n(c.args[0]), n(c.args[1]))),
   realloc: (h, c) => mallocCall(h, () => h.allocator.realloc(n(c.args[0]), n(c.args[1]))),
+  reallocarray: (h, c) => {
+    // nmemb * size in size_t, or ENOMEM without calling realloc when it overflows
+    const bits = h.m.abi.ptrSize * 8;
+    const count = BigInt.asUintN(bits, BigInt(c.args[1] as Int));
+    const bytes = count * BigInt.asUintN(bits, BigInt(c.args[2] as Int));
+    if (bytes >> BigInt(bits) !== 0n) {
+      h.m.mem.write32(h.errno, 12);
+      return 0;
+    }
+    return mallocCall(h, () => h.allocator.realloc(n(c.args[0]), Number(bytes)));
+  },
   memalign: (h, c) => mallocCall(h, () => h.allocator.memalign(n(c.args[0]), n(c.args[1]))),
   aligned_alloc: (h, c) =>
     mallocCall(h, () => h.allocator.alignedAlloc(n(c.args[0]), n(c.args[1]))),
@@ -643,6 +632,7 @@ const impls: Record<string, Impl> = {
   strtol: (h, c) => strtoX(h, c, h.m.abi.ptrSize, true),
   strtoul: (h, c) => strtoX(h, c, h.m.abi.ptrSize, false),
   strtoll: (h, c) => strtoX(h, c, 8, true),
+  atoll: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, 8, true),
   strtoull: (h, c) => strtoX(h, c, 8, false),
   abs: (_h, c) => Math.abs(n(c.args[0])) | 0,
   labs: (h, c) => {
@@ -775,6 +765,9 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   rand: (h) => h.rand.next(),
+  // glibc's rand() is random(), srand() srandom(): one generator.
+  random: (h) => h.rand.next(),
+  srandom: (h, c) => impls.srand(h, c),
   srand: (h, c) => {
     h.rand.seed(n(c.args[0]));
     return 0;
@@ -810,31 +803,6 @@ function cmp(a: string, b: string): number {
 }
 
 const genImpls: Record<string, GenImpl> = {
-  *getchar(h) {
-    return yield* getByte(h);
-  },
-  *getc(h, c) {
-    if (streamFd(h, c.args[0]) !== 0) return -1;
-    return yield* getByte(h);
-  },
-  *fgetc(h, c) {
-    if (streamFd(h, c.args[0]) !== 0) return -1;
-    return yield* getByte(h);
-  },
-  *fgets(h, c) {
-    const dst = n(c.args[0]), max = n(c.args[1]);
-    if (streamFd(h, c.args[2]) !== 0 || max <= 0) return 0;
-    let s = "";
-    while (s.length < max - 1) {
-      const b = yield* getByte(h);
-      if (b < 0) break;
-      s += String.fromCharCode(b);
-      if (b === 10) break;
-    }
-    if (s.length === 0) return 0;
-    writeBytesTo(h, dst, s + "\0");
-    return dst;
-  },
   *read(h, c) {
     const size = (v: Value) => sizeArgument(v as Int, h.m.abi.ptrSize);
     const host = descriptorHost(h);
@@ -842,38 +810,6 @@ const genImpls: Record<string, GenImpl> = {
       h,
       yield* readDescriptor(host, n(c.args[0]), size(c.args[1]), size(c.args[2])),
     );
-  },
-  *scanf(h, c) {
-    const m = h.m;
-    return yield* scanFormat({
-      get: () => getByte(h),
-      unget: (byte) => {
-        h.streams.stdioInput = String.fromCharCode(byte) + h.streams.stdioInput;
-      },
-      storeText: (address, text) => writeBytesTo(h, address, text + "\0"),
-      storeChars: (address, text) => writeBytesTo(h, address, text),
-      storeInteger: (address, value, size) => {
-        const bytes = new Uint8Array(size);
-        let v = BigInt.asUintN(8 * size, value);
-        for (let k = 0; k < size; k++, v >>= 8n) bytes[k] = Number(v & 0xffn);
-        m.mem.writeBytes(address, bytes);
-      },
-      argument: (index) => {
-        // glibc would store through whatever the missing argument's register holds.
-        if (index + 1 >= c.args.length) {
-          throw new CRuntimeError(
-            `scanf: conversion ${index + 1} has no argument to store into`,
-            m.file,
-            c.line,
-          );
-        }
-        return n(c.args[index + 1]);
-      },
-      intSize: 4,
-      longSize: m.abi.ptrSize,
-      file: m.file,
-      line: c.line,
-    }, m.cString(c.args[0] as Int));
   },
   *pthread_create(h, c) {
     const t = h.sched.create(c.args[2] as Int, c.args[3], c.line);
@@ -913,7 +849,9 @@ export function makeBuiltins(
     const string = STRING_FUNCTIONS[name];
     const impl = impls[name] ??
       (string && ((h: LibcHost, c: BuiltinCall) => string(h.m, c)));
-    const gen = genImpls[name];
+    const reads = STDIN_FUNCTIONS[name];
+    const gen = genImpls[name] ??
+      (reads && ((h: LibcHost, c: BuiltinCall) => reads(stdinHost(h), c)));
     // The real address when the libc build has the symbol, else a made-up one in its text.
     let address = symbol(name);
     if (address === undefined || taken.has(address)) {

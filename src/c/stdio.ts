@@ -62,6 +62,22 @@ export class Streams {
    * fgets or scanf (a byte scanf pushed back too). read(2) does not see them.
    */
   stdioInput = "";
+  /** The bytes of stdin's current buffer fill already handed out (glibc's read_base..read_ptr). */
+  stdioConsumed = "";
+  /**
+   * glibc's backup area, where ungetc puts a byte that is not the one just read: its buffer
+   * (malloc'ed, 128 bytes, doubled when full; 0: none), its size, whether reads come from it,
+   * its unread bytes, and the room before them.
+   */
+  backupBuffer = 0;
+  backupSize = 0;
+  inBackup = false;
+  backupInput = "";
+  backupRoom = 0;
+  /** stdin's end-of-file indicator (feof): a refill found nothing and nothing will come. */
+  stdinEof = false;
+  /** stdin's error indicator (ferror). */
+  stdinError = false;
   /** stdin's buffer exists (allocated at its first read, or given by setvbuf). */
   stdinBuffered = false;
   /** stdin's mode. */

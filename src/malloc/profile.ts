@@ -307,6 +307,16 @@ export interface GlibcProfile {
   /** strerror knows EFTYPE (134, "Inappropriate file type or format"; 2.43+). */
   readonly errnoEftype: boolean;
   /**
+   * getline/getdelim set the stream's error indicator when they fail (NULL arguments, a
+   * failed malloc or realloc: 2.37+, glibc bug 29917; seen on real 2.41+).
+   */
+  readonly getdelimSetsError: boolean;
+  /**
+   * getline/getdelim NUL-terminate the 120-byte buffer they malloc before reading (2.43+;
+   * before, a read that meets end of file at once leaves the new buffer as malloc gave it).
+   */
+  readonly getdelimTerminatesNewBuffer: boolean;
+  /**
    * strerror writes an unknown negative number as `-` and `abs(errnum)` widened to an unsigned
    * long (until 2.31), so that -2^31 reads -18446744071562067968 on x86_64; from 2.32 it prints
    * the int as it is (seen on real 2.31 and 2.36+).
@@ -580,6 +590,8 @@ export const GLIBC_FACTS: GlibcFacts = {
   mallocHooks: until("2.33"),
   abortFlushesStdio: until("2.26"),
   errnoEftype: since("2.43"),
+  getdelimSetsError: since("2.37"),
+  getdelimTerminatesNewBuffer: since("2.43"),
   strerrorAbsOverflow: until("2.31"),
   mainFrameBelowArgv: steps(0xf8, ["2.34", 0x118], ["2.43", 0x128]),
   misalignedStackFaults: steps<readonly MisalignedStackCall[]>(
