@@ -193,13 +193,17 @@ function toBig(v: Int | Uint8Array): bigint {
  * import assert from "node:assert/strict";
  * import { formatPrintf } from "./stdio.ts";
  * import { LP64 } from "./types.ts";
- * const vals = [{ value: 0x5555555592a0, type: { k: "ptr", to: LP64.types.void } as const }];
- * const text = formatPrintf("%p|%5d", {
- *   next: () => vals.shift() ?? { value: 42, type: LP64.types.int },
+ * const vals = [
+ *   { value: 0x5555555592a0, type: { k: "ptr", to: LP64.types.void } as const },
+ *   { value: 42, type: LP64.types.int },
+ * ];
+ * const text = formatPrintf("%p|%5d|%2$d", {
+ *   at: (position) => vals[position],
+ *   missing: (position) => new Error(`no argument ${position + 1}`),
  *   cString: () => "",
  *   storeCount: () => {},
  * }, 8);
- * assert.equal(text, "0x5555555592a0|   42");
+ * assert.equal(text, "0x5555555592a0|   42|42");
  * ```
  */
 export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): string {
