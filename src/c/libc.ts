@@ -27,6 +27,7 @@ import {
 import { errorMessage, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
+import { put, putc, putPrintf, setBuffer, type StdoutHost } from "./stdout_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -42,7 +43,7 @@ import {
   Signal,
 } from "./interpreter.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { byteText, formatPrintf, IOFBF, IOLBF, IONBF, type Streams, textBytes } from "./stdio.ts";
+import { byteText, formatPrintf, IOFBF, IONBF, type Streams, textBytes } from "./stdio.ts";
 import type { CType, FunctionType } from "./types.ts";
 import { MALLINFO_FIELDS } from "./headers.ts";
 import type { Value } from "./values.ts";
@@ -88,36 +89,47 @@ function fromWord(h: LibcHost, x: number): Value {
   return x < 0 ? convertInt(x, h.m.abi.ptrSize, false) : x;
 }
 
-/** Writes text (latin1) to a stream's file descriptor through stdio. */
-export function writeStream(h: LibcHost, fd: number, text: string): void {
-  const s = h.streams;
+/**
+ * Writes text (latin1) to a stream through stdio: stderr unbuffered, stdout through its FILE
+ * (`stdout_file.ts`) as `how` glibc's function puts it — `put` (fputs, fwrite, puts' string),
+ * `putc` (one byte), or printf's (where its pieces end).
+ */
+export function writeStream(
+  h: LibcHost,
+  fd: number,
+  text: string,
+  how: "put" | "putc" | number[] = "put",
+): void {
   if (fd === 2) {
-    s.stderrBytes += text;
+    h.streams.stderrBytes += text;
     return;
   }
   if (fd !== 1) return;
-  if (s.mode === IONBF) {
-    s.stdoutBytes += text;
-    return;
-  }
-  if (s.buffer === 0 && !s.userBuffer) {
-    // glibc's _IO_file_doallocate at the first output: the allocator models the allocation.
-    const kind = s.kind === "tty" ? "tty" : s.kind;
-    const b = h.allocator.printf({ stdout: kind });
-    h.noteRecords();
-    s.buffer = b || 1;
-    s.bufferSize = stdoutBufferSize(kind);
-  }
-  s.pending += text;
-  if (s.mode === IOLBF && text.includes("\n")) {
-    s.flush();
-    return;
-  }
-  const size = s.bufferSize || 4096;
-  while (s.pending.length >= size) {
-    s.stdoutBytes += s.pending.slice(0, size);
-    s.pending = s.pending.slice(size);
-  }
+  const file = stdoutHost(h);
+  if (Array.isArray(how)) putPrintf(file, text, how);
+  else if (how === "putc") putc(file, text);
+  else put(file, text);
+}
+
+/** What stdout's FILE works with in this program. */
+function stdoutHost(h: LibcHost): StdoutHost {
+  return {
+    streams: h.streams,
+    allocate: () => {
+      // glibc's _IO_file_doallocate: the allocator models the allocation.
+      const kind = h.streams.kind;
+      const address = h.allocator.printf({ stdout: kind });
+      h.noteRecords();
+      return { address, size: stdoutBufferSize(kind) };
+    },
+    release: (address) => {
+      if (h.allocator.profile.stdioBuffers === "malloc") {
+        mallocCall(h, () => h.allocator.free(address));
+      }
+    },
+    store: (address, text) => writeBytesTo(h, address, text),
+    printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
+  };
 }
 
 function streamFd(h: LibcHost, f: Value): number {
@@ -128,34 +140,44 @@ function streamFd(h: LibcHost, f: Value): number {
   return -1;
 }
 
-function printfText(h: LibcHost, c: BuiltinCall, fmtIndex: number): string {
+function printfText(
+  h: LibcHost,
+  c: BuiltinCall,
+  fmtIndex: number,
+  pieces?: number[],
+): string {
   const m = h.m;
   const fmt = m.cString(c.args[fmtIndex] as Int);
   const first = fmtIndex + 1;
-  return formatPrintf(fmt, {
-    at: (position) =>
-      first + position < c.args.length
-        ? { value: c.args[first + position] as Int, type: c.types[first + position] }
-        : undefined,
-    missing: (position) =>
-      new CUnsupportedError(
-        `a format that reads argument ${position + 1} of ${c.args.length - first} passed ` +
-          `(${JSON.stringify(fmt.length > 40 ? fmt.slice(0, 40) + "…" : fmt)}: a format-string ` +
-          "bug; real printf reads whatever a register or the stack holds there)",
-        m.file,
-        c.line,
-      ),
-    cString: (a, limit) => m.cString(a, limit),
-    storeCount: (a, count, length) => {
-      const addr = n(a);
-      if (length === "hh") m.mem.write8(addr, count & 0xff);
-      else if (length === "h") m.mem.write16(addr, count & 0xffff);
-      else if (length === "l" || length === "z" || length === "ll") {
-        if (m.abi.ptrSize === 8 || length === "ll") m.mem.write64(addr, count);
-        else m.mem.write32(addr, count);
-      } else m.mem.write32(addr, count);
+  return formatPrintf(
+    fmt,
+    {
+      at: (position) =>
+        first + position < c.args.length
+          ? { value: c.args[first + position] as Int, type: c.types[first + position] }
+          : undefined,
+      missing: (position) =>
+        new CUnsupportedError(
+          `a format that reads argument ${position + 1} of ${c.args.length - first} passed ` +
+            `(${JSON.stringify(fmt.length > 40 ? fmt.slice(0, 40) + "…" : fmt)}: a format-string ` +
+            "bug; real printf reads whatever a register or the stack holds there)",
+          m.file,
+          c.line,
+        ),
+      cString: (a, limit) => m.cString(a, limit),
+      storeCount: (a, count, length) => {
+        const addr = n(a);
+        if (length === "hh") m.mem.write8(addr, count & 0xff);
+        else if (length === "h") m.mem.write16(addr, count & 0xffff);
+        else if (length === "l" || length === "z" || length === "ll") {
+          if (m.abi.ptrSize === 8 || length === "ll") m.mem.write64(addr, count);
+          else m.mem.write32(addr, count);
+        } else m.mem.write32(addr, count);
+      },
     },
-  }, m.abi.ptrSize);
+    m.abi.ptrSize,
+    pieces,
+  );
 }
 
 /** A v*printf call as the *printf call it stands for: the va_list's arguments spliced in. */
@@ -334,14 +356,16 @@ function foldedByGcc(h: LibcHost, c: BuiltinCall, fn: string): boolean {
 const impls: Record<string, Impl> = {
   printf: (h, c) => {
     checkPrintfStack(h, c, "printf", 1);
-    const t = printfText(h, c, 0);
-    writeStream(h, 1, t);
+    const pieces: number[] = [];
+    const t = printfText(h, c, 0, pieces);
+    writeStream(h, 1, t, pieces);
     return t.length;
   },
   fprintf: (h, c) => {
     checkPrintfStack(h, c, "fprintf", streamFd(h, c.args[0]));
-    const t = printfText(h, c, 1);
-    writeStream(h, streamFd(h, c.args[0]), t);
+    const pieces: number[] = [];
+    const t = printfText(h, c, 1, pieces);
+    writeStream(h, streamFd(h, c.args[0]), t, pieces);
     return t.length;
   },
   dprintf: (h, c) => {
@@ -401,11 +425,12 @@ const impls: Record<string, Impl> = {
     return t.length;
   },
   puts: (h, c) => {
-    writeStream(h, 1, h.m.cString(c.args[0] as Int) + "\n");
+    writeStream(h, 1, h.m.cString(c.args[0] as Int));
+    writeStream(h, 1, "\n", "putc");
     return 1;
   },
   putchar: (h, c) => {
-    writeStream(h, 1, String.fromCharCode(n(c.args[0]) & 0xff));
+    writeStream(h, 1, String.fromCharCode(n(c.args[0]) & 0xff), "putc");
     return n(c.args[0]) & 0xff;
   },
   fputs: (h, c) => {
@@ -413,7 +438,7 @@ const impls: Record<string, Impl> = {
     return 1;
   },
   fputc: (h, c) => {
-    writeStream(h, streamFd(h, c.args[1]), String.fromCharCode(n(c.args[0]) & 0xff));
+    writeStream(h, streamFd(h, c.args[1]), String.fromCharCode(n(c.args[0]) & 0xff), "putc");
     return n(c.args[0]) & 0xff;
   },
   putc: (h, c) => impls.fputc(h, c),
@@ -429,21 +454,14 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   setbuf: (h, c) => {
-    const fd = streamFd(h, c.args[0]);
+    const fd = streamFd(h, c.args[0]), buffer = n(c.args[1]);
     if (fd === 0 && !h.streams.stdinBuffered) {
-      h.streams.stdinMode = n(c.args[1]) === 0 ? IONBF : IOFBF;
-      h.streams.stdinBuffered = n(c.args[1]) !== 0;
+      h.streams.stdinMode = buffer === 0 ? IONBF : IOFBF;
+      h.streams.stdinBuffered = buffer !== 0;
+      h.streams.stdinBuffer = buffer;
+      h.streams.stdinBufferSize = BUFSIZ;
     }
-    if (fd === 1) {
-      h.streams.flush();
-      if (n(c.args[1]) === 0) h.streams.mode = IONBF;
-      else {
-        h.streams.mode = IOFBF;
-        h.streams.userBuffer = true;
-        h.streams.buffer = n(c.args[1]);
-        h.streams.bufferSize = BUFSIZ;
-      }
-    }
+    if (fd === 1) setBuffer(stdoutHost(h), buffer === 0 ? IONBF : IOFBF, buffer, BUFSIZ);
     return 0;
   },
   setvbuf: (h, c) => {
@@ -451,17 +469,10 @@ const impls: Record<string, Impl> = {
     if (fd === 0 && !h.streams.stdinBuffered) {
       h.streams.stdinMode = n(c.args[2]);
       h.streams.stdinBuffered = n(c.args[1]) !== 0;
+      h.streams.stdinBuffer = n(c.args[1]);
+      h.streams.stdinBufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
     }
-    if (fd === 1) {
-      h.streams.flush();
-      const mode = n(c.args[2]);
-      h.streams.mode = mode;
-      if (n(c.args[1]) !== 0) {
-        h.streams.userBuffer = true;
-        h.streams.buffer = n(c.args[1]);
-        h.streams.bufferSize = n(c.args[3]);
-      }
-    }
+    if (fd === 1) setBuffer(stdoutHost(h), n(c.args[2]), n(c.args[1]), n(c.args[3]));
     return 0;
   },
   write: (h, c) => {

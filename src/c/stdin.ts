@@ -67,7 +67,7 @@ function underflow(h: StdinHost): "filled" | "eof" | "wait" {
     // later, the glibc profile's stdioBuffers; older glibc mapped it, which the seed's layouts
     // hold).
     s.stdinBuffered = true;
-    if (h.profile.stdioBuffers === "malloc") h.malloc(stdoutBufferSize(s.kind));
+    if (h.profile.stdioBuffers === "malloc") s.stdinBuffer = h.malloc(stdoutBufferSize(s.kind));
   }
   // glibc flushes a line-buffered stdout before it reads.
   if (s.mode === IOLBF) s.flush();
@@ -77,9 +77,11 @@ function underflow(h: StdinHost): "filled" | "eof" | "wait" {
     s.stdinEof = true;
     return "eof";
   }
-  const size = s.stdinMode === IONBF ? 1 : stdoutBufferSize(s.kind);
+  const size = s.stdinMode === IONBF ? 1 : s.stdinBufferSize || stdoutBufferSize(s.kind);
   s.stdioInput = s.takeInput(Math.min(readable, size));
   s.stdioConsumed = "";
+  // read(2) into the buffer: its bytes are the program's memory (not the FILE's own byte's)
+  if (s.stdinBuffer !== 0 && s.stdinMode !== IONBF) store(h, s.stdinBuffer, s.stdioInput);
   return "filled";
 }
 

@@ -47,16 +47,20 @@ export class Streams {
   stdoutBytes = "";
   /** Bytes written to fd 2. */
   stderrBytes = "";
-  /** Bytes in stdout's buffer, not yet written. */
+  /** Bytes in stdout's buffer, not yet written (its put area, from the start to the pointer). */
   pending = "";
   /** stdout's mode. */
   mode: number;
-  /** stdout's buffer (0 until allocated). */
+  /** stdout's buffer (0 until allocated, or when it is the FILE's own one byte). */
   buffer = 0;
-  /** stdout's buffer size. */
+  /** stdout's buffer size (0: none yet). */
   bufferSize = 0;
   /** The buffer was chosen by setvbuf (no allocation). */
   userBuffer = false;
+  /** Where the room to fill ends in stdout's buffer (glibc's write_end; 0: no room). */
+  writeEnd = 0;
+  /** stdout's put area is set up (glibc's _IO_CURRENTLY_PUTTING). */
+  putting = false;
   /**
    * Bytes stdio's stdin buffer holds: read from the descriptor, not yet handed out by getchar,
    * fgets or scanf (a byte scanf pushed back too). read(2) does not see them.
@@ -80,6 +84,9 @@ export class Streams {
   stdinError = false;
   /** stdin's buffer exists (allocated at its first read, or given by setvbuf). */
   stdinBuffered = false;
+  /** Where stdin's buffer is (0: not yet, or the FILE's own byte) and its size (0: st_blksize). */
+  stdinBuffer = 0;
+  stdinBufferSize = 0;
   /** stdin's mode. */
   stdinMode: number = IOLBF;
   /** Input was closed (no more will come): reads return EOF. */
@@ -137,10 +144,15 @@ export class Streams {
     return taken;
   }
 
-  /** Writes to fd 1 what the buffer holds. */
+  /**
+   * Writes to fd 1 what stdout's buffer holds (glibc's _IO_do_write): the put area starts
+   * again at the buffer's start, with room to the end unless line buffered or unbuffered.
+   */
   flush(): void {
+    if (this.pending.length === 0) return;
     this.stdoutBytes += this.pending;
     this.pending = "";
+    this.writeEnd = this.mode === IOFBF ? this.bufferSize : 0;
   }
 }
 
@@ -186,7 +198,9 @@ function toBig(v: Int | Uint8Array): bigint {
 }
 
 /**
- * Formats like glibc's printf; returns the text (latin1: one char per byte).
+ * Formats like glibc's printf; returns the text (latin1: one char per byte). `pieces`, when
+ * given, receives where each of the text's pieces ends — each literal run, each conversion —
+ * as vfprintf up to 2.36 puts them into a stream one by one.
  *
  * @example
  * ```ts
@@ -206,7 +220,12 @@ function toBig(v: Int | Uint8Array): bigint {
  * assert.equal(text, "0x5555555592a0|   42|42");
  * ```
  */
-export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): string {
+export function formatPrintf(
+  fmt: string,
+  args: FormatArgs,
+  ptrSize: number,
+  pieces?: number[],
+): string {
   let out = "";
   let i = 0;
   const n = fmt.length;
@@ -226,12 +245,24 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
   };
   let position: number | undefined;
   const next = () => take(position ?? sequence++);
+  // A width or precision: `*` (or `*N$`) takes an int argument, else the digits there.
+  const starred = () => {
+    i++;
+    const at = positional();
+    return Number(BigInt.asIntN(32, toBig(take(at ?? sequence++).value)));
+  };
+  const digits = () => {
+    let value = 0;
+    while (i < n && fmt[i] >= "0" && fmt[i] <= "9") value = value * 10 + (fmt.charCodeAt(i++) - 48);
+    return value;
+  };
   while (i < n) {
     const c = fmt[i];
     if (c !== "%") {
       const j = fmt.indexOf("%", i);
       const end = j < 0 ? n : j;
       out += fmt.slice(i, end);
+      pieces?.push(out.length);
       i = end;
       continue;
     }
@@ -248,34 +279,15 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
       else if (f === "'") continue;
       else break;
     }
-    let width = 0;
-    if (fmt[i] === "*") {
-      i++;
-      const at = positional();
-      width = Number(BigInt.asIntN(32, toBig(take(at ?? sequence++).value))); // an int
-      if (width < 0) {
-        left = true;
-        width = -width;
-      }
-    } else {
-      while (i < n && fmt[i] >= "0" && fmt[i] <= "9") {
-        width = width * 10 + (fmt.charCodeAt(i++) - 48);
-      }
+    let width = fmt[i] === "*" ? starred() : digits();
+    if (width < 0) {
+      left = true;
+      width = -width;
     }
     let prec = -1;
     if (fmt[i] === ".") {
       i++;
-      prec = 0;
-      if (fmt[i] === "*") {
-        i++;
-        const at = positional();
-        prec = Number(BigInt.asIntN(32, toBig(take(at ?? sequence++).value)));
-        if (prec < 0) prec = -1;
-      } else {
-        while (i < n && fmt[i] >= "0" && fmt[i] <= "9") {
-          prec = prec * 10 + (fmt.charCodeAt(i++) - 48);
-        }
-      }
+      prec = fmt[i] === "*" ? Math.max(starred(), -1) : digits();
     }
     let length = "";
     while (i < n && "hlLqjzt".includes(fmt[i])) length += fmt[i++];
@@ -350,6 +362,7 @@ export function formatPrintf(fmt: string, args: FormatArgs, ptrSize: number): st
       default:
         out += "%" + length + conv;
     }
+    pieces?.push(out.length);
   }
   return out;
 }

@@ -317,6 +317,13 @@ export interface GlibcProfile {
    */
   readonly getdelimTerminatesNewBuffer: boolean;
   /**
+   * printf writes into the stream's buffer directly when it has room, flushing it whenever
+   * full, and through fwrite's path in 128-byte stages when not (`__printf_buffer_to_file`,
+   * 2.37+); before, vfprintf put its text through fwrite's path (`_IO_sputn`), which writes
+   * whole blocks past a full buffer. Seen on real 2.31 and 2.36 against 2.41+.
+   */
+  readonly printfIntoBuffer: boolean;
+  /**
    * strerror writes an unknown negative number as `-` and `abs(errnum)` widened to an unsigned
    * long (until 2.31), so that -2^31 reads -18446744071562067968 on x86_64; from 2.32 it prints
    * the int as it is (seen on real 2.31 and 2.36+).
@@ -592,6 +599,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   errnoEftype: since("2.43"),
   getdelimSetsError: since("2.37"),
   getdelimTerminatesNewBuffer: since("2.43"),
+  printfIntoBuffer: since("2.37"),
   strerrorAbsOverflow: until("2.31"),
   mainFrameBelowArgv: steps(0xf8, ["2.34", 0x118], ["2.43", 0x128]),
   misalignedStackFaults: steps<readonly MisalignedStackCall[]>(

@@ -35,6 +35,11 @@ const PROGRAMS = [
     input: ["AB\nCD", "1\n2\n", "x\n"],
   },
   {
+    name: "stdio_buffers",
+    what: "stdio's buffers' bytes in memory, a line-buffered stdout and printf into a small buffer",
+    input: "hello world\n",
+  },
+  {
     name: "stdin_functions",
     what: "gets, getline, getdelim, fread, fscanf, sscanf, ungetc, feof and the rest",
     input: "first line for gets\na getline line\n" + "L".repeat(300) + "\n" +
