@@ -8,6 +8,16 @@ export function fixture(path: string): string {
   return Deno.readTextFileSync(new URL(`../fixtures/c/${path}`, import.meta.url));
 }
 
+/** A fixture kept only when not empty (a real run's `.err`): its text, or "" when absent. */
+export function fixtureOrEmpty(path: string): string {
+  try {
+    return fixture(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "";
+    throw e;
+  }
+}
+
 /** The last line of a "\n"-terminated text ("" for none). */
 export function lastLine(text: string): string {
   return text.replace(/\n$/, "").split("\n").at(-1) ?? "";

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fixture } from "./c_support.ts";
+import { fixture, fixtureOrEmpty } from "./c_support.ts";
 import { type CStdoutKind, ORACLE_BUILDS, runC } from "../../mod.ts";
 
 /** What make_descriptors.sh sends each program: a line at a time, or the sends of an array. */
@@ -47,16 +47,6 @@ const PROGRAMS = [
   },
 ];
 
-/** The real run's stderr (its `.err` file, kept only when not empty). */
-function stderrOf(path: string): string {
-  try {
-    return fixture(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return "";
-    throw e;
-  }
-}
-
 /** A version's own output where it differs from the first version's, else the first's. */
 function outputOf(name: string, kind: string, glibc: string): string {
   try {
@@ -76,7 +66,7 @@ const KINDS: { kind: CStdoutKind; where: string }[] = [
 for (const { name, what, input } of PROGRAMS) {
   const source = fixture(`descriptors/${name}.c`);
   for (const { kind, where } of KINDS) {
-    const expectedErr = stderrOf(`descriptors/${name}.${kind}.err`);
+    const expectedErr = fixtureOrEmpty(`descriptors/${name}.${kind}.err`);
     for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
       const expected = outputOf(name, kind, glibc);
       Deno.test(`${what} on ${where} end as on glibc ${glibc}`, () => {

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fixture } from "./c_support.ts";
+import { fixture, fixtureOrEmpty } from "./c_support.ts";
 import { ORACLE_BUILDS, runC } from "../../mod.ts";
 
 const PROGRAMS = [
@@ -32,16 +32,6 @@ const PROGRAMS = [
   },
 ];
 
-/** What the real run printed on stderr (its `.err` file, kept only when not empty). */
-function stderrOf(path: string): string {
-  try {
-    return fixture(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return "";
-    throw e;
-  }
-}
-
 for (const { folder, file, what } of PROGRAMS) {
   const source = fixture(`${folder}/${file}`);
   for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
@@ -49,7 +39,7 @@ for (const { folder, file, what } of PROGRAMS) {
       const result = runC(source, { file, glibc, arch: "x86_64", explain: false });
       if (result.state === "error") throw result.error;
       assert.equal(result.stdout, fixture(`${folder}/${glibc}.out`));
-      assert.equal(result.stderr, stderrOf(`${folder}/${glibc}.err`));
+      assert.equal(result.stderr, fixtureOrEmpty(`${folder}/${glibc}.err`));
     });
   }
 }
