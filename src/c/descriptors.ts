@@ -15,6 +15,8 @@
  *     cannot be copied whole ends it, so a buffer that faults within its first 4096 bytes
  *     writes nothing (EFAULT) — assuming, for a pipe, that its reader has taken what was
  *     written before (a half-filled last page of the pipe would be filled first);
+ *   - a read from a file opened by the program (`open_files.ts`) keeps every byte before the
+ *     fault and moves the offset past them;
  *   - a read from a pipe copies what the writer sent: if it does not fit, the bytes before
  *     the fault are stored, the read fails with EFAULT and the bytes stay in the pipe;
  *   - a read from a terminal copies the line in pieces of 64 bytes: at a fault it returns the
@@ -29,6 +31,7 @@
  */
 
 import type { Memory } from "../kernel/memory.ts";
+import type { OpenFiles } from "./open_files.ts";
 import { Signal } from "./interpreter.ts";
 import { byteText, type Streams, textBytes } from "./stdio.ts";
 
@@ -52,6 +55,8 @@ export interface DescriptorHost {
   readonly ptrSize: number;
   /** A read of empty stdin waits for input (else it reads end of file). */
   readonly pauseOnInput: boolean;
+  /** The files the program opened (descriptors from 3 up). */
+  readonly openFiles: OpenFiles;
 }
 
 /** A size_t argument's value (a negative int converted, as C passes it). */
@@ -90,11 +95,21 @@ export function* readDescriptor(
   buf: number,
   count: number,
 ): Generator<Signal, number> {
-  const s = h.streams, tty = s.kind === "tty";
-  if (!(fd === 0 || (tty && (fd === 1 || fd === 2)))) return -EBADF;
+  const s = h.streams, tty = s.kind === "tty", file = h.openFiles.file(fd);
+  if (!(fd === 0 || (tty && (fd === 1 || fd === 2)) || file)) return -EBADF;
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
+  if (file) {
+    // a regular file: what is there, every byte before a fault kept, the offset moved past it
+    const there = Math.max(0, Math.min(wanted, file.bytes.length - file.offset));
+    if (there === 0) return 0;
+    const fits = h.mem.accessibleLength(buf, there, "write");
+    if (fits === 0) return -EFAULT;
+    h.mem.writeBytes(buf, file.bytes.subarray(file.offset, file.offset + fits));
+    file.offset += fits;
+    return fits;
+  }
   let readable: number;
   while ((readable = s.readable(s.eof || !h.pauseOnInput)) === 0) {
     if (s.eof || !h.pauseOnInput) return 0;

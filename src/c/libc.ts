@@ -26,6 +26,7 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
+import { ESPIPE, type OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { put, putc, putPrintf, setBuffer, type StdoutHost } from "./stdout_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
@@ -59,6 +60,8 @@ export interface LibcHost {
   readonly pauseOnInput: boolean;
   /** FILE* values of stdin, stdout, stderr. */
   readonly files: { stdin: number; stdout: number; stderr: number };
+  /** The files the program may open, and those it has open. */
+  readonly openFiles: OpenFiles;
   /** Address of `errno` (the program sees one errno; glibc's is per thread). */
   readonly errno: number;
   /** Address of `environ`. */
@@ -256,6 +259,7 @@ function descriptorHost(h: LibcHost): DescriptorHost {
     streams: h.streams,
     ptrSize: h.m.abi.ptrSize,
     pauseOnInput: h.pauseOnInput,
+    openFiles: h.openFiles,
   };
 }
 
@@ -481,6 +485,38 @@ const impls: Record<string, Impl> = {
       h,
       writeDescriptor(descriptorHost(h), n(c.args[0]), size(c.args[1]), size(c.args[2])),
     );
+  },
+  open: (h, c) => {
+    const path = h.m.cString(c.args[0] as Int);
+    const fd = h.openFiles.open(path, n(c.args[1]));
+    if (fd === "writing") {
+      throw new CUnsupportedError(
+        `open of ${JSON.stringify(path)} for writing or creating`,
+        h.m.file,
+        c.line,
+      );
+    }
+    return sysResult(h, fd);
+  },
+  close: (h, c) => {
+    const fd = n(c.args[0]);
+    if (fd >= 0 && fd <= 2) {
+      throw new CUnsupportedError(`close(${fd}): closing a standard descriptor`, h.m.file, c.line);
+    }
+    return sysResult(h, h.openFiles.close(fd));
+  },
+  lseek: (h, c) => {
+    const fd = n(c.args[0]);
+    if (fd >= 0 && fd <= 2) {
+      // stdin is a pipe or a terminal, and so is stdout unless it is a file
+      if (fd === 0 || h.streams.kind !== "file") return sysResult(h, -ESPIPE);
+      throw new CUnsupportedError(
+        `lseek(${fd}) on stdout or stderr written to a file`,
+        h.m.file,
+        c.line,
+      );
+    }
+    return sysResult(h, h.openFiles.seek(fd, n(c.args[1]), n(c.args[2])));
   },
   exit: (_h, c) => {
     throw new ProgramExit(n(c.args[0]), true);

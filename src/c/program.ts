@@ -44,6 +44,7 @@ import {
 import { type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
+import { OpenFiles } from "./open_files.ts";
 import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
@@ -99,6 +100,11 @@ export interface CRunOptions {
   stdin?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** A read of empty stdin pauses (default true for CProgram); false: it reads EOF. */
   pauseOnInput?: boolean;
+  /**
+   * Files the program may open(2) and read(2), read-only: path → contents (a string's
+   * characters are bytes). `flag.txt` and `./flag.txt` are the same file.
+   */
+  files?: Readonly<Record<string, string | Uint8Array>>;
   /** Statements before CStepLimitError (default 50_000_000). */
   maxSteps?: number;
   /**
@@ -363,6 +369,7 @@ export class CProgram {
       programName: options.programName ?? "./prog",
       pauseOnInput: options.pauseOnInput ?? true,
       files,
+      openFiles: new OpenFiles(options.files),
       errno: errnoAddr,
       environ: environAddr,
       gccBuiltins: options.gccBuiltins ?? true,

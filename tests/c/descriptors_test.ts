@@ -35,6 +35,12 @@ const PROGRAMS = [
     input: ["AB\nCD", "1\n2\n", "x\n"],
   },
   {
+    name: "open_files",
+    what: "open, read, lseek and close on the program's files",
+    input: "",
+    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+  },
+  {
     name: "stdio_buffers",
     what: "stdio's buffers' bytes in memory, a line-buffered stdout and printf into a small buffer",
     input: "hello world\n",
@@ -63,14 +69,14 @@ const KINDS: { kind: CStdoutKind; where: string }[] = [
   { kind: "tty", where: "a terminal" },
 ];
 
-for (const { name, what, input } of PROGRAMS) {
+for (const { name, what, input, files } of PROGRAMS) {
   const source = fixture(`descriptors/${name}.c`);
   for (const { kind, where } of KINDS) {
     const expectedErr = fixtureOrEmpty(`descriptors/${name}.${kind}.err`);
     for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
       const expected = outputOf(name, kind, glibc);
       Deno.test(`${what} on ${where} end as on glibc ${glibc}`, () => {
-        const result = runC(source, { glibc, arch: "x86_64", stdin: input, stdout: kind });
+        const result = runC(source, { glibc, arch: "x86_64", stdin: input, stdout: kind, files });
         if (result.state === "error") throw result.error;
         assert.equal(result.state, "exited");
         assert.equal(result.stdout, expected);
@@ -79,3 +85,23 @@ for (const { name, what, input } of PROGRAMS) {
     }
   }
 }
+
+Deno.test("opening for writing, closing a standard descriptor and fopen are refused, named", () => {
+  const cases = [
+    [`open("out.txt", O_WRONLY | O_CREAT, 0644)`, /open of "out.txt" for writing or creating/],
+    [`close(1)`, /close\(1\): closing a standard descriptor/],
+    [`fopen("flag.txt", "r")`, /function 'fopen'/],
+  ] as const;
+  for (const [call, message] of cases) {
+    const result = runC(
+      `#include <fcntl.h>
+       #include <stdio.h>
+       #include <unistd.h>
+       int main(void) { ${call}; return 0; }`,
+      { files: { "flag.txt": "x" } },
+    );
+    assert.equal(result.state, "error", call);
+    assert.equal(result.error!.name, "CUnsupportedError");
+    assert.match(result.error!.message, message);
+  }
+});
