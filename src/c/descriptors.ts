@@ -30,13 +30,13 @@
  * @module
  */
 
+import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { Signal } from "./interpreter.ts";
 import { byteText, type Streams, textBytes } from "./stdio.ts";
 
-/** errno values (Linux, every architecture heaplab runs). */
-export const EBADF = 9, EFAULT = 14;
+const { EBADF, EFAULT } = Errno;
 
 /** The top of x86_64's user address space (TASK_SIZE_MAX with 4-level page tables). */
 const USER_END_X86_64 = 0x7fff_ffff_f000;

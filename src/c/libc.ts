@@ -15,7 +15,7 @@
 
 import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
-import { isSyscallError } from "../kernel/errors.ts";
+import { Errno, isSyscallError } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
@@ -26,7 +26,7 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
-import { ESPIPE, type OpenFiles } from "./open_files.ts";
+import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { put, putc, putPrintf, setBuffer, type StdoutHost } from "./stdout_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
@@ -509,7 +509,7 @@ const impls: Record<string, Impl> = {
     const fd = n(c.args[0]);
     if (fd >= 0 && fd <= 2) {
       // stdin is a pipe or a terminal, and so is stdout unless it is a file
-      if (fd === 0 || h.streams.kind !== "file") return sysResult(h, -ESPIPE);
+      if (fd === 0 || h.streams.kind !== "file") return sysResult(h, -Errno.ESPIPE);
       throw new CUnsupportedError(
         `lseek(${fd}) on stdout or stderr written to a file`,
         h.m.file,
@@ -570,7 +570,7 @@ const impls: Record<string, Impl> = {
     const count = BigInt.asUintN(bits, BigInt(c.args[1] as Int));
     const bytes = count * BigInt.asUintN(bits, BigInt(c.args[2] as Int));
     if (bytes >> BigInt(bits) !== 0n) {
-      h.m.mem.write32(h.errno, 12);
+      h.m.mem.write32(h.errno, Errno.ENOMEM);
       return 0;
     }
     return mallocCall(h, () => h.allocator.realloc(n(c.args[0]), Number(bytes)));

@@ -13,8 +13,9 @@
  * @module
  */
 
-/** errno values. */
-export const ENOENT = 2, EBADF = 9, EINVAL = 22, ESPIPE = 29;
+import { Errno } from "../kernel/errors.ts";
+
+const { ENOENT, EBADF, EINVAL } = Errno;
 
 /** open(2)'s access mode bits (O_ACCMODE) and the flags that create or change a file. */
 const ACCESS_MODE = 3, WRITING_FLAGS = 0o100 | 0o1000 | 0o2000; // O_CREAT, O_TRUNC, O_APPEND

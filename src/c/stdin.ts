@@ -11,6 +11,7 @@
  * @module
  */
 
+import { Errno } from "../kernel/errors.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { stdoutBufferSize } from "../malloc/stdio.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
@@ -41,7 +42,7 @@ type StdinFunction = (h: StdinHost, c: BuiltinCall) => Generator<Signal, Value>;
 
 const n = (v: Value): number => typeof v === "number" ? v : Number(BigInt.asIntN(64, v as bigint));
 
-const EOF = -1, EBADF = 9, EINVAL = 22;
+const EOF = -1, { EBADF, EINVAL } = Errno;
 /** The backup area's first size (glibc's _IO_default_pbackfail). */
 const BACKUP_SIZE = 128;
 

@@ -141,6 +141,7 @@ export const Errno = {
   EPERM: 1,
   ENOENT: 2,
   EINTR: 4,
+  EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,
   EACCES: 13,
@@ -151,6 +152,7 @@ export const Errno = {
   EINVAL: 22,
   EDEADLK: 35,
   ENOSPC: 28,
+  ESPIPE: 29,
   EOVERFLOW: 75,
 } as const;
 
