@@ -429,9 +429,10 @@ const impls: Record<string, Impl> = {
     return t.length;
   },
   puts: (h, c) => {
-    writeStream(h, 1, h.m.cString(c.args[0] as Int));
+    const text = h.m.cString(c.args[0] as Int);
+    writeStream(h, 1, text);
     writeStream(h, 1, "\n", "putc");
-    return 1;
+    return Math.min(text.length + 1, 0x7fff_ffff); // glibc: the bytes written, at most INT_MAX
   },
   putchar: (h, c) => {
     writeStream(h, 1, String.fromCharCode(n(c.args[0]) & 0xff), "putc");
