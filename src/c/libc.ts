@@ -159,6 +159,16 @@ function printfText(
         first + position < c.args.length
           ? { value: c.args[first + position] as Int, type: c.types[first + position] }
           : undefined,
+      errorText: (alt) => {
+        if (alt && h.allocator.profile.printfErrnoName) {
+          throw new CUnsupportedError("printf's %#m (the errno's name)", m.file, c.line);
+        }
+        // __strerror_r: one dcgettext call, for the message or for "Unknown error "
+        const e = m.mem.read32(h.errno) | 0;
+        translateMessage(libcCalls(h));
+        return errorMessage(e, h.allocator.profile) ??
+          unknownErrorText(e, h.allocator.profile, m.abi.ptrSize === 8 ? 64 : 32);
+      },
       missing: (position) =>
         new CUnsupportedError(
           `a format that reads argument ${position + 1} of ${c.args.length - first} passed ` +

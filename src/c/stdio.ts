@@ -168,6 +168,8 @@ export interface FormatArgs {
    * 0): real printf would read whatever a register or the stack holds there.
    */
   missing(position: number): Error;
+  /** `%m`: the text for errno (strerror's; `%#m`, `alt`: the errno's name where glibc has it). */
+  errorText(alt: boolean): string;
   /** The text of a C string at an address. */
   cString(addr: Int, limit?: number): string;
   /** `%n`: stores the count so far at an address, with the length modifier. */
@@ -214,6 +216,7 @@ function toBig(v: Int | Uint8Array): bigint {
  * const text = formatPrintf("%p|%5d|%2$d", {
  *   at: (position) => vals[position],
  *   missing: (position) => new Error(`no argument ${position + 1}`),
+ *   errorText: () => "Success",
  *   cString: () => "",
  *   storeCount: () => {},
  * }, 8);
@@ -356,9 +359,11 @@ export function formatPrintf(
         );
         break;
       }
-      case "m":
-        out += "Success";
+      case "m": {
+        const text = args.errorText(alt);
+        out += pad(prec < 0 ? text : text.slice(0, prec), width, left, false);
         break;
+      }
       default:
         out += "%" + length + conv;
     }

@@ -324,6 +324,11 @@ export interface GlibcProfile {
    */
   readonly printfIntoBuffer: boolean;
   /**
+   * printf's `%#m` prints errno's name (2.35+); before, the `#` is ignored and it prints the
+   * message, as `%m` does (seen on real 2.31 and 2.36).
+   */
+  readonly printfErrnoName: boolean;
+  /**
    * strerror writes an unknown negative number as `-` and `abs(errnum)` widened to an unsigned
    * long (until 2.31), so that -2^31 reads -18446744071562067968 on x86_64; from 2.32 it prints
    * the int as it is (seen on real 2.31 and 2.36+).
@@ -600,6 +605,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   getdelimSetsError: since("2.37"),
   getdelimTerminatesNewBuffer: since("2.43"),
   printfIntoBuffer: since("2.37"),
+  printfErrnoName: since("2.35"),
   strerrorAbsOverflow: until("2.31"),
   mainFrameBelowArgv: steps(0xf8, ["2.34", 0x118], ["2.43", 0x128]),
   misalignedStackFaults: steps<readonly MisalignedStackCall[]>(
