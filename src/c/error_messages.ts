@@ -2,7 +2,8 @@
  * glibc's messages for Linux's error numbers, as `strerror` and `perror` print them in the C
  * locale: those real glibc 2.31 to 2.44 print for 0 to 139 (`tests/fixtures/c/error_messages/`),
  * the same in every version but for 134, which 2.43 added. A number without a message is glibc's
- * "Unknown error N".
+ * "Unknown error N". And their names, as printf's `%#m` prints them from 2.35 (none for 0, 41
+ * and 58; EFTYPE from 2.43).
  *
  * @module
  */
@@ -172,4 +173,31 @@ export function errorMessage(
 ): string | undefined {
   if (errnum === EFTYPE) return profile.errnoEftype ? EFTYPE_MESSAGE : undefined;
   return MESSAGES[errnum];
+}
+
+/** Linux's errno names from 0 up, by number ("-": none), as real 2.43 prints them with `%#m`. */
+const NAMES = `
+- EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN ENOMEM EACCES EFAULT
+ENOTBLK EBUSY EEXIST EXDEV ENODEV ENOTDIR EISDIR EINVAL ENFILE EMFILE ENOTTY ETXTBSY EFBIG
+ENOSPC ESPIPE EROFS EMLINK EPIPE EDOM ERANGE EDEADLK ENAMETOOLONG ENOLCK ENOSYS ENOTEMPTY
+ELOOP - ENOMSG EIDRM ECHRNG EL2NSYNC EL3HLT EL3RST ELNRNG EUNATCH ENOCSI EL2HLT EBADE EBADR
+EXFULL ENOANO EBADRQC EBADSLT - EBFONT ENOSTR ENODATA ETIME ENOSR ENONET ENOPKG EREMOTE
+ENOLINK EADV ESRMNT ECOMM EPROTO EMULTIHOP EDOTDOT EBADMSG EOVERFLOW ENOTUNIQ EBADFD EREMCHG
+ELIBACC ELIBBAD ELIBSCN ELIBMAX ELIBEXEC EILSEQ ERESTART ESTRPIPE EUSERS ENOTSOCK
+EDESTADDRREQ EMSGSIZE EPROTOTYPE ENOPROTOOPT EPROTONOSUPPORT ESOCKTNOSUPPORT EOPNOTSUPP
+EPFNOSUPPORT EAFNOSUPPORT EADDRINUSE EADDRNOTAVAIL ENETDOWN ENETUNREACH ENETRESET
+ECONNABORTED ECONNRESET ENOBUFS EISCONN ENOTCONN ESHUTDOWN ETOOMANYREFS ETIMEDOUT
+ECONNREFUSED EHOSTDOWN EHOSTUNREACH EALREADY EINPROGRESS ESTALE EUCLEAN ENOTNAM ENAVAIL
+EISNAM EREMOTEIO EDQUOT ENOMEDIUM EMEDIUMTYPE ECANCELED ENOKEY EKEYEXPIRED EKEYREVOKED
+EKEYREJECTED EOWNERDEAD ENOTRECOVERABLE ERFKILL EHWPOISON EFTYPE
+`.trim().split(/\s+/);
+
+/** The name of error number `errnum` (`ENOENT`); undefined when glibc has none for it. */
+export function errorName(
+  errnum: number,
+  profile: Pick<GlibcProfile, "errnoEftype">,
+): string | undefined {
+  if (errnum === EFTYPE && !profile.errnoEftype) return undefined;
+  const name = NAMES[errnum];
+  return name === undefined || name === "-" ? undefined : name;
 }

@@ -24,7 +24,7 @@ import {
   sizeArgument,
   writeDescriptor,
 } from "./descriptors.ts";
-import { errorMessage, unknownErrorText } from "./error_messages.ts";
+import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -160,11 +160,12 @@ function printfText(
           ? { value: c.args[first + position] as Int, type: c.types[first + position] }
           : undefined,
       errorText: (alt) => {
+        const e = m.mem.read32(h.errno) | 0;
+        // __get_errname: the name, or the number when it has none; no translation
         if (alt && h.allocator.profile.printfErrnoName) {
-          throw new CUnsupportedError("printf's %#m (the errno's name)", m.file, c.line);
+          return errorName(e, h.allocator.profile) ?? String(e);
         }
         // __strerror_r: one dcgettext call, for the message or for "Unknown error "
-        const e = m.mem.read32(h.errno) | 0;
         translateMessage(libcCalls(h));
         return errorMessage(e, h.allocator.profile) ??
           unknownErrorText(e, h.allocator.profile, m.abi.ptrSize === 8 ? 64 : 32);
