@@ -22,7 +22,7 @@ export class ProgramTubeError extends Error {
   /** What it printed after the last delimiter found, as bytes. */
   readonly received: Uint8Array;
 
-  /** What was awaited (one char per byte), how the program stopped, what came after. */
+  /** What was awaited (as the message says it), how the program stopped, what came after. */
   constructor(awaited: string, result: CRunResult, received: Uint8Array) {
     const waiting = result.state === "paused";
     const how = waiting
@@ -32,7 +32,7 @@ export class ProgramTubeError extends Error {
       : result.state;
     const why = result.error?.message ?? result.abort?.message ?? result.fault?.message;
     super(
-      `the program ${how}${why ? ` (${why})` : ""} before printing ${JSON.stringify(awaited)}` +
+      `the program ${how}${why ? ` (${why})` : ""} before printing ${awaited}` +
         ` (received ${JSON.stringify(byteText(received).slice(-80))})`,
     );
     this.name = "ProgramTubeError";
@@ -79,16 +79,29 @@ export class ProgramTube {
   /** Runs the program until its output holds `delimiter`; returns the output through it. */
   recvUntil(delimiter: string | Uint8Array): Uint8Array {
     const wanted = typeof delimiter === "string" ? delimiter : byteText(delimiter);
-    for (;;) {
+    return this.#receive(JSON.stringify(wanted), () => {
       const at = this.#buffer.indexOf(wanted);
+      return at < 0 ? -1 : at + wanted.length;
+    });
+  }
+
+  /** Runs the program until it has printed `count` more bytes; returns them. */
+  recvN(count: number): Uint8Array {
+    return this.#receive(`${count} bytes`, () => this.#buffer.length >= count ? count : -1);
+  }
+
+  /** Runs the program until `end()` finds the output's end (-1: not yet); takes it. */
+  #receive(awaited: string, end: () => number): Uint8Array {
+    for (;;) {
+      const at = end();
       if (at >= 0) {
-        const got = this.#buffer.slice(0, at + wanted.length);
-        this.#buffer = this.#buffer.slice(got.length);
+        const got = this.#buffer.slice(0, at);
+        this.#buffer = this.#buffer.slice(at);
         return textBytes(got);
       }
       // A paused program waits for input: running it again before a send changes nothing.
       if (this.result !== undefined && (this.result.state !== "paused" || !this.#sent)) {
-        throw new ProgramTubeError(wanted, this.result, textBytes(this.#buffer));
+        throw new ProgramTubeError(awaited, this.result, textBytes(this.#buffer));
       }
       this.#run();
     }
