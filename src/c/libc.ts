@@ -17,6 +17,7 @@ import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { Errno, isSyscallError } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
+import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
   type DescriptorHost,
@@ -74,6 +75,8 @@ export interface LibcHost {
   readonly rand: GlibcRand;
   /** What `signal()` and `alarm()` set. */
   readonly signals: SignalDispositions;
+  /** strerror's buffers for numbers without a message, by thread (-1: the one static buffer). */
+  readonly strerrorBuffers: Map<number, number>;
 }
 
 /** Thread exit by pthread_exit. */
@@ -165,10 +168,7 @@ function printfText(
         if (alt && h.allocator.profile.printfErrnoName) {
           return errorName(e, h.allocator.profile) ?? String(e);
         }
-        // __strerror_r: one dcgettext call, for the message or for "Unknown error "
-        translateMessage(libcCalls(h));
-        return errorMessage(e, h.allocator.profile) ??
-          unknownErrorText(e, h.allocator.profile, m.abi.ptrSize === 8 ? 64 : 32);
+        return errorText(h, e); // __strerror_r into printf's own buffer
       },
       missing: (position) =>
         new CUnsupportedError(
@@ -250,17 +250,46 @@ function libcCalls(h: LibcHost): AssertFailLibc {
 }
 
 /**
- * glibc's message for error number `e` (`strerror`), after dcgettext's calls for it; "Unknown
- * error N" for a number without one, without the calls glibc then makes (not modelled: its
- * buffer for the text, which differs from version to version).
+ * glibc's message for error number `e` as perror and printf's %m write it into a buffer of
+ * their own, after the one dcgettext call behind it: the message, or "Unknown error N".
  */
 function errorText(h: LibcHost, e: number): string {
-  const message = errorMessage(e, h.allocator.profile);
-  if (message === undefined) {
-    return unknownErrorText(e, h.allocator.profile, h.m.abi.ptrSize === 8 ? 64 : 32);
-  }
   translateMessage(libcCalls(h));
-  return message;
+  return errorMessage(e, h.allocator.profile) ??
+    unknownErrorText(e, h.allocator.profile, h.m.abi.ptrSize === 8 ? 64 : 32);
+}
+
+/**
+ * strerror(e): the address of its text. A message is libc's own string (after dcgettext's
+ * call). "Unknown error N" goes into a buffer glibc keeps: up to 2.31 one static malloc of 1024
+ * bytes, made at the first such number, with a dcgettext call before and after it; from 2.32 a
+ * per-thread string, the previous one freed, built by asprintf after the dcgettext call
+ * (`strerrorUnknownBuffer`; seen under gdb on the real builds, tests/fixtures/c/libc_calls/).
+ */
+function strerrorString(h: LibcHost, e: number, line: number): number {
+  const profile = h.allocator.profile, libc = libcCalls(h);
+  const message = errorMessage(e, profile);
+  if (message !== undefined) {
+    translateMessage(libc);
+    return h.m.literal([...textBytes(message)], line);
+  }
+  const text = unknownErrorText(e, profile, h.m.abi.ptrSize === 8 ? 64 : 32);
+  const owner = profile.strerrorUnknownBuffer === "static-1024" ? -1 : h.process.currentThread.tid;
+  let buffer = h.strerrorBuffers.get(owner) ?? 0;
+  if (profile.strerrorUnknownBuffer === "static-1024") {
+    translateMessage(libc); // __strerror_r (errnum, NULL, 0)
+    if (buffer === 0) buffer = libc.malloc(1024);
+    if (buffer === 0) return h.m.literal([...textBytes("Unknown error")], line);
+    h.strerrorBuffers.set(owner, buffer);
+    translateMessage(libc);
+    libc.store(buffer, textBytes(text + "\0"));
+    return buffer;
+  }
+  libc.free(buffer);
+  translateMessage(libc);
+  buffer = asprintf(libc, textBytes(text), profile.asprintfStart);
+  h.strerrorBuffers.set(owner, buffer);
+  return buffer !== 0 ? buffer : h.m.literal([...textBytes("Unknown error")], line);
 }
 
 /** What read(2) and write(2) see of the program. */
@@ -747,8 +776,7 @@ const impls: Record<string, Impl> = {
     h.streams.stderrBytes += `${msg ? msg + ": " : ""}${errorText(h, e)}\n`;
     return 0;
   },
-  strerror: (h, c) =>
-    h.m.literal([...errorText(h, n(c.args[0]))].map((ch) => ch.charCodeAt(0)), c.line),
+  strerror: (h, c) => strerrorString(h, n(c.args[0]) | 0, c.line),
   sysconf: (h, c) => {
     const name = n(c.args[0]);
     if (name === 30) return 4096;

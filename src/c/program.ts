@@ -376,6 +376,7 @@ export class CProgram {
       noteRecords: () => this.#noteRecords(),
       rand: new GlibcRand(),
       signals: new SignalDispositions(),
+      strerrorBuffers: new Map(),
     };
     // Static initializers (constant in C; evaluated once, before main).
     const initFrame: Frame = { fp: 0, line: 0, fn: undefined!, ret: 0 };

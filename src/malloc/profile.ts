@@ -329,6 +329,18 @@ export interface GlibcProfile {
    */
   readonly printfErrnoName: boolean;
   /**
+   * Where asprintf builds a string: in a 100-byte malloc grown by realloc (`heap-100`, until
+   * 2.36), or in a 200-byte buffer on the stack, then an exact malloc (`stack-200`, 2.37+). Seen
+   * under gdb on real 2.31, 2.36 against 2.41+ (`src/c/asprintf.ts`).
+   */
+  readonly asprintfStart: "heap-100" | "stack-200";
+  /**
+   * strerror's text for a number without a message: one static 1024-byte malloc (`static-1024`,
+   * until 2.31), or a per-thread string from asprintf, the previous one freed (`thread-asprintf`,
+   * 2.32+). Seen under gdb on real 2.31, 2.36, 2.41, 2.43 and 2.44.
+   */
+  readonly strerrorUnknownBuffer: "static-1024" | "thread-asprintf";
+  /**
    * strerror writes an unknown negative number as `-` and `abs(errnum)` widened to an unsigned
    * long (until 2.31), so that -2^31 reads -18446744071562067968 on x86_64; from 2.32 it prints
    * the int as it is (seen on real 2.31 and 2.36+).
@@ -606,6 +618,12 @@ export const GLIBC_FACTS: GlibcFacts = {
   getdelimTerminatesNewBuffer: since("2.43"),
   printfIntoBuffer: since("2.37"),
   printfErrnoName: since("2.35"),
+  asprintfStart: since<"heap-100" | "stack-200">("2.37", "stack-200", "heap-100"),
+  strerrorUnknownBuffer: since<"static-1024" | "thread-asprintf">(
+    "2.32",
+    "thread-asprintf",
+    "static-1024",
+  ),
   strerrorAbsOverflow: until("2.31"),
   mainFrameBelowArgv: steps(0xf8, ["2.34", 0x118], ["2.43", 0x128]),
   misalignedStackFaults: steps<readonly MisalignedStackCall[]>(
