@@ -29,7 +29,7 @@ export interface OpenFile {
 }
 
 /** `path` with `.` and `..` resolved and repeated slashes folded (relative stays relative). */
-export function normalPath(path: string): string {
+function normalPath(path: string): string {
   const absolute = path.startsWith("/");
   const parts: string[] = [];
   for (const part of path.split("/")) {

@@ -144,7 +144,7 @@ function* refill(h: StdinHost): Generator<Signal, boolean> {
 }
 
 /** The next byte of stdin through its buffer, -1 at end of file. */
-export function* getByte(h: StdinHost): Generator<Signal, number> {
+function* getByte(h: StdinHost): Generator<Signal, number> {
   if (!(yield* refill(h))) return EOF;
   return takeBuffered(h.streams, 1).charCodeAt(0);
 }
