@@ -63,7 +63,7 @@ import {
 import type { Memory } from "../kernel/memory.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { alignUp } from "../kernel/word.ts";
-import { byteText } from "./stdio.ts";
+import { byteText, textBytes } from "./stdio.ts";
 
 /** What a generator yields to the scheduler. */
 export const enum Signal {
@@ -307,6 +307,11 @@ export class Machine {
   writePointer(addr: number, value: number): void {
     if (this.abi.ptrSize === 8) this.mem.write64(addr, value);
     else this.mem.write32(addr, value);
+  }
+
+  /** Writes text whose characters are bytes (latin1) at `addr`. */
+  writeText(addr: number, text: string): void {
+    if (text.length > 0) this.mem.writeBytes(addr, textBytes(text));
   }
 
   /** The address of a string literal in .rodata (identical literals share one). */

@@ -48,7 +48,7 @@ import type { Scheduler } from "./scheduler.ts";
 import { byteText, formatPrintf, IOFBF, IONBF, type Streams, textBytes } from "./stdio.ts";
 import type { CType, FunctionType } from "./types.ts";
 import { MALLINFO_FIELDS } from "./headers.ts";
-import type { Value } from "./values.ts";
+import { numberOf as n, type Value } from "./values.ts";
 
 /** What the library functions work on. */
 export interface LibcHost {
@@ -88,7 +88,6 @@ type Impl = (h: LibcHost, c: BuiltinCall) => Value;
 type GenImpl = (h: LibcHost, c: BuiltinCall) => Generator<Signal, Value>;
 
 /** An integer argument as a number; a 64-bit word from 2^63 up as heaplab's word (negative). */
-const n = (v: Value): number => typeof v === "number" ? v : Number(BigInt.asIntN(64, v as bigint));
 
 /** A word the simulator returned (negative from 2^63 up) as a C pointer or size_t value. */
 function fromWord(h: LibcHost, x: number): Value {
@@ -133,7 +132,7 @@ function stdoutHost(h: LibcHost): StdoutHost {
         mallocCall(h, () => h.allocator.free(address));
       }
     },
-    store: (address, text) => writeBytesTo(h, address, text),
+    store: (address, text) => h.m.writeText(address, text),
     printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
   };
 }
@@ -225,10 +224,6 @@ function mallinfoBytes(h: LibcHost, size: number): Uint8Array {
     else view.setUint32(i * 4, Number(BigInt.asUintN(32, v)), true);
   });
   return bytes;
-}
-
-function writeBytesTo(h: LibcHost, addr: number, text: string): void {
-  h.m.mem.writeBytes(addr, textBytes(text));
 }
 
 /**
@@ -458,14 +453,14 @@ const impls: Record<string, Impl> = {
   sprintf: (h, c) => {
     checkPrintfStack(h, c, "sprintf", -1);
     const t = printfText(h, c, 1);
-    writeBytesTo(h, n(c.args[0]), t + "\0");
+    h.m.writeText(n(c.args[0]), t + "\0");
     return t.length;
   },
   snprintf: (h, c) => {
     checkPrintfStack(h, c, "snprintf", -1);
     const t = printfText(h, c, 2);
     const size = n(c.args[1]);
-    if (size > 0) writeBytesTo(h, n(c.args[0]), t.slice(0, size - 1) + "\0");
+    if (size > 0) h.m.writeText(n(c.args[0]), t.slice(0, size - 1) + "\0");
     return t.length;
   },
   puts: (h, c) => {
@@ -661,24 +656,24 @@ const impls: Record<string, Impl> = {
   },
   strlen: (h, c) => h.m.cString(c.args[0] as Int).length,
   strcpy: (h, c) => {
-    writeBytesTo(h, n(c.args[0]), h.m.cString(c.args[1] as Int) + "\0");
+    h.m.writeText(n(c.args[0]), h.m.cString(c.args[1] as Int) + "\0");
     return c.args[0];
   },
   strncpy: (h, c) => {
     const len = n(c.args[2]);
     const s = h.m.cString(c.args[1] as Int, len);
-    writeBytesTo(h, n(c.args[0]), s.padEnd(len, "\0"));
+    h.m.writeText(n(c.args[0]), s.padEnd(len, "\0"));
     return c.args[0];
   },
   strcat: (h, c) => {
     const d = n(c.args[0]);
-    writeBytesTo(h, d + h.m.cString(d).length, h.m.cString(c.args[1] as Int) + "\0");
+    h.m.writeText(d + h.m.cString(d).length, h.m.cString(c.args[1] as Int) + "\0");
     return c.args[0];
   },
   strncat: (h, c) => {
     const d = n(c.args[0]);
     const s = h.m.cString(c.args[1] as Int, n(c.args[2]));
-    writeBytesTo(h, d + h.m.cString(d).length, s + "\0");
+    h.m.writeText(d + h.m.cString(d).length, s + "\0");
     return c.args[0];
   },
   strcmp: (h, c) => cmp(h.m.cString(c.args[0] as Int), h.m.cString(c.args[1] as Int)),
@@ -706,13 +701,13 @@ const impls: Record<string, Impl> = {
   strdup: (h, c) => {
     const s = h.m.cString(c.args[0] as Int);
     const p = mallocCall(h, () => h.allocator.malloc(s.length + 1));
-    if (p) writeBytesTo(h, p, s + "\0");
+    if (p) h.m.writeText(p, s + "\0");
     return p;
   },
   strndup: (h, c) => {
     const s = h.m.cString(c.args[0] as Int, n(c.args[1]));
     const p = mallocCall(h, () => h.allocator.malloc(s.length + 1));
-    if (p) writeBytesTo(h, p, s + "\0");
+    if (p) h.m.writeText(p, s + "\0");
     return p;
   },
   atoi: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, 4, true),

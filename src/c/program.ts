@@ -415,7 +415,7 @@ export class CProgram {
     const argvAt = sp + 0x100, envp = argvAt + (argv.length + 1) * P;
     let text = Math.max(sp + 0x200, envp + (env.length + 1) * P);
     [...argv, ...env].forEach((s, i) => {
-      m.mem.writeBytes(text, textBytes(s + "\0"));
+      m.writeText(text, s + "\0");
       m.writePointer(i < argv.length ? argvAt + i * P : envp + (i - argv.length) * P, text);
       text += s.length + 1;
     });

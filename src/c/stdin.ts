@@ -18,8 +18,8 @@ import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import type { Int } from "./integer.ts";
 import { type BuiltinCall, type Machine, Signal } from "./interpreter.ts";
 import { scanFormat, type ScanTarget } from "./scanf.ts";
-import { IOLBF, IONBF, type Streams, textBytes } from "./stdio.ts";
-import type { Value } from "./values.ts";
+import { IOLBF, IONBF, type Streams } from "./stdio.ts";
+import { numberOf as n, type Value } from "./values.ts";
 
 /** What the functions reading stdin work on. */
 export interface StdinHost {
@@ -39,8 +39,6 @@ export interface StdinHost {
 }
 
 type StdinFunction = (h: StdinHost, c: BuiltinCall) => Generator<Signal, Value>;
-
-const n = (v: Value): number => typeof v === "number" ? v : Number(BigInt.asIntN(64, v as bigint));
 
 const EOF = -1, { EBADF, EINVAL } = Errno;
 /** The backup area's first size (glibc's _IO_default_pbackfail). */
@@ -82,7 +80,7 @@ function underflow(h: StdinHost): "filled" | "eof" | "wait" {
   s.stdioInput = s.takeInput(Math.min(readable, size));
   s.stdioConsumed = "";
   // read(2) into the buffer: its bytes are the program's memory (not the FILE's own byte's)
-  if (s.stdinBuffer !== 0 && s.stdinMode !== IONBF) store(h, s.stdinBuffer, s.stdioInput);
+  if (s.stdinBuffer !== 0 && s.stdinMode !== IONBF) h.m.writeText(s.stdinBuffer, s.stdioInput);
   return "filled";
 }
 
@@ -167,10 +165,6 @@ function isStdin(h: StdinHost, stream: Value): boolean {
   return n(stream) === h.files.stdin;
 }
 
-function store(h: StdinHost, address: number, text: string): void {
-  h.m.mem.writeBytes(address, textBytes(text));
-}
-
 /** scanf's target: `get`/`unget` the input; arguments from `first` on. */
 function scanTarget(
   h: StdinHost,
@@ -184,8 +178,8 @@ function scanTarget(
   return {
     get,
     unget,
-    storeText: (address, text) => store(h, address, text + "\0"),
-    storeChars: (address, text) => store(h, address, text),
+    storeText: (address, text) => h.m.writeText(address, text + "\0"),
+    storeChars: (address, text) => h.m.writeText(address, text),
     storeInteger: (address, value, size) => {
       const bytes = new Uint8Array(size);
       let v = BigInt.asUintN(8 * size, value);
@@ -266,7 +260,7 @@ function* getdelim(
       m.writePointer(lineptr, line);
       m.writePointer(sizeAt, size);
     }
-    store(h, line + length, takeBuffered(s, piece));
+    h.m.writeText(line + length, takeBuffered(s, piece));
     length += piece;
     if (end >= 0 || !(yield* refill(h))) break;
   }
@@ -296,7 +290,7 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
       if (b === 10) break;
     }
     if (s.length === 0) return 0;
-    store(h, dst, s + "\0");
+    h.m.writeText(dst, s + "\0");
     return dst;
   },
   *gets(h, c) {
@@ -309,7 +303,7 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
       if (b < 0 || b === 10) break;
       s += String.fromCharCode(b);
     }
-    store(h, dst, s + "\0");
+    h.m.writeText(dst, s + "\0");
     return dst;
   },
   *getline(h, c) {
@@ -326,7 +320,7 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
       if (!(yield* refill(h))) break;
       s += takeBuffered(h.streams, count - s.length);
     }
-    store(h, dst, s);
+    h.m.writeText(dst, s);
     return Math.floor(s.length / size);
   },
   *scanf(h, c) {

@@ -13,12 +13,9 @@
 
 import type { Int } from "./integer.ts";
 import type { BuiltinCall, Machine } from "./interpreter.ts";
-import { textBytes } from "./stdio.ts";
-import type { Value } from "./values.ts";
+import { numberOf as n, type Value } from "./values.ts";
 
 type StringFunction = (m: Machine, c: BuiltinCall) => Value;
-
-const n = (v: Value): number => typeof v === "number" ? v : Number(BigInt.asIntN(64, v as bigint));
 
 /** strtok's position between calls, per program (glibc's static `olds`). */
 const strtokSaved = new WeakMap<Machine, number>();
@@ -126,7 +123,7 @@ export const STRING_FUNCTIONS: Record<string, StringFunction> = {
   },
   stpcpy: (m, c) => {
     const d = n(c.args[0]), s = m.cString(c.args[1] as Int);
-    m.mem.writeBytes(d, textBytes(s + "\0"));
+    m.writeText(d, s + "\0");
     return d + s.length;
   },
   bzero: (m, c) => {

@@ -122,3 +122,8 @@ function store64(mem: Memory): Store {
     }
   };
 }
+
+/** A value as a JavaScript number: a 64-bit integer read as signed (a pointer, a size, an int). */
+export function numberOf(v: Value): number {
+  return typeof v === "number" ? v : Number(BigInt.asIntN(64, v as bigint));
+}
