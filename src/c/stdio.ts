@@ -149,8 +149,17 @@ export class Streams {
    * again at the buffer's start, with room to the end unless line buffered or unbuffered.
    */
   flush(): void {
-    if (this.pending.length === 0) return;
-    this.stdoutBytes += this.pending;
+    if (this.pending.length > 0) this.writeOut(this.pending);
+  }
+
+  /** Writes bytes to fd 1 from stdout's FILE (glibc's new_do_write), the put area restarted. */
+  writeOut(text: string): void {
+    this.stdoutBytes += text;
+    this.startPutArea();
+  }
+
+  /** stdout's put area empty at the buffer's start, with room to its end when fully buffered. */
+  startPutArea(): void {
     this.pending = "";
     this.writeEnd = this.mode === IOFBF ? this.bufferSize : 0;
   }

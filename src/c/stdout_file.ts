@@ -45,18 +45,6 @@ export interface StdoutHost {
 /** glibc's `__printf_buffer_to_file` stage, used when the buffer has no room. */
 const PRINTF_STAGE = 128;
 
-/** The room's end in a freshly written put area: none when line buffered or unbuffered. */
-function roomAfterWrite(s: Streams): number {
-  return s.mode === IOFBF ? s.bufferSize : 0;
-}
-
-/** Writes bytes past the buffer (`new_do_write` of the caller's data). */
-function writeDirect(s: Streams, text: string): void {
-  s.stdoutBytes += text;
-  s.pending = "";
-  s.writeEnd = roomAfterWrite(s);
-}
-
 /** Copies bytes into the buffer at the write pointer. */
 function fill(h: StdoutHost, text: string): void {
   const s = h.streams;
@@ -78,8 +66,7 @@ function setUp(h: StdoutHost): void {
       s.bufferSize = size;
     }
   }
-  s.pending = "";
-  s.writeEnd = roomAfterWrite(s);
+  s.startPutArea();
   s.putting = true;
 }
 
@@ -132,7 +119,7 @@ export function put(h: StdoutHost, text: string): void {
   if (rest === 0 && !flushAfter) return;
   overflow(h, undefined);
   const blocks = s.bufferSize >= 128 ? rest - rest % s.bufferSize : rest;
-  if (blocks > 0) writeDirect(s, text.slice(count, count + blocks));
+  if (blocks > 0) s.writeOut(text.slice(count, count + blocks));
   if (rest > blocks) putInRoom(h, text.slice(count + blocks));
 }
 
