@@ -116,26 +116,37 @@ export function writeStream(
   else put(file, text);
 }
 
-/** What stdout's FILE works with in this program. */
-function stdoutHost(h: LibcHost): StdoutHost {
-  return {
-    streams: h.streams,
-    allocate: () => {
-      // glibc's _IO_file_doallocate: the allocator models the allocation.
-      const kind = h.streams.kind;
-      const address = h.allocator.printf({ stdout: kind });
-      h.noteRecords();
-      return { address, size: stdoutBufferSize(kind) };
-    },
-    release: (address) => {
-      if (h.allocator.profile.stdioBuffers === "malloc") {
-        mallocCall(h, () => h.allocator.free(address));
-      }
-    },
-    store: (address, text) => h.m.writeText(address, text),
-    printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
+/**
+ * A view of the program that a library module works with, made once per program (the C
+ * library's calls ask for it at every output, read and write).
+ */
+function perHost<T>(make: (h: LibcHost) => T): (h: LibcHost) => T {
+  const made = new WeakMap<LibcHost, T>();
+  return (h) => {
+    let view = made.get(h);
+    if (view === undefined) made.set(h, view = make(h));
+    return view;
   };
 }
+
+/** What stdout's FILE works with in this program. */
+const stdoutHost = perHost((h): StdoutHost => ({
+  streams: h.streams,
+  allocate: () => {
+    // glibc's _IO_file_doallocate: the allocator models the allocation.
+    const kind = h.streams.kind;
+    const address = h.allocator.printf({ stdout: kind });
+    h.noteRecords();
+    return { address, size: stdoutBufferSize(kind) };
+  },
+  release: (address) => {
+    if (h.allocator.profile.stdioBuffers === "malloc") {
+      mallocCall(h, () => h.allocator.free(address));
+    }
+  },
+  store: (address, text) => h.m.writeText(address, text),
+  printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
+}));
 
 function streamFd(h: LibcHost, f: Value): number {
   const a = n(f);
@@ -288,30 +299,26 @@ function strerrorString(h: LibcHost, e: number, line: number): number {
 }
 
 /** What read(2) and write(2) see of the program. */
-function descriptorHost(h: LibcHost): DescriptorHost {
-  return {
-    mem: h.m.mem,
-    streams: h.streams,
-    ptrSize: h.m.abi.ptrSize,
-    pauseOnInput: h.pauseOnInput,
-    openFiles: h.openFiles,
-  };
-}
+const descriptorHost = perHost((h): DescriptorHost => ({
+  mem: h.m.mem,
+  streams: h.streams,
+  ptrSize: h.m.abi.ptrSize,
+  pauseOnInput: h.pauseOnInput,
+  openFiles: h.openFiles,
+}));
 
 /** What the functions reading stdin see of the program. */
-function stdinHost(h: LibcHost): StdinHost {
-  return {
-    m: h.m,
-    streams: h.streams,
-    profile: h.allocator.profile,
-    pauseOnInput: h.pauseOnInput,
-    errno: h.errno,
-    files: h.files,
-    malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
-    realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
-    free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
-  };
-}
+const stdinHost = perHost((h): StdinHost => ({
+  m: h.m,
+  streams: h.streams,
+  profile: h.allocator.profile,
+  pauseOnInput: h.pauseOnInput,
+  errno: h.errno,
+  files: h.files,
+  malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
+  realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
+  free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+}));
 
 function mallocCall<T>(h: LibcHost, f: () => T): T {
   try {
