@@ -15,7 +15,7 @@
 
 import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
-import { Errno, isSyscallError } from "../kernel/errors.ts";
+import { Errno, isSyscallError, SegmentationFault } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
 import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
@@ -45,7 +45,8 @@ import {
   Signal,
 } from "./interpreter.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { byteText, formatPrintf, IOFBF, IONBF, type Streams, textBytes } from "./stdio.ts";
+import { byteText, IOFBF, IOLBF, IONBF, type Streams, textBytes } from "./stdio.ts";
+import { formatPrintf } from "./printf_format.ts";
 import type { CType, FunctionType } from "./types.ts";
 import { MALLINFO_FIELDS } from "./headers.ts";
 import { numberOf as n, type Value } from "./values.ts";
@@ -180,6 +181,7 @@ function printfText(
         }
         return errorText(h, e); // __strerror_r into printf's own buffer
       },
+      refuse: (what) => new CUnsupportedError(`printf with ${what}`, m.file, c.line),
       missing: (position) =>
         new CUnsupportedError(
           `a format that reads argument ${position + 1} of ${c.args.length - first} passed ` +
@@ -512,14 +514,15 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   setvbuf: (h, c) => {
-    const fd = streamFd(h, c.args[0]);
+    const fd = streamFd(h, c.args[0]), mode = n(c.args[2]);
+    if (mode !== IOFBF && mode !== IOLBF && mode !== IONBF) return -1; // EOF, nothing changed
     if (fd === 0 && !h.streams.stdinBuffered) {
-      h.streams.stdinMode = n(c.args[2]);
+      h.streams.stdinMode = mode;
       h.streams.stdinBuffered = n(c.args[1]) !== 0;
       h.streams.stdinBuffer = n(c.args[1]);
       h.streams.stdinBufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
     }
-    if (fd === 1) setBuffer(stdoutHost(h), n(c.args[2]), n(c.args[1]), n(c.args[3]));
+    if (fd === 1) setBuffer(stdoutHost(h), mode, n(c.args[1]), n(c.args[3]));
     return 0;
   },
   write: (h, c) => {
@@ -530,7 +533,13 @@ const impls: Record<string, Impl> = {
     );
   },
   open: (h, c) => {
-    const path = h.m.cString(c.args[0] as Int);
+    let path: string;
+    try {
+      path = h.m.cString(c.args[0] as Int);
+    } catch (e) {
+      if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT); // getname's copy
+      throw e;
+    }
     const fd = h.openFiles.open(path, n(c.args[1]));
     if (fd === "writing") {
       throw new CUnsupportedError(

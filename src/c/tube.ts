@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ArgumentRangeError } from "../kernel/errors.ts";
 import type { CProgram, CRunResult } from "./program.ts";
 import { byteText, textBytes } from "./stdio.ts";
 
@@ -87,6 +88,9 @@ export class ProgramTube {
 
   /** Runs the program until it has printed `count` more bytes; returns them. */
   recvN(count: number): Uint8Array {
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new ArgumentRangeError("count", count, "a byte count (an integer, 0 or more)");
+    }
     return this.#receive(`${count} bytes`, () => this.#buffer.length >= count ? count : -1);
   }
 

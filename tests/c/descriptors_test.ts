@@ -41,6 +41,11 @@ const PROGRAMS = [
     files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
   },
   {
+    name: "setvbuf_modes",
+    what: "setvbuf with an unknown mode, _IOLBF and _IOFBF without a buffer",
+    input: "",
+  },
+  {
     name: "stdio_buffers",
     what: "stdio's buffers' bytes in memory, a line-buffered stdout and printf into a small buffer",
     input: "hello world\n",

@@ -54,6 +54,21 @@ Deno.test("a handler for a signal a fault raises is refused, not silently never 
   assert.match(result.error!.message, /unsupported: a handler for signal 11/);
 });
 
+Deno.test("a field wider than heaplab keeps is refused by name, not a JavaScript RangeError", () => {
+  for (const format of ["%999999999d", "%.999999999d", "%*d"]) {
+    const result = runC(
+      `#include <stdio.h>
+       int main(void) { printf("${format}|", 1 << 30, 1); return 0; }`,
+    );
+    assert.equal(result.state, "error", format);
+    assert.equal(result.error!.name, "CUnsupportedError");
+    assert.match(
+      result.error!.message,
+      /printf with a field of \d+ bytes \(at most 16777216 here\)/,
+    );
+  }
+});
+
 Deno.test("a format that reads an argument the call did not pass is unsupported, not printed as 0", () => {
   for (const format of ["%p %p", "%7$p", "%n", "%*d"]) {
     const result = runC(
