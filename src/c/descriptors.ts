@@ -70,10 +70,21 @@ function refused(buf: number, count: number, ptrSize: number): boolean {
   return ptrSize === 8 && buf + count > USER_END_X86_64;
 }
 
+/** Whether `fd` is open for writing: 1 and 2, and 0 on a terminal. */
+export function writable(s: Streams, fd: number): boolean {
+  return fd === 1 || fd === 2 || (s.kind === "tty" && fd === 0);
+}
+
+/** Bytes written to `fd` (open for writing): fd 2 is stderr, 0 and 1 stdout. */
+export function outputTo(s: Streams, fd: number, text: string): void {
+  if (fd === 2) s.stderrBytes += text;
+  else s.stdoutBytes += text;
+}
+
 /** write(fd, buf, count): the bytes written, or -errno. */
 export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, count: number): number {
-  const s = h.streams, tty = s.kind === "tty";
-  if (!(fd === 1 || fd === 2 || (tty && fd === 0))) return -EBADF;
+  const s = h.streams;
+  if (!writable(s, fd)) return -EBADF;
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
@@ -82,9 +93,7 @@ export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, coun
     ? readable
     : readable - readable % WRITE_PIECE;
   if (done === 0) return -EFAULT;
-  const text = byteText(h.mem.readBytes(buf, done));
-  if (fd === 2) s.stderrBytes += text;
-  else s.stdoutBytes += text;
+  outputTo(s, fd, byteText(h.mem.readBytes(buf, done)));
   return done;
 }
 

@@ -21,8 +21,10 @@ import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
   type DescriptorHost,
+  outputTo,
   readDescriptor,
   sizeArgument,
+  writable,
   writeDescriptor,
 } from "./descriptors.ts";
 import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
@@ -418,10 +420,10 @@ const impls: Record<string, Impl> = {
   },
   dprintf: (h, c) => {
     checkPrintfStack(h, c, "dprintf", n(c.args[0]));
-    const t = printfText(h, c, 1);
-    const fd = n(c.args[0]);
-    if (fd === 1) h.streams.stdoutBytes += t;
-    else if (fd === 2) h.streams.stderrBytes += t;
+    // vdprintf writes through a FILE of its own on fd: write(2)'s descriptors, EBADF and all
+    const t = printfText(h, c, 1), fd = n(c.args[0]);
+    if (!writable(h.streams, fd)) return sysResult(h, -Errno.EBADF);
+    outputTo(h.streams, fd, t);
     return t.length;
   },
   vprintf: (h, c) => {
