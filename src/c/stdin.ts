@@ -161,6 +161,12 @@ function takeBuffered(s: Streams, count: number): string {
   return taken;
 }
 
+/** A read of stdout or stderr, opened for writing only: it fails with EBADF; `result`. */
+function failedRead(h: StdinHost, result: number): number {
+  h.m.mem.write32(h.errno, EBADF);
+  return result;
+}
+
 function isStdin(h: StdinHost, stream: Value): boolean {
   return n(stream) === h.files.stdin;
 }
@@ -240,11 +246,7 @@ function* getdelim(
     if (line === 0) return fail();
     if (profile.getdelimTerminatesNewBuffer) m.mem.write8(line, 0);
   }
-  // stdout and stderr are opened for writing only: the read fails (EBADF, error indicator).
-  if (!isStdin(h, stream)) {
-    m.mem.write32(h.errno, EBADF);
-    return -1;
-  }
+  if (!isStdin(h, stream)) return failedRead(h, -1);
   if (!(yield* refill(h))) return -1;
   let length = 0;
   for (;;) {
@@ -314,7 +316,8 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
   },
   *fread(h, c) {
     const dst = n(c.args[0]), size = n(c.args[1]), count = size * n(c.args[2]);
-    if (count === 0 || !isStdin(h, c.args[3])) return 0;
+    if (count === 0) return 0;
+    if (!isStdin(h, c.args[3])) return failedRead(h, 0);
     let s = "";
     while (s.length < count) {
       if (!(yield* refill(h))) break;
@@ -327,11 +330,7 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
     return yield* scanStdin(h, c, 0, "scanf");
   },
   *fscanf(h, c) {
-    // stdout and stderr are opened for writing only: nothing to read (EOF, EBADF).
-    if (!isStdin(h, c.args[0])) {
-      h.m.mem.write32(h.errno, EBADF);
-      return EOF;
-    }
+    if (!isStdin(h, c.args[0])) return failedRead(h, EOF);
     return yield* scanStdin(h, c, 1, "fscanf");
   },
   *sscanf(h, c) {
