@@ -51,6 +51,12 @@ export interface LibcBuildFacts {
   /** Bytes of `global_max_fast` (0: the build has none). */
   readonly globalMaxFastSize: number;
   /**
+   * Where a FILE's vtable pointer must point for glibc's IO_validate_vtable (2.24+), [start, end)
+   * from libc's base: the section `__libc_IO_vtables` up to 2.36, the array `__io_vtables` from
+   * 2.37, which holds `_IO_file_jumps`, `_IO_wfile_jumps` and the other stdio vtables.
+   */
+  readonly ioVtables: { readonly start: number; readonly end: number };
+  /**
    * The 256 bytes of libc's data right below `main_arena` as the loader leaves them (file bytes,
    * hex), and the RELATIVE relocations in them ([offset, addend]: the word is base + addend) —
    * up to 2.33 the hooks and the pointers an exploit's fake chunk sizes come from.
@@ -105,6 +111,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "malloc_hook_ini": 0x860e0,
       "realloc_hook_ini": 0x86a40,
       "memalign_hook_ini": 0x863c0,
+      "_IO_file_jumps": 0x1cb480,
+      "_IO_wfile_jumps": 0x1caf40,
     },
     tlsBlock: { size: 144, align: 8, tcache: 64, threadArena: 80 },
     mainThreadPointer: 0x1d5540,
@@ -130,6 +138,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 112,
     mallocStateSize: 2200,
     globalMaxFastSize: 8,
+    ioVtables: { start: 0x1ca880, end: 0x1cb5e8 },
     dataBeforeMainArena: {
       offset: 0x1cea80,
       bytes:
@@ -182,6 +191,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "malloc_hook_ini": 0x80440,
       "realloc_hook_ini": 0x80e40,
       "memalign_hook_ini": 0x80750,
+      "_IO_file_jumps": 0x1e2960,
+      "_IO_wfile_jumps": 0x1e2660,
     },
     tlsBlock: { size: 84, align: 4, tcache: 32, threadArena: 40 },
     mainThreadPointer: undefined,
@@ -207,6 +218,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 64,
     mallocStateSize: 1116,
     globalMaxFastSize: 4,
+    ioVtables: { start: 0x1e22a0, end: 0x1e2a74 },
     dataBeforeMainArena: {
       offset: 0x1e4640,
       bytes:
@@ -262,6 +274,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x1d3328,
       "free_list": 0x1da490,
       "__malloc_initialized": 0x1da488,
+      "_IO_file_jumps": 0x1d05e0,
+      "_IO_wfile_jumps": 0x1d00a0,
     },
     tlsBlock: { size: 144, align: 8, tcache: 72, threadArena: 88 },
     mainThreadPointer: -0x28c0,
@@ -290,6 +304,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 136,
     mallocStateSize: 2200,
     globalMaxFastSize: 8,
+    ioVtables: { start: 0x1cf9e0, end: 0x1d0748 },
     dataBeforeMainArena: {
       offset: 0x1d3b60,
       bytes:
@@ -338,6 +353,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x21d1a4,
       "free_list": 0x220b60,
       "__malloc_initialized": 0x220b58,
+      "_IO_file_jumps": 0x21ba40,
+      "_IO_wfile_jumps": 0x21b740,
     },
     tlsBlock: { size: 84, align: 4, tcache: 36, threadArena: 44 },
     mainThreadPointer: undefined,
@@ -366,6 +383,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 76,
     mallocStateSize: 1116,
     globalMaxFastSize: 4,
+    ioVtables: { start: 0x21b380, end: 0x21bb54 },
     dataBeforeMainArena: {
       offset: 0x21d6c0,
       bytes:
@@ -414,6 +432,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x1e5168,
       "free_list": 0x1ec230,
       "__malloc_initialized": 0x1ec228,
+      "_IO_file_jumps": 0x1e4030,
+      "_IO_wfile_jumps": 0x1e4228,
     },
     tlsBlock: { size: 136, align: 8, tcache: 72, threadArena: 88 },
     mainThreadPointer: -0x28c0,
@@ -442,6 +462,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 136,
     mallocStateSize: 2200,
     globalMaxFastSize: 1,
+    ioVtables: { start: 0x1e3ee0, end: 0x1e4810 },
     dataBeforeMainArena: {
       offset: 0x1e59c0,
       bytes:
@@ -490,6 +511,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x232144,
       "free_list": 0x235a80,
       "__malloc_initialized": 0x235a78,
+      "_IO_file_jumps": 0x231788,
+      "_IO_wfile_jumps": 0x231884,
     },
     tlsBlock: { size: 80, align: 4, tcache: 36, threadArena: 44 },
     mainThreadPointer: undefined,
@@ -518,6 +541,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 76,
     mallocStateSize: 1116,
     globalMaxFastSize: 1,
+    ioVtables: { start: 0x2316e0, end: 0x231c74 },
     dataBeforeMainArena: {
       offset: 0x232660,
       bytes:
@@ -565,6 +589,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x1e7168,
       "free_list": 0x1ee1d8,
       "__tcache_dummy": 0x1a5bc0,
+      "_IO_file_jumps": 0x1e6030,
+      "_IO_wfile_jumps": 0x1e6228,
     },
     tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80 },
     mainThreadPointer: -0x28c0,
@@ -594,6 +620,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 144,
     mallocStateSize: 2112,
     globalMaxFastSize: 0,
+    ioVtables: { start: 0x1e5ee0, end: 0x1e6810 },
     dataBeforeMainArena: {
       offset: 0x1e79c0,
       bytes:
@@ -641,6 +668,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x233124,
       "free_list": 0x236a20,
       "__tcache_dummy": 0x1c2d00,
+      "_IO_file_jumps": 0x2327a8,
+      "_IO_wfile_jumps": 0x2328a4,
     },
     tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40 },
     mainThreadPointer: undefined,
@@ -670,6 +699,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 80,
     mallocStateSize: 1068,
     globalMaxFastSize: 0,
+    ioVtables: { start: 0x232700, end: 0x232c94 },
     dataBeforeMainArena: {
       offset: 0x233640,
       bytes:
@@ -717,6 +747,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x1f0168,
       "free_list": 0x1f71d8,
       "__tcache_dummy": 0x1adbc0,
+      "_IO_file_jumps": 0x1ef030,
+      "_IO_wfile_jumps": 0x1ef228,
     },
     tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80 },
     mainThreadPointer: -0x28c0,
@@ -745,6 +777,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 136,
     mallocStateSize: 2112,
     globalMaxFastSize: 0,
+    ioVtables: { start: 0x1eeee0, end: 0x1ef810 },
     dataBeforeMainArena: {
       offset: 0x1f09c0,
       bytes:
@@ -792,6 +825,8 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "narenas": 0x23e124,
       "free_list": 0x241a20,
       "__tcache_dummy": 0x1cbd20,
+      "_IO_file_jumps": 0x23d7a8,
+      "_IO_wfile_jumps": 0x23d8a4,
     },
     tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40 },
     mainThreadPointer: undefined,
@@ -820,6 +855,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     mallocParSize: 76,
     mallocStateSize: 1068,
     globalMaxFastSize: 0,
+    ioVtables: { start: 0x23d700, end: 0x23dc94 },
     dataBeforeMainArena: {
       offset: 0x23e640,
       bytes:

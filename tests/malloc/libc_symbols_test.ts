@@ -8,10 +8,11 @@ interface RawBuild {
   version: string;
   arch: string;
   buildId: string;
-  symbols: Record<string, { offset: number }>;
+  symbols: Record<string, { offset: number; size: number }>;
   tls: Record<string, { offset: number }>;
   malloc_state: { fields: Record<string, { offset: number }>; size: number };
   malloc_par: { fields: Record<string, { offset: number }>; size: number };
+  ioVtables: { start: number; end: number };
 }
 
 const raw: RawBuild[] = JSON.parse(Deno.readTextFileSync(new URL("symbols.json", FIX))).builds;
@@ -49,6 +50,17 @@ for (const build of LIBC_BUILDS) {
     assert.equal(build.tlsBlock.tcache, r.tls.tcache.offset);
     assert.equal(build.mallocParSize, r.malloc_par.size);
     assert.equal(build.mallocStateSize, r.malloc_state.size);
+  });
+
+  Deno.test(`libc ${name}: the stdio vtables lie in the range glibc validates FILE vtables against`, () => {
+    assert.deepEqual(build.ioVtables, { start: r.ioVtables.start, end: r.ioVtables.end });
+    for (const sym of ["_IO_file_jumps", "_IO_wfile_jumps"]) {
+      assert.ok(sym in build.symbols, `${sym} missing`);
+      const offset = build.symbols[sym];
+      assert.equal(hex(offset), hex(r.symbols[sym].offset), sym);
+      assert.ok(build.ioVtables.start <= offset, sym);
+      assert.ok(offset + r.symbols[sym].size <= build.ioVtables.end, sym);
+    }
   });
 
   const { lines, facts } = probe(build.version, build.arch);

@@ -2,13 +2,15 @@
 """Extracts the libc.so.6 facts heaplab's simulated libc is built from, for every Debian build
 the oracle runs: symbol offsets (from Debian's libc6-dbg of the same package version), the TLS
 offsets of malloc's thread variables, the layouts of struct malloc_state / malloc_par (DWARF,
-through gdb), and the program headers.
+through gdb), the program headers, and the range glibc validates FILE vtables against.
 
 Usage: extract.py [--cache /tmp/oracle-cache] [--dbg /tmp/libc-dbg] > tests/fixtures/libc/symbols.json
 
 --dbg holds the unpacked libc6-dbg packages, one folder per .deb (libc6-dbg_<debver>_<arch>/),
-downloaded with `apt-get $(debian-suite-apt.sh) download libc6-dbg:<arch>=<debver>` and unpacked
-with dpkg-deb -x (tools/libc_facts/fetch_dbg.sh does both).
+downloaded with `apt-get $(debian-suite-apt.sh) download libc6-dbg:<arch>=<debver>` (the
+script is /work/shared/tools/debian-suite-apt.sh; <debver> is the "package" of each build in
+symbols.json) and unpacked with `dpkg-deb -x libc6-dbg_<debver>_<arch>.deb
+libc6-dbg_<debver>_<arch>`.
 """
 import argparse, glob, json, os, re, subprocess, sys
 
@@ -20,7 +22,8 @@ SYMBOLS = [
     "_IO_2_1_stdout_", "_IO_2_1_stderr_", "environ", "__environ", "system", "execve", "puts",
     "printf", "free", "malloc", "exit", "abort", "tcache_key", "perturb_byte", "narenas",
     "__malloc_initialized", "free_list", "_IO_list_all", "__libc_system", "__tcache_dummy",
-    "malloc_hook_ini", "realloc_hook_ini", "memalign_hook_ini",
+    "malloc_hook_ini", "realloc_hook_ini", "memalign_hook_ini", "_IO_file_jumps",
+    "_IO_wfile_jumps",
 ]
 TLS = ["tcache", "thread_arena", "tcache_shutting_down", "errno"]
 
@@ -97,6 +100,24 @@ def type_size(debug, expr):
     return int(m.group(1)) if m else None
 
 
+def io_vtables(path, local):
+    """The range a FILE's vtable pointer must lie in, which glibc 2.24+ checks
+    (IO_validate_vtable): up to 2.36 the ELF section __libc_IO_vtables (readelf -S; the debug
+    file's __start_/__stop___libc_IO_vtables bound the same bytes), from 2.37 the array
+    __io_vtables (a local symbol of the debug file; the section is gone)."""
+    m = re.search(r"\]\s+__libc_IO_vtables\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)",
+                  run("readelf", "-SW", path))
+    if m:
+        start = int(m.group(1), 16)
+        end = start + int(m.group(2), 16)
+        bounds = (local.get("__start___libc_IO_vtables"), local.get("__stop___libc_IO_vtables"))
+        if None not in bounds and (bounds[0][0], bounds[1][0]) != (start, end):
+            raise SystemExit(f"{path}: __libc_IO_vtables is not [__start_, __stop_)")
+        return {"start": start, "end": end, "from": "section __libc_IO_vtables"}
+    hit = local["__io_vtables"]
+    return {"start": hit[0], "end": hit[0] + hit[1], "from": "symbol __io_vtables"}
+
+
 def data_window(path, headers, start, end):
     """The file's bytes for [start, end) of the writable segment, and the RELATIVE relocations
     in it (offset, addend): what the loader leaves there before main (base + addend)."""
@@ -166,6 +187,7 @@ def main():
                     "tcache_perthread_struct": type_size(debug, "struct tcache_perthread_struct"),
                     "heap_info": type_size(debug, "heap_info"),
                 },
+                "ioVtables": io_vtables(libc, local),
             })
             print(f"{ver} {arch}: {len(symbols)} symbols", file=sys.stderr)
     json.dump({"source": "tools/libc_facts/extract.py", "builds": builds}, sys.stdout, indent=1)

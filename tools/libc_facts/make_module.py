@@ -22,7 +22,7 @@ SYMS = ["main_arena", "mp_", "global_max_fast", "__malloc_hook", "__free_hook", 
         "_IO_2_1_stdout_", "_IO_2_1_stderr_", "_IO_list_all", "environ", "system", "execve",
         "puts", "printf", "free", "malloc", "exit", "abort", "tcache_key", "perturb_byte",
         "narenas", "free_list", "__malloc_initialized", "__tcache_dummy", "malloc_hook_ini",
-        "realloc_hook_ini", "memalign_hook_ini"]
+        "realloc_hook_ini", "memalign_hook_ini", "_IO_file_jumps", "_IO_wfile_jumps"]
 
 
 def page_down(x):
@@ -111,6 +111,7 @@ def main():
     mallocParSize: {b["malloc_par"]["size"]},
     mallocStateSize: {b["malloc_state"]["size"]},
     globalMaxFastSize: {b["sizeof"]["global_max_fast"] or 0},
+    ioVtables: {{ start: {hex(b["ioVtables"]["start"])}, end: {hex(b["ioVtables"]["end"])} }},
     dataBeforeMainArena: {{
       offset: {hex(win["offset"])},
       bytes: "{win["bytes"]}",
@@ -169,6 +170,12 @@ export interface LibcBuildFacts {{
   readonly mallocStateSize: number;
   /** Bytes of `global_max_fast` (0: the build has none). */
   readonly globalMaxFastSize: number;
+  /**
+   * Where a FILE's vtable pointer must point for glibc's IO_validate_vtable (2.24+), [start, end)
+   * from libc's base: the section `__libc_IO_vtables` up to 2.36, the array `__io_vtables` from
+   * 2.37, which holds `_IO_file_jumps`, `_IO_wfile_jumps` and the other stdio vtables.
+   */
+  readonly ioVtables: {{ readonly start: number; readonly end: number }};
   /**
    * The 256 bytes of libc's data right below `main_arena` as the loader leaves them (file bytes,
    * hex), and the RELATIVE relocations in them ([offset, addend]: the word is base + addend) —
