@@ -219,6 +219,8 @@ void __builtin_trap(void);
 void __builtin_unreachable(void);
 int isatty(int fd);
 int fileno(FILE *stream);
+FILE *fopen(const char *path, const char *mode);
+int fclose(FILE *stream);
 int isprint(int c);
 int isdigit(int c);
 int isalpha(int c);

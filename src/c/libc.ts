@@ -29,6 +29,7 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
+import { FopenFiles } from "./fopen_files.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { put, putc, putPrintf, setBuffer, type StdoutHost } from "./stdout_file.ts";
@@ -156,7 +157,23 @@ function streamFd(h: LibcHost, f: Value): number {
   if (a === h.files.stdout) return 1;
   if (a === h.files.stderr) return 2;
   if (a === h.files.stdin) return 0;
-  return -1;
+  return fopenFiles(h).stream(a)?.fd ?? -1;
+}
+
+/**
+ * The descriptor a FILE* that is written to, flushed or given a buffer names (-1 for a pointer
+ * that is no FILE: its output is dropped). A fopen'ed FILE is refused: only reading is modelled.
+ */
+function outputFd(h: LibcHost, c: BuiltinCall, f: Value): number {
+  const fd = streamFd(h, f);
+  if (fd >= 3) {
+    throw new CUnsupportedError(
+      "writing to, flushing or setting the buffer of a fopen'ed FILE",
+      h.m.file,
+      c.line,
+    );
+  }
+  return fd;
 }
 
 function printfText(
@@ -319,10 +336,28 @@ const stdinHost = perHost((h): StdinHost => ({
   pauseOnInput: h.pauseOnInput,
   errno: h.errno,
   files: h.files,
+  openFiles: h.openFiles,
+  fopened: (address) => fopenFiles(h).stream(address),
+  settle: (stream) => fopenFiles(h).settle(stream),
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
   realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
   free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
 }));
+
+/** The FILEs the program opened with fopen. */
+const fopenFiles = perHost((h) =>
+  new FopenFiles({
+    mem: h.m.mem,
+    writePointer: (address, value) => h.m.writePointer(address, value),
+    profile: h.allocator.profile,
+    openFiles: h.openFiles,
+    ptrSize: h.m.abi.ptrSize,
+    symbol: (name) => h.allocator.libc.symbol(name),
+    files: h.files,
+    malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
+    free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+  })
+);
 
 function mallocCall<T>(h: LibcHost, f: () => T): T {
   try {
@@ -412,10 +447,10 @@ const impls: Record<string, Impl> = {
     return t.length;
   },
   fprintf: (h, c) => {
-    checkPrintfStack(h, c, "fprintf", streamFd(h, c.args[0]));
+    checkPrintfStack(h, c, "fprintf", outputFd(h, c, c.args[0]));
     const pieces: number[] = [];
     const t = printfText(h, c, 1, pieces);
-    writeStream(h, streamFd(h, c.args[0]), t, pieces);
+    writeStream(h, outputFd(h, c, c.args[0]), t, pieces);
     return t.length;
   },
   dprintf: (h, c) => {
@@ -431,7 +466,7 @@ const impls: Record<string, Impl> = {
     return impls.printf(h, withVaList(h, c, 0));
   },
   vfprintf: (h, c) => {
-    checkPrintfStack(h, c, "vfprintf", streamFd(h, c.args[0]));
+    checkPrintfStack(h, c, "vfprintf", outputFd(h, c, c.args[0]));
     return impls.fprintf(h, withVaList(h, c, 1));
   },
   vsprintf: (h, c) => {
@@ -485,44 +520,46 @@ const impls: Record<string, Impl> = {
     return n(c.args[0]) & 0xff;
   },
   fputs: (h, c) => {
-    writeStream(h, streamFd(h, c.args[1]), h.m.cString(c.args[0] as Int));
+    writeStream(h, outputFd(h, c, c.args[1]), h.m.cString(c.args[0] as Int));
     return 1;
   },
   fputc: (h, c) => {
-    writeStream(h, streamFd(h, c.args[1]), String.fromCharCode(n(c.args[0]) & 0xff), "putc");
+    writeStream(h, outputFd(h, c, c.args[1]), String.fromCharCode(n(c.args[0]) & 0xff), "putc");
     return n(c.args[0]) & 0xff;
   },
   putc: (h, c) => impls.fputc(h, c),
   fwrite: (h, c) => {
     const len = n(c.args[1]) * n(c.args[2]);
     const bytes = h.m.mem.readBytes(n(c.args[0]), len);
-    writeStream(h, streamFd(h, c.args[3]), byteText(bytes));
+    writeStream(h, outputFd(h, c, c.args[3]), byteText(bytes));
     return c.args[2];
   },
   fflush: (h, c) => {
-    const fd = n(c.args[0]) === 0 ? 1 : streamFd(h, c.args[0]);
+    const fd = n(c.args[0]) === 0 ? 1 : outputFd(h, c, c.args[0]);
     if (fd === 1) h.streams.flush();
     return 0;
   },
   setbuf: (h, c) => {
-    const fd = streamFd(h, c.args[0]), buffer = n(c.args[1]);
-    if (fd === 0 && !h.streams.stdinBuffered) {
-      h.streams.stdinMode = buffer === 0 ? IONBF : IOFBF;
-      h.streams.stdinBuffered = buffer !== 0;
-      h.streams.stdinBuffer = buffer;
-      h.streams.stdinBufferSize = BUFSIZ;
+    const fd = outputFd(h, c, c.args[0]), buffer = n(c.args[1]);
+    const stdin = h.streams.stdin;
+    if (fd === 0 && !stdin.buffered) {
+      stdin.mode = buffer === 0 ? IONBF : IOFBF;
+      stdin.buffered = buffer !== 0;
+      stdin.buffer = buffer;
+      stdin.bufferSize = BUFSIZ;
     }
     if (fd === 1) setBuffer(stdoutHost(h), buffer === 0 ? IONBF : IOFBF, buffer, BUFSIZ);
     return 0;
   },
   setvbuf: (h, c) => {
-    const fd = streamFd(h, c.args[0]), mode = n(c.args[2]);
+    const fd = outputFd(h, c, c.args[0]), mode = n(c.args[2]);
     if (mode !== IOFBF && mode !== IOLBF && mode !== IONBF) return -1; // EOF, nothing changed
-    if (fd === 0 && !h.streams.stdinBuffered) {
-      h.streams.stdinMode = mode;
-      h.streams.stdinBuffered = n(c.args[1]) !== 0;
-      h.streams.stdinBuffer = n(c.args[1]);
-      h.streams.stdinBufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
+    const stdin = h.streams.stdin;
+    if (fd === 0 && !stdin.buffered) {
+      stdin.mode = mode;
+      stdin.buffered = n(c.args[1]) !== 0;
+      stdin.buffer = n(c.args[1]);
+      stdin.bufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
     }
     if (fd === 1) setBuffer(stdoutHost(h), mode, n(c.args[1]), n(c.args[3]));
     return 0;
@@ -551,6 +588,34 @@ const impls: Record<string, Impl> = {
       );
     }
     return sysResult(h, fd);
+  },
+  fopen: (h, c) => {
+    let path: string | undefined;
+    try {
+      path = h.m.cString(c.args[0] as Int);
+    } catch (e) {
+      if (!(e instanceof SegmentationFault)) throw e; // open(2)'s EFAULT
+    }
+    const opened = fopenFiles(h).open(path, h.m.cString(c.args[1] as Int), h.m.file, c.line);
+    if ("address" in opened) return opened.address;
+    h.m.mem.write32(h.errno, opened.errno);
+    return 0;
+  },
+  fclose: (h, c) => {
+    const a = n(c.args[0]), files = fopenFiles(h);
+    if (files.stream(a) === undefined) {
+      const standard = a === h.files.stdin || a === h.files.stdout || a === h.files.stderr;
+      throw new CUnsupportedError(
+        standard
+          ? "fclose of stdin, stdout or stderr"
+          : `fclose of a FILE* that fopen did not return or fclose already closed (0x${
+            a.toString(16)
+          })`,
+        h.m.file,
+        c.line,
+      );
+    }
+    return files.close(a);
   },
   close: (h, c) => {
     const fd = n(c.args[0]);

@@ -6,8 +6,8 @@
  * same file; an absolute path names the key written the same way.
  *
  * Not modelled, and refused with a `CUnsupportedError` where a program asks for it: opening for
- * writing or creating, closing descriptors 0 to 2, and fopen (glibc's FILE for it is a heap
- * chunk whose fields — flags, links, vtable — this model does not write).
+ * writing or creating, and closing descriptors 0 to 2. fopen's FILEs read these files through
+ * their descriptors: `fopen_files.ts`.
  * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c).
  *
  * @module

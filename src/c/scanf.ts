@@ -44,6 +44,31 @@ const isSpace = (b: number) => b === 32 || (b >= 9 && b <= 13);
 const digitValue = (b: number) =>
   b >= 48 && b <= 57 ? b - 48 : b >= 97 && b <= 102 ? b - 87 : b >= 65 && b <= 70 ? b - 55 : 99;
 
+/**
+ * The scanset of a `%[` at `format[i]`: the bytes in it (or, after '^', not in it); ']' first
+ * is a member, and a '-' between two bytes a range. `end` is the index of its closing ']'.
+ */
+function scanset(t: ScanTarget, format: string, i: number) {
+  let j = i + 1;
+  const negate = format[j] === "^";
+  if (negate) j++;
+  const members = new Set<number>();
+  for (let first = true; j < format.length && (first || format[j] !== "]"); first = false) {
+    const from = format.charCodeAt(j);
+    if (format[j + 1] === "-" && j + 2 < format.length && format[j + 2] !== "]") {
+      for (let b = from; b <= format.charCodeAt(j + 2); b++) members.add(b);
+      j += 3;
+    } else {
+      members.add(from);
+      j++;
+    }
+  }
+  if (j >= format.length) {
+    throw new CUnsupportedError(`scanf conversion '%${format.slice(i)}': no ']'`, t.file, t.line);
+  }
+  return { accepts: (b: number) => members.has(b) !== negate, end: j };
+}
+
 /** Runs scanf's format `format` against standard input; returns its result. */
 export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, number> {
   let assigned = 0, argument = 0, consumed = 0, sawInput = false;
@@ -56,6 +81,16 @@ export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, nu
     if (b < 0) return;
     t.unget(b);
     consumed--;
+  };
+  // The bytes from `b` on that `accepts` takes, at most `max`; the first it does not is put back.
+  const takeWhile = function* (b: number, accepts: (b: number) => boolean, max: number) {
+    let text = "";
+    while (b >= 0 && accepts(b) && text.length < max) {
+      text += String.fromCharCode(b);
+      b = text.length < max ? yield* read() : WIDTH_DONE;
+    }
+    if (b !== WIDTH_DONE) unget(b);
+    return { text, b };
   };
   // The result when the input ends or stops matching here.
   const stop = (eof: boolean) => (eof && assigned === 0 && !sawInput ? -1 : assigned);
@@ -117,6 +152,19 @@ export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, nu
       }
       continue;
     }
+    if (conv === "[") {
+      // A scanset: at least one byte of it, no whitespace skipped.
+      const set = scanset(t, format, i);
+      i = set.end;
+      const { text, b } = yield* takeWhile(yield* read(), set.accepts, width || Infinity);
+      if (text.length === 0) return stop(b < 0);
+      sawInput = true;
+      if (!suppress) {
+        t.storeText(t.argument(argument++), text);
+        assigned++;
+      }
+      continue;
+    }
     if (!"diuoxXps".includes(conv)) {
       throw new CUnsupportedError(`scanf conversion '%${length}${conv ?? ""}'`, t.file, t.line);
     }
@@ -126,12 +174,7 @@ export function* scanFormat(t: ScanTarget, format: string): Generator<Signal, nu
     if (b < 0) return stop(true);
     const max = width || Infinity;
     if (conv === "s") {
-      let text = "";
-      while (b >= 0 && !isSpace(b) && text.length < max) {
-        text += String.fromCharCode(b);
-        b = text.length < max ? yield* read() : WIDTH_DONE;
-      }
-      if (b !== WIDTH_DONE) unget(b);
+      const { text } = yield* takeWhile(b, (b) => !isSpace(b), max);
       sawInput = true;
       if (!suppress) {
         t.storeText(t.argument(argument++), text);

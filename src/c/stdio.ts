@@ -10,6 +10,8 @@
  * @module
  */
 
+import { ReadStream } from "./read_stream.ts";
+
 /** A one-char-per-byte (latin1) string as bytes: the inverse of {@link byteText}. */
 export function textBytes(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length);
@@ -55,34 +57,8 @@ export class Streams {
   writeEnd = 0;
   /** stdout's put area is set up (glibc's _IO_CURRENTLY_PUTTING). */
   putting = false;
-  /**
-   * Bytes stdio's stdin buffer holds: read from the descriptor, not yet handed out by getchar,
-   * fgets or scanf (a byte scanf pushed back too). read(2) does not see them.
-   */
-  stdioInput = "";
-  /** The bytes of stdin's current buffer fill already handed out (glibc's read_base..read_ptr). */
-  stdioConsumed = "";
-  /**
-   * glibc's backup area, where ungetc puts a byte that is not the one just read: its buffer
-   * (malloc'ed, 128 bytes, doubled when full; 0: none), its size, whether reads come from it,
-   * its unread bytes, and the room before them.
-   */
-  backupBuffer = 0;
-  backupSize = 0;
-  inBackup = false;
-  backupInput = "";
-  backupRoom = 0;
-  /** stdin's end-of-file indicator (feof): a refill found nothing and nothing will come. */
-  stdinEof = false;
-  /** stdin's error indicator (ferror). */
-  stdinError = false;
-  /** stdin's buffer exists (allocated at its first read, or given by setvbuf). */
-  stdinBuffered = false;
-  /** Where stdin's buffer is (0: not yet, or the FILE's own byte) and its size (0: st_blksize). */
-  stdinBuffer = 0;
-  stdinBufferSize = 0;
-  /** stdin's mode. */
-  stdinMode: number = IOLBF;
+  /** stdin's FILE as stdio reads it. */
+  readonly stdin = new ReadStream(0, IOLBF);
   /** Input was closed (no more will come): reads return EOF. */
   eof = false;
   readonly kind: StdoutKind;

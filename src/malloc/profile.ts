@@ -329,6 +329,17 @@ export interface GlibcProfile {
    */
   readonly printfErrnoName: boolean;
   /**
+   * A FILE has `_prevchain` (the `_chain` or `_IO_list_all` pointing at it, which
+   * `_IO_un_link` uses instead of walking the list; 2.40+). Seen in fopen'ed FILEs on real 2.41+.
+   */
+  readonly filePrevChain: boolean;
+  /** A FILE's `_flags2` is 24 bits, its last byte `_short_backupbuf` (2.41+; seen on real 2.41+). */
+  readonly fileFlags2Narrow: boolean;
+  /** A FILE has `_total_written`, which `_IO_no_init` zeroes (2.42+; seen on real 2.43+). */
+  readonly fileTotalWritten: boolean;
+  /** fclose sets `_IO_FLAGS2_NOCLOSE` in the FILE it frees (2.44+; seen on real 2.44, not 2.43). */
+  readonly fcloseMarksNoClose: boolean;
+  /**
    * Where asprintf builds a string: in a 100-byte malloc grown by realloc (`heap-100`, until
    * 2.36), or in a 200-byte buffer on the stack, then an exact malloc (`stack-200`, 2.37+). Seen
    * under gdb on real 2.31, 2.36 against 2.41+ (`src/c/asprintf.ts`).
@@ -618,6 +629,10 @@ export const GLIBC_FACTS: GlibcFacts = {
   getdelimTerminatesNewBuffer: since("2.43"),
   printfIntoBuffer: since("2.37"),
   printfErrnoName: since("2.35"),
+  filePrevChain: since("2.40"),
+  fileFlags2Narrow: since("2.41"),
+  fileTotalWritten: since("2.42"),
+  fcloseMarksNoClose: since("2.44"),
   asprintfStart: since<"heap-100" | "stack-200">("2.37", "stack-200", "heap-100"),
   strerrorUnknownBuffer: since<"static-1024" | "thread-asprintf">(
     "2.32",

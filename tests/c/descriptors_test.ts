@@ -41,6 +41,12 @@ const PROGRAMS = [
     files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
   },
   {
+    name: "fopen_files",
+    what: "fopen's FILE in its heap chunk, word by word, through reads and fclose",
+    input: "",
+    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+  },
+  {
     name: "setvbuf_modes",
     what: "setvbuf with an unknown mode, _IOLBF and _IOFBF without a buffer",
     input: "",
@@ -91,11 +97,21 @@ for (const { name, what, input, files } of PROGRAMS) {
   }
 }
 
-Deno.test("opening for writing, closing a standard descriptor and fopen are refused, named", () => {
+Deno.test("writing to files, closing a standard stream and a FILE not fopen'ed are refused, named", () => {
   const cases = [
     [`open("out.txt", O_WRONLY | O_CREAT, 0644)`, /open of "out.txt" for writing or creating/],
     [`close(1)`, /close\(1\): closing a standard descriptor/],
-    [`fopen("flag.txt", "r")`, /function 'fopen'/],
+    [`fopen("flag.txt", "w")`, /fopen\("flag.txt", "w"\): writing to files/],
+    [`fopen("flag.txt", "r+")`, /writing to files/],
+    [`fopen("flag.txt", "rm")`, /mmap'ed reads/],
+    [`fprintf(fopen("flag.txt", "r"), "x")`, /writing to, flushing or setting the buffer/],
+    [`fclose(stdout)`, /fclose of stdin, stdout or stderr/],
+    [`FILE *f = fopen("flag.txt", "r"); fclose(f); fclose(f)`, /fopen did not return or fclose/],
+    [
+      `FILE *f = fopen("flag.txt", "r"); fclose(f); fgetc(f)`,
+      /not stdin, stdout, stderr or a FILE/,
+    ],
+    [`char b[4]; FILE *f = fopen("flag.txt", "r"); fgetc(f); ungetc('y', f)`, /put back/],
   ] as const;
   for (const [call, message] of cases) {
     const result = runC(

@@ -1,0 +1,271 @@
+/**
+ * FILEs a program opens with fopen, as glibc makes them: one malloc of its `locked_FILE` (the
+ * FILE with its vtable pointer, its lock, its wide-character data: 0x1d8 bytes on x86_64, a
+ * 0x1e0 chunk), whose fields fopen writes — only those it writes: a recycled chunk keeps its
+ * old bytes in the rest — and which it links at the head of `_IO_list_all` (through `_chain`,
+ * and from 2.40 `_prevchain`, which un-linking uses). A path that opens nothing frees the
+ * chunk again. Reads go through `stdin.ts` (a 4 KiB buffer malloc'ed at the first); after each
+ * call the fields glibc keeps — flags, the get area's pointers, `_mode` — are written to the
+ * chunk (`settle`), so a heap view, a leak or a use after fclose sees what real glibc left.
+ * fclose closes the descriptor, frees the buffer, then the FILE, after un-linking it.
+ *
+ * Version facts (the glibc profile's `file*`): `_prevchain` (2.40+), `_flags2` 24 bits
+ * beside `_short_backupbuf` (2.41+), `_total_written` (2.42+), fclose's `_IO_FLAGS2_NOCLOSE`
+ * (2.44+). Checked against real runs: tests/fixtures/c/descriptors/ (fopen_files.c: each FILE
+ * printed word by word after each step, the first one in a chunk filled with 0xaa).
+ *
+ * Not modelled, refused by name (`CUnsupportedError`): modes that write (`w`, `a`, `+`), `m`
+ * (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
+ * against) and glibc builds without a real libc (their vtables' addresses); writing to, setvbuf
+ * and fflush of a fopen'ed FILE; a byte ungetc puts back that is not the one just read. A FILE
+ * whose fields the program overwrote is not read back: the model keeps its own state.
+ *
+ * @module
+ */
+
+import { Errno } from "../kernel/errors.ts";
+import type { GlibcProfile } from "../malloc/profile.ts";
+import { CUnsupportedError } from "./errors.ts";
+import type { OpenFiles } from "./open_files.ts";
+import { ReadStream } from "./read_stream.ts";
+import { stdoutBufferSize } from "../malloc/stdio.ts";
+import { IOFBF } from "./stdio.ts";
+
+/** What fopen and fclose work with. */
+export interface FopenHost {
+  readonly mem: {
+    write8(address: number, value: number): void;
+    write32(address: number, value: number): void;
+  };
+  writePointer(address: number, value: number): void;
+  readonly profile: GlibcProfile;
+  readonly openFiles: OpenFiles;
+  /** Pointer size of the program. */
+  readonly ptrSize: number;
+  /** Where a libc symbol is (undefined: the build has none). */
+  symbol(name: string): number | undefined;
+  /** FILE* values of stdin, stdout, stderr. */
+  readonly files: { readonly stdin: number; readonly stdout: number; readonly stderr: number };
+  /** libc's malloc and free for the FILE. */
+  malloc(size: number): number;
+  free(pointer: number): void;
+}
+
+/** Field offsets of x86_64's `struct _IO_FILE` and what follows it in a `locked_FILE`. */
+const F = {
+  flags: 0x00,
+  readPtr: 0x08,
+  readEnd: 0x10,
+  readBase: 0x18,
+  writeBase: 0x20,
+  writePtr: 0x28,
+  writeEnd: 0x30,
+  bufBase: 0x38,
+  bufEnd: 0x40,
+  saveBase: 0x48,
+  chain: 0x68,
+  fileno: 0x70,
+  flags2: 0x74,
+  curColumn: 0x80,
+  lock: 0x88,
+  offset: 0x90,
+  wideData: 0xa0,
+  freeresList: 0xa8,
+  prevchain: 0xb8,
+  mode: 0xc0,
+  totalWritten: 0xc8,
+  vtable: 0xd8,
+  /** The `_IO_lock_t` (16 bytes). */
+  lockWord: 0xe0,
+  /** The `struct _IO_wide_data`: 11 pointers, then state, conversion data, its vtable. */
+  wide: 0xf0,
+  wideVtable: 0x1d0,
+  /** sizeof (locked_FILE). */
+  size: 0x1d8,
+} as const;
+
+/** `_flags` bits (libio.h). */
+const MAGIC = 0xfbad0000, NO_READS = 0x4, NO_WRITES = 0x8, EOF_SEEN = 0x10, ERR_SEEN = 0x20;
+const LINKED = 0x80, TIED_PUT_GET = 0x400, IS_FILEBUF = 0x2000;
+const CLOSED_FILEBUF = IS_FILEBUF | NO_READS | NO_WRITES | TIED_PUT_GET;
+/** `_flags2` bits. */
+const NOTCANCEL = 0x2, NOCLOSE = 0x20, CLOEXEC = 0x40;
+const O_CLOEXEC = 0o2000000;
+
+/** A FILE fopen made. */
+interface Opened {
+  readonly address: number;
+  flags2: number;
+  /** The values last written to the fields `settle` keeps, by offset. */
+  readonly written: Map<number, number>;
+}
+
+/** The FILEs one program opened with fopen, and libc's list of FILEs. */
+export class FopenFiles {
+  readonly #h: FopenHost;
+  readonly #open = new Map<number, ReadStream>();
+  readonly #opened = new Map<ReadStream, Opened>();
+  /** `_IO_list_all` and the `_chain`s after it: the FILEs from the head, the standard ones last. */
+  readonly #list: number[];
+
+  constructor(h: FopenHost) {
+    this.#h = h;
+    this.#list = [h.files.stderr, h.files.stdout, h.files.stdin];
+  }
+
+  /** The stream of a FILE fopen returned and fclose has not closed. */
+  stream(address: number): ReadStream | undefined {
+    return this.#open.get(address);
+  }
+
+  /**
+   * fopen(path, mode): the FILE's address, or 0 with `errno` set (`-errno` returned as
+   * `{ errno }`). `path` is undefined when its pointer cannot be read (open's EFAULT).
+   */
+  open(
+    path: string | undefined,
+    mode: string,
+    file: string,
+    line: number,
+  ): { address: number } | { errno: number } {
+    const h = this.#h,
+      refuse = (what: string) => {
+        throw new CUnsupportedError(what, file, line);
+      };
+    const jumps = h.symbol("_IO_file_jumps"), wideJumps = h.symbol("_IO_wfile_jumps");
+    const listAll = h.symbol("_IO_list_all");
+    if (h.ptrSize !== 8) refuse("fopen on i386 (no real 32-bit run to check its FILE against)");
+    if (jumps === undefined || wideJumps === undefined || listAll === undefined) {
+      refuse(`fopen on glibc ${h.profile.version} (no real libc build to lay its FILE out from)`);
+    }
+    if (/[+wa]/.test(mode.slice(0, 7)) || mode.includes(",ccs=")) {
+      refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): writing to files`);
+    }
+    if (mode.slice(1, 7).includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
+    const address = h.malloc(F.size);
+    if (address === 0) return { errno: Errno.ENOMEM };
+    const opened: Opened = { address, flags2: 0, written: new Map() };
+    this.#initialize(opened, jumps!, wideJumps!);
+    this.#link(address);
+    // _IO_file_fopen: the mode's letters after the first (at most six), then open(2)
+    let oflags = 0;
+    for (const letter of mode.slice(1, 7)) {
+      if (letter === "\0") break;
+      if (letter === "c") opened.flags2 |= NOTCANCEL;
+      if (letter === "e") (opened.flags2 |= CLOEXEC), (oflags |= O_CLOEXEC);
+    }
+    this.#writeFlags2(opened);
+    const fd = mode[0] !== "r"
+      ? -Errno.EINVAL
+      : path === undefined
+      ? -Errno.EFAULT
+      : h.openFiles.open(path, oflags) as number;
+    if (fd < 0) {
+      this.#unlink(address);
+      h.free(address);
+      return { errno: -fd };
+    }
+    h.mem.write32(address + F.fileno, fd);
+    const stream = new ReadStream(fd, IOFBF);
+    this.#open.set(address, stream);
+    this.#opened.set(stream, opened);
+    this.settle(stream);
+    return { address };
+  }
+
+  /** fclose of a FILE fopen made: 0. */
+  close(address: number): number {
+    const h = this.#h, r = this.#open.get(address)!, opened = this.#opened.get(r)!;
+    h.openFiles.close(r.fd);
+    if (r.buffer !== 0) h.free(r.buffer);
+    for (let at = F.readPtr; at <= F.bufEnd; at += 8) h.writePointer(address + at, 0);
+    this.#unlink(address);
+    h.mem.write32(address + F.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
+    h.mem.write32(address + F.fileno, -1);
+    h.writePointer(address + F.offset, -1);
+    if (h.profile.fcloseMarksNoClose) {
+      opened.flags2 |= NOCLOSE;
+      this.#writeFlags2(opened);
+    }
+    this.#open.delete(address);
+    this.#opened.delete(r);
+    h.free(address);
+    return 0;
+  }
+
+  /** Writes the fields a call on a fopen'ed FILE changed (nothing for stdin). */
+  settle(r: ReadStream): void {
+    const h = this.#h, opened = this.#opened.get(r);
+    if (opened === undefined) return;
+    const set = (at: number, value: number, size: 4 | 8) => {
+      if (opened.written.get(at) === value) return;
+      opened.written.set(at, value);
+      if (size === 4) h.mem.write32(opened.address + at, value);
+      else h.writePointer(opened.address + at, value);
+    };
+    const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES |
+      (r.eof ? EOF_SEEN : 0) | (r.error ? ERR_SEEN : 0);
+    set(F.flags, flags >>> 0, 4);
+    if (r.buffer !== 0) {
+      const start = r.buffer, ptr = start + r.consumed.length;
+      set(F.readPtr, ptr, 8);
+      set(F.readEnd, ptr + r.unread.length, 8);
+      set(F.readBase, start, 8);
+      for (const at of [F.writeBase, F.writePtr, F.writeEnd, F.bufBase]) set(at, start, 8);
+      set(F.bufEnd, start + (r.bufferSize || stdoutBufferSize("file")), 8);
+    }
+    set(F.mode, r.oriented ? -1 : 0, 4);
+  }
+
+  /** What `_IO_no_init`, `_IO_old_init`, the lock's init and `_IO_new_file_init_internal` write. */
+  #initialize(opened: Opened, jumps: number, wideJumps: number): void {
+    const h = this.#h, a = opened.address, p = h.profile;
+    h.writePointer(a + F.lock, a + F.lockWord);
+    h.mem.write32(a + F.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
+    for (let at = F.readPtr; at <= F.chain; at += 8) h.writePointer(a + at, 0);
+    h.mem.write8(a + F.curColumn, 0);
+    h.mem.write8(a + F.curColumn + 1, 0);
+    for (let at = 0; at < 16; at += 8) h.writePointer(a + F.lockWord + at, 0);
+    h.mem.write32(a + F.mode, 0);
+    h.writePointer(a + F.wideData, a + F.wide);
+    for (let at = 0; at < 11 * 8; at += 8) h.writePointer(a + F.wide + at, 0);
+    h.writePointer(a + F.wideVtable, wideJumps);
+    h.writePointer(a + F.freeresList, 0);
+    if (p.fileTotalWritten) h.writePointer(a + F.totalWritten, 0);
+    h.writePointer(a + F.vtable, jumps);
+    h.writePointer(a + F.offset, -1);
+    h.mem.write32(a + F.fileno, -1);
+    this.#writeFlags2(opened);
+  }
+
+  /** `_flags2`: 32 bits, or 24 beside `_short_backupbuf` (2.41+). */
+  #writeFlags2(opened: Opened): void {
+    const h = this.#h, at = opened.address + F.flags2;
+    if (!h.profile.fileFlags2Narrow) return h.mem.write32(at, opened.flags2);
+    for (let k = 0; k < 3; k++) h.mem.write8(at + k, (opened.flags2 >> (8 * k)) & 0xff);
+  }
+
+  /** `_IO_link_in`: the FILE at the head of `_IO_list_all`. */
+  #link(address: number): void {
+    const h = this.#h, head = this.#list[0], listAll = h.symbol("_IO_list_all")!;
+    h.mem.write32(address + F.flags, (MAGIC | CLOSED_FILEBUF | LINKED) >>> 0);
+    h.writePointer(address + F.chain, head);
+    if (h.profile.filePrevChain) {
+      h.writePointer(address + F.prevchain, listAll);
+      h.writePointer(head + F.prevchain, address + F.chain);
+    }
+    h.writePointer(listAll, address);
+    this.#list.unshift(address);
+  }
+
+  /** `_IO_un_link`: the FILE out of the list (its own `_chain` is left as it was). */
+  #unlink(address: number): void {
+    const h = this.#h, list = this.#list, at = list.indexOf(address);
+    const listAll = h.symbol("_IO_list_all")!, next = list[at + 1];
+    const pointing = at === 0 ? listAll : list[at - 1] + F.chain;
+    h.mem.write32(address + F.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
+    h.writePointer(pointing, next);
+    if (h.profile.filePrevChain) h.writePointer(next + F.prevchain, pointing);
+    list.splice(at, 1);
+  }
+}
