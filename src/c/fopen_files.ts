@@ -16,7 +16,8 @@
  *
  * Not modelled, refused by name (`CUnsupportedError`): modes that write (`w`, `a`, `+`), `m`
  * (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
- * against) and glibc builds without a real libc (their vtables' addresses); writing to, setvbuf
+ * against), glibc before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
+ * (their vtables' addresses); writing to, setvbuf
  * and fflush of a fopen'ed FILE; a byte ungetc puts back that is not the one just read. A FILE
  * whose fields the program overwrote is not read back: the model keeps its own state.
  *
@@ -135,6 +136,9 @@ export class FopenFiles {
     const jumps = h.symbol("_IO_file_jumps"), wideJumps = h.symbol("_IO_wfile_jumps");
     const listAll = h.symbol("_IO_list_all");
     if (h.ptrSize !== 8) refuse("fopen on i386 (no real 32-bit run to check its FILE against)");
+    if (h.profile.stdioBuffers !== "malloc") {
+      refuse(`fopen on glibc ${h.profile.version} (its FILE's buffer is mmap'ed, not modelled)`);
+    }
     if (jumps === undefined || wideJumps === undefined || listAll === undefined) {
       refuse(`fopen on glibc ${h.profile.version} (no real libc build to lay its FILE out from)`);
     }

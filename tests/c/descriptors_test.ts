@@ -125,4 +125,18 @@ Deno.test("writing to files, closing a standard stream and a FILE not fopen'ed a
     assert.equal(result.error!.name, "CUnsupportedError");
     assert.match(result.error!.message, message);
   }
+  for (
+    const [options, message] of [[{ glibc: "2.23" }, /mmap'ed/], [
+      { arch: "i386" },
+      /i386/,
+    ]] as const
+  ) {
+    const result = runC(
+      `#include <stdio.h>
+       int main(void) { fopen("flag.txt", "r"); return 0; }`,
+      { files: { "flag.txt": "x" }, ...options },
+    );
+    assert.equal(result.error?.name, "CUnsupportedError");
+    assert.match(result.error!.message, message);
+  }
 });
