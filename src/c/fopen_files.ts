@@ -142,10 +142,13 @@ export class FopenFiles {
     if (jumps === undefined || wideJumps === undefined || listAll === undefined) {
       refuse(`fopen on glibc ${h.profile.version} (no real libc build to lay its FILE out from)`);
     }
-    if (/[+wa]/.test(mode.slice(0, 7)) || mode.includes(",ccs=")) {
+    // glibc reads the first letter, then up to six more ('+' asks for writing; others it does
+    // not know, like a second 'w', it ignores)
+    const letters = mode.slice(1, 7);
+    if (mode[0] === "w" || mode[0] === "a" || letters.includes("+") || mode.includes(",ccs=")) {
       refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): writing to files`);
     }
-    if (mode.slice(1, 7).includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
+    if (letters.includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
     const address = h.malloc(F.size);
     if (address === 0) return { errno: Errno.ENOMEM };
     const opened: Opened = { address, flags2: 0, written: new Map() };
@@ -153,8 +156,7 @@ export class FopenFiles {
     this.#link(address);
     // _IO_file_fopen: the mode's letters after the first (at most six), then open(2)
     let oflags = 0;
-    for (const letter of mode.slice(1, 7)) {
-      if (letter === "\0") break;
+    for (const letter of letters) {
       if (letter === "c") opened.flags2 |= NOTCANCEL;
       if (letter === "e") (opened.flags2 |= CLOEXEC), (oflags |= O_CLOEXEC);
     }
