@@ -7,12 +7,16 @@
  * chunk again. Reads go through `stdin.ts` (a 4 KiB buffer malloc'ed at the first); after each
  * call the fields glibc keeps — flags, the get area's pointers, `_mode` — are written to the
  * chunk (`settle`), so a heap view, a leak or a use after fclose sees what real glibc left.
- * fclose closes the descriptor, frees the buffer, then the FILE, after un-linking it.
+ * fseek, ftell and rewind work as glibc's file seek does (`seek`, `tell`): the cached file offset
+ * (`_offset`), a target inside the buffer's fill only moving the read pointer, a seek to the
+ * target's 4 KiB block and a read up to it. fclose closes the descriptor, frees the buffer,
+ * then the FILE, after un-linking it.
  *
  * Version facts (the glibc profile's `file*`): `_prevchain` (2.40+), `_flags2` 24 bits
  * beside `_short_backupbuf` (2.41+), `_total_written` (2.42+), fclose's `_IO_FLAGS2_NOCLOSE`
  * (2.44+). Checked against real runs: tests/fixtures/c/descriptors/ (fopen_files.c: each FILE
- * printed word by word after each step, the first one in a chunk filled with 0xaa).
+ * printed word by word after each step, the first one in a chunk filled with 0xaa;
+ * fseek_files.c: the pointers and the offset after each seek).
  *
  * Not modelled, refused by name (`CUnsupportedError`): modes that write (`w`, `a`, `+`), `m`
  * (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
@@ -39,6 +43,8 @@ export interface FopenHost {
     write32(address: number, value: number): void;
   };
   writePointer(address: number, value: number): void;
+  /** Stores bytes (one char per byte) at an address of the program's memory. */
+  store(address: number, text: string): void;
   readonly profile: GlibcProfile;
   readonly openFiles: OpenFiles;
   /** Pointer size of the program. */
@@ -92,6 +98,7 @@ const CLOSED_FILEBUF = IS_FILEBUF | NO_READS | NO_WRITES | TIED_PUT_GET;
 /** `_flags2` bits. */
 const NOTCANCEL = 0x2, NOCLOSE = 0x20, CLOEXEC = 0x40;
 const O_CLOEXEC = 0o2000000;
+const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 
 /** A FILE fopen made. */
 interface Opened {
@@ -199,6 +206,81 @@ export class FopenFiles {
     return 0;
   }
 
+  /**
+   * fseek/rewind's `_IO_seekoff_unlocked` and `_IO_new_file_seekoff` on a FILE fopen made: the
+   * new offset, or -errno. The buffer is allocated if it is not; a target inside what the
+   * buffer holds only moves the read pointer; else glibc seeks to the target's 4 KiB block and
+   * reads up to it (only up to it when the buffer was empty), or, reading too little, seeks
+   * the rest of the way.
+   */
+  seek(address: number, offset: number, whence: number): number {
+    if (whence < 0 || whence > 2) return -Errno.EINVAL;
+    const h = this.#h, r = this.#open.get(address)!, file = h.openFiles.file(r.fd)!;
+    const size = stdoutBufferSize("file"), exact = r.consumed.length + r.unread.length === 0;
+    if (r.buffer === 0) {
+      r.buffered = true;
+      r.buffer = h.malloc(size);
+      r.consumed = r.unread = "";
+    }
+    let dir = whence;
+    if (dir === SEEK_CUR) {
+      offset -= r.unread.length;
+      if (r.offset !== -1) {
+        offset += r.offset;
+        if (offset < 0) return -Errno.EINVAL;
+        dir = SEEK_SET;
+      }
+    } else if (dir === SEEK_END) {
+      offset += file.bytes.length;
+      dir = SEEK_SET;
+    }
+    const done = (result: number, fill: string, at: number) => {
+      r.consumed = fill.slice(0, at);
+      r.unread = fill.slice(at);
+      r.eof = false;
+      this.settle(r);
+      return result;
+    };
+    if (dir === SEEK_SET) {
+      const fill = r.consumed + r.unread, start = r.offset - fill.length;
+      if (r.offset !== -1 && offset >= start && offset < r.offset) {
+        file.offset = r.offset; // glibc seeks the descriptor back to its cache
+        return done(offset, fill, offset - start);
+      }
+      const block = Math.floor(offset / size) * size, delta = offset - block;
+      if (block < 0) return -Errno.EINVAL;
+      file.offset = block;
+      const read = delta === 0 ? "" : this.#read(r, exact ? delta : size);
+      if (read.length >= delta) {
+        r.offset = block + read.length;
+        return done(offset, read, delta);
+      }
+      offset = delta - read.length;
+      dir = SEEK_CUR;
+    }
+    const result = (dir === SEEK_CUR ? file.offset : 0) + offset;
+    if (result < 0) return -Errno.EINVAL;
+    file.offset = r.offset = result;
+    return done(result, "", 0);
+  }
+
+  /** ftell's `do_ftell`: the offset of the next byte a read returns, or -errno. */
+  tell(address: number): number {
+    const r = this.#open.get(address)!, file = this.#h.openFiles.file(r.fd)!;
+    const result = (r.offset !== -1 ? r.offset : file.offset) - r.unread.length;
+    return result < 0 ? -Errno.EINVAL : result;
+  }
+
+  /** read(2) of up to `count` bytes of a FILE's file into its buffer. */
+  #read(r: ReadStream, count: number): string {
+    const file = this.#h.openFiles.file(r.fd)!;
+    const bytes = file.bytes.subarray(file.offset, file.offset + count);
+    file.offset += bytes.length;
+    const text = String.fromCharCode(...bytes);
+    this.#h.store(r.buffer, text);
+    return text;
+  }
+
   /** Writes the fields a call on a fopen'ed FILE changed (nothing for stdin). */
   settle(r: ReadStream): void {
     const h = this.#h, opened = this.#opened.get(r);
@@ -221,6 +303,7 @@ export class FopenFiles {
       set(F.bufEnd, start + (r.bufferSize || stdoutBufferSize("file")), 8);
     }
     set(F.mode, r.oriented ? -1 : 0, 4);
+    set(F.offset, r.offset, 8);
   }
 
   /** What `_IO_no_init`, `_IO_old_init`, the lock's init and `_IO_new_file_init_internal` write. */

@@ -344,11 +344,29 @@ const stdinHost = perHost((h): StdinHost => ({
   free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
 }));
 
+/**
+ * The FILE* a call that only fopen'ed FILEs support was given (fseek, ftell, rewind): stdin,
+ * stdout and stderr (a pipe or a terminal here, where glibc's seek fails) and pointers that are
+ * no open FILE are refused.
+ */
+function fopenedFile(h: LibcHost, c: BuiltinCall, f: Value): number {
+  const a = n(f);
+  if (fopenFiles(h).stream(a) !== undefined) return a;
+  throw new CUnsupportedError(
+    `a seek on a FILE* that is not a FILE fopen returned and fclose has not closed (0x${
+      a.toString(16)
+    })`,
+    h.m.file,
+    c.line,
+  );
+}
+
 /** The FILEs the program opened with fopen. */
 const fopenFiles = perHost((h) =>
   new FopenFiles({
     mem: h.m.mem,
     writePointer: (address, value) => h.m.writePointer(address, value),
+    store: (address, text) => h.m.writeText(address, text),
     profile: h.allocator.profile,
     openFiles: h.openFiles,
     ptrSize: h.m.abi.ptrSize,
@@ -616,6 +634,19 @@ const impls: Record<string, Impl> = {
       );
     }
     return files.close(a);
+  },
+  fseek: (h, c) => {
+    const r = fopenFiles(h).seek(fopenedFile(h, c, c.args[0]), n(c.args[1]), n(c.args[2]));
+    return r < 0 ? sysResult(h, r) : 0;
+  },
+  ftell: (h, c) => sysResult(h, fopenFiles(h).tell(fopenedFile(h, c, c.args[0]))),
+  rewind: (h, c) => {
+    const files = fopenFiles(h), address = fopenedFile(h, c, c.args[0]);
+    files.seek(address, 0, 0);
+    const r = files.stream(address)!;
+    r.eof = r.error = false;
+    files.settle(r);
+    return 0;
   },
   close: (h, c) => {
     const fd = n(c.args[0]);

@@ -42,6 +42,11 @@ export class ReadStream {
   error = false;
   /** A read has oriented it to bytes (glibc's `_mode` -1, set by the first refill). */
   oriented = false;
+  /**
+   * The file offset the buffer's fill ends at, as glibc caches it in `_offset` (-1,
+   * `_IO_pos_BAD`: not known — until a seek, and again after a read meets the end of file).
+   */
+  offset = -1;
 
   constructor(fd: number, mode: number) {
     this.fd = fd;

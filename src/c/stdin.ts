@@ -97,8 +97,10 @@ function underflow(h: StdinHost, r: ReadStream): "filled" | "eof" | "wait" {
   }
   if (r.unread.length === 0) {
     r.eof = true;
+    r.offset = -1;
     return "eof";
   }
+  if (r.offset !== -1) r.offset += r.unread.length;
   // read(2) into the buffer: its bytes are the program's memory (not the FILE's own byte's)
   if (r.buffer !== 0 && r.mode !== IONBF) h.m.writeText(r.buffer, r.unread);
   return "filled";

@@ -47,6 +47,13 @@ const PROGRAMS = [
     files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
   },
   {
+    name: "fseek_files",
+    what:
+      "fseek, ftell and rewind on fopen'ed FILEs, the FILE's pointers and cached offset after each,",
+    input: "",
+    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+  },
+  {
     name: "setvbuf_modes",
     what: "setvbuf with an unknown mode, _IOLBF and _IOFBF without a buffer",
     input: "",
@@ -106,6 +113,7 @@ Deno.test("writing to files, closing a standard stream and a FILE not fopen'ed a
     [`fopen("flag.txt", "rm")`, /mmap'ed reads/],
     [`fprintf(fopen("flag.txt", "r"), "x")`, /writing to, flushing or setting the buffer/],
     [`fclose(stdout)`, /fclose of stdin, stdout or stderr/],
+    [`fseek(stdin, 0, SEEK_SET)`, /a seek on a FILE\* that is not a FILE fopen returned/],
     [`FILE *f = fopen("flag.txt", "r"); fclose(f); fclose(f)`, /fopen did not return or fclose/],
     [
       `FILE *f = fopen("flag.txt", "r"); fclose(f); fgetc(f)`,
