@@ -22,7 +22,8 @@
  * (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
  * against), glibc before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
  * (their vtables' addresses); writing to, setvbuf
- * and fflush of a fopen'ed FILE; a byte ungetc puts back that is not the one just read. A FILE
+ * and fflush of a fopen'ed FILE; a byte ungetc puts back that is not the one just read; close(2)
+ * of the descriptor a fopen'ed FILE reads. A FILE
  * whose fields the program overwrote is not read back: the model keeps its own state.
  *
  * @module
@@ -124,6 +125,12 @@ export class FopenFiles {
   /** The stream of a FILE fopen returned and fclose has not closed. */
   stream(address: number): ReadStream | undefined {
     return this.#open.get(address);
+  }
+
+  /** Whether a FILE fopen made reads descriptor `fd`. */
+  reads(fd: number): boolean {
+    for (const r of this.#open.values()) if (r.fd === fd) return true;
+    return false;
   }
 
   /**

@@ -653,6 +653,13 @@ const impls: Record<string, Impl> = {
     if (fd >= 0 && fd <= 2) {
       throw new CUnsupportedError(`close(${fd}): closing a standard descriptor`, h.m.file, c.line);
     }
+    if (fopenFiles(h).reads(fd)) {
+      throw new CUnsupportedError(
+        `close(${fd}): closing the descriptor of a FILE fopen returned (fclose closes it)`,
+        h.m.file,
+        c.line,
+      );
+    }
     return sysResult(h, h.openFiles.close(fd));
   },
   lseek: (h, c) => {

@@ -113,6 +113,7 @@ Deno.test("writing to files, closing a standard stream and a FILE not fopen'ed a
     [`fopen("flag.txt", "rm")`, /mmap'ed reads/],
     [`fprintf(fopen("flag.txt", "r"), "x")`, /writing to, flushing or setting the buffer/],
     [`fclose(stdout)`, /fclose of stdin, stdout or stderr/],
+    [`close(fileno(fopen("flag.txt", "r")))`, /close\(3\): closing the descriptor of a FILE/],
     [`fseek(stdin, 0, SEEK_SET)`, /a seek on a FILE\* that is not a FILE fopen returned/],
     [`FILE *f = fopen("flag.txt", "r"); fclose(f); fclose(f)`, /fopen did not return or fclose/],
     [
