@@ -35,6 +35,17 @@ import { CUnsupportedError } from "./errors.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { ReadStream } from "./read_stream.ts";
 import { stdoutBufferSize } from "../malloc/stdio.ts";
+import {
+  CLOSED_FILEBUF,
+  EOF_SEEN,
+  ERR_SEEN,
+  type FileLayout,
+  IS_FILEBUF,
+  LINKED,
+  MAGIC,
+  NO_WRITES,
+  TIED_PUT_GET,
+} from "./file_layout.ts";
 import { IOFBF } from "./stdio.ts";
 
 /** What fopen and fclose work with. */
@@ -54,37 +65,17 @@ export interface FopenHost {
   symbol(name: string): number | undefined;
   /** FILE* values of stdin, stdout, stderr. */
   readonly files: { readonly stdin: number; readonly stdout: number; readonly stderr: number };
+  /** Where a FILE's fields lie. */
+  readonly layout: FileLayout;
   /** libc's malloc and free for the FILE. */
   malloc(size: number): number;
   free(pointer: number): void;
 }
 
-/** Field offsets of x86_64's `struct _IO_FILE` and what follows it in a `locked_FILE`. */
-const F = {
-  flags: 0x00,
-  readPtr: 0x08,
-  readEnd: 0x10,
-  readBase: 0x18,
-  writeBase: 0x20,
-  writePtr: 0x28,
-  writeEnd: 0x30,
-  bufBase: 0x38,
-  bufEnd: 0x40,
-  saveBase: 0x48,
-  chain: 0x68,
-  fileno: 0x70,
-  flags2: 0x74,
-  curColumn: 0x80,
-  lock: 0x88,
-  offset: 0x90,
-  wideData: 0xa0,
-  freeresList: 0xa8,
-  prevchain: 0xb8,
-  mode: 0xc0,
-  totalWritten: 0xc8,
-  vtable: 0xd8,
+/** What follows the FILE in x86_64's `locked_FILE`, and its size. */
+const LOCKED = {
   /** The `_IO_lock_t` (16 bytes). */
-  lockWord: 0xe0,
+  lock: 0xe0,
   /** The `struct _IO_wide_data`: 11 pointers, then state, conversion data, its vtable. */
   wide: 0xf0,
   wideVtable: 0x1d0,
@@ -92,10 +83,6 @@ const F = {
   size: 0x1d8,
 } as const;
 
-/** `_flags` bits (libio.h). */
-const MAGIC = 0xfbad0000, NO_READS = 0x4, NO_WRITES = 0x8, EOF_SEEN = 0x10, ERR_SEEN = 0x20;
-const LINKED = 0x80, TIED_PUT_GET = 0x400, IS_FILEBUF = 0x2000;
-const CLOSED_FILEBUF = IS_FILEBUF | NO_READS | NO_WRITES | TIED_PUT_GET;
 /** `_flags2` bits. */
 const NOTCANCEL = 0x2, NOCLOSE = 0x20, CLOEXEC = 0x40;
 const O_CLOEXEC = 0o2000000;
@@ -112,6 +99,8 @@ interface Opened {
 /** The FILEs one program opened with fopen, and libc's list of FILEs. */
 export class FopenFiles {
   readonly #h: FopenHost;
+  /** Where a FILE's fields lie. */
+  readonly #field: FileLayout;
   readonly #open = new Map<number, ReadStream>();
   readonly #opened = new Map<ReadStream, Opened>();
   /** `_IO_list_all` and the `_chain`s after it: the FILEs from the head, the standard ones last. */
@@ -119,6 +108,7 @@ export class FopenFiles {
 
   constructor(h: FopenHost) {
     this.#h = h;
+    this.#field = h.layout;
     this.#list = [h.files.stderr, h.files.stdout, h.files.stdin];
   }
 
@@ -163,7 +153,7 @@ export class FopenFiles {
       refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): writing to files`);
     }
     if (letters.includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
-    const address = h.malloc(F.size);
+    const address = h.malloc(LOCKED.size);
     if (address === 0) return { errno: Errno.ENOMEM };
     const opened: Opened = { address, flags2: 0, written: new Map() };
     this.#initialize(opened, jumps!, wideJumps!);
@@ -185,7 +175,7 @@ export class FopenFiles {
       h.free(address);
       return { errno: -fd };
     }
-    h.mem.write32(address + F.fileno, fd);
+    h.mem.write32(address + this.#field.fileno, fd);
     const stream = new ReadStream(fd, IOFBF);
     this.#open.set(address, stream);
     this.#opened.set(stream, opened);
@@ -198,11 +188,13 @@ export class FopenFiles {
     const h = this.#h, r = this.#open.get(address)!, opened = this.#opened.get(r)!;
     h.openFiles.close(r.fd);
     if (r.buffer !== 0) h.free(r.buffer);
-    for (let at = F.readPtr; at <= F.bufEnd; at += 8) h.writePointer(address + at, 0);
+    for (let at = this.#field.readPtr; at <= this.#field.bufEnd; at += 8) {
+      h.writePointer(address + at, 0);
+    }
     this.#unlink(address);
-    h.mem.write32(address + F.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
-    h.mem.write32(address + F.fileno, -1);
-    h.writePointer(address + F.offset, -1);
+    h.mem.write32(address + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
+    h.mem.write32(address + this.#field.fileno, -1);
+    h.writePointer(address + this.#field.offset, -1);
     if (h.profile.fcloseMarksNoClose) {
       opened.flags2 |= NOCLOSE;
       this.#writeFlags2(opened);
@@ -300,43 +292,50 @@ export class FopenFiles {
     };
     const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES |
       (r.eof ? EOF_SEEN : 0) | (r.error ? ERR_SEEN : 0);
-    set(F.flags, flags >>> 0, 4);
+    set(this.#field.flags, flags >>> 0, 4);
     if (r.buffer !== 0) {
       const start = r.buffer, ptr = start + r.consumed.length;
-      set(F.readPtr, ptr, 8);
-      set(F.readEnd, ptr + r.unread.length, 8);
-      set(F.readBase, start, 8);
-      for (const at of [F.writeBase, F.writePtr, F.writeEnd, F.bufBase]) set(at, start, 8);
-      set(F.bufEnd, start + (r.bufferSize || stdoutBufferSize("file")), 8);
+      set(this.#field.readPtr, ptr, 8);
+      set(this.#field.readEnd, ptr + r.unread.length, 8);
+      set(this.#field.readBase, start, 8);
+      for (
+        const at of [
+          this.#field.writeBase,
+          this.#field.writePtr,
+          this.#field.writeEnd,
+          this.#field.bufBase,
+        ]
+      ) set(at, start, 8);
+      set(this.#field.bufEnd, start + (r.bufferSize || stdoutBufferSize("file")), 8);
     }
-    set(F.mode, r.oriented ? -1 : 0, 4);
-    set(F.offset, r.offset, 8);
+    set(this.#field.mode, r.oriented ? -1 : 0, 4);
+    set(this.#field.offset, r.offset, 8);
   }
 
   /** What `_IO_no_init`, `_IO_old_init`, the lock's init and `_IO_new_file_init_internal` write. */
   #initialize(opened: Opened, jumps: number, wideJumps: number): void {
     const h = this.#h, a = opened.address, p = h.profile;
-    h.writePointer(a + F.lock, a + F.lockWord);
-    h.mem.write32(a + F.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
-    for (let at = F.readPtr; at <= F.chain; at += 8) h.writePointer(a + at, 0);
-    h.mem.write8(a + F.curColumn, 0);
-    h.mem.write8(a + F.curColumn + 1, 0);
-    for (let at = 0; at < 16; at += 8) h.writePointer(a + F.lockWord + at, 0);
-    h.mem.write32(a + F.mode, 0);
-    h.writePointer(a + F.wideData, a + F.wide);
-    for (let at = 0; at < 11 * 8; at += 8) h.writePointer(a + F.wide + at, 0);
-    h.writePointer(a + F.wideVtable, wideJumps);
-    h.writePointer(a + F.freeresList, 0);
-    if (p.fileTotalWritten) h.writePointer(a + F.totalWritten, 0);
-    h.writePointer(a + F.vtable, jumps);
-    h.writePointer(a + F.offset, -1);
-    h.mem.write32(a + F.fileno, -1);
+    h.writePointer(a + this.#field.lock, a + LOCKED.lock);
+    h.mem.write32(a + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
+    for (let at = this.#field.readPtr; at <= this.#field.chain; at += 8) h.writePointer(a + at, 0);
+    h.mem.write8(a + this.#field.curColumn, 0);
+    h.mem.write8(a + this.#field.curColumn + 1, 0);
+    for (let at = 0; at < 16; at += 8) h.writePointer(a + LOCKED.lock + at, 0);
+    h.mem.write32(a + this.#field.mode, 0);
+    h.writePointer(a + this.#field.wideData, a + LOCKED.wide);
+    for (let at = 0; at < 11 * 8; at += 8) h.writePointer(a + LOCKED.wide + at, 0);
+    h.writePointer(a + LOCKED.wideVtable, wideJumps);
+    h.writePointer(a + this.#field.freeresList, 0);
+    if (p.fileTotalWritten) h.writePointer(a + this.#field.totalWritten, 0);
+    h.writePointer(a + this.#field.vtable, jumps);
+    h.writePointer(a + this.#field.offset, -1);
+    h.mem.write32(a + this.#field.fileno, -1);
     this.#writeFlags2(opened);
   }
 
   /** `_flags2`: 32 bits, or 24 beside `_short_backupbuf` (2.41+). */
   #writeFlags2(opened: Opened): void {
-    const h = this.#h, at = opened.address + F.flags2;
+    const h = this.#h, at = opened.address + this.#field.flags2;
     if (!h.profile.fileFlags2Narrow) return h.mem.write32(at, opened.flags2);
     for (let k = 0; k < 3; k++) h.mem.write8(at + k, (opened.flags2 >> (8 * k)) & 0xff);
   }
@@ -344,11 +343,11 @@ export class FopenFiles {
   /** `_IO_link_in`: the FILE at the head of `_IO_list_all`. */
   #link(address: number): void {
     const h = this.#h, head = this.#list[0], listAll = h.symbol("_IO_list_all")!;
-    h.mem.write32(address + F.flags, (MAGIC | CLOSED_FILEBUF | LINKED) >>> 0);
-    h.writePointer(address + F.chain, head);
+    h.mem.write32(address + this.#field.flags, (MAGIC | CLOSED_FILEBUF | LINKED) >>> 0);
+    h.writePointer(address + this.#field.chain, head);
     if (h.profile.filePrevChain) {
-      h.writePointer(address + F.prevchain, listAll);
-      h.writePointer(head + F.prevchain, address + F.chain);
+      h.writePointer(address + this.#field.prevchain, listAll);
+      h.writePointer(head + this.#field.prevchain, address + this.#field.chain);
     }
     h.writePointer(listAll, address);
     this.#list.unshift(address);
@@ -358,10 +357,10 @@ export class FopenFiles {
   #unlink(address: number): void {
     const h = this.#h, list = this.#list, at = list.indexOf(address);
     const listAll = h.symbol("_IO_list_all")!, next = list[at + 1];
-    const pointing = at === 0 ? listAll : list[at - 1] + F.chain;
-    h.mem.write32(address + F.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
+    const pointing = at === 0 ? listAll : list[at - 1] + this.#field.chain;
+    h.mem.write32(address + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
     h.writePointer(pointing, next);
-    if (h.profile.filePrevChain) h.writePointer(next + F.prevchain, pointing);
+    if (h.profile.filePrevChain) h.writePointer(next + this.#field.prevchain, pointing);
     list.splice(at, 1);
   }
 }

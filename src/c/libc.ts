@@ -29,6 +29,7 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
+import { fileLayout } from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -367,10 +368,13 @@ const fopenFiles = perHost((h) =>
     mem: h.m.mem,
     writePointer: (address, value) => h.m.writePointer(address, value),
     store: (address, text) => h.m.writeText(address, text),
+    layout: fileLayout(h.m.abi),
     profile: h.allocator.profile,
     openFiles: h.openFiles,
     ptrSize: h.m.abi.ptrSize,
-    symbol: (name) => h.allocator.libc.symbol(name),
+    // only where libc's data is the build's
+    symbol: (name) =>
+      h.allocator.libc.placement === "packed" ? undefined : h.allocator.libc.symbol(name),
     files: h.files,
     malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),

@@ -49,6 +49,8 @@ import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
+import { fileLayout } from "./file_layout.ts";
+import { writeStandardFiles } from "./std_files.ts";
 import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
 import { loader, type Value } from "./values.ts";
@@ -332,7 +334,22 @@ export class CProgram {
       stdout: symbol("_IO_2_1_stdout_") ?? places.libcData + 0x780 - (P === 8 ? 0 : 0x100),
       stderr: symbol("_IO_2_1_stderr_") ?? places.libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
     };
+    // (only where libc's data is the build's: another layout's libc has other data there)
+    const realLibc = libc.placement !== "packed";
+    if (realLibc) {
+      writeStandardFiles({
+        write32: (address, value) => mem.write32(address, value),
+        writePointer: (address, value) => m.writePointer(address, value),
+        symbol,
+        layout: fileLayout(abi),
+        profile: this.allocator.profile,
+        ptrSize: P,
+      });
+    }
     const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
+    // libc's list of FILEs, which fopen links into and exploits (FSOP) aim at
+    const listAll = realLibc ? symbol("_IO_list_all") : undefined;
+    if (listAll !== undefined) m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
     for (const name of ["stdout", "stdin", "stderr"] as const) {
       const addr = m.allocateGlobal(fileType, P, 0);
       m.globals.set(name, { type: fileType, addr });

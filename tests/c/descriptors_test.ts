@@ -54,6 +54,11 @@ const PROGRAMS = [
     files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
   },
   {
+    name: "std_files",
+    what: "stdin's, stdout's and stderr's FILEs in libc, word by word, and _IO_list_all,",
+    input: "",
+  },
+  {
     name: "setvbuf_modes",
     what: "setvbuf with an unknown mode, _IOLBF and _IOFBF without a buffer",
     input: "",

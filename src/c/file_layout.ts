@@ -1,0 +1,103 @@
+/**
+ * glibc's FILE as it lies in memory: the offsets of `struct _IO_FILE`'s fields for the
+ * program's ABI — the layout C programs see through `FILE` (`headers.ts`), with the vtable
+ * pointer of `struct _IO_FILE_plus` right after it — and the bits of `_flags` and `_flags2`
+ * (libio.h). `stdout_file.ts`, `std_files.ts` and `fopen_files.ts` read and write FILEs
+ * through it.
+ *
+ * @module
+ */
+
+import { headerTags } from "./headers.ts";
+import type { Abi } from "./types.ts";
+
+/** `_flags`: the magic number in the high half, the state bits in the low one. */
+export const MAGIC = 0xfbad0000, USER_BUF = 0x1, UNBUFFERED = 0x2, NO_READS = 0x4;
+export const NO_WRITES = 0x8, EOF_SEEN = 0x10, ERR_SEEN = 0x20, LINKED = 0x80;
+export const LINE_BUF = 0x200, TIED_PUT_GET = 0x400, CURRENTLY_PUTTING = 0x800;
+export const IS_APPENDING = 0x1000, IS_FILEBUF = 0x2000;
+/** What a FILE closed or not yet opened has (`CLOSED_FILEBUF_FLAGS`). */
+export const CLOSED_FILEBUF = IS_FILEBUF | NO_READS | NO_WRITES | TIED_PUT_GET;
+
+/** Byte offsets of a FILE's fields. */
+export interface FileLayout {
+  readonly flags: number;
+  readonly readPtr: number;
+  readonly readEnd: number;
+  readonly readBase: number;
+  readonly writeBase: number;
+  readonly writePtr: number;
+  readonly writeEnd: number;
+  readonly bufBase: number;
+  readonly bufEnd: number;
+  readonly saveBase: number;
+  readonly backupBase: number;
+  readonly saveEnd: number;
+  readonly markers: number;
+  readonly chain: number;
+  readonly fileno: number;
+  readonly flags2: number;
+  readonly oldOffset: number;
+  readonly curColumn: number;
+  readonly shortbuf: number;
+  readonly lock: number;
+  readonly offset: number;
+  readonly codecvt: number;
+  readonly wideData: number;
+  readonly freeresList: number;
+  readonly freeresBuf: number;
+  /** `__pad5`, `_prevchain` from 2.40. */
+  readonly prevchain: number;
+  readonly mode: number;
+  /** `_total_written` (2.42+), in what was `_unused2`. */
+  readonly totalWritten: number;
+  /** The vtable pointer of `struct _IO_FILE_plus`, after the FILE. */
+  readonly vtable: number;
+  /** sizeof (struct _IO_FILE_plus). */
+  readonly plusSize: number;
+}
+
+const layouts = new Map<string, FileLayout>();
+
+/** The FILE's layout for `abi`. */
+export function fileLayout(abi: Abi): FileLayout {
+  const have = layouts.get(abi.arch);
+  if (have) return have;
+  const file = headerTags(abi).get("_IO_FILE")!, P = abi.ptrSize;
+  const at = (name: string) => file.fields!.find((f) => f.name === name)!.offset;
+  const layout: FileLayout = {
+    flags: at("_flags"),
+    readPtr: at("_IO_read_ptr"),
+    readEnd: at("_IO_read_end"),
+    readBase: at("_IO_read_base"),
+    writeBase: at("_IO_write_base"),
+    writePtr: at("_IO_write_ptr"),
+    writeEnd: at("_IO_write_end"),
+    bufBase: at("_IO_buf_base"),
+    bufEnd: at("_IO_buf_end"),
+    saveBase: at("_IO_save_base"),
+    backupBase: at("_IO_backup_base"),
+    saveEnd: at("_IO_save_end"),
+    markers: at("_markers"),
+    chain: at("_chain"),
+    fileno: at("_fileno"),
+    flags2: at("_flags2"),
+    oldOffset: at("_old_offset"),
+    curColumn: at("_cur_column"),
+    shortbuf: at("_shortbuf"),
+    lock: at("_lock"),
+    offset: at("_offset"),
+    codecvt: at("_codecvt"),
+    wideData: at("_wide_data"),
+    freeresList: at("_freeres_list"),
+    freeresBuf: at("_freeres_buf"),
+    prevchain: at("__pad5"),
+    mode: at("_mode"),
+    // after _mode and an int of padding
+    totalWritten: at("_mode") + 8,
+    vtable: file.size,
+    plusSize: file.size + P,
+  };
+  layouts.set(abi.arch, layout);
+  return layout;
+}
