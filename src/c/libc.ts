@@ -33,6 +33,7 @@ import { fileLayout } from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
+import { StandardFiles } from "./std_files.ts";
 import { put, putc, putPrintf, setBuffer, type StdoutHost } from "./stdout_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import type { GlibcRand } from "./rand.ts";
@@ -115,6 +116,8 @@ export function writeStream(
     return;
   }
   if (fd !== 1) return;
+  // printf, puts, fputs and fwrite orient stdout to bytes; a byte put does when it overflows
+  if (how !== "putc") h.streams.oriented = true;
   const file = stdoutHost(h);
   if (Array.isArray(how)) putPrintf(file, text, how);
   else if (how === "putc") putc(file, text);
@@ -151,7 +154,24 @@ const stdoutHost = perHost((h): StdoutHost => ({
   },
   store: (address, text) => h.m.writeText(address, text),
   printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
+  shortbuf: shortbufOf(h, h.files.stdout),
 }));
+
+/** The `_shortbuf` of a standard FILE, where libc's data is the build's (else 0). */
+function shortbufOf(h: LibcHost, file: number): number {
+  return h.allocator.libc.placement === "packed" ? 0 : file + fileLayout(h.m.abi).shortbuf;
+}
+
+/** stdout's and stdin's FILEs in libc's memory, kept as glibc keeps them (if libc's data is). */
+const standardFiles = perHost((h) =>
+  h.allocator.libc.placement === "packed" ? undefined : new StandardFiles({
+    write32: (address, value) => h.m.mem.write32(address, value),
+    writePointer: (address, value) => h.m.writePointer(address, value),
+    layout: fileLayout(h.m.abi),
+    streams: h.streams,
+    files: h.files,
+  })
+);
 
 function streamFd(h: LibcHost, f: Value): number {
   const a = n(f);
@@ -339,7 +359,11 @@ const stdinHost = perHost((h): StdinHost => ({
   files: h.files,
   openFiles: h.openFiles,
   fopened: (address) => fopenFiles(h).stream(address),
-  settle: (stream) => fopenFiles(h).settle(stream),
+  settle: (stream) => {
+    fopenFiles(h).settle(stream);
+    standardFiles(h)?.settle();
+  },
+  shortbuf: shortbufOf(h, h.files.stdin),
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
   realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
   free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
@@ -552,6 +576,7 @@ const impls: Record<string, Impl> = {
   putc: (h, c) => impls.fputc(h, c),
   fwrite: (h, c) => {
     const len = n(c.args[1]) * n(c.args[2]);
+    if (len === 0) return 0; // glibc returns before it looks at the stream
     const bytes = h.m.mem.readBytes(n(c.args[0]), len);
     writeStream(h, outputFd(h, c, c.args[3]), byteText(bytes));
     return c.args[2];
@@ -569,6 +594,7 @@ const impls: Record<string, Impl> = {
       stdin.buffered = buffer !== 0;
       stdin.buffer = buffer;
       stdin.bufferSize = BUFSIZ;
+      stdin.modeChosen = true;
     }
     if (fd === 1) setBuffer(stdoutHost(h), buffer === 0 ? IONBF : IOFBF, buffer, BUFSIZ);
     return 0;
@@ -582,6 +608,7 @@ const impls: Record<string, Impl> = {
       stdin.buffered = n(c.args[1]) !== 0;
       stdin.buffer = n(c.args[1]);
       stdin.bufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
+      stdin.modeChosen = true;
     }
     if (fd === 1) setBuffer(stdoutHost(h), mode, n(c.args[1]), n(c.args[3]));
     return 0;
@@ -1043,6 +1070,32 @@ const genImpls: Record<string, GenImpl> = {
 };
 
 /** The library functions, with their prototypes and addresses in libc's text. */
+/** The plain calls that change stdout's or stdin's FILE (the reading ones are generators). */
+const STDIO_CALLS = new Set([
+  "printf",
+  "fprintf",
+  "vprintf",
+  "vfprintf",
+  "puts",
+  "putchar",
+  "fputs",
+  "fputc",
+  "putc",
+  "fwrite",
+  "fflush",
+  "setbuf",
+  "setvbuf",
+]);
+
+/** A generator call, the standard FILEs written after it. */
+function* settling(h: LibcHost, call: Generator<Signal, Value>): Generator<Signal, Value> {
+  try {
+    return yield* call;
+  } finally {
+    standardFiles(h)?.settle();
+  }
+}
+
 export function makeBuiltins(
   prototypes: Map<string, FunctionType>,
   host: () => LibcHost,
@@ -1068,7 +1121,21 @@ export function makeBuiltins(
     }
     taken.add(address);
     if (gen) {
-      out.set(name, { name, type, address, gen: (c) => gen(host(), c) });
+      out.set(name, { name, type, address, gen: (c) => settling(host(), gen(host(), c)) });
+    } else if (impl && STDIO_CALLS.has(name)) {
+      out.set(name, {
+        name,
+        type,
+        address,
+        fn: (c) => {
+          const h = host();
+          try {
+            return impl(h, c);
+          } finally {
+            standardFiles(h)?.settle();
+          }
+        },
+      });
     } else if (impl) {
       out.set(name, { name, type, address, fn: (c) => impl(host(), c) });
     } else {

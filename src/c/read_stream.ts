@@ -36,6 +36,8 @@ export class ReadStream {
   inBackup = false;
   backupInput = "";
   backupRoom = 0;
+  /** setbuf/setvbuf chose its mode and buffer. */
+  modeChosen = false;
   /** The end-of-file indicator (feof): a refill found nothing. */
   eof = false;
   /** The error indicator (ferror). */

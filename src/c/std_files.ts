@@ -5,23 +5,35 @@
  * descriptor, its lock and wide-character data (`_IO_stdfile_N_lock`, `_IO_wide_data_N`), the
  * vtable `_IO_file_jumps`, unknown offsets (`_IO_pos_BAD`), and the list `_IO_list_all` →
  * stderr → stdout → stdin (from 2.40 each also points back at what points at it,
- * `_prevchain`). Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c, every
- * word of the three FILEs before the program's first output, on five builds; i386 follows by
- * construction).
+ * `_prevchain`). Then, after each stdio call, stdout's and stdin's fields as glibc leaves them
+ * (`StandardFiles.settle`, from the state `stdio.ts` and `stdin.ts` keep): flags, the get and
+ * put areas' pointers over the buffer (or the FILE's own byte, `_shortbuf`, when unbuffered),
+ * `_mode`. Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c, every word of
+ * the three FILEs before the program's first output; stdio_state.c, stdout's and stdin's fields
+ * after each kind of output, input and setvbuf; five builds; i386 follows by construction).
+ * Not written: stdin's pointers while it reads ungetc's backup area, and stderr's fields after
+ * its first output.
  *
  * @module
  */
 
 import type { GlibcProfile } from "../malloc/profile.ts";
+import { stdoutBufferSize } from "../malloc/stdio.ts";
 import {
+  CURRENTLY_PUTTING,
+  EOF_SEEN,
+  ERR_SEEN,
   type FileLayout,
   IS_FILEBUF,
+  LINE_BUF,
   LINKED,
   MAGIC,
   NO_READS,
   NO_WRITES,
   UNBUFFERED,
+  USER_BUF,
 } from "./file_layout.ts";
+import { IOLBF, IONBF, type Streams } from "./stdio.ts";
 
 /** Where the FILEs are written. */
 export interface StdFilesHost {
@@ -74,3 +86,99 @@ export function writeStandardFiles(h: StdFilesHost): boolean {
  * real builds' debug information: 224 on x86_64, 136 on i386, at 2.31 and 2.44 alike).
  */
 const WIDE_VTABLE: Record<number, number> = { 8: 0xe0, 4: 0x88 };
+
+/** What {@link StandardFiles} writes from. */
+export interface StandardFilesHost {
+  write32(address: number, value: number): void;
+  writePointer(address: number, value: number): void;
+  readonly layout: FileLayout;
+  readonly streams: Streams;
+  /** FILE* values of stdin and stdout. */
+  readonly files: { readonly stdin: number; readonly stdout: number };
+}
+
+/** stdout's and stdin's FILEs kept as glibc keeps them, written when a call changed them. */
+export class StandardFiles {
+  readonly #h: StandardFilesHost;
+  /** The value last written at each address. */
+  readonly #written = new Map<number, number>();
+
+  constructor(h: StandardFilesHost) {
+    this.#h = h;
+  }
+
+  /** Writes the fields the last stdio call changed. */
+  settle(): void {
+    this.#stdout();
+    this.#stdin();
+  }
+
+  #set(address: number, value: number, size: 4 | 8): void {
+    if (this.#written.get(address) === value) return;
+    this.#written.set(address, value);
+    if (size === 4) this.#h.write32(address, value);
+    else this.#h.writePointer(address, value);
+  }
+
+  /** The get and put areas over `base` (0: none) and `size` bytes; `read`/`end` the get area's. */
+  #areas(file: number, base: number, size: number, read: number, end: number, put: number[]) {
+    const F = this.#h.layout;
+    const at = base === 0 ? [0, 0, 0, 0, 0, 0, 0, 0] : [
+      base,
+      base + read,
+      base + end,
+      base + put[0],
+      base + put[1],
+      base + put[2],
+      base,
+      base + size,
+    ];
+    const fields = [
+      F.readBase,
+      F.readPtr,
+      F.readEnd,
+      F.writeBase,
+      F.writePtr,
+      F.writeEnd,
+      F.bufBase,
+      F.bufEnd,
+    ];
+    for (let k = 0; k < 8; k++) this.#set(file + fields[k], at[k], 8);
+  }
+
+  #stdout(): void {
+    const h = this.#h, F = h.layout, s = h.streams, file = h.files.stdout;
+    const ownByte = s.buffer === 0 && s.bufferSize === 1;
+    let flags = MAGIC | IS_FILEBUF | LINKED | NO_READS;
+    if (s.putting) flags |= CURRENTLY_PUTTING;
+    if (s.mode === IONBF) flags |= UNBUFFERED;
+    if (s.userBuffer || ownByte) flags |= USER_BUF;
+    if (s.mode === IOLBF && (s.bufferSize > 0 || s.modeChosen)) flags |= LINE_BUF;
+    this.#set(file + F.flags, flags >>> 0, 4);
+    const base = s.bufferSize === 0 ? 0 : ownByte ? file + F.shortbuf : s.buffer;
+    const pending = s.pending.length;
+    this.#areas(file, base, s.bufferSize, 0, 0, [0, pending, s.writeEnd]);
+    this.#set(file + F.mode, s.oriented ? -1 : 0, 4);
+  }
+
+  #stdin(): void {
+    const h = this.#h, F = h.layout, r = h.streams.stdin, file = h.files.stdin;
+    const unbuffered = r.mode === IONBF;
+    let flags = MAGIC | IS_FILEBUF | LINKED | NO_WRITES;
+    if (r.eof) flags |= EOF_SEEN;
+    if (r.error) flags |= ERR_SEEN;
+    if (unbuffered) flags |= UNBUFFERED | USER_BUF;
+    else if (r.modeChosen && r.buffer !== 0) flags |= USER_BUF;
+    const tty = h.streams.kind === "tty";
+    if (r.mode === IOLBF && (r.modeChosen || (tty && r.buffered))) flags |= LINE_BUF;
+    this.#set(file + F.flags, flags >>> 0, 4);
+    if (!r.inBackup) {
+      const hasArea = unbuffered ? r.modeChosen || r.buffered : r.buffered;
+      const base = !hasArea ? 0 : unbuffered ? file + F.shortbuf : r.buffer;
+      const size = unbuffered ? 1 : r.bufferSize || stdoutBufferSize(h.streams.kind);
+      const read = r.consumed.length;
+      this.#areas(file, base, size, read, read + r.unread.length, [0, 0, 0]);
+    }
+    this.#set(file + F.mode, r.oriented ? -1 : 0, 4);
+  }
+}

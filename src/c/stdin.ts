@@ -41,8 +41,10 @@ export interface StdinHost {
   readonly openFiles: OpenFiles;
   /** The stream of a FILE* fopen returned and fclose has not closed. */
   fopened(address: number): ReadStream | undefined;
-  /** Writes a fopen'ed FILE's fields to its chunk after a call changed them. */
+  /** Writes a FILE's fields (a fopen'ed one's chunk, stdin's) after a call changed them. */
   settle(stream: ReadStream): void;
+  /** stdin's own byte (`_shortbuf`), its buffer when unbuffered (0: not in memory). */
+  readonly shortbuf: number;
   /** The program's malloc, realloc and free (recorded as its calls). */
   malloc(size: number): number;
   realloc(pointer: number, size: number): number;
@@ -101,8 +103,9 @@ function underflow(h: StdinHost, r: ReadStream): "filled" | "eof" | "wait" {
     return "eof";
   }
   if (r.offset !== -1) r.offset += r.unread.length;
-  // read(2) into the buffer: its bytes are the program's memory (not the FILE's own byte's)
-  if (r.buffer !== 0 && r.mode !== IONBF) h.m.writeText(r.buffer, r.unread);
+  // read(2) into the buffer, or the FILE's own byte when unbuffered: the program's memory
+  const target = r.mode === IONBF ? (r.fd === 0 ? h.shortbuf : 0) : r.buffer;
+  if (target !== 0) h.m.writeText(target, r.unread);
   return "filled";
 }
 
@@ -162,6 +165,7 @@ function* refill(h: StdinHost, r: ReadStream): Generator<Signal, boolean> {
   for (;;) {
     const state = underflow(h, r);
     if (state !== "wait") return state === "filled";
+    h.settle(r); // as the FILE is while the read waits
     yield Signal.Input;
   }
 }

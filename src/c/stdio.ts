@@ -57,6 +57,10 @@ export class Streams {
   writeEnd = 0;
   /** stdout's put area is set up (glibc's _IO_CURRENTLY_PUTTING). */
   putting = false;
+  /** setbuf/setvbuf chose stdout's mode (else a terminal's line buffering comes with its buffer). */
+  modeChosen = false;
+  /** An output call has oriented stdout to bytes (glibc's `_mode` -1). */
+  oriented = false;
   /** stdin's FILE as stdio reads it. */
   readonly stdin = new ReadStream(0, IOLBF);
   /** Input was closed (no more will come): reads return EOF. */

@@ -40,6 +40,8 @@ export interface StdoutHost {
   store(address: number, text: string): void;
   /** printf writes into the buffer's room directly (glibc 2.37+). */
   readonly printfIntoBuffer: boolean;
+  /** The FILE's own byte (`_shortbuf`), the buffer when unbuffered (0: not in memory). */
+  readonly shortbuf: number;
 }
 
 /** glibc's `__printf_buffer_to_file` stage, used when the buffer has no room. */
@@ -49,7 +51,8 @@ const PRINTF_STAGE = 128;
 function fill(h: StdoutHost, text: string): void {
   const s = h.streams;
   if (text.length === 0) return;
-  if (s.buffer !== 0) h.store(s.buffer + s.pending.length, text);
+  const buffer = s.buffer !== 0 ? s.buffer : h.shortbuf;
+  if (buffer !== 0) h.store(buffer + s.pending.length, text);
   s.pending += text;
 }
 
@@ -73,6 +76,7 @@ function setUp(h: StdoutHost): void {
 /** `_IO_new_file_overflow(ch)`: `ch` (a one-byte string) after the put area is set up. */
 function overflow(h: StdoutHost, ch: string | undefined): void {
   const s = h.streams;
+  s.oriented = true; // __overflow orients a stream that is not yet
   setUp(h);
   if (ch === undefined) return s.flush();
   if (s.pending.length === s.bufferSize) s.flush();
@@ -171,6 +175,7 @@ export function putPrintf(h: StdoutHost, text: string, pieces: readonly number[]
 export function setBuffer(h: StdoutHost, mode: number, address: number, size: number): void {
   const s = h.streams;
   s.mode = mode;
+  s.modeChosen = true;
   if (mode !== IONBF && address === 0) {
     if (mode === IOFBF && s.bufferSize === 0) {
       const made = h.allocate();

@@ -59,6 +59,16 @@ const PROGRAMS = [
     input: "",
   },
   {
+    name: "stdio_state",
+    what: "stdout's and stdin's FILE fields after each kind of output, input and setvbuf",
+    input: ["first line\n", "xy\n"],
+  },
+  {
+    name: "unbuffered_state",
+    what: "stdout's and stdin's FILE fields unbuffered, as CTF programs set them,",
+    input: ["name\n", "42\n"],
+  },
+  {
     name: "setvbuf_modes",
     what: "setvbuf with an unknown mode, _IOLBF and _IOFBF without a buffer",
     input: "",
