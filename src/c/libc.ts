@@ -34,7 +34,18 @@ import { FopenFiles } from "./fopen_files.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { StandardFiles } from "./std_files.ts";
-import { put, putc, putPrintf, setBuffer, type StdoutHost } from "./stdout_file.ts";
+import {
+  flushAll,
+  flushBeforeRead,
+  put,
+  putc,
+  putPrintf,
+  setbuffer,
+  setvbuf,
+  type StdoutHost,
+  stdoutMode,
+  sync,
+} from "./stdout_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -67,6 +78,11 @@ export interface LibcHost {
   readonly pauseOnInput: boolean;
   /** FILE* values of stdin, stdout, stderr. */
   readonly files: { stdin: number; stdout: number; stderr: number };
+  /**
+   * Where stdin's and stdout's own byte (`_shortbuf`) is: in their FILEs, or in the program's
+   * data where libc's data is not the build's.
+   */
+  readonly shortbufs: { stdin: number; stdout: number };
   /** The files the program may open, and those it has open. */
   readonly openFiles: OpenFiles;
   /** Address of `errno` (the program sees one errno; glibc's is per thread). */
@@ -117,7 +133,7 @@ export function writeStream(
   }
   if (fd !== 1) return;
   // printf, puts, fputs and fwrite orient stdout to bytes; a byte put does when it overflows
-  if (how !== "putc") h.streams.oriented = true;
+  if (how !== "putc" && h.streams.stdout.mode === 0) h.streams.stdout.mode = -1;
   const file = stdoutHost(h);
   if (Array.isArray(how)) putPrintf(file, text, how);
   else if (how === "putc") putc(file, text);
@@ -153,13 +169,24 @@ const stdoutHost = perHost((h): StdoutHost => ({
     }
   },
   store: (address, text) => h.m.writeText(address, text),
+  writeFrom: (address, count) => writeDescriptor(descriptorHost(h), 1, address, count),
   printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
-  shortbuf: shortbufOf(h, h.files.stdout),
+  shortbuf: h.shortbufs.stdout,
+  terminal: h.streams.kind === "tty",
+  refuse: (what) => {
+    throw new CUnsupportedError(what, h.m.file, h.sched.current?.frames.at(-1)?.line ?? 0);
+  },
 }));
 
-/** The `_shortbuf` of a standard FILE, where libc's data is the build's (else 0). */
-function shortbufOf(h: LibcHost, file: number): number {
-  return h.allocator.libc.placement === "packed" ? 0 : file + fileLayout(h.m.abi).shortbuf;
+/**
+ * What exit does to stdout (`_IO_flush_all`), or an abort of glibc before 2.27: its buffered
+ * bytes written, as its FILE in memory says.
+ */
+export function flushAtExit(h: LibcHost): void {
+  const files = standardFiles(h);
+  files?.load();
+  flushAll(stdoutHost(h));
+  files?.settle();
 }
 
 /** stdout's and stdin's FILEs in libc's memory, kept as glibc keeps them (if libc's data is). */
@@ -167,6 +194,8 @@ const standardFiles = perHost((h) =>
   h.allocator.libc.placement === "packed" ? undefined : new StandardFiles({
     write32: (address, value) => h.m.mem.write32(address, value),
     writePointer: (address, value) => h.m.writePointer(address, value),
+    read32: (address) => h.m.mem.read32(address),
+    readPointer: (address) => h.m.readPointer(address),
     layout: fileLayout(h.m.abi),
     streams: h.streams,
     files: h.files,
@@ -363,7 +392,8 @@ const stdinHost = perHost((h): StdinHost => ({
     fopenFiles(h).settle(stream);
     standardFiles(h)?.settle();
   },
-  shortbuf: shortbufOf(h, h.files.stdin),
+  shortbuf: h.shortbufs.stdin,
+  flushBeforeRead: () => flushBeforeRead(stdoutHost(h)),
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
   realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
   free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
@@ -457,7 +487,7 @@ function checkPrintfStack(h: LibcHost, c: BuiltinCall, fn: string, fd: number): 
   if (!c.frame.misaligned || foldedByGcc(h, c, fn)) return;
   const kind = fd === -1 || fn === "dprintf"
     ? "printf-buffer"
-    : fd === 2 || (fd === 1 && h.streams.mode === IONBF)
+    : fd === 2 || (fd === 1 && stdoutMode(h.streams) === IONBF)
     ? "unbuffered-stream-printf"
     : undefined;
   if (kind) checkStackAlignment(h.allocator.profile, c.frame.misaligned, kind, fn);
@@ -582,8 +612,8 @@ const impls: Record<string, Impl> = {
     return c.args[2];
   },
   fflush: (h, c) => {
-    const fd = n(c.args[0]) === 0 ? 1 : outputFd(h, c, c.args[0]);
-    if (fd === 1) h.streams.flush();
+    if (n(c.args[0]) === 0) flushAll(stdoutHost(h));
+    else if (outputFd(h, c, c.args[0]) === 1) sync(stdoutHost(h));
     return 0;
   },
   setbuf: (h, c) => {
@@ -596,7 +626,7 @@ const impls: Record<string, Impl> = {
       stdin.bufferSize = BUFSIZ;
       stdin.modeChosen = true;
     }
-    if (fd === 1) setBuffer(stdoutHost(h), buffer === 0 ? IONBF : IOFBF, buffer, BUFSIZ);
+    if (fd === 1) setbuffer(stdoutHost(h), buffer, BUFSIZ);
     return 0;
   },
   setvbuf: (h, c) => {
@@ -610,7 +640,7 @@ const impls: Record<string, Impl> = {
       stdin.bufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
       stdin.modeChosen = true;
     }
-    if (fd === 1) setBuffer(stdoutHost(h), mode, n(c.args[1]), n(c.args[3]));
+    if (fd === 1) return setvbuf(stdoutHost(h), mode, n(c.args[1]), n(c.args[3]));
     return 0;
   },
   write: (h, c) => {
@@ -1089,6 +1119,7 @@ const STDIO_CALLS = new Set([
 
 /** A generator call, the standard FILEs written after it. */
 function* settling(h: LibcHost, call: Generator<Signal, Value>): Generator<Signal, Value> {
+  standardFiles(h)?.load();
   try {
     return yield* call;
   } finally {
@@ -1129,6 +1160,7 @@ export function makeBuiltins(
         address,
         fn: (c) => {
           const h = host();
+          standardFiles(h)?.load();
           try {
             return impl(h, c);
           } finally {

@@ -21,6 +21,8 @@
  */
 
 import { Allocator } from "../malloc/allocator.ts";
+import type { LibcState } from "../malloc/libc_state.ts";
+import type { GlibcProfile } from "../malloc/profile.ts";
 import type { OperationRecord } from "../malloc/explain.ts";
 import { HeapAbort, HeapAssertionFailure } from "../malloc/errors.ts";
 import { ControlFlowHijack, type LibcEvent, ProcessExit } from "../malloc/hooks.ts";
@@ -41,7 +43,7 @@ import {
   ProgramExit,
   Signal,
 } from "./interpreter.ts";
-import { type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
+import { flushAtExit, type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import { OpenFiles } from "./open_files.ts";
@@ -327,35 +329,8 @@ export class CProgram {
       },
     });
     this.#m = m;
-    // libc's FILE objects, and the program's copies of stdin/stdout/stderr in its .bss.
     const P = abi.ptrSize;
-    const files = {
-      stdin: symbol("_IO_2_1_stdin_") ?? places.libcData + 0x5a0,
-      stdout: symbol("_IO_2_1_stdout_") ?? places.libcData + 0x780 - (P === 8 ? 0 : 0x100),
-      stderr: symbol("_IO_2_1_stderr_") ?? places.libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
-    };
-    // (only where libc's data is the build's: another layout's libc has other data there)
-    const realLibc = libc.placement !== "packed";
-    if (realLibc) {
-      writeStandardFiles({
-        write32: (address, value) => mem.write32(address, value),
-        writePointer: (address, value) => m.writePointer(address, value),
-        symbol,
-        layout: fileLayout(abi),
-        profile: this.allocator.profile,
-        ptrSize: P,
-      });
-    }
-    const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
-    // libc's list of FILEs, which fopen links into and exploits (FSOP) aim at
-    const listAll = realLibc ? symbol("_IO_list_all") : undefined;
-    if (listAll !== undefined) m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
-    for (const name of ["stdout", "stdin", "stderr"] as const) {
-      const addr = m.allocateGlobal(fileType, P, 0);
-      m.globals.set(name, { type: fileType, addr });
-      if (P === 8) mem.write64(addr, files[name]);
-      else mem.write32(addr, files[name]);
-    }
+    const { files, shortbufs } = layStandardFiles(m, libc, places.libcData, this.allocator.profile);
     // glibc's malloc hooks, at their addresses in libc (called by malloc.c up to 2.33)
     const hookType: CType = { k: "ptr", to: abi.types.void };
     for (const [name, addr] of Object.entries(libc.hooks)) {
@@ -386,6 +361,7 @@ export class CProgram {
       programName: options.programName ?? "./prog",
       pauseOnInput: options.pauseOnInput ?? true,
       files,
+      shortbufs,
       openFiles: new OpenFiles(options.files),
       errno: errnoAddr,
       environ: environAddr,
@@ -653,10 +629,10 @@ export class CProgram {
     const s = this.#streams;
     let r: CRunResult;
     if (e instanceof ProgramExit) {
-      if (e.flush) s.flush();
+      if (e.flush) flushAtExit(this.#host);
       r = this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ProgramAbort) {
-      if (this.#glibcOld) s.flush();
+      if (this.#glibcOld) flushAtExit(this.#host);
       r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
     } else if (e instanceof HeapAssertionFailure) {
       // assert's own words (not malloc_printerr's), naming the program by its argv[0], which
@@ -667,7 +643,7 @@ export class CProgram {
         address: e.address,
       });
       s.stderrBytes += named.glibcMessage + "\n";
-      if (this.#glibcOld) s.flush();
+      if (this.#glibcOld) flushAtExit(this.#host);
       r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: named });
     } else if (e instanceof HeapAbort) {
       s.stderrBytes += this.#glibcOldMessages
@@ -678,7 +654,7 @@ export class CProgram {
             : e.address + 2 * (this.process.arch === "x86_64" ? 8 : 4))
             .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
         : e.glibcMessage + "\n";
-      if (this.#glibcOld) s.flush();
+      if (this.#glibcOld) flushAtExit(this.#host);
       r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof SegmentationFault) {
       r = this.#result("crashed", { exitStatus: exitStatusOf("SIGSEGV"), fault: e });
@@ -687,7 +663,7 @@ export class CProgram {
       const exitStatus = e.signal ? exitStatusOf(e.signal) : undefined;
       r = this.#result("hijacked", { error: e, ...(exitStatus !== undefined && { exitStatus }) });
     } else if (e instanceof ProcessExit) {
-      s.flush();
+      flushAtExit(this.#host);
       r = this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ControlHijack) {
       const a = typeof e.address === "bigint" ? e.address : BigInt(e.address);
@@ -820,4 +796,55 @@ function formatValue(t: CType, addr: number, m: Machine): string {
     default:
       return "";
   }
+}
+
+/**
+ * libc's FILE objects — stdin's, stdout's and stderr's at their addresses, with their bytes
+ * where libc's data is the build's (`std_files.ts`) — `_IO_list_all`, and the program's copies
+ * of stdin/stdout/stderr in its .bss. Where each FILE's own byte (`_shortbuf`) is: in the FILE,
+ * or in the program's data when libc's is not the build's (another layout's libc).
+ */
+function layStandardFiles(
+  m: Machine,
+  libc: LibcState,
+  libcData: number,
+  profile: GlibcProfile,
+): { files: LibcHost["files"]; shortbufs: LibcHost["shortbufs"] } {
+  const abi = m.abi, mem = m.mem, P = abi.ptrSize;
+  const symbol = (name: string) => libc.symbol(name);
+  const files = {
+    stdin: symbol("_IO_2_1_stdin_") ?? libcData + 0x5a0,
+    stdout: symbol("_IO_2_1_stdout_") ?? libcData + 0x780 - (P === 8 ? 0 : 0x100),
+    stderr: symbol("_IO_2_1_stderr_") ?? libcData + 0x6c0 - (P === 8 ? 0 : 0x100),
+  };
+  // (only where libc's data is the build's: another layout's libc has other data there)
+  const realLibc = libc.placement !== "packed";
+  if (realLibc) {
+    writeStandardFiles({
+      write32: (address, value) => mem.write32(address, value),
+      writePointer: (address, value) => m.writePointer(address, value),
+      symbol,
+      layout: fileLayout(abi),
+      profile: profile,
+      ptrSize: P,
+    });
+  }
+  const ownBytes = realLibc ? 0 : m.allocateGlobal({ k: "array", of: abi.types.char, n: 2 }, 1, 0);
+  const shortbufs = realLibc
+    ? {
+      stdin: files.stdin + fileLayout(abi).shortbuf,
+      stdout: files.stdout + fileLayout(abi).shortbuf,
+    }
+    : { stdin: ownBytes, stdout: ownBytes + 1 };
+  const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
+  // libc's list of FILEs, which fopen links into and exploits (FSOP) aim at
+  const listAll = realLibc ? symbol("_IO_list_all") : undefined;
+  if (listAll !== undefined) m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
+  for (const name of ["stdout", "stdin", "stderr"] as const) {
+    const addr = m.allocateGlobal(fileType, P, 0);
+    m.globals.set(name, { type: fileType, addr });
+    if (P === 8) mem.write64(addr, files[name]);
+    else mem.write32(addr, files[name]);
+  }
+  return { files, shortbufs };
 }

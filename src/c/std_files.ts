@@ -20,7 +20,6 @@
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { stdoutBufferSize } from "../malloc/stdio.ts";
 import {
-  CURRENTLY_PUTTING,
   EOF_SEEN,
   ERR_SEEN,
   type FileLayout,
@@ -91,6 +90,8 @@ const WIDE_VTABLE: Record<number, number> = { 8: 0xe0, 4: 0x88 };
 export interface StandardFilesHost {
   write32(address: number, value: number): void;
   writePointer(address: number, value: number): void;
+  read32(address: number): number;
+  readPointer(address: number): number;
   readonly layout: FileLayout;
   readonly streams: Streams;
   /** FILE* values of stdin and stdout. */
@@ -114,6 +115,7 @@ export class StandardFiles {
   }
 
   #set(address: number, value: number, size: 4 | 8): void {
+    if (size === 4) value = value >>> 0;
     if (this.#written.get(address) === value) return;
     this.#written.set(address, value);
     if (size === 4) this.#h.write32(address, value);
@@ -146,19 +148,38 @@ export class StandardFiles {
     for (let k = 0; k < 8; k++) this.#set(file + fields[k], at[k], 8);
   }
 
+  /** Takes stdout's fields from memory, where the program may have changed them. */
+  load(): void {
+    const h = this.#h, F = h.layout, f = h.streams.stdout, file = h.files.stdout;
+    const get = (at: number, size: 4 | 8) => {
+      const value = size === 4 ? h.read32(file + at) : h.readPointer(file + at);
+      this.#written.set(file + at, value);
+      return value;
+    };
+    f.flags = get(F.flags, 4);
+    f.readPtr = get(F.readPtr, 8);
+    f.readEnd = get(F.readEnd, 8);
+    f.readBase = get(F.readBase, 8);
+    f.writeBase = get(F.writeBase, 8);
+    f.writePtr = get(F.writePtr, 8);
+    f.writeEnd = get(F.writeEnd, 8);
+    f.bufBase = get(F.bufBase, 8);
+    f.bufEnd = get(F.bufEnd, 8);
+    f.mode = get(F.mode, 4) | 0;
+  }
+
   #stdout(): void {
-    const h = this.#h, F = h.layout, s = h.streams, file = h.files.stdout;
-    const ownByte = s.buffer === 0 && s.bufferSize === 1;
-    let flags = MAGIC | IS_FILEBUF | LINKED | NO_READS;
-    if (s.putting) flags |= CURRENTLY_PUTTING;
-    if (s.mode === IONBF) flags |= UNBUFFERED;
-    if (s.userBuffer || ownByte) flags |= USER_BUF;
-    if (s.mode === IOLBF && (s.bufferSize > 0 || s.modeChosen)) flags |= LINE_BUF;
-    this.#set(file + F.flags, flags >>> 0, 4);
-    const base = s.bufferSize === 0 ? 0 : ownByte ? file + F.shortbuf : s.buffer;
-    const pending = s.pending.length;
-    this.#areas(file, base, s.bufferSize, 0, 0, [0, pending, s.writeEnd]);
-    this.#set(file + F.mode, s.oriented ? -1 : 0, 4);
+    const h = this.#h, F = h.layout, f = h.streams.stdout, file = h.files.stdout;
+    this.#set(file + F.flags, f.flags >>> 0, 4);
+    this.#set(file + F.readPtr, f.readPtr, 8);
+    this.#set(file + F.readEnd, f.readEnd, 8);
+    this.#set(file + F.readBase, f.readBase, 8);
+    this.#set(file + F.writeBase, f.writeBase, 8);
+    this.#set(file + F.writePtr, f.writePtr, 8);
+    this.#set(file + F.writeEnd, f.writeEnd, 8);
+    this.#set(file + F.bufBase, f.bufBase, 8);
+    this.#set(file + F.bufEnd, f.bufEnd, 8);
+    this.#set(file + F.mode, f.mode, 4);
   }
 
   #stdin(): void {

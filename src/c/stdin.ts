@@ -45,6 +45,8 @@ export interface StdinHost {
   settle(stream: ReadStream): void;
   /** stdin's own byte (`_shortbuf`), its buffer when unbuffered (0: not in memory). */
   readonly shortbuf: number;
+  /** Writes stdout if it is line buffered, as a read of a line-buffered or unbuffered FILE does. */
+  flushBeforeRead(): void;
   /** The program's malloc, realloc and free (recorded as its calls). */
   malloc(size: number): number;
   realloc(pointer: number, size: number): number;
@@ -91,8 +93,9 @@ function underflow(h: StdinHost, r: ReadStream): "filled" | "eof" | "wait" {
     r.unread = String.fromCharCode(...file.bytes.subarray(file.offset, file.offset + size));
     file.offset += r.unread.length;
   } else {
-    // glibc flushes a line-buffered stdout before it reads.
-    if (s.mode === IOLBF) s.flush();
+    // glibc writes a line-buffered stdout before a line-buffered or unbuffered FILE reads
+    const lineBuffered = r.mode === IOLBF && (r.modeChosen || (s.kind === "tty" && r.buffered));
+    if (r.mode === IONBF || lineBuffered) h.flushBeforeRead();
     const final = s.eof || !h.pauseOnInput, readable = s.readable(final);
     if (readable === 0 && !final) return "wait";
     r.unread = s.takeInput(Math.min(readable, size));

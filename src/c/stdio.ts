@@ -10,6 +10,7 @@
  * @module
  */
 
+import { IS_FILEBUF, LINKED, MAGIC, NO_READS } from "./file_layout.ts";
 import { ReadStream } from "./read_stream.ts";
 
 /** A one-char-per-byte (latin1) string as bytes: the inverse of {@link byteText}. */
@@ -34,6 +35,23 @@ export function byteText(bytes: ArrayLike<number>): string {
 /** Buffering modes (glibc `_IOFBF`, `_IOLBF`, `_IONBF`). */
 export const IOFBF = 0, IOLBF = 1, IONBF = 2;
 
+/**
+ * A FILE's flags, the pointers of its get and put areas and of its buffer (addresses; 0: none)
+ * and its orientation (`_mode`), as glibc keeps them.
+ */
+export interface FileState {
+  flags: number;
+  readBase: number;
+  readPtr: number;
+  readEnd: number;
+  writeBase: number;
+  writePtr: number;
+  writeEnd: number;
+  bufBase: number;
+  bufEnd: number;
+  mode: number;
+}
+
 /** Where stdout goes: a terminal, a pipe or a file. */
 export type StdoutKind = "tty" | "pipe" | "file";
 
@@ -43,24 +61,22 @@ export class Streams {
   stdoutBytes = "";
   /** Bytes written to fd 2. */
   stderrBytes = "";
-  /** Bytes in stdout's buffer, not yet written (its put area, from the start to the pointer). */
-  pending = "";
-  /** stdout's mode. */
-  mode: number;
-  /** stdout's buffer (0 until allocated, or when it is the FILE's own one byte). */
-  buffer = 0;
-  /** stdout's buffer size (0: none yet). */
-  bufferSize = 0;
-  /** The buffer was chosen by setvbuf (no allocation). */
-  userBuffer = false;
-  /** Where the room to fill ends in stdout's buffer (glibc's write_end; 0: no room). */
-  writeEnd = 0;
-  /** stdout's put area is set up (glibc's _IO_CURRENTLY_PUTTING). */
-  putting = false;
-  /** setbuf/setvbuf chose stdout's mode (else a terminal's line buffering comes with its buffer). */
-  modeChosen = false;
-  /** An output call has oriented stdout to bytes (glibc's `_mode` -1). */
-  oriented = false;
+  /**
+   * stdout's FILE (`stdout_file.ts` runs it), as its fields in libc's memory hold it
+   * (`std_files.ts` reads them before a stdio call and writes them after).
+   */
+  readonly stdout: FileState = {
+    flags: (MAGIC | IS_FILEBUF | LINKED | NO_READS) >>> 0,
+    readBase: 0,
+    readPtr: 0,
+    readEnd: 0,
+    writeBase: 0,
+    writePtr: 0,
+    writeEnd: 0,
+    bufBase: 0,
+    bufEnd: 0,
+    mode: 0,
+  };
   /** stdin's FILE as stdio reads it. */
   readonly stdin = new ReadStream(0, IOLBF);
   /** Input was closed (no more will come): reads return EOF. */
@@ -73,7 +89,6 @@ export class Streams {
 
   constructor(kind: StdoutKind) {
     this.kind = kind;
-    this.mode = kind === "tty" ? IOLBF : IOFBF;
   }
 
   /** How many bytes were sent to stdin and not yet read. */
@@ -116,25 +131,5 @@ export class Streams {
       if ((this.#sends[0] -= part) === 0) this.#sends.shift();
     }
     return taken;
-  }
-
-  /**
-   * Writes to fd 1 what stdout's buffer holds (glibc's _IO_do_write): the put area starts
-   * again at the buffer's start, with room to the end unless line buffered or unbuffered.
-   */
-  flush(): void {
-    if (this.pending.length > 0) this.writeOut(this.pending);
-  }
-
-  /** Writes bytes to fd 1 from stdout's FILE (glibc's new_do_write), the put area restarted. */
-  writeOut(text: string): void {
-    this.stdoutBytes += text;
-    this.startPutArea();
-  }
-
-  /** stdout's put area empty at the buffer's start, with room to its end when fully buffered. */
-  startPutArea(): void {
-    this.pending = "";
-    this.writeEnd = this.mode === IOFBF ? this.bufferSize : 0;
   }
 }

@@ -1,137 +1,240 @@
 /**
- * stdout's FILE as glibc's file operations run it (libio's fileops): a put area over its buffer
- * — malloc'ed at the first output (`_IO_file_doallocate`), or the program's own array given to
- * setbuf/setvbuf, which frees a buffer stdio had malloc'ed — with a write pointer and an end of
- * the room to fill. The bytes put in the buffer are stored in the program's memory, and stay
- * there after a flush (only the write pointer goes back to the start): a heap view shows them
- * and a program can read them back.
+ * stdout's FILE as glibc's file operations run it (libio's fileops), on the FILE's own fields:
+ * its flags and the pointers of its put area over its buffer — malloc'ed at the first output
+ * (`_IO_file_doallocate`, line buffered on a terminal), the program's own array given to
+ * setbuf/setvbuf (which frees a buffer stdio had malloc'ed), or the FILE's own byte when
+ * unbuffered. The fields are those of `_IO_2_1_stdout_` in libc's memory: read before each
+ * call and written after it (`std_files.ts`), so that a program that writes into stdout's FILE
+ * — the classic leak sets `_IO_IS_APPENDING` and lowers `_IO_write_base` — gets what glibc
+ * would give it: a flush writes whatever bytes lie between the write base and the write
+ * pointer. The bytes put in the buffer are stored in the program's memory, and stay there after
+ * a flush: a heap view shows them and a program can read them back.
  *
- * - `put` is `_IO_new_file_xsputn`. Line buffered (a terminal): the text up to its last newline
- *   goes in and is written, what follows waits in the buffer. Fully buffered: what fits goes in;
- *   what does not, flushes the buffer, then whole multiples of the buffer's size are written
- *   past it (for a buffer of 128 bytes or more; all of it for a smaller one), and the rest waits
- *   in it. Unbuffered: written at once.
+ * - `put` is `_IO_new_file_xsputn`. Line buffered: the text up to its last newline goes in and
+ *   is written, what follows waits in the buffer. Fully buffered: what fits goes in; what does
+ *   not, flushes the buffer, then whole multiples of the buffer's size are written past it (for
+ *   a buffer of 128 bytes or more; all of it for a smaller one), and the rest waits in it.
+ *   Unbuffered: written at once.
  * - `putc` is `_IO_putc_unlocked` (puts' newline, putchar, fputc): a byte into the room, or
- *   `overflow` — which sets the put area up (allocating the buffer), writes a full buffer
- *   first, and for a line-buffered stream writes at a newline.
+ *   `__overflow` — which sets the put area up (allocating the buffer), writes a full buffer
+ *   first, and for a line-buffered or unbuffered stream writes at a newline or at once.
  * - printf: up to 2.36 its literal runs and conversions go through `put` one by one, as
  *   vfprintf puts them (a conversion's padding with it, where glibc puts it apart);
  *   from 2.37 it is written into the buffer's room directly, the buffer written whenever full,
  *   and without room (line buffered, unbuffered, not set up) through `put` in 128-byte stages
  *   (`__printf_buffer_to_file`).
+ * - A write (`new_do_write`) first seeks the descriptor back over what the get area holds
+ *   unless `_IO_IS_APPENDING` is set: a pipe or a terminal refuses that seek, and nothing is
+ *   written. stdout written to a file and asked to seek is refused by name.
  *
  * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
- * (stdio_buffers.c). Not modelled: glibc before 2.24 mmap'ed the buffer, and a setvbuf that
- * replaces it there unmaps it (the old buffer stays mapped here).
+ * (stdio_buffers.c, stdio_state.c, unbuffered_state.c, stdout_leak.c). Not modelled: glibc
+ * before 2.24 mmap'ed the buffer, and a setvbuf that replaces it there unmaps it (the old buffer
+ * stays mapped here).
  *
  * @module
  */
 
-import { IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
+import {
+  CURRENTLY_PUTTING,
+  ERR_SEEN,
+  IS_APPENDING,
+  LINE_BUF,
+  LINKED,
+  NO_WRITES,
+  UNBUFFERED,
+  USER_BUF,
+} from "./file_layout.ts";
+import { type FileState, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
 
 /** What stdout's FILE works with. */
 export interface StdoutHost {
   readonly streams: Streams;
-  /** glibc's `_IO_file_doallocate` for stdout: the buffer's address and size. */
+  /** glibc's `_IO_file_doallocate` for stdout: the buffer's address (0: failed) and size. */
   allocate(): { address: number; size: number };
   /** Frees a buffer stdio allocated (setbuf/setvbuf replacing it). */
   release(address: number): void;
   /** Stores bytes (one char per byte) at an address of the program's memory. */
   store(address: number, text: string): void;
+  /** write(2) to fd 1 of `count` bytes of memory at `address`: the bytes written, -1 on error. */
+  writeFrom(address: number, count: number): number;
   /** printf writes into the buffer's room directly (glibc 2.37+). */
   readonly printfIntoBuffer: boolean;
-  /** The FILE's own byte (`_shortbuf`), the buffer when unbuffered (0: not in memory). */
+  /** The FILE's own byte (`_shortbuf`), the buffer when unbuffered. */
   readonly shortbuf: number;
+  /** stdout is a terminal: a buffer `_IO_file_doallocate` makes comes line buffered. */
+  readonly terminal: boolean;
+  /** Throws `CUnsupportedError` for what is not modelled. */
+  refuse(what: string): never;
 }
 
 /** glibc's `__printf_buffer_to_file` stage, used when the buffer has no room. */
 const PRINTF_STAGE = 128;
+const EOF = -1;
 
-/** Copies bytes into the buffer at the write pointer. */
-function fill(h: StdoutHost, text: string): void {
-  const s = h.streams;
-  if (text.length === 0) return;
-  const buffer = s.buffer !== 0 ? s.buffer : h.shortbuf;
-  if (buffer !== 0) h.store(buffer + s.pending.length, text);
-  s.pending += text;
+/** `_IO_setb`: a new buffer, the old one freed unless it was the program's (`_IO_USER_BUF`). */
+function setb(h: StdoutHost, base: number, end: number, allocated: boolean): void {
+  const f = h.streams.stdout;
+  if (f.bufBase !== 0 && !(f.flags & USER_BUF)) h.release(f.bufBase);
+  f.bufBase = base;
+  f.bufEnd = end;
+  if (allocated) f.flags &= ~USER_BUF;
+  else f.flags |= USER_BUF;
 }
 
-/** Sets the put area up if it is not (allocating the buffer), as `_IO_new_file_overflow` does. */
-function setUp(h: StdoutHost): void {
-  const s = h.streams;
-  if (s.putting && s.bufferSize > 0) return;
-  if (s.bufferSize === 0) {
-    if (s.mode === IONBF) {
-      s.bufferSize = 1; // the FILE's own one-byte _shortbuf
-    } else {
-      const { address, size } = h.allocate();
-      s.buffer = address;
-      s.bufferSize = size;
-    }
+/** `_IO_file_doallocate`: a buffer of st_blksize, line buffered on a terminal. */
+function doAllocate(h: StdoutHost): boolean {
+  const { address, size } = h.allocate();
+  if (address === 0) return false;
+  setb(h, address, address + size, true);
+  if (h.terminal) h.streams.stdout.flags |= LINE_BUF;
+  return true;
+}
+
+/** `_IO_doallocbuf`: a buffer if there is none; the FILE's own byte when unbuffered. */
+function doAllocBuf(h: StdoutHost): void {
+  const f = h.streams.stdout;
+  if (f.bufBase !== 0) return;
+  if ((!(f.flags & UNBUFFERED) || f.mode > 0) && doAllocate(h)) return;
+  setb(h, h.shortbuf, h.shortbuf + 1, false);
+}
+
+/** Where the room to fill ends after a write: none when line buffered or unbuffered. */
+function roomEnd(f: FileState): number {
+  return f.mode <= 0 && (f.flags & (LINE_BUF | UNBUFFERED)) ? f.bufBase : f.bufEnd;
+}
+
+/**
+ * `new_do_write`: writes `data` (a text, or `count` bytes of memory at an address) and starts
+ * the put area again at the buffer's start. The bytes written.
+ */
+function newDoWrite(h: StdoutHost, data: string | number, count: number): number {
+  const f = h.streams.stdout;
+  if (!(f.flags & IS_APPENDING) && f.readEnd !== f.writeBase) {
+    // lseek(1, write_base - read_end, SEEK_CUR): a pipe or a terminal refuses it
+    if (h.streams.kind !== "file") return 0;
+    h.refuse("a seek of stdout written to a file, before a write (its FILE's read end moved)");
   }
-  s.startPutArea();
-  s.putting = true;
+  let written: number;
+  if (typeof data === "string") {
+    h.streams.stdoutBytes += data;
+    written = data.length;
+  } else {
+    written = h.writeFrom(data, count);
+    if (written < count) f.flags |= ERR_SEEN;
+    if (written < 0) written = 0;
+  }
+  f.readBase = f.readPtr = f.readEnd = f.bufBase;
+  f.writeBase = f.writePtr = f.bufBase;
+  f.writeEnd = roomEnd(f);
+  return written;
 }
 
-/** `_IO_new_file_overflow(ch)`: `ch` (a one-byte string) after the put area is set up. */
-function overflow(h: StdoutHost, ch: string | undefined): void {
-  const s = h.streams;
-  s.oriented = true; // __overflow orients a stream that is not yet
-  setUp(h);
-  if (ch === undefined) return s.flush();
-  if (s.pending.length === s.bufferSize) s.flush();
+/** `_IO_do_write`: 0, or EOF when not everything was written. */
+function doWrite(h: StdoutHost, address: number, count: number): number {
+  return count === 0 || newDoWrite(h, address, count) === count ? 0 : EOF;
+}
+
+/** `_IO_do_flush`: writes what the put area holds. */
+function doFlush(h: StdoutHost): number {
+  const f = h.streams.stdout;
+  return doWrite(h, f.writeBase, f.writePtr - f.writeBase);
+}
+
+/** Stores bytes at the write pointer. */
+function fill(h: StdoutHost, text: string): void {
+  const f = h.streams.stdout;
+  if (text.length === 0) return;
+  h.store(f.writePtr, text);
+  f.writePtr += text.length;
+}
+
+/**
+ * `_IO_new_file_overflow(ch)`: sets the put area up if it is not (allocating the buffer), then
+ * writes it (`ch` undefined, EOF), or puts `ch` (a one-byte string) after writing a full
+ * buffer, writing it at once when unbuffered or at a line-buffered newline. EOF on failure.
+ */
+export function overflow(h: StdoutHost, ch: string | undefined): number {
+  const f = h.streams.stdout;
+  if (f.flags & NO_WRITES) {
+    f.flags |= ERR_SEEN;
+    return EOF;
+  }
+  if (!(f.flags & CURRENTLY_PUTTING) || f.writeBase === 0) {
+    if (f.writeBase === 0) {
+      doAllocBuf(h);
+      f.readBase = f.readPtr = f.readEnd = f.bufBase;
+    }
+    if (f.readPtr === f.bufEnd) f.readEnd = f.readPtr = f.bufBase;
+    f.writePtr = f.writeBase = f.readPtr;
+    f.writeEnd = f.bufEnd;
+    f.readBase = f.readPtr = f.readEnd;
+    f.flags |= CURRENTLY_PUTTING;
+    if (f.mode <= 0 && (f.flags & (LINE_BUF | UNBUFFERED))) f.writeEnd = f.writePtr;
+  }
+  if (ch === undefined) return doWrite(h, f.writeBase, f.writePtr - f.writeBase);
+  if (f.writePtr === f.bufEnd && doFlush(h) === EOF) return EOF;
   fill(h, ch);
-  if (s.mode === IONBF || (s.mode === IOLBF && ch === "\n")) s.flush();
+  if ((f.flags & UNBUFFERED) || ((f.flags & LINE_BUF) && ch === "\n")) {
+    if (doWrite(h, f.writeBase, f.writePtr - f.writeBase) === EOF) return EOF;
+  }
+  return ch.charCodeAt(0);
 }
 
 /** `_IO_default_xsputn`: into the room, the rest a byte at a time through `overflow`. */
-function putInRoom(h: StdoutHost, text: string): void {
-  const s = h.streams;
+function putInRoom(h: StdoutHost, text: string): number {
+  const f = h.streams.stdout;
   let at = 0;
   for (;;) {
-    const room = s.writeEnd - s.pending.length;
-    if (room > 0) {
-      const count = Math.min(room, text.length - at);
+    if (f.writePtr < f.writeEnd) {
+      const count = Math.min(f.writeEnd - f.writePtr, text.length - at);
       fill(h, text.slice(at, at + count));
       at += count;
     }
-    if (at === text.length) return;
-    overflow(h, text[at++]);
+    if (at === text.length || overflow(h, text[at]) === EOF) return at;
+    at++;
   }
 }
 
 /** `_IO_new_file_xsputn`: puts `text` (one char per byte) into stdout. */
 export function put(h: StdoutHost, text: string): void {
-  const s = h.streams;
-  if (text.length === 0) return;
-  let count = 0, flushAfter = false;
-  if (s.mode === IOLBF && s.putting) {
-    count = s.bufferSize - s.pending.length;
-    if (count >= text.length) {
+  const f = h.streams.stdout, n = text.length;
+  if (n === 0) return;
+  let count = 0, mustFlush = false;
+  if ((f.flags & LINE_BUF) && (f.flags & CURRENTLY_PUTTING)) {
+    count = f.bufEnd - f.writePtr;
+    if (count < 0) count = Infinity; // a size_t
+    if (count >= n) {
       const newline = text.lastIndexOf("\n");
       if (newline >= 0) {
         count = newline + 1;
-        flushAfter = true;
+        mustFlush = true;
       }
     }
-  } else if (s.writeEnd > s.pending.length) {
-    count = s.writeEnd - s.pending.length;
+  } else if (f.writeEnd > f.writePtr) {
+    count = f.writeEnd - f.writePtr;
   }
-  count = Math.min(count, text.length);
+  count = Math.min(count, n);
   fill(h, text.slice(0, count));
-  const rest = text.length - count;
-  if (rest === 0 && !flushAfter) return;
-  overflow(h, undefined);
-  const blocks = s.bufferSize >= 128 ? rest - rest % s.bufferSize : rest;
-  if (blocks > 0) s.writeOut(text.slice(count, count + blocks));
-  if (rest > blocks) putInRoom(h, text.slice(count + blocks));
+  let toDo = n - count;
+  if (toDo === 0 && !mustFlush) return;
+  if (overflow(h, undefined) === EOF) return;
+  const block = f.bufEnd - f.bufBase;
+  const direct = toDo - (block >= 128 ? toDo % block : 0);
+  if (direct > 0) {
+    const written = newDoWrite(h, text.slice(count, count + direct), direct);
+    toDo -= written;
+    if (written < direct) return;
+  }
+  if (toDo > 0) putInRoom(h, text.slice(n - toDo));
 }
 
-/** `_IO_putc_unlocked`: one byte. */
+/** `_IO_putc_unlocked`: one byte (`__overflow` orients the stream when it has no room). */
 export function putc(h: StdoutHost, ch: string): void {
-  const s = h.streams;
-  if (s.pending.length < s.writeEnd) fill(h, ch);
-  else overflow(h, ch);
+  const f = h.streams.stdout;
+  if (f.writePtr < f.writeEnd) return fill(h, ch);
+  if (f.mode === 0) f.mode = -1;
+  overflow(h, ch);
 }
 
 /**
@@ -139,7 +242,7 @@ export function putc(h: StdoutHost, ch: string): void {
  * `pieces`, where each literal run and conversion ends, are vfprintf's puts up to 2.36.
  */
 export function putPrintf(h: StdoutHost, text: string, pieces: readonly number[]): void {
-  const s = h.streams;
+  const f = h.streams.stdout;
   if (!h.printfIntoBuffer) {
     let start = 0;
     for (const end of pieces) {
@@ -150,13 +253,13 @@ export function putPrintf(h: StdoutHost, text: string, pieces: readonly number[]
   }
   let at = 0;
   while (at < text.length) {
-    const room = s.writeEnd - s.pending.length;
+    const room = f.writeEnd - f.writePtr;
     if (room > 0) {
       // directly into the buffer; when it is full, the next byte goes through overflow
       const count = Math.min(room, text.length - at);
       fill(h, text.slice(at, at + count));
       at += count;
-      if (at < text.length && s.pending.length === s.writeEnd) overflow(h, text[at++]);
+      if (at < text.length && f.writePtr === f.writeEnd) overflow(h, text[at++]);
     } else {
       const stage = text.slice(at, at + PRINTF_STAGE);
       put(h, stage);
@@ -166,31 +269,87 @@ export function putPrintf(h: StdoutHost, text: string, pieces: readonly number[]
 }
 
 /**
- * setbuf/setvbuf on stdout (`_IO_setvbuf`): the mode, and the program's buffer (`address`,
- * `size`; 0 for none). Fully buffered without a buffer allocates one now if there is none;
- * line buffered without one changes the mode only. A new buffer, or the FILE's own byte when
- * unbuffered, replaces the old after a flush — freed if stdio malloc'ed it — with no room
- * until the next write.
+ * `_IO_new_file_setbuf`: after writing what the put area holds, the program's buffer (`base`,
+ * `size`), or the FILE's own byte (unbuffered) when there is none; the areas empty at its
+ * start. False when the write failed.
  */
-export function setBuffer(h: StdoutHost, mode: number, address: number, size: number): void {
-  const s = h.streams;
-  s.mode = mode;
-  s.modeChosen = true;
-  if (mode !== IONBF && address === 0) {
-    if (mode === IOFBF && s.bufferSize === 0) {
-      const made = h.allocate();
-      s.buffer = made.address;
-      s.bufferSize = made.size;
-    }
-    return;
+function setBuf(h: StdoutHost, base: number, size: number): boolean {
+  const f = h.streams.stdout;
+  if (f.writePtr > f.writeBase && doFlush(h) === EOF) return false;
+  if (base === 0 || size === 0) {
+    f.flags |= UNBUFFERED;
+    setb(h, h.shortbuf, h.shortbuf + 1, false);
+  } else {
+    f.flags &= ~UNBUFFERED;
+    setb(h, base, base + size, false);
   }
-  s.flush();
-  if (s.buffer !== 0 && !s.userBuffer) h.release(s.buffer);
-  const own = mode === IONBF || size === 0;
-  if (own) s.mode = IONBF;
-  s.buffer = own ? 0 : address;
-  s.bufferSize = own ? 1 : size;
-  s.userBuffer = !own;
-  s.pending = "";
-  s.writeEnd = 0;
+  f.readBase = f.readPtr = f.readEnd = f.bufBase;
+  f.writeBase = f.writePtr = f.writeEnd = f.bufBase;
+  return true;
+}
+
+/**
+ * setvbuf on stdout (`_IO_setvbuf`): 0, or EOF. Fully buffered without a buffer allocates one
+ * now if there is none (and is not line buffered, even on a terminal); line buffered without
+ * one changes the flags only; an unknown mode changes nothing.
+ */
+export function setvbuf(h: StdoutHost, mode: number, base: number, size: number): number {
+  const f = h.streams.stdout;
+  if (mode === IOFBF) {
+    f.flags &= ~(LINE_BUF | UNBUFFERED);
+    if (base === 0) {
+      if (f.bufBase === 0) {
+        if (!doAllocate(h)) return EOF;
+        f.flags &= ~LINE_BUF;
+      }
+      return 0;
+    }
+  } else if (mode === IOLBF) {
+    f.flags &= ~UNBUFFERED;
+    f.flags |= LINE_BUF;
+    if (base === 0) return 0;
+  } else if (mode === IONBF) {
+    f.flags &= ~LINE_BUF;
+    f.flags |= UNBUFFERED;
+    base = size = 0;
+  } else {
+    return EOF;
+  }
+  return setBuf(h, base, size) ? 0 : EOF;
+}
+
+/** setbuf/setbuffer on stdout (`_IO_setbuffer`): `base` of `size` bytes, or unbuffered. */
+export function setbuffer(h: StdoutHost, base: number, size: number): void {
+  h.streams.stdout.flags &= ~LINE_BUF;
+  setBuf(h, base, base === 0 ? 0 : size);
+}
+
+/** fflush(stdout) (`_IO_new_file_sync`): writes what the put area holds. */
+export function sync(h: StdoutHost): void {
+  const f = h.streams.stdout;
+  if (f.writePtr > f.writeBase) doFlush(h);
+}
+
+/**
+ * What `_IO_flush_all` does to stdout (exit, fflush(NULL), an old glibc's abort): `overflow`
+ * when the put area holds bytes.
+ */
+export function flushAll(h: StdoutHost): void {
+  const f = h.streams.stdout;
+  if (f.mode <= 0 && f.writePtr > f.writeBase) overflow(h, undefined);
+}
+
+/**
+ * What `_IO_new_file_underflow` does to stdout before a read of a line-buffered or unbuffered
+ * FILE: stdout written (`overflow`) when it is linked, writable and line buffered.
+ */
+export function flushBeforeRead(h: StdoutHost): void {
+  const f = h.streams.stdout;
+  if ((f.flags & (LINKED | NO_WRITES | LINE_BUF)) === (LINKED | LINE_BUF)) overflow(h, undefined);
+}
+
+/** stdout's buffering mode, from its flags. */
+export function stdoutMode(s: Streams): number {
+  const flags = s.stdout.flags;
+  return flags & UNBUFFERED ? IONBF : flags & LINE_BUF ? IOLBF : IOFBF;
 }
