@@ -154,7 +154,7 @@ function fill(h: StdoutHost, text: string): void {
  * writes it (`ch` undefined, EOF), or puts `ch` (a one-byte string) after writing a full
  * buffer, writing it at once when unbuffered or at a line-buffered newline. EOF on failure.
  */
-export function overflow(h: StdoutHost, ch: string | undefined): number {
+function overflow(h: StdoutHost, ch: string | undefined): number {
   const f = h.streams.stdout;
   if (f.flags & NO_WRITES) {
     f.flags |= ERR_SEEN;
