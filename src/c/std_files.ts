@@ -32,7 +32,7 @@ import {
   UNBUFFERED,
   USER_BUF,
 } from "./file_layout.ts";
-import { IOLBF, IONBF, type Streams } from "./stdio.ts";
+import { type FileState, IOLBF, IONBF, type Streams } from "./stdio.ts";
 
 /** Where the FILEs are written. */
 export interface StdFilesHost {
@@ -98,92 +98,111 @@ export interface StandardFilesHost {
   readonly files: { readonly stdin: number; readonly stdout: number };
 }
 
+/** The fields {@link StandardFiles} keeps, in this order; `_flags` and `_mode` are 4 bytes. */
+const KEPT = [
+  "flags",
+  "readPtr",
+  "readEnd",
+  "readBase",
+  "writeBase",
+  "writePtr",
+  "writeEnd",
+  "bufBase",
+  "bufEnd",
+  "mode",
+] as const;
+const FLAGS = 0, MODE = 9;
+
 /** stdout's and stdin's FILEs kept as glibc keeps them, written when a call changed them. */
 export class StandardFiles {
   readonly #h: StandardFilesHost;
-  /** The value last written at each address. */
-  readonly #written = new Map<number, number>();
+  /** Each kept field's offset in a FILE, in {@link KEPT}'s order. */
+  readonly #offsets: number[];
+  /** What each FILE's fields held when last read or written (stdout's, then stdin's). */
+  readonly #known = [
+    new Float64Array(KEPT.length).fill(NaN),
+    new Float64Array(KEPT.length).fill(NaN),
+  ];
+  /** stdout's fields were read from memory in this call (else it did not use them). */
+  #read = true;
+  /** A FILE's fields as the last call left them (scratch). */
+  readonly #values = new Float64Array(KEPT.length);
 
   constructor(h: StandardFilesHost) {
     this.#h = h;
+    this.#offsets = KEPT.map((name) => h.layout[name]);
   }
+
+  /**
+   * Has stdout's fields taken from memory, where the program may have changed them, when the
+   * call about to run first uses them.
+   */
+  load(): void {
+    this.#read = false;
+    this.#h.streams.refreshStdout(this.#readStdout);
+  }
+
+  /** stdout's fields from memory, into `f`. */
+  readonly #readStdout = (f: FileState): void => {
+    const h = this.#h, known = this.#known[0], file = h.files.stdout;
+    for (let k = 0; k < KEPT.length; k++) {
+      const at = file + this.#offsets[k];
+      known[k] = k === FLAGS || k === MODE ? h.read32(at) : h.readPointer(at);
+    }
+    f.flags = known[FLAGS];
+    f.readPtr = known[1];
+    f.readEnd = known[2];
+    f.readBase = known[3];
+    f.writeBase = known[4];
+    f.writePtr = known[5];
+    f.writeEnd = known[6];
+    f.bufBase = known[7];
+    f.bufEnd = known[8];
+    f.mode = known[MODE] | 0;
+    this.#read = true;
+  };
 
   /** Writes the fields the last stdio call changed. */
   settle(): void {
-    this.#stdout();
-    this.#stdin();
+    const v = this.#values;
+    if (this.#read) this.#writeStdout(v);
+    if (this.#stdinFields(v)) this.#write(1, this.#h.files.stdin, v);
   }
 
-  #set(address: number, value: number, size: 4 | 8): void {
-    if (size === 4) value = value >>> 0;
-    if (this.#written.get(address) === value) return;
-    this.#written.set(address, value);
-    if (size === 4) this.#h.write32(address, value);
-    else this.#h.writePointer(address, value);
+  #writeStdout(v: Float64Array): void {
+    const f = this.#h.streams.stdout;
+    v[FLAGS] = f.flags;
+    v[1] = f.readPtr;
+    v[2] = f.readEnd;
+    v[3] = f.readBase;
+    v[4] = f.writeBase;
+    v[5] = f.writePtr;
+    v[6] = f.writeEnd;
+    v[7] = f.bufBase;
+    v[8] = f.bufEnd;
+    v[MODE] = f.mode;
+    this.#write(0, this.#h.files.stdout, v);
   }
 
-  /** The get and put areas over `base` (0: none) and `size` bytes; `read`/`end` the get area's. */
-  #areas(file: number, base: number, size: number, read: number, end: number, put: number[]) {
-    const F = this.#h.layout;
-    const at = base === 0 ? [0, 0, 0, 0, 0, 0, 0, 0] : [
-      base,
-      base + read,
-      base + end,
-      base + put[0],
-      base + put[1],
-      base + put[2],
-      base,
-      base + size,
-    ];
-    const fields = [
-      F.readBase,
-      F.readPtr,
-      F.readEnd,
-      F.writeBase,
-      F.writePtr,
-      F.writeEnd,
-      F.bufBase,
-      F.bufEnd,
-    ];
-    for (let k = 0; k < 8; k++) this.#set(file + fields[k], at[k], 8);
+  /** Writes the fields of FILE `which` (0 stdout, 1 stdin) that differ from what it holds. */
+  #write(which: number, file: number, values: Float64Array): void {
+    const h = this.#h, known = this.#known[which];
+    for (let k = 0; k < KEPT.length; k++) {
+      const value = k === FLAGS || k === MODE ? values[k] >>> 0 : values[k];
+      if (known[k] === value) continue;
+      known[k] = value;
+      if (k === FLAGS || k === MODE) h.write32(file + this.#offsets[k], value);
+      else h.writePointer(file + this.#offsets[k], value);
+    }
   }
 
-  /** Takes stdout's fields from memory, where the program may have changed them. */
-  load(): void {
-    const h = this.#h, F = h.layout, f = h.streams.stdout, file = h.files.stdout;
-    const get = (at: number, size: 4 | 8) => {
-      const value = size === 4 ? h.read32(file + at) : h.readPointer(file + at);
-      this.#written.set(file + at, value);
-      return value;
-    };
-    f.flags = get(F.flags, 4);
-    f.readPtr = get(F.readPtr, 8);
-    f.readEnd = get(F.readEnd, 8);
-    f.readBase = get(F.readBase, 8);
-    f.writeBase = get(F.writeBase, 8);
-    f.writePtr = get(F.writePtr, 8);
-    f.writeEnd = get(F.writeEnd, 8);
-    f.bufBase = get(F.bufBase, 8);
-    f.bufEnd = get(F.bufEnd, 8);
-    f.mode = get(F.mode, 4) | 0;
-  }
-
-  #stdout(): void {
-    const h = this.#h, F = h.layout, f = h.streams.stdout, file = h.files.stdout;
-    this.#set(file + F.flags, f.flags >>> 0, 4);
-    this.#set(file + F.readPtr, f.readPtr, 8);
-    this.#set(file + F.readEnd, f.readEnd, 8);
-    this.#set(file + F.readBase, f.readBase, 8);
-    this.#set(file + F.writeBase, f.writeBase, 8);
-    this.#set(file + F.writePtr, f.writePtr, 8);
-    this.#set(file + F.writeEnd, f.writeEnd, 8);
-    this.#set(file + F.bufBase, f.bufBase, 8);
-    this.#set(file + F.bufEnd, f.bufEnd, 8);
-    this.#set(file + F.mode, f.mode, 4);
-  }
-
-  #stdin(): void {
-    const h = this.#h, F = h.layout, r = h.streams.stdin, file = h.files.stdin;
+  /**
+   * stdin's fields as glibc would hold them after the model's state, into `v`; false while it
+   * reads the backup area (not written).
+   */
+  #stdinFields(v: Float64Array): boolean {
+    const h = this.#h, r = h.streams.stdin, file = h.files.stdin;
+    if (r.inBackup) return false;
     const unbuffered = r.mode === IONBF;
     let flags = MAGIC | IS_FILEBUF | LINKED | NO_WRITES;
     if (r.eof) flags |= EOF_SEEN;
@@ -192,14 +211,21 @@ export class StandardFiles {
     else if (r.modeChosen && r.buffer !== 0) flags |= USER_BUF;
     const tty = h.streams.kind === "tty";
     if (r.mode === IOLBF && (r.modeChosen || (tty && r.buffered))) flags |= LINE_BUF;
-    this.#set(file + F.flags, flags >>> 0, 4);
-    if (!r.inBackup) {
-      const hasArea = unbuffered ? r.modeChosen || r.buffered : r.buffered;
-      const base = !hasArea ? 0 : unbuffered ? file + F.shortbuf : r.buffer;
-      const size = unbuffered ? 1 : r.bufferSize || stdoutBufferSize(h.streams.kind);
-      const read = r.consumed.length;
-      this.#areas(file, base, size, read, read + r.unread.length, [0, 0, 0]);
-    }
-    this.#set(file + F.mode, r.oriented ? -1 : 0, 4);
+    const hasArea = unbuffered ? r.modeChosen || r.buffered : r.buffered;
+    const base = !hasArea ? 0 : unbuffered ? file + h.layout.shortbuf : r.buffer;
+    const size = unbuffered ? 1 : r.bufferSize || stdoutBufferSize(h.streams.kind);
+    const read = base === 0 ? 0 : base + r.consumed.length;
+    v[FLAGS] = flags;
+    v[1] = read; // read_ptr
+    v[2] = base === 0 ? 0 : read + r.unread.length; // read_end
+    v[3] =
+      v[4] =
+      v[5] =
+      v[6] =
+      v[7] =
+        base; // read_base, the put area, buf_base
+    v[8] = base === 0 ? 0 : base + size; // buf_end
+    v[MODE] = r.oriented ? -1 : 0;
+    return true;
   }
 }

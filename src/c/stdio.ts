@@ -61,11 +61,7 @@ export class Streams {
   stdoutBytes = "";
   /** Bytes written to fd 2. */
   stderrBytes = "";
-  /**
-   * stdout's FILE (`stdout_file.ts` runs it), as its fields in libc's memory hold it
-   * (`std_files.ts` reads them before a stdio call and writes them after).
-   */
-  readonly stdout: FileState = {
+  readonly #stdout: FileState = {
     flags: (MAGIC | IS_FILEBUF | LINKED | NO_READS) >>> 0,
     readBase: 0,
     readPtr: 0,
@@ -77,6 +73,8 @@ export class Streams {
     bufEnd: 0,
     mode: 0,
   };
+  /** Reads stdout's fields from where they live, at their next use (`refreshStdout`). */
+  #refresh: ((f: FileState) => void) | undefined;
   /** stdin's FILE as stdio reads it. */
   readonly stdin = new ReadStream(0, IOLBF);
   /** Input was closed (no more will come): reads return EOF. */
@@ -89,6 +87,25 @@ export class Streams {
 
   constructor(kind: StdoutKind) {
     this.kind = kind;
+  }
+
+  /**
+   * stdout's FILE (`stdout_file.ts` runs it), as its fields in libc's memory hold it: read at
+   * the first use in a stdio call (`std_files.ts` asks with {@link refreshStdout}), written
+   * back after it.
+   */
+  get stdout(): FileState {
+    const refresh = this.#refresh;
+    if (refresh !== undefined) {
+      this.#refresh = undefined;
+      refresh(this.#stdout);
+    }
+    return this.#stdout;
+  }
+
+  /** Has `read` fill stdout's fields in before their next use. */
+  refreshStdout(read: (f: FileState) => void): void {
+    this.#refresh = read;
   }
 
   /** How many bytes were sent to stdin and not yet read. */
