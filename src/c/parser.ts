@@ -541,7 +541,8 @@ class Parser {
       this.#next();
       inner = this.#declarator(abstract);
       this.#expect(")");
-    } else if (this.#peek.k === "id" && !this.#isTypeStart()) {
+    } else if (this.#peek.k === "id" && (!this.#isTypeStart() || !TYPE_WORDS.has(this.#peek.v))) {
+      // (a typedef name here is the declarator's own: the specifiers before it made the type)
       nameTok = this.#next();
       name = nameTok.v;
     } else if (!abstract) {

@@ -26,6 +26,11 @@ const PROGRAMS = [
     what: "strcspn, strspn, strpbrk, strtok(_r), strsep, strnlen, strcasecmp, memmem and the rest",
   },
   {
+    folder: "typedef_names",
+    file: "names.c",
+    what: "typedef names used as declarators (a member, a variable, a redefinition)",
+  },
+  {
     folder: "printf_positional",
     file: "positional.c",
     what: "printf's positional arguments (%N$, *N$)",
