@@ -416,6 +416,50 @@ function fopenedFile(h: LibcHost, c: BuiltinCall, f: Value): number {
   );
 }
 
+/** The shells an exec may start: they are not run (see {@link execShell}). */
+const SHELLS = new Set(["/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash"]);
+
+/** The pointers of a NULL-terminated argument vector (none for a NULL vector, as Linux allows). */
+function argumentVector(h: LibcHost, at: number): number[] {
+  const out: number[] = [];
+  if (at === 0) return out;
+  for (let p; (p = h.m.readPointer(at + out.length * h.m.abi.ptrSize)) !== 0;) out.push(p);
+  return out;
+}
+
+/**
+ * execve/execv/execl of a shell: the process is replaced — what stdio buffered is lost, as in a
+ * real exec — and a {@link ShellSpawned} event names the command; the shell is not run: it ends
+ * as one reading end of input does, with status 0. Another program is not modelled; a path
+ * that cannot be read fails with EFAULT, as the kernel's copy does.
+ */
+function execShell(h: LibcHost, c: BuiltinCall, call: string, args: readonly number[]): Value {
+  let path: string;
+  try {
+    path = h.m.cString(c.args[0] as Int);
+  } catch (e) {
+    if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT);
+    throw e;
+  }
+  if (!SHELLS.has(path)) {
+    throw new CUnsupportedError(
+      `${call} of ${JSON.stringify(path)}: only a shell`,
+      h.m.file,
+      c.line,
+    );
+  }
+  const end = args.indexOf(0),
+    words = (end < 0 ? args : args.slice(0, end)).map((a) => h.m.cString(a as Int));
+  h.allocator.context.events.push({
+    kind: "ShellSpawned",
+    command: words.length > 1 ? words.slice(1).join(" ") : path,
+    via: "direct call",
+    call,
+    target: h.allocator.libc.symbol("execve") ?? 0,
+  });
+  throw new ProgramExit(0, false);
+}
+
 /** The FILEs the program opened with fopen. */
 const fopenFiles = perHost((h) =>
   new FopenFiles({
@@ -761,6 +805,9 @@ const impls: Record<string, Impl> = {
     });
     return 0;
   },
+  execve: (h, c) => execShell(h, c, "execve", argumentVector(h, n(c.args[1]))),
+  execv: (h, c) => execShell(h, c, "execv", argumentVector(h, n(c.args[1]))),
+  execl: (h, c) => execShell(h, c, "execl", c.args.slice(1).map(n)),
   abort: () => {
     throw new ProgramAbort("abort()");
   },

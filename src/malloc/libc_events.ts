@@ -16,13 +16,13 @@ export type LibcEvent = ShellSpawned | ProgramOutput;
 export interface ShellSpawned {
   /** Discriminant. */
   readonly kind: "ShellSpawned";
-  /** The string system() was given. */
+  /** The string system() was given; for an exec of a shell, its arguments (or its path). */
   readonly command: string;
   /** The pointer that was followed (`__free_hook`, …), or `direct call` when a C program called it. */
   readonly via: string;
-  /** The glibc call that followed it (`free`, …), or `system`. */
+  /** The glibc call that followed it (`free`, …), or `system`, `execve`, `execv`, `execl`. */
   readonly call: string;
-  /** system()'s address. */
+  /** The address of the function called (system's, execve's, …). */
   readonly target: number;
 }
 
