@@ -190,6 +190,8 @@ long strtol(const char *s, char **end, int base);
 unsigned long strtoul(const char *s, char **end, int base);
 long long strtoll(const char *s, char **end, int base);
 unsigned long long strtoull(const char *s, char **end, int base);
+double strtod(const char *s, char **endptr);
+double atof(const char *s);
 long long atoll(const char *s);
 void *reallocarray(void *p, size_t n, size_t size);
 int abs(int x);

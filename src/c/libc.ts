@@ -47,6 +47,7 @@ import {
   sync,
 } from "./stdout_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
+import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
 import { translateMessage } from "./gettext.ts";
@@ -414,6 +415,14 @@ function fopenedFile(h: LibcHost, c: BuiltinCall, f: Value): number {
     h.m.file,
     c.line,
   );
+}
+
+/** strtod(s, endptr) (atof: no endptr): the number at the start of s, `*endptr` after it. */
+function strtod(h: LibcHost, c: BuiltinCall, endptr: number): number {
+  const start = n(c.args[0]), parsed = parseDouble(h.m.cString(c.args[0] as Int));
+  if (endptr !== 0) h.m.writePointer(endptr, start + parsed.length);
+  if (parsed.range) h.m.mem.write32(h.errno, Errno.ERANGE);
+  return parsed.value;
 }
 
 /** The shells an exec may start: they are not run (see {@link execShell}). */
@@ -946,6 +955,8 @@ const impls: Record<string, Impl> = {
   strtoll: (h, c) => strtoX(h, c, 8, true),
   atoll: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, 8, true),
   strtoull: (h, c) => strtoX(h, c, 8, false),
+  strtod: (h, c) => strtod(h, c, n(c.args[1])),
+  atof: (h, c) => strtod(h, c, 0),
   abs: (_h, c) => Math.abs(n(c.args[0])) | 0,
   labs: (h, c) => {
     const v = BigInt(c.args[0] as Int);

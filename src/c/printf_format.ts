@@ -307,7 +307,10 @@ function formatFloat(
     const p = prec < 0 ? 6 : prec;
     switch (conv.toLowerCase()) {
       case "f":
-        body = a.toFixed(Math.min(p, 100));
+        // (JavaScript writes 1e+21 and more in exponent form; a double that large is an integer)
+        body = a >= 1e21
+          ? BigInt(a).toString() + (p > 0 ? "." + "0".repeat(p) : "")
+          : a.toFixed(Math.min(p, 100));
         if (alt && p === 0) body += ".";
         break;
       case "e":
@@ -324,7 +327,7 @@ function formatFloat(
         break;
       }
       default:
-        body = hexFloat(a, prec);
+        body = hexFloat(a, prec, alt);
     }
   }
   if (upper) body = body.toUpperCase();
@@ -336,21 +339,33 @@ function expForm(s: string): string {
   return s.replace(/e([+-])(\d)$/, "e$10$2");
 }
 
-function hexFloat(a: number, prec: number): string {
-  if (a === 0) return "0x0p+0";
-  let e = Math.floor(Math.log2(a));
-  let m = a / 2 ** e;
-  if (m >= 2) {
-    m /= 2;
-    e++;
+/**
+ * `%a` of a finite `a` ≥ 0, from its bits as glibc prints them: `0x1.<fraction>p<exponent>`
+ * (a subnormal `0x0.<fraction>p-1022`), the fraction's 13 hex digits without trailing zeros, or
+ * rounded to `prec` digits (to nearest, ties to even; a carry can make the leading digit 2); `alt`
+ * (`#`) keeps the point when no digit follows it.
+ */
+function hexFloat(a: number, prec: number, alt: boolean): string {
+  if (a === 0) return prec > 0 ? `0x0.${"0".repeat(prec)}p+0` : alt ? "0x0.p+0" : "0x0p+0";
+  const bits = new DataView(new Float64Array([a]).buffer).getBigUint64(0, true);
+  const field = Number(bits >> 52n);
+  let lead = field === 0 ? 0n : 1n, fraction = bits & ((1n << 52n) - 1n);
+  const exponent = field === 0 ? -1022 : field - 1023;
+  let digits = 13;
+  if (prec >= 0 && prec < 13) {
+    const drop = BigInt(4 * (13 - prec)), half = 1n << (drop - 1n);
+    const rest = fraction & ((1n << drop) - 1n);
+    fraction >>= drop;
+    const last = prec === 0 ? lead : fraction; // the digit a tie rounds to even
+    if (rest > half || (rest === half && (last & 1n) === 1n)) fraction++;
+    if (fraction >> BigInt(4 * prec) !== 0n) {
+      lead++;
+      fraction &= (1n << BigInt(4 * prec)) - 1n;
+    }
+    digits = prec;
   }
-  let frac = "";
-  let f = m - 1;
-  for (let k = 0; k < 13 && (prec < 0 ? f > 0 : k < prec); k++) {
-    f *= 16;
-    const d = Math.floor(f);
-    frac += d.toString(16);
-    f -= d;
-  }
-  return `0x1${frac ? "." + frac : ""}p${e >= 0 ? "+" : ""}${e}`;
+  let text = digits === 0 ? "" : fraction.toString(16).padStart(digits, "0");
+  if (prec < 0) text = text.replace(/0+$/, "");
+  else if (prec > 13) text += "0".repeat(prec - 13);
+  return `0x${lead}${text || alt ? "." + text : ""}p${exponent >= 0 ? "+" : ""}${exponent}`;
 }

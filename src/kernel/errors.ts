@@ -153,6 +153,7 @@ export const Errno = {
   EDEADLK: 35,
   ENOSPC: 28,
   ESPIPE: 29,
+  ERANGE: 34,
   EOVERFLOW: 75,
 } as const;
 

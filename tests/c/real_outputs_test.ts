@@ -26,6 +26,11 @@ const PROGRAMS = [
     what: "strcspn, strspn, strpbrk, strtok(_r), strsep, strnlen, strcasecmp, memmem and the rest",
   },
   {
+    folder: "strtod",
+    file: "strtod.c",
+    what: "strtod's and atof's numbers, ends and ERANGE (decimal, hexadecimal, inf, nan)",
+  },
+  {
     folder: "typedef_names",
     file: "names.c",
     what: "typedef names used as declarators (a member, a variable, a redefinition)",
