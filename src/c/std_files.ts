@@ -5,14 +5,16 @@
  * descriptor, its lock and wide-character data (`_IO_stdfile_N_lock`, `_IO_wide_data_N`), the
  * vtable `_IO_file_jumps`, unknown offsets (`_IO_pos_BAD`), and the list `_IO_list_all` →
  * stderr → stdout → stdin (from 2.40 each also points back at what points at it,
- * `_prevchain`). Then, after each stdio call, stdout's and stdin's fields as glibc leaves them
- * (`StandardFiles.settle`, from the state `stdio.ts` and `stdin.ts` keep): flags, the get and
- * put areas' pointers over the buffer (or the FILE's own byte, `_shortbuf`, when unbuffered),
- * `_mode`. Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c, every word of
- * the three FILEs before the program's first output; stdio_state.c, stdout's and stdin's fields
- * after each kind of output, input and setvbuf; five builds; i386 follows by construction).
- * Not written: stdin's pointers while it reads ungetc's backup area, and stderr's fields after
- * its first output.
+ * `_prevchain`). Then, around each stdio call ({@link StandardFiles}): stdout's fields — flags,
+ * the get, put and buffer pointers, `_mode` — are stdout's state, read from memory when the call
+ * first uses them (a program may have written them) and written back after it
+ * (`stdout_file.ts` runs glibc's fileops on them); stdin's are written after it from the state
+ * `stdin.ts` keeps, as glibc would hold them (the buffer, or the FILE's own byte, `_shortbuf`,
+ * when unbuffered). Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c,
+ * every word of the three FILEs before the first output; stdio_state.c and unbuffered_state.c,
+ * both FILEs after each kind of output, input and setvbuf; stdout_leak.c, a program's writes
+ * into stdout's FILE; five builds; i386 follows by construction). Not written: stdin's pointers
+ * while it reads ungetc's backup area, and stderr's fields after its first output.
  *
  * @module
  */
