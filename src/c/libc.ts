@@ -37,15 +37,15 @@ import { StandardFiles } from "./std_files.ts";
 import {
   flushAll,
   flushBeforeRead,
+  modeOf,
+  type OutputHost,
   put,
   putc,
   putPrintf,
   setbuffer,
   setvbuf,
-  type StdoutHost,
-  stdoutMode,
   sync,
-} from "./stdout_file.ts";
+} from "./output_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
@@ -80,10 +80,10 @@ export interface LibcHost {
   /** FILE* values of stdin, stdout, stderr. */
   readonly files: { stdin: number; stdout: number; stderr: number };
   /**
-   * Where stdin's and stdout's own byte (`_shortbuf`) is: in their FILEs, or in the program's
-   * data where libc's data is not the build's.
+   * Where stdin's, stdout's and stderr's own byte (`_shortbuf`) is: in their FILEs, or in the
+   * program's data where libc's data is not the build's.
    */
-  readonly shortbufs: { stdin: number; stdout: number };
+  readonly shortbufs: { stdin: number; stdout: number; stderr: number };
   /** The files the program may open, and those it has open. */
   readonly openFiles: OpenFiles;
   /** Address of `errno` (the program sees one errno; glibc's is per thread). */
@@ -118,9 +118,9 @@ function fromWord(h: LibcHost, x: number): Value {
 }
 
 /**
- * Writes text (latin1) to a stream through stdio: stderr unbuffered, stdout through its FILE
- * (`stdout_file.ts`) as `how` glibc's function puts it — `put` (fputs, fwrite, puts' string),
- * `putc` (one byte), or printf's (where its pieces end).
+ * Writes text (latin1) to stdout or stderr through its FILE (`output_file.ts`) as `how` glibc's
+ * function puts it — `put` (fputs, fwrite, puts' string, perror), `putc` (one byte), or
+ * printf's (where its pieces end).
  */
 export function writeStream(
   h: LibcHost,
@@ -128,14 +128,11 @@ export function writeStream(
   text: string,
   how: "put" | "putc" | number[] = "put",
 ): void {
-  if (fd === 2) {
-    h.streams.stderrBytes += text;
-    return;
-  }
-  if (fd !== 1) return;
-  // printf, puts, fputs and fwrite orient stdout to bytes; a byte put does when it overflows
-  if (how !== "putc" && h.streams.stdout.mode === 0) h.streams.stdout.mode = -1;
-  const file = stdoutHost(h);
+  if (fd !== 1 && fd !== 2) return;
+  const file = fd === 1 ? stdoutHost(h) : stderrHost(h);
+  // printf, puts, fputs, fwrite and perror orient the FILE to bytes; a byte put does when it
+  // overflows
+  if (how !== "putc" && file.file.mode === 0) file.file.mode = -1;
   if (Array.isArray(how)) putPrintf(file, text, how);
   else if (how === "putc") putc(file, text);
   else put(file, text);
@@ -154,38 +151,49 @@ function perHost<T>(make: (h: LibcHost) => T): (h: LibcHost) => T {
   };
 }
 
-/** What stdout's FILE works with in this program. */
-const stdoutHost = perHost((h): StdoutHost => ({
-  streams: h.streams,
-  allocate: () => {
-    // glibc's _IO_file_doallocate: the allocator models the allocation.
-    const kind = h.streams.kind;
-    const address = h.allocator.printf({ stdout: kind });
-    h.noteRecords();
-    return { address, size: stdoutBufferSize(kind) };
-  },
-  release: (address) => {
-    if (h.allocator.profile.stdioBuffers === "malloc") {
-      mallocCall(h, () => h.allocator.free(address));
-    }
-  },
-  store: (address, text) => h.m.writeText(address, text),
-  writeFrom: (address, count) => writeDescriptor(descriptorHost(h), 1, address, count),
-  printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
-  shortbuf: h.shortbufs.stdout,
-  terminal: h.streams.kind === "tty",
-  refuse: (what) => {
-    throw new CUnsupportedError(what, h.m.file, h.sched.current?.frames.at(-1)?.line ?? 0);
-  },
-}));
+/** What stdout's (fd 1) or stderr's (fd 2) FILE works with in this program. */
+function outputHost(h: LibcHost, fd: 1 | 2): OutputHost {
+  const streams = h.streams;
+  return {
+    get file() {
+      return fd === 1 ? streams.stdout : streams.stderr;
+    },
+    seekable: streams.kind === "file",
+    allocate: () => {
+      // glibc's _IO_file_doallocate: the allocator models the allocation.
+      const kind = streams.kind;
+      const address = h.allocator.printf({ stdout: kind });
+      h.noteRecords();
+      return { address, size: stdoutBufferSize(kind) };
+    },
+    release: (address) => {
+      if (h.allocator.profile.stdioBuffers === "malloc") {
+        mallocCall(h, () => h.allocator.free(address));
+      }
+    },
+    store: (address, text) => h.m.writeText(address, text),
+    writeText: (text) => outputTo(streams, fd, text),
+    writeFrom: (address, count) => writeDescriptor(descriptorHost(h), fd, address, count),
+    printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
+    shortbuf: fd === 1 ? h.shortbufs.stdout : h.shortbufs.stderr,
+    terminal: streams.kind === "tty",
+    refuse: (what) => {
+      throw new CUnsupportedError(what, h.m.file, h.sched.current?.frames.at(-1)?.line ?? 0);
+    },
+  };
+}
+
+const stdoutHost = perHost((h) => outputHost(h, 1));
+const stderrHost = perHost((h) => outputHost(h, 2));
 
 /**
- * What exit does to stdout (`_IO_flush_all`), or an abort of glibc before 2.27: its buffered
- * bytes written, as its FILE in memory says.
+ * What exit does to stderr and stdout (`_IO_flush_all`, in `_IO_list_all`'s order), or an abort
+ * of glibc before 2.27: their buffered bytes written, as their FILEs in memory say.
  */
 export function flushAtExit(h: LibcHost): void {
   const files = standardFiles(h);
   files?.load();
+  flushAll(stderrHost(h));
   flushAll(stdoutHost(h));
   files?.settle();
 }
@@ -321,9 +329,7 @@ function libcCalls(h: LibcHost): AssertFailLibc {
     realloc: (pointer, size) => mallocCall(h, () => a.realloc(pointer, size)),
     free: (pointer) => mallocCall(h, () => a.free(pointer)),
     store: (address, bytes) => h.m.mem.writeBytes(address, bytes),
-    print: (message) => {
-      h.streams.stderrBytes += message;
-    },
+    print: (message) => writeStream(h, 2, message),
   };
 }
 
@@ -540,7 +546,7 @@ function checkPrintfStack(h: LibcHost, c: BuiltinCall, fn: string, fd: number): 
   if (!c.frame.misaligned || foldedByGcc(h, c, fn)) return;
   const kind = fd === -1 || fn === "dprintf"
     ? "printf-buffer"
-    : fd === 2 || (fd === 1 && stdoutMode(h.streams) === IONBF)
+    : (fd === 1 || fd === 2) && modeOf(fd === 1 ? h.streams.stdout : h.streams.stderr) === IONBF
     ? "unbuffered-stream-printf"
     : undefined;
   if (kind) checkStackAlignment(h.allocator.profile, c.frame.misaligned, kind, fn);
@@ -665,8 +671,11 @@ const impls: Record<string, Impl> = {
     return c.args[2];
   },
   fflush: (h, c) => {
-    if (n(c.args[0]) === 0) flushAll(stdoutHost(h));
-    else if (outputFd(h, c, c.args[0]) === 1) sync(stdoutHost(h));
+    const fd = n(c.args[0]) === 0 ? 0 : outputFd(h, c, c.args[0]);
+    if (fd === 0 && n(c.args[0]) === 0) {
+      flushAll(stderrHost(h));
+      flushAll(stdoutHost(h));
+    } else if (fd === 1 || fd === 2) sync(fd === 1 ? stdoutHost(h) : stderrHost(h));
     return 0;
   },
   setbuf: (h, c) => {
@@ -679,7 +688,7 @@ const impls: Record<string, Impl> = {
       stdin.bufferSize = BUFSIZ;
       stdin.modeChosen = true;
     }
-    if (fd === 1) setbuffer(stdoutHost(h), buffer, BUFSIZ);
+    if (fd === 1 || fd === 2) setbuffer(fd === 1 ? stdoutHost(h) : stderrHost(h), buffer, BUFSIZ);
     return 0;
   },
   setvbuf: (h, c) => {
@@ -693,7 +702,9 @@ const impls: Record<string, Impl> = {
       stdin.bufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
       stdin.modeChosen = true;
     }
-    if (fd === 1) return setvbuf(stdoutHost(h), mode, n(c.args[1]), n(c.args[3]));
+    if (fd === 1 || fd === 2) {
+      return setvbuf(fd === 1 ? stdoutHost(h) : stderrHost(h), mode, n(c.args[1]), n(c.args[3]));
+    }
     return 0;
   },
   write: (h, c) => {
@@ -866,7 +877,7 @@ const impls: Record<string, Impl> = {
   mallinfo: (h) => mallinfoBytes(h, 4),
   mallinfo2: (h) => mallinfoBytes(h, h.m.abi.ptrSize),
   malloc_stats: (h) => {
-    h.streams.stderrBytes += h.allocator.mallocStats();
+    writeStream(h, 2, h.allocator.mallocStats());
     return 0;
   },
   memset: (h, c) => {
@@ -1008,7 +1019,7 @@ const impls: Record<string, Impl> = {
     checkPrintfStack(h, c, "perror", 2);
     const e = h.m.mem.read32(h.errno) | 0; // errno is an int
     const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
-    h.streams.stderrBytes += `${msg ? msg + ": " : ""}${errorText(h, e)}\n`;
+    writeStream(h, 2, `${msg ? msg + ": " : ""}${errorText(h, e)}\n`);
     return 0;
   },
   strerror: (h, c) => strerrorString(h, n(c.args[0]) | 0, c.line),
@@ -1158,8 +1169,11 @@ const genImpls: Record<string, GenImpl> = {
 };
 
 /** The library functions, with their prototypes and addresses in libc's text. */
-/** The plain calls that change stdout's or stdin's FILE (the reading ones are generators). */
+/** The plain calls that change a standard FILE (the reading ones are generators). */
 const STDIO_CALLS = new Set([
+  "perror",
+  "malloc_stats",
+  "__assert_fail",
   "printf",
   "fprintf",
   "vprintf",

@@ -829,13 +829,14 @@ function layStandardFiles(
       ptrSize: P,
     });
   }
-  const ownBytes = realLibc ? 0 : m.allocateGlobal({ k: "array", of: abi.types.char, n: 2 }, 1, 0);
+  const ownBytes = realLibc ? 0 : m.allocateGlobal({ k: "array", of: abi.types.char, n: 3 }, 1, 0);
   const shortbufs = realLibc
     ? {
       stdin: files.stdin + fileLayout(abi).shortbuf,
       stdout: files.stdout + fileLayout(abi).shortbuf,
+      stderr: files.stderr + fileLayout(abi).shortbuf,
     }
-    : { stdin: ownBytes, stdout: ownBytes + 1 };
+    : { stdin: ownBytes, stdout: ownBytes + 1, stderr: ownBytes + 2 };
   const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
   // libc's list of FILEs, which fopen links into and exploits (FSOP) aim at
   const listAll = realLibc ? symbol("_IO_list_all") : undefined;

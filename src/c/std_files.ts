@@ -5,16 +5,16 @@
  * descriptor, its lock and wide-character data (`_IO_stdfile_N_lock`, `_IO_wide_data_N`), the
  * vtable `_IO_file_jumps`, unknown offsets (`_IO_pos_BAD`), and the list `_IO_list_all` →
  * stderr → stdout → stdin (from 2.40 each also points back at what points at it,
- * `_prevchain`). Then, around each stdio call ({@link StandardFiles}): stdout's fields — flags,
- * the get, put and buffer pointers, `_mode` — are stdout's state, read from memory when the call
- * first uses them (a program may have written them) and written back after it
- * (`stdout_file.ts` runs glibc's fileops on them); stdin's are written after it from the state
+ * `_prevchain`). Then, around each stdio call ({@link StandardFiles}): stdout's and stderr's
+ * fields — flags, the get, put and buffer pointers, `_mode` — are their state, read from memory
+ * when the call first uses them (a program may have written them) and written back after it
+ * (`output_file.ts` runs glibc's fileops on them); stdin's are written after it from the state
  * `stdin.ts` keeps, as glibc would hold them (the buffer, or the FILE's own byte, `_shortbuf`,
  * when unbuffered). Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c,
- * every word of the three FILEs before the first output; stdio_state.c and unbuffered_state.c,
- * both FILEs after each kind of output, input and setvbuf; stdout_leak.c, a program's writes
- * into stdout's FILE; five builds; i386 follows by construction). Not written: stdin's pointers
- * while it reads ungetc's backup area, and stderr's fields after its first output.
+ * every word of the three FILEs before the first output; stdio_state.c, unbuffered_state.c and
+ * stderr_state.c, the FILEs after each kind of output, input and setvbuf; stdout_leak.c, a
+ * program's writes into stdout's FILE; five builds; i386 follows by construction). Not
+ * written: stdin's pointers while it reads ungetc's backup area.
  *
  * @module
  */
@@ -96,8 +96,8 @@ export interface StandardFilesHost {
   readPointer(address: number): number;
   readonly layout: FileLayout;
   readonly streams: Streams;
-  /** FILE* values of stdin and stdout. */
-  readonly files: { readonly stdin: number; readonly stdout: number };
+  /** FILE* values of stdin, stdout and stderr. */
+  readonly files: { readonly stdin: number; readonly stdout: number; readonly stderr: number };
 }
 
 /** The fields {@link StandardFiles} keeps, in this order; `_flags` and `_mode` are 4 bytes. */
@@ -120,36 +120,46 @@ export class StandardFiles {
   readonly #h: StandardFilesHost;
   /** Each kept field's offset in a FILE, in {@link KEPT}'s order. */
   readonly #offsets: number[];
-  /** What each FILE's fields held when last read or written (stdout's, then stdin's). */
-  readonly #known = [
-    new Float64Array(KEPT.length).fill(NaN),
-    new Float64Array(KEPT.length).fill(NaN),
-  ];
-  /** stdout's fields were read from memory in this call (else it did not use them). */
-  #read = true;
+  /** What each FILE's fields held when last read or written (stdout's, stdin's, stderr's). */
+  readonly #known = [0, 1, 2].map(() => new Float64Array(KEPT.length).fill(NaN));
+  /** stdout's and stderr's fields were read from memory in this call (else it did not use them). */
+  readonly #read = [true, true];
   /** A FILE's fields as the last call left them (scratch). */
   readonly #values = new Float64Array(KEPT.length);
+  /** The readers {@link load} hands stdout and stderr. */
+  readonly #readers: ((f: FileState) => void)[];
 
   constructor(h: StandardFilesHost) {
     this.#h = h;
     this.#offsets = KEPT.map((name) => h.layout[name]);
+    this.#readers = [0, 1].map((k) => (f: FileState) => this.#readFields(k, f));
   }
 
   /**
-   * Has stdout's fields taken from memory, where the program may have changed them, when the
-   * call about to run first uses them.
+   * Has stdout's and stderr's fields taken from memory, where the program may have changed them,
+   * when the call about to run first uses them.
    */
   load(): void {
-    this.#read = false;
-    this.#h.streams.refreshStdout(this.#readStdout);
+    this.#read[0] = this.#read[1] = false;
+    this.#h.streams.refreshStdout(this.#readers[0]);
+    this.#h.streams.refreshStderr(this.#readers[1]);
   }
 
-  /** stdout's fields from memory, into `f`. */
-  readonly #readStdout = (f: FileState): void => {
-    const h = this.#h, known = this.#known[0], file = h.files.stdout;
-    for (let k = 0; k < KEPT.length; k++) {
-      const at = file + this.#offsets[k];
-      known[k] = k === FLAGS || k === MODE ? h.read32(at) : h.readPointer(at);
+  /** Writes the fields the last stdio call changed. */
+  settle(): void {
+    const h = this.#h, v = this.#values;
+    if (this.#read[0]) this.#writeFields(0, h.streams.stdout, h.files.stdout);
+    if (this.#read[1]) this.#writeFields(2, h.streams.stderr, h.files.stderr);
+    if (this.#stdinFields(v)) this.#write(1, h.files.stdin, v);
+  }
+
+  /** Writing FILE `k`'s (0 stdout, 1 stderr) fields from memory, into `f`. */
+  #readFields(k: number, f: FileState): void {
+    const h = this.#h, file = k === 0 ? h.files.stdout : h.files.stderr;
+    const known = this.#known[k === 0 ? 0 : 2];
+    for (let i = 0; i < KEPT.length; i++) {
+      const at = file + this.#offsets[i];
+      known[i] = i === FLAGS || i === MODE ? h.read32(at) : h.readPointer(at);
     }
     f.flags = known[FLAGS];
     f.readPtr = known[1];
@@ -161,18 +171,11 @@ export class StandardFiles {
     f.bufBase = known[7];
     f.bufEnd = known[8];
     f.mode = known[MODE] | 0;
-    this.#read = true;
-  };
-
-  /** Writes the fields the last stdio call changed. */
-  settle(): void {
-    const v = this.#values;
-    if (this.#read) this.#writeStdout(v);
-    if (this.#stdinFields(v)) this.#write(1, this.#h.files.stdin, v);
+    this.#read[k] = true;
   }
 
-  #writeStdout(v: Float64Array): void {
-    const f = this.#h.streams.stdout;
+  #writeFields(which: number, f: FileState, file: number): void {
+    const v = this.#values;
     v[FLAGS] = f.flags;
     v[1] = f.readPtr;
     v[2] = f.readEnd;
@@ -183,10 +186,10 @@ export class StandardFiles {
     v[7] = f.bufBase;
     v[8] = f.bufEnd;
     v[MODE] = f.mode;
-    this.#write(0, this.#h.files.stdout, v);
+    this.#write(which, file, v);
   }
 
-  /** Writes the fields of FILE `which` (0 stdout, 1 stdin) that differ from what it holds. */
+  /** Writes the fields of FILE `which` (0 stdout, 1 stdin, 2 stderr) that differ from memory's. */
   #write(which: number, file: number, values: Float64Array): void {
     const h = this.#h, known = this.#known[which];
     for (let k = 0; k < KEPT.length; k++) {

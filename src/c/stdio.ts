@@ -10,7 +10,7 @@
  * @module
  */
 
-import { IS_FILEBUF, LINKED, MAGIC, NO_READS } from "./file_layout.ts";
+import { IS_FILEBUF, LINKED, MAGIC, NO_READS, UNBUFFERED } from "./file_layout.ts";
 import { ReadStream } from "./read_stream.ts";
 
 /** A one-char-per-byte (latin1) string as bytes: the inverse of {@link byteText}. */
@@ -52,6 +52,37 @@ export interface FileState {
   mode: number;
 }
 
+/** A writing FILE's fields, read from where they live at their first use after `refresh` is set. */
+class KeptFields {
+  readonly #fields: FileState;
+  refresh: ((f: FileState) => void) | undefined;
+
+  /** A FILE's fields at the start: its flags besides the magic number, LINKED and IS_FILEBUF. */
+  constructor(flags: number) {
+    this.#fields = {
+      flags: (MAGIC | IS_FILEBUF | LINKED | flags) >>> 0,
+      readBase: 0,
+      readPtr: 0,
+      readEnd: 0,
+      writeBase: 0,
+      writePtr: 0,
+      writeEnd: 0,
+      bufBase: 0,
+      bufEnd: 0,
+      mode: 0,
+    };
+  }
+
+  get fields(): FileState {
+    const refresh = this.refresh;
+    if (refresh !== undefined) {
+      this.refresh = undefined;
+      refresh(this.#fields);
+    }
+    return this.#fields;
+  }
+}
+
 /** Where stdout goes: a terminal, a pipe or a file. */
 export type StdoutKind = "tty" | "pipe" | "file";
 
@@ -61,20 +92,8 @@ export class Streams {
   stdoutBytes = "";
   /** Bytes written to fd 2. */
   stderrBytes = "";
-  readonly #stdout: FileState = {
-    flags: (MAGIC | IS_FILEBUF | LINKED | NO_READS) >>> 0,
-    readBase: 0,
-    readPtr: 0,
-    readEnd: 0,
-    writeBase: 0,
-    writePtr: 0,
-    writeEnd: 0,
-    bufBase: 0,
-    bufEnd: 0,
-    mode: 0,
-  };
-  /** Reads stdout's fields from where they live, at their next use (`refreshStdout`). */
-  #refresh: ((f: FileState) => void) | undefined;
+  readonly #stdout = new KeptFields(NO_READS);
+  readonly #stderr = new KeptFields(NO_READS | UNBUFFERED);
   /** stdin's FILE as stdio reads it. */
   readonly stdin = new ReadStream(0, IOLBF);
   /** Input was closed (no more will come): reads return EOF. */
@@ -90,22 +109,27 @@ export class Streams {
   }
 
   /**
-   * stdout's FILE (`stdout_file.ts` runs it), as its fields in libc's memory hold it: read at
+   * stdout's FILE (`output_file.ts` runs it), as its fields in libc's memory hold it: read at
    * the first use in a stdio call (`std_files.ts` asks with {@link refreshStdout}), written
    * back after it.
    */
   get stdout(): FileState {
-    const refresh = this.#refresh;
-    if (refresh !== undefined) {
-      this.#refresh = undefined;
-      refresh(this.#stdout);
-    }
-    return this.#stdout;
+    return this.#stdout.fields;
+  }
+
+  /** stderr's FILE, as {@link stdout}'s. */
+  get stderr(): FileState {
+    return this.#stderr.fields;
   }
 
   /** Has `read` fill stdout's fields in before their next use. */
   refreshStdout(read: (f: FileState) => void): void {
-    this.#refresh = read;
+    this.#stdout.refresh = read;
+  }
+
+  /** Has `read` fill stderr's fields in before their next use. */
+  refreshStderr(read: (f: FileState) => void): void {
+    this.#stderr.refresh = read;
   }
 
   /** How many bytes were sent to stdin and not yet read. */

@@ -1,5 +1,6 @@
 /**
- * stdout's FILE as glibc's file operations run it (libio's fileops), on the FILE's own fields:
+ * A FILE written through glibc's file operations (libio's fileops) — stdout, and stderr — on the
+ * FILE's own fields (the notes below say stdout; stderr starts unbuffered):
  * its flags and the pointers of its put area over its buffer — malloc'ed at the first output
  * (`_IO_file_doallocate`, line buffered on a terminal), the program's own array given to
  * setbuf/setvbuf (which frees a buffer stdio had malloc'ed), or the FILE's own byte when
@@ -28,7 +29,7 @@
  *   written. stdout written to a file and asked to seek is refused by name.
  *
  * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
- * (stdio_buffers.c, stdio_state.c, unbuffered_state.c, stdout_leak.c). Not modelled: glibc
+ * (stdio_buffers.c, stdio_state.c, unbuffered_state.c, stdout_leak.c, stderr_state.c). Not modelled: glibc
  * before 2.24 mmap'ed the buffer, and a setvbuf that replaces it there unmaps it (the old buffer
  * stays mapped here).
  *
@@ -45,24 +46,29 @@ import {
   UNBUFFERED,
   USER_BUF,
 } from "./file_layout.ts";
-import { type FileState, IOFBF, IOLBF, IONBF, type Streams } from "./stdio.ts";
+import { type FileState, IOFBF, IOLBF, IONBF } from "./stdio.ts";
 
-/** What stdout's FILE works with. */
-export interface StdoutHost {
-  readonly streams: Streams;
-  /** glibc's `_IO_file_doallocate` for stdout: the buffer's address (0: failed) and size. */
+/** What a FILE written through glibc's fileops works with (stdout's, stderr's). */
+export interface OutputHost {
+  /** The FILE's fields (libc's memory holds them: `std_files.ts`). */
+  readonly file: FileState;
+  /** Its descriptor is a regular file (a seek before a write is not refused). */
+  readonly seekable: boolean;
+  /** glibc's `_IO_file_doallocate`: the buffer's address (0: failed) and size. */
   allocate(): { address: number; size: number };
   /** Frees a buffer stdio allocated (setbuf/setvbuf replacing it). */
   release(address: number): void;
   /** Stores bytes (one char per byte) at an address of the program's memory. */
   store(address: number, text: string): void;
-  /** write(2) to fd 1 of `count` bytes of memory at `address`: the bytes written, -1 on error. */
+  /** write(2) of bytes a caller gave (one char per byte). */
+  writeText(text: string): void;
+  /** write(2) of `count` bytes of memory at `address`: the bytes written, -1 on error. */
   writeFrom(address: number, count: number): number;
   /** printf writes into the buffer's room directly (glibc 2.37+). */
   readonly printfIntoBuffer: boolean;
   /** The FILE's own byte (`_shortbuf`), the buffer when unbuffered. */
   readonly shortbuf: number;
-  /** stdout is a terminal: a buffer `_IO_file_doallocate` makes comes line buffered. */
+  /** The descriptor is a terminal: a buffer `_IO_file_doallocate` makes comes line buffered. */
   readonly terminal: boolean;
   /** Throws `CUnsupportedError` for what is not modelled. */
   refuse(what: string): never;
@@ -73,8 +79,8 @@ const PRINTF_STAGE = 128;
 const EOF = -1;
 
 /** `_IO_setb`: a new buffer, the old one freed unless it was the program's (`_IO_USER_BUF`). */
-function setb(h: StdoutHost, base: number, end: number, allocated: boolean): void {
-  const f = h.streams.stdout;
+function setb(h: OutputHost, base: number, end: number, allocated: boolean): void {
+  const f = h.file;
   if (f.bufBase !== 0 && !(f.flags & USER_BUF)) h.release(f.bufBase);
   f.bufBase = base;
   f.bufEnd = end;
@@ -83,17 +89,17 @@ function setb(h: StdoutHost, base: number, end: number, allocated: boolean): voi
 }
 
 /** `_IO_file_doallocate`: a buffer of st_blksize, line buffered on a terminal. */
-function doAllocate(h: StdoutHost): boolean {
+function doAllocate(h: OutputHost): boolean {
   const { address, size } = h.allocate();
   if (address === 0) return false;
   setb(h, address, address + size, true);
-  if (h.terminal) h.streams.stdout.flags |= LINE_BUF;
+  if (h.terminal) h.file.flags |= LINE_BUF;
   return true;
 }
 
 /** `_IO_doallocbuf`: a buffer if there is none; the FILE's own byte when unbuffered. */
-function doAllocBuf(h: StdoutHost): void {
-  const f = h.streams.stdout;
+function doAllocBuf(h: OutputHost): void {
+  const f = h.file;
   if (f.bufBase !== 0) return;
   if ((!(f.flags & UNBUFFERED) || f.mode > 0) && doAllocate(h)) return;
   setb(h, h.shortbuf, h.shortbuf + 1, false);
@@ -108,16 +114,16 @@ function roomEnd(f: FileState): number {
  * `new_do_write`: writes `data` (a text, or `count` bytes of memory at an address) and starts
  * the put area again at the buffer's start. The bytes written.
  */
-function newDoWrite(h: StdoutHost, data: string | number, count: number): number {
-  const f = h.streams.stdout;
+function newDoWrite(h: OutputHost, data: string | number, count: number): number {
+  const f = h.file;
   if (!(f.flags & IS_APPENDING) && f.readEnd !== f.writeBase) {
     // lseek(1, write_base - read_end, SEEK_CUR): a pipe or a terminal refuses it
-    if (h.streams.kind !== "file") return 0;
-    h.refuse("a seek of stdout written to a file, before a write (its FILE's read end moved)");
+    if (!h.seekable) return 0;
+    h.refuse("a seek of stdout or stderr written to a file, before a write (its read end moved)");
   }
   let written: number;
   if (typeof data === "string") {
-    h.streams.stdoutBytes += data;
+    h.writeText(data);
     written = data.length;
   } else {
     written = h.writeFrom(data, count);
@@ -131,19 +137,19 @@ function newDoWrite(h: StdoutHost, data: string | number, count: number): number
 }
 
 /** `_IO_do_write`: 0, or EOF when not everything was written. */
-function doWrite(h: StdoutHost, address: number, count: number): number {
+function doWrite(h: OutputHost, address: number, count: number): number {
   return count === 0 || newDoWrite(h, address, count) === count ? 0 : EOF;
 }
 
 /** `_IO_do_flush`: writes what the put area holds. */
-function doFlush(h: StdoutHost): number {
-  const f = h.streams.stdout;
+function doFlush(h: OutputHost): number {
+  const f = h.file;
   return doWrite(h, f.writeBase, f.writePtr - f.writeBase);
 }
 
 /** Stores bytes at the write pointer. */
-function fill(h: StdoutHost, text: string): void {
-  const f = h.streams.stdout;
+function fill(h: OutputHost, text: string): void {
+  const f = h.file;
   if (text.length === 0) return;
   h.store(f.writePtr, text);
   f.writePtr += text.length;
@@ -154,8 +160,8 @@ function fill(h: StdoutHost, text: string): void {
  * writes it (`ch` undefined, EOF), or puts `ch` (a one-byte string) after writing a full
  * buffer, writing it at once when unbuffered or at a line-buffered newline. EOF on failure.
  */
-function overflow(h: StdoutHost, ch: string | undefined): number {
-  const f = h.streams.stdout;
+function overflow(h: OutputHost, ch: string | undefined): number {
+  const f = h.file;
   if (f.flags & NO_WRITES) {
     f.flags |= ERR_SEEN;
     return EOF;
@@ -182,8 +188,8 @@ function overflow(h: StdoutHost, ch: string | undefined): number {
 }
 
 /** `_IO_default_xsputn`: into the room, the rest a byte at a time through `overflow`. */
-function putInRoom(h: StdoutHost, text: string): number {
-  const f = h.streams.stdout;
+function putInRoom(h: OutputHost, text: string): number {
+  const f = h.file;
   let at = 0;
   for (;;) {
     if (f.writePtr < f.writeEnd) {
@@ -196,9 +202,9 @@ function putInRoom(h: StdoutHost, text: string): number {
   }
 }
 
-/** `_IO_new_file_xsputn`: puts `text` (one char per byte) into stdout. */
-export function put(h: StdoutHost, text: string): void {
-  const f = h.streams.stdout, n = text.length;
+/** `_IO_new_file_xsputn`: puts `text` (one char per byte) into the FILE. */
+export function put(h: OutputHost, text: string): void {
+  const f = h.file, n = text.length;
   if (n === 0) return;
   let count = 0, mustFlush = false;
   if ((f.flags & LINE_BUF) && (f.flags & CURRENTLY_PUTTING)) {
@@ -230,19 +236,19 @@ export function put(h: StdoutHost, text: string): void {
 }
 
 /** `_IO_putc_unlocked`: one byte (`__overflow` orients the stream when it has no room). */
-export function putc(h: StdoutHost, ch: string): void {
-  const f = h.streams.stdout;
+export function putc(h: OutputHost, ch: string): void {
+  const f = h.file;
   if (f.writePtr < f.writeEnd) return fill(h, ch);
   if (f.mode === 0) f.mode = -1;
   overflow(h, ch);
 }
 
 /**
- * printf's text into stdout, as the version's printf writes it (see the module's notes):
+ * printf's text into the FILE, as the version's printf writes it (see the module's notes):
  * `pieces`, where each literal run and conversion ends, are vfprintf's puts up to 2.36.
  */
-export function putPrintf(h: StdoutHost, text: string, pieces: readonly number[]): void {
-  const f = h.streams.stdout;
+export function putPrintf(h: OutputHost, text: string, pieces: readonly number[]): void {
+  const f = h.file;
   if (!h.printfIntoBuffer) {
     let start = 0;
     for (const end of pieces) {
@@ -273,8 +279,8 @@ export function putPrintf(h: StdoutHost, text: string, pieces: readonly number[]
  * `size`), or the FILE's own byte (unbuffered) when there is none; the areas empty at its
  * start. False when the write failed.
  */
-function setBuf(h: StdoutHost, base: number, size: number): boolean {
-  const f = h.streams.stdout;
+function setBuf(h: OutputHost, base: number, size: number): boolean {
+  const f = h.file;
   if (f.writePtr > f.writeBase && doFlush(h) === EOF) return false;
   if (base === 0 || size === 0) {
     f.flags |= UNBUFFERED;
@@ -289,12 +295,12 @@ function setBuf(h: StdoutHost, base: number, size: number): boolean {
 }
 
 /**
- * setvbuf on stdout (`_IO_setvbuf`): 0, or EOF. Fully buffered without a buffer allocates one
+ * setvbuf (`_IO_setvbuf`): 0, or EOF. Fully buffered without a buffer allocates one
  * now if there is none (and is not line buffered, even on a terminal); line buffered without
  * one changes the flags only; an unknown mode changes nothing.
  */
-export function setvbuf(h: StdoutHost, mode: number, base: number, size: number): number {
-  const f = h.streams.stdout;
+export function setvbuf(h: OutputHost, mode: number, base: number, size: number): number {
+  const f = h.file;
   if (mode === IOFBF) {
     f.flags &= ~(LINE_BUF | UNBUFFERED);
     if (base === 0) {
@@ -318,24 +324,24 @@ export function setvbuf(h: StdoutHost, mode: number, base: number, size: number)
   return setBuf(h, base, size) ? 0 : EOF;
 }
 
-/** setbuf/setbuffer on stdout (`_IO_setbuffer`): `base` of `size` bytes, or unbuffered. */
-export function setbuffer(h: StdoutHost, base: number, size: number): void {
-  h.streams.stdout.flags &= ~LINE_BUF;
+/** setbuf/setbuffer (`_IO_setbuffer`): `base` of `size` bytes, or unbuffered. */
+export function setbuffer(h: OutputHost, base: number, size: number): void {
+  h.file.flags &= ~LINE_BUF;
   setBuf(h, base, base === 0 ? 0 : size);
 }
 
-/** fflush(stdout) (`_IO_new_file_sync`): writes what the put area holds. */
-export function sync(h: StdoutHost): void {
-  const f = h.streams.stdout;
+/** fflush of the FILE (`_IO_new_file_sync`): writes what the put area holds. */
+export function sync(h: OutputHost): void {
+  const f = h.file;
   if (f.writePtr > f.writeBase) doFlush(h);
 }
 
 /**
- * What `_IO_flush_all` does to stdout (exit, fflush(NULL), an old glibc's abort): `overflow`
+ * What `_IO_flush_all` does to each FILE (exit, fflush(NULL), an old glibc's abort): `overflow`
  * when the put area holds bytes.
  */
-export function flushAll(h: StdoutHost): void {
-  const f = h.streams.stdout;
+export function flushAll(h: OutputHost): void {
+  const f = h.file;
   if (f.mode <= 0 && f.writePtr > f.writeBase) overflow(h, undefined);
 }
 
@@ -343,13 +349,13 @@ export function flushAll(h: StdoutHost): void {
  * What `_IO_new_file_underflow` does to stdout before a read of a line-buffered or unbuffered
  * FILE: stdout written (`overflow`) when it is linked, writable and line buffered.
  */
-export function flushBeforeRead(h: StdoutHost): void {
-  const f = h.streams.stdout;
+export function flushBeforeRead(h: OutputHost): void {
+  const f = h.file;
   if ((f.flags & (LINKED | NO_WRITES | LINE_BUF)) === (LINKED | LINE_BUF)) overflow(h, undefined);
 }
 
-/** stdout's buffering mode, from its flags. */
-export function stdoutMode(s: Streams): number {
-  const flags = s.stdout.flags;
+/** A FILE's buffering mode, from its flags. */
+export function modeOf(f: FileState): number {
+  const flags = f.flags;
   return flags & UNBUFFERED ? IONBF : flags & LINE_BUF ? IOLBF : IOFBF;
 }
