@@ -198,7 +198,7 @@ export function flushAtExit(h: LibcHost): void {
   files?.settle();
 }
 
-/** stdout's and stdin's FILEs in libc's memory, kept as glibc keeps them (if libc's data is). */
+/** stdin's, stdout's and stderr's FILEs in libc's memory, kept as glibc keeps them (if libc's data is the build's). */
 const standardFiles = perHost((h) =>
   h.allocator.libc.placement === "packed" ? undefined : new StandardFiles({
     write32: (address, value) => h.m.mem.write32(address, value),

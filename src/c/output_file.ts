@@ -126,7 +126,8 @@ function newDoWrite(h: OutputHost, data: string | number, count: number): number
     h.writeText(data);
     written = data.length;
   } else {
-    written = h.writeFrom(data, count);
+    // (write pointers a program set below the write base make a size_t count beyond any write)
+    written = h.writeFrom(data, count < 0 ? count + 2 ** 64 : count);
     if (written < count) f.flags |= ERR_SEEN;
     if (written < 0) written = 0;
   }
