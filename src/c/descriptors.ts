@@ -83,11 +83,18 @@ export function outputTo(s: Streams, fd: number, text: string): void {
 
 /** write(fd, buf, count): the bytes written, or -errno. */
 export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, count: number): number {
-  const s = h.streams;
-  if (!writable(s, fd)) return -EBADF;
+  const s = h.streams, file = h.openFiles.file(fd);
+  if (!(file ? file.writable : writable(s, fd))) return -EBADF;
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
+  if (file) {
+    // a regular file: every byte before a fault written, the offset moved past them
+    const fits = h.mem.accessibleLength(buf, wanted, "read");
+    if (fits === 0) return -EFAULT;
+    file.write(h.mem.readBytes(buf, fits));
+    return fits;
+  }
   const readable = h.mem.accessibleLength(buf, wanted, "read");
   const done = readable === wanted || s.kind === "file"
     ? readable
@@ -105,7 +112,7 @@ export function* readDescriptor(
   count: number,
 ): Generator<Signal, number> {
   const s = h.streams, tty = s.kind === "tty", file = h.openFiles.file(fd);
-  if (!(fd === 0 || (tty && (fd === 1 || fd === 2)) || file)) return -EBADF;
+  if (!(fd === 0 || (tty && (fd === 1 || fd === 2)) || file?.readable)) return -EBADF;
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;

@@ -150,7 +150,7 @@ export class FopenFiles {
     // not know, like a second 'w', it ignores)
     const letters = mode.slice(1, 7);
     if (mode[0] === "w" || mode[0] === "a" || letters.includes("+") || mode.includes(",ccs=")) {
-      refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): writing to files`);
+      refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): a FILE that writes`);
     }
     if (letters.includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
     const address = h.malloc(LOCKED.size);
@@ -169,7 +169,7 @@ export class FopenFiles {
       ? -Errno.EINVAL
       : path === undefined
       ? -Errno.EFAULT
-      : h.openFiles.open(path, oflags) as number;
+      : h.openFiles.open(path, oflags);
     if (fd < 0) {
       this.#unlink(address);
       h.free(address);

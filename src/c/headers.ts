@@ -128,6 +128,8 @@ ssize_t read(int fd, void *buf, size_t n);
 ssize_t write(int fd, const void *buf, size_t n);
 int open(const char *path, int flags, ...);
 int close(int fd);
+int unlink(const char *path);
+int remove(const char *path);
 long lseek(int fd, long offset, int whence);
 int scanf(const char *fmt, ...);
 void exit(int status);

@@ -423,6 +423,18 @@ function fopenedFile(h: LibcHost, c: BuiltinCall, f: Value): number {
   );
 }
 
+/** A system call on the path the first argument points to: EFAULT when it cannot be read. */
+function pathCall(h: LibcHost, c: BuiltinCall, call: (path: string) => number): Value {
+  let path: string;
+  try {
+    path = h.m.cString(c.args[0] as Int);
+  } catch (e) {
+    if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT);
+    throw e;
+  }
+  return sysResult(h, call(path));
+}
+
 /** strtod(s, endptr) (atof: no endptr): the number at the start of s, `*endptr` after it. */
 function strtod(h: LibcHost, c: BuiltinCall, endptr: number): number {
   const start = n(c.args[0]), parsed = parseDouble(h.m.cString(c.args[0] as Int));
@@ -722,15 +734,7 @@ const impls: Record<string, Impl> = {
       if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT); // getname's copy
       throw e;
     }
-    const fd = h.openFiles.open(path, n(c.args[1]));
-    if (fd === "writing") {
-      throw new CUnsupportedError(
-        `open of ${JSON.stringify(path)} for writing or creating`,
-        h.m.file,
-        c.line,
-      );
-    }
-    return sysResult(h, fd);
+    return sysResult(h, h.openFiles.open(path, n(c.args[1])));
   },
   fopen: (h, c) => {
     let path: string | undefined;
@@ -773,6 +777,8 @@ const impls: Record<string, Impl> = {
     files.settle(r);
     return 0;
   },
+  unlink: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
+  remove: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
   close: (h, c) => {
     const fd = n(c.args[0]);
     if (fd >= 0 && fd <= 2) {

@@ -1,31 +1,73 @@
 /**
- * Files a C program can open: read-only regular files given by `runC`'s `files` option (a flag
- * file, a config), each opened on the lowest free descriptor from 3 up, with an offset that
- * read(2) moves and lseek(2) sets, as Linux keeps them. Paths are resolved as the program's
- * working directory would have them: `flag.txt`, `./flag.txt` and `dir/../flag.txt` name the
- * same file; an absolute path names the key written the same way.
+ * Files a C program can open: the regular files given by `runC`'s `files` option (a flag file, a
+ * config) and those it creates, each opened on the lowest free descriptor from 3 up for reading,
+ * writing or both, with an offset that read(2) and write(2) move and lseek(2) sets, as Linux
+ * keeps them: O_CREAT makes a missing file (in the working directory, or a directory another
+ * file is in), O_EXCL refuses an existing one (EEXIST), O_TRUNC empties it, O_APPEND writes at
+ * its end; a write past the end grows it; unlink(2) removes a name, and what is open on it stays
+ * readable. Paths are resolved as the program's working directory would have them: `flag.txt`,
+ * `./flag.txt` and `dir/../flag.txt` name the same file; an absolute path names the key written
+ * the same way.
  *
- * Not modelled, and refused with a `CUnsupportedError` where a program asks for it: opening for
- * writing or creating, and closing descriptors 0 to 2. fopen's FILEs read these files through
- * their descriptors: `fopen_files.ts`.
- * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c).
+ * Not modelled, and refused with a `CUnsupportedError` where a program asks for it: closing
+ * descriptors 0 to 2, and creating a file outside the directories known. fopen's FILEs read
+ * these files through their descriptors: `fopen_files.ts`.
+ * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c, write_files.c).
  *
  * @module
  */
 
 import { Errno } from "../kernel/errors.ts";
 
-const { ENOENT, EBADF, EINVAL } = Errno;
+const { ENOENT, EBADF, EINVAL, EEXIST } = Errno;
 
-/** open(2)'s access mode bits (O_ACCMODE) and the flags that create or change a file. */
-const ACCESS_MODE = 3, WRITING_FLAGS = 0o100 | 0o1000 | 0o2000; // O_CREAT, O_TRUNC, O_APPEND
+/** open(2)'s flags: the access mode (O_ACCMODE: read 0, write 1, both 2) and the others known. */
+const ACCESS_MODE = 3, O_WRONLY = 1, O_RDWR = 2;
+const O_CREAT = 0o100, O_EXCL = 0o200, O_TRUNC = 0o1000, O_APPEND = 0o2000;
+
+/** A file's contents, which every descriptor open on it shares. */
+interface Inode {
+  bytes: Uint8Array;
+}
 
 /** A file opened by the program. */
-export interface OpenFile {
+export class OpenFile {
   readonly path: string;
-  readonly bytes: Uint8Array;
-  /** Where the next read starts. */
-  offset: number;
+  readonly #inode: Inode;
+  /** Where the next read or write starts. */
+  offset = 0;
+  /** Opened for reading, for writing; writes go to the end (O_APPEND). */
+  readonly readable: boolean;
+  readonly writable: boolean;
+  readonly append: boolean;
+
+  constructor(path: string, inode: Inode, flags: number) {
+    this.path = path;
+    this.#inode = inode;
+    const access = flags & ACCESS_MODE;
+    this.readable = access !== O_WRONLY;
+    this.writable = access === O_WRONLY || access === O_RDWR;
+    this.append = (flags & O_APPEND) !== 0;
+  }
+
+  /** The file's contents now. */
+  get bytes(): Uint8Array {
+    return this.#inode.bytes;
+  }
+
+  /** Writes `data` at the offset (at the end when appending), growing the file. */
+  write(data: Uint8Array): void {
+    const inode = this.#inode;
+    if (this.append) this.offset = inode.bytes.length;
+    const end = this.offset + data.length;
+    if (end > inode.bytes.length) {
+      const grown = new Uint8Array(end); // (a hole before the offset reads as zeros)
+      grown.set(inode.bytes);
+      inode.bytes = grown;
+    }
+    inode.bytes.set(data, this.offset);
+    this.offset = end;
+  }
 }
 
 /** `path` with `.` and `..` resolved and repeated slashes folded (relative stays relative). */
@@ -44,7 +86,7 @@ function normalPath(path: string): string {
 
 /** The program's files and the descriptors open on them. */
 export class OpenFiles {
-  readonly #contents = new Map<string, Uint8Array>();
+  readonly #contents = new Map<string, Inode>();
   readonly #open = new Map<number, OpenFile>();
 
   /** `files`: path → contents (a string's characters are bytes). */
@@ -53,22 +95,42 @@ export class OpenFiles {
       const bytes = typeof contents === "string"
         ? Uint8Array.from(contents, (c) => c.charCodeAt(0))
         : contents;
-      this.#contents.set(normalPath(path), bytes);
+      this.#contents.set(normalPath(path), { bytes });
     }
   }
 
   /**
-   * open(path, flags): the new descriptor, -ENOENT for a path that names no file, or
-   * "writing" when the flags would write or create (the caller refuses it).
+   * open(path, flags): the new descriptor, -ENOENT for a path that names no file (or whose
+   * directory is not known, to create it), -EEXIST for O_CREAT|O_EXCL of an existing file, -EINVAL
+   * for an access mode of 3.
    */
-  open(path: string, flags: number): number | "writing" {
-    if ((flags & ACCESS_MODE) !== 0 || (flags & WRITING_FLAGS) !== 0) return "writing";
-    const bytes = this.#contents.get(normalPath(path));
-    if (bytes === undefined) return -ENOENT;
+  open(path: string, flags: number): number {
+    if ((flags & ACCESS_MODE) === ACCESS_MODE) return -EINVAL;
+    const name = normalPath(path);
+    let inode = this.#contents.get(name);
+    if (inode !== undefined && (flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
+    if (inode === undefined) {
+      if (!(flags & O_CREAT) || !this.#directoryKnown(name)) return -ENOENT;
+      this.#contents.set(name, inode = { bytes: new Uint8Array(0) });
+    } else if (flags & O_TRUNC) inode.bytes = new Uint8Array(0);
     let fd = 3;
     while (this.#open.has(fd)) fd++;
-    this.#open.set(fd, { path, bytes, offset: 0 });
+    this.#open.set(fd, new OpenFile(path, inode, flags));
     return fd;
+  }
+
+  /** unlink(path): 0, or -ENOENT; what is open on the file stays open. */
+  unlink(path: string): number {
+    return this.#contents.delete(normalPath(path)) ? 0 : -ENOENT;
+  }
+
+  /** The working directory, or a directory a known file is in. */
+  #directoryKnown(name: string): boolean {
+    const slash = name.lastIndexOf("/");
+    if (slash < 0) return true;
+    const directory = name.slice(0, slash + 1);
+    for (const other of this.#contents.keys()) if (other.startsWith(directory)) return true;
+    return false;
   }
 
   /** The file open on `fd`, if any. */

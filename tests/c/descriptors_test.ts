@@ -76,6 +76,12 @@ const PROGRAMS = [
     terminalShowsStderr: true,
   },
   {
+    name: "write_files",
+    what: "open for writing and creating, write, lseek and unlink on the program's files",
+    input: "",
+    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+  },
+  {
     name: "setvbuf_modes",
     what: "setvbuf with an unknown mode, _IOLBF and _IOFBF without a buffer",
     input: "",
@@ -130,12 +136,11 @@ for (const { name, what, input, files, terminalShowsStderr } of PROGRAMS) {
   }
 }
 
-Deno.test("writing to files, closing a standard stream and a FILE not fopen'ed are refused, named", () => {
+Deno.test("FILEs that write, closing a standard stream and a FILE not fopen'ed are refused, named", () => {
   const cases = [
-    [`open("out.txt", O_WRONLY | O_CREAT, 0644)`, /open of "out.txt" for writing or creating/],
     [`close(1)`, /close\(1\): closing a standard descriptor/],
-    [`fopen("flag.txt", "w")`, /fopen\("flag.txt", "w"\): writing to files/],
-    [`fopen("flag.txt", "r+")`, /writing to files/],
+    [`fopen("flag.txt", "w")`, /fopen\("flag.txt", "w"\): a FILE that writes/],
+    [`fopen("flag.txt", "r+")`, /a FILE that writes/],
     [`fopen("flag.txt", "rm")`, /mmap'ed reads/],
     [`fprintf(fopen("flag.txt", "r"), "x")`, /writing to, flushing or setting the buffer/],
     [`fclose(stdout)`, /fclose of stdin, stdout or stderr/],
