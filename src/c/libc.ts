@@ -423,16 +423,23 @@ function fopenedFile(h: LibcHost, c: BuiltinCall, f: Value): number {
   );
 }
 
-/** A system call on the path the first argument points to: EFAULT when it cannot be read. */
-function pathCall(h: LibcHost, c: BuiltinCall, call: (path: string) => number): Value {
-  let path: string;
+/**
+ * The path the first argument points to, as the kernel copies it (getname): undefined when it
+ * cannot be read (the call's EFAULT).
+ */
+function pathArgument(h: LibcHost, c: BuiltinCall): string | undefined {
   try {
-    path = h.m.cString(c.args[0] as Int);
+    return h.m.cString(c.args[0] as Int);
   } catch (e) {
-    if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT);
+    if (e instanceof SegmentationFault) return undefined;
     throw e;
   }
-  return sysResult(h, call(path));
+}
+
+/** A system call on the path the first argument points to: EFAULT when it cannot be read. */
+function pathCall(h: LibcHost, c: BuiltinCall, call: (path: string) => number): Value {
+  const path = pathArgument(h, c);
+  return sysResult(h, path === undefined ? -Errno.EFAULT : call(path));
 }
 
 /** strtod(s, endptr) (atof: no endptr): the number at the start of s, `*endptr` after it. */
@@ -461,13 +468,8 @@ function argumentVector(h: LibcHost, at: number): number[] {
  * that cannot be read fails with EFAULT, as the kernel's copy does.
  */
 function execShell(h: LibcHost, c: BuiltinCall, call: string, args: readonly number[]): Value {
-  let path: string;
-  try {
-    path = h.m.cString(c.args[0] as Int);
-  } catch (e) {
-    if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT);
-    throw e;
-  }
+  const path = pathArgument(h, c);
+  if (path === undefined) return sysResult(h, -Errno.EFAULT);
   if (!SHELLS.has(path)) {
     throw new CUnsupportedError(
       `${call} of ${JSON.stringify(path)}: only a shell`,
@@ -726,23 +728,9 @@ const impls: Record<string, Impl> = {
       writeDescriptor(descriptorHost(h), n(c.args[0]), size(c.args[1]), size(c.args[2])),
     );
   },
-  open: (h, c) => {
-    let path: string;
-    try {
-      path = h.m.cString(c.args[0] as Int);
-    } catch (e) {
-      if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT); // getname's copy
-      throw e;
-    }
-    return sysResult(h, h.openFiles.open(path, n(c.args[1])));
-  },
+  open: (h, c) => pathCall(h, c, (path) => h.openFiles.open(path, n(c.args[1]))),
   fopen: (h, c) => {
-    let path: string | undefined;
-    try {
-      path = h.m.cString(c.args[0] as Int);
-    } catch (e) {
-      if (!(e instanceof SegmentationFault)) throw e; // open(2)'s EFAULT
-    }
+    const path = pathArgument(h, c); // undefined: open(2)'s EFAULT
     const opened = fopenFiles(h).open(path, h.m.cString(c.args[1] as Int), h.m.file, c.line);
     if ("address" in opened) return opened.address;
     h.m.mem.write32(h.errno, opened.errno);
