@@ -9,22 +9,26 @@
  * chunk (`settle`), so a heap view, a leak or a use after fclose sees what real glibc left.
  * fseek, ftell and rewind work as glibc's file seek does (`seek`, `tell`): the cached file offset
  * (`_offset`), a target inside the buffer's fill only moving the read pointer, a seek to the
- * target's 4 KiB block and a read up to it. fclose closes the descriptor, frees the buffer,
+ * target's 4 KiB block and a read up to it. A FILE opened for writing ("w", "a", with "x" for
+ * O_EXCL) keeps its fields in its chunk; libc runs glibc's fileops on them (`output_file.ts`),
+ * reading them before each call and writing them back after (`loadWriter`, `settleWriter`).
+ * fclose (after a writing FILE has written its buffer) closes the descriptor, frees the buffer,
  * then the FILE, after un-linking it.
  *
  * Version facts (the glibc profile's `file*`): `_prevchain` (2.40+), `_flags2` 24 bits
  * beside `_short_backupbuf` (2.41+), `_total_written` (2.42+), fclose's `_IO_FLAGS2_NOCLOSE`
  * (2.44+). Checked against real runs: tests/fixtures/c/descriptors/ (fopen_files.c: each FILE
  * printed word by word after each step, the first one in a chunk filled with 0xaa;
- * fseek_files.c: the pointers and the offset after each seek).
+ * fseek_files.c: the pointers and the offset after each seek; write_stdio.c: a writing FILE's
+ * fields after each call and the file's contents).
  *
- * Not modelled, refused by name (`CUnsupportedError`): modes that write (`w`, `a`, `+`), `m`
+ * Not modelled, refused by name (`CUnsupportedError`): modes that read and write (`+`), `m`
  * (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
  * against), glibc before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
- * (their vtables' addresses); writing to, setvbuf
- * and fflush of a fopen'ed FILE; a byte ungetc puts back that is not the one just read; close(2)
- * of the descriptor a fopen'ed FILE reads. A FILE
- * whose fields the program overwrote is not read back: the model keeps its own state.
+ * (their vtables' addresses); writing to, setvbuf and fflush of a FILE opened for reading;
+ * seeking and setvbuf on a FILE opened for writing; a byte ungetc puts back that is not the one just read; close(2)
+ * of the descriptor a fopen'ed FILE uses. A reading FILE whose fields the program overwrote is not
+ * read back: the model keeps its own state.
  *
  * @module
  */
@@ -40,13 +44,16 @@ import {
   EOF_SEEN,
   ERR_SEEN,
   type FileLayout,
+  IS_APPENDING,
   IS_FILEBUF,
   LINKED,
   MAGIC,
+  NO_READS,
   NO_WRITES,
   TIED_PUT_GET,
+  USER_BUF,
 } from "./file_layout.ts";
-import { IOFBF } from "./stdio.ts";
+import { type FileState, IOFBF } from "./stdio.ts";
 
 /** What fopen and fclose work with. */
 export interface FopenHost {
@@ -55,6 +62,8 @@ export interface FopenHost {
     write32(address: number, value: number): void;
   };
   writePointer(address: number, value: number): void;
+  read32(address: number): number;
+  readPointer(address: number): number;
   /** Stores bytes (one char per byte) at an address of the program's memory. */
   store(address: number, text: string): void;
   readonly profile: GlibcProfile;
@@ -85,7 +94,8 @@ const LOCKED = {
 
 /** `_flags2` bits. */
 const NOTCANCEL = 0x2, NOCLOSE = 0x20, CLOEXEC = 0x40;
-const O_CLOEXEC = 0o2000000;
+const O_CLOEXEC = 0o2000000, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200;
+const O_TRUNC = 0o1000, O_APPEND = 0o2000;
 const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 
 /** A FILE fopen made. */
@@ -102,6 +112,8 @@ export class FopenFiles {
   /** Where a FILE's fields lie. */
   readonly #field: FileLayout;
   readonly #open = new Map<number, ReadStream>();
+  /** The FILEs open for writing, by address. */
+  readonly #writers = new Map<number, { fd: number; opened: Opened; fields: FileState }>();
   readonly #opened = new Map<ReadStream, Opened>();
   /** `_IO_list_all` and the `_chain`s after it: the FILEs from the head, the standard ones last. */
   readonly #list: number[];
@@ -117,9 +129,10 @@ export class FopenFiles {
     return this.#open.get(address);
   }
 
-  /** Whether a FILE fopen made reads descriptor `fd`. */
+  /** Whether a FILE fopen made uses descriptor `fd`. */
   reads(fd: number): boolean {
     for (const r of this.#open.values()) if (r.fd === fd) return true;
+    for (const w of this.#writers.values()) if (w.fd === fd) return true;
     return false;
   }
 
@@ -149,8 +162,10 @@ export class FopenFiles {
     // glibc reads the first letter, then up to six more ('+' asks for writing; others it does
     // not know, like a second 'w', it ignores)
     const letters = mode.slice(1, 7);
-    if (mode[0] === "w" || mode[0] === "a" || letters.includes("+") || mode.includes(",ccs=")) {
-      refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): a FILE that writes`);
+    if (letters.includes("+") || mode.includes(",ccs=")) {
+      refuse(
+        `fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): a FILE that reads and writes`,
+      );
     }
     if (letters.includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
     const address = h.malloc(LOCKED.size);
@@ -159,13 +174,18 @@ export class FopenFiles {
     this.#initialize(opened, jumps!, wideJumps!);
     this.#link(address);
     // _IO_file_fopen: the mode's letters after the first (at most six), then open(2)
-    let oflags = 0;
+    let oflags = mode[0] === "w"
+      ? O_WRONLY | O_CREAT | O_TRUNC
+      : mode[0] === "a"
+      ? O_WRONLY | O_CREAT | O_APPEND
+      : 0;
     for (const letter of letters) {
       if (letter === "c") opened.flags2 |= NOTCANCEL;
       if (letter === "e") (opened.flags2 |= CLOEXEC), (oflags |= O_CLOEXEC);
+      if (letter === "x" && mode[0] !== "r") oflags |= O_EXCL;
     }
     this.#writeFlags2(opened);
-    const fd = mode[0] !== "r"
+    const fd = !"rwa".includes(mode[0] ?? "")
       ? -Errno.EINVAL
       : path === undefined
       ? -Errno.EFAULT
@@ -176,6 +196,15 @@ export class FopenFiles {
       return { errno: -fd };
     }
     h.mem.write32(address + this.#field.fileno, fd);
+    if (mode[0] !== "r") {
+      // _IO_file_open: writing only (and at the end for "a"); stdio's fields from here on are
+      // its output FILE's (`output_file.ts`)
+      const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_READS |
+        (mode[0] === "a" ? IS_APPENDING : 0);
+      h.mem.write32(address + this.#field.flags, flags >>> 0);
+      this.#writers.set(address, { fd, opened, fields: readFields(h, this.#field, address) });
+      return { address };
+    }
     const stream = new ReadStream(fd, IOFBF);
     this.#open.set(address, stream);
     this.#opened.set(stream, opened);
@@ -183,11 +212,65 @@ export class FopenFiles {
     return { address };
   }
 
-  /** fclose of a FILE fopen made: 0. */
+  /** A FILE fopen opened for writing: its descriptor and its fields (see {@link loadWriter}). */
+  writer(address: number): { fd: number; fields: FileState } | undefined {
+    return this.#writers.get(address);
+  }
+
+  /** The FILEs open for writing, in `_IO_list_all`'s order (the newest first). */
+  writers(): number[] {
+    return this.#list.filter((address) => this.#writers.has(address));
+  }
+
+  /** Takes a writing FILE's fields from its chunk, where the program may have changed them. */
+  loadWriter(address: number): FileState {
+    const w = this.#writers.get(address)!;
+    Object.assign(w.fields, readFields(this.#h, this.#field, address));
+    return w.fields;
+  }
+
+  /** Writes a writing FILE's fields back to its chunk after a call. */
+  settleWriter(address: number): void {
+    const h = this.#h, F = this.#field, f = this.#writers.get(address)!.fields;
+    h.mem.write32(address + F.flags, f.flags >>> 0);
+    const pointers = [
+      [F.readPtr, f.readPtr],
+      [F.readEnd, f.readEnd],
+      [F.readBase, f.readBase],
+      [F.writeBase, f.writeBase],
+      [F.writePtr, f.writePtr],
+      [F.writeEnd, f.writeEnd],
+      [F.bufBase, f.bufBase],
+      [F.bufEnd, f.bufEnd],
+    ];
+    for (const [at, value] of pointers) h.writePointer(address + at, value);
+    h.mem.write32(address + F.mode, f.mode);
+  }
+
+  /**
+   * fclose of a FILE fopen made: 0. A writing FILE's buffer must have been written first
+   * (`output_file.ts`'s sync); its buffer is freed unless the program gave it.
+   */
   close(address: number): number {
-    const h = this.#h, r = this.#open.get(address)!, opened = this.#opened.get(r)!;
+    const h = this.#h, writer = this.#writers.get(address);
+    if (writer !== undefined) {
+      h.openFiles.close(writer.fd);
+      const f = writer.fields;
+      if (f.bufBase !== 0 && !(f.flags & USER_BUF)) h.free(f.bufBase);
+      this.#writers.delete(address);
+      return this.#closed(address, writer.opened);
+    }
+    const r = this.#open.get(address)!, opened = this.#opened.get(r)!;
     h.openFiles.close(r.fd);
     if (r.buffer !== 0) h.free(r.buffer);
+    this.#open.delete(address);
+    this.#opened.delete(r);
+    return this.#closed(address, opened);
+  }
+
+  /** The rest of fclose: the fields of a closed FILE, un-linked, freed. */
+  #closed(address: number, opened: Opened): number {
+    const h = this.#h;
     for (let at = this.#field.readPtr; at <= this.#field.bufEnd; at += 8) {
       h.writePointer(address + at, 0);
     }
@@ -199,8 +282,6 @@ export class FopenFiles {
       opened.flags2 |= NOCLOSE;
       this.#writeFlags2(opened);
     }
-    this.#open.delete(address);
-    this.#opened.delete(r);
     h.free(address);
     return 0;
   }
@@ -363,4 +444,21 @@ export class FopenFiles {
     if (h.profile.filePrevChain) h.writePointer(next + this.#field.prevchain, pointing);
     list.splice(at, 1);
   }
+}
+
+/** A FILE's flags, pointers and `_mode` as its chunk holds them. */
+function readFields(h: FopenHost, F: FileLayout, address: number): FileState {
+  const pointer = (at: number) => h.readPointer(address + at);
+  return {
+    flags: h.read32(address + F.flags),
+    readPtr: pointer(F.readPtr),
+    readEnd: pointer(F.readEnd),
+    readBase: pointer(F.readBase),
+    writeBase: pointer(F.writeBase),
+    writePtr: pointer(F.writePtr),
+    writeEnd: pointer(F.writeEnd),
+    bufBase: pointer(F.bufBase),
+    bufEnd: pointer(F.bufEnd),
+    mode: h.read32(address + F.mode) | 0,
+  };
 }

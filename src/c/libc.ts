@@ -29,7 +29,7 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
-import { fileLayout } from "./file_layout.ts";
+import { CURRENTLY_PUTTING, fileLayout } from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -128,6 +128,7 @@ export function writeStream(
   text: string,
   how: "put" | "putc" | number[] = "put",
 ): void {
+  if (fd >= 3) return writeToFile(h, fd, text, how);
   if (fd !== 1 && fd !== 2) return;
   const file = fd === 1 ? stdoutHost(h) : stderrHost(h);
   // printf, puts, fputs, fwrite and perror orient the FILE to bytes; a byte put does when it
@@ -183,6 +184,54 @@ function outputHost(h: LibcHost, fd: 1 | 2): OutputHost {
   };
 }
 
+/** A FILE fopen opened for writing, on descriptor `fd`: its output host, its fields loaded. */
+function writerOn(h: LibcHost, fd: number): { address: number; host: OutputHost } {
+  const files = fopenFiles(h);
+  const address = files.writers().find((a) => files.writer(a)!.fd === fd)!;
+  files.loadWriter(address);
+  let host = writerHosts(h).get(address);
+  if (host === undefined) {
+    const file = () => h.openFiles.file(fd)!;
+    writerHosts(h).set(
+      address,
+      host = {
+        get file() {
+          return files.writer(address)!.fields;
+        },
+        seekable: true,
+        // _IO_file_doallocate for a regular file: a malloc of st_blksize
+        allocate: () => {
+          const size = stdoutBufferSize("file");
+          return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
+        },
+        release: (buffer) => mallocCall(h, () => h.allocator.free(buffer)),
+        store: (at, text) => h.m.writeText(at, text),
+        writeText: (text) => file().write(textBytes(text)),
+        writeFrom: (at, count) => writeDescriptor(descriptorHost(h), fd, at, count),
+        printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
+        shortbuf: address + fileLayout(h.m.abi).shortbuf,
+        terminal: false,
+        refuse: (what) => {
+          throw new CUnsupportedError(what, h.m.file, h.sched.current?.frames.at(-1)?.line ?? 0);
+        },
+      },
+    );
+  }
+  return { address, host };
+}
+
+const writerHosts = perHost(() => new Map<number, OutputHost>());
+
+/** {@link writeStream} to a FILE fopen opened for writing: its fields read, run, written back. */
+function writeToFile(h: LibcHost, fd: number, text: string, how: "put" | "putc" | number[]) {
+  const { address, host } = writerOn(h, fd);
+  if (how !== "putc" && host.file.mode === 0) host.file.mode = -1;
+  if (Array.isArray(how)) putPrintf(host, text, how);
+  else if (how === "putc") putc(host, text);
+  else put(host, text);
+  fopenFiles(h).settleWriter(address);
+}
+
 const stdoutHost = perHost((h) => outputHost(h, 1));
 const stderrHost = perHost((h) => outputHost(h, 2));
 
@@ -191,7 +240,12 @@ const stderrHost = perHost((h) => outputHost(h, 2));
  * of glibc before 2.27: their buffered bytes written, as their FILEs in memory say.
  */
 export function flushAtExit(h: LibcHost): void {
-  const files = standardFiles(h);
+  const files = standardFiles(h), fopened = fopenFiles(h);
+  for (const address of fopened.writers()) {
+    const { host } = writerOn(h, fopened.writer(address)!.fd);
+    flushAll(host);
+    fopened.settleWriter(address);
+  }
   files?.load();
   flushAll(stderrHost(h));
   flushAll(stdoutHost(h));
@@ -216,7 +270,7 @@ function streamFd(h: LibcHost, f: Value): number {
   if (a === h.files.stdout) return 1;
   if (a === h.files.stderr) return 2;
   if (a === h.files.stdin) return 0;
-  return fopenFiles(h).stream(a)?.fd ?? -1;
+  return fopenFiles(h).stream(a)?.fd ?? fopenFiles(h).writer(a)?.fd ?? -1;
 }
 
 /**
@@ -225,9 +279,9 @@ function streamFd(h: LibcHost, f: Value): number {
  */
 function outputFd(h: LibcHost, c: BuiltinCall, f: Value): number {
   const fd = streamFd(h, f);
-  if (fd >= 3) {
+  if (fd >= 3 && fopenFiles(h).writer(n(f)) === undefined) {
     throw new CUnsupportedError(
-      "writing to, flushing or setting the buffer of a fopen'ed FILE",
+      "writing to, flushing or setting the buffer of a FILE fopen opened for reading",
       h.m.file,
       c.line,
     );
@@ -395,6 +449,7 @@ const stdinHost = perHost((h): StdinHost => ({
   files: h.files,
   openFiles: h.openFiles,
   fopened: (address) => fopenFiles(h).stream(address),
+  writes: (address) => fopenFiles(h).writer(address) !== undefined,
   settle: (stream) => {
     fopenFiles(h).settle(stream);
     standardFiles(h)?.settle();
@@ -415,7 +470,7 @@ function fopenedFile(h: LibcHost, c: BuiltinCall, f: Value): number {
   const a = n(f);
   if (fopenFiles(h).stream(a) !== undefined) return a;
   throw new CUnsupportedError(
-    `a seek on a FILE* that is not a FILE fopen returned and fclose has not closed (0x${
+    `a seek on a FILE* that is not a FILE fopen opened for reading and fclose has not closed (0x${
       a.toString(16)
     })`,
     h.m.file,
@@ -494,6 +549,8 @@ const fopenFiles = perHost((h) =>
   new FopenFiles({
     mem: h.m.mem,
     writePointer: (address, value) => h.m.writePointer(address, value),
+    read32: (address) => h.m.mem.read32(address),
+    readPointer: (address) => h.m.readPointer(address),
     store: (address, text) => h.m.writeText(address, text),
     layout: fileLayout(h.m.abi),
     profile: h.allocator.profile,
@@ -685,10 +742,15 @@ const impls: Record<string, Impl> = {
     return c.args[2];
   },
   fflush: (h, c) => {
-    const fd = n(c.args[0]) === 0 ? 0 : outputFd(h, c, c.args[0]);
-    if (fd === 0 && n(c.args[0]) === 0) {
-      flushAll(stderrHost(h));
-      flushAll(stdoutHost(h));
+    if (n(c.args[0]) === 0) {
+      flushAtExit(h); // _IO_flush_all, as at exit
+      return 0;
+    }
+    const fd = outputFd(h, c, c.args[0]);
+    if (fd >= 3) {
+      const { address, host } = writerOn(h, fd);
+      sync(host);
+      fopenFiles(h).settleWriter(address);
     } else if (fd === 1 || fd === 2) sync(fd === 1 ? stdoutHost(h) : stderrHost(h));
     return 0;
   },
@@ -737,7 +799,14 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   fclose: (h, c) => {
-    const a = n(c.args[0]), files = fopenFiles(h);
+    const a = n(c.args[0]), files = fopenFiles(h), writer = files.writer(a);
+    if (writer !== undefined) {
+      // _IO_file_close_it: a FILE that is putting writes what its buffer holds first
+      const { host } = writerOn(h, writer.fd);
+      if (host.file.flags & CURRENTLY_PUTTING) sync(host);
+      writerHosts(h).delete(a);
+      return files.close(a);
+    }
     if (files.stream(a) === undefined) {
       const standard = a === h.files.stdin || a === h.files.stdout || a === h.files.stderr;
       throw new CUnsupportedError(

@@ -39,8 +39,10 @@ export interface StdinHost {
   readonly files: { readonly stdin: number; readonly stdout: number; readonly stderr: number };
   /** The files open on descriptors from 3 up. */
   readonly openFiles: OpenFiles;
-  /** The stream of a FILE* fopen returned and fclose has not closed. */
+  /** The stream of a FILE* fopen returned for reading and fclose has not closed. */
   fopened(address: number): ReadStream | undefined;
+  /** A FILE* fopen returned for writing (a read of it fails with EBADF). */
+  writes(address: number): boolean;
   /** Writes a FILE's fields (a fopen'ed one's chunk, stdin's) after a call changed them. */
   settle(stream: ReadStream): void;
   /** stdin's own byte (`_shortbuf`), its buffer when unbuffered (0: not in memory). */
@@ -187,7 +189,7 @@ function* getByte(h: StdinHost, r: ReadStream): Generator<Signal, number> {
 function streamOf(h: StdinHost, file: Value, c: BuiltinCall): ReadStream | "write-only" {
   const a = n(file);
   if (a === h.files.stdin) return h.streams.stdin;
-  if (a === h.files.stdout || a === h.files.stderr) return "write-only";
+  if (a === h.files.stdout || a === h.files.stderr || h.writes(a)) return "write-only";
   const opened = h.fopened(a);
   if (opened) return opened;
   throw new CUnsupportedError(

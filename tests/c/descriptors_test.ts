@@ -82,6 +82,12 @@ const PROGRAMS = [
     files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
   },
   {
+    name: "write_stdio",
+    what: "fopen for writing, appending and exclusively, its FILE after each call, and fclose",
+    input: "",
+    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+  },
+  {
     name: "setvbuf_modes",
     what: "setvbuf with an unknown mode, _IOLBF and _IOFBF without a buffer",
     input: "",
@@ -136,16 +142,18 @@ for (const { name, what, input, files, terminalShowsStderr } of PROGRAMS) {
   }
 }
 
-Deno.test("FILEs that write, closing a standard stream and a FILE not fopen'ed are refused, named", () => {
+Deno.test("FILEs that read and write, closing a standard stream and a FILE not fopen'ed are refused, named", () => {
   const cases = [
     [`close(1)`, /close\(1\): closing a standard descriptor/],
-    [`fopen("flag.txt", "w")`, /fopen\("flag.txt", "w"\): a FILE that writes/],
-    [`fopen("flag.txt", "r+")`, /a FILE that writes/],
+    [`fopen("flag.txt", "r+")`, /fopen\("flag.txt", "r\+"\): a FILE that reads and writes/],
     [`fopen("flag.txt", "rm")`, /mmap'ed reads/],
-    [`fprintf(fopen("flag.txt", "r"), "x")`, /writing to, flushing or setting the buffer/],
+    [
+      `fprintf(fopen("flag.txt", "r"), "x")`,
+      /writing to, flushing or setting the buffer of a FILE/,
+    ],
     [`fclose(stdout)`, /fclose of stdin, stdout or stderr/],
     [`close(fileno(fopen("flag.txt", "r")))`, /close\(3\): closing the descriptor of a FILE/],
-    [`fseek(stdin, 0, SEEK_SET)`, /a seek on a FILE\* that is not a FILE fopen returned/],
+    [`fseek(stdin, 0, SEEK_SET)`, /a seek on a FILE\* that is not a FILE fopen opened for reading/],
     [`FILE *f = fopen("flag.txt", "r"); fclose(f); fclose(f)`, /fopen did not return or fclose/],
     [
       `FILE *f = fopen("flag.txt", "r"); fclose(f); fgetc(f)`,
