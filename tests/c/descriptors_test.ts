@@ -10,6 +10,9 @@ import assert from "node:assert/strict";
 import { fixture, fixtureOrEmpty } from "./c_support.ts";
 import { type CStdoutKind, ORACLE_BUILDS, runC } from "../../mod.ts";
 
+/** The files make_descriptors.sh writes in the working directory of every real run. */
+const FILES = { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" };
+
 /** What make_descriptors.sh sends each program: a line at a time, or the sends of an array. */
 const PROGRAMS = [
   {
@@ -38,20 +41,20 @@ const PROGRAMS = [
     name: "open_files",
     what: "open, read, lseek and close on the program's files",
     input: "",
-    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+    files: FILES,
   },
   {
     name: "fopen_files",
     what: "fopen's FILE in its heap chunk, word by word, through reads and fclose",
     input: "",
-    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+    files: FILES,
   },
   {
     name: "fseek_files",
     what:
       "fseek, ftell and rewind on fopen'ed FILEs, the FILE's pointers and cached offset after each,",
     input: "",
-    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+    files: FILES,
   },
   {
     name: "std_files",
@@ -79,13 +82,13 @@ const PROGRAMS = [
     name: "write_files",
     what: "open for writing and creating, write, lseek and unlink on the program's files",
     input: "",
-    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+    files: FILES,
   },
   {
     name: "write_stdio",
     what: "fopen for writing, appending and exclusively, its FILE after each call, and fclose",
     input: "",
-    files: { "flag.txt": "CTF{heap_is_fun}\n", "dir/notes.txt": "line one\nline two\n" },
+    files: FILES,
   },
   {
     name: "setvbuf_modes",
