@@ -101,3 +101,62 @@ export function fileLayout(abi: Abi): FileLayout {
   layouts.set(abi.arch, layout);
   return layout;
 }
+
+/**
+ * A FILE's flags, the pointers of its get and put areas and of its buffer (addresses; 0: none)
+ * and its orientation (`_mode`), as glibc keeps them.
+ */
+export interface FileState {
+  flags: number;
+  readBase: number;
+  readPtr: number;
+  readEnd: number;
+  writeBase: number;
+  writePtr: number;
+  writeEnd: number;
+  bufBase: number;
+  bufEnd: number;
+  mode: number;
+}
+
+/** What reads and writes a FILE's fields in memory. */
+export interface FileMemory {
+  read32(address: number): number;
+  readPointer(address: number): number;
+  write32(address: number, value: number): void;
+  writePointer(address: number, value: number): void;
+}
+
+/** The fields of the FILE at `address` that stdio's fileops work on, as memory holds them. */
+export function readFileState(m: FileMemory, F: FileLayout, address: number): FileState {
+  const pointer = (at: number) => m.readPointer(address + at);
+  return {
+    flags: m.read32(address + F.flags),
+    readPtr: pointer(F.readPtr),
+    readEnd: pointer(F.readEnd),
+    readBase: pointer(F.readBase),
+    writeBase: pointer(F.writeBase),
+    writePtr: pointer(F.writePtr),
+    writeEnd: pointer(F.writeEnd),
+    bufBase: pointer(F.bufBase),
+    bufEnd: pointer(F.bufEnd),
+    mode: m.read32(address + F.mode) | 0,
+  };
+}
+
+/** Writes those fields back to the FILE at `address`. */
+export function writeFileState(m: FileMemory, F: FileLayout, address: number, f: FileState): void {
+  m.write32(address + F.flags, f.flags >>> 0);
+  const pointers: [number, number][] = [
+    [F.readPtr, f.readPtr],
+    [F.readEnd, f.readEnd],
+    [F.readBase, f.readBase],
+    [F.writeBase, f.writeBase],
+    [F.writePtr, f.writePtr],
+    [F.writeEnd, f.writeEnd],
+    [F.bufBase, f.bufBase],
+    [F.bufEnd, f.bufEnd],
+  ];
+  for (const [at, value] of pointers) m.writePointer(address + at, value);
+  m.write32(address + F.mode, f.mode);
+}

@@ -44,16 +44,20 @@ import {
   EOF_SEEN,
   ERR_SEEN,
   type FileLayout,
+  type FileMemory,
+  type FileState,
   IS_APPENDING,
   IS_FILEBUF,
   LINKED,
   MAGIC,
   NO_READS,
   NO_WRITES,
+  readFileState,
   TIED_PUT_GET,
   USER_BUF,
+  writeFileState,
 } from "./file_layout.ts";
-import { type FileState, IOFBF } from "./stdio.ts";
+import { IOFBF } from "./stdio.ts";
 
 /** What fopen and fclose work with. */
 export interface FopenHost {
@@ -111,6 +115,8 @@ export class FopenFiles {
   readonly #h: FopenHost;
   /** Where a FILE's fields lie. */
   readonly #field: FileLayout;
+  /** Reads and writes them. */
+  readonly #memory: FileMemory;
   readonly #open = new Map<number, ReadStream>();
   /** The FILEs open for writing, by address. */
   readonly #writers = new Map<number, { fd: number; opened: Opened; fields: FileState }>();
@@ -121,6 +127,12 @@ export class FopenFiles {
   constructor(h: FopenHost) {
     this.#h = h;
     this.#field = h.layout;
+    this.#memory = {
+      read32: (address) => h.read32(address),
+      readPointer: (address) => h.readPointer(address),
+      write32: (address, value) => h.mem.write32(address, value),
+      writePointer: (address, value) => h.writePointer(address, value),
+    };
     this.#list = [h.files.stderr, h.files.stdout, h.files.stdin];
   }
 
@@ -202,7 +214,11 @@ export class FopenFiles {
       const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_READS |
         (mode[0] === "a" ? IS_APPENDING : 0);
       h.mem.write32(address + this.#field.flags, flags >>> 0);
-      this.#writers.set(address, { fd, opened, fields: readFields(h, this.#field, address) });
+      this.#writers.set(address, {
+        fd,
+        opened,
+        fields: readFileState(this.#memory, this.#field, address),
+      });
       return { address };
     }
     const stream = new ReadStream(fd, IOFBF);
@@ -225,26 +241,13 @@ export class FopenFiles {
   /** Takes a writing FILE's fields from its chunk, where the program may have changed them. */
   loadWriter(address: number): FileState {
     const w = this.#writers.get(address)!;
-    Object.assign(w.fields, readFields(this.#h, this.#field, address));
+    Object.assign(w.fields, readFileState(this.#memory, this.#field, address));
     return w.fields;
   }
 
   /** Writes a writing FILE's fields back to its chunk after a call. */
   settleWriter(address: number): void {
-    const h = this.#h, F = this.#field, f = this.#writers.get(address)!.fields;
-    h.mem.write32(address + F.flags, f.flags >>> 0);
-    const pointers = [
-      [F.readPtr, f.readPtr],
-      [F.readEnd, f.readEnd],
-      [F.readBase, f.readBase],
-      [F.writeBase, f.writeBase],
-      [F.writePtr, f.writePtr],
-      [F.writeEnd, f.writeEnd],
-      [F.bufBase, f.bufBase],
-      [F.bufEnd, f.bufEnd],
-    ];
-    for (const [at, value] of pointers) h.writePointer(address + at, value);
-    h.mem.write32(address + F.mode, f.mode);
+    writeFileState(this.#memory, this.#field, address, this.#writers.get(address)!.fields);
   }
 
   /**
@@ -444,21 +447,4 @@ export class FopenFiles {
     if (h.profile.filePrevChain) h.writePointer(next + this.#field.prevchain, pointing);
     list.splice(at, 1);
   }
-}
-
-/** A FILE's flags, pointers and `_mode` as its chunk holds them. */
-function readFields(h: FopenHost, F: FileLayout, address: number): FileState {
-  const pointer = (at: number) => h.readPointer(address + at);
-  return {
-    flags: h.read32(address + F.flags),
-    readPtr: pointer(F.readPtr),
-    readEnd: pointer(F.readEnd),
-    readBase: pointer(F.readBase),
-    writeBase: pointer(F.writeBase),
-    writePtr: pointer(F.writePtr),
-    writeEnd: pointer(F.writeEnd),
-    bufBase: pointer(F.bufBase),
-    bufEnd: pointer(F.bufEnd),
-    mode: h.read32(address + F.mode) | 0,
-  };
 }

@@ -46,7 +46,8 @@ import {
   UNBUFFERED,
   USER_BUF,
 } from "./file_layout.ts";
-import { type FileState, IOFBF, IOLBF, IONBF } from "./stdio.ts";
+import type { FileState } from "./file_layout.ts";
+import { IOFBF, IOLBF, IONBF } from "./stdio.ts";
 
 /** What a FILE written through glibc's fileops works with (stdout's, stderr's). */
 export interface OutputHost {

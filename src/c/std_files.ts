@@ -25,6 +25,7 @@ import {
   EOF_SEEN,
   ERR_SEEN,
   type FileLayout,
+  type FileState,
   IS_FILEBUF,
   LINE_BUF,
   LINKED,
@@ -34,7 +35,7 @@ import {
   UNBUFFERED,
   USER_BUF,
 } from "./file_layout.ts";
-import { type FileState, IOLBF, IONBF, type Streams } from "./stdio.ts";
+import { IOLBF, IONBF, type Streams } from "./stdio.ts";
 
 /** Where the FILEs are written. */
 export interface StdFilesHost {

@@ -10,7 +10,9 @@
  * @module
  */
 
-import { IS_FILEBUF, LINKED, MAGIC, NO_READS, UNBUFFERED } from "./file_layout.ts";
+import { type FileState, IS_FILEBUF, LINKED, MAGIC, NO_READS, UNBUFFERED } from "./file_layout.ts";
+
+export type { FileState };
 import { ReadStream } from "./read_stream.ts";
 
 /** A one-char-per-byte (latin1) string as bytes: the inverse of {@link byteText}. */
@@ -34,23 +36,6 @@ export function byteText(bytes: ArrayLike<number>): string {
 
 /** Buffering modes (glibc `_IOFBF`, `_IOLBF`, `_IONBF`). */
 export const IOFBF = 0, IOLBF = 1, IONBF = 2;
-
-/**
- * A FILE's flags, the pointers of its get and put areas and of its buffer (addresses; 0: none)
- * and its orientation (`_mode`), as glibc keeps them.
- */
-export interface FileState {
-  flags: number;
-  readBase: number;
-  readPtr: number;
-  readEnd: number;
-  writeBase: number;
-  writePtr: number;
-  writeEnd: number;
-  bufBase: number;
-  bufEnd: number;
-  mode: number;
-}
 
 /** A writing FILE's fields, read from where they live at their first use after `refresh` is set. */
 class KeptFields {
