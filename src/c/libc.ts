@@ -29,7 +29,7 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
-import { CURRENTLY_PUTTING, fileLayout } from "./file_layout.ts";
+import { CURRENTLY_PUTTING, fileLayout, readFileState, writeFileState } from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -236,20 +236,102 @@ const stdoutHost = perHost((h) => outputHost(h, 1));
 const stderrHost = perHost((h) => outputHost(h, 2));
 
 /**
- * What exit does to stderr and stdout (`_IO_flush_all`, in `_IO_list_all`'s order), or an abort
- * of glibc before 2.27: their buffered bytes written, as their FILEs in memory say.
+ * What exit does to the FILEs (`_IO_flush_all`), or an abort of glibc before 2.27: it walks
+ * `_IO_list_all` as libc's memory holds it and has every FILE whose put area holds bytes write
+ * them through its vtable's `__overflow` — fopen'ed writers, stderr, stdout, and a FILE a program
+ * forged and linked in (FSOP). From 2.24 a vtable outside libc's vtables ends the process:
+ * "Fatal error: glibc detected an invalid stdio handle" and SIGABRT (the result: true); a forged
+ * FILE with `_IO_file_jumps` writes as stdio would. Where libc's data is not the build's, the
+ * FILEs heaplab knows, in the list's order.
  */
-export function flushAtExit(h: LibcHost): void {
+export function flushAtExit(h: LibcHost): boolean {
   const files = standardFiles(h), fopened = fopenFiles(h);
-  for (const address of fopened.writers()) {
-    const { host } = writerOn(h, fopened.writer(address)!.fd);
-    flushAll(host);
-    fopened.settleWriter(address);
+  const libc = h.allocator.libc, listAll = files && libc.symbol("_IO_list_all");
+  const order = listAll === undefined
+    ? [...fopened.writers(), h.files.stderr, h.files.stdout]
+    : listed(h, listAll);
+  for (const fp of order) {
+    if (fopened.writer(fp) !== undefined) {
+      const { host } = writerOn(h, fopened.writer(fp)!.fd);
+      flushAll(host);
+      fopened.settleWriter(fp);
+    } else if (fp === h.files.stdout || fp === h.files.stderr) {
+      files?.load();
+      flushAll(fp === h.files.stdout ? stdoutHost(h) : stderrHost(h));
+      files?.settle();
+    } else if (fp !== h.files.stdin && fopened.stream(fp) === undefined) {
+      if (flushForged(h, fp)) return true;
+    }
   }
-  files?.load();
-  flushAll(stderrHost(h));
-  flushAll(stdoutHost(h));
-  files?.settle();
+  return false;
+}
+
+/** The FILEs on `_IO_list_all` as libc's memory chains them (each once). */
+function listed(h: LibcHost, listAll: number): number[] {
+  const chain = fileLayout(h.m.abi).chain, out: number[] = [];
+  for (let fp = h.m.readPointer(listAll); fp !== 0 && !out.includes(fp);) {
+    out.push(fp);
+    fp = h.m.readPointer(fp + chain);
+  }
+  return out;
+}
+
+/**
+ * `_IO_flush_all` on a FILE heaplab did not make: `__overflow` through its vtable when its put
+ * area (or its wide one, `_mode` > 0) holds bytes. True when the vtable check ended the process.
+ */
+function flushForged(h: LibcHost, fp: number): boolean {
+  const F = fileLayout(h.m.abi), m = h.m, libc = h.allocator.libc;
+  const mode = m.mem.read32(fp + F.mode) | 0;
+  let holds = mode <= 0 && m.readPointer(fp + F.writePtr) > m.readPointer(fp + F.writeBase);
+  if (!holds && mode > 0) {
+    const wide = m.readPointer(fp + F.wideData), P = m.abi.ptrSize;
+    holds = m.readPointer(wide + 4 * P) > m.readPointer(wide + 3 * P); // write_ptr > write_base
+  }
+  if (!holds) return false;
+  const vtable = m.readPointer(fp + F.vtable), section = libc.build.facts.ioVtables;
+  const inLibc = vtable >= libc.base + section.start && vtable < libc.base + section.end;
+  const line = h.sched.current?.frames.at(-1)?.line ?? 0;
+  if (!inLibc && h.allocator.profile.vtableValidation) {
+    outputTo(h.streams, 2, "Fatal error: glibc detected an invalid stdio handle\n");
+    return true;
+  }
+  if (vtable !== libc.symbol("_IO_file_jumps")) {
+    const name = libc.symbolAt(vtable) ?? `0x${vtable.toString(16)}`;
+    throw new CUnsupportedError(
+      `exit's _IO_flush_all calling __overflow through a FILE's vtable ${name}`,
+      m.file,
+      line,
+    );
+  }
+  // _IO_new_file_overflow on the FILE's own fields, writing to its descriptor
+  const memory = {
+    read32: (a: number) => m.mem.read32(a),
+    readPointer: (a: number) => m.readPointer(a),
+    write32: (a: number, v: number) => m.mem.write32(a, v),
+    writePointer: (a: number, v: number) => m.writePointer(a, v),
+  };
+  const fields = readFileState(memory, F, fp), fd = m.mem.read32(fp + F.fileno) | 0;
+  flushAll({
+    file: fields,
+    seekable: fd >= 3 || h.streams.kind === "file",
+    allocate: () => {
+      const size = stdoutBufferSize("file");
+      return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
+    },
+    release: (buffer) => mallocCall(h, () => h.allocator.free(buffer)),
+    store: (at, text) => m.writeText(at, text),
+    writeText: (text) => outputTo(h.streams, fd, text),
+    writeFrom: (at, count) => writeDescriptor(descriptorHost(h), fd, at, count),
+    printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
+    shortbuf: fp + F.shortbuf,
+    terminal: false,
+    refuse: (what) => {
+      throw new CUnsupportedError(what, m.file, line);
+    },
+  });
+  writeFileState(memory, F, fp, fields);
+  return false;
 }
 
 /** stdin's, stdout's and stderr's FILEs in libc's memory, kept as glibc keeps them (if libc's data is the build's). */
@@ -743,7 +825,15 @@ const impls: Record<string, Impl> = {
   },
   fflush: (h, c) => {
     if (n(c.args[0]) === 0) {
-      flushAtExit(h); // _IO_flush_all, as at exit
+      // _IO_flush_all, as at exit, on the FILEs heaplab made (a forged one is exit's concern)
+      const fopened = fopenFiles(h);
+      for (const address of fopened.writers()) {
+        const { host } = writerOn(h, fopened.writer(address)!.fd);
+        flushAll(host);
+        fopened.settleWriter(address);
+      }
+      flushAll(stderrHost(h));
+      flushAll(stdoutHost(h));
       return 0;
     }
     const fd = outputFd(h, c, c.args[0]);

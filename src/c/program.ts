@@ -625,12 +625,28 @@ export class CProgram {
     sched.switchTo(next);
   }
 
+  /**
+   * The end of an exit with status `status`: exit's flush of the FILEs first, which a forged
+   * FILE's vtable can turn into an abort (glibc's vtable check).
+   */
+  #exited(status: number): CRunResult {
+    try {
+      if (flushAtExit(this.#host)) {
+        return this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
+      }
+    } catch (e) {
+      return this.#result("error", { error: e instanceof Error ? e : new Error(String(e)) });
+    }
+    return this.#result("exited", { exitStatus: status & 0xff });
+  }
+
   #end(e: unknown): CRunResult {
     const s = this.#streams;
     let r: CRunResult;
     if (e instanceof ProgramExit) {
-      if (e.flush) flushAtExit(this.#host);
-      r = this.#result("exited", { exitStatus: e.status & 0xff });
+      r = e.flush
+        ? this.#exited(e.status)
+        : this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ProgramAbort) {
       if (this.#glibcOld) flushAtExit(this.#host);
       r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
@@ -663,8 +679,7 @@ export class CProgram {
       const exitStatus = e.signal ? exitStatusOf(e.signal) : undefined;
       r = this.#result("hijacked", { error: e, ...(exitStatus !== undefined && { exitStatus }) });
     } else if (e instanceof ProcessExit) {
-      flushAtExit(this.#host);
-      r = this.#result("exited", { exitStatus: e.status & 0xff });
+      r = this.#exited(e.status);
     } else if (e instanceof ControlHijack) {
       const a = typeof e.address === "bigint" ? e.address : BigInt(e.address);
       r = this.#result("hijacked", {
@@ -838,9 +853,14 @@ function layStandardFiles(
     }
     : { stdin: ownBytes, stdout: ownBytes + 1, stderr: ownBytes + 2 };
   const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
-  // libc's list of FILEs, which fopen links into and exploits (FSOP) aim at
-  const listAll = realLibc ? symbol("_IO_list_all") : undefined;
-  if (listAll !== undefined) m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
+  // libc's list of FILEs, which fopen links into and exploits (FSOP) aim at: a program that
+  // names it gets its own copy (a copy relocation), holding the list's head as the program
+  // starts; libc goes on using its own
+  if (realLibc && symbol("_IO_list_all") !== undefined) {
+    const copy = m.allocateGlobal(fileType, P, 0);
+    m.globals.set("_IO_list_all", { type: fileType, addr: copy });
+    m.writePointer(copy, files.stderr);
+  }
   for (const name of ["stdout", "stdin", "stderr"] as const) {
     const addr = m.allocateGlobal(fileType, P, 0);
     m.globals.set(name, { type: fileType, addr });

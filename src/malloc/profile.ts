@@ -340,6 +340,11 @@ export interface GlibcProfile {
   /** fclose sets `_IO_FLAGS2_NOCLOSE` in the FILE it frees (2.44+; seen on real 2.44, not 2.43). */
   readonly fcloseMarksNoClose: boolean;
   /**
+   * A FILE's vtable pointer must lie among libc's vtables, or the call through it ends the process
+   * ("Fatal error: glibc detected an invalid stdio handle"; 2.24+, seen on real 2.31+).
+   */
+  readonly vtableValidation: boolean;
+  /**
    * Where asprintf builds a string: in a 100-byte malloc grown by realloc (`heap-100`, until
    * 2.36), or in a 200-byte buffer on the stack, then an exact malloc (`stack-200`, 2.37+). Seen
    * under gdb on real 2.31, 2.36 against 2.41+ (`src/c/asprintf.ts`).
@@ -633,6 +638,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   fileFlags2Narrow: since("2.41"),
   fileTotalWritten: since("2.42"),
   fcloseMarksNoClose: since("2.44"),
+  vtableValidation: since("2.24"),
   asprintfStart: since<"heap-100" | "stack-200">("2.37", "stack-200", "heap-100"),
   strerrorUnknownBuffer: since<"static-1024" | "thread-asprintf">(
     "2.32",
