@@ -299,7 +299,7 @@ function flushForged(h: LibcHost, fp: number): boolean {
   if (vtable !== libc.symbol("_IO_file_jumps")) {
     const name = libc.symbolAt(vtable) ?? `0x${vtable.toString(16)}`;
     throw new CUnsupportedError(
-      `exit's _IO_flush_all calling __overflow through a FILE's vtable ${name}`,
+      `_IO_flush_all (at exit, or an abort before 2.27) calling __overflow through a FILE's vtable ${name}`,
       m.file,
       line,
     );

@@ -640,6 +640,20 @@ export class CProgram {
     return this.#result("exited", { exitStatus: status & 0xff });
   }
 
+  /**
+   * An abort of glibc before 2.27 flushes the FILEs as exit does: undefined, or the result when
+   * that flush is not modelled (a forged FILE's vtable).
+   */
+  #flushedOnAbort(): CRunResult | undefined {
+    if (!this.#glibcOld) return undefined;
+    try {
+      flushAtExit(this.#host);
+    } catch (e) {
+      return this.#result("error", { error: e instanceof Error ? e : new Error(String(e)) });
+    }
+    return undefined;
+  }
+
   #end(e: unknown): CRunResult {
     const s = this.#streams;
     let r: CRunResult;
@@ -648,8 +662,8 @@ export class CProgram {
         ? this.#exited(e.status)
         : this.#result("exited", { exitStatus: e.status & 0xff });
     } else if (e instanceof ProgramAbort) {
-      if (this.#glibcOld) flushAtExit(this.#host);
-      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
+      r = this.#flushedOnAbort() ??
+        this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
     } else if (e instanceof HeapAssertionFailure) {
       // assert's own words (not malloc_printerr's), naming the program by its argv[0], which
       // is not the name of the process the allocator was made for
@@ -659,8 +673,8 @@ export class CProgram {
         address: e.address,
       });
       s.stderrBytes += named.glibcMessage + "\n";
-      if (this.#glibcOld) flushAtExit(this.#host);
-      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: named });
+      r = this.#flushedOnAbort() ??
+        this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: named });
     } else if (e instanceof HeapAbort) {
       s.stderrBytes += this.#glibcOldMessages
         ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${
@@ -670,8 +684,8 @@ export class CProgram {
             : e.address + 2 * (this.process.arch === "x86_64" ? 8 : 4))
             .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
         : e.glibcMessage + "\n";
-      if (this.#glibcOld) flushAtExit(this.#host);
-      r = this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
+      r = this.#flushedOnAbort() ??
+        this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof SegmentationFault) {
       r = this.#result("crashed", { exitStatus: exitStatusOf("SIGSEGV"), fault: e });
     } else if (e instanceof ControlFlowHijack) {
