@@ -29,7 +29,13 @@ import {
 } from "./descriptors.ts";
 import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
-import { CURRENTLY_PUTTING, fileLayout, readFileState, writeFileState } from "./file_layout.ts";
+import {
+  CURRENTLY_PUTTING,
+  fileLayout,
+  type FileState,
+  readFileState,
+  writeFileState,
+} from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -152,20 +158,31 @@ function perHost<T>(make: (h: LibcHost) => T): (h: LibcHost) => T {
   };
 }
 
-/** What stdout's (fd 1) or stderr's (fd 2) FILE works with in this program. */
-function outputHost(h: LibcHost, fd: 1 | 2): OutputHost {
-  const streams = h.streams;
+/**
+ * What a FILE written through glibc's fileops works with: its fields (`fields`), its descriptor
+ * `fd`, its own byte, and how its buffer is made — stdout's and stderr's as the allocator models
+ * stdio's first output (`standard`), any other's by a malloc of a regular file's st_blksize.
+ */
+function fileOutput(
+  h: LibcHost,
+  fd: number,
+  fields: () => FileState,
+  shortbuf: number,
+  standard: boolean,
+): OutputHost {
+  const streams = h.streams, kind = fd >= 3 ? "file" : streams.kind;
   return {
     get file() {
-      return fd === 1 ? streams.stdout : streams.stderr;
+      return fields();
     },
-    seekable: streams.kind === "file",
+    seekable: kind === "file",
     allocate: () => {
-      // glibc's _IO_file_doallocate: the allocator models the allocation.
-      const kind = streams.kind;
+      // glibc's _IO_file_doallocate
+      const size = stdoutBufferSize(kind);
+      if (!standard) return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
       const address = h.allocator.printf({ stdout: kind });
       h.noteRecords();
-      return { address, size: stdoutBufferSize(kind) };
+      return { address, size };
     },
     release: (address) => {
       if (h.allocator.profile.stdioBuffers === "malloc") {
@@ -173,11 +190,14 @@ function outputHost(h: LibcHost, fd: 1 | 2): OutputHost {
       }
     },
     store: (address, text) => h.m.writeText(address, text),
-    writeText: (text) => outputTo(streams, fd, text),
+    writeText: (text) => {
+      if (fd <= 2) outputTo(streams, fd, text);
+      else h.openFiles.file(fd)?.write(textBytes(text));
+    },
     writeFrom: (address, count) => writeDescriptor(descriptorHost(h), fd, address, count),
     printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
-    shortbuf: fd === 1 ? h.shortbufs.stdout : h.shortbufs.stderr,
-    terminal: streams.kind === "tty",
+    shortbuf,
+    terminal: kind === "tty",
     refuse: (what) => {
       throw new CUnsupportedError(what, h.m.file, h.sched.current?.frames.at(-1)?.line ?? 0);
     },
@@ -186,36 +206,13 @@ function outputHost(h: LibcHost, fd: 1 | 2): OutputHost {
 
 /** A FILE fopen opened for writing, on descriptor `fd`: its output host, its fields loaded. */
 function writerOn(h: LibcHost, fd: number): { address: number; host: OutputHost } {
-  const files = fopenFiles(h);
-  const address = files.writers().find((a) => files.writer(a)!.fd === fd)!;
+  const files = fopenFiles(h), address = files.writerOn(fd)!;
   files.loadWriter(address);
   let host = writerHosts(h).get(address);
   if (host === undefined) {
-    const file = () => h.openFiles.file(fd)!;
-    writerHosts(h).set(
-      address,
-      host = {
-        get file() {
-          return files.writer(address)!.fields;
-        },
-        seekable: true,
-        // _IO_file_doallocate for a regular file: a malloc of st_blksize
-        allocate: () => {
-          const size = stdoutBufferSize("file");
-          return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
-        },
-        release: (buffer) => mallocCall(h, () => h.allocator.free(buffer)),
-        store: (at, text) => h.m.writeText(at, text),
-        writeText: (text) => file().write(textBytes(text)),
-        writeFrom: (at, count) => writeDescriptor(descriptorHost(h), fd, at, count),
-        printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
-        shortbuf: address + fileLayout(h.m.abi).shortbuf,
-        terminal: false,
-        refuse: (what) => {
-          throw new CUnsupportedError(what, h.m.file, h.sched.current?.frames.at(-1)?.line ?? 0);
-        },
-      },
-    );
+    const shortbuf = address + fileLayout(h.m.abi).shortbuf;
+    host = fileOutput(h, fd, () => files.writer(address)!.fields, shortbuf, false);
+    writerHosts(h).set(address, host);
   }
   return { address, host };
 }
@@ -232,11 +229,15 @@ function writeToFile(h: LibcHost, fd: number, text: string, how: "put" | "putc" 
   fopenFiles(h).settleWriter(address);
 }
 
-const stdoutHost = perHost((h) => outputHost(h, 1));
-const stderrHost = perHost((h) => outputHost(h, 2));
+const stdoutHost = perHost((h) =>
+  fileOutput(h, 1, () => h.streams.stdout, h.shortbufs.stdout, true)
+);
+const stderrHost = perHost((h) =>
+  fileOutput(h, 2, () => h.streams.stderr, h.shortbufs.stderr, true)
+);
 
 /**
- * What exit does to the FILEs (`_IO_flush_all`), or an abort of glibc before 2.27: it walks
+ * glibc's `_IO_flush_all`, as exit, fflush(NULL) and an abort of glibc before 2.27 run it: it walks
  * `_IO_list_all` as libc's memory holds it and has every FILE whose put area holds bytes write
  * them through its vtable's `__overflow` — fopen'ed writers, stderr, stdout, and a FILE a program
  * forged and linked in (FSOP). From 2.24 a vtable outside libc's vtables ends the process:
@@ -244,7 +245,7 @@ const stderrHost = perHost((h) => outputHost(h, 2));
  * FILE with `_IO_file_jumps` writes as stdio would. Where libc's data is not the build's, the
  * FILEs heaplab knows, in the list's order.
  */
-export function flushAtExit(h: LibcHost): boolean {
+export function flushAllFiles(h: LibcHost): boolean {
   const files = standardFiles(h), fopened = fopenFiles(h);
   const libc = h.allocator.libc, listAll = files && libc.symbol("_IO_list_all");
   const order = listAll === undefined
@@ -299,7 +300,7 @@ function flushForged(h: LibcHost, fp: number): boolean {
   if (vtable !== libc.symbol("_IO_file_jumps")) {
     const name = libc.symbolAt(vtable) ?? `0x${vtable.toString(16)}`;
     throw new CUnsupportedError(
-      `_IO_flush_all (at exit, or an abort before 2.27) calling __overflow through a FILE's vtable ${name}`,
+      `_IO_flush_all calling __overflow through a FILE's vtable ${name}`,
       m.file,
       line,
     );
@@ -312,24 +313,7 @@ function flushForged(h: LibcHost, fp: number): boolean {
     writePointer: (a: number, v: number) => m.writePointer(a, v),
   };
   const fields = readFileState(memory, F, fp), fd = m.mem.read32(fp + F.fileno) | 0;
-  flushAll({
-    file: fields,
-    seekable: fd >= 3 || h.streams.kind === "file",
-    allocate: () => {
-      const size = stdoutBufferSize("file");
-      return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
-    },
-    release: (buffer) => mallocCall(h, () => h.allocator.free(buffer)),
-    store: (at, text) => m.writeText(at, text),
-    writeText: (text) => outputTo(h.streams, fd, text),
-    writeFrom: (at, count) => writeDescriptor(descriptorHost(h), fd, at, count),
-    printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
-    shortbuf: fp + F.shortbuf,
-    terminal: false,
-    refuse: (what) => {
-      throw new CUnsupportedError(what, m.file, line);
-    },
-  });
+  flushAll(fileOutput(h, fd, () => fields, fp + F.shortbuf, false));
   writeFileState(memory, F, fp, fields);
   return false;
 }
@@ -825,15 +809,8 @@ const impls: Record<string, Impl> = {
   },
   fflush: (h, c) => {
     if (n(c.args[0]) === 0) {
-      // _IO_flush_all, as at exit, on the FILEs heaplab made (a forged one is exit's concern)
-      const fopened = fopenFiles(h);
-      for (const address of fopened.writers()) {
-        const { host } = writerOn(h, fopened.writer(address)!.fd);
-        flushAll(host);
-        fopened.settleWriter(address);
-      }
-      flushAll(stderrHost(h));
-      flushAll(stdoutHost(h));
+      // _IO_flush_all, as exit runs it: a forged FILE's vtable check can end the process here
+      if (flushAllFiles(h)) throw new ProgramAbort("invalid stdio handle");
       return 0;
     }
     const fd = outputFd(h, c, c.args[0]);

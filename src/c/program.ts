@@ -43,7 +43,7 @@ import {
   ProgramExit,
   Signal,
 } from "./interpreter.ts";
-import { flushAtExit, type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
+import { flushAllFiles, type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import { OpenFiles } from "./open_files.ts";
@@ -631,7 +631,7 @@ export class CProgram {
    */
   #exited(status: number): CRunResult {
     try {
-      if (flushAtExit(this.#host)) {
+      if (flushAllFiles(this.#host)) {
         return this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
       }
     } catch (e) {
@@ -647,7 +647,7 @@ export class CProgram {
   #flushedOnAbort(): CRunResult | undefined {
     if (!this.#glibcOld) return undefined;
     try {
-      flushAtExit(this.#host);
+      flushAllFiles(this.#host);
     } catch (e) {
       return this.#result("error", { error: e instanceof Error ? e : new Error(String(e)) });
     }
