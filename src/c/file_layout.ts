@@ -11,6 +11,9 @@
 import { headerTags } from "./headers.ts";
 import type { Abi } from "./types.ts";
 
+/** Buffering modes (glibc `_IOFBF`, `_IOLBF`, `_IONBF`). */
+export const IOFBF = 0, IOLBF = 1, IONBF = 2;
+
 /** `_flags`: the magic number in the high half, the state bits in the low one. */
 export const MAGIC = 0xfbad0000, USER_BUF = 0x1, UNBUFFERED = 0x2, NO_READS = 0x4;
 export const NO_WRITES = 0x8, EOF_SEEN = 0x10, ERR_SEEN = 0x20, LINKED = 0x80;

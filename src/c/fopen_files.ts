@@ -37,12 +37,10 @@ import { Errno } from "../kernel/errors.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { CUnsupportedError } from "./errors.ts";
 import type { OpenFiles } from "./open_files.ts";
-import { ReadStream } from "./read_stream.ts";
+import { readingFields, ReadStream } from "./read_stream.ts";
 import { stdoutBufferSize } from "../malloc/stdio.ts";
 import {
   CLOSED_FILEBUF,
-  EOF_SEEN,
-  ERR_SEEN,
   type FileLayout,
   type FileMemory,
   type FileState,
@@ -380,25 +378,18 @@ export class FopenFiles {
       if (size === 4) h.mem.write32(opened.address + at, value);
       else h.writePointer(opened.address + at, value);
     };
-    const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES |
-      (r.eof ? EOF_SEEN : 0) | (r.error ? ERR_SEEN : 0);
-    set(this.#field.flags, flags >>> 0, 4);
-    if (r.buffer !== 0) {
-      const start = r.buffer, ptr = start + r.consumed.length;
-      set(this.#field.readPtr, ptr, 8);
-      set(this.#field.readEnd, ptr + r.unread.length, 8);
-      set(this.#field.readBase, start, 8);
-      for (
-        const at of [
-          this.#field.writeBase,
-          this.#field.writePtr,
-          this.#field.writeEnd,
-          this.#field.bufBase,
-        ]
-      ) set(at, start, 8);
-      set(this.#field.bufEnd, start + (r.bufferSize || stdoutBufferSize("file")), 8);
-    }
-    set(this.#field.mode, r.oriented ? -1 : 0, 4);
+    const F = this.#field, own = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES;
+    const f = readingFields(r, own, opened.address + F.shortbuf, stdoutBufferSize("file"), false);
+    set(F.flags, f.flags, 4);
+    set(F.readPtr, f.readPtr, 8);
+    set(F.readEnd, f.readEnd, 8);
+    set(F.readBase, f.readBase, 8);
+    set(F.writeBase, f.writeBase, 8);
+    set(F.writePtr, f.writePtr, 8);
+    set(F.writeEnd, f.writeEnd, 8);
+    set(F.bufBase, f.bufBase, 8);
+    set(F.bufEnd, f.bufEnd, 8);
+    set(F.mode, f.mode, 4);
     set(this.#field.offset, r.offset, 8);
   }
 

@@ -1354,7 +1354,11 @@ export function makeBuiltins(
     }
     taken.add(address);
     if (gen) {
-      out.set(name, { name, type, address, gen: (c) => settling(host(), gen(host(), c)) });
+      // reads through stdio keep the standard FILEs' fields; read(2) and threads do not touch them
+      const run = name in STDIN_FUNCTIONS
+        ? (c: BuiltinCall) => settling(host(), gen(host(), c))
+        : (c: BuiltinCall) => gen(host(), c);
+      out.set(name, { name, type, address, gen: run });
     } else if (impl && STDIO_CALLS.has(name)) {
       out.set(name, {
         name,

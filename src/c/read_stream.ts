@@ -5,10 +5,21 @@
  * read and the part of it already handed out — the backup area ungetc fills, and the
  * end-of-file and error indicators. Where the bytes come from (stdin's sends, a file's
  * contents) and what reads them is `stdin.ts`; where a fopen'ed FILE's fields lie in memory is
- * `fopen_files.ts`.
+ * `fopen_files.ts`; what glibc's FILE holds for this state, {@link readingFields}.
  *
  * @module
  */
+
+import {
+  EOF_SEEN,
+  ERR_SEEN,
+  type FileState,
+  IOLBF,
+  IONBF,
+  LINE_BUF,
+  UNBUFFERED,
+  USER_BUF,
+} from "./file_layout.ts";
 
 /** The state of one FILE open for reading. */
 export class ReadStream {
@@ -73,4 +84,43 @@ export class ReadStream {
     this.consumed += taken;
     return taken;
   }
+}
+
+/**
+ * The fields glibc's FILE holds for a stream's state: `flags` (the FILE's own: magic, linked,
+ * reading only, …) with the end-of-file and error indicators, unbuffered (the FILE's own byte at
+ * `shortbuf`) or the program's buffer from setvbuf, line buffering (setvbuf's, or a terminal's
+ * buffer: `terminal`); the get area over the buffer, the put area and the buffer's ends at its
+ * start and end (`size` bytes when setvbuf gave none); `_mode`. No area before the first read,
+ * unless setvbuf made the stream unbuffered.
+ */
+export function readingFields(
+  r: ReadStream,
+  flags: number,
+  shortbuf: number,
+  size: number,
+  terminal: boolean,
+): FileState {
+  const unbuffered = r.mode === IONBF;
+  if (r.eof) flags |= EOF_SEEN;
+  if (r.error) flags |= ERR_SEEN;
+  if (unbuffered) flags |= UNBUFFERED | USER_BUF;
+  else if (r.modeChosen && r.buffer !== 0) flags |= USER_BUF;
+  if (r.mode === IOLBF && (r.modeChosen || (terminal && r.buffered))) flags |= LINE_BUF;
+  const hasArea = unbuffered ? r.modeChosen || r.buffered : r.buffered && r.buffer !== 0;
+  const base = !hasArea ? 0 : unbuffered ? shortbuf : r.buffer;
+  const end = base === 0 ? 0 : base + (unbuffered ? 1 : r.bufferSize || size);
+  const read = base === 0 ? 0 : base + r.consumed.length;
+  return {
+    flags: flags >>> 0,
+    readPtr: read,
+    readEnd: base === 0 ? 0 : read + r.unread.length,
+    readBase: base,
+    writeBase: base,
+    writePtr: base,
+    writeEnd: base,
+    bufBase: base,
+    bufEnd: end,
+    mode: r.oriented ? -1 : 0,
+  };
 }

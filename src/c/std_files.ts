@@ -22,20 +22,17 @@
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { stdoutBufferSize } from "../malloc/stdio.ts";
 import {
-  EOF_SEEN,
-  ERR_SEEN,
   type FileLayout,
   type FileState,
   IS_FILEBUF,
-  LINE_BUF,
   LINKED,
   MAGIC,
   NO_READS,
   NO_WRITES,
   UNBUFFERED,
-  USER_BUF,
 } from "./file_layout.ts";
-import { IOLBF, IONBF, type Streams } from "./stdio.ts";
+import { readingFields } from "./read_stream.ts";
+import type { Streams } from "./stdio.ts";
 
 /** Where the FILEs are written. */
 export interface StdFilesHost {
@@ -209,29 +206,23 @@ export class StandardFiles {
   #stdinFields(v: Float64Array): boolean {
     const h = this.#h, r = h.streams.stdin, file = h.files.stdin;
     if (r.inBackup) return false;
-    const unbuffered = r.mode === IONBF;
-    let flags = MAGIC | IS_FILEBUF | LINKED | NO_WRITES;
-    if (r.eof) flags |= EOF_SEEN;
-    if (r.error) flags |= ERR_SEEN;
-    if (unbuffered) flags |= UNBUFFERED | USER_BUF;
-    else if (r.modeChosen && r.buffer !== 0) flags |= USER_BUF;
-    const tty = h.streams.kind === "tty";
-    if (r.mode === IOLBF && (r.modeChosen || (tty && r.buffered))) flags |= LINE_BUF;
-    const hasArea = unbuffered ? r.modeChosen || r.buffered : r.buffered;
-    const base = !hasArea ? 0 : unbuffered ? file + h.layout.shortbuf : r.buffer;
-    const size = unbuffered ? 1 : r.bufferSize || stdoutBufferSize(h.streams.kind);
-    const read = base === 0 ? 0 : base + r.consumed.length;
-    v[FLAGS] = flags;
-    v[1] = read; // read_ptr
-    v[2] = base === 0 ? 0 : read + r.unread.length; // read_end
-    v[3] =
-      v[4] =
-      v[5] =
-      v[6] =
-      v[7] =
-        base; // read_base, the put area, buf_base
-    v[8] = base === 0 ? 0 : base + size; // buf_end
-    v[MODE] = r.oriented ? -1 : 0;
+    const f = readingFields(
+      r,
+      MAGIC | IS_FILEBUF | LINKED | NO_WRITES,
+      file + h.layout.shortbuf,
+      stdoutBufferSize(h.streams.kind),
+      h.streams.kind === "tty",
+    );
+    v[FLAGS] = f.flags;
+    v[1] = f.readPtr;
+    v[2] = f.readEnd;
+    v[3] = f.readBase;
+    v[4] = f.writeBase;
+    v[5] = f.writePtr;
+    v[6] = f.writeEnd;
+    v[7] = f.bufBase;
+    v[8] = f.bufEnd;
+    v[MODE] = f.mode;
     return true;
   }
 }

@@ -10,7 +10,17 @@
  * @module
  */
 
-import { type FileState, IS_FILEBUF, LINKED, MAGIC, NO_READS, UNBUFFERED } from "./file_layout.ts";
+import {
+  type FileState,
+  IOFBF,
+  IOLBF,
+  IONBF,
+  IS_FILEBUF,
+  LINKED,
+  MAGIC,
+  NO_READS,
+  UNBUFFERED,
+} from "./file_layout.ts";
 
 export type { FileState };
 import { ReadStream } from "./read_stream.ts";
@@ -34,8 +44,7 @@ export function byteText(bytes: ArrayLike<number>): string {
   return s;
 }
 
-/** Buffering modes (glibc `_IOFBF`, `_IOLBF`, `_IONBF`). */
-export const IOFBF = 0, IOLBF = 1, IONBF = 2;
+export { IOFBF, IOLBF, IONBF };
 
 /** A writing FILE's fields, read from where they live at their first use after `refresh` is set. */
 class KeptFields {
