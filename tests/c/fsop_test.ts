@@ -21,19 +21,3 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     assert.equal(r.stderr, fixture(`fsop/${glibc}/stderr`));
   });
 }
-
-Deno.test("a program naming _IO_list_all gets a copy of its own, as a copy relocation gives it", () => {
-  const r = runC(
-    `#include <stdio.h>
-extern FILE *_IO_list_all;
-int main(void) {
-  FILE **libcs = (FILE **)((char *)stdout - 0x100);
-  printf("%d ", _IO_list_all == stderr);
-  _IO_list_all = 0;
-  printf("%d\\n", *libcs == stderr);
-  return 0;
-}`,
-    { glibc: "2.36" },
-  );
-  assert.equal(r.stdout, "1 1\n");
-});
