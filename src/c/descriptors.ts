@@ -81,6 +81,18 @@ export function outputTo(s: Streams, fd: number, text: string): void {
   else s.stdoutBytes += text;
 }
 
+/**
+ * write(fd, …) of bytes the caller holds rather than the program's memory (a FILE's own write,
+ * dprintf's text): their count, or -EBADF for a descriptor not open for writing.
+ */
+export function writeText(h: DescriptorHost, fd: number, text: string): number {
+  const file = h.openFiles.file(fd);
+  if (file ? !file.writable : !writable(h.streams, fd)) return -EBADF;
+  if (file) file.write(textBytes(text));
+  else outputTo(h.streams, fd, text);
+  return text.length;
+}
+
 /** write(fd, buf, count): the bytes written, or -errno. */
 export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, count: number): number {
   const s = h.streams, file = h.openFiles.file(fd);

@@ -140,7 +140,7 @@ export class FopenFiles {
   }
 
   /** Whether a FILE fopen made uses descriptor `fd`. */
-  reads(fd: number): boolean {
+  uses(fd: number): boolean {
     for (const r of this.#open.values()) if (r.fd === fd) return true;
     for (const w of this.#writers.values()) if (w.fd === fd) return true;
     return false;

@@ -24,8 +24,8 @@ import {
   outputTo,
   readDescriptor,
   sizeArgument,
-  writable,
   writeDescriptor,
+  writeText,
 } from "./descriptors.ts";
 import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
@@ -191,8 +191,7 @@ function fileOutput(
     },
     store: (address, text) => h.m.writeText(address, text),
     writeText: (text) => {
-      if (fd <= 2) outputTo(streams, fd, text);
-      else h.openFiles.file(fd)?.write(textBytes(text));
+      writeText(descriptorHost(h), fd, text);
     },
     writeFrom: (address, count) => writeDescriptor(descriptorHost(h), fd, address, count),
     printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
@@ -728,10 +727,7 @@ const impls: Record<string, Impl> = {
   dprintf: (h, c) => {
     checkPrintfStack(h, c, "dprintf", n(c.args[0]));
     // vdprintf writes through a FILE of its own on fd: write(2)'s descriptors, EBADF and all
-    const t = printfText(h, c, 1), fd = n(c.args[0]);
-    if (!writable(h.streams, fd)) return sysResult(h, -Errno.EBADF);
-    outputTo(h.streams, fd, t);
-    return t.length;
+    return sysResult(h, writeText(descriptorHost(h), n(c.args[0]), printfText(h, c, 1)));
   },
   vprintf: (h, c) => {
     checkPrintfStack(h, c, "vprintf", 1);
@@ -908,7 +904,7 @@ const impls: Record<string, Impl> = {
     if (fd >= 0 && fd <= 2) {
       throw new CUnsupportedError(`close(${fd}): closing a standard descriptor`, h.m.file, c.line);
     }
-    if (fopenFiles(h).reads(fd)) {
+    if (fopenFiles(h).uses(fd)) {
       throw new CUnsupportedError(
         `close(${fd}): closing the descriptor of a FILE fopen returned (fclose closes it)`,
         h.m.file,

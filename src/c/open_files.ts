@@ -10,8 +10,8 @@
  * the same way.
  *
  * Not modelled, and refused with a `CUnsupportedError` where a program asks for it: closing
- * descriptors 0 to 2, and creating a file outside the directories known. fopen's FILEs read
- * these files through their descriptors: `fopen_files.ts`.
+ * descriptors 0 to 2. A directory no given file is in is taken not to exist (ENOENT). fopen's
+ * FILEs read and write these files through their descriptors: `fopen_files.ts`.
  * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c, write_files.c).
  *
  * @module
