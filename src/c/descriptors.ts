@@ -32,7 +32,7 @@
 
 import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
-import type { OpenFiles } from "./open_files.ts";
+import { FILE_SIZE_LIMIT, type OpenFile, type OpenFiles } from "./open_files.ts";
 import { Signal } from "./interpreter.ts";
 import { byteText, type Streams, textBytes } from "./stdio.ts";
 
@@ -57,6 +57,13 @@ export interface DescriptorHost {
   readonly pauseOnInput: boolean;
   /** The files the program opened (descriptors from 3 up). */
   readonly openFiles: OpenFiles;
+  /** Throws `CUnsupportedError` for what is not modelled. */
+  refuse(what: string): never;
+}
+
+/** Writes to a file, refusing to grow it past what heaplab keeps in memory. */
+function writeFile(h: DescriptorHost, file: OpenFile, bytes: Uint8Array): void {
+  if (!file.write(bytes)) h.refuse(`a write growing ${file.path} past ${FILE_SIZE_LIMIT} bytes`);
 }
 
 /** A size_t argument's value (a negative int converted, as C passes it). */
@@ -88,7 +95,7 @@ export function outputTo(s: Streams, fd: number, text: string): void {
 export function writeText(h: DescriptorHost, fd: number, text: string): number {
   const file = h.openFiles.file(fd);
   if (file ? !file.writable : !writable(h.streams, fd)) return -EBADF;
-  if (file) file.write(textBytes(text));
+  if (file) writeFile(h, file, textBytes(text));
   else outputTo(h.streams, fd, text);
   return text.length;
 }
@@ -104,7 +111,7 @@ export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, coun
     // a regular file: every byte before a fault written, the offset moved past them
     const fits = h.mem.accessibleLength(buf, wanted, "read");
     if (fits === 0) return -EFAULT;
-    file.write(h.mem.readBytes(buf, fits));
+    writeFile(h, file, h.mem.readBytes(buf, fits));
     return fits;
   }
   const readable = h.mem.accessibleLength(buf, wanted, "read");

@@ -197,9 +197,7 @@ function fileOutput(
     printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
     shortbuf,
     terminal: kind === "tty",
-    refuse: (what) => {
-      throw new CUnsupportedError(what, h.m.file, h.sched.current?.frames.at(-1)?.line ?? 0);
-    },
+    refuse: (what) => refuse(h, what),
   };
 }
 
@@ -291,18 +289,13 @@ function flushForged(h: LibcHost, fp: number): boolean {
   if (!holds) return false;
   const vtable = m.readPointer(fp + F.vtable), section = libc.build.facts.ioVtables;
   const inLibc = vtable >= libc.base + section.start && vtable < libc.base + section.end;
-  const line = h.sched.current?.frames.at(-1)?.line ?? 0;
   if (!inLibc && h.allocator.profile.vtableValidation) {
     outputTo(h.streams, 2, "Fatal error: glibc detected an invalid stdio handle\n");
     return true;
   }
   if (vtable !== libc.symbol("_IO_file_jumps")) {
     const name = libc.symbolAt(vtable) ?? `0x${vtable.toString(16)}`;
-    throw new CUnsupportedError(
-      `_IO_flush_all calling __overflow through a FILE's vtable ${name}`,
-      m.file,
-      line,
-    );
+    refuse(h, `_IO_flush_all calling __overflow through a FILE's vtable ${name}`);
   }
   // _IO_new_file_overflow on the FILE's own fields, writing to its descriptor
   const memory = {
@@ -344,6 +337,7 @@ function streamFd(h: LibcHost, f: Value): number {
  */
 function outputFd(h: LibcHost, c: BuiltinCall, f: Value): number {
   const fd = streamFd(h, f);
+  if (fd < 0) unknownFile(h, n(f), "a write to");
   if (fd >= 3 && fopenFiles(h).writer(n(f)) === undefined) {
     throw new CUnsupportedError(
       "writing to, flushing or setting the buffer of a FILE fopen opened for reading",
@@ -502,7 +496,21 @@ const descriptorHost = perHost((h): DescriptorHost => ({
   ptrSize: h.m.abi.ptrSize,
   pauseOnInput: h.pauseOnInput,
   openFiles: h.openFiles,
+  refuse: (what) => refuse(h, what),
 }));
+
+/** A file offset argument (lseek, fseek) as a number: one past 2^53 is refused, not rounded. */
+function fileOffset(h: LibcHost, v: Value): number {
+  const offset = BigInt(v as Int);
+  if (offset > 2n ** 53n || offset < -(2n ** 53n)) refuse(h, `a file offset of ${offset}`);
+  return Number(offset);
+}
+
+/** A `CUnsupportedError` for `what`, at the line running (or the last one, after main). */
+function refuse(h: LibcHost, what: string): never {
+  const line = h.sched.current?.frames.at(-1)?.line ?? h.sched.lastLine;
+  throw new CUnsupportedError(what, h.m.file, line);
+}
 
 /** What the functions reading stdin see of the program. */
 const stdinHost = perHost((h): StdinHost => ({
@@ -531,16 +539,23 @@ const stdinHost = perHost((h): StdinHost => ({
  * stdout and stderr (a pipe or a terminal here, where glibc's seek fails) and pointers that are
  * no open FILE are refused.
  */
-function fopenedFile(h: LibcHost, c: BuiltinCall, f: Value): number {
+function fopenedFile(h: LibcHost, f: Value): number {
   const a = n(f);
   if (fopenFiles(h).stream(a) !== undefined) return a;
-  throw new CUnsupportedError(
-    `a seek on a FILE* that is not a FILE fopen opened for reading and fclose has not closed (0x${
-      a.toString(16)
-    })`,
-    h.m.file,
-    c.line,
-  );
+  if (a === h.files.stdin || a === h.files.stdout || a === h.files.stderr) {
+    refuse(h, "a seek on stdin, stdout or stderr");
+  }
+  return unknownFile(h, a, "a seek on");
+}
+
+/**
+ * A FILE* that is none of the standard FILEs nor one fopen opened and fclose has not closed (a
+ * forged FILE, one already closed): glibc would read its fields, so a pointer to nothing mapped
+ * is the process's SIGSEGV; anything else is not modelled.
+ */
+function unknownFile(h: LibcHost, a: number, what: string): never {
+  h.m.mem.read32(a);
+  refuse(h, `${what} a FILE* that no fopen opened or fclose has closed (0x${a.toString(16)})`);
 }
 
 /**
@@ -584,10 +599,17 @@ function argumentVector(h: LibcHost, at: number): number[] {
 /**
  * execve/execv/execl of a shell: the process is replaced — what stdio buffered is lost, as in a
  * real exec — and a {@link ShellSpawned} event names the command; the shell is not run: it ends
- * as one reading end of input does, with status 0. Another program is not modelled; a path
- * that cannot be read fails with EFAULT, as the kernel's copy does.
+ * as one reading end of input does, with status 0. Another program is not modelled; a path,
+ * an argument or an environment string that cannot be read fails with EFAULT, as the kernel's
+ * copy does.
  */
-function execShell(h: LibcHost, c: BuiltinCall, call: string, args: readonly number[]): Value {
+function execShell(
+  h: LibcHost,
+  c: BuiltinCall,
+  call: string,
+  argv: number | readonly number[],
+  envp: number,
+): Value {
   const path = pathArgument(h, c);
   if (path === undefined) return sysResult(h, -Errno.EFAULT);
   if (!SHELLS.has(path)) {
@@ -597,8 +619,17 @@ function execShell(h: LibcHost, c: BuiltinCall, call: string, args: readonly num
       c.line,
     );
   }
-  const end = args.indexOf(0),
+  // the kernel copies the argument and environment strings first: an unreadable one is EFAULT
+  let words: string[];
+  try {
+    const args = typeof argv === "number" ? argumentVector(h, argv) : argv;
+    const end = args.indexOf(0);
     words = (end < 0 ? args : args.slice(0, end)).map((a) => h.m.cString(a as Int));
+    for (const e of argumentVector(h, envp)) h.m.cString(e as Int);
+  } catch (e) {
+    if (e instanceof SegmentationFault) return sysResult(h, -Errno.EFAULT);
+    throw e;
+  }
   h.allocator.context.events.push({
     kind: "ShellSpawned",
     command: words.length > 1 ? words.slice(1).join(" ") : path,
@@ -871,26 +902,21 @@ const impls: Record<string, Impl> = {
       return files.close(a);
     }
     if (files.stream(a) === undefined) {
-      const standard = a === h.files.stdin || a === h.files.stdout || a === h.files.stderr;
-      throw new CUnsupportedError(
-        standard
-          ? "fclose of stdin, stdout or stderr"
-          : `fclose of a FILE* that fopen did not return or fclose already closed (0x${
-            a.toString(16)
-          })`,
-        h.m.file,
-        c.line,
-      );
+      if (a === h.files.stdin || a === h.files.stdout || a === h.files.stderr) {
+        refuse(h, "fclose of stdin, stdout or stderr");
+      }
+      unknownFile(h, a, "fclose of");
     }
     return files.close(a);
   },
   fseek: (h, c) => {
-    const r = fopenFiles(h).seek(fopenedFile(h, c, c.args[0]), n(c.args[1]), n(c.args[2]));
+    const at = fileOffset(h, c.args[1]);
+    const r = fopenFiles(h).seek(fopenedFile(h, c.args[0]), at, n(c.args[2]));
     return r < 0 ? sysResult(h, r) : 0;
   },
-  ftell: (h, c) => sysResult(h, fopenFiles(h).tell(fopenedFile(h, c, c.args[0]))),
+  ftell: (h, c) => sysResult(h, fopenFiles(h).tell(fopenedFile(h, c.args[0]))),
   rewind: (h, c) => {
-    const files = fopenFiles(h), address = fopenedFile(h, c, c.args[0]);
+    const files = fopenFiles(h), address = fopenedFile(h, c.args[0]);
     files.seek(address, 0, 0);
     const r = files.stream(address)!;
     r.eof = r.error = false;
@@ -924,7 +950,7 @@ const impls: Record<string, Impl> = {
         c.line,
       );
     }
-    return sysResult(h, h.openFiles.seek(fd, n(c.args[1]), n(c.args[2])));
+    return sysResult(h, h.openFiles.seek(fd, fileOffset(h, c.args[1]), n(c.args[2])));
   },
   exit: (_h, c) => {
     throw new ProgramExit(n(c.args[0]), true);
@@ -951,9 +977,9 @@ const impls: Record<string, Impl> = {
     });
     return 0;
   },
-  execve: (h, c) => execShell(h, c, "execve", argumentVector(h, n(c.args[1]))),
-  execv: (h, c) => execShell(h, c, "execv", argumentVector(h, n(c.args[1]))),
-  execl: (h, c) => execShell(h, c, "execl", c.args.slice(1).map(n)),
+  execve: (h, c) => execShell(h, c, "execve", n(c.args[1]), n(c.args[2])),
+  execv: (h, c) => execShell(h, c, "execv", n(c.args[1]), 0),
+  execl: (h, c) => execShell(h, c, "execl", c.args.slice(1).map(n), 0),
   abort: () => {
     throw new ProgramAbort("abort()");
   },

@@ -25,10 +25,14 @@ const { ENOENT, EBADF, EINVAL, EEXIST } = Errno;
 const ACCESS_MODE = 3, O_WRONLY = 1, O_RDWR = 2;
 const O_CREAT = 0o100, O_EXCL = 0o200, O_TRUNC = 0o1000, O_APPEND = 0o2000;
 
-/** A file's contents, which every descriptor open on it shares. */
+/** A file's contents, which every descriptor open on it shares: `length` bytes of `store`. */
 interface Inode {
-  bytes: Uint8Array;
+  store: Uint8Array;
+  length: number;
 }
+
+/** The largest file a program may grow here (a file's bytes are kept in memory). */
+export const FILE_SIZE_LIMIT = 64 * 1024 * 1024;
 
 /** A file opened by the program. */
 export class OpenFile {
@@ -44,29 +48,39 @@ export class OpenFile {
   constructor(path: string, inode: Inode, flags: number) {
     this.path = path;
     this.#inode = inode;
+    // (an access mode of 3 opens for neither: a descriptor for ioctls)
     const access = flags & ACCESS_MODE;
-    this.readable = access !== O_WRONLY;
+    this.readable = access === 0 || access === O_RDWR;
     this.writable = access === O_WRONLY || access === O_RDWR;
     this.append = (flags & O_APPEND) !== 0;
   }
 
   /** The file's contents now. */
   get bytes(): Uint8Array {
-    return this.#inode.bytes;
+    return this.#inode.store.subarray(0, this.#inode.length);
   }
 
-  /** Writes `data` at the offset (at the end when appending), growing the file. */
-  write(data: Uint8Array): void {
+  /**
+   * Writes `data` at the offset (at the end when appending), growing the file (a hole before the
+   * offset reads as zeros); false, writing nothing, when the file would pass
+   * {@link FILE_SIZE_LIMIT}.
+   */
+  write(data: Uint8Array): boolean {
     const inode = this.#inode;
-    if (this.append) this.offset = inode.bytes.length;
+    if (this.append) this.offset = inode.length;
     const end = this.offset + data.length;
-    if (end > inode.bytes.length) {
-      const grown = new Uint8Array(end); // (a hole before the offset reads as zeros)
-      grown.set(inode.bytes);
-      inode.bytes = grown;
+    if (end > FILE_SIZE_LIMIT) return false;
+    if (end > inode.store.length) {
+      const grown = new Uint8Array(
+        Math.min(FILE_SIZE_LIMIT, Math.max(end, 2 * inode.store.length)),
+      );
+      grown.set(inode.store.subarray(0, inode.length));
+      inode.store = grown;
     }
-    inode.bytes.set(data, this.offset);
+    inode.store.set(data, this.offset);
+    inode.length = Math.max(inode.length, end);
     this.offset = end;
+    return true;
   }
 }
 
@@ -95,24 +109,25 @@ export class OpenFiles {
       const bytes = typeof contents === "string"
         ? Uint8Array.from(contents, (c) => c.charCodeAt(0))
         : contents;
-      this.#contents.set(normalPath(path), { bytes });
+      this.#contents.set(normalPath(path), { store: bytes, length: bytes.length });
     }
   }
 
   /**
    * open(path, flags): the new descriptor, -ENOENT for a path that names no file (or whose
-   * directory is not known, to create it), -EEXIST for O_CREAT|O_EXCL of an existing file, -EINVAL
-   * for an access mode of 3.
+   * directory is not known, to create it), -EEXIST for O_CREAT|O_EXCL of an existing file.
    */
   open(path: string, flags: number): number {
-    if ((flags & ACCESS_MODE) === ACCESS_MODE) return -EINVAL;
     const name = normalPath(path);
     let inode = this.#contents.get(name);
     if (inode !== undefined && (flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
     if (inode === undefined) {
       if (!(flags & O_CREAT) || !this.#directoryKnown(name)) return -ENOENT;
-      this.#contents.set(name, inode = { bytes: new Uint8Array(0) });
-    } else if (flags & O_TRUNC) inode.bytes = new Uint8Array(0);
+      this.#contents.set(name, inode = { store: new Uint8Array(0), length: 0 });
+    } else if (flags & O_TRUNC) {
+      inode.store = new Uint8Array(0);
+      inode.length = 0;
+    }
     let fd = 3;
     while (this.#open.has(fd)) fd++;
     this.#open.set(fd, new OpenFile(path, inode, flags));

@@ -120,7 +120,9 @@ function newDoWrite(h: OutputHost, data: string | number, count: number): number
   if (!(f.flags & IS_APPENDING) && f.readEnd !== f.writeBase) {
     // lseek(1, write_base - read_end, SEEK_CUR): a pipe or a terminal refuses it
     if (!h.seekable) return 0;
-    h.refuse("a seek of stdout or stderr written to a file, before a write (its read end moved)");
+    h.refuse(
+      "a seek of a FILE's descriptor before a write (its read end moved off its write base)",
+    );
   }
   let written: number;
   if (typeof data === "string") {

@@ -635,21 +635,21 @@ export class CProgram {
         return this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
       }
     } catch (e) {
-      return this.#result("error", { error: e instanceof Error ? e : new Error(String(e)) });
+      return this.#end(e); // a fault in a FILE the program broke: the process's crash
     }
     return this.#result("exited", { exitStatus: status & 0xff });
   }
 
   /**
    * An abort of glibc before 2.27 flushes the FILEs as exit does: undefined, or the result when
-   * that flush is not modelled (a forged FILE's vtable).
+   * that flush faults or is not modelled (a forged FILE's vtable).
    */
   #flushedOnAbort(): CRunResult | undefined {
     if (!this.#glibcOld) return undefined;
     try {
       flushAllFiles(this.#host);
     } catch (e) {
-      return this.#result("error", { error: e instanceof Error ? e : new Error(String(e)) });
+      return this.#end(e);
     }
     return undefined;
   }

@@ -58,6 +58,8 @@ export interface StdinHost {
 type StdinFunction = (h: StdinHost, c: BuiltinCall) => Generator<Signal, Value>;
 
 const EOF = -1, { EBADF, EINVAL } = Errno;
+/** Where the user address space ends, by pointer size (access_ok's limit). */
+const USER_SPACE: Record<number, bigint> = { 8: 0x7ffffffff000n, 4: 0x100000000n };
 /** The backup area's first size (glibc's _IO_default_pbackfail). */
 const BACKUP_SIZE = 128;
 
@@ -192,6 +194,8 @@ function streamOf(h: StdinHost, file: Value, c: BuiltinCall): ReadStream | "writ
   if (a === h.files.stdout || a === h.files.stderr || h.writes(a)) return "write-only";
   const opened = h.fopened(a);
   if (opened) return opened;
+  // glibc reads the FILE's flags first: a pointer to nothing mapped is the process's SIGSEGV
+  h.m.mem.read32(a);
   throw new CUnsupportedError(
     `stdio on a FILE* that is not stdin, stdout, stderr or a FILE fopen returned and ` +
       `fclose has not closed (0x${a.toString(16)})`,
@@ -398,16 +402,27 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
     return yield* getdelim(h, c, n(c.args[0]), n(c.args[1]), n(c.args[2]), c.args[3]);
   },
   *fread(h, c) {
-    const dst = n(c.args[0]), size = n(c.args[1]), count = size * n(c.args[2]);
-    if (count === 0) return 0;
+    // size * count in size_t, as glibc computes it: a product that wraps to 0 reads nothing
+    const bits = 8 * h.m.abi.ptrSize, dst = n(c.args[0]);
+    const size = BigInt.asUintN(bits, BigInt(c.args[1] as Int));
+    const bytes = BigInt.asUintN(bits, size * BigInt.asUintN(bits, BigInt(c.args[2] as Int)));
+    if (bytes === 0n) return 0;
+    // past the user address space, glibc's direct read(2) of the rest fails with EFAULT
+    const beyond = BigInt(dst) + bytes > USER_SPACE[h.m.abi.ptrSize];
+    const count = beyond ? 0 : Number(bytes);
     return yield* reading(h, c, c.args[3], () => failedRead(h, 0), function* (r) {
       let s = "";
+      if (beyond) {
+        s = r.take(Infinity);
+        r.error = true;
+        h.m.mem.write32(h.errno, Errno.EFAULT);
+      }
       while (s.length < count) {
         if (!(yield* refill(h, r))) break;
         s += r.take(count - s.length);
       }
       h.m.writeText(dst, s);
-      return Math.floor(s.length / size);
+      return Number(BigInt(s.length) / size);
     });
   },
   *scanf(h, c) {

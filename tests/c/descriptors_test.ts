@@ -145,6 +145,23 @@ for (const { name, what, input, files, terminalShowsStderr } of PROGRAMS) {
   }
 }
 
+Deno.test("a FILE* to nothing mapped is a SIGSEGV: glibc's first read of its fields faults", () => {
+  for (
+    const call of [
+      `fclose(NULL)`,
+      `fgetc(NULL)`,
+      `fputs("x", (FILE *)16)`,
+      `fseek(NULL, 0, 0)`,
+      // exit's walk over a list the program broke
+      `*(FILE **)((char *)stdout - 0x100) = (FILE *)0xdeadbeef000`,
+    ]
+  ) {
+    const result = runC(`#include <stdio.h>\nint main(void) { ${call}; return 0; }`);
+    assert.equal(result.state, "crashed", call);
+    assert.equal(result.exitStatus, 139);
+  }
+});
+
 Deno.test("FILEs that read and write, closing a standard stream and a FILE not fopen'ed are refused, named", () => {
   const cases = [
     [`close(1)`, /close\(1\): closing a standard descriptor/],
@@ -156,13 +173,28 @@ Deno.test("FILEs that read and write, closing a standard stream and a FILE not f
     ],
     [`fclose(stdout)`, /fclose of stdin, stdout or stderr/],
     [`close(fileno(fopen("flag.txt", "r")))`, /close\(3\): closing the descriptor of a FILE/],
-    [`fseek(stdin, 0, SEEK_SET)`, /a seek on a FILE\* that is not a FILE fopen opened for reading/],
-    [`FILE *f = fopen("flag.txt", "r"); fclose(f); fclose(f)`, /fopen did not return or fclose/],
+    [`fseek(stdin, 0, SEEK_SET)`, /a seek on stdin, stdout or stderr/],
+    [
+      `FILE *f = fopen("flag.txt", "r"); fclose(f); fclose(f)`,
+      /no fopen opened or fclose has closed/,
+    ],
+    [
+      `FILE *f = fopen("out.txt", "w"); fclose(f); fputs("x", f)`,
+      /a write to a FILE\* that no fopen/,
+    ],
     [
       `FILE *f = fopen("flag.txt", "r"); fclose(f); fgetc(f)`,
       /not stdin, stdout, stderr or a FILE/,
     ],
     [`char b[4]; FILE *f = fopen("flag.txt", "r"); fgetc(f); ungetc('y', f)`, /put back/],
+    [
+      `int fd = open("big.bin", O_WRONLY | O_CREAT, 0644); lseek(fd, 100000000, 0); write(fd, "x", 1)`,
+      /a write growing big.bin past 67108864 bytes/,
+    ],
+    [
+      `lseek(open("flag.txt", O_RDONLY), 1L << 60, SEEK_SET)`,
+      /a file offset of 1152921504606846976/,
+    ],
   ] as const;
   for (const [call, message] of cases) {
     const result = runC(

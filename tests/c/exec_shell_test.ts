@@ -38,3 +38,18 @@ Deno.test("execv and execl start the shell as execve does; another program is no
   assert.equal(other.error?.name, "CUnsupportedError");
   assert.match(other.error!.message, /execve of "\/bin\/cat": only a shell/);
 });
+
+Deno.test("an exec whose argument or environment string cannot be read fails with EFAULT", () => {
+  const calls = [
+    `char *argv[] = {(char *)0x4141414141, 0}; int r = execve("/bin/sh", argv, 0);`,
+    `char *argv[] = {"sh", 0}, *envp[] = {(char *)1, 0}; int r = execve("/bin/sh", argv, envp);`,
+  ];
+  for (const call of calls) {
+    const r = runC(`#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) { ${call} printf("%d %d\\n", r, errno); return 0; }`);
+    assert.equal(r.state, "exited", r.error?.message);
+    assert.equal(r.stdout, "-1 14\n");
+  }
+});
