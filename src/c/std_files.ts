@@ -145,10 +145,10 @@ export class StandardFiles {
 
   /** Writes the fields the last stdio call changed. */
   settle(): void {
-    const h = this.#h, v = this.#values;
+    const h = this.#h;
     if (this.#read[0]) this.#writeFields(0, h.streams.stdout, h.files.stdout);
     if (this.#read[1]) this.#writeFields(2, h.streams.stderr, h.files.stderr);
-    if (this.#stdinFields(v)) this.#write(1, h.files.stdin, v);
+    this.#writeStdin();
   }
 
   /** Writing FILE `k`'s (0 stdout, 1 stderr) fields from memory, into `f`. */
@@ -200,29 +200,14 @@ export class StandardFiles {
   }
 
   /**
-   * stdin's fields as glibc would hold them after the model's state, into `v`; false while it
-   * reads the backup area (not written).
+   * stdin's fields as glibc would hold them after the model's state (not written while it reads
+   * the backup area).
    */
-  #stdinFields(v: Float64Array): boolean {
+  #writeStdin(): void {
     const h = this.#h, r = h.streams.stdin, file = h.files.stdin;
-    if (r.inBackup) return false;
-    const f = readingFields(
-      r,
-      MAGIC | IS_FILEBUF | LINKED | NO_WRITES,
-      file + h.layout.shortbuf,
-      stdoutBufferSize(h.streams.kind),
-      h.streams.kind === "tty",
-    );
-    v[FLAGS] = f.flags;
-    v[1] = f.readPtr;
-    v[2] = f.readEnd;
-    v[3] = f.readBase;
-    v[4] = f.writeBase;
-    v[5] = f.writePtr;
-    v[6] = f.writeEnd;
-    v[7] = f.bufBase;
-    v[8] = f.bufEnd;
-    v[MODE] = f.mode;
-    return true;
+    if (r.inBackup) return;
+    const own = MAGIC | IS_FILEBUF | LINKED | NO_WRITES, shortbuf = file + h.layout.shortbuf;
+    const size = stdoutBufferSize(h.streams.kind), tty = h.streams.kind === "tty";
+    this.#writeFields(1, readingFields(r, own, shortbuf, size, tty), file);
   }
 }
