@@ -1,8 +1,8 @@
 /**
  * glibc's FILE as it lies in memory: the offsets of `struct _IO_FILE`'s fields for the
  * program's ABI — the layout C programs see through `FILE` (`headers.ts`), with the vtable
- * pointer of `struct _IO_FILE_plus` right after it — and the bits of `_flags` and `_flags2`
- * (libio.h). `output_file.ts`, `std_files.ts` and `fopen_files.ts` read and write FILEs
+ * pointer of `struct _IO_FILE_plus` right after it —, the offsets of its wide data (`struct
+ * _IO_wide_data`) and the bits of `_flags` and `_flags2` (libio.h). `output_file.ts`, `std_files.ts` and `fopen_files.ts` read and write FILEs
  * through it.
  *
  * @module
@@ -18,7 +18,9 @@ export const IOFBF = 0, IOLBF = 1, IONBF = 2;
 export const MAGIC = 0xfbad0000, USER_BUF = 0x1, UNBUFFERED = 0x2, NO_READS = 0x4;
 export const NO_WRITES = 0x8, EOF_SEEN = 0x10, ERR_SEEN = 0x20, LINKED = 0x80;
 export const LINE_BUF = 0x200, TIED_PUT_GET = 0x400, CURRENTLY_PUTTING = 0x800;
-export const IS_APPENDING = 0x1000, IS_FILEBUF = 0x2000;
+export const IS_APPENDING = 0x1000, IS_FILEBUF = 0x2000, IN_BACKUP = 0x100, USER_LOCK = 0x8000;
+/** `_flags2`: the wide buffer is not stdio's to free; the FILE is being closed (libio.h). */
+export const FLAGS2_USER_WBUF = 0x8, FLAGS2_NOCLOSE = 0x20;
 /** What a FILE closed or not yet opened has (`CLOSED_FILEBUF_FLAGS`). */
 export const CLOSED_FILEBUF = IS_FILEBUF | NO_READS | NO_WRITES | TIED_PUT_GET;
 
@@ -162,4 +164,47 @@ export function writeFileState(m: FileMemory, F: FileLayout, address: number, f:
   ];
   for (const [at, value] of pointers) m.writePointer(address + at, value);
   m.write32(address + F.mode, f.mode);
+}
+
+/**
+ * Byte offsets of the fields of `struct _IO_wide_data` that stdio's wide operations use: eleven
+ * `wchar_t *` in the order of a FILE's (read, write, buffer, backup), then, past the conversion
+ * state, its one-`wchar_t` `_shortbuf` and its `_wide_vtable` (`ptype /o` of the real builds'
+ * debug information: the vtable at 224 on x86_64, 136 on i386, at 2.31 and 2.44 alike).
+ */
+export interface WideLayout {
+  readonly readPtr: number;
+  readonly readEnd: number;
+  readonly readBase: number;
+  readonly writeBase: number;
+  readonly writePtr: number;
+  readonly writeEnd: number;
+  readonly bufBase: number;
+  readonly bufEnd: number;
+  readonly saveBase: number;
+  readonly backupBase: number;
+  readonly saveEnd: number;
+  readonly shortbuf: number;
+  readonly vtable: number;
+}
+
+/** The wide data's layout for pointers of `ptrSize` bytes. */
+export function wideLayout(ptrSize: number): WideLayout {
+  const P = ptrSize, vtable = P === 8 ? 0xe0 : 0x88;
+  return {
+    readPtr: 0,
+    readEnd: P,
+    readBase: 2 * P,
+    writeBase: 3 * P,
+    writePtr: 4 * P,
+    writeEnd: 5 * P,
+    bufBase: 6 * P,
+    bufEnd: 7 * P,
+    saveBase: 8 * P,
+    backupBase: 9 * P,
+    saveEnd: 10 * P,
+    // a wchar_t right after the conversion data, which ends pointer-aligned
+    shortbuf: vtable - P,
+    vtable,
+  };
 }

@@ -37,10 +37,13 @@ import {
   writeFileState,
 } from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
+import { type FlushAllCall, flushAllFiles as flushFiles, type FlushAllHost } from "./flush_all.ts";
+import { callThrough } from "../malloc/hooks.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { StandardFiles } from "./std_files.ts";
 import {
+  doFlush,
   flushAll,
   flushBeforeRead,
   modeOf,
@@ -234,34 +237,87 @@ const stderrHost = perHost((h) =>
 );
 
 /**
- * glibc's `_IO_flush_all`, as exit, fflush(NULL) and an abort of glibc before 2.27 run it: it walks
- * `_IO_list_all` as libc's memory holds it and has every FILE whose put area holds bytes write
- * them through its vtable's `__overflow` — fopen'ed writers, stderr, stdout, and a FILE a program
- * forged and linked in (FSOP). From 2.24 a vtable outside libc's vtables ends the process:
- * "Fatal error: glibc detected an invalid stdio handle" and SIGABRT (the result: true); a forged
- * FILE with `_IO_file_jumps` writes as stdio would. Where libc's data is not the build's, the
- * FILEs heaplab knows, in the list's order.
+ * glibc's `_IO_flush_all` (`flush_all.ts`), as exit, fflush(NULL) and an abort of glibc before
+ * 2.27 run it (`call`): fopen'ed writers, stderr, stdout and FILEs
+ * a program forged and linked in (FSOP), in `_IO_list_all`'s order — where libc's data is not the
+ * build's, the FILEs heaplab knows. True when a vtable check ended the process.
  */
-export function flushAllFiles(h: LibcHost): boolean {
-  const files = standardFiles(h), fopened = fopenFiles(h);
-  const libc = h.allocator.libc, listAll = files && libc.symbol("_IO_list_all");
-  const order = listAll === undefined
-    ? [...fopened.writers(), h.files.stderr, h.files.stdout]
-    : listed(h, listAll);
-  for (const fp of order) {
-    if (fopened.writer(fp) !== undefined) {
-      const { host } = writerOn(h, fopened.writer(fp)!.fd);
-      flushAll(host);
-      fopened.settleWriter(fp);
-    } else if (fp === h.files.stdout || fp === h.files.stderr) {
-      files?.load();
-      flushAll(fp === h.files.stdout ? stdoutHost(h) : stderrHost(h));
-      files?.settle();
-    } else if (fp !== h.files.stdin && fopened.stream(fp) === undefined) {
-      if (flushForged(h, fp)) return true;
-    }
+export function flushAllFiles(h: LibcHost, call: FlushAllCall): Generator<Signal, boolean> {
+  return flushFiles(flushHost(h), call);
+}
+
+/** What `_IO_flush_all` works with in the program's process. */
+const flushHost = perHost((h): FlushAllHost => {
+  const m = h.m, F = fileLayout(m.abi), libc = h.allocator.libc;
+  const memory = {
+    read32: (a: number) => m.mem.read32(a),
+    readPointer: (a: number) => m.readPointer(a),
+    write32: (a: number, v: number) => m.mem.write32(a, v),
+    writePointer: (a: number, v: number) => m.writePointer(a, v),
+  };
+  return {
+    ...memory,
+    layout: F,
+    ptrSize: m.abi.ptrSize,
+    libc,
+    profile: h.allocator.profile,
+    files: () => {
+      const listAll = standardFiles(h) && libc.symbol("_IO_list_all");
+      return listAll === undefined
+        ? [...fopenFiles(h).writers(), h.files.stderr, h.files.stdout]
+        : listed(h, listAll);
+    },
+    flushOwn: (fp) => {
+      const fopened = fopenFiles(h), files = standardFiles(h);
+      if (fopened.writer(fp) !== undefined) {
+        const { host } = writerOn(h, fopened.writer(fp)!.fd);
+        flushAll(host);
+        fopened.settleWriter(fp);
+      } else if (fp === h.files.stdout || fp === h.files.stderr) {
+        files?.load();
+        flushAll(fp === h.files.stdout ? stdoutHost(h) : stderrHost(h));
+        files?.settle();
+      } else return fp === h.files.stdin || fopened.stream(fp) !== undefined;
+      return true;
+    },
+    fileOverflow: (fp, only) => {
+      // _IO_new_file_overflow (or its _IO_do_write) on the FILE's own fields, to its descriptor
+      const fields = readFileState(memory, F, fp), fd = m.mem.read32(fp + F.fileno) | 0;
+      const host = fileOutput(h, fd, () => fields, fp + F.shortbuf, false);
+      const result = only === "write" ? doFlush(host) : flushAll(host);
+      writeFileState(memory, F, fp, fields);
+      return result;
+    },
+    free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+    callAt: (slot, args, via, call) => callAt(h, slot, args, via, call),
+    threadSelf: () => h.sched.current.handle || pthreadSelfMain(h),
+    fatal: (message) => outputTo(h.streams, 2, message),
+    refuse: (what) => refuse(h, what),
+  };
+});
+
+/**
+ * A call glibc makes through a pointer the program could overwrite (`via`, read from `slot`): a
+ * C function of the program runs on the calling thread; anything else is as the hooks' calls are
+ * (`hooks.ts`: system spawns a shell, garbage faults). What it returns.
+ */
+function* callAt(
+  h: LibcHost,
+  slot: number,
+  args: number[],
+  via: string,
+  call: string,
+): Generator<Signal, number> {
+  const word = h.m.readPointer(slot);
+  const fn = h.m.byAddress.get(word);
+  if (fn && "body" in fn) {
+    const result = yield* h.sched.callFunction(fn, args);
+    return typeof result === "bigint" ? Number(BigInt.asUintN(64, result)) : Number(result);
   }
-  return false;
+  const target = Number.isSafeInteger(word)
+    ? word
+    : (BigInt(h.m.mem.read32(slot + 4)) << 32n) | BigInt(h.m.mem.read32(slot));
+  return callThrough(h.allocator.context, target, args, via, call);
 }
 
 /** The FILEs on `_IO_list_all` as libc's memory chains them (each once). */
@@ -272,42 +328,6 @@ function listed(h: LibcHost, listAll: number): number[] {
     fp = h.m.readPointer(fp + chain);
   }
   return out;
-}
-
-/**
- * `_IO_flush_all` on a FILE heaplab did not make: `__overflow` through its vtable when its put
- * area (or its wide one, `_mode` > 0) holds bytes. True when the vtable check ended the process.
- */
-function flushForged(h: LibcHost, fp: number): boolean {
-  const F = fileLayout(h.m.abi), m = h.m, libc = h.allocator.libc;
-  const mode = m.mem.read32(fp + F.mode) | 0;
-  let holds = mode <= 0 && m.readPointer(fp + F.writePtr) > m.readPointer(fp + F.writeBase);
-  if (!holds && mode > 0) {
-    const wide = m.readPointer(fp + F.wideData), P = m.abi.ptrSize;
-    holds = m.readPointer(wide + 4 * P) > m.readPointer(wide + 3 * P); // write_ptr > write_base
-  }
-  if (!holds) return false;
-  const vtable = m.readPointer(fp + F.vtable), section = libc.build.facts.ioVtables;
-  const inLibc = vtable >= libc.base + section.start && vtable < libc.base + section.end;
-  if (!inLibc && h.allocator.profile.vtableValidation) {
-    outputTo(h.streams, 2, "Fatal error: glibc detected an invalid stdio handle\n");
-    return true;
-  }
-  if (vtable !== libc.symbol("_IO_file_jumps")) {
-    const name = libc.symbolAt(vtable) ?? `0x${vtable.toString(16)}`;
-    refuse(h, `_IO_flush_all calling __overflow through a FILE's vtable ${name}`);
-  }
-  // _IO_new_file_overflow on the FILE's own fields, writing to its descriptor
-  const memory = {
-    read32: (a: number) => m.mem.read32(a),
-    readPointer: (a: number) => m.readPointer(a),
-    write32: (a: number, v: number) => m.mem.write32(a, v),
-    writePointer: (a: number, v: number) => m.writePointer(a, v),
-  };
-  const fields = readFileState(memory, F, fp), fd = m.mem.read32(fp + F.fileno) | 0;
-  flushAll(fileOutput(h, fd, () => fields, fp + F.shortbuf, false));
-  writeFileState(memory, F, fp, fields);
-  return false;
 }
 
 /** stdin's, stdout's and stderr's FILEs in libc's memory, kept as glibc keeps them (if libc's data is the build's). */
@@ -834,20 +854,6 @@ const impls: Record<string, Impl> = {
     writeStream(h, outputFd(h, c, c.args[3]), byteText(bytes));
     return c.args[2];
   },
-  fflush: (h, c) => {
-    if (n(c.args[0]) === 0) {
-      // _IO_flush_all, as exit runs it: a forged FILE's vtable check can end the process here
-      if (flushAllFiles(h)) throw new ProgramAbort("invalid stdio handle");
-      return 0;
-    }
-    const fd = outputFd(h, c, c.args[0]);
-    if (fd >= 3) {
-      const { address, host } = writerOn(h, fd);
-      sync(host);
-      fopenFiles(h).settleWriter(address);
-    } else if (fd === 1 || fd === 2) sync(fd === 1 ? stdoutHost(h) : stderrHost(h));
-    return 0;
-  },
   setbuf: (h, c) => {
     const fd = outputFd(h, c, c.args[0]), buffer = n(c.args[1]);
     const stdin = h.streams.stdin;
@@ -1288,6 +1294,21 @@ function cmp(a: string, b: string): number {
 }
 
 const genImpls: Record<string, GenImpl> = {
+  *fflush(h, c) {
+    if (n(c.args[0]) === 0) {
+      // _IO_flush_all: a forged FILE's vtable check can end the process, its wide vtable call a
+      // function of the program
+      if (yield* flushAllFiles(h, "fflush")) throw new ProgramAbort("invalid stdio handle");
+      return 0;
+    }
+    const fd = outputFd(h, c, c.args[0]);
+    if (fd >= 3) {
+      const { address, host } = writerOn(h, fd);
+      sync(host);
+      fopenFiles(h).settleWriter(address);
+    } else if (fd === 1 || fd === 2) sync(fd === 1 ? stdoutHost(h) : stderrHost(h));
+    return 0;
+  },
   *read(h, c) {
     const size = (v: Value) => sizeArgument(v as Int, h.m.abi.ptrSize);
     const host = descriptorHost(h);
@@ -1376,8 +1397,8 @@ export function makeBuiltins(
     }
     taken.add(address);
     if (gen) {
-      // reads through stdio keep the standard FILEs' fields; read(2) and threads do not touch them
-      const run = name in STDIN_FUNCTIONS
+      // stdio's calls keep the standard FILEs' fields; read(2) and threads do not touch them
+      const run = name in STDIN_FUNCTIONS || STDIO_CALLS.has(name)
         ? (c: BuiltinCall) => settling(host(), gen(host(), c))
         : (c: BuiltinCall) => gen(host(), c);
       out.set(name, { name, type, address, gen: run });

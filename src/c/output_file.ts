@@ -145,8 +145,8 @@ function doWrite(h: OutputHost, address: number, count: number): number {
   return count === 0 || newDoWrite(h, address, count) === count ? 0 : EOF;
 }
 
-/** `_IO_do_flush`: writes what the put area holds. */
-function doFlush(h: OutputHost): number {
+/** `_IO_do_flush`: writes what the put area holds. 0, or EOF. */
+export function doFlush(h: OutputHost): number {
   const f = h.file;
   return doWrite(h, f.writeBase, f.writePtr - f.writeBase);
 }
@@ -342,11 +342,11 @@ export function sync(h: OutputHost): void {
 
 /**
  * What `_IO_flush_all` does to each FILE (exit, fflush(NULL), an old glibc's abort): `overflow`
- * when the put area holds bytes.
+ * when the put area holds bytes. 0, or EOF.
  */
-export function flushAll(h: OutputHost): void {
+export function flushAll(h: OutputHost): number {
   const f = h.file;
-  if (f.mode <= 0 && f.writePtr > f.writeBase) overflow(h, undefined);
+  return f.mode <= 0 && f.writePtr > f.writeBase ? overflow(h, undefined) : 0;
 }
 
 /**

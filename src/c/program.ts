@@ -32,7 +32,7 @@ import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
 import type { Vma } from "../kernel/vma.ts";
 import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
-import { CRuntimeError, CStepLimitError } from "./errors.ts";
+import { CRuntimeError, CStepLimitError, CUnsupportedError } from "./errors.ts";
 import { headerTags, headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
 import {
   compileUnit,
@@ -271,6 +271,10 @@ export class CProgram {
   #started = false;
   #lastLine = 0;
   readonly #glibcOld: boolean;
+  /** exit's flush has begun (a function it calls may not exit again). */
+  #exitFlushing = false;
+  /** An old glibc's abort has flushed the FILEs. */
+  #abortFlushed = false;
   /** glibc before 2.26 wrapped malloc_printerr's message in "*** Error in `prog': …". */
   readonly #glibcOldMessages: boolean;
 
@@ -627,11 +631,19 @@ export class CProgram {
 
   /**
    * The end of an exit with status `status`: exit's flush of the FILEs first, which a forged
-   * FILE's vtable can turn into an abort (glibc's vtable check).
+   * FILE's vtable can turn into an abort (glibc's vtable check) or into a call of the program's
+   * own function (House of Apple 2), run here to its end.
    */
   #exited(status: number): CRunResult {
+    if (this.#exitFlushing) {
+      const line = this.currentLine();
+      return this.#end(
+        new CUnsupportedError("exit called again inside exit's flush", this.file, line),
+      );
+    }
+    this.#exitFlushing = true;
     try {
-      if (flushAllFiles(this.#host)) {
+      if (this.#runToEnd(flushAllFiles(this.#host, "exit"))) {
         return this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
       }
     } catch (e) {
@@ -641,17 +653,37 @@ export class CProgram {
   }
 
   /**
-   * An abort of glibc before 2.27 flushes the FILEs as exit does: undefined, or the result when
-   * that flush faults or is not modelled (a forged FILE's vtable).
+   * An abort of glibc before 2.27 flushes the FILEs as exit does (once): undefined, or the result
+   * when that flush faults or is not modelled (a forged FILE's vtable).
    */
   #flushedOnAbort(): CRunResult | undefined {
-    if (!this.#glibcOld) return undefined;
+    if (!this.#glibcOld || this.#abortFlushed) return undefined;
+    this.#abortFlushed = true;
     try {
-      flushAllFiles(this.#host);
+      this.#runToEnd(flushAllFiles(this.#host, "abort"));
     } catch (e) {
       return this.#end(e);
     }
     return undefined;
+  }
+
+  /**
+   * Runs a generator of the library outside the program's own run (exit's flush calling a
+   * function of the program) to its end, within the step budget; it cannot pause for input or
+   * switch threads there.
+   */
+  #runToEnd<T>(run: Generator<Signal, T>): T {
+    const m = this.#m, max = this.#maxSteps;
+    for (;;) {
+      const next = run.next();
+      if (next.done) return next.value;
+      if (next.value !== Signal.Step) {
+        const what = "a function run by exit's flush pausing for input or another thread";
+        throw new CUnsupportedError(what, this.file, this.currentLine());
+      }
+      if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
+      m.yieldAt = max;
+    }
   }
 
   #end(e: unknown): CRunResult {

@@ -30,6 +30,7 @@ import {
   NO_READS,
   NO_WRITES,
   UNBUFFERED,
+  wideLayout,
 } from "./file_layout.ts";
 import { readingFields } from "./read_stream.ts";
 import type { Streams } from "./stdio.ts";
@@ -74,17 +75,14 @@ export function writeStandardFiles(h: StdFilesHost): boolean {
     }
     h.writePointer(file + F.vtable, address("_IO_file_jumps"));
     // struct _IO_wide_data: its vtable after 11 pointers, two mbstate_t, the conversion data
-    h.writePointer(address(`_IO_wide_data_${fd}`) + WIDE_VTABLE[P], address("_IO_wfile_jumps"));
+    h.writePointer(
+      address(`_IO_wide_data_${fd}`) + wideLayout(P).vtable,
+      address("_IO_wfile_jumps"),
+    );
   }
   h.writePointer(listAll, files[2]);
   return true;
 }
-
-/**
- * Where `struct _IO_wide_data` keeps its vtable pointer, by pointer size (`ptype /o` of the
- * real builds' debug information: 224 on x86_64, 136 on i386, at 2.31 and 2.44 alike).
- */
-const WIDE_VTABLE: Record<number, number> = { 8: 0xe0, 4: 0x88 };
 
 /** What {@link StandardFiles} writes from. */
 export interface StandardFilesHost {

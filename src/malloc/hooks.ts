@@ -105,9 +105,10 @@ function readCString(m: MallocContext, addr: number, max = 4096): string {
 /**
  * Calls the function at `target` with `args` on behalf of glibc's `call`, having read it from
  * `via`: runs system/puts/exit, throws {@link ControlFlowHijack} for anything else. Returns
- * what the function returns.
+ * what the function returns. The hooks call it, and so does stdio's call through a FILE's wide
+ * vtable (`src/c/wfile_overflow.ts`, House of Apple 2).
  */
-function callThrough(
+export function callThrough(
   m: MallocContext,
   target: number | bigint,
   args: readonly number[],

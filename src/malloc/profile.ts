@@ -345,6 +345,23 @@ export interface GlibcProfile {
    */
   readonly vtableValidation: boolean;
   /**
+   * exit's `_IO_flush_all` locks each FILE it flushes (`_IO_flockfile`: `*fp->_lock`), as
+   * fflush(NULL) always did; before, `_IO_cleanup` flushed with `_IO_flush_all_lockp (0)` (bug
+   * 15142, 2.38; seen on real 2.41+, not 2.36: a forged FILE with a NULL `_lock` faults at exit).
+   */
+  readonly exitFlushLocks: boolean;
+  /**
+   * `_IO_wfile_overflow` sets a wide put area up when its write base is NULL even if the FILE is
+   * `_IO_CURRENTLY_PUTTING` (bug 28828, 2.36; seen on real 2.36+: House of Apple 2 reaches
+   * `__doallocate` through such a FILE, where 2.31 writes its narrow bytes).
+   */
+  readonly wfileOverflowChecksWriteBase: boolean;
+  /**
+   * `_IO_flush_all` also syncs each FILE whose get area holds unread bytes (`_IO_SYNC`, bug
+   * 32369, 2.42; in 2.43's source, not 2.41's).
+   */
+  readonly flushAllSyncsReaders: boolean;
+  /**
    * Where asprintf builds a string: in a 100-byte malloc grown by realloc (`heap-100`, until
    * 2.36), or in a 200-byte buffer on the stack, then an exact malloc (`stack-200`, 2.37+). Seen
    * under gdb on real 2.31, 2.36 against 2.41+ (`src/c/asprintf.ts`).
@@ -639,6 +656,9 @@ export const GLIBC_FACTS: GlibcFacts = {
   fileTotalWritten: since("2.42"),
   fcloseMarksNoClose: since("2.44"),
   vtableValidation: since("2.24"),
+  exitFlushLocks: since("2.38"),
+  wfileOverflowChecksWriteBase: since("2.36"),
+  flushAllSyncsReaders: since("2.42"),
   asprintfStart: since<"heap-100" | "stack-200">("2.37", "stack-200", "heap-100"),
   strerrorUnknownBuffer: since<"static-1024" | "thread-asprintf">(
     "2.32",

@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { fixture } from "./c_support.ts";
 import { ORACLE_BUILDS, runC } from "../../mod.ts";
+import type { GlibcVersion } from "../../mod.ts";
+import { ControlFlowHijack } from "../../src/malloc/hooks.ts";
 
 const SOURCE = fixture("fsop/fsop.c");
 
@@ -19,5 +21,52 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     assert.equal(r.exitStatus, Number(fixture(`fsop/${glibc}/status`)));
     assert.equal(r.stdout, fixture(`fsop/${glibc}/stdout`));
     assert.equal(r.stderr, fixture(`fsop/${glibc}/stderr`));
+  });
+}
+
+/** A House of Apple 2 program's run under heaplab as the real build ran it (stdout a file). */
+function apple2(name: string, glibc: GlibcVersion) {
+  const r = runC(fixture(`fsop/${name}.c`), {
+    glibc,
+    file: `${name}.c`,
+    stdout: "file",
+    stdin: "",
+  });
+  const real = (what: string) => fixture(`fsop/${name}/${glibc}/${what}`);
+  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+  assert.equal(r.stdout, real("stdout"));
+  assert.equal(r.stderr, real("stderr"));
+  return r;
+}
+
+for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+  Deno.test(`exit's _IO_flush_all calls a forged FILE's unchecked wide vtable into the program, as on glibc ${glibc}`, () => {
+    // win(a) runs; b, already putting, is written on 2.31 and calls win from 2.36
+    const r = apple2("apple2_win", glibc);
+    assert.equal(r.state, "exited");
+  });
+
+  Deno.test(`House of Apple 2 reaches system with the FILE's flags as its command, as on glibc ${glibc}`, () => {
+    const r = apple2("apple2_system", glibc);
+    assert.equal(r.state, "exited");
+    // the real run's strace: execve("/bin/sh", ["sh", "-c", ("--",) "  sh"], …)
+    const traced = fixture(`fsop/apple2_system/${glibc}/execve`).split("\n")[0];
+    const command = /"-c", (?:"--", )?"(.*)"\]/.exec(traced)![1];
+    assert.deepEqual(r.events.map((e) => e.kind === "ShellSpawned" && [e.command, e.via, e.call]), [
+      [command, "_wide_data->_wide_vtable->__doallocate", "exit"],
+    ]);
+  });
+
+  Deno.test(`House of Apple 2 into garbage faults at the jump, as on glibc ${glibc}`, () => {
+    const r = apple2("apple2_segv", glibc);
+    assert.equal(r.state, "hijacked");
+    assert.ok(r.error instanceof ControlFlowHijack);
+    assert.equal(r.error.target, 0x4141414141414141n);
+    assert.equal(r.error.signal, "SIGSEGV");
+  });
+
+  Deno.test(`exit's flush locks a forged FILE from 2.38, faulting on a NULL lock, as on glibc ${glibc}`, () => {
+    const r = apple2("apple2_nolock", glibc);
+    assert.equal(r.state, glibc === "2.31" || glibc === "2.36" ? "exited" : "crashed");
   });
 }
