@@ -38,6 +38,7 @@ import {
 } from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
 import { type FlushAllCall, flushAllFiles as flushFiles, type FlushAllHost } from "./flush_all.ts";
+import { INVALID_STDIO_HANDLE, vtableKind } from "./vtable_check.ts";
 import { callThrough } from "../malloc/hooks.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -163,8 +164,10 @@ function perHost<T>(make: (h: LibcHost) => T): (h: LibcHost) => T {
 
 /**
  * What a FILE written through glibc's fileops works with: its fields (`fields`), its descriptor
- * `fd`, its own byte, and how its buffer is made — stdout's and stderr's as the allocator models
- * stdio's first output (`standard`), any other's by a malloc of a regular file's st_blksize.
+ * `fd`, its own byte, how its buffer is made — stdout's and stderr's as the allocator models
+ * stdio's first output (`standard`), any other's by a malloc of a regular file's st_blksize —
+ * and where its vtable pointer lies in memory (`vtable`, with the FILE's name), checked before
+ * each call through it (none where libc's data is not the build's, or glibc checked it already).
  */
 function fileOutput(
   h: LibcHost,
@@ -172,9 +175,15 @@ function fileOutput(
   fields: () => FileState,
   shortbuf: number,
   standard: boolean,
+  vtable?: { at: number; file: string },
 ): OutputHost {
   const streams = h.streams, kind = fd >= 3 ? "file" : streams.kind;
+  const fileJumps = h.allocator.libc.symbol("_IO_file_jumps");
   return {
+    checkVtable: vtable === undefined ? () => {} : (slot) => {
+      const pointer = h.m.readPointer(vtable.at);
+      if (pointer !== fileJumps) checkVtable(h, pointer, slot, vtable.file);
+    },
     get file() {
       return fields();
     },
@@ -204,14 +213,31 @@ function fileOutput(
   };
 }
 
+/**
+ * glibc's vtable check (`vtable_check.ts`) of a FILE's vtable pointer other than
+ * `_IO_file_jumps`, before a call through its `slot`: outside libc's vtables the process ends
+ * with glibc's message; another vtable is refused by name.
+ */
+function checkVtable(h: LibcHost, pointer: number, slot: string, file: string): void {
+  const kind = vtableKind(h.allocator.libc, h.allocator.profile.vtableValidation, pointer);
+  if (kind === "file") return;
+  if (kind === "invalid") {
+    outputTo(h.streams, 2, INVALID_STDIO_HANDLE);
+    throw new ProgramAbort("invalid stdio handle");
+  }
+  const name = kind === "wfile" ? "_IO_wfile_jumps" : kind.other;
+  refuse(h, `a call of ${slot} through ${file}'s vtable ${name}`);
+}
+
 /** A FILE fopen opened for writing, on descriptor `fd`: its output host, its fields loaded. */
 function writerOn(h: LibcHost, fd: number): { address: number; host: OutputHost } {
   const files = fopenFiles(h), address = files.writerOn(fd)!;
   files.loadWriter(address);
   let host = writerHosts(h).get(address);
   if (host === undefined) {
-    const shortbuf = address + fileLayout(h.m.abi).shortbuf;
-    host = fileOutput(h, fd, () => files.writer(address)!.fields, shortbuf, false);
+    const F = fileLayout(h.m.abi), shortbuf = address + F.shortbuf;
+    const vtable = standardFiles(h) && { at: address + F.vtable, file: "a fopen'ed FILE" };
+    host = fileOutput(h, fd, () => files.writer(address)!.fields, shortbuf, false, vtable);
     writerHosts(h).set(address, host);
   }
   return { address, host };
@@ -230,11 +256,16 @@ function writeToFile(h: LibcHost, fd: number, text: string, how: "put" | "putc" 
 }
 
 const stdoutHost = perHost((h) =>
-  fileOutput(h, 1, () => h.streams.stdout, h.shortbufs.stdout, true)
+  fileOutput(h, 1, () => h.streams.stdout, h.shortbufs.stdout, true, standardVtable(h, "stdout"))
 );
 const stderrHost = perHost((h) =>
-  fileOutput(h, 2, () => h.streams.stderr, h.shortbufs.stderr, true)
+  fileOutput(h, 2, () => h.streams.stderr, h.shortbufs.stderr, true, standardVtable(h, "stderr"))
 );
+
+/** Where stdout's or stderr's vtable pointer is, where libc's data is the build's. */
+function standardVtable(h: LibcHost, file: "stdout" | "stderr") {
+  return standardFiles(h) && { at: h.files[file] + fileLayout(h.m.abi).vtable, file };
+}
 
 /**
  * glibc's `_IO_flush_all` (`flush_all.ts`), as exit, fflush(NULL) and an abort of glibc before

@@ -24,12 +24,17 @@
  *   from 2.37 it is written into the buffer's room directly, the buffer written whenever full,
  *   and without room (line buffered, unbuffered, not set up) through `put` in 128-byte stages
  *   (`__printf_buffer_to_file`).
+ * - Each call glibc makes through the FILE's vtable — `put` (`_IO_sputn`), a byte or printf's
+ *   byte without room (`__overflow`), fflush (`_IO_SYNC`), setvbuf, the flush at exit — first
+ *   checks the vtable pointer in memory (`checkVtable`); a byte or printf's text put into the
+ *   buffer's room makes no call and no check.
  * - A write (`new_do_write`) first seeks the descriptor back over what the get area holds
  *   unless `_IO_IS_APPENDING` is set: a pipe or a terminal refuses that seek, and nothing is
  *   written. stdout written to a file and asked to seek is refused by name.
  *
  * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
- * (stdio_buffers.c, stdio_state.c, unbuffered_state.c, stdout_leak.c, stderr_state.c). Not modelled: glibc
+ * (stdio_buffers.c, stdio_state.c, unbuffered_state.c, stdout_leak.c, stderr_state.c) and
+ * tests/fixtures/c/vtable/. Not modelled: glibc
  * before 2.24 mmap'ed the buffer, and a setvbuf that replaces it there unmaps it (the old buffer
  * stays mapped here).
  *
@@ -71,6 +76,12 @@ export interface OutputHost {
   readonly shortbuf: number;
   /** The descriptor is a terminal: a buffer `_IO_file_doallocate` makes comes line buffered. */
   readonly terminal: boolean;
+  /**
+   * glibc's check of the FILE's vtable pointer before a call through it (`slot`, as
+   * `_IO_sputn`, `__overflow`, `_IO_SYNC`, … make): nothing for `_IO_file_jumps`; a vtable
+   * outside libc's ends the process (`vtable_check.ts`); another is refused by name.
+   */
+  checkVtable(slot: string): void;
   /** Throws `CUnsupportedError` for what is not modelled. */
   refuse(what: string): never;
 }
@@ -208,6 +219,7 @@ function putInRoom(h: OutputHost, text: string): number {
 
 /** `_IO_new_file_xsputn`: puts `text` (one char per byte) into the FILE. */
 export function put(h: OutputHost, text: string): void {
+  h.checkVtable("__xsputn"); // _IO_sputn
   const f = h.file, n = text.length;
   if (n === 0) return;
   let count = 0, mustFlush = false;
@@ -244,6 +256,7 @@ export function putc(h: OutputHost, ch: string): void {
   const f = h.file;
   if (f.writePtr < f.writeEnd) return fill(h, ch);
   if (f.mode === 0) f.mode = -1;
+  h.checkVtable("__overflow");
   overflow(h, ch);
 }
 
@@ -269,7 +282,10 @@ export function putPrintf(h: OutputHost, text: string, pieces: readonly number[]
       const count = Math.min(room, text.length - at);
       fill(h, text.slice(at, at + count));
       at += count;
-      if (at < text.length && f.writePtr === f.writeEnd) overflow(h, text[at++]);
+      if (at < text.length && f.writePtr === f.writeEnd) {
+        h.checkVtable("__overflow");
+        overflow(h, text[at++]);
+      }
     } else {
       const stage = text.slice(at, at + PRINTF_STAGE);
       put(h, stage);
@@ -309,6 +325,7 @@ export function setvbuf(h: OutputHost, mode: number, base: number, size: number)
     f.flags &= ~(LINE_BUF | UNBUFFERED);
     if (base === 0) {
       if (f.bufBase === 0) {
+        h.checkVtable("__doallocate");
         if (!doAllocate(h)) return EOF;
         f.flags &= ~LINE_BUF;
       }
@@ -325,17 +342,20 @@ export function setvbuf(h: OutputHost, mode: number, base: number, size: number)
   } else {
     return EOF;
   }
+  h.checkVtable("__setbuf");
   return setBuf(h, base, size) ? 0 : EOF;
 }
 
 /** setbuf/setbuffer (`_IO_setbuffer`): `base` of `size` bytes, or unbuffered. */
 export function setbuffer(h: OutputHost, base: number, size: number): void {
   h.file.flags &= ~LINE_BUF;
+  h.checkVtable("__setbuf");
   setBuf(h, base, base === 0 ? 0 : size);
 }
 
 /** fflush of the FILE (`_IO_new_file_sync`): writes what the put area holds. */
 export function sync(h: OutputHost): void {
+  h.checkVtable("__sync");
   const f = h.file;
   if (f.writePtr > f.writeBase) doFlush(h);
 }
@@ -346,7 +366,9 @@ export function sync(h: OutputHost): void {
  */
 export function flushAll(h: OutputHost): number {
   const f = h.file;
-  return f.mode <= 0 && f.writePtr > f.writeBase ? overflow(h, undefined) : 0;
+  if (f.mode > 0 || f.writePtr <= f.writeBase) return 0;
+  h.checkVtable("__overflow");
+  return overflow(h, undefined);
 }
 
 /**
@@ -355,7 +377,10 @@ export function flushAll(h: OutputHost): number {
  */
 export function flushBeforeRead(h: OutputHost): void {
   const f = h.file;
-  if ((f.flags & (LINKED | NO_WRITES | LINE_BUF)) === (LINKED | LINE_BUF)) overflow(h, undefined);
+  if ((f.flags & (LINKED | NO_WRITES | LINE_BUF)) === (LINKED | LINE_BUF)) {
+    h.checkVtable("__overflow");
+    overflow(h, undefined);
+  }
 }
 
 /** A FILE's buffering mode, from its flags. */

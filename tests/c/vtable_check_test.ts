@@ -1,0 +1,52 @@
+/**
+ * glibc's vtable check on every call through a FILE's vtable, against real runs
+ * (tests/fixtures/c/vtable/: each program under each x86_64 oracle build, stdout a file): a
+ * program that points stdout's, stderr's or a fopen'ed FILE's vtable into the heap ends at the
+ * next call through it — puts, fputs, a byte without room, printf up to 2.36 — with "Fatal
+ * error: glibc detected an invalid stdio handle" and SIGABRT, its buffered output lost; a byte
+ * or (2.37+) printf's text put into the buffer's room makes no call and goes on.
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { ORACLE_BUILDS, runC } from "../../mod.ts";
+
+const PROGRAMS = {
+  vtable_stdout: "a call through stdout's heap vtable aborts where glibc calls through it",
+  vtable_stderr: "a byte written to unbuffered stderr through a heap vtable aborts",
+  vtable_fopen: "a write through a fopen'ed FILE's heap vtable aborts",
+};
+
+for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+  for (const [name, behaviour] of Object.entries(PROGRAMS)) {
+    Deno.test(`${behaviour}, as on glibc ${glibc}`, () => {
+      const r = runC(fixture(`vtable/${name}.c`), {
+        glibc,
+        file: `${name}.c`,
+        stdout: "file",
+        stdin: "",
+      });
+      const real = (what: string) => fixture(`vtable/${name}/${glibc}/${what}`);
+      assert.equal(r.state, "aborted", r.error?.message);
+      assert.equal(r.exitStatus, Number(real("status")));
+      assert.equal(r.stdout, real("stdout"));
+      assert.equal(r.stderr, real("stderr"));
+    });
+  }
+}
+
+Deno.test("a call through another of libc's vtables is refused, naming the vtable and the call", () => {
+  const r = runC(
+    `#include <stdio.h>
+int main(void) {
+  unsigned long *out = (unsigned long *)stdout;
+  out[27] = *(unsigned long *)(out[20] + 0xe0); /* stdout's wide vtable, _IO_wfile_jumps */
+  puts("x");
+  return 0;
+}`,
+    { glibc: "2.41", stdout: "file" },
+  );
+  assert.equal(r.state, "error");
+  assert.equal(r.error?.name, "CUnsupportedError");
+  assert.match(r.error!.message, /a call of __xsputn through stdout's vtable _IO_wfile_jumps/);
+});
