@@ -30,6 +30,8 @@ import type { Signal } from "./interpreter.ts";
 import { INVALID_STDIO_HANDLE, vtableKind } from "./vtable_check.ts";
 import { wfileOverflowEof } from "./wfile_overflow.ts";
 
+const EOF = -1;
+
 /** What `_IO_flush_all` works with. */
 export interface FlushAllHost {
   read32(address: number): number;
@@ -42,8 +44,8 @@ export interface FlushAllHost {
   readonly profile: GlibcProfile;
   /** The FILEs to walk, in `_IO_list_all`'s order. */
   files(): number[];
-  /** Flushes `fp` if it is one of heaplab's own FILEs (true), else false. */
-  flushOwn(fp: number): boolean;
+  /** Flushes `fp` if it is one of heaplab's own FILEs (0, or EOF when a write failed), else undefined. */
+  flushOwn(fp: number): number | undefined;
   /** `_IO_new_file_overflow(fp, EOF)` on a forged FILE's fields (`ch` undefined), or `_IO_do_write` of its put area: 0 or -1. */
   fileOverflow(fp: number, only: "overflow" | "write"): number;
   /** glibc's free(). */
@@ -64,25 +66,37 @@ export interface FlushAllHost {
 /** Who runs `_IO_flush_all`: exit, fflush(NULL), or abort (glibc before 2.27). */
 export type FlushAllCall = "exit" | "fflush" | "abort";
 
-/**
- * `_IO_flush_all` over the FILEs the host lists, as `call` runs it. True when a vtable check ended
- * the process (its message written).
- */
-export function* flushAllFiles(h: FlushAllHost, call: FlushAllCall): Generator<Signal, boolean> {
+/** What `_IO_flush_all` returns — 0, or EOF when a FILE's overflow failed — or "aborted" when a vtable check ended the process (its message written). */
+export type FlushAllResult = number | "aborted";
+
+/** `_IO_flush_all` over the FILEs the host lists, as `call` runs it. */
+export function* flushAllFiles(
+  h: FlushAllHost,
+  call: FlushAllCall,
+): Generator<Signal, FlushAllResult> {
   const locking = call === "fflush" || (call === "exit" && h.profile.exitFlushLocks);
+  let result = 0;
   for (const fp of h.files()) {
-    if (h.flushOwn(fp)) continue;
-    const unlock = locking ? lockFile(h, fp) : undefined;
-    if (yield* flushForged(h, fp, call)) return true;
-    unlock?.();
+    let flushed: FlushAllResult | undefined = h.flushOwn(fp);
+    if (flushed === undefined) {
+      const unlock = locking ? lockFile(h, fp) : undefined;
+      flushed = yield* flushForged(h, fp, call);
+      if (flushed === "aborted") return flushed;
+      unlock?.();
+    }
+    if ((flushed | 0) === EOF) result = EOF; // WEOF too, as the int glibc compares
   }
-  return false;
+  return result;
 }
 
-/** One forged FILE's turn (stages 2 to 4). True when the vtable check ended the process. */
-function* flushForged(h: FlushAllHost, fp: number, call: string): Generator<Signal, boolean> {
+/** One forged FILE's turn (stages 2 to 4): its overflow's result (0, EOF, WEOF), or "aborted". */
+function* flushForged(
+  h: FlushAllHost,
+  fp: number,
+  call: string,
+): Generator<Signal, FlushAllResult> {
   const F = h.layout, W = wideLayout(h.ptrSize);
-  if (h.profile.fcloseMarksNoClose && h.read32(fp + F.flags2) & FLAGS2_NOCLOSE) return false;
+  if (h.profile.fcloseMarksNoClose && h.read32(fp + F.flags2) & FLAGS2_NOCLOSE) return 0;
   const mode = h.read32(fp + F.mode) | 0;
   // `_IO_vtable_offset (fp) == 0`: the byte before `_shortbuf`
   const wide = () => mode > 0 && (h.read32(fp + F.shortbuf - 1) & 0xff) === 0;
@@ -90,12 +104,13 @@ function* flushForged(h: FlushAllHost, fp: number, call: string): Generator<Sign
   const writes = mode <= 0
     ? h.readPointer(fp + F.writePtr) > h.readPointer(fp + F.writeBase)
     : wide() && h.readPointer(wideData() + W.writePtr) > h.readPointer(wideData() + W.writeBase);
+  let result = 0;
   if (writes) {
     const kind = vtableKind(h.libc, h.profile.vtableValidation, h.readPointer(fp + F.vtable));
     if (kind === "invalid") return fatal(h);
-    if (kind === "file") h.fileOverflow(fp, "overflow");
+    if (kind === "file") result = h.fileOverflow(fp, "overflow");
     else if (kind === "wfile") {
-      yield* wfileOverflowEof({
+      result = yield* wfileOverflowEof({
         ...h,
         callDoallocate: (slot, file) =>
           h.callAt(slot, [file], "_wide_data->_wide_vtable->__doallocate", call),
@@ -116,13 +131,13 @@ function* flushForged(h: FlushAllHost, fp: number, call: string): Generator<Sign
       : kind.other;
     h.refuse(`_IO_flush_all calling __sync through a FILE's vtable ${name}`);
   }
-  return false;
+  return result;
 }
 
 /** glibc's `__libc_fatal` for a vtable outside libc's. */
-function fatal(h: FlushAllHost): true {
+function fatal(h: FlushAllHost): "aborted" {
   h.fatal(INVALID_STDIO_HANDLE);
-  return true;
+  return "aborted";
 }
 
 /**

@@ -37,7 +37,12 @@ import {
   writeFileState,
 } from "./file_layout.ts";
 import { FopenFiles } from "./fopen_files.ts";
-import { type FlushAllCall, flushAllFiles as flushFiles, type FlushAllHost } from "./flush_all.ts";
+import {
+  type FlushAllCall,
+  flushAllFiles as flushFiles,
+  type FlushAllHost,
+  type FlushAllResult,
+} from "./flush_all.ts";
 import { INVALID_STDIO_HANDLE, vtableKind } from "./vtable_check.ts";
 import { callThrough } from "../malloc/hooks.ts";
 import type { OpenFiles } from "./open_files.ts";
@@ -271,9 +276,10 @@ function standardVtable(h: LibcHost, file: "stdout" | "stderr") {
  * glibc's `_IO_flush_all` (`flush_all.ts`), as exit, fflush(NULL) and an abort of glibc before
  * 2.27 run it (`call`): fopen'ed writers, stderr, stdout and FILEs
  * a program forged and linked in (FSOP), in `_IO_list_all`'s order — where libc's data is not the
- * build's, the FILEs heaplab knows. True when a vtable check ended the process.
+ * build's, the FILEs heaplab knows. 0, EOF when a write failed, or "aborted" when a vtable check
+ * ended the process.
  */
-export function flushAllFiles(h: LibcHost, call: FlushAllCall): Generator<Signal, boolean> {
+export function flushAllFiles(h: LibcHost, call: FlushAllCall): Generator<Signal, FlushAllResult> {
   return flushFiles(flushHost(h), call);
 }
 
@@ -302,14 +308,18 @@ const flushHost = perHost((h): FlushAllHost => {
       const fopened = fopenFiles(h), files = standardFiles(h);
       if (fopened.writer(fp) !== undefined) {
         const { host } = writerOn(h, fopened.writer(fp)!.fd);
-        flushAll(host);
+        const result = flushAll(host);
         fopened.settleWriter(fp);
+        return result;
       } else if (fp === h.files.stdout || fp === h.files.stderr) {
         files?.load();
-        flushAll(fp === h.files.stdout ? stdoutHost(h) : stderrHost(h));
-        files?.settle();
-      } else return fp === h.files.stdin || fopened.stream(fp) !== undefined;
-      return true;
+        try {
+          return flushAll(fp === h.files.stdout ? stdoutHost(h) : stderrHost(h));
+        } finally {
+          files?.settle();
+        }
+      }
+      return fp === h.files.stdin || fopened.stream(fp) !== undefined ? 0 : undefined;
     },
     fileOverflow: (fp, only) => {
       // _IO_new_file_overflow (or its _IO_do_write) on the FILE's own fields, to its descriptor
@@ -1329,8 +1339,9 @@ const genImpls: Record<string, GenImpl> = {
     if (n(c.args[0]) === 0) {
       // _IO_flush_all: a forged FILE's vtable check can end the process, its wide vtable call a
       // function of the program
-      if (yield* flushAllFiles(h, "fflush")) throw new ProgramAbort("invalid stdio handle");
-      return 0;
+      const result = yield* flushAllFiles(h, "fflush");
+      if (result === "aborted") throw new ProgramAbort("invalid stdio handle");
+      return result;
     }
     const fd = outputFd(h, c, c.args[0]);
     if (fd >= 3) {

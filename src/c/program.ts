@@ -643,7 +643,7 @@ export class CProgram {
     }
     this.#exitFlushing = true;
     try {
-      if (this.#runToEnd(flushAllFiles(this.#host, "exit"))) {
+      if (this.#runToEnd(flushAllFiles(this.#host, "exit")) === "aborted") {
         return this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
       }
     } catch (e) {

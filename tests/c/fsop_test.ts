@@ -1,9 +1,14 @@
 /**
- * FSOP through _IO_flush_all, against real runs (tests/fixtures/c/fsop/: fsop.c under each x86_64
- * oracle build, stdout a file): fflush(NULL) — as exit would — walks _IO_list_all as libc's
- * memory holds it and calls each FILE's __overflow through its vtable — a forged FILE with libc's file vtable writes its
- * bytes; one whose vtable lies outside libc's vtables ends the process with glibc's message and
- * SIGABRT, before stdout's turn and before fflush returns.
+ * FSOP through _IO_flush_all, against real runs (tests/fixtures/c/fsop/: each program under each
+ * x86_64 oracle build, stdout a file). fsop.c: fflush(NULL) — as exit would — walks _IO_list_all
+ * as libc's memory holds it and calls each FILE's __overflow through its vtable — a forged FILE
+ * with libc's file vtable writes its bytes; one whose vtable lies outside libc's vtables ends the
+ * process with glibc's message and SIGABRT, before stdout's turn and before fflush returns.
+ * apple2_*.c: House of Apple 2 at exit — a forged FILE with _IO_wfile_jumps, whose wide vtable's
+ * __doallocate glibc calls unchecked: into the program's win, into system (the real run's
+ * execve traced), into garbage, with a NULL lock that exit's flush takes from 2.38, and the
+ * fields it leaves (apple2_fields.c). flush_reader.c: from 2.42 the flush also syncs a FILE
+ * holding unread bytes, through its checked vtable.
  */
 
 import assert from "node:assert/strict";
@@ -63,6 +68,18 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     assert.ok(r.error instanceof ControlFlowHijack);
     assert.equal(r.error.target, 0x4141414141414141n);
     assert.equal(r.error.signal, "SIGSEGV");
+  });
+
+  Deno.test(`_IO_wfile_overflow leaves a forged FILE's fields as on glibc ${glibc}`, () => {
+    // WEOF from __doallocate, unbuffered, no writes, a backup area freed, a FILE being closed
+    // (skipped from 2.44): fflush(NULL) then lets the program look
+    const r = apple2("apple2_fields", glibc);
+    assert.equal(r.state, "exited");
+  });
+
+  Deno.test(`exit's flush syncs a FILE holding unread bytes from 2.42, checking its vtable, as on glibc ${glibc}`, () => {
+    const r = apple2("flush_reader", glibc);
+    assert.equal(r.state, glibc === "2.43" || glibc === "2.44" ? "aborted" : "exited");
   });
 
   Deno.test(`exit's flush locks a forged FILE from 2.38, faulting on a NULL lock, as on glibc ${glibc}`, () => {
