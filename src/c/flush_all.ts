@@ -48,8 +48,12 @@ export interface FlushAllHost {
   flushOwn(fp: number): number | undefined;
   /** `_IO_new_file_overflow(fp, EOF)` on a forged FILE's fields (`ch` undefined), or `_IO_do_write` of its put area: 0 or -1. */
   fileOverflow(fp: number, only: "overflow" | "write"): number;
+  /** glibc's malloc() of a stdio buffer: the address, 0 when it fails. */
+  malloc(size: number): number;
   /** glibc's free(). */
   free(pointer: number): void;
+  /** What `_IO_file_doallocate` makes of descriptor `fd`: its buffer's size, a terminal's or not. */
+  fileBuffer(fd: number): { size: number; terminal: boolean };
   /**
    * Calls the function whose address is at `slot` with `args`, glibc having read it from `via`
    * in the program's `call`: what it returns.
@@ -112,6 +116,7 @@ function* flushForged(
     else if (kind === "wfile") {
       result = yield* wfileOverflowEof({
         ...h,
+        wfileJumps: h.libc.symbol("_IO_wfile_jumps")!,
         callDoallocate: (slot, file) =>
           h.callAt(slot, [file], "_wide_data->_wide_vtable->__doallocate", call),
         doWrite: (file) => h.fileOverflow(file, "write"),

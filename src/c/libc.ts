@@ -329,7 +329,19 @@ const flushHost = perHost((h): FlushAllHost => {
       writeFileState(memory, F, fp, fields);
       return result;
     },
+    malloc: (size) => {
+      if (h.allocator.profile.stdioBuffers !== "malloc") refuse(h, "a stdio buffer mmap'ed");
+      return mallocCall(h, () => h.allocator.malloc(size));
+    },
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+    fileBuffer: (fd) => {
+      // fstat: stdout as the run gives it, a file the program opened, EBADF for none
+      const kind = h.streams.kind;
+      if (fd === 1) return { size: stdoutBufferSize(kind), terminal: kind === "tty" };
+      if (fd === 0 || fd === 2) refuse(h, `a stdio buffer sized by fstat of descriptor ${fd}`);
+      const open = fd >= 3 && h.openFiles.file(fd) !== undefined;
+      return { size: open ? stdoutBufferSize("file") : BUFSIZ, terminal: false };
+    },
     callAt: (slot, args, via, call) => callAt(h, slot, args, via, call),
     threadSelf: () => h.sched.current.handle || pthreadSelfMain(h),
     fatal: (message) => outputTo(h.streams, 2, message),

@@ -12,16 +12,18 @@
  *    program runs, `system(fp)` spawns a shell with the FILE's first bytes as its command, any
  *    other address is a hijack or a fault (`hooks.ts`' `callThrough`); a result other than WEOF
  *    ends it, else the wide buffer becomes the wide `_shortbuf` (`_IO_wsetb`). Then the wide
- *    backup area is freed (`_IO_free_wbackup_area`) and the wide get area set to the wide buffer
- *    (before the narrow buffer check up to 2.35, after it from 2.36). Both put areas then start
- *    at their read pointers, and `_IO_CURRENTLY_PUTTING` is set.
+ *    backup area is freed (`_IO_free_wbackup_area`); with no narrow write base, buffers are
+ *    made through the FILE's own vtable (`_IO_doallocbuf` → `_IO_wfile_doallocate`: a narrow
+ *    one as `_IO_file_doallocate` sizes it, then a wide one of as many `wchar_t`) and the narrow
+ *    get area set to the narrow buffer; the wide get area is set to the wide buffer before that
+ *    up to 2.40, after it from 2.41. Both put areas then start at their read pointers, and
+ *    `_IO_CURRENTLY_PUTTING` is set.
  * 3. `_IO_do_flush`: for `_mode` ≤ 0, `_IO_do_write` of the narrow put area through the wfile
  *    vtable's write (`_IO_new_file_write`, the same as the file vtable's) — nothing when stage 2
  *    ran, as it left the write base at the write pointer.
  *
- * Checked against real runs (tests/fixtures/c/fsop/apple2_*.c). Refused by name: a narrow write
- * base of NULL after the call (`_IO_doallocbuf` through `_IO_wfile_doallocate`) and `_mode` > 0
- * (`_IO_wdo_write`'s conversion).
+ * Checked against real runs (tests/fixtures/c/fsop/apple2_*.c). Refused by name: `_mode` > 0
+ * (`_IO_wdo_write`'s conversion), and a FILE whose vtable the called function changed.
  *
  * @module
  */
@@ -35,6 +37,7 @@ import {
   LINE_BUF,
   NO_WRITES,
   UNBUFFERED,
+  USER_BUF,
   wideLayout,
 } from "./file_layout.ts";
 import type { Signal } from "./interpreter.ts";
@@ -53,9 +56,21 @@ export interface WideOverflowHost {
   writePointer(address: number, value: number): void;
   readonly layout: FileLayout;
   readonly ptrSize: number;
-  readonly profile: { readonly wfileOverflowChecksWriteBase: boolean };
+  readonly profile: {
+    readonly wfileOverflowChecksWriteBase: boolean;
+    readonly wfileOverflowSetsGetAreaLast: boolean;
+  };
+  /** libc's `_IO_wfile_jumps`. */
+  readonly wfileJumps: number;
+  /** glibc's malloc(): the address, 0 when it fails. */
+  malloc(size: number): number;
   /** glibc's free(). */
   free(pointer: number): void;
+  /**
+   * What `_IO_file_doallocate` makes of descriptor `fd` (fstat): the buffer's size (st_blksize
+   * below BUFSIZ, else BUFSIZ; BUFSIZ when fstat fails) and whether it is a terminal.
+   */
+  fileBuffer(fd: number): { size: number; terminal: boolean };
   /** Calls the function whose address is at `slot` (the wide vtable's `__doallocate`) with the FILE: what it returns. */
   callDoallocate(slot: number, fp: number): Generator<Signal, number>;
   /** `_IO_do_write` of the narrow put area (`_mode` ≤ 0): 0, or -1 (EOF). */
@@ -76,16 +91,19 @@ export function* wfileOverflowEof(h: WideOverflowHost, fp: number): Generator<Si
     return WEOF;
   }
   const wide = () => h.readPointer(fp + F.wideData);
-  const late = h.profile.wfileOverflowChecksWriteBase;
-  if (!(flags & CURRENTLY_PUTTING) || (late && h.readPointer(wide() + W.writeBase) === 0)) {
+  const checksBase = h.profile.wfileOverflowChecksWriteBase;
+  const getAreaLast = h.profile.wfileOverflowSetsGetAreaLast;
+  if (!(flags & CURRENTLY_PUTTING) || (checksBase && h.readPointer(wide() + W.writeBase) === 0)) {
     if (h.readPointer(wide() + W.writeBase) === 0) {
       yield* wdoallocbuf(h, fp);
       freeWbackupArea(h, fp);
-      if (!late) wsetg(h, wide());
+      if (!getAreaLast) wsetg(h, wide());
       if (h.readPointer(fp + F.writeBase) === 0) {
-        h.refuse("_IO_wfile_overflow allocating a narrow buffer (_IO_wfile_doallocate)");
+        doallocbuf(h, fp);
+        const base = h.readPointer(fp + F.bufBase);
+        for (const at of [F.readBase, F.readPtr, F.readEnd]) h.writePointer(fp + at, base);
       }
-      if (late) wsetg(h, wide());
+      if (getAreaLast) wsetg(h, wide());
     } else if (h.readPointer(wide() + W.readPtr) === h.readPointer(wide() + W.bufEnd)) {
       const base = h.readPointer(fp + F.bufBase), wideBase = h.readPointer(wide() + W.bufBase);
       h.writePointer(fp + F.readEnd, base);
@@ -172,4 +190,57 @@ function freeWbackupArea(h: WideOverflowHost, fp: number): void {
 function wsetg(h: WideOverflowHost, wide: number): void {
   const W = wideLayout(h.ptrSize), base = h.readPointer(wide + W.bufBase);
   for (const at of [W.readBase, W.readPtr, W.readEnd]) h.writePointer(wide + at, base);
+}
+
+/**
+ * `_IO_doallocbuf`: nothing when the FILE has a buffer; else, unless unbuffered (and narrow), its
+ * vtable's `__doallocate` — `_IO_wfile_doallocate` — and, should that fail, the FILE's own
+ * `_shortbuf` (`_IO_setb`).
+ */
+function doallocbuf(h: WideOverflowHost, fp: number): void {
+  const F = h.layout;
+  if (h.readPointer(fp + F.bufBase) !== 0) return;
+  const flags = h.read32(fp + F.flags);
+  if (!(flags & UNBUFFERED) || (h.read32(fp + F.mode) | 0) > 0) {
+    if (h.readPointer(fp + F.vtable) !== h.wfileJumps) {
+      h.refuse("_IO_doallocbuf through a FILE's vtable that __doallocate changed");
+    }
+    if (wfileDoallocate(h, fp)) return;
+  }
+  setb(h, fp, fp + F.shortbuf, fp + F.shortbuf + 1, false);
+}
+
+/**
+ * `_IO_wfile_doallocate`: a narrow buffer if there is none (`_IO_file_doallocate`: malloc of the
+ * descriptor's size, line buffered on a terminal), then a wide one of as many `wchar_t` as the
+ * narrow one has bytes (rounded up for the program's own buffer). False when malloc failed.
+ */
+function wfileDoallocate(h: WideOverflowHost, fp: number): boolean {
+  const F = h.layout, W = wideLayout(h.ptrSize);
+  if (h.readPointer(fp + F.bufBase) === 0) {
+    const { size, terminal } = h.fileBuffer(h.read32(fp + F.fileno) | 0);
+    if (terminal) h.write32(fp + F.flags, (h.read32(fp + F.flags) | LINE_BUF) >>> 0);
+    const buffer = h.malloc(size);
+    if (buffer !== 0) setb(h, fp, buffer, buffer + size, true);
+  }
+  let size = h.readPointer(fp + F.bufEnd) - h.readPointer(fp + F.bufBase);
+  if (h.read32(fp + F.flags) & USER_BUF) size = Math.ceil(size / 4);
+  const wide = h.malloc(size * 4);
+  if (wide === 0) return false;
+  // _IO_wsetb(fp, wide, wide + size, 1)
+  const data = h.readPointer(fp + F.wideData), old = h.readPointer(data + W.bufBase);
+  if (old !== 0 && !(h.read32(fp + F.flags2) & FLAGS2_USER_WBUF)) h.free(old);
+  h.writePointer(data + W.bufBase, wide);
+  h.writePointer(data + W.bufEnd, wide + size * 4);
+  h.write32(fp + F.flags2, (h.read32(fp + F.flags2) & ~FLAGS2_USER_WBUF) >>> 0);
+  return true;
+}
+
+/** `_IO_setb`: a new narrow buffer, the old one freed unless it was the program's. */
+function setb(h: WideOverflowHost, fp: number, base: number, end: number, allocated: boolean) {
+  const F = h.layout, flags = h.read32(fp + F.flags), old = h.readPointer(fp + F.bufBase);
+  if (old !== 0 && !(flags & USER_BUF)) h.free(old);
+  h.writePointer(fp + F.bufBase, base);
+  h.writePointer(fp + F.bufEnd, end);
+  h.write32(fp + F.flags, (allocated ? flags & ~USER_BUF : flags | USER_BUF) >>> 0);
 }

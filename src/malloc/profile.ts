@@ -357,6 +357,12 @@ export interface GlibcProfile {
    */
   readonly wfileOverflowChecksWriteBase: boolean;
   /**
+   * `_IO_wfile_overflow` sets the wide get area to the wide buffer after allocating a narrow one,
+   * not before (bug 20632, 2.41; seen on real 2.41+: a FILE with no narrow write base gets a wide
+   * get area at the wide buffer `_IO_wfile_doallocate` made, where 2.31 and 2.36 leave it NULL).
+   */
+  readonly wfileOverflowSetsGetAreaLast: boolean;
+  /**
    * `_IO_flush_all` also syncs each FILE whose get area holds unread bytes (`_IO_SYNC`, bug
    * 32369, 2.42; in 2.43's source, not 2.41's).
    */
@@ -658,6 +664,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   vtableValidation: since("2.24"),
   exitFlushLocks: since("2.38"),
   wfileOverflowChecksWriteBase: since("2.36"),
+  wfileOverflowSetsGetAreaLast: since("2.41"),
   flushAllSyncsReaders: since("2.42"),
   asprintfStart: since<"heap-100" | "stack-200">("2.37", "stack-200", "heap-100"),
   strerrorUnknownBuffer: since<"static-1024" | "thread-asprintf">(

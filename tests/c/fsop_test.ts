@@ -7,7 +7,7 @@
  * apple2_*.c: House of Apple 2 at exit — a forged FILE with _IO_wfile_jumps, whose wide vtable's
  * __doallocate glibc calls unchecked: into the program's win, into system (the real run's
  * execve traced), into garbage, with a NULL lock that exit's flush takes from 2.38, and the
- * fields it leaves (apple2_fields.c). flush_reader.c: from 2.42 the flush also syncs a FILE
+ * fields it leaves (apple2_fields.c, apple2_zero.c: the buffers it makes after the call). flush_reader.c: from 2.42 the flush also syncs a FILE
  * holding unread bytes, through its checked vtable.
  */
 
@@ -74,6 +74,12 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     // WEOF from __doallocate, unbuffered, no writes, a backup area freed, a FILE being closed
     // (skipped from 2.44): fflush(NULL) then lets the program look
     const r = apple2("apple2_fields", glibc);
+    assert.equal(r.state, "exited");
+  });
+
+  Deno.test(`House of Apple 2 with no narrow buffer gets both buffers made after the call, as on glibc ${glibc}`, () => {
+    // _IO_doallocbuf through _IO_wfile_doallocate; the wide get area set first up to 2.40
+    const r = apple2("apple2_zero", glibc);
     assert.equal(r.state, "exited");
   });
 
