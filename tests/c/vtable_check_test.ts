@@ -2,10 +2,10 @@
  * glibc's vtable check on every call through a FILE's vtable, against real runs
  * (tests/fixtures/c/vtable/: each program under each x86_64 oracle build, stdout a file): a
  * program that points stdout's, stderr's or a fopen'ed FILE's vtable into the heap ends at the
- * next call through it — puts, fputs, a byte without room, printf up to 2.36, fflush, exit's
- * flush — with "Fatal error: glibc detected an invalid stdio handle" and SIGABRT, its buffered
- * output lost; a byte or (2.37+) printf's text put into the buffer's room makes no call and goes
- * on.
+ * next call through it — puts, fputs, a byte without room, printf up to 2.36, fflush, setvbuf,
+ * exit's flush — with "Fatal error: glibc detected an invalid stdio handle" and SIGABRT, its
+ * buffered output lost; a byte or (2.37+) printf's text put into the buffer's room makes no call
+ * and goes on.
  */
 
 import assert from "node:assert/strict";
@@ -18,6 +18,7 @@ const PROGRAMS = {
   vtable_fopen: "a write through a fopen'ed FILE's heap vtable aborts",
   vtable_fflush: "fflush of stdout through a heap vtable aborts",
   vtable_exit: "exit's flush of stdout through a heap vtable aborts",
+  vtable_setvbuf: "setvbuf of stdout through a heap vtable aborts",
 };
 
 for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
