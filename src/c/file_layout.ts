@@ -2,8 +2,8 @@
  * glibc's FILE as it lies in memory: the offsets of `struct _IO_FILE`'s fields for the
  * program's ABI — the layout C programs see through `FILE` (`headers.ts`), with the vtable
  * pointer of `struct _IO_FILE_plus` right after it —, the offsets of its wide data (`struct
- * _IO_wide_data`) and the bits of `_flags` and `_flags2` (libio.h). `output_file.ts`, `std_files.ts` and `fopen_files.ts` read and write FILEs
- * through it.
+ * _IO_wide_data`) and the bits of `_flags` and `_flags2` (libio.h). `output_file.ts`,
+ * `std_files.ts`, `fopen_files.ts` and `wfile_overflow.ts` read and write FILEs through it.
  *
  * @module
  */

@@ -44,15 +44,21 @@ export interface FlushAllHost {
   readonly profile: GlibcProfile;
   /** The FILEs to walk, in `_IO_list_all`'s order. */
   files(): number[];
-  /** Flushes `fp` if it is one of heaplab's own FILEs (0, or EOF when a write failed), else undefined. */
+  /**
+   * Flushes `fp` if it is one of heaplab's own FILEs (0, or EOF when a write failed), else
+   * undefined.
+   */
   flushOwn(fp: number): number | undefined;
-  /** `_IO_new_file_overflow(fp, EOF)` on a forged FILE's fields (`ch` undefined), or `_IO_do_write` of its put area: 0 or -1. */
+  /**
+   * `_IO_new_file_overflow(fp, EOF)` on a forged FILE's own fields, or (`write`) `_IO_do_write`
+   * of its put area: 0 or -1 (EOF).
+   */
   fileOverflow(fp: number, only: "overflow" | "write"): number;
   /** glibc's malloc() of a stdio buffer: the address, 0 when it fails. */
   malloc(size: number): number;
   /** glibc's free(). */
   free(pointer: number): void;
-  /** What `_IO_file_doallocate` makes of descriptor `fd`: its buffer's size, a terminal's or not. */
+  /** What `_IO_file_doallocate` makes of descriptor `fd`: its buffer's size, a terminal or not. */
   fileBuffer(fd: number): { size: number; terminal: boolean };
   /**
    * Calls the function whose address is at `slot` with `args`, glibc having read it from `via`
@@ -70,7 +76,10 @@ export interface FlushAllHost {
 /** Who runs `_IO_flush_all`: exit, fflush(NULL), or abort (glibc before 2.27). */
 export type FlushAllCall = "exit" | "fflush" | "abort";
 
-/** What `_IO_flush_all` returns — 0, or EOF when a FILE's overflow failed — or "aborted" when a vtable check ended the process (its message written). */
+/**
+ * What `_IO_flush_all` returns — 0, or EOF when a FILE's overflow failed — or "aborted" when a
+ * vtable check ended the process (its message written).
+ */
 export type FlushAllResult = number | "aborted";
 
 /** `_IO_flush_all` over the FILEs the host lists, as `call` runs it. */

@@ -71,7 +71,10 @@ export interface WideOverflowHost {
    * below BUFSIZ, else BUFSIZ; BUFSIZ when fstat fails) and whether it is a terminal.
    */
   fileBuffer(fd: number): { size: number; terminal: boolean };
-  /** Calls the function whose address is at `slot` (the wide vtable's `__doallocate`) with the FILE: what it returns. */
+  /**
+   * Calls the function whose address is at `slot` (the wide vtable's `__doallocate`) with the
+   * FILE: what it returns.
+   */
   callDoallocate(slot: number, fp: number): Generator<Signal, number>;
   /** `_IO_do_write` of the narrow put area (`_mode` ≤ 0): 0, or -1 (EOF). */
   doWrite(fp: number): number;

@@ -7,8 +7,9 @@
  * apple2_*.c: House of Apple 2 at exit — a forged FILE with _IO_wfile_jumps, whose wide vtable's
  * __doallocate glibc calls unchecked: into the program's win, into system (the real run's
  * execve traced), into garbage, with a NULL lock that exit's flush takes from 2.38, and the
- * fields it leaves (apple2_fields.c, apple2_zero.c: the buffers it makes after the call). flush_reader.c: from 2.42 the flush also syncs a FILE
- * holding unread bytes, through its checked vtable.
+ * fields it leaves (apple2_fields.c; apple2_zero.c: the buffers it makes after the call).
+ * flush_reader.c: from 2.42 the flush also syncs a FILE holding unread bytes, through its
+ * checked vtable.
  */
 
 import assert from "node:assert/strict";
