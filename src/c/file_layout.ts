@@ -17,6 +17,8 @@ export const IOFBF = 0, IOLBF = 1, IONBF = 2;
 /** `_flags`: the magic number in the high half, the state bits in the low one. */
 export const MAGIC = 0xfbad0000, USER_BUF = 0x1, UNBUFFERED = 0x2, NO_READS = 0x4;
 export const NO_WRITES = 0x8, EOF_SEEN = 0x10, ERR_SEEN = 0x20, LINKED = 0x80;
+/** `_IO_IN_BACKUP`: the get area is the backup area ungetc filled. */
+export const IN_BACKUP = 0x100;
 export const LINE_BUF = 0x200, TIED_PUT_GET = 0x400, CURRENTLY_PUTTING = 0x800;
 export const IS_APPENDING = 0x1000, IS_FILEBUF = 0x2000, IN_BACKUP = 0x100, USER_LOCK = 0x8000;
 /** `_flags2`: the wide buffer is not stdio's to free; the FILE is being closed (libio.h). */

@@ -4,16 +4,16 @@
  * 0x1e0 chunk), whose fields fopen writes — only those it writes: a recycled chunk keeps its
  * old bytes in the rest — and which it links at the head of `_IO_list_all` (through `_chain`,
  * and from 2.40 `_prevchain`, which un-linking uses). A path that opens nothing frees the
- * chunk again. Reads go through `stdin.ts` (a 4 KiB buffer malloc'ed at the first); after each
- * call the fields glibc keeps — flags, the get area's pointers, `_mode` — are written to the
- * chunk (`settle`), so a heap view, a leak or a use after fclose sees what real glibc left.
+ * chunk again. Reads go through `stdin.ts` and glibc's fileops on the chunk's own fields
+ * (`read_file.ts`: a 4 KiB buffer malloc'ed at the first), so a heap view, a leak or a use
+ * after fclose sees what real glibc left, and a program's writes into the FILE steer its reads.
  * fseek, ftell and rewind work as glibc's file seek does (`seek`, `tell`): the cached file offset
  * (`_offset`), a target inside the buffer's fill only moving the read pointer, a seek to the
  * target's 4 KiB block and a read up to it. A FILE opened for writing ("w", "a", with "x" for
  * O_EXCL) keeps its fields in its chunk; libc runs glibc's fileops on them (`output_file.ts`),
  * reading them before each call and writing them back after (`loadWriter`, `settleWriter`).
- * fclose (after a writing FILE has written its buffer) closes the descriptor, frees the buffer,
- * then the FILE, after un-linking it.
+ * fclose (after a writing FILE has written its buffer) frees the backup area, closes the
+ * descriptor fopen opened, frees the buffer, then the FILE, after un-linking it.
  *
  * Version facts (the glibc profile's `file*`): `_prevchain` (2.40+), `_flags2` 24 bits
  * beside `_short_backupbuf` (2.41+), `_total_written` (2.42+), fclose's `_IO_FLAGS2_NOCLOSE`
@@ -26,9 +26,8 @@
  * (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
  * against), glibc before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
  * (their vtables' addresses); writing to, setvbuf and fflush of a FILE opened for reading;
- * seeking and setvbuf on a FILE opened for writing; a byte ungetc puts back that is not the one just read; close(2)
- * of the descriptor a fopen'ed FILE uses. A reading FILE whose fields the program overwrote is not
- * read back: the model keeps its own state.
+ * seeking and setvbuf on a FILE opened for writing; close(2) of the descriptor a fopen'ed FILE
+ * uses.
  *
  * @module
  */
@@ -37,13 +36,15 @@ import { Errno } from "../kernel/errors.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { CUnsupportedError } from "./errors.ts";
 import type { OpenFiles } from "./open_files.ts";
-import { readingFields, ReadStream } from "./read_stream.ts";
-import { stdoutBufferSize } from "../malloc/stdio.ts";
+import { fieldsInMemory, type ReaderHost, ReadingFile } from "./read_file.ts";
+import type { Memory } from "../kernel/memory.ts";
 import {
   CLOSED_FILEBUF,
+  EOF_SEEN,
   type FileLayout,
   type FileMemory,
   type FileState,
+  IN_BACKUP,
   IS_APPENDING,
   IS_FILEBUF,
   LINKED,
@@ -55,7 +56,6 @@ import {
   USER_BUF,
   writeFileState,
 } from "./file_layout.ts";
-import { IOFBF } from "./stdio.ts";
 
 /** What fopen and fclose work with. */
 export interface FopenHost {
@@ -66,8 +66,6 @@ export interface FopenHost {
   writePointer(address: number, value: number): void;
   read32(address: number): number;
   readPointer(address: number): number;
-  /** Stores bytes (one char per byte) at an address of the program's memory. */
-  store(address: number, text: string): void;
   readonly profile: GlibcProfile;
   readonly openFiles: OpenFiles;
   /** Pointer size of the program. */
@@ -81,6 +79,14 @@ export interface FopenHost {
   /** libc's malloc and free for the FILE. */
   malloc(size: number): number;
   free(pointer: number): void;
+  /** What a reading FILE's fileops work with. */
+  readonly reader: ReaderHost;
+  /** The program's memory, where the FILEs' fields are. */
+  readonly machine: {
+    mem: Memory;
+    readPointer(address: number): number;
+    writePointer(address: number, value: number): void;
+  };
 }
 
 /** What follows the FILE in x86_64's `locked_FILE`, and its size. */
@@ -104,8 +110,13 @@ const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 interface Opened {
   readonly address: number;
   flags2: number;
-  /** The values last written to the fields `settle` keeps, by offset. */
-  readonly written: Map<number, number>;
+}
+
+/** A FILE fopen opened for reading: its fileops, and the descriptor fopen opened. */
+interface Reading {
+  readonly file: ReadingFile;
+  readonly fd: number;
+  readonly opened: Opened;
 }
 
 /** The FILEs one program opened with fopen, and libc's list of FILEs. */
@@ -115,10 +126,9 @@ export class FopenFiles {
   readonly #field: FileLayout;
   /** Reads and writes them. */
   readonly #memory: FileMemory;
-  readonly #open = new Map<number, ReadStream>();
+  readonly #open = new Map<number, Reading>();
   /** The FILEs open for writing, by address. */
   readonly #writers = new Map<number, { fd: number; opened: Opened; fields: FileState }>();
-  readonly #opened = new Map<ReadStream, Opened>();
   /** `_IO_list_all` and the `_chain`s after it: the FILEs from the head, the standard ones last. */
   readonly #list: number[];
 
@@ -134,9 +144,14 @@ export class FopenFiles {
     this.#list = [h.files.stderr, h.files.stdout, h.files.stdin];
   }
 
-  /** The stream of a FILE fopen returned and fclose has not closed. */
-  stream(address: number): ReadStream | undefined {
-    return this.#open.get(address);
+  /** The reading FILE fopen returned at `address` and fclose has not closed. */
+  stream(address: number): ReadingFile | undefined {
+    return this.#open.get(address)?.file;
+  }
+
+  /** The descriptor fopen opened for the reading FILE at `address`. */
+  readerFd(address: number): number | undefined {
+    return this.#open.get(address)?.fd;
   }
 
   /** Whether a FILE fopen made uses descriptor `fd`. */
@@ -180,7 +195,7 @@ export class FopenFiles {
     if (letters.includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
     const address = h.malloc(LOCKED.size);
     if (address === 0) return { errno: Errno.ENOMEM };
-    const opened: Opened = { address, flags2: 0, written: new Map() };
+    const opened: Opened = { address, flags2: 0 };
     this.#initialize(opened, jumps!, wideJumps!);
     this.#link(address);
     // _IO_file_fopen: the mode's letters after the first (at most six), then open(2)
@@ -219,10 +234,11 @@ export class FopenFiles {
       });
       return { address };
     }
-    const stream = new ReadStream(fd, IOFBF);
-    this.#open.set(address, stream);
-    this.#opened.set(stream, opened);
-    this.settle(stream);
+    const own = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES;
+    h.mem.write32(address + this.#field.flags, own >>> 0);
+    const fields = fieldsInMemory(h.machine, address);
+    const reading = new ReadingFile(h.reader, fields, address + this.#field.shortbuf);
+    this.#open.set(address, { file: reading, fd, opened });
     return { address };
   }
 
@@ -267,11 +283,13 @@ export class FopenFiles {
       this.#writers.delete(address);
       return this.#closed(address, writer.opened);
     }
-    const r = this.#open.get(address)!, opened = this.#opened.get(r)!;
-    h.openFiles.close(r.fd);
-    if (r.buffer !== 0) h.free(r.buffer);
+    // _IO_new_file_close_it: the backup area freed, the descriptor closed, the buffer freed
+    const { file: r, fd, opened } = this.#open.get(address)!;
+    if (r.fields.pointer(this.#field.saveBase) !== 0) r.freeBackupArea();
+    h.openFiles.close(fd);
+    const buffer = r.fields.pointer(this.#field.bufBase);
+    if (buffer !== 0 && !(r.flags & USER_BUF)) h.free(buffer);
     this.#open.delete(address);
-    this.#opened.delete(r);
     return this.#closed(address, opened);
   }
 
@@ -295,23 +313,40 @@ export class FopenFiles {
 
   /**
    * fseek/rewind's `_IO_seekoff_unlocked` and `_IO_new_file_seekoff` on a FILE fopen made: the
-   * new offset, or -errno. The buffer is allocated if it is not; a target inside what the
-   * buffer holds only moves the read pointer; else glibc seeks to the target's 4 KiB block and
-   * reads up to it (only up to it when the buffer was empty), or, reading too little, seeks
-   * the rest of the way.
+   * new offset, or -errno. The backup area is freed and the buffer allocated if it is not; a
+   * target inside what the buffer holds only moves the read pointer; else glibc seeks to the
+   * target's block of the buffer's size and reads up to it (only up to it when the get area was
+   * empty), or, reading too little, seeks the rest of the way.
    */
   seek(address: number, offset: number, whence: number): number {
     if (whence < 0 || whence > 2) return -Errno.EINVAL;
-    const h = this.#h, r = this.#open.get(address)!, file = h.openFiles.file(r.fd)!;
-    const size = stdoutBufferSize("file"), exact = r.consumed.length + r.unread.length === 0;
-    if (r.buffer === 0) {
-      r.buffered = true;
-      r.buffer = h.malloc(size);
-      r.consumed = r.unread = "";
+    const h = this.#h, { file: r, fd } = this.#open.get(address)!, F = this.#field;
+    const f = r.fields, file = h.openFiles.file(fd)!;
+    if (f.pointer(F.saveBase) !== 0) {
+      if (whence === SEEK_CUR && (r.flags & IN_BACKUP)) offset -= r.readEnd - r.readPtr;
+      r.freeBackupArea();
     }
+    const exact = f.pointer(F.readBase) === r.readEnd &&
+      f.pointer(F.writeBase) === f.pointer(F.writePtr);
+    if (f.pointer(F.bufBase) === 0) {
+      r.doAllocBuf();
+      const base = f.pointer(F.bufBase);
+      for (const field of [F.readBase, F.readPtr, F.readEnd, F.writeBase, F.writePtr, F.writeEnd]) {
+        f.setPointer(field, base);
+      }
+    }
+    const base = f.pointer(F.bufBase), size = f.pointer(F.bufEnd) - base;
+    /** The get area over the buffer, the put area empty at its start, end of file cleared. */
+    const area = (at: number, end: number) => {
+      f.setPointer(F.readBase, base);
+      f.setPointer(F.readPtr, base + at);
+      f.setPointer(F.readEnd, base + end);
+      for (const field of [F.writeBase, F.writePtr, F.writeEnd]) f.setPointer(field, base);
+      r.flags &= ~EOF_SEEN;
+    };
     let dir = whence;
     if (dir === SEEK_CUR) {
-      offset -= r.unread.length;
+      offset -= r.readEnd - r.readPtr;
       if (r.offset !== -1) {
         offset += r.offset;
         if (offset < 0) return -Errno.EINVAL;
@@ -321,76 +356,50 @@ export class FopenFiles {
       offset += file.bytes.length;
       dir = SEEK_SET;
     }
-    const done = (result: number, fill: string, at: number) => {
-      r.consumed = fill.slice(0, at);
-      r.unread = fill.slice(at);
-      r.eof = false;
-      this.settle(r);
-      return result;
-    };
     if (dir === SEEK_SET) {
-      const fill = r.consumed + r.unread, start = r.offset - fill.length;
-      if (r.offset !== -1 && offset >= start && offset < r.offset) {
+      const fill = r.readEnd - base, start = r.offset - fill;
+      if (r.offset !== -1 && !(r.flags & IN_BACKUP) && offset >= start && offset < r.offset) {
+        area(offset - start, fill);
         file.offset = r.offset; // glibc seeks the descriptor back to its cache
-        return done(offset, fill, offset - start);
+        return offset;
       }
-      const block = Math.floor(offset / size) * size, delta = offset - block;
+      let block = Math.floor(offset / size) * size, delta = offset - block;
+      if (delta > size) (block = offset), (delta = 0);
       if (block < 0) return -Errno.EINVAL;
       file.offset = block;
-      const read = delta === 0 ? "" : this.#read(r, exact ? delta : size);
-      if (read.length >= delta) {
-        r.offset = block + read.length;
-        return done(offset, read, delta);
+      const read = delta === 0 ? 0 : this.#read(fd, base, exact ? delta : size);
+      if (read >= delta) {
+        area(delta, read);
+        r.offset = block + read;
+        return offset;
       }
-      offset = delta - read.length;
+      offset = delta - read;
       dir = SEEK_CUR;
     }
     const result = (dir === SEEK_CUR ? file.offset : 0) + offset;
     if (result < 0) return -Errno.EINVAL;
     file.offset = r.offset = result;
-    return done(result, "", 0);
+    area(0, 0);
+    return result;
   }
 
   /** ftell's `do_ftell`: the offset of the next byte a read returns, or -errno. */
   tell(address: number): number {
-    const r = this.#open.get(address)!, file = this.#h.openFiles.file(r.fd)!;
-    const result = (r.offset !== -1 ? r.offset : file.offset) - r.unread.length;
+    const { file: r, fd } = this.#open.get(address)!, f = r.fields, F = this.#field;
+    const file = this.#h.openFiles.file(fd)!;
+    const ahead = f.pointer(F.bufBase) === 0 ? 0 : r.readEnd - r.readPtr;
+    let result = (r.offset !== -1 ? r.offset : file.offset) - ahead;
+    if (r.flags & IN_BACKUP) result -= f.pointer(F.saveEnd) - f.pointer(F.saveBase);
     return result < 0 ? -Errno.EINVAL : result;
   }
 
-  /** read(2) of up to `count` bytes of a FILE's file into its buffer. */
-  #read(r: ReadStream, count: number): string {
-    const file = this.#h.openFiles.file(r.fd)!;
+  /** read(2) of up to `count` bytes of a FILE's file into its buffer: the count. */
+  #read(fd: number, buffer: number, count: number): number {
+    const file = this.#h.openFiles.file(fd)!;
     const bytes = file.bytes.subarray(file.offset, file.offset + count);
     file.offset += bytes.length;
-    const text = String.fromCharCode(...bytes);
-    this.#h.store(r.buffer, text);
-    return text;
-  }
-
-  /** Writes the fields a call on a fopen'ed FILE changed (nothing for stdin). */
-  settle(r: ReadStream): void {
-    const h = this.#h, opened = this.#opened.get(r);
-    if (opened === undefined) return;
-    const set = (at: number, value: number, size: 4 | 8) => {
-      if (opened.written.get(at) === value) return;
-      opened.written.set(at, value);
-      if (size === 4) h.mem.write32(opened.address + at, value);
-      else h.writePointer(opened.address + at, value);
-    };
-    const F = this.#field, own = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES;
-    const f = readingFields(r, own, opened.address + F.shortbuf, stdoutBufferSize("file"), false);
-    set(F.flags, f.flags, 4);
-    set(F.readPtr, f.readPtr, 8);
-    set(F.readEnd, f.readEnd, 8);
-    set(F.readBase, f.readBase, 8);
-    set(F.writeBase, f.writeBase, 8);
-    set(F.writePtr, f.writePtr, 8);
-    set(F.writeEnd, f.writeEnd, 8);
-    set(F.bufBase, f.bufBase, 8);
-    set(F.bufEnd, f.bufEnd, 8);
-    set(F.mode, f.mode, 4);
-    set(this.#field.offset, r.offset, 8);
+    this.#h.machine.mem.writeBytes(buffer, bytes);
+    return bytes.length;
   }
 
   /** What `_IO_no_init`, `_IO_old_init`, the lock's init and `_IO_new_file_init_internal` write. */

@@ -17,6 +17,7 @@ import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { Errno, isSyscallError, SegmentationFault } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../kernel/vma.ts";
 import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
@@ -31,7 +32,10 @@ import { errorMessage, errorName, unknownErrorText } from "./error_messages.ts";
 import { checkStackAlignment } from "./misaligned_stack.ts";
 import {
   CURRENTLY_PUTTING,
+  EOF_SEEN,
+  ERR_SEEN,
   fileLayout,
+  type FileMemory,
   type FileState,
   readFileState,
   writeFileState,
@@ -47,6 +51,7 @@ import { INVALID_STDIO_HANDLE, vtableKind } from "./vtable_check.ts";
 import { callThrough } from "../malloc/hooks.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
+import { fieldsAside, fieldsInMemory, type ReaderHost, ReadingFile } from "./read_file.ts";
 import { StandardFiles } from "./std_files.ts";
 import {
   doFlush,
@@ -401,7 +406,7 @@ function streamFd(h: LibcHost, f: Value): number {
   if (a === h.files.stdout) return 1;
   if (a === h.files.stderr) return 2;
   if (a === h.files.stdin) return 0;
-  return fopenFiles(h).stream(a)?.fd ?? fopenFiles(h).writer(a)?.fd ?? -1;
+  return fopenFiles(h).readerFd(a) ?? fopenFiles(h).writer(a)?.fd ?? -1;
 }
 
 /**
@@ -585,27 +590,81 @@ function refuse(h: LibcHost, what: string): never {
   throw new CUnsupportedError(what, h.m.file, line);
 }
 
-/** What the functions reading stdin see of the program. */
+/** What the functions reading through stdio see of the program. */
 const stdinHost = perHost((h): StdinHost => ({
   m: h.m,
-  streams: h.streams,
   profile: h.allocator.profile,
-  pauseOnInput: h.pauseOnInput,
   errno: h.errno,
   files: h.files,
-  openFiles: h.openFiles,
+  stdin: stdinFile(h),
   fopened: (address) => fopenFiles(h).stream(address),
   writes: (address) => fopenFiles(h).writer(address) !== undefined,
-  settle: (stream) => {
-    fopenFiles(h).settle(stream);
-    standardFiles(h)?.settle();
-  },
-  shortbuf: h.shortbufs.stdin,
-  flushBeforeRead: () => flushBeforeRead(stdoutHost(h)),
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
   realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
   free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
 }));
+
+/** What a FILE read through glibc's fileops works with (`read_file.ts`). */
+const readerHost = perHost((h): ReaderHost => ({
+  mem: h.m.mem,
+  layout: fileLayout(h.m.abi),
+  *read(fd, buf, count) {
+    const read = readDescriptor(descriptorHost(h), fd, buf, count);
+    for (let step = read.next();; step = read.next()) {
+      if (step.done) return step.value;
+      standardFiles(h)?.settle(); // as the FILEs are while the read waits
+      yield step.value;
+    }
+  },
+  setErrno: (errno) => h.m.mem.write32(h.errno, errno),
+  stat: (fd) => {
+    const kind = h.openFiles.file(fd) ? "file" : fd >= 0 && fd <= 2 ? h.streams.kind : undefined;
+    if (kind === undefined) return undefined;
+    return { blksize: stdoutBufferSize(kind), terminal: kind === "tty" };
+  },
+  allocateBuffer: (size) => {
+    if (h.allocator.profile.stdioBuffers === "malloc") {
+      return mallocCall(h, () => h.allocator.malloc(size));
+    }
+    // glibc before 2.24 mapped it (ALLOC_BUF)
+    const length = Math.ceil(size / 4096) * 4096, flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    const mapped = h.process.sys.mmap(0, length, PROT_READ | PROT_WRITE, flags, undefined, "stdio");
+    return isSyscallError(mapped) ? 0 : mapped;
+  },
+  malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
+  free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+  flushStdout: () => flushBeforeRead(stdoutHost(h)),
+  eofSticky: h.allocator.profile.stdioEofSticky,
+  refuse: (what) => refuse(h, what),
+}));
+
+/**
+ * stdin's FILE, read on its fields: `_IO_2_1_stdin_` in libc's memory, or kept aside where libc's
+ * data is not the build's.
+ */
+const stdinFile = perHost((h) => {
+  const F = fileLayout(h.m.abi), packed = h.allocator.libc.placement === "packed";
+  const fields = packed ? fieldsAside(F) : fieldsInMemory(h.m, h.files.stdin);
+  return new ReadingFile(readerHost(h), fields, h.shortbufs.stdin);
+});
+
+/**
+ * setbuf/setvbuf on stdin: glibc's `_IO_setvbuf` on its fields, as on stdout's
+ * (`output_file.ts`); 0, or EOF.
+ */
+function setStdinBuffer(h: LibcHost, run: (host: OutputHost) => number): number {
+  const fields = stdinFile(h).fields,
+    memory: FileMemory = {
+      read32: (at) => fields.word(at),
+      readPointer: (at) => fields.pointer(at),
+      write32: (at, value) => fields.setWord(at, value),
+      writePointer: (at, value) => fields.setPointer(at, value),
+    };
+  const F = fileLayout(h.m.abi), state = readFileState(memory, F, 0);
+  const result = run(fileOutput(h, 0, () => state, h.shortbufs.stdin, false));
+  writeFileState(memory, F, 0, state);
+  return result;
+}
 
 /**
  * The FILE* a call that only fopen'ed FILEs support was given (fseek, ftell, rewind): stdin,
@@ -720,7 +779,6 @@ const fopenFiles = perHost((h) =>
     writePointer: (address, value) => h.m.writePointer(address, value),
     read32: (address) => h.m.mem.read32(address),
     readPointer: (address) => h.m.readPointer(address),
-    store: (address, text) => h.m.writeText(address, text),
     layout: fileLayout(h.m.abi),
     profile: h.allocator.profile,
     openFiles: h.openFiles,
@@ -731,6 +789,8 @@ const fopenFiles = perHost((h) =>
     files: h.files,
     malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+    reader: readerHost(h),
+    machine: h.m,
   })
 );
 
@@ -909,30 +969,17 @@ const impls: Record<string, Impl> = {
   },
   setbuf: (h, c) => {
     const fd = outputFd(h, c, c.args[0]), buffer = n(c.args[1]);
-    const stdin = h.streams.stdin;
-    if (fd === 0 && !stdin.buffered) {
-      stdin.mode = buffer === 0 ? IONBF : IOFBF;
-      stdin.buffered = buffer !== 0;
-      stdin.buffer = buffer;
-      stdin.bufferSize = BUFSIZ;
-      stdin.modeChosen = true;
-    }
+    if (fd === 0) setStdinBuffer(h, (host) => (setbuffer(host, buffer, BUFSIZ), 0));
     if (fd === 1 || fd === 2) setbuffer(fd === 1 ? stdoutHost(h) : stderrHost(h), buffer, BUFSIZ);
     return 0;
   },
   setvbuf: (h, c) => {
     const fd = outputFd(h, c, c.args[0]), mode = n(c.args[2]);
     if (mode !== IOFBF && mode !== IOLBF && mode !== IONBF) return -1; // EOF, nothing changed
-    const stdin = h.streams.stdin;
-    if (fd === 0 && !stdin.buffered) {
-      stdin.mode = mode;
-      stdin.buffered = n(c.args[1]) !== 0;
-      stdin.buffer = n(c.args[1]);
-      stdin.bufferSize = n(c.args[1]) === 0 ? 0 : n(c.args[3]);
-      stdin.modeChosen = true;
-    }
+    const base = n(c.args[1]), size = n(c.args[3]);
+    if (fd === 0) return setStdinBuffer(h, (host) => setvbuf(host, mode, base, size));
     if (fd === 1 || fd === 2) {
-      return setvbuf(fd === 1 ? stdoutHost(h) : stderrHost(h), mode, n(c.args[1]), n(c.args[3]));
+      return setvbuf(fd === 1 ? stdoutHost(h) : stderrHost(h), mode, base, size);
     }
     return 0;
   },
@@ -978,8 +1025,7 @@ const impls: Record<string, Impl> = {
     const files = fopenFiles(h), address = fopenedFile(h, c.args[0]);
     files.seek(address, 0, 0);
     const r = files.stream(address)!;
-    r.eof = r.error = false;
-    files.settle(r);
+    r.flags &= ~(EOF_SEEN | ERR_SEEN);
     return 0;
   },
   unlink: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),

@@ -8,19 +8,16 @@
  * `_prevchain`). Then, around each stdio call ({@link StandardFiles}): stdout's and stderr's
  * fields — flags, the get, put and buffer pointers, `_mode` — are their state, read from memory
  * when the call first uses them (a program may have written them) and written back after it
- * (`output_file.ts` runs glibc's fileops on them); stdin's are written after it from the state
- * `stdin.ts` keeps, as glibc would hold them (the buffer, or the FILE's own byte, `_shortbuf`,
- * when unbuffered). Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c,
+ * (`output_file.ts` runs glibc's fileops on them); stdin's are read and written in place by each
+ * read (`read_file.ts`). Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c,
  * every word of the three FILEs before the first output; stdio_state.c, unbuffered_state.c and
  * stderr_state.c, the FILEs after each kind of output, input and setvbuf; stdout_leak.c, a
- * program's writes into stdout's FILE; five builds; i386 follows by construction). Not
- * written: stdin's pointers while it reads ungetc's backup area.
+ * program's writes into stdout's FILE; five builds; i386 follows by construction).
  *
  * @module
  */
 
 import type { GlibcProfile } from "../malloc/profile.ts";
-import { stdoutBufferSize } from "../malloc/stdio.ts";
 import {
   type FileLayout,
   type FileState,
@@ -32,7 +29,6 @@ import {
   UNBUFFERED,
   wideLayout,
 } from "./file_layout.ts";
-import { readingFields } from "./read_stream.ts";
 import type { Streams } from "./stdio.ts";
 
 /** Where the FILEs are written. */
@@ -111,13 +107,13 @@ const KEPT = [
 ] as const;
 const FLAGS = 0, MODE = 9;
 
-/** stdout's and stdin's FILEs kept as glibc keeps them, written when a call changed them. */
+/** stdout's and stderr's FILEs kept as glibc keeps them, written when a call changed them. */
 export class StandardFiles {
   readonly #h: StandardFilesHost;
   /** Each kept field's offset in a FILE, in {@link KEPT}'s order. */
   readonly #offsets: number[];
-  /** What each FILE's fields held when last read or written (stdout's, stdin's, stderr's). */
-  readonly #known = [0, 1, 2].map(() => new Float64Array(KEPT.length).fill(NaN));
+  /** What each FILE's fields held when last read or written (stdout's, stderr's). */
+  readonly #known = [0, 1].map(() => new Float64Array(KEPT.length).fill(NaN));
   /** stdout's and stderr's fields were read from memory in this call (else it did not use them). */
   readonly #read = [true, true];
   /** A FILE's fields as the last call left them (scratch). */
@@ -145,14 +141,13 @@ export class StandardFiles {
   settle(): void {
     const h = this.#h;
     if (this.#read[0]) this.#writeFields(0, h.streams.stdout, h.files.stdout);
-    if (this.#read[1]) this.#writeFields(2, h.streams.stderr, h.files.stderr);
-    this.#writeStdin();
+    if (this.#read[1]) this.#writeFields(1, h.streams.stderr, h.files.stderr);
   }
 
   /** Writing FILE `k`'s (0 stdout, 1 stderr) fields from memory, into `f`. */
   #readFields(k: number, f: FileState): void {
     const h = this.#h, file = k === 0 ? h.files.stdout : h.files.stderr;
-    const known = this.#known[k === 0 ? 0 : 2];
+    const known = this.#known[k];
     for (let i = 0; i < KEPT.length; i++) {
       const at = file + this.#offsets[i];
       known[i] = i === FLAGS || i === MODE ? h.read32(at) : h.readPointer(at);
@@ -185,7 +180,7 @@ export class StandardFiles {
     this.#write(which, file, v);
   }
 
-  /** Writes the fields of FILE `which` (0 stdout, 1 stdin, 2 stderr) that differ from memory's. */
+  /** Writes the fields of FILE `which` (0 stdout, 1 stderr) that differ from memory's. */
   #write(which: number, file: number, values: Float64Array): void {
     const h = this.#h, known = this.#known[which];
     for (let k = 0; k < KEPT.length; k++) {
@@ -195,17 +190,5 @@ export class StandardFiles {
       if (k === FLAGS || k === MODE) h.write32(file + this.#offsets[k], value);
       else h.writePointer(file + this.#offsets[k], value);
     }
-  }
-
-  /**
-   * stdin's fields as glibc would hold them after the model's state (not written while it reads
-   * the backup area).
-   */
-  #writeStdin(): void {
-    const h = this.#h, r = h.streams.stdin, file = h.files.stdin;
-    if (r.inBackup) return;
-    const own = MAGIC | IS_FILEBUF | LINKED | NO_WRITES, shortbuf = file + h.layout.shortbuf;
-    const size = stdoutBufferSize(h.streams.kind), tty = h.streams.kind === "tty";
-    this.#writeFields(1, readingFields(r, own, shortbuf, size, tty), file);
   }
 }

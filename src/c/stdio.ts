@@ -23,7 +23,6 @@ import {
 } from "./file_layout.ts";
 
 export type { FileState };
-import { ReadStream } from "./read_stream.ts";
 
 /** A one-char-per-byte (latin1) string as bytes: the inverse of {@link byteText}. */
 export function textBytes(text: string): Uint8Array {
@@ -88,8 +87,6 @@ export class Streams {
   stderrBytes = "";
   readonly #stdout = new KeptFields(NO_READS);
   readonly #stderr = new KeptFields(NO_READS | UNBUFFERED);
-  /** stdin's FILE as stdio reads it. */
-  readonly stdin = new ReadStream(0, IOLBF);
   /** Input was closed (no more will come): reads return EOF. */
   eof = false;
   readonly kind: StdoutKind;

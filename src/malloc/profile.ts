@@ -307,6 +307,11 @@ export interface GlibcProfile {
   /** strerror knows EFTYPE (134, "Inappropriate file type or format"; 2.43+). */
   readonly errnoEftype: boolean;
   /**
+   * A FILE's end-of-file indicator is sticky: its underflow reads nothing more once it is set
+   * (2.28+, C99's rule; before, each read asked the descriptor again).
+   */
+  readonly stdioEofSticky: boolean;
+  /**
    * getline/getdelim set the stream's error indicator when they fail (NULL arguments, a
    * failed malloc or realloc: 2.37+, glibc bug 29917; seen on real 2.41+).
    */
@@ -653,6 +658,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   mallocHooks: until("2.33"),
   abortFlushesStdio: until("2.26"),
   errnoEftype: since("2.43"),
+  stdioEofSticky: since("2.28"),
   getdelimSetsError: since("2.37"),
   getdelimTerminatesNewBuffer: since("2.43"),
   printfIntoBuffer: since("2.37"),
