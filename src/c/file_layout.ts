@@ -2,12 +2,14 @@
  * glibc's FILE as it lies in memory: the offsets of `struct _IO_FILE`'s fields for the
  * program's ABI — the layout C programs see through `FILE` (`headers.ts`), with the vtable
  * pointer of `struct _IO_FILE_plus` right after it —, the offsets of its wide data (`struct
- * _IO_wide_data`) and the bits of `_flags` and `_flags2` (libio.h). `output_file.ts`,
- * `std_files.ts`, `fopen_files.ts` and `wfile_overflow.ts` read and write FILEs through it.
+ * _IO_wide_data`) and the bits of `_flags` and `_flags2` (libio.h); and a FILE's fields by offset,
+ * in memory or kept aside ({@link FileFields}). `output_file.ts`, `read_file.ts`, `std_files.ts`,
+ * `fopen_files.ts` and `wfile_overflow.ts` read and write FILEs through it.
  *
  * @module
  */
 
+import type { Memory } from "../kernel/memory.ts";
 import { headerTags } from "./headers.ts";
 import type { Abi } from "./types.ts";
 
@@ -20,7 +22,7 @@ export const NO_WRITES = 0x8, EOF_SEEN = 0x10, ERR_SEEN = 0x20, LINKED = 0x80;
 /** `_IO_IN_BACKUP`: the get area is the backup area ungetc filled. */
 export const IN_BACKUP = 0x100;
 export const LINE_BUF = 0x200, TIED_PUT_GET = 0x400, CURRENTLY_PUTTING = 0x800;
-export const IS_APPENDING = 0x1000, IS_FILEBUF = 0x2000, IN_BACKUP = 0x100, USER_LOCK = 0x8000;
+export const IS_APPENDING = 0x1000, IS_FILEBUF = 0x2000, USER_LOCK = 0x8000;
 /** `_flags2`: the wide buffer is not stdio's to free; the FILE is being closed (libio.h). */
 export const FLAGS2_USER_WBUF = 0x8, FLAGS2_NOCLOSE = 0x20;
 /** What a FILE closed or not yet opened has (`CLOSED_FILEBUF_FLAGS`). */
@@ -208,5 +210,45 @@ export function wideLayout(ptrSize: number): WideLayout {
     // a wchar_t right after the conversion data, which ends pointer-aligned
     shortbuf: vtable - P,
     vtable,
+  };
+}
+
+/** A FILE's fields by their offset (`FileLayout`): in memory, or kept aside. */
+export interface FileFields {
+  word(at: number): number;
+  setWord(at: number, value: number): void;
+  pointer(at: number): number;
+  setPointer(at: number, value: number): void;
+}
+
+/** The fields of the FILE at `address` in the program's memory. */
+export function fieldsInMemory(
+  m: { mem: Memory; readPointer(a: number): number; writePointer(a: number, v: number): void },
+  address: number,
+): FileFields {
+  const mem = m.mem;
+  return {
+    word: (at) => mem.read32(address + at),
+    setWord: (at, value) => mem.write32(address + at, value >>> 0),
+    pointer: (at) => m.readPointer(address + at),
+    setPointer: (at, value) => m.writePointer(address + at, value),
+  };
+}
+
+/**
+ * The fields of stdin's FILE where libc's data is not the build's (a layout's packed libc, which
+ * has other data where the FILE would be): kept here, as glibc lays stdin out at start.
+ */
+export function fieldsAside(layout: FileLayout): FileFields {
+  const values = new Map<number, number>([
+    [layout.flags, (MAGIC | LINKED | NO_WRITES | IS_FILEBUF) >>> 0],
+    [layout.offset, 0xffffffff], // _IO_pos_BAD
+    [layout.offset + 4, 0xffffffff],
+  ]);
+  return {
+    word: (at) => values.get(at) ?? 0,
+    setWord: (at, value) => void values.set(at, value >>> 0),
+    pointer: (at) => values.get(at) ?? 0,
+    setPointer: (at, value) => void values.set(at, value),
   };
 }

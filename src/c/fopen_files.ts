@@ -36,11 +36,12 @@ import { Errno } from "../kernel/errors.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { CUnsupportedError } from "./errors.ts";
 import type { OpenFiles } from "./open_files.ts";
-import { fieldsInMemory, type ReaderHost, ReadingFile } from "./read_file.ts";
+import { type ReaderHost, ReadingFile } from "./read_file.ts";
 import type { Memory } from "../kernel/memory.ts";
 import {
   CLOSED_FILEBUF,
   EOF_SEEN,
+  fieldsInMemory,
   type FileLayout,
   type FileMemory,
   type FileState,

@@ -34,6 +34,8 @@ import {
   CURRENTLY_PUTTING,
   EOF_SEEN,
   ERR_SEEN,
+  fieldsAside,
+  fieldsInMemory,
   fileLayout,
   type FileMemory,
   type FileState,
@@ -51,7 +53,7 @@ import { INVALID_STDIO_HANDLE, vtableKind } from "./vtable_check.ts";
 import { callThrough } from "../malloc/hooks.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
-import { fieldsAside, fieldsInMemory, type ReaderHost, ReadingFile } from "./read_file.ts";
+import { type ReaderHost, ReadingFile } from "./read_file.ts";
 import { StandardFiles } from "./std_files.ts";
 import {
   doFlush,
@@ -628,7 +630,14 @@ const readerHost = perHost((h): ReaderHost => ({
     }
     // glibc before 2.24 mapped it (ALLOC_BUF)
     const length = Math.ceil(size / 4096) * 4096, flags = MAP_PRIVATE | MAP_ANONYMOUS;
-    const mapped = h.process.sys.mmap(0, length, PROT_READ | PROT_WRITE, flags, undefined, "stdio");
+    const mapped = h.process.sys.mmap(
+      0,
+      length,
+      PROT_READ | PROT_WRITE,
+      flags,
+      undefined,
+      "stdio buffer",
+    );
     return isSyscallError(mapped) ? 0 : mapped;
   },
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),

@@ -30,8 +30,13 @@
  * are allowed (a reading FILE switching from writing); the FILE's lock is not taken and its
  * vtable not consulted (glibc calls `_IO_file_jumps`' functions for any FILE heaplab reads).
  * Wide reads (`_mode` > 0) read nothing, as `__uflow` returns EOF for them.
- * Checked against real runs: tests/fixtures/c/descriptors/ (stdin_functions.c, stdio_state.c,
- * fopen_files.c, stdin_buf_base.c: the buffer-base overwrite and its partial variant).
+ * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
+ * (stdin_functions.c, stdio_state.c, unbuffered_state.c, fopen_files.c, fseek_files.c;
+ * stdin_buf_base.c: `_IO_buf_base` pointed at a global, a heap chunk, then nothing mapped —
+ * EFAULT: the error indicator, EOF, the bytes left in a pipe and lost on a terminal — and a
+ * fopen'ed FILE's backup area; stdin_short_buf.c: the low byte of an unbuffered stdin's
+ * `_IO_buf_base` cleared, the refill rewriting stdin's own fields, 2.31/2.36 at `_cur_column`,
+ * 2.41+ at `_IO_write_base`).
  *
  * @module
  */
@@ -42,12 +47,10 @@ import {
   CURRENTLY_PUTTING,
   EOF_SEEN,
   ERR_SEEN,
+  type FileFields,
   type FileLayout,
   IN_BACKUP,
-  IS_FILEBUF,
   LINE_BUF,
-  LINKED,
-  MAGIC,
   NO_READS,
   NO_WRITES,
   UNBUFFERED,
@@ -60,46 +63,6 @@ const EOF = -1;
 const POS_BAD = -1;
 /** The backup area's first size (`_IO_default_pbackfail`). */
 const BACKUP_SIZE = 128;
-
-/** A FILE's fields by their offset (`FileLayout`): in memory, or kept aside. */
-export interface FileFields {
-  word(at: number): number;
-  setWord(at: number, value: number): void;
-  pointer(at: number): number;
-  setPointer(at: number, value: number): void;
-}
-
-/** The fields of the FILE at `address` in the program's memory. */
-export function fieldsInMemory(
-  m: { mem: Memory; readPointer(a: number): number; writePointer(a: number, v: number): void },
-  address: number,
-): FileFields {
-  const mem = m.mem;
-  return {
-    word: (at) => mem.read32(address + at),
-    setWord: (at, value) => mem.write32(address + at, value >>> 0),
-    pointer: (at) => m.readPointer(address + at),
-    setPointer: (at, value) => m.writePointer(address + at, value),
-  };
-}
-
-/**
- * The fields of stdin's FILE where libc's data is not the build's (a layout's packed libc, which
- * has other data where the FILE would be): kept here, as glibc lays stdin out at start.
- */
-export function fieldsAside(layout: FileLayout): FileFields {
-  const values = new Map<number, number>([
-    [layout.flags, (MAGIC | LINKED | NO_WRITES | IS_FILEBUF) >>> 0],
-    [layout.offset, 0xffffffff],
-    [layout.offset + 4, 0xffffffff],
-  ]);
-  return {
-    word: (at) => values.get(at) ?? 0,
-    setWord: (at, value) => void values.set(at, value >>> 0),
-    pointer: (at) => values.get(at) ?? 0,
-    setPointer: (at, value) => void values.set(at, value),
-  };
-}
 
 /** What a reading FILE works with besides its fields. */
 export interface ReaderHost {
