@@ -3,7 +3,8 @@
  * they return for descriptors and buffers the kernel refuses, how far a copy that meets an
  * unmapped page gets on a pipe, a file and a terminal, that stdio's stdin buffer is not what
  * read(2) reads, and what one read takes of the sends stdin gets (a pipe's whole send, a
- * terminal's line).
+ * terminal's line); and stdio on top of them, down to a program's writes into stdin's FILE
+ * steering where its refills go.
  */
 
 import assert from "node:assert/strict";
@@ -105,6 +106,18 @@ const PROGRAMS = [
     what: "gets, getline, getdelim, fread, fscanf, sscanf, ungetc, feof and the rest",
     input: "first line for gets\na getline line\n" + "L".repeat(300) + "\n" +
       "k1:v1:rest\n12 34 abc\n0123456789\n",
+  },
+  {
+    name: "stdin_buf_base",
+    what:
+      "stdin's _IO_buf_base pointed at a global, a heap chunk and nothing mapped, refilled there",
+    input: ["1\n", "HELLO-TARGET\n", "heap-word rest\n", "after-fault\n"],
+    files: FILES,
+  },
+  {
+    name: "stdin_short_buf",
+    what: "an unbuffered stdin's _IO_buf_base low byte cleared, refilled into its own FILE",
+    input: ["A\n", "WWWWWW\0\0WWWWWW\0\0WWWWWW\0\0X", "ZZ\n"],
   },
 ];
 
