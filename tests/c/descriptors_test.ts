@@ -115,6 +115,12 @@ const PROGRAMS = [
     files: FILES,
   },
   {
+    name: "stdin_fread",
+    what:
+      "fread of a buffer's worth read straight into the destination, the buffer left as it was,",
+    input: ["first\n", ("B".repeat(99) + "\n").repeat(60)],
+  },
+  {
     name: "stdin_short_buf",
     what: "an unbuffered stdin's _IO_buf_base low byte cleared, refilled into its own FILE",
     input: ["A\n", "WWWWWW\0\0WWWWWW\0\0WWWWWW\0\0X", "ZZ\n"],
