@@ -308,7 +308,8 @@ export interface GlibcProfile {
   readonly errnoEftype: boolean;
   /**
    * A FILE's end-of-file indicator is sticky: its underflow reads nothing more once it is set
-   * (2.28+, C99's rule; before, each read asked the descriptor again).
+   * (2.28+, C99's rule, glibc bug 1190 in its NEWS; before, each read asked the descriptor
+   * again).
    */
   readonly stdioEofSticky: boolean;
   /**
