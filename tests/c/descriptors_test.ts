@@ -121,6 +121,13 @@ const PROGRAMS = [
     input: ["first\n", ("B".repeat(99) + "\n").repeat(60)],
   },
   {
+    name: "stdin_fileno",
+    what:
+      "stdin's _fileno pointed at a file the program opened: the refill and the buffer follow it,",
+    input: "typed line\n",
+    files: FILES,
+  },
+  {
     name: "stdin_short_buf",
     what: "an unbuffered stdin's _IO_buf_base low byte cleared, refilled into its own FILE",
     input: ["A\n", "WWWWWW\0\0WWWWWW\0\0WWWWWW\0\0X", "ZZ\n"],
