@@ -27,11 +27,14 @@
  *   whose pointers swap with the get area's while it is read (`_IO_IN_BACKUP`).
  *
  * Not modelled, refused by name: stream markers (`_markers`), a FILE in put mode whose writes
- * are allowed (a reading FILE switching from writing); the FILE's lock is not taken and its
- * vtable not consulted (glibc calls `_IO_file_jumps`' functions for any FILE heaplab reads).
- * Wide reads (`_mode` > 0) read nothing, as `__uflow` returns EOF for them.
+ * are allowed (a reading FILE switching from writing). Not modelled, silently: the FILE's lock
+ * (`_lock`) is not taken, and its vtable pointer is not followed — heaplab runs
+ * `_IO_file_jumps`' functions whatever it holds, where glibc calls through it (and checks it,
+ * 2.24+). Wide reads (`_mode` > 0) read nothing, as `__uflow` returns EOF for them.
  * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
  * (stdin_functions.c, stdio_state.c, unbuffered_state.c, fopen_files.c, fseek_files.c;
+ * stdin_fread.c: whole buffers read straight into fread's destination; stdin_fileno.c: the
+ * refill and the buffer's size following a rewritten `_fileno`;
  * stdin_buf_base.c: `_IO_buf_base` pointed at a global, a heap chunk, then nothing mapped —
  * EFAULT: the error indicator, EOF, the bytes left in a pipe and lost on a terminal — and a
  * fopen'ed FILE's backup area; stdin_short_buf.c: the low byte of an unbuffered stdin's
