@@ -238,7 +238,9 @@ export class FopenFiles {
     const own = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES;
     h.mem.write32(address + this.#field.flags, own >>> 0);
     const fields = fieldsInMemory(h.machine, address);
-    const reading = new ReadingFile(h.reader, fields, address + this.#field.shortbuf);
+    // its vtable checked where libc's data (and so its vtables) is the build's
+    const name = h.symbol("_IO_file_jumps") === undefined ? undefined : "a fopen'ed FILE";
+    const reading = new ReadingFile(h.reader, fields, address + this.#field.shortbuf, name);
     this.#open.set(address, { file: reading, fd, opened });
     return { address };
   }
@@ -322,6 +324,7 @@ export class FopenFiles {
   seek(address: number, offset: number, whence: number): number {
     if (whence < 0 || whence > 2) return -Errno.EINVAL;
     const h = this.#h, { file: r, fd } = this.#open.get(address)!, F = this.#field;
+    r.checkVtable("__seekoff");
     const f = r.fields, file = h.openFiles.file(fd)!;
     if (f.pointer(F.saveBase) !== 0) {
       if (whence === SEEK_CUR && (r.flags & IN_BACKUP)) offset -= r.readEnd - r.readPtr;
@@ -387,6 +390,7 @@ export class FopenFiles {
   /** ftell's `do_ftell`: the offset of the next byte a read returns, or -errno. */
   tell(address: number): number {
     const { file: r, fd } = this.#open.get(address)!, f = r.fields, F = this.#field;
+    r.checkVtable("__seekoff"); // _IO_seekoff_unlocked (fp, 0, SEEK_CUR, 0)
     const file = this.#h.openFiles.file(fd)!;
     const ahead = f.pointer(F.bufBase) === 0 ? 0 : r.readEnd - r.readPtr;
     let result = (r.offset !== -1 ? r.offset : file.offset) - ahead;

@@ -645,6 +645,7 @@ const readerHost = perHost((h): ReaderHost => ({
   flushStdout: () => flushBeforeRead(stdoutHost(h)),
   eofSticky: h.allocator.profile.stdioEofSticky,
   refuse: (what) => refuse(h, what),
+  checkVtable: (pointer, slot, file) => checkVtable(h, pointer, slot, file),
 }));
 
 /**
@@ -654,7 +655,7 @@ const readerHost = perHost((h): ReaderHost => ({
 const stdinFile = perHost((h) => {
   const F = fileLayout(h.m.abi), packed = h.allocator.libc.placement === "packed";
   const fields = packed ? fieldsAside(F) : fieldsInMemory(h.m, h.files.stdin);
-  return new ReadingFile(readerHost(h), fields, h.shortbufs.stdin);
+  return new ReadingFile(readerHost(h), fields, h.shortbufs.stdin, packed ? undefined : "stdin");
 });
 
 /**
@@ -1013,6 +1014,7 @@ const impls: Record<string, Impl> = {
       // _IO_file_close_it: a FILE that is putting writes what its buffer holds first
       const { host } = writerOn(h, writer.fd);
       if (host.file.flags & CURRENTLY_PUTTING) sync(host);
+      host.checkVtable("__close"); // _IO_file_close_it's _IO_SYSCLOSE
       writerHosts(h).delete(a);
       return files.close(a);
     }
@@ -1022,6 +1024,7 @@ const impls: Record<string, Impl> = {
       }
       unknownFile(h, a, "fclose of");
     }
+    files.stream(a)!.checkVtable("__close"); // _IO_file_close_it's _IO_SYSCLOSE
     return files.close(a);
   },
   fseek: (h, c) => {

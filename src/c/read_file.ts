@@ -27,10 +27,12 @@
  *   whose pointers swap with the get area's while it is read (`_IO_IN_BACKUP`).
  *
  * Not modelled, refused by name: stream markers (`_markers`), a FILE in put mode whose writes
- * are allowed (a reading FILE switching from writing). Not modelled, silently: the FILE's lock
- * (`_lock`) is not taken, and its vtable pointer is not followed — heaplab runs
- * `_IO_file_jumps`' functions whatever it holds, where glibc calls through it (and checks it,
- * 2.24+). Wide reads (`_mode` > 0) read nothing, as `__uflow` returns EOF for them.
+ * are allowed (a reading FILE switching from writing). The vtable pointer is checked before each
+ * call glibc makes through it (`checkVtable`: `_IO_UFLOW`, `_IO_UNDERFLOW`, `_IO_XSGETN`,
+ * `_IO_PBACKFAIL`, `_IO_OVERFLOW`; fclose's and fseek's by their callers): one outside libc's
+ * vtables ends the process as glibc does, another than `_IO_file_jumps` is refused by name.
+ * Not modelled, silently: the FILE's lock (`_lock`) is not taken. Wide reads (`_mode` > 0) read
+ * nothing, as `__uflow` returns EOF for them.
  * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
  * (stdin_functions.c, stdio_state.c, unbuffered_state.c, fopen_files.c, fseek_files.c;
  * stdin_fread.c: whole buffers read straight into fread's destination; stdin_fileno.c: the
@@ -87,6 +89,12 @@ export interface ReaderHost {
   readonly eofSticky: boolean;
   /** Throws `CUnsupportedError` for what is not modelled. */
   refuse(what: string): never;
+  /**
+   * glibc's vtable check (`vtable_check.ts`) of the vtable pointer `pointer` of the FILE named
+   * `file`, before a call through its `slot`: returns for `_IO_file_jumps`, ends the process for
+   * a pointer outside libc's vtables, refuses any other.
+   */
+  checkVtable(pointer: number, slot: string, file: string): void;
 }
 
 /** One FILE read through glibc's fileops, on its fields. */
@@ -97,12 +105,25 @@ export class ReadingFile {
   readonly fields: FileFields;
   /** The FILE's own byte (`_shortbuf`), its buffer when unbuffered. */
   readonly shortbuf: number;
+  /** The FILE's name in messages; undefined when its fields are not in memory (no vtable). */
+  readonly #name: string | undefined;
 
-  constructor(h: ReaderHost, fields: FileFields, shortbuf: number) {
+  /**
+   * The FILE with `fields`; `name` ("stdin", "a fopen'ed FILE") when they lie in the program's
+   * memory, where its vtable pointer is checked before each call glibc makes through it.
+   */
+  constructor(h: ReaderHost, fields: FileFields, shortbuf: number, name?: string) {
     this.#h = h;
     this.#F = h.layout;
     this.fields = fields;
     this.shortbuf = shortbuf;
+    this.#name = name;
+  }
+
+  /** glibc's check of the FILE's vtable pointer before a call through its `slot`. */
+  checkVtable(slot: string): void {
+    if (this.#name === undefined) return;
+    this.#h.checkVtable(this.fields.pointer(this.#F.vtable), slot, this.#name);
   }
 
   get flags(): number {
@@ -145,6 +166,7 @@ export class ReadingFile {
   *uflow(): Generator<Signal, number> {
     const ready = this.#beforeUnderflow();
     if (ready !== undefined) return ready < 0 ? EOF : this.#take();
+    this.checkVtable("__uflow");
     if ((yield* this.underflow()) === EOF) return EOF;
     return this.#take();
   }
@@ -153,6 +175,7 @@ export class ReadingFile {
   *underflowGeneric(): Generator<Signal, number> {
     const ready = this.#beforeUnderflow();
     if (ready !== undefined) return ready < 0 ? EOF : this.#h.mem.read8(this.readPtr);
+    this.checkVtable("__underflow");
     return yield* this.underflow();
   }
 
@@ -254,6 +277,7 @@ export class ReadingFile {
     const f = this.fields, F = this.#F;
     if (f.pointer(F.writePtr) > f.pointer(F.writeBase)) {
       // _IO_new_file_overflow of a FILE that may not write: the error indicator, EBADF
+      this.checkVtable("__overflow");
       if (!(this.flags & NO_WRITES)) this.#h.refuse("a reading FILE whose put area holds bytes");
       this.flags |= ERR_SEEN;
       this.#h.setErrno(Errno.EBADF);
@@ -325,7 +349,10 @@ export class ReadingFile {
     if (ptr > this.fields.pointer(F.readBase) && this.#h.mem.read8(ptr - 1) === byte) {
       this.readPtr = ptr - 1;
       result = byte;
-    } else result = this.#pbackfail(byte);
+    } else {
+      this.checkVtable("__pbackfail");
+      result = this.#pbackfail(byte);
+    }
     if (result !== EOF) this.flags &= ~EOF_SEEN;
     return result;
   }
@@ -414,6 +441,7 @@ export class ReadingFile {
   /** `_IO_file_xsgetn` (fread): up to `wanted` bytes stored at `dst`; their count. */
   *xsgetn(dst: number, wanted: number): Generator<Signal, number> {
     const f = this.fields, F = this.#F, h = this.#h, total = wanted;
+    this.checkVtable("__xsgetn"); // _IO_sgetn
     if (f.pointer(F.bufBase) === 0) {
       const save = f.pointer(F.saveBase);
       if (save !== 0) {

@@ -8,7 +8,8 @@
  * Apple 2's, modelled where `_IO_flush_all` calls it), or another, named.
  *
  * Checked against real runs: tests/fixtures/c/fsop/ (fsop.c, at exit's flush) and
- * tests/fixtures/c/vtable/ (a call through stdout's, stderr's and a fopen'ed FILE's).
+ * tests/fixtures/c/vtable/ (a call through stdout's, stderr's, stdin's and a fopen'ed FILE's:
+ * writes, reads, ungetc, fclose, ftell).
  *
  * @module
  */

@@ -1,9 +1,10 @@
 /**
  * glibc's vtable check on every call through a FILE's vtable, against real runs
  * (tests/fixtures/c/vtable/: each program under each x86_64 oracle build, stdout a file): a
- * program that points stdout's, stderr's or a fopen'ed FILE's vtable into the heap ends at the
- * next call through it — puts, fputs, a byte without room, printf up to 2.36, fflush, setvbuf,
- * exit's flush — with "Fatal error: glibc detected an invalid stdio handle" and SIGABRT, its
+ * program that points stdout's, stderr's, stdin's or a fopen'ed FILE's vtable into the heap ends
+ * at the next call through it — puts, fputs, a byte without room, printf up to 2.36, fflush,
+ * setvbuf, exit's flush, a read of an empty get area, fread, ungetc of another byte, fclose,
+ * ftell — with "Fatal error: glibc detected an invalid stdio handle" and SIGABRT, its
  * buffered output lost; a byte or (2.37+) printf's text put into the buffer's room makes no call
  * and goes on.
  */
@@ -19,6 +20,11 @@ const PROGRAMS = {
   vtable_fflush: "fflush of stdout through a heap vtable aborts",
   vtable_exit: "exit's flush of stdout through a heap vtable aborts",
   vtable_setvbuf: "setvbuf of stdout through a heap vtable aborts",
+  vtable_stdin: "a read of stdin's empty get area through a heap vtable aborts",
+  vtable_fread: "fread through a heap vtable aborts unless it reads nothing",
+  vtable_reader: "ungetc of another byte through a fopen'ed FILE's heap vtable aborts",
+  vtable_fclose: "fclose of a reading FILE through a heap vtable aborts",
+  vtable_ftell: "ftell of a fopen'ed FILE through a heap vtable aborts",
 };
 
 for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
