@@ -1,8 +1,9 @@
 /**
  * The address space of the simulated process (the kernel's `mm_struct`): its areas, the program
- * break, and the system calls that change them — brk, mmap, munmap, mprotect, mremap, madvise —
- * with Linux's placement (top-down from mmap_base, 2 MiB alignment of large anonymous mappings
- * on 64-bit kernels 6.7+), splitting and merging (`mm/vma.c`), and errno values.
+ * break, and the system calls that change them — brk, mmap, munmap, mprotect, mremap, madvise,
+ * and exec's mapping of a program's data segment larger than the layout's — with Linux's
+ * placement (top-down from mmap_base, 2 MiB alignment of large anonymous mappings on 64-bit
+ * kernels 6.7+), splitting and merging (`mm/vma.c`), and errno values.
  *
  * Invariants ({@link AddressSpace.check}): areas are sorted, page-aligned and never overlap; no
  * two neighbouring areas are mergeable after a call that would have merged them.
@@ -11,8 +12,8 @@
  * placement helpers (`#mergeAround`, `#insertAndMerge`, the gap search), which keep the invariants
  * above only together; split apart they would have to expose the list they guard.
  *
- * Over 500 lines: one `AddressSpace` class (about 745 lines), because mmap, munmap, mprotect,
- * madvise, mremap and brk all edit the same sorted VMA list and must split and merge areas by the
+ * Over 500 lines: one `AddressSpace` class (about 860 lines), because mmap, munmap, mprotect,
+ * madvise, mremap, brk and exec's data segment all edit the same sorted VMA list and must split and merge areas by the
  * same rules and keep the same map count and version.
  *
  * @module
@@ -100,8 +101,7 @@ export class AddressSpace {
   readonly memory: Memory;
   /** mm->mmap_base. */
   readonly mmapBase: number;
-  /** mm->start_brk. */
-  readonly startBrk: number;
+  #startBrk: number;
   #brk: number;
   #maxMapCount: number;
   #vmas: Vma[] = [];
@@ -112,7 +112,7 @@ export class AddressSpace {
   constructor(options: AddressSpaceOptions) {
     this.kernel = options.kernel;
     this.mmapBase = options.mmapBase;
-    this.startBrk = options.startBrk;
+    this.#startBrk = options.startBrk;
     this.#brk = options.brk ?? options.startBrk;
     this.#maxMapCount = options.maxMapCount ?? options.kernel.maxMapCount ??
       DEFAULT_MAX_MAP_COUNT;
@@ -139,6 +139,14 @@ export class AddressSpace {
   /** mm->brk: the program break. */
   get brk(): number {
     return this.#brk;
+  }
+
+  /**
+   * mm->start_brk: where the heap begins, the page after the program's data and bss (set once,
+   * by exec: {@link AddressSpace.growProgramData}).
+   */
+  get startBrk(): number {
+    return this.#startBrk;
   }
 
   /**
@@ -814,9 +822,64 @@ export class AddressSpace {
     return requested;
   }
 
-  /** True when the area is the `[heap]` (it overlaps [start_brk, brk]). */
+  /**
+   * True when the area is the `[heap]`: it overlaps [start_brk, brk) (`vma_is_initial_heap`, the
+   * kernel profile's `heapOverlapOnly`), or on older kernels also touches it, so that the
+   * anonymous area just below start_brk took the name.
+   */
   isHeap(vma: Vma): boolean {
-    return vma.start <= this.#brk && vma.end >= this.startBrk && !vma.file && !vma.name;
+    if (vma.file || vma.name) return false;
+    if (this.kernel.heapOverlapOnly) return vma.start < this.#brk && vma.end > this.#startBrk;
+    return vma.start <= this.#brk && vma.end >= this.#startBrk;
+  }
+
+  /**
+   * exec's mapping of the program's writable segment when it is larger than the layout's
+   * (`load_elf_binary`): the program's last writable file area, `data`, grown to the page
+   * holding `fileEnd` (where the segment's bytes from the file end: .data), an anonymous area
+   * from there to the page holding `end` (the zero-filled rest: .bss), and the break — start_brk
+   * and brk — moved up by as much, keeping its distance from the data (0 with ASLR off). Before
+   * the program runs: the break must not have moved, and the pages must be free. The new
+   * anonymous area and a heap above it stay two areas, as Linux keeps them (brk never merges
+   * below start_brk).
+   */
+  growProgramData(data: Vma, fileEnd: number, end: number): void {
+    if (!this.#vmas.includes(data) || !data.file || !(data.prot & PROT_WRITE)) {
+      throw new ArgumentRangeError("data", data, "one of the program's writable file areas");
+    }
+    if (this.#brk !== this.#startBrk) {
+      throw new ArgumentRangeError("brk", this.#brk, "the break where exec left it");
+    }
+    const fileTop = Math.max(data.end, pageAlignUp(fileEnd));
+    const top = Math.max(fileTop, pageAlignUp(end));
+    if (!Number.isSafeInteger(end) || fileEnd > end || top > this.kernel.taskSize) {
+      throw new ArgumentRangeError("end", end, "an address at or above fileEnd in user space");
+    }
+    const shift = top - data.end;
+    if (shift === 0) return;
+    const gap = this.#startBrk - data.end;
+    if (gap < 0 || !this.isFree(data.end, top + gap)) {
+      throw new ArgumentRangeError("end", end, "an end below the next area and the break");
+    }
+    this.#touch(data.end, top);
+    data.end = fileTop;
+    if (top > fileTop) {
+      const i = this.#indexAfter(fileTop);
+      const flags = VmFlag.ACCOUNT, prot = PROT_READ | PROT_WRITE;
+      const pgoff = fileTop / PAGE_SIZE;
+      this.#vmas.splice(i, 0, {
+        start: fileTop,
+        end: top,
+        prot,
+        flags,
+        pgoff,
+        anon: 0,
+        owner: "bss",
+      });
+    }
+    this.#startBrk += shift;
+    this.#brk = this.#startBrk;
+    this.#changed();
   }
 
   // --- snapshots ------------------------------------------------------------------------------
@@ -831,13 +894,17 @@ export class AddressSpace {
   captureState(pages = true): AddressSpaceState {
     const c = this.#captured;
     const map = pages ? this.memory.snapshotPages() : null;
-    if (c && c.version === this.#version && c.nextAnon === this.#nextAnon && c.brk === this.#brk) {
+    if (
+      c && c.version === this.#version && c.nextAnon === this.#nextAnon && c.brk === this.#brk &&
+      c.startBrk === this.#startBrk
+    ) {
       return c.pages === map ? c : { ...c, pages: map };
     }
     const vmas = this.#vmas.map((v) => Object.freeze({ ...v }));
     this.#captured = {
       vmas,
       brk: this.#brk,
+      startBrk: this.#startBrk,
       nextAnon: this.#nextAnon,
       version: this.#version,
       pages: map,
@@ -858,6 +925,7 @@ export class AddressSpace {
     this.#vmas = state.vmas.map((v) => ({ ...v }));
     this.#holeCacheTop = 0; // other areas: the gaps above the cached search are unknown
     this.#brk = state.brk;
+    this.#startBrk = state.startBrk;
     this.#nextAnon = state.nextAnon;
     this.#changed();
     if (state.pages !== null) this.memory.restorePages(state.pages);
@@ -866,7 +934,8 @@ export class AddressSpace {
 
   /**
    * Throws if the areas break the invariants: each is page-aligned and non-empty, they are
-   * sorted and never overlap, and no two neighbours could be one area (Linux merges them).
+   * sorted and never overlap, and no two neighbours could be one area (Linux merges them), but
+   * for the heap's first area and the one below start_brk.
    */
   check(): void {
     let previous: Vma | undefined;
@@ -875,7 +944,8 @@ export class AddressSpace {
       if (previous && vma.start < previous.end) {
         throw new Error(`Overlapping areas at 0x${vma.start.toString(16)}`);
       }
-      if (previous && canMerge(previous, vma)) {
+      // (brk never merges the heap into the area below start_brk)
+      if (previous && canMerge(previous, vma) && vma.start !== this.#startBrk) {
         throw new Error(`Unmerged neighbouring areas at 0x${vma.start.toString(16)}`);
       }
       previous = vma;
@@ -889,6 +959,8 @@ export interface AddressSpaceState {
   readonly vmas: readonly Vma[];
   /** The program break. */
   readonly brk: number;
+  /** mm->start_brk. */
+  readonly startBrk: number;
   /** The next anon_vma identity. */
   readonly nextAnon: number;
   /** The change counter when captured. */

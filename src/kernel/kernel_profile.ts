@@ -36,6 +36,13 @@ export interface KernelProfile {
   readonly mapStackNoHugepage: boolean;
   /** Thread stacks are labelled `[stack:TID]` in /proc/PID/maps (Linux 3.4 to 4.4). */
   readonly threadStackLabels: boolean;
+  /**
+   * /proc/PID/maps names `[heap]` only an area overlapping [start_brk, brk) (`vma_is_initial_heap`:
+   * Linux 6.18 leaves the .bss area right below the heap unnamed, as
+   * `tests/fixtures/c/program_image` shows); else, as older kernels compared (`<=`, `>=`), also
+   * an area touching it. Default false.
+   */
+  readonly heapOverlapOnly?: boolean;
   /** The `[vsyscall]` line printed after all areas (x86_64), or none. */
   readonly gateLine?: string;
   /** vm.overcommit_memory (0 heuristic, 1 always, 2 never). */
@@ -76,6 +83,7 @@ export const linux618x86_64: KernelProfile = {
   thpAlignAnonymous: true,
   mapStackNoHugepage: true,
   threadStackLabels: false,
+  heapOverlapOnly: true,
   gateLine: "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]",
   overcommitMemory: 0,
   ramAndSwap: ORACLE_MACHINE_RAM,
@@ -96,6 +104,7 @@ export const linux618i386: KernelProfile = {
   thpAlignAnonymous: false,
   mapStackNoHugepage: true,
   threadStackLabels: false,
+  heapOverlapOnly: true,
   overcommitMemory: 0,
   ramAndSwap: ORACLE_MACHINE_RAM,
 };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  ArgumentRangeError,
   Errno,
   MAP_ANONYMOUS,
   MAP_FIXED,
@@ -203,4 +204,53 @@ Deno.test("madvise(MADV_DONTNEED) drops pages of the areas in range and says ENO
   // A huge range (2^62 bytes) returns at once: only mapped areas are walked.
   assert.equal(p.sys.madvise(a, 2 ** 62, 4), -Errno.ENOMEM);
   assert.equal(p.memory.read32(a + 0x2000), 0);
+});
+
+/** The x86_64 layout's program data area (rw-p, its file's). */
+function programData(p: Process) {
+  return p.space.areas().find((a) => a.file && a.prot === RW && a.start < 0x600000000000)!;
+}
+
+Deno.test("exec's larger data segment: file pages to _edata, a bss area to _end, the break after", () => {
+  const p = proc();
+  p.space.growProgramData(programData(p), 0x555555559200, 0x55555555c010);
+  assert.deepEqual(linesFor(p, 0x555555558000, 0x55555555e000), [
+    "555555558000-55555555a000 rw-p",
+    "55555555a000-55555555d000 rw-p",
+  ]);
+  assert.equal(p.space.startBrk, 0x55555555d000);
+  assert.equal(p.sbrk(0), 0x55555555d000);
+  p.sbrk(0x1000);
+  const maps = p.maps().split("\n");
+  // the bss area stays unnamed and apart from the heap right above it
+  assert.match(maps[5], /^55555555a000-55555555d000 rw-p 00000000 00:00 0 +$/);
+  assert.match(maps[6], /^55555555d000-55555555e000 rw-p 00000000 00:00 0 +\[heap\]$/);
+  p.space.check();
+});
+
+Deno.test("a fork and a restored snapshot keep the grown segment's break", () => {
+  const p = new Process({ layout: "x86_64" });
+  p.space.growProgramData(programData(p), 0x555555559000, 0x555555570000);
+  const snap = p.snapshot();
+  p.sbrk(0x2000);
+  const child = p.fork(snap);
+  assert.equal(child.space.startBrk, 0x555555570000);
+  assert.equal(child.sbrk(0), 0x555555570000);
+  assert.equal(
+    child.maps(),
+    new Process({ layout: "x86_64" }).maps().replace(
+      "555555558000-555555559000 rw-p 00003000 fe:00 2170961                    /tmp/real_maps/mthread\n",
+      "555555558000-555555559000 rw-p 00003000 fe:00 2170961                    /tmp/real_maps/mthread\n" +
+        "555555559000-555555570000 rw-p 00000000 00:00 0 \n",
+    ),
+  );
+});
+
+Deno.test("the data segment grows only while the break is where exec left it", () => {
+  const p = new Process({ layout: "x86_64" });
+  p.sbrk(0x1000);
+  assert.throws(
+    () => p.space.growProgramData(programData(p), 0x555555559000, 0x555555570000),
+    ArgumentRangeError,
+  );
 });
