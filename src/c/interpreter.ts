@@ -61,6 +61,12 @@ import {
   type StructType,
 } from "./types.ts";
 import type { Memory } from "../kernel/memory.ts";
+import {
+  dataAlignment,
+  GLOBALS_LIMIT,
+  type ImageObject,
+  isZeroInitializer,
+} from "./program_image.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { alignUp } from "../kernel/word.ts";
 import { byteText, textBytes } from "./stdio.ts";
@@ -252,7 +258,8 @@ export interface ProgramPlacement {
   more: [number, number][];
   /** Next free address in .data/.bss. */
   data: number;
-  dataEnd: number;
+  /** The most the globals may reach (the image may grow up to it: `program_image.ts`). */
+  dataLimit: number;
   /** Text addresses of functions. */
   text: number;
 }
@@ -279,6 +286,8 @@ export class Machine {
   readonly vaLists = new Map<number, VaList>();
   /** Initializers of globals, run once before main. */
   readonly inits: ((f: Frame) => void)[] = [];
+  /** The program's own globals as its binary's linker would see them, in definition order. */
+  readonly objects: ImageObject[] = [];
   readonly #writeReadOnly: (addr: number, bytes: Uint8Array) => void;
 
   constructor(options: {
@@ -342,18 +351,29 @@ export class Machine {
     return addr;
   }
 
-  /** Reserves a global in .data/.bss. */
-  allocateGlobal(type: CType, align: number, line: number): number {
+  /**
+   * Reserves a global in .data/.bss; `init` given (the initialiser, or none) for a global the
+   * program defines, which its binary's linker would lay out too.
+   */
+  allocateGlobal(type: CType, align: number, line: number, init?: Init | null): number {
     const size = Math.max(1, sizeOf(type, this.abi));
     const addr = alignUp(this.place.data, align);
-    if (addr + size > this.place.dataEnd) {
+    if (addr + size > this.place.dataLimit) {
+      const limit = `${GLOBALS_LIMIT / 1024 / 1024} MiB`;
       throw new CUnsupportedError(
-        `globals larger than the binary's data segment (${size} bytes more)`,
+        `globals of more than ${limit} (heaplab lays out at most ${limit} of them)`,
         this.file,
         line,
       );
     }
     this.place.data = addr + size;
+    if (init !== undefined) {
+      this.objects.push({
+        size,
+        align: dataAlignment(type, this.abi, align),
+        initialised: !isZeroInitializer(init ?? undefined),
+      });
+    }
     return addr;
   }
 
@@ -477,6 +497,7 @@ class Compiler {
         g.type,
         Math.max(g.align ?? 1, this.globalAlign(g.type)),
         g.line,
+        g.init ?? null,
       );
     }
     scope.set(g.name, { type: g.type, addr });
@@ -893,6 +914,7 @@ class Compiler {
           d.type,
           Math.max(d.align ?? 1, this.globalAlign(d.type)),
           d.line,
+          d.init ?? null,
         );
         scope.set(d.name, { type: d.type, addr });
         if (d.init) {

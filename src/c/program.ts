@@ -51,6 +51,7 @@ import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
+import { COPIED_LIBC_OBJECTS, GLOBALS_LIMIT, mapProgramImage } from "./program_image.ts";
 import { fileLayout } from "./file_layout.ts";
 import { writeStandardFiles } from "./std_files.ts";
 import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
@@ -355,6 +356,17 @@ export class CProgram {
     m.globals.set("environ", { type: charPP, addr: environAddr });
     m.globals.set("__environ", { type: charPP, addr: environAddr });
     compileUnit(unit, m);
+    // The image as exec maps it for these globals (program_image.ts), before their initialisers.
+    const named = new Set(pre.tokens.filter((t) => t.k === "id").map((t) => t.v));
+    const imports = [...builtins.keys()].filter((name) => named.has(name)).length;
+    const copied = COPIED_LIBC_OBJECTS.filter((name) => named.has(name));
+    mapProgramImage(space, places.data, {
+      objects: m.objects,
+      imports,
+      copies: copied.length - (copied.includes("environ") && copied.includes("__environ") ? 1 : 0),
+      globalsEnd: m.place.data,
+      wordSize: P,
+    }, file);
     this.#sched = new Scheduler(m, this.process);
     this.#host = {
       m,
@@ -807,11 +819,12 @@ function findPlaces(process: Process) {
         ...(rodata !== text ? [[text.start + 0x800, text.end] as [number, number]] : []),
       ],
       data: data.start + 0x20,
-      dataEnd: data.end,
+      dataLimit: data.start + GLOBALS_LIMIT,
       text: text.start + 0x100,
     },
     libcText: libcText + 0x20000,
     libcData,
+    data,
   };
 }
 

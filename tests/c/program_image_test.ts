@@ -1,0 +1,108 @@
+/**
+ * A program with large globals runs with the mappings and the heap a real binary of it has:
+ * image.c, with a global array of 0, 4000, 5000, 0x10000 or 0x123456 bytes in .bss or .data, run
+ * by heaplab's C interpreter, has the real program's maps lines (its file's pages, the bss area,
+ * `[heap]`), the same break before and after the first malloc and the same first malloc as it
+ * had started directly under real 2.31, 2.36, 2.41, 2.43 and 2.44 with randomization off
+ * (tests/fixtures/c/program_image/images.json, make_images.sh). The array's own address is
+ * heaplab's (`src/c/program_image.ts`): only that it lies in the image is checked.
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { CProgram, CUnsupportedError, Process, runC } from "../../mod.ts";
+
+const IMAGES: Record<string, Record<string, string>> = JSON.parse(
+  fixture("program_image/images.json"),
+);
+const SOURCE = fixture("program_image/image.c");
+
+/** image.c as make_images.sh builds it for a case `<bss|data|none>_<size>`. */
+function imageSource(name: string): string {
+  const [kind, size] = name.split("_");
+  return `#define SIZE ${size}\n${kind === "data" ? "#define DATA 1\n" : ""}${SOURCE}`;
+}
+
+/** The maps lines of the program, up to `[heap]`, with the program file's path as `prog`. */
+function programLines(maps: string, path: string): string[] {
+  const lines: string[] = [];
+  for (const line of maps.split("\n")) {
+    const [range, perms, offset, , , name = ""] = line.trim().split(/\s+/);
+    lines.push(`${range} ${perms} ${offset} ${name === path ? "prog" : name}`);
+    if (name === "[heap]") break;
+  }
+  return lines;
+}
+
+for (const [glibc, cases] of Object.entries(IMAGES)) {
+  Deno.test(`large globals map and move the heap as under glibc ${glibc} on Linux 6.18`, () => {
+    for (const [name, real] of Object.entries(cases)) {
+      const prog = new CProgram(imageSource(name), {
+        glibc,
+        stdout: "file",
+        pauseOnInput: false,
+        explain: false,
+      });
+      const result = prog.run();
+      if (result.state === "error") throw result.error;
+      const realLines = real.split("\n");
+      const mine = result.stdout.split("\n");
+      // sbrk(0), the first malloc, sbrk(0): the same numbers
+      assert.deepEqual(
+        mine.slice(-4, -1),
+        realLines.slice(-4 + mine.length, mine.length - 1),
+        name,
+      );
+      const path = prog.process.start.programPath!;
+      assert.deepEqual(
+        programLines(prog.process.maps(), path),
+        programLines(realLines.slice(mine.length - 1).join("\n"), "/work/prog"),
+        name,
+      );
+      if (name !== "none_0") {
+        const [, start, , end] = mine[0].split(" ").map((x) => parseInt(x, 16));
+        const data = prog.process.space.areaAt(start)!;
+        assert.ok(data.file?.path === path && data.prot === 3, `${name}: in the program's data`);
+        assert.ok(end <= prog.process.space.startBrk, `${name}: below the heap`);
+      }
+    }
+  });
+}
+
+Deno.test("a large global is zeros in .bss and its initialiser in .data, to its last byte", () => {
+  const r = runC(`#include <stdio.h>
+    char zero[0x123456];
+    int data[0x40000] = {1, 2, [0x3ffff] = 7};
+    int main(void) {
+      static char local[0x20000];
+      local[0x1ffff] = 5;
+      zero[0x123455] = 9;
+      printf("%d %d %d %d %d\\n", data[0], data[1], data[0x3ffff], zero[0x123455], local[0x1ffff]);
+      return 0;
+    }`);
+  assert.equal(r.state, "exited");
+  assert.equal(r.stdout, "1 2 7 9 5\n");
+});
+
+Deno.test("globals of more than 64 MiB are refused by name", () => {
+  assert.throws(
+    () => runC("char big[0x4000001]; int main(void) { return big[0]; }"),
+    (e) => e instanceof CUnsupportedError && /globals of more than 64 MiB/.test(e.message),
+  );
+});
+
+Deno.test("large globals are refused in a process whose break has already moved", () => {
+  const process = new Process({ layout: "x86_64" });
+  process.sbrk(0x1000);
+  assert.throws(
+    () => runC("char big[0x10000]; int main(void) { return big[0]; }", { process }),
+    (e) => e instanceof CUnsupportedError && /break has moved/.test(e.message),
+  );
+});
+
+Deno.test("globals that fit the data page leave the layout's mappings and break as they were", () => {
+  const fresh = new Process({ layout: "x86_64" });
+  const prog = new CProgram("char small[0xf00]; int main(void) { return small[0]; }");
+  assert.equal(prog.process.maps(), fresh.maps());
+  assert.equal(prog.process.space.startBrk, fresh.space.startBrk);
+});
