@@ -14,8 +14,9 @@
  * - `.data`: the crt files' `data_start` and `__dso_handle` (a word each), then the globals with
  *   a non-zero initialiser (gcc's `-fzero-initialized-in-bss` sends all-zero ones to .bss);
  * - `.bss`: the copy relocations of the libc objects the program names (`stdout`, `stdin`,
- *   `stderr`, `environ`, `_IO_list_all`, a word each), crtstuff's `completed.0` (a byte), then
- *   the zeroed globals; `_end` aligned to a word;
+ *   `stderr`, `environ`, `_IO_list_all`, a word each on a two-word boundary, as ld placed the
+ *   std streams' copies), crtstuff's `completed.0` (a byte), then the zeroed globals; `_end`
+ *   aligned to a word;
  * - each object aligned as gcc aligns data: an array or struct of 32 bytes or more to 32, of 16
  *   or more to 16 (x86_64), else its own alignment; a section starts aligned to its largest.
  * exec then maps the file's pages through the page holding `_edata` (rw-p, the file's), an
@@ -26,12 +27,15 @@
  * they do.
  *
  * Checked (tests/c/program_image_test.ts against `tests/fixtures/c/program_image/`, made by its
- * `make_images.sh` on Linux 6.18 with the five x86_64 glibc builds): a global array of 0, 4000,
- * 5000, 0x10000 and 0x123456 bytes, in .bss and in .data — the program's maps lines, the bss
- * area, `[heap]`, sbrk(0) before and after the first malloc and its address. Not checked: the
- * i386 layout (the same rules with 4-byte words), programs whose calls gcc rewrites (printf of a
- * plain line becomes puts: one import more or fewer moves `.data` by a word), and initialisers
- * that are zero only after folding (`= 1 - 1` is counted as .data).
+ * `make_images.sh` on Linux 6.18 with the five x86_64 glibc builds): a global array of 0 to
+ * 0x123456 bytes in .bss and in .data, with sizes a byte either side of where the heap or the
+ * file's pages move, and a note-keeping program (an array of structs, initialised and zeroed
+ * globals in mixed order, a static buffer, three std streams named, nine functions called) a
+ * byte either side of a page — the program's maps lines, the bss area, `[heap]`, sbrk(0) before
+ * and after the first malloc and its address. Not checked: the i386 layout (the same rules with
+ * 4-byte words), programs whose calls gcc rewrites (printf of a plain line becomes puts: one
+ * import more or fewer moves `.data` by a word), and initialisers that are zero only after
+ * folding (`= 1 - 1` is counted as .data).
  *
  * @module
  */
@@ -143,8 +147,10 @@ export function segmentExtent(
   let at = alignUp(imports * wordSize, largest(data)) + 2 * wordSize;
   for (const o of data) at = alignUp(at, o.align) + o.size;
   const fileEnd = at;
-  // .bss: the copy relocations, completed.0, then the zeroed globals
-  at = alignUp(at, largest(bss)) + copies * wordSize + 1;
+  // .bss: the copy relocations (each on two words' boundary), completed.0, the zeroed globals
+  at = alignUp(at, largest(bss));
+  for (let i = 0; i < copies; i++) at = alignUp(at, 2 * wordSize) + wordSize;
+  at += 1;
   for (const o of bss) at = alignUp(at, o.align) + o.size;
   return { fileEnd, end: alignUp(at, wordSize) };
 }
