@@ -25,11 +25,12 @@ export interface BreakStep {
   readonly mmapBytes: number;
 }
 
-/** Bytes of anonymous areas that are not the brk heap. */
+/** Bytes of anonymous areas that are not the brk heap nor the program's .bss. */
 function anonymousBytes(process: Process): number {
   let total = 0;
   for (const vma of process.space.areas()) {
-    if (!vma.file && !vma.name && !process.space.isHeap(vma)) total += vma.end - vma.start;
+    if (vma.file || vma.name || vma.owner === "bss" || process.space.isHeap(vma)) continue;
+    total += vma.end - vma.start;
   }
   return total;
 }

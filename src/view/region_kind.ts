@@ -2,9 +2,10 @@
  * What each line of /proc/PID/maps is: the binary's text and data, a library's segments, the
  * loader, the main arena's `[heap]` (brk), a thread's stack and its guard page, a thread arena's
  * heap, an mmapped region, the vDSO. The kernel prints none of this; the simulated process knows
- * some of it (`vma.owner`: "heap" for brk areas, "thread N stack" for thread stacks, and whatever
- * the allocator tags its mappings with), and for the rest — a real process's maps, or areas made
- * at startup — the layout tells: segment permissions and order, neighbours, alignment.
+ * some of it (`vma.owner`: "heap" for brk areas, "bss" for the .bss past a program's file pages,
+ * "thread N stack" for thread stacks, and whatever the allocator tags its mappings with), and for
+ * the rest — a real process's maps, or areas made at startup — the layout tells: segment
+ * permissions and order, neighbours, alignment.
  *
  * @module
  */
@@ -173,6 +174,7 @@ function specialKind(name: string): RegionKind | undefined {
 function ownerKind(owner: string, row: MapsRow): RegionKind {
   const reserved = row.perms.startsWith("---");
   if (owner === "heap") return { category: "heap", label: "main arena heap (brk)" };
+  if (owner === "bss") return { category: "anonymous", label: "binary .bss (rest)" };
   const stack = /^thread (\d+) stack$/.exec(owner);
   if (stack) {
     return reserved

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
+import { CProgram, MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
 import { addressSpaceChart, addressSpaceData } from "../../src/view/address_space_chart.ts";
 import { breakChart, breakStep } from "../../src/view/break_chart.ts";
 import { compileToVega, JUPYTER_DISPLAY, VEGA_LITE_V5_SCHEMA } from "../../src/view/chart.ts";
@@ -61,6 +61,14 @@ Deno.test("breakStep measures heap size from start_brk and mmapped bytes beyond 
   assert.equal(breakStep(proc, "both", 1).mmapBytes, 132 * 1024);
   proc.sys.munmap(addr, 132 * 1024);
   assert.equal(breakStep(proc, "unmapped", 2).mmapBytes, 0);
+});
+
+Deno.test("breakStep counts a large program's .bss as neither heap nor mmapped memory", () => {
+  const prog = new CProgram("char buf[0x10000]; int main(void) { return buf[0]; }");
+  prog.run();
+  const step = breakStep(prog.process, "end", 0);
+  assert.equal(step.heapSize, 0);
+  assert.equal(step.mmapBytes, 0);
 });
 
 Deno.test("the program-break chart compiles and has a point per step and series", async () => {

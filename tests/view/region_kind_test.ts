@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
+import { CProgram, MAP_ANONYMOUS, MAP_PRIVATE, Process, PROT_READ, PROT_WRITE } from "../../mod.ts";
 import { snapshotFromText, snapshotMaps } from "../../src/view/maps_snapshot.ts";
 
 function labels(snap: ReturnType<typeof snapshotMaps>): Map<string, string> {
@@ -20,6 +20,14 @@ Deno.test("x86_64's startup regions: PIE segments, libc, TLS, vvar, vdso, loader
   assert.equal(what.get("7ffff7fc2000"), "vvar: kernel data the vDSO reads");
   assert.equal(what.get("7ffff7fcb000"), "loader (ld.so) text (code)");
   assert.equal(what.get("7ffffffde000"), "main thread stack");
+});
+
+Deno.test("a program's large .bss past its file's pages is the binary's .bss, not an mmap", () => {
+  const prog = new CProgram("char buf[0x10000]; int main(void) { return buf[0]; }");
+  prog.run();
+  const what = labels(snapshotMaps(prog.process));
+  assert.equal(what.get("555555558000"), "binary data (.data, .bss)");
+  assert.equal(what.get("555555559000"), "binary .bss (rest)");
 });
 
 Deno.test("an mmap that merged with a startup page is an mmapped region that says so", () => {
