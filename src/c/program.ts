@@ -1,7 +1,8 @@
 /**
  * A C program running inside a simulated process: {@link CProgram} compiles the source,
  * places the binary's parts in the process's program mappings (functions in its text, string
- * literals in its read-only data, globals in `.data`/`.bss`), and runs `main` on the process's
+ * literals in its read-only data, globals in `.data`/`.bss`, grown past the layout's page as exec
+ * would map them: `program_image.ts`), and runs `main` on the process's
  * main thread through the scheduler. `run()` goes until the program pauses (a read of empty
  * standard input) or ends; `step()` runs one source line; `feed()` gives it input.
  *

@@ -32,10 +32,14 @@
  * file's pages move, and a note-keeping program (an array of structs, initialised and zeroed
  * globals in mixed order, a static buffer, three std streams named, nine functions called) a
  * byte either side of a page — the program's maps lines, the bss area, `[heap]`, sbrk(0) before
- * and after the first malloc and its address. Not checked: the i386 layout (the same rules with
- * 4-byte words), programs whose calls gcc rewrites (printf of a plain line becomes puts: one
- * import more or fewer moves `.data` by a word), and initialisers that are zero only after
- * folding (`= 1 - 1` is counted as .data).
+ * and after the first malloc and its address. Not checked: the i386 layouts (the same rules with
+ * 4-byte words; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and names
+ * both `[heap]`, by that kernel's maps rule, though its brk may have merged them), programs
+ * whose calls gcc rewrites (printf of a plain line becomes puts: one import more or fewer moves
+ * `.data` by a word), and initialisers that are zero only after folding (`= 1 - 1` is counted
+ * as .data). Not modelled: `const` globals, which gcc puts in .rodata (a larger .rodata moves the
+ * whole data segment up); heaplab counts them as .data, so the heap moves by about as much but
+ * the rw-p area grows instead.
  *
  * @module
  */
