@@ -13,8 +13,8 @@
  * above only together; split apart they would have to expose the list they guard.
  *
  * Over 500 lines: one `AddressSpace` class (about 860 lines), because mmap, munmap, mprotect,
- * madvise, mremap, brk and exec's data segment all edit the same sorted VMA list and must split and merge areas by the
- * same rules and keep the same map count and version.
+ * madvise, mremap, brk and exec's data segment all edit the same sorted VMA list and must split
+ * and merge areas by the same rules and keep the same map count and version.
  *
  * @module
  */

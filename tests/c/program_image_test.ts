@@ -2,11 +2,12 @@
  * A program with large globals runs with the mappings and the heap a real binary of it has:
  * image.c, with a global array of 0 to 0x123456 bytes in .bss or .data (sizes around a page among
  * them, where one byte more moves the heap), and notes.c, a CTF-like program's globals ending a
- * byte before and after a page, run by heaplab's C interpreter, has the real program's maps lines (its file's pages, the bss area,
- * `[heap]`), the same break before and after the first malloc and the same first malloc as it
- * had started directly under real 2.31, 2.36, 2.41, 2.43 and 2.44 with randomization off
- * (tests/fixtures/c/program_image/images.json, make_images.sh). The array's own address is
- * heaplab's (`src/c/program_image.ts`): only that it lies in the image is checked.
+ * byte before and after a page, run by heaplab's C interpreter, have the real program's maps
+ * lines (its file's pages, the bss area, `[heap]`), the same break before and after the first
+ * malloc and the same first malloc as they had started directly under real 2.31, 2.36, 2.41,
+ * 2.43 and 2.44 with randomization off (tests/fixtures/c/program_image/images.json,
+ * make_images.sh). The array's own address is heaplab's (`src/c/program_image.ts`): only that it
+ * lies in the image is checked.
  */
 
 import assert from "node:assert/strict";
@@ -104,7 +105,7 @@ Deno.test("large globals are refused in a process whose break has already moved"
   );
 });
 
-Deno.test("globals that fit the data page leave the layout's mappings and break as they were", () => {
+Deno.test("globals that fit the data page leave the layout's maps and break as they were", () => {
   const fresh = new Process({ layout: "x86_64" });
   const prog = new CProgram("char small[0xf00]; int main(void) { return small[0]; }");
   assert.equal(prog.process.maps(), fresh.maps());
