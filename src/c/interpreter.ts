@@ -371,7 +371,7 @@ export class Machine {
       this.objects.push({
         size,
         align: dataAlignment(type, this.abi, align),
-        initialised: !isZeroInitializer(init ?? undefined),
+        initialised: !isZeroInitializer(init ?? undefined, type),
       });
     }
     return addr;

@@ -32,7 +32,8 @@
  * file's pages move, and a note-keeping program (an array of structs, initialised and zeroed
  * globals in mixed order, a static buffer, three std streams named, nine functions called) a
  * byte either side of a page — the program's maps lines, the bss area, `[heap]`, sbrk(0) before
- * and after the first malloc and its address. Not checked: the i386 layouts (the same rules with
+ * and after the first malloc and its address; and which initialisers gcc sends to .bss
+ * (`sections.json`, by `make_sections.sh`). Not checked: the i386 layouts (the same rules with
  * 4-byte words; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and names
  * both `[heap]`, by that kernel's maps rule, though its brk may have merged them), programs
  * whose calls gcc rewrites (printf of a plain line becomes puts: one import more or fewer moves
@@ -86,7 +87,8 @@ export interface SegmentExtent {
 
 /**
  * True when an initialiser is all zeros as written (a 0 constant, a cast of one, a list of
- * them, an empty list), so that gcc puts the object in .bss.
+ * them, an empty list, an array's string of NULs), so that gcc puts the object, of type `t`, in
+ * .bss.
  *
  * @example
  * ```ts
@@ -96,14 +98,16 @@ export interface SegmentExtent {
  * assert.equal(isZeroInitializer({ k: "list", items: [], line: 1, col: 1 }), true);
  * ```
  */
-export function isZeroInitializer(init: Init | undefined): boolean {
+export function isZeroInitializer(init: Init | undefined, t?: CType): boolean {
   if (init === undefined) return true;
   if (init.k === "list") return init.items.every((item) => isZeroInitializer(item.init));
-  return isZeroExpr(init.e);
+  const e = init.e;
+  if (e.k === "str") return t?.k === "array" && e.bytes.every((b) => b === 0);
+  return isZeroExpr(e);
 }
 
 function isZeroExpr(e: Expr): boolean {
-  if (e.k === "num") return e.value === 0 || e.value === 0n;
+  if (e.k === "num") return Object.is(e.value, 0) || e.value === 0n;
   if (e.k === "cast") return isZeroExpr(e.e);
   return false;
 }

@@ -7,12 +7,18 @@
  * malloc and the same first malloc as they had started directly under real 2.31, 2.36, 2.41,
  * 2.43 and 2.44 with randomization off (tests/fixtures/c/program_image/images.json,
  * make_images.sh). The array's own address is heaplab's (`src/c/program_image.ts`): only that it
- * lies in the image is checked.
+ * lies in the image is checked. Which initialisers put a global in .bss: as gcc decided for
+ * sections.json (make_sections.sh).
  */
 
 import assert from "node:assert/strict";
 import { fixture } from "./c_support.ts";
 import { CProgram, CUnsupportedError, Process, runC } from "../../mod.ts";
+import { headerTags, headerTypedefs, predefinedMacros } from "../../src/c/headers.ts";
+import { parse } from "../../src/c/parser.ts";
+import { preprocess } from "../../src/c/preprocessor.ts";
+import { isZeroInitializer } from "../../src/c/program_image.ts";
+import { abiOf } from "../../src/c/types.ts";
 
 const IMAGES: Record<string, Record<string, string>> = JSON.parse(
   fixture("program_image/images.json"),
@@ -110,4 +116,27 @@ Deno.test("globals that fit the data page leave the layout's maps and break as t
   const prog = new CProgram("char small[0xf00]; int main(void) { return small[0]; }");
   assert.equal(prog.process.maps(), fresh.maps());
   assert.equal(prog.process.space.startBrk, fresh.space.startBrk);
+});
+
+const SECTIONS: [string, "data" | "bss"][] = JSON.parse(fixture("program_image/sections.json"));
+
+Deno.test("a global goes to .bss when its initialiser is all zeros as written, as gcc puts it", () => {
+  const abi = abiOf("x86_64");
+  for (const [decl, section] of SECTIONS) {
+    const source = `#include <stddef.h>\n${decl}\nint main(void) { return 0; }`;
+    const tokens = preprocess(source, "decl.c", predefinedMacros(abi)).tokens;
+    const unit = parse(tokens, {
+      file: "decl.c",
+      abi,
+      typedefs: headerTypedefs(abi),
+      tags: headerTags(abi),
+    });
+    const x = unit.globals.find((g) => g.name === "x")!;
+    assert.equal(isZeroInitializer(x.init, x.type) ? "bss" : "data", section, decl);
+    // and its pages: a .data array of 0x2000 bytes takes the file's pages through its end
+    if (!decl.includes("0x2000") && !decl.includes("0x1000")) continue;
+    const maps = new CProgram(source).process.maps();
+    const fileTop = section === "data" ? "55555555b000" : "555555559000";
+    assert.match(maps, new RegExp(`\n555555558000-${fileTop} rw-p 00003000 `), decl);
+  }
 });
