@@ -120,7 +120,7 @@ Deno.test("globals that fit the data page leave the layout's maps and break as t
 
 const SECTIONS: [string, "data" | "bss"][] = JSON.parse(fixture("program_image/sections.json"));
 
-Deno.test("a global goes to .bss when its initialiser is all zeros as written, as gcc puts it", () => {
+Deno.test("a global with an initialiser all zeros as written is in .bss, as gcc has it", () => {
   const abi = abiOf("x86_64");
   for (const [decl, section] of SECTIONS) {
     const source = `#include <stddef.h>\n${decl}\nint main(void) { return 0; }`;
