@@ -39,8 +39,9 @@ export interface KernelProfile {
   /**
    * /proc/PID/maps names `[heap]` only an area overlapping [start_brk, brk) (`vma_is_initial_heap`:
    * Linux 6.18 leaves the .bss area right below the heap unnamed, as
-   * `tests/fixtures/c/program_image` shows); else, as older kernels compared (`<=`, `>=`), also
-   * an area touching it. Default false.
+   * `tests/fixtures/c/program_image` shows, and an area mapped at the break, as
+   * `tests/fixtures/kernel_facts/heap_name.c` does); else, as older kernels compared (`<=`,
+   * `>=`), also an area touching it. Default false.
    */
   readonly heapOverlapOnly?: boolean;
   /** The `[vsyscall]` line printed after all areas (x86_64), or none. */

@@ -10,6 +10,8 @@ import {
   linux618x86_64,
   MAP_ANONYMOUS,
   MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_NORESERVE,
   MAP_PRIVATE,
   MAP_SHARED,
   MREMAP_DONTUNMAP,
@@ -150,4 +152,24 @@ Deno.test("private file mappings merge and split as the kernel's do (file_merge.
   areas("map page 4 read-only at offset 4", p.sys.mmap(win + 4 * P, P, R, FIX, at(4 * P)));
   areas("mprotect 4-6 read-only", p.sys.mprotect(win + 4 * P, 3 * P, R));
   assert.deepEqual(out, facts("file_merge"));
+});
+
+Deno.test("an area that starts at the break is not [heap], which only overlaps (heap_name.c)", () => {
+  const p = new Process();
+  const brk0 = p.sbrk(0);
+  const moved = p.sbrk(0x1000) === brk0;
+  const area = p.sys.mmap(brk0 + 0x1000, 0x1000, RW, ANON | MAP_NORESERVE | MAP_FIXED_NOREPLACE);
+  const out = [
+    `sbrk(0x1000) ${moved ? "moved it" : "failed"}, mmap at the break ${
+      isSyscallError(area) ? "failed" : "mapped"
+    }`,
+  ];
+  for (const line of p.maps().split("\n")) {
+    const [start, end] = line.split(" ")[0].split("-").map((x) => parseInt(x, 16));
+    if (start >= brk0 && start < brk0 + 0x2000) {
+      const rest = line.slice(line.indexOf(" ") + 1).replace(/ fe:00 \d+/, "");
+      out.push(`+${(start - brk0).toString(16)}-+${(end - brk0).toString(16)} ${rest}`);
+    }
+  }
+  assert.deepEqual(out.map((l) => l.trimEnd()), facts("heap_name").map((l) => l.trimEnd()));
 });
