@@ -4,14 +4,15 @@
  * pointer of `struct _IO_FILE_plus` right after it —, the offsets of its wide data (`struct
  * _IO_wide_data`) and the bits of `_flags` and `_flags2` (libio.h); and a FILE's fields by offset,
  * in memory or kept aside ({@link FileFields}). `output_file.ts`, `read_file.ts`, `std_files.ts`,
- * `fopen_files.ts` and `wfile_overflow.ts` read and write FILEs through it.
+ * `fopen_files.ts` and `wfile_overflow.ts` read and write FILEs through it; {@link readFileFields}
+ * reads every field of one for a view.
  *
  * @module
  */
 
 import type { Memory } from "../kernel/memory.ts";
 import { headerTags } from "./headers.ts";
-import type { Abi } from "./types.ts";
+import { type Abi, sizeOf } from "./types.ts";
 
 /** Buffering modes (glibc `_IOFBF`, `_IOLBF`, `_IONBF`). */
 export const IOFBF = 0, IOLBF = 1, IONBF = 2;
@@ -251,4 +252,106 @@ export function fieldsAside(layout: FileLayout): FileFields {
     pointer: (at) => values.get(at) ?? 0,
     setPointer: (at, value) => void values.set(at, value),
   };
+}
+
+/** glibc's names of `_flags`' state bits (libio.h), lowest first. */
+const FLAG_NAMES: readonly [number, string][] = [
+  [USER_BUF, "_IO_USER_BUF"],
+  [UNBUFFERED, "_IO_UNBUFFERED"],
+  [NO_READS, "_IO_NO_READS"],
+  [NO_WRITES, "_IO_NO_WRITES"],
+  [EOF_SEEN, "_IO_EOF_SEEN"],
+  [ERR_SEEN, "_IO_ERR_SEEN"],
+  [0x40, "_IO_DELETE_DONT_CLOSE"],
+  [LINKED, "_IO_LINKED"],
+  [IN_BACKUP, "_IO_IN_BACKUP"],
+  [LINE_BUF, "_IO_LINE_BUF"],
+  [TIED_PUT_GET, "_IO_TIED_PUT_GET"],
+  [CURRENTLY_PUTTING, "_IO_CURRENTLY_PUTTING"],
+  [IS_APPENDING, "_IO_IS_APPENDING"],
+  [IS_FILEBUF, "_IO_IS_FILEBUF"],
+  [0x4000, "_IO_BAD_SEEN"],
+  [USER_LOCK, "_IO_USER_LOCK"],
+];
+
+/**
+ * A FILE's `_flags` by glibc's names: `_IO_MAGIC` when the high half is 0xfbad (else that half
+ * in hex: a forged FILE's flags need not have it), then the state bits set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileFlagNames } from "./file_layout.ts";
+ * assert.deepEqual(fileFlagNames(0xfbad1800), [
+ *   "_IO_MAGIC",
+ *   "_IO_CURRENTLY_PUTTING",
+ *   "_IO_IS_APPENDING",
+ * ]);
+ * ```
+ */
+export function fileFlagNames(flags: number): string[] {
+  const high = Math.floor((flags >>> 0) / 0x10000);
+  const names = [high === MAGIC / 0x10000 ? "_IO_MAGIC" : `0x${high.toString(16)}0000`];
+  for (const [bit, name] of FLAG_NAMES) if (flags & bit) names.push(name);
+  return names;
+}
+
+/** A FILE as memory holds it: where it is and every field ({@link readFileFields}). */
+export interface FileInfo {
+  /** The FILE's address. */
+  readonly address: number;
+  /** Its fields, by offset, the vtable pointer last. */
+  readonly fields: readonly FileFieldInfo[];
+}
+
+/** One field of a FILE as memory holds it ({@link readFileFields}). */
+export interface FileFieldInfo {
+  /** glibc's name (`_IO_write_base`); `vtable` for `struct _IO_FILE_plus`'s pointer. */
+  readonly field: string;
+  /** Byte offset in the FILE. */
+  readonly offset: number;
+  /** Bytes. */
+  readonly size: number;
+  /** A pointer (else an integer or bytes). */
+  readonly pointer: boolean;
+  /** The bytes as an unsigned little-endian number; undefined where memory is unreadable. */
+  readonly value: bigint | undefined;
+  /** Of `_flags`: its bits by name ({@link fileFlagNames}), joined with " | ". */
+  readonly meaning?: string;
+}
+
+/**
+ * Every field of the FILE at `address` (`struct _IO_FILE_plus`: `struct _IO_FILE`'s fields for
+ * the program's ABI, then the vtable pointer), read from memory now: what a program or an
+ * exploit has written into it shows as it is.
+ *
+ * @param mem The process's memory.
+ * @param abi The program's ABI.
+ * @param address The FILE.
+ * @returns The fields, by offset.
+ */
+export function readFileFields(mem: Memory, abi: Abi, address: number): FileFieldInfo[] {
+  const file = headerTags(abi).get("_IO_FILE")!;
+  const fields = file.fields!.map((f) => ({
+    field: f.name,
+    offset: f.offset,
+    size: sizeOf(f.type, abi),
+    pointer: f.type.k === "ptr",
+  }));
+  fields.push({ field: "vtable", offset: file.size!, size: abi.ptrSize, pointer: true });
+  return fields.map(({ field, offset, size, pointer }) => {
+    let value: bigint | undefined;
+    try {
+      const bytes = mem.readBytes(address + offset, size);
+      value = bytes.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n);
+    } catch {
+      value = undefined;
+    }
+    const meaning = field === "_flags" && value !== undefined
+      ? fileFlagNames(Number(value)).join(" | ")
+      : undefined;
+    return meaning === undefined
+      ? { field, offset, size, pointer, value }
+      : { field, offset, size, pointer, value, meaning };
+  });
 }

@@ -21,5 +21,6 @@ export {
 } from "./program.ts";
 export { CRuntimeError, CStepLimitError, CSyntaxError, CUnsupportedError } from "./errors.ts";
 export { type StdoutKind as CStdoutKind } from "./stdio.ts";
+export { type FileFieldInfo, type FileInfo } from "./file_layout.ts";
 export { MisalignedStackFault } from "./misaligned_stack.ts";
 export { ProgramTube, ProgramTubeError } from "./tube.ts";

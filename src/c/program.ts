@@ -53,7 +53,7 @@ import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
 import { COPIED_LIBC_OBJECTS, GLOBALS_LIMIT, mapProgramImage } from "./program_image.ts";
-import { fileLayout } from "./file_layout.ts";
+import { type FileInfo, fileLayout, readFileFields } from "./file_layout.ts";
 import { writeStandardFiles } from "./std_files.ts";
 import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
@@ -491,6 +491,33 @@ export class CProgram {
         }
         return { name: l.name, type: typeName(l.type), address, value };
       });
+  }
+
+  /**
+   * A FILE as the process's memory holds it now, every field ({@link FileInfo}): the FILE at an
+   * address, or the one the program's `stdin`, `stdout` or `stderr` points at (in libc,
+   * `_IO_2_1_stdout_`, unless the program pointed it elsewhere).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const prog = new CProgram('int main(void) { puts("hi"); return 0; }', { glibc: "2.31" });
+   * prog.run();
+   * const stdout = prog.fileInfo("stdout");
+   * assert.equal(prog.allocator.libc.symbolAt(stdout.address), "_IO_2_1_stdout_");
+   * assert.equal(stdout.fields[0].field, "_flags");
+   * assert.equal(stdout.fields[0].value, 0xfbad2a84n);
+   * assert.equal(stdout.fields.at(-1)!.field, "vtable");
+   * ```
+   *
+   * @param file The FILE's address, or the name of a standard stream.
+   * @returns Its address and fields.
+   */
+  fileInfo(file: number | "stdin" | "stdout" | "stderr"): FileInfo {
+    const m = this.#m;
+    const address = typeof file === "number" ? file : m.readPointer(m.globals.get(file)!.addr);
+    return { address, fields: readFileFields(m.mem, m.abi, address) };
   }
 
   /** The C call stack of the current thread, innermost first. */

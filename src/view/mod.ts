@@ -45,6 +45,7 @@ export {
 } from "./chart.ts";
 export { type DataRow, DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
 export { libcStateTable, type LibcStateTableOptions } from "./libc_state_view.ts";
+export { fileListTable, fileTable, type FileTableOptions } from "./file_table.ts";
 export {
   formatBytes,
   formatTable,
