@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LIBC_BUILDS } from "../../src/malloc/libc_symbols.ts";
+import { IO_VTABLE_FUNCTIONS, LIBC_BUILDS } from "../../src/malloc/libc_symbols.ts";
 import { glibcProfile } from "../../src/malloc/profile.ts";
 
 const FIX = new URL("../fixtures/libc/", import.meta.url);
@@ -13,6 +13,7 @@ interface RawBuild {
   malloc_state: { fields: Record<string, { offset: number }>; size: number };
   malloc_par: { fields: Record<string, { offset: number }>; size: number };
   ioVtables: { start: number; end: number };
+  ioVtableContents: { name: string; offset: number; slots: (string | null)[] }[];
 }
 
 const raw: RawBuild[] = JSON.parse(Deno.readTextFileSync(new URL("symbols.json", FIX))).builds;
@@ -61,6 +62,23 @@ for (const build of LIBC_BUILDS) {
       assert.ok(build.ioVtables.start <= offset, sym);
       assert.ok(offset + r.symbols[sym].size <= build.ioVtables.end, sym);
     }
+  });
+
+  Deno.test(`libc ${name}: the module holds each stdio vtable's functions as extracted`, () => {
+    const list = build.ioVtableList.map(([offset, key]) => ({
+      name: key.replace(/#\d+$/, ""),
+      offset,
+      slots: IO_VTABLE_FUNCTIONS[key],
+    }));
+    assert.deepEqual(list, r.ioVtableContents);
+    const word = build.arch === "x86_64" ? 8 : 4, [first] = build.ioVtableList;
+    assert.equal(first[0], build.ioVtables.start);
+    for (const [offset, key] of build.ioVtableList) {
+      assert.ok(offset + 21 * word <= build.ioVtables.end, key);
+    }
+    const at = (sym: string) => build.ioVtableList.find(([o]) => o === build.symbols[sym])?.[1];
+    assert.equal(at("_IO_file_jumps"), "_IO_file_jumps");
+    assert.equal(at("_IO_wfile_jumps"), "_IO_wfile_jumps");
   });
 
   const { lines, facts } = probe(build.version, build.arch);

@@ -2,9 +2,10 @@
 """Extracts the libc.so.6 facts heaplab's simulated libc is built from, for every Debian build
 the oracle runs: symbol offsets (from Debian's libc6-dbg of the same package version), the TLS
 offsets of malloc's thread variables, the layouts of struct malloc_state / malloc_par (DWARF,
-through gdb), the program headers, and the range glibc validates FILE vtables against.
+through gdb), the program headers, the range glibc validates FILE vtables against, and the
+function every word of the stdio vtables in it points to.
 
-Usage: extract.py [--cache /tmp/oracle-cache] [--dbg /tmp/libc-dbg] > tests/fixtures/libc/symbols.json
+Usage: extract.py [--cache /tmp/oracle-cache] [--dbg /tmp/libc-dbg] [--src /tmp/gsrc] > tests/fixtures/libc/symbols.json
 
 --dbg holds the unpacked libc6-dbg packages, one folder per .deb (libc6-dbg_<debver>_<arch>/),
 downloaded with `apt-get $(debian-suite-apt.sh) download libc6-dbg:<arch>=<debver>` (the
@@ -67,6 +68,17 @@ def nm_symbols(path, dynamic=False):
     return out
 
 
+def nm_by_address(path):
+    """address -> set of (name, type letter), every symbol as nm lists it (static ones of the
+    same name in two files included)."""
+    out = {}
+    for line in run("nm", path).splitlines():
+        f = line.split()
+        if len(f) == 3:
+            out.setdefault(int(f[0], 16), set()).add((f[2], f[1]))
+    return out
+
+
 def program_headers(path):
     rows = []
     for line in run("readelf", "-lW", path).splitlines():
@@ -119,6 +131,104 @@ def io_vtables(path, local):
     return {"start": hit[0], "end": hit[0] + hit[1], "from": "symbol __io_vtables"}
 
 
+def relocated_words(path, start, end, data, word):
+    """The words of [start, end) the loader relocates to base + addend: the RELATIVE entries of
+    .rela.dyn/.rel.dyn (RELA: the addend in the table; REL: the word in place) and the offsets
+    packed in .relr.dyn (2.36+; the word in place). offset -> addend. Any other relocation there
+    is an error: libc's vtables point only into libc."""
+    words, relr = {}, False
+    for line in run("readelf", "-rW", path).splitlines():
+        if line.startswith("Relocation section"):
+            relr = ".relr" in line
+            continue
+        f = line.split()
+        if not f or not re.fullmatch(r"[0-9a-f]+", f[0]):
+            continue
+        off = int(f[0], 16)
+        if not start <= off < end:
+            continue
+        in_place = int.from_bytes(data[off - start:off - start + word], "little")
+        if relr:
+            words[off] = in_place
+        elif f[2].endswith("_RELATIVE") and not f[2].endswith("IRELATIVE"):
+            words[off] = int(f[3], 16) if len(f) >= 4 else in_place
+        else:
+            raise SystemExit(f"{path}: {f[2]} at {off:#x} among the vtables")
+    return words
+
+
+def vtable_names(by_address, io, ver, count, src, stride):
+    """offset -> name of each vtable in the section: up to 2.36 the debug file's data symbols
+    inside it (one per vtable, but for glibc's aliases __GI_* and the section's bounds); from 2.37
+    the entries of __io_vtables, named by libioP.h's enum (IO_FILE_JUMPS = 2, …) and its
+    `#define _IO_file_jumps (__io_vtables[IO_FILE_JUMPS])`, the first value of each enum name
+    being the one of a build with the GLIBC_2.0 compatibility vtables (i386)."""
+    if io["from"] == "section __libc_IO_vtables":
+        names = {}
+        for value, group in by_address.items():
+            group = {n for n, kind in group if kind in "bBdDrR" and "@" not in n
+                     and not n.startswith(("__GI_", "__start_", "__stop_"))}
+            if io["start"] <= value < io["end"] and group:
+                if len(group) != 1:
+                    raise SystemExit(f"{ver}: vtables {group} at {value:#x}")
+                names[value] = group.pop()
+        return names
+    header = open(os.path.join(src, ver, "libio/libioP.h")).read()
+    index = {}
+    for name, value in re.findall(r"^\s*(IO_\w+JUMPS\w*)\s*=\s*(\d+)", header, re.M):
+        index.setdefault(name, int(value))
+    alias = dict(re.findall(r"#define\s+(_IO_\w+)\s+\(__io_vtables\[(IO_\w+)\]\)", header))
+    named = {index[e]: n for n, e in alias.items() if index[e] < count}
+    if sorted(named) != list(range(count)):
+        raise SystemExit(f"{ver}: __io_vtables holds {count} vtables, libioP.h names {named}")
+    return {io["start"] + i * stride: n for i, n in named.items()}
+
+
+def io_vtable_contents(path, debug, local, io, headers, ver, arch, src):
+    """Each vtable in libc's vtable section: its name, offset from libc's base, and the function
+    each word of it points to once relocated (null for a zero word: the two dummies of `struct
+    _IO_jump_t` and the padding between vtables). A function is named by the debug file's
+    symbol at the address, less glibc's aliases (__GI_*, versioned names): `_IO_new_file_xsputn`,
+    the name fileops.c defines, rather than `_IO_file_xsputn@@GLIBC_2.2.5`."""
+    word = 8 if arch == "x86_64" else 4
+    start, end = io["start"], io["end"]
+    seg = next(h for h in headers if h["type"] == "LOAD" and "W" in h["flags"])
+    raw = open(path, "rb").read()
+    data = raw[start - seg["vaddr"] + seg["offset"]:end - seg["vaddr"] + seg["offset"]]
+    relocated = relocated_words(path, start, end, data, word)
+    by_address = nm_by_address(debug)
+    functions = {v: {n for n, kind in g if kind in "tTWi" and "@" not in n
+                     and not n.startswith("__GI_")} for v, g in by_address.items()}
+    stride = 21 * word  # sizeof (struct _IO_jump_t): two dummies and 19 functions
+    names = vtable_names(by_address, io, ver, (end - start) // stride, src, stride)
+    if local["_IO_file_jumps"][0] not in names or names[local["_IO_file_jumps"][0]] != "_IO_file_jumps":
+        raise SystemExit(f"{ver} {arch}: _IO_file_jumps is not where the vtables say")
+    out, current = [], None
+    for off in range(start, end, word):
+        if off in names:
+            current = {"name": names[off], "offset": off, "slots": []}
+            out.append(current)
+        target = relocated.get(off)
+        if target is None:
+            if any(data[off - start:off - start + word]):
+                raise SystemExit(f"{ver} {arch}: an unrelocated word at {off:#x}")
+            fn = None
+        else:
+            group = functions.get(target, set())
+            if len(group) != 1:
+                raise SystemExit(f"{ver} {arch}: {off:#x} -> {target:#x} names {group}")
+            fn = next(iter(group))
+        if current is None:
+            raise SystemExit(f"{ver} {arch}: a word at {off:#x} before the first vtable")
+        current["slots"].append(fn)
+    for v in out:  # the padding after a vtable (up to 2.36 each is aligned to 32 bytes)
+        while len(v["slots"]) > 21 and v["slots"][-1] is None:
+            v["slots"].pop()
+        if len(v["slots"]) != 21:
+            raise SystemExit(f"{ver} {arch}: {v['name']} has {len(v['slots'])} words")
+    return out
+
+
 def data_window(path, headers, start, end):
     """The file's bytes for [start, end) of the writable segment, and the RELATIVE relocations
     in it (offset, addend): what the loader leaves there before main (base + addend)."""
@@ -143,6 +253,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default="/tmp/oracle-cache")
     ap.add_argument("--dbg", default="/tmp/libc-dbg")
+    ap.add_argument("--src", default="/tmp/gsrc", help="Debian's glibc sources, <version>/libio/")
     args = ap.parse_args()
     builds = []
     for ver in VERSIONS:
@@ -189,6 +300,8 @@ def main():
                     "heap_info": type_size(debug, "heap_info"),
                 },
                 "ioVtables": io_vtables(libc, local),
+                "ioVtableContents": io_vtable_contents(libc, debug, local, io_vtables(libc, local),
+                                                       headers, ver, arch, args.src),
             })
             print(f"{ver} {arch}: {len(symbols)} symbols", file=sys.stderr)
     json.dump({"source": "tools/libc_facts/extract.py", "builds": builds}, sys.stdout, indent=1)

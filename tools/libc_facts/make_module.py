@@ -81,11 +81,31 @@ def hexs(n):
     return ("-" if n < 0 else "") + hex(abs(n))
 
 
+def vtable_keys(builds):
+    """Each distinct vtable (name and functions) once: key -> functions, and per build the key of
+    each of its vtables. A key is the vtable's name, `name#2` for a second content under it."""
+    tables, per_build = {}, []
+    for b in builds:
+        keys = []
+        for v in b["ioVtableContents"]:
+            slots, n = tuple(v["slots"]), 1
+            key = v["name"]
+            while key in tables and tables[key] != slots:
+                n += 1
+                key = f"{v['name']}#{n}"
+            tables[key] = slots
+            keys.append((v["offset"], key))
+        per_build.append(keys)
+    return tables, per_build
+
+
 def main():
     data = json.load(open(os.path.join(FIX, "symbols.json")))
+    tables, vtable_lists = vtable_keys(data["builds"])
     rows = []
-    for b in data["builds"]:
+    for b, vtables in zip(data["builds"], vtable_lists):
         syms = b["symbols"]
+        vts = ", ".join(f'[{hex(o)}, "{k}"]' for o, k in vtables)
         sym = ", ".join(f'"{s}": {hex(syms[s]["offset"])}' for s in SYMS if s in syms)
         par = b["malloc_par"]["fields"]
         pars = ", ".join(f"{PAR[k]}: {v['offset']}" for k, v in par.items())
@@ -114,6 +134,7 @@ def main():
     mallocStateSize: {b["malloc_state"]["size"]},
     globalMaxFastSize: {b["sizeof"]["global_max_fast"] or 0},
     ioVtables: {{ start: {hex(b["ioVtables"]["start"])}, end: {hex(b["ioVtables"]["end"])} }},
+    ioVtableList: [{vts}],
     dataBeforeMainArena: {{
       offset: {hex(win["offset"])},
       bytes: "{win["bytes"]}",
@@ -123,14 +144,16 @@ def main():
     text = f"""/**
  * Facts of the real libc.so.6 builds the oracle runs (Debian's glibc 2.31, 2.36, 2.41, 2.43 and
  * 2.44 for i386 and x86_64): where glibc's allocator state and the functions exploits aim at lie
- * inside the library, how the loader maps it, and the layout of `struct malloc_par`. Extracted
+ * inside the library, how the loader maps it, the layout of `struct malloc_par`, and what each
+ * word of libc's stdio vtables points to (`IO_VTABLE_FUNCTIONS`). Extracted
  * from the libraries and Debian's libc6-dbg of the same package versions by
  * tools/libc_facts/extract.py and probe.sh (raw facts in tests/fixtures/libc/); this file is
  * generated from them by tools/libc_facts/make_module.py — do not edit it by hand.
  *
  * Over 500 lines: generated data, one record per build (five glibc versions for two
  * architectures), each listing its maps segments, symbol offsets, TLS offsets and `malloc_par`
- * layout; only the types above the table are written by hand in the generator.
+ * layout, and the functions of some 25 distinct stdio vtables, a line each; only the types and
+ * doc comments are written by hand in the generator.
  *
  * @module
  */
@@ -179,6 +202,11 @@ export interface LibcBuildFacts {{
    */
   readonly ioVtables: {{ readonly start: number; readonly end: number }};
   /**
+   * The vtables in that range, in order: each one's offset from libc's base and its key in
+   * {{@link IO_VTABLE_FUNCTIONS}} (its name, `#2` added for a second content of the same name).
+   */
+  readonly ioVtableList: readonly (readonly [number, string])[];
+  /**
    * The 256 bytes of libc's data right below `main_arena` as the loader leaves them (file bytes,
    * hex), and the RELATIVE relocations in them ([offset, addend]: the word is base + addend) —
    * up to 2.33 the hooks and the pointers an exploit's fake chunk sizes come from.
@@ -189,6 +217,20 @@ export interface LibcBuildFacts {{
     readonly relative: readonly (readonly [number, number])[];
   }};
 }}
+
+/**
+ * What each word of libc's stdio vtables points to once the loader has relocated it, by key
+ * (see {{@link LibcBuildFacts.ioVtableList}}): the 21 words of a `struct _IO_jump_t` — null for a
+ * zero word (`__dummy`, `__dummy2`), then the functions of `__finish`, `__overflow`,
+ * `__underflow`, `__uflow`, `__pbackfail`, `__xsputn`, `__xsgetn`, `__seekoff`, `__seekpos`,
+ * `__setbuf`, `__sync`, `__doallocate`, `__read`, `__write`, `__seek`, `__close`, `__stat`,
+ * `__showmanyc`, `__imbue`, named as glibc's sources define them (`_IO_new_file_xsputn`, not its
+ * versioned alias `_IO_file_xsputn`). Up to 2.36 each vtable is followed by zero words up to a
+ * 32-byte boundary.
+ */
+export const IO_VTABLE_FUNCTIONS: Readonly<Record<string, readonly (string | null)[]>> = {{
+{chr(10).join(f"  {json.dumps(k)}: [{', '.join(json.dumps(f) for f in v)}]," for k, v in tables.items())}
+}};
 
 /** Every real build, as extracted. */
 export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
