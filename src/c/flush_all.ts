@@ -9,11 +9,12 @@
  * 1. The lock (`_IO_flockfile`, unless `_IO_USER_LOCK`): fflush(NULL) always takes it, exit from
  *    2.38 (profile `exitFlushLocks`) — `*fp->_lock` is read, so a NULL `_lock` faults there.
  * 2. From 2.44 a FILE being closed (`_IO_FLAGS2_NOCLOSE`) is skipped.
- * 3. The vtable check (`vtable_check.ts`): outside libc's vtables, glibc's fatal message and
- *    SIGABRT (the walk's result: true). `_IO_file_jumps` runs `_IO_new_file_overflow` on the
- *    FILE's fields; `_IO_wfile_jumps` runs `_IO_wfile_overflow` (`wfile_overflow.ts`: House of
- *    Apple 2, whose unchecked wide vtable calls a program's function, system, or garbage);
- *    another vtable is refused by name.
+ * 3. The call of `__overflow` through the FILE's vtable (`vtable_check.ts`): outside libc's
+ *    vtables, glibc's fatal message and SIGABRT (the walk's result: true). A slot holding
+ *    `_IO_new_file_overflow` (`_IO_file_jumps`…) runs it on the FILE's fields; one holding
+ *    `_IO_wfile_overflow` (`_IO_wfile_jumps`, `_IO_wfile_jumps_mmap`, a shifted vtable) runs it
+ *    (`wfile_overflow.ts`: House of Apple 2, whose unchecked wide vtable calls a program's
+ *    function, system, or garbage); another function is refused by name.
  * 4. From 2.42, a FILE whose get area holds unread bytes is synced (`_IO_SYNC`): checked as in
  *    3, then refused by name.
  *
@@ -27,8 +28,8 @@ import type { LibcState } from "../malloc/libc_state.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { type FileLayout, FLAGS2_NOCLOSE, USER_LOCK, wideLayout } from "./file_layout.ts";
 import type { Signal } from "./interpreter.ts";
-import { INVALID_STDIO_HANDLE, vtableKind } from "./vtable_check.ts";
-import { wfileOverflowEof } from "./wfile_overflow.ts";
+import { INVALID_STDIO_HANDLE, type JumpSlot, vtableCall } from "./vtable_check.ts";
+import { WEOF, wfileOverflow, type WideOverflowHost } from "./wfile_overflow.ts";
 
 const EOF = -1;
 
@@ -119,33 +120,58 @@ function* flushForged(
     : wide() && h.readPointer(wideData() + W.writePtr) > h.readPointer(wideData() + W.writeBase);
   let result = 0;
   if (writes) {
-    const kind = vtableKind(h.libc, h.profile.vtableValidation, h.readPointer(fp + F.vtable));
-    if (kind === "invalid") return fatal(h);
-    if (kind === "file") result = h.fileOverflow(fp, "overflow");
-    else if (kind === "wfile") {
-      result = yield* wfileOverflowEof({
-        ...h,
-        wfileJumps: h.libc.symbol("_IO_wfile_jumps")!,
-        callDoallocate: (slot, file) =>
-          h.callAt(slot, [file], "_wide_data->_wide_vtable->__doallocate", call),
-        doWrite: (file) => h.fileOverflow(file, "write"),
-      }, fp);
-    } else h.refuse(`_IO_flush_all calling __overflow through a FILE's vtable ${kind.other}`);
+    const fn = reached(h, fp, "__overflow");
+    if (fn === "invalid") return fatal(h);
+    if (fn === "file") result = h.fileOverflow(fp, "overflow");
+    else if (fn === "_IO_wfile_overflow") {
+      result = yield* wfileOverflow(wideOverflowHost(h, call), fp, WEOF);
+    } else h.refuse(`_IO_flush_all calling __overflow through a FILE's vtable ${fn.refused}`);
   }
   const reads = mode <= 0
     ? h.readPointer(fp + F.readPtr) < h.readPointer(fp + F.readEnd)
     : wide() && h.readPointer(wideData() + W.readPtr) < h.readPointer(wideData() + W.readEnd);
   if (h.profile.flushAllSyncsReaders && (h.read32(fp + F.fileno) | 0) >= 0 && reads) {
-    const kind = vtableKind(h.libc, h.profile.vtableValidation, h.readPointer(fp + F.vtable));
-    if (kind === "invalid") return fatal(h);
-    const name = kind === "file"
-      ? "_IO_file_jumps"
-      : kind === "wfile"
-      ? "_IO_wfile_jumps"
-      : kind.other;
-    h.refuse(`_IO_flush_all calling __sync through a FILE's vtable ${name}`);
+    const fn = reached(h, fp, "__sync", true);
+    if (fn === "invalid") return fatal(h);
+    h.refuse(`_IO_flush_all calling __sync through a FILE's vtable ${(fn as Refused).refused}`);
   }
   return result;
+}
+
+/** A call the walk does not model: the vtable and the function its slot holds. */
+type Refused = { readonly refused: string };
+
+/**
+ * What a call through `slot` of the FILE's vtable reaches: "file" (fileops', unless `refuseAll`),
+ * "invalid" (glibc's check fails), `_IO_wfile_overflow`, or what is refused.
+ */
+function reached(
+  h: FlushAllHost,
+  fp: number,
+  slot: JumpSlot,
+  refuseAll = false,
+): "file" | "invalid" | "_IO_wfile_overflow" | Refused {
+  const pointer = h.readPointer(fp + h.layout.vtable);
+  const call = vtableCall(h.libc, h.profile.vtableValidation, pointer, slot);
+  if (call === "invalid" || (call === "file" && !refuseAll)) return call;
+  if (call === "file") {
+    return { refused: h.libc.symbolAt(pointer) ?? `0x${pointer.toString(16)}` };
+  }
+  if (call.function === "_IO_wfile_overflow" && !refuseAll) return call.function;
+  return { refused: `${call.vtable} reaching ${call.function ?? "a NULL or unknown word"}` };
+}
+
+/**
+ * `_IO_wfile_overflow`'s view of a FILE in the process of `h`, whose wide vtable's
+ * `__doallocate` it calls from `call` (exit, fflush, puts…).
+ */
+export function wideOverflowHost(h: FlushAllHost, call: string): WideOverflowHost {
+  return {
+    ...h,
+    callDoallocate: (slot, file) =>
+      h.callAt(slot, [file], "_wide_data->_wide_vtable->__doallocate", call),
+    doWrite: (file) => h.fileOverflow(file, "write"),
+  };
 }
 
 /** glibc's `__libc_fatal` for a vtable outside libc's. */

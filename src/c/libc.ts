@@ -48,8 +48,10 @@ import {
   flushAllFiles as flushFiles,
   type FlushAllHost,
   type FlushAllResult,
+  wideOverflowHost,
 } from "./flush_all.ts";
-import { INVALID_STDIO_HANDLE, vtableKind } from "./vtable_check.ts";
+import { INVALID_STDIO_HANDLE, type JumpSlot, vtableCall } from "./vtable_check.ts";
+import { wideSputn } from "./wfile_xsputn.ts";
 import { callThrough } from "../malloc/hooks.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -226,19 +228,26 @@ function fileOutput(
 }
 
 /**
- * glibc's vtable check (`vtable_check.ts`) of a FILE's vtable pointer other than
- * `_IO_file_jumps`, before a call through its `slot`: outside libc's vtables the process ends
- * with glibc's message; another vtable is refused by name.
+ * glibc's call through `slot` of a FILE's vtable pointer other than `_IO_file_jumps`
+ * (`vtable_check.ts`), where the caller models only fileops: outside libc's vtables the process
+ * ends with glibc's message; a slot holding the function `_IO_file_jumps` has there goes on as
+ * fileops; another function is refused by name.
  */
-function checkVtable(h: LibcHost, pointer: number, slot: string, file: string): void {
-  const kind = vtableKind(h.allocator.libc, h.allocator.profile.vtableValidation, pointer);
-  if (kind === "file") return;
-  if (kind === "invalid") {
+function checkVtable(h: LibcHost, pointer: number, slot: JumpSlot, file: string): void {
+  const call = vtableCall(h.allocator.libc, h.allocator.profile.vtableValidation, pointer, slot);
+  if (call === "file") return;
+  if (call === "invalid") {
     outputTo(h.streams, 2, INVALID_STDIO_HANDLE);
     throw new ProgramAbort("invalid stdio handle");
   }
-  const name = kind === "wfile" ? "_IO_wfile_jumps" : kind.other;
-  refuse(h, `a call of ${slot} through ${file}'s vtable ${name}`);
+  refuse(h, `a call of ${slot} through ${file}'s vtable ${call.vtable} ${reaches(call.function)}`);
+}
+
+/** How a refusal names the function a vtable's slot holds. */
+function reaches(fn: string | null | undefined): string {
+  return fn === undefined
+    ? "reaches a word libc's vtables do not hold"
+    : `reaches ${fn ?? "a NULL word"}`;
 }
 
 /** A FILE fopen opened for writing, on descriptor `fd`: its output host, its fields loaded. */
@@ -319,6 +328,8 @@ const flushHost = perHost((h): FlushAllHost => {
         fopened.settleWriter(fp);
         return result;
       } else if (fp === h.files.stdout || fp === h.files.stderr) {
+        // another vtable than fileops': walked in memory as a forged FILE is, through its slots
+        if (files && m.readPointer(fp + F.vtable) !== libc.symbol("_IO_file_jumps")) return;
         files?.load();
         try {
           return flushAll(fp === h.files.stdout ? stdoutHost(h) : stderrHost(h));
@@ -378,6 +389,19 @@ function* callAt(
     ? word
     : (BigInt(h.m.mem.read32(slot + 4)) << 32n) | BigInt(h.m.mem.read32(slot));
   return callThrough(h.allocator.context, target, args, via, call);
+}
+
+/**
+ * The wide function (`wfile_xsputn.ts`) a call of `__xsputn` through the vtable of FILE `fp`
+ * reaches, or undefined (fileops', or a call the caller's check aborts or refuses).
+ */
+function wideXsputn(h: LibcHost, fp: number) {
+  const vtable = h.m.readPointer(fp + fileLayout(h.m.abi).vtable), libc = h.allocator.libc;
+  if (vtable === libc.symbol("_IO_file_jumps")) return undefined;
+  const call = vtableCall(libc, h.allocator.profile.vtableValidation, vtable, "__xsputn");
+  if (call === "file" || call === "invalid") return undefined;
+  const fn = call.function;
+  return fn === "_IO_wfile_overflow" || fn === "_IO_wfile_xsputn" ? fn : undefined;
 }
 
 /** The FILEs on `_IO_list_all` as libc's memory chains them (each once). */
@@ -1405,6 +1429,19 @@ function cmp(a: string, b: string): number {
 }
 
 const genImpls: Record<string, GenImpl> = {
+  *puts(h, c) {
+    const fp = h.files.stdout, fn = standardFiles(h) && wideXsputn(h, fp);
+    if (!fn) return impls.puts(h, c);
+    // _IO_puts: _IO_fwide (stdout, -1), then _IO_sputn through the vtable, then the newline
+    const F = fileLayout(h.m.abi), mode = h.m.mem.read32(fp + F.mode) | 0;
+    if (mode > 0) return -1; // EOF: a wide stdout
+    if (mode === 0) h.m.mem.write32(fp + F.mode, -1 >>> 0);
+    const text = n(c.args[0]), length = h.m.cString(c.args[0] as Int).length;
+    const host = wideOverflowHost(flushHost(h), "puts");
+    if ((yield* wideSputn(host, fp, fn, text, length)) !== length) return -1; // EOF
+    writeStream(h, 1, "\n", "putc");
+    return Math.min(length + 1, 0x7fff_ffff);
+  },
   *fflush(h, c) {
     if (n(c.args[0]) === 0) {
       // _IO_flush_all: a forged FILE's vtable check can end the process, its wide vtable call a

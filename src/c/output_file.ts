@@ -26,8 +26,9 @@
  *   (`__printf_buffer_to_file`).
  * - Each call glibc makes through the FILE's vtable — `put` (`_IO_sputn`), a byte or printf's
  *   byte without room (`__overflow`), fflush (`_IO_SYNC`), setvbuf, the flush at exit — first
- *   checks the vtable pointer in memory (`checkVtable`); a byte or printf's text put into the
- *   buffer's room makes no call and no check.
+ *   checks the vtable pointer in memory and the function its slot holds (`checkVtable`): the
+ *   model goes on only where that is the fileops function `_IO_file_jumps` has there; a byte or
+ *   printf's text put into the buffer's room makes no call and no check.
  * - A write (`new_do_write`) first seeks the descriptor back over what the get area holds
  *   unless `_IO_IS_APPENDING` is set: a pipe or a terminal refuses that seek, and nothing is
  *   written. stdout written to a file and asked to seek is refused by name.
@@ -53,6 +54,7 @@ import {
 } from "./file_layout.ts";
 import type { FileState } from "./file_layout.ts";
 import { IOFBF, IOLBF, IONBF } from "./stdio.ts";
+import type { JumpSlot } from "./vtable_check.ts";
 
 /** What a FILE written through glibc's fileops works with (stdout's, stderr's). */
 export interface OutputHost {
@@ -78,10 +80,11 @@ export interface OutputHost {
   readonly terminal: boolean;
   /**
    * glibc's check of the FILE's vtable pointer before a call through it (`slot`, as
-   * `_IO_sputn`, `__overflow`, `_IO_SYNC`, … make): nothing for `_IO_file_jumps`; a vtable
-   * outside libc's ends the process (`vtable_check.ts`); another is refused by name.
+   * `_IO_sputn`, `__overflow`, `_IO_SYNC`, … make): nothing for `_IO_file_jumps`, or a slot
+   * holding the function `_IO_file_jumps` has there; a vtable outside libc's ends the process
+   * (`vtable_check.ts`); another function is refused by name.
    */
-  checkVtable(slot: string): void;
+  checkVtable(slot: JumpSlot): void;
   /** Throws `CUnsupportedError` for what is not modelled. */
   refuse(what: string): never;
 }

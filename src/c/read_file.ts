@@ -30,7 +30,8 @@
  * are allowed (a reading FILE switching from writing). The vtable pointer is checked before each
  * call glibc makes through it (`checkVtable`: `_IO_UFLOW`, `_IO_UNDERFLOW`, `_IO_XSGETN`,
  * `_IO_PBACKFAIL`, `_IO_OVERFLOW`; fclose's and fseek's by their callers): one outside libc's
- * vtables ends the process as glibc does, another than `_IO_file_jumps` is refused by name.
+ * vtables ends the process as glibc does; a slot holding another function than
+ * `_IO_file_jumps`' there is refused by name.
  * Not modelled, silently: the FILE's lock (`_lock`) is not taken. Wide reads (`_mode` > 0) read
  * nothing, as `__uflow` returns EOF for them.
  * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
@@ -62,6 +63,7 @@ import {
   USER_BUF,
 } from "./file_layout.ts";
 import type { Signal } from "./interpreter.ts";
+import type { JumpSlot } from "./vtable_check.ts";
 
 const EOF = -1;
 /** `_IO_pos_BAD`. */
@@ -91,10 +93,10 @@ export interface ReaderHost {
   refuse(what: string): never;
   /**
    * glibc's vtable check (`vtable_check.ts`) of the vtable pointer `pointer` of the FILE named
-   * `file`, before a call through its `slot`: returns for `_IO_file_jumps`, ends the process for
-   * a pointer outside libc's vtables, refuses any other.
+   * `file`, before a call through its `slot`: returns for `_IO_file_jumps` (or a slot holding
+   * its function), ends the process for a pointer outside libc's vtables, refuses any other.
    */
-  checkVtable(pointer: number, slot: string, file: string): void;
+  checkVtable(pointer: number, slot: JumpSlot, file: string): void;
 }
 
 /** One FILE read through glibc's fileops, on its fields. */
@@ -121,7 +123,7 @@ export class ReadingFile {
   }
 
   /** glibc's check of the FILE's vtable pointer before a call through its `slot`. */
-  checkVtable(slot: string): void {
+  checkVtable(slot: JumpSlot): void {
     if (this.#name === undefined) return;
     this.#h.checkVtable(this.fields.pointer(this.#F.vtable), slot, this.#name);
   }
