@@ -44,19 +44,3 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     });
   }
 }
-
-Deno.test("a call through another of libc's vtables is refused, naming the vtable and the call", () => {
-  const r = runC(
-    `#include <stdio.h>
-int main(void) {
-  unsigned long *out = (unsigned long *)stdout;
-  out[27] = *(unsigned long *)(out[20] + 0xe0); /* stdout's wide vtable, _IO_wfile_jumps */
-  puts("x");
-  return 0;
-}`,
-    { glibc: "2.41", stdout: "file" },
-  );
-  assert.equal(r.state, "error");
-  assert.equal(r.error?.name, "CUnsupportedError");
-  assert.match(r.error!.message, /a call of __xsputn through stdout's vtable _IO_wfile_jumps/);
-});
