@@ -5,7 +5,7 @@
  * is _IO_wfile_overflow (House of Apple 2 without exit: apple2_puts.c; apple2_puts_return.c and
  * apple2_puts_char.c, whose win returns, the character being the string's address); stdout's vtable _IO_wfile_jumps itself under puts (wfile_puts.c); a forged
  * FILE whose vtable _IO_wfile_jumps_mmap has _IO_wfile_overflow as __overflow at exit
- * (apple2_mmap.c). Then what libc's vtable facts say each slot reaches, on every build.
+ * (apple2_mmap.c), and stdout itself with that vtable (apple2_exit_stdout.c). Then what libc's vtable facts say each slot reaches, on every build.
  */
 
 import assert from "node:assert/strict";
@@ -58,6 +58,11 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
 
   Deno.test(`exit's flush through _IO_wfile_jumps_mmap, whose __overflow is _IO_wfile_overflow, reaches the wide vtable, as on glibc ${glibc}`, () => {
     const r = asReal("apple2_mmap", glibc);
+    assert.equal(r.state, "exited");
+  });
+
+  Deno.test(`exit's flush of stdout through _IO_wfile_jumps_mmap writes its line on 2.31 and from 2.36 calls win and drops it, as on glibc ${glibc}`, () => {
+    const r = asReal("apple2_exit_stdout", glibc);
     assert.equal(r.state, "exited");
   });
 }
