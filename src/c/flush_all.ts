@@ -26,7 +26,13 @@
 
 import type { LibcState } from "../malloc/libc_state.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
-import { type FileLayout, FLAGS2_NOCLOSE, USER_LOCK, wideLayout } from "./file_layout.ts";
+import {
+  type FileLayout,
+  type FileMemory,
+  FLAGS2_NOCLOSE,
+  USER_LOCK,
+  wideLayout,
+} from "./file_layout.ts";
 import type { Signal } from "./interpreter.ts";
 import { INVALID_STDIO_HANDLE, type JumpSlot, vtableCall } from "./vtable_check.ts";
 import { WEOF, wfileOverflow, type WideOverflowHost } from "./wfile_overflow.ts";
@@ -34,11 +40,7 @@ import { WEOF, wfileOverflow, type WideOverflowHost } from "./wfile_overflow.ts"
 const EOF = -1;
 
 /** What `_IO_flush_all` works with. */
-export interface FlushAllHost {
-  read32(address: number): number;
-  readPointer(address: number): number;
-  write32(address: number, value: number): void;
-  writePointer(address: number, value: number): void;
+export interface FlushAllHost extends FileMemory {
   readonly layout: FileLayout;
   readonly ptrSize: number;
   readonly libc: LibcState;

@@ -217,14 +217,7 @@ export class ReadingFile {
       return EOF;
     }
     if (this.readPtr < this.readEnd) return h.mem.read8(this.readPtr);
-    if (f.pointer(F.bufBase) === 0) {
-      const save = f.pointer(F.saveBase);
-      if (save !== 0) {
-        h.free(save);
-        this.flags &= ~IN_BACKUP;
-      }
-      this.doAllocBuf();
-    }
+    this.#bufferIfNone();
     if (this.flags & (LINE_BUF | UNBUFFERED)) h.flushStdout();
     this.switchToGetMode();
     // the areas start again at the buffer before the read, which may wait for input
@@ -272,6 +265,21 @@ export class ReadingFile {
   #adjustOffset(count: number): void {
     const offset = this.offset;
     if (offset !== POS_BAD) this.#setOffset(offset + count);
+  }
+
+  /**
+   * What underflow and fread do first on a FILE with no buffer: a backup area ungetc left is
+   * freed (the pointer alone: its fields stay), then `_IO_doallocbuf`.
+   */
+  #bufferIfNone(): void {
+    const f = this.fields, F = this.#F;
+    if (f.pointer(F.bufBase) !== 0) return;
+    const save = f.pointer(F.saveBase);
+    if (save !== 0) {
+      this.#h.free(save);
+      this.flags &= ~IN_BACKUP;
+    }
+    this.doAllocBuf();
   }
 
   /** `_IO_switch_to_get_mode`: EOF when what the put area holds could not be written. */
@@ -444,14 +452,7 @@ export class ReadingFile {
   *xsgetn(dst: number, wanted: number): Generator<Signal, number> {
     const f = this.fields, F = this.#F, h = this.#h, total = wanted;
     this.checkVtable("__xsgetn"); // _IO_sgetn
-    if (f.pointer(F.bufBase) === 0) {
-      const save = f.pointer(F.saveBase);
-      if (save !== 0) {
-        h.free(save);
-        this.flags &= ~IN_BACKUP;
-      }
-      this.doAllocBuf();
-    }
+    this.#bufferIfNone();
     while (wanted > 0) {
       const ptr = this.readPtr, have = this.readEnd - ptr;
       if (wanted <= have) {

@@ -20,6 +20,7 @@
 import type { GlibcProfile } from "../malloc/profile.ts";
 import {
   type FileLayout,
+  type FileMemory,
   type FileState,
   IS_FILEBUF,
   LINKED,
@@ -81,11 +82,7 @@ export function writeStandardFiles(h: StdFilesHost): boolean {
 }
 
 /** What {@link StandardFiles} writes from. */
-export interface StandardFilesHost {
-  write32(address: number, value: number): void;
-  writePointer(address: number, value: number): void;
-  read32(address: number): number;
-  readPointer(address: number): number;
+export interface StandardFilesHost extends FileMemory {
   readonly layout: FileLayout;
   readonly streams: Streams;
   /** FILE* values of stdin, stdout and stderr. */

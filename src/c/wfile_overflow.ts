@@ -42,6 +42,7 @@ import {
   CURRENTLY_PUTTING,
   ERR_SEEN,
   type FileLayout,
+  type FileMemory,
   FLAGS2_USER_WBUF,
   IN_BACKUP,
   LINE_BUF,
@@ -61,11 +62,7 @@ export const WEOF = 0xffffffff;
 const DOALLOCATE_SLOT = 13;
 
 /** What `_IO_wfile_overflow` works on. */
-export interface WideOverflowHost {
-  read32(address: number): number;
-  readPointer(address: number): number;
-  write32(address: number, value: number): void;
-  writePointer(address: number, value: number): void;
+export interface WideOverflowHost extends FileMemory {
   readonly layout: FileLayout;
   readonly ptrSize: number;
   readonly profile: {

@@ -3,6 +3,9 @@
  * real runs (tests/fixtures/c/): reading the fixtures, and the text comparisons they need.
  */
 
+import assert from "node:assert/strict";
+import { type CRunResult, type GlibcVersion, runC } from "../../mod.ts";
+
 /** A fixture file's text (a path under tests/fixtures/c/). */
 export function fixture(path: string): string {
   return Deno.readTextFileSync(new URL(`../fixtures/c/${path}`, import.meta.url));
@@ -27,4 +30,23 @@ export function lastLine(text: string): string {
  * process (whose program the loader mapped) and the simulated one; everything else must not. */
 export function maskAddresses(text: string): string {
   return text.replace(/0x[0-9a-f]+/g, "0x…");
+}
+
+/**
+ * The fixture program `<dir>/<name>.c` run by heaplab as `real_glibc.sh`'s runs_per_version ran
+ * it on the real build (stdout a file, no input), its exit status, stdout and stderr asserted
+ * equal to that run's (`<dir>/<name>/<glibc>/status`, `stdout`, `stderr`); the run, for more.
+ */
+export function runAsReal(dir: string, name: string, glibc: GlibcVersion): CRunResult {
+  const r = runC(fixture(`${dir}/${name}.c`), {
+    glibc,
+    file: `${name}.c`,
+    stdout: "file",
+    stdin: "",
+  });
+  const real = (what: string) => fixture(`${dir}/${name}/${glibc}/${what}`);
+  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+  assert.equal(r.stdout, real("stdout"));
+  assert.equal(r.stderr, real("stderr"));
+  return r;
 }

@@ -13,7 +13,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fixture } from "./c_support.ts";
+import { fixture, runAsReal } from "./c_support.ts";
 import { ORACLE_BUILDS, runC } from "../../mod.ts";
 import type { GlibcVersion } from "../../mod.ts";
 import { ControlFlowHijack } from "../../src/malloc/hooks.ts";
@@ -30,20 +30,8 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   });
 }
 
-/** A House of Apple 2 program's run under heaplab as the real build ran it (stdout a file). */
-function apple2(name: string, glibc: GlibcVersion) {
-  const r = runC(fixture(`fsop/${name}.c`), {
-    glibc,
-    file: `${name}.c`,
-    stdout: "file",
-    stdin: "",
-  });
-  const real = (what: string) => fixture(`fsop/${name}/${glibc}/${what}`);
-  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
-  assert.equal(r.stdout, real("stdout"));
-  assert.equal(r.stderr, real("stderr"));
-  return r;
-}
+/** A House of Apple 2 program's run under heaplab, its output and status as the real build's. */
+const apple2 = (name: string, glibc: GlibcVersion) => runAsReal("fsop", name, glibc);
 
 for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   Deno.test(`exit's _IO_flush_all calls a forged FILE's unchecked wide vtable into the program, as on glibc ${glibc}`, () => {

@@ -3,32 +3,22 @@
  * against real runs (tests/fixtures/c/fsop/make_vtable_calls.sh: each program under each x86_64
  * oracle build, stdout a file): stdout's vtable 0x20 below _IO_wfile_jumps, so that puts' __xsputn
  * is _IO_wfile_overflow (House of Apple 2 without exit: apple2_puts.c; apple2_puts_return.c and
- * apple2_puts_char.c, whose win returns, the character being the string's address); stdout's vtable _IO_wfile_jumps itself under puts (wfile_puts.c); a forged
- * FILE whose vtable _IO_wfile_jumps_mmap has _IO_wfile_overflow as __overflow at exit
- * (apple2_mmap.c), and stdout itself with that vtable (apple2_exit_stdout.c). Then what libc's vtable facts say each slot reaches, on every build.
+ * apple2_puts_char.c, whose win returns, the character being the string's address); stdout's
+ * vtable _IO_wfile_jumps itself under puts (wfile_puts.c); a forged FILE whose vtable
+ * _IO_wfile_jumps_mmap has _IO_wfile_overflow as __overflow at exit (apple2_mmap.c), and stdout
+ * itself with that vtable (apple2_exit_stdout.c). Then what libc's vtable facts say each slot
+ * reaches, on every build.
  */
 
 import assert from "node:assert/strict";
-import { fixture } from "./c_support.ts";
+import { runAsReal } from "./c_support.ts";
 import { Allocator, ORACLE_BUILDS, Process, runC } from "../../mod.ts";
 import type { GlibcVersion } from "../../mod.ts";
 import { LIBC_BUILDS } from "../../src/malloc/libc_symbols.ts";
 import { JUMP_SLOTS, libcVtableWord, vtableCall } from "../../src/c/vtable_check.ts";
 
-/** A program's run under heaplab as the real build ran it (stdout a file). */
-function asReal(name: string, glibc: GlibcVersion) {
-  const r = runC(fixture(`fsop/${name}.c`), {
-    glibc,
-    file: `${name}.c`,
-    stdout: "file",
-    stdin: "",
-  });
-  const real = (what: string) => fixture(`fsop/${name}/${glibc}/${what}`);
-  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
-  assert.equal(r.stdout, real("stdout"));
-  assert.equal(r.stderr, real("stderr"));
-  return r;
-}
+/** A program's run under heaplab, its output and status as the real build's. */
+const asReal = (name: string, glibc: GlibcVersion) => runAsReal("fsop", name, glibc);
 
 for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   Deno.test(`puts through stdout's vtable shifted onto _IO_wfile_overflow calls the unchecked wide vtable, as on glibc ${glibc}`, () => {
