@@ -61,12 +61,7 @@ import {
   type StructType,
 } from "./types.ts";
 import type { Memory } from "../kernel/memory.ts";
-import {
-  dataAlignment,
-  GLOBALS_LIMIT,
-  type ImageObject,
-  isZeroInitializer,
-} from "./program_image.ts";
+import { GLOBALS_LIMIT } from "./program_image.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { alignUp } from "../kernel/word.ts";
 import { byteText, textBytes } from "./stdio.ts";
@@ -256,7 +251,9 @@ export interface ProgramPlacement {
   rodataEnd: number;
   /** Further read-only ranges for literals, in order. */
   more: [number, number][];
-  /** Next free address in .data/.bss. */
+  /** Where the linker puts each global the program defines (`program_image.ts`). */
+  planned: ReadonlyMap<VarDecl, number>;
+  /** Next free address for heaplab's own globals. */
   data: number;
   /** The most the globals may reach (the image may grow up to it: `program_image.ts`). */
   dataLimit: number;
@@ -286,8 +283,6 @@ export class Machine {
   readonly vaLists = new Map<number, VaList>();
   /** Initializers of globals, run once before main. */
   readonly inits: ((f: Frame) => void)[] = [];
-  /** The program's own globals as its binary's linker would see them, in definition order. */
-  readonly objects: ImageObject[] = [];
   readonly #writeReadOnly: (addr: number, bytes: Uint8Array) => void;
 
   constructor(options: {
@@ -352,10 +347,12 @@ export class Machine {
   }
 
   /**
-   * Reserves a global in .data/.bss; `init` given (the initialiser, or none) for a global the
-   * program defines, which its binary's linker would lay out too.
+   * The address of a global: where the linker puts it (`place.planned`) for one the program
+   * defines (`decl`), else the next free address of heaplab's own globals.
    */
-  allocateGlobal(type: CType, align: number, line: number, init?: Init | null): number {
+  allocateGlobal(type: CType, align: number, line: number, decl?: VarDecl): number {
+    const planned = decl && this.place.planned.get(decl);
+    if (planned !== undefined) return planned;
     const size = Math.max(1, sizeOf(type, this.abi));
     const addr = alignUp(this.place.data, align);
     if (addr + size > this.place.dataLimit) {
@@ -367,13 +364,6 @@ export class Machine {
       );
     }
     this.place.data = addr + size;
-    if (init !== undefined) {
-      this.objects.push({
-        size,
-        align: dataAlignment(type, this.abi, align),
-        initialised: !isZeroInitializer(init ?? undefined, type),
-      });
-    }
     return addr;
   }
 
@@ -497,7 +487,7 @@ class Compiler {
         g.type,
         Math.max(g.align ?? 1, this.globalAlign(g.type)),
         g.line,
-        g.init ?? null,
+        g,
       );
     }
     scope.set(g.name, { type: g.type, addr });
@@ -914,7 +904,7 @@ class Compiler {
           d.type,
           Math.max(d.align ?? 1, this.globalAlign(d.type)),
           d.line,
-          d.init ?? null,
+          d,
         );
         scope.set(d.name, { type: d.type, addr });
         if (d.init) {

@@ -52,7 +52,7 @@ import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
-import { COPIED_LIBC_OBJECTS, GLOBALS_LIMIT, mapProgramImage } from "./program_image.ts";
+import { GLOBALS_LIMIT, mapProgramImage, planGlobals } from "./program_image.ts";
 import { type FileInfo, fileLayout, readFileFields } from "./file_layout.ts";
 import { writeStandardFiles } from "./std_files.ts";
 import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
@@ -317,17 +317,30 @@ export class CProgram {
     const libc = this.allocator.libc;
     const symbol = (name: string) => libc.symbol(name);
     const builtins = makeBuiltins(prototypes(abi), host, places.libcText, symbol);
+    // The program's globals where gcc and GNU ld put them (program_image.ts); heaplab's own
+    // past `_end`.
+    const named = new Set(pre.tokens.filter((t) => t.k === "id").map((t) => t.v));
+    const plan = planGlobals(unit, {
+      abi,
+      named,
+      library: new Set(builtins.keys()),
+      dataStart: places.data.start,
+      file,
+    });
     const m = new Machine({
       abi,
       mem,
       file,
       builtins,
-      place: places.place,
+      place: { ...places.place, planned: plan.planned, data: plan.ownStart },
       writeReadOnly: (addr, bytes) => {
         const area = space.areaAt(addr)!;
         const anon = area.anon;
         const start = Math.floor(addr / 4096) * 4096;
         const end = Math.ceil((addr + bytes.length) / 4096) * 4096;
+        // (a read first: memory makes a page directory at the first access, reading its levels
+        // from the areas, so that a level set before then would be lost)
+        for (let page = start; page < end; page += 4096) mem.read8(page);
         mem.setAccess(start, end, ACCESS_WRITE);
         mem.writeBytes(addr, bytes);
         mem.setAccess(start, end, ACCESS_READ);
@@ -336,13 +349,16 @@ export class CProgram {
     });
     this.#m = m;
     const P = abi.ptrSize;
-    const { files, shortbufs } = layStandardFiles(m, libc, places.libcData, this.allocator.profile);
+    const { files, shortbufs } = layStandardFiles(m, libc, places.libcData, {
+      profile: this.allocator.profile,
+      copies: plan.copies,
+    });
     // glibc's malloc hooks, at their addresses in libc (called by malloc.c up to 2.33)
     const hookType: CType = { k: "ptr", to: abi.types.void };
     for (const [name, addr] of Object.entries(libc.hooks)) {
       m.globals.set(name, { type: hookType, addr });
     }
-    const errnoAddr = m.allocateGlobal(abi.types.int, 4, 0);
+    const errnoAddr = errnoInTls(libc, this.process) ?? m.allocateGlobal(abi.types.int, 4, 0);
     m.globals.set("errno", { type: abi.types.int, addr: errnoAddr });
     // glibc's `environ` (also `__environ`): the environment main's third argument points to; in
     // libc's data, unless the program names it, which gives the program its own copy in its data
@@ -353,21 +369,12 @@ export class CProgram {
     const stack = this.process.space.areaAt(STACK_TOP - 1);
     const execStack = P === 8 && stack?.name === "[stack]" && stack.end === STACK_TOP;
     const environAddr = (execStack && !namesEnviron && this.allocator.libc.symbol("environ")) ||
-      m.allocateGlobal(charPP, P, 0);
+      plan.copies.get("environ") || m.allocateGlobal(charPP, P, 0);
     m.globals.set("environ", { type: charPP, addr: environAddr });
     m.globals.set("__environ", { type: charPP, addr: environAddr });
     compileUnit(unit, m);
     // The image as exec maps it for these globals (program_image.ts), before their initialisers.
-    const named = new Set(pre.tokens.filter((t) => t.k === "id").map((t) => t.v));
-    const imports = [...builtins.keys()].filter((name) => named.has(name)).length;
-    const copied = COPIED_LIBC_OBJECTS.filter((name) => named.has(name));
-    mapProgramImage(space, places.data, {
-      objects: m.objects,
-      imports,
-      copies: copied.length - (copied.includes("environ") && copied.includes("__environ") ? 1 : 0),
-      globalsEnd: m.place.data,
-      wordSize: P,
-    }, file);
+    mapProgramImage(space, places.data, plan.layout, m.place.data, file);
     this.#sched = new Scheduler(m, this.process);
     this.#host = {
       m,
@@ -910,7 +917,7 @@ function layStandardFiles(
   m: Machine,
   libc: LibcState,
   libcData: number,
-  profile: GlibcProfile,
+  options: { profile: GlibcProfile; copies: ReadonlyMap<string, number> },
 ): { files: LibcHost["files"]; shortbufs: LibcHost["shortbufs"] } {
   const abi = m.abi, mem = m.mem, P = abi.ptrSize;
   const symbol = (name: string) => libc.symbol(name);
@@ -927,7 +934,7 @@ function layStandardFiles(
       writePointer: (address, value) => m.writePointer(address, value),
       symbol,
       layout: fileLayout(abi),
-      profile: profile,
+      profile: options.profile,
       ptrSize: P,
     });
   }
@@ -940,19 +947,43 @@ function layStandardFiles(
     }
     : { stdin: ownBytes, stdout: ownBytes + 1, stderr: ownBytes + 2 };
   const fileType: CType = { k: "ptr", to: headerTypedefs(abi).get("FILE")! };
-  // libc's list of FILEs, which fopen links into and exploits (FSOP) aim at: a program that
-  // names it gets its own copy (a copy relocation), holding the list's head as the program
-  // starts; libc goes on using its own
-  if (realLibc && symbol("_IO_list_all") !== undefined) {
-    const copy = m.allocateGlobal(fileType, P, 0);
-    m.globals.set("_IO_list_all", { type: fileType, addr: copy });
-    m.writePointer(copy, files.stderr);
+  // The program's copies (copy relocations) of the pointers it names: libc's list of FILEs,
+  // which fopen links into and exploits (FSOP) aim at, holding the list's head as the program
+  // starts (libc goes on using its own), and stdin, stdout and stderr. One it does not name has
+  // no copy, and no name in the program. (Written with the initialisers, once the image is
+  // mapped.)
+  const listAll = options.copies.get("_IO_list_all");
+  if (realLibc && symbol("_IO_list_all") !== undefined && listAll !== undefined) {
+    m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
+    m.inits.push(() => m.writePointer(listAll, files.stderr));
   }
   for (const name of ["stdout", "stdin", "stderr"] as const) {
-    const addr = m.allocateGlobal(fileType, P, 0);
+    const addr = options.copies.get(name);
+    if (addr === undefined) continue;
     m.globals.set(name, { type: fileType, addr });
-    if (P === 8) mem.write64(addr, files[name]);
-    else mem.write32(addr, files[name]);
+    m.inits.push(() => m.writePointer(addr, files[name]));
   }
   return { files, shortbufs };
+}
+
+/**
+ * errno's offset in the TLS segment of x86_64 libc.so.6, by version (`readelf -s`: its value);
+ * the main thread's copy lies that far into libc's TLS block, which ends at the thread pointer.
+ */
+const ERRNO_TLS_OFFSET: Readonly<Record<string, number>> = {
+  "2.31": 0x10,
+  "2.36": 0x10,
+  "2.41": 0x28,
+  "2.43": 0x30,
+  "2.44": 0x30,
+};
+
+/** The main thread's errno where libc's TLS block has it, in a real x86_64 build's process. */
+function errnoInTls(libc: LibcState, process: Process): number | undefined {
+  const f = libc.build.facts;
+  const offset = ERRNO_TLS_OFFSET[f.version];
+  if (libc.placement === "packed" || f.arch !== "x86_64" || offset === undefined) return undefined;
+  if (f.mainThreadPointer === undefined) return undefined;
+  const block = Math.ceil(f.tlsBlock.size / f.tlsBlock.align) * f.tlsBlock.align;
+  return libc.threadPointer(process.mainThread) - block + offset;
 }

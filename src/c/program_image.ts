@@ -1,53 +1,50 @@
 /**
- * The program's writable segment as the linker would lay it out for the program's globals, and
- * its mapping as exec maps it: so that a program with large globals (`char buf[0x10000]`,
- * `struct note notes[1000]`) has the mappings and the heap start a real binary of it has.
+ * The program's writable segment as GNU ld lays it out for the program's globals, and its
+ * mapping as exec maps it: so that `&global`, an overflow from one global into the next, the
+ * distance from a global to the copy of `stdout` or to the heap, and the mappings and heap start
+ * of a program with large globals (`char buf[0x10000]`) are the real binary's.
  *
- * What corresponds to the real binary, and what does not. heaplab places the globals itself,
- * from the layout's data page + 0x20 in the order the program defines them (`Machine.
- * allocateGlobal`); their addresses are heaplab's, not gcc's (gcc puts the initialised ones in
- * .data, then the zeroed ones in .bss, after the crt files' objects and copy relocations). What
- * follows the real binary is the segment's extent, computed from the same globals placed as
- * GNU ld places them in a gcc -O0 PIE built as `tests/fixtures/c/real_glibc.sh` builds:
+ * The layout, for a gcc -O0 PIE built as `tests/fixtures/c/real_glibc.sh` builds (the sections
+ * and order of the program's own objects are gcc's: `program_objects.ts`):
  * - the data page begins with the tail of `.got.plt`, one word per library function the program
  *   calls (its first three words end the RELRO page below);
- * - `.data`: the crt files' `data_start` and `__dso_handle` (a word each), then the globals with
- *   a non-zero initialiser (gcc's `-fzero-initialized-in-bss` sends all-zero ones to .bss);
- * - `.bss`: the copy relocations of the libc objects the program names (`stdout`, `stdin`,
- *   `stderr`, `environ`, `_IO_list_all`, a word each on a two-word boundary, as ld placed the
- *   std streams' copies), crtstuff's `completed.0` (a byte), then the zeroed globals; `_end`
- *   aligned to a word;
- * - each object aligned as gcc aligns data: an array or struct of 32 bytes or more to 32, of 16
- *   or more to 16 (x86_64), else its own alignment; a section starts aligned to its largest.
+ * - `.data`: the crt files' `data_start` and `__dso_handle` (a word each), then the program's
+ *   `.data`, `.data.rel.local` and `.data.rel`, each starting aligned to its largest object;
+ * - `.bss`: the copy relocations of the libc objects the program names ({@link
+ *   COPIED_LIBC_OBJECTS}, in ld's order and alignment), crtstuff's `completed.0` (a byte), then
+ *   the program's `.bss`: its zeroed globals, then its local commons (the zeroed statics);
+ *   `_end` aligned to a word;
+ * - each output section starts aligned to its largest input section.
  * exec then maps the file's pages through the page holding `_edata` (rw-p, the file's), an
  * anonymous rw-p area for the rest of the bss through the page holding `_end` (unnamed: Linux
  * 6.18 names `[heap]` only areas overlapping the break's range), and sets the break (start_brk)
- * at the page after `_end`: the first malloc's heap begins there. When heaplab's own globals
- * (with its copies of errno and the std streams) reach further, the image reaches as far as
- * they do.
+ * at the page after `_end`: the first malloc's heap begins there. heaplab's own globals (errno
+ * where libc's TLS has no place for it, a layout's own std streams) go past `_end`; when they
+ * reach further, the image reaches as far as they do.
  *
- * Checked (tests/c/program_image_test.ts against `tests/fixtures/c/program_image/`, made by its
- * `make_images.sh` on Linux 6.18 with the five x86_64 glibc builds): a global array of 0 to
+ * Checked (tests/c/program_image_test.ts against `tests/fixtures/c/program_image/`, made on
+ * Linux 6.18 with the five x86_64 glibc builds): by `make_images.sh`, a global array of 0 to
  * 0x123456 bytes in .bss and in .data, with sizes a byte either side of where the heap or the
  * file's pages move, and a note-keeping program (an array of structs, initialised and zeroed
  * globals in mixed order, a static buffer, three std streams named, nine functions called) a
- * byte either side of a page — the program's maps lines, the bss area, `[heap]`, sbrk(0) before
- * and after the first malloc and its address; and which initialisers gcc sends to .bss
- * (`sections.json`, by `make_sections.sh`). Not checked: the i386 layouts (the same rules with
- * 4-byte words; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and names
- * both `[heap]`, by that kernel's maps rule, though its brk may have merged them), programs
- * whose calls gcc rewrites (printf of a plain line becomes puts: one import more or fewer moves
- * `.data` by a word), and initialisers that are zero only after folding (`= 1 - 1` is counted
- * as .data). Not modelled: `const` globals, which gcc puts in .rodata (a larger .rodata moves the
- * whole data segment up); heaplab counts them as .data, so the heap moves by about as much but
- * the rw-p area grows instead.
+ * byte either side of a page — the array's address, the program's maps lines, the bss area,
+ * `[heap]`, sbrk(0) before and after the first malloc and its address; by `make_globals.sh`, the
+ * addresses of fifteen globals of every section (`.data`, `.data.rel.local`, `.data.rel`, `.bss`,
+ * local commons, function statics, the stdout and stdin copies) and two string overflows from one
+ * global into the next; and which initialisers gcc sends to .bss (`sections.json`, by
+ * `make_sections.sh`). Not checked: the i386 layouts (the same rules with 4-byte words, copies on
+ * two words' boundary; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and
+ * names both `[heap]`, by that kernel's maps rule, though its brk may have merged them), and
+ * programs whose calls gcc rewrites (printf of a plain line becomes puts: one import more or
+ * fewer moves `.data` by a word).
  *
  * @module
  */
 
-import type { Expr, Init } from "./ast.ts";
 import { CUnsupportedError } from "./errors.ts";
-import { type Abi, alignOf, type CType, sizeOf } from "./types.ts";
+import type { TranslationUnit, VarDecl } from "./ast.ts";
+import { type DataSection, type ImageObject, programObjects } from "./program_objects.ts";
+import type { Abi } from "./types.ts";
 import type { AddressSpace } from "../kernel/address_space.ts";
 import { pageAlignUp, type Vma } from "../kernel/vma.ts";
 
@@ -57,72 +54,31 @@ import { pageAlignUp, type Vma } from "../kernel/vma.ts";
  */
 export const GLOBALS_LIMIT = 64 * 1024 * 1024;
 
-/** The libc objects a program that names them gets a copy of in its .bss (copy relocations). */
-export const COPIED_LIBC_OBJECTS: readonly string[] = [
-  "stdout",
-  "stdin",
-  "stderr",
-  "environ",
-  "__environ",
-  "_IO_list_all",
+/**
+ * The libc objects a program that names them gets a copy of in its .bss (copy relocations), in
+ * the order GNU ld lays the copies out, each with the alignment ld gives it: the largest power of
+ * two (up to its section's 32) dividing its offset in its section of the libc it was linked
+ * against (the 2.31 sysroot's libc.so.6: stdout at .data+0x15e8, stdin +0x15f0, stderr +0x15e0,
+ * _IO_list_all +0x1400, environ at .bss+0x2240). `__environ` is `environ`.
+ */
+export const COPIED_LIBC_OBJECTS: readonly { readonly name: string; readonly align: number }[] = [
+  { name: "stdout", align: 8 },
+  { name: "stdin", align: 16 },
+  { name: "environ", align: 32 },
+  { name: "_IO_list_all", align: 32 },
+  { name: "stderr", align: 32 },
 ];
 
-/** A global of the program as the linker sees it: its size, alignment and section. */
-export interface ImageObject {
-  /** Bytes. */
-  readonly size: number;
-  /** Alignment gcc gives it ({@link dataAlignment}). */
-  readonly align: number;
-  /** True for .data (a non-zero initialiser), false for .bss. */
-  readonly initialised: boolean;
-}
-
-/** The writable segment's extent: offsets from the start of the program's data page. */
-export interface SegmentExtent {
+/** Where GNU ld puts the program's globals: offsets from the start of its data page. */
+export interface ImageLayout {
+  /** Each object's offset, in the order of the objects given. */
+  readonly offsets: readonly number[];
+  /** The copy relocations' offsets, by name. */
+  readonly copies: ReadonlyMap<string, number>;
   /** `_edata`: where the bytes from the file end. */
   readonly fileEnd: number;
   /** `_end`: where the bss ends. */
   readonly end: number;
-}
-
-/**
- * True when an initialiser is all zeros as written (a 0 constant, a cast of one, a list of
- * them, an empty list, an array's string of NULs), so that gcc puts the object, of type `t`, in
- * .bss.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isZeroInitializer } from "./program_image.ts";
- * assert.equal(isZeroInitializer(undefined), true);
- * assert.equal(isZeroInitializer({ k: "list", items: [], line: 1, col: 1 }), true);
- * ```
- */
-export function isZeroInitializer(init: Init | undefined, t?: CType): boolean {
-  if (init === undefined) return true;
-  if (init.k === "list") return init.items.every((item) => isZeroInitializer(item.init));
-  const e = init.e;
-  if (e.k === "str") return t?.k === "array" && e.bytes.every((b) => b === 0);
-  return isZeroExpr(e);
-}
-
-function isZeroExpr(e: Expr): boolean {
-  if (e.k === "num") return Object.is(e.value, 0) || e.value === 0n;
-  if (e.k === "cast") return isZeroExpr(e.e);
-  return false;
-}
-
-/**
- * The alignment gcc gives a global of type `t` (`ix86_data_alignment`): an array or struct of
- * 32 bytes or more is aligned to 32, on x86_64 one of 16 or more to 16; else its own.
- */
-export function dataAlignment(t: CType, abi: Abi, declared = 1): number {
-  const own = Math.max(declared, alignOf(t, abi));
-  if (t.k !== "array" && t.k !== "struct") return own;
-  const size = sizeOf(t, abi);
-  if (size >= 32) return Math.max(own, 32);
-  if (size >= 16 && abi.ptrSize === 8) return Math.max(own, 16);
-  return own;
 }
 
 function alignUp(x: number, a: number): number {
@@ -130,62 +86,82 @@ function alignUp(x: number, a: number): number {
 }
 
 /**
- * The extent of the writable segment GNU ld lays out for these globals, calling `imports`
- * library functions and holding `copies` copy relocations (see the module doc).
+ * Where GNU ld places these globals (in gcc's emission order, `program_objects.ts`) in the
+ * writable segment of a program calling `imports` library functions and naming the libc objects
+ * `copied` (see the module doc): an input section of the program starts aligned to its largest
+ * object, each output section (.data, .bss) to its largest input section.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { segmentExtent } from "./program_image.ts";
+ * import { layImage } from "./program_image.ts";
  * // char global[4000]; in .bss, 8 functions called, stdout named (the fixture's bss_4000)
- * const bss = segmentExtent([{ size: 4000, align: 32, initialised: false }], 8, 1, 8);
- * assert.deepEqual(bss, { fileEnd: 0x50, end: 0x1020 });
+ * const bss = layImage([{ size: 4000, align: 32, section: "bss" }], 8, ["stdout"], 8);
+ * assert.deepEqual(bss.offsets, [0x80]);
+ * assert.deepEqual([bss.copies.get("stdout"), bss.fileEnd, bss.end], [0x60, 0x50, 0x1020]);
  * ```
  */
-export function segmentExtent(
+export function layImage(
   objects: readonly ImageObject[],
   imports: number,
-  copies: number,
+  copied: readonly string[],
   wordSize: number,
-): SegmentExtent {
-  const data = objects.filter((o) => o.initialised), bss = objects.filter((o) => !o.initialised);
-  const largest = (list: readonly ImageObject[]) =>
-    list.reduce((a, o) => Math.max(a, o.align), wordSize);
-  // .data: data_start and __dso_handle, then the initialised globals
-  let at = alignUp(imports * wordSize, largest(data)) + 2 * wordSize;
-  for (const o of data) at = alignUp(at, o.align) + o.size;
+): ImageLayout {
+  const offsets: number[] = new Array(objects.length).fill(0);
+  const copies = new Map<string, number>();
+  const inputs = (section: DataSection) =>
+    objects.map((o, i) => ({ o, i })).filter(({ o }) => o.section === section);
+  const largest = (list: { o: ImageObject }[]) =>
+    list.reduce((a, { o }) => Math.max(a, o.align), 1);
+  const placeSection = (at: number, list: { o: ImageObject; i: number }[]) => {
+    if (!list.length) return at;
+    at = alignUp(at, largest(list));
+    for (const { o, i } of list) {
+      at = alignUp(at, o.align);
+      offsets[i] = at;
+      at += o.size;
+    }
+    return at;
+  };
+  // .data: the crt files' data_start and __dso_handle, the program's .data, then its
+  // .data.rel.local and .data.rel in the order they first appear
+  const rel = [...new Set(objects.map((o) => o.section))].filter((s) => s.startsWith("data.rel"));
+  const data = [inputs("data"), ...rel.map(inputs)];
+  let at = alignUp(imports * wordSize, Math.max(wordSize, ...data.map(largest)));
+  at += 2 * wordSize;
+  for (const list of data) at = placeSection(at, list);
   const fileEnd = at;
-  // .bss: the copy relocations (each on two words' boundary), completed.0, the zeroed globals
-  at = alignUp(at, largest(bss));
-  for (let i = 0; i < copies; i++) at = alignUp(at, 2 * wordSize) + wordSize;
+  // .bss: the copy relocations, crtstuff's completed.0, the program's .bss, its local commons
+  const copy = COPIED_LIBC_OBJECTS.filter((c) => copied.includes(c.name))
+    .map((c) => ({ ...c, align: wordSize === 8 ? c.align : 2 * wordSize }));
+  const bss = [...inputs("bss"), ...inputs("comm")];
+  at = alignUp(at, Math.max(largest(bss), ...copy.map((c) => c.align)));
+  for (const c of copy) {
+    at = alignUp(at, c.align);
+    copies.set(c.name, at);
+    at += wordSize;
+  }
   at += 1;
-  for (const o of bss) at = alignUp(at, o.align) + o.size;
-  return { fileEnd, end: alignUp(at, wordSize) };
-}
-
-/** What {@link mapProgramImage} needs to know of the compiled program. */
-export interface ProgramImage {
-  /** The program's own globals, in definition order. */
-  readonly objects: readonly ImageObject[];
-  /** How many library functions it calls. */
-  readonly imports: number;
-  /** How many libc objects it has copies of ({@link COPIED_LIBC_OBJECTS}). */
-  readonly copies: number;
-  /** Where heaplab's globals end. */
-  readonly globalsEnd: number;
-  /** The word size. */
-  readonly wordSize: number;
+  at = placeSection(at, bss);
+  return { offsets, copies, fileEnd, end: alignUp(at, wordSize) };
 }
 
 /**
- * Grows the program's mappings to its writable segment's extent, as exec maps it (see the module
- * doc): nothing when it fits the layout's data page, as every program whose globals do.
- * Refuses (`CUnsupportedError`) a process whose break has moved or whose data page has
- * mappings or the break right above it, and globals past {@link GLOBALS_LIMIT}.
+ * Grows the program's mappings to its writable segment's extent (`layout`, from `data`'s
+ * start), as exec maps it (see the module doc), reaching at least to `globalsEnd` (heaplab's
+ * own globals, placed past `_end`): nothing when it fits the layout's data page, as every
+ * program whose globals do. Refuses (`CUnsupportedError`) a process whose break has moved or
+ * whose data page has mappings or the break right above it, and globals past
+ * {@link GLOBALS_LIMIT}.
  */
-export function mapProgramImage(space: AddressSpace, data: Vma, image: ProgramImage, file: string) {
-  const extent = segmentExtent(image.objects, image.imports, image.copies, image.wordSize);
-  const end = Math.max(data.start + extent.end, image.globalsEnd);
+export function mapProgramImage(
+  space: AddressSpace,
+  data: Vma,
+  layout: ImageLayout,
+  globalsEnd: number,
+  file: string,
+) {
+  const end = Math.max(data.start + layout.end, globalsEnd);
   if (pageAlignUp(end) <= data.end) return;
   const fail = (why: string) => {
     throw new CUnsupportedError(`globals beyond the binary's data page ${why}`, file, 1);
@@ -197,5 +173,57 @@ export function mapProgramImage(space: AddressSpace, data: Vma, image: ProgramIm
   if (space.startBrk < data.end) fail("in a process whose break is below its data");
   const reach = pageAlignUp(end) + space.startBrk - data.end;
   if (!space.isFree(data.end, reach)) fail("in a process with mappings right above its data");
-  space.growProgramData(data, Math.min(data.start + extent.fileEnd, end), end);
+  space.growProgramData(data, Math.min(data.start + layout.fileEnd, end), end);
+}
+
+/** The program's globals placed: what {@link planGlobals} returns. */
+export interface GlobalsPlan {
+  /** Each global the program defines, by its placing declaration: its address. */
+  readonly planned: ReadonlyMap<VarDecl, number>;
+  /** The copy relocations' addresses, by name (`environ` for `__environ` too). */
+  readonly copies: ReadonlyMap<string, number>;
+  /** The segment's layout, from the data page's start. */
+  readonly layout: ImageLayout;
+  /** Where heaplab's own globals may start: past `_end`. */
+  readonly ownStart: number;
+}
+
+/**
+ * Places the globals of a parsed program as gcc and GNU ld would (`program_objects.ts`, then
+ * {@link layImage}) in a data page at `dataStart`: `named` are the identifiers the program uses
+ * (the libc objects among them get copies) and `library` the library functions it may call (those
+ * it names are its imports). Refuses (`CUnsupportedError`) globals past {@link GLOBALS_LIMIT}.
+ */
+export function planGlobals(
+  unit: TranslationUnit,
+  options: {
+    abi: Abi;
+    named: ReadonlySet<string>;
+    library: ReadonlySet<string>;
+    dataStart: number;
+    file: string;
+  },
+): GlobalsPlan {
+  const { abi, named, library, dataStart, file } = options;
+  const { decls, objects } = programObjects(unit, abi, library);
+  const imports = [...library].filter((name) => named.has(name)).length;
+  const copied = COPIED_LIBC_OBJECTS.map((c) => c.name).filter((name) =>
+    named.has(name) || (name === "environ" && named.has("__environ"))
+  );
+  const layout = layImage(objects, imports, copied, abi.ptrSize);
+  const over = decls.findIndex((_, i) => layout.offsets[i] + objects[i].size > GLOBALS_LIMIT);
+  if (over >= 0) {
+    const limit = `${GLOBALS_LIMIT / 1024 / 1024} MiB`;
+    throw new CUnsupportedError(
+      `globals of more than ${limit} (heaplab lays out at most ${limit} of them)`,
+      file,
+      decls[over].line,
+    );
+  }
+  return {
+    planned: new Map(decls.map((d, i) => [d, dataStart + layout.offsets[i]])),
+    copies: new Map([...layout.copies].map(([name, at]) => [name, dataStart + at])),
+    layout,
+    ownStart: dataStart + alignUp(layout.end, 16),
+  };
 }
