@@ -59,6 +59,8 @@ export interface VarDecl extends Pos {
   readonly storage: "auto" | "static" | "extern" | "typedef";
   /** `__attribute__((aligned(N)))`. */
   readonly align?: number;
+  /** The object itself is const-qualified (`const int n`, `char *const p`): gcc puts it in .rodata. */
+  readonly readOnly?: boolean;
 }
 
 /** A statement. */

@@ -39,6 +39,11 @@ interface Declarator {
   params?: string[];
   /** `__attribute__((aligned(N)))` after the declarator (`int i __attribute__((aligned(16)))`). */
   align?: number;
+  /**
+   * The object itself is const (`char *const p`), or not (`const char *p`); undefined when the
+   * declarator has no pointer, so that the specifiers decide (`const int n`).
+   */
+  readOnly?: boolean;
 }
 
 const TYPE_WORDS = new Set([
@@ -269,7 +274,8 @@ class Parser {
     }
     const t = d.nameTok ?? start;
     const align = maxAlign(spec.align, d.align);
-    return { name: d.name, type, init, storage, align, line: t.line, col: t.col };
+    const decl = { name: d.name, type, init, storage, align, line: t.line, col: t.col };
+    return (d.readOnly ?? spec.isConst) ? { ...decl, readOnly: true } : decl;
   }
 
   #initLength(type: CType & { k: "array" }, init: Init): number {
@@ -308,6 +314,7 @@ class Parser {
         this.#attributes(spec);
         continue;
       }
+      if (v === "const" || v === "__const") spec.isConst = true;
       if (
         v === "const" || v === "volatile" || v === "restrict" || v === "__restrict" ||
         v === "__restrict__" || v === "__const" || v === "__volatile__" || v === "inline" ||
@@ -511,22 +518,25 @@ class Parser {
 
   // --- declarators ------------------------------------------------------------------------
 
-  #qualifiers(): void {
+  /** Type qualifiers (and attributes after them); true when `const` is among them. */
+  #qualifiers(): boolean {
+    let isConst = false;
     while (
       this.#at("const") || this.#at("volatile") || this.#at("restrict") ||
       this.#at("__restrict") || this.#at("__restrict__") || this.#at("__const") ||
       this.#at("_Atomic")
-    ) this.#next();
+    ) isConst = ["const", "__const"].includes(this.#next().v) || isConst;
     this.#attributes();
+    return isConst;
   }
 
   /** A declarator; `abstract` allows the name to be missing (type names, parameters). */
   #declarator(abstract: boolean): Declarator {
     this.#attributes();
-    let ptrs = 0;
+    let ptrs = 0, lastConst = false;
     while (this.#accept("*")) {
       ptrs++;
-      this.#qualifiers();
+      lastConst = this.#qualifiers();
     }
     let inner: Declarator | undefined;
     let name = "";
@@ -595,9 +605,10 @@ class Parser {
         apply,
         params: inner.params ?? params,
         align: maxAlign(inner.align, align),
+        readOnly: inner.readOnly ?? (ptrs > 0 ? lastConst : undefined),
       };
     }
-    return { name, nameTok, apply, params, align };
+    return { name, nameTok, apply, params, align, readOnly: ptrs > 0 ? lastConst : undefined };
   }
 
   #paramList(): { types: CType[]; names: string[]; variadic: boolean; unprototyped: boolean } {
@@ -1179,6 +1190,8 @@ function maxAlign(a: number | undefined, b: number | undefined): number | undefi
 interface Spec {
   type: CType;
   storage: "auto" | "static" | "extern" | "typedef";
+  /** `const` among the specifiers. */
+  isConst?: boolean;
   align?: number;
   packed?: boolean;
 }
