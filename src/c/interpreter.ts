@@ -253,6 +253,8 @@ export interface ProgramPlacement {
   more: [number, number][];
   /** Where the linker puts each global the program defines (`program_image.ts`). */
   planned: ReadonlyMap<VarDecl, number>;
+  /** Where the linker puts the string literals gcc emits, by their text (`byteText`). */
+  plannedLiterals: ReadonlyMap<string, number>;
   /** Next free address for heaplab's own globals. */
   data: number;
   /** The most the globals may reach (the image may grow up to it: `program_image.ts`). */
@@ -324,6 +326,14 @@ export class Machine {
     const have = this.literals.get(key);
     if (have !== undefined) return have;
     const n = bytes.length + 1;
+    const planned = this.place.plannedLiterals.get(key);
+    if (planned !== undefined) {
+      const data = new Uint8Array(n);
+      data.set(bytes);
+      this.#writeReadOnly(planned, data);
+      this.literals.set(key, planned);
+      return planned;
+    }
     // Past the binary's read-only data page, literals go on in its other read-only pages.
     while (this.place.rodata + n > this.place.rodataEnd && this.place.more.length) {
       const [start, end] = this.place.more.shift()!;

@@ -31,6 +31,7 @@ import { ArgumentRangeError, SegmentationFault } from "../kernel/errors.ts";
 import { exitStatusOf } from "../kernel/signals.ts";
 import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
+import type { AddressSpace } from "../kernel/address_space.ts";
 import type { Vma } from "../kernel/vma.ts";
 import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
 import { CRuntimeError, CStepLimitError, CUnsupportedError } from "./errors.ts";
@@ -325,27 +326,24 @@ export class CProgram {
       named,
       library: new Set(builtins.keys()),
       dataStart: places.data.start,
+      rodata: places.rodataArea,
       file,
     });
+    const plannedLiterals = new Map(plan.literals.map((l) => [byteText(l.bytes), l.address]));
     const m = new Machine({
       abi,
       mem,
       file,
       builtins,
-      place: { ...places.place, planned: plan.planned, data: plan.ownStart },
-      writeReadOnly: (addr, bytes) => {
-        const area = space.areaAt(addr)!;
-        const anon = area.anon;
-        const start = Math.floor(addr / 4096) * 4096;
-        const end = Math.ceil((addr + bytes.length) / 4096) * 4096;
-        // (a read first: memory makes a page directory at the first access, reading its levels
-        // from the areas, so that a level set before then would be lost)
-        for (let page = start; page < end; page += 4096) mem.read8(page);
-        mem.setAccess(start, end, ACCESS_WRITE);
-        mem.writeBytes(addr, bytes);
-        mem.setAccess(start, end, ACCESS_READ);
-        area.anon = anon;
+      place: {
+        ...places.place,
+        ...(places.rodataArea && { rodata: plan.rodataEnd }),
+        planned: plan.planned,
+        plannedLiterals,
+        data: plan.ownStart,
       },
+      writeReadOnly: (addr, bytes) =>
+        writingReadOnly(space, addr, addr + bytes.length, () => mem.writeBytes(addr, bytes)),
     });
     this.#m = m;
     const P = abi.ptrSize;
@@ -397,7 +395,11 @@ export class CProgram {
     };
     // Static initializers (constant in C; evaluated once, before main).
     const initFrame: Frame = { fp: 0, line: 0, fn: undefined!, ret: 0 };
-    for (const init of m.inits) init(initFrame);
+    // (const objects among them, in the read-only pages: as the loader's relocations write)
+    const readOnlyStart = places.rodataArea?.start ?? 0;
+    writingReadOnly(space, readOnlyStart, Math.max(readOnlyStart, plan.rodataEnd), () => {
+      for (const init of m.inits) init(initFrame);
+    });
     const main = m.functions.get("main");
     if (!main) throw new CRuntimeError("undefined reference to 'main'", file, 1);
     const name = this.#host.programName;
@@ -829,6 +831,7 @@ function findPlaces(process: Process) {
     text && a.start >= text.end && !(a.prot & 2) && a.pgoff > text.pgoff
   );
   let rodataStart: number;
+  const rodataArea = rodata;
   if (rodata) rodataStart = rodata.start + 0x10;
   else {
     rodata = text;
@@ -860,7 +863,30 @@ function findPlaces(process: Process) {
     libcText: libcText + 0x20000,
     libcData,
     data,
+    /** The binary's read-only data page(s), if it has them apart from its text. */
+    rodataArea,
   };
+}
+
+/**
+ * Runs `write` with the read-only pages holding [start, end) of the program's file writable, as
+ * if they were not (the file's pages, not anonymous ones, as before).
+ */
+function writingReadOnly(space: AddressSpace, start: number, end: number, write: () => void) {
+  if (end <= start) return write();
+  const mem = space.memory, area = space.areaAt(start)!;
+  const anon = area.anon;
+  const first = Math.floor(start / 4096) * 4096, last = Math.ceil(end / 4096) * 4096;
+  // (a read first: memory makes a page directory at the first access, reading its levels from
+  // the areas, so that a level set before then would be lost)
+  for (let page = first; page < last; page += 4096) mem.read8(page);
+  mem.setAccess(first, last, ACCESS_WRITE);
+  try {
+    write();
+  } finally {
+    mem.setAccess(first, last, ACCESS_READ);
+    area.anon = anon;
+  }
 }
 
 /** A value in memory as C would print it. */

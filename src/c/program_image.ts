@@ -14,7 +14,10 @@
  *   COPIED_LIBC_OBJECTS}, in ld's order and alignment), crtstuff's `completed.0` (a byte), then
  *   the program's `.bss`: its zeroed globals, then its local commons (the zeroed statics);
  *   `_end` aligned to a word;
- * - each output section starts aligned to its largest input section.
+ * - each output section starts aligned to its largest input section;
+ * - `.rodata` (const objects and string literals) starts the read-only data page after crt1's
+ *   `_IO_stdin_used` ({@link layRodata}); const objects are written there before main, as the
+ *   loader would map them, and a write to one faults.
  * exec then maps the file's pages through the page holding `_edata` (rw-p, the file's), an
  * anonymous rw-p area for the rest of the bss through the page holding `_end` (unnamed: Linux
  * 6.18 names `[heap]` only areas overlapping the break's range), and sets the break (start_brk)
@@ -31,7 +34,8 @@
  * `[heap]`, sbrk(0) before and after the first malloc and its address; by `make_globals.sh`, the
  * addresses of fifteen globals of every section (`.data`, `.data.rel.local`, `.data.rel`, `.bss`,
  * local commons, function statics, the stdout and stdin copies) and two string overflows from one
- * global into the next; and which initialisers gcc sends to .bss (`sections.json`, by
+ * global into the next, and of const objects and literals in `.rodata` and a write to one; and
+ * which initialisers gcc sends to .bss (`sections.json`, by
  * `make_sections.sh`). Not checked: the i386 layouts (the same rules with 4-byte words, copies on
  * two words' boundary; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and
  * names both `[heap]`, by that kernel's maps rule, though its brk may have merged them), and
@@ -180,6 +184,10 @@ export function mapProgramImage(
 export interface GlobalsPlan {
   /** Each global the program defines, by its placing declaration: its address. */
   readonly planned: ReadonlyMap<VarDecl, number>;
+  /** The string literals gcc puts in `.rodata`, in order, and their addresses. */
+  readonly literals: readonly { readonly bytes: readonly number[]; readonly address: number }[];
+  /** Where the program's `.rodata` ends (or, unplanned, begins). */
+  readonly rodataEnd: number;
   /** The copy relocations' addresses, by name (`environ` for `__environ` too). */
   readonly copies: ReadonlyMap<string, number>;
   /** The segment's layout, from the data page's start. */
@@ -189,10 +197,40 @@ export interface GlobalsPlan {
 }
 
 /**
+ * Offsets in the read-only data page of the program's `.rodata` (const objects and string
+ * literals, in gcc's order): after crt1's `_IO_stdin_used` (4 bytes), the section aligned to its
+ * largest item, each item to its own alignment.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { layRodata } from "./program_image.ts";
+ * // "global literal", const int limit, const char banner[] = "banner"
+ * const items = [{ size: 15, align: 1 }, { size: 4, align: 4 }, { size: 7, align: 1 }];
+ * assert.deepEqual(layRodata(items), { offsets: [4, 20, 24], end: 31 });
+ * ```
+ */
+export function layRodata(
+  items: readonly { readonly size: number; readonly align: number }[],
+): { offsets: number[]; end: number } {
+  let at = alignUp(4, items.reduce((a, item) => Math.max(a, item.align), 1));
+  const offsets = items.map((item) => {
+    at = alignUp(at, item.align);
+    const offset = at;
+    at += item.size;
+    return offset;
+  });
+  return { offsets, end: at };
+}
+
+/**
  * Places the globals of a parsed program as gcc and GNU ld would (`program_objects.ts`, then
- * {@link layImage}) in a data page at `dataStart`: `named` are the identifiers the program uses
- * (the libc objects among them get copies) and `library` the library functions it may call (those
- * it names are its imports). Refuses (`CUnsupportedError`) globals past {@link GLOBALS_LIMIT}.
+ * {@link layImage} and {@link layRodata}) in a data page at `dataStart` and a read-only data page
+ * `rodata` (none: const objects are writable, literals left to the caller): `named` are the
+ * identifiers the program uses (the libc objects among them get copies) and `library` the library
+ * functions it may call (those it names are its imports). When `.rodata` outgrows `rodata`, its
+ * const objects go to the writable segment as if not const. Refuses (`CUnsupportedError`)
+ * globals past {@link GLOBALS_LIMIT}.
  */
 export function planGlobals(
   unit: TranslationUnit,
@@ -201,17 +239,28 @@ export function planGlobals(
     named: ReadonlySet<string>;
     library: ReadonlySet<string>;
     dataStart: number;
+    rodata?: { readonly start: number; readonly end: number };
     file: string;
   },
 ): GlobalsPlan {
-  const { abi, named, library, dataStart, file } = options;
-  const { decls, objects } = programObjects(unit, abi, library);
+  const { abi, named, library, dataStart, rodata, file } = options;
+  let objects = programObjects(unit, abi, library, rodata !== undefined);
+  let ro = layRodata(objects.rodata);
+  const rodataPlanned = rodata !== undefined && rodata.start + ro.end <= rodata.end;
+  if (!rodataPlanned) {
+    objects = programObjects(unit, abi, library, false);
+    ro = { offsets: [], end: rodata ? 4 : 0 };
+  }
+  const rodataStart = rodata?.start ?? 0;
   const imports = [...library].filter((name) => named.has(name)).length;
   const copied = COPIED_LIBC_OBJECTS.map((c) => c.name).filter((name) =>
     named.has(name) || (name === "environ" && named.has("__environ"))
   );
-  const layout = layImage(objects, imports, copied, abi.ptrSize);
-  const over = decls.findIndex((_, i) => layout.offsets[i] + objects[i].size > GLOBALS_LIMIT);
+  const { decls } = objects;
+  const layout = layImage(objects.objects, imports, copied, abi.ptrSize);
+  const over = decls.findIndex((_, i) =>
+    layout.offsets[i] + objects.objects[i].size > GLOBALS_LIMIT
+  );
   if (over >= 0) {
     const limit = `${GLOBALS_LIMIT / 1024 / 1024} MiB`;
     throw new CUnsupportedError(
@@ -220,8 +269,19 @@ export function planGlobals(
       decls[over].line,
     );
   }
+  const planned = new Map(decls.map((d, i) => [d, dataStart + layout.offsets[i]]));
+  const literals: GlobalsPlan["literals"][number][] = [];
+  if (rodataPlanned) {
+    objects.rodata.forEach((item, i) => {
+      const address = rodataStart + ro.offsets[i];
+      if ("decl" in item) planned.set(item.decl, address);
+      else literals.push({ bytes: item.literal, address });
+    });
+  }
   return {
-    planned: new Map(decls.map((d, i) => [d, dataStart + layout.offsets[i]])),
+    planned,
+    literals,
+    rodataEnd: rodataStart + ro.end,
     copies: new Map([...layout.copies].map(([name, at]) => [name, dataStart + at])),
     layout,
     ownStart: dataStart + alignUp(layout.end, 16),

@@ -1,13 +1,13 @@
 /**
- * The program's globals as gcc 12 (-O0, -fno-common, PIE, x86_64) emits them into its object
- * file: which section each goes to and in what order, so that the linker model
+ * The program's globals and string literals as gcc 12 (-O0, -fno-common, PIE, x86_64) emits them
+ * into its object file: which section each goes to and in what order, so that the linker model
  * (`program_image.ts`) can place them where GNU ld does. The rules, as the binaries that
  * `tests/fixtures/c/program_image/make_globals.sh` builds show them:
- * - order: the file-scope objects in the order of their first declaration (a tentative
- *   `int x;` followed by `int x = 5;` sits where the first one was), then the functions' static
- *   locals, function by function in definition order and in declaration order within one (gcc
- *   emits a function's statics in the order its body first uses them, and those it never uses in
- *   reverse order: heaplab does not follow that);
+ * - order: file-scope objects and functions in source order (a tentative `int x;` followed by
+ *   `int x = 5;` sits where the first one was), then the functions' static locals, function by
+ *   function and in declaration order within one (gcc emits a function's statics in the order
+ *   its body first uses them, and those it never uses in reverse order: heaplab does not follow
+ *   that);
  * - `.data`: an object with a non-zero initialiser and no address in it;
  * - `.data.rel.local` / `.data.rel`: an object whose initialiser holds an address (a string
  *   literal, `&x`, a function) — `.data.rel` when that is a library function's, which a PIE
@@ -15,15 +15,23 @@
  * - `.bss`: a non-static object with no initialiser or an all-zero one;
  * - local commons: a `static` one (file-scope or function-local) with no initialiser or an
  *   all-zero one, which the assembler puts at the end of `.bss` in the order gcc emitted them;
- * - each aligned as gcc aligns data ({@link dataAlignment}).
- * Not modelled: `const` objects, which gcc puts in `.rodata` (heaplab keeps them writable, in
- * `.data` or `.bss` as if they were not const), `_Thread_local` ones, and initialisers that are
- * zero only after folding (`= 1 - 1` counts as `.data`).
+ * - `.rodata`: a const object (`const int n`, `const char s[]`, not `const char *p`) with no
+ *   address in it, and every string literal that is not a char array's contents, each once: a
+ *   file-scope object's literals just before it, a function's with the function, in the order gcc
+ *   expands them (statements in order, a loop's condition after its body and step, a call's
+ *   arguments last to first); a literal of 31 bytes or more (its NUL counted) aligned to 8;
+ * - each object aligned as gcc aligns data ({@link dataAlignment}).
+ * Not modelled: what else a function puts in `.rodata` after its literals (a switch's jump
+ * table, floating-point constants: a later function's literals move by their size),
+ * `__func__`, const objects holding an address (gcc's `.data.rel.ro`, in the RELRO page below
+ * the data page; heaplab puts them after `.rodata`, read-only too), `_Thread_local` objects,
+ * a typedef's const (`typedef const int cint;`), and initialisers that are zero only after
+ * folding (`= 1 - 1` counts as `.data`).
  *
  * @module
  */
 
-import type { Expr, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
+import type { Expr, Init, Pos, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
 import { type Abi, alignOf, type CType, sizeOf } from "./types.ts";
 
 /** The section of the program's writable segment gcc puts a global in (see the module doc). */
@@ -37,14 +45,6 @@ export interface ImageObject {
   readonly align: number;
   /** Its input section. */
   readonly section: DataSection;
-}
-
-/** The program's globals in the order gcc emits them: each declaration that defines one. */
-export interface ProgramObjects {
-  /** The declaration that places each object (its first), in emission order. */
-  readonly decls: readonly VarDecl[];
-  /** The objects, in the same order. */
-  readonly objects: readonly ImageObject[];
 }
 
 /**
@@ -99,14 +99,31 @@ export function dataAlignment(t: CType, abi: Abi, declared = 1): number {
   return own;
 }
 
+/** A piece of the program's `.rodata`: a const object, or a string literal (by its bytes). */
+export type RodataItem =
+  | { readonly decl: VarDecl; readonly size: number; readonly align: number }
+  | { readonly literal: readonly number[]; readonly size: number; readonly align: number };
+
+/** The program's globals as gcc emits them: each declaration that defines one. */
+export interface ProgramObjects {
+  /** The declaration that places each writable object (its first), in emission order. */
+  readonly decls: readonly VarDecl[];
+  /** The writable objects, in the same order. */
+  readonly objects: readonly ImageObject[];
+  /** `.rodata` in emission order: const objects and string literals (each literal once). */
+  readonly rodata: readonly RodataItem[];
+}
+
 /**
  * The program's globals as gcc emits them (see the module doc): `libraryNames` are the library
- * functions the program may call (an address of one makes an object `.data.rel`).
+ * functions the program may call (an address of one makes an object `.data.rel`); with
+ * `constInRodata` false, const objects count as writable ones.
  */
 export function programObjects(
   unit: TranslationUnit,
   abi: Abi,
   libraryNames: ReadonlySet<string>,
+  constInRodata = true,
 ): ProgramObjects {
   const defined = new Set(unit.functions.map((f) => f.name));
   // File-scope: the first defining declaration places it; any one's initialiser decides.
@@ -117,86 +134,221 @@ export function programObjects(
     if (!first.has(g.name)) first.set(g.name, g);
     if (g.init) inits.set(g.name, g);
   }
-  const decls: VarDecl[] = [], objects: ImageObject[] = [];
-  const add = (place: VarDecl, def: VarDecl) => {
-    const external = (name: string) =>
-      !defined.has(name) && !first.has(name) && libraryNames.has(name);
-    decls.push(place);
-    objects.push({
-      size: Math.max(1, sizeOf(def.type, abi)),
-      align: dataAlignment(def.type, abi, def.align ?? 1),
-      section: sectionOf(def, unit, external),
-    });
+  const external = (name: string) =>
+    !defined.has(name) && !first.has(name) && libraryNames.has(name);
+  const decls: VarDecl[] = [], objects: ImageObject[] = [], rodata: RodataItem[] = [];
+  // (const objects holding addresses: gcc's .data.rel.ro, in the RELRO page below the data page;
+  // heaplab puts them after .rodata, read-only too)
+  const relro: RodataItem[] = [];
+  const emitted = new Set<string>();
+  const literals = (found: readonly (readonly number[])[]) => {
+    for (const bytes of found) {
+      const key = bytes.join(",");
+      if (emitted.has(key)) continue;
+      emitted.add(key);
+      // (ix86_constant_alignment: a string of 31 bytes or more, its NUL counted, to a word)
+      const size = bytes.length + 1;
+      rodata.push({ literal: bytes, size, align: size >= 31 && abi.ptrSize === 8 ? 8 : 1 });
+    }
   };
-  for (const [name, g] of first) add(g, inits.get(name) ?? g);
+  const add = (place: VarDecl, def: VarDecl) => {
+    const found = def.init ? initAddresses(def.type, def.init, unit) : NO_ADDRESSES;
+    literals(found.literals);
+    const size = Math.max(1, sizeOf(def.type, abi));
+    const align = dataAlignment(def.type, abi, def.align ?? 1);
+    if (constInRodata && (place.readOnly || def.readOnly)) {
+      const relocated = found.literals.length > 0 || found.names.length > 0;
+      (relocated ? relro : rodata).push({ decl: place, size, align });
+      return;
+    }
+    decls.push(place);
+    objects.push({ size, align, section: sectionOf(def, found, external) });
+  };
+  // File-scope objects and functions in source order (a function's literals come with it),
+  // then the functions' static locals.
+  const fileScope = [...first].map(([name, g]) => ({
+    at: g,
+    emit: () => add(g, inits.get(name) ?? g),
+  }));
+  const functions = unit.functions.map((f) => ({
+    at: f as Pos,
+    emit: () => literals(bodyLiterals(f.body, unit)),
+  }));
+  const inOrder = [...fileScope, ...functions].sort((x, y) =>
+    x.at.line - y.at.line || x.at.col - y.at.col
+  );
+  for (const item of inOrder) item.emit();
   for (const f of unit.functions) {
     for (const d of staticLocals(f.body)) add(d, d);
   }
-  return { decls, objects };
+  return { decls, objects, rodata: [...rodata, ...relro] };
 }
+
+/** The addresses an initialiser holds: string literals (in order) and names of objects. */
+interface Addresses {
+  readonly literals: readonly (readonly number[])[];
+  readonly names: readonly string[];
+}
+
+const NO_ADDRESSES: Addresses = { literals: [], names: [] };
 
 function sectionOf(
   d: VarDecl,
-  unit: TranslationUnit,
+  found: Addresses,
   external: (name: string) => boolean,
 ): DataSection {
   if (isZeroInitializer(d.init, d.type)) return d.storage === "static" ? "comm" : "bss";
-  if (!holdsPointer(d.type)) return "data";
-  const names: string[] = [];
-  let literal = false;
-  const visit = (e: Expr | undefined): void => {
-    if (!e) return;
-    switch (e.k) {
-      case "str":
-        literal = true;
-        return;
-      case "id":
-        if (!unit.enums.has(e.name)) names.push(e.name);
-        return;
-      case "bin":
-      case "assign":
-      case "comma":
-        visit(e.l);
-        visit(e.r);
-        return;
-      case "un":
-      case "cast":
-      case "member":
-        visit(e.e);
-        return;
-      case "index":
-        visit(e.a);
-        visit(e.i);
-        return;
-      case "cond":
-        visit(e.c);
-        visit(e.a);
-        visit(e.b);
-        return;
-      case "compound":
-        visitInit(e.init);
-        return;
-      default:
-        return; // numbers, sizeof, alignof, offsetof: no address
+  if (found.names.some(external)) return "data.rel";
+  return found.literals.length || found.names.length ? "data.rel.local" : "data";
+}
+
+/** True for an array a string literal initialises in place (`char name[8] = "x"`). */
+function isCharArray(t: CType | undefined): boolean {
+  return t?.k === "array" && t.of.k === "int" && t.of.size === 1;
+}
+
+/**
+ * The addresses in an initialiser of an object of type `t`: string literals that are not the
+ * contents of a char array, and the names it takes addresses of (or calls, for a function).
+ */
+function initAddresses(t: CType | undefined, init: Init, unit: TranslationUnit): Addresses {
+  const literals: (readonly number[])[] = [], names: string[] = [];
+  const visitInit = (t: CType | undefined, init: Init): void => {
+    if (init.k === "expr") {
+      if (init.e.k === "str" && isCharArray(t)) return;
+      exprAddresses(init.e, unit, literals, names);
+      return;
+    }
+    const only = init.items.length === 1 ? init.items[0].init : undefined;
+    if (only?.k === "expr" && only.e.k === "str" && isCharArray(t)) return;
+    let field = 0;
+    for (const item of init.items) {
+      const d = item.designators[0];
+      let inner: CType | undefined;
+      if (t?.k === "array") inner = t.of;
+      else if (t?.k === "struct") {
+        if (d && "field" in d) field = (t.fields ?? []).findIndex((f) => f.name === d.field);
+        inner = item.designators.length > 1 ? undefined : t.fields?.[field]?.type;
+        field++;
+      }
+      visitInit(inner, item.init);
     }
   };
-  const visitInit = (init: Init): void => {
-    if (init.k === "expr") visit(init.e);
-    else for (const item of init.items) visitInit(item.init);
+  visitInit(t, init);
+  return { literals, names };
+}
+
+/** Collects the literals and names of an expression, in the order gcc expands them. */
+function exprAddresses(
+  e: Expr | undefined,
+  unit: TranslationUnit,
+  literals: (readonly number[])[],
+  names: string[],
+): void {
+  if (!e) return;
+  const visit = (x: Expr | undefined) => exprAddresses(x, unit, literals, names);
+  switch (e.k) {
+    case "str":
+      literals.push(e.bytes);
+      return;
+    case "id":
+      if (!unit.enums.has(e.name)) names.push(e.name);
+      return;
+    case "bin":
+    case "assign":
+    case "comma":
+      visit(e.l);
+      visit(e.r);
+      return;
+    case "un":
+    case "cast":
+    case "member":
+      visit(e.e);
+      return;
+    case "index":
+      visit(e.a);
+      visit(e.i);
+      return;
+    case "cond":
+      visit(e.c);
+      visit(e.a);
+      visit(e.b);
+      return;
+    case "call":
+      // (x86_64 evaluates a call's arguments last to first)
+      for (let i = e.args.length - 1; i >= 0; i--) visit(e.args[i]);
+      visit(e.f);
+      return;
+    case "vaarg":
+      visit(e.ap);
+      return;
+    case "compound":
+      literals.push(...initAddresses(e.type, e.init, unit).literals);
+      return;
+    default:
+      return; // numbers, sizeof, alignof, offsetof: no address
+  }
+}
+
+/**
+ * A function's string literals in the order gcc emits them: statements in order, a `for` loop's
+ * body before its step and its condition, a `while` loop's body before its condition, a call's
+ * arguments last to first; its static locals' come later, with them.
+ */
+function bodyLiterals(body: Stmt, unit: TranslationUnit): (readonly number[])[] {
+  const literals: (readonly number[])[] = [], names: string[] = [];
+  const expr = (e: Expr | undefined) => exprAddresses(e, unit, literals, names);
+  const walk = (s: Stmt | undefined): void => {
+    if (!s) return;
+    switch (s.k) {
+      case "expr":
+        expr(s.e);
+        return;
+      case "return":
+        expr(s.e);
+        return;
+      case "decl":
+        for (const d of s.decls) {
+          if (d.storage === "auto" && d.init && !(d.init.k === "expr" && isCharArray(d.type))) {
+            literals.push(...initAddresses(d.type, d.init, unit).literals);
+          }
+        }
+        return;
+      case "block":
+        s.body.forEach(walk);
+        return;
+      case "if":
+        expr(s.c);
+        walk(s.t);
+        walk(s.e);
+        return;
+      case "while":
+      case "do":
+        walk(s.body);
+        expr(s.c);
+        return;
+      case "for":
+        walk(s.init);
+        walk(s.body);
+        expr(s.step);
+        expr(s.c);
+        return;
+      case "switch":
+        expr(s.e);
+        walk(s.body);
+        return;
+      case "case":
+      case "default":
+      case "label":
+        walk(s.stmt);
+        return;
+      default:
+        return;
+    }
   };
-  visitInit(d.init!);
-  if (names.some(external)) return "data.rel";
-  return literal || names.length ? "data.rel.local" : "data";
+  walk(body);
+  return literals;
 }
-
-/** True when a type has a pointer in it (so that an initialiser can put an address there). */
-function holdsPointer(t: CType): boolean {
-  if (t.k === "ptr") return true;
-  if (t.k === "array") return holdsPointer(t.of);
-  if (t.k === "struct") return (t.fields ?? []).some((f) => holdsPointer(f.type));
-  return false;
-}
-
 /** The `static` locals of a function body, in declaration order. */
 function staticLocals(body: Stmt): VarDecl[] {
   const found: VarDecl[] = [];
