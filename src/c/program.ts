@@ -505,7 +505,7 @@ export class CProgram {
   /**
    * A FILE as the process's memory holds it now, every field ({@link FileInfo}): the FILE at an
    * address, or the one the program's `stdin`, `stdout` or `stderr` points at (in libc,
-   * `_IO_2_1_stdout_`, unless the program pointed it elsewhere).
+   * `_IO_2_1_stdout_`, unless a program naming it pointed it elsewhere).
    *
    * @example
    * ```ts
@@ -525,7 +525,14 @@ export class CProgram {
    */
   fileInfo(file: number | "stdin" | "stdout" | "stderr"): FileInfo {
     const m = this.#m;
-    const address = typeof file === "number" ? file : m.readPointer(m.globals.get(file)!.addr);
+    // the program's copy of the pointer where it names the stream (ld's copy relocation), else
+    // the FILE libc's own pointer starts at
+    const copy = typeof file === "number" ? undefined : m.globals.get(file);
+    const address = typeof file === "number"
+      ? file
+      : copy
+      ? m.readPointer(copy.addr)
+      : this.#host.files[file];
     return { address, fields: readFileFields(m.mem, m.abi, address) };
   }
 
