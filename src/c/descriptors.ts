@@ -32,6 +32,7 @@
 
 import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
+import { COutputLimitError } from "./errors.ts";
 import { FILE_SIZE_LIMIT, type OpenFile, type OpenFiles } from "./open_files.ts";
 import { Signal } from "./interpreter.ts";
 import { byteText, type Streams, textBytes } from "./stdio.ts";
@@ -82,10 +83,22 @@ export function writable(s: Streams, fd: number): boolean {
   return fd === 1 || fd === 2 || (s.kind === "tty" && fd === 0);
 }
 
-/** Bytes written to `fd` (open for writing): fd 2 is stderr, 0 and 1 stdout. */
+/**
+ * Bytes written to `fd` (open for writing): fd 2 is stderr, 0 and 1 stdout, each kept up to
+ * {@link FILE_SIZE_LIMIT} bytes, as a file is (past it: {@link COutputLimitError}).
+ */
 export function outputTo(s: Streams, fd: number, text: string): void {
-  if (fd === 2) s.stderrBytes += text;
-  else s.stdoutBytes += text;
+  if (fd === 2) {
+    if (s.stderrBytes.length + text.length > FILE_SIZE_LIMIT) {
+      throw new COutputLimitError("stderr", FILE_SIZE_LIMIT, 0);
+    }
+    s.stderrBytes += text;
+  } else {
+    if (s.stdoutBytes.length + text.length > FILE_SIZE_LIMIT) {
+      throw new COutputLimitError("stdout", FILE_SIZE_LIMIT, 0);
+    }
+    s.stdoutBytes += text;
+  }
 }
 
 /**

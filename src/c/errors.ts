@@ -82,6 +82,37 @@ export class CUnsupportedError extends Error {
 }
 
 /**
+ * The program wrote more to stdout or stderr than heaplab keeps of it (`limit` bytes, as of a
+ * file it writes): a program printing for ever — a menu loop at end of input — ends here, with
+ * the line it was at, rather than in the JavaScript engine's string limit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COutputLimitError } from "./errors.ts";
+ * const e = new COutputLimitError("stdout", 64 * 1024 * 1024, 7);
+ * assert.equal(e.message, "Output limit reached: stdout past 67108864 bytes (line 7)");
+ * ```
+ */
+export class COutputLimitError extends Error {
+  /** The stream that grew too long. */
+  readonly stream: "stdout" | "stderr";
+  /** The bytes kept of it. */
+  readonly limit: number;
+  /** The line that wrote past it (0 where not known yet). */
+  readonly line: number;
+
+  /** Stream, limit and line. */
+  constructor(stream: "stdout" | "stderr", limit: number, line: number) {
+    super(`Output limit reached: ${stream} past ${limit} bytes (line ${line})`);
+    this.name = "COutputLimitError";
+    this.stream = stream;
+    this.limit = limit;
+    this.line = line;
+  }
+}
+
+/**
  * The program executed more statements than its budget (`maxSteps`): it is stopped, not hung.
  *
  * @example

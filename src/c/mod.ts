@@ -19,7 +19,13 @@ export {
   type ExplainRecord,
   runC,
 } from "./program.ts";
-export { CRuntimeError, CStepLimitError, CSyntaxError, CUnsupportedError } from "./errors.ts";
+export {
+  COutputLimitError,
+  CRuntimeError,
+  CStepLimitError,
+  CSyntaxError,
+  CUnsupportedError,
+} from "./errors.ts";
 export { type StdoutKind as CStdoutKind } from "./stdio.ts";
 export { type FileFieldInfo, type FileInfo } from "./file_layout.ts";
 export { MisalignedStackFault } from "./misaligned_stack.ts";

@@ -34,7 +34,7 @@ import { Process } from "../kernel/process.ts";
 import type { AddressSpace } from "../kernel/address_space.ts";
 import type { Vma } from "../kernel/vma.ts";
 import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
-import { CRuntimeError, CStepLimitError, CUnsupportedError } from "./errors.ts";
+import { COutputLimitError, CRuntimeError, CStepLimitError, CUnsupportedError } from "./errors.ts";
 import { headerTags, headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
 import {
   compileUnit,
@@ -788,6 +788,11 @@ export class CProgram {
         error: new Error(
           `Control flow hijacked: ${e.how} (0x${BigInt.asUintN(64, a).toString(16)})`,
         ),
+      });
+    } else if (e instanceof COutputLimitError && e.line === 0) {
+      // the line it was written at, which the stream did not know
+      r = this.#result("error", {
+        error: new COutputLimitError(e.stream, e.limit, this.currentLine()),
       });
     } else if (e instanceof CRuntimeError && e.signal === "SIGFPE") {
       r = this.#result("crashed", { exitStatus: 136, error: e });

@@ -2,6 +2,7 @@
 // how a run ends, errors.
 import assert from "node:assert/strict";
 import {
+  COutputLimitError,
   CProgram,
   CStepLimitError,
   CSyntaxError,
@@ -401,4 +402,21 @@ Deno.test("a long string literal and a large write reach their typed outcome, no
       "  write(1, p, 300000); return 0; }\n",
   );
   assert.equal(r.stdout.length, 300000);
+});
+
+Deno.test("a program printing for ever ends at the output limit with a typed error naming its line", () => {
+  const r = runC(
+    `#include <unistd.h>
+static char block[1 << 20];
+int main(void) {
+  for (;;)
+    write(1, block, sizeof block);
+}`,
+    { stdout: "file" },
+  );
+  assert.equal(r.state, "error");
+  assert.ok(r.error instanceof COutputLimitError, r.error?.message);
+  assert.equal(r.error.stream, "stdout");
+  assert.equal(r.error.line, 5);
+  assert.equal(r.stdout.length, r.error.limit);
 });
