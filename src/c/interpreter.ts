@@ -25,7 +25,7 @@
  * @module
  */
 
-import type { Expr, FunctionDef, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
+import type { Designator, Expr, FunctionDef, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
 import { CRuntimeError, CSyntaxError, CUnsupportedError } from "./errors.ts";
 import {
   add64,
@@ -1023,36 +1023,107 @@ class Compiler {
       return;
     }
     // A brace list.
-    if (type.k === "array") {
-      const elem = type.of;
-      const esz = this.size(elem, at.line);
-      let i = 0;
-      for (const item of init.items) {
-        const d = item.designators[0];
-        if (d && "index" in d) i = Number(this.constInt(d.index, this.T.long));
-        this.initInto(elem, item.init, offset + i * esz, out, at);
-        i++;
-      }
-      return;
-    }
-    if (type.k === "struct") {
-      const fields = type.fields ?? [];
-      let i = 0;
-      for (const item of init.items) {
-        const d = item.designators[0];
-        if (d && "field" in d) {
-          i = fields.findIndex((f) => f.name === d.field);
-          if (i < 0) this.fail(`no member named '${d.field}'`, init);
-        }
-        const fld = fields[i];
-        if (!fld) break;
-        this.initInto(fld.type, item.init, offset + fld.offset, out, at);
-        i = type.union ? fields.length : i + 1;
-      }
+    if (type.k === "array" || type.k === "struct") {
+      this.initMembers(type, init.items, 0, offset, out, at, true);
       return;
     }
     // A scalar in braces.
     if (init.items[0]) this.initInto(type, init.items[0].init, offset, out, at);
+  }
+
+  /**
+   * Initializes the members of an aggregate from `items`, starting at `pos`; returns the
+   * position after the last item used. With `braced`, the items are the aggregate's own brace
+   * list: designators choose the member, and items past the end are ignored (gcc: "excess
+   * elements", a warning). Otherwise the aggregate's braces were elided (C11 6.7.9p20): its
+   * members take the enclosing list's items in order, and it ends at its last member or at a
+   * designator, which names a member of the enclosing aggregate.
+   */
+  initMembers(
+    type: CType & { k: "array" | "struct" },
+    items: readonly InitItem[],
+    pos: number,
+    offset: number,
+    out: InitStore[],
+    at: { line: number; col: number },
+    braced: boolean,
+  ): number {
+    const fields = type.k === "struct" ? type.fields ?? [] : [];
+    const count = type.k === "array" ? type.n ?? Infinity : type.union ? 1 : fields.length;
+    let i = 0;
+    // an elided aggregate's first item is the one whose designator, if any, chose it
+    const first = braced ? -1 : pos;
+    while (pos < items.length) {
+      const item = items[pos], d = pos === first ? undefined : item.designators[0];
+      if (d && !braced) break;
+      if (d) i = this.designated(type, d, count, at);
+      else if (i >= count) {
+        if (!braced) break;
+        pos++;
+        continue;
+      }
+      const [member, memberAt] = type.k === "array"
+        ? [type.of, offset + i * this.size(type.of, at.line)]
+        : [fields[i].type, offset + fields[i].offset];
+      if (d && item.designators.length > 1) {
+        // `.a.b = x`, `[2].c = x`: the rest of the designation names a member of this member
+        const rest = [{ designators: item.designators.slice(1), init: item.init }];
+        this.initMembers(asAggregate(member, this, at), rest, 0, memberAt, out, at, true);
+        pos++;
+      } else pos = this.initMember(member, items, pos, memberAt, out, at);
+      i = type.k === "struct" && type.union ? count : i + 1;
+    }
+    return pos;
+  }
+
+  /** The index of the member a designator names (`[i]` within the array, `.name` a field). */
+  designated(
+    type: CType & { k: "array" | "struct" },
+    d: Designator,
+    count: number,
+    at: { line: number; col: number },
+  ): number {
+    if ("index" in d) {
+      if (type.k !== "array") this.fail("array index in non-array initializer", d.index);
+      const i = Number(this.constInt(d.index, this.T.long));
+      if (i < 0 || i >= count) {
+        this.fail("array index in initializer exceeds array bounds", d.index);
+      }
+      return i;
+    }
+    if (type.k !== "struct") this.fail(`field name not in record or union initializer`, at);
+    const i = (type.fields ?? []).findIndex((f) => f.name === d.field);
+    if (i < 0) this.fail(`no member named '${d.field}'`, at);
+    return i;
+  }
+
+  /**
+   * Initializes one member from `items[pos]`: a brace list, a scalar's expression, a string for
+   * an array of char, a struct's value — or, for an aggregate given none of these, the first of
+   * the items its elided braces would have held.
+   */
+  initMember(
+    type: CType,
+    items: readonly InitItem[],
+    pos: number,
+    offset: number,
+    out: InitStore[],
+    at: { line: number; col: number },
+  ): number {
+    const init = items[pos].init;
+    if (init.k === "list" || (type.k !== "array" && type.k !== "struct")) {
+      this.initInto(type, init, offset, out, at);
+      return pos + 1;
+    }
+    const e = init.e;
+    const whole = type.k === "array"
+      ? e.k === "str" && type.of.k === "int" && type.of.size === 1
+      : e.k !== "num" && e.k !== "str" && this.typeOf(e).k === "struct";
+    if (whole) {
+      this.initInto(type, init, offset, out, at);
+      return pos + 1;
+    }
+    return this.initMembers(type, items, pos, offset, out, at, false);
   }
 
   // --- expressions: helpers ------------------------------------------------------------------
@@ -1999,6 +2070,19 @@ function addressTaken(node: unknown, out: Set<string>): void {
 type InitStore = ((f: Frame, base: number) => void) & {
   gen?: (f: Frame, base: number) => Generator<Signal, void>;
 };
+
+/** One item of a brace-enclosed initializer list: its designators and its initializer. */
+type InitItem = (Init & { k: "list" })["items"][number];
+
+/** A designated member's type as the aggregate the rest of its designation walks into. */
+function asAggregate(
+  t: CType,
+  c: Compiler,
+  at: { line: number; col: number },
+): CType & { k: "array" | "struct" } {
+  if (t.k === "array" || t.k === "struct") return t;
+  return c.fail("designator for a member that is neither an array nor a struct", at);
+}
 
 /** A pointer beyond 2^53 is never mapped (user space ends at 2^47): it faults. */
 function checkAddress(a: Value): Value {
