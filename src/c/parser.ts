@@ -306,6 +306,9 @@ class Parser {
     let signed: boolean | undefined;
     let longs = 0, short = false, sawInt = false, sawChar = false, sawDouble = false;
     let any = false;
+    // a qualifier or storage class with no type is an int (C89's implicit int, which gcc accepts
+    // with a warning: `const n = read(…);`, `static count;`)
+    let implicitInt = false;
     for (;;) {
       const t = this.#peek;
       if (t.k !== "id") break;
@@ -322,11 +325,13 @@ class Parser {
         v === "register" || v === "auto" || v === "_Thread_local" || v === "__thread" ||
         v === "_Atomic"
       ) {
+        implicitInt = true;
         this.#next();
         continue;
       }
       if (v === "static" || v === "extern" || v === "typedef") {
         spec.storage = v;
+        implicitInt = true;
         this.#next();
         continue;
       }
@@ -374,7 +379,7 @@ class Parser {
       any = true;
       this.#next();
     }
-    if (!any) this.#fail("expected declaration specifiers", start);
+    if (!any && !implicitInt) this.#fail("expected declaration specifiers", start);
     const T = this.#abi.types;
     if (base) spec.type = base;
     else if (sawDouble) spec.type = longs ? T.ldouble : T.double;
