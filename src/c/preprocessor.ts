@@ -2,8 +2,9 @@
  * The C preprocessor (C11 6.10) as heap-exploitation programs use it: comments, continued
  * lines, object- and function-like `#define` (with `#`, `##` and `__VA_ARGS__`), `#undef`,
  * `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif`, `#include` of the libc and POSIX headers
- * (their declarations are built in, see `headers.ts`), `#pragma`, `#error`, `#warning`, `#line`
- * ignored. An `#include` whose name is missing — the seed document's HTML lost `<stdio.h>` and
+ * (their declarations are built in, see `headers.ts`) and GCC's `#import` (an `#include` that
+ * includes a header once, which all built-in headers are), `#pragma`, `#error`, `#warning`,
+ * `#line` ignored. An `#include` whose name is missing — the seed document's HTML lost `<stdio.h>` and
  * friends — is accepted with a warning, as is a header the interpreter does not know.
  *
  * Macro expansion itself is `macros.ts`.
@@ -248,10 +249,11 @@ export function preprocess(
             case "undef":
               if (rest[0]) macros.delete(rest[0].v);
               break;
-            case "include": {
+            case "include":
+            case "import": {
               const name = includeName(trimmed);
               if (name === "") {
-                warnings.push(`${file}:${line}: #include without a header name (accepted)`);
+                warnings.push(`${file}:${line}: #${dir} without a header name (accepted)`);
               } else if (!KNOWN_HEADERS.has(name)) {
                 warnings.push(`${file}:${line}: header <${name}> is not modelled (accepted)`);
               }
@@ -290,7 +292,7 @@ export function preprocess(
 }
 
 function includeName(directive: string): string {
-  const m = /^#\s*include\s*(?:<([^>]*)>|"([^"]*)")?/.exec(directive);
+  const m = /^#\s*(?:include|import)\s*(?:<([^>]*)>|"([^"]*)")?/.exec(directive);
   return (m?.[1] ?? m?.[2] ?? "").trim();
 }
 
