@@ -36,6 +36,12 @@ const PROGRAMS = [
     what: "typedef names used as declarators (a member, a variable, a redefinition)",
   },
   {
+    folder: "header_names",
+    file: "names.c",
+    what:
+      "header types' sizes and signedness (__uint16_t, socklen_t, key_t, …) and macros (O_DSYNC, RTLD_LAZY, …)",
+  },
+  {
     folder: "printf_positional",
     file: "positional.c",
     what: "printf's positional arguments (%N$, *N$)",
