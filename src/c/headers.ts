@@ -218,6 +218,7 @@ long sysconf(int name);
 int getpagesize(void);
 int system(const char *command);
 long syscall(long number, ...);
+ssize_t getrandom(void *buf, size_t n, unsigned int flags);
 void *dlsym(void *handle, const char *symbol);
 void *__builtin_return_address(unsigned int level);
 void *__builtin_frame_address(unsigned int level);
@@ -432,6 +433,8 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     `SYS_exit ${lp64 ? 60 : 1}`,
     "RTLD_NEXT ((void *) -1l)",
     "RTLD_DEFAULT ((void *) 0)",
+    "GRND_NONBLOCK 1",
+    "GRND_RANDOM 2",
     "RTLD_LAZY 1",
     "RTLD_NOW 2",
     "RTLD_NOLOAD 4",

@@ -71,6 +71,7 @@ import {
   sync,
 } from "./output_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
+import { getrandom } from "./getrandom.ts";
 import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -1328,6 +1329,23 @@ const impls: Record<string, Impl> = {
     const name = h.m.cString(c.args[1] as Int);
     return h.m.builtins.get(name)?.address ?? h.allocator.libc.symbol(name) ?? 0;
   },
+  getrandom: (h, c) =>
+    sysResult(
+      h,
+      getrandom(
+        {
+          mem: h.m.mem,
+          ptrSize: h.m.abi.ptrSize,
+          kernelRelease: h.process.kernel.release,
+          glibcUsesVdso: h.allocator.profile.getrandomVdso,
+          random32: () => h.allocator.context.random32(),
+          refuse: (what) => refuse(h, what),
+        },
+        n(c.args[0]),
+        sizeArgument(c.args[1] as Int, h.m.abi.ptrSize),
+        n(c.args[2]) >>> 0,
+      ),
+    ),
   syscall: (h, c) => {
     const nr = n(c.args[0]);
     const lp64 = h.m.abi.ptrSize === 8;

@@ -44,6 +44,7 @@ export const KNOWN_HEADERS = new Set([
   "sys/mman.h",
   "sys/types.h",
   "sys/syscall.h",
+  "sys/random.h",
   "sys/resource.h",
   "sys/wait.h",
   "sys/stat.h",

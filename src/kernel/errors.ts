@@ -154,6 +154,7 @@ export const Errno = {
   ENOSPC: 28,
   ESPIPE: 29,
   ERANGE: 34,
+  ENOSYS: 38,
   EOVERFLOW: 75,
 } as const;
 

@@ -335,6 +335,12 @@ export interface GlibcProfile {
    */
   readonly printfErrnoName: boolean;
   /**
+   * getrandom() calls the vDSO's getrandom where the kernel has one (x86_64, Linux 6.11+), with
+   * per-thread state that the first call maps (2.41+); before, it is the system call. Seen on
+   * real 2.41+ under strace: two one-page mmaps and a 32-byte getrandom at the first call.
+   */
+  readonly getrandomVdso: boolean;
+  /**
    * A FILE has `_prevchain` (the `_chain` or `_IO_list_all` pointing at it, which
    * `_IO_un_link` uses instead of walking the list; 2.40+). Seen in fopen'ed FILEs on real 2.41+.
    */
@@ -664,6 +670,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   getdelimTerminatesNewBuffer: since("2.43"),
   printfIntoBuffer: since("2.37"),
   printfErrnoName: since("2.35"),
+  getrandomVdso: since("2.41"),
   filePrevChain: since("2.40"),
   fileFlags2Narrow: since("2.41"),
   fileTotalWritten: since("2.42"),
