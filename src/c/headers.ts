@@ -219,6 +219,8 @@ int getpagesize(void);
 int system(const char *command);
 long syscall(long number, ...);
 ssize_t getrandom(void *buf, size_t n, unsigned int flags);
+void *alloca(size_t size);
+void *__builtin_alloca(size_t size);
 void *dlsym(void *handle, const char *symbol);
 void *__builtin_return_address(unsigned int level);
 void *__builtin_frame_address(unsigned int level);

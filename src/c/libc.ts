@@ -72,6 +72,7 @@ import {
 } from "./output_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
+import { alloca } from "./alloca.ts";
 import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -1329,6 +1330,9 @@ const impls: Record<string, Impl> = {
     const name = h.m.cString(c.args[1] as Int);
     return h.m.builtins.get(name)?.address ?? h.allocator.libc.symbol(name) ?? 0;
   },
+  alloca: (h, c) => alloca(h.sched.current, sizeArgument(c.args[0] as Int, h.m.abi.ptrSize)),
+  __builtin_alloca: (h, c) =>
+    alloca(h.sched.current, sizeArgument(c.args[0] as Int, h.m.abi.ptrSize)),
   getrandom: (h, c) =>
     sysResult(
       h,

@@ -39,6 +39,7 @@ export const KNOWN_HEADERS = new Set([
   "stdarg.h",
   "assert.h",
   "malloc.h",
+  "alloca.h",
   "unistd.h",
   "pthread.h",
   "sys/mman.h",
