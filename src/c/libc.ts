@@ -73,6 +73,7 @@ import {
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
 import { alloca } from "./alloca.ts";
+import { BIT_BUILTIN_NAMES, bitBuiltin } from "./bit_builtins.ts";
 import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -1555,7 +1556,9 @@ export function makeBuiltins(
   for (const [name, type] of prototypes) {
     const string = STRING_FUNCTIONS[name];
     const impl = impls[name] ??
-      (string && ((h: LibcHost, c: BuiltinCall) => string(h.m, c)));
+      (string && ((h: LibcHost, c: BuiltinCall) => string(h.m, c))) ??
+      (BIT_BUILTIN_NAMES.has(name) &&
+        ((h: LibcHost, c: BuiltinCall) => bitBuiltin(name, h.m.abi.ptrSize * 8)(c)));
     const reads = STDIN_FUNCTIONS[name];
     const gen = genImpls[name] ??
       (reads && ((h: LibcHost, c: BuiltinCall) => reads(stdinHost(h), c)));
