@@ -74,6 +74,7 @@ import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
 import { alloca } from "./alloca.ts";
 import { BIT_BUILTIN_NAMES, bitBuiltin } from "./bit_builtins.ts";
+import { CTYPE_FUNCTIONS } from "./ctype.ts";
 import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -1383,16 +1384,6 @@ const impls: Record<string, Impl> = {
   },
   isatty: (h, c) => (h.streams.kind === "tty" && n(c.args[0]) <= 2 ? 1 : 0),
   fileno: (h, c) => streamFd(h, c.args[0]),
-  isprint: (_h, c) => (n(c.args[0]) >= 32 && n(c.args[0]) < 127 ? 1 : 0),
-  isdigit: (_h, c) => (n(c.args[0]) >= 48 && n(c.args[0]) <= 57 ? 1 : 0),
-  isalpha: (_h, c) => (/[A-Za-z]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
-  isalnum: (_h, c) => (/[A-Za-z0-9]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
-  isspace: (_h, c) => (/[ \t\n\v\f\r]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
-  isxdigit: (_h, c) => (/[0-9a-fA-F]/.test(String.fromCharCode(n(c.args[0]))) ? 1 : 0),
-  isupper: (_h, c) => (n(c.args[0]) >= 65 && n(c.args[0]) <= 90 ? 1 : 0),
-  islower: (_h, c) => (n(c.args[0]) >= 97 && n(c.args[0]) <= 122 ? 1 : 0),
-  toupper: (_h, c) => (n(c.args[0]) >= 97 && n(c.args[0]) <= 122 ? n(c.args[0]) - 32 : c.args[0]),
-  tolower: (_h, c) => (n(c.args[0]) >= 65 && n(c.args[0]) <= 90 ? n(c.args[0]) + 32 : c.args[0]),
   // glibc's getenv walks `environ`, whatever the program did to it.
   getenv: (h, c) => {
     const m = h.m, key = m.cString(c.args[0] as Int) + "=";
@@ -1557,6 +1548,9 @@ export function makeBuiltins(
     const string = STRING_FUNCTIONS[name];
     const impl = impls[name] ??
       (string && ((h: LibcHost, c: BuiltinCall) => string(h.m, c))) ??
+      (CTYPE_FUNCTIONS[name] &&
+        ((h: LibcHost, c: BuiltinCall) =>
+          CTYPE_FUNCTIONS[name]({ refuse: (w) => refuse(h, w) }, c))) ??
       (BIT_BUILTIN_NAMES.has(name) &&
         ((h: LibcHost, c: BuiltinCall) => bitBuiltin(name, h.m.abi.ptrSize * 8)(c)));
     const reads = STDIN_FUNCTIONS[name];

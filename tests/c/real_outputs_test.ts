@@ -36,6 +36,11 @@ const PROGRAMS = [
     what: "typedef names used as declarators (a member, a variable, a redefinition)",
   },
   {
+    folder: "ctype",
+    file: "ctype.c",
+    what: "<ctype.h>'s classes (the table's bits, not 1) and toupper/tolower for -128 to 255",
+  },
+  {
     folder: "header_names",
     file: "names.c",
     what:
