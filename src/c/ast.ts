@@ -86,7 +86,9 @@ export type Stmt =
   | Pos & { readonly k: "return"; readonly e?: Expr }
   | Pos & { readonly k: "goto"; readonly label: string }
   | Pos & { readonly k: "label"; readonly label: string; readonly stmt: Stmt }
-  | Pos & { readonly k: "empty" };
+  | Pos & { readonly k: "empty" }
+  /** A statement the interpreter cannot run (inline assembly): refused when reached. */
+  | Pos & { readonly k: "unsupported"; readonly what: string };
 
 /** A function definition. */
 export interface FunctionDef extends Pos {

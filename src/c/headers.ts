@@ -497,7 +497,6 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
       : ["__i386__ 1", "__i386 1", "i386 1", "__ILP32__ 1"]),
     "__restrict restrict",
     "__inline inline",
-    "__asm__(x)",
     "__volatile__",
     "__builtin_va_list void *",
     "va_start(ap, last) ((ap) = __builtin_va_start())",

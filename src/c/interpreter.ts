@@ -681,6 +681,12 @@ class Compiler {
         return this.block(s);
       case "empty":
         return completesWith(NORMAL);
+      case "unsupported": {
+        const what = s.what;
+        return stepThen(m, line, () => {
+          throw new CUnsupportedError(what, m.file, line);
+        });
+      }
       case "if": {
         const c = this.cond(s.c);
         const t = this.stmt(s.t);

@@ -194,6 +194,15 @@ class Parser {
     return undefined;
   }
 
+  /** GNU C's `asm` (or `__asm__`) starting a statement: `asm("…")`, `asm volatile`, `asm goto`. */
+  #atAsm(): boolean {
+    const t = this.#peek;
+    if (t.k !== "id" || (t.v !== "asm" && t.v !== "__asm__" && t.v !== "__asm")) return false;
+    const next = this.#t[this.#i + 1]?.v;
+    return next === "(" || next === "volatile" || next === "__volatile__" || next === "goto" ||
+      next === "inline" || next === "__volatile";
+  }
+
   #isTypeStart(k = 0): boolean {
     const t = this.#t[this.#i + k];
     if (!t || t.k !== "id") return false;
@@ -222,6 +231,9 @@ class Parser {
     while (this.#peek.k !== "eof") {
       if (this.#accept(";")) continue;
       const start = this.#peek;
+      if (this.#atAsm()) {
+        throw new CUnsupportedError("inline assembly (a file-scope asm)", this.#file, start.line);
+      }
       const spec = this.#specifiers();
       if (this.#accept(";")) continue; // struct or enum declaration only
       let first = true;
@@ -711,6 +723,19 @@ class Parser {
   #statement(): Stmt {
     const t = this.#peek;
     const pos = { line: t.line, col: t.col };
+    if (this.#atAsm()) {
+      // the program runs until it reaches the assembly, which is refused then
+      this.#next();
+      while (!this.#at("(") && this.#peek.k !== "eof") this.#next();
+      let depth = 0;
+      do {
+        const v = this.#next().v;
+        if (v === "(") depth++;
+        else if (v === ")") depth--;
+      } while (depth > 0 && this.#peek.k !== "eof");
+      this.#expect(";");
+      return { k: "unsupported", what: "inline assembly (an asm statement)", ...pos };
+    }
     if (t.k === "id") {
       if (this.#at(":", 1) && !TYPE_WORDS.has(t.v) && t.v !== "default") {
         this.#next();

@@ -1,12 +1,13 @@
 /**
  * C that gcc accepts and CTF programs write, beyond the textbook: brace elision in initializers
- * (`struct item list[100] = {0};`), C89's implicit int (`const n = read(…);`), GCC's `#import`.
+ * (`struct item list[100] = {0};`), C89's implicit int (`const n = read(…);`), GCC's `#import`;
+ * and inline assembly, which is refused by name (at run time where it is a statement).
  * Each expected output is what the same program printed when compiled by gcc 12 (x86_64); none
  * depends on glibc's version.
  */
 
 import assert from "node:assert/strict";
-import { CSyntaxError, runC } from "../../mod.ts";
+import { CSyntaxError, CUnsupportedError, runC } from "../../mod.ts";
 
 /** The program's standard output, run by the interpreter (an error is thrown). */
 function output(source: string): string {
@@ -89,4 +90,29 @@ Deno.test("#import includes a header as #include does", () => {
 int main(void) { printf("%d\\n", abs(-5)); return EXIT_SUCCESS; }
 `;
   assert.equal(output(source), "5\n");
+});
+
+Deno.test("an asm statement is refused when the program reaches it, by name and line", () => {
+  const source = `#include <stdio.h>
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  puts("before");
+  __asm__ volatile("nop");
+  puts("after");
+  return 0;
+}
+`;
+  const result = runC(source, { file: "prog.c", glibc: "2.31", explain: false });
+  assert.equal(result.stdout, "before\n");
+  assert.ok(result.error instanceof CUnsupportedError);
+  assert.equal(result.error.message, "prog.c:5: unsupported: inline assembly (an asm statement)");
+});
+
+Deno.test("a file-scope asm is refused by name and line before the program runs", () => {
+  assert.throws(
+    () => runC('int x;\nasm(".globl y");\nint main(void) { return 0; }\n', { file: "prog.c" }),
+    (e: Error) =>
+      e instanceof CUnsupportedError &&
+      e.message === "prog.c:2: unsupported: inline assembly (a file-scope asm)",
+  );
 });
