@@ -220,6 +220,10 @@ int system(const char *command);
 long syscall(long number, ...);
 ssize_t getrandom(void *buf, size_t n, unsigned int flags);
 void *alloca(size_t size);
+int setjmp(jmp_buf env);
+int _setjmp(jmp_buf env);
+void longjmp(jmp_buf env, int value);
+void _longjmp(jmp_buf env, int value);
 int __builtin_clz(unsigned int x);
 int __builtin_clzl(unsigned long x);
 int __builtin_clzll(unsigned long long x);
@@ -620,6 +624,9 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     ["pthread_t", T.ulong],
     ["pthread_attr_t", opaque("pthread_attr_t", lp64 ? 56 : 36, abi.ptrSize)],
     ["pthread_mutex_t", opaque("pthread_mutex_t", lp64 ? 40 : 24, abi.ptrSize)],
+    // <setjmp.h>: struct __jmp_buf_tag[1] — the registers (8 longs; 6 ints on i386), whether the
+    // signal mask was saved, and the mask (a 1024-bit sigset_t)
+    ["jmp_buf", { k: "array", of: opaque("__jmp_buf_tag", lp64 ? 200 : 156, abi.ptrSize), n: 1 }],
     ["FILE", file],
     ["_IO_FILE", file],
     ["va_list", { k: "ptr", to: T.void }],

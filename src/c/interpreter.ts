@@ -65,6 +65,7 @@ import { GLOBALS_LIMIT } from "./program_image.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { alignUp } from "../kernel/word.ts";
 import { byteText, textBytes } from "./stdio.ts";
+import { type JumpSite, LongJump, SETJMP_NAMES } from "./setjmp.ts";
 
 /** What a generator yields to the scheduler. */
 export const enum Signal {
@@ -152,6 +153,10 @@ export interface Frame {
    * makes: it was entered through an overwritten return address (`misaligned_stack.ts`).
    */
   misaligned?: boolean;
+  /** The blocks with a setjmp call running in this frame, innermost last (`setjmp.ts`). */
+  jumpSites?: JumpSite[];
+  /** A longjmp's value for the next setjmp call on its jmp_buf (`setjmp.ts`). */
+  resume?: { readonly env: number; readonly value: number };
 }
 
 /** A `va_list` in flight: the variadic arguments and the next one's index. */
@@ -416,6 +421,8 @@ class Compiler {
   #fn: CFunction | undefined;
   #frameCursor = 0;
   #blockEnd: number[] = [];
+  /** Blocks with a setjmp call compiled so far (each one's number). */
+  #jumpBlocks = 0;
   readonly #planned = new Map<VarDecl, number>();
   readonly #loadCache = new Map<CType, Load>();
   readonly #storeCache = new Map<CType, Store>();
@@ -609,6 +616,7 @@ class Compiler {
     if (scope) this.#scopes.pop();
     const m = this.m;
     const n = stmts.length;
+    if (b.body.some(callsSetjmp)) return this.jumpBlock(stmts, labels);
     if (labels.size === 0) {
       if (n === 1) return stmts[0];
       const run = function* (f: Frame) {
@@ -652,6 +660,51 @@ class Compiler {
         return c;
       }
       return NORMAL;
+    };
+  }
+
+  /**
+   * A block with a setjmp call (`setjmp.ts`): it notes its running statement on the frame, and
+   * a longjmp to a setjmp of one of its statements runs that statement again. Never plain, so
+   * that a longjmp always meets its catch. Gotos to its labels as in any block.
+   */
+  jumpBlock(stmts: CompiledStmt[], labels: Map<string, number>): CompiledStmt {
+    const m = this.m, n = stmts.length, block = ++this.#jumpBlocks;
+    return function* (f) {
+      const site: JumpSite = { block, index: 0 };
+      (f.jumpSites ??= []).push(site);
+      try {
+        for (;;) {
+          try {
+            while (site.index < n) {
+              const s = stmts[site.index];
+              const c = s.plain !== undefined && m.steps + s.steps! < m.yieldAt
+                ? s.plain(f)
+                : yield* s(f);
+              if (c === NORMAL) {
+                site.index++;
+                continue;
+              }
+              const at = c === GOTO ? labels.get(m.gotoLabel) : undefined;
+              if (at === undefined) return c;
+              site.index = at;
+            }
+            return NORMAL;
+          } catch (e) {
+            const at = e instanceof LongJump ? e.landsIn(f, block) : undefined;
+            if (at === undefined) throw e;
+            const jump = e as LongJump;
+            jump.unwind();
+            f.jumpSites!.length = f.jumpSites!.indexOf(site) + 1;
+            f.resume = { env: jump.env, value: jump.value };
+            site.index = at;
+          }
+        }
+      } finally {
+        const sites = f.jumpSites!;
+        const i = sites.indexOf(site);
+        if (i >= 0) sites.length = i;
+      }
     };
   }
 
@@ -2076,6 +2129,20 @@ function addressTaken(node: unknown, out: Set<string>): void {
 type InitStore = ((f: Frame, base: number) => void) & {
   gen?: (f: Frame, base: number) => Generator<Signal, void>;
 };
+
+/** Whether a statement calls setjmp by name, anywhere inside it. */
+function callsSetjmp(node: unknown): boolean {
+  if (!node || typeof node !== "object") return false;
+  const n = node as Record<string, unknown>;
+  if (n.k === "call") {
+    const f = n.f as Expr;
+    if (f.k === "id" && SETJMP_NAMES.has(f.name)) return true;
+  }
+  for (const [key, value] of Object.entries(n)) {
+    if (key !== "type" && typeof value === "object" && callsSetjmp(value)) return true;
+  }
+  return false;
+}
 
 /** One item of a brace-enclosed initializer list: its designators and its initializer. */
 type InitItem = (Init & { k: "list" })["items"][number];

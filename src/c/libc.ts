@@ -75,6 +75,7 @@ import { getrandom } from "./getrandom.ts";
 import { alloca } from "./alloca.ts";
 import { BIT_BUILTIN_NAMES, bitBuiltin } from "./bit_builtins.ts";
 import { CTYPE_FUNCTIONS } from "./ctype.ts";
+import { JumpBuffers } from "./setjmp.ts";
 import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
@@ -618,6 +619,18 @@ function fileOffset(h: LibcHost, v: Value): number {
 function refuse(h: LibcHost, what: string): never {
   const line = h.sched.current?.frames.at(-1)?.line ?? h.sched.lastLine;
   throw new CUnsupportedError(what, h.m.file, line);
+}
+
+/** The setjmp calls the program made (`setjmp.ts`). */
+const jumpBuffers = perHost(() => new JumpBuffers());
+
+function setjmpCall(h: LibcHost, c: BuiltinCall): Value {
+  return jumpBuffers(h).setjmp(n(c.args[0]), c.frame, h.sched.current, (w) => refuse(h, w));
+}
+
+function longjmpCall(h: LibcHost, c: BuiltinCall): Value {
+  const value = n(c.args[1]);
+  return jumpBuffers(h).longjmp(n(c.args[0]), value, h.sched.current, (w) => refuse(h, w));
 }
 
 /** What the functions reading through stdio see of the program. */
@@ -1335,6 +1348,10 @@ const impls: Record<string, Impl> = {
   alloca: (h, c) => alloca(h.sched.current, sizeArgument(c.args[0] as Int, h.m.abi.ptrSize)),
   __builtin_alloca: (h, c) =>
     alloca(h.sched.current, sizeArgument(c.args[0] as Int, h.m.abi.ptrSize)),
+  setjmp: setjmpCall,
+  _setjmp: setjmpCall,
+  longjmp: longjmpCall,
+  _longjmp: longjmpCall,
   getrandom: (h, c) =>
     sysResult(
       h,

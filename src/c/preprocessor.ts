@@ -40,6 +40,7 @@ export const KNOWN_HEADERS = new Set([
   "assert.h",
   "malloc.h",
   "alloca.h",
+  "setjmp.h",
   "unistd.h",
   "pthread.h",
   "sys/mman.h",
