@@ -358,6 +358,18 @@ const ERRNO_MACROS = [
   "EOVERFLOW 75",
 ];
 
+/** <dlfcn.h>'s dlopen modes and <sys/random.h>'s getrandom flags. */
+const DLFCN_MACROS = [
+  "RTLD_LAZY 1",
+  "RTLD_NOW 2",
+  "RTLD_NOLOAD 4",
+  "RTLD_GLOBAL 0x100",
+  "RTLD_LOCAL 0",
+  "RTLD_NODELETE 0x1000",
+  "GRND_NONBLOCK 1",
+  "GRND_RANDOM 2",
+];
+
 /** Predefined macros of an ABI. */
 export function predefinedMacros(abi: Abi): Map<string, Macro> {
   const lp64 = abi.ptrSize === 8;
@@ -468,14 +480,7 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     `SYS_exit ${lp64 ? 60 : 1}`,
     "RTLD_NEXT ((void *) -1l)",
     "RTLD_DEFAULT ((void *) 0)",
-    "GRND_NONBLOCK 1",
-    "GRND_RANDOM 2",
-    "RTLD_LAZY 1",
-    "RTLD_NOW 2",
-    "RTLD_NOLOAD 4",
-    "RTLD_GLOBAL 0x100",
-    "RTLD_LOCAL 0",
-    "RTLD_NODELETE 0x1000",
+    ...DLFCN_MACROS,
     `SYS_exit_group ${lp64 ? 231 : 252}`,
     `SYS_getpid ${lp64 ? 39 : 20}`,
     `__NR_gettid ${lp64 ? 186 : 224}`,

@@ -633,6 +633,20 @@ function longjmpCall(h: LibcHost, c: BuiltinCall): Value {
   return jumpBuffers(h).longjmp(n(c.args[0]), value, h.sched.current, (w) => refuse(h, w));
 }
 
+/** getrandom(buf, count, flags) on the simulation's random source (`getrandom.ts`). */
+function getrandomCall(h: LibcHost, c: BuiltinCall): Value {
+  const host = {
+    mem: h.m.mem,
+    ptrSize: h.m.abi.ptrSize,
+    kernelRelease: h.process.kernel.release,
+    glibcUsesVdso: h.allocator.profile.getrandomVdso,
+    random32: () => h.allocator.context.random32(),
+    refuse: (what: string) => refuse(h, what),
+  };
+  const count = sizeArgument(c.args[1] as Int, h.m.abi.ptrSize);
+  return sysResult(h, getrandom(host, n(c.args[0]), count, n(c.args[2]) >>> 0));
+}
+
 /** What the functions reading through stdio see of the program. */
 const stdinHost = perHost((h): StdinHost => ({
   m: h.m,
@@ -1352,23 +1366,7 @@ const impls: Record<string, Impl> = {
   _setjmp: setjmpCall,
   longjmp: longjmpCall,
   _longjmp: longjmpCall,
-  getrandom: (h, c) =>
-    sysResult(
-      h,
-      getrandom(
-        {
-          mem: h.m.mem,
-          ptrSize: h.m.abi.ptrSize,
-          kernelRelease: h.process.kernel.release,
-          glibcUsesVdso: h.allocator.profile.getrandomVdso,
-          random32: () => h.allocator.context.random32(),
-          refuse: (what) => refuse(h, what),
-        },
-        n(c.args[0]),
-        sizeArgument(c.args[1] as Int, h.m.abi.ptrSize),
-        n(c.args[2]) >>> 0,
-      ),
-    ),
+  getrandom: getrandomCall,
   syscall: (h, c) => {
     const nr = n(c.args[0]);
     const lp64 = h.m.abi.ptrSize === 8;
