@@ -299,12 +299,12 @@ class Parser {
       init.items.length === 1 && init.items[0].init.k === "expr" &&
       init.items[0].init.e.k === "str" && type.of.k === "int" && type.of.size === 1
     ) return init.items[0].init.e.bytes.length + 1;
-    let n = 0, pos = 0;
-    for (const item of init.items) {
-      const d = item.designators[0];
-      if (d && "index" in d) pos = Number(this.constant(d.index));
-      pos++;
-      n = Math.max(n, pos);
+    let n = 0, index = 0;
+    for (let at = 0; at < init.items.length;) {
+      const d = init.items[at].designators[0];
+      if (d && "index" in d) index = Number(this.constant(d.index));
+      at = elidedEnd(type.of, init.items, at, true);
+      n = Math.max(n, ++index);
     }
     return n;
   }
@@ -1213,6 +1213,38 @@ class Parser {
 }
 
 /** The larger of two optional `aligned(N)` values. */
+/**
+ * Where the items an array element takes from its unsized array's list end, starting at `at`
+ * (C11 6.7.9p20, as the interpreter's initializer applies it): a brace list, a scalar's
+ * expression or a string for a char array takes one item; an aggregate given something else
+ * takes its members' items in order (its braces elided), up to its end or the next designator.
+ * An expression that may be a struct's value (a name, a call) counts as one item for a struct.
+ */
+function elidedEnd(
+  type: CType,
+  items: readonly { readonly designators: readonly unknown[]; readonly init: Init }[],
+  at: number,
+  first: boolean,
+): number {
+  if (!first && items[at].designators.length) return at;
+  const init = items[at].init;
+  if (init.k === "list" || (type.k !== "array" && type.k !== "struct")) return at + 1;
+  const e = init.e;
+  if (type.k === "array" && e.k === "str" && type.of.k === "int" && type.of.size === 1) {
+    return at + 1;
+  }
+  if (type.k === "struct" && e.k !== "num" && e.k !== "str") return at + 1;
+  const members = type.k === "array"
+    ? Array.from({ length: type.n ?? 0 }, () => type.of)
+    : (type.fields ?? []).slice(0, type.union ? 1 : undefined).map((f) => f.type);
+  let end = at;
+  for (const [i, member] of members.entries()) {
+    if (end >= items.length || (i > 0 && items[end].designators.length)) break;
+    end = elidedEnd(member, items, end, i === 0);
+  }
+  return Math.max(end, at + 1);
+}
+
 function maxAlign(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }

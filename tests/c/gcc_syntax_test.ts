@@ -60,6 +60,27 @@ int main(void) {
   );
 });
 
+Deno.test("an unsized array's length counts the items its elements took with braces elided", () => {
+  const source = `#include <stdio.h>
+struct pair { int a, b; };
+struct pair ps[] = {1, 2, 3, 4, 5};
+int grid[][3] = {1, 2, 3, 4};
+char names[][4] = {"ab", "cd", "e"};
+struct pair mixed[] = {{1, 2}, 3, 4, [4] = 9};
+struct wrap { struct pair p; int c; } ws[] = {1, 2, 3, 4};
+int main(void) {
+  struct pair one = {7, 8};
+  struct pair local[] = {one, 5, 6};
+  printf("%zu %zu %zu %zu %zu %zu\\n", sizeof ps / sizeof ps[0], sizeof grid / sizeof grid[0],
+         sizeof names / sizeof names[0], sizeof mixed / sizeof mixed[0], sizeof ws / sizeof ws[0],
+         sizeof local / sizeof local[0]);
+  printf("%d %d %d %d %d\\n", ps[2].a, ps[2].b, grid[1][0], mixed[4].a, ws[1].p.a);
+  return 0;
+}
+`;
+  assert.equal(output(source), "3 2 3 5 2 2\n5 0 4 9 4\n");
+});
+
 Deno.test("a designator past an array's end is refused as gcc refuses it, with its line", () => {
   assert.throws(
     () => runC("int a[2] = {[2] = 1};\nint main(void) { return a[0]; }\n", { file: "prog.c" }),
