@@ -5,7 +5,8 @@
  * rounded up to 16. It is the calling function's: the next call's frame goes below it, and the
  * function's return frees it. Nothing is cleared (the stack's old bytes show), nothing is checked:
  * a size past the stack's mapping faults where the program first touches it, as the real one
- * does. Checked against gcc 12: tests/c/alloca_test.ts.
+ * does. Checked against gcc 12: tests/c/alloca_test.ts. gcc -m32 places it otherwise (its
+ * rounding depends on the stack's alignment at the call): an i386 program's alloca is refused.
  *
  * @module
  */

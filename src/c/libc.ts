@@ -633,6 +633,12 @@ function longjmpCall(h: LibcHost, c: BuiltinCall): Value {
   return jumpBuffers(h).longjmp(n(c.args[0]), value, h.sched.current, (w) => refuse(h, w));
 }
 
+/** alloca(size) on the calling thread's stack (`alloca.ts`; x86_64's placement only). */
+function allocaCall(h: LibcHost, c: BuiltinCall): Value {
+  if (h.m.abi.ptrSize !== 8) refuse(h, "alloca in an i386 program (gcc -m32's placement)");
+  return alloca(h.sched.current, sizeArgument(c.args[0] as Int, 8));
+}
+
 /** getrandom(buf, count, flags) on the simulation's random source (`getrandom.ts`). */
 function getrandomCall(h: LibcHost, c: BuiltinCall): Value {
   const host = {
@@ -1359,9 +1365,8 @@ const impls: Record<string, Impl> = {
     const name = h.m.cString(c.args[1] as Int);
     return h.m.builtins.get(name)?.address ?? h.allocator.libc.symbol(name) ?? 0;
   },
-  alloca: (h, c) => alloca(h.sched.current, sizeArgument(c.args[0] as Int, h.m.abi.ptrSize)),
-  __builtin_alloca: (h, c) =>
-    alloca(h.sched.current, sizeArgument(c.args[0] as Int, h.m.abi.ptrSize)),
+  alloca: allocaCall,
+  __builtin_alloca: allocaCall,
   setjmp: setjmpCall,
   _setjmp: setjmpCall,
   longjmp: longjmpCall,

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runC } from "../../mod.ts";
+import { CUnsupportedError, runC } from "../../mod.ts";
 
 /** The program's standard output, run by the interpreter (an error is thrown). */
 function output(source: string): string {
@@ -64,4 +64,15 @@ int main(void) {
 }
 `;
   assert.equal(output(source), "on the stack 1\non the stack 1\nsame 1\n");
+});
+
+Deno.test("alloca in an i386 program is refused by name: gcc -m32 places it otherwise", () => {
+  const source =
+    "#include <alloca.h>\nint main(void) {\n  char *p = alloca(8);\n  return p != 0;\n}\n";
+  const result = runC(source, { file: "prog.c", glibc: "2.31", arch: "i386", explain: false });
+  assert.ok(result.error instanceof CUnsupportedError);
+  assert.equal(
+    result.error.message,
+    "prog.c:3: unsupported: alloca in an i386 program (gcc -m32's placement)",
+  );
 });
