@@ -30,20 +30,14 @@ export interface GetrandomHost {
   readonly mem: Memory;
   /** 4 (i386) or 8 (x86_64). */
   readonly ptrSize: number;
-  /** The kernel's release, e.g. `6.18`. */
-  readonly kernelRelease: string;
+  /** What the kernel has: no getrandom, the system call, or a vDSO getrandom as well. */
+  readonly kernelGetrandom: "none" | "syscall" | "vdso";
   /** glibc calls the vDSO's getrandom where the kernel has one (2.41+). */
   readonly glibcUsesVdso: boolean;
   /** The next 32 bits of the simulation's random source. */
   random32(): number;
   /** Throws `CUnsupportedError` for what is not modelled. */
   refuse(what: string): never;
-}
-
-/** Whether a kernel release (`major.minor`) is at least `major.minor`. */
-function releaseAtLeast(release: string, major: number, minor: number): boolean {
-  const [a, b] = release.split(".").map(Number);
-  return a > major || (a === major && b >= minor);
 }
 
 /**
@@ -58,7 +52,7 @@ function releaseAtLeast(release: string, major: number, minor: number): boolean 
  * const buf = p.sys.mmap(0, 8192, 3, 0x22);
  * p.sys.munmap(buf + 4096, 4096);
  * const host = {
- *   mem: p.memory, ptrSize: 8, kernelRelease: "6.18", glibcUsesVdso: false,
+ *   mem: p.memory, ptrSize: 8, kernelGetrandom: "syscall" as const, glibcUsesVdso: false,
  *   random32: () => 0x04030201, refuse: (what: string): never => { throw new Error(what); },
  * };
  * assert.equal(getrandom(host, buf + 4090, 10, 0), 6); // up to the end of the mapping
@@ -67,8 +61,8 @@ function releaseAtLeast(release: string, major: number, minor: number): boolean 
  * ```
  */
 export function getrandom(h: GetrandomHost, buf: number, count: number, flags: number): number {
-  if (!releaseAtLeast(h.kernelRelease, 3, 17)) return -Errno.ENOSYS;
-  const vdso = h.glibcUsesVdso && h.ptrSize === 8 && releaseAtLeast(h.kernelRelease, 6, 11);
+  if (h.kernelGetrandom === "none") return -Errno.ENOSYS;
+  const vdso = h.glibcUsesVdso && h.kernelGetrandom === "vdso";
   if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) return -Errno.EINVAL;
   if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) {
     return -Errno.EINVAL;

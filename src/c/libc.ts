@@ -644,7 +644,7 @@ function getrandomCall(h: LibcHost, c: BuiltinCall): Value {
   const host = {
     mem: h.m.mem,
     ptrSize: h.m.abi.ptrSize,
-    kernelRelease: h.process.kernel.release,
+    kernelGetrandom: h.process.kernel.getrandom,
     glibcUsesVdso: h.allocator.profile.getrandomVdso,
     random32: () => h.allocator.context.random32(),
     refuse: (what: string) => refuse(h, what),

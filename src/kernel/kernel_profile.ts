@@ -56,6 +56,11 @@ export interface KernelProfile {
   readonly ramAndSwap?: number;
   /** vm.max_map_count: mmap fails with ENOMEM once the process has more areas (default 65530). */
   readonly maxMapCount?: number;
+  /**
+   * getrandom(2): none before Linux 3.17 (ENOSYS), the system call, or the system call and a
+   * vDSO getrandom as well (Linux 6.11+, x86_64 processes).
+   */
+  readonly getrandom: "none" | "syscall" | "vdso";
 }
 
 /** The default of vm.max_map_count (`DEFAULT_MAX_MAP_COUNT`). */
@@ -88,6 +93,7 @@ export const linux618x86_64: KernelProfile = {
   gateLine: "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]",
   overcommitMemory: 0,
   ramAndSwap: ORACLE_MACHINE_RAM,
+  getrandom: "vdso",
 };
 
 /** Linux 6.18 running a 32-bit (compat) process. */
@@ -108,6 +114,7 @@ export const linux618i386: KernelProfile = {
   heapOverlapOnly: true,
   overcommitMemory: 0,
   ramAndSwap: ORACLE_MACHINE_RAM,
+  getrandom: "syscall",
 };
 
 /** A 32-bit Linux 3.x kernel (3G/1G split), the machine of the seed material. */
@@ -126,6 +133,7 @@ export const linux3i386: KernelProfile = {
   mapStackNoHugepage: false,
   threadStackLabels: true,
   overcommitMemory: 0,
+  getrandom: "none",
 };
 
 /** All kernel profiles by name. */
