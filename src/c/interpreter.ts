@@ -79,6 +79,23 @@ export const enum Signal {
   Block = 3,
 }
 
+/**
+ * Statements that take no step where they begin: a block, an empty statement, `break`,
+ * `continue`, a label (its statement does), a declaration (only with an initializer), `do` (at
+ * its condition).
+ */
+const NO_STEP_HERE: ReadonlySet<Stmt["k"]> = new Set([
+  "block",
+  "empty",
+  "break",
+  "continue",
+  "label",
+  "decl",
+  "do",
+  "case",
+  "default",
+]);
+
 /** Completion of a statement. */
 const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3, GOTO = 4;
 
@@ -280,6 +297,11 @@ export class Machine {
   readonly literals = new Map<string, number>();
   readonly place: ProgramPlacement;
   rt!: Runtime;
+  /**
+   * The lines of the program where a step stops (a statement that takes a step begins there):
+   * where `CProgram.runTo` can arrive.
+   */
+  readonly statementLines = new Set<number>();
   /** Statements executed. */
   steps = 0;
   /** Yield a Step signal when `steps` reaches this. */
@@ -711,6 +733,8 @@ class Compiler {
   stmt(s: Stmt): CompiledStmt {
     const m = this.m;
     const line = s.line;
+    // (a declaration takes a step only with an initializer, a `do` at its condition: below)
+    if (!NO_STEP_HERE.has(s.k)) m.statementLines.add(line);
     switch (s.k) {
       case "expr": {
         const e = this.expr(s.e);
@@ -842,6 +866,7 @@ class Compiler {
         const c = this.cond(s.c);
         const body = this.stmt(s.body);
         const cline = s.c.line;
+        m.statementLines.add(cline);
         return function* (f) {
           for (;;) {
             const r = body.plain !== undefined && m.steps + body.steps! < m.yieldAt
@@ -1007,6 +1032,7 @@ class Compiler {
     if (inits.length === 0) {
       return completesWith(NORMAL);
     }
+    m.statementLines.add(line);
     if (!inits.some((i) => i.gen)) {
       return stepThen(m, line, (f) => {
         for (const i of inits) {

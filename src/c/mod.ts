@@ -16,8 +16,10 @@ export {
   type CRunOptions,
   type CRunResult,
   type CRunState,
+  type CRunToResult,
   type ExplainRecord,
   runC,
+  type RunTarget,
 } from "./program.ts";
 export {
   COutputLimitError,

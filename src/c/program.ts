@@ -4,7 +4,8 @@
  * literals in its read-only data, globals in `.data`/`.bss`, grown past the layout's page as exec
  * would map them: `program_image.ts`), and runs `main` on the process's
  * main thread through the scheduler. `run()` goes until the program pauses (a read of empty
- * standard input) or ends; `step()` runs one source line; `feed()` gives it input.
+ * standard input) or ends; `step()` runs one source line; `runTo()` runs up to a line, or until a
+ * test of the program's state holds (`run_to.ts` finds the line); `feed()` gives it input.
  *
  * How a run ends, as a shell would see it: `exit(n)` or a return from main is `exited` with
  * status n (stdout's buffer is written); glibc's `malloc_printerr` writes its message to stderr
@@ -15,7 +16,7 @@
  * glibc's abort() flushed it). The process stays inspectable after any of them.
  *
  * Over 500 lines: the `CProgram` class (about 380 lines) is the one public handle on a running C
- * program — compile, feed input, run, step, locals, backtrace and the brk/mmap family it forwards
+ * program — compile, feed input, run, step, run to a line, locals, backtrace and the brk/mmap family it forwards
  * — and the rest is its options/result types and the helpers that format what it reports.
  *
  * @module
@@ -59,6 +60,7 @@ import { writeStandardFiles } from "./std_files.ts";
 import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
 import { loader, type Value } from "./values.ts";
+import { targetLine } from "./run_to.ts";
 
 /** An explain record of the allocator (what one malloc/free did). */
 export type ExplainRecord = OperationRecord;
@@ -165,6 +167,21 @@ export interface CRunResult {
   backtrace: string[];
   /** What calls through overwritten pointers ran so far (system's ShellSpawned, …). */
   events: readonly LibcEvent[];
+}
+
+/**
+ * Where {@link CProgram.runTo} runs to: a line number, text on a line, or a test of the
+ * program's state (true: stop here).
+ */
+export type RunTarget = number | string | ((program: CProgram) => boolean);
+
+/** The result of {@link CProgram.runTo}. */
+export interface CRunToResult extends CRunResult {
+  /**
+   * The program stopped at the target (its `state` is then "paused"); false: it stopped
+   * earlier, as `state` says (paused: waiting for input; or ended).
+   */
+  reached: boolean;
 }
 
 /** A local variable of the current frame. */
@@ -471,6 +488,69 @@ export class CProgram {
     return this.#drive(true);
   }
 
+  /**
+   * Runs until the program is about to execute a line, or until a test of its state holds: as
+   * `step()` repeated until then, but without a result for each line. It stops earlier where
+   * `run()` would stop — at the end (exit, abort, crash, a hijack, an error such as the step
+   * limit) or to wait for input — and `reached` says whether it got there; `state` says how
+   * it stopped otherwise.
+   *
+   * The target is a line number, where a statement must begin; or text on a line: the first
+   * line after the current one that holds it and where a statement begins, wrapping around to
+   * the top (found once, when called); or a predicate, tested wherever `step()` would stop.
+   * At least one statement runs first: at the target line already (in a loop), it runs to the
+   * next time the program arrives there.
+   *
+   * @example Up to a line, then on to the end
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const source = [
+   *   "int main(void) {",
+   *   "  char *p = malloc(0x18);",
+   *   "  free(p);",
+   *   "  return 0;",
+   *   "}",
+   * ].join("\n");
+   * const prog = new CProgram(source);
+   * const at = prog.runTo("free(p)");
+   * assert.equal(at.reached, true);
+   * assert.equal(at.line, 3);
+   * assert.equal(prog.allocator.lastRecord?.operation, "malloc");
+   * assert.equal(prog.runTo((p) => p.allocator.lastRecord?.operation === "free").line, 4);
+   * assert.equal(prog.runTo(3).state, "exited"); // line 3 never comes again
+   * ```
+   *
+   * @param target A line number, text on a line, or a test of the program's state.
+   * @returns The result as `step()` gives it, and whether the target was reached.
+   * @throws {ArgumentRangeError} No statement begins on the line, or on a line with the text.
+   */
+  runTo(target: RunTarget): CRunToResult {
+    let arrived: () => boolean;
+    let failure: { error: unknown } | undefined;
+    if (typeof target === "function") {
+      arrived = () => {
+        try {
+          return target(this) === true;
+        } catch (error) {
+          failure = { error };
+          return true;
+        }
+      };
+    } else {
+      const line = targetLine(target, {
+        source: this.source,
+        currentLine: this.currentLine(),
+        statementLines: this.#m.statementLines,
+      });
+      arrived = () => this.currentLine() === line;
+    }
+    let reached = false;
+    const r = this.#drive(true, () => reached = arrived());
+    if (failure) throw failure.error; // the predicate's own error, the program paused before it
+    return Object.assign(r, { reached: reached && r.state === "paused" });
+  }
+
   /** The C line where the current thread is. */
   currentLine(): number {
     const f = this.#topFrame();
@@ -604,14 +684,18 @@ export class CProgram {
     return r;
   }
 
-  #drive(stepping: boolean): CRunResult {
+  /**
+   * Runs to the end or a pause; stepping, to the next line (of any thread), or on past each
+   * line until `arrived()` holds there.
+   */
+  #drive(stepping: boolean, arrived?: () => boolean): CRunResult {
     if (this.#final) {
       return { ...this.#final, newStdout: "", records: [] };
     }
     const m = this.#m;
     const sched = this.#sched;
-    const startThread = sched.current;
-    const startLine = this.#started ? this.currentLine() : -1;
+    let startThread = sched.current;
+    let startLine = this.#started ? this.currentLine() : -1;
     this.#started = true;
     const max = this.#maxSteps;
     m.yieldAt = stepping ? m.steps + 1 : max;
@@ -639,7 +723,9 @@ export class CProgram {
             if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
             if (stepping) {
               if (this.currentLine() !== startLine || sched.current !== startThread) {
-                return this.#result("paused");
+                if (arrived === undefined || arrived()) return this.#result("paused");
+                startLine = this.currentLine();
+                startThread = sched.current;
               }
               m.yieldAt = m.steps + 1;
             } else m.yieldAt = max;
