@@ -2,7 +2,8 @@
  * A conversation with a C program, as an exploit script has it with a process (pwntools calls
  * it a tube): wait for output up to a delimiter, send bytes, read a leak. {@link ProgramTube}
  * runs a {@link CProgram} until it has printed what is awaited, pausing wherever the program
- * waits for input; each send is one write to its stdin (see `Streams.send`).
+ * waits for input; each send is one write to its stdin (see `Streams.send`). The words in what
+ * it receives, and in what it sends, are `packing.ts`'s: `u64(tube.recvN(8))`, `p64(address)`.
  *
  * @module
  */
