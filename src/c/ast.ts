@@ -61,6 +61,11 @@ export interface VarDecl extends Pos {
   readonly align?: number;
   /** The object itself is const-qualified (`const int n`, `char *const p`): gcc puts it in .rodata. */
   readonly readOnly?: boolean;
+  /**
+   * A register variable bound to a register (`register long sp asm("rsp")`), as written after
+   * `register` (`sp asm("rsp")`): the interpreter has no registers, and refuses it.
+   */
+  readonly boundTo?: string;
 }
 
 /** A statement. */

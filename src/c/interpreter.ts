@@ -1029,6 +1029,15 @@ class Compiler {
       }
     }
     const line = s.line;
+    const bound = s.decls.find((d) => d.boundTo !== undefined);
+    if (bound !== undefined) {
+      // (declared above, so that the statements using it compile: the program runs until here)
+      m.statementLines.add(line);
+      const what = `a register variable bound to a register (${bound.boundTo})`;
+      return stepThen(m, line, () => {
+        throw new CUnsupportedError(what, m.file, line);
+      });
+    }
     if (inits.length === 0) {
       return completesWith(NORMAL);
     }

@@ -44,6 +44,8 @@ interface Declarator {
    * declarator has no pointer, so that the specifiers decide (`const int n`).
    */
   readOnly?: boolean;
+  /** The text of an `asm("…")` after the declarator (a register, or the symbol's own name). */
+  asm?: string;
 }
 
 const TYPE_WORDS = new Set([
@@ -261,7 +263,12 @@ class Parser {
           break;
         }
         first = false;
-        globals.push(this.#finishDecl(d, type, spec, start));
+        const global = this.#finishDecl(d, type, spec, start);
+        if (global.boundTo !== undefined) {
+          const what = `a global register variable (${global.boundTo})`;
+          throw new CUnsupportedError(what, this.#file, global.line);
+        }
+        globals.push(global);
         if (this.#accept(",")) continue;
         this.#expect(";", "expected ';', ',' or '='");
         break;
@@ -286,7 +293,18 @@ class Parser {
     }
     const t = d.nameTok ?? start;
     const align = maxAlign(spec.align, d.align);
-    const decl = { name: d.name, type, init, storage, align, line: t.line, col: t.col };
+    const asm = d.asm ?? spec.asm;
+    const boundTo = spec.register && asm !== undefined ? `${d.name} asm(${asm})` : undefined;
+    const decl = {
+      name: d.name,
+      type,
+      init,
+      storage,
+      align,
+      line: t.line,
+      col: t.col,
+      ...(boundTo !== undefined && { boundTo }),
+    };
     return (d.readOnly ?? spec.isConst) ? { ...decl, readOnly: true } : decl;
   }
 
@@ -330,6 +348,7 @@ class Parser {
         continue;
       }
       if (v === "const" || v === "__const") spec.isConst = true;
+      if (v === "register") spec.register = true;
       if (
         v === "const" || v === "volatile" || v === "restrict" || v === "__restrict" ||
         v === "__restrict__" || v === "__const" || v === "__volatile__" || v === "inline" ||
@@ -414,9 +433,10 @@ class Parser {
       if (word.includes("asm")) {
         let depth = 1;
         while (depth > 0 && this.#peek.k !== "eof") {
-          const v = this.#next().v;
+          const t = this.#next(), v = t.v;
           if (v === "(") depth++;
           else if (v === ")") depth--;
+          else if (t.k === "str" && spec) spec.asm = (spec.asm ?? "") + v;
         }
         continue;
       }
@@ -609,7 +629,7 @@ class Parser {
     }
     const after: Spec = { type: this.#abi.types.int, storage: "auto" };
     this.#attributes(after);
-    const align = after.align;
+    const align = after.align, asm = after.asm;
     const apply = (t: CType): CType => {
       for (let k = 0; k < ptrs; k++) t = { k: "ptr", to: t };
       for (let k = suffixes.length - 1; k >= 0; k--) t = suffixes[k](t);
@@ -623,9 +643,18 @@ class Parser {
         params: inner.params ?? params,
         align: maxAlign(inner.align, align),
         readOnly: inner.readOnly ?? (ptrs > 0 ? lastConst : undefined),
+        asm,
       };
     }
-    return { name, nameTok, apply, params, align, readOnly: ptrs > 0 ? lastConst : undefined };
+    return {
+      name,
+      nameTok,
+      apply,
+      params,
+      align,
+      readOnly: ptrs > 0 ? lastConst : undefined,
+      asm,
+    };
   }
 
   #paramList(): { types: CType[]; names: string[]; variadic: boolean; unprototyped: boolean } {
@@ -1252,6 +1281,10 @@ function maxAlign(a: number | undefined, b: number | undefined): number | undefi
 interface Spec {
   type: CType;
   storage: "auto" | "static" | "extern" | "typedef";
+  /** `register` among the specifiers. */
+  register?: boolean;
+  /** The string of an `asm("…")` among the attributes, as written (quotes and all). */
+  asm?: string;
   /** `const` among the specifiers. */
   isConst?: boolean;
   align?: number;

@@ -137,3 +137,41 @@ Deno.test("a file-scope asm is refused by name and line before the program runs"
       e.message === "prog.c:2: unsupported: inline assembly (a file-scope asm)",
   );
 });
+
+Deno.test("a register variable bound to a register is refused when reached, by name and line", () => {
+  const source = `#include <stdio.h>
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  puts("before");
+  register long sp asm("rsp");
+  printf("%lx\\n", sp);
+  return 0;
+}
+`;
+  const result = runC(source, { file: "prog.c", glibc: "2.31", explain: false });
+  assert.equal(result.stdout, "before\n");
+  assert.ok(result.error instanceof CUnsupportedError);
+  assert.equal(
+    result.error.message,
+    'prog.c:5: unsupported: a register variable bound to a register (sp asm("rsp"))',
+  );
+});
+
+Deno.test("a global register variable is refused by name and line before the program runs", () => {
+  assert.throws(
+    () => runC('register long sp __asm__("rsp");\nint main(void) { return 0; }\n'),
+    (e: Error) =>
+      e instanceof CUnsupportedError &&
+      e.message === 'prog.c:1: unsupported: a global register variable (sp asm("rsp"))',
+  );
+});
+
+Deno.test("register without asm, and asm names without register, still run", () => {
+  const source = `int main(void) {
+  register int a = 1;
+  static int c asm("renamed_c") = 4;
+  return a + c;
+}
+`;
+  assert.equal(runC(source).exitStatus, 5);
+});
