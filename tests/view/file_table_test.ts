@@ -16,10 +16,7 @@ function program(source: string, stop?: string): CProgram {
     files: { "flag.txt": "CTF{heap_is_fun}\n" },
   });
   if (stop === undefined) prog.run();
-  else {
-    const line = prog.source.split("\n").findIndex((l) => l.includes(stop)) + 1;
-    while (prog.currentLine() !== line) prog.step();
-  }
+  else assert.equal(prog.runTo(stop).reached, true);
   return prog;
 }
 
