@@ -78,8 +78,9 @@ function refused(buf: number, count: number, ptrSize: number): boolean {
   return ptrSize === 8 && buf + count > USER_END_X86_64;
 }
 
-/** Whether `fd` is open for writing: 1 and 2, and 0 on a terminal. */
+/** Whether `fd` is open for writing: 1 and 2, and 0 on a terminal, unless the program closed it. */
 export function writable(s: Streams, fd: number): boolean {
+  if (s.closedDescriptors.has(fd)) return false;
   return fd === 1 || fd === 2 || (s.kind === "tty" && fd === 0);
 }
 
@@ -88,6 +89,7 @@ export function writable(s: Streams, fd: number): boolean {
  * {@link FILE_SIZE_LIMIT} bytes, as a file is (past it: {@link COutputLimitError}).
  */
 export function outputTo(s: Streams, fd: number, text: string): void {
+  if (s.closedDescriptors.has(fd)) return; // write(2)'s EBADF: glibc's own messages are lost
   if (fd === 2) {
     if (s.stderrBytes.length + text.length > FILE_SIZE_LIMIT) {
       throw new COutputLimitError("stderr", FILE_SIZE_LIMIT, 0);
@@ -145,6 +147,7 @@ export function* readDescriptor(
 ): Generator<Signal, number> {
   const s = h.streams, tty = s.kind === "tty", file = h.openFiles.file(fd);
   if (!(fd === 0 || (tty && (fd === 1 || fd === 2)) || file?.readable)) return -EBADF;
+  if (!file && s.closedDescriptors.has(fd)) return -EBADF;
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;

@@ -298,20 +298,41 @@ export class FopenFiles {
 
   /** The rest of fclose: the fields of a closed FILE, un-linked, freed. */
   #closed(address: number, opened: Opened): number {
+    this.#clear(address);
+    if (this.#h.profile.fcloseMarksNoClose) {
+      opened.flags2 |= NOCLOSE;
+      this.#writeFlags2(opened);
+    }
+    this.#h.free(address);
+    return 0;
+  }
+
+  /**
+   * The end of fclose of stdin, stdout or stderr, after its buffer was written and freed: the
+   * fields of a closed FILE, un-linked — and not freed (`_IO_deallocate_file` keeps libc's own
+   * three). Its `_chain` still points where it did.
+   */
+  closedStandard(address: number): void {
+    this.#clear(address);
+    if (!this.#h.profile.fcloseMarksNoClose) return;
+    const at = address + this.#field.flags2, narrow = this.#h.profile.fileFlags2Narrow;
+    const flags2 = this.#h.read32(at) & (narrow ? 0xffffff : 0xffffffff);
+    this.#writeFlags2({ address, flags2: flags2 | NOCLOSE });
+  }
+
+  /**
+   * `_IO_new_file_close_it`'s last steps and `_IO_un_link`: the buffer, get and put pointers
+   * cleared, the FILE out of the list, flagged closed, its descriptor -1, its offset unknown.
+   */
+  #clear(address: number): void {
     const h = this.#h;
     for (let at = this.#field.readPtr; at <= this.#field.bufEnd; at += 8) {
       h.writePointer(address + at, 0);
     }
-    this.#unlink(address);
+    if (this.#list.includes(address)) this.#unlink(address);
     h.mem.write32(address + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
     h.mem.write32(address + this.#field.fileno, -1);
     h.writePointer(address + this.#field.offset, -1);
-    if (h.profile.fcloseMarksNoClose) {
-      opened.flags2 |= NOCLOSE;
-      this.#writeFlags2(opened);
-    }
-    h.free(address);
-    return 0;
   }
 
   /**
@@ -455,7 +476,10 @@ export class FopenFiles {
     const pointing = at === 0 ? listAll : list[at - 1] + this.#field.chain;
     h.mem.write32(address + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
     h.writePointer(pointing, next);
-    if (h.profile.filePrevChain) h.writePointer(next + this.#field.prevchain, pointing);
+    // (stdin, last, has no FILE after it)
+    if (h.profile.filePrevChain && next !== undefined) {
+      h.writePointer(next + this.#field.prevchain, pointing);
+    }
     list.splice(at, 1);
   }
 }

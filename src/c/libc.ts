@@ -39,6 +39,7 @@ import {
   fileLayout,
   type FileMemory,
   type FileState,
+  NO_WRITES,
   readFileState,
   writeFileState,
 } from "./file_layout.ts";
@@ -57,6 +58,7 @@ import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { type ReaderHost, ReadingFile } from "./read_file.ts";
 import { StandardFiles } from "./std_files.ts";
+import { closeStandardFile, type StdFcloseHost } from "./std_fclose.ts";
 import {
   doFlush,
   flushAll,
@@ -137,6 +139,8 @@ export class ThreadExit {
 }
 
 type Impl = (h: LibcHost, c: BuiltinCall) => Value;
+
+const EOF = -1;
 type GenImpl = (h: LibcHost, c: BuiltinCall) => Generator<Signal, Value>;
 
 /** An integer argument as a number; a 64-bit word from 2^63 up as heaplab's word (negative). */
@@ -149,23 +153,40 @@ function fromWord(h: LibcHost, x: number): Value {
 /**
  * Writes text (latin1) to stdout or stderr through its FILE (`output_file.ts`) as `how` glibc's
  * function puts it — `put` (fputs, fwrite, puts' string, perror), `putc` (one byte), or
- * printf's (where its pieces end).
+ * printf's (where its pieces end). False when the FILE may not write (see {@link failedWrite}).
  */
 export function writeStream(
   h: LibcHost,
   fd: number,
   text: string,
   how: "put" | "putc" | number[] = "put",
-): void {
-  if (fd >= 3) return writeToFile(h, fd, text, how);
-  if (fd !== 1 && fd !== 2) return;
+): boolean {
+  if (fd >= 3) return writeToFile(h, fd, text, how), true;
+  if (fd !== 1 && fd !== 2) return true;
   const file = fd === 1 ? stdoutHost(h) : stderrHost(h);
   // printf, puts, fputs, fwrite and perror orient the FILE to bytes; a byte put does when it
   // overflows
   if (how !== "putc" && file.file.mode === 0) file.file.mode = -1;
+  if (how === "put" && text.length === 0) return true;
+  if (file.file.flags & NO_WRITES) return failedWrite(h, file.file, how);
   if (Array.isArray(how)) putPrintf(file, text, how);
   else if (how === "putc") putc(file, text);
   else put(file, text);
+  return true;
+}
+
+/**
+ * A write to stdout or stderr flagged `_IO_NO_WRITES` (fclose closed it): vfprintf's ARGCHECK,
+ * or the `_IO_new_file_overflow` that a put area without room calls — the error indicator set,
+ * errno EBADF, nothing written. A put area with room (a program's forged flags) is refused.
+ */
+function failedWrite(h: LibcHost, f: FileState, how: "put" | "putc" | number[]): false {
+  if (!Array.isArray(how) && f.writePtr < f.writeEnd) {
+    refuse(h, "a write into the put area of a FILE flagged _IO_NO_WRITES");
+  }
+  f.flags |= ERR_SEEN;
+  h.m.mem.write32(h.errno, Errno.EBADF);
+  return false;
 }
 
 /**
@@ -186,7 +207,8 @@ function perHost<T>(make: (h: LibcHost) => T): (h: LibcHost) => T {
  * `fd`, its own byte, how its buffer is made — stdout's and stderr's as the allocator models
  * stdio's first output (`standard`), any other's by a malloc of a regular file's st_blksize —
  * and where its vtable pointer lies in memory (`vtable`, with the FILE's name), checked before
- * each call through it (none where libc's data is not the build's, or glibc checked it already).
+ * each call through it (none where libc's data is not the build's, or glibc checked it already);
+ * where it is given, the FILE's `_total_written` (2.42+) counts what each write(2) wrote.
  */
 function fileOutput(
   h: LibcHost,
@@ -198,6 +220,14 @@ function fileOutput(
 ): OutputHost {
   const streams = h.streams, kind = fd >= 3 ? "file" : streams.kind;
   const fileJumps = h.allocator.libc.symbol("_IO_file_jumps");
+  // _IO_new_file_write adds what each write(2) wrote to _total_written (2.42+), in memory
+  const F = fileLayout(h.m.abi), fp = vtable === undefined ? undefined : vtable.at - F.vtable;
+  const counted = (written: number) => {
+    if (fp === undefined || written <= 0 || !h.allocator.profile.fileTotalWritten) return written;
+    const at = fp + F.totalWritten;
+    h.m.writePointer(at, h.m.readPointer(at) + written);
+    return written;
+  };
   return {
     checkVtable: vtable === undefined ? () => {} : (slot) => {
       const pointer = h.m.readPointer(vtable.at);
@@ -222,9 +252,9 @@ function fileOutput(
     },
     store: (address, text) => h.m.writeText(address, text),
     writeText: (text) => {
-      writeText(descriptorHost(h), fd, text);
+      counted(writeText(descriptorHost(h), fd, text));
     },
-    writeFrom: (address, count) => writeDescriptor(descriptorHost(h), fd, address, count),
+    writeFrom: (address, count) => counted(writeDescriptor(descriptorHost(h), fd, address, count)),
     printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
     shortbuf,
     terminal: kind === "tty",
@@ -843,6 +873,45 @@ function execShell(
   throw new ProgramExit(0, false);
 }
 
+/**
+ * An open after fclose of stdin, stdout or stderr, which would be given the standard descriptor
+ * fclose closed (the lowest free one): not modelled, refused by name.
+ */
+function reusedDescriptor(h: LibcHost): void {
+  const closed = [...h.streams.closedDescriptors];
+  if (closed.length === 0) return;
+  refuse(h, `an open after fclose closed descriptor ${Math.min(...closed)} (it would reuse it)`);
+}
+
+/** What fclose of stdin, stdout or stderr works with (`std_fclose.ts`). */
+const stdFcloseHost = perHost((h): StdFcloseHost => {
+  const F = fileLayout(h.m.abi), files = standardFiles(h);
+  const file = (fd: number) => [h.files.stdin, h.files.stdout, h.files.stderr][fd];
+  if (files === undefined) refuse(h, "fclose of stdin, stdout or stderr outside libc's own data");
+  if (h.m.abi.ptrSize !== 8) {
+    refuse(h, "fclose of stdin, stdout or stderr on i386 (no real 32-bit run to check it against)");
+  }
+  return {
+    profile: h.allocator.profile,
+    layout: F,
+    flags: (fd) => h.m.mem.read32(file(fd) + F.flags),
+    fileno: (fd) => h.m.mem.read32(file(fd) + F.fileno) | 0,
+    output: (fd) => {
+      files.load();
+      return fd === 1 ? stdoutHost(h) : stderrHost(h);
+    },
+    stdin: stdinFile(h),
+    free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+    setErrno: (errno) => h.m.mem.write32(h.errno, errno),
+    closeDescriptor: (fd) => h.streams.closedDescriptors.add(fd),
+    finish: (fd) => {
+      files.settle();
+      fopenFiles(h).closedStandard(file(fd));
+    },
+    refuse: (what) => refuse(h, what),
+  };
+});
+
 /** The FILEs the program opened with fopen. */
 const fopenFiles = perHost((h) =>
   new FopenFiles({
@@ -949,15 +1018,13 @@ const impls: Record<string, Impl> = {
     checkPrintfStack(h, c, "printf", 1);
     const pieces: number[] = [];
     const t = printfText(h, c, 0, pieces);
-    writeStream(h, 1, t, pieces);
-    return t.length;
+    return writeStream(h, 1, t, pieces) ? t.length : -1;
   },
   fprintf: (h, c) => {
     checkPrintfStack(h, c, "fprintf", outputFd(h, c, c.args[0]));
     const pieces: number[] = [];
     const t = printfText(h, c, 1, pieces);
-    writeStream(h, outputFd(h, c, c.args[0]), t, pieces);
-    return t.length;
+    return writeStream(h, outputFd(h, c, c.args[0]), t, pieces) ? t.length : -1;
   },
   dprintf: (h, c) => {
     checkPrintfStack(h, c, "dprintf", n(c.args[0]));
@@ -1014,29 +1081,26 @@ const impls: Record<string, Impl> = {
   },
   puts: (h, c) => {
     const text = h.m.cString(c.args[0] as Int);
-    writeStream(h, 1, text);
-    writeStream(h, 1, "\n", "putc");
+    if (!writeStream(h, 1, text) || !writeStream(h, 1, "\n", "putc")) return EOF;
     return Math.min(text.length + 1, 0x7fff_ffff); // glibc: the bytes written, at most INT_MAX
   },
   putchar: (h, c) => {
-    writeStream(h, 1, String.fromCharCode(n(c.args[0]) & 0xff), "putc");
-    return n(c.args[0]) & 0xff;
+    const byte = String.fromCharCode(n(c.args[0]) & 0xff);
+    return writeStream(h, 1, byte, "putc") ? n(c.args[0]) & 0xff : EOF;
   },
   fputs: (h, c) => {
-    writeStream(h, outputFd(h, c, c.args[1]), h.m.cString(c.args[0] as Int));
-    return 1;
+    return writeStream(h, outputFd(h, c, c.args[1]), h.m.cString(c.args[0] as Int)) ? 1 : EOF;
   },
   fputc: (h, c) => {
-    writeStream(h, outputFd(h, c, c.args[1]), String.fromCharCode(n(c.args[0]) & 0xff), "putc");
-    return n(c.args[0]) & 0xff;
+    const byte = String.fromCharCode(n(c.args[0]) & 0xff);
+    return writeStream(h, outputFd(h, c, c.args[1]), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
   },
   putc: (h, c) => impls.fputc(h, c),
   fwrite: (h, c) => {
     const len = n(c.args[1]) * n(c.args[2]);
     if (len === 0) return 0; // glibc returns before it looks at the stream
     const bytes = h.m.mem.readBytes(n(c.args[0]), len);
-    writeStream(h, outputFd(h, c, c.args[3]), byteText(bytes));
-    return c.args[2];
+    return writeStream(h, outputFd(h, c, c.args[3]), byteText(bytes)) ? c.args[2] : 0;
   },
   setbuf: (h, c) => {
     const fd = outputFd(h, c, c.args[0]), buffer = n(c.args[1]);
@@ -1061,8 +1125,12 @@ const impls: Record<string, Impl> = {
       writeDescriptor(descriptorHost(h), n(c.args[0]), size(c.args[1]), size(c.args[2])),
     );
   },
-  open: (h, c) => pathCall(h, c, (path) => h.openFiles.open(path, n(c.args[1]))),
+  open: (h, c) => {
+    reusedDescriptor(h);
+    return pathCall(h, c, (path) => h.openFiles.open(path, n(c.args[1])));
+  },
   fopen: (h, c) => {
+    reusedDescriptor(h);
     const path = pathArgument(h, c); // undefined: open(2)'s EFAULT
     const opened = fopenFiles(h).open(path, h.m.cString(c.args[1] as Int), h.m.file, c.line);
     if ("address" in opened) return opened.address;
@@ -1080,9 +1148,8 @@ const impls: Record<string, Impl> = {
       return files.close(a);
     }
     if (files.stream(a) === undefined) {
-      if (a === h.files.stdin || a === h.files.stdout || a === h.files.stderr) {
-        refuse(h, "fclose of stdin, stdout or stderr");
-      }
+      const fd = [h.files.stdin, h.files.stdout, h.files.stderr].indexOf(a);
+      if (fd >= 0) return closeStandardFile(stdFcloseHost(h), fd);
       unknownFile(h, a, "fclose of");
     }
     files.stream(a)!.checkVtable("__close"); // _IO_file_close_it's _IO_SYSCLOSE
@@ -1105,6 +1172,7 @@ const impls: Record<string, Impl> = {
   remove: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
   close: (h, c) => {
     const fd = n(c.args[0]);
+    if (h.streams.closedDescriptors.has(fd)) return sysResult(h, -Errno.EBADF);
     if (fd >= 0 && fd <= 2) {
       throw new CUnsupportedError(`close(${fd}): closing a standard descriptor`, h.m.file, c.line);
     }

@@ -9,8 +9,9 @@
  * `./flag.txt` and `dir/../flag.txt` name the same file; an absolute path names the key written
  * the same way.
  *
- * Not modelled, and refused with a `CUnsupportedError` where a program asks for it: closing
- * descriptors 0 to 2. A directory no given file is in is taken not to exist (ENOENT). fopen's
+ * Not modelled, and refused with a `CUnsupportedError` where a program asks for it: close(2) of
+ * descriptors 0 to 2 (fclose of stdin, stdout or stderr closes its own: `std_fclose.ts`), and an
+ * open after that, which would be given the descriptor it closed. A directory no given file is in is taken not to exist (ENOENT). fopen's
  * FILEs read and write these files through their descriptors: `fopen_files.ts`.
  * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c, write_files.c).
  *

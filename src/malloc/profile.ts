@@ -352,6 +352,13 @@ export interface GlibcProfile {
   /** fclose sets `_IO_FLAGS2_NOCLOSE` in the FILE it frees (2.44+; seen on real 2.44, not 2.43). */
   readonly fcloseMarksNoClose: boolean;
   /**
+   * fclose of a FILE that read ahead seeks its descriptor back to the offset it reached
+   * (`_IO_file_close_maybe_unlink`, the fix of bug 12724; 2.42+, with fflush(NULL)'s sync of
+   * readers: in 2.43's source, not 2.41's): on stdin, a pipe, it leaves ESPIPE in errno, as seen
+   * on real 2.43 and 2.44, not 2.41.
+   */
+  readonly fcloseSeeksUnread: boolean;
+  /**
    * A FILE's vtable pointer must lie among libc's vtables, or the call through it ends the process
    * ("Fatal error: glibc detected an invalid stdio handle"; 2.24+, seen on real 2.31+).
    */
@@ -675,6 +682,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   fileFlags2Narrow: since("2.41"),
   fileTotalWritten: since("2.42"),
   fcloseMarksNoClose: since("2.44"),
+  fcloseSeeksUnread: since("2.42"),
   vtableValidation: since("2.24"),
   exitFlushLocks: since("2.38"),
   wfileOverflowChecksWriteBase: since("2.36"),

@@ -77,7 +77,7 @@ const PROGRAMS = [
     what: "stderr's FILE fields after fprintf, fputs, fputc, perror and fwrite",
     input: "",
     // on a terminal its stderr comes first on the same screen (stdout waits in its line buffer)
-    terminalShowsStderr: true,
+    terminalShows: "stderr, then stdout",
   },
   {
     name: "write_files",
@@ -132,15 +132,34 @@ const PROGRAMS = [
     what: "an unbuffered stdin's _IO_buf_base low byte cleared, refilled into its own FILE",
     input: ["A\n", "WWWWWW\0\0WWWWWW\0\0WWWWWW\0\0X", "ZZ\n"],
   },
+  {
+    name: "std_fclose",
+    what:
+      "fclose of stdout and stdin: the FILEs left in libc, their buffers freed and reused, calls after,",
+    input: ["first\nsecond\n"],
+    // on a terminal fclose writes stdout's "hello" before anything goes to stderr
+    terminalShows: "stdout, then stderr",
+  },
+  {
+    name: "stderr_fclose",
+    what: "fclose of stderr: its FILE left in libc, writes to it after, exit's flush without it,",
+    input: "",
+    terminalShows: "stderr, then stdout",
+  },
 ];
 
-/** A version's own output where it differs from the first version's, else the first's. */
-function outputOf(name: string, kind: string, glibc: string): string {
+/**
+ * A version's own output (`out`, or stderr's, `err`) where it differs from the first version's,
+ * else the first's (none: empty stderr).
+ */
+function outputOf(name: string, kind: string, glibc: string, ext = "out"): string {
   try {
-    return fixture(`descriptors/${name}.${kind}.${glibc}.out`);
+    return fixture(`descriptors/${name}.${kind}.${glibc}.${ext}`);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return fixture(`descriptors/${name}.${kind}.out`);
-    throw e;
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    return ext === "out"
+      ? fixture(`descriptors/${name}.${kind}.out`)
+      : fixtureOrEmpty(`descriptors/${name}.${kind}.${ext}`);
   }
 }
 
@@ -150,18 +169,20 @@ const KINDS: { kind: CStdoutKind; where: string }[] = [
   { kind: "tty", where: "a terminal" },
 ];
 
-for (const { name, what, input, files, terminalShowsStderr } of PROGRAMS) {
+for (const { name, what, input, files, terminalShows } of PROGRAMS) {
   const source = fixture(`descriptors/${name}.c`);
   for (const { kind, where } of KINDS) {
-    const expectedErr = fixtureOrEmpty(`descriptors/${name}.${kind}.err`);
     for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
       const expected = outputOf(name, kind, glibc);
+      const expectedErr = outputOf(name, kind, glibc, "err");
       Deno.test(`${what} on ${where} end as on glibc ${glibc}`, () => {
         const result = runC(source, { glibc, arch: "x86_64", stdin: input, stdout: kind, files });
         if (result.state === "error") throw result.error;
         assert.equal(result.state, "exited");
-        if (kind === "tty" && terminalShowsStderr) {
+        if (kind === "tty" && terminalShows === "stderr, then stdout") {
           assert.equal(result.stderr + result.stdout, expected);
+        } else if (kind === "tty" && terminalShows === "stdout, then stderr") {
+          assert.equal(result.stdout + result.stderr, expected);
         } else {
           assert.equal(result.stdout, expected);
           assert.equal(result.stderr, expectedErr);
@@ -188,7 +209,7 @@ Deno.test("a FILE* to nothing mapped is a SIGSEGV: glibc's first read of its fie
   }
 });
 
-Deno.test("FILEs that read and write, closing a standard stream and a FILE not fopen'ed are refused, named", () => {
+Deno.test("FILEs that read and write, reusing a standard descriptor fclose closed and a FILE not fopen'ed are refused, named", () => {
   const cases = [
     [`close(1)`, /close\(1\): closing a standard descriptor/],
     [`fopen("flag.txt", "r+")`, /fopen\("flag.txt", "r\+"\): a FILE that reads and writes/],
@@ -197,7 +218,8 @@ Deno.test("FILEs that read and write, closing a standard stream and a FILE not f
       `fprintf(fopen("flag.txt", "r"), "x")`,
       /writing to, flushing or setting the buffer of a FILE/,
     ],
-    [`fclose(stdout)`, /fclose of stdin, stdout or stderr/],
+    [`fclose(stdout); fopen("flag.txt", "r")`, /an open after fclose closed descriptor 1/],
+    [`stdin->_fileno = 3; fclose(stdin)`, /fclose of stdin whose _fileno the program set to 3/],
     [`close(fileno(fopen("flag.txt", "r")))`, /close\(3\): closing the descriptor of a FILE/],
     [`fseek(stdin, 0, SEEK_SET)`, /a seek on stdin, stdout or stderr/],
     [
@@ -246,5 +268,11 @@ Deno.test("FILEs that read and write, closing a standard stream and a FILE not f
     );
     assert.equal(result.error?.name, "CUnsupportedError");
     assert.match(result.error!.message, message);
+    const closing = runC(
+      `#include <stdio.h>\nint main(void) { fclose(stdout); return 0; }`,
+      options,
+    );
+    assert.equal(closing.error?.name, "CUnsupportedError");
+    assert.match(closing.error!.message, /fclose of std/);
   }
 });
