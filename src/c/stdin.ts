@@ -111,6 +111,11 @@ function scanTarget(
     unget,
     storeText: (address, text) => h.m.writeText(address, text + "\0"),
     storeChars: (address, text) => h.m.writeText(address, text),
+    storePointer: (address, value) => h.m.writePointer(address, value),
+    malloc: (size) => h.malloc(size),
+    realloc: (pointer, size) => h.realloc(pointer, size),
+    free: (pointer) => h.free(pointer),
+    shortChars: h.profile.scanfShortChars,
     storeInteger: (address, value, size) => {
       const bytes = new Uint8Array(size);
       let v = BigInt.asUintN(8 * size, value);

@@ -359,6 +359,14 @@ export interface GlibcProfile {
    */
   readonly fcloseSeeksUnread: boolean;
   /**
+   * What scanf's `%Nc` does when the input ends before N bytes: keeps the bytes it read and
+   * counts the conversion (`kept`), does so padding a `%mc` buffer with NULs (`padded`: 2.41,
+   * whose `%mc` mallocs its whole width), or fails as at the end of the input (`error`: 2.42+,
+   * bug 12701's fix). Seen on real 2.31 and 2.36, 2.41, and 2.43 and 2.44 (tests/fixtures/c/scanf/
+   * short_chars.in, scanf_malloc/).
+   */
+  readonly scanfShortChars: "kept" | "padded" | "error";
+  /**
    * A FILE's vtable pointer must lie among libc's vtables, or the call through it ends the process
    * ("Fatal error: glibc detected an invalid stdio handle"; 2.24+, seen on real 2.31+).
    */
@@ -683,6 +691,10 @@ export const GLIBC_FACTS: GlibcFacts = {
   fileTotalWritten: since("2.42"),
   fcloseMarksNoClose: since("2.44"),
   fcloseSeeksUnread: since("2.42"),
+  scanfShortChars: steps<"kept" | "padded" | "error">("kept", ["2.41", "padded"], [
+    "2.42",
+    "error",
+  ]),
   vtableValidation: since("2.24"),
   exitFlushLocks: since("2.38"),
   wfileOverflowChecksWriteBase: since("2.36"),
