@@ -7,11 +7,12 @@
  * chunk again. Reads go through `stdin.ts` and glibc's fileops on the chunk's own fields
  * (`read_file.ts`: a 4 KiB buffer malloc'ed at the first), so a heap view, a leak or a use
  * after fclose sees what real glibc left, and a program's writes into the FILE steer its reads.
- * fseek, ftell and rewind work as glibc's file seek does (`seek`, `tell`): the cached file offset
- * (`_offset`), a target inside the buffer's fill only moving the read pointer, a seek to the
- * target's 4 KiB block and a read up to it. A FILE opened for writing ("w", "a", with "x" for
- * O_EXCL) keeps its fields in its chunk; libc runs glibc's fileops on them (`output_file.ts`),
- * reading them before each call and writing them back after (`loadWriter`, `settleWriter`).
+ * fseek, ftell and rewind work as glibc's file seek does (`file_seek.ts`). A FILE opened for
+ * writing ("w", "a", with "x" for O_EXCL) keeps its fields in its chunk; libc runs glibc's
+ * fileops on them (`output_file.ts`), reading them before each call and writing them back after
+ * (`loadWriter`, `settleWriter`). One opened to read and write ("r+", "w+", "a+") is both: its
+ * reads, after writes, first write what its put area holds (`_IO_switch_to_get_mode`), and its
+ * writes, after reads, seek the descriptor back over what was read ahead (`new_do_write`).
  * fclose (after a writing FILE has written its buffer) frees the backup area, closes the
  * descriptor fopen opened, frees the buffer, then the FILE, after un-linking it.
  *
@@ -20,10 +21,10 @@
  * (2.44+). Checked against real runs: tests/fixtures/c/descriptors/ (fopen_files.c: each FILE
  * printed word by word after each step, the first one in a chunk filled with 0xaa;
  * fseek_files.c: the pointers and the offset after each seek; write_stdio.c: a writing FILE's
- * fields after each call and the file's contents).
+ * fields after each call and the file's contents; fopen_plus.c: "w+", "r+" and "a+" switching
+ * between writing and reading).
  *
- * Not modelled, refused by name (`CUnsupportedError`): modes that read and write (`+`), `m`
- * (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
+ * Not modelled, refused by name (`CUnsupportedError`): `m` (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
  * against), glibc before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
  * (their vtables' addresses); writing to, setvbuf and fflush of a FILE opened for reading;
  * seeking and setvbuf on a FILE opened for writing; close(2) of the descriptor a fopen'ed FILE
@@ -37,15 +38,14 @@ import type { GlibcProfile } from "../malloc/profile.ts";
 import { CUnsupportedError } from "./errors.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { type ReaderHost, ReadingFile } from "./read_file.ts";
+import { seekFile, type SeekHost, tellFile } from "./file_seek.ts";
 import type { Memory } from "../kernel/memory.ts";
 import {
   CLOSED_FILEBUF,
-  EOF_SEEN,
   fieldsInMemory,
   type FileLayout,
   type FileMemory,
   type FileState,
-  IN_BACKUP,
   IS_APPENDING,
   IS_FILEBUF,
   LINKED,
@@ -77,6 +77,11 @@ export interface FopenHost {
   readonly files: { readonly stdin: number; readonly stdout: number; readonly stderr: number };
   /** Where a FILE's fields lie. */
   readonly layout: FileLayout;
+  /**
+   * `_IO_new_file_overflow(fp, EOF)` of a FILE that reads and writes, on its fields as a
+   * writer: what its put area holds written. 0, or EOF.
+   */
+  flushWriter(address: number): number;
   /** libc's malloc and free for the FILE. */
   malloc(size: number): number;
   free(pointer: number): void;
@@ -103,9 +108,8 @@ const LOCKED = {
 
 /** `_flags2` bits. */
 const NOTCANCEL = 0x2, NOCLOSE = 0x20, CLOEXEC = 0x40;
-const O_CLOEXEC = 0o2000000, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200;
+const O_CLOEXEC = 0o2000000, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200;
 const O_TRUNC = 0o1000, O_APPEND = 0o2000;
-const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 
 /** A FILE fopen made. */
 interface Opened {
@@ -185,13 +189,11 @@ export class FopenFiles {
     if (jumps === undefined || wideJumps === undefined || listAll === undefined) {
       refuse(`fopen on glibc ${h.profile.version} (no real libc build to lay its FILE out from)`);
     }
-    // glibc reads the first letter, then up to six more ('+' asks for writing; others it does
-    // not know, like a second 'w', it ignores)
-    const letters = mode.slice(1, 7);
-    if (letters.includes("+") || mode.includes(",ccs=")) {
-      refuse(
-        `fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): a FILE that reads and writes`,
-      );
+    // glibc reads the first letter, then up to six more ('+' asks for reading and writing;
+    // others it does not know, like a second 'w', it ignores)
+    const letters = mode.slice(1, 7), both = letters.includes("+");
+    if (mode.includes(",ccs=")) {
+      refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): a wide character set`);
     }
     if (letters.includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
     const address = h.malloc(LOCKED.size);
@@ -200,11 +202,8 @@ export class FopenFiles {
     this.#initialize(opened, jumps!, wideJumps!);
     this.#link(address);
     // _IO_file_fopen: the mode's letters after the first (at most six), then open(2)
-    let oflags = mode[0] === "w"
-      ? O_WRONLY | O_CREAT | O_TRUNC
-      : mode[0] === "a"
-      ? O_WRONLY | O_CREAT | O_APPEND
-      : 0;
+    let oflags = (both ? O_RDWR : mode[0] === "r" ? 0 : O_WRONLY) |
+      (mode[0] === "w" ? O_CREAT | O_TRUNC : mode[0] === "a" ? O_CREAT | O_APPEND : 0);
     for (const letter of letters) {
       if (letter === "c") opened.flags2 |= NOTCANCEL;
       if (letter === "e") (opened.flags2 |= CLOEXEC), (oflags |= O_CLOEXEC);
@@ -222,6 +221,7 @@ export class FopenFiles {
       return { errno: -fd };
     }
     h.mem.write32(address + this.#field.fileno, fd);
+    if (both) return this.#openBoth(opened, fd, mode[0] === "a");
     if (mode[0] !== "r") {
       // _IO_file_open: writing only (and at the end for "a"); stdio's fields from here on are
       // its output FILE's (`output_file.ts`)
@@ -243,6 +243,29 @@ export class FopenFiles {
     const reading = new ReadingFile(h.reader, fields, address + this.#field.shortbuf, name);
     this.#open.set(address, { file: reading, fd, opened });
     return { address };
+  }
+
+  /**
+   * A FILE opened to read and write ("r+", "w+", "a+"): both a writer, whose fields calls that
+   * write load and settle, and a reader on its fields in memory, which writes what the put area
+   * holds (`flushWriter`) before it reads or seeks.
+   */
+  #openBoth(opened: Opened, fd: number, appending: boolean): { address: number } {
+    const h = this.#h, address = opened.address;
+    const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | (appending ? IS_APPENDING : 0);
+    h.mem.write32(address + this.#field.flags, flags >>> 0);
+    const fields = readFileState(this.#memory, this.#field, address);
+    this.#writers.set(address, { fd, opened, fields });
+    const inMemory = fieldsInMemory(h.machine, address), shortbuf = address + this.#field.shortbuf;
+    const reading = new ReadingFile(h.reader, inMemory, shortbuf, "a fopen'ed FILE");
+    reading.flushPut = () => h.flushWriter(address);
+    this.#open.set(address, { file: reading, fd, opened });
+    return { address };
+  }
+
+  /** Whether the FILE at `address` reads and writes (fopen's "+"). */
+  both(address: number): boolean {
+    return this.#open.has(address) && this.#writers.has(address);
   }
 
   /** A FILE fopen opened for writing: its descriptor and its fields (see {@link loadWriter}). */
@@ -280,10 +303,13 @@ export class FopenFiles {
   close(address: number): number {
     const h = this.#h, writer = this.#writers.get(address);
     if (writer !== undefined) {
+      const reader = this.#open.get(address)?.file;
+      if (reader && reader.fields.pointer(this.#field.saveBase) !== 0) reader.freeBackupArea();
       h.openFiles.close(writer.fd);
-      const f = writer.fields;
+      const f = writer.fields; // as fclose's write of the buffer left them
       if (f.bufBase !== 0 && !(f.flags & USER_BUF)) h.free(f.bufBase);
       this.#writers.delete(address);
+      this.#open.delete(address);
       return this.#closed(address, writer.opened);
     }
     // _IO_new_file_close_it: the backup area freed, the descriptor closed, the buffer freed
@@ -335,97 +361,27 @@ export class FopenFiles {
     h.writePointer(address + this.#field.offset, -1);
   }
 
-  /**
-   * fseek/rewind's `_IO_seekoff_unlocked` and `_IO_new_file_seekoff` on a FILE fopen made: the
-   * new offset, or -errno. The backup area is freed and the buffer allocated if it is not; a
-   * target inside what the buffer holds only moves the read pointer; else glibc seeks to the
-   * target's block of the buffer's size and reads up to it (only up to it when the get area was
-   * empty), or, reading too little, seeks the rest of the way.
-   */
+  /** fseek/rewind on a FILE fopen made (`file_seek.ts`): the new offset, or -errno. */
   seek(address: number, offset: number, whence: number): number {
-    if (whence < 0 || whence > 2) return -Errno.EINVAL;
-    const h = this.#h, { file: r, fd } = this.#open.get(address)!, F = this.#field;
-    r.checkVtable("__seekoff");
-    const f = r.fields, file = h.openFiles.file(fd)!;
-    if (f.pointer(F.saveBase) !== 0) {
-      if (whence === SEEK_CUR && (r.flags & IN_BACKUP)) offset -= r.readEnd - r.readPtr;
-      r.freeBackupArea();
-    }
-    const exact = f.pointer(F.readBase) === r.readEnd &&
-      f.pointer(F.writeBase) === f.pointer(F.writePtr);
-    if (f.pointer(F.bufBase) === 0) {
-      r.doAllocBuf();
-      const base = f.pointer(F.bufBase);
-      for (const field of [F.readBase, F.readPtr, F.readEnd, F.writeBase, F.writePtr, F.writeEnd]) {
-        f.setPointer(field, base);
-      }
-    }
-    const base = f.pointer(F.bufBase), size = f.pointer(F.bufEnd) - base;
-    /** The get area over the buffer, the put area empty at its start, end of file cleared. */
-    const area = (at: number, end: number) => {
-      f.setPointer(F.readBase, base);
-      f.setPointer(F.readPtr, base + at);
-      f.setPointer(F.readEnd, base + end);
-      for (const field of [F.writeBase, F.writePtr, F.writeEnd]) f.setPointer(field, base);
-      r.flags &= ~EOF_SEEN;
-    };
-    let dir = whence;
-    if (dir === SEEK_CUR) {
-      offset -= r.readEnd - r.readPtr;
-      if (r.offset !== -1) {
-        offset += r.offset;
-        if (offset < 0) return -Errno.EINVAL;
-        dir = SEEK_SET;
-      }
-    } else if (dir === SEEK_END) {
-      offset += file.bytes.length;
-      dir = SEEK_SET;
-    }
-    if (dir === SEEK_SET) {
-      const fill = r.readEnd - base, start = r.offset - fill;
-      if (r.offset !== -1 && !(r.flags & IN_BACKUP) && offset >= start && offset < r.offset) {
-        area(offset - start, fill);
-        file.offset = r.offset; // glibc seeks the descriptor back to its cache
-        return offset;
-      }
-      let block = Math.floor(offset / size) * size, delta = offset - block;
-      if (delta > size) (block = offset), (delta = 0);
-      if (block < 0) return -Errno.EINVAL;
-      file.offset = block;
-      const read = delta === 0 ? 0 : this.#read(fd, base, exact ? delta : size);
-      if (read >= delta) {
-        area(delta, read);
-        r.offset = block + read;
-        return offset;
-      }
-      offset = delta - read;
-      dir = SEEK_CUR;
-    }
-    const result = (dir === SEEK_CUR ? file.offset : 0) + offset;
-    if (result < 0) return -Errno.EINVAL;
-    file.offset = r.offset = result;
-    area(0, 0);
-    return result;
+    const { file, fd } = this.#open.get(address)!;
+    return seekFile(this.#seeker(fd), file, offset, whence);
   }
 
-  /** ftell's `do_ftell`: the offset of the next byte a read returns, or -errno. */
+  /** ftell on a FILE fopen made (`file_seek.ts`): the offset, or -errno. */
   tell(address: number): number {
-    const { file: r, fd } = this.#open.get(address)!, f = r.fields, F = this.#field;
-    r.checkVtable("__seekoff"); // _IO_seekoff_unlocked (fp, 0, SEEK_CUR, 0)
-    const file = this.#h.openFiles.file(fd)!;
-    const ahead = f.pointer(F.bufBase) === 0 ? 0 : r.readEnd - r.readPtr;
-    let result = (r.offset !== -1 ? r.offset : file.offset) - ahead;
-    if (r.flags & IN_BACKUP) result -= f.pointer(F.saveEnd) - f.pointer(F.saveBase);
-    return result < 0 ? -Errno.EINVAL : result;
+    const { file, fd } = this.#open.get(address)!;
+    return tellFile(this.#seeker(fd), file);
   }
 
-  /** read(2) of up to `count` bytes of a FILE's file into its buffer: the count. */
-  #read(fd: number, buffer: number, count: number): number {
-    const file = this.#h.openFiles.file(fd)!;
-    const bytes = file.bytes.subarray(file.offset, file.offset + count);
-    file.offset += bytes.length;
-    this.#h.machine.mem.writeBytes(buffer, bytes);
-    return bytes.length;
+  /** What a seek on descriptor `fd` works with. */
+  #seeker(fd: number): SeekHost {
+    const h = this.#h;
+    return {
+      layout: this.#field,
+      file: h.openFiles.file(fd)!,
+      mem: h.machine.mem,
+      refuse: (what) => h.reader.refuse(what),
+    };
   }
 
   /** What `_IO_no_init`, `_IO_old_init`, the lock's init and `_IO_new_file_init_internal` write. */

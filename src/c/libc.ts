@@ -217,6 +217,7 @@ function fileOutput(
   shortbuf: number,
   standard: boolean,
   vtable?: { at: number; file: string },
+  offset?: OutputHost["offset"],
 ): OutputHost {
   const streams = h.streams, kind = fd >= 3 ? "file" : streams.kind;
   const fileJumps = h.allocator.libc.symbol("_IO_file_jumps");
@@ -257,6 +258,7 @@ function fileOutput(
     writeFrom: (address, count) => counted(writeDescriptor(descriptorHost(h), fd, address, count)),
     printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
     shortbuf,
+    offset,
     terminal: kind === "tty",
     refuse: (what) => refuse(h, what),
   };
@@ -293,13 +295,37 @@ function writerOn(h: LibcHost, fd: number): { address: number; host: OutputHost 
   if (host === undefined) {
     const F = fileLayout(h.m.abi), shortbuf = address + F.shortbuf;
     const vtable = standardFiles(h) && { at: address + F.vtable, file: "a fopen'ed FILE" };
-    host = fileOutput(h, fd, () => files.writer(address)!.fields, shortbuf, false, vtable);
+    const fields = () => files.writer(address)!.fields;
+    host = fileOutput(h, fd, fields, shortbuf, false, vtable, offsetOf(h, address, fd));
     writerHosts(h).set(address, host);
   }
   return { address, host };
 }
 
 const writerHosts = perHost(() => new Map<number, OutputHost>());
+
+/** A fopen'ed FILE's `_offset` and its descriptor's offset, as `new_do_write` keeps them. */
+function offsetOf(h: LibcHost, address: number, fd: number): OutputHost["offset"] {
+  const at = address + fileLayout(h.m.abi).offset, mem = h.m.mem;
+  const read = () => (mem.read32(at + 4) | 0) * 2 ** 32 + mem.read32(at);
+  const write = (value: number) => {
+    const low = ((value % 2 ** 32) + 2 ** 32) % 2 ** 32;
+    mem.write32(at, low);
+    mem.write32(at + 4, Math.floor((value - low) / 2 ** 32) >>> 0);
+  };
+  return {
+    seek: (delta) => {
+      const file = h.openFiles.file(fd);
+      if (file === undefined || file.offset + delta < 0) return false;
+      write(file.offset += delta);
+      return true;
+    },
+    forget: () => write(-1),
+    wrote: (count) => {
+      if (count > 0 && read() >= 0) write(read() + count);
+    },
+  };
+}
 
 /** {@link writeStream} to a FILE fopen opened for writing: its fields read, run, written back. */
 function writeToFile(h: LibcHost, fd: number, text: string, how: "put" | "putc" | number[]) {
@@ -929,6 +955,12 @@ const fopenFiles = perHost((h) =>
     files: h.files,
     malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
+    flushWriter: (address) => {
+      const files = fopenFiles(h), { host } = writerOn(h, files.writer(address)!.fd);
+      const result = flushAll(host);
+      files.settleWriter(address);
+      return result;
+    },
     reader: readerHost(h),
     machine: h.m,
   })

@@ -85,6 +85,16 @@ export interface OutputHost {
    * (`vtable_check.ts`); another function is refused by name.
    */
   checkVtable(slot: JumpSlot): void;
+  /**
+   * A fopen'ed FILE's file offset, which `new_do_write` keeps: lseek(2) of the descriptor by
+   * `delta` from where it is, the FILE's `_offset` set to the result (false: the seek failed);
+   * `_offset` unknown (an appending FILE); moved past `count` bytes written, when known.
+   */
+  readonly offset?: {
+    seek(delta: number): boolean;
+    forget(): void;
+    wrote(count: number): void;
+  };
   /** Throws `CUnsupportedError` for what is not modelled. */
   refuse(what: string): never;
 }
@@ -131,12 +141,18 @@ function roomEnd(f: FileState): number {
  */
 function newDoWrite(h: OutputHost, data: string | number, count: number): number {
   const f = h.file;
-  if (!(f.flags & IS_APPENDING) && f.readEnd !== f.writeBase) {
-    // lseek(1, write_base - read_end, SEEK_CUR): a pipe or a terminal refuses it
-    if (!h.seekable) return 0;
-    h.refuse(
-      "a seek of a FILE's descriptor before a write (its read end moved off its write base)",
-    );
+  if (f.flags & IS_APPENDING) h.offset?.forget();
+  else if (f.readEnd !== f.writeBase) {
+    // lseek(fd, write_base - read_end, SEEK_CUR): back over what was read ahead (a pipe or a
+    // terminal refuses it)
+    if (h.offset) {
+      if (!h.offset.seek(f.writeBase - f.readEnd)) return 0;
+    } else if (!h.seekable) return 0;
+    else {
+      h.refuse(
+        "a seek of a FILE's descriptor before a write (its read end moved off its write base)",
+      );
+    }
   }
   let written: number;
   if (typeof data === "string") {
@@ -148,6 +164,7 @@ function newDoWrite(h: OutputHost, data: string | number, count: number): number
     if (written < count) f.flags |= ERR_SEEN;
     if (written < 0) written = 0;
   }
+  h.offset?.wrote(written);
   f.readBase = f.readPtr = f.readEnd = f.bufBase;
   f.writeBase = f.writePtr = f.bufBase;
   f.writeEnd = roomEnd(f);
@@ -361,6 +378,10 @@ export function sync(h: OutputHost): void {
   h.checkVtable("__sync");
   const f = h.file;
   if (f.writePtr > f.writeBase) doFlush(h);
+  if (h.offset === undefined) return;
+  // a fopen'ed FILE: its descriptor sought back over what it read ahead, its offset forgotten
+  if (f.readPtr !== f.readEnd && h.offset.seek(f.readPtr - f.readEnd)) f.readEnd = f.readPtr;
+  h.offset.forget();
 }
 
 /**

@@ -27,22 +27,18 @@
  *   whose pointers swap with the get area's while it is read (`_IO_IN_BACKUP`).
  *
  * Not modelled, refused by name: stream markers (`_markers`), a FILE in put mode whose writes
- * are allowed (a reading FILE switching from writing). The vtable pointer is checked before each
- * call glibc makes through it (`checkVtable`: `_IO_UFLOW`, `_IO_UNDERFLOW`, `_IO_XSGETN`,
- * `_IO_PBACKFAIL`, `_IO_OVERFLOW`; fclose's and fseek's by their callers): one outside libc's
- * vtables ends the process as glibc does; a slot holding another function than
- * `_IO_file_jumps`' there is refused by name.
- * Not modelled, silently: the FILE's lock (`_lock`) is not taken. Wide reads (`_mode` > 0) read
- * nothing, as `__uflow` returns EOF for them.
+ * are allowed and that was not given how to write them (`flushPut`: fopen's "+"). The vtable
+ * pointer is checked before each call glibc makes through it (`checkVtable`: `_IO_UFLOW`,
+ * `_IO_UNDERFLOW`, `_IO_XSGETN`, `_IO_PBACKFAIL`, `_IO_OVERFLOW`; fclose's and fseek's by their
+ * callers): one outside libc's vtables ends the process as glibc does; a slot holding another
+ * function than `_IO_file_jumps`' there is refused by name. Not modelled, silently: the FILE's
+ * lock (`_lock`) is not taken. Wide reads (`_mode` > 0) read nothing, as `__uflow` returns EOF.
  * Checked against real runs on a pipe, a file and a terminal: tests/fixtures/c/descriptors/
- * (stdin_functions.c, stdio_state.c, unbuffered_state.c, fopen_files.c, fseek_files.c;
- * stdin_fread.c: whole buffers read straight into fread's destination; stdin_fileno.c: the
- * refill and the buffer's size following a rewritten `_fileno`;
- * stdin_buf_base.c: `_IO_buf_base` pointed at a global, a heap chunk, then nothing mapped —
- * EFAULT: the error indicator, EOF, the bytes left in a pipe and lost on a terminal — and a
- * fopen'ed FILE's backup area; stdin_short_buf.c: the low byte of an unbuffered stdin's
- * `_IO_buf_base` cleared, the refill rewriting stdin's own fields, 2.31/2.36 at `_cur_column`,
- * 2.41+ at `_IO_write_base`).
+ * (stdin_functions.c, stdio_state.c, unbuffered_state.c, fopen_files.c, fseek_files.c,
+ * fopen_plus.c; stdin_fread.c: whole buffers read into fread's destination; stdin_fileno.c: a
+ * rewritten `_fileno`; stdin_buf_base.c: `_IO_buf_base` at a global, a heap chunk, nothing
+ * mapped (EFAULT), a fopen'ed FILE's backup area; stdin_short_buf.c: an unbuffered stdin's
+ * `_IO_buf_base` low byte cleared, the refill rewriting stdin's own fields).
  *
  * @module
  */
@@ -109,6 +105,9 @@ export class ReadingFile {
   readonly shortbuf: number;
   /** The FILE's name in messages; undefined when its fields are not in memory (no vtable). */
   readonly #name: string | undefined;
+
+  /** A FILE that also writes (fopen's "+"): writes what its put area holds, 0 or EOF. */
+  flushPut: (() => number) | undefined;
 
   /**
    * The FILE with `fields`; `name` ("stdin", "a fopen'ed FILE") when they lie in the program's
@@ -286,12 +285,17 @@ export class ReadingFile {
   switchToGetMode(): number {
     const f = this.fields, F = this.#F;
     if (f.pointer(F.writePtr) > f.pointer(F.writeBase)) {
-      // _IO_new_file_overflow of a FILE that may not write: the error indicator, EBADF
-      this.checkVtable("__overflow");
-      if (!(this.flags & NO_WRITES)) this.#h.refuse("a reading FILE whose put area holds bytes");
-      this.flags |= ERR_SEEN;
-      this.#h.setErrno(Errno.EBADF);
-      return EOF;
+      // _IO_new_file_overflow(fp, EOF): a FILE that writes too writes its put area out
+      if (this.flushPut && !(this.flags & NO_WRITES)) {
+        if (this.flushPut() === EOF) return EOF;
+      } else {
+        // one that may not write: the error indicator, EBADF
+        this.checkVtable("__overflow");
+        if (!(this.flags & NO_WRITES)) this.#h.refuse("a reading FILE whose put area holds bytes");
+        this.flags |= ERR_SEEN;
+        this.#h.setErrno(Errno.EBADF);
+        return EOF;
+      }
     }
     const writePtr = f.pointer(F.writePtr);
     if (this.flags & IN_BACKUP) f.setPointer(F.readBase, f.pointer(F.backupBase));

@@ -53,9 +53,9 @@ const EOF = -1, { EBADF, EINVAL, EAGAIN } = Errno;
 function streamOf(h: StdinHost, file: Value, c: BuiltinCall): ReadingFile | "write-only" {
   const a = n(file);
   if (a === h.files.stdin) return h.stdin;
-  if (a === h.files.stdout || a === h.files.stderr || h.writes(a)) return "write-only";
-  const opened = h.fopened(a);
+  const opened = h.fopened(a); // (one that reads and writes too)
   if (opened) return opened;
+  if (a === h.files.stdout || a === h.files.stderr || h.writes(a)) return "write-only";
   // glibc reads the FILE's flags first: a pointer to nothing mapped is the process's SIGSEGV
   h.m.mem.read32(a);
   throw new CUnsupportedError(

@@ -133,6 +133,12 @@ const PROGRAMS = [
     input: ["A\n", "WWWWWW\0\0WWWWWW\0\0WWWWWW\0\0X", "ZZ\n"],
   },
   {
+    name: "fopen_plus",
+    what: "fopen's w+, r+ and a+ FILEs switching between writing and reading, after each call",
+    input: "",
+    files: FILES,
+  },
+  {
     name: "std_fclose",
     what:
       "fclose of stdout and stdin: the FILEs left in libc, their buffers freed and reused, calls after,",
@@ -209,10 +215,14 @@ Deno.test("a FILE* to nothing mapped is a SIGSEGV: glibc's first read of its fie
   }
 });
 
-Deno.test("FILEs that read and write, reusing a standard descriptor fclose closed and a FILE not fopen'ed are refused, named", () => {
+Deno.test("wide FILEs, ftell while a FILE that reads writes, reusing a standard descriptor fclose closed and a FILE not fopen'ed are refused, named", () => {
   const cases = [
     [`close(1)`, /close\(1\): closing a standard descriptor/],
-    [`fopen("flag.txt", "r+")`, /fopen\("flag.txt", "r\+"\): a FILE that reads and writes/],
+    [`fopen("flag.txt", "r,ccs=UTF-8")`, /fopen\("flag.txt", "r,ccs=UTF-8"\): a wide character/],
+    [
+      `FILE *f = fopen("flag.txt", "r+"); fputc('y', f); ftell(f)`,
+      /ftell of a FILE that reads and writes, while it writes/,
+    ],
     [`fopen("flag.txt", "rm")`, /mmap'ed reads/],
     [
       `fprintf(fopen("flag.txt", "r"), "x")`,
