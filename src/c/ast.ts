@@ -95,6 +95,41 @@ export type Stmt =
   /** A statement the interpreter cannot run (inline assembly): refused when reached. */
   | Pos & { readonly k: "unsupported"; readonly what: string };
 
+/**
+ * The statements nested directly in `s`, in source order (a `for`'s init before its body, an
+ * `if`'s branches in order); none for a statement that holds no other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { childStatements, type Stmt } from "./ast.ts";
+ * const empty: Stmt = { k: "empty", line: 2, col: 3 };
+ * const block: Stmt = { k: "block", body: [empty], end: 3, line: 1, col: 1 };
+ * assert.deepEqual(childStatements(block), [empty]);
+ * assert.deepEqual(childStatements(empty), []);
+ * ```
+ */
+export function childStatements(s: Stmt): readonly Stmt[] {
+  switch (s.k) {
+    case "block":
+      return s.body;
+    case "if":
+      return s.e ? [s.t, s.e] : [s.t];
+    case "while":
+    case "do":
+    case "switch":
+      return [s.body];
+    case "for":
+      return s.init ? [s.init, s.body] : [s.body];
+    case "case":
+    case "default":
+    case "label":
+      return [s.stmt];
+    default:
+      return [];
+  }
+}
+
 /** A function definition. */
 export interface FunctionDef extends Pos {
   readonly name: string;

@@ -25,7 +25,16 @@
  * @module
  */
 
-import type { Designator, Expr, FunctionDef, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
+import {
+  childStatements,
+  type Designator,
+  type Expr,
+  type FunctionDef,
+  type Init,
+  type Stmt,
+  type TranslationUnit,
+  type VarDecl,
+} from "./ast.ts";
 import { CRuntimeError, CSyntaxError, CUnsupportedError } from "./errors.ts";
 import {
   add64,
@@ -2121,24 +2130,8 @@ function collectLocals(s: Stmt, out: VarDecl[]): void {
       for (const x of body) if (x.k !== "decl") collectLocals(x, out);
       break;
     }
-    case "if":
-      collectLocals(s.t, out);
-      if (s.e) collectLocals(s.e, out);
-      break;
-    case "while":
-    case "do":
-    case "switch":
-      collectLocals(s.body, out);
-      break;
-    case "for":
-      if (s.init) collectLocals(s.init, out);
-      collectLocals(s.body, out);
-      break;
-    case "case":
-    case "default":
-    case "label":
-      collectLocals(s.stmt, out);
-      break;
+    default:
+      for (const x of childStatements(s)) collectLocals(x, out);
   }
 }
 

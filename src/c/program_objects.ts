@@ -31,7 +31,15 @@
  * @module
  */
 
-import type { Expr, Init, Pos, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
+import {
+  childStatements,
+  type Expr,
+  type Init,
+  type Pos,
+  type Stmt,
+  type TranslationUnit,
+  type VarDecl,
+} from "./ast.ts";
 import { type Abi, alignOf, type CType, sizeOf } from "./types.ts";
 
 /** The section of the program's writable segment gcc puts a global in (see the module doc). */
@@ -349,41 +357,14 @@ function bodyLiterals(body: Stmt, unit: TranslationUnit): (readonly number[])[] 
   walk(body);
   return literals;
 }
+
 /** The `static` locals of a function body, in declaration order. */
 function staticLocals(body: Stmt): VarDecl[] {
   const found: VarDecl[] = [];
-  const walk = (s: Stmt | undefined): void => {
-    if (!s) return;
-    switch (s.k) {
-      case "decl":
-        for (const d of s.decls) {
-          if (d.storage === "static" && d.type.k !== "fn") found.push(d);
-        }
-        return;
-      case "block":
-        s.body.forEach(walk);
-        return;
-      case "if":
-        walk(s.t);
-        walk(s.e);
-        return;
-      case "while":
-      case "do":
-      case "switch":
-        walk(s.body);
-        return;
-      case "for":
-        walk(s.init);
-        walk(s.body);
-        return;
-      case "case":
-      case "default":
-      case "label":
-        walk(s.stmt);
-        return;
-      default:
-        return;
-    }
+  const walk = (s: Stmt): void => {
+    if (s.k === "decl") {
+      for (const d of s.decls) if (d.storage === "static" && d.type.k !== "fn") found.push(d);
+    } else childStatements(s).forEach(walk);
   };
   walk(body);
   return found;
