@@ -33,4 +33,5 @@ export { type StdoutKind as CStdoutKind } from "./stdio.ts";
 export { type FileFieldInfo, type FileInfo } from "./file_layout.ts";
 export { MisalignedStackFault } from "./misaligned_stack.ts";
 export { ProgramTube, ProgramTubeError } from "./tube.ts";
+export { type InputEvent, RewindError } from "./rewind.ts";
 export { p32, p64, u32, u64 } from "./packing.ts";

@@ -6,6 +6,8 @@
  * main thread through the scheduler. `run()` goes until the program pauses (a read of empty
  * standard input) or ends; `step()` runs one source line; `runTo()` runs up to a line, or until a
  * test of the program's state holds (`run_to.ts` finds the line); `feed()` gives it input.
+ * `at()`, `copy()`, `back()` and `seek()` travel back in time: a new program re-run from the
+ * start to a position of this one's past, given the same input (`rewind.ts`).
  *
  * How a run ends, as a shell would see it: `exit(n)` or a return from main is `exited` with
  * status n (stdout's buffer is written); glibc's `malloc_printerr` writes its message to stderr
@@ -15,8 +17,9 @@
  * `hijacked`. Buffered stdout is lost at an abort or a crash (glibc 2.27 and later; older
  * glibc's abort() flushed it). The process stays inspectable after any of them.
  *
- * Over 500 lines: the `CProgram` class (about 380 lines) is the one public handle on a running C
- * program — compile, feed input, run, step, run to a line, locals, backtrace and the brk/mmap family it forwards
+ * Over 500 lines: the `CProgram` class (about 600 lines, half of them JSDoc) is the one public
+ * handle on a running C program — compile, feed input, run, step, run to a line, travel back,
+ * locals, backtrace and the brk/mmap family it forwards
  * — and the rest is its options/result types and the helpers that format what it reports.
  *
  * @module
@@ -61,6 +64,15 @@ import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
 import { loader, type Value } from "./values.ts";
 import { targetLine } from "./run_to.ts";
+import {
+  checkPosition,
+  type InputEvent,
+  pastStops,
+  type Rerun,
+  rerun,
+  type RerunPlan,
+  RewindError,
+} from "./rewind.ts";
 
 /** An explain record of the allocator (what one malloc/free did). */
 export type ExplainRecord = OperationRecord;
@@ -297,10 +309,21 @@ export class CProgram {
   #abortFlushed = false;
   /** glibc before 2.26 wrapped malloc_printerr's message in "*** Error in `prog': …". */
   readonly #glibcOldMessages: boolean;
+  /** The options it was made with (a re-run is made with them: `rewind.ts`). */
+  readonly #options: CRunOptions;
+  /** Input given, at which position (`rewind.ts`). */
+  readonly #inputs: InputEvent[] = [];
+  /** Pauses at input so far, each a position of its own. */
+  #pauses = 0;
+  /** Paused at input, and no input given since (a run from there pauses at the same place). */
+  #waiting = false;
+  /** The last stop of #drive was one that step() makes (a line, a pause), not a position's. */
+  #atLineStop = false;
 
   /** Compiles `source`; syntax errors throw CSyntaxError (file:line:column and token). */
   constructor(source: string, options: CRunOptions = {}) {
     this.source = source;
+    this.#options = options;
     const file = options.file ?? "prog.c";
     this.file = file;
     this.process = options.process ?? new Process({ layout: options.arch ?? "x86_64" });
@@ -470,12 +493,167 @@ export class CProgram {
    * whose characters are bytes.
    */
   feed(input: string | Uint8Array): void {
-    this.#streams.send(inputText("input", input));
+    const text = inputText("input", input);
+    if (text === "") return;
+    this.#inputs.push({ position: this.position, input: text });
+    this.#waiting = false;
+    this.#streams.send(text);
   }
 
   /** Closes standard input: reads past its end return EOF instead of pausing. */
   closeInput(): void {
+    if (this.#streams.eof) return;
+    this.#inputs.push({ position: this.position });
+    this.#waiting = false;
     this.#streams.eof = true;
+  }
+
+  /**
+   * The program's clock: statements begun, plus one per pause at input, plus one once it has
+   * ended (`rewind.ts`). Every place `step()`, `run()` or `runTo()` stops has its own position;
+   * {@link at} goes back to one.
+   */
+  get position(): number {
+    return this.#m.steps + this.#pauses + (this.#final ? 1 : 0);
+  }
+
+  /**
+   * The input given so far by {@link feed} and {@link closeInput}, with the positions it came at
+   * (what {@link at} and {@link copy} give their re-run).
+   */
+  get inputs(): readonly InputEvent[] {
+    return this.#inputs.slice();
+  }
+
+  /**
+   * A new program, run from the start to `position` of this one's past and given the same input
+   * at the same positions (not the input given there): as this program was when it first got
+   * there. This program is not touched. Costs a run from the start (`rewind.ts`).
+   *
+   * @example Back to the pause, another input
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const prog = new CProgram(
+   *   'int main(void) { char s[8]; fgets(s, 8, stdin); puts(s); return 0; }',
+   * );
+   * prog.run();
+   * const pause = prog.position;
+   * prog.feed("one\n");
+   * assert.equal(prog.run().stdout, "one\n\n");
+   * const again = prog.at(pause);
+   * again.feed("two\n");
+   * assert.equal(again.run().stdout, "two\n\n");
+   * assert.equal(prog.stdout, "one\n\n");
+   * ```
+   *
+   * @param position 0 to {@link position}.
+   * @returns The new program, stopped there.
+   * @throws {ArgumentRangeError} A position the program has not reached.
+   * @throws {RewindError} The program runs in a process or allocator of its own making.
+   */
+  at(position: number): CProgram {
+    checkPosition(position, this.position);
+    return rerun(this.#plan(), position).program;
+  }
+
+  /**
+   * A new program in this one's state now, input given included: a branch to go on with
+   * otherwise. Costs a run from the start.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const prog = new CProgram("int main(void) { int c = getchar(); return c; }");
+   * prog.run();
+   * const branch = prog.copy();
+   * prog.feed("A");
+   * prog.closeInput();
+   * branch.feed("B");
+   * branch.closeInput();
+   * assert.equal(prog.run().exitStatus, 65);
+   * assert.equal(branch.run().exitStatus, 66);
+   * ```
+   *
+   * @returns The new program, at {@link position}.
+   * @throws {RewindError} The program runs in a process or allocator of its own making, or was
+   * changed from JavaScript so that a re-run cannot follow it.
+   */
+  copy(): CProgram {
+    return rerun(this.#plan(), this.position, { inputsThere: true }).program;
+  }
+
+  /**
+   * A new program `n` stops of `step()` back (a line, a pause at input): as it was there.
+   * Costs two runs from the start, the first stepping.
+   *
+   * @example Back before the free
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const source = [
+   *   "int main(void) {",
+   *   "  char *p = malloc(0x18);",
+   *   "  free(p);",
+   *   "  return 0;",
+   *   "}",
+   * ].join("\n");
+   * const prog = new CProgram(source);
+   * prog.runTo("return");
+   * const before = prog.back();
+   * assert.equal(before.currentLine(), 3);
+   * assert.equal(before.allocator.lastRecord?.operation, "malloc");
+   * assert.equal(prog.allocator.lastRecord?.operation, "free");
+   * ```
+   *
+   * @param n How many stops back (default 1).
+   * @returns The new program, there.
+   * @throws {ArgumentRangeError} Fewer than `n` stops lie behind.
+   */
+  back(n = 1): CProgram {
+    if (!Number.isSafeInteger(n) || n < 1) throw new ArgumentRangeError("n", n, "1 or more");
+    const stops = pastStops(this.#plan(), () => true);
+    if (n > stops.length) {
+      throw new ArgumentRangeError("n", n, `at most the ${stops.length} stops behind`);
+    }
+    return this.at(stops[stops.length - n]);
+  }
+
+  /**
+   * A new program at the last stop of `step()` before now where the target held: a line
+   * number, text on a line (where a statement begins), or a test of the program. Costs two
+   * runs from the start, the first stepping.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const source = [
+   *   "int main(void) {",
+   *   "  for (int i = 0; i < 3; i++)",
+   *   "    free(malloc(0x18 + 0x10 * i));",
+   *   "  return 0;",
+   *   "}",
+   * ].join("\n");
+   * const prog = new CProgram(source);
+   * prog.run();
+   * assert.equal(prog.seek("free").locals()[0].value, "2"); // the last time round
+   * const second = prog.seek((p) => p.currentLine() === 3 && p.locals()[0].value === "1");
+   * assert.equal(second.allocator.chunks().filter((c) => c.state === "tcache").length, 1);
+   * ```
+   *
+   * @param target A line number, text on a line, or a test of the program at a stop.
+   * @returns The new program, at the last such stop.
+   * @throws {ArgumentRangeError} No such stop lies behind.
+   */
+  seek(target: RunTarget): CProgram {
+    const test = this.#targetTest(target);
+    const found = pastStops(this.#plan(), test).at(-1);
+    if (found === undefined) {
+      throw new ArgumentRangeError("target", target, "a place the program stopped at before now");
+    }
+    return this.at(found);
   }
 
   /** Runs until a pause or the end. */
@@ -551,6 +729,52 @@ export class CProgram {
     return Object.assign(r, { reached: reached && r.state === "paused" });
   }
 
+  /** What {@link seek} looks for, as a test of a program at a stop. */
+  #targetTest(target: RunTarget): (program: CProgram) => boolean {
+    if (typeof target === "function") return (program) => target(program) === true;
+    const statementLines = this.#m.statementLines;
+    const line = targetLine(target, {
+      source: this.source,
+      currentLine: this.currentLine(),
+      statementLines,
+    });
+    if (typeof target === "number") return (program) => program.currentLine() === line;
+    return (program) => {
+      const at = program.currentLine();
+      return statementLines.has(at) && program.sourceLine(at).includes(target);
+    };
+  }
+
+  /** How to re-run this program (`rewind.ts`). */
+  #plan(): RerunPlan<CProgram> {
+    const options = this.#options;
+    if (options.process || options.allocator) {
+      throw new RewindError(
+        "a program run in a process or allocator given to it cannot be re-run: its state " +
+          "before the program is not known (let the program make its own)",
+      );
+    }
+    const start = (): Rerun<CProgram> => {
+      const program = new CProgram(this.source, options);
+      return {
+        program,
+        get position() {
+          return program.position;
+        },
+        advance: (position, lines) => program.#advance(position, lines),
+        give: (e) => e.input === undefined ? program.closeInput() : program.feed(e.input),
+      };
+    };
+    return { position: this.position, inputs: this.#inputs, start };
+  }
+
+  /** Runs to `position` (see Rerun.advance); whether it stopped where step() stops. */
+  #advance(position: number, lines: boolean): boolean {
+    this.#atLineStop = false;
+    this.#drive(lines, undefined, position);
+    return this.#atLineStop;
+  }
+
   /** The C line where the current thread is. */
   currentLine(): number {
     const f = this.#topFrame();
@@ -560,6 +784,11 @@ export class CProgram {
   /** All of stdout written so far. */
   get stdout(): string {
     return latin1ToUtf8(this.#streams.stdoutBytes);
+  }
+
+  /** All of stderr written so far. */
+  get stderr(): string {
+    return latin1ToUtf8(this.#streams.stderrBytes);
   }
 
   /** The locals of the current frame (declared by the current line), in declaration order. */
@@ -688,7 +917,7 @@ export class CProgram {
    * Runs to the end or a pause; stepping, to the next line (of any thread), or on past each
    * line until `arrived()` holds there.
    */
-  #drive(stepping: boolean, arrived?: () => boolean): CRunResult {
+  #drive(stepping: boolean, arrived?: () => boolean, until?: number): CRunResult {
     if (this.#final) {
       return { ...this.#final, newStdout: "", records: [] };
     }
@@ -698,7 +927,14 @@ export class CProgram {
     let startLine = this.#started ? this.currentLine() : -1;
     this.#started = true;
     const max = this.#maxSteps;
-    m.yieldAt = stepping ? m.steps + 1 : max;
+    // (up to a position: no pause on the way, the step that reaches it)
+    const yieldAt = () =>
+      stepping
+        ? m.steps + 1
+        : until === undefined
+        ? max
+        : Math.min(max, m.steps + until - this.position);
+    m.yieldAt = yieldAt();
     try {
       for (;;) {
         const th = sched.current;
@@ -723,14 +959,22 @@ export class CProgram {
             if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
             if (stepping) {
               if (this.currentLine() !== startLine || sched.current !== startThread) {
-                if (arrived === undefined || arrived()) return this.#result("paused");
+                if (arrived === undefined || arrived()) {
+                  this.#atLineStop = true;
+                  return this.#result("paused");
+                }
                 startLine = this.currentLine();
                 startThread = sched.current;
               }
-              m.yieldAt = m.steps + 1;
-            } else m.yieldAt = max;
+            }
+            if (until !== undefined && this.position >= until) return this.#result("paused");
+            m.yieldAt = yieldAt();
             break;
           case Signal.Input:
+            // (a run from a pause with no input given since pauses there again: the same place)
+            if (!this.#waiting) this.#pauses++;
+            this.#waiting = true;
+            this.#atLineStop = true;
             return this.#result("paused");
           case Signal.Spawn:
             sched.runnable.push(th);
