@@ -573,7 +573,13 @@ function withVaList(h: LibcHost, c: BuiltinCall, fmtIndex: number): BuiltinCall 
   };
 }
 
-let vaHandles = 0;
+/**
+ * A new va_list's handle (the value C holds in its `va_list`), the program's own: counted by its
+ * machine's lists (never deleted), so that a re-run writes the same value (`rewind.ts`).
+ */
+function vaHandle(h: LibcHost): number {
+  return (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * (h.m.vaLists.size + 1);
+}
 
 /** A raw system call result as libc returns it: -1 with errno set, or the result. */
 function sysResult(h: LibcHost, r: number, fail: Value = -1): Value {
@@ -1084,7 +1090,7 @@ const impls: Record<string, Impl> = {
     if (!va) {
       throw new CRuntimeError("va_start in a function without '...'", h.m.file, c.line);
     }
-    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    const handle = vaHandle(h);
     h.m.vaLists.set(handle, { values: va.values, types: va.types, next: 0 });
     return handle;
   },
@@ -1093,7 +1099,7 @@ const impls: Record<string, Impl> = {
     if (!list) {
       throw new CRuntimeError("va_copy of a va_list that va_start did not set", h.m.file, c.line);
     }
-    const handle = (h.m.abi.ptrSize === 8 ? 0x7ff000000000 : 0xf0000000) + 16 * ++vaHandles;
+    const handle = vaHandle(h);
     h.m.vaLists.set(handle, { ...list });
     h.m.writePointer(n(c.args[0]), handle);
     return 0;

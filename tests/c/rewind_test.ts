@@ -270,3 +270,30 @@ Deno.test("the states compared are the program's own: positions differ from one 
   assert.ok(list[0].pages.length >= 4);
   assert.ok(list.at(-1)!.pages.length > list[0].pages.length);
 });
+
+const VARIADIC = `#include <stdio.h>
+#include <stdarg.h>
+int sum(int n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  int s = 0;
+  for (int i = 0; i < n; i++) s += va_arg(ap, int);
+  va_end(ap);
+  return s;
+}
+int main(void) {
+  int a = sum(2, 1, 2);
+  int b = sum(3, 1, 2, 3);
+  printf("%d %d\\n", a, b);
+  return 0;
+}
+`;
+
+Deno.test("a va_list's value is the program's own: a re-run after other programs writes the same", () => {
+  const prog = new CProgram(VARIADIC);
+  const states = stepThrough(prog, []);
+  new CProgram(VARIADIC).run(); // another program's va_start calls in between
+  for (const [position, state] of states) {
+    assert.deepEqual(stateOf(prog.at(position)), state, `position ${position}`);
+  }
+});
