@@ -67,7 +67,7 @@ import { targetLine } from "./run_to.ts";
 import {
   checkPosition,
   type InputEvent,
-  pastStops,
+  lastStops,
   type Rerun,
   rerun,
   type RerunPlan,
@@ -586,7 +586,7 @@ export class CProgram {
 
   /**
    * A new program `n` stops of `step()` back (a line, a pause at input): as it was there.
-   * Costs two runs from the start, the first stepping.
+   * Costs two runs from the start (the first steps through the last few thousand statements).
    *
    * @example Back before the free
    * ```ts
@@ -613,17 +613,18 @@ export class CProgram {
    */
   back(n = 1): CProgram {
     if (!Number.isSafeInteger(n) || n < 1) throw new ArgumentRangeError("n", n, "1 or more");
-    const stops = pastStops(this.#plan(), () => true);
+    const stops = lastStops(this.#plan(), () => true, n);
     if (n > stops.length) {
       throw new ArgumentRangeError("n", n, `at most the ${stops.length} stops behind`);
     }
-    return this.at(stops[stops.length - n]);
+    return this.at(stops[0]);
   }
 
   /**
    * A new program at the last stop of `step()` before now where the target held: a line
    * number, text on a line (where a statement begins), or a test of the program. Costs two
-   * runs from the start, the first stepping.
+   * runs from the start when it held a few thousand statements back; further back, a run more
+   * for every window four times wider (the test is tried wherever `step()` would stop).
    *
    * @example
    * ```ts
@@ -649,7 +650,7 @@ export class CProgram {
    */
   seek(target: RunTarget): CProgram {
     const test = this.#targetTest(target);
-    const found = pastStops(this.#plan(), test).at(-1);
+    const found = lastStops(this.#plan(), test, 1)[0];
     if (found === undefined) {
       throw new ArgumentRangeError("target", target, "a place the program stopped at before now");
     }

@@ -21,8 +21,9 @@
  * original was in when it first arrived at p — every page, the areas, the allocator, stdio's
  * streams and the interpreter's frames (tests/c/rewind_test.ts compares them).
  *
- * Cost: O(statements up to the position) — a re-run runs as fast as `run()`; {@link pastStops}
- * (for `back` and `seek`) steps as `step()` does, then re-runs once more (bench/rewind_bench.ts).
+ * Cost: O(statements up to the position) — a re-run runs as fast as `run()`; {@link lastStops}
+ * (for `back` and `seek`) steps, as `step()` does, through a window before the end, wider until
+ * it finds the stops, then re-runs once more (bench/rewind_bench.ts).
  *
  * @module
  */
@@ -87,8 +88,13 @@ export interface RerunPlan<P> {
 export interface RerunOptions<P> {
   /** Give the inputs logged at the target position too (a copy of the program as it is now). */
   readonly inputsThere?: boolean;
-  /** Called at every place before the target where `step()` would stop. */
+  /**
+   * Called at every place after {@link stepFrom}, up to the target, where `step()` would stop
+   * (the re-run steps there: some 50 times slower than it runs).
+   */
   readonly visit?: (rerun: Rerun<P>) => void;
+  /** Where the stepping for {@link visit} begins (default 0). */
+  readonly stepFrom?: number;
 }
 
 /** Throws unless `position` is one the original has reached. */
@@ -142,60 +148,80 @@ export function rerun<P>(
     e.position < target || (options.inputsThere && e.position === target)
   );
   const run = plan.start();
-  const lines = options.visit !== undefined;
+  const from = options.visit === undefined ? Infinity : options.stepFrom ?? 0;
   let next = 0;
   for (;;) {
     while (next < inputs.length && inputs[next].position === run.position) run.give(inputs[next++]);
     const goal = next < inputs.length ? inputs[next].position : target;
     if (run.position >= goal) break; // at the target, every input given
-    const before = run.position;
-    const stop = run.advance(goal, lines);
-    if (run.position === before || (run.position < goal && !stop)) {
+    const before = run.position, stepping = before >= from;
+    const to = stepping ? goal : Math.min(goal, from);
+    const stop = run.advance(to, stepping);
+    if (run.position === before || (run.position < to && !stop)) {
       throw new RewindError(
-        `the re-run stopped at position ${run.position} before position ${goal}, which the ` +
+        `the re-run stopped at position ${run.position} before position ${to}, which the ` +
           "original reached: was its process changed from JavaScript between its stops?",
       );
     }
-    if (stop && run.position < target) options.visit?.(run);
+    if (stepping && stop) options.visit?.(run);
   }
   return run;
 }
 
+/** Statements stepped through first by {@link lastStops}, before it looks further back. */
+const FIRST_WINDOW = 4096;
+
 /**
- * The positions before `plan.position` where `step()` would have stopped (a line, a pause at
- * input) and `test` held, oldest first: found by a re-run that steps.
+ * The positions of the last `count` places before `plan.position` where `step()` would have
+ * stopped (a line, a pause at input) and `test` held, oldest first (fewer: all there were).
+ * Found by re-runs that run to a window before the end and step through it, the window four
+ * times wider each time until enough are found: one or two runs for a stop a few lines back.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { pastStops, type Rerun } from "./rewind.ts";
+ * import { lastStops, type Rerun } from "./rewind.ts";
  * // a "program" whose every third position is a line
  * const start = (): Rerun<{ n: number }> => {
  *   const program = { n: 0 };
  *   return {
  *     program,
  *     get position() { return program.n; },
- *     advance: (to) => {
- *       program.n = Math.min(to, (Math.floor(program.n / 3) + 1) * 3);
+ *     advance: (to, lines) => {
+ *       program.n = lines ? Math.min(to, (Math.floor(program.n / 3) + 1) * 3) : to;
  *       return program.n % 3 === 0;
  *     },
  *     give: () => {},
  *   };
  * };
- * assert.deepEqual(pastStops({ position: 10, inputs: [], start }, () => true), [3, 6, 9]);
+ * const plan = { position: 10_000, inputs: [], start };
+ * assert.deepEqual(lastStops(plan, () => true, 2), [9996, 9999]);
+ * assert.deepEqual(lastStops(plan, (p) => p.n % 3000 === 0, 5), [3000, 6000, 9000]);
  * ```
  *
  * @param plan The original's position, inputs and a maker of fresh runs.
  * @param test Which stops to keep (the re-run's program, at the stop).
+ * @param count How many to find.
  * @returns Their positions.
  */
-export function pastStops<P>(plan: RerunPlan<P>, test: (program: P) => boolean): number[] {
+export function lastStops<P>(
+  plan: RerunPlan<P>,
+  test: (program: P) => boolean,
+  count: number,
+): number[] {
   const found: number[] = [];
-  rerun(plan, plan.position, {
-    inputsThere: false,
-    visit: (run) => {
-      if (test(run.program)) found.push(run.position);
-    },
-  });
-  return found;
+  let end = plan.position, width = FIRST_WINDOW;
+  while (end > 0 && found.length < count) {
+    const from = Math.max(0, end - width), window: number[] = [];
+    rerun(plan, end, {
+      stepFrom: from,
+      visit: (run) => {
+        if (run.position < plan.position && test(run.program)) window.push(run.position);
+      },
+    });
+    found.unshift(...window);
+    end = from;
+    width *= 4;
+  }
+  return found.slice(-count);
 }

@@ -297,3 +297,36 @@ Deno.test("a va_list's value is the program's own: a re-run after other programs
     assert.deepEqual(stateOf(prog.at(position)), state, `position ${position}`);
   }
 });
+
+Deno.test("back(n) and seek find the stops step() made, however far back, across inputs", () => {
+  const source = `#include <stdio.h>
+int main(void) {
+  long sum = 0;
+  for (int i = 0; i < 3000; i++)
+    sum += i;
+  int c = getchar();
+  for (int i = 0; i < 3000; i++)
+    sum += c;
+  printf("%ld\\n", sum);
+  return 0;
+}
+`;
+  const prog = new CProgram(source);
+  const stops: number[] = [];
+  while (!prog.done) {
+    const before = prog.position;
+    prog.step();
+    if (prog.position === before) prog.feed("A\n");
+    else if (!prog.done) stops.push(prog.position);
+  }
+  assert.equal(prog.stdout, `${(2999 * 3000) / 2 + 65 * 3000}\n`);
+  for (const n of [1, 2, 7, 2000, 6001, stops.length]) {
+    assert.equal(prog.back(n).position, stops[stops.length - n], `back(${n})`);
+  }
+  assert.throws(() => prog.back(stops.length + 1), /at most the \d+ stops behind/);
+  assert.equal(prog.seek("long sum").position, stops[0]);
+  const pause = prog.seek((p) => p.currentLine() === 6);
+  assert.equal(pause.run().state, "paused"); // the pause itself: no input there yet
+  pause.feed("B\n");
+  assert.equal(pause.run().stdout, `${(2999 * 3000) / 2 + 66 * 3000}\n`);
+});
