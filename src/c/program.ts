@@ -323,7 +323,7 @@ export class CProgram {
   /** Compiles `source`; syntax errors throw CSyntaxError (file:line:column and token). */
   constructor(source: string, options: CRunOptions = {}) {
     this.source = source;
-    this.#options = options;
+    this.#options = { ...options }; // (the options as they were: a re-run's)
     const file = options.file ?? "prog.c";
     this.file = file;
     this.process = options.process ?? new Process({ layout: options.arch ?? "x86_64" });
@@ -550,7 +550,8 @@ export class CProgram {
    * @param position 0 to {@link position}.
    * @returns The new program, stopped there.
    * @throws {ArgumentRangeError} A position the program has not reached.
-   * @throws {RewindError} The program runs in a process or allocator of its own making.
+   * @throws {RewindError} The program was given its process or allocator (`options.process`,
+   * `options.allocator`), or was changed from JavaScript so that a re-run cannot follow it.
    */
   at(position: number): CProgram {
     checkPosition(position, this.position);
@@ -577,8 +578,8 @@ export class CProgram {
    * ```
    *
    * @returns The new program, at {@link position}.
-   * @throws {RewindError} The program runs in a process or allocator of its own making, or was
-   * changed from JavaScript so that a re-run cannot follow it.
+   * @throws {RewindError} The program was given its process or allocator, or was changed from
+   * JavaScript so that a re-run cannot follow it.
    */
   copy(): CProgram {
     return rerun(this.#plan(), this.position, { inputsThere: true }).program;

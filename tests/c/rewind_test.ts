@@ -330,3 +330,24 @@ int main(void) {
   pause.feed("B\n");
   assert.equal(pause.run().stdout, `${(2999 * 3000) / 2 + 66 * 3000}\n`);
 });
+
+Deno.test("a program that aborted is re-run to its end, and to the line before it", () => {
+  const source = `#include <stdlib.h>
+int main(void) {
+  char *a = malloc(24);
+  free(a);
+  free(a);
+  return 0;
+}
+`;
+  const prog = new CProgram(source, { glibc: "2.31" });
+  const r = prog.run();
+  assert.equal(r.state, "aborted");
+  const copy = prog.copy();
+  assert.equal(copy.done, true);
+  assert.deepEqual(stateOf(copy), stateOf(prog));
+  assert.match(copy.stderr, /double free detected in tcache 2/);
+  const before = prog.back();
+  assert.equal(before.currentLine(), 5);
+  assert.equal(before.run().state, "aborted");
+});
