@@ -12,7 +12,13 @@ import type { Process } from "../kernel/process.ts";
 import { type DataRow, type DataTable, dataTable } from "./data_table.ts";
 import { hex } from "./format.ts";
 import { snapshotMaps } from "./maps_snapshot.ts";
-import { objectOption } from "./options.ts";
+import { booleanOption, objectOption, viewOptions } from "./options.ts";
+
+/** Options of {@linkcode addressTable}. */
+export interface AddressTableOptions {
+  /** Rows in address order rather than in the order given (default false). */
+  readonly sorted?: boolean;
+}
 
 /**
  * The named addresses of `entries` set against `process`'s maps, one row each: the address,
@@ -39,14 +45,19 @@ import { objectOption } from "./options.ts";
  *
  * @param process The process whose maps to read.
  * @param entries Names and addresses, or printed lines of them.
+ * @param options Whether to sort the rows by address.
  * @returns The table.
  */
 export function addressTable(
   process: Process,
   entries: Readonly<Record<string, number | bigint>> | string,
+  options?: AddressTableOptions,
 ): DataTable {
   objectOption("process", process, "a Process", (v) => "regions" in v);
+  const o = viewOptions(options, ["sorted"]);
+  booleanOption("sorted", o.sorted);
   const named = typeof entries === "string" ? printedAddresses(entries) : Object.entries(entries);
+  if (o.sorted) named.sort((a, b) => Number(a[1]) - Number(b[1]));
   const maps = snapshotMaps(process);
   return dataTable(named.map(([name, value]): DataRow => {
     const at = Number(value);

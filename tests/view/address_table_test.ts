@@ -35,3 +35,10 @@ Deno.test("addressTable skips printed lines that do not end in an address", () =
   const table = addressTable(process, "hello\ncount 3\nnil (nil)\n");
   assert.equal(table.rows.length, 0);
 });
+
+Deno.test("addressTable sorts its rows by address when asked, and refuses an unknown option", () => {
+  const process = new Process({ layout: "x86_64" });
+  const table = addressTable(process, { high: 0x2000, low: 0x1000 }, { sorted: true });
+  assert.deepEqual(table.rows.map((r) => r.name), ["low", "high"]);
+  assert.throws(() => addressTable(process, {}, { sort: true } as never));
+});
