@@ -34,17 +34,25 @@ export function maskAddresses(text: string): string {
 
 /**
  * The fixture program `<dir>/<name>.c` run by heaplab as `real_glibc.sh`'s runs_per_version ran
- * it on the real build (stdout a file, no input), its exit status, stdout and stderr asserted
- * equal to that run's (`<dir>/<name>/<glibc>/status`, `stdout`, `stderr`); the run, for more.
+ * it on the real build (stdout a file, no input, built with -fno-builtin unless `gccBuiltins`),
+ * its exit status, stdout and stderr asserted equal to that run's
+ * (`<dir>/<runs>/<glibc>/status`, `stdout`, `stderr`; `runs` defaults to `name`); the run, for
+ * more.
  */
-export function runAsReal(dir: string, name: string, glibc: GlibcVersion): CRunResult {
+export function runAsReal(
+  dir: string,
+  name: string,
+  glibc: GlibcVersion,
+  { gccBuiltins = false, runs = name }: { gccBuiltins?: boolean; runs?: string } = {},
+): CRunResult {
   const r = runC(fixture(`${dir}/${name}.c`), {
     glibc,
     file: `${name}.c`,
     stdout: "file",
     stdin: "",
+    gccBuiltins,
   });
-  const real = (what: string) => fixture(`${dir}/${name}/${glibc}/${what}`);
+  const real = (what: string) => fixture(`${dir}/${runs}/${glibc}/${what}`);
   assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
   assert.equal(r.stdout, real("stdout"));
   assert.equal(r.stderr, real("stderr"));

@@ -57,6 +57,7 @@ for (const [glibc, cases] of Object.entries(IMAGES)) {
         stdout: "file",
         pauseOnInput: false,
         explain: false,
+        gccBuiltins: false, // make_images.sh builds with -fno-builtin
       });
       const result = prog.run();
       if (result.state === "error") throw result.error;
@@ -149,14 +150,26 @@ const GLOBALS: Record<string, Record<string, Run>> = JSON.parse(
 
 for (const [glibc, runs] of Object.entries(GLOBALS)) {
   Deno.test(`globals sit where gcc and ld put them, and overflow into their neighbours, under ${glibc}`, () => {
-    const r = runC(GLOBALS_SOURCE, { glibc, stdout: "file", pauseOnInput: false, explain: false });
+    const r = runC(GLOBALS_SOURCE, {
+      glibc,
+      stdout: "file",
+      pauseOnInput: false,
+      explain: false,
+      gccBuiltins: false,
+    });
     assert.equal(r.stdout, runs["globals.c"].stdout);
     assert.equal(r.exitStatus, runs["globals.c"].status);
   });
 
   Deno.test(`const objects and literals sit in .rodata as ld puts them, and a write faults, under ${glibc}`, () => {
     const source = fixture("program_image/rodata.c");
-    const r = runC(source, { glibc, stdout: "file", pauseOnInput: false, explain: false });
+    const r = runC(source, {
+      glibc,
+      stdout: "file",
+      pauseOnInput: false,
+      explain: false,
+      gccBuiltins: false,
+    });
     assert.equal(r.stdout, runs["rodata.c"].stdout);
     assert.equal(r.exitStatus, runs["rodata.c"].status);
   });

@@ -57,7 +57,13 @@ for (const { folder, file, what } of PROGRAMS) {
   const source = fixture(`${folder}/${file}`);
   for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     Deno.test(`${what} are glibc ${glibc}'s`, () => {
-      const result = runC(source, { file, glibc, arch: "x86_64", explain: false });
+      const result = runC(source, {
+        file,
+        glibc,
+        arch: "x86_64",
+        explain: false,
+        gccBuiltins: false,
+      });
       if (result.state === "error") throw result.error;
       assert.equal(result.stdout, fixture(`${folder}/${glibc}.out`));
       assert.equal(result.stderr, fixtureOrEmpty(`${folder}/${glibc}.err`));
@@ -110,12 +116,12 @@ Deno.test("a format that reads an argument the call did not pass is unsupported,
 const ERRNO = fixture("printf_errno/errno.c"), ALT = fixture("printf_errno/alt.c");
 for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   Deno.test(`printf's %m prints errno's message, after glibc ${glibc}'s dcgettext calls`, () => {
-    const result = runC(ERRNO, { file: "errno.c", glibc, arch: "x86_64" });
+    const result = runC(ERRNO, { file: "errno.c", glibc, arch: "x86_64", gccBuiltins: false });
     if (result.state === "error") throw result.error;
     assert.equal(result.stdout, fixture(`printf_errno/errno.${glibc}.out`));
   });
   Deno.test(`printf's %#m prints errno's name on glibc ${glibc}, from 2.35 (before: the message)`, () => {
-    const result = runC(ALT, { file: "alt.c", glibc, arch: "x86_64" });
+    const result = runC(ALT, { file: "alt.c", glibc, arch: "x86_64", gccBuiltins: false });
     if (result.state === "error") throw result.error;
     assert.equal(result.stdout, fixture(`printf_errno/alt.${glibc}.out`));
   });
@@ -124,7 +130,12 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
 const TOP_SIZE = fixture("malloc_assertion/top_size.c");
 for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   Deno.test(`a malloc assertion's message, printed and in the abort, is glibc ${glibc}'s, naming argv[0]`, () => {
-    const result = runC(TOP_SIZE, { file: "top_size.c", glibc, arch: "x86_64" });
+    const result = runC(TOP_SIZE, {
+      file: "top_size.c",
+      glibc,
+      arch: "x86_64",
+      gccBuiltins: false,
+    });
     const stderr = fixture(`malloc_assertion/${glibc}.err`);
     assert.equal(result.state, "aborted");
     assert.equal(String(result.exitStatus), fixture(`malloc_assertion/${glibc}.status`).trim());

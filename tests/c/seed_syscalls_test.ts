@@ -10,6 +10,7 @@ function run(program: "sbrk" | "mmap"): { stdout: string; maps: string[] }[] {
   const prog = new CProgram(source, {
     process,
     allocator: new Allocator(process, { glibc: "2.23" }),
+    gccBuiltins: false, // the oracle's build.sh builds with -fno-builtin
   });
   const pauses: { stdout: string; maps: string[] }[] = [];
   for (;;) {
