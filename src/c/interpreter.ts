@@ -36,6 +36,7 @@ import {
   type VarDecl,
 } from "./ast.ts";
 import { CRuntimeError, CSyntaxError, CUnsupportedError } from "./errors.ts";
+import { FOLDABLE_CALLS, foldedCall } from "./gcc_folding.ts";
 import {
   add64,
   and64,
@@ -305,6 +306,8 @@ export class Machine {
   readonly builtins: Map<string, Builtin>;
   readonly literals = new Map<string, number>();
   readonly place: ProgramPlacement;
+  /** Built with gcc's builtins on: stdio calls run as gcc rewrites them (`gcc_folding.ts`). */
+  readonly gccBuiltins: boolean;
   rt!: Runtime;
   /**
    * The lines of the program where a step stops (a statement that takes a step begins there):
@@ -330,8 +333,11 @@ export class Machine {
     builtins: Map<string, Builtin>;
     place: ProgramPlacement;
     writeReadOnly: (addr: number, bytes: Uint8Array) => void;
+    /** Built with gcc's builtins on, as by default (`gcc_folding.ts`); false: `-fno-builtin`. */
+    gccBuiltins?: boolean;
   }) {
     this.abi = options.abi;
+    this.gccBuiltins = options.gccBuiltins ?? true;
     this.mem = options.mem;
     this.file = options.file;
     this.builtins = options.builtins;
@@ -746,7 +752,7 @@ class Compiler {
     if (!NO_STEP_HERE.has(s.k)) m.statementLines.add(line);
     switch (s.k) {
       case "expr": {
-        const e = this.expr(s.e);
+        const e = this.discarded(s.e);
         const ev = e.ev, g = e.g;
         if (ev) {
           return stepThen(m, line, (f) => {
@@ -894,7 +900,7 @@ class Compiler {
         this.#scopes.push({ vars: new Map() });
         const init = s.init ? this.stmt(s.init) : undefined;
         const c = s.c ? this.cond(s.c) : undefined;
-        const step = s.step ? this.expr(s.step) : undefined;
+        const step = s.step ? this.discarded(s.step) : undefined;
         const body = this.stmt(s.body);
         this.#scopes.pop();
         return function* (f) {
@@ -1507,9 +1513,8 @@ class Compiler {
       case "un":
         return this.unary(e);
       case "cast": {
-        const x = this.expr(e.e);
-        if (e.type.k === "void") return this.combine(T.void, [x], () => 0);
-        return this.convert(x, e.type, e);
+        if (e.type.k === "void") return this.combine(T.void, [this.discarded(e.e)], () => 0);
+        return this.convert(this.expr(e.e), e.type, e);
       }
       case "sizeof": {
         const t = e.type ?? this.typeOf(e.e!);
@@ -1532,7 +1537,7 @@ class Compiler {
         return { t: T.size, ev: () => off };
       }
       case "comma": {
-        const l = this.expr(e.l), r = this.expr(e.r);
+        const l = this.discarded(e.l), r = this.expr(e.r);
         return this.combine(r.t, [l, r], (_a, b) => b);
       }
       case "cond":
@@ -1943,9 +1948,80 @@ class Compiler {
 
   // --- calls ---------------------------------------------------------------------------------
 
-  call(e: Expr & { k: "call" }): E {
+  /**
+   * An expression whose value the program discards (an expression statement, a `(void)` cast, a
+   * comma's left operand, a `for` step): a library call in it may be one gcc rewrites.
+   */
+  discarded(e: Expr): E {
+    if (e.k === "call") return this.call(e, { valueUsed: false });
+    if (e.k === "comma") {
+      const l = this.discarded(e.l), r = this.discarded(e.r);
+      return this.combine(r.t, [l, r], (_a, b) => b);
+    }
+    if (e.k === "cast" && e.type.k === "void") {
+      return this.combine(this.T.void, [this.discarded(e.e)], () => 0);
+    }
+    return this.expr(e);
+  }
+
+  /**
+   * The call gcc emits for a library call whose value is discarded, when it rewrites it
+   * (`gcc_folding.ts`): a call of another function, or only the arguments' evaluation. Each
+   * argument is compiled once (`compiled`), whatever call it ends up in: a compound literal's
+   * slot in the frame is made once.
+   */
+  folded(e: Expr & { k: "call" }, compiled: Map<Expr, E>): E | undefined {
+    if (!this.m.gccBuiltins || e.f.k !== "id" || this.lookup(e.f.name)) return undefined;
+    const name = e.f.name;
+    if (this.m.functions.has(name) || !this.m.builtins.has(name)) return undefined;
+    if (!FOLDABLE_CALLS.has(name)) return undefined;
+    const known = e.args.map((a) => {
+      if (a.k === "str") {
+        const end = a.bytes.indexOf(0);
+        return { text: end < 0 ? a.bytes : a.bytes.slice(0, end), pointer: true, int: false };
+      }
+      const x = this.expr(a), t = x.t;
+      compiled.set(a, x);
+      return {
+        pointer: t.k === "ptr" || t.k === "array",
+        int: t.k === "int" && (t.size < 4 || (t.size === 4 && t.signed)),
+      };
+    });
+    const fold = foldedCall(name, known, false);
+    if (!fold) return undefined;
+    const at = { line: e.line, col: e.col };
+    if (!fold.name) {
+      const args = e.args.map((a) => compiled.get(a) ?? this.expr(a));
+      return this.combine(this.T.int, args, () => 0);
+    }
+    const args: Expr[] = fold.args.map((a) =>
+      "arg" in a ? e.args[a.arg] : "text" in a ? { k: "str", bytes: a.text, ...at } : {
+        k: "num",
+        value: "int" in a ? a.int : a.size,
+        type: "int" in a ? this.T.int : this.T.size,
+        ...at,
+      }
+    );
+    return this.call({ k: "call", f: { k: "id", name: fold.name, ...at }, args, ...at }, {
+      compiled,
+    });
+  }
+
+  /**
+   * A call. `valueUsed` false: the program discards its value, and gcc may have rewritten it
+   * (`folded`); `compiled`: arguments already compiled.
+   */
+  call(
+    e: Expr & { k: "call" },
+    { valueUsed = true, compiled = new Map<Expr, E>() }: {
+      valueUsed?: boolean;
+      compiled?: Map<Expr, E>;
+    } = {},
+  ): E {
     const m = this.m;
     const line = e.line;
+    const folded = valueUsed ? undefined : this.folded(e, compiled);
+    if (folded) return folded;
     // A direct call by name.
     let ftype: FunctionType | undefined;
     let target: { fn?: CFunction; b?: Builtin; ptr?: E } = {};
@@ -1974,7 +2050,7 @@ class Compiler {
     const args: E[] = [];
     const types: CType[] = [];
     e.args.forEach((a, i) => {
-      let x = this.expr(a);
+      let x = compiled.get(a) ?? this.expr(a);
       const pt = ftype!.params[i];
       if (pt) x = this.convert(x, pt, a);
       else {

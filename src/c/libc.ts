@@ -121,8 +121,6 @@ export interface LibcHost {
   readonly errno: number;
   /** Address of `environ`. */
   readonly environ: number;
-  /** Built with gcc's builtins on (printf("text\n") compiled into puts), as by default. */
-  readonly gccBuiltins: boolean;
   /** Collects the allocator's explain records made since the last call. */
   noteRecords(): void;
   /** The generator behind `rand()`. */
@@ -1017,38 +1015,17 @@ function strtoX(h: LibcHost, c: BuiltinCall, size: number, signed: boolean): Val
 /**
  * A printf-family call on a misaligned stack faults where the build does (`misaligned_stack.ts`):
  * into a string or a descriptor (`fd` -1: a string), or to a stream, which faults when the
- * stream is unbuffered (stderr; stdout after `setbuf(stdout, NULL)`) — unless gcc compiled the
- * call into one that does not fault (`foldedByGcc`).
+ * stream is unbuffered (stderr; stdout after `setbuf(stdout, NULL)`). A call gcc rewrote into
+ * puts, putchar, fputs, fputc or fwrite (`gcc_folding.ts`) never comes here.
  */
 function checkPrintfStack(h: LibcHost, c: BuiltinCall, fn: string, fd: number): void {
-  if (!c.frame.misaligned || foldedByGcc(h, c, fn)) return;
+  if (!c.frame.misaligned) return;
   const kind = fd === -1 || fn === "dprintf"
     ? "printf-buffer"
     : (fd === 1 || fd === 2) && modeOf(fd === 1 ? h.streams.stdout : h.streams.stderr) === IONBF
     ? "unbuffered-stream-printf"
     : undefined;
   if (kind) checkStackAlignment(h.allocator.profile, c.frame.misaligned, kind, fn);
-}
-
-/**
- * Whether gcc, building as it does by default (builtins on, even at -O0), turns this printf or
- * fprintf into puts, putchar, fputs or fputc: a literal format without conversions (printf's
- * only when it is one character or ends in a newline), `"%s\n"` or `"%c"` for printf, `"%s"` or
- * `"%c"` for fprintf. Seen on real runs (tests/fixtures/c/misaligned_stack/); sprintf stays.
- */
-function foldedByGcc(h: LibcHost, c: BuiltinCall, fn: string): boolean {
-  const at = fn === "printf" ? 0 : fn === "fprintf" ? 1 : -1;
-  if (at < 0 || !h.gccBuiltins) return false;
-  const address = n(c.args[at]), format = h.m.cString(address as Int);
-  if (h.m.literals.get(format) !== address) return false;
-  const rest = c.args.length - at - 1;
-  if (!format.includes("%")) {
-    return rest === 0 && (fn === "fprintf" || format.length <= 1 || format.endsWith("\n"));
-  }
-  if (rest !== 1) return false;
-  return fn === "printf"
-    ? format === "%s\n" || format === "%c"
-    : format === "%s" || format === "%c";
 }
 
 const impls: Record<string, Impl> = {

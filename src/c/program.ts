@@ -103,8 +103,9 @@ export interface CRunOptions {
   args?: readonly string[];
   /**
    * Whether the program was built as gcc builds by default, its builtins on (default true), so
-   * that printf("text\n") became puts; false: as with -fno-builtin. It decides only which calls
-   * fault on a misaligned stack (`misaligned_stack.ts`).
+   * that a printf, fprintf or fputs whose value the program discards runs as the call gcc
+   * emitted for it (printf("text\n") as puts("text"), fputs("\n", f) as fputc; `gcc_folding.ts`);
+   * false: as written, as with -fno-builtin.
    */
   gccBuiltins?: boolean;
   /**
@@ -384,6 +385,7 @@ export class CProgram {
       },
       writeReadOnly: (addr, bytes) =>
         writingReadOnly(space, addr, addr + bytes.length, () => mem.writeBytes(addr, bytes)),
+      gccBuiltins: options.gccBuiltins ?? true,
     });
     this.#m = m;
     const P = abi.ptrSize;
@@ -427,7 +429,6 @@ export class CProgram {
       openFiles: new OpenFiles(options.files),
       errno: errnoAddr,
       environ: environAddr,
-      gccBuiltins: options.gccBuiltins ?? true,
       noteRecords: () => this.#noteRecords(),
       rand: new GlibcRand(),
       signals: new SignalDispositions(),
