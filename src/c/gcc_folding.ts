@@ -23,12 +23,20 @@
  *   stay as written at -O0.
  * Not modelled: gcc also takes the text of a file-scope const array or `const char *const`
  * initialised with a literal (`static const char f[] = "x\n"; printf(f);` → `puts`) and treats an
- * enum as `unsigned int`; heaplab folds only literals and sees an enum as `int`. The literal gcc
- * emits for the new call (`"x"` for `printf("x\n")`) sits after the program's planned `.rodata`
- * rather than in place of the original.
+ * enum as `unsigned int`; heaplab folds only literals and sees an enum as `int`. The interpreter
+ * folds with the arguments' types; the plan of the binary's `.rodata` and imports, made before
+ * them, with what the source says ({@link sourceArgument}: a `%c` argument that is a variable of
+ * type `unsigned` or `long` is taken for an `int`), so that there the plan may drop a literal
+ * gcc keeps (the run stays right, the literal placed after the others; those after it move).
  *
  * @module
  */
+
+import type { Expr } from "./ast.ts";
+import type { CType } from "./types.ts";
+
+/** A call in the program's syntax tree. */
+export type CallExpr = Expr & { readonly k: "call" };
 
 /** What gcc knows about an argument of the call at compile time. */
 export interface FoldArgument {
@@ -143,6 +151,53 @@ function fputsOf(text: readonly number[], string: FoldedArgument, file: number):
     return { name: "fputc", args: [{ int: signedChar(text[0]) }, { arg: file }] };
   }
   return { name: "fwrite", args: [string, { size: 1 }, { size: text.length }, { arg: file }] };
+}
+
+/**
+ * What the source alone says of an argument, for the plan made before types: a literal's text,
+ * a number's or a cast's type; anything else is taken for what its conversion expects (a
+ * pointer for `%s`, an `int` for `%c`).
+ */
+export function sourceArgument(a: Expr): FoldArgument {
+  if (a.k === "str") return literalArgument(a.bytes);
+  const t = a.k === "num" || a.k === "cast" ? a.type : undefined;
+  if (!t) return { pointer: true, int: true };
+  return { pointer: t.k === "ptr" || t.k === "array", int: isPromotedInt(t) };
+}
+
+/** A string literal as gcc reads it: its text up to the first NUL. */
+export function literalArgument(bytes: readonly number[]): FoldArgument {
+  const end = bytes.indexOf(0);
+  return { text: end < 0 ? bytes : bytes.slice(0, end), pointer: true, int: false };
+}
+
+/** A type that is `int` after the default promotions (char, short, int; not unsigned int). */
+export function isPromotedInt(t: CType): boolean {
+  return t.k === "int" && (t.size < 4 || (t.size === 4 && t.signed));
+}
+
+/**
+ * The call gcc emits, as a call expression of the program's (its arguments the original's
+ * expressions, new literals, numbers of type `types.int` or `types.size`); undefined when it
+ * emits none.
+ */
+export function emittedCall(
+  e: CallExpr,
+  fold: FoldedCall,
+  types: { readonly int: CType; readonly size: CType },
+): CallExpr | undefined {
+  if (!fold.name) return undefined;
+  const at = { line: e.line, col: e.col };
+  const args = fold.args.map((a): Expr =>
+    "arg" in a
+      ? e.args[a.arg]
+      : "text" in a
+      ? { k: "str", bytes: a.text, ...at }
+      : "int" in a
+      ? { k: "num", value: a.int, type: types.int, ...at }
+      : { k: "num", value: a.size, type: types.size, ...at }
+  );
+  return { k: "call", f: { k: "id", name: fold.name, ...at }, args, ...at };
 }
 
 /** A char's value as gcc passes it (x86's char is signed). */

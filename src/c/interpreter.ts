@@ -36,7 +36,13 @@ import {
   type VarDecl,
 } from "./ast.ts";
 import { CRuntimeError, CSyntaxError, CUnsupportedError } from "./errors.ts";
-import { FOLDABLE_CALLS, foldedCall } from "./gcc_folding.ts";
+import {
+  emittedCall,
+  FOLDABLE_CALLS,
+  foldedCall,
+  isPromotedInt,
+  literalArgument,
+} from "./gcc_folding.ts";
 import {
   add64,
   and64,
@@ -1976,35 +1982,18 @@ class Compiler {
     if (this.m.functions.has(name) || !this.m.builtins.has(name)) return undefined;
     if (!FOLDABLE_CALLS.has(name)) return undefined;
     const known = e.args.map((a) => {
-      if (a.k === "str") {
-        const end = a.bytes.indexOf(0);
-        return { text: end < 0 ? a.bytes : a.bytes.slice(0, end), pointer: true, int: false };
-      }
+      if (a.k === "str") return literalArgument(a.bytes);
       const x = this.expr(a), t = x.t;
       compiled.set(a, x);
-      return {
-        pointer: t.k === "ptr" || t.k === "array",
-        int: t.k === "int" && (t.size < 4 || (t.size === 4 && t.signed)),
-      };
+      return { pointer: t.k === "ptr" || t.k === "array", int: isPromotedInt(t) };
     });
     const fold = foldedCall(name, known, false);
     if (!fold) return undefined;
-    const at = { line: e.line, col: e.col };
-    if (!fold.name) {
-      const args = e.args.map((a) => compiled.get(a) ?? this.expr(a));
-      return this.combine(this.T.int, args, () => 0);
-    }
-    const args: Expr[] = fold.args.map((a) =>
-      "arg" in a ? e.args[a.arg] : "text" in a ? { k: "str", bytes: a.text, ...at } : {
-        k: "num",
-        value: "int" in a ? a.int : a.size,
-        type: "int" in a ? this.T.int : this.T.size,
-        ...at,
-      }
-    );
-    return this.call({ k: "call", f: { k: "id", name: fold.name, ...at }, args, ...at }, {
-      compiled,
-    });
+    const call = emittedCall(e, fold, this.T);
+    if (call) return this.call(call, { compiled });
+    // none: only the arguments
+    const args = e.args.map((a) => compiled.get(a) ?? this.expr(a));
+    return this.combine(this.T.int, args, () => 0);
   }
 
   /**

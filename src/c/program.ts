@@ -361,10 +361,17 @@ export class CProgram {
     const builtins = makeBuiltins(prototypes(abi), host, places.libcText, symbol);
     // The program's globals where gcc and GNU ld put them (program_image.ts); heaplab's own
     // past `_end`.
-    const named = new Set(pre.tokens.filter((t) => t.k === "id").map((t) => t.v));
+    const occurrences = new Map<string, number>();
+    for (const t of pre.tokens) {
+      if (t.k === "id") occurrences.set(t.v, (occurrences.get(t.v) ?? 0) + 1);
+    }
+    const named = new Set(occurrences.keys());
+    const gccBuiltins = options.gccBuiltins ?? true;
     const plan = planGlobals(unit, {
       abi,
       named,
+      occurrences,
+      gccBuiltins,
       library: new Set(builtins.keys()),
       dataStart: places.data.start,
       rodata: places.rodataArea,
@@ -385,7 +392,7 @@ export class CProgram {
       },
       writeReadOnly: (addr, bytes) =>
         writingReadOnly(space, addr, addr + bytes.length, () => mem.writeBytes(addr, bytes)),
-      gccBuiltins: options.gccBuiltins ?? true,
+      gccBuiltins,
     });
     this.#m = m;
     const P = abi.ptrSize;

@@ -38,9 +38,10 @@
  * which initialisers gcc sends to .bss (`sections.json`, by
  * `make_sections.sh`). Not checked: the i386 layouts (the same rules with 4-byte words, copies on
  * two words' boundary; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and
- * names both `[heap]`, by that kernel's maps rule, though its brk may have merged them), and
- * programs whose calls gcc rewrites (printf of a plain line becomes puts: one import more or
- * fewer moves `.data` by a word).
+ * names both `[heap]`, by that kernel's maps rule, though its brk may have merged them). A
+ * program built with gcc's builtins on imports the functions of the calls gcc emits (printf of a
+ * plain line becomes puts: one import more or fewer moves `.data` by a word) and holds their
+ * literals (`gcc_folding.ts`; tests/fixtures/c/gcc_folding/layout/).
  *
  * @module
  */
@@ -241,18 +242,31 @@ export function planGlobals(
     dataStart: number;
     rodata?: { readonly start: number; readonly end: number };
     file: string;
+    /** Built with gcc's builtins on (`gcc_folding.ts`): the calls gcc emits decide literals and imports. */
+    gccBuiltins?: boolean;
+    /** How many times the program names each identifier (absent: a name is still named after its calls are rewritten). */
+    occurrences?: ReadonlyMap<string, number>;
   },
 ): GlobalsPlan {
-  const { abi, named, library, dataStart, rodata, file } = options;
-  let objects = programObjects(unit, abi, library, rodata !== undefined);
+  const { abi, named, library, dataStart, rodata, file, gccBuiltins, occurrences } = options;
+  let objects = programObjects(unit, abi, library, {
+    constInRodata: rodata !== undefined,
+    gccBuiltins,
+  });
   let ro = layRodata(objects.rodata);
   const rodataPlanned = rodata !== undefined && rodata.start + ro.end <= rodata.end;
   if (!rodataPlanned) {
-    objects = programObjects(unit, abi, library, false);
+    objects = programObjects(unit, abi, library, { constInRodata: false, gccBuiltins });
     ro = { offsets: [], end: rodata ? 4 : 0 };
   }
   const rodataStart = rodata?.start ?? 0;
-  const imports = [...library].filter((name) => named.has(name)).length;
+  // the functions the binary imports: those it names, but those whose every call gcc rewrote,
+  // and those the rewritten calls call
+  const { folded, emitted } = objects.calls;
+  const imported = (name: string) =>
+    emitted.has(name) ||
+    (named.has(name) && (occurrences?.get(name) ?? Infinity) > (folded.get(name) ?? 0));
+  const imports = [...library].filter(imported).length;
   const copied = COPIED_LIBC_OBJECTS.map((c) => c.name).filter((name) =>
     named.has(name) || (name === "environ" && named.has("__environ"))
   );

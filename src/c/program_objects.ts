@@ -19,7 +19,9 @@
  *   address in it, and every string literal that is not a char array's contents, each once: a
  *   file-scope object's literals just before it, a function's with the function, in the order gcc
  *   expands them (statements in order, a loop's condition after its body and step, a call's
- *   arguments last to first); a literal of 31 bytes or more (its NUL counted) aligned to 8;
+ *   arguments last to first; built with builtins on, those of the calls gcc emits for stdio
+ *   calls: `printf("x\n")` holds `"x"`, `gcc_folding.ts`); a literal of 31 bytes or more (its
+ *   NUL counted) aligned to 8;
  * - each object aligned as gcc aligns data ({@link dataAlignment}).
  * Not modelled: what else a function puts in `.rodata` after its literals (a switch's jump
  * table, floating-point constants: a later function's literals move by their size),
@@ -40,6 +42,7 @@ import {
   type TranslationUnit,
   type VarDecl,
 } from "./ast.ts";
+import { emittedCall, FOLDABLE_CALLS, foldedCall, sourceArgument } from "./gcc_folding.ts";
 import { type Abi, alignOf, type CType, sizeOf } from "./types.ts";
 
 /** The section of the program's writable segment gcc puts a global in (see the module doc). */
@@ -120,18 +123,30 @@ export interface ProgramObjects {
   readonly objects: readonly ImageObject[];
   /** `.rodata` in emission order: const objects and string literals (each literal once). */
   readonly rodata: readonly RodataItem[];
+  /** The library calls gcc rewrote (built with builtins on: `gcc_folding.ts`). */
+  readonly calls: FoldedCalls;
+}
+
+/** The library calls gcc rewrote: how many of each function's, and the functions they call. */
+export interface FoldedCalls {
+  readonly folded: Map<string, number>;
+  readonly emitted: Set<string>;
 }
 
 /**
  * The program's globals as gcc emits them (see the module doc): `libraryNames` are the library
  * functions the program may call (an address of one makes an object `.data.rel`); with
- * `constInRodata` false, const objects count as writable ones.
+ * `constInRodata` false, const objects count as writable ones; with `gccBuiltins`, a function's
+ * literals are those of the calls gcc emits for its stdio calls (`printf("x\n")`: `"x"`).
  */
 export function programObjects(
   unit: TranslationUnit,
   abi: Abi,
   libraryNames: ReadonlySet<string>,
-  constInRodata = true,
+  { constInRodata = true, gccBuiltins = false }: {
+    constInRodata?: boolean;
+    gccBuiltins?: boolean;
+  } = {},
 ): ProgramObjects {
   const defined = new Set(unit.functions.map((f) => f.name));
   // File-scope: the first defining declaration places it; any one's initialiser decides.
@@ -178,9 +193,11 @@ export function programObjects(
     at: g,
     emit: () => add(g, inits.get(name) ?? g),
   }));
+  const calls: FoldedCalls = { folded: new Map(), emitted: new Set() };
+  const asBuilt = (e: Expr) => gccBuiltins ? asEmitted(e, { abi, defined, calls }) : e;
   const functions = unit.functions.map((f) => ({
     at: f as Pos,
-    emit: () => literals(bodyLiterals(f.body, unit)),
+    emit: () => literals(bodyLiterals(f.body, unit, asBuilt)),
   }));
   const inOrder = [...fileScope, ...functions].sort((x, y) =>
     x.at.line - y.at.line || x.at.col - y.at.col
@@ -189,7 +206,7 @@ export function programObjects(
   for (const f of unit.functions) {
     for (const d of staticLocals(f.body)) add(d, d);
   }
-  return { decls, objects, rodata: [...rodata, ...relro] };
+  return { decls, objects, rodata: [...rodata, ...relro], calls };
 }
 
 /** The addresses an initialiser holds: string literals (in order) and names of objects. */
@@ -303,14 +320,18 @@ function exprAddresses(
  * body before its step and its condition, a `while` loop's body before its condition, a call's
  * arguments last to first; its static locals' come later, with them.
  */
-function bodyLiterals(body: Stmt, unit: TranslationUnit): (readonly number[])[] {
+function bodyLiterals(
+  body: Stmt,
+  unit: TranslationUnit,
+  emitted: (discarded: Expr) => Expr,
+): (readonly number[])[] {
   const literals: (readonly number[])[] = [], names: string[] = [];
   const expr = (e: Expr | undefined) => exprAddresses(e, unit, literals, names);
   const walk = (s: Stmt | undefined): void => {
     if (!s) return;
     switch (s.k) {
       case "expr":
-        expr(s.e);
+        expr(emitted(s.e));
         return;
       case "return":
         expr(s.e);
@@ -338,7 +359,7 @@ function bodyLiterals(body: Stmt, unit: TranslationUnit): (readonly number[])[] 
       case "for":
         walk(s.init);
         walk(s.body);
-        expr(s.step);
+        expr(s.step && emitted(s.step));
         expr(s.c);
         return;
       case "switch":
@@ -356,6 +377,30 @@ function bodyLiterals(body: Stmt, unit: TranslationUnit): (readonly number[])[] 
   };
   walk(body);
   return literals;
+}
+/**
+ * An expression whose value is discarded as gcc emits it with builtins on: each library call
+ * it rewrites (`gcc_folding.ts`, judged by the source alone) replaced by the call it emits, or by
+ * its arguments but the literals when it emits none; counted in `calls`.
+ */
+function asEmitted(
+  e: Expr,
+  context: { abi: Abi; defined: ReadonlySet<string>; calls: FoldedCalls },
+): Expr {
+  const again = (x: Expr) => asEmitted(x, context);
+  if (e.k === "comma") return { ...e, l: again(e.l), r: again(e.r) };
+  if (e.k === "cast" && e.type.k === "void") return { ...e, e: again(e.e) };
+  if (e.k !== "call" || e.f.k !== "id") return e;
+  const name = e.f.name, { abi, defined, calls } = context;
+  if (!FOLDABLE_CALLS.has(name) || defined.has(name)) return e;
+  const fold = foldedCall(name, e.args.map(sourceArgument), false);
+  if (!fold) return e;
+  calls.folded.set(name, (calls.folded.get(name) ?? 0) + 1);
+  const call = emittedCall(e, fold, abi.types);
+  if (call?.f.k === "id") calls.emitted.add(call.f.name);
+  const none: Expr = { k: "num", value: 0, type: abi.types.int, line: e.line, col: e.col };
+  return call ??
+    e.args.filter((a) => a.k !== "str").reduce((l, r) => ({ ...none, k: "comma", l, r }), none);
 }
 
 /** The `static` locals of a function body, in declaration order. */

@@ -4,7 +4,8 @@
  * probes.c's calls with and without -fno-builtin) and against real runs of folding.c built both
  * ways (builtins/ and no_builtin/, five x86_64 builds): stderr's `_shortbuf` after fputs("\n"),
  * fprintf("H") and fprintf("%c"), which gcc makes fputc, and a printf through stdout's forged
- * vtable, which gcc makes puts, ending the process from 2.37 only when built with builtins.
+ * vtable, which gcc makes puts, ending the process from 2.37 only when built with builtins; and
+ * layout.c's global and literal addresses, which the emitted calls' literals and imports move.
  */
 
 import assert from "node:assert/strict";
@@ -19,6 +20,23 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   Deno.test(`fputs("\\n", stderr) leaves _shortbuf when built with -fno-builtin, as on glibc ${glibc}`, () => {
     runAsReal("gcc_folding", "folding", glibc, { runs: "no_builtin" });
   });
+}
+
+for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+  for (const gccBuiltins of [true, false]) {
+    const build = gccBuiltins ? "builtins" : "no_builtin";
+    Deno.test(`the literals and imports of the calls gcc emits (${build}) place .rodata and .data, as on glibc ${glibc}`, () => {
+      const r = runC(fixture("gcc_folding/layout.c"), {
+        glibc,
+        file: "layout.c",
+        stdout: "file",
+        gccBuiltins,
+        explain: false,
+      });
+      assert.equal(r.stdout, fixture(`gcc_folding/layout/${build}/${glibc}/stdout`));
+      assert.equal(r.exitStatus, Number(fixture(`gcc_folding/layout/${build}/${glibc}/status`)));
+    });
+  }
 }
 
 /** What gcc knows of an argument: a literal's text, a pointer, an int, or something else. */
