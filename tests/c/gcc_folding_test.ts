@@ -118,6 +118,22 @@ Deno.test("gcc_folding's rules emit the call gcc 12 emits for each probe whose v
   }
 });
 
+Deno.test("gcc rewrites a call wherever its value is discarded, and only there", () => {
+  const discarded = [
+    '(void)printf("A\\n");',
+    'n = (printf("E\\n"), 1);',
+    'n++, printf("G\\n");',
+    '(void)(n, printf("H\\n"));',
+    'for (int i = 0; i < 1; printf("F\\n"), i++) {}',
+    'for (printf("J\\n"); n < 0;) {}',
+    'do printf("C\\n"); while (0);',
+  ];
+  for (const source of discarded) assert.equal(CALLS.get(source), "puts", source);
+  const used = ['if (printf("B\\n")) n++;', 'argc && printf("A\\n");', 'return printf("E\\n");'];
+  for (const source of used) assert.equal(CALLS.get(source), "printf", source);
+  assert.equal(CALLS.get('argc ? printf("C\\n") : printf("D\\n");'), "printf printf");
+});
+
 Deno.test("gcc leaves a call whose value is used as written", () => {
   for (const source of ['n = printf("E\\n");', 'n = fprintf(f, "IJ\\n");', 'n = fputs("N", f);']) {
     assert.equal(CALLS.get(source), source.slice(4, source.indexOf("(")), source);
@@ -133,6 +149,8 @@ int main(void) {
   fputc('a', stderr); (void)fputs("\\n", stderr); printf("%d ", stderr->_shortbuf[0]);
   fputc('a', stderr); n = (fputs("\\n", stderr), 1); printf("%d ", stderr->_shortbuf[0]);
   fputc('a', stderr); for (n = 0; n < 1; fputs("\\n", stderr), n++) {} printf("%d ", stderr->_shortbuf[0]);
+  fputc('a', stderr); n++, fputs("\\n", stderr); printf("%d ", stderr->_shortbuf[0]);
+  fputc('a', stderr); for (fputs("\\n", stderr); n < 0;) {} printf("%d ", stderr->_shortbuf[0]);
   fputc('a', stderr); n = fputs("\\n", stderr); printf("%d ", stderr->_shortbuf[0]);
   fputc('a', stderr); n ? fputs("\\n", stderr) : 0; printf("%d ", stderr->_shortbuf[0]);
   fputc('a', stderr); if (fputs("\\n", stderr)) n++; printf("%d\\n", stderr->_shortbuf[0]);
@@ -141,9 +159,10 @@ int main(void) {
 
 Deno.test("only a call whose value is discarded runs as the call gcc makes of it", () => {
   const run = (gccBuiltins: boolean) => runC(PLACES, { glibc: "2.41", gccBuiltins }).stdout;
-  // statement, (void), comma's left operand, for step: fputc; assigned, ?:, condition: fputs
-  assert.equal(run(true), "10 10 10 10 97 97 97\n");
-  assert.equal(run(false), "97 97 97 97 97 97 97\n");
+  // statement, (void), comma's left and right operands, for step and init: fputc; assigned,
+  // ?:, condition: fputs
+  assert.equal(run(true), "10 10 10 10 10 10 97 97 97\n");
+  assert.equal(run(false), "97 97 97 97 97 97 97 97 97\n");
 });
 
 Deno.test("a folded call's arguments are compiled once: a compound literal takes one slot", () => {
