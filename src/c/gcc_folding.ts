@@ -17,13 +17,15 @@
  *   `fprintf(fp, "%c", i)` with an `int` → `fputc(i, fp)`;
  * - `fputs(s, fp)` with a literal `s` (also one that fprintf became): nothing when empty,
  *   `fputc(c, fp)` for one character, else `fwrite(s, 1, length, fp)`;
+ * - a string gcc knows is a literal, or a file-scope const char array or const pointer
+ *   initialised with one (`static const char f[] = "x\n"; printf(f);` → `puts`; not a local
+ *   array, not a `const char *p` that may change: {@link constantStrings});
  * - a literal's text ends at its first NUL (`printf("a\0b\n")` → `putchar('a')`); extra
  *   arguments (`printf("x\n", 1)`) or a format that is not a literal (`"ab\n" + 1`, a variable)
  *   leave the call alone; `puts`, `putchar`, `fputc`, `putc`, `fwrite`, `sprintf` and `snprintf`
  *   stay as written at -O0.
- * Not modelled: gcc also takes the text of a file-scope const array or `const char *const`
- * initialised with a literal (`static const char f[] = "x\n"; printf(f);` → `puts`) and treats an
- * enum as `unsigned int`; heaplab folds only literals and sees an enum as `int`. The interpreter
+ * Not modelled: gcc treats an enum as `unsigned int` (no `putchar` for `%c`); heaplab sees an
+ * enum as `int`. The interpreter
  * folds with the arguments' types; the plan of the binary's `.rodata` and imports, made before
  * them, with what the source says ({@link sourceArgument}: a `%c` argument that is a variable of
  * type `unsigned` or `long` is taken for an `int`), so that there the plan may drop a literal
@@ -32,7 +34,7 @@
  * @module
  */
 
-import type { Expr } from "./ast.ts";
+import type { Expr, VarDecl } from "./ast.ts";
 import type { CType } from "./types.ts";
 
 /** A call in the program's syntax tree. */
@@ -154,15 +156,36 @@ function fputsOf(text: readonly number[], string: FoldedArgument, file: number):
 }
 
 /**
- * What the source alone says of an argument, for the plan made before types: a literal's text,
- * a number's or a cast's type; anything else is taken for what its conversion expects (a
- * pointer for `%s`, an `int` for `%c`).
+ * What the source alone says of an argument, for the plan made before types: a literal's text
+ * (or that of a name in `strings`, {@link constantStrings}), a number's or a cast's type;
+ * anything else is taken for what its conversion expects (a pointer for `%s`, an `int` for
+ * `%c`).
  */
-export function sourceArgument(a: Expr): FoldArgument {
+export function sourceArgument(
+  a: Expr,
+  strings: ReadonlyMap<string, readonly number[]>,
+): FoldArgument {
   if (a.k === "str") return literalArgument(a.bytes);
+  const constant = a.k === "id" ? strings.get(a.name) : undefined;
+  if (constant) return literalArgument(constant);
   const t = a.k === "num" || a.k === "cast" ? a.type : undefined;
   if (!t) return { pointer: true, int: true };
   return { pointer: t.k === "ptr" || t.k === "array", int: isPromotedInt(t) };
+}
+
+/**
+ * The file-scope objects gcc reads a string from when one is a call's format or string: a const
+ * char array or a const pointer (`char *const`) defined with a literal; by name, the literal.
+ */
+export function constantStrings(globals: readonly VarDecl[]): Map<string, readonly number[]> {
+  const found = new Map<string, readonly number[]>();
+  for (const g of globals) {
+    const init = g.init?.k === "expr" ? g.init.e : undefined;
+    if (!g.readOnly || g.storage === "extern" || g.storage === "typedef") continue;
+    if (init?.k !== "str" || (g.type.k !== "array" && g.type.k !== "ptr")) continue;
+    found.set(g.name, init.bytes);
+  }
+  return found;
 }
 
 /** A string literal as gcc reads it: its text up to the first NUL. */

@@ -37,6 +37,7 @@ import {
 } from "./ast.ts";
 import { CRuntimeError, CSyntaxError, CUnsupportedError } from "./errors.ts";
 import {
+  constantStrings,
   emittedCall,
   FOLDABLE_CALLS,
   foldedCall,
@@ -461,6 +462,8 @@ class Compiler {
   readonly abi: Abi;
   readonly T: Abi["types"];
   #scopes: Scope[] = [];
+  /** File-scope const strings gcc reads when it rewrites a call (`gcc_folding.ts`). */
+  #constantStrings = new Map<string, readonly number[]>();
   #fn: CFunction | undefined;
   #frameCursor = 0;
   #blockEnd: number[] = [];
@@ -524,6 +527,7 @@ class Compiler {
     // libc's objects the program sees (stdin, stdout, stderr, errno) are globals already.
     this.#scopes = [{ vars: new Map([...m.globals].map(([k, v]) => [k, { ...v }])) }];
     for (const g of u.globals) this.global(g, defined);
+    this.#constantStrings = constantStrings(u.globals);
     for (const def of u.functions) this.func(def);
   }
 
@@ -1983,6 +1987,10 @@ class Compiler {
     if (!FOLDABLE_CALLS.has(name)) return undefined;
     const known = e.args.map((a) => {
       if (a.k === "str") return literalArgument(a.bytes);
+      const constant = a.k === "id" && this.lookup(a.name) === this.#scopes[0].vars.get(a.name)
+        ? this.#constantStrings.get(a.name)
+        : undefined;
+      if (constant) return literalArgument(constant);
       const x = this.expr(a), t = x.t;
       compiled.set(a, x);
       return { pointer: t.k === "ptr" || t.k === "array", int: isPromotedInt(t) };

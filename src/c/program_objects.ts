@@ -42,7 +42,13 @@ import {
   type TranslationUnit,
   type VarDecl,
 } from "./ast.ts";
-import { emittedCall, FOLDABLE_CALLS, foldedCall, sourceArgument } from "./gcc_folding.ts";
+import {
+  constantStrings,
+  emittedCall,
+  FOLDABLE_CALLS,
+  foldedCall,
+  sourceArgument,
+} from "./gcc_folding.ts";
 import { type Abi, alignOf, type CType, sizeOf } from "./types.ts";
 
 /** The section of the program's writable segment gcc puts a global in (see the module doc). */
@@ -194,7 +200,8 @@ export function programObjects(
     emit: () => add(g, inits.get(name) ?? g),
   }));
   const calls: FoldedCalls = { folded: new Map(), emitted: new Set() };
-  const asBuilt = (e: Expr) => gccBuiltins ? asEmitted(e, { abi, defined, calls }) : e;
+  const strings = constantStrings(unit.globals);
+  const asBuilt = (e: Expr) => gccBuiltins ? asEmitted(e, { abi, defined, strings, calls }) : e;
   const functions = unit.functions.map((f) => ({
     at: f as Pos,
     emit: () => literals(bodyLiterals(f.body, unit, asBuilt)),
@@ -385,15 +392,20 @@ function bodyLiterals(
  */
 function asEmitted(
   e: Expr,
-  context: { abi: Abi; defined: ReadonlySet<string>; calls: FoldedCalls },
+  context: {
+    abi: Abi;
+    defined: ReadonlySet<string>;
+    strings: ReadonlyMap<string, readonly number[]>;
+    calls: FoldedCalls;
+  },
 ): Expr {
   const again = (x: Expr) => asEmitted(x, context);
   if (e.k === "comma") return { ...e, l: again(e.l), r: again(e.r) };
   if (e.k === "cast" && e.type.k === "void") return { ...e, e: again(e.e) };
   if (e.k !== "call" || e.f.k !== "id") return e;
-  const name = e.f.name, { abi, defined, calls } = context;
+  const name = e.f.name, { abi, defined, strings, calls } = context;
   if (!FOLDABLE_CALLS.has(name) || defined.has(name)) return e;
-  const fold = foldedCall(name, e.args.map(sourceArgument), false);
+  const fold = foldedCall(name, e.args.map((a) => sourceArgument(a, strings)), false);
   if (!fold) return e;
   calls.folded.set(name, (calls.folded.get(name) ?? 0) + 1);
   const call = emittedCall(e, fold, abi.types);

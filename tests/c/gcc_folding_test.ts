@@ -165,6 +165,32 @@ Deno.test("only a call whose value is discarded runs as the call gcc makes of it
   assert.equal(run(false), "97 97 97 97 97 97 97 97 97\n");
 });
 
+Deno.test("gcc reads a file-scope const array's or const pointer's string as a literal's", () => {
+  // (gcc 12 -O0: fputc, fputc, fputs, fputc, fputs; probes.c's printf(gcp), printf(fmt_arr))
+  const source = `#include <stdio.h>
+    static const char nl[] = "\\n";
+    const char *const nl2 = "\\n";
+    const char *nl3 = "\\n";
+    const char nlg[] = "\\n";
+    int main(void) {
+      const char loc[] = "\\n";
+      fputc('a', stderr); fputs(nl, stderr); printf("%d ", stderr->_shortbuf[0]);
+      fputc('a', stderr); fputs(nl2, stderr); printf("%d ", stderr->_shortbuf[0]);
+      fputc('a', stderr); fputs(nl3, stderr); printf("%d ", stderr->_shortbuf[0]);
+      fputc('a', stderr); fputs(nlg, stderr); printf("%d ", stderr->_shortbuf[0]);
+      fputc('a', stderr); fputs(loc, stderr); printf("%d\\n", stderr->_shortbuf[0]);
+      return 0;
+    }`;
+  assert.equal(runC(source, { glibc: "2.41" }).stdout, "10 10 97 10 97\n");
+  const calls = (line: string) => CALLS.get(line);
+  assert.deepEqual(
+    ["printf(gcp);", "printf(fmt_arr);", "printf(gp);", "printf(loc);", "fputs(two, f);"].map(
+      calls,
+    ),
+    ["puts", "puts", "printf", "printf", "fwrite"],
+  );
+});
+
 Deno.test("a folded call's arguments are compiled once: a compound literal takes one slot", () => {
   const source = `#include <stdio.h>
     int main(void) {
