@@ -6,7 +6,8 @@
  * `-fno-builtin`, the calls read from the assembly):
  * - a call whose value the program uses (`n = printf("x\n")`, `if (printf(…))`, `return …`, an
  *   operand of `?:` or `&&`) stays as written; one whose value is discarded (an expression
- *   statement, a `(void)` cast, a comma's left operand, a `for` step) is rewritten;
+ *   statement, a `(void)` cast, a comma's left operand or a discarded comma's right one, a `for`
+ *   init or step) is rewritten;
  * - `printf(s)` and `vprintf(s, ap)` with a literal `s` without `%`, and `printf("%s", t)` with a
  *   literal `t`: nothing when the text is empty, `putchar(c)` for one character, `puts` of the
  *   text without its newline when it ends in one, else unchanged (`printf("%%\n")` stays);
@@ -25,9 +26,8 @@
  *   leave the call alone; `puts`, `putchar`, `fputc`, `putc`, `fwrite`, `sprintf` and `snprintf`
  *   stay as written at -O0.
  * Not modelled: gcc treats an enum as `unsigned int` (no `putchar` for `%c`); heaplab sees an
- * enum as `int`. The interpreter
- * folds with the arguments' types; the plan of the binary's `.rodata` and imports, made before
- * them, with what the source says ({@link sourceArgument}: a `%c` argument that is a variable of
+ * enum as `int`. The interpreter folds with the arguments' types; the plan of the binary's
+ * `.rodata` and imports, made before them, with what the source says ({@link sourceArgument}: a `%c` argument that is a variable of
  * type `unsigned` or `long` is taken for an `int`), so that there the plan may drop a literal
  * gcc keeps (the run stays right, the literal placed after the others; those after it move).
  *
@@ -62,7 +62,9 @@ export type FoldedArgument =
  * arguments are still evaluated, for what they do).
  */
 export interface FoldedCall {
+  /** The function called. */
   readonly name?: "puts" | "putchar" | "fputs" | "fputc" | "fwrite";
+  /** Its arguments, in order. */
   readonly args: readonly FoldedArgument[];
 }
 
