@@ -361,11 +361,7 @@ export class CProgram {
     const builtins = makeBuiltins(prototypes(abi), host, places.libcText, symbol);
     // The program's globals where gcc and GNU ld put them (program_image.ts); heaplab's own
     // past `_end`.
-    const occurrences = new Map<string, number>();
-    for (const t of pre.tokens) {
-      if (t.k === "id") occurrences.set(t.v, (occurrences.get(t.v) ?? 0) + 1);
-    }
-    const named = new Set(occurrences.keys());
+    const occurrences = identifierCounts(pre.tokens), named = new Set(occurrences.keys());
     const gccBuiltins = options.gccBuiltins ?? true;
     const plan = planGlobals(unit, {
       abi,
@@ -1144,6 +1140,13 @@ export class CProgram {
     this.#final = r;
     return r;
   }
+}
+
+/** How often each identifier occurs in the program's tokens (what it names: ld's copies follow). */
+function identifierCounts(tokens: readonly { k: string; v: string }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of tokens) if (t.k === "id") counts.set(t.v, (counts.get(t.v) ?? 0) + 1);
+  return counts;
 }
 
 /**
