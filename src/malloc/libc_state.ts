@@ -249,6 +249,17 @@ export class LibcState {
     const end = f.segments[f.segments.length - 1][1];
     const above = space.areaAt(this.base + end);
     if (above && !above.file && (above.prot & PROT_WRITE) !== 0) return above.start + 0x740;
+    // i386's layout (a real Linux run's maps) has the loader's two anonymous pages further up,
+    // not next to libc: there, not in libc's data, where the tcache variable would overwrite
+    // stdout's FILE (descriptors_i386/: real i386 glibc leaves it whole). Where in them is not
+    // checked: qemu places the mapping otherwise.
+    const loaderPages = hasLibc
+      ? space.areas().find((v) =>
+        v.start >= this.base + end && !v.file && v.name === undefined &&
+        (v.prot & PROT_WRITE) !== 0
+      )
+      : undefined;
+    if (loaderPages) return loaderPages.start + 0x740;
     // the packed state's page: keep clear of it, 0x200 below its end
     const top = space.areaAt(this.mainArena);
     return top ? top.end - 0x200 : this.mainArena + f.mallocStateSize + 0x200;
