@@ -1333,8 +1333,12 @@ function layStandardFiles(
   // starts (libc goes on using its own), and stdin, stdout and stderr. One it does not name has
   // no copy, and no name in the program. (Written with the initialisers, once the image is
   // mapped.)
-  const listAll = options.copies.get("_IO_list_all");
-  if (realLibc && symbol("_IO_list_all") !== undefined && listAll !== undefined) {
+  // An i386 program (gcc -m32's PIE) has no copy of `_IO_list_all`: it reads and writes libc's
+  // own through the GOT (descriptors_i386/std_files.c: clearing it empties exit's flush list).
+  const listAll = P === 4 ? symbol("_IO_list_all") : options.copies.get("_IO_list_all");
+  if (P === 4 && realLibc && listAll !== undefined) {
+    m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
+  } else if (realLibc && symbol("_IO_list_all") !== undefined && listAll !== undefined) {
     m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
     m.inits.push(() => m.writePointer(listAll, files.stderr));
   }

@@ -267,8 +267,10 @@ export function planGlobals(
     emitted.has(name) ||
     (named.has(name) && (occurrences?.get(name) ?? Infinity) > (folded.get(name) ?? 0));
   const imports = [...library].filter(imported).length;
+  // (gcc -m32's PIE reaches libc's _IO_list_all through the GOT: an i386 program has no copy)
   const copied = COPIED_LIBC_OBJECTS.map((c) => c.name).filter((name) =>
-    named.has(name) || (name === "environ" && named.has("__environ"))
+    (named.has(name) || (name === "environ" && named.has("__environ"))) &&
+    !(name === "_IO_list_all" && abi.ptrSize === 4)
   );
   const { decls } = objects;
   const layout = layImage(objects.objects, imports, copied, abi.ptrSize);
