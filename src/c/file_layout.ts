@@ -103,8 +103,8 @@ export function fileLayout(abi: Abi): FileLayout {
     freeresBuf: at("_freeres_buf"),
     prevchain: at("__pad5"),
     mode: at("_mode"),
-    // after _mode and an int of padding
-    totalWritten: at("_mode") + 8,
+    // a 64-bit count: on x86_64 after _mode and an int of padding, on i386 right after _mode
+    totalWritten: at("_mode") + (P === 8 ? 8 : 4),
     vtable: file.size,
     plusSize: file.size + P,
   };

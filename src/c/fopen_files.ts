@@ -1,7 +1,7 @@
 /**
  * FILEs a program opens with fopen, as glibc makes them: one malloc of its `locked_FILE` (the
  * FILE with its vtable pointer, its lock, its wide-character data: 0x1d8 bytes on x86_64, a
- * 0x1e0 chunk), whose fields fopen writes — only those it writes: a recycled chunk keeps its
+ * 0x1e0 chunk; 0x130 on i386, a 0x140 chunk), whose fields fopen writes — only those it writes: a recycled chunk keeps its
  * old bytes in the rest — and which it links at the head of `_IO_list_all` (through `_chain`,
  * and from 2.40 `_prevchain`, which un-linking uses). A path that opens nothing frees the
  * chunk again. Reads go through `stdin.ts` and glibc's fileops on the chunk's own fields
@@ -22,10 +22,11 @@
  * printed word by word after each step, the first one in a chunk filled with 0xaa;
  * fseek_files.c: the pointers and the offset after each seek; write_stdio.c: a writing FILE's
  * fields after each call and the file's contents; fopen_plus.c: "w+", "r+" and "a+" switching
- * between writing and reading).
+ * between writing and reading); on i386, the same programs' ports run on real i386 glibc under
+ * qemu-i386: tests/fixtures/c/descriptors_i386/.
  *
- * Not modelled, refused by name (`CUnsupportedError`): `m` (glibc maps the file), `,ccs=`; i386 (no real 32-bit run on this kernel to check the layout
- * against), glibc before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
+ * Not modelled, refused by name (`CUnsupportedError`): `m` (glibc maps the file), `,ccs=`; glibc
+ * before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
  * (their vtables' addresses); writing to, setvbuf and fflush of a FILE opened for reading;
  * seeking and setvbuf on a FILE opened for writing; close(2) of the descriptor a fopen'ed FILE
  * uses.
@@ -55,6 +56,7 @@ import {
   readFileState,
   TIED_PUT_GET,
   USER_BUF,
+  wideLayout,
   writeFileState,
 } from "./file_layout.ts";
 
@@ -95,16 +97,19 @@ export interface FopenHost {
   };
 }
 
-/** What follows the FILE in x86_64's `locked_FILE`, and its size. */
-const LOCKED = {
-  /** The `_IO_lock_t` (16 bytes). */
-  lock: 0xe0,
-  /** The `struct _IO_wide_data`: 11 pointers, then state, conversion data, its vtable. */
-  wide: 0xf0,
-  wideVtable: 0x1d0,
+/**
+ * What follows the FILE in `locked_FILE`, and its size, by pointer size: the `_IO_lock_t` (an
+ * int, a count and an owner: 16 bytes on x86_64, 12 on i386), then the `struct _IO_wide_data`
+ * (11 pointers, state, conversion data, its vtable at `wideLayout`'s offset). i386's read from a
+ * real run's dump (descriptors_i386/fopen_files.c) and libc6-dbg's debug info.
+ */
+function lockedFile(ptrSize: number) {
+  const lock = ptrSize === 8 ? 0xe0 : 0x98, lockSize = ptrSize === 8 ? 16 : 12;
+  const wide = ptrSize === 8 ? 0xf0 : 0xa4, wideVtable = wide + wideLayout(ptrSize).vtable;
   /** sizeof (locked_FILE). */
-  size: 0x1d8,
-} as const;
+  const size = wideVtable + ptrSize;
+  return { lock, lockSize, wide, wideVtable, size };
+}
 
 /** `_flags2` bits. */
 const NOTCANCEL = 0x2, NOCLOSE = 0x20, CLOEXEC = 0x40;
@@ -182,7 +187,6 @@ export class FopenFiles {
       };
     const jumps = h.symbol("_IO_file_jumps"), wideJumps = h.symbol("_IO_wfile_jumps");
     const listAll = h.symbol("_IO_list_all");
-    if (h.ptrSize !== 8) refuse("fopen on i386 (no real 32-bit run to check its FILE against)");
     if (h.profile.stdioBuffers !== "malloc") {
       refuse(`fopen on glibc ${h.profile.version} (its FILE's buffer is mmap'ed, not modelled)`);
     }
@@ -196,7 +200,7 @@ export class FopenFiles {
       refuse(`fopen(${JSON.stringify(path)}, ${JSON.stringify(mode)}): a wide character set`);
     }
     if (letters.includes("m")) refuse(`fopen mode ${JSON.stringify(mode)}: mmap'ed reads`);
-    const address = h.malloc(LOCKED.size);
+    const address = h.malloc(lockedFile(h.ptrSize).size);
     if (address === 0) return { errno: Errno.ENOMEM };
     const opened: Opened = { address, flags2: 0 };
     this.#initialize(opened, jumps!, wideJumps!);
@@ -352,13 +356,20 @@ export class FopenFiles {
    */
   #clear(address: number): void {
     const h = this.#h;
-    for (let at = this.#field.readPtr; at <= this.#field.bufEnd; at += 8) {
+    for (let at = this.#field.readPtr; at <= this.#field.bufEnd; at += h.ptrSize) {
       h.writePointer(address + at, 0);
     }
     if (this.#list.includes(address)) this.#unlink(address);
     h.mem.write32(address + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
     h.mem.write32(address + this.#field.fileno, -1);
-    h.writePointer(address + this.#field.offset, -1);
+    this.#unknownOffset(address);
+  }
+
+  /** `_offset` (an `off64_t` on both ABIs): -1, not known. */
+  #unknownOffset(address: number): void {
+    const at = address + this.#field.offset;
+    this.#h.mem.write32(at, 0xffffffff);
+    this.#h.mem.write32(at + 4, 0xffffffff);
   }
 
   /** fseek/rewind on a FILE fopen made (`file_seek.ts`): the new offset, or -errno. */
@@ -386,21 +397,28 @@ export class FopenFiles {
 
   /** What `_IO_no_init`, `_IO_old_init`, the lock's init and `_IO_new_file_init_internal` write. */
   #initialize(opened: Opened, jumps: number, wideJumps: number): void {
-    const h = this.#h, a = opened.address, p = h.profile;
-    h.writePointer(a + this.#field.lock, a + LOCKED.lock);
+    const h = this.#h, a = opened.address, p = h.profile, P = h.ptrSize;
+    const locked = lockedFile(P);
+    h.writePointer(a + this.#field.lock, a + locked.lock);
     h.mem.write32(a + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
-    for (let at = this.#field.readPtr; at <= this.#field.chain; at += 8) h.writePointer(a + at, 0);
+    for (let at = this.#field.readPtr; at <= this.#field.chain; at += P) h.writePointer(a + at, 0);
     h.mem.write8(a + this.#field.curColumn, 0);
     h.mem.write8(a + this.#field.curColumn + 1, 0);
-    for (let at = 0; at < 16; at += 8) h.writePointer(a + LOCKED.lock + at, 0);
+    // `_vtable_offset`, after `_cur_column`: written only where libc keeps glibc 2.0's libio
+    // (`_IO_JUMPS_OFFSET`: i386, not x86_64)
+    if (P === 4) h.mem.write8(a + this.#field.curColumn + 2, 0);
+    for (let at = 0; at < locked.lockSize; at += 4) h.mem.write32(a + locked.lock + at, 0);
     h.mem.write32(a + this.#field.mode, 0);
-    h.writePointer(a + this.#field.wideData, a + LOCKED.wide);
-    for (let at = 0; at < 11 * 8; at += 8) h.writePointer(a + LOCKED.wide + at, 0);
-    h.writePointer(a + LOCKED.wideVtable, wideJumps);
+    h.writePointer(a + this.#field.wideData, a + locked.wide);
+    for (let at = 0; at < 11 * P; at += P) h.writePointer(a + locked.wide + at, 0);
+    h.writePointer(a + locked.wideVtable, wideJumps);
     h.writePointer(a + this.#field.freeresList, 0);
-    if (p.fileTotalWritten) h.writePointer(a + this.#field.totalWritten, 0);
+    if (p.fileTotalWritten) {
+      h.mem.write32(a + this.#field.totalWritten, 0);
+      h.mem.write32(a + this.#field.totalWritten + 4, 0);
+    }
     h.writePointer(a + this.#field.vtable, jumps);
-    h.writePointer(a + this.#field.offset, -1);
+    this.#unknownOffset(a);
     h.mem.write32(a + this.#field.fileno, -1);
     this.#writeFlags2(opened);
   }

@@ -918,9 +918,6 @@ const stdFcloseHost = perHost((h): StdFcloseHost => {
   const F = fileLayout(h.m.abi), files = standardFiles(h);
   const file = (fd: number) => [h.files.stdin, h.files.stdout, h.files.stderr][fd];
   if (files === undefined) refuse(h, "fclose of stdin, stdout or stderr outside libc's own data");
-  if (h.m.abi.ptrSize !== 8) {
-    refuse(h, "fclose of stdin, stdout or stderr on i386 (no real 32-bit run to check it against)");
-  }
   return {
     profile: h.allocator.profile,
     layout: F,

@@ -13,7 +13,8 @@
  * indicator), a read as `_IO_NO_READS` does, read(2) and write(2) of the descriptor fail with
  * EBADF, and exit's flush no longer reaches the FILE. Checked against real runs:
  * tests/fixtures/c/descriptors/ (std_fclose.c, stderr_fclose.c: each FILE's words after, the
- * freed buffer given back by malloc, the calls after; five builds).
+ * freed buffer given back by malloc, the calls after; five builds) and, for i386 (std_fclose.c
+ * only), tests/fixtures/c/descriptors_i386/ (real i386 glibc under qemu-i386).
  *
  * Refused by name: a standard FILE whose `_fileno` the program changed (glibc would close that
  * descriptor), one without `_IO_IS_FILEBUF`, and glibc before 2.24 (its buffers are mmap'ed).

@@ -12,7 +12,8 @@
  * read (`read_file.ts`). Checked against real runs: tests/fixtures/c/descriptors/ (std_files.c,
  * every word of the three FILEs before the first output; stdio_state.c, unbuffered_state.c and
  * stderr_state.c, the FILEs after each kind of output, input and setvbuf; stdout_leak.c, a
- * program's writes into stdout's FILE; five builds; i386 follows by construction).
+ * program's writes into stdout's FILE; five builds) and, on i386, tests/fixtures/c/descriptors_i386/
+ * (std_files.c and std_fclose.c run on real i386 glibc under qemu-i386).
  *
  * @module
  */
