@@ -693,10 +693,10 @@ function longjmpCall(h: LibcHost, c: BuiltinCall): Value {
   return jumpBuffers(h).longjmp(n(c.args[0]), value, h.sched.current, (w) => refuse(h, w));
 }
 
-/** alloca(size) on the calling thread's stack (`alloca.ts`; x86_64's placement only). */
+/** alloca(size) on the calling thread's stack, as gcc places it (`alloca.ts`). */
 function allocaCall(h: LibcHost, c: BuiltinCall): Value {
-  if (h.m.abi.ptrSize !== 8) refuse(h, "alloca in an i386 program (gcc -m32's placement)");
-  return alloca(h.sched.current, sizeArgument(c.args[0] as Int, 8));
+  const P = h.m.abi.ptrSize;
+  return alloca(h.sched.current, sizeArgument(c.args[0] as Int, P), P);
 }
 
 /** getrandom(buf, count, flags) on the simulation's random source (`getrandom.ts`). */
