@@ -31,6 +31,13 @@ export {
 } from "./errors.ts";
 export { type StdoutKind as CStdoutKind } from "./stdio.ts";
 export { type FileFieldInfo, type FileInfo } from "./file_layout.ts";
+export {
+  type GlobalInfo,
+  type GlobalSection,
+  type GlobalsInfo,
+  type ImageLandmark,
+  type LandmarkKind,
+} from "./globals_info.ts";
 export { MisalignedStackFault } from "./misaligned_stack.ts";
 export { ProgramTube, ProgramTubeError } from "./tube.ts";
 export { type InputEvent, RewindError } from "./rewind.ts";

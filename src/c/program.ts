@@ -59,6 +59,7 @@ import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
 import { GLOBALS_LIMIT, mapProgramImage, planGlobals } from "./program_image.ts";
 import { type FileInfo, fileLayout, readFileFields } from "./file_layout.ts";
+import { type CompiledGlobals, type GlobalsInfo, globalsInfo } from "./globals_info.ts";
 import { writeStandardFiles } from "./std_files.ts";
 import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
@@ -310,6 +311,8 @@ export class CProgram {
   #abortFlushed = false;
   /** glibc before 2.26 wrapped malloc_printerr's message in "*** Error in `prog': …". */
   readonly #glibcOldMessages: boolean;
+  /** The parsed program and its globals' plan (what {@link globalsInfo} reads). */
+  readonly #image: Pick<CompiledGlobals, "unit" | "plan" | "dataStart">;
   /** The options it was made with (a re-run is made with them: `rewind.ts`). */
   readonly #options: CRunOptions;
   /** Input given, at which position (`rewind.ts`). */
@@ -359,8 +362,7 @@ export class CProgram {
     const libc = this.allocator.libc;
     const symbol = (name: string) => libc.symbol(name);
     const builtins = makeBuiltins(prototypes(abi), host, places.libcText, symbol);
-    // The program's globals where gcc and GNU ld put them (program_image.ts); heaplab's own
-    // past `_end`.
+    // The program's globals where gcc and GNU ld put them (program_image.ts), heaplab's past _end.
     const occurrences = identifierCounts(pre.tokens), named = new Set(occurrences.keys());
     const gccBuiltins = options.gccBuiltins ?? true;
     const plan = planGlobals(unit, {
@@ -373,6 +375,7 @@ export class CProgram {
       rodata: places.rodataArea,
       file,
     });
+    this.#image = { unit, plan, dataStart: places.data.start };
     const plannedLiterals = new Map(plan.literals.map((l) => [byteText(l.bytes), l.address]));
     const m = new Machine({
       abi,
@@ -849,6 +852,38 @@ export class CProgram {
       ? m.readPointer(copy.addr)
       : this.#host.files[file];
     return { address, fields: readFileFields(m.mem, m.abi, address) };
+  }
+
+  /**
+   * The program's globals as gcc 12 and GNU ld placed them (`program_image.ts`), in address
+   * order — name, section, address, size, alignment — and the landmarks of its writable segment
+   * as far as heaplab's plan knows them: the tail of `.got.plt`, `data_start`, `__dso_handle`,
+   * `_edata`, the copies of libc's objects the program names, `completed.0`, `_end`
+   * ({@link GlobalsInfo}). Where they are, not what they hold: read memory for that.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const prog = new CProgram("int counter = 1;\nchar buf[64];\nint main(void) { return 0; }");
+   * const { globals, landmarks } = prog.globalsInfo();
+   * assert.deepEqual(globals.map((g) => [g.name, g.section, g.size, g.align]), [
+   *   ["counter", ".data", 4, 4],
+   *   ["buf", ".bss", 64, 32],
+   * ]);
+   * assert.equal(globals[0].address, 0x555555558010);
+   * assert.equal(landmarks.find((l) => l.name === "_end")!.address, 0x555555558080);
+   * ```
+   *
+   * @returns The globals and the landmarks, each in address order.
+   */
+  globalsInfo(): GlobalsInfo {
+    return globalsInfo({
+      ...this.#image,
+      abi: this.#m.abi,
+      library: new Set(this.#m.builtins.keys()),
+      gccBuiltins: this.#options.gccBuiltins ?? true,
+    });
   }
 
   /** The C call stack of the current thread, innermost first. */
