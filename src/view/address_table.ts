@@ -12,6 +12,7 @@ import type { Process } from "../kernel/process.ts";
 import { type DataRow, type DataTable, dataTable } from "./data_table.ts";
 import { hex } from "./format.ts";
 import { snapshotMaps } from "./maps_snapshot.ts";
+import type { MapsRow } from "./region_kind.ts";
 import { booleanOption, objectOption, viewOptions } from "./options.ts";
 
 /** Options of {@linkcode addressTable}. */
@@ -68,9 +69,7 @@ export function addressTable(
     return {
       name,
       address: hex(at),
-      "maps line": `${hex(row.start, 8).slice(2)}-${hex(row.end, 8).slice(2)} ${row.perms} ${
-        shortName(row.name)
-      }`.trimEnd(),
+      "maps line": mapsLineText(row),
       region: maps.kinds[i].label,
       "+ from line start": hex(from),
       "file offset": row.inode ? hex(row.offset + from) : "",
@@ -86,6 +85,26 @@ function printedAddresses(text: string): [string, number][] {
     if (m) out.push([m[1], parseInt(m[2], 16)]);
   }
   return out;
+}
+
+/**
+ * A maps line as the tables show it: its range, permissions and name (a path's last component).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Process } from "../kernel/process.ts";
+ * import { mapsLineText } from "./address_table.ts";
+ * import { snapshotMaps } from "./maps_snapshot.ts";
+import type { MapsRow } from "./region_kind.ts";
+ *
+ * const row = snapshotMaps(new Process({ layout: "x86_64" })).rows[0];
+ * assert.equal(mapsLineText(row), "555555554000-555555555000 r--p mthread");
+ * ```
+ */
+export function mapsLineText(row: MapsRow): string {
+  const range = `${hex(row.start, 8).slice(2)}-${hex(row.end, 8).slice(2)}`;
+  return `${range} ${row.perms} ${shortName(row.name)}`.trimEnd();
 }
 
 /** A path's last component; special names as they are. */

@@ -78,6 +78,7 @@ export {
   type TextSnapshotOptions,
 } from "./maps_snapshot.ts";
 export { addressTable, type AddressTableOptions } from "./address_table.ts";
+export { globalsTable, type GlobalsTableOptions } from "./globals_table.ts";
 export { MapsTable, mapsTable, type MapsTableBundle, type MapsTableOptions } from "./maps_table.ts";
 export { MapsWatch, watchMaps } from "./maps_watch.ts";
 export { Notice, type NoticeBundle, type NoticeKind } from "./notice.ts";
