@@ -1141,6 +1141,15 @@ class Compiler {
       }
       return;
     }
+    // A string in braces initializes a char array as the bare string does (C11 6.7.9p14).
+    const only = init.items.length === 1 ? init.items[0] : undefined;
+    if (
+      type.k === "array" && type.of.k === "int" && type.of.size === 1 && only &&
+      !only.designators.length && only.init.k === "expr" && only.init.e.k === "str"
+    ) {
+      this.initInto(type, only.init, offset, out, at);
+      return;
+    }
     // A brace list.
     if (type.k === "array" || type.k === "struct") {
       this.initMembers(type, init.items, 0, offset, out, at, true);

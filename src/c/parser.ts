@@ -937,7 +937,12 @@ class Parser {
       this.#expect(")");
       if (this.#at("{")) {
         const init = this.#initializer();
-        return this.#postfix({ k: "compound", type, init, line: t.line, col: t.col });
+        // `(char[]){"hi"}`, `(int[]){1, 2}`: an unsized array's length from its list, as a
+        // declaration's
+        const sized = type.k === "array" && type.n === undefined
+          ? { ...type, n: this.#initLength(type, init) }
+          : type;
+        return this.#postfix({ k: "compound", type: sized, init, line: t.line, col: t.col });
       }
       return { k: "cast", type, e: this.#cast(), line: t.line, col: t.col };
     }
