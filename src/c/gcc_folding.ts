@@ -25,11 +25,13 @@
  *   arguments (`printf("x\n", 1)`) or a format that is not a literal (`"ab\n" + 1`, a variable)
  *   leave the call alone; `puts`, `putchar`, `fputc`, `putc`, `fwrite`, `sprintf` and `snprintf`
  *   stay as written at -O0.
- * Not modelled: gcc treats an enum as `unsigned int` (no `putchar` for `%c`); heaplab sees an
- * enum as `int`. The interpreter folds with the arguments' types; the plan of the binary's
- * `.rodata` and imports, made before them, with what the source says ({@link sourceArgument}: a `%c` argument that is a variable of
- * type `unsigned` or `long` is taken for an `int`), so that there the plan may drop a literal
- * gcc keeps (the run stays right, the literal placed after the others; those after it move).
+ * An enum type is gcc's `unsigned int` when no enumerator is negative (so `printf("%c", e)`
+ * stays), `int` otherwise; an enumerator is an `int`. The interpreter folds with the arguments'
+ * types; the plan of the binary's `.rodata` and imports, made before them, with what the source
+ * says ({@link sourceArgument}: a name's declared type where the call stands, a number's or a
+ * cast's). Not modelled there: the type of any other expression (`printf("%c", x + 1L)`,
+ * `p->field`) is taken for what its conversion expects, so that the plan may drop a literal gcc
+ * keeps (the run stays right, the literal placed after the others; those after it move).
  *
  * @module
  */
@@ -157,22 +159,31 @@ function fputsOf(text: readonly number[], string: FoldedArgument, file: number):
   return { name: "fwrite", args: [string, { size: 1 }, { size: text.length }, { arg: file }] };
 }
 
+/** A name's declaration where an expression stands: its type, and whether it is file-scope. */
+export interface DeclaredName {
+  readonly type: CType;
+  readonly fileScope: boolean;
+}
+
 /**
  * What the source alone says of an argument, for the plan made before types: a literal's text
- * (or that of a name in `strings`, {@link constantStrings}), a number's or a cast's type;
+ * (or that of a file-scope name in `strings`, {@link constantStrings}), a number's or a cast's
+ * type, a name's type as `declared` where the call stands (a global, a parameter, a local);
  * anything else is taken for what its conversion expects (a pointer for `%s`, an `int` for
  * `%c`).
  */
 export function sourceArgument(
   a: Expr,
   strings: ReadonlyMap<string, readonly number[]>,
+  declared: (name: string) => DeclaredName | undefined = () => undefined,
 ): FoldArgument {
   if (a.k === "str") return literalArgument(a.bytes);
-  const constant = a.k === "id" ? strings.get(a.name) : undefined;
+  const named = a.k === "id" ? declared(a.name) : undefined;
+  const constant = a.k === "id" && (named?.fileScope ?? true) ? strings.get(a.name) : undefined;
   if (constant) return literalArgument(constant);
-  const t = a.k === "num" || a.k === "cast" ? a.type : undefined;
+  const t = a.k === "num" || a.k === "cast" ? a.type : named?.type;
   if (!t) return { pointer: true, int: true };
-  return { pointer: t.k === "ptr" || t.k === "array", int: isPromotedInt(t) };
+  return { pointer: t.k === "ptr" || t.k === "array" || t.k === "fn", int: isPromotedInt(t) };
 }
 
 /**

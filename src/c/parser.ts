@@ -126,6 +126,8 @@ class Parser {
   #scopes: Map<string, CType | "var">[];
   #tags: Map<string, StructType>[];
   #enums = new Map<string, number>();
+  /** Each enum tag's type (`unsigned int`, or `int` when an enumerator is negative). */
+  #enumTypes = new Map<string, IntType>();
   #anon = 0;
 
   constructor(tokens: Token[], options: ParseOptions) {
@@ -533,24 +535,34 @@ class Parser {
     return s;
   }
 
+  /**
+   * An enum specifier: its enumerators declared (constants of type `int`), its type gcc's
+   * compatible type: `unsigned int` when no enumerator is negative, else `int` (so that an
+   * `enum e` variable compares, divides and promotes as unsigned, and `printf("%c", v)` stays).
+   */
   #enum(): IntType {
     this.#attributes();
-    if (this.#peek.k === "id") this.#next();
-    if (this.#accept("{")) {
-      let v = 0;
-      while (!this.#accept("}")) {
-        const name = this.#ident();
-        if (this.#accept("=")) v = Number(this.constant(this.#conditional()));
-        this.#enums.set(name.v, v);
-        this.#declare(name.v, "var");
-        v++;
-        if (!this.#accept(",")) {
-          this.#expect("}");
-          break;
-        }
+    const tag = this.#peek.k === "id" ? this.#next().v : undefined;
+    const { int, uint } = this.#abi.types;
+    if (!this.#accept("{")) {
+      return (tag === undefined ? undefined : this.#enumTypes.get(tag)) ?? uint;
+    }
+    let v = 0, negative = false;
+    while (!this.#accept("}")) {
+      const name = this.#ident();
+      if (this.#accept("=")) v = Number(this.constant(this.#conditional()));
+      this.#enums.set(name.v, v);
+      this.#declare(name.v, "var");
+      negative ||= v < 0;
+      v++;
+      if (!this.#accept(",")) {
+        this.#expect("}");
+        break;
       }
     }
-    return this.#abi.types.uint.signed ? this.#abi.types.uint : this.#abi.types.int;
+    const type = negative ? int : uint;
+    if (tag) this.#enumTypes.set(tag, type);
+    return type;
   }
 
   // --- declarators ------------------------------------------------------------------------

@@ -36,6 +36,7 @@
 import {
   childStatements,
   type Expr,
+  type FunctionDef,
   type Init,
   type Pos,
   type Stmt,
@@ -44,6 +45,7 @@ import {
 } from "./ast.ts";
 import {
   constantStrings,
+  type DeclaredName,
   emittedCall,
   FOLDABLE_CALLS,
   foldedCall,
@@ -201,10 +203,11 @@ export function programObjects(
   }));
   const calls: FoldedCalls = { folded: new Map(), emitted: new Set() };
   const strings = constantStrings(unit.globals);
-  const asBuilt = (e: Expr) => gccBuiltins ? asEmitted(e, { abi, defined, strings, calls }) : e;
+  const asBuilt = (e: Expr, declared: Declared) =>
+    gccBuiltins ? asEmitted(e, { abi, defined, strings, calls, declared }) : e;
   const functions = unit.functions.map((f) => ({
     at: f as Pos,
-    emit: () => literals(bodyLiterals(f.body, unit, asBuilt)),
+    emit: () => literals(bodyLiterals(f, unit, asBuilt)),
   }));
   const inOrder = [...fileScope, ...functions].sort((x, y) =>
     x.at.line - y.at.line || x.at.col - y.at.col
@@ -322,23 +325,41 @@ function exprAddresses(
   }
 }
 
+/** A name's declaration where an expression stands (undefined: none declared). */
+type Declared = (name: string) => DeclaredName | undefined;
+
 /**
  * A function's string literals in the order gcc emits them: statements in order, a `for` loop's
  * body before its step and its condition, a `while` loop's body before its condition, a call's
- * arguments last to first; its static locals' come later, with them.
+ * arguments last to first; its static locals' come later, with them. `emitted` gets, with each
+ * discarded expression, the types of the names declared where it stands (file scope, the
+ * parameters, the blocks around it).
  */
 function bodyLiterals(
-  body: Stmt,
+  f: FunctionDef,
   unit: TranslationUnit,
-  emitted: (discarded: Expr) => Expr,
+  emitted: (discarded: Expr, declared: Declared) => Expr,
 ): (readonly number[])[] {
   const literals: (readonly number[])[] = [], names: string[] = [];
   const expr = (e: Expr | undefined) => exprAddresses(e, unit, literals, names);
+  const scopes = [
+    new Map(unit.globals.filter((g) => g.storage !== "typedef").map((g) => [g.name, g.type])),
+    new Map(f.params.map((name, i) => [name, f.type.params[i]])),
+  ];
+  const declared: Declared = (name) => {
+    const at = scopes.findLastIndex((s) => s.has(name));
+    return at < 0 ? undefined : { type: scopes[at].get(name)!, fileScope: at === 0 };
+  };
+  const scoped = (walkIn: () => void) => {
+    scopes.push(new Map());
+    walkIn();
+    scopes.pop();
+  };
   const walk = (s: Stmt | undefined): void => {
     if (!s) return;
     switch (s.k) {
       case "expr":
-        expr(emitted(s.e));
+        expr(emitted(s.e, declared));
         return;
       case "return":
         expr(s.e);
@@ -348,10 +369,11 @@ function bodyLiterals(
           if (d.storage === "auto" && d.init && !(d.init.k === "expr" && isCharArray(d.type))) {
             literals.push(...initAddresses(d.type, d.init, unit).literals);
           }
+          if (d.storage !== "typedef") scopes[scopes.length - 1].set(d.name, d.type);
         }
         return;
       case "block":
-        s.body.forEach(walk);
+        scoped(() => s.body.forEach(walk));
         return;
       case "if":
         expr(s.c);
@@ -364,10 +386,12 @@ function bodyLiterals(
         expr(s.c);
         return;
       case "for":
-        walk(s.init);
-        walk(s.body);
-        expr(s.step && emitted(s.step));
-        expr(s.c);
+        scoped(() => {
+          walk(s.init);
+          walk(s.body);
+          expr(s.step && emitted(s.step, declared));
+          expr(s.c);
+        });
         return;
       case "switch":
         expr(s.e);
@@ -382,7 +406,7 @@ function bodyLiterals(
         return;
     }
   };
-  walk(body);
+  walk(f.body);
   return literals;
 }
 /**
@@ -397,15 +421,17 @@ function asEmitted(
     defined: ReadonlySet<string>;
     strings: ReadonlyMap<string, readonly number[]>;
     calls: FoldedCalls;
+    declared: Declared;
   },
 ): Expr {
   const again = (x: Expr) => asEmitted(x, context);
   if (e.k === "comma") return { ...e, l: again(e.l), r: again(e.r) };
   if (e.k === "cast" && e.type.k === "void") return { ...e, e: again(e.e) };
   if (e.k !== "call" || e.f.k !== "id") return e;
-  const name = e.f.name, { abi, defined, strings, calls } = context;
+  const name = e.f.name, { abi, defined, strings, calls, declared } = context;
   if (!FOLDABLE_CALLS.has(name) || defined.has(name)) return e;
-  const fold = foldedCall(name, e.args.map((a) => sourceArgument(a, strings)), false);
+  const args = e.args.map((a) => sourceArgument(a, strings, declared));
+  const fold = foldedCall(name, args, false);
   if (!fold) return e;
   calls.folded.set(name, (calls.folded.get(name) ?? 0) + 1);
   const call = emittedCall(e, fold, abi.types);

@@ -5,13 +5,19 @@
  * ways (builtins/ and no_builtin/, five x86_64 builds): stderr's `_shortbuf` after fputs("\n"),
  * fprintf("H") and fprintf("%c"), which gcc makes fputc, and a printf through stdout's forged
  * vtable, which gcc makes puts, ending the process from 2.37 only when built with builtins; and
- * layout.c's global and literal addresses, which the emitted calls' literals and imports move.
+ * layout.c's global and literal addresses, which the emitted calls' literals and imports move
+ * (and `printf("%c", v)` of an enum, a long and an unsigned, which gcc keeps with its "%c").
  */
 
 import assert from "node:assert/strict";
 import { fixture, runAsReal } from "./c_support.ts";
 import { ORACLE_BUILDS, runC } from "../../mod.ts";
 import { type FoldArgument, foldedCall } from "../../src/c/gcc_folding.ts";
+import { headerTypedefs, predefinedMacros } from "../../src/c/headers.ts";
+import { parse } from "../../src/c/parser.ts";
+import { preprocess } from "../../src/c/preprocessor.ts";
+import { programObjects } from "../../src/c/program_objects.ts";
+import { abiOf } from "../../src/c/types.ts";
 
 for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   Deno.test(`fputs("\\n", stderr) stores its byte in _shortbuf as fputc when built with builtins, as on glibc ${glibc}`, () => {
@@ -203,4 +209,56 @@ Deno.test("a folded call's arguments are compiled once: a compound literal takes
   const run = (gccBuiltins: boolean) => runC(source, { glibc: "2.41", gccBuiltins }).stdout;
   assert.match(run(true), /^hi\n0x/);
   assert.equal(run(true), run(false));
+});
+
+/**
+ * probes.c's `printf("%c", v)` of each kind of `v` (calls.txt: putchar only for an `int`), and
+ * where the probe stands: its declarations, then the call.
+ */
+const CHAR_PROBES: [string, string][] = [
+  ["enum e en = E1;", 'printf("%c", en);'],
+  ["enum s sen = SP;", 'printf("%c", sen);'],
+  ["", 'printf("%c", E1);'],
+  ["", 'printf("%c", (enum e)1);'],
+  ["long l = 'l';", 'printf("%c", l);'],
+  ["unsigned long ul = 'L';", 'printf("%c", ul);'],
+  ["", 'printf("%c", gu);'],
+  ["", "{ int gu = 'g'; printf(\"%c\", gu); }"],
+  ["unsigned int ui = 'U';", 'printf("%c", ui);'],
+  ["char c = 'c';", 'printf("%c", c);'],
+];
+const CHAR_DECLS = "enum e { E0, E1 };\nenum s { SN = -1, SP = 'P' };\nunsigned int gu = 'G';\n";
+
+Deno.test('the .rodata plan keeps printf("%c", v) where gcc does, from v\'s declared type', () => {
+  const abi = abiOf("x86_64");
+  for (const [decls, call] of CHAR_PROBES) {
+    const source = `int printf(const char *, ...);\n${CHAR_DECLS}` +
+      `int main(void) { ${decls} ${call} return 0; }\n`;
+    const { tokens } = preprocess(source, "probe.c", predefinedMacros(abi));
+    const unit = parse(tokens, { file: "probe.c", abi, typedefs: headerTypedefs(abi) });
+    const objects = programObjects(unit, abi, new Set(["printf"]), { gccBuiltins: true });
+    const planned = objects.calls.folded.has("printf") ? "putchar" : "printf";
+    assert.equal(planned, CALLS.get(call), call);
+    // "%c" is in .rodata just when printf stays
+    const percentC = objects.rodata.some((r) => "literal" in r && r.literal.join() === "37,99");
+    assert.equal(percentC, planned === "printf", call);
+  }
+});
+
+Deno.test('a program runs fprintf(stderr, "%c", v) as fputc only where gcc makes printf("%c", v) putchar', () => {
+  // fputc leaves its byte in unbuffered stderr's _shortbuf; vfprintf does not
+  for (const [decls, call] of CHAR_PROBES) {
+    const fprintf = call.replace('printf("%c"', 'fprintf(stderr, "%c"');
+    const source = `#include <stdio.h>\n${CHAR_DECLS}int main(void) {\n` +
+      `  ${decls} fputc('a', stderr); ${fprintf}\n` +
+      `  printf("%s", stderr->_shortbuf[0] == 'a' ? "printf" : "putchar");\n  return 0;\n}\n`;
+    const r = runC(source, { glibc: "2.41", gccBuiltins: true, explain: false });
+    if (r.error) throw r.error;
+    assert.equal(r.stdout, CALLS.get(call), call);
+  }
+  // (gcc 12 -O0: fprintf(f, "%c", en) stays fprintf, fprintf(f, "%c", sen) becomes fputc)
+  assert.deepEqual(
+    ['fprintf(f, "%c", en);', 'fprintf(f, "%c", sen);'].map((line) => CALLS.get(line)),
+    ["fprintf", "fputc"],
+  );
 });
