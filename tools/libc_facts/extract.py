@@ -25,7 +25,7 @@ SYMBOLS = [
     "__malloc_initialized", "free_list", "_IO_list_all", "__libc_system", "__tcache_dummy",
     "malloc_hook_ini", "realloc_hook_ini", "memalign_hook_ini", "_IO_file_jumps",
     "_IO_wfile_jumps", "_IO_stdfile_0_lock", "_IO_stdfile_1_lock", "_IO_stdfile_2_lock",
-    "_IO_wide_data_0", "_IO_wide_data_1", "_IO_wide_data_2",
+    "_IO_wide_data_0", "_IO_wide_data_1", "_IO_wide_data_2", "stdin", "stdout", "stderr",
 ]
 TLS = ["tcache", "thread_arena", "tcache_shutting_down", "errno"]
 

@@ -24,7 +24,7 @@ SYMS = ["main_arena", "mp_", "global_max_fast", "__malloc_hook", "__free_hook", 
         "narenas", "free_list", "__malloc_initialized", "__tcache_dummy", "malloc_hook_ini",
         "realloc_hook_ini", "memalign_hook_ini", "_IO_file_jumps", "_IO_wfile_jumps",
         "_IO_stdfile_0_lock", "_IO_stdfile_1_lock", "_IO_stdfile_2_lock", "_IO_wide_data_0",
-        "_IO_wide_data_1", "_IO_wide_data_2"]
+        "_IO_wide_data_1", "_IO_wide_data_2", "stdin", "stdout", "stderr"]
 
 
 def page_down(x):
