@@ -486,6 +486,19 @@ const standardFiles = perHost((h) =>
   })
 );
 
+/**
+ * The descriptor of the FILE libc's `stdout` points to, which puts, printf and putchar write to:
+ * the program's `stdout` is that variable (x86_64: its copy, which ld makes the one libc uses;
+ * i386: libc's own, reached through the GOT), so `stdout = stderr` sends their output to stderr.
+ * 1 while it points to stdout's FILE, or to none heaplab knows (a forged one is not followed).
+ */
+function stdoutFd(h: LibcHost): number {
+  const variable = h.m.globals.get("stdout")?.addr;
+  if (variable === undefined) return 1;
+  const fp = h.m.readPointer(variable);
+  return fp === h.files.stderr ? 2 : fopenFiles(h).writer(fp)?.fd ?? 1;
+}
+
 function streamFd(h: LibcHost, f: Value): number {
   const a = n(f);
   if (a === h.files.stdout) return 1;
@@ -1030,7 +1043,7 @@ const impls: Record<string, Impl> = {
     checkPrintfStack(h, c, "printf", 1);
     const pieces: number[] = [];
     const t = printfText(h, c, 0, pieces);
-    return writeStream(h, 1, t, pieces) ? t.length : -1;
+    return writeStream(h, stdoutFd(h), t, pieces) ? t.length : -1;
   },
   fprintf: (h, c) => {
     checkPrintfStack(h, c, "fprintf", outputFd(h, c, c.args[0]));
@@ -1092,13 +1105,13 @@ const impls: Record<string, Impl> = {
     return t.length;
   },
   puts: (h, c) => {
-    const text = h.m.cString(c.args[0] as Int);
-    if (!writeStream(h, 1, text) || !writeStream(h, 1, "\n", "putc")) return EOF;
+    const text = h.m.cString(c.args[0] as Int), fd = stdoutFd(h);
+    if (!writeStream(h, fd, text) || !writeStream(h, fd, "\n", "putc")) return EOF;
     return Math.min(text.length + 1, 0x7fff_ffff); // glibc: the bytes written, at most INT_MAX
   },
   putchar: (h, c) => {
     const byte = String.fromCharCode(n(c.args[0]) & 0xff);
-    return writeStream(h, 1, byte, "putc") ? n(c.args[0]) & 0xff : EOF;
+    return writeStream(h, stdoutFd(h), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
   },
   fputs: (h, c) => {
     return writeStream(h, outputFd(h, c, c.args[1]), h.m.cString(c.args[0] as Int)) ? 1 : EOF;
@@ -1545,7 +1558,7 @@ function cmp(a: string, b: string): number {
 const genImpls: Record<string, GenImpl> = {
   *puts(h, c) {
     const fp = h.files.stdout, fn = standardFiles(h) && wideXsputn(h, fp);
-    if (!fn) return impls.puts(h, c);
+    if (!fn || stdoutFd(h) !== 1) return impls.puts(h, c);
     // _IO_puts: _IO_fwide (stdout, -1), then _IO_sputn through the vtable, then the newline
     const F = fileLayout(h.m.abi), mode = h.m.mem.read32(fp + F.mode) | 0;
     if (mode > 0) return -1; // EOF: a wide stdout

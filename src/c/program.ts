@@ -398,6 +398,7 @@ export class CProgram {
     const { files, shortbufs } = layStandardFiles(m, libc, places.libcData, {
       profile: this.allocator.profile,
       copies: plan.copies,
+      named,
     });
     // glibc's malloc hooks, at their addresses in libc (called by malloc.c up to 2.33)
     const hookType: CType = { k: "ptr", to: abi.types.void };
@@ -414,7 +415,9 @@ export class CProgram {
     // The x86_64 process started as exec starts it (start_stack.ts), with a real libc build.
     const stack = this.process.space.areaAt(STACK_TOP - 1);
     const execStack = P === 8 && stack?.name === "[stack]" && stack.end === STACK_TOP;
-    const environAddr = (execStack && !namesEnviron && this.allocator.libc.symbol("environ")) ||
+    // (an i386 program has no copy: gcc -m32's PIE reaches libc's own through the GOT)
+    const libcEnviron = libc.placement === "packed" ? undefined : libc.symbol("environ");
+    const environAddr = (((execStack && !namesEnviron) || P === 4) && libcEnviron) ||
       plan.copies.get("environ") || m.allocateGlobal(charPP, P, 0);
     m.globals.set("environ", { type: charPP, addr: environAddr });
     m.globals.set("__environ", { type: charPP, addr: environAddr });
@@ -1333,7 +1336,11 @@ function layStandardFiles(
   m: Machine,
   libc: LibcState,
   libcData: number,
-  options: { profile: GlibcProfile; copies: ReadonlyMap<string, number> },
+  options: {
+    profile: GlibcProfile;
+    copies: ReadonlyMap<string, number>;
+    named: ReadonlySet<string>;
+  },
 ): { files: LibcHost["files"]; shortbufs: LibcHost["shortbufs"] } {
   const abi = m.abi, mem = m.mem, P = abi.ptrSize;
   const symbol = (name: string) => libc.symbol(name);
@@ -1377,8 +1384,13 @@ function layStandardFiles(
     m.globals.set("_IO_list_all", { type: fileType, addr: listAll });
     m.inits.push(() => m.writePointer(listAll, files.stderr));
   }
+  // Nor of stdin, stdout and stderr (R_386_GLOB_DAT, descriptors_i386/std_streams.c): its names
+  // are libc's variables, which libc's puts and printf read (`libc.ts`), so that
+  // `stdout = stderr` sends their output to stderr — where libc's data is not the build's, a
+  // word of the program's data stands in for each it names.
   for (const name of ["stdout", "stdin", "stderr"] as const) {
-    const addr = options.copies.get(name);
+    const own = () => options.named.has(name) ? m.allocateGlobal(fileType, P, 0) : undefined;
+    const addr = P === 8 ? options.copies.get(name) : (realLibc && symbol(name)) || own();
     if (addr === undefined) continue;
     m.globals.set(name, { type: fileType, addr });
     m.inits.push(() => m.writePointer(addr, files[name]));

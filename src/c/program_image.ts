@@ -11,7 +11,8 @@
  * - `.data`: the crt files' `data_start` and `__dso_handle` (a word each), then the program's
  *   `.data`, `.data.rel.local` and `.data.rel`, each starting aligned to its largest object;
  * - `.bss`: the copy relocations of the libc objects the program names ({@link
- *   COPIED_LIBC_OBJECTS}, in ld's order and alignment), crtstuff's `completed.0` (a byte), then
+ *   COPIED_LIBC_OBJECTS}, in ld's order and alignment; none on i386, whose gcc -m32 PIE reaches
+ *   them through the GOT: `std_streams_i386/relocs.txt`), crtstuff's `completed.0` (a byte), then
  *   the program's `.bss`: its zeroed globals, then its local commons (the zeroed statics);
  *   `_end` aligned to a word;
  * - each output section starts aligned to its largest input section;
@@ -36,8 +37,7 @@
  * local commons, function statics, the stdout and stdin copies) and two string overflows from one
  * global into the next, and of const objects and literals in `.rodata` and a write to one; and
  * which initialisers gcc sends to .bss (`sections.json`, by
- * `make_sections.sh`). Not checked: the i386 layouts (the same rules with 4-byte words, copies on
- * two words' boundary; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and
+ * `make_sections.sh`). Not checked: the i386 layouts (the same rules with 4-byte words, no copies; on the seed's Linux 3.13 heaplab keeps the bss and heap areas apart and
  * names both `[heap]`, by that kernel's maps rule, though its brk may have merged them). A
  * program built with gcc's builtins on imports the functions of the calls gcc emits (printf of a
  * plain line becomes puts: one import more or fewer moves `.data` by a word) and holds their
@@ -267,10 +267,10 @@ export function planGlobals(
     emitted.has(name) ||
     (named.has(name) && (occurrences?.get(name) ?? Infinity) > (folded.get(name) ?? 0));
   const imports = [...library].filter(imported).length;
-  // (gcc -m32's PIE reaches libc's _IO_list_all through the GOT: an i386 program has no copy)
+  // (gcc -m32's PIE reaches libc's stdout, stdin, stderr, environ and _IO_list_all through the
+  // GOT, R_386_GLOB_DAT relocations: an i386 program has no copy of any)
   const copied = COPIED_LIBC_OBJECTS.map((c) => c.name).filter((name) =>
-    (named.has(name) || (name === "environ" && named.has("__environ"))) &&
-    !(name === "_IO_list_all" && abi.ptrSize === 4)
+    (named.has(name) || (name === "environ" && named.has("__environ"))) && abi.ptrSize === 8
   );
   const { decls } = objects;
   const layout = layImage(objects.objects, imports, copied, abi.ptrSize);

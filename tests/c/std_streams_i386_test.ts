@@ -1,0 +1,54 @@
+/**
+ * An i386 program's `stdout`, `stdin`, `stderr` and `environ` are libc's own variables: gcc
+ * -m32's PIE reaches them through the GOT (tests/fixtures/c/std_streams_i386/relocs.txt:
+ * R_386_GLOB_DAT, no R_386_COPY), so heaplab gives it no copy, and `stdout = stderr` sends libc's
+ * puts, printf and putchar to stderr, as std_streams.c did on real i386 glibc under qemu-i386
+ * (make_std_streams.sh there; x86_64 reaches the same through its copy, which libc then uses).
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { LIBC_BUILDS, runC } from "../../mod.ts";
+
+const DIR = "std_streams_i386";
+
+Deno.test("gcc -m32 relocates stdout, stdin, stderr and environ through the GOT, copying none", () => {
+  const relocations = fixture(`${DIR}/relocs.txt`).trimEnd().split("\n");
+  assert.deepEqual(relocations.map((r) => r.split(" ")[0]), Array(4).fill("R_386_GLOB_DAT"));
+});
+
+for (const build of LIBC_BUILDS.filter((b) => b.arch === "i386")) {
+  const glibc = build.version as "2.31";
+  Deno.test(`an i386 program setting stdout to stderr moves libc's puts and printf there, as on glibc ${glibc}`, () => {
+    const real = (what: string) => fixture(`${DIR}/${glibc}/${what}`);
+    const r = runC(fixture(`${DIR}/std_streams.c`), {
+      glibc,
+      arch: "i386",
+      file: "std_streams.c",
+      stdout: "file",
+      stdin: "",
+      gccBuiltins: false,
+      explain: false,
+    });
+    if (r.error) throw r.error;
+    assert.equal(r.exitStatus, Number(real("status")));
+    assert.equal(r.stdout, real("stdout"));
+    assert.equal(r.stderr, real("stderr"));
+  });
+
+  Deno.test(`an i386 program's stdout, stdin, stderr and environ are libc's variables on glibc ${glibc}`, () => {
+    const source = `#include <stdio.h>
+extern char **environ;
+int main(void) {
+  printf("%ld %ld %ld %ld\\n", (long)((char *)&stdout - (char *)stdout),
+         (long)((char *)&stdin - (char *)stdout), (long)((char *)&stderr - (char *)stdout),
+         (long)((char *)&environ - (char *)stdout));
+  return 0;
+}`;
+    const r = runC(source, { glibc, arch: "i386", explain: false });
+    if (r.error) throw r.error;
+    const s = build.symbols, file = s["_IO_2_1_stdout_"];
+    const expected = [s.stdout, s.stdin, s.stderr, s.environ].map((at) => at - file).join(" ");
+    assert.equal(r.stdout, `${expected}\n`);
+  });
+}
