@@ -3,12 +3,13 @@
  * -m32's PIE reaches them through the GOT (tests/fixtures/c/std_streams_i386/relocs.txt:
  * R_386_GLOB_DAT, no R_386_COPY), so heaplab gives it no copy, and `stdout = stderr` sends libc's
  * puts, printf and putchar to stderr, as std_streams.c did on real i386 glibc under qemu-i386
- * (make_std_streams.sh there; x86_64 reaches the same through its copy, which libc then uses).
+ * (make_std_streams.sh there); x86_64 reaches the same through its copy, which libc then uses
+ * (tests/fixtures/c/std_streams/: the same program on real x86_64 glibc).
  */
 
 import assert from "node:assert/strict";
-import { fixture } from "./c_support.ts";
-import { LIBC_BUILDS, runC } from "../../mod.ts";
+import { fixture, runAsReal } from "./c_support.ts";
+import { LIBC_BUILDS, ORACLE_BUILDS, runC } from "../../mod.ts";
 
 const DIR = "std_streams_i386";
 
@@ -50,5 +51,11 @@ int main(void) {
     const s = build.symbols, file = s["_IO_2_1_stdout_"];
     const expected = [s.stdout, s.stdin, s.stderr, s.environ].map((at) => at - file).join(" ");
     assert.equal(r.stdout, `${expected}\n`);
+  });
+}
+
+for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+  Deno.test(`an x86_64 program setting its copy of stdout to stderr moves libc's puts and printf there, as on glibc ${glibc}`, () => {
+    runAsReal("std_streams", "std_streams", glibc, { runs: "." });
   });
 }
