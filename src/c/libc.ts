@@ -490,13 +490,17 @@ const standardFiles = perHost((h) =>
  * The descriptor of the FILE libc's `stdout` points to, which puts, printf and putchar write to:
  * the program's `stdout` is that variable (x86_64: its copy, which ld makes the one libc uses;
  * i386: libc's own, reached through the GOT), so `stdout = stderr` sends their output to stderr.
- * 1 while it points to stdout's FILE, or to none heaplab knows (a forged one is not followed).
+ * Another FILE (a forged one, stdin's) is refused by name: its writes are not modelled.
  */
 function stdoutFd(h: LibcHost): number {
   const variable = h.m.globals.get("stdout")?.addr;
   if (variable === undefined) return 1;
   const fp = h.m.readPointer(variable);
-  return fp === h.files.stderr ? 2 : fopenFiles(h).writer(fp)?.fd ?? 1;
+  if (fp === h.files.stdout) return 1;
+  if (fp === h.files.stderr) return 2;
+  const writer = fopenFiles(h).writer(fp);
+  if (writer !== undefined) return writer.fd;
+  refuse(h, `a write through stdout pointing at 0x${fp.toString(16)}, not a FILE heaplab writes`);
 }
 
 function streamFd(h: LibcHost, f: Value): number {

@@ -59,3 +59,19 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
     runAsReal("std_streams", "std_streams", glibc, { runs: "." });
   });
 }
+
+Deno.test("puts through a stdout pointed at a FILE heaplab does not write is refused by name, not sent to fd 1", () => {
+  const r = runC(
+    `#include <stdio.h>
+static char fake[0x200];
+int main(void) {
+  stdout = (FILE *)fake;
+  puts("where?");
+  return 0;
+}`,
+    { glibc: "2.36", stdout: "file", gccBuiltins: false },
+  );
+  assert.equal(r.state, "error");
+  assert.match(r.error!.message, /prog\.c:5: unsupported: a write through stdout pointing at 0x/);
+  assert.equal(r.stdout, "");
+});
