@@ -97,6 +97,7 @@ import { byteText, IOFBF, IOLBF, IONBF, type Streams, textBytes } from "./stdio.
 import { formatPrintf } from "./printf_format.ts";
 import type { CType, FunctionType } from "./types.ts";
 import { MALLINFO_FIELDS } from "./headers.ts";
+import { COPIED_LIBC_OBJECTS } from "./program_image.ts";
 import { numberOf as n, type Value } from "./values.ts";
 
 /** What the library functions work on. */
@@ -115,6 +116,12 @@ export interface LibcHost {
    * program's data where libc's data is not the build's.
    */
   readonly shortbufs: { stdin: number; stdout: number; stderr: number };
+  /**
+   * The words libc's own functions read for stdin, stdout and stderr (`getchar`, `puts`,
+   * `perror`): the program's copies (x86_64), else libc's variables (undefined: neither is in
+   * memory, and each function uses its FILE).
+   */
+  readonly variables: { stdin?: number; stdout?: number; stderr?: number };
   /** The files the program may open, and those it has open. */
   readonly openFiles: OpenFiles;
   /** Address of `errno` (the program sees one errno; glibc's is per thread). */
@@ -142,6 +149,9 @@ const EOF = -1;
 type GenImpl = (h: LibcHost, c: BuiltinCall) => Generator<Signal, Value>;
 
 /** An integer argument as a number; a 64-bit word from 2^63 up as heaplab's word (negative). */
+
+/** The libc objects a program gets a copy of by naming them (`program_image.ts`). */
+const COPIED_NAMES = new Set(COPIED_LIBC_OBJECTS.map((o) => o.name));
 
 /** A word the simulator returned (negative from 2^63 up) as a C pointer or size_t value. */
 function fromWord(h: LibcHost, x: number): Value {
@@ -487,20 +497,25 @@ const standardFiles = perHost((h) =>
 );
 
 /**
- * The descriptor of the FILE libc's `stdout` points to, which puts, printf and putchar write to:
- * the program's `stdout` is that variable (x86_64: its copy, which ld makes the one libc uses;
- * i386: libc's own, reached through the GOT), so `stdout = stderr` sends their output to stderr.
- * Another FILE (a forged one, stdin's) is refused by name: its writes are not modelled.
+ * The descriptor of the FILE libc's `stdout` (or `stderr`) variable points to, which puts, printf
+ * and putchar (perror) write to: the word is the program's copy on x86_64, which ld makes the one
+ * libc uses, libc's own where the program has none, and on i386 (reached through the GOT), so
+ * `stdout = stderr` — or a write to libc's word — sends their output to stderr. Another FILE (a
+ * forged one, stdin's) is refused by name: its writes are not modelled.
  */
-function stdoutFd(h: LibcHost): number {
-  const variable = h.m.globals.get("stdout")?.addr;
-  if (variable === undefined) return 1;
+function variableFd(h: LibcHost, name: "stdout" | "stderr"): number {
+  const variable = h.variables[name], own = name === "stdout" ? 1 : 2;
+  if (variable === undefined) return own;
   const fp = h.m.readPointer(variable);
   if (fp === h.files.stdout) return 1;
   if (fp === h.files.stderr) return 2;
   const writer = fopenFiles(h).writer(fp);
   if (writer !== undefined) return writer.fd;
-  refuse(h, `a write through stdout pointing at 0x${fp.toString(16)}, not a FILE heaplab writes`);
+  refuse(h, `a write through ${name} pointing at 0x${fp.toString(16)}, not a FILE heaplab writes`);
+}
+
+function stdoutFd(h: LibcHost): number {
+  return variableFd(h, "stdout");
 }
 
 function streamFd(h: LibcHost, f: Value): number {
@@ -628,7 +643,15 @@ function libcCalls(h: LibcHost): AssertFailLibc {
     realloc: (pointer, size) => mallocCall(h, () => a.realloc(pointer, size)),
     free: (pointer) => mallocCall(h, () => a.free(pointer)),
     store: (address, bytes) => h.m.mem.writeBytes(address, bytes),
-    print: (message) => writeStream(h, 2, message),
+    print: (message) => {
+      // up to 2.42 `__fxprintf (NULL, …)` and `fflush (stderr)` on libc's `stderr` variable; the
+      // direct message (2.43 on) is write(2) (std_streams_assert/)
+      if (a.profile.assertMessage === "direct") return void writeStream(h, 2, message);
+      const fd = variableFd(h, "stderr");
+      writeStream(h, fd, message);
+      if (fd === 1) sync(stdoutHost(h));
+      else if (fd >= 3) sync(writerOn(h, fd).host);
+    },
   };
 }
 
@@ -737,6 +760,7 @@ const stdinHost = perHost((h): StdinHost => ({
   errno: h.errno,
   files: h.files,
   stdin: stdinFile(h),
+  stdinVariable: h.variables.stdin,
   fopened: (address) => fopenFiles(h).stream(address),
   writes: (address) => fopenFiles(h).writer(address) !== undefined,
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
@@ -1304,7 +1328,7 @@ const impls: Record<string, Impl> = {
   mallinfo: (h) => mallinfoBytes(h, 4),
   mallinfo2: (h) => mallinfoBytes(h, h.m.abi.ptrSize),
   malloc_stats: (h) => {
-    writeStream(h, 2, h.allocator.mallocStats());
+    writeStream(h, variableFd(h, "stderr"), h.allocator.mallocStats()); // fprintf (stderr, …)
     return 0;
   },
   memset: (h, c) => {
@@ -1446,7 +1470,8 @@ const impls: Record<string, Impl> = {
     checkPrintfStack(h, c, "perror", 2);
     const e = h.m.mem.read32(h.errno) | 0; // errno is an int
     const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
-    writeStream(h, 2, `${msg ? msg + ": " : ""}${errorText(h, e)}\n`);
+    // through libc's `stderr` variable, whatever FILE it points to
+    writeStream(h, variableFd(h, "stderr"), `${msg ? msg + ": " : ""}${errorText(h, e)}\n`);
     return 0;
   },
   strerror: (h, c) => strerrorString(h, n(c.args[0]) | 0, c.line),
@@ -1458,9 +1483,13 @@ const impls: Record<string, Impl> = {
   },
   getpagesize: () => 4096,
   dlsym: (h, c) => {
-    // The libc build's symbols (RTLD_NEXT and RTLD_DEFAULT both find libc's).
+    // The libc build's symbols (RTLD_NEXT and RTLD_DEFAULT both find libc's) — but RTLD_DEFAULT
+    // finds first the program's copy of a libc object it names, which the program exports and
+    // libc uses (std_streams_read/: dlsym(RTLD_DEFAULT, "stdout") == &stdout)
     const name = h.m.cString(c.args[1] as Int);
-    return h.m.builtins.get(name)?.address ?? h.allocator.libc.symbol(name) ?? 0;
+    const copied = n(c.args[0]) === 0 && COPIED_NAMES.has(name);
+    const copy = copied ? h.m.globals.get(name)?.addr : undefined;
+    return copy ?? h.m.builtins.get(name)?.address ?? h.allocator.libc.symbol(name) ?? 0;
   },
   alloca: allocaCall,
   __builtin_alloca: allocaCall,

@@ -395,7 +395,7 @@ export class CProgram {
     });
     this.#m = m;
     const P = abi.ptrSize;
-    const { files, shortbufs } = layStandardFiles(m, libc, places.libcData, {
+    const standardFiles = layStandardFiles(m, libc, places.libcData, {
       profile: this.allocator.profile,
       copies: plan.copies,
       named,
@@ -433,8 +433,7 @@ export class CProgram {
       streams: this.#streams,
       programName: options.programName ?? "./prog",
       pauseOnInput: options.pauseOnInput ?? true,
-      files,
-      shortbufs,
+      ...standardFiles, // files, shortbufs, variables
       openFiles: new OpenFiles(options.files),
       errno: errnoAddr,
       environ: environAddr,
@@ -1341,7 +1340,7 @@ function layStandardFiles(
     copies: ReadonlyMap<string, number>;
     named: ReadonlySet<string>;
   },
-): { files: LibcHost["files"]; shortbufs: LibcHost["shortbufs"] } {
+): Pick<LibcHost, "files" | "shortbufs" | "variables"> {
   const abi = m.abi, mem = m.mem, P = abi.ptrSize;
   const symbol = (name: string) => libc.symbol(name);
   const files = {
@@ -1385,17 +1384,23 @@ function layStandardFiles(
     m.inits.push(() => m.writePointer(listAll, files.stderr));
   }
   // Nor of stdin, stdout and stderr (R_386_GLOB_DAT, descriptors_i386/std_streams.c): its names
-  // are libc's variables, which libc's puts and printf read (`libc.ts`), so that
-  // `stdout = stderr` sends their output to stderr — where libc's data is not the build's, a
-  // word of the program's data stands in for each it names.
+  // are libc's variables — where libc's data is not the build's, a word of the program's data
+  // stands in for each it names. The word libc's functions read (`variables`: puts and printf
+  // stdout, getchar and scanf stdin, perror stderr) is the program's copy on x86_64, or libc's
+  // own where it has none (std_streams_libc/: dlsym finds it), so that `stdout = stderr` or a
+  // write to libc's word moves their output.
+  const variables: { stdin?: number; stdout?: number; stderr?: number } = {};
   for (const name of ["stdout", "stdin", "stderr"] as const) {
+    const inLibc = realLibc ? symbol(name) : undefined;
+    if (inLibc !== undefined) m.inits.push(() => m.writePointer(inLibc, files[name]));
     const own = () => options.named.has(name) ? m.allocateGlobal(fileType, P, 0) : undefined;
-    const addr = P === 8 ? options.copies.get(name) : (realLibc && symbol(name)) || own();
+    const addr = P === 8 ? options.copies.get(name) : inLibc || own();
+    variables[name] = addr ?? inLibc;
     if (addr === undefined) continue;
     m.globals.set(name, { type: fileType, addr });
-    m.inits.push(() => m.writePointer(addr, files[name]));
+    if (addr !== inLibc) m.inits.push(() => m.writePointer(addr, files[name]));
   }
-  return { files, shortbufs };
+  return { files, shortbufs, variables };
 }
 
 /**

@@ -31,6 +31,11 @@ export interface StdinHost {
   readonly files: { readonly stdin: number; readonly stdout: number; readonly stderr: number };
   /** stdin's FILE, read on its fields. */
   readonly stdin: ReadingFile;
+  /**
+   * The word getchar, scanf and gets read for `stdin` (the program's copy, or libc's variable;
+   * undefined: stdin's FILE is read).
+   */
+  readonly stdinVariable?: number;
   /** A FILE fopen returned for reading and fclose has not closed. */
   fopened(address: number): ReadingFile | undefined;
   /** A FILE* fopen returned for writing (a read of it fails with EBADF). */
@@ -66,15 +71,28 @@ function streamOf(h: StdinHost, file: Value, c: BuiltinCall): ReadingFile | "wri
   );
 }
 
-/** Runs a read on a FILE*'s FILE (`onWriteOnly` for stdout's and stderr's). */
+/**
+ * The FILE getchar, scanf and gets read (glibc's `_IO_getc (stdin)`): the one libc's `stdin`
+ * variable points to — a FILE fopen opened after `stdin = fopen(…)` — in one word's read.
+ */
+function stdinStream(h: StdinHost, c: BuiltinCall): ReadingFile | "write-only" {
+  if (h.stdinVariable === undefined) return h.stdin;
+  const fp = h.m.readPointer(h.stdinVariable);
+  return fp === h.files.stdin ? h.stdin : streamOf(h, fp, c);
+}
+
+/**
+ * Runs a read on a FILE*'s FILE (`onWriteOnly` for stdout's and stderr's); `"stdin"`: the one
+ * libc's `stdin` variable points to.
+ */
 function* reading<T>(
   h: StdinHost,
   c: BuiltinCall,
-  file: Value,
+  file: Value | "stdin",
   onWriteOnly: () => T,
   read: (r: ReadingFile) => Generator<Signal, T>,
 ): Generator<Signal, T> {
-  const r = streamOf(h, file, c);
+  const r = file === "stdin" ? stdinStream(h, c) : streamOf(h, file, c);
   return r === "write-only" ? onWriteOnly() : yield* read(r);
 }
 
@@ -235,8 +253,8 @@ function* fgets(h: StdinHost, r: ReadingFile, dst: number, max: number) {
 }
 
 /** gets (`_IO_gets`): the line without its newline, which is read and dropped. */
-function* gets(h: StdinHost, dst: number) {
-  const r = h.stdin, first = yield* r.getc();
+function* gets(h: StdinHost, r: ReadingFile, dst: number) {
+  const first = yield* r.getc();
   if (first === EOF) return 0;
   let count = 0;
   if (first !== 10) {
@@ -253,8 +271,8 @@ function* gets(h: StdinHost, dst: number) {
 
 /** The functions, by name. */
 export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
-  *getchar(h) {
-    return yield* h.stdin.getc();
+  *getchar(h, c) {
+    return yield* reading(h, c, "stdin", () => EOF, (r) => r.getc());
   },
   *getc(h, c) {
     return yield* reading(h, c, c.args[0], () => EOF, (r) => r.getc());
@@ -267,7 +285,7 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
     return yield* reading(h, c, c.args[2], () => 0, (r) => fgets(h, r, dst, max));
   },
   *gets(h, c) {
-    return yield* gets(h, n(c.args[0]));
+    return yield* reading(h, c, "stdin", () => 0, (r) => gets(h, r, n(c.args[0])));
   },
   *getline(h, c) {
     return yield* getdelim(h, c, n(c.args[0]), n(c.args[1]), 10, c.args[2]);
@@ -287,7 +305,8 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
     });
   },
   *scanf(h, c) {
-    return yield* scanStream(h, h.stdin, c, 0, "scanf");
+    const scan = (r: ReadingFile) => scanStream(h, r, c, 0, "scanf");
+    return yield* reading(h, c, "stdin", () => failedRead(h, EOF), scan);
   },
   *fscanf(h, c) {
     return yield* reading(

@@ -43,7 +43,11 @@ export function runAsReal(
   dir: string,
   name: string,
   glibc: GlibcVersion,
-  { gccBuiltins = false, runs = name }: { gccBuiltins?: boolean; runs?: string } = {},
+  { gccBuiltins = false, runs = name, files }: {
+    gccBuiltins?: boolean;
+    runs?: string;
+    files?: Record<string, string>;
+  } = {},
 ): CRunResult {
   const r = runC(fixture(`${dir}/${name}.c`), {
     glibc,
@@ -51,6 +55,7 @@ export function runAsReal(
     stdout: "file",
     stdin: "",
     gccBuiltins,
+    files,
   });
   const real = (what: string) => fixture(`${dir}/${runs}/${glibc}/${what}`);
   assert.equal(r.exitStatus, Number(real("status")), r.error?.message);

@@ -4,7 +4,9 @@
  * R_386_GLOB_DAT, no R_386_COPY), so heaplab gives it no copy, and `stdout = stderr` sends libc's
  * puts, printf and putchar to stderr, as std_streams.c did on real i386 glibc under qemu-i386
  * (make_std_streams.sh there); x86_64 reaches the same through its copy, which libc then uses
- * (tests/fixtures/c/std_streams/: the same program on real x86_64 glibc).
+ * (tests/fixtures/c/std_streams/: the same program on real x86_64 glibc). The reading side and
+ * stderr follow their variables too (std_streams_read/, std_streams_assert/), and a program that
+ * names none has no copy: libc's own variables steer it (std_streams_libc/).
  */
 
 import assert from "node:assert/strict";
@@ -60,6 +62,23 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   });
 }
 
+/** flag.txt as make_std_streams_read.sh writes it beside the real runs. */
+const FLAG_FILES = { "flag.txt": "FLAG{one two}\nsecond line\n" };
+
+for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
+  Deno.test(`stdin = fopen(...) makes getchar, scanf and fgets(stdin) read the file, stderr = stdout moves perror, as on glibc ${glibc}`, () => {
+    runAsReal("std_streams_read", "std_streams_read", glibc, { runs: ".", files: FLAG_FILES });
+  });
+
+  Deno.test(`a program naming no stream steers puts, perror and getchar through libc's own variables, as on glibc ${glibc}`, () => {
+    runAsReal("std_streams_libc", "std_streams_libc", glibc, { runs: ".", files: FLAG_FILES });
+  });
+
+  Deno.test(`malloc_stats and (up to 2.42) assert write through libc's stderr variable, as on glibc ${glibc}`, () => {
+    runAsReal("std_streams_assert", "std_streams_assert", glibc, { runs: "." });
+  });
+}
+
 Deno.test("puts through a stdout pointed at a FILE heaplab does not write is refused by name, not sent to fd 1", () => {
   const r = runC(
     `#include <stdio.h>
@@ -74,4 +93,26 @@ int main(void) {
   assert.equal(r.state, "error");
   assert.match(r.error!.message, /prog\.c:5: unsupported: a write through stdout pointing at 0x/);
   assert.equal(r.stdout, "");
+});
+
+Deno.test("getchar through a stdin, and perror through a stderr, pointed at a forged FILE are refused by name", () => {
+  const run = (body: string) =>
+    runC(
+      `#include <stdio.h>\nstatic char fake[0x200];\nint main(void) {\n${body}\n  return 0;\n}`,
+      {
+        glibc: "2.36",
+        stdout: "file",
+        gccBuiltins: false,
+      },
+    );
+  const read = run("  stdin = (FILE *)fake;\n  getchar();");
+  assert.equal(read.state, "error");
+  assert.match(read.error!.message, /prog\.c:5: unsupported: stdio on a FILE\* that is not stdin/);
+  const error = run('  stderr = (FILE *)fake;\n  perror("where?");');
+  assert.equal(error.state, "error");
+  assert.match(
+    error.error!.message,
+    /prog\.c:5: unsupported: a write through stderr pointing at 0x/,
+  );
+  assert.equal(error.stderr, "");
 });
