@@ -79,6 +79,28 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   });
 }
 
+for (const build of LIBC_BUILDS.filter((b) => b.arch === "i386")) {
+  const glibc = build.version as "2.31";
+  for (const name of ["std_streams_read", "std_streams_libc", "std_streams_assert"]) {
+    Deno.test(`i386 ${name}.c: getchar, scanf, perror, malloc_stats and assert follow libc's variables, as on glibc ${glibc}`, () => {
+      const real = (what: string) => fixture(`${DIR}/${name}/${glibc}/${what}`);
+      const r = runC(fixture(`${name}/${name}.c`), {
+        glibc,
+        arch: "i386",
+        file: `${name}.c`,
+        stdout: "file",
+        stdin: "",
+        gccBuiltins: false,
+        files: FLAG_FILES,
+        explain: false,
+      });
+      assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+      assert.equal(r.stdout, real("stdout"));
+      assert.equal(r.stderr, real("stderr"));
+    });
+  }
+}
+
 Deno.test("puts through a stdout pointed at a FILE heaplab does not write is refused by name, not sent to fd 1", () => {
   const r = runC(
     `#include <stdio.h>
