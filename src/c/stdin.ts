@@ -272,7 +272,9 @@ function* gets(h: StdinHost, r: ReadingFile, dst: number) {
 /** The functions, by name. */
 export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
   *getchar(h, c) {
-    return yield* reading(h, c, "stdin", () => EOF, (r) => r.getc());
+    // (its own body, without reading's closures: a program's loop calls it per byte)
+    const r = stdinStream(h, c);
+    return r === "write-only" ? EOF : yield* r.getc();
   },
   *getc(h, c) {
     return yield* reading(h, c, c.args[0], () => EOF, (r) => r.getc());
