@@ -77,11 +77,21 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
   Deno.test(`malloc_stats and (up to 2.42) assert write through libc's stderr variable, as on glibc ${glibc}`, () => {
     runAsReal("std_streams_assert", "std_streams_assert", glibc, { runs: "." });
   });
+
+  Deno.test(`perror through stderr = an unoriented stdout fills and allocates stdout's buffer, as on glibc ${glibc}`, () => {
+    runAsReal("std_streams_perror", "std_streams_perror", glibc, { runs: "." });
+  });
 }
 
 for (const build of LIBC_BUILDS.filter((b) => b.arch === "i386")) {
   const glibc = build.version as "2.31";
-  for (const name of ["std_streams_read", "std_streams_libc", "std_streams_assert"]) {
+  const names = [
+    "std_streams_read",
+    "std_streams_libc",
+    "std_streams_assert",
+    "std_streams_perror",
+  ];
+  for (const name of names) {
     Deno.test(`i386 ${name}.c: getchar, scanf, perror, malloc_stats and assert follow libc's variables, as on glibc ${glibc}`, () => {
       const real = (what: string) => fixture(`${DIR}/${name}/${glibc}/${what}`);
       const r = runC(fixture(`${name}/${name}.c`), {
