@@ -69,6 +69,8 @@ export interface AddressSpaceOptions {
   readonly brk?: number;
   /** vm.max_map_count (default: the profile's, else 65530). */
   readonly maxMapCount?: number;
+  /** RLIMIT_STACK, the most `[stack]` may grow to (default: the profile's, else 8 MiB). */
+  readonly stackRlimit?: number;
 }
 
 /** The MADV_DONTNEED advice of madvise. */
@@ -104,6 +106,8 @@ export class AddressSpace {
   #startBrk: number;
   #brk: number;
   #maxMapCount: number;
+  /** RLIMIT_STACK: a grows-down area grows on a fault only while it stays this size or less. */
+  readonly stackRlimit: number;
   #vmas: Vma[] = [];
   #nextAnon = 1;
   #version = 0;
@@ -116,6 +120,7 @@ export class AddressSpace {
     this.#brk = options.brk ?? options.startBrk;
     this.#maxMapCount = options.maxMapCount ?? options.kernel.maxMapCount ??
       DEFAULT_MAX_MAP_COUNT;
+    this.stackRlimit = options.stackRlimit ?? options.kernel.stackRlimit ?? 8 * 1024 * 1024;
     this.memory = new Memory({
       areaAt: (addr) => this.areaAt(addr),
       areasIn: (start, end, visit) => {
@@ -125,6 +130,7 @@ export class AddressSpace {
           visit(v);
         }
       },
+      expandStack: (addr) => this.expandStack(addr),
       firstWrite: (vma) => {
         vma.anon = this.#nextAnon++;
       },
@@ -297,6 +303,31 @@ export class AddressSpace {
   isFree(start: number, end: number): boolean {
     const i = this.indexEndingAfter(start);
     return i >= this.#vmas.length || this.#vmas[i].start >= end;
+  }
+
+  /**
+   * A fault at `addr`, below a grows-down area (`[stack]`) and in no area, grows that area down
+   * to `addr`'s page, as Linux's fault handler does (expand_stack, acct_stack_growth) — unless
+   * the area would then exceed RLIMIT_STACK, or come within stack_guard_gap of an accessible
+   * area below it, or reach below vm.mmap_min_addr. True when it grew; the pages it gained are
+   * untouched (zeros) and keep the area's protection.
+   */
+  expandStack(addr: number): boolean {
+    const i = this.indexEndingAfter(addr);
+    const vma = this.#vmas[i];
+    if (vma === undefined || !(vma.flags & VmFlag.GROWSDOWN) || addr >= vma.start) return false;
+    const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+    if (start < this.kernel.mmapMinAddr || vma.end - start > this.stackRlimit) return false;
+    const prev = i > 0 ? this.#vmas[i - 1] : undefined;
+    if (
+      prev && !(prev.flags & VmFlag.GROWSDOWN) && prev.prot !== 0 &&
+      start - prev.end < this.kernel.stackGuardGap
+    ) return false;
+    this.#touch(start, vma.start);
+    vma.pgoff -= (vma.start - start) / PAGE_SIZE;
+    vma.start = start;
+    this.#changed();
+    return true;
   }
 
   // --- placement --------------------------------------------------------------------------

@@ -23,6 +23,8 @@ export interface KernelProfile {
   readonly mmapMinAddr: number;
   /** Gap kept below a grows-down stack (stack_guard_gap). */
   readonly stackGuardGap: number;
+  /** RLIMIT_STACK: how far the main thread's `[stack]` may grow down (default 8 MiB). */
+  readonly stackRlimit?: number;
   /** Bits of mmap_base randomization with ASLR on (mmap_rnd_bits). */
   readonly mmapRandomBits: number;
   /** Range of brk randomization with ASLR on, in bytes. */

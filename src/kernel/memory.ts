@@ -66,6 +66,11 @@ export interface AreaLookup {
   areasIn(start: number, end: number, visit: (vma: Vma) => void): void;
   /** Called on the first write to a page of `vma` that has no anon_vma yet. */
   firstWrite(vma: Vma): void;
+  /**
+   * Called on an access to an address no area holds: grows the grows-down area above it down
+   * to its page if the kernel would (expand_stack); true when it did.
+   */
+  expandStack?(addr: number): boolean;
   /** Text of an address for fault messages. */
   addressText(addr: number): string;
   /** Word size of the process (default 64): decides how out-of-range addresses fault. */
@@ -429,11 +434,16 @@ export class Memory {
     }
   }
 
-  /** Throws the fault for an access of `size` bytes at `addr` that the fast path refused. */
-  #fault(addr: number, size: number, access: AccessKind): never {
+  /**
+   * The slow path of an access of `size` bytes at `addr` that the fast path refused: grows a
+   * stack down to an address below it (the kernel's fault handler, expand_stack) and returns
+   * the directory of `addr`'s page, now accessible; otherwise throws the fault.
+   */
+  #fault(addr: number, size: number, access: AccessKind): Directory {
     this.#checkAddress(addr, access);
     for (let a = addr; a < addr + size; a++) {
-      const vma = this.#areas.areaAt(a);
+      let vma = this.#areas.areaAt(a);
+      if (vma === undefined && this.#areas.expandStack?.(a)) vma = this.#areas.areaAt(a);
       if (vma === undefined) {
         throw new SegmentationFault(a, access, "SEGV_MAPERR", this.#areas.addressText(a));
       }
@@ -441,6 +451,10 @@ export class Memory {
         throw new SegmentationFault(a, access, "SEGV_ACCERR", this.#areas.addressText(a));
       }
     }
+    const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const d = this.#dir(hi);
+    const need = access === "read" ? ACCESS_READ : ACCESS_WRITE;
+    if (d !== undefined && d.levels[no - hi * DIR_PAGES] >= need) return d;
     throw new SegmentationFault(addr, access, "SEGV_ACCERR", this.#areas.addressText(addr));
   }
 
@@ -511,8 +525,8 @@ export class Memory {
   read8(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
-    const d = this.#dir(hi);
-    if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 1, "read");
+    let d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_READ) d = this.#fault(addr, 1, "read");
     const page = d.page(lo);
     if (page === undefined) return 0;
     const off = addr - no * PAGE_SIZE;
@@ -562,8 +576,8 @@ export class Memory {
     if ((off & 3) !== 0) {
       return (this.read16(addr) | (this.read16(addr + 2) << 16)) >>> 0;
     }
-    const d = this.#dir(hi);
-    if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 4, "read");
+    let d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_READ) d = this.#fault(addr, 4, "read");
     this.#tlbFill(no, d, lo);
     const page = d.page(lo);
     return page === undefined ? 0 : page[off >>> 2];
@@ -594,8 +608,8 @@ export class Memory {
       this.#checkRange(addr, 8, "read");
       return joinWord64(this.read32(addr + 4), this.read32(addr));
     }
-    const d = this.#dir(hi);
-    if (d === undefined || d.levels[lo] < ACCESS_READ) this.#fault(addr, 8, "read");
+    let d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_READ) d = this.#fault(addr, 8, "read");
     this.#tlbFill(no, d, lo);
     const page = d.page(lo);
     if (page === undefined) return 0;
@@ -608,8 +622,8 @@ export class Memory {
   write8(addr: number, value: number): void {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
-    const d = this.#dir(hi);
-    if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 1, "write");
+    let d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_WRITE) d = this.#fault(addr, 1, "write");
     const page = this.#writablePage(d, lo, addr);
     const off = addr - no * PAGE_SIZE, shift = (off & 3) * 8, i = off >>> 2;
     const old = page[i];
@@ -691,8 +705,8 @@ export class Memory {
       this.write16(addr + 2, v >>> 16);
       return;
     }
-    const d = this.#dir(hi);
-    if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 4, "write");
+    let d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_WRITE) d = this.#fault(addr, 4, "write");
     const page = this.#writablePage(d, lo, addr), i = off >>> 2;
     this.#tlbFill(no, d, lo);
     const old = page[i];
@@ -733,8 +747,8 @@ export class Memory {
       this.write32(addr + 4, h);
       return;
     }
-    const d = this.#dir(hi);
-    if (d === undefined || d.levels[lo] < ACCESS_WRITE) this.#fault(addr, 8, "write");
+    let d = this.#dir(hi);
+    if (d === undefined || d.levels[lo] < ACCESS_WRITE) d = this.#fault(addr, 8, "write");
     const page = this.#writablePage(d, lo, addr);
     this.#tlbFill(no, d, lo);
     const h = Math.floor(value / TWO32);

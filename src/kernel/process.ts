@@ -210,7 +210,7 @@ export class Process {
     this.arch = this.kernel.bits === 64 ? "x86_64" : "i386";
     this.words = this.kernel.bits === 64 ? words64 : words32;
     this.pid = options.pid ?? start.pid;
-    this.stackLimit = options.stackLimit ?? 8 * 1024 * 1024;
+    this.stackLimit = options.stackLimit ?? this.kernel.stackRlimit ?? 8 * 1024 * 1024;
     this.#stackPolicy = options.stackPolicy ?? start.stackPolicy;
     this.#threadIds = options.threadIds ?? start.threadIds ?? [];
     let mmapBase = start.mmapBase ?? this.kernel.mmapBase;
@@ -251,6 +251,7 @@ export class Process {
       startBrk,
       brk,
       maxMapCount: options.maxMapCount,
+      stackRlimit: this.stackLimit,
     });
     for (const vma of areas) this.space.insertInitial(vma);
     const main: Thread = {
