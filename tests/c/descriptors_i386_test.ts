@@ -1,5 +1,6 @@
 /**
- * i386 FILEs against real i386 glibc run under qemu-i386 (tests/fixtures/c/descriptors_i386/,
+ * i386 FILEs against real i386 glibc run under qemu-i386 (tests/fixtures/c/descriptors_i386/: the
+ * programs of descriptors/ built -m32,
  * made by make_descriptors_i386.sh): a fopen'ed FILE's `locked_FILE` chunk word by word through
  * reads and fclose, stdin's, stdout's and stderr's FILEs and `_IO_list_all` (which an i386
  * program reaches in libc itself, through the GOT), and fclose of stdout and stdin; fseek on
@@ -68,7 +69,7 @@ const KINDS: { kind: CStdoutKind; where: string }[] = [
 ];
 
 for (const { name, what, input } of PROGRAMS) {
-  const source = fixture(`descriptors_i386/${name}.c`);
+  const source = fixture(`descriptors/${name}.c`);
   for (const { kind, where } of KINDS) {
     for (const glibc of VERSIONS) {
       const expected = outputOf(name, kind, glibc, "out");
