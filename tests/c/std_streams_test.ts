@@ -24,7 +24,7 @@ for (const build of LIBC_BUILDS.filter((b) => b.arch === "i386")) {
   const glibc = build.version as "2.31";
   Deno.test(`an i386 program setting stdout to stderr moves libc's puts and printf there, as on glibc ${glibc}`, () => {
     const real = (what: string) => fixture(`${DIR}/${glibc}/${what}`);
-    const r = runC(fixture(`${DIR}/std_streams.c`), {
+    const r = runC(fixture("std_streams/std_streams.c"), {
       glibc,
       arch: "i386",
       file: "std_streams.c",
