@@ -1,11 +1,13 @@
 /**
- * read(2) and write(2) on the program's descriptors 0, 1 and 2, answered as Linux answers
- * them, below stdio: no FILE buffer is allocated, flushed or filled.
+ * read(2) and write(2) on the program's descriptors, answered as Linux answers them, below
+ * stdio: no FILE buffer is allocated, flushed or filled.
  *
- * - Descriptors. On a terminal (stdout kind "tty") all three are the same terminal, opened for
- *   reading and writing: `write(0, …)` shows on it and `read(1, …)` reads what is typed. Run
- *   with a pipe or a file as stdout, stdin is a pipe's read end and 1 and 2 are write-only:
- *   any other descriptor, or the wrong direction, is EBADF.
+ * - Descriptors. A descriptor open on a file (`open_files.ts`: from 3 up, or 0, 1 or 2 once the
+ *   program closed it and opened a file) reads and writes the file as its open allowed. 0, 1
+ *   and 2 start on what the run gives: on a terminal (stdout kind "tty") all three are the same
+ *   terminal, opened for reading and writing: `write(0, …)` shows on it and `read(1, …)` reads
+ *   what is typed. Run with a pipe or a file as stdout, stdin is a pipe's read end and 1 and 2
+ *   are write-only. Any other descriptor, a closed one, or the wrong direction, is EBADF.
  * - The buffer. The kernel first refuses a range that ends above the user address space
  *   (`access_ok`: `buf + count` beyond 0x7ffffffff000 on x86_64, or wrapping) with EFAULT and
  *   clamps the count to MAX_RW_COUNT; then it copies until the first page it may not touch,
@@ -56,7 +58,7 @@ export interface DescriptorHost {
   readonly ptrSize: number;
   /** A read of empty stdin waits for input (else it reads end of file). */
   readonly pauseOnInput: boolean;
-  /** The files the program opened (descriptors from 3 up). */
+  /** The descriptor table: the standard descriptors still open, and those on files. */
   readonly openFiles: OpenFiles;
   /** Throws `CUnsupportedError` for what is not modelled. */
   refuse(what: string): never;
@@ -78,18 +80,27 @@ function refused(buf: number, count: number, ptrSize: number): boolean {
   return ptrSize === 8 && buf + count > USER_END_X86_64;
 }
 
-/** Whether `fd` is open for writing: 1 and 2, and 0 on a terminal, unless the program closed it. */
-export function writable(s: Streams, fd: number): boolean {
-  if (s.closedDescriptors.has(fd)) return false;
-  return fd === 1 || fd === 2 || (s.kind === "tty" && fd === 0);
+/**
+ * Whether standard descriptor `fd`, still on what the run gave, is open for writing: 1 and 2,
+ * and 0 on a terminal.
+ */
+function standardWritable(h: DescriptorHost, fd: number): boolean {
+  if (!h.openFiles.standard(fd)) return false;
+  return fd === 1 || fd === 2 || (h.streams.kind === "tty" && fd === 0);
+}
+
+/** Whether standard descriptor `fd` is open for reading: 0, and 1 and 2 on a terminal. */
+function standardReadable(h: DescriptorHost, fd: number): boolean {
+  if (!h.openFiles.standard(fd)) return false;
+  return fd === 0 || (h.streams.kind === "tty" && (fd === 1 || fd === 2));
 }
 
 /**
- * Bytes written to `fd` (open for writing): fd 2 is stderr, 0 and 1 stdout, each kept up to
- * {@link FILE_SIZE_LIMIT} bytes, as a file is (past it: {@link COutputLimitError}).
+ * Bytes written to a standard descriptor still on the run's output: fd 2 is stderr, 0 and 1
+ * stdout, each kept up to {@link FILE_SIZE_LIMIT} bytes, as a file is (past it:
+ * {@link COutputLimitError}).
  */
-export function outputTo(s: Streams, fd: number, text: string): void {
-  if (s.closedDescriptors.has(fd)) return; // write(2)'s EBADF: glibc's own messages are lost
+function outputTo(s: Streams, fd: number, text: string): void {
   if (fd === 2) {
     if (s.stderrBytes.length + text.length > FILE_SIZE_LIMIT) {
       throw new COutputLimitError("stderr", FILE_SIZE_LIMIT, 0);
@@ -105,11 +116,12 @@ export function outputTo(s: Streams, fd: number, text: string): void {
 
 /**
  * write(fd, …) of bytes the caller holds rather than the program's memory (a FILE's own write,
- * dprintf's text): their count, or -EBADF for a descriptor not open for writing.
+ * dprintf's text, glibc's own messages on 2): their count, or -EBADF for a descriptor not open
+ * for writing (the text is lost).
  */
 export function writeText(h: DescriptorHost, fd: number, text: string): number {
   const file = h.openFiles.file(fd);
-  if (file ? !file.writable : !writable(h.streams, fd)) return -EBADF;
+  if (file ? !file.writable : !standardWritable(h, fd)) return -EBADF;
   if (file) writeFile(h, file, textBytes(text));
   else outputTo(h.streams, fd, text);
   return text.length;
@@ -118,7 +130,7 @@ export function writeText(h: DescriptorHost, fd: number, text: string): number {
 /** write(fd, buf, count): the bytes written, or -errno. */
 export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, count: number): number {
   const s = h.streams, file = h.openFiles.file(fd);
-  if (!(file ? file.writable : writable(s, fd))) return -EBADF;
+  if (!(file ? file.writable : standardWritable(h, fd))) return -EBADF;
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
@@ -146,8 +158,7 @@ export function* readDescriptor(
   count: number,
 ): Generator<Signal, number> {
   const s = h.streams, tty = s.kind === "tty", file = h.openFiles.file(fd);
-  if (!(fd === 0 || (tty && (fd === 1 || fd === 2)) || file?.readable)) return -EBADF;
-  if (!file && s.closedDescriptors.has(fd)) return -EBADF;
+  if (!(file ? file.readable : standardReadable(h, fd))) return -EBADF;
   if (refused(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;

@@ -277,12 +277,6 @@ export class FopenFiles {
     return this.#writers.get(address);
   }
 
-  /** The FILE fopen opened for writing on descriptor `fd`. */
-  writerOn(fd: number): number | undefined {
-    for (const [address, w] of this.#writers) if (w.fd === fd) return address;
-    return undefined;
-  }
-
   /** The FILEs open for writing, in `_IO_list_all`'s order (the newest first). */
   writers(): number[] {
     return this.#list.filter((address) => this.#writers.has(address));

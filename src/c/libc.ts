@@ -22,7 +22,6 @@ import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
   type DescriptorHost,
-  outputTo,
   readDescriptor,
   sizeArgument,
   writeDescriptor,
@@ -39,6 +38,7 @@ import {
   fileLayout,
   type FileMemory,
   type FileState,
+  IS_FILEBUF,
   NO_WRITES,
   readFileState,
   writeFileState,
@@ -159,19 +159,21 @@ function fromWord(h: LibcHost, x: number): Value {
 }
 
 /**
- * Writes text (latin1) to stdout or stderr through its FILE (`output_file.ts`) as `how` glibc's
+ * Writes text (latin1) to an output stream through its FILE (`output_file.ts`) as `how` glibc's
  * function puts it — `put` (fputs, fwrite, puts' string, perror), `putc` (one byte), or
- * printf's (where its pieces end). False when the FILE may not write (see {@link failedWrite}).
+ * printf's (where its pieces end). The stream is stdout's FILE (1), stderr's (2) or a FILE fopen
+ * opened for writing (its address: see {@link outputStream}), whatever descriptor each writes to.
+ * False when the FILE may not write (see {@link failedWrite}).
  */
 export function writeStream(
   h: LibcHost,
-  fd: number,
+  stream: number,
   text: string,
   how: "put" | "putc" | number[] = "put",
 ): boolean {
-  if (fd >= 3) return writeToFile(h, fd, text, how), true;
-  if (fd !== 1 && fd !== 2) return true;
-  const file = fd === 1 ? stdoutHost(h) : stderrHost(h);
+  if (stream >= 3) return writeToFile(h, stream, text, how), true;
+  if (stream !== 1 && stream !== 2) return true;
+  const file = stream === 1 ? stdoutHost(h) : stderrHost(h);
   // printf, puts, fputs, fwrite and perror orient the FILE to bytes; a byte put does when it
   // overflows
   if (how !== "putc" && file.file.mode === 0) file.file.mode = -1;
@@ -227,10 +229,17 @@ function fileOutput(
   vtable?: { at: number; file: string },
   offset?: OutputHost["offset"],
 ): OutputHost {
-  const streams = h.streams, kind = fd >= 3 ? "file" : streams.kind;
+  // what fstat(fd) finds now: a file the program opened (on 0-2 too, after a close), or the run's
+  const kind = () => h.openFiles.file(fd) !== undefined || fd >= 3 ? "file" : h.streams.kind;
   const fileJumps = h.allocator.libc.symbol("_IO_file_jumps");
   // _IO_new_file_write adds what each write(2) wrote to _total_written (2.42+), in memory
   const F = fileLayout(h.m.abi), fp = vtable === undefined ? undefined : vtable.at - F.vtable;
+  // _IO_new_file_write: a failed write(2) leaves its errno
+  const failed = (written: number) => {
+    if (written >= 0) return written;
+    h.m.mem.write32(h.errno, -written);
+    return -1;
+  };
   const counted = (written: number) => {
     if (fp === undefined || written <= 0 || !h.allocator.profile.fileTotalWritten) return written;
     const at = fp + F.totalWritten;
@@ -245,12 +254,14 @@ function fileOutput(
     get file() {
       return fields();
     },
-    seekable: kind === "file",
+    get seekable() {
+      return kind() === "file";
+    },
     allocate: () => {
       // glibc's _IO_file_doallocate
-      const size = stdoutBufferSize(kind);
+      const size = stdoutBufferSize(kind());
       if (!standard) return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
-      const address = h.allocator.printf({ stdout: kind });
+      const address = h.allocator.printf({ stdout: kind() });
       h.noteRecords();
       return { address, size };
     },
@@ -260,14 +271,15 @@ function fileOutput(
       }
     },
     store: (address, text) => h.m.writeText(address, text),
-    writeText: (text) => {
-      counted(writeText(descriptorHost(h), fd, text));
-    },
-    writeFrom: (address, count) => counted(writeDescriptor(descriptorHost(h), fd, address, count)),
+    writeText: (text) => failed(counted(writeText(descriptorHost(h), fd, text))),
+    writeFrom: (address, count) =>
+      failed(counted(writeDescriptor(descriptorHost(h), fd, address, count))),
     printfIntoBuffer: h.allocator.profile.printfIntoBuffer,
     shortbuf,
     offset,
-    terminal: kind === "tty",
+    get terminal() {
+      return kind() === "tty";
+    },
     refuse: (what) => refuse(h, what),
   };
 }
@@ -282,7 +294,7 @@ function checkVtable(h: LibcHost, pointer: number, slot: JumpSlot, file: string)
   const call = vtableCall(h.allocator.libc, h.allocator.profile.vtableValidation, pointer, slot);
   if (call === "file") return;
   if (call === "invalid") {
-    outputTo(h.streams, 2, INVALID_STDIO_HANDLE);
+    glibcMessage(h, INVALID_STDIO_HANDLE);
     throw new ProgramAbort("invalid stdio handle");
   }
   refuse(h, `a call of ${slot} through ${file}'s vtable ${call.vtable} ${reaches(call.function)}`);
@@ -295,9 +307,9 @@ function reaches(fn: string | null | undefined): string {
     : `reaches ${fn ?? "a NULL word"}`;
 }
 
-/** A FILE fopen opened for writing, on descriptor `fd`: its output host, its fields loaded. */
-function writerOn(h: LibcHost, fd: number): { address: number; host: OutputHost } {
-  const files = fopenFiles(h), address = files.writerOn(fd)!;
+/** The FILE fopen opened for writing at `address`: its output host, its fields loaded. */
+function writerAt(h: LibcHost, address: number): { address: number; host: OutputHost } {
+  const files = fopenFiles(h), fd = files.writer(address)!.fd;
   files.loadWriter(address);
   let host = writerHosts(h).get(address);
   if (host === undefined) {
@@ -336,8 +348,8 @@ function offsetOf(h: LibcHost, address: number, fd: number): OutputHost["offset"
 }
 
 /** {@link writeStream} to a FILE fopen opened for writing: its fields read, run, written back. */
-function writeToFile(h: LibcHost, fd: number, text: string, how: "put" | "putc" | number[]) {
-  const { address, host } = writerOn(h, fd);
+function writeToFile(h: LibcHost, file: number, text: string, how: "put" | "putc" | number[]) {
+  const { address, host } = writerAt(h, file);
   if (how !== "putc" && host.file.mode === 0) host.file.mode = -1;
   if (Array.isArray(how)) putPrintf(host, text, how);
   else if (how === "putc") putc(host, text);
@@ -392,7 +404,7 @@ const flushHost = perHost((h): FlushAllHost => {
     flushOwn: (fp) => {
       const fopened = fopenFiles(h), files = standardFiles(h);
       if (fopened.writer(fp) !== undefined) {
-        const { host } = writerOn(h, fopened.writer(fp)!.fd);
+        const { host } = writerAt(h, fp);
         const result = flushAll(host);
         fopened.settleWriter(fp);
         return result;
@@ -422,16 +434,22 @@ const flushHost = perHost((h): FlushAllHost => {
     },
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
     fileBuffer: (fd) => {
-      // fstat: stdout as the run gives it, a file the program opened, EBADF for none
+      // fstat: a file the program opened, stdout as the run gives it, EBADF for none
       const kind = h.streams.kind;
-      if (fd === 1) return { size: stdoutBufferSize(kind), terminal: kind === "tty" };
-      if (fd === 0 || fd === 2) refuse(h, `a stdio buffer sized by fstat of descriptor ${fd}`);
-      const open = fd >= 3 && h.openFiles.file(fd) !== undefined;
-      return { size: open ? stdoutBufferSize("file") : BUFSIZ, terminal: false };
+      if (h.openFiles.file(fd) !== undefined) {
+        return { size: stdoutBufferSize("file"), terminal: false };
+      }
+      if (fd === 1 && h.openFiles.standard(1)) {
+        return { size: stdoutBufferSize(kind), terminal: kind === "tty" };
+      }
+      if ((fd === 0 || fd === 2) && h.openFiles.standard(fd)) {
+        refuse(h, `a stdio buffer sized by fstat of descriptor ${fd}`);
+      }
+      return { size: BUFSIZ, terminal: false };
     },
     callAt: (slot, args, via, call) => callAt(h, slot, args, via, call),
     threadSelf: () => h.sched.current.handle || pthreadSelfMain(h),
-    fatal: (message) => outputTo(h.streams, 2, message),
+    fatal: (message) => glibcMessage(h, message),
     refuse: (what) => refuse(h, what),
   };
 });
@@ -497,50 +515,61 @@ const standardFiles = perHost((h) =>
 );
 
 /**
- * The descriptor of the FILE libc's `stdout` (or `stderr`) variable points to, which puts, printf
- * and putchar (perror) write to: the word is the program's copy on x86_64, which ld makes the one
- * libc uses, libc's own where the program has none, and on i386 (reached through the GOT), so
- * `stdout = stderr` — or a write to libc's word — sends their output to stderr. Another FILE (a
- * forged one, stdin's) is refused by name: its writes are not modelled.
+ * The output stream ({@link outputStream}) of the FILE libc's `stdout` (or `stderr`) variable
+ * points to, which puts, printf and putchar (perror) write to: the word is the program's copy on
+ * x86_64, which ld makes the one libc uses, libc's own where the program has none, and on i386
+ * (reached through the GOT), so `stdout = stderr` — or a write to libc's word — sends their
+ * output to stderr. Another FILE (a forged one, stdin's) is refused by name: its writes are not
+ * modelled.
  */
-function variableFd(h: LibcHost, name: "stdout" | "stderr"): number {
+function variableStream(h: LibcHost, name: "stdout" | "stderr"): number {
   const variable = h.variables[name], own = name === "stdout" ? 1 : 2;
   if (variable === undefined) return own;
   const fp = h.m.readPointer(variable);
   if (fp === h.files.stdout) return 1;
   if (fp === h.files.stderr) return 2;
-  const writer = fopenFiles(h).writer(fp);
-  if (writer !== undefined) return writer.fd;
+  if (fopenFiles(h).writer(fp) !== undefined) return fp;
   refuse(h, `a write through ${name} pointing at 0x${fp.toString(16)}, not a FILE heaplab writes`);
 }
 
-function stdoutFd(h: LibcHost): number {
-  return variableFd(h, "stdout");
+function stdoutStream(h: LibcHost): number {
+  return variableStream(h, "stdout");
 }
 
+/**
+ * fileno: the FILE's `_fileno`. For stdin, stdout and stderr, as libc's memory holds them, -1
+ * with EBADF for one fclose closed (`_fileno` -1) or without `_IO_IS_FILEBUF` (fd_reuse/).
+ */
 function streamFd(h: LibcHost, f: Value): number {
-  const a = n(f);
-  if (a === h.files.stdout) return 1;
-  if (a === h.files.stderr) return 2;
-  if (a === h.files.stdin) return 0;
+  const a = n(f), standard = [h.files.stdin, h.files.stdout, h.files.stderr].indexOf(a);
+  if (standard >= 0) {
+    if (!standardFiles(h)) return standard;
+    const F = fileLayout(h.m.abi), fd = h.m.mem.read32(a + F.fileno) | 0;
+    if (fd >= 0 && (h.m.mem.read32(a + F.flags) & IS_FILEBUF)) return fd;
+    h.m.mem.write32(h.errno, Errno.EBADF);
+    return -1;
+  }
   return fopenFiles(h).readerFd(a) ?? fopenFiles(h).writer(a)?.fd ?? -1;
 }
 
 /**
- * The descriptor a FILE* that is written to, flushed or given a buffer names (-1 for a pointer
- * that is no FILE: its output is dropped). A fopen'ed FILE is refused: only reading is modelled.
+ * The output stream a FILE* that is written to, flushed or given a buffer names: stdin's FILE
+ * (0), stdout's (1), stderr's (2), or a FILE fopen opened for writing (its address) — the FILE,
+ * not its descriptor: after `fclose(stdout)` a fopen'ed FILE may write to descriptor 1. A FILE
+ * fopen opened for reading is refused (only reading it is modelled); a pointer that is no FILE
+ * too (`unknownFile`).
  */
-function outputFd(h: LibcHost, c: BuiltinCall, f: Value): number {
-  const fd = streamFd(h, f);
-  if (fd < 0) unknownFile(h, n(f), "a write to");
-  if (fd >= 3 && fopenFiles(h).writer(n(f)) === undefined) {
-    throw new CUnsupportedError(
-      "writing to, flushing or setting the buffer of a FILE fopen opened for reading",
-      h.m.file,
-      c.line,
-    );
-  }
-  return fd;
+function outputStream(h: LibcHost, c: BuiltinCall, f: Value): number {
+  const a = n(f), files = fopenFiles(h);
+  const standard = [h.files.stdin, h.files.stdout, h.files.stderr].indexOf(a);
+  if (standard >= 0) return standard;
+  if (files.writer(a) !== undefined) return a;
+  if (files.stream(a) === undefined) unknownFile(h, a, "a write to");
+  throw new CUnsupportedError(
+    "writing to, flushing or setting the buffer of a FILE fopen opened for reading",
+    h.m.file,
+    c.line,
+  );
 }
 
 function printfText(
@@ -646,11 +675,11 @@ function libcCalls(h: LibcHost): AssertFailLibc {
     print: (message) => {
       // up to 2.42 `__fxprintf (NULL, …)` and `fflush (stderr)` on libc's `stderr` variable; the
       // direct message (2.43 on) is write(2) (std_streams_assert/)
-      if (a.profile.assertMessage === "direct") return void writeStream(h, 2, message);
-      const fd = variableFd(h, "stderr");
-      writeStream(h, fd, message);
-      if (fd === 1) sync(stdoutHost(h));
-      else if (fd >= 3) sync(writerOn(h, fd).host);
+      if (a.profile.assertMessage === "direct") return glibcMessage(h, message);
+      const stream = variableStream(h, "stderr");
+      writeStream(h, stream, message);
+      if (stream === 1) sync(stdoutHost(h));
+      else if (stream >= 3) sync(writerAt(h, stream).host);
     },
   };
 }
@@ -696,6 +725,15 @@ function strerrorString(h: LibcHost, e: number, line: number): number {
   buffer = asprintf(libc, textBytes(text), profile.asprintfStart);
   h.strerrorBuffers.set(owner, buffer);
   return buffer !== 0 ? buffer : h.m.literal([...textBytes("Unknown error")], line);
+}
+
+/**
+ * glibc's own message about to end the process (malloc's, an assertion's, a vtable check's):
+ * write(2) of it to descriptor 2, whatever that is now — a file the program opened after
+ * closing stderr takes it, a closed or read-only one loses it (fd_reuse/).
+ */
+export function glibcMessage(h: LibcHost, text: string): void {
+  writeText(descriptorHost(h), 2, text);
 }
 
 /** What read(2) and write(2) see of the program. */
@@ -763,6 +801,16 @@ const stdinHost = perHost((h): StdinHost => ({
   stdinVariable: h.variables.stdin,
   fopened: (address) => fopenFiles(h).stream(address),
   writes: (address) => fopenFiles(h).writer(address) !== undefined,
+  outputFlags: (address, clear = 0) => {
+    if (address === h.files.stdout || address === h.files.stderr) {
+      const f = (address === h.files.stdout ? stdoutHost(h) : stderrHost(h)).file;
+      return f.flags = (f.flags & ~clear) >>> 0;
+    }
+    const files = fopenFiles(h), f = files.loadWriter(address);
+    f.flags = (f.flags & ~clear) >>> 0;
+    files.settleWriter(address);
+    return f.flags;
+  },
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
   realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
   free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
@@ -782,7 +830,11 @@ const readerHost = perHost((h): ReaderHost => ({
   },
   setErrno: (errno) => h.m.mem.write32(h.errno, errno),
   stat: (fd) => {
-    const kind = h.openFiles.file(fd) ? "file" : fd >= 0 && fd <= 2 ? h.streams.kind : undefined;
+    const kind = h.openFiles.file(fd)
+      ? "file"
+      : fd >= 0 && fd <= 2 && h.openFiles.standard(fd)
+      ? h.streams.kind
+      : undefined;
     if (kind === undefined) return undefined;
     return { blksize: stdoutBufferSize(kind), terminal: kind === "tty" };
   },
@@ -944,16 +996,6 @@ function execShell(
   throw new ProgramExit(0, false);
 }
 
-/**
- * An open after fclose of stdin, stdout or stderr, which would be given the standard descriptor
- * fclose closed (the lowest free one): not modelled, refused by name.
- */
-function reusedDescriptor(h: LibcHost): void {
-  const closed = [...h.streams.closedDescriptors];
-  if (closed.length === 0) return;
-  refuse(h, `an open after fclose closed descriptor ${Math.min(...closed)} (it would reuse it)`);
-}
-
 /** What fclose of stdin, stdout or stderr works with (`std_fclose.ts`). */
 const stdFcloseHost = perHost((h): StdFcloseHost => {
   const F = fileLayout(h.m.abi), files = standardFiles(h);
@@ -971,7 +1013,8 @@ const stdFcloseHost = perHost((h): StdFcloseHost => {
     stdin: stdinFile(h),
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
     setErrno: (errno) => h.m.mem.write32(h.errno, errno),
-    closeDescriptor: (fd) => h.streams.closedDescriptors.add(fd),
+    descriptorOpen: (fd) => h.openFiles.standard(fd),
+    closeDescriptor: (fd) => void h.openFiles.close(fd),
     finish: (fd) => {
       files.settle();
       fopenFiles(h).closedStandard(file(fd));
@@ -998,7 +1041,7 @@ const fopenFiles = perHost((h) =>
     malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
     flushWriter: (address) => {
-      const files = fopenFiles(h), { host } = writerOn(h, files.writer(address)!.fd);
+      const files = fopenFiles(h), { host } = writerAt(h, address);
       const result = flushAll(host);
       files.settleWriter(address);
       return result;
@@ -1052,15 +1095,16 @@ function strtoX(h: LibcHost, c: BuiltinCall, size: number, signed: boolean): Val
 
 /**
  * A printf-family call on a misaligned stack faults where the build does (`misaligned_stack.ts`):
- * into a string or a descriptor (`fd` -1: a string), or to a stream, which faults when the
- * stream is unbuffered (stderr; stdout after `setbuf(stdout, NULL)`). A call gcc rewrote into
- * puts, putchar, fputs, fputc or fwrite (`gcc_folding.ts`) never comes here.
+ * into a string or a descriptor (`to` -1: a string; dprintf's descriptor), or to an output
+ * stream (`outputStream`), which faults when the stream is unbuffered (stderr; stdout after
+ * `setbuf(stdout, NULL)`). A call gcc rewrote into puts, putchar, fputs, fputc or fwrite
+ * (`gcc_folding.ts`) never comes here.
  */
-function checkPrintfStack(h: LibcHost, c: BuiltinCall, fn: string, fd: number): void {
+function checkPrintfStack(h: LibcHost, c: BuiltinCall, fn: string, to: number): void {
   if (!c.frame.misaligned) return;
-  const kind = fd === -1 || fn === "dprintf"
+  const kind = to === -1 || fn === "dprintf"
     ? "printf-buffer"
-    : (fd === 1 || fd === 2) && modeOf(fd === 1 ? h.streams.stdout : h.streams.stderr) === IONBF
+    : (to === 1 || to === 2) && modeOf(to === 1 ? h.streams.stdout : h.streams.stderr) === IONBF
     ? "unbuffered-stream-printf"
     : undefined;
   if (kind) checkStackAlignment(h.allocator.profile, c.frame.misaligned, kind, fn);
@@ -1071,13 +1115,13 @@ const impls: Record<string, Impl> = {
     checkPrintfStack(h, c, "printf", 1);
     const pieces: number[] = [];
     const t = printfText(h, c, 0, pieces);
-    return writeStream(h, stdoutFd(h), t, pieces) ? t.length : -1;
+    return writeStream(h, stdoutStream(h), t, pieces) ? t.length : -1;
   },
   fprintf: (h, c) => {
-    checkPrintfStack(h, c, "fprintf", outputFd(h, c, c.args[0]));
+    checkPrintfStack(h, c, "fprintf", outputStream(h, c, c.args[0]));
     const pieces: number[] = [];
     const t = printfText(h, c, 1, pieces);
-    return writeStream(h, outputFd(h, c, c.args[0]), t, pieces) ? t.length : -1;
+    return writeStream(h, outputStream(h, c, c.args[0]), t, pieces) ? t.length : -1;
   },
   dprintf: (h, c) => {
     checkPrintfStack(h, c, "dprintf", n(c.args[0]));
@@ -1089,7 +1133,7 @@ const impls: Record<string, Impl> = {
     return impls.printf(h, withVaList(h, c, 0));
   },
   vfprintf: (h, c) => {
-    checkPrintfStack(h, c, "vfprintf", outputFd(h, c, c.args[0]));
+    checkPrintfStack(h, c, "vfprintf", outputStream(h, c, c.args[0]));
     return impls.fprintf(h, withVaList(h, c, 1));
   },
   vsprintf: (h, c) => {
@@ -1133,41 +1177,43 @@ const impls: Record<string, Impl> = {
     return t.length;
   },
   puts: (h, c) => {
-    const text = h.m.cString(c.args[0] as Int), fd = stdoutFd(h);
-    if (!writeStream(h, fd, text) || !writeStream(h, fd, "\n", "putc")) return EOF;
+    const text = h.m.cString(c.args[0] as Int), out = stdoutStream(h);
+    if (!writeStream(h, out, text) || !writeStream(h, out, "\n", "putc")) return EOF;
     return Math.min(text.length + 1, 0x7fff_ffff); // glibc: the bytes written, at most INT_MAX
   },
   putchar: (h, c) => {
     const byte = String.fromCharCode(n(c.args[0]) & 0xff);
-    return writeStream(h, stdoutFd(h), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
+    return writeStream(h, stdoutStream(h), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
   },
   fputs: (h, c) => {
-    return writeStream(h, outputFd(h, c, c.args[1]), h.m.cString(c.args[0] as Int)) ? 1 : EOF;
+    return writeStream(h, outputStream(h, c, c.args[1]), h.m.cString(c.args[0] as Int)) ? 1 : EOF;
   },
   fputc: (h, c) => {
     const byte = String.fromCharCode(n(c.args[0]) & 0xff);
-    return writeStream(h, outputFd(h, c, c.args[1]), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
+    return writeStream(h, outputStream(h, c, c.args[1]), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
   },
   putc: (h, c) => impls.fputc(h, c),
   fwrite: (h, c) => {
     const len = n(c.args[1]) * n(c.args[2]);
     if (len === 0) return 0; // glibc returns before it looks at the stream
     const bytes = h.m.mem.readBytes(n(c.args[0]), len);
-    return writeStream(h, outputFd(h, c, c.args[3]), byteText(bytes)) ? c.args[2] : 0;
+    return writeStream(h, outputStream(h, c, c.args[3]), byteText(bytes)) ? c.args[2] : 0;
   },
   setbuf: (h, c) => {
-    const fd = outputFd(h, c, c.args[0]), buffer = n(c.args[1]);
-    if (fd === 0) setStdinBuffer(h, (host) => (setbuffer(host, buffer, BUFSIZ), 0));
-    if (fd === 1 || fd === 2) setbuffer(fd === 1 ? stdoutHost(h) : stderrHost(h), buffer, BUFSIZ);
+    const stream = outputStream(h, c, c.args[0]), buffer = n(c.args[1]);
+    if (stream === 0) setStdinBuffer(h, (host) => (setbuffer(host, buffer, BUFSIZ), 0));
+    if (stream === 1 || stream === 2) {
+      setbuffer(stream === 1 ? stdoutHost(h) : stderrHost(h), buffer, BUFSIZ);
+    }
     return 0;
   },
   setvbuf: (h, c) => {
-    const fd = outputFd(h, c, c.args[0]), mode = n(c.args[2]);
+    const stream = outputStream(h, c, c.args[0]), mode = n(c.args[2]);
     if (mode !== IOFBF && mode !== IOLBF && mode !== IONBF) return -1; // EOF, nothing changed
     const base = n(c.args[1]), size = n(c.args[3]);
-    if (fd === 0) return setStdinBuffer(h, (host) => setvbuf(host, mode, base, size));
-    if (fd === 1 || fd === 2) {
-      return setvbuf(fd === 1 ? stdoutHost(h) : stderrHost(h), mode, base, size);
+    if (stream === 0) return setStdinBuffer(h, (host) => setvbuf(host, mode, base, size));
+    if (stream === 1 || stream === 2) {
+      return setvbuf(stream === 1 ? stdoutHost(h) : stderrHost(h), mode, base, size);
     }
     return 0;
   },
@@ -1179,11 +1225,9 @@ const impls: Record<string, Impl> = {
     );
   },
   open: (h, c) => {
-    reusedDescriptor(h);
     return pathCall(h, c, (path) => h.openFiles.open(path, n(c.args[1])));
   },
   fopen: (h, c) => {
-    reusedDescriptor(h);
     const path = pathArgument(h, c); // undefined: open(2)'s EFAULT
     const opened = fopenFiles(h).open(path, h.m.cString(c.args[1] as Int), h.m.file, c.line);
     if ("address" in opened) return opened.address;
@@ -1194,7 +1238,7 @@ const impls: Record<string, Impl> = {
     const a = n(c.args[0]), files = fopenFiles(h), writer = files.writer(a);
     if (writer !== undefined) {
       // _IO_file_close_it: a FILE that is putting writes what its buffer holds first
-      const { host } = writerOn(h, writer.fd);
+      const { host } = writerAt(h, a);
       if (host.file.flags & CURRENTLY_PUTTING) sync(host);
       host.checkVtable("__close"); // _IO_file_close_it's _IO_SYSCLOSE
       writerHosts(h).delete(a);
@@ -1224,11 +1268,9 @@ const impls: Record<string, Impl> = {
   unlink: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
   remove: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
   close: (h, c) => {
+    // a standard descriptor too: stdin's, stdout's or stderr's FILE stays as it was, its reads
+    // and writes failing with EBADF until an open takes the descriptor (fd_reuse/)
     const fd = n(c.args[0]);
-    if (h.streams.closedDescriptors.has(fd)) return sysResult(h, -Errno.EBADF);
-    if (fd >= 0 && fd <= 2) {
-      throw new CUnsupportedError(`close(${fd}): closing a standard descriptor`, h.m.file, c.line);
-    }
     if (fopenFiles(h).uses(fd)) {
       throw new CUnsupportedError(
         `close(${fd}): closing the descriptor of a FILE fopen returned (fclose closes it)`,
@@ -1240,7 +1282,7 @@ const impls: Record<string, Impl> = {
   },
   lseek: (h, c) => {
     const fd = n(c.args[0]);
-    if (fd >= 0 && fd <= 2) {
+    if (fd >= 0 && fd <= 2 && h.openFiles.standard(fd)) {
       // stdin is a pipe or a terminal, and so is stdout unless it is a file
       if (fd === 0 || h.streams.kind !== "file") return sysResult(h, -Errno.ESPIPE);
       throw new CUnsupportedError(
@@ -1328,7 +1370,7 @@ const impls: Record<string, Impl> = {
   mallinfo: (h) => mallinfoBytes(h, 4),
   mallinfo2: (h) => mallinfoBytes(h, h.m.abi.ptrSize),
   malloc_stats: (h) => {
-    writeStream(h, variableFd(h, "stderr"), h.allocator.mallocStats()); // fprintf (stderr, …)
+    writeStream(h, variableStream(h, "stderr"), h.allocator.mallocStats()); // fprintf (stderr, …)
     return 0;
   },
   memset: (h, c) => {
@@ -1471,7 +1513,7 @@ const impls: Record<string, Impl> = {
     const e = h.m.mem.read32(h.errno) | 0; // errno is an int
     const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
     // through libc's `stderr` variable, whatever FILE it points to
-    writeStream(h, variableFd(h, "stderr"), `${msg ? msg + ": " : ""}${errorText(h, e)}\n`);
+    writeStream(h, variableStream(h, "stderr"), `${msg ? msg + ": " : ""}${errorText(h, e)}\n`);
     return 0;
   },
   strerror: (h, c) => strerrorString(h, n(c.args[0]) | 0, c.line),
@@ -1528,7 +1570,8 @@ const impls: Record<string, Impl> = {
   __builtin_unreachable: (h, c) => {
     throw new CRuntimeError("__builtin_unreachable reached", h.m.file, c.line, "SIGILL");
   },
-  isatty: (h, c) => (h.streams.kind === "tty" && n(c.args[0]) <= 2 ? 1 : 0),
+  // (a standard descriptor still on the run's terminal; not one closed, nor a file opened on it)
+  isatty: (h, c) => (h.streams.kind === "tty" && h.openFiles.standard(n(c.args[0])) ? 1 : 0),
   fileno: (h, c) => streamFd(h, c.args[0]),
   // glibc's getenv walks `environ`, whatever the program did to it.
   getenv: (h, c) => {
@@ -1591,7 +1634,7 @@ function cmp(a: string, b: string): number {
 const genImpls: Record<string, GenImpl> = {
   *puts(h, c) {
     const fp = h.files.stdout, fn = standardFiles(h) && wideXsputn(h, fp);
-    if (!fn || stdoutFd(h) !== 1) return impls.puts(h, c);
+    if (!fn || stdoutStream(h) !== 1) return impls.puts(h, c);
     // _IO_puts: _IO_fwide (stdout, -1), then _IO_sputn through the vtable, then the newline
     const F = fileLayout(h.m.abi), mode = h.m.mem.read32(fp + F.mode) | 0;
     if (mode > 0) return -1; // EOF: a wide stdout
@@ -1610,12 +1653,14 @@ const genImpls: Record<string, GenImpl> = {
       if (result === "aborted") throw new ProgramAbort("invalid stdio handle");
       return result;
     }
-    const fd = outputFd(h, c, c.args[0]);
-    if (fd >= 3) {
-      const { address, host } = writerOn(h, fd);
-      sync(host);
+    const stream = outputStream(h, c, c.args[0]);
+    if (stream >= 3) {
+      const { address, host } = writerAt(h, stream);
+      const result = sync(host);
       fopenFiles(h).settleWriter(address);
-    } else if (fd === 1 || fd === 2) sync(fd === 1 ? stdoutHost(h) : stderrHost(h));
+      return result;
+    }
+    if (stream === 1 || stream === 2) return sync(stream === 1 ? stdoutHost(h) : stderrHost(h));
     return 0;
   },
   *read(h, c) {

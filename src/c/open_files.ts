@@ -1,19 +1,21 @@
 /**
- * Files a C program can open: the regular files given by `runC`'s `files` option (a flag file, a
- * config) and those it creates, each opened on the lowest free descriptor from 3 up for reading,
- * writing or both, with an offset that read(2) and write(2) move and lseek(2) sets, as Linux
- * keeps them: O_CREAT makes a missing file (in the working directory, or a directory another
+ * The program's descriptor table and the files it can open: the regular files given by `runC`'s
+ * `files` option (a flag file, a config) and those it creates. Descriptors 0, 1 and 2 start on
+ * what the run gives (stdin, stdout, stderr: `descriptors.ts` answers for them) until the
+ * program closes one (close(2), or fclose of stdin, stdout or stderr: `std_fclose.ts`); each
+ * open takes the lowest free descriptor, as Linux gives them — 2 after `fclose(stderr)` — and
+ * what goes through that descriptor from then on is the file's: `write(2, …)`, a FILE whose
+ * `_fileno` it is (stdout's after `close(1)`), glibc's own messages on 2. A file is opened for
+ * reading, writing or both, with an offset that read(2) and write(2) move and lseek(2) sets, as
+ * Linux keeps them: O_CREAT makes a missing file (in the working directory, or a directory another
  * file is in), O_EXCL refuses an existing one (EEXIST), O_TRUNC empties it, O_APPEND writes at
  * its end; a write past the end grows it; unlink(2) removes a name, and what is open on it stays
  * readable. Paths are resolved as the program's working directory would have them: `flag.txt`,
  * `./flag.txt` and `dir/../flag.txt` name the same file; an absolute path names the key written
- * the same way.
- *
- * Not modelled, and refused with a `CUnsupportedError` where a program asks for it: close(2) of
- * descriptors 0 to 2 (fclose of stdin, stdout or stderr closes its own: `std_fclose.ts`), and an
- * open after that, which would be given the descriptor it closed. A directory no given file is in is taken not to exist (ENOENT). fopen's
- * FILEs read and write these files through their descriptors: `fopen_files.ts`.
- * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c, write_files.c).
+ * the same way. A directory no given file is in is taken not to exist (ENOENT). fopen's FILEs
+ * read and write these files through their descriptors: `fopen_files.ts`.
+ * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c, write_files.c) and
+ * tests/fixtures/c/fd_reuse/ (a standard descriptor closed, then reused by open and fopen).
  *
  * @module
  */
@@ -99,23 +101,25 @@ function normalPath(path: string): string {
   return (absolute ? "/" : "") + parts.join("/");
 }
 
-/** The program's files and the descriptors open on them. */
+/** The program's files and its descriptors: the standard ones still open, and those on files. */
 export class OpenFiles {
   readonly #contents = new Map<string, Inode>();
   readonly #open = new Map<number, OpenFile>();
+  /** The standard descriptors still on what the run gave (stdin, stdout, stderr). */
+  readonly #standard = new Set([0, 1, 2]);
 
   /** `files`: path → contents (a string's characters are bytes). */
   constructor(files: Readonly<Record<string, string | Uint8Array>> = {}) {
     for (const [path, contents] of Object.entries(files)) {
       const bytes = typeof contents === "string"
         ? Uint8Array.from(contents, (c) => c.charCodeAt(0))
-        : contents;
+        : contents.slice(); // the program's writes must not reach the caller's bytes (or a rerun)
       this.#contents.set(normalPath(path), { store: bytes, length: bytes.length });
     }
   }
 
   /**
-   * open(path, flags): the new descriptor, -ENOENT for a path that names no file (or whose
+   * open(path, flags): the new descriptor (the lowest free), -ENOENT for a path that names no file (or whose
    * directory is not known, to create it), -EEXIST for O_CREAT|O_EXCL of an existing file.
    */
   open(path: string, flags: number): number {
@@ -129,10 +133,16 @@ export class OpenFiles {
       inode.store = new Uint8Array(0);
       inode.length = 0;
     }
-    let fd = 3;
-    while (this.#open.has(fd)) fd++;
+    let fd = 0;
+    while (this.#open.has(fd) || this.#standard.has(fd)) fd++;
     this.#open.set(fd, new OpenFile(path, inode, flags));
     return fd;
+  }
+
+  /** A copy of the contents of the file `path` names, or undefined for none. */
+  contents(path: string): Uint8Array | undefined {
+    const inode = this.#contents.get(normalPath(path));
+    return inode?.store.slice(0, inode.length);
   }
 
   /** unlink(path): 0, or -ENOENT; what is open on the file stays open. */
@@ -149,14 +159,19 @@ export class OpenFiles {
     return false;
   }
 
+  /** Whether `fd` (0, 1 or 2) is still on the stream the run gave it, not closed nor reused. */
+  standard(fd: number): boolean {
+    return this.#standard.has(fd);
+  }
+
   /** The file open on `fd`, if any. */
   file(fd: number): OpenFile | undefined {
     return this.#open.get(fd);
   }
 
-  /** close(fd) of a file: 0, or -EBADF when `fd` is not open on one. */
+  /** close(fd): 0, or -EBADF when `fd` is not open. */
   close(fd: number): number {
-    return this.#open.delete(fd) ? 0 : -EBADF;
+    return this.#open.delete(fd) || this.#standard.delete(fd) ? 0 : -EBADF;
   }
 
   /** lseek(fd, offset, whence) on a file: the new offset, or -EINVAL / -EBADF. */

@@ -68,8 +68,8 @@ export interface OutputHost {
   release(address: number): void;
   /** Stores bytes (one char per byte) at an address of the program's memory. */
   store(address: number, text: string): void;
-  /** write(2) of bytes a caller gave (one char per byte). */
-  writeText(text: string): void;
+  /** write(2) of bytes a caller gave (one char per byte): the bytes written, -1 on error. */
+  writeText(text: string): number;
   /** write(2) of `count` bytes of memory at `address`: the bytes written, -1 on error. */
   writeFrom(address: number, count: number): number;
   /** printf writes into the buffer's room directly (glibc 2.37+). */
@@ -155,15 +155,14 @@ function newDoWrite(h: OutputHost, data: string | number, count: number): number
     }
   }
   let written: number;
-  if (typeof data === "string") {
-    h.writeText(data);
-    written = data.length;
-  } else {
+  if (typeof data === "string") written = h.writeText(data);
+  else {
     // (write pointers a program set below the write base make a size_t count beyond any write)
     written = h.writeFrom(data, count < 0 ? count + 2 ** 64 : count);
-    if (written < count) f.flags |= ERR_SEEN;
-    if (written < 0) written = 0;
   }
+  // _IO_new_file_write: a failed write(2) sets the error indicator
+  if (written < count) f.flags |= ERR_SEEN;
+  if (written < 0) written = 0;
   h.offset?.wrote(written);
   f.readBase = f.readPtr = f.readEnd = f.bufBase;
   f.writeBase = f.writePtr = f.bufBase;
@@ -373,15 +372,19 @@ export function setbuffer(h: OutputHost, base: number, size: number): void {
   setBuf(h, base, base === 0 ? 0 : size);
 }
 
-/** fflush of the FILE (`_IO_new_file_sync`): writes what the put area holds. */
-export function sync(h: OutputHost): void {
+/**
+ * fflush of the FILE (`_IO_new_file_sync`): writes what the put area holds. 0, or EOF when that
+ * write failed (the put area emptied all the same, as `new_do_write` leaves it).
+ */
+export function sync(h: OutputHost): number {
   h.checkVtable("__sync");
   const f = h.file;
-  if (f.writePtr > f.writeBase) doFlush(h);
-  if (h.offset === undefined) return;
+  if (f.writePtr > f.writeBase && doFlush(h) === EOF) return EOF;
+  if (h.offset === undefined) return 0;
   // a fopen'ed FILE: its descriptor sought back over what it read ahead, its offset forgotten
   if (f.readPtr !== f.readEnd && h.offset.seek(f.readPtr - f.readEnd)) f.readEnd = f.readPtr;
   h.offset.forget();
+  return 0;
 }
 
 /**

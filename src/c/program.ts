@@ -49,7 +49,7 @@ import {
   ProgramExit,
   Signal,
 } from "./interpreter.ts";
-import { flushAllFiles, type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
+import { flushAllFiles, glibcMessage, type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import { OpenFiles } from "./open_files.ts";
@@ -124,8 +124,10 @@ export interface CRunOptions {
   /** A read of empty stdin pauses (default true for CProgram); false: it reads EOF. */
   pauseOnInput?: boolean;
   /**
-   * Files the program may open(2) and read(2), read-only: path → contents (a string's
-   * characters are bytes). `flag.txt` and `./flag.txt` are the same file.
+   * Files the program may open(2) or fopen: path → contents (a string's characters are bytes).
+   * `flag.txt` and `./flag.txt` are the same file. What the program writes to them, or to files
+   * it creates, stays in this run ({@link CProgram.fileBytes}); the caller's object is not
+   * changed.
    */
   files?: Readonly<Record<string, string | Uint8Array>>;
   /** Statements before CStepLimitError (default 50_000_000). */
@@ -802,6 +804,38 @@ export class CProgram {
     return latin1ToUtf8(this.#streams.stderrBytes);
   }
 
+  /**
+   * The bytes of a file as the program's writes left it — one given as `files` or one it
+   * created, through any descriptor: after `fclose(stderr)` a file fopen'ed for writing is
+   * descriptor 2, and glibc's abort message lands in it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CProgram } from "./program.ts";
+   * const source = [
+   *   "int main(void) {",
+   *   "  fclose(stderr);",
+   *   '  FILE *log = fopen("log.txt", "w");',
+   *   "  char *p = malloc(0x18);",
+   *   "  free(p);",
+   *   "  free(p);",
+   *   "}",
+   * ].join("\n");
+   * const prog = new CProgram(source, { glibc: "2.36" });
+   * assert.equal(prog.run().exitStatus, 134);
+   * assert.equal(prog.stderr, "");
+   * const log = new TextDecoder().decode(prog.fileBytes("log.txt"));
+   * assert.equal(log, "free(): double free detected in tcache 2\n");
+   * ```
+   *
+   * @param path The file's path, as the program would name it (`log.txt`, `./log.txt`).
+   * @returns A copy of its bytes, or undefined when there is no such file (or it was unlinked).
+   */
+  fileBytes(path: string): Uint8Array | undefined {
+    return this.#host.openFiles.contents(path);
+  }
+
   /** The locals of the current frame (declared by the current line), in declaration order. */
   locals(): CLocal[] {
     const f = this.#topFrame();
@@ -1116,7 +1150,6 @@ export class CProgram {
   }
 
   #end(e: unknown): CRunResult {
-    const s = this.#streams;
     let r: CRunResult;
     if (e instanceof ProgramExit) {
       r = e.flush
@@ -1133,18 +1166,21 @@ export class CProgram {
         operation: e.operation,
         address: e.address,
       });
-      s.stderrBytes += named.glibcMessage + "\n";
+      glibcMessage(this.#host, named.glibcMessage + "\n");
       r = this.#flushedOnAbort() ??
         this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: named });
     } else if (e instanceof HeapAbort) {
-      s.stderrBytes += this.#glibcOldMessages
-        ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${
-          // glibc passed chunk2mem(p); heaplab's abort carries the chunk (realloc's the pointer).
-          (e.glibcMessage.startsWith("realloc")
-            ? e.address
-            : e.address + 2 * (this.process.arch === "x86_64" ? 8 : 4))
-            .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
-        : e.glibcMessage + "\n";
+      glibcMessage(
+        this.#host,
+        this.#glibcOldMessages
+          ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${
+            // glibc passed chunk2mem(p); heaplab's abort carries the chunk (realloc's the pointer).
+            (e.glibcMessage.startsWith("realloc")
+              ? e.address
+              : e.address + 2 * (this.process.arch === "x86_64" ? 8 : 4))
+              .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
+          : e.glibcMessage + "\n",
+      );
       r = this.#flushedOnAbort() ??
         this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof SegmentationFault) {

@@ -17,7 +17,9 @@
  * only), tests/fixtures/c/descriptors_i386/ (real i386 glibc under qemu-i386).
  *
  * Refused by name: a standard FILE whose `_fileno` the program changed (glibc would close that
- * descriptor), one without `_IO_IS_FILEBUF`, and glibc before 2.24 (its buffers are mmap'ed).
+ * descriptor), one whose descriptor the program closed with close(2) (glibc's close fails, or
+ * closes the file an open gave that descriptor), one without `_IO_IS_FILEBUF`, and glibc before
+ * 2.24 (its buffers are mmap'ed).
  *
  * @module
  */
@@ -52,6 +54,8 @@ export interface StdFcloseHost {
   /** glibc's free() of a stdio buffer. */
   free(pointer: number): void;
   setErrno(errno: number): void;
+  /** Whether standard descriptor `fd` is still on what the run gave (not closed nor reused). */
+  descriptorOpen(fd: number): boolean;
   /** close(2) of a standard descriptor. */
   closeDescriptor(fd: number): void;
   /**
@@ -79,6 +83,11 @@ export function closeStandardFile(h: StdFcloseHost, fd: number): number {
     return EOF;
   }
   if (fileno !== fd) h.refuse(`fclose of ${name} whose _fileno the program set to ${fileno}`);
+  if (!h.descriptorOpen(fd)) {
+    h.refuse(
+      `fclose of ${name} after close(${fd}) (its close fails, or closes a file opened on ${fd})`,
+    );
+  }
   const status = fd === 0 ? closeReader(h) : closeWriter(h, h.output(fd as 1 | 2));
   h.closeDescriptor(fd);
   h.finish(fd);

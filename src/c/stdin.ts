@@ -40,6 +40,11 @@ export interface StdinHost {
   fopened(address: number): ReadingFile | undefined;
   /** A FILE* fopen returned for writing (a read of it fails with EBADF). */
   writes(address: number): boolean;
+  /**
+   * The `_flags` of stdout's, stderr's or a fopen'ed FILE that only writes, at `address`,
+   * after clearing the bits `clear` (clearerr).
+   */
+  outputFlags(address: number, clear?: number): number;
   /** The program's malloc, realloc and free (recorded as its calls). */
   malloc(size: number): number;
   realloc(pointer: number, size: number): number;
@@ -338,15 +343,19 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
   },
   // deno-lint-ignore require-yield
   *feof(h, c) {
-    return onStream(h, c, c.args[0], () => 0, (r) => r.flags & EOF_SEEN ? 1 : 0);
+    const output = () => h.outputFlags(n(c.args[0])) & EOF_SEEN ? 1 : 0;
+    return onStream(h, c, c.args[0], output, (r) => r.flags & EOF_SEEN ? 1 : 0);
   },
   // deno-lint-ignore require-yield
   *ferror(h, c) {
-    return onStream(h, c, c.args[0], () => 0, (r) => r.flags & ERR_SEEN ? 1 : 0);
+    // a failed write sets the indicator on a FILE that writes (fd_reuse/stdout_redirect.c)
+    const output = () => h.outputFlags(n(c.args[0])) & ERR_SEEN ? 1 : 0;
+    return onStream(h, c, c.args[0], output, (r) => r.flags & ERR_SEEN ? 1 : 0);
   },
   // deno-lint-ignore require-yield
   *clearerr(h, c) {
-    return onStream(h, c, c.args[0], () => 0, (r) => {
+    const output = () => (h.outputFlags(n(c.args[0]), EOF_SEEN | ERR_SEEN), 0);
+    return onStream(h, c, c.args[0], output, (r) => {
       r.flags &= ~(EOF_SEEN | ERR_SEEN);
       return 0;
     });

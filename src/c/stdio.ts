@@ -89,11 +89,6 @@ export class Streams {
   readonly #stderr = new KeptFields(NO_READS | UNBUFFERED);
   /** Input was closed (no more will come): reads return EOF. */
   eof = false;
-  /**
-   * The standard descriptors (0, 1, 2) the program closed, with fclose of stdin, stdout or
-   * stderr: read(2) and write(2) on them fail with EBADF, and what is written to them is lost.
-   */
-  readonly closedDescriptors: Set<number> = new Set();
   readonly kind: StdoutKind;
   /** stdin's bytes sent and not yet read, as one-char-per-byte text. */
   #input = "";
