@@ -206,6 +206,7 @@ sighandler_t signal(int signum, sighandler_t handler);
 int usleep(unsigned int us);
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int pthread_join(pthread_t t, void **ret);
+int pthread_detach(pthread_t t);
 void pthread_exit(void *ret);
 pthread_t pthread_self(void);
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);

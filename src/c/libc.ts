@@ -74,6 +74,7 @@ import {
 } from "./output_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
+import { pthreadDetach, pthreadJoin, type ThreadCallHost } from "./pthread_detach.ts";
 import { alloca } from "./alloca.ts";
 import { BIT_BUILTIN_NAMES, bitBuiltin } from "./bit_builtins.ts";
 import { CTYPE_FUNCTIONS } from "./ctype.ts";
@@ -1471,6 +1472,7 @@ const impls: Record<string, Impl> = {
   sleep: () => 0,
   usleep: () => 0,
   pthread_self: (h) => h.sched.current.handle || pthreadSelfMain(h),
+  pthread_detach: (h, c) => pthreadDetach(threadCallHost(h), c.args[0] as Int),
   pthread_exit: (_h, c) => {
     throw new ThreadExit(c.args[0]);
   },
@@ -1617,6 +1619,21 @@ const impls: Record<string, Impl> = {
   },
 };
 
+/** What pthread_join and pthread_detach work on (`pthread_detach.ts`). */
+export function threadCallHost(h: LibcHost): ThreadCallHost {
+  return {
+    sched: h.sched,
+    process: h.process,
+    joinState: h.allocator.profile.threadJoinState,
+    get mainHandle() {
+      return pthreadSelfMain(h);
+    },
+    writePointer: (address, value) => h.m.writePointer(address, value),
+    noteRecords: () => h.noteRecords(),
+    refuse: (what) => refuse(h, what),
+  };
+}
+
 function pthreadSelfMain(h: LibcHost): number {
   // The main thread's descriptor is its thread pointer, in the static TLS area the loader put
   // next to libc (where the probe of the real process found it; see src/malloc/libc_state.ts).
@@ -1679,19 +1696,7 @@ const genImpls: Record<string, GenImpl> = {
     return 0;
   },
   *pthread_join(h, c) {
-    const t = h.sched.byHandle(c.args[0] as Int);
-    if (!t) return 3; // ESRCH
-    if (t.joined) return 22; // EINVAL
-    while (!t.done) {
-      t.joiners.push(h.sched.current);
-      yield Signal.Block;
-    }
-    t.joined = true;
-    h.process.pthreadJoin(t.thread);
-    h.noteRecords();
-    const ret = n(c.args[1]);
-    if (ret !== 0) h.m.writePointer(ret, Number(t.result as Int));
-    return 0;
+    return yield* pthreadJoin(threadCallHost(h), c.args[0] as Int, n(c.args[1]));
   },
 };
 

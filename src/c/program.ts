@@ -49,7 +49,15 @@ import {
   ProgramExit,
   Signal,
 } from "./interpreter.ts";
-import { flushAllFiles, glibcMessage, type LibcHost, makeBuiltins, ThreadExit } from "./libc.ts";
+import {
+  flushAllFiles,
+  glibcMessage,
+  type LibcHost,
+  makeBuiltins,
+  threadCallHost,
+  ThreadExit,
+} from "./libc.ts";
+import { detachedThreadEnd } from "./pthread_detach.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import { OpenFiles } from "./open_files.ts";
@@ -1082,6 +1090,7 @@ export class CProgram {
     th.done = true;
     th.result = value;
     if (th.thread.state === "running") this.process.threadExit(th.thread);
+    if (th.detached) detachedThreadEnd(threadCallHost(this.#host), th);
     this.#noteRecords();
     sched.runnable.push(...th.joiners);
     th.joiners = [];

@@ -8,7 +8,8 @@
  *   or exits; its creator waits on a stack of runnable threads;
  * - a thread that blocks (`pthread_join` of a thread still running) lets the most recently
  *   suspended runnable thread run (last in, first out);
- * - a thread that exits wakes the thread joining it, which runs next;
+ * - a thread that exits wakes the thread joining it, which runs next; a detached one gives its
+ *   stack back to the stack cache (`pthread_detach.ts`);
  * - a pause (a read of empty standard input) in any thread pauses the whole program, and the
  *   same thread continues when the program is resumed.
  *
@@ -58,8 +59,10 @@ export interface CThread {
   joiners: CThread[];
   /** Where its first function returns to (main: into libc's start code), if known. */
   firstReturn?: number;
-  /** Joined already. */
+  /** Joined already (its descriptor freed by pthread_join, or by pthread_detach from 2.43). */
   joined: boolean;
+  /** Detached: pthread_join refuses it, and its end frees its descriptor (`pthread_detach.ts`). */
+  detached: boolean;
 }
 
 /** Runs the threads of a machine. */
@@ -110,6 +113,7 @@ export class Scheduler implements Runtime {
       result: 0,
       joiners: [],
       joined: false,
+      detached: false,
     };
     this.threads.push(t);
     return t;
@@ -142,9 +146,12 @@ export class Scheduler implements Runtime {
     if (t.thread.state === "running") this.process.switchTo(t.thread);
   }
 
-  /** The thread of a `pthread_t`. */
+  /**
+   * The thread of a `pthread_t`: the latest one created with it (a thread created after another
+   * ended and was freed takes its stack, and so its `pthread_t`).
+   */
   byHandle(handle: Int): CThread | undefined {
-    return this.threads.find((t) => t.handle === Number(handle) && t.handle !== 0);
+    return this.threads.findLast((t) => t.handle === Number(handle) && t.handle !== 0);
   }
 
   /** Calls a user function on the current thread (or on `t`). */

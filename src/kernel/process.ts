@@ -1,12 +1,12 @@
 /**
  * A simulated Linux process: its address space and memory, its threads, the system calls they
- * make (each one logged), glibc's `sbrk` and `pthread_create`/`pthread_join` as far as they shape
- * the address space, and /proc/PID/maps.
+ * make (each one logged), glibc's `sbrk` and `pthread_create`/`pthread_join` (and the release of
+ * a detached thread's stack) as far as they shape the address space, and /proc/PID/maps.
  *
  * The allocator reaches the kernel only through {@link Process.sys} (brk, mmap, munmap, mprotect,
  * mremap, madvise) and {@link Process.sbrk}, so every call it makes is in {@link Process.syscalls}.
  *
- * Over 500 lines: the `Process` class (about 510 lines) ties together the address space, memory,
+ * Over 500 lines: the `Process` class (about 590 lines) ties together the address space, memory,
  * threads with their stack cache, and syscalls that one process owns, with snapshot, restore and
  * fork of all of them; the file's remaining lines are the argument checks its public methods
  * share.
@@ -524,18 +524,52 @@ export class Process {
       throw new ArgumentRangeError("thread", thread.tid, "a thread other than the main thread");
     }
     if (thread.state === "running") this.threadExit(thread);
+    this.#freeDescriptor(thread);
+    return 0;
+  }
+
+  /**
+   * nptl's `__free_tcb` for a detached thread that has exited, on the current thread (the one
+   * that called pthread_detach, or the detached thread at its own exit): its stack goes to
+   * glibc's stack cache as pthread_join's does, and the thread counts as joined (its TLS gone
+   * with its stack). Stacks beyond the cache limit are unmapped oldest first and their DTVs
+   * freed on the current thread.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Process } from "../../mod.ts";
+   * const proc = new Process();
+   * const t = proc.pthreadCreate();
+   * proc.threadExit(t);
+   * proc.pthreadRelease(t);
+   * assert.equal(proc.pthreadCreate().stack, t.stack); // the next thread takes its stack
+   * ```
+   */
+  pthreadRelease(thread: Thread): void {
+    if (typeof thread !== "object" || thread === null) {
+      throw new ArgumentTypeError("thread", thread, "a Thread");
+    }
+    this.#own(thread);
+    if (thread.state !== "exited") {
+      throw new ArgumentRangeError("thread", thread.tid, "a thread that has exited, not joined");
+    }
+    this.#freeDescriptor(thread);
+  }
+
+  /** The exited thread's stack to the stack cache (`queue_stack`), evicting beyond its limit. */
+  #freeDescriptor(thread: Thread): void {
     thread.state = "joined";
-    const joiner = this.#current;
+    const caller = this.#current;
     const stack = thread.stack!;
     this.#stackCache.unshift(stack);
     this.#stackCacheSize += stack.size;
     while (this.#stackCacheSize > this.stackPolicy.cacheLimit && this.#stackCache.length > 0) {
       const old = this.#stackCache.pop()!;
       this.#stackCacheSize -= old.size;
-      if (old.dtv && this.#runtime) this.#runtime.freeDtv(joiner, old.dtv);
+      if (old.dtv && this.#runtime) this.#runtime.freeDtv(caller, old.dtv);
       this.sys.munmap(old.base, old.size);
     }
-    return 0;
   }
 
   /** Stacks in glibc's stack cache, most recently cached first. */

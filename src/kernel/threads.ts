@@ -1,15 +1,18 @@
 /**
  * Threads of the simulated process and the part of glibc's NPTL that shapes the address space:
  * `pthread_create`'s stack (nptl/allocatestack.c: one mapping of stack + guard page, the guard
- * lowest), the stack cache that keeps joined threads' stacks mapped (40 MiB, reused most recently
- * cached first, evicted oldest first), and the hooks through which the C library's allocator
+ * lowest), the stack cache that keeps the stacks of joined threads (and of detached threads that
+ * ended) mapped (40 MiB, reused most recently cached first, evicted oldest first), and the hooks through which the C library's allocator
  * takes part: the DTV that `pthread_create` callocs, the tcache and arena a thread gives back at
  * exit.
  *
  * @module
  */
 
-/** Lifecycle of a thread. */
+/**
+ * Lifecycle of a thread: `joined` once glibc freed its descriptor — joined, or detached and
+ * ended — and its stack went to the stack cache.
+ */
 export type ThreadState = "running" | "exited" | "joined";
 
 /** The mapping glibc made for a thread's stack. */

@@ -341,6 +341,15 @@ export interface GlibcProfile {
    */
   readonly getrandomVdso: boolean;
   /**
+   * pthread_join and pthread_detach read one join state — joinable, detached, exiting, exited —
+   * that the kernel sets to exited when the thread is gone (2.43+, BZ #19951): joining or
+   * detaching a thread that ended after its descriptor was freed (joined, or detached) returns
+   * 0. Before, they read `joinid` and the thread id, which pthread_join sets to -1: ESRCH for a
+   * joined thread, EINVAL for a detached one. Seen on real 2.31–2.44
+   * (tests/fixtures/c/pthread_detach/).
+   */
+  readonly threadJoinState: boolean;
+  /**
    * A FILE has `_prevchain` (the `_chain` or `_IO_list_all` pointing at it, which
    * `_IO_un_link` uses instead of walking the list; 2.40+). Seen in fopen'ed FILEs on real 2.41+.
    */
@@ -686,6 +695,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   printfIntoBuffer: since("2.37"),
   printfErrnoName: since("2.35"),
   getrandomVdso: since("2.41"),
+  threadJoinState: since("2.43"),
   filePrevChain: since("2.40"),
   fileFlags2Narrow: since("2.41"),
   fileTotalWritten: since("2.42"),
