@@ -30,7 +30,11 @@ export const MALLINFO_FIELDS = [
 
 const tagCache = new Map<string, Map<string, StructType>>();
 
-/** Struct tags the headers define: `struct mallinfo` and `struct mallinfo2` (one per ABI). */
+/**
+ * Struct tags the headers define (one set per ABI): `struct _IO_FILE`, `struct mallinfo` and
+ * `struct mallinfo2`, `<sys/stat.h>`'s `struct stat`, and `struct timeval`, `struct timespec`
+ * and `struct timezone` (see {@link timeTags}).
+ */
 export function headerTags(abi: Abi): Map<string, StructType> {
   const have = tagCache.get(abi.arch);
   if (have) return have;
@@ -91,7 +95,82 @@ export function headerTags(abi: Abi): Map<string, StructType> {
     layoutStruct(s, MALLINFO_FIELDS.map((name) => ({ name, type })), abi);
     tags.set(tag, s);
   }
+  timeTags(abi, tags);
   return tags;
+}
+
+/** A struct tag of the headers, laid out as the ABI lays out `fields`. */
+function headerStruct(
+  tags: Map<string, StructType>,
+  tag: string,
+  fields: { name: string; type: CType }[],
+  abi: Abi,
+): StructType {
+  const s: StructType = { k: "struct", union: false, tag, fields: undefined, size: 0, align: 1 };
+  layoutStruct(s, fields, abi);
+  tags.set(tag, s);
+  return s;
+}
+
+/**
+ * `struct timeval` and `struct timespec` (a time_t, a long: 16 bytes on x86_64, 8 on i386),
+ * `struct timezone` (two ints), and `struct stat` as glibc 2.31's headers declare it: the
+ * kernel's on x86_64 (144 bytes), on i386 glibc's own with 32-bit ino, size and blocks, a 64-bit
+ * dev_t and rdev each followed by a short of padding (88 bytes, aligned 4). Checked with
+ * offsetof and sizeof in programs built -m64 and -m32: tests/fixtures/c/file_status/layouts.c.
+ */
+function timeTags(abi: Abi, tags: Map<string, StructType>): void {
+  const T = abi.types, lp64 = abi.ptrSize === 8;
+  const timeFields = (fraction: string) => [
+    { name: "tv_sec", type: T.long },
+    { name: fraction, type: T.long },
+  ];
+  headerStruct(tags, "timeval", timeFields("tv_usec"), abi);
+  const timespec = headerStruct(tags, "timespec", timeFields("tv_nsec"), abi);
+  headerStruct(tags, "timezone", [
+    { name: "tz_minuteswest", type: T.int },
+    { name: "tz_dsttime", type: T.int },
+  ], abi);
+  const dev = lp64 ? T.ulong : T.ullong;
+  const times = ["st_atim", "st_mtim", "st_ctim"].map((name) => ({ name, type: timespec }));
+  headerStruct(
+    tags,
+    "stat",
+    lp64
+      ? [
+        { name: "st_dev", type: dev },
+        { name: "st_ino", type: T.ulong },
+        { name: "st_nlink", type: T.ulong },
+        { name: "st_mode", type: T.uint },
+        { name: "st_uid", type: T.uint },
+        { name: "st_gid", type: T.uint },
+        { name: "__pad0", type: T.int },
+        { name: "st_rdev", type: dev },
+        { name: "st_size", type: T.long },
+        { name: "st_blksize", type: T.long },
+        { name: "st_blocks", type: T.long },
+        ...times,
+        { name: "__glibc_reserved", type: { k: "array", of: T.long, n: 3 } },
+      ]
+      : [
+        { name: "st_dev", type: dev },
+        { name: "__pad1", type: T.ushort },
+        { name: "st_ino", type: T.ulong },
+        { name: "st_mode", type: T.uint },
+        { name: "st_nlink", type: T.uint },
+        { name: "st_uid", type: T.uint },
+        { name: "st_gid", type: T.uint },
+        { name: "st_rdev", type: dev },
+        { name: "__pad2", type: T.ushort },
+        { name: "st_size", type: T.long },
+        { name: "st_blksize", type: T.long },
+        { name: "st_blocks", type: T.long },
+        ...times,
+        { name: "__glibc_reserved4", type: T.ulong },
+        { name: "__glibc_reserved5", type: T.ulong },
+      ],
+    abi,
+  );
 }
 
 /** Prototypes of the library functions, in C. */
@@ -285,6 +364,12 @@ void srand(unsigned int seed);
 long random(void);
 void srandom(unsigned int seed);
 long time(long *t);
+int gettimeofday(struct timeval *tv, void *tz);
+int clock_gettime(clockid_t clock, struct timespec *tp);
+int stat(const char *path, struct stat *buf);
+int lstat(const char *path, struct stat *buf);
+int fstat(int fd, struct stat *buf);
+int fstatat(int dirfd, const char *path, struct stat *buf, int flags);
 void perror(const char *s);
 char *strerror(int errnum);
 struct mallinfo mallinfo(void);
@@ -320,7 +405,10 @@ const SIGNAL_MACROS = [
   "SIG_ERR ((sighandler_t) -1)",
 ];
 
-/** <fcntl.h> and <unistd.h>: open(2)'s flags and lseek(2)'s origins (x86_64 and i386 alike). */
+/**
+ * <fcntl.h> and <unistd.h>: open(2)'s and fstatat(2)'s flags, lseek(2)'s origins, the standard
+ * descriptors (x86_64 and i386 alike).
+ */
 const FILE_MACROS = [
   "O_RDONLY 0",
   "O_WRONLY 1",
@@ -338,9 +426,76 @@ const FILE_MACROS = [
   "O_SYNC 04010000",
   "O_DIRECTORY 0200000",
   "O_NOFOLLOW 0400000",
+  "AT_FDCWD -100",
+  "AT_SYMLINK_NOFOLLOW 0x100",
+  "AT_REMOVEDIR 0x200",
+  "AT_SYMLINK_FOLLOW 0x400",
+  "AT_NO_AUTOMOUNT 0x800",
+  "AT_EMPTY_PATH 0x1000",
   "SEEK_SET 0",
   "SEEK_CUR 1",
   "SEEK_END 2",
+  "STDIN_FILENO 0",
+  "STDOUT_FILENO 1",
+  "STDERR_FILENO 2",
+];
+
+/**
+ * <sys/stat.h>: st_mode's file types and permission bits, the S_IS* tests, the times' old names
+ * (`st_mtime` is `st_mtim.tv_sec`); <time.h>'s clock ids; <sys/time.h>'s timeval arithmetic.
+ */
+const STAT_MACROS = [
+  "S_IFMT 0170000",
+  "S_IFSOCK 0140000",
+  "S_IFLNK 0120000",
+  "S_IFREG 0100000",
+  "S_IFBLK 0060000",
+  "S_IFDIR 0040000",
+  "S_IFCHR 0020000",
+  "S_IFIFO 0010000",
+  "S_ISUID 04000",
+  "S_ISGID 02000",
+  "S_ISVTX 01000",
+  "S_IRWXU 0700",
+  "S_IRUSR 0400",
+  "S_IWUSR 0200",
+  "S_IXUSR 0100",
+  "S_IREAD 0400",
+  "S_IWRITE 0200",
+  "S_IEXEC 0100",
+  "S_IRWXG 070",
+  "S_IRGRP 040",
+  "S_IWGRP 020",
+  "S_IXGRP 010",
+  "S_IRWXO 07",
+  "S_IROTH 04",
+  "S_IWOTH 02",
+  "S_IXOTH 01",
+  "S_ISREG(m) (((m) & 0170000) == 0100000)",
+  "S_ISDIR(m) (((m) & 0170000) == 0040000)",
+  "S_ISCHR(m) (((m) & 0170000) == 0020000)",
+  "S_ISBLK(m) (((m) & 0170000) == 0060000)",
+  "S_ISFIFO(m) (((m) & 0170000) == 0010000)",
+  "S_ISLNK(m) (((m) & 0170000) == 0120000)",
+  "S_ISSOCK(m) (((m) & 0170000) == 0140000)",
+  "st_atime st_atim.tv_sec",
+  "st_mtime st_mtim.tv_sec",
+  "st_ctime st_ctim.tv_sec",
+  "CLOCK_REALTIME 0",
+  "CLOCK_MONOTONIC 1",
+  "CLOCK_PROCESS_CPUTIME_ID 2",
+  "CLOCK_THREAD_CPUTIME_ID 3",
+  "CLOCK_MONOTONIC_RAW 4",
+  "CLOCK_REALTIME_COARSE 5",
+  "CLOCK_MONOTONIC_COARSE 6",
+  "CLOCK_BOOTTIME 7",
+  "CLOCK_REALTIME_ALARM 8",
+  "CLOCK_BOOTTIME_ALARM 9",
+  "CLOCK_TAI 11",
+  "timerisset(tvp) ((tvp)->tv_sec || (tvp)->tv_usec)",
+  "timerclear(tvp) ((tvp)->tv_sec = (tvp)->tv_usec = 0)",
+  "timercmp(a, b, CMP) (((a)->tv_sec == (b)->tv_sec) ? ((a)->tv_usec CMP (b)->tv_usec) : " +
+  "((a)->tv_sec CMP (b)->tv_sec))",
 ];
 
 /** <errno.h>: Linux's numbers for the errors a heap program meets (x86_64 and i386 alike). */
@@ -354,6 +509,7 @@ const ERRNO_MACROS = [
   "EFAULT 14",
   "EBUSY 16",
   "EEXIST 17",
+  "ENOTDIR 20",
   "EINVAL 22",
   "ENOSPC 28",
   "EOVERFLOW 75",
@@ -419,10 +575,8 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "BUFSIZ 8192",
     ...ERRNO_MACROS,
     ...FILE_MACROS,
+    ...STAT_MACROS,
     ...SIGNAL_MACROS,
-    "STDIN_FILENO 0",
-    "STDOUT_FILENO 1",
-    "STDERR_FILENO 2",
     "_SC_PAGESIZE 30",
     "_SC_PAGE_SIZE 30",
     "_SC_NPROCESSORS_ONLN 84",
@@ -624,6 +778,19 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     ["suseconds_t", T.long],
     ["key_t", T.int],
     ["socklen_t", T.uint],
+    // <sys/stat.h>'s field types: dev_t is 64 bits on both ABIs, nlink_t an int on i386
+    ["dev_t", lp64 ? T.ulong : T.ullong],
+    ["__dev_t", lp64 ? T.ulong : T.ullong],
+    ["ino_t", T.ulong],
+    ["__ino_t", T.ulong],
+    ["nlink_t", lp64 ? T.ulong : T.uint],
+    ["__nlink_t", lp64 ? T.ulong : T.uint],
+    ["blksize_t", T.long],
+    ["__blksize_t", T.long],
+    ["blkcnt_t", T.long],
+    ["__blkcnt_t", T.long],
+    ["clockid_t", T.int],
+    ["__clockid_t", T.int],
     ["sig_atomic_t", T.int],
     ["wint_t", T.uint],
     ["wchar_t", T.int],

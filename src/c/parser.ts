@@ -135,7 +135,8 @@ class Parser {
     this.#file = options.file;
     this.#abi = options.abi;
     this.#scopes = [new Map(options.typedefs)];
-    this.#tags = [new Map(options.tags ?? [])];
+    // the headers' tags in a scope outside the file's: a program's own `struct stat` hides them
+    this.#tags = [new Map(options.tags ?? []), new Map()];
   }
 
   // --- tokens -----------------------------------------------------------------------------
