@@ -75,7 +75,7 @@ export function sizeArgument(value: number | bigint, ptrSize: number): number {
 }
 
 /** access_ok: a range that ends above the user address space, or wraps, is refused. */
-function refused(buf: number, count: number, ptrSize: number): boolean {
+export function outsideUserSpace(buf: number, count: number, ptrSize: number): boolean {
   // An i386 process's range ends below 2^33, far below x86_64's limit: only its copy faults.
   return ptrSize === 8 && buf + count > USER_END_X86_64;
 }
@@ -131,7 +131,7 @@ export function writeText(h: DescriptorHost, fd: number, text: string): number {
 export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, count: number): number {
   const s = h.streams, file = h.openFiles.file(fd);
   if (!(file ? file.writable : standardWritable(h, fd))) return -EBADF;
-  if (refused(buf, count, h.ptrSize)) return -EFAULT;
+  if (outsideUserSpace(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
   if (file) {
@@ -159,7 +159,7 @@ export function* readDescriptor(
 ): Generator<Signal, number> {
   const s = h.streams, tty = s.kind === "tty", file = h.openFiles.file(fd);
   if (!(file ? file.readable : standardReadable(h, fd))) return -EBADF;
-  if (refused(buf, count, h.ptrSize)) return -EFAULT;
+  if (outsideUserSpace(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
   if (file) {

@@ -218,7 +218,7 @@ export class FopenFiles {
       ? -Errno.EINVAL
       : path === undefined
       ? -Errno.EFAULT
-      : h.openFiles.open(path, oflags);
+      : h.openFiles.open(path, oflags, 0o666); // _IO_file_open's mode
     if (fd < 0) {
       this.#unlink(address);
       h.free(address);

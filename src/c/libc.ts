@@ -75,6 +75,8 @@ import {
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
 import { pthreadDetach, pthreadJoin, type ThreadCallHost } from "./pthread_detach.ts";
+import { clockGettime, type ClockHost, gettimeofday, time } from "./clock.ts";
+import { type FileStatusHost, statAt, statDescriptor, statPath } from "./file_status.ts";
 import { alloca } from "./alloca.ts";
 import { BIT_BUILTIN_NAMES, bitBuiltin } from "./bit_builtins.ts";
 import { CTYPE_FUNCTIONS } from "./ctype.ts";
@@ -792,6 +794,23 @@ function getrandomCall(h: LibcHost, c: BuiltinCall): Value {
   return sysResult(h, getrandom(host, n(c.args[0]), count, n(c.args[2]) >>> 0));
 }
 
+/** What stat and its kin see of the program (`file_status.ts`). */
+const fileStatusHost = perHost((h): FileStatusHost => ({
+  mem: h.m.mem,
+  ptrSize: h.m.abi.ptrSize,
+  streams: h.streams,
+  openFiles: h.openFiles,
+  refuse: (what) => refuse(h, what),
+}));
+
+/** What the clock's functions see of the program (`clock.ts`). */
+const clockHost = perHost((h): ClockHost => ({
+  mem: h.m.mem,
+  ptrSize: h.m.abi.ptrSize,
+  gettimeofdayCopies: h.m.abi.ptrSize === 4 && h.allocator.profile.gettimeofdayCopiesTime64,
+  refuse: (what) => refuse(h, what),
+}));
+
 /** What the functions reading through stdio see of the program. */
 const stdinHost = perHost((h): StdinHost => ({
   m: h.m,
@@ -916,12 +935,12 @@ function unknownFile(h: LibcHost, a: number, what: string): never {
 }
 
 /**
- * The path the first argument points to, as the kernel copies it (getname): undefined when it
- * cannot be read (the call's EFAULT).
+ * The path argument `index` (the first by default) points to, as the kernel copies it (getname):
+ * undefined when it cannot be read (the call's EFAULT).
  */
-function pathArgument(h: LibcHost, c: BuiltinCall): string | undefined {
+function pathArgument(h: LibcHost, c: BuiltinCall, index = 0): string | undefined {
   try {
-    return h.m.cString(c.args[0] as Int);
+    return h.m.cString(c.args[index] as Int);
   } catch (e) {
     if (e instanceof SegmentationFault) return undefined;
     throw e;
@@ -1226,7 +1245,9 @@ const impls: Record<string, Impl> = {
     );
   },
   open: (h, c) => {
-    return pathCall(h, c, (path) => h.openFiles.open(path, n(c.args[1])));
+    // the mode argument, when given, is a created file's permissions
+    const mode = c.args.length > 2 ? n(c.args[2]) : undefined;
+    return pathCall(h, c, (path) => h.openFiles.open(path, n(c.args[1]), mode));
   },
   fopen: (h, c) => {
     const path = pathArgument(h, c); // undefined: open(2)'s EFAULT
@@ -1267,6 +1288,15 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   unlink: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
+  // stat and its kin on the files heaplab knows (`file_status.ts`)
+  stat: (h, c) => sysResult(h, statPath(fileStatusHost(h), pathArgument(h, c), n(c.args[1]))),
+  lstat: (h, c) => sysResult(h, statPath(fileStatusHost(h), pathArgument(h, c), n(c.args[1]))),
+  fstat: (h, c) => sysResult(h, statDescriptor(fileStatusHost(h), n(c.args[0]), n(c.args[1]))),
+  fstatat: (h, c) => {
+    const path = pathArgument(h, c, 1);
+    const r = statAt(fileStatusHost(h), n(c.args[0]), path, n(c.args[2]), n(c.args[3]));
+    return sysResult(h, r);
+  },
   remove: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
   close: (h, c) => {
     // a standard descriptor too: stdin's, stdout's or stderr's FILE stays as it was, its reads
@@ -1589,12 +1619,10 @@ const impls: Record<string, Impl> = {
     h.m.writePointer(h.environ, 0);
     return 0;
   },
-  // The clock reads 0 (1970-01-01): a simulated program takes no time.
-  time: (h, c) => {
-    const t = n(c.args[0]);
-    if (t !== 0) h.m.writePointer(t, 0); // time_t is a long
-    return 0;
-  },
+  // The clock reads 0 (1970-01-01): a simulated program takes no time (`clock.ts`).
+  time: (h, c) => time(clockHost(h), n(c.args[0])),
+  gettimeofday: (h, c) => gettimeofday(clockHost(h), n(c.args[0]), n(c.args[1])),
+  clock_gettime: (h, c) => sysResult(h, clockGettime(clockHost(h), n(c.args[0]), n(c.args[1]))),
   rand: (h) => h.rand.next(),
   // glibc's rand() is random(), srand() srandom(): one generator.
   random: (h) => h.rand.next(),

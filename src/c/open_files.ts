@@ -14,15 +14,21 @@
  * `./flag.txt` and `dir/../flag.txt` name the same file; an absolute path names the key written
  * the same way. A directory no given file is in is taken not to exist (ENOENT). fopen's FILEs
  * read and write these files through their descriptors: `fopen_files.ts`.
- * Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c, write_files.c) and
- * tests/fixtures/c/fd_reuse/ (a standard descriptor closed, then reused by open and fopen).
+ *
+ * What stat(2) reports of a file (`file_status.ts`) is kept with its contents: its inode
+ * number, its permissions — 0644 for a given file, open's mode argument less the umask (022)
+ * for a created one, as fopen's 0666 becomes 0644 — whether a name still links it (unlink
+ * leaves open descriptors on a file with no link), and whether a write past its end left a
+ * hole. Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c,
+ * write_files.c), tests/fixtures/c/fd_reuse/ (a standard descriptor closed, then reused by open
+ * and fopen), tests/fixtures/c/file_status/ (stat_files.c).
  *
  * @module
  */
 
 import { Errno } from "../kernel/errors.ts";
 
-const { ENOENT, EBADF, EINVAL, EEXIST } = Errno;
+const { ENOENT, EBADF, EINVAL, EEXIST, ENOTDIR } = Errno;
 
 /** open(2)'s flags: the access mode (O_ACCMODE: read 0, write 1, both 2) and the others known. */
 const ACCESS_MODE = 3, O_WRONLY = 1, O_RDWR = 2;
@@ -32,6 +38,42 @@ const O_CREAT = 0o100, O_EXCL = 0o200, O_TRUNC = 0o1000, O_APPEND = 0o2000;
 interface Inode {
   store: Uint8Array;
   length: number;
+  /** Its number among the files of the run, from 1 in the order heaplab learnt of them. */
+  readonly serial: number;
+  /** Permission bits; undefined when open(O_CREAT) made it without a mode argument. */
+  readonly permissions: number | undefined;
+  /** A name links it (unlink(2) took it away). */
+  linked: boolean;
+  /** A write past its end left a hole, whose blocks a file system need not allocate. */
+  sparse: boolean;
+}
+
+/** What stat(2) reports of a regular file heaplab keeps (see `file_status.ts`). */
+export interface FileFacts {
+  /** The file's number among the run's files, from 1 (the base of its inode number). */
+  readonly serial: number;
+  /** Permission bits (undefined: made by open(O_CREAT) without a mode argument). */
+  readonly permissions: number | undefined;
+  /** Links to it: 1, or 0 once unlinked. */
+  readonly links: number;
+  readonly size: number;
+  /** A hole was left in it. */
+  readonly sparse: boolean;
+}
+
+/** The permissions of a file the run was given (as `umask 022` and a 0666 creat make it). */
+export const GIVEN_FILE_PERMISSIONS = 0o644;
+/** The file-creation mask of the process (umask(2) is not modelled): the usual 022. */
+export const UMASK = 0o022;
+
+function factsOf(inode: Inode): FileFacts {
+  return {
+    serial: inode.serial,
+    permissions: inode.permissions,
+    links: inode.linked ? 1 : 0,
+    size: inode.length,
+    sparse: inode.sparse,
+  };
 }
 
 /** The largest file a program may grow here (a file's bytes are kept in memory). */
@@ -63,6 +105,11 @@ export class OpenFile {
     return this.#inode.store.subarray(0, this.#inode.length);
   }
 
+  /** What fstat(2) reports of the file. */
+  get facts(): FileFacts {
+    return factsOf(this.#inode);
+  }
+
   /**
    * Writes `data` at the offset (at the end when appending), growing the file (a hole before the
    * offset reads as zeros); false, writing nothing, when the file would pass
@@ -73,6 +120,7 @@ export class OpenFile {
     if (this.append) this.offset = inode.length;
     const end = this.offset + data.length;
     if (end > FILE_SIZE_LIMIT) return false;
+    if (this.offset > inode.length) inode.sparse = true;
     if (end > inode.store.length) {
       const grown = new Uint8Array(
         Math.min(FILE_SIZE_LIMIT, Math.max(end, 2 * inode.store.length)),
@@ -107,6 +155,7 @@ export class OpenFiles {
   readonly #open = new Map<number, OpenFile>();
   /** The standard descriptors still on what the run gave (stdin, stdout, stderr). */
   readonly #standard = new Set([0, 1, 2]);
+  #serials = 0;
 
   /** `files`: path → contents (a string's characters are bytes). */
   constructor(files: Readonly<Record<string, string | Uint8Array>> = {}) {
@@ -114,24 +163,33 @@ export class OpenFiles {
       const bytes = typeof contents === "string"
         ? Uint8Array.from(contents, (c) => c.charCodeAt(0))
         : contents.slice(); // the program's writes must not reach the caller's bytes (or a rerun)
-      this.#contents.set(normalPath(path), { store: bytes, length: bytes.length });
+      this.#contents.set(normalPath(path), this.#inode(bytes, GIVEN_FILE_PERMISSIONS));
     }
   }
 
+  #inode(store: Uint8Array, permissions: number | undefined): Inode {
+    const serial = ++this.#serials;
+    return { store, length: store.length, serial, permissions, linked: true, sparse: false };
+  }
+
   /**
-   * open(path, flags): the new descriptor (the lowest free), -ENOENT for a path that names no file (or whose
-   * directory is not known, to create it), -EEXIST for O_CREAT|O_EXCL of an existing file.
+   * open(path, flags, mode): the new descriptor (the lowest free), -ENOENT for a path that names no file (or whose
+   * directory is not known, to create it), -EEXIST for O_CREAT|O_EXCL of an existing file. A
+   * file it creates gets `mode` less the {@link UMASK} (`mode` undefined: open was called
+   * without one, and what it would get is unknown).
    */
-  open(path: string, flags: number): number {
+  open(path: string, flags: number, mode?: number): number {
     const name = normalPath(path);
     let inode = this.#contents.get(name);
     if (inode !== undefined && (flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
     if (inode === undefined) {
       if (!(flags & O_CREAT) || !this.#directoryKnown(name)) return -ENOENT;
-      this.#contents.set(name, inode = { store: new Uint8Array(0), length: 0 });
+      const permissions = mode === undefined ? undefined : mode & 0o7777 & ~UMASK;
+      this.#contents.set(name, inode = this.#inode(new Uint8Array(0), permissions));
     } else if (flags & O_TRUNC) {
       inode.store = new Uint8Array(0);
       inode.length = 0;
+      inode.sparse = false;
     }
     let fd = 0;
     while (this.#open.has(fd) || this.#standard.has(fd)) fd++;
@@ -147,7 +205,28 @@ export class OpenFiles {
 
   /** unlink(path): 0, or -ENOENT; what is open on the file stays open. */
   unlink(path: string): number {
-    return this.#contents.delete(normalPath(path)) ? 0 : -ENOENT;
+    const name = normalPath(path), inode = this.#contents.get(name);
+    if (inode === undefined) return -ENOENT;
+    inode.linked = false;
+    this.#contents.delete(name);
+    return 0;
+  }
+
+  /**
+   * What stat(path) finds: the file's facts, "directory" for the working directory, one a known
+   * file is in or a parent of the working directory (`..`), or -ENOENT (nothing known there, or
+   * an empty path) or -ENOTDIR (a file's name followed by a slash, or used as a directory).
+   */
+  status(path: string): FileFacts | "directory" | number {
+    if (path === "") return -ENOENT;
+    const name = normalPath(path), inode = this.#contents.get(name);
+    if (inode !== undefined) return path.endsWith("/") ? -ENOTDIR : factsOf(inode);
+    for (let slash = name.indexOf("/", 1); slash > 0; slash = name.indexOf("/", slash + 1)) {
+      if (this.#contents.has(name.slice(0, slash))) return -ENOTDIR; // a file as a directory
+    }
+    if (name === "" || name === "/" || /^\.\.(\/\.\.)*$/.test(name)) return "directory";
+    for (const other of this.#contents.keys()) if (other.startsWith(name + "/")) return "directory";
+    return -ENOENT;
   }
 
   /** The working directory, or a directory a known file is in. */

@@ -148,6 +148,7 @@ export const Errno = {
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  ENOTDIR: 20,
   ESRCH: 3,
   EINVAL: 22,
   EDEADLK: 35,

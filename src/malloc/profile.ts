@@ -350,6 +350,13 @@ export interface GlibcProfile {
    */
   readonly threadJoinState: boolean;
   /**
+   * On i386, gettimeofday reads the 64-bit clock and copies it into `*tv` (2.32+), faulting on
+   * a NULL `tv`; before, it was the vDSO's or the system call's, which skip a NULL `tv` (x86_64's
+   * always is). Seen on real i386 2.31 and 2.36+ under qemu-i386; glibc's
+   * sysdeps/unix/sysv/linux/x86/gettimeofday.c limits the vDSO to x86_64 from 2.32.
+   */
+  readonly gettimeofdayCopiesTime64: boolean;
+  /**
    * A FILE has `_prevchain` (the `_chain` or `_IO_list_all` pointing at it, which
    * `_IO_un_link` uses instead of walking the list; 2.40+). Seen in fopen'ed FILEs on real 2.41+.
    */
@@ -696,6 +703,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   printfErrnoName: since("2.35"),
   getrandomVdso: since("2.41"),
   threadJoinState: since("2.43"),
+  gettimeofdayCopiesTime64: since("2.32"),
   filePrevChain: since("2.40"),
   fileFlags2Narrow: since("2.41"),
   fileTotalWritten: since("2.42"),

@@ -20,8 +20,8 @@ export const BUFSIZ = 8192;
 /** Where stdout goes. */
 export type StdoutKind = "file" | "pipe" | "tty";
 
-/** st_blksize of each kind of output on Linux. */
-const STDOUT_BLKSIZE: Readonly<Record<StdoutKind, number>> = {
+/** st_blksize of each kind of output on Linux (a regular file's, a pipe's, a terminal's). */
+export const STDOUT_BLKSIZE: Readonly<Record<StdoutKind, number>> = {
   file: 4096,
   pipe: 4096,
   tty: 1024,
