@@ -141,11 +141,6 @@ export interface LibcHost {
   readonly strerrorBuffers: Map<number, number>;
 }
 
-/** Thread exit by pthread_exit. */
-export class ThreadExit {
-  constructor(readonly value: Value) {}
-}
-
 type Impl = (h: LibcHost, c: BuiltinCall) => Value;
 
 const EOF = -1;
@@ -1503,9 +1498,14 @@ const impls: Record<string, Impl> = {
   usleep: () => 0,
   pthread_self: (h) => h.sched.current.handle || pthreadSelfMain(h),
   pthread_detach: (h, c) => pthreadDetach(threadCallHost(h), c.args[0] as Int),
-  pthread_exit: (_h, c) => {
-    throw new ThreadExit(c.args[0]);
-  },
+  // glibc unwinds the thread: its first pthread_exit dlopens libgcc_s.so.1, which maps the
+  // library and mallocs in the thread's arena (the next thread's first malloc 0x1080 bytes further
+  // on real 2.36 and 2.44; 2.31 aborts where the library cannot be found) — not modelled
+  pthread_exit: (h) =>
+    refuse(
+      h,
+      "pthread_exit (glibc's unwinding dlopens libgcc_s.so.1, mapping it and malloc'ing in the thread's arena); return from the thread's function instead",
+    ),
   mmap: (h, c) => {
     if (n(c.args[4]) !== -1 && !(n(c.args[3]) & 0x20)) {
       throw new CUnsupportedError("mmap of a file", h.m.file, c.line);

@@ -55,7 +55,6 @@ import {
   type LibcHost,
   makeBuiltins,
   threadCallHost,
-  ThreadExit,
 } from "./libc.ts";
 import { detachedThreadEnd } from "./pthread_detach.ts";
 import { parse } from "./parser.ts";
@@ -1024,16 +1023,7 @@ export class CProgram {
       for (;;) {
         const th = sched.current;
         if (th.thread.state === "running") this.process.switchTo(th.thread);
-        let r: IteratorResult<Signal, Value>;
-        try {
-          r = th.gen.next();
-        } catch (e) {
-          if (e instanceof ThreadExit && th.thread.index !== 0) {
-            r = { done: true, value: e.value };
-          } else if (e instanceof ThreadExit) {
-            throw new ProgramExit(0, true);
-          } else throw e;
-        }
+        const r: IteratorResult<Signal, Value> = th.gen.next();
         if (r.done) {
           if (th.thread.index === 0) throw new ProgramExit(Number(r.value) | 0, true);
           this.#threadDone(th, r.value);

@@ -275,15 +275,14 @@ Deno.test("an undeclared name is a syntax error naming it", () => {
   });
 });
 
-Deno.test("a thread's locals live on its own stack mapping; pthread_exit ends it with a value", () => {
+Deno.test("a thread's locals live on its own stack mapping; its return value is what join gets", () => {
   const prog = new CProgram(
     `#include <stdio.h>
 #include <pthread.h>
 void *worker(void *arg) {
   int local = 5;
   printf("%p\\n", (void *)&local);
-  pthread_exit((void *)7);
-  return 0;
+  return (void *)7;
 }
 int main(void) {
   pthread_t t;
@@ -302,6 +301,22 @@ int main(void) {
   const stack = prog.process.threads[1].stack!;
   const a = parseInt(addr, 16);
   assert.ok(a > stack.base + stack.guard && a < stack.base + stack.size, addr);
+});
+
+Deno.test("pthread_exit is refused by name: glibc's unwinding loads libgcc_s.so.1, which mallocs in the thread's arena", () => {
+  const r = runC(
+    `#include <pthread.h>
+void *worker(void *arg) { pthread_exit((void *)7); return 0; }
+int main(void) {
+  pthread_t t;
+  pthread_create(&t, NULL, worker, NULL);
+  pthread_join(t, NULL);
+  return 0;
+}`,
+    { stdout: "pipe" },
+  );
+  assert.equal(r.error?.name, "CUnsupportedError");
+  assert.match(r.error!.message, /pthread_exit.*libgcc_s\.so\.1/);
 });
 
 Deno.test("variadic functions: va_start, va_arg, vprintf", () => {
