@@ -96,6 +96,18 @@ function standardReadable(h: DescriptorHost, fd: number): boolean {
 }
 
 /**
+ * How descriptor `fd` is open, as fcntl(F_GETFL)'s O_ACCMODE says: 0 reading, 1 writing, 2 both
+ * (3 neither: open's access mode 3); undefined when it is not open.
+ */
+export function accessMode(h: DescriptorHost, fd: number): number | undefined {
+  const file = h.openFiles.file(fd);
+  if (file === undefined && !h.openFiles.standard(fd)) return undefined;
+  const readable = file ? file.readable : standardReadable(h, fd);
+  const writable = file ? file.writable : standardWritable(h, fd);
+  return readable ? (writable ? 2 : 0) : writable ? 1 : 3;
+}
+
+/**
  * Bytes written to a standard descriptor still on the run's output: fd 2 is stderr, 0 and 1
  * stdout, each kept up to {@link FILE_SIZE_LIMIT} bytes, as a file is (past it:
  * {@link COutputLimitError}).

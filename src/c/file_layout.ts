@@ -254,6 +254,48 @@ export function fieldsAside(layout: FileLayout): FileFields {
   };
 }
 
+/**
+ * The fields of stdout's or stderr's FILE where libc's data is not the build's: those heaplab
+ * keeps of it (`state`: the flags, the get, put and buffer pointers, `_mode`) read and written
+ * there, `_fileno` the standard descriptor `fileno`, any other kept aside (0 at first).
+ */
+export function fieldsKept(
+  layout: FileLayout,
+  state: () => FileState,
+  fileno: number,
+): FileFields {
+  const kept = new Map<number, keyof FileState>(
+    ([
+      "flags",
+      "readBase",
+      "readPtr",
+      "readEnd",
+      "writeBase",
+      "writePtr",
+      "writeEnd",
+      "bufBase",
+      "bufEnd",
+      "mode",
+    ] as const).map((name) => [layout[name], name]),
+  );
+  const aside = new Map<number, number>([[layout.fileno, fileno]]);
+  const get = (at: number) => {
+    const name = kept.get(at);
+    return name === undefined ? aside.get(at) ?? 0 : state()[name];
+  };
+  const set = (at: number, value: number) => {
+    const name = kept.get(at);
+    if (name === undefined) aside.set(at, value);
+    else state()[name] = name === "mode" ? value | 0 : value;
+  };
+  return {
+    word: (at) => get(at) >>> 0,
+    setWord: (at, value) => set(at, at === layout.mode ? value : value >>> 0),
+    pointer: get,
+    setPointer: set,
+  };
+}
+
 /** glibc's names of `_flags`' state bits (libio.h), lowest first. */
 const FLAG_NAMES: readonly [number, string][] = [
   [USER_BUF, "_IO_USER_BUF"],

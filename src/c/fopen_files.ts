@@ -27,7 +27,8 @@
  *
  * Not modelled, refused by name (`CUnsupportedError`): `m` (glibc maps the file), `,ccs=`; glibc
  * before 2.24 (which mmap'ed the buffer) and builds without a libc's symbols
- * (their vtables' addresses); writing to, setvbuf and fflush of a FILE opened for reading;
+ * (their vtables' addresses); setvbuf and fflush of a FILE opened for reading (a write to it
+ * fails as glibc's does, `wrong_direction.ts`; a read of one opened for writing only too);
  * seeking and setvbuf on a FILE opened for writing; close(2) of the descriptor a fopen'ed FILE
  * uses.
  *
@@ -139,6 +140,8 @@ export class FopenFiles {
   readonly #open = new Map<number, Reading>();
   /** The FILEs open for writing, by address. */
   readonly #writers = new Map<number, { fd: number; opened: Opened; fields: FileState }>();
+  /** The FILEs open for writing only, as a read sees them (its underflow fails: EBADF). */
+  readonly #writeOnly = new Map<number, ReadingFile>();
   /** `_IO_list_all` and the `_chain`s after it: the FILEs from the head, the standard ones last. */
   readonly #list: number[];
 
@@ -157,6 +160,14 @@ export class FopenFiles {
   /** The reading FILE fopen returned at `address` and fclose has not closed. */
   stream(address: number): ReadingFile | undefined {
     return this.#open.get(address)?.file;
+  }
+
+  /**
+   * The FILE fopen returned for writing only at `address`, read on its fields in its chunk (what
+   * its put area holds written first): glibc's reads of it fail with EBADF.
+   */
+  writeOnly(address: number): ReadingFile | undefined {
+    return this.#writeOnly.get(address);
   }
 
   /** The descriptor fopen opened for the reading FILE at `address`. */
@@ -237,6 +248,11 @@ export class FopenFiles {
         opened,
         fields: readFileState(this.#memory, this.#field, address),
       });
+      const inMemory = fieldsInMemory(h.machine, address),
+        shortbuf = address + this.#field.shortbuf;
+      const reading = new ReadingFile(h.reader, inMemory, shortbuf, "a fopen'ed FILE");
+      reading.flushPut = () => h.flushWriter(address);
+      this.#writeOnly.set(address, reading);
       return { address };
     }
     const own = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED | NO_WRITES;
@@ -247,6 +263,29 @@ export class FopenFiles {
     const reading = new ReadingFile(h.reader, fields, address + this.#field.shortbuf, name);
     this.#open.set(address, { file: reading, fd, opened });
     return { address };
+  }
+
+  /**
+   * fdopen(fd, "w+") as perror makes it (`perror.ts`): its FILE malloc'ed, set up and linked as
+   * fopen's, on descriptor `fd`, a writer for calls to load and settle (its writes go where the
+   * caller sends them); 0 when the malloc failed.
+   */
+  fdopen(fd: number): number {
+    const h = this.#h, jumps = h.symbol("_IO_file_jumps"), wide = h.symbol("_IO_wfile_jumps");
+    if (jumps === undefined || wide === undefined || h.symbol("_IO_list_all") === undefined) {
+      throw new CUnsupportedError("fdopen where libc's data is not the build's", "libc", 0);
+    }
+    const address = h.malloc(lockedFile(h.ptrSize).size);
+    if (address === 0) return 0;
+    const opened: Opened = { address, flags2: 0 };
+    this.#initialize(opened, jumps, wide);
+    this.#link(address);
+    h.mem.write32(address + this.#field.fileno, fd);
+    const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED;
+    h.mem.write32(address + this.#field.flags, flags >>> 0);
+    const fields = readFileState(this.#memory, this.#field, address);
+    this.#writers.set(address, { fd, opened, fields });
+    return address;
   }
 
   /**
@@ -307,6 +346,7 @@ export class FopenFiles {
       const f = writer.fields; // as fclose's write of the buffer left them
       if (f.bufBase !== 0 && !(f.flags & USER_BUF)) h.free(f.bufBase);
       this.#writers.delete(address);
+      this.#writeOnly.delete(address);
       this.#open.delete(address);
       return this.#closed(address, writer.opened);
     }

@@ -502,6 +502,7 @@ const STAT_MACROS = [
 const ERRNO_MACROS = [
   "EPERM 1",
   "ENOENT 2",
+  "EINTR 4",
   "EBADF 9",
   "EAGAIN 11",
   "ENOMEM 12",
@@ -510,8 +511,11 @@ const ERRNO_MACROS = [
   "EBUSY 16",
   "EEXIST 17",
   "ENOTDIR 20",
+  "EISDIR 21",
   "EINVAL 22",
+  "EMFILE 24",
   "ENOSPC 28",
+  "ENAMETOOLONG 36",
   "EOVERFLOW 75",
 ];
 

@@ -21,6 +21,7 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../kernel/vma
 import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
+  accessMode,
   type DescriptorHost,
   readDescriptor,
   sizeArgument,
@@ -35,6 +36,7 @@ import {
   ERR_SEEN,
   fieldsAside,
   fieldsInMemory,
+  fieldsKept,
   fileLayout,
   type FileMemory,
   type FileState,
@@ -53,6 +55,8 @@ import {
 } from "./flush_all.ts";
 import { INVALID_STDIO_HANDLE, type JumpSlot, vtableCall } from "./vtable_check.ts";
 import { wideSputn } from "./wfile_xsputn.ts";
+import { perror, type PerrorHost } from "./perror.ts";
+import { type PutHow, writeToReader } from "./wrong_direction.ts";
 import { callThrough } from "../malloc/hooks.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
@@ -550,12 +554,42 @@ function streamFd(h: LibcHost, f: Value): number {
   return fopenFiles(h).readerFd(a) ?? fopenFiles(h).writer(a)?.fd ?? -1;
 }
 
+/** A FILE fopen opened for reading only, which `f` points to. */
+function readOnlyFile(h: LibcHost, f: Value): ReadingFile | undefined {
+  const files = fopenFiles(h), a = n(f);
+  return files.writer(a) === undefined ? files.stream(a) : undefined;
+}
+
+/**
+ * fprintf, fputs, fputc and fwrite of `text` to FILE* `f`, as `how` puts it: through its output
+ * stream ({@link writeStream}), or into one fopen opened for reading only, where glibc's write
+ * fails (`wrong_direction.ts`). Whether it was written.
+ */
+function putToFile(h: LibcHost, c: BuiltinCall, f: Value, text: string, how: PutHow): boolean {
+  const reader = readOnlyFile(h, f);
+  if (reader === undefined) return writeStream(h, outputStream(h, c, f), text, how);
+  const host = {
+    layout: fileLayout(h.m.abi),
+    setErrno: (errno: number) => h.m.mem.write32(h.errno, errno),
+    refuse: (what: string) => refuse(h, what),
+  };
+  return writeToReader(host, reader, how, text.length);
+}
+
+/**
+ * The stream fprintf writes to, for its stack check ({@link checkPrintfStack}): its output
+ * stream, or a FILE fopen opened for reading only (its address: its vfprintf fails first).
+ */
+function printfStream(h: LibcHost, c: BuiltinCall, f: Value): number {
+  return readOnlyFile(h, f) ? n(f) : outputStream(h, c, f);
+}
+
 /**
  * The output stream a FILE* that is written to, flushed or given a buffer names: stdin's FILE
  * (0), stdout's (1), stderr's (2), or a FILE fopen opened for writing (its address) — the FILE,
- * not its descriptor: after `fclose(stdout)` a fopen'ed FILE may write to descriptor 1. A FILE
- * fopen opened for reading is refused (only reading it is modelled); a pointer that is no FILE
- * too (`unknownFile`).
+ * not its descriptor: after `fclose(stdout)` a fopen'ed FILE may write to descriptor 1. Flushing
+ * or setting the buffer of a FILE fopen opened for reading is refused (a write to it fails:
+ * {@link putToFile}); a pointer that is no FILE too (`unknownFile`).
  */
 function outputStream(h: LibcHost, c: BuiltinCall, f: Value): number {
   const a = n(f), files = fopenFiles(h);
@@ -564,7 +598,7 @@ function outputStream(h: LibcHost, c: BuiltinCall, f: Value): number {
   if (files.writer(a) !== undefined) return a;
   if (files.stream(a) === undefined) unknownFile(h, a, "a write to");
   throw new CUnsupportedError(
-    "writing to, flushing or setting the buffer of a FILE fopen opened for reading",
+    "flushing or setting the buffer of a FILE fopen opened for reading",
     h.m.file,
     c.line,
   );
@@ -734,6 +768,61 @@ export function glibcMessage(h: LibcHost, text: string): void {
   writeText(descriptorHost(h), 2, text);
 }
 
+/**
+ * What perror (`perror.ts`) works with, for message `msg` and error number `e`: the FILE libc's
+ * `stderr` points to ({@link variableStream}), as its fields are in memory (stdout's and
+ * stderr's kept fields where libc's data is not the build's), and the descriptor table — the
+ * standard descriptors still on what the run gave, and files opened on any descriptor, 0-2 too.
+ */
+function perrorHost(h: LibcHost, msg: string, e: number): PerrorHost {
+  const F = fileLayout(h.m.abi), stream = variableStream(h, "stderr"), files = standardFiles(h);
+  const fp = stream === 1 ? h.files.stdout : stream === 2 ? h.files.stderr : stream;
+  return {
+    stderrFields: () => {
+      if (files === undefined && stream < 3) {
+        const kept = stream === 1 ? h.streams.stdout : h.streams.stderr;
+        return { flags: kept.flags, mode: kept.mode, fileno: stream };
+      }
+      const word = (at: number) => h.m.mem.read32(fp + at) | 0;
+      return { flags: word(F.flags), mode: word(F.mode), fileno: word(F.fileno) };
+    },
+    access: (fd) => {
+      const mode = accessMode(descriptorHost(h), fd);
+      if (mode === undefined) return undefined;
+      // a file opened on it (0-2 too, after a close), or stdout's and stderr's run a file
+      const file = h.openFiles.file(fd) !== undefined;
+      return { mode, regularFile: file || (fd > 0 && fd <= 2 && h.streams.kind === "file") };
+    },
+    lowestFree: () => h.openFiles.lowestFree(),
+    setErrno: (errno) => h.m.mem.write32(h.errno, errno),
+    message: () => {
+      const colon = msg ? ": " : "", text = errorText(h, e);
+      return {
+        text: `${msg}${colon}${text}\n`,
+        pieces: [msg.length, msg.length + colon.length, msg.length + colon.length + text.length],
+      };
+    },
+    writeStderr: (text) => void writeStream(h, stream, text),
+    writeThroughDup: (original, dup, message) => {
+      const opened = fopenFiles(h), address = opened.fdopen(dup);
+      if (address === 0) return false;
+      const { text, pieces } = message();
+      // its writes go where the descriptor it duplicates writes
+      const fields = () => opened.writer(address)!.fields, shortbuf = address + F.shortbuf;
+      const vtable = { at: address + F.vtable, file: "perror's FILE" };
+      const host = fileOutput(h, original, fields, shortbuf, false, vtable);
+      opened.loadWriter(address);
+      host.file.mode = -1; // vfprintf orients it
+      putPrintf(host, text, pieces);
+      if (host.file.flags & CURRENTLY_PUTTING) sync(host); // fclose
+      opened.settleWriter(address);
+      opened.close(address);
+      return true;
+    },
+    refuse: (what) => refuse(h, what),
+  };
+}
+
 /** What read(2) and write(2) see of the program. */
 const descriptorHost = perHost((h): DescriptorHost => ({
   mem: h.m.mem,
@@ -815,21 +904,56 @@ const stdinHost = perHost((h): StdinHost => ({
   stdin: stdinFile(h),
   stdinVariable: h.variables.stdin,
   fopened: (address) => fopenFiles(h).stream(address),
-  writes: (address) => fopenFiles(h).writer(address) !== undefined,
-  outputFlags: (address, clear = 0) => {
-    if (address === h.files.stdout || address === h.files.stderr) {
-      const f = (address === h.files.stdout ? stdoutHost(h) : stderrHost(h)).file;
-      return f.flags = (f.flags & ~clear) >>> 0;
-    }
-    const files = fopenFiles(h), f = files.loadWriter(address);
-    f.flags = (f.flags & ~clear) >>> 0;
-    files.settleWriter(address);
-    return f.flags;
-  },
+  writeOnly: (address) => writeOnlyFile(h, address),
   malloc: (size) => mallocCall(h, () => h.allocator.malloc(size)),
   realloc: (pointer, size) => mallocCall(h, () => h.allocator.realloc(pointer, size)),
   free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
 }));
+
+/**
+ * A FILE that only writes as a read sees it (`stdin.ts`): a fopen'ed writer's, or stdout's or
+ * stderr's on their fields in libc's memory, which write what their put area holds through
+ * their output fileops first (`wrong_direction.ts`); undefined for another pointer.
+ */
+function writeOnlyFile(h: LibcHost, address: number): ReadingFile | undefined {
+  const fopened = fopenFiles(h).writeOnly(address);
+  if (fopened !== undefined) return fopened;
+  if (address !== h.files.stdout && address !== h.files.stderr) return undefined;
+  return standardReaders(h)[address === h.files.stdout ? 0 : 1];
+}
+
+/**
+ * stdout's and stderr's FILEs as a read sees them (see {@link writeOnlyFile}): on their fields in
+ * libc's memory, or on those heaplab keeps where libc's data is not the build's.
+ */
+const standardReaders = perHost((h) => {
+  const files = standardFiles(h), F = fileLayout(h.m.abi);
+  return (["stdout", "stderr"] as const).map((name, k) => {
+    const fp = h.files[name], output = () => name === "stdout" ? stdoutHost(h) : stderrHost(h);
+    const fields = files === undefined
+      ? fieldsKept(F, () => output().file, k + 1)
+      : fieldsInMemory(h.m, fp);
+    const r = new ReadingFile(
+      readerHost(h),
+      fields,
+      h.shortbufs[name],
+      files === undefined ? undefined : name,
+    );
+    r.flushPut = () => {
+      if (files === undefined) return flushAll(output());
+      // its fields written back first, read from memory for the flush, then written back
+      files.settle();
+      files.load();
+      try {
+        return flushAll(output());
+      } finally {
+        files.settle();
+        files.load();
+      }
+    };
+    return r;
+  });
+});
 
 /** What a FILE read through glibc's fileops works with (`read_file.ts`). */
 const readerHost = perHost((h): ReaderHost => ({
@@ -1133,10 +1257,10 @@ const impls: Record<string, Impl> = {
     return writeStream(h, stdoutStream(h), t, pieces) ? t.length : -1;
   },
   fprintf: (h, c) => {
-    checkPrintfStack(h, c, "fprintf", outputStream(h, c, c.args[0]));
+    checkPrintfStack(h, c, "fprintf", printfStream(h, c, c.args[0]));
     const pieces: number[] = [];
     const t = printfText(h, c, 1, pieces);
-    return writeStream(h, outputStream(h, c, c.args[0]), t, pieces) ? t.length : -1;
+    return putToFile(h, c, c.args[0], t, pieces) ? t.length : -1;
   },
   dprintf: (h, c) => {
     checkPrintfStack(h, c, "dprintf", n(c.args[0]));
@@ -1148,7 +1272,7 @@ const impls: Record<string, Impl> = {
     return impls.printf(h, withVaList(h, c, 0));
   },
   vfprintf: (h, c) => {
-    checkPrintfStack(h, c, "vfprintf", outputStream(h, c, c.args[0]));
+    checkPrintfStack(h, c, "vfprintf", printfStream(h, c, c.args[0]));
     return impls.fprintf(h, withVaList(h, c, 1));
   },
   vsprintf: (h, c) => {
@@ -1201,18 +1325,18 @@ const impls: Record<string, Impl> = {
     return writeStream(h, stdoutStream(h), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
   },
   fputs: (h, c) => {
-    return writeStream(h, outputStream(h, c, c.args[1]), h.m.cString(c.args[0] as Int)) ? 1 : EOF;
+    return putToFile(h, c, c.args[1], h.m.cString(c.args[0] as Int), "put") ? 1 : EOF;
   },
   fputc: (h, c) => {
     const byte = String.fromCharCode(n(c.args[0]) & 0xff);
-    return writeStream(h, outputStream(h, c, c.args[1]), byte, "putc") ? n(c.args[0]) & 0xff : EOF;
+    return putToFile(h, c, c.args[1], byte, "putc") ? n(c.args[0]) & 0xff : EOF;
   },
   putc: (h, c) => impls.fputc(h, c),
   fwrite: (h, c) => {
     const len = n(c.args[1]) * n(c.args[2]);
     if (len === 0) return 0; // glibc returns before it looks at the stream
     const bytes = h.m.mem.readBytes(n(c.args[0]), len);
-    return writeStream(h, outputStream(h, c, c.args[3]), byteText(bytes)) ? c.args[2] : 0;
+    return putToFile(h, c, c.args[3], byteText(bytes), "put") ? c.args[2] : 0;
   },
   setbuf: (h, c) => {
     const stream = outputStream(h, c, c.args[0]), buffer = n(c.args[1]);
@@ -1544,8 +1668,7 @@ const impls: Record<string, Impl> = {
     checkPrintfStack(h, c, "perror", 2);
     const e = h.m.mem.read32(h.errno) | 0; // errno is an int
     const msg = n(c.args[0]) ? h.m.cString(c.args[0] as Int) : "";
-    // through libc's `stderr` variable, whatever FILE it points to
-    writeStream(h, variableStream(h, "stderr"), `${msg ? msg + ": " : ""}${errorText(h, e)}\n`);
+    perror(perrorHost(h, msg, e));
     return 0;
   },
   strerror: (h, c) => strerrorString(h, n(c.args[0]) | 0, c.line),

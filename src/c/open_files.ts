@@ -191,8 +191,7 @@ export class OpenFiles {
       inode.length = 0;
       inode.sparse = false;
     }
-    let fd = 0;
-    while (this.#open.has(fd) || this.#standard.has(fd)) fd++;
+    const fd = this.lowestFree();
     this.#open.set(fd, new OpenFile(path, inode, flags));
     return fd;
   }
@@ -201,6 +200,16 @@ export class OpenFiles {
   contents(path: string): Uint8Array | undefined {
     const inode = this.#contents.get(normalPath(path));
     return inode?.store.slice(0, inode.length);
+  }
+
+  /**
+   * The descriptor the next open (or dup) would get: the lowest one neither open on a file nor
+   * still a standard descriptor — 0, 1 or 2 too once closed.
+   */
+  lowestFree(): number {
+    let fd = 0;
+    while (this.#open.has(fd) || this.#standard.has(fd)) fd++;
+    return fd;
   }
 
   /** unlink(path): 0, or -ENOENT; what is open on the file stays open. */

@@ -5,8 +5,17 @@
  * opened for reading, each as glibc writes it on top of the FILE's fileops (`read_file.ts`),
  * which run on the FILE's own fields: what a program wrote into them steers the read. What the
  * buffer holds, read(2) does not see (`descriptors.ts`).
+ *
+ * A FILE that only writes (stdout, stderr, fopen's "w" and "a") is read the same way, on its
+ * fields: `__uflow` orients it and writes what its put area holds (`_IO_switch_to_get_mode`),
+ * then its underflow finds `_IO_NO_READS`: EOF, errno EBADF, the error indicator set. fread
+ * first makes its buffer, and asked for a buffer or more, drops what the put area held and reads
+ * the descriptor (EBADF); fscanf's argument check fails with EBADF and leaves the indicator;
+ * getline first returns -1 on an indicator already set. ungetc on such a FILE is refused.
+ * feof, ferror and clearerr act on its `_flags` there as on any other FILE's.
  * Checked against real runs: tests/fixtures/c/descriptors/ (stdin_functions.c, fopen_files.c,
- * stdin_buf_base.c).
+ * stdin_buf_base.c), tests/fixtures/c/stdio_errors/ (wrong_direction.c),
+ * tests/fixtures/c/fd_reuse/ (stdout_redirect.c: ferror after a failed write).
  *
  * @module
  */
@@ -14,7 +23,7 @@
 import { Errno } from "../kernel/errors.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
-import { EOF_SEEN, ERR_SEEN } from "./file_layout.ts";
+import { EOF_SEEN, ERR_SEEN, NO_READS } from "./file_layout.ts";
 import type { Int } from "./integer.ts";
 import type { BuiltinCall, Machine, Signal } from "./interpreter.ts";
 import type { ReadingFile } from "./read_file.ts";
@@ -38,13 +47,11 @@ export interface StdinHost {
   readonly stdinVariable?: number;
   /** A FILE fopen returned for reading and fclose has not closed. */
   fopened(address: number): ReadingFile | undefined;
-  /** A FILE* fopen returned for writing (a read of it fails with EBADF). */
-  writes(address: number): boolean;
   /**
-   * The `_flags` of stdout's, stderr's or a fopen'ed FILE that only writes, at `address`,
-   * after clearing the bits `clear` (clearerr).
+   * A FILE that only writes (stdout, stderr, one fopen returned for writing), read on its fields
+   * (its underflow fails with EBADF); undefined for any other pointer.
    */
-  outputFlags(address: number, clear?: number): number;
+  writeOnly(address: number): ReadingFile | undefined;
   /** The program's malloc, realloc and free (recorded as its calls). */
   malloc(size: number): number;
   realloc(pointer: number, size: number): number;
@@ -56,16 +63,15 @@ type StdinFunction = (h: StdinHost, c: BuiltinCall) => Generator<Signal, Value>;
 const EOF = -1, { EBADF, EINVAL, EAGAIN } = Errno;
 
 /**
- * The FILE a FILE* reads: stdin's, a fopen'ed FILE's, or "write-only" for stdout and stderr
- * (a read fails with EBADF). Any other pointer — a FILE already closed, a forged one — is not
- * modelled: glibc would run whatever its bytes say.
+ * The FILE a FILE* reads: stdin's, a fopen'ed FILE's, or one that only writes (stdout's,
+ * stderr's, a fopen'ed writer's). Any other pointer — a FILE already closed, a forged one — is
+ * not modelled: glibc would run whatever its bytes say.
  */
-function streamOf(h: StdinHost, file: Value, c: BuiltinCall): ReadingFile | "write-only" {
+function streamOf(h: StdinHost, file: Value, c: BuiltinCall): ReadingFile {
   const a = n(file);
   if (a === h.files.stdin) return h.stdin;
-  const opened = h.fopened(a); // (one that reads and writes too)
+  const opened = h.fopened(a) ?? h.writeOnly(a); // (one that reads and writes: fopened)
   if (opened) return opened;
-  if (a === h.files.stdout || a === h.files.stderr || h.writes(a)) return "write-only";
   // glibc reads the FILE's flags first: a pointer to nothing mapped is the process's SIGSEGV
   h.m.mem.read32(a);
   throw new CUnsupportedError(
@@ -80,43 +86,20 @@ function streamOf(h: StdinHost, file: Value, c: BuiltinCall): ReadingFile | "wri
  * The FILE getchar, scanf and gets read (glibc's `_IO_getc (stdin)`): the one libc's `stdin`
  * variable points to — a FILE fopen opened after `stdin = fopen(…)` — in one word's read.
  */
-function stdinStream(h: StdinHost, c: BuiltinCall): ReadingFile | "write-only" {
+function stdinStream(h: StdinHost, c: BuiltinCall): ReadingFile {
   if (h.stdinVariable === undefined) return h.stdin;
   const fp = h.m.readPointer(h.stdinVariable);
   return fp === h.files.stdin ? h.stdin : streamOf(h, fp, c);
 }
 
-/**
- * Runs a read on a FILE*'s FILE (`onWriteOnly` for stdout's and stderr's); `"stdin"`: the one
- * libc's `stdin` variable points to.
- */
+/** Runs a read on a FILE*'s FILE; `"stdin"`: the one libc's `stdin` variable points to. */
 function* reading<T>(
   h: StdinHost,
   c: BuiltinCall,
   file: Value | "stdin",
-  onWriteOnly: () => T,
   read: (r: ReadingFile) => Generator<Signal, T>,
 ): Generator<Signal, T> {
-  const r = file === "stdin" ? stdinStream(h, c) : streamOf(h, file, c);
-  return r === "write-only" ? onWriteOnly() : yield* read(r);
-}
-
-/** {@link reading} for a call that does not read. */
-function onStream<T>(
-  h: StdinHost,
-  c: BuiltinCall,
-  file: Value,
-  onWriteOnly: () => T,
-  use: (r: ReadingFile) => T,
-): T {
-  const r = streamOf(h, file, c);
-  return r === "write-only" ? onWriteOnly() : use(r);
-}
-
-/** A read of stdout or stderr, opened for writing only: it fails with EBADF; `result`. */
-function failedRead(h: StdinHost, result: number): number {
-  h.m.mem.write32(h.errno, EBADF);
-  return result;
+  return yield* read(file === "stdin" ? stdinStream(h, c) : streamOf(h, file, c));
 }
 
 /** scanf's target: `get`/`unget` the input; arguments from `first` on. */
@@ -164,8 +147,12 @@ function scanTarget(
 }
 
 function* scanStream(h: StdinHost, r: ReadingFile, c: BuiltinCall, format: number, name: string) {
-  // vfscanf orients the stream to bytes before it reads
+  // vfscanf orients the stream to bytes, then its ARGCHECK refuses a FILE that may not read
   r.orient();
+  if (r.flags & NO_READS) {
+    h.m.mem.write32(h.errno, EBADF);
+    return EOF;
+  }
   const target = scanTarget(h, c, format + 1, () => r.getc(), (byte) => {
     r.sputbackc(byte);
   }, name);
@@ -186,15 +173,14 @@ function* getdelim(
   delimiter: number,
   stream: Value,
 ): Generator<Signal, Value> {
-  const m = h.m, profile = h.profile, found = streamOf(h, stream, c);
-  const r = found === "write-only" ? undefined : found;
+  const m = h.m, profile = h.profile, r = streamOf(h, stream, c);
   const fail = (errno?: number) => {
     if (errno !== undefined) m.mem.write32(h.errno, errno);
-    if (profile.getdelimSetsError && r) r.flags |= ERR_SEEN;
+    if (profile.getdelimSetsError) r.flags |= ERR_SEEN;
     return -1;
   };
   if (lineptr === 0 || sizeAt === 0) return fail(EINVAL);
-  if (r && (r.flags & ERR_SEEN)) return -1;
+  if (r.flags & ERR_SEEN) return -1;
   let line = m.readPointer(lineptr), size = m.readPointer(sizeAt);
   if (line === 0 || size === 0) {
     size = 120;
@@ -204,7 +190,6 @@ function* getdelim(
     if (line === 0) return fail();
     if (profile.getdelimTerminatesNewBuffer) m.mem.write8(line, 0);
   }
-  if (!r) return failedRead(h, -1);
   let length = r.readEnd - r.readPtr;
   if (length <= 0) {
     if ((yield* r.underflowGeneric()) === EOF) return -1;
@@ -278,21 +263,20 @@ function* gets(h: StdinHost, r: ReadingFile, dst: number) {
 export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
   *getchar(h, c) {
     // (its own body, without reading's closures: a program's loop calls it per byte)
-    const r = stdinStream(h, c);
-    return r === "write-only" ? EOF : yield* r.getc();
+    return yield* stdinStream(h, c).getc();
   },
   *getc(h, c) {
-    return yield* reading(h, c, c.args[0], () => EOF, (r) => r.getc());
+    return yield* streamOf(h, c.args[0], c).getc();
   },
   *fgetc(h, c) {
-    return yield* reading(h, c, c.args[0], () => EOF, (r) => r.getc());
+    return yield* streamOf(h, c.args[0], c).getc();
   },
   *fgets(h, c) {
     const dst = n(c.args[0]), max = n(c.args[1]);
-    return yield* reading(h, c, c.args[2], () => 0, (r) => fgets(h, r, dst, max));
+    return yield* reading(h, c, c.args[2], (r) => fgets(h, r, dst, max));
   },
   *gets(h, c) {
-    return yield* reading(h, c, "stdin", () => 0, (r) => gets(h, r, n(c.args[0])));
+    return yield* reading(h, c, "stdin", (r) => gets(h, r, n(c.args[0])));
   },
   *getline(h, c) {
     return yield* getdelim(h, c, n(c.args[0]), n(c.args[1]), 10, c.args[2]);
@@ -306,23 +290,16 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
     const size = BigInt.asUintN(bits, BigInt(c.args[1] as Int));
     const bytes = BigInt.asUintN(bits, size * BigInt.asUintN(bits, BigInt(c.args[2] as Int)));
     if (bytes === 0n) return 0;
-    return yield* reading(h, c, c.args[3], () => failedRead(h, 0), function* (r) {
+    return yield* reading(h, c, c.args[3], function* (r) {
       const read = BigInt(yield* r.xsgetn(dst, Number(bytes)));
       return read === bytes ? c.args[2] : Number(read / size);
     });
   },
   *scanf(h, c) {
-    const scan = (r: ReadingFile) => scanStream(h, r, c, 0, "scanf");
-    return yield* reading(h, c, "stdin", () => failedRead(h, EOF), scan);
+    return yield* reading(h, c, "stdin", (r) => scanStream(h, r, c, 0, "scanf"));
   },
   *fscanf(h, c) {
-    return yield* reading(
-      h,
-      c,
-      c.args[0],
-      () => failedRead(h, EOF),
-      (r) => scanStream(h, r, c, 1, "fscanf"),
-    );
+    return yield* reading(h, c, c.args[0], (r) => scanStream(h, r, c, 1, "fscanf"));
   },
   *sscanf(h, c) {
     const text = h.m.cString(c.args[0] as Int);
@@ -336,28 +313,26 @@ export const STDIN_FUNCTIONS: Record<string, StdinFunction> = {
   },
   // deno-lint-ignore require-yield
   *ungetc(h, c) {
-    const byte = n(c.args[0]);
-    return onStream(h, c, c.args[1], () => {
-      throw new CUnsupportedError("ungetc on stdout or stderr", h.m.file, c.line);
-    }, (r) => byte === EOF ? EOF : r.sputbackc(byte & 0xff));
+    const byte = n(c.args[0]), r = streamOf(h, c.args[1], c);
+    if (h.writeOnly(n(c.args[1])) === r) {
+      throw new CUnsupportedError("ungetc on a FILE that only writes", h.m.file, c.line);
+    }
+    return byte === EOF ? EOF : r.sputbackc(byte & 0xff);
   },
+  // feof, ferror and clearerr read and clear the `_flags` of any FILE (stdin's, a fopen'ed one,
+  // one that only writes) in its fields: a failed write sets the error indicator of a FILE that
+  // writes (fd_reuse/stdout_redirect.c), a read of it too (stdio_errors/wrong_direction.c)
   // deno-lint-ignore require-yield
   *feof(h, c) {
-    const output = () => h.outputFlags(n(c.args[0])) & EOF_SEEN ? 1 : 0;
-    return onStream(h, c, c.args[0], output, (r) => r.flags & EOF_SEEN ? 1 : 0);
+    return streamOf(h, c.args[0], c).flags & EOF_SEEN ? 1 : 0;
   },
   // deno-lint-ignore require-yield
   *ferror(h, c) {
-    // a failed write sets the indicator on a FILE that writes (fd_reuse/stdout_redirect.c)
-    const output = () => h.outputFlags(n(c.args[0])) & ERR_SEEN ? 1 : 0;
-    return onStream(h, c, c.args[0], output, (r) => r.flags & ERR_SEEN ? 1 : 0);
+    return streamOf(h, c.args[0], c).flags & ERR_SEEN ? 1 : 0;
   },
   // deno-lint-ignore require-yield
   *clearerr(h, c) {
-    const output = () => (h.outputFlags(n(c.args[0]), EOF_SEEN | ERR_SEEN), 0);
-    return onStream(h, c, c.args[0], output, (r) => {
-      r.flags &= ~(EOF_SEEN | ERR_SEEN);
-      return 0;
-    });
+    streamOf(h, c.args[0], c).flags &= ~(EOF_SEEN | ERR_SEEN);
+    return 0;
   },
 };

@@ -226,8 +226,8 @@ Deno.test("wide FILEs, ftell while a FILE that reads writes, fclose of a standar
     ],
     [`fopen("flag.txt", "rm")`, /mmap'ed reads/],
     [
-      `fprintf(fopen("flag.txt", "r"), "x")`,
-      /writing to, flushing or setting the buffer of a FILE/,
+      `fflush(fopen("flag.txt", "r"))`,
+      /flushing or setting the buffer of a FILE fopen opened for reading/,
     ],
     [`stdin->_fileno = 3; fclose(stdin)`, /fclose of stdin whose _fileno the program set to 3/],
     [`close(fileno(fopen("flag.txt", "r")))`, /close\(3\): closing the descriptor of a FILE/],

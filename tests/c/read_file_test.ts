@@ -1,8 +1,9 @@
 /**
  * Reading through a FILE's fields (src/c/read_file.ts) where no real run reaches: stdin's FILE
  * kept aside where libc's data is packed (the seed's i386 layout with glibc 2.23, whose buffer
- * is mapped), on i386's real build, and on a modelled 2.23 — each reads as x86_64's 2.36, whose
- * reads the real runs check (tests/c/descriptors_test.ts).
+ * is mapped), and stdout's read there on the fields heaplab keeps, on i386's real build, and on a
+ * modelled 2.23 — each reads as x86_64's 2.36, whose reads the real runs check
+ * (tests/c/descriptors_test.ts, tests/c/stdio_errors_test.ts).
  */
 
 import assert from "node:assert/strict";
@@ -32,6 +33,34 @@ Deno.test("stdin reads alike with its FILE aside (packed libc), on i386 and on a
   ];
   for (const options of others) {
     const result = runC(SOURCE, { ...options, stdin: INPUT });
+    assert.equal(result.state, "exited", result.error?.message);
+    assert.equal(result.stdout, reference.stdout);
+  }
+});
+
+Deno.test("a read of stdout, ferror and clearerr on it alike with its FILE kept aside (packed libc), on i386 and on a modelled 2.23", () => {
+  const source = `#include <stdio.h>
+#include <errno.h>
+int main(void) {
+  printf("held ");
+  int before = ferror(stdout);
+  errno = 0;
+  int c = fgetc(stdout);
+  int error = ferror(stdout), e = errno;
+  clearerr(stdout);
+  printf("%d %d %d %d %d %d\\n", before, c, error, e, ferror(stdout), feof(stdout));
+  return 0;
+}`;
+  // the read writes what stdout held, then fails: EOF, EBADF, the error indicator
+  const reference = runC(source, { glibc: "2.36" });
+  assert.equal(reference.stdout, "held 0 -1 1 9 0 0\n");
+  const others: CRunOptions[] = [
+    { process: new Process({ layout: "seed-i386", program: "mthread" }), glibc: "2.23" },
+    { glibc: "2.36", arch: "i386" },
+    { glibc: "2.23" },
+  ];
+  for (const options of others) {
+    const result = runC(source, options);
     assert.equal(result.state, "exited", result.error?.message);
     assert.equal(result.stdout, reference.stdout);
   }
