@@ -162,10 +162,7 @@ export class FopenFiles {
     return this.#open.get(address)?.file;
   }
 
-  /**
-   * The FILE fopen returned for writing only at `address`, read on its fields in its chunk (what
-   * its put area holds written first): glibc's reads of it fail with EBADF.
-   */
+  /** The FILE fopen opened for writing only at `address`, as a read sees it (EBADF). */
   writeOnly(address: number): ReadingFile | undefined {
     return this.#writeOnly.get(address);
   }
@@ -230,6 +227,9 @@ export class FopenFiles {
       : path === undefined
       ? -Errno.EFAULT
       : h.openFiles.open(path, oflags, 0o666); // _IO_file_open's mode
+    if (fd === "directory") {
+      throw new CUnsupportedError(`fopen(${JSON.stringify(path)}, "r"): a directory`, file, line);
+    }
     if (fd < 0) {
       this.#unlink(address);
       h.free(address);
@@ -266,25 +266,25 @@ export class FopenFiles {
   }
 
   /**
-   * fdopen(fd, "w+") as perror makes it (`perror.ts`): its FILE malloc'ed, set up and linked as
-   * fopen's, on descriptor `fd`, a writer for calls to load and settle (its writes go where the
-   * caller sends them); 0 when the malloc failed.
+   * fdopen(fd, "w+") as perror makes it (`perror.ts`): a writer set up as fopen's, on `fd` (its
+   * writes go where the caller sends them); 0 when the malloc failed.
    */
   fdopen(fd: number): number {
     const h = this.#h, jumps = h.symbol("_IO_file_jumps"), wide = h.symbol("_IO_wfile_jumps");
     if (jumps === undefined || wide === undefined || h.symbol("_IO_list_all") === undefined) {
-      throw new CUnsupportedError("fdopen where libc's data is not the build's", "libc", 0);
+      h.reader.refuse("fdopen where libc's data is not the build's");
     }
-    const address = h.malloc(lockedFile(h.ptrSize).size);
+    const address = h.malloc(lockedFile(h.ptrSize).size), opened = { address, flags2: 0 };
     if (address === 0) return 0;
-    const opened: Opened = { address, flags2: 0 };
-    this.#initialize(opened, jumps, wide);
+    this.#initialize(opened, jumps!, wide!);
     this.#link(address);
     h.mem.write32(address + this.#field.fileno, fd);
-    const flags = MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED;
-    h.mem.write32(address + this.#field.flags, flags >>> 0);
-    const fields = readFileState(this.#memory, this.#field, address);
-    this.#writers.set(address, { fd, opened, fields });
+    h.mem.write32(address + this.#field.flags, (MAGIC | IS_FILEBUF | TIED_PUT_GET | LINKED) >>> 0);
+    this.#writers.set(address, {
+      fd,
+      opened,
+      fields: readFileState(this.#memory, this.#field, address),
+    });
     return address;
   }
 

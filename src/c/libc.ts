@@ -1366,7 +1366,10 @@ const impls: Record<string, Impl> = {
   open: (h, c) => {
     // the mode argument, when given, is a created file's permissions
     const mode = c.args.length > 2 ? n(c.args[2]) : undefined;
-    return pathCall(h, c, (path) => h.openFiles.open(path, n(c.args[1]), mode));
+    return pathCall(h, c, (path) => {
+      const fd = h.openFiles.open(path, n(c.args[1]), mode);
+      return fd === "directory" ? refuse(h, `open(${JSON.stringify(path)}): a directory`) : fd;
+    });
   },
   fopen: (h, c) => {
     const path = pathArgument(h, c); // undefined: open(2)'s EFAULT

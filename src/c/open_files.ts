@@ -15,20 +15,37 @@
  * the same way. A directory no given file is in is taken not to exist (ENOENT). fopen's FILEs
  * read and write these files through their descriptors: `fopen_files.ts`.
  *
+ * open's errors, in Linux's order: a path of 4096 bytes or more is ENAMETOOLONG (getname); no
+ * descriptor free below RLIMIT_NOFILE's soft limit, taken as 1024 — the usual default; a real
+ * machine's may be higher — is EMFILE (0-2 count as any other); then the walk, one component
+ * at a time: a name over 255 bytes is ENAMETOOLONG, a missing one ENOENT, a regular file with
+ * more of the path after it (or a trailing slash) ENOTDIR, `..` the directory above; at the
+ * end, a directory opened to write or with O_CREAT is EISDIR (EEXIST with O_EXCL), and a missing
+ * name with a trailing slash and O_CREAT EISDIR too. The directories are the working directory,
+ * those above it, and those a given file is in; any other is taken not to exist (ENOENT).
+ * stat(2) walks a path the same way. A directory opened for reading is not modelled
+ * ({@link OpenFiles.open} says `"directory"`; its callers refuse it by name).
+ *
  * What stat(2) reports of a file (`file_status.ts`) is kept with its contents: its inode
  * number, its permissions — 0644 for a given file, open's mode argument less the umask (022)
  * for a created one, as fopen's 0666 becomes 0644 — whether a name still links it (unlink
  * leaves open descriptors on a file with no link), and whether a write past its end left a
  * hole. Checked against real runs: tests/fixtures/c/descriptors/ (open_files.c,
  * write_files.c), tests/fixtures/c/fd_reuse/ (a standard descriptor closed, then reused by open
- * and fopen), tests/fixtures/c/file_status/ (stat_files.c).
+ * and fopen), tests/fixtures/c/file_status/ (stat_files.c), tests/fixtures/c/stdio_errors/
+ * (open_errors.c: the errors above, RLIMIT_NOFILE set to 1024).
  *
  * @module
  */
 
 import { Errno } from "../kernel/errors.ts";
 
-const { ENOENT, EBADF, EINVAL, EEXIST, ENOTDIR } = Errno;
+const { ENOENT, EBADF, EINVAL, EEXIST, EISDIR, EMFILE, ENAMETOOLONG, ENOTDIR } = Errno;
+
+/** RLIMIT_NOFILE's soft limit, as most systems set it: descriptors 0 to 1023. */
+export const OPEN_FILES_LIMIT = 1024;
+/** PATH_MAX (a path with its NUL) and NAME_MAX (one component). */
+const PATH_MAX = 4096, NAME_MAX = 255;
 
 /** open(2)'s flags: the access mode (O_ACCMODE: read 0, write 1, both 2) and the others known. */
 const ACCESS_MODE = 3, O_WRONLY = 1, O_RDWR = 2;
@@ -173,17 +190,27 @@ export class OpenFiles {
   }
 
   /**
-   * open(path, flags, mode): the new descriptor (the lowest free), -ENOENT for a path that names no file (or whose
-   * directory is not known, to create it), -EEXIST for O_CREAT|O_EXCL of an existing file. A
-   * file it creates gets `mode` less the {@link UMASK} (`mode` undefined: open was called
-   * without one, and what it would get is unknown).
+   * open(path, flags, mode): the new descriptor (the lowest free), or -errno (see the module's
+   * notes); `"directory"` for a directory opened for reading, which is not modelled. A file it
+   * creates gets `mode` less the {@link UMASK} (`mode` undefined: open was called without one,
+   * and what it would get is unknown).
    */
-  open(path: string, flags: number, mode?: number): number {
-    const name = normalPath(path);
+  open(path: string, flags: number, mode?: number): number | "directory" {
+    if (path.length >= PATH_MAX) return -ENAMETOOLONG;
+    const fd = this.lowestFree();
+    if (fd < 0) return fd;
+    const found = this.#walk(path);
+    if (typeof found === "number") return found;
+    const { name, trailingSlash } = found, create = (flags & O_CREAT) !== 0;
     let inode = this.#contents.get(name);
-    if (inode !== undefined && (flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
+    if (inode === undefined && this.#isDirectory(name)) {
+      if (create && (flags & O_EXCL)) return -EEXIST;
+      return create || (flags & ACCESS_MODE) !== 0 ? -EISDIR : "directory";
+    }
+    if (trailingSlash) return inode !== undefined ? -ENOTDIR : create ? -EISDIR : -ENOENT;
+    if (inode !== undefined && create && (flags & O_EXCL)) return -EEXIST;
     if (inode === undefined) {
-      if (!(flags & O_CREAT) || !this.#directoryKnown(name)) return -ENOENT;
+      if (!create) return -ENOENT;
       const permissions = mode === undefined ? undefined : mode & 0o7777 & ~UMASK;
       this.#contents.set(name, inode = this.#inode(new Uint8Array(0), permissions));
     } else if (flags & O_TRUNC) {
@@ -191,7 +218,6 @@ export class OpenFiles {
       inode.length = 0;
       inode.sparse = false;
     }
-    const fd = this.lowestFree();
     this.#open.set(fd, new OpenFile(path, inode, flags));
     return fd;
   }
@@ -204,12 +230,36 @@ export class OpenFiles {
 
   /**
    * The descriptor the next open (or dup) would get: the lowest one neither open on a file nor
-   * still a standard descriptor — 0, 1 or 2 too once closed.
+   * still a standard descriptor — 0, 1 or 2 too once closed —, or -EMFILE when none is free
+   * below {@link OPEN_FILES_LIMIT}.
    */
   lowestFree(): number {
     let fd = 0;
     while (this.#open.has(fd) || this.#standard.has(fd)) fd++;
-    return fd;
+    return fd < OPEN_FILES_LIMIT ? fd : -EMFILE;
+  }
+
+  /**
+   * The path walk (link_path_walk): each component but the last looked up in the directory the
+   * walk has reached; the last one's name, or -errno.
+   */
+  #walk(path: string): { name: string; trailingSlash: boolean } | number {
+    const absolute = path.startsWith("/"), trailingSlash = /[^/]\/+$/.test(path);
+    const parts = path.replace(/\/+$/, "").split("/"), last = parts.pop()!;
+    let directory = absolute ? "/" : "";
+    const join = (part: string) =>
+      normalPath(directory === "" ? part : directory === "/" ? `/${part}` : `${directory}/${part}`);
+    for (const part of parts) {
+      if (part === "" || part === ".") continue;
+      if (part.length > NAME_MAX) return -ENAMETOOLONG;
+      const next = join(part);
+      if (this.#contents.has(next)) return -ENOTDIR;
+      if (!this.#isDirectory(next)) return -ENOENT;
+      directory = next;
+    }
+    if (last === "" && !absolute) return -ENOENT; // an empty path
+    if (last.length > NAME_MAX) return -ENAMETOOLONG;
+    return { name: last === "" ? directory : join(last), trailingSlash };
   }
 
   /** unlink(path): 0, or -ENOENT; what is open on the file stays open. */
@@ -222,28 +272,30 @@ export class OpenFiles {
   }
 
   /**
-   * What stat(path) finds: the file's facts, "directory" for the working directory, one a known
-   * file is in or a parent of the working directory (`..`), or -ENOENT (nothing known there, or
-   * an empty path) or -ENOTDIR (a file's name followed by a slash, or used as a directory).
+   * What stat(path) finds after open's walk: the file's facts, "directory" for the working
+   * directory, one a known file is in or one above it (`..`), or -errno — ENOENT (nothing known
+   * there, or an empty path), ENOTDIR (a file's name followed by a slash, or used as a
+   * directory), ENAMETOOLONG.
    */
   status(path: string): FileFacts | "directory" | number {
-    if (path === "") return -ENOENT;
-    const name = normalPath(path), inode = this.#contents.get(name);
-    if (inode !== undefined) return path.endsWith("/") ? -ENOTDIR : factsOf(inode);
-    for (let slash = name.indexOf("/", 1); slash > 0; slash = name.indexOf("/", slash + 1)) {
-      if (this.#contents.has(name.slice(0, slash))) return -ENOTDIR; // a file as a directory
-    }
-    if (name === "" || name === "/" || /^\.\.(\/\.\.)*$/.test(name)) return "directory";
-    for (const other of this.#contents.keys()) if (other.startsWith(name + "/")) return "directory";
-    return -ENOENT;
+    if (path.length >= PATH_MAX) return -ENAMETOOLONG;
+    const found = this.#walk(path);
+    if (typeof found === "number") return found;
+    const inode = this.#contents.get(found.name);
+    if (inode !== undefined) return found.trailingSlash ? -ENOTDIR : factsOf(inode);
+    return this.#isDirectory(found.name) ? "directory" : -ENOENT;
   }
 
-  /** The working directory, or a directory a known file is in. */
-  #directoryKnown(name: string): boolean {
-    const slash = name.lastIndexOf("/");
-    if (slash < 0) return true;
-    const directory = name.slice(0, slash + 1);
-    for (const other of this.#contents.keys()) if (other.startsWith(directory)) return true;
+  /**
+   * Whether `name` (normalized) is a directory: the working directory, one above it, the root,
+   * or one a known file is in.
+   */
+  #isDirectory(name: string): boolean {
+    if (name === "" || name === "/" || /^\.\.(\/\.\.)*$/.test(name)) return true;
+    const prefix = name.endsWith("/") ? name : `${name}/`;
+    for (const other of this.#contents.keys()) {
+      if (other.startsWith(prefix)) return true;
+    }
     return false;
   }
 

@@ -114,7 +114,8 @@ Deno.test("heaplab's own choice for what the machine decides: owners 1000, times
   printf("%lu %lu %u %u %lx %ld %ld %ld\\n", a.st_ino, c.st_ino, a.st_uid, a.st_gid,
          a.st_dev, a.st_mtime, a.st_atim.tv_nsec, a.st_ctime);
   printf("%d\\n", a.st_ino == b.st_ino && a.st_dev == b.st_dev);`,
-    { "other.txt": "x" },
+    // dir must exist for the walk to go through it and back (stdio_errors/open_errors.c)
+    { "other.txt": "x", "dir/notes.txt": "y" },
   );
   assert.equal(r.stdout, "1001 1002 1000 1000 801 0 0 0\n1\n");
 });
