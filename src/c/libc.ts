@@ -554,9 +554,11 @@ function streamFd(h: LibcHost, f: Value): number {
   return fopenFiles(h).readerFd(a) ?? fopenFiles(h).writer(a)?.fd ?? -1;
 }
 
-/** A FILE fopen opened for reading only, which `f` points to. */
+/** stdin's FILE, or a FILE fopen opened for reading only, which `f` points to. */
 function readOnlyFile(h: LibcHost, f: Value): ReadingFile | undefined {
   const files = fopenFiles(h), a = n(f);
+  // stdin's FILE is opened for reading whatever descriptor 0 is (stdio_errors/stdin_written.c)
+  if (a === h.files.stdin) return stdinFile(h);
   return files.writer(a) === undefined ? files.stream(a) : undefined;
 }
 
