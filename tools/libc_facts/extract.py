@@ -26,7 +26,12 @@ SYMBOLS = [
     "malloc_hook_ini", "realloc_hook_ini", "memalign_hook_ini", "_IO_file_jumps",
     "_IO_wfile_jumps", "_IO_stdfile_0_lock", "_IO_stdfile_1_lock", "_IO_stdfile_2_lock",
     "_IO_wide_data_0", "_IO_wide_data_1", "_IO_wide_data_2", "stdin", "stdout", "stderr",
+    "initial", "__exit_funcs", "__exit_funcs_done", "__new_exitfn_called", "__exit_funcs_lock",
+    "on_exit", "__cxa_atexit",
 ]
+# ld.so's functions libc's data may point to: _dl_fini, which __libc_start_main registers first
+# in exit's list (csu/libc-start.c); from ld.so's own debug file in the same libc6-dbg package
+LD_SYMBOLS = ["_dl_fini"]
 TLS = ["tcache", "thread_arena", "tcache_shutting_down", "errno"]
 
 
@@ -41,6 +46,16 @@ def libc_of(root):
             if os.path.exists(p):
                 return p
     raise SystemExit(f"no libc.so.6 under {root}")
+
+
+def ld_of(root):
+    for d in ("usr/lib", "lib"):
+        for t, name in (("x86_64-linux-gnu", "ld-linux-x86-64.so.2"),
+                        ("i386-linux-gnu", "ld-linux.so.2")):
+            p = os.path.join(root, d, t, name)
+            if os.path.exists(p):
+                return p
+    raise SystemExit(f"no ld.so under {root}")
 
 
 def build_id(path):
@@ -280,6 +295,16 @@ def main():
                 hit = local.get(name)
                 if hit:
                     tls[name] = {"offset": hit[0], "size": hit[1]}
+            ld = ld_of(root)
+            ld_bid = build_id(ld)
+            ld_dbgs = glob.glob(os.path.join(args.dbg, f"libc6-dbg_{ver}-*_{debarch}",
+                                             "usr/lib/debug/.build-id", ld_bid[:2],
+                                             ld_bid[2:] + ".debug"))
+            if len(ld_dbgs) != 1:
+                raise SystemExit(f"{ver} {debarch}: no debug file for ld.so's build id {ld_bid}")
+            ld_local = nm_symbols(ld_dbgs[0])
+            ld_symbols = {n: {"offset": ld_local[n][0], "size": ld_local[n][1]}
+                          for n in LD_SYMBOLS if n in ld_local}
             headers = program_headers(libc)
             arena = symbols["main_arena"]["offset"]
             builds.append({
@@ -290,6 +315,7 @@ def main():
                 "fileSize": os.path.getsize(libc),
                 "symbols": symbols,
                 "tls": tls,
+                "ld": {"buildId": ld_bid, "symbols": ld_symbols},
                 "programHeaders": headers,
                 "dataBeforeMainArena": data_window(libc, headers, arena - 0x100, arena),
                 "malloc_state": struct_layout(debug, "malloc_state"),

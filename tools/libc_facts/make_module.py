@@ -24,7 +24,9 @@ SYMS = ["main_arena", "mp_", "global_max_fast", "__malloc_hook", "__free_hook", 
         "narenas", "free_list", "__malloc_initialized", "__tcache_dummy", "malloc_hook_ini",
         "realloc_hook_ini", "memalign_hook_ini", "_IO_file_jumps", "_IO_wfile_jumps",
         "_IO_stdfile_0_lock", "_IO_stdfile_1_lock", "_IO_stdfile_2_lock", "_IO_wide_data_0",
-        "_IO_wide_data_1", "_IO_wide_data_2", "stdin", "stdout", "stderr"]
+        "_IO_wide_data_1", "_IO_wide_data_2", "stdin", "stdout", "stderr", "initial",
+        "__exit_funcs", "__exit_funcs_done", "__new_exitfn_called", "__exit_funcs_lock", "on_exit",
+        "__cxa_atexit"]
 
 
 def page_down(x):
@@ -117,6 +119,7 @@ def main():
         win = b["dataBeforeMainArena"]
         rel = ", ".join(f"[{hex(o)}, {hex(a)}]" for o, a in win["relative"])
         pr = probe(b["version"], b["arch"])
+        ld = ", ".join(f'"{n}": {hex(v["offset"])}' for n, v in b["ld"]["symbols"].items())
         tp = hexs(pr["tp-base"]) if pr else "undefined"
         tcache_tp = hexs(pr["tcache_var-tp"]) if pr else "undefined"
         rows.append(f"""  {{
@@ -126,6 +129,7 @@ def main():
     buildId: "{b["buildId"]}",
     segments: [{segs}],
     symbols: {{ {sym} }},
+    ldSymbols: {{ {ld} }},
     tlsBlock: {{ size: {tls_seg["memsz"]}, align: {tls_seg["align"]}, {tls} }},
     mainThreadPointer: {tp},
     tcacheFromThreadPointer: {tcache_tp},
@@ -176,6 +180,11 @@ export interface LibcBuildFacts {{
   readonly segments: readonly LibcSegment[];
   /** Offsets of symbols from libc's base (those the build has). */
   readonly symbols: Readonly<Record<string, number>>;
+  /**
+   * Offsets of functions of the same package's ld.so from ld.so's base: `_dl_fini`, which
+   * `__libc_start_main` registers as the first entry of exit's list (`initial.fns[0]`).
+   */
+  readonly ldSymbols: Readonly<Record<string, number>>;
   /** libc's PT_TLS block and the offsets of malloc's thread variables inside it. */
   readonly tlsBlock: {{
     readonly size: number;
