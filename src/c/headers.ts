@@ -215,6 +215,10 @@ void exit(int status);
 void _exit(int status);
 void _Exit(int status);
 void abort(void);
+int atexit(void (*fn)(void));
+int on_exit(void (*fn)(int status, void *arg), void *arg);
+int __cxa_atexit(void (*fn)(void *arg), void *arg, void *dso_handle);
+unsigned long getauxval(unsigned long type);
 int system(const char *command);
 int execve(const char *path, char *const argv[], char *const envp[]);
 int execv(const char *path, char *const argv[]);
@@ -519,7 +523,7 @@ const ERRNO_MACROS = [
   "EOVERFLOW 75",
 ];
 
-/** <dlfcn.h>'s dlopen modes and <sys/random.h>'s getrandom flags. */
+/** <dlfcn.h>'s dlopen modes, <sys/random.h>'s getrandom flags, <sys/auxv.h>'s AT_BASE and AT_RANDOM. */
 const DLFCN_MACROS = [
   "RTLD_LAZY 1",
   "RTLD_NOW 2",
@@ -529,6 +533,8 @@ const DLFCN_MACROS = [
   "RTLD_NODELETE 0x1000",
   "GRND_NONBLOCK 1",
   "GRND_RANDOM 2",
+  "AT_BASE 7",
+  "AT_RANDOM 25",
 ];
 
 /** Predefined macros of an ABI. */

@@ -57,7 +57,8 @@ import { INVALID_STDIO_HANDLE, type JumpSlot, vtableCall } from "./vtable_check.
 import { wideSputn } from "./wfile_xsputn.ts";
 import { perror, type PerrorHost } from "./perror.ts";
 import { type PutHow, writeToReader } from "./wrong_direction.ts";
-import { callThrough } from "../malloc/hooks.ts";
+import { callThrough, ProcessExit } from "../malloc/hooks.ts";
+import { ExitHandlers, type ExitHandlersHost, NestedExit } from "./exit_handlers.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { type ReaderHost, ReadingFile } from "./read_file.ts";
@@ -455,6 +456,63 @@ const flushHost = perHost((h): FlushAllHost => {
     refuse: (what) => refuse(h, what),
   };
 });
+
+/** Each program's exit handlers, where they are modelled (`exit_handlers.ts`). */
+const exitHandlerSets = new WeakMap<LibcHost, ExitHandlers>();
+
+/**
+ * ld.so's and `__libc_start_main`'s setup of exit's list and the guards, AT_RANDOM's bytes being
+ * at `atRandom`, the program's `__dso_handle` at `dsoHandle` (x86_64 with libc's real data;
+ * elsewhere nothing).
+ */
+export function startExitHandlers(h: LibcHost, atRandom: number, dsoHandle: number): void {
+  const libc = h.allocator.libc;
+  if (h.m.abi.ptrSize !== 8 || libc.placement === "packed" || !libc.symbol("initial")) return;
+  exitHandlerSets.set(h, new ExitHandlers(exitHandlersHost(h), atRandom, dsoHandle));
+}
+
+/** exit's run of the handlers: the status it ends with. */
+export function* runExitHandlers(h: LibcHost, status: number): Generator<Signal, number> {
+  const handlers = exitHandlerSets.get(h);
+  return handlers ? yield* handlers.run(status) : status;
+}
+
+function exitHandlers(h: LibcHost, call: string): ExitHandlers {
+  return exitHandlerSets.get(h) ??
+    refuse(h, `${call} on i386 or without libc's real data (exit's list is not checked there)`);
+}
+
+function exitHandlersHost(h: LibcHost): ExitHandlersHost {
+  const m = h.m, mem = m.mem, libc = h.allocator.libc;
+  const ld = h.process.space.areas().find((v) => /\/ld-linux[^/]*$/.test(v.file?.path ?? ""));
+  return {
+    libc,
+    profile: h.allocator.profile,
+    read8: (a) => mem.read8(a),
+    write8: (a, v) => mem.write8(a, v),
+    read32: (a) => mem.read32(a),
+    write32: (a, v) => mem.write32(a, v),
+    threadPointer: pthreadSelfMain(h),
+    ldBase: ld?.start,
+    seed: h.allocator.context.randomState,
+    calloc: (size) => mallocCall(h, () => h.allocator.calloc(1, size)),
+    free: (p) => mallocCall(h, () => h.allocator.free(p)),
+    *call(target, args, via) {
+      const address = target <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(target) : undefined;
+      const fn = address === undefined ? undefined : m.byAddress.get(address);
+      try {
+        if (fn && "body" in fn) yield* h.sched.callFunction(fn, [...args]);
+        else callThrough(h.allocator.context, address ?? target, [...args], via, "exit");
+      } catch (e) {
+        if ((e instanceof ProgramExit && e.flush) || e instanceof ProcessExit) {
+          throw new NestedExit(e.status);
+        }
+        throw e;
+      }
+    },
+    refuse: (what) => refuse(h, what),
+  };
+}
 
 /**
  * A call glibc makes through a pointer the program could overwrite (`via`, read from `slot`): a
@@ -1626,6 +1684,11 @@ const impls: Record<string, Impl> = {
   sleep: () => 0,
   usleep: () => 0,
   pthread_self: (h) => h.sched.current.handle || pthreadSelfMain(h),
+  atexit: (h, c) => exitHandlers(h, "atexit").atexit(n(c.args[0])),
+  on_exit: (h, c) => exitHandlers(h, "on_exit").onExit(n(c.args[0]), n(c.args[1])),
+  __cxa_atexit: (h, c) =>
+    exitHandlers(h, "__cxa_atexit").cxaAtexit(n(c.args[0]), n(c.args[1]), n(c.args[2])),
+  getauxval: (h, c) => exitHandlers(h, "getauxval").auxval(n(c.args[0])),
   pthread_detach: (h, c) => pthreadDetach(threadCallHost(h), c.args[0] as Int),
   // glibc unwinds the thread: its first pthread_exit dlopens libgcc_s.so.1, which maps the
   // library and mallocs in the thread's arena (the next thread's first malloc 0x1080 bytes further

@@ -54,6 +54,8 @@ import {
   glibcMessage,
   type LibcHost,
   makeBuiltins,
+  runExitHandlers,
+  startExitHandlers,
   threadCallHost,
 } from "./libc.ts";
 import { detachedThreadEnd } from "./pthread_detach.ts";
@@ -477,11 +479,17 @@ export class CProgram {
       start = layStartStack(mem, name, argv, env, below);
       const site = MAIN_RETURN_SITES[libc.build.facts.version];
       if (site !== undefined) returnTo = libc.base + site;
+      startExitHandlers(this.#host, start.random!, this.#dsoHandle());
     } else start = this.#plainStartStack(m, argv, env);
     m.writePointer(environAddr, start.envp);
     const args: Value[] = [start.argc, start.argv, start.envp];
     this.#sched.startMain(main, args.slice(0, main.params.length), start.callerSp, returnTo);
     this.#lastLine = main.line;
+  }
+
+  /** Where crt's `__dso_handle` is (what the program's atexit passes). */
+  #dsoHandle(): number {
+    return this.globalsInfo().landmarks.find((l) => l.name === "__dso_handle")?.address ?? 0;
   }
 
   // Another layout (i386, a process given with its own stack): the pointer arrays just above
@@ -1105,6 +1113,8 @@ export class CProgram {
     }
     this.#exitFlushing = true;
     try {
+      // exit's handlers in reverse order (their own exit gives the status), then _IO_cleanup
+      status = this.#runToEnd(runExitHandlers(this.#host, status));
       if (this.#runToEnd(flushAllFiles(this.#host, "exit")) === "aborted") {
         return this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
       }

@@ -10,8 +10,9 @@
  * directly with several environments, names and arguments: argv, envp, their strings and main's
  * frame, address for address (tests/fixtures/c/start_stack/).
  *
- * Not written: the auxiliary vector's values and the random bytes (their room is kept; they read
- * as zeros), the start code's frames.
+ * Not written: the auxiliary vector's values (their room is kept; they read as zeros), the start
+ * code's frames. AT_RANDOM's 16 bytes are written with the guards derived from them
+ * (`exit_handlers.ts`), where that is modelled; elsewhere they read as zeros.
  *
  * @module
  */
@@ -47,6 +48,8 @@ export interface StartStack {
   readonly envp: number;
   /** The stack pointer of main's caller: main's frame pointer is 16 bytes below it. */
   readonly callerSp: number;
+  /** Where AT_RANDOM's 16 bytes are (undefined: a stack not laid out as exec lays it). */
+  readonly random?: number;
 }
 
 /** The writes the layout needs. */
@@ -78,6 +81,7 @@ export function layStartStack(
   p -= p % 16;
   put(PLATFORM);
   p -= RANDOM_BYTES;
+  const random = p;
   const words = argv.length + 1 + env.length + 1 + 1;
   const sp = Math.floor((p - AUXV_WORDS * 8 - words * 8) / 16) * 16;
   mem.write64(sp, argv.length);
@@ -91,5 +95,6 @@ export function layStartStack(
     argv: argvArray,
     envp,
     callerSp: argvArray - mainFrameBelowArgv + 16,
+    random,
   };
 }

@@ -394,6 +394,14 @@ export interface GlibcProfile {
    */
   readonly exitFlushLocks: boolean;
   /**
+   * Where `PTR_MANGLE` (x86_64) finds the pointer guard: the TCB's `pointer_guard` (`%fs:0x30`,
+   * written by ld.so from AT_RANDOM's bytes 8-15), or from 2.44 ld.so's `__pointer_chk_guard`
+   * in its RELRO pages — read-only once ld.so is done — with `%fs:0x30` left 0 and AT_RANDOM's
+   * 16 bytes overwritten by getrandom once both guards are taken (seen in 2.44's ld.so and on
+   * real runs: tests/fixtures/c/exit_handlers/).
+   */
+  readonly pointerGuard: "tcb" | "ld";
+  /**
    * `_IO_wfile_overflow` sets a wide put area up when its write base is NULL even if the FILE is
    * `_IO_CURRENTLY_PUTTING` (bug 28828, 2.36; seen on real 2.36+: House of Apple 2 reaches
    * `__doallocate` through such a FILE, where 2.31 writes its narrow bytes).
@@ -715,6 +723,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   ]),
   vtableValidation: since("2.24"),
   exitFlushLocks: since("2.38"),
+  pointerGuard: since<"tcb" | "ld">("2.44", "ld", "tcb"),
   wfileOverflowChecksWriteBase: since("2.36"),
   wfileOverflowSetsGetAreaLast: since("2.41"),
   flushAllSyncsReaders: since("2.42"),

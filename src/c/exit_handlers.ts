@@ -1,0 +1,149 @@
+/**
+ * A C program's view of exit's handlers (`exit_funcs.ts` models the list): what ld.so and
+ * `__libc_start_main` leave before main — AT_RANDOM's 16 bytes on the stack, the stack and pointer
+ * guards derived from them (`_dl_setup_stack_chk_guard`, `_dl_setup_pointer_guard`), `initial`
+ * with ld.so's `_dl_fini` — then `atexit`, `on_exit`, `__cxa_atexit` and `getauxval(AT_RANDOM /
+ * AT_BASE)`, and exit's calls of the handlers: a function of the program runs; `_dl_fini` runs
+ * the program's destructors, which heaplab's C has none of (nothing visible); `system`, `puts`
+ * and `exit` of libc are as the hooks' calls are (`system("/bin/sh")` records a ShellSpawned
+ * event and returns 0); anything else is a hijack (SIGSEGV where nothing executable is there).
+ *
+ * Modelled on x86_64 with libc's real data (the built-in layout started as exec starts it): i386's
+ * list and guards (`%gs:0x18`) and other layouts are not checked against real runs, and their
+ * registrations are refused by name. A thread other than main demangles with the main thread's
+ * guard (glibc copies it into each thread's TCB).
+ *
+ * @module
+ */
+
+import { SeededRandom } from "../kernel/random.ts";
+import type { LibcState } from "../malloc/libc_state.ts";
+import type { GlibcProfile } from "../malloc/profile.ts";
+import { EF_CXA, EF_ON, type ExitCall, ExitList, NestedExit } from "./exit_funcs.ts";
+import type { Signal } from "./interpreter.ts";
+
+/** getauxval's types heaplab answers. */
+const AT_BASE = 7, AT_RANDOM = 25;
+/** The TCB's stack guard and pointer guard (x86_64's `tcbhead_t`). */
+const TCB_STACK_GUARD = 0x28, TCB_POINTER_GUARD = 0x30;
+/** Mixed into the process's seed for AT_RANDOM's bytes (the tcache key's source stays apart). */
+const AT_RANDOM_SALT = 0x41545f52;
+
+/** What the handlers work with in the program's process. */
+export interface ExitHandlersHost {
+  readonly libc: LibcState;
+  readonly profile: GlibcProfile;
+  read8(address: number): number;
+  write8(address: number, value: number): void;
+  read32(address: number): number;
+  write32(address: number, value: number): void;
+  /** The main thread's thread pointer (`%fs` base). */
+  readonly threadPointer: number;
+  /** ld.so's base (its first mapping), or undefined. */
+  readonly ldBase: number | undefined;
+  /** The simulation's seed state (AT_RANDOM's bytes are drawn from it, apart). */
+  readonly seed: number;
+  calloc(size: number): number;
+  free(pointer: number): void;
+  /**
+   * Calls what exit demangled: a function of the program (it may throw its own exit), else
+   * libc's function at that address as a hijacked pointer's call is made.
+   */
+  call(target: bigint, args: readonly number[], via: string): Generator<Signal, void>;
+  refuse(what: string): never;
+}
+
+/** exit's handlers and the guards of one program (x86_64, libc's real data). */
+export class ExitHandlers {
+  readonly #host: ExitHandlersHost;
+  readonly #list: ExitList;
+  readonly #atRandom: number;
+  readonly #ldGuard: bigint;
+  readonly #dsoHandle: number;
+
+  /**
+   * ld.so's and `__libc_start_main`'s work, AT_RANDOM's bytes being at `atRandom`, the program's
+   * `__dso_handle` (what its `atexit` passes) at `dsoHandle`.
+   */
+  constructor(host: ExitHandlersHost, atRandom: number, dsoHandle: number) {
+    this.#host = host;
+    this.#dsoHandle = dsoHandle;
+    this.#atRandom = atRandom;
+    const random = new SeededRandom(host.seed ^ AT_RANDOM_SALT), h = host;
+    const bytes = (at: number) => {
+      for (let i = 0; i < 16; i += 4) h.write32(at + i, random.nextUint32());
+    };
+    bytes(atRandom);
+    const tp = h.threadPointer;
+    const word = (a: number) => (BigInt(h.read32(a + 4)) << 32n) | BigInt(h.read32(a));
+    const stackGuard = word(atRandom) & ~0xffn, pointerGuard = word(atRandom + 8);
+    this.#write64(tp + TCB_STACK_GUARD, stackGuard);
+    const inTcb = host.profile.pointerGuard === "tcb";
+    this.#write64(tp + TCB_POINTER_GUARD, inTcb ? pointerGuard : 0n);
+    this.#ldGuard = pointerGuard;
+    if (!inTcb) bytes(atRandom); // ld.so's getrandom over AT_RANDOM once both guards are set
+    const libc = host.libc, at = (name: string) => libc.symbol(name)!;
+    this.#list = new ExitList({
+      read64: (a) => word(a),
+      write64: (a, v) => this.#write64(a, v),
+      read8: (a) => h.read8(a),
+      write8: (a, v) => h.write8(a, v),
+      calloc: (size) => h.calloc(size),
+      free: (p) => h.free(p),
+      pointerGuard: () => inTcb ? word(tp + TCB_POINTER_GUARD) : this.#ldGuard,
+    }, {
+      initial: at("initial"),
+      exitFuncs: at("__exit_funcs"),
+      newExitfnCalled: at("__new_exitfn_called"),
+      exitFuncsDone: at("__exit_funcs_done"),
+    });
+    this.#list.start(BigInt(this.#dlFini ?? 0));
+  }
+
+  /** ld.so's `_dl_fini`, where ld.so is mapped. */
+  get #dlFini(): number | undefined {
+    const ld = this.#host.ldBase, offset = this.#host.libc.build.facts.ldSymbols._dl_fini;
+    return ld === undefined || offset === undefined ? undefined : ld + offset;
+  }
+
+  #write64(address: number, value: bigint): void {
+    this.#host.write32(address, Number(value & 0xffffffffn));
+    this.#host.write32(address + 4, Number((value >> 32n) & 0xffffffffn));
+  }
+
+  /** `__cxa_atexit(fn, arg, dso)`: 0 or -1. */
+  cxaAtexit(fn: number, arg: number, dso: number): number {
+    return this.#list.register(EF_CXA, BigInt(fn), arg, dso);
+  }
+
+  /** `atexit(fn)` (libc_nonshared's): `__cxa_atexit(fn, NULL, __dso_handle)`. */
+  atexit(fn: number): number {
+    return this.cxaAtexit(fn, 0, this.#dsoHandle);
+  }
+
+  /** `on_exit(fn, arg)`: 0 or -1. */
+  onExit(fn: number, arg: number): number {
+    return this.#list.register(EF_ON, BigInt(fn), arg, 0);
+  }
+
+  /** `getauxval(type)` for AT_RANDOM and AT_BASE; the others are refused by name. */
+  auxval(type: number): number {
+    if (type === AT_RANDOM) return this.#atRandom;
+    if (type === AT_BASE) return this.#host.ldBase ?? 0;
+    this.#host.refuse(`getauxval(${type}): only AT_BASE (7) and AT_RANDOM (25) are modelled`);
+  }
+
+  /** exit's run of the handlers; the status it ends with (a handler's exit's). */
+  *run(status: number): Generator<Signal, number> {
+    const dlFini = this.#dlFini;
+    return yield* this.#list.run(status, (c: ExitCall) => this.#call(c, dlFini));
+  }
+
+  *#call(c: ExitCall, dlFini: number | undefined): Generator<Signal, void> {
+    if (dlFini !== undefined && c.target === BigInt(dlFini)) return; // no destructors to run
+    yield* this.#host.call(c.target, c.args, `${c.via}.fn (exit handler)`);
+  }
+}
+
+/** Thrown by a handler's call for a handler that called exit(status) again. */
+export { NestedExit };

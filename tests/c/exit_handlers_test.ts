@@ -1,0 +1,88 @@
+// exit's handlers (src/c/exit_funcs.ts, exit_handlers.ts) against real x86_64 glibc 2.31-2.44:
+// tests/fixtures/c/exit_handlers/ (make_runs.sh), each program started directly, its stdout a file.
+
+import assert from "node:assert/strict";
+import { type CRunResult, type GlibcVersion, runC } from "../../mod.ts";
+import { LIBC_BUILDS } from "../../src/malloc/libc_symbols.ts";
+import { CUnsupportedError } from "../../src/c/errors.ts";
+import { demangle, mangle } from "../../src/c/exit_funcs.ts";
+import { fixture, fixtureOrEmpty } from "./c_support.ts";
+
+const VERSIONS: GlibcVersion[] = ["2.31", "2.36", "2.41", "2.43", "2.44"];
+const DIR = "exit_handlers";
+
+/** A libc symbol's distance from printf in the x86_64 build, as make_runs.sh passes it. */
+function delta(glibc: GlibcVersion, symbol: string): string {
+  const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === "x86_64")!;
+  const d = b.symbols[symbol] - b.symbols.printf;
+  return (d < 0 ? "-0x" : "0x") + Math.abs(d).toString(16);
+}
+
+/** `<name>.c` run as the real run `<runs>/<glibc>/` was, its status and stdout asserted equal. */
+function runAsReal(
+  name: string,
+  runs: string,
+  glibc: GlibcVersion,
+  args: string[] = [],
+): CRunResult {
+  const r = runC(fixture(`${DIR}/${name}.c`), {
+    glibc,
+    file: `${name}.c`,
+    stdout: "file",
+    stdin: "",
+    gccBuiltins: false,
+    args,
+  });
+  const real = (what: string) => fixture(`${DIR}/${runs}/${glibc}/${what}`);
+  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+  assert.equal(r.stdout, real("stdout"));
+  assert.equal(r.stderr, fixtureOrEmpty(`${DIR}/${runs}/${glibc}/stderr`));
+  return r;
+}
+
+Deno.test("PTR_MANGLE rotates the pointer xor the guard left by 0x11; PTR_DEMANGLE undoes it", () => {
+  assert.equal(mangle(0x7ffff7e1a290n, 0n), 0xffffefc345200000n);
+  assert.equal(mangle(1n << 63n, 0n), 1n << 16n);
+  for (const guard of [0n, 0x1234_5678_9abc_def0n, (1n << 64n) - 1n]) {
+    assert.equal(demangle(mangle(0x5555_5555_5169n, guard), guard), 0x5555_5555_5169n);
+  }
+});
+
+for (const glibc of VERSIONS) {
+  Deno.test(`${glibc}: main finds initial holding ld.so's _dl_fini, and the guards as ld.so set them`, () => {
+    runAsReal("initial", "initial", glibc, [delta(glibc, "initial"), delta(glibc, "__exit_funcs")]);
+  });
+
+  Deno.test(`${glibc}: handlers run in reverse order with their flavors' arguments, before exit's flush`, () => {
+    runAsReal("order", "order", glibc);
+  });
+
+  Deno.test(`${glibc}: the 32nd registration callocs a 0x420 list that __exit_funcs then heads`, () => {
+    runAsReal("many", "many", glibc, [delta(glibc, "initial"), delta(glibc, "__exit_funcs")]);
+  });
+
+  Deno.test(`${glibc}: a handler registered during exit runs next; exit in a handler ends with its status`, () => {
+    runAsReal("during_exit", "during_exit", glibc);
+  });
+
+  for (const mode of ["read", "zero", "garbage"]) {
+    Deno.test(`${glibc}: initial.fns[0] hijacked with the pointer guard ${mode === "read" ? "read" : mode === "zero" ? "zeroed" : "unknown"}`, () => {
+      const args = [delta(glibc, "initial"), delta(glibc, "system"), mode];
+      const r = runAsReal("exploit", `exploit_${mode}`, glibc, args);
+      // the real run's execve of /bin/sh (through sh -c) when system ran, none when it faulted
+      const shell = fixture(`${DIR}/exploit_${mode}/${glibc}/execve`).includes('execve("/bin/sh"');
+      const spawned = r.events.filter((e) => e.kind === "ShellSpawned");
+      assert.deepEqual(spawned.map((e) => e.command), shell ? ["/bin/sh"] : []);
+      if (shell) assert.equal(spawned[0].via, "initial.fns[0].fn (exit handler)");
+    });
+  }
+}
+
+Deno.test("atexit on i386 is refused by name: its list and %gs:0x18 guard are not checked", () => {
+  const r = runC(
+    "#include <stdlib.h>\nstatic void h(void) {}\nint main(void) { atexit(h); return 0; }",
+    { glibc: "2.36", arch: "i386" },
+  );
+  assert.ok(r.error instanceof CUnsupportedError, String(r.error));
+  assert.match(r.error.message, /atexit on i386/);
+});
