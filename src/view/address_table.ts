@@ -78,7 +78,7 @@ export function addressTable(
 }
 
 /** Lines of `name … 0x…` (the address last) as entries: the name is what precedes it. */
-function printedAddresses(text: string): [string, number][] {
+export function printedAddresses(text: string): [string, number][] {
   const out: [string, number][] = [];
   for (const line of text.split("\n")) {
     const m = /^\s*(.*?)\s+0x([0-9a-f]+)\s*$/i.exec(line);

@@ -5,9 +5,10 @@
  * compared with their simulated replays. Values that render implement
  * `[Symbol.for("Jupyter.display")]()`.
  *
- * May import: `src/kernel/`, `src/malloc/`, `src/trace/`, `src/host/` (real runs), and the types
- * of `src/c/` and `src/history/` that its program, diff and history views render (and the vega
- * packages). Only `mod.ts` imports the views; `src/history/` uses one data module of this folder,
+ * May import: `src/kernel/`, `src/malloc/`, `src/trace/`, `src/host/` (real runs), the types
+ * of `src/c/` and `src/history/` that its program, diff and history views render, `PTR_DEMANGLE`
+ * of `src/c/exit_funcs.ts` (a leaf module: the one rotation exit's handlers are stored with), and
+ * the vega packages. Only `mod.ts` imports the views; `src/history/` uses one data module of this folder,
  * `maps_diff.ts` (maps lines compared), which imports only formatting and option helpers.
  *
  * @example
@@ -46,6 +47,7 @@ export {
 export { type DataRow, DataTable, dataTable, type DataTableBundle } from "./data_table.ts";
 export { libcStateTable, type LibcStateTableOptions } from "./libc_state_view.ts";
 export { fileListTable, fileTable, type FileTableOptions } from "./file_table.ts";
+export { exitHandlersTable, type ExitHandlersTableOptions } from "./exit_handlers_table.ts";
 export {
   formatBytes,
   formatTable,
