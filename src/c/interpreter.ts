@@ -94,6 +94,12 @@ export const enum Signal {
   Spawn = 2,
   /** The thread blocks (pthread_join of a running thread). */
   Block = 3,
+  /**
+   * A call of a user function: its body's generator waits in the scheduler, which runs it on its
+   * own stack of generators (`Scheduler.run`) rather than nested in the caller's, so that C
+   * recursion is bounded by the simulated stack, not by JavaScript's.
+   */
+  Call = 4,
 }
 
 /**

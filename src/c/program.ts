@@ -1144,8 +1144,9 @@ export class CProgram {
    * function of the program) to its end, within the step budget; it cannot pause for input or
    * switch threads there.
    */
-  #runToEnd<T>(run: Generator<Signal, T>): T {
+  #runToEnd<T>(gen: Generator<Signal, T>): T {
     const m = this.#m, max = this.#maxSteps;
+    const run = this.#sched.run(gen);
     for (;;) {
       const next = run.next();
       if (next.done) return next.value;

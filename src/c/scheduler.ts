@@ -18,7 +18,11 @@
  *
  * Calls: a frame is laid out as gcc -O0 does — the return address, then the saved frame
  * pointer, then the locals below — on the thread's own stack. A return address overwritten by
- * the program is noticed when the function returns: control is hijacked.
+ * the program is noticed when the function returns: control is hijacked. The body of a called
+ * function does not run nested in its caller's generator (`yield*`): the caller yields
+ * `Signal.Call` and {@link Scheduler.run} keeps the bodies on a stack of its own, so a C
+ * recursion a million calls deep costs no JavaScript stack — it ends as the real one does, in a
+ * SIGSEGV once its frames pass the stack's limit.
  *
  * @module
  */
@@ -97,7 +101,7 @@ export class Scheduler implements Runtime {
   ): CThread {
     const t = this.#newThread(this.process.mainThread, sp, 0);
     t.firstReturn = returnTo;
-    t.gen = this.callFunction(main, args, undefined, t);
+    t.gen = this.run(this.callFunction(main, args, undefined, t));
     this.current = t;
     return t;
   }
@@ -135,10 +139,50 @@ export class Scheduler implements Runtime {
     // the start routine's frame begins below them.
     const handle = stackTop - (this.m.abi.ptrSize === 8 ? 0x900 : 0x4c0);
     const t = this.#newThread(thread, thread.sp - 0x100, handle);
-    t.gen = this.callFunction(target, [arg], undefined, t);
+    t.gen = this.run(this.callFunction(target, [arg], undefined, t));
     this.spawned = t;
     return t;
   }
+
+  /**
+   * Runs `root` with the bodies of the user functions it calls (`Signal.Call`) on a stack of
+   * generators, each resumed with its callee's result or thrown its callee's exception as
+   * `yield*` would, and passes every other signal on: the JavaScript stack stays as deep as one
+   * C function's expression, however deep the C calls go.
+   */
+  *run<T>(root: Generator<Signal, T>): Generator<Signal, T> {
+    const stack: Generator<Signal, unknown>[] = [root];
+    let sent: unknown = undefined;
+    let thrown: { error: unknown } | undefined;
+    for (;;) {
+      const top = stack[stack.length - 1];
+      let r: IteratorResult<Signal, unknown>;
+      try {
+        if (thrown) {
+          const { error } = thrown;
+          thrown = undefined;
+          r = top.throw(error);
+        } else r = top.next(sent);
+      } catch (error) {
+        stack.pop();
+        if (stack.length === 0) throw error;
+        thrown = { error };
+        continue;
+      }
+      sent = undefined;
+      if (r.done) {
+        stack.pop();
+        if (stack.length === 0) return r.value as T;
+        sent = r.value;
+      } else if (r.value === Signal.Call) {
+        stack.push(this.#called!);
+        this.#called = undefined;
+      } else sent = yield r.value;
+    }
+  }
+
+  /** The body a `Signal.Call` just yielded asks {@link run} to run. */
+  #called: Generator<Signal, number> | undefined;
 
   /** Switches the process to a thread. */
   switchTo(t: CThread): void {
@@ -193,7 +237,8 @@ export class Scheduler implements Runtime {
       const p = fn.params[i];
       p.store(fp + p.offset, args[i]);
     }
-    yield* fn.body!(frame);
+    this.#called = fn.body!(frame);
+    yield Signal.Call;
     const now = P === 8 ? mem.read64(fp + 8) : mem.read32(fp + 4);
     this.lastLine = frame.line;
     if (now !== retAddr) {
