@@ -6,7 +6,9 @@
  * {@link CStepLimitError}; anything else the program does that C leaves to the machine (a
  * division by zero, a call through a pointer that is not a function) is a {@link CRuntimeError}.
  * Faults of the simulated memory stay the kernel's `SegmentationFault`, glibc's checks stay
- * `HeapAbort`: the interpreter only adds the C line to them.
+ * `HeapAbort`: the interpreter only adds the C line to them. Source nested deeper than the
+ * JavaScript stack lets heaplab's recursive parser, compiler or evaluator follow is refused by
+ * name ({@link refuseStackOverflow}), never left as the engine's RangeError.
  *
  * @module
  */
@@ -167,4 +169,43 @@ export class CRuntimeError extends Error {
     this.line = line;
     this.signal = signal;
   }
+}
+
+/**
+ * `e` as the error to throw: the JavaScript engine's stack overflow ("Maximum call stack size
+ * exceeded", a RangeError) while heaplab's `stage` (its parser, compiler or evaluator, which
+ * recurse on the source's nesting) followed source nested deeper than its stack allows — which gcc
+ * compiles — becomes a {@link CUnsupportedError} at `line` naming that; any other error is
+ * returned as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refuseStackOverflow } from "./errors.ts";
+ * const deep = (n: number): number => deep(n + 1) + 1;
+ * let overflow: unknown;
+ * try {
+ *   deep(0);
+ * } catch (e) {
+ *   overflow = e;
+ * }
+ * assert.equal(
+ *   (refuseStackOverflow(overflow, "parser", "prog.c", 3) as Error).message,
+ *   "prog.c:3: unsupported: source nested too deeply for heaplab's parser (its JavaScript stack ran out)",
+ * );
+ * const other = new Error("x");
+ * assert.equal(refuseStackOverflow(other, "parser", "prog.c", 3), other);
+ * ```
+ */
+export function refuseStackOverflow(
+  e: unknown,
+  stage: string,
+  file: string,
+  line: number,
+): unknown {
+  if (!(e instanceof RangeError) || !e.message.includes("Maximum call stack size exceeded")) {
+    return e;
+  }
+  const what = `source nested too deeply for heaplab's ${stage} (its JavaScript stack ran out)`;
+  return new CUnsupportedError(what, file, line);
 }

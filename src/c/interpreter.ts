@@ -35,7 +35,7 @@ import {
   type TranslationUnit,
   type VarDecl,
 } from "./ast.ts";
-import { CRuntimeError, CSyntaxError, CUnsupportedError } from "./errors.ts";
+import { CRuntimeError, CSyntaxError, CUnsupportedError, refuseStackOverflow } from "./errors.ts";
 import {
   constantStrings,
   emittedCall,
@@ -455,7 +455,12 @@ interface Scope {
 
 /** Compiles a translation unit into a machine. */
 export function compileUnit(unit: TranslationUnit, m: Machine): void {
-  new Compiler(m).unit(unit);
+  const compiler = new Compiler(m);
+  try {
+    compiler.unit(unit);
+  } catch (e) {
+    throw refuseStackOverflow(e, "compiler", m.file, compiler.line);
+  }
 }
 
 function isLvalueKind(e: Expr): boolean {
@@ -478,6 +483,8 @@ class Compiler {
   readonly #planned = new Map<VarDecl, number>();
   readonly #loadCache = new Map<CType, Load>();
   readonly #storeCache = new Map<CType, Store>();
+  /** The line of the statement being compiled. */
+  line = 0;
 
   constructor(m: Machine) {
     this.m = m;
@@ -580,6 +587,7 @@ class Compiler {
   }
 
   func(def: FunctionDef): void {
+    this.line = def.line;
     const fn = this.m.functions.get(def.name)!;
     this.#fn = fn;
     this.#frameCursor = 0;
@@ -764,6 +772,7 @@ class Compiler {
   stmt(s: Stmt): CompiledStmt {
     const m = this.m;
     const line = s.line;
+    this.line = line;
     // (a declaration takes a step only with an initializer, a `do` at its condition: below)
     if (!NO_STEP_HERE.has(s.k)) m.statementLines.add(line);
     switch (s.k) {
@@ -1015,6 +1024,7 @@ class Compiler {
 
   declStmt(s: Stmt & { k: "decl" }): CompiledStmt {
     const m = this.m;
+    this.line = s.line;
     const scope = this.#scopes[this.#scopes.length - 1].vars;
     const inits: { offset: number; stores: InitStore[]; line: number; gen: boolean }[] = [];
     for (const d of s.decls) {

@@ -16,7 +16,7 @@
 
 import type { Designator, Expr, FunctionDef, Init, Stmt, TranslationUnit, VarDecl } from "./ast.ts";
 import { alignUp } from "../kernel/word.ts";
-import { CSyntaxError, CUnsupportedError } from "./errors.ts";
+import { CSyntaxError, CUnsupportedError, refuseStackOverflow } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
 import { literalBytes, type Token } from "./lexer.ts";
 import {
@@ -115,7 +115,12 @@ export interface ParseOptions {
  * ```
  */
 export function parse(tokens: Token[], options: ParseOptions): TranslationUnit {
-  return new Parser(tokens, options).unit();
+  const parser = new Parser(tokens, options);
+  try {
+    return parser.unit();
+  } catch (e) {
+    throw refuseStackOverflow(e, "parser", options.file, parser.line);
+  }
 }
 
 class Parser {
@@ -140,6 +145,11 @@ class Parser {
   }
 
   // --- tokens -----------------------------------------------------------------------------
+
+  /** The line of the token the parser is at. */
+  get line(): number {
+    return this.#peek.line;
+  }
 
   get #peek(): Token {
     return this.#t[this.#i];

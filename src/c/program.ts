@@ -38,7 +38,13 @@ import { Process } from "../kernel/process.ts";
 import type { AddressSpace } from "../kernel/address_space.ts";
 import type { Vma } from "../kernel/vma.ts";
 import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
-import { COutputLimitError, CRuntimeError, CStepLimitError, CUnsupportedError } from "./errors.ts";
+import {
+  COutputLimitError,
+  CRuntimeError,
+  CStepLimitError,
+  CUnsupportedError,
+  refuseStackOverflow,
+} from "./errors.ts";
 import { headerTags, headerTypedefs, predefinedMacros, PROTOTYPES } from "./headers.ts";
 import {
   compileUnit,
@@ -1218,7 +1224,8 @@ export class CProgram {
     } else if (e instanceof CRuntimeError && e.signal === "SIGILL") {
       r = this.#result("crashed", { exitStatus: 132, error: e });
     } else {
-      r = this.#result("error", { error: e instanceof Error ? e : new Error(String(e)) });
+      const error = refuseStackOverflow(e, "evaluator", this.file, this.currentLine());
+      r = this.#result("error", { error: error instanceof Error ? error : new Error(String(e)) });
     }
     this.#final = r;
     return r;

@@ -252,11 +252,12 @@ export function planGlobals(
   let objects = programObjects(unit, abi, library, {
     constInRodata: rodata !== undefined,
     gccBuiltins,
+    file,
   });
   let ro = layRodata(objects.rodata);
   const rodataPlanned = rodata !== undefined && rodata.start + ro.end <= rodata.end;
   if (!rodataPlanned) {
-    objects = programObjects(unit, abi, library, { constInRodata: false, gccBuiltins });
+    objects = programObjects(unit, abi, library, { constInRodata: false, gccBuiltins, file });
     ro = { offsets: [], end: rodata ? 4 : 0 };
   }
   const rodataStart = rodata?.start ?? 0;

@@ -52,6 +52,7 @@ import {
   sourceArgument,
 } from "./gcc_folding.ts";
 import { type Abi, alignOf, type CType, sizeOf } from "./types.ts";
+import { refuseStackOverflow } from "./errors.ts";
 
 /** The section of the program's writable segment gcc puts a global in (see the module doc). */
 export type DataSection = "data" | "data.rel.local" | "data.rel" | "bss" | "comm";
@@ -145,15 +146,18 @@ export interface FoldedCalls {
  * The program's globals as gcc emits them (see the module doc): `libraryNames` are the library
  * functions the program may call (an address of one makes an object `.data.rel`); with
  * `constInRodata` false, const objects count as writable ones; with `gccBuiltins`, a function's
- * literals are those of the calls gcc emits for its stdio calls (`printf("x\n")`: `"x"`).
+ * literals are those of the calls gcc emits for its stdio calls (`printf("x\n")`: `"x"`). An
+ * expression nested deeper than this walk's JavaScript stack is refused at its declaration's
+ * line in `file`.
  */
 export function programObjects(
   unit: TranslationUnit,
   abi: Abi,
   libraryNames: ReadonlySet<string>,
-  { constInRodata = true, gccBuiltins = false }: {
+  { constInRodata = true, gccBuiltins = false, file = "prog.c" }: {
     constInRodata?: boolean;
     gccBuiltins?: boolean;
+    file?: string;
   } = {},
 ): ProgramObjects {
   const defined = new Set(unit.functions.map((f) => f.name));
@@ -212,9 +216,15 @@ export function programObjects(
   const inOrder = [...fileScope, ...functions].sort((x, y) =>
     x.at.line - y.at.line || x.at.col - y.at.col
   );
-  for (const item of inOrder) item.emit();
-  for (const f of unit.functions) {
-    for (const d of staticLocals(f.body)) add(d, d);
+  let at: Pos = { line: 1, col: 1 };
+  try {
+    for (const item of inOrder) (at = item.at), item.emit();
+    for (const f of unit.functions) {
+      at = f;
+      for (const d of staticLocals(f.body)) add(d, d);
+    }
+  } catch (e) {
+    throw refuseStackOverflow(e, "compiler", file, at.line);
   }
   return { decls, objects, rodata: [...rodata, ...relro], calls };
 }
