@@ -36,7 +36,7 @@ function stringify(arg: Token[], at: Token): Token {
 /** Expands the macros of a token list (C11 6.10.3). */
 export function expand(input: Token[], macros: ReadonlyMap<string, Macro>, file: string): Token[] {
   const out: Token[] = [];
-  const toks = input.slice();
+  let toks = input.slice();
   let i = 0;
   while (i < toks.length) {
     const t = toks[i];
@@ -71,7 +71,7 @@ export function expand(input: Token[], macros: ReadonlyMap<string, Macro>, file:
     if (!m.params) {
       const body = m.body.map((b, k) => withHide(b, hide, t.line, t.col + (k === 0 ? 0 : 1)));
       if (body[0]) body[0] = { ...body[0], ws: t.ws };
-      toks.splice(i, 1, ...body);
+      toks = replaced(toks, i, 1, body);
       continue;
     }
     // Function-like: needs a '(' next.
@@ -123,9 +123,18 @@ export function expand(input: Token[], macros: ReadonlyMap<string, Macro>, file:
     if (rhide) { for (const x of rhide) h2.add(x); }
     const marked = body.map((b) => withHide(b, new Set([...(b.hide ?? []), ...h2]), t.line, t.col));
     if (marked[0]) marked[0] = { ...marked[0], ws: t.ws };
-    toks.splice(i, j - i + 1, ...marked);
+    toks = replaced(toks, i, j - i + 1, marked);
   }
   return out;
+}
+
+/** `toks` with `count` tokens from `at` replaced by `by` (a long `by` past a spread's limit). */
+function replaced(toks: Token[], at: number, count: number, by: Token[]): Token[] {
+  if (by.length < 0x4000) {
+    toks.splice(at, count, ...by);
+    return toks;
+  }
+  return [...toks.slice(0, at), ...by, ...toks.slice(at + count)];
 }
 
 function substitute(

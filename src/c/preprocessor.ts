@@ -185,7 +185,8 @@ export function preprocess(
   const conds: { taking: boolean; done: boolean; outer: boolean }[] = [];
   const live = () => conds.length === 0 || (conds[conds.length - 1].taking);
   const flush = () => {
-    if (pending.length) tokens.push(...expand(pending, macros, file));
+    // (one token at a time: a spread of a line's 100,000 tokens is past JavaScript's arguments)
+    if (pending.length) { for (const t of expand(pending, macros, file)) tokens.push(t); }
     pending = [];
   };
   for (const { text, line } of logicalLines(source, file)) {
@@ -283,7 +284,7 @@ export function preprocess(
       continue;
     }
     if (!live()) continue;
-    pending.push(...tokenizeLine(text, line, 1, file));
+    for (const t of tokenizeLine(text, line, 1, file)) pending.push(t);
   }
   flush();
   if (conds.length) {
