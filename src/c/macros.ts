@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CSyntaxError } from "./errors.ts";
+import { CSyntaxError, CUnsupportedError } from "./errors.ts";
 import { type Token, tokenizeLine } from "./lexer.ts";
 
 /** A macro definition. */
@@ -33,13 +33,31 @@ function stringify(arg: Token[], at: Token): Token {
   return { k: "str", v: `"${s}"`, line: at.line, col: at.col, ws: at.ws };
 }
 
+/**
+ * The most tokens the expansion of one line may scan, collect as arguments or substitute: macros
+ * nested thousands deep make that quadratic (gcc's too takes tens of seconds on them), and are
+ * refused past it by name rather than left to run for minutes.
+ */
+export const EXPANSION_BUDGET = 20_000_000;
+
 /** Expands the macros of a token list (C11 6.10.3). */
-export function expand(input: Token[], macros: ReadonlyMap<string, Macro>, file: string): Token[] {
+export function expand(
+  input: Token[],
+  macros: ReadonlyMap<string, Macro>,
+  file: string,
+  budget: { left: number } = { left: EXPANSION_BUDGET },
+): Token[] {
   const out: Token[] = [];
   let toks = input.slice();
   let i = 0;
+  const spend = (n: number, at: Token) => {
+    if ((budget.left -= n) >= 0) return;
+    const what = `macro expansion past ${EXPANSION_BUDGET} tokens on one line`;
+    throw new CUnsupportedError(what, file, at.line);
+  };
   while (i < toks.length) {
     const t = toks[i];
+    spend(1, t);
     if (t.k !== "id" || t.noExpand) {
       out.push(t);
       i++;
@@ -97,6 +115,7 @@ export function expand(input: Token[], macros: ReadonlyMap<string, Macro>, file:
       }
       args[args.length - 1].push(a);
     }
+    spend(j - i, t);
     if (j >= toks.length) {
       throw new CSyntaxError(
         `unterminated argument list invoking macro "${t.v}"`,
@@ -117,11 +136,22 @@ export function expand(input: Token[], macros: ReadonlyMap<string, Macro>, file:
         t.v,
       );
     }
-    const body = substitute(m, args, macros, file, t);
+    const body = substitute(m, args, macros, file, t, budget);
+    spend(body.length, t);
     const rhide = toks[j].hide;
     const h2 = new Set(hide);
     if (rhide) { for (const x of rhide) h2.add(x); }
-    const marked = body.map((b) => withHide(b, new Set([...(b.hide ?? []), ...h2]), t.line, t.col));
+    // (only the hide set of an identifier, or of a ')' that may end an invocation, matters: other
+    // tokens keep theirs, and the union is made once per hide set the body's tokens bring)
+    const unions = new Map<ReadonlySet<string> | undefined, ReadonlySet<string>>();
+    const union = (from: ReadonlySet<string> | undefined) => {
+      let u = unions.get(from);
+      if (!u) unions.set(from, u = from ? new Set([...from, ...h2]) : h2);
+      return u;
+    };
+    const marked = body.map((b) =>
+      withHide(b, b.k === "id" || b.v === ")" ? union(b.hide) : b.hide ?? h2, t.line, t.col)
+    );
     if (marked[0]) marked[0] = { ...marked[0], ws: t.ws };
     toks = replaced(toks, i, j - i + 1, marked);
   }
@@ -143,6 +173,7 @@ function substitute(
   macros: ReadonlyMap<string, Macro>,
   file: string,
   at: Token,
+  budget: { left: number },
 ): Token[] {
   const params = m.params!;
   const out: Token[] = [];
@@ -151,7 +182,7 @@ function substitute(
   const expandedArgs = new Map<number, Token[]>();
   const expandedArg = (k: number) => {
     let e = expandedArgs.get(k);
-    if (!e) expandedArgs.set(k, e = expand(args[k], macros, file));
+    if (!e) expandedArgs.set(k, e = expand(args[k], macros, file, budget));
     return e;
   };
   for (let i = 0; i < body.length; i++) {
