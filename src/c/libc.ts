@@ -107,6 +107,13 @@ import type { CType, FunctionType } from "./types.ts";
 import { MALLINFO_FIELDS } from "./headers.ts";
 import { COPIED_LIBC_OBJECTS } from "./program_image.ts";
 import { numberOf as n, type Value } from "./values.ts";
+import {
+  byteCount,
+  compareBytes,
+  copyPadded,
+  sizeMaxRefusal,
+  snprintfBytes,
+} from "./byte_counts.ts";
 
 /** What the library functions work on. */
 export interface LibcHost {
@@ -901,6 +908,12 @@ function fileOffset(h: LibcHost, v: Value): number {
 }
 
 /** A `CUnsupportedError` for `what`, at the line running (or the last one, after main). */
+/** Refuses `call` given exactly `(size_t) -1` where glibc's releases differ (`byte_counts.ts`). */
+function sizeMax(h: LibcHost, call: string, count: Value): void {
+  const refusal = sizeMaxRefusal(call, count, h.m.abi.ptrSize === 8 ? 64 : 32);
+  if (refusal) refuse(h, refusal);
+}
+
 function refuse(h: LibcHost, what: string): never {
   const line = h.sched.current?.frames.at(-1)?.line ?? h.sched.lastLine;
   throw new CUnsupportedError(what, h.m.file, line);
@@ -1370,9 +1383,10 @@ const impls: Record<string, Impl> = {
   },
   snprintf: (h, c) => {
     checkPrintfStack(h, c, "snprintf", -1);
-    const t = printfText(h, c, 2);
-    const size = n(c.args[1]);
-    if (size > 0) h.m.writeText(n(c.args[0]), t.slice(0, size - 1) + "\0");
+    const t = printfText(h, c, 2), s = n(c.args[0]), bits = h.m.abi.ptrSize === 8 ? 64 : 32;
+    const wraps = h.allocator.profile.snprintfEndWraps;
+    const written = snprintfBytes(t, s, c.args[1], bits, wraps);
+    if (written) h.m.writeText(s, written);
     return t.length;
   },
   puts: (h, c) => {
@@ -1587,25 +1601,32 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   memset: (h, c) => {
-    h.m.mem.fill(n(c.args[0]), n(c.args[2]), n(c.args[1]) & 0xff);
+    sizeMax(h, "memset", c.args[2]);
+    h.m.mem.fill(n(c.args[0]), byteCount(c.args[2]), n(c.args[1]) & 0xff);
     return c.args[0];
   },
   memcpy: (h, c) => {
-    h.m.mem.copy(n(c.args[0]), n(c.args[1]), n(c.args[2]));
+    sizeMax(h, "memcpy", c.args[2]);
+    h.m.mem.copy(n(c.args[0]), n(c.args[1]), byteCount(c.args[2]));
     return c.args[0];
   },
   memmove: (h, c) => {
-    h.m.mem.copy(n(c.args[0]), n(c.args[1]), n(c.args[2]));
+    sizeMax(h, "memmove", c.args[2]);
+    h.m.mem.copy(n(c.args[0]), n(c.args[1]), byteCount(c.args[2]));
     return c.args[0];
   },
   memcmp: (h, c) => {
-    const len = n(c.args[2]);
-    const a = h.m.mem.readBytes(n(c.args[0]), len), b = h.m.mem.readBytes(n(c.args[1]), len);
-    for (let i = 0; i < len; i++) if (a[i] !== b[i]) return a[i] - b[i];
-    return 0;
+    const a = n(c.args[0]), b = n(c.args[1]), count = c.args[2];
+    try {
+      return compareBytes(h.m.mem, a, b, byteCount(count));
+    } catch (e) {
+      // (no difference before the end of the memory)
+      if (e instanceof SegmentationFault) sizeMax(h, "memcmp", count);
+      throw e;
+    }
   },
   memchr: (h, c) => {
-    const a = n(c.args[0]), ch = n(c.args[1]) & 0xff, len = n(c.args[2]);
+    const a = n(c.args[0]), ch = n(c.args[1]) & 0xff, len = byteCount(c.args[2]);
     for (let i = 0; i < len; i++) if (h.m.mem.read8(a + i) === ch) return a + i;
     return 0;
   },
@@ -1615,9 +1636,8 @@ const impls: Record<string, Impl> = {
     return c.args[0];
   },
   strncpy: (h, c) => {
-    const len = n(c.args[2]);
-    const s = h.m.cString(c.args[1] as Int, len);
-    h.m.writeText(n(c.args[0]), s.padEnd(len, "\0"));
+    const len = byteCount(c.args[2]);
+    copyPadded(h.m.mem, n(c.args[0]), textBytes(h.m.cString(c.args[1] as Int, len)), len);
     return c.args[0];
   },
   strcat: (h, c) => {
@@ -1627,13 +1647,13 @@ const impls: Record<string, Impl> = {
   },
   strncat: (h, c) => {
     const d = n(c.args[0]);
-    const s = h.m.cString(c.args[1] as Int, n(c.args[2]));
+    const s = h.m.cString(c.args[1] as Int, byteCount(c.args[2]));
     h.m.writeText(d + h.m.cString(d).length, s + "\0");
     return c.args[0];
   },
   strcmp: (h, c) => cmp(h.m.cString(c.args[0] as Int), h.m.cString(c.args[1] as Int)),
   strncmp: (h, c) => {
-    const len = n(c.args[2]);
+    const len = byteCount(c.args[2]);
     return cmp(h.m.cString(c.args[0] as Int, len), h.m.cString(c.args[1] as Int, len));
   },
   strchr: (h, c) => {
@@ -1660,7 +1680,7 @@ const impls: Record<string, Impl> = {
     return p;
   },
   strndup: (h, c) => {
-    const s = h.m.cString(c.args[0] as Int, n(c.args[1]));
+    const s = h.m.cString(c.args[0] as Int, byteCount(c.args[1]));
     const p = mallocCall(h, () => h.allocator.malloc(s.length + 1));
     if (p) h.m.writeText(p, s + "\0");
     return p;

@@ -3,7 +3,7 @@
  * tokens (strcspn, strspn, strpbrk, strtok, strtok_r, strsep), bounded and case-blind
  * comparisons (strnlen, strcasecmp, strncasecmp), searches (memmem, memrchr, strchrnul),
  * copies (stpcpy) and zeroing (bzero, explicit_bzero) — as glibc defines them, in the C
- * locale. None of them allocates; each reads and writes the program's memory byte for byte, so
+ * locale. Their counts are unsigned `size_t`s (`byte_counts.ts`). None of them allocates; each reads and writes the program's memory byte for byte, so
  * a string that runs off its buffer reads on as the real one would (and faults where it would).
  * strtok's saved position is the process's, as glibc keeps it in libc's data.
  * Checked against real runs: tests/fixtures/c/string_functions/.
@@ -14,6 +14,8 @@
 import type { Int } from "./integer.ts";
 import type { BuiltinCall, Machine } from "./interpreter.ts";
 import { numberOf as n, type Value } from "./values.ts";
+import { byteCount, endWraps, sizeMaxRefusal } from "./byte_counts.ts";
+import { CUnsupportedError } from "./errors.ts";
 
 type StringFunction = (m: Machine, c: BuiltinCall) => Value;
 
@@ -49,6 +51,12 @@ function token(m: Machine, s: number, delim: string, saved: number): [number, nu
   if (end === 0) return [s, s + span(m, s, "", false)];
   m.mem.write8(end, 0);
   return [s, end + 1];
+}
+
+/** bzero's refusal of exactly `(size_t) -1` on x86_64, as memset's (`byte_counts.ts`). */
+function refuseSizeMax(m: Machine, c: BuiltinCall, call: string): void {
+  const refusal = sizeMaxRefusal(call, c.args[1], m.abi.ptrSize === 8 ? 64 : 32);
+  if (refusal) throw new CUnsupportedError(refusal, m.file, c.line);
 }
 
 function compareBlind(m: Machine, a: number, b: number, limit: number): number {
@@ -94,24 +102,32 @@ export const STRING_FUNCTIONS: Record<string, StringFunction> = {
     m.writePointer(at, end === 0 ? 0 : end + 1);
     return begin;
   },
-  strnlen: (m, c) => m.cString(c.args[0] as Int, n(c.args[1])).length,
+  strnlen: (m, c) => m.cString(c.args[0] as Int, byteCount(c.args[1])).length,
   strcasecmp: (m, c) => compareBlind(m, n(c.args[0]), n(c.args[1]), Infinity),
-  strncasecmp: (m, c) => compareBlind(m, n(c.args[0]), n(c.args[1]), n(c.args[2])),
+  strncasecmp: (m, c) => compareBlind(m, n(c.args[0]), n(c.args[1]), byteCount(c.args[2])),
   memmem: (m, c) => {
-    const haystack = n(c.args[0]), length = n(c.args[1]), needleLength = n(c.args[3]);
+    const haystack = n(c.args[0]), length = byteCount(c.args[1]);
+    const needleLength = byteCount(c.args[3]);
     if (needleLength === 0) return haystack;
     if (needleLength > length) return 0;
-    const h = m.mem.readBytes(haystack, length),
-      needle = m.mem.readBytes(n(c.args[2]), needleLength);
+    // a haystack whose end passes the top of the address space: glibc's end pointer wraps below
+    // it, and nothing is found (real 2.31–2.44, both ABIs: tests/fixtures/c/size_max/)
+    if (endWraps(haystack, c.args[1], m.abi.ptrSize === 8 ? 64 : 32)) return 0;
+    const needle = m.mem.readBytes(n(c.args[2]), needleLength);
+    // (the haystack read as the search goes: a length past the memory faults where it ends)
     outer: for (let i = 0; i + needleLength <= length; i++) {
-      for (let k = 0; k < needleLength; k++) if (h[i + k] !== needle[k]) continue outer;
+      for (let k = 0; k < needleLength; k++) {
+        if (m.mem.read8(haystack + i + k) !== needle[k]) continue outer;
+      }
       return haystack + i;
     }
     return 0;
   },
   memrchr: (m, c) => {
     const s = n(c.args[0]), byte = n(c.args[1]) & 0xff;
-    for (let i = n(c.args[2]) - 1; i >= 0; i--) if (m.mem.read8(s + i) === byte) return s + i;
+    for (let i = byteCount(c.args[2]) - 1; i >= 0; i--) {
+      if (m.mem.read8(s + i) === byte) return s + i;
+    }
     return 0;
   },
   strchrnul: (m, c) => {
@@ -127,11 +143,13 @@ export const STRING_FUNCTIONS: Record<string, StringFunction> = {
     return d + s.length;
   },
   bzero: (m, c) => {
-    m.mem.fill(n(c.args[0]), n(c.args[1]), 0);
+    refuseSizeMax(m, c, "bzero");
+    m.mem.fill(n(c.args[0]), byteCount(c.args[1]), 0);
     return 0;
   },
   explicit_bzero: (m, c) => {
-    m.mem.fill(n(c.args[0]), n(c.args[1]), 0);
+    refuseSizeMax(m, c, "explicit_bzero");
+    m.mem.fill(n(c.args[0]), byteCount(c.args[1]), 0);
     return 0;
   },
 };

@@ -330,6 +330,14 @@ export interface GlibcProfile {
    */
   readonly printfIntoBuffer: boolean;
   /**
+   * snprintf's buffer end `s + n` is computed as a pointer (`__printf_buffer`, 2.37+): when it
+   * passes the top of the address space it wraps below `s`, and glibc writes the whole text and
+   * then its NUL over the last character; before, `_IO_str_init_static_internal` took such an
+   * end as the top and wrote the text and its NUL. Seen on real 2.31 and 2.36 against 2.41+
+   * (`tests/fixtures/c/size_max/`).
+   */
+  readonly snprintfEndWraps: boolean;
+  /**
    * printf's `%#m` prints errno's name (2.35+); before, the `#` is ignored and it prints the
    * message, as `%m` does (seen on real 2.31 and 2.36).
    */
@@ -708,6 +716,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   getdelimSetsError: since("2.37"),
   getdelimTerminatesNewBuffer: since("2.43"),
   printfIntoBuffer: since("2.37"),
+  snprintfEndWraps: since("2.37"),
   printfErrnoName: since("2.35"),
   getrandomVdso: since("2.41"),
   threadJoinState: since("2.43"),
