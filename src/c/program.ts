@@ -37,7 +37,8 @@ import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
 import { Process } from "../kernel/process.ts";
 import type { AddressSpace } from "../kernel/address_space.ts";
 import type { Vma } from "../kernel/vma.ts";
-import { HEAP_CHECK_STEPS, heapNearlyFull } from "../kernel/heap_budget.ts";
+import { HEAP_CHECK_STEPS, HEAP_STOP_SHARE, heapNearlyFull } from "../kernel/heap_budget.ts";
+
 import {
   COutputLimitError,
   CRuntimeError,
@@ -311,6 +312,8 @@ export class CProgram {
   readonly #sched: Scheduler;
   readonly #streams: Streams;
   readonly #maxSteps: number;
+  /** The step at which #heapFull looks at the heap next. */
+  #heapLook = 0;
   readonly #host: LibcHost;
   #records: ExplainRecord[] = [];
   /** Records noted so far, and why no more are kept (see CRunResult.recordsFull). */
@@ -1026,12 +1029,12 @@ export class CProgram {
     this.#started = true;
     const max = this.#maxSteps;
     // (up to a position: no pause on the way, the step that reaches it)
+    // (and every HEAP_CHECK_STEPS steps, a look at the JavaScript heap: see #heapFull)
     const yieldAt = () =>
-      stepping
-        ? m.steps + 1
-        : until === undefined
-        ? max
-        : Math.min(max, m.steps + until - this.position);
+      stepping ? m.steps + 1 : Math.min(
+        until === undefined ? max : Math.min(max, m.steps + until - this.position),
+        m.steps + HEAP_CHECK_STEPS,
+      );
     m.yieldAt = yieldAt();
     try {
       for (;;) {
@@ -1046,6 +1049,7 @@ export class CProgram {
         switch (r.value) {
           case Signal.Step:
             if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
+            this.#heapFull();
             if (stepping) {
               if (this.currentLine() !== startLine || sched.current !== startThread) {
                 if (arrived === undefined || arrived()) {
@@ -1087,6 +1091,23 @@ export class CProgram {
     } catch (e) {
       return this.#end(e);
     }
+  }
+
+  /**
+   * Ends the run with a CUnsupportedError once the JavaScript heap holds most of its limit
+   * (`heapNearlyFull` past `HEAP_STOP_SHARE`), looked at every {@link HEAP_CHECK_STEPS} steps: a
+   * program that maps and touches memory without end (a malloc loop of 1 MiB chunks) would
+   * otherwise end the whole JavaScript process in V8's fatal out-of-memory before its step
+   * limit, where the real one runs until the kernel's OOM killer, which heaplab does not model.
+   */
+  #heapFull(): void {
+    if (this.#m.steps < this.#heapLook) return;
+    this.#heapLook = this.#m.steps + HEAP_CHECK_STEPS;
+    const full = heapNearlyFull(HEAP_STOP_SHARE);
+    if (full === undefined) return;
+    const what = `a process holding more memory than heaplab can (${full}, ` +
+      `${this.process.space.memory.residentPages} pages resident)`;
+    throw new CUnsupportedError(what, this.file, this.currentLine());
   }
 
   #threadDone(th: CThread, value: Value): void {

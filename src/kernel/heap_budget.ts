@@ -20,11 +20,18 @@ export const HEAP_CHECK_STEPS = 8192;
 /** The share of V8's heap limit past which nothing more is kept. */
 export const HEAP_SHARE = 0.75;
 
+/**
+ * The share past which a running C program is stopped (its memory, not what is kept of it, is
+ * what fills the heap then): above {@link HEAP_SHARE}, so that a run whose explain records filled
+ * the heap that far goes on without them.
+ */
+export const HEAP_STOP_SHARE = 0.8;
+
 const MIB = 1024 * 1024;
 
 /**
- * How full the heap is, as `held X of its Y MiB`, once it holds more than {@link HEAP_SHARE} of
- * its limit; undefined before.
+ * How full the heap is, as `held X of its Y MiB`, once it holds more than `share` (default
+ * {@link HEAP_SHARE}) of its limit; undefined before.
  *
  * @example
  * ```ts
@@ -33,8 +40,8 @@ const MIB = 1024 * 1024;
  * assert.equal(heapNearlyFull(), undefined); // a test process's heap is nearly empty
  * ```
  */
-export function heapNearlyFull(): string | undefined {
+export function heapNearlyFull(share: number = HEAP_SHARE): string | undefined {
   const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
-  if (!(used > HEAP_SHARE * limit)) return undefined;
+  if (!(used > share * limit)) return undefined;
   return `the JavaScript heap held ${Math.round(used / MIB)} of its ${Math.round(limit / MIB)} MiB`;
 }
