@@ -1271,26 +1271,38 @@ function mallocCall<T>(h: LibcHost, f: () => T): T {
   }
 }
 
+/**
+ * strtol and its family as glibc's `____strtol_l_internal` parses, in the C locale: spaces
+ * (" \t\n\v\f\r"), a sign, `0x` skipped for base 16 (or 0, which it makes 16) when a hex
+ * digit follows, a leading 0 making base 0 octal (and counted as a digit), digits up to the
+ * first that is not one; `*endptr` after the last digit (at the start when there is none); a
+ * value past the type's range clamped to it with errno ERANGE, a base other than 0 or 2–36
+ * errno EINVAL and 0 (endptr not written).
+ */
 function strtoX(h: LibcHost, c: BuiltinCall, size: number, signed: boolean): Value {
   const m = h.m;
   const start = n(c.args[0]);
   const s = m.cString(start);
   let base = n(c.args[2]);
-  const match = /^(\s*)([+-]?)(0[xX](?=[0-9a-fA-F])|0(?=[0-7]))?([0-9a-zA-Z]*)/.exec(s)!;
-  let prefix = match[3] ?? "";
-  if (base === 0) base = prefix.toLowerCase() === "0x" ? 16 : prefix === "0" ? 8 : 10;
-  else if (base !== 16 && prefix.toLowerCase() === "0x") prefix = "0";
-  if (prefix === "0") prefix = "";
+  if (base < 0 || base === 1 || base > 36) {
+    m.mem.write32(h.errno, Errno.EINVAL);
+    return 0;
+  }
+  const [, spaces, sign] = /^([ \t\n\v\f\r]*)([+-]?)/.exec(s)!;
+  const body = s.slice(spaces.length + sign.length);
+  let skip = 0;
+  if ((base === 0 || base === 16) && /^0[xX][0-9a-fA-F]/.test(body)) (base = 16), (skip = 2);
+  else if (base === 0) base = body[0] === "0" ? 8 : 10;
   let v = 0n;
   let used = 0;
-  for (const ch of match[4]) {
-    const d = parseInt(ch, 36);
+  for (const ch of body.slice(skip)) {
+    const d = /[0-9a-zA-Z]/.test(ch) ? parseInt(ch, 36) : NaN;
     if (Number.isNaN(d) || d >= base) break;
     v = v * BigInt(base) + BigInt(d);
     used++;
   }
-  if (match[2] === "-") v = -v;
-  const consumed = used || prefix ? match[1].length + match[2].length + prefix.length + used : 0;
+  if (sign === "-") v = -v;
+  const consumed = used ? spaces.length + sign.length + skip + used : 0;
   if (n(c.args[1]) !== 0) {
     const P = m.abi.ptrSize;
     const end = start + consumed;
@@ -1300,8 +1312,10 @@ function strtoX(h: LibcHost, c: BuiltinCall, size: number, signed: boolean): Val
   const bits = size * 8;
   const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
   const min = signed ? -(1n << BigInt(bits - 1)) : -max;
-  if (v > max) v = max;
-  if (v < min) v = signed ? min : max;
+  if (v > max || v < min) {
+    m.mem.write32(h.errno, Errno.ERANGE);
+    v = v > max || !signed ? max : min;
+  }
   return convertInt(v, size, signed);
 }
 
@@ -1685,7 +1699,13 @@ const impls: Record<string, Impl> = {
     if (p) h.m.writeText(p, s + "\0");
     return p;
   },
-  atoi: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, 4, true),
+  // (atoi is (int) strtol (nptr, NULL, 10): a long's range, then cut to an int)
+  atoi: (h, c) =>
+    convertInt(
+      strtoX(h, { ...c, args: [c.args[0], 0, 10] }, h.m.abi.ptrSize, true) as Int,
+      4,
+      true,
+    ),
   atol: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, h.m.abi.ptrSize, true),
   strtol: (h, c) => strtoX(h, c, h.m.abi.ptrSize, true),
   strtoul: (h, c) => strtoX(h, c, h.m.abi.ptrSize, false),

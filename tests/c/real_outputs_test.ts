@@ -4,7 +4,8 @@
  * `<version>.out`, made by the folder's script) — strerror's messages for 0 to 139 ("Unknown
  * error N" where glibc has none, EFTYPE's from 2.43), rand()'s numbers unseeded and after
  * several seeds, what signal(), alarm(), sleep() and time() return, printf's positional
- * arguments, %m (with dcgettext's heap chunks) and %#m (errno's names); and a malloc assertion's message (sysmalloc's, after a top chunk overwritten), on
+ * arguments, %m (with dcgettext's heap chunks) and %#m (errno's names), strtol's family on the
+ * edges of its range, prefixes and bases; and a malloc assertion's message (sysmalloc's, after a top chunk overwritten), on
  * stderr and in the result's abort.
  */
 
@@ -29,6 +30,12 @@ const PROGRAMS = [
     folder: "strtod",
     file: "strtod.c",
     what: "strtod's and atof's numbers, ends and ERANGE (decimal, hexadecimal, inf, nan)",
+  },
+  {
+    folder: "strtol",
+    file: "strtol_edges.c",
+    what:
+      "strtol's, strtoul's, strtoll's, strtoull's and atoi's numbers, ends, ERANGE and EINVAL on the edges",
   },
   {
     folder: "typedef_names",
