@@ -1263,10 +1263,19 @@ const fopenFiles = perHost((h) =>
   })
 );
 
+/**
+ * A call of the allocator: its explain records collected after it, and the errno it set on the
+ * thread (ENOMEM for a request too large or a failed mmap and brk) copied to the program's errno,
+ * which lives in libc's TLS; an errno it did not set is left as the program had it.
+ */
 function mallocCall<T>(h: LibcHost, f: () => T): T {
+  const thread = h.process.currentThread, before = thread.errno;
+  thread.errno = 0;
   try {
     return f();
   } finally {
+    if (thread.errno) h.m.mem.write32(h.errno, thread.errno);
+    else thread.errno = before;
     h.noteRecords();
   }
 }
