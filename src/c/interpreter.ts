@@ -1209,15 +1209,50 @@ class Compiler {
       const [member, memberAt] = type.k === "array"
         ? [type.of, offset + i * this.size(type.of, at.line)]
         : [fields[i].type, offset + fields[i].offset];
+      const bitField = type.k === "struct" && fields[i].bits !== undefined ? fields[i] : undefined;
       if (d && item.designators.length > 1) {
         // `.a.b = x`, `[2].c = x`: the rest of the designation names a member of this member
         const rest = [{ designators: item.designators.slice(1), init: item.init }];
         this.initMembers(asAggregate(member, this, at), rest, 0, memberAt, out, at, true);
         pos++;
+      } else if (bitField) {
+        this.initBitField(bitField, item.init, memberAt, out, at);
+        pos++;
       } else pos = this.initMember(member, items, pos, memberAt, out, at);
       i = type.k === "struct" && type.union ? count : i + 1;
     }
     return pos;
+  }
+
+  /**
+   * Initializes a bit-field from `init` (an expression, or one in braces): the value converted
+   * to the field's type and stored into its bits of the unit at `offset`, as an assignment to it
+   * stores — not the whole unit, which holds its neighbours too.
+   */
+  initBitField(
+    field: Field,
+    init: Init,
+    offset: number,
+    out: InitStore[],
+    at: { line: number; col: number },
+  ): void {
+    const only = init.k === "list" ? init.items[0]?.init : init;
+    if (only === undefined) return; // `{}`: the zero fill stands
+    if (only.k !== "expr") this.fail("braces around scalar initializer", at);
+    const e = this.convert(this.expr(only.e), field.type, only.e);
+    const st = this.bitStore(field);
+    if (e.ev) {
+      const ev = e.ev;
+      out.push(Object.assign((f: Frame, base: number) => {
+        st(base + offset, ev(f));
+      }, { gen: undefined }));
+      return;
+    }
+    const g = e.g!;
+    const fnGen = function* (f: Frame, base: number): Generator<Signal, void> {
+      st(base + offset, yield* g(f));
+    };
+    out.push(Object.assign(() => {}, { gen: fnGen }));
   }
 
   /** The index of the member a designator names (`[i]` within the array, `.name` a field). */

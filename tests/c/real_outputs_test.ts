@@ -5,9 +5,9 @@
  * error N" where glibc has none, EFTYPE's from 2.43), rand()'s numbers unseeded and after
  * several seeds, what signal(), alarm(), sleep() and time() return, printf's positional
  * arguments, %m (with dcgettext's heap chunks) and %#m (errno's names), strtol's family on the
- * edges of its range, prefixes and bases, errno after the malloc family fails; and a malloc
- * assertion's message (sysmalloc's, after a top chunk overwritten), on stderr and in the
- * result's abort.
+ * edges of its range, prefixes and bases, errno after the malloc family fails, bit-fields'
+ * initializers; and a malloc assertion's message (sysmalloc's, after a top chunk overwritten),
+ * on stderr and in the result's abort.
  */
 
 import assert from "node:assert/strict";
@@ -42,6 +42,11 @@ const PROGRAMS = [
     folder: "malloc_errno",
     file: "malloc_errno.c",
     what: "errno after the malloc family fails (ENOMEM) and after calls that succeed",
+  },
+  {
+    folder: "bitfields",
+    file: "bitfields.c",
+    what: "bit-fields' values after initializers (braced, designated, elided braces, file scope)",
   },
   {
     folder: "typedef_names",
