@@ -1708,13 +1708,11 @@ const impls: Record<string, Impl> = {
     if (p) h.m.writeText(p, s + "\0");
     return p;
   },
-  // (atoi is (int) strtol (nptr, NULL, 10): a long's range, then cut to an int)
-  atoi: (h, c) =>
-    convertInt(
-      strtoX(h, { ...c, args: [c.args[0], 0, 10] }, h.m.abi.ptrSize, true) as Int,
-      4,
-      true,
-    ),
+  atoi: (h, c) => {
+    // (int) strtol (nptr, NULL, 10): a long's range, then cut to an int
+    const long = strtoX(h, { ...c, args: [c.args[0], 0, 10] }, h.m.abi.ptrSize, true);
+    return convertInt(long as Int, 4, true);
+  },
   atol: (h, c) => strtoX(h, { ...c, args: [c.args[0], 0, 10] }, h.m.abi.ptrSize, true),
   strtol: (h, c) => strtoX(h, c, h.m.abi.ptrSize, true),
   strtoul: (h, c) => strtoX(h, c, h.m.abi.ptrSize, false),
