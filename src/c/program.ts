@@ -314,6 +314,8 @@ export class CProgram {
   readonly #maxSteps: number;
   /** The step at which #heapFull looks at the heap next. */
   #heapLook = 0;
+  /** The process's pages and areas at #heapFull's last look. */
+  #heapLookSize = 0;
   readonly #host: LibcHost;
   #records: ExplainRecord[] = [];
   /** Records noted so far, and why no more are kept (see CRunResult.recordsFull). */
@@ -1099,10 +1101,18 @@ export class CProgram {
    * program that maps and touches memory without end (a malloc loop of 1 MiB chunks) would
    * otherwise end the whole JavaScript process in V8's fatal out-of-memory before its step
    * limit, where the real one runs until the kernel's OOM killer, which heaplab does not model.
+   * Only while the process's memory grows (pages written, areas mapped since the last look): a
+   * heap full of what the run let go of (a menu loop printing at end of input), which V8
+   * collects, does not stop it.
    */
   #heapFull(): void {
     if (this.#m.steps < this.#heapLook) return;
     this.#heapLook = this.#m.steps + HEAP_CHECK_STEPS;
+    const space = this.process.space;
+    const size = space.memory.residentPages + space.mapCount;
+    const grew = size > this.#heapLookSize;
+    this.#heapLookSize = size;
+    if (!grew) return;
     const full = heapNearlyFull(HEAP_STOP_SHARE);
     if (full === undefined) return;
     const what = `a process holding more memory than heaplab can (${full}, ` +
