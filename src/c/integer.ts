@@ -45,11 +45,42 @@ export function convertInt(x: Int, size: number, signed: boolean): Int {
   }
 }
 
-/** Float to integer (C truncates toward zero; out-of-range values are x86's "indefinite"). */
-export function floatToInt(x: number, size: number, signed: boolean): Int {
-  if (!Number.isFinite(x)) return convertInt(size === 8 ? -(2n ** 63n) : -2147483648, size, signed);
-  const t = Math.trunc(x);
-  return convertInt(Number.isSafeInteger(t) ? t : BigInt(t), size, signed);
+/**
+ * Float to integer as gcc's x86 code converts, truncating toward zero: `int` by a 32-bit
+ * `cvttsd2si`, and `char` and `short` by the low bits of one; `long` by a 64-bit one, and
+ * `unsigned int` by the low half of one; `unsigned long` by a 64-bit one below 2^63, else by one
+ * of `x - 2^63` with bit 63 flipped. i386's x87 code (`x87`) converts `char` and `short` by a
+ * 16-bit `fistp` instead (`unsigned short` by a 32-bit one). A value outside an instruction's
+ * range (infinities and NaN too) converts to its "integer indefinite", the sign bit alone.
+ * Checked against real runs: tests/fixtures/c/float_to_int/ (i386's `unsigned long long` not).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { floatToInt } from "./integer.ts";
+ * assert.equal(floatToInt(1e20, 8, true), -(2n ** 63n));
+ * assert.equal(floatToInt(2147483648, 4, true), -2147483648);
+ * assert.equal(floatToInt(2147483648, 4, false), 2147483648);
+ * assert.equal(floatToInt(65536.5, 2, true), 0);
+ * assert.equal(floatToInt(-1.5, 8, false), 2n ** 64n - 1n);
+ * ```
+ */
+export function floatToInt(x: number, size: number, signed: boolean, x87 = false): Int {
+  const t = Math.trunc(x) + 0; // (NaN and the infinities stay; -0 becomes 0)
+  if (x87 && (size === 1 || (size === 2 && signed))) {
+    return convertInt(t >= -(2 ** 15) && t < 2 ** 15 ? t : -(2 ** 15), size, signed);
+  }
+  if (size === 8) {
+    if (signed || !(x >= 2 ** 63)) return norm64(cvtt64(t), signed);
+    return norm64(cvtt64(Math.trunc(x - 2 ** 63)) ^ (1n << 63n), false);
+  }
+  if (size === 4 && !signed) return convertInt(cvtt64(t), 4, false);
+  return convertInt(t >= -(2 ** 31) && t < 2 ** 31 ? t : -(2 ** 31), size, signed);
+}
+
+/** A 64-bit `cvttsd2si` of a truncated value: the value, or the indefinite -2^63. */
+function cvtt64(t: number): bigint {
+  return t >= -(2 ** 63) && t < 2 ** 63 ? BigInt(t) : -(1n << 63n);
 }
 
 /** An `Int` as a double (C's int to floating conversion, rounding to nearest). */

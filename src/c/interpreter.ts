@@ -1379,8 +1379,8 @@ class Compiler {
     const toInt = to.k === "int" ? to : to.k === "ptr" ? { size: P, signed: false } : undefined;
     if (toInt) {
       if (from.k === "float") {
-        const size = toInt.size, signed = toInt.signed;
-        return (v) => floatToInt(v as number, size, signed);
+        const size = toInt.size, signed = toInt.signed, x87 = P === 4;
+        return (v) => floatToInt(v as number, size, signed, x87);
       }
       if (!fromInt) this.fail("invalid conversion", at);
       if (fromInt.size === toInt.size && fromInt.signed === toInt.signed) return undefined;

@@ -6,8 +6,9 @@
  * several seeds, what signal(), alarm(), sleep() and time() return, printf's positional
  * arguments, %m (with dcgettext's heap chunks) and %#m (errno's names), strtol's family on the
  * edges of its range, prefixes and bases, errno after the malloc family fails, bit-fields'
- * initializers; and a malloc assertion's message (sysmalloc's, after a top chunk overwritten),
- * on stderr and in the result's abort.
+ * initializers, floating conversions to integers (x86's "indefinite"; on i386 too); and a
+ * malloc assertion's message (sysmalloc's, after a top chunk overwritten), on stderr and in the
+ * result's abort.
  */
 
 import assert from "node:assert/strict";
@@ -49,6 +50,11 @@ const PROGRAMS = [
     what: "bit-fields' values after initializers (braced, designated, elided braces, file scope)",
   },
   {
+    folder: "float_to_int",
+    file: "float_to_int.c",
+    what: "double and float conversions to each integer type, out of range, infinite and NaN",
+  },
+  {
     folder: "typedef_names",
     file: "names.c",
     what: "typedef names used as declarators (a member, a variable, a redefinition)",
@@ -88,6 +94,18 @@ for (const { folder, file, what } of PROGRAMS) {
     });
   }
 }
+
+Deno.test("double and float conversions to integers are i386 glibc 2.36's (x87's)", () => {
+  const result = runC(fixture("float_to_int/float_to_int.c"), {
+    file: "float_to_int.c",
+    glibc: "2.36",
+    arch: "i386",
+    explain: false,
+    gccBuiltins: false,
+  });
+  if (result.state === "error") throw result.error;
+  assert.equal(result.stdout, fixture("float_to_int/i386.out"));
+});
 
 Deno.test("a handler for a signal a fault raises is refused, not silently never run", () => {
   const result = runC(
