@@ -19,10 +19,11 @@
  * Calls: a frame is laid out as gcc -O0 does — the return address, then the saved frame
  * pointer, then the locals below — on the thread's own stack. A return address overwritten by
  * the program is noticed when the function returns: control is hijacked. The body of a called
- * function does not run nested in its caller's generator (`yield*`): the caller yields
- * `Signal.Call` and {@link Scheduler.run} keeps the bodies on a stack of its own, so a C
- * recursion a million calls deep costs no JavaScript stack — it ends as the real one does, in a
- * SIGSEGV once its frames pass the stack's limit.
+ * function runs nested in its caller's generator (`yield*`), except at every 32nd level of a
+ * thread's calls: there the caller yields `Signal.Call` and {@link Scheduler.run} keeps the
+ * bodies on a stack of its own, so a C recursion a million calls deep costs JavaScript's stack
+ * no more than 32 calls — it ends as the real one does, in a SIGSEGV once its frames pass the
+ * stack's limit.
  *
  * @module
  */
@@ -68,6 +69,13 @@ export interface CThread {
   /** Detached: pthread_join refuses it, and its end frees its descriptor (`pthread_detach.ts`). */
   detached: boolean;
 }
+
+/**
+ * How many nested C calls run inside one another's generators (`yield*`) before one is run on
+ * {@link Scheduler.run}'s own stack: deep enough that most programs never trampoline, shallow
+ * enough that JavaScript's stack never holds more than this many C calls (1000 overflowed it).
+ */
+const TRAMPOLINE_DEPTH = 32;
 
 /** Runs the threads of a machine. */
 export class Scheduler implements Runtime {
@@ -237,8 +245,12 @@ export class Scheduler implements Runtime {
       const p = fn.params[i];
       p.store(fp + p.offset, args[i]);
     }
-    this.#called = fn.body!(frame);
-    yield Signal.Call;
+    // Every TRAMPOLINE_DEPTH-th level runs on run()'s stack; those between nest in their caller
+    // (`yield*`, a third faster), so JavaScript's stack holds at most that many C calls.
+    if (th.frames.length % TRAMPOLINE_DEPTH === 0) {
+      this.#called = fn.body!(frame);
+      yield Signal.Call;
+    } else yield* fn.body!(frame);
     const now = P === 8 ? mem.read64(fp + 8) : mem.read32(fp + 4);
     this.lastLine = frame.line;
     if (now !== retAddr) {
