@@ -44,6 +44,8 @@ export interface LibcBuildFacts {
     readonly align: number;
     readonly tcache: number;
     readonly threadArena: number;
+    /** `tls_dtor_list`, the head of the thread's TLS destructors (cxa_thread_atexit_impl.c). */
+    readonly tlsDtorList: number;
   };
   /** The main thread's thread pointer minus libc's base in the probe's process (x86_64 only). */
   readonly mainThreadPointer: number | undefined;
@@ -55,6 +57,11 @@ export interface LibcBuildFacts {
   readonly mallocParSize: number;
   /** sizeof (struct malloc_state). */
   readonly mallocStateSize: number;
+  /**
+   * Offset of `l_tls_dtor_count` in `struct link_map`: what `__cxa_thread_atexit_impl` raises in
+   * the registering object's map and `__call_tls_dtors` lowers after each destructor.
+   */
+  readonly linkMapTlsDtorCount: number;
   /** Bytes of `global_max_fast` (0: the build has none). */
   readonly globalMaxFastSize: number;
   /**
@@ -731,7 +738,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x3baa0,
     },
     ldSymbols: { "_dl_fini": 0x101b0 },
-    tlsBlock: { size: 144, align: 8, tcache: 64, threadArena: 80 },
+    tlsBlock: { size: 144, align: 8, tcache: 64, threadArena: 80, tlsDtorList: 56 },
     mainThreadPointer: 0x1d5540,
     tcacheFromThreadPointer: -0x50,
     mallocPar: {
@@ -754,6 +761,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 112,
     mallocStateSize: 2200,
+    linkMapTlsDtorCount: 1120,
     globalMaxFastSize: 8,
     ioVtables: { start: 0x1ca880, end: 0x1cb5e8 },
     ioVtableList: [
@@ -848,7 +856,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x33db0,
     },
     ldSymbols: { "_dl_fini": 0x11230 },
-    tlsBlock: { size: 84, align: 4, tcache: 32, threadArena: 40 },
+    tlsBlock: { size: 84, align: 4, tcache: 32, threadArena: 40, tlsDtorList: 28 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
     mallocPar: {
@@ -871,6 +879,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 64,
     mallocStateSize: 1116,
+    linkMapTlsDtorCount: 592,
     globalMaxFastSize: 4,
     ioVtables: { start: 0x1e22a0, end: 0x1e2a74 },
     ioVtableList: [
@@ -971,7 +980,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x3df30,
     },
     ldSymbols: { "_dl_fini": 0x46d0 },
-    tlsBlock: { size: 144, align: 8, tcache: 72, threadArena: 88 },
+    tlsBlock: { size: 144, align: 8, tcache: 72, threadArena: 88, tlsDtorList: 56 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x48,
     mallocPar: {
@@ -997,6 +1006,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 136,
     mallocStateSize: 2200,
+    linkMapTlsDtorCount: 1160,
     globalMaxFastSize: 8,
     ioVtables: { start: 0x1cf9e0, end: 0x1d0748 },
     ioVtableList: [
@@ -1087,7 +1097,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x3b530,
     },
     ldSymbols: { "_dl_fini": 0x4830 },
-    tlsBlock: { size: 84, align: 4, tcache: 36, threadArena: 44 },
+    tlsBlock: { size: 84, align: 4, tcache: 36, threadArena: 44, tlsDtorList: 28 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
     mallocPar: {
@@ -1113,6 +1123,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 76,
     mallocStateSize: 1116,
+    linkMapTlsDtorCount: 620,
     globalMaxFastSize: 4,
     ioVtables: { start: 0x21b380, end: 0x21bb54 },
     ioVtableList: [
@@ -1206,7 +1217,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x41b80,
     },
     ldSymbols: { "_dl_fini": 0x5aa0 },
-    tlsBlock: { size: 136, align: 8, tcache: 72, threadArena: 88 },
+    tlsBlock: { size: 136, align: 8, tcache: 72, threadArena: 88, tlsDtorList: 56 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x40,
     mallocPar: {
@@ -1232,6 +1243,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 136,
     mallocStateSize: 2200,
+    linkMapTlsDtorCount: 1176,
     globalMaxFastSize: 1,
     ioVtables: { start: 0x1e3ee0, end: 0x1e4810 },
     ioVtableList: [
@@ -1318,7 +1330,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x3e1d0,
     },
     ldSymbols: { "_dl_fini": 0x5d80 },
-    tlsBlock: { size: 80, align: 4, tcache: 36, threadArena: 44 },
+    tlsBlock: { size: 80, align: 4, tcache: 36, threadArena: 44, tlsDtorList: 28 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
     mallocPar: {
@@ -1344,6 +1356,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 76,
     mallocStateSize: 1116,
+    linkMapTlsDtorCount: 612,
     globalMaxFastSize: 1,
     ioVtables: { start: 0x2316e0, end: 0x231c74 },
     ioVtableList: [
@@ -1432,7 +1445,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x424a0,
     },
     ldSymbols: { "_dl_fini": 0x5c80 },
-    tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80 },
+    tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80, tlsDtorList: 64 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x60,
     mallocPar: {
@@ -1459,6 +1472,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 144,
     mallocStateSize: 2112,
+    linkMapTlsDtorCount: 1176,
     globalMaxFastSize: 0,
     ioVtables: { start: 0x1e5ee0, end: 0x1e6810 },
     ioVtableList: [
@@ -1544,7 +1558,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x3ef50,
     },
     ldSymbols: { "_dl_fini": 0x5f80 },
-    tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40 },
+    tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40, tlsDtorList: 32 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
     mallocPar: {
@@ -1571,6 +1585,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 80,
     mallocStateSize: 1068,
+    linkMapTlsDtorCount: 612,
     globalMaxFastSize: 0,
     ioVtables: { start: 0x232700, end: 0x232c94 },
     ioVtableList: [
@@ -1659,7 +1674,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x431c0,
     },
     ldSymbols: { "_dl_fini": 0x5d80 },
-    tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80 },
+    tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80, tlsDtorList: 64 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x60,
     mallocPar: {
@@ -1685,6 +1700,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 136,
     mallocStateSize: 2112,
+    linkMapTlsDtorCount: 1176,
     globalMaxFastSize: 0,
     ioVtables: { start: 0x1eeee0, end: 0x1ef810 },
     ioVtableList: [
@@ -1770,7 +1786,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "__cxa_atexit": 0x3f730,
     },
     ldSymbols: { "_dl_fini": 0x5f60 },
-    tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40 },
+    tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40, tlsDtorList: 32 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
     mallocPar: {
@@ -1796,6 +1812,7 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
     },
     mallocParSize: 76,
     mallocStateSize: 1068,
+    linkMapTlsDtorCount: 612,
     globalMaxFastSize: 0,
     ioVtables: { start: 0x23d700, end: 0x23dc94 },
     ioVtableList: [

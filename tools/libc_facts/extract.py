@@ -32,7 +32,9 @@ SYMBOLS = [
 # ld.so's functions libc's data may point to: _dl_fini, which __libc_start_main registers first
 # in exit's list (csu/libc-start.c); from ld.so's own debug file in the same libc6-dbg package
 LD_SYMBOLS = ["_dl_fini"]
-TLS = ["tcache", "thread_arena", "tcache_shutting_down", "errno"]
+# TLS variables: malloc's, errno, and tls_dtor_list (cxa_thread_atexit_impl.c: the head of the
+# thread's TLS destructors, which __call_tls_dtors runs at exit and at a thread's end)
+TLS = ["tcache", "thread_arena", "tcache_shutting_down", "errno", "tls_dtor_list"]
 
 
 def run(*cmd):
@@ -325,6 +327,10 @@ def main():
                     "tcache_perthread_struct": type_size(debug, "struct tcache_perthread_struct"),
                     "heap_info": type_size(debug, "heap_info"),
                 },
+                # the count __cxa_thread_atexit_impl raises in the registering object's link_map
+                # and __call_tls_dtors lowers after each call
+                "link_map": {"l_tls_dtor_count":
+                             struct_layout(debug, "link_map")["fields"]["l_tls_dtor_count"]},
                 "ioVtables": io_vtables(libc, local),
                 "ioVtableContents": io_vtable_contents(libc, debug, local, io_vtables(libc, local),
                                                        headers, ver, arch, args.src),

@@ -113,7 +113,8 @@ def main():
         pars = ", ".join(f"{PAR[k]}: {v['offset']}" for k, v in par.items())
         tls_seg = next(h for h in b["programHeaders"] if h["type"] == "TLS")
         tls = ", ".join(f"{k}: {v['offset']}" for k, v in
-                        (("tcache", b["tls"]["tcache"]), ("threadArena", b["tls"]["thread_arena"])))
+                        (("tcache", b["tls"]["tcache"]), ("threadArena", b["tls"]["thread_arena"]),
+                         ("tlsDtorList", b["tls"]["tls_dtor_list"])))
         segs = ", ".join(f'[{hex(s)}, {hex(e)}, "{p}", {hexs(o)}]' for s, e, p, o in
                          segments(b["programHeaders"]))
         win = b["dataBeforeMainArena"]
@@ -136,6 +137,7 @@ def main():
     mallocPar: {{ {pars} }},
     mallocParSize: {b["malloc_par"]["size"]},
     mallocStateSize: {b["malloc_state"]["size"]},
+    linkMapTlsDtorCount: {b["link_map"]["l_tls_dtor_count"]["offset"]},
     globalMaxFastSize: {b["sizeof"]["global_max_fast"] or 0},
     ioVtables: {{ start: {hex(b["ioVtables"]["start"])}, end: {hex(b["ioVtables"]["end"])} }},
     ioVtableList: [{vts}],
@@ -191,6 +193,8 @@ export interface LibcBuildFacts {{
     readonly align: number;
     readonly tcache: number;
     readonly threadArena: number;
+    /** `tls_dtor_list`, the head of the thread's TLS destructors (cxa_thread_atexit_impl.c). */
+    readonly tlsDtorList: number;
   }};
   /** The main thread's thread pointer minus libc's base in the probe's process (x86_64 only). */
   readonly mainThreadPointer: number | undefined;
@@ -202,6 +206,11 @@ export interface LibcBuildFacts {{
   readonly mallocParSize: number;
   /** sizeof (struct malloc_state). */
   readonly mallocStateSize: number;
+  /**
+   * Offset of `l_tls_dtor_count` in `struct link_map`: what `__cxa_thread_atexit_impl` raises in
+   * the registering object's map and `__call_tls_dtors` lowers after each destructor.
+   */
+  readonly linkMapTlsDtorCount: number;
   /** Bytes of `global_max_fast` (0: the build has none). */
   readonly globalMaxFastSize: number;
   /**
