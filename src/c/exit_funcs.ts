@@ -19,8 +19,8 @@
  *   (marked `ef_free` first) fn(arg, status). A handler that registered another makes exit start
  *   over at the head; a list emptied is freed unless it is the last (`initial`). A handler that
  *   calls exit again runs the rest of the list in that exit, whose status is the process's.
- *   Then `_IO_cleanup`'s flush (`flush_all.ts`). `__call_tls_dtors` has nothing to run:
- *   heaplab has no `__cxa_thread_atexit_impl`.
+ *   Before the lists, `__call_tls_dtors` (`tls_dtors.ts`); after them, `_IO_cleanup`'s flush
+ *   (`flush_all.ts`).
  *
  * Checked against real runs of 2.31, 2.36, 2.41, 2.43 and 2.44 (tests/fixtures/c/exit_handlers/).
  *

@@ -1,17 +1,24 @@
 /**
- * A C program's view of exit's handlers (`exit_funcs.ts` models the list): what ld.so and
- * `__libc_start_main` leave before main — AT_RANDOM's 16 bytes on the stack, the stack and pointer
- * guards derived from them (`_dl_setup_stack_chk_guard`, `_dl_setup_pointer_guard`), `initial`
- * with ld.so's `_dl_fini` — then `atexit`, `on_exit`, `__cxa_atexit` and `getauxval(AT_RANDOM /
- * AT_BASE)`, and exit's calls of the handlers: a function of the program runs; `_dl_fini` runs
- * the program's destructors, which heaplab's C has none of (nothing visible); `system`, `puts`
- * and `exit` of libc are as the hooks' calls are (`system("/bin/sh")` records a ShellSpawned
- * event and returns 0); anything else is a hijack (SIGSEGV where nothing executable is there).
+ * A C program's view of exit's handlers (`exit_funcs.ts` models the list, `tls_dtors.ts` the TLS
+ * destructors): what ld.so and `__libc_start_main` leave before main — AT_RANDOM's 16 bytes on
+ * the stack, the stack and pointer guards derived from them (`_dl_setup_stack_chk_guard`,
+ * `_dl_setup_pointer_guard`), `initial` with ld.so's `_dl_fini` — then `atexit`, `on_exit`,
+ * `__cxa_atexit`, `__cxa_thread_atexit_impl` and `getauxval(AT_RANDOM / AT_BASE)`, and exit's
+ * calls: the running thread's TLS destructors, then the handlers. A function of the program
+ * runs; `_dl_fini` runs the program's destructors, which heaplab's C has none of (nothing
+ * visible); `system`, `puts` and `exit` of libc are as the hooks' calls are
+ * (`system("/bin/sh")` records a ShellSpawned event and returns 0); anything else is a hijack
+ * (SIGSEGV where nothing executable is there).
+ *
+ * Threads: `pthread_create` copies its caller's stack guard (`%fs:0x28`) into the new thread's
+ * TCB, and up to 2.43 its pointer guard (`%fs:0x30`; 2.44 leaves that word as the stack held
+ * it, a cached stack its last thread's value). `PTR_MANGLE` and `PTR_DEMANGLE` read the running
+ * thread's guard (up to 2.43), so a handler registered by a thread that overwrote its own is
+ * demangled wrongly by main's exit. A thread's end runs its TLS destructors on it.
  *
  * Modelled on x86_64 with libc's real data (the built-in layout started as exec starts it): i386's
  * list and guards (`%gs:0x18`) and other layouts are not checked against real runs, and their
- * registrations are refused by name. A thread other than main demangles with the main thread's
- * guard (glibc copies it into each thread's TCB).
+ * registrations are refused by name.
  *
  * @module
  */
@@ -19,8 +26,15 @@
 import { SeededRandom } from "../kernel/random.ts";
 import type { LibcState } from "../malloc/libc_state.ts";
 import type { GlibcProfile } from "../malloc/profile.ts";
+import { ProcessExit } from "../malloc/hooks.ts";
 import { EF_CXA, EF_ON, type ExitCall, ExitList, NestedExit } from "./exit_funcs.ts";
-import type { Signal } from "./interpreter.ts";
+import { ProgramExit, type Signal } from "./interpreter.ts";
+import {
+  callTlsDtors,
+  MAIN_LINK_MAP_PAGE_OFFSET,
+  registerTlsDtor,
+  type TlsDtorsHost,
+} from "./tls_dtors.ts";
 
 /** getauxval's types heaplab answers. */
 const AT_BASE = 7, AT_RANDOM = 25;
@@ -39,15 +53,21 @@ export interface ExitHandlersHost {
   write32(address: number, value: number): void;
   /** The main thread's thread pointer (`%fs` base). */
   readonly threadPointer: number;
+  /** The running thread's thread pointer. */
+  currentThreadPointer(): number;
   /** ld.so's base (its first mapping), or undefined. */
   readonly ldBase: number | undefined;
+  /** The page after ld.so's data (where its early calloc put the main link_map), or undefined. */
+  readonly ldHeapPage: number | undefined;
+  /** Whether `address` lies in a mapping of libc or ld.so. */
+  inLibrary(address: number): boolean;
   /** The simulation's seed state (AT_RANDOM's bytes are drawn from it, apart). */
   readonly seed: number;
   calloc(size: number): number;
   free(pointer: number): void;
   /**
-   * Calls what exit demangled: a function of the program (it may throw its own exit), else
-   * libc's function at that address as a hijacked pointer's call is made.
+   * Calls what exit demangled on the running thread: a function of the program (it may throw
+   * its own exit), else libc's function at that address as a hijacked pointer's call is made.
    */
   call(target: bigint, args: readonly number[], via: string): Generator<Signal, void>;
   refuse(what: string): never;
@@ -60,6 +80,9 @@ export class ExitHandlers {
   readonly #atRandom: number;
   readonly #ldGuard: bigint;
   readonly #dsoHandle: number;
+  readonly #tlsDtors: TlsDtorsHost;
+  /** The main link_map, where ld.so's data is followed by its page. */
+  readonly #mainLinkMap: number | undefined;
 
   /**
    * ld.so's and `__libc_start_main`'s work, AT_RANDOM's bytes being at `atRandom`, the program's
@@ -83,6 +106,8 @@ export class ExitHandlers {
     this.#ldGuard = pointerGuard;
     if (!inTcb) bytes(atRandom); // ld.so's getrandom over AT_RANDOM once both guards are set
     const libc = host.libc, at = (name: string) => libc.symbol(name)!;
+    // PTR_MANGLE's guard: the running thread's TCB word (up to 2.43), or ld.so's
+    const guard = () => inTcb ? word(h.currentThreadPointer() + TCB_POINTER_GUARD) : this.#ldGuard;
     this.#list = new ExitList({
       read64: (a) => word(a),
       write64: (a, v) => this.#write64(a, v),
@@ -90,7 +115,7 @@ export class ExitHandlers {
       write8: (a, v) => h.write8(a, v),
       calloc: (size) => h.calloc(size),
       free: (p) => h.free(p),
-      pointerGuard: () => inTcb ? word(tp + TCB_POINTER_GUARD) : this.#ldGuard,
+      pointerGuard: guard,
     }, {
       initial: at("initial"),
       exitFuncs: at("__exit_funcs"),
@@ -98,6 +123,23 @@ export class ExitHandlers {
       exitFuncsDone: at("__exit_funcs_done"),
     });
     this.#list.start(BigInt(this.#dlFini ?? 0));
+    const f = libc.build.facts,
+      block = Math.ceil(f.tlsBlock.size / f.tlsBlock.align) *
+        f.tlsBlock.align;
+    this.#tlsDtors = {
+      read64: (a) => word(a),
+      write64: (a, v) => this.#write64(a, v),
+      calloc: (size) => h.calloc(size),
+      free: (p) => h.free(p),
+      pointerGuard: guard,
+      listSlot: () => h.currentThreadPointer() + f.tlsBlock.tlsDtorList - block,
+      countOffset: f.linkMapTlsDtorCount,
+      call: (target, args, via) => h.call(target, args, via),
+    };
+    const page = MAIN_LINK_MAP_PAGE_OFFSET[f.version];
+    if (host.ldHeapPage !== undefined && page !== undefined) {
+      this.#mainLinkMap = host.ldHeapPage + page;
+    }
   }
 
   /** ld.so's `_dl_fini`, where ld.so is mapped. */
@@ -133,15 +175,76 @@ export class ExitHandlers {
     this.#host.refuse(`getauxval(${type}): only AT_BASE (7) and AT_RANDOM (25) are modelled`);
   }
 
-  /** exit's run of the handlers; the status it ends with (a handler's exit's). */
+  /**
+   * `__cxa_thread_atexit_impl(func, obj, dso_symbol)`: 0. The link_map is the main program's
+   * for an address of the program; NULL (the thread's last one, none at first: a fault in
+   * glibc) and libraries' addresses (their own link_maps) are refused by name.
+   */
+  cxaThreadAtexit(func: number, obj: number, dsoSymbol: number): number {
+    const what = "__cxa_thread_atexit_impl";
+    if (dsoSymbol === 0) this.#host.refuse(`${what} with a NULL dso_symbol (no link_map cached)`);
+    if (this.#host.inLibrary(dsoSymbol)) {
+      this.#host.refuse(`${what} with a dso_symbol in libc or ld.so (their link_maps)`);
+    }
+    const map = this.#mainLinkMap ??
+      this.#host.refuse(`${what} without ld.so's page for the main link_map`);
+    return registerTlsDtor(this.#tlsDtors, func, obj, map) ??
+      this.#host.refuse(`${what} with calloc failing (glibc's fatal error)`);
+  }
+
+  /**
+   * `pthread_create`'s copies into the new TCB at `threadPointer` from the creating thread's:
+   * the stack guard, and up to 2.43 the pointer guard.
+   */
+  threadCreated(threadPointer: number): void {
+    const h = this.#host, from = h.currentThreadPointer();
+    const copy = (offset: number) => {
+      h.write32(threadPointer + offset, h.read32(from + offset));
+      h.write32(threadPointer + offset + 4, h.read32(from + offset + 4));
+    };
+    copy(TCB_STACK_GUARD);
+    if (h.profile.pointerGuard === "tcb") copy(TCB_POINTER_GUARD);
+  }
+
+  /** A thread's `body`, then its end's `__call_tls_dtors` on it. */
+  *threadBody<T>(body: Generator<Signal, T>): Generator<Signal, T> {
+    const value = yield* body;
+    yield* callTlsDtors(this.#tlsDtors);
+    return value;
+  }
+
+  /**
+   * exit's run of the running thread's TLS destructors, then of the handlers; the status it ends
+   * with (a handler's exit's).
+   */
   *run(status: number): Generator<Signal, number> {
+    yield* callTlsDtors(
+      { ...this.#tlsDtors, call: (t, a, via) => this.#nestable(t, a, via) },
+      (e) => {
+        if (!(e instanceof NestedExit)) return false;
+        status = e.status; // that exit goes on with the destructors from here
+        return true;
+      },
+    );
     const dlFini = this.#dlFini;
     return yield* this.#list.run(status, (c: ExitCall) => this.#call(c, dlFini));
   }
 
   *#call(c: ExitCall, dlFini: number | undefined): Generator<Signal, void> {
     if (dlFini !== undefined && c.target === BigInt(dlFini)) return; // no destructors to run
-    yield* this.#host.call(c.target, c.args, `${c.via}.fn (exit handler)`);
+    yield* this.#nestable(c.target, c.args, `${c.via}.fn (exit handler)`);
+  }
+
+  /** A call during exit: a call of exit in it is a {@link NestedExit}. */
+  *#nestable(target: bigint, args: readonly number[], via: string): Generator<Signal, void> {
+    try {
+      yield* this.#host.call(target, args, via);
+    } catch (e) {
+      if ((e instanceof ProgramExit && e.flush) || e instanceof ProcessExit) {
+        throw new NestedExit(e.status);
+      }
+      throw e;
+    }
   }
 }
 

@@ -218,6 +218,7 @@ void abort(void);
 int atexit(void (*fn)(void));
 int on_exit(void (*fn)(int status, void *arg), void *arg);
 int __cxa_atexit(void (*fn)(void *arg), void *arg, void *dso_handle);
+int __cxa_thread_atexit_impl(void (*func)(void *obj), void *obj, void *dso_symbol);
 unsigned long getauxval(unsigned long type);
 int system(const char *command);
 int execve(const char *path, char *const argv[], char *const envp[]);

@@ -17,7 +17,7 @@ import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { Errno, isSyscallError, SegmentationFault } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../kernel/vma.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
 import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
@@ -57,8 +57,8 @@ import { INVALID_STDIO_HANDLE, type JumpSlot, vtableCall } from "./vtable_check.
 import { wideSputn } from "./wfile_xsputn.ts";
 import { perror, type PerrorHost } from "./perror.ts";
 import { type PutHow, writeToReader } from "./wrong_direction.ts";
-import { callThrough, ProcessExit } from "../malloc/hooks.ts";
-import { ExitHandlers, type ExitHandlersHost, NestedExit } from "./exit_handlers.ts";
+import { callThrough } from "../malloc/hooks.ts";
+import { ExitHandlers, type ExitHandlersHost } from "./exit_handlers.ts";
 import type { OpenFiles } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { type ReaderHost, ReadingFile } from "./read_file.ts";
@@ -490,8 +490,9 @@ function exitHandlers(h: LibcHost, call: string): ExitHandlers {
 }
 
 function exitHandlersHost(h: LibcHost): ExitHandlersHost {
-  const m = h.m, mem = m.mem, libc = h.allocator.libc;
-  const ld = h.process.space.areas().find((v) => /\/ld-linux[^/]*$/.test(v.file?.path ?? ""));
+  const m = h.m, mem = m.mem, libc = h.allocator.libc, space = h.process.space;
+  const library = (path: string | undefined) => /\/(libc|ld-linux)[^/]*$/.test(path ?? "");
+  const ld = space.areas().filter((v) => /\/ld-linux[^/]*$/.test(v.file?.path ?? ""));
   return {
     libc,
     profile: h.allocator.profile,
@@ -500,25 +501,35 @@ function exitHandlersHost(h: LibcHost): ExitHandlersHost {
     read32: (a) => mem.read32(a),
     write32: (a, v) => mem.write32(a, v),
     threadPointer: pthreadSelfMain(h),
-    ldBase: ld?.start,
+    // (before main starts: the main thread)
+    currentThreadPointer: () => libc.threadPointer(h.sched.current?.thread ?? h.process.mainThread),
+    ldBase: ld[0]?.start,
+    ldHeapPage: pageAfterData(h, ld.at(-1)),
+    inLibrary: (a) => library(space.areaAt(a)?.file?.path),
     seed: h.allocator.context.randomState,
     calloc: (size) => mallocCall(h, () => h.allocator.calloc(1, size)),
     free: (p) => mallocCall(h, () => h.allocator.free(p)),
     *call(target, args, via) {
       const address = target <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(target) : undefined;
       const fn = address === undefined ? undefined : m.byAddress.get(address);
-      try {
-        if (fn && "body" in fn) yield* h.sched.callFunction(fn, [...args]);
-        else callThrough(h.allocator.context, address ?? target, [...args], via, "exit");
-      } catch (e) {
-        if ((e instanceof ProgramExit && e.flush) || e instanceof ProcessExit) {
-          throw new NestedExit(e.status);
-        }
-        throw e;
-      }
+      if (fn && "body" in fn) yield* h.sched.callFunction(fn, [...args]);
+      else callThrough(h.allocator.context, address ?? target, [...args], via, "exit");
     },
     refuse: (what) => refuse(h, what),
   };
+}
+
+/**
+ * The last page of the writable memory ld.so's data ends (its own, or the anonymous mapping
+ * right after it): where ld.so's early calloc put the main link_map.
+ */
+function pageAfterData(h: LibcHost, last: Vma | undefined): number | undefined {
+  const space = h.process.space;
+  if (!last) return undefined;
+  const after = space.areaAt(last.end);
+  const end = after && !after.file && after.start === last.end ? after.end : last.end;
+  const page = space.areaAt(end - 0x1000);
+  return page && (page.prot & PROT_WRITE) !== 0 ? end - 0x1000 : undefined;
 }
 
 /**
@@ -1735,6 +1746,9 @@ const impls: Record<string, Impl> = {
   on_exit: (h, c) => exitHandlers(h, "on_exit").onExit(n(c.args[0]), n(c.args[1])),
   __cxa_atexit: (h, c) =>
     exitHandlers(h, "__cxa_atexit").cxaAtexit(n(c.args[0]), n(c.args[1]), n(c.args[2])),
+  __cxa_thread_atexit_impl: (h, c) =>
+    exitHandlers(h, "__cxa_thread_atexit_impl")
+      .cxaThreadAtexit(n(c.args[0]), n(c.args[1]), n(c.args[2])),
   getauxval: (h, c) => exitHandlers(h, "getauxval").auxval(n(c.args[0])),
   pthread_detach: (h, c) => pthreadDetach(threadCallHost(h), c.args[0] as Int),
   // glibc unwinds the thread: its first pthread_exit dlopens libgcc_s.so.1, which maps the
@@ -1956,6 +1970,10 @@ const genImpls: Record<string, GenImpl> = {
   },
   *pthread_create(h, c) {
     const t = h.sched.create(c.args[2] as Int, c.args[3], c.line);
+    // the guards copied into its TCB, its TLS destructors run at its end (exit_handlers.ts)
+    const handlers = exitHandlerSets.get(h);
+    handlers?.threadCreated(h.allocator.libc.threadPointer(t.thread));
+    if (handlers) t.gen = handlers.threadBody(t.gen);
     h.noteRecords();
     h.m.writePointer(n(c.args[0]), t.handle);
     yield Signal.Spawn;

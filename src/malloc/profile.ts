@@ -406,7 +406,9 @@ export interface GlibcProfile {
    * written by ld.so from AT_RANDOM's bytes 8-15), or from 2.44 ld.so's `__pointer_chk_guard`
    * in its RELRO pages — read-only once ld.so is done — with `%fs:0x30` left 0 and AT_RANDOM's
    * 16 bytes overwritten by getrandom once both guards are taken (seen in 2.44's ld.so and on
-   * real runs: tests/fixtures/c/exit_handlers/).
+   * real runs: tests/fixtures/c/exit_handlers/). `pthread_create` copies its caller's TCB
+   * pointer guard into the new thread's while it is "tcb"; 2.44 leaves that word as the stack
+   * held it (thread_guards.c's real runs).
    */
   readonly pointerGuard: "tcb" | "ld";
   /**

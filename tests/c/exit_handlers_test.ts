@@ -1,4 +1,5 @@
-// exit's handlers (src/c/exit_funcs.ts, exit_handlers.ts) against real x86_64 glibc 2.31-2.44:
+// exit's handlers (src/c/exit_funcs.ts, exit_handlers.ts, tls_dtors.ts) and new threads' guards
+// against real x86_64 glibc 2.31-2.44:
 // tests/fixtures/c/exit_handlers/ (make_runs.sh), each program started directly, its stdout a file.
 
 import assert from "node:assert/strict";
@@ -16,6 +17,24 @@ function delta(glibc: GlibcVersion, symbol: string): string {
   const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === "x86_64")!;
   const d = b.symbols[symbol] - b.symbols.printf;
   return (d < 0 ? "-0x" : "0x") + Math.abs(d).toString(16);
+}
+
+/**
+ * tls_dtor_list's offset from the thread pointer and l_tls_dtor_count's in struct link_map in the
+ * x86_64 build, as make_runs.sh passes them.
+ */
+function tlsArgs(glibc: GlibcVersion): string[] {
+  const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === "x86_64")!;
+  const block = Math.ceil(b.tlsBlock.size / b.tlsBlock.align) * b.tlsBlock.align;
+  return [
+    `-0x${(block - b.tlsBlock.tlsDtorList).toString(16)}`,
+    `0x${b.linkMapTlsDtorCount.toString(16)}`,
+  ];
+}
+
+/** The real run's execve of /bin/sh (through sh -c) when system ran. */
+function realShell(runs: string, glibc: GlibcVersion): boolean {
+  return fixture(`${DIR}/${runs}/${glibc}/execve`).includes('execve("/bin/sh"');
 }
 
 /** `<name>.c` run as the real run `<runs>/<glibc>/` was, its status and stdout asserted equal. */
@@ -77,6 +96,47 @@ for (const glibc of VERSIONS) {
     });
   }
 }
+
+for (const glibc of VERSIONS) {
+  Deno.test(`${glibc}: a new thread's TCB holds its creator's stack guard, and its pointer guard up to 2.43`, () => {
+    runAsReal("thread_guards", "thread_guards_plain", glibc, ["plain"]);
+  });
+
+  Deno.test(`${glibc}: a thread's atexit mangles with its own overwritten pointer guard, which main's exit demangles with its own`, () => {
+    runAsReal("thread_guards", "thread_guards_atexit", glibc, ["atexit"]);
+  });
+
+  Deno.test(`${glibc}: __cxa_thread_atexit_impl's calloc'ed nodes run at exit before atexit's, and at a thread's end, each freed after its call`, () => {
+    runAsReal("tls_dtors", "tls_dtors", glibc, tlsArgs(glibc));
+  });
+
+  for (const mode of ["read", "nullmap", "garbage"]) {
+    Deno.test(`${glibc}: tls_dtor_list forged to a node of system("/bin/sh") (${mode})`, () => {
+      const [list] = tlsArgs(glibc);
+      const r = runAsReal("tls_exploit", `tls_exploit_${mode}`, glibc, [
+        list,
+        delta(glibc, "system"),
+        mode,
+      ]);
+      const spawned = r.events.filter((e) => e.kind === "ShellSpawned");
+      const shell = realShell(`tls_exploit_${mode}`, glibc);
+      assert.deepEqual(spawned.map((e) => e.command), shell ? ["/bin/sh"] : []);
+      if (shell) assert.equal(spawned[0].via, "tls_dtor_list->func (TLS destructor)");
+      // a NULL map: the shell ran, then l_tls_dtor_count's decrement faulted (139 in the real run)
+      if (mode === "nullmap" && shell) assert.equal(r.state, "crashed");
+    });
+  }
+}
+
+Deno.test("__cxa_thread_atexit_impl with a NULL dso_symbol is refused by name: glibc has no link_map cached", () => {
+  const r = runC(
+    "extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);\n" +
+      "static void d(void *p) {}\nint main(void) { __cxa_thread_atexit_impl(d, 0, 0); return 0; }",
+    { glibc: "2.36" },
+  );
+  assert.ok(r.error instanceof CUnsupportedError, String(r.error));
+  assert.match(r.error.message, /NULL dso_symbol/);
+});
 
 Deno.test("atexit on i386 is refused by name: its list and %gs:0x18 guard are not checked", () => {
   const r = runC(
