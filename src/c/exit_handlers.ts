@@ -123,16 +123,16 @@ export class ExitHandlers {
       exitFuncsDone: at("__exit_funcs_done"),
     });
     this.#list.start(BigInt(this.#dlFini ?? 0));
-    const f = libc.build.facts,
-      block = Math.ceil(f.tlsBlock.size / f.tlsBlock.align) *
-        f.tlsBlock.align;
+    // libc's TLS block ends at the thread pointer, rounded up to its alignment
+    const f = libc.build.facts, tls = f.tlsBlock;
+    const block = Math.ceil(tls.size / tls.align) * tls.align;
     this.#tlsDtors = {
       read64: (a) => word(a),
       write64: (a, v) => this.#write64(a, v),
       calloc: (size) => h.calloc(size),
       free: (p) => h.free(p),
       pointerGuard: guard,
-      listSlot: () => h.currentThreadPointer() + f.tlsBlock.tlsDtorList - block,
+      listSlot: () => h.currentThreadPointer() + tls.tlsDtorList - block,
       countOffset: f.linkMapTlsDtorCount,
       call: (target, args, via) => h.call(target, args, via),
     };
