@@ -1,15 +1,16 @@
 /**
- * exit's handler list as x86_64 glibc keeps and runs it (stdlib/exit.h, cxa_atexit.c, on_exit.c,
- * atexit.c, exit.c): libc's static `initial` (a `struct exit_function_list` of 32 entries) reached
- * from `__exit_funcs`, each entry a flavor (`ef_free` 0, `ef_us` 1, `ef_on` 2, `ef_at` 3,
- * `ef_cxa` 4) and a function pointer mangled with the pointer guard (`PTR_MANGLE`: rotate
- * left by 0x11 the pointer xor the guard).
+ * exit's handler list as x86_64 and i386 glibc keep and run it (stdlib/exit.h, cxa_atexit.c,
+ * on_exit.c, atexit.c, exit.c): libc's static `initial` (a `struct exit_function_list` of 32
+ * entries) reached from `__exit_funcs`, each entry four words — a flavor (`ef_free` 0, `ef_us` 1,
+ * `ef_on` 2, `ef_at` 3, `ef_cxa` 4), a function pointer mangled with the pointer guard
+ * (`PTR_MANGLE`: rotate left the pointer xor the guard, by 0x11 on x86_64, 9 on i386), its
+ * argument and dso_handle.
  *
- * - At the program's start (ld.so and `__libc_start_main`): the stack guard (`%fs:0x28`) is
- *   AT_RANDOM's bytes 0-7 with the low byte cleared, the pointer guard its bytes 8-15 — in the
- *   TCB (`%fs:0x30`) up to 2.43, from 2.44 in ld.so's read-only `__pointer_chk_guard` (the TCB's
- *   word 0, AT_RANDOM's bytes then overwritten by getrandom) — and `initial` holds one entry,
- *   `{ ef_cxa, PTR_MANGLE(_dl_fini), 0, 0 }`.
+ * - At the program's start (ld.so and `__libc_start_main`): the stack guard (`%fs:0x28`, i386's
+ *   `%gs:0x14`) is AT_RANDOM's first word with the low byte cleared, the pointer guard its next
+ *   word — in the TCB (`%fs:0x30`, `%gs:0x18`) up to 2.43, from 2.44 in ld.so's read-only
+ *   `__pointer_chk_guard` (the TCB's word 0, AT_RANDOM's bytes then overwritten by getrandom) —
+ *   and `initial` holds one entry, `{ ef_cxa, PTR_MANGLE(_dl_fini), 0, 0 }`.
  * - `__cxa_atexit`, `on_exit` and `atexit` (= `__cxa_atexit(fn, NULL, __dso_handle)`) take an
  *   entry from `__new_exitfn`: the first list's first free slot above its last used one; when
  *   that list is full, a new list calloc'ed (0x410 bytes, a 0x420 chunk) becomes the head.
@@ -42,37 +43,50 @@ export const EF_CXA = 4;
 
 /** Entries of one `struct exit_function_list`. */
 const ENTRIES = 32;
-/** x86_64: `next` and `idx`, then 32 entries of four words (flavor, fn, arg, dso_handle). */
-const LIST_HEADER = 16, ENTRY_SIZE = 32;
-/** sizeof (struct exit_function_list) on x86_64: what `__new_exitfn` callocs. */
-export const EXIT_LIST_SIZE = LIST_HEADER + ENTRIES * ENTRY_SIZE;
 
-const MASK = (1n << 64n) - 1n;
+/**
+ * sizeof (struct exit_function_list) — `next` and `idx`, then 32 entries of four words — for
+ * words of `wordSize` bytes: what `__new_exitfn` callocs (0x410 bytes on x86_64, 0x208 on i386).
+ */
+export function exitListSize(wordSize: 4 | 8): number {
+  return (2 + ENTRIES * 4) * wordSize;
+}
 
-/** `PTR_MANGLE` of x86_64: rotate left by 0x11 the pointer xor the guard. */
-export function mangle(pointer: bigint, guard: bigint): bigint {
-  const v = (pointer ^ guard) & MASK;
-  return ((v << 17n) | (v >> 47n)) & MASK;
+/** `PTR_MANGLE`'s rotation: 0x11 on x86_64 (64-bit words), 9 on i386. */
+function rotation(bits: 32 | 64): bigint {
+  return bits === 64 ? 17n : 9n;
+}
+
+/** `PTR_MANGLE` of x86_64 (`bits` 64) or i386 (32): rotate left the pointer xor the guard. */
+export function mangle(pointer: bigint, guard: bigint, bits: 32 | 64 = 64): bigint {
+  const v = BigInt.asUintN(bits, pointer ^ guard), r = rotation(bits);
+  return BigInt.asUintN(bits, (v << r) | (v >> (BigInt(bits) - r)));
 }
 
 /**
- * `PTR_DEMANGLE` of x86_64: rotate right by 0x11, then xor the guard.
+ * `PTR_DEMANGLE` of x86_64 (`bits` 64) or i386 (32): rotate right, then xor the guard.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { demangle, mangle } from "./exit_funcs.ts";
  * assert.equal(mangle(1n, 0n), 0x20000n);
+ * assert.equal(mangle(1n, 0n, 32), 0x200n);
  * assert.equal(demangle(mangle(0x401136n, 0x1234n), 0x1234n), 0x401136n);
  * ```
  */
-export function demangle(word: bigint, guard: bigint): bigint {
-  const v = word & MASK;
-  return (((v >> 17n) | (v << 47n)) & MASK) ^ guard;
+export function demangle(word: bigint, guard: bigint, bits: 32 | 64 = 64): bigint {
+  const v = BigInt.asUintN(bits, word), r = rotation(bits);
+  return BigInt.asUintN(bits, (v >> r) | (v << (BigInt(bits) - r))) ^ guard;
 }
 
 /** What the list works on: libc's words, the heap, and where the guard is. */
 export interface ExitListHost {
+  /** Bytes of a word (`long`, a pointer, `size_t`): 8 on x86_64, 4 on i386. */
+  readonly wordSize: 4 | 8;
+  readWord(address: number): bigint;
+  writeWord(address: number, value: bigint): void;
+  /** `__new_exitfn_called` is a `uint64_t` on both. */
   read64(address: number): bigint;
   write64(address: number, value: bigint): void;
   read8(address: number): number;
@@ -115,6 +129,9 @@ export class NestedExit {
  * import { EF_CXA, ExitList } from "./exit_funcs.ts";
  * const words = new Map<number, bigint>(), bytes = new Map<number, number>();
  * const list = new ExitList({
+ *   wordSize: 8,
+ *   readWord: (a) => words.get(a) ?? 0n,
+ *   writeWord: (a, v) => void words.set(a, v),
  *   read64: (a) => words.get(a) ?? 0n,
  *   write64: (a, v) => void words.set(a, v),
  *   read8: (a) => bytes.get(a) ?? 0,
@@ -144,9 +161,9 @@ export class ExitList {
    */
   start(dlFini: bigint): void {
     const { initial, exitFuncs } = this.#place, h = this.#host;
-    h.write64(exitFuncs, BigInt(initial));
-    h.write64(initial, 0n);
-    h.write64(initial + 8, 0n);
+    h.writeWord(exitFuncs, BigInt(initial));
+    h.writeWord(initial, 0n);
+    h.writeWord(initial + h.wordSize, 0n);
     this.register(EF_CXA, dlFini, 0, 0);
   }
 
@@ -155,48 +172,48 @@ export class ExitList {
    * (ef_cxa) `dso`. 0, or -1 when exit has already run the list (or calloc failed).
    */
   register(flavor: typeof EF_ON | typeof EF_CXA, fn: bigint, arg: number, dso: number): number {
-    const h = this.#host, entry = this.#newExitFn();
+    const h = this.#host, w = h.wordSize, entry = this.#newExitFn();
     if (entry === undefined) return -1;
-    h.write64(entry + 8, mangle(fn, h.pointerGuard()));
-    h.write64(entry + 16, BigInt(arg));
-    h.write64(entry + 24, BigInt(dso));
-    h.write64(entry, BigInt(flavor));
+    h.writeWord(entry + w, mangle(fn, h.pointerGuard(), this.#bits));
+    h.writeWord(entry + 2 * w, BigInt(arg));
+    h.writeWord(entry + 3 * w, BigInt(dso));
+    h.writeWord(entry, BigInt(flavor));
     return 0;
   }
 
   /** `__new_exitfn`: the entry to fill (marked `ef_us`), or undefined. */
   #newExitFn(): number | undefined {
-    const h = this.#host, place = this.#place;
+    const h = this.#host, place = this.#place, w = h.wordSize;
     if (h.read8(place.exitFuncsDone) !== 0) return undefined;
     let previous = 0, list = this.#word(place.exitFuncs), used = 0;
     // the first list with a used entry; lists found wholly free on the way are emptied
     for (; list !== 0; previous = list, list = this.#word(list)) {
-      for (used = this.#word(list + 8); used > 0; used--) {
-        if (h.read64(entryAt(list, used - 1)) !== BigInt(EF_FREE)) break;
+      for (used = this.#word(list + w); used > 0; used--) {
+        if (h.readWord(entryAt(list, used - 1, w)) !== BigInt(EF_FREE)) break;
       }
       if (used > 0) break;
-      h.write64(list + 8, 0n);
+      h.writeWord(list + w, 0n);
     }
     let entry: number | undefined;
     if (list === 0 || used === ENTRIES) {
       // full: the previous (wholly free) list's first entry, else a new list at the head
       if (previous === 0) {
-        previous = h.calloc(EXIT_LIST_SIZE);
+        previous = h.calloc(exitListSize(w));
         if (previous !== 0) {
-          h.write64(previous, BigInt(this.#word(place.exitFuncs)));
-          h.write64(place.exitFuncs, BigInt(previous));
+          h.writeWord(previous, BigInt(this.#word(place.exitFuncs)));
+          h.writeWord(place.exitFuncs, BigInt(previous));
         }
       }
       if (previous !== 0) {
-        entry = entryAt(previous, 0);
-        h.write64(previous + 8, 1n);
+        entry = entryAt(previous, 0, w);
+        h.writeWord(previous + w, 1n);
       }
     } else {
-      entry = entryAt(list, used);
-      h.write64(list + 8, BigInt(used + 1));
+      entry = entryAt(list, used, w);
+      h.writeWord(list + w, BigInt(used + 1));
     }
     if (entry !== undefined) {
-      h.write64(entry, BigInt(EF_US));
+      h.writeWord(entry, BigInt(EF_US));
       h.write64(place.newExitfnCalled, h.read64(place.newExitfnCalled) + 1n);
     }
     return entry;
@@ -207,7 +224,7 @@ export class ExitList {
    * throws {@link NestedExit} for a handler that called exit). The status exit ends with.
    */
   *run(status: number, call: (c: ExitCall) => Generator<Signal, void>): Generator<Signal, number> {
-    const h = this.#host, place = this.#place;
+    const h = this.#host, place = this.#place, w = h.wordSize;
     for (;;) {
       const list = this.#word(place.exitFuncs);
       if (list === 0) {
@@ -215,8 +232,8 @@ export class ExitList {
         return status;
       }
       let restart = false;
-      for (let idx = this.#word(list + 8); idx > 0 && !restart; idx = this.#word(list + 8)) {
-        h.write64(list + 8, BigInt(idx - 1));
+      for (let idx = this.#word(list + w); idx > 0 && !restart; idx = this.#word(list + w)) {
+        h.writeWord(list + w, BigInt(idx - 1));
         const before = h.read64(place.newExitfnCalled);
         const handler = this.#handler(list, idx - 1, status);
         if (handler) {
@@ -231,24 +248,24 @@ export class ExitList {
       }
       if (restart) continue;
       const next = this.#word(list);
-      h.write64(place.exitFuncs, BigInt(next));
+      h.writeWord(place.exitFuncs, BigInt(next));
       if (next !== 0) h.free(list);
     }
   }
 
   /** The call entry `i` of `list` asks for (ef_cxa's is marked free first), or undefined. */
   #handler(list: number, i: number, status: number): ExitCall | undefined {
-    const h = this.#host, entry = entryAt(list, i);
-    const flavor = h.read64(entry), fn = h.read64(entry + 8), arg = this.#word(entry + 16);
+    const h = this.#host, w = h.wordSize, entry = entryAt(list, i, w), bits = this.#bits;
+    const flavor = h.readWord(entry), fn = h.readWord(entry + w), arg = this.#word(entry + 2 * w);
     const via = `${list === this.#place.initial ? "initial" : `0x${list.toString(16)}`}.fns[${i}]`;
     switch (flavor) {
       case BigInt(EF_ON):
-        return { target: demangle(fn, h.pointerGuard()), args: [status, arg], via };
+        return { target: demangle(fn, h.pointerGuard(), bits), args: [status, arg], via };
       case BigInt(EF_AT):
-        return { target: demangle(fn, h.pointerGuard()), args: [], via };
+        return { target: demangle(fn, h.pointerGuard(), bits), args: [], via };
       case BigInt(EF_CXA):
-        h.write64(entry, BigInt(EF_FREE));
-        return { target: demangle(fn, h.pointerGuard()), args: [arg, status], via };
+        h.writeWord(entry, BigInt(EF_FREE));
+        return { target: demangle(fn, h.pointerGuard(), bits), args: [arg, status], via };
       default: // ef_free, ef_us, and any other value: skipped
         return undefined;
     }
@@ -256,10 +273,16 @@ export class ExitList {
 
   /** A word of the list read as an address (a word beyond 2^53 kept as its low bits' number). */
   #word(address: number): number {
-    return Number(BigInt.asUintN(53, this.#host.read64(address)));
+    return Number(BigInt.asUintN(53, this.#host.readWord(address)));
+  }
+
+  /** Bits of a word. */
+  get #bits(): 32 | 64 {
+    return this.#host.wordSize === 8 ? 64 : 32;
   }
 }
 
-function entryAt(list: number, i: number): number {
-  return list + LIST_HEADER + i * ENTRY_SIZE;
+/** Entry `i` of `list`: past `next` and `idx`, four words an entry. */
+function entryAt(list: number, i: number, wordSize: number): number {
+  return list + (2 + 4 * i) * wordSize;
 }

@@ -10,15 +10,16 @@
  * (`system("/bin/sh")` records a ShellSpawned event and returns 0); anything else is a hijack
  * (SIGSEGV where nothing executable is there).
  *
- * Threads: `pthread_create` copies its caller's stack guard (`%fs:0x28`) into the new thread's
- * TCB, and up to 2.43 its pointer guard (`%fs:0x30`; 2.44 leaves that word as the stack held
+ * Threads: `pthread_create` copies its caller's stack guard (`%fs:0x28`, `%gs:0x14`) into the new
+ * thread's TCB, and up to 2.43 its pointer guard (`%fs:0x30`, `%gs:0x18`; 2.44 leaves that word as the stack held
  * it, a cached stack its last thread's value). `PTR_MANGLE` and `PTR_DEMANGLE` read the running
  * thread's guard (up to 2.43), so a handler registered by a thread that overwrote its own is
  * demangled wrongly by main's exit. A thread's end runs its TLS destructors on it.
  *
- * Modelled on x86_64 with libc's real data (the built-in layout started as exec starts it): i386's
- * list and guards (`%gs:0x18`) and other layouts are not checked against real runs, and their
- * registrations are refused by name.
+ * Modelled with libc's real data, x86_64's (the built-in layout started as exec starts it) and
+ * i386's (`%gs:0x14` and `%gs:0x18`, 4-byte words; AT_RANDOM's bytes past the strings of heaplab's
+ * own start stack): checked against real runs, i386's under qemu-i386. i386's TLS destructors and
+ * layouts without libc's real data are refused by name.
  *
  * @module
  */
@@ -38,8 +39,8 @@ import {
 
 /** getauxval's types heaplab answers. */
 const AT_BASE = 7, AT_RANDOM = 25;
-/** The TCB's stack guard and pointer guard (x86_64's `tcbhead_t`). */
-const TCB_STACK_GUARD = 0x28, TCB_POINTER_GUARD = 0x30;
+/** The TCB's stack guard and pointer guard (`tcbhead_t`): `%fs:0x28`/`0x30`, `%gs:0x14`/`0x18`. */
+const TCB_GUARDS = { x86_64: [0x28, 0x30], i386: [0x14, 0x18] } as const;
 /** Mixed into the process's seed for AT_RANDOM's bytes (the tcache key's source stays apart). */
 const AT_RANDOM_SALT = 0x41545f52;
 
@@ -73,12 +74,16 @@ export interface ExitHandlersHost {
   refuse(what: string): never;
 }
 
-/** exit's handlers and the guards of one program (x86_64, libc's real data). */
+/** exit's handlers and the guards of one program (x86_64 or i386, libc's real data). */
 export class ExitHandlers {
   readonly #host: ExitHandlersHost;
   readonly #list: ExitList;
   readonly #atRandom: number;
   readonly #ldGuard: bigint;
+  /** Bytes of a word (8 on x86_64, 4 on i386), and the TCB's guards' offsets. */
+  readonly #wordSize: 4 | 8;
+  readonly #stackGuardAt: number;
+  readonly #pointerGuardAt: number;
   readonly #dsoHandle: number;
   readonly #tlsDtors: TlsDtorsHost;
   /** The main link_map, where ld.so's data is followed by its page. */
@@ -97,19 +102,25 @@ export class ExitHandlers {
       for (let i = 0; i < 16; i += 4) h.write32(at + i, random.nextUint32());
     };
     bytes(atRandom);
-    const tp = h.threadPointer;
-    const word = (a: number) => (BigInt(h.read32(a + 4)) << 32n) | BigInt(h.read32(a));
-    const stackGuard = word(atRandom) & ~0xffn, pointerGuard = word(atRandom + 8);
-    this.#write64(tp + TCB_STACK_GUARD, stackGuard);
+    const arch = host.libc.build.facts.arch, w = arch === "x86_64" ? 8 : 4;
+    this.#wordSize = w;
+    [this.#stackGuardAt, this.#pointerGuardAt] = TCB_GUARDS[arch];
+    const tp = h.threadPointer, word = (a: number) => this.#readWord(a);
+    const stackGuard = word(atRandom) & ~0xffn, pointerGuard = word(atRandom + w);
+    this.#writeWord(tp + this.#stackGuardAt, stackGuard);
     const inTcb = host.profile.pointerGuard === "tcb";
-    this.#write64(tp + TCB_POINTER_GUARD, inTcb ? pointerGuard : 0n);
+    this.#writeWord(tp + this.#pointerGuardAt, inTcb ? pointerGuard : 0n);
     this.#ldGuard = pointerGuard;
     if (!inTcb) bytes(atRandom); // ld.so's getrandom over AT_RANDOM once both guards are set
     const libc = host.libc, at = (name: string) => libc.symbol(name)!;
     // PTR_MANGLE's guard: the running thread's TCB word (up to 2.43), or ld.so's
-    const guard = () => inTcb ? word(h.currentThreadPointer() + TCB_POINTER_GUARD) : this.#ldGuard;
+    const guard = () =>
+      inTcb ? word(h.currentThreadPointer() + this.#pointerGuardAt) : this.#ldGuard;
     this.#list = new ExitList({
-      read64: (a) => word(a),
+      wordSize: w,
+      readWord: word,
+      writeWord: (a, v) => this.#writeWord(a, v),
+      read64: (a) => this.#read64(a),
       write64: (a, v) => this.#write64(a, v),
       read8: (a) => h.read8(a),
       write8: (a, v) => h.write8(a, v),
@@ -127,7 +138,7 @@ export class ExitHandlers {
     const f = libc.build.facts, tls = f.tlsBlock;
     const block = Math.ceil(tls.size / tls.align) * tls.align;
     this.#tlsDtors = {
-      read64: (a) => word(a),
+      read64: (a) => this.#read64(a),
       write64: (a, v) => this.#write64(a, v),
       calloc: (size) => h.calloc(size),
       free: (p) => h.free(p),
@@ -148,9 +159,23 @@ export class ExitHandlers {
     return ld === undefined || offset === undefined ? undefined : ld + offset;
   }
 
+  #read64(address: number): bigint {
+    return (BigInt(this.#host.read32(address + 4)) << 32n) | BigInt(this.#host.read32(address));
+  }
+
   #write64(address: number, value: bigint): void {
     this.#host.write32(address, Number(value & 0xffffffffn));
     this.#host.write32(address + 4, Number((value >> 32n) & 0xffffffffn));
+  }
+
+  /** A word of libc's (8 bytes on x86_64, 4 on i386). */
+  #readWord(address: number): bigint {
+    return this.#wordSize === 8 ? this.#read64(address) : BigInt(this.#host.read32(address));
+  }
+
+  #writeWord(address: number, value: bigint): void {
+    if (this.#wordSize === 8) this.#write64(address, value);
+    else this.#host.write32(address, Number(BigInt.asUintN(32, value)));
   }
 
   /** `__cxa_atexit(fn, arg, dso)`: 0 or -1. */
@@ -182,6 +207,9 @@ export class ExitHandlers {
    */
   cxaThreadAtexit(func: number, obj: number, dsoSymbol: number): number {
     const what = "__cxa_thread_atexit_impl";
+    if (this.#wordSize === 4) {
+      this.#host.refuse(`${what} on i386 (its TLS destructors are not checked)`);
+    }
     if (dsoSymbol === 0) this.#host.refuse(`${what} with a NULL dso_symbol (no link_map cached)`);
     if (this.#host.inLibrary(dsoSymbol)) {
       this.#host.refuse(`${what} with a dso_symbol in libc or ld.so (their link_maps)`);
@@ -197,19 +225,17 @@ export class ExitHandlers {
    * the stack guard, and up to 2.43 the pointer guard.
    */
   threadCreated(threadPointer: number): void {
-    const h = this.#host, from = h.currentThreadPointer();
-    const copy = (offset: number) => {
-      h.write32(threadPointer + offset, h.read32(from + offset));
-      h.write32(threadPointer + offset + 4, h.read32(from + offset + 4));
-    };
-    copy(TCB_STACK_GUARD);
-    if (h.profile.pointerGuard === "tcb") copy(TCB_POINTER_GUARD);
+    const from = this.#host.currentThreadPointer();
+    const copy = (offset: number) =>
+      this.#writeWord(threadPointer + offset, this.#readWord(from + offset));
+    copy(this.#stackGuardAt);
+    if (this.#host.profile.pointerGuard === "tcb") copy(this.#pointerGuardAt);
   }
 
   /** A thread's `body`, then its end's `__call_tls_dtors` on it. */
   *threadBody<T>(body: Generator<Signal, T>): Generator<Signal, T> {
     const value = yield* body;
-    yield* callTlsDtors(this.#tlsDtors);
+    if (this.#wordSize === 8) yield* callTlsDtors(this.#tlsDtors);
     return value;
   }
 
@@ -218,16 +244,22 @@ export class ExitHandlers {
    * with (a handler's exit's).
    */
   *run(status: number): Generator<Signal, number> {
+    // (i386's are not modelled: __cxa_thread_atexit_impl is refused there)
+    if (this.#wordSize === 8) yield* this.#exitTlsDtors((s) => status = s);
+    const dlFini = this.#dlFini;
+    return yield* this.#list.run(status, (c: ExitCall) => this.#call(c, dlFini));
+  }
+
+  /** exit's `__call_tls_dtors`; a destructor's exit gives its status to `nested`. */
+  *#exitTlsDtors(nested: (status: number) => void): Generator<Signal, void> {
     yield* callTlsDtors(
       { ...this.#tlsDtors, call: (t, a, via) => this.#nestable(t, a, via) },
       (e) => {
         if (!(e instanceof NestedExit)) return false;
-        status = e.status; // that exit goes on with the destructors from here
+        nested(e.status); // that exit goes on with the destructors from here
         return true;
       },
     );
-    const dlFini = this.#dlFini;
-    return yield* this.#list.run(status, (c: ExitCall) => this.#call(c, dlFini));
   }
 
   *#call(c: ExitCall, dlFini: number | undefined): Generator<Signal, void> {

@@ -469,12 +469,12 @@ const exitHandlerSets = new WeakMap<LibcHost, ExitHandlers>();
 
 /**
  * ld.so's and `__libc_start_main`'s setup of exit's list and the guards, AT_RANDOM's bytes being
- * at `atRandom`, the program's `__dso_handle` at `dsoHandle` (x86_64 with libc's real data;
- * elsewhere nothing).
+ * at `atRandom`, the program's `__dso_handle` at `dsoHandle` (libc's real data, x86_64's or
+ * i386's; elsewhere nothing).
  */
 export function startExitHandlers(h: LibcHost, atRandom: number, dsoHandle: number): void {
   const libc = h.allocator.libc;
-  if (h.m.abi.ptrSize !== 8 || libc.placement === "packed" || !libc.symbol("initial")) return;
+  if (libc.placement === "packed" || !libc.symbol("initial")) return;
   exitHandlerSets.set(h, new ExitHandlers(exitHandlersHost(h), atRandom, dsoHandle));
 }
 
@@ -486,7 +486,7 @@ export function* runExitHandlers(h: LibcHost, status: number): Generator<Signal,
 
 function exitHandlers(h: LibcHost, call: string): ExitHandlers {
   return exitHandlerSets.get(h) ??
-    refuse(h, `${call} on i386 or without libc's real data (exit's list is not checked there)`);
+    refuse(h, `${call} without libc's real data (exit's list is not checked there)`);
 }
 
 function exitHandlersHost(h: LibcHost): ExitHandlersHost {

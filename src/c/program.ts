@@ -490,8 +490,8 @@ export class CProgram {
       start = layStartStack(mem, name, argv, env, below);
       const site = MAIN_RETURN_SITES[libc.build.facts.version];
       if (site !== undefined) returnTo = libc.base + site;
-      startExitHandlers(this.#host, start.random!, this.#dsoHandle());
-    } else start = this.#plainStartStack(m, argv, env);
+    } else start = this.#plainStartStack(m, argv, env); // (i386's AT_RANDOM: past the strings)
+    if (start.random !== undefined) startExitHandlers(this.#host, start.random, this.#dsoHandle());
     m.writePointer(environAddr, start.envp);
     const args: Value[] = [start.argc, start.argv, start.envp];
     this.#sched.startMain(main, args.slice(0, main.params.length), start.callerSp, returnTo);
@@ -505,7 +505,7 @@ export class CProgram {
 
   // Another layout (i386, a process given with its own stack): the pointer arrays just above
   // the main thread's stack pointer, then the strings (from sp + 0x200 unless the arrays reach
-  // further), main's frame below it.
+  // further), main's frame below it; on i386, AT_RANDOM's 16 bytes after the strings.
   #plainStartStack(m: Machine, argv: readonly string[], env: readonly string[]): StartStack {
     const sp = this.process.mainThread.sp, P = m.abi.ptrSize;
     const argvAt = sp + 0x100, envp = argvAt + (argv.length + 1) * P;
@@ -517,7 +517,8 @@ export class CProgram {
     });
     m.writePointer(argvAt + argv.length * P, 0);
     m.writePointer(envp + env.length * P, 0);
-    return { argc: argv.length, argv: argvAt, envp, callerSp: sp };
+    const random = P === 4 ? Math.ceil(text / 16) * 16 : undefined;
+    return { argc: argv.length, argv: argvAt, envp, callerSp: sp, random };
   }
 
   /** True once the program has ended (exited, aborted, crashed, …). */

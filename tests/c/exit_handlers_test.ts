@@ -3,7 +3,7 @@
 // tests/fixtures/c/exit_handlers/ (make_runs.sh), each program started directly, its stdout a file.
 
 import assert from "node:assert/strict";
-import { type CRunResult, type GlibcVersion, runC } from "../../mod.ts";
+import { type CRunResult, type GlibcArch as Arch, type GlibcVersion, runC } from "../../mod.ts";
 import { LIBC_BUILDS } from "../../src/malloc/libc_symbols.ts";
 import { CUnsupportedError } from "../../src/c/errors.ts";
 import { demangle, mangle } from "../../src/c/exit_funcs.ts";
@@ -13,8 +13,8 @@ const VERSIONS: GlibcVersion[] = ["2.31", "2.36", "2.41", "2.43", "2.44"];
 const DIR = "exit_handlers";
 
 /** A libc symbol's distance from printf in the x86_64 build, as make_runs.sh passes it. */
-function delta(glibc: GlibcVersion, symbol: string): string {
-  const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === "x86_64")!;
+function delta(glibc: GlibcVersion, symbol: string, arch: Arch = "x86_64"): string {
+  const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === arch)!;
   const d = b.symbols[symbol] - b.symbols.printf;
   return (d < 0 ? "-0x" : "0x") + Math.abs(d).toString(16);
 }
@@ -43,9 +43,11 @@ function runAsReal(
   runs: string,
   glibc: GlibcVersion,
   args: string[] = [],
+  arch: Arch = "x86_64",
 ): CRunResult {
   const r = runC(fixture(`${DIR}/${name}.c`), {
     glibc,
+    arch,
     file: `${name}.c`,
     stdout: "file",
     stdin: "",
@@ -59,7 +61,9 @@ function runAsReal(
   return r;
 }
 
-Deno.test("PTR_MANGLE rotates the pointer xor the guard left by 0x11; PTR_DEMANGLE undoes it", () => {
+Deno.test("PTR_MANGLE rotates the pointer xor the guard left by 0x11 (i386: 9); PTR_DEMANGLE undoes it", () => {
+  assert.equal(mangle(0xf7e1a290n, 0n, 32), 0xc34521efn);
+  assert.equal(demangle(mangle(0x56556169n, 0xdeadbeefn, 32), 0xdeadbeefn, 32), 0x56556169n);
   assert.equal(mangle(0x7ffff7e1a290n, 0n), 0xffffefc345200000n);
   assert.equal(mangle(1n << 63n, 0n), 1n << 16n);
   for (const guard of [0n, 0x1234_5678_9abc_def0n, (1n << 64n) - 1n]) {
@@ -138,11 +142,45 @@ Deno.test("__cxa_thread_atexit_impl with a NULL dso_symbol is refused by name: g
   assert.match(r.error.message, /NULL dso_symbol/);
 });
 
-Deno.test("atexit on i386 is refused by name: its list and %gs:0x18 guard are not checked", () => {
+for (const glibc of VERSIONS) {
+  const i386 = (mode: string) => [
+    delta(glibc, "initial", "i386"),
+    delta(glibc, "__exit_funcs", "i386"),
+    delta(glibc, "system", "i386"),
+    mode,
+  ];
+
+  Deno.test(`${glibc} i386: initial holds _dl_fini, the guards at %gs:0x14 and %gs:0x18 as ld.so set them, handlers run in reverse`, () => {
+    runAsReal("exit_i386", "exit_i386_list", glibc, i386("list"), "i386");
+  });
+
+  Deno.test(`${glibc} i386: the 32nd registration callocs a 0x210 list that __exit_funcs then heads`, () => {
+    runAsReal("exit_i386", "exit_i386_many", glibc, i386("many"), "i386");
+  });
+
+  for (const mode of ["read", "zero", "garbage"]) {
+    Deno.test(`${glibc} i386: initial.fns[0] hijacked with the pointer guard ${mode === "read" ? "read" : mode === "zero" ? "zeroed" : "unknown"}`, () => {
+      const r = runAsReal("exit_i386", `exit_i386_${mode}`, glibc, i386(mode), "i386");
+      const shell = realShell(`exit_i386_${mode}`, glibc);
+      const spawned = r.events.filter((e) => e.kind === "ShellSpawned");
+      assert.deepEqual(spawned.map((e) => e.command), shell ? ["/bin/sh"] : []);
+      if (shell) assert.equal(spawned[0].via, "initial.fns[0].fn (exit handler)");
+    });
+  }
+
+  for (const mode of ["plain", "atexit"]) {
+    Deno.test(`${glibc} i386: new threads' guards (${mode}) are copied as on x86_64`, () => {
+      runAsReal("thread_guards", `thread_guards_i386_${mode}`, glibc, [mode], "i386");
+    });
+  }
+}
+
+Deno.test("__cxa_thread_atexit_impl on i386 is refused by name: its TLS destructors are not checked", () => {
   const r = runC(
-    "#include <stdlib.h>\nstatic void h(void) {}\nint main(void) { atexit(h); return 0; }",
+    "extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);\nstatic int x;\n" +
+      "static void d(void *p) {}\nint main(void) { __cxa_thread_atexit_impl(d, 0, &x); return 0; }",
     { glibc: "2.36", arch: "i386" },
   );
   assert.ok(r.error instanceof CUnsupportedError, String(r.error));
-  assert.match(r.error.message, /atexit on i386/);
+  assert.match(r.error.message, /__cxa_thread_atexit_impl on i386/);
 });
