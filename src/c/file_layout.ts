@@ -129,6 +129,23 @@ export interface FileState {
   mode: number;
 }
 
+/**
+ * The fields of {@link FileState}, each once, in the order `std_files.ts` keeps their words
+ * (`_flags` first and `_mode` last: the two 4-byte ones).
+ */
+export const FILE_STATE_FIELDS = [
+  "flags",
+  "readPtr",
+  "readEnd",
+  "readBase",
+  "writeBase",
+  "writePtr",
+  "writeEnd",
+  "bufBase",
+  "bufEnd",
+  "mode",
+] as const satisfies readonly (keyof FileState)[];
+
 /** What reads and writes a FILE's fields in memory. */
 export interface FileMemory {
   read32(address: number): number;
@@ -265,18 +282,7 @@ export function fieldsKept(
   fileno: number,
 ): FileFields {
   const kept = new Map<number, keyof FileState>(
-    ([
-      "flags",
-      "readBase",
-      "readPtr",
-      "readEnd",
-      "writeBase",
-      "writePtr",
-      "writeEnd",
-      "bufBase",
-      "bufEnd",
-      "mode",
-    ] as const).map((name) => [layout[name], name]),
+    FILE_STATE_FIELDS.map((name) => [layout[name], name]),
   );
   const aside = new Map<number, number>([[layout.fileno, fileno]]);
   const get = (at: number) => {

@@ -20,6 +20,7 @@
 
 import type { GlibcProfile } from "../malloc/profile.ts";
 import {
+  FILE_STATE_FIELDS,
   type FileLayout,
   type FileMemory,
   type FileState,
@@ -91,18 +92,7 @@ export interface StandardFilesHost extends FileMemory {
 }
 
 /** The fields {@link StandardFiles} keeps, in this order; `_flags` and `_mode` are 4 bytes. */
-const KEPT = [
-  "flags",
-  "readPtr",
-  "readEnd",
-  "readBase",
-  "writeBase",
-  "writePtr",
-  "writeEnd",
-  "bufBase",
-  "bufEnd",
-  "mode",
-] as const;
+const KEPT = FILE_STATE_FIELDS;
 const FLAGS = 0, MODE = 9;
 
 /** stdout's and stderr's FILEs kept as glibc keeps them, written when a call changed them. */
