@@ -2,9 +2,9 @@
  * Threads of the simulated process and the part of glibc's NPTL that shapes the address space:
  * `pthread_create`'s stack (nptl/allocatestack.c: one mapping of stack + guard page, the guard
  * lowest), the stack cache that keeps the stacks of joined threads (and of detached threads that
- * ended) mapped (40 MiB, reused most recently cached first, evicted oldest first), and the hooks through which the C library's allocator
- * takes part: the DTV that `pthread_create` callocs, the tcache and arena a thread gives back at
- * exit.
+ * ended) mapped (40 MiB, reused most recently cached first, evicted oldest first), and the hooks
+ * through which the C library's allocator takes part: the DTV that `pthread_create` callocs, the
+ * tcache and arena a thread gives back at exit.
  *
  * @module
  */
