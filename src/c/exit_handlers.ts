@@ -18,8 +18,10 @@
  *
  * Modelled with libc's real data, x86_64's (the built-in layout started as exec starts it) and
  * i386's (`%gs:0x14` and `%gs:0x18`, 4-byte words; AT_RANDOM's bytes past the strings of heaplab's
- * own start stack): checked against real runs, i386's under qemu-i386. i386's TLS destructors and
- * layouts without libc's real data are refused by name.
+ * own start stack): checked against real runs, i386's under qemu-i386. Layouts without libc's
+ * real data are refused by name, and so is i386's `__cxa_thread_atexit_impl` where the main
+ * link_map, at the build's ld.so `_end`, is not in heaplab's ld.so (mapped as 2.36's: the others'
+ * `_end` falls elsewhere).
  *
  * @module
  */
@@ -30,12 +32,7 @@ import type { GlibcProfile } from "../malloc/profile.ts";
 import { ProcessExit } from "../malloc/hooks.ts";
 import { EF_CXA, EF_ON, type ExitCall, ExitList, NestedExit } from "./exit_funcs.ts";
 import { ProgramExit, type Signal } from "./interpreter.ts";
-import {
-  callTlsDtors,
-  MAIN_LINK_MAP_PAGE_OFFSET,
-  registerTlsDtor,
-  type TlsDtorsHost,
-} from "./tls_dtors.ts";
+import { callTlsDtors, MAIN_LINK_MAP, registerTlsDtor, type TlsDtorsHost } from "./tls_dtors.ts";
 
 /** getauxval's types heaplab answers. */
 const AT_BASE = 7, AT_RANDOM = 25;
@@ -86,8 +83,8 @@ export class ExitHandlers {
   readonly #pointerGuardAt: number;
   readonly #dsoHandle: number;
   readonly #tlsDtors: TlsDtorsHost;
-  /** The main link_map, where ld.so's data is followed by its page. */
-  readonly #mainLinkMap: number | undefined;
+  /** The main link_map, where ld.so's data is followed by its page; else why not. */
+  readonly #mainLinkMap: number | string;
 
   /**
    * ld.so's and `__libc_start_main`'s work, AT_RANDOM's bytes being at `atRandom`, the program's
@@ -138,8 +135,9 @@ export class ExitHandlers {
     const f = libc.build.facts, tls = f.tlsBlock;
     const block = Math.ceil(tls.size / tls.align) * tls.align;
     this.#tlsDtors = {
-      read64: (a) => this.#read64(a),
-      write64: (a, v) => this.#write64(a, v),
+      wordSize: w,
+      readWord: word,
+      writeWord: (a, v) => this.#writeWord(a, v),
       calloc: (size) => h.calloc(size),
       free: (p) => h.free(p),
       pointerGuard: guard,
@@ -147,10 +145,7 @@ export class ExitHandlers {
       countOffset: f.linkMapTlsDtorCount,
       call: (target, args, via) => h.call(target, args, via),
     };
-    const page = MAIN_LINK_MAP_PAGE_OFFSET[f.version];
-    if (host.ldHeapPage !== undefined && page !== undefined) {
-      this.#mainLinkMap = host.ldHeapPage + page;
-    }
+    this.#mainLinkMap = mainLinkMap(host, arch, f.version);
   }
 
   /** ld.so's `_dl_fini`, where ld.so is mapped. */
@@ -207,15 +202,12 @@ export class ExitHandlers {
    */
   cxaThreadAtexit(func: number, obj: number, dsoSymbol: number): number {
     const what = "__cxa_thread_atexit_impl";
-    if (this.#wordSize === 4) {
-      this.#host.refuse(`${what} on i386 (its TLS destructors are not checked)`);
-    }
     if (dsoSymbol === 0) this.#host.refuse(`${what} with a NULL dso_symbol (no link_map cached)`);
     if (this.#host.inLibrary(dsoSymbol)) {
       this.#host.refuse(`${what} with a dso_symbol in libc or ld.so (their link_maps)`);
     }
-    const map = this.#mainLinkMap ??
-      this.#host.refuse(`${what} without ld.so's page for the main link_map`);
+    const map = this.#mainLinkMap;
+    if (typeof map === "string") this.#host.refuse(`${what} ${map}`);
     return registerTlsDtor(this.#tlsDtors, func, obj, map) ??
       this.#host.refuse(`${what} with calloc failing (glibc's fatal error)`);
   }
@@ -235,7 +227,7 @@ export class ExitHandlers {
   /** A thread's `body`, then its end's `__call_tls_dtors` on it. */
   *threadBody<T>(body: Generator<Signal, T>): Generator<Signal, T> {
     const value = yield* body;
-    if (this.#wordSize === 8) yield* callTlsDtors(this.#tlsDtors);
+    yield* callTlsDtors(this.#tlsDtors);
     return value;
   }
 
@@ -244,8 +236,7 @@ export class ExitHandlers {
    * with (a handler's exit's).
    */
   *run(status: number): Generator<Signal, number> {
-    // (i386's are not modelled: __cxa_thread_atexit_impl is refused there)
-    if (this.#wordSize === 8) yield* this.#exitTlsDtors((s) => status = s);
+    yield* this.#exitTlsDtors((s) => status = s);
     const dlFini = this.#dlFini;
     return yield* this.#list.run(status, (c: ExitCall) => this.#call(c, dlFini));
   }
@@ -278,6 +269,23 @@ export class ExitHandlers {
       throw e;
     }
   }
+}
+
+/**
+ * The main program's `struct link_map`: on x86_64 in the page after ld.so's data at the build's
+ * offset; on i386 at the build's `_end` from ld.so's base, where that is in the page after ld.so's
+ * data (heaplab maps ld.so as 2.36's). Else what stops it, for the refusal.
+ */
+function mainLinkMap(host: ExitHandlersHost, arch: "x86_64" | "i386", version: string) {
+  const offset = MAIN_LINK_MAP[arch][version], page = host.ldHeapPage;
+  if (page === undefined || offset === undefined) {
+    return "without ld.so's page for the main link_map";
+  }
+  if (arch === "x86_64") return page + offset;
+  const at = (host.ldBase ?? 0) + offset;
+  if (at - (at % 0x1000) === page) return at;
+  return `on i386 ${version}: its main link_map (ld.so's _end, AT_BASE+0x${offset.toString(16)})` +
+    " is not in heaplab's ld.so, which is mapped as 2.36's";
 }
 
 /** Thrown by a handler's call for a handler that called exit(status) again. */

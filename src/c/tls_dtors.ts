@@ -1,14 +1,14 @@
 /**
- * TLS destructors as x86_64 glibc registers and runs them (stdlib/cxa_thread_atexit_impl.c):
- * what C++'s `thread_local` registers, and C programs calling `__cxa_thread_atexit_impl`
- * themselves.
+ * TLS destructors as x86_64 and i386 glibc register and run them
+ * (stdlib/cxa_thread_atexit_impl.c): what C++'s `thread_local` registers, and C programs calling
+ * `__cxa_thread_atexit_impl` themselves.
  *
  * - `__cxa_thread_atexit_impl(func, obj, dso_symbol)` callocs a `struct dtor_list` — four words,
- *   `{ PTR_MANGLE(func), obj, link_map, next }`, 32 bytes: a 0x30 chunk of the calling thread's
- *   arena — and pushes it on the thread's `tls_dtor_list`, a TLS variable of libc at a fixed
- *   offset below the thread pointer. The link_map is the object holding `dso_symbol` (the
- *   program's: the main map, which ld.so's early calloc put in the page after its data); its
- *   `l_tls_dtor_count` goes up by one.
+ *   `{ PTR_MANGLE(func), obj, link_map, next }`, 32 bytes on x86_64 (a 0x30 chunk of the calling
+ *   thread's arena), 16 on i386 (a 0x20 chunk) — and pushes it on the thread's `tls_dtor_list`, a
+ *   TLS variable of libc at a fixed offset below the thread pointer. The link_map is the object
+ *   holding `dso_symbol` (the program's: the main map, the first block of ld.so's early calloc,
+ *   at its `_end` in the page after its data); its `l_tls_dtor_count` goes up by one.
  * - `__call_tls_dtors` (exit's first step, and a thread's end, on that thread) takes the head:
  *   demangles its func with the pointer guard as memory holds it then, unlinks it, calls
  *   func(obj), lowers `map->l_tls_dtor_count` (a fault where map is no mapped address) and
@@ -16,7 +16,8 @@
  *
  * So a forged `tls_dtor_list` (one TLS write) pointing at `{ PTR_MANGLE(system), "/bin/sh", map,
  * NULL }` runs system("/bin/sh") at exit. Checked against real runs of 2.31, 2.36, 2.41, 2.43
- * and 2.44 (tests/fixtures/c/exit_handlers/: tls_dtors.c, tls_exploit.c).
+ * and 2.44, x86_64's and i386's under qemu-i386 (tests/fixtures/c/exit_handlers/: tls_dtors.c,
+ * tls_exploit.c).
  *
  * @module
  */
@@ -24,27 +25,32 @@
 import { demangle, mangle } from "./exit_funcs.ts";
 import type { Signal } from "./interpreter.ts";
 
-/** x86_64's `struct dtor_list`: func, obj, map, next. */
-const FUNC = 0, OBJ = 8, MAP = 16, NEXT = 24;
-/** sizeof (struct dtor_list) on x86_64: what `__cxa_thread_atexit_impl` callocs. */
-export const DTOR_NODE_SIZE = 32;
+/** `struct dtor_list`'s words, in order: func, obj, map, next (each a word: 8 or 4 bytes). */
+const FUNC = 0, OBJ = 1, MAP = 2, NEXT = 3;
+
+/** sizeof (struct dtor_list), what `__cxa_thread_atexit_impl` callocs: four words. */
+export function dtorNodeSize(wordSize: 4 | 8): number {
+  return 4 * wordSize;
+}
 
 /**
  * Where ld.so's early calloc put the main program's `struct link_map` in the page after its data,
- * by version (the page offset a real run prints: tests/fixtures/c/exit_handlers/tls_dtors/).
+ * by version: on x86_64 its offset in that page (the address a real run prints:
+ * tests/fixtures/c/exit_handlers/tls_dtors/); on i386 its offset from ld.so's base, ld.so's `_end`
+ * (tests/fixtures/c/exit_handlers/tls_dtors_i386/, under qemu-i386, which maps ld.so elsewhere).
  */
-export const MAIN_LINK_MAP_PAGE_OFFSET: Readonly<Record<string, number>> = {
-  "2.31": 0x180,
-  "2.36": 0x2e0,
-  "2.41": 0x5f0,
-  "2.43": 0x2e0,
-  "2.44": 0x3c0,
-};
+export const MAIN_LINK_MAP: Readonly<Record<"x86_64" | "i386", Readonly<Record<string, number>>>> =
+  {
+    x86_64: { "2.31": 0x180, "2.36": 0x2e0, "2.41": 0x5f0, "2.43": 0x2e0, "2.44": 0x3c0 },
+    i386: { "2.31": 0x2b980, "2.36": 0x34a50, "2.41": 0x36bf0, "2.43": 0x37a60, "2.44": 0x3bb40 },
+  };
 
 /** What the destructors work on: memory, the thread's arena, the running thread's TLS. */
 export interface TlsDtorsHost {
-  read64(address: number): bigint;
-  write64(address: number, value: bigint): void;
+  /** Bytes of a word: 8 on x86_64, 4 on i386. */
+  readonly wordSize: 4 | 8;
+  readWord(address: number): bigint;
+  writeWord(address: number, value: bigint): void;
   /** `calloc(1, size)` in the running thread's arena: 0 when it fails. */
   calloc(size: number): number;
   free(pointer: number): void;
@@ -68,8 +74,9 @@ export interface TlsDtorsHost {
  * import { registerTlsDtor } from "./tls_dtors.ts";
  * const words = new Map<number, bigint>();
  * const host = {
- *   read64: (a: number) => words.get(a) ?? 0n,
- *   write64: (a: number, v: bigint) => void words.set(a, v),
+ *   wordSize: 8 as const,
+ *   readWord: (a: number) => words.get(a) ?? 0n,
+ *   writeWord: (a: number, v: bigint) => void words.set(a, v),
  *   calloc: () => 0x5000,
  *   free: () => {},
  *   pointerGuard: () => 0n,
@@ -88,16 +95,17 @@ export function registerTlsDtor(
   obj: number,
   linkMap: number,
 ): number | undefined {
-  const node = host.calloc(DTOR_NODE_SIZE);
+  const w = host.wordSize, bits = w === 8 ? 64 : 32;
+  const node = host.calloc(dtorNodeSize(w));
   if (node === 0) return undefined;
   const slot = host.listSlot();
-  host.write64(node + FUNC, mangle(BigInt(func), host.pointerGuard()));
-  host.write64(node + OBJ, BigInt(obj));
-  host.write64(node + NEXT, host.read64(slot));
-  host.write64(slot, BigInt(node));
+  host.writeWord(node + FUNC * w, mangle(BigInt(func), host.pointerGuard(), bits));
+  host.writeWord(node + OBJ * w, BigInt(obj));
+  host.writeWord(node + NEXT * w, host.readWord(slot));
+  host.writeWord(slot, BigInt(node));
   const count = linkMap + host.countOffset;
-  host.write64(count, BigInt.asUintN(64, host.read64(count) + 1n));
-  host.write64(node + MAP, BigInt(linkMap));
+  host.writeWord(count, BigInt.asUintN(bits, host.readWord(count) + 1n));
+  host.writeWord(node + MAP * w, BigInt(linkMap));
   return 0;
 }
 
@@ -110,23 +118,23 @@ export function* callTlsDtors(
   host: TlsDtorsHost,
   nested: (e: unknown) => boolean = () => false,
 ): Generator<Signal, void> {
-  const slot = host.listSlot();
+  const slot = host.listSlot(), w = host.wordSize, bits = w === 8 ? 64 : 32;
   for (let node = word(host, slot); node !== 0; node = word(host, slot)) {
-    const func = demangle(host.read64(node + FUNC), host.pointerGuard());
-    host.write64(slot, host.read64(node + NEXT));
+    const func = demangle(host.readWord(node + FUNC * w), host.pointerGuard(), bits);
+    host.writeWord(slot, host.readWord(node + NEXT * w));
     try {
-      yield* host.call(func, [word(host, node + OBJ)], "tls_dtor_list->func (TLS destructor)");
+      yield* host.call(func, [word(host, node + OBJ * w)], "tls_dtor_list->func (TLS destructor)");
     } catch (e) {
       if (nested(e)) continue;
       throw e;
     }
-    const count = word(host, node + MAP) + host.countOffset;
-    host.write64(count, BigInt.asUintN(64, host.read64(count) - 1n));
+    const count = word(host, node + MAP * w) + host.countOffset;
+    host.writeWord(count, BigInt.asUintN(bits, host.readWord(count) - 1n));
     host.free(node);
   }
 }
 
 /** A word read as an address (a word beyond 2^53 kept as its low bits' number). */
 function word(host: TlsDtorsHost, address: number): number {
-  return Number(BigInt.asUintN(53, host.read64(address)));
+  return Number(BigInt.asUintN(53, host.readWord(address)));
 }

@@ -1,5 +1,5 @@
 // exit's handlers (src/c/exit_funcs.ts, exit_handlers.ts, tls_dtors.ts) and new threads' guards
-// against real x86_64 glibc 2.31-2.44:
+// against real x86_64 and i386 (under qemu-i386) glibc 2.31-2.44:
 // tests/fixtures/c/exit_handlers/ (make_runs.sh), each program started directly, its stdout a file.
 
 import assert from "node:assert/strict";
@@ -21,10 +21,10 @@ function delta(glibc: GlibcVersion, symbol: string, arch: Arch = "x86_64"): stri
 
 /**
  * tls_dtor_list's offset from the thread pointer and l_tls_dtor_count's in struct link_map in the
- * x86_64 build, as make_runs.sh passes them.
+ * build, as make_runs.sh passes them.
  */
-function tlsArgs(glibc: GlibcVersion): string[] {
-  const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === "x86_64")!;
+function tlsArgs(glibc: GlibcVersion, arch: Arch = "x86_64"): string[] {
+  const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === arch)!;
   const block = Math.ceil(b.tlsBlock.size / b.tlsBlock.align) * b.tlsBlock.align;
   return [
     `-0x${(block - b.tlsBlock.tlsDtorList).toString(16)}`,
@@ -175,12 +175,36 @@ for (const glibc of VERSIONS) {
   }
 }
 
-Deno.test("__cxa_thread_atexit_impl on i386 is refused by name: its TLS destructors are not checked", () => {
-  const r = runC(
-    "extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);\nstatic int x;\n" +
-      "static void d(void *p) {}\nint main(void) { __cxa_thread_atexit_impl(d, 0, &x); return 0; }",
-    { glibc: "2.36", arch: "i386" },
-  );
-  assert.ok(r.error instanceof CUnsupportedError, String(r.error));
-  assert.match(r.error.message, /__cxa_thread_atexit_impl on i386/);
+Deno.test("2.36 i386: __cxa_thread_atexit_impl's 0x20 nodes run at exit before atexit's, and at a thread's end, each freed after its call", () => {
+  runAsReal("tls_dtors", "tls_dtors_i386", "2.36", tlsArgs("2.36", "i386"), "i386");
 });
+
+for (const glibc of VERSIONS) {
+  // heaplab maps i386's ld.so as 2.36's: elsewhere the main link_map's real place, ld.so's _end
+  // (AT_BASE+0x2b980 on 2.31: tls_dtors_i386/), is no address of heaplab's ld.so data
+  if (glibc !== "2.36") {
+    Deno.test(`${glibc} i386: __cxa_thread_atexit_impl is refused by name: the main link_map at ld.so's _end is not in heaplab's ld.so`, () => {
+      const r = runC(fixture(`${DIR}/tls_dtors.c`), {
+        glibc,
+        arch: "i386",
+        gccBuiltins: false,
+        args: tlsArgs(glibc, "i386"),
+      });
+      assert.ok(r.error instanceof CUnsupportedError, String(r.error));
+      assert.match(r.error.message, /__cxa_thread_atexit_impl on i386 .*mapped as 2\.36's/);
+    });
+  }
+
+  for (const mode of ["read", "nullmap", "garbage"]) {
+    Deno.test(`${glibc} i386: tls_dtor_list forged to a node of system("/bin/sh") (${mode})`, () => {
+      const [list] = tlsArgs(glibc, "i386");
+      const args = [list, delta(glibc, "system", "i386"), mode];
+      const r = runAsReal("tls_exploit", `tls_exploit_i386_${mode}`, glibc, args, "i386");
+      const spawned = r.events.filter((e) => e.kind === "ShellSpawned");
+      const shell = realShell(`tls_exploit_i386_${mode}`, glibc);
+      assert.deepEqual(spawned.map((e) => e.command), shell ? ["/bin/sh"] : []);
+      if (shell) assert.equal(spawned[0].via, "tls_dtor_list->func (TLS destructor)");
+      if (mode === "nullmap" && shell) assert.equal(r.state, "crashed");
+    });
+  }
+}
