@@ -3,11 +3,12 @@
  * stdio: no FILE buffer is allocated, flushed or filled.
  *
  * - Descriptors. A descriptor open on a file (`open_files.ts`: from 3 up, or 0, 1 or 2 once the
- *   program closed it and opened a file) reads and writes the file as its open allowed. 0, 1
- *   and 2 start on what the run gives: on a terminal (stdout kind "tty") all three are the same
- *   terminal, opened for reading and writing: `write(0, …)` shows on it and `read(1, …)` reads
- *   what is typed. Run with a pipe or a file as stdout, stdin is a pipe's read end and 1 and 2
- *   are write-only. Any other descriptor, a closed one, or the wrong direction, is EBADF.
+ *   program closed it and opened a file, or dup2'ed one onto it) reads and writes the file as
+ *   its open allowed. 0, 1 and 2 start on what the run gives, and a dup of one is on the same:
+ *   on a terminal (stdout kind "tty") all three are the same terminal, opened for reading and
+ *   writing: `write(0, …)` shows on it and `read(1, …)` reads what is typed. Run with a pipe or
+ *   a file as stdout, stdin is a pipe's read end and stdout and stderr are write-only. Any
+ *   other descriptor, a closed one, or the wrong direction, is EBADF.
  * - The buffer. The kernel first refuses a range that ends above the user address space
  *   (`access_ok`: `buf + count` beyond 0x7ffffffff000 on x86_64, or wrapping) with EFAULT and
  *   clamps the count to MAX_RW_COUNT; then it copies until the first page it may not touch,
@@ -81,18 +82,20 @@ export function outsideUserSpace(buf: number, count: number, ptrSize: number): b
 }
 
 /**
- * Whether standard descriptor `fd`, still on what the run gave, is open for writing: 1 and 2,
- * and 0 on a terminal.
+ * Whether descriptor `fd`, on one of the run's streams (0-2 or a dup of one), is open for
+ * writing: stdout's and stderr's, and stdin's on a terminal.
  */
 function standardWritable(h: DescriptorHost, fd: number): boolean {
-  if (!h.openFiles.standard(fd)) return false;
-  return fd === 1 || fd === 2 || (h.streams.kind === "tty" && fd === 0);
+  const stream = h.openFiles.stream(fd);
+  if (stream === undefined) return false;
+  return stream !== 0 || h.streams.kind === "tty";
 }
 
-/** Whether standard descriptor `fd` is open for reading: 0, and 1 and 2 on a terminal. */
+/** Whether `fd`, on one of the run's streams, is open for reading: stdin's; all on a terminal. */
 function standardReadable(h: DescriptorHost, fd: number): boolean {
-  if (!h.openFiles.standard(fd)) return false;
-  return fd === 0 || (h.streams.kind === "tty" && (fd === 1 || fd === 2));
+  const stream = h.openFiles.stream(fd);
+  if (stream === undefined) return false;
+  return stream === 0 || h.streams.kind === "tty";
 }
 
 /**
@@ -108,12 +111,13 @@ export function accessMode(h: DescriptorHost, fd: number): number | undefined {
 }
 
 /**
- * Bytes written to a standard descriptor still on the run's output: fd 2 is stderr, 0 and 1
- * stdout, each kept up to {@link FILE_SIZE_LIMIT} bytes, as a file is (past it:
- * {@link COutputLimitError}).
+ * Bytes written to a descriptor on the run's output: one on stderr (2, or a dup of it) writes
+ * into stderr, one on stdin or stdout (a terminal's) into stdout, each kept up to
+ * {@link FILE_SIZE_LIMIT} bytes, as a file is (past it: {@link COutputLimitError}).
  */
-function outputTo(s: Streams, fd: number, text: string): void {
-  if (fd === 2) {
+function outputTo(h: DescriptorHost, fd: number, text: string): void {
+  const s = h.streams;
+  if (h.openFiles.stream(fd) === 2) {
     if (s.stderrBytes.length + text.length > FILE_SIZE_LIMIT) {
       throw new COutputLimitError("stderr", FILE_SIZE_LIMIT, 0);
     }
@@ -135,7 +139,7 @@ export function writeText(h: DescriptorHost, fd: number, text: string): number {
   const file = h.openFiles.file(fd);
   if (file ? !file.writable : !standardWritable(h, fd)) return -EBADF;
   if (file) writeFile(h, file, textBytes(text));
-  else outputTo(h.streams, fd, text);
+  else outputTo(h, fd, text);
   return text.length;
 }
 
@@ -158,7 +162,7 @@ export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, coun
     ? readable
     : readable - readable % WRITE_PIECE;
   if (done === 0) return -EFAULT;
-  outputTo(s, fd, byteText(h.mem.readBytes(buf, done)));
+  outputTo(h, fd, byteText(h.mem.readBytes(buf, done)));
   return done;
 }
 

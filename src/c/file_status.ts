@@ -109,10 +109,10 @@ function regular(h: FileStatusHost, name: string, facts: FileFacts): FileStatus 
   };
 }
 
-/** Standard descriptor `fd`'s status, or -EBADF once the program closed it. */
+/** The status of `fd`, on one of the run's streams (0-2 or a dup of one), or -EBADF. */
 function standard(h: FileStatusHost, fd: number): FileStatus | number {
-  const s = h.streams;
-  if (!h.openFiles.standard(fd)) return -EBADF;
+  const s = h.streams, stream = h.openFiles.stream(fd);
+  if (stream === undefined) return -EBADF;
   const base = { uid: OWNER, gid: OWNER, rdev: 0, size: 0, blocks: 0, nlink: 1 };
   if (s.kind === "tty") {
     return {
@@ -125,20 +125,20 @@ function standard(h: FileStatusHost, fd: number): FileStatus | number {
       rdev: TERMINAL_RDEV,
     };
   }
-  if (fd === 0 || s.kind === "pipe") {
+  if (stream === 0 || s.kind === "pipe") {
     return {
       ...base,
       dev: PIPE_DEVICE,
-      ino: PIPE_INODES + fd,
+      ino: PIPE_INODES + stream,
       mode: S_IFIFO | 0o600,
       blksize: STDOUT_BLKSIZE.pipe,
     };
   }
-  const size = (fd === 1 ? s.stdoutBytes : s.stderrBytes).length;
+  const size = (stream === 1 ? s.stdoutBytes : s.stderrBytes).length;
   return {
     ...base,
     dev: FILE_DEVICE,
-    ino: OUTPUT_FILE_INODES + fd,
+    ino: OUTPUT_FILE_INODES + stream,
     mode: S_IFREG | 0o644,
     size,
     blksize: STDOUT_BLKSIZE.file,
@@ -160,7 +160,7 @@ function pathStatus(h: FileStatusHost, path: string | undefined): FileStatus | n
 function descriptorStatus(h: FileStatusHost, fd: number): FileStatus | number {
   const file = h.openFiles.file(fd);
   if (file !== undefined) return regular(h, JSON.stringify(file.path), file.facts);
-  return fd >= 0 && fd <= 2 ? standard(h, fd) : -EBADF;
+  return standard(h, fd);
 }
 
 /**

@@ -79,6 +79,7 @@ import {
 } from "./output_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
+import { dup, dup2, dup3, type DupHost } from "./dup.ts";
 import { pthreadDetach, pthreadJoin, type ThreadCallHost } from "./pthread_detach.ts";
 import { clockGettime, type ClockHost, gettimeofday, time } from "./clock.ts";
 import { type FileStatusHost, statAt, statDescriptor, statPath } from "./file_status.ts";
@@ -239,8 +240,13 @@ function fileOutput(
   vtable?: { at: number; file: string },
   offset?: OutputHost["offset"],
 ): OutputHost {
-  // what fstat(fd) finds now: a file the program opened (on 0-2 too, after a close), or the run's
-  const kind = () => h.openFiles.file(fd) !== undefined || fd >= 3 ? "file" : h.streams.kind;
+  // what fstat(fd) finds now: the run's stream (0-2, or a dup of one), or a file the program
+  // opened (on 0-2 too, after a close or a dup2)
+  const kind = () =>
+    h.openFiles.stream(fd) !== undefined ||
+      (h.openFiles.file(fd) === undefined && fd < 3)
+      ? h.streams.kind
+      : "file";
   const fileJumps = h.allocator.libc.symbol("_IO_file_jumps");
   // _IO_new_file_write adds what each write(2) wrote to _total_written (2.42+), in memory
   const F = fileLayout(h.m.abi), fp = vtable === undefined ? undefined : vtable.at - F.vtable;
@@ -449,10 +455,9 @@ const flushHost = perHost((h): FlushAllHost => {
       if (h.openFiles.file(fd) !== undefined) {
         return { size: stdoutBufferSize("file"), terminal: false };
       }
-      if (fd === 1 && h.openFiles.standard(1)) {
-        return { size: stdoutBufferSize(kind), terminal: kind === "tty" };
-      }
-      if ((fd === 0 || fd === 2) && h.openFiles.standard(fd)) {
+      const stream = h.openFiles.stream(fd);
+      if (stream === 1) return { size: stdoutBufferSize(kind), terminal: kind === "tty" };
+      if (stream !== undefined) {
         refuse(h, `a stdio buffer sized by fstat of descriptor ${fd}`);
       }
       return { size: BUFSIZ, terminal: false };
@@ -868,8 +873,8 @@ function perrorHost(h: LibcHost, msg: string, e: number): PerrorHost {
       const mode = accessMode(descriptorHost(h), fd);
       if (mode === undefined) return undefined;
       // a file opened on it (0-2 too, after a close), or stdout's and stderr's run a file
-      const file = h.openFiles.file(fd) !== undefined;
-      return { mode, regularFile: file || (fd > 0 && fd <= 2 && h.streams.kind === "file") };
+      const file = h.openFiles.file(fd) !== undefined, stream = h.openFiles.stream(fd);
+      return { mode, regularFile: file || (!!stream && h.streams.kind === "file") };
     },
     lowestFree: () => h.openFiles.lowestFree(),
     setErrno: (errno) => h.m.mem.write32(h.errno, errno),
@@ -908,6 +913,13 @@ const descriptorHost = perHost((h): DescriptorHost => ({
   ptrSize: h.m.abi.ptrSize,
   pauseOnInput: h.pauseOnInput,
   openFiles: h.openFiles,
+  refuse: (what) => refuse(h, what),
+}));
+
+/** What dup, dup2 and dup3 work on. */
+const dupHost = perHost((h): DupHost => ({
+  openFiles: h.openFiles,
+  fopenUses: (fd) => fopenFiles(h).uses(fd),
   refuse: (what) => refuse(h, what),
 }));
 
@@ -1055,7 +1067,7 @@ const readerHost = perHost((h): ReaderHost => ({
   stat: (fd) => {
     const kind = h.openFiles.file(fd)
       ? "file"
-      : fd >= 0 && fd <= 2 && h.openFiles.standard(fd)
+      : h.openFiles.standard(fd)
       ? h.streams.kind
       : undefined;
     if (kind === undefined) return undefined;
@@ -1236,7 +1248,7 @@ const stdFcloseHost = perHost((h): StdFcloseHost => {
     stdin: stdinFile(h),
     free: (pointer) => mallocCall(h, () => h.allocator.free(pointer)),
     setErrno: (errno) => h.m.mem.write32(h.errno, errno),
-    descriptorOpen: (fd) => h.openFiles.standard(fd),
+    descriptorOpen: (fd) => h.openFiles.stream(fd) === fd,
     closeDescriptor: (fd) => void h.openFiles.close(fd),
     finish: (fd) => {
       files.settle();
@@ -1541,11 +1553,16 @@ const impls: Record<string, Impl> = {
     }
     return sysResult(h, h.openFiles.close(fd));
   },
+  // dup, dup2 and dup3 on the descriptor table (`dup.ts`)
+  dup: (h, c) => sysResult(h, dup(dupHost(h), n(c.args[0]))),
+  dup2: (h, c) => sysResult(h, dup2(dupHost(h), n(c.args[0]), n(c.args[1]))),
+  dup3: (h, c) => sysResult(h, dup3(dupHost(h), n(c.args[0]), n(c.args[1]), n(c.args[2]))),
   lseek: (h, c) => {
     const fd = n(c.args[0]);
-    if (fd >= 0 && fd <= 2 && h.openFiles.standard(fd)) {
+    const stream = h.openFiles.stream(fd);
+    if (stream !== undefined) {
       // stdin is a pipe or a terminal, and so is stdout unless it is a file
-      if (fd === 0 || h.streams.kind !== "file") return sysResult(h, -Errno.ESPIPE);
+      if (stream === 0 || h.streams.kind !== "file") return sysResult(h, -Errno.ESPIPE);
       throw new CUnsupportedError(
         `lseek(${fd}) on stdout or stderr written to a file`,
         h.m.file,

@@ -15,6 +15,16 @@
  * the same way. A directory no given file is in is taken not to exist (ENOENT). fopen's FILEs
  * read and write these files through their descriptors: `fopen_files.ts`.
  *
+ * dup(2), dup2(2) and dup3(2) give a second descriptor on the same open file description: a
+ * file's (one {@link OpenFile}: one offset, one set of status flags, moved and read through
+ * either) or one of the run's streams (a dup of 1 writes into the run's stdout, of 0 reads its
+ * stdin); closing one leaves the other open. dup takes the lowest free descriptor; dup2 closes
+ * the new descriptor first when it is open — 0, 1 or 2 too, so `dup2(fd, 1)` makes 1 the file
+ * and what stdout's FILE writes lands there — and returns it untouched when it is the old one;
+ * both are EBADF for an old descriptor not open or a new one outside 0 to
+ * {@link OPEN_FILES_LIMIT}, dup EMFILE with none free. Checked against real runs:
+ * tests/fixtures/c/dup/.
+ *
  * open's errors, in Linux's order: a path of 4096 bytes or more is ENAMETOOLONG (getname); no
  * descriptor free below RLIMIT_NOFILE's soft limit, taken as 1024 — the usual default; a real
  * machine's may be higher — is EMFILE (0-2 count as any other); then the walk, one component
@@ -50,6 +60,9 @@ const PATH_MAX = 4096, NAME_MAX = 255;
 /** open(2)'s flags: the access mode (O_ACCMODE: read 0, write 1, both 2) and the others known. */
 const ACCESS_MODE = 3, O_WRONLY = 1, O_RDWR = 2;
 const O_CREAT = 0o100, O_EXCL = 0o200, O_TRUNC = 0o1000, O_APPEND = 0o2000;
+
+/** One of the streams the run gives: 0 stdin, 1 stdout, 2 stderr. */
+export type StandardStream = 0 | 1 | 2;
 
 /** A file's contents, which every descriptor open on it shares: `length` bytes of `store`. */
 interface Inode {
@@ -170,8 +183,11 @@ function normalPath(path: string): string {
 export class OpenFiles {
   readonly #contents = new Map<string, Inode>();
   readonly #open = new Map<number, OpenFile>();
-  /** The standard descriptors still on what the run gave (stdin, stdout, stderr). */
-  readonly #standard = new Set([0, 1, 2]);
+  /**
+   * The descriptors on one of the run's streams, and which (0 stdin, 1 stdout, 2 stderr): 0, 1
+   * and 2 until closed or reused, and their dups.
+   */
+  readonly #standard = new Map<number, StandardStream>([[0, 0], [1, 1], [2, 2]]);
   #serials = 0;
 
   /** `files`: path → contents (a string's characters are bytes). */
@@ -229,14 +245,51 @@ export class OpenFiles {
   }
 
   /**
-   * The descriptor the next open (or dup) would get: the lowest one neither open on a file nor
-   * still a standard descriptor — 0, 1 or 2 too once closed —, or -EMFILE when none is free
-   * below {@link OPEN_FILES_LIMIT}.
+   * The descriptor the next open (or dup) would get: the lowest one from `from` up neither open
+   * on a file nor on one of the run's streams — 0, 1 or 2 too once closed —, or -EMFILE when
+   * none is free below {@link OPEN_FILES_LIMIT}.
    */
-  lowestFree(): number {
-    let fd = 0;
+  lowestFree(from = 0): number {
+    let fd = from;
     while (this.#open.has(fd) || this.#standard.has(fd)) fd++;
     return fd < OPEN_FILES_LIMIT ? fd : -EMFILE;
+  }
+
+  /** Whether descriptor `fd` is open, on a file or on one of the run's streams. */
+  #isOpen(fd: number): boolean {
+    return this.#open.has(fd) || this.#standard.has(fd);
+  }
+
+  /** Makes `to` a descriptor on what `from` (open) is on. */
+  #copy(from: number, to: number): void {
+    const file = this.#open.get(from);
+    if (file !== undefined) this.#open.set(to, file);
+    else this.#standard.set(to, this.#standard.get(from)!);
+  }
+
+  /**
+   * dup(fd): the lowest free descriptor, on the same open file description as `fd`; -EBADF when
+   * `fd` is not open, -EMFILE when no descriptor is free.
+   */
+  dup(fd: number): number {
+    if (!this.#isOpen(fd)) return -EBADF;
+    const to = this.lowestFree();
+    if (to >= 0) this.#copy(fd, to);
+    return to;
+  }
+
+  /**
+   * dup2(from, to): `to`, closed first if open, made a descriptor on what `from` is on; `to`
+   * untouched when it is `from`; -EBADF when `from` is not open or `to` is outside 0 to
+   * {@link OPEN_FILES_LIMIT} (dup3's own checks, its flags and EINVAL for equal descriptors, are
+   * its caller's).
+   */
+  dup2(from: number, to: number): number {
+    if (!this.#isOpen(from) || !(to >= 0 && to < OPEN_FILES_LIMIT)) return -EBADF;
+    if (from === to) return to;
+    this.close(to);
+    this.#copy(from, to);
+    return to;
   }
 
   /**
@@ -299,9 +352,17 @@ export class OpenFiles {
     return false;
   }
 
-  /** Whether `fd` (0, 1 or 2) is still on the stream the run gave it, not closed nor reused. */
+  /**
+   * Whether `fd` is on one of the run's streams: 0, 1 or 2 not closed nor reused, or a dup of
+   * one ({@link OpenFiles.stream} says which).
+   */
   standard(fd: number): boolean {
     return this.#standard.has(fd);
+  }
+
+  /** Which of the run's streams `fd` is on, if any (1 for stdout, and for a dup of it). */
+  stream(fd: number): StandardStream | undefined {
+    return this.#standard.get(fd);
   }
 
   /** The file open on `fd`, if any. */

@@ -54,7 +54,10 @@ export interface StdFcloseHost {
   /** glibc's free() of a stdio buffer. */
   free(pointer: number): void;
   setErrno(errno: number): void;
-  /** Whether standard descriptor `fd` is still on what the run gave (not closed nor reused). */
+  /**
+   * Whether standard descriptor `fd` is still on what the run gave it (not closed, reused, nor
+   * made another's by dup2).
+   */
   descriptorOpen(fd: number): boolean;
   /** close(2) of a standard descriptor. */
   closeDescriptor(fd: number): void;
@@ -85,7 +88,8 @@ export function closeStandardFile(h: StdFcloseHost, fd: number): number {
   if (fileno !== fd) h.refuse(`fclose of ${name} whose _fileno the program set to ${fileno}`);
   if (!h.descriptorOpen(fd)) {
     h.refuse(
-      `fclose of ${name} after close(${fd}) (its close fails, or closes a file opened on ${fd})`,
+      `fclose of ${name} after close(${fd}) or a dup2 onto it ` +
+        `(its close fails, or closes what is now on ${fd})`,
     );
   }
   const status = fd === 0 ? closeReader(h) : closeWriter(h, h.output(fd as 1 | 2));

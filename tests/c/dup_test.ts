@@ -1,0 +1,89 @@
+/**
+ * dup, dup2 and dup3: a second descriptor on the same open file description — a file's one
+ * offset, or one of the run's streams — and dup2 onto 0, 1 or 2 redirecting stdio (stdout's
+ * FILE, read(0), glibc's abort message). Against real runs on the five builds
+ * (tests/fixtures/c/dup/): what the program printed and the files it wrote.
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { CProgram, type GlibcVersion, ORACLE_BUILDS, runC } from "../../mod.ts";
+
+/** The file make_dup.sh writes in the working directory of every real run. */
+const FILES = { "input.txt": "abcdef12\nline three\n42\n" };
+const BUILDS = ORACLE_BUILDS.filter((b) => b.arch === "x86_64").map((b) => b.glibc);
+
+/** Runs fixture `name` as make_dup.sh ran it; checks its output, status and `written` files. */
+function runAsReal(name: string, glibc: GlibcVersion, written: readonly string[] = []): void {
+  const prog = new CProgram(fixture(`dup/${name}.c`), {
+    glibc,
+    file: `${name}.c`,
+    stdout: "file",
+    stdin: "",
+    pauseOnInput: false,
+    gccBuiltins: false,
+    files: FILES,
+  });
+  const r = prog.run();
+  const real = (what: string) => fixture(`dup/${name}/${glibc}/${what}`);
+  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+  assert.equal(r.stdout, real("stdout"), glibc);
+  assert.equal(r.stderr, real("stderr"), glibc);
+  for (const path of written) {
+    assert.equal(new TextDecoder().decode(prog.fileBytes(path)), real(path), `${glibc} ${path}`);
+  }
+}
+
+Deno.test("dup2(file, 1) sends stdout's FILE, puts and write(1) into the file, and a saved dup(1) restores stdout, as on real glibc (stdout_to_file.c)", () => {
+  for (const glibc of BUILDS) runAsReal("stdout_to_file", glibc, ["out.txt"]);
+});
+
+Deno.test("a dup shares the file's offset through reads, writes, lseek and O_APPEND, and outlives the close of the original, as on real glibc (shared_offset.c)", () => {
+  for (const glibc of BUILDS) runAsReal("shared_offset", glibc, ["both.txt"]);
+});
+
+Deno.test("dup, dup2 and dup3 return EBADF, EINVAL and EMFILE and take the lowest free descriptor as on real glibc (dup_errors.c)", () => {
+  for (const glibc of BUILDS) runAsReal("dup_errors", glibc);
+});
+
+Deno.test("dup2(file, 0) feeds stdin's FILE from the file and a dup of 2 writes into stderr, as on real glibc (stdin_from_file.c)", () => {
+  for (const glibc of BUILDS) runAsReal("stdin_from_file", glibc);
+});
+
+Deno.test("dup2(file, 2) sends malloc's abort message into the file, as on real glibc (abort_dup2.c)", () => {
+  for (const glibc of BUILDS) runAsReal("abort_dup2", glibc, ["log.txt"]);
+});
+
+Deno.test("on a terminal, dups of 1 and 2 write to it and are terminals, and dup2 of one onto a closed 0 opens 0 on it, as on real glibc (dup_tty.c)", () => {
+  for (const glibc of BUILDS) {
+    const r = runC(fixture("dup/dup_tty.c"), {
+      glibc,
+      file: "dup_tty.c",
+      stdout: "tty",
+      stdin: "",
+      gccBuiltins: false,
+    });
+    const real = (what: string) => fixture(`dup/dup_tty/${glibc}/${what}`);
+    assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+    // the terminal showed both: what went through the dup of 2 is stderr's, the rest stdout's
+    assert.equal(r.stderr, "via dup(2)\n");
+    assert.equal(r.stdout, real("terminal").replace(r.stderr, ""), glibc);
+  }
+});
+
+Deno.test("dup2 onto the descriptor of a FILE fopen returned is refused by name", () => {
+  const r = runC(
+    `#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  FILE *f = fopen("input.txt", "r");
+  dup2(1, fileno(f));
+  return 0;
+}`,
+    { glibc: "2.36", stdout: "pipe", files: FILES },
+  );
+  assert.match(
+    r.error?.message ?? "",
+    /unsupported: dup2\(1, 3\) onto the descriptor of a FILE fopen returned/,
+  );
+});
