@@ -6,7 +6,9 @@
  * below RLIMIT_NOFILE); dup2 closes the new descriptor first when it is open, 0-2 included, and
  * returns it untouched when it is the old one; dup3 is dup2 that refuses flags other than
  * O_CLOEXEC, then equal descriptors, with EINVAL. A bad old descriptor, or a new one outside 0
- * to RLIMIT_NOFILE, is EBADF. heaplab keeps no close-on-exec flag: nothing it runs execs a
+ * to RLIMIT_NOFILE, is EBADF. fcntl's F_DUPFD and F_DUPFD_CLOEXEC are dup from its argument up:
+ * EBADF for a bad descriptor first, then EINVAL for an argument outside 0 to RLIMIT_NOFILE;
+ * fcntl's other commands are refused by name. heaplab keeps no close-on-exec flag: nothing it runs execs a
  * program that would inherit the descriptor (system and execve name the shell, and stop there).
  *
  * Not modelled, refused by name: dup2 onto a descriptor a FILE fopen returned still uses (its
@@ -16,10 +18,12 @@
  */
 
 import { Errno } from "../kernel/errors.ts";
-import type { OpenFiles } from "./open_files.ts";
+import { OPEN_FILES_LIMIT, type OpenFiles } from "./open_files.ts";
 
 /** dup3's one flag. */
 const O_CLOEXEC = 0o2000000;
+/** fcntl's commands that duplicate a descriptor. */
+const F_DUPFD = 0, F_DUPFD_CLOEXEC = 1030;
 
 /** What dup, dup2 and dup3 work on. */
 export interface DupHost {
@@ -48,4 +52,13 @@ export function dup2(h: DupHost, from: number, to: number): number {
 export function dup3(h: DupHost, from: number, to: number, flags: number): number {
   if ((flags & ~O_CLOEXEC) !== 0 || from === to) return -Errno.EINVAL;
   return dup2(h, from, to);
+}
+
+/** fcntl(fd, cmd, arg): F_DUPFD and F_DUPFD_CLOEXEC (see the module's notes); -errno. */
+export function fcntl(h: DupHost, fd: number, cmd: number, arg: number): number {
+  if (cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC) h.refuse(`fcntl command ${cmd} (only F_DUPFD)`);
+  if (h.openFiles.file(fd) === undefined && !h.openFiles.standard(fd)) return -Errno.EBADF;
+  // the argument is an unsigned long: a negative one is past any limit
+  if (!(arg >= 0 && arg < OPEN_FILES_LIMIT)) return -Errno.EINVAL;
+  return h.openFiles.dup(fd, arg);
 }

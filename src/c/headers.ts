@@ -213,6 +213,7 @@ long lseek(int fd, long offset, int whence);
 int dup(int fd);
 int dup2(int fd, int fd2);
 int dup3(int fd, int fd2, int flags);
+int fcntl(int fd, int cmd, ...);
 int scanf(const char *fmt, ...);
 void exit(int status);
 void _exit(int status);
@@ -414,8 +415,8 @@ const SIGNAL_MACROS = [
 ];
 
 /**
- * <fcntl.h> and <unistd.h>: open(2)'s and fstatat(2)'s flags, lseek(2)'s origins, the standard
- * descriptors (x86_64 and i386 alike).
+ * <fcntl.h> and <unistd.h>: open(2)'s and fstatat(2)'s flags, fcntl(2)'s F_DUPFD commands,
+ * lseek(2)'s origins, the standard descriptors (x86_64 and i386 alike).
  */
 const FILE_MACROS = [
   "O_RDONLY 0",
@@ -426,6 +427,8 @@ const FILE_MACROS = [
   "O_TRUNC 01000",
   "O_APPEND 02000",
   "O_CLOEXEC 02000000",
+  "F_DUPFD 0",
+  "F_DUPFD_CLOEXEC 1030",
   "O_ACCMODE 3",
   "O_NOCTTY 0400",
   "O_NONBLOCK 04000",

@@ -79,7 +79,7 @@ import {
 } from "./output_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
-import { dup, dup2, dup3, type DupHost } from "./dup.ts";
+import { dup, dup2, dup3, type DupHost, fcntl } from "./dup.ts";
 import { pthreadDetach, pthreadJoin, type ThreadCallHost } from "./pthread_detach.ts";
 import { clockGettime, type ClockHost, gettimeofday, time } from "./clock.ts";
 import { type FileStatusHost, statAt, statDescriptor, statPath } from "./file_status.ts";
@@ -1553,10 +1553,14 @@ const impls: Record<string, Impl> = {
     }
     return sysResult(h, h.openFiles.close(fd));
   },
-  // dup, dup2 and dup3 on the descriptor table (`dup.ts`)
+  // dup, dup2, dup3 and fcntl's F_DUPFD on the descriptor table (`dup.ts`)
   dup: (h, c) => sysResult(h, dup(dupHost(h), n(c.args[0]))),
   dup2: (h, c) => sysResult(h, dup2(dupHost(h), n(c.args[0]), n(c.args[1]))),
   dup3: (h, c) => sysResult(h, dup3(dupHost(h), n(c.args[0]), n(c.args[1]), n(c.args[2]))),
+  fcntl: (h, c) => {
+    const arg = c.args.length > 2 ? n(c.args[2]) : 0;
+    return sysResult(h, fcntl(dupHost(h), n(c.args[0]), n(c.args[1]), arg));
+  },
   lseek: (h, c) => {
     const fd = n(c.args[0]);
     const stream = h.openFiles.stream(fd);

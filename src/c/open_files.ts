@@ -268,12 +268,12 @@ export class OpenFiles {
   }
 
   /**
-   * dup(fd): the lowest free descriptor, on the same open file description as `fd`; -EBADF when
-   * `fd` is not open, -EMFILE when no descriptor is free.
+   * dup(fd): the lowest free descriptor (from `from` up: fcntl's F_DUPFD), on the same open file
+   * description as `fd`; -EBADF when `fd` is not open, -EMFILE when no descriptor is free.
    */
-  dup(fd: number): number {
+  dup(fd: number, from = 0): number {
     if (!this.#isOpen(fd)) return -EBADF;
-    const to = this.lowestFree();
+    const to = this.lowestFree(from);
     if (to >= 0) this.#copy(fd, to);
     return to;
   }

@@ -54,6 +54,10 @@ Deno.test("dup2(file, 2) sends malloc's abort message into the file, as on real 
   for (const glibc of BUILDS) runAsReal("abort_dup2", glibc, ["log.txt"]);
 });
 
+Deno.test("fcntl's F_DUPFD and F_DUPFD_CLOEXEC take the lowest free descriptor from their argument up, with EBADF, EINVAL and EMFILE as on real glibc (fcntl_dupfd.c)", () => {
+  for (const glibc of BUILDS) runAsReal("fcntl_dupfd", glibc);
+});
+
 Deno.test("on a terminal, dups of 1 and 2 write to it and are terminals, and dup2 of one onto a closed 0 opens 0 on it, as on real glibc (dup_tty.c)", () => {
   for (const glibc of BUILDS) {
     const r = runC(fixture("dup/dup_tty.c"), {
@@ -86,4 +90,13 @@ int main(void) {
     r.error?.message ?? "",
     /unsupported: dup2\(1, 3\) onto the descriptor of a FILE fopen returned/,
   );
+});
+
+Deno.test("fcntl's commands other than F_DUPFD are refused by name", () => {
+  const r = runC(
+    `#include <fcntl.h>
+int main(void) { return fcntl(1, 3 /* F_GETFL */); }`,
+    { glibc: "2.36", stdout: "pipe" },
+  );
+  assert.match(r.error?.message ?? "", /unsupported: fcntl command 3 \(only F_DUPFD\)/);
 });
