@@ -11,8 +11,11 @@
  * fcntl's other commands are refused by name. heaplab keeps no close-on-exec flag: nothing it runs execs a
  * program that would inherit the descriptor (system and execve name the shell, and stop there).
  *
- * Not modelled, refused by name: dup2 onto a descriptor a FILE fopen returned still uses (its
- * fclose would close the file dup2 put there). Checked against real runs: tests/fixtures/c/dup/.
+ * A dup of the descriptor of a FILE fopen returned shares the offset the FILE's reads move, a
+ * buffer at a time. Not modelled, refused by name: dup2 onto a descriptor a FILE fopen returned
+ * still uses (its fclose would close the file dup2 put there), and fclose of such a FILE that
+ * holds bytes it read ahead while a dup shares its file (`libc.ts`: glibc 2.44 seeks the shared
+ * offset back over them). Checked against real runs: tests/fixtures/c/dup/.
  *
  * @module
  */

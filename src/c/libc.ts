@@ -916,6 +916,21 @@ const descriptorHost = perHost((h): DescriptorHost => ({
   refuse: (what) => refuse(h, what),
 }));
 
+/**
+ * Refuses fclose of a FILE fopen made that read ahead (or holds pushed-back bytes) on a file a
+ * dup shares: glibc 2.44's _IO_file_close_it seeks the shared offset back over what the FILE did
+ * not hand out, which is not modelled (before 2.44 it closes without a seek).
+ */
+function readAheadOnSharedFile(h: LibcHost, address: number): void {
+  const files = fopenFiles(h), fd = files.readerFd(address), F = fileLayout(h.m.abi);
+  const reading = files.stream(address);
+  if (fd === undefined || reading === undefined || !h.openFiles.shared(fd)) return;
+  const field = (at: number) => reading.fields.pointer(at);
+  if (field(F.readPtr) < field(F.readEnd) || field(F.saveBase) !== 0) {
+    refuse(h, `fclose of a FILE that read ahead on descriptor ${fd}, which a dup shares`);
+  }
+}
+
 /** What dup, dup2 and dup3 work on. */
 const dupHost = perHost((h): DupHost => ({
   openFiles: h.openFiles,
@@ -1501,6 +1516,7 @@ const impls: Record<string, Impl> = {
   fclose: (h, c) => {
     const a = n(c.args[0]), files = fopenFiles(h), writer = files.writer(a);
     if (writer !== undefined) {
+      readAheadOnSharedFile(h, a);
       // _IO_file_close_it: a FILE that is putting writes what its buffer holds first
       const { host } = writerAt(h, a);
       if (host.file.flags & CURRENTLY_PUTTING) sync(host);
@@ -1514,6 +1530,7 @@ const impls: Record<string, Impl> = {
       unknownFile(h, a, "fclose of");
     }
     files.stream(a)!.checkVtable("__close"); // _IO_file_close_it's _IO_SYSCLOSE
+    readAheadOnSharedFile(h, a);
     return files.close(a);
   },
   fseek: (h, c) => {

@@ -365,6 +365,14 @@ export class OpenFiles {
     return this.#standard.get(fd);
   }
 
+  /** Whether another descriptor is on the same open file as `fd` (a dup of it, or its original). */
+  shared(fd: number): boolean {
+    const file = this.#open.get(fd);
+    if (file === undefined) return false;
+    for (const [other, its] of this.#open) if (other !== fd && its === file) return true;
+    return false;
+  }
+
   /** The file open on `fd`, if any. */
   file(fd: number): OpenFile | undefined {
     return this.#open.get(fd);

@@ -58,6 +58,10 @@ Deno.test("fcntl's F_DUPFD and F_DUPFD_CLOEXEC take the lowest free descriptor f
   for (const glibc of BUILDS) runAsReal("fcntl_dupfd", glibc);
 });
 
+Deno.test("a dup of a fopen'ed FILE's descriptor shares the offset its buffered reads move and outlives fclose; dup2 of one onto 0 reads where it left off, as on real glibc (fopen_dup.c)", () => {
+  for (const glibc of BUILDS) runAsReal("fopen_dup", glibc);
+});
+
 Deno.test("on a terminal, dups of 1 and 2 write to it and are terminals, and dup2 of one onto a closed 0 opens 0 on it, as on real glibc (dup_tty.c)", () => {
   for (const glibc of BUILDS) {
     const r = runC(fixture("dup/dup_tty.c"), {
@@ -99,4 +103,23 @@ int main(void) { return fcntl(1, 3 /* F_GETFL */); }`,
     { glibc: "2.36", stdout: "pipe" },
   );
   assert.match(r.error?.message ?? "", /unsupported: fcntl command 3 \(only F_DUPFD\)/);
+});
+
+Deno.test("fclose of a FILE that read ahead on a file a dup shares is refused by name (2.44 seeks it back)", () => {
+  const r = runC(
+    `#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  FILE *f = fopen("input.txt", "r");
+  int d = dup(fileno(f));
+  fgetc(f);
+  fclose(f);
+  return d;
+}`,
+    { glibc: "2.44", stdout: "pipe", files: FILES },
+  );
+  assert.match(
+    r.error?.message ?? "",
+    /unsupported: fclose of a FILE that read ahead on descriptor 3, which a dup shares/,
+  );
 });
