@@ -8,7 +8,8 @@
  * Types up to 32 bits are always numbers: signed types hold -2^(n-1)..2^(n-1)-1, unsigned
  * 0..2^n-1. Every operation wraps as C does on the type it computes in (unsigned arithmetic
  * modulo 2^n; signed overflow wraps too, as x86 does, although C leaves it undefined). Shift
- * counts are masked to the width, as x86's shift instructions do.
+ * counts are masked to the width, as x86's shift instructions do. These are the run-time
+ * semantics; a constant expression is folded as gcc folds it (`constant_folding.ts`).
  *
  * @module
  */

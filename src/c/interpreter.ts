@@ -35,6 +35,12 @@ import {
   type TranslationUnit,
   type VarDecl,
 } from "./ast.ts";
+import {
+  type Constant,
+  ConstantFolder,
+  convertConstant,
+  minusOneDivision,
+} from "./constant_folding.ts";
 import { CRuntimeError, CSyntaxError, CUnsupportedError, refuseStackOverflow } from "./errors.ts";
 import {
   constantStrings,
@@ -256,6 +262,8 @@ export interface E {
   readonly t: CType;
   readonly ev?: (f: Frame) => Value;
   readonly g?: (f: Frame) => Generator<Signal, Value>;
+  /** The value gcc folds the expression to at compile time (`constant_folding.ts`). */
+  readonly constant?: Constant;
 }
 
 /** A user function's machine-level state, provided by the scheduler. */
@@ -483,6 +491,8 @@ class Compiler {
   readonly #planned = new Map<VarDecl, number>();
   readonly #loadCache = new Map<CType, Load>();
   readonly #storeCache = new Map<CType, Store>();
+  /** gcc's folding of constant expressions (`constant_folding.ts`). */
+  readonly #folder: ConstantFolder;
   /** The line of the statement being compiled. */
   line = 0;
 
@@ -490,6 +500,10 @@ class Compiler {
     this.m = m;
     this.abi = m.abi;
     this.T = m.abi.types;
+    this.#folder = new ConstantFolder(m.abi, (e) => {
+      const x = this.expr(e);
+      return x.ev && { t: x.t, value: x.ev(undefined as unknown as Frame) as Int };
+    });
   }
 
   load(t: CType): Load {
@@ -1350,9 +1364,14 @@ class Compiler {
 
   /** Converts an expression's value to a type (C's implicit and explicit conversions). */
   convert(e: E, to: CType, at: { line: number; col: number }): E {
+    const folded = e.constant && convertConstant(e.constant, to);
+    if (folded) return constantExpr(folded);
     const from = e.t;
     const fn = this.converter(from, to, at);
-    if (!fn) return { ...e, t: to };
+    if (!fn) {
+      const { constant: _, ...value } = e; // (not a conversion gcc folds: a pointer's)
+      return { ...value, t: to };
+    }
     return this.combine(to, [e], fn);
   }
 
@@ -1569,9 +1588,13 @@ class Compiler {
   expr(e: Expr): E {
     const m = this.m;
     const T = this.T;
+    if (e.k === "bin" || e.k === "un" || e.k === "cast" || e.k === "cond" || e.k === "comma") {
+      const c = this.#folder.fold(e);
+      if (c) return constantExpr(c);
+    }
     switch (e.k) {
       case "num":
-        return { t: e.type, ev: () => e.value };
+        return constantExpr({ t: e.type, value: e.value });
       case "str":
       case "id":
       case "index":
@@ -1952,7 +1975,7 @@ class Compiler {
     const l = this.expr(e.l), r = this.expr(e.r);
     const a = this.arith(e.op, l, r, e);
     const lc = this.convertOperand(l, a.lt, e.l), rc = this.convertOperand(r, a.rt, e.r);
-    const apply = a.apply;
+    const apply = minusOneDivision(e.op, a.t, r.constant) ?? a.apply;
     if (lc.ev && rc.ev) {
       const x = lc.ev, y = rc.ev;
       return { t: a.t, ev: (f) => apply(x(f), y(f)) };
@@ -2005,7 +2028,7 @@ class Compiler {
     const lconv = t.k === "ptr" ? undefined : this.converter(t, a.lt, e);
     const rconv = a.rt.k === "ptr" && r.t.k === "ptr" ? undefined : this.converter(r.t, a.rt, e);
     const back = this.converter(a.t, t, e);
-    const apply = a.apply;
+    const apply = minusOneDivision(op, a.t, r.constant) ?? a.apply;
     return this.combine(t, [lv, r], (addr, v) => {
       let old = ldx(addr);
       if (lconv) old = lconv(old);
@@ -2242,6 +2265,12 @@ function integerOp(
     };
     return ops[op];
   }
+}
+
+/** A compiled expression whose value gcc knows at compile time. */
+function constantExpr(c: Constant): E {
+  const v = c.value;
+  return { t: c.t, ev: () => v, constant: c };
 }
 
 function collectLocals(s: Stmt, out: VarDecl[]): void {
