@@ -36,6 +36,9 @@ import { convertInt, type Int, intToFloat } from "./integer.ts";
 import { type Abi, commonType, type CType, type IntType, isArithmetic, promote } from "./types.ts";
 import type { Value } from "./values.ts";
 
+/** An expression whose value is a size the interpreter knows at compile time. */
+export type Measure = Expr & { readonly k: "sizeof" | "alignof" | "offsetof" };
+
 /** A folded constant: its C type (an integer or floating type) and its value. */
 export interface Constant {
   readonly t: CType;
@@ -48,17 +51,17 @@ export interface Constant {
  */
 export class ConstantFolder {
   readonly #abi: Abi;
-  readonly #leaf: (e: Expr) => Constant | undefined;
+  readonly #measure: (e: Measure) => Constant;
   readonly #memo = new WeakMap<Expr, Constant | null>();
 
   /**
    * @param abi the process's ABI (type sizes; i386 folds no floating arithmetic)
-   * @param leaf the value of a `sizeof`, `_Alignof` or `offsetof` expression, as the interpreter
-   *   computes it
+   * @param measure the value of a `sizeof`, `_Alignof` or `offsetof` expression, as the
+   *   interpreter computes it
    */
-  constructor(abi: Abi, leaf: (e: Expr) => Constant | undefined) {
+  constructor(abi: Abi, measure: (e: Measure) => Constant) {
     this.#abi = abi;
-    this.#leaf = leaf;
+    this.#measure = measure;
   }
 
   /**
@@ -72,7 +75,7 @@ export class ConstantFolder {
    * const int = LP64.types.int;
    * const num = (value: number) => ({ k: "num" as const, value, type: int, line: 1, col: 1 });
    * const shift = { k: "bin" as const, op: "<<", l: num(1), r: num(100), line: 1, col: 1 };
-   * const folder = new ConstantFolder(LP64, () => undefined);
+   * const folder = new ConstantFolder(LP64, () => ({ t: LP64.types.size, value: 8 }));
    * assert.deepEqual(folder.fold(shift), { t: int, value: 0 });
    * assert.equal(folder.fold({ k: "id", name: "x", line: 1, col: 1 }), undefined);
    * ```
@@ -92,7 +95,7 @@ export class ConstantFolder {
       case "sizeof":
       case "alignof":
       case "offsetof":
-        return this.#leaf(e);
+        return this.#measure(e);
       case "cast": {
         const c = this.fold(e.e);
         return c && convertConstant(c, e.type);

@@ -500,10 +500,7 @@ class Compiler {
     this.m = m;
     this.abi = m.abi;
     this.T = m.abi.types;
-    this.#folder = new ConstantFolder(m.abi, (e) => {
-      const x = this.expr(e);
-      return x.ev && { t: x.t, value: x.ev(undefined as unknown as Frame) as Int };
-    });
+    this.#folder = new ConstantFolder(m.abi, (e) => this.measure(e));
   }
 
   load(t: CType): Load {
@@ -1609,26 +1606,10 @@ class Compiler {
         if (e.type.k === "void") return this.combine(T.void, [this.discarded(e.e)], () => 0);
         return this.convert(this.expr(e.e), e.type, e);
       }
-      case "sizeof": {
-        const t = e.type ?? this.typeOf(e.e!);
-        const n = this.size(t, e.line);
-        return { t: T.size, ev: () => n };
-      }
-      case "alignof": {
-        const n = alignOf(e.type, this.abi);
-        return { t: T.size, ev: () => n };
-      }
-      case "offsetof": {
-        let t: CType = e.type, off = 0;
-        for (const name of e.path) {
-          if (t.k !== "struct") this.fail("offsetof of a non-struct", e);
-          const f = findField(t, name);
-          if (!f) this.fail(`no member named '${name}'`, e);
-          off += f.offset;
-          t = f.field.type;
-        }
-        return { t: T.size, ev: () => off };
-      }
+      case "sizeof":
+      case "alignof":
+      case "offsetof":
+        return constantExpr(this.#folder.fold(e) ?? this.measure(e));
       case "comma": {
         const l = this.discarded(e.l), r = this.expr(e.r);
         return this.combine(r.t, [l, r], (_a, b) => b);
@@ -1659,6 +1640,24 @@ class Compiler {
       }
     }
     throw new CUnsupportedError(`expression '${(e as Expr).k}'`, m.file, (e as Expr).line);
+  }
+
+  /** The value of a `sizeof`, `_Alignof` or `offsetof` expression (a `size_t`). */
+  measure(e: Expr & { k: "sizeof" | "alignof" | "offsetof" }): Constant {
+    let n = 0;
+    if (e.k === "sizeof") n = this.size(e.type ?? this.typeOf(e.e!), e.line);
+    else if (e.k === "alignof") n = alignOf(e.type, this.abi);
+    else {
+      let t: CType = e.type;
+      for (const name of e.path) {
+        if (t.k !== "struct") this.fail("offsetof of a non-struct", e);
+        const f = findField(t, name);
+        if (!f) this.fail(`no member named '${name}'`, e);
+        n += f.offset;
+        t = f.field.type;
+      }
+    }
+    return { t: this.T.size, value: n };
   }
 
   /** Loads an lvalue (arrays and functions decay to their address). */
