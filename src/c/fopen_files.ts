@@ -158,19 +158,11 @@ export class FopenFiles {
   }
 
   /** The reading FILE fopen returned at `address` and fclose has not closed. */
-  stream(address: number): ReadingFile | undefined {
-    return this.#open.get(address)?.file;
-  }
-
+  stream = (address: number): ReadingFile | undefined => this.#open.get(address)?.file;
   /** The FILE fopen opened for writing only at `address`, as a read sees it (EBADF). */
-  writeOnly(address: number): ReadingFile | undefined {
-    return this.#writeOnly.get(address);
-  }
-
+  writeOnly = (address: number): ReadingFile | undefined => this.#writeOnly.get(address);
   /** The descriptor fopen opened for the reading FILE at `address`. */
-  readerFd(address: number): number | undefined {
-    return this.#open.get(address)?.fd;
-  }
+  readerFd = (address: number): number | undefined => this.#open.get(address)?.fd;
 
   /** Whether a FILE fopen made uses descriptor `fd`. */
   uses(fd: number): boolean {
@@ -384,16 +376,26 @@ export class FopenFiles {
     this.#writeFlags2({ address, flags2: flags2 | NOCLOSE });
   }
 
+  /** freopen of a standard FILE (`freopen.ts`): closed, un-linked unless `keepLinked`, reopened. */
+  reopenedStandard(address: number, flags: number, fd: number, keepLinked: boolean): void {
+    const h = this.#h, F = this.#field;
+    this.#clear(address, !keepLinked); // then _IO_file_fopen's fields; linked at the head
+    if (!this.#list.includes(address)) this.#link(address);
+    h.mem.write32(address + F.flags, (flags | LINKED) >>> 0);
+    h.mem.write32(address + F.fileno, fd);
+    h.mem.write32(address + F.mode, 0);
+  }
+
   /**
    * `_IO_new_file_close_it`'s last steps and `_IO_un_link`: the buffer, get and put pointers
    * cleared, the FILE out of the list, flagged closed, its descriptor -1, its offset unknown.
    */
-  #clear(address: number): void {
+  #clear(address: number, unlink = true): void {
     const h = this.#h;
     for (let at = this.#field.readPtr; at <= this.#field.bufEnd; at += h.ptrSize) {
       h.writePointer(address + at, 0);
     }
-    if (this.#list.includes(address)) this.#unlink(address);
+    if (unlink && this.#list.includes(address)) this.#unlink(address);
     h.mem.write32(address + this.#field.flags, (MAGIC | CLOSED_FILEBUF) >>> 0);
     h.mem.write32(address + this.#field.fileno, -1);
     this.#unknownOffset(address);

@@ -348,6 +348,7 @@ int isatty(int fd);
 int fileno(FILE *stream);
 FILE *fopen(const char *path, const char *mode);
 int fclose(FILE *stream);
+FILE *freopen(const char *path, const char *mode, FILE *stream);
 int fseek(FILE *stream, long offset, int whence);
 long ftell(FILE *stream);
 void rewind(FILE *stream);

@@ -64,6 +64,7 @@ import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { type ReaderHost, ReadingFile } from "./read_file.ts";
 import { StandardFiles } from "./std_files.ts";
 import { closeStandardFile, type StdFcloseHost } from "./std_fclose.ts";
+import { type FreopenHost, reopenStandard } from "./freopen.ts";
 import {
   doFlush,
   flushAll,
@@ -276,7 +277,9 @@ function fileOutput(
     allocate: () => {
       // glibc's _IO_file_doallocate
       const size = stdoutBufferSize(kind());
-      if (!standard) return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
+      if (!standard || reopenedStreams(h).has(fd)) {
+        return { address: mallocCall(h, () => h.allocator.malloc(size)), size };
+      }
       const address = h.allocator.printf({ stdout: kind() });
       h.noteRecords();
       return { address, size };
@@ -1273,6 +1276,36 @@ const stdFcloseHost = perHost((h): StdFcloseHost => {
   };
 });
 
+/**
+ * stdout and stderr (1, 2) once freopen opened them again: their buffers are malloc'ed as a
+ * fopen'ed FILE's are, not as the allocator models the process's first output.
+ */
+const reopenedStreams = perHost(() => new Set<number>());
+
+/** What freopen of stdin, stdout or stderr works with (`freopen.ts`). */
+const freopenHost = perHost((h): FreopenHost => {
+  const close = stdFcloseHost(h), files = standardFiles(h)!;
+  const file = (fd: number) => [h.files.stdin, h.files.stdout, h.files.stderr][fd];
+  // fclose's steps, with the descriptor left open and the FILE left in the list
+  const closeIt = { ...close, descriptorOpen: () => true, closeDescriptor: () => {} };
+  return {
+    profile: h.allocator.profile,
+    openFiles: h.openFiles,
+    layout: fileLayout(h.m.abi),
+    stdin: stdinFile(h),
+    fopenUses: (fd) => fopenFiles(h).uses(fd),
+    fileno: (fd) => close.fileno(fd),
+    closeIt: (fd) => void closeStandardFile({ ...closeIt, finish: () => files.settle() }, fd),
+    reopened: (fd, flags, fileno, keepLinked) => {
+      reopenedStreams(h).add(fd);
+      fopenFiles(h).reopenedStandard(file(fd), flags, fileno, keepLinked);
+    },
+    failed: (fd) => fopenFiles(h).closedStandard(file(fd)),
+    setErrno: (errno) => h.m.mem.write32(h.errno, errno),
+    refuse: (what) => refuse(h, what),
+  };
+});
+
 /** The FILEs the program opened with fopen. */
 const fopenFiles = perHost((h) =>
   new FopenFiles({
@@ -1512,6 +1545,19 @@ const impls: Record<string, Impl> = {
     if ("address" in opened) return opened.address;
     h.m.mem.write32(h.errno, opened.errno);
     return 0;
+  },
+  freopen: (h, c) => {
+    const a = n(c.args[2]), fd = [h.files.stdin, h.files.stdout, h.files.stderr].indexOf(a);
+    if (fd < 0) {
+      if (fopenFiles(h).writer(a) === undefined && fopenFiles(h).stream(a) === undefined) {
+        unknownFile(h, a, "freopen of");
+      }
+      refuse(h, "freopen of a FILE fopen returned");
+    }
+    const pointer = n(c.args[0]), path = pointer === 0 ? null : pathArgument(h, c);
+    if (path === undefined) refuse(h, "freopen of a path it cannot read");
+    const mode = h.m.cString(c.args[1] as Int);
+    return reopenStandard(freopenHost(h), fd, path, mode) ? a : 0;
   },
   fclose: (h, c) => {
     const a = n(c.args[0]), files = fopenFiles(h), writer = files.writer(a);

@@ -1,0 +1,60 @@
+/**
+ * freopen of stdin, stdout and stderr onto files: the FILE kept at its address in libc's data
+ * and on its descriptor, its old buffer freed and a new one malloc'ed at its first use, where it
+ * sits in `_IO_list_all` (moved to the head up to 2.43, kept from 2.44), what the files hold,
+ * and a freopen of a missing file. Against real runs on the five builds
+ * (tests/fixtures/c/freopen/); what is not modelled is refused by name.
+ */
+
+import assert from "node:assert/strict";
+import { fixture } from "./c_support.ts";
+import { CProgram, type GlibcVersion, ORACLE_BUILDS, runC } from "../../mod.ts";
+
+/** The file make_freopen.sh writes in the working directory of every real run. */
+const FILES = { "input.txt": "abcdef12\nline three\n42\n" };
+const BUILDS = ORACLE_BUILDS.filter((b) => b.arch === "x86_64").map((b) => b.glibc);
+
+/** Runs fixture `name` as make_freopen.sh ran it; checks its output, status and `written` files. */
+function runAsReal(name: string, glibc: GlibcVersion, written: readonly string[] = []): void {
+  const prog = new CProgram(fixture(`freopen/${name}.c`), {
+    glibc,
+    file: `${name}.c`,
+    stdout: "file",
+    stdin: "",
+    pauseOnInput: false,
+    gccBuiltins: false,
+    files: FILES,
+  });
+  const r = prog.run();
+  const real = (what: string) => fixture(`freopen/${name}/${glibc}/${what}`);
+  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+  assert.equal(r.stdout, real("stdout"), glibc);
+  assert.equal(r.stderr, real("stderr"), glibc);
+  for (const path of written) {
+    assert.equal(new TextDecoder().decode(prog.fileBytes(path)), real(path), `${glibc} ${path}`);
+  }
+}
+
+Deno.test("freopen of stdin onto a file frees its buffer, keeps the FILE and descriptor 0, feeds fgets, scanf and getchar from the file; a missing file leaves stdin closed, as on real glibc (freopen_stdin.c)", () => {
+  for (const glibc of BUILDS) runAsReal("freopen_stdin", glibc);
+});
+
+Deno.test("freopen of stdout and stderr onto files keeps descriptors 1 and 2, mallocs a file's buffer at the first write (stderr buffered too), and the files hold what was written, as on real glibc (freopen_stdout.c)", () => {
+  for (const glibc of BUILDS) runAsReal("freopen_stdout", glibc, ["out.txt", "log.txt"]);
+});
+
+Deno.test("freopen of a device, of NULL, for reading and writing, and of a FILE fopen returned is refused by name", () => {
+  const cases: [string, RegExp][] = [
+    [`freopen("/dev/null", "w", stderr);`, /device file/],
+    [`freopen(NULL, "r", stdin);`, /mode change/],
+    [`freopen("input.txt", "r+", stdin);`, /only the modes/],
+    [`freopen("out.txt", "w", stdin);`, /other way round/],
+    [`freopen("out.txt", "w", fopen("input.txt", "r"));`, /FILE fopen returned/],
+  ];
+  for (const [line, message] of cases) {
+    const source = `#include <stdio.h>\nint main(void) { ${line} return 0; }\n`;
+    const r = runC(source, { glibc: "2.36", stdout: "pipe", files: FILES });
+    assert.equal(r.error?.name, "CUnsupportedError", line);
+    assert.match(r.error!.message, message);
+  }
+});
