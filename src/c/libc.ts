@@ -1547,6 +1547,8 @@ const impls: Record<string, Impl> = {
     return 0;
   },
   freopen: (h, c) => {
+    // checked against real x86_64 runs only (freopen/): i386's FILE and list are not
+    if (h.m.abi.ptrSize === 4) refuse(h, "freopen on i386 (no real run checks it)");
     const a = n(c.args[2]), fd = [h.files.stdin, h.files.stdout, h.files.stderr].indexOf(a);
     if (fd < 0) {
       if (fopenFiles(h).writer(a) === undefined && fopenFiles(h).stream(a) === undefined) {

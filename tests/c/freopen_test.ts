@@ -43,7 +43,7 @@ Deno.test("freopen of stdout and stderr onto files keeps descriptors 1 and 2, ma
   for (const glibc of BUILDS) runAsReal("freopen_stdout", glibc, ["out.txt", "log.txt"]);
 });
 
-Deno.test("freopen of a device, of NULL, for reading and writing, and of a FILE fopen returned is refused by name", () => {
+Deno.test("freopen of a device, of NULL, for reading and writing, of a FILE fopen returned, and on i386 is refused by name", () => {
   const cases: [string, RegExp][] = [
     [`freopen("/dev/null", "w", stderr);`, /device file/],
     [`freopen(NULL, "r", stdin);`, /mode change/],
@@ -57,4 +57,15 @@ Deno.test("freopen of a device, of NULL, for reading and writing, and of a FILE 
     assert.equal(r.error?.name, "CUnsupportedError", line);
     assert.match(r.error!.message, message);
   }
+  const i386 = runC(
+    `#include <stdio.h>\nint main(void) { freopen("input.txt", "r", stdin); return 0; }\n`,
+    {
+      glibc: "2.36",
+      arch: "i386",
+      stdout: "pipe",
+      files: FILES,
+    },
+  );
+  assert.equal(i386.error?.name, "CUnsupportedError");
+  assert.match(i386.error!.message, /freopen on i386/);
 });
