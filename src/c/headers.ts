@@ -13,6 +13,7 @@
 
 import { defineFromText, type Macro } from "./preprocessor.ts";
 import { type Abi, type CType, layoutStruct, type StructType } from "./types.ts";
+import { SIGACTION_MACROS, signalTypes } from "./signal_types.ts";
 
 /** The ten counters of `struct mallinfo` (int) and `struct mallinfo2` (size_t), in order. */
 export const MALLINFO_FIELDS = [
@@ -96,6 +97,7 @@ export function headerTags(abi: Abi): Map<string, StructType> {
     tags.set(tag, s);
   }
   timeTags(abi, tags);
+  tags.set("sigaction", signalTypes(abi).sigaction);
   return tags;
 }
 
@@ -291,6 +293,12 @@ int gettid(void);
 unsigned int sleep(unsigned int s);
 unsigned int alarm(unsigned int seconds);
 sighandler_t signal(int signum, sighandler_t handler);
+int sigaction(int signum, const struct sigaction *act, struct sigaction *oldact);
+int sigemptyset(sigset_t *set);
+int sigfillset(sigset_t *set);
+int sigaddset(sigset_t *set, int signum);
+int sigdelset(sigset_t *set, int signum);
+int sigismember(const sigset_t *set, int signum);
 int usleep(unsigned int us);
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int pthread_join(pthread_t t, void **ret);
@@ -595,6 +603,7 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     ...FILE_MACROS,
     ...STAT_MACROS,
     ...SIGNAL_MACROS,
+    ...SIGACTION_MACROS,
     "_SC_PAGESIZE 30",
     "_SC_PAGE_SIZE 30",
     "_SC_NPROCESSORS_ONLN 84",
@@ -822,6 +831,9 @@ export function headerTypedefs(abi: Abi): Map<string, CType> {
     ["_IO_FILE", file],
     ["va_list", { k: "ptr", to: T.void }],
     ["sighandler_t", handler],
+    ["sigset_t", signalTypes(abi).sigset],
+    ["__sigset_t", signalTypes(abi).sigset],
+    ["siginfo_t", signalTypes(abi).siginfo],
     ["__sighandler_t", handler],
   ]);
 }

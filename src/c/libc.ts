@@ -91,6 +91,7 @@ import { JumpBuffers } from "./setjmp.ts";
 import { parseDouble } from "./strtod.ts";
 import type { GlibcRand } from "./rand.ts";
 import { SIG_ERR, type SignalDispositions } from "./signal_dispositions.ts";
+import { sigaction, type SigactionHost, sigchange, sigfill, sigismember } from "./sigaction.ts";
 import { translateMessage } from "./gettext.ts";
 import { CRuntimeError, CUnsupportedError } from "./errors.ts";
 import { convertInt, type Int } from "./integer.ts";
@@ -1972,18 +1973,34 @@ const impls: Record<string, Impl> = {
   alarm: (h, c) => h.signals.alarm(n(c.args[0]) >>> 0),
   signal: (h, c) => {
     const previous = h.signals.set(n(c.args[0]), n(c.args[1]));
-    if (previous === "unsupported") {
-      throw new CUnsupportedError(
-        `a handler for signal ${n(c.args[0])}, which a fault raises (heaplab ends the program ` +
-          "there instead of running it)",
-        h.m.file,
-        c.line,
-      );
-    }
     if (previous === SIG_ERR) h.m.mem.write32(h.errno, 22); // EINVAL
     return fromWord(h, previous);
   },
+  sigaction: (h, c) =>
+    sysResult(h, sigaction(sigactionHost(h), n(c.args[0]), n(c.args[1]), n(c.args[2]))),
+  sigemptyset: (h, c) => sigfill(h.m.mem, n(c.args[0]), false, wholeSigset(h)),
+  sigfillset: (h, c) => sigfill(h.m.mem, n(c.args[0]), true, wholeSigset(h)),
+  sigaddset: (h, c) => sysResult(h, sigchange(h.m.mem, n(c.args[0]), n(c.args[1]), true)),
+  sigdelset: (h, c) => sysResult(h, sigchange(h.m.mem, n(c.args[0]), n(c.args[1]), false)),
+  sigismember: (h, c) => sysResult(h, sigismember(h.m.mem, n(c.args[0]), n(c.args[1]))),
 };
+
+/** sigemptyset and sigfillset write the whole sigset_t up to glibc 2.31 (`sigaction.ts`). */
+function wholeSigset(h: LibcHost): boolean {
+  return ["2.23", "2.27", "2.31"].includes(h.allocator.profile.version);
+}
+
+/** What sigaction works on (`sigaction.ts`). */
+function sigactionHost(h: LibcHost): SigactionHost {
+  const m = h.m;
+  return {
+    mem: m.mem,
+    abi: m.abi,
+    signals: h.signals,
+    readPointer: (a) => m.readPointer(a),
+    writePointer: (a, v) => m.writePointer(a, v),
+  };
+}
 
 /** What pthread_join and pthread_detach work on (`pthread_detach.ts`). */
 export function threadCallHost(h: LibcHost): ThreadCallHost {

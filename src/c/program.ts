@@ -73,6 +73,7 @@ import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
 import { SignalDispositions } from "./signal_dispositions.ts";
+import { type AddressKind, deliver, faultSignal } from "./signal_delivery.ts";
 import { GLOBALS_LIMIT, mapProgramImage, planGlobals } from "./program_image.ts";
 import { type FileInfo, fileLayout, readFileFields } from "./file_layout.ts";
 import { type CompiledGlobals, type GlobalsInfo, globalsInfo } from "./globals_info.ts";
@@ -331,6 +332,10 @@ export class CProgram {
   #exitFlushing = false;
   /** An old glibc's abort has flushed the FILEs. */
   #abortFlushed = false;
+  /** The program's identifiers and their lines (what a signal handler names: `signal_delivery.ts`). */
+  readonly #identifiers: { v: string; line: number }[] = [];
+  /** The aborts whose glibc message is printed already (before their SIGABRT handler ran). */
+  readonly #announced = new WeakSet<object>();
   /** glibc before 2.26 wrapped malloc_printerr's message in "*** Error in `prog': …". */
   readonly #glibcOldMessages: boolean;
   /** The parsed program and its globals' plan (what {@link globalsInfo} reads). */
@@ -385,7 +390,7 @@ export class CProgram {
     const symbol = (name: string) => libc.symbol(name);
     const builtins = makeBuiltins(prototypes(abi), host, places.libcText, symbol);
     // The program's globals where gcc and GNU ld put them (program_image.ts), heaplab's past _end.
-    const occurrences = identifierCounts(pre.tokens), named = new Set(occurrences.keys());
+    const occurrences = identifierCounts(pre.tokens, this.#identifiers), named = occurrences.named;
     const gccBuiltins = options.gccBuiltins ?? true;
     const plan = planGlobals(unit, {
       abi,
@@ -1092,8 +1097,91 @@ export class CProgram {
         }
       }
     } catch (e) {
-      return this.#end(e);
+      let handler;
+      try {
+        handler = this.#delivered(e);
+      } catch (refusal) {
+        return this.#end(refusal);
+      }
+      if (handler === undefined) return this.#end(e);
+      sched.current.gen = sched.run(handler);
+      return this.#drive(stepping, arrived, until);
     }
+  }
+
+  /**
+   * The run of the program's handler for the signal of the fault `e` on the thread that faulted
+   * (`signal_delivery.ts`), or undefined when the fault ends the run; a refusal of what is not
+   * modelled ends it too.
+   */
+  #delivered(e: unknown): Generator<Signal, Value> | undefined {
+    const space = this.process.space;
+    const kindAt = (a: bigint): AddressKind => {
+      const area = a <= BigInt(Number.MAX_SAFE_INTEGER) ? space.areaAt(Number(a)) : undefined;
+      return area === undefined ? "unmapped" : area.prot & 4 ? "code" : "data";
+    };
+    const fault = faultSignal(e, kindAt);
+    if (fault === undefined) return undefined;
+    if (this.#glibcOld && fault.fromAbort && this.#host.signals.action(6)!.handler > 1) {
+      const what = "a SIGABRT handler on a glibc whose abort() flushes stdio first";
+      throw new CUnsupportedError(what, this.file, this.currentLine());
+    }
+    const ids = this.#identifiers;
+    const th = this.#sched.current;
+    return deliver(
+      {
+        signals: this.#host.signals,
+        sched: this.#sched,
+        mentions: (fn, index, name) => {
+          const param = fn.locals.find((l) => l.offset === fn.params[index]?.offset);
+          if (!param) return false;
+          const inside = ids.filter((t) => t.line >= fn.line && t.line <= param.endLine);
+          return name === ""
+            ? inside.filter((t) => t.v === param.name).length > 1
+            : inside.some((t) => t.v === name);
+        },
+        announce: (a) => this.#announce(a),
+        kindAt,
+        refuse: (what) => {
+          throw new CUnsupportedError(what, this.file, this.currentLine());
+        },
+      },
+      th,
+      e,
+    );
+  }
+
+  /** Prints malloc's or assert's message of an abort, once; the abort as its result carries it. */
+  #announce(e: unknown): HeapAbort | undefined {
+    if (!(e instanceof HeapAbort)) return undefined;
+    let named = e;
+    if (e instanceof HeapAssertionFailure) {
+      // assert's own words (not malloc_printerr's), naming the program by its argv[0], which
+      // is not the name of the process the allocator was made for
+      named = new HeapAssertionFailure(e.failed, {
+        programName: this.#host.programName,
+        operation: e.operation,
+        address: e.address,
+      });
+    }
+    if (this.#announced.has(e)) return named;
+    this.#announced.add(e);
+    if (e instanceof HeapAssertionFailure) {
+      glibcMessage(this.#host, named.glibcMessage + "\n");
+      return named;
+    }
+    glibcMessage(
+      this.#host,
+      this.#glibcOldMessages
+        ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${
+          // glibc passed chunk2mem(p); heaplab's abort carries the chunk (realloc's the pointer).
+          (e.glibcMessage.startsWith("realloc")
+            ? e.address
+            : e.address + 2 * (this.process.arch === "x86_64" ? 8 : 4))
+            .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
+        : e.glibcMessage + "\n",
+    );
+    return e;
   }
 
   /**
@@ -1206,31 +1294,10 @@ export class CProgram {
     } else if (e instanceof ProgramAbort) {
       r = this.#flushedOnAbort() ??
         this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT") });
-    } else if (e instanceof HeapAssertionFailure) {
-      // assert's own words (not malloc_printerr's), naming the program by its argv[0], which
-      // is not the name of the process the allocator was made for
-      const named = new HeapAssertionFailure(e.failed, {
-        programName: this.#host.programName,
-        operation: e.operation,
-        address: e.address,
-      });
-      glibcMessage(this.#host, named.glibcMessage + "\n");
+    } else if (e instanceof HeapAbort) {
+      const named = this.#announce(e)!;
       r = this.#flushedOnAbort() ??
         this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: named });
-    } else if (e instanceof HeapAbort) {
-      glibcMessage(
-        this.#host,
-        this.#glibcOldMessages
-          ? `*** Error in \`${this.#host.programName}': ${e.glibcMessage}: 0x${
-            // glibc passed chunk2mem(p); heaplab's abort carries the chunk (realloc's the pointer).
-            (e.glibcMessage.startsWith("realloc")
-              ? e.address
-              : e.address + 2 * (this.process.arch === "x86_64" ? 8 : 4))
-              .toString(16).padStart(this.process.arch === "x86_64" ? 16 : 8, "0")} ***\n`
-          : e.glibcMessage + "\n",
-      );
-      r = this.#flushedOnAbort() ??
-        this.#result("aborted", { exitStatus: exitStatusOf("SIGABRT"), abort: e });
     } else if (e instanceof SegmentationFault) {
       r = this.#result("crashed", { exitStatus: exitStatusOf("SIGSEGV"), fault: e });
     } else if (e instanceof ControlFlowHijack) {
@@ -1264,11 +1331,21 @@ export class CProgram {
   }
 }
 
-/** How often each identifier occurs in the program's tokens (what it names: ld's copies follow). */
-function identifierCounts(tokens: readonly { k: string; v: string }[]): Map<string, number> {
+/**
+ * How often each identifier occurs in the program's tokens (what it names: ld's copies follow);
+ * each one and its line go into `list` (what a signal handler names: `signal_delivery.ts`).
+ */
+function identifierCounts(
+  tokens: readonly { k: string; v: string; line: number }[],
+  list: { v: string; line: number }[],
+): Map<string, number> & { readonly named: Set<string> } {
   const counts = new Map<string, number>();
-  for (const t of tokens) if (t.k === "id") counts.set(t.v, (counts.get(t.v) ?? 0) + 1);
-  return counts;
+  for (const t of tokens) {
+    if (t.k !== "id") continue;
+    counts.set(t.v, (counts.get(t.v) ?? 0) + 1);
+    list.push({ v: t.v, line: t.line });
+  }
+  return Object.assign(counts, { named: new Set(counts.keys()) });
 }
 
 /**

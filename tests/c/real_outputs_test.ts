@@ -107,16 +107,6 @@ Deno.test("double and float conversions to integers are i386 glibc 2.36's (x87's
   assert.equal(result.stdout, fixture("float_to_int/i386.out"));
 });
 
-Deno.test("a handler for a signal a fault raises is refused, not silently never run", () => {
-  const result = runC(
-    `#include <signal.h>
-     void on_segv(int s) {}
-     int main(void) { signal(SIGSEGV, on_segv); return 0; }`,
-  );
-  assert.equal(result.state, "error");
-  assert.match(result.error!.message, /unsupported: a handler for signal 11/);
-});
-
 Deno.test("a field wider than heaplab keeps is refused by name, not a JavaScript RangeError", () => {
   for (const format of ["%999999999d", "%.999999999d", "%*d"]) {
     const result = runC(
