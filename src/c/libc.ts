@@ -1985,9 +1985,9 @@ const impls: Record<string, Impl> = {
   sigismember: (h, c) => sysResult(h, sigismember(h.m.mem, n(c.args[0]), n(c.args[1]))),
 };
 
-/** sigemptyset and sigfillset write the whole sigset_t up to glibc 2.31 (`sigaction.ts`). */
+/** sigemptyset and sigfillset write the whole sigset_t (`sigaction.ts`; the profile's fact). */
 function wholeSigset(h: LibcHost): boolean {
-  return ["2.23", "2.27", "2.31"].includes(h.allocator.profile.version);
+  return h.allocator.profile.sigsetClearsWhole;
 }
 
 /** What sigaction works on (`sigaction.ts`). */

@@ -365,6 +365,12 @@ export interface GlibcProfile {
    */
   readonly gettimeofdayCopiesTime64: boolean;
   /**
+   * sigemptyset and sigfillset write the whole 128-byte `sigset_t` (up to 2.31); later ones only
+   * its first 8 bytes, the kernel's signals. Seen on real 2.31 and 2.36+, x86_64 and i386
+   * (tests/fixtures/c/signal_handlers/layouts.c); 2.32–2.35, not run here, are taken as 2.36.
+   */
+  readonly sigsetClearsWhole: boolean;
+  /**
    * A FILE has `_prevchain` (the `_chain` or `_IO_list_all` pointing at it, which
    * `_IO_un_link` uses instead of walking the list; 2.40+). Seen in fopen'ed FILEs on real 2.41+.
    */
@@ -723,6 +729,7 @@ export const GLIBC_FACTS: GlibcFacts = {
   getrandomVdso: since("2.41"),
   threadJoinState: since("2.43"),
   gettimeofdayCopiesTime64: since("2.32"),
+  sigsetClearsWhole: until("2.31"),
   filePrevChain: since("2.40"),
   fileFlags2Narrow: since("2.41"),
   fileTotalWritten: since("2.42"),
