@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type CRunResult, type GlibcVersion, runC } from "../../mod.ts";
+import { CProgram, type CRunResult, type GlibcVersion } from "../../mod.ts";
 
 /** A fixture file's text (a path under tests/fixtures/c/). */
 export function fixture(path: string): string {
@@ -43,23 +43,30 @@ export function runAsReal(
   dir: string,
   name: string,
   glibc: GlibcVersion,
-  { gccBuiltins = false, runs = name, files }: {
+  { gccBuiltins = false, runs = name, files, written = [] }: {
     gccBuiltins?: boolean;
     runs?: string;
     files?: Record<string, string>;
+    /** Files the run writes, each compared with the real run's copy (`<runs>/<glibc>/<path>`). */
+    written?: readonly string[];
   } = {},
 ): CRunResult {
-  const r = runC(fixture(`${dir}/${name}.c`), {
+  const prog = new CProgram(fixture(`${dir}/${name}.c`), {
     glibc,
     file: `${name}.c`,
     stdout: "file",
     stdin: "",
+    pauseOnInput: false,
     gccBuiltins,
     files,
   });
+  const r = prog.run();
   const real = (what: string) => fixture(`${dir}/${runs}/${glibc}/${what}`);
   assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
   assert.equal(r.stdout, real("stdout"));
   assert.equal(r.stderr, real("stderr"));
+  for (const path of written) {
+    assert.equal(new TextDecoder().decode(prog.fileBytes(path)), real(path), `${glibc} ${path}`);
+  }
   return r;
 }

@@ -6,60 +6,45 @@
  */
 
 import assert from "node:assert/strict";
-import { fixture } from "./c_support.ts";
-import { CProgram, type GlibcVersion, ORACLE_BUILDS, runC } from "../../mod.ts";
+import { fixture, runAsReal } from "./c_support.ts";
+import { ORACLE_BUILDS, runC } from "../../mod.ts";
 
 /** The file make_dup.sh writes in the working directory of every real run. */
 const FILES = { "input.txt": "abcdef12\nline three\n42\n" };
 const BUILDS = ORACLE_BUILDS.filter((b) => b.arch === "x86_64").map((b) => b.glibc);
 
-/** Runs fixture `name` as make_dup.sh ran it; checks its output, status and `written` files. */
-function runAsReal(name: string, glibc: GlibcVersion, written: readonly string[] = []): void {
-  const prog = new CProgram(fixture(`dup/${name}.c`), {
-    glibc,
-    file: `${name}.c`,
-    stdout: "file",
-    stdin: "",
-    pauseOnInput: false,
-    gccBuiltins: false,
-    files: FILES,
-  });
-  const r = prog.run();
-  const real = (what: string) => fixture(`dup/${name}/${glibc}/${what}`);
-  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
-  assert.equal(r.stdout, real("stdout"), glibc);
-  assert.equal(r.stderr, real("stderr"), glibc);
-  for (const path of written) {
-    assert.equal(new TextDecoder().decode(prog.fileBytes(path)), real(path), `${glibc} ${path}`);
-  }
-}
-
 Deno.test("dup2(file, 1) sends stdout's FILE, puts and write(1) into the file, and a saved dup(1) restores stdout, as on real glibc (stdout_to_file.c)", () => {
-  for (const glibc of BUILDS) runAsReal("stdout_to_file", glibc, ["out.txt"]);
+  for (const glibc of BUILDS) {
+    runAsReal("dup", "stdout_to_file", glibc, { files: FILES, written: ["out.txt"] });
+  }
 });
 
 Deno.test("a dup shares the file's offset through reads, writes, lseek and O_APPEND, and outlives the close of the original, as on real glibc (shared_offset.c)", () => {
-  for (const glibc of BUILDS) runAsReal("shared_offset", glibc, ["both.txt"]);
+  for (const glibc of BUILDS) {
+    runAsReal("dup", "shared_offset", glibc, { files: FILES, written: ["both.txt"] });
+  }
 });
 
 Deno.test("dup, dup2 and dup3 return EBADF, EINVAL and EMFILE and take the lowest free descriptor as on real glibc (dup_errors.c)", () => {
-  for (const glibc of BUILDS) runAsReal("dup_errors", glibc);
+  for (const glibc of BUILDS) runAsReal("dup", "dup_errors", glibc, { files: FILES });
 });
 
 Deno.test("dup2(file, 0) feeds stdin's FILE from the file and a dup of 2 writes into stderr, as on real glibc (stdin_from_file.c)", () => {
-  for (const glibc of BUILDS) runAsReal("stdin_from_file", glibc);
+  for (const glibc of BUILDS) runAsReal("dup", "stdin_from_file", glibc, { files: FILES });
 });
 
 Deno.test("dup2(file, 2) sends malloc's abort message into the file, as on real glibc (abort_dup2.c)", () => {
-  for (const glibc of BUILDS) runAsReal("abort_dup2", glibc, ["log.txt"]);
+  for (const glibc of BUILDS) {
+    runAsReal("dup", "abort_dup2", glibc, { files: FILES, written: ["log.txt"] });
+  }
 });
 
 Deno.test("fcntl's F_DUPFD and F_DUPFD_CLOEXEC take the lowest free descriptor from their argument up, with EBADF, EINVAL and EMFILE as on real glibc (fcntl_dupfd.c)", () => {
-  for (const glibc of BUILDS) runAsReal("fcntl_dupfd", glibc);
+  for (const glibc of BUILDS) runAsReal("dup", "fcntl_dupfd", glibc, { files: FILES });
 });
 
 Deno.test("a dup of a fopen'ed FILE's descriptor shares the offset its buffered reads move and outlives fclose; dup2 of one onto 0 reads where it left off, as on real glibc (fopen_dup.c)", () => {
-  for (const glibc of BUILDS) runAsReal("fopen_dup", glibc);
+  for (const glibc of BUILDS) runAsReal("dup", "fopen_dup", glibc, { files: FILES });
 });
 
 Deno.test("on a terminal, dups of 1 and 2 write to it and are terminals, and dup2 of one onto a closed 0 opens 0 on it, as on real glibc (dup_tty.c)", () => {

@@ -7,40 +7,24 @@
  */
 
 import assert from "node:assert/strict";
-import { fixture } from "./c_support.ts";
-import { CProgram, type GlibcVersion, ORACLE_BUILDS, runC } from "../../mod.ts";
+import { runAsReal } from "./c_support.ts";
+import { ORACLE_BUILDS, runC } from "../../mod.ts";
 
 /** The file make_freopen.sh writes in the working directory of every real run. */
 const FILES = { "input.txt": "abcdef12\nline three\n42\n" };
 const BUILDS = ORACLE_BUILDS.filter((b) => b.arch === "x86_64").map((b) => b.glibc);
 
-/** Runs fixture `name` as make_freopen.sh ran it; checks its output, status and `written` files. */
-function runAsReal(name: string, glibc: GlibcVersion, written: readonly string[] = []): void {
-  const prog = new CProgram(fixture(`freopen/${name}.c`), {
-    glibc,
-    file: `${name}.c`,
-    stdout: "file",
-    stdin: "",
-    pauseOnInput: false,
-    gccBuiltins: false,
-    files: FILES,
-  });
-  const r = prog.run();
-  const real = (what: string) => fixture(`freopen/${name}/${glibc}/${what}`);
-  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
-  assert.equal(r.stdout, real("stdout"), glibc);
-  assert.equal(r.stderr, real("stderr"), glibc);
-  for (const path of written) {
-    assert.equal(new TextDecoder().decode(prog.fileBytes(path)), real(path), `${glibc} ${path}`);
-  }
-}
-
 Deno.test("freopen of stdin onto a file frees its buffer, keeps the FILE and descriptor 0, feeds fgets, scanf and getchar from the file; a missing file leaves stdin closed, as on real glibc (freopen_stdin.c)", () => {
-  for (const glibc of BUILDS) runAsReal("freopen_stdin", glibc);
+  for (const glibc of BUILDS) runAsReal("freopen", "freopen_stdin", glibc, { files: FILES });
 });
 
 Deno.test("freopen of stdout and stderr onto files keeps descriptors 1 and 2, mallocs a file's buffer at the first write (stderr buffered too), and the files hold what was written, as on real glibc (freopen_stdout.c)", () => {
-  for (const glibc of BUILDS) runAsReal("freopen_stdout", glibc, ["out.txt", "log.txt"]);
+  for (const glibc of BUILDS) {
+    runAsReal("freopen", "freopen_stdout", glibc, {
+      files: FILES,
+      written: ["out.txt", "log.txt"],
+    });
+  }
 });
 
 Deno.test("freopen of a device, of NULL, for reading and writing, of a FILE fopen returned, and on i386 is refused by name", () => {
