@@ -313,10 +313,6 @@ export class CProgram {
   readonly #sched: Scheduler;
   readonly #streams: Streams;
   readonly #maxSteps: number;
-  /** The step at which #heapFull looks at the heap next. */
-  #heapLook = 0;
-  /** The process's pages and areas at #heapFull's last look. */
-  #heapLookSize = 0;
   readonly #host: LibcHost;
   #records: ExplainRecord[] = [];
   /** Records noted so far, and why no more are kept (see CRunResult.recordsFull). */
@@ -1027,6 +1023,19 @@ export class CProgram {
    * line until `arrived()` holds there.
    */
   #drive(stepping: boolean, arrived?: () => boolean, until?: number): CRunResult {
+    // the heap guard looks where memory grows, while the program runs (not between stops)
+    const memory = this.process.space.memory;
+    memory.onGrowth = this.#growth;
+    try {
+      return this.#driveSteps(stepping, arrived, until);
+    } finally {
+      memory.onGrowth = undefined;
+    }
+  }
+
+  readonly #growth = () => this.#heapFull();
+
+  #driveSteps(stepping: boolean, arrived?: () => boolean, until?: number): CRunResult {
     if (this.#final) {
       return { ...this.#final, newStdout: "", records: [] };
     }
@@ -1037,12 +1046,12 @@ export class CProgram {
     this.#started = true;
     const max = this.#maxSteps;
     // (up to a position: no pause on the way, the step that reaches it)
-    // (and every HEAP_CHECK_STEPS steps, a look at the JavaScript heap: see #heapFull)
     const yieldAt = () =>
-      stepping ? m.steps + 1 : Math.min(
-        until === undefined ? max : Math.min(max, m.steps + until - this.position),
-        m.steps + HEAP_CHECK_STEPS,
-      );
+      stepping
+        ? m.steps + 1
+        : until === undefined
+        ? max
+        : Math.min(max, m.steps + until - this.position);
     m.yieldAt = yieldAt();
     try {
       for (;;) {
@@ -1057,7 +1066,6 @@ export class CProgram {
         switch (r.value) {
           case Signal.Step:
             if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
-            this.#heapFull();
             if (stepping) {
               if (this.currentLine() !== startLine || sched.current !== startThread) {
                 if (arrived === undefined || arrived()) {
@@ -1186,22 +1194,15 @@ export class CProgram {
 
   /**
    * Ends the run with a CUnsupportedError once the JavaScript heap holds most of its limit
-   * (`heapNearlyFull` past `HEAP_STOP_SHARE`), looked at every {@link HEAP_CHECK_STEPS} steps: a
-   * program that maps and touches memory without end (a malloc loop of 1 MiB chunks) would
-   * otherwise end the whole JavaScript process in V8's fatal out-of-memory before its step
-   * limit, where the real one runs until the kernel's OOM killer, which heaplab does not model.
-   * Only while the process's memory grows (pages written, areas mapped since the last look): a
-   * heap full of what the run let go of (a menu loop printing at end of input), which V8
-   * collects, does not stop it.
+   * (`heapNearlyFull` past `HEAP_STOP_SHARE`), looked at where the process's memory grows (the
+   * memory's `onGrowth`, every megabyte of pages first written): a program that
+   * maps and touches memory without end (a malloc loop of 1 MiB chunks) would otherwise end the
+   * whole JavaScript process in V8's fatal out-of-memory before its step limit, where the real
+   * one runs until the kernel's OOM killer, which heaplab does not model. A heap full of what the
+   * run let go of (a menu loop printing at end of input), which V8 collects, does not stop it:
+   * that loop writes no new pages. (Areas are bounded by vm.max_map_count.)
    */
   #heapFull(): void {
-    if (this.#m.steps < this.#heapLook) return;
-    this.#heapLook = this.#m.steps + HEAP_CHECK_STEPS;
-    const space = this.process.space;
-    const size = space.memory.residentPages + space.mapCount;
-    const grew = size > this.#heapLookSize;
-    this.#heapLookSize = size;
-    if (!grew) return;
     const full = heapNearlyFull(HEAP_STOP_SHARE);
     if (full === undefined) return;
     const what = `a process holding more memory than heaplab can (${full}, ` +

@@ -92,6 +92,8 @@ export function accessLevel(prot: number): number {
 }
 
 const DIR_PAGES = 65536;
+/** {@link Memory.onGrowth} is called once per this many pages first written (1 MiB). */
+export const GROWTH_PAGES = 256;
 /** Entries of the directory cache (a power of two). */
 const DIR_CACHE = 16;
 /**
@@ -267,6 +269,14 @@ export class Memory {
   constructor(areas: AreaLookup) {
     this.#areas = areas;
   }
+
+  /**
+   * Called after every {@link GROWTH_PAGES}-th page a write brings into being (on the write's
+   * slow path only), so that a caller can look at what the growth costs its host — a C run stops
+   * a program before its pages fill the JavaScript heap — where memory grows, not by a count of
+   * steps. It may throw: the write is then not made (its page stays).
+   */
+  onGrowth: (() => void) | undefined = undefined;
 
   /** Number of pages that hold data (written at least once). */
   get residentPages(): number {
@@ -512,6 +522,9 @@ export class Memory {
       page = this.#ownPage(this.#pool.take());
       if (this.#journaling) this.#logBinding(d.hi * DIR_PAGES + lo, undefined, FRESH_PAGE);
       this.#setPage(d, lo, page);
+      if (this.onGrowth !== undefined && (this.#resident & (GROWTH_PAGES - 1)) === 0) {
+        this.onGrowth();
+      }
     } else if (!this.#isPrivate(page)) {
       // A page a snapshot or the journal holds: copy it first.
       page = this.#ownPage(this.#pool.copyOf(page));
