@@ -25,6 +25,8 @@
  * ```
  */
 export class CSyntaxError extends Error {
+  /** What is wrong, without the place. */
+  readonly what: string;
   /** File name as given to the program. */
   readonly file: string;
   /** 1-based line. */
@@ -44,6 +46,7 @@ export class CSyntaxError extends Error {
       : ` before '${token}'`;
     super(`${file}:${line}:${column}: ${what}${at}`);
     this.name = "CSyntaxError";
+    this.what = what;
     this.file = file;
     this.line = line;
     this.column = column;
@@ -154,6 +157,8 @@ export class CStepLimitError extends Error {
  * ```
  */
 export class CRuntimeError extends Error {
+  /** What happened, without the place. */
+  readonly what: string;
   /** File name. */
   readonly file: string;
   /** 1-based line. */
@@ -165,6 +170,7 @@ export class CRuntimeError extends Error {
   constructor(what: string, file: string, line: number, signal?: string) {
     super(`${file}:${line}: ${what}`);
     this.name = "CRuntimeError";
+    this.what = what;
     this.file = file;
     this.line = line;
     this.signal = signal;

@@ -12,11 +12,20 @@
  * @module
  */
 
-import { CSyntaxError } from "./errors.ts";
+import { CSyntaxError, CUnsupportedError } from "./errors.ts";
+import {
+  CMissingHeaderError,
+  findInclude,
+  headerTable,
+  MAX_INCLUDE_DEPTH,
+  normalizePath,
+} from "./include_search.ts";
 import { type Token, tokenizeLine } from "./lexer.ts";
 import { expand, type Macro } from "./macros.ts";
+import { FILE_LINES, SourceFiles } from "./source_locations.ts";
 
 export type { Macro };
+export { KNOWN_HEADERS } from "./include_search.ts";
 
 /** The result of preprocessing. */
 export interface Preprocessed {
@@ -24,42 +33,9 @@ export interface Preprocessed {
   readonly tokens: Token[];
   /** Warnings (an `#include` without a name, an unknown header). */
   readonly warnings: string[];
+  /** The files the tokens' locations name: the program's own first, then its headers. */
+  readonly files: SourceFiles;
 }
-
-/** Headers whose declarations the interpreter provides. */
-export const KNOWN_HEADERS = new Set([
-  "stdio.h",
-  "stdlib.h",
-  "string.h",
-  "strings.h",
-  "stdint.h",
-  "inttypes.h",
-  "stddef.h",
-  "stdbool.h",
-  "stdarg.h",
-  "assert.h",
-  "malloc.h",
-  "alloca.h",
-  "setjmp.h",
-  "unistd.h",
-  "pthread.h",
-  "sys/mman.h",
-  "sys/types.h",
-  "sys/syscall.h",
-  "sys/random.h",
-  "sys/resource.h",
-  "sys/wait.h",
-  "sys/stat.h",
-  "limits.h",
-  "errno.h",
-  "signal.h",
-  "fcntl.h",
-  "ctype.h",
-  "time.h",
-  "dlfcn.h",
-  "stdalign.h",
-  "stdnoreturn.h",
-]);
 
 /** Parses `#define` text into a macro (for predefined macros). */
 export function defineFromText(text: string): [string, Macro] {
@@ -160,8 +136,29 @@ function logicalLines(source: string, file: string): LogicalLine[] {
   return lines;
 }
 
+/** Options of {@link preprocess}. */
+export interface PreprocessOptions {
+  /**
+   * The program's own headers, path (relative to the program's directory) → text, for its
+   * quoted `#include`s (`include_search.ts`).
+   */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** What the files of one translation unit share while it is preprocessed. */
+interface Unit {
+  readonly macros: Map<string, Macro>;
+  readonly warnings: string[];
+  readonly tokens: Token[];
+  readonly files: SourceFiles;
+  readonly own: ReadonlyMap<string, string>;
+  /** The headers read whole once (`#pragma once`, `#import`), by normalized path. */
+  readonly once: Set<string>;
+}
+
 /**
- * Preprocesses a translation unit.
+ * Preprocesses a translation unit: `source` (named `file`) and the headers it includes. A
+ * token's `line` is its location (`source_locations.ts`): in `file`, its line.
  *
  * @example
  * ```ts
@@ -169,27 +166,57 @@ function logicalLines(source: string, file: string): LogicalLine[] {
  * import { preprocess } from "./preprocessor.ts";
  * const { tokens } = preprocess("#define TWICE(x) ((x) * 2)\nint y = TWICE(3);", "prog.c", new Map());
  * assert.equal(tokens.map((t) => t.v).join(" "), "int y = ( ( 3 ) * 2 ) ; "); // the last token is the end of input
+ * const withHeader = preprocess('#include "two.h"\nint y = TWO;', "prog.c", new Map(), {
+ *   headers: { "two.h": "#pragma once\n#define TWO 2" },
+ * });
+ * assert.equal(withHeader.tokens.map((t) => t.v).join(" "), "int y = 2 ; ");
  * ```
  */
 export function preprocess(
   source: string,
   file: string,
   predefined: ReadonlyMap<string, Macro>,
+  options: PreprocessOptions = {},
 ): Preprocessed {
-  const macros = new Map<string, Macro>(predefined);
-  const warnings: string[] = [];
-  const tokens: Token[] = [];
+  const unit: Unit = {
+    macros: new Map<string, Macro>(predefined),
+    warnings: [],
+    tokens: [],
+    files: new SourceFiles(file),
+    own: headerTable(options.headers),
+    once: new Set(),
+  };
+  preprocessFile(source, file, 0, unit);
+  const { tokens, warnings, files } = unit;
+  const last = tokens.at(-1);
+  tokens.push({ k: "eof", v: "", line: last?.line ?? 1, col: (last?.col ?? 0) + 1, ws: false });
+  return { tokens, warnings, files };
+}
+
+/** One file of the unit (`depth`: how many `#include`s deep), its tokens added to the unit's. */
+function preprocessFile(source: string, file: string, depth: number, unit: Unit): void {
+  const { macros, warnings, tokens } = unit;
+  const base = unit.files.base(file);
   let pending: Token[] = [];
   // Conditional stack: each entry says whether the current group is taken, whether any group
   // of this #if was taken, and whether the enclosing group is live.
-  const conds: { taking: boolean; done: boolean; outer: boolean }[] = [];
+  // (and where it began: an #if left open at the end of its file is an error there, as gcc's)
+  const conds: { taking: boolean; done: boolean; outer: boolean; dir: string; line: number }[] = [];
   const live = () => conds.length === 0 || (conds[conds.length - 1].taking);
   const flush = () => {
     // (one token at a time: a spread of a line's 100,000 tokens is past JavaScript's arguments)
-    if (pending.length) { for (const t of expand(pending, macros, file)) tokens.push(t); }
+    if (pending.length) {
+      for (const t of expand(pending, macros, file)) {
+        tokens.push(base ? { ...t, line: base + t.line } : t);
+      }
+    }
     pending = [];
   };
-  for (const { text, line } of logicalLines(source, file)) {
+  const lines = logicalLines(source, file);
+  if (base && lines.length >= FILE_LINES) {
+    throw new CUnsupportedError(`a header of ${FILE_LINES} lines or more`, file, FILE_LINES);
+  }
+  for (const { text, line } of lines) {
     const trimmed = text.trimStart();
     if (trimmed.startsWith("#")) {
       flush();
@@ -218,7 +245,7 @@ export function preprocess(
               cond = macros.has(rest[0].v) === (dir === "ifdef");
             }
           }
-          conds.push({ taking: outer && cond, done: outer && cond, outer });
+          conds.push({ taking: outer && cond, done: outer && cond, outer, dir, line });
           break;
         }
         case "elif": {
@@ -254,15 +281,9 @@ export function preprocess(
               if (rest[0]) macros.delete(rest[0].v);
               break;
             case "include":
-            case "import": {
-              const name = includeName(trimmed);
-              if (name === "") {
-                warnings.push(`${file}:${line}: #${dir} without a header name (accepted)`);
-              } else if (!KNOWN_HEADERS.has(name)) {
-                warnings.push(`${file}:${line}: header <${name}> is not modelled (accepted)`);
-              }
+            case "import":
+              include(trimmed, { file, line, col: (rest[0] ?? at).col }, depth, unit);
               break;
-            }
             case "error":
               throw new CSyntaxError(
                 `#error ${rest.map((t) => t.v).join(" ")}`,
@@ -272,6 +293,8 @@ export function preprocess(
                 "error",
               );
             case "pragma":
+              if (rest[0]?.v === "once" && depth > 0) unit.once.add(normalizePath(file));
+              break;
             case "warning":
             case "line":
             case "ident":
@@ -287,17 +310,52 @@ export function preprocess(
     for (const t of tokenizeLine(text, line, 1, file)) pending.push(t);
   }
   flush();
-  if (conds.length) {
-    throw new CSyntaxError("unterminated #if", file, tokens.at(-1)?.line ?? 1, 1, "");
-  }
-  const last = tokens.at(-1);
-  tokens.push({ k: "eof", v: "", line: last?.line ?? 1, col: (last?.col ?? 0) + 1, ws: false });
-  return { tokens, warnings };
+  const open = conds.at(-1);
+  if (open) throw new CSyntaxError(`unterminated #${open.dir}`, file, open.line, 1, "");
 }
 
-function includeName(directive: string): string {
-  const m = /^#\s*(?:include|import)\s*(?:<([^>]*)>|"([^"]*)")?/.exec(directive);
-  return (m?.[1] ?? m?.[2] ?? "").trim();
+/**
+ * An `#include` (or `#import`, which reads a header once) at `where`: a header of the program is
+ * preprocessed here, a built-in one adds nothing (its declarations are always there); a name
+ * found nowhere stops as gcc does (`include_search.ts`).
+ */
+function include(
+  directive: string,
+  where: { file: string; line: number; col: number },
+  depth: number,
+  unit: Unit,
+): void {
+  const m = /^#\s*(include|import)\s*(?:<([^>]*)>|"([^"]*)")?/.exec(directive)!;
+  const [, dir, bracketed, quoted] = m;
+  const name = (bracketed ?? quoted ?? "").trim();
+  const { file, line, col } = where;
+  if (name === "") {
+    unit.warnings.push(`${file}:${line}: #${dir} without a header name (accepted)`);
+    return;
+  }
+  const found = findInclude(name, quoted !== undefined, file, unit.own);
+  switch (found.k) {
+    case "system":
+      return;
+    case "unmodelled":
+      unit.warnings.push(
+        `${file}:${line}: header <${name}> is not modelled: accepted as a system header ` +
+          `heaplab cannot see (gcc stops with "fatal error: ${name}: No such file or ` +
+          `directory" where it is not installed); its functions fail by name when called`,
+      );
+      return;
+    case "missing":
+      throw new CMissingHeaderError(name, file, line, col);
+  }
+  if (unit.once.has(found.key)) return;
+  if (dir === "import") unit.once.add(found.key);
+  if (depth + 1 >= MAX_INCLUDE_DEPTH) {
+    // (gcc's words, and the header: a cycle of headers without guards ends here)
+    const what = `#include nested depth ${MAX_INCLUDE_DEPTH} exceeds maximum of ` +
+      `${MAX_INCLUDE_DEPTH} at '${name}'`;
+    throw new CSyntaxError(what, file, line, col, name);
+  }
+  preprocessFile(found.text, found.path, depth + 1, unit);
 }
 
 /** Evaluates a `#if` expression. */

@@ -68,6 +68,7 @@ import {
 import { detachedThreadEnd } from "./pthread_detach.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
+import type { SourceFiles } from "./source_locations.ts";
 import { OpenFiles } from "./open_files.ts";
 import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
@@ -147,6 +148,12 @@ export interface CRunOptions {
    * changed.
    */
   files?: Readonly<Record<string, string | Uint8Array>>;
+  /**
+   * The program's own headers, for its `#include "common.h"`: path → text, a path relative to
+   * the directory of {@link file}, where gcc would find it (`include_search.ts`). Apart from
+   * `files`: gcc reads them when it compiles, and the running program does not see them.
+   */
+  headers?: Readonly<Record<string, string>>;
   /** Statements before CStepLimitError (default 50_000_000). */
   maxSteps?: number;
   /**
@@ -166,8 +173,10 @@ export interface CRunResult {
   state: CRunState;
   /** As a shell shows it: exit(n) → n, SIGABRT → 134, SIGSEGV → 139. */
   exitStatus?: number;
-  /** C line where it paused or ended. */
+  /** C line where it paused or ended (in {@link file}). */
   line: number;
+  /** The file of {@link line}: the program's, or the header a function it ran came from. */
+  file: string;
   /** All of stdout written so far (what reached fd 1), decoded as UTF-8. */
   stdout: string;
   /** All of stderr so far, decoded as UTF-8. */
@@ -323,6 +332,8 @@ export class CProgram {
   #final: CRunResult | undefined;
   #started = false;
   #lastLine = 0;
+  /** The files of the program's translation unit: what its locations name. */
+  readonly #files: SourceFiles;
   readonly #glibcOld: boolean;
   /** exit's flush has begun (a function it calls may not exit again). */
   #exitFlushing = false;
@@ -366,14 +377,13 @@ export class CProgram {
     this.#maxSteps = options.maxSteps ?? 50_000_000;
     this.#streams = new Streams(options.stdout ?? "tty");
     for (const sent of stdinSends(options.stdin ?? "")) this.#streams.send(sent);
-    const pre = preprocess(source, file, predefinedMacros(abi));
+    const pre = preprocess(source, file, predefinedMacros(abi), { headers: options.headers });
     this.warnings = pre.warnings;
-    const unit = parse(pre.tokens, {
-      file,
-      abi,
-      typedefs: headerTypedefs(abi),
-      tags: headerTags(abi),
-    });
+    const files = this.#files = pre.files;
+    // (an error at a header's location names the header and its line: source_locations.ts)
+    const unit = files.relocating(() =>
+      parse(pre.tokens, { file, abi, typedefs: headerTypedefs(abi), tags: headerTags(abi) })
+    );
     const places = findPlaces(this.process);
     // The interpreter's own accesses skip the argument checks of `process.memory`, as the
     // allocator's do: every address it passes is a number (a pointer beyond 2^53 faults in
@@ -444,7 +454,7 @@ export class CProgram {
       plan.copies.get("environ") || m.allocateGlobal(charPP, P, 0);
     m.globals.set("environ", { type: charPP, addr: environAddr });
     m.globals.set("__environ", { type: charPP, addr: environAddr });
-    compileUnit(unit, m);
+    files.relocating(() => compileUnit(unit, m));
     // The image as exec maps it for these globals (program_image.ts), before their initialisers.
     mapProgramImage(space, places.data, plan.layout, m.place.data, file);
     this.#sched = new Scheduler(m, this.process);
@@ -470,7 +480,7 @@ export class CProgram {
     // (const objects among them, in the read-only pages: as the loader's relocations write)
     const readOnlyStart = places.rodataArea?.start ?? 0;
     writingReadOnly(space, readOnlyStart, Math.max(readOnlyStart, plan.rodataEnd), () => {
-      for (const init of m.inits) init(initFrame);
+      files.relocating(() => m.inits.forEach((init) => init(initFrame)));
     });
     const main = m.functions.get("main");
     if (!main) throw new CRuntimeError("undefined reference to 'main'", file, 1);
@@ -759,10 +769,10 @@ export class CProgram {
     } else {
       const line = targetLine(target, {
         source: this.source,
-        currentLine: this.currentLine(),
+        currentLine: this.#location(),
         statementLines: this.#m.statementLines,
       });
-      arrived = () => this.currentLine() === line;
+      arrived = () => this.#location() === line;
     }
     let reached = false;
     const r = this.#drive(true, () => reached = arrived());
@@ -776,12 +786,12 @@ export class CProgram {
     const statementLines = this.#m.statementLines;
     const line = targetLine(target, {
       source: this.source,
-      currentLine: this.currentLine(),
+      currentLine: this.#location(),
       statementLines,
     });
-    if (typeof target === "number") return (program) => program.currentLine() === line;
+    if (typeof target === "number") return (program) => program.#location() === line;
     return (program) => {
-      const at = program.currentLine();
+      const at = program.#location();
       return statementLines.has(at) && program.sourceLine(at).includes(target);
     };
   }
@@ -816,8 +826,21 @@ export class CProgram {
     return this.#atLineStop;
   }
 
-  /** The C line where the current thread is. */
+  /**
+   * The C line where the current thread is: a line of the program's file, or of the header
+   * {@link currentFile} names (a function the program's own header defines).
+   */
   currentLine(): number {
+    return this.#files.where(this.#location()).line;
+  }
+
+  /** The file of {@link currentLine}: the program's (`file`), or one of its `headers`. */
+  currentFile(): string {
+    return this.#files.where(this.#location()).file;
+  }
+
+  /** Where the current thread is, as a location (`source_locations.ts`). */
+  #location(): number {
     const f = this.#topFrame();
     return f ? f.line : this.#sched.lastLine || this.#lastLine;
   }
@@ -954,9 +977,10 @@ export class CProgram {
   backtrace(): string[] {
     const t = this.#sched.current;
     if (!t) return [];
-    return t.frames.slice().reverse().map((f, i) =>
-      `#${i} ${f.fn.name} () at ${this.file}:${f.line}`
-    );
+    return t.frames.slice().reverse().map((f, i) => {
+      const { file, line } = this.#files.where(f.line);
+      return `#${i} ${f.fn.name} () at ${file}:${line}`;
+    });
   }
 
   /** The source line `n` (1-based). */
@@ -989,12 +1013,14 @@ export class CProgram {
   #result(state: CRunState, extra: Partial<CRunResult> = {}): CRunResult {
     this.#noteRecords();
     const all = this.#streams.stdoutBytes;
-    const line = this.currentLine();
-    this.#lastLine = line;
+    const location = this.#location();
+    this.#lastLine = location;
+    const { file, line } = this.#files.where(location);
     const errors = this.#streams.stderrBytes, fresh = all.slice(this.#reportedStdout);
     const r: CRunResult = {
       state,
       line,
+      file,
       stdout: latin1ToUtf8(all),
       stderr: latin1ToUtf8(errors),
       newStdout: latin1ToUtf8(fresh),
@@ -1013,6 +1039,7 @@ export class CProgram {
       backtrace: this.backtrace(),
       ...extra,
     };
+    if (r.error) r.error = this.#files.relocate(r.error) as Error; // (a header's file and line)
     this.#reportedStdout = all.length;
     this.#records = [];
     return r;
@@ -1042,7 +1069,7 @@ export class CProgram {
     const m = this.#m;
     const sched = this.#sched;
     let startThread = sched.current;
-    let startLine = this.#started ? this.currentLine() : -1;
+    let startLine = this.#started ? this.#location() : -1;
     this.#started = true;
     const max = this.#maxSteps;
     // (up to a position: no pause on the way, the step that reaches it)
@@ -1065,14 +1092,14 @@ export class CProgram {
         }
         switch (r.value) {
           case Signal.Step:
-            if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
+            if (m.steps >= max) throw new CStepLimitError(max, this.#location());
             if (stepping) {
-              if (this.currentLine() !== startLine || sched.current !== startThread) {
+              if (this.#location() !== startLine || sched.current !== startThread) {
                 if (arrived === undefined || arrived()) {
                   this.#atLineStop = true;
                   return this.#result("paused");
                 }
-                startLine = this.currentLine();
+                startLine = this.#location();
                 startThread = sched.current;
               }
             }
@@ -1096,7 +1123,7 @@ export class CProgram {
               throw new CRuntimeError(
                 "deadlock: every thread is blocked",
                 this.file,
-                this.currentLine(),
+                this.#location(),
               );
             }
             sched.switchTo(next);
@@ -1132,7 +1159,7 @@ export class CProgram {
     if (fault === undefined) return undefined;
     if (this.#glibcOld && fault.fromAbort && this.#host.signals.action(6)!.handler > 1) {
       const what = "a SIGABRT handler on a glibc whose abort() flushes stdio first";
-      throw new CUnsupportedError(what, this.file, this.currentLine());
+      throw new CUnsupportedError(what, this.file, this.#location());
     }
     const ids = this.#identifiers;
     const th = this.#sched.current;
@@ -1151,7 +1178,7 @@ export class CProgram {
         announce: (a) => this.#announce(a),
         kindAt,
         refuse: (what) => {
-          throw new CUnsupportedError(what, this.file, this.currentLine());
+          throw new CUnsupportedError(what, this.file, this.#location());
         },
       },
       th,
@@ -1207,7 +1234,7 @@ export class CProgram {
     if (full === undefined) return;
     const what = `a process holding more memory than heaplab can (${full}, ` +
       `${this.process.space.memory.residentPages} pages resident)`;
-    throw new CUnsupportedError(what, this.file, this.currentLine());
+    throw new CUnsupportedError(what, this.file, this.#location());
   }
 
   #threadDone(th: CThread, value: Value): void {
@@ -1221,7 +1248,7 @@ export class CProgram {
     th.joiners = [];
     const next = sched.runnable.pop();
     if (!next) {
-      throw new CRuntimeError("deadlock: every thread is blocked", this.file, this.currentLine());
+      throw new CRuntimeError("deadlock: every thread is blocked", this.file, this.#location());
     }
     sched.switchTo(next);
   }
@@ -1233,7 +1260,7 @@ export class CProgram {
    */
   #exited(status: number): CRunResult {
     if (this.#exitFlushing) {
-      const line = this.currentLine();
+      const line = this.#location();
       return this.#end(
         new CUnsupportedError("exit called again inside exit's flush", this.file, line),
       );
@@ -1279,9 +1306,9 @@ export class CProgram {
       if (next.done) return next.value;
       if (next.value !== Signal.Step) {
         const what = "a function run by exit's flush pausing for input or another thread";
-        throw new CUnsupportedError(what, this.file, this.currentLine());
+        throw new CUnsupportedError(what, this.file, this.#location());
       }
-      if (m.steps >= max) throw new CStepLimitError(max, this.currentLine());
+      if (m.steps >= max) throw new CStepLimitError(max, this.#location());
       m.yieldAt = max;
     }
   }
@@ -1317,14 +1344,14 @@ export class CProgram {
     } else if (e instanceof COutputLimitError && e.line === 0) {
       // the line it was written at, which the stream did not know
       r = this.#result("error", {
-        error: new COutputLimitError(e.stream, e.limit, this.currentLine()),
+        error: new COutputLimitError(e.stream, e.limit, this.#location()),
       });
     } else if (e instanceof CRuntimeError && e.signal === "SIGFPE") {
       r = this.#result("crashed", { exitStatus: 136, error: e });
     } else if (e instanceof CRuntimeError && e.signal === "SIGILL") {
       r = this.#result("crashed", { exitStatus: 132, error: e });
     } else {
-      const error = refuseStackOverflow(e, "evaluator", this.file, this.currentLine());
+      const error = refuseStackOverflow(e, "evaluator", this.file, this.#location());
       r = this.#result("error", { error: error instanceof Error ? error : new Error(String(e)) });
     }
     this.#final = r;
