@@ -29,6 +29,7 @@ export {
   CSyntaxError,
   CUnsupportedError,
 } from "./errors.ts";
+export { CMissingHeaderError } from "./include_search.ts";
 export { type StdoutKind as CStdoutKind } from "./stdio.ts";
 export { type FileFieldInfo, type FileInfo } from "./file_layout.ts";
 export {

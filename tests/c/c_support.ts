@@ -43,10 +43,12 @@ export function runAsReal(
   dir: string,
   name: string,
   glibc: GlibcVersion,
-  { gccBuiltins = false, runs = name, files, written = [] }: {
+  { gccBuiltins = false, runs = name, files, headers, written = [] }: {
     gccBuiltins?: boolean;
     runs?: string;
     files?: Record<string, string>;
+    /** The program's own headers (as gcc found them beside it). */
+    headers?: Record<string, string>;
     /** Files the run writes, each compared with the real run's copy (`<runs>/<glibc>/<path>`). */
     written?: readonly string[];
   } = {},
@@ -59,6 +61,7 @@ export function runAsReal(
     pauseOnInput: false,
     gccBuiltins,
     files,
+    headers,
   });
   const r = prog.run();
   const real = (what: string) => fixture(`${dir}/${runs}/${glibc}/${what}`);
