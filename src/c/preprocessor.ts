@@ -195,7 +195,7 @@ export function preprocess(
 
 /** One file of the unit (`depth`: how many `#include`s deep), its tokens added to the unit's. */
 function preprocessFile(source: string, file: string, depth: number, unit: Unit): void {
-  const { macros, warnings, tokens } = unit;
+  const { macros, tokens } = unit;
   const base = unit.files.base(file);
   let pending: Token[] = [];
   // Conditional stack: each entry says whether the current group is taken, whether any group
