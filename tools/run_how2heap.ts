@@ -40,13 +40,23 @@ for (const v of GLIBC_VERSIONS) {
   } catch {
     continue;
   }
+  // (a folder's own headers, for a program's `#include "x.h"`: gcc finds them beside it)
+  const headers = Object.fromEntries(
+    entries.filter((h) => h.name.endsWith(".h"))
+      .map((h) => [h.name, Deno.readTextFileSync(`${dir}/${v}/${h.name}`)]),
+  );
   for (const e of entries) {
     if (!e.name.endsWith(".c")) continue;
     const src = Deno.readTextFileSync(`${dir}/${v}/${e.name}`);
     const name = e.name.replace(/\.c$/, "");
     let line: string;
     try {
-      const r = runC(src, { file: e.name, programName: `./${name}`, glibc: native ?? v });
+      const r = runC(src, {
+        file: e.name,
+        programName: `./${name}`,
+        glibc: native ?? v,
+        headers,
+      });
       const why = r.abort?.glibcMessage ?? r.fault?.message ?? r.error?.message ?? "";
       line = `${r.state} ${r.exitStatus ?? ""} line ${r.line} ${why.split("\n")[0]}`;
       if (native) {
