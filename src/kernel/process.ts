@@ -14,7 +14,7 @@
  * @module
  */
 
-import { AddressSpace, type FileMapping, MADV_GUARD_INSTALL } from "./address_space.ts";
+import { AddressSpace, type FileMapping } from "./address_space.ts";
 import {
   booleanArgument,
   choiceArgument,
@@ -49,7 +49,12 @@ import {
   type ThreadRuntime,
   type ThreadStack,
 } from "./threads.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_STACK, PROT_NONE, PROT_READ, PROT_WRITE } from "./vma.ts";
+import {
+  adviseStackRange,
+  allocateStack,
+  PTHREAD_STACK_MIN,
+  type StackRequest,
+} from "./thread_stacks.ts";
 import { type WordOps, words32, words64 } from "./word.ts";
 
 /** Options of a {@link Process}. */
@@ -420,11 +425,13 @@ export class Process {
   // --- threads ----------------------------------------------------------------------------
 
   /**
-   * `pthread_create` with default attributes, run on the current thread: takes a cached stack
-   * of a joined thread if one fits, else maps a new one (stack + guard, as the glibc version
-   * does), then lets the allocator calloc the DTV (not for a cached stack, which keeps its own).
+   * `pthread_create`, run on the current thread: takes a cached stack of a joined thread if one
+   * fits, else maps a new one (stack + guard, as the glibc version does; `thread_stacks.ts`),
+   * then lets the allocator calloc the DTV (not for a cached stack, which keeps its own).
+   * `stackSize` and `guardSize` are the thread attribute's (default RLIMIT_STACK and a page);
+   * a guard that wraps around is a {@link ThreadCreateError} with EINVAL.
    */
-  pthreadCreate(options: { tid?: number } = {}): Thread {
+  pthreadCreate(options: { tid?: number } & StackRequest = {}): Thread {
     const o = optionsArgument("options", options);
     if (o.tid !== undefined) {
       integerArgument("tid", o.tid, 1, PID_MAX);
@@ -432,38 +439,32 @@ export class Process {
         throw new ArgumentRangeError("tid", o.tid, "the id of no living thread");
       }
     }
-    const creator = this.#current;
-    const policy = this.stackPolicy;
-    const size = Math.ceil(this.stackLimit / 4096) * 4096 + policy.guard;
-    let stack = this.#takeCachedStack(size);
-    const reused = stack !== undefined;
-    if (!stack) {
-      const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK;
-      const rw = PROT_READ | PROT_WRITE;
-      const index = this.#threads.length;
-      const owner = `thread ${index} stack`;
-      let base: number;
-      if (policy.guardStyle === "none-then-mprotect") {
-        base = this.sys.mmap(0, size, PROT_NONE, flags, undefined, owner);
-        if (isSyscallError(base)) throw new ThreadCreateError(-base);
-        this.sys.mprotect(base + policy.guard, size - policy.guard, rw);
-      } else if (policy.guardStyle === "madvise") {
-        base = this.sys.mmap(0, size, rw, flags, undefined, owner);
-        if (isSyscallError(base)) throw new ThreadCreateError(-base);
-        this.sys.madvise(base, policy.guard, MADV_GUARD_INSTALL);
-      } else {
-        base = this.sys.mmap(0, size, rw, flags, undefined, owner);
-        if (isSyscallError(base)) throw new ThreadCreateError(-base);
-        this.sys.mprotect(base, policy.guard, PROT_NONE);
-      }
-      stack = { base, size, guard: policy.guard, dtv: 0 };
+    const word = 2 ** this.kernel.bits - 1;
+    if (o.stackSize !== undefined) {
+      integerArgument("stackSize", o.stackSize, PTHREAD_STACK_MIN, word);
     }
+    if (o.guardSize !== undefined) integerArgument("guardSize", o.guardSize, 0, word);
+    const creator = this.#current;
+    const index = this.#threads.length;
+    const got = allocateStack(
+      {
+        sys: this.sys,
+        policy: this.stackPolicy,
+        wordBits: this.kernel.bits,
+        stackLimit: this.stackLimit,
+        takeCached: (size) => this.#takeCachedStack(size),
+      },
+      { stackSize: o.stackSize, guardSize: o.guardSize },
+      `thread ${index} stack`,
+    );
+    if ("errno" in got) throw new ThreadCreateError(got.errno);
+    const { stack, reused } = got;
     const tid = o.tid ?? this.#threadIds[this.#nextTidIndex] ??
       this.pid + this.#threads.length;
     this.#nextTidIndex++;
     const thread: Thread = {
       tid,
-      index: this.#threads.length,
+      index,
       state: "running",
       errno: 0,
       stack,
@@ -489,18 +490,29 @@ export class Process {
         if (s.size === size) break;
       }
     }
-    if (best < 0) return undefined;
+    // a block more than four times the size asked for is left in the cache
+    if (best < 0 || this.#stackCache[best].size > 4 * size) return undefined;
     const [stack] = this.#stackCache.splice(best, 1);
     this.#stackCacheSize -= stack.size;
     return stack;
   }
 
-  /** The thread's function returns: glibc's exit path runs on it (tcache flush, arena). */
-  threadExit(thread: Thread): void {
+  /**
+   * The thread's function returns: glibc's exit path runs on it (tcache flush, arena); given the
+   * stack pointer it ends with, it then drops the unused pages of its stack
+   * (`advise_stack_range`: madvise MADV_DONTNEED below `sp`'s page, less 16 KiB).
+   */
+  threadExit(thread: Thread, options: { sp?: number } = {}): void {
     this.#own(thread);
     if (thread.index === 0) throw new Error("The main thread cannot exit with threadExit");
     if (thread.state !== "running") throw new Error(`Thread ${thread.tid} is not running`);
+    const { sp } = optionsArgument("options", options);
     if (this.#runtime) this.runOn(thread, () => this.#runtime!.threadExit(thread));
+    if (sp !== undefined) {
+      const stack = thread.stack!;
+      integerArgument("sp", sp, stack.base, stack.base + stack.size);
+      this.runOn(thread, () => adviseStackRange(this, stack, sp));
+    }
     thread.state = "exited";
     if (this.#current === thread) this.#current = this.mainThread;
   }

@@ -21,8 +21,8 @@ export interface ThreadStack {
   readonly base: number;
   /** Whole mapping size, guard included (glibc `stackblock_size`). */
   readonly size: number;
-  /** Guard size at the bottom. */
-  readonly guard: number;
+  /** Guard size at the bottom (a cached stack's is resized for the thread that takes it). */
+  guard: number;
   /** Address of the DTV that `_dl_allocate_tls` calloc'd for it (0 if none). */
   dtv: number;
 }

@@ -65,3 +65,32 @@ Deno.test("glibc's profile, not the layout, chooses how stacks are mapped: 2.23 
   assert.equal(calls[0].args[2], PROT_READ | PROT_WRITE); // read-write first, then the guard
   assert.deepEqual(calls[1].args, [t.stack!.base, 0x1000, PROT_NONE]);
 });
+
+Deno.test("pthread_create's stack size is rounded down to 64 and a guard of 0 maps the block read-write", () => {
+  const p = new Process({ layout: "x86_64" });
+  const before = p.syscalls.lastSeq;
+  const t = p.pthreadCreate({ stackSize: 100000, guardSize: 0 });
+  const calls = p.syscalls.since(before);
+  assert.deepEqual(calls.map((c) => c.name), ["mmap"]);
+  assert.deepEqual(calls[0].args.slice(1, 3), [99968, PROT_READ | PROT_WRITE]);
+  assert.equal(t.stack!.size, 99968);
+  assert.equal(t.stack!.guard, 0);
+});
+
+Deno.test("the stack cache keeps a block more than four times the size asked for", () => {
+  const p = new Process({ layout: "x86_64" });
+  const big = p.pthreadCreate({ stackSize: 1 << 20 });
+  p.pthreadJoin(big);
+  const small = p.pthreadCreate({ stackSize: 65536 });
+  assert.notEqual(small.stack!.base, big.stack!.base);
+  p.pthreadJoin(small);
+  assert.equal(p.pthreadCreate({ stackSize: 300 * 1024 }).stack, big.stack);
+});
+
+Deno.test("a guard that wraps around when rounded to a page makes pthread_create EINVAL", () => {
+  const p = new Process({ layout: "x86_64" });
+  assert.throws(
+    () => p.pthreadCreate({ stackSize: 65536, guardSize: 2 ** 64 - 1 }),
+    (e: Error & { errno?: number }) => e.errno === Errno.EINVAL,
+  );
+});
