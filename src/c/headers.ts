@@ -303,6 +303,33 @@ int usleep(unsigned int us);
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int pthread_join(pthread_t t, void **ret);
 int pthread_detach(pthread_t t);
+int pthread_attr_init(pthread_attr_t *attr);
+int pthread_attr_destroy(pthread_attr_t *attr);
+int pthread_attr_setstacksize(pthread_attr_t *attr, size_t size);
+int pthread_attr_getstacksize(const pthread_attr_t *attr, size_t *size);
+int pthread_attr_setguardsize(pthread_attr_t *attr, size_t size);
+int pthread_attr_getguardsize(const pthread_attr_t *attr, size_t *size);
+int pthread_attr_setdetachstate(pthread_attr_t *attr, int state);
+int pthread_attr_getdetachstate(const pthread_attr_t *attr, int *state);
+int pthread_attr_setstack(pthread_attr_t *attr, void *addr, size_t size);
+int pthread_attr_getstack(const pthread_attr_t *attr, void **addr, size_t *size);
+int pthread_attr_setstackaddr(pthread_attr_t *attr, void *addr);
+int pthread_attr_getstackaddr(const pthread_attr_t *attr, void **addr);
+int pthread_attr_setschedparam(pthread_attr_t *attr, const void *param);
+int pthread_attr_getschedparam(const pthread_attr_t *attr, void *param);
+int pthread_attr_setschedpolicy(pthread_attr_t *attr, int policy);
+int pthread_attr_getschedpolicy(const pthread_attr_t *attr, int *policy);
+int pthread_attr_setinheritsched(pthread_attr_t *attr, int inherit);
+int pthread_attr_getinheritsched(const pthread_attr_t *attr, int *inherit);
+int pthread_attr_setscope(pthread_attr_t *attr, int scope);
+int pthread_attr_getscope(const pthread_attr_t *attr, int *scope);
+int pthread_attr_setaffinity_np(pthread_attr_t *attr, size_t size, const void *cpuset);
+int pthread_attr_getaffinity_np(const pthread_attr_t *attr, size_t size, void *cpuset);
+int pthread_attr_setsigmask_np(pthread_attr_t *attr, const sigset_t *mask);
+int pthread_attr_getsigmask_np(const pthread_attr_t *attr, sigset_t *mask);
+int pthread_getattr_np(pthread_t t, pthread_attr_t *attr);
+int pthread_getattr_default_np(pthread_attr_t *attr);
+int pthread_setattr_default_np(const pthread_attr_t *attr);
 void pthread_exit(void *ret);
 pthread_t pthread_self(void);
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
@@ -569,6 +596,9 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "assert(e) ((e) ? (void)0 : __assert_fail(#e, __FILE__, __LINE__, __func__))",
     "static_assert _Static_assert",
     "offsetof(t, m) __builtin_offsetof(t, m)",
+    "PTHREAD_STACK_MIN 16384",
+    "PTHREAD_CREATE_JOINABLE 0",
+    "PTHREAD_CREATE_DETACHED 1",
     "PROT_NONE 0",
     "PROT_READ 1",
     "PROT_WRITE 2",

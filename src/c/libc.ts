@@ -82,6 +82,19 @@ import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
 import { dup, dup2, dup3, type DupHost, fcntl } from "./dup.ts";
 import { pthreadDetach, pthreadJoin, type ThreadCallHost } from "./pthread_detach.ts";
+import {
+  attrDestroy,
+  attrGetDetachState,
+  attrGetGuardSize,
+  attrGetStackSize,
+  attrInit,
+  attrSetDetachState,
+  attrSetGuardSize,
+  attrSetStackSize,
+  type ThreadAttrHost,
+  threadAttributes,
+  UNMODELLED_ATTR_FUNCTIONS,
+} from "./pthread_attr.ts";
 import { clockGettime, type ClockHost, gettimeofday, time } from "./clock.ts";
 import { type FileStatusHost, statAt, statDescriptor, statPath } from "./file_status.ts";
 import { alloca } from "./alloca.ts";
@@ -1838,6 +1851,30 @@ const impls: Record<string, Impl> = {
       .cxaThreadAtexit(n(c.args[0]), n(c.args[1]), n(c.args[2])),
   getauxval: (h, c) => exitHandlers(h, "getauxval").auxval(n(c.args[0])),
   pthread_detach: (h, c) => pthreadDetach(threadCallHost(h), c.args[0] as Int),
+  pthread_attr_init: (h, c) => attrInit(threadAttrHost(h), n(c.args[0])),
+  pthread_attr_destroy: (h, c) => attrDestroy(threadAttrHost(h), n(c.args[0])),
+  pthread_attr_setstacksize: (h, c) =>
+    attrSetStackSize(threadAttrHost(h), n(c.args[0]), c.args[1] as Int),
+  pthread_attr_getstacksize: (h, c) =>
+    attrGetStackSize(threadAttrHost(h), n(c.args[0]), n(c.args[1])),
+  pthread_attr_setguardsize: (h, c) =>
+    attrSetGuardSize(threadAttrHost(h), n(c.args[0]), c.args[1] as Int),
+  pthread_attr_getguardsize: (h, c) =>
+    attrGetGuardSize(threadAttrHost(h), n(c.args[0]), n(c.args[1])),
+  pthread_attr_setdetachstate: (h, c) =>
+    attrSetDetachState(threadAttrHost(h), n(c.args[0]), n(c.args[1])),
+  pthread_attr_getdetachstate: (h, c) =>
+    attrGetDetachState(threadAttrHost(h), n(c.args[0]), n(c.args[1])),
+  ...Object.fromEntries(
+    UNMODELLED_ATTR_FUNCTIONS.map((name): [string, Impl] => [
+      name,
+      (h) =>
+        refuse(
+          h,
+          `${name} (not modelled: heaplab's threads take their stack size, guard and detach state only)`,
+        ),
+    ]),
+  ),
   // glibc unwinds the thread: its first pthread_exit dlopens libgcc_s.so.1, which maps the
   // library and mallocs in the thread's arena (the next thread's first malloc 0x1080 bytes further
   // on real 2.36 and 2.44; 2.31 aborts where the library cannot be found) — not modelled
@@ -2017,6 +2054,16 @@ export function threadCallHost(h: LibcHost): ThreadCallHost {
   };
 }
 
+/** What the pthread_attr functions work on (`pthread_attr.ts`). */
+function threadAttrHost(h: LibcHost): ThreadAttrHost {
+  return {
+    mem: h.m.mem,
+    ptrSize: h.m.abi.ptrSize,
+    stackLimit: h.process.stackLimit,
+    refuse: (what) => refuse(h, what),
+  };
+}
+
 function pthreadSelfMain(h: LibcHost): number {
   // The main thread's descriptor is its thread pointer, in the static TLS area the loader put
   // next to libc (where the probe of the real process found it; see src/malloc/libc_state.ts).
@@ -2072,7 +2119,9 @@ const genImpls: Record<string, GenImpl> = {
     );
   },
   *pthread_create(h, c) {
-    const t = h.sched.create(c.args[2] as Int, c.args[3], c.line);
+    const attr = threadAttributes(threadAttrHost(h), n(c.args[1]));
+    const t = h.sched.create(c.args[2] as Int, c.args[3], c.line, attr);
+    if (typeof t === "number") return t; // allocate_stack's errno
     // the guards copied into its TCB, its TLS destructors run at its end (exit_handlers.ts)
     const handlers = exitHandlerSets.get(h);
     handlers?.threadCreated(h.allocator.libc.threadPointer(t.thread));

@@ -1241,7 +1241,7 @@ export class CProgram {
     const sched = this.#sched;
     th.done = true;
     th.result = value;
-    if (th.thread.state === "running") this.process.threadExit(th.thread);
+    if (th.thread.state === "running") this.process.threadExit(th.thread, { sp: th.sp });
     if (th.detached) detachedThreadEnd(threadCallHost(this.#host), th);
     this.#noteRecords();
     sched.runnable.push(...th.joiners);

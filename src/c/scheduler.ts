@@ -29,7 +29,9 @@
  */
 
 import type { Thread } from "../kernel/threads.ts";
-import type { Process } from "../kernel/process.ts";
+import { type Process, ThreadCreateError } from "../kernel/process.ts";
+import { Errno } from "../kernel/errors.ts";
+import type { ThreadAttributes } from "./pthread_attr.ts";
 import type { Int } from "./integer.ts";
 import {
   type Builtin,
@@ -44,6 +46,9 @@ import type { CType } from "./types.ts";
 import type { Value } from "./values.ts";
 import { CRuntimeError } from "./errors.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
+
+/** The default attribute's: the default stack, a guard page, joinable. */
+const DEFAULT_ATTR: ThreadAttributes = { guardSize: 4096, detached: false };
 
 /** A thread of the C program. */
 export interface CThread {
@@ -131,8 +136,18 @@ export class Scheduler implements Runtime {
     return t;
   }
 
-  /** `pthread_create`: a new simulated thread that will call `fn(arg)`. */
-  create(fnAddr: Int, arg: Value, line: number): CThread {
+  /**
+   * `pthread_create`: a new simulated thread that will call `fn(arg)`, its stack as `attr`
+   * asks (default: the default attribute's), created detached if it says so; or the errno
+   * pthread_create returns when its stack cannot be had (EAGAIN for a mapping that fails for
+   * want of memory).
+   */
+  create(
+    fnAddr: Int,
+    arg: Value,
+    line: number,
+    attr: ThreadAttributes = DEFAULT_ATTR,
+  ): CThread | number {
     const target = this.m.byAddress.get(Number(fnAddr));
     if (!target || !("body" in target)) {
       throw new CRuntimeError(
@@ -141,12 +156,19 @@ export class Scheduler implements Runtime {
         line,
       );
     }
-    const thread = this.process.pthreadCreate();
+    let thread: Thread;
+    try {
+      thread = this.process.pthreadCreate({ stackSize: attr.stackSize, guardSize: attr.guardSize });
+    } catch (e) {
+      if (!(e instanceof ThreadCreateError)) throw e;
+      return e.errno === Errno.ENOMEM ? Errno.EAGAIN : e.errno;
+    }
     const stackTop = thread.stack ? thread.stack.base + thread.stack.size : thread.sp;
     // glibc puts the thread descriptor (struct pthread) and static TLS at the top of the stack;
     // the start routine's frame begins below them.
     const handle = stackTop - (this.m.abi.ptrSize === 8 ? 0x900 : 0x4c0);
     const t = this.#newThread(thread, thread.sp - 0x100, handle);
+    t.detached = attr.detached;
     t.gen = this.run(this.callFunction(target, [arg], undefined, t));
     this.spawned = t;
     return t;
