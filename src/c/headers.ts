@@ -580,6 +580,13 @@ const DLFCN_MACROS = [
   "AT_RANDOM 25",
 ];
 
+/** `<pthread.h>`'s and `<limits.h>`'s for thread attributes (2.31's constant PTHREAD_STACK_MIN). */
+const PTHREAD_MACROS = [
+  "PTHREAD_STACK_MIN 16384",
+  "PTHREAD_CREATE_JOINABLE 0",
+  "PTHREAD_CREATE_DETACHED 1",
+];
+
 /** Predefined macros of an ABI. */
 export function predefinedMacros(abi: Abi): Map<string, Macro> {
   const lp64 = abi.ptrSize === 8;
@@ -596,9 +603,7 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     "assert(e) ((e) ? (void)0 : __assert_fail(#e, __FILE__, __LINE__, __func__))",
     "static_assert _Static_assert",
     "offsetof(t, m) __builtin_offsetof(t, m)",
-    "PTHREAD_STACK_MIN 16384",
-    "PTHREAD_CREATE_JOINABLE 0",
-    "PTHREAD_CREATE_DETACHED 1",
+    ...PTHREAD_MACROS,
     "PROT_NONE 0",
     "PROT_READ 1",
     "PROT_WRITE 2",

@@ -1430,6 +1430,18 @@ function checkPrintfStack(h: LibcHost, c: BuiltinCall, fn: string, to: number): 
   if (kind) checkStackAlignment(h.allocator.profile, c.frame.misaligned, kind, fn);
 }
 
+/** The pthread_attr functions not modelled (`pthread_attr.ts`), each refused by name. */
+const UNMODELLED_ATTR_IMPLS: Record<string, Impl> = Object.fromEntries(
+  UNMODELLED_ATTR_FUNCTIONS.map((name): [string, Impl] => [name, (h) => refuseAttr(h, name)]),
+);
+
+function refuseAttr(h: LibcHost, name: string): never {
+  refuse(
+    h,
+    `${name} (not modelled: heaplab's threads take their stack size, guard and detach state only)`,
+  );
+}
+
 const impls: Record<string, Impl> = {
   printf: (h, c) => {
     checkPrintfStack(h, c, "printf", 1);
@@ -1865,16 +1877,7 @@ const impls: Record<string, Impl> = {
     attrSetDetachState(threadAttrHost(h), n(c.args[0]), n(c.args[1])),
   pthread_attr_getdetachstate: (h, c) =>
     attrGetDetachState(threadAttrHost(h), n(c.args[0]), n(c.args[1])),
-  ...Object.fromEntries(
-    UNMODELLED_ATTR_FUNCTIONS.map((name): [string, Impl] => [
-      name,
-      (h) =>
-        refuse(
-          h,
-          `${name} (not modelled: heaplab's threads take their stack size, guard and detach state only)`,
-        ),
-    ]),
-  ),
+  ...UNMODELLED_ATTR_IMPLS,
   // glibc unwinds the thread: its first pthread_exit dlopens libgcc_s.so.1, which maps the
   // library and mallocs in the thread's arena (the next thread's first malloc 0x1080 bytes further
   // on real 2.36 and 2.44; 2.31 aborts where the library cannot be found) — not modelled

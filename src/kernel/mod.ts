@@ -68,6 +68,7 @@ export {
   type ThreadStack,
   type ThreadState,
 } from "./threads.ts";
+export { PTHREAD_STACK_MIN, type StackRequest } from "./thread_stacks.ts";
 export {
   MAP_ANONYMOUS,
   MAP_FIXED,
