@@ -8,7 +8,8 @@
  * heaplab's interpreter does not open /proc/self/maps: stacks.c is run up to each thread's
  * look at it, and the line the thread prints is made from the simulated process's maps. The
  * system calls are compared with every address inside a thread stack named by the stack (in
- * the order they were mapped) and its offset; others (the thread arena's) are masked.
+ * the order they were mapped) and its offset; others (the thread arena's) are masked. On i386,
+ * attr.c's output from qemu-i386 runs of the real i386 builds (make_attr_i386.sh).
  */
 
 import assert from "node:assert/strict";
@@ -153,6 +154,22 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
       .map((r) => `${r.tid} ${straceText(r)}`);
     const real = fixture(`pthread_attr/stacks/${glibc}/strace`).trimEnd().split("\n");
     assert.deepEqual(nameAddresses(simulated), nameAddresses(real));
+  });
+}
+
+for (const glibc of ["2.31", "2.36", "2.41", "2.43", "2.44"] as const) {
+  Deno.test(`i386 pthread_attr_t holds glibc ${glibc}'s 36 bytes, as qemu-i386 runs of the real build print them`, () => {
+    const r = runC(fixture("pthread_attr/attr.c"), {
+      glibc,
+      arch: "i386",
+      file: "attr.c",
+      stdout: "file",
+      stdin: "",
+      pauseOnInput: false,
+      gccBuiltins: false,
+    });
+    assert.equal(r.exitStatus, Number(fixture(`pthread_attr/attr_i386/${glibc}/status`)));
+    assert.equal(r.stdout, fixture(`pthread_attr/attr_i386/${glibc}/stdout`));
   });
 }
 
