@@ -1,8 +1,9 @@
 /**
  * Facts of the real libc.so.6 builds the oracle runs (Debian's glibc 2.31, 2.36, 2.41, 2.43 and
  * 2.44 for i386 and x86_64): where glibc's allocator state and the functions exploits aim at lie
- * inside the library, how the loader maps it, the layout of `struct malloc_par`, and what each
- * word of libc's stdio vtables points to (`IO_VTABLE_FUNCTIONS`). Extracted
+ * inside the library, how the loader maps it (and how Linux maps the loader, the same package's
+ * ld.so), the layout of `struct malloc_par`, and what each word of libc's stdio vtables points
+ * to (`IO_VTABLE_FUNCTIONS`). Extracted
  * from the libraries and Debian's libc6-dbg of the same package versions by
  * tools/libc_facts/extract.py and probe.sh (raw facts in tests/fixtures/libc/); this file is
  * generated from them by tools/libc_facts/make_module.py — do not edit it by hand.
@@ -15,8 +16,8 @@
  * @module
  */
 
-/** One line of libc in /proc/PID/maps, relative to libc's base: start, end, perms, file offset
- * (-1 for the anonymous pages of .bss past the file). */
+/** One line of a library (libc, ld.so) in /proc/PID/maps, relative to its base: start, end,
+ * perms, file offset (-1 for the anonymous pages of .bss past the file). */
 export type LibcSegment = readonly [number, number, string, number];
 
 /** A real libc.so.6 build. */
@@ -34,8 +35,16 @@ export interface LibcBuildFacts {
   /** Offsets of symbols from libc's base (those the build has). */
   readonly symbols: Readonly<Record<string, number>>;
   /**
-   * Offsets of functions of the same package's ld.so from ld.so's base: `_dl_fini`, which
-   * `__libc_start_main` registers as the first entry of exit's list (`initial.fns[0]`).
+   * What /proc/PID/maps shows of the same package's ld.so, base-relative, as Linux maps it for
+   * a program that names it its interpreter (a hole between two segments is no line).
+   */
+  readonly ldSegments: readonly LibcSegment[];
+  /**
+   * Offsets of symbols of the same package's ld.so from ld.so's base: `_dl_fini`, which
+   * `__libc_start_main` registers as the first entry of exit's list (`initial.fns[0]`); `_end`,
+   * where its early calloc puts the main program's link_map; `__pointer_chk_guard_local`, its
+   * copy of the pointer guard in its RELRO data, and from 2.44 `__pointer_chk_guard`, the same
+   * word exported, which `PTR_MANGLE` reads.
    */
   readonly ldSymbols: Readonly<Record<string, number>>;
   /** libc's PT_TLS block and the offsets of malloc's thread variables inside it. */
@@ -737,7 +746,15 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x3b730,
       "__cxa_atexit": 0x3baa0,
     },
-    ldSymbols: { "_dl_fini": 0x101b0 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x21000, "r-xp", 0x1000],
+      [0x21000, 0x29000, "r--p", 0x21000],
+      [0x2a000, 0x2b000, "r--p", 0x29000],
+      [0x2b000, 0x2c000, "rw-p", 0x2a000],
+      [0x2c000, 0x2d000, "rw-p", -0x1],
+    ],
+    ldSymbols: { "_dl_fini": 0x101b0, "_end": 0x2c178, "__pointer_chk_guard_local": 0x2a590 },
     tlsBlock: { size: 144, align: 8, tcache: 64, threadArena: 80, tlsDtorList: 56 },
     mainThreadPointer: 0x1d5540,
     tcacheFromThreadPointer: -0x50,
@@ -855,7 +872,14 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x33a70,
       "__cxa_atexit": 0x33db0,
     },
-    ldSymbols: { "_dl_fini": 0x11230 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x1e000, "r-xp", 0x1000],
+      [0x1e000, 0x29000, "r--p", 0x1e000],
+      [0x2a000, 0x2b000, "r--p", 0x29000],
+      [0x2b000, 0x2c000, "rw-p", 0x2a000],
+    ],
+    ldSymbols: { "_dl_fini": 0x11230, "_end": 0x2b980, "__pointer_chk_guard_local": 0x2a790 },
     tlsBlock: { size: 84, align: 4, tcache: 32, threadArena: 40, tlsDtorList: 28 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
@@ -979,7 +1003,14 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x40070,
       "__cxa_atexit": 0x3df30,
     },
-    ldSymbols: { "_dl_fini": 0x46d0 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x27000, "r-xp", 0x1000],
+      [0x27000, 0x31000, "r--p", 0x27000],
+      [0x31000, 0x33000, "r--p", 0x31000],
+      [0x33000, 0x35000, "rw-p", 0x33000],
+    ],
+    ldSymbols: { "_dl_fini": 0x46d0, "_end": 0x342d8, "__pointer_chk_guard_local": 0x32a90 },
     tlsBlock: { size: 144, align: 8, tcache: 72, threadArena: 88, tlsDtorList: 56 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x48,
@@ -1096,7 +1127,14 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x3d810,
       "__cxa_atexit": 0x3b530,
     },
-    ldSymbols: { "_dl_fini": 0x4830 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x24000, "r-xp", 0x1000],
+      [0x24000, 0x32000, "r--p", 0x24000],
+      [0x32000, 0x34000, "r--p", 0x31000],
+      [0x34000, 0x35000, "rw-p", 0x33000],
+    ],
+    ldSymbols: { "_dl_fini": 0x4830, "_end": 0x34a50, "__pointer_chk_guard_local": 0x33b70 },
     tlsBlock: { size: 84, align: 4, tcache: 36, threadArena: 44, tlsDtorList: 28 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
@@ -1216,7 +1254,15 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x43f60,
       "__cxa_atexit": 0x41b80,
     },
-    ldSymbols: { "_dl_fini": 0x5aa0 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x29000, "r-xp", 0x1000],
+      [0x29000, 0x34000, "r--p", 0x29000],
+      [0x34000, 0x36000, "r--p", 0x34000],
+      [0x36000, 0x37000, "rw-p", 0x36000],
+      [0x37000, 0x38000, "rw-p", -0x1],
+    ],
+    ldSymbols: { "_dl_fini": 0x5aa0, "_end": 0x375e8, "__pointer_chk_guard_local": 0x35a70 },
     tlsBlock: { size: 136, align: 8, tcache: 72, threadArena: 88, tlsDtorList: 56 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x40,
@@ -1329,7 +1375,14 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x401b0,
       "__cxa_atexit": 0x3e1d0,
     },
-    ldSymbols: { "_dl_fini": 0x5d80 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x25000, "r-xp", 0x1000],
+      [0x25000, 0x34000, "r--p", 0x25000],
+      [0x34000, 0x36000, "r--p", 0x33000],
+      [0x36000, 0x37000, "rw-p", 0x35000],
+    ],
+    ldSymbols: { "_dl_fini": 0x5d80, "_end": 0x36be4, "__pointer_chk_guard_local": 0x35b50 },
     tlsBlock: { size: 80, align: 4, tcache: 36, threadArena: 44, tlsDtorList: 28 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
@@ -1444,7 +1497,15 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x448c0,
       "__cxa_atexit": 0x424a0,
     },
-    ldSymbols: { "_dl_fini": 0x5c80 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x2a000, "r-xp", 0x1000],
+      [0x2a000, 0x35000, "r--p", 0x2a000],
+      [0x35000, 0x37000, "r--p", 0x35000],
+      [0x37000, 0x38000, "rw-p", 0x37000],
+      [0x38000, 0x39000, "rw-p", -0x1],
+    ],
+    ldSymbols: { "_dl_fini": 0x5c80, "_end": 0x382e0, "__pointer_chk_guard_local": 0x36a90 },
     tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80, tlsDtorList: 64 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x60,
@@ -1557,7 +1618,14 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x40f20,
       "__cxa_atexit": 0x3ef50,
     },
-    ldSymbols: { "_dl_fini": 0x5f80 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x26000, "r-xp", 0x1000],
+      [0x26000, 0x35000, "r--p", 0x26000],
+      [0x35000, 0x37000, "r--p", 0x34000],
+      [0x37000, 0x38000, "rw-p", 0x36000],
+    ],
+    ldSymbols: { "_dl_fini": 0x5f80, "_end": 0x37a60, "__pointer_chk_guard_local": 0x36c50 },
     tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40, tlsDtorList: 32 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,
@@ -1673,7 +1741,20 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x457e0,
       "__cxa_atexit": 0x431c0,
     },
-    ldSymbols: { "_dl_fini": 0x5d80 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x2c000, "r-xp", 0x1000],
+      [0x2c000, 0x38000, "r--p", 0x2c000],
+      [0x38000, 0x3a000, "r--p", 0x38000],
+      [0x3a000, 0x3b000, "rw-p", 0x3a000],
+      [0x3b000, 0x3c000, "rw-p", -0x1],
+    ],
+    ldSymbols: {
+      "_dl_fini": 0x5d80,
+      "_end": 0x3b3c0,
+      "__pointer_chk_guard_local": 0x39a90,
+      "__pointer_chk_guard": 0x39a90,
+    },
     tlsBlock: { size: 128, align: 8, tcache: 32, threadArena: 80, tlsDtorList: 64 },
     mainThreadPointer: -0x28c0,
     tcacheFromThreadPointer: -0x60,
@@ -1785,7 +1866,19 @@ export const LIBC_BUILDS: readonly LibcBuildFacts[] = [
       "on_exit": 0x417c0,
       "__cxa_atexit": 0x3f730,
     },
-    ldSymbols: { "_dl_fini": 0x5f60 },
+    ldSegments: [
+      [0x0, 0x1000, "r--p", 0x0],
+      [0x1000, 0x28000, "r-xp", 0x1000],
+      [0x28000, 0x39000, "r--p", 0x28000],
+      [0x39000, 0x3b000, "r--p", 0x38000],
+      [0x3b000, 0x3c000, "rw-p", 0x3a000],
+    ],
+    ldSymbols: {
+      "_dl_fini": 0x5f60,
+      "_end": 0x3bb40,
+      "__pointer_chk_guard_local": 0x3ac50,
+      "__pointer_chk_guard": 0x3ac50,
+    },
     tlsBlock: { size: 72, align: 4, tcache: 16, threadArena: 40, tlsDtorList: 32 },
     mainThreadPointer: undefined,
     tcacheFromThreadPointer: undefined,

@@ -165,3 +165,37 @@ for (const build of LIBC_BUILDS) {
     assert.deepEqual(derived, real);
   });
 }
+
+/** A library's lines of a rawmaps block as `start-end perms offset` from its first line's start. */
+function relativeLines(lines: readonly string[]): string[] {
+  const fields = lines.map((l) => l.trim().split(/\s+/));
+  const base = parseInt(fields[0][0], 16);
+  return fields.map(([range, perms, offset, , inode]) => {
+    const [s, e] = range.split("-").map((x) => parseInt(x, 16) - base);
+    return `${hex(s)}-${hex(e)} ${perms} ${hex(inode === "0" ? -1 : parseInt(offset, 16))}`;
+  });
+}
+
+for (const build of LIBC_BUILDS) {
+  const url = new URL(
+    `../fixtures/oracle/expected-raw/${build.version}-${build.arch}/seed_sbrk.out`,
+    import.meta.url,
+  );
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(url);
+  } catch {
+    continue; // the oracle has no raw output for this build
+  }
+  Deno.test(`ld.so ${build.version} ${build.arch}: the maps lines derived from its program headers are those Linux mapped (the oracle's rawmaps)`, () => {
+    const block = text.slice(text.indexOf(" rawmaps\n")).split("\n").slice(1);
+    const first = block.findIndex((l) => /\/ld-linux[^/]*$/.test(l));
+    // its lines, and the anonymous one of its .bss past the file, if any
+    let end = first;
+    while (/\/ld-linux[^/]*$/.test(block[end])) end++;
+    const last = block[end - 1].trim().split(/\s+/)[0].split("-")[1];
+    if (block[end].trim().startsWith(`${last}-`) && / 0\s*$/.test(block[end])) end++;
+    const derived = build.ldSegments.map(([s, e, p, o]) => `${hex(s)}-${hex(e)} ${p} ${hex(o)}`);
+    assert.deepEqual(derived, relativeLines(block.slice(first, end)));
+  });
+}

@@ -29,9 +29,11 @@ SYMBOLS = [
     "initial", "__exit_funcs", "__exit_funcs_done", "__new_exitfn_called", "__exit_funcs_lock",
     "on_exit", "__cxa_atexit",
 ]
-# ld.so's functions libc's data may point to: _dl_fini, which __libc_start_main registers first
-# in exit's list (csu/libc-start.c); from ld.so's own debug file in the same libc6-dbg package
-LD_SYMBOLS = ["_dl_fini"]
+# ld.so's symbols, from its own debug file in the same libc6-dbg package: _dl_fini, which
+# __libc_start_main registers first in exit's list (csu/libc-start.c); _end, where its early
+# calloc puts the main link_map; __pointer_chk_guard_local, rtld's copy of the pointer guard in
+# its RELRO data (from 2.44 also exported as __pointer_chk_guard, which PTR_MANGLE reads)
+LD_SYMBOLS = ["_dl_fini", "_end", "__pointer_chk_guard_local", "__pointer_chk_guard"]
 # TLS variables: malloc's, errno, and tls_dtor_list (cxa_thread_atexit_impl.c: the head of the
 # thread's TLS destructors, which __call_tls_dtors runs at exit and at a thread's end)
 TLS = ["tcache", "thread_arena", "tcache_shutting_down", "errno", "tls_dtor_list"]
@@ -317,7 +319,8 @@ def main():
                 "fileSize": os.path.getsize(libc),
                 "symbols": symbols,
                 "tls": tls,
-                "ld": {"buildId": ld_bid, "symbols": ld_symbols},
+                "ld": {"buildId": ld_bid, "symbols": ld_symbols,
+                       "programHeaders": program_headers(ld)},
                 "programHeaders": headers,
                 "dataBeforeMainArena": data_window(libc, headers, arena - 0x100, arena),
                 "malloc_state": struct_layout(debug, "malloc_state"),

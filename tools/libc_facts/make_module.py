@@ -37,17 +37,20 @@ def page_up(x):
     return (x + 0xfff) & ~0xfff
 
 
-def segments(headers):
-    """The lines /proc/PID/maps shows for libc once the loader is done: each PT_LOAD's file
-    pages, its RELRO part made read-only, and the anonymous pages of .bss past the file."""
+def segments(headers, holes=True):
+    """The lines /proc/PID/maps shows for a library once the loader is done: each PT_LOAD's file
+    pages, its RELRO part made read-only, and the anonymous pages of .bss past the file. holes:
+    whether a hole between two segments is a PROT_NONE line, as ld.so maps libc (it reserves the
+    whole span first), or nothing, as Linux maps the program's interpreter, ld.so itself (it
+    unmaps the span past the first segment and maps each next one there: the real maps of 2.31,
+    whose ld.so has a hole, show none, tests/fixtures/c/program_image/images.json)."""
     relro = next((h for h in headers if h["type"] == "GNU_RELRO"), None)
     out = []
     prev_end = None
     for h in headers:
         if h["type"] != "LOAD":
             continue
-        # the loader maps the whole span first; a hole between two segments stays PROT_NONE
-        if prev_end is not None and page_down(h["vaddr"]) > prev_end:
+        if holes and prev_end is not None and page_down(h["vaddr"]) > prev_end:
             out.append([prev_end, page_down(h["vaddr"]), "---p", prev_end])
         prev_end = page_up(h["vaddr"] + h["memsz"])
         perms = ("r" if "R" in h["flags"] else "-") + ("w" if "W" in h["flags"] else "-") + \
@@ -121,6 +124,8 @@ def main():
         rel = ", ".join(f"[{hex(o)}, {hex(a)}]" for o, a in win["relative"])
         pr = probe(b["version"], b["arch"])
         ld = ", ".join(f'"{n}": {hex(v["offset"])}' for n, v in b["ld"]["symbols"].items())
+        ld_segs = ", ".join(f'[{hex(s)}, {hex(e)}, "{p}", {hexs(o)}]' for s, e, p, o in
+                            segments(b["ld"]["programHeaders"], holes=False))
         tp = hexs(pr["tp-base"]) if pr else "undefined"
         tcache_tp = hexs(pr["tcache_var-tp"]) if pr else "undefined"
         rows.append(f"""  {{
@@ -130,6 +135,7 @@ def main():
     buildId: "{b["buildId"]}",
     segments: [{segs}],
     symbols: {{ {sym} }},
+    ldSegments: [{ld_segs}],
     ldSymbols: {{ {ld} }},
     tlsBlock: {{ size: {tls_seg["memsz"]}, align: {tls_seg["align"]}, {tls} }},
     mainThreadPointer: {tp},
@@ -150,8 +156,9 @@ def main():
     text = f"""/**
  * Facts of the real libc.so.6 builds the oracle runs (Debian's glibc 2.31, 2.36, 2.41, 2.43 and
  * 2.44 for i386 and x86_64): where glibc's allocator state and the functions exploits aim at lie
- * inside the library, how the loader maps it, the layout of `struct malloc_par`, and what each
- * word of libc's stdio vtables points to (`IO_VTABLE_FUNCTIONS`). Extracted
+ * inside the library, how the loader maps it (and how Linux maps the loader, the same package's
+ * ld.so), the layout of `struct malloc_par`, and what each word of libc's stdio vtables points
+ * to (`IO_VTABLE_FUNCTIONS`). Extracted
  * from the libraries and Debian's libc6-dbg of the same package versions by
  * tools/libc_facts/extract.py and probe.sh (raw facts in tests/fixtures/libc/); this file is
  * generated from them by tools/libc_facts/make_module.py — do not edit it by hand.
@@ -164,8 +171,8 @@ def main():
  * @module
  */
 
-/** One line of libc in /proc/PID/maps, relative to libc's base: start, end, perms, file offset
- * (-1 for the anonymous pages of .bss past the file). */
+/** One line of a library (libc, ld.so) in /proc/PID/maps, relative to its base: start, end,
+ * perms, file offset (-1 for the anonymous pages of .bss past the file). */
 export type LibcSegment = readonly [number, number, string, number];
 
 /** A real libc.so.6 build. */
@@ -183,8 +190,16 @@ export interface LibcBuildFacts {{
   /** Offsets of symbols from libc's base (those the build has). */
   readonly symbols: Readonly<Record<string, number>>;
   /**
-   * Offsets of functions of the same package's ld.so from ld.so's base: `_dl_fini`, which
-   * `__libc_start_main` registers as the first entry of exit's list (`initial.fns[0]`).
+   * What /proc/PID/maps shows of the same package's ld.so, base-relative, as Linux maps it for
+   * a program that names it its interpreter (a hole between two segments is no line).
+   */
+  readonly ldSegments: readonly LibcSegment[];
+  /**
+   * Offsets of symbols of the same package's ld.so from ld.so's base: `_dl_fini`, which
+   * `__libc_start_main` registers as the first entry of exit's list (`initial.fns[0]`); `_end`,
+   * where its early calloc puts the main program's link_map; `__pointer_chk_guard_local`, its
+   * copy of the pointer guard in its RELRO data, and from 2.44 `__pointer_chk_guard`, the same
+   * word exported, which `PTR_MANGLE` reads.
    */
   readonly ldSymbols: Readonly<Record<string, number>>;
   /** libc's PT_TLS block and the offsets of malloc's thread variables inside it. */
