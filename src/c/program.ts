@@ -33,9 +33,8 @@ import { HeapAbort, HeapAssertionFailure } from "../malloc/errors.ts";
 import { ControlFlowHijack, type LibcEvent, ProcessExit } from "../malloc/hooks.ts";
 import { ArgumentRangeError, SegmentationFault } from "../kernel/errors.ts";
 import { exitStatusOf } from "../kernel/signals.ts";
-import { ACCESS_READ, ACCESS_WRITE } from "../kernel/memory.ts";
+import { writingReadOnly } from "./read_only_pages.ts";
 import { Process } from "../kernel/process.ts";
-import type { AddressSpace } from "../kernel/address_space.ts";
 import type { Vma } from "../kernel/vma.ts";
 import { HEAP_CHECK_STEPS, HEAP_STOP_SHARE, heapNearlyFull } from "../kernel/heap_budget.ts";
 
@@ -1448,27 +1447,6 @@ function findPlaces(process: Process) {
     /** The binary's read-only data page(s), if it has them apart from its text. */
     rodataArea,
   };
-}
-
-/**
- * Runs `write` with the read-only pages holding [start, end) of the program's file writable, as
- * if they were not (the file's pages, not anonymous ones, as before).
- */
-function writingReadOnly(space: AddressSpace, start: number, end: number, write: () => void) {
-  if (end <= start) return write();
-  const mem = space.memory, area = space.areaAt(start)!;
-  const anon = area.anon;
-  const first = Math.floor(start / 4096) * 4096, last = Math.ceil(end / 4096) * 4096;
-  // (a read first: memory makes a page directory at the first access, reading its levels from
-  // the areas, so that a level set before then would be lost)
-  for (let page = first; page < last; page += 4096) mem.read8(page);
-  mem.setAccess(first, last, ACCESS_WRITE);
-  try {
-    write();
-  } finally {
-    mem.setAccess(first, last, ACCESS_READ);
-    area.anon = anon;
-  }
 }
 
 /** A value in memory as C would print it. */
