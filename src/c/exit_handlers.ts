@@ -16,12 +16,16 @@
  * thread's guard (up to 2.43), so a handler registered by a thread that overwrote its own is
  * demangled wrongly by main's exit. A thread's end runs its TLS destructors on it.
  *
+ * ld.so keeps a copy of the pointer guard in its RELRO data, `__pointer_chk_guard_local` (from
+ * 2.44 also exported as `__pointer_chk_guard`, the guard `PTR_MANGLE` reads): written where the
+ * build's ld.so is mapped, read-only from then on (a program that reads it at AT_BASE + its offset
+ * gets the guard on every version; a write faults).
+ *
  * Modelled with libc's real data, x86_64's (the built-in layout started as exec starts it) and
  * i386's (`%gs:0x14` and `%gs:0x18`, 4-byte words; AT_RANDOM's bytes past the strings of heaplab's
  * own start stack): checked against real runs, i386's under qemu-i386. Layouts without libc's
- * real data are refused by name, and so is i386's `__cxa_thread_atexit_impl` where the main
- * link_map, at the build's ld.so `_end`, is not in heaplab's ld.so (mapped as 2.36's: the others'
- * `_end` falls elsewhere).
+ * real data are refused by name, and so is `__cxa_thread_atexit_impl` where ld.so is not the
+ * build's (the main link_map is at its `_end`).
  *
  * @module
  */
@@ -32,7 +36,7 @@ import type { GlibcProfile } from "../malloc/profile.ts";
 import { ProcessExit } from "../malloc/hooks.ts";
 import { EF_CXA, EF_ON, type ExitCall, ExitList, NestedExit } from "./exit_funcs.ts";
 import { ProgramExit, type Signal } from "./interpreter.ts";
-import { callTlsDtors, MAIN_LINK_MAP, registerTlsDtor, type TlsDtorsHost } from "./tls_dtors.ts";
+import { callTlsDtors, mainLinkMapAt, registerTlsDtor, type TlsDtorsHost } from "./tls_dtors.ts";
 
 /** getauxval's types heaplab answers. */
 const AT_BASE = 7, AT_RANDOM = 25;
@@ -55,8 +59,10 @@ export interface ExitHandlersHost {
   currentThreadPointer(): number;
   /** ld.so's base (its first mapping), or undefined. */
   readonly ldBase: number | undefined;
-  /** The page after ld.so's data (where its early calloc put the main link_map), or undefined. */
-  readonly ldHeapPage: number | undefined;
+  /** Whether `address` lies in writable memory. */
+  isWritable(address: number): boolean;
+  /** A 4-byte write into ld.so's RELRO data before it is made read-only (the loader's). */
+  writeRelro32(address: number, value: number): void;
   /** Whether `address` lies in a mapping of libc or ld.so. */
   inLibrary(address: number): boolean;
   /** The simulation's seed state (AT_RANDOM's bytes are drawn from it, apart). */
@@ -108,11 +114,23 @@ export class ExitHandlers {
     const inTcb = host.profile.pointerGuard === "tcb";
     this.#writeWord(tp + this.#pointerGuardAt, inTcb ? pointerGuard : 0n);
     this.#ldGuard = pointerGuard;
-    if (!inTcb) bytes(atRandom); // ld.so's getrandom over AT_RANDOM once both guards are set
     const libc = host.libc, at = (name: string) => libc.symbol(name)!;
-    // PTR_MANGLE's guard: the running thread's TCB word (up to 2.43), or ld.so's
+    // ld.so's copy in its RELRO data, where the build's ld.so is mapped
+    const copy = libc.ldSymbol("__pointer_chk_guard_local");
+    if (copy !== undefined) {
+      h.writeRelro32(copy, Number(pointerGuard & 0xffffffffn));
+      if (w === 8) h.writeRelro32(copy + 4, Number(pointerGuard >> 32n));
+    }
+    if (!inTcb) bytes(atRandom); // ld.so's getrandom over AT_RANDOM once both guards are set
+    // PTR_MANGLE's guard: the running thread's TCB word (up to 2.43), or ld.so's (2.44), read
+    // where it is mapped
+    const inLd = libc.ldSymbol("__pointer_chk_guard");
     const guard = () =>
-      inTcb ? word(h.currentThreadPointer() + this.#pointerGuardAt) : this.#ldGuard;
+      inTcb
+        ? word(h.currentThreadPointer() + this.#pointerGuardAt)
+        : inLd !== undefined
+        ? word(inLd)
+        : this.#ldGuard;
     this.#list = new ExitList({
       wordSize: w,
       readWord: word,
@@ -145,7 +163,7 @@ export class ExitHandlers {
       countOffset: f.linkMapTlsDtorCount,
       call: (target, args, via) => h.call(target, args, via),
     };
-    this.#mainLinkMap = mainLinkMap(host, arch, f.version);
+    this.#mainLinkMap = mainLinkMap(host);
   }
 
   /** ld.so's `_dl_fini`, where ld.so is mapped. */
@@ -272,20 +290,14 @@ export class ExitHandlers {
 }
 
 /**
- * The main program's `struct link_map`: on x86_64 in the page after ld.so's data at the build's
- * offset; on i386 at the build's `_end` from ld.so's base, where that is in the page after ld.so's
- * data (heaplab maps ld.so as 2.36's). Else what stops it, for the refusal.
+ * The main program's `struct link_map`, at the build's ld.so `_end` (aligned), where ld.so is the
+ * build's and that is writable; else what stops it, for the refusal.
  */
-function mainLinkMap(host: ExitHandlersHost, arch: "x86_64" | "i386", version: string) {
-  const offset = MAIN_LINK_MAP[arch][version], page = host.ldHeapPage;
-  if (page === undefined || offset === undefined) {
-    return "without ld.so's page for the main link_map";
-  }
-  if (arch === "x86_64") return page + offset;
-  const at = (host.ldBase ?? 0) + offset;
-  if (at - (at % 0x1000) === page) return at;
-  return `on i386 ${version}: its main link_map (ld.so's _end, AT_BASE+0x${offset.toString(16)})` +
-    " is not in heaplab's ld.so, which is mapped as 2.36's";
+function mainLinkMap(host: ExitHandlersHost): number | string {
+  const end = host.libc.ldSymbol("_end");
+  if (end === undefined) return "without the build's ld.so (the main link_map is at its _end)";
+  const at = mainLinkMapAt(end);
+  return host.isWritable(at) ? at : "without ld.so's page for the main link_map";
 }
 
 /** Thrown by a handler's call for a handler that called exit(status) again. */

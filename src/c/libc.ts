@@ -17,7 +17,8 @@ import type { Allocator } from "../malloc/allocator.ts";
 import type { Process } from "../kernel/process.ts";
 import { Errno, isSyscallError, SegmentationFault } from "../kernel/errors.ts";
 import { BUFSIZ, stdoutBufferSize } from "../malloc/stdio.ts";
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, type Vma } from "../kernel/vma.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../kernel/vma.ts";
+import { writingReadOnly } from "./read_only_pages.ts";
 import { asprintf } from "./asprintf.ts";
 import { assertFail, type AssertFailLibc } from "./assert_fail.ts";
 import {
@@ -514,7 +515,6 @@ function exitHandlers(h: LibcHost, call: string): ExitHandlers {
 function exitHandlersHost(h: LibcHost): ExitHandlersHost {
   const m = h.m, mem = m.mem, libc = h.allocator.libc, space = h.process.space;
   const library = (path: string | undefined) => /\/(libc|ld-linux)[^/]*$/.test(path ?? "");
-  const ld = space.areas().filter((v) => /\/ld-linux[^/]*$/.test(v.file?.path ?? ""));
   return {
     libc,
     profile: h.allocator.profile,
@@ -525,8 +525,9 @@ function exitHandlersHost(h: LibcHost): ExitHandlersHost {
     threadPointer: pthreadSelfMain(h),
     // (before main starts: the main thread)
     currentThreadPointer: () => libc.threadPointer(h.sched.current?.thread ?? h.process.mainThread),
-    ldBase: ld[0]?.start,
-    ldHeapPage: pageAfterData(h, ld.at(-1)),
+    ldBase: libc.ldBase,
+    isWritable: (a) => ((space.areaAt(a)?.prot ?? 0) & PROT_WRITE) !== 0,
+    writeRelro32: (a, v) => writingReadOnly(space, a, a + 4, () => mem.write32(a, v)),
     inLibrary: (a) => library(space.areaAt(a)?.file?.path),
     seed: h.allocator.context.randomState,
     calloc: (size) => mallocCall(h, () => h.allocator.calloc(1, size)),
@@ -539,19 +540,6 @@ function exitHandlersHost(h: LibcHost): ExitHandlersHost {
     },
     refuse: (what) => refuse(h, what),
   };
-}
-
-/**
- * The last page of the writable memory ld.so's data ends (its own, or the anonymous mapping
- * right after it): where ld.so's early calloc put the main link_map.
- */
-function pageAfterData(h: LibcHost, last: Vma | undefined): number | undefined {
-  const space = h.process.space;
-  if (!last) return undefined;
-  const after = space.areaAt(last.end);
-  const end = after && !after.file && after.start === last.end ? after.end : last.end;
-  const page = space.areaAt(end - 0x1000);
-  return page && (page.prot & PROT_WRITE) !== 0 ? end - 0x1000 : undefined;
 }
 
 /**

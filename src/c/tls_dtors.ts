@@ -8,7 +8,7 @@
  *   thread's arena), 16 on i386 (a 0x20 chunk) — and pushes it on the thread's `tls_dtor_list`, a
  *   TLS variable of libc at a fixed offset below the thread pointer. The link_map is the object
  *   holding `dso_symbol` (the program's: the main map, the first block of ld.so's early calloc,
- *   at its `_end` in the page after its data); its `l_tls_dtor_count` goes up by one.
+ *   at its `_end`); its `l_tls_dtor_count` goes up by one.
  * - `__call_tls_dtors` (exit's first step, and a thread's end, on that thread) takes the head:
  *   demangles its func with the pointer guard as memory holds it then, unlinks it, calls
  *   func(obj), lowers `map->l_tls_dtor_count` (a fault where map is no mapped address) and
@@ -34,16 +34,22 @@ export function dtorNodeSize(wordSize: 4 | 8): number {
 }
 
 /**
- * Where ld.so's early calloc put the main program's `struct link_map` in the page after its data,
- * by version: on x86_64 its offset in that page (the address a real run prints:
- * tests/fixtures/c/exit_handlers/tls_dtors/); on i386 its offset from ld.so's base, ld.so's `_end`
- * (tests/fixtures/c/exit_handlers/tls_dtors_i386/, under qemu-i386, which maps ld.so elsewhere).
+ * Where ld.so's early calloc put the main program's `struct link_map`: its first block, at its
+ * `_end` aligned up to 16 (the minimal malloc's MALLOC_ALIGNMENT, i386's too) — the address a
+ * real x86_64 run prints, and its distance from AT_BASE under qemu-i386
+ * (tests/fixtures/c/exit_handlers/tls_dtors/, tls_dtors_i386/).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mainLinkMapAt } from "./tls_dtors.ts";
+ * assert.equal(mainLinkMapAt(0x7ffff7ffe178), 0x7ffff7ffe180); // 2.31 x86_64's _end
+ * assert.equal(mainLinkMapAt(0xf7ffd980), 0xf7ffd980); // 2.31 i386's, already aligned
+ * ```
  */
-export const MAIN_LINK_MAP: Readonly<Record<"x86_64" | "i386", Readonly<Record<string, number>>>> =
-  {
-    x86_64: { "2.31": 0x180, "2.36": 0x2e0, "2.41": 0x5f0, "2.43": 0x2e0, "2.44": 0x3c0 },
-    i386: { "2.31": 0x2b980, "2.36": 0x34a50, "2.41": 0x36bf0, "2.43": 0x37a60, "2.44": 0x3bb40 },
-  };
+export function mainLinkMapAt(ldEnd: number): number {
+  return Math.ceil(ldEnd / 16) * 16;
+}
 
 /** What the destructors work on: memory, the thread's arena, the running thread's TLS. */
 export interface TlsDtorsHost {

@@ -9,10 +9,11 @@
  * Placement: when the process maps libc with the build's segments (the oracle's raw traces, the
  * built-in layouts under 2.36), the base is that mapping's start. A fresh process of a built-in
  * layout whose libc is another build's gets the build's segments in its place (the loader's
- * work, done before main). Any other process (the seed machine's libc 2.19, a maps text without
- * libc) keeps its mappings: the state is packed into libc's writable data at the offset heaplab
- * always used, or into a page mapped for it, and the symbols keep the build's offsets from the
- * mapping's start.
+ * work, done before main), and so does its ld.so (the kernel's: the same package's ld.so, its
+ * end kept at the top of the mmap area, the vdso right below it). Any other process (the seed
+ * machine's libc 2.19, a maps text without libc) keeps its mappings: the state is packed into
+ * libc's writable data at the offset heaplab always used, or into a page mapped for it, and the
+ * symbols keep the build's offsets from the mapping's start.
  *
  * Versions without a real build (2.23, 2.27, 2.35, 2.39, 2.42) take the nearest real build's
  * layout ({@link LibcBuild.from} says which).
@@ -32,7 +33,7 @@ import {
   type Vma,
 } from "../kernel/vma.ts";
 import { isSyscallError } from "../kernel/errors.ts";
-import { LIBC_BUILDS, type LibcBuildFacts } from "./libc_symbols.ts";
+import { LIBC_BUILDS, type LibcBuildFacts, type LibcSegment } from "./libc_symbols.ts";
 import { type GlibcProfile, nearestRelease } from "./profile.ts";
 
 /** The libc build a glibc version runs with. */
@@ -85,12 +86,17 @@ export type LibcPlacement =
  */
 const PTHREAD_SIZE = { x86_64: 0x900, i386: 0x4c0 } as const;
 
-function isLibcFile(v: Vma): boolean {
+/** Whether a mapping is of a file whose name matches `name` (its last path component). */
+function isFileNamed(v: Vma, name: RegExp): boolean {
   const path = v.file?.path;
   if (!path) return false;
-  const base = path.slice(path.lastIndexOf("/") + 1);
-  return /^libc[.-]/.test(base);
+  return name.test(path.slice(path.lastIndexOf("/") + 1));
 }
+
+/** libc.so.6 (libc-2.19.so, …). */
+const LIBC_NAME = /^libc[.-]/;
+/** ld-linux-x86-64.so.2, ld-linux.so.2 (ld-2.19.so, …). */
+const LD_NAME = /^ld-/;
 
 /**
  * The addresses of glibc's allocator state in one simulated process.
@@ -128,10 +134,14 @@ export class LibcState {
   readonly hooksActive: boolean;
   /** Offset of the TLS `tcache` variable from a thread pointer. */
   readonly tcacheFromThreadPointer: number;
+  /** ld.so's base (AT_BASE: the start of its first mapping), or undefined without one. */
+  readonly ldBase: number | undefined;
   readonly #process: Process;
   readonly #symbols: [string, number][];
   readonly #offsets: Readonly<Record<string, number>>;
   readonly #mainTp: number;
+  /** ld.so is mapped with the build's segments: its symbols are at their offsets. */
+  readonly #ldIsBuilds: boolean;
 
   /** Places libc's state for `profile` in `process` (relaying a fresh built-in layout's libc). */
   constructor(process: Process, profile: GlibcProfile) {
@@ -143,13 +153,22 @@ export class LibcState {
     let offsets: Record<string, number> = { ...s };
     let placement: LibcPlacement;
     let base: number;
-    const areas = process.space.areas().filter(isLibcFile);
-    if (areas.length > 0 && segmentsMatch(areas, f)) {
+    const fresh = isFreshBuiltIn(process);
+    // the kernel maps ld.so first, then ld.so maps libc
+    const ld = process.space.areas().filter((v) => isFileNamed(v, LD_NAME));
+    this.#ldIsBuilds = ld.length > 0 && (segmentsMatch(ld, f.ldSegments) || fresh);
+    this.ldBase = ld.length === 0
+      ? undefined
+      : !segmentsMatch(ld, f.ldSegments) && fresh
+      ? relayLibrary(process, ld, f.ldSegments)
+      : ld[0].start;
+    const areas = process.space.areas().filter((v) => isFileNamed(v, LIBC_NAME));
+    if (areas.length > 0 && segmentsMatch(areas, f.segments)) {
       placement = "real";
       base = areas[0].start;
-    } else if (areas.length > 0 && isFreshBuiltIn(process)) {
+    } else if (areas.length > 0 && fresh) {
       placement = "relaid";
-      base = relayLibc(process, areas, f);
+      base = relayLibrary(process, areas, f.segments);
     } else {
       placement = "packed";
       const packed = packState(process, areas, f, profile);
@@ -181,6 +200,15 @@ export class LibcState {
   get imageEnd(): number {
     const segments = this.build.facts.segments;
     return this.base + segments[segments.length - 1][1];
+  }
+
+  /**
+   * Absolute address of a symbol of the build's ld.so (`_dl_fini`, `_end`,
+   * `__pointer_chk_guard_local`, …), or undefined where it has none or ld.so is not the build's.
+   */
+  ldSymbol(name: string): number | undefined {
+    const o = this.build.facts.ldSymbols[name];
+    return o === undefined || !this.#ldIsBuilds ? undefined : this.ldBase! + o;
   }
 
   /** Absolute address of a libc symbol of the build, or undefined. */
@@ -266,8 +294,9 @@ export class LibcState {
   }
 }
 
-function segmentsMatch(areas: readonly Vma[], f: LibcBuildFacts): boolean {
-  const file = f.segments.filter((s) => s[3] >= 0);
+/** Whether a library's mappings are the build's segments (its file's lines, from its base). */
+function segmentsMatch(areas: readonly Vma[], segments: readonly LibcSegment[]): boolean {
+  const file = segments.filter((s) => s[3] >= 0);
   if (areas.length !== file.length) return false;
   const base = areas[0].start;
   for (let i = 0; i < file.length; i++) {
@@ -284,39 +313,51 @@ function isFreshBuiltIn(process: Process): boolean {
 }
 
 /**
- * Replaces a built-in layout's libc by the build's segments, as the loader would have mapped
- * them: the end of libc's .bss stays where it was, the anonymous pages right below libc (the
- * main thread's TLS) move down with it. Returns the new base.
+ * Replaces a built-in layout's mapping of a library by the build's segments, as they would have
+ * been mapped: libc by the loader, ld.so by the kernel. The library's end — its last mapping's,
+ * or that of the anonymous mapping right after it (libc's .bss and the loader's pages) — stays
+ * where it was, and the anonymous mappings right below it move with its base: below libc the
+ * main thread's TLS; below ld.so the vdso and vvar pages, which Linux maps right below the
+ * interpreter, and ld.so's first anonymous pages under them. Returns the new base.
  */
-function relayLibc(process: Process, areas: readonly Vma[], f: LibcBuildFacts): number {
+function relayLibrary(
+  process: Process,
+  areas: readonly Vma[],
+  segments: readonly LibcSegment[],
+): number {
   const space = process.space;
   const first = areas[0], last = areas[areas.length - 1];
   const after = space.areaAt(last.end);
   const oldEnd = after && !after.file && after.start === last.end ? after.end : last.end;
-  const below = space.areaAt(first.start - 1);
-  const tls = below && !below.file && below.end === first.start ? below : undefined;
-  const file = first.file!;
-  const lastEnd = f.segments[f.segments.length - 1][1];
-  const base = oldEnd - lastEnd;
-  const lowest = tls ? tls.start : first.start;
-  space.munmap(lowest, oldEnd - lowest);
-  const region = (start: number, end: number, perms: string, offset: number, name: string) =>
-    regionToVma({
-      start,
-      end,
-      perms,
-      offset,
-      dev: name ? file.dev : "00:00",
-      inode: name ? file.inode : 0,
-      name,
-    });
-  if (tls) {
-    const size = tls.end - tls.start;
-    space.insertInitial(region(base - size, base, "rw-p", 0, ""));
+  const below: Vma[] = [];
+  for (let v = space.areaAt(first.start - 1); v && !v.file; v = space.areaAt(v.start - 1)) {
+    if (v.end !== (below.at(-1) ?? first).start) break;
+    below.push(v);
   }
-  for (const [s, e, perms, off] of f.segments) {
-    if (off >= 0) space.insertInitial(region(base + s, base + e, perms, off, file.path));
-    else space.insertInitial(region(base + s, base + e, perms, 0, ""));
+  const file = first.file!;
+  const base = oldEnd - segments[segments.length - 1][1];
+  const shift = base - first.start;
+  const lowest = below.at(-1) ?? first;
+  space.munmap(lowest.start, oldEnd - lowest.start);
+  for (const v of below) {
+    space.insertInitial({
+      ...v,
+      start: v.start + shift,
+      end: v.end + shift,
+      pgoff: v.file ? v.pgoff : (v.start + shift) / PAGE_SIZE,
+      anon: v.anon === 0 ? 0 : -1,
+    });
+  }
+  for (const [s, e, perms, off] of segments) {
+    space.insertInitial(regionToVma({
+      start: base + s,
+      end: base + e,
+      perms,
+      offset: off >= 0 ? off : 0,
+      dev: off >= 0 ? file.dev : "00:00",
+      inode: off >= 0 ? file.inode : 0,
+      name: off >= 0 ? file.path : "",
+    }));
   }
   return base;
 }
