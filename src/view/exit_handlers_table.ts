@@ -7,9 +7,9 @@
  * (and the string there) and its `dso_handle`. An entry an exploit overwrote shows what exit
  * will make of it.
  *
- * The guard is read where glibc up to 2.43 keeps it, the main thread's TCB word `%fs:0x30`;
- * glibc 2.44 keeps it in ld.so's read-only `__pointer_chk_guard` instead, which heaplab does not
- * map, so on 2.44 the demangled column is what a program reading `%fs:0x30` would compute.
+ * The guard is read where glibc keeps it: up to 2.43 the main thread's TCB word `%fs:0x30`, from
+ * 2.44 ld.so's read-only `__pointer_chk_guard` (where the build's ld.so is mapped; elsewhere
+ * `%fs:0x30`, which 2.44 leaves 0).
  *
  * @module
  */
@@ -89,7 +89,10 @@ export function exitHandlersTable(
       return undefined;
     }
   };
-  const guardAt = libc.threadPointer(program.process.mainThread) + TCB_POINTER_GUARD;
+  const inLd = program.allocator.profile.pointerGuard === "tcb"
+    ? undefined
+    : libc.ldSymbol("__pointer_chk_guard");
+  const guardAt = inLd ?? libc.threadPointer(program.process.mainThread) + TCB_POINTER_GUARD;
   const guard = word(guardAt) ?? 0n;
   const name = namer(program, o.names);
   const rows: DataRow[] = [];
@@ -108,9 +111,9 @@ export function exitHandlersTable(
     }
   }
   if (total > rows.length) rows.push({ entry: `… ${total - rows.length} more` });
-  const title = `__exit_funcs → ${chain.join(" → ") || "NULL"}; pointer guard ${
-    hex(guard)
-  } (%fs:0x30)`;
+  const title = `__exit_funcs → ${chain.join(" → ") || "NULL"}; pointer guard ${hex(guard)} (${
+    inLd === undefined ? "%fs:0x30" : "ld.so's __pointer_chk_guard"
+  })`;
   return new DataTable(rows, title);
 }
 
