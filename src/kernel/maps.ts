@@ -88,13 +88,32 @@ export function mapsRegions(ctx: MapsContext): MapsRegion[] {
   }));
 }
 
+/**
+ * One record of /proc/PID/maps as the kernel's iterator shows them (`m_start`, `m_next`,
+ * `show_map`): an area's line, with its newline, and the area's end (where a later read goes on
+ * from); the gate area's line has no `end` (it lies above user space and always comes last).
+ */
+export interface MapsRecord {
+  /** The line, ending in a newline. */
+  readonly line: string;
+  /** The area's end; undefined for the gate area (`[vsyscall]`). */
+  readonly end?: number;
+}
+
+/** The records of /proc/PID/maps now: the areas in address order, then the gate area if any. */
+export function mapsRecords(ctx: MapsContext): MapsRecord[] {
+  const column = nameColumn(ctx.kernel);
+  const records: MapsRecord[] = mapsRegions(ctx).map((r) => ({
+    line: formatMapsLine(r, column) + "\n",
+    end: r.end,
+  }));
+  if (ctx.kernel.gateLine) records.push({ line: ctx.kernel.gateLine + "\n" });
+  return records;
+}
+
 /** The whole /proc/PID/maps text, each line ending in a newline. */
 export function mapsText(ctx: MapsContext): string {
-  const column = nameColumn(ctx.kernel);
-  let out = "";
-  for (const r of mapsRegions(ctx)) out += formatMapsLine(r, column) + "\n";
-  if (ctx.kernel.gateLine) out += ctx.kernel.gateLine + "\n";
-  return out;
+  return mapsRecords(ctx).map((r) => r.line).join("");
 }
 
 /** An error in a maps text given as an initial state. */

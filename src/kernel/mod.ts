@@ -44,6 +44,7 @@ export { type Layout, LayoutError, layoutFromMaps, layoutNames } from "./layouts
 export {
   formatMapsLine,
   MapsParseError,
+  type MapsRecord,
   type MapsRegion,
   type ParsedMaps,
   parseMaps,

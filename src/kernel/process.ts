@@ -25,7 +25,7 @@ import {
 import { ArgumentRangeError, ArgumentTypeError, Errno, isSyscallError } from "./errors.ts";
 import { chooseLayout, type Layout } from "./layouts.ts";
 import { SeededRandom } from "./random.ts";
-import { type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
+import { type MapsRecord, mapsRecords, type MapsRegion, mapsRegions, mapsText } from "./maps.ts";
 import type { Memory } from "./memory.ts";
 import type { KernelProfile } from "./kernel_profile.ts";
 import { PersistentList } from "./persistent_list.ts";
@@ -594,6 +594,11 @@ export class Process {
   /** /proc/PID/maps as the kernel prints it. */
   maps(): string {
     return mapsText({ space: this.space, kernel: this.kernel, threads: this.#threads });
+  }
+
+  /** /proc/PID/maps as the kernel's iterator shows it, one record per area (`maps.ts`). */
+  mapsRecords(): MapsRecord[] {
+    return mapsRecords({ space: this.space, kernel: this.kernel, threads: this.#threads });
   }
 
   /** /proc/PID/maps as structured regions. */
