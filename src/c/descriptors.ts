@@ -178,6 +178,16 @@ export function* readDescriptor(
   if (outsideUserSpace(buf, count, h.ptrSize)) return -EFAULT;
   const wanted = Math.min(count, MAX_RW_COUNT);
   if (wanted === 0) return 0;
+  if (file?.generated) {
+    // a file the kernel makes at each read (/proc/self/maps): every byte before a fault kept
+    const read = file.generated.read(file.offset, wanted, (bytes, done) => {
+      const fits = h.mem.accessibleLength(buf + done, bytes.length, "write");
+      h.mem.writeBytes(buf + done, bytes.subarray(0, fits));
+      return fits;
+    });
+    if (read > 0) file.offset += read;
+    return read;
+  }
   if (file) {
     // a regular file: what is there, every byte before a fault kept, the offset moved past it
     const there = Math.max(0, Math.min(wanted, file.bytes.length - file.offset));

@@ -39,7 +39,7 @@ import type { Memory } from "../kernel/memory.ts";
 import { STDOUT_BLKSIZE } from "../malloc/stdio.ts";
 import { outsideUserSpace } from "./descriptors.ts";
 import { CLOCK_SECONDS } from "./clock.ts";
-import type { FileFacts, OpenFiles } from "./open_files.ts";
+import { type FileFacts, type OpenFiles, PROC_BLOCK_SIZE } from "./open_files.ts";
 import type { Streams } from "./stdio.ts";
 
 const { EBADF, EINVAL, EFAULT } = Errno;
@@ -59,6 +59,8 @@ const OUTPUT_FILE_INODES = 900;
 const PIPE_DEVICE = 0xf, PIPE_INODES = 2000;
 /** The terminal: /dev/pts/0 (devpts' device, its inode, character device 136:0). */
 const TERMINAL_DEVICE = 0x1a, TERMINAL_INODE = 3, TERMINAL_RDEV = 136 << 8;
+/** procfs' device (0:21 on the machine of the real runs) and the maps file's inode number. */
+const PROC_DEVICE = 0x15, PROC_INODE = 4000;
 /** A regular file's blocks: 4 KiB, counted in 512-byte units. */
 const BLOCK_SIZE = 4096, BLOCK_UNITS = 8;
 
@@ -89,6 +91,20 @@ export interface FileStatusHost {
 
 /** A regular file's status. */
 function regular(h: FileStatusHost, name: string, facts: FileFacts): FileStatus {
+  if (facts.procfs) {
+    // a /proc file: its mode's, owned by the process's user, no size, no blocks
+    const mode = S_IFREG | (facts.permissions ?? 0);
+    const owner = { uid: OWNER, gid: OWNER, rdev: 0, nlink: facts.links };
+    return {
+      ...owner,
+      dev: PROC_DEVICE,
+      ino: PROC_INODE,
+      mode,
+      size: 0,
+      blksize: PROC_BLOCK_SIZE,
+      blocks: 0,
+    };
+  }
   if (facts.sparse) {
     h.refuse(`stat of ${name}, a file with a hole (its st_blocks is the file system's)`);
   }
@@ -153,6 +169,7 @@ function pathStatus(h: FileStatusHost, path: string | undefined): FileStatus | n
   if (found === "directory") {
     h.refuse(`stat of ${JSON.stringify(path)}, a directory (not modelled)`);
   }
+  if (typeof found === "object" && "unmodelled" in found) h.refuse(`stat of ${found.unmodelled}`);
   return typeof found === "number" ? found : regular(h, JSON.stringify(path), found);
 }
 

@@ -107,6 +107,7 @@ export function reopenStandard(
   if (letters.includes("x") && !reading) oflags |= O_EXCL;
   const opened = h.openFiles.open(path, oflags, 0o666);
   if (opened === "directory") h.refuse(`${call}: a directory`);
+  if (typeof opened === "object") h.refuse(`${call} of ${opened.unmodelled}`);
   if (opened < 0) {
     if (before !== -1) h.openFiles.close(before);
     h.failed(fd);

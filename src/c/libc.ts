@@ -60,7 +60,7 @@ import { perror, type PerrorHost } from "./perror.ts";
 import { type PutHow, writeToReader } from "./wrong_direction.ts";
 import { callThrough } from "../malloc/hooks.ts";
 import { ExitHandlers, type ExitHandlersHost } from "./exit_handlers.ts";
-import type { OpenFiles } from "./open_files.ts";
+import { type OpenFiles, PROC_BLOCK_SIZE } from "./open_files.ts";
 import { STDIN_FUNCTIONS, type StdinHost } from "./stdin.ts";
 import { type ReaderHost, ReadingFile } from "./read_file.ts";
 import { StandardFiles } from "./std_files.ts";
@@ -1091,6 +1091,8 @@ const readerHost = perHost((h): ReaderHost => ({
       ? h.streams.kind
       : undefined;
     if (kind === undefined) return undefined;
+    // a /proc file's st_blksize is 1024: a buffer of that size
+    if (h.openFiles.file(fd)?.facts.procfs) return { blksize: PROC_BLOCK_SIZE, terminal: false };
     return { blksize: stdoutBufferSize(kind), terminal: kind === "tty" };
   },
   allocateBuffer: (size) => {
@@ -1186,6 +1188,14 @@ function pathArgument(h: LibcHost, c: BuiltinCall, index = 0): string | undefine
 function pathCall(h: LibcHost, c: BuiltinCall, call: (path: string) => number): Value {
   const path = pathArgument(h, c);
   return sysResult(h, path === undefined ? -Errno.EFAULT : call(path));
+}
+
+/** unlink(path) (and remove: no directory can be named): 0 or -1 with errno. */
+function unlinkCall(h: LibcHost, c: BuiltinCall): Value {
+  return pathCall(h, c, (path) => {
+    const done = h.openFiles.unlink(path);
+    return typeof done === "object" ? refuse(h, `unlink of ${done.unmodelled}`) : done;
+  });
 }
 
 /** strtod(s, endptr) (atof: no endptr): the number at the start of s, `*endptr` after it. */
@@ -1550,6 +1560,7 @@ const impls: Record<string, Impl> = {
     const mode = c.args.length > 2 ? n(c.args[2]) : undefined;
     return pathCall(h, c, (path) => {
       const fd = h.openFiles.open(path, n(c.args[1]), mode);
+      if (typeof fd === "object") refuse(h, `open of ${fd.unmodelled}`);
       return fd === "directory" ? refuse(h, `open(${JSON.stringify(path)}): a directory`) : fd;
     });
   },
@@ -1608,7 +1619,7 @@ const impls: Record<string, Impl> = {
     r.flags &= ~(EOF_SEEN | ERR_SEEN);
     return 0;
   },
-  unlink: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
+  unlink: (h, c) => unlinkCall(h, c),
   // stat and its kin on the files heaplab knows (`file_status.ts`)
   stat: (h, c) => sysResult(h, statPath(fileStatusHost(h), pathArgument(h, c), n(c.args[1]))),
   lstat: (h, c) => sysResult(h, statPath(fileStatusHost(h), pathArgument(h, c), n(c.args[1]))),
@@ -1618,7 +1629,7 @@ const impls: Record<string, Impl> = {
     const r = statAt(fileStatusHost(h), n(c.args[0]), path, n(c.args[2]), n(c.args[3]));
     return sysResult(h, r);
   },
-  remove: (h, c) => pathCall(h, c, (path) => h.openFiles.unlink(path)),
+  remove: (h, c) => unlinkCall(h, c),
   close: (h, c) => {
     // a standard descriptor too: stdin's, stdout's or stderr's FILE stays as it was, its reads
     // and writes failing with EBADF until an open takes the descriptor (fd_reuse/)

@@ -45,12 +45,19 @@
  * and fopen), tests/fixtures/c/file_status/ (stat_files.c), tests/fixtures/c/stdio_errors/
  * (open_errors.c: the errors above, RLIMIT_NOFILE set to 1024).
  *
+ * Paths under /proc are the proc file system's (`proc_maps.ts`: /proc/self/maps and
+ * /proc/PID/maps, whose text the kernel makes at each read; any other /proc path is refused by
+ * name, {@link Unmodelled}, rather than answered ENOENT where Linux has the file).
+ *
  * @module
  */
 
 import { Errno } from "../kernel/errors.ts";
 
 const { ENOENT, EBADF, EINVAL, EEXIST, EISDIR, EMFILE, ENAMETOOLONG, ENOTDIR } = Errno;
+
+/** What a /proc path is without a /proc file system. */
+const NO_PROC: Unmodelled = { unmodelled: "the /proc file system (not modelled here)" };
 
 /** RLIMIT_NOFILE's soft limit, as most systems set it: descriptors 0 to 1023. */
 export const OPEN_FILES_LIMIT = 1024;
@@ -80,6 +87,8 @@ interface Inode {
 
 /** What stat(2) reports of a regular file heaplab keeps (see `file_status.ts`). */
 export interface FileFacts {
+  /** A /proc file: procfs' device and inode, its st_blksize {@link PROC_BLOCK_SIZE}, no blocks. */
+  readonly procfs?: boolean;
   /** The file's number among the run's files, from 1 (the base of its inode number). */
   readonly serial: number;
   /** Permission bits (undefined: made by open(O_CREAT) without a mode argument). */
@@ -106,6 +115,49 @@ function factsOf(inode: Inode): FileFacts {
   };
 }
 
+/** st_blksize of a /proc file (procfs leaves the inode's i_blkbits at 10): stdio's buffer size. */
+export const PROC_BLOCK_SIZE = 1024;
+
+/**
+ * A file whose text the kernel makes at each read (a /proc file, `proc_maps.ts`), behind an
+ * {@link OpenFile}: its offset is the file's, its reads and seeks are the generator's.
+ */
+export interface GeneratedFile {
+  /**
+   * read(2) of up to `count` bytes at file offset `at`; `store(bytes, done)` copies bytes to
+   * the program's buffer `done` bytes in and returns how many it could (fewer at a fault). The
+   * count read, or -errno.
+   */
+  read(at: number, count: number, store: (bytes: Uint8Array, done: number) => number): number;
+  /** lseek(2) from file offset `at`: the new offset, or -errno. */
+  seek(at: number, offset: number, whence: number): number;
+  /** What fstat(2) reports. */
+  readonly facts: FileFacts;
+}
+
+/** A path heaplab does not model where Linux has a file: what it is, for the caller's refusal. */
+export interface Unmodelled {
+  readonly unmodelled: string;
+}
+
+/**
+ * The /proc file system as far as heaplab models it (`proc_maps.ts`), given each path under
+ * /proc (normalized, absolute) and whether a slash followed it.
+ */
+export interface ProcFileSystem {
+  /** open(2): the file, or -errno, or a refusal. */
+  open(name: string, flags: number, trailingSlash: boolean): GeneratedFile | number | Unmodelled;
+  /** stat(2): the file's facts, or -errno, or a refusal. */
+  status(name: string, trailingSlash: boolean): FileFacts | number | Unmodelled;
+  /** unlink(2): -errno, or a refusal. */
+  unlink(name: string): number | Unmodelled;
+}
+
+/** Whether the (normalized) `name` is under /proc. */
+function underProc(name: string): boolean {
+  return name === "/proc" || name.startsWith("/proc/");
+}
+
 /** The largest file a program may grow here (a file's bytes are kept in memory). */
 export const FILE_SIZE_LIMIT = 64 * 1024 * 1024;
 
@@ -113,6 +165,8 @@ export const FILE_SIZE_LIMIT = 64 * 1024 * 1024;
 export class OpenFile {
   readonly path: string;
   readonly #inode: Inode;
+  /** The kernel makes its text at each read (a /proc file); undefined for a file's bytes. */
+  readonly generated: GeneratedFile | undefined;
   /** Where the next read or write starts. */
   offset = 0;
   /** Opened for reading, for writing; writes go to the end (O_APPEND). */
@@ -120,9 +174,11 @@ export class OpenFile {
   readonly writable: boolean;
   readonly append: boolean;
 
-  constructor(path: string, inode: Inode, flags: number) {
+  constructor(path: string, contents: Inode | GeneratedFile, flags: number) {
     this.path = path;
-    this.#inode = inode;
+    const generated = "read" in contents;
+    this.generated = generated ? contents : undefined;
+    this.#inode = generated ? EMPTY_INODE : contents;
     // (an access mode of 3 opens for neither: a descriptor for ioctls)
     const access = flags & ACCESS_MODE;
     this.readable = access === 0 || access === O_RDWR;
@@ -137,7 +193,7 @@ export class OpenFile {
 
   /** What fstat(2) reports of the file. */
   get facts(): FileFacts {
-    return factsOf(this.#inode);
+    return this.generated?.facts ?? factsOf(this.#inode);
   }
 
   /**
@@ -165,6 +221,16 @@ export class OpenFile {
   }
 }
 
+/** A generated file's stand-in for contents: none (its reads are the generator's). */
+const EMPTY_INODE: Inode = {
+  store: new Uint8Array(0),
+  length: 0,
+  serial: 0,
+  permissions: 0o444,
+  linked: true,
+  sparse: false,
+};
+
 /** `path` with `.` and `..` resolved and repeated slashes folded (relative stays relative). */
 function normalPath(path: string): string {
   const absolute = path.startsWith("/");
@@ -189,9 +255,15 @@ export class OpenFiles {
    */
   readonly #standard = new Map<number, StandardStream>([[0, 0], [1, 1], [2, 2]]);
   #serials = 0;
+  /** The /proc file system; undefined: every /proc path is refused. */
+  readonly #proc: ProcFileSystem | undefined;
 
-  /** `files`: path → contents (a string's characters are bytes). */
-  constructor(files: Readonly<Record<string, string | Uint8Array>> = {}) {
+  /**
+   * `files`: path → contents (a string's characters are bytes); `proc`: the /proc file system
+   * of the process (`proc_maps.ts`).
+   */
+  constructor(files: Readonly<Record<string, string | Uint8Array>> = {}, proc?: ProcFileSystem) {
+    this.#proc = proc;
     for (const [path, contents] of Object.entries(files)) {
       const bytes = typeof contents === "string"
         ? Uint8Array.from(contents, (c) => c.charCodeAt(0))
@@ -211,10 +283,17 @@ export class OpenFiles {
    * creates gets `mode` less the {@link UMASK} (`mode` undefined: open was called without one,
    * and what it would get is unknown).
    */
-  open(path: string, flags: number, mode?: number): number | "directory" {
+  open(path: string, flags: number, mode?: number): number | "directory" | Unmodelled {
     if (path.length >= PATH_MAX) return -ENAMETOOLONG;
     const fd = this.lowestFree();
     if (fd < 0) return fd;
+    const proc = this.#procPath(path);
+    if (proc !== undefined) {
+      const opened = this.#proc?.open(proc.name, flags, proc.trailingSlash) ?? NO_PROC;
+      if (typeof opened === "number" || "unmodelled" in opened) return opened;
+      this.#open.set(fd, new OpenFile(path, opened, flags));
+      return fd;
+    }
     const found = this.#walk(path);
     if (typeof found === "number") return found;
     const { name, trailingSlash } = found, create = (flags & O_CREAT) !== 0;
@@ -236,6 +315,13 @@ export class OpenFiles {
     }
     this.#open.set(fd, new OpenFile(path, inode, flags));
     return fd;
+  }
+
+  /** An absolute path under /proc: its normalized name, and whether a slash followed it. */
+  #procPath(path: string): { name: string; trailingSlash: boolean } | undefined {
+    const name = normalPath(path);
+    if (!path.startsWith("/") || !underProc(name)) return undefined;
+    return { name, trailingSlash: /[^/]\/+$/.test(path) };
   }
 
   /** A copy of the contents of the file `path` names, or undefined for none. */
@@ -316,7 +402,9 @@ export class OpenFiles {
   }
 
   /** unlink(path): 0, or -ENOENT; what is open on the file stays open. */
-  unlink(path: string): number {
+  unlink(path: string): number | Unmodelled {
+    const proc = this.#procPath(path);
+    if (proc !== undefined) return this.#proc?.unlink(proc.name) ?? NO_PROC;
     const name = normalPath(path), inode = this.#contents.get(name);
     if (inode === undefined) return -ENOENT;
     inode.linked = false;
@@ -330,8 +418,10 @@ export class OpenFiles {
    * there, or an empty path), ENOTDIR (a file's name followed by a slash, or used as a
    * directory), ENAMETOOLONG.
    */
-  status(path: string): FileFacts | "directory" | number {
+  status(path: string): FileFacts | "directory" | number | Unmodelled {
     if (path.length >= PATH_MAX) return -ENAMETOOLONG;
+    const proc = this.#procPath(path);
+    if (proc !== undefined) return this.#proc?.status(proc.name, proc.trailingSlash) ?? NO_PROC;
     const found = this.#walk(path);
     if (typeof found === "number") return found;
     const inode = this.#contents.get(found.name);
@@ -387,6 +477,11 @@ export class OpenFiles {
   seek(fd: number, offset: number, whence: number): number {
     const file = this.#open.get(fd);
     if (file === undefined) return -EBADF;
+    if (file.generated) {
+      const at = file.generated.seek(file.offset, offset, whence);
+      if (at >= 0) file.offset = at;
+      return at;
+    }
     const from = whence === 0
       ? 0
       : whence === 1

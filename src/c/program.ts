@@ -69,6 +69,7 @@ import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import type { SourceFiles } from "./source_locations.ts";
 import { OpenFiles } from "./open_files.ts";
+import { ProcFiles } from "./proc_maps.ts";
 import { GlibcRand } from "./rand.ts";
 import { layStartStack, MAIN_RETURN_SITES, STACK_TOP, type StartStack } from "./start_stack.ts";
 import { type CThread, Scheduler } from "./scheduler.ts";
@@ -466,7 +467,7 @@ export class CProgram {
       programName: options.programName ?? "./prog",
       pauseOnInput: options.pauseOnInput ?? true,
       ...standardFiles, // files, shortbufs, variables
-      openFiles: new OpenFiles(options.files),
+      openFiles: new OpenFiles(options.files, new ProcFiles(this.process)),
       errno: errnoAddr,
       environ: environAddr,
       noteRecords: () => this.#noteRecords(),
