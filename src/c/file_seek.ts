@@ -6,8 +6,8 @@
  * writes what its put area holds (`_IO_switch_to_get_mode`). Checked against real runs:
  * tests/fixtures/c/descriptors/ (fseek_files.c; fopen_plus.c).
  *
- * Not modelled, refused by name: ftell of a FILE that reads and writes while it writes, and a
- * seek whose write of the put area fails.
+ * Not modelled, refused by name: ftell of a FILE that reads and writes while it writes, a seek
+ * whose write of the put area fails, and either on a FILE over /proc/self/maps (`proc_maps.ts`).
  *
  * @module
  */
@@ -32,6 +32,13 @@ export interface SeekHost {
 
 const SEEK_CUR = 1, SEEK_END = 2, SEEK_SET = 0, EOF = -1;
 
+/** Refuses `call` on a FILE over a file the kernel makes at each read (/proc/self/maps). */
+function generatedRefused(h: SeekHost, call: string): void {
+  if (h.file.generated) {
+    h.refuse(`${call} of a FILE on ${h.file.path} (not modelled: a /proc file)`);
+  }
+}
+
 /**
  * fseek/rewind's `_IO_seekoff_unlocked` and `_IO_new_file_seekoff` on a FILE fopen made: the
  * new offset, or -errno. The backup area is freed and the buffer allocated if it is not; a
@@ -40,6 +47,7 @@ const SEEK_CUR = 1, SEEK_END = 2, SEEK_SET = 0, EOF = -1;
  * empty), or, reading too little, seeks the rest of the way.
  */
 export function seekFile(h: SeekHost, r: ReadingFile, offset: number, whence: number): number {
+  generatedRefused(h, "fseek or rewind");
   if (whence < 0 || whence > 2) return -Errno.EINVAL;
   const F = h.layout, file = h.file;
   r.checkVtable("__seekoff");
@@ -112,6 +120,7 @@ export function seekFile(h: SeekHost, r: ReadingFile, offset: number, whence: nu
 
 /** ftell's `do_ftell`: the offset of the next byte a read returns, or -errno. */
 export function tellFile(h: SeekHost, r: ReadingFile): number {
+  generatedRefused(h, "ftell");
   const f = r.fields, F = h.layout;
   r.checkVtable("__seekoff"); // _IO_seekoff_unlocked (fp, 0, SEEK_CUR, 0)
   if (f.pointer(F.writePtr) > f.pointer(F.writeBase) || (r.flags & CURRENTLY_PUTTING)) {

@@ -414,23 +414,13 @@ export class FopenFiles {
   /** fseek/rewind on a FILE fopen made (`file_seek.ts`): the new offset, or -errno. */
   seek(address: number, offset: number, whence: number): number {
     const { file, fd } = this.#open.get(address)!;
-    this.#seekable(fd, "fseek or rewind");
     return seekFile(this.#seeker(fd), file, offset, whence);
   }
 
   /** ftell on a FILE fopen made (`file_seek.ts`): the offset, or -errno. */
   tell(address: number): number {
     const { file, fd } = this.#open.get(address)!;
-    this.#seekable(fd, "ftell");
     return tellFile(this.#seeker(fd), file);
-  }
-
-  /** Refuses `call` on a FILE over a file the kernel makes at each read (/proc/self/maps). */
-  #seekable(fd: number, call: string): void {
-    const file = this.#h.openFiles.file(fd);
-    if (file?.generated) {
-      this.#h.reader.refuse(`${call} of a FILE on ${file.path} (not modelled: a /proc file)`);
-    }
   }
 
   /** What a seek on descriptor `fd` works with. */
