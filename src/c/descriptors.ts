@@ -38,7 +38,8 @@ import type { Memory } from "../kernel/memory.ts";
 import { COutputLimitError } from "./errors.ts";
 import { FILE_SIZE_LIMIT, type OpenFile, type OpenFiles } from "./open_files.ts";
 import { Signal } from "./interpreter.ts";
-import { byteText, type Streams, textBytes } from "./stdio.ts";
+import { loadText, storeText, textBytes } from "./byte_text.ts";
+import type { Streams } from "./stdio.ts";
 
 const { EBADF, EFAULT } = Errno;
 
@@ -162,7 +163,7 @@ export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, coun
     ? readable
     : readable - readable % WRITE_PIECE;
   if (done === 0) return -EFAULT;
-  outputTo(h, fd, byteText(h.mem.readBytes(buf, done)));
+  outputTo(h, fd, loadText(h.mem, buf, done));
   return done;
 }
 
@@ -224,5 +225,5 @@ export function* readDescriptor(
 }
 
 function store(h: DescriptorHost, at: number, text: string): void {
-  if (text.length > 0) h.mem.writeBytes(at, textBytes(text));
+  storeText(h.mem, at, text);
 }

@@ -87,7 +87,7 @@ import type { Memory } from "../kernel/memory.ts";
 import { GLOBALS_LIMIT } from "./program_image.ts";
 import { SegmentationFault } from "../kernel/errors.ts";
 import { alignUp } from "../kernel/word.ts";
-import { byteText, textBytes } from "./stdio.ts";
+import { byteText, loadCString, storeText } from "./byte_text.ts";
 import { type JumpSite, LongJump, SETJMP_NAMES } from "./setjmp.ts";
 
 /** What a generator yields to the scheduler. */
@@ -380,7 +380,7 @@ export class Machine {
 
   /** Writes text whose characters are bytes (latin1) at `addr`. */
   writeText(addr: number, text: string): void {
-    if (text.length > 0) this.mem.writeBytes(addr, textBytes(text));
+    storeText(this.mem, addr, text);
   }
 
   /** The address of a string literal in .rodata (identical literals share one). */
@@ -442,14 +442,7 @@ export class Machine {
 
   /** A NUL-terminated string at an address, as latin1 text. */
   cString(addr: Int, limit = Infinity): string {
-    let s = "";
-    let a = Number(addr);
-    for (let n = 0; n < limit; n++) {
-      const c = this.mem.read8(a++);
-      if (c === 0) break;
-      s += String.fromCharCode(c);
-    }
-    return s;
+    return loadCString(this.mem, Number(addr), limit);
   }
 
   error(what: string, line: number, signal?: string): CRuntimeError {

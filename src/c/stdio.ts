@@ -24,25 +24,7 @@ import {
 
 export type { FileState };
 
-/** A one-char-per-byte (latin1) string as bytes: the inverse of {@link byteText}. */
-export function textBytes(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-/**
- * Bytes as a one-char-per-byte string, in slices: `String.fromCharCode(...bytes)` overflows the
- * call stack near 100,000 arguments (a long literal, a large fwrite).
- */
-export function byteText(bytes: ArrayLike<number>): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...Array.prototype.slice.call(bytes, i, i + 8192) as number[]);
-  }
-  return s;
-}
-
+export { byteText, textBytes } from "./byte_text.ts";
 export { IOFBF, IOLBF, IONBF };
 
 /** A writing FILE's fields, read from where they live at their first use after `refresh` is set. */
@@ -92,8 +74,13 @@ export class Streams {
   readonly kind: StdoutKind;
   /** stdin's bytes sent and not yet read, as one-char-per-byte text. */
   #input = "";
-  /** The size of each send not yet read whole; the first is what is left of the current one. */
+  /**
+   * The size of each send not yet read whole, from index `#firstSend` on; the first is what
+   * is left of the current one. (A queue with a moving head: a script's thousands of lines are as
+   * many sends, and `shift` copies the rest of the array each time.)
+   */
   #sends: number[] = [];
+  #firstSend = 0;
 
   constructor(kind: StdoutKind) {
     this.kind = kind;
@@ -143,7 +130,7 @@ export class Streams {
    */
   readable(final: boolean): number {
     if (this.#input.length === 0) return 0;
-    if (this.kind !== "tty") return this.#sends[0];
+    if (this.kind !== "tty") return this.#sends[this.#firstSend];
     const lineEnd = this.#input.indexOf("\n");
     return lineEnd >= 0 ? lineEnd + 1 : final ? this.#input.length : 0;
   }
@@ -157,10 +144,18 @@ export class Streams {
   takeInput(n: number): string {
     const taken = this.#input.slice(0, n);
     this.#input = this.#input.slice(taken.length);
+    const sends = this.#sends;
     for (let left = taken.length; left > 0;) {
-      const part = Math.min(left, this.#sends[0]);
+      const part = Math.min(left, sends[this.#firstSend]);
       left -= part;
-      if ((this.#sends[0] -= part) === 0) this.#sends.shift();
+      if ((sends[this.#firstSend] -= part) === 0) this.#firstSend++;
+    }
+    if (this.#firstSend === sends.length) {
+      sends.length = 0;
+      this.#firstSend = 0;
+    } else if (this.#firstSend >= 1024 && this.#firstSend * 2 >= sends.length) {
+      sends.splice(0, this.#firstSend);
+      this.#firstSend = 0;
     }
     return taken;
   }
