@@ -536,10 +536,19 @@ export class Memory {
 
   /** Reads one byte. */
   read8(addr: number): number {
+    const k = (addr >>> 12) & 32767;
+    return this.tlbRead[k] === addr - (addr & 4095)
+      ? (this.store[this.tlbBase[k] + ((addr & 4095) >>> 2)] >>> ((addr & 3) * 8)) & 0xff
+      : this.read8Slow(addr);
+  }
+
+  /** {@link read8} when the TLB holds no entry for the address. */
+  private read8Slow(addr: number): number {
     const no = Math.floor(addr / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
     const lo = no - hi * DIR_PAGES;
     let d = this.#dir(hi);
     if (d === undefined || d.levels[lo] < ACCESS_READ) d = this.#fault(addr, 1, "read");
+    this.#tlbFill(no, d, lo);
     const page = d.page(lo);
     if (page === undefined) return 0;
     const off = addr - no * PAGE_SIZE;
@@ -865,6 +874,30 @@ export class Memory {
     return this.#dirs.get(hi)?.page(no - hi * DIR_PAGES) !== undefined;
   }
 
+  /**
+   * Where the first byte equal to `value` lies among the `limit` bytes from `addr` on, as an
+   * offset from `addr`; -1 when none does (strlen, memchr). Pages are searched in place, one
+   * after the other, and the fault is the one a byte-by-byte scan would meet: at the first byte
+   * it may not read before a match.
+   */
+  findByte(addr: number, value: number, limit: number): number {
+    for (let done = 0; done < limit;) {
+      const a = addr + done;
+      const no = Math.floor(a / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+      const lo = no - hi * DIR_PAGES;
+      let d = this.#dir(hi);
+      if (d === undefined || d.levels[lo] < ACCESS_READ) d = this.#fault(a, 1, "read");
+      const off = a - no * PAGE_SIZE, n = Math.min(PAGE_SIZE - off, limit - done);
+      const page = d.page(lo);
+      const at = page === undefined
+        ? (value & 0xff) === 0 ? 0 : -1
+        : new Uint8Array(page.buffer, page.byteOffset + off, n).indexOf(value & 0xff);
+      if (at >= 0) return done + at;
+      done += n;
+    }
+    return -1;
+  }
+
   /** Reads `length` bytes. */
   readBytes(addr: number, length: number): Uint8Array {
     if (this.#length(length) === 0) return new Uint8Array(0);
@@ -907,7 +940,8 @@ export class Memory {
       const hi = Math.floor(no / DIR_PAGES);
       const page = this.#writablePage(this.#dir(hi)!, no - hi * DIR_PAGES, a);
       if (this.#journaling) this.#saveWords(page, off, n);
-      new Uint8Array(page.buffer, page.byteOffset + off, n).set(bytes.subarray(done, done + n));
+      const part = n === bytes.length ? bytes : bytes.subarray(done, done + n);
+      new Uint8Array(page.buffer, page.byteOffset + off, n).set(part);
       if (this.#journaling) this.#logWords(no, page, off, n);
       done += n;
     }

@@ -97,3 +97,31 @@ Deno.test("isZero sees any non-zero byte, wherever it is, and untouched pages as
     proc.memory.write8(addr + at, 0);
   }
 });
+
+Deno.test("findByte finds what a byte-by-byte scan finds, across pages and untouched ones", () => {
+  const { addr, bytes, mem } = patterned();
+  const scan = (from: number, value: number, limit: number) => {
+    for (let i = 0; i < limit; i++) if (bytes[from + i] === value) return i;
+    return -1;
+  };
+  for (const from of [0, 1, 0xffd, 0x1fff, 0x2000, 0x3fff]) {
+    for (const value of [0, 0x41, 0xff, 0x1b5]) {
+      for (const limit of [0, 1, 7, 0x1003, 0x6000 - from]) {
+        assert.equal(mem.findByte(addr + from, value, limit), scan(from, value & 0xff, limit));
+      }
+    }
+  }
+});
+
+Deno.test("findByte faults at the first byte it may not read before a match, as read8 would", () => {
+  const proc = new Process({ layout: "x86_64" });
+  const addr = proc.sys.mmap(0, 0x3000, RW, ANON);
+  proc.sys.munmap(addr + 0x2000, 0x1000);
+  proc.memory.fill(addr, 0x2000, 0x41);
+  assert.equal(proc.memory.findByte(addr + 0x1ff0, 0x41, Infinity), 0);
+  assert.throws(
+    () => proc.memory.findByte(addr + 0x1ff0, 0, Infinity),
+    (e) => e instanceof SegmentationFault && e.address === addr + 0x2000 && e.access === "read",
+  );
+  assert.equal(proc.memory.findByte(addr + 0x1ff0, 0, 0x10), -1);
+});
