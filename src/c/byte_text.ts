@@ -65,20 +65,12 @@ export function loadText(mem: Memory, addr: number, length: number): string {
 }
 
 /**
- * The NUL-terminated string at `addr` (at most `limit` bytes of it) as one-char-per-byte text,
- * read a byte at a time: a fault comes at the first byte that may not be read.
+ * The NUL-terminated string at `addr` (at most `limit` bytes of it) as one-char-per-byte text:
+ * a fault comes at the first byte before the NUL that may not be read, as a byte-by-byte read's
+ * would ({@link Memory.findByte}).
  */
 export function loadCString(mem: Memory, addr: number, limit = Infinity): string {
-  let s = "", held = 0;
-  for (let n = 0; n < limit; n++) {
-    const c = mem.read8(addr++);
-    if (c === 0) break;
-    if (held === CHUNK) {
-      s += String.fromCharCode.apply(null, scratch as unknown as number[]);
-      held = 0;
-    }
-    scratch[held++] = c;
-  }
-  if (held === 0) return s;
-  return s + String.fromCharCode.apply(null, scratch.subarray(0, held) as unknown as number[]);
+  if (!(limit > 0)) return "";
+  const end = mem.findByte(addr, 0, limit);
+  return loadText(mem, addr, end < 0 ? limit : end);
 }
