@@ -59,6 +59,8 @@ export interface ScanTarget {
 
 /** What a read past a conversion's width gives: no byte was read (none to push back). */
 const WIDTH_DONE = -2;
+/** Below this, a number times 16 plus a digit is still exact in a double (scanNumber). */
+const SMALL_DIGITS_LIMIT = 2 ** 48;
 
 const isSpace = (b: number) => b === 32 || (b >= 9 && b <= 13);
 const digitValue = (b: number) =>
@@ -317,7 +319,7 @@ function* scanNumber(
   max: number,
 ): Generator<Signal, { value: bigint; digits: number; b: number }> {
   let base = conv === "d" || conv === "u" ? 10 : conv === "o" ? 8 : conv === "i" ? 0 : 16;
-  let taken = 0, negative = false, digits = 0, value = 0n;
+  let taken = 0, negative = false, digits = 0;
   const next = function* () {
     taken++;
     return taken < max ? yield* read() : WIDTH_DONE;
@@ -336,10 +338,14 @@ function* scanNumber(
     } else if (base === 0) base = 8;
   }
   if (base === 0) base = 10;
+  // exact in a number while small (no bigint made per digit), then in a bigint
+  let small = 0, big: bigint | undefined;
   while (b >= 0 && digitValue(b) < base) {
-    value = value * BigInt(base) + BigInt(digitValue(b));
+    if (big !== undefined) big = big * BigInt(base) + BigInt(digitValue(b));
+    else if ((small = small * base + digitValue(b)) > SMALL_DIGITS_LIMIT) big = BigInt(small);
     digits++;
     b = yield* next();
   }
+  const value = big ?? BigInt(small);
   return { value: negative ? -value : value, digits, b };
 }

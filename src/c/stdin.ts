@@ -102,6 +102,12 @@ function* reading<T>(
   return yield* read(file === "stdin" ? stdinStream(h, c) : streamOf(h, file, c));
 }
 
+/** Reused buffers for an integer scanf stores, by its size (a typed array made each time costs more). */
+const INTEGER_BYTES = [1, 2, 4, 8].reduce<Uint8Array[]>((all, size) => {
+  all[size] = new Uint8Array(size);
+  return all;
+}, []);
+
 /** scanf's target: `get`/`unget` the input; arguments from `first` on. */
 function scanTarget(
   h: StdinHost,
@@ -123,7 +129,7 @@ function scanTarget(
     free: (pointer) => h.free(pointer),
     shortChars: h.profile.scanfShortChars,
     storeInteger: (address, value, size) => {
-      const bytes = new Uint8Array(size);
+      const bytes = INTEGER_BYTES[size] ?? new Uint8Array(size);
       let v = BigInt.asUintN(8 * size, value);
       for (let k = 0; k < size; k++, v >>= 8n) bytes[k] = Number(v & 0xffn);
       m.mem.writeBytes(address, bytes);
