@@ -1325,12 +1325,16 @@ class Compiler {
       const evs = kids.map((k) => k.ev!);
       return { t, ev: (f) => fn(...evs.map((e) => e(f))) };
     }
-    const gs = kids.map(toGen);
+    const gs = kids.map((k) => k.g), plains = kids.map((k) => k.g ? undefined : k.ev!);
+    const argCount = kids.length;
     return {
       t,
       g: function* (f) {
         const vals: Value[] = [];
-        for (const g of gs) vals.push(yield* g(f));
+        for (let i = 0; i < argCount; i++) {
+          const g = gs[i];
+          vals.push(g !== undefined ? yield* g(f) : plains[i]!(f));
+        }
         return fn(...vals);
       },
     };
@@ -2159,7 +2163,9 @@ class Compiler {
         },
       };
     }
-    const gs = args.map(toGen);
+    // Each argument's generator, or undefined where its plain closure runs without one.
+    const gs = args.map((a) => a.g), plains = args.map((a) => a.g ? undefined : a.ev!);
+    const argCount = args.length;
     const rtm = () => m.rt;
     if (target.b) {
       const b = target.b;
@@ -2167,7 +2173,10 @@ class Compiler {
         t: rt,
         g: function* (f) {
           const vals: Value[] = [];
-          for (const g of gs) vals.push(yield* g(f));
+          for (let i = 0; i < argCount; i++) {
+            const g = gs[i];
+            vals.push(g !== undefined ? yield* g(f) : plains[i]!(f));
+          }
           const call = { args: vals, types, line, frame: f };
           return b.gen ? yield* b.gen(call) : b.fn!(call);
         },
@@ -2179,7 +2188,10 @@ class Compiler {
         t: rt,
         g: function* (f) {
           const vals: Value[] = [];
-          for (const g of gs) vals.push(yield* g(f));
+          for (let i = 0; i < argCount; i++) {
+            const g = gs[i];
+            vals.push(g !== undefined ? yield* g(f) : plains[i]!(f));
+          }
           return yield* rtm().callFunction(fn, vals, types);
         },
       };
@@ -2190,7 +2202,10 @@ class Compiler {
       g: function* (f) {
         const addr = yield* pg(f);
         const vals: Value[] = [];
-        for (const g of gs) vals.push(yield* g(f));
+        for (let i = 0; i < argCount; i++) {
+          const g = gs[i];
+          vals.push(g !== undefined ? yield* g(f) : plains[i]!(f));
+        }
         return yield* rtm().callAddress(addr as Int, vals, types, line, f);
       },
     };
