@@ -38,8 +38,9 @@ import type { Memory } from "../kernel/memory.ts";
 import { COutputLimitError } from "./errors.ts";
 import { FILE_SIZE_LIMIT, type OpenFile, type OpenFiles } from "./open_files.ts";
 import { Signal } from "./interpreter.ts";
-import { loadText, storeText, textBytes } from "./byte_text.ts";
+import { storeText, textBytes } from "./byte_text.ts";
 import type { Streams } from "./stdio.ts";
+import type { WrittenBytes } from "./written_bytes.ts";
 
 const { EBADF, EFAULT } = Errno;
 
@@ -117,18 +118,20 @@ export function accessMode(h: DescriptorHost, fd: number): number | undefined {
  * {@link FILE_SIZE_LIMIT} bytes, as a file is (past it: {@link COutputLimitError}).
  */
 function outputTo(h: DescriptorHost, fd: number, text: string): void {
+  outputStream(h, fd, text.length).appendText(text);
+}
+
+/**
+ * The output that `count` more bytes on descriptor `fd` go to (see {@link outputTo}), or
+ * {@link COutputLimitError} when they would take it past {@link FILE_SIZE_LIMIT}.
+ */
+function outputStream(h: DescriptorHost, fd: number, count: number): WrittenBytes {
   const s = h.streams;
-  if (h.openFiles.stream(fd) === 2) {
-    if (s.stderrBytes.length + text.length > FILE_SIZE_LIMIT) {
-      throw new COutputLimitError("stderr", FILE_SIZE_LIMIT, 0);
-    }
-    s.stderrBytes += text;
-  } else {
-    if (s.stdoutBytes.length + text.length > FILE_SIZE_LIMIT) {
-      throw new COutputLimitError("stdout", FILE_SIZE_LIMIT, 0);
-    }
-    s.stdoutBytes += text;
+  const stderr = h.openFiles.stream(fd) === 2, out = stderr ? s.stderrBytes : s.stdoutBytes;
+  if (out.length + count > FILE_SIZE_LIMIT) {
+    throw new COutputLimitError(stderr ? "stderr" : "stdout", FILE_SIZE_LIMIT, 0);
   }
+  return out;
 }
 
 /**
@@ -163,7 +166,7 @@ export function writeDescriptor(h: DescriptorHost, fd: number, buf: number, coun
     ? readable
     : readable - readable % WRITE_PIECE;
   if (done === 0) return -EFAULT;
-  outputTo(h, fd, loadText(h.mem, buf, done));
+  outputStream(h, fd, done).appendFrom(h.mem, buf, done);
   return done;
 }
 

@@ -79,7 +79,7 @@ import { GLOBALS_LIMIT, mapProgramImage, planGlobals } from "./program_image.ts"
 import { type FileInfo, fileLayout, readFileFields } from "./file_layout.ts";
 import { type CompiledGlobals, type GlobalsInfo, globalsInfo } from "./globals_info.ts";
 import { writeStandardFiles } from "./std_files.ts";
-import { byteText, type StdoutKind, Streams, textBytes } from "./stdio.ts";
+import { byteText, type StdoutKind, Streams } from "./stdio.ts";
 import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./types.ts";
 import { loader, type Value } from "./values.ts";
 import { targetLine } from "./run_to.ts";
@@ -250,12 +250,6 @@ function prototypes(abi: Abi): Map<string, FunctionType> {
   for (const g of unit.globals) if (g.type.k === "fn") p.set(g.name, g.type);
   prototypeCache.set(abi.arch, p);
   return p;
-}
-
-const decoder = new TextDecoder();
-
-function latin1ToUtf8(s: string): string {
-  return decoder.decode(textBytes(s));
 }
 
 /**
@@ -847,12 +841,12 @@ export class CProgram {
 
   /** All of stdout written so far. */
   get stdout(): string {
-    return latin1ToUtf8(this.#streams.stdoutBytes);
+    return this.#streams.stdoutBytes.utf8();
   }
 
   /** All of stderr written so far. */
   get stderr(): string {
-    return latin1ToUtf8(this.#streams.stderrBytes);
+    return this.#streams.stderrBytes.utf8();
   }
 
   /**
@@ -1012,26 +1006,28 @@ export class CProgram {
 
   #result(state: CRunState, extra: Partial<CRunResult> = {}): CRunResult {
     this.#noteRecords();
-    const all = this.#streams.stdoutBytes;
     const location = this.#location();
     this.#lastLine = location;
     const { file, line } = this.#files.where(location);
-    const errors = this.#streams.stderrBytes, fresh = all.slice(this.#reportedStdout);
+    // Written bytes never change: the getters read them up to where they ended now.
+    const out = this.#streams.stdoutBytes, errors = this.#streams.stderrBytes;
+    const end = out.length, errorEnd = errors.length, before = this.#reportedStdout;
+    const stdout = out.utf8(0, end);
     const r: CRunResult = {
       state,
       line,
       file,
-      stdout: latin1ToUtf8(all),
-      stderr: latin1ToUtf8(errors),
-      newStdout: latin1ToUtf8(fresh),
+      stdout,
+      stderr: errors.utf8(0, errorEnd),
+      newStdout: before === 0 ? stdout : out.utf8(before, end),
       get stdoutBytes() {
-        return textBytes(all);
+        return out.bytes(0, end);
       },
       get stderrBytes() {
-        return textBytes(errors);
+        return errors.bytes(0, errorEnd);
       },
       get newStdoutBytes() {
-        return textBytes(fresh);
+        return out.bytes(before, end);
       },
       records: this.#records,
       ...(this.#recordsFull === undefined ? {} : { recordsFull: this.#recordsFull }),
@@ -1040,7 +1036,7 @@ export class CProgram {
       ...extra,
     };
     if (r.error) r.error = this.#files.relocate(r.error) as Error; // (a header's file and line)
-    this.#reportedStdout = all.length;
+    this.#reportedStdout = end;
     this.#records = [];
     return r;
   }

@@ -4,7 +4,7 @@
  * terminal, its buffer a real allocation at the first output (the allocator's
  * `printf()`, glibc `_IO_file_doallocate`) unless `setbuf`/`setvbuf` chose otherwise; stderr
  * unbuffered; stdin read from the text the caller feeds. What reached file descriptors 1 and 2
- * is kept as text. Buffered stdout is written at `exit` and lost at an abort or a crash, as in a
+ * is kept as bytes (`written_bytes.ts`). Buffered stdout is written at `exit` and lost at an abort or a crash, as in a
  * real process. (printf's format language: `printf_format.ts`.)
  *
  * @module
@@ -23,6 +23,8 @@ import {
 } from "./file_layout.ts";
 
 export type { FileState };
+
+import { WrittenBytes } from "./written_bytes.ts";
 
 export { byteText, textBytes } from "./byte_text.ts";
 export { IOFBF, IOLBF, IONBF };
@@ -63,10 +65,10 @@ export type StdoutKind = "tty" | "pipe" | "file";
 
 /** stdout, stderr and stdin of one program. */
 export class Streams {
-  /** Bytes written to fd 1, as latin1 text. */
-  stdoutBytes = "";
+  /** Bytes written to fd 1. */
+  readonly stdoutBytes: WrittenBytes = new WrittenBytes();
   /** Bytes written to fd 2. */
-  stderrBytes = "";
+  readonly stderrBytes: WrittenBytes = new WrittenBytes();
   readonly #stdout = new KeptFields(NO_READS);
   readonly #stderr = new KeptFields(NO_READS | UNBUFFERED);
   /** Input was closed (no more will come): reads return EOF. */
