@@ -202,6 +202,9 @@ export function* readDescriptor(
     file.offset += fits;
     return fits;
   }
+  if (s.inputShared && (s.pendingInput > 0 || (!s.eof && h.pauseOnInput))) {
+    h.refuse("a read of standard input in a fork's child (which process reads it first is a race)");
+  }
   let readable: number;
   while ((readable = s.readable(s.eof || !h.pauseOnInput)) === 0) {
     if (s.eof || !h.pauseOnInput) return 0;

@@ -247,13 +247,14 @@ function normalPath(path: string): string {
 
 /** The program's files and its descriptors: the standard ones still open, and those on files. */
 export class OpenFiles {
-  readonly #contents = new Map<string, Inode>();
-  readonly #open = new Map<number, OpenFile>();
+  /** The files by path, and the count of inode numbers given: one disk, a fork's child's too. */
+  #disk = { contents: new Map<string, Inode>(), serials: 0 };
+  #open = new Map<number, OpenFile>();
   /**
    * The descriptors on one of the run's streams, and which (0 stdin, 1 stdout, 2 stderr): 0, 1
    * and 2 until closed or reused, and their dups.
    */
-  readonly #standard = new Map<number, StandardStream>([[0, 0], [1, 1], [2, 2]]);
+  #standard = new Map<number, StandardStream>([[0, 0], [1, 1], [2, 2]]);
   #serials = 0;
   /** The /proc file system; undefined: every /proc path is refused. */
   readonly #proc: ProcFileSystem | undefined;
@@ -268,13 +269,25 @@ export class OpenFiles {
       const bytes = typeof contents === "string"
         ? Uint8Array.from(contents, (c) => c.charCodeAt(0))
         : contents.slice(); // the program's writes must not reach the caller's bytes (or a rerun)
-      this.#contents.set(normalPath(path), this.#inode(bytes, GIVEN_FILE_PERMISSIONS));
+      this.#disk.contents.set(normalPath(path), this.#inode(bytes, GIVEN_FILE_PERMISSIONS));
     }
   }
 
   #inode(store: Uint8Array, permissions: number | undefined): Inode {
-    const serial = ++this.#serials;
+    const serial = ++this.#disk.serials;
     return { store, length: store.length, serial, permissions, linked: true, sparse: false };
+  }
+
+  /**
+   * Takes the files and descriptors of `parent` as fork(2) gives them to a child: the same
+   * files (what either writes, the other reads), and a copy of its descriptor table whose
+   * descriptors are on the same open file descriptions — one offset, moved by both. What this
+   * table had is dropped (a fork's child is a re-run of its parent: `fork.ts`).
+   */
+  adoptFork(parent: OpenFiles): void {
+    this.#disk = parent.#disk;
+    this.#open = new Map(parent.#open);
+    this.#standard = new Map(parent.#standard);
   }
 
   /**
@@ -297,7 +310,7 @@ export class OpenFiles {
     const found = this.#walk(path);
     if (typeof found === "number") return found;
     const { name, trailingSlash } = found, create = (flags & O_CREAT) !== 0;
-    let inode = this.#contents.get(name);
+    let inode = this.#disk.contents.get(name);
     if (inode === undefined && this.#isDirectory(name)) {
       if (create && (flags & O_EXCL)) return -EEXIST;
       return create || (flags & ACCESS_MODE) !== 0 ? -EISDIR : "directory";
@@ -307,7 +320,7 @@ export class OpenFiles {
     if (inode === undefined) {
       if (!create) return -ENOENT;
       const permissions = mode === undefined ? undefined : mode & 0o7777 & ~UMASK;
-      this.#contents.set(name, inode = this.#inode(new Uint8Array(0), permissions));
+      this.#disk.contents.set(name, inode = this.#inode(new Uint8Array(0), permissions));
     } else if (flags & O_TRUNC) {
       inode.store = new Uint8Array(0);
       inode.length = 0;
@@ -326,7 +339,7 @@ export class OpenFiles {
 
   /** A copy of the contents of the file `path` names, or undefined for none. */
   contents(path: string): Uint8Array | undefined {
-    const inode = this.#contents.get(normalPath(path));
+    const inode = this.#disk.contents.get(normalPath(path));
     return inode?.store.slice(0, inode.length);
   }
 
@@ -392,7 +405,7 @@ export class OpenFiles {
       if (part === "" || part === ".") continue;
       if (part.length > NAME_MAX) return -ENAMETOOLONG;
       const next = join(part);
-      if (this.#contents.has(next)) return -ENOTDIR;
+      if (this.#disk.contents.has(next)) return -ENOTDIR;
       if (!this.#isDirectory(next)) return -ENOENT;
       directory = next;
     }
@@ -405,10 +418,10 @@ export class OpenFiles {
   unlink(path: string): number | Unmodelled {
     const proc = this.#procPath(path);
     if (proc !== undefined) return this.#proc?.unlink(proc.name) ?? NO_PROC;
-    const name = normalPath(path), inode = this.#contents.get(name);
+    const name = normalPath(path), inode = this.#disk.contents.get(name);
     if (inode === undefined) return -ENOENT;
     inode.linked = false;
-    this.#contents.delete(name);
+    this.#disk.contents.delete(name);
     return 0;
   }
 
@@ -424,7 +437,7 @@ export class OpenFiles {
     if (proc !== undefined) return this.#proc?.status(proc.name, proc.trailingSlash) ?? NO_PROC;
     const found = this.#walk(path);
     if (typeof found === "number") return found;
-    const inode = this.#contents.get(found.name);
+    const inode = this.#disk.contents.get(found.name);
     if (inode !== undefined) return found.trailingSlash ? -ENOTDIR : factsOf(inode);
     return this.#isDirectory(found.name) ? "directory" : -ENOENT;
   }
@@ -436,7 +449,7 @@ export class OpenFiles {
   #isDirectory(name: string): boolean {
     if (name === "" || name === "/" || /^\.\.(\/\.\.)*$/.test(name)) return true;
     const prefix = name.endsWith("/") ? name : `${name}/`;
-    for (const other of this.#contents.keys()) {
+    for (const other of this.#disk.contents.keys()) {
       if (other.startsWith(prefix)) return true;
     }
     return false;

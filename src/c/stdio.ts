@@ -73,6 +73,12 @@ export class Streams {
   readonly #stderr = new KeptFields(NO_READS | UNBUFFERED);
   /** Input was closed (no more will come): reads return EOF. */
   eof = false;
+  /**
+   * Standard input is shared with another process (a fork's child reads the parent's:
+   * `fork.ts`): a read that would take bytes from it, or wait for them, is refused, since which
+   * of the two reads first is a race.
+   */
+  inputShared = false;
   readonly kind: StdoutKind;
   /** stdin's bytes sent and not yet read, as one-char-per-byte text. */
   #input = "";

@@ -142,6 +142,7 @@ export const Errno = {
   ENOENT: 2,
   EINTR: 4,
   EBADF: 9,
+  ECHILD: 10,
   EAGAIN: 11,
   ENOMEM: 12,
   EACCES: 13,

@@ -177,8 +177,14 @@ export interface Syscalls {
  * ```
  */
 export class Process {
-  /** Process id. */
-  readonly pid: number;
+  /** Process id (a forked C program's child takes its own: {@link Process.becomeForkChild}). */
+  get pid(): number {
+    return this.#pid;
+  }
+
+  #pid: number;
+  /** Pids handed to children fork made (`src/c/fork.ts`): ids taken after the threads'. */
+  #childIds = 0;
   /** The kernel. */
   readonly kernel: KernelProfile;
   /** Word arithmetic of the process's architecture. */
@@ -214,7 +220,7 @@ export class Process {
     this.kernel = options.kernel ?? start.kernel;
     this.arch = this.kernel.bits === 64 ? "x86_64" : "i386";
     this.words = this.kernel.bits === 64 ? words64 : words32;
-    this.pid = options.pid ?? start.pid;
+    this.#pid = options.pid ?? start.pid;
     this.stackLimit = options.stackLimit ?? this.kernel.stackRlimit ?? 8 * 1024 * 1024;
     this.#stackPolicy = options.stackPolicy ?? start.stackPolicy;
     this.#threadIds = options.threadIds ?? start.threadIds ?? [];
@@ -292,6 +298,45 @@ export class Process {
   /** The main thread. */
   get mainThread(): Thread {
     return this.#threads[0];
+  }
+
+  /**
+   * The pid fork(2) gives a new child: the next id after those the threads and the children
+   * before it took (pid + 1 for the first child of a process that made no thread), as Linux
+   * hands ids out in order on a machine where nothing else starts a process meanwhile.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Process } from "../../mod.ts";
+   * const proc = new Process();
+   * assert.equal(proc.childPid(), proc.pid + 1);
+   * assert.equal(proc.childPid(), proc.pid + 2);
+   * ```
+   */
+  childPid(): number {
+    return this.pid + this.#threads.length + this.#childIds++;
+  }
+
+  /**
+   * This process becomes the child fork(2) made of its state: it takes the child's `pid`, which
+   * its main thread — the one thread a child has — takes as its thread id. Its memory, areas and
+   * system call log stay as they are (the parent's at the fork). heaplab's C interpreter calls
+   * it on a re-run of the parent that has reached the fork (`src/c/fork.ts`).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Process } from "../../mod.ts";
+   * const proc = new Process();
+   * proc.becomeForkChild(proc.pid + 1);
+   * assert.equal(proc.mainThread.tid, proc.pid);
+   * ```
+   */
+  becomeForkChild(pid: number): void {
+    integerArgument("pid", pid, 1, PID_MAX);
+    this.#pid = pid;
+    (this.#threads[0] as { tid: number }).tid = pid;
   }
 
   /** Every thread ever created, in creation order (the main thread first). */
@@ -460,7 +505,7 @@ export class Process {
     if ("errno" in got) throw new ThreadCreateError(got.errno);
     const { stack, reused } = got;
     const tid = o.tid ?? this.#threadIds[this.#nextTidIndex] ??
-      this.pid + this.#threads.length;
+      this.pid + this.#threads.length + this.#childIds;
     this.#nextTidIndex++;
     const thread: Thread = {
       tid,

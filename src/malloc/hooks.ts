@@ -20,7 +20,7 @@ import { PROT_EXEC } from "../kernel/vma.ts";
 import type { MallocContext } from "./context.ts";
 import type { HookName } from "./libc_state.ts";
 
-export type { LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
+export type { ChildExited, LibcEvent, ProgramOutput, ShellSpawned } from "./libc_events.ts";
 
 /**
  * A glibc call followed an overwritten pointer to code the simulator does not run: in the real

@@ -50,6 +50,7 @@ export {
   type MallocAssertion,
 } from "./assertions.ts";
 export {
+  type ChildExited,
   ControlFlowHijack,
   type LibcEvent,
   ProcessExit,
