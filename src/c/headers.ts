@@ -289,6 +289,11 @@ void *reallocarray(void *p, size_t n, size_t size);
 int abs(int x);
 long labs(long x);
 int getpid(void);
+int getppid(void);
+int fork(void);
+int vfork(void);
+int wait(int *status);
+int waitpid(int pid, int *status, int options);
 int gettid(void);
 unsigned int sleep(unsigned int s);
 unsigned int alarm(unsigned int seconds);
@@ -545,12 +550,28 @@ const STAT_MACROS = [
   "((a)->tv_sec CMP (b)->tv_sec))",
 ];
 
+/** <sys/wait.h>: waitpid's options and glibc's macros that read a wait status (bits/waitstatus.h). */
+const WAIT_MACROS = [
+  "WNOHANG 1",
+  "WUNTRACED 2",
+  "WCONTINUED 8",
+  "WEXITSTATUS(status) (((status) & 0xff00) >> 8)",
+  "WTERMSIG(status) ((status) & 0x7f)",
+  "WSTOPSIG(status) WEXITSTATUS(status)",
+  "WIFEXITED(status) (WTERMSIG(status) == 0)",
+  "WIFSIGNALED(status) (((signed char) (((status) & 0x7f) + 1) >> 1) > 0)",
+  "WIFSTOPPED(status) (((status) & 0xff) == 0x7f)",
+  "WIFCONTINUED(status) ((status) == 0xffff)",
+  "WCOREDUMP(status) ((status) & 0x80)",
+];
+
 /** <errno.h>: Linux's numbers for the errors a heap program meets (x86_64 and i386 alike). */
 const ERRNO_MACROS = [
   "EPERM 1",
   "ENOENT 2",
   "EINTR 4",
   "EBADF 9",
+  "ECHILD 10",
   "EAGAIN 11",
   "ENOMEM 12",
   "EACCES 13",
@@ -638,6 +659,7 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     ...FILE_MACROS,
     ...STAT_MACROS,
     ...SIGNAL_MACROS,
+    ...WAIT_MACROS,
     ...SIGACTION_MACROS,
     "_SC_PAGESIZE 30",
     "_SC_PAGE_SIZE 30",

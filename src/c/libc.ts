@@ -81,6 +81,7 @@ import {
 } from "./output_file.ts";
 import { STRING_FUNCTIONS } from "./string_functions.ts";
 import { getrandom } from "./getrandom.ts";
+import { fork, type ForkHost, getppid, type ProcessFamily, waitpid } from "./fork.ts";
 import { dup, dup2, dup3, type DupHost, fcntl } from "./dup.ts";
 import { pthreadDetach, pthreadJoin, type ThreadCallHost } from "./pthread_detach.ts";
 import {
@@ -168,6 +169,10 @@ export interface LibcHost {
   readonly signals: SignalDispositions;
   /** strerror's buffers for numbers without a message, by thread (-1: the one static buffer). */
   readonly strerrorBuffers: Map<number, number>;
+  /** The forks of the run (`fork.ts`). */
+  readonly family: ProcessFamily;
+  /** How the program becomes a fork's child, and runs one (`fork.ts`, `program.ts`). */
+  readonly children: Pick<ForkHost, "becomeChild" | "runChild" | "position">;
 }
 
 type Impl = (h: LibcHost, c: BuiltinCall) => Value;
@@ -979,6 +984,26 @@ function allocaCall(h: LibcHost, c: BuiltinCall): Value {
   const P = h.m.abi.ptrSize;
   return alloca(h.sched.current, sizeArgument(c.args[0] as Int, P), P);
 }
+
+/** What fork, wait, waitpid and getppid work with (`fork.ts`). */
+const forkHost = perHost((h): ForkHost => ({
+  family: h.family,
+  threadRefusal: () => {
+    if (h.sched.current.thread.index !== 0) return "inside a thread";
+    const others = h.process.threads.some((t) => t.index !== 0 && t.state === "running");
+    return others ? "while another thread runs" : undefined;
+  },
+  catchesChildSignal: (signal) => (h.signals.action(signal)?.handler ?? 0) > 1,
+  childPid: () => h.process.childPid(),
+  pid: () => h.process.pid,
+  ...h.children,
+  storeStatus: (address, status) => {
+    if (h.m.mem.accessibleLength(address, 4, "write") < 4) return false;
+    h.m.mem.write32(address, status);
+    return true;
+  },
+  refuse: (what) => refuse(h, what),
+}));
 
 /** getrandom(buf, count, flags) on the simulation's random source (`getrandom.ts`). */
 function getrandomCall(h: LibcHost, c: BuiltinCall): Value {
@@ -1849,6 +1874,11 @@ const impls: Record<string, Impl> = {
     return convertInt(v < 0n ? -v : v, h.m.abi.ptrSize, true);
   },
   getpid: (h) => h.process.pid,
+  getppid: (h) => getppid(forkHost(h)),
+  fork: (h) => fork(forkHost(h)),
+  vfork: (h) => refuse(h, "vfork (the child borrows its parent's memory until it execs or exits)"),
+  wait: (h, c) => sysResult(h, waitpid(forkHost(h), -1, n(c.args[0]), 0)),
+  waitpid: (h, c) => sysResult(h, waitpid(forkHost(h), n(c.args[0]), n(c.args[1]), n(c.args[2]))),
   gettid: (h) => h.process.currentThread.tid,
   sleep: () => 0,
   usleep: () => 0,

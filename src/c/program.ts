@@ -84,6 +84,14 @@ import { type Abi, abiOf, type CType, type FunctionType, typeName } from "./type
 import { loader, type Value } from "./values.ts";
 import { targetLine } from "./run_to.ts";
 import {
+  type ChildEnd,
+  type ChildRole,
+  type ForkedChild,
+  ProcessFamily,
+  waitStatusOf,
+} from "./fork.ts";
+import { type HeapState, heapState } from "../history/state.ts";
+import {
   checkPosition,
   type InputEvent,
   lastStops,
@@ -226,6 +234,38 @@ export interface CRunToResult extends CRunResult {
   reached: boolean;
 }
 
+/** A child the program's fork made (`fork.ts`): it runs when waited for, or once its parent ends. */
+export interface CChild {
+  /** Its pid. */
+  readonly pid: number;
+  /** The child's program — its process, memory, output — once it has run. */
+  readonly program?: CProgram;
+  /** How its run ended, once it has run. */
+  readonly result?: CRunResult;
+  /** What wait(2) stores for it, once it has run. */
+  readonly waitStatus?: number;
+  /** A wait has returned it. */
+  readonly reaped: boolean;
+}
+
+/** What a fork's child knows of its fork ({@link CProgram.forkedFrom}). */
+export interface CForkOrigin {
+  /** The parent's pid. */
+  readonly ppid: number;
+  /** The child's process as the fork left it: the parent's memory, areas and allocator. */
+  readonly atFork: HeapState;
+  /** The sequence number of the last system call before the fork: the child's own come after. */
+  readonly syscallSeq: number;
+  /** Its allocator's events before the fork (the parent's): its own come after. */
+  readonly eventsBefore: number;
+}
+
+/** A re-run being made to become a child: its role, and its parent's files. */
+interface ChildMaking {
+  readonly role: ChildRole;
+  readonly parentFiles: OpenFiles;
+}
+
 /** A local variable of the current frame. */
 export interface CLocal {
   /** Name. */
@@ -351,11 +391,20 @@ export class CProgram {
   #waiting = false;
   /** The last stop of #drive was one that step() makes (a line, a pause), not a position's. */
   #atLineStop = false;
+  /** Set while a re-run that is to become a fork's child is constructed (`fork.ts`). */
+  static #making: ChildMaking | undefined;
+  /** In a re-run made to become a child: its role and its parent's files. */
+  readonly #childOf: ChildMaking | undefined;
+  /** Once this run is a fork's child: its fork. */
+  #forkedFrom: CForkOrigin | undefined;
+  /** The children that have run: their programs and results, by pid. */
+  readonly #childRuns = new Map<number, { program: CProgram; result: CRunResult }>();
 
   /** Compiles `source`; syntax errors throw CSyntaxError (file:line:column and token). */
   constructor(source: string, options: CRunOptions = {}) {
     this.source = source;
     this.#options = { ...options }; // (the options as they were: a re-run's)
+    this.#childOf = CProgram.#making;
     const file = options.file ?? "prog.c";
     this.file = file;
     this.process = options.process ?? new Process({ layout: options.arch ?? "x86_64" });
@@ -468,6 +517,12 @@ export class CProgram {
       rand: new GlibcRand(),
       signals: new SignalDispositions(),
       strerrorBuffers: new Map(),
+      family: new ProcessFamily(this.#childOf?.role),
+      children: {
+        becomeChild: (role) => this.#becomeChild(role),
+        runChild: (child) => this.#runChild(child),
+        position: () => this.position,
+      },
     };
     // Static initializers (constant in C; evaluated once, before main).
     const initFrame: Frame = { fp: 0, line: 0, fn: undefined!, ret: 0 };
@@ -790,9 +845,98 @@ export class CProgram {
     };
   }
 
+  /** The children the program's fork made, in fork order (`fork.ts`). */
+  get children(): readonly CChild[] {
+    return this.#host.family.children.map((c) => ({
+      pid: c.pid,
+      reaped: c.reaped,
+      ...(c.waitStatus !== undefined && { waitStatus: c.waitStatus }),
+      ...this.#childRuns.get(c.pid),
+    }));
+  }
+
+  /** In a fork's child: its fork (its parent's pid, its process then); else undefined. */
+  get forkedFrom(): CForkOrigin | undefined {
+    return this.#forkedFrom;
+  }
+
+  /**
+   * This re-run has reached the fork its role names, and becomes the child (`fork.ts`): its
+   * output so far (its parent's, written already) dropped, its parent's files and descriptors
+   * in place of its own, standard input shared, its own pid.
+   */
+  #becomeChild(role: ChildRole): void {
+    const streams = this.#streams;
+    streams.stdoutBytes = streams.stderrBytes = "";
+    streams.inputShared = true;
+    this.#reportedStdout = 0;
+    this.#records = [];
+    this.#host.openFiles.adoptFork(this.#childOf!.parentFiles);
+    this.process.becomeForkChild(role.pid);
+    this.#forkedFrom = {
+      ppid: role.ppid,
+      atFork: heapState(this.allocator, `child ${role.pid} at its fork`),
+      syscallSeq: this.process.syscalls.lastSeq,
+      eventsBefore: this.allocator.events.length,
+    };
+  }
+
+  /**
+   * Runs a child this program's fork made (`fork.ts`): a re-run of this program, given the same
+   * input, to the fork — where it becomes the child — and on to its end. What it wrote to stdout
+   * and stderr joins this program's; a `ChildExited` event tells how it ended.
+   */
+  #runChild(child: ForkedChild): ChildEnd {
+    const plan = this.#plan();
+    const role = { forkNumber: child.forkNumber, pid: child.pid, ppid: this.process.pid };
+    const making: ChildMaking = { role, parentFiles: this.#host.openFiles };
+    const start = () => {
+      CProgram.#making = making;
+      try {
+        return plan.start();
+      } finally {
+        CProgram.#making = undefined;
+      }
+    };
+    const at = rerun({ ...plan, start }, child.position, { inputsThere: true });
+    const program = at.program, result = program.run();
+    const origin = program.#forkedFrom;
+    if (origin === undefined) {
+      throw new RewindError(`the re-run of child ${child.pid} did not reach its fork`);
+    }
+    this.#childRuns.set(child.pid, { program, result });
+    this.#streams.stdoutBytes += program.#streams.stdoutBytes;
+    this.#streams.stderrBytes += program.#streams.stderrBytes;
+    const end = { state: result.state, exitStatus: result.exitStatus, error: result.error };
+    const waitStatus = waitStatusOf(end);
+    if (waitStatus !== undefined) {
+      this.allocator.context.events.push({
+        kind: "ChildExited",
+        pid: child.pid,
+        state: result.state,
+        exitStatus: result.exitStatus!,
+        waitStatus,
+        events: program.allocator.events.slice(origin.eventsBefore),
+      });
+    }
+    return end;
+  }
+
+  /** The children not yet run, run once this program has ended (orphans: `fork.ts`). */
+  #runOrphans(): void {
+    for (const child of this.#host.family.children) {
+      if (!this.#childRuns.has(child.pid)) child.waitStatus = waitStatusOf(this.#runChild(child));
+    }
+  }
+
   /** How to re-run this program (`rewind.ts`). */
   #plan(): RerunPlan<CProgram> {
     const options = this.#options;
+    if (this.#forkedFrom !== undefined) {
+      throw new RewindError(
+        "a fork's child cannot be re-run: its files are its parent's now (re-run the parent)",
+      );
+    }
     if (options.process || options.allocator) {
       throw new RewindError(
         "a program run in a process or allocator given to it cannot be re-run: its state " +
@@ -1005,6 +1149,13 @@ export class CProgram {
   }
 
   #result(state: CRunState, extra: Partial<CRunResult> = {}): CRunResult {
+    if (state !== "paused" && state !== "error") {
+      try {
+        this.#runOrphans(); // (after the program's own end: their output comes after its)
+      } catch (e) {
+        [state, extra] = ["error", { error: e instanceof Error ? e : new Error(String(e)) }];
+      }
+    }
     this.#noteRecords();
     const location = this.#location();
     this.#lastLine = location;
