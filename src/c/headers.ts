@@ -550,8 +550,14 @@ const STAT_MACROS = [
   "((a)->tv_sec CMP (b)->tv_sec))",
 ];
 
-/** <sys/wait.h>: waitpid's options and glibc's macros that read a wait status (bits/waitstatus.h). */
-const WAIT_MACROS = [
+/**
+ * <unistd.h>'s sysconf names heap programs ask, and <sys/wait.h>'s: waitpid's options and glibc's
+ * macros that read a wait status (bits/waitstatus.h).
+ */
+const PROCESS_MACROS = [
+  "_SC_PAGESIZE 30",
+  "_SC_PAGE_SIZE 30",
+  "_SC_NPROCESSORS_ONLN 84",
   "WNOHANG 1",
   "WUNTRACED 2",
   "WCONTINUED 8",
@@ -659,11 +665,8 @@ export function predefinedMacros(abi: Abi): Map<string, Macro> {
     ...FILE_MACROS,
     ...STAT_MACROS,
     ...SIGNAL_MACROS,
-    ...WAIT_MACROS,
+    ...PROCESS_MACROS,
     ...SIGACTION_MACROS,
-    "_SC_PAGESIZE 30",
-    "_SC_PAGE_SIZE 30",
-    "_SC_NPROCESSORS_ONLN 84",
     "CHAR_BIT 8",
     "SCHAR_MIN (-128)",
     "SCHAR_MAX 127",

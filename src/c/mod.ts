@@ -12,6 +12,8 @@
  */
 
 export {
+  type CChild,
+  type CForkOrigin,
   type CLocal,
   CProgram,
   type CRunOptions,

@@ -17,9 +17,10 @@
  * `hijacked`. Buffered stdout is lost at an abort or a crash (glibc 2.27 and later; older
  * glibc's abort() flushed it). The process stays inspectable after any of them.
  *
- * Over 500 lines: the `CProgram` class (about 600 lines, half of them JSDoc) is the one public
+ * Over 500 lines: the `CProgram` class (about 700 lines, half of them JSDoc) is the one public
  * handle on a running C program — compile, feed input, run, step, run to a line, travel back,
- * locals, backtrace and the brk/mmap family it forwards
+ * the children its fork makes (re-runs of it: `fork.ts`), locals, backtrace and the brk/mmap
+ * family it forwards
  * — and the rest is its options/result types and the helpers that format what it reports.
  *
  * @module
@@ -394,7 +395,7 @@ export class CProgram {
   /** Set while a re-run that is to become a fork's child is constructed (`fork.ts`). */
   static #making: ChildMaking | undefined;
   /** In a re-run made to become a child: its role and its parent's files. */
-  readonly #childOf: ChildMaking | undefined;
+  readonly #childOf: ChildMaking | undefined = CProgram.#making;
   /** Once this run is a fork's child: its fork. */
   #forkedFrom: CForkOrigin | undefined;
   /** The children that have run: their programs and results, by pid. */
@@ -404,7 +405,6 @@ export class CProgram {
   constructor(source: string, options: CRunOptions = {}) {
     this.source = source;
     this.#options = { ...options }; // (the options as they were: a re-run's)
-    this.#childOf = CProgram.#making;
     const file = options.file ?? "prog.c";
     this.file = file;
     this.process = options.process ?? new Process({ layout: options.arch ?? "x86_64" });
@@ -517,12 +517,7 @@ export class CProgram {
       rand: new GlibcRand(),
       signals: new SignalDispositions(),
       strerrorBuffers: new Map(),
-      family: new ProcessFamily(this.#childOf?.role),
-      children: {
-        becomeChild: (role) => this.#becomeChild(role),
-        runChild: (child) => this.#runChild(child),
-        position: () => this.position,
-      },
+      ...this.#forkParts(),
     };
     // Static initializers (constant in C; evaluated once, before main).
     const initFrame: Frame = { fp: 0, line: 0, fn: undefined!, ret: 0 };
@@ -842,6 +837,18 @@ export class CProgram {
     return (program) => {
       const at = program.#location();
       return statementLines.has(at) && program.sourceLine(at).includes(target);
+    };
+  }
+
+  /** What the program's fork, wait and waitpid work with (`fork.ts`). */
+  #forkParts(): Pick<LibcHost, "family" | "children"> {
+    return {
+      family: new ProcessFamily(this.#childOf?.role),
+      children: {
+        becomeChild: (role) => this.#becomeChild(role),
+        runChild: (child) => this.#runChild(child),
+        position: () => this.position,
+      },
     };
   }
 

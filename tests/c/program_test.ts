@@ -201,10 +201,10 @@ Deno.test("a syntax error names file:line:column and the offending token", () =>
 });
 
 Deno.test("an unsupported function is an error naming it and its line", () => {
-  const r = runC(main(`printf("a");\n  fork();\n  return 0;`));
+  const r = runC(main(`printf("a");\n  pipe(0);\n  return 0;`));
   assert.equal(r.state, "error");
   assert.ok(r.error instanceof CUnsupportedError);
-  assert.equal(r.error.message, "prog.c:8: unsupported: function 'fork'");
+  assert.equal(r.error.message, "prog.c:8: unsupported: function 'pipe'");
 });
 
 Deno.test("an endless loop stops at the step limit", () => {
