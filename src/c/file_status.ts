@@ -39,7 +39,8 @@ import type { Memory } from "../kernel/memory.ts";
 import { STDOUT_BLKSIZE } from "../malloc/stdio.ts";
 import { outsideUserSpace } from "./descriptors.ts";
 import { CLOCK_SECONDS } from "./clock.ts";
-import { type FileFacts, type OpenFiles, PROC_BLOCK_SIZE } from "./open_files.ts";
+import { type FileFacts, PROC_BLOCK_SIZE } from "./file_facts.ts";
+import type { OpenFiles } from "./open_files.ts";
 import type { Streams } from "./stdio.ts";
 
 const { EBADF, EINVAL, EFAULT } = Errno;

@@ -35,7 +35,7 @@
 
 import { Errno } from "../kernel/errors.ts";
 import type { MapsRecord } from "../kernel/maps.ts";
-import type { FileFacts, GeneratedFile, ProcFileSystem, Unmodelled } from "./open_files.ts";
+import type { FileFacts, GeneratedFile, ProcFileSystem, Unmodelled } from "./file_facts.ts";
 import { textBytes } from "./stdio.ts";
 
 const { EACCES, EEXIST, EINVAL, ENOTDIR, EPERM } = Errno;

@@ -874,7 +874,8 @@ export class CProgram {
    */
   #becomeChild(role: ChildRole): void {
     const streams = this.#streams;
-    streams.stdoutBytes = streams.stderrBytes = "";
+    streams.stdoutBytes.clear();
+    streams.stderrBytes.clear();
     streams.inputShared = true;
     this.#reportedStdout = 0;
     this.#records = [];
@@ -912,8 +913,8 @@ export class CProgram {
       throw new RewindError(`the re-run of child ${child.pid} did not reach its fork`);
     }
     this.#childRuns.set(child.pid, { program, result });
-    this.#streams.stdoutBytes += program.#streams.stdoutBytes;
-    this.#streams.stderrBytes += program.#streams.stderrBytes;
+    this.#streams.stdoutBytes.appendWritten(program.#streams.stdoutBytes);
+    this.#streams.stderrBytes.appendWritten(program.#streams.stderrBytes);
     const end = { state: result.state, exitStatus: result.exitStatus, error: result.error };
     const waitStatus = waitStatusOf(end);
     if (waitStatus !== undefined) {

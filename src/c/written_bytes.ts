@@ -35,6 +35,19 @@ export class WrittenBytes {
     mem.readInto(addr, this.#bytes.subarray(at, at + count));
   }
 
+  /** Appends what `other` holds (a fork's child's output joining its parent's). */
+  appendWritten(other: WrittenBytes): void {
+    const count = other.#length;
+    if (count === 0) return;
+    const at = this.#reserve(count);
+    this.#bytes.set(other.#bytes.subarray(0, count), at);
+  }
+
+  /** Forgets every byte (a fork's child drops what its re-run wrote before the fork). */
+  clear(): void {
+    this.#length = 0;
+  }
+
   /** The bytes from `from` to `to` (a copy). */
   bytes(from = 0, to = this.#length): Uint8Array {
     return this.#bytes.slice(from, to);
