@@ -31,10 +31,10 @@
  * @module
  */
 
+import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
 
-/** errno for a value the call refuses. */
-const EINVAL = 22;
+const { EINVAL } = Errno;
 /** `flags` bit of a detached thread (ATTR_FLAG_DETACHSTATE); the only one modelled. */
 const DETACHED_FLAG = 1;
 const PAGE = 4096;

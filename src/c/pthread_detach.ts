@@ -27,6 +27,7 @@
  * @module
  */
 
+import { Errno } from "../kernel/errors.ts";
 import type { Process } from "../kernel/process.ts";
 import type { Int } from "./integer.ts";
 import { Signal } from "./interpreter.ts";
@@ -34,7 +35,7 @@ import type { CThread, Scheduler } from "./scheduler.ts";
 import type { Value } from "./values.ts";
 
 /** errno values nptl returns. */
-const ESRCH = 3, EDEADLK = 35, EINVAL = 22;
+const { ESRCH, EDEADLK, EINVAL } = Errno;
 
 /** What pthread_join and pthread_detach work on. */
 export interface ThreadCallHost {

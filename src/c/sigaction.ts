@@ -17,6 +17,7 @@
  * @module
  */
 
+import { Errno } from "../kernel/errors.ts";
 import type { Memory } from "../kernel/memory.ts";
 import { type SignalAction, SignalDispositions } from "./signal_dispositions.ts";
 import { SA_RESTORER, signalOffsets, SIGSET_SIZE } from "./signal_types.ts";
@@ -24,8 +25,7 @@ import type { Abi } from "./types.ts";
 
 /** glibc's internal signals (SIGCANCEL, SIGSETXID), which a program cannot use. */
 const INTERNAL_SIGNALS: ReadonlySet<number> = new Set([32, 33]);
-/** errno EINVAL. */
-const EINVAL = 22;
+const { EINVAL } = Errno;
 
 /** What the functions work on. */
 export interface SigactionHost {
