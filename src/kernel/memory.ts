@@ -24,6 +24,13 @@
  * whose store was full, a page restored from another memory's snapshot) is read and written
  * through the slow path.
  *
+ * A second TLB may be kept outside the class, over the same store: the WebAssembly code that
+ * reads and writes the store's pages in place (the allocator's tcache tier) keeps one in the
+ * store itself ({@link ShadowTlb}). It is filled only through {@link Memory.shadowFill}, which
+ * answers as this TLB holds the page, and each entry this TLB drops ({@link Memory.setAccess},
+ * `#setPage`, snapshots, a page known zero, a whole flush) is dropped there too: its entries
+ * are always entries this TLB could hold.
+ *
  * Scale, as Linux: memory grows with the pages touched, not with the size mapped. A directory is
  * made only when an access reaches it, its levels then read from the areas; until then
  * {@link Memory.setAccess} has nothing to update there, so a 1 TiB `PROT_NONE` reservation costs
@@ -190,6 +197,21 @@ class Directory {
 const TWO32 = 0x1_0000_0000;
 
 /**
+ * A TLB that code outside the class keeps over the memory's store (see the module): per entry
+ * (page number modulo the arrays' length, a power of two) the page's address when it may be
+ * read (`readTags`) and written in place (`writeTags`), else NaN. The memory drops its
+ * entries and counts what it dropped.
+ */
+export interface ShadowTlb {
+  readonly readTags: Float64Array;
+  readonly writeTags: Float64Array;
+  /** Entries dropped one by one. */
+  dropped: number;
+  /** Sweeps of every entry (for a range of more pages than entries). */
+  flushed: number;
+}
+
+/**
  * The journal TLB of every memory that keeps no journal: all empty (NaN), shared and never
  * written, so that a memory costs no more to make than before the journal had a TLB.
  */
@@ -260,6 +282,8 @@ export class Memory {
   private readonly store: Uint32Array = this.#pool.storeWords;
   /** What the TLB reads for a readable page without bytes (the kernel's zero page). */
   readonly #zeroPage: Uint32Array = this.#pool.zeroPage;
+  /** The TLB kept outside over the same store, if one is attached (see the module). */
+  private shadow: ShadowTlb | undefined = undefined;
   // True while no entry was filled since the TLB was made or last flushed whole: a flush then
   // has nothing to drop (a new process maps its whole layout, page ranges of thousands of
   // pages, before its first access).
@@ -315,6 +339,7 @@ export class Memory {
 
   /** Drops pages `[from, to)` from the TLB (their bytes or access changed). */
   #tlbFlush(from: number, to: number): void {
+    if (this.shadow !== undefined) this.#shadowDrop(this.shadow, from, to);
     if (this.#tlbEmpty) return;
     if (to - from >= TLB_SIZE) {
       this.tlbRead.fill(NaN);
@@ -332,6 +357,62 @@ export class Memory {
         if (this.#journaling) this.tlbJournal[k] = NaN;
       }
     }
+  }
+
+  /** Drops pages `[from, to)` from the shadow TLB. */
+  #shadowDrop(shadow: ShadowTlb, from: number, to: number): void {
+    const read = shadow.readTags, write = shadow.writeTags, mask = read.length - 1;
+    if (to - from > mask) {
+      // More pages than entries: each entry whose page is in the range (a map of a stack, a
+      // reservation), so that the entries outside it stay.
+      const start = from * PAGE_SIZE, end = to * PAGE_SIZE;
+      for (let k = 0; k <= mask; k++) {
+        const r = read[k], w = write[k];
+        if ((r >= start && r < end) || (w >= start && w < end)) {
+          read[k] = NaN;
+          write[k] = NaN;
+        }
+      }
+      shadow.flushed++;
+      return;
+    }
+    for (let no = from; no < to; no++) {
+      const k = no & mask, base = no * PAGE_SIZE;
+      if (read[k] === base || write[k] === base) {
+        read[k] = NaN;
+        write[k] = NaN;
+        shadow.dropped++;
+      }
+    }
+  }
+
+  /** The store as a `WebAssembly.Memory`, when it is one (see page_pool.ts). */
+  get wasmStore(): WebAssembly.Memory | undefined {
+    return this.#pool.wasmMemory;
+  }
+
+  /**
+   * Attaches a TLB kept outside over this memory's store (undefined: detaches it). Its entries
+   * must be empty (NaN) or entries this memory could hold: the caller flushes it first.
+   */
+  attachShadow(shadow: ShadowTlb | undefined): void {
+    this.shadow = shadow;
+  }
+
+  /**
+   * For the shadow TLB's miss on the page at `page` (its address): the page's word offset in the
+   * store, plus one when it may be written in place, if this memory's TLB holds it now (it is
+   * filled here), else -1. Never faults: an access this refuses is the slow path's to make.
+   */
+  shadowFill(page: number): number {
+    if (!(page >= 0 && page <= Number.MAX_SAFE_INTEGER)) return -1;
+    const no = Math.floor(page / PAGE_SIZE), hi = Math.floor(no / DIR_PAGES);
+    const d = this.#dir(hi);
+    if (d === undefined) return -1;
+    this.#tlbFill(no, d, no - hi * DIR_PAGES);
+    const k = no & (TLB_SIZE - 1), base = no * PAGE_SIZE;
+    if (this.tlbRead[k] !== base) return -1;
+    return this.tlbWrite[k] === base ? this.tlbBase[k] + 1 : this.tlbBase[k];
   }
 
   /** Directory `hi` if some area reaches into it (made now, its levels from the areas). */
@@ -1343,6 +1424,11 @@ export class Memory {
     const k = no & (TLB_SIZE - 1), base = no * PAGE_SIZE;
     if (this.tlbWrite[k] === base) this.tlbWrite[k] = NaN;
     if (this.tlbJournal[k] === base) this.tlbJournal[k] = NaN;
+    const shadow = this.shadow;
+    if (shadow !== undefined && shadow.writeTags[no & (shadow.writeTags.length - 1)] === base) {
+      shadow.writeTags[no & (shadow.writeTags.length - 1)] = NaN;
+      shadow.dropped++;
+    }
   }
 
   /** Sets words `[first, end)` of page `no` to `word`, logging those it changes. */

@@ -28,6 +28,13 @@
  * (the simulated memory reads a word before it writes it on a page's first write), some 15 ms
  * of a 1M-line small replay (bench/README.md, "The first touch of a page").
  *
+ * A store whose size is a whole number of WebAssembly pages (64 KiB) is a `WebAssembly.Memory`
+ * (its initial size its maximum, so its buffer never changes) where the host makes one, an
+ * ArrayBuffer otherwise: WebAssembly code can then read and write the pages in place (the
+ * allocator's tcache tier, src/malloc/tcache_tier.ts). Such a store keeps its pages 1 to
+ * {@link SHADOW_TLB_PAGES} out of the pool, for a TLB that code keeps of its own
+ * ({@link SHADOW_TLB_OFFSET}; the memory drops its entries as it drops its own, see memory.ts).
+ *
  * Invariants: a page handed out is zero and belongs to nobody else; a page given back must be
  * held by nobody (no snapshot, no journal, no directory): the pool hands it out again. At most
  * {@link FREE_PAGES_KEPT} pages wait for reuse in a pool; a store's page is handed out by one
@@ -38,6 +45,17 @@
 
 /** Words of a page (4 KiB). */
 const PAGE_WORDS = 1024;
+/** Pages of a WebAssembly page (64 KiB). */
+const WASM_PAGE_PAGES = 16;
+/** Entries of the TLB a WebAssembly store keeps for WebAssembly code (a power of two). */
+export const SHADOW_TLB_ENTRIES = 4096;
+/**
+ * Byte offset of that TLB in the store (page 1): read tags (f64), write tags (f64), then the
+ * pages' byte offsets (u32), {@link SHADOW_TLB_ENTRIES} of each.
+ */
+export const SHADOW_TLB_OFFSET = 4096;
+/** Pages of a WebAssembly store kept for that TLB (pages 1 to 20: 80 KiB). */
+export const SHADOW_TLB_PAGES = (SHADOW_TLB_ENTRIES * (8 + 8 + 4)) / 4096;
 /** Pages kept for reuse at most (16 MiB). */
 export const FREE_PAGES_KEPT = 4096;
 /** Pages of the largest slab (1 MiB). */
@@ -109,18 +127,30 @@ export class PageStore {
   readonly words: Uint32Array;
   /** Page 0, all zeros: what the TLB reads for a readable page that has no bytes. */
   readonly zeroPage: Uint32Array;
+  /** The store as WebAssembly sees it, when it is a `WebAssembly.Memory` (see the module). */
+  readonly wasmMemory: WebAssembly.Memory | undefined;
   readonly #pages: number;
-  /** Pages carved so far (page 0 included). */
-  #carved = 1;
+  /** Pages carved so far (page 0 and the shadow TLB's included). */
+  #carved: number;
   /** Pages given back or found unreachable, by number, to hand out again (not zero). */
   readonly #returned: number[] = [];
   readonly #registry = new FinalizationRegistry<number>((no) => this.#returned.push(no));
 
-  /** A store of `pages` pages (a RangeError when the host cannot give the buffer). */
-  constructor(pages: number) {
-    this.words = new Uint32Array(pages * PAGE_WORDS);
+  /**
+   * A store of `pages` pages (a RangeError when the host cannot give the buffer): a
+   * `WebAssembly.Memory` when `pages` is a whole number of WebAssembly pages above the shadow
+   * TLB's and `wasm` is not false, and the host makes one.
+   */
+  constructor(pages: number, wasm = true) {
+    this.wasmMemory = wasm && pages % WASM_PAGE_PAGES === 0 && pages > 2 * SHADOW_TLB_PAGES
+      ? wasmMemoryOf(pages / WASM_PAGE_PAGES)
+      : undefined;
+    this.words = this.wasmMemory === undefined
+      ? new Uint32Array(pages * PAGE_WORDS)
+      : new Uint32Array(this.wasmMemory.buffer);
     (this.words.buffer as SlabBuffer)[SLAB] = this.words;
     this.#pages = pages;
+    this.#carved = this.wasmMemory === undefined ? 1 : 1 + SHADOW_TLB_PAGES;
     this.zeroPage = this.#view(0);
   }
 
@@ -153,6 +183,17 @@ export class PageStore {
     const page: SlabPage = this.words.subarray(no * PAGE_WORDS, (no + 1) * PAGE_WORDS);
     page[SLAB] = this.words;
     return page;
+  }
+}
+
+/** A WebAssembly memory of `wasmPages` pages that never grows, or undefined if the host refuses. */
+function wasmMemoryOf(wasmPages: number): WebAssembly.Memory | undefined {
+  if (typeof WebAssembly !== "object") return undefined;
+  try {
+    return new WebAssembly.Memory({ initial: wasmPages, maximum: wasmPages });
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
   }
 }
 
@@ -205,6 +246,8 @@ export class PagePool {
   readonly #store: PageStore | undefined;
   /** The view of the store's words, whose pages the TLB holds (an empty view without a store). */
   readonly storeWords: Uint32Array;
+  /** The store as a `WebAssembly.Memory`, when it is one. */
+  readonly wasmMemory: WebAssembly.Memory | undefined;
   /** What a readable page without bytes reads as: the store's zero page. */
   readonly zeroPage: Uint32Array;
   /** The slab new pages come from once the store is full, its size and the next page to carve. */
@@ -216,6 +259,7 @@ export class PagePool {
   constructor(store: PageStore | undefined = storeForNewPool()) {
     this.#store = store;
     this.storeWords = store?.words ?? new Uint32Array(0);
+    this.wasmMemory = store?.wasmMemory;
     this.zeroPage = store?.zeroPage ?? LONE_ZERO_PAGE;
   }
 
