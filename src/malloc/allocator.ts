@@ -77,6 +77,7 @@ import { allocateStdoutBuffer, type StdoutKind } from "./stdio.ts";
 import { mallocTrim } from "./trim.ts";
 import { captureMallocState, type MallocState, restoreMallocState } from "./snapshot.ts";
 import { WhatIf } from "../history/what_if.ts";
+import { TcacheTier } from "./tcache_tier.ts";
 
 /** Options of an {@link Allocator}. */
 export interface AllocatorOptions {
@@ -160,6 +161,8 @@ export class Allocator implements ThreadRuntime {
   /** This glibc's `__libc_malloc` and `__libc_free`, chosen once from its profile. */
   readonly #libcMalloc: LibcEntry;
   readonly #libcFree: LibcFreeEntry;
+  /** The WebAssembly tier of the tcache paths, where it applies (see tcache_tier.ts). */
+  readonly #tier: TcacheTier | undefined;
   /** How this glibc maps thread stacks (nptl's guard page, its 40 MiB stack cache). */
   readonly stackPolicy: StackPolicy;
 
@@ -194,6 +197,7 @@ export class Allocator implements ThreadRuntime {
       seed: options.seed ?? 1,
     });
     this.context = m;
+    this.#tier = TcacheTier.of(m);
     if (options.tcacheMax !== undefined) setTcacheMax(m, options.tcacheMax);
     this.#stdioBuffers = options.stdioBuffers ?? this.profile.stdioBuffers;
     this.stackPolicy = stackPolicy(this.profile.stackGuard);
@@ -308,6 +312,10 @@ export class Allocator implements ThreadRuntime {
   /** `malloc(size)`: a pointer, or 0 (errno ENOMEM). */
   malloc(size: number): number {
     size = this.#word("size", size);
+    if (this.#tier !== undefined && this.#depth === 0 && this.callObserver === undefined) {
+      const r = this.#tier.malloc(size);
+      if (r >= 0) return r;
+    }
     const seq = this.#begin("malloc", this.context.explain.enabled ? [size] : undefined);
     try {
       const r = this.#libcMalloc(this.context, size);
@@ -321,6 +329,12 @@ export class Allocator implements ThreadRuntime {
   /** `free(ptr)`. */
   free(ptr: number): void {
     ptr = this.#word("ptr", ptr);
+    if (
+      this.#tier !== undefined && this.#depth === 0 && this.callObserver === undefined &&
+      this.#tier.free(ptr)
+    ) {
+      return;
+    }
     const seq = this.#begin("free", this.context.explain.enabled ? [ptr] : undefined);
     try {
       this.#libcFree(this.context, ptr);

@@ -1,0 +1,228 @@
+/**
+ * The WebAssembly tier of `malloc` and `free`: a module (src/malloc/wasm/tcache_tier.ts,
+ * AssemblyScript, built into tcache_tier_wasm.ts) that serves the two calls most of a heap's
+ * life is made of — `__libc_malloc`'s tcache hit (`tcache_get`) and `__libc_free`'s way to
+ * `_int_free`'s tcache put (`tcache_put`, every check glibc makes before it) — reading and
+ * writing the process's memory in place, at the same addresses with the same values as the
+ * JavaScript allocator. It is not a second allocator: whatever else it meets it declines before
+ * writing anything (a miss, a full bin, a key that matches, a hook set, a size or pointer that
+ * would abort, a page it may not read or write in place, a word a JavaScript number would carry
+ * rounded), and the JavaScript allocator, the reference, runs the call as it always has. A
+ * fresh process's WebAssembly runs at full speed from its first call, where the JavaScript
+ * allocator's paths are interpreted and compiled first (bench/README.md, issue #13).
+ *
+ * Where it applies: x86_64 glibc 2.30–2.41 (tcache counts of 2 bytes that count up; 2.31's
+ * hooks are read and a set one declines; safe-linking from 2.32; the key the tcache pointer up
+ * to 2.33, the random `tcache_key` from 2.34), on a process whose page store is a
+ * `WebAssembly.Memory` (src/kernel/page_pool.ts). Other versions and i386 keep the JavaScript
+ * paths. It is not even asked while explain records are kept, a call observer is set (a
+ * history), inside a nested call, with `perturb_byte` set, before `ptmalloc_init`, or on a
+ * thread that is shutting down or joined; a journaled memory gives it no page to write.
+ *
+ * The module keeps a TLB of its own in the store (see memory.ts's shadow TLB), for one `Memory`
+ * at a time: when an allocator of another process calls, the tier is handed over and the TLB
+ * emptied ({@link tcacheTierStats}.handovers).
+ *
+ * @module
+ */
+
+import type { Memory, ShadowTlb } from "../kernel/memory.ts";
+import { SHADOW_TLB_ENTRIES, SHADOW_TLB_OFFSET } from "../kernel/page_pool.ts";
+import type { MallocContext } from "./context.ts";
+import type { GlibcProfile } from "./profile.ts";
+import { TCACHE_TIER_WASM } from "./tcache_tier_wasm.ts";
+
+/** The module's exports (addresses as doubles: a BigInt crossing costs 3–5×). */
+interface TierExports {
+  setup(region: number): void;
+  configure(
+    tcacheBins: number,
+    tcacheCount: number,
+    mallocHook: number,
+    freeHook: number,
+    keyMode: number,
+    safeLinking: number,
+    indexBias: number,
+    heapMaxSize: number,
+  ): void;
+  malloc(bytes: number, tls: number): number;
+  free(mem: number, tls: number, key: number): number;
+}
+
+/**
+ * What the tier did in this JS process: calls served and declined, hand-overs between
+ * allocators, and its TLB entries the memories dropped (not public API: for tests and the
+ * bench).
+ */
+export const tcacheTierStats = {
+  mallocs: 0,
+  mallocsDeclined: 0,
+  frees: 0,
+  freesDeclined: 0,
+  handovers: 0,
+  /** TLB entries dropped one by one, and sweeps of the whole TLB (see memory.ts). */
+  tlbDropped: 0,
+  tlbSweeps: 0,
+};
+
+/** Whether allocators made from now on use the tier (tests turn it off to compare). */
+export const tcacheTierSwitch = { enabled: true };
+
+/**
+ * The tier of one page store: its module instance, its TLB and who has it now — by number and
+ * through a weak reference, so that the tier keeps no dropped process's memory alive.
+ */
+class StoreTier {
+  readonly exports: TierExports;
+  readonly tlb: ShadowTlb;
+  /** The number of the {@link TcacheTier} that has the tier now (0: none). */
+  owner = 0;
+  /** Its memory, whose TLB entries the module's TLB holds. */
+  memory: WeakRef<Memory> | undefined = undefined;
+
+  constructor(store: WebAssembly.Memory) {
+    const buffer = store.buffer;
+    this.tlb = {
+      readTags: new Float64Array(buffer, SHADOW_TLB_OFFSET, SHADOW_TLB_ENTRIES),
+      writeTags: new Float64Array(
+        buffer,
+        SHADOW_TLB_OFFSET + 8 * SHADOW_TLB_ENTRIES,
+        SHADOW_TLB_ENTRIES,
+      ),
+      dropped: 0,
+      flushed: 0,
+    };
+    this.tlb.readTags.fill(NaN);
+    this.tlb.writeTags.fill(NaN);
+    const fill = (page: number): number => this.memory?.deref()?.shadowFill(page) ?? -1;
+    const instance = new WebAssembly.Instance(tierModule(), { env: { memory: store, fill } });
+    this.exports = instance.exports as unknown as TierExports;
+    this.exports.setup(SHADOW_TLB_OFFSET);
+  }
+}
+
+let compiled: WebAssembly.Module | undefined;
+/** The number of the last {@link TcacheTier} made. */
+let tiersMade = 0;
+const storeTiers = new WeakMap<WebAssembly.Memory, StoreTier>();
+
+/** The compiled module (compiled once per JS process, on first use). */
+function tierModule(): WebAssembly.Module {
+  if (compiled === undefined) {
+    const text = atob(TCACHE_TIER_WASM);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+/** Whether the tier follows this glibc build's tcache paths exactly (see the module). */
+export function tcacheTierApplies(profile: GlibcProfile): boolean {
+  return profile.tcache && profile.sizeSz === 8 && profile.tcacheCountBytes === 2 &&
+    !profile.tcacheCountsDown && profile.tcacheLargeBins === 0 && profile.tcacheMaxBins === 64 &&
+    profile.mallocAlignment === 16 && profile.minSize === 32;
+}
+
+/**
+ * One allocator's use of its store's tier.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Allocator } from "./allocator.ts";
+ * import { Process } from "../kernel/process.ts";
+ * import { tcacheTierStats } from "./tcache_tier.ts";
+ * const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc: "2.36", explain: false });
+ * const p = heap.malloc(24);
+ * const served = tcacheTierStats.frees;
+ * heap.free(p); // the tcache put, in WebAssembly
+ * assert.equal(tcacheTierStats.frees, served + 1);
+ * assert.equal(heap.malloc(24), p); // and the tcache hit
+ * ```
+ */
+export class TcacheTier {
+  readonly #m: MallocContext;
+  readonly #store: StoreTier;
+  readonly #id = ++tiersMade;
+
+  private constructor(m: MallocContext, store: StoreTier) {
+    this.#m = m;
+    this.#store = store;
+  }
+
+  /** The tier for the allocator of `m`, or undefined where it does not apply. */
+  static of(m: MallocContext): TcacheTier | undefined {
+    if (!tcacheTierSwitch.enabled || !tcacheTierApplies(m.profile)) return undefined;
+    const wasm = m.memory.wasmStore;
+    if (wasm === undefined || typeof WebAssembly !== "object") return undefined;
+    let store = storeTiers.get(wasm);
+    if (store === undefined) storeTiers.set(wasm, store = new StoreTier(wasm));
+    return new TcacheTier(m, store);
+  }
+
+  /** `malloc(bytes)` by the tier: the pointer, or -1 when it declines. */
+  malloc(bytes: number): number {
+    const m = this.#m;
+    if (!this.#asked(m) || !(bytes >= 0 && bytes <= 0x7fff_ffff)) return -1;
+    if (this.#store.owner !== this.#id) this.#takeOver();
+    const r = this.#store.exports.malloc(bytes, m.tls().slot);
+    if (r < 0) tcacheTierStats.mallocsDeclined++;
+    else tcacheTierStats.mallocs++;
+    return r;
+  }
+
+  /** `free(mem)` by the tier: true when it freed the chunk, false when it declines. */
+  free(mem: number): boolean {
+    const m = this.#m;
+    if (!this.#asked(m) || !(mem >= 16 && mem < 2 ** 47)) return false;
+    if (this.#store.owner !== this.#id) this.#takeOver();
+    if (this.#store.exports.free(mem, m.tls().slot, m.tcacheKey) === 0) {
+      tcacheTierStats.freesDeclined++;
+      return false;
+    }
+    tcacheTierStats.frees++;
+    return true;
+  }
+
+  /** Whether the tier may be asked now (see the module). */
+  #asked(m: MallocContext): boolean {
+    return !m.explain.enabled && m.initialized && m.perturbByte === 0 &&
+      m.thread.state !== "joined" && !m.tls().shuttingDown;
+  }
+
+  /** Takes the store's tier from the allocator that had it: its TLB emptied, its facts set. */
+  #takeOver(): void {
+    const store = this.#store, m = this.#m, p = m.profile, libc = m.libc;
+    const tlb = store.tlb;
+    store.memory?.deref()?.attachShadow(undefined);
+    tlb.readTags.fill(NaN);
+    tlb.writeTags.fill(NaN);
+    store.owner = this.#id;
+    store.memory = new WeakRef(m.memory);
+    m.memory.attachShadow(tlb);
+    const fields = libc.build.facts.mallocPar;
+    const hooks = libc.hooksActive;
+    store.exports.configure(
+      libc.mp + (fields.tcacheBins ?? fields.tcacheSmallBins),
+      libc.mp + fields.tcacheCount,
+      hooks ? libc.hooks.__malloc_hook : 0,
+      hooks ? libc.hooks.__free_hook : 0,
+      p.tcacheKey === "random" ? 2 : p.tcacheKey === "tcache-pointer" ? 1 : 0,
+      p.safeLinking ? 1 : 0,
+      p.tcacheIndexRoundsUp ? p.minSize - p.mallocAlignment + 1 : p.minSize,
+      p.heapMaxSize,
+    );
+    tcacheTierStats.handovers++;
+  }
+}
+
+/** Adds the tier TLBs' drop counts to {@link tcacheTierStats} (for the bench) and resets them. */
+export function collectTierTlbCounts(memory: Memory): void {
+  const wasm = memory.wasmStore;
+  const store = wasm === undefined ? undefined : storeTiers.get(wasm);
+  if (store === undefined) return;
+  tcacheTierStats.tlbDropped += store.tlb.dropped;
+  tcacheTierStats.tlbSweeps += store.tlb.flushed;
+  store.tlb.dropped = store.tlb.flushed = 0;
+}

@@ -1,0 +1,222 @@
+// AssemblyScript, not TypeScript (deno.json excludes this directory): the source of the
+// WebAssembly tcache tier (src/malloc/tcache_tier.ts runs it; tools/build_tcache_tier.ts builds
+// it into src/malloc/tcache_tier_wasm.ts). It serves `__libc_malloc`'s tcache hit and
+// `_int_free`'s tcache put of x86_64 glibc 2.30–2.41 (2-byte counts that count up), byte for
+// byte as src/malloc/tcache.ts, libc_malloc.ts and free.ts do them, and declines (returns -1
+// or 0) before writing anything for whatever else it meets: a miss, a key match (a possible
+// double free), a word a JavaScript number would carry rounded, a page it may not read or
+// write in place, every check that would abort. The JavaScript allocator then runs the call.
+//
+// Memory is the page store (one WebAssembly.Memory, src/kernel/page_pool.ts); the module's
+// TLB lies in the store's reserved pages 1–20: 4096 entries of a read tag (f64, the page's
+// address; NaN empty), a write tag (the same page when it may be written in place, else NaN)
+// and the page's byte offset in the store. A miss asks the host (`fill`), which answers as
+// the Memory's own TLB would hold the page; the Memory drops entries as it drops its own.
+@external("env", "fill") declare function hostFill(page: f64): i32;
+
+const TLB_SIZE: u32 = 4096;
+const TWO47: u64 = 0x8000_0000_0000;
+const TWO53: i64 = 0x20_0000_0000_0000;
+const DECLINE: f64 = -1.0;
+
+let readTags: usize = 0;
+let writeTags: usize = 0;
+let bases: usize = 0;
+// The allocator's facts, set by `configure` when another allocator takes the tier.
+let mpTcacheBins: u64 = 0;
+let mpTcacheCount: u64 = 0;
+let mallocHook: u64 = 0;
+let freeHook: u64 = 0;
+let keyMode: i32 = 0; // 0 none, 1 the tcache pointer (2.29–2.33), 2 the random key (2.34+)
+let safeLinking: bool = false;
+let indexBias: u64 = 17;
+let heapMask: u64 = 0;
+
+/** Where the TLB lies: `region` is its byte offset in the store. */
+export function setup(region: u32): void {
+  readTags = region;
+  writeTags = region + (TLB_SIZE << 3);
+  bases = region + (TLB_SIZE << 4);
+}
+
+/** The facts of the allocator that calls next (addresses as doubles). */
+export function configure(
+  bins: f64,
+  count: f64,
+  mHook: f64,
+  fHook: f64,
+  key: i32,
+  linking: i32,
+  bias: f64,
+  heapMax: f64,
+): void {
+  mpTcacheBins = <u64>bins;
+  mpTcacheCount = <u64>count;
+  mallocHook = <u64>mHook;
+  freeHook = <u64>fHook;
+  keyMode = key;
+  safeLinking = linking != 0;
+  indexBias = <u64>bias;
+  heapMask = ~(<u64>heapMax - 1);
+}
+
+// --- the TLB ------------------------------------------------------------------------------
+
+/** The TLB entry of the page of `addr`. */
+@inline function slotOf(addr: u64): usize {
+  return <usize>((<u32>(addr >> 12)) & (TLB_SIZE - 1));
+}
+
+/** Asks the host for the page of `addr` into entry `k`; false when it may not be read here. */
+function miss(addr: u64, k: usize): bool {
+  const page = addr & ~(<u64>4095);
+  const r = addr < TWO47 ? hostFill(<f64>page) : -1;
+  if (r < 0) {
+    store<f64>(readTags + (k << 3), NaN);
+    store<f64>(writeTags + (k << 3), NaN);
+    return false;
+  }
+  store<f64>(readTags + (k << 3), <f64>page);
+  store<f64>(writeTags + (k << 3), (r & 1) != 0 ? <f64>page : NaN);
+  store<u32>(bases + (k << 2), <u32>(r & ~1) << 2);
+  return true;
+}
+
+/** The store offset of an aligned read of `width` bytes at `addr`, or -1. */
+@inline function readAt(addr: u64, width: u64): i64 {
+  if ((addr & (width - 1)) != 0) return -1;
+  const k = slotOf(addr);
+  if (load<f64>(readTags + (k << 3)) != <f64>(addr & ~(<u64>4095)) && !miss(addr, k)) return -1;
+  return <i64>(load<u32>(bases + (k << 2)) + <u32>(addr & 4095));
+}
+
+/** The store offset of an aligned write of `width` bytes at `addr`, or -1. */
+@inline function writeAt(addr: u64, width: u64): i64 {
+  if ((addr & (width - 1)) != 0) return -1;
+  const k = slotOf(addr);
+  if (load<f64>(writeTags + (k << 3)) != <f64>(addr & ~(<u64>4095))) {
+    if (!miss(addr, k) || load<f64>(writeTags + (k << 3)) != <f64>(addr & ~(<u64>4095))) {
+      return -1;
+    }
+  }
+  return <i64>(load<u32>(bases + (k << 2)) + <u32>(addr & 4095));
+}
+
+/** A word as the JavaScript allocator's numbers carry it exactly (|w| < 2^53). */
+@inline function exact(w: i64): bool {
+  return w < TWO53 && w > -TWO53;
+}
+
+/** glibc PROTECT_PTR where the version has safe-linking. */
+@inline function protect(pos: u64, ptr: u64): u64 {
+  return safeLinking ? (pos >> 12) ^ ptr : ptr;
+}
+
+/** A hook's word is zero (or the version has none); false also when it cannot be read. */
+function hookClear(hook: u64): bool {
+  if (hook == 0) return true;
+  const o = readAt(hook, 8);
+  return o >= 0 && load<i64>(<usize>o) == 0;
+}
+
+// --- malloc: the tcache hit ---------------------------------------------------------------
+
+/**
+ * `__libc_malloc (bytes)` when its tcache bin has a chunk: the chunk's user pointer, or -1
+ * (declined). `bytes` is an integer from 0 to 2^31; `tls` the address of the thread's `tcache`.
+ */
+export function malloc(bytesF: f64, tls: f64): f64 {
+  if (!hookClear(mallocHook)) return DECLINE;
+  const bytes = <u64>bytesF;
+  const nb: u64 = bytes + 23 < 32 ? 32 : (bytes + 23) & ~(<u64>15);
+  const idx = (nb - indexBias) >> 4;
+  let o = readAt(<u64>tls, 8);
+  if (o < 0) return DECLINE;
+  const tcache = load<u64>(<usize>o);
+  if (tcache == 0 || tcache >= TWO47) return DECLINE;
+  o = readAt(mpTcacheBins, 8);
+  if (o < 0 || !(<f64>idx < <f64>load<i64>(<usize>o))) return DECLINE;
+  const countAt = tcache + (idx << 1);
+  const co = readAt(countAt, 2);
+  if (co < 0) return DECLINE;
+  const count = <u32>load<u16>(<usize>co);
+  if (count == 0) return DECLINE;
+  const slot = tcache + 128 + (idx << 3);
+  const so = readAt(slot, 8);
+  if (so < 0) return DECLINE;
+  const e = load<u64>(<usize>so);
+  if ((e & 15) != 0 || e >= TWO47) return DECLINE;
+  const eo = readAt(e, 8);
+  if (eo < 0) return DECLINE;
+  const w = load<i64>(<usize>eo);
+  if (!exact(w)) return DECLINE;
+  // Every page written below, before the first write.
+  const sw = writeAt(slot, 8), cw = writeAt(countAt, 2);
+  const kw = keyMode != 0 ? writeAt(e + 8, 8) : 0;
+  if (sw < 0 || cw < 0 || kw < 0) return DECLINE;
+  store<u64>(<usize>sw, protect(e, <u64>w));
+  store<u16>(<usize>cw, <u16>(count - 1));
+  if (keyMode != 0) store<u64>(<usize>kw, 0);
+  return <f64>e;
+}
+
+// --- free: the tcache put -----------------------------------------------------------------
+
+/**
+ * `__libc_free (mem)` up to `_int_free`'s tcache put: 1 when the chunk went into the tcache,
+ * 0 (declined) otherwise. `mem` is an integer from 16 to 2^47, `tls` the address of the
+ * thread's `tcache`, `key` glibc's `tcache_key` (2.34+) as the JavaScript number.
+ */
+export function free(memF: f64, tls: f64, keyF: f64): i32 {
+  if (!hookClear(freeHook)) return 0;
+  const mem = <u64>memF;
+  const p = mem - 16;
+  let o = readAt(p + 8, 8);
+  if (o < 0) return 0;
+  const raw = load<i64>(<usize>o);
+  // Not mmapped; a size word a number carries exactly and not negative.
+  if ((raw & 2) != 0 || raw < 0 || raw >= TWO53) return 0;
+  o = readAt(<u64>tls, 8);
+  if (o < 0) return 0;
+  const tcache = load<u64>(<usize>o);
+  if (tcache == 0 || tcache >= TWO47) return 0;
+  // arena_for_chunk: a thread heap's heap_info is read (its value is not needed here).
+  if ((raw & 4) != 0 && readAt(p & heapMask, 8) < 0) return 0;
+  const size = <u64>raw & ~(<u64>7);
+  // _int_free's checks: each failure aborts in JavaScript.
+  if (0 - size < p || (mem & 15) != 0) return 0;
+  if (size < 32 || (size & 15) != 0) return 0;
+  const idx = (size - indexBias) >> 4;
+  o = readAt(mpTcacheBins, 8);
+  if (o < 0 || !(<f64>idx < <f64>load<i64>(<usize>o))) return 0;
+  let key: u64 = 0;
+  if (keyMode != 0) {
+    const keyValue: f64 = keyMode == 1 ? <f64>tcache : keyF;
+    if (!(keyValue >= -9223372036854775808.0 && keyValue < 9223372036854775808.0)) return 0;
+    key = <u64><i64>keyValue;
+    const ko = readAt(mem + 8, 8);
+    // The key matches (as the numbers compare): the JavaScript scans for a double free.
+    if (ko < 0 || <f64>load<i64>(<usize>ko) == keyValue) return 0;
+  }
+  const countAt = tcache + (idx << 1);
+  const co = readAt(countAt, 2);
+  if (co < 0) return 0;
+  const count = <u32>load<u16>(<usize>co);
+  o = readAt(mpTcacheCount, 8);
+  if (o < 0 || !(<f64>count < <f64>load<i64>(<usize>o))) return 0;
+  const slot = tcache + 128 + (idx << 3);
+  // The head is read after the key is written: the same word only if they alias.
+  if (keyMode != 0 && slot == mem + 8) return 0;
+  const so = readAt(slot, 8);
+  if (so < 0) return 0;
+  const head = load<i64>(<usize>so);
+  if (!exact(head)) return 0;
+  const ew = writeAt(mem, 8), sw = writeAt(slot, 8), cw = writeAt(countAt, 2);
+  const kw = keyMode != 0 ? writeAt(mem + 8, 8) : 0;
+  if (ew < 0 || sw < 0 || cw < 0 || kw < 0) return 0;
+  if (keyMode != 0) store<u64>(<usize>kw, key);
+  store<u64>(<usize>ew, protect(mem, <u64>load<i64>(<usize>so)));
+  store<u64>(<usize>sw, mem);
+  store<u16>(<usize>cw, <u16>(count + 1));
+  return 1;
+}
