@@ -203,7 +203,9 @@ const TWO32 = 0x1_0000_0000;
  * entries and counts what it dropped.
  */
 export interface ShadowTlb {
+  /** Per entry, the address of the page it holds when that page may be read; else NaN. */
   readonly readTags: Float64Array;
+  /** Per entry, the same page's address when it may also be written in place; else NaN. */
   readonly writeTags: Float64Array;
   /** Entries dropped one by one. */
   dropped: number;

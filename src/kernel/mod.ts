@@ -49,7 +49,7 @@ export {
   type ParsedMaps,
   parseMaps,
 } from "./maps.ts";
-export { Memory } from "./memory.ts";
+export { Memory, type ShadowTlb } from "./memory.ts";
 export { Process, type ProcessOptions, type Syscalls, ThreadCreateError } from "./process.ts";
 export {
   type KernelProfile,
