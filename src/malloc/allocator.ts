@@ -60,11 +60,13 @@ import {
 } from "./inspect.ts";
 import { checkArena } from "./check_arena.ts";
 import {
+  freeAfterTcache,
   libcCalloc,
   type LibcEntry,
   type LibcFreeEntry,
   libcFreeOf,
   libcMallocOf,
+  mallocAfterTcacheMiss,
   mallocThreadFreeres,
   ptmallocInit,
 } from "./libc_malloc.ts";
@@ -77,7 +79,7 @@ import { allocateStdoutBuffer, type StdoutKind } from "./stdio.ts";
 import { mallocTrim } from "./trim.ts";
 import { captureMallocState, type MallocState, restoreMallocState } from "./snapshot.ts";
 import { WhatIf } from "../history/what_if.ts";
-import { TcacheTier } from "./tcache_tier.ts";
+import { TcacheTier, TIER_FREED, TIER_MISS, TIER_TO_ARENA } from "./tcache_tier.ts";
 
 /** Options of an {@link Allocator}. */
 export interface AllocatorOptions {
@@ -312,13 +314,15 @@ export class Allocator implements ThreadRuntime {
   /** `malloc(size)`: a pointer, or 0 (errno ENOMEM). */
   malloc(size: number): number {
     size = this.#word("size", size);
+    let entry = this.#libcMalloc;
     if (this.#tier !== undefined && this.#depth === 0 && this.callObserver === undefined) {
       const r = this.#tier.malloc(size);
       if (r >= 0) return r;
+      if (r === TIER_MISS) entry = mallocAfterTcacheMiss;
     }
     const seq = this.#begin("malloc", this.context.explain.enabled ? [size] : undefined);
     try {
-      const r = this.#libcMalloc(this.context, size);
+      const r = entry(this.context, size);
       return this.#end(seq, r, r);
     } catch (e) {
       this.#fail(seq, e);
@@ -329,15 +333,15 @@ export class Allocator implements ThreadRuntime {
   /** `free(ptr)`. */
   free(ptr: number): void {
     ptr = this.#word("ptr", ptr);
-    if (
-      this.#tier !== undefined && this.#depth === 0 && this.callObserver === undefined &&
-      this.#tier.free(ptr)
-    ) {
-      return;
+    let entry = this.#libcFree;
+    if (this.#tier !== undefined && this.#depth === 0 && this.callObserver === undefined) {
+      const r = this.#tier.free(ptr);
+      if (r === TIER_FREED) return;
+      if (r === TIER_TO_ARENA) entry = freeAfterTcache;
     }
     const seq = this.#begin("free", this.context.explain.enabled ? [ptr] : undefined);
     try {
-      this.#libcFree(this.context, ptr);
+      entry(this.context, ptr);
       this.#end(seq, 0, 0);
     } catch (e) {
       this.#fail(seq, e);

@@ -252,6 +252,31 @@ export function libcMallocOf(profile: GlibcProfile): LibcEntry {
   return profile.tcache ? mallocTcacheFirst : mallocNoTcache;
 }
 
+/**
+ * `__libc_malloc` after a tcache miss the WebAssembly tier (tcache_tier.ts) made: the hook, the
+ * tcache and its bin were read there and the bin has no chunk, so the arena serves the call.
+ */
+export function mallocAfterTcacheMiss(m: MallocContext, bytes: number): number {
+  return libcMalloc2(m, bytes);
+}
+
+/**
+ * `__libc_free` (up to 2.41) from `_int_free_chunk` on, for a chunk whose checks the WebAssembly
+ * tier (tcache_tier.ts) made: not mmapped, the thread's tcache made, `_int_free`'s pointer and
+ * size checks passed, no double-free key, and no tcache bin takes it. As freeArenaFirst goes on.
+ */
+export function freeAfterTcache(m: MallocContext, mem: number): void {
+  const c = m.chunks;
+  const thread = m.thread;
+  const savedErrno = thread.errno;
+  const p = c.fromMem(mem);
+  const raw = c.sizeField(p);
+  const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
+  m.explain.arena(arena);
+  intFreeChunk(m, arena, p, raw - (raw & SIZE_BITS), false);
+  if (m.profile.freePreservesErrno) thread.errno = savedErrno;
+}
+
 /** glibc `__libc_malloc2` (the arena part of `__libc_malloc`, named so in 2.42+). */
 function libcMalloc2(m: MallocContext, bytes: number): number {
   if (m.singleThread) return intMalloc(m, m.mainArena, bytes);

@@ -55,15 +55,32 @@ interface TierExports {
  * bench).
  */
 export const tcacheTierStats = {
+  /** Tcache hits served. */
   mallocs: 0,
+  /** Misses: the tier read the empty bin, the arena took the call on. */
+  mallocMisses: 0,
+  /** Calls declined: the JavaScript allocator ran them from the start. */
   mallocsDeclined: 0,
+  /** Tcache puts served. */
   frees: 0,
+  /** Frees checked by the tier and sent on to `_int_free_chunk` (no tcache bin took them). */
+  freesToArena: 0,
+  /** Calls declined. */
   freesDeclined: 0,
   handovers: 0,
   /** TLB entries dropped one by one, and sweeps of the whole TLB (see memory.ts). */
   tlbDropped: 0,
   tlbSweeps: 0,
 };
+
+/** The tier declined a call: the JavaScript allocator runs it from its start. */
+export const TIER_DECLINED = -1;
+/** malloc's tcache bin had no chunk: the arena is next (`mallocAfterTcacheMiss`). */
+export const TIER_MISS = -2;
+/** free put the chunk into the tcache. */
+export const TIER_FREED = 1;
+/** free's checks passed and no tcache bin takes the chunk: `freeAfterTcache` is next. */
+export const TIER_TO_ARENA = 2;
 
 /** Whether allocators made from now on use the tier (tests turn it off to compare). */
 export const tcacheTierSwitch = { enabled: true };
@@ -161,28 +178,34 @@ export class TcacheTier {
     return new TcacheTier(m, store);
   }
 
-  /** `malloc(bytes)` by the tier: the pointer, or -1 when it declines. */
+  /**
+   * `malloc(bytes)` by the tier: the pointer; {@link TIER_MISS} when the tcache bin has no
+   * chunk (the arena is next: `mallocAfterTcacheMiss`); {@link TIER_DECLINED} when it declines.
+   */
   malloc(bytes: number): number {
     const m = this.#m;
-    if (!this.#asked(m) || !(bytes >= 0 && bytes <= 0x7fff_ffff)) return -1;
+    if (!this.#asked(m) || !(bytes >= 0 && bytes <= 0x7fff_ffff)) return TIER_DECLINED;
     if (this.#store.owner !== this.#id) this.#takeOver();
     const r = this.#store.exports.malloc(bytes, m.tls().slot);
-    if (r < 0) tcacheTierStats.mallocsDeclined++;
-    else tcacheTierStats.mallocs++;
+    if (r >= 0) tcacheTierStats.mallocs++;
+    else if (r === TIER_MISS) tcacheTierStats.mallocMisses++;
+    else tcacheTierStats.mallocsDeclined++;
     return r;
   }
 
-  /** `free(mem)` by the tier: true when it freed the chunk, false when it declines. */
-  free(mem: number): boolean {
+  /**
+   * `free(mem)` by the tier: {@link TIER_FREED}, {@link TIER_TO_ARENA} (the checks passed and no
+   * tcache bin takes the chunk: `freeAfterTcache` is next) or {@link TIER_DECLINED}.
+   */
+  free(mem: number): number {
     const m = this.#m;
-    if (!this.#asked(m) || !(mem >= 16 && mem < 2 ** 47)) return false;
+    if (!this.#asked(m) || !(mem >= 16 && mem < 2 ** 47)) return TIER_DECLINED;
     if (this.#store.owner !== this.#id) this.#takeOver();
-    if (this.#store.exports.free(mem, m.tls().slot, m.tcacheKey) === 0) {
-      tcacheTierStats.freesDeclined++;
-      return false;
-    }
-    tcacheTierStats.frees++;
-    return true;
+    const r = this.#store.exports.free(mem, m.tls().slot, m.tcacheKey);
+    if (r === TIER_FREED) tcacheTierStats.frees++;
+    else if (r === TIER_TO_ARENA) tcacheTierStats.freesToArena++;
+    else tcacheTierStats.freesDeclined++;
+    return r;
   }
 
   /** Whether the tier may be asked now (see the module). */

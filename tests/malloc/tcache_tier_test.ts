@@ -213,16 +213,20 @@ Deno.test("the tier serves tcache hits and puts and nothing else", () => {
     explain: false,
   });
   const before = { ...tcacheTierStats };
-  const p = heap.malloc(24), q = heap.malloc(24); // not initialized, then a miss
+  const p = heap.malloc(24), q = heap.malloc(24); // before ptmalloc_init: not asked; a miss
   heap.free(p);
   heap.free(q);
   assert.equal(heap.malloc(24), q);
   assert.equal(heap.malloc(24), p);
-  heap.free(heap.malloc(200_000)); // mmapped: declined both ways
+  heap.free(heap.malloc(200_000)); // beyond tcache_bins: a miss; mmapped: the free declined
+  const small = Array.from({ length: 8 }, () => heap.malloc(40));
+  for (const s of small) heap.free(s); // seven into the bin, the eighth to the arena
   const served = (k: keyof typeof tcacheTierStats) => tcacheTierStats[k] - before[k];
-  assert.equal(served("frees"), 2);
   assert.equal(served("mallocs"), 2);
-  assert.equal(served("mallocsDeclined"), 2);
+  assert.equal(served("mallocMisses"), 2 + 8);
+  assert.equal(served("mallocsDeclined"), 0);
+  assert.equal(served("frees"), 2 + 7);
+  assert.equal(served("freesToArena"), 1);
   assert.equal(served("freesDeclined"), 1);
 });
 

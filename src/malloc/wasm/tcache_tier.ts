@@ -17,7 +17,17 @@
 const TLB_SIZE: u32 = 4096;
 const TWO47: u64 = 0x8000_0000_0000;
 const TWO53: i64 = 0x20_0000_0000_0000;
+const TWO63: f64 = 9223372036854775808.0;
+/** malloc declined: the JavaScript allocator runs the call from its start. */
 const DECLINE: f64 = -1.0;
+/** malloc's tcache bin has no chunk: the JavaScript allocator goes on in the arena. */
+const MISS: f64 = -2.0;
+/** free declined: the JavaScript allocator runs the call from its start. */
+const FREE_DECLINED: i32 = 0;
+/** free put the chunk into the tcache. */
+const FREE_SERVED: i32 = 1;
+/** free's checks passed and the chunk goes to no tcache bin: the arena takes it. */
+const FREE_TO_ARENA: i32 = 2;
 
 let readTags: usize = 0;
 let writeTags: usize = 0;
@@ -122,7 +132,8 @@ function hookClear(hook: u64): bool {
 // --- malloc: the tcache hit ---------------------------------------------------------------
 
 /**
- * `__libc_malloc (bytes)` when its tcache bin has a chunk: the chunk's user pointer, or -1
+ * `__libc_malloc (bytes)` when its tcache bin has a chunk: the chunk's user pointer; -2 when
+ * the bin has none (or the size is beyond `tcache_bins`), all read that tells so; or -1
  * (declined). `bytes` is an integer from 0 to 2^31; `tls` the address of the thread's `tcache`.
  */
 export function malloc(bytesF: f64, tls: f64): f64 {
@@ -135,12 +146,13 @@ export function malloc(bytesF: f64, tls: f64): f64 {
   const tcache = load<u64>(<usize>o);
   if (tcache == 0 || tcache >= TWO47) return DECLINE;
   o = readAt(mpTcacheBins, 8);
-  if (o < 0 || !(<f64>idx < <f64>load<i64>(<usize>o))) return DECLINE;
+  if (o < 0) return DECLINE;
+  if (!(<f64>idx < <f64>load<i64>(<usize>o))) return MISS;
   const countAt = tcache + (idx << 1);
   const co = readAt(countAt, 2);
   if (co < 0) return DECLINE;
   const count = <u32>load<u16>(<usize>co);
-  if (count == 0) return DECLINE;
+  if (count == 0) return MISS;
   const slot = tcache + 128 + (idx << 3);
   const so = readAt(slot, 8);
   if (so < 0) return DECLINE;
@@ -163,60 +175,64 @@ export function malloc(bytesF: f64, tls: f64): f64 {
 // --- free: the tcache put -----------------------------------------------------------------
 
 /**
- * `__libc_free (mem)` up to `_int_free`'s tcache put: 1 when the chunk went into the tcache,
- * 0 (declined) otherwise. `mem` is an integer from 16 to 2^47, `tls` the address of the
- * thread's `tcache`, `key` glibc's `tcache_key` (2.34+) as the JavaScript number.
+ * `__libc_free (mem)` up to `_int_free`'s tcache put: 1 when the chunk went into the tcache;
+ * 2 when every check passed and the tcache takes no chunk of its size (beyond `tcache_bins`, or
+ * the bin full), so that `_int_free_chunk` is next; 0 (declined) otherwise. `mem` is an
+ * integer from 16 to 2^47, `tls` the address of the thread's `tcache`, `key` glibc's
+ * `tcache_key` (2.34+) as the JavaScript number.
  */
 export function free(memF: f64, tls: f64, keyF: f64): i32 {
-  if (!hookClear(freeHook)) return 0;
+  if (!hookClear(freeHook)) return FREE_DECLINED;
   const mem = <u64>memF;
   const p = mem - 16;
   let o = readAt(p + 8, 8);
-  if (o < 0) return 0;
+  if (o < 0) return FREE_DECLINED;
   const raw = load<i64>(<usize>o);
   // Not mmapped; a size word a number carries exactly and not negative.
-  if ((raw & 2) != 0 || raw < 0 || raw >= TWO53) return 0;
+  if ((raw & 2) != 0 || raw < 0 || raw >= TWO53) return FREE_DECLINED;
   o = readAt(<u64>tls, 8);
-  if (o < 0) return 0;
+  if (o < 0) return FREE_DECLINED;
   const tcache = load<u64>(<usize>o);
-  if (tcache == 0 || tcache >= TWO47) return 0;
+  if (tcache == 0 || tcache >= TWO47) return FREE_DECLINED;
   // arena_for_chunk: a thread heap's heap_info is read (its value is not needed here).
-  if ((raw & 4) != 0 && readAt(p & heapMask, 8) < 0) return 0;
+  if ((raw & 4) != 0 && readAt(p & heapMask, 8) < 0) return FREE_DECLINED;
   const size = <u64>raw & ~(<u64>7);
   // _int_free's checks: each failure aborts in JavaScript.
-  if (0 - size < p || (mem & 15) != 0) return 0;
-  if (size < 32 || (size & 15) != 0) return 0;
+  if (0 - size < p || (mem & 15) != 0) return FREE_DECLINED;
+  if (size < 32 || (size & 15) != 0) return FREE_DECLINED;
   const idx = (size - indexBias) >> 4;
   o = readAt(mpTcacheBins, 8);
-  if (o < 0 || !(<f64>idx < <f64>load<i64>(<usize>o))) return 0;
+  if (o < 0) return FREE_DECLINED;
+  if (!(<f64>idx < <f64>load<i64>(<usize>o))) return FREE_TO_ARENA;
   let key: u64 = 0;
   if (keyMode != 0) {
     const keyValue: f64 = keyMode == 1 ? <f64>tcache : keyF;
-    if (!(keyValue >= -9223372036854775808.0 && keyValue < 9223372036854775808.0)) return 0;
+    if (!(keyValue >= -TWO63 && keyValue < TWO63)) return FREE_DECLINED;
     key = <u64><i64>keyValue;
     const ko = readAt(mem + 8, 8);
     // The key matches (as the numbers compare): the JavaScript scans for a double free.
-    if (ko < 0 || <f64>load<i64>(<usize>ko) == keyValue) return 0;
+    if (ko < 0 || <f64>load<i64>(<usize>ko) == keyValue) return FREE_DECLINED;
   }
   const countAt = tcache + (idx << 1);
   const co = readAt(countAt, 2);
-  if (co < 0) return 0;
+  if (co < 0) return FREE_DECLINED;
   const count = <u32>load<u16>(<usize>co);
   o = readAt(mpTcacheCount, 8);
-  if (o < 0 || !(<f64>count < <f64>load<i64>(<usize>o))) return 0;
+  if (o < 0) return FREE_DECLINED;
+  if (!(<f64>count < <f64>load<i64>(<usize>o))) return FREE_TO_ARENA;
   const slot = tcache + 128 + (idx << 3);
   // The head is read after the key is written: the same word only if they alias.
-  if (keyMode != 0 && slot == mem + 8) return 0;
+  if (keyMode != 0 && slot == mem + 8) return FREE_DECLINED;
   const so = readAt(slot, 8);
-  if (so < 0) return 0;
+  if (so < 0) return FREE_DECLINED;
   const head = load<i64>(<usize>so);
-  if (!exact(head)) return 0;
+  if (!exact(head)) return FREE_DECLINED;
   const ew = writeAt(mem, 8), sw = writeAt(slot, 8), cw = writeAt(countAt, 2);
   const kw = keyMode != 0 ? writeAt(mem + 8, 8) : 0;
-  if (ew < 0 || sw < 0 || cw < 0 || kw < 0) return 0;
+  if (ew < 0 || sw < 0 || cw < 0 || kw < 0) return FREE_DECLINED;
   if (keyMode != 0) store<u64>(<usize>kw, key);
   store<u64>(<usize>ew, protect(mem, <u64>load<i64>(<usize>so)));
   store<u64>(<usize>sw, mem);
   store<u16>(<usize>cw, <u16>(count + 1));
-  return 1;
+  return FREE_SERVED;
 }
