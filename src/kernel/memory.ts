@@ -197,16 +197,17 @@ class Directory {
 const TWO32 = 0x1_0000_0000;
 
 /**
- * A TLB that code outside the class keeps over the memory's store (see the module): per entry
- * (page number modulo the arrays' length, a power of two) the page's address when it may be
- * read (`readTags`) and written in place (`writeTags`), else NaN. The memory drops its
- * entries and counts what it dropped.
+ * A TLB that code outside the class keeps over the memory's store (see the module). Page `no`
+ * has entry `no % n` (n the arrays' length, a power of two) and there the tag
+ * `Math.floor(no / n)` — integers, which WebAssembly compares without a conversion — when it may
+ * be read (`readTags`) and written in place (`writeTags`); an empty entry's tag is -1. The
+ * memory drops its entries and counts what it dropped.
  */
 export interface ShadowTlb {
-  /** Per entry, the address of the page it holds when that page may be read; else NaN. */
-  readonly readTags: Float64Array;
-  /** Per entry, the same page's address when it may also be written in place; else NaN. */
-  readonly writeTags: Float64Array;
+  /** Per entry, the tag of the page it holds when that page may be read; else -1. */
+  readonly readTags: Int32Array;
+  /** Per entry, the same page's tag when it may also be written in place; else -1. */
+  readonly writeTags: Int32Array;
   /** Entries dropped one by one. */
   dropped: number;
   /** Sweeps of every entry (for a range of more pages than entries). */
@@ -363,26 +364,25 @@ export class Memory {
 
   /** Drops pages `[from, to)` from the shadow TLB. */
   #shadowDrop(shadow: ShadowTlb, from: number, to: number): void {
-    const read = shadow.readTags, write = shadow.writeTags, mask = read.length - 1;
-    if (to - from > mask) {
+    const read = shadow.readTags, write = shadow.writeTags, n = read.length;
+    if (to - from >= n) {
       // More pages than entries: each entry whose page is in the range (a map of a stack, a
       // reservation), so that the entries outside it stay.
-      const start = from * PAGE_SIZE, end = to * PAGE_SIZE;
-      for (let k = 0; k <= mask; k++) {
-        const r = read[k], w = write[k];
-        if ((r >= start && r < end) || (w >= start && w < end)) {
-          read[k] = NaN;
-          write[k] = NaN;
+      for (let k = 0; k < n; k++) {
+        const r = read[k] * n + k, w = write[k] * n + k;
+        if ((r >= from && r < to) || (w >= from && w < to)) {
+          read[k] = -1;
+          write[k] = -1;
         }
       }
       shadow.flushed++;
       return;
     }
     for (let no = from; no < to; no++) {
-      const k = no & mask, base = no * PAGE_SIZE;
-      if (read[k] === base || write[k] === base) {
-        read[k] = NaN;
-        write[k] = NaN;
+      const k = no & (n - 1), tag = Math.floor(no / n);
+      if (read[k] === tag || write[k] === tag) {
+        read[k] = -1;
+        write[k] = -1;
         shadow.dropped++;
       }
     }
@@ -1427,9 +1427,12 @@ export class Memory {
     if (this.tlbWrite[k] === base) this.tlbWrite[k] = NaN;
     if (this.tlbJournal[k] === base) this.tlbJournal[k] = NaN;
     const shadow = this.shadow;
-    if (shadow !== undefined && shadow.writeTags[no & (shadow.writeTags.length - 1)] === base) {
-      shadow.writeTags[no & (shadow.writeTags.length - 1)] = NaN;
-      shadow.dropped++;
+    if (shadow !== undefined) {
+      const n = shadow.writeTags.length;
+      if (shadow.writeTags[no & (n - 1)] === Math.floor(no / n)) {
+        shadow.writeTags[no & (n - 1)] = -1;
+        shadow.dropped++;
+      }
     }
   }
 

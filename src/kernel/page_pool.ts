@@ -50,12 +50,12 @@ const WASM_PAGE_PAGES = 16;
 /** Entries of the TLB a WebAssembly store keeps for WebAssembly code (a power of two). */
 export const SHADOW_TLB_ENTRIES = 4096;
 /**
- * Byte offset of that TLB in the store (page 1): read tags (f64), write tags (f64), then the
+ * Byte offset of that TLB in the store (page 1): read tags (i32), write tags (i32), then the
  * pages' byte offsets (u32), {@link SHADOW_TLB_ENTRIES} of each.
  */
 export const SHADOW_TLB_OFFSET = 4096;
-/** Pages of a WebAssembly store kept for that TLB (pages 1 to 20: 80 KiB). */
-export const SHADOW_TLB_PAGES = (SHADOW_TLB_ENTRIES * (8 + 8 + 4)) / 4096;
+/** Pages of a WebAssembly store kept for that TLB (pages 1 to 12: 48 KiB). */
+export const SHADOW_TLB_PAGES = (SHADOW_TLB_ENTRIES * (4 + 4 + 4)) / 4096;
 /** Pages kept for reuse at most (16 MiB). */
 export const FREE_PAGES_KEPT = 4096;
 /** Pages of the largest slab (1 MiB). */

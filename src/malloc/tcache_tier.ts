@@ -100,17 +100,17 @@ class StoreTier {
   constructor(store: WebAssembly.Memory) {
     const buffer = store.buffer;
     this.tlb = {
-      readTags: new Float64Array(buffer, SHADOW_TLB_OFFSET, SHADOW_TLB_ENTRIES),
-      writeTags: new Float64Array(
+      readTags: new Int32Array(buffer, SHADOW_TLB_OFFSET, SHADOW_TLB_ENTRIES),
+      writeTags: new Int32Array(
         buffer,
-        SHADOW_TLB_OFFSET + 8 * SHADOW_TLB_ENTRIES,
+        SHADOW_TLB_OFFSET + 4 * SHADOW_TLB_ENTRIES,
         SHADOW_TLB_ENTRIES,
       ),
       dropped: 0,
       flushed: 0,
     };
-    this.tlb.readTags.fill(NaN);
-    this.tlb.writeTags.fill(NaN);
+    this.tlb.readTags.fill(-1);
+    this.tlb.writeTags.fill(-1);
     const fill = (page: number): number => this.memory?.deref()?.shadowFill(page) ?? -1;
     const instance = new WebAssembly.Instance(tierModule(), { env: { memory: store, fill } });
     this.exports = instance.exports as unknown as TierExports;
@@ -219,8 +219,8 @@ export class TcacheTier {
     const store = this.#store, m = this.#m, p = m.profile, libc = m.libc;
     const tlb = store.tlb;
     store.memory?.deref()?.attachShadow(undefined);
-    tlb.readTags.fill(NaN);
-    tlb.writeTags.fill(NaN);
+    tlb.readTags.fill(-1);
+    tlb.writeTags.fill(-1);
     store.owner = this.#id;
     store.memory = new WeakRef(m.memory);
     m.memory.attachShadow(tlb);

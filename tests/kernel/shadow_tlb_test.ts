@@ -21,22 +21,23 @@ function setUp(entries = 16) {
   const proc = new Process({ layout: "x86_64" });
   const memory = proc.space.memory;
   const shadow: ShadowTlb = {
-    readTags: new Float64Array(entries).fill(NaN),
-    writeTags: new Float64Array(entries).fill(NaN),
+    readTags: new Int32Array(entries).fill(-1),
+    writeTags: new Int32Array(entries).fill(-1),
     dropped: 0,
     flushed: 0,
   };
   memory.attachShadow(shadow);
   const k = (addr: number) => (addr / 4096) & (entries - 1);
+  const tag = (addr: number) => Math.floor(addr / 4096 / entries);
   /** Fills the shadow entry of `addr` as the tier does: "none", "read" or "write". */
   const fill = (addr: number): string => {
     const r = memory.shadowFill(addr);
-    shadow.readTags[k(addr)] = r < 0 ? NaN : addr;
-    shadow.writeTags[k(addr)] = r >= 0 && r % 2 === 1 ? addr : NaN;
+    shadow.readTags[k(addr)] = r < 0 ? -1 : tag(addr);
+    shadow.writeTags[k(addr)] = r >= 0 && r % 2 === 1 ? tag(addr) : -1;
     return r < 0 ? "none" : r % 2 === 1 ? "write" : "read";
   };
-  const held = (addr: number) => shadow.readTags[k(addr)] === addr;
-  const writable = (addr: number) => shadow.writeTags[k(addr)] === addr;
+  const held = (addr: number) => shadow.readTags[k(addr)] === tag(addr);
+  const writable = (addr: number) => shadow.writeTags[k(addr)] === tag(addr);
   return { proc, memory, shadow, fill, held, writable };
 }
 
@@ -97,7 +98,7 @@ Deno.test("a WebAssembly page store keeps the shadow TLB's pages out of the pool
   assert.ok(store.wasmMemory instanceof WebAssembly.Memory);
   assert.equal(store.words.buffer, store.wasmMemory.buffer);
   assert.equal(store.take()!.byteOffset, (1 + SHADOW_TLB_PAGES) * 4096);
-  assert.equal(SHADOW_TLB_OFFSET + SHADOW_TLB_ENTRIES * 20, (1 + SHADOW_TLB_PAGES) * 4096);
+  assert.equal(SHADOW_TLB_OFFSET + SHADOW_TLB_ENTRIES * 12, (1 + SHADOW_TLB_PAGES) * 4096);
   assert.equal(new PageStore(256, false).wasmMemory, undefined);
   assert.equal(new PageStore(3).wasmMemory, undefined); // not whole WebAssembly pages
 });

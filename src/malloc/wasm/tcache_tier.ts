@@ -8,9 +8,9 @@
 // write in place, every check that would abort. The JavaScript allocator then runs the call.
 //
 // Memory is the page store (one WebAssembly.Memory, src/kernel/page_pool.ts); the module's
-// TLB lies in the store's reserved pages 1–20: 4096 entries of a read tag (f64, the page's
-// address; NaN empty), a write tag (the same page when it may be written in place, else NaN)
-// and the page's byte offset in the store. A miss asks the host (`fill`), which answers as
+// TLB lies in the store's reserved pages 1–12: 4096 entries of a read tag (i32: the page's
+// address >> 24, its entry being (address >> 12) & 4095; -1 empty), a write tag (the same when
+// the page may be written in place, else -1) and the page's byte offset in the store. A miss asks the host (`fill`), which answers as
 // the Memory's own TLB would hold the page; the Memory drops entries as it drops its own.
 @external("env", "fill") declare function hostFill(page: f64): i32;
 
@@ -45,8 +45,8 @@ let heapMask: u64 = 0;
 /** Where the TLB lies: `region` is its byte offset in the store. */
 export function setup(region: u32): void {
   readTags = region;
-  writeTags = region + (TLB_SIZE << 3);
-  bases = region + (TLB_SIZE << 4);
+  writeTags = region + (TLB_SIZE << 2);
+  bases = region + (TLB_SIZE << 3);
 }
 
 /** The facts of the allocator that calls next (addresses as doubles). */
@@ -77,37 +77,39 @@ export function configure(
   return <usize>((<u32>(addr >> 12)) & (TLB_SIZE - 1));
 }
 
+/** The tag of the page of `addr` (below 2^47). */
+@inline function tagOf(addr: u64): i32 {
+  return <i32>(addr >> 24);
+}
+
 /** Asks the host for the page of `addr` into entry `k`; false when it may not be read here. */
 function miss(addr: u64, k: usize): bool {
-  const page = addr & ~(<u64>4095);
-  const r = addr < TWO47 ? hostFill(<f64>page) : -1;
+  const r = addr < TWO47 ? hostFill(<f64><i64>(addr & ~(<u64>4095))) : -1;
   if (r < 0) {
-    store<f64>(readTags + (k << 3), NaN);
-    store<f64>(writeTags + (k << 3), NaN);
+    store<i32>(readTags + (k << 2), -1);
+    store<i32>(writeTags + (k << 2), -1);
     return false;
   }
-  store<f64>(readTags + (k << 3), <f64>page);
-  store<f64>(writeTags + (k << 3), (r & 1) != 0 ? <f64>page : NaN);
+  store<i32>(readTags + (k << 2), tagOf(addr));
+  store<i32>(writeTags + (k << 2), (r & 1) != 0 ? tagOf(addr) : -1);
   store<u32>(bases + (k << 2), <u32>(r & ~1) << 2);
   return true;
 }
 
 /** The store offset of an aligned read of `width` bytes at `addr`, or -1. */
 @inline function readAt(addr: u64, width: u64): i64 {
-  if ((addr & (width - 1)) != 0) return -1;
+  if ((addr & (width - 1)) != 0 || addr >= TWO47) return -1;
   const k = slotOf(addr);
-  if (load<f64>(readTags + (k << 3)) != <f64>(addr & ~(<u64>4095)) && !miss(addr, k)) return -1;
+  if (load<i32>(readTags + (k << 2)) != tagOf(addr) && !miss(addr, k)) return -1;
   return <i64>(load<u32>(bases + (k << 2)) + <u32>(addr & 4095));
 }
 
 /** The store offset of an aligned write of `width` bytes at `addr`, or -1. */
 @inline function writeAt(addr: u64, width: u64): i64 {
-  if ((addr & (width - 1)) != 0) return -1;
+  if ((addr & (width - 1)) != 0 || addr >= TWO47) return -1;
   const k = slotOf(addr);
-  if (load<f64>(writeTags + (k << 3)) != <f64>(addr & ~(<u64>4095))) {
-    if (!miss(addr, k) || load<f64>(writeTags + (k << 3)) != <f64>(addr & ~(<u64>4095))) {
-      return -1;
-    }
+  if (load<i32>(writeTags + (k << 2)) != tagOf(addr)) {
+    if (!miss(addr, k) || load<i32>(writeTags + (k << 2)) != tagOf(addr)) return -1;
   }
   return <i64>(load<u32>(bases + (k << 2)) + <u32>(addr & 4095));
 }
