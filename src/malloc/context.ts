@@ -320,6 +320,16 @@ export class MallocContext {
   }
 
   /**
+   * The running thread's malloc variables if it has them already, else undefined: unlike
+   * {@link MallocContext.tls}, nothing is made (making them zeroes the TLS `tcache` word).
+   */
+  madeTls(): ThreadMalloc | undefined {
+    const thread = this.process.currentThread;
+    if (thread === this.#tlsThread) return this.#tlsValue;
+    return thread.locals.has(LOCALS_KEY) ? this.#tlsOf(thread) : undefined;
+  }
+
+  /**
    * Makes the malloc variables of a thread that has none, over its TLS as memory holds it: a
    * fork restoring a captured state, whose pages brought the `tcache` word back.
    */

@@ -28,7 +28,7 @@
 
 import type { Memory, ShadowTlb } from "../kernel/memory.ts";
 import { SHADOW_TLB_ENTRIES, SHADOW_TLB_OFFSET } from "../kernel/page_pool.ts";
-import type { MallocContext } from "./context.ts";
+import type { MallocContext, ThreadMalloc } from "./context.ts";
 import type { GlibcProfile } from "./profile.ts";
 import { TCACHE_TIER_WASM } from "./tcache_tier_wasm.ts";
 
@@ -183,10 +183,10 @@ export class TcacheTier {
    * chunk (the arena is next: `mallocAfterTcacheMiss`); {@link TIER_DECLINED} when it declines.
    */
   malloc(bytes: number): number {
-    const m = this.#m;
-    if (!this.#asked(m) || !(bytes >= 0 && bytes <= 0x7fff_ffff)) return TIER_DECLINED;
+    const m = this.#m, tls = this.#asked(m);
+    if (tls === undefined || !(bytes >= 0 && bytes <= 0x7fff_ffff)) return TIER_DECLINED;
     if (this.#store.owner !== this.#id) this.#takeOver();
-    const r = this.#store.exports.malloc(bytes, m.tls().slot);
+    const r = this.#store.exports.malloc(bytes, tls.slot);
     if (r >= 0) tcacheTierStats.mallocs++;
     else if (r === TIER_MISS) tcacheTierStats.mallocMisses++;
     else tcacheTierStats.mallocsDeclined++;
@@ -198,20 +198,25 @@ export class TcacheTier {
    * tcache bin takes the chunk: `freeAfterTcache` is next) or {@link TIER_DECLINED}.
    */
   free(mem: number): number {
-    const m = this.#m;
-    if (!this.#asked(m) || !(mem >= 16 && mem < 2 ** 47)) return TIER_DECLINED;
+    const m = this.#m, tls = this.#asked(m);
+    if (tls === undefined || !(mem >= 16 && mem < 2 ** 47)) return TIER_DECLINED;
     if (this.#store.owner !== this.#id) this.#takeOver();
-    const r = this.#store.exports.free(mem, m.tls().slot, m.tcacheKey);
+    const r = this.#store.exports.free(mem, tls.slot, m.tcacheKey);
     if (r === TIER_FREED) tcacheTierStats.frees++;
     else if (r === TIER_TO_ARENA) tcacheTierStats.freesToArena++;
     else tcacheTierStats.freesDeclined++;
     return r;
   }
 
-  /** Whether the tier may be asked now (see the module). */
-  #asked(m: MallocContext): boolean {
-    return !m.explain.enabled && m.initialized && m.perturbByte === 0 &&
-      m.thread.state !== "joined" && !m.tls().shuttingDown;
+  /**
+   * The running thread's malloc variables when the tier may be asked now (see the module), else
+   * undefined. A thread without them yet is left to JavaScript, which makes them (and zeroes its
+   * TLS `tcache` word) inside the call, as every other write of the call.
+   */
+  #asked(m: MallocContext): ThreadMalloc | undefined {
+    if (m.explain.enabled || !m.initialized || m.perturbByte !== 0) return undefined;
+    const tls = m.madeTls();
+    return tls === undefined || tls.shuttingDown || m.thread.state === "joined" ? undefined : tls;
   }
 
   /** Takes the store's tier from the allocator that had it: its TLB emptied, its facts set. */
