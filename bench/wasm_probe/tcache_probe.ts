@@ -7,7 +7,7 @@
 // chunk on its tcache list while the list has fewer than 7, else on its bin. Used by
 // bench/wasm_probe.ts to measure what such code costs per operation in a fresh process
 // (bench/README.md, "What WebAssembly would cost per call"). Rebuild with
-//   npx -y assemblyscript@0.27 asc bench/wasm_probe/tcache_probe.ts -O3 --runtime stub \
+//   npx -y -p assemblyscript@0.27 asc bench/wasm_probe/tcache_probe.ts -O3 --runtime stub \
 //     --noAssert --importMemory --initialMemory 4100 --maximumMemory 4100 \
 //     -o bench/wasm_probe/tcache_probe.wasm
 @external("env", "fill") declare function fill(page: u64): void;
