@@ -1,7 +1,7 @@
 /**
  * `deno run -A bench/tcache_tier_counts.ts TRACE… [--glibc 2.36]`: what the WebAssembly tcache
- * tier (src/malloc/tcache_tier.ts) did on each trace's replay — mallocs and frees it served and
- * declined, hand-overs, and the entries of its TLB the memory dropped one by one or in sweeps
+ * tier (src/malloc/tcache_tier.ts) did on each trace's replay — mallocs and frees it served (tcache
+ * hits, tcache and fastbin puts), handed on to the arena and declined, hand-overs, and the entries of its TLB the memory dropped one by one or in sweeps
  * (the cost of keeping it coherent). Prints one JSON line per trace.
  *
  * @module

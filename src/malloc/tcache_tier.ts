@@ -1,10 +1,11 @@
 /**
  * The WebAssembly tier of `malloc` and `free`: a module (src/malloc/wasm/tcache_tier.ts,
- * AssemblyScript, built into tcache_tier_wasm.ts) that serves the two calls most of a heap's
- * life is made of — `__libc_malloc`'s tcache hit (`tcache_get`) and `__libc_free`'s way to
- * `_int_free`'s tcache put (`tcache_put`, every check glibc makes before it) — reading and
- * writing the process's memory in place, at the same addresses with the same values as the
- * JavaScript allocator. It is not a second allocator: whatever else it meets it declines before
+ * AssemblyScript, built into tcache_tier_wasm.ts) that serves the calls most of a heap's life
+ * is made of — `__libc_malloc`'s tcache hit (`tcache_get`) and `__libc_free`'s way to
+ * `_int_free`'s tcache put (`tcache_put`, every check glibc makes before it) or, when no tcache
+ * bin takes the chunk, to `_int_free_chunk`'s fastbin put (its next-size and fasttop checks,
+ * `have_fastchunks`, the arena of a thread heap's chunk) — reading and writing the process's
+ * memory in place, at the same addresses with the same values as the JavaScript allocator. It is not a second allocator: whatever else it meets it declines before
  * writing anything (a miss, a full bin, a key that matches, a hook set, a size or pointer that
  * would abort, a page it may not read or write in place, a word a JavaScript number would carry
  * rounded), and the JavaScript allocator, the reference, runs the call as it always has. A
@@ -45,6 +46,14 @@ interface TierExports {
     indexBias: number,
     heapMaxSize: number,
   ): void;
+  configureArena(
+    mainArena: number,
+    maxFastAt: number,
+    maxFastWidth: number,
+    haveFastchunks: number,
+    fastbins: number,
+    systemMem: number,
+  ): void;
   malloc(bytes: number, tls: number): number;
   free(mem: number, tls: number, key: number): number;
 }
@@ -63,7 +72,12 @@ export const tcacheTierStats = {
   mallocsDeclined: 0,
   /** Tcache puts served. */
   frees: 0,
-  /** Frees checked by the tier and sent on to `_int_free_chunk` (no tcache bin took them). */
+  /** Fastbin puts served (`_int_free_chunk`'s first branch, after the tcache took none). */
+  freesToFastbin: 0,
+  /**
+   * Frees checked by the tier and sent on to `_int_free_chunk` (no tcache bin took them, and
+   * the tier made no fastbin put).
+   */
   freesToArena: 0,
   /** Calls declined. */
   freesDeclined: 0,
@@ -77,10 +91,15 @@ export const tcacheTierStats = {
 export const TIER_DECLINED = -1;
 /** malloc's tcache bin had no chunk: the arena is next (`mallocAfterTcacheMiss`). */
 export const TIER_MISS = -2;
-/** free put the chunk into the tcache. */
+/** free put the chunk into the tcache or its arena's fastbin: the call is done. */
 export const TIER_FREED = 1;
-/** free's checks passed and no tcache bin takes the chunk: `freeAfterTcache` is next. */
+/**
+ * free's checks passed, no tcache bin takes the chunk and the tier made no fastbin put:
+ * `freeAfterTcache` is next.
+ */
 export const TIER_TO_ARENA = 2;
+/** The module's answer for a fastbin put (the tier returns {@link TIER_FREED}). */
+const WASM_FASTBIN = 3;
 
 /** Whether allocators made from now on use the tier (tests turn it off to compare). */
 export const tcacheTierSwitch = { enabled: true };
@@ -194,8 +213,9 @@ export class TcacheTier {
   }
 
   /**
-   * `free(mem)` by the tier: {@link TIER_FREED}, {@link TIER_TO_ARENA} (the checks passed and no
-   * tcache bin takes the chunk: `freeAfterTcache` is next) or {@link TIER_DECLINED}.
+   * `free(mem)` by the tier: {@link TIER_FREED} (into the tcache or a fastbin),
+   * {@link TIER_TO_ARENA} (the checks passed, no tcache bin takes the chunk and the tier made no
+   * fastbin put: `freeAfterTcache` is next) or {@link TIER_DECLINED}.
    */
   free(mem: number): number {
     const m = this.#m, tls = this.#asked(m);
@@ -203,7 +223,10 @@ export class TcacheTier {
     if (this.#store.owner !== this.#id) this.#takeOver();
     const r = this.#store.exports.free(mem, tls.slot, m.tcacheKey);
     if (r === TIER_FREED) tcacheTierStats.frees++;
-    else if (r === TIER_TO_ARENA) tcacheTierStats.freesToArena++;
+    else if (r === WASM_FASTBIN) {
+      tcacheTierStats.freesToFastbin++;
+      return TIER_FREED;
+    } else if (r === TIER_TO_ARENA) tcacheTierStats.freesToArena++;
     else tcacheTierStats.freesDeclined++;
     return r;
   }
@@ -240,6 +263,19 @@ export class TcacheTier {
       p.safeLinking ? 1 : 0,
       p.tcacheIndexRoundsUp ? p.minSize - p.mallocAlignment + 1 : p.minSize,
       p.heapMaxSize,
+    );
+    // The fastbin put where the version has fastbins and global_max_fast is a size_t or a byte.
+    const width = libc.globalMaxFastSize;
+    const maxFastWidth = p.fastbins && p.arena.haveFastchunks >= 0 && (width === 8 || width === 1)
+      ? width
+      : 0;
+    store.exports.configureArena(
+      libc.mainArena,
+      libc.globalMaxFast,
+      maxFastWidth,
+      p.arena.haveFastchunks,
+      p.arena.fastbins,
+      p.arena.systemMem,
     );
     tcacheTierStats.handovers++;
   }

@@ -11,56 +11,13 @@ import { Allocator } from "../../src/malloc/allocator.ts";
 import { Process } from "../../src/kernel/process.ts";
 import { defaultAllocatorFactory } from "../../src/trace/allocator_factory.ts";
 import { replayTrace } from "../../src/trace/replay.ts";
-import {
-  tcacheTierApplies,
-  tcacheTierStats,
-  tcacheTierSwitch,
-} from "../../src/malloc/tcache_tier.ts";
+import { tcacheTierApplies, tcacheTierStats } from "../../src/malloc/tcache_tier.ts";
 import { GLIBC_VERSIONS, glibcProfile } from "../../src/malloc/profile.ts";
 import { driverLayout } from "../oracle_support.ts";
+import { bothWays, pageDifference, pages, withTier } from "./tier_support.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 const VERSIONS = ["2.31", "2.36", "2.41"];
-
-/** Runs `fn` with allocators made with the tier on or off. */
-function withTier<T>(on: boolean, fn: () => T): T {
-  const was = tcacheTierSwitch.enabled;
-  tcacheTierSwitch.enabled = on;
-  try {
-    return fn();
-  } finally {
-    tcacheTierSwitch.enabled = was;
-  }
-}
-
-/** Every readable page of `process` that has bytes, as its address and a hex string. */
-function pages(process: Process): Map<number, string> {
-  const out = new Map<number, string>();
-  const memory = process.space.memory;
-  for (const vma of process.space.areas()) {
-    if (!(vma.prot & 1)) continue;
-    for (let a = vma.start; a < vma.end; a += 4096) {
-      if (!memory.hasBytes(a)) continue;
-      const bytes = memory.readBytes(a, 4096);
-      if (bytes.every((b) => b === 0)) continue;
-      out.set(a, Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(""));
-    }
-  }
-  return out;
-}
-
-/** The first page whose bytes differ, as text (undefined when none does). */
-function pageDifference(a: Map<number, string>, b: Map<number, string>): string | undefined {
-  for (const addr of new Set([...a.keys(), ...b.keys()])) {
-    const x = a.get(addr) ?? "", y = b.get(addr) ?? "";
-    if (x === y) continue;
-    let i = 0;
-    while (x[i] === y[i]) i++;
-    return `page 0x${addr.toString(16)} at byte ${i >> 1}: tier ${x.slice(i, i + 16)}, ` +
-      `JavaScript ${y.slice(i, i + 16)}`;
-  }
-  return undefined;
-}
 
 function replayBothWays(text: string, glibc: string, layout: string | undefined): void {
   const options = {
@@ -100,6 +57,8 @@ Deno.test("generated traces of every shape replay the same with the tier on and 
       // Most of the small traces' calls are tcache hits and puts: the tier served thousands.
       assert.ok(tcacheTierStats.mallocs - before.mallocs > 2000, JSON.stringify(tcacheTierStats));
       assert.ok(tcacheTierStats.frees - before.frees > 2000);
+      // and on all shapes some hundreds of fastbin puts (a fastbin size, its tcache bin full)
+      assert.ok(tcacheTierStats.freesToFastbin - before.freesToFastbin > 150);
     });
   }
 });
@@ -113,37 +72,6 @@ Deno.test("corruption traces replay the same with the tier on and off", async (t
     });
   }
 });
-
-/** A step of an API scenario: what it returned or threw. */
-function outcome(fn: () => number | void): string {
-  try {
-    return `= ${fn()}`;
-  } catch (error) {
-    return `! ${(error as Error).name}: ${(error as Error).message}`;
-  }
-}
-
-/** Runs `scenario` on a fresh process with the tier on and off; returns the tier's outcomes. */
-function bothWays(
-  glibc: string,
-  scenario: (heap: Allocator, step: (fn: () => number | void) => void) => void,
-): string[] {
-  const run = (on: boolean) =>
-    withTier(on, () => {
-      const heap = new Allocator(new Process({ layout: "x86_64" }), { glibc, explain: false });
-      const outcomes: string[] = [];
-      try {
-        scenario(heap, (fn) => outcomes.push(outcome(fn)));
-      } catch (error) {
-        outcomes.push(`stopped: ${(error as Error).message}`);
-      }
-      return { outcomes, pages: pages(heap.process) };
-    });
-  const on = run(true), off = run(false);
-  assert.deepEqual(on.outcomes, off.outcomes);
-  assert.equal(pageDifference(on.pages, off.pages), undefined);
-  return on.outcomes;
-}
 
 Deno.test("a double free is declined by the tier and aborts as in JavaScript", () => {
   for (const glibc of VERSIONS) {
@@ -207,7 +135,7 @@ Deno.test("a forged size word is checked before the tcache as in JavaScript", ()
   }
 });
 
-Deno.test("the tier serves tcache hits and puts and nothing else", () => {
+Deno.test("the tier serves tcache hits, tcache puts and fastbin puts and nothing else", () => {
   const heap = new Allocator(new Process({ layout: "x86_64" }), {
     glibc: "2.36",
     explain: false,
@@ -220,12 +148,15 @@ Deno.test("the tier serves tcache hits and puts and nothing else", () => {
   assert.equal(heap.malloc(24), p);
   heap.free(heap.malloc(200_000)); // beyond tcache_bins: a miss; mmapped: the free declined
   const small = Array.from({ length: 8 }, () => heap.malloc(40));
-  for (const s of small) heap.free(s); // seven into the bin, the eighth to the arena
+  for (const s of small) heap.free(s); // seven into the bin, the eighth to its fastbin
+  const large = Array.from({ length: 8 }, () => heap.malloc(200));
+  for (const s of large) heap.free(s); // seven into the bin, the eighth to the arena
   const served = (k: keyof typeof tcacheTierStats) => tcacheTierStats[k] - before[k];
   assert.equal(served("mallocs"), 2);
-  assert.equal(served("mallocMisses"), 2 + 8);
+  assert.equal(served("mallocMisses"), 2 + 8 + 8);
   assert.equal(served("mallocsDeclined"), 0);
-  assert.equal(served("frees"), 2 + 7);
+  assert.equal(served("frees"), 2 + 7 + 7);
+  assert.equal(served("freesToFastbin"), 1);
   assert.equal(served("freesToArena"), 1);
   assert.equal(served("freesDeclined"), 1);
 });

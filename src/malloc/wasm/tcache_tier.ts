@@ -1,11 +1,12 @@
 // AssemblyScript, not TypeScript (deno.json excludes this directory): the source of the
 // WebAssembly tcache tier (src/malloc/tcache_tier.ts runs it; tools/build_tcache_tier.ts builds
-// it into src/malloc/tcache_tier_wasm.ts). It serves `__libc_malloc`'s tcache hit and
-// `_int_free`'s tcache put of x86_64 glibc 2.30–2.41 (2-byte counts that count up), byte for
-// byte as src/malloc/tcache.ts, libc_malloc.ts and free.ts do them, and declines (returns -1
-// or 0) before writing anything for whatever else it meets: a miss, a key match (a possible
-// double free), a word a JavaScript number would carry rounded, a page it may not read or
-// write in place, every check that would abort. The JavaScript allocator then runs the call.
+// it into src/malloc/tcache_tier_wasm.ts). It serves `__libc_malloc`'s tcache hit, and
+// `_int_free`'s tcache put and `_int_free_chunk`'s fastbin put of x86_64 glibc 2.30–2.41
+// (2-byte counts that count up), byte for byte as src/malloc/tcache.ts, libc_malloc.ts and
+// free.ts do them, and declines (returns -1 or 0) before writing anything for whatever else it
+// meets: a miss, a key match (a possible double free), a word a JavaScript number would carry
+// rounded, a page it may not read or write in place, every check that would abort. The
+// JavaScript allocator then runs the call (from its start, or where the tier stopped).
 //
 // Memory is the page store (one WebAssembly.Memory, src/kernel/page_pool.ts); the module's
 // TLB lies in the store's reserved pages 1–12: 4096 entries of a read tag (i32: the page's
@@ -28,6 +29,8 @@ const FREE_DECLINED: i32 = 0;
 const FREE_SERVED: i32 = 1;
 /** free's checks passed and the chunk goes to no tcache bin: the arena takes it. */
 const FREE_TO_ARENA: i32 = 2;
+/** free put the chunk into its arena's fastbin. */
+const FREE_FASTBIN: i32 = 3;
 
 let readTags: usize = 0;
 let writeTags: usize = 0;
@@ -41,6 +44,13 @@ let keyMode: i32 = 0; // 0 none, 1 the tcache pointer (2.29–2.33), 2 the rando
 let safeLinking: bool = false;
 let indexBias: u64 = 17;
 let heapMask: u64 = 0;
+// The arenas' facts (`configureArena`); a `maxFastWidth` of 0 leaves the fastbin put to JavaScript.
+let mainArena: u64 = 0;
+let maxFastAt: u64 = 0;
+let maxFastWidth: i32 = 0;
+let haveFastchunksAt: u64 = 0;
+let fastbinsAt: u64 = 0;
+let systemMemAt: u64 = 0;
 
 /** Where the TLB lies: `region` is its byte offset in the store. */
 export function setup(region: u32): void {
@@ -68,6 +78,27 @@ export function configure(
   safeLinking = linking != 0;
   indexBias = <u64>bias;
   heapMask = ~(<u64>heapMax - 1);
+}
+
+/**
+ * Where the arenas' words lie: `main_arena`, `global_max_fast` (`width` bytes: 8, or 1 from
+ * 2.40; 0 when the tier leaves the fastbins alone) and the offsets in `struct malloc_state` of
+ * `have_fastchunks`, `fastbinsY` and `system_mem`.
+ */
+export function configureArena(
+  main: f64,
+  maxFast: f64,
+  width: i32,
+  haveFastchunks: f64,
+  fastbins: f64,
+  systemMem: f64,
+): void {
+  mainArena = <u64>main;
+  maxFastAt = <u64>maxFast;
+  maxFastWidth = width;
+  haveFastchunksAt = <u64>haveFastchunks;
+  fastbinsAt = <u64>fastbins;
+  systemMemAt = <u64>systemMem;
 }
 
 // --- the TLB ------------------------------------------------------------------------------
@@ -112,6 +143,11 @@ function miss(addr: u64, k: usize): bool {
     if (!miss(addr, k) || load<i32>(writeTags + (k << 2)) != tagOf(addr)) return -1;
   }
   return <i64>(load<u32>(bases + (k << 2)) + <u32>(addr & 4095));
+}
+
+/** A word from 0 to 2^53: a number carries it exactly and compares it as C's unsigned. */
+@inline function small(w: i64): bool {
+  return w >= 0 && w < TWO53;
 }
 
 /** A word as the JavaScript allocator's numbers carry it exactly (|w| < 2^53). */
@@ -177,9 +213,11 @@ export function malloc(bytesF: f64, tls: f64): f64 {
 // --- free: the tcache put -----------------------------------------------------------------
 
 /**
- * `__libc_free (mem)` up to `_int_free`'s tcache put: 1 when the chunk went into the tcache;
- * 2 when every check passed and the tcache takes no chunk of its size (beyond `tcache_bins`, or
- * the bin full), so that `_int_free_chunk` is next; 0 (declined) otherwise. `mem` is an
+ * `__libc_free (mem)` up to `_int_free`'s tcache put, and on to `_int_free_chunk`'s fastbin put
+ * when the tcache takes no chunk of its size (beyond `tcache_bins`, or the bin full): 1 when the
+ * chunk went into the tcache, 3 into a fastbin; 2 when every check up to `_int_free_chunk`
+ * passed and the fastbin put is not the tier's to make, so that `_int_free_chunk` is next; 0
+ * (declined) otherwise. `mem` is an
  * integer from 16 to 2^47, `tls` the address of the thread's `tcache`, `key` glibc's
  * `tcache_key` (2.34+) as the JavaScript number.
  */
@@ -205,7 +243,7 @@ export function free(memF: f64, tls: f64, keyF: f64): i32 {
   const idx = (size - indexBias) >> 4;
   o = readAt(mpTcacheBins, 8);
   if (o < 0) return FREE_DECLINED;
-  if (!(<f64>idx < <f64>load<i64>(<usize>o))) return FREE_TO_ARENA;
+  if (!(<f64>idx < <f64>load<i64>(<usize>o))) return fastbinPut(p, raw);
   let key: u64 = 0;
   if (keyMode != 0) {
     const keyValue: f64 = keyMode == 1 ? <f64>tcache : keyF;
@@ -221,7 +259,7 @@ export function free(memF: f64, tls: f64, keyF: f64): i32 {
   const count = <u32>load<u16>(<usize>co);
   o = readAt(mpTcacheCount, 8);
   if (o < 0) return FREE_DECLINED;
-  if (!(<f64>count < <f64>load<i64>(<usize>o))) return FREE_TO_ARENA;
+  if (!(<f64>count < <f64>load<i64>(<usize>o))) return fastbinPut(p, raw);
   const slot = tcache + 128 + (idx << 3);
   // The head is read after the key is written: the same word only if they alias.
   if (keyMode != 0 && slot == mem + 8) return FREE_DECLINED;
@@ -237,4 +275,56 @@ export function free(memF: f64, tls: f64, keyF: f64): i32 {
   store<u64>(<usize>sw, mem);
   store<u16>(<usize>cw, <u16>(count + 1));
   return FREE_SERVED;
+}
+
+// --- free: the fastbin put ----------------------------------------------------------------
+
+/**
+ * `_int_free_chunk (arena, p, size, have_lock = false)` as `__libc_free` reaches it, for chunk
+ * `p` with size word `raw` (not mmapped, its checks made): 3 when the chunk went into its
+ * arena's fastbin; 2 (nothing written) when the size is not a fastbin size or anything on the
+ * way is not the plain case — a check that would abort ("free(): invalid next size (fast)",
+ * "double free or corruption (fasttop)"), a word a number would carry rounded or compare signed,
+ * a page it may not read or write in place — so that JavaScript's `_int_free_chunk` runs.
+ */
+function fastbinPut(p: u64, raw: i64): i32 {
+  if (maxFastWidth == 0) return FREE_TO_ARENA;
+  const size = <u64>raw & ~(<u64>7);
+  // get_max_fast (): a size_t, or (2.40+) a uint8_t.
+  let o = readAt(maxFastAt, <u64>maxFastWidth);
+  if (o < 0) return FREE_TO_ARENA;
+  const maxFast: u64 = maxFastWidth == 8 ? load<u64>(<usize>o) : <u64>load<u8>(<usize>o);
+  // fastbin_index takes the size's low 32 bits: a size from 4 GiB (a global_max_fast a
+  // corruption raised) may index below fastbinsY, into the word set first.
+  if (size > maxFast || size > 0xffff_ffff) return FREE_TO_ARENA;
+  // arena_for_chunk: the heap_info's ar_ptr for a thread heap's chunk.
+  let arena = mainArena;
+  if ((raw & 4) != 0) {
+    o = readAt(p & heapMask, 8);
+    if (o < 0) return FREE_TO_ARENA;
+    arena = load<u64>(<usize>o);
+    if (arena >= TWO47) return FREE_TO_ARENA;
+  }
+  // The next chunk's size word against CHUNK_HDR_SZ and the arena's system_mem; a failure
+  // aborts (after glibc retakes the test under the arena's lock, with the same words).
+  o = readAt(p + size + 8, 8);
+  if (o < 0) return FREE_TO_ARENA;
+  const nextField = load<i64>(<usize>o);
+  if (!small(nextField) || nextField <= 16) return FREE_TO_ARENA;
+  o = readAt(arena + systemMemAt, 8);
+  if (o < 0) return FREE_TO_ARENA;
+  const systemMem = load<i64>(<usize>o);
+  if (!small(systemMem) || systemMem <= (nextField & ~(<i64>7))) return FREE_TO_ARENA;
+  // have_fastchunks is set before the bin's head is read (they never share a word).
+  const slot = arena + fastbinsAt + (((size >> 4) - 2) << 3);
+  o = readAt(slot, 8);
+  if (o < 0) return FREE_TO_ARENA;
+  const old = load<i64>(<usize>o);
+  if (!small(old) || <u64>old == p) return FREE_TO_ARENA;
+  const hw = writeAt(arena + haveFastchunksAt, 4), fw = writeAt(p + 16, 8), sw = writeAt(slot, 8);
+  if (hw < 0 || fw < 0 || sw < 0) return FREE_TO_ARENA;
+  store<u32>(<usize>hw, 1);
+  store<u64>(<usize>fw, protect(p + 16, <u64>old));
+  store<u64>(<usize>sw, p);
+  return FREE_FASTBIN;
 }
