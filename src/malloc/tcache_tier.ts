@@ -5,20 +5,25 @@
  * `_int_free`'s tcache put (`tcache_put`, every check glibc makes before it) or, when no tcache
  * bin takes the chunk, to `_int_free_chunk`'s fastbin put (its next-size and fasttop checks,
  * `have_fastchunks`, the arena of a thread heap's chunk) — reading and writing the process's
- * memory in place, at the same addresses with the same values as the JavaScript allocator. It is not a second allocator: whatever else it meets it declines before
- * writing anything (a miss, a full bin, a key that matches, a hook set, a size or pointer that
- * would abort, a page it may not read or write in place, a word a JavaScript number would carry
- * rounded), and the JavaScript allocator, the reference, runs the call as it always has. A
- * fresh process's WebAssembly runs at full speed from its first call, where the JavaScript
- * allocator's paths are interpreted and compiled first (bench/README.md, issue #13).
+ * memory in place, at the same addresses with the same values as the JavaScript allocator. It is
+ * not a second allocator: whatever else it meets it declines before writing anything (a key
+ * that matches, a hook set, a size or pointer that would abort, a page it may not read or write
+ * in place, a word a JavaScript number would carry rounded), and the JavaScript allocator, the
+ * reference, runs the call as it always has — from its start, or where the tier stopped: at
+ * the arena after a tcache miss (`mallocAfterTcacheMiss`), at `_int_free_chunk` after a full
+ * bin whose fastbin put the tier did not make (`freeAfterTcache`: not a fastbin size, or a
+ * fastbin check that would abort). A fresh process's WebAssembly runs at full speed from its
+ * first call, where the JavaScript allocator's paths are interpreted and compiled first
+ * (bench/README.md, issue #13).
  *
  * Where it applies: x86_64 glibc 2.30–2.41 (tcache counts of 2 bytes that count up; 2.31's
  * hooks are read and a set one declines; safe-linking from 2.32; the key the tcache pointer up
- * to 2.33, the random `tcache_key` from 2.34), on a process whose page store is a
- * `WebAssembly.Memory` (src/kernel/page_pool.ts). Other versions and i386 keep the JavaScript
- * paths. It is not even asked while explain records are kept, a call observer is set (a
- * history), inside a nested call, with `perturb_byte` set, before `ptmalloc_init`, or on a
- * thread that is shutting down or joined; a journaled memory gives it no page to write.
+ * to 2.33, the random `tcache_key` from 2.34; `global_max_fast` a size_t, from 2.40 a byte),
+ * on a process whose page store is a `WebAssembly.Memory` (src/kernel/page_pool.ts). Other
+ * versions and i386 keep the JavaScript paths. It is not even asked while explain records are
+ * kept, a call observer is set (a history), inside a nested call, with `perturb_byte` set,
+ * before `ptmalloc_init`, or on a thread that is shutting down or joined; a journaled memory
+ * gives it no page to write.
  *
  * The module keeps a TLB of its own in the store (see memory.ts's shadow TLB), for one `Memory`
  * at a time: when an allocator of another process calls, the tier is handed over and the TLB
