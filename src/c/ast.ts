@@ -137,6 +137,13 @@ export interface FunctionDef extends Pos {
   readonly params: readonly string[];
   readonly body: Stmt & { k: "block" };
   readonly isStatic: boolean;
+  /**
+   * `__attribute__((constructor))` on it or on a prototype before it: its priority (65535 when
+   * none is given), which orders `.init_array` (`program_start.ts`).
+   */
+  readonly initPriority?: number;
+  /** `__attribute__((destructor))`: its priority, which orders `.fini_array`. */
+  readonly finiPriority?: number;
 }
 
 /** A translation unit. */

@@ -5,8 +5,8 @@
  * `_dl_setup_pointer_guard`), `initial` with ld.so's `_dl_fini` — then `atexit`, `on_exit`,
  * `__cxa_atexit`, `__cxa_thread_atexit_impl` and `getauxval(AT_RANDOM / AT_BASE)`, and exit's
  * calls: the running thread's TLS destructors, then the handlers. A function of the program
- * runs; `_dl_fini` runs the program's destructors, which heaplab's C has none of (nothing
- * visible); `system`, `puts` and `exit` of libc are as the hooks' calls are
+ * runs; `_dl_fini` runs the program's destructors (`init_fini.ts`: `.fini_array` last to first,
+ * so that a hijack of that entry skips them, as real); `system`, `puts` and `exit` of libc are as the hooks' calls are
  * (`system("/bin/sh")` records a ShellSpawned event and returns 0); anything else is a hijack
  * (SIGSEGV where nothing executable is there).
  *
@@ -37,6 +37,7 @@ import { ProcessExit } from "../malloc/hooks.ts";
 import { EF_CXA, EF_ON, type ExitCall, ExitList, NestedExit } from "./exit_funcs.ts";
 import { ProgramExit, type Signal } from "./interpreter.ts";
 import { callTlsDtors, mainLinkMapAt, registerTlsDtor, type TlsDtorsHost } from "./tls_dtors.ts";
+import { runDestructors } from "./init_fini.ts";
 
 /** getauxval's types heaplab answers. */
 const AT_BASE = 7, AT_RANDOM = 25;
@@ -75,6 +76,8 @@ export interface ExitHandlersHost {
    */
   call(target: bigint, args: readonly number[], via: string): Generator<Signal, void>;
   refuse(what: string): never;
+  /** The program's `.fini_array`: its destructors' addresses, which `_dl_fini` calls. */
+  readonly finiArray: readonly number[];
 }
 
 /** exit's handlers and the guards of one program (x86_64 or i386, libc's real data). */
@@ -272,7 +275,12 @@ export class ExitHandlers {
   }
 
   *#call(c: ExitCall, dlFini: number | undefined): Generator<Signal, void> {
-    if (dlFini !== undefined && c.target === BigInt(dlFini)) return; // no destructors to run
+    if (dlFini !== undefined && c.target === BigInt(dlFini)) {
+      // ld.so's _dl_fini: the program's destructors, .fini_array last to first (init_fini.ts)
+      const via = (i: number) => `_dl_fini's .fini_array[${i}] (destructor)`;
+      const call = (at: number, i: number) => this.#nestable(BigInt(at), [], via(i));
+      return yield* runDestructors(this.#host.finiArray, call);
+    }
     yield* this.#nestable(c.target, c.args, `${c.via}.fn (exit handler)`);
   }
 

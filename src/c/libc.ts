@@ -120,6 +120,7 @@ import {
   Signal,
 } from "./interpreter.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { type InitFini, runDestructors } from "./init_fini.ts";
 import { byteText, IOFBF, IOLBF, IONBF, type Streams, textBytes } from "./stdio.ts";
 import { formatPrintf } from "./printf_format.ts";
 import type { CType, FunctionType } from "./types.ts";
@@ -170,6 +171,8 @@ export interface LibcHost {
   readonly signals: SignalDispositions;
   /** strerror's buffers for numbers without a message, by thread (-1: the one static buffer). */
   readonly strerrorBuffers: Map<number, number>;
+  /** The program's constructors and destructors (`init_fini.ts`). */
+  readonly initFini: InitFini;
   /** The forks of the run (`fork.ts`). */
   readonly family: ProcessFamily;
   /** How the program becomes a fork's child, and runs one (`fork.ts`, `program.ts`). */
@@ -510,7 +513,10 @@ export function startExitHandlers(h: LibcHost, atRandom: number, dsoHandle: numb
 /** exit's run of the handlers: the status it ends with. */
 export function* runExitHandlers(h: LibcHost, status: number): Generator<Signal, number> {
   const handlers = exitHandlerSets.get(h);
-  return handlers ? yield* handlers.run(status) : status;
+  if (handlers) return yield* handlers.run(status);
+  // (no exit list in memory: _dl_fini's destructors all the same)
+  yield* runDestructors(h.initFini.finiArray, (fn) => h.sched.callFunction(fn, []));
+  return status;
 }
 
 function exitHandlers(h: LibcHost, call: string): ExitHandlers {
@@ -545,6 +551,7 @@ function exitHandlersHost(h: LibcHost): ExitHandlersHost {
       else callThrough(h.allocator.context, address ?? target, [...args], via, "exit");
     },
     refuse: (what) => refuse(h, what),
+    finiArray: h.initFini.finiArray.map((fn) => fn.address),
   };
 }
 

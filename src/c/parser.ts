@@ -46,6 +46,9 @@ interface Declarator {
   readOnly?: boolean;
   /** The text of an `asm("…")` after the declarator (a register, or the symbol's own name). */
   asm?: string;
+  /** `constructor` / `destructor` among the attributes after it (a prototype's): priorities. */
+  initPriority?: number;
+  finiPriority?: number;
 }
 
 const TYPE_WORDS = new Set([
@@ -131,6 +134,8 @@ class Parser {
   #scopes: Map<string, CType | "var">[];
   #tags: Map<string, StructType>[];
   #enums = new Map<string, number>();
+  /** Constructor and destructor attributes given on functions' prototypes, by name. */
+  #startEnd = new Map<string, { initPriority?: number; finiPriority?: number }>();
   /** Each enum tag's type (`unsigned int`, or `int` when an enumerator is negative). */
   #enumTypes = new Map<string, IntType>();
   #anon = 0;
@@ -256,6 +261,8 @@ class Parser {
         const d = this.#declarator(false);
         const type = d.apply(spec.type);
         this.#attributes(spec);
+        const initPriority = spec.initPriority ?? d.initPriority;
+        const finiPriority = spec.finiPriority ?? d.finiPriority;
         if (first && type.k === "fn" && this.#at("{")) {
           if (!d.name) this.#fail("expected function name", start);
           this.#declare(d.name, "var");
@@ -264,6 +271,7 @@ class Parser {
           type.params.forEach((_, i) => params[i] && this.#declare(params[i], "var"));
           const body = this.#block();
           this.#pop();
+          const declared = this.#startEnd.get(d.name);
           functions.push({
             name: d.name,
             type,
@@ -272,10 +280,19 @@ class Parser {
             isStatic: spec.storage === "static",
             line: d.nameTok?.line ?? start.line,
             col: d.nameTok?.col ?? start.col,
+            initPriority: initPriority ?? declared?.initPriority,
+            finiPriority: finiPriority ?? declared?.finiPriority,
           });
           break;
         }
         first = false;
+        if (type.k === "fn" && d.name && (initPriority ?? finiPriority) !== undefined) {
+          const had = this.#startEnd.get(d.name);
+          this.#startEnd.set(d.name, {
+            initPriority: initPriority ?? had?.initPriority,
+            finiPriority: finiPriority ?? had?.finiPriority,
+          });
+        }
         const global = this.#finishDecl(d, type, spec, start);
         if (global.boundTo !== undefined) {
           const what = `a global register variable (${global.boundTo})`;
@@ -468,8 +485,14 @@ class Parser {
             const a = args.length ? Number(this.constant(args[0])) : 16;
             spec.align = Math.max(spec.align ?? 1, a);
           }
+          if ((n === "constructor" || n === "destructor") && spec) {
+            const priority = args.length ? Number(this.constant(args[0])) : DEFAULT_PRIORITY;
+            spec[n === "constructor" ? "initPriority" : "finiPriority"] = priority;
+          }
         } else if (n === "aligned" && spec) spec.align = Math.max(spec.align ?? 1, 16);
         else if (n === "packed" && spec) spec.packed = true;
+        else if (n === "constructor" && spec) spec.initPriority = DEFAULT_PRIORITY;
+        else if (n === "destructor" && spec) spec.finiPriority = DEFAULT_PRIORITY;
         this.#accept(",");
       }
       this.#expect(")");
@@ -653,6 +676,7 @@ class Parser {
     const after: Spec = { type: this.#abi.types.int, storage: "auto" };
     this.#attributes(after);
     const align = after.align, asm = after.asm;
+    const { initPriority, finiPriority } = after;
     const apply = (t: CType): CType => {
       for (let k = 0; k < ptrs; k++) t = { k: "ptr", to: t };
       for (let k = suffixes.length - 1; k >= 0; k--) t = suffixes[k](t);
@@ -667,6 +691,8 @@ class Parser {
         align: maxAlign(inner.align, align),
         readOnly: inner.readOnly ?? (ptrs > 0 ? lastConst : undefined),
         asm,
+        initPriority,
+        finiPriority,
       };
     }
     return {
@@ -677,6 +703,8 @@ class Parser {
       align,
       readOnly: ptrs > 0 ? lastConst : undefined,
       asm,
+      initPriority,
+      finiPriority,
     };
   }
 
@@ -1317,7 +1345,14 @@ interface Spec {
   isConst?: boolean;
   align?: number;
   packed?: boolean;
+  /** `constructor` or `constructor(N)` among the attributes: its priority (gcc's default 65535). */
+  initPriority?: number;
+  /** `destructor` or `destructor(N)` among the attributes: its priority. */
+  finiPriority?: number;
 }
+
+/** gcc's priority of a constructor or destructor given none (`DEFAULT_INIT_PRIORITY`). */
+const DEFAULT_PRIORITY = 65535;
 
 function hexFloat(s: string): number {
   const m = /^0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/.exec(s);

@@ -66,6 +66,7 @@ import {
   threadCallHost,
 } from "./libc.ts";
 import { detachedThreadEnd } from "./pthread_detach.ts";
+import { initFini, startProgram } from "./init_fini.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocessor.ts";
 import type { SourceFiles } from "./source_locations.ts";
@@ -514,6 +515,7 @@ export class CProgram {
       errno: errnoAddr,
       environ: environAddr,
       noteRecords: () => this.#noteRecords(),
+      initFini: initFini(unit.functions, m.functions),
       rand: new GlibcRand(),
       signals: new SignalDispositions(),
       strerrorBuffers: new Map(),
@@ -549,8 +551,9 @@ export class CProgram {
     if (start.random !== undefined) startExitHandlers(this.#host, start.random, this.#dsoHandle());
     m.writePointer(environAddr, start.envp);
     const args: Value[] = [start.argc, start.argv, start.envp];
-    this.#sched.startMain(main, args.slice(0, main.params.length), start.callerSp, returnTo);
-    this.#lastLine = main.line;
+    const begin = startProgram(this.#sched, this.#host.initFini, main, args);
+    this.#sched.startMain(begin, start.callerSp, returnTo);
+    this.#lastLine = (this.#host.initFini.initArray[0] ?? main).line;
   }
 
   /** Where crt's `__dso_handle` is (what the program's atexit passes). */

@@ -103,18 +103,18 @@ export class Scheduler implements Runtime {
   }
 
   /**
-   * The main thread, calling `main` with the stack pointer at `sp` (default the thread's), its
-   * return address `returnTo` (default an address just below the program's code).
+   * The main thread, running `start` (`__libc_start_main`'s calls of the constructors and main,
+   * `init_fini.ts`) with the stack pointer at `sp` (default the thread's), the return address of
+   * its calls `returnTo` (default an address just below the program's code).
    */
   startMain(
-    main: CFunction,
-    args: Value[],
+    start: Generator<Signal, Value>,
     sp = this.process.mainThread.sp,
     returnTo?: number,
   ): CThread {
     const t = this.#newThread(this.process.mainThread, sp, 0);
     t.firstReturn = returnTo;
-    t.gen = this.run(this.callFunction(main, args, undefined, t));
+    t.gen = this.run(start);
     this.current = t;
     return t;
   }
