@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { CProgram, type GlibcVersion, runC } from "../../mod.ts";
+import { LIBC_BUILDS } from "../../src/malloc/libc_symbols.ts";
 import { fixture, runAsReal } from "./c_support.ts";
 
 const VERSIONS: GlibcVersion[] = ["2.31", "2.36", "2.41", "2.43", "2.44"];
@@ -52,6 +53,25 @@ for (const glibc of VERSIONS) {
       runAsRealI386(name, glibc);
     });
   }
+}
+
+for (const glibc of VERSIONS) {
+  Deno.test(`${glibc}: _dl_fini's entry in initial made ef_free, exit runs no destructor (dtor_skipped.c), as real`, () => {
+    const b = LIBC_BUILDS.find((b) => b.version === glibc && b.arch === "x86_64")!;
+    const d = b.symbols.initial - b.symbols.printf;
+    const r = runC(fixture(`${DIR}/dtor_skipped.c`), {
+      glibc,
+      file: "dtor_skipped.c",
+      stdout: "file",
+      stdin: "",
+      gccBuiltins: false,
+      args: [(d < 0 ? "-0x" : "0x") + Math.abs(d).toString(16)],
+    });
+    const real = (what: string) => fixture(`${DIR}/dtor_skipped/${glibc}/${what}`);
+    assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
+    assert.equal(r.stdout, real("stdout"));
+    assert.equal(r.stderr, real("stderr"));
+  });
 }
 
 const UNBUFFERED = `#include <stdio.h>
