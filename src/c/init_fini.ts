@@ -60,15 +60,16 @@ export function initFini(
 }
 
 /**
- * `__libc_start_main`'s start of the program on the main thread: the constructors, each with as
- * many of `args` (argc, argv, envp) as it takes, then main with as many; main's value.
+ * `__libc_start_main`'s start of the program on the main thread (by the host's scheduler, from
+ * its arrays): the constructors, each with as many of argc, argv and envp (`start`'s) as it
+ * takes, then main with as many; main's value.
  */
 export function* startProgram(
-  sched: Scheduler,
-  arrays: InitFini,
+  { sched, initFini: arrays }: { readonly sched: Scheduler; readonly initFini: InitFini },
   main: CFunction,
-  args: readonly Value[],
+  start: { readonly argc: number; readonly argv: number; readonly envp: number },
 ): Generator<Signal, Value> {
+  const args: Value[] = [start.argc, start.argv, start.envp];
   for (const ctor of arrays.initArray) {
     yield* sched.callFunction(ctor, args.slice(0, ctor.params.length));
   }

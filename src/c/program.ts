@@ -550,9 +550,7 @@ export class CProgram {
     } else start = this.#plainStartStack(m, argv, env); // (i386's AT_RANDOM: past the strings)
     if (start.random !== undefined) startExitHandlers(this.#host, start.random, this.#dsoHandle());
     m.writePointer(environAddr, start.envp);
-    const args: Value[] = [start.argc, start.argv, start.envp];
-    const begin = startProgram(this.#sched, this.#host.initFini, main, args);
-    this.#sched.startMain(begin, start.callerSp, returnTo);
+    this.#sched.startMain(startProgram(this.#host, main, start), start.callerSp, returnTo);
     this.#lastLine = (this.#host.initFini.initArray[0] ?? main).line;
   }
 
