@@ -256,6 +256,8 @@ export class OpenFiles {
       this.#open.set(fd, new OpenFile(path, opened, flags));
       return fd;
     }
+    const device = this.#device(path);
+    if (device !== undefined) return device;
     const found = this.#walk(path);
     if (typeof found === "number") return found;
     const { name, trailingSlash } = found, create = (flags & O_CREAT) !== 0;
@@ -284,6 +286,18 @@ export class OpenFiles {
     const name = normalPath(path);
     if (!path.startsWith("/") || !underProc(name)) return undefined;
     return { name, trailingSlash: /[^/]\/+$/.test(path) };
+  }
+
+  /**
+   * A path under /dev that the run was not given as a file: Linux has device files there
+   * (`/dev/urandom`, `/dev/null`, a tty), heaplab keeps none, so it is refused by name rather
+   * than answered ENOENT. A file the run's `files` gave under /dev is that file.
+   */
+  #device(path: string): Unmodelled | undefined {
+    const name = normalPath(path);
+    if (!path.startsWith("/") || !(name === "/dev" || name.startsWith("/dev/"))) return undefined;
+    if (this.#disk.contents.has(name)) return undefined;
+    return { unmodelled: `the device file ${name} (heaplab keeps no device files)` };
   }
 
   /** A copy of the contents of the file `path` names, or undefined for none. */
@@ -367,6 +381,8 @@ export class OpenFiles {
   unlink(path: string): number | Unmodelled {
     const proc = this.#procPath(path);
     if (proc !== undefined) return this.#proc?.unlink(proc.name) ?? NO_PROC;
+    const device = this.#device(path);
+    if (device !== undefined) return device;
     const name = normalPath(path), inode = this.#disk.contents.get(name);
     if (inode === undefined) return -ENOENT;
     inode.linked = false;
@@ -384,6 +400,8 @@ export class OpenFiles {
     if (path.length >= PATH_MAX) return -ENAMETOOLONG;
     const proc = this.#procPath(path);
     if (proc !== undefined) return this.#proc?.status(proc.name, proc.trailingSlash) ?? NO_PROC;
+    const device = this.#device(path);
+    if (device !== undefined) return device;
     const found = this.#walk(path);
     if (typeof found === "number") return found;
     const inode = this.#disk.contents.get(found.name);

@@ -44,6 +44,27 @@ int main(void) { return fopen("/proc/self/smaps", "r") != 0; }`);
   assert.match(r.error.message, /fopen of \/proc\/self\/smaps \(not modelled/);
 });
 
+Deno.test("a device file is refused by name, not answered ENOENT, unless the run gives it as a file", () => {
+  const program = `#include <stdio.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+int main(void) {
+  struct stat st;
+  printf("%d\\n", open("/dev/urandom", O_RDONLY));
+  return 0;
+}`;
+  const refused = run(program);
+  assert.ok(refused.error instanceof CUnsupportedError);
+  assert.match(refused.error.message, /open of the device file \/dev\/urandom \(heaplab keeps no/);
+  for (const call of [`fopen("/dev/null", "w")`, `stat("/dev/tty", &st)`, `unlink("/dev/x")`]) {
+    const r = run(program.replace(`printf("%d\\n", open("/dev/urandom", O_RDONLY))`, call));
+    assert.ok(r.error instanceof CUnsupportedError, call);
+    assert.match(r.error.message, /the device file \/dev\//, call);
+  }
+  const given = runC(program, { glibc: "2.31", stdout: "pipe", files: { "/dev/urandom": "x" } });
+  assert.equal(given.stdout, "3\n");
+});
+
 Deno.test("/proc/PID/maps names the simulated process's pid", () => {
   const r = run(`#include <fcntl.h>
 #include <stdio.h>
