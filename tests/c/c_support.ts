@@ -37,14 +37,16 @@ export function maskAddresses(text: string): string {
  * it on the real build (stdout a file, no input, built with -fno-builtin unless `gccBuiltins`),
  * its exit status, stdout and stderr asserted equal to that run's
  * (`<dir>/<runs>/<glibc>/status`, `stdout`, `stderr`; `runs` defaults to `name`); the run, for
- * more.
+ * more. With `arch: "i386"`, the program is run as the i386 build real_glibc_i386.sh ran under
+ * qemu-i386 (give `runs` its folder).
  */
 export function runAsReal(
   dir: string,
   name: string,
   glibc: GlibcVersion,
-  { gccBuiltins = false, runs = name, files, headers, written = [] }: {
+  { gccBuiltins = false, runs = name, files, headers, written = [], arch = "x86_64" }: {
     gccBuiltins?: boolean;
+    arch?: "x86_64" | "i386";
     runs?: string;
     files?: Record<string, string>;
     /** The program's own headers (as gcc found them beside it). */
@@ -55,6 +57,7 @@ export function runAsReal(
 ): CRunResult {
   const prog = new CProgram(fixture(`${dir}/${name}.c`), {
     glibc,
+    arch,
     file: `${name}.c`,
     stdout: "file",
     stdin: "",

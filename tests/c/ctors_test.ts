@@ -10,22 +10,6 @@ import { fixture, runAsReal } from "./c_support.ts";
 const VERSIONS: GlibcVersion[] = ["2.31", "2.36", "2.41", "2.43", "2.44"];
 const DIR = "ctors";
 
-/** As c_support's runAsReal, for the i386 build run under qemu-i386 (`<name>/i386/<version>`). */
-function runAsRealI386(name: string, glibc: GlibcVersion): void {
-  const r = runC(fixture(`${DIR}/${name}.c`), {
-    glibc,
-    arch: "i386",
-    file: `${name}.c`,
-    stdout: "file",
-    stdin: "",
-    gccBuiltins: false,
-  });
-  const real = (what: string) => fixture(`${DIR}/${name}/i386/${glibc}/${what}`);
-  assert.equal(r.exitStatus, Number(real("status")), r.error?.message);
-  assert.equal(r.stdout, real("stdout"));
-  assert.equal(r.stderr, real("stderr"));
-}
-
 const CASES: [string, string][] = [
   [
     "ctor_order",
@@ -50,7 +34,7 @@ for (const glibc of VERSIONS) {
       runAsReal(DIR, name, glibc);
     });
     Deno.test(`${glibc} i386: ${what} (${name}.c), as real`, () => {
-      runAsRealI386(name, glibc);
+      runAsReal(DIR, name, glibc, { arch: "i386", runs: `${name}/i386` });
     });
   }
 }

@@ -117,17 +117,7 @@ for (const { glibc } of ORACLE_BUILDS.filter((b) => b.arch === "x86_64")) {
 
 for (const glibc of ["2.31", "2.36", "2.41", "2.43", "2.44"] as const) {
   Deno.test(`i386 pthread_attr_t holds glibc ${glibc}'s 36 bytes, as qemu-i386 runs of the real build print them`, () => {
-    const r = runC(fixture("pthread_attr/attr.c"), {
-      glibc,
-      arch: "i386",
-      file: "attr.c",
-      stdout: "file",
-      stdin: "",
-      pauseOnInput: false,
-      gccBuiltins: false,
-    });
-    assert.equal(r.exitStatus, Number(fixture(`pthread_attr/attr_i386/${glibc}/status`)));
-    assert.equal(r.stdout, fixture(`pthread_attr/attr_i386/${glibc}/stdout`));
+    runAsReal("pthread_attr", "attr", glibc, { arch: "i386", runs: "attr_i386" });
   });
 }
 
