@@ -271,10 +271,18 @@ export function freeAfterTcache(m: MallocContext, mem: number): void {
   const savedErrno = thread.errno;
   const p = c.fromMem(mem);
   const raw = c.sizeField(p);
-  const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
-  m.explain.arena(arena);
-  intFreeChunk(m, arena, p, raw - (raw & SIZE_BITS), false);
+  intFreeChunk(m, chunkArena(m, p, raw), p, raw - (raw & SIZE_BITS), false);
   if (m.profile.freePreservesErrno) thread.errno = savedErrno;
+}
+
+/**
+ * glibc `arena_for_chunk (p)` in `__libc_free`, of a chunk whose size word `raw` was read: the
+ * main arena, or its thread heap's `ar_ptr`; noted in the explain record.
+ */
+function chunkArena(m: MallocContext, p: number, raw: number): number {
+  const arena = raw & NON_MAIN_ARENA ? m.chunks.word(m.heapForPtr(p)) : m.mainArena;
+  m.explain.arena(arena);
+  return arena;
 }
 
 /** glibc `__libc_malloc2` (the arena part of `__libc_malloc`, named so in 2.42+). */
@@ -321,9 +329,7 @@ function freeArenaFirst(m: MallocContext, mem: number): void {
     freeMmapped(m, p, raw);
   } else {
     const tcache = maybeInitTcache(m, "free");
-    const arena = raw & NON_MAIN_ARENA ? c.word(m.heapForPtr(p)) : m.mainArena;
-    m.explain.arena(arena);
-    intFree(m, arena, p, false, raw - (raw & SIZE_BITS), tcache);
+    intFree(m, chunkArena(m, p, raw), p, false, raw - (raw & SIZE_BITS), tcache);
   }
   if (m.profile.freePreservesErrno) thread.errno = savedErrno;
 }
